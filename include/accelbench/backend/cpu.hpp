@@ -1,0 +1,281 @@
+#pragma once
+
+// The Cpu backend: Eigen kernels that are both the reference every other
+// backend is verified against and what the CPU is timed with. Every matrix
+// product goes through Eigen's blocked GEMM; element-wise work is vectorised
+// Eigen array code over whole rows, split across threads with OpenMP.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+#include "../detail/eigen.hpp"
+#include "../detail/proc.hpp"
+#include "../result.hpp"
+#include "../tensor.hpp"
+#include "concepts.hpp"
+
+namespace accelbench {
+
+class Cpu {
+ public:
+  using Tensor = HostMatrix;
+  using IndexTensor = std::vector<std::int32_t>;
+  using Index = Eigen::Index;
+
+  static constexpr std::string_view name = "cpu";
+
+  struct Options {
+    /// Threads for GEMM and the other ops; 0 means one per logical core.
+    /// Without OpenMP the backend runs on one thread whatever is asked.
+    int threads = 0;
+  };
+
+  Cpu() : Cpu(Options{}) {}
+
+  explicit Cpu(Options options) {
+    if (options.threads < 0) {
+      throw std::invalid_argument("Cpu: threads = " + std::to_string(options.threads) + ": must be >= 0");
+    }
+#if defined(_OPENMP)
+    const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    threads_ = options.threads == 0 ? hw : options.threads;
+#else
+    threads_ = 1;
+#endif
+    scratch_.resize(static_cast<std::size_t>(threads_));
+  }
+
+  [[nodiscard]] static Availability available() { return Availability::yes(); }
+
+  [[nodiscard]] int threads() const noexcept { return threads_; }
+
+  [[nodiscard]] DeviceInfo describe() const {
+    const auto cpu = detail::describe_cpu();
+    DeviceInfo d;
+    d.backend = std::string(name);
+    d.name = cpu.model;
+    d.kind = "cpu";
+    d.compute_units = cpu.logical_cores;
+    d.threads = threads_;
+    d.memory_bytes = detail::total_memory_bytes();
+    d.features = cpu.features;
+    d.properties.emplace_back("physical_cores", std::to_string(cpu.physical_cores));
+    d.properties.emplace_back("eigen_simd", Eigen::SimdInstructionSetsInUse());
+#if defined(_OPENMP)
+    d.properties.emplace_back("openmp", std::to_string(_OPENMP));
+#else
+    d.properties.emplace_back("openmp", "off");
+#endif
+    return d;
+  }
+
+  /// Work on the CPU is synchronous: nothing to wait for.
+  void synchronize() noexcept {}
+
+  [[nodiscard]] Tensor upload(const HostMatrix& m) const { return m; }
+  [[nodiscard]] Tensor upload(HostMatrix&& m) const noexcept { return std::move(m); }
+  [[nodiscard]] IndexTensor upload_indices(std::span<const std::int32_t> ids) const {
+    return IndexTensor(ids.begin(), ids.end());
+  }
+  [[nodiscard]] HostMatrix download(const Tensor& t) const { return t; }
+
+  // ---- ops (see EncoderOps) ----
+
+  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+    if (x.cols() != w.cols()) {
+      throw std::invalid_argument("linear: input has " + std::to_string(x.cols()) + " columns, weight expects " +
+                                  std::to_string(w.cols()));
+    }
+    if (b.size() != 0 && (b.rows() != 1 || b.cols() != w.rows())) {
+      throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w.rows()) + "]");
+    }
+    y.resize(x.rows(), w.rows());
+    set_gemm_threads();
+    y.noalias() = x * w.transpose();
+    if (b.size() != 0) {
+      parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() += b.row(0); });
+    }
+  }
+
+  void add(const Tensor& x, Tensor& y) {
+    require_same_shape("add", x, y);
+    parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0) += x.middleRows(r0, r1 - r0); });
+  }
+
+  void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y) {
+    if (gamma.size() != x.cols() || beta.size() != x.cols()) {
+      throw std::invalid_argument("layer_norm: gamma and beta must have " + std::to_string(x.cols()) + " elements");
+    }
+    if (&x != &y) y.resize(x.rows(), x.cols());
+    const float inv_n = 1.0f / static_cast<float>(x.cols());
+    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+      for (Index r = r0; r < r1; ++r) {
+        const auto xr = x.row(r).array();
+        const float mean = xr.sum() * inv_n;
+        const float var = (xr - mean).square().sum() * inv_n;
+        const float inv_std = 1.0f / std::sqrt(var + eps);
+        y.row(r).array() = (xr - mean) * inv_std * gamma.row(0).array() + beta.row(0).array();
+      }
+    });
+  }
+
+  void gelu(Tensor& x) {
+    constexpr float inv_sqrt2 = 0.70710678118654752440f;
+    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+      auto a = x.middleRows(r0, r1 - r0).array();
+      a = 0.5f * a * (1.0f + (a * inv_sqrt2).erf());
+    });
+  }
+
+  void softmax(Tensor& x) {
+    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+      for (Index r = r0; r < r1; ++r) softmax_row(x.row(r));
+    });
+  }
+
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const AttentionDims& d,
+                 Tensor& out) {
+    check_attention(q, k, v, key_mask, d);
+    out.resize(q.rows(), q.cols());
+    // Additive mask as in transformers: 0 where attended, the lowest float
+    // where padded, so a fully padded row still gives a uniform softmax.
+    const bool masked = key_mask.size() != 0;
+    if (masked) {
+      mask_bias_ = (1.0f - key_mask.array()) * std::numeric_limits<float>::lowest();
+    }
+    const float scale = 1.0f / std::sqrt(static_cast<float>(d.head_dim));
+    const Index tasks = static_cast<Index>(d.batch) * d.heads;
+    parallel_tasks(tasks, [&](Index t, int thread) {
+      const Index b = t / d.heads;
+      const Index h = t % d.heads;
+      Tensor& s = scratch_[static_cast<std::size_t>(thread)];
+      s.resize(d.query_len, d.key_len);
+      const auto qb = q.block(b * d.query_len, h * d.head_dim, d.query_len, d.head_dim);
+      const auto kb = k.block(b * d.key_len, h * d.head_dim, d.key_len, d.head_dim);
+      const auto vb = v.block(b * d.key_len, h * d.head_dim, d.key_len, d.head_dim);
+      s.noalias() = (scale * qb) * kb.transpose();
+      if (masked) s.rowwise() += mask_bias_.row(b);
+      for (Index r = 0; r < s.rows(); ++r) softmax_row(s.row(r));
+      out.block(b * d.query_len, h * d.head_dim, d.query_len, d.head_dim).noalias() = s * vb;
+    });
+  }
+
+  void embedding_lookup(const Tensor& table, const IndexTensor& ids, Tensor& out) {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] < 0 || ids[i] >= table.rows()) {
+        throw std::out_of_range("embedding_lookup: id " + std::to_string(ids[i]) + " at position " +
+                                std::to_string(i) + " is outside the table's " + std::to_string(table.rows()) +
+                                " rows");
+      }
+    }
+    out.resize(static_cast<Index>(ids.size()), table.cols());
+    parallel_rows(out.rows(), out.cols(), [&](Index r0, Index r1) {
+      for (Index r = r0; r < r1; ++r) out.row(r) = table.row(ids[static_cast<std::size_t>(r)]);
+    });
+  }
+
+  void masked_mean_pool(const Tensor& x, const Tensor& mask, Tensor& out) {
+    const Index batch = mask.rows();
+    const Index seq = mask.cols();
+    if (batch * seq != x.rows()) {
+      throw std::invalid_argument("masked_mean_pool: mask is [" + std::to_string(batch) + ", " + std::to_string(seq) +
+                                  "] but the input has " + std::to_string(x.rows()) + " rows");
+    }
+    out.resize(batch, x.cols());
+    for (Index b = 0; b < batch; ++b) {
+      const float count = std::max(mask.row(b).sum(), 1e-9f);
+      out.row(b).noalias() = mask.row(b) * x.middleRows(b * seq, seq);
+      out.row(b) /= count;
+    }
+  }
+
+ private:
+  // Below this many elements, element-wise work stays on one thread.
+  static constexpr Index parallel_threshold = 1 << 15;
+
+  template <class Row>
+  static void softmax_row(Row&& row) {
+    const float m = row.maxCoeff();
+    row.array() = (row.array() - m).exp();
+    row /= row.sum();
+  }
+
+  void set_gemm_threads() const { Eigen::setNbThreads(threads_); }
+
+  /// Calls f(begin, end) on contiguous row ranges, one per thread.
+  template <class F>
+  void parallel_rows(Index rows, Index cols, F&& f) const {
+#if defined(_OPENMP)
+    if (threads_ > 1 && rows > 1 && rows * cols >= parallel_threshold) {
+      const Index parts = std::min<Index>(threads_, rows);
+#pragma omp parallel for num_threads(threads_) schedule(static)
+      for (Index p = 0; p < parts; ++p) {
+        f(rows * p / parts, rows * (p + 1) / parts);
+      }
+      return;
+    }
+#else
+    (void)cols;
+#endif
+    f(Index{0}, rows);
+  }
+
+  /// Calls f(task, thread) for each task, spread over the threads.
+  template <class F>
+  void parallel_tasks(Index tasks, F&& f) const {
+#if defined(_OPENMP)
+    if (threads_ > 1 && tasks > 1) {
+#pragma omp parallel for num_threads(threads_) schedule(static)
+      for (Index t = 0; t < tasks; ++t) f(t, omp_get_thread_num());
+      return;
+    }
+#endif
+    for (Index t = 0; t < tasks; ++t) f(t, 0);
+  }
+
+  static void require_same_shape(const char* op, const Tensor& a, const Tensor& b) {
+    if (a.rows() != b.rows() || a.cols() != b.cols()) {
+      throw std::invalid_argument(std::string(op) + ": shapes differ, [" + std::to_string(a.rows()) + ", " +
+                                  std::to_string(a.cols()) + "] and [" + std::to_string(b.rows()) + ", " +
+                                  std::to_string(b.cols()) + "]");
+    }
+  }
+
+  static void check_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
+                              const AttentionDims& d) {
+    const Index width = static_cast<Index>(d.heads) * d.head_dim;
+    if (d.batch <= 0 || d.query_len <= 0 || d.key_len <= 0 || d.heads <= 0 || d.head_dim <= 0) {
+      throw std::invalid_argument("attention: every dimension must be positive");
+    }
+    if (q.rows() != Index{d.batch} * d.query_len || q.cols() != width) {
+      throw std::invalid_argument("attention: queries must be [batch * query_len, heads * head_dim]");
+    }
+    if (k.rows() != Index{d.batch} * d.key_len || k.cols() != width || v.rows() != k.rows() || v.cols() != width) {
+      throw std::invalid_argument("attention: keys and values must be [batch * key_len, heads * head_dim]");
+    }
+    if (key_mask.size() != 0 && (key_mask.rows() != d.batch || key_mask.cols() != d.key_len)) {
+      throw std::invalid_argument("attention: the key mask must be [batch, key_len]");
+    }
+  }
+
+  int threads_ = 1;
+  std::vector<Tensor> scratch_;  // one score matrix per thread
+  Tensor mask_bias_;
+};
+
+static_assert(EncoderOps<Cpu>, "Cpu must provide every encoder op");
+
+}  // namespace accelbench

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+
+namespace accelbench {
+
+/// What to benchmark and how to measure it. An aggregate, so that
+/// designated initialisers name the fields:
+///
+///     Config{.model = "bert-base-uncased", .batch_sizes = {1, 8}, .sequence_lengths = {128}}
+struct Config {
+  /// Preset name of the model family (e.g. "bert-tiny").
+  std::string model = "bert-tiny";
+  /// The sweep: every batch size with every sequence length is one cell.
+  std::vector<int> batch_sizes = {1};
+  std::vector<int> sequence_lengths = {128};
+
+  /// Untimed runs before sampling (after the first, separately timed run).
+  int warmup_iterations = 3;
+  /// Stopping rule: sample until both min_iterations and min_time_s are
+  /// reached, or until max_iterations or max_time_s is.
+  int min_iterations = 10;
+  int max_iterations = 100000;
+  double min_time_s = 0.5;
+  double max_time_s = 10.0;
+
+  /// Seed of the synthetic weights and inputs.
+  std::uint64_t seed = 42;
+
+  /// Compare a non-reference backend's output with the Cpu reference.
+  bool verify = true;
+  /// Largest absolute difference from the reference that still counts as ok.
+  double verify_tolerance = 1e-3;
+};
+
+namespace detail {
+
+inline void validate_sweep(const char* field, const std::vector<int>& values, const char* what) {
+  if (values.empty()) {
+    throw ConfigError(field, "[]", std::string("empty sweep: give at least one ") + what);
+  }
+  std::set<int> seen;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::string name = std::string(field) + "[" + std::to_string(i) + "]";
+    if (values[i] < 1) throw ConfigError(name, std::to_string(values[i]), std::string(what) + " must be at least 1");
+    if (!seen.insert(values[i]).second) {
+      throw ConfigError(name, std::to_string(values[i]), std::string("duplicate ") + what);
+    }
+  }
+}
+
+inline std::string format_number(double v) {
+  std::string s = std::to_string(v);
+  while (s.size() > 1 && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+}  // namespace detail
+
+/// Checks the fields every family shares; throws ConfigError naming the
+/// first bad field and its value. Families check their own limits (such as a
+/// model's maximum sequence length) on top.
+inline void validate(const Config& c) {
+  detail::validate_sweep("batch_sizes", c.batch_sizes, "batch size");
+  detail::validate_sweep("sequence_lengths", c.sequence_lengths, "sequence length");
+  if (c.warmup_iterations < 0) {
+    throw ConfigError("warmup_iterations", std::to_string(c.warmup_iterations), "must be 0 or more");
+  }
+  if (c.min_iterations < 1) {
+    throw ConfigError("min_iterations", std::to_string(c.min_iterations), "must be at least 1");
+  }
+  if (c.max_iterations < c.min_iterations) {
+    throw ConfigError("max_iterations", std::to_string(c.max_iterations),
+                      "must be at least min_iterations (" + std::to_string(c.min_iterations) + ")");
+  }
+  if (!std::isfinite(c.min_time_s) || c.min_time_s < 0) {
+    throw ConfigError("min_time_s", detail::format_number(c.min_time_s), "must be a finite number of seconds >= 0");
+  }
+  if (!std::isfinite(c.max_time_s) || c.max_time_s <= 0) {
+    throw ConfigError("max_time_s", detail::format_number(c.max_time_s), "must be a finite number of seconds > 0");
+  }
+  if (c.max_time_s < c.min_time_s) {
+    throw ConfigError("max_time_s", detail::format_number(c.max_time_s),
+                      "must be at least min_time_s (" + detail::format_number(c.min_time_s) + ")");
+  }
+  if (!std::isfinite(c.verify_tolerance) || c.verify_tolerance < 0) {
+    throw ConfigError("verify_tolerance", detail::format_number(c.verify_tolerance), "must be a finite number >= 0");
+  }
+}
+
+}  // namespace accelbench

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "../backend/concepts.hpp"
+#include "../backend/cpu.hpp"
+#include "../config.hpp"
+#include "../result.hpp"
+#include "../tensor.hpp"
+
+namespace accelbench {
+
+/// Family F can run on backend B: F::Model<B> names a model whose weights
+/// live on B, F::load builds one, and F::Workload<B> is one cell's prepared
+/// inputs, whose run() is the timed operation.
+template <class F, class B>
+concept RunsOn =
+    Backend<B> &&
+    requires {
+      typename F::template Model<B>;
+      typename F::template Workload<B>;
+    } &&
+    requires(B& b, const typename F::Preset& preset, std::uint64_t seed, const typename F::template Model<B>& model,
+             typename F::template Workload<B>& work) {
+      { F::template load<B>(b, preset, seed) } -> std::same_as<typename F::template Model<B>>;
+      { model.parameters() } -> std::convertible_to<std::int64_t>;
+      { model.weight_bytes() } -> std::convertible_to<std::uint64_t>;
+      { work.run() };
+      { work.outputs() } -> std::same_as<std::vector<NamedOutput>>;
+    } &&
+    std::constructible_from<typename F::template Workload<B>, B&, const typename F::template Model<B>&,
+                            const typename F::Cell&, std::uint64_t>;
+
+/// A workload: its presets (real models' dimensions), the cells of a sweep,
+/// what one item is, and how to load a model and run it. Every family runs on
+/// the reference backend, Cpu. See docs/concepts.md.
+template <class F>
+concept ModelFamily =
+    requires(std::string_view text, const Config& config, const typename F::Preset& preset,
+             const typename F::Cell& cell) {
+      typename F::Preset;
+      typename F::Cell;
+      { F::name } -> std::convertible_to<std::string_view>;
+      { F::item_unit } -> std::convertible_to<std::string_view>;
+      { F::find_preset(text) } -> std::same_as<const typename F::Preset&>;
+      { F::architecture(preset) } -> std::convertible_to<std::string_view>;
+      { F::validate(config, preset) };
+      { F::cells(config) } -> std::same_as<std::vector<typename F::Cell>>;
+      { F::axes(cell) } -> std::same_as<std::vector<Axis>>;
+      { F::items(cell) } -> std::convertible_to<double>;
+    } &&
+    RunsOn<F, Cpu>;
+
+}  // namespace accelbench

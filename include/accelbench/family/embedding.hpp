@@ -1,0 +1,122 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../backend/concepts.hpp"
+#include "../config.hpp"
+#include "../error.hpp"
+#include "../model/bert.hpp"
+#include "../result.hpp"
+#include "../tensor.hpp"
+#include "concepts.hpp"
+
+namespace accelbench {
+
+/// Sentence embeddings with BERT-family encoders. One item is one sequence;
+/// the timed operation is a forward pass with mean pooling; the sweep is
+/// batch_sizes x sequence_lengths.
+struct Embedding {
+  static constexpr std::string_view name = "embedding";
+  static constexpr std::string_view item_unit = "sequences";
+
+  using Preset = BertConfig;
+
+  struct Cell {
+    int batch_size = 1;
+    int sequence_length = 1;
+  };
+
+  template <EncoderOps B>
+  using Model = Bert<B>;
+
+  [[nodiscard]] static const Preset& find_preset(std::string_view model) {
+    for (const auto& p : bert_presets()) {
+      if (p.name == model) return p;
+      for (const auto& alias : p.aliases) {
+        if (alias == model) return p;
+      }
+    }
+    std::string known;
+    for (const auto& p : bert_presets()) known += (known.empty() ? "" : ", ") + p.name;
+    throw ConfigError("model", "\"" + std::string(model) + "\"",
+                      "unknown " + std::string(name) + " preset; known presets: " + known);
+  }
+
+  [[nodiscard]] static std::vector<std::string> preset_names() {
+    std::vector<std::string> out;
+    for (const auto& p : bert_presets()) out.push_back(p.name);
+    return out;
+  }
+
+  [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "bert"; }
+
+  /// The model's limits: every sequence length must fit its position table.
+  static void validate(const Config& config, const Preset& preset) {
+    for (std::size_t i = 0; i < config.sequence_lengths.size(); ++i) {
+      const int s = config.sequence_lengths[i];
+      if (s > preset.max_positions) {
+        throw ConfigError("sequence_lengths[" + std::to_string(i) + "]", std::to_string(s),
+                          "exceeds " + preset.name + "'s maximum of " + std::to_string(preset.max_positions) +
+                              " positions (max_position_embeddings)");
+      }
+    }
+  }
+
+  [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
+    std::vector<Cell> out;
+    for (int b : config.batch_sizes) {
+      for (int s : config.sequence_lengths) out.push_back({b, s});
+    }
+    return out;
+  }
+
+  [[nodiscard]] static std::vector<Axis> axes(const Cell& c) {
+    return {{"batch_size", c.batch_size}, {"sequence_length", c.sequence_length}};
+  }
+
+  [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
+  [[nodiscard]] static double tokens(const Cell& c) noexcept {
+    return static_cast<double>(c.batch_size) * c.sequence_length;
+  }
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept {
+    return p.flops(c.batch_size, c.sequence_length);
+  }
+
+  /// Builds the model with synthetic weights from `seed` and uploads it.
+  template <EncoderOps B>
+  [[nodiscard]] static Model<B> load(B& backend, const Preset& preset, std::uint64_t seed) {
+    return Model<B>(backend, preset, synthetic_bert_weights(preset, seed));
+  }
+
+  /// One cell's inputs on the device; run() is one forward pass.
+  template <EncoderOps B>
+  class Workload {
+   public:
+    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t seed)
+        : backend_(&backend),
+          model_(&model),
+          ws_(model.prepare(backend,
+                            make_bert_input(model.config(), cell.batch_size, cell.sequence_length, seed))) {}
+
+    void run() { model_->forward(*backend_, ws_); }
+
+    [[nodiscard]] std::vector<NamedOutput> outputs() {
+      std::vector<NamedOutput> out;
+      out.push_back({"last_hidden_state", backend_->download(ws_.hidden)});
+      out.push_back({"pooled_embedding", backend_->download(ws_.pooled)});
+      return out;
+    }
+
+   private:
+    B* backend_;
+    const Model<B>* model_;
+    typename Model<B>::Workspace ws_;
+  };
+};
+
+static_assert(ModelFamily<Embedding>, "Embedding must satisfy ModelFamily");
+
+}  // namespace accelbench

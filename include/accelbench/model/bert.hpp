@@ -1,0 +1,327 @@
+#pragma once
+
+// BERT (Devlin et al., 2018) as in Hugging Face transformers' BertModel:
+// embeddings (word + position + token type, then LayerNorm) and post-norm
+// encoder layers, with the mean-pooled sentence embedding of
+// sentence-transformers on top. The forward pass is written once over the
+// backend's EncoderOps.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../backend/concepts.hpp"
+#include "../detail/rng.hpp"
+#include "../error.hpp"
+#include "../tensor.hpp"
+#include "weights.hpp"
+
+namespace accelbench {
+
+struct BertConfig {
+  std::string name;
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int intermediate = 0;
+  int vocab_size = 0;
+  int max_positions = 0;
+  int type_vocab_size = 2;
+  float layer_norm_eps = 1e-12f;
+  std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
+
+  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
+
+  /// Parameters of the embeddings and encoder (the unused pooler is not counted).
+  [[nodiscard]] std::int64_t parameter_count() const noexcept {
+    const std::int64_t h = hidden;
+    const std::int64_t i = intermediate;
+    const std::int64_t embeddings = (std::int64_t{vocab_size} + max_positions + type_vocab_size) * h + 2 * h;
+    const std::int64_t layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
+    return embeddings + layers * layer;
+  }
+
+  /// Floating-point operations of one forward pass (a multiply-add counts as
+  /// two): the matrix products of the projections, feed-forward and attention.
+  /// Element-wise work (norms, GELU, softmax) is left out.
+  [[nodiscard]] double flops(int batch, int seq) const noexcept {
+    const double tokens = static_cast<double>(batch) * seq;
+    const double h = hidden;
+    const double projections = 2.0 * tokens * (4.0 * h * h + 2.0 * h * intermediate);
+    const double attention = 2.0 * 2.0 * static_cast<double>(batch) * seq * seq * h;
+    return layers * (projections + attention);
+  }
+};
+
+/// Presets with the dimensions of the published checkpoints.
+inline const std::vector<BertConfig>& bert_presets() {
+  static const std::vector<BertConfig> presets = {
+      {"bert-tiny", 2, 128, 2, 512, 30522, 512, 2, 1e-12f, {"prajjwal1/bert-tiny"}},
+      {"all-MiniLM-L6-v2", 6, 384, 12, 1536, 30522, 512, 2, 1e-12f, {"sentence-transformers/all-MiniLM-L6-v2"}},
+      {"bert-base-uncased", 12, 768, 12, 3072, 30522, 512, 2, 1e-12f, {"google-bert/bert-base-uncased"}},
+  };
+  return presets;
+}
+
+/// Checks that a configuration describes a BERT that can be built.
+inline void validate_bert_config(const BertConfig& c) {
+  const auto positive = [&](std::string_view field, int v) {
+    if (v <= 0) throw ConfigError(c.name + "." + std::string(field), std::to_string(v), "must be positive");
+  };
+  positive("layers", c.layers);
+  positive("hidden", c.hidden);
+  positive("heads", c.heads);
+  positive("intermediate", c.intermediate);
+  positive("vocab_size", c.vocab_size);
+  positive("max_positions", c.max_positions);
+  positive("type_vocab_size", c.type_vocab_size);
+  if (c.hidden % c.heads != 0) {
+    throw ConfigError(c.name + ".heads", std::to_string(c.heads),
+                      "must divide hidden (" + std::to_string(c.hidden) + ")");
+  }
+  if (!(c.layer_norm_eps > 0)) {
+    throw ConfigError(c.name + ".layer_norm_eps", std::to_string(c.layer_norm_eps), "must be positive");
+  }
+}
+
+namespace detail {
+inline std::string bert_layer_prefix(int i) { return "encoder.layer." + std::to_string(i) + "."; }
+}  // namespace detail
+
+/// The shape of every tensor of a BERT, by its Hugging Face name.
+inline std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> bert_tensor_shapes(const BertConfig& c) {
+  const Eigen::Index h = c.hidden;
+  const Eigen::Index i = c.intermediate;
+  std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> s = {
+      {"embeddings.word_embeddings.weight", {c.vocab_size, h}},
+      {"embeddings.position_embeddings.weight", {c.max_positions, h}},
+      {"embeddings.token_type_embeddings.weight", {c.type_vocab_size, h}},
+      {"embeddings.LayerNorm.weight", {1, h}},
+      {"embeddings.LayerNorm.bias", {1, h}},
+  };
+  for (int l = 0; l < c.layers; ++l) {
+    const auto p = detail::bert_layer_prefix(l);
+    for (const char* proj : {"query", "key", "value"}) {
+      s.push_back({p + "attention.self." + proj + ".weight", {h, h}});
+      s.push_back({p + "attention.self." + proj + ".bias", {1, h}});
+    }
+    s.push_back({p + "attention.output.dense.weight", {h, h}});
+    s.push_back({p + "attention.output.dense.bias", {1, h}});
+    s.push_back({p + "attention.output.LayerNorm.weight", {1, h}});
+    s.push_back({p + "attention.output.LayerNorm.bias", {1, h}});
+    s.push_back({p + "intermediate.dense.weight", {i, h}});
+    s.push_back({p + "intermediate.dense.bias", {1, i}});
+    s.push_back({p + "output.dense.weight", {h, i}});
+    s.push_back({p + "output.dense.bias", {1, h}});
+    s.push_back({p + "output.LayerNorm.weight", {1, h}});
+    s.push_back({p + "output.LayerNorm.bias", {1, h}});
+  }
+  return s;
+}
+
+/// Deterministic synthetic weights: matrices and embeddings with standard
+/// deviation 0.02 (BERT's initializer range), biases small, LayerNorm scales
+/// near one. The same seed gives the same weights everywhere.
+inline WeightMap synthetic_bert_weights(const BertConfig& c, std::uint64_t seed) {
+  validate_bert_config(c);
+  WeightMap w;
+  for (const auto& [name, shape] : bert_tensor_shapes(c)) {
+    const std::string_view n = name;
+    const bool is_norm = n.find("LayerNorm") != std::string_view::npos;
+    const bool is_bias = n.size() >= 5 && n.substr(n.size() - 5) == ".bias";
+    const float mean = is_norm && !is_bias ? 1.0f : 0.0f;
+    const float stddev = is_norm || is_bias ? 0.01f : 0.02f;
+    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
+  }
+  return w;
+}
+
+/// Token ids, positions, token types and attention mask of a batch of sequences.
+struct BertInput {
+  int batch = 0;
+  int seq = 0;
+  std::vector<std::int32_t> input_ids;       ///< [batch * seq]
+  std::vector<std::int32_t> token_type_ids;  ///< [batch * seq]
+  std::vector<std::int32_t> position_ids;    ///< [batch * seq], 0..seq-1 per sequence
+  HostMatrix attention_mask;                 ///< [batch, seq], 1 = token, 0 = padding
+};
+
+/// A batch of synthetic sequences: [CLS] random tokens [SEP], then padding.
+/// `lengths` gives each sequence's number of real tokens (default: all `seq`).
+inline BertInput make_bert_input(const BertConfig& c, int batch, int seq, std::uint64_t seed,
+                                 std::vector<int> lengths = {}) {
+  if (batch <= 0) throw std::invalid_argument("make_bert_input: batch = " + std::to_string(batch) + ": must be >= 1");
+  if (seq <= 0 || seq > c.max_positions) {
+    throw std::invalid_argument("make_bert_input: seq = " + std::to_string(seq) + ": must lie in [1, " +
+                                std::to_string(c.max_positions) + "]");
+  }
+  if (lengths.empty()) lengths.assign(static_cast<std::size_t>(batch), seq);
+  if (lengths.size() != static_cast<std::size_t>(batch)) {
+    throw std::invalid_argument("make_bert_input: one length per sequence is needed");
+  }
+  // BERT's uncased vocabulary: [PAD] = 0, [CLS] = 101, [SEP] = 102, words from 1996.
+  const bool real_vocab = c.vocab_size > 2000;
+  const std::int32_t pad = 0;
+  const std::int32_t cls = real_vocab ? 101 : 1;
+  const std::int32_t sep = real_vocab ? 102 : 2;
+  const std::int32_t first_word = real_vocab ? 1996 : 3;
+  const auto words = static_cast<std::uint64_t>(std::max(1, c.vocab_size - first_word));
+
+  BertInput in;
+  in.batch = batch;
+  in.seq = seq;
+  const auto n = static_cast<std::size_t>(batch) * static_cast<std::size_t>(seq);
+  in.input_ids.assign(n, pad);
+  in.token_type_ids.assign(n, 0);
+  in.position_ids.resize(n);
+  in.attention_mask = HostMatrix::Zero(batch, seq);
+  const std::uint64_t stream = detail::stream_seed(seed, "bert.input_ids");
+  for (int b = 0; b < batch; ++b) {
+    const int len = lengths[static_cast<std::size_t>(b)];
+    if (len < 1 || len > seq) {
+      throw std::invalid_argument("make_bert_input: length " + std::to_string(len) + " of sequence " +
+                                  std::to_string(b) + " must lie in [1, " + std::to_string(seq) + "]");
+    }
+    for (int s = 0; s < seq; ++s) {
+      const auto i = static_cast<std::size_t>(b) * static_cast<std::size_t>(seq) + static_cast<std::size_t>(s);
+      in.position_ids[i] = s;
+      if (s >= len) continue;
+      in.attention_mask(b, s) = 1.0f;
+      if (s == 0 && len > 1) {
+        in.input_ids[i] = cls;
+      } else if (s == len - 1 && len > 1) {
+        in.input_ids[i] = sep;
+      } else {
+        in.input_ids[i] = first_word + static_cast<std::int32_t>(detail::random_bits(stream, i) % words);
+      }
+    }
+  }
+  return in;
+}
+
+/// A BERT whose weights live on backend B.
+template <EncoderOps B>
+class Bert {
+ public:
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+
+  /// Activations of one batch shape, kept between forward passes so that a
+  /// repeated forward pass allocates nothing.
+  struct Workspace {
+    int batch = 0;
+    int seq = 0;
+    IndexTensor input_ids, token_type_ids, position_ids;
+    Tensor mask;    ///< [batch, seq]
+    Tensor hidden;  ///< last hidden state, [batch * seq, hidden]
+    Tensor pooled;  ///< mean-pooled embedding, [batch, hidden]
+    Tensor q, k, v, context, attn, inter, tmp;
+  };
+
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them to the backend.
+  Bert(B& backend, BertConfig config, WeightMap weights) : config_(std::move(config)) {
+    validate_bert_config(config_);
+    const Eigen::Index h = config_.hidden;
+    const Eigen::Index i = config_.intermediate;
+    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+      HostMatrix m = weights.take(name, rows, cols);
+      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
+      parameters_ += m.size();
+      return backend.upload(std::move(m));
+    };
+    word_ = take("embeddings.word_embeddings.weight", config_.vocab_size, h);
+    position_ = take("embeddings.position_embeddings.weight", config_.max_positions, h);
+    token_type_ = take("embeddings.token_type_embeddings.weight", config_.type_vocab_size, h);
+    emb_ln_g_ = take("embeddings.LayerNorm.weight", 1, h);
+    emb_ln_b_ = take("embeddings.LayerNorm.bias", 1, h);
+    layers_.resize(static_cast<std::size_t>(config_.layers));
+    for (int l = 0; l < config_.layers; ++l) {
+      const auto p = detail::bert_layer_prefix(l);
+      Layer& L = layers_[static_cast<std::size_t>(l)];
+      L.q_w = take(p + "attention.self.query.weight", h, h);
+      L.q_b = take(p + "attention.self.query.bias", 1, h);
+      L.k_w = take(p + "attention.self.key.weight", h, h);
+      L.k_b = take(p + "attention.self.key.bias", 1, h);
+      L.v_w = take(p + "attention.self.value.weight", h, h);
+      L.v_b = take(p + "attention.self.value.bias", 1, h);
+      L.o_w = take(p + "attention.output.dense.weight", h, h);
+      L.o_b = take(p + "attention.output.dense.bias", 1, h);
+      L.ln1_g = take(p + "attention.output.LayerNorm.weight", 1, h);
+      L.ln1_b = take(p + "attention.output.LayerNorm.bias", 1, h);
+      L.i_w = take(p + "intermediate.dense.weight", i, h);
+      L.i_b = take(p + "intermediate.dense.bias", 1, i);
+      L.out_w = take(p + "output.dense.weight", h, i);
+      L.out_b = take(p + "output.dense.bias", 1, h);
+      L.ln2_g = take(p + "output.LayerNorm.weight", 1, h);
+      L.ln2_b = take(p + "output.LayerNorm.bias", 1, h);
+    }
+  }
+
+  [[nodiscard]] const BertConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+
+  /// Uploads a batch of inputs into a new workspace.
+  [[nodiscard]] Workspace prepare(B& backend, const BertInput& in) const {
+    if (in.seq > config_.max_positions) {
+      throw std::invalid_argument("Bert: sequence length " + std::to_string(in.seq) + " exceeds " + config_.name +
+                                  "'s " + std::to_string(config_.max_positions) + " positions");
+    }
+    Workspace ws;
+    ws.batch = in.batch;
+    ws.seq = in.seq;
+    ws.input_ids = backend.upload_indices(in.input_ids);
+    ws.token_type_ids = backend.upload_indices(in.token_type_ids);
+    ws.position_ids = backend.upload_indices(in.position_ids);
+    ws.mask = backend.upload(in.attention_mask);
+    return ws;
+  }
+
+  /// One forward pass: ws.hidden gets the last hidden state and ws.pooled the
+  /// mean-pooled embedding.
+  void forward(B& be, Workspace& ws) const {
+    const float eps = config_.layer_norm_eps;
+    be.embedding_lookup(word_, ws.input_ids, ws.hidden);
+    be.embedding_lookup(position_, ws.position_ids, ws.tmp);
+    be.add(ws.tmp, ws.hidden);
+    be.embedding_lookup(token_type_, ws.token_type_ids, ws.tmp);
+    be.add(ws.tmp, ws.hidden);
+    be.layer_norm(ws.hidden, emb_ln_g_, emb_ln_b_, eps, ws.hidden);
+
+    const AttentionDims dims{ws.batch, ws.seq, ws.seq, config_.heads, config_.head_dim()};
+    for (const Layer& L : layers_) {
+      be.linear(ws.hidden, L.q_w, L.q_b, ws.q);
+      be.linear(ws.hidden, L.k_w, L.k_b, ws.k);
+      be.linear(ws.hidden, L.v_w, L.v_b, ws.v);
+      be.attention(ws.q, ws.k, ws.v, ws.mask, dims, ws.context);
+      be.linear(ws.context, L.o_w, L.o_b, ws.attn);
+      be.add(ws.hidden, ws.attn);
+      be.layer_norm(ws.attn, L.ln1_g, L.ln1_b, eps, ws.hidden);
+      be.linear(ws.hidden, L.i_w, L.i_b, ws.inter);
+      be.gelu(ws.inter);
+      be.linear(ws.inter, L.out_w, L.out_b, ws.tmp);
+      be.add(ws.hidden, ws.tmp);
+      be.layer_norm(ws.tmp, L.ln2_g, L.ln2_b, eps, ws.hidden);
+    }
+    be.masked_mean_pool(ws.hidden, ws.mask, ws.pooled);
+  }
+
+ private:
+  struct Layer {
+    Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b;
+    Tensor i_w, i_b, out_w, out_b, ln2_g, ln2_b;
+  };
+
+  BertConfig config_;
+  Tensor word_, position_, token_type_, emb_ln_g_, emb_ln_b_;
+  std::vector<Layer> layers_;
+  std::int64_t parameters_ = 0;
+  std::uint64_t weight_bytes_ = 0;
+};
+
+}  // namespace accelbench
