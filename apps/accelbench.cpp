@@ -1,0 +1,244 @@
+// accelbench: the command-line suite runner.
+//
+//   accelbench run [--suite FILE] [overrides]   run a suite, print its table, write its JSON
+//   accelbench presets                          list the model presets
+//   accelbench --version | --help
+
+#include <accelbench/accelbench.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace accelbench;
+
+constexpr std::string_view usage = R"(usage: accelbench <command> [options]
+
+commands:
+  run        run a suite: print its table and write its results as JSON
+  presets    list the model presets of every family
+  version    print the library version
+
+options of run (each overrides the suite file's field of the same name):
+  --suite FILE               JSON suite file (default: the built-in default suite)
+  --name NAME                suite name, used in the results file name
+  --models A,B,...           model presets
+  --hardware A,B,...         backends (known: cpu)
+  --batch-sizes N,N,...      batch sizes of the sweep
+  --sequence-lengths N,...   sequence lengths of the sweep
+  --warmup N                 warmup iterations per cell
+  --min-iterations N         samples per cell at least
+  --max-iterations N         samples per cell at most
+  --min-time S               seconds of sampling per cell at least
+  --max-time S               seconds of sampling per cell at most
+  --threads N                Cpu threads (0: one per logical core)
+  --seed N                   seed of the synthetic weights and inputs
+  --out DIR                  results folder (default: results)
+  --quiet                    no progress lines on standard error
+)";
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+long long parse_integer(const std::string& flag, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw ConfigError(flag, "\"" + text + "\"", "expected an integer");
+}
+
+double parse_number(const std::string& flag, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw ConfigError(flag, "\"" + text + "\"", "expected a number");
+}
+
+int parse_int(const std::string& flag, const std::string& text) {
+  const long long v = parse_integer(flag, text);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    throw ConfigError(flag, text, "out of range");
+  }
+  return static_cast<int>(v);
+}
+
+std::vector<int> parse_ints(const std::string& flag, const std::string& text) {
+  std::vector<int> out;
+  for (const auto& item : split(text)) out.push_back(parse_int(flag, item));
+  return out;
+}
+
+Json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("--suite", "\"" + path + "\"", "cannot open the file");
+  try {
+    return Json::parse(in);
+  } catch (const Json::parse_error& e) {
+    throw ConfigError("--suite", "\"" + path + "\"", std::string("not valid JSON: ") + e.what());
+  }
+}
+
+Suite suite_from_arguments(const std::vector<std::string>& args, bool& quiet) {
+  // The suite file first, so that flags override it whatever their order.
+  Suite suite = default_suite();
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--suite") {
+      if (i + 1 >= args.size()) throw UsageError("--suite needs a value");
+      suite = parse_suite(read_json_file(args[i + 1]));
+    }
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    if (flag == "--quiet") {
+      quiet = true;
+      continue;
+    }
+    if (flag.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + flag + "'");
+    if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
+    const std::string& value = args[++i];
+    Config& c = suite.settings;
+    if (flag == "--suite") continue;
+    else if (flag == "--name") suite.name = value;
+    else if (flag == "--models") suite.models = split(value);
+    else if (flag == "--hardware") suite.hardware = split(value);
+    else if (flag == "--batch-sizes") c.batch_sizes = parse_ints(flag, value);
+    else if (flag == "--sequence-lengths") c.sequence_lengths = parse_ints(flag, value);
+    else if (flag == "--warmup") c.warmup_iterations = parse_int(flag, value);
+    else if (flag == "--min-iterations") c.min_iterations = parse_int(flag, value);
+    else if (flag == "--max-iterations") c.max_iterations = parse_int(flag, value);
+    else if (flag == "--min-time") c.min_time_s = parse_number(flag, value);
+    else if (flag == "--max-time") c.max_time_s = parse_number(flag, value);
+    else if (flag == "--threads") suite.threads = parse_int(flag, value);
+    else if (flag == "--seed") {
+      const long long seed = parse_integer(flag, value);
+      if (seed < 0) throw ConfigError(flag, value, "must be 0 or more");
+      c.seed = static_cast<std::uint64_t>(seed);
+    } else if (flag == "--out") suite.output_dir = value;
+    else throw UsageError("unknown option '" + flag + "'");
+  }
+  return suite;
+}
+
+std::string file_stamp(const std::string& iso) {
+  std::string s;
+  for (char ch : iso) {
+    if (ch != '-' && ch != ':') s += ch;
+  }
+  return s;  // 2026-11-22T18:30:05Z -> 20261122T183005Z
+}
+
+int run_command(const std::vector<std::string>& args) {
+  bool quiet = false;
+  const Suite suite = suite_from_arguments(args, quiet);
+  validate_suite(suite);
+
+  const std::filesystem::path out =
+      std::filesystem::path(suite.output_dir) / (suite.name + "-" + file_stamp(utc_timestamp()) + ".json");
+  JsonReporter json{out};
+  std::size_t done = 0;
+  std::size_t total = 0;
+  {
+    Config c = suite.settings;
+    total = suite.models.size() * suite.hardware.size() * c.batch_sizes.size() * c.sequence_lengths.size();
+  }
+
+  SuiteObserver observer;
+  observer.on_cell = [&](const CellResult& c) {
+    ++done;
+    if (quiet) return;
+    std::string shape;
+    for (const auto& a : c.shape) shape += fmt::format(" {}={}", a.name, a.value);
+    std::string figure;
+    if (c.status == CellStatus::ok || c.status == CellStatus::mismatch) {
+      figure = fmt::format(", median {} ms, {} iterations", detail::format_ms(c.latency.median), c.iterations);
+    } else if (!c.message.empty()) {
+      figure = ": " + c.message;
+    }
+    std::cerr << fmt::format("[{}/{}] {} on {}{}: {}{}\n", done, total, c.model, c.backend, shape,
+                             to_string(c.status), figure);
+  };
+  // Results measured so far are written after each model, whole, so that an
+  // interrupted suite keeps them.
+  observer.on_progress = [&](const RunResult& so_far) { json.report(so_far); };
+
+  const RunResult results = run_suite(suite, observer);
+  json.report(results);
+  std::cout << '\n';
+  ConsoleReporter{std::cout}.report(results);
+  std::cout << "\nwrote " << out.string() << '\n';
+
+  for (const auto& c : results.cells) {
+    if (c.status != CellStatus::ok) return 3;
+  }
+  return 0;
+}
+
+int presets_command() {
+  detail::find_by_name(KnownFamilies{}, "embedding", [](auto family) {
+    using F = typename decltype(family)::type;
+    std::cout << "family " << F::name << " (items: " << F::item_unit << ")\n";
+    for (const auto& p : bert_presets()) {
+      std::cout << fmt::format("  {:<20} {:>2} layers, hidden {:>4}, {:>2} heads, {:>6.1f}M parameters", p.name,
+                               p.layers, p.hidden, p.heads, static_cast<double>(p.parameter_count()) / 1e6);
+      for (const auto& a : p.aliases) std::cout << ", alias " << a;
+      std::cout << '\n';
+    }
+  });
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      std::cout << usage;
+      return args.empty() ? 2 : 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    if (command == "run") return run_command(args);
+    if (command == "presets") return presets_command();
+    if (command == "version" || command == "--version") {
+      std::cout << "accelbench " << version_string << '\n';
+      return 0;
+    }
+    throw UsageError("unknown command '" + command + "'");
+  } catch (const UsageError& e) {
+    std::cerr << "accelbench: " << e.what() << "\n\n" << usage;
+    return 2;
+  } catch (const ConfigError& e) {
+    std::cerr << "accelbench: invalid configuration: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "accelbench: " << e.what() << '\n';
+    return 1;
+  }
+}
