@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -16,10 +19,15 @@
 #include "concepts.hpp"
 #include "config.hpp"
 #include "detail/proc.hpp"
+#include "environment.hpp"
+#include "memory.hpp"
 #include "report/console_reporter.hpp"
+#include "resource_pool.hpp"
 #include "result.hpp"
+#include "sampling.hpp"
 #include "stats/percentile_stats.hpp"
 #include "system.hpp"
+#include "timer/calibration.hpp"
 #include "timer/steady_timer.hpp"
 #include "verification.hpp"
 
@@ -35,6 +43,31 @@ template <class B>
 struct default_timer<B> {
   using type = typename B::DefaultTimer;
 };
+
+/// S::summarize at the configured confidence where S takes one.
+template <class S>
+LatencySummary summarize_with(std::span<const double> samples, double confidence) {
+  if constexpr (requires { { S::summarize(samples, confidence) } -> std::same_as<LatencySummary>; }) {
+    return S::summarize(samples, confidence);
+  } else {
+    return S::summarize(samples);
+  }
+}
+
+/// Per-run averages of a timer's counter totals, with instructions per cycle
+/// when both are counted.
+inline std::vector<std::pair<std::string, double>> per_run_counters(
+    const std::vector<std::pair<std::string, double>>& totals, std::size_t runs) {
+  std::vector<std::pair<std::string, double>> out;
+  double cycles = 0, instructions = 0;
+  for (const auto& [name, total] : totals) {
+    out.emplace_back(name, runs ? total / static_cast<double>(runs) : 0.0);
+    if (name == "cycles") cycles = total;
+    if (name == "instructions") instructions = total;
+  }
+  if (cycles > 0 && instructions > 0) out.emplace_back("instructions_per_cycle", instructions / cycles);
+  return out;
+}
 }  // namespace detail
 
 /// The Timer a backend uses unless told otherwise: B::DefaultTimer where the
@@ -42,7 +75,7 @@ struct default_timer<B> {
 template <class B>
 using default_timer_t = typename detail::default_timer<B>::type;
 
-/// The cell-level warning thresholds.
+/// Coefficient of variation above which a cell is flagged as noisy.
 inline constexpr double high_variance_cv = 0.10;
 
 /// One benchmark: model family F on backend B, summarised by S, timed by T,
@@ -78,6 +111,10 @@ class Benchmark {
   /// Called after each cell with its result (outside the timed path).
   void on_cell(std::function<void(const CellResult&)> callback) { on_cell_ = std::move(callback); }
 
+  /// Takes models from `pool`, loading each at most once across every
+  /// benchmark that shares the pool. The pool must outlive run().
+  void share_models(ResourcePool& pool) noexcept { pool_ = &pool; }
+
   /// Runs every cell of the sweep. A cell that fails is recorded with its
   /// message and the sweep goes on.
   [[nodiscard]] RunResult run() {
@@ -85,9 +122,10 @@ class Benchmark {
     result.started_at = utc_timestamp();
     result.system = system_info();
     result.build = build_info();
+    result.environment = environment_info();
     result.warnings = build_warnings(result.build);
-    result.settings = RunSettings{config_.warmup_iterations, config_.min_iterations, config_.max_iterations,
-                                  config_.min_time_s,        config_.max_time_s,     config_.seed};
+    for (auto& w : environment_warnings(result.environment)) result.warnings.push_back(std::move(w));
+    result.settings = settings();
 
     ModelInfo info;
     info.name = preset_->name;
@@ -96,32 +134,51 @@ class Benchmark {
     info.backend = std::string(B::name);
     info.weights = "synthetic (seed " + std::to_string(config_.seed) + ")";
 
-    const Availability availability = B::available();
-    if (!availability) {
+    const Availability backend_ok = B::available();
+    Availability timer_ok = timer_availability<T>();
+    if (backend_ok) {
+      result.devices.push_back(backend_.describe());
+      if (timer_ok) {
+        T timer = make_timer();
+        timer_info_ = measure_timer(timer);
+      }
+    } else {
       DeviceInfo device;
       device.backend = std::string(B::name);
       result.devices.push_back(device);
+    }
+    if (!timer_ok) {
+      timer_info_.name = std::string(T::name);
+      timer_info_.available = false;
+      timer_info_.reason = timer_ok.reason;
+    }
+    result.timers.push_back(timer_info_);
+
+    if (!backend_ok || !timer_ok) {
+      const std::string why =
+          !backend_ok ? backend_ok.reason : "timer " + std::string(T::name) + ": " + timer_ok.reason;
       info.status = "unavailable";
-      info.message = availability.reason;
+      info.message = why;
       for (const auto& cell : F::cells(config_)) {
         CellResult c = blank_cell(cell, 0);
         c.status = CellStatus::unavailable;
-        c.message = availability.reason;
+        c.message = why;
         record(result, std::move(c));
       }
       result.models.push_back(std::move(info));
       result.finished_at = utc_timestamp();
       return result;
     }
-    result.devices.push_back(backend_.describe());
 
-    std::optional<Model> model;
+    std::shared_ptr<const Model> model;
     try {
-      SteadyTimer load;
-      load.start();
-      model.emplace(F::template load<B>(backend_, *preset_, config_.seed));
-      backend_.synchronize();
-      info.load_time_s = load.stop();
+      auto loaded = pool_ ? pool_->template acquire<F>(backend_, *preset_, config_.seed)
+                          : detail::load_model<F>(backend_, *preset_, config_.seed);
+      model = loaded.model;
+      info.construct_time_s = loaded.construct_s;
+      info.upload_time_s = loaded.upload_s;
+      info.load_time_s = loaded.construct_s + loaded.upload_s;
+      info.shared = loaded.shared;
       info.parameters = static_cast<std::int64_t>(model->parameters());
       info.weight_bytes = static_cast<std::uint64_t>(model->weight_bytes());
     } catch (const std::exception& e) {
@@ -137,7 +194,7 @@ class Benchmark {
         record(result, std::move(c));
         continue;
       }
-      record(result, run_cell(*model, cell, info.load_time_s));
+      record(result, run_cell(*model, cell, info.load_time_s, result.warnings));
     }
     result.models.push_back(std::move(info));
     result.finished_at = utc_timestamp();
@@ -149,6 +206,25 @@ class Benchmark {
 
  private:
   static constexpr bool is_reference_backend = std::is_same_v<B, Cpu>;
+
+  RunSettings settings() const {
+    RunSettings s;
+    s.warmup_iterations = config_.warmup_iterations;
+    s.warmup_until_stable = config_.warmup_until_stable;
+    s.warmup_stability_tolerance = config_.warmup_stability_tolerance;
+    s.warmup_max_time_s = config_.warmup_max_time_s;
+    s.min_iterations = config_.min_iterations;
+    s.max_iterations = config_.max_iterations;
+    s.min_time_s = config_.min_time_s;
+    s.max_time_s = config_.max_time_s;
+    s.target_relative_ci_width = config_.target_relative_ci_width;
+    s.confidence = config_.confidence;
+    s.iterations_per_sample = config_.iterations_per_sample;
+    s.cell_timeout_s = config_.cell_timeout_s;
+    s.memory_sample_interval_s = config_.memory_sample_interval_s;
+    s.seed = config_.seed;
+    return s;
+  }
 
   void record(RunResult& result, CellResult&& c) {
     if (on_cell_) on_cell_(c);
@@ -180,20 +256,29 @@ class Benchmark {
   std::vector<NamedOutput> reference_outputs(const typename F::Cell& cell) {
     if (!reference_model_) {
       reference_backend_.emplace();
-      reference_model_.emplace(F::template load<Cpu>(*reference_backend_, *preset_, config_.seed));
+      reference_model_ = pool_ ? pool_->template acquire<F>(*reference_backend_, *preset_, config_.seed).model
+                               : detail::load_model<F>(*reference_backend_, *preset_, config_.seed).model;
     }
     typename F::template Workload<Cpu> work(*reference_backend_, *reference_model_, cell, config_.seed);
     work.run();
     return work.outputs();
   }
 
-  CellResult run_cell(const Model& model, const typename F::Cell& cell, double load_time_s) {
+  CellResult run_cell(const Model& model, const typename F::Cell& cell, double load_time_s,
+                      const std::vector<std::string>& run_warnings) {
     CellResult c = blank_cell(cell, load_time_s);
+    const Deadline deadline(config_.cell_timeout_s);
+    std::optional<MemorySampler> memory;
+    SamplingOutcome sampled;
     try {
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
+      memory.emplace(config_.memory_sample_interval_s);
 
       Workload work(backend_, model, cell, config_.seed);
+      if constexpr (requires { work.activation_bytes(); }) c.memory.activation_bytes = work.activation_bytes();
+      if constexpr (requires { work.kv_cache_bytes(); }) c.memory.kv_cache_bytes = work.kv_cache_bytes();
+      if (deadline.passed()) throw CellTimeout{"preparing inputs"};
 
       SteadyTimer first;
       first.start();
@@ -209,80 +294,97 @@ class Benchmark {
             compare_outputs(work.outputs(), reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
       }
 
-      for (int i = 0; i < config_.warmup_iterations; ++i) {
-        work.run();
-        backend_.synchronize();
+      auto run = [&] { work.run(); };
+      auto sync = [&] { backend_.synchronize(); };
+      const WarmupOutcome warm = warm_up(run, sync, config_, deadline);
+      c.warmup_iterations = warm.runs;
+      if (!warm.stable) {
+        c.warnings.push_back(fmt::format("warmup did not stabilise within warmup_max_time_s ({} s)",
+                                         detail::format_number(config_.warmup_max_time_s)));
       }
-      c.warmup_iterations = config_.warmup_iterations;
 
-      sample(work, c);
+      c.iterations_per_sample = choose_iterations_per_sample(warm.runs > 0 ? warm.typical_run_s : c.first_run_s,
+                                                             timer_info_, config_.iterations_per_sample, run, sync);
+      T timer = make_timer();
+      take_samples(timer, run, sync, c.iterations_per_sample, config_, deadline, sampled);
 
-      c.latency = S::summarize(c.samples_s);
-      const double n = static_cast<double>(c.iterations);
-      if (c.measured_time_s > 0) {
-        c.throughput.items_per_second = F::items(cell) * n / c.measured_time_s;
-        if constexpr (requires { F::tokens(cell); }) {
-          c.throughput.tokens_per_second = F::tokens(cell) * n / c.measured_time_s;
-        }
-        if constexpr (requires { F::flops(*preset_, cell); }) {
-          c.throughput.gflops_per_second = F::flops(*preset_, cell) * n / c.measured_time_s / 1e9;
-        }
-      }
-      c.memory.peak_rss_bytes = detail::peak_rss_bytes();
-      c.memory.rss_after_bytes = detail::current_rss_bytes();
       c.status = c.verification.status == "mismatch" ? CellStatus::mismatch : CellStatus::ok;
       if (c.status == CellStatus::mismatch) {
         c.message = "output differs from the " + c.verification.reference + " reference: max abs error " +
                     detail::format_number(c.verification.max_abs_error) + " > tolerance " +
                     detail::format_number(c.verification.tolerance);
       }
-      add_warnings(c);
+    } catch (const CellTimeout& t) {
+      c.status = CellStatus::timeout;
+      c.message = fmt::format("cell_timeout_s ({} s) passed during {}; kept {} samples",
+                              detail::format_number(config_.cell_timeout_s), t.phase, sampled.per_run_s.size());
     } catch (const std::exception& e) {
       c.status = CellStatus::failed;
       c.message = e.what();
     }
+    if (memory) {
+      const MemorySamples m = memory->finish();
+      if (config_.memory_sample_interval_s > 0) {
+        c.memory.average_rss_bytes = m.average_bytes;
+        c.memory.rss_samples = m.count;
+      }
+    }
+    c.memory.peak_rss_bytes = detail::peak_rss_bytes();
+    c.memory.rss_after_bytes = detail::current_rss_bytes();
+    finish_cell(c, cell, sampled, run_warnings);
     return c;
   }
 
-  /// Takes samples until the stopping rule holds.
-  void sample(Workload& work, CellResult& c) {
-    T timer = make_timer();
-    const auto min_n = static_cast<std::size_t>(config_.min_iterations);
-    const auto max_n = static_cast<std::size_t>(config_.max_iterations);
-    c.samples_s.clear();
-    c.samples_s.reserve(std::min<std::size_t>(max_n, 4096));
-    const auto begin = std::chrono::steady_clock::now();
-    double total = 0;
-    for (;;) {
-      timer.start();
-      work.run();
-      backend_.synchronize();
-      const double s = timer.stop();
-      c.samples_s.push_back(s);
-      total += s;
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-      const std::size_t n = c.samples_s.size();
-      if (n >= max_n) break;
-      if (n >= min_n && elapsed >= config_.min_time_s) break;
-      if (elapsed >= config_.max_time_s) break;
+  /// Summary, throughput and warnings from the samples (also of a timed-out cell).
+  void finish_cell(CellResult& c, const typename F::Cell& cell, SamplingOutcome& sampled,
+                   const std::vector<std::string>& run_warnings) const {
+    c.samples_s = std::move(sampled.per_run_s);
+    c.iterations = sampled.runs;
+    c.measured_time_s = sampled.measured_s;
+    c.sampling_wall_s = sampled.wall_s;
+    c.stop_reason = sampled.stop_reason;
+    if (c.samples_s.empty()) return;
+    c.latency = detail::summarize_with<S>(c.samples_s, config_.confidence);
+    c.counters = detail::per_run_counters(sampled.counter_totals, c.iterations);
+    const double n = static_cast<double>(c.iterations);
+    if (c.measured_time_s > 0) {
+      c.throughput.items_per_second = F::items(cell) * n / c.measured_time_s;
+      if constexpr (requires { F::tokens(cell); }) {
+        c.throughput.tokens_per_second = F::tokens(cell) * n / c.measured_time_s;
+      }
+      if constexpr (requires { F::flops(*preset_, cell); }) {
+        c.throughput.gflops_per_second = F::flops(*preset_, cell) * n / c.measured_time_s / 1e9;
+      }
     }
-    c.iterations = c.samples_s.size();
-    c.measured_time_s = total;
+    add_warnings(c, run_warnings);
   }
 
-  void add_warnings(CellResult& c) const {
-    if (c.iterations < static_cast<std::size_t>(config_.min_iterations)) {
-      c.warnings.push_back("too few samples: max_time_s (" + detail::format_number(config_.max_time_s) +
-                           " s) ended sampling after " + std::to_string(c.iterations) + " of min_iterations " +
-                           std::to_string(config_.min_iterations));
+  void add_warnings(CellResult& c, const std::vector<std::string>& run_warnings) const {
+    if (c.stop_reason == "max_time_s" && c.iterations < static_cast<std::size_t>(config_.min_iterations)) {
+      c.warnings.push_back(fmt::format("too few samples: max_time_s ({} s) ended sampling after {} of min_iterations {}",
+                                       detail::format_number(config_.max_time_s), c.iterations,
+                                       config_.min_iterations));
+    }
+    if (config_.target_relative_ci_width > 0 && c.stop_reason != "target_relative_ci_width") {
+      const double width = median_ci_relative_width(c.samples_s, config_.confidence);
+      c.warnings.push_back(fmt::format("target_relative_ci_width ({}) not reached: the median's interval is {}",
+                                       detail::format_number(config_.target_relative_ci_width),
+                                       std::isfinite(width) ? fmt::format("{:.3f} of it", width)
+                                                            : std::string("not yet defined (too few samples)")));
     }
     if (c.latency.count > 1 && c.latency.cv > high_variance_cv) {
-      c.warnings.push_back(fmt::format("high variance: coefficient of variation {:.1f}% exceeds {:.0f}%", c.latency.cv * 100,
-                                       high_variance_cv * 100));
+      c.warnings.push_back(fmt::format("high variance: coefficient of variation {:.1f}% exceeds {:.0f}%",
+                                       c.latency.cv * 100, high_variance_cv * 100));
+    }
+    if (c.latency.count > 0 && c.latency.median && timer_info_.resolution_s > 0 &&
+        *c.latency.median * static_cast<double>(c.iterations_per_sample) < 100 * timer_info_.resolution_s) {
+      c.warnings.push_back(fmt::format("samples last under 100 timer resolutions ({:.3g} s): raise iterations_per_sample",
+                                       timer_info_.resolution_s));
     }
     if (!c.memory.peak_is_per_cell) {
       c.warnings.push_back("peak RSS covers the whole process: the high-water mark could not be reset");
     }
+    for (const auto& w : run_warnings) c.warnings.push_back(w);
   }
 
   Config config_;
@@ -290,8 +392,10 @@ class Benchmark {
   B backend_;
   R reporter_;
   std::function<void(const CellResult&)> on_cell_;
+  ResourcePool* pool_ = nullptr;
+  TimerInfo timer_info_;
   std::optional<Cpu> reference_backend_;
-  std::optional<typename F::template Model<Cpu>> reference_model_;
+  std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
 
 }  // namespace accelbench

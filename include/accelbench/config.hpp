@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <set>
 #include <string>
@@ -23,12 +24,36 @@ struct Config {
 
   /// Untimed runs before sampling (after the first, separately timed run).
   int warmup_iterations = 3;
-  /// Stopping rule: sample until both min_iterations and min_time_s are
-  /// reached, or until max_iterations or max_time_s is.
+  /// After those, keep warming up in windows of 5 runs until the median of
+  /// a window is within warmup_stability_tolerance of the previous window's,
+  /// or warmup_max_time_s has passed.
+  bool warmup_until_stable = false;
+  double warmup_stability_tolerance = 0.05;
+  double warmup_max_time_s = 10.0;
+
+  /// Stopping rule: sample until min_iterations, min_time_s and (when not 0)
+  /// target_relative_ci_width are all reached, or until max_iterations or
+  /// max_time_s is. The target is the width of the median's confidence
+  /// interval relative to the median, e.g. 0.02 for ±1%.
   int min_iterations = 10;
   int max_iterations = 100000;
   double min_time_s = 0.5;
   double max_time_s = 10.0;
+  double target_relative_ci_width = 0.0;
+  /// Level of every confidence interval.
+  double confidence = 0.95;
+
+  /// Runs timed together in one sample. 0: chosen per cell so that a sample
+  /// lasts at least 1000 timer resolutions and 100 timer calls; operations
+  /// far longer than the clock's resolution get 1.
+  int iterations_per_sample = 0;
+
+  /// A cell still running after this many seconds ends with status
+  /// "timeout", keeping what it measured; 0: no limit. Checked between runs.
+  double cell_timeout_s = 0.0;
+
+  /// Period of the background resident-memory sampler; 0 turns it off.
+  double memory_sample_interval_s = 0.01;
 
   /// Seed of the synthetic weights and inputs.
   std::uint64_t seed = 42;
@@ -56,10 +81,9 @@ inline void validate_sweep(const char* field, const std::vector<int>& values, co
 }
 
 inline std::string format_number(double v) {
-  std::string s = std::to_string(v);
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
 }
 
 }  // namespace detail
@@ -89,6 +113,33 @@ inline void validate(const Config& c) {
   if (c.max_time_s < c.min_time_s) {
     throw ConfigError("max_time_s", detail::format_number(c.max_time_s),
                       "must be at least min_time_s (" + detail::format_number(c.min_time_s) + ")");
+  }
+  if (!std::isfinite(c.target_relative_ci_width) || c.target_relative_ci_width < 0) {
+    throw ConfigError("target_relative_ci_width", detail::format_number(c.target_relative_ci_width),
+                      "must be 0 (off) or a positive fraction of the median");
+  }
+  if (!(c.confidence > 0.5 && c.confidence < 1.0)) {
+    throw ConfigError("confidence", detail::format_number(c.confidence), "must lie between 0.5 and 1 (e.g. 0.95)");
+  }
+  if (!std::isfinite(c.warmup_stability_tolerance) || c.warmup_stability_tolerance <= 0) {
+    throw ConfigError("warmup_stability_tolerance", detail::format_number(c.warmup_stability_tolerance),
+                      "must be a positive fraction (e.g. 0.05)");
+  }
+  if (!std::isfinite(c.warmup_max_time_s) || c.warmup_max_time_s < 0) {
+    throw ConfigError("warmup_max_time_s", detail::format_number(c.warmup_max_time_s),
+                      "must be a finite number of seconds >= 0");
+  }
+  if (c.iterations_per_sample < 0) {
+    throw ConfigError("iterations_per_sample", std::to_string(c.iterations_per_sample),
+                      "must be 0 (automatic) or more");
+  }
+  if (!std::isfinite(c.cell_timeout_s) || c.cell_timeout_s < 0) {
+    throw ConfigError("cell_timeout_s", detail::format_number(c.cell_timeout_s),
+                      "must be 0 (no limit) or a finite number of seconds");
+  }
+  if (!std::isfinite(c.memory_sample_interval_s) || c.memory_sample_interval_s < 0) {
+    throw ConfigError("memory_sample_interval_s", detail::format_number(c.memory_sample_interval_s),
+                      "must be 0 (off) or a finite number of seconds");
   }
   if (!std::isfinite(c.verify_tolerance) || c.verify_tolerance < 0) {
     throw ConfigError("verify_tolerance", detail::format_number(c.verify_tolerance), "must be a finite number >= 0");

@@ -18,7 +18,8 @@ enum class CellStatus {
   ok,           ///< measured; output matched the reference (or is the reference)
   mismatch,     ///< measured, but the output differs from the reference beyond tolerance
   failed,       ///< an exception ended the cell; `message` says which
-  unavailable,  ///< the backend cannot run on this machine; `message` says why
+  unavailable,  ///< the backend or timer cannot run on this machine; `message` says why
+  timeout,      ///< the cell ran past cell_timeout_s; what was measured is kept
 };
 
 [[nodiscard]] constexpr std::string_view to_string(CellStatus s) noexcept {
@@ -27,6 +28,7 @@ enum class CellStatus {
     case CellStatus::mismatch: return "mismatch";
     case CellStatus::failed: return "failed";
     case CellStatus::unavailable: return "unavailable";
+    case CellStatus::timeout: return "timeout";
   }
   return "unknown";
 }
@@ -84,12 +86,44 @@ struct SystemInfo {
 
 /// Summary of a set of latency samples, in seconds. Fields a Stats policy
 /// does not compute are left empty.
+struct Interval {
+  double low = 0;
+  double high = 0;
+};
+
+/// Counts of samples outside Tukey's fences: below Q1 - k IQR or above
+/// Q3 + k IQR, with k = 1.5 (outliers) and k = 3 (extreme outliers, also
+/// counted among the outliers). Outliers are counted, never dropped.
+struct OutlierCounts {
+  std::size_t low = 0;
+  std::size_t high = 0;
+  std::size_t extreme_low = 0;
+  std::size_t extreme_high = 0;
+  [[nodiscard]] std::size_t total() const noexcept { return low + high; }
+};
+
+/// Equal-width bins from `min` to `min + counts.size() * bin_width`; the last
+/// bin includes its upper edge.
+struct Histogram {
+  double min = 0;
+  double bin_width = 0;
+  std::vector<std::size_t> counts;
+};
+
 struct LatencySummary {
   std::size_t count = 0;
   double min = 0, max = 0, mean = 0;
   double stddev = 0;  ///< sample standard deviation (n - 1); 0 for one sample
   double cv = 0;      ///< coefficient of variation, stddev / mean
-  std::optional<double> median, p90, p95, p99;
+  std::optional<double> median, p90, p95, p99, p999;
+  std::optional<double> mad;  ///< median absolute deviation from the median (unscaled)
+  double confidence = 0;      ///< level of the intervals below, e.g. 0.95
+  /// Distribution-free intervals from order statistics; empty when there are
+  /// too few samples for the level.
+  std::optional<Interval> median_ci, p90_ci, p99_ci;
+  std::optional<Interval> mean_ci;  ///< normal-theory interval of the mean (Student's t)
+  std::optional<OutlierCounts> outliers;
+  std::optional<Histogram> histogram;
 };
 
 /// One named coordinate of a cell of the sweep (batch_size, sequence_length, ...).
@@ -111,6 +145,12 @@ struct MemoryUsage {
   std::uint64_t rss_after_bytes = 0;   ///< resident set when the cell ended
   std::uint64_t peak_rss_bytes = 0;    ///< high-water mark of the resident set
   bool peak_is_per_cell = false;       ///< true when the high-water mark was reset at the cell's start
+  /// Time-weighted mean of the resident set sampled by a background thread
+  /// during the cell; empty when sampling is off.
+  std::optional<std::uint64_t> average_rss_bytes;
+  std::size_t rss_samples = 0;
+  std::optional<std::uint64_t> activation_bytes;  ///< the workload's activations, where the family knows them
+  std::optional<std::uint64_t> kv_cache_bytes;    ///< the workload's key-value cache, where there is one
   /// Growth of the resident set during the cell: peak minus the value before.
   [[nodiscard]] std::uint64_t growth_bytes() const noexcept {
     return peak_rss_bytes > rss_before_bytes ? peak_rss_bytes - rss_before_bytes : 0;
@@ -138,13 +178,18 @@ struct CellResult {
   std::string stats;  ///< Stats policy name
   std::string timer;  ///< Timer policy name
   int warmup_iterations = 0;
-  std::size_t iterations = 0;
+  std::size_t iterations = 0;           ///< runs timed, over all samples
+  std::size_t iterations_per_sample = 1;  ///< runs timed together in one sample (short operations)
+  std::string stop_reason;  ///< the part of the stopping rule that ended sampling
   double measured_time_s = 0;  ///< sum of the timed samples
+  double sampling_wall_s = 0;  ///< wall time of the sampling phase, the harness's own work included
   double first_run_s = 0;      ///< the cell's first execution, before warmup
   double load_time_s = 0;      ///< the model's load time (repeated on each of its cells)
 
   LatencySummary latency;
-  std::vector<double> samples_s;  ///< every timed sample, in order
+  std::vector<double> samples_s;  ///< every sample, per run (a batch's time divided by its runs), in order
+  /// Timer counters per run, averaged over the samples (e.g. cycles, instructions).
+  std::vector<std::pair<std::string, double>> counters;
   Throughput throughput;
   MemoryUsage memory;
   Verification verification;
@@ -167,18 +212,91 @@ struct ModelInfo {
   std::string weights;       ///< where the weights came from, e.g. "synthetic (seed 42)"
   std::int64_t parameters = 0;
   std::uint64_t weight_bytes = 0;
-  double load_time_s = 0;
-  std::string status = "ok";  ///< "ok", "failed" or "unavailable"
+  double load_time_s = 0;       ///< construct + upload
+  double construct_time_s = 0;  ///< making the weights in host memory (generated or read)
+  double upload_time_s = 0;     ///< building the model on the backend from them
+  bool shared = false;          ///< taken from a ResourcePool that had loaded it before
+  std::string status = "ok";    ///< "ok", "failed", "unavailable" or "unsupported"
+  std::string message;
+};
+
+/// A timer policy as measured at start-up.
+struct TimerInfo {
+  std::string name;
+  bool available = true;
+  std::string reason;        ///< why not, when unavailable
+  double resolution_s = 0;   ///< smallest non-zero interval it reported
+  double call_cost_s = 0;    ///< cost of one start() and stop()
+  std::vector<std::pair<std::string, std::string>> properties;  ///< e.g. the TSC's calibrated frequency
+};
+
+/// What about the machine affects timings.
+struct EnvironmentInfo {
+  std::string governor;          ///< cpufreq scaling governor; empty when not exposed
+  std::optional<bool> boost;     ///< frequency boost (turbo) on; empty when unknown
+  bool virtualized = false;
+  std::string hypervisor;        ///< e.g. "KVM", when virtualized
+  std::string clocksource;       ///< the kernel's clock source, e.g. "tsc", "kvm-clock"
+  std::optional<double> cpu_mhz; ///< current frequency of CPU 0 as the kernel reports it
+};
+
+/// Paired comparison of two variants (a, b) on one cell: their runs are
+/// interleaved and each pair gives a ratio a / b.
+struct ComparisonCell {
+  std::vector<Axis> shape;
+  std::string status = "ok";  ///< "ok" or "failed"
+  std::string message;
+  std::size_t pairs = 0;
+  double median_a_s = 0;
+  double median_b_s = 0;
+  double ratio = 0;           ///< median of the pairwise ratios a / b
+  std::optional<Interval> ratio_ci;
+  std::size_t a_slower = 0;   ///< pairs with a / b > 1
+  std::size_t b_slower = 0;   ///< pairs with a / b < 1
+  double p_value = 1;         ///< two-sided sign test of "ratio = 1"
+  bool significant = false;   ///< p_value < 1 - confidence
+};
+
+struct ComparisonResult {
+  std::string family;
+  std::string model_a, model_b;
+  std::string backend_a, backend_b;
+  std::string label_a, label_b;  ///< e.g. "1 thread", "2 threads"
+  double confidence = 0;
+  std::string test = "sign test";
+  std::vector<ComparisonCell> cells;
+};
+
+/// K models loaded one after another and all at once.
+struct LoadingResult {
+  std::string family;
+  std::string backend;
+  std::vector<std::string> models;
+  int repetitions = 0;
+  std::vector<double> sequential_s;  ///< wall time of each sequential repetition
+  std::vector<double> concurrent_s;  ///< wall time of each concurrent repetition
+  double sequential_median_s = 0;
+  double concurrent_median_s = 0;
+  double speedup = 0;                ///< sequential_median_s / concurrent_median_s
+  std::string status = "ok";
   std::string message;
 };
 
 /// The stopping rule and other settings the cells were measured with.
 struct RunSettings {
   int warmup_iterations = 0;
+  bool warmup_until_stable = false;
+  double warmup_stability_tolerance = 0;
+  double warmup_max_time_s = 0;
   int min_iterations = 0;
   int max_iterations = 0;
   double min_time_s = 0;
   double max_time_s = 0;
+  double target_relative_ci_width = 0;
+  double confidence = 0;
+  int iterations_per_sample = 0;
+  double cell_timeout_s = 0;
+  double memory_sample_interval_s = 0;
   std::uint64_t seed = 0;
 };
 
@@ -189,20 +307,32 @@ struct RunResult {
   std::string finished_at;  ///< ISO 8601, UTC
   SystemInfo system;
   BuildInfo build;
+  EnvironmentInfo environment;
   RunSettings settings;
+  std::vector<TimerInfo> timers;
   std::vector<DeviceInfo> devices;
   std::vector<ModelInfo> models;
   std::vector<CellResult> cells;
+  std::vector<ComparisonResult> comparisons;
+  std::vector<LoadingResult> loading;
   std::vector<std::string> warnings;  ///< run-wide warnings, e.g. a debug build
 
   /// Appends another run's models, cells and devices (devices once per backend).
   /// An empty result takes the other's system, build and settings.
   void merge(RunResult&& other) {
-    if (models.empty() && cells.empty()) {
+    if (models.empty() && cells.empty() && comparisons.empty() && loading.empty()) {
       system = std::move(other.system);
       build = std::move(other.build);
+      environment = std::move(other.environment);
       settings = other.settings;
     }
+    for (auto& t : other.timers) {
+      bool seen = false;
+      for (const auto& mine : timers) seen = seen || mine.name == t.name;
+      if (!seen) timers.push_back(std::move(t));
+    }
+    for (auto& c : other.comparisons) comparisons.push_back(std::move(c));
+    for (auto& l : other.loading) loading.push_back(std::move(l));
     if (started_at.empty() || (!other.started_at.empty() && other.started_at < started_at)) {
       started_at = other.started_at;
     }

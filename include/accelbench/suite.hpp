@@ -4,6 +4,7 @@
 // time (a JSON file, command-line flags) and mapped to Benchmark<B, F> types
 // once, at the top, by walking compile-time lists of the known policies.
 
+#include <algorithm>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -18,7 +19,15 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "family/embedding.hpp"
+#include "stats/mean_stats.hpp"
+#include "stats/percentile_stats.hpp"
+#include "timer/cpu_timer.hpp"
+#include "timer/perf_counter_timer.hpp"
+#include "timer/steady_timer.hpp"
+#include "timer/tsc_timer.hpp"
+#include "loading.hpp"
 #include "report/json.hpp"
+#include "resource_pool.hpp"
 #include "result.hpp"
 
 namespace accelbench {
@@ -26,14 +35,18 @@ namespace accelbench {
 template <class... Ts>
 struct TypeList {};
 
-/// The backends and families a suite can name, by their `name`.
+/// The policies a suite can name, by their `name`.
 using KnownBackends = TypeList<Cpu>;
 using KnownFamilies = TypeList<Embedding>;
+using KnownStats = TypeList<PercentileStats, MeanStats>;
+using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 
 struct Suite {
   std::string name = "default";
   std::string family = "embedding";
   std::vector<std::string> hardware = {"cpu"};
+  std::string stats = "percentile";    ///< a name from KnownStats
+  std::string timer = "steady_clock";  ///< a name from KnownTimers
   std::vector<std::string> models = {"bert-tiny", "all-MiniLM-L6-v2"};
   /// Sweep and stopping rule shared by every model; its `model` is ignored.
   Config settings{.batch_sizes = {1, 8},
@@ -45,6 +58,10 @@ struct Suite {
                   .max_time_s = 10.0};
   /// Cpu threads; 0 means one per logical core.
   int threads = 0;
+  /// After the sweep, time loading the suite's models one after another and
+  /// all at once (on each backend; needs two models or more).
+  bool concurrent_loading = true;
+  int loading_repetitions = 3;
   std::string output_dir = "results";
 };
 
@@ -112,36 +129,60 @@ inline std::vector<std::string> json_strings(const Json& j, const std::string& f
 /// Reads a suite from JSON. Fields not given keep default_suite()'s values;
 /// an unknown field or a value of the wrong type is a ConfigError naming it.
 [[nodiscard]] inline Suite parse_suite(const Json& j) {
+  using detail::json_int, detail::json_ints, detail::json_number, detail::json_string, detail::json_strings;
   if (!j.is_object()) detail::bad_type("suite", j, "a JSON object");
   Suite s = default_suite();
   Config& c = s.settings;
+  auto boolean = [](const Json& v, const std::string& key) {
+    if (!v.is_boolean()) detail::bad_type(key, v, "true or false");
+    return v.get<bool>();
+  };
+  using Setter = std::function<void(const Json&, const std::string&)>;
+  const std::vector<std::pair<std::string, Setter>> fields = {
+      {"name", [&](const Json& v, const std::string& k) { s.name = json_string(v, k); }},
+      {"family", [&](const Json& v, const std::string& k) { s.family = json_string(v, k); }},
+      {"hardware", [&](const Json& v, const std::string& k) { s.hardware = json_strings(v, k); }},
+      {"stats", [&](const Json& v, const std::string& k) { s.stats = json_string(v, k); }},
+      {"timer", [&](const Json& v, const std::string& k) { s.timer = json_string(v, k); }},
+      {"models", [&](const Json& v, const std::string& k) { s.models = json_strings(v, k); }},
+      {"batch_sizes", [&](const Json& v, const std::string& k) { c.batch_sizes = json_ints(v, k); }},
+      {"sequence_lengths", [&](const Json& v, const std::string& k) { c.sequence_lengths = json_ints(v, k); }},
+      {"warmup_iterations", [&](const Json& v, const std::string& k) { c.warmup_iterations = json_int(v, k); }},
+      {"warmup_until_stable", [&](const Json& v, const std::string& k) { c.warmup_until_stable = boolean(v, k); }},
+      {"warmup_stability_tolerance",
+       [&](const Json& v, const std::string& k) { c.warmup_stability_tolerance = json_number(v, k); }},
+      {"warmup_max_time_s", [&](const Json& v, const std::string& k) { c.warmup_max_time_s = json_number(v, k); }},
+      {"min_iterations", [&](const Json& v, const std::string& k) { c.min_iterations = json_int(v, k); }},
+      {"max_iterations", [&](const Json& v, const std::string& k) { c.max_iterations = json_int(v, k); }},
+      {"min_time_s", [&](const Json& v, const std::string& k) { c.min_time_s = json_number(v, k); }},
+      {"max_time_s", [&](const Json& v, const std::string& k) { c.max_time_s = json_number(v, k); }},
+      {"target_relative_ci_width",
+       [&](const Json& v, const std::string& k) { c.target_relative_ci_width = json_number(v, k); }},
+      {"confidence", [&](const Json& v, const std::string& k) { c.confidence = json_number(v, k); }},
+      {"iterations_per_sample", [&](const Json& v, const std::string& k) { c.iterations_per_sample = json_int(v, k); }},
+      {"cell_timeout_s", [&](const Json& v, const std::string& k) { c.cell_timeout_s = json_number(v, k); }},
+      {"memory_sample_interval_s",
+       [&](const Json& v, const std::string& k) { c.memory_sample_interval_s = json_number(v, k); }},
+      {"seed",
+       [&](const Json& v, const std::string& k) {
+         if (!v.is_number_unsigned()) detail::bad_type(k, v, "a non-negative integer");
+         c.seed = v.get<std::uint64_t>();
+       }},
+      {"verify", [&](const Json& v, const std::string& k) { c.verify = boolean(v, k); }},
+      {"verify_tolerance", [&](const Json& v, const std::string& k) { c.verify_tolerance = json_number(v, k); }},
+      {"threads", [&](const Json& v, const std::string& k) { s.threads = json_int(v, k); }},
+      {"concurrent_loading", [&](const Json& v, const std::string& k) { s.concurrent_loading = boolean(v, k); }},
+      {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
+      {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
+  };
   for (const auto& [key, v] : j.items()) {
-    if (key == "name") s.name = detail::json_string(v, key);
-    else if (key == "family") s.family = detail::json_string(v, key);
-    else if (key == "hardware") s.hardware = detail::json_strings(v, key);
-    else if (key == "models") s.models = detail::json_strings(v, key);
-    else if (key == "batch_sizes") c.batch_sizes = detail::json_ints(v, key);
-    else if (key == "sequence_lengths") c.sequence_lengths = detail::json_ints(v, key);
-    else if (key == "warmup_iterations") c.warmup_iterations = detail::json_int(v, key);
-    else if (key == "min_iterations") c.min_iterations = detail::json_int(v, key);
-    else if (key == "max_iterations") c.max_iterations = detail::json_int(v, key);
-    else if (key == "min_time_s") c.min_time_s = detail::json_number(v, key);
-    else if (key == "max_time_s") c.max_time_s = detail::json_number(v, key);
-    else if (key == "seed") {
-      if (!v.is_number_unsigned()) detail::bad_type(key, v, "a non-negative integer");
-      c.seed = v.get<std::uint64_t>();
-    } else if (key == "verify") {
-      if (!v.is_boolean()) detail::bad_type(key, v, "true or false");
-      c.verify = v.get<bool>();
-    } else if (key == "verify_tolerance") c.verify_tolerance = detail::json_number(v, key);
-    else if (key == "threads") s.threads = detail::json_int(v, key);
-    else if (key == "output_dir") s.output_dir = detail::json_string(v, key);
-    else {
-      throw ConfigError(key, detail::json_text(v),
-                        "unknown suite field; known fields: name, family, hardware, models, batch_sizes, "
-                        "sequence_lengths, warmup_iterations, min_iterations, max_iterations, min_time_s, "
-                        "max_time_s, seed, verify, verify_tolerance, threads, output_dir");
+    const auto field = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
+    if (field == fields.end()) {
+      std::string known;
+      for (const auto& f : fields) known += (known.empty() ? "" : ", ") + f.first;
+      throw ConfigError(key, detail::json_text(v), "unknown suite field; known fields: " + known);
     }
+    field->second(v, key);
   }
   return s;
 }
@@ -150,6 +191,9 @@ inline std::vector<std::string> json_strings(const Json& j, const std::string& f
 /// every model and the shared settings. Throws ConfigError naming the field.
 inline void validate_suite(const Suite& s) {
   if (s.threads < 0) throw ConfigError("threads", std::to_string(s.threads), "must be 0 (all cores) or more");
+  if (s.loading_repetitions < 1) {
+    throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
+  }
   if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.models.empty()) throw ConfigError("models", "[]", "name at least one model");
@@ -171,6 +215,12 @@ inline void validate_suite(const Suite& s) {
   });
   if (!family_known) {
     throw ConfigError("family", "\"" + s.family + "\"", "unknown family; known: " + detail::names_of(KnownFamilies{}));
+  }
+  if (!detail::find_by_name(KnownStats{}, s.stats, [](auto) {})) {
+    throw ConfigError("stats", "\"" + s.stats + "\"", "unknown Stats policy; known: " + detail::names_of(KnownStats{}));
+  }
+  if (!detail::find_by_name(KnownTimers{}, s.timer, [](auto) {})) {
+    throw ConfigError("timer", "\"" + s.timer + "\"", "unknown Timer policy; known: " + detail::names_of(KnownTimers{}));
   }
   for (std::size_t i = 0; i < s.hardware.size(); ++i) {
     if (!detail::find_by_name(KnownBackends{}, s.hardware[i], [](auto) {})) {
@@ -204,6 +254,7 @@ struct SuiteObserver {
 [[nodiscard]] inline RunResult run_suite(const Suite& s, const SuiteObserver& observer = {}) {
   validate_suite(s);
   RunResult all;
+  ResourcePool pool;  // each model is loaded once per backend device for the whole suite
   detail::find_by_name(KnownFamilies{}, s.family, [&](auto family) {
     using F = typename decltype(family)::type;
     for (const auto& hw : s.hardware) {
@@ -213,9 +264,23 @@ struct SuiteObserver {
           for (const auto& model : s.models) {
             Config config = s.settings;
             config.model = model;
-            Benchmark<B, F> bench{std::move(config), detail::make_backend<B>(s)};
-            if (observer.on_cell) bench.on_cell(observer.on_cell);
-            all.merge(bench.run());
+            detail::find_by_name(KnownStats{}, s.stats, [&](auto stats) {
+              detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
+                using S = typename decltype(stats)::type;
+                using T = typename decltype(timer)::type;
+                Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
+                bench.share_models(pool);
+                if (observer.on_cell) bench.on_cell(observer.on_cell);
+                all.merge(bench.run());
+              });
+            });
+            if (observer.on_progress) observer.on_progress(all);
+          }
+          if (s.concurrent_loading && s.models.size() > 1 && B::available()) {
+            RunResult loading;
+            loading.loading.push_back(measure_loading<F, B>(
+                s.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
+            all.merge(std::move(loading));
             if (observer.on_progress) observer.on_progress(all);
           }
         } else {

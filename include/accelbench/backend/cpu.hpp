@@ -82,6 +82,9 @@ class Cpu {
     return d;
   }
 
+  /// Every Cpu instance works on host memory: models are shared between them.
+  [[nodiscard]] static std::string device_key() { return "host"; }
+
   /// Work on the CPU is synchronous: nothing to wait for.
   void synchronize() noexcept {}
 

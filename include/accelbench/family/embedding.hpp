@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,10 +86,21 @@ struct Embedding {
     return p.flops(c.batch_size, c.sequence_length);
   }
 
-  /// Builds the model with synthetic weights from `seed` and uploads it.
+  /// The model's weights in host memory: synthetic, from `seed`.
+  [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
+    return synthetic_bert_weights(preset, seed);
+  }
+
+  /// Builds the model on the backend from host weights.
+  template <EncoderOps B>
+  [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
+    return Model<B>(backend, preset, std::move(weights));
+  }
+
+  /// Both steps: synthetic weights from `seed`, uploaded.
   template <EncoderOps B>
   [[nodiscard]] static Model<B> load(B& backend, const Preset& preset, std::uint64_t seed) {
-    return Model<B>(backend, preset, synthetic_bert_weights(preset, seed));
+    return load_weights(backend, preset, weights(preset, seed));
   }
 
   /// One cell's inputs on the device; run() is one forward pass.
@@ -102,6 +114,11 @@ struct Embedding {
                             make_bert_input(model.config(), cell.batch_size, cell.sequence_length, seed))) {}
 
     void run() { model_->forward(*backend_, ws_); }
+
+    /// Bytes of the activations a forward pass keeps (the backend's own scratch aside).
+    [[nodiscard]] std::uint64_t activation_bytes() const noexcept {
+      return model_->config().activation_bytes(ws_.batch, ws_.seq);
+    }
 
     [[nodiscard]] std::vector<NamedOutput> outputs() {
       std::vector<NamedOutput> out;

@@ -45,6 +45,16 @@ struct BertConfig {
     return embeddings + layers * layer;
   }
 
+  /// Bytes of a forward pass's activations at this batch shape: seven
+  /// [tokens, hidden] tensors, the [tokens, intermediate] feed-forward, the
+  /// pooled output, the mask and three id arrays.
+  [[nodiscard]] std::uint64_t activation_bytes(int batch, int seq) const noexcept {
+    const std::uint64_t tokens = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(seq);
+    const std::uint64_t floats = tokens * (7u * static_cast<std::uint64_t>(hidden) + static_cast<std::uint64_t>(intermediate)) +
+                                 static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(hidden) + tokens;
+    return floats * sizeof(float) + 3u * tokens * sizeof(std::int32_t);
+  }
+
   /// Floating-point operations of one forward pass (a multiply-add counts as
   /// two): the matrix products of the projections, feed-forward and attention.
   /// Element-wise work (norms, GELU, softmax) is left out.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <optional>
@@ -38,6 +39,14 @@ inline std::string format_rate(const std::optional<double>& per_second) {
   return per_second ? format_rate(*per_second) : std::string("-");
 }
 
+/// A short duration with its unit: ns, us, ms or s.
+inline std::string format_duration(double seconds) {
+  if (seconds < 1e-6) return fmt::format("{:.1f} ns", seconds * 1e9);
+  if (seconds < 1e-3) return fmt::format("{:.2f} us", seconds * 1e6);
+  if (seconds < 1) return fmt::format("{:.2f} ms", seconds * 1e3);
+  return fmt::format("{:.2f} s", seconds);
+}
+
 inline std::string format_mib(std::uint64_t bytes) {
   return fmt::format("{:.1f}", static_cast<double>(bytes) / (1024.0 * 1024.0));
 }
@@ -60,8 +69,16 @@ class ConsoleReporter {
     out << '\n';
     for (const auto& d : r.devices) {
       out << fmt::format("device {}: {}", d.backend, d.name.empty() ? std::string("(unavailable)") : d.name);
-      if (d.threads > 0) out << fmt::format(", {} threads", d.threads);
+      if (d.threads > 0) out << fmt::format(", {} thread{}", d.threads, d.threads == 1 ? "" : "s");
       out << '\n';
+    }
+    for (const auto& t : r.timers) {
+      if (t.available) {
+        out << fmt::format("timer {}: resolution {}, {} per call\n", t.name, detail::format_duration(t.resolution_s),
+                           detail::format_duration(t.call_cost_s));
+      } else {
+        out << fmt::format("timer {}: unavailable: {}\n", t.name, t.reason);
+      }
     }
     for (const auto& w : r.warnings) out << "WARNING: " << w << '\n';
 
@@ -78,7 +95,15 @@ class ConsoleReporter {
       out << '\n';
       for (const auto& n : notes) out << n << '\n';
     }
-    if (!r.warnings.empty()) {
+    for (const auto& c : r.comparisons) {
+      out << '\n';
+      print_comparison(c);
+    }
+    if (!r.loading.empty()) {
+      out << '\n';
+      print_loading(r.loading);
+    }
+    if (r.build.debug()) {
       out << "\nWARNING: this was a debug or assertion-enabled build; the timings above are not representative\n";
     }
     out.flush();
@@ -100,11 +125,15 @@ class ConsoleReporter {
     t.add_column("backend", Align::left);
     for (const auto& a : first->shape) t.add_column(a.name, Align::right);
     t.add_column("status", Align::left);
-    for (const char* h : {"median ms", "p90 ms", "p99 ms", "mean ms", "cv %"}) t.add_column(h, Align::right);
+    t.add_column("median ms", Align::right);
+    t.add_column("median CI ms", Align::right);
+    for (const char* h : {"p90 ms", "p99 ms", "mean ms", "cv %", "outliers"}) t.add_column(h, Align::right);
     t.add_column(first->throughput.item_unit + "/s", Align::right);
     if (tokens) t.add_column("tokens/s", Align::right);
     if (gflops) t.add_column("GFLOP/s", Align::right);
     t.add_column("peak RSS MiB", Align::right);
+    t.add_column("avg RSS MiB", Align::right);
+    t.add_column("first run ms", Align::right);
     t.add_column("load s", Align::right);
 
     for (const auto& c : r.cells) {
@@ -115,34 +144,114 @@ class ConsoleReporter {
         row.push_back(v ? std::to_string(*v) : "-");
       }
       std::string status(to_string(c.status));
-      const bool measured = c.status == CellStatus::ok || c.status == CellStatus::mismatch;
+      const bool measured = c.latency.count > 0;
+      // Run-wide warnings are printed once, above; notes carry the cell's own.
+      std::vector<std::string> own;
+      for (const auto& w : c.warnings) {
+        if (std::find(r.warnings.begin(), r.warnings.end(), w) == r.warnings.end()) own.push_back(w);
+      }
       std::string marks;
-      if (!c.message.empty() || !c.warnings.empty()) {
+      if (!c.message.empty() || !own.empty()) {
         marks = fmt::format(" [{}]", notes.size() + 1);
         std::string shape;
         for (const auto& a : c.shape) shape += fmt::format(" {}={}", a.name, a.value);
         std::string text = fmt::format("[{}] {} on {}{}:", notes.size() + 1, c.model, c.backend, shape);
         if (!c.message.empty()) text += " " + c.message + ";";
-        for (const auto& w : c.warnings) text += " " + w + ";";
+        for (const auto& w : own) text += " " + w + ";";
         text.pop_back();
         notes.push_back(std::move(text));
       }
       row.push_back(status + marks);
       if (measured) {
         row.push_back(detail::format_ms(c.latency.median));
+        row.push_back(c.latency.median_ci ? detail::format_ms(c.latency.median_ci->low) + "-" +
+                                                detail::format_ms(c.latency.median_ci->high)
+                                          : std::string("-"));
         row.push_back(detail::format_ms(c.latency.p90));
         row.push_back(detail::format_ms(c.latency.p99));
         row.push_back(detail::format_ms(c.latency.mean));
         row.push_back(fmt::format("{:.1f}", c.latency.cv * 100));
+        row.push_back(c.latency.outliers ? std::to_string(c.latency.outliers->total()) : std::string("-"));
         row.push_back(detail::format_rate(c.throughput.items_per_second));
         if (tokens) row.push_back(detail::format_rate(c.throughput.tokens_per_second));
         if (gflops) row.push_back(detail::format_rate(c.throughput.gflops_per_second));
         row.push_back(detail::format_mib(c.memory.peak_rss_bytes));
+        row.push_back(c.memory.average_rss_bytes ? detail::format_mib(*c.memory.average_rss_bytes) : std::string("-"));
+        row.push_back(fmt::format("{:.3f}", c.first_run_s * 1e3));
         row.push_back(fmt::format("{:.3f}", c.load_time_s));
       }
       t.add_row(std::move(row));
     }
     *out_ << "family " << family << '\n';
+    t.print(*out_);
+  }
+
+  void print_comparison(const ComparisonResult& c) const {
+    using Align = detail::TextTable::Align;
+    auto side = [](const std::string& model, const std::string& backend, const std::string& label) {
+      return label.empty() ? fmt::format("{} on {}", model, backend)
+                           : fmt::format("{} on {} ({})", model, backend, label);
+    };
+    *out_ << fmt::format("comparison ({}): a = {}, b = {}; ratio = time a / time b, {} at {:.0f}%\n", c.family,
+                         side(c.model_a, c.backend_a, c.label_a), side(c.model_b, c.backend_b, c.label_b), c.test,
+                         c.confidence * 100);
+    if (c.cells.empty()) return;
+    detail::TextTable t;
+    for (const auto& a : c.cells.front().shape) t.add_column(a.name, Align::right);
+    t.add_column("status", Align::left);
+    for (const char* h : {"pairs", "a median ms", "b median ms", "ratio a/b", "interval", "p-value", "significant"}) {
+      t.add_column(h, Align::right);
+    }
+    std::vector<std::string> notes;
+    for (const auto& cell : c.cells) {
+      std::vector<std::string> row;
+      for (const auto& a : cell.shape) row.push_back(std::to_string(a.value));
+      std::string status = cell.status;
+      if (!cell.message.empty()) {
+        notes.push_back(fmt::format("[{}] {}", notes.size() + 1, cell.message));
+        status += fmt::format(" [{}]", notes.size());
+      }
+      row.push_back(status);
+      if (cell.pairs > 0) {
+        row.push_back(std::to_string(cell.pairs));
+        row.push_back(detail::format_ms(cell.median_a_s));
+        row.push_back(detail::format_ms(cell.median_b_s));
+        row.push_back(fmt::format("{:.3f}", cell.ratio));
+        row.push_back(cell.ratio_ci ? fmt::format("{:.3f}-{:.3f}", cell.ratio_ci->low, cell.ratio_ci->high)
+                                    : std::string("too few pairs"));
+        row.push_back(fmt::format("{:.2g}", cell.p_value));
+        row.push_back(cell.significant ? "yes" : "no");
+      }
+      t.add_row(std::move(row));
+    }
+    t.print(*out_);
+    for (const auto& n : notes) *out_ << n << '\n';
+  }
+
+  void print_loading(const std::vector<LoadingResult>& loading) const {
+    using Align = detail::TextTable::Align;
+    *out_ << "model loading: the models one after another, then all at once on one thread each\n";
+    detail::TextTable t;
+    t.add_column("family", Align::left);
+    t.add_column("backend", Align::left);
+    t.add_column("models", Align::left);
+    t.add_column("status", Align::left);
+    t.add_column("repetitions", Align::right);
+    t.add_column("sequential s", Align::right);
+    t.add_column("concurrent s", Align::right);
+    t.add_column("speedup", Align::right);
+    for (const auto& l : loading) {
+      std::string models;
+      for (const auto& m : l.models) models += (models.empty() ? "" : ", ") + m;
+      std::vector<std::string> row{l.family, l.backend, models, l.status + (l.message.empty() ? "" : ": " + l.message)};
+      if (l.status == "ok") {
+        row.push_back(std::to_string(l.repetitions));
+        row.push_back(fmt::format("{:.3f}", l.sequential_median_s));
+        row.push_back(fmt::format("{:.3f}", l.concurrent_median_s));
+        row.push_back(fmt::format("{:.2f}x", l.speedup));
+      }
+      t.add_row(std::move(row));
+    }
     t.print(*out_);
   }
 
