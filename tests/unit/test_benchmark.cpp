@@ -111,7 +111,7 @@ TEST_CASE("a sweep measures every cell") {
     CHECK(c.axis("batch_size") == expected[i][0]);
     CHECK(c.axis("sequence_length") == expected[i][1]);
     CHECK(c.iterations >= 3);
-    CHECK(c.samples_s.size() == c.iterations);
+    CHECK(c.samples_s.size() * c.iterations_per_sample == c.iterations);
     CHECK(c.warmup_iterations == 1);
     CHECK(c.first_run_s > 0);
     CHECK(c.verification.status == "reference");
@@ -126,8 +126,10 @@ TEST_CASE("a sweep measures every cell") {
     CHECK(*l.p99 <= l.max);
     double sum = 0;
     for (double s : c.samples_s) sum += s;
-    CHECK(c.measured_time_s == doctest::Approx(sum));
-    const double items = double(expected[i][0]) * double(c.iterations) / sum;
+    const double k = double(c.iterations_per_sample);
+    CHECK(c.measured_time_s == doctest::Approx(sum * k));
+    CHECK(c.sampling_wall_s >= c.measured_time_s);
+    const double items = double(expected[i][0]) * double(c.iterations) / (sum * k);
     CHECK(c.throughput.items_per_second == doctest::Approx(items));
     CHECK(*c.throughput.tokens_per_second == doctest::Approx(items * expected[i][1]));
     CHECK(*c.throughput.gflops_per_second > 0);
@@ -291,7 +293,21 @@ TEST_CASE("console report: a row per cell, failures and warnings as notes") {
 }
 
 TEST_CASE("JSON report: written whole, and exactly the fields docs/result-schema.md lists") {
-  const auto r = Benchmark<Cpu, Embedding>{tiny_config(), one_thread()}.run();
+  // Every kind of entry: percentile cells with enough samples for every
+  // interval, mean-stats cells, a comparison and a loading benchmark.
+  auto cfg = tiny_config();
+  cfg.min_iterations = 400;
+  RunResult r = Benchmark<Cpu, Embedding>{cfg, one_thread()}.run();
+  auto small = tiny_config();
+  small.batch_sizes = {1};
+  small.sequence_lengths = {8};
+  r.merge(Benchmark<Cpu, Embedding, MeanStats>{small, one_thread()}.run());
+  small.min_iterations = 10;  // enough pairs for the ratio's interval
+  r.merge(compare<Embedding>(Variant<Cpu>{"1 thread", small, one_thread()},
+                             Variant<Cpu>{"2 threads", small, Cpu{Cpu::Options{.threads = 2}}}));
+  RunResult loading;
+  loading.loading.push_back(measure_loading<Embedding, Cpu>({"bert-tiny", "bert-tiny"}, one_thread, 1, 1));
+  r.merge(std::move(loading));
   const auto dir = std::filesystem::temp_directory_path() / "accelbench-test-json";
   std::filesystem::remove_all(dir);
   const auto path = dir / "nested" / "result.json";
@@ -304,7 +320,9 @@ TEST_CASE("JSON report: written whole, and exactly the fields docs/result-schema
   const Json j = Json::parse(read_file(path));
   CHECK(j["schema"] == "accelbench.result");
   CHECK(j["schema_version"] == RunResult::schema_version);
-  CHECK(j["cells"].size() == 4);
+  CHECK(j["cells"].size() == 5);
+  CHECK(j["comparisons"].size() == 1);
+  CHECK(j["loading"].size() == 1);
   CHECK(j["cells"][0]["samples_s"].size() == r.cells[0].samples_s.size());
   CHECK(j["cells"][3]["shape"]["sequence_length"] == 16);
   CHECK(j["build"]["debug"] == build_info().debug());
@@ -351,6 +369,28 @@ TEST_CASE("JSON report: written whole, and exactly the fields docs/result-schema
     CAPTURE(path);
     CHECK_MESSAGE(produced.count(path) == 1, "documented field not produced");
   }
+}
+
+TEST_CASE("benchmarks sharing a resource pool load a model once") {
+  ResourcePool pool;
+  auto cfg = tiny_config();
+  cfg.batch_sizes = {1};
+  cfg.sequence_lengths = {8};
+  Benchmark<Cpu, Embedding> first{cfg, one_thread()};
+  Benchmark<Cpu, Embedding> second{cfg, Cpu{Cpu::Options{.threads = 2}}};
+  first.share_models(pool);
+  second.share_models(pool);
+  const auto a = first.run();
+  const auto b = second.run();
+  CHECK_FALSE(a.models.at(0).shared);
+  CHECK(b.models.at(0).shared);
+  CHECK(b.models.at(0).load_time_s == a.models.at(0).load_time_s);
+  CHECK(a.models.at(0).construct_time_s > 0);
+  CHECK(a.models.at(0).upload_time_s > 0);
+  CHECK(a.models.at(0).load_time_s == doctest::Approx(a.models.at(0).construct_time_s + a.models.at(0).upload_time_s));
+  CHECK(pool.loads() == 1);
+  CHECK(pool.hits() == 1);
+  CHECK(b.cells.at(0).status == CellStatus::ok);
 }
 
 TEST_CASE("merged runs keep every model and cell, and the first run's system") {
@@ -413,6 +453,20 @@ TEST_CASE("suites: parsed from JSON with every bad field named") {
   rejects(R"({"threads": -1})", "threads = -1: must be 0");
   rejects(R"({"seed": -1})", "seed = -1: expected a non-negative integer");
   rejects(R"([1, 2])", "suite = [1,2]: expected a JSON object");
+  rejects(R"({"timer": "sundial"})", "timer = \"sundial\": unknown Timer policy; known: steady_clock, process_cpu_time");
+  rejects(R"({"stats": "vibes"})", "stats = \"vibes\": unknown Stats policy; known: percentile, mean");
+  rejects(R"({"confidence": 1.5})", "confidence = 1.5: must lie between 0.5 and 1");
+  rejects(R"({"cell_timeout_s": -2})", "cell_timeout_s = -2: must be 0 (no limit)");
+  rejects(R"({"iterations_per_sample": -1})", "iterations_per_sample = -1: must be 0 (automatic) or more");
+  rejects(R"({"target_relative_ci_width": -0.1})", "target_relative_ci_width = -0.1: must be 0 (off)");
+  rejects(R"({"warmup_until_stable": 1})", "warmup_until_stable = 1: expected true or false");
+  rejects(R"({"loading_repetitions": 0})", "loading_repetitions = 0: must be at least 1");
+  const Suite timed = parse_suite(Json::parse(R"({"timer": "process_cpu_time", "stats": "mean",
+                                                  "target_relative_ci_width": 0.05, "cell_timeout_s": 30})"));
+  CHECK(timed.timer == "process_cpu_time");
+  CHECK(timed.stats == "mean");
+  CHECK(timed.settings.target_relative_ci_width == 0.05);
+  CHECK(timed.settings.cell_timeout_s == 30);
 }
 
 TEST_CASE("suites: every model on every backend, with progress after each model") {
@@ -428,11 +482,20 @@ TEST_CASE("suites: every model on every backend, with progress after each model"
   observer.on_cell = [&](const CellResult&) { ++cells; };
   observer.on_progress = [&](const RunResult& so_far) {
     ++progress;
-    CHECK(so_far.models.size() == static_cast<std::size_t>(progress));
+    // After each model, then after the loading benchmark.
+    CHECK(so_far.models.size() == static_cast<std::size_t>(std::min(progress, 2)));
+    CHECK(so_far.loading.size() == (progress == 3 ? 1u : 0u));
   };
+  s.timer = "thread_cpu_time";
   const RunResult r = run_suite(s, observer);
+  CHECK(r.cells.at(0).timer == "thread_cpu_time");
+  CHECK(r.timers.at(0).name == "thread_cpu_time");
   CHECK(cells == 2);
-  CHECK(progress == 2);
+  CHECK(progress == 3);
+  REQUIRE(r.loading.size() == 1);
+  CHECK(r.loading[0].models == s.models);
+  CHECK(r.loading[0].status == "ok");
+  CHECK(r.models[1].shared == false);
   REQUIRE(r.cells.size() == 2);
   CHECK(r.cells[0].model == "bert-tiny");
   CHECK(r.cells[1].model == "all-MiniLM-L6-v2");

@@ -1,0 +1,107 @@
+#pragma once
+
+// A model family whose "model" waits: each run busy-waits a set time and each
+// load sleeps a set time. Measurement tests use it for workloads of known
+// duration without Eigen kernels.
+
+#include <accelbench/backend/concepts.hpp>
+#include <accelbench/config.hpp>
+#include <accelbench/do_not_optimize.hpp>
+#include <accelbench/error.hpp>
+#include <accelbench/result.hpp>
+#include <accelbench/tensor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace accelbench::test {
+
+/// Loads of preset "flaky-load" fail while this is positive (and count it down).
+inline std::atomic<int> flaky_failures_left{0};
+/// Loads started, per test.
+inline std::atomic<int> loads_started{0};
+
+struct Spin {
+  static constexpr std::string_view name = "spin";
+  static constexpr std::string_view item_unit = "runs";
+
+  struct Preset {
+    std::string name;
+    double run_s = 0;   ///< busy-wait per run; 0: one counter increment
+    double load_s = 0;  ///< sleep per load
+  };
+  struct Cell {
+    int n = 1;
+  };
+
+  static const std::vector<Preset>& presets() {
+    static const std::vector<Preset> p = {
+        {"spin-100us", 100e-6, 0},  {"spin-200us", 200e-6, 0},  {"spin-2ms", 2e-3, 0},
+        {"spin-none", 0, 0},        {"load-50ms", 10e-6, 0.05}, {"flaky-load", 10e-6, 0.001},
+        {"load-5ms", 10e-6, 0.005},
+    };
+    return p;
+  }
+
+  static const Preset& find_preset(std::string_view model) {
+    for (const auto& p : presets()) {
+      if (p.name == model) return p;
+    }
+    throw ConfigError("model", std::string(model), "unknown spin preset");
+  }
+  static std::string_view architecture(const Preset&) { return "spin"; }
+  static void validate(const Config&, const Preset&) {}
+  static std::vector<Cell> cells(const Config& c) {
+    std::vector<Cell> out;
+    for (int b : c.batch_sizes) out.push_back({b});
+    return out;
+  }
+  static std::vector<Axis> axes(const Cell& c) { return {{"n", c.n}}; }
+  static double items(const Cell& c) { return c.n; }
+
+  template <Backend B>
+  struct Model {
+    const Preset* preset = nullptr;
+    std::int64_t parameters() const { return 1; }
+    std::uint64_t weight_bytes() const { return 4; }
+  };
+
+  template <Backend B>
+  static Model<B> load(B&, const Preset& p, std::uint64_t) {
+    ++loads_started;
+    std::this_thread::sleep_for(std::chrono::duration<double>(p.load_s));
+    if (p.name == "flaky-load" && flaky_failures_left.fetch_sub(1) > 0) throw std::runtime_error("flaky load failed");
+    return Model<B>{&p};
+  }
+
+  template <Backend B>
+  class Workload {
+   public:
+    Workload(B&, const Model<B>& m, const Cell&, std::uint64_t) : run_s_(m.preset->run_s) {}
+
+    void run() {
+      if (run_s_ <= 0) {
+        ++counter_;
+        do_not_optimize(counter_);
+        return;
+      }
+      const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(run_s_);
+      while (std::chrono::steady_clock::now() < end) {
+      }
+    }
+
+    std::vector<NamedOutput> outputs() { return {{"constant", HostMatrix::Constant(1, 1, 1.0f)}}; }
+
+   private:
+    double run_s_;
+    std::uint64_t counter_ = 0;
+  };
+};
+
+}  // namespace accelbench::test
