@@ -1,7 +1,8 @@
 // accelbench: the command-line suite runner.
 //
-//   accelbench run [--suite FILE] [overrides]   run a suite, print its table, write its JSON
-//   accelbench presets                          list the model presets
+//   accelbench run [--suite FILE] [overrides]       run a suite, print its table, write its JSON
+//   accelbench compare [--suite FILE] [overrides]   paired comparison of two variants
+//   accelbench presets                              list the model presets
 //   accelbench --version | --help
 
 #include <accelbench/accelbench.hpp>
@@ -25,23 +26,35 @@ constexpr std::string_view usage = R"(usage: accelbench <command> [options]
 
 commands:
   run        run a suite: print its table and write its results as JSON
+  compare    measure two variants in alternation and print their time ratio with its
+             interval: two thread counts (--threads 1,2), two models (--models a,b)
+             or two backends (--hardware a,b), on the suite's sweep
   presets    list the model presets of every family
   version    print the library version
 
-options of run (each overrides the suite file's field of the same name):
+options (each overrides the suite file's field of the same name):
   --suite FILE               JSON suite file (default: the built-in default suite)
   --name NAME                suite name, used in the results file name
   --models A,B,...           model presets
   --hardware A,B,...         backends (known: cpu)
   --batch-sizes N,N,...      batch sizes of the sweep
   --sequence-lengths N,...   sequence lengths of the sweep
-  --warmup N                 warmup iterations per cell
-  --min-iterations N         samples per cell at least
-  --max-iterations N         samples per cell at most
+  --stats NAME               percentile (default) or mean
+  --timer NAME               steady_clock (default), process_cpu_time, thread_cpu_time,
+                             tsc or perf_event
+  --warmup N                 warmup runs per cell
+  --warmup-until-stable      then warm up until the run time settles
+  --min-iterations N         runs per cell at least
+  --max-iterations N         runs per cell at most
   --min-time S               seconds of sampling per cell at least
   --max-time S               seconds of sampling per cell at most
-  --threads N                Cpu threads (0: one per logical core)
+  --target-ci-width F        sample until the median's interval is this fraction of it
+  --confidence F             level of every interval (default 0.95)
+  --iterations-per-sample N  runs per sample (default 0: automatic)
+  --timeout S                end a cell after S seconds with status timeout
+  --threads N                Cpu threads (0: one per logical core); compare: two values
   --seed N                   seed of the synthetic weights and inputs
+  --no-concurrent-loading    skip the sequential vs concurrent model loading benchmark
   --out DIR                  results folder (default: results)
   --quiet                    no progress lines on standard error
 )";
@@ -104,7 +117,12 @@ Json read_json_file(const std::string& path) {
   }
 }
 
-Suite suite_from_arguments(const std::vector<std::string>& args, bool& quiet) {
+struct Options {
+  bool quiet = false;
+  std::vector<int> threads;  ///< as given to --threads
+};
+
+Suite suite_from_arguments(const std::vector<std::string>& args, Options& options) {
   // The suite file first, so that flags override it whatever their order.
   Suite suite = default_suite();
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -116,7 +134,15 @@ Suite suite_from_arguments(const std::vector<std::string>& args, bool& quiet) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
     if (flag == "--quiet") {
-      quiet = true;
+      options.quiet = true;
+      continue;
+    }
+    if (flag == "--no-concurrent-loading") {
+      suite.concurrent_loading = false;
+      continue;
+    }
+    if (flag == "--warmup-until-stable") {
+      suite.settings.warmup_until_stable = true;
       continue;
     }
     if (flag.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + flag + "'");
@@ -134,7 +160,15 @@ Suite suite_from_arguments(const std::vector<std::string>& args, bool& quiet) {
     else if (flag == "--max-iterations") c.max_iterations = parse_int(flag, value);
     else if (flag == "--min-time") c.min_time_s = parse_number(flag, value);
     else if (flag == "--max-time") c.max_time_s = parse_number(flag, value);
-    else if (flag == "--threads") suite.threads = parse_int(flag, value);
+    else if (flag == "--threads") {
+      options.threads = parse_ints(flag, value);
+      if (!options.threads.empty()) suite.threads = options.threads.front();
+    } else if (flag == "--stats") suite.stats = value;
+    else if (flag == "--timer") suite.timer = value;
+    else if (flag == "--target-ci-width") c.target_relative_ci_width = parse_number(flag, value);
+    else if (flag == "--confidence") c.confidence = parse_number(flag, value);
+    else if (flag == "--iterations-per-sample") c.iterations_per_sample = parse_int(flag, value);
+    else if (flag == "--timeout") c.cell_timeout_s = parse_number(flag, value);
     else if (flag == "--seed") {
       const long long seed = parse_integer(flag, value);
       if (seed < 0) throw ConfigError(flag, value, "must be 0 or more");
@@ -154,9 +188,11 @@ std::string file_stamp(const std::string& iso) {
 }
 
 int run_command(const std::vector<std::string>& args) {
-  bool quiet = false;
-  const Suite suite = suite_from_arguments(args, quiet);
+  Options options;
+  const Suite suite = suite_from_arguments(args, options);
+  if (options.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
   validate_suite(suite);
+  const bool quiet = options.quiet;
 
   const std::filesystem::path out =
       std::filesystem::path(suite.output_dir) / (suite.name + "-" + file_stamp(utc_timestamp()) + ".json");
@@ -199,9 +235,71 @@ int run_command(const std::vector<std::string>& args) {
   return 0;
 }
 
+/// The two variants the arguments name, measured in alternation.
+RunResult compare_variants(const Suite& suite, const Options& options) {
+  const bool by_threads = options.threads.size() == 2;
+  const bool by_models = suite.models.size() == 2;
+  const bool by_hardware = suite.hardware.size() == 2;
+  if (int(by_threads) + int(by_models) + int(by_hardware) != 1 ||
+      (!by_models && suite.models.size() != 1) || (!by_hardware && suite.hardware.size() != 1)) {
+    throw UsageError("compare needs exactly one of: --threads A,B, --models A,B or --hardware A,B "
+                     "(and one value of the others)");
+  }
+  Suite a = suite, b = suite;
+  std::string label_a, label_b;
+  if (by_threads) {
+    a.threads = options.threads[0];
+    b.threads = options.threads[1];
+    label_a = fmt::format("{} thread{}", a.threads, a.threads == 1 ? "" : "s");
+    label_b = fmt::format("{} thread{}", b.threads, b.threads == 1 ? "" : "s");
+  }
+  a.models = {suite.models.front()};
+  b.models = {suite.models.back()};
+  a.hardware = {suite.hardware.front()};
+  b.hardware = {suite.hardware.back()};
+  validate_suite(a);
+  validate_suite(b);
+  Config config_a = a.settings, config_b = b.settings;
+  config_a.model = a.models.front();
+  config_b.model = b.models.front();
+
+  RunResult result;
+  detail::find_by_name(KnownFamilies{}, suite.family, [&](auto family) {
+    using F = typename std::remove_cvref_t<decltype(family)>::type;
+    detail::find_by_name(KnownBackends{}, a.hardware.front(), [&](auto backend_a) {
+      using A = typename std::remove_cvref_t<decltype(backend_a)>::type;
+      detail::find_by_name(KnownBackends{}, b.hardware.front(), [&](auto backend_b) {
+        using B = typename std::remove_cvref_t<decltype(backend_b)>::type;
+        if constexpr (RunsOn<F, A> && RunsOn<F, B>) {
+          result = compare<F>(Variant<A>{label_a, config_a, detail::make_backend<A>(a)},
+                              Variant<B>{label_b, config_b, detail::make_backend<B>(b)});
+        }
+      });
+    });
+  });
+  return result;
+}
+
+int compare_command(const std::vector<std::string>& args) {
+  Options options;
+  Suite suite = suite_from_arguments(args, options);
+  suite.concurrent_loading = false;
+  if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
+  const RunResult results = compare_variants(suite, options);
+  const std::filesystem::path out =
+      std::filesystem::path(suite.output_dir) / ("compare-" + file_stamp(utc_timestamp()) + ".json");
+  JsonReporter{out}.report(results);
+  ConsoleReporter{std::cout}.report(results);
+  std::cout << "\nwrote " << out.string() << '\n';
+  for (const auto& c : results.comparisons.at(0).cells) {
+    if (c.status != "ok") return 3;
+  }
+  return 0;
+}
+
 int presets_command() {
   detail::find_by_name(KnownFamilies{}, "embedding", [](auto family) {
-    using F = typename decltype(family)::type;
+    using F = typename std::remove_cvref_t<decltype(family)>::type;
     std::cout << "family " << F::name << " (items: " << F::item_unit << ")\n";
     for (const auto& p : bert_presets()) {
       std::cout << fmt::format("  {:<20} {:>2} layers, hidden {:>4}, {:>2} heads, {:>6.1f}M parameters", p.name,
@@ -225,6 +323,7 @@ int main(int argc, char** argv) {
     const std::string command = args[0];
     args.erase(args.begin());
     if (command == "run") return run_command(args);
+    if (command == "compare") return compare_command(args);
     if (command == "presets") return presets_command();
     if (command == "version" || command == "--version") {
       std::cout << "accelbench " << version_string << '\n';
