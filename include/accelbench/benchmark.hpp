@@ -118,14 +118,8 @@ class Benchmark {
   /// Runs every cell of the sweep. A cell that fails is recorded with its
   /// message and the sweep goes on.
   [[nodiscard]] RunResult run() {
-    RunResult result;
-    result.started_at = utc_timestamp();
-    result.system = system_info();
-    result.build = build_info();
-    result.environment = environment_info();
-    result.warnings = build_warnings(result.build);
-    for (auto& w : environment_warnings(result.environment)) result.warnings.push_back(std::move(w));
-    result.settings = settings();
+    RunResult result = describe_run();
+    result.settings = config_;
 
     ModelInfo info;
     info.name = preset_->name;
@@ -206,25 +200,6 @@ class Benchmark {
 
  private:
   static constexpr bool is_reference_backend = std::is_same_v<B, Cpu>;
-
-  RunSettings settings() const {
-    RunSettings s;
-    s.warmup_iterations = config_.warmup_iterations;
-    s.warmup_until_stable = config_.warmup_until_stable;
-    s.warmup_stability_tolerance = config_.warmup_stability_tolerance;
-    s.warmup_max_time_s = config_.warmup_max_time_s;
-    s.min_iterations = config_.min_iterations;
-    s.max_iterations = config_.max_iterations;
-    s.min_time_s = config_.min_time_s;
-    s.max_time_s = config_.max_time_s;
-    s.target_relative_ci_width = config_.target_relative_ci_width;
-    s.confidence = config_.confidence;
-    s.iterations_per_sample = config_.iterations_per_sample;
-    s.cell_timeout_s = config_.cell_timeout_s;
-    s.memory_sample_interval_s = config_.memory_sample_interval_s;
-    s.seed = config_.seed;
-    return s;
-  }
 
   void record(RunResult& result, CellResult&& c) {
     if (on_cell_) on_cell_(c);

@@ -90,13 +90,8 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   if (!same) throw ConfigError("b.config", "(its sweep)", "a comparison needs the same cells on both sides");
 
   const Config& rule = a.config;
-  RunResult result;
-  result.started_at = utc_timestamp();
-  result.system = system_info();
-  result.build = build_info();
-  result.environment = environment_info();
-  result.warnings = build_warnings(result.build);
-  for (auto& w : environment_warnings(result.environment)) result.warnings.push_back(std::move(w));
+  RunResult result = describe_run();
+  result.settings = rule;
 
   ComparisonResult cmp;
   cmp.family = std::string(F::name);

@@ -8,6 +8,7 @@
 
 #include "detail/proc.hpp"
 #include "result.hpp"
+#include "system.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -88,6 +89,19 @@ inline std::string hypervisor_name() {
     w.push_back("virtual machine (" + e.hypervisor + "): timings include interference from the host and other guests");
   }
   return w;
+}
+
+/// A new run's results, with the start time, the machine, the build, the
+/// environment and the run-wide warnings that follow from them filled in.
+[[nodiscard]] inline RunResult describe_run() {
+  RunResult r;
+  r.started_at = utc_timestamp();
+  r.system = system_info();
+  r.build = build_info();
+  r.environment = environment_info();
+  r.warnings = build_warnings(r.build);
+  for (auto& w : environment_warnings(r.environment)) r.warnings.push_back(std::move(w));
+  return r;
 }
 
 }  // namespace accelbench

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "config.hpp"
+
 namespace accelbench {
 
 /// Outcome of one cell of a sweep.
@@ -282,24 +284,6 @@ struct LoadingResult {
   std::string message;
 };
 
-/// The stopping rule and other settings the cells were measured with.
-struct RunSettings {
-  int warmup_iterations = 0;
-  bool warmup_until_stable = false;
-  double warmup_stability_tolerance = 0;
-  double warmup_max_time_s = 0;
-  int min_iterations = 0;
-  int max_iterations = 0;
-  double min_time_s = 0;
-  double max_time_s = 0;
-  double target_relative_ci_width = 0;
-  double confidence = 0;
-  int iterations_per_sample = 0;
-  double cell_timeout_s = 0;
-  double memory_sample_interval_s = 0;
-  std::uint64_t seed = 0;
-};
-
 struct RunResult {
   static constexpr int schema_version = 1;
 
@@ -308,7 +292,7 @@ struct RunResult {
   SystemInfo system;
   BuildInfo build;
   EnvironmentInfo environment;
-  RunSettings settings;
+  Config settings;  ///< the stopping rule and other settings the cells were measured with
   std::vector<TimerInfo> timers;
   std::vector<DeviceInfo> devices;
   std::vector<ModelInfo> models;
