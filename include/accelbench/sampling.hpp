@@ -13,7 +13,7 @@
 
 #include "config.hpp"
 #include "result.hpp"
-#include "stats/distributions.hpp"
+#include "stats/summary.hpp"
 #include "timer/steady_timer.hpp"
 
 namespace accelbench {
@@ -44,12 +44,11 @@ struct CellTimeout {
 /// Relative width of the median's confidence interval, (high - low) /
 /// median, from order statistics; infinite when there are too few samples.
 [[nodiscard]] inline double median_ci_relative_width(std::vector<double> samples, double confidence) {
-  std::size_t lo = 0, hi = 0;
-  if (!stats::quantile_ci_ranks(samples.size(), 0.5, confidence, lo, hi)) return INFINITY;
   std::sort(samples.begin(), samples.end());
-  const std::size_t n = samples.size();
-  const double median = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
-  return median > 0 ? (samples[hi] - samples[lo]) / median : INFINITY;
+  const auto ci = percentile_ci_sorted(samples, 50, confidence);
+  if (!ci) return INFINITY;
+  const double median = percentile_sorted(samples, 50);
+  return median > 0 ? (ci->high - ci->low) / median : INFINITY;
 }
 
 namespace detail {
@@ -57,8 +56,7 @@ namespace detail {
 inline double median_of(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  return percentile_sorted(v, 50);
 }
 
 }  // namespace detail
