@@ -8,12 +8,14 @@
 #include <accelbench/result.hpp>
 #include <accelbench/tensor.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace accelbench::test {
@@ -111,33 +113,197 @@ class NaiveBackend {
 
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const AttentionDims& d,
                  Tensor& out) {
+    attention(q, k, v, mask, Tensor{}, d, out);
+  }
+
+  /// Scaled dot-product attention, straight from the spec of AttentionDims:
+  /// query head h of sequence b reads key-value head h / (heads / kv_heads)
+  /// from rows b * key_stride .. b * key_stride + key_len - 1; the bias row
+  /// h * query_len + i is added to query i's scores; a padded key gets the
+  /// lowest float added; under a causal mask query i (at position
+  /// key_len - query_len + i) sees keys 0..that position only.
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const Tensor& bias,
+                 const AttentionDims& d, Tensor& out) {
+    const long heads = d.heads;
+    const long kv_heads = d.kv_heads == 0 ? d.heads : d.kv_heads;
+    const long stride = d.key_stride == 0 ? d.key_len : d.key_stride;
+    const long hd = d.head_dim;
+    if (d.batch <= 0 || d.query_len <= 0 || d.key_len <= 0 || heads <= 0 || hd <= 0 || kv_heads <= 0 ||
+        heads % kv_heads != 0 || stride < d.key_len || (d.causal && d.query_len > d.key_len)) {
+      throw std::invalid_argument("naive attention: dimensions");
+    }
+    if (q.rows != long(d.batch) * d.query_len || q.cols != heads * hd) {
+      throw std::invalid_argument("naive attention: queries");
+    }
+    if (k.rows != long(d.batch) * stride || v.rows != k.rows || k.cols != kv_heads * hd || v.cols != k.cols) {
+      throw std::invalid_argument("naive attention: keys or values");
+    }
+    if (mask.size() && (mask.rows != d.batch || mask.cols != d.key_len)) {
+      throw std::invalid_argument("naive attention: mask");
+    }
+    if (bias.size() && (bias.rows != heads * d.query_len || bias.cols != d.key_len)) {
+      throw std::invalid_argument("naive attention: bias");
+    }
+    const double scale = d.scale != 0.0f ? double(d.scale) : 1.0 / std::sqrt(double(hd));
+    const long heads_per_kv = heads / kv_heads;
     Tensor result;
     result.resize(q.rows, q.cols);
-    std::vector<float> scores(static_cast<std::size_t>(d.key_len));
-    const double scale = 1.0 / std::sqrt(double(d.head_dim));
+    std::vector<double> w(static_cast<std::size_t>(d.key_len));
     for (long b = 0; b < d.batch; ++b) {
-      for (long h = 0; h < d.heads; ++h) {
+      for (long h = 0; h < heads; ++h) {
+        const long g = h / heads_per_kv;  // the key-value head
         for (long i = 0; i < d.query_len; ++i) {
-          for (long j = 0; j < d.key_len; ++j) {
+          const long qrow = b * d.query_len + i;
+          const long seen = d.causal ? d.key_len - d.query_len + i + 1 : d.key_len;
+          double top = -std::numeric_limits<double>::infinity();
+          for (long j = 0; j < seen; ++j) {
             double dot = 0;
-            for (long e = 0; e < d.head_dim; ++e) {
-              dot += double(q.at(b * d.query_len + i, h * d.head_dim + e)) * k.at(b * d.key_len + j, h * d.head_dim + e);
-            }
+            for (long e = 0; e < hd; ++e) dot += double(q.at(qrow, h * hd + e)) * double(k.at(b * stride + j, g * hd + e));
             double s = dot * scale;
-            if (mask.size() && mask.at(b, j) == 0.0f) s += std::numeric_limits<float>::lowest();
-            scores[std::size_t(j)] = static_cast<float>(s);
+            if (bias.size()) s += bias.at(h * d.query_len + i, j);
+            if (mask.size() && mask.at(b, j) == 0.0f) s += double(std::numeric_limits<float>::lowest());
+            w[std::size_t(j)] = s;
+            top = std::max(top, s);
           }
-          softmax_row(scores.data(), d.key_len);
-          for (long e = 0; e < d.head_dim; ++e) {
+          double total = 0;
+          for (long j = 0; j < seen; ++j) {
+            w[std::size_t(j)] = std::exp(w[std::size_t(j)] - top);
+            total += w[std::size_t(j)];
+          }
+          for (long e = 0; e < hd; ++e) {
             double acc = 0;
-            for (long j = 0; j < d.key_len; ++j) acc += double(scores[std::size_t(j)]) * v.at(b * d.key_len + j, h * d.head_dim + e);
-            result.at(b * d.query_len + i, h * d.head_dim + e) = static_cast<float>(acc);
+            for (long j = 0; j < seen; ++j) acc += w[std::size_t(j)] * double(v.at(b * stride + j, g * hd + e));
+            result.at(qrow, h * hd + e) = static_cast<float>(acc / total);
           }
         }
       }
     }
     out = std::move(result);
   }
+
+  void rms_norm(const Tensor& x, const Tensor& g, float eps, Tensor& y) {
+    if (g.size() != x.cols) throw std::invalid_argument("naive rms_norm: gamma");
+    Tensor out;
+    out.resize(x.rows, x.cols);
+    for (long r = 0; r < x.rows; ++r) {
+      double sq = 0;
+      for (long c = 0; c < x.cols; ++c) sq += double(x.at(r, c)) * double(x.at(r, c));
+      const double inv = 1.0 / std::sqrt(sq / double(x.cols) + double(eps));
+      for (long c = 0; c < x.cols; ++c) out.at(r, c) = static_cast<float>(double(x.at(r, c)) * inv * double(g.data[std::size_t(c)]));
+    }
+    y = std::move(out);
+  }
+
+  void gelu_tanh(Tensor& x) {
+    const double c = std::sqrt(2.0 / 3.14159265358979323846);
+    for (auto& f : x.data) {
+      const double v = f;
+      f = static_cast<float>(0.5 * v * (1.0 + std::tanh(c * (v + 0.044715 * v * v * v))));
+    }
+  }
+
+  void relu(Tensor& x) {
+    for (auto& f : x.data) f = f > 0.0f ? f : 0.0f;
+  }
+
+  void silu(Tensor& x) {
+    for (auto& f : x.data) f = static_cast<float>(double(f) / (1.0 + std::exp(-double(f))));
+  }
+
+  void swiglu(const Tensor& x, Tensor& y) {
+    if (x.cols % 2 != 0) throw std::invalid_argument("naive swiglu: odd width");
+    const long n = x.cols / 2;
+    Tensor out;
+    out.resize(x.rows, n);
+    for (long r = 0; r < x.rows; ++r) {
+      for (long c = 0; c < n; ++c) {
+        const double gate = x.at(r, c);
+        out.at(r, c) = static_cast<float>(gate / (1.0 + std::exp(-gate)) * double(x.at(r, n + c)));
+      }
+    }
+    y = std::move(out);
+  }
+
+  void scale(Tensor& x, float s) {
+    for (auto& f : x.data) f = static_cast<float>(double(f) * double(s));
+  }
+
+  /// Llama's rotate_half: pairs (j, j + half) of each head rotated by
+  /// position * theta^(-2j / head_dim), the angle in double.
+  void rotary(Tensor& x, const RotaryDims& r) {
+    if (r.batch <= 0 || r.len <= 0 || r.heads <= 0 || r.head_dim <= 0 || r.head_dim % 2 != 0 || r.start < 0) {
+      throw std::invalid_argument("naive rotary: dimensions");
+    }
+    if (x.rows != long(r.batch) * r.len || x.cols != long(r.heads) * r.head_dim) {
+      throw std::invalid_argument("naive rotary: shape");
+    }
+    const long half = r.head_dim / 2;
+    for (long row = 0; row < x.rows; ++row) {
+      const double pos = double(r.start + row % r.len);
+      for (long h = 0; h < r.heads; ++h) {
+        for (long j = 0; j < half; ++j) {
+          const double inv_freq = 1.0 / std::pow(double(r.theta), double(2 * j) / double(r.head_dim));
+          const double angle = pos * inv_freq;
+          float& lo = x.at(row, h * r.head_dim + j);
+          float& hi = x.at(row, h * r.head_dim + j + half);
+          const double a = lo;
+          const double b = hi;
+          lo = static_cast<float>(a * std::cos(angle) - b * std::sin(angle));
+          hi = static_cast<float>(b * std::cos(angle) + a * std::sin(angle));
+        }
+      }
+    }
+  }
+
+  void add_positions(const Tensor& t, int start, int batch, int len, Tensor& y) {
+    if (start < 0 || len < 0 || long(start) + len > t.rows) throw std::out_of_range("naive add_positions: positions");
+    if (y.rows != long(batch) * len || y.cols != t.cols) throw std::invalid_argument("naive add_positions: shape");
+    for (long b = 0; b < batch; ++b)
+      for (long i = 0; i < len; ++i)
+        for (long c = 0; c < t.cols; ++c) y.at(b * len + i, c) += t.at(start + i, c);
+  }
+
+  void cache_write(const Tensor& x, const CacheDims& c, Tensor& cache) {
+    if (x.rows != long(c.batch) * c.len || cache.rows != long(c.batch) * c.capacity || x.cols != cache.cols) {
+      throw std::invalid_argument("naive cache_write: shape");
+    }
+    if (c.start < 0 || c.start + c.len > c.capacity) throw std::out_of_range("naive cache_write: rows");
+    for (long b = 0; b < c.batch; ++b)
+      for (long i = 0; i < c.len; ++i)
+        for (long col = 0; col < x.cols; ++col) cache.at(b * c.capacity + c.start + i, col) = x.at(b * c.len + i, col);
+  }
+
+  void relative_position_bias(const Tensor& t, const RelativeBiasDims& r, Tensor& out) {
+    if (t.rows != r.num_buckets || r.query_len < 0 || r.key_len < 0) {
+      throw std::invalid_argument("naive relative_position_bias: shape");
+    }
+    const long heads = t.cols;
+    Tensor result;
+    result.resize(heads * r.query_len, r.key_len);
+    for (long h = 0; h < heads; ++h) {
+      for (long i = 0; i < r.query_len; ++i) {
+        for (long j = 0; j < r.key_len; ++j) {
+          const int rel = int(j) - (r.query_start + int(i));  // key position minus query position
+          result.at(h * r.query_len + i, j) =
+              t.at(t5_relative_bucket(rel, r.bidirectional, r.num_buckets, r.max_distance), h);
+        }
+      }
+    }
+    out = std::move(result);
+  }
+
+  void argmax_rows(const Tensor& x, IndexTensor& ids) {
+    if (x.cols <= 0) throw std::invalid_argument("naive argmax_rows: no columns");
+    ids.assign(static_cast<std::size_t>(x.rows), 0);
+    for (long r = 0; r < x.rows; ++r) {
+      long best = 0;
+      for (long c = 1; c < x.cols; ++c)
+        if (x.at(r, c) > x.at(r, best)) best = c;
+      ids[std::size_t(r)] = static_cast<std::int32_t>(best);
+    }
+  }
+
+  std::vector<std::int32_t> download_indices(const IndexTensor& ids) const { return ids; }
 
   void embedding_lookup(const Tensor& table, const IndexTensor& ids, Tensor& out) {
     Tensor result;
@@ -175,5 +341,6 @@ class NaiveBackend {
 };
 
 static_assert(EncoderOps<NaiveBackend>);
+static_assert(GenerationOps<NaiveBackend>);
 
 }  // namespace accelbench::test

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "../result.hpp"
 #include "../tensor.hpp"
@@ -36,8 +37,10 @@ concept Backend = requires(B& b, const B& cb, const HostMatrix& host, std::span<
 ///   layer_norm(x, g, b, eps, y)   y = (x - mean) / sqrt(var + eps) * g + b per row; y may be x
 ///   gelu(x)                       in place, erf form: x/2 (1 + erf(x / sqrt 2))
 ///   softmax(x)                    in place, per row
-///   attention(q, k, v, m, d, y)   scaled dot-product attention per batch and head;
-///                                 m is [batch, key_len] with 1 = attend, 0 = padding, or empty
+///   attention(q, k, v, m, d, y)   scaled dot-product attention per batch and head (see
+///                                 AttentionDims for layout, causal masks, grouped-query
+///                                 attention and key-value caches); m is [batch, key_len]
+///                                 with 1 = attend, 0 = padding, or empty
 ///   embedding_lookup(t, ids, y)   y[i] = t[ids[i]]
 ///   masked_mean_pool(x, m, y)     y[b] = mean of the rows of sequence b where m[b] is 1
 template <class B>
@@ -53,5 +56,47 @@ concept EncoderOps = Backend<B> && requires(B& b, const typename B::Tensor& x, t
   b.embedding_lookup(x, ids, y);
   b.masked_mean_pool(x, x, y);
 };
+
+/// The further ops of text generation: decoder-only transformers (GPT-2,
+/// Llama, Qwen2) and encoder-decoders (T5), with a key-value cache.
+///
+///   attention(q, k, v, m, p, d, y)  as above with a position bias p added to the scores:
+///                                   p is [heads * query_len, key_len] (T5), or empty.
+///                                   Cross-attention is this op with queries from the
+///                                   decoder and keys and values from the encoder.
+///   rms_norm(x, g, eps, y)          y = x / sqrt(mean(x²) + eps) * g per row (Llama's
+///                                   RMSNorm, T5's layer norm); y may be x
+///   gelu_tanh(x)                    in place, GPT-2's tanh approximation
+///   relu(x), silu(x)                in place
+///   swiglu(x, y)                    x is [n, 2i]: y = silu(x[:, :i]) * x[:, i:], [n, i]
+///   scale(x, s)                     in place, x *= s
+///   rotary(x, r)                    in place, rotary position embedding in transformers'
+///                                   rotate_half layout (see RotaryDims)
+///   add_positions(t, start, batch, len, y)
+///                                   y[b * len + i] += t[start + i] (GPT-2's learned positions)
+///   cache_write(x, c, cache)        copies new keys or values into a cache (see CacheDims)
+///   relative_position_bias(t, r, p) T5's bias from its [buckets, heads] table t, p as above
+///   argmax_rows(x, ids)             ids[r] = index of the largest value of row r (first on ties)
+///   download_indices(ids)           the ids in host memory
+template <class B>
+concept GenerationOps =
+    EncoderOps<B> &&
+    requires(B& b, const typename B::Tensor& x, typename B::Tensor& y, typename B::IndexTensor& ids,
+             const AttentionDims& dims, const RotaryDims& rotary, const CacheDims& cache,
+             const RelativeBiasDims& relative, float eps, int n) {
+      b.attention(x, x, x, x, x, dims, y);
+      b.rms_norm(x, x, eps, y);
+      b.gelu_tanh(y);
+      b.relu(y);
+      b.silu(y);
+      b.swiglu(x, y);
+      b.scale(y, eps);
+      b.rotary(y, rotary);
+      b.add_positions(x, n, n, n, y);
+      b.cache_write(x, cache, y);
+      b.relative_position_bias(x, relative, y);
+      b.argmax_rows(x, ids);
+      { b.download_indices(ids) } -> std::same_as<std::vector<std::int32_t>>;
+    };
 
 }  // namespace accelbench
