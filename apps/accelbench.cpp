@@ -35,10 +35,14 @@ commands:
 options (each overrides the suite file's field of the same name):
   --suite FILE               JSON suite file (default: the built-in default suite)
   --name NAME                suite name, used in the results file name
-  --models A,B,...           model presets
+  --family NAME              embedding (default) or text-generation
+  --models A,B,...           model presets, or Hugging Face checkpoint folders
+                             (config.json + model.safetensors)
   --hardware A,B,...         backends (known: cpu)
   --batch-sizes N,N,...      batch sizes of the sweep
-  --sequence-lengths N,...   sequence lengths of the sweep
+  --sequence-lengths N,...   sequence lengths of the sweep (embedding)
+  --prompt-lengths N,...     prompt lengths of the sweep (text-generation)
+  --new-tokens N,...         generated tokens per sequence (text-generation)
   --stats NAME               percentile (default) or mean
   --timer NAME               steady_clock (default), process_cpu_time, thread_cpu_time,
                              tsc or perf_event
@@ -151,10 +155,13 @@ Suite suite_from_arguments(const std::vector<std::string>& args, Options& option
     Config& c = suite.settings;
     if (flag == "--suite") continue;
     else if (flag == "--name") suite.name = value;
+    else if (flag == "--family") suite.family = value;
     else if (flag == "--models") suite.models = split(value);
     else if (flag == "--hardware") suite.hardware = split(value);
     else if (flag == "--batch-sizes") c.batch_sizes = parse_ints(flag, value);
     else if (flag == "--sequence-lengths") c.sequence_lengths = parse_ints(flag, value);
+    else if (flag == "--prompt-lengths") c.prompt_lengths = parse_ints(flag, value);
+    else if (flag == "--new-tokens") c.new_tokens = parse_ints(flag, value);
     else if (flag == "--warmup") c.warmup_iterations = parse_int(flag, value);
     else if (flag == "--min-iterations") c.min_iterations = parse_int(flag, value);
     else if (flag == "--max-iterations") c.max_iterations = parse_int(flag, value);
@@ -199,10 +206,10 @@ int run_command(const std::vector<std::string>& args) {
   JsonReporter json{out};
   std::size_t done = 0;
   std::size_t total = 0;
-  {
-    Config c = suite.settings;
-    total = suite.models.size() * suite.hardware.size() * c.batch_sizes.size() * c.sequence_lengths.size();
-  }
+  detail::find_by_name(KnownFamilies{}, suite.family, [&](auto family) {
+    using F = typename std::remove_cvref_t<decltype(family)>::type;
+    total = suite.models.size() * suite.hardware.size() * F::cells(suite.settings).size();
+  });
 
   SuiteObserver observer;
   observer.on_cell = [&](const CellResult& c) {
@@ -260,8 +267,8 @@ RunResult compare_variants(const Suite& suite, const Options& options) {
   validate_suite(a);
   validate_suite(b);
   Config config_a = a.settings, config_b = b.settings;
-  config_a.model = a.models.front();
-  config_b.model = b.models.front();
+  config_a = detail::config_for_model(a.settings, a.models.front());
+  config_b = detail::config_for_model(b.settings, b.models.front());
 
   RunResult result;
   detail::find_by_name(KnownFamilies{}, suite.family, [&](auto family) {
@@ -297,17 +304,25 @@ int compare_command(const std::vector<std::string>& args) {
   return 0;
 }
 
-int presets_command() {
-  detail::find_by_name(KnownFamilies{}, "embedding", [](auto family) {
-    using F = typename std::remove_cvref_t<decltype(family)>::type;
+template <class... Fs>
+void print_presets(TypeList<Fs...>) {
+  const auto print = [](auto family) {
+    using F = typename decltype(family)::type;
     std::cout << "family " << F::name << " (items: " << F::item_unit << ")\n";
-    for (const auto& p : bert_presets()) {
-      std::cout << fmt::format("  {:<20} {:>2} layers, hidden {:>4}, {:>2} heads, {:>6.1f}M parameters", p.name,
-                               p.layers, p.hidden, p.heads, static_cast<double>(p.parameter_count()) / 1e6);
+    for (const auto& name : F::preset_names()) {
+      const auto& p = F::find_preset(name);
+      std::cout << fmt::format("  {:<20} {:<6} {:>2} layers, hidden {:>4}, {:>2} heads, {:>7.1f}M parameters", p.name,
+                               F::architecture(p), p.layers, p.hidden, p.heads,
+                               static_cast<double>(p.parameter_count()) / 1e6);
       for (const auto& a : p.aliases) std::cout << ", alias " << a;
       std::cout << '\n';
     }
-  });
+  };
+  (print(std::type_identity<Fs>{}), ...);
+}
+
+int presets_command() {
+  print_presets(KnownFamilies{});
   return 0;
 }
 

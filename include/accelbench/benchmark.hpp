@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "detail/proc.hpp"
 #include "environment.hpp"
 #include "memory.hpp"
+#include "phases.hpp"
 #include "report/console_reporter.hpp"
 #include "resource_pool.hpp"
 #include "result.hpp"
@@ -97,11 +99,11 @@ class Benchmark {
   /// Validates the configuration (throws ConfigError naming the bad field).
   explicit Benchmark(Config config, B backend = B{}, R reporter = R{})
       : config_(std::move(config)),
-        preset_(&F::find_preset(config_.model)),
+        preset_(detail::preset_for<F>(config_)),
         backend_(std::move(backend)),
         reporter_(std::move(reporter)) {
     validate(config_);
-    F::validate(config_, *preset_);
+    F::validate(config_, preset_);
   }
 
   [[nodiscard]] const Config& config() const noexcept { return config_; }
@@ -122,11 +124,12 @@ class Benchmark {
     result.settings = config_;
 
     ModelInfo info;
-    info.name = preset_->name;
+    info.name = preset_.name;
     info.family = std::string(F::name);
-    info.architecture = std::string(F::architecture(*preset_));
+    info.architecture = std::string(F::architecture(preset_));
     info.backend = std::string(B::name);
-    info.weights = "synthetic (seed " + std::to_string(config_.seed) + ")";
+    info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
+                                           : "checkpoint " + config_.weights;
 
     const Availability backend_ok = B::available();
     Availability timer_ok = timer_availability<T>();
@@ -166,8 +169,8 @@ class Benchmark {
 
     std::shared_ptr<const Model> model;
     try {
-      auto loaded = pool_ ? pool_->template acquire<F>(backend_, *preset_, config_.seed)
-                          : detail::load_model<F>(backend_, *preset_, config_.seed);
+      auto loaded = pool_ ? pool_->template acquire<F>(backend_, preset_, config_.seed, config_.weights)
+                          : detail::load_model<F>(backend_, preset_, config_.seed, config_.weights);
       model = loaded.model;
       info.construct_time_s = loaded.construct_s;
       info.upload_time_s = loaded.upload_s;
@@ -208,7 +211,7 @@ class Benchmark {
 
   CellResult blank_cell(const typename F::Cell& cell, double load_time_s) const {
     CellResult c;
-    c.model = preset_->name;
+    c.model = preset_.name;
     c.family = std::string(F::name);
     c.backend = std::string(B::name);
     c.shape = F::axes(cell);
@@ -231,8 +234,9 @@ class Benchmark {
   std::vector<NamedOutput> reference_outputs(const typename F::Cell& cell) {
     if (!reference_model_) {
       reference_backend_.emplace();
-      reference_model_ = pool_ ? pool_->template acquire<F>(*reference_backend_, *preset_, config_.seed).model
-                               : detail::load_model<F>(*reference_backend_, *preset_, config_.seed).model;
+      reference_model_ =
+          pool_ ? pool_->template acquire<F>(*reference_backend_, preset_, config_.seed, config_.weights).model
+                : detail::load_model<F>(*reference_backend_, preset_, config_.seed, config_.weights).model;
     }
     typename F::template Workload<Cpu> work(*reference_backend_, *reference_model_, cell, config_.seed);
     work.run();
@@ -245,6 +249,9 @@ class Benchmark {
     const Deadline deadline(config_.cell_timeout_s);
     std::optional<MemorySampler> memory;
     SamplingOutcome sampled;
+    std::vector<PhaseSpec> phase_specs;
+    if constexpr (requires { F::phases(cell); }) phase_specs = F::phases(cell);
+    PhaseLog phase_log(phase_specs.size());
     try {
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
@@ -281,7 +288,9 @@ class Benchmark {
       c.iterations_per_sample = choose_iterations_per_sample(warm.runs > 0 ? warm.typical_run_s : c.first_run_s,
                                                              timer_info_, config_.iterations_per_sample, run, sync);
       T timer = make_timer();
+      if constexpr (requires { work.record_phases(&phase_log); }) work.record_phases(&phase_log);
       take_samples(timer, run, sync, c.iterations_per_sample, config_, deadline, sampled);
+      if constexpr (requires { work.record_phases(&phase_log); }) work.record_phases(nullptr);
 
       c.status = c.verification.status == "mismatch" ? CellStatus::mismatch : CellStatus::ok;
       if (c.status == CellStatus::mismatch) {
@@ -307,7 +316,27 @@ class Benchmark {
     c.memory.peak_rss_bytes = detail::peak_rss_bytes();
     c.memory.rss_after_bytes = detail::current_rss_bytes();
     finish_cell(c, cell, sampled, run_warnings);
+    finish_phases(c, phase_specs, phase_log);
     return c;
+  }
+
+  /// Each phase's summary and rate from the occurrences recorded while sampling.
+  void finish_phases(CellResult& c, const std::vector<PhaseSpec>& specs, const PhaseLog& log) const {
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      PhaseResult p;
+      p.name = specs[i].name;
+      p.item_unit = specs[i].item_unit;
+      p.items = specs[i].items;
+      p.per_run = specs[i].per_run;
+      const auto& samples = log.samples(i);
+      if (!samples.empty()) {
+        p.latency = detail::summarize_with<S>(samples, config_.confidence);
+        double total = 0;
+        for (double s : samples) total += s;
+        if (total > 0) p.items_per_second = p.items * static_cast<double>(samples.size()) / total;
+      }
+      c.phases.push_back(std::move(p));
+    }
   }
 
   /// Summary, throughput and warnings from the samples (also of a timed-out cell).
@@ -327,8 +356,8 @@ class Benchmark {
       if constexpr (requires { F::tokens(cell); }) {
         c.throughput.tokens_per_second = F::tokens(cell) * n / c.measured_time_s;
       }
-      if constexpr (requires { F::flops(*preset_, cell); }) {
-        c.throughput.gflops_per_second = F::flops(*preset_, cell) * n / c.measured_time_s / 1e9;
+      if constexpr (requires { F::flops(preset_, cell); }) {
+        c.throughput.gflops_per_second = F::flops(preset_, cell) * n / c.measured_time_s / 1e9;
       }
     }
     add_warnings(c, run_warnings);
@@ -363,7 +392,7 @@ class Benchmark {
   }
 
   Config config_;
-  const typename F::Preset* preset_;
+  typename F::Preset preset_;
   B backend_;
   R reporter_;
   std::function<void(const CellResult&)> on_cell_;

@@ -74,8 +74,8 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
 [[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr) {
   validate(a.config);
   validate(b.config);
-  const auto& preset_a = F::find_preset(a.config.model);
-  const auto& preset_b = F::find_preset(b.config.model);
+  const auto preset_a = detail::preset_for<F>(a.config);
+  const auto preset_b = detail::preset_for<F>(b.config);
   F::validate(a.config, preset_a);
   F::validate(b.config, preset_b);
   const auto cells = F::cells(a.config);
@@ -142,8 +142,8 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
     std::vector<double> ta, tb;
     try {
       const Deadline deadline(rule.cell_timeout_s);
-      const auto model_a = models.template acquire<F>(a.backend, preset_a, a.config.seed).model;
-      const auto model_b = models.template acquire<F>(b.backend, preset_b, b.config.seed).model;
+      const auto model_a = models.template acquire<F>(a.backend, preset_a, a.config.seed, a.config.weights).model;
+      const auto model_b = models.template acquire<F>(b.backend, preset_b, b.config.seed, b.config.weights).model;
       typename F::template Workload<A> work_a(a.backend, *model_a, cell, a.config.seed);
       typename F::template Workload<B> work_b(b.backend, *model_b, cell, b.config.seed);
       auto run_a = [&] { work_a.run(); };

@@ -21,6 +21,10 @@ struct Config {
   /// The sweep: every batch size with every sequence length is one cell.
   std::vector<int> batch_sizes = {1};
   std::vector<int> sequence_lengths = {128};
+  /// Text generation's sweep (with batch_sizes): prompt lengths and numbers
+  /// of generated tokens. Other families ignore them.
+  std::vector<int> prompt_lengths = {32};
+  std::vector<int> new_tokens = {16};
 
   /// Untimed runs before sampling (after the first, separately timed run).
   int warmup_iterations = 3;
@@ -57,6 +61,11 @@ struct Config {
 
   /// Seed of the synthetic weights and inputs.
   std::uint64_t seed = 42;
+  /// A Hugging Face checkpoint folder (config.json and model.safetensors)
+  /// to read the weights and dimensions from; empty: synthetic weights of
+  /// the preset named by `model`. With a folder, `model` is ignored and the
+  /// model is named after the folder.
+  std::string weights{};
 
   /// Compare a non-reference backend's output with the Cpu reference.
   bool verify = true;
@@ -94,6 +103,8 @@ inline std::string format_number(double v) {
 inline void validate(const Config& c) {
   detail::validate_sweep("batch_sizes", c.batch_sizes, "batch size");
   detail::validate_sweep("sequence_lengths", c.sequence_lengths, "sequence length");
+  detail::validate_sweep("prompt_lengths", c.prompt_lengths, "prompt length");
+  detail::validate_sweep("new_tokens", c.new_tokens, "number of new tokens");
   if (c.warmup_iterations < 0) {
     throw ConfigError("warmup_iterations", std::to_string(c.warmup_iterations), "must be 0 or more");
   }

@@ -32,13 +32,16 @@ template <ModelFamily F, Backend B, class MakeBackend>
                                             std::uint64_t seed, int repetitions = 3) {
   if (models.empty()) throw ConfigError("models", "[]", "the loading benchmark needs at least one model");
   if (repetitions < 1) throw ConfigError("repetitions", std::to_string(repetitions), "must be at least 1");
-  std::vector<const typename F::Preset*> presets;
+  std::vector<typename F::Preset> presets;
+  std::vector<std::string> checkpoints;
   for (std::size_t i = 0; i < models.size(); ++i) {
+    const Config config = detail::config_for_model(Config{}, models[i]);
     try {
-      presets.push_back(&F::find_preset(models[i]));
+      presets.push_back(detail::preset_for<F>(config));
     } catch (const ConfigError& e) {
-      throw ConfigError("models[" + std::to_string(i) + "]", e.value(), "unknown preset");
+      throw ConfigError("models[" + std::to_string(i) + "]", e.value(), e.what());
     }
+    checkpoints.push_back(config.weights);
   }
   LoadingResult out;
   out.family = std::string(F::name);
@@ -52,7 +55,9 @@ template <ModelFamily F, Backend B, class MakeBackend>
     std::vector<std::shared_ptr<const Model>> held;
     SteadyTimer t;
     t.start();
-    for (const auto* p : presets) held.push_back(detail::load_model<F, B>(backend, *p, seed).model);
+    for (std::size_t i = 0; i < presets.size(); ++i) {
+      held.push_back(detail::load_model<F, B>(backend, presets[i], seed, checkpoints[i]).model);
+    }
     return t.stop();
   };
   auto concurrent = [&] {
@@ -69,7 +74,7 @@ template <ModelFamily F, Backend B, class MakeBackend>
         ready.count_down();
         go.wait();
         try {
-          held[i] = detail::load_model<F, B>(*backends[i], *presets[i], seed).model;
+          held[i] = detail::load_model<F, B>(*backends[i], presets[i], seed, checkpoints[i]).model;
         } catch (...) {
           errors[i] = std::current_exception();
         }

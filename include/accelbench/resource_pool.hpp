@@ -4,16 +4,21 @@
 // by every cell and benchmark that asks for them, from any thread.
 
 #include <cstdint>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "backend/concepts.hpp"
+#include "config.hpp"
+#include "error.hpp"
 #include "family/concepts.hpp"
+#include "model/weights.hpp"
 #include "timer/steady_timer.hpp"
 
 namespace accelbench {
@@ -32,12 +37,32 @@ namespace detail {
 
 /// Loads F's model on `backend`, timing the two steps when the family offers
 /// them separately (F::weights and F::load_weights), else F::load as a whole.
+/// With a `checkpoint` folder the weights are read from it
+/// (F::checkpoint_weights) instead of generated from `seed`.
 template <class F, class B>
 LoadedModel<typename F::template Model<B>> load_model(B& backend, const typename F::Preset& preset,
-                                                      std::uint64_t seed) {
+                                                      std::uint64_t seed, const std::string& checkpoint = {}) {
   using Model = typename F::template Model<B>;
   LoadedModel<Model> out;
   SteadyTimer t;
+  if (!checkpoint.empty()) {
+    if constexpr (requires {
+                    F::checkpoint_weights(std::filesystem::path(checkpoint), preset);
+                    F::template load_weights<B>(backend, preset, WeightMap{});
+                  }) {
+      t.start();
+      auto weights = F::checkpoint_weights(std::filesystem::path(checkpoint), preset);
+      out.construct_s = t.stop();
+      t.start();
+      out.model = std::make_shared<const Model>(F::template load_weights<B>(backend, preset, std::move(weights)));
+      backend.synchronize();
+      out.upload_s = t.stop();
+      return out;
+    } else {
+      throw ConfigError("weights", "\"" + checkpoint + "\"",
+                        "family " + std::string(F::name) + " cannot read checkpoints");
+    }
+  }
   if constexpr (requires { F::weights(preset, seed); F::template load_weights<B>(backend, preset, F::weights(preset, seed)); }) {
     t.start();
     auto weights = F::weights(preset, seed);
@@ -53,6 +78,29 @@ LoadedModel<typename F::template Model<B>> load_model(B& backend, const typename
     out.upload_s = t.stop();
   }
   return out;
+}
+
+/// A suite's settings for one of its models: a preset name, or a
+/// checkpoint folder (an existing directory), which becomes Config::weights.
+inline Config config_for_model(const Config& settings, const std::string& model) {
+  Config c = settings;
+  c.model = model;
+  std::error_code ec;
+  if (std::filesystem::is_directory(model, ec)) c.weights = model;
+  return c;
+}
+
+/// The preset config.model names, or the dimensions of the checkpoint
+/// folder config.weights.
+template <class F>
+typename F::Preset preset_for(const Config& config) {
+  if (config.weights.empty()) return F::find_preset(config.model);
+  if constexpr (requires { F::checkpoint_preset(std::filesystem::path(config.weights)); }) {
+    return F::checkpoint_preset(std::filesystem::path(config.weights));
+  } else {
+    throw ConfigError("weights", "\"" + config.weights + "\"",
+                      "family " + std::string(F::name) + " cannot read checkpoints");
+  }
 }
 
 /// The memory space a backend's tensors live in: B::device_key() where the
@@ -81,10 +129,12 @@ class ResourcePool {
   template <class F, class B>
     requires RunsOn<F, B>
   [[nodiscard]] LoadedModel<typename F::template Model<B>> acquire(B& backend, const typename F::Preset& preset,
-                                                                   std::uint64_t seed) {
+                                                                   std::uint64_t seed,
+                                                                   const std::string& checkpoint = {}) {
     using Model = typename F::template Model<B>;
     const std::string key = std::string(F::name) + "|" + detail::device_key(backend) + "|" +
-                            std::string(preset.name) + "|seed " + std::to_string(seed);
+                            std::string(preset.name) + "|" +
+                            (checkpoint.empty() ? "seed " + std::to_string(seed) : "checkpoint " + checkpoint);
     std::promise<Entry> promise;
     std::shared_future<Entry> future;
     bool load_here = false;
@@ -103,7 +153,7 @@ class ResourcePool {
     }
     if (load_here) {
       try {
-        auto loaded = detail::load_model<F, B>(backend, preset, seed);
+        auto loaded = detail::load_model<F, B>(backend, preset, seed, checkpoint);
         promise.set_value(Entry{std::shared_ptr<const void>(loaded.model), loaded.construct_s, loaded.upload_s});
       } catch (...) {
         {

@@ -169,6 +169,17 @@ struct Verification {
   double tolerance = 0;            ///< max_abs_error allowed
 };
 
+/// A timed part of every run (text generation's prefill and decode, ...),
+/// timed inside the run by the workload between synchronisations.
+struct PhaseResult {
+  std::string name;
+  std::string item_unit;        ///< what one occurrence processes: "prompt tokens", "tokens", ...
+  double items = 0;             ///< items per occurrence
+  std::size_t per_run = 0;      ///< occurrences in one run
+  LatencySummary latency;       ///< of one occurrence
+  double items_per_second = 0;  ///< items of all occurrences / their total time
+};
+
 struct CellResult {
   std::string model;
   std::string family;
@@ -189,6 +200,7 @@ struct CellResult {
   double load_time_s = 0;      ///< the model's load time (repeated on each of its cells)
 
   LatencySummary latency;
+  std::vector<PhaseResult> phases;  ///< the family's phases, where it has any
   std::vector<double> samples_s;  ///< every sample, per run (a batch's time divided by its runs), in order
   /// Timer counters per run, averaged over the samples (e.g. cycles, instructions).
   std::vector<std::pair<std::string, double>> counters;

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <filesystem>
+#include <system_error>
 #include <functional>
 #include <limits>
 #include <string>
@@ -19,6 +21,7 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "family/embedding.hpp"
+#include "family/text_generation.hpp"
 #include "stats/mean_stats.hpp"
 #include "stats/percentile_stats.hpp"
 #include "timer/cpu_timer.hpp"
@@ -37,7 +40,7 @@ struct TypeList {};
 
 /// The policies a suite can name, by their `name`.
 using KnownBackends = TypeList<Cpu>;
-using KnownFamilies = TypeList<Embedding>;
+using KnownFamilies = TypeList<Embedding, TextGeneration>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 
@@ -47,6 +50,7 @@ struct Suite {
   std::vector<std::string> hardware = {"cpu"};
   std::string stats = "percentile";    ///< a name from KnownStats
   std::string timer = "steady_clock";  ///< a name from KnownTimers
+  /// Preset names, or Hugging Face checkpoint folders (see Config::weights).
   std::vector<std::string> models = {"bert-tiny", "all-MiniLM-L6-v2"};
   /// Sweep and stopping rule shared by every model; its `model` is ignored.
   Config settings{.batch_sizes = {1, 8},
@@ -147,6 +151,8 @@ inline std::vector<std::string> json_strings(const Json& j, const std::string& f
       {"models", [&](const Json& v, const std::string& k) { s.models = json_strings(v, k); }},
       {"batch_sizes", [&](const Json& v, const std::string& k) { c.batch_sizes = json_ints(v, k); }},
       {"sequence_lengths", [&](const Json& v, const std::string& k) { c.sequence_lengths = json_ints(v, k); }},
+      {"prompt_lengths", [&](const Json& v, const std::string& k) { c.prompt_lengths = json_ints(v, k); }},
+      {"new_tokens", [&](const Json& v, const std::string& k) { c.new_tokens = json_ints(v, k); }},
       {"warmup_iterations", [&](const Json& v, const std::string& k) { c.warmup_iterations = json_int(v, k); }},
       {"warmup_until_stable", [&](const Json& v, const std::string& k) { c.warmup_until_stable = boolean(v, k); }},
       {"warmup_stability_tolerance",
@@ -203,7 +209,8 @@ inline void validate_suite(const Suite& s) {
     for (std::size_t i = 0; i < s.models.size(); ++i) {
       const std::string field = "models[" + std::to_string(i) + "]";
       try {
-        F::validate(s.settings, F::find_preset(s.models[i]));
+        const Config config = detail::config_for_model(s.settings, s.models[i]);
+        F::validate(config, detail::preset_for<F>(config));
       } catch (const ConfigError& e) {
         // Name the suite's field, keep the family's explanation.
         const std::string what = e.what();
@@ -262,8 +269,7 @@ struct SuiteObserver {
         using B = typename decltype(backend)::type;
         if constexpr (RunsOn<F, B>) {
           for (const auto& model : s.models) {
-            Config config = s.settings;
-            config.model = model;
+            Config config = detail::config_for_model(s.settings, model);
             detail::find_by_name(KnownStats{}, s.stats, [&](auto stats) {
               detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
                 using S = typename decltype(stats)::type;

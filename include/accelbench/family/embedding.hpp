@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <utility>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include "../backend/concepts.hpp"
 #include "../config.hpp"
 #include "../error.hpp"
+#include "../model/checkpoint.hpp"
 #include "../model/bert.hpp"
 #include "../result.hpp"
 #include "../tensor.hpp"
@@ -92,6 +94,14 @@ struct Embedding {
   }
 
   /// Builds the model on the backend from host weights.
+  /// The dimensions of a Hugging Face checkpoint folder (its config.json).
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) { return bert_config_from_checkpoint(dir); }
+
+  /// A checkpoint folder's weights under the names the model takes.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, [[maybe_unused]] const Preset& preset) {
+    return bert_weights_from_checkpoint(dir);
+  }
+
   template <EncoderOps B>
   [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
     return Model<B>(backend, preset, std::move(weights));

@@ -8,6 +8,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../detail/table.hpp"
@@ -113,12 +114,19 @@ class ConsoleReporter {
   void print_family(const RunResult& r, const std::string& family, std::vector<std::string>& notes) const {
     using Align = detail::TextTable::Align;
     const CellResult* first = nullptr;
-    bool tokens = false, gflops = false;
+    bool tokens = false, gflops = false, kv_cache = false;
+    std::vector<std::pair<std::string, std::string>> phases;  // name, item unit
     for (const auto& c : r.cells) {
       if (c.family != family) continue;
       if (!first) first = &c;
       tokens = tokens || c.throughput.tokens_per_second.has_value();
       gflops = gflops || c.throughput.gflops_per_second.has_value();
+      kv_cache = kv_cache || c.memory.kv_cache_bytes.has_value();
+      for (const auto& p : c.phases) {
+        if (std::none_of(phases.begin(), phases.end(), [&](const auto& q) { return q.first == p.name; })) {
+          phases.emplace_back(p.name, p.item_unit);
+        }
+      }
     }
     detail::TextTable t;
     t.add_column("model", Align::left);
@@ -131,6 +139,12 @@ class ConsoleReporter {
     t.add_column(first->throughput.item_unit + "/s", Align::right);
     if (tokens) t.add_column("tokens/s", Align::right);
     if (gflops) t.add_column("GFLOP/s", Align::right);
+    for (const auto& [name, unit] : phases) {
+      t.add_column(name + " ms", Align::right);
+      t.add_column(name + " p99 ms", Align::right);
+      t.add_column(name + " " + unit + "/s", Align::right);
+    }
+    if (kv_cache) t.add_column("KV cache MiB", Align::right);
     t.add_column("peak RSS MiB", Align::right);
     t.add_column("avg RSS MiB", Align::right);
     t.add_column("first run ms", Align::right);
@@ -175,6 +189,19 @@ class ConsoleReporter {
         row.push_back(detail::format_rate(c.throughput.items_per_second));
         if (tokens) row.push_back(detail::format_rate(c.throughput.tokens_per_second));
         if (gflops) row.push_back(detail::format_rate(c.throughput.gflops_per_second));
+        for (const auto& [name, unit] : phases) {
+          const auto p = std::find_if(c.phases.begin(), c.phases.end(), [&](const auto& q) { return q.name == name; });
+          if (p == c.phases.end() || p->latency.count == 0) {
+            row.insert(row.end(), 3, "-");
+            continue;
+          }
+          row.push_back(detail::format_ms(p->latency.median));
+          row.push_back(detail::format_ms(p->latency.p99));
+          row.push_back(detail::format_rate(p->items_per_second));
+        }
+        if (kv_cache) {
+          row.push_back(c.memory.kv_cache_bytes ? detail::format_mib(*c.memory.kv_cache_bytes) : std::string("-"));
+        }
         row.push_back(detail::format_mib(c.memory.peak_rss_bytes));
         row.push_back(c.memory.average_rss_bytes ? detail::format_mib(*c.memory.average_rss_bytes) : std::string("-"));
         row.push_back(fmt::format("{:.3f}", c.first_run_s * 1e3));

@@ -91,7 +91,18 @@ inline Json to_json(const TimerInfo& t) {
               {"properties", object_of(t.properties)}};
 }
 
+inline Json to_json(const PhaseResult& p) {
+  return Json{{"name", p.name},
+              {"item_unit", p.item_unit},
+              {"items", p.items},
+              {"per_run", p.per_run},
+              {"latency", to_json(p.latency)},
+              {"items_per_second", p.items_per_second}};
+}
+
 inline Json to_json(const CellResult& c) {
+  Json phases = Json::array();
+  for (const auto& p : c.phases) phases.push_back(to_json(p));
   return Json{
       {"model", c.model},
       {"family", c.family},
@@ -110,6 +121,7 @@ inline Json to_json(const CellResult& c) {
       {"first_run_s", c.first_run_s},
       {"load_time_s", c.load_time_s},
       {"latency", to_json(c.latency)},
+      {"phases", std::move(phases)},
       {"throughput",
        Json{{"item_unit", c.throughput.item_unit},
             {"items_per_second", c.throughput.items_per_second},

@@ -1,0 +1,264 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "../backend/concepts.hpp"
+#include "../config.hpp"
+#include "../error.hpp"
+#include "../model/checkpoint.hpp"
+#include "../model/causal_lm.hpp"
+#include "../model/generative.hpp"
+#include "../model/t5.hpp"
+#include "../phases.hpp"
+#include "../result.hpp"
+#include "../tensor.hpp"
+#include "concepts.hpp"
+
+namespace accelbench {
+
+/// Greedy generation with decoder-only models (GPT-2, Llama, Qwen2) and
+/// encoder-decoders (T5), with a key-value cache. One item is one generated
+/// sequence; a run generates new_tokens tokens after a prompt of
+/// prompt_length tokens for batch_size sequences. Phases: prefill (the
+/// prompt, up to the first token: time to first token) and decode (one
+/// token per sequence, new_tokens - 1 times per run). The sweep is
+/// batch_sizes x prompt_lengths x new_tokens.
+struct TextGeneration {
+  static constexpr std::string_view name = "text-generation";
+  static constexpr std::string_view item_unit = "sequences";
+
+  using Preset = GenerativeConfig;
+
+  struct Cell {
+    int batch_size = 1;
+    int prompt_length = 1;
+    int new_tokens = 1;
+  };
+
+  /// A loaded model: a decoder-only or an encoder-decoder, by the preset's
+  /// architecture. Generation dispatches on it once per run.
+  template <GenerationOps B>
+  class Model {
+   public:
+    using Impl = std::variant<CausalLm<B>, T5<B>>;
+    explicit Model(Impl impl) : impl_(std::move(impl)) {}
+    [[nodiscard]] const Impl& impl() const noexcept { return impl_; }
+    [[nodiscard]] const GenerativeConfig& config() const {
+      return std::visit([](const auto& m) -> const GenerativeConfig& { return m.config(); }, impl_);
+    }
+    [[nodiscard]] std::int64_t parameters() const {
+      return std::visit([](const auto& m) { return m.parameters(); }, impl_);
+    }
+    [[nodiscard]] std::uint64_t weight_bytes() const {
+      return std::visit([](const auto& m) { return m.weight_bytes(); }, impl_);
+    }
+
+   private:
+    Impl impl_;
+  };
+
+  [[nodiscard]] static const Preset& find_preset(std::string_view model) {
+    for (const auto& p : generative_presets()) {
+      if (p.name == model) return p;
+      for (const auto& alias : p.aliases) {
+        if (alias == model) return p;
+      }
+    }
+    std::string known;
+    for (const auto& p : generative_presets()) known += (known.empty() ? "" : ", ") + p.name;
+    throw ConfigError("model", "\"" + std::string(model) + "\"",
+                      "unknown " + std::string(name) + " preset; known presets: " + known);
+  }
+
+  [[nodiscard]] static std::vector<std::string> preset_names() {
+    std::vector<std::string> out;
+    for (const auto& p : generative_presets()) out.push_back(p.name);
+    return out;
+  }
+
+  [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
+
+  /// The model's limits: every prompt length plus every number of new
+  /// tokens must fit its positions.
+  static void validate(const Config& config, const Preset& preset) {
+    if (preset.max_positions <= 0) return;
+    for (std::size_t i = 0; i < config.prompt_lengths.size(); ++i) {
+      for (int n : config.new_tokens) {
+        const int p = config.prompt_lengths[i];
+        if (p + n > preset.max_positions) {
+          throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(p),
+                            "with new_tokens " + std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
+                                std::to_string(preset.max_positions) + " positions");
+        }
+      }
+    }
+  }
+
+  [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
+    std::vector<Cell> out;
+    for (int b : config.batch_sizes) {
+      for (int p : config.prompt_lengths) {
+        for (int n : config.new_tokens) out.push_back({b, p, n});
+      }
+    }
+    return out;
+  }
+
+  [[nodiscard]] static std::vector<Axis> axes(const Cell& c) {
+    return {{"batch_size", c.batch_size}, {"prompt_length", c.prompt_length}, {"new_tokens", c.new_tokens}};
+  }
+
+  [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
+  /// Generated tokens of one run.
+  [[nodiscard]] static double tokens(const Cell& c) noexcept {
+    return static_cast<double>(c.batch_size) * c.new_tokens;
+  }
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept {
+    return p.generation_flops(c.batch_size, c.prompt_length, c.new_tokens);
+  }
+
+  [[nodiscard]] static std::vector<PhaseSpec> phases(const Cell& c) {
+    return {{"prefill", "prompt tokens", static_cast<double>(c.batch_size) * c.prompt_length, 1},
+            {"decode", "tokens", static_cast<double>(c.batch_size), static_cast<std::size_t>(c.new_tokens - 1)}};
+  }
+
+  [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
+    return synthetic_generative_weights(preset, seed);
+  }
+
+  /// The dimensions of a Hugging Face checkpoint folder (its config.json).
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) { return generative_config_from_checkpoint(dir); }
+
+  /// A checkpoint folder's weights under the names the model takes.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, [[maybe_unused]] const Preset& preset) {
+    return generative_weights_from_checkpoint(dir, preset);
+  }
+
+  template <GenerationOps B>
+  [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
+    if (preset.is_encoder_decoder()) {
+      return Model<B>(typename Model<B>::Impl(std::in_place_type<T5<B>>, backend, preset, std::move(weights)));
+    }
+    return Model<B>(typename Model<B>::Impl(std::in_place_type<CausalLm<B>>, backend, preset, std::move(weights)));
+  }
+
+  template <GenerationOps B>
+  [[nodiscard]] static Model<B> load(B& backend, const Preset& preset, std::uint64_t seed) {
+    return load_weights(backend, preset, weights(preset, seed));
+  }
+
+  /// One cell: the prompts on the device and a session with its cache;
+  /// run() generates new_tokens tokens greedily.
+  template <GenerationOps B>
+  class Workload {
+   public:
+    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t seed)
+        : Workload(backend, model, cell, seed,
+                   make_prompt_ids(model.config(), cell.batch_size, cell.prompt_length, seed)) {}
+
+    /// With given prompts: batch_size x prompt_length token ids, row-major.
+    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t /*seed*/,
+             const std::vector<std::int32_t>& prompt)
+        : backend_(&backend), cell_(cell), config_(&model.config()) {
+      if (cell.new_tokens < 1) throw std::invalid_argument("TextGeneration: new_tokens must be at least 1");
+      std::visit(
+          [&](const auto& m) {
+            using M = std::remove_cvref_t<decltype(m)>;
+            run_ = Run<M>{&m, m.start(backend, prompt, cell.batch_size, cell.prompt_length, cell.new_tokens)};
+          },
+          model.impl());
+      tokens_.resize(static_cast<std::size_t>(cell.batch_size) * static_cast<std::size_t>(cell.new_tokens));
+    }
+
+    /// While `log` is set, run() records the duration of each phase.
+    void record_phases(PhaseLog* log) noexcept { log_ = log; }
+
+    void run() {
+      std::visit([&](auto& r) { generate(*r.model, r.session); }, run_);
+    }
+
+    [[nodiscard]] std::uint64_t kv_cache_bytes() const noexcept {
+      return config_->kv_cache_bytes(cell_.batch_size,
+                                     config_->is_encoder_decoder() ? cell_.new_tokens
+                                                                   : cell_.prompt_length + cell_.new_tokens,
+                                     cell_.prompt_length);
+    }
+
+    /// The greedy tokens of the last run, [batch, new_tokens], row b holding sequence b's.
+    [[nodiscard]] const std::vector<std::int32_t>& tokens() const noexcept { return tokens_; }
+
+    /// Generated tokens (as floats, [batch, new_tokens]) and the last step's logits.
+    [[nodiscard]] std::vector<NamedOutput> outputs() {
+      HostMatrix tokens(cell_.batch_size, cell_.new_tokens);
+      for (int b = 0; b < cell_.batch_size; ++b) {
+        for (int t = 0; t < cell_.new_tokens; ++t) tokens(b, t) = static_cast<float>(token(b, t));
+      }
+      std::vector<NamedOutput> out;
+      out.push_back({"generated_tokens", std::move(tokens)});
+      out.push_back({"last_logits", std::visit([&](auto& r) { return backend_->download(last_logits(r.session)); }, run_)});
+      return out;
+    }
+
+   private:
+    template <class M>
+    struct Run {
+      const M* model = nullptr;
+      typename M::Session session;
+    };
+
+    [[nodiscard]] std::int32_t token(int b, int t) const {
+      return tokens_[static_cast<std::size_t>(b) * static_cast<std::size_t>(cell_.new_tokens) + static_cast<std::size_t>(t)];
+    }
+
+    template <class Session>
+    static const typename B::Tensor& last_logits(const Session& s) {
+      if constexpr (requires { s.dec; }) {
+        return s.dec.logits;
+      } else {
+        return s.length > s.prompt_len ? s.step.logits : s.prefill.logits;
+      }
+    }
+
+    /// Keeps the chosen tokens; the download is where the host waits for the device.
+    template <class Session>
+    void take_tokens(const Session& s, int t) {
+      const std::vector<std::int32_t> ids = backend_->download_indices(s.next_ids);
+      for (int b = 0; b < cell_.batch_size; ++b) {
+        tokens_[static_cast<std::size_t>(b) * static_cast<std::size_t>(cell_.new_tokens) + static_cast<std::size_t>(t)] =
+            ids[static_cast<std::size_t>(b)];
+      }
+    }
+
+    template <class M>
+    void generate(const M& model, typename M::Session& s) {
+      PhaseClock clock;
+      model.prefill(*backend_, s);
+      take_tokens(s, 0);
+      if (log_) log_->record(0, clock.lap());
+      for (int t = 1; t < cell_.new_tokens; ++t) {
+        model.decode(*backend_, s);
+        take_tokens(s, t);
+        if (log_) log_->record(1, clock.lap());
+      }
+    }
+
+    B* backend_;
+    Cell cell_;
+    const GenerativeConfig* config_;
+    std::variant<Run<CausalLm<B>>, Run<T5<B>>> run_;
+    std::vector<std::int32_t> tokens_;
+    PhaseLog* log_ = nullptr;
+  };
+};
+
+static_assert(ModelFamily<TextGeneration>, "TextGeneration must satisfy ModelFamily");
+
+}  // namespace accelbench

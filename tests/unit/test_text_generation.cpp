@@ -1,0 +1,332 @@
+// The TextGeneration family: presets, sweep, limits, the key-value cache
+// against recomputation, phases in the Benchmark's results, verification of
+// a second backend, and checkpoint folders with bad config.json files.
+
+#include <doctest/doctest.h>
+
+#include <accelbench/accelbench.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "naive_backend.hpp"
+
+using namespace accelbench;
+using accelbench::test::NaiveBackend;
+
+namespace {
+
+std::filesystem::path golden_dir(const std::string& arch) {
+  return std::filesystem::path(ACCELBENCH_SOURCE_DIR) / "tests" / "data" / "golden" / arch;
+}
+
+Cpu one_thread() { return Cpu{Cpu::Options{.threads = 1}}; }
+
+Config quick_config(const std::string& arch) {
+  Config c;
+  c.weights = golden_dir(arch).string();
+  c.batch_sizes = {1, 2};
+  c.prompt_lengths = {5};
+  c.new_tokens = {4};
+  c.warmup_iterations = 1;
+  c.min_iterations = 5;
+  c.min_time_s = 0.0;
+  c.max_time_s = 5.0;
+  c.memory_sample_interval_s = 0;
+  return c;
+}
+
+double max_abs_difference(const HostMatrix& a, const HostMatrix& b) {
+  REQUIRE(a.rows() == b.rows());
+  REQUIRE(a.cols() == b.cols());
+  return static_cast<double>((a - b).cwiseAbs().maxCoeff());
+}
+
+/// A checkpoint folder holding `config_json` (and no weights).
+std::filesystem::path folder_with_config(const std::string& name, const std::string& config_json) {
+  const auto dir = std::filesystem::temp_directory_path() / ("accelbench-test-checkpoint-" + name);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "config.json") << config_json;
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("text-generation presets carry the published dimensions") {
+  // Parameter counts of the Hugging Face checkpoints (tied heads counted once).
+  CHECK(TextGeneration::find_preset("gpt2").parameter_count() == 124'439'808);
+  CHECK(TextGeneration::find_preset("tinyllama-1.1b").parameter_count() == 1'100'048'384);
+  CHECK(TextGeneration::find_preset("qwen2-0.5b").parameter_count() == 494'032'768);
+  CHECK(TextGeneration::find_preset("t5-small").parameter_count() == 60'506'624);
+  CHECK(TextGeneration::find_preset("Qwen/Qwen2-0.5B").name == "qwen2-0.5b");
+  const auto& tiny = TextGeneration::find_preset("tinyllama-1.1b");
+  CHECK(tiny.effective_kv_heads() == 4);
+  CHECK(tiny.effective_head_dim() == 64);
+  CHECK_THROWS_WITH_AS((void)TextGeneration::find_preset("gpt-5"), doctest::Contains("model = \"gpt-5\""), ConfigError);
+}
+
+TEST_CASE("text-generation sweep: batch x prompt length x new tokens, within the model's positions") {
+  Config c;
+  c.batch_sizes = {1, 4};
+  c.prompt_lengths = {16, 64};
+  c.new_tokens = {8};
+  const auto cells = TextGeneration::cells(c);
+  REQUIRE(cells.size() == 4);
+  CHECK(cells[1].batch_size == 1);
+  CHECK(cells[1].prompt_length == 64);
+  const auto axes = TextGeneration::axes(cells[3]);
+  REQUIRE(axes.size() == 3);
+  CHECK(axes[0].name == "batch_size");
+  CHECK(axes[1].name == "prompt_length");
+  CHECK(axes[2].name == "new_tokens");
+  CHECK(TextGeneration::tokens(cells[3]) == 32);
+  const auto phases = TextGeneration::phases(cells[3]);
+  REQUIRE(phases.size() == 2);
+  CHECK(phases[0].items == 4 * 64);
+  CHECK(phases[1].items == 4);
+  CHECK(phases[1].per_run == 7);
+
+  c.prompt_lengths = {16, 1020};
+  CHECK_THROWS_WITH_AS(TextGeneration::validate(c, TextGeneration::find_preset("gpt2")),
+                       doctest::Contains("prompt_lengths[1] = 1020: with new_tokens 8 exceeds gpt2's maximum of 1024"),
+                       ConfigError);
+  c.prompt_lengths = {16};
+  c.new_tokens = {};
+  CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("new_tokens = []: empty sweep"), ConfigError);
+  // T5's relative positions have no limit.
+  c.new_tokens = {8};
+  c.prompt_lengths = {4096};
+  CHECK_NOTHROW(TextGeneration::validate(c, TextGeneration::find_preset("t5-small")));
+}
+
+TEST_CASE("decoding with the key-value cache gives the logits of recomputing the whole sequence") {
+  for (const std::string arch : {"gpt2", "llama", "qwen2"}) {
+    CAPTURE(arch);
+    const auto dir = golden_dir(arch);
+    const auto config = TextGeneration::checkpoint_preset(dir);
+    Cpu cpu = one_thread();
+    const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
+    const auto& lm = std::get<CausalLm<Cpu>>(model.impl());
+    const int batch = 2, prompt = 5, steps = 3;
+    const auto ids = make_prompt_ids(config, batch, prompt, 7);
+
+    auto cached = lm.start(cpu, ids, batch, prompt, steps + 1);
+    lm.prefill(cpu, cached);
+    std::vector<std::vector<std::int32_t>> chosen{cpu.download_indices(cached.next_ids)};
+    for (int t = 0; t < steps; ++t) {
+      lm.decode(cpu, cached);
+      chosen.push_back(cpu.download_indices(cached.next_ids));
+    }
+    // The prompt followed by the tokens fed back, recomputed from scratch.
+    std::vector<std::int32_t> full;
+    for (int b = 0; b < batch; ++b) {
+      for (int p = 0; p < prompt; ++p) full.push_back(ids[static_cast<std::size_t>(b * prompt + p)]);
+      for (int t = 0; t < steps; ++t) full.push_back(chosen[static_cast<std::size_t>(t)][static_cast<std::size_t>(b)]);
+    }
+    auto fresh = lm.start(cpu, full, batch, prompt + steps, 1);
+    lm.prefill(cpu, fresh);
+    CHECK(max_abs_difference(cached.step.logits, fresh.prefill.logits) < 1e-4);
+    CHECK(cpu.download_indices(fresh.next_ids) == chosen.back());
+  }
+}
+
+TEST_CASE("T5: cached decoder steps give the logits of a teacher-forced pass") {
+  const auto dir = golden_dir("t5");
+  const auto config = TextGeneration::checkpoint_preset(dir);
+  Cpu cpu = one_thread();
+  const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
+  const auto& t5 = std::get<T5<Cpu>>(model.impl());
+  const int batch = 2, input = 9, steps = 4;
+  const auto ids = make_prompt_ids(config, batch, input, 3);
+  auto s = t5.start(cpu, ids, batch, input, steps);
+  t5.prefill(cpu, s);
+  std::vector<std::vector<std::int32_t>> chosen{cpu.download_indices(s.next_ids)};
+  for (int t = 1; t < steps; ++t) {
+    t5.decode(cpu, s);
+    chosen.push_back(cpu.download_indices(s.next_ids));
+  }
+  // Decoder input: the start token, then the chosen tokens but the last.
+  std::vector<std::int32_t> decoder_ids;
+  for (int b = 0; b < batch; ++b) {
+    decoder_ids.push_back(config.decoder_start_token);
+    for (int t = 0; t + 1 < steps; ++t) decoder_ids.push_back(chosen[static_cast<std::size_t>(t)][static_cast<std::size_t>(b)]);
+  }
+  auto teacher = t5.start(cpu, ids, batch, input, steps);
+  t5.prefill(cpu, teacher);
+  HostMatrix hidden, logits;
+  t5.decode_sequence(cpu, teacher, decoder_ids, steps, hidden, logits);
+  HostMatrix last(batch, logits.cols());
+  for (int b = 0; b < batch; ++b) last.row(b) = logits.row(b * steps + steps - 1);
+  CHECK(max_abs_difference(s.dec.logits, last) < 1e-4);
+}
+
+TEST_CASE("Benchmark<Cpu, TextGeneration>: prefill and decode phases, token rates and the KV cache") {
+  Config c = quick_config("llama");
+  Benchmark<Cpu, TextGeneration> bench{c, one_thread()};
+  const RunResult r = bench.run();
+  REQUIRE(r.models.size() == 1);
+  CHECK(r.models[0].name == "llama");
+  CHECK(r.models[0].architecture == "llama");
+  CHECK(r.models[0].weights == "checkpoint " + c.weights);
+  CHECK(r.models[0].parameters == 74'560);
+  REQUIRE(r.cells.size() == 2);
+  for (const auto& cell : r.cells) {
+    CAPTURE(cell.message);
+    REQUIRE(cell.status == CellStatus::ok);
+    const int batch = static_cast<int>(*cell.axis("batch_size"));
+    REQUIRE(cell.phases.size() == 2);
+    const auto& prefill = cell.phases[0];
+    const auto& decode = cell.phases[1];
+    CHECK(prefill.name == "prefill");
+    CHECK(decode.name == "decode");
+    // Every timed run records one prefill and new_tokens - 1 decode steps.
+    CHECK(prefill.latency.count == cell.iterations);
+    CHECK(decode.latency.count == 3 * cell.iterations);
+    CHECK(prefill.items == batch * 5);
+    CHECK(decode.items == batch);
+    CHECK(prefill.items_per_second == doctest::Approx(batch * 5 / prefill.latency.mean));
+    CHECK(decode.items_per_second == doctest::Approx(batch / decode.latency.mean));
+    // A run is its prefill plus its decode steps (plus the host's bookkeeping).
+    CHECK(prefill.latency.mean + 3 * decode.latency.mean <= cell.latency.mean * 1.05);
+    CHECK(*cell.throughput.tokens_per_second ==
+          doctest::Approx(batch * 4.0 * static_cast<double>(cell.iterations) / cell.measured_time_s));
+    // Two layers, keys and values, 9 positions, two key-value heads of 16.
+    CHECK(cell.memory.kv_cache_bytes == std::uint64_t(2) * 2 * batch * 9 * 32 * sizeof(float));
+  }
+  std::ostringstream text;
+  ConsoleReporter{text}.report(r);
+  CHECK(text.str().find("family text-generation") != std::string::npos);
+  CHECK(text.str().find("prefill prompt tokens/s") != std::string::npos);
+  CHECK(text.str().find("decode tokens/s") != std::string::npos);
+  CHECK(text.str().find("KV cache MiB") != std::string::npos);
+}
+
+TEST_CASE("a second backend's generation is verified against Cpu: same tokens, close logits") {
+  for (const std::string arch : {"gpt2", "t5"}) {
+    CAPTURE(arch);
+    Config c = quick_config(arch);
+    c.batch_sizes = {2};
+    c.min_iterations = 2;
+    const RunResult r = Benchmark<NaiveBackend, TextGeneration>{c}.run();
+    REQUIRE(r.cells.size() == 1);
+    CAPTURE(r.cells[0].message);
+    CHECK(r.cells[0].status == CellStatus::ok);
+    CHECK(r.cells[0].verification.status == "ok");
+    CHECK(r.cells[0].verification.reference == "cpu");
+    CHECK(r.cells[0].verification.max_abs_error < 1e-4);
+  }
+}
+
+TEST_CASE("synthetic presets run through the family's workload") {
+  Cpu cpu = one_thread();
+  GenerativeConfig small = TextGeneration::find_preset("llama-tiny");
+  small.layers = 1;
+  small.vocab_size = 500;
+  const auto model = TextGeneration::load(cpu, small, 11);
+  TextGeneration::Workload<Cpu> work(cpu, model, {2, 6, 3}, 11);
+  work.run();
+  const auto first = work.tokens();
+  REQUIRE(first.size() == 6);
+  for (auto t : first) CHECK((t >= 0 && t < 500));
+  work.run();
+  CHECK(work.tokens() == first);
+  const auto outputs = work.outputs();
+  REQUIRE(outputs.size() == 2);
+  CHECK(outputs[0].name == "generated_tokens");
+  CHECK(outputs[0].value.rows() == 2);
+  CHECK(outputs[0].value.cols() == 3);
+  CHECK(outputs[1].name == "last_logits");
+  CHECK(outputs[1].value.cols() == 500);
+}
+
+TEST_CASE("checkpoint folders: config.json errors name the file, the field and the value") {
+  SUBCASE("an architecture the family does not have") {
+    const auto dir = folder_with_config("mistral", R"({"model_type": "mistral"})");
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir), doctest::Contains("model_type = \"mistral\""),
+                         ConfigError);
+  }
+  SUBCASE("a missing field") {
+    const auto dir = folder_with_config("no-layers", R"({"model_type": "gpt2", "n_embd": 64, "n_head": 4,
+                                                       "vocab_size": 10, "n_positions": 32})");
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir), doctest::Contains("n_layer = (missing)"), ConfigError);
+  }
+  SUBCASE("a field of the wrong type") {
+    const auto dir = folder_with_config("string-layers", R"({"model_type": "llama", "num_hidden_layers": "two"})");
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir),
+                         doctest::Contains("num_hidden_layers = \"two\": expected an integer"), ConfigError);
+  }
+  SUBCASE("rotary scaling, which is not implemented") {
+    const auto dir = folder_with_config("rope-scaling", R"({"model_type": "llama", "num_hidden_layers": 2,
+        "hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 96, "vocab_size": 100,
+        "max_position_embeddings": 128, "rope_scaling": {"type": "linear", "factor": 2.0}})");
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir), doctest::Contains("rope_scaling"), ConfigError);
+  }
+  SUBCASE("inconsistent dimensions") {
+    const auto dir = folder_with_config("bad-heads", R"({"model_type": "llama", "num_hidden_layers": 2,
+        "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 3, "intermediate_size": 96,
+        "vocab_size": 100, "max_position_embeddings": 128})");
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir), doctest::Contains("kv_heads = 3: must divide heads"),
+                         ConfigError);
+  }
+  SUBCASE("a folder without weights") {
+    const auto dir = folder_with_config("no-weights", R"({"model_type": "gpt2", "n_layer": 1, "n_embd": 8,
+        "n_head": 2, "vocab_size": 10, "n_positions": 16})");
+    const auto config = TextGeneration::checkpoint_preset(dir);
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_weights(dir, config),
+                         doctest::Contains("has neither model.safetensors nor model.safetensors.index.json"), ConfigError);
+  }
+  SUBCASE("a path that is not a folder") {
+    CHECK_THROWS_WITH_AS((void)Embedding::checkpoint_preset("/nonexistent/model"),
+                         doctest::Contains("weights = \"/nonexistent/model\": not a folder"), ConfigError);
+  }
+  SUBCASE("a BERT folder given to the text-generation family") {
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(golden_dir("bert")), doctest::Contains("model_type = \"bert\""),
+                         ConfigError);
+  }
+}
+
+TEST_CASE("a checkpoint's missing or misshapen tensor is a failed model, and the sweep is still reported") {
+  // A copy of the GPT-2 checkpoint whose config claims one more layer.
+  const auto dir = std::filesystem::temp_directory_path() / "accelbench-test-checkpoint-gpt2-extra-layer";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(golden_dir("gpt2") / "model.safetensors", dir / "model.safetensors");
+  std::ifstream in(golden_dir("gpt2") / "config.json");
+  auto json = Json::parse(in);
+  json["n_layer"] = json["n_layer"].get<int>() + 1;
+  std::ofstream(dir / "config.json") << json.dump();
+  Config c = quick_config("gpt2");
+  c.weights = dir.string();
+  const RunResult r = Benchmark<Cpu, TextGeneration>{c, one_thread()}.run();
+  REQUIRE(r.models.size() == 1);
+  CHECK(r.models[0].status == "failed");
+  CHECK(r.models[0].message.find("no tensor named 'h.2.ln_1.weight'") != std::string::npos);
+  REQUIRE(r.cells.size() == 2);
+  for (const auto& cell : r.cells) CHECK(cell.status == CellStatus::failed);
+}
+
+TEST_CASE("suites: the text-generation family with checkpoint folders as models") {
+  Suite s = parse_suite(Json::parse(R"({"family": "text-generation", "models": [], "batch_sizes": [1],
+                                        "prompt_lengths": [3], "new_tokens": [2], "min_iterations": 2,
+                                        "min_time_s": 0, "warmup_iterations": 0, "concurrent_loading": true,
+                                        "loading_repetitions": 1, "threads": 1})"));
+  s.models = {golden_dir("qwen2").string(), golden_dir("t5").string()};
+  CHECK(s.settings.prompt_lengths == std::vector<int>{3});
+  CHECK(s.settings.new_tokens == std::vector<int>{2});
+  const RunResult r = run_suite(s);
+  REQUIRE(r.cells.size() == 2);
+  CHECK(r.cells[0].model == "qwen2");
+  CHECK(r.cells[1].model == "t5");
+  for (const auto& cell : r.cells) {
+    CAPTURE(cell.message);
+    CHECK(cell.status == CellStatus::ok);
+    CHECK(cell.family == "text-generation");
+  }
+  REQUIRE(r.loading.size() == 1);
+  CHECK(r.loading[0].status == "ok");
+
+  s.settings.prompt_lengths = {0};
+  CHECK_THROWS_WITH_AS(validate_suite(s), doctest::Contains("prompt_lengths[0] = 0"), ConfigError);
+}
