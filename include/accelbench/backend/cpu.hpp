@@ -106,8 +106,24 @@ class Cpu {
       throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w.rows()) + "]");
     }
     y.resize(x.rows(), w.rows());
-    set_gemm_threads();
+#if defined(_OPENMP)
+    // A few rows (a decode step) make a matrix-vector product, which Eigen
+    // runs on one thread: split the outputs across the threads instead.
+    if (threads_ > 1 && x.rows() < few_rows && w.rows() >= 4 * threads_ && w.size() >= parallel_threshold) {
+      const Index parts = threads_;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+      for (Index p = 0; p < parts; ++p) {
+        const Index o0 = w.rows() * p / parts;
+        const Index o1 = w.rows() * (p + 1) / parts;
+        y.middleCols(o0, o1 - o0).noalias() = x * w.middleRows(o0, o1 - o0).transpose();
+      }
+    } else {
+      set_gemm_threads();
+      y.noalias() = x * w.transpose();
+    }
+#else
     y.noalias() = x * w.transpose();
+#endif
     if (b.size() != 0) {
       parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() += b.row(0); });
     }
@@ -356,6 +372,8 @@ class Cpu {
  private:
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
+  // Products with fewer input rows split their outputs across threads.
+  static constexpr Index few_rows = 32;
 
   template <class Row>
   static void softmax_row(Row&& row) {

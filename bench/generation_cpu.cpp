@@ -1,0 +1,120 @@
+// GPT-2 greedy generation (batch 1, prompt 128, 32 new tokens) through
+// Benchmark<Cpu, TextGeneration>, beside what bounds each phase, measured in
+// the same run with the same threads:
+//   decode   one token reads every weight once: the time to read the
+//            model's weight bytes with every thread is its floor;
+//   prefill  128 tokens through the same matrices: Eigen's GEMM of GPT-2's
+//            feed-forward shape is its ceiling in GFLOP/s.
+//
+//   bench_generation_cpu [threads]      (default: one per logical core)
+
+#include <accelbench/accelbench.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <vector>
+
+using namespace accelbench;
+
+namespace {
+
+/// Seconds to read `bytes` of floats once with every thread (a vectorised
+/// sum over one block per thread): the machine's read bandwidth.
+std::vector<double> stream_samples(int threads, std::uint64_t bytes, double seconds) {
+  const auto n = static_cast<Eigen::Index>(bytes / sizeof(float));
+  const HostMatrix data = synthetic_tensor("stream", 1, n, 3, 0.0f, 1.0f);
+  std::vector<float> partial(static_cast<std::size_t>(threads));
+  std::vector<double> samples;
+  SteadyTimer total;
+  total.start();
+  while (total.stop() < seconds || samples.size() < 10) {
+    SteadyTimer t;
+    t.start();
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int i = 0; i < threads; ++i) {
+      const Eigen::Index begin = n * i / threads;
+      const Eigen::Index end = n * (i + 1) / threads;
+      partial[static_cast<std::size_t>(i)] = data.row(0).segment(begin, end - begin).sum();
+    }
+    samples.push_back(t.stop());
+    do_not_optimize(partial.data());
+  }
+  return samples;
+}
+
+std::vector<double> gemm_samples(int threads, double seconds) {
+  Eigen::setNbThreads(threads);
+  const HostMatrix x = synthetic_tensor("x", 128, 768, 1, 0.0f, 1.0f);
+  const HostMatrix w = synthetic_tensor("w", 3072, 768, 2, 0.0f, 0.02f);
+  HostMatrix y(128, 3072);
+  std::vector<double> samples;
+  SteadyTimer total;
+  total.start();
+  while (total.stop() < seconds || samples.size() < 20) {
+    SteadyTimer t;
+    t.start();
+    y.noalias() = x * w.transpose();
+    samples.push_back(t.stop());
+  }
+  return samples;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int threads = argc > 1 ? std::atoi(argv[1]) : 0;
+  Cpu cpu{Cpu::Options{.threads = threads}};
+  const int used = cpu.threads();
+  const GenerativeConfig& gpt2 = TextGeneration::find_preset("gpt2");
+  const std::uint64_t weight_bytes = static_cast<std::uint64_t>(gpt2.parameter_count()) * sizeof(float);
+
+  std::vector<double> stream = stream_samples(used, weight_bytes, 1.0);
+  std::vector<double> gemm = gemm_samples(used, 1.0);
+
+  Benchmark<Cpu, TextGeneration, PercentileStats> bench{{.model = "gpt2",
+                                                         .batch_sizes = {1},
+                                                         .prompt_lengths = {128},
+                                                         .new_tokens = {32},
+                                                         .warmup_iterations = 1,
+                                                         .min_iterations = 5,
+                                                         .min_time_s = 3.0,
+                                                         .max_time_s = 30.0},
+                                                        Cpu{Cpu::Options{.threads = threads}}};
+  const RunResult result = bench.run();
+
+  const auto stream_after = stream_samples(used, weight_bytes, 1.0);
+  stream.insert(stream.end(), stream_after.begin(), stream_after.end());
+  const auto gemm_after = gemm_samples(used, 1.0);
+  gemm.insert(gemm.end(), gemm_after.begin(), gemm_after.end());
+
+  const CellResult& cell = result.cells.at(0);
+  if (cell.status != CellStatus::ok || cell.phases.size() != 2) {
+    fmt::print("gpt2 failed: {}\n", cell.message);
+    return 1;
+  }
+  const PhaseResult& prefill = cell.phases[0];
+  const PhaseResult& decode = cell.phases[1];
+  const double stream_median = *PercentileStats::summarize(stream).median;
+  const double gemm_median = *PercentileStats::summarize(gemm).median;
+  const double gemm_gflops = 2.0 * 128 * 768 * 3072 / gemm_median / 1e9;
+  // Prefill's work: the prompt through every layer and the head for one position.
+  const double prefill_flops = gpt2.generation_flops(1, 128, 1);
+  const double prefill_gflops = prefill_flops / *prefill.latency.median / 1e9;
+
+  fmt::print("generation_cpu: {} threads on {}{}\n", used, result.system.cpu_model,
+             result.build.debug() ? " (DEBUG BUILD: figures not representative)" : "");
+  fmt::print("  GPT-2, batch 1, prompt 128, 32 new tokens, {} runs\n", cell.iterations);
+  fmt::print("    prefill (time to first token) median {:8.2f} ms   p99 {:8.2f} ms   {:6.1f} GFLOP/s\n",
+             *prefill.latency.median * 1e3, *prefill.latency.p99 * 1e3, prefill_gflops);
+  fmt::print("    decode (per token)            median {:8.2f} ms   p99 {:8.2f} ms   {:6.1f} tokens/s\n",
+             *decode.latency.median * 1e3, *decode.latency.p99 * 1e3, decode.items_per_second);
+  fmt::print("  reading GPT-2's {:.0f} MB of weights once, median {:.2f} ms ({:.1f} GB/s)\n", weight_bytes / 1e6,
+             stream_median * 1e3, weight_bytes / stream_median / 1e9);
+  fmt::print("  Eigen GEMM [128 x 768] x [768 x 3072], median {:.3f} ms ({:.1f} GFLOP/s)\n", gemm_median * 1e3,
+             gemm_gflops);
+  fmt::print("  ratio decode step / weight read: {:.2f} (1 is the memory-bandwidth floor)\n",
+             *decode.latency.median / stream_median);
+  fmt::print("  ratio prefill / GEMM GFLOP/s:    {:.2f}\n", prefill_gflops / gemm_gflops);
+  return 0;
+}
