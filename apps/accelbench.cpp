@@ -35,9 +35,10 @@ commands:
 options (each overrides the suite file's field of the same name):
   --suite FILE               JSON suite file (default: the built-in default suite)
   --name NAME                suite name, used in the results file name
-  --family NAME              embedding (default) or text-generation
+  --family NAME              embedding or text-generation: run that family only
   --models A,B,...           model presets, or Hugging Face checkpoint folders
-                             (config.json + model.safetensors)
+                             (config.json + model.safetensors); each runs in the
+                             family that knows it unless --family is given
   --hardware A,B,...         backends (known: cpu)
   --batch-sizes N,N,...      batch sizes of the sweep
   --sequence-lengths N,...   sequence lengths of the sweep (embedding)
@@ -135,6 +136,9 @@ Suite suite_from_arguments(const std::vector<std::string>& args, Options& option
       suite = parse_suite(read_json_file(args[i + 1]));
     }
   }
+  std::string family;
+  std::vector<std::string> models;
+  bool models_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
     if (flag == "--quiet") {
@@ -155,8 +159,11 @@ Suite suite_from_arguments(const std::vector<std::string>& args, Options& option
     Config& c = suite.settings;
     if (flag == "--suite") continue;
     else if (flag == "--name") suite.name = value;
-    else if (flag == "--family") suite.family = value;
-    else if (flag == "--models") suite.models = split(value);
+    else if (flag == "--family") family = value;
+    else if (flag == "--models") {
+      models = split(value);
+      models_given = true;
+    }
     else if (flag == "--hardware") suite.hardware = split(value);
     else if (flag == "--batch-sizes") c.batch_sizes = parse_ints(flag, value);
     else if (flag == "--sequence-lengths") c.sequence_lengths = parse_ints(flag, value);
@@ -183,6 +190,7 @@ Suite suite_from_arguments(const std::vector<std::string>& args, Options& option
     } else if (flag == "--out") suite.output_dir = value;
     else throw UsageError("unknown option '" + flag + "'");
   }
+  if (models_given || !family.empty()) set_models(suite, family, models);
   return suite;
 }
 
@@ -206,10 +214,12 @@ int run_command(const std::vector<std::string>& args) {
   JsonReporter json{out};
   std::size_t done = 0;
   std::size_t total = 0;
-  detail::find_by_name(KnownFamilies{}, suite.family, [&](auto family) {
-    using F = typename std::remove_cvref_t<decltype(family)>::type;
-    total = suite.models.size() * suite.hardware.size() * F::cells(suite.settings).size();
-  });
+  for (const auto& entry : suite.benchmarks) {
+    detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
+      using F = typename std::remove_cvref_t<decltype(family)>::type;
+      total += entry.models.size() * suite.hardware.size() * F::cells(suite.settings).size();
+    });
+  }
 
   SuiteObserver observer;
   observer.on_cell = [&](const CellResult& c) {
@@ -244,11 +254,15 @@ int run_command(const std::vector<std::string>& args) {
 
 /// The two variants the arguments name, measured in alternation.
 RunResult compare_variants(const Suite& suite, const Options& options) {
+  if (suite.benchmarks.size() != 1) {
+    throw UsageError("compare needs one family: give --family or --models of one family");
+  }
+  const SuiteEntry& entry = suite.benchmarks.front();
   const bool by_threads = options.threads.size() == 2;
-  const bool by_models = suite.models.size() == 2;
+  const bool by_models = entry.models.size() == 2;
   const bool by_hardware = suite.hardware.size() == 2;
   if (int(by_threads) + int(by_models) + int(by_hardware) != 1 ||
-      (!by_models && suite.models.size() != 1) || (!by_hardware && suite.hardware.size() != 1)) {
+      (!by_models && entry.models.size() != 1) || (!by_hardware && suite.hardware.size() != 1)) {
     throw UsageError("compare needs exactly one of: --threads A,B, --models A,B or --hardware A,B "
                      "(and one value of the others)");
   }
@@ -260,18 +274,18 @@ RunResult compare_variants(const Suite& suite, const Options& options) {
     label_a = fmt::format("{} thread{}", a.threads, a.threads == 1 ? "" : "s");
     label_b = fmt::format("{} thread{}", b.threads, b.threads == 1 ? "" : "s");
   }
-  a.models = {suite.models.front()};
-  b.models = {suite.models.back()};
+  a.benchmarks = {{entry.family, {entry.models.front()}}};
+  b.benchmarks = {{entry.family, {entry.models.back()}}};
   a.hardware = {suite.hardware.front()};
   b.hardware = {suite.hardware.back()};
   validate_suite(a);
   validate_suite(b);
   Config config_a = a.settings, config_b = b.settings;
-  config_a = detail::config_for_model(a.settings, a.models.front());
-  config_b = detail::config_for_model(b.settings, b.models.front());
+  config_a = detail::config_for_model(a.settings, entry.models.front());
+  config_b = detail::config_for_model(b.settings, entry.models.back());
 
   RunResult result;
-  detail::find_by_name(KnownFamilies{}, suite.family, [&](auto family) {
+  detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
     using F = typename std::remove_cvref_t<decltype(family)>::type;
     detail::find_by_name(KnownBackends{}, a.hardware.front(), [&](auto backend_a) {
       using A = typename std::remove_cvref_t<decltype(backend_a)>::type;

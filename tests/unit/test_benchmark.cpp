@@ -446,7 +446,8 @@ TEST_CASE("suites: parsed from JSON with every bad field named") {
                                               "sequence_lengths": [16], "threads": 1, "min_time_s": 0.0,
                                               "min_iterations": 2, "warmup_iterations": 0})"));
   CHECK(s.name == "small");
-  CHECK(s.models == std::vector<std::string>{"bert-tiny"});
+  REQUIRE(s.benchmarks.size() == 1);
+  CHECK(s.benchmarks[0] == SuiteEntry{"embedding", {"bert-tiny"}});
   CHECK(s.settings.batch_sizes == std::vector<int>{2});
   CHECK(s.hardware == std::vector<std::string>{"cpu"});  // default kept
   CHECK_NOTHROW(validate_suite(s));
@@ -461,10 +462,16 @@ TEST_CASE("suites: parsed from JSON with every bad field named") {
   rejects(R"({"batch_sizes": [1, 2.5]})", "batch_sizes[1] = 2.5: expected an integer");
   rejects(R"({"batch_sizes": [1, 0]})", "batch_sizes[1] = 0: batch size must be at least 1");
   rejects(R"({"sequence_lengths": []})", "sequence_lengths = []: empty sweep");
-  rejects(R"({"models": ["bert-tiny", "gpt-5"]})", "models[1] = \"gpt-5\": unknown embedding preset");
+  rejects(R"({"models": ["bert-tiny", "gpt-5"]})", "models[1] = \"gpt-5\": no family has this preset");
+  rejects(R"({"family": "embedding", "models": ["bert-tiny", "gpt2"]})", "models[1] = \"gpt2\": unknown embedding preset");
+  rejects(R"({"benchmarks": [{"family": "embedding", "models": []}, {"family": "text-generation", "models": ["gpt2"]}]})",
+          "benchmarks[0].models = []: name at least one model");
+  rejects(R"({"benchmarks": [{"family": "embedding", "model": ["bert-tiny"]}]})",
+          "benchmarks[0].model = [\"bert-tiny\"]: unknown field");
+  rejects(R"({"benchmarks": [], "models": ["gpt2"]})", "give either benchmarks or family and models");
   rejects(R"({"sequence_lengths": [600]})", "sequence_lengths[0] (for bert-tiny) = 600: exceeds");
   rejects(R"({"hardware": ["cpu", "tpu"]})", "hardware[1] = \"tpu\": unknown backend; known: cpu");
-  rejects(R"({"family": "speech"})", "family = \"speech\": unknown family; known: embedding");
+  rejects(R"({"family": "speech"})", "family = \"speech\": unknown family; known: embedding, text-generation");
   rejects(R"({"min_iterations": -3})", "min_iterations = -3: must be at least 1");
   rejects(R"({"threads": -1})", "threads = -1: must be 0");
   rejects(R"({"seed": -1})", "seed = -1: expected a non-negative integer");
@@ -487,6 +494,7 @@ TEST_CASE("suites: parsed from JSON with every bad field named") {
 
 TEST_CASE("suites: every model on every backend, with progress after each model") {
   Suite s = default_suite();
+  s.benchmarks.resize(1);  // the embedding family
   s.settings.batch_sizes = {1};
   s.settings.sequence_lengths = {8};
   s.settings.min_time_s = 0;
@@ -509,13 +517,13 @@ TEST_CASE("suites: every model on every backend, with progress after each model"
   CHECK(cells == 2);
   CHECK(progress == 3);
   REQUIRE(r.loading.size() == 1);
-  CHECK(r.loading[0].models == s.models);
+  CHECK(r.loading[0].models == s.benchmarks[0].models);
   CHECK(r.loading[0].status == "ok");
   CHECK(r.models[1].shared == false);
   REQUIRE(r.cells.size() == 2);
   CHECK(r.cells[0].model == "bert-tiny");
   CHECK(r.cells[1].model == "all-MiniLM-L6-v2");
   CHECK(r.devices.at(0).threads == 1);
-  s.models = {"bert-tiny", "nope"};
+  s.benchmarks[0].models = {"bert-tiny", "nope"};
   CHECK_THROWS_AS((void)run_suite(s), ConfigError);  // validated before anything runs
 }

@@ -308,11 +308,13 @@ TEST_CASE("a checkpoint's missing or misshapen tensor is a failed model, and the
 }
 
 TEST_CASE("suites: the text-generation family with checkpoint folders as models") {
-  Suite s = parse_suite(Json::parse(R"({"family": "text-generation", "models": [], "batch_sizes": [1],
+  Suite s = parse_suite(Json::parse(R"({"family": "text-generation", "batch_sizes": [1],
                                         "prompt_lengths": [3], "new_tokens": [2], "min_iterations": 2,
                                         "min_time_s": 0, "warmup_iterations": 0, "concurrent_loading": true,
                                         "loading_repetitions": 1, "threads": 1})"));
-  s.models = {golden_dir("qwen2").string(), golden_dir("t5").string()};
+  REQUIRE(s.benchmarks.size() == 1);
+  CHECK(s.benchmarks[0] == SuiteEntry{"text-generation", {"gpt2", "llama-tiny"}});  // the default suite's
+  s.benchmarks[0].models = {golden_dir("qwen2").string(), golden_dir("t5").string()};
   CHECK(s.settings.prompt_lengths == std::vector<int>{3});
   CHECK(s.settings.new_tokens == std::vector<int>{2});
   const RunResult r = run_suite(s);
@@ -329,4 +331,18 @@ TEST_CASE("suites: the text-generation family with checkpoint folders as models"
 
   s.settings.prompt_lengths = {0};
   CHECK_THROWS_WITH_AS(validate_suite(s), doctest::Contains("prompt_lengths[0] = 0"), ConfigError);
+}
+
+TEST_CASE("suites: models without a family go to the family that knows each") {
+  Suite s = parse_suite(Json::parse(R"({"models": ["gpt2", "bert-tiny", "t5-small"]})"));
+  REQUIRE(s.benchmarks.size() == 2);
+  CHECK(s.benchmarks[0] == SuiteEntry{"text-generation", {"gpt2", "t5-small"}});
+  CHECK(s.benchmarks[1] == SuiteEntry{"embedding", {"bert-tiny"}});
+  set_models(s, "", {golden_dir("bert").string(), golden_dir("llama").string()});
+  REQUIRE(s.benchmarks.size() == 2);
+  CHECK(s.benchmarks[0].family == "embedding");
+  CHECK(s.benchmarks[1].family == "text-generation");
+  set_models(s, "text-generation", {});  // a family alone keeps its models
+  CHECK(s.benchmarks == std::vector<SuiteEntry>{{"text-generation", {golden_dir("llama").string()}}});
+  CHECK(default_suite().benchmarks.size() == 2);
 }
