@@ -43,7 +43,9 @@ options (each overrides the suite file's field of the same name):
   --batch-sizes N,N,...      batch sizes of the sweep
   --sequence-lengths N,...   sequence lengths of the sweep (embedding)
   --prompt-lengths N,...     prompt lengths of the sweep (text-generation)
-  --new-tokens N,...         generated tokens per sequence (text-generation)
+  --new-tokens N,...         generated tokens per sequence (text-generation, audio)
+  --image-sizes N,...        image sizes in pixels, 0 for the preset's (vision)
+  --audio-seconds N,...      clip lengths in seconds (audio)
   --stats NAME               percentile (default) or mean
   --timer NAME               steady_clock (default), process_cpu_time, thread_cpu_time,
                              tsc or perf_event
@@ -169,6 +171,8 @@ Suite suite_from_arguments(const std::vector<std::string>& args, Options& option
     else if (flag == "--sequence-lengths") c.sequence_lengths = parse_ints(flag, value);
     else if (flag == "--prompt-lengths") c.prompt_lengths = parse_ints(flag, value);
     else if (flag == "--new-tokens") c.new_tokens = parse_ints(flag, value);
+    else if (flag == "--image-sizes") c.image_sizes = parse_ints(flag, value);
+    else if (flag == "--audio-seconds") c.audio_seconds = parse_ints(flag, value);
     else if (flag == "--warmup") c.warmup_iterations = parse_int(flag, value);
     else if (flag == "--min-iterations") c.min_iterations = parse_int(flag, value);
     else if (flag == "--max-iterations") c.max_iterations = parse_int(flag, value);

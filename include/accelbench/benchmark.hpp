@@ -250,7 +250,11 @@ class Benchmark {
     std::optional<MemorySampler> memory;
     SamplingOutcome sampled;
     std::vector<PhaseSpec> phase_specs;
-    if constexpr (requires { F::phases(cell); }) phase_specs = F::phases(cell);
+    if constexpr (requires { F::phases(preset_, cell); }) {
+      phase_specs = F::phases(preset_, cell);
+    } else if constexpr (requires { F::phases(cell); }) {
+      phase_specs = F::phases(cell);
+    }
     PhaseLog phase_log(phase_specs.size());
     try {
       c.memory.peak_is_per_cell = detail::reset_peak_rss();

@@ -25,6 +25,12 @@ struct Config {
   /// of generated tokens. Other families ignore them.
   std::vector<int> prompt_lengths = {32};
   std::vector<int> new_tokens = {16};
+  /// Vision's sweep (with batch_sizes): square image sizes in pixels; 0
+  /// means the preset's own size.
+  std::vector<int> image_sizes = {0};
+  /// Audio's sweep (with batch_sizes): clip lengths in seconds of 16 kHz
+  /// audio (Whisper pads every clip to its 30-second window).
+  std::vector<int> audio_seconds = {10};
 
   /// Untimed runs before sampling (after the first, separately timed run).
   int warmup_iterations = 3;
@@ -105,6 +111,14 @@ inline void validate(const Config& c) {
   detail::validate_sweep("sequence_lengths", c.sequence_lengths, "sequence length");
   detail::validate_sweep("prompt_lengths", c.prompt_lengths, "prompt length");
   detail::validate_sweep("new_tokens", c.new_tokens, "number of new tokens");
+  detail::validate_sweep("audio_seconds", c.audio_seconds, "clip length");
+  if (c.image_sizes.empty()) throw ConfigError("image_sizes", "[]", "empty sweep: give at least one image size (0: the preset's)");
+  for (std::size_t i = 0; i < c.image_sizes.size(); ++i) {
+    if (c.image_sizes[i] < 0) {
+      throw ConfigError("image_sizes[" + std::to_string(i) + "]", std::to_string(c.image_sizes[i]),
+                        "image size must be 0 (the preset's) or positive");
+    }
+  }
   if (c.warmup_iterations < 0) {
     throw ConfigError("warmup_iterations", std::to_string(c.warmup_iterations), "must be 0 or more");
   }

@@ -259,6 +259,8 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
       {"sequence_lengths", [&](const Json& v, const std::string& k) { c.sequence_lengths = json_ints(v, k); }},
       {"prompt_lengths", [&](const Json& v, const std::string& k) { c.prompt_lengths = json_ints(v, k); }},
       {"new_tokens", [&](const Json& v, const std::string& k) { c.new_tokens = json_ints(v, k); }},
+      {"image_sizes", [&](const Json& v, const std::string& k) { c.image_sizes = json_ints(v, k); }},
+      {"audio_seconds", [&](const Json& v, const std::string& k) { c.audio_seconds = json_ints(v, k); }},
       {"warmup_iterations", [&](const Json& v, const std::string& k) { c.warmup_iterations = json_int(v, k); }},
       {"warmup_until_stable", [&](const Json& v, const std::string& k) { c.warmup_until_stable = boolean(v, k); }},
       {"warmup_stability_tolerance",

@@ -76,6 +76,53 @@ struct RelativeBiasDims {
   int max_distance = 128;
 };
 
+/// A 2-D convolution of a batch of images. Input [batch, channels * height *
+/// width], one image per row in PyTorch's channel-major order; weight
+/// [out_channels, channels * kernel * kernel] (PyTorch's [out, in, kh, kw]
+/// flattened); output [batch * out_height * out_width, out_channels], one row
+/// per output position in row-major (y, x) order: the token layout of a
+/// patch embedding.
+struct Conv2dDims {
+  int batch = 0;
+  int channels = 0;
+  int height = 0;
+  int width = 0;
+  int out_channels = 0;
+  int kernel = 0;
+  int stride = 1;
+  int padding = 0;
+
+  [[nodiscard]] int out_height() const noexcept { return (height + 2 * padding - kernel) / stride + 1; }
+  [[nodiscard]] int out_width() const noexcept { return (width + 2 * padding - kernel) / stride + 1; }
+};
+
+/// A 1-D convolution over time. Input [batch * length, in_channels], one row
+/// per time step; weight [out_channels, (in_channels / groups) * kernel]
+/// (PyTorch's [out, in / groups, kernel] flattened); output
+/// [batch * out_length, out_channels].
+struct Conv1dDims {
+  int batch = 0;
+  int length = 0;
+  int in_channels = 0;
+  int out_channels = 0;
+  int kernel = 0;
+  int stride = 1;
+  int padding = 0;
+  int groups = 1;
+
+  [[nodiscard]] int out_length() const noexcept { return (length + 2 * padding - kernel) / stride + 1; }
+};
+
+/// Group normalisation of [batch * length, channels] rows: the channels are
+/// split into `groups` consecutive groups, each normalised over its channels
+/// and all `length` time steps of one sequence (PyTorch's GroupNorm over
+/// [batch, channels, length]).
+struct GroupNormDims {
+  int batch = 0;
+  int length = 0;
+  int groups = 1;
+};
+
 /// T5's bucket of a relative position (key position minus query position),
 /// computed in float like transformers' T5Attention._relative_position_bucket.
 [[nodiscard]] inline int t5_relative_bucket(int relative_position, bool bidirectional, int num_buckets,

@@ -99,4 +99,26 @@ concept GenerationOps =
       { b.download_indices(ids) } -> std::same_as<std::vector<std::int32_t>>;
     };
 
+/// The further ops of the vision, audio and multimodal architectures (ViT,
+/// Whisper, wav2vec2, CLIP).
+///
+///   conv2d(x, w, b, d, y)              2-D convolution, patch embedding (see Conv2dDims); b [1, out] or empty
+///   conv1d(x, w, b, d, y)              1-D convolution with stride, padding and groups (see Conv1dDims)
+///   group_norm(x, g, b, d, eps, y)     group normalisation over time (see GroupNormDims); g, b [1, channels]
+///   quick_gelu(x)                      in place, x * sigmoid(1.702 x) (CLIP)
+///   prepend_row(x, r, batch, y)        y is x with row r ([1, width]) before each of the batch's
+///                                      sequences: [batch * (n + 1), width] (ViT's class token)
+///   normalize_rows(x)                  in place, each row divided by its Euclidean norm
+template <class B>
+concept PerceptionOps =
+    EncoderOps<B> && requires(B& b, const typename B::Tensor& x, typename B::Tensor& y, const Conv2dDims& c2,
+                              const Conv1dDims& c1, const GroupNormDims& gn, float eps, int n) {
+      b.conv2d(x, x, x, c2, y);
+      b.conv1d(x, x, x, c1, y);
+      b.group_norm(x, x, x, gn, eps, y);
+      b.quick_gelu(y);
+      b.prepend_row(x, x, n, y);
+      b.normalize_rows(y);
+    };
+
 }  // namespace accelbench
