@@ -9,44 +9,21 @@
 
 #include <fmt/format.h>
 
+#include "common.hpp"
+
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 using namespace accelbench;
 
-namespace {
-
-/// Median seconds of y = x wᵀ for x [128, 768] and w [3072, 768], the
-/// feed-forward up-projection, sampled for at least `seconds`.
-std::vector<double> gemm_samples(int threads, double seconds) {
-  Eigen::setNbThreads(threads);
-  const HostMatrix x = synthetic_tensor("x", 128, 768, 1, 0.0f, 1.0f);
-  const HostMatrix w = synthetic_tensor("w", 3072, 768, 2, 0.0f, 0.02f);
-  HostMatrix y(128, 3072);
-  for (int i = 0; i < 5; ++i) y.noalias() = x * w.transpose();
-  std::vector<double> samples;
-  SteadyTimer total;
-  total.start();
-  while (total.stop() < seconds || samples.size() < 20) {
-    SteadyTimer t;
-    t.start();
-    y.noalias() = x * w.transpose();
-    samples.push_back(t.stop());
-  }
-  return samples;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 0;
   Cpu cpu{Cpu::Options{.threads = threads}};
   const int used = cpu.threads();
-  constexpr double gemm_flops = 2.0 * 128 * 768 * 3072;
 
   // GEMM before and after the model, so both see the machine in the same state.
-  std::vector<double> gemm = gemm_samples(used, 1.0);
+  std::vector<double> gemm = benchutil::gemm_samples(used, 1.0);
 
   Benchmark<Cpu, Embedding, PercentileStats> bench{{.model = "bert-base-uncased",
                                                     .batch_sizes = {1},
@@ -58,7 +35,7 @@ int main(int argc, char** argv) {
                                                    std::move(cpu)};
   const RunResult result = bench.run();
 
-  const auto after = gemm_samples(used, 1.0);
+  const auto after = benchutil::gemm_samples(used, 1.0);
   gemm.insert(gemm.end(), after.begin(), after.end());
 
   const CellResult& cell = result.cells.at(0);
@@ -70,7 +47,7 @@ int main(int argc, char** argv) {
   const double model_median = *cell.latency.median;
   const double gemm_median = *PercentileStats::summarize(gemm).median;
   const double model_gflops = model_flops / model_median / 1e9;
-  const double gemm_gflops = gemm_flops / gemm_median / 1e9;
+  const double gemm_gflops = benchutil::gemm_flops / gemm_median / 1e9;
 
   fmt::print("bert_cpu: {} threads on {}{}\n", used, result.system.cpu_model,
              result.build.debug() ? " (DEBUG BUILD: figures not representative)" : "");

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "common.hpp"
+
 #include <cstdlib>
 #include <vector>
 
@@ -43,23 +45,6 @@ std::vector<double> stream_samples(int threads, std::uint64_t bytes, double seco
   return samples;
 }
 
-std::vector<double> gemm_samples(int threads, double seconds) {
-  Eigen::setNbThreads(threads);
-  const HostMatrix x = synthetic_tensor("x", 128, 768, 1, 0.0f, 1.0f);
-  const HostMatrix w = synthetic_tensor("w", 3072, 768, 2, 0.0f, 0.02f);
-  HostMatrix y(128, 3072);
-  std::vector<double> samples;
-  SteadyTimer total;
-  total.start();
-  while (total.stop() < seconds || samples.size() < 20) {
-    SteadyTimer t;
-    t.start();
-    y.noalias() = x * w.transpose();
-    samples.push_back(t.stop());
-  }
-  return samples;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,7 +55,7 @@ int main(int argc, char** argv) {
   const std::uint64_t weight_bytes = static_cast<std::uint64_t>(gpt2.parameter_count()) * sizeof(float);
 
   std::vector<double> stream = stream_samples(used, weight_bytes, 1.0);
-  std::vector<double> gemm = gemm_samples(used, 1.0);
+  std::vector<double> gemm = benchutil::gemm_samples(used, 1.0);
 
   Benchmark<Cpu, TextGeneration, PercentileStats> bench{{.model = "gpt2",
                                                          .batch_sizes = {1},
@@ -85,7 +70,7 @@ int main(int argc, char** argv) {
 
   const auto stream_after = stream_samples(used, weight_bytes, 1.0);
   stream.insert(stream.end(), stream_after.begin(), stream_after.end());
-  const auto gemm_after = gemm_samples(used, 1.0);
+  const auto gemm_after = benchutil::gemm_samples(used, 1.0);
   gemm.insert(gemm.end(), gemm_after.begin(), gemm_after.end());
 
   const CellResult& cell = result.cells.at(0);
@@ -97,7 +82,7 @@ int main(int argc, char** argv) {
   const PhaseResult& decode = cell.phases[1];
   const double stream_median = *PercentileStats::summarize(stream).median;
   const double gemm_median = *PercentileStats::summarize(gemm).median;
-  const double gemm_gflops = 2.0 * 128 * 768 * 3072 / gemm_median / 1e9;
+  const double gemm_gflops = benchutil::gemm_flops / gemm_median / 1e9;
   // Prefill's work: the prompt through every layer and the head for one position.
   const double prefill_flops = gpt2.generation_flops(1, 128, 1);
   const double prefill_gflops = prefill_flops / *prefill.latency.median / 1e9;

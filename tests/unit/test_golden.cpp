@@ -52,6 +52,24 @@ struct Io {
 
 Cpu one_thread() { return Cpu{Cpu::Options{.threads = 1}}; }
 
+/// BERT's inputs as the generator stored them: ids, token types and mask.
+BertInput bert_input(const Io& io) {
+  BertInput in;
+  in.batch = static_cast<int>(io.dim("input_ids", 0));
+  in.seq = static_cast<int>(io.dim("input_ids", 1));
+  in.input_ids = io.ids("input_ids");
+  in.token_type_ids = io.ids("token_type_ids");
+  for (int b = 0; b < in.batch; ++b) {
+    for (int s = 0; s < in.seq; ++s) in.position_ids.push_back(s);
+  }
+  const auto mask = io.ids("attention_mask");
+  in.attention_mask = HostMatrix(in.batch, in.seq);
+  for (int i = 0; i < in.batch * in.seq; ++i) {
+    in.attention_mask.data()[i] = static_cast<float>(mask[static_cast<std::size_t>(i)]);
+  }
+  return in;
+}
+
 /// A decoder-only checkpoint: hidden states and logits of the prompt, then
 /// greedy generation with the key-value cache.
 void check_causal_lm(const std::string& arch) {
@@ -92,17 +110,7 @@ TEST_CASE("golden: BERT matches transformers' BertModel, padding included") {
   const auto model = Embedding::load_weights(cpu, config, Embedding::checkpoint_weights(dir, config));
 
   const Io io("bert");
-  BertInput in;
-  in.batch = static_cast<int>(io.dim("input_ids", 0));
-  in.seq = static_cast<int>(io.dim("input_ids", 1));
-  in.input_ids = io.ids("input_ids");
-  in.token_type_ids = io.ids("token_type_ids");
-  for (int b = 0; b < in.batch; ++b) {
-    for (int s = 0; s < in.seq; ++s) in.position_ids.push_back(s);
-  }
-  const auto mask = io.ids("attention_mask");
-  in.attention_mask = HostMatrix(in.batch, in.seq);
-  for (int i = 0; i < in.batch * in.seq; ++i) in.attention_mask.data()[i] = static_cast<float>(mask[static_cast<std::size_t>(i)]);
+  const BertInput in = bert_input(io);
   REQUIRE(in.attention_mask.sum() < in.batch * in.seq);  // the second sequence is padded
 
   auto ws = model.prepare(cpu, in);
@@ -197,17 +205,7 @@ TEST_CASE("real all-MiniLM-L6-v2: our BERT reproduces sentence-transformers' emb
   CHECK(model.parameters() == Embedding::find_preset("all-MiniLM-L6-v2").parameter_count());
 
   const Io io("minilm_real");
-  BertInput in;
-  in.batch = static_cast<int>(io.dim("input_ids", 0));
-  in.seq = static_cast<int>(io.dim("input_ids", 1));
-  in.input_ids = io.ids("input_ids");
-  in.token_type_ids = io.ids("token_type_ids");
-  for (int b = 0; b < in.batch; ++b) {
-    for (int s = 0; s < in.seq; ++s) in.position_ids.push_back(s);
-  }
-  const auto mask = io.ids("attention_mask");
-  in.attention_mask = HostMatrix(in.batch, in.seq);
-  for (int i = 0; i < in.batch * in.seq; ++i) in.attention_mask.data()[i] = static_cast<float>(mask[static_cast<std::size_t>(i)]);
+  const BertInput in = bert_input(io);
   auto ws = model.prepare(cpu, in);
   model.forward(cpu, ws);
   check_close("all-MiniLM-L6-v2 last_hidden_state", ws.hidden, io.floats("last_hidden_state"));

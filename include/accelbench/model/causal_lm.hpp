@@ -141,13 +141,8 @@ class CausalLm {
   /// with room for `max_new_tokens` more; the cache is allocated here.
   [[nodiscard]] Session start(B& be, std::span<const std::int32_t> prompt_ids, int batch, int prompt_len,
                               int max_new_tokens) const {
-    if (batch <= 0 || prompt_len <= 0 || max_new_tokens < 0) {
-      throw std::invalid_argument("CausalLm: batch and prompt length must be positive, new tokens not negative");
-    }
-    if (prompt_ids.size() != static_cast<std::size_t>(batch) * static_cast<std::size_t>(prompt_len)) {
-      throw std::invalid_argument("CausalLm: " + std::to_string(prompt_ids.size()) + " prompt ids for " +
-                                  std::to_string(batch) + " x " + std::to_string(prompt_len));
-    }
+    detail::check_token_batch(config_.name, prompt_ids.size(), batch, prompt_len);
+    if (max_new_tokens < 0) throw std::invalid_argument("CausalLm: max_new_tokens must not be negative");
     Session s;
     s.batch = batch;
     s.prompt_len = prompt_len;

@@ -289,6 +289,20 @@ inline WeightMap synthetic_generative_weights(const GenerativeConfig& c, std::ui
   return w;
 }
 
+namespace detail {
+/// Throws unless `ids` token ids are `batch` sequences of `length`, both positive.
+inline void check_token_batch(std::string_view model, std::size_t ids, int batch, int length) {
+  if (batch <= 0 || length <= 0) {
+    throw std::invalid_argument(std::string(model) + ": batch = " + std::to_string(batch) + ", length = " +
+                                std::to_string(length) + ": both must be positive");
+  }
+  if (ids != static_cast<std::size_t>(batch) * static_cast<std::size_t>(length)) {
+    throw std::invalid_argument(std::string(model) + ": " + std::to_string(ids) + " token ids for " +
+                                std::to_string(batch) + " x " + std::to_string(length));
+  }
+}
+}  // namespace detail
+
 /// `batch` prompts of `length` token ids each (row-major), drawn from the
 /// vocabulary above its first few special ids.
 [[nodiscard]] inline std::vector<std::int32_t> make_prompt_ids(const GenerativeConfig& c, int batch, int length,

@@ -115,13 +115,8 @@ class T5 {
   /// for `max_new_tokens` decoder steps.
   [[nodiscard]] Session start(B& be, std::span<const std::int32_t> input_ids, int batch, int input_len,
                               int max_new_tokens) const {
-    if (batch <= 0 || input_len <= 0 || max_new_tokens < 1) {
-      throw std::invalid_argument("T5: batch, input length and new tokens must be positive");
-    }
-    if (input_ids.size() != static_cast<std::size_t>(batch) * static_cast<std::size_t>(input_len)) {
-      throw std::invalid_argument("T5: " + std::to_string(input_ids.size()) + " input ids for " +
-                                  std::to_string(batch) + " x " + std::to_string(input_len));
-    }
+    detail::check_token_batch(config_.name, input_ids.size(), batch, input_len);
+    if (max_new_tokens < 1) throw std::invalid_argument("T5: max_new_tokens must be at least 1");
     Session s;
     s.batch = batch;
     s.input_len = input_len;
