@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Generate golden reference files for accelbench from Hugging Face transformers.
 
-For each architecture (bert, gpt2, llama, qwen2, t5) this builds a tiny model with
-transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs
-and writes
+For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2) this
+builds a tiny model with transformers' own classes, re-draws every weight from a fixed
+seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
     tests/data/golden/<arch>/model.safetensors    (model.save_pretrained)
@@ -37,6 +37,8 @@ import transformers
 from transformers import (
     BertConfig,
     BertModel,
+    CLIPConfig,
+    CLIPModel,
     GenerationConfig,
     GPT2Config,
     GPT2LMHeadModel,
@@ -46,6 +48,12 @@ from transformers import (
     Qwen2ForCausalLM,
     T5Config,
     T5ForConditionalGeneration,
+    ViTConfig,
+    ViTModel,
+    Wav2Vec2Config,
+    Wav2Vec2Model,
+    WhisperConfig,
+    WhisperForConditionalGeneration,
 )
 
 GENERATOR = "tools/golden/generate.py"
@@ -69,6 +77,17 @@ INIT_DESCRIPTION = (
     f"all params re-drawn: norm weights 1+{NORM_WEIGHT_STD}*N(0,1); biases N(0,{STD_BIAS}^2); "
     f"linear/conv1d weights N(0,{STD_LINEAR}^2); embeddings N(0,{STD_EMBED}^2); "
     f"t5 relative_attention_bias N(0,{STD_REL_BIAS}^2)"
+)
+# vit / clip / whisper / wav2vec2 only (INIT_DESCRIPTION itself is left as it was so that the
+# metadata of the older files does not change). "conv1d" above is GPT-2's Conv1D (a Linear).
+CONV_GAIN = 1.5  # nn.Conv1d/Conv2d weights N(0, CONV_GAIN^2 / fan_in), fan_in = in_channels/groups * prod(kernel)
+INIT_DESCRIPTION_EXTRA = (
+    f"nn.Conv1d/Conv2d weights N(0,{CONV_GAIN}^2/fan_in) with fan_in=in_channels/groups*prod(kernel); "
+    f"GroupNorm like the other norms; cls_token/class_embedding/position_embeddings parameters N(0,{STD_EMBED}^2); "
+    f"weight_norm (wav2vec2 pos_conv, dim=2): v=original1 ~ N(0,1), "
+    f"g=original0 = {CONV_GAIN}*sqrt(numel(v)/(v.shape[dim]*fan_in))*(1+{NORM_WEIGHT_STD}*N(0,1)) "
+    f"so that g*v/||v|| has the conv scale; kept as transformers initialises them: "
+    f"clip logit_scale (log(1/0.07)=2.6592), whisper encoder.embed_positions (sinusoids)"
 )
 
 
@@ -101,14 +120,17 @@ def base_metadata(arch: str, model, seed: int) -> dict[str, str]:
 
 
 def is_norm_module(module: torch.nn.Module) -> bool:
-    if isinstance(module, torch.nn.LayerNorm):
+    if isinstance(module, (torch.nn.LayerNorm, torch.nn.GroupNorm)):
         return True
     name = type(module).__name__
     return name.endswith("RMSNorm") or name.endswith("LayerNorm")
 
 
-def reinit_(model: torch.nn.Module, gen: torch.Generator, std_embed: float = STD_EMBED) -> None:
-    """Re-draw every parameter (tied parameters once) from `gen`."""
+def reinit_(
+    model: torch.nn.Module, gen: torch.Generator, std_embed: float = STD_EMBED, keep: tuple[str, ...] = ()
+) -> None:
+    """Re-draw every parameter (tied parameters once) from `gen`, except those named in `keep`
+    (left as transformers initialised them; their noise is still drawn, to keep the stream)."""
     # Map each parameter to the module that owns it (first owner wins: tied params).
     owner: dict[int, torch.nn.Module] = {}
     for _, module in model.named_modules():
@@ -120,6 +142,8 @@ def reinit_(model: torch.nn.Module, gen: torch.Generator, std_embed: float = STD
             module = owner[id(p)]
             leaf = name.rsplit(".", 1)[-1]
             noise = torch.randn(p.shape, generator=gen, dtype=torch.float32)
+            if name in keep:
+                continue
             if is_norm_module(module):
                 if leaf == "weight":
                     p.copy_(1.0 + NORM_WEIGHT_STD * noise)
@@ -133,16 +157,36 @@ def reinit_(model: torch.nn.Module, gen: torch.Generator, std_embed: float = STD
                 p.copy_(std_embed * noise)
             elif p.dim() == 2:
                 p.copy_(STD_LINEAR * noise)
+            # The branches below only match parameters of vit / clip / whisper / wav2vec2.
+            elif isinstance(module, torch.nn.utils.parametrize.ParametrizationList):
+                # torch.nn.utils.parametrizations.weight_norm: original0 = g, original1 = v
+                (wn,) = list(module)
+                assert type(wn).__name__ == "_WeightNorm", type(wn).__name__
+                if leaf == "original1":
+                    p.copy_(noise)
+                elif leaf == "original0":
+                    v_shape = module.original1.shape
+                    dim = wn.dim % len(v_shape)
+                    fan_in = math.prod(v_shape[1:])
+                    slice_numel = math.prod(v_shape) // v_shape[dim]
+                    p.copy_(CONV_GAIN * math.sqrt(slice_numel / fan_in) * (1.0 + NORM_WEIGHT_STD * noise))
+                else:
+                    raise RuntimeError(f"unhandled parametrization parameter {name}")
+            elif isinstance(module, torch.nn.modules.conv._ConvNd) and leaf == "weight":
+                fan_in = p[0].numel()  # in_channels / groups * prod(kernel_size)
+                p.copy_(CONV_GAIN / math.sqrt(fan_in) * noise)
+            elif leaf in ("cls_token", "class_embedding", "position_embeddings"):
+                p.copy_(std_embed * noise)
             else:
                 raise RuntimeError(f"unhandled parameter {name} {tuple(p.shape)} in {type(module).__name__}")
 
 
-def build(model_cls, config, seed: int, std_embed: float = STD_EMBED):
+def build(model_cls, config, seed: int, std_embed: float = STD_EMBED, keep: tuple[str, ...] = (), **model_kwargs):
     torch.manual_seed(seed)
-    model = model_cls._from_config(config, attn_implementation="eager", dtype=torch.float32)
+    model = model_cls._from_config(config, attn_implementation="eager", dtype=torch.float32, **model_kwargs)
     assert model.config._attn_implementation == "eager", model.config._attn_implementation
     gen = torch.Generator().manual_seed(seed)
-    reinit_(model, gen, std_embed)
+    reinit_(model, gen, std_embed, keep)
     model.eval()
     return model, gen
 
@@ -481,6 +525,418 @@ def make_t5(out: Path, base_seed: int = 5000) -> dict:
     return {"model": model, "removed": removed, "gap": gap, "max_abs": float(logits.abs().max()), "what": "|logits|"}
 
 
+def new_metadata(arch: str, model, seed: int) -> dict[str, str]:
+    """base_metadata plus the init rules that only the newer architectures need."""
+    md = base_metadata(arch, model, seed)
+    md["init"] = INIT_DESCRIPTION + "; " + INIT_DESCRIPTION_EXTRA
+    return md
+
+
+def check_all_params_saved(model, out: Path, renamed: bool = False) -> None:
+    """Every parameter of the model is in model.safetensors under its own name (tied ones once).
+    renamed: save_pretrained writes other (legacy Hub) names; then only the count is checked."""
+    with safetensors.safe_open(str(out / "model.safetensors"), "pt") as f:
+        keys = set(f.keys())
+    params = {n for n, _ in model.named_parameters()}
+    if renamed:
+        assert len(keys) == len(params), (sorted(keys), sorted(params))
+    else:
+        assert keys == params, (keys ^ params)
+
+
+def uniform_images(gen: torch.Generator, B: int, C: int, H: int, W: int) -> torch.Tensor:
+    """Fixed pixel values in [-1, 1) (uniform from the arch's generator, as after CLIP/ViT normalisation)."""
+    return torch.rand((B, C, H, W), generator=gen, dtype=torch.float32) * 2.0 - 1.0
+
+
+def bicubic_resize_reference(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """What torch.nn.functional.interpolate(x, size=(out_h, out_w), mode="bicubic",
+    align_corners=False) (antialias=False) computes, written out for the C++ side. img [C,H,W].
+
+    Separable: rows, then columns. Per axis (n_in -> n_out), output index o samples the source at
+    x = (o + 0.5) * n_in / n_out - 0.5 (no clamp of x itself), i = floor(x), t = x - i, taps
+    i-1..i+2 with cubic-convolution weights (A = -0.75), tap indices clamped to [0, n_in-1]."""
+    A = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    def axis(n_in: int, n_out: int) -> np.ndarray:
+        m = np.zeros((n_out, n_in))
+        for o in range(n_out):
+            x = (o + 0.5) * n_in / n_out - 0.5
+            i = math.floor(x)
+            t = x - i
+            for k, w in zip(range(i - 1, i + 3), (far(t + 1), near(t), near(1 - t), far(2 - t))):
+                m[o, min(max(k, 0), n_in - 1)] += w
+        return m
+
+    _, h, w = img.shape
+    return np.einsum("oh,chw,pw->cop", axis(h, out_h), img.astype(np.float64), axis(w, out_w))
+
+
+def make_vit(out: Path, base_seed: int = 6000) -> dict:
+    seed = base_seed
+    config = ViTConfig(
+        image_size=32,
+        patch_size=8,
+        num_channels=3,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        hidden_act="gelu",
+        layer_norm_eps=1e-12,
+        qkv_bias=True,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
+    model, gen = build(ViTModel, config, seed, add_pooling_layer=False)
+    assert model.pooler is None
+    B = 2
+    pixel_values = uniform_images(gen, B, 3, 32, 32)
+    pixel_values_48 = uniform_images(gen, B, 3, 48, 48)
+    with torch.no_grad():
+        h = model(pixel_values=pixel_values).last_hidden_state
+        h48 = model(pixel_values=pixel_values_48, interpolate_pos_encoding=True).last_hidden_state
+        # interpolate_pos_encoding at the native size is the identity (transformers returns the table as is)
+        h_same = model(pixel_values=pixel_values, interpolate_pos_encoding=True).last_hidden_state
+        assert torch.equal(h_same, h)
+        # cross-check the interpolation rule stated in the README: bicubic, align_corners=False,
+        # no antialias, output size (H/P, W/P) of the 4x4 grid of patch position embeddings
+        pos = model.embeddings.position_embeddings
+        grid = pos[:, 1:].reshape(1, 4, 4, 32).permute(0, 3, 1, 2)
+        mine = torch.nn.functional.interpolate(grid, size=(6, 6), mode="bicubic", align_corners=False, antialias=False)
+        mine = torch.cat([pos[:, :1], mine.permute(0, 2, 3, 1).reshape(1, 36, 32)], dim=1)
+        emb48 = torch.cat(
+            [model.embeddings.cls_token.expand(B, -1, -1), model.embeddings.patch_embeddings(pixel_values_48)], dim=1
+        )
+        assert torch.equal(model.embeddings.interpolate_pos_encoding(emb48, 48, 48), mine)
+        spelled_out = bicubic_resize_reference(grid[0].numpy(), 6, 6)
+        assert np.abs(spelled_out - mine[0, 1:].T.reshape(32, 6, 6).numpy()).max() < 1e-5
+        # antialias=True would NOT be the same, even though this is an upsampling (other cubic kernel)
+        aa = torch.nn.functional.interpolate(grid, size=(6, 6), mode="bicubic", align_corners=False, antialias=True)
+        assert not torch.allclose(aa, mine[:, 1:].reshape(1, 6, 6, 32).permute(0, 3, 1, 2), atol=1e-3)
+    assert h.shape == (B, 17, 32) and h48.shape == (B, 37, 32), (h.shape, h48.shape)
+
+    removed = save_checkpoint(model, out)
+    md = new_metadata("vit", model, seed)
+    md.update(
+        {
+            "add_pooling_layer": "False",
+            "last_hidden_state": "after the final layernorm (ViTModel output, no pooler)",
+            "last_hidden_state_48": "pixel_values_48 with interpolate_pos_encoding=True",
+            "interpolate_pos_encoding": (
+                "class position kept; 4x4 grid of patch position embeddings -> (H//patch, W//patch) with "
+                "torch.nn.functional.interpolate(size=(6,6), mode='bicubic', align_corners=False), "
+                "antialias False (default), no scale_factor, no +0.1 offset"
+            ),
+            "pixel_values": "uniform [-1,1) from the seeded generator",
+        }
+    )
+    save_io(
+        {
+            "pixel_values": pixel_values,
+            "last_hidden_state": h,
+            "pixel_values_48": pixel_values_48,
+            "last_hidden_state_48": h48,
+        },
+        md,
+        out / "io.safetensors",
+    )
+    check_all_params_saved(model, out, renamed=True)  # legacy Hub names (encoder.layer.N...), see README
+    return {"model": model, "removed": removed, "gap": None, "max_abs": float(h.abs().max()), "what": "|last_hidden_state|"}
+
+
+def make_clip(out: Path, base_seed: int = 7000) -> dict:
+    seed = base_seed
+    BOS, EOS, PAD = 98, 99, 0
+    config = CLIPConfig(
+        text_config=dict(
+            vocab_size=100,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=64,
+            max_position_embeddings=16,
+            hidden_act="quick_gelu",
+            projection_dim=16,
+            bos_token_id=BOS,
+            eos_token_id=EOS,
+            pad_token_id=PAD,
+            attention_dropout=0.0,
+        ),
+        vision_config=dict(
+            image_size=32,
+            patch_size=8,
+            num_channels=3,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=64,
+            hidden_act="quick_gelu",
+            projection_dim=16,
+            attention_dropout=0.0,
+        ),
+        projection_dim=16,
+    )
+    model, gen = build(CLIPModel, config, seed, keep=("logit_scale",))
+    assert model.text_model.eos_token_id == EOS != 2  # first-EOS pooling, not the legacy argmax(input_ids)
+    assert abs(float(model.logit_scale.detach()) - config.logit_scale_init_value) < 1e-7
+    B, S = 2, 16
+    eos_pos = [9, 15]
+    pixel_values = uniform_images(gen, B, 3, 32, 32)
+    input_ids = torch.full((B, S), PAD, dtype=torch.int64)
+    attention_mask = torch.zeros((B, S), dtype=torch.int64)
+    for b, e in enumerate(eos_pos):
+        input_ids[b, 0] = BOS
+        input_ids[b, 1:e] = randint(gen, 1, BOS, (e - 1,))  # ordinary tokens 1..97
+        input_ids[b, e] = EOS
+        attention_mask[b, : e + 1] = 1
+    with torch.no_grad():
+        o = model(input_ids=input_ids, attention_mask=attention_mask, pixel_values=pixel_values)
+        vis = model.vision_model(pixel_values=pixel_values)
+        txt = model.text_model(input_ids=input_ids, attention_mask=attention_mask)
+        vision_last, vision_pooled = vis.last_hidden_state, vis.pooler_output
+        text_last, text_pooled = txt.last_hidden_state, txt.pooler_output
+        logit_scale = model.logit_scale.exp().reshape(1)
+        # cross-checks of what the README states
+        assert torch.equal(vision_pooled, model.vision_model.post_layernorm(vision_last[:, 0]))
+        assert torch.equal(text_pooled, text_last[torch.arange(B), torch.tensor(eos_pos)])
+        img = model.visual_projection(vision_pooled)
+        txe = model.text_projection(text_pooled)
+        img = img / img.norm(dim=-1, keepdim=True)
+        txe = txe / txe.norm(dim=-1, keepdim=True)
+        assert torch.allclose(img, o.image_embeds, atol=1e-6) and torch.allclose(txe, o.text_embeds, atol=1e-6)
+        assert torch.allclose(logit_scale * img @ txe.T, o.logits_per_image, atol=1e-5)
+        assert torch.equal(o.logits_per_image, o.logits_per_text.T)
+        assert torch.equal(o.text_model_output.last_hidden_state, text_last)
+        assert torch.equal(o.vision_model_output.last_hidden_state, vision_last)
+
+    removed = save_checkpoint(model, out)
+    check_all_params_saved(model, out)
+    md = new_metadata("clip", model, seed)
+    md.update(
+        {
+            "eos_positions": json.dumps(eos_pos),
+            "text_pooled": "text_last_hidden_state at the first position where input_ids == eos_token_id (99)",
+            "vision_last_hidden_state": "encoder output (after pre_layrnorm + layers), before post_layernorm",
+            "vision_pooled": "post_layernorm(vision_last_hidden_state[:, 0])",
+            "image_embeds": "visual_projection(vision_pooled) / L2 norm",
+            "text_embeds": "text_projection(text_pooled) / L2 norm",
+            "logits_per_image": "logit_scale * image_embeds @ text_embeds^T",
+            "logit_scale": "exp() of the stored logit_scale parameter (2.6592)",
+        }
+    )
+    save_io(
+        {
+            "pixel_values": pixel_values,
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "vision_last_hidden_state": vision_last,
+            "vision_pooled": vision_pooled,
+            "image_embeds": o.image_embeds,
+            "text_last_hidden_state": text_last,
+            "text_pooled": text_pooled,
+            "text_embeds": o.text_embeds,
+            "logits_per_image": o.logits_per_image,
+            "logit_scale": logit_scale,
+        },
+        md,
+        out / "io.safetensors",
+    )
+    return {
+        "model": model,
+        "removed": removed,
+        "gap": None,
+        "max_abs": float(o.logits_per_image.abs().max()),
+        "what": "|logits_per_image|",
+    }
+
+
+def whisper_features(gen: torch.Generator, B: int, n_mels: int, frames: int) -> torch.Tensor:
+    """Deterministic log-mel-like features in Whisper's normalised range [-1, 1.5]: a floor with
+    noise, two moving "harmonics" and a short silence at the end."""
+    m = torch.arange(n_mels, dtype=torch.float32)[None, :, None]
+    t = torch.arange(frames, dtype=torch.float32)[None, None, :]
+    f0 = torch.tensor([12.0, 20.0]).reshape(B, 1, 1) + torch.tensor([6.0, -5.0]).reshape(B, 1, 1) * torch.sin(
+        2 * math.pi * t / torch.tensor([40.0, 65.0]).reshape(B, 1, 1)
+    )
+    x = -0.5 + 1.3 * torch.exp(-(((m - f0) / 3.0) ** 2)) + 0.9 * torch.exp(-(((m - 2 * f0) / 4.0) ** 2))
+    x = x + 0.2 * torch.randn((B, n_mels, frames), generator=gen, dtype=torch.float32)
+    x[:, :, frames - 12 :] = -0.8 + 0.05 * torch.randn((B, n_mels, 12), generator=gen, dtype=torch.float32)
+    return x.clamp(-1.0, 1.5)
+
+
+def make_whisper(out: Path, base_seed: int = 8000) -> dict:
+    B, T = 2, 5
+    PAD, BOS, EOS, START = 0, 1, 2, 1
+    keep = ("model.encoder.embed_positions.weight",)  # sinusoids, as in real Whisper checkpoints
+    for attempt in range(MAX_SEED_TRIES):
+        seed = base_seed + attempt
+        config = WhisperConfig(
+            vocab_size=100,
+            d_model=32,
+            encoder_layers=2,
+            decoder_layers=2,
+            encoder_attention_heads=4,
+            decoder_attention_heads=4,
+            encoder_ffn_dim=64,
+            decoder_ffn_dim=64,
+            num_mel_bins=80,
+            max_source_positions=50,
+            max_target_positions=32,
+            decoder_start_token_id=START,
+            pad_token_id=PAD,
+            bos_token_id=BOS,
+            eos_token_id=EOS,
+            suppress_tokens=None,
+            begin_suppress_tokens=None,
+            dropout=0.0,
+            attention_dropout=0.0,
+            activation_dropout=0.0,
+        )
+        model, gen = build(WhisperForConditionalGeneration, config, seed, keep=keep)
+        enc_pos = model.model.encoder.embed_positions.weight
+        assert torch.equal(enc_pos, transformers.models.whisper.modeling_whisper.sinusoids(50, 32))
+        assert model.proj_out.weight is model.model.decoder.embed_tokens.weight  # tied
+        V = config.vocab_size
+        input_features = whisper_features(gen, B, 80, 100)
+        decoder_input_ids = torch.cat(
+            [torch.full((B, 1), START, dtype=torch.int64), randint(gen, 3, V, (B, T - 1))], dim=1
+        )
+        with torch.no_grad():
+            o = model(input_features=input_features, decoder_input_ids=decoder_input_ids, use_cache=False)
+            base = model.model(input_features=input_features, decoder_input_ids=decoder_input_ids, use_cache=False)
+            enc, dec, logits = base.encoder_last_hidden_state, base.last_hidden_state, o.logits
+            assert torch.equal(enc, o.encoder_last_hidden_state)
+            # logits = decoder output (after its final layer norm) @ embed_tokens^T (tied, no scaling)
+            ref = dec @ model.model.decoder.embed_tokens.weight.T
+            assert torch.allclose(ref, logits, atol=1e-5), float((ref - logits).abs().max())
+            # manual greedy loop: full forward on the tokens so far (no cache), argmax of the last position
+            seq = torch.full((B, 1), START, dtype=torch.int64)
+            for _ in range(MAX_NEW_TOKENS):
+                step = model(input_features=input_features, decoder_input_ids=seq, use_cache=False).logits
+                seq = torch.cat([seq, step[:, -1].argmax(-1, keepdim=True)], dim=1)
+            new = seq[:, 1:]
+            tf_logits = model(input_features=input_features, decoder_input_ids=seq, use_cache=False).logits
+            gap = check_greedy(tf_logits[:, :MAX_NEW_TOKENS], new, {PAD, BOS, EOS, START})
+        if gap is not None:
+            break
+        print(f"  whisper: seed {seed} rejected, retrying", file=sys.stderr)
+    else:
+        raise RuntimeError("whisper: no seed with robust greedy decoding")
+
+    removed = save_checkpoint(model, out)
+    check_all_params_saved(model, out)
+    md = new_metadata("whisper", model, seed)
+    md.update(
+        {
+            "max_new_tokens": str(MAX_NEW_TOKENS),
+            "min_top2_gap": repr(gap),
+            "decoder_start_token_id": str(START),
+            "generated_ids": (
+                "manual greedy loop from [decoder_start_token_id]: full forward without cache on the tokens so "
+                "far, argmax of the last position, append; new tokens only; no generate() (no Whisper "
+                "suppression/forced ids)"
+            ),
+            "encoder_embed_positions": "sinusoids(50, 32) as transformers initialises them (not re-drawn), stored in model.safetensors",
+            "decoder_last_hidden_state": "after the decoder's final layer_norm; logits = it @ model.decoder.embed_tokens.weight^T",
+        }
+    )
+    save_io(
+        {
+            "input_features": input_features,
+            "decoder_input_ids": decoder_input_ids,
+            "encoder_last_hidden_state": enc,
+            "decoder_last_hidden_state": dec,
+            "logits": logits,
+            "generated_ids": new,
+        },
+        md,
+        out / "io.safetensors",
+    )
+    return {"model": model, "removed": removed, "gap": gap, "max_abs": float(logits.abs().max()), "what": "|logits|"}
+
+
+def waveforms(gen: torch.Generator, n: int, sample_rate: int = 16000) -> torch.Tensor:
+    """Two fixed 0.25 s waveforms (sums of sines, a chirp, small noise), each normalised to zero
+    mean and unit variance like Wav2Vec2FeatureExtractor(do_normalize=True)."""
+    t = torch.arange(n, dtype=torch.float64) / sample_rate
+    two_pi = 2 * math.pi
+    a = 0.6 * torch.sin(two_pi * 220 * t) + 0.3 * torch.sin(two_pi * 660 * t + 0.5) + 0.2 * torch.sin(two_pi * 1250 * t + 1.0)
+    a = a * (0.6 + 0.4 * torch.sin(two_pi * 6 * t))  # slow amplitude envelope
+    b = 0.7 * torch.sin(two_pi * (150 * t + 3000 * t * t)) + 0.25 * torch.sin(two_pi * 1800 * t + 2.0)
+    b = b * torch.clamp(t / 0.05, max=1.0)  # fade in
+    x = torch.stack([a, b]).to(torch.float32)
+    x = x + 0.05 * torch.randn(x.shape, generator=gen, dtype=torch.float32)
+    x = (x - x.mean(dim=1, keepdim=True)) / torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + 1e-7)
+    return x
+
+
+def make_wav2vec2(out: Path, base_seed: int = 9000) -> dict:
+    seed = base_seed
+    config = Wav2Vec2Config(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        conv_dim=(32, 32, 32),
+        conv_kernel=(10, 3, 3),
+        conv_stride=(5, 2, 2),
+        feat_extract_norm="group",
+        conv_bias=False,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=4,
+        do_stable_layer_norm=False,
+        hidden_act="gelu",
+        mask_time_prob=0.0,
+        hidden_dropout=0.0,
+        activation_dropout=0.0,
+        attention_dropout=0.0,
+        feat_proj_dropout=0.0,
+        final_dropout=0.0,
+        layerdrop=0.0,
+    )
+    assert config.feat_extract_activation == "gelu"  # (Wav2Vec2Config has no feat_proj_layer_norm: the LayerNorm is always there)
+    model, gen = build(Wav2Vec2Model, config, seed)
+    assert not hasattr(model, "masked_spec_embed")
+    B, N = 2, 4000
+    input_values = waveforms(gen, N)
+    T = N
+    for k, s in zip(config.conv_kernel, config.conv_stride):
+        T = (T - k) // s + 1
+    with torch.no_grad():
+        o = model(input_values=input_values)
+        feats, h = o.extract_features, o.last_hidden_state
+        # extract_features = feature_projection.layer_norm(conv feature encoder output, transposed)
+        conv = model.feature_extractor(input_values).transpose(1, 2)
+        assert torch.equal(feats, model.feature_projection.layer_norm(conv))
+        # weight norm over every dim except 2: w[:, :, k] = g[k] * v[:, :, k] / ||v[:, :, k]||
+        pc = model.encoder.pos_conv_embed.conv
+        g, v = pc.parametrizations.weight.original0, pc.parametrizations.weight.original1
+        w = g * v / v.pow(2).sum(dim=(0, 1), keepdim=True).sqrt()
+        assert torch.allclose(w, pc.weight, atol=1e-6), float((w - pc.weight).abs().max())
+    assert feats.shape == (B, T, 32) and h.shape == (B, T, 32), (feats.shape, h.shape, T)
+
+    removed = save_checkpoint(model, out)
+    check_all_params_saved(model, out)
+    md = new_metadata("wav2vec2", model, seed)
+    md.update(
+        {
+            "frames": str(T),
+            "input_values": "sines + chirp + 0.05*N(0,1), each row zero mean / unit variance; no attention_mask",
+            "extract_features": "Wav2Vec2Model output extract_features = feature_projection.layer_norm(conv features), before the projection",
+            "last_hidden_state": "encoder output (do_stable_layer_norm=False: pos_conv added, layer_norm, post-LN layers)",
+        }
+    )
+    save_io({"input_values": input_values, "extract_features": feats, "last_hidden_state": h}, md, out / "io.safetensors")
+    return {"model": model, "removed": removed, "gap": None, "max_abs": float(h.abs().max()), "what": "|last_hidden_state|"}
+
+
 def verify_reload(arch: str, out: Path) -> float:
     """Reload the checkpoint folder with from_pretrained and re-run io.safetensors' inputs."""
     cls = {
@@ -489,10 +945,42 @@ def verify_reload(arch: str, out: Path) -> float:
         "llama": LlamaForCausalLM,
         "qwen2": Qwen2ForCausalLM,
         "t5": T5ForConditionalGeneration,
+        "vit": ViTModel,
+        "clip": CLIPModel,
+        "whisper": WhisperForConditionalGeneration,
+        "wav2vec2": Wav2Vec2Model,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
-    model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=torch.float32).eval()
+    kwargs = {"add_pooling_layer": False} if arch == "vit" else {}
+    model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=torch.float32, **kwargs).eval()
     with torch.no_grad():
+        if arch in ("vit", "clip", "whisper", "wav2vec2"):
+            if arch == "vit":
+                got = {
+                    "last_hidden_state": model(pixel_values=io["pixel_values"]).last_hidden_state,
+                    "last_hidden_state_48": model(
+                        pixel_values=io["pixel_values_48"], interpolate_pos_encoding=True
+                    ).last_hidden_state,
+                }
+            elif arch == "clip":
+                o = model(input_ids=io["input_ids"], attention_mask=io["attention_mask"], pixel_values=io["pixel_values"])
+                got = {
+                    "image_embeds": o.image_embeds,
+                    "text_embeds": o.text_embeds,
+                    "logits_per_image": o.logits_per_image,
+                    "vision_last_hidden_state": o.vision_model_output.last_hidden_state,
+                    "text_last_hidden_state": o.text_model_output.last_hidden_state,
+                    "logit_scale": model.logit_scale.exp().reshape(1),
+                }
+            elif arch == "whisper":
+                o = model(input_features=io["input_features"], decoder_input_ids=io["decoder_input_ids"], use_cache=False)
+                got = {"logits": o.logits, "encoder_last_hidden_state": o.encoder_last_hidden_state}
+            else:
+                o = model(input_values=io["input_values"])
+                got = {"last_hidden_state": o.last_hidden_state, "extract_features": o.extract_features}
+            diff = max(float((v - io[k]).abs().max()) for k, v in got.items())
+            assert diff <= 1e-5, (arch, diff)
+            return diff
         if arch == "bert":
             got = model(
                 input_ids=io["input_ids"], attention_mask=io["attention_mask"], token_type_ids=io["token_type_ids"]
@@ -614,6 +1102,10 @@ ARCHS = {
     "llama": lambda out: make_causal("llama", out, LlamaForCausalLM, llama_config, 3000),
     "qwen2": lambda out: make_causal("qwen2", out, Qwen2ForCausalLM, qwen2_config, 4000),
     "t5": lambda out: make_t5(out),
+    "vit": lambda out: make_vit(out),
+    "clip": lambda out: make_clip(out),
+    "whisper": lambda out: make_whisper(out),
+    "wav2vec2": lambda out: make_wav2vec2(out),
 }
 
 
