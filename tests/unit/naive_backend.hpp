@@ -330,6 +330,148 @@ class NaiveBackend {
     out = std::move(result);
   }
 
+  // ---- PerceptionOps: direct loops over the output, no im2col ----
+
+  /// Output row (b, oy, ox), channel o: bias + the sum over input channels c
+  /// and taps (ky, kx) of image b's pixel (c, oy * stride - padding + ky,
+  /// ox * stride - padding + kx), zero outside the image, times w(o, (c * kernel
+  /// + ky) * kernel + kx).
+  void conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, Tensor& y) {
+    if (d.batch <= 0 || d.channels <= 0 || d.height <= 0 || d.width <= 0 || d.out_channels <= 0 || d.kernel <= 0 ||
+        d.stride <= 0 || d.padding < 0 || d.height + 2 * d.padding < d.kernel || d.width + 2 * d.padding < d.kernel) {
+      throw std::invalid_argument("naive conv2d: dimensions");
+    }
+    const long k = d.kernel;
+    if (x.rows != d.batch || x.cols != long(d.channels) * d.height * d.width) throw std::invalid_argument("naive conv2d: input");
+    if (w.rows != d.out_channels || w.cols != long(d.channels) * k * k) throw std::invalid_argument("naive conv2d: weight");
+    if (b.size() && (b.rows != 1 || b.cols != d.out_channels)) throw std::invalid_argument("naive conv2d: bias");
+    const long out_h = (d.height + 2L * d.padding - k) / d.stride + 1;
+    const long out_w = (d.width + 2L * d.padding - k) / d.stride + 1;
+    Tensor out;
+    out.resize(d.batch * out_h * out_w, d.out_channels);
+    for (long img = 0; img < d.batch; ++img) {
+      for (long oy = 0; oy < out_h; ++oy) {
+        for (long ox = 0; ox < out_w; ++ox) {
+          for (long o = 0; o < d.out_channels; ++o) {
+            double acc = b.size() ? double(b.at(0, o)) : 0.0;
+            for (long c = 0; c < d.channels; ++c) {
+              for (long ky = 0; ky < k; ++ky) {
+                for (long kx = 0; kx < k; ++kx) {
+                  const long iy = oy * d.stride - d.padding + ky;
+                  const long ix = ox * d.stride - d.padding + kx;
+                  if (iy < 0 || iy >= d.height || ix < 0 || ix >= d.width) continue;
+                  acc += double(x.at(img, (c * d.height + iy) * d.width + ix)) * double(w.at(o, (c * k + ky) * k + kx));
+                }
+              }
+            }
+            out.at((img * out_h + oy) * out_w + ox, o) = static_cast<float>(acc);
+          }
+        }
+      }
+    }
+    y = std::move(out);
+  }
+
+  /// Output row (b, t), channel o of group g = o / (out_channels / groups):
+  /// bias + the sum over the group's input channels c and taps j of
+  /// x(b * length + t * stride - padding + j, g * (in_channels / groups) + c),
+  /// zero outside the sequence, times w(o, c * kernel + j).
+  void conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dDims& d, Tensor& y) {
+    if (d.batch <= 0 || d.length <= 0 || d.in_channels <= 0 || d.out_channels <= 0 || d.kernel <= 0 ||
+        d.stride <= 0 || d.padding < 0 || d.groups <= 0 || d.in_channels % d.groups != 0 ||
+        d.out_channels % d.groups != 0 || d.length + 2 * d.padding < d.kernel) {
+      throw std::invalid_argument("naive conv1d: dimensions");
+    }
+    const long group_in = d.in_channels / d.groups;
+    const long group_out = d.out_channels / d.groups;
+    if (x.rows != long(d.batch) * d.length || x.cols != d.in_channels) throw std::invalid_argument("naive conv1d: input");
+    if (w.rows != d.out_channels || w.cols != group_in * d.kernel) throw std::invalid_argument("naive conv1d: weight");
+    if (b.size() && (b.rows != 1 || b.cols != d.out_channels)) throw std::invalid_argument("naive conv1d: bias");
+    const long out_len = (d.length + 2L * d.padding - d.kernel) / d.stride + 1;
+    Tensor out;
+    out.resize(d.batch * out_len, d.out_channels);
+    for (long s = 0; s < d.batch; ++s) {
+      for (long t = 0; t < out_len; ++t) {
+        for (long o = 0; o < d.out_channels; ++o) {
+          const long g = o / group_out;
+          double acc = b.size() ? double(b.at(0, o)) : 0.0;
+          for (long c = 0; c < group_in; ++c) {
+            for (long j = 0; j < d.kernel; ++j) {
+              const long it = t * d.stride - d.padding + j;
+              if (it < 0 || it >= d.length) continue;
+              acc += double(x.at(s * d.length + it, g * group_in + c)) * double(w.at(o, c * d.kernel + j));
+            }
+          }
+          out.at(s * out_len + t, o) = static_cast<float>(acc);
+        }
+      }
+    }
+    y = std::move(out);
+  }
+
+  /// Mean and biased variance of each (sequence, group) over its channels and
+  /// time steps, in double.
+  void group_norm(const Tensor& x, const Tensor& g, const Tensor& b, const GroupNormDims& d, float eps, Tensor& y) {
+    if (d.batch <= 0 || d.length <= 0 || d.groups <= 0 || x.rows != long(d.batch) * d.length || x.cols % d.groups != 0 ||
+        g.size() != x.cols || b.size() != x.cols) {
+      throw std::invalid_argument("naive group_norm: shape");
+    }
+    const long size = x.cols / d.groups;
+    Tensor out;
+    out.resize(x.rows, x.cols);
+    for (long s = 0; s < d.batch; ++s) {
+      for (long grp = 0; grp < d.groups; ++grp) {
+        double mean = 0;
+        for (long t = 0; t < d.length; ++t)
+          for (long c = grp * size; c < (grp + 1) * size; ++c) mean += x.at(s * d.length + t, c);
+        mean /= double(d.length * size);
+        double var = 0;
+        for (long t = 0; t < d.length; ++t)
+          for (long c = grp * size; c < (grp + 1) * size; ++c) {
+            const double dev = x.at(s * d.length + t, c) - mean;
+            var += dev * dev;
+          }
+        var /= double(d.length * size);
+        for (long t = 0; t < d.length; ++t)
+          for (long c = grp * size; c < (grp + 1) * size; ++c) {
+            const long r = s * d.length + t;
+            out.at(r, c) = static_cast<float>((x.at(r, c) - mean) / std::sqrt(var + double(eps)) * g.at(0, c) + b.at(0, c));
+          }
+      }
+    }
+    y = std::move(out);
+  }
+
+  void quick_gelu(Tensor& x) {
+    for (auto& f : x.data) f = static_cast<float>(double(f) / (1.0 + std::exp(-1.702 * double(f))));
+  }
+
+  void prepend_row(const Tensor& x, const Tensor& row, int batch, Tensor& y) {
+    if (batch <= 0 || x.rows % batch != 0 || row.rows != 1 || row.cols != x.cols) {
+      throw std::invalid_argument("naive prepend_row: shape");
+    }
+    const long n = x.rows / batch;
+    Tensor out;
+    out.resize(batch * (n + 1), x.cols);
+    for (long s = 0; s < batch; ++s) {
+      for (long c = 0; c < x.cols; ++c) out.at(s * (n + 1), c) = row.at(0, c);
+      for (long i = 0; i < n; ++i)
+        for (long c = 0; c < x.cols; ++c) out.at(s * (n + 1) + 1 + i, c) = x.at(s * n + i, c);
+    }
+    y = std::move(out);
+  }
+
+  /// A row of zeros stays zeros, as in Cpu.
+  void normalize_rows(Tensor& x) {
+    for (long r = 0; r < x.rows; ++r) {
+      double sq = 0;
+      for (long c = 0; c < x.cols; ++c) sq += double(x.at(r, c)) * double(x.at(r, c));
+      if (sq == 0.0) continue;
+      const double norm = std::sqrt(sq);
+      for (long c = 0; c < x.cols; ++c) x.at(r, c) = static_cast<float>(double(x.at(r, c)) / norm);
+    }
+  }
+
  private:
   static void softmax_row(float* row, long n) {
     double m = row[0];
@@ -342,5 +484,6 @@ class NaiveBackend {
 
 static_assert(EncoderOps<NaiveBackend>);
 static_assert(GenerationOps<NaiveBackend>);
+static_assert(PerceptionOps<NaiveBackend>);
 
 }  // namespace accelbench::test
