@@ -1,0 +1,168 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../backend/concepts.hpp"
+#include "../config.hpp"
+#include "../error.hpp"
+#include "../model/clip.hpp"
+#include "../phases.hpp"
+#include "../result.hpp"
+#include "../tensor.hpp"
+#include "concepts.hpp"
+
+namespace accelbench {
+
+/// Image-text similarity with CLIP. One item is one image-text pair; a run
+/// encodes batch_size synthetic images (at the model's image size, see
+/// make_images) and batch_size synthetic texts (the model's longest: 77
+/// tokens for the OpenAI checkpoints, see make_clip_text_input), then scores
+/// every image against every text. Phases: image_encode (the vision tower
+/// and projection), text_encode (the text tower and projection) and
+/// similarity (the batch_size x batch_size logits), each timed on the steady
+/// clock after the backend is synchronised. The sweep is batch_sizes.
+struct Multimodal {
+  static constexpr std::string_view name = "multimodal";
+  static constexpr std::string_view item_unit = "pairs";
+
+  using Preset = ClipConfig;
+
+  struct Cell {
+    int batch_size = 1;
+  };
+
+  template <PerceptionOps B>
+  using Model = Clip<B>;
+
+  [[nodiscard]] static const Preset& find_preset(std::string_view model) {
+    for (const auto& p : clip_presets()) {
+      if (p.name == model) return p;
+      for (const auto& alias : p.aliases) {
+        if (alias == model) return p;
+      }
+    }
+    std::string known;
+    for (const auto& p : clip_presets()) known += (known.empty() ? "" : ", ") + p.name;
+    throw ConfigError("model", "\"" + std::string(model) + "\"",
+                      "unknown " + std::string(name) + " preset; known presets: " + known);
+  }
+
+  [[nodiscard]] static std::vector<std::string> preset_names() {
+    std::vector<std::string> out;
+    for (const auto& p : clip_presets()) out.push_back(p.name);
+    return out;
+  }
+
+  [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "clip"; }
+
+  /// Nothing of the sweep can exceed the model: images and texts take the
+  /// model's own sizes.
+  static void validate(const Config&, const Preset&) {}
+
+  [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
+    std::vector<Cell> out;
+    for (int b : config.batch_sizes) out.push_back({b});
+    return out;
+  }
+
+  [[nodiscard]] static std::vector<Axis> axes(const Cell& c) { return {{"batch_size", c.batch_size}}; }
+
+  [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept { return p.flops(c.batch_size); }
+
+  /// image_encode (images), text_encode (texts) and similarity (image-text
+  /// pairs scored: batch_size squared), once per run each.
+  [[nodiscard]] static std::vector<PhaseSpec> phases(const Cell& c) {
+    const double b = c.batch_size;
+    return {{"image_encode", "images", b, 1}, {"text_encode", "texts", b, 1}, {"similarity", "pairs", b * b, 1}};
+  }
+
+  /// The model's weights in host memory: synthetic, from `seed`.
+  [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
+    return synthetic_clip_weights(preset, seed);
+  }
+
+  /// The dimensions of a Hugging Face checkpoint folder (its config.json).
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
+    return clip_config_from_checkpoint(dir);
+  }
+
+  /// A checkpoint folder's weights under the names the model takes.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, const Preset& preset) {
+    return clip_weights_from_checkpoint(dir, preset);
+  }
+
+  /// Builds the model on the backend from host weights.
+  template <PerceptionOps B>
+  [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
+    return Model<B>(backend, preset, std::move(weights));
+  }
+
+  /// Both steps: synthetic weights from `seed`, uploaded.
+  template <PerceptionOps B>
+  [[nodiscard]] static Model<B> load(B& backend, const Preset& preset, std::uint64_t seed) {
+    return load_weights(backend, preset, weights(preset, seed));
+  }
+
+  /// One cell's images and texts on the device; run() encodes both and
+  /// computes the similarity logits.
+  template <PerceptionOps B>
+  class Workload {
+   public:
+    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t seed)
+        : backend_(&backend),
+          model_(&model),
+          ws_(model.prepare(backend,
+                            make_images(cell.batch_size, model.config().vision.channels,
+                                        model.config().vision.image_size, seed),
+                            make_clip_text_input(model.config(), cell.batch_size,
+                                                 model.config().text.max_positions, seed))) {}
+
+    /// While `log` is set, run() records the duration of each phase.
+    void record_phases(PhaseLog* log) noexcept { log_ = log; }
+
+    void run() {
+      if (!log_) {
+        model_->forward(*backend_, ws_);
+        return;
+      }
+      // Nothing is downloaded between the phases: each ends when the
+      // backend has finished its work.
+      PhaseClock clock;
+      model_->encode_images(*backend_, ws_);
+      backend_->synchronize();
+      log_->record(0, clock.lap());
+      model_->encode_texts(*backend_, ws_);
+      backend_->synchronize();
+      log_->record(1, clock.lap());
+      model_->similarity(*backend_, ws_);
+      backend_->synchronize();
+      log_->record(2, clock.lap());
+    }
+
+    /// The normalised image and text embeddings [batch, projection_dim] and
+    /// the logits [batch images, batch texts].
+    [[nodiscard]] std::vector<NamedOutput> outputs() {
+      std::vector<NamedOutput> out;
+      out.push_back({"image_embeds", backend_->download(ws_.image_embeds)});
+      out.push_back({"text_embeds", backend_->download(ws_.text_embeds)});
+      out.push_back({"logits_per_image", backend_->download(ws_.logits_per_image)});
+      return out;
+    }
+
+   private:
+    B* backend_;
+    const Model<B>* model_;
+    typename Model<B>::Workspace ws_;
+    PhaseLog* log_ = nullptr;
+  };
+};
+
+static_assert(ModelFamily<Multimodal>, "Multimodal must satisfy ModelFamily");
+
+}  // namespace accelbench

@@ -1,0 +1,596 @@
+#pragma once
+
+// CLIP (Radford et al., 2021) as in Hugging Face transformers' CLIPModel: a
+// vision tower (patch convolution without bias, class embedding, learned
+// positions, pre_layrnorm, pre-norm layers with quick GELU, post_layernorm
+// on the class token), a text tower (token and position embeddings, causal
+// and padding masks, pre-norm layers with quick GELU, final_layer_norm,
+// pooled at the end-of-text token), projections without bias, L2
+// normalisation, and logits_per_image = exp(logit_scale) * image_embeds ·
+// text_embedsᵀ. Written once over the backend's PerceptionOps.
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../backend/concepts.hpp"
+#include "../detail/rng.hpp"
+#include "../error.hpp"
+#include "../tensor.hpp"
+#include "checkpoint.hpp"
+#include "vit.hpp"
+#include "weights.hpp"
+
+namespace accelbench {
+
+/// CLIP's image encoder (transformers' CLIPVisionConfig).
+struct ClipVisionConfig {
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int intermediate = 0;
+  int patch_size = 0;
+  int image_size = 0;
+  int channels = 3;
+  float layer_norm_eps = 1e-5f;
+  Activation activation = Activation::quick_gelu;
+
+  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
+  [[nodiscard]] int grid() const noexcept { return patch_size > 0 ? image_size / patch_size : 0; }
+  /// Tokens of one image: its patches and the class embedding.
+  [[nodiscard]] int tokens() const noexcept { return grid() * grid() + 1; }
+};
+
+/// CLIP's text encoder (transformers' CLIPTextConfig).
+struct ClipTextConfig {
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int intermediate = 0;
+  int vocab_size = 0;
+  int max_positions = 77;
+  float layer_norm_eps = 1e-5f;
+  Activation activation = Activation::quick_gelu;
+  int bos_token_id = 49406;  ///< <|startoftext|>
+  /// <|endoftext|>: the text's embedding is the hidden state at its first
+  /// occurrence. 2, as in the configs written before transformers PR
+  /// #24773 (openai's among them), means the highest id of the sequence
+  /// instead, as transformers still does for such configs.
+  int eos_token_id = 49407;
+
+  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
+  [[nodiscard]] bool legacy_eos() const noexcept { return eos_token_id == 2; }
+};
+
+struct ClipConfig {
+  std::string name;
+  ClipVisionConfig vision;
+  ClipTextConfig text;
+  int projection_dim = 512;
+  /// logit_scale of synthetic weights: transformers' initial value, log(1 / 0.07).
+  float logit_scale_init = 2.6592f;
+  std::vector<std::string> aliases;
+
+  /// Parameters of CLIPModel: both towers, both projections and logit_scale.
+  [[nodiscard]] std::int64_t parameter_count() const noexcept {
+    const auto layer = [](std::int64_t h, std::int64_t i) {
+      return 2 * h + 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h);
+    };
+    const std::int64_t vh = vision.hidden;
+    const std::int64_t vision_params = vh + std::int64_t{vision.channels} * vision.patch_size * vision.patch_size * vh +
+                                       std::int64_t{vision.tokens()} * vh + 2 * vh +
+                                       vision.layers * layer(vh, vision.intermediate) + 2 * vh;
+    const std::int64_t th = text.hidden;
+    const std::int64_t text_params = (std::int64_t{text.vocab_size} + text.max_positions) * th +
+                                     text.layers * layer(th, text.intermediate) + 2 * th;
+    return vision_params + text_params + std::int64_t{projection_dim} * (vh + th) + 1;
+  }
+
+  /// Floating-point operations of encoding `images` images, and of encoding
+  /// `texts` texts of `text_length` tokens (a multiply-add counts as two):
+  /// the matrix products of the patch convolution, projections, feed-forward,
+  /// attention and output projection.
+  [[nodiscard]] double image_flops(int images) const noexcept {
+    const double n = vision.tokens();
+    const double h = vision.hidden;
+    const double patch = static_cast<double>(vision.channels) * vision.patch_size * vision.patch_size;
+    return 2.0 * images * (n - 1) * patch * h +
+           vision.layers * (2.0 * images * n * (4.0 * h * h + 2.0 * h * vision.intermediate) +
+                            4.0 * images * n * n * h) +
+           2.0 * images * h * projection_dim;
+  }
+  [[nodiscard]] double text_flops(int texts, int text_length) const noexcept {
+    const double n = text_length;
+    const double h = text.hidden;
+    return text.layers * (2.0 * texts * n * (4.0 * h * h + 2.0 * h * text.intermediate) + 4.0 * texts * n * n * h) +
+           2.0 * texts * h * projection_dim;
+  }
+  [[nodiscard]] double similarity_flops(int images, int texts) const noexcept {
+    return 2.0 * images * texts * projection_dim;
+  }
+  /// All three for `batch` images and `batch` texts of the longest length.
+  [[nodiscard]] double flops(int batch) const noexcept {
+    return image_flops(batch) + text_flops(batch, text.max_positions) + similarity_flops(batch, batch);
+  }
+};
+
+/// Presets with the dimensions of the published checkpoints.
+inline const std::vector<ClipConfig>& clip_presets() {
+  static const std::vector<ClipConfig> presets = {
+      {"clip-vit-base-patch32",
+       {12, 768, 12, 3072, 32, 224, 3, 1e-5f, Activation::quick_gelu},
+       {12, 512, 8, 2048, 49408, 77, 1e-5f, Activation::quick_gelu, 49406, 49407},
+       512,
+       2.6592f,
+       {"openai/clip-vit-base-patch32"}},
+  };
+  return presets;
+}
+
+/// Checks that a configuration describes a CLIP that can be built.
+inline void validate_clip_config(const ClipConfig& c) {
+  const auto positive = [&](const std::string& field, int v) {
+    if (v <= 0) throw ConfigError(c.name + "." + field, std::to_string(v), "must be positive");
+  };
+  const auto divides = [&](const std::string& field, int heads, int hidden) {
+    if (hidden % heads != 0) {
+      throw ConfigError(c.name + "." + field, std::to_string(heads), "must divide hidden (" + std::to_string(hidden) + ")");
+    }
+  };
+  const auto eps = [&](const std::string& field, float v) {
+    if (!(v > 0)) throw ConfigError(c.name + "." + field, std::to_string(v), "must be positive");
+  };
+  positive("vision.layers", c.vision.layers);
+  positive("vision.hidden", c.vision.hidden);
+  positive("vision.heads", c.vision.heads);
+  positive("vision.intermediate", c.vision.intermediate);
+  positive("vision.patch_size", c.vision.patch_size);
+  positive("vision.image_size", c.vision.image_size);
+  positive("vision.channels", c.vision.channels);
+  divides("vision.heads", c.vision.heads, c.vision.hidden);
+  if (c.vision.image_size % c.vision.patch_size != 0) {
+    throw ConfigError(c.name + ".vision.image_size", std::to_string(c.vision.image_size),
+                      "must be a multiple of patch_size (" + std::to_string(c.vision.patch_size) + ")");
+  }
+  eps("vision.layer_norm_eps", c.vision.layer_norm_eps);
+  positive("text.layers", c.text.layers);
+  positive("text.hidden", c.text.hidden);
+  positive("text.heads", c.text.heads);
+  positive("text.intermediate", c.text.intermediate);
+  positive("text.vocab_size", c.text.vocab_size);
+  positive("text.max_positions", c.text.max_positions);
+  divides("text.heads", c.text.heads, c.text.hidden);
+  eps("text.layer_norm_eps", c.text.layer_norm_eps);
+  positive("projection_dim", c.projection_dim);
+}
+
+namespace detail {
+inline std::string clip_layer_prefix(const char* tower, int i) {
+  return std::string(tower) + ".encoder.layers." + std::to_string(i) + ".";
+}
+}  // namespace detail
+
+/// The shape of every tensor of a CLIPModel, by its Hugging Face name. The
+/// patch convolution is [hidden, channels * patch * patch]; logit_scale [1, 1].
+inline TensorShapes clip_tensor_shapes(const ClipConfig& c) {
+  const Eigen::Index vh = c.vision.hidden;
+  const Eigen::Index th = c.text.hidden;
+  const Eigen::Index p = c.vision.patch_size;
+  TensorShapes s = {
+      {"vision_model.embeddings.class_embedding", {1, vh}},
+      {"vision_model.embeddings.patch_embedding.weight", {vh, Eigen::Index{c.vision.channels} * p * p}},
+      {"vision_model.embeddings.position_embedding.weight", {c.vision.tokens(), vh}},
+      {"vision_model.pre_layrnorm.weight", {1, vh}},
+      {"vision_model.pre_layrnorm.bias", {1, vh}},
+  };
+  for (int l = 0; l < c.vision.layers; ++l) {
+    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("vision_model", l), detail::clip_layer_names, vh,
+                                      c.vision.intermediate);
+  }
+  s.push_back({"vision_model.post_layernorm.weight", {1, vh}});
+  s.push_back({"vision_model.post_layernorm.bias", {1, vh}});
+  s.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, th}});
+  s.push_back({"text_model.embeddings.position_embedding.weight", {c.text.max_positions, th}});
+  for (int l = 0; l < c.text.layers; ++l) {
+    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("text_model", l), detail::clip_layer_names, th,
+                                      c.text.intermediate);
+  }
+  s.push_back({"text_model.final_layer_norm.weight", {1, th}});
+  s.push_back({"text_model.final_layer_norm.bias", {1, th}});
+  s.push_back({"visual_projection.weight", {c.projection_dim, vh}});
+  s.push_back({"text_projection.weight", {c.projection_dim, th}});
+  return s;
+}
+
+/// Deterministic synthetic weights (see detail::synthetic_weights_for), and
+/// logit_scale at its initial value.
+inline WeightMap synthetic_clip_weights(const ClipConfig& c, std::uint64_t seed) {
+  validate_clip_config(c);
+  WeightMap w = detail::synthetic_weights_for(clip_tensor_shapes(c), seed);
+  w.insert("logit_scale", HostMatrix::Constant(1, 1, c.logit_scale_init));
+  return w;
+}
+
+/// A batch of token ids and their attention mask.
+struct ClipTextInput {
+  int batch = 0;
+  int seq = 0;
+  std::vector<std::int32_t> input_ids;  ///< [batch * seq]
+  HostMatrix attention_mask;            ///< [batch, seq], 1 = token, 0 = padding
+};
+
+/// Deterministic synthetic texts of `seq` tokens each, no padding:
+/// <|startoftext|>, random ids, <|endoftext|> last. The random ids are
+/// drawn from the counter-based stream "clip.input_ids" under `seed`,
+/// uniform over the vocabulary without the two special tokens; a special
+/// token outside the vocabulary (a tiny test config) is replaced by a
+/// random id. With a legacy config (eos_token_id 2) the last token is the
+/// vocabulary's highest id, the real <|endoftext|>, which the legacy rule
+/// (the highest id of the sequence) then finds.
+[[nodiscard]] inline ClipTextInput make_clip_text_input(const ClipConfig& c, int batch, int seq, std::uint64_t seed) {
+  if (batch <= 0) throw std::invalid_argument("make_clip_text_input: batch = " + std::to_string(batch) + ": must be >= 1");
+  if (seq <= 0 || seq > c.text.max_positions) {
+    throw std::invalid_argument("make_clip_text_input: seq = " + std::to_string(seq) + ": must lie in [1, " +
+                                std::to_string(c.text.max_positions) + "]");
+  }
+  const int vocab = c.text.vocab_size;
+  const auto in_vocab = [&](int id) { return id >= 0 && id < vocab; };
+  const int eos = c.text.legacy_eos() ? vocab - 1 : c.text.eos_token_id;
+  const int bos = c.text.bos_token_id;
+  std::set<int> special;
+  if (in_vocab(bos)) special.insert(bos);
+  if (in_vocab(eos)) special.insert(eos);
+  const auto words = static_cast<std::uint64_t>(std::max<int>(1, vocab - static_cast<int>(special.size())));
+  const std::uint64_t stream = detail::stream_seed(seed, "clip.input_ids");
+  ClipTextInput in;
+  in.batch = batch;
+  in.seq = seq;
+  in.input_ids.resize(static_cast<std::size_t>(batch) * static_cast<std::size_t>(seq));
+  in.attention_mask = HostMatrix::Ones(batch, seq);
+  for (std::size_t i = 0; i < in.input_ids.size(); ++i) {
+    const auto s = static_cast<int>(i % static_cast<std::size_t>(seq));
+    int id = static_cast<int>(detail::random_bits(stream, i) % words);
+    for (int skip : special) {
+      if (id >= skip) ++id;  // the id-th of the non-special ids
+    }
+    if (s == 0 && seq > 1 && in_vocab(bos)) id = bos;
+    if (s == seq - 1 && in_vocab(eos)) id = eos;
+    in.input_ids[i] = id;
+  }
+  return in;
+}
+
+/// The position of each sequence's pooled token, as transformers'
+/// CLIPTextModel: the first <|endoftext|> (0 where there is none), or with
+/// a legacy config (eos_token_id 2) the first occurrence of the highest id.
+[[nodiscard]] inline std::vector<int> clip_eos_positions(const ClipConfig& c, const ClipTextInput& in) {
+  std::vector<int> out(static_cast<std::size_t>(in.batch), 0);
+  for (int b = 0; b < in.batch; ++b) {
+    const auto row = in.input_ids.begin() + static_cast<std::ptrdiff_t>(b) * in.seq;
+    if (c.text.legacy_eos()) {
+      out[static_cast<std::size_t>(b)] = static_cast<int>(std::max_element(row, row + in.seq) - row);
+    } else {
+      const auto it = std::find(row, row + in.seq, c.text.eos_token_id);
+      out[static_cast<std::size_t>(b)] = it == row + in.seq ? 0 : static_cast<int>(it - row);
+    }
+  }
+  return out;
+}
+
+/// A CLIP whose weights live on backend B.
+template <PerceptionOps B>
+class Clip {
+ public:
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+
+  /// One batch of images and one of texts with the activations of their
+  /// passes, kept between passes so that a repeated pass allocates nothing.
+  struct Workspace {
+    int images = 0;
+    int texts = 0;
+    int seq = 0;
+    // vision
+    Tensor pixels;                  ///< [images, channels * size * size]
+    IndexTensor vision_position_ids, class_rows;
+    Tensor patches;                 ///< [images * patches, hidden]
+    Tensor vision_hidden;           ///< last hidden state (no final norm, as transformers), [images * tokens, hidden]
+    Tensor vision_pooled;           ///< post_layernorm of the class token, [images, hidden]
+    Tensor image_embeds;            ///< projected and normalised, [images, projection_dim]
+    // text
+    IndexTensor input_ids, text_position_ids, eos_rows;
+    Tensor mask;                    ///< [texts, seq]
+    Tensor text_hidden;             ///< last hidden state (after final_layer_norm), [texts * seq, hidden]
+    Tensor text_pooled;             ///< the pooled token's row of it, [texts, hidden]
+    Tensor text_embeds;             ///< projected and normalised, [texts, projection_dim]
+    Tensor logits_per_image;        ///< [images, texts]
+    Tensor scale_matrix;            ///< exp(logit_scale) * identity [texts, texts], for a backend without scale()
+    detail::EncoderScratch<B> s;
+  };
+
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them to the backend.
+  Clip(B& backend, ClipConfig config, WeightMap weights) : config_(std::move(config)) {
+    validate_clip_config(config_);
+    const auto& v = config_.vision;
+    const auto& t = config_.text;
+    const Eigen::Index vh = v.hidden;
+    const Eigen::Index th = t.hidden;
+    detail::reshape_conv2d_weight(weights, "vision_model.embeddings.patch_embedding.weight", vh, v.channels,
+                                  v.patch_size);
+    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+      HostMatrix m = weights.take(name, rows, cols);
+      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
+      parameters_ += m.size();
+      return m;
+    };
+    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+      return backend.upload(take_host(name, rows, cols));
+    };
+    class_ = take("vision_model.embeddings.class_embedding", 1, vh);
+    patch_w_ = take("vision_model.embeddings.patch_embedding.weight", vh,
+                    Eigen::Index{v.channels} * v.patch_size * v.patch_size);
+    vision_positions_ = take("vision_model.embeddings.position_embedding.weight", v.tokens(), vh);
+    pre_g_ = take("vision_model.pre_layrnorm.weight", 1, vh);
+    pre_b_ = take("vision_model.pre_layrnorm.bias", 1, vh);
+    for (int l = 0; l < v.layers; ++l) {
+      vision_layers_.push_back(detail::take_pre_norm_layer<B>(take, detail::clip_layer_prefix("vision_model", l),
+                                                              detail::clip_layer_names, vh, v.intermediate));
+    }
+    post_g_ = take("vision_model.post_layernorm.weight", 1, vh);
+    post_b_ = take("vision_model.post_layernorm.bias", 1, vh);
+    token_ = take("text_model.embeddings.token_embedding.weight", t.vocab_size, th);
+    text_positions_ = take("text_model.embeddings.position_embedding.weight", t.max_positions, th);
+    for (int l = 0; l < t.layers; ++l) {
+      text_layers_.push_back(detail::take_pre_norm_layer<B>(take, detail::clip_layer_prefix("text_model", l),
+                                                            detail::clip_layer_names, th, t.intermediate));
+    }
+    final_g_ = take("text_model.final_layer_norm.weight", 1, th);
+    final_b_ = take("text_model.final_layer_norm.bias", 1, th);
+    visual_projection_ = take("visual_projection.weight", config_.projection_dim, vh);
+    text_projection_ = take("text_projection.weight", config_.projection_dim, th);
+    logit_scale_ = take_host("logit_scale", 1, 1)(0, 0);
+    // transformers: logit_scale.exp() in float.
+    scale_ = std::exp(logit_scale_);
+  }
+
+  [[nodiscard]] const ClipConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  /// exp(logit_scale), the factor of the similarity logits.
+  [[nodiscard]] float logit_scale() const noexcept { return scale_; }
+
+  /// Uploads a batch of images (at the model's image size) and one of texts
+  /// into a new workspace. Each text's pooled row is found here, on the host.
+  [[nodiscard]] Workspace prepare(B& backend, const ImageBatch& images, const ClipTextInput& text) const {
+    const auto& v = config_.vision;
+    if (images.channels != v.channels || images.size != v.image_size) {
+      throw std::invalid_argument("Clip: images are " + std::to_string(images.channels) + " x " +
+                                  std::to_string(images.size) + " x " + std::to_string(images.size) + ", " +
+                                  config_.name + " takes " + std::to_string(v.channels) + " x " +
+                                  std::to_string(v.image_size) + " x " + std::to_string(v.image_size));
+    }
+    if (images.batch <= 0 || images.pixels.rows() != images.batch ||
+        images.pixels.cols() != Eigen::Index{images.channels} * images.size * images.size) {
+      throw std::invalid_argument("Clip: pixels must be [batch, channels * size * size]");
+    }
+    if (text.batch <= 0 || text.seq <= 0 || text.seq > config_.text.max_positions) {
+      throw std::invalid_argument("Clip: text length " + std::to_string(text.seq) + " must lie in [1, " +
+                                  std::to_string(config_.text.max_positions) + "] (" + config_.name + "'s positions)");
+    }
+    if (text.input_ids.size() != static_cast<std::size_t>(text.batch) * static_cast<std::size_t>(text.seq) ||
+        text.attention_mask.rows() != text.batch || text.attention_mask.cols() != text.seq) {
+      throw std::invalid_argument("Clip: input_ids must be [batch * seq] and the attention mask [batch, seq]");
+    }
+    Workspace ws;
+    ws.images = images.batch;
+    ws.texts = text.batch;
+    ws.seq = text.seq;
+    ws.pixels = backend.upload(images.pixels);
+    ws.vision_position_ids = backend.upload_indices(detail::position_ids(ws.images, v.tokens()));
+    ws.class_rows = backend.upload_indices(detail::sequence_rows(ws.images, v.tokens()));
+    ws.input_ids = backend.upload_indices(text.input_ids);
+    ws.text_position_ids = backend.upload_indices(detail::position_ids(ws.texts, ws.seq));
+    const std::vector<int> eos = clip_eos_positions(config_, text);
+    std::vector<std::int32_t> eos_rows(eos.size());
+    for (std::size_t b = 0; b < eos.size(); ++b) eos_rows[b] = static_cast<std::int32_t>(b) * ws.seq + eos[b];
+    ws.eos_rows = backend.upload_indices(eos_rows);
+    ws.mask = backend.upload(text.attention_mask);
+    if constexpr (!has_scale) {
+      // Without a scale op, the scaling is a product with scale * identity
+      // [texts, texts], which gives the same floats.
+      const HostMatrix scaled = HostMatrix::Identity(ws.texts, ws.texts) * scale_;
+      ws.scale_matrix = backend.upload(scaled);
+    }
+    return ws;
+  }
+
+  /// The vision tower and its projection: ws.vision_hidden,
+  /// ws.vision_pooled and the normalised ws.image_embeds.
+  void encode_images(B& be, Workspace& ws) const {
+    const auto& v = config_.vision;
+    Conv2dDims conv;
+    conv.batch = ws.images;
+    conv.channels = v.channels;
+    conv.height = v.image_size;
+    conv.width = v.image_size;
+    conv.out_channels = v.hidden;
+    conv.kernel = v.patch_size;
+    conv.stride = v.patch_size;
+    be.conv2d(ws.pixels, patch_w_, none_, conv, ws.patches);
+    be.prepend_row(ws.patches, class_, ws.images, ws.vision_hidden);
+    detail::add_learned_positions(be, vision_positions_, ws.vision_position_ids, ws.images, v.tokens(),
+                                  ws.vision_hidden, ws.s.tmp);
+    be.layer_norm(ws.vision_hidden, pre_g_, pre_b_, v.layer_norm_eps, ws.vision_hidden);
+    const AttentionDims dims{ws.images, v.tokens(), v.tokens(), v.heads, v.head_dim()};
+    for (const auto& L : vision_layers_) {
+      detail::pre_norm_layer(be, L, v.layer_norm_eps, v.activation, none_, dims, ws.vision_hidden, ws.s);
+    }
+    be.embedding_lookup(ws.vision_hidden, ws.class_rows, ws.vision_pooled);
+    be.layer_norm(ws.vision_pooled, post_g_, post_b_, v.layer_norm_eps, ws.vision_pooled);
+    be.linear(ws.vision_pooled, visual_projection_, none_, ws.image_embeds);
+    be.normalize_rows(ws.image_embeds);
+  }
+
+  /// The text tower and its projection: ws.text_hidden, ws.text_pooled and
+  /// the normalised ws.text_embeds.
+  void encode_texts(B& be, Workspace& ws) const {
+    const auto& t = config_.text;
+    be.embedding_lookup(token_, ws.input_ids, ws.text_hidden);
+    detail::add_learned_positions(be, text_positions_, ws.text_position_ids, ws.texts, ws.seq, ws.text_hidden, ws.s.tmp);
+    AttentionDims dims{ws.texts, ws.seq, ws.seq, t.heads, t.head_dim()};
+    dims.causal = true;
+    for (const auto& L : text_layers_) {
+      detail::pre_norm_layer(be, L, t.layer_norm_eps, t.activation, ws.mask, dims, ws.text_hidden, ws.s);
+    }
+    be.layer_norm(ws.text_hidden, final_g_, final_b_, t.layer_norm_eps, ws.text_hidden);
+    be.embedding_lookup(ws.text_hidden, ws.eos_rows, ws.text_pooled);
+    be.linear(ws.text_pooled, text_projection_, none_, ws.text_embeds);
+    be.normalize_rows(ws.text_embeds);
+  }
+
+  /// ws.logits_per_image = exp(logit_scale) * image_embeds · text_embedsᵀ.
+  void similarity(B& be, Workspace& ws) const {
+    if constexpr (has_scale) {
+      be.linear(ws.image_embeds, ws.text_embeds, none_, ws.logits_per_image);
+      be.scale(ws.logits_per_image, scale_);
+    } else {
+      be.linear(ws.image_embeds, ws.text_embeds, none_, ws.s.tmp);
+      be.linear(ws.s.tmp, ws.scale_matrix, none_, ws.logits_per_image);
+    }
+  }
+
+  /// All three.
+  void forward(B& be, Workspace& ws) const {
+    encode_images(be, ws);
+    encode_texts(be, ws);
+    similarity(be, ws);
+  }
+
+ private:
+  static constexpr bool has_scale = requires(B& b, Tensor& x, float s) { b.scale(x, s); };
+
+  ClipConfig config_;
+  Tensor class_, patch_w_, vision_positions_, pre_g_, pre_b_, post_g_, post_b_;
+  std::vector<detail::PreNormLayer<B>> vision_layers_;
+  Tensor token_, text_positions_, final_g_, final_b_;
+  std::vector<detail::PreNormLayer<B>> text_layers_;
+  Tensor visual_projection_, text_projection_;
+  float logit_scale_ = 0;
+  float scale_ = 1;
+  Tensor none_;  // an empty tensor: no bias, no mask
+  std::int64_t parameters_ = 0;
+  std::uint64_t weight_bytes_ = 0;
+};
+
+namespace detail {
+
+/// Reads the fields of one object of config.json (CLIP's text_config and
+/// vision_config), naming the file and the field's path in every error.
+class JsonObjectReader {
+ public:
+  JsonObjectReader(const HfConfigReader& file, std::string key) : file_(&file), key_(std::move(key)) {
+    if (!file.has(key_)) file.fail(key_, "(missing)", "expected an object (CLIP's config.json has text_config and vision_config)");
+    json_ = &file.raw(key_);
+    if (!json_->is_object()) file.fail(key_, json_->dump(), "expected an object");
+  }
+
+  [[nodiscard]] bool has(std::string_view k) const { return json_->contains(k) && !json_->at(std::string(k)).is_null(); }
+
+  [[nodiscard]] int integer(std::string_view k, int fallback) const {
+    if (!has(k)) return fallback;
+    const auto& v = json_->at(std::string(k));
+    if (!v.is_number_integer()) fail(k, v.dump(), "expected an integer");
+    return v.get<int>();
+  }
+  [[nodiscard]] float number(std::string_view k, float fallback) const {
+    if (!has(k)) return fallback;
+    const auto& v = json_->at(std::string(k));
+    if (!v.is_number()) fail(k, v.dump(), "expected a number");
+    return v.get<float>();
+  }
+  [[nodiscard]] std::string text(std::string_view k, std::string fallback) const {
+    if (!has(k)) return fallback;
+    const auto& v = json_->at(std::string(k));
+    if (!v.is_string()) fail(k, v.dump(), "expected a string");
+    return v.get<std::string>();
+  }
+
+  [[noreturn]] void fail(std::string_view k, const std::string& value, const std::string& problem) const {
+    file_->fail(key_ + "." + std::string(k), value, problem);
+  }
+
+ private:
+  const HfConfigReader* file_;
+  std::string key_;
+  const nlohmann::json* json_ = nullptr;
+};
+
+inline Activation clip_activation(const JsonObjectReader& r) {
+  const std::string act = r.text("hidden_act", "quick_gelu");
+  if (act == "quick_gelu") return Activation::quick_gelu;
+  if (act == "gelu") return Activation::gelu;
+  r.fail("hidden_act", "\"" + act + "\"", "only \"quick_gelu\" and the erf \"gelu\" are implemented");
+}
+
+}  // namespace detail
+
+/// ClipConfig from a checkpoint's config.json (model_type "clip", with
+/// text_config and vision_config objects); the preset is named after the
+/// folder. Fields missing from those objects take transformers' defaults
+/// (CLIPTextConfig, CLIPVisionConfig), as transformers does.
+[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
+  const std::string type = c.text("model_type");
+  if (type != "clip") c.fail("model_type", "\"" + type + "\"", "the multimodal family reads CLIP checkpoints (\"clip\")");
+  ClipConfig m;
+  m.name = std::filesystem::path(dir).lexically_normal().filename().string();
+  if (m.name.empty()) m.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
+  const detail::JsonObjectReader v(c, "vision_config");
+  m.vision.layers = v.integer("num_hidden_layers", 12);
+  m.vision.hidden = v.integer("hidden_size", 768);
+  m.vision.heads = v.integer("num_attention_heads", 12);
+  m.vision.intermediate = v.integer("intermediate_size", 3072);
+  m.vision.patch_size = v.integer("patch_size", 32);
+  m.vision.image_size = v.integer("image_size", 224);
+  m.vision.channels = v.integer("num_channels", 3);
+  m.vision.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
+  m.vision.activation = detail::clip_activation(v);
+  const detail::JsonObjectReader t(c, "text_config");
+  m.text.layers = t.integer("num_hidden_layers", 12);
+  m.text.hidden = t.integer("hidden_size", 512);
+  m.text.heads = t.integer("num_attention_heads", 8);
+  m.text.intermediate = t.integer("intermediate_size", 2048);
+  m.text.vocab_size = t.integer("vocab_size", 49408);
+  m.text.max_positions = t.integer("max_position_embeddings", 77);
+  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
+  m.text.activation = detail::clip_activation(t);
+  m.text.bos_token_id = t.integer("bos_token_id", 49406);
+  m.text.eos_token_id = t.integer("eos_token_id", 49407);
+  m.projection_dim = c.integer("projection_dim", 512);
+  m.logit_scale_init = c.number("logit_scale_init_value", 2.6592f);
+  validate_clip_config(m);
+  return m;
+}
+
+/// A CLIP checkpoint's weights under CLIPModel's names (position-id buffers
+/// dropped), the patch convolution reshaped to [hidden, channels * patch * patch].
+[[nodiscard]] inline WeightMap clip_weights_from_checkpoint(const std::filesystem::path& dir, const ClipConfig& config) {
+  WeightMap w = normalize_tensor_names(read_checkpoint_tensors(dir), {}, [](std::string_view n) {
+    return n.ends_with("position_ids");
+  });
+  detail::reshape_conv2d_weight(w, "vision_model.embeddings.patch_embedding.weight", config.vision.hidden,
+                                config.vision.channels, config.vision.patch_size);
+  return w;
+}
+
+}  // namespace accelbench
