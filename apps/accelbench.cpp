@@ -329,9 +329,11 @@ void print_presets(TypeList<Fs...>) {
     std::cout << "family " << F::name << " (items: " << F::item_unit << ")\n";
     for (const auto& name : F::preset_names()) {
       const auto& p = F::find_preset(name);
-      std::cout << fmt::format("  {:<20} {:<6} {:>2} layers, hidden {:>4}, {:>2} heads, {:>7.1f}M parameters", p.name,
-                               F::architecture(p), p.layers, p.hidden, p.heads,
+      std::cout << fmt::format("  {:<22} {:<9} {:>7.1f}M parameters", p.name, F::architecture(p),
                                static_cast<double>(p.parameter_count()) / 1e6);
+      if constexpr (requires { p.layers + p.hidden + p.heads; }) {
+        std::cout << fmt::format(", {} layers, hidden {}, {} heads", p.layers, p.hidden, p.heads);
+      }
       for (const auto& a : p.aliases) std::cout << ", alias " << a;
       std::cout << '\n';
     }

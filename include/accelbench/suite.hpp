@@ -22,6 +22,9 @@
 #include "error.hpp"
 #include "family/embedding.hpp"
 #include "family/text_generation.hpp"
+#include "family/vision.hpp"
+#include "family/audio.hpp"
+#include "family/multimodal.hpp"
 #include "stats/mean_stats.hpp"
 #include "stats/percentile_stats.hpp"
 #include "timer/cpu_timer.hpp"
@@ -40,7 +43,7 @@ struct TypeList {};
 
 /// The policies a suite can name, by their `name`.
 using KnownBackends = TypeList<Cpu>;
-using KnownFamilies = TypeList<Embedding, TextGeneration>;
+using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 
@@ -289,7 +292,9 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
   };
-  for (const auto& [key, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    const Json& v = item.value();
     const auto field = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
     if (field == fields.end()) {
       std::string known;

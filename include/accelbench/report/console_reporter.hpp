@@ -189,8 +189,9 @@ class ConsoleReporter {
         row.push_back(detail::format_rate(c.throughput.items_per_second));
         if (tokens) row.push_back(detail::format_rate(c.throughput.tokens_per_second));
         if (gflops) row.push_back(detail::format_rate(c.throughput.gflops_per_second));
-        for (const auto& [name, unit] : phases) {
-          const auto p = std::find_if(c.phases.begin(), c.phases.end(), [&](const auto& q) { return q.name == name; });
+        for (const auto& phase : phases) {
+          const auto p =
+              std::find_if(c.phases.begin(), c.phases.end(), [&](const auto& q) { return q.name == phase.first; });
           if (p == c.phases.end() || p->latency.count == 0) {
             row.insert(row.end(), 3, "-");
             continue;
