@@ -221,7 +221,10 @@ int run_command(const std::vector<std::string>& args) {
   for (const auto& entry : suite.benchmarks) {
     detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
       using F = typename std::remove_cvref_t<decltype(family)>::type;
-      total += entry.models.size() * suite.hardware.size() * F::cells(suite.settings).size();
+      for (const auto& model : entry.models) {
+        const Config config = detail::config_for_model(suite.settings, model);
+        total += suite.hardware.size() * detail::cells_for<F>(config, detail::preset_for<F>(config)).size();
+      }
     });
   }
 

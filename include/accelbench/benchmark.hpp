@@ -156,7 +156,7 @@ class Benchmark {
           !backend_ok ? backend_ok.reason : "timer " + std::string(T::name) + ": " + timer_ok.reason;
       info.status = "unavailable";
       info.message = why;
-      for (const auto& cell : F::cells(config_)) {
+      for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
         CellResult c = blank_cell(cell, 0);
         c.status = CellStatus::unavailable;
         c.message = why;
@@ -183,7 +183,7 @@ class Benchmark {
       info.message = std::string("model load failed: ") + e.what();
     }
 
-    for (const auto& cell : F::cells(config_)) {
+    for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
       if (!model) {
         CellResult c = blank_cell(cell, 0);
         c.status = CellStatus::failed;

@@ -78,8 +78,8 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   const auto preset_b = detail::preset_for<F>(b.config);
   F::validate(a.config, preset_a);
   F::validate(b.config, preset_b);
-  const auto cells = F::cells(a.config);
-  const auto cells_b = F::cells(b.config);
+  const auto cells = detail::cells_for<F>(a.config, preset_a);
+  const auto cells_b = detail::cells_for<F>(b.config, preset_b);
   bool same = cells.size() == cells_b.size();
   for (std::size_t i = 0; same && i < cells.size(); ++i) {
     const auto x = F::axes(cells[i]);

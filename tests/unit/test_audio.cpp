@@ -327,7 +327,7 @@ TEST_CASE("audio sweep: cells, axes, items, phases and limits") {
   c.audio_seconds = {5, 30};
   c.new_tokens = {8, 16};
   c.model = "whisper-tiny";
-  const auto cells = Audio::cells(c);
+  const auto cells = Audio::cells(c, detail::preset_for<Audio>(c));
   REQUIRE(cells.size() == 8);
   CHECK(cells[3].batch_size == 1);
   CHECK(cells[3].audio_seconds == 30);
@@ -354,7 +354,7 @@ TEST_CASE("audio sweep: cells, axes, items, phases and limits") {
 
   // wav2vec2 generates nothing: one cell per batch size and clip length, new_tokens 0.
   c.model = "wav2vec2-base";
-  const auto encoder_cells = Audio::cells(c);
+  const auto encoder_cells = Audio::cells(c, detail::preset_for<Audio>(c));
   REQUIRE(encoder_cells.size() == 4);
   for (const auto& cell : encoder_cells) CHECK(cell.new_tokens == 0);
   phases = Audio::phases(Audio::find_preset("wav2vec2-base"), encoder_cells[3]);
@@ -365,9 +365,9 @@ TEST_CASE("audio sweep: cells, axes, items, phases and limits") {
         Audio::flops(Audio::find_preset("wav2vec2-base"), encoder_cells[2]));
   // A checkpoint folder is resolved the same way.
   c.weights = golden_dir("wav2vec2").string();
-  CHECK(Audio::cells(c).size() == 4);
+  CHECK(Audio::cells(c, detail::preset_for<Audio>(c)).size() == 4);
   c.weights = golden_dir("whisper").string();
-  CHECK(Audio::cells(c).size() == 8);
+  CHECK(Audio::cells(c, detail::preset_for<Audio>(c)).size() == 8);
 }
 
 TEST_CASE("audio limits: Whisper's 30-second window and decoder positions, named by field") {

@@ -382,7 +382,7 @@ TEST_CASE("vision image sizes: 0 is the model's own, others must be multiples of
   c.model = "vit-base-patch16-224";
   c.batch_sizes = {1, 4};
   c.image_sizes = {0, 384};
-  const auto cells = Vision::cells(c);
+  const auto cells = detail::cells_for<Vision>(c, base);
   REQUIRE(cells.size() == 4);
   CHECK(cells[0].image_size == 224);
   CHECK(cells[1].image_size == 384);

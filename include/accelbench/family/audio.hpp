@@ -170,14 +170,10 @@ struct Audio {
 
   /// Whisper: batch_sizes x audio_seconds x new_tokens; wav2vec2 (named by
   /// config.model or config.weights): batch_sizes x audio_seconds, new_tokens 0.
-  [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
-    bool generates = true;
-    try {
-      generates = (config.weights.empty() ? find_preset(config.model) : checkpoint_preset(config.weights)).is_whisper();
-    } catch (const std::exception&) {
-      // An unknown model fails where the Benchmark resolves it; its cells stay the full sweep.
-    }
-    const std::vector<int> tokens = generates ? config.new_tokens : std::vector<int>{0};
+  /// batch_sizes x audio_seconds, x new_tokens for Whisper (wav2vec2 does
+  /// not generate: its cells have new_tokens 0).
+  [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
+    const std::vector<int> tokens = preset.is_whisper() ? config.new_tokens : std::vector<int>{0};
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
       for (int s : config.audio_seconds) {

@@ -48,10 +48,28 @@ concept ModelFamily =
       { F::find_preset(text) } -> std::same_as<const typename F::Preset&>;
       { F::architecture(preset) } -> std::convertible_to<std::string_view>;
       { F::validate(config, preset) };
-      { F::cells(config) } -> std::same_as<std::vector<typename F::Cell>>;
+      requires(requires {
+        { F::cells(config) } -> std::same_as<std::vector<typename F::Cell>>;
+      } || requires {
+        { F::cells(config, preset) } -> std::same_as<std::vector<typename F::Cell>>;
+      });
       { F::axes(cell) } -> std::same_as<std::vector<Axis>>;
       { F::items(cell) } -> std::convertible_to<double>;
     } &&
     RunsOn<F, Cpu>;
+
+namespace detail {
+/// The cells of `config`'s sweep for `preset`: F::cells(config, preset) where
+/// the sweep depends on the model (an image size of 0 meaning the preset's),
+/// else F::cells(config).
+template <class F>
+std::vector<typename F::Cell> cells_for(const Config& config, const typename F::Preset& preset) {
+  if constexpr (requires { F::cells(config, preset); }) {
+    return F::cells(config, preset);
+  } else {
+    return F::cells(config);
+  }
+}
+}  // namespace detail
 
 }  // namespace accelbench

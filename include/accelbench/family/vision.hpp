@@ -87,14 +87,11 @@ struct Vision {
 
   /// batch_sizes x image_sizes, with an image size of 0 read as the model's
   /// own (the preset's, or the checkpoint's), so that results show pixels.
-  [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
-    int own = 0;
-    for (int s : config.image_sizes) {
-      if (s == 0) own = detail::preset_for<Vision>(config).image_size;
-    }
+  /// batch_sizes x image_sizes, an image size of 0 being the preset's.
+  [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int s : config.image_sizes) out.push_back({b, s == 0 ? own : s});
+      for (int s : config.image_sizes) out.push_back({b, s == 0 ? preset.image_size : s});
     }
     return out;
   }
