@@ -360,6 +360,9 @@ class Benchmark {
       if constexpr (requires { F::tokens(cell); }) {
         c.throughput.tokens_per_second = F::tokens(cell) * n / c.measured_time_s;
       }
+      if constexpr (requires { F::real_time_factor(cell, 1.0); }) {
+        c.throughput.real_time_factor = F::real_time_factor(cell, c.measured_time_s / n);
+      }
       if constexpr (requires { F::flops(preset_, cell); }) {
         c.throughput.gflops_per_second = F::flops(preset_, cell) * n / c.measured_time_s / 1e9;
       }

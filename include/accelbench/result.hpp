@@ -139,6 +139,9 @@ struct Throughput {
   double items_per_second = 0;      ///< items of all timed iterations / their total time
   std::optional<double> tokens_per_second;
   std::optional<double> gflops_per_second;  ///< when the family can count the work
+  /// Processing time per second of the input's real time (audio): below 1
+  /// is faster than real time; the mean run time over the run's real time.
+  std::optional<double> real_time_factor;
 };
 
 /// Resident memory of the process around one cell.

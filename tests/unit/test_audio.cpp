@@ -423,6 +423,9 @@ TEST_CASE("Benchmark<Cpu, Audio> with Whisper: encoder and decode phases, audio 
     CHECK(cell.throughput.items_per_second ==
           doctest::Approx(batch * 1.0 * static_cast<double>(cell.iterations) / cell.measured_time_s));
     CHECK(cell.throughput.gflops_per_second.has_value());
+    // The real-time factor is the inverse of audio seconds per second.
+    REQUIRE(cell.throughput.real_time_factor.has_value());
+    CHECK(*cell.throughput.real_time_factor == doctest::Approx(1.0 / cell.throughput.items_per_second));
     REQUIRE(cell.phases.size() == 2);
     const auto& encoder = cell.phases[0];
     const auto& decode = cell.phases[1];

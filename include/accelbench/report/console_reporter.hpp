@@ -114,13 +114,14 @@ class ConsoleReporter {
   void print_family(const RunResult& r, const std::string& family, std::vector<std::string>& notes) const {
     using Align = detail::TextTable::Align;
     const CellResult* first = nullptr;
-    bool tokens = false, gflops = false, kv_cache = false;
+    bool tokens = false, gflops = false, kv_cache = false, rtf = false;
     std::vector<std::pair<std::string, std::string>> phases;  // name, item unit
     for (const auto& c : r.cells) {
       if (c.family != family) continue;
       if (!first) first = &c;
       tokens = tokens || c.throughput.tokens_per_second.has_value();
       gflops = gflops || c.throughput.gflops_per_second.has_value();
+      rtf = rtf || c.throughput.real_time_factor.has_value();
       kv_cache = kv_cache || c.memory.kv_cache_bytes.has_value();
       for (const auto& p : c.phases) {
         if (std::none_of(phases.begin(), phases.end(), [&](const auto& q) { return q.first == p.name; })) {
@@ -139,6 +140,7 @@ class ConsoleReporter {
     t.add_column(first->throughput.item_unit + "/s", Align::right);
     if (tokens) t.add_column("tokens/s", Align::right);
     if (gflops) t.add_column("GFLOP/s", Align::right);
+    if (rtf) t.add_column("RTF", Align::right);
     for (const auto& [name, unit] : phases) {
       t.add_column(name + " ms", Align::right);
       t.add_column(name + " p99 ms", Align::right);
@@ -189,6 +191,10 @@ class ConsoleReporter {
         row.push_back(detail::format_rate(c.throughput.items_per_second));
         if (tokens) row.push_back(detail::format_rate(c.throughput.tokens_per_second));
         if (gflops) row.push_back(detail::format_rate(c.throughput.gflops_per_second));
+        if (rtf) {
+          row.push_back(c.throughput.real_time_factor ? fmt::format("{:.4f}", *c.throughput.real_time_factor)
+                                                      : std::string("-"));
+        }
         for (const auto& phase : phases) {
           const auto p =
               std::find_if(c.phases.begin(), c.phases.end(), [&](const auto& q) { return q.name == phase.first; });
