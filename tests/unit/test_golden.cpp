@@ -18,39 +18,14 @@
 #include <string>
 #include <vector>
 
+#include "golden.hpp"
+
 using namespace accelbench;
+using namespace accelbench::test;
 
 namespace {
 
-constexpr double golden_tolerance = 1e-4;
-
-std::filesystem::path golden_dir(const std::string& arch) {
-  return std::filesystem::path(ACCELBENCH_SOURCE_DIR) / "tests" / "data" / "golden" / arch;
-}
-
-/// Largest absolute difference; the shapes must agree.
-double max_abs_error(const HostMatrix& got, const HostMatrix& expected) {
-  REQUIRE(got.rows() == expected.rows());
-  REQUIRE(got.cols() == expected.cols());
-  return static_cast<double>((got - expected).cwiseAbs().maxCoeff());
-}
-
-void check_close(const std::string& what, const HostMatrix& got, const HostMatrix& expected) {
-  const double err = max_abs_error(got, expected);
-  MESSAGE(what << ": max abs error " << err << " (largest reference value "
-                << expected.cwiseAbs().maxCoeff() << ")");
-  CHECK(err <= golden_tolerance);
-}
-
-struct Io {
-  SafetensorsFile file;
-  explicit Io(const std::string& arch) : file(SafetensorsFile::open(golden_dir(arch) / "io.safetensors")) {}
-  [[nodiscard]] HostMatrix floats(const std::string& name) const { return file.read_matrix(name); }
-  [[nodiscard]] std::vector<std::int32_t> ids(const std::string& name) const { return file.read_indices(name); }
-  [[nodiscard]] std::int64_t dim(const std::string& name, std::size_t i) const { return file.info(name).shape.at(i); }
-};
-
-Cpu one_thread() { return Cpu{Cpu::Options{.threads = 1}}; }
+using Io = GoldenIo;
 
 /// BERT's inputs as the generator stored them: ids, token types and mask.
 BertInput bert_input(const Io& io) {

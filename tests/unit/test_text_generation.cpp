@@ -11,18 +11,13 @@
 #include <sstream>
 #include <string>
 
+#include "golden.hpp"
 #include "naive_backend.hpp"
 
 using namespace accelbench;
-using accelbench::test::NaiveBackend;
+using namespace accelbench::test;
 
 namespace {
-
-std::filesystem::path golden_dir(const std::string& arch) {
-  return std::filesystem::path(ACCELBENCH_SOURCE_DIR) / "tests" / "data" / "golden" / arch;
-}
-
-Cpu one_thread() { return Cpu{Cpu::Options{.threads = 1}}; }
 
 Config quick_config(const std::string& arch) {
   Config c;
@@ -36,20 +31,6 @@ Config quick_config(const std::string& arch) {
   c.max_time_s = 5.0;
   c.memory_sample_interval_s = 0;
   return c;
-}
-
-double max_abs_difference(const HostMatrix& a, const HostMatrix& b) {
-  REQUIRE(a.rows() == b.rows());
-  REQUIRE(a.cols() == b.cols());
-  return static_cast<double>((a - b).cwiseAbs().maxCoeff());
-}
-
-/// A checkpoint folder holding `config_json` (and no weights).
-std::filesystem::path folder_with_config(const std::string& name, const std::string& config_json) {
-  const auto dir = std::filesystem::temp_directory_path() / ("accelbench-test-checkpoint-" + name);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "config.json") << config_json;
-  return dir;
 }
 
 }  // namespace
@@ -127,7 +108,7 @@ TEST_CASE("decoding with the key-value cache gives the logits of recomputing the
     }
     auto fresh = lm.start(cpu, full, batch, prompt + steps, 1);
     lm.prefill(cpu, fresh);
-    CHECK(max_abs_difference(cached.step.logits, fresh.prefill.logits) < 1e-4);
+    CHECK(max_abs_error(cached.step.logits, fresh.prefill.logits) < 1e-4);
     CHECK(cpu.download_indices(fresh.next_ids) == chosen.back());
   }
 }
@@ -159,7 +140,7 @@ TEST_CASE("T5: cached decoder steps give the logits of a teacher-forced pass") {
   t5.decode_sequence(cpu, teacher, decoder_ids, steps, hidden, logits);
   HostMatrix last(batch, logits.cols());
   for (int b = 0; b < batch; ++b) last.row(b) = logits.row(b * steps + steps - 1);
-  CHECK(max_abs_difference(s.dec.logits, last) < 1e-4);
+  CHECK(max_abs_error(s.dec.logits, last) < 1e-4);
 }
 
 TEST_CASE("Benchmark<Cpu, TextGeneration>: prefill and decode phases, token rates and the KV cache") {

@@ -17,39 +17,16 @@
 #include <string>
 #include <vector>
 
+#include "golden.hpp"
 #include "naive_backend.hpp"
 
 using namespace accelbench;
-using accelbench::test::NaiveBackend;
+using namespace accelbench::test;
 
 namespace {
 
-constexpr double golden_tolerance = 1e-4;
-
-std::filesystem::path golden_dir(const std::string& arch) {
-  return std::filesystem::path(ACCELBENCH_SOURCE_DIR) / "tests" / "data" / "golden" / arch;
-}
-
-Cpu one_thread() { return Cpu{Cpu::Options{.threads = 1}}; }
-
-double max_abs_error(const HostMatrix& got, const HostMatrix& expected) {
-  REQUIRE(got.rows() == expected.rows());
-  REQUIRE(got.cols() == expected.cols());
-  return static_cast<double>((got - expected).cwiseAbs().maxCoeff());
-}
-
-void check_close(const std::string& what, const HostMatrix& got, const HostMatrix& expected) {
-  const double err = max_abs_error(got, expected);
-  MESSAGE(what << ": max abs error " << err << " (largest reference value " << expected.cwiseAbs().maxCoeff() << ")");
-  CHECK(err <= golden_tolerance);
-}
-
-struct Io {
-  SafetensorsFile file;
-  explicit Io(const std::string& arch) : file(SafetensorsFile::open(golden_dir(arch) / "io.safetensors")) {}
-  [[nodiscard]] HostMatrix floats(const std::string& name) const { return file.read_matrix(name); }
-  [[nodiscard]] std::vector<std::int32_t> ids(const std::string& name) const { return file.read_indices(name); }
-  [[nodiscard]] std::int64_t dim(const std::string& name, std::size_t i) const { return file.info(name).shape.at(i); }
+struct Io : GoldenIo {
+  using GoldenIo::GoldenIo;
 
   /// An NCHW pixel tensor as an ImageBatch (one image per row).
   [[nodiscard]] ImageBatch images(const std::string& name) const {
@@ -100,14 +77,6 @@ Config quick_config(const std::string& arch) {
   c.max_time_s = 5.0;
   c.memory_sample_interval_s = 0;
   return c;
-}
-
-/// A checkpoint folder holding `config_json` (and no weights).
-std::filesystem::path folder_with_config(const std::string& name, const std::string& config_json) {
-  const auto dir = std::filesystem::temp_directory_path() / ("accelbench-test-checkpoint-" + name);
-  std::filesystem::create_directories(dir);
-  std::ofstream(dir / "config.json") << config_json;
-  return dir;
 }
 
 /// The golden CLIP's config.json with `edit` applied to its JSON.

@@ -1,0 +1,62 @@
+#pragma once
+
+// What the golden-file tests share: the folders under tests/data/golden/
+// (written by tools/golden/generate.py), their inputs and outputs, and the
+// comparison with the 1e-4 tolerance.
+
+#include <doctest/doctest.h>
+
+#include <accelbench/backend/cpu.hpp>
+#include <accelbench/model/safetensors.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace accelbench::test {
+
+inline constexpr double golden_tolerance = 1e-4;
+
+inline std::filesystem::path golden_dir(const std::string& arch) {
+  return std::filesystem::path(ACCELBENCH_SOURCE_DIR) / "tests" / "data" / "golden" / arch;
+}
+
+inline Cpu one_thread() { return Cpu{Cpu::Options{.threads = 1}}; }
+
+/// Largest absolute difference; the shapes must agree.
+inline double max_abs_error(const HostMatrix& got, const HostMatrix& expected) {
+  REQUIRE(got.rows() == expected.rows());
+  REQUIRE(got.cols() == expected.cols());
+  return static_cast<double>((got - expected).cwiseAbs().maxCoeff());
+}
+
+/// Checks `got` against transformers' output and reports the largest error.
+inline void check_close(const std::string& what, const HostMatrix& got, const HostMatrix& expected) {
+  const double err = max_abs_error(got, expected);
+  MESSAGE(what << ": max abs error " << err << " (largest reference value " << expected.cwiseAbs().maxCoeff() << ")");
+  CHECK(err <= golden_tolerance);
+}
+
+/// One architecture's io.safetensors: its inputs and reference outputs.
+struct GoldenIo {
+  SafetensorsFile file;
+  explicit GoldenIo(const std::string& arch) : file(SafetensorsFile::open(golden_dir(arch) / "io.safetensors")) {}
+  [[nodiscard]] HostMatrix floats(const std::string& name) const { return file.read_matrix(name); }
+  [[nodiscard]] std::vector<std::int32_t> ids(const std::string& name) const { return file.read_indices(name); }
+  [[nodiscard]] int dim(const std::string& name, std::size_t i) const {
+    return static_cast<int>(file.info(name).shape.at(i));
+  }
+};
+
+/// A checkpoint folder holding `config_json` (and no weights), for
+/// config.json error tests.
+inline std::filesystem::path folder_with_config(const std::string& name, const std::string& config_json) {
+  const auto dir = std::filesystem::temp_directory_path() / ("accelbench-test-checkpoint-" + name);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "config.json") << config_json;
+  return dir;
+}
+
+}  // namespace accelbench::test
