@@ -2,12 +2,14 @@
 
 #include <concepts>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "../backend/concepts.hpp"
 #include "../backend/cpu.hpp"
 #include "../config.hpp"
+#include "../error.hpp"
 #include "../result.hpp"
 #include "../tensor.hpp"
 
@@ -59,6 +61,29 @@ concept ModelFamily =
     RunsOn<F, Cpu>;
 
 namespace detail {
+/// The preset of `presets` named `model` (by name or alias); a ConfigError
+/// naming `model` and listing the family's presets otherwise.
+template <class Preset>
+const Preset& find_preset_in(const std::vector<Preset>& presets, std::string_view model, std::string_view family) {
+  for (const auto& p : presets) {
+    if (p.name == model) return p;
+    for (const auto& alias : p.aliases) {
+      if (alias == model) return p;
+    }
+  }
+  std::string known;
+  for (const auto& p : presets) known += (known.empty() ? "" : ", ") + p.name;
+  throw ConfigError("model", "\"" + std::string(model) + "\"",
+                    "unknown " + std::string(family) + " preset; known presets: " + known);
+}
+
+template <class Preset>
+std::vector<std::string> preset_names_of(const std::vector<Preset>& presets) {
+  std::vector<std::string> out;
+  for (const auto& p : presets) out.push_back(p.name);
+  return out;
+}
+
 /// The cells of `config`'s sweep for `preset`: F::cells(config, preset) where
 /// the sweep depends on the model (an image size of 0 meaning the preset's),
 /// else F::cells(config).

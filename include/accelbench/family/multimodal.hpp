@@ -40,23 +40,10 @@ struct Multimodal {
   using Model = Clip<B>;
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {
-    for (const auto& p : clip_presets()) {
-      if (p.name == model) return p;
-      for (const auto& alias : p.aliases) {
-        if (alias == model) return p;
-      }
-    }
-    std::string known;
-    for (const auto& p : clip_presets()) known += (known.empty() ? "" : ", ") + p.name;
-    throw ConfigError("model", "\"" + std::string(model) + "\"",
-                      "unknown " + std::string(name) + " preset; known presets: " + known);
+    return detail::find_preset_in(clip_presets(), model, name);
   }
 
-  [[nodiscard]] static std::vector<std::string> preset_names() {
-    std::vector<std::string> out;
-    for (const auto& p : clip_presets()) out.push_back(p.name);
-    return out;
-  }
+  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(clip_presets()); }
 
   [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "clip"; }
 

@@ -66,23 +66,10 @@ struct TextGeneration {
   };
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {
-    for (const auto& p : generative_presets()) {
-      if (p.name == model) return p;
-      for (const auto& alias : p.aliases) {
-        if (alias == model) return p;
-      }
-    }
-    std::string known;
-    for (const auto& p : generative_presets()) known += (known.empty() ? "" : ", ") + p.name;
-    throw ConfigError("model", "\"" + std::string(model) + "\"",
-                      "unknown " + std::string(name) + " preset; known presets: " + known);
+    return detail::find_preset_in(generative_presets(), model, name);
   }
 
-  [[nodiscard]] static std::vector<std::string> preset_names() {
-    std::vector<std::string> out;
-    for (const auto& p : generative_presets()) out.push_back(p.name);
-    return out;
-  }
+  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(generative_presets()); }
 
   [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
