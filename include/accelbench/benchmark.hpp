@@ -260,6 +260,7 @@ class Benchmark {
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
       memory.emplace(config_.memory_sample_interval_s);
+      if constexpr (requires { backend_.reset_device_memory(); }) backend_.reset_device_memory();
 
       Workload work(backend_, model, cell, config_.seed);
       if constexpr (requires { work.activation_bytes(); }) c.memory.activation_bytes = work.activation_bytes();
@@ -319,6 +320,13 @@ class Benchmark {
     }
     c.memory.peak_rss_bytes = detail::peak_rss_bytes();
     c.memory.rss_after_bytes = detail::current_rss_bytes();
+    if constexpr (requires { { backend_.device_memory() } -> std::same_as<DeviceMemory>; }) {
+      const DeviceMemory m = backend_.device_memory();
+      c.memory.device_peak_bytes = m.peak_bytes;
+      c.memory.device_average_bytes = m.average_bytes;
+      c.memory.device_used_bytes = m.used_bytes;
+      c.memory.device_total_bytes = m.total_bytes;
+    }
     finish_cell(c, cell, sampled, run_warnings);
     finish_phases(c, phase_specs, phase_log);
     return c;

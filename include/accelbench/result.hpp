@@ -156,10 +156,25 @@ struct MemoryUsage {
   std::size_t rss_samples = 0;
   std::optional<std::uint64_t> activation_bytes;  ///< the workload's activations, where the family knows them
   std::optional<std::uint64_t> kv_cache_bytes;    ///< the workload's key-value cache, where there is one
+  /// Device memory held by the backend (device backends that count it):
+  /// the most during the cell, its time-weighted mean, what was held when
+  /// the cell ended, and the device's total.
+  std::optional<std::uint64_t> device_peak_bytes;
+  std::optional<std::uint64_t> device_average_bytes;
+  std::optional<std::uint64_t> device_used_bytes;
+  std::optional<std::uint64_t> device_total_bytes;
   /// Growth of the resident set during the cell: peak minus the value before.
   [[nodiscard]] std::uint64_t growth_bytes() const noexcept {
     return peak_rss_bytes > rss_before_bytes ? peak_rss_bytes - rss_before_bytes : 0;
   }
+};
+
+/// Device memory as a device backend reports it (B::device_memory()).
+struct DeviceMemory {
+  std::uint64_t used_bytes = 0;     ///< held now
+  std::uint64_t peak_bytes = 0;     ///< most held since the last reset_device_memory()
+  std::uint64_t average_bytes = 0;  ///< time-weighted mean since that reset
+  std::uint64_t total_bytes = 0;    ///< the device's memory
 };
 
 /// Comparison of a backend's output with the reference backend's.
@@ -170,6 +185,9 @@ struct Verification {
   double max_rel_error = 0;
   double cosine_similarity = 1;
   double tolerance = 0;            ///< max_abs_error allowed
+  /// Fraction of equal entries over the outputs whose name ends in "tokens"
+  /// (greedy generated tokens); empty when there are none.
+  std::optional<double> token_agreement;
 };
 
 /// A timed part of every run (text generation's prefill and decode, ...),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "result.hpp"
@@ -16,6 +17,9 @@ namespace accelbench {
 /// similarity of the flattened outputs. Status is "ok" when the largest
 /// absolute difference is at most `tolerance` (and nothing is NaN), else
 /// "mismatch"; outputs whose names or shapes differ are a mismatch too.
+/// Outputs whose name ends in "tokens" (greedy generated tokens) also give
+/// the token agreement: the fraction of their entries equal to the
+/// reference's; they stay in the figures above as well.
 [[nodiscard]] inline Verification compare_outputs(const std::vector<NamedOutput>& got,
                                                   const std::vector<NamedOutput>& reference, double tolerance,
                                                   std::string reference_name) {
@@ -29,6 +33,11 @@ namespace accelbench {
   }
   double max_abs = 0, max_ref = 0, dot = 0, norm_got = 0, norm_ref = 0;
   bool finite = true;
+  std::size_t tokens = 0, equal_tokens = 0;
+  const auto is_tokens = [](const std::string& name) {
+    constexpr std::string_view suffix = "tokens";
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
   for (std::size_t i = 0; i < got.size(); ++i) {
     const auto& a = got[i].value;
     const auto& b = reference[i].value;
@@ -38,6 +47,10 @@ namespace accelbench {
       return v;
     }
     if (a.size() == 0) continue;
+    if (is_tokens(got[i].name)) {
+      tokens += static_cast<std::size_t>(a.size());
+      equal_tokens += static_cast<std::size_t>((a.array() == b.array()).count());
+    }
     finite = finite && a.allFinite();
     max_abs = std::max(max_abs, static_cast<double>((a - b).cwiseAbs().maxCoeff()));
     max_ref = std::max(max_ref, static_cast<double>(b.cwiseAbs().maxCoeff()));
@@ -49,6 +62,7 @@ namespace accelbench {
   v.max_rel_error = max_ref > 0 ? max_abs / max_ref : max_abs;
   v.cosine_similarity = (norm_got > 0 && norm_ref > 0) ? dot / std::sqrt(norm_got * norm_ref)
                                                        : (norm_got == norm_ref ? 1.0 : 0.0);
+  if (tokens > 0) v.token_agreement = static_cast<double>(equal_tokens) / static_cast<double>(tokens);
   v.status = finite && max_abs <= tolerance ? "ok" : "mismatch";
   return v;
 }

@@ -23,6 +23,7 @@
 
 #include "../detail/eigen.hpp"
 #include "../detail/proc.hpp"
+#include "../detail/rotary.hpp"
 #include "../result.hpp"
 #include "../tensor.hpp"
 #include "concepts.hpp"
@@ -779,23 +780,14 @@ class Cpu {
     Tensor cos, sin;  // [positions, head_dim / 2]
   };
 
-  /// cos and sin of position * theta^(-2j / head_dim), computed in float as
-  /// transformers does; kept and grown on demand.
+  /// detail::rotary_angles, kept and grown on demand.
   const RotaryTable& rotary_table(float theta, int head_dim, Index positions) {
     for (const auto& t : rotary_) {
       if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
     }
     const Index rows = std::max<Index>(positions, 256);
-    RotaryTable t{theta, head_dim, Tensor(rows, head_dim / 2), Tensor(rows, head_dim / 2)};
-    for (Index j = 0; j < head_dim / 2; ++j) {
-      const float exponent = static_cast<float>(2 * j) / static_cast<float>(head_dim);
-      const float inv_freq = 1.0f / std::pow(theta, exponent);
-      for (Index p = 0; p < rows; ++p) {
-        const float angle = static_cast<float>(p) * inv_freq;
-        t.cos(p, j) = std::cos(angle);
-        t.sin(p, j) = std::sin(angle);
-      }
-    }
+    auto angles = detail::rotary_angles(theta, head_dim, rows);
+    RotaryTable t{theta, head_dim, std::move(angles.cos), std::move(angles.sin)};
     std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
     rotary_.push_back(std::move(t));
     return rotary_.back();

@@ -1,0 +1,606 @@
+#pragma once
+
+// The OpenCL backend: any OpenCL 1.2 device (GPUs, and CPUs through PoCL).
+// Kernels are compiled at run time from detail/gpu_kernels.hpp, once per
+// device: every OpenCL object on the same device shares one context and one
+// program, so a model loaded by one is usable by the others. Each object has
+// its own in-order command queue, with profiling for OpenCLEventTimer.
+//
+// Link accelbench::opencl (CMake) or -lOpenCL.
+//
+// Device selection: OpenCL::Options{platform, device}, each an index or a
+// case-insensitive part of the name; empty means the environment variable
+// ACCELBENCH_OPENCL_DEVICE ("platform:device", e.g. "0:1" or "pocl:cpu"),
+// and without it the first GPU, else the first device of any type.
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#if defined(__APPLE__)
+#include <OpenCL/opencl.h>
+#else
+#include <CL/cl.h>
+#endif
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../detail/gpu_ops.hpp"
+#include "../result.hpp"
+#include "concepts.hpp"
+
+namespace accelbench {
+
+namespace detail {
+
+#define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_kernel_body[] = #__VA_ARGS__;
+#include "../detail/gpu_kernels.hpp"
+#undef ACCELBENCH_GPU_KERNELS
+
+/// The dialect of gpu_kernels.hpp in OpenCL C.
+inline constexpr const char opencl_dialect[] =
+    "#define KERNEL __kernel\n"
+    "#define GLOBAL __global\n"
+    "#define SHARED __local\n"
+    "#define BARRIER barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)\n"
+    "#define GID0 ((long)get_global_id(0))\n"
+    "#define LID0 ((int)get_local_id(0))\n"
+    "#define LID1 ((int)get_local_id(1))\n"
+    "#define GRP0 ((int)get_group_id(0))\n"
+    "#define GRP1 ((int)get_group_id(1))\n"
+    "#define ABK_WG 128\n"
+    "#define ABK_TS 16\n"
+    "#define ABK_LOWEST (-3.40282347e+38f)\n";
+
+inline const char* opencl_error_name(cl_int e) {
+  switch (e) {
+    case CL_DEVICE_NOT_FOUND: return "CL_DEVICE_NOT_FOUND";
+    case CL_DEVICE_NOT_AVAILABLE: return "CL_DEVICE_NOT_AVAILABLE";
+    case CL_COMPILER_NOT_AVAILABLE: return "CL_COMPILER_NOT_AVAILABLE";
+    case CL_MEM_OBJECT_ALLOCATION_FAILURE: return "CL_MEM_OBJECT_ALLOCATION_FAILURE";
+    case CL_OUT_OF_RESOURCES: return "CL_OUT_OF_RESOURCES";
+    case CL_OUT_OF_HOST_MEMORY: return "CL_OUT_OF_HOST_MEMORY";
+    case CL_PROFILING_INFO_NOT_AVAILABLE: return "CL_PROFILING_INFO_NOT_AVAILABLE";
+    case CL_BUILD_PROGRAM_FAILURE: return "CL_BUILD_PROGRAM_FAILURE";
+    case CL_INVALID_VALUE: return "CL_INVALID_VALUE";
+    case CL_INVALID_PLATFORM: return "CL_INVALID_PLATFORM";
+    case CL_INVALID_DEVICE: return "CL_INVALID_DEVICE";
+    case CL_INVALID_CONTEXT: return "CL_INVALID_CONTEXT";
+    case CL_INVALID_COMMAND_QUEUE: return "CL_INVALID_COMMAND_QUEUE";
+    case CL_INVALID_MEM_OBJECT: return "CL_INVALID_MEM_OBJECT";
+    case CL_INVALID_BUFFER_SIZE: return "CL_INVALID_BUFFER_SIZE";
+    case CL_INVALID_PROGRAM: return "CL_INVALID_PROGRAM";
+    case CL_INVALID_PROGRAM_EXECUTABLE: return "CL_INVALID_PROGRAM_EXECUTABLE";
+    case CL_INVALID_KERNEL_NAME: return "CL_INVALID_KERNEL_NAME";
+    case CL_INVALID_KERNEL: return "CL_INVALID_KERNEL";
+    case CL_INVALID_ARG_INDEX: return "CL_INVALID_ARG_INDEX";
+    case CL_INVALID_ARG_VALUE: return "CL_INVALID_ARG_VALUE";
+    case CL_INVALID_ARG_SIZE: return "CL_INVALID_ARG_SIZE";
+    case CL_INVALID_KERNEL_ARGS: return "CL_INVALID_KERNEL_ARGS";
+    case CL_INVALID_WORK_DIMENSION: return "CL_INVALID_WORK_DIMENSION";
+    case CL_INVALID_WORK_GROUP_SIZE: return "CL_INVALID_WORK_GROUP_SIZE";
+    case CL_INVALID_WORK_ITEM_SIZE: return "CL_INVALID_WORK_ITEM_SIZE";
+    case CL_INVALID_GLOBAL_WORK_SIZE: return "CL_INVALID_GLOBAL_WORK_SIZE";
+    case CL_INVALID_EVENT: return "CL_INVALID_EVENT";
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR (no OpenCL platform installed)";
+    default: return "an OpenCL error";
+  }
+}
+
+inline void cl_check(cl_int e, const char* what) {
+  if (e != CL_SUCCESS) {
+    throw std::runtime_error(std::string("opencl: ") + what + " returned " + std::to_string(e) + " (" +
+                             opencl_error_name(e) + ")");
+  }
+}
+
+inline std::string cl_platform_string(cl_platform_id p, cl_platform_info what) {
+  std::size_t n = 0;
+  if (clGetPlatformInfo(p, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return {};
+  std::string s(n, '\0');
+  clGetPlatformInfo(p, what, n, s.data(), nullptr);
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  return s;
+}
+
+inline std::string cl_device_string(cl_device_id d, cl_device_info what) {
+  std::size_t n = 0;
+  if (clGetDeviceInfo(d, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return {};
+  std::string s(n, '\0');
+  clGetDeviceInfo(d, what, n, s.data(), nullptr);
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  return s;
+}
+
+template <class T>
+T cl_device_value(cl_device_id d, cl_device_info what) {
+  T v{};
+  clGetDeviceInfo(d, what, sizeof(T), &v, nullptr);
+  return v;
+}
+
+inline std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// Where a device is: indices of its platform and of the device in it.
+struct OpenClLocation {
+  int platform = 0;
+  int device = 0;
+  cl_platform_id platform_id = nullptr;
+  cl_device_id device_id = nullptr;
+};
+
+/// Picks the device asked for (see the header comment), or says why not.
+inline OpenClLocation select_opencl_device(std::string platform_spec, std::string device_spec) {
+  if (platform_spec.empty() && device_spec.empty()) {
+    if (const char* env = std::getenv("ACCELBENCH_OPENCL_DEVICE"); env != nullptr && *env != '\0') {
+      const std::string e = env;
+      const auto colon = e.find(':');
+      platform_spec = e.substr(0, colon);
+      device_spec = colon == std::string::npos ? std::string() : e.substr(colon + 1);
+    }
+  }
+  cl_uint n_platforms = 0;
+  const cl_int e = clGetPlatformIDs(0, nullptr, &n_platforms);
+  if (e == -1001 || n_platforms == 0) {
+    throw std::runtime_error("no OpenCL platform is installed (no ICD found; install pocl-opencl-icd or a GPU driver)");
+  }
+  cl_check(e, "clGetPlatformIDs");
+  std::vector<cl_platform_id> platforms(n_platforms);
+  cl_check(clGetPlatformIDs(n_platforms, platforms.data(), nullptr), "clGetPlatformIDs");
+
+  auto matches = [](const std::string& spec, int index, const std::string& name) {
+    if (spec.empty()) return true;
+    if (std::all_of(spec.begin(), spec.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      return std::stoi(spec) == index;
+    }
+    return lower(name).find(lower(spec)) != std::string::npos;
+  };
+
+  std::optional<OpenClLocation> first, first_gpu;
+  std::string seen;
+  for (int p = 0; p < static_cast<int>(n_platforms); ++p) {
+    const std::string pname = cl_platform_string(platforms[std::size_t(p)], CL_PLATFORM_NAME);
+    if (!matches(platform_spec, p, pname)) continue;
+    cl_uint n_devices = 0;
+    if (clGetDeviceIDs(platforms[std::size_t(p)], CL_DEVICE_TYPE_ALL, 0, nullptr, &n_devices) != CL_SUCCESS) continue;
+    std::vector<cl_device_id> devices(n_devices);
+    clGetDeviceIDs(platforms[std::size_t(p)], CL_DEVICE_TYPE_ALL, n_devices, devices.data(), nullptr);
+    for (int d = 0; d < static_cast<int>(n_devices); ++d) {
+      const std::string dname = cl_device_string(devices[std::size_t(d)], CL_DEVICE_NAME);
+      const auto type = cl_device_value<cl_device_type>(devices[std::size_t(d)], CL_DEVICE_TYPE);
+      const std::string kind = (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu" : "accelerator";
+      seen += (seen.empty() ? "" : ", ") + std::to_string(p) + ":" + std::to_string(d) + " " + dname;
+      if (!matches(device_spec, d, dname + " " + kind)) continue;
+      const OpenClLocation loc{p, d, platforms[std::size_t(p)], devices[std::size_t(d)]};
+      if (!first) first = loc;
+      if (!first_gpu && (type & CL_DEVICE_TYPE_GPU)) first_gpu = loc;
+    }
+  }
+  const bool explicit_choice = !platform_spec.empty() || !device_spec.empty();
+  if (explicit_choice && first) return *first;
+  if (first_gpu) return *first_gpu;
+  if (first) return *first;
+  if (explicit_choice) {
+    throw std::runtime_error("no OpenCL device matches platform \"" + platform_spec + "\" device \"" + device_spec +
+                             "\"; devices: " + (seen.empty() ? "none" : seen));
+  }
+  throw std::runtime_error("the OpenCL platforms have no device");
+}
+
+/// One device's context and compiled program, shared by every OpenCL object
+/// on that device; also counts the device memory they hold.
+struct OpenClDevice {
+  OpenClLocation location;
+  cl_context context = nullptr;
+  cl_program program = nullptr;
+  double compile_seconds = 0;
+
+  OpenClDevice() = default;
+  OpenClDevice(const OpenClDevice&) = delete;
+  OpenClDevice& operator=(const OpenClDevice&) = delete;
+  ~OpenClDevice() {
+    if (program != nullptr) clReleaseProgram(program);
+    if (context != nullptr) clReleaseContext(context);
+  }
+
+  void add(std::uint64_t bytes) { change(static_cast<std::int64_t>(bytes)); }
+  void remove(std::uint64_t bytes) { change(-static_cast<std::int64_t>(bytes)); }
+
+  /// Memory held now, the most and the time-weighted mean since reset().
+  [[nodiscard]] DeviceMemory memory() {
+    const std::lock_guard lock(memory_mutex_);
+    advance();
+    const double span = std::chrono::duration<double>(last_change_ - since_).count();
+    DeviceMemory m;
+    m.used_bytes = allocated_;
+    m.peak_bytes = peak_;
+    m.average_bytes = span > 0 ? static_cast<std::uint64_t>(byte_seconds_ / span) : allocated_;
+    return m;
+  }
+  void reset() {
+    const std::lock_guard lock(memory_mutex_);
+    advance();
+    peak_ = allocated_;
+    byte_seconds_ = 0;
+    since_ = last_change_;
+  }
+
+ private:
+  void change(std::int64_t delta) {
+    const std::lock_guard lock(memory_mutex_);
+    advance();
+    allocated_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(allocated_) + delta);
+    peak_ = std::max(peak_, allocated_);
+  }
+  void advance() {
+    const auto now = std::chrono::steady_clock::now();
+    byte_seconds_ += static_cast<double>(allocated_) * std::chrono::duration<double>(now - last_change_).count();
+    last_change_ = now;
+  }
+  std::mutex memory_mutex_;
+  std::uint64_t allocated_ = 0;
+  std::uint64_t peak_ = 0;
+  double byte_seconds_ = 0;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_change_ = since_;
+
+ public:
+  /// The shared context of the device at `loc`, its program compiled on first use.
+  static std::shared_ptr<OpenClDevice> get(const OpenClLocation& loc) {
+    static std::mutex mutex;
+    static std::map<std::pair<int, int>, std::shared_ptr<OpenClDevice>> devices;
+    const std::lock_guard lock(mutex);
+    auto& slot = devices[{loc.platform, loc.device}];
+    if (!slot) {
+      auto dev = std::make_shared<OpenClDevice>();
+      dev->location = loc;
+      cl_int e = CL_SUCCESS;
+      const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
+                                             reinterpret_cast<cl_context_properties>(loc.platform_id), 0};
+      dev->context = clCreateContext(props, 1, &loc.device_id, nullptr, nullptr, &e);
+      cl_check(e, "clCreateContext");
+      const std::string source = std::string(opencl_dialect) + opencl_kernel_body;
+      const char* text = source.c_str();
+      const std::size_t length = source.size();
+      dev->program = clCreateProgramWithSource(dev->context, 1, &text, &length, &e);
+      cl_check(e, "clCreateProgramWithSource");
+      const auto t0 = std::chrono::steady_clock::now();
+      e = clBuildProgram(dev->program, 1, &loc.device_id, "-cl-std=CL1.2", nullptr, nullptr);
+      dev->compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (e != CL_SUCCESS) {
+        std::size_t n = 0;
+        clGetProgramBuildInfo(dev->program, loc.device_id, CL_PROGRAM_BUILD_LOG, 0, nullptr, &n);
+        std::string log(n, '\0');
+        clGetProgramBuildInfo(dev->program, loc.device_id, CL_PROGRAM_BUILD_LOG, n, log.data(), nullptr);
+        throw std::runtime_error("opencl: the kernels do not compile on " +
+                                 cl_device_string(loc.device_id, CL_DEVICE_NAME) + ": " + log);
+      }
+      slot = std::move(dev);
+    }
+    return slot;
+  }
+};
+
+/// A device buffer; releases itself and updates its device's count.
+class OpenClBuffer {
+ public:
+  OpenClBuffer() = default;
+  OpenClBuffer(cl_mem mem, std::size_t bytes, std::shared_ptr<OpenClDevice> device)
+      : mem_(mem), bytes_(bytes), device_(std::move(device)) {
+    device_->add(bytes_);
+  }
+  OpenClBuffer(OpenClBuffer&& o) noexcept
+      : mem_(std::exchange(o.mem_, nullptr)), bytes_(std::exchange(o.bytes_, 0)), device_(std::move(o.device_)) {}
+  OpenClBuffer& operator=(OpenClBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      mem_ = std::exchange(o.mem_, nullptr);
+      bytes_ = std::exchange(o.bytes_, 0);
+      device_ = std::move(o.device_);
+    }
+    return *this;
+  }
+  OpenClBuffer(const OpenClBuffer&) = delete;
+  OpenClBuffer& operator=(const OpenClBuffer&) = delete;
+  ~OpenClBuffer() { reset(); }
+
+  [[nodiscard]] cl_mem get() const noexcept { return mem_; }
+  explicit operator bool() const noexcept { return mem_ != nullptr; }
+
+ private:
+  void reset() noexcept {
+    if (mem_ != nullptr) {
+      clReleaseMemObject(mem_);
+      device_->remove(bytes_);
+      mem_ = nullptr;
+    }
+  }
+  cl_mem mem_ = nullptr;
+  std::size_t bytes_ = 0;
+  std::shared_ptr<OpenClDevice> device_;
+};
+
+}  // namespace detail
+
+class OpenCLEventTimer;
+
+class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
+  using Base = detail::GpuOps<OpenCL, detail::OpenClBuffer>;
+  friend Base;
+
+ public:
+  using Tensor = Base::Tensor;
+  using IndexTensor = Base::IndexTensor;
+  using DefaultTimer = OpenCLEventTimer;
+
+  static constexpr std::string_view name = "opencl";
+
+  struct Options {
+    std::string platform{};  ///< index or part of the name; empty: ACCELBENCH_OPENCL_DEVICE, then the default
+    std::string device{};    ///< index or part of the name (or "gpu", "cpu")
+  };
+
+  /// The device of ACCELBENCH_OPENCL_DEVICE, else the default. Without one
+  /// the object is made all the same (available() says why) and its
+  /// operations throw that reason, so that a Benchmark can report the
+  /// backend unavailable.
+  OpenCL() {
+    try {
+      open(detail::select_opencl_device({}, {}));
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
+  }
+
+  /// The device `options` names; throws when there is none.
+  explicit OpenCL(const Options& options) { open(detail::select_opencl_device(options.platform, options.device)); }
+
+  OpenCL(OpenCL&& o) noexcept
+      : Base(std::move(o)),
+        device_(std::move(o.device_)),
+        queue_(std::exchange(o.queue_, nullptr)),
+        kernels_(std::exchange(o.kernels_, {})),
+        error_(std::move(o.error_)) {}
+  OpenCL& operator=(OpenCL&& o) noexcept {
+    if (this != &o) {
+      release();
+      Base::operator=(std::move(o));
+      device_ = std::move(o.device_);
+      queue_ = std::exchange(o.queue_, nullptr);
+      kernels_ = std::exchange(o.kernels_, {});
+      error_ = std::move(o.error_);
+    }
+    return *this;
+  }
+  OpenCL(const OpenCL&) = delete;
+  OpenCL& operator=(const OpenCL&) = delete;
+  ~OpenCL() { release(); }
+
+  /// Whether a device can be selected (as the default constructor would).
+  [[nodiscard]] static Availability available() {
+    try {
+      (void)detail::select_opencl_device({}, {});
+      return Availability::yes();
+    } catch (const std::exception& e) {
+      return Availability::no(e.what());
+    }
+  }
+
+  [[nodiscard]] DeviceInfo describe() const {
+    DeviceInfo d;
+    d.backend = std::string(name);
+    if (!device_) return d;
+    const cl_device_id dev = device_->location.device_id;
+    d.name = detail::cl_device_string(dev, CL_DEVICE_NAME);
+    const auto type = detail::cl_device_value<cl_device_type>(dev, CL_DEVICE_TYPE);
+    d.kind = (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu" : "accelerator";
+    d.compute_units = static_cast<int>(detail::cl_device_value<cl_uint>(dev, CL_DEVICE_MAX_COMPUTE_UNITS));
+    d.memory_bytes = detail::cl_device_value<cl_ulong>(dev, CL_DEVICE_GLOBAL_MEM_SIZE);
+    const std::string ext = detail::cl_device_string(dev, CL_DEVICE_EXTENSIONS);
+    if (ext.find("cl_khr_fp64") != std::string::npos) d.features.emplace_back("fp64");
+    if (ext.find("cl_khr_fp16") != std::string::npos) d.features.emplace_back("fp16");
+    d.properties.emplace_back("platform", detail::cl_platform_string(device_->location.platform_id, CL_PLATFORM_NAME));
+    d.properties.emplace_back("platform_version",
+                              detail::cl_platform_string(device_->location.platform_id, CL_PLATFORM_VERSION));
+    d.properties.emplace_back("vendor", detail::cl_device_string(dev, CL_DEVICE_VENDOR));
+    d.properties.emplace_back("device_version", detail::cl_device_string(dev, CL_DEVICE_VERSION));
+    d.properties.emplace_back("driver_version", detail::cl_device_string(dev, CL_DRIVER_VERSION));
+    d.properties.emplace_back("location", device_key());
+    d.properties.emplace_back("max_work_group_size",
+                              std::to_string(detail::cl_device_value<std::size_t>(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE)));
+    d.properties.emplace_back("local_memory_bytes",
+                              std::to_string(detail::cl_device_value<cl_ulong>(dev, CL_DEVICE_LOCAL_MEM_SIZE)));
+    d.properties.emplace_back("kernel_compile_s", std::to_string(device_->compile_seconds));
+    return d;
+  }
+
+  /// The device's platform and index: objects on the same device share
+  /// one context, so they may share loaded models.
+  [[nodiscard]] std::string device_key() const {
+    if (!device_) return "none";
+    return std::to_string(device_->location.platform) + ":" + std::to_string(device_->location.device);
+  }
+
+  void synchronize() {
+    (void)dev();
+    detail::cl_check(clFinish(queue_), "clFinish");
+  }
+
+  /// Device memory held by every OpenCL object on this device (buffers
+  /// allocated through the backend; the driver's own use is not counted).
+  [[nodiscard]] DeviceMemory device_memory() const {
+    if (!device_) return {};
+    DeviceMemory m = device_->memory();
+    m.total_bytes = detail::cl_device_value<cl_ulong>(device_->location.device_id, CL_DEVICE_GLOBAL_MEM_SIZE);
+    return m;
+  }
+  /// Starts a new peak and mean (the Benchmark calls it at each cell's start).
+  void reset_device_memory() {
+    if (device_) device_->reset();
+  }
+
+  [[nodiscard]] cl_command_queue queue() const noexcept { return queue_; }
+
+ private:
+  friend class OpenCLEventTimer;
+
+  void open(const detail::OpenClLocation& location) {
+    device_ = detail::OpenClDevice::get(location);
+    cl_int e = CL_SUCCESS;
+    queue_ = clCreateCommandQueue(device_->context, location.device_id, CL_QUEUE_PROFILING_ENABLE, &e);
+    detail::cl_check(e, "clCreateCommandQueue");
+    for (int k = 0; k < detail::gpu_kernel_count; ++k) {
+      kernels_[std::size_t(k)] = clCreateKernel(device_->program, detail::gpu_kernel_names[k], &e);
+      detail::cl_check(e, detail::gpu_kernel_names[k]);
+    }
+    const auto max_group = detail::cl_device_value<std::size_t>(location.device_id, CL_DEVICE_MAX_WORK_GROUP_SIZE);
+    if (max_group < std::size_t(detail::gpu_row_group) || max_group < std::size_t(detail::gpu_tile * detail::gpu_tile)) {
+      release();
+      throw std::runtime_error("opencl: the device's work-groups hold " + std::to_string(max_group) +
+                               " work-items; the kernels need 256");
+    }
+  }
+
+  /// The device, or the reason there is none.
+  const detail::OpenClDevice& dev() const {
+    if (!device_ || queue_ == nullptr) throw std::runtime_error("opencl: no device: " + error_);
+    return *device_;
+  }
+
+  // ---- what GpuOps needs ----
+
+  detail::OpenClBuffer allocate(std::size_t bytes) {
+    cl_int e = CL_SUCCESS;
+    cl_mem mem = clCreateBuffer(dev().context, CL_MEM_READ_WRITE, bytes, nullptr, &e);
+    detail::cl_check(e, ("clCreateBuffer of " + std::to_string(bytes) + " bytes").c_str());
+    return detail::OpenClBuffer(mem, bytes, device_);
+  }
+  void write(detail::OpenClBuffer& b, const void* data, std::size_t bytes) {
+    detail::cl_check(clEnqueueWriteBuffer(queue_, b.get(), CL_TRUE, 0, bytes, data, 0, nullptr, nullptr),
+                     "clEnqueueWriteBuffer");
+  }
+  void read(const detail::OpenClBuffer& b, void* data, std::size_t bytes) {
+    detail::cl_check(clEnqueueReadBuffer(queue_, b.get(), CL_TRUE, 0, bytes, data, 0, nullptr, nullptr),
+                     "clEnqueueReadBuffer");
+  }
+  static cl_mem handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
+  static cl_mem index_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
+
+  template <detail::GpuKernel K, class... A>
+  void launch(const detail::GpuRange& range, A... args) {
+    (void)dev();
+    cl_kernel kernel = kernels_[static_cast<std::size_t>(K)];
+    cl_uint index = 0;
+    (set_arg(kernel, index++, args), ...);
+    const std::size_t global[2] = {range.global0, range.global1};
+    const std::size_t local[2] = {range.local0, range.local1};
+    const cl_uint dims = (range.global1 > 1 || range.local1 > 1) ? 2 : 1;
+    const cl_int e = clEnqueueNDRangeKernel(queue_, kernel, dims, nullptr, global, local, 0, nullptr, nullptr);
+    if (e != CL_SUCCESS) {
+      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + detail::gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
+    }
+  }
+
+  template <class A>
+  static void set_arg(cl_kernel kernel, cl_uint index, const A& value) {
+    static_assert(std::is_same_v<A, cl_mem> || std::is_same_v<A, int> || std::is_same_v<A, std::int64_t> ||
+                      std::is_same_v<A, float>,
+                  "kernel arguments are buffers, int, std::int64_t (long) or float");
+    detail::cl_check(clSetKernelArg(kernel, index, sizeof(A), &value), "clSetKernelArg");
+  }
+
+  void gemm_nt(const detail::GemmArgs<detail::OpenClBuffer>& g) {
+    constexpr std::size_t ts = detail::gpu_tile;
+    const detail::GpuRange range{(std::size_t(g.m) + ts - 1) / ts * ts, (std::size_t(g.n) + ts - 1) / ts * ts, ts, ts};
+    launch<detail::GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
+                                         g.yoff, g.ldy, g.n, g.m, g.k);
+  }
+
+  void release() noexcept {
+    for (auto& k : kernels_) {
+      if (k != nullptr) clReleaseKernel(k);
+      k = nullptr;
+    }
+    if (queue_ != nullptr) clReleaseCommandQueue(queue_);
+    queue_ = nullptr;
+  }
+
+  std::shared_ptr<detail::OpenClDevice> device_;
+  cl_command_queue queue_ = nullptr;
+  std::array<cl_kernel, detail::gpu_kernel_count> kernels_{};
+  std::string error_;
+};
+
+/// Timer policy from OpenCL profiling events: markers enqueued at start()
+/// and stop() on the backend's queue; the time between their completions on
+/// the device, in seconds.
+class OpenCLEventTimer {
+ public:
+  static constexpr std::string_view name = "opencl_events";
+
+  explicit OpenCLEventTimer(OpenCL& backend) : queue_(backend.queue()) {}
+  OpenCLEventTimer(OpenCLEventTimer&& o) noexcept
+      : queue_(o.queue_), start_(std::exchange(o.start_, nullptr)) {}
+  OpenCLEventTimer& operator=(OpenCLEventTimer&& o) noexcept {
+    if (this != &o) {
+      release();
+      queue_ = o.queue_;
+      start_ = std::exchange(o.start_, nullptr);
+    }
+    return *this;
+  }
+  OpenCLEventTimer(const OpenCLEventTimer&) = delete;
+  OpenCLEventTimer& operator=(const OpenCLEventTimer&) = delete;
+  ~OpenCLEventTimer() { release(); }
+
+  void start() {
+    release();
+    detail::cl_check(clEnqueueMarkerWithWaitList(queue_, 0, nullptr, &start_), "clEnqueueMarkerWithWaitList");
+  }
+
+  /// Seconds between the start marker and a marker enqueued now, waiting for it.
+  [[nodiscard]] double stop() {
+    cl_event end = nullptr;
+    detail::cl_check(clEnqueueMarkerWithWaitList(queue_, 0, nullptr, &end), "clEnqueueMarkerWithWaitList");
+    const cl_int waited = clWaitForEvents(1, &end);
+    cl_ulong t0 = 0, t1 = 0;
+    const cl_int e0 = clGetEventProfilingInfo(start_, CL_PROFILING_COMMAND_END, sizeof(t0), &t0, nullptr);
+    const cl_int e1 = clGetEventProfilingInfo(end, CL_PROFILING_COMMAND_END, sizeof(t1), &t1, nullptr);
+    clReleaseEvent(end);
+    detail::cl_check(waited, "clWaitForEvents");
+    detail::cl_check(e0 != CL_SUCCESS ? e0 : e1, "clGetEventProfilingInfo");
+    return t1 > t0 ? static_cast<double>(t1 - t0) * 1e-9 : 0.0;
+  }
+
+ private:
+  void release() noexcept {
+    if (start_ != nullptr) clReleaseEvent(start_);
+    start_ = nullptr;
+  }
+  cl_command_queue queue_ = nullptr;
+  cl_event start_ = nullptr;
+};
+
+static_assert(EncoderOps<OpenCL>, "OpenCL must provide every encoder op");
+static_assert(GenerationOps<OpenCL>, "OpenCL must provide every text-generation op");
+static_assert(PerceptionOps<OpenCL>, "OpenCL must provide every vision, audio and multimodal op");
+
+}  // namespace accelbench

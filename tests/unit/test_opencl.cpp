@@ -1,0 +1,124 @@
+// The OpenCL backend on this machine's OpenCL device (PoCL's CPU device in
+// CI): every op against Cpu, every architecture end to end, device
+// selection, the event timer and device memory.
+
+#include <doctest/doctest.h>
+
+#include <accelbench/backend/opencl.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+
+#include "backend_conformance.hpp"
+
+using namespace accelbench;
+using namespace accelbench::test;
+
+TEST_CASE("opencl: a device is available and described") {
+  const Availability a = OpenCL::available();
+  INFO(a.reason);
+  REQUIRE(a.available);
+  OpenCL cl;
+  const DeviceInfo d = cl.describe();
+  MESSAGE("OpenCL device: " << d.name << " (" << d.kind << ", " << d.compute_units << " compute units)");
+  CHECK(d.backend == "opencl");
+  CHECK(!d.name.empty());
+  CHECK(d.compute_units > 0);
+  CHECK(d.memory_bytes > 0);
+  CHECK(cl.device_key().find(':') != std::string::npos);
+}
+
+TEST_CASE("opencl: every op matches Cpu") {
+  OpenCL cl;
+  check_ops_against_cpu(cl);
+}
+
+TEST_CASE("opencl: ops reject bad shapes naming the op") {
+  OpenCL cl;
+  OpenCL::Tensor y;
+  CHECK_THROWS_WITH_AS(cl.linear(cl.upload(HostMatrix::Ones(2, 3)), cl.upload(HostMatrix::Ones(4, 5)), OpenCL::Tensor{}, y),
+                       doctest::Contains("opencl linear: input has 3 columns, weight expects 5"), std::invalid_argument);
+  OpenCL::Tensor a = cl.upload(HostMatrix::Ones(2, 3));
+  CHECK_THROWS_WITH_AS(cl.add(cl.upload(HostMatrix::Ones(3, 2)), a), doctest::Contains("opencl add: shapes differ"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("opencl: device selection by index, name and environment") {
+  CHECK_NOTHROW(OpenCL{OpenCL::Options{.platform = "0", .device = "0"}});
+  CHECK_THROWS_WITH_AS(OpenCL{OpenCL::Options{.platform = "no-such-platform"}},
+                       doctest::Contains("no OpenCL device matches platform \"no-such-platform\""), std::runtime_error);
+  CHECK_THROWS_WITH_AS(OpenCL{OpenCL::Options{.device = "99"}}, doctest::Contains("devices: 0:0"), std::runtime_error);
+  // Two objects on one device share its context: a tensor of one is usable by the other.
+  OpenCL a, b;
+  CHECK(a.device_key() == b.device_key());
+  OpenCL::Tensor t = a.upload(HostMatrix::Constant(2, 2, 3.0f));
+  b.scale(t, 2.0f);
+  CHECK(b.download(t)(1, 1) == doctest::Approx(6.0));
+}
+
+TEST_CASE("opencl: the event timer measures queued work, and device memory is counted") {
+  OpenCL cl;
+  const HostMatrix x = random_matrix(256, 256, 1);
+  OpenCL::Tensor xt = cl.upload(x), y;
+  cl.linear(xt, xt, OpenCL::Tensor{}, y);  // compiles and warms
+  cl.synchronize();
+  OpenCLEventTimer timer(cl);
+  const auto wall0 = std::chrono::steady_clock::now();
+  timer.start();
+  for (int i = 0; i < 5; ++i) cl.linear(xt, xt, OpenCL::Tensor{}, y);
+  cl.synchronize();
+  const double device_s = timer.stop();
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  MESSAGE("5 products of 256 x 256: events " << device_s * 1e3 << " ms, wall " << wall_s * 1e3 << " ms");
+  CHECK(device_s > 0);
+  CHECK(device_s <= wall_s * 1.01 + 1e-4);
+
+  cl.reset_device_memory();
+  const std::uint64_t before = cl.device_memory().used_bytes;
+  {
+    OpenCL::Tensor big = cl.upload(HostMatrix::Zero(1024, 1024));
+    CHECK(cl.device_memory().used_bytes == before + 4u * 1024 * 1024);
+  }
+  const DeviceMemory m = cl.device_memory();
+  CHECK(m.used_bytes == before);
+  CHECK(m.peak_bytes == before + 4u * 1024 * 1024);
+  CHECK(m.average_bytes <= m.peak_bytes);
+  CHECK(m.total_bytes > 0);
+}
+
+TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden checkpoints)") {
+  SUBCASE("BERT") { check_architecture<OpenCL, Embedding>("bert"); }
+  SUBCASE("GPT-2") { check_architecture<OpenCL, TextGeneration>("gpt2"); }
+  SUBCASE("Llama") { check_architecture<OpenCL, TextGeneration>("llama"); }
+  SUBCASE("Qwen2") { check_architecture<OpenCL, TextGeneration>("qwen2"); }
+  SUBCASE("T5") { check_architecture<OpenCL, TextGeneration>("t5"); }
+  SUBCASE("ViT") { check_architecture<OpenCL, Vision>("vit"); }
+  SUBCASE("CLIP") { check_architecture<OpenCL, Multimodal>("clip"); }
+  SUBCASE("Whisper") { check_architecture<OpenCL, Audio>("whisper"); }
+  SUBCASE("wav2vec2") { check_architecture<OpenCL, Audio>("wav2vec2"); }
+}
+
+TEST_CASE("opencl: Benchmark reports device memory and the event timer") {
+  const RunResult r = Benchmark<OpenCL, Embedding>{conformance_config("bert")}.run();
+  REQUIRE(r.cells.size() == 1);
+  const CellResult& c = r.cells[0];
+  CHECK(c.timer == "opencl_events");
+  REQUIRE(c.memory.device_peak_bytes.has_value());
+  CHECK(*c.memory.device_peak_bytes > 0);
+  CHECK(c.memory.device_total_bytes.value_or(0) > 0);
+  CHECK(r.devices.at(0).backend == "opencl");
+}
+
+// Run by its own ctest with OCL_ICD_VENDORS pointing at an empty folder, so
+// that the ICD loader finds no platform.
+TEST_CASE("opencl without a platform: unavailable with the reason" * doctest::skip()) {
+  const Availability a = OpenCL::available();
+  CHECK_FALSE(a.available);
+  CHECK(a.reason.find("no OpenCL platform") != std::string::npos);
+  Config c = conformance_config("bert");
+  const RunResult r = Benchmark<OpenCL, Embedding>{c}.run();
+  REQUIRE(r.cells.size() == 1);
+  CHECK(r.cells[0].status == CellStatus::unavailable);
+  CHECK(r.cells[0].message.find("no OpenCL platform") != std::string::npos);
+}
