@@ -107,56 +107,112 @@ inline const std::vector<std::string_view>& reported_cpu_features() {
       "sse4_2",      "avx",        "avx2",        "fma",         "f16c",       "avx_vnni",
       "avx512f",     "avx512bw",   "avx512vl",    "avx512_vnni", "avx512_bf16", "avx512_fp16",
       "amx_tile",    "amx_bf16",   "amx_int8",    "asimd",       "asimdhp",    "sve",
-      "sve2",        "i8mm",       "bf16"};
+      "sve2",        "i8mm",       "bf16",        "neon"};
   return names;
+}
+
+/// What /proc/cpuinfo says: x86 ("model name", "vendor_id", "flags") and
+/// ARM ("Features", "CPU implementer") spellings are both understood.
+struct CpuInfoText {
+  std::string model;
+  std::string vendor;
+  std::string part;    ///< ARM "CPU part", e.g. 0xd4f
+  int processors = 0;  ///< "processor" entries: logical CPUs
+  std::set<std::string> packages;                      ///< "physical id" values: sockets
+  std::set<std::pair<std::string, std::string>> cores;  ///< (physical id, core id): physical cores
+  std::set<std::string> flags;
+  std::optional<double> mhz;  ///< "cpu MHz" of the first CPU
+};
+
+/// The name of an ARM "CPU implementer" code, or the code itself.
+inline std::string arm_implementer_name(const std::string& code) {
+  static const std::vector<std::pair<std::string_view, std::string_view>> names = {
+      {"0x41", "ARM"},    {"0x42", "Broadcom"}, {"0x43", "Cavium"},   {"0x48", "HiSilicon"},
+      {"0x4e", "NVIDIA"}, {"0x51", "Qualcomm"}, {"0x53", "Samsung"},  {"0x61", "Apple"},
+      {"0x6d", "Microsoft"}, {"0xc0", "Ampere"}};
+  for (const auto& [c, n] : names) {
+    if (c == code) return std::string(n);
+  }
+  return "implementer " + code;
+}
+
+inline CpuInfoText parse_cpuinfo(const std::string& text) {
+  CpuInfoText info;
+  std::string physical_id;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const auto key = trim(std::string_view(line).substr(0, colon));
+    const auto value = trim(std::string_view(line).substr(colon + 1));
+    if (key == "processor") {
+      ++info.processors;
+    } else if (info.model.empty() && (key == "model name" || key == "Model" || key == "cpu model")) {
+      info.model = value;
+    } else if (info.vendor.empty() && key == "vendor_id") {
+      info.vendor = value;
+    } else if (info.vendor.empty() && key == "CPU implementer") {
+      info.vendor = arm_implementer_name(value);
+    } else if (info.part.empty() && key == "CPU part") {
+      info.part = value;
+    } else if (key == "physical id") {
+      physical_id = value;
+      info.packages.insert(value);
+    } else if (key == "core id") {
+      info.cores.emplace(physical_id, value);
+    } else if ((key == "flags" || key == "Features") && info.flags.empty()) {
+      std::istringstream words(value);
+      std::string word;
+      while (words >> word) info.flags.insert(word);
+    } else if (!info.mhz && key == "cpu MHz") {
+      try {
+        info.mhz = std::stod(value);
+      } catch (...) {
+      }
+    }
+  }
+  return info;
+}
+
+/// The reported_cpu_features() among `flags`, in that order.
+inline std::vector<std::string> reported_features_of(const std::set<std::string>& flags) {
+  std::vector<std::string> out;
+  for (const auto name : reported_cpu_features()) {
+    if (flags.count(std::string(name)) != 0) out.emplace_back(name);
+  }
+  return out;
 }
 
 inline CpuDescription describe_cpu() {
   CpuDescription cpu;
   cpu.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
-  const auto text = read_text_file("/proc/cpuinfo");
-  if (text) {
-    std::set<std::string> flags;
-    std::set<std::pair<std::string, std::string>> cores;
-    std::string physical_id;
-    std::istringstream lines(*text);
-    std::string line;
-    while (std::getline(lines, line)) {
-      const auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      const auto key = trim(std::string_view(line).substr(0, colon));
-      const auto value = trim(std::string_view(line).substr(colon + 1));
-      if (cpu.model.empty() && (key == "model name" || key == "Model" || key == "cpu model")) {
-        cpu.model = value;
-      } else if (key == "physical id") {
-        physical_id = value;
-      } else if (key == "core id") {
-        cores.emplace(physical_id, value);
-      } else if ((key == "flags" || key == "Features") && flags.empty()) {
-        std::istringstream words(value);
-        std::string word;
-        while (words >> word) flags.insert(word);
-      }
-    }
-    cpu.physical_cores = static_cast<int>(cores.size());
-    for (const auto name : reported_cpu_features()) {
-      if (flags.count(std::string(name)) != 0) cpu.features.emplace_back(name);
-    }
+  if (const auto text = read_text_file("/proc/cpuinfo")) {
+    const auto info = parse_cpuinfo(*text);
+    cpu.model = info.model;
+    cpu.physical_cores = static_cast<int>(info.cores.size());
+    cpu.features = reported_features_of(info.flags);
   }
   if (cpu.model.empty()) cpu.model = "unknown CPU";
   if (cpu.physical_cores == 0) cpu.physical_cores = cpu.logical_cores;
   return cpu;
 }
 
+/// A "NNN kB" field of a /proc/meminfo text, in bytes.
+inline std::optional<std::uint64_t> meminfo_bytes(const std::string& text, std::string_view key) {
+  const auto value = proc_field(text, key);
+  if (!value) return std::nullopt;
+  try {
+    return static_cast<std::uint64_t>(std::stoull(*value)) * 1024u;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
 /// Physical memory of the machine in bytes (0 when unknown).
 inline std::uint64_t total_memory_bytes() {
   if (const auto text = read_text_file("/proc/meminfo")) {
-    if (const auto v = proc_field(*text, "MemTotal")) {
-      try {
-        return static_cast<std::uint64_t>(std::stoull(*v)) * 1024u;
-      } catch (...) {
-      }
-    }
+    if (const auto v = meminfo_bytes(*text, "MemTotal")) return *v;
   }
 #if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
   const long pages = sysconf(_SC_PHYS_PAGES);
