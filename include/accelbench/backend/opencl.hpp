@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "../detail/device_memory.hpp"
 #include "../detail/gpu_ops.hpp"
 #include "../result.hpp"
 #include "concepts.hpp"
@@ -207,7 +208,7 @@ inline OpenClLocation select_opencl_device(std::string platform_spec, std::strin
 
 /// One device's context and compiled program, shared by every OpenCL object
 /// on that device; also counts the device memory they hold.
-struct OpenClDevice {
+struct OpenClDevice : DeviceMemoryCounter {
   OpenClLocation location;
   cl_context context = nullptr;
   cl_program program = nullptr;
@@ -221,48 +222,6 @@ struct OpenClDevice {
     if (context != nullptr) clReleaseContext(context);
   }
 
-  void add(std::uint64_t bytes) { change(static_cast<std::int64_t>(bytes)); }
-  void remove(std::uint64_t bytes) { change(-static_cast<std::int64_t>(bytes)); }
-
-  /// Memory held now, the most and the time-weighted mean since reset().
-  [[nodiscard]] DeviceMemory memory() {
-    const std::lock_guard lock(memory_mutex_);
-    advance();
-    const double span = std::chrono::duration<double>(last_change_ - since_).count();
-    DeviceMemory m;
-    m.used_bytes = allocated_;
-    m.peak_bytes = peak_;
-    m.average_bytes = span > 0 ? static_cast<std::uint64_t>(byte_seconds_ / span) : allocated_;
-    return m;
-  }
-  void reset() {
-    const std::lock_guard lock(memory_mutex_);
-    advance();
-    peak_ = allocated_;
-    byte_seconds_ = 0;
-    since_ = last_change_;
-  }
-
- private:
-  void change(std::int64_t delta) {
-    const std::lock_guard lock(memory_mutex_);
-    advance();
-    allocated_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(allocated_) + delta);
-    peak_ = std::max(peak_, allocated_);
-  }
-  void advance() {
-    const auto now = std::chrono::steady_clock::now();
-    byte_seconds_ += static_cast<double>(allocated_) * std::chrono::duration<double>(now - last_change_).count();
-    last_change_ = now;
-  }
-  std::mutex memory_mutex_;
-  std::uint64_t allocated_ = 0;
-  std::uint64_t peak_ = 0;
-  double byte_seconds_ = 0;
-  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_change_ = since_;
-
- public:
   /// The shared context of the device at `loc`, its program compiled on first use.
   static std::shared_ptr<OpenClDevice> get(const OpenClLocation& loc) {
     static std::mutex mutex;
@@ -528,8 +487,15 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
   }
 
   void gemm_nt(const detail::GemmArgs<detail::OpenClBuffer>& g) {
+    if (g.n <= 8) {
+      launch<detail::GpuKernel::matmul_nt_few>(detail::GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
+                                               g.woff, g.ldw, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
+      return;
+    }
     constexpr std::size_t ts = detail::gpu_tile;
-    const detail::GpuRange range{(std::size_t(g.m) + ts - 1) / ts * ts, (std::size_t(g.n) + ts - 1) / ts * ts, ts, ts};
+    constexpr std::size_t tile = 4 * ts;  // outputs per group and dimension
+    const detail::GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
+                                 ts, ts};
     launch<detail::GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
                                          g.yoff, g.ldy, g.n, g.m, g.k);
   }

@@ -30,28 +30,64 @@ ACCELBENCH_GPU_KERNELS(
 
 /* y[i, o] = sum_e x[i, e] w[o, e] for i < n, o < m, e < k, with row strides
    and offsets so that one call can write a group's columns of a grouped
-   convolution. Groups are ABK_TS x ABK_TS outputs; dimension 0 runs over
-   outputs o, dimension 1 over rows i. */
+   convolution. A group of ABK_TS x ABK_TS work-items computes a tile of
+   4 ABK_TS x 4 ABK_TS outputs, 4 x 4 per work-item, from ABK_TS-deep slices
+   of x and w staged in shared memory; dimension 0 runs over outputs o,
+   dimension 1 over rows i. */
 KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
                          GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
-  SHARED float xs[ABK_TS][ABK_TS + 1];
-  SHARED float ws[ABK_TS][ABK_TS + 1];
+  SHARED float xs[ABK_TS][4 * ABK_TS];
+  SHARED float ws[ABK_TS][4 * ABK_TS];
   const int lx = LID0;
   const int ly = LID1;
-  const int o0 = GRP0 * ABK_TS;
-  const int i0 = GRP1 * ABK_TS;
-  float acc = 0.0f;
+  const int o0 = GRP0 * 4 * ABK_TS;
+  const int i0 = GRP1 * 4 * ABK_TS;
+  float acc[4][4];
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) acc[r][c] = 0.0f;
   for (int t = 0; t < k; t += ABK_TS) {
     const int e = t + lx;
-    xs[ly][lx] = (i0 + ly < n && e < k) ? x[xoff + (long)(i0 + ly) * ldx + e] : 0.0f;
-    ws[ly][lx] = (o0 + ly < m && e < k) ? w[woff + (long)(o0 + ly) * ldw + e] : 0.0f;
+    for (int r = 0; r < 4; ++r) {
+      const int row = ly + r * ABK_TS;
+      xs[lx][row] = (i0 + row < n && e < k) ? x[xoff + (long)(i0 + row) * ldx + e] : 0.0f;
+      ws[lx][row] = (o0 + row < m && e < k) ? w[woff + (long)(o0 + row) * ldw + e] : 0.0f;
+    }
     BARRIER;
-    for (int q = 0; q < ABK_TS; ++q) acc += xs[ly][q] * ws[lx][q];
+    for (int q = 0; q < ABK_TS; ++q) {
+      float a[4];
+      float b[4];
+      for (int r = 0; r < 4; ++r) {
+        a[r] = xs[q][ly + r * ABK_TS];
+        b[r] = ws[q][lx + r * ABK_TS];
+      }
+      for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) acc[r][c] += a[r] * b[c];
+    }
     BARRIER;
   }
-  const int i = i0 + ly;
-  const int o = o0 + lx;
-  if (i < n && o < m) y[yoff + (long)i * ldy + o] = acc;
+  for (int r = 0; r < 4; ++r) {
+    const int i = i0 + ly + r * ABK_TS;
+    for (int c = 0; c < 4; ++c) {
+      const int o = o0 + lx + c * ABK_TS;
+      if (i < n && o < m) y[yoff + (long)i * ldy + o] = acc[r][c];
+    }
+  }
+}
+
+/* ab_matmul_nt for at most 8 rows (a decode step): one work-item per output
+   column, reading its row of w once for every row of x. */
+KERNEL void ab_matmul_nt_few(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
+                             GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+  const long o = GID0;
+  if (o >= m) return;
+  float acc[8];
+  for (int r = 0; r < 8; ++r) acc[r] = 0.0f;
+  GLOBAL const float* wr = w + woff + o * ldw;
+  for (int e = 0; e < k; ++e) {
+    const float wv = wr[e];
+    for (int r = 0; r < n; ++r) acc[r] += x[xoff + (long)r * ldx + e] * wv;
+  }
+  for (int r = 0; r < n; ++r) y[yoff + (long)r * ldy + o] = acc[r];
 }
 
 /* y[i, o] += bias[o] for i < n, o < m (row stride ldy, offset yoff) */
