@@ -3,9 +3,14 @@
 //   accelbench run [--suite FILE] [overrides]       run a suite, print its table, write its JSON
 //   accelbench compare [--suite FILE] [overrides]   paired comparison of two variants
 //   accelbench presets                              list the model presets
+//   accelbench matrix [options]                     which backend runs which model, how closely, how fast
+//   accelbench check [--json]                       the hardware here and which backends can run
 //   accelbench --version | --help
 
 #include <accelbench/accelbench.hpp>
+
+#include "check_command.hpp"
+#include "matrix_command.hpp"
 
 #include <fmt/format.h>
 
@@ -30,16 +35,20 @@ commands:
              interval: two thread counts (--threads 1,2), two models (--models a,b)
              or two backends (--hardware a,b), on the suite's sweep
   presets    list the model presets of every family
+  matrix     run each architecture's small preset on every backend against the cpu
+             reference: the compatibility matrix (accelbench matrix --help)
+  check      describe the CPU, OpenCL and CUDA devices and say which backends can run
+             here, and why not (--json: as JSON)
   version    print the library version
 
 options (each overrides the suite file's field of the same name):
   --suite FILE               JSON suite file (default: the built-in default suite)
   --name NAME                suite name, used in the results file name
-  --family NAME              embedding or text-generation: run that family only
+  --family NAME              run that family only (known: {families})
   --models A,B,...           model presets, or Hugging Face checkpoint folders
                              (config.json + model.safetensors); each runs in the
                              family that knows it unless --family is given
-  --hardware A,B,...         backends (known: cpu)
+  --hardware A,B,...         backends (known: {backends})
   --batch-sizes N,N,...      batch sizes of the sweep
   --sequence-lengths N,...   sequence lengths of the sweep (embedding)
   --prompt-lengths N,...     prompt lengths of the sweep (text-generation)
@@ -65,6 +74,17 @@ options (each overrides the suite file's field of the same name):
   --out DIR                  results folder (default: results)
   --quiet                    no progress lines on standard error
 )";
+
+/// The usage text with the families and backends this build knows.
+std::string usage_text() {
+  std::string text(usage);
+  const auto put = [&](std::string_view key, const std::string& value) {
+    if (const auto at = text.find(key); at != std::string::npos) text.replace(at, key.size(), value);
+  };
+  put("{families}", detail::names_of(KnownFamilies{}));
+  put("{backends}", detail::names_of(KnownBackends{}));
+  return text;
+}
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -355,7 +375,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-      std::cout << usage;
+      std::cout << usage_text();
       return args.empty() ? 2 : 0;
     }
     const std::string command = args[0];
@@ -363,13 +383,15 @@ int main(int argc, char** argv) {
     if (command == "run") return run_command(args);
     if (command == "compare") return compare_command(args);
     if (command == "presets") return presets_command();
+    if (command == "matrix") return matrix_command(args);
+    if (command == "check") return check_command(args);
     if (command == "version" || command == "--version") {
       std::cout << "accelbench " << version_string << '\n';
       return 0;
     }
     throw UsageError("unknown command '" + command + "'");
   } catch (const UsageError& e) {
-    std::cerr << "accelbench: " << e.what() << "\n\n" << usage;
+    std::cerr << "accelbench: " << e.what() << "\n\n" << usage_text();
     return 2;
   } catch (const ConfigError& e) {
     std::cerr << "accelbench: invalid configuration: " << e.what() << '\n';

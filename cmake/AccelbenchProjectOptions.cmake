@@ -6,13 +6,20 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
 endif()
 
 set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_CUDA_EXTENSIONS OFF)
 
 add_library(accelbench_project_options INTERFACE)
 target_compile_options(accelbench_project_options INTERFACE
-  $<$<CXX_COMPILER_ID:GNU,Clang>:-Wall -Wextra -Wpedantic -Werror>)
+  $<$<COMPILE_LANG_AND_ID:CXX,GNU,Clang>:-Wall -Wextra -Wpedantic -Werror>)
+# CUDA sources (nvcc): the same warnings from the host compiler, and nvcc's
+# own, as errors. No -Wpedantic: GCC would flag the line markers of the code
+# nvcc hands it.
+target_compile_options(accelbench_project_options INTERFACE
+  $<$<COMPILE_LANG_AND_ID:CUDA,NVIDIA>:-Xcompiler=-Wall,-Wextra,-Werror --Werror=all-warnings>)
 if(ACCELBENCH_NATIVE_ARCH)
   target_compile_options(accelbench_project_options INTERFACE
-    $<$<CXX_COMPILER_ID:GNU,Clang>:-march=native>)
+    $<$<COMPILE_LANG_AND_ID:CXX,GNU,Clang>:-march=native>
+    $<$<COMPILE_LANG_AND_ID:CUDA,NVIDIA>:-Xcompiler=-march=native>)
 endif()
 
 # What the reports say about the build: the flags the programs were compiled

@@ -17,6 +17,12 @@
 #include <vector>
 
 #include "backend/cpu.hpp"
+#if defined(ACCELBENCH_WITH_OPENCL)
+#include "backend/opencl.hpp"
+#endif
+#if defined(ACCELBENCH_WITH_CUDA) && defined(__CUDACC__)
+#include "backend/cuda.cuh"
+#endif
 #include "benchmark.hpp"
 #include "config.hpp"
 #include "error.hpp"
@@ -41,8 +47,19 @@ namespace accelbench {
 template <class... Ts>
 struct TypeList {};
 
-/// The policies a suite can name, by their `name`.
-using KnownBackends = TypeList<Cpu>;
+/// The policies a suite can name, by their `name`. OpenCL is known where
+/// the program links accelbench::opencl (ACCELBENCH_WITH_OPENCL), Cuda where
+/// it is compiled by nvcc with accelbench::cuda.
+using KnownBackends = TypeList<Cpu
+#if defined(ACCELBENCH_WITH_OPENCL)
+                               ,
+                               OpenCL
+#endif
+#if defined(ACCELBENCH_WITH_CUDA) && defined(__CUDACC__)
+                               ,
+                               Cuda
+#endif
+                               >;
 using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
