@@ -51,3 +51,5 @@
 #include "compare.hpp"
 #include "loading.hpp"
 #include "suite.hpp"
+#include "hardware.hpp"
+#include "compatibility.hpp"

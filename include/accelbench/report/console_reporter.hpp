@@ -114,7 +114,7 @@ class ConsoleReporter {
   void print_family(const RunResult& r, const std::string& family, std::vector<std::string>& notes) const {
     using Align = detail::TextTable::Align;
     const CellResult* first = nullptr;
-    bool tokens = false, gflops = false, kv_cache = false, rtf = false;
+    bool tokens = false, gflops = false, kv_cache = false, rtf = false, device_memory = false, verified = false;
     std::vector<std::pair<std::string, std::string>> phases;  // name, item unit
     for (const auto& c : r.cells) {
       if (c.family != family) continue;
@@ -123,6 +123,8 @@ class ConsoleReporter {
       gflops = gflops || c.throughput.gflops_per_second.has_value();
       rtf = rtf || c.throughput.real_time_factor.has_value();
       kv_cache = kv_cache || c.memory.kv_cache_bytes.has_value();
+      device_memory = device_memory || c.memory.device_peak_bytes.has_value();
+      verified = verified || c.verification.status == "ok" || c.verification.status == "mismatch";
       for (const auto& p : c.phases) {
         if (std::none_of(phases.begin(), phases.end(), [&](const auto& q) { return q.first == p.name; })) {
           phases.emplace_back(p.name, p.item_unit);
@@ -149,8 +151,13 @@ class ConsoleReporter {
     if (kv_cache) t.add_column("KV cache MiB", Align::right);
     t.add_column("peak RSS MiB", Align::right);
     t.add_column("avg RSS MiB", Align::right);
+    if (device_memory) {
+      t.add_column("device peak MiB", Align::right);
+      t.add_column("device avg MiB", Align::right);
+    }
     t.add_column("first run ms", Align::right);
     t.add_column("load s", Align::right);
+    if (verified) t.add_column("max abs error", Align::right);
 
     for (const auto& c : r.cells) {
       if (c.family != family) continue;
@@ -211,8 +218,17 @@ class ConsoleReporter {
         }
         row.push_back(detail::format_mib(c.memory.peak_rss_bytes));
         row.push_back(c.memory.average_rss_bytes ? detail::format_mib(*c.memory.average_rss_bytes) : std::string("-"));
+        if (device_memory) {
+          row.push_back(c.memory.device_peak_bytes ? detail::format_mib(*c.memory.device_peak_bytes) : std::string("-"));
+          row.push_back(c.memory.device_average_bytes ? detail::format_mib(*c.memory.device_average_bytes)
+                                                      : std::string("-"));
+        }
         row.push_back(fmt::format("{:.3f}", c.first_run_s * 1e3));
         row.push_back(fmt::format("{:.3f}", c.load_time_s));
+        if (verified) {
+          const bool compared = c.verification.status == "ok" || c.verification.status == "mismatch";
+          row.push_back(compared ? fmt::format("{:.1e}", c.verification.max_abs_error) : std::string("-"));
+        }
       }
       t.add_row(std::move(row));
     }
