@@ -41,6 +41,10 @@ TEST_CASE("text-generation presets carry the published dimensions") {
   CHECK(TextGeneration::find_preset("tinyllama-1.1b").parameter_count() == 1'100'048'384);
   CHECK(TextGeneration::find_preset("qwen2-0.5b").parameter_count() == 494'032'768);
   CHECK(TextGeneration::find_preset("t5-small").parameter_count() == 60'506'624);
+  // qwen2-tiny: tied embedding 32000 x 256, and 4 layers of q (256 x 256 + 256), k and v (64 x 256 + 64
+  // each), o (256 x 256), gate, up and down (3 x 256 x 704) and two norms, and the final norm.
+  CHECK(TextGeneration::find_preset("qwen2-tiny").parameter_count() ==
+        32000 * 256 + 4 * ((256 * 256 + 256) + 2 * (64 * 256 + 64) + 256 * 256 + 3 * 256 * 704 + 2 * 256) + 256);
   CHECK(TextGeneration::find_preset("Qwen/Qwen2-0.5B").name == "qwen2-0.5b");
   const auto& tiny = TextGeneration::find_preset("tinyllama-1.1b");
   CHECK(tiny.effective_kv_heads() == 4);

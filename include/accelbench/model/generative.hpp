@@ -220,6 +220,12 @@ inline const std::vector<GenerativeConfig>& generative_presets() {
                  .kv_heads = 2, .intermediate = 4864, .vocab_size = 151936, .max_positions = 131072,
                  .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
                  .aliases = {"Qwen/Qwen2-0.5B"}});
+    // Qwen2's features (q/k/v biases, grouped-query attention, tied head,
+    // theta 1e6) at llama-tiny's scale, for quick runs of the architecture.
+    p.push_back({.name = "qwen2-tiny", .architecture = "qwen2", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
+                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
+                 .aliases = {}});
     p.push_back({.name = "t5-small", .architecture = "t5", .layers = 6, .decoder_layers = 6, .hidden = 512,
                  .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
                  .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
