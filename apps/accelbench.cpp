@@ -10,6 +10,7 @@
 #include <accelbench/accelbench.hpp>
 
 #include "check_command.hpp"
+#include "cli.hpp"
 #include "matrix_command.hpp"
 
 #include <fmt/format.h>
@@ -86,53 +87,7 @@ std::string usage_text() {
   return text;
 }
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-long long parse_integer(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw ConfigError(flag, "\"" + text + "\"", "expected an integer");
-}
-
-double parse_number(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw ConfigError(flag, "\"" + text + "\"", "expected a number");
-}
-
-int parse_int(const std::string& flag, const std::string& text) {
-  const long long v = parse_integer(flag, text);
-  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
-    throw ConfigError(flag, text, "out of range");
-  }
-  return static_cast<int>(v);
-}
-
-std::vector<int> parse_ints(const std::string& flag, const std::string& text) {
-  std::vector<int> out;
-  for (const auto& item : split(text)) out.push_back(parse_int(flag, item));
-  return out;
-}
+using namespace accelbench::cli;
 
 Json read_json_file(const std::string& path) {
   std::ifstream in(path);

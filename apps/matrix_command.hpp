@@ -7,6 +7,8 @@
 #include <accelbench/compatibility.hpp>
 #include <accelbench/suite.hpp>
 
+#include "cli.hpp"
+
 #include <fmt/format.h>
 
 #include <cstddef>
@@ -39,38 +41,12 @@ options:
   --quiet              no progress lines on standard error
 )";
 
-struct UsageError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
-};
-
-inline std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-inline double parse_double(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used == text.size()) return v;
-  } catch (const std::exception&) {
-  }
-  throw ConfigError(flag, "\"" + text + "\"", "expected a number");
-}
+using cli::UsageError;
 
 inline int parse_count(const std::string& flag, const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const long long v = std::stoll(text, &used);
-    if (used == text.size() && v >= 0 && v <= std::numeric_limits<int>::max()) return static_cast<int>(v);
-  } catch (const std::exception&) {
-  }
-  throw ConfigError(flag, "\"" + text + "\"", "expected an integer >= 0");
+  const int v = cli::parse_int(flag, text);
+  if (v < 0) throw ConfigError(flag, "\"" + text + "\"", "expected an integer >= 0");
+  return v;
 }
 
 /// The flag that sets an option field: "backends[1]" -> "--backends".
@@ -101,12 +77,12 @@ inline int run(const std::vector<std::string>& args) {
     if (flag.rfind("--", 0) != 0) throw UsageError("unexpected argument '" + flag + "'");
     if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
     const std::string& value = args[++i];
-    if (flag == "--backends") options.backends = split_list(value);
-    else if (flag == "--families") options.families = split_list(value);
-    else if (flag == "--models") options.models = split_list(value);
-    else if (flag == "--tolerance") options.tolerance = parse_double(flag, value);
-    else if (flag == "--max-time") options.max_time_s = parse_double(flag, value);
-    else if (flag == "--timeout") options.cell_timeout_s = parse_double(flag, value);
+    if (flag == "--backends") options.backends = cli::split(value);
+    else if (flag == "--families") options.families = cli::split(value);
+    else if (flag == "--models") options.models = cli::split(value);
+    else if (flag == "--tolerance") options.tolerance = cli::parse_number(flag, value);
+    else if (flag == "--max-time") options.max_time_s = cli::parse_number(flag, value);
+    else if (flag == "--timeout") options.cell_timeout_s = cli::parse_number(flag, value);
     else if (flag == "--threads") options.threads = parse_count(flag, value);
     else if (flag == "--out") {
       if (value.empty()) throw ConfigError(flag, "\"\"", "must name a folder");
