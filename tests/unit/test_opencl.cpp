@@ -5,9 +5,11 @@
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/opencl.hpp>
+#include <accelbench/report/console_reporter.hpp>
 
 #include <chrono>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 
 #include "backend_conformance.hpp"
@@ -108,6 +110,11 @@ TEST_CASE("opencl: Benchmark reports device memory and the event timer") {
   CHECK(*c.memory.device_peak_bytes > 0);
   CHECK(c.memory.device_total_bytes.value_or(0) > 0);
   CHECK(r.devices.at(0).backend == "opencl");
+  // The console table shows the device's memory and the error against the reference.
+  std::ostringstream out;
+  ConsoleReporter{out}.report(r);
+  CHECK(out.str().find("device peak MiB") != std::string::npos);
+  CHECK(out.str().find("max abs error") != std::string::npos);
 }
 
 // Run by its own ctest with OCL_ICD_VENDORS pointing at an empty folder, so
