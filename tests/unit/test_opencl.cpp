@@ -51,6 +51,16 @@ TEST_CASE("opencl: device selection by index, name and environment") {
   CHECK_THROWS_WITH_AS(OpenCL{OpenCL::Options{.platform = "no-such-platform"}},
                        doctest::Contains("no OpenCL device matches platform \"no-such-platform\""), std::runtime_error);
   CHECK_THROWS_WITH_AS(OpenCL{OpenCL::Options{.device = "99"}}, doctest::Contains("devices: 0:0"), std::runtime_error);
+  // ACCELBENCH_OPENCL_DEVICE picks the device of the default constructor and of available().
+  ::setenv("ACCELBENCH_OPENCL_DEVICE", "0:no-such-device", 1);
+  const Availability missing = OpenCL::available();
+  CHECK_FALSE(missing.available);
+  CHECK(missing.reason.find("device \"no-such-device\"") != std::string::npos);
+  OpenCL without_device;  // does not throw: its operations do
+  CHECK_THROWS_WITH_AS(without_device.synchronize(), doctest::Contains("no-such-device"), std::runtime_error);
+  ::setenv("ACCELBENCH_OPENCL_DEVICE", "0:0", 1);
+  CHECK(OpenCL::available().available);
+  ::unsetenv("ACCELBENCH_OPENCL_DEVICE");
   // Two objects on one device share its context: a tensor of one is usable by the other.
   OpenCL a, b;
   CHECK(a.device_key() == b.device_key());
