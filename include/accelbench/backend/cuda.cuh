@@ -267,8 +267,18 @@ inline int select_cuda_device(int requested) {
 /// What every Cuda object on one device shares: the device's properties and
 /// the count of the memory their buffers hold.
 struct CudaDevice : DeviceMemoryCounter {
+  using Handle = void*;
+
   int index = 0;
   cudaDeviceProp properties{};
+
+  /// Frees memory of this device (CountedBuffer). cudaFree waits for the
+  /// device's queued work. Its errors are ignored: at exit the runtime may
+  /// already be unloaded.
+  void release(void* ptr) const noexcept {
+    if (cudaSetDevice(index) == cudaSuccess) (void)cudaFree(ptr);
+    (void)cudaGetLastError();
+  }
 
   /// The device of index `index` (valid: from select_cuda_device).
   static std::shared_ptr<CudaDevice> get(int index) {
@@ -287,49 +297,7 @@ struct CudaDevice : DeviceMemoryCounter {
 };
 
 /// Device memory from cudaMalloc; frees itself and updates its device's count.
-class CudaBuffer {
- public:
-  CudaBuffer() = default;
-  CudaBuffer(void* ptr, std::size_t bytes, std::shared_ptr<CudaDevice> device)
-      : ptr_(ptr), bytes_(bytes), device_(std::move(device)) {
-    device_->add(bytes_);
-  }
-  CudaBuffer(CudaBuffer&& o) noexcept
-      : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)), device_(std::move(o.device_)) {}
-  CudaBuffer& operator=(CudaBuffer&& o) noexcept {
-    if (this != &o) {
-      reset();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      bytes_ = std::exchange(o.bytes_, 0);
-      device_ = std::move(o.device_);
-    }
-    return *this;
-  }
-  CudaBuffer(const CudaBuffer&) = delete;
-  CudaBuffer& operator=(const CudaBuffer&) = delete;
-  ~CudaBuffer() { reset(); }
-
-  [[nodiscard]] void* get() const noexcept { return ptr_; }
-  [[nodiscard]] float* floats() const noexcept { return static_cast<float*>(ptr_); }
-  [[nodiscard]] std::int32_t* ints() const noexcept { return static_cast<std::int32_t*>(ptr_); }
-  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
-  explicit operator bool() const noexcept { return ptr_ != nullptr; }
-
- private:
-  void reset() noexcept {
-    if (ptr_ != nullptr) {
-      // cudaFree waits for the device's queued work. Its errors are ignored:
-      // at exit the runtime may already be unloaded.
-      if (cudaSetDevice(device_->index) == cudaSuccess) (void)cudaFree(ptr_);
-      (void)cudaGetLastError();
-      device_->remove(bytes_);
-      ptr_ = nullptr;
-    }
-  }
-  void* ptr_ = nullptr;
-  std::size_t bytes_ = 0;
-  std::shared_ptr<CudaDevice> device_;
-};
+using CudaBuffer = CountedBuffer<CudaDevice>;
 
 }  // namespace detail
 
@@ -555,8 +523,10 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
                        "cudaMemcpyAsync (device to host)");
     detail::cuda_check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   }
-  static float* handle(const detail::CudaBuffer& b) noexcept { return b.floats(); }
-  static std::int32_t* index_handle(const detail::CudaBuffer& b) noexcept { return b.ints(); }
+  static float* handle(const detail::CudaBuffer& b) noexcept { return static_cast<float*>(b.get()); }
+  static std::int32_t* index_handle(const detail::CudaBuffer& b) noexcept {
+    return static_cast<std::int32_t*>(b.get());
+  }
 
   template <detail::GpuKernel K, class... A>
   void launch(const detail::GpuRange& range, A... args) {
@@ -587,7 +557,7 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
   void gemm_nt(const detail::GemmArgs<detail::CudaBuffer>& g) {
     (void)dev();
     make_current();
-    float* y = g.y->floats() + g.yoff;
+    float* y = handle(*g.y) + g.yoff;
     if (g.k == 0) {  // an empty sum: y = 0 (cuBLAS rejects leading dimensions of 0)
       detail::cuda_check(cudaMemset2DAsync(y, std::size_t(g.ldy) * sizeof(float), 0, std::size_t(g.m) * sizeof(float),
                                            std::size_t(g.n), stream_),
@@ -596,8 +566,8 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
     }
     const float one = 1.0f;
     const float zero = 0.0f;
-    detail::cublas_check(cublasSgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, g.m, g.n, g.k, &one, g.w->floats() + g.woff,
-                                     g.ldw, g.x->floats() + g.xoff, g.ldx, &zero, y, g.ldy),
+    detail::cublas_check(cublasSgemm(blas_, CUBLAS_OP_T, CUBLAS_OP_N, g.m, g.n, g.k, &one, handle(*g.w) + g.woff,
+                                     g.ldw, handle(*g.x) + g.xoff, g.ldx, &zero, y, g.ldy),
                          "cublasSgemm");
   }
 

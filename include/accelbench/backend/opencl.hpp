@@ -209,6 +209,8 @@ inline OpenClLocation select_opencl_device(std::string platform_spec, std::strin
 /// One device's context and compiled program, shared by every OpenCL object
 /// on that device; also counts the device memory they hold.
 struct OpenClDevice : DeviceMemoryCounter {
+  using Handle = cl_mem;
+
   OpenClLocation location;
   cl_context context = nullptr;
   cl_program program = nullptr;
@@ -221,6 +223,9 @@ struct OpenClDevice : DeviceMemoryCounter {
     if (program != nullptr) clReleaseProgram(program);
     if (context != nullptr) clReleaseContext(context);
   }
+
+  /// Frees a buffer of this device (CountedBuffer).
+  void release(cl_mem mem) const noexcept { clReleaseMemObject(mem); }
 
   /// The shared context of the device at `loc`, its program compiled on first use.
   static std::shared_ptr<OpenClDevice> get(const OpenClLocation& loc) {
@@ -259,43 +264,7 @@ struct OpenClDevice : DeviceMemoryCounter {
 };
 
 /// A device buffer; releases itself and updates its device's count.
-class OpenClBuffer {
- public:
-  OpenClBuffer() = default;
-  OpenClBuffer(cl_mem mem, std::size_t bytes, std::shared_ptr<OpenClDevice> device)
-      : mem_(mem), bytes_(bytes), device_(std::move(device)) {
-    device_->add(bytes_);
-  }
-  OpenClBuffer(OpenClBuffer&& o) noexcept
-      : mem_(std::exchange(o.mem_, nullptr)), bytes_(std::exchange(o.bytes_, 0)), device_(std::move(o.device_)) {}
-  OpenClBuffer& operator=(OpenClBuffer&& o) noexcept {
-    if (this != &o) {
-      reset();
-      mem_ = std::exchange(o.mem_, nullptr);
-      bytes_ = std::exchange(o.bytes_, 0);
-      device_ = std::move(o.device_);
-    }
-    return *this;
-  }
-  OpenClBuffer(const OpenClBuffer&) = delete;
-  OpenClBuffer& operator=(const OpenClBuffer&) = delete;
-  ~OpenClBuffer() { reset(); }
-
-  [[nodiscard]] cl_mem get() const noexcept { return mem_; }
-  explicit operator bool() const noexcept { return mem_ != nullptr; }
-
- private:
-  void reset() noexcept {
-    if (mem_ != nullptr) {
-      clReleaseMemObject(mem_);
-      device_->remove(bytes_);
-      mem_ = nullptr;
-    }
-  }
-  cl_mem mem_ = nullptr;
-  std::size_t bytes_ = 0;
-  std::shared_ptr<OpenClDevice> device_;
-};
+using OpenClBuffer = CountedBuffer<OpenClDevice>;
 
 }  // namespace detail
 

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <utility>
 
 #include "../result.hpp"
 
@@ -65,6 +67,51 @@ class DeviceMemoryCounter {
   double byte_seconds_ = 0;
   std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_change_ = since_;
+};
+
+/// One allocation of a device backend: frees itself with Device::release
+/// and keeps the device's count (Device is a DeviceMemoryCounter with a
+/// `Handle` type, e.g. cl_mem or void*). Movable, not copyable.
+template <class Device>
+class CountedBuffer {
+ public:
+  using Handle = typename Device::Handle;
+
+  CountedBuffer() = default;
+  CountedBuffer(Handle handle, std::size_t bytes, std::shared_ptr<Device> device)
+      : handle_(handle), bytes_(bytes), device_(std::move(device)) {
+    device_->add(bytes_);
+  }
+  CountedBuffer(CountedBuffer&& o) noexcept
+      : handle_(std::exchange(o.handle_, Handle{})), bytes_(std::exchange(o.bytes_, 0)), device_(std::move(o.device_)) {}
+  CountedBuffer& operator=(CountedBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      handle_ = std::exchange(o.handle_, Handle{});
+      bytes_ = std::exchange(o.bytes_, 0);
+      device_ = std::move(o.device_);
+    }
+    return *this;
+  }
+  CountedBuffer(const CountedBuffer&) = delete;
+  CountedBuffer& operator=(const CountedBuffer&) = delete;
+  ~CountedBuffer() { reset(); }
+
+  [[nodiscard]] Handle get() const noexcept { return handle_; }
+  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+  explicit operator bool() const noexcept { return handle_ != Handle{}; }
+
+ private:
+  void reset() noexcept {
+    if (handle_ != Handle{}) {
+      device_->release(handle_);
+      device_->remove(bytes_);
+      handle_ = Handle{};
+    }
+  }
+  Handle handle_{};
+  std::size_t bytes_ = 0;
+  std::shared_ptr<Device> device_;
 };
 
 }  // namespace accelbench::detail
