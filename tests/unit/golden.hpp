@@ -9,6 +9,8 @@
 #include <accelbench/backend/cpu.hpp>
 #include <accelbench/model/safetensors.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +51,21 @@ struct GoldenIo {
     return static_cast<int>(file.info(name).shape.at(i));
   }
 };
+
+/// A copy of architecture `arch`'s golden checkpoint whose config.json
+/// claims one more layer (its integer field `layers_field` plus one) than
+/// the weights hold: a checkpoint with missing tensors.
+inline std::filesystem::path golden_with_extra_layer(const std::string& arch, const std::string& layers_field) {
+  const auto dir = std::filesystem::temp_directory_path() / ("accelbench-test-" + arch + "-extra-layer");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(golden_dir(arch) / "model.safetensors", dir / "model.safetensors");
+  std::ifstream in(golden_dir(arch) / "config.json");
+  auto json = nlohmann::json::parse(in);
+  json[layers_field] = json[layers_field].get<int>() + 1;
+  std::ofstream(dir / "config.json") << json.dump();
+  return dir;
+}
 
 /// A checkpoint folder holding `config_json` (and no weights), for
 /// config.json error tests.

@@ -588,15 +588,7 @@ TEST_CASE("audio checkpoint folders: config.json errors name the file, the field
 }
 
 TEST_CASE("an audio checkpoint with a missing tensor is a failed model, and the sweep is still reported") {
-  // A copy of the wav2vec2 checkpoint whose config claims one more layer.
-  const auto dir = std::filesystem::temp_directory_path() / "accelbench-test-audio-wav2vec2-extra-layer";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(golden_dir("wav2vec2") / "model.safetensors", dir / "model.safetensors");
-  std::ifstream in(golden_dir("wav2vec2") / "config.json");
-  auto json = Json::parse(in);
-  json["num_hidden_layers"] = json["num_hidden_layers"].get<int>() + 1;
-  std::ofstream(dir / "config.json") << json.dump();
+  const auto dir = golden_with_extra_layer("wav2vec2", "num_hidden_layers");
   Config c = quick_config("wav2vec2");
   c.weights = dir.string();
   const RunResult r = Benchmark<Cpu, Audio>{c, one_thread()}.run();

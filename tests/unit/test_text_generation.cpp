@@ -273,15 +273,7 @@ TEST_CASE("checkpoint folders: config.json errors name the file, the field and t
 }
 
 TEST_CASE("a checkpoint's missing or misshapen tensor is a failed model, and the sweep is still reported") {
-  // A copy of the GPT-2 checkpoint whose config claims one more layer.
-  const auto dir = std::filesystem::temp_directory_path() / "accelbench-test-checkpoint-gpt2-extra-layer";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  std::filesystem::copy_file(golden_dir("gpt2") / "model.safetensors", dir / "model.safetensors");
-  std::ifstream in(golden_dir("gpt2") / "config.json");
-  auto json = Json::parse(in);
-  json["n_layer"] = json["n_layer"].get<int>() + 1;
-  std::ofstream(dir / "config.json") << json.dump();
+  const auto dir = golden_with_extra_layer("gpt2", "n_layer");
   Config c = quick_config("gpt2");
   c.weights = dir.string();
   const RunResult r = Benchmark<Cpu, TextGeneration>{c, one_thread()}.run();
