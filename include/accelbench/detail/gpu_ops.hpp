@@ -8,7 +8,8 @@
 //   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
 //   void write(Buffer&, const void*, std::size_t)      host to device, blocking
 //   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
-//   handle(const Buffer&)                              what a kernel argument of that buffer is
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
 //   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
 //   void gemm_nt(GemmArgs)                             y = x wᵀ on strided views
 //
@@ -458,7 +459,7 @@ class GpuOps {
   /// Resizes t, reallocating only when it needs more room than it has.
   void ensure(Tensor& t, long rows, long cols) {
     const auto n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
-    if (n > t.capacity || !has_buffer(t.buffer)) {
+    if (n > t.capacity || !t.buffer) {
       t.buffer = d().allocate(std::max<std::size_t>(n, 1) * sizeof(float));
       t.capacity = std::max<std::size_t>(n, 1);
     }
@@ -467,7 +468,7 @@ class GpuOps {
   }
 
   void ensure_indices(IndexTensor& t, std::size_t n) {
-    if (n > t.capacity || !has_buffer(t.buffer)) {
+    if (n > t.capacity || !t.buffer) {
       t.buffer = d().allocate(std::max<std::size_t>(n, 1) * sizeof(std::int32_t));
       t.capacity = std::max<std::size_t>(n, 1);
     }
@@ -482,10 +483,6 @@ class GpuOps {
   };
 
   Derived& d() { return static_cast<Derived&>(*this); }
-  template <class T>
-  static bool has_buffer(const T& b) {
-    return static_cast<bool>(b);
-  }
   static std::size_t bytes(const Tensor& t) { return static_cast<std::size_t>(t.size()) * sizeof(float); }
   static std::int64_t i64(long v) { return static_cast<std::int64_t>(v); }
   auto h(const Tensor& t) { return d().handle(t.buffer); }
