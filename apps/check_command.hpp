@@ -5,8 +5,8 @@
 // every backend the runner knows, whether it can run here. docs/hardware.md
 // describes the output.
 
-#include <accelbench/hardware.hpp>
-#include <accelbench/suite.hpp>
+#include <accelbench/machine/hardware.hpp>
+#include <accelbench/suite/suite.hpp>
 
 #include <fmt/format.h>
 

@@ -3,7 +3,7 @@
 // What the runner's commands share to read their command lines: lists and
 // numbers, with errors naming the flag and the value.
 
-#include <accelbench/error.hpp>
+#include <accelbench/core/error.hpp>
 
 #include <exception>
 #include <limits>

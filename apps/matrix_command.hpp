@@ -4,8 +4,8 @@
 // checked against the Cpu reference; writes DIR/compatibility.json and
 // DIR/compatibility.md and prints the Markdown table (docs/compatibility.md).
 
-#include <accelbench/compatibility.hpp>
-#include <accelbench/suite.hpp>
+#include <accelbench/suite/compatibility.hpp>
+#include <accelbench/suite/suite.hpp>
 
 #include "cli.hpp"
 

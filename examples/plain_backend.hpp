@@ -17,8 +17,8 @@
 // layouts the ops read and write are those of docs/concepts.md#op-sets.
 
 #include <accelbench/backend/concepts.hpp>
-#include <accelbench/result.hpp>
-#include <accelbench/tensor.hpp>
+#include <accelbench/core/result.hpp>
+#include <accelbench/core/tensor.hpp>
 
 #include <algorithm>
 #include <cmath>

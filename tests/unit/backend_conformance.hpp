@@ -8,7 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/cpu.hpp>
-#include <accelbench/benchmark.hpp>
+#include <accelbench/run/benchmark.hpp>
 #include <accelbench/family/audio.hpp>
 #include <accelbench/family/embedding.hpp>
 #include <accelbench/family/multimodal.hpp>

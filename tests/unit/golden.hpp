@@ -7,7 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/cpu.hpp>
-#include <accelbench/model/safetensors.hpp>
+#include <accelbench/model/common/safetensors.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -5,11 +5,11 @@
 // duration without Eigen kernels.
 
 #include <accelbench/backend/concepts.hpp>
-#include <accelbench/config.hpp>
-#include <accelbench/do_not_optimize.hpp>
-#include <accelbench/error.hpp>
-#include <accelbench/result.hpp>
-#include <accelbench/tensor.hpp>
+#include <accelbench/core/config.hpp>
+#include <accelbench/measure/do_not_optimize.hpp>
+#include <accelbench/core/error.hpp>
+#include <accelbench/core/result.hpp>
+#include <accelbench/core/tensor.hpp>
 
 #include <atomic>
 #include <chrono>

@@ -8,7 +8,7 @@
 
 #include <accelbench/accelbench.hpp>
 #include <accelbench/family/audio.hpp>
-#include <accelbench/model/safetensors.hpp>
+#include <accelbench/model/common/safetensors.hpp>
 
 #include <algorithm>
 #include <cmath>

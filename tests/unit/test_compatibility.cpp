@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include <accelbench/compatibility.hpp>
+#include <accelbench/suite/compatibility.hpp>
 
 #include <cmath>
 #include <filesystem>

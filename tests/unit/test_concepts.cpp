@@ -7,8 +7,8 @@
 #include <accelbench/family/embedding.hpp>
 #include <accelbench/report/console_reporter.hpp>
 #include <accelbench/report/json_reporter.hpp>
-#include <accelbench/stats/percentile_stats.hpp>
-#include <accelbench/timer/steady_timer.hpp>
+#include <accelbench/measure/stats/percentile_stats.hpp>
+#include <accelbench/measure/timer/steady_timer.hpp>
 
 #include "naive_backend.hpp"
 

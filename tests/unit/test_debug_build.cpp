@@ -4,7 +4,7 @@
 
 #include <accelbench/report/console_reporter.hpp>
 #include <accelbench/report/json.hpp>
-#include <accelbench/system.hpp>
+#include <accelbench/machine/system.hpp>
 
 #include <sstream>
 

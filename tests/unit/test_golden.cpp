@@ -9,8 +9,8 @@
 #include <accelbench/backend/cpu.hpp>
 #include <accelbench/family/embedding.hpp>
 #include <accelbench/family/text_generation.hpp>
-#include <accelbench/model/checkpoint.hpp>
-#include <accelbench/model/safetensors.hpp>
+#include <accelbench/model/common/checkpoint.hpp>
+#include <accelbench/model/common/safetensors.hpp>
 
 #include <algorithm>
 #include <cmath>

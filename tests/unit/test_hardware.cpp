@@ -2,7 +2,7 @@
 // real ones, OpenCL and CUDA as they are on this machine (present or not),
 // the text and JSON forms.
 
-#include <accelbench/hardware.hpp>
+#include <accelbench/machine/hardware.hpp>
 
 #include <doctest/doctest.h>
 

@@ -4,16 +4,16 @@
 
 #include <doctest/doctest.h>
 
-#include <accelbench/benchmark.hpp>
-#include <accelbench/compare.hpp>
-#include <accelbench/environment.hpp>
-#include <accelbench/memory.hpp>
-#include <accelbench/stats/mean_stats.hpp>
-#include <accelbench/stats/percentile_stats.hpp>
-#include <accelbench/timer/calibration.hpp>
-#include <accelbench/timer/cpu_timer.hpp>
-#include <accelbench/timer/perf_counter_timer.hpp>
-#include <accelbench/timer/tsc_timer.hpp>
+#include <accelbench/run/benchmark.hpp>
+#include <accelbench/suite/compare.hpp>
+#include <accelbench/machine/environment.hpp>
+#include <accelbench/measure/memory.hpp>
+#include <accelbench/measure/stats/mean_stats.hpp>
+#include <accelbench/measure/stats/percentile_stats.hpp>
+#include <accelbench/measure/timer/calibration.hpp>
+#include <accelbench/measure/timer/cpu_timer.hpp>
+#include <accelbench/measure/timer/perf_counter_timer.hpp>
+#include <accelbench/measure/timer/tsc_timer.hpp>
 
 #include <chrono>
 #include <cstring>

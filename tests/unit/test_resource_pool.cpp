@@ -4,8 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/cpu.hpp>
-#include <accelbench/loading.hpp>
-#include <accelbench/resource_pool.hpp>
+#include <accelbench/run/loading.hpp>
+#include <accelbench/run/resource_pool.hpp>
 
 #include <atomic>
 #include <set>

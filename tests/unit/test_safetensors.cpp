@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include <accelbench/model/safetensors.hpp>
+#include <accelbench/model/common/safetensors.hpp>
 
 #include <bit>
 #include <chrono>

@@ -4,8 +4,8 @@
 
 #include <doctest/doctest.h>
 
-#include <accelbench/stats/percentile_stats.hpp>
-#include <accelbench/timer/steady_timer.hpp>
+#include <accelbench/measure/stats/percentile_stats.hpp>
+#include <accelbench/measure/timer/steady_timer.hpp>
 
 #include <cmath>
 #include <thread>

@@ -6,8 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "../result.hpp"
-#include "../tensor.hpp"
+#include "../core/result.hpp"
+#include "../core/tensor.hpp"
+#include "op_dims.hpp"
 
 namespace accelbench {
 

@@ -24,8 +24,8 @@
 #include "../detail/eigen.hpp"
 #include "../detail/proc.hpp"
 #include "../detail/rotary.hpp"
-#include "../result.hpp"
-#include "../tensor.hpp"
+#include "../core/result.hpp"
+#include "../core/tensor.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {

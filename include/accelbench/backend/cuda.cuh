@@ -1,7 +1,7 @@
 #pragma once
 
 // The Cuda backend: an NVIDIA GPU through the CUDA runtime. The kernels of
-// detail/gpu_kernels.hpp (the same source as the OpenCL backend's) are
+// backend/device/gpu_kernels.hpp (the same source as the OpenCL backend's) are
 // compiled into the program by nvcc, for the architectures of
 // CMAKE_CUDA_ARCHITECTURES; matrix products are cuBLAS's cublasSgemm in
 // float32. Each object has its own non-blocking stream, with a cuBLAS handle
@@ -49,9 +49,9 @@
 #include <type_traits>
 #include <utility>
 
-#include "../detail/device_memory.hpp"
-#include "../detail/gpu_ops.hpp"
-#include "../result.hpp"
+#include "device/device_memory.hpp"
+#include "device/gpu_ops.hpp"
+#include "../core/result.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {
@@ -76,7 +76,7 @@ namespace detail {
 #define ABK_TS 16
 #define ABK_LOWEST (-3.40282347e+38f)
 #define ACCELBENCH_GPU_KERNELS(...) __VA_ARGS__
-#include "../detail/gpu_kernels.hpp"
+#include "device/gpu_kernels.hpp"
 #undef ACCELBENCH_GPU_KERNELS
 #undef ABK_LOWEST
 #undef ABK_TS

@@ -1,7 +1,7 @@
 #pragma once
 
 // The OpenCL backend: any OpenCL 1.2 device (GPUs, and CPUs through PoCL).
-// Kernels are compiled at run time from detail/gpu_kernels.hpp, once per
+// Kernels are compiled at run time from backend/device/gpu_kernels.hpp, once per
 // device: every OpenCL object on the same device shares one context and one
 // program, so a model loaded by one is usable by the others. Each object has
 // its own in-order command queue, with profiling for OpenCLEventTimer.
@@ -40,9 +40,9 @@
 #include <utility>
 #include <vector>
 
-#include "../detail/device_memory.hpp"
-#include "../detail/gpu_ops.hpp"
-#include "../result.hpp"
+#include "device/device_memory.hpp"
+#include "device/gpu_ops.hpp"
+#include "../core/result.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {
@@ -50,7 +50,7 @@ namespace accelbench {
 namespace detail {
 
 #define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_kernel_body[] = #__VA_ARGS__;
-#include "../detail/gpu_kernels.hpp"
+#include "device/gpu_kernels.hpp"
 #undef ACCELBENCH_GPU_KERNELS
 
 /// The dialect of gpu_kernels.hpp in OpenCL C.

@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "../backend/concepts.hpp"
-#include "../config.hpp"
-#include "../error.hpp"
-#include "../model/checkpoint.hpp"
+#include "../core/config.hpp"
+#include "../core/error.hpp"
+#include "../model/common/checkpoint.hpp"
 #include "../model/wav2vec2.hpp"
 #include "../model/whisper.hpp"
-#include "../phases.hpp"
-#include "../result.hpp"
-#include "../tensor.hpp"
+#include "../core/phases.hpp"
+#include "../core/result.hpp"
+#include "../core/tensor.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {

@@ -8,10 +8,10 @@
 
 #include "../backend/concepts.hpp"
 #include "../backend/cpu.hpp"
-#include "../config.hpp"
-#include "../error.hpp"
-#include "../result.hpp"
-#include "../tensor.hpp"
+#include "../core/config.hpp"
+#include "../core/error.hpp"
+#include "../core/result.hpp"
+#include "../core/tensor.hpp"
 
 namespace accelbench {
 

@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "../backend/concepts.hpp"
-#include "../config.hpp"
-#include "../error.hpp"
-#include "../model/checkpoint.hpp"
+#include "../core/config.hpp"
+#include "../core/error.hpp"
+#include "../model/common/checkpoint.hpp"
 #include "../model/bert.hpp"
-#include "../result.hpp"
-#include "../tensor.hpp"
+#include "../core/result.hpp"
+#include "../core/tensor.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {

@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "../backend/concepts.hpp"
-#include "../config.hpp"
-#include "../error.hpp"
+#include "../core/config.hpp"
+#include "../core/error.hpp"
 #include "../model/clip.hpp"
-#include "../phases.hpp"
-#include "../result.hpp"
-#include "../tensor.hpp"
+#include "../core/phases.hpp"
+#include "../core/result.hpp"
+#include "../core/tensor.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {

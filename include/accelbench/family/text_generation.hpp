@@ -11,15 +11,15 @@
 #include <vector>
 
 #include "../backend/concepts.hpp"
-#include "../config.hpp"
-#include "../error.hpp"
-#include "../model/checkpoint.hpp"
+#include "../core/config.hpp"
+#include "../core/error.hpp"
+#include "../model/common/checkpoint.hpp"
 #include "../model/causal_lm.hpp"
 #include "../model/generative.hpp"
 #include "../model/t5.hpp"
-#include "../phases.hpp"
-#include "../result.hpp"
-#include "../tensor.hpp"
+#include "../core/phases.hpp"
+#include "../core/result.hpp"
+#include "../core/tensor.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {

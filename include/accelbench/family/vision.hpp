@@ -8,12 +8,11 @@
 #include <vector>
 
 #include "../backend/concepts.hpp"
-#include "../config.hpp"
-#include "../error.hpp"
+#include "../core/config.hpp"
+#include "../core/error.hpp"
 #include "../model/vit.hpp"
-#include "../resource_pool.hpp"
-#include "../result.hpp"
-#include "../tensor.hpp"
+#include "../core/result.hpp"
+#include "../core/tensor.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {

@@ -16,9 +16,9 @@
 
 #include "../backend/concepts.hpp"
 #include "../detail/rng.hpp"
-#include "../error.hpp"
-#include "../tensor.hpp"
-#include "weights.hpp"
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+#include "common/weights.hpp"
 
 namespace accelbench {
 

@@ -24,11 +24,11 @@
 
 #include "../backend/concepts.hpp"
 #include "../detail/rng.hpp"
-#include "../error.hpp"
-#include "../tensor.hpp"
-#include "checkpoint.hpp"
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+#include "common/checkpoint.hpp"
 #include "vit.hpp"
-#include "weights.hpp"
+#include "common/weights.hpp"
 
 namespace accelbench {
 

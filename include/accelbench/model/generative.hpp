@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "../detail/rng.hpp"
-#include "../error.hpp"
-#include "../tensor.hpp"
-#include "weights.hpp"
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+#include "common/weights.hpp"
 
 namespace accelbench {
 

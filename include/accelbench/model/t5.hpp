@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "../backend/concepts.hpp"
-#include "../tensor.hpp"
+#include "../core/tensor.hpp"
 #include "generative.hpp"
-#include "weights.hpp"
+#include "common/weights.hpp"
 
 namespace accelbench {
 

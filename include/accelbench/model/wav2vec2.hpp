@@ -22,10 +22,10 @@
 
 #include "../backend/concepts.hpp"
 #include "../detail/rng.hpp"
-#include "../error.hpp"
-#include "../tensor.hpp"
-#include "checkpoint.hpp"
-#include "weights.hpp"
+#include "../core/error.hpp"
+#include "../core/tensor.hpp"
+#include "common/checkpoint.hpp"
+#include "common/weights.hpp"
 
 namespace accelbench {
 

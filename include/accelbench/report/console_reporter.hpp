@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "../detail/table.hpp"
-#include "../result.hpp"
+#include "../core/result.hpp"
 
 namespace accelbench {
 

@@ -2,18 +2,15 @@
 
 // The JSON form of results, as documented in docs/result-schema.md.
 
-#include <nlohmann/json.hpp>
-
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "../result.hpp"
+#include "../core/json.hpp"
+#include "../core/result.hpp"
 
 namespace accelbench {
-
-using Json = nlohmann::ordered_json;
 
 namespace detail {
 

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "../detail/atomic_file.hpp"
-#include "../result.hpp"
+#include "../core/result.hpp"
 #include "json.hpp"
 
 namespace accelbench {

@@ -1,0 +1,136 @@
+#pragma once
+
+// The argument descriptors of the backend ops (attention, rotary, caches,
+// T5's relative bias, convolutions, group norm): the vocabulary shared by
+// every backend and by the model layers that call them.
+
+#include <cmath>
+
+namespace accelbench {
+
+/// Dimensions of one multi-head attention call. Queries are laid out as
+/// [batch * query_len, heads * head_dim]; head h occupies columns
+/// [h * head_dim, (h + 1) * head_dim). Keys and values are
+/// [batch * key_stride, kv_heads * head_dim], of which the first key_len rows
+/// of each sequence are attended (a key-value cache has key_stride =
+/// its capacity). Query head h reads key-value head h / (heads / kv_heads):
+/// grouped-query attention when kv_heads < heads.
+struct AttentionDims {
+  int batch = 0;
+  int query_len = 0;
+  int key_len = 0;
+  int heads = 0;
+  int head_dim = 0;
+  int kv_heads = 0;    ///< 0: as many as heads
+  int key_stride = 0;  ///< rows per sequence in keys and values; 0: key_len
+  /// Query i sits at position key_len - query_len + i and sees the keys up
+  /// to that position only.
+  bool causal = false;
+  float scale = 0.0f;  ///< score scale; 0: 1 / sqrt(head_dim)
+
+  [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
+  [[nodiscard]] int effective_key_stride() const noexcept { return key_stride > 0 ? key_stride : key_len; }
+};
+
+/// Rotary position embedding of [batch * len, heads * head_dim] rows: row
+/// (b, i) is at position start + i; inverse frequencies theta^(-2j / head_dim).
+struct RotaryDims {
+  int batch = 0;
+  int len = 0;
+  int heads = 0;
+  int head_dim = 0;
+  int start = 0;
+  float theta = 10000.0f;
+};
+
+/// Writing [batch * len, width] new rows into a [batch * capacity, width]
+/// cache at rows b * capacity + start + i.
+struct CacheDims {
+  int batch = 0;
+  int len = 0;
+  int capacity = 0;
+  int start = 0;
+};
+
+/// T5's relative position bias for queries at positions query_start + i
+/// (i < query_len) against keys 0..key_len-1.
+struct RelativeBiasDims {
+  int query_len = 0;
+  int key_len = 0;
+  int query_start = 0;
+  bool bidirectional = true;  ///< encoder: true; decoder self-attention: false
+  int num_buckets = 32;
+  int max_distance = 128;
+};
+
+/// A 2-D convolution of a batch of images. Input [batch, channels * height *
+/// width], one image per row in PyTorch's channel-major order; weight
+/// [out_channels, channels * kernel * kernel] (PyTorch's [out, in, kh, kw]
+/// flattened); output [batch * out_height * out_width, out_channels], one row
+/// per output position in row-major (y, x) order: the token layout of a
+/// patch embedding.
+struct Conv2dDims {
+  int batch = 0;
+  int channels = 0;
+  int height = 0;
+  int width = 0;
+  int out_channels = 0;
+  int kernel = 0;
+  int stride = 1;
+  int padding = 0;
+
+  [[nodiscard]] int out_height() const noexcept { return (height + 2 * padding - kernel) / stride + 1; }
+  [[nodiscard]] int out_width() const noexcept { return (width + 2 * padding - kernel) / stride + 1; }
+};
+
+/// A 1-D convolution over time. Input [batch * length, in_channels], one row
+/// per time step; weight [out_channels, (in_channels / groups) * kernel]
+/// (PyTorch's [out, in / groups, kernel] flattened); output
+/// [batch * out_length, out_channels].
+struct Conv1dDims {
+  int batch = 0;
+  int length = 0;
+  int in_channels = 0;
+  int out_channels = 0;
+  int kernel = 0;
+  int stride = 1;
+  int padding = 0;
+  int groups = 1;
+
+  [[nodiscard]] int out_length() const noexcept { return (length + 2 * padding - kernel) / stride + 1; }
+};
+
+/// Group normalisation of [batch * length, channels] rows: the channels are
+/// split into `groups` consecutive groups, each normalised over its channels
+/// and all `length` time steps of one sequence (PyTorch's GroupNorm over
+/// [batch, channels, length]).
+struct GroupNormDims {
+  int batch = 0;
+  int length = 0;
+  int groups = 1;
+};
+
+/// T5's bucket of a relative position (key position minus query position),
+/// computed in float like transformers' T5Attention._relative_position_bucket.
+[[nodiscard]] inline int t5_relative_bucket(int relative_position, bool bidirectional, int num_buckets,
+                                            int max_distance) noexcept {
+  int bucket = 0;
+  int n = num_buckets;
+  int rel = relative_position;
+  if (bidirectional) {
+    n /= 2;
+    if (rel > 0) bucket += n;
+    rel = rel < 0 ? -rel : rel;
+  } else {
+    rel = rel < 0 ? -rel : 0;
+  }
+  const int max_exact = n / 2;
+  if (rel < max_exact) return bucket + rel;
+  const float ratio = std::log(static_cast<float>(rel) / static_cast<float>(max_exact)) /
+                      static_cast<float>(std::log(static_cast<double>(max_distance) / max_exact));
+  int large = max_exact + static_cast<int>(ratio * static_cast<float>(n - max_exact));
+  if (large > n - 1) large = n - 1;
+  return bucket + large;
+}
+
+}  // namespace accelbench

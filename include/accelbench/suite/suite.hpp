@@ -1,0 +1,458 @@
+#pragma once
+
+// Suites: several models of a family on several backends, described at run
+// time (a JSON file, command-line flags) and mapped to Benchmark<B, F> types
+// once, at the top, by walking compile-time lists of the known policies.
+
+#include <algorithm>
+#include <exception>
+#include <filesystem>
+#include <system_error>
+#include <functional>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../backend/cpu.hpp"
+#if defined(ACCELBENCH_WITH_OPENCL)
+#include "../backend/opencl.hpp"
+#endif
+#if defined(ACCELBENCH_WITH_CUDA) && defined(__CUDACC__)
+#include "../backend/cuda.cuh"
+#endif
+#include "../run/benchmark.hpp"
+#include "../core/config.hpp"
+#include "../core/error.hpp"
+#include "../family/embedding.hpp"
+#include "../family/text_generation.hpp"
+#include "../family/vision.hpp"
+#include "../family/audio.hpp"
+#include "../family/multimodal.hpp"
+#include "../measure/stats/mean_stats.hpp"
+#include "../measure/stats/percentile_stats.hpp"
+#include "../measure/timer/cpu_timer.hpp"
+#include "../measure/timer/perf_counter_timer.hpp"
+#include "../measure/timer/steady_timer.hpp"
+#include "../measure/timer/tsc_timer.hpp"
+#include "../run/loading.hpp"
+#include "../report/json.hpp"
+#include "../run/resource_pool.hpp"
+#include "../core/result.hpp"
+
+namespace accelbench {
+
+template <class... Ts>
+struct TypeList {};
+
+/// The policies a suite can name, by their `name`. OpenCL is known where
+/// the program links accelbench::opencl (ACCELBENCH_WITH_OPENCL), Cuda where
+/// it is compiled by nvcc with accelbench::cuda.
+using KnownBackends = TypeList<Cpu
+#if defined(ACCELBENCH_WITH_OPENCL)
+                               ,
+                               OpenCL
+#endif
+#if defined(ACCELBENCH_WITH_CUDA) && defined(__CUDACC__)
+                               ,
+                               Cuda
+#endif
+                               >;
+using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal>;
+using KnownStats = TypeList<PercentileStats, MeanStats>;
+using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
+
+/// One family's models in a suite: preset names, or Hugging Face checkpoint
+/// folders (see Config::weights).
+struct SuiteEntry {
+  std::string family;
+  std::vector<std::string> models;
+  friend bool operator==(const SuiteEntry&, const SuiteEntry&) = default;
+};
+
+struct Suite {
+  std::string name = "default";
+  /// What to run: each family with its models, in this order.
+  std::vector<SuiteEntry> benchmarks = {{"embedding", {"bert-tiny", "all-MiniLM-L6-v2"}},
+                                        {"text-generation", {"gpt2", "llama-tiny"}}};
+  std::vector<std::string> hardware = {"cpu"};
+  std::string stats = "percentile";    ///< a name from KnownStats
+  std::string timer = "steady_clock";  ///< a name from KnownTimers
+  /// Sweep and stopping rule shared by every model; its `model` is ignored.
+  /// Each family takes its own axes (embedding: batch_sizes x
+  /// sequence_lengths; text-generation: batch_sizes x prompt_lengths x new_tokens).
+  Config settings{.batch_sizes = {1, 8},
+                  .sequence_lengths = {32, 128},
+                  .prompt_lengths = {32},
+                  .new_tokens = {16},
+                  .warmup_iterations = 2,
+                  .min_iterations = 10,
+                  .max_iterations = 100000,
+                  .min_time_s = 1.0,
+                  .max_time_s = 10.0};
+  /// Cpu threads; 0 means one per logical core.
+  int threads = 0;
+  /// After each family's sweep, time loading its models one after another
+  /// and all at once (on each backend; needs two models or more).
+  bool concurrent_loading = true;
+  int loading_repetitions = 3;
+  std::string output_dir = "results";
+};
+
+/// The suite the README's main command runs on the CPU: bert-tiny and
+/// all-MiniLM-L6-v2 (batch sizes 1 and 8, sequence lengths 32 and 128), then
+/// gpt2 and llama-tiny (batch sizes 1 and 8, 16 tokens after 32).
+[[nodiscard]] inline Suite default_suite() { return Suite{}; }
+
+namespace detail {
+
+template <class... Ts, class F>
+bool find_by_name(TypeList<Ts...>, std::string_view name, F&& f) {
+  return ((Ts::name == name ? (f(std::type_identity<Ts>{}), true) : false) || ...);
+}
+
+template <class... Ts>
+std::string names_of(TypeList<Ts...>) {
+  std::string out;
+  ((out += (out.empty() ? "" : ", ") + std::string(Ts::name)), ...);
+  return out;
+}
+
+/// The family whose preset (or checkpoint folder) `model` names, or "".
+inline std::string family_of(const std::string& model) {
+  std::string found;
+  const Config config = config_for_model(Config{}, model);
+  const auto try_family = [&](auto family) {
+    using F = typename decltype(family)::type;
+    if (!found.empty()) return;
+    try {
+      (void)preset_for<F>(config);
+      found = std::string(F::name);
+    } catch (const ConfigError&) {
+    }
+  };
+  [&]<class... Fs>(TypeList<Fs...>) { (try_family(std::type_identity<Fs>{}), ...); }(KnownFamilies{});
+  return found;
+}
+
+/// Models grouped into suite entries by the family that knows each, in the
+/// order of their first appearance.
+inline std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, const std::string& field) {
+  std::vector<SuiteEntry> out;
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const std::string family = family_of(models[i]);
+    if (family.empty()) {
+      std::string known;
+      [&]<class... Fs>(TypeList<Fs...>) {
+        ((known += (known.empty() ? "" : "; ") + std::string(Fs::name) + ": " + [] {
+            std::string names;
+            for (const auto& n : Fs::preset_names()) names += (names.empty() ? "" : ", ") + n;
+            return names;
+          }()),
+         ...);
+      }(KnownFamilies{});
+      throw ConfigError(field + "[" + std::to_string(i) + "]", "\"" + models[i] + "\"",
+                        "no family has this preset, and it is not a checkpoint folder; known presets: " + known);
+    }
+    const auto it = std::find_if(out.begin(), out.end(), [&](const SuiteEntry& e) { return e.family == family; });
+    if (it == out.end()) {
+      out.push_back({family, {models[i]}});
+    } else {
+      it->models.push_back(models[i]);
+    }
+  }
+  return out;
+}
+
+inline std::string json_text(const Json& j) { return j.dump(); }
+
+[[noreturn]] inline void bad_type(const std::string& field, const Json& j, const char* expected) {
+  throw ConfigError(field, json_text(j), std::string("expected ") + expected);
+}
+
+inline int json_int(const Json& j, const std::string& field) {
+  if (!j.is_number_integer()) bad_type(field, j, "an integer");
+  const auto v = j.get<std::int64_t>();
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
+  return static_cast<int>(v);
+}
+
+inline double json_number(const Json& j, const std::string& field) {
+  if (!j.is_number()) bad_type(field, j, "a number");
+  return j.get<double>();
+}
+
+inline std::string json_string(const Json& j, const std::string& field) {
+  if (!j.is_string()) bad_type(field, j, "a string");
+  return j.get<std::string>();
+}
+
+inline std::vector<int> json_ints(const Json& j, const std::string& field) {
+  if (!j.is_array()) bad_type(field, j, "an array of integers");
+  std::vector<int> out;
+  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(json_int(j[i], field + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+inline std::vector<std::string> json_strings(const Json& j, const std::string& field) {
+  if (!j.is_array()) bad_type(field, j, "an array of strings");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    out.push_back(json_string(j[i], field + "[" + std::to_string(i) + "]"));
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// Replaces what a suite runs: `models` of `family`, or, with no family,
+/// each model under the family that knows it; a family alone keeps the
+/// suite's models of that family.
+inline void set_models(Suite& s, const std::string& family, const std::vector<std::string>& models) {
+  if (family.empty()) {
+    s.benchmarks = detail::group_by_family(models, "models");
+    return;
+  }
+  std::vector<std::string> chosen = models;
+  if (chosen.empty()) {
+    for (const auto& e : s.benchmarks) {
+      if (e.family == family) chosen = e.models;
+    }
+  }
+  s.benchmarks = {{family, chosen}};
+}
+
+/// Reads a suite from JSON. Fields not given keep default_suite()'s values;
+/// an unknown field or a value of the wrong type is a ConfigError naming it.
+[[nodiscard]] inline Suite parse_suite(const Json& j) {
+  using detail::json_int, detail::json_ints, detail::json_number, detail::json_string, detail::json_strings;
+  if (!j.is_object()) detail::bad_type("suite", j, "a JSON object");
+  Suite s = default_suite();
+  Config& c = s.settings;
+  auto boolean = [](const Json& v, const std::string& key) {
+    if (!v.is_boolean()) detail::bad_type(key, v, "true or false");
+    return v.get<bool>();
+  };
+  // "family" and "models" are the short form of one entry of "benchmarks";
+  // "models" alone is grouped by the family that knows each model.
+  std::string family;
+  std::vector<std::string> models;
+  bool models_given = false, benchmarks_given = false;
+  using Setter = std::function<void(const Json&, const std::string&)>;
+  const std::vector<std::pair<std::string, Setter>> fields = {
+      {"name", [&](const Json& v, const std::string& k) { s.name = json_string(v, k); }},
+      {"benchmarks",
+       [&](const Json& v, const std::string& k) {
+         if (!v.is_array()) detail::bad_type(k, v, "an array of {\"family\": ..., \"models\": [...]}");
+         s.benchmarks.clear();
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           const std::string item = k + "[" + std::to_string(i) + "]";
+           if (!v[i].is_object()) detail::bad_type(item, v[i], "an object with family and models");
+           SuiteEntry e;
+           for (const auto& [key, value] : v[i].items()) {
+             if (key == "family") {
+               e.family = json_string(value, item + ".family");
+             } else if (key == "models") {
+               e.models = json_strings(value, item + ".models");
+             } else {
+               throw ConfigError(item + "." + key, detail::json_text(value), "unknown field; known: family, models");
+             }
+           }
+           s.benchmarks.push_back(std::move(e));
+         }
+         benchmarks_given = true;
+       }},
+      {"family", [&](const Json& v, const std::string& k) { family = json_string(v, k); }},
+      {"hardware", [&](const Json& v, const std::string& k) { s.hardware = json_strings(v, k); }},
+      {"stats", [&](const Json& v, const std::string& k) { s.stats = json_string(v, k); }},
+      {"timer", [&](const Json& v, const std::string& k) { s.timer = json_string(v, k); }},
+      {"models",
+       [&](const Json& v, const std::string& k) {
+         models = json_strings(v, k);
+         models_given = true;
+       }},
+      {"batch_sizes", [&](const Json& v, const std::string& k) { c.batch_sizes = json_ints(v, k); }},
+      {"sequence_lengths", [&](const Json& v, const std::string& k) { c.sequence_lengths = json_ints(v, k); }},
+      {"prompt_lengths", [&](const Json& v, const std::string& k) { c.prompt_lengths = json_ints(v, k); }},
+      {"new_tokens", [&](const Json& v, const std::string& k) { c.new_tokens = json_ints(v, k); }},
+      {"image_sizes", [&](const Json& v, const std::string& k) { c.image_sizes = json_ints(v, k); }},
+      {"audio_seconds", [&](const Json& v, const std::string& k) { c.audio_seconds = json_ints(v, k); }},
+      {"warmup_iterations", [&](const Json& v, const std::string& k) { c.warmup_iterations = json_int(v, k); }},
+      {"warmup_until_stable", [&](const Json& v, const std::string& k) { c.warmup_until_stable = boolean(v, k); }},
+      {"warmup_stability_tolerance",
+       [&](const Json& v, const std::string& k) { c.warmup_stability_tolerance = json_number(v, k); }},
+      {"warmup_max_time_s", [&](const Json& v, const std::string& k) { c.warmup_max_time_s = json_number(v, k); }},
+      {"min_iterations", [&](const Json& v, const std::string& k) { c.min_iterations = json_int(v, k); }},
+      {"max_iterations", [&](const Json& v, const std::string& k) { c.max_iterations = json_int(v, k); }},
+      {"min_time_s", [&](const Json& v, const std::string& k) { c.min_time_s = json_number(v, k); }},
+      {"max_time_s", [&](const Json& v, const std::string& k) { c.max_time_s = json_number(v, k); }},
+      {"target_relative_ci_width",
+       [&](const Json& v, const std::string& k) { c.target_relative_ci_width = json_number(v, k); }},
+      {"confidence", [&](const Json& v, const std::string& k) { c.confidence = json_number(v, k); }},
+      {"iterations_per_sample", [&](const Json& v, const std::string& k) { c.iterations_per_sample = json_int(v, k); }},
+      {"cell_timeout_s", [&](const Json& v, const std::string& k) { c.cell_timeout_s = json_number(v, k); }},
+      {"memory_sample_interval_s",
+       [&](const Json& v, const std::string& k) { c.memory_sample_interval_s = json_number(v, k); }},
+      {"seed",
+       [&](const Json& v, const std::string& k) {
+         if (!v.is_number_unsigned()) detail::bad_type(k, v, "a non-negative integer");
+         c.seed = v.get<std::uint64_t>();
+       }},
+      {"verify", [&](const Json& v, const std::string& k) { c.verify = boolean(v, k); }},
+      {"verify_tolerance", [&](const Json& v, const std::string& k) { c.verify_tolerance = json_number(v, k); }},
+      {"threads", [&](const Json& v, const std::string& k) { s.threads = json_int(v, k); }},
+      {"concurrent_loading", [&](const Json& v, const std::string& k) { s.concurrent_loading = boolean(v, k); }},
+      {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
+      {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
+  };
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    const Json& v = item.value();
+    const auto field = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return f.first == key; });
+    if (field == fields.end()) {
+      std::string known;
+      for (const auto& f : fields) known += (known.empty() ? "" : ", ") + f.first;
+      throw ConfigError(key, detail::json_text(v), "unknown suite field; known fields: " + known);
+    }
+    field->second(v, key);
+  }
+  if (benchmarks_given && (models_given || !family.empty())) {
+    throw ConfigError(models_given ? "models" : "family", detail::json_text(j.at(models_given ? "models" : "family")),
+                      "give either benchmarks or family and models, not both");
+  }
+  if (models_given || !family.empty()) set_models(s, family, models);
+  return s;
+}
+
+/// Checks a whole suite before anything runs: the family, every backend name,
+/// every model and the shared settings. Throws ConfigError naming the field.
+inline void validate_suite(const Suite& s) {
+  if (s.threads < 0) throw ConfigError("threads", std::to_string(s.threads), "must be 0 (all cores) or more");
+  if (s.loading_repetitions < 1) {
+    throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
+  }
+  if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
+  if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
+  if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
+  validate(s.settings);
+  for (std::size_t b = 0; b < s.benchmarks.size(); ++b) {
+    const SuiteEntry& entry = s.benchmarks[b];
+    // The short field names when the suite has one entry, as it was written.
+    const std::string prefix = s.benchmarks.size() == 1 ? "" : "benchmarks[" + std::to_string(b) + "].";
+    const bool family_known = detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
+      using F = typename decltype(family)::type;
+      if (entry.models.empty()) throw ConfigError(prefix + "models", "[]", "name at least one model");
+      for (std::size_t i = 0; i < entry.models.size(); ++i) {
+        const std::string field = prefix + "models[" + std::to_string(i) + "]";
+        try {
+          const Config config = detail::config_for_model(s.settings, entry.models[i]);
+          F::validate(config, detail::preset_for<F>(config));
+        } catch (const ConfigError& e) {
+          // Name the suite's field, keep the family's explanation.
+          const std::string what = e.what();
+          const auto colon = what.find(": ");
+          const std::string problem = colon == std::string::npos ? what : what.substr(colon + 2);
+          throw ConfigError(e.field() == "model" ? field : e.field() + " (for " + entry.models[i] + ")", e.value(),
+                            problem);
+        }
+      }
+    });
+    if (!family_known) {
+      throw ConfigError(prefix + "family", "\"" + entry.family + "\"",
+                        "unknown family; known: " + detail::names_of(KnownFamilies{}));
+    }
+  }
+  if (!detail::find_by_name(KnownStats{}, s.stats, [](auto) {})) {
+    throw ConfigError("stats", "\"" + s.stats + "\"", "unknown Stats policy; known: " + detail::names_of(KnownStats{}));
+  }
+  if (!detail::find_by_name(KnownTimers{}, s.timer, [](auto) {})) {
+    throw ConfigError("timer", "\"" + s.timer + "\"", "unknown Timer policy; known: " + detail::names_of(KnownTimers{}));
+  }
+  for (std::size_t i = 0; i < s.hardware.size(); ++i) {
+    if (!detail::find_by_name(KnownBackends{}, s.hardware[i], [](auto) {})) {
+      throw ConfigError("hardware[" + std::to_string(i) + "]", "\"" + s.hardware[i] + "\"",
+                        "unknown backend; known: " + detail::names_of(KnownBackends{}));
+    }
+  }
+}
+
+namespace detail {
+template <class B>
+B make_backend(const Suite& s) {
+  if constexpr (std::is_same_v<B, Cpu>) {
+    return Cpu{Cpu::Options{.threads = s.threads}};
+  } else {
+    return B{};
+  }
+}
+}  // namespace detail
+
+/// Observers of a suite's progress, called outside the timed path.
+struct SuiteObserver {
+  std::function<void(const CellResult&)> on_cell;
+  /// After each model on each backend, with everything measured so far.
+  std::function<void(const RunResult&)> on_progress;
+};
+
+/// Runs every model of the suite on every backend it names. Validates the
+/// whole suite first (throws ConfigError); after that, failures are recorded
+/// in the results and the suite goes on.
+[[nodiscard]] inline RunResult run_suite(const Suite& s, const SuiteObserver& observer = {}) {
+  validate_suite(s);
+  RunResult all;
+  ResourcePool pool;  // each model is loaded once per backend device for the whole suite
+  for (const SuiteEntry& entry : s.benchmarks) {
+    detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
+      using F = typename decltype(family)::type;
+      for (const auto& hw : s.hardware) {
+        detail::find_by_name(KnownBackends{}, hw, [&](auto backend) {
+          using B = typename decltype(backend)::type;
+          if constexpr (RunsOn<F, B>) {
+            for (const auto& model : entry.models) {
+              Config config = detail::config_for_model(s.settings, model);
+              detail::find_by_name(KnownStats{}, s.stats, [&](auto stats) {
+                detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
+                  using S = typename decltype(stats)::type;
+                  using T = typename decltype(timer)::type;
+                  Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
+                  bench.share_models(pool);
+                  if (observer.on_cell) bench.on_cell(observer.on_cell);
+                  all.merge(bench.run());
+                });
+              });
+              if (observer.on_progress) observer.on_progress(all);
+            }
+            if (s.concurrent_loading && entry.models.size() > 1 && B::available()) {
+              RunResult loading;
+              loading.loading.push_back(measure_loading<F, B>(
+                  entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
+              all.merge(std::move(loading));
+              if (observer.on_progress) observer.on_progress(all);
+            }
+          } else {
+            RunResult unsupported;
+            for (const auto& model : entry.models) {
+              ModelInfo info;
+              info.name = model;
+              info.family = std::string(F::name);
+              info.backend = std::string(B::name);
+              info.status = "unsupported";
+              info.message = "backend " + std::string(B::name) + " lacks ops that family " + std::string(F::name) +
+                             " needs";
+              unsupported.models.push_back(std::move(info));
+            }
+            all.merge(std::move(unsupported));
+          }
+        });
+      }
+    });
+    pool.clear();  // one family's models are not needed by the next
+  }
+  return all;
+}
+
+}  // namespace accelbench
