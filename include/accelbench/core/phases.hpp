@@ -1,10 +1,11 @@
 #pragma once
 
 // Phases: parts of one run timed separately (text generation's prefill and
-// each decode step). The family names them per cell; its workload records
-// each occurrence into a PhaseLog while the Benchmark samples.
+// each decode step). The family names them per cell; its workload marks the
+// end of each occurrence, and the engine times them with the benchmark's
+// Timer policy into a PhaseLog (run/phase_timer.hpp).
 
-#include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -34,20 +35,15 @@ class PhaseLog {
   std::vector<std::vector<double>> samples_;
 };
 
-/// Times consecutive phases on the steady clock: each lap() returns the
-/// seconds since the previous one (or since construction).
-class PhaseClock {
- public:
-  PhaseClock() : last_(std::chrono::steady_clock::now()) {}
-  double lap() {
-    const auto now = std::chrono::steady_clock::now();
-    const double s = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    return s;
-  }
+/// What a workload's phased run calls: end(i) when phase i has been issued.
+/// The engine's implementation waits for the backend and reads the Timer
+/// there; the workload itself neither synchronises nor reads a clock.
+template <class P>
+concept PhaseMarks = requires(P& p, std::size_t phase) { p.end(phase); };
 
- private:
-  std::chrono::steady_clock::time_point last_;
+/// Marks that are ignored: a run whose phases are not being timed.
+struct NoPhaseMarks {
+  constexpr void end(std::size_t) const noexcept {}
 };
 
 }  // namespace accelbench

@@ -274,20 +274,21 @@ struct Audio {
       }
     }
 
-    /// While `log` is set, run() records the duration of each phase.
-    void record_phases(PhaseLog* log) noexcept { log_ = log; }
-
     void run() {
+      NoPhaseMarks none;
+      run(none);
+    }
+
+    /// One run, marking the end of each phase: Whisper's prefill (0) and
+    /// decode steps (1), wav2vec2's forward pass (0).
+    template <PhaseMarks P>
+    void run(P& phases) {
       if (auto* r = std::get_if<WhisperRun>(&run_)) {
-        transcribe(*r);
+        transcribe(*r, phases);
       } else {
         auto& e = std::get<Wav2Vec2Run>(run_);
-        PhaseClock clock;
         e.model->forward(*backend_, e.ws);
-        if (log_) {
-          backend_->synchronize();
-          log_->record(0, clock.lap());
-        }
+        phases.end(0);
       }
     }
 
@@ -341,15 +342,15 @@ struct Audio {
       }
     }
 
-    void transcribe(WhisperRun& r) {
-      PhaseClock clock;
+    template <PhaseMarks P>
+    void transcribe(WhisperRun& r, P& phases) {
       r.model->prefill(*backend_, r.session);
       take_tokens(r, 0);
-      if (log_) log_->record(0, clock.lap());
+      phases.end(0);
       for (int t = 1; t < cell_.new_tokens; ++t) {
         r.model->decode(*backend_, r.session);
         take_tokens(r, t);
-        if (log_) log_->record(1, clock.lap());
+        phases.end(1);
       }
     }
 
@@ -357,7 +358,6 @@ struct Audio {
     Cell cell_;
     std::variant<std::monostate, WhisperRun, Wav2Vec2Run> run_;
     std::vector<std::int32_t> tokens_;
-    PhaseLog* log_ = nullptr;
   };
 };
 

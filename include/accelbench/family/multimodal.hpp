@@ -110,26 +110,18 @@ struct Multimodal {
                             make_clip_text_input(model.config(), cell.batch_size,
                                                  model.config().text.max_positions, seed))) {}
 
-    /// While `log` is set, run() records the duration of each phase.
-    void record_phases(PhaseLog* log) noexcept { log_ = log; }
+    void run() { model_->forward(*backend_, ws_); }
 
-    void run() {
-      if (!log_) {
-        model_->forward(*backend_, ws_);
-        return;
-      }
-      // Nothing is downloaded between the phases: each ends when the
-      // backend has finished its work.
-      PhaseClock clock;
+    /// The same pass, marking the end of the image tower (phase 0), the text
+    /// tower (1) and the similarity (2).
+    template <PhaseMarks P>
+    void run(P& phases) {
       model_->encode_images(*backend_, ws_);
-      backend_->synchronize();
-      log_->record(0, clock.lap());
+      phases.end(0);
       model_->encode_texts(*backend_, ws_);
-      backend_->synchronize();
-      log_->record(1, clock.lap());
+      phases.end(1);
       model_->similarity(*backend_, ws_);
-      backend_->synchronize();
-      log_->record(2, clock.lap());
+      phases.end(2);
     }
 
     /// The normalised image and text embeddings [batch, projection_dim] and
@@ -146,7 +138,6 @@ struct Multimodal {
     B* backend_;
     const Model<B>* model_;
     typename Model<B>::Workspace ws_;
-    PhaseLog* log_ = nullptr;
   };
 };
 

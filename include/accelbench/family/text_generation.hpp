@@ -165,11 +165,16 @@ struct TextGeneration {
       tokens_.resize(static_cast<std::size_t>(cell.batch_size) * static_cast<std::size_t>(cell.new_tokens));
     }
 
-    /// While `log` is set, run() records the duration of each phase.
-    void record_phases(PhaseLog* log) noexcept { log_ = log; }
-
     void run() {
-      std::visit([&](auto& r) { generate(*r.model, r.session); }, run_);
+      NoPhaseMarks none;
+      run(none);
+    }
+
+    /// One generation, marking the end of prefill (phase 0) and of each
+    /// decode step (phase 1).
+    template <PhaseMarks P>
+    void run(P& phases) {
+      std::visit([&](auto& r) { generate(*r.model, r.session, phases); }, run_);
     }
 
     [[nodiscard]] std::uint64_t kv_cache_bytes() const noexcept {
@@ -224,16 +229,15 @@ struct TextGeneration {
       }
     }
 
-    template <class M>
-    void generate(const M& model, typename M::Session& s) {
-      PhaseClock clock;
+    template <class M, PhaseMarks P>
+    void generate(const M& model, typename M::Session& s, P& phases) {
       model.prefill(*backend_, s);
       take_tokens(s, 0);
-      if (log_) log_->record(0, clock.lap());
+      phases.end(0);
       for (int t = 1; t < cell_.new_tokens; ++t) {
         model.decode(*backend_, s);
         take_tokens(s, t);
-        if (log_) log_->record(1, clock.lap());
+        phases.end(1);
       }
     }
 
@@ -242,7 +246,6 @@ struct TextGeneration {
     const GenerativeConfig* config_;
     std::variant<Run<CausalLm<B>>, Run<T5<B>>> run_;
     std::vector<std::int32_t> tokens_;
-    PhaseLog* log_ = nullptr;
   };
 };
 

@@ -28,6 +28,7 @@
 #include "../measure/memory.hpp"
 #include "../core/phases.hpp"
 #include "../report/console_reporter.hpp"
+#include "phase_timer.hpp"
 #include "resource_pool.hpp"
 #include "../core/result.hpp"
 #include "../measure/sampling.hpp"
@@ -297,9 +298,18 @@ class Benchmark {
       c.iterations_per_sample = choose_iterations_per_sample(warm.runs > 0 ? warm.typical_run_s : c.first_run_s,
                                                              timer_info_, config_.iterations_per_sample, run, sync);
       T timer = make_timer();
-      if constexpr (requires { work.record_phases(&phase_log); }) work.record_phases(&phase_log);
-      take_samples(timer, run, sync, c.iterations_per_sample, config_, deadline, sampled);
-      if constexpr (requires { work.record_phases(&phase_log); }) work.record_phases(nullptr);
+      if constexpr (requires(NoPhaseMarks & marks) { work.run(marks); }) {
+        // A phased workload: each phase is timed with the same Timer policy,
+        // the backend synchronised here at the end of each.
+        PhaseTimer<B, T> phases(backend_, make_timer(), phase_log);
+        auto run_phased = [&] {
+          phases.begin();
+          work.run(phases);
+        };
+        take_samples(timer, run_phased, sync, c.iterations_per_sample, config_, deadline, sampled);
+      } else {
+        take_samples(timer, run, sync, c.iterations_per_sample, config_, deadline, sampled);
+      }
 
       c.status = c.verification.status == "mismatch" ? CellStatus::mismatch : CellStatus::ok;
       if (c.status == CellStatus::mismatch) {
