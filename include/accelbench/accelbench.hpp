@@ -48,6 +48,7 @@
 #include "report/json.hpp"
 #include "report/json_reporter.hpp"
 #include "run/benchmark.hpp"
+#include "run/precompiled.hpp"
 #include "suite/compare.hpp"
 #include "run/loading.hpp"
 #include "suite/suite.hpp"

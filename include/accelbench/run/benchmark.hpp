@@ -124,84 +124,7 @@ class Benchmark {
 
   /// Runs every cell of the sweep. A cell that fails is recorded with its
   /// message and the sweep goes on.
-  [[nodiscard]] RunResult run() {
-    RunResult result = describe_run();
-    result.settings = config_;
-
-    ModelInfo info;
-    info.name = preset_.name;
-    info.family = std::string(F::name);
-    info.architecture = std::string(F::architecture(preset_));
-    info.backend = std::string(B::name);
-    info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
-                                           : "checkpoint " + config_.weights;
-
-    const Availability backend_ok = B::available();
-    Availability timer_ok = timer_availability<T>();
-    if (backend_ok) {
-      result.devices.push_back(backend_.describe());
-      if (timer_ok) {
-        T timer = make_timer();
-        timer_info_ = measure_timer(timer);
-      }
-    } else {
-      DeviceInfo device;
-      device.backend = std::string(B::name);
-      result.devices.push_back(device);
-    }
-    if (!timer_ok) {
-      timer_info_.name = std::string(T::name);
-      timer_info_.available = false;
-      timer_info_.reason = timer_ok.reason;
-    }
-    result.timers.push_back(timer_info_);
-
-    if (!backend_ok || !timer_ok) {
-      const std::string why =
-          !backend_ok ? backend_ok.reason : "timer " + std::string(T::name) + ": " + timer_ok.reason;
-      info.status = "unavailable";
-      info.message = why;
-      for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
-        CellResult c = blank_cell(cell, 0);
-        c.status = CellStatus::unavailable;
-        c.message = why;
-        record(result, std::move(c));
-      }
-      result.models.push_back(std::move(info));
-      result.finished_at = utc_timestamp();
-      return result;
-    }
-
-    std::shared_ptr<const Model> model;
-    try {
-      auto loaded = pool_ ? pool_->template acquire<F>(backend_, preset_, config_.seed, config_.weights)
-                          : detail::load_model<F>(backend_, preset_, config_.seed, config_.weights);
-      model = loaded.model;
-      info.construct_time_s = loaded.construct_s;
-      info.upload_time_s = loaded.upload_s;
-      info.load_time_s = loaded.construct_s + loaded.upload_s;
-      info.shared = loaded.shared;
-      info.parameters = static_cast<std::int64_t>(model->parameters());
-      info.weight_bytes = static_cast<std::uint64_t>(model->weight_bytes());
-    } catch (const std::exception& e) {
-      info.status = "failed";
-      info.message = std::string("model load failed: ") + e.what();
-    }
-
-    for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
-      if (!model) {
-        CellResult c = blank_cell(cell, 0);
-        c.status = CellStatus::failed;
-        c.message = info.message;
-        record(result, std::move(c));
-        continue;
-      }
-      record(result, run_cell(*model, cell, info.load_time_s, result.warnings));
-    }
-    result.models.push_back(std::move(info));
-    result.finished_at = utc_timestamp();
-    return result;
-  }
+  [[nodiscard]] RunResult run();
 
   /// Hands results to this benchmark's reporter.
   void report(const RunResult& result) { reporter_.report(result); }
@@ -430,5 +353,88 @@ class Benchmark {
   std::optional<Cpu> reference_backend_;
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
+
+// Defined outside the class, so that an explicit instantiation declaration
+// (run/precompiled.hpp) keeps a program from compiling it again.
+template <Backend B, ModelFamily F, Stats S, Timer T, Reporter R>
+  requires RunsOn<F, B>
+RunResult Benchmark<B, F, S, T, R>::run() {
+  RunResult result = describe_run();
+  result.settings = config_;
+
+  ModelInfo info;
+  info.name = preset_.name;
+  info.family = std::string(F::name);
+  info.architecture = std::string(F::architecture(preset_));
+  info.backend = std::string(B::name);
+  info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
+                                         : "checkpoint " + config_.weights;
+
+  const Availability backend_ok = B::available();
+  Availability timer_ok = timer_availability<T>();
+  if (backend_ok) {
+    result.devices.push_back(backend_.describe());
+    if (timer_ok) {
+      T timer = make_timer();
+      timer_info_ = measure_timer(timer);
+    }
+  } else {
+    DeviceInfo device;
+    device.backend = std::string(B::name);
+    result.devices.push_back(device);
+  }
+  if (!timer_ok) {
+    timer_info_.name = std::string(T::name);
+    timer_info_.available = false;
+    timer_info_.reason = timer_ok.reason;
+  }
+  result.timers.push_back(timer_info_);
+
+  if (!backend_ok || !timer_ok) {
+    const std::string why =
+        !backend_ok ? backend_ok.reason : "timer " + std::string(T::name) + ": " + timer_ok.reason;
+    info.status = "unavailable";
+    info.message = why;
+    for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
+      CellResult c = blank_cell(cell, 0);
+      c.status = CellStatus::unavailable;
+      c.message = why;
+      record(result, std::move(c));
+    }
+    result.models.push_back(std::move(info));
+    result.finished_at = utc_timestamp();
+    return result;
+  }
+
+  std::shared_ptr<const Model> model;
+  try {
+    auto loaded = pool_ ? pool_->template acquire<F>(backend_, preset_, config_.seed, config_.weights)
+                        : detail::load_model<F>(backend_, preset_, config_.seed, config_.weights);
+    model = loaded.model;
+    info.construct_time_s = loaded.construct_s;
+    info.upload_time_s = loaded.upload_s;
+    info.load_time_s = loaded.construct_s + loaded.upload_s;
+    info.shared = loaded.shared;
+    info.parameters = static_cast<std::int64_t>(model->parameters());
+    info.weight_bytes = static_cast<std::uint64_t>(model->weight_bytes());
+  } catch (const std::exception& e) {
+    info.status = "failed";
+    info.message = std::string("model load failed: ") + e.what();
+  }
+
+  for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
+    if (!model) {
+      CellResult c = blank_cell(cell, 0);
+      c.status = CellStatus::failed;
+      c.message = info.message;
+      record(result, std::move(c));
+      continue;
+    }
+    record(result, run_cell(*model, cell, info.load_time_s, result.warnings));
+  }
+  result.models.push_back(std::move(info));
+  result.finished_at = utc_timestamp();
+  return result;
+}
 
 }  // namespace accelbench
