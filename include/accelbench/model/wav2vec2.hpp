@@ -24,7 +24,11 @@
 #include "../detail/rng.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
+#include "common/config_json.hpp"
+#include "common/upload.hpp"
+#include "common/validate.hpp"
 #include "common/weights.hpp"
 
 namespace accelbench {
@@ -149,35 +153,27 @@ inline const std::vector<Wav2Vec2Config>& wav2vec2_presets() {
 
 /// Checks that a configuration describes a wav2vec2 that can be built.
 inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
-  const auto field = [&](std::string_view f) { return (c.name.empty() ? std::string("model") : c.name) + "." + std::string(f); };
-  const auto positive = [&](std::string_view f, int v) {
-    if (v <= 0) throw ConfigError(field(f), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("intermediate", c.intermediate);
-  positive("pos_conv_kernel", c.pos_conv_kernel);
-  positive("pos_conv_groups", c.pos_conv_groups);
+  const auto check = detail::FieldCheck::of_model(c.name);
+  check.positive("layers", c.layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("pos_conv_kernel", c.pos_conv_kernel);
+  check.positive("pos_conv_groups", c.pos_conv_groups);
   if (c.conv_dim.empty() || c.conv_kernel.size() != c.conv_dim.size() || c.conv_stride.size() != c.conv_dim.size()) {
-    throw ConfigError(field("conv_dim"), std::to_string(c.conv_dim.size()) + " layers",
-                      "conv_dim, conv_kernel and conv_stride must name the same number (at least one) of layers; "
-                      "conv_kernel has " + std::to_string(c.conv_kernel.size()) + ", conv_stride " +
-                          std::to_string(c.conv_stride.size()));
+    check.fail("conv_dim", std::to_string(c.conv_dim.size()) + " layers",
+               "conv_dim, conv_kernel and conv_stride must name the same number (at least one) of layers; "
+               "conv_kernel has " + std::to_string(c.conv_kernel.size()) + ", conv_stride " +
+                   std::to_string(c.conv_stride.size()));
   }
   for (std::size_t i = 0; i < c.conv_dim.size(); ++i) {
-    positive("conv_dim[" + std::to_string(i) + "]", c.conv_dim[i]);
-    positive("conv_kernel[" + std::to_string(i) + "]", c.conv_kernel[i]);
-    positive("conv_stride[" + std::to_string(i) + "]", c.conv_stride[i]);
+    check.positive("conv_dim[" + std::to_string(i) + "]", c.conv_dim[i]);
+    check.positive("conv_kernel[" + std::to_string(i) + "]", c.conv_kernel[i]);
+    check.positive("conv_stride[" + std::to_string(i) + "]", c.conv_stride[i]);
   }
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(field("heads"), std::to_string(c.heads), "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (c.hidden % c.pos_conv_groups != 0) {
-    throw ConfigError(field("pos_conv_groups"), std::to_string(c.pos_conv_groups),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (!(c.norm_eps > 0)) throw ConfigError(field("norm_eps"), std::to_string(c.norm_eps), "must be positive");
+  check.divides("heads", c.heads, c.hidden);
+  check.divides("pos_conv_groups", c.pos_conv_groups, c.hidden);
+  check.positive("norm_eps", c.norm_eps);
 }
 
 /// Deterministic synthetic weights under the checkpoint names: matrices and
@@ -185,16 +181,9 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
 /// scales and the weight norm's magnitudes g near one.
 inline WeightMap synthetic_wav2vec2_weights(const Wav2Vec2Config& c, std::uint64_t seed) {
   validate_wav2vec2_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : c.tensor_shapes()) {
-    const std::string_view n = name;
-    const bool is_bias = n.ends_with(".bias");
-    const bool is_scale = n.find("norm") != std::string_view::npos || n.ends_with("original0");
-    const float mean = is_scale && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_scale || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
-  }
-  return w;
+  return synthetic_weights(c.tensor_shapes(), seed, [](std::string_view n) {
+    return name_contains_any(n, {"norm"}) || n.ends_with("original0");
+  });
 }
 
 /// Deterministic synthetic 16 kHz waveforms, [batch, samples]: for clip b
@@ -257,7 +246,7 @@ inline std::vector<int> read_int_list(const HfConfigReader& c, std::string_view 
 /// encoder and stable layer norm of the large models, adapters, activations
 /// other than GELU.
 [[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
   const std::string type = c.text("model_type");
   if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
   for (const char* key : {"hidden_act", "feat_extract_activation"}) {
@@ -274,8 +263,7 @@ inline std::vector<int> read_int_list(const HfConfigReader& c, std::string_view 
   }
   if (c.boolean("add_adapter", false)) c.fail("add_adapter", "true", "adapters are not implemented");
   Wav2Vec2Config w;
-  w.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (w.name.empty()) w.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
+  w.name = checkpoint_name(dir);
   w.layers = c.integer("num_hidden_layers");
   w.hidden = c.integer("hidden_size");
   w.heads = c.integer("num_attention_heads");
@@ -296,7 +284,7 @@ inline std::vector<int> read_int_list(const HfConfigReader& c, std::string_view 
 /// pass here uses is dropped (masked_spec_embed, the CTC head, the
 /// pre-training quantizer and projections).
 [[nodiscard]] inline WeightMap wav2vec2_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {"wav2vec2."}, [](std::string_view n) {
+  return checkpoint_tensors(dir, {"wav2vec2."}, [](std::string_view n) {
     return n == "masked_spec_embed" || n.starts_with("lm_head.") || n.starts_with("quantizer.") ||
            n.starts_with("project_q.") || n.starts_with("project_hid.");
   });
@@ -324,6 +312,7 @@ inline std::vector<int> read_int_list(const HfConfigReader& c, std::string_view 
 template <PerceptionOps B>
 class Wav2Vec2 {
  public:
+  using Config = Wav2Vec2Config;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -344,18 +333,7 @@ class Wav2Vec2 {
     validate_wav2vec2_config(config_);
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
-    auto count = [&](const HostMatrix& m) {
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-    };
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      count(m);
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     // [out, in, kernel] read as [out * in, kernel], in conv1d's [out, in * kernel].
     auto reshape = [](const HostMatrix& m, Eigen::Index out) {
       return HostMatrix(Eigen::Map<const HostMatrix>(m.data(), out, m.size() / out));
@@ -365,7 +343,7 @@ class Wav2Vec2 {
       const std::string p = "feature_extractor.conv_layers." + std::to_string(l) + ".";
       const Eigen::Index out = config_.conv_dim[l];
       ConvLayer L;
-      L.w = backend.upload(reshape(take_host(p + "conv.weight", out * in, config_.conv_kernel[l]), out));
+      L.w = backend.upload(reshape(take.host(p + "conv.weight", out * in, config_.conv_kernel[l]), out));
       if (config_.conv_bias) L.b = take(p + "conv.bias", 1, out);
       if (l == 0) {
         L.norm_g = take(p + "layer_norm.weight", 1, out);
@@ -387,13 +365,13 @@ class Wav2Vec2 {
     const Eigen::Index kernel = config_.pos_conv_kernel;
     HostMatrix pos_w;
     if (weights.contains(pc + "weight")) {
-      pos_w = take_host(pc + "weight", pos_rows, kernel);
+      pos_w = take.host(pc + "weight", pos_rows, kernel);
     } else {
       const bool parametrized = weights.contains(pc + "parametrizations.weight.original0");
-      const HostMatrix g = take_host(pc + (parametrized ? "parametrizations.weight.original0" : "weight_g"), 1, kernel);
-      const HostMatrix v = take_host(pc + (parametrized ? "parametrizations.weight.original1" : "weight_v"), pos_rows, kernel);
+      const HostMatrix g = take.host(pc + (parametrized ? "parametrizations.weight.original0" : "weight_g"), 1, kernel);
+      const HostMatrix v = take.host(pc + (parametrized ? "parametrizations.weight.original1" : "weight_v"), pos_rows, kernel);
       pos_w = fold_weight_norm(g, v);
-      weight_bytes_ -= static_cast<std::uint64_t>(g.size()) * sizeof(float);  // g is folded into the weight
+      tally_.bytes -= static_cast<std::uint64_t>(g.size()) * sizeof(float);  // g is folded into the weight
     }
     pos_w_ = backend.upload(reshape(pos_w, h));
     pos_b_ = take(pc + "bias", 1, h);
@@ -423,10 +401,11 @@ class Wav2Vec2 {
   }
 
   [[nodiscard]] const Wav2Vec2Config& config() const noexcept { return config_; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const Wav2Vec2Config& c) { return c.tensor_shapes(); }
   /// Parameters as stored (g and v of the weight norm), masked_spec_embed not counted.
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
   /// Bytes of the weights on the device (the weight norm folded).
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
 
   /// Uploads `waveform`, [batch, samples] of 16 kHz audio, as the
   /// [batch * samples, 1] input of the first convolution.
@@ -541,8 +520,7 @@ class Wav2Vec2 {
   Tensor fp_norm_g_, fp_norm_b_, proj_w_, proj_b_, pos_w_, pos_b_, enc_norm_g_, enc_norm_b_;
   Tensor none_;
   std::vector<Layer> layers_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
 
 }  // namespace accelbench

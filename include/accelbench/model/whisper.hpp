@@ -25,7 +25,11 @@
 #include "../detail/rng.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
+#include "common/config_json.hpp"
+#include "common/upload.hpp"
+#include "common/validate.hpp"
 #include "common/weights.hpp"
 
 namespace accelbench {
@@ -164,36 +168,28 @@ inline const std::vector<WhisperConfig>& whisper_presets() {
 
 /// Checks that a configuration describes a Whisper that can be built.
 inline void validate_whisper_config(const WhisperConfig& c) {
-  const auto field = [&](std::string_view f) { return (c.name.empty() ? std::string("model") : c.name) + "." + std::string(f); };
-  const auto positive = [&](std::string_view f, int v) {
-    if (v <= 0) throw ConfigError(field(f), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("decoder_layers", c.decoder_layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("decoder_heads", c.decoder_heads);
-  positive("intermediate", c.intermediate);
-  positive("decoder_intermediate", c.decoder_intermediate);
-  positive("vocab_size", c.vocab_size);
-  positive("mel_bins", c.mel_bins);
-  positive("max_source_positions", c.max_source_positions);
-  positive("max_target_positions", c.max_target_positions);
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(field("heads"), std::to_string(c.heads), "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (c.hidden % c.decoder_heads != 0) {
-    throw ConfigError(field("decoder_heads"), std::to_string(c.decoder_heads),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
+  const auto check = detail::FieldCheck::of_model(c.name);
+  check.positive("layers", c.layers);
+  check.positive("decoder_layers", c.decoder_layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("decoder_heads", c.decoder_heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("decoder_intermediate", c.decoder_intermediate);
+  check.positive("vocab_size", c.vocab_size);
+  check.positive("mel_bins", c.mel_bins);
+  check.positive("max_source_positions", c.max_source_positions);
+  check.positive("max_target_positions", c.max_target_positions);
+  check.divides("heads", c.heads, c.hidden);
+  check.divides("decoder_heads", c.decoder_heads, c.hidden);
   if (c.hidden % 2 != 0 || c.hidden < 4) {
-    throw ConfigError(field("hidden"), std::to_string(c.hidden), "must be even and at least 4 (sinusoidal positions)");
+    check.fail("hidden", std::to_string(c.hidden), "must be even and at least 4 (sinusoidal positions)");
   }
   if (c.decoder_start_token < 0 || c.decoder_start_token >= c.vocab_size) {
-    throw ConfigError(field("decoder_start_token"), std::to_string(c.decoder_start_token),
-                      "must be a token id below vocab_size (" + std::to_string(c.vocab_size) + ")");
+    check.fail("decoder_start_token", std::to_string(c.decoder_start_token),
+               "must be a token id below vocab_size (" + std::to_string(c.vocab_size) + ")");
   }
-  if (!(c.norm_eps > 0)) throw ConfigError(field("norm_eps"), std::to_string(c.norm_eps), "must be positive");
+  check.positive("norm_eps", c.norm_eps);
 }
 
 /// Whisper's sinusoidal encoder positions, [length, channels]: sines in the
@@ -231,19 +227,9 @@ inline void validate_whisper_config(const WhisperConfig& c) {
 /// that transformers initialises them with.
 inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t seed) {
   validate_whisper_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : c.tensor_shapes()) {
-    if (name == "encoder.embed_positions.weight") {
-      w.insert(name, whisper_sinusoids(c.max_source_positions, c.hidden));
-      continue;
-    }
-    const std::string_view n = name;
-    const bool is_bias = n.ends_with(".bias");
-    const bool is_norm = n.find("layer_norm") != std::string_view::npos;
-    const float mean = is_norm && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_norm || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
-  }
+  WeightMap w = synthetic_weights(c.tensor_shapes(), seed, [](std::string_view n) { return name_contains_any(n, {"layer_norm"}); });
+  (void)w.take("encoder.embed_positions.weight", c.max_source_positions, c.hidden);
+  w.insert("encoder.embed_positions.weight", whisper_sinusoids(c.max_source_positions, c.hidden));
   return w;
 }
 
@@ -293,14 +279,13 @@ inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t
 /// WhisperConfig from a checkpoint's config.json (model_type "whisper");
 /// the preset is named after the folder.
 [[nodiscard]] inline WhisperConfig whisper_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
   const std::string type = c.text("model_type");
   if (type != "whisper") c.fail("model_type", "\"" + type + "\"", "expected a Whisper checkpoint (\"whisper\")");
   const std::string act = c.text("activation_function", "gelu");
   if (act != "gelu") c.fail("activation_function", "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
   WhisperConfig w;
-  w.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (w.name.empty()) w.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
+  w.name = checkpoint_name(dir);
   w.hidden = c.integer("d_model");
   w.layers = c.integer("encoder_layers");
   w.decoder_layers = c.integer("decoder_layers");
@@ -321,7 +306,7 @@ inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t
 /// A Whisper checkpoint's weights under the names the model takes
 /// (WhisperForConditionalGeneration's without "model.").
 [[nodiscard]] inline WeightMap whisper_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {"model."}, [](std::string_view) { return false; });
+  return checkpoint_tensors(dir, {"model."}, [](std::string_view) { return false; });
 }
 
 /// A Whisper whose weights live on backend B.
@@ -329,6 +314,7 @@ template <class B>
   requires PerceptionOps<B> && GenerationOps<B>
 class Whisper {
  public:
+  using Config = WhisperConfig;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -353,19 +339,11 @@ class Whisper {
   Whisper(B& backend, WhisperConfig config, WeightMap weights) : config_(std::move(config)) {
     validate_whisper_config(config_);
     const Eigen::Index d = config_.hidden;
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     // A convolution's [out, in, kernel], read as [out * in, kernel], in the
     // [out, in * kernel] layout of conv1d.
     auto take_conv = [&](const std::string& name, Eigen::Index out, Eigen::Index in, Eigen::Index kernel) {
-      const HostMatrix m = take_host(name, out * in, kernel);
+      const HostMatrix m = take.host(name, out * in, kernel);
       return backend.upload(HostMatrix(Eigen::Map<const HostMatrix>(m.data(), out, in * kernel)));
     };
     auto attention = [&](const std::string& p) {
@@ -419,14 +397,15 @@ class Whisper {
     dec_norm_ = norm("decoder.layer_norm");
     if (!config_.tied_embeddings) {
       proj_out_ = take("proj_out.weight", config_.vocab_size, d);
-    } else if (weights.contains("proj_out.weight")) {
-      (void)weights.take("proj_out.weight", config_.vocab_size, d);  // the tied head, stored again
+    } else {
+      take.drop_if_present("proj_out.weight", config_.vocab_size, d);  // the tied head, stored again
     }
   }
 
   [[nodiscard]] const WhisperConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const WhisperConfig& c) { return c.tensor_shapes(); }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
 
   /// A session for `batch` clips with room for `max_new_tokens` decoder
   /// steps. `features` are in transformers' layout, [batch * mel_bins,
@@ -615,8 +594,7 @@ class Whisper {
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<EncoderLayer> encoder_;
   std::vector<DecoderLayer> decoder_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
 
 }  // namespace accelbench
