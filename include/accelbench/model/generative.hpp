@@ -1,12 +1,13 @@
 #pragma once
 
 // The generative architectures of the TextGeneration family, listed once:
-// GPT-2 (gpt2.hpp), Llama and Qwen2 (llama.hpp) and T5 (t5.hpp). Each
-// entry of GenerativeArchitectures names the checkpoint model types it
-// reads, its model class, and its configuration, shape, FLOP and weight
-// functions; a GenerativeConfig is matched to its entry by `architecture`
-// once (when it is read, validated or loaded), never inside a forward pass.
-// Adding a generative architecture is its own file plus one entry here.
+// GPT-2 (gpt2.hpp), Llama and Qwen2 (llama.hpp) and T5 (t5.hpp). Each entry
+// of GenerativeArchitectures (Gpt2Architecture, ...) is defined in its
+// architecture's file and names the checkpoint model types it reads, its
+// model class, and its configuration, shape, FLOP and weight functions; a
+// GenerativeConfig is matched to its entry by `architecture` once (when it
+// is read, validated or loaded), never inside a forward pass. Adding a
+// generative architecture is its own file plus one entry here.
 
 #include <cstdint>
 #include <filesystem>
@@ -27,62 +28,6 @@
 #include "t5.hpp"
 
 namespace accelbench {
-
-/// GPT-2: GPT2LMHeadModel.
-struct Gpt2Architecture {
-  static constexpr std::string_view names = "gpt2";
-  static constexpr bool encoder_decoder = false;
-  [[nodiscard]] static bool reads(std::string_view model_type) noexcept { return model_type == "gpt2"; }
-  template <class B>
-  using Model = Gpt2<B>;
-  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) { gpt2::read_config(c, g); }
-  static void validate(const GenerativeConfig& c) { gpt2::validate_config(c); }
-  static TensorShapes tensor_shapes(const GenerativeConfig& c) { return gpt2::tensor_shapes(c); }
-  static double generation_flops(const GenerativeConfig& c, int b, int p, int n) { return gpt2::generation_flops(c, b, p, n); }
-  static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int b, int capacity, int) {
-    return gpt2::kv_cache_bytes(c, b, capacity);
-  }
-  static bool is_scale(std::string_view name) { return gpt2::is_scale(name); }
-  static WeightMap checkpoint_weights(const std::filesystem::path& dir) { return gpt2::checkpoint_weights(dir); }
-};
-
-/// Llama and Qwen2: LlamaForCausalLM, Qwen2ForCausalLM.
-struct LlamaArchitecture {
-  static constexpr std::string_view names = "llama, qwen2";
-  static constexpr bool encoder_decoder = false;
-  [[nodiscard]] static bool reads(std::string_view model_type) noexcept {
-    return model_type == "llama" || model_type == "qwen2";
-  }
-  template <class B>
-  using Model = Llama<B>;
-  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) { llama::read_config(c, g); }
-  static void validate(const GenerativeConfig& c) { llama::validate_config(c); }
-  static TensorShapes tensor_shapes(const GenerativeConfig& c) { return llama::tensor_shapes(c); }
-  static double generation_flops(const GenerativeConfig& c, int b, int p, int n) { return llama::generation_flops(c, b, p, n); }
-  static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int b, int capacity, int) {
-    return llama::kv_cache_bytes(c, b, capacity);
-  }
-  static bool is_scale(std::string_view name) { return llama::is_scale(name); }
-  static WeightMap checkpoint_weights(const std::filesystem::path& dir) { return llama::checkpoint_weights(dir); }
-};
-
-/// T5: T5ForConditionalGeneration.
-struct T5Architecture {
-  static constexpr std::string_view names = "t5";
-  static constexpr bool encoder_decoder = true;
-  [[nodiscard]] static bool reads(std::string_view model_type) noexcept { return model_type == "t5"; }
-  template <class B>
-  using Model = T5<B>;
-  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) { t5::read_config(c, g); }
-  static void validate(const GenerativeConfig& c) { t5::validate_config(c); }
-  static TensorShapes tensor_shapes(const GenerativeConfig& c) { return t5::tensor_shapes(c); }
-  static double generation_flops(const GenerativeConfig& c, int b, int p, int n) { return t5::generation_flops(c, b, p, n); }
-  static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int b, int capacity, int encoder_len) {
-    return t5::kv_cache_bytes(c, b, capacity, encoder_len);
-  }
-  static bool is_scale(std::string_view name) { return t5::is_scale(name); }
-  static WeightMap checkpoint_weights(const std::filesystem::path& dir) { return t5::checkpoint_weights(dir); }
-};
 
 template <class... A>
 struct ArchitectureList {};
@@ -182,7 +127,7 @@ inline const std::vector<GenerativeConfig>& generative_presets() {
 /// checks of its architecture.
 inline void validate_generative_config(const GenerativeConfig& c) {
   detail::with_generative_architecture(c, [&](auto a) {
-    decltype(a)::validate(c);
+    decltype(a)::validate_config(c);
     return true;
   });
 }

@@ -28,87 +28,93 @@ namespace accelbench {
 
 // ---- configuration ----
 
-namespace gpt2 {
+template <GenerationOps B>
+class Gpt2;
 
-/// The fields of a GPT-2 config.json (model_type "gpt2").
-inline void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
-  c.require_text("activation_function", "gelu_new", "gelu_new", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
-  g.layers = c.integer("n_layer");
-  g.hidden = c.integer("n_embd");
-  g.heads = c.integer("n_head");
-  g.intermediate = c.integer("n_inner", 4 * g.hidden);
-  g.vocab_size = c.integer("vocab_size");
-  g.max_positions = c.integer("n_positions");
-  g.norm_eps = c.number("layer_norm_epsilon", 1e-5f);
-  g.qkv_bias = true;
-  g.tied_embeddings = true;
-}
+/// GPT2LMHeadModel's entry in the list of generative architectures
+/// (GenerativeArchitectures, model/generative.hpp): the checkpoint model
+/// types it reads, its model class, and its configuration, shape, FLOP and
+/// weight functions.
+struct Gpt2Architecture : DecoderOnlyArchitecture {
+  static constexpr std::string_view names = "gpt2";
+  [[nodiscard]] static bool reads(std::string_view model_type) noexcept { return model_type == "gpt2"; }
+  template <GenerationOps B>
+  using Model = Gpt2<B>;
 
-/// Checks that a configuration describes a GPT-2 that can be built.
-inline void validate_config(const GenerativeConfig& c) {
-  const auto check = detail::FieldCheck::of_model(c.name);
-  detail::validate_generative_dims(check, c, {"gpt2"}, "GPT-2");
-  check.positive("max_positions", c.max_positions);
-  if (c.kv_heads != 0 && c.kv_heads != c.heads) {
-    check.fail("kv_heads", std::to_string(c.kv_heads), "GPT-2 has as many key-value heads as heads");
+  /// The fields of a GPT-2 config.json (model_type "gpt2").
+  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    c.require_text("activation_function", "gelu_new", "gelu_new", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
+    g.layers = c.integer("n_layer");
+    g.hidden = c.integer("n_embd");
+    g.heads = c.integer("n_head");
+    g.intermediate = c.integer("n_inner", 4 * g.hidden);
+    g.vocab_size = c.integer("vocab_size");
+    g.max_positions = c.integer("n_positions");
+    g.norm_eps = c.number("layer_norm_epsilon", 1e-5f);
+    g.qkv_bias = true;
+    g.tied_embeddings = true;
   }
-}
 
-// ---- tensor names and shapes ----
-
-/// GPT2LMHeadModel's tensors without the "transformer." prefix. Its
-/// projections are Conv1D layers, stored [in, out].
-inline TensorShapes tensor_shapes(const GenerativeConfig& c) {
-  TensorShapes s;
-  const Eigen::Index h = c.hidden;
-  const Eigen::Index i = c.intermediate;
-  s.push_back({"wte.weight", {c.vocab_size, h}});
-  s.push_back({"wpe.weight", {c.max_positions, h}});
-  for (int l = 0; l < c.layers; ++l) {
-    const std::string p = "h." + std::to_string(l) + ".";
-    s.push_back({p + "ln_1.weight", {1, h}});
-    s.push_back({p + "ln_1.bias", {1, h}});
-    s.push_back({p + "attn.c_attn.weight", {h, 3 * h}});
-    s.push_back({p + "attn.c_attn.bias", {1, 3 * h}});
-    s.push_back({p + "attn.c_proj.weight", {h, h}});
-    s.push_back({p + "attn.c_proj.bias", {1, h}});
-    s.push_back({p + "ln_2.weight", {1, h}});
-    s.push_back({p + "ln_2.bias", {1, h}});
-    s.push_back({p + "mlp.c_fc.weight", {h, i}});
-    s.push_back({p + "mlp.c_fc.bias", {1, i}});
-    s.push_back({p + "mlp.c_proj.weight", {i, h}});
-    s.push_back({p + "mlp.c_proj.bias", {1, h}});
+  /// Checks that a configuration describes a GPT-2 that can be built.
+  static void validate_config(const GenerativeConfig& c) {
+    const auto check = detail::FieldCheck::of_model(c.name);
+    detail::validate_generative_dims(check, c, {"gpt2"}, "GPT-2");
+    check.positive("max_positions", c.max_positions);
+    if (c.kv_heads != 0 && c.kv_heads != c.heads) {
+      check.fail("kv_heads", std::to_string(c.kv_heads), "GPT-2 has as many key-value heads as heads");
+    }
   }
-  s.push_back({"ln_f.weight", {1, h}});
-  s.push_back({"ln_f.bias", {1, h}});
-  return s;
-}
 
-/// Generating `new_tokens` after a `prompt` for `batch` sequences (see
-/// GenerativeConfig::generation_flops): a two-matrix MLP.
-[[nodiscard]] inline double generation_flops(const GenerativeConfig& c, int batch, int prompt, int new_tokens) noexcept {
-  return detail::decoder_only_flops(c, batch, prompt, new_tokens, 2.0);
-}
+  // ---- tensor names and shapes ----
 
-/// Bytes of the key-value cache of `batch` sequences of up to `capacity` tokens.
-[[nodiscard]] inline std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity) noexcept {
-  return detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.layers) * sizeof(float);
-}
+  /// GPT2LMHeadModel's tensors without the "transformer." prefix. Its
+  /// projections are Conv1D layers, stored [in, out].
+  static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    TensorShapes s;
+    const Eigen::Index h = c.hidden;
+    const Eigen::Index i = c.intermediate;
+    s.push_back({"wte.weight", {c.vocab_size, h}});
+    s.push_back({"wpe.weight", {c.max_positions, h}});
+    for (int l = 0; l < c.layers; ++l) {
+      const std::string p = "h." + std::to_string(l) + ".";
+      s.push_back({p + "ln_1.weight", {1, h}});
+      s.push_back({p + "ln_1.bias", {1, h}});
+      s.push_back({p + "attn.c_attn.weight", {h, 3 * h}});
+      s.push_back({p + "attn.c_attn.bias", {1, 3 * h}});
+      s.push_back({p + "attn.c_proj.weight", {h, h}});
+      s.push_back({p + "attn.c_proj.bias", {1, h}});
+      s.push_back({p + "ln_2.weight", {1, h}});
+      s.push_back({p + "ln_2.bias", {1, h}});
+      s.push_back({p + "mlp.c_fc.weight", {h, i}});
+      s.push_back({p + "mlp.c_fc.bias", {1, i}});
+      s.push_back({p + "mlp.c_proj.weight", {i, h}});
+      s.push_back({p + "mlp.c_proj.bias", {1, h}});
+    }
+    s.push_back({"ln_f.weight", {1, h}});
+    s.push_back({"ln_f.bias", {1, h}});
+    return s;
+  }
 
-// ---- weights ----
+  /// Generating `new_tokens` after a `prompt` for `batch` sequences (see
+  /// GenerativeConfig::generation_flops): a two-matrix MLP.
+  [[nodiscard]] static double generation_flops(const GenerativeConfig& c, int batch, int prompt,
+                                               int new_tokens) noexcept {
+    return detail::decoder_only_flops(c, batch, prompt, new_tokens, 2.0);
+  }
 
-/// Synthetic weights: the LayerNorms' (ln_1, ln_2, ln_f) scales near one.
-[[nodiscard]] inline bool is_scale(std::string_view name) { return name_contains_any(name, {"ln_", "norm"}); }
+  // ---- weights ----
 
-/// A checkpoint's tensors under GPT2LMHeadModel's names without
-/// "transformer.", its attention-mask buffers dropped.
-[[nodiscard]] inline WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-  return checkpoint_tensors(dir, {"transformer."}, [](std::string_view n) {
-    return n.ends_with(".attn.bias") || n.ends_with(".attn.masked_bias");
-  });
-}
+  /// Synthetic weights: the LayerNorms' (ln_1, ln_2, ln_f) scales near one.
+  [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"ln_"}); }
 
-}  // namespace gpt2
+  /// A checkpoint's tensors under GPT2LMHeadModel's names without
+  /// "transformer.", its attention-mask buffers dropped.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
+    return checkpoint_tensors(dir, {"transformer."}, [](std::string_view n) {
+      return n.ends_with(".attn.bias") || n.ends_with(".attn.masked_bias");
+    });
+  }
+};
 
 // ---- forward entry points ----
 
@@ -128,7 +134,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
   /// Takes the weights it needs from `weights` (checking each shape) and
   /// uploads them.
   Gpt2(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
-    gpt2::validate_config(config_);
+    Gpt2Architecture::validate_config(config_);
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_);
@@ -168,7 +174,9 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
   [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
   [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
-  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) { return gpt2::tensor_shapes(c); }
+  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    return Gpt2Architecture::tensor_shapes(c);
+  }
 
   // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
 

@@ -31,108 +31,115 @@ namespace accelbench {
 
 // ---- configuration ----
 
-namespace llama {
+template <GenerationOps B>
+class Llama;
 
-/// The fields of a Llama or Qwen2 config.json (model_type "llama" or
-/// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
-/// unless tie_word_embeddings says otherwise.
-inline void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
-  const bool qwen2 = g.architecture == "qwen2";
-  c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
-  if (c.has("rope_scaling")) c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
-  g.layers = c.integer("num_hidden_layers");
-  g.hidden = c.integer("hidden_size");
-  g.heads = c.integer("num_attention_heads");
-  g.kv_heads = c.integer("num_key_value_heads", g.heads);
-  g.head_dim = c.integer("head_dim", 0);
-  g.intermediate = c.integer("intermediate_size");
-  g.vocab_size = c.integer("vocab_size");
-  g.max_positions = c.integer("max_position_embeddings");
-  g.norm_eps = c.number("rms_norm_eps", 1e-6f);
-  // transformers 5 moved rope_theta into rope_parameters.
-  if (c.has("rope_theta")) {
-    g.rope_theta = c.number("rope_theta");
-  } else if (c.has("rope_parameters")) {
-    const auto& rp = c.raw("rope_parameters");
-    if (!rp.is_object() || !rp.contains("rope_theta") || !rp["rope_theta"].is_number()) {
-      c.fail("rope_parameters", rp.dump(), "expected an object with a numeric rope_theta");
-    }
-    if (rp.contains("rope_type") && rp["rope_type"] != "default") {
-      c.fail("rope_parameters.rope_type", rp["rope_type"].dump(), "only the default rotary embedding is implemented");
-    }
-    g.rope_theta = rp["rope_theta"].get<float>();
+/// LlamaForCausalLM and Qwen2ForCausalLM's entry in the list of generative
+/// architectures (GenerativeArchitectures, model/generative.hpp): the
+/// checkpoint model types it reads, its model class, and its configuration,
+/// shape, FLOP and weight functions.
+struct LlamaArchitecture : DecoderOnlyArchitecture {
+  static constexpr std::string_view names = "llama, qwen2";
+  [[nodiscard]] static bool reads(std::string_view model_type) noexcept {
+    return model_type == "llama" || model_type == "qwen2";
   }
-  g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
-  g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
-}
+  template <GenerationOps B>
+  using Model = Llama<B>;
 
-/// Checks that a configuration describes a Llama or Qwen2 that can be built.
-inline void validate_config(const GenerativeConfig& c) {
-  const auto check = detail::FieldCheck::of_model(c.name);
-  detail::validate_generative_dims(check, c, {"llama", "qwen2"}, "Llama's or Qwen2");
-  check.positive("max_positions", c.max_positions);
-  if (c.effective_head_dim() % 2 != 0) {
-    check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
-  }
-  check.positive("rope_theta", c.rope_theta);
-}
-
-// ---- tensor names and shapes ----
-
-/// LlamaForCausalLM's (Qwen2ForCausalLM's) tensors.
-inline TensorShapes tensor_shapes(const GenerativeConfig& c) {
-  TensorShapes s;
-  const Eigen::Index h = c.hidden;
-  const Eigen::Index aw = c.attention_width();
-  const Eigen::Index kvw = c.kv_width();
-  const Eigen::Index i = c.intermediate;
-  const Eigen::Index v = c.vocab_size;
-  s.push_back({"model.embed_tokens.weight", {v, h}});
-  for (int l = 0; l < c.layers; ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    s.push_back({p + "input_layernorm.weight", {1, h}});
-    s.push_back({p + "self_attn.q_proj.weight", {aw, h}});
-    s.push_back({p + "self_attn.k_proj.weight", {kvw, h}});
-    s.push_back({p + "self_attn.v_proj.weight", {kvw, h}});
-    if (c.qkv_bias) {
-      s.push_back({p + "self_attn.q_proj.bias", {1, aw}});
-      s.push_back({p + "self_attn.k_proj.bias", {1, kvw}});
-      s.push_back({p + "self_attn.v_proj.bias", {1, kvw}});
+  /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
+  /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
+  /// unless tie_word_embeddings says otherwise.
+  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    const bool qwen2 = g.architecture == "qwen2";
+    c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
+    if (c.has("rope_scaling")) c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
+    g.layers = c.integer("num_hidden_layers");
+    g.hidden = c.integer("hidden_size");
+    g.heads = c.integer("num_attention_heads");
+    g.kv_heads = c.integer("num_key_value_heads", g.heads);
+    g.head_dim = c.integer("head_dim", 0);
+    g.intermediate = c.integer("intermediate_size");
+    g.vocab_size = c.integer("vocab_size");
+    g.max_positions = c.integer("max_position_embeddings");
+    g.norm_eps = c.number("rms_norm_eps", 1e-6f);
+    // transformers 5 moved rope_theta into rope_parameters.
+    if (c.has("rope_theta")) {
+      g.rope_theta = c.number("rope_theta");
+    } else if (c.has("rope_parameters")) {
+      const auto& rp = c.raw("rope_parameters");
+      if (!rp.is_object() || !rp.contains("rope_theta") || !rp["rope_theta"].is_number()) {
+        c.fail("rope_parameters", rp.dump(), "expected an object with a numeric rope_theta");
+      }
+      if (rp.contains("rope_type") && rp["rope_type"] != "default") {
+        c.fail("rope_parameters.rope_type", rp["rope_type"].dump(), "only the default rotary embedding is implemented");
+      }
+      g.rope_theta = rp["rope_theta"].get<float>();
     }
-    s.push_back({p + "self_attn.o_proj.weight", {h, aw}});
-    s.push_back({p + "post_attention_layernorm.weight", {1, h}});
-    s.push_back({p + "mlp.gate_proj.weight", {i, h}});
-    s.push_back({p + "mlp.up_proj.weight", {i, h}});
-    s.push_back({p + "mlp.down_proj.weight", {h, i}});
+    g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
+    g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
   }
-  s.push_back({"model.norm.weight", {1, h}});
-  if (!c.tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
-  return s;
-}
 
-/// Generating `new_tokens` after a `prompt` for `batch` sequences (see
-/// GenerativeConfig::generation_flops): SwiGLU's three MLP matrices.
-[[nodiscard]] inline double generation_flops(const GenerativeConfig& c, int batch, int prompt, int new_tokens) noexcept {
-  return detail::decoder_only_flops(c, batch, prompt, new_tokens, 3.0);
-}
+  /// Checks that a configuration describes a Llama or Qwen2 that can be built.
+  static void validate_config(const GenerativeConfig& c) {
+    const auto check = detail::FieldCheck::of_model(c.name);
+    detail::validate_generative_dims(check, c, {"llama", "qwen2"}, "Llama's or Qwen2");
+    check.positive("max_positions", c.max_positions);
+    if (c.effective_head_dim() % 2 != 0) {
+      check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
+    }
+    check.positive("rope_theta", c.rope_theta);
+  }
 
-/// Bytes of the key-value cache of `batch` sequences of up to `capacity`
-/// tokens (grouped-query attention: kv_heads keys and values per position).
-[[nodiscard]] inline std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity) noexcept {
-  return detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.layers) * sizeof(float);
-}
+  // ---- tensor names and shapes ----
 
-// ---- weights ----
+  /// LlamaForCausalLM's (Qwen2ForCausalLM's) tensors.
+  static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    TensorShapes s;
+    const Eigen::Index h = c.hidden;
+    const Eigen::Index aw = c.attention_width();
+    const Eigen::Index kvw = c.kv_width();
+    const Eigen::Index i = c.intermediate;
+    const Eigen::Index v = c.vocab_size;
+    s.push_back({"model.embed_tokens.weight", {v, h}});
+    for (int l = 0; l < c.layers; ++l) {
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      s.push_back({p + "input_layernorm.weight", {1, h}});
+      s.push_back({p + "self_attn.q_proj.weight", {aw, h}});
+      s.push_back({p + "self_attn.k_proj.weight", {kvw, h}});
+      s.push_back({p + "self_attn.v_proj.weight", {kvw, h}});
+      if (c.qkv_bias) {
+        s.push_back({p + "self_attn.q_proj.bias", {1, aw}});
+        s.push_back({p + "self_attn.k_proj.bias", {1, kvw}});
+        s.push_back({p + "self_attn.v_proj.bias", {1, kvw}});
+      }
+      s.push_back({p + "self_attn.o_proj.weight", {h, aw}});
+      s.push_back({p + "post_attention_layernorm.weight", {1, h}});
+      s.push_back({p + "mlp.gate_proj.weight", {i, h}});
+      s.push_back({p + "mlp.up_proj.weight", {i, h}});
+      s.push_back({p + "mlp.down_proj.weight", {h, i}});
+    }
+    s.push_back({"model.norm.weight", {1, h}});
+    if (!c.tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
+    return s;
+  }
 
-/// Synthetic weights: the RMSNorms' scales near one.
-[[nodiscard]] inline bool is_scale(std::string_view name) { return name_contains_any(name, {"ln_", "norm"}); }
+  /// Generating `new_tokens` after a `prompt` for `batch` sequences (see
+  /// GenerativeConfig::generation_flops): SwiGLU's three MLP matrices.
+  [[nodiscard]] static double generation_flops(const GenerativeConfig& c, int batch, int prompt,
+                                               int new_tokens) noexcept {
+    return detail::decoder_only_flops(c, batch, prompt, new_tokens, 3.0);
+  }
 
-/// A checkpoint's tensors, the rotary inverse frequencies dropped.
-[[nodiscard]] inline WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-  return checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("rotary_emb.inv_freq"); });
-}
+  // ---- weights ----
 
-}  // namespace llama
+  /// Synthetic weights: the RMSNorms' scales near one.
+  [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"norm"}); }
+
+  /// A checkpoint's tensors, the rotary inverse frequencies dropped.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
+    return checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("rotary_emb.inv_freq"); });
+  }
+};
 
 // ---- forward entry points ----
 
@@ -152,7 +159,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   /// Takes the weights it needs from `weights` (checking each shape) and
   /// uploads them.
   Llama(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
-    llama::validate_config(config_);
+    LlamaArchitecture::validate_config(config_);
     const Eigen::Index h = config_.hidden;
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index kvw = config_.kv_width();
@@ -192,7 +199,9 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
   [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
   [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
-  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) { return llama::tensor_shapes(c); }
+  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    return LlamaArchitecture::tensor_shapes(c);
+  }
 
   // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
 

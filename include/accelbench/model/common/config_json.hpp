@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "../../core/error.hpp"
 
@@ -86,6 +87,18 @@ class HfConfigReader {
     const auto& v = get(key);
     if (!v.is_boolean()) fail(key, v.dump(), "expected true or false");
     return v.get<bool>();
+  }
+
+  /// A non-empty array of integers (wav2vec2's conv_dim and the like).
+  [[nodiscard]] std::vector<int> integers(std::string_view key) const {
+    const auto& v = get(key);
+    if (!v.is_array() || v.empty()) fail(key, v.dump(), "expected a non-empty array of integers");
+    std::vector<int> out;
+    for (const auto& e : v) {
+      if (!e.is_number_integer()) fail(key, v.dump(), "expected a non-empty array of integers");
+      out.push_back(e.get<int>());
+    }
+    return out;
   }
 
   [[nodiscard]] const nlohmann::json& raw(std::string_view key) const { return get(key); }

@@ -9,6 +9,8 @@
 //       the final-normed hidden states into a.h;
 //   head(be, hidden, logits): the LM head;
 // and a `config_` member. The cache holds `capacity` positions per sequence.
+// The encoder-decoders (T5, Whisper) keep their decoder's caches in an
+// EncoderDecoderCache.
 
 #include <cstdint>
 #include <span>
@@ -42,6 +44,43 @@ struct DecoderSession {
   typename B::IndexTensor next_ids;   ///< the token chosen for each sequence by the last step
   std::vector<typename B::Tensor> k_cache, v_cache;
   DecoderActivations<B> prefill, step;
+};
+
+/// What the decoder-only architectures' entries in GenerativeArchitectures
+/// share: no encoder, and a key-value cache of kv_heads keys and values per
+/// position in each layer.
+struct DecoderOnlyArchitecture {
+  static constexpr bool encoder_decoder = false;
+
+  /// Bytes of the key-value cache of `batch` sequences of up to `capacity` tokens.
+  [[nodiscard]] static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity,
+                                                    int /*encoder_len*/ = 0) noexcept {
+    return detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.layers) * sizeof(float);
+  }
+};
+
+/// The caches of an encoder-decoder's decoder while it generates: the
+/// self-attention keys and values of each decoder layer, the cross-attention
+/// keys and values of the encoder's output (computed by prefill), and each
+/// sequence's decoder start token.
+template <class B>
+struct EncoderDecoderCache {
+  std::vector<typename B::Tensor> cross_k, cross_v, self_k, self_v;
+  typename B::IndexTensor start_ids;  ///< the decoder start token for each sequence
+
+  /// Zeroed self-attention caches of `capacity` positions of `width` per
+  /// sequence for `layers` layers, room for the cross keys and values, and
+  /// `batch` start tokens.
+  void allocate(B& be, int layers, int batch, int capacity, Eigen::Index width, int start_token) {
+    const HostMatrix zeros = HostMatrix::Zero(Eigen::Index{batch} * capacity, width);
+    for (int l = 0; l < layers; ++l) {
+      self_k.push_back(be.upload(zeros));
+      self_v.push_back(be.upload(zeros));
+    }
+    cross_k.resize(static_cast<std::size_t>(layers));
+    cross_v.resize(static_cast<std::size_t>(layers));
+    start_ids = be.upload_indices(std::vector<std::int32_t>(static_cast<std::size_t>(batch), start_token));
+  }
 };
 
 template <class Derived, GenerationOps B>
