@@ -47,13 +47,14 @@ BertInput bert_input(const Io& io) {
 
 /// A decoder-only checkpoint: hidden states and logits of the prompt, then
 /// greedy generation with the key-value cache.
+template <class Lm>
 void check_causal_lm(const std::string& arch) {
   const auto dir = golden_dir(arch);
   const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
   CHECK(config.architecture == arch);
   Cpu cpu = one_thread();
   const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
-  const auto& lm = std::get<CausalLm<Cpu>>(model.impl());
+  const auto& lm = std::get<Lm>(model.impl());
 
   const Io io(arch);
   const int batch = static_cast<int>(io.dim("input_ids", 0));
@@ -94,13 +95,13 @@ TEST_CASE("golden: BERT matches transformers' BertModel, padding included") {
   check_close("bert pooled_embedding", ws.pooled, io.floats("pooled_embedding"));
 }
 
-TEST_CASE("golden: GPT-2 matches transformers' GPT2LMHeadModel") { check_causal_lm("gpt2"); }
+TEST_CASE("golden: GPT-2 matches transformers' GPT2LMHeadModel") { check_causal_lm<Gpt2<Cpu>>("gpt2"); }
 
 TEST_CASE("golden: Llama with grouped-query attention matches transformers' LlamaForCausalLM") {
   const GenerativeConfig config = TextGeneration::checkpoint_preset(golden_dir("llama"));
   CHECK(config.effective_kv_heads() < config.heads);
   CHECK_FALSE(config.tied_embeddings);
-  check_causal_lm("llama");
+  check_causal_lm<Llama<Cpu>>("llama");
 }
 
 TEST_CASE("golden: Qwen2 (q/k/v biases, tied head) matches transformers' Qwen2ForCausalLM") {
@@ -108,7 +109,7 @@ TEST_CASE("golden: Qwen2 (q/k/v biases, tied head) matches transformers' Qwen2Fo
   CHECK(config.qkv_bias);
   CHECK(config.tied_embeddings);
   CHECK(config.rope_theta == doctest::Approx(1e6));
-  check_causal_lm("qwen2");
+  check_causal_lm<Llama<Cpu>>("qwen2");
 }
 
 TEST_CASE("golden: T5 matches transformers' T5ForConditionalGeneration") {

@@ -13,10 +13,7 @@
 #include "../backend/concepts.hpp"
 #include "../core/config.hpp"
 #include "../core/error.hpp"
-#include "../model/common/checkpoint.hpp"
-#include "../model/causal_lm.hpp"
 #include "../model/generative.hpp"
-#include "../model/t5.hpp"
 #include "../core/phases.hpp"
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
@@ -43,12 +40,12 @@ struct TextGeneration {
     int new_tokens = 1;
   };
 
-  /// A loaded model: a decoder-only or an encoder-decoder, by the preset's
+  /// A loaded model: GPT-2, Llama (and Qwen2) or T5, by the preset's
   /// architecture. Generation dispatches on it once per run.
   template <GenerationOps B>
   class Model {
    public:
-    using Impl = std::variant<CausalLm<B>, T5<B>>;
+    using Impl = std::variant<Gpt2<B>, Llama<B>, T5<B>>;
     explicit Model(Impl impl) : impl_(std::move(impl)) {}
     [[nodiscard]] const Impl& impl() const noexcept { return impl_; }
     [[nodiscard]] const GenerativeConfig& config() const {
@@ -129,12 +126,13 @@ struct TextGeneration {
     return generative_weights_from_checkpoint(dir, preset);
   }
 
+  /// Builds the preset's architecture (chosen here, once).
   template <GenerationOps B>
   [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
-    if (preset.is_encoder_decoder()) {
-      return Model<B>(typename Model<B>::Impl(std::in_place_type<T5<B>>, backend, preset, std::move(weights)));
-    }
-    return Model<B>(typename Model<B>::Impl(std::in_place_type<CausalLm<B>>, backend, preset, std::move(weights)));
+    return detail::with_generative_architecture(preset, [&](auto a) {
+      using M = typename decltype(a)::template Model<B>;
+      return Model<B>(typename Model<B>::Impl(std::in_place_type<M>, backend, preset, std::move(weights)));
+    });
   }
 
   template <GenerationOps B>
@@ -244,7 +242,7 @@ struct TextGeneration {
     B* backend_;
     Cell cell_;
     const GenerativeConfig* config_;
-    std::variant<Run<CausalLm<B>>, Run<T5<B>>> run_;
+    std::variant<Run<Gpt2<B>>, Run<Llama<B>>, Run<T5<B>>> run_;
     std::vector<std::int32_t> tokens_;
   };
 };

@@ -7,8 +7,8 @@
 // backend's EncoderOps.
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,11 +16,17 @@
 
 #include "../backend/concepts.hpp"
 #include "../detail/rng.hpp"
-#include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "common/architecture.hpp"
+#include "common/checkpoint.hpp"
+#include "common/config_json.hpp"
+#include "common/upload.hpp"
+#include "common/validate.hpp"
 #include "common/weights.hpp"
 
 namespace accelbench {
+
+// ---- configuration ----
 
 struct BertConfig {
   std::string name;
@@ -79,34 +85,49 @@ inline const std::vector<BertConfig>& bert_presets() {
 
 /// Checks that a configuration describes a BERT that can be built.
 inline void validate_bert_config(const BertConfig& c) {
-  const auto positive = [&](std::string_view field, int v) {
-    if (v <= 0) throw ConfigError(c.name + "." + std::string(field), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("intermediate", c.intermediate);
-  positive("vocab_size", c.vocab_size);
-  positive("max_positions", c.max_positions);
-  positive("type_vocab_size", c.type_vocab_size);
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(c.name + ".heads", std::to_string(c.heads),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (!(c.layer_norm_eps > 0)) {
-    throw ConfigError(c.name + ".layer_norm_eps", std::to_string(c.layer_norm_eps), "must be positive");
-  }
+  const detail::FieldCheck check(c.name);
+  check.positive("layers", c.layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("vocab_size", c.vocab_size);
+  check.positive("max_positions", c.max_positions);
+  check.positive("type_vocab_size", c.type_vocab_size);
+  check.divides("heads", c.heads, c.hidden);
+  check.positive("layer_norm_eps", c.layer_norm_eps);
 }
+
+/// BertConfig from a checkpoint's config.json (model_type "bert"); the
+/// preset is named after the folder.
+[[nodiscard]] inline BertConfig bert_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  c.require_text("model_type", "", "bert", "the embedding family reads BERT checkpoints (\"bert\")");
+  c.require_text("hidden_act", "gelu", "gelu", "only BERT's erf GELU (\"gelu\") is implemented");
+  BertConfig b;
+  b.name = checkpoint_name(dir);
+  b.layers = c.integer("num_hidden_layers");
+  b.hidden = c.integer("hidden_size");
+  b.heads = c.integer("num_attention_heads");
+  b.intermediate = c.integer("intermediate_size");
+  b.vocab_size = c.integer("vocab_size");
+  b.max_positions = c.integer("max_position_embeddings");
+  b.type_vocab_size = c.integer("type_vocab_size", 2);
+  b.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
+  validate_bert_config(b);
+  return b;
+}
+
+// ---- tensor names and shapes ----
 
 namespace detail {
 inline std::string bert_layer_prefix(int i) { return "encoder.layer." + std::to_string(i) + "."; }
 }  // namespace detail
 
 /// The shape of every tensor of a BERT, by its Hugging Face name.
-inline std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> bert_tensor_shapes(const BertConfig& c) {
+inline TensorShapes bert_tensor_shapes(const BertConfig& c) {
   const Eigen::Index h = c.hidden;
   const Eigen::Index i = c.intermediate;
-  std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> s = {
+  TensorShapes s = {
       {"embeddings.word_embeddings.weight", {c.vocab_size, h}},
       {"embeddings.position_embeddings.weight", {c.max_positions, h}},
       {"embeddings.token_type_embeddings.weight", {c.type_vocab_size, h}},
@@ -133,22 +154,24 @@ inline std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> bert_ten
   return s;
 }
 
-/// Deterministic synthetic weights: matrices and embeddings with standard
-/// deviation 0.02 (BERT's initializer range), biases small, LayerNorm scales
-/// near one. The same seed gives the same weights everywhere.
+// ---- weights ----
+
+/// Deterministic synthetic weights (see synthetic_weights): matrices and
+/// embeddings with standard deviation 0.02 (BERT's initializer range), biases
+/// small, LayerNorm scales near one.
 inline WeightMap synthetic_bert_weights(const BertConfig& c, std::uint64_t seed) {
   validate_bert_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : bert_tensor_shapes(c)) {
-    const std::string_view n = name;
-    const bool is_norm = n.find("LayerNorm") != std::string_view::npos;
-    const bool is_bias = n.size() >= 5 && n.substr(n.size() - 5) == ".bias";
-    const float mean = is_norm && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_norm || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
-  }
-  return w;
+  return synthetic_weights(bert_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"LayerNorm"}); });
 }
+
+/// A BERT checkpoint's weights under BertModel's names.
+[[nodiscard]] inline WeightMap bert_weights_from_checkpoint(const std::filesystem::path& dir) {
+  return checkpoint_tensors(dir, {"bert."}, [](std::string_view n) {
+    return n.starts_with("pooler.") || n.starts_with("cls.") || n.ends_with("position_ids");
+  });
+}
+
+// ---- forward entry points ----
 
 /// Token ids, positions, token types and attention mask of a batch of sequences.
 struct BertInput {
@@ -217,6 +240,7 @@ inline BertInput make_bert_input(const BertConfig& c, int batch, int seq, std::u
 template <EncoderOps B>
 class Bert {
  public:
+  using Config = BertConfig;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -238,12 +262,7 @@ class Bert {
     validate_bert_config(config_);
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return backend.upload(std::move(m));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     word_ = take("embeddings.word_embeddings.weight", config_.vocab_size, h);
     position_ = take("embeddings.position_embeddings.weight", config_.max_positions, h);
     token_type_ = take("embeddings.token_type_embeddings.weight", config_.type_vocab_size, h);
@@ -273,8 +292,9 @@ class Bert {
   }
 
   [[nodiscard]] const BertConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const BertConfig& c) { return bert_tensor_shapes(c); }
 
   /// Uploads a batch of inputs into a new workspace.
   [[nodiscard]] Workspace prepare(B& backend, const BertInput& in) const {
@@ -330,8 +350,7 @@ class Bert {
   BertConfig config_;
   Tensor word_, position_, token_type_, emb_ln_g_, emb_ln_b_;
   std::vector<Layer> layers_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
 
 }  // namespace accelbench

@@ -9,13 +9,10 @@
 // normalisation, and logits_per_image = exp(logit_scale) * image_embeds ·
 // text_embedsᵀ. Written once over the backend's PerceptionOps.
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -24,156 +21,32 @@
 
 #include "../backend/concepts.hpp"
 #include "../detail/rng.hpp"
-#include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "clip_config.hpp"
+#include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
-#include "vit.hpp"
+#include "common/encoder_layers.hpp"
+#include "common/images.hpp"
+#include "common/upload.hpp"
 #include "common/weights.hpp"
 
 namespace accelbench {
 
-/// CLIP's image encoder (transformers' CLIPVisionConfig).
-struct ClipVisionConfig {
-  int layers = 0;
-  int hidden = 0;
-  int heads = 0;
-  int intermediate = 0;
-  int patch_size = 0;
-  int image_size = 0;
-  int channels = 3;
-  float layer_norm_eps = 1e-5f;
-  Activation activation = Activation::quick_gelu;
+// ---- configuration ----
 
-  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
-  [[nodiscard]] int grid() const noexcept { return patch_size > 0 ? image_size / patch_size : 0; }
-  /// Tokens of one image: its patches and the class embedding.
-  [[nodiscard]] int tokens() const noexcept { return grid() * grid() + 1; }
-};
+// In clip_config.hpp: ClipConfig (ClipVisionConfig, ClipTextConfig), clip_presets(),
+// validate_clip_config(), clip_config_from_checkpoint().
 
-/// CLIP's text encoder (transformers' CLIPTextConfig).
-struct ClipTextConfig {
-  int layers = 0;
-  int hidden = 0;
-  int heads = 0;
-  int intermediate = 0;
-  int vocab_size = 0;
-  int max_positions = 77;
-  float layer_norm_eps = 1e-5f;
-  Activation activation = Activation::quick_gelu;
-  int bos_token_id = 49406;  ///< <|startoftext|>
-  /// <|endoftext|>: the text's embedding is the hidden state at its first
-  /// occurrence. 2, as in the configs written before transformers PR
-  /// #24773 (openai's among them), means the highest id of the sequence
-  /// instead, as transformers still does for such configs.
-  int eos_token_id = 49407;
-
-  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
-  [[nodiscard]] bool legacy_eos() const noexcept { return eos_token_id == 2; }
-};
-
-struct ClipConfig {
-  std::string name;
-  ClipVisionConfig vision;
-  ClipTextConfig text;
-  int projection_dim = 512;
-  /// logit_scale of synthetic weights: transformers' initial value, log(1 / 0.07).
-  float logit_scale_init = 2.6592f;
-  std::vector<std::string> aliases;
-
-  /// Parameters of CLIPModel: both towers, both projections and logit_scale.
-  [[nodiscard]] std::int64_t parameter_count() const noexcept {
-    const auto layer = [](std::int64_t h, std::int64_t i) {
-      return 2 * h + 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h);
-    };
-    const std::int64_t vh = vision.hidden;
-    const std::int64_t vision_params = vh + std::int64_t{vision.channels} * vision.patch_size * vision.patch_size * vh +
-                                       std::int64_t{vision.tokens()} * vh + 2 * vh +
-                                       vision.layers * layer(vh, vision.intermediate) + 2 * vh;
-    const std::int64_t th = text.hidden;
-    const std::int64_t text_params = (std::int64_t{text.vocab_size} + text.max_positions) * th +
-                                     text.layers * layer(th, text.intermediate) + 2 * th;
-    return vision_params + text_params + std::int64_t{projection_dim} * (vh + th) + 1;
-  }
-
-  /// Floating-point operations of encoding `images` images, and of encoding
-  /// `texts` texts of `text_length` tokens (a multiply-add counts as two):
-  /// the matrix products of the patch convolution, projections, feed-forward,
-  /// attention and output projection.
-  [[nodiscard]] double image_flops(int images) const noexcept {
-    const double n = vision.tokens();
-    const double h = vision.hidden;
-    const double patch = static_cast<double>(vision.channels) * vision.patch_size * vision.patch_size;
-    return 2.0 * images * (n - 1) * patch * h +
-           vision.layers * (2.0 * images * n * (4.0 * h * h + 2.0 * h * vision.intermediate) +
-                            4.0 * images * n * n * h) +
-           2.0 * images * h * projection_dim;
-  }
-  [[nodiscard]] double text_flops(int texts, int text_length) const noexcept {
-    const double n = text_length;
-    const double h = text.hidden;
-    return text.layers * (2.0 * texts * n * (4.0 * h * h + 2.0 * h * text.intermediate) + 4.0 * texts * n * n * h) +
-           2.0 * texts * h * projection_dim;
-  }
-  [[nodiscard]] double similarity_flops(int images, int texts) const noexcept {
-    return 2.0 * images * texts * projection_dim;
-  }
-  /// All three for `batch` images and `batch` texts of the longest length.
-  [[nodiscard]] double flops(int batch) const noexcept {
-    return image_flops(batch) + text_flops(batch, text.max_positions) + similarity_flops(batch, batch);
-  }
-};
-
-/// Presets with the dimensions of the published checkpoints.
-inline const std::vector<ClipConfig>& clip_presets() {
-  static const std::vector<ClipConfig> presets = {
-      {"clip-vit-base-patch32",
-       {12, 768, 12, 3072, 32, 224, 3, 1e-5f, Activation::quick_gelu},
-       {12, 512, 8, 2048, 49408, 77, 1e-5f, Activation::quick_gelu, 49406, 49407},
-       512,
-       2.6592f,
-       {"openai/clip-vit-base-patch32"}},
-  };
-  return presets;
-}
-
-/// Checks that a configuration describes a CLIP that can be built.
-inline void validate_clip_config(const ClipConfig& c) {
-  const auto positive = [&](const std::string& field, int v) {
-    if (v <= 0) throw ConfigError(c.name + "." + field, std::to_string(v), "must be positive");
-  };
-  const auto divides = [&](const std::string& field, int heads, int hidden) {
-    if (hidden % heads != 0) {
-      throw ConfigError(c.name + "." + field, std::to_string(heads), "must divide hidden (" + std::to_string(hidden) + ")");
-    }
-  };
-  const auto eps = [&](const std::string& field, float v) {
-    if (!(v > 0)) throw ConfigError(c.name + "." + field, std::to_string(v), "must be positive");
-  };
-  positive("vision.layers", c.vision.layers);
-  positive("vision.hidden", c.vision.hidden);
-  positive("vision.heads", c.vision.heads);
-  positive("vision.intermediate", c.vision.intermediate);
-  positive("vision.patch_size", c.vision.patch_size);
-  positive("vision.image_size", c.vision.image_size);
-  positive("vision.channels", c.vision.channels);
-  divides("vision.heads", c.vision.heads, c.vision.hidden);
-  if (c.vision.image_size % c.vision.patch_size != 0) {
-    throw ConfigError(c.name + ".vision.image_size", std::to_string(c.vision.image_size),
-                      "must be a multiple of patch_size (" + std::to_string(c.vision.patch_size) + ")");
-  }
-  eps("vision.layer_norm_eps", c.vision.layer_norm_eps);
-  positive("text.layers", c.text.layers);
-  positive("text.hidden", c.text.hidden);
-  positive("text.heads", c.text.heads);
-  positive("text.intermediate", c.text.intermediate);
-  positive("text.vocab_size", c.text.vocab_size);
-  positive("text.max_positions", c.text.max_positions);
-  divides("text.heads", c.text.heads, c.text.hidden);
-  eps("text.layer_norm_eps", c.text.layer_norm_eps);
-  positive("projection_dim", c.projection_dim);
-}
+// ---- tensor names and shapes ----
 
 namespace detail {
+
+/// CLIP's CLIPEncoderLayer (encoder.layers.{i}.*).
+inline constexpr PreNormLayerNames clip_layer_names{"layer_norm1",      "self_attn.q_proj",   "self_attn.k_proj",
+                                                    "self_attn.v_proj", "self_attn.out_proj", "layer_norm2",
+                                                    "mlp.fc1",          "mlp.fc2"};
+
+
 inline std::string clip_layer_prefix(const char* tower, int i) {
   return std::string(tower) + ".encoder.layers." + std::to_string(i) + ".";
 }
@@ -211,14 +84,27 @@ inline TensorShapes clip_tensor_shapes(const ClipConfig& c) {
   return s;
 }
 
-/// Deterministic synthetic weights (see detail::synthetic_weights_for), and
-/// logit_scale at its initial value.
+// ---- weights ----
+
+/// Deterministic synthetic weights (see synthetic_weights): the LayerNorms'
+/// scales near one, and logit_scale at its initial value.
 inline WeightMap synthetic_clip_weights(const ClipConfig& c, std::uint64_t seed) {
   validate_clip_config(c);
-  WeightMap w = detail::synthetic_weights_for(clip_tensor_shapes(c), seed);
+  WeightMap w = synthetic_weights(clip_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"norm"}); });
   w.insert("logit_scale", HostMatrix::Constant(1, 1, c.logit_scale_init));
   return w;
 }
+
+/// A CLIP checkpoint's weights under CLIPModel's names (position-id buffers
+/// dropped), the patch convolution reshaped to [hidden, channels * patch * patch].
+[[nodiscard]] inline WeightMap clip_weights_from_checkpoint(const std::filesystem::path& dir, const ClipConfig& config) {
+  WeightMap w = checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("position_ids"); });
+  detail::reshape_conv2d_weight(w, "vision_model.embeddings.patch_embedding.weight", config.vision.hidden,
+                                config.vision.channels, config.vision.patch_size);
+  return w;
+}
+
+// ---- forward entry points ----
 
 /// A batch of token ids and their attention mask.
 struct ClipTextInput {
@@ -290,6 +176,7 @@ struct ClipTextInput {
 template <PerceptionOps B>
 class Clip {
  public:
+  using Config = ClipConfig;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -327,15 +214,7 @@ class Clip {
     const Eigen::Index th = t.hidden;
     detail::reshape_conv2d_weight(weights, "vision_model.embeddings.patch_embedding.weight", vh, v.channels,
                                   v.patch_size);
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     class_ = take("vision_model.embeddings.class_embedding", 1, vh);
     patch_w_ = take("vision_model.embeddings.patch_embedding.weight", vh,
                     Eigen::Index{v.channels} * v.patch_size * v.patch_size);
@@ -358,14 +237,15 @@ class Clip {
     final_b_ = take("text_model.final_layer_norm.bias", 1, th);
     visual_projection_ = take("visual_projection.weight", config_.projection_dim, vh);
     text_projection_ = take("text_projection.weight", config_.projection_dim, th);
-    logit_scale_ = take_host("logit_scale", 1, 1)(0, 0);
+    logit_scale_ = take.host("logit_scale", 1, 1)(0, 0);
     // transformers: logit_scale.exp() in float.
     scale_ = std::exp(logit_scale_);
   }
 
   [[nodiscard]] const ClipConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const ClipConfig& c) { return clip_tensor_shapes(c); }
   /// exp(logit_scale), the factor of the similarity logits.
   [[nodiscard]] float logit_scale() const noexcept { return scale_; }
 
@@ -488,109 +368,7 @@ class Clip {
   float logit_scale_ = 0;
   float scale_ = 1;
   Tensor none_;  // an empty tensor: no bias, no mask
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
-
-namespace detail {
-
-/// Reads the fields of one object of config.json (CLIP's text_config and
-/// vision_config), naming the file and the field's path in every error.
-class JsonObjectReader {
- public:
-  JsonObjectReader(const HfConfigReader& file, std::string key) : file_(&file), key_(std::move(key)) {
-    if (!file.has(key_)) file.fail(key_, "(missing)", "expected an object (CLIP's config.json has text_config and vision_config)");
-    json_ = &file.raw(key_);
-    if (!json_->is_object()) file.fail(key_, json_->dump(), "expected an object");
-  }
-
-  [[nodiscard]] bool has(std::string_view k) const { return json_->contains(k) && !json_->at(std::string(k)).is_null(); }
-
-  [[nodiscard]] int integer(std::string_view k, int fallback) const {
-    if (!has(k)) return fallback;
-    const auto& v = json_->at(std::string(k));
-    if (!v.is_number_integer()) fail(k, v.dump(), "expected an integer");
-    return v.get<int>();
-  }
-  [[nodiscard]] float number(std::string_view k, float fallback) const {
-    if (!has(k)) return fallback;
-    const auto& v = json_->at(std::string(k));
-    if (!v.is_number()) fail(k, v.dump(), "expected a number");
-    return v.get<float>();
-  }
-  [[nodiscard]] std::string text(std::string_view k, std::string fallback) const {
-    if (!has(k)) return fallback;
-    const auto& v = json_->at(std::string(k));
-    if (!v.is_string()) fail(k, v.dump(), "expected a string");
-    return v.get<std::string>();
-  }
-
-  [[noreturn]] void fail(std::string_view k, const std::string& value, const std::string& problem) const {
-    file_->fail(key_ + "." + std::string(k), value, problem);
-  }
-
- private:
-  const HfConfigReader* file_;
-  std::string key_;
-  const nlohmann::json* json_ = nullptr;
-};
-
-inline Activation clip_activation(const JsonObjectReader& r) {
-  const std::string act = r.text("hidden_act", "quick_gelu");
-  if (act == "quick_gelu") return Activation::quick_gelu;
-  if (act == "gelu") return Activation::gelu;
-  r.fail("hidden_act", "\"" + act + "\"", "only \"quick_gelu\" and the erf \"gelu\" are implemented");
-}
-
-}  // namespace detail
-
-/// ClipConfig from a checkpoint's config.json (model_type "clip", with
-/// text_config and vision_config objects); the preset is named after the
-/// folder. Fields missing from those objects take transformers' defaults
-/// (CLIPTextConfig, CLIPVisionConfig), as transformers does.
-[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "clip") c.fail("model_type", "\"" + type + "\"", "the multimodal family reads CLIP checkpoints (\"clip\")");
-  ClipConfig m;
-  m.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (m.name.empty()) m.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  const detail::JsonObjectReader v(c, "vision_config");
-  m.vision.layers = v.integer("num_hidden_layers", 12);
-  m.vision.hidden = v.integer("hidden_size", 768);
-  m.vision.heads = v.integer("num_attention_heads", 12);
-  m.vision.intermediate = v.integer("intermediate_size", 3072);
-  m.vision.patch_size = v.integer("patch_size", 32);
-  m.vision.image_size = v.integer("image_size", 224);
-  m.vision.channels = v.integer("num_channels", 3);
-  m.vision.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
-  m.vision.activation = detail::clip_activation(v);
-  const detail::JsonObjectReader t(c, "text_config");
-  m.text.layers = t.integer("num_hidden_layers", 12);
-  m.text.hidden = t.integer("hidden_size", 512);
-  m.text.heads = t.integer("num_attention_heads", 8);
-  m.text.intermediate = t.integer("intermediate_size", 2048);
-  m.text.vocab_size = t.integer("vocab_size", 49408);
-  m.text.max_positions = t.integer("max_position_embeddings", 77);
-  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
-  m.text.activation = detail::clip_activation(t);
-  m.text.bos_token_id = t.integer("bos_token_id", 49406);
-  m.text.eos_token_id = t.integer("eos_token_id", 49407);
-  m.projection_dim = c.integer("projection_dim", 512);
-  m.logit_scale_init = c.number("logit_scale_init_value", 2.6592f);
-  validate_clip_config(m);
-  return m;
-}
-
-/// A CLIP checkpoint's weights under CLIPModel's names (position-id buffers
-/// dropped), the patch convolution reshaped to [hidden, channels * patch * patch].
-[[nodiscard]] inline WeightMap clip_weights_from_checkpoint(const std::filesystem::path& dir, const ClipConfig& config) {
-  WeightMap w = normalize_tensor_names(read_checkpoint_tensors(dir), {}, [](std::string_view n) {
-    return n.ends_with("position_ids");
-  });
-  detail::reshape_conv2d_weight(w, "vision_model.embeddings.patch_embedding.weight", config.vision.hidden,
-                                config.vision.channels, config.vision.patch_size);
-  return w;
-}
 
 }  // namespace accelbench

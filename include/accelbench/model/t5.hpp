@@ -9,22 +9,163 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "../backend/concepts.hpp"
 #include "../core/tensor.hpp"
-#include "generative.hpp"
+#include "common/architecture.hpp"
+#include "common/checkpoint.hpp"
+#include "common/config_json.hpp"
+#include "common/generation.hpp"
+#include "common/generative_config.hpp"
+#include "common/upload.hpp"
+#include "common/validate.hpp"
 #include "common/weights.hpp"
 
 namespace accelbench {
 
+// ---- configuration ----
+
+template <GenerationOps B>
+class T5;
+
+/// T5ForConditionalGeneration's entry in the list of generative architectures
+/// (GenerativeArchitectures, model/generative.hpp): the checkpoint model
+/// types it reads, its model class, and its configuration, shape, FLOP and
+/// weight functions.
+struct T5Architecture {
+  static constexpr std::string_view names = "t5";
+  static constexpr bool encoder_decoder = true;
+  [[nodiscard]] static bool reads(std::string_view model_type) noexcept { return model_type == "t5"; }
+  template <GenerationOps B>
+  using Model = T5<B>;
+
+  /// The fields of a T5 config.json (model_type "t5").
+  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    c.require_text("feed_forward_proj", "relu", "relu", "only the original T5's ReLU feed-forward is implemented");
+    g.layers = c.integer("num_layers");
+    g.decoder_layers = c.integer("num_decoder_layers", g.layers);
+    g.hidden = c.integer("d_model");
+    g.heads = c.integer("num_heads");
+    g.head_dim = c.integer("d_kv");
+    g.intermediate = c.integer("d_ff");
+    g.vocab_size = c.integer("vocab_size");
+    g.norm_eps = c.number("layer_norm_epsilon", 1e-6f);
+    g.relative_buckets = c.integer("relative_attention_num_buckets", 32);
+    g.relative_max_distance = c.integer("relative_attention_max_distance", 128);
+    g.decoder_start_token = c.integer("decoder_start_token_id", 0);
+    g.tied_embeddings = c.boolean("tie_word_embeddings", true);
+  }
+
+  /// Checks that a configuration describes a T5 that can be built.
+  static void validate_config(const GenerativeConfig& c) {
+    const auto check = detail::FieldCheck::of_model(c.name);
+    detail::validate_generative_dims(check, c, {"t5"}, "T5");
+    check.positive("decoder_layers", c.decoder_layers);
+    check.positive("relative_buckets", c.relative_buckets);
+    check.positive("relative_max_distance", c.relative_max_distance);
+    if (c.relative_buckets < 4) check.fail("relative_buckets", std::to_string(c.relative_buckets), "must be at least 4");
+  }
+
+  // ---- tensor names and shapes ----
+
+  /// T5ForConditionalGeneration's tensors; the relative position bias is the
+  /// first layer's of each stack.
+  static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    TensorShapes s;
+    const Eigen::Index h = c.hidden;
+    const Eigen::Index aw = c.attention_width();
+    const Eigen::Index i = c.intermediate;
+    const Eigen::Index v = c.vocab_size;
+    s.push_back({"shared.weight", {v, h}});
+    const auto attention = [&](const std::string& p) {
+      s.push_back({p + "q.weight", {aw, h}});
+      s.push_back({p + "k.weight", {aw, h}});
+      s.push_back({p + "v.weight", {aw, h}});
+      s.push_back({p + "o.weight", {h, aw}});
+    };
+    for (int l = 0; l < c.layers; ++l) {
+      const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
+      attention(p + "0.SelfAttention.");
+      if (l == 0) s.push_back({p + "0.SelfAttention.relative_attention_bias.weight", {c.relative_buckets, c.heads}});
+      s.push_back({p + "0.layer_norm.weight", {1, h}});
+      s.push_back({p + "1.DenseReluDense.wi.weight", {i, h}});
+      s.push_back({p + "1.DenseReluDense.wo.weight", {h, i}});
+      s.push_back({p + "1.layer_norm.weight", {1, h}});
+    }
+    s.push_back({"encoder.final_layer_norm.weight", {1, h}});
+    for (int l = 0; l < c.decoder_layers; ++l) {
+      const std::string p = "decoder.block." + std::to_string(l) + ".layer.";
+      attention(p + "0.SelfAttention.");
+      if (l == 0) s.push_back({p + "0.SelfAttention.relative_attention_bias.weight", {c.relative_buckets, c.heads}});
+      s.push_back({p + "0.layer_norm.weight", {1, h}});
+      attention(p + "1.EncDecAttention.");
+      s.push_back({p + "1.layer_norm.weight", {1, h}});
+      s.push_back({p + "2.DenseReluDense.wi.weight", {i, h}});
+      s.push_back({p + "2.DenseReluDense.wo.weight", {h, i}});
+      s.push_back({p + "2.layer_norm.weight", {1, h}});
+    }
+    s.push_back({"decoder.final_layer_norm.weight", {1, h}});
+    if (!c.tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
+    return s;
+  }
+
+  /// Encoding a `prompt` for `batch` sequences and generating `new_tokens`
+  /// (see GenerativeConfig::generation_flops): the encoder, the cross keys
+  /// and values once, then each decoder step with its cross-attention.
+  [[nodiscard]] static double generation_flops(const GenerativeConfig& c, int batch, int prompt,
+                                               int new_tokens) noexcept {
+    const double b = batch;
+    const double h = c.hidden;
+    const double aw = static_cast<double>(c.attention_width());
+    const double kvw = static_cast<double>(c.kv_width());
+    const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + 2.0 * h * c.intermediate;
+    const double head = 2.0 * b * h * c.vocab_size;
+    const double p = prompt;
+    double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * p * p * aw);  // encoder
+    total += c.decoder_layers * 2.0 * b * p * 2.0 * h * aw;                         // cross keys and values
+    const double dec_weights = layer_weights + 2.0 * h * aw;                         // + cross queries and output
+    for (int t = 0; t < new_tokens; ++t) {
+      const double ctx = t + 1.0;
+      total += c.decoder_layers * (2.0 * b * dec_weights + 4.0 * b * ctx * aw + 4.0 * b * p * aw) + head;
+    }
+    return total;
+  }
+
+  /// Bytes of the decoder's key-value cache of `batch` sequences of up to
+  /// `capacity` tokens, plus the cross-attention keys and values of
+  /// `encoder_len` tokens.
+  [[nodiscard]] static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity,
+                                                    int encoder_len) noexcept {
+    std::uint64_t floats = detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.decoder_layers);
+    floats += 2u * static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(encoder_len) *
+              static_cast<std::uint64_t>(c.attention_width()) * static_cast<std::uint64_t>(c.decoder_layers);
+    return floats * sizeof(float);
+  }
+
+  // ---- weights ----
+
+  /// Synthetic weights: the layer norms' scales near one.
+  [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"layer_norm"}); }
+
+  /// A checkpoint's tensors, under the names they are stored with.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
+    return checkpoint_tensors(dir, {}, [](std::string_view) { return false; });
+  }
+};
+
+// ---- forward entry points ----
+
 template <GenerationOps B>
 class T5 {
  public:
+  using Config = GenerativeConfig;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -34,33 +175,23 @@ class T5 {
 
   /// One batch being generated: the encoder's input and output, the cross
   /// keys and values, the decoder's cache.
-  struct Session {
+  struct Session : EncoderDecoderCache<B> {
     int batch = 0;
     int input_len = 0;
     int capacity = 0;  ///< decoder positions
     int length = 0;    ///< decoder positions in the cache
     IndexTensor input_ids;
-    IndexTensor start_ids;  ///< the decoder start token for each sequence
     IndexTensor next_ids;   ///< greedy choice of the last step, the next step's input
     Tensor encoder_out;    ///< [batch * input_len, hidden]
-    std::vector<Tensor> cross_k, cross_v, self_k, self_v;
     Activations enc, dec;
   };
 
   T5(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
-    validate_generative_config(config_);
-    if (!config_.is_encoder_decoder()) {
-      throw std::invalid_argument("T5: " + config_.name + " is not an encoder-decoder (" + config_.architecture + ")");
-    }
+    T5Architecture::validate_config(config_);
     const Eigen::Index h = config_.hidden;
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index i = config_.intermediate;
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return backend.upload(std::move(m));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     auto attention = [&](const std::string& p) {
       Attention a;
       a.q = take(p + "q.weight", aw, h);
@@ -72,7 +203,7 @@ class T5 {
     shared_ = take("shared.weight", config_.vocab_size, h);
     // Checkpoints may repeat the shared embedding under the stacks' names.
     for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
-      if (weights.contains(alias)) (void)weights.take(alias, config_.vocab_size, h);
+      take.drop_if_present(alias, config_.vocab_size, h);
     }
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
@@ -102,14 +233,17 @@ class T5 {
     dec_final_ = take("decoder.final_layer_norm.weight", 1, h);
     if (!config_.tied_embeddings) {
       lm_head_ = take("lm_head.weight", config_.vocab_size, h);
-    } else if (weights.contains("lm_head.weight")) {
-      (void)weights.take("lm_head.weight", config_.vocab_size, h);
+    } else {
+      take.drop_if_present("lm_head.weight", config_.vocab_size, h);
     }
   }
 
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    return T5Architecture::tensor_shapes(c);
+  }
 
   /// A session for `batch` encoder inputs of `input_len` tokens with room
   /// for `max_new_tokens` decoder steps.
@@ -122,14 +256,7 @@ class T5 {
     s.input_len = input_len;
     s.capacity = max_new_tokens;
     s.input_ids = be.upload_indices(input_ids);
-    const HostMatrix zeros = HostMatrix::Zero(Eigen::Index{batch} * s.capacity, config_.attention_width());
-    for (int l = 0; l < config_.decoder_layers; ++l) {
-      s.self_k.push_back(be.upload(zeros));
-      s.self_v.push_back(be.upload(zeros));
-    }
-    s.cross_k.resize(static_cast<std::size_t>(config_.decoder_layers));
-    s.cross_v.resize(static_cast<std::size_t>(config_.decoder_layers));
-    s.start_ids = be.upload_indices(std::vector<std::int32_t>(static_cast<std::size_t>(batch), config_.decoder_start_token));
+    s.allocate(be, config_.decoder_layers, batch, s.capacity, config_.attention_width(), config_.decoder_start_token);
     return s;
   }
 
@@ -281,8 +408,7 @@ class T5 {
   Tensor none_;
   std::vector<EncoderLayer> encoder_;
   std::vector<DecoderLayer> decoder_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
 
 }  // namespace accelbench

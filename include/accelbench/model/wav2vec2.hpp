@@ -24,178 +24,107 @@
 #include "../detail/rng.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "wav2vec2_config.hpp"
+#include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
+#include "common/config_json.hpp"
+#include "common/upload.hpp"
 #include "common/weights.hpp"
 
 namespace accelbench {
 
-struct Wav2Vec2Config {
-  std::string name;
-  int layers = 0;
-  int hidden = 0;
-  int heads = 0;
-  int intermediate = 0;
-  std::vector<int> conv_dim;     ///< channels of each feature-encoder layer
-  std::vector<int> conv_kernel;
-  std::vector<int> conv_stride;
-  bool conv_bias = false;
-  int pos_conv_kernel = 128;  ///< num_conv_pos_embeddings
-  int pos_conv_groups = 16;   ///< num_conv_pos_embedding_groups
-  float norm_eps = 1e-5f;     ///< layer_norm_eps (the group norm's is PyTorch's 1e-5)
-  std::vector<std::string> aliases;
+// ---- configuration ----
 
-  static constexpr int sample_rate = 16000;
+// In wav2vec2_config.hpp: Wav2Vec2Config, wav2vec2_presets(), validate_wav2vec2_config(),
+// wav2vec2_config_from_checkpoint().
 
-  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
-  [[nodiscard]] int feature_dim() const noexcept { return conv_dim.empty() ? 0 : conv_dim.back(); }
+// ---- tensor names and shapes ----
 
-  /// Frames out of the feature encoder for `samples` samples (0 when too few).
-  [[nodiscard]] int frames(std::int64_t samples) const noexcept {
-    std::int64_t n = samples;
-    for (std::size_t i = 0; i < conv_kernel.size(); ++i) {
-      if (n < conv_kernel[i]) return 0;
-      n = (n - conv_kernel[i]) / conv_stride[i] + 1;
-    }
-    return static_cast<int>(n);
-  }
-
-  /// Parameters of the tensors the model uses, as stored (the positional
-  /// convolution's weight norm as its magnitude g and direction v). Not
-  /// counted: masked_spec_embed, the SpecAugment vector that
-  /// Wav2Vec2Model holds for training only (hidden values).
-  [[nodiscard]] std::int64_t parameter_count() const {
-    std::int64_t n = 0;
-    for (const auto& [name, shape] : tensor_shapes()) n += shape[0] * shape[1];
-    return n;
-  }
-
-  /// Floating-point operations of one forward pass over `batch` clips of
-  /// `samples` samples (a multiply-add counts as two): the convolutions,
-  /// the projection, and the layers' projections, feed-forward and
-  /// attention. Element-wise work is left out.
-  [[nodiscard]] double flops(int batch, std::int64_t samples) const noexcept {
-    const double b = batch;
-    double total = 0;
-    std::int64_t n = samples;
-    int in = 1;
-    for (std::size_t i = 0; i < conv_dim.size(); ++i) {
-      if (n < conv_kernel[i]) return total;
-      n = (n - conv_kernel[i]) / conv_stride[i] + 1;
-      total += 2.0 * b * static_cast<double>(n) * conv_dim[i] * in * conv_kernel[i];
-      in = conv_dim[i];
-    }
-    const double t = static_cast<double>(n);
-    const double h = hidden;
-    total += 2.0 * b * t * feature_dim() * h;
-    total += 2.0 * b * (t + 1.0) * h * (h / pos_conv_groups) * pos_conv_kernel;
-    total += layers * (2.0 * b * t * (4.0 * h * h + 2.0 * h * intermediate) + 4.0 * b * t * t * h);
-    return total;
-  }
-
-  /// Every tensor the model uses by its Hugging Face name (Wav2Vec2Model's),
-  /// with its shape as read from a checkpoint: a 1-D tensor as [1, n], a
-  /// convolution's [out, in, kernel] as [out * in, kernel]. The positional
-  /// convolution's weight is in transformers 5's parametrised form.
-  [[nodiscard]] std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> tensor_shapes() const {
-    std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> s;
-    const Eigen::Index h = hidden;
-    const auto norm = [&](const std::string& p, Eigen::Index n) {
-      s.push_back({p + ".weight", {1, n}});
-      s.push_back({p + ".bias", {1, n}});
-    };
-    Eigen::Index in = 1;
-    for (std::size_t i = 0; i < conv_dim.size(); ++i) {
-      const std::string p = "feature_extractor.conv_layers." + std::to_string(i) + ".";
-      s.push_back({p + "conv.weight", {conv_dim[i] * in, conv_kernel[i]}});
-      if (conv_bias) s.push_back({p + "conv.bias", {1, conv_dim[i]}});
-      if (i == 0) norm(p + "layer_norm", conv_dim[i]);
-      in = conv_dim[i];
-    }
-    norm("feature_projection.layer_norm", feature_dim());
-    s.push_back({"feature_projection.projection.weight", {h, feature_dim()}});
-    s.push_back({"feature_projection.projection.bias", {1, h}});
-    s.push_back({"encoder.pos_conv_embed.conv.parametrizations.weight.original0", {1, pos_conv_kernel}});
-    s.push_back({"encoder.pos_conv_embed.conv.parametrizations.weight.original1",
-                 {h * (h / pos_conv_groups), pos_conv_kernel}});
-    s.push_back({"encoder.pos_conv_embed.conv.bias", {1, h}});
-    norm("encoder.layer_norm", h);
-    for (int l = 0; l < layers; ++l) {
-      const std::string p = "encoder.layers." + std::to_string(l) + ".";
-      for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-        s.push_back({p + "attention." + proj + ".weight", {h, h}});
-        s.push_back({p + "attention." + proj + ".bias", {1, h}});
-      }
-      norm(p + "layer_norm", h);
-      s.push_back({p + "feed_forward.intermediate_dense.weight", {intermediate, h}});
-      s.push_back({p + "feed_forward.intermediate_dense.bias", {1, intermediate}});
-      s.push_back({p + "feed_forward.output_dense.weight", {h, intermediate}});
-      s.push_back({p + "feed_forward.output_dense.bias", {1, h}});
-      norm(p + "final_layer_norm", h);
-    }
-    return s;
-  }
-};
-
-/// The preset with the dimensions of the published checkpoint.
-inline const std::vector<Wav2Vec2Config>& wav2vec2_presets() {
-  static const std::vector<Wav2Vec2Config> presets = {
-      {.name = "wav2vec2-base", .layers = 12, .hidden = 768, .heads = 12, .intermediate = 3072,
-       .conv_dim = {512, 512, 512, 512, 512, 512, 512}, .conv_kernel = {10, 3, 3, 3, 3, 2, 2},
-       .conv_stride = {5, 2, 2, 2, 2, 2, 2}, .conv_bias = false, .pos_conv_kernel = 128, .pos_conv_groups = 16,
-       .norm_eps = 1e-5f, .aliases = {"facebook/wav2vec2-base"}},
+/// Every tensor the model uses by its Hugging Face name (Wav2Vec2Model's),
+/// with its shape as read from a checkpoint: a 1-D tensor as [1, n], a
+/// convolution's [out, in, kernel] as [out * in, kernel]. The positional
+/// convolution's weight is in transformers 5's parametrised form.
+inline TensorShapes Wav2Vec2Config::tensor_shapes() const {
+  TensorShapes s;
+  const Eigen::Index h = hidden;
+  const auto norm = [&](const std::string& p, Eigen::Index n) {
+    s.push_back({p + ".weight", {1, n}});
+    s.push_back({p + ".bias", {1, n}});
   };
-  return presets;
+  Eigen::Index in = 1;
+  for (std::size_t i = 0; i < conv_dim.size(); ++i) {
+    const std::string p = "feature_extractor.conv_layers." + std::to_string(i) + ".";
+    s.push_back({p + "conv.weight", {conv_dim[i] * in, conv_kernel[i]}});
+    if (conv_bias) s.push_back({p + "conv.bias", {1, conv_dim[i]}});
+    if (i == 0) norm(p + "layer_norm", conv_dim[i]);
+    in = conv_dim[i];
+  }
+  norm("feature_projection.layer_norm", feature_dim());
+  s.push_back({"feature_projection.projection.weight", {h, feature_dim()}});
+  s.push_back({"feature_projection.projection.bias", {1, h}});
+  s.push_back({"encoder.pos_conv_embed.conv.parametrizations.weight.original0", {1, pos_conv_kernel}});
+  s.push_back({"encoder.pos_conv_embed.conv.parametrizations.weight.original1",
+               {h * (h / pos_conv_groups), pos_conv_kernel}});
+  s.push_back({"encoder.pos_conv_embed.conv.bias", {1, h}});
+  norm("encoder.layer_norm", h);
+  for (int l = 0; l < layers; ++l) {
+    const std::string p = "encoder.layers." + std::to_string(l) + ".";
+    for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+      s.push_back({p + "attention." + proj + ".weight", {h, h}});
+      s.push_back({p + "attention." + proj + ".bias", {1, h}});
+    }
+    norm(p + "layer_norm", h);
+    s.push_back({p + "feed_forward.intermediate_dense.weight", {intermediate, h}});
+    s.push_back({p + "feed_forward.intermediate_dense.bias", {1, intermediate}});
+    s.push_back({p + "feed_forward.output_dense.weight", {h, intermediate}});
+    s.push_back({p + "feed_forward.output_dense.bias", {1, h}});
+    norm(p + "final_layer_norm", h);
+  }
+  return s;
 }
 
-/// Checks that a configuration describes a wav2vec2 that can be built.
-inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
-  const auto field = [&](std::string_view f) { return (c.name.empty() ? std::string("model") : c.name) + "." + std::string(f); };
-  const auto positive = [&](std::string_view f, int v) {
-    if (v <= 0) throw ConfigError(field(f), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("intermediate", c.intermediate);
-  positive("pos_conv_kernel", c.pos_conv_kernel);
-  positive("pos_conv_groups", c.pos_conv_groups);
-  if (c.conv_dim.empty() || c.conv_kernel.size() != c.conv_dim.size() || c.conv_stride.size() != c.conv_dim.size()) {
-    throw ConfigError(field("conv_dim"), std::to_string(c.conv_dim.size()) + " layers",
-                      "conv_dim, conv_kernel and conv_stride must name the same number (at least one) of layers; "
-                      "conv_kernel has " + std::to_string(c.conv_kernel.size()) + ", conv_stride " +
-                          std::to_string(c.conv_stride.size()));
-  }
-  for (std::size_t i = 0; i < c.conv_dim.size(); ++i) {
-    positive("conv_dim[" + std::to_string(i) + "]", c.conv_dim[i]);
-    positive("conv_kernel[" + std::to_string(i) + "]", c.conv_kernel[i]);
-    positive("conv_stride[" + std::to_string(i) + "]", c.conv_stride[i]);
-  }
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(field("heads"), std::to_string(c.heads), "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (c.hidden % c.pos_conv_groups != 0) {
-    throw ConfigError(field("pos_conv_groups"), std::to_string(c.pos_conv_groups),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (!(c.norm_eps > 0)) throw ConfigError(field("norm_eps"), std::to_string(c.norm_eps), "must be positive");
-}
+// ---- weights ----
 
 /// Deterministic synthetic weights under the checkpoint names: matrices and
 /// convolution directions with standard deviation 0.02, biases small, norm
 /// scales and the weight norm's magnitudes g near one.
 inline WeightMap synthetic_wav2vec2_weights(const Wav2Vec2Config& c, std::uint64_t seed) {
   validate_wav2vec2_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : c.tensor_shapes()) {
-    const std::string_view n = name;
-    const bool is_bias = n.ends_with(".bias");
-    const bool is_scale = n.find("norm") != std::string_view::npos || n.ends_with("original0");
-    const float mean = is_scale && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_scale || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
+  return synthetic_weights(c.tensor_shapes(), seed, [](std::string_view n) {
+    return name_contains_any(n, {"norm"}) || n.ends_with("original0");
+  });
+}
+
+/// A wav2vec2 checkpoint's weights under Wav2Vec2Model's names: the
+/// "wav2vec2." prefix of the task models is removed, and what no forward
+/// pass here uses is dropped (masked_spec_embed, the CTC head, the
+/// pre-training quantizer and projections).
+[[nodiscard]] inline WeightMap wav2vec2_weights_from_checkpoint(const std::filesystem::path& dir) {
+  return checkpoint_tensors(dir, {"wav2vec2."}, [](std::string_view n) {
+    return n == "masked_spec_embed" || n.starts_with("lm_head.") || n.starts_with("quantizer.") ||
+           n.starts_with("project_q.") || n.starts_with("project_hid.");
+  });
+}
+
+/// The positional convolution's weight from its weight norm: w = g v / |v|,
+/// the norm taken over every dimension but the kernel's (weight_norm with
+/// dim=2). `g` is [1, kernel]; `v` is [out * in, kernel] (as read) and so is
+/// the result.
+[[nodiscard]] inline HostMatrix fold_weight_norm(const HostMatrix& g, const HostMatrix& v) {
+  if (g.rows() != 1 || g.cols() != v.cols()) {
+    throw std::invalid_argument("fold_weight_norm: g must be [1, " + std::to_string(v.cols()) + "]");
+  }
+  HostMatrix w(v.rows(), v.cols());
+  for (Eigen::Index k = 0; k < v.cols(); ++k) {
+    double sum = 0;
+    for (Eigen::Index r = 0; r < v.rows(); ++r) sum += static_cast<double>(v(r, k)) * v(r, k);
+    const auto scale = static_cast<float>(static_cast<double>(g(0, k)) / std::sqrt(sum));
+    w.col(k) = v.col(k) * scale;
   }
   return w;
 }
+
+// ---- forward entry points ----
 
 /// Deterministic synthetic 16 kHz waveforms, [batch, samples]: for clip b
 /// at time t = n / 16000 s,
@@ -237,93 +166,11 @@ inline WeightMap synthetic_wav2vec2_weights(const Wav2Vec2Config& c, std::uint64
   return m;
 }
 
-namespace detail {
-/// An array of positive integers from config.json (conv_dim and the like).
-inline std::vector<int> read_int_list(const HfConfigReader& c, std::string_view key) {
-  const auto& v = c.raw(key);
-  if (!v.is_array() || v.empty()) c.fail(key, v.dump(), "expected a non-empty array of integers");
-  std::vector<int> out;
-  for (const auto& e : v) {
-    if (!e.is_number_integer()) c.fail(key, v.dump(), "expected a non-empty array of integers");
-    out.push_back(e.get<int>());
-  }
-  return out;
-}
-}  // namespace detail
-
-/// Wav2Vec2Config from a checkpoint's config.json (model_type "wav2vec2");
-/// the preset is named after the folder. What the model does not
-/// implement is refused with its field: the layer-normalised feature
-/// encoder and stable layer norm of the large models, adapters, activations
-/// other than GELU.
-[[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
-  for (const char* key : {"hidden_act", "feat_extract_activation"}) {
-    const std::string act = c.text(key, "gelu");
-    if (act != "gelu") c.fail(key, "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
-  }
-  const std::string norm = c.text("feat_extract_norm", "group");
-  if (norm != "group") {
-    c.fail("feat_extract_norm", "\"" + norm + "\"",
-           "only the group-normalised feature encoder of wav2vec2-base (\"group\") is implemented");
-  }
-  if (c.boolean("do_stable_layer_norm", false)) {
-    c.fail("do_stable_layer_norm", "true", "only the post-norm layers of wav2vec2-base are implemented");
-  }
-  if (c.boolean("add_adapter", false)) c.fail("add_adapter", "true", "adapters are not implemented");
-  Wav2Vec2Config w;
-  w.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (w.name.empty()) w.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  w.layers = c.integer("num_hidden_layers");
-  w.hidden = c.integer("hidden_size");
-  w.heads = c.integer("num_attention_heads");
-  w.intermediate = c.integer("intermediate_size");
-  w.conv_dim = detail::read_int_list(c, "conv_dim");
-  w.conv_kernel = detail::read_int_list(c, "conv_kernel");
-  w.conv_stride = detail::read_int_list(c, "conv_stride");
-  w.conv_bias = c.boolean("conv_bias", false);
-  w.pos_conv_kernel = c.integer("num_conv_pos_embeddings", 128);
-  w.pos_conv_groups = c.integer("num_conv_pos_embedding_groups", 16);
-  w.norm_eps = c.number("layer_norm_eps", 1e-5f);
-  validate_wav2vec2_config(w);
-  return w;
-}
-
-/// A wav2vec2 checkpoint's weights under Wav2Vec2Model's names: the
-/// "wav2vec2." prefix of the task models is removed, and what no forward
-/// pass here uses is dropped (masked_spec_embed, the CTC head, the
-/// pre-training quantizer and projections).
-[[nodiscard]] inline WeightMap wav2vec2_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {"wav2vec2."}, [](std::string_view n) {
-    return n == "masked_spec_embed" || n.starts_with("lm_head.") || n.starts_with("quantizer.") ||
-           n.starts_with("project_q.") || n.starts_with("project_hid.");
-  });
-}
-
-/// The positional convolution's weight from its weight norm: w = g v / |v|,
-/// the norm taken over every dimension but the kernel's (weight_norm with
-/// dim=2). `g` is [1, kernel]; `v` is [out * in, kernel] (as read) and so is
-/// the result.
-[[nodiscard]] inline HostMatrix fold_weight_norm(const HostMatrix& g, const HostMatrix& v) {
-  if (g.rows() != 1 || g.cols() != v.cols()) {
-    throw std::invalid_argument("fold_weight_norm: g must be [1, " + std::to_string(v.cols()) + "]");
-  }
-  HostMatrix w(v.rows(), v.cols());
-  for (Eigen::Index k = 0; k < v.cols(); ++k) {
-    double sum = 0;
-    for (Eigen::Index r = 0; r < v.rows(); ++r) sum += static_cast<double>(v(r, k)) * v(r, k);
-    const auto scale = static_cast<float>(static_cast<double>(g(0, k)) / std::sqrt(sum));
-    w.col(k) = v.col(k) * scale;
-  }
-  return w;
-}
-
 /// A wav2vec2 whose weights live on backend B.
 template <PerceptionOps B>
 class Wav2Vec2 {
  public:
+  using Config = Wav2Vec2Config;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -344,18 +191,7 @@ class Wav2Vec2 {
     validate_wav2vec2_config(config_);
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
-    auto count = [&](const HostMatrix& m) {
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-    };
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      count(m);
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     // [out, in, kernel] read as [out * in, kernel], in conv1d's [out, in * kernel].
     auto reshape = [](const HostMatrix& m, Eigen::Index out) {
       return HostMatrix(Eigen::Map<const HostMatrix>(m.data(), out, m.size() / out));
@@ -365,7 +201,7 @@ class Wav2Vec2 {
       const std::string p = "feature_extractor.conv_layers." + std::to_string(l) + ".";
       const Eigen::Index out = config_.conv_dim[l];
       ConvLayer L;
-      L.w = backend.upload(reshape(take_host(p + "conv.weight", out * in, config_.conv_kernel[l]), out));
+      L.w = backend.upload(reshape(take.host(p + "conv.weight", out * in, config_.conv_kernel[l]), out));
       if (config_.conv_bias) L.b = take(p + "conv.bias", 1, out);
       if (l == 0) {
         L.norm_g = take(p + "layer_norm.weight", 1, out);
@@ -387,13 +223,13 @@ class Wav2Vec2 {
     const Eigen::Index kernel = config_.pos_conv_kernel;
     HostMatrix pos_w;
     if (weights.contains(pc + "weight")) {
-      pos_w = take_host(pc + "weight", pos_rows, kernel);
+      pos_w = take.host(pc + "weight", pos_rows, kernel);
     } else {
       const bool parametrized = weights.contains(pc + "parametrizations.weight.original0");
-      const HostMatrix g = take_host(pc + (parametrized ? "parametrizations.weight.original0" : "weight_g"), 1, kernel);
-      const HostMatrix v = take_host(pc + (parametrized ? "parametrizations.weight.original1" : "weight_v"), pos_rows, kernel);
+      const HostMatrix g = take.host(pc + (parametrized ? "parametrizations.weight.original0" : "weight_g"), 1, kernel);
+      const HostMatrix v = take.host(pc + (parametrized ? "parametrizations.weight.original1" : "weight_v"), pos_rows, kernel);
       pos_w = fold_weight_norm(g, v);
-      weight_bytes_ -= static_cast<std::uint64_t>(g.size()) * sizeof(float);  // g is folded into the weight
+      tally_.bytes -= static_cast<std::uint64_t>(g.size()) * sizeof(float);  // g is folded into the weight
     }
     pos_w_ = backend.upload(reshape(pos_w, h));
     pos_b_ = take(pc + "bias", 1, h);
@@ -423,10 +259,11 @@ class Wav2Vec2 {
   }
 
   [[nodiscard]] const Wav2Vec2Config& config() const noexcept { return config_; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const Wav2Vec2Config& c) { return c.tensor_shapes(); }
   /// Parameters as stored (g and v of the weight norm), masked_spec_embed not counted.
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
   /// Bytes of the weights on the device (the weight norm folded).
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
 
   /// Uploads `waveform`, [batch, samples] of 16 kHz audio, as the
   /// [batch * samples, 1] input of the first convolution.
@@ -541,8 +378,7 @@ class Wav2Vec2 {
   Tensor fp_norm_g_, fp_norm_b_, proj_w_, proj_b_, pos_w_, pos_b_, enc_norm_g_, enc_norm_b_;
   Tensor none_;
   std::vector<Layer> layers_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
 
 }  // namespace accelbench

@@ -25,176 +25,79 @@
 #include "../detail/rng.hpp"
 #include "../core/error.hpp"
 #include "../core/tensor.hpp"
+#include "whisper_config.hpp"
+#include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
+#include "common/config_json.hpp"
+#include "common/generation.hpp"
+#include "common/upload.hpp"
 #include "common/weights.hpp"
 
 namespace accelbench {
 
-struct WhisperConfig {
-  std::string name;
-  int layers = 0;          ///< encoder layers
-  int decoder_layers = 0;
-  int hidden = 0;          ///< d_model
-  int heads = 0;           ///< encoder attention heads
-  int decoder_heads = 0;
-  int intermediate = 0;          ///< encoder_ffn_dim
-  int decoder_intermediate = 0;  ///< decoder_ffn_dim
-  int vocab_size = 0;
-  int mel_bins = 80;
-  int max_source_positions = 1500;  ///< encoder positions: the input has twice as many frames
-  int max_target_positions = 448;   ///< decoder positions
-  int decoder_start_token = 50258;  ///< <|startoftranscript|> of the published checkpoints
-  float norm_eps = 1e-5f;           ///< nn.LayerNorm's default; Whisper's config has no field for it
-  bool tied_embeddings = true;      ///< proj_out is decoder.embed_tokens
-  std::vector<std::string> aliases;
+// ---- configuration ----
 
-  /// Log-mel frames of the (padded) input: 100 per second, 3000 for 30 s.
-  [[nodiscard]] int input_frames() const noexcept { return 2 * max_source_positions; }
-  /// The longest clip in whole seconds that fits the input window (30 s).
-  [[nodiscard]] int max_audio_seconds() const noexcept { return input_frames() / 100; }
-  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
-  [[nodiscard]] int decoder_head_dim() const noexcept { return decoder_heads > 0 ? hidden / decoder_heads : 0; }
+// In whisper_config.hpp: WhisperConfig, whisper_presets(), validate_whisper_config(),
+// whisper_config_from_checkpoint().
 
-  /// Parameters, the tied head counted once (as transformers' num_parameters()).
-  [[nodiscard]] std::int64_t parameter_count() const {
-    std::int64_t n = 0;
-    for (const auto& [name, shape] : tensor_shapes()) n += shape[0] * shape[1];
-    return n;
-  }
+// ---- tensor names and shapes ----
 
-  /// Bytes of the decoder's self-attention cache for `batch` sequences of up
-  /// to `capacity` positions, plus the cross-attention keys and values.
-  [[nodiscard]] std::uint64_t kv_cache_bytes(int batch, int capacity) const noexcept {
-    const auto rows = static_cast<std::uint64_t>(batch) *
-                      (static_cast<std::uint64_t>(capacity) + static_cast<std::uint64_t>(max_source_positions));
-    return 2u * rows * static_cast<std::uint64_t>(hidden) * static_cast<std::uint64_t>(decoder_layers) * sizeof(float);
-  }
-
-  /// Floating-point operations of transcribing `batch` clips greedily for
-  /// `new_tokens` tokens (a multiply-add counts as two): the convolutions,
-  /// the encoder's projections, feed-forward and attention over every
-  /// position, the cross keys and values, then one position per decoder
-  /// step and the LM head. Element-wise work is left out.
-  [[nodiscard]] double flops(int batch, int new_tokens) const noexcept {
-    const double b = batch;
-    const double d = hidden;
-    const double frames = input_frames();
-    const double s = max_source_positions;
-    double total = 2.0 * b * frames * d * mel_bins * 3.0 + 2.0 * b * s * d * d * 3.0;
-    total += layers * (2.0 * b * s * (4.0 * d * d + 2.0 * d * intermediate) + 4.0 * b * s * s * d);
-    total += decoder_layers * 2.0 * b * s * 2.0 * d * d;
-    for (int t = 0; t < new_tokens; ++t) {
-      total += decoder_layers * (2.0 * b * (6.0 * d * d + 2.0 * d * decoder_intermediate) + 4.0 * b * (t + 1.0) * d +
-                                 4.0 * b * s * d) +
-               2.0 * b * d * vocab_size;
-    }
-    return total;
-  }
-
-  /// Every tensor by its Hugging Face name (WhisperForConditionalGeneration
-  /// without the "model." prefix), with its shape as read from a checkpoint:
-  /// a 1-D tensor as [1, n], a convolution's [out, in, kernel] as
-  /// [out * in, kernel].
-  [[nodiscard]] std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> tensor_shapes() const {
-    std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> s;
-    const Eigen::Index d = hidden;
-    const auto attention = [&](const std::string& p) {
-      s.push_back({p + "q_proj.weight", {d, d}});
-      s.push_back({p + "q_proj.bias", {1, d}});
-      s.push_back({p + "k_proj.weight", {d, d}});
-      s.push_back({p + "v_proj.weight", {d, d}});
-      s.push_back({p + "v_proj.bias", {1, d}});
-      s.push_back({p + "out_proj.weight", {d, d}});
-      s.push_back({p + "out_proj.bias", {1, d}});
-    };
-    const auto norm = [&](const std::string& p) {
-      s.push_back({p + ".weight", {1, d}});
-      s.push_back({p + ".bias", {1, d}});
-    };
-    const auto feed_forward = [&](const std::string& p, Eigen::Index f) {
-      s.push_back({p + "fc1.weight", {f, d}});
-      s.push_back({p + "fc1.bias", {1, f}});
-      s.push_back({p + "fc2.weight", {d, f}});
-      s.push_back({p + "fc2.bias", {1, d}});
-    };
-    s.push_back({"encoder.conv1.weight", {d * mel_bins, 3}});
-    s.push_back({"encoder.conv1.bias", {1, d}});
-    s.push_back({"encoder.conv2.weight", {d * d, 3}});
-    s.push_back({"encoder.conv2.bias", {1, d}});
-    s.push_back({"encoder.embed_positions.weight", {max_source_positions, d}});
-    for (int l = 0; l < layers; ++l) {
-      const std::string p = "encoder.layers." + std::to_string(l) + ".";
-      attention(p + "self_attn.");
-      norm(p + "self_attn_layer_norm");
-      feed_forward(p, intermediate);
-      norm(p + "final_layer_norm");
-    }
-    norm("encoder.layer_norm");
-    s.push_back({"decoder.embed_tokens.weight", {vocab_size, d}});
-    s.push_back({"decoder.embed_positions.weight", {max_target_positions, d}});
-    for (int l = 0; l < decoder_layers; ++l) {
-      const std::string p = "decoder.layers." + std::to_string(l) + ".";
-      attention(p + "self_attn.");
-      norm(p + "self_attn_layer_norm");
-      attention(p + "encoder_attn.");
-      norm(p + "encoder_attn_layer_norm");
-      feed_forward(p, decoder_intermediate);
-      norm(p + "final_layer_norm");
-    }
-    norm("decoder.layer_norm");
-    if (!tied_embeddings) s.push_back({"proj_out.weight", {vocab_size, d}});
-    return s;
-  }
-};
-
-/// Presets with the dimensions of the published checkpoints.
-inline const std::vector<WhisperConfig>& whisper_presets() {
-  static const std::vector<WhisperConfig> presets = [] {
-    std::vector<WhisperConfig> p;
-    p.push_back({.name = "whisper-tiny", .layers = 4, .decoder_layers = 4, .hidden = 384, .heads = 6,
-                 .decoder_heads = 6, .intermediate = 1536, .decoder_intermediate = 1536, .vocab_size = 51865,
-                 .aliases = {"openai/whisper-tiny"}});
-    p.push_back({.name = "whisper-base", .layers = 6, .decoder_layers = 6, .hidden = 512, .heads = 8,
-                 .decoder_heads = 8, .intermediate = 2048, .decoder_intermediate = 2048, .vocab_size = 51865,
-                 .aliases = {"openai/whisper-base"}});
-    return p;
-  }();
-  return presets;
-}
-
-/// Checks that a configuration describes a Whisper that can be built.
-inline void validate_whisper_config(const WhisperConfig& c) {
-  const auto field = [&](std::string_view f) { return (c.name.empty() ? std::string("model") : c.name) + "." + std::string(f); };
-  const auto positive = [&](std::string_view f, int v) {
-    if (v <= 0) throw ConfigError(field(f), std::to_string(v), "must be positive");
+/// Every tensor by its Hugging Face name (WhisperForConditionalGeneration
+/// without the "model." prefix), with its shape as read from a checkpoint:
+/// a 1-D tensor as [1, n], a convolution's [out, in, kernel] as
+/// [out * in, kernel].
+inline TensorShapes WhisperConfig::tensor_shapes() const {
+  TensorShapes s;
+  const Eigen::Index d = hidden;
+  const auto attention = [&](const std::string& p) {
+    s.push_back({p + "q_proj.weight", {d, d}});
+    s.push_back({p + "q_proj.bias", {1, d}});
+    s.push_back({p + "k_proj.weight", {d, d}});
+    s.push_back({p + "v_proj.weight", {d, d}});
+    s.push_back({p + "v_proj.bias", {1, d}});
+    s.push_back({p + "out_proj.weight", {d, d}});
+    s.push_back({p + "out_proj.bias", {1, d}});
   };
-  positive("layers", c.layers);
-  positive("decoder_layers", c.decoder_layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("decoder_heads", c.decoder_heads);
-  positive("intermediate", c.intermediate);
-  positive("decoder_intermediate", c.decoder_intermediate);
-  positive("vocab_size", c.vocab_size);
-  positive("mel_bins", c.mel_bins);
-  positive("max_source_positions", c.max_source_positions);
-  positive("max_target_positions", c.max_target_positions);
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(field("heads"), std::to_string(c.heads), "must divide hidden (" + std::to_string(c.hidden) + ")");
+  const auto norm = [&](const std::string& p) {
+    s.push_back({p + ".weight", {1, d}});
+    s.push_back({p + ".bias", {1, d}});
+  };
+  const auto feed_forward = [&](const std::string& p, Eigen::Index f) {
+    s.push_back({p + "fc1.weight", {f, d}});
+    s.push_back({p + "fc1.bias", {1, f}});
+    s.push_back({p + "fc2.weight", {d, f}});
+    s.push_back({p + "fc2.bias", {1, d}});
+  };
+  s.push_back({"encoder.conv1.weight", {d * mel_bins, 3}});
+  s.push_back({"encoder.conv1.bias", {1, d}});
+  s.push_back({"encoder.conv2.weight", {d * d, 3}});
+  s.push_back({"encoder.conv2.bias", {1, d}});
+  s.push_back({"encoder.embed_positions.weight", {max_source_positions, d}});
+  for (int l = 0; l < layers; ++l) {
+    const std::string p = "encoder.layers." + std::to_string(l) + ".";
+    attention(p + "self_attn.");
+    norm(p + "self_attn_layer_norm");
+    feed_forward(p, intermediate);
+    norm(p + "final_layer_norm");
   }
-  if (c.hidden % c.decoder_heads != 0) {
-    throw ConfigError(field("decoder_heads"), std::to_string(c.decoder_heads),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
+  norm("encoder.layer_norm");
+  s.push_back({"decoder.embed_tokens.weight", {vocab_size, d}});
+  s.push_back({"decoder.embed_positions.weight", {max_target_positions, d}});
+  for (int l = 0; l < decoder_layers; ++l) {
+    const std::string p = "decoder.layers." + std::to_string(l) + ".";
+    attention(p + "self_attn.");
+    norm(p + "self_attn_layer_norm");
+    attention(p + "encoder_attn.");
+    norm(p + "encoder_attn_layer_norm");
+    feed_forward(p, decoder_intermediate);
+    norm(p + "final_layer_norm");
   }
-  if (c.hidden % 2 != 0 || c.hidden < 4) {
-    throw ConfigError(field("hidden"), std::to_string(c.hidden), "must be even and at least 4 (sinusoidal positions)");
-  }
-  if (c.decoder_start_token < 0 || c.decoder_start_token >= c.vocab_size) {
-    throw ConfigError(field("decoder_start_token"), std::to_string(c.decoder_start_token),
-                      "must be a token id below vocab_size (" + std::to_string(c.vocab_size) + ")");
-  }
-  if (!(c.norm_eps > 0)) throw ConfigError(field("norm_eps"), std::to_string(c.norm_eps), "must be positive");
+  norm("decoder.layer_norm");
+  if (!tied_embeddings) s.push_back({"proj_out.weight", {vocab_size, d}});
+  return s;
 }
+
+// ---- weights ----
 
 /// Whisper's sinusoidal encoder positions, [length, channels]: sines in the
 /// first half of the columns, cosines in the second, computed as
@@ -231,21 +134,19 @@ inline void validate_whisper_config(const WhisperConfig& c) {
 /// that transformers initialises them with.
 inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t seed) {
   validate_whisper_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : c.tensor_shapes()) {
-    if (name == "encoder.embed_positions.weight") {
-      w.insert(name, whisper_sinusoids(c.max_source_positions, c.hidden));
-      continue;
-    }
-    const std::string_view n = name;
-    const bool is_bias = n.ends_with(".bias");
-    const bool is_norm = n.find("layer_norm") != std::string_view::npos;
-    const float mean = is_norm && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_norm || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
-  }
+  WeightMap w = synthetic_weights(c.tensor_shapes(), seed, [](std::string_view n) { return name_contains_any(n, {"layer_norm"}); });
+  (void)w.take("encoder.embed_positions.weight", c.max_source_positions, c.hidden);
+  w.insert("encoder.embed_positions.weight", whisper_sinusoids(c.max_source_positions, c.hidden));
   return w;
 }
+
+/// A Whisper checkpoint's weights under the names the model takes
+/// (WhisperForConditionalGeneration's without "model.").
+[[nodiscard]] inline WeightMap whisper_weights_from_checkpoint(const std::filesystem::path& dir) {
+  return checkpoint_tensors(dir, {"model."}, [](std::string_view) { return false; });
+}
+
+// ---- forward entry points ----
 
 /// Deterministic synthetic log-mel features of `batch` clips of
 /// `audio_seconds` seconds, in transformers' layout [batch, mel_bins, frames]
@@ -290,45 +191,12 @@ inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t
   return m;
 }
 
-/// WhisperConfig from a checkpoint's config.json (model_type "whisper");
-/// the preset is named after the folder.
-[[nodiscard]] inline WhisperConfig whisper_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "whisper") c.fail("model_type", "\"" + type + "\"", "expected a Whisper checkpoint (\"whisper\")");
-  const std::string act = c.text("activation_function", "gelu");
-  if (act != "gelu") c.fail("activation_function", "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
-  WhisperConfig w;
-  w.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (w.name.empty()) w.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  w.hidden = c.integer("d_model");
-  w.layers = c.integer("encoder_layers");
-  w.decoder_layers = c.integer("decoder_layers");
-  w.heads = c.integer("encoder_attention_heads");
-  w.decoder_heads = c.integer("decoder_attention_heads");
-  w.intermediate = c.integer("encoder_ffn_dim");
-  w.decoder_intermediate = c.integer("decoder_ffn_dim");
-  w.vocab_size = c.integer("vocab_size");
-  w.mel_bins = c.integer("num_mel_bins", 80);
-  w.max_source_positions = c.integer("max_source_positions", 1500);
-  w.max_target_positions = c.integer("max_target_positions", 448);
-  w.decoder_start_token = c.integer("decoder_start_token_id", 50257);
-  w.tied_embeddings = c.boolean("tie_word_embeddings", true);
-  validate_whisper_config(w);
-  return w;
-}
-
-/// A Whisper checkpoint's weights under the names the model takes
-/// (WhisperForConditionalGeneration's without "model.").
-[[nodiscard]] inline WeightMap whisper_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {"model."}, [](std::string_view) { return false; });
-}
-
 /// A Whisper whose weights live on backend B.
 template <class B>
   requires PerceptionOps<B> && GenerationOps<B>
 class Whisper {
  public:
+  using Config = WhisperConfig;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -338,34 +206,24 @@ class Whisper {
 
   /// One batch being transcribed: the features, the encoder's output, the
   /// cross keys and values and the decoder's cache.
-  struct Session {
+  struct Session : EncoderDecoderCache<B> {
     int batch = 0;
     int capacity = 0;  ///< decoder positions
     int length = 0;    ///< decoder positions in the cache
     Tensor features;   ///< [batch * frames, mel_bins], time-major
-    IndexTensor start_ids;  ///< the decoder start token for each sequence
     IndexTensor next_ids;   ///< greedy choice of the last step, the next step's input
     Tensor encoder_out;     ///< [batch * max_source_positions, hidden]
-    std::vector<Tensor> cross_k, cross_v, self_k, self_v;
     Activations enc, dec;
   };
 
   Whisper(B& backend, WhisperConfig config, WeightMap weights) : config_(std::move(config)) {
     validate_whisper_config(config_);
     const Eigen::Index d = config_.hidden;
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     // A convolution's [out, in, kernel], read as [out * in, kernel], in the
     // [out, in * kernel] layout of conv1d.
     auto take_conv = [&](const std::string& name, Eigen::Index out, Eigen::Index in, Eigen::Index kernel) {
-      const HostMatrix m = take_host(name, out * in, kernel);
+      const HostMatrix m = take.host(name, out * in, kernel);
       return backend.upload(HostMatrix(Eigen::Map<const HostMatrix>(m.data(), out, in * kernel)));
     };
     auto attention = [&](const std::string& p) {
@@ -419,14 +277,15 @@ class Whisper {
     dec_norm_ = norm("decoder.layer_norm");
     if (!config_.tied_embeddings) {
       proj_out_ = take("proj_out.weight", config_.vocab_size, d);
-    } else if (weights.contains("proj_out.weight")) {
-      (void)weights.take("proj_out.weight", config_.vocab_size, d);  // the tied head, stored again
+    } else {
+      take.drop_if_present("proj_out.weight", config_.vocab_size, d);  // the tied head, stored again
     }
   }
 
   [[nodiscard]] const WhisperConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const WhisperConfig& c) { return c.tensor_shapes(); }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
 
   /// A session for `batch` clips with room for `max_new_tokens` decoder
   /// steps. `features` are in transformers' layout, [batch * mel_bins,
@@ -453,14 +312,7 @@ class Whisper {
     s.batch = batch;
     s.capacity = max_new_tokens;
     s.features = be.upload(time_major);
-    const HostMatrix zeros = HostMatrix::Zero(Eigen::Index{batch} * s.capacity, config_.hidden);
-    for (int l = 0; l < config_.decoder_layers; ++l) {
-      s.self_k.push_back(be.upload(zeros));
-      s.self_v.push_back(be.upload(zeros));
-    }
-    s.cross_k.resize(static_cast<std::size_t>(config_.decoder_layers));
-    s.cross_v.resize(static_cast<std::size_t>(config_.decoder_layers));
-    s.start_ids = be.upload_indices(std::vector<std::int32_t>(static_cast<std::size_t>(batch), config_.decoder_start_token));
+    s.allocate(be, config_.decoder_layers, batch, s.capacity, config_.hidden, config_.decoder_start_token);
     return s;
   }
 
@@ -615,8 +467,7 @@ class Whisper {
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<EncoderLayer> encoder_;
   std::vector<DecoderLayer> decoder_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
 
 }  // namespace accelbench

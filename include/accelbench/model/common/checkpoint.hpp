@@ -1,111 +1,27 @@
 #pragma once
 
 // Hugging Face checkpoint folders: config.json gives the architecture and
-// its dimensions, model.safetensors (or the shards listed in
-// model.safetensors.index.json) the weights. Tensor names are mapped onto
-// the names the models take: prefixes of task heads ("bert.",
-// "transformer.") are removed and tensors no architecture here uses (BERT's
-// pooler and masked-LM head, GPT-2's attention-mask buffers) are dropped.
+// its dimensions (config_json.hpp), model.safetensors (or the shards listed
+// in model.safetensors.index.json) the weights. Each architecture's file
+// maps the stored tensor names onto the names its model takes with
+// normalize_tensor_names: prefixes of task heads ("bert.", "transformer.")
+// are removed and tensors it does not use are dropped.
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "../../core/error.hpp"
-#include "../bert.hpp"
-#include "../generative.hpp"
+#include "config_json.hpp"
 #include "safetensors.hpp"
 #include "weights.hpp"
 
 namespace accelbench {
-
-namespace detail {
-
-inline nlohmann::json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("weights", "\"" + path.parent_path().string() + "\"", "cannot open " + path.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError("weights", "\"" + path.string() + "\"", std::string("not valid JSON: ") + e.what());
-  }
-}
-
-/// Reads config.json fields, naming the file and field in every error.
-class HfConfigReader {
- public:
-  explicit HfConfigReader(std::filesystem::path path) : path_(std::move(path)), json_(read_json_file(path_)) {
-    if (!json_.is_object()) fail("(root)", json_.dump(), "expected a JSON object");
-  }
-
-  [[nodiscard]] bool has(std::string_view key) const {
-    return json_.contains(key) && !json_.at(std::string(key)).is_null();
-  }
-
-  [[nodiscard]] int integer(std::string_view key) const {
-    const auto& v = get(key);
-    if (!v.is_number_integer()) fail(key, v.dump(), "expected an integer");
-    return v.get<int>();
-  }
-  [[nodiscard]] int integer(std::string_view key, int fallback) const { return has(key) ? integer(key) : fallback; }
-
-  [[nodiscard]] float number(std::string_view key) const {
-    const auto& v = get(key);
-    if (!v.is_number()) fail(key, v.dump(), "expected a number");
-    return v.get<float>();
-  }
-  [[nodiscard]] float number(std::string_view key, float fallback) const { return has(key) ? number(key) : fallback; }
-
-  [[nodiscard]] std::string text(std::string_view key) const {
-    const auto& v = get(key);
-    if (!v.is_string()) fail(key, v.dump(), "expected a string");
-    return v.get<std::string>();
-  }
-  [[nodiscard]] std::string text(std::string_view key, std::string fallback) const {
-    return has(key) ? text(key) : fallback;
-  }
-
-  [[nodiscard]] bool boolean(std::string_view key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const auto& v = get(key);
-    if (!v.is_boolean()) fail(key, v.dump(), "expected true or false");
-    return v.get<bool>();
-  }
-
-  [[nodiscard]] const nlohmann::json& raw(std::string_view key) const { return get(key); }
-
-  [[noreturn]] void fail(std::string_view key, const std::string& value, const std::string& problem) const {
-    throw ConfigError(path_.string() + ": " + std::string(key), value, problem);
-  }
-
- private:
-  const nlohmann::json& get(std::string_view key) const {
-    if (!has(key)) fail(key, "(missing)", "required by this architecture");
-    return json_.at(std::string(key));
-  }
-
-  std::filesystem::path path_;
-  nlohmann::json json_;
-};
-
-inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, const char* name) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) {
-    throw ConfigError("weights", "\"" + dir.string() + "\"", "not a folder (expected a Hugging Face checkpoint folder)");
-  }
-  return dir / name;
-}
-
-}  // namespace detail
 
 /// Every floating-point tensor of a checkpoint folder, by its stored name:
 /// model.safetensors, or every shard named by model.safetensors.index.json.
@@ -159,117 +75,30 @@ template <class Unused>
   return out;
 }
 
-/// BertConfig from a checkpoint's config.json (model_type "bert"); the
-/// preset is named after the folder.
-[[nodiscard]] inline BertConfig bert_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "bert") c.fail("model_type", "\"" + type + "\"", "the embedding family reads BERT checkpoints (\"bert\")");
-  const std::string act = c.text("hidden_act", "gelu");
-  if (act != "gelu") c.fail("hidden_act", "\"" + act + "\"", "only BERT's erf GELU (\"gelu\") is implemented");
-  BertConfig b;
-  b.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (b.name.empty()) b.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  b.layers = c.integer("num_hidden_layers");
-  b.hidden = c.integer("hidden_size");
-  b.heads = c.integer("num_attention_heads");
-  b.intermediate = c.integer("intermediate_size");
-  b.vocab_size = c.integer("vocab_size");
-  b.max_positions = c.integer("max_position_embeddings");
-  b.type_vocab_size = c.integer("type_vocab_size", 2);
-  b.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
-  validate_bert_config(b);
-  return b;
+/// A checkpoint folder's tensors under the names a model takes (see
+/// normalize_tensor_names).
+template <class Unused>
+[[nodiscard]] WeightMap checkpoint_tensors(const std::filesystem::path& dir, const std::vector<std::string_view>& prefixes,
+                                           Unused&& unused) {
+  return normalize_tensor_names(read_checkpoint_tensors(dir), prefixes, std::forward<Unused>(unused));
 }
 
-/// A BERT checkpoint's weights under BertModel's names.
-[[nodiscard]] inline WeightMap bert_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {"bert."}, [](std::string_view n) {
-    return n.starts_with("pooler.") || n.starts_with("cls.") || n.ends_with("position_ids");
-  });
-}
+namespace detail {
 
-/// GenerativeConfig from a checkpoint's config.json (model_type "gpt2",
-/// "llama", "qwen2" or "t5").
-[[nodiscard]] inline GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  GenerativeConfig g;
-  g.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (g.name.empty()) g.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  g.architecture = c.text("model_type");
-  if (g.architecture == "gpt2") {
-    const std::string act = c.text("activation_function", "gelu_new");
-    if (act != "gelu_new") c.fail("activation_function", "\"" + act + "\"", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
-    g.layers = c.integer("n_layer");
-    g.hidden = c.integer("n_embd");
-    g.heads = c.integer("n_head");
-    g.intermediate = c.integer("n_inner", 4 * g.hidden);
-    g.vocab_size = c.integer("vocab_size");
-    g.max_positions = c.integer("n_positions");
-    g.norm_eps = c.number("layer_norm_epsilon", 1e-5f);
-    g.qkv_bias = true;
-    g.tied_embeddings = true;
-  } else if (g.architecture == "llama" || g.architecture == "qwen2") {
-    const std::string act = c.text("hidden_act", "silu");
-    if (act != "silu") c.fail("hidden_act", "\"" + act + "\"", "only SwiGLU with SiLU (\"silu\") is implemented");
-    if (c.has("rope_scaling")) c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
-    g.layers = c.integer("num_hidden_layers");
-    g.hidden = c.integer("hidden_size");
-    g.heads = c.integer("num_attention_heads");
-    g.kv_heads = c.integer("num_key_value_heads", g.heads);
-    g.head_dim = c.integer("head_dim", 0);
-    g.intermediate = c.integer("intermediate_size");
-    g.vocab_size = c.integer("vocab_size");
-    g.max_positions = c.integer("max_position_embeddings");
-    g.norm_eps = c.number("rms_norm_eps", 1e-6f);
-    // transformers 5 moved rope_theta into rope_parameters.
-    if (c.has("rope_theta")) {
-      g.rope_theta = c.number("rope_theta");
-    } else if (c.has("rope_parameters")) {
-      const auto& rp = c.raw("rope_parameters");
-      if (!rp.is_object() || !rp.contains("rope_theta") || !rp["rope_theta"].is_number()) {
-        c.fail("rope_parameters", rp.dump(), "expected an object with a numeric rope_theta");
-      }
-      if (rp.contains("rope_type") && rp["rope_type"] != "default") {
-        c.fail("rope_parameters.rope_type", rp["rope_type"].dump(), "only the default rotary embedding is implemented");
-      }
-      g.rope_theta = rp["rope_theta"].get<float>();
-    }
-    g.qkv_bias = g.architecture == "qwen2" ? true : c.boolean("attention_bias", false);
-    g.tied_embeddings = c.boolean("tie_word_embeddings", g.architecture == "qwen2");
-  } else if (g.architecture == "t5") {
-    const std::string ff = c.text("feed_forward_proj", "relu");
-    if (ff != "relu") c.fail("feed_forward_proj", "\"" + ff + "\"", "only the original T5's ReLU feed-forward is implemented");
-    g.layers = c.integer("num_layers");
-    g.decoder_layers = c.integer("num_decoder_layers", g.layers);
-    g.hidden = c.integer("d_model");
-    g.heads = c.integer("num_heads");
-    g.head_dim = c.integer("d_kv");
-    g.intermediate = c.integer("d_ff");
-    g.vocab_size = c.integer("vocab_size");
-    g.norm_eps = c.number("layer_norm_epsilon", 1e-6f);
-    g.relative_buckets = c.integer("relative_attention_num_buckets", 32);
-    g.relative_max_distance = c.integer("relative_attention_max_distance", 128);
-    g.decoder_start_token = c.integer("decoder_start_token_id", 0);
-    g.tied_embeddings = c.boolean("tie_word_embeddings", true);
-  } else {
-    c.fail("model_type", "\"" + g.architecture + "\"", "the text-generation family reads gpt2, llama, qwen2 and t5 checkpoints");
+/// A 4-D convolution weight [out, channels, k, k] arrives from safetensors
+/// as [out * channels * k, k]; the same values as [out, channels * k * k],
+/// the layout conv2d takes. A tensor already in that layout is kept.
+inline void reshape_conv2d_weight(WeightMap& w, const std::string& name, Eigen::Index out, Eigen::Index channels,
+                                  Eigen::Index k) {
+  if (!w.contains(name)) return;
+  const HostMatrix& t = w.at(name);
+  if (t.rows() == out * channels * k && t.cols() == k && !(t.rows() == out && t.cols() == channels * k * k)) {
+    HostMatrix m = w.take(name, t.rows(), t.cols());
+    HostMatrix r = Eigen::Map<const HostMatrix>(m.data(), out, channels * k * k);
+    w.insert(name, std::move(r));
   }
-  validate_generative_config(g);
-  return g;
 }
 
-/// A generative checkpoint's weights under the names the models take.
-[[nodiscard]] inline WeightMap generative_weights_from_checkpoint(const std::filesystem::path& dir,
-                                                                   const GenerativeConfig& config) {
-  if (config.is_gpt2()) {
-    return normalize_tensor_names(read_checkpoint_tensors(dir), {"transformer."}, [](std::string_view n) {
-      return n.ends_with(".attn.bias") || n.ends_with(".attn.masked_bias");
-    });
-  }
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {}, [](std::string_view n) {
-    return n.ends_with("rotary_emb.inv_freq");
-  });
-}
+}  // namespace detail
 
 }  // namespace accelbench

@@ -4,7 +4,9 @@
 // (https://github.com/huggingface/safetensors): an 8-byte little-endian
 // header length N, N bytes of JSON header naming each tensor's dtype, shape
 // and byte range, then the data buffer. Opening a file reads and validates the
-// header only; each tensor is read from disk when it is asked for.
+// header only; each tensor is read from disk when it is asked for. The
+// format's vocabulary (dtypes, header entries, errors) is in
+// safetensors_format.hpp.
 
 #include <algorithm>
 #include <array>
@@ -30,148 +32,10 @@
 
 #include "../../detail/atomic_file.hpp"
 #include "../../core/tensor.hpp"
+#include "safetensors_format.hpp"
 #include "weights.hpp"
 
 namespace accelbench {
-
-static_assert(std::endian::native == std::endian::little,
-              "safetensors.hpp reads and writes tensor data in place: it assumes a little-endian host");
-
-/// A .safetensors file that cannot be read as asked. `what()` starts with the
-/// file's path, then names the tensor or header field and the bad value.
-class SafetensorsError : public std::runtime_error {
- public:
-  SafetensorsError(const std::filesystem::path& path, const std::string& problem)
-      : std::runtime_error(path.string() + ": " + problem), path_(path) {}
-
-  /// The file the error is about.
-  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-/// One tensor's entry in a safetensors header. `begin` and `end` are byte
-/// offsets from the start of the data buffer.
-struct SafetensorsTensorInfo {
-  std::string name;
-  std::string dtype;
-  std::vector<std::int64_t> shape;
-  std::uint64_t begin = 0;
-  std::uint64_t end = 0;
-
-  /// The number of elements: the product of the shape (1 for a 0-D tensor).
-  [[nodiscard]] std::int64_t elements() const noexcept {
-    if (std::ranges::find(shape, 0) != shape.end()) return 0;
-    std::int64_t n = 1;
-    for (const std::int64_t d : shape) n *= d;
-    return n;
-  }
-};
-
-/// Headers longer than this are refused (as by the reference implementation).
-inline constexpr std::uint64_t safetensors_max_header_bytes = 100'000'000;
-
-namespace detail {
-
-enum class SafetensorsKind { boolean, unsigned_integer, signed_integer, floating, float8 };
-
-struct SafetensorsDtype {
-  std::string_view name;
-  std::size_t size;
-  SafetensorsKind kind;
-};
-
-inline constexpr std::array<SafetensorsDtype, 15> safetensors_dtypes{{
-    {"BOOL", 1, SafetensorsKind::boolean},
-    {"U8", 1, SafetensorsKind::unsigned_integer},
-    {"I8", 1, SafetensorsKind::signed_integer},
-    {"F8_E4M3", 1, SafetensorsKind::float8},
-    {"F8_E5M2", 1, SafetensorsKind::float8},
-    {"I16", 2, SafetensorsKind::signed_integer},
-    {"U16", 2, SafetensorsKind::unsigned_integer},
-    {"F16", 2, SafetensorsKind::floating},
-    {"BF16", 2, SafetensorsKind::floating},
-    {"I32", 4, SafetensorsKind::signed_integer},
-    {"U32", 4, SafetensorsKind::unsigned_integer},
-    {"F32", 4, SafetensorsKind::floating},
-    {"F64", 8, SafetensorsKind::floating},
-    {"I64", 8, SafetensorsKind::signed_integer},
-    {"U64", 8, SafetensorsKind::unsigned_integer},
-}};
-
-/// The dtype named `name`, or nullptr.
-[[nodiscard]] constexpr const SafetensorsDtype* find_safetensors_dtype(std::string_view name) noexcept {
-  for (const auto& d : safetensors_dtypes) {
-    if (d.name == name) return &d;
-  }
-  return nullptr;
-}
-
-[[nodiscard]] inline std::string safetensors_dtype_list() {
-  std::string out;
-  for (const auto& d : safetensors_dtypes) {
-    if (!out.empty()) out += ", ";
-    out += d.name;
-  }
-  return out;
-}
-
-/// IEEE 754 binary16 to float, exactly: subnormals, infinities and NaN
-/// payloads included.
-[[nodiscard]] constexpr float f16_bits_to_float(std::uint16_t h) noexcept {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  std::uint32_t exponent = (h >> 10) & 0x1fu;
-  std::uint32_t mantissa = h & 0x3ffu;
-  std::uint32_t bits = 0;
-  if (exponent == 0x1fu) {
-    bits = sign | 0x7f800000u | (mantissa << 13);  // infinity or NaN
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);  // rebias 15 -> 127
-  } else if (mantissa == 0) {
-    bits = sign;  // signed zero
-  } else {
-    // Subnormal: mantissa * 2^-24, normalised for float.
-    exponent = 113;
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      --exponent;
-    }
-    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
-  }
-  return std::bit_cast<float>(bits);
-}
-
-/// bfloat16 to float: the upper 16 bits of a float.
-[[nodiscard]] constexpr float bf16_bits_to_float(std::uint16_t h) noexcept {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
-}
-
-[[nodiscard]] inline std::string format_shape(std::span<const std::int64_t> shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i != 0) out += ", ";
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
-
-/// A JSON value as text for an error message, shortened when long.
-[[nodiscard]] inline std::string short_json(const nlohmann::json& value) {
-  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  constexpr std::size_t limit = 80;
-  if (text.size() > limit) text = text.substr(0, limit) + "...";
-  return text;
-}
-
-template <class T>
-[[nodiscard]] T load_unaligned(const unsigned char* p) noexcept {
-  T value;
-  std::memcpy(&value, p, sizeof(T));
-  return value;
-}
-
-}  // namespace detail
 
 /// A safetensors file whose header has been read and validated. Tensors are
 /// read from disk on request; the object holds no open file, so it may be

@@ -3,8 +3,10 @@
 // Named host tensors, the form in which weights reach a model, whether they
 // were generated or read from a checkpoint. Names follow Hugging Face.
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -83,6 +85,44 @@ class WeightMap {
     data[i] = mean + half_width * (2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(i)) - 1.0f);
   }
   return m;
+}
+
+/// Every tensor of an architecture by its Hugging Face name, with its shape
+/// as stored in checkpoints (a 1-D tensor as [1, n]).
+using TensorShapes = std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>>;
+
+/// Parameters of a list of tensor shapes.
+[[nodiscard]] inline std::int64_t shape_parameter_count(const TensorShapes& shapes) noexcept {
+  std::int64_t n = 0;
+  for (const auto& [name, shape] : shapes) n += shape[0] * shape[1];
+  return n;
+}
+
+/// Deterministic synthetic weights for every tensor of `shapes`, the same
+/// for every architecture: scales (the tensors for which `is_scale(name)`
+/// holds, norm weights and the like) near one, biases (".bias") and scales'
+/// shifts small, everything else (matrices, embeddings, class tokens) with
+/// standard deviation 0.02. The same seed gives the same weights everywhere.
+template <class IsScale>
+[[nodiscard]] WeightMap synthetic_weights(const TensorShapes& shapes, std::uint64_t seed, IsScale&& is_scale) {
+  WeightMap w;
+  for (const auto& [name, shape] : shapes) {
+    const std::string_view n = name;
+    const bool is_bias = n.ends_with(".bias");
+    const bool scale = is_scale(n);
+    const float mean = scale && !is_bias ? 1.0f : 0.0f;
+    const float stddev = scale || is_bias ? 0.01f : 0.02f;
+    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
+  }
+  return w;
+}
+
+/// True when `name` contains one of `markers` (a synthetic_weights rule).
+[[nodiscard]] inline bool name_contains_any(std::string_view name, std::initializer_list<std::string_view> markers) {
+  for (const auto m : markers) {
+    if (name.find(m) != std::string_view::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace accelbench

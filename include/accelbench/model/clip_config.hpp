@@ -1,0 +1,198 @@
+#pragma once
+
+// CLIP's configuration: the configuration section of model/clip.hpp (the
+// vision and text towers' fields, presets, validation and reading
+// config.json), in a file of its own to keep each file short.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/config_json.hpp"
+#include "common/encoder_layers.hpp"
+#include "common/validate.hpp"
+
+namespace accelbench {
+
+// ---- configuration ----
+
+/// CLIP's image encoder (transformers' CLIPVisionConfig).
+struct ClipVisionConfig {
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int intermediate = 0;
+  int patch_size = 0;
+  int image_size = 0;
+  int channels = 3;
+  float layer_norm_eps = 1e-5f;
+  Activation activation = Activation::quick_gelu;
+
+  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
+  [[nodiscard]] int grid() const noexcept { return patch_size > 0 ? image_size / patch_size : 0; }
+  /// Tokens of one image: its patches and the class embedding.
+  [[nodiscard]] int tokens() const noexcept { return grid() * grid() + 1; }
+};
+
+/// CLIP's text encoder (transformers' CLIPTextConfig).
+struct ClipTextConfig {
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int intermediate = 0;
+  int vocab_size = 0;
+  int max_positions = 77;
+  float layer_norm_eps = 1e-5f;
+  Activation activation = Activation::quick_gelu;
+  int bos_token_id = 49406;  ///< <|startoftext|>
+  /// <|endoftext|>: the text's embedding is the hidden state at its first
+  /// occurrence. 2, as in the configs written before transformers PR
+  /// #24773 (openai's among them), means the highest id of the sequence
+  /// instead, as transformers still does for such configs.
+  int eos_token_id = 49407;
+
+  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
+  [[nodiscard]] bool legacy_eos() const noexcept { return eos_token_id == 2; }
+};
+
+struct ClipConfig {
+  std::string name;
+  ClipVisionConfig vision;
+  ClipTextConfig text;
+  int projection_dim = 512;
+  /// logit_scale of synthetic weights: transformers' initial value, log(1 / 0.07).
+  float logit_scale_init = 2.6592f;
+  std::vector<std::string> aliases;
+
+  /// Parameters of CLIPModel: both towers, both projections and logit_scale.
+  [[nodiscard]] std::int64_t parameter_count() const noexcept {
+    const auto layer = [](std::int64_t h, std::int64_t i) {
+      return 2 * h + 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h);
+    };
+    const std::int64_t vh = vision.hidden;
+    const std::int64_t vision_params = vh + std::int64_t{vision.channels} * vision.patch_size * vision.patch_size * vh +
+                                       std::int64_t{vision.tokens()} * vh + 2 * vh +
+                                       vision.layers * layer(vh, vision.intermediate) + 2 * vh;
+    const std::int64_t th = text.hidden;
+    const std::int64_t text_params = (std::int64_t{text.vocab_size} + text.max_positions) * th +
+                                     text.layers * layer(th, text.intermediate) + 2 * th;
+    return vision_params + text_params + std::int64_t{projection_dim} * (vh + th) + 1;
+  }
+
+  /// Floating-point operations of encoding `images` images, and of encoding
+  /// `texts` texts of `text_length` tokens (a multiply-add counts as two):
+  /// the matrix products of the patch convolution, projections, feed-forward,
+  /// attention and output projection.
+  [[nodiscard]] double image_flops(int images) const noexcept {
+    const double n = vision.tokens();
+    const double h = vision.hidden;
+    const double patch = static_cast<double>(vision.channels) * vision.patch_size * vision.patch_size;
+    return 2.0 * images * (n - 1) * patch * h +
+           vision.layers * (2.0 * images * n * (4.0 * h * h + 2.0 * h * vision.intermediate) +
+                            4.0 * images * n * n * h) +
+           2.0 * images * h * projection_dim;
+  }
+  [[nodiscard]] double text_flops(int texts, int text_length) const noexcept {
+    const double n = text_length;
+    const double h = text.hidden;
+    return text.layers * (2.0 * texts * n * (4.0 * h * h + 2.0 * h * text.intermediate) + 4.0 * texts * n * n * h) +
+           2.0 * texts * h * projection_dim;
+  }
+  [[nodiscard]] double similarity_flops(int images, int texts) const noexcept {
+    return 2.0 * images * texts * projection_dim;
+  }
+  /// All three for `batch` images and `batch` texts of the longest length.
+  [[nodiscard]] double flops(int batch) const noexcept {
+    return image_flops(batch) + text_flops(batch, text.max_positions) + similarity_flops(batch, batch);
+  }
+};
+
+/// Presets with the dimensions of the published checkpoints.
+inline const std::vector<ClipConfig>& clip_presets() {
+  static const std::vector<ClipConfig> presets = {
+      {"clip-vit-base-patch32",
+       {12, 768, 12, 3072, 32, 224, 3, 1e-5f, Activation::quick_gelu},
+       {12, 512, 8, 2048, 49408, 77, 1e-5f, Activation::quick_gelu, 49406, 49407},
+       512,
+       2.6592f,
+       {"openai/clip-vit-base-patch32"}},
+  };
+  return presets;
+}
+
+/// Checks that a configuration describes a CLIP that can be built.
+inline void validate_clip_config(const ClipConfig& c) {
+  const detail::FieldCheck check(c.name);
+  check.positive("vision.layers", c.vision.layers);
+  check.positive("vision.hidden", c.vision.hidden);
+  check.positive("vision.heads", c.vision.heads);
+  check.positive("vision.intermediate", c.vision.intermediate);
+  check.positive("vision.patch_size", c.vision.patch_size);
+  check.positive("vision.image_size", c.vision.image_size);
+  check.positive("vision.channels", c.vision.channels);
+  check.divides("vision.heads", c.vision.heads, c.vision.hidden);
+  if (c.vision.image_size % c.vision.patch_size != 0) {
+    check.fail("vision.image_size", std::to_string(c.vision.image_size),
+               "must be a multiple of patch_size (" + std::to_string(c.vision.patch_size) + ")");
+  }
+  check.positive("vision.layer_norm_eps", c.vision.layer_norm_eps);
+  check.positive("text.layers", c.text.layers);
+  check.positive("text.hidden", c.text.hidden);
+  check.positive("text.heads", c.text.heads);
+  check.positive("text.intermediate", c.text.intermediate);
+  check.positive("text.vocab_size", c.text.vocab_size);
+  check.positive("text.max_positions", c.text.max_positions);
+  check.divides("text.heads", c.text.heads, c.text.hidden);
+  check.positive("text.layer_norm_eps", c.text.layer_norm_eps);
+  check.positive("projection_dim", c.projection_dim);
+}
+
+namespace detail {
+
+inline Activation clip_activation(const HfConfigReader& r) {
+  const std::string act = r.text("hidden_act", "quick_gelu");
+  if (act == "quick_gelu") return Activation::quick_gelu;
+  if (act == "gelu") return Activation::gelu;
+  r.fail("hidden_act", "\"" + act + "\"", "only \"quick_gelu\" and the erf \"gelu\" are implemented");
+}
+
+}  // namespace detail
+
+/// ClipConfig from a checkpoint's config.json (model_type "clip", with
+/// text_config and vision_config objects); the preset is named after the
+/// folder. Fields missing from those objects take transformers' defaults
+/// (CLIPTextConfig, CLIPVisionConfig), as transformers does.
+[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  c.require_text("model_type", "", "clip", "the multimodal family reads CLIP checkpoints (\"clip\")");
+  ClipConfig m;
+  m.name = checkpoint_name(dir);
+  const detail::HfConfigReader v = c.object("vision_config", "CLIP's config.json has text_config and vision_config");
+  m.vision.layers = v.integer("num_hidden_layers", 12);
+  m.vision.hidden = v.integer("hidden_size", 768);
+  m.vision.heads = v.integer("num_attention_heads", 12);
+  m.vision.intermediate = v.integer("intermediate_size", 3072);
+  m.vision.patch_size = v.integer("patch_size", 32);
+  m.vision.image_size = v.integer("image_size", 224);
+  m.vision.channels = v.integer("num_channels", 3);
+  m.vision.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
+  m.vision.activation = detail::clip_activation(v);
+  const detail::HfConfigReader t = c.object("text_config", "CLIP's config.json has text_config and vision_config");
+  m.text.layers = t.integer("num_hidden_layers", 12);
+  m.text.hidden = t.integer("hidden_size", 512);
+  m.text.heads = t.integer("num_attention_heads", 8);
+  m.text.intermediate = t.integer("intermediate_size", 2048);
+  m.text.vocab_size = t.integer("vocab_size", 49408);
+  m.text.max_positions = t.integer("max_position_embeddings", 77);
+  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
+  m.text.activation = detail::clip_activation(t);
+  m.text.bos_token_id = t.integer("bos_token_id", 49406);
+  m.text.eos_token_id = t.integer("eos_token_id", 49407);
+  m.projection_dim = c.integer("projection_dim", 512);
+  m.logit_scale_init = c.number("logit_scale_init_value", 2.6592f);
+  validate_clip_config(m);
+  return m;
+}
+
+}  // namespace accelbench

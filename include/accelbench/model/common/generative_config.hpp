@@ -1,0 +1,167 @@
+#pragma once
+
+// The configuration the generative architectures share (GPT-2, Llama and
+// Qwen2, T5): one struct so that the TextGeneration family has one preset
+// type; each architecture reads the fields it uses. What depends on the
+// architecture (tensor names and shapes, parameter count, key-value cache
+// and FLOP formulas) lives in the architecture's own file (gpt2.hpp,
+// llama.hpp, t5.hpp); the members below that answer for any architecture
+// are defined in model/generative.hpp, which dispatches on `architecture`
+// once, through the list of generative architectures.
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../../detail/rng.hpp"
+#include "validate.hpp"
+#include "weights.hpp"
+
+namespace accelbench {
+
+struct GenerativeConfig {
+  std::string name;
+  /// The checkpoint's model_type: "gpt2", "llama", "qwen2" (decoder-only) or
+  /// "t5" (encoder-decoder).
+  std::string architecture;
+  int layers = 0;          ///< decoder layers; T5: encoder layers
+  int decoder_layers = 0;  ///< T5 only
+  int hidden = 0;
+  int heads = 0;
+  int kv_heads = 0;  ///< key-value heads (grouped-query attention); 0: heads
+  int head_dim = 0;  ///< 0: hidden / heads
+  int intermediate = 0;
+  int vocab_size = 0;
+  int max_positions = 0;  ///< longest sequence; 0: no limit (T5's relative positions)
+  float norm_eps = 1e-5f;
+  float rope_theta = 10000.0f;  ///< Llama, Qwen2
+  bool qkv_bias = false;        ///< biases on the query, key and value projections (Qwen2)
+  bool tied_embeddings = false; ///< the LM head is the token embedding
+  int relative_buckets = 32;        ///< T5
+  int relative_max_distance = 128;  ///< T5
+  int decoder_start_token = 0;      ///< T5
+  std::vector<std::string> aliases;
+
+  [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
+  [[nodiscard]] int effective_head_dim() const noexcept {
+    return head_dim > 0 ? head_dim : (heads > 0 ? hidden / heads : 0);
+  }
+  [[nodiscard]] std::int64_t attention_width() const noexcept {
+    return std::int64_t{heads} * effective_head_dim();
+  }
+  [[nodiscard]] std::int64_t kv_width() const noexcept {
+    return std::int64_t{effective_kv_heads()} * effective_head_dim();
+  }
+
+  // Defined in model/generative.hpp, by the architecture's own file.
+
+  /// True for an encoder-decoder (T5).
+  [[nodiscard]] bool is_encoder_decoder() const;
+  /// Every tensor of the architecture by its Hugging Face name, with its
+  /// shape as stored in checkpoints (a 1-D tensor as [1, n]).
+  [[nodiscard]] TensorShapes tensor_shapes() const;
+  /// Parameters, the tied LM head counted once.
+  [[nodiscard]] std::int64_t parameter_count() const;
+  /// Bytes of the key-value cache for `batch` sequences of up to `capacity`
+  /// tokens (T5: plus the cross-attention keys and values of `encoder_len` tokens).
+  [[nodiscard]] std::uint64_t kv_cache_bytes(int batch, int capacity, int encoder_len = 0) const;
+  /// Floating-point operations of generating `new_tokens` tokens after a
+  /// prompt of `prompt` tokens for `batch` sequences, with a key-value cache
+  /// (a multiply-add counts as two): matrix products of the projections,
+  /// feed-forward, attention and the LM head (one position per step).
+  /// Element-wise work is left out.
+  [[nodiscard]] double generation_flops(int batch, int prompt, int new_tokens) const;
+};
+
+namespace detail {
+
+/// Throws unless `ids` token ids are `batch` sequences of `length`, both positive.
+inline void check_token_batch(std::string_view model, std::size_t ids, int batch, int length) {
+  if (batch <= 0 || length <= 0) {
+    throw std::invalid_argument(std::string(model) + ": batch = " + std::to_string(batch) + ", length = " +
+                                std::to_string(length) + ": both must be positive");
+  }
+  if (ids != static_cast<std::size_t>(batch) * static_cast<std::size_t>(length)) {
+    throw std::invalid_argument(std::string(model) + ": " + std::to_string(ids) + " token ids for " +
+                                std::to_string(batch) + " x " + std::to_string(length));
+  }
+}
+
+/// The checks every generative configuration has; each architecture's
+/// validate_config adds its own. Throws unless `c.architecture` is one of
+/// `model_types` (the architecture's file would build another model).
+inline void validate_generative_dims(const FieldCheck& check, const GenerativeConfig& c,
+                                     std::initializer_list<std::string_view> model_types, std::string_view model) {
+  bool known = false;
+  for (const auto t : model_types) known = known || c.architecture == t;
+  if (!known) check.fail("architecture", "\"" + c.architecture + "\"", "is not " + std::string(model) + "'s");
+  check.positive("layers", c.layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("vocab_size", c.vocab_size);
+  if (c.kv_heads < 0 || c.head_dim < 0) {
+    check.fail(c.kv_heads < 0 ? "kv_heads" : "head_dim", std::to_string(std::min(c.kv_heads, c.head_dim)),
+               "must not be negative");
+  }
+  if (c.head_dim == 0) check.divides("heads", c.heads, c.hidden);
+  if (c.heads % c.effective_kv_heads() != 0) {
+    check.fail("kv_heads", std::to_string(c.kv_heads), "must divide heads (" + std::to_string(c.heads) + ")");
+  }
+  check.positive("norm_eps", c.norm_eps);
+}
+
+/// Floats of a decoder's self-attention cache: keys and values of `layers`
+/// layers, `batch` x `capacity` rows of `width`.
+[[nodiscard]] inline std::uint64_t self_attention_cache_floats(int batch, int capacity, std::int64_t width,
+                                                                int layers) noexcept {
+  const auto rows = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(capacity);
+  return 2u * rows * static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(layers);
+}
+
+/// Floating-point operations of a decoder-only transformer generating
+/// `new_tokens` after a `prompt` for `batch` sequences with a key-value
+/// cache, its MLP of `mlp_matrices` [hidden, intermediate] matrices (see
+/// GenerativeConfig::generation_flops).
+[[nodiscard]] inline double decoder_only_flops(const GenerativeConfig& c, int batch, int prompt, int new_tokens,
+                                               double mlp_matrices) noexcept {
+  const double b = batch;
+  const double h = c.hidden;
+  const double aw = static_cast<double>(c.attention_width());
+  const double kvw = static_cast<double>(c.kv_width());
+  const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + mlp_matrices * h * c.intermediate;
+  const double head = 2.0 * b * h * c.vocab_size;
+  const double p = prompt;
+  double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * aw * p * (p + 1.0) / 2.0) + head;
+  for (int t = 1; t < new_tokens; ++t) {
+    const double ctx = p + t + 1.0;
+    total += c.layers * (2.0 * b * layer_weights + 4.0 * b * ctx * aw) + head;
+  }
+  return total;
+}
+
+}  // namespace detail
+
+/// `batch` prompts of `length` token ids each (row-major), drawn from the
+/// vocabulary above its first few special ids.
+[[nodiscard]] inline std::vector<std::int32_t> make_prompt_ids(const GenerativeConfig& c, int batch, int length,
+                                                               std::uint64_t seed) {
+  if (batch <= 0 || length <= 0) {
+    throw std::invalid_argument("make_prompt_ids: batch = " + std::to_string(batch) + ", length = " +
+                                std::to_string(length) + ": both must be >= 1");
+  }
+  const int first = c.vocab_size > 1000 ? 100 : 1;
+  const auto words = static_cast<std::uint64_t>(std::max(1, c.vocab_size - first));
+  const std::uint64_t stream = detail::stream_seed(seed, "generation.prompt_ids");
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(batch) * static_cast<std::size_t>(length));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    ids[i] = first + static_cast<std::int32_t>(detail::random_bits(stream, i) % words);
+  }
+  return ids;
+}
+
+}  // namespace accelbench

@@ -1,0 +1,228 @@
+#pragma once
+
+// GPT-2 (Radford et al., 2019) as in Hugging Face transformers'
+// GPT2LMHeadModel: learned positions, pre-norm blocks with LayerNorm, a
+// tanh-GELU MLP and the LM head tied to the token embedding. Written once
+// over the backend's GenerationOps, with the key-value cache and the
+// prefill / decode steps of common/generation.hpp.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../backend/concepts.hpp"
+#include "../core/tensor.hpp"
+#include "common/architecture.hpp"
+#include "common/checkpoint.hpp"
+#include "common/config_json.hpp"
+#include "common/generation.hpp"
+#include "common/generative_config.hpp"
+#include "common/upload.hpp"
+#include "common/validate.hpp"
+#include "common/weights.hpp"
+
+namespace accelbench {
+
+// ---- configuration ----
+
+template <GenerationOps B>
+class Gpt2;
+
+/// GPT2LMHeadModel's entry in the list of generative architectures
+/// (GenerativeArchitectures, model/generative.hpp): the checkpoint model
+/// types it reads, its model class, and its configuration, shape, FLOP and
+/// weight functions.
+struct Gpt2Architecture : DecoderOnlyArchitecture {
+  static constexpr std::string_view names = "gpt2";
+  [[nodiscard]] static bool reads(std::string_view model_type) noexcept { return model_type == "gpt2"; }
+  template <GenerationOps B>
+  using Model = Gpt2<B>;
+
+  /// The fields of a GPT-2 config.json (model_type "gpt2").
+  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    c.require_text("activation_function", "gelu_new", "gelu_new", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
+    g.layers = c.integer("n_layer");
+    g.hidden = c.integer("n_embd");
+    g.heads = c.integer("n_head");
+    g.intermediate = c.integer("n_inner", 4 * g.hidden);
+    g.vocab_size = c.integer("vocab_size");
+    g.max_positions = c.integer("n_positions");
+    g.norm_eps = c.number("layer_norm_epsilon", 1e-5f);
+    g.qkv_bias = true;
+    g.tied_embeddings = true;
+  }
+
+  /// Checks that a configuration describes a GPT-2 that can be built.
+  static void validate_config(const GenerativeConfig& c) {
+    const auto check = detail::FieldCheck::of_model(c.name);
+    detail::validate_generative_dims(check, c, {"gpt2"}, "GPT-2");
+    check.positive("max_positions", c.max_positions);
+    if (c.kv_heads != 0 && c.kv_heads != c.heads) {
+      check.fail("kv_heads", std::to_string(c.kv_heads), "GPT-2 has as many key-value heads as heads");
+    }
+  }
+
+  // ---- tensor names and shapes ----
+
+  /// GPT2LMHeadModel's tensors without the "transformer." prefix. Its
+  /// projections are Conv1D layers, stored [in, out].
+  static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    TensorShapes s;
+    const Eigen::Index h = c.hidden;
+    const Eigen::Index i = c.intermediate;
+    s.push_back({"wte.weight", {c.vocab_size, h}});
+    s.push_back({"wpe.weight", {c.max_positions, h}});
+    for (int l = 0; l < c.layers; ++l) {
+      const std::string p = "h." + std::to_string(l) + ".";
+      s.push_back({p + "ln_1.weight", {1, h}});
+      s.push_back({p + "ln_1.bias", {1, h}});
+      s.push_back({p + "attn.c_attn.weight", {h, 3 * h}});
+      s.push_back({p + "attn.c_attn.bias", {1, 3 * h}});
+      s.push_back({p + "attn.c_proj.weight", {h, h}});
+      s.push_back({p + "attn.c_proj.bias", {1, h}});
+      s.push_back({p + "ln_2.weight", {1, h}});
+      s.push_back({p + "ln_2.bias", {1, h}});
+      s.push_back({p + "mlp.c_fc.weight", {h, i}});
+      s.push_back({p + "mlp.c_fc.bias", {1, i}});
+      s.push_back({p + "mlp.c_proj.weight", {i, h}});
+      s.push_back({p + "mlp.c_proj.bias", {1, h}});
+    }
+    s.push_back({"ln_f.weight", {1, h}});
+    s.push_back({"ln_f.bias", {1, h}});
+    return s;
+  }
+
+  /// Generating `new_tokens` after a `prompt` for `batch` sequences (see
+  /// GenerativeConfig::generation_flops): a two-matrix MLP.
+  [[nodiscard]] static double generation_flops(const GenerativeConfig& c, int batch, int prompt,
+                                               int new_tokens) noexcept {
+    return detail::decoder_only_flops(c, batch, prompt, new_tokens, 2.0);
+  }
+
+  // ---- weights ----
+
+  /// Synthetic weights: the LayerNorms' (ln_1, ln_2, ln_f) scales near one.
+  [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"ln_"}); }
+
+  /// A checkpoint's tensors under GPT2LMHeadModel's names without
+  /// "transformer.", its attention-mask buffers dropped.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
+    return checkpoint_tensors(dir, {"transformer."}, [](std::string_view n) {
+      return n.ends_with(".attn.bias") || n.ends_with(".attn.masked_bias");
+    });
+  }
+};
+
+// ---- forward entry points ----
+
+template <GenerationOps B>
+class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
+  using Base = DecoderOnly<Gpt2<B>, B>;
+  friend Base;
+
+ public:
+  using Config = GenerativeConfig;
+  using typename Base::Activations;
+  using typename Base::IndexTensor;
+  using typename Base::Session;
+  using typename Base::Tensor;
+  static constexpr std::string_view model_name = "GPT-2";
+
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them.
+  Gpt2(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
+    Gpt2Architecture::validate_config(config_);
+    const Eigen::Index h = config_.hidden;
+    const Eigen::Index i = config_.intermediate;
+    WeightUploader<B> take(backend, weights, tally_);
+    embed_ = take("wte.weight", config_.vocab_size, h);
+    positions_ = take("wpe.weight", config_.max_positions, h);
+    layers_.resize(static_cast<std::size_t>(config_.layers));
+    for (int l = 0; l < config_.layers; ++l) {
+      const std::string p = "h." + std::to_string(l) + ".";
+      Layer& L = layers_[static_cast<std::size_t>(l)];
+      L.norm1_g = take(p + "ln_1.weight", 1, h);
+      L.norm1_b = take(p + "ln_1.bias", 1, h);
+      // Conv1D weights are [in, out]: split the fused projection and
+      // transpose each part to the [out, in] layout of linear().
+      const HostMatrix qkv = take.host(p + "attn.c_attn.weight", h, 3 * h);
+      const HostMatrix qkv_b = take.host(p + "attn.c_attn.bias", 1, 3 * h);
+      L.q_w = take.upload(HostMatrix(qkv.middleCols(0, h).transpose()));
+      L.k_w = take.upload(HostMatrix(qkv.middleCols(h, h).transpose()));
+      L.v_w = take.upload(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
+      L.q_b = take.upload(HostMatrix(qkv_b.middleCols(0, h)));
+      L.k_b = take.upload(HostMatrix(qkv_b.middleCols(h, h)));
+      L.v_b = take.upload(HostMatrix(qkv_b.middleCols(2 * h, h)));
+      L.o_w = take.upload(HostMatrix(take.host(p + "attn.c_proj.weight", h, h).transpose()));
+      L.o_b = take(p + "attn.c_proj.bias", 1, h);
+      L.norm2_g = take(p + "ln_2.weight", 1, h);
+      L.norm2_b = take(p + "ln_2.bias", 1, h);
+      L.fc_w = take.upload(HostMatrix(take.host(p + "mlp.c_fc.weight", h, i).transpose()));
+      L.fc_b = take(p + "mlp.c_fc.bias", 1, i);
+      L.proj_w = take.upload(HostMatrix(take.host(p + "mlp.c_proj.weight", i, h).transpose()));
+      L.proj_b = take(p + "mlp.c_proj.bias", 1, h);
+    }
+    final_g_ = take("ln_f.weight", 1, h);
+    final_b_ = take("ln_f.bias", 1, h);
+    // A checkpoint of GPT2LMHeadModel may also store the (tied) head.
+    take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+  }
+
+  [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    return Gpt2Architecture::tensor_shapes(c);
+  }
+
+  // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
+
+ private:
+  struct Layer {
+    Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
+    Tensor norm2_g, norm2_b, fc_w, fc_b, proj_w, proj_b;
+  };
+
+  /// Token embeddings plus learned positions start .. start + len - 1.
+  void embed(B& be, const IndexTensor& ids, Session& s, Activations& a, int len, int start) const {
+    be.embedding_lookup(embed_, ids, a.x);
+    be.add_positions(positions_, start, s.batch, len, a.x);
+  }
+
+  void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
+    const AttentionDims dims = this->attention_dims(s, len, start);
+    const CacheDims cache = Base::cache_dims(s, len, start);
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const Layer& L = layers_[l];
+      be.layer_norm(a.x, L.norm1_g, L.norm1_b, config_.norm_eps, a.h);
+      be.linear(a.h, L.q_w, L.q_b, a.q);
+      be.linear(a.h, L.k_w, L.k_b, a.k);
+      be.linear(a.h, L.v_w, L.v_b, a.v);
+      be.cache_write(a.k, cache, s.k_cache[l]);
+      be.cache_write(a.v, cache, s.v_cache[l]);
+      be.attention(a.q, s.k_cache[l], s.v_cache[l], none_, dims, a.context);
+      be.linear(a.context, L.o_w, L.o_b, a.h);
+      be.add(a.h, a.x);
+      be.layer_norm(a.x, L.norm2_g, L.norm2_b, config_.norm_eps, a.h);
+      be.linear(a.h, L.fc_w, L.fc_b, a.ff);
+      be.gelu_tanh(a.ff);
+      be.linear(a.ff, L.proj_w, L.proj_b, a.h);
+      be.add(a.h, a.x);
+    }
+    be.layer_norm(a.x, final_g_, final_b_, config_.norm_eps, a.h);
+  }
+
+  /// The LM head, tied to the token embedding.
+  void head(B& be, const Tensor& hidden, Tensor& logits) const { be.linear(hidden, embed_, none_, logits); }
+
+  GenerativeConfig config_;
+  Tensor embed_, positions_, final_g_, final_b_;
+  Tensor none_;  // an empty tensor: no bias, no mask
+  std::vector<Layer> layers_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench

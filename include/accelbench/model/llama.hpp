@@ -1,0 +1,258 @@
+#pragma once
+
+// Llama and Qwen2 as in Hugging Face transformers' LlamaForCausalLM and
+// Qwen2ForCausalLM: RMSNorm, rotary positions, grouped-query attention and
+// a SwiGLU MLP. Qwen2 is Llama with two differences, both configuration
+// read from its config.json: biases on the query, key and value
+// projections (qkv_bias) and a head tied to the token embedding
+// (tied_embeddings) by default. Written once over the backend's
+// GenerationOps, with the key-value cache and the prefill / decode steps of
+// common/generation.hpp.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../backend/concepts.hpp"
+#include "../core/tensor.hpp"
+#include "common/architecture.hpp"
+#include "common/checkpoint.hpp"
+#include "common/config_json.hpp"
+#include "common/generation.hpp"
+#include "common/generative_config.hpp"
+#include "common/upload.hpp"
+#include "common/validate.hpp"
+#include "common/weights.hpp"
+
+namespace accelbench {
+
+// ---- configuration ----
+
+template <GenerationOps B>
+class Llama;
+
+/// LlamaForCausalLM and Qwen2ForCausalLM's entry in the list of generative
+/// architectures (GenerativeArchitectures, model/generative.hpp): the
+/// checkpoint model types it reads, its model class, and its configuration,
+/// shape, FLOP and weight functions.
+struct LlamaArchitecture : DecoderOnlyArchitecture {
+  static constexpr std::string_view names = "llama, qwen2";
+  [[nodiscard]] static bool reads(std::string_view model_type) noexcept {
+    return model_type == "llama" || model_type == "qwen2";
+  }
+  template <GenerationOps B>
+  using Model = Llama<B>;
+
+  /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
+  /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
+  /// unless tie_word_embeddings says otherwise.
+  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    const bool qwen2 = g.architecture == "qwen2";
+    c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
+    if (c.has("rope_scaling")) c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
+    g.layers = c.integer("num_hidden_layers");
+    g.hidden = c.integer("hidden_size");
+    g.heads = c.integer("num_attention_heads");
+    g.kv_heads = c.integer("num_key_value_heads", g.heads);
+    g.head_dim = c.integer("head_dim", 0);
+    g.intermediate = c.integer("intermediate_size");
+    g.vocab_size = c.integer("vocab_size");
+    g.max_positions = c.integer("max_position_embeddings");
+    g.norm_eps = c.number("rms_norm_eps", 1e-6f);
+    // transformers 5 moved rope_theta into rope_parameters.
+    if (c.has("rope_theta")) {
+      g.rope_theta = c.number("rope_theta");
+    } else if (c.has("rope_parameters")) {
+      const auto& rp = c.raw("rope_parameters");
+      if (!rp.is_object() || !rp.contains("rope_theta") || !rp["rope_theta"].is_number()) {
+        c.fail("rope_parameters", rp.dump(), "expected an object with a numeric rope_theta");
+      }
+      if (rp.contains("rope_type") && rp["rope_type"] != "default") {
+        c.fail("rope_parameters.rope_type", rp["rope_type"].dump(), "only the default rotary embedding is implemented");
+      }
+      g.rope_theta = rp["rope_theta"].get<float>();
+    }
+    g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
+    g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
+  }
+
+  /// Checks that a configuration describes a Llama or Qwen2 that can be built.
+  static void validate_config(const GenerativeConfig& c) {
+    const auto check = detail::FieldCheck::of_model(c.name);
+    detail::validate_generative_dims(check, c, {"llama", "qwen2"}, "Llama's or Qwen2");
+    check.positive("max_positions", c.max_positions);
+    if (c.effective_head_dim() % 2 != 0) {
+      check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
+    }
+    check.positive("rope_theta", c.rope_theta);
+  }
+
+  // ---- tensor names and shapes ----
+
+  /// LlamaForCausalLM's (Qwen2ForCausalLM's) tensors.
+  static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    TensorShapes s;
+    const Eigen::Index h = c.hidden;
+    const Eigen::Index aw = c.attention_width();
+    const Eigen::Index kvw = c.kv_width();
+    const Eigen::Index i = c.intermediate;
+    const Eigen::Index v = c.vocab_size;
+    s.push_back({"model.embed_tokens.weight", {v, h}});
+    for (int l = 0; l < c.layers; ++l) {
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      s.push_back({p + "input_layernorm.weight", {1, h}});
+      s.push_back({p + "self_attn.q_proj.weight", {aw, h}});
+      s.push_back({p + "self_attn.k_proj.weight", {kvw, h}});
+      s.push_back({p + "self_attn.v_proj.weight", {kvw, h}});
+      if (c.qkv_bias) {
+        s.push_back({p + "self_attn.q_proj.bias", {1, aw}});
+        s.push_back({p + "self_attn.k_proj.bias", {1, kvw}});
+        s.push_back({p + "self_attn.v_proj.bias", {1, kvw}});
+      }
+      s.push_back({p + "self_attn.o_proj.weight", {h, aw}});
+      s.push_back({p + "post_attention_layernorm.weight", {1, h}});
+      s.push_back({p + "mlp.gate_proj.weight", {i, h}});
+      s.push_back({p + "mlp.up_proj.weight", {i, h}});
+      s.push_back({p + "mlp.down_proj.weight", {h, i}});
+    }
+    s.push_back({"model.norm.weight", {1, h}});
+    if (!c.tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
+    return s;
+  }
+
+  /// Generating `new_tokens` after a `prompt` for `batch` sequences (see
+  /// GenerativeConfig::generation_flops): SwiGLU's three MLP matrices.
+  [[nodiscard]] static double generation_flops(const GenerativeConfig& c, int batch, int prompt,
+                                               int new_tokens) noexcept {
+    return detail::decoder_only_flops(c, batch, prompt, new_tokens, 3.0);
+  }
+
+  // ---- weights ----
+
+  /// Synthetic weights: the RMSNorms' scales near one.
+  [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"norm"}); }
+
+  /// A checkpoint's tensors, the rotary inverse frequencies dropped.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
+    return checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("rotary_emb.inv_freq"); });
+  }
+};
+
+// ---- forward entry points ----
+
+template <GenerationOps B>
+class Llama : public DecoderOnly<Llama<B>, B> {
+  using Base = DecoderOnly<Llama<B>, B>;
+  friend Base;
+
+ public:
+  using Config = GenerativeConfig;
+  using typename Base::Activations;
+  using typename Base::IndexTensor;
+  using typename Base::Session;
+  using typename Base::Tensor;
+  static constexpr std::string_view model_name = "Llama";
+
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them.
+  Llama(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
+    LlamaArchitecture::validate_config(config_);
+    const Eigen::Index h = config_.hidden;
+    const Eigen::Index aw = config_.attention_width();
+    const Eigen::Index kvw = config_.kv_width();
+    const Eigen::Index i = config_.intermediate;
+    WeightUploader<B> take(backend, weights, tally_);
+    embed_ = take("model.embed_tokens.weight", config_.vocab_size, h);
+    layers_.resize(static_cast<std::size_t>(config_.layers));
+    for (int l = 0; l < config_.layers; ++l) {
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      Layer& L = layers_[static_cast<std::size_t>(l)];
+      L.norm1 = take(p + "input_layernorm.weight", 1, h);
+      L.q_w = take(p + "self_attn.q_proj.weight", aw, h);
+      L.k_w = take(p + "self_attn.k_proj.weight", kvw, h);
+      L.v_w = take(p + "self_attn.v_proj.weight", kvw, h);
+      if (config_.qkv_bias) {
+        L.q_b = take(p + "self_attn.q_proj.bias", 1, aw);
+        L.k_b = take(p + "self_attn.k_proj.bias", 1, kvw);
+        L.v_b = take(p + "self_attn.v_proj.bias", 1, kvw);
+      }
+      L.o_w = take(p + "self_attn.o_proj.weight", h, aw);
+      L.norm2 = take(p + "post_attention_layernorm.weight", 1, h);
+      // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
+      HostMatrix gate_up(2 * i, h);
+      gate_up.topRows(i) = take.host(p + "mlp.gate_proj.weight", i, h);
+      gate_up.bottomRows(i) = take.host(p + "mlp.up_proj.weight", i, h);
+      L.gate_up_w = take.upload(gate_up);
+      L.down_w = take(p + "mlp.down_proj.weight", h, i);
+    }
+    final_g_ = take("model.norm.weight", 1, h);
+    if (!config_.tied_embeddings) {
+      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
+    } else {
+      take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+    }
+  }
+
+  [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    return LlamaArchitecture::tensor_shapes(c);
+  }
+
+  // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
+
+ private:
+  struct Layer {
+    Tensor norm1, q_w, q_b, k_w, k_b, v_w, v_b, o_w;  // q_b, k_b, v_b empty without qkv_bias
+    Tensor norm2, gate_up_w, down_w;
+  };
+
+  /// Token embeddings; positions enter through the rotary embedding.
+  void embed(B& be, const IndexTensor& ids, Session&, Activations& a, int, int) const {
+    be.embedding_lookup(embed_, ids, a.x);
+  }
+
+  void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
+    const int hd = config_.effective_head_dim();
+    const AttentionDims dims = this->attention_dims(s, len, start);
+    const CacheDims cache = Base::cache_dims(s, len, start);
+    const RotaryDims q_rotary{s.batch, len, config_.heads, hd, start, config_.rope_theta};
+    const RotaryDims k_rotary{s.batch, len, config_.effective_kv_heads(), hd, start, config_.rope_theta};
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const Layer& L = layers_[l];
+      be.rms_norm(a.x, L.norm1, config_.norm_eps, a.h);
+      be.linear(a.h, L.q_w, L.q_b, a.q);
+      be.linear(a.h, L.k_w, L.k_b, a.k);
+      be.linear(a.h, L.v_w, L.v_b, a.v);
+      be.rotary(a.q, q_rotary);
+      be.rotary(a.k, k_rotary);
+      be.cache_write(a.k, cache, s.k_cache[l]);
+      be.cache_write(a.v, cache, s.v_cache[l]);
+      be.attention(a.q, s.k_cache[l], s.v_cache[l], none_, dims, a.context);
+      be.linear(a.context, L.o_w, none_, a.h);
+      be.add(a.h, a.x);
+      be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
+      be.linear(a.h, L.gate_up_w, none_, a.gate_up);
+      be.swiglu(a.gate_up, a.ff);
+      be.linear(a.ff, L.down_w, none_, a.h);
+      be.add(a.h, a.x);
+    }
+    be.rms_norm(a.x, final_g_, config_.norm_eps, a.h);
+  }
+
+  void head(B& be, const Tensor& hidden, Tensor& logits) const {
+    be.linear(hidden, config_.tied_embeddings ? embed_ : lm_head_, none_, logits);
+  }
+
+  GenerativeConfig config_;
+  Tensor embed_, final_g_, lm_head_;
+  Tensor none_;  // an empty tensor: no bias, no mask
+  std::vector<Layer> layers_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench

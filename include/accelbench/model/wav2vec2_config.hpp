@@ -1,0 +1,165 @@
+#pragma once
+
+// wav2vec2's configuration: the configuration section of model/wav2vec2.hpp (its
+// fields, presets, validation and reading config.json), in a file of its own
+// to keep each file short.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../core/tensor.hpp"
+#include "common/config_json.hpp"
+#include "common/validate.hpp"
+#include "common/weights.hpp"
+
+namespace accelbench {
+
+// ---- configuration ----
+
+struct Wav2Vec2Config {
+  std::string name;
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int intermediate = 0;
+  std::vector<int> conv_dim;     ///< channels of each feature-encoder layer
+  std::vector<int> conv_kernel;
+  std::vector<int> conv_stride;
+  bool conv_bias = false;
+  int pos_conv_kernel = 128;  ///< num_conv_pos_embeddings
+  int pos_conv_groups = 16;   ///< num_conv_pos_embedding_groups
+  float norm_eps = 1e-5f;     ///< layer_norm_eps (the group norm's is PyTorch's 1e-5)
+  std::vector<std::string> aliases;
+
+  static constexpr int sample_rate = 16000;
+
+  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
+  [[nodiscard]] int feature_dim() const noexcept { return conv_dim.empty() ? 0 : conv_dim.back(); }
+
+  /// Frames out of the feature encoder for `samples` samples (0 when too few).
+  [[nodiscard]] int frames(std::int64_t samples) const noexcept {
+    std::int64_t n = samples;
+    for (std::size_t i = 0; i < conv_kernel.size(); ++i) {
+      if (n < conv_kernel[i]) return 0;
+      n = (n - conv_kernel[i]) / conv_stride[i] + 1;
+    }
+    return static_cast<int>(n);
+  }
+
+  /// Parameters of the tensors the model uses, as stored (the positional
+  /// convolution's weight norm as its magnitude g and direction v). Not
+  /// counted: masked_spec_embed, the SpecAugment vector that
+  /// Wav2Vec2Model holds for training only (hidden values).
+  [[nodiscard]] std::int64_t parameter_count() const {
+    std::int64_t n = 0;
+    for (const auto& [name, shape] : tensor_shapes()) n += shape[0] * shape[1];
+    return n;
+  }
+
+  /// Floating-point operations of one forward pass over `batch` clips of
+  /// `samples` samples (a multiply-add counts as two): the convolutions,
+  /// the projection, and the layers' projections, feed-forward and
+  /// attention. Element-wise work is left out.
+  [[nodiscard]] double flops(int batch, std::int64_t samples) const noexcept {
+    const double b = batch;
+    double total = 0;
+    std::int64_t n = samples;
+    int in = 1;
+    for (std::size_t i = 0; i < conv_dim.size(); ++i) {
+      if (n < conv_kernel[i]) return total;
+      n = (n - conv_kernel[i]) / conv_stride[i] + 1;
+      total += 2.0 * b * static_cast<double>(n) * conv_dim[i] * in * conv_kernel[i];
+      in = conv_dim[i];
+    }
+    const double t = static_cast<double>(n);
+    const double h = hidden;
+    total += 2.0 * b * t * feature_dim() * h;
+    total += 2.0 * b * (t + 1.0) * h * (h / pos_conv_groups) * pos_conv_kernel;
+    total += layers * (2.0 * b * t * (4.0 * h * h + 2.0 * h * intermediate) + 4.0 * b * t * t * h);
+    return total;
+  }
+
+  /// Every tensor by its Hugging Face name (defined under "tensor names and
+  /// shapes" in wav2vec2.hpp).
+  [[nodiscard]] TensorShapes tensor_shapes() const;
+};
+
+/// The preset with the dimensions of the published checkpoint.
+inline const std::vector<Wav2Vec2Config>& wav2vec2_presets() {
+  static const std::vector<Wav2Vec2Config> presets = {
+      {.name = "wav2vec2-base", .layers = 12, .hidden = 768, .heads = 12, .intermediate = 3072,
+       .conv_dim = {512, 512, 512, 512, 512, 512, 512}, .conv_kernel = {10, 3, 3, 3, 3, 2, 2},
+       .conv_stride = {5, 2, 2, 2, 2, 2, 2}, .conv_bias = false, .pos_conv_kernel = 128, .pos_conv_groups = 16,
+       .norm_eps = 1e-5f, .aliases = {"facebook/wav2vec2-base"}},
+  };
+  return presets;
+}
+
+/// Checks that a configuration describes a wav2vec2 that can be built.
+inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
+  const auto check = detail::FieldCheck::of_model(c.name);
+  check.positive("layers", c.layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("pos_conv_kernel", c.pos_conv_kernel);
+  check.positive("pos_conv_groups", c.pos_conv_groups);
+  if (c.conv_dim.empty() || c.conv_kernel.size() != c.conv_dim.size() || c.conv_stride.size() != c.conv_dim.size()) {
+    check.fail("conv_dim", std::to_string(c.conv_dim.size()) + " layers",
+               "conv_dim, conv_kernel and conv_stride must name the same number (at least one) of layers; "
+               "conv_kernel has " + std::to_string(c.conv_kernel.size()) + ", conv_stride " +
+                   std::to_string(c.conv_stride.size()));
+  }
+  for (std::size_t i = 0; i < c.conv_dim.size(); ++i) {
+    check.positive("conv_dim[" + std::to_string(i) + "]", c.conv_dim[i]);
+    check.positive("conv_kernel[" + std::to_string(i) + "]", c.conv_kernel[i]);
+    check.positive("conv_stride[" + std::to_string(i) + "]", c.conv_stride[i]);
+  }
+  check.divides("heads", c.heads, c.hidden);
+  check.divides("pos_conv_groups", c.pos_conv_groups, c.hidden);
+  check.positive("norm_eps", c.norm_eps);
+}
+
+/// Wav2Vec2Config from a checkpoint's config.json (model_type "wav2vec2");
+/// the preset is named after the folder. What the model does not
+/// implement is refused with its field: the layer-normalised feature
+/// encoder and stable layer norm of the large models, adapters, activations
+/// other than GELU.
+[[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  const std::string type = c.text("model_type");
+  if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
+  for (const char* key : {"hidden_act", "feat_extract_activation"}) {
+    const std::string act = c.text(key, "gelu");
+    if (act != "gelu") c.fail(key, "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
+  }
+  const std::string norm = c.text("feat_extract_norm", "group");
+  if (norm != "group") {
+    c.fail("feat_extract_norm", "\"" + norm + "\"",
+           "only the group-normalised feature encoder of wav2vec2-base (\"group\") is implemented");
+  }
+  if (c.boolean("do_stable_layer_norm", false)) {
+    c.fail("do_stable_layer_norm", "true", "only the post-norm layers of wav2vec2-base are implemented");
+  }
+  if (c.boolean("add_adapter", false)) c.fail("add_adapter", "true", "adapters are not implemented");
+  Wav2Vec2Config w;
+  w.name = checkpoint_name(dir);
+  w.layers = c.integer("num_hidden_layers");
+  w.hidden = c.integer("hidden_size");
+  w.heads = c.integer("num_attention_heads");
+  w.intermediate = c.integer("intermediate_size");
+  w.conv_dim = c.integers("conv_dim");
+  w.conv_kernel = c.integers("conv_kernel");
+  w.conv_stride = c.integers("conv_stride");
+  w.conv_bias = c.boolean("conv_bias", false);
+  w.pos_conv_kernel = c.integer("num_conv_pos_embeddings", 128);
+  w.pos_conv_groups = c.integer("num_conv_pos_embedding_groups", 16);
+  w.norm_eps = c.number("layer_norm_eps", 1e-5f);
+  validate_wav2vec2_config(w);
+  return w;
+}
+
+}  // namespace accelbench
