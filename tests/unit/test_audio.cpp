@@ -352,7 +352,8 @@ TEST_CASE("audio limits: Whisper's 30-second window and decoder positions, named
   c.sweep["audio_seconds"] = {0};
   CHECK_THROWS_WITH_AS(validate<Audio>(c), doctest::Contains("audio_seconds[0] = 0"), ConfigError);
   c.sweep["audio_seconds"] = {2, 2};
-  CHECK_THROWS_WITH_AS(validate<Audio>(c), doctest::Contains("audio_seconds[1] = 2: duplicate clip length"), ConfigError);
+  CHECK_THROWS_WITH_AS(validate<Audio>(c), doctest::Contains("audio_seconds[1] = 2: duplicate clip length"),
+                       ConfigError);
 
   // The Benchmark refuses the configuration before running anything.
   Config bench;

@@ -71,7 +71,8 @@ struct Echo {
   template <Backend B>
   class Workload {
    public:
-    Workload(B&, const Model<B>&, const Cell& c, std::uint64_t) : out_(HostMatrix::Constant(c.batch_size, c.width, 1.0f)) {}
+    Workload(B&, const Model<B>&, const Cell& c, std::uint64_t)
+        : out_(HostMatrix::Constant(c.batch_size, c.width, 1.0f)) {}
     void run() { do_not_optimize(out_(0, 0)); }
     std::vector<NamedOutput> outputs() { return {{"echo", out_}}; }
 

@@ -87,9 +87,10 @@ inline void validate_sweep_values(const std::string& field, const std::vector<in
   std::set<int> seen;
   for (std::size_t i = 0; i < values.size(); ++i) {
     const std::string name = field + "[" + std::to_string(i) + "]";
-    if (values[i] < min) throw ConfigError(name, std::to_string(values[i]), what + " must be at least " + std::to_string(min));
-    if (values[i] > max) throw ConfigError(name, std::to_string(values[i]), what + " must be at most " + std::to_string(max));
-    if (!seen.insert(values[i]).second) throw ConfigError(name, std::to_string(values[i]), "duplicate " + what);
+    const std::string value = std::to_string(values[i]);
+    if (values[i] < min) throw ConfigError(name, value, what + " must be at least " + std::to_string(min));
+    if (values[i] > max) throw ConfigError(name, value, what + " must be at most " + std::to_string(max));
+    if (!seen.insert(values[i]).second) throw ConfigError(name, value, "duplicate " + what);
   }
 }
 

@@ -189,7 +189,8 @@ void validate_shared_sweep(const Config& settings, List<Fs...> families) {
       std::string names;
       for (const auto& d : declared) names += (names.empty() ? "" : ", ") + d.axis.name;
       throw ConfigError("sweep." + key, detail::format_values(values),
-                        "no family of the suite declares this sweep axis; known axes: " + (names.empty() ? "none" : names));
+                        "no family of the suite declares this sweep axis; known axes: " +
+                            (names.empty() ? "none" : names));
     }
   }
   const auto check = [&](auto family) {

@@ -541,15 +541,16 @@ inline Json optional_number(const std::optional<double>& v) {
 [[nodiscard]] inline std::string format_compatibility_markdown(const CompatibilityMatrix& m) {
   const Config& s = m.settings;
   std::string out = "# Compatibility matrix\n\n";
+  // The cell: batch_sizes and the families' small axes, as run.
   std::string cell = "batch_sizes " + detail::format_values(s.batch_sizes);
   for (const auto& [axis, values] : s.sweep) cell += "; " + axis + " " + detail::format_values(values);
   out += fmt::format(
-      "accelbench {}, {}. Each model ran on each backend on one cell ({}; each family takes its own axes, an "
-      "image size of 0 being the preset's): {} warmup run{}, then {} timed runs (fewer when they take over {} s). "
-      "Its outputs were compared with the {} reference's: ok when the largest absolute difference is at most "
-      "{}.\n\n",
-      version_string, m.started_at, detail::matrix_cell(cell), s.warmup_iterations, s.warmup_iterations == 1 ? "" : "s", s.min_iterations,
-      detail::format_number(s.max_time_s), Cpu::name, detail::format_number(s.verify_tolerance));
+      "accelbench {}, {}. Each model ran on each backend on one cell ({}; each family runs the axes it "
+      "declares): {} warmup run{}, then {} timed runs (fewer when they take over {} s). Its outputs were compared "
+      "with the {} reference's: ok when the largest absolute difference is at most {}.\n\n",
+      version_string, m.started_at, detail::matrix_cell(cell), s.warmup_iterations,
+      s.warmup_iterations == 1 ? "" : "s", s.min_iterations, detail::format_number(s.max_time_s), Cpu::name,
+      detail::format_number(s.verify_tolerance));
   std::string devices;
   for (const auto& backend : m.backends) {
     std::string device;

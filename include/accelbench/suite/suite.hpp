@@ -317,8 +317,9 @@ template <class... Fs>
       throw std::logic_error("sweep axis " + d.axis.name + " of family " + d.families.front() +
                              " has the name of a suite field");
     }
-    axes.emplace_back(d.axis.name,
-                      [&c, name = d.axis.name](const Json& v, const std::string& k) { c.sweep[name] = json_ints(v, k); });
+    axes.emplace_back(d.axis.name, [&c, name = d.axis.name](const Json& v, const std::string& k) {
+      c.sweep[name] = json_ints(v, k);
+    });
   }
   const auto batch = std::find_if(fields.begin(), fields.end(), [](const auto& f) { return f.first == "batch_sizes"; });
   fields.insert(batch + 1, axes.begin(), axes.end());
