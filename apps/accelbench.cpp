@@ -143,11 +143,11 @@ Suite suite_from_arguments(const std::vector<std::string>& args, Options& option
     }
     else if (flag == "--hardware") suite.hardware = split(value);
     else if (flag == "--batch-sizes") c.batch_sizes = parse_ints(flag, value);
-    else if (flag == "--sequence-lengths") c.sequence_lengths = parse_ints(flag, value);
-    else if (flag == "--prompt-lengths") c.prompt_lengths = parse_ints(flag, value);
-    else if (flag == "--new-tokens") c.new_tokens = parse_ints(flag, value);
-    else if (flag == "--image-sizes") c.image_sizes = parse_ints(flag, value);
-    else if (flag == "--audio-seconds") c.audio_seconds = parse_ints(flag, value);
+    else if (flag == "--sequence-lengths") c.sweep["sequence_lengths"] = parse_ints(flag, value);
+    else if (flag == "--prompt-lengths") c.sweep["prompt_lengths"] = parse_ints(flag, value);
+    else if (flag == "--new-tokens") c.sweep["new_tokens"] = parse_ints(flag, value);
+    else if (flag == "--image-sizes") c.sweep["image_sizes"] = parse_ints(flag, value);
+    else if (flag == "--audio-seconds") c.sweep["audio_seconds"] = parse_ints(flag, value);
     else if (flag == "--warmup") c.warmup_iterations = parse_int(flag, value);
     else if (flag == "--min-iterations") c.min_iterations = parse_int(flag, value);
     else if (flag == "--max-iterations") c.max_iterations = parse_int(flag, value);
@@ -269,6 +269,8 @@ RunResult compare_variants(const Suite& suite, const Options& options) {
   RunResult result;
   detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
     using F = typename std::remove_cvref_t<decltype(family)>::type;
+    config_a = restrict_sweep_to<F>(config_a);
+    config_b = restrict_sweep_to<F>(config_b);
     detail::find_by_name(KnownBackends{}, a.hardware.front(), [&](auto backend_a) {
       using A = typename std::remove_cvref_t<decltype(backend_a)>::type;
       detail::find_by_name(KnownBackends{}, b.hardware.front(), [&](auto backend_b) {

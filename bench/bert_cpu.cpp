@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
 
   Benchmark<Cpu, Embedding, PercentileStats> bench{{.model = "bert-base-uncased",
                                                     .batch_sizes = {1},
-                                                    .sequence_lengths = {128},
+                                                    .sweep = {{"sequence_lengths", {128}}},
                                                     .warmup_iterations = 3,
                                                     .min_iterations = 15,
                                                     .min_time_s = 3.0,

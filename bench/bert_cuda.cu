@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 0;
   const Config config{.model = "bert-base-uncased",
                       .batch_sizes = {1, 8},
-                      .sequence_lengths = {128},
+                      .sweep = {{"sequence_lengths", {128}}},
                       .warmup_iterations = 3,
                       .min_iterations = 15,
                       .min_time_s = 2.0,

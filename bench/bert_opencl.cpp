@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   }
   const Config config{.model = model,
                       .batch_sizes = {batch},
-                      .sequence_lengths = {sequence},
+                      .sweep = {{"sequence_lengths", {sequence}}},
                       .warmup_iterations = 2,
                       .min_iterations = 8,
                       .max_iterations = 1000,

@@ -59,8 +59,7 @@ int main(int argc, char** argv) {
 
   Benchmark<Cpu, TextGeneration, PercentileStats> bench{{.model = "gpt2",
                                                          .batch_sizes = {1},
-                                                         .prompt_lengths = {128},
-                                                         .new_tokens = {32},
+                                                         .sweep = {{"prompt_lengths", {128}}, {"new_tokens", {32}}},
                                                          .warmup_iterations = 1,
                                                          .min_iterations = 5,
                                                          .min_time_s = 3.0,

@@ -57,6 +57,7 @@ struct Trivial {
     return p;
   }
   static std::string_view architecture(const Preset&) { return "increment"; }
+  static std::vector<accelbench::SweepAxis> sweep_axes() { return {}; }
   static void validate(const accelbench::Config&, const Preset&) {}
   static std::vector<Cell> cells(const accelbench::Config&) { return {Cell{}}; }
   static std::vector<accelbench::Axis> axes(const Cell&) { return {{"n", 1}}; }

@@ -65,6 +65,8 @@ struct SquareMatmul {
     throw accelbench::ConfigError("model", std::string(model), "unknown square-matmul preset");
   }
   static std::string_view architecture(const Preset&) { return "gemm"; }
+  // No axis of its own: the sweep is batch_sizes alone, one row count each.
+  static std::vector<accelbench::SweepAxis> sweep_axes() { return {}; }
   static void validate(const accelbench::Config&, const Preset&) {}
   static std::vector<Cell> cells(const accelbench::Config& config) {
     std::vector<Cell> out;

@@ -39,7 +39,7 @@ std::vector<int> parse_sizes(const std::string& list) {
 
 int main(int argc, char** argv) try {
   // [snippet cuda]
-  Config config{.model = "bert-base-uncased", .batch_sizes = {1, 8}, .sequence_lengths = {128}};
+  Config config{.model = "bert-base-uncased", .batch_sizes = {1, 8}, .sweep = {{"sequence_lengths", {128}}}};
   // [end snippet]
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];

@@ -84,10 +84,10 @@ int main() {
 
   std::vector<Row> rows;
   // [snippet cells]
-  compare_with_cpu<Embedding>(quick({.model = "bert-tiny", .batch_sizes = {1}, .sequence_lengths = {16}}), rows);
+  compare_with_cpu<Embedding>(quick({.model = "bert-tiny", .sweep = {{"sequence_lengths", {16}}}}), rows);
   compare_with_cpu<TextGeneration>(
-      quick({.model = "llama-tiny", .batch_sizes = {1}, .prompt_lengths = {8}, .new_tokens = {4}}), rows);
-  compare_with_cpu<Vision>(quick({.model = "vit-tiny", .batch_sizes = {1}, .image_sizes = {32, 64}}), rows);
+      quick({.model = "llama-tiny", .sweep = {{"prompt_lengths", {8}}, {"new_tokens", {4}}}}), rows);
+  compare_with_cpu<Vision>(quick({.model = "vit-tiny", .sweep = {{"image_sizes", {32, 64}}}}), rows);
   // [end snippet]
 
   fmt::print("plain: {}, 1 thread; cpu: 1 thread; verification tolerance {:g} (Config::verify_tolerance)\n\n",

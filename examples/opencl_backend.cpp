@@ -14,8 +14,8 @@ int main() {
   // [snippet opencl]
   if (const Availability a = OpenCL::available(); !a) std::cerr << "no OpenCL device: " << a.reason << '\n';
   OpenCL device{};  // ACCELBENCH_OPENCL_DEVICE="platform:device" picks one
-  Benchmark<OpenCL, Embedding> bench{{.model = "bert-tiny", .batch_sizes = {1, 8}, .sequence_lengths = {128}},
-                                     std::move(device)};
+  Benchmark<OpenCL, Embedding> bench{
+      {.model = "bert-tiny", .batch_sizes = {1, 8}, .sweep = {{"sequence_lengths", {128}}}}, std::move(device)};
   const RunResult results = bench.run();  // status "unavailable" without a device
   ConsoleReporter{}.report(results);
   // [end snippet]

@@ -14,8 +14,8 @@ int main(int argc, char** argv) {
   // [snippet generation]
   Config config{.model = "llama-tiny",
                 .batch_sizes = {1, 4},
-                .prompt_lengths = {32},  // tokens of each prompt
-                .new_tokens = {16},      // tokens generated after it
+                .sweep = {{"prompt_lengths", {32}},  // tokens of each prompt
+                          {"new_tokens", {16}}},     // tokens generated after it
                 .min_time_s = 2.0};
   if (argc > 1) config.weights = argv[1];  // config.json + model.safetensors
   Benchmark<Cpu, TextGeneration> bench{config};

@@ -28,6 +28,7 @@
 #include "model/common/checkpoint.hpp"
 #include "core/phases.hpp"
 #include "family/concepts.hpp"
+#include "family/sweep.hpp"
 #include "family/embedding.hpp"
 #include "family/text_generation.hpp"
 #include "family/vision.hpp"

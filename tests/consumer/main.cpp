@@ -6,7 +6,7 @@ int main() {
   using namespace accelbench;
   Benchmark<Cpu, Embedding, PercentileStats> bench{{.model = "bert-tiny",
                                                     .batch_sizes = {1},
-                                                    .sequence_lengths = {8, 16},
+                                                    .sweep = {{"sequence_lengths", {8, 16}}},
                                                     .warmup_iterations = 1,
                                                     .min_iterations = 2,
                                                     .min_time_s = 0.0}};

@@ -244,15 +244,13 @@ void check_ops_against_cpu(B& b) {
   }
 }
 
-/// A checkpoint's sweep for the architecture tests: small and quick.
-inline Config conformance_config(const std::string& arch) {
+/// A checkpoint's sweep for the architecture tests of family F: small and quick.
+template <class F>
+Config conformance_config(const std::string& arch) {
   Config c;
   c.weights = golden_dir(arch).string();
   c.batch_sizes = {2};
-  c.sequence_lengths = {7};
-  c.prompt_lengths = {5};
-  c.new_tokens = {4};
-  c.audio_seconds = {1};
+  c.sweep = {{"sequence_lengths", {7}}, {"prompt_lengths", {5}}, {"new_tokens", {4}}, {"audio_seconds", {1}}};
   c.warmup_iterations = 1;
   c.min_iterations = 3;
   c.iterations_per_sample = 1;
@@ -260,14 +258,14 @@ inline Config conformance_config(const std::string& arch) {
   c.max_time_s = 5.0;
   c.memory_sample_interval_s = 0;
   c.verify_tolerance = 1e-4;
-  return c;
+  return restrict_sweep_to<F>(c);
 }
 
 /// Runs architecture `arch`'s golden checkpoint on B through Benchmark<B, F>
 /// and checks every cell verified against Cpu within 1e-4.
 template <class B, class F>
 void check_architecture(const std::string& arch) {
-  const RunResult r = Benchmark<B, F>{conformance_config(arch)}.run();
+  const RunResult r = Benchmark<B, F>{conformance_config<F>(arch)}.run();
   REQUIRE(r.cells.size() >= 1);
   for (const auto& c : r.cells) {
     INFO(arch << ": " << c.message);

@@ -6,6 +6,7 @@
 
 #include <accelbench/backend/concepts.hpp>
 #include <accelbench/core/config.hpp>
+#include <accelbench/family/sweep.hpp>
 #include <accelbench/measure/do_not_optimize.hpp>
 #include <accelbench/core/error.hpp>
 #include <accelbench/core/result.hpp>
@@ -56,6 +57,7 @@ struct Spin {
     throw ConfigError("model", std::string(model), "unknown spin preset");
   }
   static std::string_view architecture(const Preset&) { return "spin"; }
+  static std::vector<SweepAxis> sweep_axes() { return {}; }  // batch_sizes alone
   static void validate(const Config&, const Preset&) {}
   static std::vector<Cell> cells(const Config& c) {
     std::vector<Cell> out;

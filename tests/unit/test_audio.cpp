@@ -38,8 +38,8 @@ Config quick_config(const std::string& arch) {
   Config c;
   c.weights = golden_dir(arch).string();
   c.batch_sizes = {1, 2};
-  c.audio_seconds = {1};  // the golden Whisper's window: 100 frames
-  c.new_tokens = {4};
+  c.sweep["audio_seconds"] = {1};  // the golden Whisper's window: 100 frames
+  c.sweep["new_tokens"] = {4};
   c.warmup_iterations = 1;
   c.min_iterations = 5;
   c.min_time_s = 0.0;
@@ -289,8 +289,8 @@ TEST_CASE("Whisper: cached decoder steps give the logits of a teacher-forced pas
 TEST_CASE("audio sweep: cells, axes, items, phases and limits") {
   Config c;
   c.batch_sizes = {1, 4};
-  c.audio_seconds = {5, 30};
-  c.new_tokens = {8, 16};
+  c.sweep["audio_seconds"] = {5, 30};
+  c.sweep["new_tokens"] = {8, 16};
   c.model = "whisper-tiny";
   const auto cells = Audio::cells(c, detail::preset_for<Audio>(c));
   REQUIRE(cells.size() == 8);
@@ -337,31 +337,32 @@ TEST_CASE("audio sweep: cells, axes, items, phases and limits") {
 
 TEST_CASE("audio limits: Whisper's 30-second window and decoder positions, named by field") {
   Config c;
-  c.audio_seconds = {10, 31};
+  c.sweep["audio_seconds"] = {10, 31};
   CHECK_THROWS_WITH_AS(Audio::validate(c, Audio::find_preset("whisper-tiny")),
                        doctest::Contains("audio_seconds[1] = 31: exceeds whisper-tiny's input window of 30 s (3000 log-mel frames)"),
                        ConfigError);
   CHECK_NOTHROW(Audio::validate(c, Audio::find_preset("wav2vec2-base")));  // no window
-  c.audio_seconds = {30};
-  c.new_tokens = {16, 449};
+  c.sweep["audio_seconds"] = {30};
+  c.sweep["new_tokens"] = {16, 449};
   CHECK_THROWS_WITH_AS(Audio::validate(c, Audio::find_preset("whisper-base")),
                        doctest::Contains("new_tokens[1] = 449: exceeds whisper-base's 448 decoder positions"),
                        ConfigError);
   CHECK_NOTHROW(Audio::validate(c, Audio::find_preset("wav2vec2-base")));  // new_tokens is ignored
-  c.new_tokens = {16};
-  c.audio_seconds = {0};
-  CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("audio_seconds[0] = 0"), ConfigError);
-  c.audio_seconds = {2, 2};
-  CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("audio_seconds[1] = 2: duplicate clip length"), ConfigError);
+  c.sweep["new_tokens"] = {16};
+  c.sweep["audio_seconds"] = {0};
+  CHECK_THROWS_WITH_AS(validate<Audio>(c), doctest::Contains("audio_seconds[0] = 0"), ConfigError);
+  c.sweep["audio_seconds"] = {2, 2};
+  CHECK_THROWS_WITH_AS(validate<Audio>(c), doctest::Contains("audio_seconds[1] = 2: duplicate clip length"),
+                       ConfigError);
 
   // The Benchmark refuses the configuration before running anything.
   Config bench;
   bench.model = "whisper-tiny";
-  bench.audio_seconds = {45};
+  bench.sweep["audio_seconds"] = {45};
   CHECK_THROWS_WITH_AS((Benchmark<Cpu, Audio>{bench}), doctest::Contains("audio_seconds[0] = 45"), ConfigError);
   // The golden checkpoint's window is 100 frames: one second.
   Config golden = quick_config("whisper");
-  golden.audio_seconds = {1, 2};
+  golden.sweep["audio_seconds"] = {1, 2};
   CHECK_THROWS_WITH_AS((Benchmark<Cpu, Audio>{golden}),
                        doctest::Contains("audio_seconds[1] = 2: exceeds whisper's input window of 1 s (100 log-mel frames)"),
                        ConfigError);
@@ -419,8 +420,8 @@ TEST_CASE("Benchmark<Cpu, Audio> with Whisper: encoder and decode phases, audio 
 
 TEST_CASE("Benchmark<Cpu, Audio> with wav2vec2: one encoder phase, no tokens") {
   Config c = quick_config("wav2vec2");
-  c.new_tokens = {4, 8};  // ignored by wav2vec2: one cell per batch size
-  c.audio_seconds = {1, 2};
+  c.sweep["new_tokens"] = {4, 8};  // ignored by wav2vec2: one cell per batch size
+  c.sweep["audio_seconds"] = {1, 2};
   c.batch_sizes = {2};
   const RunResult r = Benchmark<Cpu, Audio>{c, one_thread()}.run();
   REQUIRE(r.models.size() == 1);

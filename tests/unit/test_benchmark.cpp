@@ -21,7 +21,7 @@ namespace {
 Config tiny_config() {
   return Config{.model = "bert-tiny",
                 .batch_sizes = {1, 2},
-                .sequence_lengths = {8, 16},
+                .sweep = {{"sequence_lengths", {8, 16}}},
                 .warmup_iterations = 1,
                 .min_iterations = 3,
                 .max_iterations = 1000,
@@ -143,7 +143,7 @@ TEST_CASE("a sweep measures every cell") {
 TEST_CASE("the stopping rule: iteration bounds and the time limit") {
   auto cfg = tiny_config();
   cfg.batch_sizes = {1};
-  cfg.sequence_lengths = {8};
+  cfg.sweep["sequence_lengths"] = {8};
   cfg.min_iterations = 5;
   cfg.max_iterations = 5;
   cfg.min_time_s = 100;
@@ -204,7 +204,7 @@ TEST_CASE("a model that cannot be loaded fails its cells with the reason") {
 TEST_CASE("verification: a plain-loop backend agrees, a wrong one is a mismatch") {
   auto cfg = tiny_config();
   cfg.batch_sizes = {2};
-  cfg.sequence_lengths = {8};
+  cfg.sweep["sequence_lengths"] = {8};
   const auto ok = Benchmark<test::NaiveBackend, Embedding>{cfg}.run();
   const auto& v = ok.cells.at(0).verification;
   CHECK(ok.cells.at(0).status == CellStatus::ok);
@@ -235,7 +235,7 @@ TEST_CASE("bad configurations name the field and the value") {
   c.batch_sizes = {};
   expect(c, "batch_sizes = []: empty sweep");
   c = tiny_config();
-  c.sequence_lengths = {};
+  c.sweep["sequence_lengths"] = {};
   expect(c, "sequence_lengths = []: empty sweep");
   c = tiny_config();
   c.model = "bert-huge";
@@ -250,10 +250,10 @@ TEST_CASE("bad configurations name the field and the value") {
   c.max_iterations = 2;
   expect(c, "max_iterations = 2: must be at least min_iterations (3)");
   c = tiny_config();
-  c.sequence_lengths = {128, 1024};
+  c.sweep["sequence_lengths"] = {128, 1024};
   expect(c, "sequence_lengths[1] = 1024: exceeds bert-tiny's maximum of 512 positions");
   c = tiny_config();
-  c.sequence_lengths = {8, 8};
+  c.sweep["sequence_lengths"] = {8, 8};
   expect(c, "sequence_lengths[1] = 8: duplicate sequence length");
   c = tiny_config();
   c.max_time_s = -1;
@@ -300,15 +300,14 @@ TEST_CASE("JSON report: written whole, and exactly the fields docs/result-schema
   RunResult r = Benchmark<Cpu, Embedding>{cfg, one_thread()}.run();
   auto small = tiny_config();
   small.batch_sizes = {1};
-  small.sequence_lengths = {8};
+  small.sweep["sequence_lengths"] = {8};
   r.merge(Benchmark<Cpu, Embedding, MeanStats>{small, one_thread()}.run());
   small.min_iterations = 10;  // enough pairs for the ratio's interval
   r.merge(compare<Embedding>(Variant<Cpu>{"1 thread", small, one_thread()},
                              Variant<Cpu>{"2 threads", small, Cpu{Cpu::Options{.threads = 2}}}));
   Config generation = small;  // a text-generation cell: phases and the KV cache
   generation.weights = (std::filesystem::path(ACCELBENCH_SOURCE_DIR) / "tests/data/golden/gpt2").string();
-  generation.prompt_lengths = {4};
-  generation.new_tokens = {3};
+  generation.sweep = {{"prompt_lengths", {4}}, {"new_tokens", {3}}};
   r.merge(Benchmark<Cpu, TextGeneration>{generation, one_thread()}.run());
   RunResult loading;
   loading.loading.push_back(measure_loading<Embedding, Cpu>({"bert-tiny", "bert-tiny"}, one_thread, 1, 1));
@@ -391,7 +390,7 @@ TEST_CASE("benchmarks sharing a resource pool load a model once") {
   ResourcePool pool;
   auto cfg = tiny_config();
   cfg.batch_sizes = {1};
-  cfg.sequence_lengths = {8};
+  cfg.sweep["sequence_lengths"] = {8};
   Benchmark<Cpu, Embedding> first{cfg, one_thread()};
   Benchmark<Cpu, Embedding> second{cfg, Cpu{Cpu::Options{.threads = 2}}};
   first.share_models(pool);
@@ -412,7 +411,7 @@ TEST_CASE("benchmarks sharing a resource pool load a model once") {
 TEST_CASE("merged runs keep every model and cell, and the first run's system") {
   auto cfg = tiny_config();
   cfg.batch_sizes = {1};
-  cfg.sequence_lengths = {8};
+  cfg.sweep["sequence_lengths"] = {8};
   RunResult all;
   all.merge(Benchmark<Cpu, Embedding>{cfg, one_thread()}.run());
   cfg.model = "all-MiniLM-L6-v2";
@@ -496,7 +495,7 @@ TEST_CASE("suites: every model on every backend, with progress after each model"
   Suite s = default_suite();
   s.benchmarks.resize(1);  // the embedding family
   s.settings.batch_sizes = {1};
-  s.settings.sequence_lengths = {8};
+  s.settings.sweep["sequence_lengths"] = {8};
   s.settings.min_time_s = 0;
   s.settings.min_iterations = 2;
   s.settings.warmup_iterations = 0;

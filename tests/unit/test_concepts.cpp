@@ -64,9 +64,17 @@ struct NoItemUnit : Embedding {
 struct PresetByValue : Embedding {
   static Preset find_preset(std::string_view);  // must return a const reference
 };
+struct NoSweepAxes : Embedding {
+  static void sweep_axes() = delete;
+};
+struct SweepAxesByName : Embedding {
+  static std::vector<std::string> sweep_axes();  // must be std::vector<SweepAxis>
+};
 static_assert(ModelFamily<Embedding>);
 static_assert(!ModelFamily<NoItemUnit>);
 static_assert(!ModelFamily<PresetByValue>);
+static_assert(!ModelFamily<NoSweepAxes>);
+static_assert(!ModelFamily<SweepAxesByName>);
 static_assert(!ModelFamily<int>);
 static_assert(RunsOn<Embedding, Cpu>);
 static_assert(RunsOn<Embedding, test::NaiveBackend>);

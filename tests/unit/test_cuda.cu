@@ -65,7 +65,7 @@ void check_unavailable(const std::string& reason) {
                        doctest::Contains(("cuda: no device: " + reason).c_str()),
                        std::runtime_error);
   CHECK_THROWS_WITH_AS(cu.synchronize(), doctest::Contains(reason.c_str()), std::runtime_error);
-  const RunResult r = Benchmark<Cuda, Embedding>{conformance_config("bert")}.run();
+  const RunResult r = Benchmark<Cuda, Embedding>{conformance_config<Embedding>("bert")}.run();
   REQUIRE(r.cells.size() == 1);
   CHECK(r.cells[0].status == CellStatus::unavailable);
   CHECK(r.cells[0].message.find(reason) != std::string::npos);
@@ -199,7 +199,7 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
 
 TEST_CASE("cuda: Benchmark reports device memory and the event timer") {
   if (no_gpu()) return;
-  const RunResult r = Benchmark<Cuda, Embedding>{conformance_config("bert")}.run();
+  const RunResult r = Benchmark<Cuda, Embedding>{conformance_config<Embedding>("bert")}.run();
   REQUIRE(r.cells.size() == 1);
   const CellResult& c = r.cells[0];
   CHECK(c.status == CellStatus::ok);

@@ -31,7 +31,6 @@ namespace {
 Config spin_config(const char* model) {
   return Config{.model = model,
                 .batch_sizes = {1},
-                .sequence_lengths = {1},
                 .warmup_iterations = 2,
                 .min_iterations = 10,
                 .max_iterations = 100000,

@@ -112,7 +112,7 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
 }
 
 TEST_CASE("opencl: Benchmark reports device memory and the event timer") {
-  const RunResult r = Benchmark<OpenCL, Embedding>{conformance_config("bert")}.run();
+  const RunResult r = Benchmark<OpenCL, Embedding>{conformance_config<Embedding>("bert")}.run();
   REQUIRE(r.cells.size() == 1);
   const CellResult& c = r.cells[0];
   CHECK(c.timer == "opencl_events");
@@ -133,7 +133,7 @@ TEST_CASE("opencl without a platform: unavailable with the reason" * doctest::sk
   const Availability a = OpenCL::available();
   CHECK_FALSE(a.available);
   CHECK(a.reason.find("no OpenCL platform") != std::string::npos);
-  Config c = conformance_config("bert");
+  Config c = conformance_config<Embedding>("bert");
   const RunResult r = Benchmark<OpenCL, Embedding>{c}.run();
   REQUIRE(r.cells.size() == 1);
   CHECK(r.cells[0].status == CellStatus::unavailable);

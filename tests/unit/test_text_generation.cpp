@@ -23,8 +23,8 @@ Config quick_config(const std::string& arch) {
   Config c;
   c.weights = golden_dir(arch).string();
   c.batch_sizes = {1, 2};
-  c.prompt_lengths = {5};
-  c.new_tokens = {4};
+  c.sweep["prompt_lengths"] = {5};
+  c.sweep["new_tokens"] = {4};
   c.warmup_iterations = 1;
   c.min_iterations = 5;
   c.min_time_s = 0.0;
@@ -55,8 +55,8 @@ TEST_CASE("text-generation presets carry the published dimensions") {
 TEST_CASE("text-generation sweep: batch x prompt length x new tokens, within the model's positions") {
   Config c;
   c.batch_sizes = {1, 4};
-  c.prompt_lengths = {16, 64};
-  c.new_tokens = {8};
+  c.sweep["prompt_lengths"] = {16, 64};
+  c.sweep["new_tokens"] = {8};
   const auto cells = TextGeneration::cells(c);
   REQUIRE(cells.size() == 4);
   CHECK(cells[1].batch_size == 1);
@@ -73,16 +73,16 @@ TEST_CASE("text-generation sweep: batch x prompt length x new tokens, within the
   CHECK(phases[1].items == 4);
   CHECK(phases[1].per_run == 7);
 
-  c.prompt_lengths = {16, 1020};
+  c.sweep["prompt_lengths"] = {16, 1020};
   CHECK_THROWS_WITH_AS(TextGeneration::validate(c, TextGeneration::find_preset("gpt2")),
                        doctest::Contains("prompt_lengths[1] = 1020: with new_tokens 8 exceeds gpt2's maximum of 1024"),
                        ConfigError);
-  c.prompt_lengths = {16};
-  c.new_tokens = {};
-  CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("new_tokens = []: empty sweep"), ConfigError);
+  c.sweep["prompt_lengths"] = {16};
+  c.sweep["new_tokens"] = {};
+  CHECK_THROWS_WITH_AS(validate<TextGeneration>(c), doctest::Contains("new_tokens = []: empty sweep"), ConfigError);
   // T5's relative positions have no limit.
-  c.new_tokens = {8};
-  c.prompt_lengths = {4096};
+  c.sweep["new_tokens"] = {8};
+  c.sweep["prompt_lengths"] = {4096};
   CHECK_NOTHROW(TextGeneration::validate(c, TextGeneration::find_preset("t5-small")));
 }
 
@@ -303,8 +303,8 @@ TEST_CASE("suites: the text-generation family with checkpoint folders as models"
   REQUIRE(s.benchmarks.size() == 1);
   CHECK(s.benchmarks[0] == SuiteEntry{"text-generation", {"gpt2", "llama-tiny"}});  // the default suite's
   s.benchmarks[0].models = {golden_dir("qwen2").string(), golden_dir("t5").string()};
-  CHECK(s.settings.prompt_lengths == std::vector<int>{3});
-  CHECK(s.settings.new_tokens == std::vector<int>{2});
+  CHECK(s.settings.sweep.at("prompt_lengths") == std::vector<int>{3});
+  CHECK(s.settings.sweep.at("new_tokens") == std::vector<int>{2});
   const RunResult r = run_suite(s);
   REQUIRE(r.cells.size() == 2);
   CHECK(r.cells[0].model == "qwen2");
@@ -317,7 +317,7 @@ TEST_CASE("suites: the text-generation family with checkpoint folders as models"
   REQUIRE(r.loading.size() == 1);
   CHECK(r.loading[0].status == "ok");
 
-  s.settings.prompt_lengths = {0};
+  s.settings.sweep["prompt_lengths"] = {0};
   CHECK_THROWS_WITH_AS(validate_suite(s), doctest::Contains("prompt_lengths[0] = 0"), ConfigError);
 }
 

@@ -350,7 +350,7 @@ TEST_CASE("vision image sizes: 0 is the model's own, others must be multiples of
   Config c;
   c.model = "vit-base-patch16-224";
   c.batch_sizes = {1, 4};
-  c.image_sizes = {0, 384};
+  c.sweep["image_sizes"] = {0, 384};
   const auto cells = detail::cells_for<Vision>(c, base);
   REQUIRE(cells.size() == 4);
   CHECK(cells[0].image_size == 224);
@@ -366,24 +366,24 @@ TEST_CASE("vision image sizes: 0 is the model's own, others must be multiples of
   CHECK(base.flops(1, 224) == doctest::Approx(35.1e9).epsilon(0.01));  // ViT-B/16: 17.6 GMACs
   CHECK_NOTHROW(Vision::validate(c, base));
 
-  c.image_sizes = {224, 200};
+  c.sweep["image_sizes"] = {224, 200};
   CHECK_THROWS_WITH_AS(Vision::validate(c, base),
                        doctest::Contains("image_sizes[1] = 200: must be a multiple of vit-base-patch16-224's patch size (16"),
                        ConfigError);
-  c.image_sizes = {224, 0};
+  c.sweep["image_sizes"] = {224, 0};
   CHECK_THROWS_WITH_AS(Vision::validate(c, base), doctest::Contains("image_sizes[1] = 0: duplicate image size"),
                        ConfigError);
-  c.image_sizes = {-16};
-  CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("image_sizes[0] = -16"), ConfigError);
+  c.sweep["image_sizes"] = {-16};
+  CHECK_THROWS_WITH_AS(validate<Vision>(c), doctest::Contains("image_sizes[0] = -16"), ConfigError);
   // The Benchmark rejects them when it is constructed.
-  c.image_sizes = {0, 40};
+  c.sweep["image_sizes"] = {0, 40};
   c.model = "vit-tiny";
   CHECK_THROWS_WITH_AS((Benchmark<Cpu, Vision>{c}), doctest::Contains("image_sizes[1] = 40"), ConfigError);
 }
 
 TEST_CASE("Benchmark<Cpu, Vision> on a checkpoint folder: an image size sweep with interpolated positions") {
   Config c = quick_config("vit");
-  c.image_sizes = {0, 48, 16};
+  c.sweep["image_sizes"] = {0, 48, 16};
   Benchmark<Cpu, Vision> bench{c, one_thread()};
   const RunResult r = bench.run();
   REQUIRE(r.models.size() == 1);
@@ -471,7 +471,7 @@ TEST_CASE("a second backend's vision and multimodal outputs are verified against
   SUBCASE("vision, with an interpolated image size") {
     Config c = quick_config("vit");
     c.batch_sizes = {2};
-    c.image_sizes = {0, 48};
+    c.sweep["image_sizes"] = {0, 48};
     c.min_iterations = 2;
     const RunResult r = Benchmark<NaiveBackend, Vision>{c}.run();
     REQUIRE(r.cells.size() == 2);

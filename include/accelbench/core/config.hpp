@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,23 +16,18 @@ namespace accelbench {
 /// What to benchmark and how to measure it. An aggregate, so that
 /// designated initialisers name the fields:
 ///
-///     Config{.model = "bert-base-uncased", .batch_sizes = {1, 8}, .sequence_lengths = {128}}
+///     Config{.model = "bert-base-uncased", .batch_sizes = {1, 8}, .sweep = {{"sequence_lengths", {128}}}}
 struct Config {
   /// Preset name of the model family (e.g. "bert-tiny").
   std::string model = "bert-tiny";
-  /// The sweep: every batch size with every sequence length is one cell.
+  /// The sweep: every batch size with every value of each of the family's
+  /// axes is one cell. Every family batches.
   std::vector<int> batch_sizes = {1};
-  std::vector<int> sequence_lengths = {128};
-  /// Text generation's sweep (with batch_sizes): prompt lengths and numbers
-  /// of generated tokens. Other families ignore them.
-  std::vector<int> prompt_lengths = {32};
-  std::vector<int> new_tokens = {16};
-  /// Vision's sweep (with batch_sizes): square image sizes in pixels; 0
-  /// means the preset's own size.
-  std::vector<int> image_sizes = {0};
-  /// Audio's sweep (with batch_sizes): clip lengths in seconds of 16 kHz
-  /// audio (Whisper pads every clip to its 30-second window).
-  std::vector<int> audio_seconds = {10};
+  /// The family's own axes by name (e.g. {"sequence_lengths", {32, 128}}):
+  /// each family declares its axes, with their defaults and bounds, in
+  /// F::sweep_axes() (family/sweep.hpp); an axis not given here takes the
+  /// family's default. A name the family does not declare is a ConfigError.
+  std::map<std::string, std::vector<int>> sweep{};
 
   /// Untimed runs before sampling (after the first, separately timed run).
   int warmup_iterations = 3;
@@ -81,17 +78,19 @@ struct Config {
 
 namespace detail {
 
-inline void validate_sweep(const char* field, const std::vector<int>& values, const char* what) {
-  if (values.empty()) {
-    throw ConfigError(field, "[]", std::string("empty sweep: give at least one ") + what);
-  }
+/// Checks the values of one sweep axis: at least one, each within [min,
+/// max], none twice. Throws ConfigError naming `field` (or `field[i]`) and
+/// the value; `what` names one value in words ("batch size").
+inline void validate_sweep_values(const std::string& field, const std::vector<int>& values, const std::string& what,
+                                  int min = 1, int max = std::numeric_limits<int>::max()) {
+  if (values.empty()) throw ConfigError(field, "[]", "empty sweep: give at least one " + what);
   std::set<int> seen;
   for (std::size_t i = 0; i < values.size(); ++i) {
-    const std::string name = std::string(field) + "[" + std::to_string(i) + "]";
-    if (values[i] < 1) throw ConfigError(name, std::to_string(values[i]), std::string(what) + " must be at least 1");
-    if (!seen.insert(values[i]).second) {
-      throw ConfigError(name, std::to_string(values[i]), std::string("duplicate ") + what);
-    }
+    const std::string name = field + "[" + std::to_string(i) + "]";
+    const std::string value = std::to_string(values[i]);
+    if (values[i] < min) throw ConfigError(name, value, what + " must be at least " + std::to_string(min));
+    if (values[i] > max) throw ConfigError(name, value, what + " must be at most " + std::to_string(max));
+    if (!seen.insert(values[i]).second) throw ConfigError(name, value, "duplicate " + what);
   }
 }
 
@@ -103,22 +102,13 @@ inline std::string format_number(double v) {
 
 }  // namespace detail
 
-/// Checks the fields every family shares; throws ConfigError naming the
-/// first bad field and its value. Families check their own limits (such as a
-/// model's maximum sequence length) on top.
+/// Checks the settings every family shares (batch_sizes and the measurement
+/// settings); throws ConfigError naming the first bad field and its value.
+/// The family's axes in Config::sweep are checked by validate<F>(config)
+/// (family/sweep.hpp), and each family checks its model's limits (such as a
+/// maximum sequence length) on top.
 inline void validate(const Config& c) {
-  detail::validate_sweep("batch_sizes", c.batch_sizes, "batch size");
-  detail::validate_sweep("sequence_lengths", c.sequence_lengths, "sequence length");
-  detail::validate_sweep("prompt_lengths", c.prompt_lengths, "prompt length");
-  detail::validate_sweep("new_tokens", c.new_tokens, "number of new tokens");
-  detail::validate_sweep("audio_seconds", c.audio_seconds, "clip length");
-  if (c.image_sizes.empty()) throw ConfigError("image_sizes", "[]", "empty sweep: give at least one image size (0: the preset's)");
-  for (std::size_t i = 0; i < c.image_sizes.size(); ++i) {
-    if (c.image_sizes[i] < 0) {
-      throw ConfigError("image_sizes[" + std::to_string(i) + "]", std::to_string(c.image_sizes[i]),
-                        "image size must be 0 (the preset's) or positive");
-    }
-  }
+  detail::validate_sweep_values("batch_sizes", c.batch_sizes, "batch size");
   if (c.warmup_iterations < 0) {
     throw ConfigError("warmup_iterations", std::to_string(c.warmup_iterations), "must be 0 or more");
   }

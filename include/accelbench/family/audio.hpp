@@ -125,12 +125,27 @@ struct Audio {
 
   [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
+  /// The sweep: batch_sizes x audio_seconds, x new_tokens for Whisper.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "audio_seconds",
+             .item = "clip length",
+             .help = "clip lengths in seconds of 16 kHz audio",
+             .defaults = {10},
+             .small = {1}},
+            {.name = "new_tokens",
+             .item = "number of new tokens",
+             .help = "tokens generated per clip (Whisper; wav2vec2 generates none)",
+             .defaults = {16},
+             .small = {4}}};
+  }
+
   /// The model's limits: Whisper takes clips up to its input window (30 s)
   /// and generates up to max_target_positions tokens; a wav2vec2 clip must
   /// give at least one frame.
   static void validate(const Config& config, const Preset& preset) {
-    for (std::size_t i = 0; i < config.audio_seconds.size(); ++i) {
-      const int s = config.audio_seconds[i];
+    const std::vector<int> seconds = sweep_of<Audio>(config, "audio_seconds");
+    for (std::size_t i = 0; i < seconds.size(); ++i) {
+      const int s = seconds[i];
       const std::string field = "audio_seconds[" + std::to_string(i) + "]";
       if (preset.is_whisper()) {
         const WhisperConfig& w = preset.whisper();
@@ -145,8 +160,9 @@ struct Audio {
       }
     }
     if (!preset.is_whisper()) return;
-    for (std::size_t i = 0; i < config.new_tokens.size(); ++i) {
-      const int n = config.new_tokens[i];
+    const std::vector<int> new_tokens = sweep_of<Audio>(config, "new_tokens");
+    for (std::size_t i = 0; i < new_tokens.size(); ++i) {
+      const int n = new_tokens[i];
       if (n > preset.whisper().max_target_positions) {
         throw ConfigError("new_tokens[" + std::to_string(i) + "]", std::to_string(n),
                           "exceeds " + preset.name + "'s " + std::to_string(preset.whisper().max_target_positions) +
@@ -157,13 +173,12 @@ struct Audio {
 
   /// Whisper: batch_sizes x audio_seconds x new_tokens; wav2vec2 (named by
   /// config.model or config.weights): batch_sizes x audio_seconds, new_tokens 0.
-  /// batch_sizes x audio_seconds, x new_tokens for Whisper (wav2vec2 does
-  /// not generate: its cells have new_tokens 0).
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
-    const std::vector<int> tokens = preset.is_whisper() ? config.new_tokens : std::vector<int>{0};
+    const std::vector<int> tokens = preset.is_whisper() ? sweep_of<Audio>(config, "new_tokens") : std::vector<int>{0};
+    const std::vector<int> seconds = sweep_of<Audio>(config, "audio_seconds");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int s : config.audio_seconds) {
+      for (int s : seconds) {
         for (int n : tokens) out.push_back({b, s, n});
       }
     }

@@ -12,6 +12,7 @@
 #include "../core/error.hpp"
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
+#include "sweep.hpp"
 
 namespace accelbench {
 
@@ -36,8 +37,9 @@ concept RunsOn =
     std::constructible_from<typename F::template Workload<B>, B&, const typename F::template Model<B>&,
                             const typename F::Cell&, std::uint64_t>;
 
-/// A workload: its presets (real models' dimensions), the cells of a sweep,
-/// what one item is, and how to load a model and run it. Every family runs on
+/// A workload: its presets (real models' dimensions), the axes of its sweep
+/// (declared once, in sweep_axes()) and the cells they make, what one item
+/// is, and how to load a model and run it. Every family runs on
 /// the reference backend, Cpu. See docs/concepts.md.
 template <class F>
 concept ModelFamily =
@@ -49,6 +51,7 @@ concept ModelFamily =
       { F::item_unit } -> std::convertible_to<std::string_view>;
       { F::find_preset(text) } -> std::same_as<const typename F::Preset&>;
       { F::architecture(preset) } -> std::convertible_to<std::string_view>;
+      { F::sweep_axes() } -> std::same_as<std::vector<SweepAxis>>;
       { F::validate(config, preset) };
       requires(requires {
         { F::cells(config) } -> std::same_as<std::vector<typename F::Cell>>;

@@ -43,10 +43,20 @@ struct Embedding {
 
   [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "bert"; }
 
+  /// The sweep: batch_sizes x sequence_lengths.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "sequence_lengths",
+             .item = "sequence length",
+             .help = "sequence lengths in tokens",
+             .defaults = {128},
+             .small = {16}}};
+  }
+
   /// The model's limits: every sequence length must fit its position table.
   static void validate(const Config& config, const Preset& preset) {
-    for (std::size_t i = 0; i < config.sequence_lengths.size(); ++i) {
-      const int s = config.sequence_lengths[i];
+    const std::vector<int> lengths = sweep_of<Embedding>(config, "sequence_lengths");
+    for (std::size_t i = 0; i < lengths.size(); ++i) {
+      const int s = lengths[i];
       if (s > preset.max_positions) {
         throw ConfigError("sequence_lengths[" + std::to_string(i) + "]", std::to_string(s),
                           "exceeds " + preset.name + "'s maximum of " + std::to_string(preset.max_positions) +
@@ -57,8 +67,9 @@ struct Embedding {
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
     std::vector<Cell> out;
+    const std::vector<int> lengths = sweep_of<Embedding>(config, "sequence_lengths");
     for (int b : config.batch_sizes) {
-      for (int s : config.sequence_lengths) out.push_back({b, s});
+      for (int s : lengths) out.push_back({b, s});
     }
     return out;
   }

@@ -47,6 +47,9 @@ struct Multimodal {
 
   [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "clip"; }
 
+  /// The sweep is batch_sizes alone: images and texts take the model's own sizes.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() { return {}; }
+
   /// Nothing of the sweep can exceed the model: images and texts take the
   /// model's own sizes.
   static void validate(const Config&, const Preset&) {}

@@ -70,13 +70,29 @@ struct TextGeneration {
 
   [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
+  /// The sweep: batch_sizes x prompt_lengths x new_tokens.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "prompt_lengths",
+             .item = "prompt length",
+             .help = "prompt lengths in tokens",
+             .defaults = {32},
+             .small = {8}},
+            {.name = "new_tokens",
+             .item = "number of new tokens",
+             .help = "tokens generated per sequence",
+             .defaults = {16},
+             .small = {4}}};
+  }
+
   /// The model's limits: every prompt length plus every number of new
   /// tokens must fit its positions.
   static void validate(const Config& config, const Preset& preset) {
     if (preset.max_positions <= 0) return;
-    for (std::size_t i = 0; i < config.prompt_lengths.size(); ++i) {
-      for (int n : config.new_tokens) {
-        const int p = config.prompt_lengths[i];
+    const std::vector<int> prompts = sweep_of<TextGeneration>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<TextGeneration>(config, "new_tokens");
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      for (int n : new_tokens) {
+        const int p = prompts[i];
         if (p + n > preset.max_positions) {
           throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(p),
                             "with new_tokens " + std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
@@ -87,10 +103,12 @@ struct TextGeneration {
   }
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
+    const std::vector<int> prompts = sweep_of<TextGeneration>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<TextGeneration>(config, "new_tokens");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int p : config.prompt_lengths) {
-        for (int n : config.new_tokens) out.push_back({b, p, n});
+      for (int p : prompts) {
+        for (int n : new_tokens) out.push_back({b, p, n});
       }
     }
     return out;

@@ -46,12 +46,24 @@ struct Vision {
 
   [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "vit"; }
 
+  /// The sweep: batch_sizes x image_sizes, an image size of 0 being the
+  /// preset's own.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "image_sizes",
+             .item = "image size",
+             .help = "square image sizes in pixels, 0 for the preset's",
+             .defaults = {0},
+             .min = 0,
+             .small = {0}}};
+  }
+
   /// Every image size must be a multiple of the patch size, and no two may
   /// be the same once 0 is read as the preset's size.
   static void validate(const Config& config, const Preset& preset) {
     std::vector<int> seen;
-    for (std::size_t i = 0; i < config.image_sizes.size(); ++i) {
-      const int s = config.image_sizes[i];
+    const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const int s = sizes[i];
       const std::string field = "image_sizes[" + std::to_string(i) + "]";
       if (s != 0 && s % preset.patch_size != 0) {
         throw ConfigError(field, std::to_string(s),
@@ -73,11 +85,11 @@ struct Vision {
 
   /// batch_sizes x image_sizes, with an image size of 0 read as the model's
   /// own (the preset's, or the checkpoint's), so that results show pixels.
-  /// batch_sizes x image_sizes, an image size of 0 being the preset's.
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
+    const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int s : config.image_sizes) out.push_back({b, s == 0 ? preset.image_size : s});
+      for (int s : sizes) out.push_back({b, s == 0 ? preset.image_size : s});
     }
     return out;
   }

@@ -101,13 +101,14 @@ class Benchmark {
   using Model = typename F::template Model<B>;
   using Workload = typename F::template Workload<B>;
 
-  /// Validates the configuration (throws ConfigError naming the bad field).
+  /// Validates the configuration: the shared settings, F's sweep axes and
+  /// the model's limits (throws ConfigError naming the bad field).
   explicit Benchmark(Config config, B backend = B{}, R reporter = R{})
       : config_(std::move(config)),
         preset_(detail::preset_for<F>(config_)),
         backend_(std::move(backend)),
         reporter_(std::move(reporter)) {
-    validate(config_);
+    validate<F>(config_);
     F::validate(config_, preset_);
   }
 

@@ -76,8 +76,8 @@ inline void summarize_pairs(const std::vector<double>& a, const std::vector<doub
 template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   requires RunsOn<F, A> && RunsOn<F, B>
 [[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr) {
-  validate(a.config);
-  validate(b.config);
+  validate<F>(a.config);
+  validate<F>(b.config);
   const auto preset_a = detail::preset_for<F>(a.config);
   const auto preset_b = detail::preset_for<F>(b.config);
   F::validate(a.config, preset_a);

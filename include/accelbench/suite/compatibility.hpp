@@ -31,6 +31,7 @@
 #include "../core/error.hpp"
 #include "../family/audio.hpp"
 #include "../family/concepts.hpp"
+#include "../family/sweep.hpp"
 #include "../family/embedding.hpp"
 #include "../family/multimodal.hpp"
 #include "../family/text_generation.hpp"
@@ -93,7 +94,9 @@ struct CompatibilityMatrix {
   std::string finished_at;
   SystemInfo system;
   BuildInfo build;
-  Config settings;                    ///< the cell and stopping rule every row was run with
+  /// The stopping rule every row was run with, and the cell: batch 1 and,
+  /// in its sweep, each family's small values of its axes (SweepAxis::small).
+  Config settings;
   std::vector<std::string> backends;  ///< in column order, the reference (cpu) first
   std::vector<CompatibilityRow> rows; ///< by family, then model, then backend
 };
@@ -126,17 +129,13 @@ struct CompatibilityOptions {
   std::function<void(const CompatibilityRow&)> on_row{};
 };
 
-/// The one cell every pair runs: batch 1, 16 tokens (embedding), 8 prompt
-/// tokens and 4 new ones (text generation, Whisper), the preset's image size,
-/// one second of audio; one warmup run, verification on.
+/// How every pair is run: batch 1, one warmup run, verification on. Each
+/// family adds its small cell, the `small` values of its sweep axes
+/// (small_sweep<F>(): 16 tokens for embedding, 8 prompt tokens and 4 new
+/// ones for text generation, ...).
 [[nodiscard]] inline Config compatibility_config(const CompatibilityOptions& o) {
   Config c;
   c.batch_sizes = {1};
-  c.sequence_lengths = {16};
-  c.prompt_lengths = {8};
-  c.new_tokens = {4};
-  c.image_sizes = {0};
-  c.audio_seconds = {1};
   c.warmup_iterations = 1;
   c.min_iterations = o.min_iterations;
   c.max_iterations = 100000;
@@ -345,6 +344,7 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
                       const typename F::Preset& preset, CompatibilityMatrix& m, std::type_identity<F>) {
   Config config = m.settings;
   config.model = preset.name;
+  config.sweep = small_sweep<F>();
   const auto cells = cells_for<F>(config, preset);
   ResourcePool pool;  // the Cpu model is loaded once, for its row and every comparison
   const auto blank = [&](std::string_view backend) {
@@ -443,6 +443,10 @@ CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> familie
   m.build = build_info();
   m.settings = compatibility_config(o);
   m.settings.model.clear();
+  const auto add_small = [&](auto family) {
+    for (auto& [axis, values] : small_sweep<typename decltype(family)::type>()) m.settings.sweep.emplace(axis, values);
+  };
+  (add_small(std::type_identity<Fs>{}), ...);
 
   // Backend names in column order, the reference first, each once.
   std::vector<std::string> names;
@@ -537,13 +541,16 @@ inline Json optional_number(const std::optional<double>& v) {
 [[nodiscard]] inline std::string format_compatibility_markdown(const CompatibilityMatrix& m) {
   const Config& s = m.settings;
   std::string out = "# Compatibility matrix\n\n";
+  // The cell: batch_sizes and the families' small axes, as run.
+  std::string cell = "batch_sizes " + detail::format_values(s.batch_sizes);
+  for (const auto& [axis, values] : s.sweep) cell += "; " + axis + " " + detail::format_values(values);
   out += fmt::format(
-      "accelbench {}, {}. Each model ran on each backend on one cell (batch 1; 16 tokens; 8 prompt tokens and 4 "
-      "new ones; the preset's image size; 1 s of audio): {} warmup run{}, then {} timed runs (fewer when they take "
-      "over {} s). Its outputs were compared with the {} reference's: ok when the largest absolute difference is "
-      "at most {}.\n\n",
-      version_string, m.started_at, s.warmup_iterations, s.warmup_iterations == 1 ? "" : "s", s.min_iterations,
-      detail::format_number(s.max_time_s), Cpu::name, detail::format_number(s.verify_tolerance));
+      "accelbench {}, {}. Each model ran on each backend on one cell ({}; each family runs the axes it "
+      "declares): {} warmup run{}, then {} timed runs (fewer when they take over {} s). Its outputs were compared "
+      "with the {} reference's: ok when the largest absolute difference is at most {}.\n\n",
+      version_string, m.started_at, detail::matrix_cell(cell), s.warmup_iterations,
+      s.warmup_iterations == 1 ? "" : "s", s.min_iterations, detail::format_number(s.max_time_s), Cpu::name,
+      detail::format_number(s.verify_tolerance));
   std::string devices;
   for (const auto& backend : m.backends) {
     std::string device;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <exception>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 #include <functional>
 #include <limits>
@@ -31,6 +32,7 @@
 #include "../family/vision.hpp"
 #include "../family/audio.hpp"
 #include "../family/multimodal.hpp"
+#include "../family/sweep.hpp"
 #include "../measure/stats/mean_stats.hpp"
 #include "../measure/stats/percentile_stats.hpp"
 #include "../measure/timer/cpu_timer.hpp"
@@ -81,12 +83,12 @@ struct Suite {
   std::string stats = "percentile";    ///< a name from KnownStats
   std::string timer = "steady_clock";  ///< a name from KnownTimers
   /// Sweep and stopping rule shared by every model; its `model` is ignored.
-  /// Each family takes its own axes (embedding: batch_sizes x
-  /// sequence_lengths; text-generation: batch_sizes x prompt_lengths x new_tokens).
+  /// Its sweep may name the axes of every family of the suite; each family
+  /// takes its own (embedding: batch_sizes x sequence_lengths;
+  /// text-generation: batch_sizes x prompt_lengths x new_tokens), and the
+  /// defaults its sweep_axes() declares for the axes not given.
   Config settings{.batch_sizes = {1, 8},
-                  .sequence_lengths = {32, 128},
-                  .prompt_lengths = {32},
-                  .new_tokens = {16},
+                  .sweep = {{"sequence_lengths", {32, 128}}, {"prompt_lengths", {32}}, {"new_tokens", {16}}},
                   .warmup_iterations = 2,
                   .min_iterations = 10,
                   .max_iterations = 100000,
@@ -228,7 +230,11 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
 
 /// Reads a suite from JSON. Fields not given keep default_suite()'s values;
 /// an unknown field or a value of the wrong type is a ConfigError naming it.
-[[nodiscard]] inline Suite parse_suite(const Json& j) {
+/// Besides the suite's own fields, each sweep axis the families of
+/// `TypeList<Fs...>` declare is a field of the same name ("sequence_lengths":
+/// [32, 128]), read into settings.sweep.
+template <class... Fs>
+[[nodiscard]] Suite parse_suite(const Json& j, TypeList<Fs...> families) {
   using detail::json_int, detail::json_ints, detail::json_number, detail::json_string, detail::json_strings;
   if (!j.is_object()) detail::bad_type("suite", j, "a JSON object");
   Suite s = default_suite();
@@ -243,7 +249,7 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
   std::vector<std::string> models;
   bool models_given = false, benchmarks_given = false;
   using Setter = std::function<void(const Json&, const std::string&)>;
-  const std::vector<std::pair<std::string, Setter>> fields = {
+  std::vector<std::pair<std::string, Setter>> fields = {
       {"name", [&](const Json& v, const std::string& k) { s.name = json_string(v, k); }},
       {"benchmarks",
        [&](const Json& v, const std::string& k) {
@@ -276,11 +282,6 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
          models_given = true;
        }},
       {"batch_sizes", [&](const Json& v, const std::string& k) { c.batch_sizes = json_ints(v, k); }},
-      {"sequence_lengths", [&](const Json& v, const std::string& k) { c.sequence_lengths = json_ints(v, k); }},
-      {"prompt_lengths", [&](const Json& v, const std::string& k) { c.prompt_lengths = json_ints(v, k); }},
-      {"new_tokens", [&](const Json& v, const std::string& k) { c.new_tokens = json_ints(v, k); }},
-      {"image_sizes", [&](const Json& v, const std::string& k) { c.image_sizes = json_ints(v, k); }},
-      {"audio_seconds", [&](const Json& v, const std::string& k) { c.audio_seconds = json_ints(v, k); }},
       {"warmup_iterations", [&](const Json& v, const std::string& k) { c.warmup_iterations = json_int(v, k); }},
       {"warmup_until_stable", [&](const Json& v, const std::string& k) { c.warmup_until_stable = boolean(v, k); }},
       {"warmup_stability_tolerance",
@@ -309,6 +310,19 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
   };
+  // The families' sweep axes, listed after batch_sizes.
+  std::vector<std::pair<std::string, Setter>> axes;
+  for (const auto& d : declared_sweep_axes(families)) {
+    if (std::any_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == d.axis.name; })) {
+      throw std::logic_error("sweep axis " + d.axis.name + " of family " + d.families.front() +
+                             " has the name of a suite field");
+    }
+    axes.emplace_back(d.axis.name, [&c, name = d.axis.name](const Json& v, const std::string& k) {
+      c.sweep[name] = json_ints(v, k);
+    });
+  }
+  const auto batch = std::find_if(fields.begin(), fields.end(), [](const auto& f) { return f.first == "batch_sizes"; });
+  fields.insert(batch + 1, axes.begin(), axes.end());
   for (const auto& item : j.items()) {
     const std::string& key = item.key();
     const Json& v = item.value();
@@ -328,6 +342,9 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
   return s;
 }
 
+/// parse_suite with the sweep fields of the library's families.
+[[nodiscard]] inline Suite parse_suite(const Json& j) { return parse_suite(j, KnownFamilies{}); }
+
 /// Checks a whole suite before anything runs: the family, every backend name,
 /// every model and the shared settings. Throws ConfigError naming the field.
 inline void validate_suite(const Suite& s) {
@@ -339,6 +356,7 @@ inline void validate_suite(const Suite& s) {
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
   validate(s.settings);
+  validate_shared_sweep(s.settings, KnownFamilies{});
   for (std::size_t b = 0; b < s.benchmarks.size(); ++b) {
     const SuiteEntry& entry = s.benchmarks[b];
     // The short field names when the suite has one entry, as it was written.
@@ -413,7 +431,7 @@ struct SuiteObserver {
           using B = typename decltype(backend)::type;
           if constexpr (RunsOn<F, B>) {
             for (const auto& model : entry.models) {
-              Config config = detail::config_for_model(s.settings, model);
+              Config config = restrict_sweep_to<F>(detail::config_for_model(s.settings, model));
               detail::find_by_name(KnownStats{}, s.stats, [&](auto stats) {
                 detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
                   using S = typename decltype(stats)::type;
