@@ -45,7 +45,7 @@ struct default_timer {
   using type = SteadyTimer;
 };
 template <class B>
-  requires requires { typename B::DefaultTimer; }
+  requires HasDefaultTimer<B>
 struct default_timer<B> {
   using type = typename B::DefaultTimer;
 };
@@ -264,7 +264,7 @@ class Benchmark {
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
       memory.emplace(config_.memory_sample_interval_s);
-      if constexpr (requires { backend_.reset_device_memory(); }) backend_.reset_device_memory();
+      if constexpr (HasResetDeviceMemory<B>) backend_.reset_device_memory();
 
       Workload work(backend_, model, cell, config_.seed);
       if constexpr (requires { work.activation_bytes(); }) c.memory.activation_bytes = work.activation_bytes();
@@ -324,7 +324,7 @@ class Benchmark {
     }
     c.memory.peak_rss_bytes = detail::peak_rss_bytes();
     c.memory.rss_after_bytes = detail::current_rss_bytes();
-    if constexpr (requires { { backend_.device_memory() } -> std::same_as<DeviceMemory>; }) {
+    if constexpr (HasDeviceMemory<B>) {
       const DeviceMemory m = backend_.device_memory();
       c.memory.device_peak_bytes = m.peak_bytes;
       c.memory.device_average_bytes = m.average_bytes;
