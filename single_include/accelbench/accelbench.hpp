@@ -1035,6 +1035,127 @@ inline std::string utc_timestamp() {
 #include <string_view>
 #include <vector>
 
+// ---- begin accelbench/backend/hooks.hpp ----
+
+// The optional hooks of a backend, each a named concept. accelbench calls a
+// hook only where the backend satisfies its concept; a backend that means to
+// provide one states it with a static_assert, so a misspelt or mistyped hook
+// fails to compile instead of being skipped:
+//
+//   static_assert(accelbench::HasDeviceKey<MyBackend>);
+//
+// docs/writing-a-backend.md lists them with what each changes in a report.
+
+#include <concepts>
+#include <string>
+
+// ---- begin accelbench/core/json.hpp ----
+
+// The JSON value type of results, suite files, checkpoints' config.json and
+// hardware reports: nlohmann's JSON with the order of keys kept.
+
+#include <nlohmann/json.hpp>
+
+namespace accelbench {
+
+using Json = nlohmann::ordered_json;
+
+}  // namespace accelbench
+// ---- end accelbench/core/json.hpp ----
+// ---- begin accelbench/measure/timer/concept.hpp ----
+
+// The Timer policy: how one sample is taken. docs/concepts.md shows a minimal type.
+
+#include <concepts>
+#include <string_view>
+
+
+namespace accelbench {
+
+/// Takes one sample: start() before the operation, stop() after the backend
+/// has been synchronised, returning the elapsed seconds.
+template <class T>
+concept Timer = std::movable<T> && requires(T& t) {
+  { T::name } -> std::convertible_to<std::string_view>;
+  { t.start() };
+  { t.stop() } -> std::same_as<double>;
+};
+
+// The optional hooks of a Timer, each a named concept: a timer that means to
+// provide one states it with static_assert(HasCounters<MyTimer>), so a
+// misspelt hook fails to compile instead of being skipped.
+
+/// `static available()`: whether the timer can run here, with the reason
+/// (timers without it always can).
+template <class T>
+concept ReportsAvailability = requires {
+  { T::available() } -> std::same_as<Availability>;
+};
+
+/// `static ticks_per_second()`: the frequency of the timer's clock, reported
+/// with the timer.
+template <class T>
+concept HasTicksPerSecond = requires { T::ticks_per_second(); };
+
+/// `threads_counted()`: how many threads the timer measures, reported with it.
+template <class T>
+concept CountsThreads = requires(T& t) { t.threads_counted(); };
+
+/// `counters()`: hardware counter values of the last sample, as (name, value)
+/// pairs; summed over the samples and reported per run.
+template <class T>
+concept HasCounters = requires(T& t) { t.counters(); };
+
+}  // namespace accelbench
+// ---- end accelbench/measure/timer/concept.hpp ----
+
+namespace accelbench {
+
+/// One backend's section of `accelbench check`: the devices of its kind on
+/// this machine, or why there are none.
+struct DeviceReport {
+  std::string title;       ///< the section's heading: "CPU", "OpenCL", "CUDA"
+  bool available = false;  ///< at least one device
+  std::string reason;      ///< why not, when not available
+  std::string text;        ///< the section's lines, each indented by two spaces
+  Json json;               ///< the same as a JSON object
+};
+
+/// `B::DefaultTimer`: the Timer a Benchmark on B uses unless told otherwise
+/// (a device event timer); SteadyTimer without it.
+template <class B>
+concept HasDefaultTimer = requires { typename B::DefaultTimer; } && Timer<typename B::DefaultTimer>;
+
+/// `device_key()`: the memory space the backend's tensors live in (Cpu:
+/// "host"; a GPU backend: its device). Two backend objects with the same key
+/// share the models of a ResourcePool; without it each object has its own.
+template <class B>
+concept HasDeviceKey = requires(const B& b) {
+  { b.device_key() } -> std::convertible_to<std::string>;
+};
+
+/// `device_memory()`: the device memory figures of the last cell (peak,
+/// average, used and total bytes), reported beside the host's.
+template <class B>
+concept HasDeviceMemory = requires(B& b) {
+  { b.device_memory() } -> std::same_as<DeviceMemory>;
+};
+
+/// `reset_device_memory()`: starts the device memory figures afresh; called
+/// before each cell.
+template <class B>
+concept HasResetDeviceMemory = requires(B& b) { b.reset_device_memory(); };
+
+/// `static describe_devices()`: every device of this backend's kind on the
+/// machine, for `accelbench check`, found without opening the backend (see
+/// machine/devices.hpp).
+template <class B>
+concept HasDescribeDevices = requires {
+  { B::describe_devices() } -> std::same_as<DeviceReport>;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/backend/hooks.hpp ----
 // ---- begin accelbench/backend/op_dims.hpp ----
 
 // The argument descriptors of the backend ops (attention, rotary, caches,
@@ -2241,26 +2362,6 @@ concept Stats = requires(std::span<const double> samples) {
 
 }  // namespace accelbench
 // ---- end accelbench/measure/stats/concept.hpp ----
-// ---- begin accelbench/measure/timer/concept.hpp ----
-
-// The Timer policy: how one sample is taken. docs/concepts.md shows a minimal type.
-
-#include <concepts>
-#include <string_view>
-
-namespace accelbench {
-
-/// Takes one sample: start() before the operation, stop() after the backend
-/// has been synchronised, returning the elapsed seconds.
-template <class T>
-concept Timer = std::movable<T> && requires(T& t) {
-  { T::name } -> std::convertible_to<std::string_view>;
-  { t.start() };
-  { t.stop() } -> std::same_as<double>;
-};
-
-}  // namespace accelbench
-// ---- end accelbench/measure/timer/concept.hpp ----
 // ---- begin accelbench/report/concept.hpp ----
 
 // The Reporter policy: where results go. docs/concepts.md shows a minimal type.
@@ -8402,7 +8503,7 @@ namespace accelbench {
 /// `available()` member always can.
 template <class T>
 [[nodiscard]] Availability timer_availability() {
-  if constexpr (requires { { T::available() } -> std::same_as<Availability>; }) {
+  if constexpr (ReportsAvailability<T>) {
     return T::available();
   } else {
     return Availability::yes();
@@ -8446,10 +8547,10 @@ template <class T>
   } while (t1 - t0 < std::chrono::milliseconds(10));
   info.call_cost_s = std::chrono::duration<double>(t1 - t0).count() / static_cast<double>(calls);
   if (sink < 0) info.call_cost_s = 0;  // keeps the loop's results alive
-  if constexpr (requires { T::ticks_per_second(); }) {
+  if constexpr (HasTicksPerSecond<T>) {
     info.properties.emplace_back("frequency_hz", std::to_string(T::ticks_per_second()));
   }
-  if constexpr (requires { timer.threads_counted(); }) {
+  if constexpr (CountsThreads<T>) {
     info.properties.emplace_back("threads_counted", std::to_string(timer.threads_counted()));
   }
   return info;
@@ -9217,7 +9318,7 @@ void take_samples(T& timer, Run&& run, Sync&& sync, std::size_t runs_per_sample,
     out.per_run_s.push_back(s / k);
     out.measured_s += s;
     out.runs += runs_per_sample;
-    if constexpr (requires { timer.counters(); }) {
+    if constexpr (HasCounters<T>) {
       const auto counts = timer.counters();
       if (out.counter_totals.empty()) {
         out.counter_totals = counts;
@@ -9363,7 +9464,7 @@ typename F::Preset preset_for(const Config& config) {
 /// backend names it (Cpu: "host"), else this backend object alone.
 template <class B>
 std::string device_key(const B& backend) {
-  if constexpr (requires { { backend.device_key() } -> std::convertible_to<std::string>; }) {
+  if constexpr (HasDeviceKey<B>) {
     return std::string(B::name) + ":" + std::string(backend.device_key());
   } else {
     std::ostringstream s;
@@ -9910,19 +10011,6 @@ class ConsoleReporter {
 #include <utility>
 #include <vector>
 
-// ---- begin accelbench/core/json.hpp ----
-
-// The JSON value type of results, suite files, checkpoints' config.json and
-// hardware reports: nlohmann's JSON with the order of keys kept.
-
-#include <nlohmann/json.hpp>
-
-namespace accelbench {
-
-using Json = nlohmann::ordered_json;
-
-}  // namespace accelbench
-// ---- end accelbench/core/json.hpp ----
 
 namespace accelbench {
 
@@ -10250,6 +10338,103 @@ class JsonReporter {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/run/op_requirements.hpp ----
+
+// Benchmark<B, F>'s message when backend B lacks an op that family F needs:
+// in plain English, naming the op set, with the compiler's notes naming the
+// op. Which op sets a family needs is read from its Model template: a probe
+// backend that lacks exactly one op set (the reference backend with one op
+// hidden) cannot name F::Model of a family that needs that set.
+
+#include <type_traits>
+
+
+namespace accelbench::detail {
+
+namespace probe {
+struct WithoutEncoderOps : Cpu {
+  void attention() = delete;  // hides every attention overload: no op set holds
+};
+struct WithoutGenerationOps : Cpu {
+  void rms_norm() = delete;
+};
+struct WithoutPerceptionOps : Cpu {
+  void conv2d() = delete;
+};
+static_assert(Backend<WithoutEncoderOps> && !EncoderOps<WithoutEncoderOps>);
+static_assert(EncoderOps<WithoutGenerationOps> && !GenerationOps<WithoutGenerationOps> &&
+              PerceptionOps<WithoutGenerationOps>);
+static_assert(EncoderOps<WithoutPerceptionOps> && GenerationOps<WithoutPerceptionOps> &&
+              !PerceptionOps<WithoutPerceptionOps>);
+}  // namespace probe
+
+/// F's models need the op set that probe backend P lacks.
+template <class F, class P>
+inline constexpr bool family_needs_ops_missing_from = !requires { typename F::template Model<P>; };
+
+template <class F, class B, bool needed>
+struct require_encoder_ops : std::true_type {};
+template <class F, class B>
+struct require_encoder_ops<F, B, true> : std::bool_constant<EncoderOps<B>> {
+  static_assert(EncoderOps<B>,
+                "Benchmark<B, F>: backend B cannot run family F, which needs the op set EncoderOps. "
+                "Give B the op that the notes below name (docs/writing-a-backend.md lists every op "
+                "of EncoderOps with its arguments), or use a device backend (DeviceRuntime), which "
+                "provides every op.");
+};
+
+template <class F, class B, bool needed>
+struct require_generation_ops : std::true_type {};
+template <class F, class B>
+struct require_generation_ops<F, B, true> : std::bool_constant<GenerationOps<B>> {
+  static_assert(GenerationOps<B>,
+                "Benchmark<B, F>: backend B cannot run family F, which needs the op set GenerationOps. "
+                "Give B the op that the notes below name (docs/writing-a-backend.md lists every op "
+                "of GenerationOps with its arguments), or use a device backend (DeviceRuntime), which "
+                "provides every op.");
+};
+
+template <class F, class B, bool needed>
+struct require_perception_ops : std::true_type {};
+template <class F, class B>
+struct require_perception_ops<F, B, true> : std::bool_constant<PerceptionOps<B>> {
+  static_assert(PerceptionOps<B>,
+                "Benchmark<B, F>: backend B cannot run family F, which needs the op set PerceptionOps. "
+                "Give B the op that the notes below name (docs/writing-a-backend.md lists every op "
+                "of PerceptionOps with its arguments), or use a device backend (DeviceRuntime), which "
+                "provides every op.");
+};
+
+/// RunsOn<F, B>, asserted where B has the op sets that F needs (it fails
+/// then for another reason, which the compiler's notes name).
+template <class F, class B, bool has_ops>
+struct require_runs_on : std::false_type {};
+template <class F, class B>
+struct require_runs_on<F, B, true> : std::bool_constant<RunsOn<F, B>> {
+  static_assert(RunsOn<F, B>,
+                "Benchmark<B, F>: family F cannot run on backend B (RunsOn<F, B> is false): the notes "
+                "below name the requirement of RunsOn that fails.");
+};
+
+/// True where B has every op set that F needs; otherwise false, after a
+/// static_assert whose message names the op set (and the compiler's notes
+/// the op).
+template <class F, class B>
+inline constexpr bool has_ops_for =
+    require_encoder_ops<F, B, family_needs_ops_missing_from<F, probe::WithoutEncoderOps>>::value &&
+    require_generation_ops<F, B, family_needs_ops_missing_from<F, probe::WithoutGenerationOps>>::value &&
+    require_perception_ops<F, B, family_needs_ops_missing_from<F, probe::WithoutPerceptionOps>>::value;
+
+/// Instantiating it checks RunsOn<F, B> through the static_asserts above, so
+/// that each failure gets one message in plain English; `checked` is always
+/// true.
+template <class F, class B>
+struct check_runs_on : require_runs_on<F, B, has_ops_for<F, B>> {
+  static constexpr bool checked = true;
+};
+
+}  // namespace accelbench::detail
+// ---- end accelbench/run/op_requirements.hpp ----
 
 namespace accelbench {
 
@@ -10259,7 +10444,7 @@ struct default_timer {
   using type = SteadyTimer;
 };
 template <class B>
-  requires requires { typename B::DefaultTimer; }
+  requires HasDefaultTimer<B>
 struct default_timer<B> {
   using type = typename B::DefaultTimer;
 };
@@ -10300,11 +10485,15 @@ inline constexpr double high_variance_cv = 0.10;
 
 /// One benchmark: model family F on backend B, summarised by S, timed by T,
 /// reported by R. Everything is resolved at compile time; nothing on the
-/// timed path is virtual or type-erased.
+/// timed path is virtual or type-erased. F must run on B (RunsOn<F, B>): a
+/// backend without an op that F needs is rejected with a message that names
+/// the op set, the op and where they are described.
 template <Backend B, ModelFamily F, Stats S = PercentileStats, Timer T = default_timer_t<B>,
           Reporter R = ConsoleReporter>
-  requires RunsOn<F, B>
 class Benchmark {
+  // Checks RunsOn<F, B>; the static_asserts it instantiates say what is missing.
+  static_assert(detail::check_runs_on<F, B>::checked);
+
  public:
   using backend_type = B;
   using family_type = F;
@@ -10478,7 +10667,7 @@ class Benchmark {
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
       memory.emplace(config_.memory_sample_interval_s);
-      if constexpr (requires { backend_.reset_device_memory(); }) backend_.reset_device_memory();
+      if constexpr (HasResetDeviceMemory<B>) backend_.reset_device_memory();
 
       Workload work(backend_, model, cell, config_.seed);
       if constexpr (requires { work.activation_bytes(); }) c.memory.activation_bytes = work.activation_bytes();
@@ -10538,7 +10727,7 @@ class Benchmark {
     }
     c.memory.peak_rss_bytes = detail::peak_rss_bytes();
     c.memory.rss_after_bytes = detail::current_rss_bytes();
-    if constexpr (requires { { backend_.device_memory() } -> std::same_as<DeviceMemory>; }) {
+    if constexpr (HasDeviceMemory<B>) {
       const DeviceMemory m = backend_.device_memory();
       c.memory.device_peak_bytes = m.peak_bytes;
       c.memory.device_average_bytes = m.average_bytes;

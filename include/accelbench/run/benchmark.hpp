@@ -28,6 +28,7 @@
 #include "../measure/memory.hpp"
 #include "../core/phases.hpp"
 #include "../report/console_reporter.hpp"
+#include "op_requirements.hpp"
 #include "resource_pool.hpp"
 #include "../core/result.hpp"
 #include "../measure/sampling.hpp"
@@ -86,11 +87,15 @@ inline constexpr double high_variance_cv = 0.10;
 
 /// One benchmark: model family F on backend B, summarised by S, timed by T,
 /// reported by R. Everything is resolved at compile time; nothing on the
-/// timed path is virtual or type-erased.
+/// timed path is virtual or type-erased. F must run on B (RunsOn<F, B>): a
+/// backend without an op that F needs is rejected with a message that names
+/// the op set, the op and where they are described.
 template <Backend B, ModelFamily F, Stats S = PercentileStats, Timer T = default_timer_t<B>,
           Reporter R = ConsoleReporter>
-  requires RunsOn<F, B>
 class Benchmark {
+  // Checks RunsOn<F, B>; the static_asserts it instantiates say what is missing.
+  static_assert(detail::check_runs_on<F, B>::checked);
+
  public:
   using backend_type = B;
   using family_type = F;
