@@ -86,7 +86,7 @@ static_assert(!HasDefaultTimer<HookOfWrongType> && !HasDeviceKey<HookOfWrongType
               !HasDeviceMemory<HookOfWrongType> && !HasDescribeDevices<HookOfWrongType>);
 static_assert(!HasDefaultTimer<HostOnly> && !HasDeviceKey<HostOnly> && !HasDeviceMemory<HostOnly> &&
               !HasResetDeviceMemory<HostOnly> && !HasDescribeDevices<HostOnly>);
-static_assert(HasDeviceKey<Cpu> && !HasDefaultTimer<Cpu>);
+static_assert(HasDeviceKey<Cpu> && HasDescribeDevices<Cpu> && !HasDefaultTimer<Cpu>);
 
 // ---- ModelFamily and RunsOn ----
 struct NoItemUnit : Embedding {

@@ -26,6 +26,7 @@
 #include "../detail/rotary.hpp"
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
+#include "../machine/cpu.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {
@@ -87,6 +88,10 @@ class Cpu {
 
   /// Every Cpu instance works on host memory: models are shared between them.
   [[nodiscard]] static std::string device_key() { return "host"; }
+
+  /// The CPU section of `accelbench check`: the CPU and memory of this
+  /// machine, from /proc and /sys.
+  [[nodiscard]] static DeviceReport describe_devices() { return describe_cpu_devices(); }
 
   /// Work on the CPU is synchronous: nothing to wait for.
   void synchronize() noexcept {}

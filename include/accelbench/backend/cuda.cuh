@@ -51,6 +51,7 @@
 
 #include "device/device_memory.hpp"
 #include "device/gpu_ops.hpp"
+#include "cuda/devices.hpp"
 #include "../core/result.hpp"
 #include "concepts.hpp"
 
@@ -422,6 +423,10 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
     d.properties.emplace_back("matmul", "cublasSgemm (float32)");
     return d;
   }
+
+  /// The CUDA section of `accelbench check`: every device, through the
+  /// driver API, whether or not this backend can open one.
+  [[nodiscard]] static DeviceReport describe_devices() { return describe_cuda_devices(); }
 
   /// The device's index: objects on the same device may share loaded models
   /// (a ResourcePool keys them as "cuda:<index>").

@@ -12,21 +12,11 @@
 #include <concepts>
 #include <string>
 
-#include "../core/json.hpp"
 #include "../core/result.hpp"
+#include "../machine/device_report.hpp"
 #include "../measure/timer/concept.hpp"
 
 namespace accelbench {
-
-/// One backend's section of `accelbench check`: the devices of its kind on
-/// this machine, or why there are none.
-struct DeviceReport {
-  std::string title;       ///< the section's heading: "CPU", "OpenCL", "CUDA"
-  bool available = false;  ///< at least one device
-  std::string reason;      ///< why not, when not available
-  std::string text;        ///< the section's lines, each indented by two spaces
-  Json json;               ///< the same as a JSON object
-};
 
 /// `B::DefaultTimer`: the Timer a Benchmark on B uses unless told otherwise
 /// (a device event timer); SteadyTimer without it.
@@ -55,7 +45,7 @@ concept HasResetDeviceMemory = requires(B& b) { b.reset_device_memory(); };
 
 /// `static describe_devices()`: every device of this backend's kind on the
 /// machine, for `accelbench check`, found without opening the backend (see
-/// machine/devices.hpp).
+/// backend/hardware.hpp's describe_machine).
 template <class B>
 concept HasDescribeDevices = requires {
   { B::describe_devices() } -> std::same_as<DeviceReport>;

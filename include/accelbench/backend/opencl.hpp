@@ -42,6 +42,7 @@
 
 #include "device/device_memory.hpp"
 #include "device/gpu_ops.hpp"
+#include "opencl/devices.hpp"
 #include "../core/result.hpp"
 #include "concepts.hpp"
 
@@ -359,6 +360,10 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     d.properties.emplace_back("kernel_compile_s", std::to_string(device_->compile_seconds));
     return d;
   }
+
+  /// The OpenCL section of `accelbench check`: every platform and device,
+  /// through the ICD loader, whether or not this backend can open one.
+  [[nodiscard]] static DeviceReport describe_devices() { return describe_opencl_devices(); }
 
   /// The device's platform and index: objects on the same device share
   /// one context, so they may share loaded models.

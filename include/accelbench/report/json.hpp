@@ -14,13 +14,6 @@ namespace accelbench {
 
 namespace detail {
 
-template <class T>
-Json optional_value(const std::optional<T>& v) {
-  return v ? Json(*v) : Json(nullptr);
-}
-
-inline Json optional_text(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
-
 inline Json to_json(const std::optional<Interval>& i) {
   return i ? Json{{"low_s", i->low}, {"high_s", i->high}} : Json(nullptr);
 }
