@@ -11773,21 +11773,10 @@ class CountedBuffer {
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 
-// The host side of the device backends (OpenCL, Cuda): tensors that own
-// device memory, and every op of the three op sets as argument checks plus
-// launches of the kernels of gpu_kernels.hpp. A device backend derives from
-// GpuOps<Derived, Buffer> and provides
-//
-//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
-//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
-//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
-//   handle(const Buffer&)                              a float buffer as a kernel argument
-//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
-//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
-//   void gemm_nt(GemmArgs)                             y = x wᵀ on strided views
-//
-// and static `name`. Kernel arguments are passed with the exact types of the
-// kernels' parameters: int, std::int64_t for `long`, float, buffer handles.
+// Every op of the three op sets for a device runtime (runtime.hpp): argument
+// checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
+// device backend derives from GpuOps<Derived, Buffer>, where Derived
+// provides the primitives of DeviceRuntime<Derived, Buffer>.
 
 #include <algorithm>
 #include <cmath>
@@ -11799,8 +11788,42 @@ class CountedBuffer {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/backend/device/runtime.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
 
-namespace accelbench::detail {
+// The device tier: the second way to write a backend. A backend that can
+// allocate device memory, copy to and from it, and launch the kernels of
+// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// (gpu_ops.hpp), with the argument checks and output shapes of the other
+// backends. The OpenCL and Cuda backends are written this way;
+// docs/writing-a-backend.md describes it.
+//
+// A device runtime D with its buffer type Buffer provides (DeviceRuntime):
+//
+//   static name                                        the backend's name
+//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
+//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
+//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
+//                                                      runs kernel K of gpu_kernels.hpp
+//   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
+//
+// Kernel arguments are passed with the exact types of the kernels'
+// parameters: int, std::int64_t for `long`, float, buffer handles. A Buffer
+// is movable, default-constructible (empty) and tests true when it holds
+// memory.
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace accelbench {
 
 /// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
 enum class GpuKernel : int {
@@ -11899,6 +11922,34 @@ struct GemmArgs {
   int n = 0, m = 0, k = 0;
 };
 
+/// The primitives of a device runtime D over buffers of type Buffer (see
+/// the top of this file). GpuOps<D, Buffer> checks it, so a runtime that
+/// misses one is told which; a runtime states it with
+/// static_assert(accelbench::DeviceRuntime<MyRuntime, MyBuffer>).
+template <class D, class Buffer>
+concept DeviceRuntime =
+    std::movable<Buffer> && std::default_initializable<Buffer> &&
+    requires(D& d, Buffer& b, const Buffer& cb, void* out, const void* in, std::size_t bytes,
+             const GemmArgs<Buffer>& gemm, const GpuRange& range) {
+      { D::name } -> std::convertible_to<std::string_view>;
+      { static_cast<bool>(cb) };
+      { d.allocate(bytes) } -> std::same_as<Buffer>;
+      d.write(b, in, bytes);
+      d.read(cb, out, bytes);
+      d.handle(cb);
+      d.index_handle(cb);
+      d.gemm_nt(gemm);
+      d.template launch<GpuKernel::add>(range, d.handle(cb), d.handle(cb), std::int64_t{0});
+    };
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+// ---- end accelbench/backend/device/runtime.hpp ----
+
+namespace accelbench {
+
+/// The ops of EncoderOps, GenerationOps and PerceptionOps, and the Backend
+/// concept's transfers, written once over the primitives of Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -12253,7 +12304,13 @@ class GpuOps {
     Tensor cos, sin;
   };
 
-  Derived& d() { return static_cast<Derived&>(*this); }
+  Derived& d() {
+    static_assert(DeviceRuntime<Derived, Buffer>,
+                  "GpuOps<Derived, Buffer>: Derived must provide the primitives of DeviceRuntime (allocate, write, "
+                  "read, handle, index_handle, launch<GpuKernel>, gemm_nt; see backend/device/runtime.hpp); the "
+                  "notes below name the one that is missing");
+    return static_cast<Derived&>(*this);
+  }
   static std::size_t bytes(const Tensor& t) { return static_cast<std::size_t>(t.size()) * sizeof(float); }
   static std::int64_t i64(long v) { return static_cast<std::int64_t>(v); }
   auto h(const Tensor& t) { return d().handle(t.buffer); }
@@ -12315,7 +12372,7 @@ class GpuOps {
     for (const auto& t : rotary_) {
       if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
     }
-    const auto angles = rotary_angles(theta, head_dim, std::max<long>(positions, 256));
+    const auto angles = detail::rotary_angles(theta, head_dim, std::max<long>(positions, 256));
     RotaryTable t{theta, head_dim, upload(angles.cos), upload(angles.sin)};
     std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
     rotary_.push_back(std::move(t));
@@ -12328,7 +12385,7 @@ class GpuOps {
   std::vector<RotaryTable> rotary_;
 };
 
-}  // namespace accelbench::detail
+}  // namespace accelbench
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 // ---- end accelbench/backend/device/gpu_ops.hpp ----
 // ---- begin accelbench/backend/opencl/devices.hpp ----
@@ -13476,8 +13533,8 @@ using OpenClBuffer = CountedBuffer<OpenClDevice>;
 
 class OpenCLEventTimer;
 
-class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
-  using Base = detail::GpuOps<OpenCL, detail::OpenClBuffer>;
+class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
+  using Base = GpuOps<OpenCL, detail::OpenClBuffer>;
   friend Base;
 
  public:
@@ -13605,12 +13662,12 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     cl_int e = CL_SUCCESS;
     queue_ = clCreateCommandQueue(device_->context, location.device_id, CL_QUEUE_PROFILING_ENABLE, &e);
     detail::cl_check(e, "clCreateCommandQueue");
-    for (int k = 0; k < detail::gpu_kernel_count; ++k) {
-      kernels_[std::size_t(k)] = clCreateKernel(device_->program, detail::gpu_kernel_names[k], &e);
-      detail::cl_check(e, detail::gpu_kernel_names[k]);
+    for (int k = 0; k < gpu_kernel_count; ++k) {
+      kernels_[std::size_t(k)] = clCreateKernel(device_->program, gpu_kernel_names[k], &e);
+      detail::cl_check(e, gpu_kernel_names[k]);
     }
     const auto max_group = detail::cl_device_value<std::size_t>(location.device_id, CL_DEVICE_MAX_WORK_GROUP_SIZE);
-    if (max_group < std::size_t(detail::gpu_row_group) || max_group < std::size_t(detail::gpu_tile * detail::gpu_tile)) {
+    if (max_group < std::size_t(gpu_row_group) || max_group < std::size_t(gpu_tile * gpu_tile)) {
       release();
       throw std::runtime_error("opencl: the device's work-groups hold " + std::to_string(max_group) +
                                " work-items; the kernels need 256");
@@ -13623,7 +13680,8 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     return *device_;
   }
 
-  // ---- what GpuOps needs ----
+ public:
+  // ---- the device runtime (DeviceRuntime), on which GpuOps builds every op ----
 
   detail::OpenClBuffer allocate(std::size_t bytes) {
     cl_int e = CL_SUCCESS;
@@ -13642,8 +13700,8 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
   static cl_mem handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
   static cl_mem index_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
 
-  template <detail::GpuKernel K, class... A>
-  void launch(const detail::GpuRange& range, A... args) {
+  template <GpuKernel K, class... A>
+  void launch(const GpuRange& range, A... args) {
     (void)dev();
     cl_kernel kernel = kernels_[static_cast<std::size_t>(K)];
     cl_uint index = 0;
@@ -13653,10 +13711,11 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     const cl_uint dims = (range.global1 > 1 || range.local1 > 1) ? 2 : 1;
     const cl_int e = clEnqueueNDRangeKernel(queue_, kernel, dims, nullptr, global, local, 0, nullptr, nullptr);
     if (e != CL_SUCCESS) {
-      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + detail::gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
+      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
     }
   }
 
+ private:
   template <class A>
   static void set_arg(cl_kernel kernel, cl_uint index, const A& value) {
     static_assert(std::is_same_v<A, cl_mem> || std::is_same_v<A, int> || std::is_same_v<A, std::int64_t> ||
@@ -13665,20 +13724,22 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     detail::cl_check(clSetKernelArg(kernel, index, sizeof(A), &value), "clSetKernelArg");
   }
 
-  void gemm_nt(const detail::GemmArgs<detail::OpenClBuffer>& g) {
+ public:
+  void gemm_nt(const GemmArgs<detail::OpenClBuffer>& g) {
     if (g.n <= 8) {
-      launch<detail::GpuKernel::matmul_nt_few>(detail::GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
+      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
                                                g.woff, g.ldw, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
       return;
     }
-    constexpr std::size_t ts = detail::gpu_tile;
+    constexpr std::size_t ts = gpu_tile;
     constexpr std::size_t tile = 4 * ts;  // outputs per group and dimension
-    const detail::GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
+    const GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
                                  ts, ts};
-    launch<detail::GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
+    launch<GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
                                          g.yoff, g.ldy, g.n, g.m, g.k);
   }
 
+ private:
   void release() noexcept {
     for (auto& k : kernels_) {
       if (k != nullptr) clReleaseKernel(k);
@@ -13690,9 +13751,11 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
 
   std::shared_ptr<detail::OpenClDevice> device_;
   cl_command_queue queue_ = nullptr;
-  std::array<cl_kernel, detail::gpu_kernel_count> kernels_{};
+  std::array<cl_kernel, gpu_kernel_count> kernels_{};
   std::string error_;
 };
+
+static_assert(DeviceRuntime<OpenCL, detail::OpenClBuffer>);
 
 /// Timer policy from OpenCL profiling events: markers enqueued at start()
 /// and stop() on the backend's queue; the time between their completions on
@@ -13930,21 +13993,10 @@ class CountedBuffer {
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 
-// The host side of the device backends (OpenCL, Cuda): tensors that own
-// device memory, and every op of the three op sets as argument checks plus
-// launches of the kernels of gpu_kernels.hpp. A device backend derives from
-// GpuOps<Derived, Buffer> and provides
-//
-//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
-//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
-//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
-//   handle(const Buffer&)                              a float buffer as a kernel argument
-//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
-//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
-//   void gemm_nt(GemmArgs)                             y = x wᵀ on strided views
-//
-// and static `name`. Kernel arguments are passed with the exact types of the
-// kernels' parameters: int, std::int64_t for `long`, float, buffer handles.
+// Every op of the three op sets for a device runtime (runtime.hpp): argument
+// checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
+// device backend derives from GpuOps<Derived, Buffer>, where Derived
+// provides the primitives of DeviceRuntime<Derived, Buffer>.
 
 #include <algorithm>
 #include <cmath>
@@ -13956,8 +14008,42 @@ class CountedBuffer {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/backend/device/runtime.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
 
-namespace accelbench::detail {
+// The device tier: the second way to write a backend. A backend that can
+// allocate device memory, copy to and from it, and launch the kernels of
+// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// (gpu_ops.hpp), with the argument checks and output shapes of the other
+// backends. The OpenCL and Cuda backends are written this way;
+// docs/writing-a-backend.md describes it.
+//
+// A device runtime D with its buffer type Buffer provides (DeviceRuntime):
+//
+//   static name                                        the backend's name
+//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
+//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
+//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
+//                                                      runs kernel K of gpu_kernels.hpp
+//   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
+//
+// Kernel arguments are passed with the exact types of the kernels'
+// parameters: int, std::int64_t for `long`, float, buffer handles. A Buffer
+// is movable, default-constructible (empty) and tests true when it holds
+// memory.
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace accelbench {
 
 /// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
 enum class GpuKernel : int {
@@ -14056,6 +14142,34 @@ struct GemmArgs {
   int n = 0, m = 0, k = 0;
 };
 
+/// The primitives of a device runtime D over buffers of type Buffer (see
+/// the top of this file). GpuOps<D, Buffer> checks it, so a runtime that
+/// misses one is told which; a runtime states it with
+/// static_assert(accelbench::DeviceRuntime<MyRuntime, MyBuffer>).
+template <class D, class Buffer>
+concept DeviceRuntime =
+    std::movable<Buffer> && std::default_initializable<Buffer> &&
+    requires(D& d, Buffer& b, const Buffer& cb, void* out, const void* in, std::size_t bytes,
+             const GemmArgs<Buffer>& gemm, const GpuRange& range) {
+      { D::name } -> std::convertible_to<std::string_view>;
+      { static_cast<bool>(cb) };
+      { d.allocate(bytes) } -> std::same_as<Buffer>;
+      d.write(b, in, bytes);
+      d.read(cb, out, bytes);
+      d.handle(cb);
+      d.index_handle(cb);
+      d.gemm_nt(gemm);
+      d.template launch<GpuKernel::add>(range, d.handle(cb), d.handle(cb), std::int64_t{0});
+    };
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+// ---- end accelbench/backend/device/runtime.hpp ----
+
+namespace accelbench {
+
+/// The ops of EncoderOps, GenerationOps and PerceptionOps, and the Backend
+/// concept's transfers, written once over the primitives of Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -14410,7 +14524,13 @@ class GpuOps {
     Tensor cos, sin;
   };
 
-  Derived& d() { return static_cast<Derived&>(*this); }
+  Derived& d() {
+    static_assert(DeviceRuntime<Derived, Buffer>,
+                  "GpuOps<Derived, Buffer>: Derived must provide the primitives of DeviceRuntime (allocate, write, "
+                  "read, handle, index_handle, launch<GpuKernel>, gemm_nt; see backend/device/runtime.hpp); the "
+                  "notes below name the one that is missing");
+    return static_cast<Derived&>(*this);
+  }
   static std::size_t bytes(const Tensor& t) { return static_cast<std::size_t>(t.size()) * sizeof(float); }
   static std::int64_t i64(long v) { return static_cast<std::int64_t>(v); }
   auto h(const Tensor& t) { return d().handle(t.buffer); }
@@ -14472,7 +14592,7 @@ class GpuOps {
     for (const auto& t : rotary_) {
       if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
     }
-    const auto angles = rotary_angles(theta, head_dim, std::max<long>(positions, 256));
+    const auto angles = detail::rotary_angles(theta, head_dim, std::max<long>(positions, 256));
     RotaryTable t{theta, head_dim, upload(angles.cos), upload(angles.sin)};
     std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
     rotary_.push_back(std::move(t));
@@ -14485,7 +14605,7 @@ class GpuOps {
   std::vector<RotaryTable> rotary_;
 };
 
-}  // namespace accelbench::detail
+}  // namespace accelbench
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 // ---- end accelbench/backend/device/gpu_ops.hpp ----
 // ---- begin accelbench/backend/cuda/devices.hpp ----
@@ -15349,7 +15469,7 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 #undef GLOBAL
 #undef KERNEL
 
-static_assert(gpu_row_group == 128 && gpu_tile == 16, "the Cuda dialect's ABK_WG and ABK_TS must match gpu_ops.hpp");
+static_assert(gpu_row_group == 128 && gpu_tile == 16, "the Cuda dialect's ABK_WG and ABK_TS must match backend/device/runtime.hpp");
 static_assert(sizeof(long) == sizeof(std::int64_t), "the kernels' `long` indices must be 64-bit");
 
 template <GpuKernel>
@@ -15561,8 +15681,8 @@ using CudaBuffer = CountedBuffer<CudaDevice>;
 
 class CudaEventTimer;
 
-class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
-  using Base = detail::GpuOps<Cuda, detail::CudaBuffer>;
+class Cuda : public GpuOps<Cuda, detail::CudaBuffer> {
+  using Base = GpuOps<Cuda, detail::CudaBuffer>;
   friend Base;
 
  public:
@@ -15759,7 +15879,8 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
     detail::cuda_check(cudaSetDevice(device_->index), "cudaSetDevice");
   }
 
-  // ---- what GpuOps needs ----
+ public:
+  // ---- the device runtime (DeviceRuntime), on which GpuOps builds every op ----
 
   detail::CudaBuffer allocate(std::size_t bytes) {
     (void)dev();
@@ -15790,13 +15911,13 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
     return static_cast<std::int32_t*>(b.get());
   }
 
-  template <detail::GpuKernel K, class... A>
-  void launch(const detail::GpuRange& range, A... args) {
+  template <GpuKernel K, class... A>
+  void launch(const GpuRange& range, A... args) {
     static_assert(((std::is_same_v<A, float*> || std::is_same_v<A, std::int32_t*> || std::is_same_v<A, int> ||
                     std::is_same_v<A, std::int64_t> || std::is_same_v<A, float>) && ...),
                   "kernel arguments are buffers, int, std::int64_t (long) or float");
     (void)dev();
-    const char* kernel_name = detail::gpu_kernel_names[static_cast<int>(K)];
+    const char* kernel_name = gpu_kernel_names[static_cast<int>(K)];
     const std::size_t blocks0 = range.global0 / range.local0;
     const std::size_t blocks1 = range.global1 / range.local1;
     if (blocks0 == 0 || blocks0 > 0x7fffffffu || blocks1 == 0 || blocks1 > 65535u) {
@@ -15816,7 +15937,7 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
 
   /// Row-major y[n, m] = x[n, k] wᵀ (w is [m, k]) is column-major
   /// yᵀ = w xᵀ: cuBLAS's A is w's buffer read transposed, B is x's.
-  void gemm_nt(const detail::GemmArgs<detail::CudaBuffer>& g) {
+  void gemm_nt(const GemmArgs<detail::CudaBuffer>& g) {
     (void)dev();
     make_current();
     float* y = handle(*g.y) + g.yoff;
@@ -15833,6 +15954,7 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
                          "cublasSgemm");
   }
 
+ private:
   void release() noexcept {
     if (device_ && (blas_ != nullptr || stream_ != nullptr)) (void)cudaSetDevice(device_->index);
     if (blas_ != nullptr) (void)cublasDestroy(blas_);
@@ -15847,6 +15969,8 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
   cublasHandle_t blas_ = nullptr;
   std::string error_;
 };
+
+static_assert(DeviceRuntime<Cuda, detail::CudaBuffer>);
 
 /// Timer policy from CUDA events: an event recorded on the backend's stream
 /// at start() and at stop(); the time between them on the device, in

@@ -92,7 +92,7 @@ namespace detail {
 #undef GLOBAL
 #undef KERNEL
 
-static_assert(gpu_row_group == 128 && gpu_tile == 16, "the Cuda dialect's ABK_WG and ABK_TS must match gpu_ops.hpp");
+static_assert(gpu_row_group == 128 && gpu_tile == 16, "the Cuda dialect's ABK_WG and ABK_TS must match backend/device/runtime.hpp");
 static_assert(sizeof(long) == sizeof(std::int64_t), "the kernels' `long` indices must be 64-bit");
 
 template <GpuKernel>
@@ -304,8 +304,8 @@ using CudaBuffer = CountedBuffer<CudaDevice>;
 
 class CudaEventTimer;
 
-class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
-  using Base = detail::GpuOps<Cuda, detail::CudaBuffer>;
+class Cuda : public GpuOps<Cuda, detail::CudaBuffer> {
+  using Base = GpuOps<Cuda, detail::CudaBuffer>;
   friend Base;
 
  public:
@@ -502,7 +502,8 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
     detail::cuda_check(cudaSetDevice(device_->index), "cudaSetDevice");
   }
 
-  // ---- what GpuOps needs ----
+ public:
+  // ---- the device runtime (DeviceRuntime), on which GpuOps builds every op ----
 
   detail::CudaBuffer allocate(std::size_t bytes) {
     (void)dev();
@@ -533,13 +534,13 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
     return static_cast<std::int32_t*>(b.get());
   }
 
-  template <detail::GpuKernel K, class... A>
-  void launch(const detail::GpuRange& range, A... args) {
+  template <GpuKernel K, class... A>
+  void launch(const GpuRange& range, A... args) {
     static_assert(((std::is_same_v<A, float*> || std::is_same_v<A, std::int32_t*> || std::is_same_v<A, int> ||
                     std::is_same_v<A, std::int64_t> || std::is_same_v<A, float>) && ...),
                   "kernel arguments are buffers, int, std::int64_t (long) or float");
     (void)dev();
-    const char* kernel_name = detail::gpu_kernel_names[static_cast<int>(K)];
+    const char* kernel_name = gpu_kernel_names[static_cast<int>(K)];
     const std::size_t blocks0 = range.global0 / range.local0;
     const std::size_t blocks1 = range.global1 / range.local1;
     if (blocks0 == 0 || blocks0 > 0x7fffffffu || blocks1 == 0 || blocks1 > 65535u) {
@@ -559,7 +560,7 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
 
   /// Row-major y[n, m] = x[n, k] wᵀ (w is [m, k]) is column-major
   /// yᵀ = w xᵀ: cuBLAS's A is w's buffer read transposed, B is x's.
-  void gemm_nt(const detail::GemmArgs<detail::CudaBuffer>& g) {
+  void gemm_nt(const GemmArgs<detail::CudaBuffer>& g) {
     (void)dev();
     make_current();
     float* y = handle(*g.y) + g.yoff;
@@ -576,6 +577,7 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
                          "cublasSgemm");
   }
 
+ private:
   void release() noexcept {
     if (device_ && (blas_ != nullptr || stream_ != nullptr)) (void)cudaSetDevice(device_->index);
     if (blas_ != nullptr) (void)cublasDestroy(blas_);
@@ -590,6 +592,8 @@ class Cuda : public detail::GpuOps<Cuda, detail::CudaBuffer> {
   cublasHandle_t blas_ = nullptr;
   std::string error_;
 };
+
+static_assert(DeviceRuntime<Cuda, detail::CudaBuffer>);
 
 /// Timer policy from CUDA events: an event recorded on the backend's stream
 /// at start() and at stop(); the time between them on the device, in

@@ -271,8 +271,8 @@ using OpenClBuffer = CountedBuffer<OpenClDevice>;
 
 class OpenCLEventTimer;
 
-class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
-  using Base = detail::GpuOps<OpenCL, detail::OpenClBuffer>;
+class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
+  using Base = GpuOps<OpenCL, detail::OpenClBuffer>;
   friend Base;
 
  public:
@@ -400,12 +400,12 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     cl_int e = CL_SUCCESS;
     queue_ = clCreateCommandQueue(device_->context, location.device_id, CL_QUEUE_PROFILING_ENABLE, &e);
     detail::cl_check(e, "clCreateCommandQueue");
-    for (int k = 0; k < detail::gpu_kernel_count; ++k) {
-      kernels_[std::size_t(k)] = clCreateKernel(device_->program, detail::gpu_kernel_names[k], &e);
-      detail::cl_check(e, detail::gpu_kernel_names[k]);
+    for (int k = 0; k < gpu_kernel_count; ++k) {
+      kernels_[std::size_t(k)] = clCreateKernel(device_->program, gpu_kernel_names[k], &e);
+      detail::cl_check(e, gpu_kernel_names[k]);
     }
     const auto max_group = detail::cl_device_value<std::size_t>(location.device_id, CL_DEVICE_MAX_WORK_GROUP_SIZE);
-    if (max_group < std::size_t(detail::gpu_row_group) || max_group < std::size_t(detail::gpu_tile * detail::gpu_tile)) {
+    if (max_group < std::size_t(gpu_row_group) || max_group < std::size_t(gpu_tile * gpu_tile)) {
       release();
       throw std::runtime_error("opencl: the device's work-groups hold " + std::to_string(max_group) +
                                " work-items; the kernels need 256");
@@ -418,7 +418,8 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     return *device_;
   }
 
-  // ---- what GpuOps needs ----
+ public:
+  // ---- the device runtime (DeviceRuntime), on which GpuOps builds every op ----
 
   detail::OpenClBuffer allocate(std::size_t bytes) {
     cl_int e = CL_SUCCESS;
@@ -437,8 +438,8 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
   static cl_mem handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
   static cl_mem index_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
 
-  template <detail::GpuKernel K, class... A>
-  void launch(const detail::GpuRange& range, A... args) {
+  template <GpuKernel K, class... A>
+  void launch(const GpuRange& range, A... args) {
     (void)dev();
     cl_kernel kernel = kernels_[static_cast<std::size_t>(K)];
     cl_uint index = 0;
@@ -448,10 +449,11 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     const cl_uint dims = (range.global1 > 1 || range.local1 > 1) ? 2 : 1;
     const cl_int e = clEnqueueNDRangeKernel(queue_, kernel, dims, nullptr, global, local, 0, nullptr, nullptr);
     if (e != CL_SUCCESS) {
-      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + detail::gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
+      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
     }
   }
 
+ private:
   template <class A>
   static void set_arg(cl_kernel kernel, cl_uint index, const A& value) {
     static_assert(std::is_same_v<A, cl_mem> || std::is_same_v<A, int> || std::is_same_v<A, std::int64_t> ||
@@ -460,20 +462,22 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     detail::cl_check(clSetKernelArg(kernel, index, sizeof(A), &value), "clSetKernelArg");
   }
 
-  void gemm_nt(const detail::GemmArgs<detail::OpenClBuffer>& g) {
+ public:
+  void gemm_nt(const GemmArgs<detail::OpenClBuffer>& g) {
     if (g.n <= 8) {
-      launch<detail::GpuKernel::matmul_nt_few>(detail::GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
+      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
                                                g.woff, g.ldw, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
       return;
     }
-    constexpr std::size_t ts = detail::gpu_tile;
+    constexpr std::size_t ts = gpu_tile;
     constexpr std::size_t tile = 4 * ts;  // outputs per group and dimension
-    const detail::GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
+    const GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
                                  ts, ts};
-    launch<detail::GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
+    launch<GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
                                          g.yoff, g.ldy, g.n, g.m, g.k);
   }
 
+ private:
   void release() noexcept {
     for (auto& k : kernels_) {
       if (k != nullptr) clReleaseKernel(k);
@@ -485,9 +489,11 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
 
   std::shared_ptr<detail::OpenClDevice> device_;
   cl_command_queue queue_ = nullptr;
-  std::array<cl_kernel, detail::gpu_kernel_count> kernels_{};
+  std::array<cl_kernel, gpu_kernel_count> kernels_{};
   std::string error_;
 };
+
+static_assert(DeviceRuntime<OpenCL, detail::OpenClBuffer>);
 
 /// Timer policy from OpenCL profiling events: markers enqueued at start()
 /// and stop() on the backend's queue; the time between their completions on

@@ -17,6 +17,7 @@
 
 #include "../../core/json.hpp"
 #include "../../detail/dynamic_library.hpp"
+#include "../../detail/proc.hpp"
 #include "../../machine/device_report.hpp"
 
 #if __has_include(<CL/cl.h>)
