@@ -1511,6 +1511,18 @@ concept PerceptionOps =
 // ---- begin accelbench/backend/cpu.hpp ----
 
 // The Cpu backend: Eigen kernels that are both the reference every other
+// backend is verified against and what the CPU is timed with. The class is
+// in cpu/backend.hpp, its ops by op set in cpu/encoder_ops.hpp,
+// cpu/generation_ops.hpp and cpu/perception_ops.hpp.
+
+// ---- begin accelbench/backend/cpu/backend.hpp ----
+
+// The Cpu backend's class: its members, with the ops declared here and
+// defined by op set in encoder_ops.hpp, generation_ops.hpp and
+// perception_ops.hpp. Include <accelbench/backend/cpu.hpp>, which brings
+// all four.
+//
+// The Cpu backend: Eigen kernels that are both the reference every other
 // backend is verified against and what the CPU is timed with. Every matrix
 // product goes through Eigen's blocked GEMM; element-wise work is vectorised
 // Eigen array code over whole rows, split across threads with OpenMP.
@@ -1994,329 +2006,59 @@ class Cpu {
   }
   [[nodiscard]] HostMatrix download(const Tensor& t) const { return t; }
 
-  // ---- ops (see EncoderOps) ----
+  // ---- ops (see EncoderOps and GenerationOps; defined in cpu/encoder_ops.hpp and cpu/generation_ops.hpp) ----
 
-  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
-    if (x.cols() != w.cols()) {
-      throw std::invalid_argument("linear: input has " + std::to_string(x.cols()) + " columns, weight expects " +
-                                  std::to_string(w.cols()));
-    }
-    if (b.size() != 0 && (b.rows() != 1 || b.cols() != w.rows())) {
-      throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w.rows()) + "]");
-    }
-    y.resize(x.rows(), w.rows());
-#if defined(_OPENMP)
-    // A few rows (a decode step) make a matrix-vector product, which Eigen
-    // runs on one thread: split the outputs across the threads instead.
-    if (threads_ > 1 && x.rows() < few_rows && w.rows() >= 4 * threads_ && w.size() >= parallel_threshold) {
-      const Index parts = threads_;
-#pragma omp parallel for num_threads(threads_) schedule(static)
-      for (Index p = 0; p < parts; ++p) {
-        const Index o0 = w.rows() * p / parts;
-        const Index o1 = w.rows() * (p + 1) / parts;
-        y.middleCols(o0, o1 - o0).noalias() = x * w.middleRows(o0, o1 - o0).transpose();
-      }
-    } else {
-      set_gemm_threads();
-      y.noalias() = x * w.transpose();
-    }
-#else
-    y.noalias() = x * w.transpose();
-#endif
-    if (b.size() != 0) {
-      parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() += b.row(0); });
-    }
-  }
+  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y);
 
-  void add(const Tensor& x, Tensor& y) {
-    require_same_shape("add", x, y);
-    parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0) += x.middleRows(r0, r1 - r0); });
-  }
+  void add(const Tensor& x, Tensor& y);
 
-  void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y) {
-    if (gamma.size() != x.cols() || beta.size() != x.cols()) {
-      throw std::invalid_argument("layer_norm: gamma and beta must have " + std::to_string(x.cols()) + " elements");
-    }
-    if (&x != &y) y.resize(x.rows(), x.cols());
-    const float inv_n = 1.0f / static_cast<float>(x.cols());
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      for (Index r = r0; r < r1; ++r) {
-        const auto xr = x.row(r).array();
-        const float mean = xr.sum() * inv_n;
-        const float var = (xr - mean).square().sum() * inv_n;
-        const float inv_std = 1.0f / std::sqrt(var + eps);
-        y.row(r).array() = (xr - mean) * inv_std * gamma.row(0).array() + beta.row(0).array();
-      }
-    });
-  }
+  void layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y);
 
-  void gelu(Tensor& x) {
-    constexpr float inv_sqrt2 = 0.70710678118654752440f;
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      auto a = x.middleRows(r0, r1 - r0).array();
-      a = 0.5f * a * (1.0f + (a * inv_sqrt2).erf());
-    });
-  }
+  void gelu(Tensor& x);
 
-  void softmax(Tensor& x) {
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      for (Index r = r0; r < r1; ++r) softmax_row(x.row(r));
-    });
-  }
+  void softmax(Tensor& x);
 
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const AttentionDims& d,
-                 Tensor& out) {
-    attention(q, k, v, key_mask, no_bias_, d, out);
-  }
+                 Tensor& out);
 
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
-                 const Tensor& position_bias, const AttentionDims& d, Tensor& out) {
-    check_attention(q, k, v, key_mask, position_bias, d);
-    out.resize(q.rows(), q.cols());
-    // Additive mask as in transformers: 0 where attended, the lowest float
-    // where padded, so a fully padded row still gives a uniform softmax.
-    const bool masked = key_mask.size() != 0;
-    if (masked) {
-      mask_bias_ = (1.0f - key_mask.array()) * std::numeric_limits<float>::lowest();
-    }
-    const bool biased = position_bias.size() != 0;
-    const float scale = d.scale != 0.0f ? d.scale : 1.0f / std::sqrt(static_cast<float>(d.head_dim));
-    const Index group = d.heads / d.effective_kv_heads();
-    const Index stride = d.effective_key_stride();
-    const Index offset = d.key_len - d.query_len;  // position of query 0 under a causal mask
-    const Index tasks = static_cast<Index>(d.batch) * d.heads;
-    parallel_tasks(tasks, [&](Index t, int thread) {
-      const Index b = t / d.heads;
-      const Index h = t % d.heads;
-      const Index kv = h / group;
-      Tensor& s = scratch_[static_cast<std::size_t>(thread)];
-      s.resize(d.query_len, d.key_len);
-      const auto qb = q.block(b * d.query_len, h * d.head_dim, d.query_len, d.head_dim);
-      const auto kb = k.block(b * stride, kv * d.head_dim, d.key_len, d.head_dim);
-      const auto vb = v.block(b * stride, kv * d.head_dim, d.key_len, d.head_dim);
-      s.noalias() = (scale * qb) * kb.transpose();
-      if (biased) s += position_bias.block(h * d.query_len, 0, d.query_len, d.key_len);
-      if (masked) s.rowwise() += mask_bias_.row(b);
-      for (Index r = 0; r < s.rows(); ++r) {
-        const Index visible = d.causal ? offset + r + 1 : s.cols();
-        softmax_row(s.row(r).head(visible));
-        s.row(r).tail(s.cols() - visible).setZero();
-      }
-      out.block(b * d.query_len, h * d.head_dim, d.query_len, d.head_dim).noalias() = s * vb;
-    });
-  }
+                 const Tensor& position_bias, const AttentionDims& d, Tensor& out);
 
-  void rms_norm(const Tensor& x, const Tensor& gamma, float eps, Tensor& y) {
-    if (gamma.size() != x.cols()) {
-      throw std::invalid_argument("rms_norm: gamma must have " + std::to_string(x.cols()) + " elements");
-    }
-    if (&x != &y) y.resize(x.rows(), x.cols());
-    const float inv_n = 1.0f / static_cast<float>(x.cols());
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      for (Index r = r0; r < r1; ++r) {
-        const float inv_rms = 1.0f / std::sqrt(x.row(r).squaredNorm() * inv_n + eps);
-        y.row(r).array() = x.row(r).array() * inv_rms * gamma.row(0).array();
-      }
-    });
-  }
+  void rms_norm(const Tensor& x, const Tensor& gamma, float eps, Tensor& y);
 
-  void gelu_tanh(Tensor& x) {
-    constexpr float sqrt_2_over_pi = 0.79788456080286535588f;
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      auto a = x.middleRows(r0, r1 - r0).array();
-      a = 0.5f * a * (1.0f + (sqrt_2_over_pi * (a + 0.044715f * a.cube())).tanh());
-    });
-  }
+  void gelu_tanh(Tensor& x);
 
-  void relu(Tensor& x) {
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      auto a = x.middleRows(r0, r1 - r0).array();
-      a = a.max(0.0f);
-    });
-  }
+  void relu(Tensor& x);
 
-  void silu(Tensor& x) {
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      auto a = x.middleRows(r0, r1 - r0).array();
-      a = a / (1.0f + (-a).exp());
-    });
-  }
+  void silu(Tensor& x);
 
-  void swiglu(const Tensor& x, Tensor& y) {
-    if (x.cols() % 2 != 0) {
-      throw std::invalid_argument("swiglu: input has " + std::to_string(x.cols()) + " columns, not an even number");
-    }
-    const Index half = x.cols() / 2;
-    y.resize(x.rows(), half);
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      const auto gate = x.block(r0, 0, r1 - r0, half).array();
-      const auto up = x.block(r0, half, r1 - r0, half).array();
-      y.middleRows(r0, r1 - r0).array() = gate / (1.0f + (-gate).exp()) * up;
-    });
-  }
+  void swiglu(const Tensor& x, Tensor& y);
 
-  void scale(Tensor& x, float s) {
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) { x.middleRows(r0, r1 - r0) *= s; });
-  }
+  void scale(Tensor& x, float s);
 
-  void rotary(Tensor& x, const RotaryDims& r) {
-    if (r.head_dim <= 0 || r.head_dim % 2 != 0 || r.heads <= 0 || r.batch <= 0 || r.len <= 0 || r.start < 0) {
-      throw std::invalid_argument("rotary: head_dim must be even and every dimension positive");
-    }
-    if (x.rows() != Index{r.batch} * r.len || x.cols() != Index{r.heads} * r.head_dim) {
-      throw std::invalid_argument("rotary: input must be [batch * len, heads * head_dim]");
-    }
-    const RotaryTable& table = rotary_table(r.theta, r.head_dim, r.start + r.len);
-    const Index half = r.head_dim / 2;
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      for (Index row = r0; row < r1; ++row) {
-        const Index pos = r.start + row % r.len;
-        const auto cos = table.cos.row(pos).array();
-        const auto sin = table.sin.row(pos).array();
-        for (Index h = 0; h < r.heads; ++h) {
-          auto x1 = x.row(row).segment(h * r.head_dim, half).array();
-          auto x2 = x.row(row).segment(h * r.head_dim + half, half).array();
-          for (Index j = 0; j < half; ++j) {
-            const float a = x1(j);
-            const float b = x2(j);
-            x1(j) = a * cos(j) - b * sin(j);
-            x2(j) = b * cos(j) + a * sin(j);
-          }
-        }
-      }
-    });
-  }
+  void rotary(Tensor& x, const RotaryDims& r);
 
-  void add_positions(const Tensor& table, int start, int batch, int len, Tensor& y) {
-    if (start < 0 || start + len > table.rows()) {
-      throw std::out_of_range("add_positions: positions " + std::to_string(start) + ".." +
-                              std::to_string(start + len - 1) + " are outside the table's " +
-                              std::to_string(table.rows()) + " rows");
-    }
-    if (y.rows() != Index{batch} * len || y.cols() != table.cols()) {
-      throw std::invalid_argument("add_positions: output must be [batch * len, " + std::to_string(table.cols()) + "]");
-    }
-    for (Index b = 0; b < batch; ++b) y.middleRows(b * len, len) += table.middleRows(start, len);
-  }
+  void add_positions(const Tensor& table, int start, int batch, int len, Tensor& y);
 
-  void cache_write(const Tensor& x, const CacheDims& c, Tensor& cache) {
-    if (x.rows() != Index{c.batch} * c.len || cache.rows() != Index{c.batch} * c.capacity || x.cols() != cache.cols()) {
-      throw std::invalid_argument("cache_write: new rows must be [batch * len, width] and the cache [batch * capacity, width]");
-    }
-    if (c.start < 0 || c.start + c.len > c.capacity) {
-      throw std::out_of_range("cache_write: rows " + std::to_string(c.start) + ".." + std::to_string(c.start + c.len - 1) +
-                              " exceed the cache's capacity of " + std::to_string(c.capacity));
-    }
-    for (Index b = 0; b < c.batch; ++b) {
-      cache.middleRows(b * c.capacity + c.start, c.len) = x.middleRows(b * c.len, c.len);
-    }
-  }
+  void cache_write(const Tensor& x, const CacheDims& c, Tensor& cache);
 
-  void relative_position_bias(const Tensor& table, const RelativeBiasDims& r, Tensor& out) {
-    if (table.rows() != r.num_buckets) {
-      throw std::invalid_argument("relative_position_bias: the table has " + std::to_string(table.rows()) +
-                                  " rows, not num_buckets = " + std::to_string(r.num_buckets));
-    }
-    const Index heads = table.cols();
-    out.resize(heads * r.query_len, r.key_len);
-    for (Index i = 0; i < r.query_len; ++i) {
-      for (Index j = 0; j < r.key_len; ++j) {
-        const int bucket = t5_relative_bucket(static_cast<int>(j - (r.query_start + i)), r.bidirectional,
-                                              r.num_buckets, r.max_distance);
-        for (Index h = 0; h < heads; ++h) out(h * r.query_len + i, j) = table(bucket, h);
-      }
-    }
-  }
+  void relative_position_bias(const Tensor& table, const RelativeBiasDims& r, Tensor& out);
 
-  void argmax_rows(const Tensor& x, IndexTensor& ids) {
-    ids.resize(static_cast<std::size_t>(x.rows()));
-    for (Index r = 0; r < x.rows(); ++r) {
-      Index best = 0;
-      x.row(r).maxCoeff(&best);
-      ids[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(best);
-    }
-  }
+  void argmax_rows(const Tensor& x, IndexTensor& ids);
 
   [[nodiscard]] std::vector<std::int32_t> download_indices(const IndexTensor& ids) const { return ids; }
 
-  void embedding_lookup(const Tensor& table, const IndexTensor& ids, Tensor& out) {
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] < 0 || ids[i] >= table.rows()) {
-        throw std::out_of_range("embedding_lookup: id " + std::to_string(ids[i]) + " at position " +
-                                std::to_string(i) + " is outside the table's " + std::to_string(table.rows()) +
-                                " rows");
-      }
-    }
-    out.resize(static_cast<Index>(ids.size()), table.cols());
-    parallel_rows(out.rows(), out.cols(), [&](Index r0, Index r1) {
-      for (Index r = r0; r < r1; ++r) out.row(r) = table.row(ids[static_cast<std::size_t>(r)]);
-    });
-  }
+  void embedding_lookup(const Tensor& table, const IndexTensor& ids, Tensor& out);
 
-  void masked_mean_pool(const Tensor& x, const Tensor& mask, Tensor& out) {
-    const Index batch = mask.rows();
-    const Index seq = mask.cols();
-    if (batch * seq != x.rows()) {
-      throw std::invalid_argument("masked_mean_pool: mask is [" + std::to_string(batch) + ", " + std::to_string(seq) +
-                                  "] but the input has " + std::to_string(x.rows()) + " rows");
-    }
-    out.resize(batch, x.cols());
-    for (Index b = 0; b < batch; ++b) {
-      const float count = std::max(mask.row(b).sum(), 1e-9f);
-      out.row(b).noalias() = mask.row(b) * x.middleRows(b * seq, seq);
-      out.row(b) /= count;
-    }
-  }
+  void masked_mean_pool(const Tensor& x, const Tensor& mask, Tensor& out);
 
-  // ---- ops (see PerceptionOps) ----
+  // ---- ops (see PerceptionOps; defined in cpu/perception_ops.hpp) ----
 
   /// im2col into a [batch * out_height * out_width, channels * kernel *
   /// kernel] scratch matrix (zeros where a window reaches into the padding),
   /// then one GEMM with the weight. A patch embedding (kernel = stride, no
   /// padding) copies each window's kernel-wide image rows as they are.
-  void conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, Tensor& y) {
-    check_conv2d(x, w, b, d);
-    check_distinct("conv2d", x, w, b, y);
-    const Index out_h = d.out_height();
-    const Index out_w = d.out_width();
-    const Index k = d.kernel;
-    const Index height = d.height;
-    const Index width = d.width;
-    const Index plane = height * width;
-    const Index depth = Index{d.channels} * k * k;
-    const Index rows = Index{d.batch} * out_h * out_w;
-    conv_cols_.resize(rows, depth);
-    parallel_rows(rows, depth, [&](Index r0, Index r1) {
-      for (Index r = r0; r < r1; ++r) {
-        const Index image = r / (out_h * out_w);
-        const Index oy = r % (out_h * out_w) / out_w;
-        const Index ox = r % out_w;
-        const Index x0 = ox * d.stride - d.padding;
-        const bool inside = x0 >= 0 && x0 + k <= width;
-        const float* src = x.data() + image * x.cols();
-        float* dst = conv_cols_.data() + r * depth;
-        for (Index c = 0; c < d.channels; ++c) {
-          for (Index ky = 0; ky < k; ++ky, dst += k) {
-            const Index iy = oy * d.stride - d.padding + ky;
-            if (iy < 0 || iy >= height) {
-              std::fill_n(dst, k, 0.0f);
-              continue;
-            }
-            const float* line = src + c * plane + iy * width;
-            if (inside) {
-              std::copy_n(line + x0, k, dst);
-            } else {
-              for (Index kx = 0; kx < k; ++kx) {
-                const Index ix = x0 + kx;
-                dst[kx] = ix >= 0 && ix < width ? line[ix] : 0.0f;
-              }
-            }
-          }
-        }
-      }
-    });
-    linear(conv_cols_, w, b, y);
-  }
+  void conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, Tensor& y);
 
   /// im2col and one GEMM per sequence and group. The column matrix is not
   /// copied out: with the weight reordered to [out, kernel * in / groups]
@@ -2327,151 +2069,22 @@ class Cpu {
   /// so a long kernel (wav2vec2's positional convolution: 128) costs no
   /// kernel-times-larger scratch. Without padding and groups the view is of
   /// the input itself.
-  void conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dDims& d, Tensor& y) {
-    check_conv1d(x, w, b, d);
-    check_distinct("conv1d", x, w, b, y);
-    const Index length = d.length;
-    const Index groups = d.groups;
-    const Index group_in = Index{d.in_channels} / groups;
-    const Index group_out = Index{d.out_channels} / groups;
-    const Index k = d.kernel;
-    const Index depth = group_in * k;
-    const Index out_len = d.out_length();
-    // PyTorch's weight is (channel, tap) within a group; the windows are (tap, channel).
-    const bool reorder = group_in > 1 && k > 1;
-    if (reorder) {
-      conv_weight_.resize(w.rows(), w.cols());
-      parallel_rows(w.rows(), w.cols(), [&](Index r0, Index r1) {
-        for (Index o = r0; o < r1; ++o)
-          for (Index c = 0; c < group_in; ++c)
-            for (Index t = 0; t < k; ++t) conv_weight_(o, t * group_in + c) = w(o, c * k + t);
-      });
-    }
-    const Tensor& weight = reorder ? conv_weight_ : w;
-    const bool direct = groups == 1 && d.padding == 0;
-    y.resize(Index{d.batch} * out_len, d.out_channels);
-    const auto task = [&](Index t, int thread) {
-      const Index seq = t / groups;
-      const Index g = t % groups;
-      const float* base = x.data() + seq * length * x.cols();
-      Index pitch = x.cols();
-      if (!direct) {
-        Tensor& padded = conv_scratch_[static_cast<std::size_t>(thread)];
-        padded.resize(length + 2 * Index{d.padding}, group_in);
-        padded.topRows(d.padding).setZero();
-        padded.bottomRows(d.padding).setZero();
-        padded.middleRows(d.padding, length) = x.block(seq * length, g * group_in, length, group_in);
-        base = padded.data();
-        pitch = group_in;
-      }
-      using Windows = Eigen::Map<const Tensor, Eigen::Unaligned, Eigen::OuterStride<>>;
-      const Windows cols(base, out_len, depth, Eigen::OuterStride<>(d.stride * pitch));
-      auto out = y.block(seq * out_len, g * group_out, out_len, group_out);
-      out.noalias() = cols * weight.middleRows(g * group_out, group_out).transpose();
-      if (b.size() != 0) out.rowwise() += b.row(0).segment(g * group_out, group_out);
-    };
-    const Index tasks = Index{d.batch} * groups;
-    if (threads_ > 1 && tasks >= threads_) {
-      parallel_tasks(tasks, task);  // one single-threaded GEMM per task
-    } else {
-      set_gemm_threads();
-      for (Index t = 0; t < tasks; ++t) task(t, 0);
-    }
-  }
+  void conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dDims& d, Tensor& y);
 
   /// PyTorch's GroupNorm with the biased variance; statistics in double. y
   /// may be x. Each task takes whole groups of one sequence, so the rows it
   /// reads are contiguous segments even with one channel per group.
   void group_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const GroupNormDims& d, float eps,
-                  Tensor& y) {
-    check_group_norm(x, gamma, beta, d);
-    if (&x != &y) y.resize(x.rows(), x.cols());
-    const Index length = d.length;
-    const Index groups = d.groups;
-    const Index group_size = x.cols() / groups;
-    const double count = static_cast<double>(length) * static_cast<double>(group_size);
-    Index chunks = 1;  // column chunks of whole groups per sequence
-    if (threads_ > 1 && x.size() >= parallel_threshold) {
-      chunks = std::min<Index>(groups, (threads_ + d.batch - 1) / d.batch);
-    }
-    const auto task = [&](Index t, int thread) {
-      const Index seq = t / chunks;
-      const Index g0 = groups * (t % chunks) / chunks;
-      const Index g1 = groups * (t % chunks + 1) / chunks;
-      const Index c0 = g0 * group_size;
-      const Index n = (g1 - g0) * group_size;
-      const auto rows = [&](const Tensor& m) { return m.block(seq * length, c0, length, n).array(); };
-      NormScratch& s = norm_scratch_[static_cast<std::size_t>(thread)];
-      s.sum.setZero(n);
-      for (Index r = 0; r < length; ++r) s.sum += rows(x).row(r).cast<double>();
-      s.mean.resize(n);
-      for (Index g = 0; g < g1 - g0; ++g) {
-        s.mean.segment(g * group_size, group_size).setConstant(s.sum.segment(g * group_size, group_size).sum() / count);
-      }
-      s.sum.setZero();
-      for (Index r = 0; r < length; ++r) s.sum += (rows(x).row(r).cast<double>() - s.mean).square();
-      s.shift.resize(n);
-      s.factor.resize(n);
-      for (Index g = 0; g < g1 - g0; ++g) {
-        const double var = s.sum.segment(g * group_size, group_size).sum() / count;
-        const double inv_std = 1.0 / std::sqrt(var + static_cast<double>(eps));
-        for (Index c = g * group_size; c < (g + 1) * group_size; ++c) {
-          s.shift(c) = static_cast<float>(s.mean(c));
-          s.factor(c) = static_cast<float>(inv_std * static_cast<double>(gamma(c0 + c)));
-        }
-      }
-      const auto bias = beta.row(0).segment(c0, n).array();
-      auto out = y.block(seq * length, c0, length, n).array();
-      for (Index r = 0; r < length; ++r) {
-        out.row(r) = (rows(x).row(r) - s.shift) * s.factor + bias;
-      }
-    };
-    const Index tasks = Index{d.batch} * chunks;
-    if (x.size() >= parallel_threshold) {
-      parallel_tasks(tasks, task);
-    } else {
-      for (Index t = 0; t < tasks; ++t) task(t, 0);
-    }
-  }
+                  Tensor& y);
 
-  void quick_gelu(Tensor& x) {
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      auto a = x.middleRows(r0, r1 - r0).array();
-      a = a / (1.0f + (-1.702f * a).exp());
-    });
-  }
+  void quick_gelu(Tensor& x);
 
   /// y is x with `row` before each of the batch's sequences; y must not be x.
-  void prepend_row(const Tensor& x, const Tensor& row, int batch, Tensor& y) {
-    if (batch <= 0 || x.rows() % batch != 0) {
-      throw std::invalid_argument("prepend_row: input is " + shape(x) + ", whose rows do not split into batch = " +
-                                  std::to_string(batch) + " sequences");
-    }
-    if (row.rows() != 1 || row.cols() != x.cols()) {
-      throw std::invalid_argument("prepend_row: the row is " + shape(row) + ", expected [1, " +
-                                  std::to_string(x.cols()) + "]");
-    }
-    if (&y == &x || &y == &row) throw std::invalid_argument("prepend_row: the output must not be an input");
-    const Index n = x.rows() / batch;
-    y.resize(Index{batch} * (n + 1), x.cols());
-    parallel_rows(batch, (n + 1) * x.cols(), [&](Index b0, Index b1) {
-      for (Index b = b0; b < b1; ++b) {
-        y.row(b * (n + 1)) = row.row(0);
-        y.middleRows(b * (n + 1) + 1, n) = x.middleRows(b * n, n);
-      }
-    });
-  }
+  void prepend_row(const Tensor& x, const Tensor& row, int batch, Tensor& y);
 
   /// Each row divided by its Euclidean norm, computed in double (no overflow
   /// or underflow for any float row); a row of zeros stays zeros.
-  void normalize_rows(Tensor& x) {
-    parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
-      for (Index r = r0; r < r1; ++r) {
-        const double squared = x.row(r).cast<double>().squaredNorm();
-        if (squared > 0.0) x.row(r) = (x.row(r).cast<double>() / std::sqrt(squared)).cast<float>();
-      }
-    });
-  }
+  void normalize_rows(Tensor& x);
 
  private:
   // Below this many elements, element-wise work stays on one thread.
@@ -2705,6 +2318,515 @@ static_assert(GenerationOps<Cpu>, "Cpu must provide every text-generation op");
 static_assert(PerceptionOps<Cpu>, "Cpu must provide every vision, audio and multimodal op");
 
 }  // namespace accelbench
+// ---- end accelbench/backend/cpu/backend.hpp ----
+// ---- begin accelbench/backend/cpu/encoder_ops.hpp ----
+
+// The Cpu backend's EncoderOps: the ops of a transformer encoder, with Eigen
+// (see backend/concepts.hpp for what each op computes).
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+
+namespace accelbench {
+
+inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+  if (x.cols() != w.cols()) {
+    throw std::invalid_argument("linear: input has " + std::to_string(x.cols()) + " columns, weight expects " +
+                                std::to_string(w.cols()));
+  }
+  if (b.size() != 0 && (b.rows() != 1 || b.cols() != w.rows())) {
+    throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w.rows()) + "]");
+  }
+  y.resize(x.rows(), w.rows());
+#if defined(_OPENMP)
+  // A few rows (a decode step) make a matrix-vector product, which Eigen
+  // runs on one thread: split the outputs across the threads instead.
+  if (threads_ > 1 && x.rows() < few_rows && w.rows() >= 4 * threads_ && w.size() >= parallel_threshold) {
+    const Index parts = threads_;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+    for (Index p = 0; p < parts; ++p) {
+      const Index o0 = w.rows() * p / parts;
+      const Index o1 = w.rows() * (p + 1) / parts;
+      y.middleCols(o0, o1 - o0).noalias() = x * w.middleRows(o0, o1 - o0).transpose();
+    }
+  } else {
+    set_gemm_threads();
+    y.noalias() = x * w.transpose();
+  }
+#else
+  y.noalias() = x * w.transpose();
+#endif
+  if (b.size() != 0) {
+    parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() += b.row(0); });
+  }
+}
+
+inline void Cpu::add(const Tensor& x, Tensor& y) {
+  require_same_shape("add", x, y);
+  parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0) += x.middleRows(r0, r1 - r0); });
+}
+
+inline void Cpu::layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y) {
+  if (gamma.size() != x.cols() || beta.size() != x.cols()) {
+    throw std::invalid_argument("layer_norm: gamma and beta must have " + std::to_string(x.cols()) + " elements");
+  }
+  if (&x != &y) y.resize(x.rows(), x.cols());
+  const float inv_n = 1.0f / static_cast<float>(x.cols());
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) {
+      const auto xr = x.row(r).array();
+      const float mean = xr.sum() * inv_n;
+      const float var = (xr - mean).square().sum() * inv_n;
+      const float inv_std = 1.0f / std::sqrt(var + eps);
+      y.row(r).array() = (xr - mean) * inv_std * gamma.row(0).array() + beta.row(0).array();
+    }
+  });
+}
+
+inline void Cpu::gelu(Tensor& x) {
+  constexpr float inv_sqrt2 = 0.70710678118654752440f;
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    auto a = x.middleRows(r0, r1 - r0).array();
+    a = 0.5f * a * (1.0f + (a * inv_sqrt2).erf());
+  });
+}
+
+inline void Cpu::softmax(Tensor& x) {
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) softmax_row(x.row(r));
+  });
+}
+
+inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const AttentionDims& d,
+               Tensor& out) {
+  attention(q, k, v, key_mask, no_bias_, d, out);
+}
+
+inline void Cpu::embedding_lookup(const Tensor& table, const IndexTensor& ids, Tensor& out) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= table.rows()) {
+      throw std::out_of_range("embedding_lookup: id " + std::to_string(ids[i]) + " at position " +
+                              std::to_string(i) + " is outside the table's " + std::to_string(table.rows()) +
+                              " rows");
+    }
+  }
+  out.resize(static_cast<Index>(ids.size()), table.cols());
+  parallel_rows(out.rows(), out.cols(), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) out.row(r) = table.row(ids[static_cast<std::size_t>(r)]);
+  });
+}
+
+inline void Cpu::masked_mean_pool(const Tensor& x, const Tensor& mask, Tensor& out) {
+  const Index batch = mask.rows();
+  const Index seq = mask.cols();
+  if (batch * seq != x.rows()) {
+    throw std::invalid_argument("masked_mean_pool: mask is [" + std::to_string(batch) + ", " + std::to_string(seq) +
+                                "] but the input has " + std::to_string(x.rows()) + " rows");
+  }
+  out.resize(batch, x.cols());
+  for (Index b = 0; b < batch; ++b) {
+    const float count = std::max(mask.row(b).sum(), 1e-9f);
+    out.row(b).noalias() = mask.row(b) * x.middleRows(b * seq, seq);
+    out.row(b) /= count;
+  }
+}
+
+}  // namespace accelbench
+// ---- end accelbench/backend/cpu/encoder_ops.hpp ----
+// ---- begin accelbench/backend/cpu/generation_ops.hpp ----
+
+// The Cpu backend's GenerationOps: the further ops of text generation, with Eigen
+// (see backend/concepts.hpp for what each op computes).
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+
+namespace accelbench {
+
+inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
+               const Tensor& position_bias, const AttentionDims& d, Tensor& out) {
+  check_attention(q, k, v, key_mask, position_bias, d);
+  out.resize(q.rows(), q.cols());
+  // Additive mask as in transformers: 0 where attended, the lowest float
+  // where padded, so a fully padded row still gives a uniform softmax.
+  const bool masked = key_mask.size() != 0;
+  if (masked) {
+    mask_bias_ = (1.0f - key_mask.array()) * std::numeric_limits<float>::lowest();
+  }
+  const bool biased = position_bias.size() != 0;
+  const float scale = d.scale != 0.0f ? d.scale : 1.0f / std::sqrt(static_cast<float>(d.head_dim));
+  const Index group = d.heads / d.effective_kv_heads();
+  const Index stride = d.effective_key_stride();
+  const Index offset = d.key_len - d.query_len;  // position of query 0 under a causal mask
+  const Index tasks = static_cast<Index>(d.batch) * d.heads;
+  parallel_tasks(tasks, [&](Index t, int thread) {
+    const Index b = t / d.heads;
+    const Index h = t % d.heads;
+    const Index kv = h / group;
+    Tensor& s = scratch_[static_cast<std::size_t>(thread)];
+    s.resize(d.query_len, d.key_len);
+    const auto qb = q.block(b * d.query_len, h * d.head_dim, d.query_len, d.head_dim);
+    const auto kb = k.block(b * stride, kv * d.head_dim, d.key_len, d.head_dim);
+    const auto vb = v.block(b * stride, kv * d.head_dim, d.key_len, d.head_dim);
+    s.noalias() = (scale * qb) * kb.transpose();
+    if (biased) s += position_bias.block(h * d.query_len, 0, d.query_len, d.key_len);
+    if (masked) s.rowwise() += mask_bias_.row(b);
+    for (Index r = 0; r < s.rows(); ++r) {
+      const Index visible = d.causal ? offset + r + 1 : s.cols();
+      softmax_row(s.row(r).head(visible));
+      s.row(r).tail(s.cols() - visible).setZero();
+    }
+    out.block(b * d.query_len, h * d.head_dim, d.query_len, d.head_dim).noalias() = s * vb;
+  });
+}
+
+inline void Cpu::rms_norm(const Tensor& x, const Tensor& gamma, float eps, Tensor& y) {
+  if (gamma.size() != x.cols()) {
+    throw std::invalid_argument("rms_norm: gamma must have " + std::to_string(x.cols()) + " elements");
+  }
+  if (&x != &y) y.resize(x.rows(), x.cols());
+  const float inv_n = 1.0f / static_cast<float>(x.cols());
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) {
+      const float inv_rms = 1.0f / std::sqrt(x.row(r).squaredNorm() * inv_n + eps);
+      y.row(r).array() = x.row(r).array() * inv_rms * gamma.row(0).array();
+    }
+  });
+}
+
+inline void Cpu::gelu_tanh(Tensor& x) {
+  constexpr float sqrt_2_over_pi = 0.79788456080286535588f;
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    auto a = x.middleRows(r0, r1 - r0).array();
+    a = 0.5f * a * (1.0f + (sqrt_2_over_pi * (a + 0.044715f * a.cube())).tanh());
+  });
+}
+
+inline void Cpu::relu(Tensor& x) {
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    auto a = x.middleRows(r0, r1 - r0).array();
+    a = a.max(0.0f);
+  });
+}
+
+inline void Cpu::silu(Tensor& x) {
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    auto a = x.middleRows(r0, r1 - r0).array();
+    a = a / (1.0f + (-a).exp());
+  });
+}
+
+inline void Cpu::swiglu(const Tensor& x, Tensor& y) {
+  if (x.cols() % 2 != 0) {
+    throw std::invalid_argument("swiglu: input has " + std::to_string(x.cols()) + " columns, not an even number");
+  }
+  const Index half = x.cols() / 2;
+  y.resize(x.rows(), half);
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    const auto gate = x.block(r0, 0, r1 - r0, half).array();
+    const auto up = x.block(r0, half, r1 - r0, half).array();
+    y.middleRows(r0, r1 - r0).array() = gate / (1.0f + (-gate).exp()) * up;
+  });
+}
+
+inline void Cpu::scale(Tensor& x, float s) {
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) { x.middleRows(r0, r1 - r0) *= s; });
+}
+
+inline void Cpu::rotary(Tensor& x, const RotaryDims& r) {
+  if (r.head_dim <= 0 || r.head_dim % 2 != 0 || r.heads <= 0 || r.batch <= 0 || r.len <= 0 || r.start < 0) {
+    throw std::invalid_argument("rotary: head_dim must be even and every dimension positive");
+  }
+  if (x.rows() != Index{r.batch} * r.len || x.cols() != Index{r.heads} * r.head_dim) {
+    throw std::invalid_argument("rotary: input must be [batch * len, heads * head_dim]");
+  }
+  const RotaryTable& table = rotary_table(r.theta, r.head_dim, r.start + r.len);
+  const Index half = r.head_dim / 2;
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    for (Index row = r0; row < r1; ++row) {
+      const Index pos = r.start + row % r.len;
+      const auto cos = table.cos.row(pos).array();
+      const auto sin = table.sin.row(pos).array();
+      for (Index h = 0; h < r.heads; ++h) {
+        auto x1 = x.row(row).segment(h * r.head_dim, half).array();
+        auto x2 = x.row(row).segment(h * r.head_dim + half, half).array();
+        for (Index j = 0; j < half; ++j) {
+          const float a = x1(j);
+          const float b = x2(j);
+          x1(j) = a * cos(j) - b * sin(j);
+          x2(j) = b * cos(j) + a * sin(j);
+        }
+      }
+    }
+  });
+}
+
+inline void Cpu::add_positions(const Tensor& table, int start, int batch, int len, Tensor& y) {
+  if (start < 0 || start + len > table.rows()) {
+    throw std::out_of_range("add_positions: positions " + std::to_string(start) + ".." +
+                            std::to_string(start + len - 1) + " are outside the table's " +
+                            std::to_string(table.rows()) + " rows");
+  }
+  if (y.rows() != Index{batch} * len || y.cols() != table.cols()) {
+    throw std::invalid_argument("add_positions: output must be [batch * len, " + std::to_string(table.cols()) + "]");
+  }
+  for (Index b = 0; b < batch; ++b) y.middleRows(b * len, len) += table.middleRows(start, len);
+}
+
+inline void Cpu::cache_write(const Tensor& x, const CacheDims& c, Tensor& cache) {
+  if (x.rows() != Index{c.batch} * c.len || cache.rows() != Index{c.batch} * c.capacity || x.cols() != cache.cols()) {
+    throw std::invalid_argument("cache_write: new rows must be [batch * len, width] and the cache [batch * capacity, width]");
+  }
+  if (c.start < 0 || c.start + c.len > c.capacity) {
+    throw std::out_of_range("cache_write: rows " + std::to_string(c.start) + ".." + std::to_string(c.start + c.len - 1) +
+                            " exceed the cache's capacity of " + std::to_string(c.capacity));
+  }
+  for (Index b = 0; b < c.batch; ++b) {
+    cache.middleRows(b * c.capacity + c.start, c.len) = x.middleRows(b * c.len, c.len);
+  }
+}
+
+inline void Cpu::relative_position_bias(const Tensor& table, const RelativeBiasDims& r, Tensor& out) {
+  if (table.rows() != r.num_buckets) {
+    throw std::invalid_argument("relative_position_bias: the table has " + std::to_string(table.rows()) +
+                                " rows, not num_buckets = " + std::to_string(r.num_buckets));
+  }
+  const Index heads = table.cols();
+  out.resize(heads * r.query_len, r.key_len);
+  for (Index i = 0; i < r.query_len; ++i) {
+    for (Index j = 0; j < r.key_len; ++j) {
+      const int bucket = t5_relative_bucket(static_cast<int>(j - (r.query_start + i)), r.bidirectional,
+                                            r.num_buckets, r.max_distance);
+      for (Index h = 0; h < heads; ++h) out(h * r.query_len + i, j) = table(bucket, h);
+    }
+  }
+}
+
+inline void Cpu::argmax_rows(const Tensor& x, IndexTensor& ids) {
+  ids.resize(static_cast<std::size_t>(x.rows()));
+  for (Index r = 0; r < x.rows(); ++r) {
+    Index best = 0;
+    x.row(r).maxCoeff(&best);
+    ids[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(best);
+  }
+}
+
+}  // namespace accelbench
+// ---- end accelbench/backend/cpu/generation_ops.hpp ----
+// ---- begin accelbench/backend/cpu/perception_ops.hpp ----
+
+// The Cpu backend's PerceptionOps: the further ops of the vision, audio and multimodal architectures, with Eigen
+// (see backend/concepts.hpp for what each op computes).
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+
+namespace accelbench {
+
+inline void Cpu::conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, Tensor& y) {
+  check_conv2d(x, w, b, d);
+  check_distinct("conv2d", x, w, b, y);
+  const Index out_h = d.out_height();
+  const Index out_w = d.out_width();
+  const Index k = d.kernel;
+  const Index height = d.height;
+  const Index width = d.width;
+  const Index plane = height * width;
+  const Index depth = Index{d.channels} * k * k;
+  const Index rows = Index{d.batch} * out_h * out_w;
+  conv_cols_.resize(rows, depth);
+  parallel_rows(rows, depth, [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) {
+      const Index image = r / (out_h * out_w);
+      const Index oy = r % (out_h * out_w) / out_w;
+      const Index ox = r % out_w;
+      const Index x0 = ox * d.stride - d.padding;
+      const bool inside = x0 >= 0 && x0 + k <= width;
+      const float* src = x.data() + image * x.cols();
+      float* dst = conv_cols_.data() + r * depth;
+      for (Index c = 0; c < d.channels; ++c) {
+        for (Index ky = 0; ky < k; ++ky, dst += k) {
+          const Index iy = oy * d.stride - d.padding + ky;
+          if (iy < 0 || iy >= height) {
+            std::fill_n(dst, k, 0.0f);
+            continue;
+          }
+          const float* line = src + c * plane + iy * width;
+          if (inside) {
+            std::copy_n(line + x0, k, dst);
+          } else {
+            for (Index kx = 0; kx < k; ++kx) {
+              const Index ix = x0 + kx;
+              dst[kx] = ix >= 0 && ix < width ? line[ix] : 0.0f;
+            }
+          }
+        }
+      }
+    }
+  });
+  linear(conv_cols_, w, b, y);
+}
+
+inline void Cpu::conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dDims& d, Tensor& y) {
+  check_conv1d(x, w, b, d);
+  check_distinct("conv1d", x, w, b, y);
+  const Index length = d.length;
+  const Index groups = d.groups;
+  const Index group_in = Index{d.in_channels} / groups;
+  const Index group_out = Index{d.out_channels} / groups;
+  const Index k = d.kernel;
+  const Index depth = group_in * k;
+  const Index out_len = d.out_length();
+  // PyTorch's weight is (channel, tap) within a group; the windows are (tap, channel).
+  const bool reorder = group_in > 1 && k > 1;
+  if (reorder) {
+    conv_weight_.resize(w.rows(), w.cols());
+    parallel_rows(w.rows(), w.cols(), [&](Index r0, Index r1) {
+      for (Index o = r0; o < r1; ++o)
+        for (Index c = 0; c < group_in; ++c)
+          for (Index t = 0; t < k; ++t) conv_weight_(o, t * group_in + c) = w(o, c * k + t);
+    });
+  }
+  const Tensor& weight = reorder ? conv_weight_ : w;
+  const bool direct = groups == 1 && d.padding == 0;
+  y.resize(Index{d.batch} * out_len, d.out_channels);
+  const auto task = [&](Index t, int thread) {
+    const Index seq = t / groups;
+    const Index g = t % groups;
+    const float* base = x.data() + seq * length * x.cols();
+    Index pitch = x.cols();
+    if (!direct) {
+      Tensor& padded = conv_scratch_[static_cast<std::size_t>(thread)];
+      padded.resize(length + 2 * Index{d.padding}, group_in);
+      padded.topRows(d.padding).setZero();
+      padded.bottomRows(d.padding).setZero();
+      padded.middleRows(d.padding, length) = x.block(seq * length, g * group_in, length, group_in);
+      base = padded.data();
+      pitch = group_in;
+    }
+    using Windows = Eigen::Map<const Tensor, Eigen::Unaligned, Eigen::OuterStride<>>;
+    const Windows cols(base, out_len, depth, Eigen::OuterStride<>(d.stride * pitch));
+    auto out = y.block(seq * out_len, g * group_out, out_len, group_out);
+    out.noalias() = cols * weight.middleRows(g * group_out, group_out).transpose();
+    if (b.size() != 0) out.rowwise() += b.row(0).segment(g * group_out, group_out);
+  };
+  const Index tasks = Index{d.batch} * groups;
+  if (threads_ > 1 && tasks >= threads_) {
+    parallel_tasks(tasks, task);  // one single-threaded GEMM per task
+  } else {
+    set_gemm_threads();
+    for (Index t = 0; t < tasks; ++t) task(t, 0);
+  }
+}
+
+inline void Cpu::group_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const GroupNormDims& d, float eps,
+                Tensor& y) {
+  check_group_norm(x, gamma, beta, d);
+  if (&x != &y) y.resize(x.rows(), x.cols());
+  const Index length = d.length;
+  const Index groups = d.groups;
+  const Index group_size = x.cols() / groups;
+  const double count = static_cast<double>(length) * static_cast<double>(group_size);
+  Index chunks = 1;  // column chunks of whole groups per sequence
+  if (threads_ > 1 && x.size() >= parallel_threshold) {
+    chunks = std::min<Index>(groups, (threads_ + d.batch - 1) / d.batch);
+  }
+  const auto task = [&](Index t, int thread) {
+    const Index seq = t / chunks;
+    const Index g0 = groups * (t % chunks) / chunks;
+    const Index g1 = groups * (t % chunks + 1) / chunks;
+    const Index c0 = g0 * group_size;
+    const Index n = (g1 - g0) * group_size;
+    const auto rows = [&](const Tensor& m) { return m.block(seq * length, c0, length, n).array(); };
+    NormScratch& s = norm_scratch_[static_cast<std::size_t>(thread)];
+    s.sum.setZero(n);
+    for (Index r = 0; r < length; ++r) s.sum += rows(x).row(r).cast<double>();
+    s.mean.resize(n);
+    for (Index g = 0; g < g1 - g0; ++g) {
+      s.mean.segment(g * group_size, group_size).setConstant(s.sum.segment(g * group_size, group_size).sum() / count);
+    }
+    s.sum.setZero();
+    for (Index r = 0; r < length; ++r) s.sum += (rows(x).row(r).cast<double>() - s.mean).square();
+    s.shift.resize(n);
+    s.factor.resize(n);
+    for (Index g = 0; g < g1 - g0; ++g) {
+      const double var = s.sum.segment(g * group_size, group_size).sum() / count;
+      const double inv_std = 1.0 / std::sqrt(var + static_cast<double>(eps));
+      for (Index c = g * group_size; c < (g + 1) * group_size; ++c) {
+        s.shift(c) = static_cast<float>(s.mean(c));
+        s.factor(c) = static_cast<float>(inv_std * static_cast<double>(gamma(c0 + c)));
+      }
+    }
+    const auto bias = beta.row(0).segment(c0, n).array();
+    auto out = y.block(seq * length, c0, length, n).array();
+    for (Index r = 0; r < length; ++r) {
+      out.row(r) = (rows(x).row(r) - s.shift) * s.factor + bias;
+    }
+  };
+  const Index tasks = Index{d.batch} * chunks;
+  if (x.size() >= parallel_threshold) {
+    parallel_tasks(tasks, task);
+  } else {
+    for (Index t = 0; t < tasks; ++t) task(t, 0);
+  }
+}
+
+inline void Cpu::quick_gelu(Tensor& x) {
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    auto a = x.middleRows(r0, r1 - r0).array();
+    a = a / (1.0f + (-1.702f * a).exp());
+  });
+}
+
+inline void Cpu::prepend_row(const Tensor& x, const Tensor& row, int batch, Tensor& y) {
+  if (batch <= 0 || x.rows() % batch != 0) {
+    throw std::invalid_argument("prepend_row: input is " + shape(x) + ", whose rows do not split into batch = " +
+                                std::to_string(batch) + " sequences");
+  }
+  if (row.rows() != 1 || row.cols() != x.cols()) {
+    throw std::invalid_argument("prepend_row: the row is " + shape(row) + ", expected [1, " +
+                                std::to_string(x.cols()) + "]");
+  }
+  if (&y == &x || &y == &row) throw std::invalid_argument("prepend_row: the output must not be an input");
+  const Index n = x.rows() / batch;
+  y.resize(Index{batch} * (n + 1), x.cols());
+  parallel_rows(batch, (n + 1) * x.cols(), [&](Index b0, Index b1) {
+    for (Index b = b0; b < b1; ++b) {
+      y.row(b * (n + 1)) = row.row(0);
+      y.middleRows(b * (n + 1) + 1, n) = x.middleRows(b * n, n);
+    }
+  });
+}
+
+inline void Cpu::normalize_rows(Tensor& x) {
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) {
+      const double squared = x.row(r).cast<double>().squaredNorm();
+      if (squared > 0.0) x.row(r) = (x.row(r).cast<double>() / std::sqrt(squared)).cast<float>();
+    }
+  });
+}
+
+}  // namespace accelbench
+// ---- end accelbench/backend/cpu/perception_ops.hpp ----
 // ---- end accelbench/backend/cpu.hpp ----
 
 namespace accelbench {
@@ -11649,6 +11771,1034 @@ template <ModelFamily F, Backend B, class MakeBackend>
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/backend/opencl/context.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_CONTEXT_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_CONTEXT_HPP
+
+// What the OpenCL backend builds on (backend/opencl.hpp): the kernels of
+// backend/device/gpu_kernels.hpp as OpenCL C source, OpenCL's errors, the
+// choice of a device, and the context, program and memory count that every
+// OpenCL object on one device shares.
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#if defined(__APPLE__)
+#include <OpenCL/opencl.h>
+#else
+#include <CL/cl.h>
+#endif
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/backend/device/device_memory.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
+
+// The device memory count of the device backends (OpenCL, Cuda): bytes held
+// in the backend's buffers now, the most held and the time-weighted mean
+// since the last reset. One counter per device, shared by every backend
+// object on it; buffers add their size when allocated and remove it when
+// freed. Thread-safe.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+
+namespace accelbench::detail {
+
+class DeviceMemoryCounter {
+ public:
+  DeviceMemoryCounter() = default;
+  DeviceMemoryCounter(const DeviceMemoryCounter&) = delete;
+  DeviceMemoryCounter& operator=(const DeviceMemoryCounter&) = delete;
+
+  void add(std::uint64_t bytes) { change(static_cast<std::int64_t>(bytes)); }
+  void remove(std::uint64_t bytes) { change(-static_cast<std::int64_t>(bytes)); }
+
+  /// Memory held now, the most and the time-weighted mean since reset();
+  /// total_bytes is left to the backend.
+  [[nodiscard]] DeviceMemory memory() {
+    const std::lock_guard lock(mutex_);
+    advance();
+    const double span = std::chrono::duration<double>(last_change_ - since_).count();
+    DeviceMemory m;
+    m.used_bytes = allocated_;
+    m.peak_bytes = peak_;
+    m.average_bytes = span > 0 ? static_cast<std::uint64_t>(byte_seconds_ / span) : allocated_;
+    return m;
+  }
+
+  /// Starts a new peak and mean from the memory held now.
+  void reset() {
+    const std::lock_guard lock(mutex_);
+    advance();
+    peak_ = allocated_;
+    byte_seconds_ = 0;
+    since_ = last_change_;
+  }
+
+ private:
+  void change(std::int64_t delta) {
+    const std::lock_guard lock(mutex_);
+    advance();
+    allocated_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(allocated_) + delta);
+    peak_ = std::max(peak_, allocated_);
+  }
+  void advance() {
+    const auto now = std::chrono::steady_clock::now();
+    byte_seconds_ += static_cast<double>(allocated_) * std::chrono::duration<double>(now - last_change_).count();
+    last_change_ = now;
+  }
+
+  std::mutex mutex_;
+  std::uint64_t allocated_ = 0;
+  std::uint64_t peak_ = 0;
+  double byte_seconds_ = 0;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_change_ = since_;
+};
+
+/// One allocation of a device backend: frees itself with Device::release
+/// and keeps the device's count (Device is a DeviceMemoryCounter with a
+/// `Handle` type, e.g. cl_mem or void*). Movable, not copyable.
+template <class Device>
+class CountedBuffer {
+ public:
+  using Handle = typename Device::Handle;
+
+  CountedBuffer() = default;
+  CountedBuffer(Handle handle, std::size_t bytes, std::shared_ptr<Device> device)
+      : handle_(handle), bytes_(bytes), device_(std::move(device)) {
+    device_->add(bytes_);
+  }
+  CountedBuffer(CountedBuffer&& o) noexcept
+      : handle_(std::exchange(o.handle_, Handle{})), bytes_(std::exchange(o.bytes_, 0)), device_(std::move(o.device_)) {}
+  CountedBuffer& operator=(CountedBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      handle_ = std::exchange(o.handle_, Handle{});
+      bytes_ = std::exchange(o.bytes_, 0);
+      device_ = std::move(o.device_);
+    }
+    return *this;
+  }
+  CountedBuffer(const CountedBuffer&) = delete;
+  CountedBuffer& operator=(const CountedBuffer&) = delete;
+  ~CountedBuffer() { reset(); }
+
+  [[nodiscard]] Handle get() const noexcept { return handle_; }
+  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+  explicit operator bool() const noexcept { return handle_ != Handle{}; }
+
+ private:
+  void reset() noexcept {
+    if (handle_ != Handle{}) {
+      device_->release(handle_);
+      device_->remove(bytes_);
+      handle_ = Handle{};
+    }
+  }
+  Handle handle_{};
+  std::size_t bytes_ = 0;
+  std::shared_ptr<Device> device_;
+};
+
+}  // namespace accelbench::detail
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
+// ---- end accelbench/backend/device/device_memory.hpp ----
+// ---- begin accelbench/backend/device/runtime.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+
+// The device tier: the second way to write a backend. A backend that can
+// allocate device memory, copy to and from it, and launch the kernels of
+// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// (gpu_ops.hpp), with the argument checks and output shapes of the other
+// backends. The OpenCL and Cuda backends are written this way;
+// docs/writing-a-backend.md describes it.
+//
+// A device runtime D with its buffer type Buffer provides (DeviceRuntime):
+//
+//   static name                                        the backend's name
+//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
+//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
+//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
+//                                                      runs kernel K of gpu_kernels.hpp
+//   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
+//
+// Kernel arguments are passed with the exact types of the kernels'
+// parameters: int, std::int64_t for `long`, float, buffer handles. A Buffer
+// is movable, default-constructible (empty) and tests true when it holds
+// memory.
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace accelbench {
+
+/// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
+enum class GpuKernel : int {
+  matmul_nt,
+  matmul_nt_few,
+  add_bias,
+  add,
+  activation,
+  swiglu,
+  row_norm,
+  row_scale,
+  argmax_rows,
+  attention,
+  embedding_lookup,
+  masked_mean_pool,
+  rotary,
+  add_positions,
+  cache_write,
+  relative_bias,
+  im2col_2d,
+  im2col_1d,
+  group_norm,
+  prepend_row,
+};
+
+inline constexpr const char* gpu_kernel_names[] = {
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_swiglu",
+    "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
+    "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
+inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
+
+/// Work-group size of the row kernels (ABK_WG) and tile of the matrix
+/// product (ABK_TS).
+inline constexpr int gpu_row_group = 128;
+inline constexpr int gpu_tile = 16;
+
+/// A launch: global sizes (already multiples of the local sizes) and local sizes.
+struct GpuRange {
+  std::size_t global0 = 1, global1 = 1;
+  std::size_t local0 = 1, local1 = 1;
+
+  /// One work-item per element, in groups of 256.
+  static GpuRange elements(std::int64_t count) {
+    constexpr std::size_t group = 256;
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
+    return {(n + group - 1) / group * group, 1, group, 1};
+  }
+  /// One group of gpu_row_group work-items per row.
+  static GpuRange rows(std::int64_t rows) {
+    return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
+  }
+};
+
+/// A 2-D float tensor in device memory, row-major. Resizing keeps the
+/// allocation when it is large enough.
+template <class Buffer>
+struct GpuTensor {
+  Buffer buffer{};
+  long rows_ = 0;
+  long cols_ = 0;
+  std::size_t capacity = 0;  ///< floats allocated
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+};
+
+/// Token ids or positions in device memory, with the host copy when they
+/// came from the host (so that ids can be checked without a transfer).
+template <class Buffer>
+struct GpuIndices {
+  Buffer buffer{};
+  std::size_t count = 0;
+  std::size_t capacity = 0;
+  std::vector<std::int32_t> host;
+  bool host_valid = false;
+
+  [[nodiscard]] std::size_t size() const noexcept { return count; }
+};
+
+/// The arguments of GEMM y = x wᵀ on strided views: x [n, k] (row stride
+/// ldx, from element xoff), w [m, k], y [n, m].
+template <class Buffer>
+struct GemmArgs {
+  const Buffer* x = nullptr;
+  std::int64_t xoff = 0;
+  int ldx = 0;
+  const Buffer* w = nullptr;
+  std::int64_t woff = 0;
+  int ldw = 0;
+  Buffer* y = nullptr;
+  std::int64_t yoff = 0;
+  int ldy = 0;
+  int n = 0, m = 0, k = 0;
+};
+
+/// The primitives of a device runtime D over buffers of type Buffer (see
+/// the top of this file). GpuOps<D, Buffer> checks it, so a runtime that
+/// misses one is told which; a runtime states it with
+/// static_assert(accelbench::DeviceRuntime<MyRuntime, MyBuffer>).
+template <class D, class Buffer>
+concept DeviceRuntime =
+    std::movable<Buffer> && std::default_initializable<Buffer> &&
+    requires(D& d, Buffer& b, const Buffer& cb, void* out, const void* in, std::size_t bytes,
+             const GemmArgs<Buffer>& gemm, const GpuRange& range) {
+      { D::name } -> std::convertible_to<std::string_view>;
+      { static_cast<bool>(cb) };
+      { d.allocate(bytes) } -> std::same_as<Buffer>;
+      d.write(b, in, bytes);
+      d.read(cb, out, bytes);
+      d.handle(cb);
+      d.index_handle(cb);
+      d.gemm_nt(gemm);
+      d.template launch<GpuKernel::add>(range, d.handle(cb), d.handle(cb), std::int64_t{0});
+    };
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+// ---- end accelbench/backend/device/runtime.hpp ----
+
+namespace accelbench {
+
+namespace detail {
+
+#define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_kernel_body[] = #__VA_ARGS__;
+// ---- begin accelbench/backend/device/gpu_kernels.hpp ----
+// The device kernels of the OpenCL and Cuda backends, written once.
+//
+// The kernels below are in a small dialect that is both OpenCL C and CUDA
+// C++: the includer defines the macros of the dialect and
+// ACCELBENCH_GPU_KERNELS(...). OpenCL stringifies the code (the program is
+// compiled at run time, with the dialect defined by opencl_dialect below);
+// Cuda expands it as code (compiled by nvcc). Kernels verified on one
+// therefore run unchanged on the other.
+//
+// The dialect:
+//   KERNEL            a kernel entry point
+//   GLOBAL            qualifier of a pointer to device memory
+//   SHARED            qualifier of an array shared by a work-group (block)
+//   BARRIER           work-group barrier, for shared and device memory
+//   GID0 LID0 LID1 GRP0 GRP1
+//                     global id, local id and group id in dimensions 0 and 1
+//   ABK_WG            work-group size of the row kernels (one group per row)
+//   ABK_TS            tile size of the matrix product (ABK_TS x ABK_TS groups)
+//   ABK_LOWEST        the lowest float (an additive mask)
+//
+// Every kernel checks its own bounds: the launch rounds global sizes up to
+// a multiple of the work-group size. Indices into tensors are `long` (64-bit).
+// No preprocessor directive may appear inside ACCELBENCH_GPU_KERNELS, and no
+// name that OpenCL C reserves (half, kernel, ...).
+//
+// This file has no include guard on purpose: it is included once by each
+// backend with its own definition of ACCELBENCH_GPU_KERNELS.
+
+ACCELBENCH_GPU_KERNELS(
+
+/* y[i, o] = sum_e x[i, e] w[o, e] for i < n, o < m, e < k, with row strides
+   and offsets so that one call can write a group's columns of a grouped
+   convolution. A group of ABK_TS x ABK_TS work-items computes a tile of
+   4 ABK_TS x 4 ABK_TS outputs, 4 x 4 per work-item, from ABK_TS-deep slices
+   of x and w staged in shared memory; dimension 0 runs over outputs o,
+   dimension 1 over rows i. */
+KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
+                         GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+  SHARED float xs[ABK_TS][4 * ABK_TS];
+  SHARED float ws[ABK_TS][4 * ABK_TS];
+  const int lx = LID0;
+  const int ly = LID1;
+  const int o0 = GRP0 * 4 * ABK_TS;
+  const int i0 = GRP1 * 4 * ABK_TS;
+  float acc[4][4];
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) acc[r][c] = 0.0f;
+  for (int t = 0; t < k; t += ABK_TS) {
+    const int e = t + lx;
+    for (int r = 0; r < 4; ++r) {
+      const int row = ly + r * ABK_TS;
+      xs[lx][row] = (i0 + row < n && e < k) ? x[xoff + (long)(i0 + row) * ldx + e] : 0.0f;
+      ws[lx][row] = (o0 + row < m && e < k) ? w[woff + (long)(o0 + row) * ldw + e] : 0.0f;
+    }
+    BARRIER;
+    for (int q = 0; q < ABK_TS; ++q) {
+      float a[4];
+      float b[4];
+      for (int r = 0; r < 4; ++r) {
+        a[r] = xs[q][ly + r * ABK_TS];
+        b[r] = ws[q][lx + r * ABK_TS];
+      }
+      for (int r = 0; r < 4; ++r)
+        for (int c = 0; c < 4; ++c) acc[r][c] += a[r] * b[c];
+    }
+    BARRIER;
+  }
+  for (int r = 0; r < 4; ++r) {
+    const int i = i0 + ly + r * ABK_TS;
+    for (int c = 0; c < 4; ++c) {
+      const int o = o0 + lx + c * ABK_TS;
+      if (i < n && o < m) y[yoff + (long)i * ldy + o] = acc[r][c];
+    }
+  }
+}
+
+/* ab_matmul_nt for at most 8 rows (a decode step): one work-item per output
+   column, reading its row of w once for every row of x. */
+KERNEL void ab_matmul_nt_few(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
+                             GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+  const long o = GID0;
+  if (o >= m) return;
+  float acc[8];
+  for (int r = 0; r < 8; ++r) acc[r] = 0.0f;
+  GLOBAL const float* wr = w + woff + o * ldw;
+  for (int e = 0; e < k; ++e) {
+    const float wv = wr[e];
+    for (int r = 0; r < n; ++r) acc[r] += x[xoff + (long)r * ldx + e] * wv;
+  }
+  for (int r = 0; r < n; ++r) y[yoff + (long)r * ldy + o] = acc[r];
+}
+
+/* y[i, o] += bias[o] for i < n, o < m (row stride ldy, offset yoff) */
+KERNEL void ab_add_bias(GLOBAL float* y, long yoff, int ldy, GLOBAL const float* bias, int n, int m) {
+  const long idx = GID0;
+  if (idx >= (long)n * m) return;
+  const long i = idx / m;
+  const int o = (int)(idx % m);
+  y[yoff + i * ldy + o] += bias[o];
+}
+
+/* y += x */
+KERNEL void ab_add(GLOBAL const float* x, GLOBAL float* y, long count) {
+  const long i = GID0;
+  if (i < count) y[i] += x[i];
+}
+
+/* In place: 0 erf GELU, 1 tanh GELU, 2 ReLU, 3 SiLU, 4 quick GELU, 5 x *= s */
+KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
+  const long i = GID0;
+  if (i >= count) return;
+  const float v = x[i];
+  float r = v;
+  if (kind == 0) {
+    r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752440f));
+  } else if (kind == 1) {
+    r = 0.5f * v * (1.0f + tanh(0.79788456080286535588f * (v + 0.044715f * v * v * v)));
+  } else if (kind == 2) {
+    r = v > 0.0f ? v : 0.0f;
+  } else if (kind == 3) {
+    r = v / (1.0f + exp(-v));
+  } else if (kind == 4) {
+    r = v / (1.0f + exp(-1.702f * v));
+  } else {
+    r = v * s;
+  }
+  x[i] = r;
+}
+
+/* y = silu(x[:, :half_dim]) * x[:, half_dim:] */
+KERNEL void ab_swiglu(GLOBAL const float* x, GLOBAL float* y, long rows, int half_dim) {
+  const long i = GID0;
+  if (i >= rows * half_dim) return;
+  const long r = i / half_dim;
+  const int c = (int)(i % half_dim);
+  const float g = x[r * 2 * half_dim + c];
+  y[i] = g / (1.0f + exp(-g)) * x[r * 2 * half_dim + half_dim + c];
+}
+
+/* Per row (one group each): y = (x - mean) / sqrt(var + eps) * g + b when
+   kind is 0 (layer norm); y = x / sqrt(mean(x^2) + eps) * g when kind is 1
+   (RMS norm); y may be x. */
+KERNEL void ab_row_norm(GLOBAL const float* x, GLOBAL const float* g, GLOBAL const float* b, GLOBAL float* y,
+                        int cols, float eps, int kind) {
+  SHARED float red[ABK_WG];
+  const int lid = LID0;
+  const long base = (long)GRP0 * cols;
+  float mean = 0.0f;
+  if (kind == 0) {
+    float sum = 0.0f;
+    for (int c = lid; c < cols; c += ABK_WG) sum += x[base + c];
+    red[lid] = sum;
+    BARRIER;
+    for (int s = ABK_WG / 2; s > 0; s >>= 1) {
+      if (lid < s) red[lid] += red[lid + s];
+      BARRIER;
+    }
+    mean = red[0] / (float)cols;
+    BARRIER;
+  }
+  float sq = 0.0f;
+  for (int c = lid; c < cols; c += ABK_WG) {
+    const float d = x[base + c] - mean;
+    sq += d * d;
+  }
+  red[lid] = sq;
+  BARRIER;
+  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
+    if (lid < s) red[lid] += red[lid + s];
+    BARRIER;
+  }
+  const float inv = 1.0f / sqrt(red[0] / (float)cols + eps);
+  for (int c = lid; c < cols; c += ABK_WG) {
+    const float v = (x[base + c] - mean) * inv * g[c];
+    y[base + c] = kind == 0 ? v + b[c] : v;
+  }
+}
+
+/* In place, per row (one group each): softmax when kind is 0; division by
+   the Euclidean norm when kind is 1 (a row of zeros stays zeros). */
+KERNEL void ab_row_scale(GLOBAL float* x, int cols, int kind) {
+  SHARED float red[ABK_WG];
+  const int lid = LID0;
+  const long base = (long)GRP0 * cols;
+  float top = ABK_LOWEST;
+  if (kind == 0) {
+    for (int c = lid; c < cols; c += ABK_WG) top = fmax(top, x[base + c]);
+    red[lid] = top;
+    BARRIER;
+    for (int s = ABK_WG / 2; s > 0; s >>= 1) {
+      if (lid < s) red[lid] = fmax(red[lid], red[lid + s]);
+      BARRIER;
+    }
+    top = red[0];
+    BARRIER;
+  }
+  float sum = 0.0f;
+  for (int c = lid; c < cols; c += ABK_WG) {
+    const float v = x[base + c];
+    if (kind == 0) {
+      const float e = exp(v - top);
+      x[base + c] = e;
+      sum += e;
+    } else {
+      sum += v * v;
+    }
+  }
+  red[lid] = sum;
+  BARRIER;
+  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
+    if (lid < s) red[lid] += red[lid + s];
+    BARRIER;
+  }
+  const float total = red[0];
+  if (kind == 1 && total == 0.0f) return;
+  const float inv = kind == 0 ? 1.0f / total : 1.0f / sqrt(total);
+  for (int c = lid; c < cols; c += ABK_WG) x[base + c] *= inv;
+}
+
+/* ids[r] = the column of row r's largest value, the first on ties. */
+KERNEL void ab_argmax_rows(GLOBAL const float* x, GLOBAL int* ids, int cols) {
+  SHARED float best_value[ABK_WG];
+  SHARED int best_index[ABK_WG];
+  const int lid = LID0;
+  const long base = (long)GRP0 * cols;
+  float bv = ABK_LOWEST;
+  int bi = cols;
+  for (int c = lid; c < cols; c += ABK_WG) {
+    const float v = x[base + c];
+    if (bi == cols || v > bv) {
+      bv = v;
+      bi = c;
+    }
+  }
+  best_value[lid] = bv;
+  best_index[lid] = bi;
+  BARRIER;
+  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
+    if (lid < s) {
+      const float ov = best_value[lid + s];
+      const int oi = best_index[lid + s];
+      if (oi < cols && (best_index[lid] == cols || ov > best_value[lid] ||
+                        (ov == best_value[lid] && oi < best_index[lid]))) {
+        best_value[lid] = ov;
+        best_index[lid] = oi;
+      }
+    }
+    BARRIER;
+  }
+  if (lid == 0) ids[GRP0] = best_index[0];
+}
+
+/* Scaled dot-product attention, one group per (sequence, head, query); see
+   accelbench::AttentionDims. scores is scratch of [groups, key_len]. */
+KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL const float* v,
+                         GLOBAL const float* mask, int has_mask, GLOBAL const float* bias, int has_bias,
+                         GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len, int heads,
+                         int head_dim, int kv_heads, int key_stride, int causal, float scale) {
+  SHARED float red[ABK_WG];
+  const int lid = LID0;
+  const long group = GRP0;
+  const int i = (int)(group % query_len);
+  const int h = (int)((group / query_len) % heads);
+  const long b = group / ((long)query_len * heads);
+  const int kv = h / (heads / kv_heads);
+  const long qrow = b * query_len + i;
+  const int q_width = heads * head_dim;
+  const int kv_width = kv_heads * head_dim;
+  const int seen = causal ? key_len - query_len + i + 1 : key_len;
+  GLOBAL const float* qp = q + qrow * q_width + (long)h * head_dim;
+  GLOBAL float* sp = scores + group * key_len;
+  float top = ABK_LOWEST;
+  for (int j = lid; j < seen; j += ABK_WG) {
+    GLOBAL const float* kp = k + (b * key_stride + j) * kv_width + (long)kv * head_dim;
+    float dot = 0.0f;
+    for (int e = 0; e < head_dim; ++e) dot += qp[e] * kp[e];
+    float s = dot * scale;
+    if (has_bias) s += bias[((long)h * query_len + i) * key_len + j];
+    if (has_mask && mask[b * key_len + j] == 0.0f) s += ABK_LOWEST;
+    sp[j] = s;
+    top = fmax(top, s);
+  }
+  red[lid] = top;
+  BARRIER;
+  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
+    if (lid < s) red[lid] = fmax(red[lid], red[lid + s]);
+    BARRIER;
+  }
+  top = red[0];
+  BARRIER;
+  float sum = 0.0f;
+  for (int j = lid; j < seen; j += ABK_WG) {
+    const float e = exp(sp[j] - top);
+    sp[j] = e;
+    sum += e;
+  }
+  red[lid] = sum;
+  BARRIER;
+  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
+    if (lid < s) red[lid] += red[lid + s];
+    BARRIER;
+  }
+  const float inv = 1.0f / red[0];
+  for (int e = lid; e < head_dim; e += ABK_WG) {
+    GLOBAL const float* vp = v + b * key_stride * kv_width + (long)kv * head_dim + e;
+    float acc = 0.0f;
+    for (int j = 0; j < seen; ++j) acc += sp[j] * vp[(long)j * kv_width];
+    out[qrow * q_width + (long)h * head_dim + e] = acc * inv;
+  }
+}
+
+/* y[i] = table[ids[i]]; an id outside the table gives a row of zeros (the
+   host checks ids it knows). */
+KERNEL void ab_embedding_lookup(GLOBAL const float* table, GLOBAL const int* ids, GLOBAL float* y, long count,
+                                int cols, int table_rows) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const long i = idx / cols;
+  const int c = (int)(idx % cols);
+  const int id = ids[i];
+  y[idx] = (id >= 0 && id < table_rows) ? table[(long)id * cols + c] : 0.0f;
+}
+
+/* y[b, c] = mean over s of x[b * len + s, c] where mask[b, s] is 1. */
+KERNEL void ab_masked_mean_pool(GLOBAL const float* x, GLOBAL const float* mask, GLOBAL float* y, int batch,
+                                int len, int cols) {
+  const long idx = GID0;
+  if (idx >= (long)batch * cols) return;
+  const long b = idx / cols;
+  const int c = (int)(idx % cols);
+  float acc = 0.0f;
+  float count = 0.0f;
+  for (int s = 0; s < len; ++s) {
+    const float m = mask[b * len + s];
+    acc += m * x[(b * len + s) * cols + c];
+    count += m;
+  }
+  y[idx] = acc / fmax(count, 1e-9f);
+}
+
+/* Rotary embedding in place from tables of cos and sin [positions, half_dim]. */
+KERNEL void ab_rotary(GLOBAL float* x, GLOBAL const float* cos_table, GLOBAL const float* sin_table, long rows,
+                      int len, int heads, int head_dim, int start) {
+  const int half_dim = head_dim / 2;
+  const long idx = GID0;
+  if (idx >= rows * heads * half_dim) return;
+  const int j = (int)(idx % half_dim);
+  const int h = (int)((idx / half_dim) % heads);
+  const long row = idx / ((long)half_dim * heads);
+  const long pos = start + row % len;
+  const float c = cos_table[pos * half_dim + j];
+  const float s = sin_table[pos * half_dim + j];
+  GLOBAL float* p = x + row * heads * head_dim + (long)h * head_dim + j;
+  const float a = p[0];
+  const float bb = p[half_dim];
+  p[0] = a * c - bb * s;
+  p[half_dim] = bb * c + a * s;
+}
+
+/* y[b * len + i] += table[start + i] */
+KERNEL void ab_add_positions(GLOBAL const float* table, GLOBAL float* y, int start, int len, long count, int cols) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const long row = idx / cols;
+  const int c = (int)(idx % cols);
+  y[idx] += table[(long)(start + row % len) * cols + c];
+}
+
+/* cache[b * capacity + start + i] = x[b * len + i] */
+KERNEL void ab_cache_write(GLOBAL const float* x, GLOBAL float* cache, int len, int capacity, int start,
+                           long count, int cols) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const long row = idx / cols;
+  const int c = (int)(idx % cols);
+  const long b = row / len;
+  const long i = row % len;
+  cache[(b * capacity + start + i) * cols + c] = x[idx];
+}
+
+/* T5's bias [heads * query_len, key_len]: the table's [buckets, heads] entry
+   at the bucket of relative position j - (query_start + i), looked up in
+   buckets[] indexed from the smallest relative position. */
+KERNEL void ab_relative_bias(GLOBAL const float* table, GLOBAL const int* buckets, GLOBAL float* y, int heads,
+                             int query_len, int key_len, int query_start) {
+  const long idx = GID0;
+  if (idx >= (long)heads * query_len * key_len) return;
+  const int j = (int)(idx % key_len);
+  const int i = (int)((idx / key_len) % query_len);
+  const int h = (int)(idx / ((long)key_len * query_len));
+  const int rel = j - (query_start + i);
+  const int bucket = buckets[rel + query_start + query_len - 1];
+  y[idx] = table[(long)bucket * heads + h];
+}
+
+/* im2col of a 2-D convolution: cols[(img, oy, ox), (c, ky, kx)]. */
+KERNEL void ab_im2col_2d(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width,
+                         int taps, int stride, int padding, int out_h, int out_w, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int width_k = channels * taps * taps;
+  const long r = idx / width_k;
+  const int qq = (int)(idx % width_k);
+  const int c = qq / (taps * taps);
+  const int ky = (qq / taps) % taps;
+  const int kx = qq % taps;
+  const int ox = (int)(r % out_w);
+  const int oy = (int)((r / out_w) % out_h);
+  const long img = r / ((long)out_w * out_h);
+  const int iy = oy * stride - padding + ky;
+  const int ix = ox * stride - padding + kx;
+  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                  ? x[img * channels * height * width + ((long)c * height + iy) * width + ix]
+                  : 0.0f;
+}
+
+/* im2col of group g of a 1-D convolution: cols[(s, t), (c, j)] for the
+   group's group_in input channels. */
+KERNEL void ab_im2col_1d(GLOBAL const float* x, GLOBAL float* cols, int length, int in_channels, int group_in,
+                         int group, int taps, int stride, int padding, int out_len, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int width_k = group_in * taps;
+  const long r = idx / width_k;
+  const int qq = (int)(idx % width_k);
+  const int c = qq / taps;
+  const int j = qq % taps;
+  const long s = r / out_len;
+  const int t = (int)(r % out_len);
+  const int it = t * stride - padding + j;
+  cols[idx] = (it >= 0 && it < length) ? x[(s * length + it) * in_channels + (long)group * group_in + c] : 0.0f;
+}
+
+/* Group norm, one group per (sequence, channel group), over length time
+   steps and size channels. */
+KERNEL void ab_group_norm(GLOBAL const float* x, GLOBAL const float* g, GLOBAL const float* b, GLOBAL float* y,
+                          int length, int cols, int groups, float eps) {
+  SHARED float red[ABK_WG];
+  const int lid = LID0;
+  const int size = cols / groups;
+  const int grp = (int)(GRP0 % groups);
+  const long s = GRP0 / groups;
+  const long count = (long)length * size;
+  float sum = 0.0f;
+  for (long q = lid; q < count; q += ABK_WG) {
+    sum += x[(s * length + q / size) * cols + (long)grp * size + q % size];
+  }
+  red[lid] = sum;
+  BARRIER;
+  for (int st = ABK_WG / 2; st > 0; st >>= 1) {
+    if (lid < st) red[lid] += red[lid + st];
+    BARRIER;
+  }
+  const float mean = red[0] / (float)count;
+  BARRIER;
+  float sq = 0.0f;
+  for (long q = lid; q < count; q += ABK_WG) {
+    const float d = x[(s * length + q / size) * cols + (long)grp * size + q % size] - mean;
+    sq += d * d;
+  }
+  red[lid] = sq;
+  BARRIER;
+  for (int st = ABK_WG / 2; st > 0; st >>= 1) {
+    if (lid < st) red[lid] += red[lid + st];
+    BARRIER;
+  }
+  const float inv = 1.0f / sqrt(red[0] / (float)count + eps);
+  for (long q = lid; q < count; q += ABK_WG) {
+    const long c = (long)grp * size + q % size;
+    const long at = (s * length + q / size) * cols + c;
+    y[at] = (x[at] - mean) * inv * g[c] + b[c];
+  }
+}
+
+/* y = x with row before each of the batch's sequences of n rows. */
+KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBAL float* y, int n, long count,
+                           int cols) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const long r = idx / cols;
+  const int c = (int)(idx % cols);
+  const long s = r / (n + 1);
+  const int i = (int)(r % (n + 1));
+  y[idx] = i == 0 ? row[c] : x[(s * n + i - 1) * cols + c];
+}
+
+)
+// ---- end accelbench/backend/device/gpu_kernels.hpp ----
+#undef ACCELBENCH_GPU_KERNELS
+
+/// The dialect of gpu_kernels.hpp in OpenCL C.
+inline constexpr const char opencl_dialect[] =
+    "#define KERNEL __kernel\n"
+    "#define GLOBAL __global\n"
+    "#define SHARED __local\n"
+    "#define BARRIER barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)\n"
+    "#define GID0 ((long)get_global_id(0))\n"
+    "#define LID0 ((int)get_local_id(0))\n"
+    "#define LID1 ((int)get_local_id(1))\n"
+    "#define GRP0 ((int)get_group_id(0))\n"
+    "#define GRP1 ((int)get_group_id(1))\n"
+    "#define ABK_WG 128\n"
+    "#define ABK_TS 16\n"
+    "#define ABK_LOWEST (-3.40282347e+38f)\n";
+
+inline const char* opencl_error_name(cl_int e) {
+  switch (e) {
+    case CL_DEVICE_NOT_FOUND: return "CL_DEVICE_NOT_FOUND";
+    case CL_DEVICE_NOT_AVAILABLE: return "CL_DEVICE_NOT_AVAILABLE";
+    case CL_COMPILER_NOT_AVAILABLE: return "CL_COMPILER_NOT_AVAILABLE";
+    case CL_MEM_OBJECT_ALLOCATION_FAILURE: return "CL_MEM_OBJECT_ALLOCATION_FAILURE";
+    case CL_OUT_OF_RESOURCES: return "CL_OUT_OF_RESOURCES";
+    case CL_OUT_OF_HOST_MEMORY: return "CL_OUT_OF_HOST_MEMORY";
+    case CL_PROFILING_INFO_NOT_AVAILABLE: return "CL_PROFILING_INFO_NOT_AVAILABLE";
+    case CL_BUILD_PROGRAM_FAILURE: return "CL_BUILD_PROGRAM_FAILURE";
+    case CL_INVALID_VALUE: return "CL_INVALID_VALUE";
+    case CL_INVALID_PLATFORM: return "CL_INVALID_PLATFORM";
+    case CL_INVALID_DEVICE: return "CL_INVALID_DEVICE";
+    case CL_INVALID_CONTEXT: return "CL_INVALID_CONTEXT";
+    case CL_INVALID_COMMAND_QUEUE: return "CL_INVALID_COMMAND_QUEUE";
+    case CL_INVALID_MEM_OBJECT: return "CL_INVALID_MEM_OBJECT";
+    case CL_INVALID_BUFFER_SIZE: return "CL_INVALID_BUFFER_SIZE";
+    case CL_INVALID_PROGRAM: return "CL_INVALID_PROGRAM";
+    case CL_INVALID_PROGRAM_EXECUTABLE: return "CL_INVALID_PROGRAM_EXECUTABLE";
+    case CL_INVALID_KERNEL_NAME: return "CL_INVALID_KERNEL_NAME";
+    case CL_INVALID_KERNEL: return "CL_INVALID_KERNEL";
+    case CL_INVALID_ARG_INDEX: return "CL_INVALID_ARG_INDEX";
+    case CL_INVALID_ARG_VALUE: return "CL_INVALID_ARG_VALUE";
+    case CL_INVALID_ARG_SIZE: return "CL_INVALID_ARG_SIZE";
+    case CL_INVALID_KERNEL_ARGS: return "CL_INVALID_KERNEL_ARGS";
+    case CL_INVALID_WORK_DIMENSION: return "CL_INVALID_WORK_DIMENSION";
+    case CL_INVALID_WORK_GROUP_SIZE: return "CL_INVALID_WORK_GROUP_SIZE";
+    case CL_INVALID_WORK_ITEM_SIZE: return "CL_INVALID_WORK_ITEM_SIZE";
+    case CL_INVALID_GLOBAL_WORK_SIZE: return "CL_INVALID_GLOBAL_WORK_SIZE";
+    case CL_INVALID_EVENT: return "CL_INVALID_EVENT";
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR (no OpenCL platform installed)";
+    default: return "an OpenCL error";
+  }
+}
+
+inline void cl_check(cl_int e, const char* what) {
+  if (e != CL_SUCCESS) {
+    throw std::runtime_error(std::string("opencl: ") + what + " returned " + std::to_string(e) + " (" +
+                             opencl_error_name(e) + ")");
+  }
+}
+
+inline std::string cl_platform_string(cl_platform_id p, cl_platform_info what) {
+  std::size_t n = 0;
+  if (clGetPlatformInfo(p, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return {};
+  std::string s(n, '\0');
+  clGetPlatformInfo(p, what, n, s.data(), nullptr);
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  return s;
+}
+
+inline std::string cl_device_string(cl_device_id d, cl_device_info what) {
+  std::size_t n = 0;
+  if (clGetDeviceInfo(d, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return {};
+  std::string s(n, '\0');
+  clGetDeviceInfo(d, what, n, s.data(), nullptr);
+  while (!s.empty() && s.back() == '\0') s.pop_back();
+  return s;
+}
+
+template <class T>
+T cl_device_value(cl_device_id d, cl_device_info what) {
+  T v{};
+  clGetDeviceInfo(d, what, sizeof(T), &v, nullptr);
+  return v;
+}
+
+inline std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// Where a device is: indices of its platform and of the device in it.
+struct OpenClLocation {
+  int platform = 0;
+  int device = 0;
+  cl_platform_id platform_id = nullptr;
+  cl_device_id device_id = nullptr;
+};
+
+/// Picks the device asked for (see the header comment), or says why not.
+inline OpenClLocation select_opencl_device(std::string platform_spec, std::string device_spec) {
+  if (platform_spec.empty() && device_spec.empty()) {
+    if (const char* env = std::getenv("ACCELBENCH_OPENCL_DEVICE"); env != nullptr && *env != '\0') {
+      const std::string e = env;
+      const auto colon = e.find(':');
+      platform_spec = e.substr(0, colon);
+      device_spec = colon == std::string::npos ? std::string() : e.substr(colon + 1);
+    }
+  }
+  cl_uint n_platforms = 0;
+  const cl_int e = clGetPlatformIDs(0, nullptr, &n_platforms);
+  if (e == -1001 || n_platforms == 0) {
+    throw std::runtime_error("no OpenCL platform is installed (no ICD found; install pocl-opencl-icd or a GPU driver)");
+  }
+  cl_check(e, "clGetPlatformIDs");
+  std::vector<cl_platform_id> platforms(n_platforms);
+  cl_check(clGetPlatformIDs(n_platforms, platforms.data(), nullptr), "clGetPlatformIDs");
+
+  auto matches = [](const std::string& spec, int index, const std::string& name) {
+    if (spec.empty()) return true;
+    if (std::all_of(spec.begin(), spec.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      return std::stoi(spec) == index;
+    }
+    return lower(name).find(lower(spec)) != std::string::npos;
+  };
+
+  std::optional<OpenClLocation> first, first_gpu;
+  std::string seen;
+  for (int p = 0; p < static_cast<int>(n_platforms); ++p) {
+    const std::string pname = cl_platform_string(platforms[std::size_t(p)], CL_PLATFORM_NAME);
+    if (!matches(platform_spec, p, pname)) continue;
+    cl_uint n_devices = 0;
+    if (clGetDeviceIDs(platforms[std::size_t(p)], CL_DEVICE_TYPE_ALL, 0, nullptr, &n_devices) != CL_SUCCESS) continue;
+    std::vector<cl_device_id> devices(n_devices);
+    clGetDeviceIDs(platforms[std::size_t(p)], CL_DEVICE_TYPE_ALL, n_devices, devices.data(), nullptr);
+    for (int d = 0; d < static_cast<int>(n_devices); ++d) {
+      const std::string dname = cl_device_string(devices[std::size_t(d)], CL_DEVICE_NAME);
+      const auto type = cl_device_value<cl_device_type>(devices[std::size_t(d)], CL_DEVICE_TYPE);
+      const std::string kind = (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu" : "accelerator";
+      seen += (seen.empty() ? "" : ", ") + std::to_string(p) + ":" + std::to_string(d) + " " + dname;
+      if (!matches(device_spec, d, dname + " " + kind)) continue;
+      const OpenClLocation loc{p, d, platforms[std::size_t(p)], devices[std::size_t(d)]};
+      if (!first) first = loc;
+      if (!first_gpu && (type & CL_DEVICE_TYPE_GPU)) first_gpu = loc;
+    }
+  }
+  const bool explicit_choice = !platform_spec.empty() || !device_spec.empty();
+  if (explicit_choice && first) return *first;
+  if (first_gpu) return *first_gpu;
+  if (first) return *first;
+  if (explicit_choice) {
+    throw std::runtime_error("no OpenCL device matches platform \"" + platform_spec + "\" device \"" + device_spec +
+                             "\"; devices: " + (seen.empty() ? "none" : seen));
+  }
+  throw std::runtime_error("the OpenCL platforms have no device");
+}
+
+/// One device's context and compiled program, shared by every OpenCL object
+/// on that device; also counts the device memory they hold.
+struct OpenClDevice : DeviceMemoryCounter {
+  using Handle = cl_mem;
+
+  OpenClLocation location;
+  cl_context context = nullptr;
+  cl_program program = nullptr;
+  double compile_seconds = 0;
+
+  OpenClDevice() = default;
+  OpenClDevice(const OpenClDevice&) = delete;
+  OpenClDevice& operator=(const OpenClDevice&) = delete;
+  ~OpenClDevice() {
+    if (program != nullptr) clReleaseProgram(program);
+    if (context != nullptr) clReleaseContext(context);
+  }
+
+  /// Frees a buffer of this device (CountedBuffer).
+  void release(cl_mem mem) const noexcept { clReleaseMemObject(mem); }
+
+  /// The shared context of the device at `loc`, its program compiled on first use.
+  static std::shared_ptr<OpenClDevice> get(const OpenClLocation& loc) {
+    static std::mutex mutex;
+    static std::map<std::pair<int, int>, std::shared_ptr<OpenClDevice>> devices;
+    const std::lock_guard lock(mutex);
+    auto& slot = devices[{loc.platform, loc.device}];
+    if (!slot) {
+      auto dev = std::make_shared<OpenClDevice>();
+      dev->location = loc;
+      cl_int e = CL_SUCCESS;
+      const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
+                                             reinterpret_cast<cl_context_properties>(loc.platform_id), 0};
+      dev->context = clCreateContext(props, 1, &loc.device_id, nullptr, nullptr, &e);
+      cl_check(e, "clCreateContext");
+      const std::string source = std::string(opencl_dialect) + opencl_kernel_body;
+      const char* text = source.c_str();
+      const std::size_t length = source.size();
+      dev->program = clCreateProgramWithSource(dev->context, 1, &text, &length, &e);
+      cl_check(e, "clCreateProgramWithSource");
+      const auto t0 = std::chrono::steady_clock::now();
+      e = clBuildProgram(dev->program, 1, &loc.device_id, "-cl-std=CL1.2", nullptr, nullptr);
+      dev->compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (e != CL_SUCCESS) {
+        std::size_t n = 0;
+        clGetProgramBuildInfo(dev->program, loc.device_id, CL_PROGRAM_BUILD_LOG, 0, nullptr, &n);
+        std::string log(n, '\0');
+        clGetProgramBuildInfo(dev->program, loc.device_id, CL_PROGRAM_BUILD_LOG, n, log.data(), nullptr);
+        throw std::runtime_error("opencl: the kernels do not compile on " +
+                                 cl_device_string(loc.device_id, CL_DEVICE_NAME) + ": " + log);
+      }
+      slot = std::move(dev);
+    }
+    return slot;
+  }
+};
+
+/// A device buffer; releases itself and updates its device's count.
+using OpenClBuffer = CountedBuffer<OpenClDevice>;
+
+}  // namespace detail
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_CONTEXT_HPP
+// ---- end accelbench/backend/opencl/context.hpp ----
 // ---- begin accelbench/backend/device/device_memory.hpp ----
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
@@ -12822,9 +13972,687 @@ inline OpenClHardware detect_opencl_from(const std::vector<std::string>& librari
 
 namespace accelbench {
 
+class OpenCLEventTimer;
+
+class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
+  using Base = GpuOps<OpenCL, detail::OpenClBuffer>;
+  friend Base;
+
+ public:
+  using Tensor = Base::Tensor;
+  using IndexTensor = Base::IndexTensor;
+  using DefaultTimer = OpenCLEventTimer;
+
+  static constexpr std::string_view name = "opencl";
+
+  struct Options {
+    std::string platform{};  ///< index or part of the name; empty: ACCELBENCH_OPENCL_DEVICE, then the default
+    std::string device{};    ///< index or part of the name (or "gpu", "cpu")
+  };
+
+  /// The device of ACCELBENCH_OPENCL_DEVICE, else the default. Without one
+  /// the object is made all the same (available() says why) and its
+  /// operations throw that reason, so that a Benchmark can report the
+  /// backend unavailable.
+  OpenCL() {
+    try {
+      open(detail::select_opencl_device({}, {}));
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
+  }
+
+  /// The device `options` names; throws when there is none.
+  explicit OpenCL(const Options& options) { open(detail::select_opencl_device(options.platform, options.device)); }
+
+  OpenCL(OpenCL&& o) noexcept
+      : Base(std::move(o)),
+        device_(std::move(o.device_)),
+        queue_(std::exchange(o.queue_, nullptr)),
+        kernels_(std::exchange(o.kernels_, {})),
+        error_(std::move(o.error_)) {}
+  OpenCL& operator=(OpenCL&& o) noexcept {
+    if (this != &o) {
+      release();
+      Base::operator=(std::move(o));
+      device_ = std::move(o.device_);
+      queue_ = std::exchange(o.queue_, nullptr);
+      kernels_ = std::exchange(o.kernels_, {});
+      error_ = std::move(o.error_);
+    }
+    return *this;
+  }
+  OpenCL(const OpenCL&) = delete;
+  OpenCL& operator=(const OpenCL&) = delete;
+  ~OpenCL() { release(); }
+
+  /// Whether a device can be selected (as the default constructor would).
+  [[nodiscard]] static Availability available() {
+    try {
+      (void)detail::select_opencl_device({}, {});
+      return Availability::yes();
+    } catch (const std::exception& e) {
+      return Availability::no(e.what());
+    }
+  }
+
+  [[nodiscard]] DeviceInfo describe() const {
+    DeviceInfo d;
+    d.backend = std::string(name);
+    if (!device_) return d;
+    const cl_device_id dev = device_->location.device_id;
+    d.name = detail::cl_device_string(dev, CL_DEVICE_NAME);
+    const auto type = detail::cl_device_value<cl_device_type>(dev, CL_DEVICE_TYPE);
+    d.kind = (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu" : "accelerator";
+    d.compute_units = static_cast<int>(detail::cl_device_value<cl_uint>(dev, CL_DEVICE_MAX_COMPUTE_UNITS));
+    d.memory_bytes = detail::cl_device_value<cl_ulong>(dev, CL_DEVICE_GLOBAL_MEM_SIZE);
+    const std::string ext = detail::cl_device_string(dev, CL_DEVICE_EXTENSIONS);
+    if (ext.find("cl_khr_fp64") != std::string::npos) d.features.emplace_back("fp64");
+    if (ext.find("cl_khr_fp16") != std::string::npos) d.features.emplace_back("fp16");
+    d.properties.emplace_back("platform", detail::cl_platform_string(device_->location.platform_id, CL_PLATFORM_NAME));
+    d.properties.emplace_back("platform_version",
+                              detail::cl_platform_string(device_->location.platform_id, CL_PLATFORM_VERSION));
+    d.properties.emplace_back("vendor", detail::cl_device_string(dev, CL_DEVICE_VENDOR));
+    d.properties.emplace_back("device_version", detail::cl_device_string(dev, CL_DEVICE_VERSION));
+    d.properties.emplace_back("driver_version", detail::cl_device_string(dev, CL_DRIVER_VERSION));
+    d.properties.emplace_back("location", device_key());
+    d.properties.emplace_back("max_work_group_size",
+                              std::to_string(detail::cl_device_value<std::size_t>(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE)));
+    d.properties.emplace_back("local_memory_bytes",
+                              std::to_string(detail::cl_device_value<cl_ulong>(dev, CL_DEVICE_LOCAL_MEM_SIZE)));
+    d.properties.emplace_back("kernel_compile_s", std::to_string(device_->compile_seconds));
+    return d;
+  }
+
+  /// The OpenCL section of `accelbench check`: every platform and device,
+  /// through the ICD loader, whether or not this backend can open one.
+  [[nodiscard]] static DeviceReport describe_devices() { return describe_opencl_devices(); }
+
+  /// The device's platform and index: objects on the same device share
+  /// one context, so they may share loaded models.
+  [[nodiscard]] std::string device_key() const {
+    if (!device_) return "none";
+    return std::to_string(device_->location.platform) + ":" + std::to_string(device_->location.device);
+  }
+
+  void synchronize() {
+    (void)dev();
+    detail::cl_check(clFinish(queue_), "clFinish");
+  }
+
+  /// Device memory held by every OpenCL object on this device (buffers
+  /// allocated through the backend; the driver's own use is not counted).
+  [[nodiscard]] DeviceMemory device_memory() const {
+    if (!device_) return {};
+    DeviceMemory m = device_->memory();
+    m.total_bytes = detail::cl_device_value<cl_ulong>(device_->location.device_id, CL_DEVICE_GLOBAL_MEM_SIZE);
+    return m;
+  }
+  /// Starts a new peak and mean (the Benchmark calls it at each cell's start).
+  void reset_device_memory() {
+    if (device_) device_->reset();
+  }
+
+  [[nodiscard]] cl_command_queue queue() const noexcept { return queue_; }
+
+ private:
+  friend class OpenCLEventTimer;
+
+  void open(const detail::OpenClLocation& location) {
+    device_ = detail::OpenClDevice::get(location);
+    cl_int e = CL_SUCCESS;
+    queue_ = clCreateCommandQueue(device_->context, location.device_id, CL_QUEUE_PROFILING_ENABLE, &e);
+    detail::cl_check(e, "clCreateCommandQueue");
+    for (int k = 0; k < gpu_kernel_count; ++k) {
+      kernels_[std::size_t(k)] = clCreateKernel(device_->program, gpu_kernel_names[k], &e);
+      detail::cl_check(e, gpu_kernel_names[k]);
+    }
+    const auto max_group = detail::cl_device_value<std::size_t>(location.device_id, CL_DEVICE_MAX_WORK_GROUP_SIZE);
+    if (max_group < std::size_t(gpu_row_group) || max_group < std::size_t(gpu_tile * gpu_tile)) {
+      release();
+      throw std::runtime_error("opencl: the device's work-groups hold " + std::to_string(max_group) +
+                               " work-items; the kernels need 256");
+    }
+  }
+
+  /// The device, or the reason there is none.
+  const detail::OpenClDevice& dev() const {
+    if (!device_ || queue_ == nullptr) throw std::runtime_error("opencl: no device: " + error_);
+    return *device_;
+  }
+
+ public:
+  // ---- the device runtime (DeviceRuntime), on which GpuOps builds every op ----
+
+  detail::OpenClBuffer allocate(std::size_t bytes) {
+    cl_int e = CL_SUCCESS;
+    cl_mem mem = clCreateBuffer(dev().context, CL_MEM_READ_WRITE, bytes, nullptr, &e);
+    detail::cl_check(e, ("clCreateBuffer of " + std::to_string(bytes) + " bytes").c_str());
+    return detail::OpenClBuffer(mem, bytes, device_);
+  }
+  void write(detail::OpenClBuffer& b, const void* data, std::size_t bytes) {
+    detail::cl_check(clEnqueueWriteBuffer(queue_, b.get(), CL_TRUE, 0, bytes, data, 0, nullptr, nullptr),
+                     "clEnqueueWriteBuffer");
+  }
+  void read(const detail::OpenClBuffer& b, void* data, std::size_t bytes) {
+    detail::cl_check(clEnqueueReadBuffer(queue_, b.get(), CL_TRUE, 0, bytes, data, 0, nullptr, nullptr),
+                     "clEnqueueReadBuffer");
+  }
+  static cl_mem handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
+  static cl_mem index_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
+
+  template <GpuKernel K, class... A>
+  void launch(const GpuRange& range, A... args) {
+    (void)dev();
+    cl_kernel kernel = kernels_[static_cast<std::size_t>(K)];
+    cl_uint index = 0;
+    (set_arg(kernel, index++, args), ...);
+    const std::size_t global[2] = {range.global0, range.global1};
+    const std::size_t local[2] = {range.local0, range.local1};
+    const cl_uint dims = (range.global1 > 1 || range.local1 > 1) ? 2 : 1;
+    const cl_int e = clEnqueueNDRangeKernel(queue_, kernel, dims, nullptr, global, local, 0, nullptr, nullptr);
+    if (e != CL_SUCCESS) {
+      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
+    }
+  }
+
+ private:
+  template <class A>
+  static void set_arg(cl_kernel kernel, cl_uint index, const A& value) {
+    static_assert(std::is_same_v<A, cl_mem> || std::is_same_v<A, int> || std::is_same_v<A, std::int64_t> ||
+                      std::is_same_v<A, float>,
+                  "kernel arguments are buffers, int, std::int64_t (long) or float");
+    detail::cl_check(clSetKernelArg(kernel, index, sizeof(A), &value), "clSetKernelArg");
+  }
+
+ public:
+  void gemm_nt(const GemmArgs<detail::OpenClBuffer>& g) {
+    if (g.n <= 8) {
+      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
+                                               g.woff, g.ldw, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
+      return;
+    }
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;  // outputs per group and dimension
+    const GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
+                                 ts, ts};
+    launch<GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
+                                         g.yoff, g.ldy, g.n, g.m, g.k);
+  }
+
+ private:
+  void release() noexcept {
+    for (auto& k : kernels_) {
+      if (k != nullptr) clReleaseKernel(k);
+      k = nullptr;
+    }
+    if (queue_ != nullptr) clReleaseCommandQueue(queue_);
+    queue_ = nullptr;
+  }
+
+  std::shared_ptr<detail::OpenClDevice> device_;
+  cl_command_queue queue_ = nullptr;
+  std::array<cl_kernel, gpu_kernel_count> kernels_{};
+  std::string error_;
+};
+
+static_assert(DeviceRuntime<OpenCL, detail::OpenClBuffer>);
+
+/// Timer policy from OpenCL profiling events: markers enqueued at start()
+/// and stop() on the backend's queue; the time between their completions on
+/// the device, in seconds.
+class OpenCLEventTimer {
+ public:
+  static constexpr std::string_view name = "opencl_events";
+
+  explicit OpenCLEventTimer(OpenCL& backend) : queue_(backend.queue()) {}
+  OpenCLEventTimer(OpenCLEventTimer&& o) noexcept
+      : queue_(o.queue_), start_(std::exchange(o.start_, nullptr)) {}
+  OpenCLEventTimer& operator=(OpenCLEventTimer&& o) noexcept {
+    if (this != &o) {
+      release();
+      queue_ = o.queue_;
+      start_ = std::exchange(o.start_, nullptr);
+    }
+    return *this;
+  }
+  OpenCLEventTimer(const OpenCLEventTimer&) = delete;
+  OpenCLEventTimer& operator=(const OpenCLEventTimer&) = delete;
+  ~OpenCLEventTimer() { release(); }
+
+  void start() {
+    release();
+    detail::cl_check(clEnqueueMarkerWithWaitList(queue_, 0, nullptr, &start_), "clEnqueueMarkerWithWaitList");
+  }
+
+  /// Seconds between the start marker and a marker enqueued now, waiting for it.
+  [[nodiscard]] double stop() {
+    cl_event end = nullptr;
+    detail::cl_check(clEnqueueMarkerWithWaitList(queue_, 0, nullptr, &end), "clEnqueueMarkerWithWaitList");
+    const cl_int waited = clWaitForEvents(1, &end);
+    cl_ulong t0 = 0, t1 = 0;
+    const cl_int e0 = clGetEventProfilingInfo(start_, CL_PROFILING_COMMAND_END, sizeof(t0), &t0, nullptr);
+    const cl_int e1 = clGetEventProfilingInfo(end, CL_PROFILING_COMMAND_END, sizeof(t1), &t1, nullptr);
+    clReleaseEvent(end);
+    detail::cl_check(waited, "clWaitForEvents");
+    detail::cl_check(e0 != CL_SUCCESS ? e0 : e1, "clGetEventProfilingInfo");
+    return t1 > t0 ? static_cast<double>(t1 - t0) * 1e-9 : 0.0;
+  }
+
+ private:
+  void release() noexcept {
+    if (start_ != nullptr) clReleaseEvent(start_);
+    start_ = nullptr;
+  }
+  cl_command_queue queue_ = nullptr;
+  cl_event start_ = nullptr;
+};
+
+static_assert(EncoderOps<OpenCL>, "OpenCL must provide every encoder op");
+static_assert(GenerationOps<OpenCL>, "OpenCL must provide every text-generation op");
+static_assert(PerceptionOps<OpenCL>, "OpenCL must provide every vision, audio and multimodal op");
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_HPP
+// ---- end accelbench/backend/opencl.hpp ----
+#endif
+#if defined(ACCELBENCH_WITH_CUDA) && defined(__CUDACC__)
+// ---- begin accelbench/backend/cuda.cuh ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CUH
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CUH
+
+// The Cuda backend: an NVIDIA GPU through the CUDA runtime. The kernels of
+// backend/device/gpu_kernels.hpp (the same source as the OpenCL backend's) are
+// compiled into the program by nvcc, for the architectures of
+// CMAKE_CUDA_ARCHITECTURES; matrix products are cuBLAS's cublasSgemm in
+// float32. Each object has its own non-blocking stream, with a cuBLAS handle
+// bound to it; every Cuda object on the same device shares that device's
+// memory count, and a model loaded by one is usable by the others.
+//
+// Include it from a .cu file compiled by nvcc and link accelbench::cuda
+// (CMake), or -lcudart -lcublas.
+//
+// Device selection: Cuda::Options{device}, an index among the devices the
+// CUDA runtime sees (after CUDA_VISIBLE_DEVICES); -1 means the environment
+// variable ACCELBENCH_CUDA_DEVICE (an index), and without it device 0.
+
+#if !defined(__CUDACC__)
+#error "accelbench/backend/cuda.cuh is CUDA C++: include it from a .cu file compiled by nvcc"
+#endif
+
+// What the rest of accelbench needs under nvcc; accelbench::cuda defines both
+// for CUDA sources, these cover a build without it (they must come before
+// the first include of fmt or Eigen). fmt 9 turns its constexpr functions
+// off when __NVCC__ is defined while still calling them from constexpr and
+// consteval code, which neither nvcc nor the host compiler accepts; Eigen
+// compiles host code only.
+#ifndef FMT_USE_CONSTEXPR
+#define FMT_USE_CONSTEXPR 1
+#endif
+#ifndef EIGEN_NO_CUDA
+#define EIGEN_NO_CUDA
+#endif
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+// ---- begin accelbench/backend/cuda/context.cuh ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CONTEXT_CUH
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CONTEXT_CUH
+
+// What the Cuda backend builds on (backend/cuda.cuh): the kernels of
+// backend/device/gpu_kernels.hpp compiled as CUDA C++, CUDA's and cuBLAS's
+// errors, the choice of a device, and what every Cuda object on one device
+// shares.
+
+#if !defined(__CUDACC__)
+#error "accelbench/backend/cuda/context.cuh is CUDA C++: include it from a .cu file compiled by nvcc"
+#endif
+
+// What the rest of accelbench needs under nvcc; accelbench::cuda defines both
+// for CUDA sources, these cover a build without it (they must come before
+// the first include of fmt or Eigen). fmt 9 turns its constexpr functions
+// off when __NVCC__ is defined while still calling them from constexpr and
+// consteval code, which neither nvcc nor the host compiler accepts; Eigen
+// compiles host code only.
+#ifndef FMT_USE_CONSTEXPR
+#define FMT_USE_CONSTEXPR 1
+#endif
+#ifndef EIGEN_NO_CUDA
+#define EIGEN_NO_CUDA
+#endif
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+// ---- begin accelbench/backend/device/device_memory.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
+
+// The device memory count of the device backends (OpenCL, Cuda): bytes held
+// in the backend's buffers now, the most held and the time-weighted mean
+// since the last reset. One counter per device, shared by every backend
+// object on it; buffers add their size when allocated and remove it when
+// freed. Thread-safe.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <utility>
+
+
+namespace accelbench::detail {
+
+class DeviceMemoryCounter {
+ public:
+  DeviceMemoryCounter() = default;
+  DeviceMemoryCounter(const DeviceMemoryCounter&) = delete;
+  DeviceMemoryCounter& operator=(const DeviceMemoryCounter&) = delete;
+
+  void add(std::uint64_t bytes) { change(static_cast<std::int64_t>(bytes)); }
+  void remove(std::uint64_t bytes) { change(-static_cast<std::int64_t>(bytes)); }
+
+  /// Memory held now, the most and the time-weighted mean since reset();
+  /// total_bytes is left to the backend.
+  [[nodiscard]] DeviceMemory memory() {
+    const std::lock_guard lock(mutex_);
+    advance();
+    const double span = std::chrono::duration<double>(last_change_ - since_).count();
+    DeviceMemory m;
+    m.used_bytes = allocated_;
+    m.peak_bytes = peak_;
+    m.average_bytes = span > 0 ? static_cast<std::uint64_t>(byte_seconds_ / span) : allocated_;
+    return m;
+  }
+
+  /// Starts a new peak and mean from the memory held now.
+  void reset() {
+    const std::lock_guard lock(mutex_);
+    advance();
+    peak_ = allocated_;
+    byte_seconds_ = 0;
+    since_ = last_change_;
+  }
+
+ private:
+  void change(std::int64_t delta) {
+    const std::lock_guard lock(mutex_);
+    advance();
+    allocated_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(allocated_) + delta);
+    peak_ = std::max(peak_, allocated_);
+  }
+  void advance() {
+    const auto now = std::chrono::steady_clock::now();
+    byte_seconds_ += static_cast<double>(allocated_) * std::chrono::duration<double>(now - last_change_).count();
+    last_change_ = now;
+  }
+
+  std::mutex mutex_;
+  std::uint64_t allocated_ = 0;
+  std::uint64_t peak_ = 0;
+  double byte_seconds_ = 0;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_change_ = since_;
+};
+
+/// One allocation of a device backend: frees itself with Device::release
+/// and keeps the device's count (Device is a DeviceMemoryCounter with a
+/// `Handle` type, e.g. cl_mem or void*). Movable, not copyable.
+template <class Device>
+class CountedBuffer {
+ public:
+  using Handle = typename Device::Handle;
+
+  CountedBuffer() = default;
+  CountedBuffer(Handle handle, std::size_t bytes, std::shared_ptr<Device> device)
+      : handle_(handle), bytes_(bytes), device_(std::move(device)) {
+    device_->add(bytes_);
+  }
+  CountedBuffer(CountedBuffer&& o) noexcept
+      : handle_(std::exchange(o.handle_, Handle{})), bytes_(std::exchange(o.bytes_, 0)), device_(std::move(o.device_)) {}
+  CountedBuffer& operator=(CountedBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      handle_ = std::exchange(o.handle_, Handle{});
+      bytes_ = std::exchange(o.bytes_, 0);
+      device_ = std::move(o.device_);
+    }
+    return *this;
+  }
+  CountedBuffer(const CountedBuffer&) = delete;
+  CountedBuffer& operator=(const CountedBuffer&) = delete;
+  ~CountedBuffer() { reset(); }
+
+  [[nodiscard]] Handle get() const noexcept { return handle_; }
+  [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+  explicit operator bool() const noexcept { return handle_ != Handle{}; }
+
+ private:
+  void reset() noexcept {
+    if (handle_ != Handle{}) {
+      device_->release(handle_);
+      device_->remove(bytes_);
+      handle_ = Handle{};
+    }
+  }
+  Handle handle_{};
+  std::size_t bytes_ = 0;
+  std::shared_ptr<Device> device_;
+};
+
+}  // namespace accelbench::detail
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
+// ---- end accelbench/backend/device/device_memory.hpp ----
+// ---- begin accelbench/backend/device/runtime.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+
+// The device tier: the second way to write a backend. A backend that can
+// allocate device memory, copy to and from it, and launch the kernels of
+// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// (gpu_ops.hpp), with the argument checks and output shapes of the other
+// backends. The OpenCL and Cuda backends are written this way;
+// docs/writing-a-backend.md describes it.
+//
+// A device runtime D with its buffer type Buffer provides (DeviceRuntime):
+//
+//   static name                                        the backend's name
+//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
+//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
+//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
+//                                                      runs kernel K of gpu_kernels.hpp
+//   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
+//
+// Kernel arguments are passed with the exact types of the kernels'
+// parameters: int, std::int64_t for `long`, float, buffer handles. A Buffer
+// is movable, default-constructible (empty) and tests true when it holds
+// memory.
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace accelbench {
+
+/// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
+enum class GpuKernel : int {
+  matmul_nt,
+  matmul_nt_few,
+  add_bias,
+  add,
+  activation,
+  swiglu,
+  row_norm,
+  row_scale,
+  argmax_rows,
+  attention,
+  embedding_lookup,
+  masked_mean_pool,
+  rotary,
+  add_positions,
+  cache_write,
+  relative_bias,
+  im2col_2d,
+  im2col_1d,
+  group_norm,
+  prepend_row,
+};
+
+inline constexpr const char* gpu_kernel_names[] = {
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_swiglu",
+    "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
+    "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
+inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
+
+/// Work-group size of the row kernels (ABK_WG) and tile of the matrix
+/// product (ABK_TS).
+inline constexpr int gpu_row_group = 128;
+inline constexpr int gpu_tile = 16;
+
+/// A launch: global sizes (already multiples of the local sizes) and local sizes.
+struct GpuRange {
+  std::size_t global0 = 1, global1 = 1;
+  std::size_t local0 = 1, local1 = 1;
+
+  /// One work-item per element, in groups of 256.
+  static GpuRange elements(std::int64_t count) {
+    constexpr std::size_t group = 256;
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
+    return {(n + group - 1) / group * group, 1, group, 1};
+  }
+  /// One group of gpu_row_group work-items per row.
+  static GpuRange rows(std::int64_t rows) {
+    return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
+  }
+};
+
+/// A 2-D float tensor in device memory, row-major. Resizing keeps the
+/// allocation when it is large enough.
+template <class Buffer>
+struct GpuTensor {
+  Buffer buffer{};
+  long rows_ = 0;
+  long cols_ = 0;
+  std::size_t capacity = 0;  ///< floats allocated
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+};
+
+/// Token ids or positions in device memory, with the host copy when they
+/// came from the host (so that ids can be checked without a transfer).
+template <class Buffer>
+struct GpuIndices {
+  Buffer buffer{};
+  std::size_t count = 0;
+  std::size_t capacity = 0;
+  std::vector<std::int32_t> host;
+  bool host_valid = false;
+
+  [[nodiscard]] std::size_t size() const noexcept { return count; }
+};
+
+/// The arguments of GEMM y = x wᵀ on strided views: x [n, k] (row stride
+/// ldx, from element xoff), w [m, k], y [n, m].
+template <class Buffer>
+struct GemmArgs {
+  const Buffer* x = nullptr;
+  std::int64_t xoff = 0;
+  int ldx = 0;
+  const Buffer* w = nullptr;
+  std::int64_t woff = 0;
+  int ldw = 0;
+  Buffer* y = nullptr;
+  std::int64_t yoff = 0;
+  int ldy = 0;
+  int n = 0, m = 0, k = 0;
+};
+
+/// The primitives of a device runtime D over buffers of type Buffer (see
+/// the top of this file). GpuOps<D, Buffer> checks it, so a runtime that
+/// misses one is told which; a runtime states it with
+/// static_assert(accelbench::DeviceRuntime<MyRuntime, MyBuffer>).
+template <class D, class Buffer>
+concept DeviceRuntime =
+    std::movable<Buffer> && std::default_initializable<Buffer> &&
+    requires(D& d, Buffer& b, const Buffer& cb, void* out, const void* in, std::size_t bytes,
+             const GemmArgs<Buffer>& gemm, const GpuRange& range) {
+      { D::name } -> std::convertible_to<std::string_view>;
+      { static_cast<bool>(cb) };
+      { d.allocate(bytes) } -> std::same_as<Buffer>;
+      d.write(b, in, bytes);
+      d.read(cb, out, bytes);
+      d.handle(cb);
+      d.index_handle(cb);
+      d.gemm_nt(gemm);
+      d.template launch<GpuKernel::add>(range, d.handle(cb), d.handle(cb), std::int64_t{0});
+    };
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+// ---- end accelbench/backend/device/runtime.hpp ----
+
+namespace accelbench {
+
 namespace detail {
 
-#define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_kernel_body[] = #__VA_ARGS__;
+// ---- the kernels: gpu_kernels.hpp expanded as CUDA C++ ----
+//
+// `static`: each translation unit that includes this header has its own
+// copy, so a program of several .cu files links.
+
+#define KERNEL static __global__
+#define GLOBAL
+#define SHARED __shared__
+#define BARRIER __syncthreads()
+#define GID0 ((long)blockIdx.x * blockDim.x + threadIdx.x)
+#define LID0 ((int)threadIdx.x)
+#define LID1 ((int)threadIdx.y)
+#define GRP0 ((int)blockIdx.x)
+#define GRP1 ((int)blockIdx.y)
+#define ABK_WG 128
+#define ABK_TS 16
+#define ABK_LOWEST (-3.40282347e+38f)
+#define ACCELBENCH_GPU_KERNELS(...) __VA_ARGS__
 // ---- begin accelbench/backend/device/gpu_kernels.hpp ----
 // The device kernels of the OpenCL and Cuda backends, written once.
 //
@@ -13315,560 +15143,232 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 )
 // ---- end accelbench/backend/device/gpu_kernels.hpp ----
 #undef ACCELBENCH_GPU_KERNELS
+#undef ABK_LOWEST
+#undef ABK_TS
+#undef ABK_WG
+#undef GRP1
+#undef GRP0
+#undef LID1
+#undef LID0
+#undef GID0
+#undef BARRIER
+#undef SHARED
+#undef GLOBAL
+#undef KERNEL
 
-/// The dialect of gpu_kernels.hpp in OpenCL C.
-inline constexpr const char opencl_dialect[] =
-    "#define KERNEL __kernel\n"
-    "#define GLOBAL __global\n"
-    "#define SHARED __local\n"
-    "#define BARRIER barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)\n"
-    "#define GID0 ((long)get_global_id(0))\n"
-    "#define LID0 ((int)get_local_id(0))\n"
-    "#define LID1 ((int)get_local_id(1))\n"
-    "#define GRP0 ((int)get_group_id(0))\n"
-    "#define GRP1 ((int)get_group_id(1))\n"
-    "#define ABK_WG 128\n"
-    "#define ABK_TS 16\n"
-    "#define ABK_LOWEST (-3.40282347e+38f)\n";
+static_assert(gpu_row_group == 128 && gpu_tile == 16, "the Cuda dialect's ABK_WG and ABK_TS must match backend/device/runtime.hpp");
+static_assert(sizeof(long) == sizeof(std::int64_t), "the kernels' `long` indices must be 64-bit");
 
-inline const char* opencl_error_name(cl_int e) {
-  switch (e) {
-    case CL_DEVICE_NOT_FOUND: return "CL_DEVICE_NOT_FOUND";
-    case CL_DEVICE_NOT_AVAILABLE: return "CL_DEVICE_NOT_AVAILABLE";
-    case CL_COMPILER_NOT_AVAILABLE: return "CL_COMPILER_NOT_AVAILABLE";
-    case CL_MEM_OBJECT_ALLOCATION_FAILURE: return "CL_MEM_OBJECT_ALLOCATION_FAILURE";
-    case CL_OUT_OF_RESOURCES: return "CL_OUT_OF_RESOURCES";
-    case CL_OUT_OF_HOST_MEMORY: return "CL_OUT_OF_HOST_MEMORY";
-    case CL_PROFILING_INFO_NOT_AVAILABLE: return "CL_PROFILING_INFO_NOT_AVAILABLE";
-    case CL_BUILD_PROGRAM_FAILURE: return "CL_BUILD_PROGRAM_FAILURE";
-    case CL_INVALID_VALUE: return "CL_INVALID_VALUE";
-    case CL_INVALID_PLATFORM: return "CL_INVALID_PLATFORM";
-    case CL_INVALID_DEVICE: return "CL_INVALID_DEVICE";
-    case CL_INVALID_CONTEXT: return "CL_INVALID_CONTEXT";
-    case CL_INVALID_COMMAND_QUEUE: return "CL_INVALID_COMMAND_QUEUE";
-    case CL_INVALID_MEM_OBJECT: return "CL_INVALID_MEM_OBJECT";
-    case CL_INVALID_BUFFER_SIZE: return "CL_INVALID_BUFFER_SIZE";
-    case CL_INVALID_PROGRAM: return "CL_INVALID_PROGRAM";
-    case CL_INVALID_PROGRAM_EXECUTABLE: return "CL_INVALID_PROGRAM_EXECUTABLE";
-    case CL_INVALID_KERNEL_NAME: return "CL_INVALID_KERNEL_NAME";
-    case CL_INVALID_KERNEL: return "CL_INVALID_KERNEL";
-    case CL_INVALID_ARG_INDEX: return "CL_INVALID_ARG_INDEX";
-    case CL_INVALID_ARG_VALUE: return "CL_INVALID_ARG_VALUE";
-    case CL_INVALID_ARG_SIZE: return "CL_INVALID_ARG_SIZE";
-    case CL_INVALID_KERNEL_ARGS: return "CL_INVALID_KERNEL_ARGS";
-    case CL_INVALID_WORK_DIMENSION: return "CL_INVALID_WORK_DIMENSION";
-    case CL_INVALID_WORK_GROUP_SIZE: return "CL_INVALID_WORK_GROUP_SIZE";
-    case CL_INVALID_WORK_ITEM_SIZE: return "CL_INVALID_WORK_ITEM_SIZE";
-    case CL_INVALID_GLOBAL_WORK_SIZE: return "CL_INVALID_GLOBAL_WORK_SIZE";
-    case CL_INVALID_EVENT: return "CL_INVALID_EVENT";
-    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR (no OpenCL platform installed)";
-    default: return "an OpenCL error";
+template <GpuKernel>
+inline constexpr bool no_cuda_kernel = false;
+
+/// The kernel function of K: an `if constexpr` chain over GpuKernel, each
+/// entry checked against gpu_kernel_names.
+template <GpuKernel K>
+constexpr auto cuda_kernel() noexcept {
+#define ACCELBENCH_CUDA_KERNEL(k)                                                                         \
+  if constexpr (K == GpuKernel::k) {                                                                      \
+    static_assert(std::string_view(gpu_kernel_names[static_cast<int>(GpuKernel::k)]) == "ab_" #k,         \
+                  "gpu_kernel_names and GpuKernel disagree on ab_" #k);                                   \
+    return &ab_##k;                                                                                       \
+  } else
+  ACCELBENCH_CUDA_KERNEL(matmul_nt)
+  ACCELBENCH_CUDA_KERNEL(matmul_nt_few)
+  ACCELBENCH_CUDA_KERNEL(add_bias)
+  ACCELBENCH_CUDA_KERNEL(add)
+  ACCELBENCH_CUDA_KERNEL(activation)
+  ACCELBENCH_CUDA_KERNEL(swiglu)
+  ACCELBENCH_CUDA_KERNEL(row_norm)
+  ACCELBENCH_CUDA_KERNEL(row_scale)
+  ACCELBENCH_CUDA_KERNEL(argmax_rows)
+  ACCELBENCH_CUDA_KERNEL(attention)
+  ACCELBENCH_CUDA_KERNEL(embedding_lookup)
+  ACCELBENCH_CUDA_KERNEL(masked_mean_pool)
+  ACCELBENCH_CUDA_KERNEL(rotary)
+  ACCELBENCH_CUDA_KERNEL(add_positions)
+  ACCELBENCH_CUDA_KERNEL(cache_write)
+  ACCELBENCH_CUDA_KERNEL(relative_bias)
+  ACCELBENCH_CUDA_KERNEL(im2col_2d)
+  ACCELBENCH_CUDA_KERNEL(im2col_1d)
+  ACCELBENCH_CUDA_KERNEL(group_norm)
+  ACCELBENCH_CUDA_KERNEL(prepend_row)
+  {
+    static_assert(no_cuda_kernel<K>, "a GpuKernel has no Cuda kernel: add it to cuda_kernel()");
+  }
+#undef ACCELBENCH_CUDA_KERNEL
+}
+
+template <int... I>
+constexpr bool every_cuda_kernel_mapped(std::integer_sequence<int, I...>) {
+  return (std::is_pointer_v<decltype(cuda_kernel<static_cast<GpuKernel>(I)>())> && ...);
+}
+static_assert(every_cuda_kernel_mapped(std::make_integer_sequence<int, gpu_kernel_count>{}),
+              "every GpuKernel must have a Cuda kernel");
+
+// ---- errors ----
+
+/// "call returned 100 (cudaErrorNoDevice): no CUDA-capable device is detected"
+inline std::string cuda_error_text(cudaError_t e, std::string_view call) {
+  return std::string(call) + " returned " + std::to_string(static_cast<int>(e)) + " (" + cudaGetErrorName(e) +
+         "): " + cudaGetErrorString(e);
+}
+
+/// Throws "cuda: <call> returned ..." unless e is cudaSuccess. The runtime's
+/// last error is cleared, so that it is not reported again by a later check.
+inline void cuda_check(cudaError_t e, std::string_view call) {
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    throw std::runtime_error("cuda: " + cuda_error_text(e, call));
   }
 }
 
-inline void cl_check(cl_int e, const char* what) {
-  if (e != CL_SUCCESS) {
-    throw std::runtime_error(std::string("opencl: ") + what + " returned " + std::to_string(e) + " (" +
-                             opencl_error_name(e) + ")");
+inline void cublas_check(cublasStatus_t s, std::string_view call) {
+  if (s != CUBLAS_STATUS_SUCCESS) {
+    throw std::runtime_error("cuda: " + std::string(call) + " returned " + std::to_string(static_cast<int>(s)) + " (" +
+                             cublasGetStatusName(s) + "): " + cublasGetStatusString(s));
   }
 }
 
-inline std::string cl_platform_string(cl_platform_id p, cl_platform_info what) {
-  std::size_t n = 0;
-  if (clGetPlatformInfo(p, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return {};
-  std::string s(n, '\0');
-  clGetPlatformInfo(p, what, n, s.data(), nullptr);
-  while (!s.empty() && s.back() == '\0') s.pop_back();
-  return s;
+/// 13000 -> "13.0", as cudaDriverGetVersion and cudaRuntimeGetVersion count.
+inline std::string cuda_version_string(int v) {
+  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
 }
 
-inline std::string cl_device_string(cl_device_id d, cl_device_info what) {
-  std::size_t n = 0;
-  if (clGetDeviceInfo(d, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return {};
-  std::string s(n, '\0');
-  clGetDeviceInfo(d, what, n, s.data(), nullptr);
-  while (!s.empty() && s.back() == '\0') s.pop_back();
-  return s;
+/// The architectures nvcc compiled the kernels for, e.g. "sm_80, sm_90".
+inline std::string cuda_compiled_architectures() {
+#if defined(__CUDA_ARCH_LIST__)
+#define ACCELBENCH_STRINGIFY2(...) #__VA_ARGS__
+#define ACCELBENCH_STRINGIFY(...) ACCELBENCH_STRINGIFY2(__VA_ARGS__)
+  const std::string list = ACCELBENCH_STRINGIFY(__CUDA_ARCH_LIST__);
+#undef ACCELBENCH_STRINGIFY
+#undef ACCELBENCH_STRINGIFY2
+  std::string out;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    std::size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    std::string arch = list.substr(start, end - start);
+    arch.erase(std::remove_if(arch.begin(), arch.end(), [](unsigned char c) { return std::isspace(c) != 0; }),
+               arch.end());
+    if (arch.size() > 1 && arch.back() == '0') arch.pop_back();  // 800 -> sm_80, 1200 -> sm_120
+    out += (out.empty() ? "sm_" : ", sm_") + arch;
+    start = end + 1;
+  }
+  return out;
+#else
+  return "unknown";
+#endif
 }
 
-template <class T>
-T cl_device_value(cl_device_id d, cl_device_info what) {
-  T v{};
-  clGetDeviceInfo(d, what, sizeof(T), &v, nullptr);
-  return v;
+// ---- device selection ----
+
+/// The index in ACCELBENCH_CUDA_DEVICE, else 0.
+inline int cuda_device_from_environment() {
+  const char* env = std::getenv("ACCELBENCH_CUDA_DEVICE");
+  if (env == nullptr || *env == '\0') return 0;
+  const std::string s = env;
+  if (s.size() > 4 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    throw std::runtime_error("ACCELBENCH_CUDA_DEVICE is \"" + s + "\": expected a device index (0, 1, ...)");
+  }
+  return std::stoi(s);
 }
 
-inline std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-/// Where a device is: indices of its platform and of the device in it.
-struct OpenClLocation {
-  int platform = 0;
-  int device = 0;
-  cl_platform_id platform_id = nullptr;
-  cl_device_id device_id = nullptr;
-};
-
-/// Picks the device asked for (see the header comment), or says why not.
-inline OpenClLocation select_opencl_device(std::string platform_spec, std::string device_spec) {
-  if (platform_spec.empty() && device_spec.empty()) {
-    if (const char* env = std::getenv("ACCELBENCH_OPENCL_DEVICE"); env != nullptr && *env != '\0') {
-      const std::string e = env;
-      const auto colon = e.find(':');
-      platform_spec = e.substr(0, colon);
-      device_spec = colon == std::string::npos ? std::string() : e.substr(colon + 1);
+/// Picks device `requested` (negative: ACCELBENCH_CUDA_DEVICE, else 0) and
+/// checks that the kernels in the program run on it, or says why not. The
+/// device becomes the calling thread's current device.
+inline int select_cuda_device(int requested) {
+  const int device = requested >= 0 ? requested : cuda_device_from_environment();
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    std::string why = cuda_error_text(e, "cudaGetDeviceCount");
+    if (e == cudaErrorInsufficientDriver) {
+      int driver = 0, runtime = 0;
+      (void)cudaDriverGetVersion(&driver);
+      (void)cudaRuntimeGetVersion(&runtime);
+      (void)cudaGetLastError();
+      why += driver == 0 ? std::string(" (no NVIDIA driver is installed: libcuda.so.1 was not found)")
+                         : " (the driver supports CUDA " + cuda_version_string(driver) + ", the program's runtime is " +
+                               cuda_version_string(runtime) + ")";
     }
+    throw std::runtime_error(why);
   }
-  cl_uint n_platforms = 0;
-  const cl_int e = clGetPlatformIDs(0, nullptr, &n_platforms);
-  if (e == -1001 || n_platforms == 0) {
-    throw std::runtime_error("no OpenCL platform is installed (no ICD found; install pocl-opencl-icd or a GPU driver)");
-  }
-  cl_check(e, "clGetPlatformIDs");
-  std::vector<cl_platform_id> platforms(n_platforms);
-  cl_check(clGetPlatformIDs(n_platforms, platforms.data(), nullptr), "clGetPlatformIDs");
-
-  auto matches = [](const std::string& spec, int index, const std::string& name) {
-    if (spec.empty()) return true;
-    if (std::all_of(spec.begin(), spec.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-      return std::stoi(spec) == index;
+  if (count <= 0) throw std::runtime_error("cudaGetDeviceCount found no CUDA device");
+  if (device >= count) {
+    std::string seen;
+    for (int d = 0; d < count; ++d) {
+      cudaDeviceProp p{};
+      const bool named = cudaGetDeviceProperties(&p, d) == cudaSuccess;
+      seen += (seen.empty() ? "" : ", ") + std::to_string(d) + " " + (named ? std::string(p.name) : "(unnamed)");
     }
-    return lower(name).find(lower(spec)) != std::string::npos;
-  };
-
-  std::optional<OpenClLocation> first, first_gpu;
-  std::string seen;
-  for (int p = 0; p < static_cast<int>(n_platforms); ++p) {
-    const std::string pname = cl_platform_string(platforms[std::size_t(p)], CL_PLATFORM_NAME);
-    if (!matches(platform_spec, p, pname)) continue;
-    cl_uint n_devices = 0;
-    if (clGetDeviceIDs(platforms[std::size_t(p)], CL_DEVICE_TYPE_ALL, 0, nullptr, &n_devices) != CL_SUCCESS) continue;
-    std::vector<cl_device_id> devices(n_devices);
-    clGetDeviceIDs(platforms[std::size_t(p)], CL_DEVICE_TYPE_ALL, n_devices, devices.data(), nullptr);
-    for (int d = 0; d < static_cast<int>(n_devices); ++d) {
-      const std::string dname = cl_device_string(devices[std::size_t(d)], CL_DEVICE_NAME);
-      const auto type = cl_device_value<cl_device_type>(devices[std::size_t(d)], CL_DEVICE_TYPE);
-      const std::string kind = (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu" : "accelerator";
-      seen += (seen.empty() ? "" : ", ") + std::to_string(p) + ":" + std::to_string(d) + " " + dname;
-      if (!matches(device_spec, d, dname + " " + kind)) continue;
-      const OpenClLocation loc{p, d, platforms[std::size_t(p)], devices[std::size_t(d)]};
-      if (!first) first = loc;
-      if (!first_gpu && (type & CL_DEVICE_TYPE_GPU)) first_gpu = loc;
-    }
+    (void)cudaGetLastError();
+    throw std::runtime_error("no CUDA device " + std::to_string(device) +
+                             (requested >= 0 ? std::string() : std::string(" (from ACCELBENCH_CUDA_DEVICE)")) +
+                             "; devices: " + seen);
   }
-  const bool explicit_choice = !platform_spec.empty() || !device_spec.empty();
-  if (explicit_choice && first) return *first;
-  if (first_gpu) return *first_gpu;
-  if (first) return *first;
-  if (explicit_choice) {
-    throw std::runtime_error("no OpenCL device matches platform \"" + platform_spec + "\" device \"" + device_spec +
-                             "\"; devices: " + (seen.empty() ? "none" : seen));
+  if (const cudaError_t s = cudaSetDevice(device); s != cudaSuccess) {
+    (void)cudaGetLastError();
+    throw std::runtime_error(cuda_error_text(s, "cudaSetDevice(" + std::to_string(device) + ")"));
   }
-  throw std::runtime_error("the OpenCL platforms have no device");
+  // A device older than every architecture compiled for (and with no PTX to
+  // compile from) has no image of the kernels: say so now, not at the first op.
+  cudaFuncAttributes attributes{};
+  const cudaError_t k = cudaFuncGetAttributes(&attributes, ab_add);
+  if (k != cudaSuccess) {
+    (void)cudaGetLastError();
+    cudaDeviceProp p{};
+    const std::string cc = cudaGetDeviceProperties(&p, device) == cudaSuccess
+                               ? "sm_" + std::to_string(p.major) + std::to_string(p.minor)
+                               : std::string("unknown");
+    (void)cudaGetLastError();
+    throw std::runtime_error(cuda_error_text(k, "cudaFuncGetAttributes") + "; device " + std::to_string(device) +
+                             " is " + cc + ", the kernels were compiled for " + cuda_compiled_architectures() +
+                             " (CMAKE_CUDA_ARCHITECTURES)");
+  }
+  return device;
 }
 
-/// One device's context and compiled program, shared by every OpenCL object
-/// on that device; also counts the device memory they hold.
-struct OpenClDevice : DeviceMemoryCounter {
-  using Handle = cl_mem;
+/// What every Cuda object on one device shares: the device's properties and
+/// the count of the memory their buffers hold.
+struct CudaDevice : DeviceMemoryCounter {
+  using Handle = void*;
 
-  OpenClLocation location;
-  cl_context context = nullptr;
-  cl_program program = nullptr;
-  double compile_seconds = 0;
+  int index = 0;
+  cudaDeviceProp properties{};
 
-  OpenClDevice() = default;
-  OpenClDevice(const OpenClDevice&) = delete;
-  OpenClDevice& operator=(const OpenClDevice&) = delete;
-  ~OpenClDevice() {
-    if (program != nullptr) clReleaseProgram(program);
-    if (context != nullptr) clReleaseContext(context);
+  /// Frees memory of this device (CountedBuffer). cudaFree waits for the
+  /// device's queued work. Its errors are ignored: at exit the runtime may
+  /// already be unloaded.
+  void release(void* ptr) const noexcept {
+    if (cudaSetDevice(index) == cudaSuccess) (void)cudaFree(ptr);
+    (void)cudaGetLastError();
   }
 
-  /// Frees a buffer of this device (CountedBuffer).
-  void release(cl_mem mem) const noexcept { clReleaseMemObject(mem); }
-
-  /// The shared context of the device at `loc`, its program compiled on first use.
-  static std::shared_ptr<OpenClDevice> get(const OpenClLocation& loc) {
+  /// The device of index `index` (valid: from select_cuda_device).
+  static std::shared_ptr<CudaDevice> get(int index) {
     static std::mutex mutex;
-    static std::map<std::pair<int, int>, std::shared_ptr<OpenClDevice>> devices;
+    static std::map<int, std::shared_ptr<CudaDevice>> devices;
     const std::lock_guard lock(mutex);
-    auto& slot = devices[{loc.platform, loc.device}];
+    auto& slot = devices[index];
     if (!slot) {
-      auto dev = std::make_shared<OpenClDevice>();
-      dev->location = loc;
-      cl_int e = CL_SUCCESS;
-      const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
-                                             reinterpret_cast<cl_context_properties>(loc.platform_id), 0};
-      dev->context = clCreateContext(props, 1, &loc.device_id, nullptr, nullptr, &e);
-      cl_check(e, "clCreateContext");
-      const std::string source = std::string(opencl_dialect) + opencl_kernel_body;
-      const char* text = source.c_str();
-      const std::size_t length = source.size();
-      dev->program = clCreateProgramWithSource(dev->context, 1, &text, &length, &e);
-      cl_check(e, "clCreateProgramWithSource");
-      const auto t0 = std::chrono::steady_clock::now();
-      e = clBuildProgram(dev->program, 1, &loc.device_id, "-cl-std=CL1.2", nullptr, nullptr);
-      dev->compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (e != CL_SUCCESS) {
-        std::size_t n = 0;
-        clGetProgramBuildInfo(dev->program, loc.device_id, CL_PROGRAM_BUILD_LOG, 0, nullptr, &n);
-        std::string log(n, '\0');
-        clGetProgramBuildInfo(dev->program, loc.device_id, CL_PROGRAM_BUILD_LOG, n, log.data(), nullptr);
-        throw std::runtime_error("opencl: the kernels do not compile on " +
-                                 cl_device_string(loc.device_id, CL_DEVICE_NAME) + ": " + log);
-      }
+      auto dev = std::make_shared<CudaDevice>();
+      dev->index = index;
+      cuda_check(cudaGetDeviceProperties(&dev->properties, index), "cudaGetDeviceProperties");
       slot = std::move(dev);
     }
     return slot;
   }
 };
 
-/// A device buffer; releases itself and updates its device's count.
-using OpenClBuffer = CountedBuffer<OpenClDevice>;
+/// Device memory from cudaMalloc; frees itself and updates its device's count.
+using CudaBuffer = CountedBuffer<CudaDevice>;
 
 }  // namespace detail
 
-class OpenCLEventTimer;
-
-class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
-  using Base = GpuOps<OpenCL, detail::OpenClBuffer>;
-  friend Base;
-
- public:
-  using Tensor = Base::Tensor;
-  using IndexTensor = Base::IndexTensor;
-  using DefaultTimer = OpenCLEventTimer;
-
-  static constexpr std::string_view name = "opencl";
-
-  struct Options {
-    std::string platform{};  ///< index or part of the name; empty: ACCELBENCH_OPENCL_DEVICE, then the default
-    std::string device{};    ///< index or part of the name (or "gpu", "cpu")
-  };
-
-  /// The device of ACCELBENCH_OPENCL_DEVICE, else the default. Without one
-  /// the object is made all the same (available() says why) and its
-  /// operations throw that reason, so that a Benchmark can report the
-  /// backend unavailable.
-  OpenCL() {
-    try {
-      open(detail::select_opencl_device({}, {}));
-    } catch (const std::exception& e) {
-      error_ = e.what();
-    }
-  }
-
-  /// The device `options` names; throws when there is none.
-  explicit OpenCL(const Options& options) { open(detail::select_opencl_device(options.platform, options.device)); }
-
-  OpenCL(OpenCL&& o) noexcept
-      : Base(std::move(o)),
-        device_(std::move(o.device_)),
-        queue_(std::exchange(o.queue_, nullptr)),
-        kernels_(std::exchange(o.kernels_, {})),
-        error_(std::move(o.error_)) {}
-  OpenCL& operator=(OpenCL&& o) noexcept {
-    if (this != &o) {
-      release();
-      Base::operator=(std::move(o));
-      device_ = std::move(o.device_);
-      queue_ = std::exchange(o.queue_, nullptr);
-      kernels_ = std::exchange(o.kernels_, {});
-      error_ = std::move(o.error_);
-    }
-    return *this;
-  }
-  OpenCL(const OpenCL&) = delete;
-  OpenCL& operator=(const OpenCL&) = delete;
-  ~OpenCL() { release(); }
-
-  /// Whether a device can be selected (as the default constructor would).
-  [[nodiscard]] static Availability available() {
-    try {
-      (void)detail::select_opencl_device({}, {});
-      return Availability::yes();
-    } catch (const std::exception& e) {
-      return Availability::no(e.what());
-    }
-  }
-
-  [[nodiscard]] DeviceInfo describe() const {
-    DeviceInfo d;
-    d.backend = std::string(name);
-    if (!device_) return d;
-    const cl_device_id dev = device_->location.device_id;
-    d.name = detail::cl_device_string(dev, CL_DEVICE_NAME);
-    const auto type = detail::cl_device_value<cl_device_type>(dev, CL_DEVICE_TYPE);
-    d.kind = (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu" : "accelerator";
-    d.compute_units = static_cast<int>(detail::cl_device_value<cl_uint>(dev, CL_DEVICE_MAX_COMPUTE_UNITS));
-    d.memory_bytes = detail::cl_device_value<cl_ulong>(dev, CL_DEVICE_GLOBAL_MEM_SIZE);
-    const std::string ext = detail::cl_device_string(dev, CL_DEVICE_EXTENSIONS);
-    if (ext.find("cl_khr_fp64") != std::string::npos) d.features.emplace_back("fp64");
-    if (ext.find("cl_khr_fp16") != std::string::npos) d.features.emplace_back("fp16");
-    d.properties.emplace_back("platform", detail::cl_platform_string(device_->location.platform_id, CL_PLATFORM_NAME));
-    d.properties.emplace_back("platform_version",
-                              detail::cl_platform_string(device_->location.platform_id, CL_PLATFORM_VERSION));
-    d.properties.emplace_back("vendor", detail::cl_device_string(dev, CL_DEVICE_VENDOR));
-    d.properties.emplace_back("device_version", detail::cl_device_string(dev, CL_DEVICE_VERSION));
-    d.properties.emplace_back("driver_version", detail::cl_device_string(dev, CL_DRIVER_VERSION));
-    d.properties.emplace_back("location", device_key());
-    d.properties.emplace_back("max_work_group_size",
-                              std::to_string(detail::cl_device_value<std::size_t>(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE)));
-    d.properties.emplace_back("local_memory_bytes",
-                              std::to_string(detail::cl_device_value<cl_ulong>(dev, CL_DEVICE_LOCAL_MEM_SIZE)));
-    d.properties.emplace_back("kernel_compile_s", std::to_string(device_->compile_seconds));
-    return d;
-  }
-
-  /// The OpenCL section of `accelbench check`: every platform and device,
-  /// through the ICD loader, whether or not this backend can open one.
-  [[nodiscard]] static DeviceReport describe_devices() { return describe_opencl_devices(); }
-
-  /// The device's platform and index: objects on the same device share
-  /// one context, so they may share loaded models.
-  [[nodiscard]] std::string device_key() const {
-    if (!device_) return "none";
-    return std::to_string(device_->location.platform) + ":" + std::to_string(device_->location.device);
-  }
-
-  void synchronize() {
-    (void)dev();
-    detail::cl_check(clFinish(queue_), "clFinish");
-  }
-
-  /// Device memory held by every OpenCL object on this device (buffers
-  /// allocated through the backend; the driver's own use is not counted).
-  [[nodiscard]] DeviceMemory device_memory() const {
-    if (!device_) return {};
-    DeviceMemory m = device_->memory();
-    m.total_bytes = detail::cl_device_value<cl_ulong>(device_->location.device_id, CL_DEVICE_GLOBAL_MEM_SIZE);
-    return m;
-  }
-  /// Starts a new peak and mean (the Benchmark calls it at each cell's start).
-  void reset_device_memory() {
-    if (device_) device_->reset();
-  }
-
-  [[nodiscard]] cl_command_queue queue() const noexcept { return queue_; }
-
- private:
-  friend class OpenCLEventTimer;
-
-  void open(const detail::OpenClLocation& location) {
-    device_ = detail::OpenClDevice::get(location);
-    cl_int e = CL_SUCCESS;
-    queue_ = clCreateCommandQueue(device_->context, location.device_id, CL_QUEUE_PROFILING_ENABLE, &e);
-    detail::cl_check(e, "clCreateCommandQueue");
-    for (int k = 0; k < gpu_kernel_count; ++k) {
-      kernels_[std::size_t(k)] = clCreateKernel(device_->program, gpu_kernel_names[k], &e);
-      detail::cl_check(e, gpu_kernel_names[k]);
-    }
-    const auto max_group = detail::cl_device_value<std::size_t>(location.device_id, CL_DEVICE_MAX_WORK_GROUP_SIZE);
-    if (max_group < std::size_t(gpu_row_group) || max_group < std::size_t(gpu_tile * gpu_tile)) {
-      release();
-      throw std::runtime_error("opencl: the device's work-groups hold " + std::to_string(max_group) +
-                               " work-items; the kernels need 256");
-    }
-  }
-
-  /// The device, or the reason there is none.
-  const detail::OpenClDevice& dev() const {
-    if (!device_ || queue_ == nullptr) throw std::runtime_error("opencl: no device: " + error_);
-    return *device_;
-  }
-
- public:
-  // ---- the device runtime (DeviceRuntime), on which GpuOps builds every op ----
-
-  detail::OpenClBuffer allocate(std::size_t bytes) {
-    cl_int e = CL_SUCCESS;
-    cl_mem mem = clCreateBuffer(dev().context, CL_MEM_READ_WRITE, bytes, nullptr, &e);
-    detail::cl_check(e, ("clCreateBuffer of " + std::to_string(bytes) + " bytes").c_str());
-    return detail::OpenClBuffer(mem, bytes, device_);
-  }
-  void write(detail::OpenClBuffer& b, const void* data, std::size_t bytes) {
-    detail::cl_check(clEnqueueWriteBuffer(queue_, b.get(), CL_TRUE, 0, bytes, data, 0, nullptr, nullptr),
-                     "clEnqueueWriteBuffer");
-  }
-  void read(const detail::OpenClBuffer& b, void* data, std::size_t bytes) {
-    detail::cl_check(clEnqueueReadBuffer(queue_, b.get(), CL_TRUE, 0, bytes, data, 0, nullptr, nullptr),
-                     "clEnqueueReadBuffer");
-  }
-  static cl_mem handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
-  static cl_mem index_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
-
-  template <GpuKernel K, class... A>
-  void launch(const GpuRange& range, A... args) {
-    (void)dev();
-    cl_kernel kernel = kernels_[static_cast<std::size_t>(K)];
-    cl_uint index = 0;
-    (set_arg(kernel, index++, args), ...);
-    const std::size_t global[2] = {range.global0, range.global1};
-    const std::size_t local[2] = {range.local0, range.local1};
-    const cl_uint dims = (range.global1 > 1 || range.local1 > 1) ? 2 : 1;
-    const cl_int e = clEnqueueNDRangeKernel(queue_, kernel, dims, nullptr, global, local, 0, nullptr, nullptr);
-    if (e != CL_SUCCESS) {
-      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
-    }
-  }
-
- private:
-  template <class A>
-  static void set_arg(cl_kernel kernel, cl_uint index, const A& value) {
-    static_assert(std::is_same_v<A, cl_mem> || std::is_same_v<A, int> || std::is_same_v<A, std::int64_t> ||
-                      std::is_same_v<A, float>,
-                  "kernel arguments are buffers, int, std::int64_t (long) or float");
-    detail::cl_check(clSetKernelArg(kernel, index, sizeof(A), &value), "clSetKernelArg");
-  }
-
- public:
-  void gemm_nt(const GemmArgs<detail::OpenClBuffer>& g) {
-    if (g.n <= 8) {
-      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
-                                               g.woff, g.ldw, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
-      return;
-    }
-    constexpr std::size_t ts = gpu_tile;
-    constexpr std::size_t tile = 4 * ts;  // outputs per group and dimension
-    const GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
-                                 ts, ts};
-    launch<GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
-                                         g.yoff, g.ldy, g.n, g.m, g.k);
-  }
-
- private:
-  void release() noexcept {
-    for (auto& k : kernels_) {
-      if (k != nullptr) clReleaseKernel(k);
-      k = nullptr;
-    }
-    if (queue_ != nullptr) clReleaseCommandQueue(queue_);
-    queue_ = nullptr;
-  }
-
-  std::shared_ptr<detail::OpenClDevice> device_;
-  cl_command_queue queue_ = nullptr;
-  std::array<cl_kernel, gpu_kernel_count> kernels_{};
-  std::string error_;
-};
-
-static_assert(DeviceRuntime<OpenCL, detail::OpenClBuffer>);
-
-/// Timer policy from OpenCL profiling events: markers enqueued at start()
-/// and stop() on the backend's queue; the time between their completions on
-/// the device, in seconds.
-class OpenCLEventTimer {
- public:
-  static constexpr std::string_view name = "opencl_events";
-
-  explicit OpenCLEventTimer(OpenCL& backend) : queue_(backend.queue()) {}
-  OpenCLEventTimer(OpenCLEventTimer&& o) noexcept
-      : queue_(o.queue_), start_(std::exchange(o.start_, nullptr)) {}
-  OpenCLEventTimer& operator=(OpenCLEventTimer&& o) noexcept {
-    if (this != &o) {
-      release();
-      queue_ = o.queue_;
-      start_ = std::exchange(o.start_, nullptr);
-    }
-    return *this;
-  }
-  OpenCLEventTimer(const OpenCLEventTimer&) = delete;
-  OpenCLEventTimer& operator=(const OpenCLEventTimer&) = delete;
-  ~OpenCLEventTimer() { release(); }
-
-  void start() {
-    release();
-    detail::cl_check(clEnqueueMarkerWithWaitList(queue_, 0, nullptr, &start_), "clEnqueueMarkerWithWaitList");
-  }
-
-  /// Seconds between the start marker and a marker enqueued now, waiting for it.
-  [[nodiscard]] double stop() {
-    cl_event end = nullptr;
-    detail::cl_check(clEnqueueMarkerWithWaitList(queue_, 0, nullptr, &end), "clEnqueueMarkerWithWaitList");
-    const cl_int waited = clWaitForEvents(1, &end);
-    cl_ulong t0 = 0, t1 = 0;
-    const cl_int e0 = clGetEventProfilingInfo(start_, CL_PROFILING_COMMAND_END, sizeof(t0), &t0, nullptr);
-    const cl_int e1 = clGetEventProfilingInfo(end, CL_PROFILING_COMMAND_END, sizeof(t1), &t1, nullptr);
-    clReleaseEvent(end);
-    detail::cl_check(waited, "clWaitForEvents");
-    detail::cl_check(e0 != CL_SUCCESS ? e0 : e1, "clGetEventProfilingInfo");
-    return t1 > t0 ? static_cast<double>(t1 - t0) * 1e-9 : 0.0;
-  }
-
- private:
-  void release() noexcept {
-    if (start_ != nullptr) clReleaseEvent(start_);
-    start_ = nullptr;
-  }
-  cl_command_queue queue_ = nullptr;
-  cl_event start_ = nullptr;
-};
-
-static_assert(EncoderOps<OpenCL>, "OpenCL must provide every encoder op");
-static_assert(GenerationOps<OpenCL>, "OpenCL must provide every text-generation op");
-static_assert(PerceptionOps<OpenCL>, "OpenCL must provide every vision, audio and multimodal op");
-
 }  // namespace accelbench
-#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_HPP
-// ---- end accelbench/backend/opencl.hpp ----
-#endif
-#if defined(ACCELBENCH_WITH_CUDA) && defined(__CUDACC__)
-// ---- begin accelbench/backend/cuda.cuh ----
-#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CUH
-#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CUH
-
-// The Cuda backend: an NVIDIA GPU through the CUDA runtime. The kernels of
-// backend/device/gpu_kernels.hpp (the same source as the OpenCL backend's) are
-// compiled into the program by nvcc, for the architectures of
-// CMAKE_CUDA_ARCHITECTURES; matrix products are cuBLAS's cublasSgemm in
-// float32. Each object has its own non-blocking stream, with a cuBLAS handle
-// bound to it; every Cuda object on the same device shares that device's
-// memory count, and a model loaded by one is usable by the others.
-//
-// Include it from a .cu file compiled by nvcc and link accelbench::cuda
-// (CMake), or -lcudart -lcublas.
-//
-// Device selection: Cuda::Options{device}, an index among the devices the
-// CUDA runtime sees (after CUDA_VISIBLE_DEVICES); -1 means the environment
-// variable ACCELBENCH_CUDA_DEVICE (an index), and without it device 0.
-
-#if !defined(__CUDACC__)
-#error "accelbench/backend/cuda.cuh is CUDA C++: include it from a .cu file compiled by nvcc"
-#endif
-
-// What the rest of accelbench needs under nvcc; accelbench::cuda defines both
-// for CUDA sources, these cover a build without it (they must come before
-// the first include of fmt or Eigen). fmt 9 turns its constexpr functions
-// off when __NVCC__ is defined while still calling them from constexpr and
-// consteval code, which neither nvcc nor the host compiler accepts; Eigen
-// compiles host code only.
-#ifndef FMT_USE_CONSTEXPR
-#define FMT_USE_CONSTEXPR 1
-#endif
-#ifndef EIGEN_NO_CUDA
-#define EIGEN_NO_CUDA
-#endif
-
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-
-#include <algorithm>
-#include <cctype>
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CONTEXT_CUH
+// ---- end accelbench/backend/cuda/context.cuh ----
 // ---- begin accelbench/backend/device/device_memory.hpp ----
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_DEVICE_MEMORY_HPP
@@ -14945,739 +16445,6 @@ inline CudaHardware detect_cuda_from(const std::vector<std::string>& libraries) 
 // ---- end accelbench/backend/cuda/devices.hpp ----
 
 namespace accelbench {
-
-namespace detail {
-
-// ---- the kernels: gpu_kernels.hpp expanded as CUDA C++ ----
-//
-// `static`: each translation unit that includes this header has its own
-// copy, so a program of several .cu files links.
-
-#define KERNEL static __global__
-#define GLOBAL
-#define SHARED __shared__
-#define BARRIER __syncthreads()
-#define GID0 ((long)blockIdx.x * blockDim.x + threadIdx.x)
-#define LID0 ((int)threadIdx.x)
-#define LID1 ((int)threadIdx.y)
-#define GRP0 ((int)blockIdx.x)
-#define GRP1 ((int)blockIdx.y)
-#define ABK_WG 128
-#define ABK_TS 16
-#define ABK_LOWEST (-3.40282347e+38f)
-#define ACCELBENCH_GPU_KERNELS(...) __VA_ARGS__
-// ---- begin accelbench/backend/device/gpu_kernels.hpp ----
-// The device kernels of the OpenCL and Cuda backends, written once.
-//
-// The kernels below are in a small dialect that is both OpenCL C and CUDA
-// C++: the includer defines the macros of the dialect and
-// ACCELBENCH_GPU_KERNELS(...). OpenCL stringifies the code (the program is
-// compiled at run time, with the dialect defined by opencl_dialect below);
-// Cuda expands it as code (compiled by nvcc). Kernels verified on one
-// therefore run unchanged on the other.
-//
-// The dialect:
-//   KERNEL            a kernel entry point
-//   GLOBAL            qualifier of a pointer to device memory
-//   SHARED            qualifier of an array shared by a work-group (block)
-//   BARRIER           work-group barrier, for shared and device memory
-//   GID0 LID0 LID1 GRP0 GRP1
-//                     global id, local id and group id in dimensions 0 and 1
-//   ABK_WG            work-group size of the row kernels (one group per row)
-//   ABK_TS            tile size of the matrix product (ABK_TS x ABK_TS groups)
-//   ABK_LOWEST        the lowest float (an additive mask)
-//
-// Every kernel checks its own bounds: the launch rounds global sizes up to
-// a multiple of the work-group size. Indices into tensors are `long` (64-bit).
-// No preprocessor directive may appear inside ACCELBENCH_GPU_KERNELS, and no
-// name that OpenCL C reserves (half, kernel, ...).
-//
-// This file has no include guard on purpose: it is included once by each
-// backend with its own definition of ACCELBENCH_GPU_KERNELS.
-
-ACCELBENCH_GPU_KERNELS(
-
-/* y[i, o] = sum_e x[i, e] w[o, e] for i < n, o < m, e < k, with row strides
-   and offsets so that one call can write a group's columns of a grouped
-   convolution. A group of ABK_TS x ABK_TS work-items computes a tile of
-   4 ABK_TS x 4 ABK_TS outputs, 4 x 4 per work-item, from ABK_TS-deep slices
-   of x and w staged in shared memory; dimension 0 runs over outputs o,
-   dimension 1 over rows i. */
-KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
-                         GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
-  SHARED float xs[ABK_TS][4 * ABK_TS];
-  SHARED float ws[ABK_TS][4 * ABK_TS];
-  const int lx = LID0;
-  const int ly = LID1;
-  const int o0 = GRP0 * 4 * ABK_TS;
-  const int i0 = GRP1 * 4 * ABK_TS;
-  float acc[4][4];
-  for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < 4; ++c) acc[r][c] = 0.0f;
-  for (int t = 0; t < k; t += ABK_TS) {
-    const int e = t + lx;
-    for (int r = 0; r < 4; ++r) {
-      const int row = ly + r * ABK_TS;
-      xs[lx][row] = (i0 + row < n && e < k) ? x[xoff + (long)(i0 + row) * ldx + e] : 0.0f;
-      ws[lx][row] = (o0 + row < m && e < k) ? w[woff + (long)(o0 + row) * ldw + e] : 0.0f;
-    }
-    BARRIER;
-    for (int q = 0; q < ABK_TS; ++q) {
-      float a[4];
-      float b[4];
-      for (int r = 0; r < 4; ++r) {
-        a[r] = xs[q][ly + r * ABK_TS];
-        b[r] = ws[q][lx + r * ABK_TS];
-      }
-      for (int r = 0; r < 4; ++r)
-        for (int c = 0; c < 4; ++c) acc[r][c] += a[r] * b[c];
-    }
-    BARRIER;
-  }
-  for (int r = 0; r < 4; ++r) {
-    const int i = i0 + ly + r * ABK_TS;
-    for (int c = 0; c < 4; ++c) {
-      const int o = o0 + lx + c * ABK_TS;
-      if (i < n && o < m) y[yoff + (long)i * ldy + o] = acc[r][c];
-    }
-  }
-}
-
-/* ab_matmul_nt for at most 8 rows (a decode step): one work-item per output
-   column, reading its row of w once for every row of x. */
-KERNEL void ab_matmul_nt_few(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
-                             GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
-  const long o = GID0;
-  if (o >= m) return;
-  float acc[8];
-  for (int r = 0; r < 8; ++r) acc[r] = 0.0f;
-  GLOBAL const float* wr = w + woff + o * ldw;
-  for (int e = 0; e < k; ++e) {
-    const float wv = wr[e];
-    for (int r = 0; r < n; ++r) acc[r] += x[xoff + (long)r * ldx + e] * wv;
-  }
-  for (int r = 0; r < n; ++r) y[yoff + (long)r * ldy + o] = acc[r];
-}
-
-/* y[i, o] += bias[o] for i < n, o < m (row stride ldy, offset yoff) */
-KERNEL void ab_add_bias(GLOBAL float* y, long yoff, int ldy, GLOBAL const float* bias, int n, int m) {
-  const long idx = GID0;
-  if (idx >= (long)n * m) return;
-  const long i = idx / m;
-  const int o = (int)(idx % m);
-  y[yoff + i * ldy + o] += bias[o];
-}
-
-/* y += x */
-KERNEL void ab_add(GLOBAL const float* x, GLOBAL float* y, long count) {
-  const long i = GID0;
-  if (i < count) y[i] += x[i];
-}
-
-/* In place: 0 erf GELU, 1 tanh GELU, 2 ReLU, 3 SiLU, 4 quick GELU, 5 x *= s */
-KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
-  const long i = GID0;
-  if (i >= count) return;
-  const float v = x[i];
-  float r = v;
-  if (kind == 0) {
-    r = 0.5f * v * (1.0f + erf(v * 0.70710678118654752440f));
-  } else if (kind == 1) {
-    r = 0.5f * v * (1.0f + tanh(0.79788456080286535588f * (v + 0.044715f * v * v * v)));
-  } else if (kind == 2) {
-    r = v > 0.0f ? v : 0.0f;
-  } else if (kind == 3) {
-    r = v / (1.0f + exp(-v));
-  } else if (kind == 4) {
-    r = v / (1.0f + exp(-1.702f * v));
-  } else {
-    r = v * s;
-  }
-  x[i] = r;
-}
-
-/* y = silu(x[:, :half_dim]) * x[:, half_dim:] */
-KERNEL void ab_swiglu(GLOBAL const float* x, GLOBAL float* y, long rows, int half_dim) {
-  const long i = GID0;
-  if (i >= rows * half_dim) return;
-  const long r = i / half_dim;
-  const int c = (int)(i % half_dim);
-  const float g = x[r * 2 * half_dim + c];
-  y[i] = g / (1.0f + exp(-g)) * x[r * 2 * half_dim + half_dim + c];
-}
-
-/* Per row (one group each): y = (x - mean) / sqrt(var + eps) * g + b when
-   kind is 0 (layer norm); y = x / sqrt(mean(x^2) + eps) * g when kind is 1
-   (RMS norm); y may be x. */
-KERNEL void ab_row_norm(GLOBAL const float* x, GLOBAL const float* g, GLOBAL const float* b, GLOBAL float* y,
-                        int cols, float eps, int kind) {
-  SHARED float red[ABK_WG];
-  const int lid = LID0;
-  const long base = (long)GRP0 * cols;
-  float mean = 0.0f;
-  if (kind == 0) {
-    float sum = 0.0f;
-    for (int c = lid; c < cols; c += ABK_WG) sum += x[base + c];
-    red[lid] = sum;
-    BARRIER;
-    for (int s = ABK_WG / 2; s > 0; s >>= 1) {
-      if (lid < s) red[lid] += red[lid + s];
-      BARRIER;
-    }
-    mean = red[0] / (float)cols;
-    BARRIER;
-  }
-  float sq = 0.0f;
-  for (int c = lid; c < cols; c += ABK_WG) {
-    const float d = x[base + c] - mean;
-    sq += d * d;
-  }
-  red[lid] = sq;
-  BARRIER;
-  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
-    if (lid < s) red[lid] += red[lid + s];
-    BARRIER;
-  }
-  const float inv = 1.0f / sqrt(red[0] / (float)cols + eps);
-  for (int c = lid; c < cols; c += ABK_WG) {
-    const float v = (x[base + c] - mean) * inv * g[c];
-    y[base + c] = kind == 0 ? v + b[c] : v;
-  }
-}
-
-/* In place, per row (one group each): softmax when kind is 0; division by
-   the Euclidean norm when kind is 1 (a row of zeros stays zeros). */
-KERNEL void ab_row_scale(GLOBAL float* x, int cols, int kind) {
-  SHARED float red[ABK_WG];
-  const int lid = LID0;
-  const long base = (long)GRP0 * cols;
-  float top = ABK_LOWEST;
-  if (kind == 0) {
-    for (int c = lid; c < cols; c += ABK_WG) top = fmax(top, x[base + c]);
-    red[lid] = top;
-    BARRIER;
-    for (int s = ABK_WG / 2; s > 0; s >>= 1) {
-      if (lid < s) red[lid] = fmax(red[lid], red[lid + s]);
-      BARRIER;
-    }
-    top = red[0];
-    BARRIER;
-  }
-  float sum = 0.0f;
-  for (int c = lid; c < cols; c += ABK_WG) {
-    const float v = x[base + c];
-    if (kind == 0) {
-      const float e = exp(v - top);
-      x[base + c] = e;
-      sum += e;
-    } else {
-      sum += v * v;
-    }
-  }
-  red[lid] = sum;
-  BARRIER;
-  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
-    if (lid < s) red[lid] += red[lid + s];
-    BARRIER;
-  }
-  const float total = red[0];
-  if (kind == 1 && total == 0.0f) return;
-  const float inv = kind == 0 ? 1.0f / total : 1.0f / sqrt(total);
-  for (int c = lid; c < cols; c += ABK_WG) x[base + c] *= inv;
-}
-
-/* ids[r] = the column of row r's largest value, the first on ties. */
-KERNEL void ab_argmax_rows(GLOBAL const float* x, GLOBAL int* ids, int cols) {
-  SHARED float best_value[ABK_WG];
-  SHARED int best_index[ABK_WG];
-  const int lid = LID0;
-  const long base = (long)GRP0 * cols;
-  float bv = ABK_LOWEST;
-  int bi = cols;
-  for (int c = lid; c < cols; c += ABK_WG) {
-    const float v = x[base + c];
-    if (bi == cols || v > bv) {
-      bv = v;
-      bi = c;
-    }
-  }
-  best_value[lid] = bv;
-  best_index[lid] = bi;
-  BARRIER;
-  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
-    if (lid < s) {
-      const float ov = best_value[lid + s];
-      const int oi = best_index[lid + s];
-      if (oi < cols && (best_index[lid] == cols || ov > best_value[lid] ||
-                        (ov == best_value[lid] && oi < best_index[lid]))) {
-        best_value[lid] = ov;
-        best_index[lid] = oi;
-      }
-    }
-    BARRIER;
-  }
-  if (lid == 0) ids[GRP0] = best_index[0];
-}
-
-/* Scaled dot-product attention, one group per (sequence, head, query); see
-   accelbench::AttentionDims. scores is scratch of [groups, key_len]. */
-KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL const float* v,
-                         GLOBAL const float* mask, int has_mask, GLOBAL const float* bias, int has_bias,
-                         GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len, int heads,
-                         int head_dim, int kv_heads, int key_stride, int causal, float scale) {
-  SHARED float red[ABK_WG];
-  const int lid = LID0;
-  const long group = GRP0;
-  const int i = (int)(group % query_len);
-  const int h = (int)((group / query_len) % heads);
-  const long b = group / ((long)query_len * heads);
-  const int kv = h / (heads / kv_heads);
-  const long qrow = b * query_len + i;
-  const int q_width = heads * head_dim;
-  const int kv_width = kv_heads * head_dim;
-  const int seen = causal ? key_len - query_len + i + 1 : key_len;
-  GLOBAL const float* qp = q + qrow * q_width + (long)h * head_dim;
-  GLOBAL float* sp = scores + group * key_len;
-  float top = ABK_LOWEST;
-  for (int j = lid; j < seen; j += ABK_WG) {
-    GLOBAL const float* kp = k + (b * key_stride + j) * kv_width + (long)kv * head_dim;
-    float dot = 0.0f;
-    for (int e = 0; e < head_dim; ++e) dot += qp[e] * kp[e];
-    float s = dot * scale;
-    if (has_bias) s += bias[((long)h * query_len + i) * key_len + j];
-    if (has_mask && mask[b * key_len + j] == 0.0f) s += ABK_LOWEST;
-    sp[j] = s;
-    top = fmax(top, s);
-  }
-  red[lid] = top;
-  BARRIER;
-  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
-    if (lid < s) red[lid] = fmax(red[lid], red[lid + s]);
-    BARRIER;
-  }
-  top = red[0];
-  BARRIER;
-  float sum = 0.0f;
-  for (int j = lid; j < seen; j += ABK_WG) {
-    const float e = exp(sp[j] - top);
-    sp[j] = e;
-    sum += e;
-  }
-  red[lid] = sum;
-  BARRIER;
-  for (int s = ABK_WG / 2; s > 0; s >>= 1) {
-    if (lid < s) red[lid] += red[lid + s];
-    BARRIER;
-  }
-  const float inv = 1.0f / red[0];
-  for (int e = lid; e < head_dim; e += ABK_WG) {
-    GLOBAL const float* vp = v + b * key_stride * kv_width + (long)kv * head_dim + e;
-    float acc = 0.0f;
-    for (int j = 0; j < seen; ++j) acc += sp[j] * vp[(long)j * kv_width];
-    out[qrow * q_width + (long)h * head_dim + e] = acc * inv;
-  }
-}
-
-/* y[i] = table[ids[i]]; an id outside the table gives a row of zeros (the
-   host checks ids it knows). */
-KERNEL void ab_embedding_lookup(GLOBAL const float* table, GLOBAL const int* ids, GLOBAL float* y, long count,
-                                int cols, int table_rows) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const long i = idx / cols;
-  const int c = (int)(idx % cols);
-  const int id = ids[i];
-  y[idx] = (id >= 0 && id < table_rows) ? table[(long)id * cols + c] : 0.0f;
-}
-
-/* y[b, c] = mean over s of x[b * len + s, c] where mask[b, s] is 1. */
-KERNEL void ab_masked_mean_pool(GLOBAL const float* x, GLOBAL const float* mask, GLOBAL float* y, int batch,
-                                int len, int cols) {
-  const long idx = GID0;
-  if (idx >= (long)batch * cols) return;
-  const long b = idx / cols;
-  const int c = (int)(idx % cols);
-  float acc = 0.0f;
-  float count = 0.0f;
-  for (int s = 0; s < len; ++s) {
-    const float m = mask[b * len + s];
-    acc += m * x[(b * len + s) * cols + c];
-    count += m;
-  }
-  y[idx] = acc / fmax(count, 1e-9f);
-}
-
-/* Rotary embedding in place from tables of cos and sin [positions, half_dim]. */
-KERNEL void ab_rotary(GLOBAL float* x, GLOBAL const float* cos_table, GLOBAL const float* sin_table, long rows,
-                      int len, int heads, int head_dim, int start) {
-  const int half_dim = head_dim / 2;
-  const long idx = GID0;
-  if (idx >= rows * heads * half_dim) return;
-  const int j = (int)(idx % half_dim);
-  const int h = (int)((idx / half_dim) % heads);
-  const long row = idx / ((long)half_dim * heads);
-  const long pos = start + row % len;
-  const float c = cos_table[pos * half_dim + j];
-  const float s = sin_table[pos * half_dim + j];
-  GLOBAL float* p = x + row * heads * head_dim + (long)h * head_dim + j;
-  const float a = p[0];
-  const float bb = p[half_dim];
-  p[0] = a * c - bb * s;
-  p[half_dim] = bb * c + a * s;
-}
-
-/* y[b * len + i] += table[start + i] */
-KERNEL void ab_add_positions(GLOBAL const float* table, GLOBAL float* y, int start, int len, long count, int cols) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const long row = idx / cols;
-  const int c = (int)(idx % cols);
-  y[idx] += table[(long)(start + row % len) * cols + c];
-}
-
-/* cache[b * capacity + start + i] = x[b * len + i] */
-KERNEL void ab_cache_write(GLOBAL const float* x, GLOBAL float* cache, int len, int capacity, int start,
-                           long count, int cols) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const long row = idx / cols;
-  const int c = (int)(idx % cols);
-  const long b = row / len;
-  const long i = row % len;
-  cache[(b * capacity + start + i) * cols + c] = x[idx];
-}
-
-/* T5's bias [heads * query_len, key_len]: the table's [buckets, heads] entry
-   at the bucket of relative position j - (query_start + i), looked up in
-   buckets[] indexed from the smallest relative position. */
-KERNEL void ab_relative_bias(GLOBAL const float* table, GLOBAL const int* buckets, GLOBAL float* y, int heads,
-                             int query_len, int key_len, int query_start) {
-  const long idx = GID0;
-  if (idx >= (long)heads * query_len * key_len) return;
-  const int j = (int)(idx % key_len);
-  const int i = (int)((idx / key_len) % query_len);
-  const int h = (int)(idx / ((long)key_len * query_len));
-  const int rel = j - (query_start + i);
-  const int bucket = buckets[rel + query_start + query_len - 1];
-  y[idx] = table[(long)bucket * heads + h];
-}
-
-/* im2col of a 2-D convolution: cols[(img, oy, ox), (c, ky, kx)]. */
-KERNEL void ab_im2col_2d(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width,
-                         int taps, int stride, int padding, int out_h, int out_w, long count) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const int width_k = channels * taps * taps;
-  const long r = idx / width_k;
-  const int qq = (int)(idx % width_k);
-  const int c = qq / (taps * taps);
-  const int ky = (qq / taps) % taps;
-  const int kx = qq % taps;
-  const int ox = (int)(r % out_w);
-  const int oy = (int)((r / out_w) % out_h);
-  const long img = r / ((long)out_w * out_h);
-  const int iy = oy * stride - padding + ky;
-  const int ix = ox * stride - padding + kx;
-  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                  ? x[img * channels * height * width + ((long)c * height + iy) * width + ix]
-                  : 0.0f;
-}
-
-/* im2col of group g of a 1-D convolution: cols[(s, t), (c, j)] for the
-   group's group_in input channels. */
-KERNEL void ab_im2col_1d(GLOBAL const float* x, GLOBAL float* cols, int length, int in_channels, int group_in,
-                         int group, int taps, int stride, int padding, int out_len, long count) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const int width_k = group_in * taps;
-  const long r = idx / width_k;
-  const int qq = (int)(idx % width_k);
-  const int c = qq / taps;
-  const int j = qq % taps;
-  const long s = r / out_len;
-  const int t = (int)(r % out_len);
-  const int it = t * stride - padding + j;
-  cols[idx] = (it >= 0 && it < length) ? x[(s * length + it) * in_channels + (long)group * group_in + c] : 0.0f;
-}
-
-/* Group norm, one group per (sequence, channel group), over length time
-   steps and size channels. */
-KERNEL void ab_group_norm(GLOBAL const float* x, GLOBAL const float* g, GLOBAL const float* b, GLOBAL float* y,
-                          int length, int cols, int groups, float eps) {
-  SHARED float red[ABK_WG];
-  const int lid = LID0;
-  const int size = cols / groups;
-  const int grp = (int)(GRP0 % groups);
-  const long s = GRP0 / groups;
-  const long count = (long)length * size;
-  float sum = 0.0f;
-  for (long q = lid; q < count; q += ABK_WG) {
-    sum += x[(s * length + q / size) * cols + (long)grp * size + q % size];
-  }
-  red[lid] = sum;
-  BARRIER;
-  for (int st = ABK_WG / 2; st > 0; st >>= 1) {
-    if (lid < st) red[lid] += red[lid + st];
-    BARRIER;
-  }
-  const float mean = red[0] / (float)count;
-  BARRIER;
-  float sq = 0.0f;
-  for (long q = lid; q < count; q += ABK_WG) {
-    const float d = x[(s * length + q / size) * cols + (long)grp * size + q % size] - mean;
-    sq += d * d;
-  }
-  red[lid] = sq;
-  BARRIER;
-  for (int st = ABK_WG / 2; st > 0; st >>= 1) {
-    if (lid < st) red[lid] += red[lid + st];
-    BARRIER;
-  }
-  const float inv = 1.0f / sqrt(red[0] / (float)count + eps);
-  for (long q = lid; q < count; q += ABK_WG) {
-    const long c = (long)grp * size + q % size;
-    const long at = (s * length + q / size) * cols + c;
-    y[at] = (x[at] - mean) * inv * g[c] + b[c];
-  }
-}
-
-/* y = x with row before each of the batch's sequences of n rows. */
-KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBAL float* y, int n, long count,
-                           int cols) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const long r = idx / cols;
-  const int c = (int)(idx % cols);
-  const long s = r / (n + 1);
-  const int i = (int)(r % (n + 1));
-  y[idx] = i == 0 ? row[c] : x[(s * n + i - 1) * cols + c];
-}
-
-)
-// ---- end accelbench/backend/device/gpu_kernels.hpp ----
-#undef ACCELBENCH_GPU_KERNELS
-#undef ABK_LOWEST
-#undef ABK_TS
-#undef ABK_WG
-#undef GRP1
-#undef GRP0
-#undef LID1
-#undef LID0
-#undef GID0
-#undef BARRIER
-#undef SHARED
-#undef GLOBAL
-#undef KERNEL
-
-static_assert(gpu_row_group == 128 && gpu_tile == 16, "the Cuda dialect's ABK_WG and ABK_TS must match backend/device/runtime.hpp");
-static_assert(sizeof(long) == sizeof(std::int64_t), "the kernels' `long` indices must be 64-bit");
-
-template <GpuKernel>
-inline constexpr bool no_cuda_kernel = false;
-
-/// The kernel function of K: an `if constexpr` chain over GpuKernel, each
-/// entry checked against gpu_kernel_names.
-template <GpuKernel K>
-constexpr auto cuda_kernel() noexcept {
-#define ACCELBENCH_CUDA_KERNEL(k)                                                                         \
-  if constexpr (K == GpuKernel::k) {                                                                      \
-    static_assert(std::string_view(gpu_kernel_names[static_cast<int>(GpuKernel::k)]) == "ab_" #k,         \
-                  "gpu_kernel_names and GpuKernel disagree on ab_" #k);                                   \
-    return &ab_##k;                                                                                       \
-  } else
-  ACCELBENCH_CUDA_KERNEL(matmul_nt)
-  ACCELBENCH_CUDA_KERNEL(matmul_nt_few)
-  ACCELBENCH_CUDA_KERNEL(add_bias)
-  ACCELBENCH_CUDA_KERNEL(add)
-  ACCELBENCH_CUDA_KERNEL(activation)
-  ACCELBENCH_CUDA_KERNEL(swiglu)
-  ACCELBENCH_CUDA_KERNEL(row_norm)
-  ACCELBENCH_CUDA_KERNEL(row_scale)
-  ACCELBENCH_CUDA_KERNEL(argmax_rows)
-  ACCELBENCH_CUDA_KERNEL(attention)
-  ACCELBENCH_CUDA_KERNEL(embedding_lookup)
-  ACCELBENCH_CUDA_KERNEL(masked_mean_pool)
-  ACCELBENCH_CUDA_KERNEL(rotary)
-  ACCELBENCH_CUDA_KERNEL(add_positions)
-  ACCELBENCH_CUDA_KERNEL(cache_write)
-  ACCELBENCH_CUDA_KERNEL(relative_bias)
-  ACCELBENCH_CUDA_KERNEL(im2col_2d)
-  ACCELBENCH_CUDA_KERNEL(im2col_1d)
-  ACCELBENCH_CUDA_KERNEL(group_norm)
-  ACCELBENCH_CUDA_KERNEL(prepend_row)
-  {
-    static_assert(no_cuda_kernel<K>, "a GpuKernel has no Cuda kernel: add it to cuda_kernel()");
-  }
-#undef ACCELBENCH_CUDA_KERNEL
-}
-
-template <int... I>
-constexpr bool every_cuda_kernel_mapped(std::integer_sequence<int, I...>) {
-  return (std::is_pointer_v<decltype(cuda_kernel<static_cast<GpuKernel>(I)>())> && ...);
-}
-static_assert(every_cuda_kernel_mapped(std::make_integer_sequence<int, gpu_kernel_count>{}),
-              "every GpuKernel must have a Cuda kernel");
-
-// ---- errors ----
-
-/// "call returned 100 (cudaErrorNoDevice): no CUDA-capable device is detected"
-inline std::string cuda_error_text(cudaError_t e, std::string_view call) {
-  return std::string(call) + " returned " + std::to_string(static_cast<int>(e)) + " (" + cudaGetErrorName(e) +
-         "): " + cudaGetErrorString(e);
-}
-
-/// Throws "cuda: <call> returned ..." unless e is cudaSuccess. The runtime's
-/// last error is cleared, so that it is not reported again by a later check.
-inline void cuda_check(cudaError_t e, std::string_view call) {
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    throw std::runtime_error("cuda: " + cuda_error_text(e, call));
-  }
-}
-
-inline void cublas_check(cublasStatus_t s, std::string_view call) {
-  if (s != CUBLAS_STATUS_SUCCESS) {
-    throw std::runtime_error("cuda: " + std::string(call) + " returned " + std::to_string(static_cast<int>(s)) + " (" +
-                             cublasGetStatusName(s) + "): " + cublasGetStatusString(s));
-  }
-}
-
-/// 13000 -> "13.0", as cudaDriverGetVersion and cudaRuntimeGetVersion count.
-inline std::string cuda_version_string(int v) {
-  return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
-}
-
-/// The architectures nvcc compiled the kernels for, e.g. "sm_80, sm_90".
-inline std::string cuda_compiled_architectures() {
-#if defined(__CUDA_ARCH_LIST__)
-#define ACCELBENCH_STRINGIFY2(...) #__VA_ARGS__
-#define ACCELBENCH_STRINGIFY(...) ACCELBENCH_STRINGIFY2(__VA_ARGS__)
-  const std::string list = ACCELBENCH_STRINGIFY(__CUDA_ARCH_LIST__);
-#undef ACCELBENCH_STRINGIFY
-#undef ACCELBENCH_STRINGIFY2
-  std::string out;
-  std::size_t start = 0;
-  while (start < list.size()) {
-    std::size_t end = list.find(',', start);
-    if (end == std::string::npos) end = list.size();
-    std::string arch = list.substr(start, end - start);
-    arch.erase(std::remove_if(arch.begin(), arch.end(), [](unsigned char c) { return std::isspace(c) != 0; }),
-               arch.end());
-    if (arch.size() > 1 && arch.back() == '0') arch.pop_back();  // 800 -> sm_80, 1200 -> sm_120
-    out += (out.empty() ? "sm_" : ", sm_") + arch;
-    start = end + 1;
-  }
-  return out;
-#else
-  return "unknown";
-#endif
-}
-
-// ---- device selection ----
-
-/// The index in ACCELBENCH_CUDA_DEVICE, else 0.
-inline int cuda_device_from_environment() {
-  const char* env = std::getenv("ACCELBENCH_CUDA_DEVICE");
-  if (env == nullptr || *env == '\0') return 0;
-  const std::string s = env;
-  if (s.size() > 4 || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
-    throw std::runtime_error("ACCELBENCH_CUDA_DEVICE is \"" + s + "\": expected a device index (0, 1, ...)");
-  }
-  return std::stoi(s);
-}
-
-/// Picks device `requested` (negative: ACCELBENCH_CUDA_DEVICE, else 0) and
-/// checks that the kernels in the program run on it, or says why not. The
-/// device becomes the calling thread's current device.
-inline int select_cuda_device(int requested) {
-  const int device = requested >= 0 ? requested : cuda_device_from_environment();
-  int count = 0;
-  const cudaError_t e = cudaGetDeviceCount(&count);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    std::string why = cuda_error_text(e, "cudaGetDeviceCount");
-    if (e == cudaErrorInsufficientDriver) {
-      int driver = 0, runtime = 0;
-      (void)cudaDriverGetVersion(&driver);
-      (void)cudaRuntimeGetVersion(&runtime);
-      (void)cudaGetLastError();
-      why += driver == 0 ? std::string(" (no NVIDIA driver is installed: libcuda.so.1 was not found)")
-                         : " (the driver supports CUDA " + cuda_version_string(driver) + ", the program's runtime is " +
-                               cuda_version_string(runtime) + ")";
-    }
-    throw std::runtime_error(why);
-  }
-  if (count <= 0) throw std::runtime_error("cudaGetDeviceCount found no CUDA device");
-  if (device >= count) {
-    std::string seen;
-    for (int d = 0; d < count; ++d) {
-      cudaDeviceProp p{};
-      const bool named = cudaGetDeviceProperties(&p, d) == cudaSuccess;
-      seen += (seen.empty() ? "" : ", ") + std::to_string(d) + " " + (named ? std::string(p.name) : "(unnamed)");
-    }
-    (void)cudaGetLastError();
-    throw std::runtime_error("no CUDA device " + std::to_string(device) +
-                             (requested >= 0 ? std::string() : std::string(" (from ACCELBENCH_CUDA_DEVICE)")) +
-                             "; devices: " + seen);
-  }
-  if (const cudaError_t s = cudaSetDevice(device); s != cudaSuccess) {
-    (void)cudaGetLastError();
-    throw std::runtime_error(cuda_error_text(s, "cudaSetDevice(" + std::to_string(device) + ")"));
-  }
-  // A device older than every architecture compiled for (and with no PTX to
-  // compile from) has no image of the kernels: say so now, not at the first op.
-  cudaFuncAttributes attributes{};
-  const cudaError_t k = cudaFuncGetAttributes(&attributes, ab_add);
-  if (k != cudaSuccess) {
-    (void)cudaGetLastError();
-    cudaDeviceProp p{};
-    const std::string cc = cudaGetDeviceProperties(&p, device) == cudaSuccess
-                               ? "sm_" + std::to_string(p.major) + std::to_string(p.minor)
-                               : std::string("unknown");
-    (void)cudaGetLastError();
-    throw std::runtime_error(cuda_error_text(k, "cudaFuncGetAttributes") + "; device " + std::to_string(device) +
-                             " is " + cc + ", the kernels were compiled for " + cuda_compiled_architectures() +
-                             " (CMAKE_CUDA_ARCHITECTURES)");
-  }
-  return device;
-}
-
-/// What every Cuda object on one device shares: the device's properties and
-/// the count of the memory their buffers hold.
-struct CudaDevice : DeviceMemoryCounter {
-  using Handle = void*;
-
-  int index = 0;
-  cudaDeviceProp properties{};
-
-  /// Frees memory of this device (CountedBuffer). cudaFree waits for the
-  /// device's queued work. Its errors are ignored: at exit the runtime may
-  /// already be unloaded.
-  void release(void* ptr) const noexcept {
-    if (cudaSetDevice(index) == cudaSuccess) (void)cudaFree(ptr);
-    (void)cudaGetLastError();
-  }
-
-  /// The device of index `index` (valid: from select_cuda_device).
-  static std::shared_ptr<CudaDevice> get(int index) {
-    static std::mutex mutex;
-    static std::map<int, std::shared_ptr<CudaDevice>> devices;
-    const std::lock_guard lock(mutex);
-    auto& slot = devices[index];
-    if (!slot) {
-      auto dev = std::make_shared<CudaDevice>();
-      dev->index = index;
-      cuda_check(cudaGetDeviceProperties(&dev->properties, index), "cudaGetDeviceProperties");
-      slot = std::move(dev);
-    }
-    return slot;
-  }
-};
-
-/// Device memory from cudaMalloc; frees itself and updates its device's count.
-using CudaBuffer = CountedBuffer<CudaDevice>;
-
-}  // namespace detail
 
 class CudaEventTimer;
 
