@@ -5,7 +5,7 @@
 // every backend the runner knows, whether it can run here. docs/hardware.md
 // describes the output.
 
-#include <accelbench/machine/hardware.hpp>
+#include <accelbench/backend/hardware.hpp>
 #include <accelbench/suite/suite.hpp>
 
 #include <fmt/format.h>

@@ -55,5 +55,5 @@
 #include "suite/compare.hpp"
 #include "run/loading.hpp"
 #include "suite/suite.hpp"
-#include "machine/hardware.hpp"
+#include "backend/hardware.hpp"
 #include "suite/compatibility.hpp"

@@ -57,6 +57,37 @@ static_assert(EncoderOps<Cpu>);
 static_assert(EncoderOps<test::NaiveBackend>);
 static_assert(!EncoderOps<HostOnly>);
 
+// ---- Optional backend hooks, named so that a misspelt one is caught ----
+struct WithHooks : HostOnly {
+  using DefaultTimer = SteadyTimer;
+  std::string device_key() const { return "device 0"; }
+  DeviceMemory device_memory() const { return {}; }
+  void reset_device_memory() {}
+  static DeviceReport describe_devices() { return {}; }
+};
+struct MisspeltHooks : HostOnly {
+  using DefaultTimmer = SteadyTimer;
+  std::string device_keys() const { return "device 0"; }
+  DeviceMemory device_memroy() const { return {}; }
+  void reset_device_memory(int) {}  // a hook with the wrong arguments is not the hook
+  static DeviceReport describe_device() { return {}; }
+};
+struct HookOfWrongType : HostOnly {
+  using DefaultTimer = int;                 // not a Timer
+  int device_key() const { return 0; }      // not a string
+  std::size_t device_memory() const { return 0; }
+  static std::string describe_devices() { return {}; }
+};
+static_assert(HasDefaultTimer<WithHooks> && HasDeviceKey<WithHooks> && HasDeviceMemory<WithHooks> &&
+              HasResetDeviceMemory<WithHooks> && HasDescribeDevices<WithHooks>);
+static_assert(!HasDefaultTimer<MisspeltHooks> && !HasDeviceKey<MisspeltHooks> && !HasDeviceMemory<MisspeltHooks> &&
+              !HasResetDeviceMemory<MisspeltHooks> && !HasDescribeDevices<MisspeltHooks>);
+static_assert(!HasDefaultTimer<HookOfWrongType> && !HasDeviceKey<HookOfWrongType> &&
+              !HasDeviceMemory<HookOfWrongType> && !HasDescribeDevices<HookOfWrongType>);
+static_assert(!HasDefaultTimer<HostOnly> && !HasDeviceKey<HostOnly> && !HasDeviceMemory<HostOnly> &&
+              !HasResetDeviceMemory<HostOnly> && !HasDescribeDevices<HostOnly>);
+static_assert(HasDeviceKey<Cpu> && HasDescribeDevices<Cpu> && !HasDefaultTimer<Cpu>);
+
 // ---- ModelFamily and RunsOn ----
 struct NoItemUnit : Embedding {
   static constexpr int item_unit = 1;
@@ -116,6 +147,25 @@ static_assert(Timer<SteadyTimer>);
 static_assert(Timer<CountingTimer>);
 static_assert(!Timer<StopReturnsInt>);
 static_assert(!Timer<NoStart>);
+
+// Optional timer hooks, named so that a misspelt one is caught.
+struct TimerWithHooks : CountingTimer {
+  static Availability available() { return {}; }
+  static double ticks_per_second() { return 1e9; }
+  std::size_t threads_counted() const { return 1; }
+  std::vector<std::pair<std::string, double>> counters() const { return {}; }
+};
+struct TimerWithMisspeltHooks : CountingTimer {
+  static bool available() { return true; }  // not an Availability
+  static double tick_per_second() { return 1e9; }
+  std::size_t thread_counted() const { return 1; }
+  std::vector<std::pair<std::string, double>> counter() const { return {}; }
+};
+static_assert(ReportsAvailability<TimerWithHooks> && HasTicksPerSecond<TimerWithHooks> &&
+              CountsThreads<TimerWithHooks> && HasCounters<TimerWithHooks>);
+static_assert(!ReportsAvailability<TimerWithMisspeltHooks> && !HasTicksPerSecond<TimerWithMisspeltHooks> &&
+              !CountsThreads<TimerWithMisspeltHooks> && !HasCounters<TimerWithMisspeltHooks>);
+static_assert(!ReportsAvailability<SteadyTimer> && !HasCounters<SteadyTimer>);
 
 // ---- Reporter ----
 struct Collect {

@@ -2,7 +2,7 @@
 // real ones, OpenCL and CUDA as they are on this machine (present or not),
 // the text and JSON forms.
 
-#include <accelbench/machine/hardware.hpp>
+#include <accelbench/backend/hardware.hpp>
 
 #include <doctest/doctest.h>
 
@@ -375,4 +375,48 @@ TEST_CASE("the real report survives JSON") {
   CHECK(text.rfind("CPU\n", 0) == 0);
   CHECK(text.find("\nOpenCL\n") != std::string::npos);
   CHECK(text.find("\nCUDA\n") != std::string::npos);
+}
+
+namespace {
+template <class...>
+struct BackendList {};
+
+// A vendor's backend that brings the enumeration of its own devices.
+struct NpuBackend {
+  static DeviceReport describe_devices() {
+    return DeviceReport{.title = "NPU",
+                        .key = "npu",
+                        .available = false,
+                        .reason = "no NPU driver",
+                        .text = "  not available        no NPU driver\n",
+                        .json = Json{{"available", false}, {"reason", "no NPU driver"}}};
+  }
+};
+// A second backend on the host: its section is the CPU one, listed once.
+struct HostBackend {
+  static DeviceReport describe_devices() { return describe_cpu_devices(); }
+};
+// One that misspells the hook: it brings no section.
+struct MisspeltNpuBackend {
+  static DeviceReport describe_device() { return NpuBackend::describe_devices(); }
+};
+static_assert(HasDescribeDevices<HostBackend> && HasDescribeDevices<NpuBackend>);
+static_assert(!HasDescribeDevices<MisspeltNpuBackend>);
+}  // namespace
+
+TEST_CASE("check asks each backend of the list for its devices") {
+  const auto reports = describe_machine(BackendList<HostBackend, NpuBackend, MisspeltNpuBackend>{});
+  std::vector<std::string> titles;
+  for (const auto& r : reports) titles.push_back(r.title);
+  // CPU, OpenCL and CUDA need no backend compiled in; the host backend's section is the CPU one.
+  CHECK(titles == std::vector<std::string>{"CPU", "OpenCL", "CUDA", "NPU"});
+  const std::string text = format_device_reports(reports);
+  CHECK(text.rfind("CPU\n", 0) == 0);
+  CHECK(text.find("\nOpenCL\n") != std::string::npos);
+  CHECK(text.find("\nNPU\n  not available        no NPU driver\n") != std::string::npos);
+  const Json j = to_json(reports);
+  CHECK(j["npu"]["reason"] == "no NPU driver");
+  CHECK(j["cpu"]["logical_cores"].get<int>() > 0);
+  CHECK(j.contains("opencl"));
+  CHECK(j.contains("cuda"));
 }

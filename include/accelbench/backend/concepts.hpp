@@ -8,6 +8,7 @@
 
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
+#include "hooks.hpp"
 #include "op_dims.hpp"
 
 namespace accelbench {

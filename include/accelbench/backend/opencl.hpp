@@ -40,238 +40,19 @@
 #include <utility>
 #include <vector>
 
+#include "opencl/context.hpp"
 #include "device/device_memory.hpp"
 #include "device/gpu_ops.hpp"
+#include "opencl/devices.hpp"
 #include "../core/result.hpp"
 #include "concepts.hpp"
 
 namespace accelbench {
 
-namespace detail {
-
-#define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_kernel_body[] = #__VA_ARGS__;
-#include "device/gpu_kernels.hpp"
-#undef ACCELBENCH_GPU_KERNELS
-
-/// The dialect of gpu_kernels.hpp in OpenCL C.
-inline constexpr const char opencl_dialect[] =
-    "#define KERNEL __kernel\n"
-    "#define GLOBAL __global\n"
-    "#define SHARED __local\n"
-    "#define BARRIER barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)\n"
-    "#define GID0 ((long)get_global_id(0))\n"
-    "#define LID0 ((int)get_local_id(0))\n"
-    "#define LID1 ((int)get_local_id(1))\n"
-    "#define GRP0 ((int)get_group_id(0))\n"
-    "#define GRP1 ((int)get_group_id(1))\n"
-    "#define ABK_WG 128\n"
-    "#define ABK_TS 16\n"
-    "#define ABK_LOWEST (-3.40282347e+38f)\n";
-
-inline const char* opencl_error_name(cl_int e) {
-  switch (e) {
-    case CL_DEVICE_NOT_FOUND: return "CL_DEVICE_NOT_FOUND";
-    case CL_DEVICE_NOT_AVAILABLE: return "CL_DEVICE_NOT_AVAILABLE";
-    case CL_COMPILER_NOT_AVAILABLE: return "CL_COMPILER_NOT_AVAILABLE";
-    case CL_MEM_OBJECT_ALLOCATION_FAILURE: return "CL_MEM_OBJECT_ALLOCATION_FAILURE";
-    case CL_OUT_OF_RESOURCES: return "CL_OUT_OF_RESOURCES";
-    case CL_OUT_OF_HOST_MEMORY: return "CL_OUT_OF_HOST_MEMORY";
-    case CL_PROFILING_INFO_NOT_AVAILABLE: return "CL_PROFILING_INFO_NOT_AVAILABLE";
-    case CL_BUILD_PROGRAM_FAILURE: return "CL_BUILD_PROGRAM_FAILURE";
-    case CL_INVALID_VALUE: return "CL_INVALID_VALUE";
-    case CL_INVALID_PLATFORM: return "CL_INVALID_PLATFORM";
-    case CL_INVALID_DEVICE: return "CL_INVALID_DEVICE";
-    case CL_INVALID_CONTEXT: return "CL_INVALID_CONTEXT";
-    case CL_INVALID_COMMAND_QUEUE: return "CL_INVALID_COMMAND_QUEUE";
-    case CL_INVALID_MEM_OBJECT: return "CL_INVALID_MEM_OBJECT";
-    case CL_INVALID_BUFFER_SIZE: return "CL_INVALID_BUFFER_SIZE";
-    case CL_INVALID_PROGRAM: return "CL_INVALID_PROGRAM";
-    case CL_INVALID_PROGRAM_EXECUTABLE: return "CL_INVALID_PROGRAM_EXECUTABLE";
-    case CL_INVALID_KERNEL_NAME: return "CL_INVALID_KERNEL_NAME";
-    case CL_INVALID_KERNEL: return "CL_INVALID_KERNEL";
-    case CL_INVALID_ARG_INDEX: return "CL_INVALID_ARG_INDEX";
-    case CL_INVALID_ARG_VALUE: return "CL_INVALID_ARG_VALUE";
-    case CL_INVALID_ARG_SIZE: return "CL_INVALID_ARG_SIZE";
-    case CL_INVALID_KERNEL_ARGS: return "CL_INVALID_KERNEL_ARGS";
-    case CL_INVALID_WORK_DIMENSION: return "CL_INVALID_WORK_DIMENSION";
-    case CL_INVALID_WORK_GROUP_SIZE: return "CL_INVALID_WORK_GROUP_SIZE";
-    case CL_INVALID_WORK_ITEM_SIZE: return "CL_INVALID_WORK_ITEM_SIZE";
-    case CL_INVALID_GLOBAL_WORK_SIZE: return "CL_INVALID_GLOBAL_WORK_SIZE";
-    case CL_INVALID_EVENT: return "CL_INVALID_EVENT";
-    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR (no OpenCL platform installed)";
-    default: return "an OpenCL error";
-  }
-}
-
-inline void cl_check(cl_int e, const char* what) {
-  if (e != CL_SUCCESS) {
-    throw std::runtime_error(std::string("opencl: ") + what + " returned " + std::to_string(e) + " (" +
-                             opencl_error_name(e) + ")");
-  }
-}
-
-inline std::string cl_platform_string(cl_platform_id p, cl_platform_info what) {
-  std::size_t n = 0;
-  if (clGetPlatformInfo(p, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return {};
-  std::string s(n, '\0');
-  clGetPlatformInfo(p, what, n, s.data(), nullptr);
-  while (!s.empty() && s.back() == '\0') s.pop_back();
-  return s;
-}
-
-inline std::string cl_device_string(cl_device_id d, cl_device_info what) {
-  std::size_t n = 0;
-  if (clGetDeviceInfo(d, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return {};
-  std::string s(n, '\0');
-  clGetDeviceInfo(d, what, n, s.data(), nullptr);
-  while (!s.empty() && s.back() == '\0') s.pop_back();
-  return s;
-}
-
-template <class T>
-T cl_device_value(cl_device_id d, cl_device_info what) {
-  T v{};
-  clGetDeviceInfo(d, what, sizeof(T), &v, nullptr);
-  return v;
-}
-
-inline std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-/// Where a device is: indices of its platform and of the device in it.
-struct OpenClLocation {
-  int platform = 0;
-  int device = 0;
-  cl_platform_id platform_id = nullptr;
-  cl_device_id device_id = nullptr;
-};
-
-/// Picks the device asked for (see the header comment), or says why not.
-inline OpenClLocation select_opencl_device(std::string platform_spec, std::string device_spec) {
-  if (platform_spec.empty() && device_spec.empty()) {
-    if (const char* env = std::getenv("ACCELBENCH_OPENCL_DEVICE"); env != nullptr && *env != '\0') {
-      const std::string e = env;
-      const auto colon = e.find(':');
-      platform_spec = e.substr(0, colon);
-      device_spec = colon == std::string::npos ? std::string() : e.substr(colon + 1);
-    }
-  }
-  cl_uint n_platforms = 0;
-  const cl_int e = clGetPlatformIDs(0, nullptr, &n_platforms);
-  if (e == -1001 || n_platforms == 0) {
-    throw std::runtime_error("no OpenCL platform is installed (no ICD found; install pocl-opencl-icd or a GPU driver)");
-  }
-  cl_check(e, "clGetPlatformIDs");
-  std::vector<cl_platform_id> platforms(n_platforms);
-  cl_check(clGetPlatformIDs(n_platforms, platforms.data(), nullptr), "clGetPlatformIDs");
-
-  auto matches = [](const std::string& spec, int index, const std::string& name) {
-    if (spec.empty()) return true;
-    if (std::all_of(spec.begin(), spec.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-      return std::stoi(spec) == index;
-    }
-    return lower(name).find(lower(spec)) != std::string::npos;
-  };
-
-  std::optional<OpenClLocation> first, first_gpu;
-  std::string seen;
-  for (int p = 0; p < static_cast<int>(n_platforms); ++p) {
-    const std::string pname = cl_platform_string(platforms[std::size_t(p)], CL_PLATFORM_NAME);
-    if (!matches(platform_spec, p, pname)) continue;
-    cl_uint n_devices = 0;
-    if (clGetDeviceIDs(platforms[std::size_t(p)], CL_DEVICE_TYPE_ALL, 0, nullptr, &n_devices) != CL_SUCCESS) continue;
-    std::vector<cl_device_id> devices(n_devices);
-    clGetDeviceIDs(platforms[std::size_t(p)], CL_DEVICE_TYPE_ALL, n_devices, devices.data(), nullptr);
-    for (int d = 0; d < static_cast<int>(n_devices); ++d) {
-      const std::string dname = cl_device_string(devices[std::size_t(d)], CL_DEVICE_NAME);
-      const auto type = cl_device_value<cl_device_type>(devices[std::size_t(d)], CL_DEVICE_TYPE);
-      const std::string kind = (type & CL_DEVICE_TYPE_GPU) ? "gpu" : (type & CL_DEVICE_TYPE_CPU) ? "cpu" : "accelerator";
-      seen += (seen.empty() ? "" : ", ") + std::to_string(p) + ":" + std::to_string(d) + " " + dname;
-      if (!matches(device_spec, d, dname + " " + kind)) continue;
-      const OpenClLocation loc{p, d, platforms[std::size_t(p)], devices[std::size_t(d)]};
-      if (!first) first = loc;
-      if (!first_gpu && (type & CL_DEVICE_TYPE_GPU)) first_gpu = loc;
-    }
-  }
-  const bool explicit_choice = !platform_spec.empty() || !device_spec.empty();
-  if (explicit_choice && first) return *first;
-  if (first_gpu) return *first_gpu;
-  if (first) return *first;
-  if (explicit_choice) {
-    throw std::runtime_error("no OpenCL device matches platform \"" + platform_spec + "\" device \"" + device_spec +
-                             "\"; devices: " + (seen.empty() ? "none" : seen));
-  }
-  throw std::runtime_error("the OpenCL platforms have no device");
-}
-
-/// One device's context and compiled program, shared by every OpenCL object
-/// on that device; also counts the device memory they hold.
-struct OpenClDevice : DeviceMemoryCounter {
-  using Handle = cl_mem;
-
-  OpenClLocation location;
-  cl_context context = nullptr;
-  cl_program program = nullptr;
-  double compile_seconds = 0;
-
-  OpenClDevice() = default;
-  OpenClDevice(const OpenClDevice&) = delete;
-  OpenClDevice& operator=(const OpenClDevice&) = delete;
-  ~OpenClDevice() {
-    if (program != nullptr) clReleaseProgram(program);
-    if (context != nullptr) clReleaseContext(context);
-  }
-
-  /// Frees a buffer of this device (CountedBuffer).
-  void release(cl_mem mem) const noexcept { clReleaseMemObject(mem); }
-
-  /// The shared context of the device at `loc`, its program compiled on first use.
-  static std::shared_ptr<OpenClDevice> get(const OpenClLocation& loc) {
-    static std::mutex mutex;
-    static std::map<std::pair<int, int>, std::shared_ptr<OpenClDevice>> devices;
-    const std::lock_guard lock(mutex);
-    auto& slot = devices[{loc.platform, loc.device}];
-    if (!slot) {
-      auto dev = std::make_shared<OpenClDevice>();
-      dev->location = loc;
-      cl_int e = CL_SUCCESS;
-      const cl_context_properties props[] = {CL_CONTEXT_PLATFORM,
-                                             reinterpret_cast<cl_context_properties>(loc.platform_id), 0};
-      dev->context = clCreateContext(props, 1, &loc.device_id, nullptr, nullptr, &e);
-      cl_check(e, "clCreateContext");
-      const std::string source = std::string(opencl_dialect) + opencl_kernel_body;
-      const char* text = source.c_str();
-      const std::size_t length = source.size();
-      dev->program = clCreateProgramWithSource(dev->context, 1, &text, &length, &e);
-      cl_check(e, "clCreateProgramWithSource");
-      const auto t0 = std::chrono::steady_clock::now();
-      e = clBuildProgram(dev->program, 1, &loc.device_id, "-cl-std=CL1.2", nullptr, nullptr);
-      dev->compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (e != CL_SUCCESS) {
-        std::size_t n = 0;
-        clGetProgramBuildInfo(dev->program, loc.device_id, CL_PROGRAM_BUILD_LOG, 0, nullptr, &n);
-        std::string log(n, '\0');
-        clGetProgramBuildInfo(dev->program, loc.device_id, CL_PROGRAM_BUILD_LOG, n, log.data(), nullptr);
-        throw std::runtime_error("opencl: the kernels do not compile on " +
-                                 cl_device_string(loc.device_id, CL_DEVICE_NAME) + ": " + log);
-      }
-      slot = std::move(dev);
-    }
-    return slot;
-  }
-};
-
-/// A device buffer; releases itself and updates its device's count.
-using OpenClBuffer = CountedBuffer<OpenClDevice>;
-
-}  // namespace detail
-
 class OpenCLEventTimer;
 
-class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
-  using Base = detail::GpuOps<OpenCL, detail::OpenClBuffer>;
+class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
+  using Base = GpuOps<OpenCL, detail::OpenClBuffer>;
   friend Base;
 
  public:
@@ -360,6 +141,10 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     return d;
   }
 
+  /// The OpenCL section of `accelbench check`: every platform and device,
+  /// through the ICD loader, whether or not this backend can open one.
+  [[nodiscard]] static DeviceReport describe_devices() { return describe_opencl_devices(); }
+
   /// The device's platform and index: objects on the same device share
   /// one context, so they may share loaded models.
   [[nodiscard]] std::string device_key() const {
@@ -395,12 +180,12 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     cl_int e = CL_SUCCESS;
     queue_ = clCreateCommandQueue(device_->context, location.device_id, CL_QUEUE_PROFILING_ENABLE, &e);
     detail::cl_check(e, "clCreateCommandQueue");
-    for (int k = 0; k < detail::gpu_kernel_count; ++k) {
-      kernels_[std::size_t(k)] = clCreateKernel(device_->program, detail::gpu_kernel_names[k], &e);
-      detail::cl_check(e, detail::gpu_kernel_names[k]);
+    for (int k = 0; k < gpu_kernel_count; ++k) {
+      kernels_[std::size_t(k)] = clCreateKernel(device_->program, gpu_kernel_names[k], &e);
+      detail::cl_check(e, gpu_kernel_names[k]);
     }
     const auto max_group = detail::cl_device_value<std::size_t>(location.device_id, CL_DEVICE_MAX_WORK_GROUP_SIZE);
-    if (max_group < std::size_t(detail::gpu_row_group) || max_group < std::size_t(detail::gpu_tile * detail::gpu_tile)) {
+    if (max_group < std::size_t(gpu_row_group) || max_group < std::size_t(gpu_tile * gpu_tile)) {
       release();
       throw std::runtime_error("opencl: the device's work-groups hold " + std::to_string(max_group) +
                                " work-items; the kernels need 256");
@@ -413,7 +198,8 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     return *device_;
   }
 
-  // ---- what GpuOps needs ----
+ public:
+  // ---- the device runtime (DeviceRuntime), on which GpuOps builds every op ----
 
   detail::OpenClBuffer allocate(std::size_t bytes) {
     cl_int e = CL_SUCCESS;
@@ -432,8 +218,8 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
   static cl_mem handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
   static cl_mem index_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
 
-  template <detail::GpuKernel K, class... A>
-  void launch(const detail::GpuRange& range, A... args) {
+  template <GpuKernel K, class... A>
+  void launch(const GpuRange& range, A... args) {
     (void)dev();
     cl_kernel kernel = kernels_[static_cast<std::size_t>(K)];
     cl_uint index = 0;
@@ -443,10 +229,11 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     const cl_uint dims = (range.global1 > 1 || range.local1 > 1) ? 2 : 1;
     const cl_int e = clEnqueueNDRangeKernel(queue_, kernel, dims, nullptr, global, local, 0, nullptr, nullptr);
     if (e != CL_SUCCESS) {
-      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + detail::gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
+      detail::cl_check(e, (std::string("clEnqueueNDRangeKernel(") + gpu_kernel_names[static_cast<int>(K)] + ")").c_str());
     }
   }
 
+ private:
   template <class A>
   static void set_arg(cl_kernel kernel, cl_uint index, const A& value) {
     static_assert(std::is_same_v<A, cl_mem> || std::is_same_v<A, int> || std::is_same_v<A, std::int64_t> ||
@@ -455,20 +242,22 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
     detail::cl_check(clSetKernelArg(kernel, index, sizeof(A), &value), "clSetKernelArg");
   }
 
-  void gemm_nt(const detail::GemmArgs<detail::OpenClBuffer>& g) {
+ public:
+  void gemm_nt(const GemmArgs<detail::OpenClBuffer>& g) {
     if (g.n <= 8) {
-      launch<detail::GpuKernel::matmul_nt_few>(detail::GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
+      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
                                                g.woff, g.ldw, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
       return;
     }
-    constexpr std::size_t ts = detail::gpu_tile;
+    constexpr std::size_t ts = gpu_tile;
     constexpr std::size_t tile = 4 * ts;  // outputs per group and dimension
-    const detail::GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
+    const GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
                                  ts, ts};
-    launch<detail::GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
+    launch<GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
                                          g.yoff, g.ldy, g.n, g.m, g.k);
   }
 
+ private:
   void release() noexcept {
     for (auto& k : kernels_) {
       if (k != nullptr) clReleaseKernel(k);
@@ -480,9 +269,11 @@ class OpenCL : public detail::GpuOps<OpenCL, detail::OpenClBuffer> {
 
   std::shared_ptr<detail::OpenClDevice> device_;
   cl_command_queue queue_ = nullptr;
-  std::array<cl_kernel, detail::gpu_kernel_count> kernels_{};
+  std::array<cl_kernel, gpu_kernel_count> kernels_{};
   std::string error_;
 };
+
+static_assert(DeviceRuntime<OpenCL, detail::OpenClBuffer>);
 
 /// Timer policy from OpenCL profiling events: markers enqueued at start()
 /// and stop() on the backend's queue; the time between their completions on

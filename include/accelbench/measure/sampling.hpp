@@ -14,6 +14,7 @@
 #include "../core/config.hpp"
 #include "../core/result.hpp"
 #include "stats/summary.hpp"
+#include "timer/concept.hpp"
 #include "timer/steady_timer.hpp"
 
 namespace accelbench {
@@ -177,7 +178,7 @@ void take_samples(T& timer, Run&& run, Sync&& sync, std::size_t runs_per_sample,
     out.per_run_s.push_back(s / k);
     out.measured_s += s;
     out.runs += runs_per_sample;
-    if constexpr (requires { timer.counters(); }) {
+    if constexpr (HasCounters<T>) {
       const auto counts = timer.counters();
       if (out.counter_totals.empty()) {
         out.counter_totals = counts;

@@ -29,6 +29,7 @@
 #include "../core/phases.hpp"
 #include "../report/console_reporter.hpp"
 #include "phase_timer.hpp"
+#include "op_requirements.hpp"
 #include "resource_pool.hpp"
 #include "../core/result.hpp"
 #include "../measure/sampling.hpp"
@@ -46,7 +47,7 @@ struct default_timer {
   using type = SteadyTimer;
 };
 template <class B>
-  requires requires { typename B::DefaultTimer; }
+  requires HasDefaultTimer<B>
 struct default_timer<B> {
   using type = typename B::DefaultTimer;
 };
@@ -87,11 +88,15 @@ inline constexpr double high_variance_cv = 0.10;
 
 /// One benchmark: model family F on backend B, summarised by S, timed by T,
 /// reported by R. Everything is resolved at compile time; nothing on the
-/// timed path is virtual or type-erased.
+/// timed path is virtual or type-erased. F must run on B (RunsOn<F, B>): a
+/// backend without an op that F needs is rejected with a message that names
+/// the op set, the op and where they are described.
 template <Backend B, ModelFamily F, Stats S = PercentileStats, Timer T = default_timer_t<B>,
           Reporter R = ConsoleReporter>
-  requires RunsOn<F, B>
 class Benchmark {
+  // Checks RunsOn<F, B>; the static_asserts it instantiates say what is missing.
+  static_assert(detail::check_runs_on<F, B>::checked);
+
  public:
   using backend_type = B;
   using family_type = F;
@@ -189,7 +194,7 @@ class Benchmark {
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
       memory.emplace(config_.memory_sample_interval_s);
-      if constexpr (requires { backend_.reset_device_memory(); }) backend_.reset_device_memory();
+      if constexpr (HasResetDeviceMemory<B>) backend_.reset_device_memory();
 
       Workload work(backend_, model, cell, config_.seed);
       if constexpr (requires { work.activation_bytes(); }) c.memory.activation_bytes = work.activation_bytes();
@@ -258,7 +263,7 @@ class Benchmark {
     }
     c.memory.peak_rss_bytes = detail::peak_rss_bytes();
     c.memory.rss_after_bytes = detail::current_rss_bytes();
-    if constexpr (requires { { backend_.device_memory() } -> std::same_as<DeviceMemory>; }) {
+    if constexpr (HasDeviceMemory<B>) {
       const DeviceMemory m = backend_.device_memory();
       c.memory.device_peak_bytes = m.peak_bytes;
       c.memory.device_average_bytes = m.average_bytes;

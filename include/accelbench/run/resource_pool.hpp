@@ -107,7 +107,7 @@ typename F::Preset preset_for(const Config& config) {
 /// backend names it (Cpu: "host"), else this backend object alone.
 template <class B>
 std::string device_key(const B& backend) {
-  if constexpr (requires { { backend.device_key() } -> std::convertible_to<std::string>; }) {
+  if constexpr (HasDeviceKey<B>) {
     return std::string(B::name) + ":" + std::string(backend.device_key());
   } else {
     std::ostringstream s;

@@ -1,20 +1,9 @@
 #pragma once
 
-// The host side of the device backends (OpenCL, Cuda): tensors that own
-// device memory, and every op of the three op sets as argument checks plus
-// launches of the kernels of gpu_kernels.hpp. A device backend derives from
-// GpuOps<Derived, Buffer> and provides
-//
-//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
-//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
-//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
-//   handle(const Buffer&)                              a float buffer as a kernel argument
-//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
-//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
-//   void gemm_nt(GemmArgs)                             y = x wᵀ on strided views
-//
-// and static `name`. Kernel arguments are passed with the exact types of the
-// kernels' parameters: int, std::int64_t for `long`, float, buffer handles.
+// Every op of the three op sets for a device runtime (runtime.hpp): argument
+// checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
+// device backend derives from GpuOps<Derived, Buffer>, where Derived
+// provides the primitives of DeviceRuntime<Derived, Buffer>.
 
 #include <algorithm>
 #include <cmath>
@@ -27,108 +16,14 @@
 #include <vector>
 
 #include "../../core/tensor.hpp"
-#include "../op_dims.hpp"
 #include "../../detail/rotary.hpp"
+#include "../op_dims.hpp"
+#include "runtime.hpp"
 
-namespace accelbench::detail {
+namespace accelbench {
 
-/// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
-enum class GpuKernel : int {
-  matmul_nt,
-  matmul_nt_few,
-  add_bias,
-  add,
-  activation,
-  swiglu,
-  row_norm,
-  row_scale,
-  argmax_rows,
-  attention,
-  embedding_lookup,
-  masked_mean_pool,
-  rotary,
-  add_positions,
-  cache_write,
-  relative_bias,
-  im2col_2d,
-  im2col_1d,
-  group_norm,
-  prepend_row,
-};
-
-inline constexpr const char* gpu_kernel_names[] = {
-    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_swiglu",
-    "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
-    "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
-    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
-inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
-
-/// Work-group size of the row kernels (ABK_WG) and tile of the matrix
-/// product (ABK_TS).
-inline constexpr int gpu_row_group = 128;
-inline constexpr int gpu_tile = 16;
-
-/// A launch: global sizes (already multiples of the local sizes) and local sizes.
-struct GpuRange {
-  std::size_t global0 = 1, global1 = 1;
-  std::size_t local0 = 1, local1 = 1;
-
-  /// One work-item per element, in groups of 256.
-  static GpuRange elements(std::int64_t count) {
-    constexpr std::size_t group = 256;
-    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
-    return {(n + group - 1) / group * group, 1, group, 1};
-  }
-  /// One group of gpu_row_group work-items per row.
-  static GpuRange rows(std::int64_t rows) {
-    return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
-  }
-};
-
-/// A 2-D float tensor in device memory, row-major. Resizing keeps the
-/// allocation when it is large enough.
-template <class Buffer>
-struct GpuTensor {
-  Buffer buffer{};
-  long rows_ = 0;
-  long cols_ = 0;
-  std::size_t capacity = 0;  ///< floats allocated
-
-  [[nodiscard]] long rows() const noexcept { return rows_; }
-  [[nodiscard]] long cols() const noexcept { return cols_; }
-  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
-  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-};
-
-/// Token ids or positions in device memory, with the host copy when they
-/// came from the host (so that ids can be checked without a transfer).
-template <class Buffer>
-struct GpuIndices {
-  Buffer buffer{};
-  std::size_t count = 0;
-  std::size_t capacity = 0;
-  std::vector<std::int32_t> host;
-  bool host_valid = false;
-
-  [[nodiscard]] std::size_t size() const noexcept { return count; }
-};
-
-/// The arguments of GEMM y = x wᵀ on strided views: x [n, k] (row stride
-/// ldx, from element xoff), w [m, k], y [n, m].
-template <class Buffer>
-struct GemmArgs {
-  const Buffer* x = nullptr;
-  std::int64_t xoff = 0;
-  int ldx = 0;
-  const Buffer* w = nullptr;
-  std::int64_t woff = 0;
-  int ldw = 0;
-  Buffer* y = nullptr;
-  std::int64_t yoff = 0;
-  int ldy = 0;
-  int n = 0, m = 0, k = 0;
-};
-
+/// The ops of EncoderOps, GenerationOps and PerceptionOps, and the Backend
+/// concept's transfers, written once over the primitives of Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -483,7 +378,13 @@ class GpuOps {
     Tensor cos, sin;
   };
 
-  Derived& d() { return static_cast<Derived&>(*this); }
+  Derived& d() {
+    static_assert(DeviceRuntime<Derived, Buffer>,
+                  "GpuOps<Derived, Buffer>: Derived must provide the primitives of DeviceRuntime (allocate, write, "
+                  "read, handle, index_handle, launch<GpuKernel>, gemm_nt; see backend/device/runtime.hpp); the "
+                  "notes below name the one that is missing");
+    return static_cast<Derived&>(*this);
+  }
   static std::size_t bytes(const Tensor& t) { return static_cast<std::size_t>(t.size()) * sizeof(float); }
   static std::int64_t i64(long v) { return static_cast<std::int64_t>(v); }
   auto h(const Tensor& t) { return d().handle(t.buffer); }
@@ -545,7 +446,7 @@ class GpuOps {
     for (const auto& t : rotary_) {
       if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
     }
-    const auto angles = rotary_angles(theta, head_dim, std::max<long>(positions, 256));
+    const auto angles = detail::rotary_angles(theta, head_dim, std::max<long>(positions, 256));
     RotaryTable t{theta, head_dim, upload(angles.cos), upload(angles.sin)};
     std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
     rotary_.push_back(std::move(t));
@@ -558,4 +459,4 @@ class GpuOps {
   std::vector<RotaryTable> rotary_;
 };
 
-}  // namespace accelbench::detail
+}  // namespace accelbench

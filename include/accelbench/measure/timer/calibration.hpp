@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "../../core/result.hpp"
+#include "concept.hpp"
 
 namespace accelbench {
 
@@ -15,7 +16,7 @@ namespace accelbench {
 /// `available()` member always can.
 template <class T>
 [[nodiscard]] Availability timer_availability() {
-  if constexpr (requires { { T::available() } -> std::same_as<Availability>; }) {
+  if constexpr (ReportsAvailability<T>) {
     return T::available();
   } else {
     return Availability::yes();
@@ -59,10 +60,10 @@ template <class T>
   } while (t1 - t0 < std::chrono::milliseconds(10));
   info.call_cost_s = std::chrono::duration<double>(t1 - t0).count() / static_cast<double>(calls);
   if (sink < 0) info.call_cost_s = 0;  // keeps the loop's results alive
-  if constexpr (requires { T::ticks_per_second(); }) {
+  if constexpr (HasTicksPerSecond<T>) {
     info.properties.emplace_back("frequency_hz", std::to_string(T::ticks_per_second()));
   }
-  if constexpr (requires { timer.threads_counted(); }) {
+  if constexpr (CountsThreads<T>) {
     info.properties.emplace_back("threads_counted", std::to_string(timer.threads_counted()));
   }
   return info;

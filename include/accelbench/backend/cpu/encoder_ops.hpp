@@ -1,0 +1,120 @@
+#pragma once
+
+// The Cpu backend's EncoderOps: the ops of a transformer encoder, with Eigen
+// (see backend/concepts.hpp for what each op computes).
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+
+namespace accelbench {
+
+inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+  if (x.cols() != w.cols()) {
+    throw std::invalid_argument("linear: input has " + std::to_string(x.cols()) + " columns, weight expects " +
+                                std::to_string(w.cols()));
+  }
+  if (b.size() != 0 && (b.rows() != 1 || b.cols() != w.rows())) {
+    throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w.rows()) + "]");
+  }
+  y.resize(x.rows(), w.rows());
+#if defined(_OPENMP)
+  // A few rows (a decode step) make a matrix-vector product, which Eigen
+  // runs on one thread: split the outputs across the threads instead.
+  if (threads_ > 1 && x.rows() < few_rows && w.rows() >= 4 * threads_ && w.size() >= parallel_threshold) {
+    const Index parts = threads_;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+    for (Index p = 0; p < parts; ++p) {
+      const Index o0 = w.rows() * p / parts;
+      const Index o1 = w.rows() * (p + 1) / parts;
+      y.middleCols(o0, o1 - o0).noalias() = x * w.middleRows(o0, o1 - o0).transpose();
+    }
+  } else {
+    set_gemm_threads();
+    y.noalias() = x * w.transpose();
+  }
+#else
+  y.noalias() = x * w.transpose();
+#endif
+  if (b.size() != 0) {
+    parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() += b.row(0); });
+  }
+}
+
+inline void Cpu::add(const Tensor& x, Tensor& y) {
+  require_same_shape("add", x, y);
+  parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0) += x.middleRows(r0, r1 - r0); });
+}
+
+inline void Cpu::layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, Tensor& y) {
+  if (gamma.size() != x.cols() || beta.size() != x.cols()) {
+    throw std::invalid_argument("layer_norm: gamma and beta must have " + std::to_string(x.cols()) + " elements");
+  }
+  if (&x != &y) y.resize(x.rows(), x.cols());
+  const float inv_n = 1.0f / static_cast<float>(x.cols());
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) {
+      const auto xr = x.row(r).array();
+      const float mean = xr.sum() * inv_n;
+      const float var = (xr - mean).square().sum() * inv_n;
+      const float inv_std = 1.0f / std::sqrt(var + eps);
+      y.row(r).array() = (xr - mean) * inv_std * gamma.row(0).array() + beta.row(0).array();
+    }
+  });
+}
+
+inline void Cpu::gelu(Tensor& x) {
+  constexpr float inv_sqrt2 = 0.70710678118654752440f;
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    auto a = x.middleRows(r0, r1 - r0).array();
+    a = 0.5f * a * (1.0f + (a * inv_sqrt2).erf());
+  });
+}
+
+inline void Cpu::softmax(Tensor& x) {
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) softmax_row(x.row(r));
+  });
+}
+
+inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask, const AttentionDims& d,
+               Tensor& out) {
+  attention(q, k, v, key_mask, no_bias_, d, out);
+}
+
+inline void Cpu::embedding_lookup(const Tensor& table, const IndexTensor& ids, Tensor& out) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= table.rows()) {
+      throw std::out_of_range("embedding_lookup: id " + std::to_string(ids[i]) + " at position " +
+                              std::to_string(i) + " is outside the table's " + std::to_string(table.rows()) +
+                              " rows");
+    }
+  }
+  out.resize(static_cast<Index>(ids.size()), table.cols());
+  parallel_rows(out.rows(), out.cols(), [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) out.row(r) = table.row(ids[static_cast<std::size_t>(r)]);
+  });
+}
+
+inline void Cpu::masked_mean_pool(const Tensor& x, const Tensor& mask, Tensor& out) {
+  const Index batch = mask.rows();
+  const Index seq = mask.cols();
+  if (batch * seq != x.rows()) {
+    throw std::invalid_argument("masked_mean_pool: mask is [" + std::to_string(batch) + ", " + std::to_string(seq) +
+                                "] but the input has " + std::to_string(x.rows()) + " rows");
+  }
+  out.resize(batch, x.cols());
+  for (Index b = 0; b < batch; ++b) {
+    const float count = std::max(mask.row(b).sum(), 1e-9f);
+    out.row(b).noalias() = mask.row(b) * x.middleRows(b * seq, seq);
+    out.row(b) /= count;
+  }
+}
+
+}  // namespace accelbench

@@ -1,0 +1,54 @@
+#pragma once
+
+// The optional hooks of a backend, each a named concept. accelbench calls a
+// hook only where the backend satisfies its concept; a backend that means to
+// provide one states it with a static_assert, so a misspelt or mistyped hook
+// fails to compile instead of being skipped:
+//
+//   static_assert(accelbench::HasDeviceKey<MyBackend>);
+//
+// docs/writing-a-backend.md lists them with what each changes in a report.
+
+#include <concepts>
+#include <string>
+
+#include "../core/result.hpp"
+#include "../machine/device_report.hpp"
+#include "../measure/timer/concept.hpp"
+
+namespace accelbench {
+
+/// `B::DefaultTimer`: the Timer a Benchmark on B uses unless told otherwise
+/// (a device event timer); SteadyTimer without it.
+template <class B>
+concept HasDefaultTimer = requires { typename B::DefaultTimer; } && Timer<typename B::DefaultTimer>;
+
+/// `device_key()`: the memory space the backend's tensors live in (Cpu:
+/// "host"; a GPU backend: its device). Two backend objects with the same key
+/// share the models of a ResourcePool; without it each object has its own.
+template <class B>
+concept HasDeviceKey = requires(const B& b) {
+  { b.device_key() } -> std::convertible_to<std::string>;
+};
+
+/// `device_memory()`: the device memory figures of the last cell (peak,
+/// average, used and total bytes), reported beside the host's.
+template <class B>
+concept HasDeviceMemory = requires(B& b) {
+  { b.device_memory() } -> std::same_as<DeviceMemory>;
+};
+
+/// `reset_device_memory()`: starts the device memory figures afresh; called
+/// before each cell.
+template <class B>
+concept HasResetDeviceMemory = requires(B& b) { b.reset_device_memory(); };
+
+/// `static describe_devices()`: every device of this backend's kind on the
+/// machine, for `accelbench check`, found without opening the backend (see
+/// backend/hardware.hpp's describe_machine).
+template <class B>
+concept HasDescribeDevices = requires {
+  { B::describe_devices() } -> std::same_as<DeviceReport>;
+};
+
+}  // namespace accelbench
