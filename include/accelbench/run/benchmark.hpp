@@ -363,7 +363,6 @@ class Benchmark {
 // Defined outside the class, so that an explicit instantiation declaration
 // (run/precompiled.hpp) keeps a program from compiling it again.
 template <Backend B, ModelFamily F, Stats S, Timer T, Reporter R>
-  requires RunsOn<F, B>
 RunResult Benchmark<B, F, S, T, R>::run() {
   RunResult result = describe_run();
   result.settings = config_;
