@@ -52,8 +52,6 @@ class WeightUploader {
     if (weights_->contains(name)) (void)weights_->take(name, rows, cols);
   }
 
-  [[nodiscard]] WeightMap& weights() noexcept { return *weights_; }
-
  private:
   B* backend_;
   WeightMap* weights_;
