@@ -21,6 +21,7 @@
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
 #include "concepts.hpp"
+#include "model_variant.hpp"
 
 namespace accelbench {
 
@@ -100,21 +101,10 @@ struct Audio {
 
   /// A loaded model: Whisper or wav2vec2, by the preset's architecture.
   template <AudioOps B>
-  class Model {
+  class Model : public ModelVariant<Whisper<B>, Wav2Vec2<B>> {
    public:
-    using Impl = std::variant<Whisper<B>, Wav2Vec2<B>>;
-    explicit Model(Impl impl) : impl_(std::move(impl)) {}
-    [[nodiscard]] const Impl& impl() const noexcept { return impl_; }
-    [[nodiscard]] bool is_whisper() const noexcept { return std::holds_alternative<Whisper<B>>(impl_); }
-    [[nodiscard]] std::int64_t parameters() const {
-      return std::visit([](const auto& m) { return m.parameters(); }, impl_);
-    }
-    [[nodiscard]] std::uint64_t weight_bytes() const {
-      return std::visit([](const auto& m) { return m.weight_bytes(); }, impl_);
-    }
-
-   private:
-    Impl impl_;
+    using ModelVariant<Whisper<B>, Wav2Vec2<B>>::ModelVariant;
+    [[nodiscard]] bool is_whisper() const noexcept { return this->template holds<Whisper<B>>(); }
   };
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {

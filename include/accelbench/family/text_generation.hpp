@@ -18,6 +18,7 @@
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
 #include "concepts.hpp"
+#include "model_variant.hpp"
 
 namespace accelbench {
 
@@ -43,23 +44,12 @@ struct TextGeneration {
   /// A loaded model: GPT-2, Llama (and Qwen2) or T5, by the preset's
   /// architecture. Generation dispatches on it once per run.
   template <GenerationOps B>
-  class Model {
+  class Model : public ModelVariant<Gpt2<B>, Llama<B>, T5<B>> {
    public:
-    using Impl = std::variant<Gpt2<B>, Llama<B>, T5<B>>;
-    explicit Model(Impl impl) : impl_(std::move(impl)) {}
-    [[nodiscard]] const Impl& impl() const noexcept { return impl_; }
+    using ModelVariant<Gpt2<B>, Llama<B>, T5<B>>::ModelVariant;
     [[nodiscard]] const GenerativeConfig& config() const {
-      return std::visit([](const auto& m) -> const GenerativeConfig& { return m.config(); }, impl_);
+      return std::visit([](const auto& m) -> const GenerativeConfig& { return m.config(); }, this->impl());
     }
-    [[nodiscard]] std::int64_t parameters() const {
-      return std::visit([](const auto& m) { return m.parameters(); }, impl_);
-    }
-    [[nodiscard]] std::uint64_t weight_bytes() const {
-      return std::visit([](const auto& m) { return m.weight_bytes(); }, impl_);
-    }
-
-   private:
-    Impl impl_;
   };
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {
