@@ -44,9 +44,9 @@ struct TextGeneration {
   /// A loaded model: GPT-2, Llama (and Qwen2) or T5, by the preset's
   /// architecture. Generation dispatches on it once per run.
   template <GenerationOps B>
-  class Model : public ModelVariant<Gpt2<B>, Llama<B>, T5<B>> {
+  class Model : public EachModel<B, GenerativeArchitectures, ModelVariant> {
    public:
-    using ModelVariant<Gpt2<B>, Llama<B>, T5<B>>::ModelVariant;
+    using EachModel<B, GenerativeArchitectures, ModelVariant>::ModelVariant;
     [[nodiscard]] const GenerativeConfig& config() const {
       return std::visit([](const auto& m) -> const GenerativeConfig& { return m.config(); }, this->impl());
     }
@@ -250,7 +250,9 @@ struct TextGeneration {
     B* backend_;
     Cell cell_;
     const GenerativeConfig* config_;
-    std::variant<Run<Gpt2<B>>, Run<Llama<B>>, Run<T5<B>>> run_;
+    template <class... Models>
+    using Runs = std::variant<Run<Models>...>;
+    EachModel<B, GenerativeArchitectures, Runs> run_;
     std::vector<std::int32_t> tokens_;
   };
 };

@@ -35,6 +35,18 @@ struct ArchitectureList {};
 /// The registry of generative architectures.
 using GenerativeArchitectures = ArchitectureList<Gpt2Architecture, LlamaArchitecture, T5Architecture>;
 
+/// Wrap<model class on B> for every architecture of a list, as one type:
+/// EachModel<B, GenerativeArchitectures, std::variant> is
+/// std::variant<Gpt2<B>, Llama<B>, T5<B>>.
+template <class B, class List, template <class...> class Wrap>
+struct EachModelOf;
+template <class B, class... A, template <class...> class Wrap>
+struct EachModelOf<B, ArchitectureList<A...>, Wrap> {
+  using type = Wrap<typename A::template Model<B>...>;
+};
+template <class B, class List, template <class...> class Wrap>
+using EachModel = typename EachModelOf<B, List, Wrap>::type;
+
 namespace detail {
 
 template <class... A>
