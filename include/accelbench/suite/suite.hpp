@@ -228,8 +228,9 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
   s.benchmarks = {{family, chosen}};
 }
 
-/// Reads a suite from JSON. Fields not given keep default_suite()'s values;
-/// an unknown field or a value of the wrong type is a ConfigError naming it.
+/// Reads a suite from JSON. Fields not given keep default_suite()'s values (of
+/// its sweep, the axes the families of the list declare); an unknown field
+/// or a value of the wrong type is a ConfigError naming it.
 /// Besides the suite's own fields, each sweep axis the families of
 /// `TypeList<Fs...>` declare is a field of the same name ("sequence_lengths":
 /// [32, 128]), read into settings.sweep.
@@ -310,9 +311,14 @@ template <class... Fs>
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
   };
-  // The families' sweep axes, listed after batch_sizes.
+  // The families' sweep axes, listed after batch_sizes; the defaults keep
+  // only those of the list's families.
+  const auto declared = declared_sweep_axes(families);
+  std::erase_if(c.sweep, [&](const auto& entry) {
+    return std::none_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == entry.first; });
+  });
   std::vector<std::pair<std::string, Setter>> axes;
-  for (const auto& d : declared_sweep_axes(families)) {
+  for (const auto& d : declared) {
     if (std::any_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == d.axis.name; })) {
       throw std::logic_error("sweep axis " + d.axis.name + " of family " + d.families.front() +
                              " has the name of a suite field");
