@@ -383,6 +383,28 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
   }
 }
 
+/// The selected models of family F on the reference and on the backends
+/// `names` of `Backends`, rows appended to `m`. Not inline, so that a program
+/// can instantiate it for each family in a translation unit of its own.
+template <class Backends, class F>
+void run_matrix_family(const CompatibilityOptions& o, const std::vector<std::string>& names, CompatibilityMatrix& m) {
+  std::vector<std::string> models;
+  if (o.models.empty()) {
+    models = default_matrix_models<F>(o.max_default_parameters);
+  } else {
+    for (const auto& model : o.models) {
+      if (family_has_preset<F>(model)) models.push_back(model);
+    }
+  }
+  std::vector<std::string> done;  // a preset named twice (or by an alias too) runs once
+  for (const auto& model : models) {
+    const typename F::Preset preset = F::find_preset(model);
+    if (std::find(done.begin(), done.end(), preset.name) != done.end()) continue;
+    done.push_back(preset.name);
+    run_matrix_model(Backends{}, o, names, preset, m, std::type_identity<F>{});
+  }
+}
+
 /// Checks the names of `o` against the lists; throws ConfigError naming the
 /// field (`backends[1]`, ...) and the value.
 template <class... Bs, class... Fs>
@@ -432,10 +454,10 @@ void validate_matrix_options(TypeList<Bs...> backends, TypeList<Fs...> families,
 }
 
 template <class... Bs, class... Fs>
-CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> families, const CompatibilityOptions& o) {
+CompatibilityMatrix run_matrix(TypeList<Bs...>, TypeList<Fs...> families, const CompatibilityOptions& o) {
   static_assert(backend_names_distinct(TypeList<Bs...>{}),
                 "compatibility_matrix: every backend of the list needs its own name (B::name), cpu included");
-  validate_matrix_options(backends, families, o);
+  validate_matrix_options(TypeList<Bs...>{}, families, o);
 
   CompatibilityMatrix m;
   m.started_at = utc_timestamp();
@@ -466,21 +488,7 @@ CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> familie
   for (const auto& family : family_names) {
     find_by_name(families, family, [&](auto tag) {
       using F = typename decltype(tag)::type;
-      std::vector<std::string> models;
-      if (o.models.empty()) {
-        models = default_matrix_models<F>(o.max_default_parameters);
-      } else {
-        for (const auto& model : o.models) {
-          if (family_has_preset<F>(model)) models.push_back(model);
-        }
-      }
-      std::vector<std::string> done;  // a preset named twice (or by an alias too) runs once
-      for (const auto& model : models) {
-        const typename F::Preset preset = F::find_preset(model);
-        if (std::find(done.begin(), done.end(), preset.name) != done.end()) continue;
-        done.push_back(preset.name);
-        run_matrix_model(backends, o, names, preset, m, tag);
-      }
+      run_matrix_family<TypeList<Bs...>, F>(o, names, m);
     });
   }
   m.finished_at = utc_timestamp();
@@ -490,13 +498,14 @@ CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> familie
 }  // namespace detail
 
 /// Every selected model of every family in `Families` on Cpu (the reference)
-/// and on every backend in `Backends` (both `TypeList<...>`): `unsupported`
+/// and on every backend in `Backends` (both `TypeList<...>`, the library's
+/// registries by default): `unsupported`
 /// where the backend lacks the family's op sets (decided at compile time),
 /// `unavailable` where it cannot run here, otherwise one small cell run with
 /// Benchmark<B, F, PercentileStats> and checked against Cpu. A pair that
 /// fails is recorded as `error` and the matrix goes on. Throws ConfigError
 /// for an unknown backend, family or model name, before anything runs.
-template <class Backends, class Families>
+template <class Backends = KnownBackends, class Families = KnownFamilies>
 [[nodiscard]] CompatibilityMatrix compatibility_matrix(const CompatibilityOptions& options = {}) {
   return detail::run_matrix(Backends{}, Families{}, options);
 }
