@@ -96,6 +96,8 @@ class ConfigError : public std::invalid_argument {
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -106,23 +108,18 @@ namespace accelbench {
 /// What to benchmark and how to measure it. An aggregate, so that
 /// designated initialisers name the fields:
 ///
-///     Config{.model = "bert-base-uncased", .batch_sizes = {1, 8}, .sequence_lengths = {128}}
+///     Config{.model = "bert-base-uncased", .batch_sizes = {1, 8}, .sweep = {{"sequence_lengths", {128}}}}
 struct Config {
   /// Preset name of the model family (e.g. "bert-tiny").
   std::string model = "bert-tiny";
-  /// The sweep: every batch size with every sequence length is one cell.
+  /// The sweep: every batch size with every value of each of the family's
+  /// axes is one cell. Every family batches.
   std::vector<int> batch_sizes = {1};
-  std::vector<int> sequence_lengths = {128};
-  /// Text generation's sweep (with batch_sizes): prompt lengths and numbers
-  /// of generated tokens. Other families ignore them.
-  std::vector<int> prompt_lengths = {32};
-  std::vector<int> new_tokens = {16};
-  /// Vision's sweep (with batch_sizes): square image sizes in pixels; 0
-  /// means the preset's own size.
-  std::vector<int> image_sizes = {0};
-  /// Audio's sweep (with batch_sizes): clip lengths in seconds of 16 kHz
-  /// audio (Whisper pads every clip to its 30-second window).
-  std::vector<int> audio_seconds = {10};
+  /// The family's own axes by name (e.g. {"sequence_lengths", {32, 128}}):
+  /// each family declares its axes, with their defaults and bounds, in
+  /// F::sweep_axes() (family/sweep.hpp); an axis not given here takes the
+  /// family's default. A name the family does not declare is a ConfigError.
+  std::map<std::string, std::vector<int>> sweep{};
 
   /// Untimed runs before sampling (after the first, separately timed run).
   int warmup_iterations = 3;
@@ -173,17 +170,19 @@ struct Config {
 
 namespace detail {
 
-inline void validate_sweep(const char* field, const std::vector<int>& values, const char* what) {
-  if (values.empty()) {
-    throw ConfigError(field, "[]", std::string("empty sweep: give at least one ") + what);
-  }
+/// Checks the values of one sweep axis: at least one, each within [min,
+/// max], none twice. Throws ConfigError naming `field` (or `field[i]`) and
+/// the value; `what` names one value in words ("batch size").
+inline void validate_sweep_values(const std::string& field, const std::vector<int>& values, const std::string& what,
+                                  int min = 1, int max = std::numeric_limits<int>::max()) {
+  if (values.empty()) throw ConfigError(field, "[]", "empty sweep: give at least one " + what);
   std::set<int> seen;
   for (std::size_t i = 0; i < values.size(); ++i) {
-    const std::string name = std::string(field) + "[" + std::to_string(i) + "]";
-    if (values[i] < 1) throw ConfigError(name, std::to_string(values[i]), std::string(what) + " must be at least 1");
-    if (!seen.insert(values[i]).second) {
-      throw ConfigError(name, std::to_string(values[i]), std::string("duplicate ") + what);
-    }
+    const std::string name = field + "[" + std::to_string(i) + "]";
+    const std::string value = std::to_string(values[i]);
+    if (values[i] < min) throw ConfigError(name, value, what + " must be at least " + std::to_string(min));
+    if (values[i] > max) throw ConfigError(name, value, what + " must be at most " + std::to_string(max));
+    if (!seen.insert(values[i]).second) throw ConfigError(name, value, "duplicate " + what);
   }
 }
 
@@ -195,22 +194,13 @@ inline std::string format_number(double v) {
 
 }  // namespace detail
 
-/// Checks the fields every family shares; throws ConfigError naming the
-/// first bad field and its value. Families check their own limits (such as a
-/// model's maximum sequence length) on top.
+/// Checks the settings every family shares (batch_sizes and the measurement
+/// settings); throws ConfigError naming the first bad field and its value.
+/// The family's axes in Config::sweep are checked by validate<F>(config)
+/// (family/sweep.hpp), and each family checks its model's limits (such as a
+/// maximum sequence length) on top.
 inline void validate(const Config& c) {
-  detail::validate_sweep("batch_sizes", c.batch_sizes, "batch size");
-  detail::validate_sweep("sequence_lengths", c.sequence_lengths, "sequence length");
-  detail::validate_sweep("prompt_lengths", c.prompt_lengths, "prompt length");
-  detail::validate_sweep("new_tokens", c.new_tokens, "number of new tokens");
-  detail::validate_sweep("audio_seconds", c.audio_seconds, "clip length");
-  if (c.image_sizes.empty()) throw ConfigError("image_sizes", "[]", "empty sweep: give at least one image size (0: the preset's)");
-  for (std::size_t i = 0; i < c.image_sizes.size(); ++i) {
-    if (c.image_sizes[i] < 0) {
-      throw ConfigError("image_sizes[" + std::to_string(i) + "]", std::to_string(c.image_sizes[i]),
-                        "image size must be 0 (the preset's) or positive");
-    }
-  }
+  detail::validate_sweep_values("batch_sizes", c.batch_sizes, "batch size");
   if (c.warmup_iterations < 0) {
     throw ConfigError("warmup_iterations", std::to_string(c.warmup_iterations), "must be 0 or more");
   }
@@ -1079,13 +1069,13 @@ using Json = nlohmann::ordered_json;
 
 namespace detail {
 
-/// The value, or null when there is none.
+/// A value, or null where it is absent.
 template <class T>
 Json optional_value(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 
-/// The text, or null when it is empty.
+/// A text, or null where it is empty.
 inline Json optional_text(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
 
 }  // namespace detail
@@ -2828,6 +2818,210 @@ inline void Cpu::normalize_rows(Tensor& x) {
 }  // namespace accelbench
 // ---- end accelbench/backend/cpu/perception_ops.hpp ----
 // ---- end accelbench/backend/cpu.hpp ----
+// ---- begin accelbench/family/sweep.hpp ----
+
+// Sweep axes: each family declares the axes of its sweep once, in
+// F::sweep_axes(). The values a benchmark runs (Config::sweep or the
+// declared defaults), their validation and its messages, the suite-file
+// fields, the command-line flags and their help, and the compatibility
+// matrix's small cell are all derived from that declaration.
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+
+namespace accelbench {
+
+/// One axis of a family's sweep (besides batch_sizes, which every family
+/// has). A plain aggregate:
+///
+///     SweepAxis{.name = "sequence_lengths", .item = "sequence length",
+///               .help = "sequence lengths in tokens", .defaults = {128}, .small = {16}}
+struct SweepAxis {
+  /// The Config::sweep key and the suite-file field, e.g. "sequence_lengths";
+  /// the command-line flag is derived from it (sweep_flag: --sequence-lengths).
+  std::string name;
+  /// One value in words, for messages: "sequence length".
+  std::string item;
+  /// One line for --help.
+  std::string help;
+  /// The values when Config::sweep does not give the axis.
+  std::vector<int> defaults;
+  /// Bounds of every value.
+  int min = 1;
+  int max = std::numeric_limits<int>::max();
+  /// The compatibility matrix's cell: small and quick; empty: the defaults.
+  std::vector<int> small{};
+};
+
+/// The command-line flag of an axis: "--" and its name with '_' as '-'
+/// ("--sequence-lengths").
+[[nodiscard]] inline std::string sweep_flag(const SweepAxis& axis) {
+  std::string flag = "--" + axis.name;
+  for (char& ch : flag) {
+    if (ch == '_') ch = '-';
+  }
+  return flag;
+}
+
+/// The values of `axis` in `config`: config.sweep's entry, or the axis's defaults.
+[[nodiscard]] inline std::vector<int> sweep_values(const Config& config, const SweepAxis& axis) {
+  const auto it = config.sweep.find(axis.name);
+  return it != config.sweep.end() ? it->second : axis.defaults;
+}
+
+/// Checks the values of one axis: at least one, each within [axis.min,
+/// axis.max], none twice. Throws ConfigError naming the field
+/// ("sequence_lengths[1]") and the value.
+inline void validate_axis(const SweepAxis& axis, const std::vector<int>& values) {
+  detail::validate_sweep_values(axis.name, values, axis.item, axis.min, axis.max);
+}
+
+namespace detail {
+
+/// F::sweep_axes(), built once.
+template <class F>
+const std::vector<SweepAxis>& sweep_axes_of() {
+  static const std::vector<SweepAxis> axes = F::sweep_axes();
+  return axes;
+}
+
+/// F's axis named `name`, or nullptr.
+template <class F>
+const SweepAxis* find_sweep_axis(std::string_view name) {
+  for (const auto& axis : sweep_axes_of<F>()) {
+    if (axis.name == name) return &axis;
+  }
+  return nullptr;
+}
+
+inline std::string format_values(const std::vector<int>& values) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::to_string(values[i]);
+  return out + "]";
+}
+
+template <class F>
+std::string axis_names_of() {
+  std::string out;
+  for (const auto& axis : sweep_axes_of<F>()) out += (out.empty() ? "" : ", ") + axis.name;
+  return out.empty() ? "none (its sweep is batch_sizes alone)" : out;
+}
+
+}  // namespace detail
+
+/// The values of F's axis `name` in `config`: config.sweep's entry, or the
+/// declared defaults. Throws std::logic_error where F declares no such axis
+/// (a mistake in the family, not in the configuration).
+template <class F>
+[[nodiscard]] std::vector<int> sweep_of(const Config& config, std::string_view name) {
+  const SweepAxis* axis = detail::find_sweep_axis<F>(name);
+  if (!axis) {
+    throw std::logic_error("family " + std::string(F::name) + " declares no sweep axis " + std::string(name));
+  }
+  return sweep_values(config, *axis);
+}
+
+/// Checks `config.sweep` against F's declaration: every key is one of F's
+/// axes (else a ConfigError naming `sweep.<key>` and listing F's axes), and
+/// every axis's values, given or default, pass validate_axis.
+template <class F>
+void validate_sweep(const Config& config) {
+  for (const auto& [key, values] : config.sweep) {
+    if (!detail::find_sweep_axis<F>(key)) {
+      throw ConfigError("sweep." + key, detail::format_values(values),
+                        "not a sweep axis of " + std::string(F::name) + "; its axes: " + detail::axis_names_of<F>());
+    }
+  }
+  for (const auto& axis : detail::sweep_axes_of<F>()) validate_axis(axis, sweep_values(config, axis));
+}
+
+/// What Benchmark<B, F> checks before it runs: the shared settings
+/// (validate(config)) and F's sweep axes (validate_sweep<F>(config)).
+template <class F>
+void validate(const Config& config) {
+  validate(config);
+  validate_sweep<F>(config);
+}
+
+/// `config` with only F's axes kept in its sweep: the shared settings of a
+/// suite, whose sweep names the axes of several families, for one family.
+template <class F>
+[[nodiscard]] Config restrict_sweep_to(Config config) {
+  std::erase_if(config.sweep, [](const auto& entry) { return detail::find_sweep_axis<F>(entry.first) == nullptr; });
+  return config;
+}
+
+/// F's small cell: each axis's `small` values (its defaults where it gives none).
+template <class F>
+[[nodiscard]] std::map<std::string, std::vector<int>> small_sweep() {
+  std::map<std::string, std::vector<int>> out;
+  for (const auto& axis : detail::sweep_axes_of<F>()) out[axis.name] = axis.small.empty() ? axis.defaults : axis.small;
+  return out;
+}
+
+/// One sweep axis of a list of families, with the families that declare it.
+struct DeclaredSweepAxis {
+  SweepAxis axis;                     ///< as the first family of the list that declares it
+  std::vector<std::string> families;  ///< every family of the list that declares it, in order
+};
+
+/// The sweep axes of the families of a list (`TypeList<Fs...>`), each name
+/// once, in the order of the list and of each family's declaration: the
+/// suite file's sweep fields and the command line's sweep flags.
+template <template <class...> class List, class... Fs>
+[[nodiscard]] std::vector<DeclaredSweepAxis> declared_sweep_axes(List<Fs...>) {
+  std::vector<DeclaredSweepAxis> out;
+  const auto add = [&](auto family) {
+    using F = typename decltype(family)::type;
+    for (const auto& axis : detail::sweep_axes_of<F>()) {
+      const auto it = std::find_if(out.begin(), out.end(), [&](const auto& d) { return d.axis.name == axis.name; });
+      if (it == out.end()) {
+        out.push_back({axis, {std::string(F::name)}});
+      } else {
+        it->families.emplace_back(F::name);
+      }
+    }
+  };
+  (add(std::type_identity<Fs>{}), ...);
+  return out;
+}
+
+/// Checks a sweep shared by the families of a list (a suite's settings):
+/// every key is an axis of at least one of them (else a ConfigError naming
+/// `sweep.<key>` and listing the axes), and its values pass validate_axis
+/// for every family that declares it.
+template <template <class...> class List, class... Fs>
+void validate_shared_sweep(const Config& settings, List<Fs...> families) {
+  const auto declared = declared_sweep_axes(families);
+  for (const auto& [key, values] : settings.sweep) {
+    const bool known =
+        std::any_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == key; });
+    if (!known) {
+      std::string names;
+      for (const auto& d : declared) names += (names.empty() ? "" : ", ") + d.axis.name;
+      throw ConfigError("sweep." + key, detail::format_values(values),
+                        "no family of the suite declares this sweep axis; known axes: " +
+                            (names.empty() ? "none" : names));
+    }
+  }
+  const auto check = [&](auto family) {
+    using F = typename decltype(family)::type;
+    for (const auto& axis : detail::sweep_axes_of<F>()) {
+      if (const auto it = settings.sweep.find(axis.name); it != settings.sweep.end()) validate_axis(axis, it->second);
+    }
+  };
+  (check(std::type_identity<Fs>{}), ...);
+}
+
+}  // namespace accelbench
+// ---- end accelbench/family/sweep.hpp ----
 
 namespace accelbench {
 
@@ -2852,8 +3046,9 @@ concept RunsOn =
     std::constructible_from<typename F::template Workload<B>, B&, const typename F::template Model<B>&,
                             const typename F::Cell&, std::uint64_t>;
 
-/// A workload: its presets (real models' dimensions), the cells of a sweep,
-/// what one item is, and how to load a model and run it. Every family runs on
+/// A workload: its presets (real models' dimensions), the axes of its sweep
+/// (declared once, in sweep_axes()) and the cells they make, what one item
+/// is, and how to load a model and run it. Every family runs on
 /// the reference backend, Cpu. See docs/concepts.md.
 template <class F>
 concept ModelFamily =
@@ -2865,6 +3060,7 @@ concept ModelFamily =
       { F::item_unit } -> std::convertible_to<std::string_view>;
       { F::find_preset(text) } -> std::same_as<const typename F::Preset&>;
       { F::architecture(preset) } -> std::convertible_to<std::string_view>;
+      { F::sweep_axes() } -> std::same_as<std::vector<SweepAxis>>;
       { F::validate(config, preset) };
       requires(requires {
         { F::cells(config) } -> std::same_as<std::vector<typename F::Cell>>;
@@ -2954,8 +3150,10 @@ concept Reporter = requires(R& r, const RunResult& result) { r.report(result); }
 // Named host tensors, the form in which weights reach a model, whether they
 // were generated or read from a checkpoint. Names follow Hugging Face.
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -3079,8 +3277,79 @@ class WeightMap {
   return m;
 }
 
+/// Every tensor of an architecture by its Hugging Face name, with its shape
+/// as stored in checkpoints (a 1-D tensor as [1, n]).
+using TensorShapes = std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>>;
+
+/// Parameters of a list of tensor shapes.
+[[nodiscard]] inline std::int64_t shape_parameter_count(const TensorShapes& shapes) noexcept {
+  std::int64_t n = 0;
+  for (const auto& [name, shape] : shapes) n += shape[0] * shape[1];
+  return n;
+}
+
+/// Deterministic synthetic weights for every tensor of `shapes`, the same
+/// for every architecture: scales (the tensors for which `is_scale(name)`
+/// holds, norm weights and the like) near one, biases (".bias") and scales'
+/// shifts small, everything else (matrices, embeddings, class tokens) with
+/// standard deviation 0.02. The same seed gives the same weights everywhere.
+template <class IsScale>
+[[nodiscard]] WeightMap synthetic_weights(const TensorShapes& shapes, std::uint64_t seed, IsScale&& is_scale) {
+  WeightMap w;
+  for (const auto& [name, shape] : shapes) {
+    const std::string_view n = name;
+    const bool is_bias = n.ends_with(".bias");
+    const bool scale = is_scale(n);
+    const float mean = scale && !is_bias ? 1.0f : 0.0f;
+    const float stddev = scale || is_bias ? 0.01f : 0.02f;
+    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
+  }
+  return w;
+}
+
+/// True when `name` contains one of `markers` (a synthetic_weights rule).
+[[nodiscard]] inline bool name_contains_any(std::string_view name, std::initializer_list<std::string_view> markers) {
+  for (const auto m : markers) {
+    if (name.find(m) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace accelbench
 // ---- end accelbench/model/common/weights.hpp ----
+// ---- begin accelbench/model/common/architecture.hpp ----
+
+// The shape every architecture's model class shares.
+
+#include <concepts>
+#include <cstdint>
+
+
+namespace accelbench {
+
+/// A model architecture on backend B: the class an architecture's file
+/// defines (Bert<B>, Gpt2<B>, Llama<B>, T5<B>, ViT<B>, Clip<B>, Whisper<B>,
+/// Wav2Vec2<B>). It names its configuration type `Config`; it is built
+/// from a backend, a configuration and the weights by their Hugging Face
+/// names (taking each tensor from the WeightMap and checking its shape);
+/// it gives back its configuration, how many parameters it took and how
+/// many bytes they fill on the device; and it lists, for any configuration,
+/// every tensor it takes with its shape (`tensor_shapes`, a static member),
+/// from which synthetic weights and the parameter count are derived. What
+/// the forward entry points are depends on the family that runs the model
+/// (forward, prefill and decode, encode), so they are not part of the concept.
+template <class M, class B>
+concept ModelArchitecture =
+    requires { typename M::Config; } && std::constructible_from<M, B&, typename M::Config, WeightMap> &&
+    requires(const M& model, const typename M::Config& config) {
+      { model.config() } -> std::same_as<const typename M::Config&>;
+      { model.parameters() } -> std::convertible_to<std::int64_t>;
+      { model.weight_bytes() } -> std::convertible_to<std::uint64_t>;
+      { M::tensor_shapes(config) } -> std::same_as<TensorShapes>;
+    };
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/architecture.hpp ----
 // ---- begin accelbench/model/bert.hpp ----
 
 // BERT (Devlin et al., 2018) as in Hugging Face transformers' BertModel:
@@ -3090,1226 +3359,8 @@ class WeightMap {
 // backend's EncoderOps.
 
 #include <algorithm>
-#include <array>
-#include <cstdint>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-
-namespace accelbench {
-
-struct BertConfig {
-  std::string name;
-  int layers = 0;
-  int hidden = 0;
-  int heads = 0;
-  int intermediate = 0;
-  int vocab_size = 0;
-  int max_positions = 0;
-  int type_vocab_size = 2;
-  float layer_norm_eps = 1e-12f;
-  std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
-
-  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
-
-  /// Parameters of the embeddings and encoder (the unused pooler is not counted).
-  [[nodiscard]] std::int64_t parameter_count() const noexcept {
-    const std::int64_t h = hidden;
-    const std::int64_t i = intermediate;
-    const std::int64_t embeddings = (std::int64_t{vocab_size} + max_positions + type_vocab_size) * h + 2 * h;
-    const std::int64_t layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
-    return embeddings + layers * layer;
-  }
-
-  /// Bytes of a forward pass's activations at this batch shape: seven
-  /// [tokens, hidden] tensors, the [tokens, intermediate] feed-forward, the
-  /// pooled output, the mask and three id arrays.
-  [[nodiscard]] std::uint64_t activation_bytes(int batch, int seq) const noexcept {
-    const std::uint64_t tokens = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(seq);
-    const std::uint64_t floats = tokens * (7u * static_cast<std::uint64_t>(hidden) + static_cast<std::uint64_t>(intermediate)) +
-                                 static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(hidden) + tokens;
-    return floats * sizeof(float) + 3u * tokens * sizeof(std::int32_t);
-  }
-
-  /// Floating-point operations of one forward pass (a multiply-add counts as
-  /// two): the matrix products of the projections, feed-forward and attention.
-  /// Element-wise work (norms, GELU, softmax) is left out.
-  [[nodiscard]] double flops(int batch, int seq) const noexcept {
-    const double tokens = static_cast<double>(batch) * seq;
-    const double h = hidden;
-    const double projections = 2.0 * tokens * (4.0 * h * h + 2.0 * h * intermediate);
-    const double attention = 2.0 * 2.0 * static_cast<double>(batch) * seq * seq * h;
-    return layers * (projections + attention);
-  }
-};
-
-/// Presets with the dimensions of the published checkpoints.
-inline const std::vector<BertConfig>& bert_presets() {
-  static const std::vector<BertConfig> presets = {
-      {"bert-tiny", 2, 128, 2, 512, 30522, 512, 2, 1e-12f, {"prajjwal1/bert-tiny"}},
-      {"all-MiniLM-L6-v2", 6, 384, 12, 1536, 30522, 512, 2, 1e-12f, {"sentence-transformers/all-MiniLM-L6-v2"}},
-      {"bert-base-uncased", 12, 768, 12, 3072, 30522, 512, 2, 1e-12f, {"google-bert/bert-base-uncased"}},
-  };
-  return presets;
-}
-
-/// Checks that a configuration describes a BERT that can be built.
-inline void validate_bert_config(const BertConfig& c) {
-  const auto positive = [&](std::string_view field, int v) {
-    if (v <= 0) throw ConfigError(c.name + "." + std::string(field), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("intermediate", c.intermediate);
-  positive("vocab_size", c.vocab_size);
-  positive("max_positions", c.max_positions);
-  positive("type_vocab_size", c.type_vocab_size);
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(c.name + ".heads", std::to_string(c.heads),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (!(c.layer_norm_eps > 0)) {
-    throw ConfigError(c.name + ".layer_norm_eps", std::to_string(c.layer_norm_eps), "must be positive");
-  }
-}
-
-namespace detail {
-inline std::string bert_layer_prefix(int i) { return "encoder.layer." + std::to_string(i) + "."; }
-}  // namespace detail
-
-/// The shape of every tensor of a BERT, by its Hugging Face name.
-inline std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> bert_tensor_shapes(const BertConfig& c) {
-  const Eigen::Index h = c.hidden;
-  const Eigen::Index i = c.intermediate;
-  std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> s = {
-      {"embeddings.word_embeddings.weight", {c.vocab_size, h}},
-      {"embeddings.position_embeddings.weight", {c.max_positions, h}},
-      {"embeddings.token_type_embeddings.weight", {c.type_vocab_size, h}},
-      {"embeddings.LayerNorm.weight", {1, h}},
-      {"embeddings.LayerNorm.bias", {1, h}},
-  };
-  for (int l = 0; l < c.layers; ++l) {
-    const auto p = detail::bert_layer_prefix(l);
-    for (const char* proj : {"query", "key", "value"}) {
-      s.push_back({p + "attention.self." + proj + ".weight", {h, h}});
-      s.push_back({p + "attention.self." + proj + ".bias", {1, h}});
-    }
-    s.push_back({p + "attention.output.dense.weight", {h, h}});
-    s.push_back({p + "attention.output.dense.bias", {1, h}});
-    s.push_back({p + "attention.output.LayerNorm.weight", {1, h}});
-    s.push_back({p + "attention.output.LayerNorm.bias", {1, h}});
-    s.push_back({p + "intermediate.dense.weight", {i, h}});
-    s.push_back({p + "intermediate.dense.bias", {1, i}});
-    s.push_back({p + "output.dense.weight", {h, i}});
-    s.push_back({p + "output.dense.bias", {1, h}});
-    s.push_back({p + "output.LayerNorm.weight", {1, h}});
-    s.push_back({p + "output.LayerNorm.bias", {1, h}});
-  }
-  return s;
-}
-
-/// Deterministic synthetic weights: matrices and embeddings with standard
-/// deviation 0.02 (BERT's initializer range), biases small, LayerNorm scales
-/// near one. The same seed gives the same weights everywhere.
-inline WeightMap synthetic_bert_weights(const BertConfig& c, std::uint64_t seed) {
-  validate_bert_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : bert_tensor_shapes(c)) {
-    const std::string_view n = name;
-    const bool is_norm = n.find("LayerNorm") != std::string_view::npos;
-    const bool is_bias = n.size() >= 5 && n.substr(n.size() - 5) == ".bias";
-    const float mean = is_norm && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_norm || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
-  }
-  return w;
-}
-
-/// Token ids, positions, token types and attention mask of a batch of sequences.
-struct BertInput {
-  int batch = 0;
-  int seq = 0;
-  std::vector<std::int32_t> input_ids;       ///< [batch * seq]
-  std::vector<std::int32_t> token_type_ids;  ///< [batch * seq]
-  std::vector<std::int32_t> position_ids;    ///< [batch * seq], 0..seq-1 per sequence
-  HostMatrix attention_mask;                 ///< [batch, seq], 1 = token, 0 = padding
-};
-
-/// A batch of synthetic sequences: [CLS] random tokens [SEP], then padding.
-/// `lengths` gives each sequence's number of real tokens (default: all `seq`).
-inline BertInput make_bert_input(const BertConfig& c, int batch, int seq, std::uint64_t seed,
-                                 std::vector<int> lengths = {}) {
-  if (batch <= 0) throw std::invalid_argument("make_bert_input: batch = " + std::to_string(batch) + ": must be >= 1");
-  if (seq <= 0 || seq > c.max_positions) {
-    throw std::invalid_argument("make_bert_input: seq = " + std::to_string(seq) + ": must lie in [1, " +
-                                std::to_string(c.max_positions) + "]");
-  }
-  if (lengths.empty()) lengths.assign(static_cast<std::size_t>(batch), seq);
-  if (lengths.size() != static_cast<std::size_t>(batch)) {
-    throw std::invalid_argument("make_bert_input: one length per sequence is needed");
-  }
-  // BERT's uncased vocabulary: [PAD] = 0, [CLS] = 101, [SEP] = 102, words from 1996.
-  const bool real_vocab = c.vocab_size > 2000;
-  const std::int32_t pad = 0;
-  const std::int32_t cls = real_vocab ? 101 : 1;
-  const std::int32_t sep = real_vocab ? 102 : 2;
-  const std::int32_t first_word = real_vocab ? 1996 : 3;
-  const auto words = static_cast<std::uint64_t>(std::max(1, c.vocab_size - first_word));
-
-  BertInput in;
-  in.batch = batch;
-  in.seq = seq;
-  const auto n = static_cast<std::size_t>(batch) * static_cast<std::size_t>(seq);
-  in.input_ids.assign(n, pad);
-  in.token_type_ids.assign(n, 0);
-  in.position_ids.resize(n);
-  in.attention_mask = HostMatrix::Zero(batch, seq);
-  const std::uint64_t stream = detail::stream_seed(seed, "bert.input_ids");
-  for (int b = 0; b < batch; ++b) {
-    const int len = lengths[static_cast<std::size_t>(b)];
-    if (len < 1 || len > seq) {
-      throw std::invalid_argument("make_bert_input: length " + std::to_string(len) + " of sequence " +
-                                  std::to_string(b) + " must lie in [1, " + std::to_string(seq) + "]");
-    }
-    for (int s = 0; s < seq; ++s) {
-      const auto i = static_cast<std::size_t>(b) * static_cast<std::size_t>(seq) + static_cast<std::size_t>(s);
-      in.position_ids[i] = s;
-      if (s >= len) continue;
-      in.attention_mask(b, s) = 1.0f;
-      if (s == 0 && len > 1) {
-        in.input_ids[i] = cls;
-      } else if (s == len - 1 && len > 1) {
-        in.input_ids[i] = sep;
-      } else {
-        in.input_ids[i] = first_word + static_cast<std::int32_t>(detail::random_bits(stream, i) % words);
-      }
-    }
-  }
-  return in;
-}
-
-/// A BERT whose weights live on backend B.
-template <EncoderOps B>
-class Bert {
- public:
-  using Tensor = typename B::Tensor;
-  using IndexTensor = typename B::IndexTensor;
-
-  /// Activations of one batch shape, kept between forward passes so that a
-  /// repeated forward pass allocates nothing.
-  struct Workspace {
-    int batch = 0;
-    int seq = 0;
-    IndexTensor input_ids, token_type_ids, position_ids;
-    Tensor mask;    ///< [batch, seq]
-    Tensor hidden;  ///< last hidden state, [batch * seq, hidden]
-    Tensor pooled;  ///< mean-pooled embedding, [batch, hidden]
-    Tensor q, k, v, context, attn, inter, tmp;
-  };
-
-  /// Takes the weights it needs from `weights` (checking each shape) and
-  /// uploads them to the backend.
-  Bert(B& backend, BertConfig config, WeightMap weights) : config_(std::move(config)) {
-    validate_bert_config(config_);
-    const Eigen::Index h = config_.hidden;
-    const Eigen::Index i = config_.intermediate;
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return backend.upload(std::move(m));
-    };
-    word_ = take("embeddings.word_embeddings.weight", config_.vocab_size, h);
-    position_ = take("embeddings.position_embeddings.weight", config_.max_positions, h);
-    token_type_ = take("embeddings.token_type_embeddings.weight", config_.type_vocab_size, h);
-    emb_ln_g_ = take("embeddings.LayerNorm.weight", 1, h);
-    emb_ln_b_ = take("embeddings.LayerNorm.bias", 1, h);
-    layers_.resize(static_cast<std::size_t>(config_.layers));
-    for (int l = 0; l < config_.layers; ++l) {
-      const auto p = detail::bert_layer_prefix(l);
-      Layer& L = layers_[static_cast<std::size_t>(l)];
-      L.q_w = take(p + "attention.self.query.weight", h, h);
-      L.q_b = take(p + "attention.self.query.bias", 1, h);
-      L.k_w = take(p + "attention.self.key.weight", h, h);
-      L.k_b = take(p + "attention.self.key.bias", 1, h);
-      L.v_w = take(p + "attention.self.value.weight", h, h);
-      L.v_b = take(p + "attention.self.value.bias", 1, h);
-      L.o_w = take(p + "attention.output.dense.weight", h, h);
-      L.o_b = take(p + "attention.output.dense.bias", 1, h);
-      L.ln1_g = take(p + "attention.output.LayerNorm.weight", 1, h);
-      L.ln1_b = take(p + "attention.output.LayerNorm.bias", 1, h);
-      L.i_w = take(p + "intermediate.dense.weight", i, h);
-      L.i_b = take(p + "intermediate.dense.bias", 1, i);
-      L.out_w = take(p + "output.dense.weight", h, i);
-      L.out_b = take(p + "output.dense.bias", 1, h);
-      L.ln2_g = take(p + "output.LayerNorm.weight", 1, h);
-      L.ln2_b = take(p + "output.LayerNorm.bias", 1, h);
-    }
-  }
-
-  [[nodiscard]] const BertConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
-
-  /// Uploads a batch of inputs into a new workspace.
-  [[nodiscard]] Workspace prepare(B& backend, const BertInput& in) const {
-    if (in.seq > config_.max_positions) {
-      throw std::invalid_argument("Bert: sequence length " + std::to_string(in.seq) + " exceeds " + config_.name +
-                                  "'s " + std::to_string(config_.max_positions) + " positions");
-    }
-    Workspace ws;
-    ws.batch = in.batch;
-    ws.seq = in.seq;
-    ws.input_ids = backend.upload_indices(in.input_ids);
-    ws.token_type_ids = backend.upload_indices(in.token_type_ids);
-    ws.position_ids = backend.upload_indices(in.position_ids);
-    ws.mask = backend.upload(in.attention_mask);
-    return ws;
-  }
-
-  /// One forward pass: ws.hidden gets the last hidden state and ws.pooled the
-  /// mean-pooled embedding.
-  void forward(B& be, Workspace& ws) const {
-    const float eps = config_.layer_norm_eps;
-    be.embedding_lookup(word_, ws.input_ids, ws.hidden);
-    be.embedding_lookup(position_, ws.position_ids, ws.tmp);
-    be.add(ws.tmp, ws.hidden);
-    be.embedding_lookup(token_type_, ws.token_type_ids, ws.tmp);
-    be.add(ws.tmp, ws.hidden);
-    be.layer_norm(ws.hidden, emb_ln_g_, emb_ln_b_, eps, ws.hidden);
-
-    const AttentionDims dims{ws.batch, ws.seq, ws.seq, config_.heads, config_.head_dim()};
-    for (const Layer& L : layers_) {
-      be.linear(ws.hidden, L.q_w, L.q_b, ws.q);
-      be.linear(ws.hidden, L.k_w, L.k_b, ws.k);
-      be.linear(ws.hidden, L.v_w, L.v_b, ws.v);
-      be.attention(ws.q, ws.k, ws.v, ws.mask, dims, ws.context);
-      be.linear(ws.context, L.o_w, L.o_b, ws.attn);
-      be.add(ws.hidden, ws.attn);
-      be.layer_norm(ws.attn, L.ln1_g, L.ln1_b, eps, ws.hidden);
-      be.linear(ws.hidden, L.i_w, L.i_b, ws.inter);
-      be.gelu(ws.inter);
-      be.linear(ws.inter, L.out_w, L.out_b, ws.tmp);
-      be.add(ws.hidden, ws.tmp);
-      be.layer_norm(ws.tmp, L.ln2_g, L.ln2_b, eps, ws.hidden);
-    }
-    be.masked_mean_pool(ws.hidden, ws.mask, ws.pooled);
-  }
-
- private:
-  struct Layer {
-    Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b;
-    Tensor i_w, i_b, out_w, out_b, ln2_g, ln2_b;
-  };
-
-  BertConfig config_;
-  Tensor word_, position_, token_type_, emb_ln_g_, emb_ln_b_;
-  std::vector<Layer> layers_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
-};
-
-}  // namespace accelbench
-// ---- end accelbench/model/bert.hpp ----
-// ---- begin accelbench/model/generative.hpp ----
-
-// Configuration of the generative architectures: decoder-only transformers
-// (GPT-2, Llama, Qwen2) and the T5 encoder-decoder. One flat struct serves
-// all of them so that the TextGeneration family has one preset type; each
-// architecture reads the fields it uses. Tensor names follow Hugging Face
-// transformers' checkpoints.
-
-#include <array>
-#include <cstdint>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
-
-namespace accelbench {
-
-struct GenerativeConfig {
-  std::string name;
-  /// "gpt2", "llama", "qwen2" (decoder-only) or "t5" (encoder-decoder).
-  std::string architecture;
-  int layers = 0;          ///< decoder layers; T5: encoder layers
-  int decoder_layers = 0;  ///< T5 only
-  int hidden = 0;
-  int heads = 0;
-  int kv_heads = 0;  ///< key-value heads (grouped-query attention); 0: heads
-  int head_dim = 0;  ///< 0: hidden / heads
-  int intermediate = 0;
-  int vocab_size = 0;
-  int max_positions = 0;  ///< longest sequence; 0: no limit (T5's relative positions)
-  float norm_eps = 1e-5f;
-  float rope_theta = 10000.0f;  ///< Llama, Qwen2
-  bool qkv_bias = false;        ///< biases on the query, key and value projections (Qwen2)
-  bool tied_embeddings = false; ///< the LM head is the token embedding
-  int relative_buckets = 32;        ///< T5
-  int relative_max_distance = 128;  ///< T5
-  int decoder_start_token = 0;      ///< T5
-  std::vector<std::string> aliases;
-
-  [[nodiscard]] bool is_encoder_decoder() const noexcept { return architecture == "t5"; }
-  [[nodiscard]] bool is_gpt2() const noexcept { return architecture == "gpt2"; }
-  [[nodiscard]] bool uses_rotary() const noexcept { return architecture == "llama" || architecture == "qwen2"; }
-  [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
-  [[nodiscard]] int effective_head_dim() const noexcept {
-    return head_dim > 0 ? head_dim : (heads > 0 ? hidden / heads : 0);
-  }
-  [[nodiscard]] std::int64_t attention_width() const noexcept {
-    return std::int64_t{heads} * effective_head_dim();
-  }
-  [[nodiscard]] std::int64_t kv_width() const noexcept {
-    return std::int64_t{effective_kv_heads()} * effective_head_dim();
-  }
-  /// Layers that keep a key-value cache while generating.
-  [[nodiscard]] int generating_layers() const noexcept { return is_encoder_decoder() ? decoder_layers : layers; }
-
-  /// Parameters, the tied LM head counted once.
-  [[nodiscard]] std::int64_t parameter_count() const noexcept {
-    std::int64_t n = 0;
-    for (const auto& [name, shape] : tensor_shapes()) n += shape[0] * shape[1];
-    return n;
-  }
-
-  /// Bytes of the key-value cache for `batch` sequences of up to `capacity`
-  /// tokens (T5: plus the cross-attention keys and values of `encoder_len` tokens).
-  [[nodiscard]] std::uint64_t kv_cache_bytes(int batch, int capacity, int encoder_len = 0) const noexcept {
-    const auto rows = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(capacity);
-    std::uint64_t floats = 2u * rows * static_cast<std::uint64_t>(kv_width()) * static_cast<std::uint64_t>(generating_layers());
-    if (is_encoder_decoder()) {
-      floats += 2u * static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(encoder_len) *
-                static_cast<std::uint64_t>(attention_width()) * static_cast<std::uint64_t>(decoder_layers);
-    }
-    return floats * sizeof(float);
-  }
-
-  /// Floating-point operations of generating `new_tokens` tokens after a
-  /// prompt of `prompt` tokens for `batch` sequences, with a key-value cache
-  /// (a multiply-add counts as two): matrix products of the projections,
-  /// feed-forward, attention and the LM head (one position per step).
-  /// Element-wise work is left out.
-  [[nodiscard]] double generation_flops(int batch, int prompt, int new_tokens) const noexcept {
-    const double b = batch;
-    const double h = hidden;
-    const double aw = static_cast<double>(attention_width());
-    const double kvw = static_cast<double>(kv_width());
-    const double ffn_factor = is_gpt2() || is_encoder_decoder() ? 2.0 : 3.0;  // SwiGLU has three matrices
-    const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + ffn_factor * h * intermediate;
-    const double head = 2.0 * b * h * vocab_size;
-    double total = 0;
-    if (is_encoder_decoder()) {
-      const double p = prompt;
-      total += layers * (2.0 * b * p * layer_weights + 4.0 * b * p * p * aw);     // encoder
-      total += decoder_layers * 2.0 * b * p * 2.0 * h * aw;                       // cross keys and values
-      const double dec_weights = layer_weights + 2.0 * h * aw;                    // + cross queries and output
-      for (int t = 0; t < new_tokens; ++t) {
-        const double ctx = t + 1.0;
-        total += decoder_layers * (2.0 * b * dec_weights + 4.0 * b * ctx * aw + 4.0 * b * p * aw) + head;
-      }
-      return total;
-    }
-    const double p = prompt;
-    total += layers * (2.0 * b * p * layer_weights + 4.0 * b * aw * p * (p + 1.0) / 2.0) + head;
-    for (int t = 1; t < new_tokens; ++t) {
-      const double ctx = p + t + 1.0;
-      total += layers * (2.0 * b * layer_weights + 4.0 * b * ctx * aw) + head;
-    }
-    return total;
-  }
-
-  /// Every tensor of the architecture by its Hugging Face name, with its
-  /// shape as stored in checkpoints (a 1-D tensor as [1, n]). GPT-2's
-  /// projections are Conv1D layers, stored [in, out].
-  [[nodiscard]] std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> tensor_shapes() const {
-    std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> s;
-    const Eigen::Index h = hidden;
-    const Eigen::Index aw = attention_width();
-    const Eigen::Index kvw = kv_width();
-    const Eigen::Index i = intermediate;
-    const Eigen::Index v = vocab_size;
-    if (is_gpt2()) {
-      s.push_back({"wte.weight", {v, h}});
-      s.push_back({"wpe.weight", {max_positions, h}});
-      for (int l = 0; l < layers; ++l) {
-        const std::string p = "h." + std::to_string(l) + ".";
-        s.push_back({p + "ln_1.weight", {1, h}});
-        s.push_back({p + "ln_1.bias", {1, h}});
-        s.push_back({p + "attn.c_attn.weight", {h, 3 * h}});
-        s.push_back({p + "attn.c_attn.bias", {1, 3 * h}});
-        s.push_back({p + "attn.c_proj.weight", {h, h}});
-        s.push_back({p + "attn.c_proj.bias", {1, h}});
-        s.push_back({p + "ln_2.weight", {1, h}});
-        s.push_back({p + "ln_2.bias", {1, h}});
-        s.push_back({p + "mlp.c_fc.weight", {h, i}});
-        s.push_back({p + "mlp.c_fc.bias", {1, i}});
-        s.push_back({p + "mlp.c_proj.weight", {i, h}});
-        s.push_back({p + "mlp.c_proj.bias", {1, h}});
-      }
-      s.push_back({"ln_f.weight", {1, h}});
-      s.push_back({"ln_f.bias", {1, h}});
-      return s;
-    }
-    if (is_encoder_decoder()) {
-      s.push_back({"shared.weight", {v, h}});
-      const auto attention = [&](const std::string& p) {
-        s.push_back({p + "q.weight", {aw, h}});
-        s.push_back({p + "k.weight", {aw, h}});
-        s.push_back({p + "v.weight", {aw, h}});
-        s.push_back({p + "o.weight", {h, aw}});
-      };
-      for (int l = 0; l < layers; ++l) {
-        const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
-        attention(p + "0.SelfAttention.");
-        if (l == 0) s.push_back({p + "0.SelfAttention.relative_attention_bias.weight", {relative_buckets, heads}});
-        s.push_back({p + "0.layer_norm.weight", {1, h}});
-        s.push_back({p + "1.DenseReluDense.wi.weight", {i, h}});
-        s.push_back({p + "1.DenseReluDense.wo.weight", {h, i}});
-        s.push_back({p + "1.layer_norm.weight", {1, h}});
-      }
-      s.push_back({"encoder.final_layer_norm.weight", {1, h}});
-      for (int l = 0; l < decoder_layers; ++l) {
-        const std::string p = "decoder.block." + std::to_string(l) + ".layer.";
-        attention(p + "0.SelfAttention.");
-        if (l == 0) s.push_back({p + "0.SelfAttention.relative_attention_bias.weight", {relative_buckets, heads}});
-        s.push_back({p + "0.layer_norm.weight", {1, h}});
-        attention(p + "1.EncDecAttention.");
-        s.push_back({p + "1.layer_norm.weight", {1, h}});
-        s.push_back({p + "2.DenseReluDense.wi.weight", {i, h}});
-        s.push_back({p + "2.DenseReluDense.wo.weight", {h, i}});
-        s.push_back({p + "2.layer_norm.weight", {1, h}});
-      }
-      s.push_back({"decoder.final_layer_norm.weight", {1, h}});
-      if (!tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
-      return s;
-    }
-    s.push_back({"model.embed_tokens.weight", {v, h}});
-    for (int l = 0; l < layers; ++l) {
-      const std::string p = "model.layers." + std::to_string(l) + ".";
-      s.push_back({p + "input_layernorm.weight", {1, h}});
-      s.push_back({p + "self_attn.q_proj.weight", {aw, h}});
-      s.push_back({p + "self_attn.k_proj.weight", {kvw, h}});
-      s.push_back({p + "self_attn.v_proj.weight", {kvw, h}});
-      if (qkv_bias) {
-        s.push_back({p + "self_attn.q_proj.bias", {1, aw}});
-        s.push_back({p + "self_attn.k_proj.bias", {1, kvw}});
-        s.push_back({p + "self_attn.v_proj.bias", {1, kvw}});
-      }
-      s.push_back({p + "self_attn.o_proj.weight", {h, aw}});
-      s.push_back({p + "post_attention_layernorm.weight", {1, h}});
-      s.push_back({p + "mlp.gate_proj.weight", {i, h}});
-      s.push_back({p + "mlp.up_proj.weight", {i, h}});
-      s.push_back({p + "mlp.down_proj.weight", {h, i}});
-    }
-    s.push_back({"model.norm.weight", {1, h}});
-    if (!tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
-    return s;
-  }
-};
-
-/// Presets with the dimensions of the published checkpoints, and tiny ones
-/// for quick runs.
-inline const std::vector<GenerativeConfig>& generative_presets() {
-  static const std::vector<GenerativeConfig> presets = [] {
-    std::vector<GenerativeConfig> p;
-    p.push_back({.name = "gpt2", .architecture = "gpt2", .layers = 12, .hidden = 768, .heads = 12,
-                 .intermediate = 3072, .vocab_size = 50257, .max_positions = 1024, .norm_eps = 1e-5f,
-                 .qkv_bias = true, .tied_embeddings = true, .aliases = {"openai-community/gpt2"}});
-    p.push_back({.name = "llama-tiny", .architecture = "llama", .layers = 4, .hidden = 256, .heads = 8,
-                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 2048,
-                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .aliases = {}});
-    p.push_back({.name = "tinyllama-1.1b", .architecture = "llama", .layers = 22, .hidden = 2048, .heads = 32,
-                 .kv_heads = 4, .intermediate = 5632, .vocab_size = 32000, .max_positions = 2048,
-                 .norm_eps = 1e-5f, .rope_theta = 10000.0f,
-                 .aliases = {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T"}});
-    p.push_back({.name = "qwen2-0.5b", .architecture = "qwen2", .layers = 24, .hidden = 896, .heads = 14,
-                 .kv_heads = 2, .intermediate = 4864, .vocab_size = 151936, .max_positions = 131072,
-                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
-                 .aliases = {"Qwen/Qwen2-0.5B"}});
-    // Qwen2's features (q/k/v biases, grouped-query attention, tied head,
-    // theta 1e6) at llama-tiny's scale, for quick runs of the architecture.
-    p.push_back({.name = "qwen2-tiny", .architecture = "qwen2", .layers = 4, .hidden = 256, .heads = 8,
-                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
-                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
-                 .aliases = {}});
-    p.push_back({.name = "t5-small", .architecture = "t5", .layers = 6, .decoder_layers = 6, .hidden = 512,
-                 .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
-                 .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
-                 .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}});
-    return p;
-  }();
-  return presets;
-}
-
-/// Checks that a configuration describes a model that can be built.
-inline void validate_generative_config(const GenerativeConfig& c) {
-  const auto field = [&](std::string_view f) { return (c.name.empty() ? std::string("model") : c.name) + "." + std::string(f); };
-  if (c.architecture != "gpt2" && c.architecture != "llama" && c.architecture != "qwen2" && c.architecture != "t5") {
-    throw ConfigError(field("architecture"), "\"" + c.architecture + "\"", "must be gpt2, llama, qwen2 or t5");
-  }
-  const auto positive = [&](std::string_view f, int v) {
-    if (v <= 0) throw ConfigError(field(f), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("intermediate", c.intermediate);
-  positive("vocab_size", c.vocab_size);
-  if (c.is_encoder_decoder()) {
-    positive("decoder_layers", c.decoder_layers);
-    positive("relative_buckets", c.relative_buckets);
-    positive("relative_max_distance", c.relative_max_distance);
-    if (c.relative_buckets < 4) throw ConfigError(field("relative_buckets"), std::to_string(c.relative_buckets), "must be at least 4");
-  } else {
-    positive("max_positions", c.max_positions);
-  }
-  if (c.kv_heads < 0 || c.head_dim < 0) {
-    throw ConfigError(field(c.kv_heads < 0 ? "kv_heads" : "head_dim"), std::to_string(std::min(c.kv_heads, c.head_dim)),
-                      "must not be negative");
-  }
-  if (c.head_dim == 0 && c.hidden % c.heads != 0) {
-    throw ConfigError(field("heads"), std::to_string(c.heads), "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (c.heads % c.effective_kv_heads() != 0) {
-    throw ConfigError(field("kv_heads"), std::to_string(c.kv_heads), "must divide heads (" + std::to_string(c.heads) + ")");
-  }
-  if (c.uses_rotary() && c.effective_head_dim() % 2 != 0) {
-    throw ConfigError(field("head_dim"), std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
-  }
-  if (c.is_gpt2() && (c.kv_heads != 0 && c.kv_heads != c.heads)) {
-    throw ConfigError(field("kv_heads"), std::to_string(c.kv_heads), "GPT-2 has as many key-value heads as heads");
-  }
-  if (!(c.norm_eps > 0)) throw ConfigError(field("norm_eps"), std::to_string(c.norm_eps), "must be positive");
-  if (c.uses_rotary() && !(c.rope_theta > 0)) {
-    throw ConfigError(field("rope_theta"), std::to_string(c.rope_theta), "must be positive");
-  }
-}
-
-/// Deterministic synthetic weights under the checkpoint names: matrices and
-/// embeddings with standard deviation 0.02, biases small, norm scales near one.
-inline WeightMap synthetic_generative_weights(const GenerativeConfig& c, std::uint64_t seed) {
-  validate_generative_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : c.tensor_shapes()) {
-    const std::string_view n = name;
-    const bool is_bias = n.ends_with(".bias");
-    const bool is_norm = n.find("ln_") != std::string_view::npos || n.find("norm") != std::string_view::npos;
-    const float mean = is_norm && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_norm || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
-  }
-  return w;
-}
-
-namespace detail {
-/// Throws unless `ids` token ids are `batch` sequences of `length`, both positive.
-inline void check_token_batch(std::string_view model, std::size_t ids, int batch, int length) {
-  if (batch <= 0 || length <= 0) {
-    throw std::invalid_argument(std::string(model) + ": batch = " + std::to_string(batch) + ", length = " +
-                                std::to_string(length) + ": both must be positive");
-  }
-  if (ids != static_cast<std::size_t>(batch) * static_cast<std::size_t>(length)) {
-    throw std::invalid_argument(std::string(model) + ": " + std::to_string(ids) + " token ids for " +
-                                std::to_string(batch) + " x " + std::to_string(length));
-  }
-}
-}  // namespace detail
-
-/// `batch` prompts of `length` token ids each (row-major), drawn from the
-/// vocabulary above its first few special ids.
-[[nodiscard]] inline std::vector<std::int32_t> make_prompt_ids(const GenerativeConfig& c, int batch, int length,
-                                                               std::uint64_t seed) {
-  if (batch <= 0 || length <= 0) {
-    throw std::invalid_argument("make_prompt_ids: batch = " + std::to_string(batch) + ", length = " +
-                                std::to_string(length) + ": both must be >= 1");
-  }
-  const int first = c.vocab_size > 1000 ? 100 : 1;
-  const auto words = static_cast<std::uint64_t>(std::max(1, c.vocab_size - first));
-  const std::uint64_t stream = detail::stream_seed(seed, "generation.prompt_ids");
-  std::vector<std::int32_t> ids(static_cast<std::size_t>(batch) * static_cast<std::size_t>(length));
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    ids[i] = first + static_cast<std::int32_t>(detail::random_bits(stream, i) % words);
-  }
-  return ids;
-}
-
-}  // namespace accelbench
-// ---- end accelbench/model/generative.hpp ----
-// ---- begin accelbench/model/causal_lm.hpp ----
-
-// Decoder-only transformers as in Hugging Face transformers: GPT-2
-// (GPT2LMHeadModel: learned positions, LayerNorm, tanh-GELU MLP, tied LM
-// head) and Llama / Qwen2 (LlamaForCausalLM, Qwen2ForCausalLM: RMSNorm,
-// rotary positions, grouped-query attention, SwiGLU MLP; Qwen2 with q/k/v
-// biases). One forward pass over the backend's GenerationOps, with a
-// key-value cache: prefill runs the prompt, decode one token per sequence.
-
-#include <cstdint>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <utility>
-#include <vector>
-
-
-namespace accelbench {
-
-template <GenerationOps B>
-class CausalLm {
- public:
-  using Tensor = typename B::Tensor;
-  using IndexTensor = typename B::IndexTensor;
-
-  /// Activations of one pass; prefill and decode keep their own so that a
-  /// repeated generation reuses every buffer.
-  struct Activations {
-    Tensor x, h, q, k, v, context, ff, gate_up, last, logits;
-  };
-
-  /// One batch of sequences being generated: prompt, key-value cache and
-  /// activations. `length` is the number of positions in the cache.
-  struct Session {
-    int batch = 0;
-    int prompt_len = 0;
-    int capacity = 0;
-    int length = 0;
-    IndexTensor prompt_ids;
-    IndexTensor last_rows;  ///< the row of each sequence's last prompt token
-    IndexTensor next_ids;   ///< the token chosen for each sequence by the last step
-    std::vector<Tensor> k_cache, v_cache;
-    Activations prefill, step;
-  };
-
-  /// Takes the weights it needs from `weights` (checking each shape) and
-  /// uploads them.
-  CausalLm(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
-    validate_generative_config(config_);
-    if (config_.is_encoder_decoder()) {
-      throw std::invalid_argument("CausalLm: " + config_.name + " is an encoder-decoder (" + config_.architecture + ")");
-    }
-    const Eigen::Index h = config_.hidden;
-    const Eigen::Index aw = config_.attention_width();
-    const Eigen::Index kvw = config_.kv_width();
-    const Eigen::Index i = config_.intermediate;
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
-    layers_.resize(static_cast<std::size_t>(config_.layers));
-    if (config_.is_gpt2()) {
-      embed_ = take("wte.weight", config_.vocab_size, h);
-      positions_ = take("wpe.weight", config_.max_positions, h);
-      for (int l = 0; l < config_.layers; ++l) {
-        const std::string p = "h." + std::to_string(l) + ".";
-        Layer& L = layers_[static_cast<std::size_t>(l)];
-        L.norm1_g = take(p + "ln_1.weight", 1, h);
-        L.norm1_b = take(p + "ln_1.bias", 1, h);
-        // Conv1D weights are [in, out]: split the fused projection and
-        // transpose each part to the [out, in] layout of linear().
-        const HostMatrix qkv = take_host(p + "attn.c_attn.weight", h, 3 * h);
-        const HostMatrix qkv_b = take_host(p + "attn.c_attn.bias", 1, 3 * h);
-        L.q_w = backend.upload(HostMatrix(qkv.middleCols(0, h).transpose()));
-        L.k_w = backend.upload(HostMatrix(qkv.middleCols(h, h).transpose()));
-        L.v_w = backend.upload(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
-        L.q_b = backend.upload(HostMatrix(qkv_b.middleCols(0, h)));
-        L.k_b = backend.upload(HostMatrix(qkv_b.middleCols(h, h)));
-        L.v_b = backend.upload(HostMatrix(qkv_b.middleCols(2 * h, h)));
-        L.o_w = backend.upload(HostMatrix(take_host(p + "attn.c_proj.weight", h, h).transpose()));
-        L.o_b = take(p + "attn.c_proj.bias", 1, h);
-        L.norm2_g = take(p + "ln_2.weight", 1, h);
-        L.norm2_b = take(p + "ln_2.bias", 1, h);
-        L.up_w = backend.upload(HostMatrix(take_host(p + "mlp.c_fc.weight", h, i).transpose()));
-        L.up_b = take(p + "mlp.c_fc.bias", 1, i);
-        L.down_w = backend.upload(HostMatrix(take_host(p + "mlp.c_proj.weight", i, h).transpose()));
-        L.down_b = take(p + "mlp.c_proj.bias", 1, h);
-      }
-      final_g_ = take("ln_f.weight", 1, h);
-      final_b_ = take("ln_f.bias", 1, h);
-      tied_ = true;
-      // A checkpoint of GPT2LMHeadModel may also store the (tied) head.
-      if (weights.contains("lm_head.weight")) (void)weights.take("lm_head.weight", config_.vocab_size, h);
-      return;
-    }
-    embed_ = take("model.embed_tokens.weight", config_.vocab_size, h);
-    for (int l = 0; l < config_.layers; ++l) {
-      const std::string p = "model.layers." + std::to_string(l) + ".";
-      Layer& L = layers_[static_cast<std::size_t>(l)];
-      L.norm1_g = take(p + "input_layernorm.weight", 1, h);
-      L.q_w = take(p + "self_attn.q_proj.weight", aw, h);
-      L.k_w = take(p + "self_attn.k_proj.weight", kvw, h);
-      L.v_w = take(p + "self_attn.v_proj.weight", kvw, h);
-      if (config_.qkv_bias) {
-        L.q_b = take(p + "self_attn.q_proj.bias", 1, aw);
-        L.k_b = take(p + "self_attn.k_proj.bias", 1, kvw);
-        L.v_b = take(p + "self_attn.v_proj.bias", 1, kvw);
-      }
-      L.o_w = take(p + "self_attn.o_proj.weight", h, aw);
-      L.norm2_g = take(p + "post_attention_layernorm.weight", 1, h);
-      // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
-      HostMatrix gate_up(2 * i, h);
-      gate_up.topRows(i) = take_host(p + "mlp.gate_proj.weight", i, h);
-      gate_up.bottomRows(i) = take_host(p + "mlp.up_proj.weight", i, h);
-      L.up_w = backend.upload(std::move(gate_up));
-      L.down_w = take(p + "mlp.down_proj.weight", h, i);
-    }
-    final_g_ = take("model.norm.weight", 1, h);
-    tied_ = config_.tied_embeddings;
-    if (!tied_) {
-      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
-    } else if (weights.contains("lm_head.weight")) {
-      (void)weights.take("lm_head.weight", config_.vocab_size, h);
-    }
-  }
-
-  [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
-
-  /// A session for `batch` prompts of `prompt_len` tokens (row-major ids)
-  /// with room for `max_new_tokens` more; the cache is allocated here.
-  [[nodiscard]] Session start(B& be, std::span<const std::int32_t> prompt_ids, int batch, int prompt_len,
-                              int max_new_tokens) const {
-    detail::check_token_batch(config_.name, prompt_ids.size(), batch, prompt_len);
-    if (max_new_tokens < 0) throw std::invalid_argument("CausalLm: max_new_tokens must not be negative");
-    Session s;
-    s.batch = batch;
-    s.prompt_len = prompt_len;
-    s.capacity = prompt_len + max_new_tokens;
-    if (s.capacity > config_.max_positions) {
-      throw std::invalid_argument("CausalLm: prompt length " + std::to_string(prompt_len) + " + " +
-                                  std::to_string(max_new_tokens) + " new tokens exceed " + config_.name + "'s " +
-                                  std::to_string(config_.max_positions) + " positions");
-    }
-    s.prompt_ids = be.upload_indices(prompt_ids);
-    std::vector<std::int32_t> last(static_cast<std::size_t>(batch));
-    for (int b = 0; b < batch; ++b) last[static_cast<std::size_t>(b)] = (b + 1) * prompt_len - 1;
-    s.last_rows = be.upload_indices(last);
-    const HostMatrix zeros = HostMatrix::Zero(Eigen::Index{batch} * s.capacity, config_.kv_width());
-    for (int l = 0; l < config_.layers; ++l) {
-      s.k_cache.push_back(be.upload(zeros));
-      s.v_cache.push_back(be.upload(zeros));
-    }
-    return s;
-  }
-
-  /// Runs the prompt through the model, filling the cache; the logits of each
-  /// sequence's last position go to s.prefill.logits and its greedy choice
-  /// to s.next_ids. s.prefill.h keeps the final hidden states of every position.
-  void prefill(B& be, Session& s) const {
-    Activations& a = s.prefill;
-    be.embedding_lookup(embed_, s.prompt_ids, a.x);
-    run_layers(be, s, a, s.prompt_len, 0);
-    be.embedding_lookup(a.h, s.last_rows, a.last);
-    head(be, a.last, a.logits);
-    be.argmax_rows(a.logits, s.next_ids);
-    s.length = s.prompt_len;
-  }
-
-  /// Feeds s.next_ids (one token per sequence) and chooses the next ones;
-  /// logits in s.step.logits.
-  void decode(B& be, Session& s) const {
-    if (s.length >= s.capacity) {
-      throw std::out_of_range("CausalLm: the cache's " + std::to_string(s.capacity) + " positions are full");
-    }
-    Activations& a = s.step;
-    be.embedding_lookup(embed_, s.next_ids, a.x);
-    run_layers(be, s, a, 1, s.length);
-    head(be, a.h, a.logits);
-    be.argmax_rows(a.logits, s.next_ids);
-    s.length += 1;
-  }
-
-  /// The logits of every prompt position, after prefill (for verification).
-  void prompt_logits(B& be, Session& s, Tensor& logits) const { head(be, s.prefill.h, logits); }
-
- private:
-  struct Layer {
-    Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
-    Tensor norm2_g, norm2_b, up_w, up_b, down_w, down_b;
-  };
-
-  void norm(B& be, const Tensor& x, const Tensor& g, const Tensor& b, Tensor& y) const {
-    if (config_.is_gpt2()) {
-      be.layer_norm(x, g, b, config_.norm_eps, y);
-    } else {
-      be.rms_norm(x, g, config_.norm_eps, y);
-    }
-  }
-
-  /// `len` new positions per sequence starting at `start`: a.x holds their
-  /// embeddings; a.h gets the final-normed hidden states.
-  void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
-    const int hd = config_.effective_head_dim();
-    if (config_.is_gpt2()) be.add_positions(positions_, start, s.batch, len, a.x);
-    const AttentionDims dims{.batch = s.batch,
-                             .query_len = len,
-                             .key_len = start + len,
-                             .heads = config_.heads,
-                             .head_dim = hd,
-                             .kv_heads = config_.effective_kv_heads(),
-                             .key_stride = s.capacity,
-                             .causal = true};
-    const CacheDims cache{.batch = s.batch, .len = len, .capacity = s.capacity, .start = start};
-    for (std::size_t l = 0; l < layers_.size(); ++l) {
-      const Layer& L = layers_[l];
-      norm(be, a.x, L.norm1_g, L.norm1_b, a.h);
-      be.linear(a.h, L.q_w, L.q_b, a.q);
-      be.linear(a.h, L.k_w, L.k_b, a.k);
-      be.linear(a.h, L.v_w, L.v_b, a.v);
-      if (config_.uses_rotary()) {
-        be.rotary(a.q, RotaryDims{s.batch, len, config_.heads, hd, start, config_.rope_theta});
-        be.rotary(a.k, RotaryDims{s.batch, len, config_.effective_kv_heads(), hd, start, config_.rope_theta});
-      }
-      be.cache_write(a.k, cache, s.k_cache[l]);
-      be.cache_write(a.v, cache, s.v_cache[l]);
-      be.attention(a.q, s.k_cache[l], s.v_cache[l], none_, dims, a.context);
-      be.linear(a.context, L.o_w, L.o_b, a.h);
-      be.add(a.h, a.x);
-      norm(be, a.x, L.norm2_g, L.norm2_b, a.h);
-      if (config_.is_gpt2()) {
-        be.linear(a.h, L.up_w, L.up_b, a.ff);
-        be.gelu_tanh(a.ff);
-      } else {
-        be.linear(a.h, L.up_w, none_, a.gate_up);
-        be.swiglu(a.gate_up, a.ff);
-      }
-      be.linear(a.ff, L.down_w, L.down_b, a.h);
-      be.add(a.h, a.x);
-    }
-    norm(be, a.x, final_g_, final_b_, a.h);
-  }
-
-  void head(B& be, const Tensor& hidden, Tensor& logits) const {
-    be.linear(hidden, tied_ ? embed_ : lm_head_, none_, logits);
-  }
-
-  GenerativeConfig config_;
-  Tensor embed_, positions_, final_g_, final_b_, lm_head_;
-  Tensor none_;  // an empty tensor: no bias, no mask
-  bool tied_ = false;
-  std::vector<Layer> layers_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
-};
-
-}  // namespace accelbench
-// ---- end accelbench/model/causal_lm.hpp ----
-// ---- begin accelbench/model/t5.hpp ----
-
-// T5 (Raffel et al., 2020) as in Hugging Face transformers'
-// T5ForConditionalGeneration: pre-norm blocks with T5's layer norm (RMS, no
-// bias), relative position bias shared by the layers of each stack, unscaled
-// attention scores, ReLU feed-forward, cross-attention over the encoder's
-// output, and the tied LM head scaled by d_model^-1/2. Written once over the
-// backend's GenerationOps; the decoder keeps a key-value cache.
-
-#include <cmath>
-#include <cstdint>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <utility>
-#include <vector>
-
-
-namespace accelbench {
-
-template <GenerationOps B>
-class T5 {
- public:
-  using Tensor = typename B::Tensor;
-  using IndexTensor = typename B::IndexTensor;
-
-  struct Activations {
-    Tensor x, h, q, k, v, context, ff, bias, logits;
-  };
-
-  /// One batch being generated: the encoder's input and output, the cross
-  /// keys and values, the decoder's cache.
-  struct Session {
-    int batch = 0;
-    int input_len = 0;
-    int capacity = 0;  ///< decoder positions
-    int length = 0;    ///< decoder positions in the cache
-    IndexTensor input_ids;
-    IndexTensor start_ids;  ///< the decoder start token for each sequence
-    IndexTensor next_ids;   ///< greedy choice of the last step, the next step's input
-    Tensor encoder_out;    ///< [batch * input_len, hidden]
-    std::vector<Tensor> cross_k, cross_v, self_k, self_v;
-    Activations enc, dec;
-  };
-
-  T5(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
-    validate_generative_config(config_);
-    if (!config_.is_encoder_decoder()) {
-      throw std::invalid_argument("T5: " + config_.name + " is not an encoder-decoder (" + config_.architecture + ")");
-    }
-    const Eigen::Index h = config_.hidden;
-    const Eigen::Index aw = config_.attention_width();
-    const Eigen::Index i = config_.intermediate;
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return backend.upload(std::move(m));
-    };
-    auto attention = [&](const std::string& p) {
-      Attention a;
-      a.q = take(p + "q.weight", aw, h);
-      a.k = take(p + "k.weight", aw, h);
-      a.v = take(p + "v.weight", aw, h);
-      a.o = take(p + "o.weight", h, aw);
-      return a;
-    };
-    shared_ = take("shared.weight", config_.vocab_size, h);
-    // Checkpoints may repeat the shared embedding under the stacks' names.
-    for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
-      if (weights.contains(alias)) (void)weights.take(alias, config_.vocab_size, h);
-    }
-    for (int l = 0; l < config_.layers; ++l) {
-      const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
-      EncoderLayer L;
-      L.self = attention(p + "0.SelfAttention.");
-      if (l == 0) enc_bias_ = take(p + "0.SelfAttention.relative_attention_bias.weight", config_.relative_buckets, config_.heads);
-      L.norm1 = take(p + "0.layer_norm.weight", 1, h);
-      L.wi = take(p + "1.DenseReluDense.wi.weight", i, h);
-      L.wo = take(p + "1.DenseReluDense.wo.weight", h, i);
-      L.norm2 = take(p + "1.layer_norm.weight", 1, h);
-      encoder_.push_back(std::move(L));
-    }
-    enc_final_ = take("encoder.final_layer_norm.weight", 1, h);
-    for (int l = 0; l < config_.decoder_layers; ++l) {
-      const std::string p = "decoder.block." + std::to_string(l) + ".layer.";
-      DecoderLayer L;
-      L.self = attention(p + "0.SelfAttention.");
-      if (l == 0) dec_bias_ = take(p + "0.SelfAttention.relative_attention_bias.weight", config_.relative_buckets, config_.heads);
-      L.norm1 = take(p + "0.layer_norm.weight", 1, h);
-      L.cross = attention(p + "1.EncDecAttention.");
-      L.norm2 = take(p + "1.layer_norm.weight", 1, h);
-      L.wi = take(p + "2.DenseReluDense.wi.weight", i, h);
-      L.wo = take(p + "2.DenseReluDense.wo.weight", h, i);
-      L.norm3 = take(p + "2.layer_norm.weight", 1, h);
-      decoder_.push_back(std::move(L));
-    }
-    dec_final_ = take("decoder.final_layer_norm.weight", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
-    } else if (weights.contains("lm_head.weight")) {
-      (void)weights.take("lm_head.weight", config_.vocab_size, h);
-    }
-  }
-
-  [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
-
-  /// A session for `batch` encoder inputs of `input_len` tokens with room
-  /// for `max_new_tokens` decoder steps.
-  [[nodiscard]] Session start(B& be, std::span<const std::int32_t> input_ids, int batch, int input_len,
-                              int max_new_tokens) const {
-    detail::check_token_batch(config_.name, input_ids.size(), batch, input_len);
-    if (max_new_tokens < 1) throw std::invalid_argument("T5: max_new_tokens must be at least 1");
-    Session s;
-    s.batch = batch;
-    s.input_len = input_len;
-    s.capacity = max_new_tokens;
-    s.input_ids = be.upload_indices(input_ids);
-    const HostMatrix zeros = HostMatrix::Zero(Eigen::Index{batch} * s.capacity, config_.attention_width());
-    for (int l = 0; l < config_.decoder_layers; ++l) {
-      s.self_k.push_back(be.upload(zeros));
-      s.self_v.push_back(be.upload(zeros));
-    }
-    s.cross_k.resize(static_cast<std::size_t>(config_.decoder_layers));
-    s.cross_v.resize(static_cast<std::size_t>(config_.decoder_layers));
-    s.start_ids = be.upload_indices(std::vector<std::int32_t>(static_cast<std::size_t>(batch), config_.decoder_start_token));
-    return s;
-  }
-
-  /// Encodes the input, computes every decoder layer's cross keys and
-  /// values, and runs the first decoder step from the start token.
-  void prefill(B& be, Session& s) const {
-    encode(be, s);
-    for (std::size_t l = 0; l < decoder_.size(); ++l) {
-      be.linear(s.encoder_out, decoder_[l].cross.k, none_, s.cross_k[l]);
-      be.linear(s.encoder_out, decoder_[l].cross.v, none_, s.cross_v[l]);
-    }
-    s.length = 0;
-    step(be, s, s.start_ids);
-  }
-
-  /// Feeds s.next_ids and chooses the next tokens (logits in s.dec.logits).
-  void decode(B& be, Session& s) const { step(be, s, s.next_ids); }
-
-  /// The encoder alone: s.encoder_out gets its final hidden states.
-  void encode(B& be, Session& s) const {
-    Activations& a = s.enc;
-    be.embedding_lookup(shared_, s.input_ids, a.x);
-    be.relative_position_bias(enc_bias_,
-                              RelativeBiasDims{s.input_len, s.input_len, 0, true, config_.relative_buckets,
-                                               config_.relative_max_distance},
-                              a.bias);
-    const AttentionDims dims{.batch = s.batch,
-                             .query_len = s.input_len,
-                             .key_len = s.input_len,
-                             .heads = config_.heads,
-                             .head_dim = config_.effective_head_dim(),
-                             .scale = 1.0f};
-    for (const EncoderLayer& L : encoder_) {
-      be.rms_norm(a.x, L.norm1, config_.norm_eps, a.h);
-      be.linear(a.h, L.self.q, none_, a.q);
-      be.linear(a.h, L.self.k, none_, a.k);
-      be.linear(a.h, L.self.v, none_, a.v);
-      be.attention(a.q, a.k, a.v, none_, a.bias, dims, a.context);
-      be.linear(a.context, L.self.o, none_, a.h);
-      be.add(a.h, a.x);
-      be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
-      be.linear(a.h, L.wi, none_, a.ff);
-      be.relu(a.ff);
-      be.linear(a.ff, L.wo, none_, a.h);
-      be.add(a.h, a.x);
-    }
-    be.rms_norm(a.x, enc_final_, config_.norm_eps, s.encoder_out);
-  }
-
-  /// Teacher-forced decoder pass over `decoder_ids` ([batch, len], from
-  /// position 0) after prefill's encoder: `hidden` gets the final-normed
-  /// decoder states and `logits` the LM head's output for every position.
-  void decode_sequence(B& be, Session& s, std::span<const std::int32_t> decoder_ids, int len, Tensor& hidden,
-                       Tensor& logits) const {
-    if (len > s.capacity) throw std::invalid_argument("T5: decoder sequence longer than the session's capacity");
-    Activations a;
-    be.embedding_lookup(shared_, be.upload_indices(decoder_ids), a.x);
-    run_decoder(be, s, a, len, 0);
-    be.rms_norm(a.x, dec_final_, config_.norm_eps, hidden);
-    Tensor scaled = hidden;
-    head(be, scaled, logits);
-  }
-
- private:
-  struct Attention {
-    Tensor q, k, v, o;
-  };
-  struct EncoderLayer {
-    Attention self;
-    Tensor norm1, wi, wo, norm2;
-  };
-  struct DecoderLayer {
-    Attention self, cross;
-    Tensor norm1, norm2, wi, wo, norm3;
-  };
-
-  /// One decoder position per sequence with `input` as its tokens.
-  void step(B& be, Session& s, const IndexTensor& input) const {
-    if (s.length >= s.capacity) {
-      throw std::out_of_range("T5: the decoder cache's " + std::to_string(s.capacity) + " positions are full");
-    }
-    Activations& a = s.dec;
-    be.embedding_lookup(shared_, input, a.x);
-    run_decoder(be, s, a, 1, s.length);
-    be.rms_norm(a.x, dec_final_, config_.norm_eps, a.h);
-    head(be, a.h, a.logits);
-    be.argmax_rows(a.logits, s.next_ids);
-    s.length += 1;
-  }
-
-  void run_decoder(B& be, Session& s, Activations& a, int len, int start) const {
-    const int hd = config_.effective_head_dim();
-    be.relative_position_bias(dec_bias_,
-                              RelativeBiasDims{len, start + len, start, false, config_.relative_buckets,
-                                               config_.relative_max_distance},
-                              a.bias);
-    const AttentionDims self_dims{.batch = s.batch,
-                                  .query_len = len,
-                                  .key_len = start + len,
-                                  .heads = config_.heads,
-                                  .head_dim = hd,
-                                  .key_stride = s.capacity,
-                                  .causal = true,
-                                  .scale = 1.0f};
-    const AttentionDims cross_dims{.batch = s.batch,
-                                   .query_len = len,
-                                   .key_len = s.input_len,
-                                   .heads = config_.heads,
-                                   .head_dim = hd,
-                                   .scale = 1.0f};
-    const CacheDims cache{.batch = s.batch, .len = len, .capacity = s.capacity, .start = start};
-    for (std::size_t l = 0; l < decoder_.size(); ++l) {
-      const DecoderLayer& L = decoder_[l];
-      be.rms_norm(a.x, L.norm1, config_.norm_eps, a.h);
-      be.linear(a.h, L.self.q, none_, a.q);
-      be.linear(a.h, L.self.k, none_, a.k);
-      be.linear(a.h, L.self.v, none_, a.v);
-      be.cache_write(a.k, cache, s.self_k[l]);
-      be.cache_write(a.v, cache, s.self_v[l]);
-      be.attention(a.q, s.self_k[l], s.self_v[l], none_, a.bias, self_dims, a.context);
-      be.linear(a.context, L.self.o, none_, a.h);
-      be.add(a.h, a.x);
-      be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
-      be.linear(a.h, L.cross.q, none_, a.q);
-      be.attention(a.q, s.cross_k[l], s.cross_v[l], none_, none_, cross_dims, a.context);
-      be.linear(a.context, L.cross.o, none_, a.h);
-      be.add(a.h, a.x);
-      be.rms_norm(a.x, L.norm3, config_.norm_eps, a.h);
-      be.linear(a.h, L.wi, none_, a.ff);
-      be.relu(a.ff);
-      be.linear(a.ff, L.wo, none_, a.h);
-      be.add(a.h, a.x);
-    }
-  }
-
-  /// The LM head; a tied head scales the hidden states by d_model^-1/2 first
-  /// (in place).
-  void head(B& be, Tensor& hidden, Tensor& logits) const {
-    if (config_.tied_embeddings) {
-      be.scale(hidden, 1.0f / std::sqrt(static_cast<float>(config_.hidden)));
-      be.linear(hidden, shared_, none_, logits);
-    } else {
-      be.linear(hidden, lm_head_, none_, logits);
-    }
-  }
-
-  GenerativeConfig config_;
-  Tensor shared_, enc_bias_, dec_bias_, enc_final_, dec_final_, lm_head_;
-  Tensor none_;
-  std::vector<EncoderLayer> encoder_;
-  std::vector<DecoderLayer> decoder_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
-};
-
-}  // namespace accelbench
-// ---- end accelbench/model/t5.hpp ----
-// ---- begin accelbench/model/vit.hpp ----
-
-// The Vision Transformer (Dosovitskiy et al., 2020) as in Hugging Face
-// transformers' ViTModel (without its pooler): a patch embedding (a
-// convolution with kernel = stride = patch size), a class token before the
-// patches, learned position embeddings, pre-norm encoder layers with erf
-// GELU, and a final LayerNorm. The forward pass is written once over the
-// backend's PerceptionOps. Images of another size than the checkpoint's get
-// position embeddings interpolated as transformers' interpolate_pos_encoding
-// does (bicubic, align_corners=False), on the host when a batch is prepared.
-//
-// The pieces CLIP shares with ViT (pre-norm encoder layers, learned
-// positions, synthetic images) are here too; model/clip.hpp uses them.
-
-#include <algorithm>
-#include <array>
-#include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -4318,30 +3369,183 @@ class T5 {
 // ---- begin accelbench/model/common/checkpoint.hpp ----
 
 // Hugging Face checkpoint folders: config.json gives the architecture and
-// its dimensions, model.safetensors (or the shards listed in
-// model.safetensors.index.json) the weights. Tensor names are mapped onto
-// the names the models take: prefixes of task heads ("bert.",
-// "transformer.") are removed and tensors no architecture here uses (BERT's
-// pooler and masked-LM head, GPT-2's attention-mask buffers) are dropped.
+// its dimensions (config_json.hpp), model.safetensors (or the shards listed
+// in model.safetensors.index.json) the weights. Each architecture's file
+// maps the stored tensor names onto the names its model takes with
+// normalize_tensor_names: prefixes of task heads ("bert.", "transformer.")
+// are removed and tensors it does not use are dropped.
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/model/common/config_json.hpp ----
+
+// Reading a Hugging Face checkpoint folder's config.json: one typed field
+// reader for every architecture, with errors that name the file, the field
+// (with its path inside nested objects) and the value.
 
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+
+namespace accelbench {
+
+namespace detail {
+
+inline nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("weights", "\"" + path.parent_path().string() + "\"", "cannot open " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError("weights", "\"" + path.string() + "\"", std::string("not valid JSON: ") + e.what());
+  }
+}
+
+/// Reads the fields of config.json, or of one object inside it, naming the
+/// file and the field in every error.
+class HfConfigReader {
+ public:
+  explicit HfConfigReader(std::filesystem::path path)
+      : path_(std::move(path)), document_(std::make_shared<const nlohmann::json>(read_json_file(path_))),
+        json_(document_.get()) {
+    if (!json_->is_object()) fail("(root)", json_->dump(), "expected a JSON object");
+  }
+
+  /// A reader of the object under `key` (CLIP's text_config, say); its
+  /// errors name the field as "key.field". `hint` says what the file should have.
+  [[nodiscard]] HfConfigReader object(const std::string& key, const std::string& hint) const {
+    if (!has(key)) fail(key, "(missing)", "expected an object (" + hint + ")");
+    const nlohmann::json& inner = get(key);
+    if (!inner.is_object()) fail(key, inner.dump(), "expected an object");
+    HfConfigReader out(*this);
+    out.json_ = &inner;
+    out.prefix_ = prefix_ + key + ".";
+    return out;
+  }
+
+  [[nodiscard]] bool has(std::string_view key) const {
+    return json_->contains(key) && !json_->at(std::string(key)).is_null();
+  }
+
+  [[nodiscard]] int integer(std::string_view key) const {
+    const auto& v = get(key);
+    if (!v.is_number_integer()) fail(key, v.dump(), "expected an integer");
+    return v.get<int>();
+  }
+  [[nodiscard]] int integer(std::string_view key, int fallback) const { return has(key) ? integer(key) : fallback; }
+
+  [[nodiscard]] float number(std::string_view key) const {
+    const auto& v = get(key);
+    if (!v.is_number()) fail(key, v.dump(), "expected a number");
+    return v.get<float>();
+  }
+  [[nodiscard]] float number(std::string_view key, float fallback) const { return has(key) ? number(key) : fallback; }
+
+  [[nodiscard]] std::string text(std::string_view key) const {
+    const auto& v = get(key);
+    if (!v.is_string()) fail(key, v.dump(), "expected a string");
+    return v.get<std::string>();
+  }
+  [[nodiscard]] std::string text(std::string_view key, std::string fallback) const {
+    return has(key) ? text(key) : fallback;
+  }
+
+  [[nodiscard]] bool boolean(std::string_view key, bool fallback) const {
+    if (!has(key)) return fallback;
+    const auto& v = get(key);
+    if (!v.is_boolean()) fail(key, v.dump(), "expected true or false");
+    return v.get<bool>();
+  }
+
+  /// A non-empty array of integers (wav2vec2's conv_dim and the like).
+  [[nodiscard]] std::vector<int> integers(std::string_view key) const {
+    const auto& v = get(key);
+    if (!v.is_array() || v.empty()) fail(key, v.dump(), "expected a non-empty array of integers");
+    std::vector<int> out;
+    for (const auto& e : v) {
+      if (!e.is_number_integer()) fail(key, v.dump(), "expected a non-empty array of integers");
+      out.push_back(e.get<int>());
+    }
+    return out;
+  }
+
+  [[nodiscard]] const nlohmann::json& raw(std::string_view key) const { return get(key); }
+
+  /// Throws unless the text field `key` (default `fallback`) is `expected`.
+  void require_text(std::string_view key, const std::string& fallback, std::string_view expected,
+                    const std::string& problem) const {
+    const std::string v = text(key, fallback);
+    if (v != expected) fail(key, "\"" + v + "\"", problem);
+  }
+
+  [[noreturn]] void fail(std::string_view key, const std::string& value, const std::string& problem) const {
+    throw ConfigError(path_.string() + ": " + prefix_ + std::string(key), value, problem);
+  }
+
+ private:
+  const nlohmann::json& get(std::string_view key) const {
+    if (!has(key)) fail(key, "(missing)", "required by this architecture");
+    return json_->at(std::string(key));
+  }
+
+  std::filesystem::path path_;
+  std::shared_ptr<const nlohmann::json> document_;
+  const nlohmann::json* json_;
+  std::string prefix_;
+};
+
+inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, const char* name) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) {
+    throw ConfigError("weights", "\"" + dir.string() + "\"", "not a folder (expected a Hugging Face checkpoint folder)");
+  }
+  return dir / name;
+}
+
+/// The reader of a checkpoint folder's config.json.
+[[nodiscard]] inline HfConfigReader checkpoint_config(const std::filesystem::path& dir) {
+  return HfConfigReader(checkpoint_file(dir, "config.json"));
+}
+
+}  // namespace detail
+
+/// The name of a preset read from a checkpoint folder: the folder's name
+/// (with or without a trailing separator).
+[[nodiscard]] inline std::string checkpoint_name(const std::filesystem::path& dir) {
+  const std::filesystem::path normal = std::filesystem::path(dir).lexically_normal();
+  std::string name = normal.filename().string();
+  if (name.empty()) name = normal.parent_path().filename().string();
+  return name;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/config_json.hpp ----
 // ---- begin accelbench/model/common/safetensors.hpp ----
 
 // Reading and writing .safetensors checkpoints
 // (https://github.com/huggingface/safetensors): an 8-byte little-endian
 // header length N, N bytes of JSON header naming each tensor's dtype, shape
 // and byte range, then the data buffer. Opening a file reads and validates the
-// header only; each tensor is read from disk when it is asked for.
+// header only; each tensor is read from disk when it is asked for. The
+// format's vocabulary (dtypes, header entries, errors) is in
+// safetensors_format.hpp.
 
 #include <algorithm>
 #include <array>
@@ -4423,6 +3627,27 @@ inline void write_file_atomically(const std::filesystem::path& path, std::string
 
 }  // namespace accelbench::detail
 // ---- end accelbench/detail/atomic_file.hpp ----
+// ---- begin accelbench/model/common/safetensors_format.hpp ----
+
+// The vocabulary of the .safetensors format
+// (https://github.com/huggingface/safetensors) that safetensors.hpp reads and
+// writes: its error type, a tensor's header entry, the dtypes with their
+// sizes, and the conversions of the half-precision types to float.
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace accelbench {
 
@@ -4564,6 +3789,11 @@ template <class T>
 }
 
 }  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/safetensors_format.hpp ----
+
+namespace accelbench {
 
 /// A safetensors file whose header has been read and validated. Tensors are
 /// read from disk on request; the object holds no open file, so it may be
@@ -5021,87 +4251,6 @@ class SafetensorsWriter {
 
 namespace accelbench {
 
-namespace detail {
-
-inline nlohmann::json read_json_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("weights", "\"" + path.parent_path().string() + "\"", "cannot open " + path.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError("weights", "\"" + path.string() + "\"", std::string("not valid JSON: ") + e.what());
-  }
-}
-
-/// Reads config.json fields, naming the file and field in every error.
-class HfConfigReader {
- public:
-  explicit HfConfigReader(std::filesystem::path path) : path_(std::move(path)), json_(read_json_file(path_)) {
-    if (!json_.is_object()) fail("(root)", json_.dump(), "expected a JSON object");
-  }
-
-  [[nodiscard]] bool has(std::string_view key) const {
-    return json_.contains(key) && !json_.at(std::string(key)).is_null();
-  }
-
-  [[nodiscard]] int integer(std::string_view key) const {
-    const auto& v = get(key);
-    if (!v.is_number_integer()) fail(key, v.dump(), "expected an integer");
-    return v.get<int>();
-  }
-  [[nodiscard]] int integer(std::string_view key, int fallback) const { return has(key) ? integer(key) : fallback; }
-
-  [[nodiscard]] float number(std::string_view key) const {
-    const auto& v = get(key);
-    if (!v.is_number()) fail(key, v.dump(), "expected a number");
-    return v.get<float>();
-  }
-  [[nodiscard]] float number(std::string_view key, float fallback) const { return has(key) ? number(key) : fallback; }
-
-  [[nodiscard]] std::string text(std::string_view key) const {
-    const auto& v = get(key);
-    if (!v.is_string()) fail(key, v.dump(), "expected a string");
-    return v.get<std::string>();
-  }
-  [[nodiscard]] std::string text(std::string_view key, std::string fallback) const {
-    return has(key) ? text(key) : fallback;
-  }
-
-  [[nodiscard]] bool boolean(std::string_view key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const auto& v = get(key);
-    if (!v.is_boolean()) fail(key, v.dump(), "expected true or false");
-    return v.get<bool>();
-  }
-
-  [[nodiscard]] const nlohmann::json& raw(std::string_view key) const { return get(key); }
-
-  [[noreturn]] void fail(std::string_view key, const std::string& value, const std::string& problem) const {
-    throw ConfigError(path_.string() + ": " + std::string(key), value, problem);
-  }
-
- private:
-  const nlohmann::json& get(std::string_view key) const {
-    if (!has(key)) fail(key, "(missing)", "required by this architecture");
-    return json_.at(std::string(key));
-  }
-
-  std::filesystem::path path_;
-  nlohmann::json json_;
-};
-
-inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, const char* name) {
-  namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) {
-    throw ConfigError("weights", "\"" + dir.string() + "\"", "not a folder (expected a Hugging Face checkpoint folder)");
-  }
-  return dir / name;
-}
-
-}  // namespace detail
-
 /// Every floating-point tensor of a checkpoint folder, by its stored name:
 /// model.safetensors, or every shard named by model.safetensors.index.json.
 [[nodiscard]] inline WeightMap read_checkpoint_tensors(const std::filesystem::path& dir) {
@@ -5154,17 +4303,221 @@ template <class Unused>
   return out;
 }
 
+/// A checkpoint folder's tensors under the names a model takes (see
+/// normalize_tensor_names).
+template <class Unused>
+[[nodiscard]] WeightMap checkpoint_tensors(const std::filesystem::path& dir, const std::vector<std::string_view>& prefixes,
+                                           Unused&& unused) {
+  return normalize_tensor_names(read_checkpoint_tensors(dir), prefixes, std::forward<Unused>(unused));
+}
+
+namespace detail {
+
+/// A 4-D convolution weight [out, channels, k, k] arrives from safetensors
+/// as [out * channels * k, k]; the same values as [out, channels * k * k],
+/// the layout conv2d takes. A tensor already in that layout is kept.
+inline void reshape_conv2d_weight(WeightMap& w, const std::string& name, Eigen::Index out, Eigen::Index channels,
+                                  Eigen::Index k) {
+  if (!w.contains(name)) return;
+  const HostMatrix& t = w.at(name);
+  if (t.rows() == out * channels * k && t.cols() == k && !(t.rows() == out && t.cols() == channels * k * k)) {
+    HostMatrix m = w.take(name, t.rows(), t.cols());
+    HostMatrix r = Eigen::Map<const HostMatrix>(m.data(), out, channels * k * k);
+    w.insert(name, std::move(r));
+  }
+}
+
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/checkpoint.hpp ----
+// ---- begin accelbench/model/common/upload.hpp ----
+
+// Taking a model's weights from a WeightMap and uploading them to its
+// backend, counting parameters and bytes as they go: the one way every
+// architecture's constructor loads its tensors.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+
+namespace accelbench {
+
+/// Parameters and bytes of the weights a model took.
+struct WeightTally {
+  std::int64_t parameters = 0;
+  std::uint64_t bytes = 0;
+};
+
+/// Takes tensors by name from `weights` (checking each shape), counts them
+/// in `tally` and uploads them to `backend`.
+template <class B>
+class WeightUploader {
+ public:
+  using Tensor = typename B::Tensor;
+
+  WeightUploader(B& backend, WeightMap& weights, WeightTally& tally) noexcept
+      : backend_(&backend), weights_(&weights), tally_(&tally) {}
+
+  /// The named tensor on the host, counted (for weights that are reshaped,
+  /// split or merged before they are uploaded).
+  [[nodiscard]] HostMatrix host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    HostMatrix m = weights_->take(name, rows, cols);
+    tally_->bytes += static_cast<std::uint64_t>(m.size()) * sizeof(float);
+    tally_->parameters += m.size();
+    return m;
+  }
+
+  /// The named tensor, counted and uploaded.
+  [[nodiscard]] Tensor operator()(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    return backend_->upload(host(name, rows, cols));
+  }
+
+  /// Uploads a matrix derived from counted tensors (not counted again).
+  [[nodiscard]] Tensor upload(const HostMatrix& m) { return backend_->upload(m); }
+
+  /// Removes a tensor a checkpoint may carry although the model does not
+  /// keep it (a tied head, an embedding repeated under another name).
+  void drop_if_present(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    if (weights_->contains(name)) (void)weights_->take(name, rows, cols);
+  }
+
+ private:
+  B* backend_;
+  WeightMap* weights_;
+  WeightTally* tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/upload.hpp ----
+// ---- begin accelbench/model/common/validate.hpp ----
+
+// Checks of a model configuration's fields, with errors that name the
+// field (under the model's name) and its value.
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+
+namespace accelbench::detail {
+
+class FieldCheck {
+ public:
+  /// Fields are named "<prefix>.<field>".
+  explicit FieldCheck(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  /// Fields named "<name>.<field>", "model.<field>" for a nameless model.
+  [[nodiscard]] static FieldCheck of_model(const std::string& name) {
+    return FieldCheck(name.empty() ? std::string("model") : name);
+  }
+
+  [[nodiscard]] std::string field(std::string_view f) const { return prefix_ + "." + std::string(f); }
+
+  void positive(std::string_view f, int v) const {
+    if (v <= 0) fail(f, std::to_string(v), "must be positive");
+  }
+  void positive(std::string_view f, float v) const {
+    if (!(v > 0)) fail(f, std::to_string(v), "must be positive");
+  }
+  /// `heads` (the value of field f) must divide `hidden`.
+  void divides(std::string_view f, int heads, int hidden) const {
+    if (hidden % heads != 0) fail(f, std::to_string(heads), "must divide hidden (" + std::to_string(hidden) + ")");
+  }
+
+  [[noreturn]] void fail(std::string_view f, const std::string& value, const std::string& problem) const {
+    throw ConfigError(field(f), value, problem);
+  }
+
+ private:
+  std::string prefix_;
+};
+
+}  // namespace accelbench::detail
+// ---- end accelbench/model/common/validate.hpp ----
+
+namespace accelbench {
+
+// ---- configuration ----
+
+struct BertConfig {
+  std::string name;
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int intermediate = 0;
+  int vocab_size = 0;
+  int max_positions = 0;
+  int type_vocab_size = 2;
+  float layer_norm_eps = 1e-12f;
+  std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
+
+  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
+
+  /// Parameters of the embeddings and encoder (the unused pooler is not counted).
+  [[nodiscard]] std::int64_t parameter_count() const noexcept {
+    const std::int64_t h = hidden;
+    const std::int64_t i = intermediate;
+    const std::int64_t embeddings = (std::int64_t{vocab_size} + max_positions + type_vocab_size) * h + 2 * h;
+    const std::int64_t layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
+    return embeddings + layers * layer;
+  }
+
+  /// Bytes of a forward pass's activations at this batch shape: seven
+  /// [tokens, hidden] tensors, the [tokens, intermediate] feed-forward, the
+  /// pooled output, the mask and three id arrays.
+  [[nodiscard]] std::uint64_t activation_bytes(int batch, int seq) const noexcept {
+    const std::uint64_t tokens = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(seq);
+    const std::uint64_t floats = tokens * (7u * static_cast<std::uint64_t>(hidden) + static_cast<std::uint64_t>(intermediate)) +
+                                 static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(hidden) + tokens;
+    return floats * sizeof(float) + 3u * tokens * sizeof(std::int32_t);
+  }
+
+  /// Floating-point operations of one forward pass (a multiply-add counts as
+  /// two): the matrix products of the projections, feed-forward and attention.
+  /// Element-wise work (norms, GELU, softmax) is left out.
+  [[nodiscard]] double flops(int batch, int seq) const noexcept {
+    const double tokens = static_cast<double>(batch) * seq;
+    const double h = hidden;
+    const double projections = 2.0 * tokens * (4.0 * h * h + 2.0 * h * intermediate);
+    const double attention = 2.0 * 2.0 * static_cast<double>(batch) * seq * seq * h;
+    return layers * (projections + attention);
+  }
+};
+
+/// Presets with the dimensions of the published checkpoints.
+inline const std::vector<BertConfig>& bert_presets() {
+  static const std::vector<BertConfig> presets = {
+      {"bert-tiny", 2, 128, 2, 512, 30522, 512, 2, 1e-12f, {"prajjwal1/bert-tiny"}},
+      {"all-MiniLM-L6-v2", 6, 384, 12, 1536, 30522, 512, 2, 1e-12f, {"sentence-transformers/all-MiniLM-L6-v2"}},
+      {"bert-base-uncased", 12, 768, 12, 3072, 30522, 512, 2, 1e-12f, {"google-bert/bert-base-uncased"}},
+  };
+  return presets;
+}
+
+/// Checks that a configuration describes a BERT that can be built.
+inline void validate_bert_config(const BertConfig& c) {
+  const detail::FieldCheck check(c.name);
+  check.positive("layers", c.layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("vocab_size", c.vocab_size);
+  check.positive("max_positions", c.max_positions);
+  check.positive("type_vocab_size", c.type_vocab_size);
+  check.divides("heads", c.heads, c.hidden);
+  check.positive("layer_norm_eps", c.layer_norm_eps);
+}
+
 /// BertConfig from a checkpoint's config.json (model_type "bert"); the
 /// preset is named after the folder.
 [[nodiscard]] inline BertConfig bert_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "bert") c.fail("model_type", "\"" + type + "\"", "the embedding family reads BERT checkpoints (\"bert\")");
-  const std::string act = c.text("hidden_act", "gelu");
-  if (act != "gelu") c.fail("hidden_act", "\"" + act + "\"", "only BERT's erf GELU (\"gelu\") is implemented");
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  c.require_text("model_type", "", "bert", "the embedding family reads BERT checkpoints (\"bert\")");
+  c.require_text("hidden_act", "gelu", "gelu", "only BERT's erf GELU (\"gelu\") is implemented");
   BertConfig b;
-  b.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (b.name.empty()) b.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
+  b.name = checkpoint_name(dir);
   b.layers = c.integer("num_hidden_layers");
   b.hidden = c.integer("hidden_size");
   b.heads = c.integer("num_attention_heads");
@@ -5177,24 +4530,618 @@ template <class Unused>
   return b;
 }
 
+// ---- tensor names and shapes ----
+
+namespace detail {
+inline std::string bert_layer_prefix(int i) { return "encoder.layer." + std::to_string(i) + "."; }
+}  // namespace detail
+
+/// The shape of every tensor of a BERT, by its Hugging Face name.
+inline TensorShapes bert_tensor_shapes(const BertConfig& c) {
+  const Eigen::Index h = c.hidden;
+  const Eigen::Index i = c.intermediate;
+  TensorShapes s = {
+      {"embeddings.word_embeddings.weight", {c.vocab_size, h}},
+      {"embeddings.position_embeddings.weight", {c.max_positions, h}},
+      {"embeddings.token_type_embeddings.weight", {c.type_vocab_size, h}},
+      {"embeddings.LayerNorm.weight", {1, h}},
+      {"embeddings.LayerNorm.bias", {1, h}},
+  };
+  for (int l = 0; l < c.layers; ++l) {
+    const auto p = detail::bert_layer_prefix(l);
+    for (const char* proj : {"query", "key", "value"}) {
+      s.push_back({p + "attention.self." + proj + ".weight", {h, h}});
+      s.push_back({p + "attention.self." + proj + ".bias", {1, h}});
+    }
+    s.push_back({p + "attention.output.dense.weight", {h, h}});
+    s.push_back({p + "attention.output.dense.bias", {1, h}});
+    s.push_back({p + "attention.output.LayerNorm.weight", {1, h}});
+    s.push_back({p + "attention.output.LayerNorm.bias", {1, h}});
+    s.push_back({p + "intermediate.dense.weight", {i, h}});
+    s.push_back({p + "intermediate.dense.bias", {1, i}});
+    s.push_back({p + "output.dense.weight", {h, i}});
+    s.push_back({p + "output.dense.bias", {1, h}});
+    s.push_back({p + "output.LayerNorm.weight", {1, h}});
+    s.push_back({p + "output.LayerNorm.bias", {1, h}});
+  }
+  return s;
+}
+
+// ---- weights ----
+
+/// Deterministic synthetic weights (see synthetic_weights): matrices and
+/// embeddings with standard deviation 0.02 (BERT's initializer range), biases
+/// small, LayerNorm scales near one.
+inline WeightMap synthetic_bert_weights(const BertConfig& c, std::uint64_t seed) {
+  validate_bert_config(c);
+  return synthetic_weights(bert_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"LayerNorm"}); });
+}
+
 /// A BERT checkpoint's weights under BertModel's names.
 [[nodiscard]] inline WeightMap bert_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {"bert."}, [](std::string_view n) {
+  return checkpoint_tensors(dir, {"bert."}, [](std::string_view n) {
     return n.starts_with("pooler.") || n.starts_with("cls.") || n.ends_with("position_ids");
   });
 }
 
-/// GenerativeConfig from a checkpoint's config.json (model_type "gpt2",
-/// "llama", "qwen2" or "t5").
-[[nodiscard]] inline GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  GenerativeConfig g;
-  g.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (g.name.empty()) g.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  g.architecture = c.text("model_type");
-  if (g.architecture == "gpt2") {
-    const std::string act = c.text("activation_function", "gelu_new");
-    if (act != "gelu_new") c.fail("activation_function", "\"" + act + "\"", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
+// ---- forward entry points ----
+
+/// Token ids, positions, token types and attention mask of a batch of sequences.
+struct BertInput {
+  int batch = 0;
+  int seq = 0;
+  std::vector<std::int32_t> input_ids;       ///< [batch * seq]
+  std::vector<std::int32_t> token_type_ids;  ///< [batch * seq]
+  std::vector<std::int32_t> position_ids;    ///< [batch * seq], 0..seq-1 per sequence
+  HostMatrix attention_mask;                 ///< [batch, seq], 1 = token, 0 = padding
+};
+
+/// A batch of synthetic sequences: [CLS] random tokens [SEP], then padding.
+/// `lengths` gives each sequence's number of real tokens (default: all `seq`).
+inline BertInput make_bert_input(const BertConfig& c, int batch, int seq, std::uint64_t seed,
+                                 std::vector<int> lengths = {}) {
+  if (batch <= 0) throw std::invalid_argument("make_bert_input: batch = " + std::to_string(batch) + ": must be >= 1");
+  if (seq <= 0 || seq > c.max_positions) {
+    throw std::invalid_argument("make_bert_input: seq = " + std::to_string(seq) + ": must lie in [1, " +
+                                std::to_string(c.max_positions) + "]");
+  }
+  if (lengths.empty()) lengths.assign(static_cast<std::size_t>(batch), seq);
+  if (lengths.size() != static_cast<std::size_t>(batch)) {
+    throw std::invalid_argument("make_bert_input: one length per sequence is needed");
+  }
+  // BERT's uncased vocabulary: [PAD] = 0, [CLS] = 101, [SEP] = 102, words from 1996.
+  const bool real_vocab = c.vocab_size > 2000;
+  const std::int32_t pad = 0;
+  const std::int32_t cls = real_vocab ? 101 : 1;
+  const std::int32_t sep = real_vocab ? 102 : 2;
+  const std::int32_t first_word = real_vocab ? 1996 : 3;
+  const auto words = static_cast<std::uint64_t>(std::max(1, c.vocab_size - first_word));
+
+  BertInput in;
+  in.batch = batch;
+  in.seq = seq;
+  const auto n = static_cast<std::size_t>(batch) * static_cast<std::size_t>(seq);
+  in.input_ids.assign(n, pad);
+  in.token_type_ids.assign(n, 0);
+  in.position_ids.resize(n);
+  in.attention_mask = HostMatrix::Zero(batch, seq);
+  const std::uint64_t stream = detail::stream_seed(seed, "bert.input_ids");
+  for (int b = 0; b < batch; ++b) {
+    const int len = lengths[static_cast<std::size_t>(b)];
+    if (len < 1 || len > seq) {
+      throw std::invalid_argument("make_bert_input: length " + std::to_string(len) + " of sequence " +
+                                  std::to_string(b) + " must lie in [1, " + std::to_string(seq) + "]");
+    }
+    for (int s = 0; s < seq; ++s) {
+      const auto i = static_cast<std::size_t>(b) * static_cast<std::size_t>(seq) + static_cast<std::size_t>(s);
+      in.position_ids[i] = s;
+      if (s >= len) continue;
+      in.attention_mask(b, s) = 1.0f;
+      if (s == 0 && len > 1) {
+        in.input_ids[i] = cls;
+      } else if (s == len - 1 && len > 1) {
+        in.input_ids[i] = sep;
+      } else {
+        in.input_ids[i] = first_word + static_cast<std::int32_t>(detail::random_bits(stream, i) % words);
+      }
+    }
+  }
+  return in;
+}
+
+/// A BERT whose weights live on backend B.
+template <EncoderOps B>
+class Bert {
+ public:
+  using Config = BertConfig;
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+
+  /// Activations of one batch shape, kept between forward passes so that a
+  /// repeated forward pass allocates nothing.
+  struct Workspace {
+    int batch = 0;
+    int seq = 0;
+    IndexTensor input_ids, token_type_ids, position_ids;
+    Tensor mask;    ///< [batch, seq]
+    Tensor hidden;  ///< last hidden state, [batch * seq, hidden]
+    Tensor pooled;  ///< mean-pooled embedding, [batch, hidden]
+    Tensor q, k, v, context, attn, inter, tmp;
+  };
+
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them to the backend.
+  Bert(B& backend, BertConfig config, WeightMap weights) : config_(std::move(config)) {
+    validate_bert_config(config_);
+    const Eigen::Index h = config_.hidden;
+    const Eigen::Index i = config_.intermediate;
+    WeightUploader<B> take(backend, weights, tally_);
+    word_ = take("embeddings.word_embeddings.weight", config_.vocab_size, h);
+    position_ = take("embeddings.position_embeddings.weight", config_.max_positions, h);
+    token_type_ = take("embeddings.token_type_embeddings.weight", config_.type_vocab_size, h);
+    emb_ln_g_ = take("embeddings.LayerNorm.weight", 1, h);
+    emb_ln_b_ = take("embeddings.LayerNorm.bias", 1, h);
+    layers_.resize(static_cast<std::size_t>(config_.layers));
+    for (int l = 0; l < config_.layers; ++l) {
+      const auto p = detail::bert_layer_prefix(l);
+      Layer& L = layers_[static_cast<std::size_t>(l)];
+      L.q_w = take(p + "attention.self.query.weight", h, h);
+      L.q_b = take(p + "attention.self.query.bias", 1, h);
+      L.k_w = take(p + "attention.self.key.weight", h, h);
+      L.k_b = take(p + "attention.self.key.bias", 1, h);
+      L.v_w = take(p + "attention.self.value.weight", h, h);
+      L.v_b = take(p + "attention.self.value.bias", 1, h);
+      L.o_w = take(p + "attention.output.dense.weight", h, h);
+      L.o_b = take(p + "attention.output.dense.bias", 1, h);
+      L.ln1_g = take(p + "attention.output.LayerNorm.weight", 1, h);
+      L.ln1_b = take(p + "attention.output.LayerNorm.bias", 1, h);
+      L.i_w = take(p + "intermediate.dense.weight", i, h);
+      L.i_b = take(p + "intermediate.dense.bias", 1, i);
+      L.out_w = take(p + "output.dense.weight", h, i);
+      L.out_b = take(p + "output.dense.bias", 1, h);
+      L.ln2_g = take(p + "output.LayerNorm.weight", 1, h);
+      L.ln2_b = take(p + "output.LayerNorm.bias", 1, h);
+    }
+  }
+
+  [[nodiscard]] const BertConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const BertConfig& c) { return bert_tensor_shapes(c); }
+
+  /// Uploads a batch of inputs into a new workspace.
+  [[nodiscard]] Workspace prepare(B& backend, const BertInput& in) const {
+    if (in.seq > config_.max_positions) {
+      throw std::invalid_argument("Bert: sequence length " + std::to_string(in.seq) + " exceeds " + config_.name +
+                                  "'s " + std::to_string(config_.max_positions) + " positions");
+    }
+    Workspace ws;
+    ws.batch = in.batch;
+    ws.seq = in.seq;
+    ws.input_ids = backend.upload_indices(in.input_ids);
+    ws.token_type_ids = backend.upload_indices(in.token_type_ids);
+    ws.position_ids = backend.upload_indices(in.position_ids);
+    ws.mask = backend.upload(in.attention_mask);
+    return ws;
+  }
+
+  /// One forward pass: ws.hidden gets the last hidden state and ws.pooled the
+  /// mean-pooled embedding.
+  void forward(B& be, Workspace& ws) const {
+    const float eps = config_.layer_norm_eps;
+    be.embedding_lookup(word_, ws.input_ids, ws.hidden);
+    be.embedding_lookup(position_, ws.position_ids, ws.tmp);
+    be.add(ws.tmp, ws.hidden);
+    be.embedding_lookup(token_type_, ws.token_type_ids, ws.tmp);
+    be.add(ws.tmp, ws.hidden);
+    be.layer_norm(ws.hidden, emb_ln_g_, emb_ln_b_, eps, ws.hidden);
+
+    const AttentionDims dims{ws.batch, ws.seq, ws.seq, config_.heads, config_.head_dim()};
+    for (const Layer& L : layers_) {
+      be.linear(ws.hidden, L.q_w, L.q_b, ws.q);
+      be.linear(ws.hidden, L.k_w, L.k_b, ws.k);
+      be.linear(ws.hidden, L.v_w, L.v_b, ws.v);
+      be.attention(ws.q, ws.k, ws.v, ws.mask, dims, ws.context);
+      be.linear(ws.context, L.o_w, L.o_b, ws.attn);
+      be.add(ws.hidden, ws.attn);
+      be.layer_norm(ws.attn, L.ln1_g, L.ln1_b, eps, ws.hidden);
+      be.linear(ws.hidden, L.i_w, L.i_b, ws.inter);
+      be.gelu(ws.inter);
+      be.linear(ws.inter, L.out_w, L.out_b, ws.tmp);
+      be.add(ws.hidden, ws.tmp);
+      be.layer_norm(ws.tmp, L.ln2_g, L.ln2_b, eps, ws.hidden);
+    }
+    be.masked_mean_pool(ws.hidden, ws.mask, ws.pooled);
+  }
+
+ private:
+  struct Layer {
+    Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b;
+    Tensor i_w, i_b, out_w, out_b, ln2_g, ln2_b;
+  };
+
+  BertConfig config_;
+  Tensor word_, position_, token_type_, emb_ln_g_, emb_ln_b_;
+  std::vector<Layer> layers_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/bert.hpp ----
+// ---- begin accelbench/model/gpt2.hpp ----
+
+// GPT-2 (Radford et al., 2019) as in Hugging Face transformers'
+// GPT2LMHeadModel: learned positions, pre-norm blocks with LayerNorm, a
+// tanh-GELU MLP and the LM head tied to the token embedding. Written once
+// over the backend's GenerationOps, with the key-value cache and the
+// prefill / decode steps of common/generation.hpp.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/model/common/generation.hpp ----
+
+// The generation session of the decoder-only architectures (GPT-2, Llama,
+// Qwen2) with its key-value cache, and the prefill / decode steps they
+// share. An architecture derives from DecoderOnly<Itself, B> and provides
+//   embed(be, ids, session, activations, len, start): the input embeddings of
+//       `len` new positions per sequence starting at `start` into a.x;
+//   run_layers(be, session, activations, len, start): its layers over a.x,
+//       the final-normed hidden states into a.h;
+//   head(be, hidden, logits): the LM head;
+// and a `config_` member. The cache holds `capacity` positions per sequence.
+// The encoder-decoders (T5, Whisper) keep their decoder's caches in an
+// EncoderDecoderCache.
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// ---- begin accelbench/model/common/generative_config.hpp ----
+
+// The configuration the generative architectures share (GPT-2, Llama and
+// Qwen2, T5): one struct so that the TextGeneration family has one preset
+// type; each architecture reads the fields it uses. What depends on the
+// architecture (tensor names and shapes, parameter count, key-value cache
+// and FLOP formulas) lives in the architecture's own file (gpt2.hpp,
+// llama.hpp, t5.hpp); the members below that answer for any architecture
+// are defined in model/generative.hpp, which dispatches on `architecture`
+// once, through the list of generative architectures.
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+
+namespace accelbench {
+
+struct GenerativeConfig {
+  std::string name;
+  /// The checkpoint's model_type: "gpt2", "llama", "qwen2" (decoder-only) or
+  /// "t5" (encoder-decoder).
+  std::string architecture;
+  int layers = 0;          ///< decoder layers; T5: encoder layers
+  int decoder_layers = 0;  ///< T5 only
+  int hidden = 0;
+  int heads = 0;
+  int kv_heads = 0;  ///< key-value heads (grouped-query attention); 0: heads
+  int head_dim = 0;  ///< 0: hidden / heads
+  int intermediate = 0;
+  int vocab_size = 0;
+  int max_positions = 0;  ///< longest sequence; 0: no limit (T5's relative positions)
+  float norm_eps = 1e-5f;
+  float rope_theta = 10000.0f;  ///< Llama, Qwen2
+  bool qkv_bias = false;        ///< biases on the query, key and value projections (Qwen2)
+  bool tied_embeddings = false; ///< the LM head is the token embedding
+  int relative_buckets = 32;        ///< T5
+  int relative_max_distance = 128;  ///< T5
+  int decoder_start_token = 0;      ///< T5
+  std::vector<std::string> aliases;
+
+  [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
+  [[nodiscard]] int effective_head_dim() const noexcept {
+    return head_dim > 0 ? head_dim : (heads > 0 ? hidden / heads : 0);
+  }
+  [[nodiscard]] std::int64_t attention_width() const noexcept {
+    return std::int64_t{heads} * effective_head_dim();
+  }
+  [[nodiscard]] std::int64_t kv_width() const noexcept {
+    return std::int64_t{effective_kv_heads()} * effective_head_dim();
+  }
+
+  // Defined in model/generative.hpp, by the architecture's own file.
+
+  /// True for an encoder-decoder (T5).
+  [[nodiscard]] bool is_encoder_decoder() const;
+  /// Every tensor of the architecture by its Hugging Face name, with its
+  /// shape as stored in checkpoints (a 1-D tensor as [1, n]).
+  [[nodiscard]] TensorShapes tensor_shapes() const;
+  /// Parameters, the tied LM head counted once.
+  [[nodiscard]] std::int64_t parameter_count() const;
+  /// Bytes of the key-value cache for `batch` sequences of up to `capacity`
+  /// tokens (T5: plus the cross-attention keys and values of `encoder_len` tokens).
+  [[nodiscard]] std::uint64_t kv_cache_bytes(int batch, int capacity, int encoder_len = 0) const;
+  /// Floating-point operations of generating `new_tokens` tokens after a
+  /// prompt of `prompt` tokens for `batch` sequences, with a key-value cache
+  /// (a multiply-add counts as two): matrix products of the projections,
+  /// feed-forward, attention and the LM head (one position per step).
+  /// Element-wise work is left out.
+  [[nodiscard]] double generation_flops(int batch, int prompt, int new_tokens) const;
+};
+
+namespace detail {
+
+/// Throws unless `ids` token ids are `batch` sequences of `length`, both positive.
+inline void check_token_batch(std::string_view model, std::size_t ids, int batch, int length) {
+  if (batch <= 0 || length <= 0) {
+    throw std::invalid_argument(std::string(model) + ": batch = " + std::to_string(batch) + ", length = " +
+                                std::to_string(length) + ": both must be positive");
+  }
+  if (ids != static_cast<std::size_t>(batch) * static_cast<std::size_t>(length)) {
+    throw std::invalid_argument(std::string(model) + ": " + std::to_string(ids) + " token ids for " +
+                                std::to_string(batch) + " x " + std::to_string(length));
+  }
+}
+
+/// The checks every generative configuration has; each architecture's
+/// validate_config adds its own. Throws unless `c.architecture` is one of
+/// `model_types` (the architecture's file would build another model).
+inline void validate_generative_dims(const FieldCheck& check, const GenerativeConfig& c,
+                                     std::initializer_list<std::string_view> model_types, std::string_view model) {
+  bool known = false;
+  for (const auto t : model_types) known = known || c.architecture == t;
+  if (!known) check.fail("architecture", "\"" + c.architecture + "\"", "is not " + std::string(model) + "'s");
+  check.positive("layers", c.layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("vocab_size", c.vocab_size);
+  if (c.kv_heads < 0 || c.head_dim < 0) {
+    check.fail(c.kv_heads < 0 ? "kv_heads" : "head_dim", std::to_string(std::min(c.kv_heads, c.head_dim)),
+               "must not be negative");
+  }
+  if (c.head_dim == 0) check.divides("heads", c.heads, c.hidden);
+  if (c.heads % c.effective_kv_heads() != 0) {
+    check.fail("kv_heads", std::to_string(c.kv_heads), "must divide heads (" + std::to_string(c.heads) + ")");
+  }
+  check.positive("norm_eps", c.norm_eps);
+}
+
+/// Floats of a decoder's self-attention cache: keys and values of `layers`
+/// layers, `batch` x `capacity` rows of `width`.
+[[nodiscard]] inline std::uint64_t self_attention_cache_floats(int batch, int capacity, std::int64_t width,
+                                                                int layers) noexcept {
+  const auto rows = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(capacity);
+  return 2u * rows * static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(layers);
+}
+
+/// Floating-point operations of a decoder-only transformer generating
+/// `new_tokens` after a `prompt` for `batch` sequences with a key-value
+/// cache, its MLP of `mlp_matrices` [hidden, intermediate] matrices (see
+/// GenerativeConfig::generation_flops).
+[[nodiscard]] inline double decoder_only_flops(const GenerativeConfig& c, int batch, int prompt, int new_tokens,
+                                               double mlp_matrices) noexcept {
+  const double b = batch;
+  const double h = c.hidden;
+  const double aw = static_cast<double>(c.attention_width());
+  const double kvw = static_cast<double>(c.kv_width());
+  const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + mlp_matrices * h * c.intermediate;
+  const double head = 2.0 * b * h * c.vocab_size;
+  const double p = prompt;
+  double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * aw * p * (p + 1.0) / 2.0) + head;
+  for (int t = 1; t < new_tokens; ++t) {
+    const double ctx = p + t + 1.0;
+    total += c.layers * (2.0 * b * layer_weights + 4.0 * b * ctx * aw) + head;
+  }
+  return total;
+}
+
+}  // namespace detail
+
+/// `batch` prompts of `length` token ids each (row-major), drawn from the
+/// vocabulary above its first few special ids.
+[[nodiscard]] inline std::vector<std::int32_t> make_prompt_ids(const GenerativeConfig& c, int batch, int length,
+                                                               std::uint64_t seed) {
+  if (batch <= 0 || length <= 0) {
+    throw std::invalid_argument("make_prompt_ids: batch = " + std::to_string(batch) + ", length = " +
+                                std::to_string(length) + ": both must be >= 1");
+  }
+  const int first = c.vocab_size > 1000 ? 100 : 1;
+  const auto words = static_cast<std::uint64_t>(std::max(1, c.vocab_size - first));
+  const std::uint64_t stream = detail::stream_seed(seed, "generation.prompt_ids");
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(batch) * static_cast<std::size_t>(length));
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    ids[i] = first + static_cast<std::int32_t>(detail::random_bits(stream, i) % words);
+  }
+  return ids;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/generative_config.hpp ----
+
+namespace accelbench {
+
+template <GenerationOps B>
+struct DecoderActivations {
+  typename B::Tensor x, h, q, k, v, context, ff, gate_up, last, logits;
+};
+
+/// One batch of sequences being generated: prompt, key-value cache and
+/// activations. `length` is the number of positions in the cache; prefill
+/// and decode keep their own activations so that a repeated generation
+/// reuses every buffer.
+template <GenerationOps B>
+struct DecoderSession {
+  int batch = 0;
+  int prompt_len = 0;
+  int capacity = 0;
+  int length = 0;
+  typename B::IndexTensor prompt_ids;
+  typename B::IndexTensor last_rows;  ///< the row of each sequence's last prompt token
+  typename B::IndexTensor next_ids;   ///< the token chosen for each sequence by the last step
+  std::vector<typename B::Tensor> k_cache, v_cache;
+  DecoderActivations<B> prefill, step;
+};
+
+/// What the decoder-only architectures' entries in GenerativeArchitectures
+/// share: no encoder, and a key-value cache of kv_heads keys and values per
+/// position in each layer.
+struct DecoderOnlyArchitecture {
+  static constexpr bool encoder_decoder = false;
+
+  /// Bytes of the key-value cache of `batch` sequences of up to `capacity` tokens.
+  [[nodiscard]] static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity,
+                                                    int /*encoder_len*/ = 0) noexcept {
+    return detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.layers) * sizeof(float);
+  }
+};
+
+/// The caches of an encoder-decoder's decoder while it generates: the
+/// self-attention keys and values of each decoder layer, the cross-attention
+/// keys and values of the encoder's output (computed by prefill), and each
+/// sequence's decoder start token.
+template <class B>
+struct EncoderDecoderCache {
+  std::vector<typename B::Tensor> cross_k, cross_v, self_k, self_v;
+  typename B::IndexTensor start_ids;  ///< the decoder start token for each sequence
+
+  /// Zeroed self-attention caches of `capacity` positions of `width` per
+  /// sequence for `layers` layers, room for the cross keys and values, and
+  /// `batch` start tokens.
+  void allocate(B& be, int layers, int batch, int capacity, Eigen::Index width, int start_token) {
+    const HostMatrix zeros = HostMatrix::Zero(Eigen::Index{batch} * capacity, width);
+    for (int l = 0; l < layers; ++l) {
+      self_k.push_back(be.upload(zeros));
+      self_v.push_back(be.upload(zeros));
+    }
+    cross_k.resize(static_cast<std::size_t>(layers));
+    cross_v.resize(static_cast<std::size_t>(layers));
+    start_ids = be.upload_indices(std::vector<std::int32_t>(static_cast<std::size_t>(batch), start_token));
+  }
+};
+
+template <class Derived, GenerationOps B>
+class DecoderOnly {
+ public:
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+  using Activations = DecoderActivations<B>;
+  using Session = DecoderSession<B>;
+
+  /// A session for `batch` prompts of `prompt_len` tokens (row-major ids)
+  /// with room for `max_new_tokens` more; the cache is allocated here.
+  [[nodiscard]] Session start(B& be, std::span<const std::int32_t> prompt_ids, int batch, int prompt_len,
+                              int max_new_tokens) const {
+    const GenerativeConfig& c = self().config();
+    detail::check_token_batch(c.name, prompt_ids.size(), batch, prompt_len);
+    if (max_new_tokens < 0) throw std::invalid_argument(std::string(Derived::model_name) + ": max_new_tokens must not be negative");
+    Session s;
+    s.batch = batch;
+    s.prompt_len = prompt_len;
+    s.capacity = prompt_len + max_new_tokens;
+    if (s.capacity > c.max_positions) {
+      throw std::invalid_argument(std::string(Derived::model_name) + ": prompt length " + std::to_string(prompt_len) +
+                                  " + " + std::to_string(max_new_tokens) + " new tokens exceed " + c.name + "'s " +
+                                  std::to_string(c.max_positions) + " positions");
+    }
+    s.prompt_ids = be.upload_indices(prompt_ids);
+    std::vector<std::int32_t> last(static_cast<std::size_t>(batch));
+    for (int b = 0; b < batch; ++b) last[static_cast<std::size_t>(b)] = (b + 1) * prompt_len - 1;
+    s.last_rows = be.upload_indices(last);
+    const HostMatrix zeros = HostMatrix::Zero(Eigen::Index{batch} * s.capacity, c.kv_width());
+    for (int l = 0; l < c.layers; ++l) {
+      s.k_cache.push_back(be.upload(zeros));
+      s.v_cache.push_back(be.upload(zeros));
+    }
+    return s;
+  }
+
+  /// Runs the prompt through the model, filling the cache; the logits of each
+  /// sequence's last position go to s.prefill.logits and its greedy choice
+  /// to s.next_ids. s.prefill.h keeps the final hidden states of every position.
+  void prefill(B& be, Session& s) const {
+    Activations& a = s.prefill;
+    self().embed(be, s.prompt_ids, s, a, s.prompt_len, 0);
+    self().run_layers(be, s, a, s.prompt_len, 0);
+    be.embedding_lookup(a.h, s.last_rows, a.last);
+    self().head(be, a.last, a.logits);
+    be.argmax_rows(a.logits, s.next_ids);
+    s.length = s.prompt_len;
+  }
+
+  /// Feeds s.next_ids (one token per sequence) and chooses the next ones;
+  /// logits in s.step.logits.
+  void decode(B& be, Session& s) const {
+    if (s.length >= s.capacity) {
+      throw std::out_of_range(std::string(Derived::model_name) + ": the cache's " + std::to_string(s.capacity) +
+                              " positions are full");
+    }
+    Activations& a = s.step;
+    self().embed(be, s.next_ids, s, a, 1, s.length);
+    self().run_layers(be, s, a, 1, s.length);
+    self().head(be, a.h, a.logits);
+    be.argmax_rows(a.logits, s.next_ids);
+    s.length += 1;
+  }
+
+  /// The logits of every prompt position, after prefill (for verification).
+  void prompt_logits(B& be, Session& s, Tensor& logits) const { self().head(be, s.prefill.h, logits); }
+
+ protected:
+  /// Dimensions of the attention and the cache writes of `len` new positions
+  /// per sequence starting at `start`.
+  [[nodiscard]] AttentionDims attention_dims(const Session& s, int len, int start) const {
+    const GenerativeConfig& c = self().config();
+    return AttentionDims{.batch = s.batch,
+                         .query_len = len,
+                         .key_len = start + len,
+                         .heads = c.heads,
+                         .head_dim = c.effective_head_dim(),
+                         .kv_heads = c.effective_kv_heads(),
+                         .key_stride = s.capacity,
+                         .causal = true};
+  }
+  [[nodiscard]] static CacheDims cache_dims(const Session& s, int len, int start) {
+    return CacheDims{.batch = s.batch, .len = len, .capacity = s.capacity, .start = start};
+  }
+
+ private:
+  [[nodiscard]] const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/generation.hpp ----
+
+namespace accelbench {
+
+// ---- configuration ----
+
+template <GenerationOps B>
+class Gpt2;
+
+/// GPT2LMHeadModel's entry in the list of generative architectures
+/// (GenerativeArchitectures, model/generative.hpp): the checkpoint model
+/// types it reads, its model class, and its configuration, shape, FLOP and
+/// weight functions.
+struct Gpt2Architecture : DecoderOnlyArchitecture {
+  static constexpr std::string_view names = "gpt2";
+  [[nodiscard]] static bool reads(std::string_view model_type) noexcept { return model_type == "gpt2"; }
+  template <GenerationOps B>
+  using Model = Gpt2<B>;
+
+  /// The fields of a GPT-2 config.json (model_type "gpt2").
+  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    c.require_text("activation_function", "gelu_new", "gelu_new", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
     g.layers = c.integer("n_layer");
     g.hidden = c.integer("n_embd");
     g.heads = c.integer("n_head");
@@ -5204,9 +5151,224 @@ template <class Unused>
     g.norm_eps = c.number("layer_norm_epsilon", 1e-5f);
     g.qkv_bias = true;
     g.tied_embeddings = true;
-  } else if (g.architecture == "llama" || g.architecture == "qwen2") {
-    const std::string act = c.text("hidden_act", "silu");
-    if (act != "silu") c.fail("hidden_act", "\"" + act + "\"", "only SwiGLU with SiLU (\"silu\") is implemented");
+  }
+
+  /// Checks that a configuration describes a GPT-2 that can be built.
+  static void validate_config(const GenerativeConfig& c) {
+    const auto check = detail::FieldCheck::of_model(c.name);
+    detail::validate_generative_dims(check, c, {"gpt2"}, "GPT-2");
+    check.positive("max_positions", c.max_positions);
+    if (c.kv_heads != 0 && c.kv_heads != c.heads) {
+      check.fail("kv_heads", std::to_string(c.kv_heads), "GPT-2 has as many key-value heads as heads");
+    }
+  }
+
+  // ---- tensor names and shapes ----
+
+  /// GPT2LMHeadModel's tensors without the "transformer." prefix. Its
+  /// projections are Conv1D layers, stored [in, out].
+  static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    TensorShapes s;
+    const Eigen::Index h = c.hidden;
+    const Eigen::Index i = c.intermediate;
+    s.push_back({"wte.weight", {c.vocab_size, h}});
+    s.push_back({"wpe.weight", {c.max_positions, h}});
+    for (int l = 0; l < c.layers; ++l) {
+      const std::string p = "h." + std::to_string(l) + ".";
+      s.push_back({p + "ln_1.weight", {1, h}});
+      s.push_back({p + "ln_1.bias", {1, h}});
+      s.push_back({p + "attn.c_attn.weight", {h, 3 * h}});
+      s.push_back({p + "attn.c_attn.bias", {1, 3 * h}});
+      s.push_back({p + "attn.c_proj.weight", {h, h}});
+      s.push_back({p + "attn.c_proj.bias", {1, h}});
+      s.push_back({p + "ln_2.weight", {1, h}});
+      s.push_back({p + "ln_2.bias", {1, h}});
+      s.push_back({p + "mlp.c_fc.weight", {h, i}});
+      s.push_back({p + "mlp.c_fc.bias", {1, i}});
+      s.push_back({p + "mlp.c_proj.weight", {i, h}});
+      s.push_back({p + "mlp.c_proj.bias", {1, h}});
+    }
+    s.push_back({"ln_f.weight", {1, h}});
+    s.push_back({"ln_f.bias", {1, h}});
+    return s;
+  }
+
+  /// Generating `new_tokens` after a `prompt` for `batch` sequences (see
+  /// GenerativeConfig::generation_flops): a two-matrix MLP.
+  [[nodiscard]] static double generation_flops(const GenerativeConfig& c, int batch, int prompt,
+                                               int new_tokens) noexcept {
+    return detail::decoder_only_flops(c, batch, prompt, new_tokens, 2.0);
+  }
+
+  // ---- weights ----
+
+  /// Synthetic weights: the LayerNorms' (ln_1, ln_2, ln_f) scales near one.
+  [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"ln_"}); }
+
+  /// A checkpoint's tensors under GPT2LMHeadModel's names without
+  /// "transformer.", its attention-mask buffers dropped.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
+    return checkpoint_tensors(dir, {"transformer."}, [](std::string_view n) {
+      return n.ends_with(".attn.bias") || n.ends_with(".attn.masked_bias");
+    });
+  }
+};
+
+// ---- forward entry points ----
+
+template <GenerationOps B>
+class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
+  using Base = DecoderOnly<Gpt2<B>, B>;
+  friend Base;
+
+ public:
+  using Config = GenerativeConfig;
+  using typename Base::Activations;
+  using typename Base::IndexTensor;
+  using typename Base::Session;
+  using typename Base::Tensor;
+  static constexpr std::string_view model_name = "GPT-2";
+
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them.
+  Gpt2(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
+    Gpt2Architecture::validate_config(config_);
+    const Eigen::Index h = config_.hidden;
+    const Eigen::Index i = config_.intermediate;
+    WeightUploader<B> take(backend, weights, tally_);
+    embed_ = take("wte.weight", config_.vocab_size, h);
+    positions_ = take("wpe.weight", config_.max_positions, h);
+    layers_.resize(static_cast<std::size_t>(config_.layers));
+    for (int l = 0; l < config_.layers; ++l) {
+      const std::string p = "h." + std::to_string(l) + ".";
+      Layer& L = layers_[static_cast<std::size_t>(l)];
+      L.norm1_g = take(p + "ln_1.weight", 1, h);
+      L.norm1_b = take(p + "ln_1.bias", 1, h);
+      // Conv1D weights are [in, out]: split the fused projection and
+      // transpose each part to the [out, in] layout of linear().
+      const HostMatrix qkv = take.host(p + "attn.c_attn.weight", h, 3 * h);
+      const HostMatrix qkv_b = take.host(p + "attn.c_attn.bias", 1, 3 * h);
+      L.q_w = take.upload(HostMatrix(qkv.middleCols(0, h).transpose()));
+      L.k_w = take.upload(HostMatrix(qkv.middleCols(h, h).transpose()));
+      L.v_w = take.upload(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
+      L.q_b = take.upload(HostMatrix(qkv_b.middleCols(0, h)));
+      L.k_b = take.upload(HostMatrix(qkv_b.middleCols(h, h)));
+      L.v_b = take.upload(HostMatrix(qkv_b.middleCols(2 * h, h)));
+      L.o_w = take.upload(HostMatrix(take.host(p + "attn.c_proj.weight", h, h).transpose()));
+      L.o_b = take(p + "attn.c_proj.bias", 1, h);
+      L.norm2_g = take(p + "ln_2.weight", 1, h);
+      L.norm2_b = take(p + "ln_2.bias", 1, h);
+      L.fc_w = take.upload(HostMatrix(take.host(p + "mlp.c_fc.weight", h, i).transpose()));
+      L.fc_b = take(p + "mlp.c_fc.bias", 1, i);
+      L.proj_w = take.upload(HostMatrix(take.host(p + "mlp.c_proj.weight", i, h).transpose()));
+      L.proj_b = take(p + "mlp.c_proj.bias", 1, h);
+    }
+    final_g_ = take("ln_f.weight", 1, h);
+    final_b_ = take("ln_f.bias", 1, h);
+    // A checkpoint of GPT2LMHeadModel may also store the (tied) head.
+    take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+  }
+
+  [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    return Gpt2Architecture::tensor_shapes(c);
+  }
+
+  // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
+
+ private:
+  struct Layer {
+    Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
+    Tensor norm2_g, norm2_b, fc_w, fc_b, proj_w, proj_b;
+  };
+
+  /// Token embeddings plus learned positions start .. start + len - 1.
+  void embed(B& be, const IndexTensor& ids, Session& s, Activations& a, int len, int start) const {
+    be.embedding_lookup(embed_, ids, a.x);
+    be.add_positions(positions_, start, s.batch, len, a.x);
+  }
+
+  void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
+    const AttentionDims dims = this->attention_dims(s, len, start);
+    const CacheDims cache = Base::cache_dims(s, len, start);
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const Layer& L = layers_[l];
+      be.layer_norm(a.x, L.norm1_g, L.norm1_b, config_.norm_eps, a.h);
+      be.linear(a.h, L.q_w, L.q_b, a.q);
+      be.linear(a.h, L.k_w, L.k_b, a.k);
+      be.linear(a.h, L.v_w, L.v_b, a.v);
+      be.cache_write(a.k, cache, s.k_cache[l]);
+      be.cache_write(a.v, cache, s.v_cache[l]);
+      be.attention(a.q, s.k_cache[l], s.v_cache[l], none_, dims, a.context);
+      be.linear(a.context, L.o_w, L.o_b, a.h);
+      be.add(a.h, a.x);
+      be.layer_norm(a.x, L.norm2_g, L.norm2_b, config_.norm_eps, a.h);
+      be.linear(a.h, L.fc_w, L.fc_b, a.ff);
+      be.gelu_tanh(a.ff);
+      be.linear(a.ff, L.proj_w, L.proj_b, a.h);
+      be.add(a.h, a.x);
+    }
+    be.layer_norm(a.x, final_g_, final_b_, config_.norm_eps, a.h);
+  }
+
+  /// The LM head, tied to the token embedding.
+  void head(B& be, const Tensor& hidden, Tensor& logits) const { be.linear(hidden, embed_, none_, logits); }
+
+  GenerativeConfig config_;
+  Tensor embed_, positions_, final_g_, final_b_;
+  Tensor none_;  // an empty tensor: no bias, no mask
+  std::vector<Layer> layers_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/gpt2.hpp ----
+// ---- begin accelbench/model/llama.hpp ----
+
+// Llama and Qwen2 as in Hugging Face transformers' LlamaForCausalLM and
+// Qwen2ForCausalLM: RMSNorm, rotary positions, grouped-query attention and
+// a SwiGLU MLP. Qwen2 is Llama with two differences, both configuration
+// read from its config.json: biases on the query, key and value
+// projections (qkv_bias) and a head tied to the token embedding
+// (tied_embeddings) by default. Written once over the backend's
+// GenerationOps, with the key-value cache and the prefill / decode steps of
+// common/generation.hpp.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+// ---- configuration ----
+
+template <GenerationOps B>
+class Llama;
+
+/// LlamaForCausalLM and Qwen2ForCausalLM's entry in the list of generative
+/// architectures (GenerativeArchitectures, model/generative.hpp): the
+/// checkpoint model types it reads, its model class, and its configuration,
+/// shape, FLOP and weight functions.
+struct LlamaArchitecture : DecoderOnlyArchitecture {
+  static constexpr std::string_view names = "llama, qwen2";
+  [[nodiscard]] static bool reads(std::string_view model_type) noexcept {
+    return model_type == "llama" || model_type == "qwen2";
+  }
+  template <GenerationOps B>
+  using Model = Llama<B>;
+
+  /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
+  /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
+  /// unless tie_word_embeddings says otherwise.
+  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    const bool qwen2 = g.architecture == "qwen2";
+    c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
     if (c.has("rope_scaling")) c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
     g.layers = c.integer("num_hidden_layers");
     g.hidden = c.integer("hidden_size");
@@ -5230,11 +5392,229 @@ template <class Unused>
       }
       g.rope_theta = rp["rope_theta"].get<float>();
     }
-    g.qkv_bias = g.architecture == "qwen2" ? true : c.boolean("attention_bias", false);
-    g.tied_embeddings = c.boolean("tie_word_embeddings", g.architecture == "qwen2");
-  } else if (g.architecture == "t5") {
-    const std::string ff = c.text("feed_forward_proj", "relu");
-    if (ff != "relu") c.fail("feed_forward_proj", "\"" + ff + "\"", "only the original T5's ReLU feed-forward is implemented");
+    g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
+    g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
+  }
+
+  /// Checks that a configuration describes a Llama or Qwen2 that can be built.
+  static void validate_config(const GenerativeConfig& c) {
+    const auto check = detail::FieldCheck::of_model(c.name);
+    detail::validate_generative_dims(check, c, {"llama", "qwen2"}, "Llama's or Qwen2");
+    check.positive("max_positions", c.max_positions);
+    if (c.effective_head_dim() % 2 != 0) {
+      check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
+    }
+    check.positive("rope_theta", c.rope_theta);
+  }
+
+  // ---- tensor names and shapes ----
+
+  /// LlamaForCausalLM's (Qwen2ForCausalLM's) tensors.
+  static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    TensorShapes s;
+    const Eigen::Index h = c.hidden;
+    const Eigen::Index aw = c.attention_width();
+    const Eigen::Index kvw = c.kv_width();
+    const Eigen::Index i = c.intermediate;
+    const Eigen::Index v = c.vocab_size;
+    s.push_back({"model.embed_tokens.weight", {v, h}});
+    for (int l = 0; l < c.layers; ++l) {
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      s.push_back({p + "input_layernorm.weight", {1, h}});
+      s.push_back({p + "self_attn.q_proj.weight", {aw, h}});
+      s.push_back({p + "self_attn.k_proj.weight", {kvw, h}});
+      s.push_back({p + "self_attn.v_proj.weight", {kvw, h}});
+      if (c.qkv_bias) {
+        s.push_back({p + "self_attn.q_proj.bias", {1, aw}});
+        s.push_back({p + "self_attn.k_proj.bias", {1, kvw}});
+        s.push_back({p + "self_attn.v_proj.bias", {1, kvw}});
+      }
+      s.push_back({p + "self_attn.o_proj.weight", {h, aw}});
+      s.push_back({p + "post_attention_layernorm.weight", {1, h}});
+      s.push_back({p + "mlp.gate_proj.weight", {i, h}});
+      s.push_back({p + "mlp.up_proj.weight", {i, h}});
+      s.push_back({p + "mlp.down_proj.weight", {h, i}});
+    }
+    s.push_back({"model.norm.weight", {1, h}});
+    if (!c.tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
+    return s;
+  }
+
+  /// Generating `new_tokens` after a `prompt` for `batch` sequences (see
+  /// GenerativeConfig::generation_flops): SwiGLU's three MLP matrices.
+  [[nodiscard]] static double generation_flops(const GenerativeConfig& c, int batch, int prompt,
+                                               int new_tokens) noexcept {
+    return detail::decoder_only_flops(c, batch, prompt, new_tokens, 3.0);
+  }
+
+  // ---- weights ----
+
+  /// Synthetic weights: the RMSNorms' scales near one.
+  [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"norm"}); }
+
+  /// A checkpoint's tensors, the rotary inverse frequencies dropped.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
+    return checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("rotary_emb.inv_freq"); });
+  }
+};
+
+// ---- forward entry points ----
+
+template <GenerationOps B>
+class Llama : public DecoderOnly<Llama<B>, B> {
+  using Base = DecoderOnly<Llama<B>, B>;
+  friend Base;
+
+ public:
+  using Config = GenerativeConfig;
+  using typename Base::Activations;
+  using typename Base::IndexTensor;
+  using typename Base::Session;
+  using typename Base::Tensor;
+  static constexpr std::string_view model_name = "Llama";
+
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them.
+  Llama(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
+    LlamaArchitecture::validate_config(config_);
+    const Eigen::Index h = config_.hidden;
+    const Eigen::Index aw = config_.attention_width();
+    const Eigen::Index kvw = config_.kv_width();
+    const Eigen::Index i = config_.intermediate;
+    WeightUploader<B> take(backend, weights, tally_);
+    embed_ = take("model.embed_tokens.weight", config_.vocab_size, h);
+    layers_.resize(static_cast<std::size_t>(config_.layers));
+    for (int l = 0; l < config_.layers; ++l) {
+      const std::string p = "model.layers." + std::to_string(l) + ".";
+      Layer& L = layers_[static_cast<std::size_t>(l)];
+      L.norm1 = take(p + "input_layernorm.weight", 1, h);
+      L.q_w = take(p + "self_attn.q_proj.weight", aw, h);
+      L.k_w = take(p + "self_attn.k_proj.weight", kvw, h);
+      L.v_w = take(p + "self_attn.v_proj.weight", kvw, h);
+      if (config_.qkv_bias) {
+        L.q_b = take(p + "self_attn.q_proj.bias", 1, aw);
+        L.k_b = take(p + "self_attn.k_proj.bias", 1, kvw);
+        L.v_b = take(p + "self_attn.v_proj.bias", 1, kvw);
+      }
+      L.o_w = take(p + "self_attn.o_proj.weight", h, aw);
+      L.norm2 = take(p + "post_attention_layernorm.weight", 1, h);
+      // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
+      HostMatrix gate_up(2 * i, h);
+      gate_up.topRows(i) = take.host(p + "mlp.gate_proj.weight", i, h);
+      gate_up.bottomRows(i) = take.host(p + "mlp.up_proj.weight", i, h);
+      L.gate_up_w = take.upload(gate_up);
+      L.down_w = take(p + "mlp.down_proj.weight", h, i);
+    }
+    final_g_ = take("model.norm.weight", 1, h);
+    if (!config_.tied_embeddings) {
+      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
+    } else {
+      take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+    }
+  }
+
+  [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    return LlamaArchitecture::tensor_shapes(c);
+  }
+
+  // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
+
+ private:
+  struct Layer {
+    Tensor norm1, q_w, q_b, k_w, k_b, v_w, v_b, o_w;  // q_b, k_b, v_b empty without qkv_bias
+    Tensor norm2, gate_up_w, down_w;
+  };
+
+  /// Token embeddings; positions enter through the rotary embedding.
+  void embed(B& be, const IndexTensor& ids, Session&, Activations& a, int, int) const {
+    be.embedding_lookup(embed_, ids, a.x);
+  }
+
+  void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
+    const int hd = config_.effective_head_dim();
+    const AttentionDims dims = this->attention_dims(s, len, start);
+    const CacheDims cache = Base::cache_dims(s, len, start);
+    const RotaryDims q_rotary{s.batch, len, config_.heads, hd, start, config_.rope_theta};
+    const RotaryDims k_rotary{s.batch, len, config_.effective_kv_heads(), hd, start, config_.rope_theta};
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const Layer& L = layers_[l];
+      be.rms_norm(a.x, L.norm1, config_.norm_eps, a.h);
+      be.linear(a.h, L.q_w, L.q_b, a.q);
+      be.linear(a.h, L.k_w, L.k_b, a.k);
+      be.linear(a.h, L.v_w, L.v_b, a.v);
+      be.rotary(a.q, q_rotary);
+      be.rotary(a.k, k_rotary);
+      be.cache_write(a.k, cache, s.k_cache[l]);
+      be.cache_write(a.v, cache, s.v_cache[l]);
+      be.attention(a.q, s.k_cache[l], s.v_cache[l], none_, dims, a.context);
+      be.linear(a.context, L.o_w, none_, a.h);
+      be.add(a.h, a.x);
+      be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
+      be.linear(a.h, L.gate_up_w, none_, a.gate_up);
+      be.swiglu(a.gate_up, a.ff);
+      be.linear(a.ff, L.down_w, none_, a.h);
+      be.add(a.h, a.x);
+    }
+    be.rms_norm(a.x, final_g_, config_.norm_eps, a.h);
+  }
+
+  void head(B& be, const Tensor& hidden, Tensor& logits) const {
+    be.linear(hidden, config_.tied_embeddings ? embed_ : lm_head_, none_, logits);
+  }
+
+  GenerativeConfig config_;
+  Tensor embed_, final_g_, lm_head_;
+  Tensor none_;  // an empty tensor: no bias, no mask
+  std::vector<Layer> layers_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/llama.hpp ----
+// ---- begin accelbench/model/t5.hpp ----
+
+// T5 (Raffel et al., 2020) as in Hugging Face transformers'
+// T5ForConditionalGeneration: pre-norm blocks with T5's layer norm (RMS, no
+// bias), relative position bias shared by the layers of each stack, unscaled
+// attention scores, ReLU feed-forward, cross-attention over the encoder's
+// output, and the tied LM head scaled by d_model^-1/2. Written once over the
+// backend's GenerationOps; the decoder keeps a key-value cache.
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+// ---- configuration ----
+
+template <GenerationOps B>
+class T5;
+
+/// T5ForConditionalGeneration's entry in the list of generative architectures
+/// (GenerativeArchitectures, model/generative.hpp): the checkpoint model
+/// types it reads, its model class, and its configuration, shape, FLOP and
+/// weight functions.
+struct T5Architecture {
+  static constexpr std::string_view names = "t5";
+  static constexpr bool encoder_decoder = true;
+  [[nodiscard]] static bool reads(std::string_view model_type) noexcept { return model_type == "t5"; }
+  template <GenerationOps B>
+  using Model = T5<B>;
+
+  /// The fields of a T5 config.json (model_type "t5").
+  static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    c.require_text("feed_forward_proj", "relu", "relu", "only the original T5's ReLU feed-forward is implemented");
     g.layers = c.integer("num_layers");
     g.decoder_layers = c.integer("num_decoder_layers", g.layers);
     g.hidden = c.integer("d_model");
@@ -5247,9 +5627,520 @@ template <class Unused>
     g.relative_max_distance = c.integer("relative_attention_max_distance", 128);
     g.decoder_start_token = c.integer("decoder_start_token_id", 0);
     g.tied_embeddings = c.boolean("tie_word_embeddings", true);
-  } else {
+  }
+
+  /// Checks that a configuration describes a T5 that can be built.
+  static void validate_config(const GenerativeConfig& c) {
+    const auto check = detail::FieldCheck::of_model(c.name);
+    detail::validate_generative_dims(check, c, {"t5"}, "T5");
+    check.positive("decoder_layers", c.decoder_layers);
+    check.positive("relative_buckets", c.relative_buckets);
+    check.positive("relative_max_distance", c.relative_max_distance);
+    if (c.relative_buckets < 4) check.fail("relative_buckets", std::to_string(c.relative_buckets), "must be at least 4");
+  }
+
+  // ---- tensor names and shapes ----
+
+  /// T5ForConditionalGeneration's tensors; the relative position bias is the
+  /// first layer's of each stack.
+  static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    TensorShapes s;
+    const Eigen::Index h = c.hidden;
+    const Eigen::Index aw = c.attention_width();
+    const Eigen::Index i = c.intermediate;
+    const Eigen::Index v = c.vocab_size;
+    s.push_back({"shared.weight", {v, h}});
+    const auto attention = [&](const std::string& p) {
+      s.push_back({p + "q.weight", {aw, h}});
+      s.push_back({p + "k.weight", {aw, h}});
+      s.push_back({p + "v.weight", {aw, h}});
+      s.push_back({p + "o.weight", {h, aw}});
+    };
+    for (int l = 0; l < c.layers; ++l) {
+      const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
+      attention(p + "0.SelfAttention.");
+      if (l == 0) s.push_back({p + "0.SelfAttention.relative_attention_bias.weight", {c.relative_buckets, c.heads}});
+      s.push_back({p + "0.layer_norm.weight", {1, h}});
+      s.push_back({p + "1.DenseReluDense.wi.weight", {i, h}});
+      s.push_back({p + "1.DenseReluDense.wo.weight", {h, i}});
+      s.push_back({p + "1.layer_norm.weight", {1, h}});
+    }
+    s.push_back({"encoder.final_layer_norm.weight", {1, h}});
+    for (int l = 0; l < c.decoder_layers; ++l) {
+      const std::string p = "decoder.block." + std::to_string(l) + ".layer.";
+      attention(p + "0.SelfAttention.");
+      if (l == 0) s.push_back({p + "0.SelfAttention.relative_attention_bias.weight", {c.relative_buckets, c.heads}});
+      s.push_back({p + "0.layer_norm.weight", {1, h}});
+      attention(p + "1.EncDecAttention.");
+      s.push_back({p + "1.layer_norm.weight", {1, h}});
+      s.push_back({p + "2.DenseReluDense.wi.weight", {i, h}});
+      s.push_back({p + "2.DenseReluDense.wo.weight", {h, i}});
+      s.push_back({p + "2.layer_norm.weight", {1, h}});
+    }
+    s.push_back({"decoder.final_layer_norm.weight", {1, h}});
+    if (!c.tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
+    return s;
+  }
+
+  /// Encoding a `prompt` for `batch` sequences and generating `new_tokens`
+  /// (see GenerativeConfig::generation_flops): the encoder, the cross keys
+  /// and values once, then each decoder step with its cross-attention.
+  [[nodiscard]] static double generation_flops(const GenerativeConfig& c, int batch, int prompt,
+                                               int new_tokens) noexcept {
+    const double b = batch;
+    const double h = c.hidden;
+    const double aw = static_cast<double>(c.attention_width());
+    const double kvw = static_cast<double>(c.kv_width());
+    const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + 2.0 * h * c.intermediate;
+    const double head = 2.0 * b * h * c.vocab_size;
+    const double p = prompt;
+    double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * p * p * aw);  // encoder
+    total += c.decoder_layers * 2.0 * b * p * 2.0 * h * aw;                         // cross keys and values
+    const double dec_weights = layer_weights + 2.0 * h * aw;                         // + cross queries and output
+    for (int t = 0; t < new_tokens; ++t) {
+      const double ctx = t + 1.0;
+      total += c.decoder_layers * (2.0 * b * dec_weights + 4.0 * b * ctx * aw + 4.0 * b * p * aw) + head;
+    }
+    return total;
+  }
+
+  /// Bytes of the decoder's key-value cache of `batch` sequences of up to
+  /// `capacity` tokens, plus the cross-attention keys and values of
+  /// `encoder_len` tokens.
+  [[nodiscard]] static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity,
+                                                    int encoder_len) noexcept {
+    std::uint64_t floats = detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.decoder_layers);
+    floats += 2u * static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(encoder_len) *
+              static_cast<std::uint64_t>(c.attention_width()) * static_cast<std::uint64_t>(c.decoder_layers);
+    return floats * sizeof(float);
+  }
+
+  // ---- weights ----
+
+  /// Synthetic weights: the layer norms' scales near one.
+  [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"layer_norm"}); }
+
+  /// A checkpoint's tensors, under the names they are stored with.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
+    return checkpoint_tensors(dir, {}, [](std::string_view) { return false; });
+  }
+};
+
+// ---- forward entry points ----
+
+template <GenerationOps B>
+class T5 {
+ public:
+  using Config = GenerativeConfig;
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+
+  struct Activations {
+    Tensor x, h, q, k, v, context, ff, bias, logits;
+  };
+
+  /// One batch being generated: the encoder's input and output, the cross
+  /// keys and values, the decoder's cache.
+  struct Session : EncoderDecoderCache<B> {
+    int batch = 0;
+    int input_len = 0;
+    int capacity = 0;  ///< decoder positions
+    int length = 0;    ///< decoder positions in the cache
+    IndexTensor input_ids;
+    IndexTensor next_ids;   ///< greedy choice of the last step, the next step's input
+    Tensor encoder_out;    ///< [batch * input_len, hidden]
+    Activations enc, dec;
+  };
+
+  T5(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
+    T5Architecture::validate_config(config_);
+    const Eigen::Index h = config_.hidden;
+    const Eigen::Index aw = config_.attention_width();
+    const Eigen::Index i = config_.intermediate;
+    WeightUploader<B> take(backend, weights, tally_);
+    auto attention = [&](const std::string& p) {
+      Attention a;
+      a.q = take(p + "q.weight", aw, h);
+      a.k = take(p + "k.weight", aw, h);
+      a.v = take(p + "v.weight", aw, h);
+      a.o = take(p + "o.weight", h, aw);
+      return a;
+    };
+    shared_ = take("shared.weight", config_.vocab_size, h);
+    // Checkpoints may repeat the shared embedding under the stacks' names.
+    for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
+      take.drop_if_present(alias, config_.vocab_size, h);
+    }
+    for (int l = 0; l < config_.layers; ++l) {
+      const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
+      EncoderLayer L;
+      L.self = attention(p + "0.SelfAttention.");
+      if (l == 0) enc_bias_ = take(p + "0.SelfAttention.relative_attention_bias.weight", config_.relative_buckets, config_.heads);
+      L.norm1 = take(p + "0.layer_norm.weight", 1, h);
+      L.wi = take(p + "1.DenseReluDense.wi.weight", i, h);
+      L.wo = take(p + "1.DenseReluDense.wo.weight", h, i);
+      L.norm2 = take(p + "1.layer_norm.weight", 1, h);
+      encoder_.push_back(std::move(L));
+    }
+    enc_final_ = take("encoder.final_layer_norm.weight", 1, h);
+    for (int l = 0; l < config_.decoder_layers; ++l) {
+      const std::string p = "decoder.block." + std::to_string(l) + ".layer.";
+      DecoderLayer L;
+      L.self = attention(p + "0.SelfAttention.");
+      if (l == 0) dec_bias_ = take(p + "0.SelfAttention.relative_attention_bias.weight", config_.relative_buckets, config_.heads);
+      L.norm1 = take(p + "0.layer_norm.weight", 1, h);
+      L.cross = attention(p + "1.EncDecAttention.");
+      L.norm2 = take(p + "1.layer_norm.weight", 1, h);
+      L.wi = take(p + "2.DenseReluDense.wi.weight", i, h);
+      L.wo = take(p + "2.DenseReluDense.wo.weight", h, i);
+      L.norm3 = take(p + "2.layer_norm.weight", 1, h);
+      decoder_.push_back(std::move(L));
+    }
+    dec_final_ = take("decoder.final_layer_norm.weight", 1, h);
+    if (!config_.tied_embeddings) {
+      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
+    } else {
+      take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+    }
+  }
+
+  [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const GenerativeConfig& c) {
+    return T5Architecture::tensor_shapes(c);
+  }
+
+  /// A session for `batch` encoder inputs of `input_len` tokens with room
+  /// for `max_new_tokens` decoder steps.
+  [[nodiscard]] Session start(B& be, std::span<const std::int32_t> input_ids, int batch, int input_len,
+                              int max_new_tokens) const {
+    detail::check_token_batch(config_.name, input_ids.size(), batch, input_len);
+    if (max_new_tokens < 1) throw std::invalid_argument("T5: max_new_tokens must be at least 1");
+    Session s;
+    s.batch = batch;
+    s.input_len = input_len;
+    s.capacity = max_new_tokens;
+    s.input_ids = be.upload_indices(input_ids);
+    s.allocate(be, config_.decoder_layers, batch, s.capacity, config_.attention_width(), config_.decoder_start_token);
+    return s;
+  }
+
+  /// Encodes the input, computes every decoder layer's cross keys and
+  /// values, and runs the first decoder step from the start token.
+  void prefill(B& be, Session& s) const {
+    encode(be, s);
+    for (std::size_t l = 0; l < decoder_.size(); ++l) {
+      be.linear(s.encoder_out, decoder_[l].cross.k, none_, s.cross_k[l]);
+      be.linear(s.encoder_out, decoder_[l].cross.v, none_, s.cross_v[l]);
+    }
+    s.length = 0;
+    step(be, s, s.start_ids);
+  }
+
+  /// Feeds s.next_ids and chooses the next tokens (logits in s.dec.logits).
+  void decode(B& be, Session& s) const { step(be, s, s.next_ids); }
+
+  /// The encoder alone: s.encoder_out gets its final hidden states.
+  void encode(B& be, Session& s) const {
+    Activations& a = s.enc;
+    be.embedding_lookup(shared_, s.input_ids, a.x);
+    be.relative_position_bias(enc_bias_,
+                              RelativeBiasDims{s.input_len, s.input_len, 0, true, config_.relative_buckets,
+                                               config_.relative_max_distance},
+                              a.bias);
+    const AttentionDims dims{.batch = s.batch,
+                             .query_len = s.input_len,
+                             .key_len = s.input_len,
+                             .heads = config_.heads,
+                             .head_dim = config_.effective_head_dim(),
+                             .scale = 1.0f};
+    for (const EncoderLayer& L : encoder_) {
+      be.rms_norm(a.x, L.norm1, config_.norm_eps, a.h);
+      be.linear(a.h, L.self.q, none_, a.q);
+      be.linear(a.h, L.self.k, none_, a.k);
+      be.linear(a.h, L.self.v, none_, a.v);
+      be.attention(a.q, a.k, a.v, none_, a.bias, dims, a.context);
+      be.linear(a.context, L.self.o, none_, a.h);
+      be.add(a.h, a.x);
+      be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
+      be.linear(a.h, L.wi, none_, a.ff);
+      be.relu(a.ff);
+      be.linear(a.ff, L.wo, none_, a.h);
+      be.add(a.h, a.x);
+    }
+    be.rms_norm(a.x, enc_final_, config_.norm_eps, s.encoder_out);
+  }
+
+  /// Teacher-forced decoder pass over `decoder_ids` ([batch, len], from
+  /// position 0) after prefill's encoder: `hidden` gets the final-normed
+  /// decoder states and `logits` the LM head's output for every position.
+  void decode_sequence(B& be, Session& s, std::span<const std::int32_t> decoder_ids, int len, Tensor& hidden,
+                       Tensor& logits) const {
+    if (len > s.capacity) throw std::invalid_argument("T5: decoder sequence longer than the session's capacity");
+    Activations a;
+    be.embedding_lookup(shared_, be.upload_indices(decoder_ids), a.x);
+    run_decoder(be, s, a, len, 0);
+    be.rms_norm(a.x, dec_final_, config_.norm_eps, hidden);
+    Tensor scaled = hidden;
+    head(be, scaled, logits);
+  }
+
+ private:
+  struct Attention {
+    Tensor q, k, v, o;
+  };
+  struct EncoderLayer {
+    Attention self;
+    Tensor norm1, wi, wo, norm2;
+  };
+  struct DecoderLayer {
+    Attention self, cross;
+    Tensor norm1, norm2, wi, wo, norm3;
+  };
+
+  /// One decoder position per sequence with `input` as its tokens.
+  void step(B& be, Session& s, const IndexTensor& input) const {
+    if (s.length >= s.capacity) {
+      throw std::out_of_range("T5: the decoder cache's " + std::to_string(s.capacity) + " positions are full");
+    }
+    Activations& a = s.dec;
+    be.embedding_lookup(shared_, input, a.x);
+    run_decoder(be, s, a, 1, s.length);
+    be.rms_norm(a.x, dec_final_, config_.norm_eps, a.h);
+    head(be, a.h, a.logits);
+    be.argmax_rows(a.logits, s.next_ids);
+    s.length += 1;
+  }
+
+  void run_decoder(B& be, Session& s, Activations& a, int len, int start) const {
+    const int hd = config_.effective_head_dim();
+    be.relative_position_bias(dec_bias_,
+                              RelativeBiasDims{len, start + len, start, false, config_.relative_buckets,
+                                               config_.relative_max_distance},
+                              a.bias);
+    const AttentionDims self_dims{.batch = s.batch,
+                                  .query_len = len,
+                                  .key_len = start + len,
+                                  .heads = config_.heads,
+                                  .head_dim = hd,
+                                  .key_stride = s.capacity,
+                                  .causal = true,
+                                  .scale = 1.0f};
+    const AttentionDims cross_dims{.batch = s.batch,
+                                   .query_len = len,
+                                   .key_len = s.input_len,
+                                   .heads = config_.heads,
+                                   .head_dim = hd,
+                                   .scale = 1.0f};
+    const CacheDims cache{.batch = s.batch, .len = len, .capacity = s.capacity, .start = start};
+    for (std::size_t l = 0; l < decoder_.size(); ++l) {
+      const DecoderLayer& L = decoder_[l];
+      be.rms_norm(a.x, L.norm1, config_.norm_eps, a.h);
+      be.linear(a.h, L.self.q, none_, a.q);
+      be.linear(a.h, L.self.k, none_, a.k);
+      be.linear(a.h, L.self.v, none_, a.v);
+      be.cache_write(a.k, cache, s.self_k[l]);
+      be.cache_write(a.v, cache, s.self_v[l]);
+      be.attention(a.q, s.self_k[l], s.self_v[l], none_, a.bias, self_dims, a.context);
+      be.linear(a.context, L.self.o, none_, a.h);
+      be.add(a.h, a.x);
+      be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
+      be.linear(a.h, L.cross.q, none_, a.q);
+      be.attention(a.q, s.cross_k[l], s.cross_v[l], none_, none_, cross_dims, a.context);
+      be.linear(a.context, L.cross.o, none_, a.h);
+      be.add(a.h, a.x);
+      be.rms_norm(a.x, L.norm3, config_.norm_eps, a.h);
+      be.linear(a.h, L.wi, none_, a.ff);
+      be.relu(a.ff);
+      be.linear(a.ff, L.wo, none_, a.h);
+      be.add(a.h, a.x);
+    }
+  }
+
+  /// The LM head; a tied head scales the hidden states by d_model^-1/2 first
+  /// (in place).
+  void head(B& be, Tensor& hidden, Tensor& logits) const {
+    if (config_.tied_embeddings) {
+      be.scale(hidden, 1.0f / std::sqrt(static_cast<float>(config_.hidden)));
+      be.linear(hidden, shared_, none_, logits);
+    } else {
+      be.linear(hidden, lm_head_, none_, logits);
+    }
+  }
+
+  GenerativeConfig config_;
+  Tensor shared_, enc_bias_, dec_bias_, enc_final_, dec_final_, lm_head_;
+  Tensor none_;
+  std::vector<EncoderLayer> encoder_;
+  std::vector<DecoderLayer> decoder_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/t5.hpp ----
+// ---- begin accelbench/model/generative.hpp ----
+
+// The generative architectures of the TextGeneration family, listed once:
+// GPT-2 (gpt2.hpp), Llama and Qwen2 (llama.hpp) and T5 (t5.hpp). Each entry
+// of GenerativeArchitectures (Gpt2Architecture, ...) is defined in its
+// architecture's file and names the checkpoint model types it reads, its
+// model class, and its configuration, shape, FLOP and weight functions; a
+// GenerativeConfig is matched to its entry by `architecture` once (when it
+// is read, validated or loaded), never inside a forward pass. Adding a
+// generative architecture is its own file plus one entry here.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+template <class... A>
+struct ArchitectureList {};
+
+/// The registry of generative architectures.
+using GenerativeArchitectures = ArchitectureList<Gpt2Architecture, LlamaArchitecture, T5Architecture>;
+
+/// Wrap<model class on B> for every architecture of a list, as one type:
+/// EachModel<B, GenerativeArchitectures, std::variant> is
+/// std::variant<Gpt2<B>, Llama<B>, T5<B>>.
+template <class B, class List, template <class...> class Wrap>
+struct EachModelOf;
+template <class B, class... A, template <class...> class Wrap>
+struct EachModelOf<B, ArchitectureList<A...>, Wrap> {
+  using type = Wrap<typename A::template Model<B>...>;
+};
+template <class B, class List, template <class...> class Wrap>
+using EachModel = typename EachModelOf<B, List, Wrap>::type;
+
+namespace detail {
+
+template <class... A>
+bool reads_any(std::string_view model_type, ArchitectureList<A...>) noexcept {
+  return (A::reads(model_type) || ...);
+}
+
+template <class... A>
+std::string names_of(ArchitectureList<A...>) {
+  std::string out;
+  ((out += (out.empty() ? "" : ", ") + std::string(A::names)), ...);
+  return out;
+}
+
+/// f(A{}) for the architecture A that reads `model_type`; an architecture
+/// that none reads is an error naming `field`.
+template <class F, class... A>
+decltype(auto) with_architecture(std::string_view model_type, F&& f, ArchitectureList<A...> list,
+                                 const std::string& field = "architecture") {
+  using R = decltype(f(std::declval<typename std::tuple_element<0, std::tuple<A...>>::type>()));
+  std::optional<R> result;
+  ((!result && A::reads(model_type) ? (result.emplace(f(A{})), true) : false), ...);
+  if (!result) {
+    throw ConfigError(field, "\"" + std::string(model_type) + "\"", "must be one of " + names_of(list));
+  }
+  return R(std::move(*result));
+}
+
+template <class F>
+decltype(auto) with_generative_architecture(const GenerativeConfig& c, F&& f) {
+  const std::string field = (c.name.empty() ? std::string("model") : c.name) + ".architecture";
+  return with_architecture(c.architecture, std::forward<F>(f), GenerativeArchitectures{}, field);
+}
+
+}  // namespace detail
+
+// The members of GenerativeConfig that depend on the architecture.
+
+inline bool GenerativeConfig::is_encoder_decoder() const {
+  return detail::with_generative_architecture(*this, [](auto a) { return decltype(a)::encoder_decoder; });
+}
+inline TensorShapes GenerativeConfig::tensor_shapes() const {
+  return detail::with_generative_architecture(*this, [&](auto a) { return decltype(a)::tensor_shapes(*this); });
+}
+inline std::int64_t GenerativeConfig::parameter_count() const { return shape_parameter_count(tensor_shapes()); }
+inline std::uint64_t GenerativeConfig::kv_cache_bytes(int batch, int capacity, int encoder_len) const {
+  return detail::with_generative_architecture(
+      *this, [&](auto a) { return decltype(a)::kv_cache_bytes(*this, batch, capacity, encoder_len); });
+}
+inline double GenerativeConfig::generation_flops(int batch, int prompt, int new_tokens) const {
+  return detail::with_generative_architecture(
+      *this, [&](auto a) { return decltype(a)::generation_flops(*this, batch, prompt, new_tokens); });
+}
+
+/// Presets with the dimensions of the published checkpoints, and tiny ones
+/// for quick runs.
+inline const std::vector<GenerativeConfig>& generative_presets() {
+  static const std::vector<GenerativeConfig> presets = [] {
+    std::vector<GenerativeConfig> p;
+    p.push_back({.name = "gpt2", .architecture = "gpt2", .layers = 12, .hidden = 768, .heads = 12,
+                 .intermediate = 3072, .vocab_size = 50257, .max_positions = 1024, .norm_eps = 1e-5f,
+                 .qkv_bias = true, .tied_embeddings = true, .aliases = {"openai-community/gpt2"}});
+    p.push_back({.name = "llama-tiny", .architecture = "llama", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 2048,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .aliases = {}});
+    p.push_back({.name = "tinyllama-1.1b", .architecture = "llama", .layers = 22, .hidden = 2048, .heads = 32,
+                 .kv_heads = 4, .intermediate = 5632, .vocab_size = 32000, .max_positions = 2048,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f,
+                 .aliases = {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T"}});
+    p.push_back({.name = "qwen2-0.5b", .architecture = "qwen2", .layers = 24, .hidden = 896, .heads = 14,
+                 .kv_heads = 2, .intermediate = 4864, .vocab_size = 151936, .max_positions = 131072,
+                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
+                 .aliases = {"Qwen/Qwen2-0.5B"}});
+    // Qwen2's features (q/k/v biases, grouped-query attention, tied head,
+    // theta 1e6) at llama-tiny's scale, for quick runs of the architecture.
+    p.push_back({.name = "qwen2-tiny", .architecture = "qwen2", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
+                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
+                 .aliases = {}});
+    p.push_back({.name = "t5-small", .architecture = "t5", .layers = 6, .decoder_layers = 6, .hidden = 512,
+                 .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
+                 .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
+                 .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}});
+    return p;
+  }();
+  return presets;
+}
+
+/// Checks that a configuration describes a model that can be built, by the
+/// checks of its architecture.
+inline void validate_generative_config(const GenerativeConfig& c) {
+  detail::with_generative_architecture(c, [&](auto a) {
+    decltype(a)::validate_config(c);
+    return true;
+  });
+}
+
+/// Deterministic synthetic weights under the checkpoint names (see
+/// synthetic_weights): matrices and embeddings with standard deviation
+/// 0.02, biases small, norm scales near one.
+inline WeightMap synthetic_generative_weights(const GenerativeConfig& c, std::uint64_t seed) {
+  validate_generative_config(c);
+  return detail::with_generative_architecture(c, [&](auto a) {
+    return synthetic_weights(decltype(a)::tensor_shapes(c), seed, [](std::string_view n) { return decltype(a)::is_scale(n); });
+  });
+}
+
+/// GenerativeConfig from a checkpoint's config.json (model_type "gpt2",
+/// "llama", "qwen2" or "t5"); the preset is named after the folder.
+[[nodiscard]] inline GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  GenerativeConfig g;
+  g.name = checkpoint_name(dir);
+  g.architecture = c.text("model_type");
+  if (!detail::reads_any(g.architecture, GenerativeArchitectures{})) {
     c.fail("model_type", "\"" + g.architecture + "\"", "the text-generation family reads gpt2, llama, qwen2 and t5 checkpoints");
   }
+  detail::with_generative_architecture(g, [&](auto a) {
+    decltype(a)::read_config(c, g);
+    return true;
+  });
   validate_generative_config(g);
   return g;
 }
@@ -5257,18 +6148,45 @@ template <class Unused>
 /// A generative checkpoint's weights under the names the models take.
 [[nodiscard]] inline WeightMap generative_weights_from_checkpoint(const std::filesystem::path& dir,
                                                                    const GenerativeConfig& config) {
-  if (config.is_gpt2()) {
-    return normalize_tensor_names(read_checkpoint_tensors(dir), {"transformer."}, [](std::string_view n) {
-      return n.ends_with(".attn.bias") || n.ends_with(".attn.masked_bias");
-    });
-  }
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {}, [](std::string_view n) {
-    return n.ends_with("rotary_emb.inv_freq");
-  });
+  return detail::with_generative_architecture(config, [&](auto a) { return decltype(a)::checkpoint_weights(dir); });
 }
 
 }  // namespace accelbench
-// ---- end accelbench/model/common/checkpoint.hpp ----
+// ---- end accelbench/model/generative.hpp ----
+// ---- begin accelbench/model/vit.hpp ----
+
+// The Vision Transformer (Dosovitskiy et al., 2020) as in Hugging Face
+// transformers' ViTModel (without its pooler): a patch embedding (a
+// convolution with kernel = stride = patch size), a class token before the
+// patches, learned position embeddings, pre-norm encoder layers with erf
+// GELU, and a final LayerNorm. The forward pass is written once over the
+// backend's PerceptionOps. Images of another size than the checkpoint's get
+// position embeddings interpolated as transformers' interpolate_pos_encoding
+// does (bicubic, align_corners=False), on the host when a batch is prepared.
+//
+// The pieces CLIP shares with ViT are in common/: the pre-norm encoder layer
+// and learned positions (encoder_layers.hpp), images and the position
+// interpolation (images.hpp).
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/model/common/encoder_layers.hpp ----
+
+// Transformer layers written over backend ops that several architectures
+// share: the pre-norm encoder layer of ViT and CLIP (both towers), learned
+// position embeddings, and the id arrays they take.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
 
 namespace accelbench {
 
@@ -5281,106 +6199,6 @@ enum class Activation {
 [[nodiscard]] constexpr std::string_view to_string(Activation a) noexcept {
   return a == Activation::gelu ? "gelu" : "quick_gelu";
 }
-
-struct ViTConfig {
-  std::string name;
-  int layers = 0;
-  int hidden = 0;
-  int heads = 0;
-  int intermediate = 0;
-  int patch_size = 0;
-  int image_size = 0;  ///< the checkpoint's square image size in pixels
-  int channels = 3;
-  float layer_norm_eps = 1e-12f;
-  std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
-
-  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
-  /// Patches per side of a square image of `size` pixels.
-  [[nodiscard]] int grid(int size) const noexcept { return patch_size > 0 ? size / patch_size : 0; }
-  /// Tokens of one image of `size` pixels: its patches and the class token.
-  [[nodiscard]] int tokens(int size) const noexcept { return grid(size) * grid(size) + 1; }
-
-  /// Parameters of ViTModel without its pooler: embeddings (class token,
-  /// positions of the checkpoint's image size, patch projection with bias),
-  /// the layers and the final LayerNorm.
-  [[nodiscard]] std::int64_t parameter_count() const noexcept {
-    const std::int64_t h = hidden;
-    const std::int64_t i = intermediate;
-    const std::int64_t patch = std::int64_t{channels} * patch_size * patch_size;
-    const std::int64_t embeddings = h + std::int64_t{tokens(image_size)} * h + (h * patch + h);
-    const std::int64_t layer = 2 * h + 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h);
-    return embeddings + layers * layer + 2 * h;
-  }
-
-  /// Floating-point operations of one forward pass over `batch` square
-  /// images of `size` pixels (a multiply-add counts as two): the patch
-  /// projection, and the projections, feed-forward and attention products of
-  /// every layer. Element-wise work is left out.
-  [[nodiscard]] double flops(int batch, int size) const noexcept {
-    const double n = tokens(size);
-    const double patches = n - 1;
-    const double h = hidden;
-    const double patch = static_cast<double>(channels) * patch_size * patch_size;
-    const double embedding = 2.0 * batch * patches * patch * h;
-    const double projections = 2.0 * batch * n * (4.0 * h * h + 2.0 * h * intermediate);
-    const double attention = 2.0 * 2.0 * batch * n * n * h;
-    return embedding + layers * (projections + attention);
-  }
-
-  /// Bytes of a forward pass's activations over `batch` images of `size`
-  /// pixels: the pixels, the patches, eight [tokens, hidden] tensors (hidden
-  /// state, normed, q, k, v, context, attention output, feed-forward
-  /// output), the [tokens, intermediate] feed-forward, the class tokens, an
-  /// interpolated position table (another size than the model's) and the
-  /// position and class-row ids.
-  [[nodiscard]] std::uint64_t activation_bytes(int batch, int size) const noexcept {
-    const auto b = static_cast<std::uint64_t>(batch);
-    const auto n = static_cast<std::uint64_t>(tokens(size));
-    const auto h = static_cast<std::uint64_t>(hidden);
-    const auto s = static_cast<std::uint64_t>(size);
-    const std::uint64_t floats = b * static_cast<std::uint64_t>(channels) * s * s + b * (n - 1) * h +
-                                 b * n * (8u * h + static_cast<std::uint64_t>(intermediate)) + b * h +
-                                 (size != image_size ? n * h : 0u);
-    return floats * sizeof(float) + (b * n + b) * sizeof(std::int32_t);
-  }
-};
-
-/// Presets with the dimensions of the published checkpoints. vit-tiny is
-/// ViT-Ti/16 (DeiT-tiny's dimensions), as in WinKawaks/vit-tiny-patch16-224.
-inline const std::vector<ViTConfig>& vit_presets() {
-  static const std::vector<ViTConfig> presets = {
-      {"vit-base-patch16-224", 12, 768, 12, 3072, 16, 224, 3, 1e-12f, {"google/vit-base-patch16-224"}},
-      {"vit-tiny", 12, 192, 3, 768, 16, 224, 3, 1e-12f, {"WinKawaks/vit-tiny-patch16-224"}},
-  };
-  return presets;
-}
-
-/// Checks that a configuration describes a ViT that can be built.
-inline void validate_vit_config(const ViTConfig& c) {
-  const auto positive = [&](std::string_view field, int v) {
-    if (v <= 0) throw ConfigError(c.name + "." + std::string(field), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("intermediate", c.intermediate);
-  positive("patch_size", c.patch_size);
-  positive("image_size", c.image_size);
-  positive("channels", c.channels);
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(c.name + ".heads", std::to_string(c.heads),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (c.image_size % c.patch_size != 0) {
-    throw ConfigError(c.name + ".image_size", std::to_string(c.image_size),
-                      "must be a multiple of patch_size (" + std::to_string(c.patch_size) + ")");
-  }
-  if (!(c.layer_norm_eps > 0)) {
-    throw ConfigError(c.name + ".layer_norm_eps", std::to_string(c.layer_norm_eps), "must be positive");
-  }
-}
-
-using TensorShapes = std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>>;
 
 namespace detail {
 
@@ -5396,17 +6214,6 @@ struct PreNormLayerNames {
   const char* fc1;
   const char* fc2;
 };
-
-/// ViTModel's layer (encoder.layer.{i}.*).
-inline constexpr PreNormLayerNames vit_layer_names{"layernorm_before",       "attention.attention.query",
-                                                   "attention.attention.key", "attention.attention.value",
-                                                   "attention.output.dense", "layernorm_after",
-                                                   "intermediate.dense",     "output.dense"};
-
-/// CLIP's CLIPEncoderLayer (encoder.layers.{i}.*).
-inline constexpr PreNormLayerNames clip_layer_names{"layer_norm1",      "self_attn.q_proj",   "self_attn.k_proj",
-                                                    "self_attn.v_proj", "self_attn.out_proj", "layer_norm2",
-                                                    "mlp.fc1",          "mlp.fc2"};
 
 inline void add_pre_norm_layer_shapes(TensorShapes& s, const std::string& p, const PreNormLayerNames& n,
                                       Eigen::Index h, Eigen::Index i) {
@@ -5424,22 +6231,6 @@ inline void add_pre_norm_layer_shapes(TensorShapes& s, const std::string& p, con
   s.push_back({p + n.norm2 + ".bias", {1, h}});
   both(n.fc1, i, h);
   both(n.fc2, h, i);
-}
-
-/// Deterministic synthetic weights for every tensor of `shapes`: norm
-/// scales near one, biases and norm shifts small, everything else (matrices,
-/// embeddings, class tokens) with standard deviation 0.02.
-inline WeightMap synthetic_weights_for(const TensorShapes& shapes, std::uint64_t seed) {
-  WeightMap w;
-  for (const auto& [name, shape] : shapes) {
-    const std::string_view n = name;
-    const bool is_norm = n.find("norm") != std::string_view::npos;
-    const bool is_bias = n.ends_with(".bias");
-    const float mean = is_norm && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_norm || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
-  }
-  return w;
 }
 
 /// A pre-norm transformer encoder layer's weights on the backend.
@@ -5535,19 +6326,28 @@ inline std::vector<std::int32_t> sequence_rows(int batch, int len, int offset = 
   return rows;
 }
 
-/// A 4-D convolution weight [out, channels, k, k] arrives from safetensors
-/// as [out * channels * k, k]; the same values as [out, channels * k * k],
-/// the layout conv2d takes. A tensor already in that layout is kept.
-inline void reshape_conv2d_weight(WeightMap& w, const std::string& name, Eigen::Index out, Eigen::Index channels,
-                                  Eigen::Index k) {
-  if (!w.contains(name)) return;
-  const HostMatrix& t = w.at(name);
-  if (t.rows() == out * channels * k && t.cols() == k && !(t.rows() == out && t.cols() == channels * k * k)) {
-    HostMatrix m = w.take(name, t.rows(), t.cols());
-    HostMatrix r = Eigen::Map<const HostMatrix>(m.data(), out, channels * k * k);
-    w.insert(name, std::move(r));
-  }
-}
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/encoder_layers.hpp ----
+// ---- begin accelbench/model/common/images.hpp ----
+
+// Images for the vision architectures (ViT, CLIP's vision tower): synthetic
+// batches, and the bicubic resize with which position embeddings learned
+// for one image size serve another, as transformers' interpolate_pos_encoding.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+
+namespace accelbench {
+
+namespace detail {
 
 /// PyTorch's cubic convolution coefficients (upsample_bicubic2d, A = -0.75)
 /// for a fractional offset t in [0, 1], computed in float as its CPU kernel.
@@ -5674,8 +6474,139 @@ struct ImageBatch {
   return in;
 }
 
+}  // namespace accelbench
+// ---- end accelbench/model/common/images.hpp ----
+
+namespace accelbench {
+
+// ---- configuration ----
+
+struct ViTConfig {
+  std::string name;
+  int layers = 0;
+  int hidden = 0;
+  int heads = 0;
+  int intermediate = 0;
+  int patch_size = 0;
+  int image_size = 0;  ///< the checkpoint's square image size in pixels
+  int channels = 3;
+  float layer_norm_eps = 1e-12f;
+  std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
+
+  [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
+  /// Patches per side of a square image of `size` pixels.
+  [[nodiscard]] int grid(int size) const noexcept { return patch_size > 0 ? size / patch_size : 0; }
+  /// Tokens of one image of `size` pixels: its patches and the class token.
+  [[nodiscard]] int tokens(int size) const noexcept { return grid(size) * grid(size) + 1; }
+
+  /// Parameters of ViTModel without its pooler: embeddings (class token,
+  /// positions of the checkpoint's image size, patch projection with bias),
+  /// the layers and the final LayerNorm.
+  [[nodiscard]] std::int64_t parameter_count() const noexcept {
+    const std::int64_t h = hidden;
+    const std::int64_t i = intermediate;
+    const std::int64_t patch = std::int64_t{channels} * patch_size * patch_size;
+    const std::int64_t embeddings = h + std::int64_t{tokens(image_size)} * h + (h * patch + h);
+    const std::int64_t layer = 2 * h + 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h);
+    return embeddings + layers * layer + 2 * h;
+  }
+
+  /// Floating-point operations of one forward pass over `batch` square
+  /// images of `size` pixels (a multiply-add counts as two): the patch
+  /// projection, and the projections, feed-forward and attention products of
+  /// every layer. Element-wise work is left out.
+  [[nodiscard]] double flops(int batch, int size) const noexcept {
+    const double n = tokens(size);
+    const double patches = n - 1;
+    const double h = hidden;
+    const double patch = static_cast<double>(channels) * patch_size * patch_size;
+    const double embedding = 2.0 * batch * patches * patch * h;
+    const double projections = 2.0 * batch * n * (4.0 * h * h + 2.0 * h * intermediate);
+    const double attention = 2.0 * 2.0 * batch * n * n * h;
+    return embedding + layers * (projections + attention);
+  }
+
+  /// Bytes of a forward pass's activations over `batch` images of `size`
+  /// pixels: the pixels, the patches, eight [tokens, hidden] tensors (hidden
+  /// state, normed, q, k, v, context, attention output, feed-forward
+  /// output), the [tokens, intermediate] feed-forward, the class tokens, an
+  /// interpolated position table (another size than the model's) and the
+  /// position and class-row ids.
+  [[nodiscard]] std::uint64_t activation_bytes(int batch, int size) const noexcept {
+    const auto b = static_cast<std::uint64_t>(batch);
+    const auto n = static_cast<std::uint64_t>(tokens(size));
+    const auto h = static_cast<std::uint64_t>(hidden);
+    const auto s = static_cast<std::uint64_t>(size);
+    const std::uint64_t floats = b * static_cast<std::uint64_t>(channels) * s * s + b * (n - 1) * h +
+                                 b * n * (8u * h + static_cast<std::uint64_t>(intermediate)) + b * h +
+                                 (size != image_size ? n * h : 0u);
+    return floats * sizeof(float) + (b * n + b) * sizeof(std::int32_t);
+  }
+};
+
+/// Presets with the dimensions of the published checkpoints. vit-tiny is
+/// ViT-Ti/16 (DeiT-tiny's dimensions), as in WinKawaks/vit-tiny-patch16-224.
+inline const std::vector<ViTConfig>& vit_presets() {
+  static const std::vector<ViTConfig> presets = {
+      {"vit-base-patch16-224", 12, 768, 12, 3072, 16, 224, 3, 1e-12f, {"google/vit-base-patch16-224"}},
+      {"vit-tiny", 12, 192, 3, 768, 16, 224, 3, 1e-12f, {"WinKawaks/vit-tiny-patch16-224"}},
+  };
+  return presets;
+}
+
+/// Checks that a configuration describes a ViT that can be built.
+inline void validate_vit_config(const ViTConfig& c) {
+  const detail::FieldCheck check(c.name);
+  check.positive("layers", c.layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("patch_size", c.patch_size);
+  check.positive("image_size", c.image_size);
+  check.positive("channels", c.channels);
+  check.divides("heads", c.heads, c.hidden);
+  if (c.image_size % c.patch_size != 0) {
+    check.fail("image_size", std::to_string(c.image_size),
+               "must be a multiple of patch_size (" + std::to_string(c.patch_size) + ")");
+  }
+  check.positive("layer_norm_eps", c.layer_norm_eps);
+}
+
+/// ViTConfig from a checkpoint's config.json (model_type "vit"); the preset
+/// is named after the folder. Square images and patches only, erf GELU and
+/// q/k/v biases, as every published ViT checkpoint has.
+[[nodiscard]] inline ViTConfig vit_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  c.require_text("model_type", "", "vit", "the vision family reads ViT checkpoints (\"vit\")");
+  c.require_text("hidden_act", "gelu", "gelu", "only ViT's erf GELU (\"gelu\") is implemented");
+  if (!c.boolean("qkv_bias", true)) c.fail("qkv_bias", "false", "only query, key and value projections with biases are implemented");
+  ViTConfig v;
+  v.name = checkpoint_name(dir);
+  v.layers = c.integer("num_hidden_layers", 12);
+  v.hidden = c.integer("hidden_size", 768);
+  v.heads = c.integer("num_attention_heads", 12);
+  v.intermediate = c.integer("intermediate_size", 3072);
+  v.patch_size = c.integer("patch_size", 16);
+  v.image_size = c.integer("image_size", 224);
+  v.channels = c.integer("num_channels", 3);
+  v.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
+  validate_vit_config(v);
+  return v;
+}
+
+// ---- tensor names and shapes ----
+
 namespace detail {
+
+/// ViTModel's layer (encoder.layer.{i}.*).
+inline constexpr PreNormLayerNames vit_layer_names{"layernorm_before",       "attention.attention.query",
+                                                   "attention.attention.key", "attention.attention.value",
+                                                   "attention.output.dense", "layernorm_after",
+                                                   "intermediate.dense",     "output.dense"};
+
+
 inline std::string vit_layer_prefix(int i) { return "encoder.layer." + std::to_string(i) + "."; }
+
 }  // namespace detail
 
 /// The shape of every tensor of a ViTModel (without pooler), by its Hugging
@@ -5696,16 +6627,34 @@ inline TensorShapes vit_tensor_shapes(const ViTConfig& c) {
   return s;
 }
 
-/// Deterministic synthetic weights (see detail::synthetic_weights_for).
+// ---- weights ----
+
+/// Deterministic synthetic weights (see synthetic_weights): the LayerNorms'
+/// scales near one.
 inline WeightMap synthetic_vit_weights(const ViTConfig& c, std::uint64_t seed) {
   validate_vit_config(c);
-  return detail::synthetic_weights_for(vit_tensor_shapes(c), seed);
+  return synthetic_weights(vit_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"norm"}); });
 }
+
+/// A ViT checkpoint's weights under ViTModel's names: the "vit." prefix of
+/// task models is removed, the pooler and classifier are dropped, and the
+/// patch projection is reshaped to [hidden, channels * patch * patch].
+[[nodiscard]] inline WeightMap vit_weights_from_checkpoint(const std::filesystem::path& dir, const ViTConfig& config) {
+  WeightMap w = checkpoint_tensors(dir, {"vit."}, [](std::string_view n) {
+    return n.starts_with("pooler.") || n.starts_with("classifier.") || n.ends_with("position_ids");
+  });
+  detail::reshape_conv2d_weight(w, "embeddings.patch_embeddings.projection.weight", config.hidden, config.channels,
+                                config.patch_size);
+  return w;
+}
+
+// ---- forward entry points ----
 
 /// A ViT whose weights live on backend B.
 template <PerceptionOps B>
 class ViT {
  public:
+  using Config = ViTConfig;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -5734,17 +6683,9 @@ class ViT {
     const Eigen::Index i = config_.intermediate;
     const Eigen::Index p = config_.patch_size;
     detail::reshape_conv2d_weight(weights, "embeddings.patch_embeddings.projection.weight", h, config_.channels, p);
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     cls_ = take("embeddings.cls_token", 1, h);
-    position_host_ = take_host("embeddings.position_embeddings", config_.tokens(config_.image_size), h);
+    position_host_ = take.host("embeddings.position_embeddings", config_.tokens(config_.image_size), h);
     positions_ = backend.upload(position_host_);
     patch_w_ = take("embeddings.patch_embeddings.projection.weight", h, Eigen::Index{config_.channels} * p * p);
     patch_b_ = take("embeddings.patch_embeddings.projection.bias", 1, h);
@@ -5757,8 +6698,9 @@ class ViT {
   }
 
   [[nodiscard]] const ViTConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const ViTConfig& c) { return vit_tensor_shapes(c); }
 
   /// Uploads a batch of images into a new workspace. Images of another size
   /// than the checkpoint's get position embeddings interpolated here, on the
@@ -5820,46 +6762,8 @@ class ViT {
   Tensor cls_, positions_, patch_w_, patch_b_, norm_g_, norm_b_;
   std::vector<detail::PreNormLayer<B>> layers_;
   Tensor none_;  // an empty tensor: no mask
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
-
-/// ViTConfig from a checkpoint's config.json (model_type "vit"); the preset
-/// is named after the folder. Square images and patches only, erf GELU and
-/// q/k/v biases, as every published ViT checkpoint has.
-[[nodiscard]] inline ViTConfig vit_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "vit") c.fail("model_type", "\"" + type + "\"", "the vision family reads ViT checkpoints (\"vit\")");
-  const std::string act = c.text("hidden_act", "gelu");
-  if (act != "gelu") c.fail("hidden_act", "\"" + act + "\"", "only ViT's erf GELU (\"gelu\") is implemented");
-  if (!c.boolean("qkv_bias", true)) c.fail("qkv_bias", "false", "only query, key and value projections with biases are implemented");
-  ViTConfig v;
-  v.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (v.name.empty()) v.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  v.layers = c.integer("num_hidden_layers", 12);
-  v.hidden = c.integer("hidden_size", 768);
-  v.heads = c.integer("num_attention_heads", 12);
-  v.intermediate = c.integer("intermediate_size", 3072);
-  v.patch_size = c.integer("patch_size", 16);
-  v.image_size = c.integer("image_size", 224);
-  v.channels = c.integer("num_channels", 3);
-  v.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
-  validate_vit_config(v);
-  return v;
-}
-
-/// A ViT checkpoint's weights under ViTModel's names: the "vit." prefix of
-/// task models is removed, the pooler and classifier are dropped, and the
-/// patch projection is reshaped to [hidden, channels * patch * patch].
-[[nodiscard]] inline WeightMap vit_weights_from_checkpoint(const std::filesystem::path& dir, const ViTConfig& config) {
-  WeightMap w = normalize_tensor_names(read_checkpoint_tensors(dir), {"vit."}, [](std::string_view n) {
-    return n.starts_with("pooler.") || n.starts_with("classifier.") || n.ends_with("position_ids");
-  });
-  detail::reshape_conv2d_weight(w, "embeddings.patch_embeddings.projection.weight", config.hidden, config.channels,
-                                config.patch_size);
-  return w;
-}
 
 }  // namespace accelbench
 // ---- end accelbench/model/vit.hpp ----
@@ -5874,21 +6778,31 @@ class ViT {
 // normalisation, and logits_per_image = exp(logit_scale) * image_embeds ·
 // text_embedsᵀ. Written once over the backend's PerceptionOps.
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/model/clip_config.hpp ----
+
+// CLIP's configuration: the configuration section of model/clip.hpp (the
+// vision and text towers' fields, presets, validation and reading
+// config.json), in a file of its own to keep each file short.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
 
 namespace accelbench {
+
+// ---- configuration ----
 
 /// CLIP's image encoder (transformers' CLIPVisionConfig).
 struct ClipVisionConfig {
@@ -5996,42 +6910,98 @@ inline const std::vector<ClipConfig>& clip_presets() {
 
 /// Checks that a configuration describes a CLIP that can be built.
 inline void validate_clip_config(const ClipConfig& c) {
-  const auto positive = [&](const std::string& field, int v) {
-    if (v <= 0) throw ConfigError(c.name + "." + field, std::to_string(v), "must be positive");
-  };
-  const auto divides = [&](const std::string& field, int heads, int hidden) {
-    if (hidden % heads != 0) {
-      throw ConfigError(c.name + "." + field, std::to_string(heads), "must divide hidden (" + std::to_string(hidden) + ")");
-    }
-  };
-  const auto eps = [&](const std::string& field, float v) {
-    if (!(v > 0)) throw ConfigError(c.name + "." + field, std::to_string(v), "must be positive");
-  };
-  positive("vision.layers", c.vision.layers);
-  positive("vision.hidden", c.vision.hidden);
-  positive("vision.heads", c.vision.heads);
-  positive("vision.intermediate", c.vision.intermediate);
-  positive("vision.patch_size", c.vision.patch_size);
-  positive("vision.image_size", c.vision.image_size);
-  positive("vision.channels", c.vision.channels);
-  divides("vision.heads", c.vision.heads, c.vision.hidden);
+  const detail::FieldCheck check(c.name);
+  check.positive("vision.layers", c.vision.layers);
+  check.positive("vision.hidden", c.vision.hidden);
+  check.positive("vision.heads", c.vision.heads);
+  check.positive("vision.intermediate", c.vision.intermediate);
+  check.positive("vision.patch_size", c.vision.patch_size);
+  check.positive("vision.image_size", c.vision.image_size);
+  check.positive("vision.channels", c.vision.channels);
+  check.divides("vision.heads", c.vision.heads, c.vision.hidden);
   if (c.vision.image_size % c.vision.patch_size != 0) {
-    throw ConfigError(c.name + ".vision.image_size", std::to_string(c.vision.image_size),
-                      "must be a multiple of patch_size (" + std::to_string(c.vision.patch_size) + ")");
+    check.fail("vision.image_size", std::to_string(c.vision.image_size),
+               "must be a multiple of patch_size (" + std::to_string(c.vision.patch_size) + ")");
   }
-  eps("vision.layer_norm_eps", c.vision.layer_norm_eps);
-  positive("text.layers", c.text.layers);
-  positive("text.hidden", c.text.hidden);
-  positive("text.heads", c.text.heads);
-  positive("text.intermediate", c.text.intermediate);
-  positive("text.vocab_size", c.text.vocab_size);
-  positive("text.max_positions", c.text.max_positions);
-  divides("text.heads", c.text.heads, c.text.hidden);
-  eps("text.layer_norm_eps", c.text.layer_norm_eps);
-  positive("projection_dim", c.projection_dim);
+  check.positive("vision.layer_norm_eps", c.vision.layer_norm_eps);
+  check.positive("text.layers", c.text.layers);
+  check.positive("text.hidden", c.text.hidden);
+  check.positive("text.heads", c.text.heads);
+  check.positive("text.intermediate", c.text.intermediate);
+  check.positive("text.vocab_size", c.text.vocab_size);
+  check.positive("text.max_positions", c.text.max_positions);
+  check.divides("text.heads", c.text.heads, c.text.hidden);
+  check.positive("text.layer_norm_eps", c.text.layer_norm_eps);
+  check.positive("projection_dim", c.projection_dim);
 }
 
 namespace detail {
+
+inline Activation clip_activation(const HfConfigReader& r) {
+  const std::string act = r.text("hidden_act", "quick_gelu");
+  if (act == "quick_gelu") return Activation::quick_gelu;
+  if (act == "gelu") return Activation::gelu;
+  r.fail("hidden_act", "\"" + act + "\"", "only \"quick_gelu\" and the erf \"gelu\" are implemented");
+}
+
+}  // namespace detail
+
+/// ClipConfig from a checkpoint's config.json (model_type "clip", with
+/// text_config and vision_config objects); the preset is named after the
+/// folder. Fields missing from those objects take transformers' defaults
+/// (CLIPTextConfig, CLIPVisionConfig), as transformers does.
+[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  c.require_text("model_type", "", "clip", "the multimodal family reads CLIP checkpoints (\"clip\")");
+  ClipConfig m;
+  m.name = checkpoint_name(dir);
+  const detail::HfConfigReader v = c.object("vision_config", "CLIP's config.json has text_config and vision_config");
+  m.vision.layers = v.integer("num_hidden_layers", 12);
+  m.vision.hidden = v.integer("hidden_size", 768);
+  m.vision.heads = v.integer("num_attention_heads", 12);
+  m.vision.intermediate = v.integer("intermediate_size", 3072);
+  m.vision.patch_size = v.integer("patch_size", 32);
+  m.vision.image_size = v.integer("image_size", 224);
+  m.vision.channels = v.integer("num_channels", 3);
+  m.vision.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
+  m.vision.activation = detail::clip_activation(v);
+  const detail::HfConfigReader t = c.object("text_config", "CLIP's config.json has text_config and vision_config");
+  m.text.layers = t.integer("num_hidden_layers", 12);
+  m.text.hidden = t.integer("hidden_size", 512);
+  m.text.heads = t.integer("num_attention_heads", 8);
+  m.text.intermediate = t.integer("intermediate_size", 2048);
+  m.text.vocab_size = t.integer("vocab_size", 49408);
+  m.text.max_positions = t.integer("max_position_embeddings", 77);
+  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
+  m.text.activation = detail::clip_activation(t);
+  m.text.bos_token_id = t.integer("bos_token_id", 49406);
+  m.text.eos_token_id = t.integer("eos_token_id", 49407);
+  m.projection_dim = c.integer("projection_dim", 512);
+  m.logit_scale_init = c.number("logit_scale_init_value", 2.6592f);
+  validate_clip_config(m);
+  return m;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/clip_config.hpp ----
+
+namespace accelbench {
+
+// ---- configuration ----
+
+// In clip_config.hpp: ClipConfig (ClipVisionConfig, ClipTextConfig), clip_presets(),
+// validate_clip_config(), clip_config_from_checkpoint().
+
+// ---- tensor names and shapes ----
+
+namespace detail {
+
+/// CLIP's CLIPEncoderLayer (encoder.layers.{i}.*).
+inline constexpr PreNormLayerNames clip_layer_names{"layer_norm1",      "self_attn.q_proj",   "self_attn.k_proj",
+                                                    "self_attn.v_proj", "self_attn.out_proj", "layer_norm2",
+                                                    "mlp.fc1",          "mlp.fc2"};
+
+
 inline std::string clip_layer_prefix(const char* tower, int i) {
   return std::string(tower) + ".encoder.layers." + std::to_string(i) + ".";
 }
@@ -6069,14 +7039,27 @@ inline TensorShapes clip_tensor_shapes(const ClipConfig& c) {
   return s;
 }
 
-/// Deterministic synthetic weights (see detail::synthetic_weights_for), and
-/// logit_scale at its initial value.
+// ---- weights ----
+
+/// Deterministic synthetic weights (see synthetic_weights): the LayerNorms'
+/// scales near one, and logit_scale at its initial value.
 inline WeightMap synthetic_clip_weights(const ClipConfig& c, std::uint64_t seed) {
   validate_clip_config(c);
-  WeightMap w = detail::synthetic_weights_for(clip_tensor_shapes(c), seed);
+  WeightMap w = synthetic_weights(clip_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"norm"}); });
   w.insert("logit_scale", HostMatrix::Constant(1, 1, c.logit_scale_init));
   return w;
 }
+
+/// A CLIP checkpoint's weights under CLIPModel's names (position-id buffers
+/// dropped), the patch convolution reshaped to [hidden, channels * patch * patch].
+[[nodiscard]] inline WeightMap clip_weights_from_checkpoint(const std::filesystem::path& dir, const ClipConfig& config) {
+  WeightMap w = checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("position_ids"); });
+  detail::reshape_conv2d_weight(w, "vision_model.embeddings.patch_embedding.weight", config.vision.hidden,
+                                config.vision.channels, config.vision.patch_size);
+  return w;
+}
+
+// ---- forward entry points ----
 
 /// A batch of token ids and their attention mask.
 struct ClipTextInput {
@@ -6148,6 +7131,7 @@ struct ClipTextInput {
 template <PerceptionOps B>
 class Clip {
  public:
+  using Config = ClipConfig;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -6185,15 +7169,7 @@ class Clip {
     const Eigen::Index th = t.hidden;
     detail::reshape_conv2d_weight(weights, "vision_model.embeddings.patch_embedding.weight", vh, v.channels,
                                   v.patch_size);
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     class_ = take("vision_model.embeddings.class_embedding", 1, vh);
     patch_w_ = take("vision_model.embeddings.patch_embedding.weight", vh,
                     Eigen::Index{v.channels} * v.patch_size * v.patch_size);
@@ -6216,14 +7192,15 @@ class Clip {
     final_b_ = take("text_model.final_layer_norm.bias", 1, th);
     visual_projection_ = take("visual_projection.weight", config_.projection_dim, vh);
     text_projection_ = take("text_projection.weight", config_.projection_dim, th);
-    logit_scale_ = take_host("logit_scale", 1, 1)(0, 0);
+    logit_scale_ = take.host("logit_scale", 1, 1)(0, 0);
     // transformers: logit_scale.exp() in float.
     scale_ = std::exp(logit_scale_);
   }
 
   [[nodiscard]] const ClipConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const ClipConfig& c) { return clip_tensor_shapes(c); }
   /// exp(logit_scale), the factor of the similarity logits.
   [[nodiscard]] float logit_scale() const noexcept { return scale_; }
 
@@ -6346,110 +7323,8 @@ class Clip {
   float logit_scale_ = 0;
   float scale_ = 1;
   Tensor none_;  // an empty tensor: no bias, no mask
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
-
-namespace detail {
-
-/// Reads the fields of one object of config.json (CLIP's text_config and
-/// vision_config), naming the file and the field's path in every error.
-class JsonObjectReader {
- public:
-  JsonObjectReader(const HfConfigReader& file, std::string key) : file_(&file), key_(std::move(key)) {
-    if (!file.has(key_)) file.fail(key_, "(missing)", "expected an object (CLIP's config.json has text_config and vision_config)");
-    json_ = &file.raw(key_);
-    if (!json_->is_object()) file.fail(key_, json_->dump(), "expected an object");
-  }
-
-  [[nodiscard]] bool has(std::string_view k) const { return json_->contains(k) && !json_->at(std::string(k)).is_null(); }
-
-  [[nodiscard]] int integer(std::string_view k, int fallback) const {
-    if (!has(k)) return fallback;
-    const auto& v = json_->at(std::string(k));
-    if (!v.is_number_integer()) fail(k, v.dump(), "expected an integer");
-    return v.get<int>();
-  }
-  [[nodiscard]] float number(std::string_view k, float fallback) const {
-    if (!has(k)) return fallback;
-    const auto& v = json_->at(std::string(k));
-    if (!v.is_number()) fail(k, v.dump(), "expected a number");
-    return v.get<float>();
-  }
-  [[nodiscard]] std::string text(std::string_view k, std::string fallback) const {
-    if (!has(k)) return fallback;
-    const auto& v = json_->at(std::string(k));
-    if (!v.is_string()) fail(k, v.dump(), "expected a string");
-    return v.get<std::string>();
-  }
-
-  [[noreturn]] void fail(std::string_view k, const std::string& value, const std::string& problem) const {
-    file_->fail(key_ + "." + std::string(k), value, problem);
-  }
-
- private:
-  const HfConfigReader* file_;
-  std::string key_;
-  const nlohmann::json* json_ = nullptr;
-};
-
-inline Activation clip_activation(const JsonObjectReader& r) {
-  const std::string act = r.text("hidden_act", "quick_gelu");
-  if (act == "quick_gelu") return Activation::quick_gelu;
-  if (act == "gelu") return Activation::gelu;
-  r.fail("hidden_act", "\"" + act + "\"", "only \"quick_gelu\" and the erf \"gelu\" are implemented");
-}
-
-}  // namespace detail
-
-/// ClipConfig from a checkpoint's config.json (model_type "clip", with
-/// text_config and vision_config objects); the preset is named after the
-/// folder. Fields missing from those objects take transformers' defaults
-/// (CLIPTextConfig, CLIPVisionConfig), as transformers does.
-[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "clip") c.fail("model_type", "\"" + type + "\"", "the multimodal family reads CLIP checkpoints (\"clip\")");
-  ClipConfig m;
-  m.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (m.name.empty()) m.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  const detail::JsonObjectReader v(c, "vision_config");
-  m.vision.layers = v.integer("num_hidden_layers", 12);
-  m.vision.hidden = v.integer("hidden_size", 768);
-  m.vision.heads = v.integer("num_attention_heads", 12);
-  m.vision.intermediate = v.integer("intermediate_size", 3072);
-  m.vision.patch_size = v.integer("patch_size", 32);
-  m.vision.image_size = v.integer("image_size", 224);
-  m.vision.channels = v.integer("num_channels", 3);
-  m.vision.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
-  m.vision.activation = detail::clip_activation(v);
-  const detail::JsonObjectReader t(c, "text_config");
-  m.text.layers = t.integer("num_hidden_layers", 12);
-  m.text.hidden = t.integer("hidden_size", 512);
-  m.text.heads = t.integer("num_attention_heads", 8);
-  m.text.intermediate = t.integer("intermediate_size", 2048);
-  m.text.vocab_size = t.integer("vocab_size", 49408);
-  m.text.max_positions = t.integer("max_position_embeddings", 77);
-  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
-  m.text.activation = detail::clip_activation(t);
-  m.text.bos_token_id = t.integer("bos_token_id", 49406);
-  m.text.eos_token_id = t.integer("eos_token_id", 49407);
-  m.projection_dim = c.integer("projection_dim", 512);
-  m.logit_scale_init = c.number("logit_scale_init_value", 2.6592f);
-  validate_clip_config(m);
-  return m;
-}
-
-/// A CLIP checkpoint's weights under CLIPModel's names (position-id buffers
-/// dropped), the patch convolution reshaped to [hidden, channels * patch * patch].
-[[nodiscard]] inline WeightMap clip_weights_from_checkpoint(const std::filesystem::path& dir, const ClipConfig& config) {
-  WeightMap w = normalize_tensor_names(read_checkpoint_tensors(dir), {}, [](std::string_view n) {
-    return n.ends_with("position_ids");
-  });
-  detail::reshape_conv2d_weight(w, "vision_model.embeddings.patch_embedding.weight", config.vision.hidden,
-                                config.vision.channels, config.vision.patch_size);
-  return w;
-}
 
 }  // namespace accelbench
 // ---- end accelbench/model/clip.hpp ----
@@ -6476,8 +7351,22 @@ inline Activation clip_activation(const JsonObjectReader& r) {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/model/whisper_config.hpp ----
+
+// Whisper's configuration: the configuration section of model/whisper.hpp (its
+// fields, presets, validation and reading config.json), in a file of its own
+// to keep each file short.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
 
 namespace accelbench {
+
+// ---- configuration ----
 
 struct WhisperConfig {
   std::string name;
@@ -6540,60 +7429,9 @@ struct WhisperConfig {
     return total;
   }
 
-  /// Every tensor by its Hugging Face name (WhisperForConditionalGeneration
-  /// without the "model." prefix), with its shape as read from a checkpoint:
-  /// a 1-D tensor as [1, n], a convolution's [out, in, kernel] as
-  /// [out * in, kernel].
-  [[nodiscard]] std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> tensor_shapes() const {
-    std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> s;
-    const Eigen::Index d = hidden;
-    const auto attention = [&](const std::string& p) {
-      s.push_back({p + "q_proj.weight", {d, d}});
-      s.push_back({p + "q_proj.bias", {1, d}});
-      s.push_back({p + "k_proj.weight", {d, d}});
-      s.push_back({p + "v_proj.weight", {d, d}});
-      s.push_back({p + "v_proj.bias", {1, d}});
-      s.push_back({p + "out_proj.weight", {d, d}});
-      s.push_back({p + "out_proj.bias", {1, d}});
-    };
-    const auto norm = [&](const std::string& p) {
-      s.push_back({p + ".weight", {1, d}});
-      s.push_back({p + ".bias", {1, d}});
-    };
-    const auto feed_forward = [&](const std::string& p, Eigen::Index f) {
-      s.push_back({p + "fc1.weight", {f, d}});
-      s.push_back({p + "fc1.bias", {1, f}});
-      s.push_back({p + "fc2.weight", {d, f}});
-      s.push_back({p + "fc2.bias", {1, d}});
-    };
-    s.push_back({"encoder.conv1.weight", {d * mel_bins, 3}});
-    s.push_back({"encoder.conv1.bias", {1, d}});
-    s.push_back({"encoder.conv2.weight", {d * d, 3}});
-    s.push_back({"encoder.conv2.bias", {1, d}});
-    s.push_back({"encoder.embed_positions.weight", {max_source_positions, d}});
-    for (int l = 0; l < layers; ++l) {
-      const std::string p = "encoder.layers." + std::to_string(l) + ".";
-      attention(p + "self_attn.");
-      norm(p + "self_attn_layer_norm");
-      feed_forward(p, intermediate);
-      norm(p + "final_layer_norm");
-    }
-    norm("encoder.layer_norm");
-    s.push_back({"decoder.embed_tokens.weight", {vocab_size, d}});
-    s.push_back({"decoder.embed_positions.weight", {max_target_positions, d}});
-    for (int l = 0; l < decoder_layers; ++l) {
-      const std::string p = "decoder.layers." + std::to_string(l) + ".";
-      attention(p + "self_attn.");
-      norm(p + "self_attn_layer_norm");
-      attention(p + "encoder_attn.");
-      norm(p + "encoder_attn_layer_norm");
-      feed_forward(p, decoder_intermediate);
-      norm(p + "final_layer_norm");
-    }
-    norm("decoder.layer_norm");
-    if (!tied_embeddings) s.push_back({"proj_out.weight", {vocab_size, d}});
-    return s;
-  }
+  /// Every tensor by its Hugging Face name (defined under "tensor names and
+  /// shapes" in whisper.hpp).
+  [[nodiscard]] TensorShapes tensor_shapes() const;
 };
 
 /// Presets with the dimensions of the published checkpoints.
@@ -6613,37 +7451,125 @@ inline const std::vector<WhisperConfig>& whisper_presets() {
 
 /// Checks that a configuration describes a Whisper that can be built.
 inline void validate_whisper_config(const WhisperConfig& c) {
-  const auto field = [&](std::string_view f) { return (c.name.empty() ? std::string("model") : c.name) + "." + std::string(f); };
-  const auto positive = [&](std::string_view f, int v) {
-    if (v <= 0) throw ConfigError(field(f), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("decoder_layers", c.decoder_layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("decoder_heads", c.decoder_heads);
-  positive("intermediate", c.intermediate);
-  positive("decoder_intermediate", c.decoder_intermediate);
-  positive("vocab_size", c.vocab_size);
-  positive("mel_bins", c.mel_bins);
-  positive("max_source_positions", c.max_source_positions);
-  positive("max_target_positions", c.max_target_positions);
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(field("heads"), std::to_string(c.heads), "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (c.hidden % c.decoder_heads != 0) {
-    throw ConfigError(field("decoder_heads"), std::to_string(c.decoder_heads),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
+  const auto check = detail::FieldCheck::of_model(c.name);
+  check.positive("layers", c.layers);
+  check.positive("decoder_layers", c.decoder_layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("decoder_heads", c.decoder_heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("decoder_intermediate", c.decoder_intermediate);
+  check.positive("vocab_size", c.vocab_size);
+  check.positive("mel_bins", c.mel_bins);
+  check.positive("max_source_positions", c.max_source_positions);
+  check.positive("max_target_positions", c.max_target_positions);
+  check.divides("heads", c.heads, c.hidden);
+  check.divides("decoder_heads", c.decoder_heads, c.hidden);
   if (c.hidden % 2 != 0 || c.hidden < 4) {
-    throw ConfigError(field("hidden"), std::to_string(c.hidden), "must be even and at least 4 (sinusoidal positions)");
+    check.fail("hidden", std::to_string(c.hidden), "must be even and at least 4 (sinusoidal positions)");
   }
   if (c.decoder_start_token < 0 || c.decoder_start_token >= c.vocab_size) {
-    throw ConfigError(field("decoder_start_token"), std::to_string(c.decoder_start_token),
-                      "must be a token id below vocab_size (" + std::to_string(c.vocab_size) + ")");
+    check.fail("decoder_start_token", std::to_string(c.decoder_start_token),
+               "must be a token id below vocab_size (" + std::to_string(c.vocab_size) + ")");
   }
-  if (!(c.norm_eps > 0)) throw ConfigError(field("norm_eps"), std::to_string(c.norm_eps), "must be positive");
+  check.positive("norm_eps", c.norm_eps);
 }
+
+/// WhisperConfig from a checkpoint's config.json (model_type "whisper");
+/// the preset is named after the folder.
+[[nodiscard]] inline WhisperConfig whisper_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  const std::string type = c.text("model_type");
+  if (type != "whisper") c.fail("model_type", "\"" + type + "\"", "expected a Whisper checkpoint (\"whisper\")");
+  const std::string act = c.text("activation_function", "gelu");
+  if (act != "gelu") c.fail("activation_function", "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
+  WhisperConfig w;
+  w.name = checkpoint_name(dir);
+  w.hidden = c.integer("d_model");
+  w.layers = c.integer("encoder_layers");
+  w.decoder_layers = c.integer("decoder_layers");
+  w.heads = c.integer("encoder_attention_heads");
+  w.decoder_heads = c.integer("decoder_attention_heads");
+  w.intermediate = c.integer("encoder_ffn_dim");
+  w.decoder_intermediate = c.integer("decoder_ffn_dim");
+  w.vocab_size = c.integer("vocab_size");
+  w.mel_bins = c.integer("num_mel_bins", 80);
+  w.max_source_positions = c.integer("max_source_positions", 1500);
+  w.max_target_positions = c.integer("max_target_positions", 448);
+  w.decoder_start_token = c.integer("decoder_start_token_id", 50257);
+  w.tied_embeddings = c.boolean("tie_word_embeddings", true);
+  validate_whisper_config(w);
+  return w;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/whisper_config.hpp ----
+
+namespace accelbench {
+
+// ---- configuration ----
+
+// In whisper_config.hpp: WhisperConfig, whisper_presets(), validate_whisper_config(),
+// whisper_config_from_checkpoint().
+
+// ---- tensor names and shapes ----
+
+/// Every tensor by its Hugging Face name (WhisperForConditionalGeneration
+/// without the "model." prefix), with its shape as read from a checkpoint:
+/// a 1-D tensor as [1, n], a convolution's [out, in, kernel] as
+/// [out * in, kernel].
+inline TensorShapes WhisperConfig::tensor_shapes() const {
+  TensorShapes s;
+  const Eigen::Index d = hidden;
+  const auto attention = [&](const std::string& p) {
+    s.push_back({p + "q_proj.weight", {d, d}});
+    s.push_back({p + "q_proj.bias", {1, d}});
+    s.push_back({p + "k_proj.weight", {d, d}});
+    s.push_back({p + "v_proj.weight", {d, d}});
+    s.push_back({p + "v_proj.bias", {1, d}});
+    s.push_back({p + "out_proj.weight", {d, d}});
+    s.push_back({p + "out_proj.bias", {1, d}});
+  };
+  const auto norm = [&](const std::string& p) {
+    s.push_back({p + ".weight", {1, d}});
+    s.push_back({p + ".bias", {1, d}});
+  };
+  const auto feed_forward = [&](const std::string& p, Eigen::Index f) {
+    s.push_back({p + "fc1.weight", {f, d}});
+    s.push_back({p + "fc1.bias", {1, f}});
+    s.push_back({p + "fc2.weight", {d, f}});
+    s.push_back({p + "fc2.bias", {1, d}});
+  };
+  s.push_back({"encoder.conv1.weight", {d * mel_bins, 3}});
+  s.push_back({"encoder.conv1.bias", {1, d}});
+  s.push_back({"encoder.conv2.weight", {d * d, 3}});
+  s.push_back({"encoder.conv2.bias", {1, d}});
+  s.push_back({"encoder.embed_positions.weight", {max_source_positions, d}});
+  for (int l = 0; l < layers; ++l) {
+    const std::string p = "encoder.layers." + std::to_string(l) + ".";
+    attention(p + "self_attn.");
+    norm(p + "self_attn_layer_norm");
+    feed_forward(p, intermediate);
+    norm(p + "final_layer_norm");
+  }
+  norm("encoder.layer_norm");
+  s.push_back({"decoder.embed_tokens.weight", {vocab_size, d}});
+  s.push_back({"decoder.embed_positions.weight", {max_target_positions, d}});
+  for (int l = 0; l < decoder_layers; ++l) {
+    const std::string p = "decoder.layers." + std::to_string(l) + ".";
+    attention(p + "self_attn.");
+    norm(p + "self_attn_layer_norm");
+    attention(p + "encoder_attn.");
+    norm(p + "encoder_attn_layer_norm");
+    feed_forward(p, decoder_intermediate);
+    norm(p + "final_layer_norm");
+  }
+  norm("decoder.layer_norm");
+  if (!tied_embeddings) s.push_back({"proj_out.weight", {vocab_size, d}});
+  return s;
+}
+
+// ---- weights ----
 
 /// Whisper's sinusoidal encoder positions, [length, channels]: sines in the
 /// first half of the columns, cosines in the second, computed as
@@ -6680,21 +7606,19 @@ inline void validate_whisper_config(const WhisperConfig& c) {
 /// that transformers initialises them with.
 inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t seed) {
   validate_whisper_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : c.tensor_shapes()) {
-    if (name == "encoder.embed_positions.weight") {
-      w.insert(name, whisper_sinusoids(c.max_source_positions, c.hidden));
-      continue;
-    }
-    const std::string_view n = name;
-    const bool is_bias = n.ends_with(".bias");
-    const bool is_norm = n.find("layer_norm") != std::string_view::npos;
-    const float mean = is_norm && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_norm || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
-  }
+  WeightMap w = synthetic_weights(c.tensor_shapes(), seed, [](std::string_view n) { return name_contains_any(n, {"layer_norm"}); });
+  (void)w.take("encoder.embed_positions.weight", c.max_source_positions, c.hidden);
+  w.insert("encoder.embed_positions.weight", whisper_sinusoids(c.max_source_positions, c.hidden));
   return w;
 }
+
+/// A Whisper checkpoint's weights under the names the model takes
+/// (WhisperForConditionalGeneration's without "model.").
+[[nodiscard]] inline WeightMap whisper_weights_from_checkpoint(const std::filesystem::path& dir) {
+  return checkpoint_tensors(dir, {"model."}, [](std::string_view) { return false; });
+}
+
+// ---- forward entry points ----
 
 /// Deterministic synthetic log-mel features of `batch` clips of
 /// `audio_seconds` seconds, in transformers' layout [batch, mel_bins, frames]
@@ -6739,45 +7663,12 @@ inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t
   return m;
 }
 
-/// WhisperConfig from a checkpoint's config.json (model_type "whisper");
-/// the preset is named after the folder.
-[[nodiscard]] inline WhisperConfig whisper_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "whisper") c.fail("model_type", "\"" + type + "\"", "expected a Whisper checkpoint (\"whisper\")");
-  const std::string act = c.text("activation_function", "gelu");
-  if (act != "gelu") c.fail("activation_function", "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
-  WhisperConfig w;
-  w.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (w.name.empty()) w.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  w.hidden = c.integer("d_model");
-  w.layers = c.integer("encoder_layers");
-  w.decoder_layers = c.integer("decoder_layers");
-  w.heads = c.integer("encoder_attention_heads");
-  w.decoder_heads = c.integer("decoder_attention_heads");
-  w.intermediate = c.integer("encoder_ffn_dim");
-  w.decoder_intermediate = c.integer("decoder_ffn_dim");
-  w.vocab_size = c.integer("vocab_size");
-  w.mel_bins = c.integer("num_mel_bins", 80);
-  w.max_source_positions = c.integer("max_source_positions", 1500);
-  w.max_target_positions = c.integer("max_target_positions", 448);
-  w.decoder_start_token = c.integer("decoder_start_token_id", 50257);
-  w.tied_embeddings = c.boolean("tie_word_embeddings", true);
-  validate_whisper_config(w);
-  return w;
-}
-
-/// A Whisper checkpoint's weights under the names the model takes
-/// (WhisperForConditionalGeneration's without "model.").
-[[nodiscard]] inline WeightMap whisper_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {"model."}, [](std::string_view) { return false; });
-}
-
 /// A Whisper whose weights live on backend B.
 template <class B>
   requires PerceptionOps<B> && GenerationOps<B>
 class Whisper {
  public:
+  using Config = WhisperConfig;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -6787,34 +7678,24 @@ class Whisper {
 
   /// One batch being transcribed: the features, the encoder's output, the
   /// cross keys and values and the decoder's cache.
-  struct Session {
+  struct Session : EncoderDecoderCache<B> {
     int batch = 0;
     int capacity = 0;  ///< decoder positions
     int length = 0;    ///< decoder positions in the cache
     Tensor features;   ///< [batch * frames, mel_bins], time-major
-    IndexTensor start_ids;  ///< the decoder start token for each sequence
     IndexTensor next_ids;   ///< greedy choice of the last step, the next step's input
     Tensor encoder_out;     ///< [batch * max_source_positions, hidden]
-    std::vector<Tensor> cross_k, cross_v, self_k, self_v;
     Activations enc, dec;
   };
 
   Whisper(B& backend, WhisperConfig config, WeightMap weights) : config_(std::move(config)) {
     validate_whisper_config(config_);
     const Eigen::Index d = config_.hidden;
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     // A convolution's [out, in, kernel], read as [out * in, kernel], in the
     // [out, in * kernel] layout of conv1d.
     auto take_conv = [&](const std::string& name, Eigen::Index out, Eigen::Index in, Eigen::Index kernel) {
-      const HostMatrix m = take_host(name, out * in, kernel);
+      const HostMatrix m = take.host(name, out * in, kernel);
       return backend.upload(HostMatrix(Eigen::Map<const HostMatrix>(m.data(), out, in * kernel)));
     };
     auto attention = [&](const std::string& p) {
@@ -6868,14 +7749,15 @@ class Whisper {
     dec_norm_ = norm("decoder.layer_norm");
     if (!config_.tied_embeddings) {
       proj_out_ = take("proj_out.weight", config_.vocab_size, d);
-    } else if (weights.contains("proj_out.weight")) {
-      (void)weights.take("proj_out.weight", config_.vocab_size, d);  // the tied head, stored again
+    } else {
+      take.drop_if_present("proj_out.weight", config_.vocab_size, d);  // the tied head, stored again
     }
   }
 
   [[nodiscard]] const WhisperConfig& config() const noexcept { return config_; }
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const WhisperConfig& c) { return c.tensor_shapes(); }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
 
   /// A session for `batch` clips with room for `max_new_tokens` decoder
   /// steps. `features` are in transformers' layout, [batch * mel_bins,
@@ -6902,14 +7784,7 @@ class Whisper {
     s.batch = batch;
     s.capacity = max_new_tokens;
     s.features = be.upload(time_major);
-    const HostMatrix zeros = HostMatrix::Zero(Eigen::Index{batch} * s.capacity, config_.hidden);
-    for (int l = 0; l < config_.decoder_layers; ++l) {
-      s.self_k.push_back(be.upload(zeros));
-      s.self_v.push_back(be.upload(zeros));
-    }
-    s.cross_k.resize(static_cast<std::size_t>(config_.decoder_layers));
-    s.cross_v.resize(static_cast<std::size_t>(config_.decoder_layers));
-    s.start_ids = be.upload_indices(std::vector<std::int32_t>(static_cast<std::size_t>(batch), config_.decoder_start_token));
+    s.allocate(be, config_.decoder_layers, batch, s.capacity, config_.hidden, config_.decoder_start_token);
     return s;
   }
 
@@ -7064,8 +7939,7 @@ class Whisper {
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<EncoderLayer> encoder_;
   std::vector<DecoderLayer> decoder_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
 
 }  // namespace accelbench
@@ -7092,8 +7966,22 @@ class Whisper {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/model/wav2vec2_config.hpp ----
+
+// wav2vec2's configuration: the configuration section of model/wav2vec2.hpp (its
+// fields, presets, validation and reading config.json), in a file of its own
+// to keep each file short.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
 
 namespace accelbench {
+
+// ---- configuration ----
 
 struct Wav2Vec2Config {
   std::string name;
@@ -7158,48 +8046,9 @@ struct Wav2Vec2Config {
     return total;
   }
 
-  /// Every tensor the model uses by its Hugging Face name (Wav2Vec2Model's),
-  /// with its shape as read from a checkpoint: a 1-D tensor as [1, n], a
-  /// convolution's [out, in, kernel] as [out * in, kernel]. The positional
-  /// convolution's weight is in transformers 5's parametrised form.
-  [[nodiscard]] std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> tensor_shapes() const {
-    std::vector<std::pair<std::string, std::array<Eigen::Index, 2>>> s;
-    const Eigen::Index h = hidden;
-    const auto norm = [&](const std::string& p, Eigen::Index n) {
-      s.push_back({p + ".weight", {1, n}});
-      s.push_back({p + ".bias", {1, n}});
-    };
-    Eigen::Index in = 1;
-    for (std::size_t i = 0; i < conv_dim.size(); ++i) {
-      const std::string p = "feature_extractor.conv_layers." + std::to_string(i) + ".";
-      s.push_back({p + "conv.weight", {conv_dim[i] * in, conv_kernel[i]}});
-      if (conv_bias) s.push_back({p + "conv.bias", {1, conv_dim[i]}});
-      if (i == 0) norm(p + "layer_norm", conv_dim[i]);
-      in = conv_dim[i];
-    }
-    norm("feature_projection.layer_norm", feature_dim());
-    s.push_back({"feature_projection.projection.weight", {h, feature_dim()}});
-    s.push_back({"feature_projection.projection.bias", {1, h}});
-    s.push_back({"encoder.pos_conv_embed.conv.parametrizations.weight.original0", {1, pos_conv_kernel}});
-    s.push_back({"encoder.pos_conv_embed.conv.parametrizations.weight.original1",
-                 {h * (h / pos_conv_groups), pos_conv_kernel}});
-    s.push_back({"encoder.pos_conv_embed.conv.bias", {1, h}});
-    norm("encoder.layer_norm", h);
-    for (int l = 0; l < layers; ++l) {
-      const std::string p = "encoder.layers." + std::to_string(l) + ".";
-      for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
-        s.push_back({p + "attention." + proj + ".weight", {h, h}});
-        s.push_back({p + "attention." + proj + ".bias", {1, h}});
-      }
-      norm(p + "layer_norm", h);
-      s.push_back({p + "feed_forward.intermediate_dense.weight", {intermediate, h}});
-      s.push_back({p + "feed_forward.intermediate_dense.bias", {1, intermediate}});
-      s.push_back({p + "feed_forward.output_dense.weight", {h, intermediate}});
-      s.push_back({p + "feed_forward.output_dense.bias", {1, h}});
-      norm(p + "final_layer_norm", h);
-    }
-    return s;
-  }
+  /// Every tensor by its Hugging Face name (defined under "tensor names and
+  /// shapes" in wav2vec2.hpp).
+  [[nodiscard]] TensorShapes tensor_shapes() const;
 };
 
 /// The preset with the dimensions of the published checkpoint.
@@ -7215,53 +8064,165 @@ inline const std::vector<Wav2Vec2Config>& wav2vec2_presets() {
 
 /// Checks that a configuration describes a wav2vec2 that can be built.
 inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
-  const auto field = [&](std::string_view f) { return (c.name.empty() ? std::string("model") : c.name) + "." + std::string(f); };
-  const auto positive = [&](std::string_view f, int v) {
-    if (v <= 0) throw ConfigError(field(f), std::to_string(v), "must be positive");
-  };
-  positive("layers", c.layers);
-  positive("hidden", c.hidden);
-  positive("heads", c.heads);
-  positive("intermediate", c.intermediate);
-  positive("pos_conv_kernel", c.pos_conv_kernel);
-  positive("pos_conv_groups", c.pos_conv_groups);
+  const auto check = detail::FieldCheck::of_model(c.name);
+  check.positive("layers", c.layers);
+  check.positive("hidden", c.hidden);
+  check.positive("heads", c.heads);
+  check.positive("intermediate", c.intermediate);
+  check.positive("pos_conv_kernel", c.pos_conv_kernel);
+  check.positive("pos_conv_groups", c.pos_conv_groups);
   if (c.conv_dim.empty() || c.conv_kernel.size() != c.conv_dim.size() || c.conv_stride.size() != c.conv_dim.size()) {
-    throw ConfigError(field("conv_dim"), std::to_string(c.conv_dim.size()) + " layers",
-                      "conv_dim, conv_kernel and conv_stride must name the same number (at least one) of layers; "
-                      "conv_kernel has " + std::to_string(c.conv_kernel.size()) + ", conv_stride " +
-                          std::to_string(c.conv_stride.size()));
+    check.fail("conv_dim", std::to_string(c.conv_dim.size()) + " layers",
+               "conv_dim, conv_kernel and conv_stride must name the same number (at least one) of layers; "
+               "conv_kernel has " + std::to_string(c.conv_kernel.size()) + ", conv_stride " +
+                   std::to_string(c.conv_stride.size()));
   }
   for (std::size_t i = 0; i < c.conv_dim.size(); ++i) {
-    positive("conv_dim[" + std::to_string(i) + "]", c.conv_dim[i]);
-    positive("conv_kernel[" + std::to_string(i) + "]", c.conv_kernel[i]);
-    positive("conv_stride[" + std::to_string(i) + "]", c.conv_stride[i]);
+    check.positive("conv_dim[" + std::to_string(i) + "]", c.conv_dim[i]);
+    check.positive("conv_kernel[" + std::to_string(i) + "]", c.conv_kernel[i]);
+    check.positive("conv_stride[" + std::to_string(i) + "]", c.conv_stride[i]);
   }
-  if (c.hidden % c.heads != 0) {
-    throw ConfigError(field("heads"), std::to_string(c.heads), "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (c.hidden % c.pos_conv_groups != 0) {
-    throw ConfigError(field("pos_conv_groups"), std::to_string(c.pos_conv_groups),
-                      "must divide hidden (" + std::to_string(c.hidden) + ")");
-  }
-  if (!(c.norm_eps > 0)) throw ConfigError(field("norm_eps"), std::to_string(c.norm_eps), "must be positive");
+  check.divides("heads", c.heads, c.hidden);
+  check.divides("pos_conv_groups", c.pos_conv_groups, c.hidden);
+  check.positive("norm_eps", c.norm_eps);
 }
+
+/// Wav2Vec2Config from a checkpoint's config.json (model_type "wav2vec2");
+/// the preset is named after the folder. What the model does not
+/// implement is refused with its field: the layer-normalised feature
+/// encoder and stable layer norm of the large models, adapters, activations
+/// other than GELU.
+[[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+  const std::string type = c.text("model_type");
+  if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
+  for (const char* key : {"hidden_act", "feat_extract_activation"}) {
+    const std::string act = c.text(key, "gelu");
+    if (act != "gelu") c.fail(key, "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
+  }
+  const std::string norm = c.text("feat_extract_norm", "group");
+  if (norm != "group") {
+    c.fail("feat_extract_norm", "\"" + norm + "\"",
+           "only the group-normalised feature encoder of wav2vec2-base (\"group\") is implemented");
+  }
+  if (c.boolean("do_stable_layer_norm", false)) {
+    c.fail("do_stable_layer_norm", "true", "only the post-norm layers of wav2vec2-base are implemented");
+  }
+  if (c.boolean("add_adapter", false)) c.fail("add_adapter", "true", "adapters are not implemented");
+  Wav2Vec2Config w;
+  w.name = checkpoint_name(dir);
+  w.layers = c.integer("num_hidden_layers");
+  w.hidden = c.integer("hidden_size");
+  w.heads = c.integer("num_attention_heads");
+  w.intermediate = c.integer("intermediate_size");
+  w.conv_dim = c.integers("conv_dim");
+  w.conv_kernel = c.integers("conv_kernel");
+  w.conv_stride = c.integers("conv_stride");
+  w.conv_bias = c.boolean("conv_bias", false);
+  w.pos_conv_kernel = c.integer("num_conv_pos_embeddings", 128);
+  w.pos_conv_groups = c.integer("num_conv_pos_embedding_groups", 16);
+  w.norm_eps = c.number("layer_norm_eps", 1e-5f);
+  validate_wav2vec2_config(w);
+  return w;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/wav2vec2_config.hpp ----
+
+namespace accelbench {
+
+// ---- configuration ----
+
+// In wav2vec2_config.hpp: Wav2Vec2Config, wav2vec2_presets(), validate_wav2vec2_config(),
+// wav2vec2_config_from_checkpoint().
+
+// ---- tensor names and shapes ----
+
+/// Every tensor the model uses by its Hugging Face name (Wav2Vec2Model's),
+/// with its shape as read from a checkpoint: a 1-D tensor as [1, n], a
+/// convolution's [out, in, kernel] as [out * in, kernel]. The positional
+/// convolution's weight is in transformers 5's parametrised form.
+inline TensorShapes Wav2Vec2Config::tensor_shapes() const {
+  TensorShapes s;
+  const Eigen::Index h = hidden;
+  const auto norm = [&](const std::string& p, Eigen::Index n) {
+    s.push_back({p + ".weight", {1, n}});
+    s.push_back({p + ".bias", {1, n}});
+  };
+  Eigen::Index in = 1;
+  for (std::size_t i = 0; i < conv_dim.size(); ++i) {
+    const std::string p = "feature_extractor.conv_layers." + std::to_string(i) + ".";
+    s.push_back({p + "conv.weight", {conv_dim[i] * in, conv_kernel[i]}});
+    if (conv_bias) s.push_back({p + "conv.bias", {1, conv_dim[i]}});
+    if (i == 0) norm(p + "layer_norm", conv_dim[i]);
+    in = conv_dim[i];
+  }
+  norm("feature_projection.layer_norm", feature_dim());
+  s.push_back({"feature_projection.projection.weight", {h, feature_dim()}});
+  s.push_back({"feature_projection.projection.bias", {1, h}});
+  s.push_back({"encoder.pos_conv_embed.conv.parametrizations.weight.original0", {1, pos_conv_kernel}});
+  s.push_back({"encoder.pos_conv_embed.conv.parametrizations.weight.original1",
+               {h * (h / pos_conv_groups), pos_conv_kernel}});
+  s.push_back({"encoder.pos_conv_embed.conv.bias", {1, h}});
+  norm("encoder.layer_norm", h);
+  for (int l = 0; l < layers; ++l) {
+    const std::string p = "encoder.layers." + std::to_string(l) + ".";
+    for (const char* proj : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+      s.push_back({p + "attention." + proj + ".weight", {h, h}});
+      s.push_back({p + "attention." + proj + ".bias", {1, h}});
+    }
+    norm(p + "layer_norm", h);
+    s.push_back({p + "feed_forward.intermediate_dense.weight", {intermediate, h}});
+    s.push_back({p + "feed_forward.intermediate_dense.bias", {1, intermediate}});
+    s.push_back({p + "feed_forward.output_dense.weight", {h, intermediate}});
+    s.push_back({p + "feed_forward.output_dense.bias", {1, h}});
+    norm(p + "final_layer_norm", h);
+  }
+  return s;
+}
+
+// ---- weights ----
 
 /// Deterministic synthetic weights under the checkpoint names: matrices and
 /// convolution directions with standard deviation 0.02, biases small, norm
 /// scales and the weight norm's magnitudes g near one.
 inline WeightMap synthetic_wav2vec2_weights(const Wav2Vec2Config& c, std::uint64_t seed) {
   validate_wav2vec2_config(c);
-  WeightMap w;
-  for (const auto& [name, shape] : c.tensor_shapes()) {
-    const std::string_view n = name;
-    const bool is_bias = n.ends_with(".bias");
-    const bool is_scale = n.find("norm") != std::string_view::npos || n.ends_with("original0");
-    const float mean = is_scale && !is_bias ? 1.0f : 0.0f;
-    const float stddev = is_scale || is_bias ? 0.01f : 0.02f;
-    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
+  return synthetic_weights(c.tensor_shapes(), seed, [](std::string_view n) {
+    return name_contains_any(n, {"norm"}) || n.ends_with("original0");
+  });
+}
+
+/// A wav2vec2 checkpoint's weights under Wav2Vec2Model's names: the
+/// "wav2vec2." prefix of the task models is removed, and what no forward
+/// pass here uses is dropped (masked_spec_embed, the CTC head, the
+/// pre-training quantizer and projections).
+[[nodiscard]] inline WeightMap wav2vec2_weights_from_checkpoint(const std::filesystem::path& dir) {
+  return checkpoint_tensors(dir, {"wav2vec2."}, [](std::string_view n) {
+    return n == "masked_spec_embed" || n.starts_with("lm_head.") || n.starts_with("quantizer.") ||
+           n.starts_with("project_q.") || n.starts_with("project_hid.");
+  });
+}
+
+/// The positional convolution's weight from its weight norm: w = g v / |v|,
+/// the norm taken over every dimension but the kernel's (weight_norm with
+/// dim=2). `g` is [1, kernel]; `v` is [out * in, kernel] (as read) and so is
+/// the result.
+[[nodiscard]] inline HostMatrix fold_weight_norm(const HostMatrix& g, const HostMatrix& v) {
+  if (g.rows() != 1 || g.cols() != v.cols()) {
+    throw std::invalid_argument("fold_weight_norm: g must be [1, " + std::to_string(v.cols()) + "]");
+  }
+  HostMatrix w(v.rows(), v.cols());
+  for (Eigen::Index k = 0; k < v.cols(); ++k) {
+    double sum = 0;
+    for (Eigen::Index r = 0; r < v.rows(); ++r) sum += static_cast<double>(v(r, k)) * v(r, k);
+    const auto scale = static_cast<float>(static_cast<double>(g(0, k)) / std::sqrt(sum));
+    w.col(k) = v.col(k) * scale;
   }
   return w;
 }
+
+// ---- forward entry points ----
 
 /// Deterministic synthetic 16 kHz waveforms, [batch, samples]: for clip b
 /// at time t = n / 16000 s,
@@ -7303,93 +8264,11 @@ inline WeightMap synthetic_wav2vec2_weights(const Wav2Vec2Config& c, std::uint64
   return m;
 }
 
-namespace detail {
-/// An array of positive integers from config.json (conv_dim and the like).
-inline std::vector<int> read_int_list(const HfConfigReader& c, std::string_view key) {
-  const auto& v = c.raw(key);
-  if (!v.is_array() || v.empty()) c.fail(key, v.dump(), "expected a non-empty array of integers");
-  std::vector<int> out;
-  for (const auto& e : v) {
-    if (!e.is_number_integer()) c.fail(key, v.dump(), "expected a non-empty array of integers");
-    out.push_back(e.get<int>());
-  }
-  return out;
-}
-}  // namespace detail
-
-/// Wav2Vec2Config from a checkpoint's config.json (model_type "wav2vec2");
-/// the preset is named after the folder. What the model does not
-/// implement is refused with its field: the layer-normalised feature
-/// encoder and stable layer norm of the large models, adapters, activations
-/// other than GELU.
-[[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
-  const std::string type = c.text("model_type");
-  if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
-  for (const char* key : {"hidden_act", "feat_extract_activation"}) {
-    const std::string act = c.text(key, "gelu");
-    if (act != "gelu") c.fail(key, "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
-  }
-  const std::string norm = c.text("feat_extract_norm", "group");
-  if (norm != "group") {
-    c.fail("feat_extract_norm", "\"" + norm + "\"",
-           "only the group-normalised feature encoder of wav2vec2-base (\"group\") is implemented");
-  }
-  if (c.boolean("do_stable_layer_norm", false)) {
-    c.fail("do_stable_layer_norm", "true", "only the post-norm layers of wav2vec2-base are implemented");
-  }
-  if (c.boolean("add_adapter", false)) c.fail("add_adapter", "true", "adapters are not implemented");
-  Wav2Vec2Config w;
-  w.name = std::filesystem::path(dir).lexically_normal().filename().string();
-  if (w.name.empty()) w.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
-  w.layers = c.integer("num_hidden_layers");
-  w.hidden = c.integer("hidden_size");
-  w.heads = c.integer("num_attention_heads");
-  w.intermediate = c.integer("intermediate_size");
-  w.conv_dim = detail::read_int_list(c, "conv_dim");
-  w.conv_kernel = detail::read_int_list(c, "conv_kernel");
-  w.conv_stride = detail::read_int_list(c, "conv_stride");
-  w.conv_bias = c.boolean("conv_bias", false);
-  w.pos_conv_kernel = c.integer("num_conv_pos_embeddings", 128);
-  w.pos_conv_groups = c.integer("num_conv_pos_embedding_groups", 16);
-  w.norm_eps = c.number("layer_norm_eps", 1e-5f);
-  validate_wav2vec2_config(w);
-  return w;
-}
-
-/// A wav2vec2 checkpoint's weights under Wav2Vec2Model's names: the
-/// "wav2vec2." prefix of the task models is removed, and what no forward
-/// pass here uses is dropped (masked_spec_embed, the CTC head, the
-/// pre-training quantizer and projections).
-[[nodiscard]] inline WeightMap wav2vec2_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), {"wav2vec2."}, [](std::string_view n) {
-    return n == "masked_spec_embed" || n.starts_with("lm_head.") || n.starts_with("quantizer.") ||
-           n.starts_with("project_q.") || n.starts_with("project_hid.");
-  });
-}
-
-/// The positional convolution's weight from its weight norm: w = g v / |v|,
-/// the norm taken over every dimension but the kernel's (weight_norm with
-/// dim=2). `g` is [1, kernel]; `v` is [out * in, kernel] (as read) and so is
-/// the result.
-[[nodiscard]] inline HostMatrix fold_weight_norm(const HostMatrix& g, const HostMatrix& v) {
-  if (g.rows() != 1 || g.cols() != v.cols()) {
-    throw std::invalid_argument("fold_weight_norm: g must be [1, " + std::to_string(v.cols()) + "]");
-  }
-  HostMatrix w(v.rows(), v.cols());
-  for (Eigen::Index k = 0; k < v.cols(); ++k) {
-    double sum = 0;
-    for (Eigen::Index r = 0; r < v.rows(); ++r) sum += static_cast<double>(v(r, k)) * v(r, k);
-    const auto scale = static_cast<float>(static_cast<double>(g(0, k)) / std::sqrt(sum));
-    w.col(k) = v.col(k) * scale;
-  }
-  return w;
-}
-
 /// A wav2vec2 whose weights live on backend B.
 template <PerceptionOps B>
 class Wav2Vec2 {
  public:
+  using Config = Wav2Vec2Config;
   using Tensor = typename B::Tensor;
   using IndexTensor = typename B::IndexTensor;
 
@@ -7410,18 +8289,7 @@ class Wav2Vec2 {
     validate_wav2vec2_config(config_);
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
-    auto count = [&](const HostMatrix& m) {
-      weight_bytes_ += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-      parameters_ += m.size();
-    };
-    auto take_host = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      HostMatrix m = weights.take(name, rows, cols);
-      count(m);
-      return m;
-    };
-    auto take = [&](const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-      return backend.upload(take_host(name, rows, cols));
-    };
+    WeightUploader<B> take(backend, weights, tally_);
     // [out, in, kernel] read as [out * in, kernel], in conv1d's [out, in * kernel].
     auto reshape = [](const HostMatrix& m, Eigen::Index out) {
       return HostMatrix(Eigen::Map<const HostMatrix>(m.data(), out, m.size() / out));
@@ -7431,7 +8299,7 @@ class Wav2Vec2 {
       const std::string p = "feature_extractor.conv_layers." + std::to_string(l) + ".";
       const Eigen::Index out = config_.conv_dim[l];
       ConvLayer L;
-      L.w = backend.upload(reshape(take_host(p + "conv.weight", out * in, config_.conv_kernel[l]), out));
+      L.w = backend.upload(reshape(take.host(p + "conv.weight", out * in, config_.conv_kernel[l]), out));
       if (config_.conv_bias) L.b = take(p + "conv.bias", 1, out);
       if (l == 0) {
         L.norm_g = take(p + "layer_norm.weight", 1, out);
@@ -7453,13 +8321,13 @@ class Wav2Vec2 {
     const Eigen::Index kernel = config_.pos_conv_kernel;
     HostMatrix pos_w;
     if (weights.contains(pc + "weight")) {
-      pos_w = take_host(pc + "weight", pos_rows, kernel);
+      pos_w = take.host(pc + "weight", pos_rows, kernel);
     } else {
       const bool parametrized = weights.contains(pc + "parametrizations.weight.original0");
-      const HostMatrix g = take_host(pc + (parametrized ? "parametrizations.weight.original0" : "weight_g"), 1, kernel);
-      const HostMatrix v = take_host(pc + (parametrized ? "parametrizations.weight.original1" : "weight_v"), pos_rows, kernel);
+      const HostMatrix g = take.host(pc + (parametrized ? "parametrizations.weight.original0" : "weight_g"), 1, kernel);
+      const HostMatrix v = take.host(pc + (parametrized ? "parametrizations.weight.original1" : "weight_v"), pos_rows, kernel);
       pos_w = fold_weight_norm(g, v);
-      weight_bytes_ -= static_cast<std::uint64_t>(g.size()) * sizeof(float);  // g is folded into the weight
+      tally_.bytes -= static_cast<std::uint64_t>(g.size()) * sizeof(float);  // g is folded into the weight
     }
     pos_w_ = backend.upload(reshape(pos_w, h));
     pos_b_ = take(pc + "bias", 1, h);
@@ -7489,10 +8357,11 @@ class Wav2Vec2 {
   }
 
   [[nodiscard]] const Wav2Vec2Config& config() const noexcept { return config_; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const Wav2Vec2Config& c) { return c.tensor_shapes(); }
   /// Parameters as stored (g and v of the weight norm), masked_spec_embed not counted.
-  [[nodiscard]] std::int64_t parameters() const noexcept { return parameters_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
   /// Bytes of the weights on the device (the weight norm folded).
-  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return weight_bytes_; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
 
   /// Uploads `waveform`, [batch, samples] of 16 kHz audio, as the
   /// [batch * samples, 1] input of the first convolution.
@@ -7607,8 +8476,7 @@ class Wav2Vec2 {
   Tensor fp_norm_g_, fp_norm_b_, proj_w_, proj_b_, pos_w_, pos_b_, enc_norm_g_, enc_norm_b_;
   Tensor none_;
   std::vector<Layer> layers_;
-  std::int64_t parameters_ = 0;
-  std::uint64_t weight_bytes_ = 0;
+  WeightTally tally_;
 };
 
 }  // namespace accelbench
@@ -7616,10 +8484,11 @@ class Wav2Vec2 {
 // ---- begin accelbench/core/phases.hpp ----
 
 // Phases: parts of one run timed separately (text generation's prefill and
-// each decode step). The family names them per cell; its workload records
-// each occurrence into a PhaseLog while the Benchmark samples.
+// each decode step). The family names them per cell; its workload marks the
+// end of each occurrence, and the engine times them with the benchmark's
+// Timer policy into a PhaseLog (run/phase_timer.hpp).
 
-#include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -7649,20 +8518,15 @@ class PhaseLog {
   std::vector<std::vector<double>> samples_;
 };
 
-/// Times consecutive phases on the steady clock: each lap() returns the
-/// seconds since the previous one (or since construction).
-class PhaseClock {
- public:
-  PhaseClock() : last_(std::chrono::steady_clock::now()) {}
-  double lap() {
-    const auto now = std::chrono::steady_clock::now();
-    const double s = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    return s;
-  }
+/// What a workload's phased run calls: end(i) when phase i has been issued.
+/// The engine's implementation waits for the backend and reads the Timer
+/// there; the workload itself neither synchronises nor reads a clock.
+template <class P>
+concept PhaseMarks = requires(P& p, std::size_t phase) { p.end(phase); };
 
- private:
-  std::chrono::steady_clock::time_point last_;
+/// Marks that are ignored: a run whose phases are not being timed.
+struct NoPhaseMarks {
+  constexpr void end(std::size_t) const noexcept {}
 };
 
 }  // namespace accelbench
@@ -7704,10 +8568,20 @@ struct Embedding {
 
   [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "bert"; }
 
+  /// The sweep: batch_sizes x sequence_lengths.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "sequence_lengths",
+             .item = "sequence length",
+             .help = "sequence lengths in tokens",
+             .defaults = {128},
+             .small = {16}}};
+  }
+
   /// The model's limits: every sequence length must fit its position table.
   static void validate(const Config& config, const Preset& preset) {
-    for (std::size_t i = 0; i < config.sequence_lengths.size(); ++i) {
-      const int s = config.sequence_lengths[i];
+    const std::vector<int> lengths = sweep_of<Embedding>(config, "sequence_lengths");
+    for (std::size_t i = 0; i < lengths.size(); ++i) {
+      const int s = lengths[i];
       if (s > preset.max_positions) {
         throw ConfigError("sequence_lengths[" + std::to_string(i) + "]", std::to_string(s),
                           "exceeds " + preset.name + "'s maximum of " + std::to_string(preset.max_positions) +
@@ -7718,8 +8592,9 @@ struct Embedding {
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
     std::vector<Cell> out;
+    const std::vector<int> lengths = sweep_of<Embedding>(config, "sequence_lengths");
     for (int b : config.batch_sizes) {
-      for (int s : config.sequence_lengths) out.push_back({b, s});
+      for (int s : lengths) out.push_back({b, s});
     }
     return out;
   }
@@ -7808,6 +8683,47 @@ static_assert(ModelFamily<Embedding>, "Embedding must satisfy ModelFamily");
 #include <variant>
 #include <vector>
 
+// ---- begin accelbench/family/model_variant.hpp ----
+
+// The loaded model of a family that holds several architectures: one of
+// their model classes, chosen once when the model is loaded. A run visits it
+// once; nothing inside a forward pass asks which architecture it is.
+
+#include <cstdint>
+#include <utility>
+#include <variant>
+
+namespace accelbench {
+
+template <class... Models>
+class ModelVariant {
+ public:
+  using Impl = std::variant<Models...>;
+
+  explicit ModelVariant(Impl impl) : impl_(std::move(impl)) {}
+
+  [[nodiscard]] const Impl& impl() const noexcept { return impl_; }
+
+  /// Whether the loaded model is an M.
+  template <class M>
+  [[nodiscard]] bool holds() const noexcept {
+    return std::holds_alternative<M>(impl_);
+  }
+
+  [[nodiscard]] std::int64_t parameters() const {
+    return std::visit([](const auto& m) -> std::int64_t { return m.parameters(); }, impl_);
+  }
+
+  [[nodiscard]] std::uint64_t weight_bytes() const {
+    return std::visit([](const auto& m) -> std::uint64_t { return m.weight_bytes(); }, impl_);
+  }
+
+ private:
+  Impl impl_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/family/model_variant.hpp ----
 
 namespace accelbench {
 
@@ -7830,26 +8746,15 @@ struct TextGeneration {
     int new_tokens = 1;
   };
 
-  /// A loaded model: a decoder-only or an encoder-decoder, by the preset's
+  /// A loaded model: GPT-2, Llama (and Qwen2) or T5, by the preset's
   /// architecture. Generation dispatches on it once per run.
   template <GenerationOps B>
-  class Model {
+  class Model : public EachModel<B, GenerativeArchitectures, ModelVariant> {
    public:
-    using Impl = std::variant<CausalLm<B>, T5<B>>;
-    explicit Model(Impl impl) : impl_(std::move(impl)) {}
-    [[nodiscard]] const Impl& impl() const noexcept { return impl_; }
+    using EachModel<B, GenerativeArchitectures, ModelVariant>::ModelVariant;
     [[nodiscard]] const GenerativeConfig& config() const {
-      return std::visit([](const auto& m) -> const GenerativeConfig& { return m.config(); }, impl_);
+      return std::visit([](const auto& m) -> const GenerativeConfig& { return m.config(); }, this->impl());
     }
-    [[nodiscard]] std::int64_t parameters() const {
-      return std::visit([](const auto& m) { return m.parameters(); }, impl_);
-    }
-    [[nodiscard]] std::uint64_t weight_bytes() const {
-      return std::visit([](const auto& m) { return m.weight_bytes(); }, impl_);
-    }
-
-   private:
-    Impl impl_;
   };
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {
@@ -7860,13 +8765,29 @@ struct TextGeneration {
 
   [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
+  /// The sweep: batch_sizes x prompt_lengths x new_tokens.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "prompt_lengths",
+             .item = "prompt length",
+             .help = "prompt lengths in tokens",
+             .defaults = {32},
+             .small = {8}},
+            {.name = "new_tokens",
+             .item = "number of new tokens",
+             .help = "tokens generated per sequence",
+             .defaults = {16},
+             .small = {4}}};
+  }
+
   /// The model's limits: every prompt length plus every number of new
   /// tokens must fit its positions.
   static void validate(const Config& config, const Preset& preset) {
     if (preset.max_positions <= 0) return;
-    for (std::size_t i = 0; i < config.prompt_lengths.size(); ++i) {
-      for (int n : config.new_tokens) {
-        const int p = config.prompt_lengths[i];
+    const std::vector<int> prompts = sweep_of<TextGeneration>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<TextGeneration>(config, "new_tokens");
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      for (int n : new_tokens) {
+        const int p = prompts[i];
         if (p + n > preset.max_positions) {
           throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(p),
                             "with new_tokens " + std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
@@ -7877,10 +8798,12 @@ struct TextGeneration {
   }
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
+    const std::vector<int> prompts = sweep_of<TextGeneration>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<TextGeneration>(config, "new_tokens");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int p : config.prompt_lengths) {
-        for (int n : config.new_tokens) out.push_back({b, p, n});
+      for (int p : prompts) {
+        for (int n : new_tokens) out.push_back({b, p, n});
       }
     }
     return out;
@@ -7916,12 +8839,13 @@ struct TextGeneration {
     return generative_weights_from_checkpoint(dir, preset);
   }
 
+  /// Builds the preset's architecture (chosen here, once).
   template <GenerationOps B>
   [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
-    if (preset.is_encoder_decoder()) {
-      return Model<B>(typename Model<B>::Impl(std::in_place_type<T5<B>>, backend, preset, std::move(weights)));
-    }
-    return Model<B>(typename Model<B>::Impl(std::in_place_type<CausalLm<B>>, backend, preset, std::move(weights)));
+    return detail::with_generative_architecture(preset, [&](auto a) {
+      using M = typename decltype(a)::template Model<B>;
+      return Model<B>(typename Model<B>::Impl(std::in_place_type<M>, backend, preset, std::move(weights)));
+    });
   }
 
   template <GenerationOps B>
@@ -7952,11 +8876,16 @@ struct TextGeneration {
       tokens_.resize(static_cast<std::size_t>(cell.batch_size) * static_cast<std::size_t>(cell.new_tokens));
     }
 
-    /// While `log` is set, run() records the duration of each phase.
-    void record_phases(PhaseLog* log) noexcept { log_ = log; }
-
     void run() {
-      std::visit([&](auto& r) { generate(*r.model, r.session); }, run_);
+      NoPhaseMarks none;
+      run(none);
+    }
+
+    /// One generation, marking the end of prefill (phase 0) and of each
+    /// decode step (phase 1).
+    template <PhaseMarks P>
+    void run(P& phases) {
+      std::visit([&](auto& r) { generate(*r.model, r.session, phases); }, run_);
     }
 
     [[nodiscard]] std::uint64_t kv_cache_bytes() const noexcept {
@@ -8011,25 +8940,25 @@ struct TextGeneration {
       }
     }
 
-    template <class M>
-    void generate(const M& model, typename M::Session& s) {
-      PhaseClock clock;
+    template <class M, PhaseMarks P>
+    void generate(const M& model, typename M::Session& s, P& phases) {
       model.prefill(*backend_, s);
       take_tokens(s, 0);
-      if (log_) log_->record(0, clock.lap());
+      phases.end(0);
       for (int t = 1; t < cell_.new_tokens; ++t) {
         model.decode(*backend_, s);
         take_tokens(s, t);
-        if (log_) log_->record(1, clock.lap());
+        phases.end(1);
       }
     }
 
     B* backend_;
     Cell cell_;
     const GenerativeConfig* config_;
-    std::variant<Run<CausalLm<B>>, Run<T5<B>>> run_;
+    template <class... Models>
+    using Runs = std::variant<Run<Models>...>;
+    EachModel<B, GenerativeArchitectures, Runs> run_;
     std::vector<std::int32_t> tokens_;
-    PhaseLog* log_ = nullptr;
   };
 };
 
@@ -8078,12 +9007,24 @@ struct Vision {
 
   [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "vit"; }
 
+  /// The sweep: batch_sizes x image_sizes, an image size of 0 being the
+  /// preset's own.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "image_sizes",
+             .item = "image size",
+             .help = "square image sizes in pixels, 0 for the preset's",
+             .defaults = {0},
+             .min = 0,
+             .small = {0}}};
+  }
+
   /// Every image size must be a multiple of the patch size, and no two may
   /// be the same once 0 is read as the preset's size.
   static void validate(const Config& config, const Preset& preset) {
     std::vector<int> seen;
-    for (std::size_t i = 0; i < config.image_sizes.size(); ++i) {
-      const int s = config.image_sizes[i];
+    const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const int s = sizes[i];
       const std::string field = "image_sizes[" + std::to_string(i) + "]";
       if (s != 0 && s % preset.patch_size != 0) {
         throw ConfigError(field, std::to_string(s),
@@ -8105,11 +9046,11 @@ struct Vision {
 
   /// batch_sizes x image_sizes, with an image size of 0 read as the model's
   /// own (the preset's, or the checkpoint's), so that results show pixels.
-  /// batch_sizes x image_sizes, an image size of 0 being the preset's.
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
+    const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int s : config.image_sizes) out.push_back({b, s == 0 ? preset.image_size : s});
+      for (int s : sizes) out.push_back({b, s == 0 ? preset.image_size : s});
     }
     return out;
   }
@@ -8281,21 +9222,10 @@ struct Audio {
 
   /// A loaded model: Whisper or wav2vec2, by the preset's architecture.
   template <AudioOps B>
-  class Model {
+  class Model : public ModelVariant<Whisper<B>, Wav2Vec2<B>> {
    public:
-    using Impl = std::variant<Whisper<B>, Wav2Vec2<B>>;
-    explicit Model(Impl impl) : impl_(std::move(impl)) {}
-    [[nodiscard]] const Impl& impl() const noexcept { return impl_; }
-    [[nodiscard]] bool is_whisper() const noexcept { return std::holds_alternative<Whisper<B>>(impl_); }
-    [[nodiscard]] std::int64_t parameters() const {
-      return std::visit([](const auto& m) { return m.parameters(); }, impl_);
-    }
-    [[nodiscard]] std::uint64_t weight_bytes() const {
-      return std::visit([](const auto& m) { return m.weight_bytes(); }, impl_);
-    }
-
-   private:
-    Impl impl_;
+    using ModelVariant<Whisper<B>, Wav2Vec2<B>>::ModelVariant;
+    [[nodiscard]] bool is_whisper() const noexcept { return this->template holds<Whisper<B>>(); }
   };
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {
@@ -8306,12 +9236,27 @@ struct Audio {
 
   [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
+  /// The sweep: batch_sizes x audio_seconds, x new_tokens for Whisper.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "audio_seconds",
+             .item = "clip length",
+             .help = "clip lengths in seconds of 16 kHz audio",
+             .defaults = {10},
+             .small = {1}},
+            {.name = "new_tokens",
+             .item = "number of new tokens",
+             .help = "tokens generated per clip (Whisper; wav2vec2 generates none)",
+             .defaults = {16},
+             .small = {4}}};
+  }
+
   /// The model's limits: Whisper takes clips up to its input window (30 s)
   /// and generates up to max_target_positions tokens; a wav2vec2 clip must
   /// give at least one frame.
   static void validate(const Config& config, const Preset& preset) {
-    for (std::size_t i = 0; i < config.audio_seconds.size(); ++i) {
-      const int s = config.audio_seconds[i];
+    const std::vector<int> seconds = sweep_of<Audio>(config, "audio_seconds");
+    for (std::size_t i = 0; i < seconds.size(); ++i) {
+      const int s = seconds[i];
       const std::string field = "audio_seconds[" + std::to_string(i) + "]";
       if (preset.is_whisper()) {
         const WhisperConfig& w = preset.whisper();
@@ -8326,8 +9271,9 @@ struct Audio {
       }
     }
     if (!preset.is_whisper()) return;
-    for (std::size_t i = 0; i < config.new_tokens.size(); ++i) {
-      const int n = config.new_tokens[i];
+    const std::vector<int> new_tokens = sweep_of<Audio>(config, "new_tokens");
+    for (std::size_t i = 0; i < new_tokens.size(); ++i) {
+      const int n = new_tokens[i];
       if (n > preset.whisper().max_target_positions) {
         throw ConfigError("new_tokens[" + std::to_string(i) + "]", std::to_string(n),
                           "exceeds " + preset.name + "'s " + std::to_string(preset.whisper().max_target_positions) +
@@ -8338,13 +9284,12 @@ struct Audio {
 
   /// Whisper: batch_sizes x audio_seconds x new_tokens; wav2vec2 (named by
   /// config.model or config.weights): batch_sizes x audio_seconds, new_tokens 0.
-  /// batch_sizes x audio_seconds, x new_tokens for Whisper (wav2vec2 does
-  /// not generate: its cells have new_tokens 0).
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
-    const std::vector<int> tokens = preset.is_whisper() ? config.new_tokens : std::vector<int>{0};
+    const std::vector<int> tokens = preset.is_whisper() ? sweep_of<Audio>(config, "new_tokens") : std::vector<int>{0};
+    const std::vector<int> seconds = sweep_of<Audio>(config, "audio_seconds");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int s : config.audio_seconds) {
+      for (int s : seconds) {
         for (int n : tokens) out.push_back({b, s, n});
       }
     }
@@ -8455,20 +9400,21 @@ struct Audio {
       }
     }
 
-    /// While `log` is set, run() records the duration of each phase.
-    void record_phases(PhaseLog* log) noexcept { log_ = log; }
-
     void run() {
+      NoPhaseMarks none;
+      run(none);
+    }
+
+    /// One run, marking the end of each phase: Whisper's prefill (0) and
+    /// decode steps (1), wav2vec2's forward pass (0).
+    template <PhaseMarks P>
+    void run(P& phases) {
       if (auto* r = std::get_if<WhisperRun>(&run_)) {
-        transcribe(*r);
+        transcribe(*r, phases);
       } else {
         auto& e = std::get<Wav2Vec2Run>(run_);
-        PhaseClock clock;
         e.model->forward(*backend_, e.ws);
-        if (log_) {
-          backend_->synchronize();
-          log_->record(0, clock.lap());
-        }
+        phases.end(0);
       }
     }
 
@@ -8522,15 +9468,15 @@ struct Audio {
       }
     }
 
-    void transcribe(WhisperRun& r) {
-      PhaseClock clock;
+    template <PhaseMarks P>
+    void transcribe(WhisperRun& r, P& phases) {
       r.model->prefill(*backend_, r.session);
       take_tokens(r, 0);
-      if (log_) log_->record(0, clock.lap());
+      phases.end(0);
       for (int t = 1; t < cell_.new_tokens; ++t) {
         r.model->decode(*backend_, r.session);
         take_tokens(r, t);
-        if (log_) log_->record(1, clock.lap());
+        phases.end(1);
       }
     }
 
@@ -8538,7 +9484,6 @@ struct Audio {
     Cell cell_;
     std::variant<std::monostate, WhisperRun, Wav2Vec2Run> run_;
     std::vector<std::int32_t> tokens_;
-    PhaseLog* log_ = nullptr;
   };
 };
 
@@ -8586,6 +9531,9 @@ struct Multimodal {
   [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(clip_presets()); }
 
   [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "clip"; }
+
+  /// The sweep is batch_sizes alone: images and texts take the model's own sizes.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() { return {}; }
 
   /// Nothing of the sweep can exceed the model: images and texts take the
   /// model's own sizes.
@@ -8650,26 +9598,18 @@ struct Multimodal {
                             make_clip_text_input(model.config(), cell.batch_size,
                                                  model.config().text.max_positions, seed))) {}
 
-    /// While `log` is set, run() records the duration of each phase.
-    void record_phases(PhaseLog* log) noexcept { log_ = log; }
+    void run() { model_->forward(*backend_, ws_); }
 
-    void run() {
-      if (!log_) {
-        model_->forward(*backend_, ws_);
-        return;
-      }
-      // Nothing is downloaded between the phases: each ends when the
-      // backend has finished its work.
-      PhaseClock clock;
+    /// The same pass, marking the end of the image tower (phase 0), the text
+    /// tower (1) and the similarity (2).
+    template <PhaseMarks P>
+    void run(P& phases) {
       model_->encode_images(*backend_, ws_);
-      backend_->synchronize();
-      log_->record(0, clock.lap());
+      phases.end(0);
       model_->encode_texts(*backend_, ws_);
-      backend_->synchronize();
-      log_->record(1, clock.lap());
+      phases.end(1);
       model_->similarity(*backend_, ws_);
-      backend_->synchronize();
-      log_->record(2, clock.lap());
+      phases.end(2);
     }
 
     /// The normalised image and text embeddings [batch, projection_dim] and
@@ -8686,7 +9626,6 @@ struct Multimodal {
     B* backend_;
     const Model<B>* model_;
     typename Model<B>::Workspace ws_;
-    PhaseLog* log_ = nullptr;
   };
 };
 
@@ -10904,6 +11843,41 @@ class JsonReporter {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/run/phase_timer.hpp ----
+
+// The engine's side of phase timing: a workload's phased run marks the end of
+// each phase, and PhaseTimer synchronises the backend there and reads the
+// benchmark's Timer policy, so phases are timed like whole runs.
+
+#include <cstddef>
+#include <utility>
+
+
+namespace accelbench {
+
+template <Backend B, Timer T>
+class PhaseTimer {
+ public:
+  PhaseTimer(B& backend, T timer, PhaseLog& log) : backend_(&backend), timer_(std::move(timer)), log_(&log) {}
+
+  /// Starts the first phase of a run.
+  void begin() { timer_.start(); }
+
+  /// Ends phase `phase` (once the backend has finished it) and starts the next.
+  void end(std::size_t phase) {
+    backend_->synchronize();
+    log_->record(phase, timer_.stop());
+    timer_.start();
+  }
+
+ private:
+  B* backend_;
+  T timer_;
+  PhaseLog* log_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/run/phase_timer.hpp ----
 // ---- begin accelbench/run/op_requirements.hpp ----
 
 // Benchmark<B, F>'s message when backend B lacks an op that family F needs:
@@ -11069,13 +12043,14 @@ class Benchmark {
   using Model = typename F::template Model<B>;
   using Workload = typename F::template Workload<B>;
 
-  /// Validates the configuration (throws ConfigError naming the bad field).
+  /// Validates the configuration: the shared settings, F's sweep axes and
+  /// the model's limits (throws ConfigError naming the bad field).
   explicit Benchmark(Config config, B backend = B{}, R reporter = R{})
       : config_(std::move(config)),
         preset_(detail::preset_for<F>(config_)),
         backend_(std::move(backend)),
         reporter_(std::move(reporter)) {
-    validate(config_);
+    validate<F>(config_);
     F::validate(config_, preset_);
   }
 
@@ -11092,84 +12067,7 @@ class Benchmark {
 
   /// Runs every cell of the sweep. A cell that fails is recorded with its
   /// message and the sweep goes on.
-  [[nodiscard]] RunResult run() {
-    RunResult result = describe_run();
-    result.settings = config_;
-
-    ModelInfo info;
-    info.name = preset_.name;
-    info.family = std::string(F::name);
-    info.architecture = std::string(F::architecture(preset_));
-    info.backend = std::string(B::name);
-    info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
-                                           : "checkpoint " + config_.weights;
-
-    const Availability backend_ok = B::available();
-    Availability timer_ok = timer_availability<T>();
-    if (backend_ok) {
-      result.devices.push_back(backend_.describe());
-      if (timer_ok) {
-        T timer = make_timer();
-        timer_info_ = measure_timer(timer);
-      }
-    } else {
-      DeviceInfo device;
-      device.backend = std::string(B::name);
-      result.devices.push_back(device);
-    }
-    if (!timer_ok) {
-      timer_info_.name = std::string(T::name);
-      timer_info_.available = false;
-      timer_info_.reason = timer_ok.reason;
-    }
-    result.timers.push_back(timer_info_);
-
-    if (!backend_ok || !timer_ok) {
-      const std::string why =
-          !backend_ok ? backend_ok.reason : "timer " + std::string(T::name) + ": " + timer_ok.reason;
-      info.status = "unavailable";
-      info.message = why;
-      for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
-        CellResult c = blank_cell(cell, 0);
-        c.status = CellStatus::unavailable;
-        c.message = why;
-        record(result, std::move(c));
-      }
-      result.models.push_back(std::move(info));
-      result.finished_at = utc_timestamp();
-      return result;
-    }
-
-    std::shared_ptr<const Model> model;
-    try {
-      auto loaded = pool_ ? pool_->template acquire<F>(backend_, preset_, config_.seed, config_.weights)
-                          : detail::load_model<F>(backend_, preset_, config_.seed, config_.weights);
-      model = loaded.model;
-      info.construct_time_s = loaded.construct_s;
-      info.upload_time_s = loaded.upload_s;
-      info.load_time_s = loaded.construct_s + loaded.upload_s;
-      info.shared = loaded.shared;
-      info.parameters = static_cast<std::int64_t>(model->parameters());
-      info.weight_bytes = static_cast<std::uint64_t>(model->weight_bytes());
-    } catch (const std::exception& e) {
-      info.status = "failed";
-      info.message = std::string("model load failed: ") + e.what();
-    }
-
-    for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
-      if (!model) {
-        CellResult c = blank_cell(cell, 0);
-        c.status = CellStatus::failed;
-        c.message = info.message;
-        record(result, std::move(c));
-        continue;
-      }
-      record(result, run_cell(*model, cell, info.load_time_s, result.warnings));
-    }
-    result.models.push_back(std::move(info));
-    result.finished_at = utc_timestamp();
-    return result;
-  }
+  [[nodiscard]] RunResult run();
 
   /// Hands results to this benchmark's reporter.
   void report(const RunResult& result) { reporter_.report(result); }
@@ -11266,9 +12164,18 @@ class Benchmark {
       c.iterations_per_sample = choose_iterations_per_sample(warm.runs > 0 ? warm.typical_run_s : c.first_run_s,
                                                              timer_info_, config_.iterations_per_sample, run, sync);
       T timer = make_timer();
-      if constexpr (requires { work.record_phases(&phase_log); }) work.record_phases(&phase_log);
-      take_samples(timer, run, sync, c.iterations_per_sample, config_, deadline, sampled);
-      if constexpr (requires { work.record_phases(&phase_log); }) work.record_phases(nullptr);
+      if constexpr (requires(NoPhaseMarks & marks) { work.run(marks); }) {
+        // A phased workload: each phase is timed with the same Timer policy,
+        // the backend synchronised here at the end of each.
+        PhaseTimer<B, T> phases(backend_, make_timer(), phase_log);
+        auto run_phased = [&] {
+          phases.begin();
+          work.run(phases);
+        };
+        take_samples(timer, run_phased, sync, c.iterations_per_sample, config_, deadline, sampled);
+      } else {
+        take_samples(timer, run, sync, c.iterations_per_sample, config_, deadline, sampled);
+      }
 
       c.status = c.verification.status == "mismatch" ? CellStatus::mismatch : CellStatus::ok;
       if (c.status == CellStatus::mismatch) {
@@ -11390,8 +12297,118 @@ class Benchmark {
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
 
+// Defined outside the class, so that an explicit instantiation declaration
+// (run/precompiled.hpp) keeps a program from compiling it again.
+template <Backend B, ModelFamily F, Stats S, Timer T, Reporter R>
+RunResult Benchmark<B, F, S, T, R>::run() {
+  RunResult result = describe_run();
+  result.settings = config_;
+
+  ModelInfo info;
+  info.name = preset_.name;
+  info.family = std::string(F::name);
+  info.architecture = std::string(F::architecture(preset_));
+  info.backend = std::string(B::name);
+  info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
+                                         : "checkpoint " + config_.weights;
+
+  const Availability backend_ok = B::available();
+  Availability timer_ok = timer_availability<T>();
+  if (backend_ok) {
+    result.devices.push_back(backend_.describe());
+    if (timer_ok) {
+      T timer = make_timer();
+      timer_info_ = measure_timer(timer);
+    }
+  } else {
+    DeviceInfo device;
+    device.backend = std::string(B::name);
+    result.devices.push_back(device);
+  }
+  if (!timer_ok) {
+    timer_info_.name = std::string(T::name);
+    timer_info_.available = false;
+    timer_info_.reason = timer_ok.reason;
+  }
+  result.timers.push_back(timer_info_);
+
+  if (!backend_ok || !timer_ok) {
+    const std::string why =
+        !backend_ok ? backend_ok.reason : "timer " + std::string(T::name) + ": " + timer_ok.reason;
+    info.status = "unavailable";
+    info.message = why;
+    for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
+      CellResult c = blank_cell(cell, 0);
+      c.status = CellStatus::unavailable;
+      c.message = why;
+      record(result, std::move(c));
+    }
+    result.models.push_back(std::move(info));
+    result.finished_at = utc_timestamp();
+    return result;
+  }
+
+  std::shared_ptr<const Model> model;
+  try {
+    auto loaded = pool_ ? pool_->template acquire<F>(backend_, preset_, config_.seed, config_.weights)
+                        : detail::load_model<F>(backend_, preset_, config_.seed, config_.weights);
+    model = loaded.model;
+    info.construct_time_s = loaded.construct_s;
+    info.upload_time_s = loaded.upload_s;
+    info.load_time_s = loaded.construct_s + loaded.upload_s;
+    info.shared = loaded.shared;
+    info.parameters = static_cast<std::int64_t>(model->parameters());
+    info.weight_bytes = static_cast<std::uint64_t>(model->weight_bytes());
+  } catch (const std::exception& e) {
+    info.status = "failed";
+    info.message = std::string("model load failed: ") + e.what();
+  }
+
+  for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
+    if (!model) {
+      CellResult c = blank_cell(cell, 0);
+      c.status = CellStatus::failed;
+      c.message = info.message;
+      record(result, std::move(c));
+      continue;
+    }
+    record(result, run_cell(*model, cell, info.load_time_s, result.warnings));
+  }
+  result.models.push_back(std::move(info));
+  result.finished_at = utc_timestamp();
+  return result;
+}
+
 }  // namespace accelbench
 // ---- end accelbench/run/benchmark.hpp ----
+// ---- begin accelbench/run/precompiled.hpp ----
+
+// Explicit instantiation declarations of the common benchmarks:
+// Benchmark<Cpu, F> with the default Stats, Timer and Reporter, for each of
+// the library's families. A program that links accelbench::precompiled
+// (which defines ACCELBENCH_PRECOMPILED) takes these from that library and
+// does not compile the models, the Cpu kernels and the measuring loop again;
+// its edit-compile loop is then mostly parsing. Without it nothing changes:
+// the header-only library instantiates what a program uses.
+//
+// The umbrella header includes this one; a program that includes headers one
+// by one includes it after them (docs/layout.md).
+
+#if defined(ACCELBENCH_PRECOMPILED)
+
+
+namespace accelbench {
+
+extern template class Benchmark<Cpu, Embedding>;
+extern template class Benchmark<Cpu, TextGeneration>;
+extern template class Benchmark<Cpu, Vision>;
+extern template class Benchmark<Cpu, Audio>;
+extern template class Benchmark<Cpu, Multimodal>;
+
+}  // namespace accelbench
+
+#endif
+// ---- end accelbench/run/precompiled.hpp ----
 // ---- begin accelbench/suite/compare.hpp ----
 
 // Paired comparison: two variants of the same workload (two backends, two
@@ -11454,8 +12471,8 @@ inline void summarize_pairs(const std::vector<double>& a, const std::vector<doub
 template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   requires RunsOn<F, A> && RunsOn<F, B>
 [[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr) {
-  validate(a.config);
-  validate(b.config);
+  validate<F>(a.config);
+  validate<F>(b.config);
   const auto preset_a = detail::preset_for<F>(a.config);
   const auto preset_b = detail::preset_for<F>(b.config);
   F::validate(a.config, preset_a);
@@ -11717,6 +12734,7 @@ template <ModelFamily F, Backend B, class MakeBackend>
 #include <algorithm>
 #include <exception>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 #include <functional>
 #include <limits>
@@ -11725,6 +12743,21 @@ template <ModelFamily F, Backend B, class MakeBackend>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+// ---- begin accelbench/suite/registry.hpp ----
+
+// Registries: compile-time lists of the policies that a suite, the
+// compatibility matrix and the `accelbench` command can name at run time
+// (by each policy's `name`). They are template parameters of run_suite,
+// compatibility_matrix and cli::main, with the lists below as defaults; a
+// program adds its own backend or family by passing a longer list:
+//
+//   using MyBackends = accelbench::append_t<accelbench::KnownBackends, MyBackend>;
+//   accelbench::run_suite<MyBackends>(suite);
+
+#include <string>
+#include <string_view>
+#include <type_traits>
 
 #if defined(ACCELBENCH_WITH_OPENCL)
 // ---- begin accelbench/backend/opencl.hpp ----
@@ -16813,12 +17846,26 @@ static_assert(PerceptionOps<Cuda>, "Cuda must provide every vision, audio and mu
 
 namespace accelbench {
 
+/// A compile-time list of policy types.
 template <class... Ts>
 struct TypeList {};
 
-/// The policies a suite can name, by their `name`. OpenCL is known where
-/// the program links accelbench::opencl (ACCELBENCH_WITH_OPENCL), Cuda where
-/// it is compiled by nvcc with accelbench::cuda.
+namespace detail {
+template <class List, class... Ts>
+struct append;
+template <class... Ls, class... Ts>
+struct append<TypeList<Ls...>, Ts...> {
+  using type = TypeList<Ls..., Ts...>;
+};
+}  // namespace detail
+
+/// `List` with `Ts...` added at its end: append_t<KnownBackends, MyBackend>.
+template <class List, class... Ts>
+using append_t = typename detail::append<List, Ts...>::type;
+
+/// The backends of this library. OpenCL is known where the program links
+/// accelbench::opencl (ACCELBENCH_WITH_OPENCL), Cuda where it is compiled by
+/// nvcc with accelbench::cuda.
 using KnownBackends = TypeList<Cpu
 #if defined(ACCELBENCH_WITH_OPENCL)
                                ,
@@ -16829,9 +17876,33 @@ using KnownBackends = TypeList<Cpu
                                Cuda
 #endif
                                >;
+/// The model families of this library.
 using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
+
+namespace detail {
+
+/// Calls f(std::type_identity<T>{}) for the T of the list whose `name` is
+/// `name`; false when there is none.
+template <class... Ts, class F>
+bool find_by_name(TypeList<Ts...>, std::string_view name, F&& f) {
+  return ((Ts::name == name ? (f(std::type_identity<Ts>{}), true) : false) || ...);
+}
+
+/// "cpu, opencl": the names of the list, in its order.
+template <class... Ts>
+std::string names_of(TypeList<Ts...>) {
+  std::string out;
+  ((out += (out.empty() ? "" : ", ") + std::string(Ts::name)), ...);
+  return out;
+}
+
+}  // namespace detail
+}  // namespace accelbench
+// ---- end accelbench/suite/registry.hpp ----
+
+namespace accelbench {
 
 /// One family's models in a suite: preset names, or Hugging Face checkpoint
 /// folders (see Config::weights).
@@ -16850,12 +17921,12 @@ struct Suite {
   std::string stats = "percentile";    ///< a name from KnownStats
   std::string timer = "steady_clock";  ///< a name from KnownTimers
   /// Sweep and stopping rule shared by every model; its `model` is ignored.
-  /// Each family takes its own axes (embedding: batch_sizes x
-  /// sequence_lengths; text-generation: batch_sizes x prompt_lengths x new_tokens).
+  /// Its sweep may name the axes of every family of the suite; each family
+  /// takes its own (embedding: batch_sizes x sequence_lengths;
+  /// text-generation: batch_sizes x prompt_lengths x new_tokens), and the
+  /// defaults its sweep_axes() declares for the axes not given.
   Config settings{.batch_sizes = {1, 8},
-                  .sequence_lengths = {32, 128},
-                  .prompt_lengths = {32},
-                  .new_tokens = {16},
+                  .sweep = {{"sequence_lengths", {32, 128}}, {"prompt_lengths", {32}}, {"new_tokens", {16}}},
                   .warmup_iterations = 2,
                   .min_iterations = 10,
                   .max_iterations = 100000,
@@ -16877,20 +17948,9 @@ struct Suite {
 
 namespace detail {
 
-template <class... Ts, class F>
-bool find_by_name(TypeList<Ts...>, std::string_view name, F&& f) {
-  return ((Ts::name == name ? (f(std::type_identity<Ts>{}), true) : false) || ...);
-}
-
-template <class... Ts>
-std::string names_of(TypeList<Ts...>) {
-  std::string out;
-  ((out += (out.empty() ? "" : ", ") + std::string(Ts::name)), ...);
-  return out;
-}
-
 /// The family whose preset (or checkpoint folder) `model` names, or "".
-inline std::string family_of(const std::string& model) {
+template <class Families = KnownFamilies>
+std::string family_of(const std::string& model) {
   std::string found;
   const Config config = config_for_model(Config{}, model);
   const auto try_family = [&](auto family) {
@@ -16902,16 +17962,17 @@ inline std::string family_of(const std::string& model) {
     } catch (const ConfigError&) {
     }
   };
-  [&]<class... Fs>(TypeList<Fs...>) { (try_family(std::type_identity<Fs>{}), ...); }(KnownFamilies{});
+  [&]<class... Fs>(TypeList<Fs...>) { (try_family(std::type_identity<Fs>{}), ...); }(Families{});
   return found;
 }
 
 /// Models grouped into suite entries by the family that knows each, in the
 /// order of their first appearance.
-inline std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, const std::string& field) {
+template <class Families = KnownFamilies>
+std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, const std::string& field) {
   std::vector<SuiteEntry> out;
   for (std::size_t i = 0; i < models.size(); ++i) {
-    const std::string family = family_of(models[i]);
+    const std::string family = family_of<Families>(models[i]);
     if (family.empty()) {
       std::string known;
       [&]<class... Fs>(TypeList<Fs...>) {
@@ -16921,7 +17982,7 @@ inline std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& m
             return names;
           }()),
          ...);
-      }(KnownFamilies{});
+      }(Families{});
       throw ConfigError(field + "[" + std::to_string(i) + "]", "\"" + models[i] + "\"",
                         "no family has this preset, and it is not a checkpoint folder; known presets: " + known);
     }
@@ -16981,9 +18042,10 @@ inline std::vector<std::string> json_strings(const Json& j, const std::string& f
 /// Replaces what a suite runs: `models` of `family`, or, with no family,
 /// each model under the family that knows it; a family alone keeps the
 /// suite's models of that family.
-inline void set_models(Suite& s, const std::string& family, const std::vector<std::string>& models) {
+template <class Families = KnownFamilies>
+void set_models(Suite& s, const std::string& family, const std::vector<std::string>& models) {
   if (family.empty()) {
-    s.benchmarks = detail::group_by_family(models, "models");
+    s.benchmarks = detail::group_by_family<Families>(models, "models");
     return;
   }
   std::vector<std::string> chosen = models;
@@ -16995,9 +18057,14 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
   s.benchmarks = {{family, chosen}};
 }
 
-/// Reads a suite from JSON. Fields not given keep default_suite()'s values;
-/// an unknown field or a value of the wrong type is a ConfigError naming it.
-[[nodiscard]] inline Suite parse_suite(const Json& j) {
+/// Reads a suite from JSON. Fields not given keep default_suite()'s values (of
+/// its sweep, the axes the families of the list declare); an unknown field
+/// or a value of the wrong type is a ConfigError naming it.
+/// Besides the suite's own fields, each sweep axis the families of
+/// `TypeList<Fs...>` declare is a field of the same name ("sequence_lengths":
+/// [32, 128]), read into settings.sweep.
+template <class... Fs>
+[[nodiscard]] Suite parse_suite(const Json& j, TypeList<Fs...> families) {
   using detail::json_int, detail::json_ints, detail::json_number, detail::json_string, detail::json_strings;
   if (!j.is_object()) detail::bad_type("suite", j, "a JSON object");
   Suite s = default_suite();
@@ -17012,7 +18079,7 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
   std::vector<std::string> models;
   bool models_given = false, benchmarks_given = false;
   using Setter = std::function<void(const Json&, const std::string&)>;
-  const std::vector<std::pair<std::string, Setter>> fields = {
+  std::vector<std::pair<std::string, Setter>> fields = {
       {"name", [&](const Json& v, const std::string& k) { s.name = json_string(v, k); }},
       {"benchmarks",
        [&](const Json& v, const std::string& k) {
@@ -17045,11 +18112,6 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
          models_given = true;
        }},
       {"batch_sizes", [&](const Json& v, const std::string& k) { c.batch_sizes = json_ints(v, k); }},
-      {"sequence_lengths", [&](const Json& v, const std::string& k) { c.sequence_lengths = json_ints(v, k); }},
-      {"prompt_lengths", [&](const Json& v, const std::string& k) { c.prompt_lengths = json_ints(v, k); }},
-      {"new_tokens", [&](const Json& v, const std::string& k) { c.new_tokens = json_ints(v, k); }},
-      {"image_sizes", [&](const Json& v, const std::string& k) { c.image_sizes = json_ints(v, k); }},
-      {"audio_seconds", [&](const Json& v, const std::string& k) { c.audio_seconds = json_ints(v, k); }},
       {"warmup_iterations", [&](const Json& v, const std::string& k) { c.warmup_iterations = json_int(v, k); }},
       {"warmup_until_stable", [&](const Json& v, const std::string& k) { c.warmup_until_stable = boolean(v, k); }},
       {"warmup_stability_tolerance",
@@ -17078,6 +18140,24 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
   };
+  // The families' sweep axes, listed after batch_sizes; the defaults keep
+  // only those of the list's families.
+  const auto declared = declared_sweep_axes(families);
+  std::erase_if(c.sweep, [&](const auto& entry) {
+    return std::none_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == entry.first; });
+  });
+  std::vector<std::pair<std::string, Setter>> axes;
+  for (const auto& d : declared) {
+    if (std::any_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == d.axis.name; })) {
+      throw std::logic_error("sweep axis " + d.axis.name + " of family " + d.families.front() +
+                             " has the name of a suite field");
+    }
+    axes.emplace_back(d.axis.name, [&c, name = d.axis.name](const Json& v, const std::string& k) {
+      c.sweep[name] = json_ints(v, k);
+    });
+  }
+  const auto batch = std::find_if(fields.begin(), fields.end(), [](const auto& f) { return f.first == "batch_sizes"; });
+  fields.insert(batch + 1, axes.begin(), axes.end());
   for (const auto& item : j.items()) {
     const std::string& key = item.key();
     const Json& v = item.value();
@@ -17097,9 +18177,13 @@ inline void set_models(Suite& s, const std::string& family, const std::vector<st
   return s;
 }
 
+/// parse_suite with the sweep fields of the library's families.
+[[nodiscard]] inline Suite parse_suite(const Json& j) { return parse_suite(j, KnownFamilies{}); }
+
 /// Checks a whole suite before anything runs: the family, every backend name,
 /// every model and the shared settings. Throws ConfigError naming the field.
-inline void validate_suite(const Suite& s) {
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+void validate_suite(const Suite& s) {
   if (s.threads < 0) throw ConfigError("threads", std::to_string(s.threads), "must be 0 (all cores) or more");
   if (s.loading_repetitions < 1) {
     throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
@@ -17108,11 +18192,12 @@ inline void validate_suite(const Suite& s) {
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
   validate(s.settings);
+  validate_shared_sweep(s.settings, Families{});
   for (std::size_t b = 0; b < s.benchmarks.size(); ++b) {
     const SuiteEntry& entry = s.benchmarks[b];
     // The short field names when the suite has one entry, as it was written.
     const std::string prefix = s.benchmarks.size() == 1 ? "" : "benchmarks[" + std::to_string(b) + "].";
-    const bool family_known = detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
+    const bool family_known = detail::find_by_name(Families{}, entry.family, [&](auto family) {
       using F = typename decltype(family)::type;
       if (entry.models.empty()) throw ConfigError(prefix + "models", "[]", "name at least one model");
       for (std::size_t i = 0; i < entry.models.size(); ++i) {
@@ -17132,7 +18217,7 @@ inline void validate_suite(const Suite& s) {
     });
     if (!family_known) {
       throw ConfigError(prefix + "family", "\"" + entry.family + "\"",
-                        "unknown family; known: " + detail::names_of(KnownFamilies{}));
+                        "unknown family; known: " + detail::names_of(Families{}));
     }
   }
   if (!detail::find_by_name(KnownStats{}, s.stats, [](auto) {})) {
@@ -17142,9 +18227,9 @@ inline void validate_suite(const Suite& s) {
     throw ConfigError("timer", "\"" + s.timer + "\"", "unknown Timer policy; known: " + detail::names_of(KnownTimers{}));
   }
   for (std::size_t i = 0; i < s.hardware.size(); ++i) {
-    if (!detail::find_by_name(KnownBackends{}, s.hardware[i], [](auto) {})) {
+    if (!detail::find_by_name(Backends{}, s.hardware[i], [](auto) {})) {
       throw ConfigError("hardware[" + std::to_string(i) + "]", "\"" + s.hardware[i] + "\"",
-                        "unknown backend; known: " + detail::names_of(KnownBackends{}));
+                        "unknown backend; known: " + detail::names_of(Backends{}));
     }
   }
 }
@@ -17167,57 +18252,73 @@ struct SuiteObserver {
   std::function<void(const RunResult&)> on_progress;
 };
 
-/// Runs every model of the suite on every backend it names. Validates the
-/// whole suite first (throws ConfigError); after that, failures are recorded
-/// in the results and the suite goes on.
-[[nodiscard]] inline RunResult run_suite(const Suite& s, const SuiteObserver& observer = {}) {
-  validate_suite(s);
+namespace detail {
+
+/// One entry of a suite (models of family F) on every backend of the suite
+/// that `Backends` lists; results are merged into `all`. Not inline, so that
+/// a program can instantiate it for each family in a translation unit of its
+/// own (`extern template` elsewhere), as the `accelbench` command does.
+template <class Backends, class F>
+void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool, const SuiteObserver& observer,
+                     RunResult& all) {
+  for (const auto& hw : s.hardware) {
+    detail::find_by_name(Backends{}, hw, [&](auto backend) {
+      using B = typename decltype(backend)::type;
+      if constexpr (RunsOn<F, B>) {
+        for (const auto& model : entry.models) {
+          Config config = restrict_sweep_to<F>(detail::config_for_model(s.settings, model));
+          detail::find_by_name(KnownStats{}, s.stats, [&](auto stats) {
+            detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
+              using S = typename decltype(stats)::type;
+              using T = typename decltype(timer)::type;
+              Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
+              bench.share_models(pool);
+              if (observer.on_cell) bench.on_cell(observer.on_cell);
+              all.merge(bench.run());
+            });
+          });
+          if (observer.on_progress) observer.on_progress(all);
+        }
+        if (s.concurrent_loading && entry.models.size() > 1 && B::available()) {
+          RunResult loading;
+          loading.loading.push_back(measure_loading<F, B>(
+              entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
+          all.merge(std::move(loading));
+          if (observer.on_progress) observer.on_progress(all);
+        }
+      } else {
+        RunResult unsupported;
+        for (const auto& model : entry.models) {
+          ModelInfo info;
+          info.name = model;
+          info.family = std::string(F::name);
+          info.backend = std::string(B::name);
+          info.status = "unsupported";
+          info.message =
+              "backend " + std::string(B::name) + " lacks ops that family " + std::string(F::name) + " needs";
+          unsupported.models.push_back(std::move(info));
+        }
+        all.merge(std::move(unsupported));
+      }
+    });
+  }
+}
+
+}  // namespace detail
+
+/// Runs every model of the suite on every backend it names, the names
+/// looked up in `Backends` and `Families` (TypeLists; the library's by
+/// default). Validates the whole suite first (throws ConfigError); after
+/// that, failures are recorded in the results and the suite goes on.
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+[[nodiscard]] RunResult run_suite(const Suite& s, const SuiteObserver& observer = {}) {
+  validate_suite<Backends, Families>(s);
   RunResult all;
   ResourcePool pool;  // each model is loaded once per backend device for the whole suite
   for (const SuiteEntry& entry : s.benchmarks) {
-    detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
+    detail::find_by_name(Families{}, entry.family, [&](auto family) {
       using F = typename decltype(family)::type;
-      for (const auto& hw : s.hardware) {
-        detail::find_by_name(KnownBackends{}, hw, [&](auto backend) {
-          using B = typename decltype(backend)::type;
-          if constexpr (RunsOn<F, B>) {
-            for (const auto& model : entry.models) {
-              Config config = detail::config_for_model(s.settings, model);
-              detail::find_by_name(KnownStats{}, s.stats, [&](auto stats) {
-                detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
-                  using S = typename decltype(stats)::type;
-                  using T = typename decltype(timer)::type;
-                  Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
-                  bench.share_models(pool);
-                  if (observer.on_cell) bench.on_cell(observer.on_cell);
-                  all.merge(bench.run());
-                });
-              });
-              if (observer.on_progress) observer.on_progress(all);
-            }
-            if (s.concurrent_loading && entry.models.size() > 1 && B::available()) {
-              RunResult loading;
-              loading.loading.push_back(measure_loading<F, B>(
-                  entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
-              all.merge(std::move(loading));
-              if (observer.on_progress) observer.on_progress(all);
-            }
-          } else {
-            RunResult unsupported;
-            for (const auto& model : entry.models) {
-              ModelInfo info;
-              info.name = model;
-              info.family = std::string(F::name);
-              info.backend = std::string(B::name);
-              info.status = "unsupported";
-              info.message = "backend " + std::string(B::name) + " lacks ops that family " + std::string(F::name) +
-                             " needs";
-              unsupported.models.push_back(std::move(info));
-            }
-            all.merge(std::move(unsupported));
-          }
-        });
-      }
+      detail::run_suite_entry<Backends, F>(s, entry, pool, observer, all);
     });
     pool.clear();  // one family's models are not needed by the next
   }
@@ -18017,6 +19118,22 @@ template <template <class...> class List, class... Bs>
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/suite/compatibility_matrix.hpp ----
+
+// The compatibility matrix as data (a row per model and backend) and its two
+// written forms, JSON and Markdown (docs/compatibility.md). Running it is
+// compatibility.hpp.
+
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
 
 namespace accelbench {
 
@@ -18067,10 +19184,146 @@ struct CompatibilityMatrix {
   std::string finished_at;
   SystemInfo system;
   BuildInfo build;
-  Config settings;                    ///< the cell and stopping rule every row was run with
+  /// The stopping rule every row was run with, and the cell: batch 1 and,
+  /// in its sweep, each family's small values of its axes (SweepAxis::small).
+  Config settings;
   std::vector<std::string> backends;  ///< in column order, the reference (cpu) first
   std::vector<CompatibilityRow> rows; ///< by family, then model, then backend
 };
+
+namespace detail {
+
+inline std::string matrix_cell(std::string text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '|') {
+      out += "\\|";
+    } else if (ch == '\n' || ch == '\r') {
+      out += ' ';
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+inline std::string format_error(const std::optional<double>& v) {
+  return v ? fmt::format("{:.1e}", *v) : std::string("-");
+}
+
+inline std::string format_speedup(const std::optional<double>& v) {
+  if (!v) return "-";
+  return *v >= 0.1 ? fmt::format("{:.2f}x", *v) : fmt::format("{:.2g}x", *v);
+}
+
+inline Json optional_number(const std::optional<double>& v) {
+  return v && std::isfinite(*v) ? Json(*v) : Json(nullptr);
+}
+
+}  // namespace detail
+
+/// The matrix as a Markdown section: a heading, the setup, the devices and
+/// one table with a row per model and backend.
+[[nodiscard]] inline std::string format_compatibility_markdown(const CompatibilityMatrix& m) {
+  const Config& s = m.settings;
+  std::string out = "# Compatibility matrix\n\n";
+  // The cell: batch_sizes and the families' small axes, as run.
+  std::string cell = "batch_sizes " + detail::format_values(s.batch_sizes);
+  for (const auto& [axis, values] : s.sweep) cell += "; " + axis + " " + detail::format_values(values);
+  out += fmt::format(
+      "accelbench {}, {}. Each model ran on each backend on one cell ({}; each family runs the axes it "
+      "declares): {} warmup run{}, then {} timed runs (fewer when they take over {} s). Its outputs were compared "
+      "with the {} reference's: ok when the largest absolute difference is at most {}.\n\n",
+      version_string, m.started_at, detail::matrix_cell(cell), s.warmup_iterations,
+      s.warmup_iterations == 1 ? "" : "s", s.min_iterations, detail::format_number(s.max_time_s), Cpu::name,
+      detail::format_number(s.verify_tolerance));
+  std::string devices;
+  for (const auto& backend : m.backends) {
+    std::string device;
+    for (const auto& row : m.rows) {
+      if (row.backend == backend && !row.device.empty()) {
+        device = row.device;
+        break;
+      }
+    }
+    devices += fmt::format("{}`{}`: {}", devices.empty() ? "" : "; ", backend, device.empty() ? "not run" : device);
+  }
+  if (!devices.empty()) out += "Devices: " + detail::matrix_cell(devices) + ".\n\n";
+  out += "| family | architecture | model | backend | status | max abs error | max rel error | cosine | "
+         "token agreement | median ms | speed vs cpu | reason |\n";
+  out += "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
+  for (const auto& r : m.rows) {
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", detail::matrix_cell(r.family),
+                       detail::matrix_cell(r.architecture), detail::matrix_cell(r.model),
+                       detail::matrix_cell(r.backend), to_string(r.status), detail::format_error(r.max_abs_error),
+                       detail::format_error(r.max_rel_error),
+                       r.cosine_similarity ? fmt::format("{:.6f}", *r.cosine_similarity) : std::string("-"),
+                       r.token_agreement ? fmt::format("{:.2f}", *r.token_agreement) : std::string("-"),
+                       detail::format_ms(r.median_s), detail::format_speedup(r.speedup),
+                       detail::matrix_cell(r.reason));
+  }
+  return out;
+}
+
+/// The matrix as JSON ("schema": "accelbench.compatibility"), as documented in
+/// docs/compatibility.md.
+[[nodiscard]] inline Json to_json(const CompatibilityMatrix& m) {
+  Json rows = Json::array();
+  for (const auto& r : m.rows) {
+    rows.push_back(Json{{"family", r.family},
+                        {"architecture", r.architecture},
+                        {"model", r.model},
+                        {"backend", r.backend},
+                        {"device", detail::optional_text(r.device)},
+                        {"shape", detail::shape_of(r.shape)},
+                        {"status", std::string(to_string(r.status))},
+                        {"reason", detail::optional_text(r.reason)},
+                        {"max_abs_error", detail::optional_number(r.max_abs_error)},
+                        {"max_rel_error", detail::optional_number(r.max_rel_error)},
+                        {"cosine_similarity", detail::optional_number(r.cosine_similarity)},
+                        {"token_agreement", detail::optional_number(r.token_agreement)},
+                        {"median_s", detail::optional_number(r.median_s)},
+                        {"speedup_vs_cpu", detail::optional_number(r.speedup)}});
+  }
+  const Config& s = m.settings;
+  return Json{{"schema", "accelbench.compatibility"},
+              {"schema_version", 1},
+              {"library_version", version_string},
+              {"started_at", m.started_at},
+              {"finished_at", m.finished_at},
+              {"system",
+               Json{{"hostname", m.system.hostname},
+                    {"os", m.system.os},
+                    {"cpu_model", m.system.cpu_model},
+                    {"logical_cores", m.system.logical_cores}}},
+              {"build",
+               Json{{"compiler", m.build.compiler}, {"optimized", m.build.optimized}, {"debug", m.build.debug()}}},
+              {"settings",
+               Json{{"reference", std::string(Cpu::name)},
+                    {"tolerance", s.verify_tolerance},
+                    {"warmup_iterations", s.warmup_iterations},
+                    {"min_iterations", s.min_iterations},
+                    {"max_time_s", s.max_time_s},
+                    {"cell_timeout_s", s.cell_timeout_s},
+                    {"seed", s.seed}}},
+              {"backends", m.backends},
+              {"rows", std::move(rows)}};
+}
+
+/// Writes the matrix as JSON to `path`, whole or not at all.
+inline void write_compatibility_json(const CompatibilityMatrix& m, const std::filesystem::path& path) {
+  detail::write_file_atomically(path, to_json(m).dump(2) + "\n");
+}
+
+/// Writes format_compatibility_markdown(m) to `path`, whole or not at all.
+inline void write_compatibility_markdown(const CompatibilityMatrix& m, const std::filesystem::path& path) {
+  detail::write_file_atomically(path, format_compatibility_markdown(m));
+}
+
+}  // namespace accelbench
+// ---- end accelbench/suite/compatibility_matrix.hpp ----
+
+namespace accelbench {
 
 /// What the matrix covers and how each pair is run. Names are those of the
 /// policies (`B::name`, `F::name`) and presets; empty lists mean all.
@@ -18100,17 +19353,13 @@ struct CompatibilityOptions {
   std::function<void(const CompatibilityRow&)> on_row{};
 };
 
-/// The one cell every pair runs: batch 1, 16 tokens (embedding), 8 prompt
-/// tokens and 4 new ones (text generation, Whisper), the preset's image size,
-/// one second of audio; one warmup run, verification on.
+/// How every pair is run: batch 1, one warmup run, verification on. Each
+/// family adds its small cell, the `small` values of its sweep axes
+/// (small_sweep<F>(): 16 tokens for embedding, 8 prompt tokens and 4 new
+/// ones for text generation, ...).
 [[nodiscard]] inline Config compatibility_config(const CompatibilityOptions& o) {
   Config c;
   c.batch_sizes = {1};
-  c.sequence_lengths = {16};
-  c.prompt_lengths = {8};
-  c.new_tokens = {4};
-  c.image_sizes = {0};
-  c.audio_seconds = {1};
   c.warmup_iterations = 1;
   c.min_iterations = o.min_iterations;
   c.max_iterations = 100000;
@@ -18127,31 +19376,17 @@ struct CompatibilityOptions {
 
 namespace detail {
 
-/// The op sets each known family needs (GenerationOps and PerceptionOps
-/// include EncoderOps), for the reason of an unsupported row.
+/// The op sets family F needs, read from its Model template with the probe
+/// backends of run/op_requirements.hpp (GenerationOps and PerceptionOps
+/// include EncoderOps, so EncoderOps is named alone only where neither is
+/// needed), for the reason of an unsupported row.
 template <class F>
 struct family_op_sets {
-  static constexpr bool known = false, encoder = false, generation = false, perception = false;
-};
-template <>
-struct family_op_sets<Embedding> {
-  static constexpr bool known = true, encoder = true, generation = false, perception = false;
-};
-template <>
-struct family_op_sets<TextGeneration> {
-  static constexpr bool known = true, encoder = false, generation = true, perception = false;
-};
-template <>
-struct family_op_sets<Vision> {
-  static constexpr bool known = true, encoder = false, generation = false, perception = true;
-};
-template <>
-struct family_op_sets<Multimodal> {
-  static constexpr bool known = true, encoder = false, generation = false, perception = true;
-};
-template <>
-struct family_op_sets<Audio> {
-  static constexpr bool known = true, encoder = false, generation = true, perception = true;
+  static constexpr bool generation = family_needs_ops_missing_from<F, probe::WithoutGenerationOps>;
+  static constexpr bool perception = family_needs_ops_missing_from<F, probe::WithoutPerceptionOps>;
+  static constexpr bool encoder =
+      !generation && !perception && family_needs_ops_missing_from<F, probe::WithoutEncoderOps>;
+  static constexpr bool known = encoder || generation || perception;
 };
 
 inline std::string join_words(const std::vector<std::string>& words) {
@@ -18319,6 +19554,7 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
                       const typename F::Preset& preset, CompatibilityMatrix& m, std::type_identity<F>) {
   Config config = m.settings;
   config.model = preset.name;
+  config.sweep = small_sweep<F>();
   const auto cells = cells_for<F>(config, preset);
   ResourcePool pool;  // the Cpu model is loaded once, for its row and every comparison
   const auto blank = [&](std::string_view backend) {
@@ -18354,6 +19590,28 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
         emit(std::move(row));
       }
     });
+  }
+}
+
+/// The selected models of family F on the reference and on the backends
+/// `names` of `Backends`, rows appended to `m`. Not inline, so that a program
+/// can instantiate it for each family in a translation unit of its own.
+template <class Backends, class F>
+void run_matrix_family(const CompatibilityOptions& o, const std::vector<std::string>& names, CompatibilityMatrix& m) {
+  std::vector<std::string> models;
+  if (o.models.empty()) {
+    models = default_matrix_models<F>(o.max_default_parameters);
+  } else {
+    for (const auto& model : o.models) {
+      if (family_has_preset<F>(model)) models.push_back(model);
+    }
+  }
+  std::vector<std::string> done;  // a preset named twice (or by an alias too) runs once
+  for (const auto& model : models) {
+    const typename F::Preset preset = F::find_preset(model);
+    if (std::find(done.begin(), done.end(), preset.name) != done.end()) continue;
+    done.push_back(preset.name);
+    run_matrix_model(Backends{}, o, names, preset, m, std::type_identity<F>{});
   }
 }
 
@@ -18406,10 +19664,10 @@ void validate_matrix_options(TypeList<Bs...> backends, TypeList<Fs...> families,
 }
 
 template <class... Bs, class... Fs>
-CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> families, const CompatibilityOptions& o) {
+CompatibilityMatrix run_matrix(TypeList<Bs...>, TypeList<Fs...> families, const CompatibilityOptions& o) {
   static_assert(backend_names_distinct(TypeList<Bs...>{}),
                 "compatibility_matrix: every backend of the list needs its own name (B::name), cpu included");
-  validate_matrix_options(backends, families, o);
+  validate_matrix_options(TypeList<Bs...>{}, families, o);
 
   CompatibilityMatrix m;
   m.started_at = utc_timestamp();
@@ -18417,6 +19675,10 @@ CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> familie
   m.build = build_info();
   m.settings = compatibility_config(o);
   m.settings.model.clear();
+  const auto add_small = [&](auto family) {
+    for (auto& [axis, values] : small_sweep<typename decltype(family)::type>()) m.settings.sweep.emplace(axis, values);
+  };
+  (add_small(std::type_identity<Fs>{}), ...);
 
   // Backend names in column order, the reference first, each once.
   std::vector<std::string> names;
@@ -18440,21 +19702,7 @@ CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> familie
   for (const auto& family : family_names) {
     find_by_name(families, family, [&](auto tag) {
       using F = typename decltype(tag)::type;
-      std::vector<std::string> models;
-      if (o.models.empty()) {
-        models = default_matrix_models<F>(o.max_default_parameters);
-      } else {
-        for (const auto& model : o.models) {
-          if (family_has_preset<F>(model)) models.push_back(model);
-        }
-      }
-      std::vector<std::string> done;  // a preset named twice (or by an alias too) runs once
-      for (const auto& model : models) {
-        const typename F::Preset preset = F::find_preset(model);
-        if (std::find(done.begin(), done.end(), preset.name) != done.end()) continue;
-        done.push_back(preset.name);
-        run_matrix_model(backends, o, names, preset, m, tag);
-      }
+      run_matrix_family<TypeList<Bs...>, F>(o, names, m);
     });
   }
   m.finished_at = utc_timestamp();
@@ -18464,141 +19712,16 @@ CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> familie
 }  // namespace detail
 
 /// Every selected model of every family in `Families` on Cpu (the reference)
-/// and on every backend in `Backends` (both `TypeList<...>`): `unsupported`
+/// and on every backend in `Backends` (both `TypeList<...>`, the library's
+/// registries by default): `unsupported`
 /// where the backend lacks the family's op sets (decided at compile time),
 /// `unavailable` where it cannot run here, otherwise one small cell run with
 /// Benchmark<B, F, PercentileStats> and checked against Cpu. A pair that
 /// fails is recorded as `error` and the matrix goes on. Throws ConfigError
 /// for an unknown backend, family or model name, before anything runs.
-template <class Backends, class Families>
+template <class Backends = KnownBackends, class Families = KnownFamilies>
 [[nodiscard]] CompatibilityMatrix compatibility_matrix(const CompatibilityOptions& options = {}) {
   return detail::run_matrix(Backends{}, Families{}, options);
-}
-
-namespace detail {
-
-inline std::string matrix_cell(std::string text) {
-  std::string out;
-  for (char ch : text) {
-    if (ch == '|') {
-      out += "\\|";
-    } else if (ch == '\n' || ch == '\r') {
-      out += ' ';
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
-inline std::string format_error(const std::optional<double>& v) {
-  return v ? fmt::format("{:.1e}", *v) : std::string("-");
-}
-
-inline std::string format_speedup(const std::optional<double>& v) {
-  if (!v) return "-";
-  return *v >= 0.1 ? fmt::format("{:.2f}x", *v) : fmt::format("{:.2g}x", *v);
-}
-
-inline Json optional_number(const std::optional<double>& v) {
-  return v && std::isfinite(*v) ? Json(*v) : Json(nullptr);
-}
-
-}  // namespace detail
-
-/// The matrix as a Markdown section: a heading, the setup, the devices and
-/// one table with a row per model and backend.
-[[nodiscard]] inline std::string format_compatibility_markdown(const CompatibilityMatrix& m) {
-  const Config& s = m.settings;
-  std::string out = "# Compatibility matrix\n\n";
-  out += fmt::format(
-      "accelbench {}, {}. Each model ran on each backend on one cell (batch 1; 16 tokens; 8 prompt tokens and 4 "
-      "new ones; the preset's image size; 1 s of audio): {} warmup run{}, then {} timed runs (fewer when they take "
-      "over {} s). Its outputs were compared with the {} reference's: ok when the largest absolute difference is "
-      "at most {}.\n\n",
-      version_string, m.started_at, s.warmup_iterations, s.warmup_iterations == 1 ? "" : "s", s.min_iterations,
-      detail::format_number(s.max_time_s), Cpu::name, detail::format_number(s.verify_tolerance));
-  std::string devices;
-  for (const auto& backend : m.backends) {
-    std::string device;
-    for (const auto& row : m.rows) {
-      if (row.backend == backend && !row.device.empty()) {
-        device = row.device;
-        break;
-      }
-    }
-    devices += fmt::format("{}`{}`: {}", devices.empty() ? "" : "; ", backend, device.empty() ? "not run" : device);
-  }
-  if (!devices.empty()) out += "Devices: " + detail::matrix_cell(devices) + ".\n\n";
-  out += "| family | architecture | model | backend | status | max abs error | max rel error | cosine | "
-         "token agreement | median ms | speed vs cpu | reason |\n";
-  out += "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
-  for (const auto& r : m.rows) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", detail::matrix_cell(r.family),
-                       detail::matrix_cell(r.architecture), detail::matrix_cell(r.model),
-                       detail::matrix_cell(r.backend), to_string(r.status), detail::format_error(r.max_abs_error),
-                       detail::format_error(r.max_rel_error),
-                       r.cosine_similarity ? fmt::format("{:.6f}", *r.cosine_similarity) : std::string("-"),
-                       r.token_agreement ? fmt::format("{:.2f}", *r.token_agreement) : std::string("-"),
-                       detail::format_ms(r.median_s), detail::format_speedup(r.speedup),
-                       detail::matrix_cell(r.reason));
-  }
-  return out;
-}
-
-/// The matrix as JSON ("schema": "accelbench.compatibility"), as documented in
-/// docs/compatibility.md.
-[[nodiscard]] inline Json to_json(const CompatibilityMatrix& m) {
-  Json rows = Json::array();
-  for (const auto& r : m.rows) {
-    rows.push_back(Json{{"family", r.family},
-                        {"architecture", r.architecture},
-                        {"model", r.model},
-                        {"backend", r.backend},
-                        {"device", detail::optional_text(r.device)},
-                        {"shape", detail::shape_of(r.shape)},
-                        {"status", std::string(to_string(r.status))},
-                        {"reason", detail::optional_text(r.reason)},
-                        {"max_abs_error", detail::optional_number(r.max_abs_error)},
-                        {"max_rel_error", detail::optional_number(r.max_rel_error)},
-                        {"cosine_similarity", detail::optional_number(r.cosine_similarity)},
-                        {"token_agreement", detail::optional_number(r.token_agreement)},
-                        {"median_s", detail::optional_number(r.median_s)},
-                        {"speedup_vs_cpu", detail::optional_number(r.speedup)}});
-  }
-  const Config& s = m.settings;
-  return Json{{"schema", "accelbench.compatibility"},
-              {"schema_version", 1},
-              {"library_version", version_string},
-              {"started_at", m.started_at},
-              {"finished_at", m.finished_at},
-              {"system",
-               Json{{"hostname", m.system.hostname},
-                    {"os", m.system.os},
-                    {"cpu_model", m.system.cpu_model},
-                    {"logical_cores", m.system.logical_cores}}},
-              {"build",
-               Json{{"compiler", m.build.compiler}, {"optimized", m.build.optimized}, {"debug", m.build.debug()}}},
-              {"settings",
-               Json{{"reference", std::string(Cpu::name)},
-                    {"tolerance", s.verify_tolerance},
-                    {"warmup_iterations", s.warmup_iterations},
-                    {"min_iterations", s.min_iterations},
-                    {"max_time_s", s.max_time_s},
-                    {"cell_timeout_s", s.cell_timeout_s},
-                    {"seed", s.seed}}},
-              {"backends", m.backends},
-              {"rows", std::move(rows)}};
-}
-
-/// Writes the matrix as JSON to `path`, whole or not at all.
-inline void write_compatibility_json(const CompatibilityMatrix& m, const std::filesystem::path& path) {
-  detail::write_file_atomically(path, to_json(m).dump(2) + "\n");
-}
-
-/// Writes format_compatibility_markdown(m) to `path`, whole or not at all.
-inline void write_compatibility_markdown(const CompatibilityMatrix& m, const std::filesystem::path& path) {
-  detail::write_file_atomically(path, format_compatibility_markdown(m));
 }
 
 }  // namespace accelbench

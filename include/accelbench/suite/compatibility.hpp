@@ -26,6 +26,7 @@
 #include "../backend/concepts.hpp"
 #include "../backend/cpu.hpp"
 #include "../run/benchmark.hpp"
+#include "../run/op_requirements.hpp"
 #include "../core/config.hpp"
 #include "../detail/atomic_file.hpp"
 #include "../core/error.hpp"
@@ -41,65 +42,12 @@
 #include "../run/resource_pool.hpp"
 #include "../core/result.hpp"
 #include "../measure/stats/percentile_stats.hpp"
+#include "compatibility_matrix.hpp"
 #include "suite.hpp"
 #include "../machine/system.hpp"
 #include "../core/version.hpp"
 
 namespace accelbench {
-
-/// What one (model, backend) pair of the matrix came to.
-enum class CompatibilityStatus {
-  reference,    ///< the Cpu backend: the outputs every other row is compared with
-  ok,           ///< ran; outputs within tolerance of the reference
-  mismatch,     ///< ran; outputs differ from the reference beyond tolerance
-  unsupported,  ///< the backend lacks an op set the family needs (known at compile time)
-  unavailable,  ///< the backend cannot run on this machine (B::available() said why)
-  error,        ///< the run failed: an exception, a timeout, a failed model load
-};
-
-[[nodiscard]] constexpr std::string_view to_string(CompatibilityStatus s) noexcept {
-  switch (s) {
-    case CompatibilityStatus::reference: return "reference";
-    case CompatibilityStatus::ok: return "ok";
-    case CompatibilityStatus::mismatch: return "mismatch";
-    case CompatibilityStatus::unsupported: return "unsupported";
-    case CompatibilityStatus::unavailable: return "unavailable";
-    case CompatibilityStatus::error: return "error";
-  }
-  return "unknown";
-}
-
-/// One model on one backend. Figures are empty where they were not measured
-/// (every figure of an unsupported, unavailable or failed row; the errors of
-/// the reference row).
-struct CompatibilityRow {
-  std::string family;        ///< e.g. "text-generation"
-  std::string architecture;  ///< e.g. "llama"
-  std::string model;         ///< preset name
-  std::string backend;       ///< backend policy name
-  std::string device;        ///< the device's name, where the backend was run
-  std::vector<Axis> shape;   ///< the cell that was run
-  CompatibilityStatus status = CompatibilityStatus::error;
-  std::string reason;        ///< why the row is not ok (empty for ok and reference)
-  std::optional<double> max_abs_error;
-  std::optional<double> max_rel_error;
-  std::optional<double> cosine_similarity;
-  std::optional<double> token_agreement;  ///< fraction of greedy tokens equal to the reference's
-  std::optional<double> median_s;         ///< median time of one run
-  std::optional<double> speedup;          ///< Cpu's median / this backend's median
-};
-
-struct CompatibilityMatrix {
-  std::string started_at;   ///< ISO 8601, UTC
-  std::string finished_at;
-  SystemInfo system;
-  BuildInfo build;
-  /// The stopping rule every row was run with, and the cell: batch 1 and,
-  /// in its sweep, each family's small values of its axes (SweepAxis::small).
-  Config settings;
-  std::vector<std::string> backends;  ///< in column order, the reference (cpu) first
-  std::vector<CompatibilityRow> rows; ///< by family, then model, then backend
-};
 
 /// What the matrix covers and how each pair is run. Names are those of the
 /// policies (`B::name`, `F::name`) and presets; empty lists mean all.
@@ -152,31 +100,17 @@ struct CompatibilityOptions {
 
 namespace detail {
 
-/// The op sets each known family needs (GenerationOps and PerceptionOps
-/// include EncoderOps), for the reason of an unsupported row.
+/// The op sets family F needs, read from its Model template with the probe
+/// backends of run/op_requirements.hpp (GenerationOps and PerceptionOps
+/// include EncoderOps, so EncoderOps is named alone only where neither is
+/// needed), for the reason of an unsupported row.
 template <class F>
 struct family_op_sets {
-  static constexpr bool known = false, encoder = false, generation = false, perception = false;
-};
-template <>
-struct family_op_sets<Embedding> {
-  static constexpr bool known = true, encoder = true, generation = false, perception = false;
-};
-template <>
-struct family_op_sets<TextGeneration> {
-  static constexpr bool known = true, encoder = false, generation = true, perception = false;
-};
-template <>
-struct family_op_sets<Vision> {
-  static constexpr bool known = true, encoder = false, generation = false, perception = true;
-};
-template <>
-struct family_op_sets<Multimodal> {
-  static constexpr bool known = true, encoder = false, generation = false, perception = true;
-};
-template <>
-struct family_op_sets<Audio> {
-  static constexpr bool known = true, encoder = false, generation = true, perception = true;
+  static constexpr bool generation = family_needs_ops_missing_from<F, probe::WithoutGenerationOps>;
+  static constexpr bool perception = family_needs_ops_missing_from<F, probe::WithoutPerceptionOps>;
+  static constexpr bool encoder =
+      !generation && !perception && family_needs_ops_missing_from<F, probe::WithoutEncoderOps>;
+  static constexpr bool known = encoder || generation || perception;
 };
 
 inline std::string join_words(const std::vector<std::string>& words) {
@@ -383,6 +317,28 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
   }
 }
 
+/// The selected models of family F on the reference and on the backends
+/// `names` of `Backends`, rows appended to `m`. Not inline, so that a program
+/// can instantiate it for each family in a translation unit of its own.
+template <class Backends, class F>
+void run_matrix_family(const CompatibilityOptions& o, const std::vector<std::string>& names, CompatibilityMatrix& m) {
+  std::vector<std::string> models;
+  if (o.models.empty()) {
+    models = default_matrix_models<F>(o.max_default_parameters);
+  } else {
+    for (const auto& model : o.models) {
+      if (family_has_preset<F>(model)) models.push_back(model);
+    }
+  }
+  std::vector<std::string> done;  // a preset named twice (or by an alias too) runs once
+  for (const auto& model : models) {
+    const typename F::Preset preset = F::find_preset(model);
+    if (std::find(done.begin(), done.end(), preset.name) != done.end()) continue;
+    done.push_back(preset.name);
+    run_matrix_model(Backends{}, o, names, preset, m, std::type_identity<F>{});
+  }
+}
+
 /// Checks the names of `o` against the lists; throws ConfigError naming the
 /// field (`backends[1]`, ...) and the value.
 template <class... Bs, class... Fs>
@@ -432,10 +388,10 @@ void validate_matrix_options(TypeList<Bs...> backends, TypeList<Fs...> families,
 }
 
 template <class... Bs, class... Fs>
-CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> families, const CompatibilityOptions& o) {
+CompatibilityMatrix run_matrix(TypeList<Bs...>, TypeList<Fs...> families, const CompatibilityOptions& o) {
   static_assert(backend_names_distinct(TypeList<Bs...>{}),
                 "compatibility_matrix: every backend of the list needs its own name (B::name), cpu included");
-  validate_matrix_options(backends, families, o);
+  validate_matrix_options(TypeList<Bs...>{}, families, o);
 
   CompatibilityMatrix m;
   m.started_at = utc_timestamp();
@@ -470,21 +426,7 @@ CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> familie
   for (const auto& family : family_names) {
     find_by_name(families, family, [&](auto tag) {
       using F = typename decltype(tag)::type;
-      std::vector<std::string> models;
-      if (o.models.empty()) {
-        models = default_matrix_models<F>(o.max_default_parameters);
-      } else {
-        for (const auto& model : o.models) {
-          if (family_has_preset<F>(model)) models.push_back(model);
-        }
-      }
-      std::vector<std::string> done;  // a preset named twice (or by an alias too) runs once
-      for (const auto& model : models) {
-        const typename F::Preset preset = F::find_preset(model);
-        if (std::find(done.begin(), done.end(), preset.name) != done.end()) continue;
-        done.push_back(preset.name);
-        run_matrix_model(backends, o, names, preset, m, tag);
-      }
+      run_matrix_family<TypeList<Bs...>, F>(o, names, m);
     });
   }
   m.finished_at = utc_timestamp();
@@ -494,144 +436,16 @@ CompatibilityMatrix run_matrix(TypeList<Bs...> backends, TypeList<Fs...> familie
 }  // namespace detail
 
 /// Every selected model of every family in `Families` on Cpu (the reference)
-/// and on every backend in `Backends` (both `TypeList<...>`): `unsupported`
+/// and on every backend in `Backends` (both `TypeList<...>`, the library's
+/// registries by default): `unsupported`
 /// where the backend lacks the family's op sets (decided at compile time),
 /// `unavailable` where it cannot run here, otherwise one small cell run with
 /// Benchmark<B, F, PercentileStats> and checked against Cpu. A pair that
 /// fails is recorded as `error` and the matrix goes on. Throws ConfigError
 /// for an unknown backend, family or model name, before anything runs.
-template <class Backends, class Families>
+template <class Backends = KnownBackends, class Families = KnownFamilies>
 [[nodiscard]] CompatibilityMatrix compatibility_matrix(const CompatibilityOptions& options = {}) {
   return detail::run_matrix(Backends{}, Families{}, options);
-}
-
-namespace detail {
-
-inline std::string matrix_cell(std::string text) {
-  std::string out;
-  for (char ch : text) {
-    if (ch == '|') {
-      out += "\\|";
-    } else if (ch == '\n' || ch == '\r') {
-      out += ' ';
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
-inline std::string format_error(const std::optional<double>& v) {
-  return v ? fmt::format("{:.1e}", *v) : std::string("-");
-}
-
-inline std::string format_speedup(const std::optional<double>& v) {
-  if (!v) return "-";
-  return *v >= 0.1 ? fmt::format("{:.2f}x", *v) : fmt::format("{:.2g}x", *v);
-}
-
-inline Json optional_number(const std::optional<double>& v) {
-  return v && std::isfinite(*v) ? Json(*v) : Json(nullptr);
-}
-
-}  // namespace detail
-
-/// The matrix as a Markdown section: a heading, the setup, the devices and
-/// one table with a row per model and backend.
-[[nodiscard]] inline std::string format_compatibility_markdown(const CompatibilityMatrix& m) {
-  const Config& s = m.settings;
-  std::string out = "# Compatibility matrix\n\n";
-  // The cell: batch_sizes and the families' small axes, as run.
-  std::string cell = "batch_sizes " + detail::format_values(s.batch_sizes);
-  for (const auto& [axis, values] : s.sweep) cell += "; " + axis + " " + detail::format_values(values);
-  out += fmt::format(
-      "accelbench {}, {}. Each model ran on each backend on one cell ({}; each family runs the axes it "
-      "declares): {} warmup run{}, then {} timed runs (fewer when they take over {} s). Its outputs were compared "
-      "with the {} reference's: ok when the largest absolute difference is at most {}.\n\n",
-      version_string, m.started_at, detail::matrix_cell(cell), s.warmup_iterations,
-      s.warmup_iterations == 1 ? "" : "s", s.min_iterations, detail::format_number(s.max_time_s), Cpu::name,
-      detail::format_number(s.verify_tolerance));
-  std::string devices;
-  for (const auto& backend : m.backends) {
-    std::string device;
-    for (const auto& row : m.rows) {
-      if (row.backend == backend && !row.device.empty()) {
-        device = row.device;
-        break;
-      }
-    }
-    devices += fmt::format("{}`{}`: {}", devices.empty() ? "" : "; ", backend, device.empty() ? "not run" : device);
-  }
-  if (!devices.empty()) out += "Devices: " + detail::matrix_cell(devices) + ".\n\n";
-  out += "| family | architecture | model | backend | status | max abs error | max rel error | cosine | "
-         "token agreement | median ms | speed vs cpu | reason |\n";
-  out += "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n";
-  for (const auto& r : m.rows) {
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", detail::matrix_cell(r.family),
-                       detail::matrix_cell(r.architecture), detail::matrix_cell(r.model),
-                       detail::matrix_cell(r.backend), to_string(r.status), detail::format_error(r.max_abs_error),
-                       detail::format_error(r.max_rel_error),
-                       r.cosine_similarity ? fmt::format("{:.6f}", *r.cosine_similarity) : std::string("-"),
-                       r.token_agreement ? fmt::format("{:.2f}", *r.token_agreement) : std::string("-"),
-                       detail::format_ms(r.median_s), detail::format_speedup(r.speedup),
-                       detail::matrix_cell(r.reason));
-  }
-  return out;
-}
-
-/// The matrix as JSON ("schema": "accelbench.compatibility"), as documented in
-/// docs/compatibility.md.
-[[nodiscard]] inline Json to_json(const CompatibilityMatrix& m) {
-  Json rows = Json::array();
-  for (const auto& r : m.rows) {
-    rows.push_back(Json{{"family", r.family},
-                        {"architecture", r.architecture},
-                        {"model", r.model},
-                        {"backend", r.backend},
-                        {"device", detail::optional_text(r.device)},
-                        {"shape", detail::shape_of(r.shape)},
-                        {"status", std::string(to_string(r.status))},
-                        {"reason", detail::optional_text(r.reason)},
-                        {"max_abs_error", detail::optional_number(r.max_abs_error)},
-                        {"max_rel_error", detail::optional_number(r.max_rel_error)},
-                        {"cosine_similarity", detail::optional_number(r.cosine_similarity)},
-                        {"token_agreement", detail::optional_number(r.token_agreement)},
-                        {"median_s", detail::optional_number(r.median_s)},
-                        {"speedup_vs_cpu", detail::optional_number(r.speedup)}});
-  }
-  const Config& s = m.settings;
-  return Json{{"schema", "accelbench.compatibility"},
-              {"schema_version", 1},
-              {"library_version", version_string},
-              {"started_at", m.started_at},
-              {"finished_at", m.finished_at},
-              {"system",
-               Json{{"hostname", m.system.hostname},
-                    {"os", m.system.os},
-                    {"cpu_model", m.system.cpu_model},
-                    {"logical_cores", m.system.logical_cores}}},
-              {"build",
-               Json{{"compiler", m.build.compiler}, {"optimized", m.build.optimized}, {"debug", m.build.debug()}}},
-              {"settings",
-               Json{{"reference", std::string(Cpu::name)},
-                    {"tolerance", s.verify_tolerance},
-                    {"warmup_iterations", s.warmup_iterations},
-                    {"min_iterations", s.min_iterations},
-                    {"max_time_s", s.max_time_s},
-                    {"cell_timeout_s", s.cell_timeout_s},
-                    {"seed", s.seed}}},
-              {"backends", m.backends},
-              {"rows", std::move(rows)}};
-}
-
-/// Writes the matrix as JSON to `path`, whole or not at all.
-inline void write_compatibility_json(const CompatibilityMatrix& m, const std::filesystem::path& path) {
-  detail::write_file_atomically(path, to_json(m).dump(2) + "\n");
-}
-
-/// Writes format_compatibility_markdown(m) to `path`, whole or not at all.
-inline void write_compatibility_markdown(const CompatibilityMatrix& m, const std::filesystem::path& path) {
-  detail::write_file_atomically(path, format_compatibility_markdown(m));
 }
 
 }  // namespace accelbench

@@ -17,54 +17,17 @@
 #include <utility>
 #include <vector>
 
-#include "../backend/cpu.hpp"
-#if defined(ACCELBENCH_WITH_OPENCL)
-#include "../backend/opencl.hpp"
-#endif
-#if defined(ACCELBENCH_WITH_CUDA) && defined(__CUDACC__)
-#include "../backend/cuda.cuh"
-#endif
 #include "../run/benchmark.hpp"
 #include "../core/config.hpp"
 #include "../core/error.hpp"
-#include "../family/embedding.hpp"
-#include "../family/text_generation.hpp"
-#include "../family/vision.hpp"
-#include "../family/audio.hpp"
-#include "../family/multimodal.hpp"
 #include "../family/sweep.hpp"
-#include "../measure/stats/mean_stats.hpp"
-#include "../measure/stats/percentile_stats.hpp"
-#include "../measure/timer/cpu_timer.hpp"
-#include "../measure/timer/perf_counter_timer.hpp"
-#include "../measure/timer/steady_timer.hpp"
-#include "../measure/timer/tsc_timer.hpp"
 #include "../run/loading.hpp"
 #include "../report/json.hpp"
 #include "../run/resource_pool.hpp"
 #include "../core/result.hpp"
+#include "registry.hpp"
 
 namespace accelbench {
-
-template <class... Ts>
-struct TypeList {};
-
-/// The policies a suite can name, by their `name`. OpenCL is known where
-/// the program links accelbench::opencl (ACCELBENCH_WITH_OPENCL), Cuda where
-/// it is compiled by nvcc with accelbench::cuda.
-using KnownBackends = TypeList<Cpu
-#if defined(ACCELBENCH_WITH_OPENCL)
-                               ,
-                               OpenCL
-#endif
-#if defined(ACCELBENCH_WITH_CUDA) && defined(__CUDACC__)
-                               ,
-                               Cuda
-#endif
-                               >;
-using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal>;
-using KnownStats = TypeList<PercentileStats, MeanStats>;
-using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 
 /// One family's models in a suite: preset names, or Hugging Face checkpoint
 /// folders (see Config::weights).
@@ -110,20 +73,9 @@ struct Suite {
 
 namespace detail {
 
-template <class... Ts, class F>
-bool find_by_name(TypeList<Ts...>, std::string_view name, F&& f) {
-  return ((Ts::name == name ? (f(std::type_identity<Ts>{}), true) : false) || ...);
-}
-
-template <class... Ts>
-std::string names_of(TypeList<Ts...>) {
-  std::string out;
-  ((out += (out.empty() ? "" : ", ") + std::string(Ts::name)), ...);
-  return out;
-}
-
 /// The family whose preset (or checkpoint folder) `model` names, or "".
-inline std::string family_of(const std::string& model) {
+template <class Families = KnownFamilies>
+std::string family_of(const std::string& model) {
   std::string found;
   const Config config = config_for_model(Config{}, model);
   const auto try_family = [&](auto family) {
@@ -135,16 +87,17 @@ inline std::string family_of(const std::string& model) {
     } catch (const ConfigError&) {
     }
   };
-  [&]<class... Fs>(TypeList<Fs...>) { (try_family(std::type_identity<Fs>{}), ...); }(KnownFamilies{});
+  [&]<class... Fs>(TypeList<Fs...>) { (try_family(std::type_identity<Fs>{}), ...); }(Families{});
   return found;
 }
 
 /// Models grouped into suite entries by the family that knows each, in the
 /// order of their first appearance.
-inline std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, const std::string& field) {
+template <class Families = KnownFamilies>
+std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, const std::string& field) {
   std::vector<SuiteEntry> out;
   for (std::size_t i = 0; i < models.size(); ++i) {
-    const std::string family = family_of(models[i]);
+    const std::string family = family_of<Families>(models[i]);
     if (family.empty()) {
       std::string known;
       [&]<class... Fs>(TypeList<Fs...>) {
@@ -154,7 +107,7 @@ inline std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& m
             return names;
           }()),
          ...);
-      }(KnownFamilies{});
+      }(Families{});
       throw ConfigError(field + "[" + std::to_string(i) + "]", "\"" + models[i] + "\"",
                         "no family has this preset, and it is not a checkpoint folder; known presets: " + known);
     }
@@ -214,9 +167,10 @@ inline std::vector<std::string> json_strings(const Json& j, const std::string& f
 /// Replaces what a suite runs: `models` of `family`, or, with no family,
 /// each model under the family that knows it; a family alone keeps the
 /// suite's models of that family.
-inline void set_models(Suite& s, const std::string& family, const std::vector<std::string>& models) {
+template <class Families = KnownFamilies>
+void set_models(Suite& s, const std::string& family, const std::vector<std::string>& models) {
   if (family.empty()) {
-    s.benchmarks = detail::group_by_family(models, "models");
+    s.benchmarks = detail::group_by_family<Families>(models, "models");
     return;
   }
   std::vector<std::string> chosen = models;
@@ -353,7 +307,8 @@ template <class... Fs>
 
 /// Checks a whole suite before anything runs: the family, every backend name,
 /// every model and the shared settings. Throws ConfigError naming the field.
-inline void validate_suite(const Suite& s) {
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+void validate_suite(const Suite& s) {
   if (s.threads < 0) throw ConfigError("threads", std::to_string(s.threads), "must be 0 (all cores) or more");
   if (s.loading_repetitions < 1) {
     throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
@@ -362,12 +317,12 @@ inline void validate_suite(const Suite& s) {
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
   validate(s.settings);
-  validate_shared_sweep(s.settings, KnownFamilies{});
+  validate_shared_sweep(s.settings, Families{});
   for (std::size_t b = 0; b < s.benchmarks.size(); ++b) {
     const SuiteEntry& entry = s.benchmarks[b];
     // The short field names when the suite has one entry, as it was written.
     const std::string prefix = s.benchmarks.size() == 1 ? "" : "benchmarks[" + std::to_string(b) + "].";
-    const bool family_known = detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
+    const bool family_known = detail::find_by_name(Families{}, entry.family, [&](auto family) {
       using F = typename decltype(family)::type;
       if (entry.models.empty()) throw ConfigError(prefix + "models", "[]", "name at least one model");
       for (std::size_t i = 0; i < entry.models.size(); ++i) {
@@ -387,7 +342,7 @@ inline void validate_suite(const Suite& s) {
     });
     if (!family_known) {
       throw ConfigError(prefix + "family", "\"" + entry.family + "\"",
-                        "unknown family; known: " + detail::names_of(KnownFamilies{}));
+                        "unknown family; known: " + detail::names_of(Families{}));
     }
   }
   if (!detail::find_by_name(KnownStats{}, s.stats, [](auto) {})) {
@@ -397,9 +352,9 @@ inline void validate_suite(const Suite& s) {
     throw ConfigError("timer", "\"" + s.timer + "\"", "unknown Timer policy; known: " + detail::names_of(KnownTimers{}));
   }
   for (std::size_t i = 0; i < s.hardware.size(); ++i) {
-    if (!detail::find_by_name(KnownBackends{}, s.hardware[i], [](auto) {})) {
+    if (!detail::find_by_name(Backends{}, s.hardware[i], [](auto) {})) {
       throw ConfigError("hardware[" + std::to_string(i) + "]", "\"" + s.hardware[i] + "\"",
-                        "unknown backend; known: " + detail::names_of(KnownBackends{}));
+                        "unknown backend; known: " + detail::names_of(Backends{}));
     }
   }
 }
@@ -422,57 +377,73 @@ struct SuiteObserver {
   std::function<void(const RunResult&)> on_progress;
 };
 
-/// Runs every model of the suite on every backend it names. Validates the
-/// whole suite first (throws ConfigError); after that, failures are recorded
-/// in the results and the suite goes on.
-[[nodiscard]] inline RunResult run_suite(const Suite& s, const SuiteObserver& observer = {}) {
-  validate_suite(s);
+namespace detail {
+
+/// One entry of a suite (models of family F) on every backend of the suite
+/// that `Backends` lists; results are merged into `all`. Not inline, so that
+/// a program can instantiate it for each family in a translation unit of its
+/// own (`extern template` elsewhere), as the `accelbench` command does.
+template <class Backends, class F>
+void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool, const SuiteObserver& observer,
+                     RunResult& all) {
+  for (const auto& hw : s.hardware) {
+    detail::find_by_name(Backends{}, hw, [&](auto backend) {
+      using B = typename decltype(backend)::type;
+      if constexpr (RunsOn<F, B>) {
+        for (const auto& model : entry.models) {
+          Config config = restrict_sweep_to<F>(detail::config_for_model(s.settings, model));
+          detail::find_by_name(KnownStats{}, s.stats, [&](auto stats) {
+            detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
+              using S = typename decltype(stats)::type;
+              using T = typename decltype(timer)::type;
+              Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
+              bench.share_models(pool);
+              if (observer.on_cell) bench.on_cell(observer.on_cell);
+              all.merge(bench.run());
+            });
+          });
+          if (observer.on_progress) observer.on_progress(all);
+        }
+        if (s.concurrent_loading && entry.models.size() > 1 && B::available()) {
+          RunResult loading;
+          loading.loading.push_back(measure_loading<F, B>(
+              entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
+          all.merge(std::move(loading));
+          if (observer.on_progress) observer.on_progress(all);
+        }
+      } else {
+        RunResult unsupported;
+        for (const auto& model : entry.models) {
+          ModelInfo info;
+          info.name = model;
+          info.family = std::string(F::name);
+          info.backend = std::string(B::name);
+          info.status = "unsupported";
+          info.message =
+              "backend " + std::string(B::name) + " lacks ops that family " + std::string(F::name) + " needs";
+          unsupported.models.push_back(std::move(info));
+        }
+        all.merge(std::move(unsupported));
+      }
+    });
+  }
+}
+
+}  // namespace detail
+
+/// Runs every model of the suite on every backend it names, the names
+/// looked up in `Backends` and `Families` (TypeLists; the library's by
+/// default). Validates the whole suite first (throws ConfigError); after
+/// that, failures are recorded in the results and the suite goes on.
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+[[nodiscard]] RunResult run_suite(const Suite& s, const SuiteObserver& observer = {}) {
+  validate_suite<Backends, Families>(s);
   RunResult all;
   ResourcePool pool;  // each model is loaded once per backend device for the whole suite
   for (const SuiteEntry& entry : s.benchmarks) {
-    detail::find_by_name(KnownFamilies{}, entry.family, [&](auto family) {
+    detail::find_by_name(Families{}, entry.family, [&](auto family) {
       using F = typename decltype(family)::type;
-      for (const auto& hw : s.hardware) {
-        detail::find_by_name(KnownBackends{}, hw, [&](auto backend) {
-          using B = typename decltype(backend)::type;
-          if constexpr (RunsOn<F, B>) {
-            for (const auto& model : entry.models) {
-              Config config = restrict_sweep_to<F>(detail::config_for_model(s.settings, model));
-              detail::find_by_name(KnownStats{}, s.stats, [&](auto stats) {
-                detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
-                  using S = typename decltype(stats)::type;
-                  using T = typename decltype(timer)::type;
-                  Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
-                  bench.share_models(pool);
-                  if (observer.on_cell) bench.on_cell(observer.on_cell);
-                  all.merge(bench.run());
-                });
-              });
-              if (observer.on_progress) observer.on_progress(all);
-            }
-            if (s.concurrent_loading && entry.models.size() > 1 && B::available()) {
-              RunResult loading;
-              loading.loading.push_back(measure_loading<F, B>(
-                  entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
-              all.merge(std::move(loading));
-              if (observer.on_progress) observer.on_progress(all);
-            }
-          } else {
-            RunResult unsupported;
-            for (const auto& model : entry.models) {
-              ModelInfo info;
-              info.name = model;
-              info.family = std::string(F::name);
-              info.backend = std::string(B::name);
-              info.status = "unsupported";
-              info.message = "backend " + std::string(B::name) + " lacks ops that family " + std::string(F::name) +
-                             " needs";
-              unsupported.models.push_back(std::move(info));
-            }
-            all.merge(std::move(unsupported));
-          }
-        });
-      }
+      detail::run_suite_entry<Backends, F>(s, entry, pool, observer, all);
     });
     pool.clear();  // one family's models are not needed by the next
   }

@@ -1,9 +1,9 @@
 #pragma once
 
-// What the runner's commands share to read their command lines: lists and
-// numbers, with errors naming the flag and the value.
+// What the commands of `accelbench` share to read their command lines: the
+// exit codes, lists and numbers, with errors naming the flag and the value.
 
-#include <accelbench/core/error.hpp>
+#include "../core/error.hpp"
 
 #include <exception>
 #include <limits>
@@ -13,6 +13,18 @@
 #include <vector>
 
 namespace accelbench::cli {
+
+/// The exit status of every command.
+enum ExitCode : int {
+  exit_ok = 0,             ///< done, every cell ok
+  exit_runtime_error = 1,  ///< something failed while running (a file, a device, ...)
+  exit_usage_error = 2,    ///< a command line or configuration that cannot be used
+  exit_not_ok = 3,         ///< done, but some cell (row, comparison) is not ok
+};
+
+/// The footer of every command's --help.
+inline constexpr const char* exit_codes_help =
+    "exit status: 0 ok, 1 runtime error, 2 usage or configuration error, 3 some cell not ok";
 
 /// A command line that cannot be understood: the usage text follows the message.
 struct UsageError : std::runtime_error {

@@ -5,8 +5,9 @@
 // every backend the runner knows, whether it can run here. docs/hardware.md
 // describes the output.
 
-#include <accelbench/backend/hardware.hpp>
-#include <accelbench/suite/suite.hpp>
+#include "../backend/hardware.hpp"
+#include "../suite/registry.hpp"
+#include "parse.hpp"
 
 #include <fmt/format.h>
 
@@ -18,7 +19,7 @@
 
 namespace accelbench::detail {
 
-/// What `check` says about one backend of KnownBackends.
+/// What `check` says about one backend of the registry.
 struct BackendCheck {
   std::string name;
   bool available = false;
@@ -49,37 +50,33 @@ std::vector<BackendCheck> check_backends(TypeList<Bs...>) {
 
 }  // namespace accelbench::detail
 
-/// `accelbench check [--json]`; returns the exit status (0, or 2 for an
-/// unknown option).
-inline int check_command(const std::vector<std::string>& args) {
-  bool json = false;
-  for (const auto& a : args) {
-    if (a == "--json") {
-      json = true;
-    } else {
-      std::cerr << "accelbench check: unknown option '" << a << "'\n\nusage: accelbench check [--json]\n";
-      return 2;
-    }
-  }
-  const auto report = accelbench::detect_hardware();
-  const auto backends = accelbench::detail::check_backends(accelbench::KnownBackends{});
+namespace accelbench::cli {
+
+/// `accelbench check [--json]`: the hardware here and, for each backend of
+/// `Backends`, whether it can run.
+template <class Backends>
+int check_command(bool json) {
+  const auto report = detect_hardware();
+  const auto backends = detail::check_backends(Backends{});
   if (json) {
-    auto j = accelbench::to_json(report);
-    auto list = accelbench::Json::array();
+    auto j = to_json(report);
+    auto list = Json::array();
     for (const auto& b : backends) {
-      list.push_back(accelbench::Json{{"name", b.name},
-                                      {"available", b.available},
-                                      {"reason", accelbench::detail::optional_text(b.reason)},
-                                      {"device", accelbench::detail::optional_text(b.device)}});
+      list.push_back(Json{{"name", b.name},
+                          {"available", b.available},
+                          {"reason", detail::optional_text(b.reason)},
+                          {"device", detail::optional_text(b.device)}});
     }
     j["backends"] = list;
     std::cout << j.dump(2) << '\n';
-    return 0;
+    return exit_ok;
   }
-  std::cout << accelbench::format_hardware(report) << "\nBackends\n";
+  std::cout << format_hardware(report) << "\nBackends\n";
   for (const auto& b : backends) {
     std::cout << fmt::format("  {:<20} {}\n", b.name,
                              b.available ? "available: " + b.device : "not available: " + b.reason);
   }
-  return 0;
+  return exit_ok;
 }
+
+}  // namespace accelbench::cli

@@ -1,0 +1,144 @@
+#pragma once
+
+// The `accelbench` command as a function template over the registries, so
+// that a program can build its own runner with its own backends or families:
+//
+//   #include <accelbench/cli/main.hpp>
+//   #include "my_backend.hpp"
+//   int main(int argc, char** argv) {
+//     return accelbench::cli::main<accelbench::append_t<accelbench::KnownBackends, MyBackend>>(argc, argv);
+//   }
+//
+// Commands: run, compare, presets, matrix, check, version; each answers
+// --help with its options. Needs CLI11 (target accelbench::command_line).
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "../core/error.hpp"
+#include "../core/version.hpp"
+#include "../suite/registry.hpp"
+#include "check_command.hpp"
+#include "matrix_command.hpp"
+#include "parse.hpp"
+#include "run_commands.hpp"
+#include "suite_flags.hpp"
+
+namespace accelbench::cli {
+
+/// `accelbench presets`: every preset of every family of `Families`.
+template <class... Fs>
+int presets_command(TypeList<Fs...>) {
+  const auto print = [](auto family) {
+    using F = typename decltype(family)::type;
+    std::cout << "family " << F::name << " (items: " << F::item_unit << ")\n";
+    for (const auto& name : F::preset_names()) {
+      const auto& p = F::find_preset(name);
+      std::cout << fmt::format("  {:<22} {:<9} {:>7.1f}M parameters", p.name, F::architecture(p),
+                               static_cast<double>(p.parameter_count()) / 1e6);
+      if constexpr (requires { p.layers + p.hidden + p.heads; }) {
+        std::cout << fmt::format(", {} layers, hidden {}, {} heads", p.layers, p.hidden, p.heads);
+      }
+      for (const auto& a : p.aliases) std::cout << ", alias " << a;
+      std::cout << '\n';
+    }
+  };
+  (print(std::type_identity<Fs>{}), ...);
+  return exit_ok;
+}
+
+/// The command line of `accelbench`, its commands knowing the backends of
+/// `Backends` and the families of `Families` (TypeLists; the library's
+/// registries by default). Returns the exit status (ExitCode).
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+int main(int argc, char** argv) {
+  CLI::App app{"accelbench: benchmarks of machine-learning model architectures on hardware backends", "accelbench"};
+  app.footer(exit_codes_help);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("accelbench ") + version_string, "print the library version");
+  const auto command = [&](const char* name, const std::string& description) {
+    CLI::App* cmd = app.add_subcommand(name, description);
+    cmd->footer(exit_codes_help);
+    return cmd;
+  };
+
+  SuiteFlags run_flags;
+  CLI::App* run = command("run", "run a suite: print its table and write its results as JSON");
+  run_flags.add_to<Families>(*run);
+
+  SuiteFlags compare_flags;
+  CLI::App* compare = command("compare",
+                              "measure two variants in alternation and print their time ratio with its interval: "
+                              "two thread counts (--threads 1,2), two models (--models a,b) or two backends "
+                              "(--hardware a,b), on the suite's sweep");
+  compare_flags.add_to<Families>(*compare);
+
+  CLI::App* presets = command("presets", "list the model presets of every family");
+
+  MatrixFlags matrix_flags;
+  CLI::App* matrix = command("matrix",
+                             "run each architecture's small preset on every backend against the cpu reference and "
+                             "write DIR/compatibility.json and DIR/compatibility.md: the compatibility matrix");
+  matrix_flags.add_to<Backends, Families>(*matrix);
+
+  bool check_json = false;
+  CLI::App* check = command("check",
+                            "describe the CPU, OpenCL and CUDA devices and say which backends can run here, and "
+                            "why not");
+  check->add_flag("--json", check_json, "print the description as JSON");
+
+  CLI::App* version = command("version", "print the library version");
+
+  // After an error, where to read more: "accelbench run --help".
+  const auto see_help = [&] {
+    const auto given = app.get_subcommands();
+    return "see 'accelbench" + (given.empty() ? std::string() : " " + given.front()->get_name()) + " --help'\n";
+  };
+  try {
+    if (argc == 2 && std::string_view(argv[1]) == "help") {
+      std::cout << app.help();
+      return exit_ok;
+    }
+    const auto names = [&](CLI::App* cmd) { return cmd->check_name(argv[1]); };
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands(names).empty()) {
+      throw UsageError("unknown command '" + std::string(argv[1]) + "'");
+    }
+    app.parse(argc, argv);
+    if (run->parsed()) return run_command<Backends, Families>(run_flags);
+    if (compare->parsed()) return compare_command<Backends, Families>(compare_flags);
+    if (presets->parsed()) return presets_command(Families{});
+    if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
+    if (check->parsed()) return check_command<Backends>(check_json);
+    if (version->parsed()) {
+      std::cout << "accelbench " << version_string << '\n';
+      return exit_ok;
+    }
+    return exit_usage_error;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "accelbench: " << e.what() << '\n' << see_help();
+    return exit_usage_error;
+  } catch (const UsageError& e) {
+    std::cerr << "accelbench: " << e.what() << '\n' << see_help();
+    return exit_usage_error;
+  } catch (const ConfigError& e) {
+    std::cerr << "accelbench: invalid configuration: " << e.what() << '\n';
+    return exit_usage_error;
+  } catch (const std::exception& e) {
+    std::cerr << "accelbench: " << e.what() << '\n';
+    return exit_runtime_error;
+  }
+}
+
+}  // namespace accelbench::cli

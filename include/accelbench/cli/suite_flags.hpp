@@ -1,0 +1,189 @@
+#pragma once
+
+// The options of `accelbench run` and `accelbench compare`: a suite file
+// (--suite) read first, then every other option overrides the suite's field
+// of the same name, whatever the order on the command line.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../core/config.hpp"
+#include "../core/error.hpp"
+#include "../core/json.hpp"
+#include "../family/sweep.hpp"
+#include "../suite/registry.hpp"
+#include "../suite/suite.hpp"
+#include "parse.hpp"
+
+namespace accelbench::cli {
+
+/// "1,8" for {1, 8}.
+inline std::string join(const std::vector<int>& values) {
+  std::string out;
+  for (const int v : values) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(v);
+  }
+  return out;
+}
+
+inline Json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("--suite", "\"" + path + "\"", "cannot open the file");
+  try {
+    return Json::parse(in);
+  } catch (const Json::parse_error& e) {
+    throw ConfigError("--suite", "\"" + path + "\"", std::string("not valid JSON: ") + e.what());
+  }
+}
+
+/// The suite options of one command: added to a CLI11 command by add_to,
+/// turned into a Suite by suite() once the command line is parsed.
+class SuiteFlags {
+ public:
+  bool quiet = false;
+  std::vector<int> threads;  ///< as given to --threads (compare takes two)
+
+  SuiteFlags() = default;
+  SuiteFlags(const SuiteFlags&) = delete;  // the options added to a command refer to this object
+  SuiteFlags& operator=(const SuiteFlags&) = delete;
+
+  /// Adds the options to `cmd`; `Families` names the families --family knows.
+  template <class Families>
+  void add_to(CLI::App& cmd) {
+    const Suite d = default_suite();
+    cmd.add_option("--suite", suite_file_, "JSON suite file (default: the built-in default suite)")
+        ->type_name("FILE");
+    value(cmd, "--name", "NAME", "suite name, used in the results file name (default: " + d.name + ")",
+          [](Suite& s, const std::string&, const std::string& v) { s.name = v; });
+    value(cmd, "--family", "NAME", "run that family only (known: " + detail::names_of(Families{}) + ")",
+          [this](Suite&, const std::string&, const std::string& v) { family_ = v; });
+    value(cmd, "--models", "A,B,...",
+          "model presets, or Hugging Face checkpoint folders (config.json + model.safetensors); each runs in "
+          "the family that knows it unless --family is given",
+          [this](Suite&, const std::string&, const std::string& v) {
+            models_ = split(v);
+            models_given_ = true;
+          });
+    value(cmd, "--hardware", "A,B,...", "backends (default: " + d.hardware.front() + ")",
+          [](Suite& s, const std::string&, const std::string& v) { s.hardware = split(v); });
+    value(cmd, "--batch-sizes", "N,N,...", "batch sizes of the sweep (default: " + join(d.settings.batch_sizes) + ")",
+          [](Suite& s, const std::string& f, const std::string& v) { s.settings.batch_sizes = parse_ints(f, v); });
+    add_sweep_options<Families>(cmd, d);
+    value(cmd, "--stats", "NAME", "percentile (default) or mean",
+          [](Suite& s, const std::string&, const std::string& v) { s.stats = v; });
+    value(cmd, "--timer", "NAME",
+          "steady_clock (default), process_cpu_time, thread_cpu_time, tsc or perf_event",
+          [](Suite& s, const std::string&, const std::string& v) { s.timer = v; });
+    number(cmd, "--warmup", "N", "warmup runs per cell", d.settings.warmup_iterations,
+           [](Suite& s, const std::string& f, const std::string& v) {
+             s.settings.warmup_iterations = parse_int(f, v);
+           });
+    cmd.add_flag("--warmup-until-stable", warmup_until_stable_, "then warm up until the run time settles");
+    number(cmd, "--min-iterations", "N", "runs per cell at least", d.settings.min_iterations,
+           [](Suite& s, const std::string& f, const std::string& v) { s.settings.min_iterations = parse_int(f, v); });
+    number(cmd, "--max-iterations", "N", "runs per cell at most", d.settings.max_iterations,
+           [](Suite& s, const std::string& f, const std::string& v) { s.settings.max_iterations = parse_int(f, v); });
+    number(cmd, "--min-time", "S", "seconds of sampling per cell at least", d.settings.min_time_s,
+           [](Suite& s, const std::string& f, const std::string& v) { s.settings.min_time_s = parse_number(f, v); });
+    number(cmd, "--max-time", "S", "seconds of sampling per cell at most", d.settings.max_time_s,
+           [](Suite& s, const std::string& f, const std::string& v) { s.settings.max_time_s = parse_number(f, v); });
+    number(cmd, "--target-ci-width", "F", "sample until the median's interval is this fraction of it, 0 for no target",
+           d.settings.target_relative_ci_width, [](Suite& s, const std::string& f, const std::string& v) {
+             s.settings.target_relative_ci_width = parse_number(f, v);
+           });
+    number(cmd, "--confidence", "F", "level of every interval", d.settings.confidence,
+           [](Suite& s, const std::string& f, const std::string& v) { s.settings.confidence = parse_number(f, v); });
+    number(cmd, "--iterations-per-sample", "N", "runs per sample, 0 to choose them", d.settings.iterations_per_sample,
+           [](Suite& s, const std::string& f, const std::string& v) {
+             s.settings.iterations_per_sample = parse_int(f, v);
+           });
+    number(cmd, "--timeout", "S", "end a cell after S seconds with status timeout, 0 for no limit",
+           d.settings.cell_timeout_s, [](Suite& s, const std::string& f, const std::string& v) {
+             s.settings.cell_timeout_s = parse_number(f, v);
+           });
+    value(cmd, "--threads", "N", "Cpu threads, 0 for one per logical core (default: 0); compare: two values A,B",
+          [this](Suite& s, const std::string& f, const std::string& v) {
+            threads = parse_ints(f, v);
+            if (!threads.empty()) s.threads = threads.front();
+          });
+    number(cmd, "--seed", "N", "seed of the synthetic weights and inputs", d.settings.seed,
+           [](Suite& s, const std::string& f, const std::string& v) {
+             const long long seed = parse_integer(f, v);
+             if (seed < 0) throw ConfigError(f, v, "must be 0 or more");
+             s.settings.seed = static_cast<std::uint64_t>(seed);
+           });
+    cmd.add_flag("--no-concurrent-loading", no_concurrent_loading_,
+                 "skip the sequential vs concurrent model loading benchmark");
+    value(cmd, "--out", "DIR", "results folder (default: " + d.output_dir + ")",
+          [](Suite& s, const std::string&, const std::string& v) { s.output_dir = v; });
+    cmd.add_flag("--quiet", quiet, "no progress lines on standard error");
+  }
+
+  /// The suite file (or the default suite) with every option given applied
+  /// over it. Throws ConfigError naming the flag and the value.
+  template <class Families>
+  [[nodiscard]] Suite suite() const {
+    Suite s = suite_file_.empty() ? default_suite() : parse_suite(read_json_file(suite_file_), Families{});
+    for (const auto& edit : edits_) edit(s);
+    if (no_concurrent_loading_) s.concurrent_loading = false;
+    if (warmup_until_stable_) s.settings.warmup_until_stable = true;
+    if (models_given_ || !family_.empty()) set_models<Families>(s, family_, models_);
+    return s;
+  }
+
+ private:
+  using Setter = std::function<void(Suite&, const std::string& flag, const std::string& text)>;
+
+  /// An option that takes one value, applied over the suite file by suite().
+  void value(CLI::App& cmd, const std::string& flag, const std::string& type, const std::string& help, Setter set) {
+    cmd.add_option_function<std::string>(
+           flag,
+           [this, flag, set = std::move(set)](const std::string& text) {
+             edits_.push_back([flag, set, text](Suite& s) { set(s, flag, text); });
+           },
+           help)
+        ->type_name(type);
+  }
+
+  template <class Number>
+  void number(CLI::App& cmd, const std::string& flag, const std::string& type, const std::string& help,
+              Number shown_default, Setter set) {
+    value(cmd, flag, type, help + " (default: " + detail::format_number(static_cast<double>(shown_default)) + ")",
+          std::move(set));
+  }
+
+  /// One option per sweep axis the families declare (family/sweep.hpp):
+  /// --sequence-lengths sets Config::sweep["sequence_lengths"].
+  template <class Families>
+  void add_sweep_options(CLI::App& cmd, const Suite& defaults) {
+    for (const DeclaredSweepAxis& declared : declared_sweep_axes(Families{})) {
+      const SweepAxis& axis = declared.axis;
+      std::string families;
+      for (const auto& f : declared.families) families += (families.empty() ? "" : ", ") + f;
+      const auto given = defaults.settings.sweep.find(axis.name);
+      const std::vector<int>& shown = given != defaults.settings.sweep.end() ? given->second : axis.defaults;
+      value(cmd, sweep_flag(axis), "N,N,...", families + ": " + axis.help + " (default: " + join(shown) + ")",
+            [name = axis.name](Suite& s, const std::string& f, const std::string& v) {
+              s.settings.sweep[name] = parse_ints(f, v);
+            });
+    }
+  }
+
+  std::string suite_file_;
+  std::vector<std::function<void(Suite&)>> edits_;  ///< one per option given, each setting its own field
+  std::string family_;
+  std::vector<std::string> models_;
+  bool models_given_ = false;
+  bool no_concurrent_loading_ = false;
+  bool warmup_until_stable_ = false;
+};
+
+}  // namespace accelbench::cli
