@@ -92,7 +92,7 @@ TEST_CASE("conformance: an architecture end to end on the plain backend") {
   Config c;
   c.model = "bert-tiny";
   c.batch_sizes = {1};
-  c.sequence_lengths = {8};
+  c.sweep = {{"sequence_lengths", {8}}};
   c.warmup_iterations = 1;
   c.min_iterations = 3;
   c.min_time_s = 0.0;
