@@ -3000,7 +3000,9 @@ template <template <class...> class List, class... Fs>
 template <template <class...> class List, class... Fs>
 void validate_shared_sweep(const Config& settings, List<Fs...> families) {
   const auto declared = declared_sweep_axes(families);
-  for (const auto& [key, values] : settings.sweep) {
+  for (const auto& given : settings.sweep) {
+    const std::string& key = given.first;
+    const std::vector<int>& values = given.second;
     const bool known =
         std::any_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == key; });
     if (!known) {
@@ -6041,7 +6043,10 @@ decltype(auto) with_architecture(std::string_view model_type, F&& f, Architectur
                                  const std::string& field = "architecture") {
   using R = decltype(f(std::declval<typename std::tuple_element<0, std::tuple<A...>>::type>()));
   std::optional<R> result;
-  ((!result && A::reads(model_type) ? (result.emplace(f(A{})), true) : false), ...);
+  const auto try_architecture = [&](auto a) {
+    if (!result && decltype(a)::reads(model_type)) result.emplace(f(a));
+  };
+  (try_architecture(A{}), ...);
   if (!result) {
     throw ConfigError(field, "\"" + std::string(model_type) + "\"", "must be one of " + names_of(list));
   }
@@ -8750,8 +8755,10 @@ struct TextGeneration {
   /// architecture. Generation dispatches on it once per run.
   template <GenerationOps B>
   class Model : public EachModel<B, GenerativeArchitectures, ModelVariant> {
+    using Base = EachModel<B, GenerativeArchitectures, ModelVariant>;
+
    public:
-    using EachModel<B, GenerativeArchitectures, ModelVariant>::ModelVariant;
+    using Base::Base;
     [[nodiscard]] const GenerativeConfig& config() const {
       return std::visit([](const auto& m) -> const GenerativeConfig& { return m.config(); }, this->impl());
     }
@@ -12777,33 +12784,8 @@ template <ModelFamily F, Backend B, class MakeBackend>
 // ACCELBENCH_OPENCL_DEVICE ("platform:device", e.g. "0:1" or "pocl:cpu"),
 // and without it the first GPU, else the first device of any type.
 
-#ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#if defined(__APPLE__)
-#include <OpenCL/opencl.h>
-#else
-#include <CL/cl.h>
-#endif
-
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <cctype>
-#include <chrono>
-#include <cstdint>
-#include <cstdlib>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
+// opencl/context.hpp brings the OpenCL headers (at OpenCL 1.2 unless
+// CL_TARGET_OPENCL_VERSION says otherwise) and what every object shares.
 // ---- begin accelbench/backend/opencl/context.hpp ----
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_CONTEXT_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_CONTEXT_HPP
@@ -15313,36 +15295,8 @@ static_assert(PerceptionOps<OpenCL>, "OpenCL must provide every vision, audio an
 #error "accelbench/backend/cuda.cuh is CUDA C++: include it from a .cu file compiled by nvcc"
 #endif
 
-// What the rest of accelbench needs under nvcc; accelbench::cuda defines both
-// for CUDA sources, these cover a build without it (they must come before
-// the first include of fmt or Eigen). fmt 9 turns its constexpr functions
-// off when __NVCC__ is defined while still calling them from constexpr and
-// consteval code, which neither nvcc nor the host compiler accepts; Eigen
-// compiles host code only.
-#ifndef FMT_USE_CONSTEXPR
-#define FMT_USE_CONSTEXPR 1
-#endif
-#ifndef EIGEN_NO_CUDA
-#define EIGEN_NO_CUDA
-#endif
-
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-
-#include <algorithm>
-#include <cctype>
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-
+// cuda/context.cuh comes first: it sets what fmt and Eigen need under nvcc
+// before anything includes them, and brings the CUDA runtime and cuBLAS.
 // ---- begin accelbench/backend/cuda/context.cuh ----
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CONTEXT_CUH
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CONTEXT_CUH

@@ -19,36 +19,8 @@
 #error "accelbench/backend/cuda.cuh is CUDA C++: include it from a .cu file compiled by nvcc"
 #endif
 
-// What the rest of accelbench needs under nvcc; accelbench::cuda defines both
-// for CUDA sources, these cover a build without it (they must come before
-// the first include of fmt or Eigen). fmt 9 turns its constexpr functions
-// off when __NVCC__ is defined while still calling them from constexpr and
-// consteval code, which neither nvcc nor the host compiler accepts; Eigen
-// compiles host code only.
-#ifndef FMT_USE_CONSTEXPR
-#define FMT_USE_CONSTEXPR 1
-#endif
-#ifndef EIGEN_NO_CUDA
-#define EIGEN_NO_CUDA
-#endif
-
-#include <cublas_v2.h>
-#include <cuda_runtime.h>
-
-#include <algorithm>
-#include <cctype>
-#include <cstddef>
-#include <cstdint>
-#include <cstdlib>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-
+// cuda/context.cuh comes first: it sets what fmt and Eigen need under nvcc
+// before anything includes them, and brings the CUDA runtime and cuBLAS.
 #include "cuda/context.cuh"
 #include "device/device_memory.hpp"
 #include "device/gpu_ops.hpp"

@@ -13,33 +13,8 @@
 // ACCELBENCH_OPENCL_DEVICE ("platform:device", e.g. "0:1" or "pocl:cpu"),
 // and without it the first GPU, else the first device of any type.
 
-#ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#if defined(__APPLE__)
-#include <OpenCL/opencl.h>
-#else
-#include <CL/cl.h>
-#endif
-
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <cctype>
-#include <chrono>
-#include <cstdint>
-#include <cstdlib>
-#include <map>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
+// opencl/context.hpp brings the OpenCL headers (at OpenCL 1.2 unless
+// CL_TARGET_OPENCL_VERSION says otherwise) and what every object shares.
 #include "opencl/context.hpp"
 #include "device/device_memory.hpp"
 #include "device/gpu_ops.hpp"

@@ -52,14 +52,15 @@ std::vector<BackendCheck> check_backends(TypeList<Bs...>) {
 
 namespace accelbench::cli {
 
-/// `accelbench check [--json]`: the hardware here and, for each backend of
-/// `Backends`, whether it can run.
+/// `accelbench check [--json]`: the hardware here (the CPU, then each
+/// backend's own enumeration of its devices, backend/hardware.hpp's
+/// describe_machine) and, for each backend of `Backends`, whether it can run.
 template <class Backends>
 int check_command(bool json) {
-  const auto report = detect_hardware();
+  const std::vector<DeviceReport> sections = describe_machine(Backends{});
   const auto backends = detail::check_backends(Backends{});
   if (json) {
-    auto j = to_json(report);
+    auto j = to_json(sections);
     auto list = Json::array();
     for (const auto& b : backends) {
       list.push_back(Json{{"name", b.name},
@@ -71,7 +72,7 @@ int check_command(bool json) {
     std::cout << j.dump(2) << '\n';
     return exit_ok;
   }
-  std::cout << format_hardware(report) << "\nBackends\n";
+  std::cout << format_device_reports(sections) << "\nBackends\n";
   for (const auto& b : backends) {
     std::cout << fmt::format("  {:<20} {}\n", b.name,
                              b.available ? "available: " + b.device : "not available: " + b.reason);

@@ -182,7 +182,9 @@ template <template <class...> class List, class... Fs>
 template <template <class...> class List, class... Fs>
 void validate_shared_sweep(const Config& settings, List<Fs...> families) {
   const auto declared = declared_sweep_axes(families);
-  for (const auto& [key, values] : settings.sweep) {
+  for (const auto& given : settings.sweep) {
+    const std::string& key = given.first;
+    const std::vector<int>& values = given.second;
     const bool known =
         std::any_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == key; });
     if (!known) {

@@ -45,8 +45,10 @@ struct TextGeneration {
   /// architecture. Generation dispatches on it once per run.
   template <GenerationOps B>
   class Model : public EachModel<B, GenerativeArchitectures, ModelVariant> {
+    using Base = EachModel<B, GenerativeArchitectures, ModelVariant>;
+
    public:
-    using EachModel<B, GenerativeArchitectures, ModelVariant>::ModelVariant;
+    using Base::Base;
     [[nodiscard]] const GenerativeConfig& config() const {
       return std::visit([](const auto& m) -> const GenerativeConfig& { return m.config(); }, this->impl());
     }

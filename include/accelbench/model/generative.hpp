@@ -68,7 +68,10 @@ decltype(auto) with_architecture(std::string_view model_type, F&& f, Architectur
                                  const std::string& field = "architecture") {
   using R = decltype(f(std::declval<typename std::tuple_element<0, std::tuple<A...>>::type>()));
   std::optional<R> result;
-  ((!result && A::reads(model_type) ? (result.emplace(f(A{})), true) : false), ...);
+  const auto try_architecture = [&](auto a) {
+    if (!result && decltype(a)::reads(model_type)) result.emplace(f(a));
+  };
+  (try_architecture(A{}), ...);
   if (!result) {
     throw ConfigError(field, "\"" + std::string(model_type) + "\"", "must be one of " + names_of(list));
   }
