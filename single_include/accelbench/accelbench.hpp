@@ -4812,9 +4812,10 @@ class Bert {
 // type; each architecture reads the fields it uses. What depends on the
 // architecture (tensor names and shapes, parameter count, key-value cache
 // and FLOP formulas) lives in the architecture's own file (gpt2.hpp,
-// llama.hpp, t5.hpp); the members below that answer for any architecture
-// are defined in model/generative.hpp, which dispatches on `architecture`
-// once, through the list of generative architectures.
+// llama.hpp, t5.hpp). A configuration made by a family (its presets, a
+// checkpoint's config.json) points at its architecture's functions, chosen
+// once among the family's architectures; one made by hand finds them among
+// the library's (model/generative.hpp) by `architecture`.
 
 #include <algorithm>
 #include <cstdint>
@@ -4826,6 +4827,23 @@ class Bert {
 
 
 namespace accelbench {
+
+struct GenerativeConfig;
+
+/// The functions of a generative architecture that a configuration answers
+/// with (see GenerativeConfig): architecture_functions<A> for an entry A of
+/// a list of architectures.
+struct GenerativeArchitectureFunctions {
+  bool (*reads)(std::string_view model_type) noexcept = nullptr;
+  bool encoder_decoder = false;
+  TensorShapes (*tensor_shapes)(const GenerativeConfig&) = nullptr;
+  std::uint64_t (*kv_cache_bytes)(const GenerativeConfig&, int batch, int capacity, int encoder_len) = nullptr;
+  double (*generation_flops)(const GenerativeConfig&, int batch, int prompt, int new_tokens) = nullptr;
+};
+
+template <class A>
+inline constexpr GenerativeArchitectureFunctions architecture_functions{
+    &A::reads, A::encoder_decoder, &A::tensor_shapes, &A::kv_cache_bytes, &A::generation_flops};
 
 struct GenerativeConfig {
   std::string name;
@@ -4849,6 +4867,10 @@ struct GenerativeConfig {
   int relative_max_distance = 128;  ///< T5
   int decoder_start_token = 0;      ///< T5
   std::vector<std::string> aliases;
+  /// The architecture's functions, set where the architecture is chosen (a
+  /// family's presets and checkpoints); null, or not the functions of
+  /// `architecture`: those of the library's architecture of that name.
+  const GenerativeArchitectureFunctions* functions = nullptr;
 
   [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
   [[nodiscard]] int effective_head_dim() const noexcept {
@@ -4861,7 +4883,7 @@ struct GenerativeConfig {
     return std::int64_t{effective_kv_heads()} * effective_head_dim();
   }
 
-  // Defined in model/generative.hpp, by the architecture's own file.
+  // Answered by the architecture's own file, through `functions`.
 
   /// True for an encoder-decoder (T5).
   [[nodiscard]] bool is_encoder_decoder() const;
@@ -4879,6 +4901,11 @@ struct GenerativeConfig {
   /// feed-forward, attention and the LM head (one position per step).
   /// Element-wise work is left out.
   [[nodiscard]] double generation_flops(int batch, int prompt, int new_tokens) const;
+
+ private:
+  /// `functions` when they are `architecture`'s, otherwise the library's
+  /// architecture of that name (defined in model/generative.hpp).
+  [[nodiscard]] const GenerativeArchitectureFunctions& resolved_functions() const;
 };
 
 namespace detail {
@@ -5141,6 +5168,13 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
   template <GenerationOps B>
   using Model = Gpt2<B>;
 
+  /// The preset with the dimensions of the published checkpoint.
+  [[nodiscard]] static std::vector<GenerativeConfig> presets() {
+    return {{.name = "gpt2", .architecture = "gpt2", .layers = 12, .hidden = 768, .heads = 12,
+             .intermediate = 3072, .vocab_size = 50257, .max_positions = 1024, .norm_eps = 1e-5f,
+             .qkv_bias = true, .tied_embeddings = true, .aliases = {"openai-community/gpt2"}}};
+  }
+
   /// The fields of a GPT-2 config.json (model_type "gpt2").
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     c.require_text("activation_function", "gelu_new", "gelu_new", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
@@ -5364,6 +5398,30 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
   }
   template <GenerationOps B>
   using Model = Llama<B>;
+
+  /// Presets with the dimensions of the published checkpoints, and tiny
+  /// ones for quick runs.
+  [[nodiscard]] static std::vector<GenerativeConfig> presets() {
+    std::vector<GenerativeConfig> p;
+    p.push_back({.name = "llama-tiny", .architecture = "llama", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 2048,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .aliases = {}});
+    p.push_back({.name = "tinyllama-1.1b", .architecture = "llama", .layers = 22, .hidden = 2048, .heads = 32,
+                 .kv_heads = 4, .intermediate = 5632, .vocab_size = 32000, .max_positions = 2048,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f,
+                 .aliases = {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T"}});
+    p.push_back({.name = "qwen2-0.5b", .architecture = "qwen2", .layers = 24, .hidden = 896, .heads = 14,
+                 .kv_heads = 2, .intermediate = 4864, .vocab_size = 151936, .max_positions = 131072,
+                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
+                 .aliases = {"Qwen/Qwen2-0.5B"}});
+    // Qwen2's features (q/k/v biases, grouped-query attention, tied head,
+    // theta 1e6) at llama-tiny's scale, for quick runs of the architecture.
+    p.push_back({.name = "qwen2-tiny", .architecture = "qwen2", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
+                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
+                 .aliases = {}});
+    return p;
+  }
 
   /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
   /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
@@ -5613,6 +5671,14 @@ struct T5Architecture {
   [[nodiscard]] static bool reads(std::string_view model_type) noexcept { return model_type == "t5"; }
   template <GenerationOps B>
   using Model = T5<B>;
+
+  /// The preset with the dimensions of the published checkpoint.
+  [[nodiscard]] static std::vector<GenerativeConfig> presets() {
+    return {{.name = "t5-small", .architecture = "t5", .layers = 6, .decoder_layers = 6, .hidden = 512,
+             .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
+             .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
+             .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}}};
+  }
 
   /// The fields of a T5 config.json (model_type "t5").
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
@@ -5985,13 +6051,16 @@ class T5 {
 
 // The generative architectures of the TextGeneration family, listed once:
 // GPT-2 (gpt2.hpp), Llama and Qwen2 (llama.hpp) and T5 (t5.hpp). Each entry
-// of GenerativeArchitectures (Gpt2Architecture, ...) is defined in its
-// architecture's file and names the checkpoint model types it reads, its
-// model class, and its configuration, shape, FLOP and weight functions; a
-// GenerativeConfig is matched to its entry by `architecture` once (when it
-// is read, validated or loaded), never inside a forward pass. Adding a
-// generative architecture is its own file plus one entry here.
+// of a list of generative architectures (Gpt2Architecture, ...) is defined
+// in its architecture's file and names the checkpoint model types it reads,
+// its model class, its presets, and its configuration, shape, FLOP and
+// weight functions (the GenerativeArchitecture concept). A configuration is
+// matched to its entry once (when it is read, validated or loaded), never
+// inside a forward pass. The functions below take the list as a template
+// parameter, the library's GenerativeArchitectures by default; adding a
+// generative architecture is its own file plus one entry in a list.
 
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -6001,13 +6070,75 @@ class T5 {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/core/type_list.hpp ----
+
+// Compile-time lists of types: the registries of policies (suite/registry.hpp)
+// and the lists of architectures a family runs (model/generative.hpp).
 
 namespace accelbench {
 
-template <class... A>
-struct ArchitectureList {};
+/// A compile-time list of types.
+template <class... Ts>
+struct TypeList {};
 
-/// The registry of generative architectures.
+namespace detail {
+template <class List, class... Ts>
+struct append;
+template <class... Ls, class... Ts>
+struct append<TypeList<Ls...>, Ts...> {
+  using type = TypeList<Ls..., Ts...>;
+};
+}  // namespace detail
+
+/// `List` with `Ts...` added at its end: append_t<KnownBackends, MyBackend>.
+template <class List, class... Ts>
+using append_t = typename detail::append<List, Ts...>::type;
+
+}  // namespace accelbench
+// ---- end accelbench/core/type_list.hpp ----
+
+namespace accelbench {
+
+/// A list of architectures: ArchitectureList<Gpt2Architecture, ...>.
+template <class... A>
+using ArchitectureList = TypeList<A...>;
+
+/// An entry of a list of generative architectures: the model types it
+/// reads, its presets, and the functions a GenerativeConfig answers with.
+/// Its model class, `Model<B>`, is a ModelArchitecture on each backend B
+/// (checked by the family that runs it).
+template <class A>
+concept GenerativeArchitecture =
+    requires(std::string_view model_type, const GenerativeConfig& c, GenerativeConfig& g,
+             const detail::HfConfigReader& reader, const std::filesystem::path& dir) {
+      { A::names } -> std::convertible_to<std::string_view>;
+      { A::reads(model_type) } -> std::same_as<bool>;
+      { A::encoder_decoder } -> std::convertible_to<bool>;
+      { A::presets() } -> std::same_as<std::vector<GenerativeConfig>>;
+      A::read_config(reader, g);
+      A::validate_config(c);
+      { A::tensor_shapes(c) } -> std::same_as<TensorShapes>;
+      { A::kv_cache_bytes(c, 1, 1, 0) } -> std::same_as<std::uint64_t>;
+      { A::generation_flops(c, 1, 1, 1) } -> std::same_as<double>;
+      { A::is_scale(model_type) } -> std::same_as<bool>;
+      { A::checkpoint_weights(dir) } -> std::same_as<WeightMap>;
+    };
+
+/// True when every entry of a list is a GenerativeArchitecture.
+template <class List>
+inline constexpr bool all_generative_architectures = false;
+template <class... A>
+inline constexpr bool all_generative_architectures<ArchitectureList<A...>> = (GenerativeArchitecture<A> && ...);
+
+/// True when the model class of every entry of a list is a
+/// ModelArchitecture on backend B.
+template <class B, class List>
+inline constexpr bool all_model_architectures = false;
+template <class B, class... A>
+inline constexpr bool all_model_architectures<B, ArchitectureList<A...>> =
+    (ModelArchitecture<typename A::template Model<B>, B> && ...);
+
+/// The registry of the library's generative architectures.
 using GenerativeArchitectures = ArchitectureList<Gpt2Architecture, LlamaArchitecture, T5Architecture>;
 
 /// Wrap<model class on B> for every architecture of a list, as one type:
@@ -6030,14 +6161,14 @@ bool reads_any(std::string_view model_type, ArchitectureList<A...>) noexcept {
 }
 
 template <class... A>
-std::string names_of(ArchitectureList<A...>) {
+std::string architecture_names_of(ArchitectureList<A...>) {
   std::string out;
   ((out += (out.empty() ? "" : ", ") + std::string(A::names)), ...);
   return out;
 }
 
-/// f(A{}) for the architecture A that reads `model_type`; an architecture
-/// that none reads is an error naming `field`.
+/// f(A{}) for the architecture A of the list that reads `model_type`; an
+/// architecture that none reads is an error naming `field`.
 template <class F, class... A>
 decltype(auto) with_architecture(std::string_view model_type, F&& f, ArchitectureList<A...> list,
                                  const std::string& field = "architecture") {
@@ -6048,75 +6179,60 @@ decltype(auto) with_architecture(std::string_view model_type, F&& f, Architectur
   };
   (try_architecture(A{}), ...);
   if (!result) {
-    throw ConfigError(field, "\"" + std::string(model_type) + "\"", "must be one of " + names_of(list));
+    throw ConfigError(field, "\"" + std::string(model_type) + "\"", "must be one of " + architecture_names_of(list));
   }
   return R(std::move(*result));
 }
 
-template <class F>
+/// f(A{}) for the entry of `List` that reads the configuration's architecture.
+template <class List = GenerativeArchitectures, class F>
 decltype(auto) with_generative_architecture(const GenerativeConfig& c, F&& f) {
   const std::string field = (c.name.empty() ? std::string("model") : c.name) + ".architecture";
-  return with_architecture(c.architecture, std::forward<F>(f), GenerativeArchitectures{}, field);
+  return with_architecture(c.architecture, std::forward<F>(f), List{}, field);
 }
 
 }  // namespace detail
 
 // The members of GenerativeConfig that depend on the architecture.
 
-inline bool GenerativeConfig::is_encoder_decoder() const {
-  return detail::with_generative_architecture(*this, [](auto a) { return decltype(a)::encoder_decoder; });
+inline const GenerativeArchitectureFunctions& GenerativeConfig::resolved_functions() const {
+  if (functions != nullptr && functions->reads(architecture)) return *functions;
+  return *detail::with_generative_architecture(
+      *this, [](auto a) { return &architecture_functions<decltype(a)>; });
 }
-inline TensorShapes GenerativeConfig::tensor_shapes() const {
-  return detail::with_generative_architecture(*this, [&](auto a) { return decltype(a)::tensor_shapes(*this); });
-}
+inline bool GenerativeConfig::is_encoder_decoder() const { return resolved_functions().encoder_decoder; }
+inline TensorShapes GenerativeConfig::tensor_shapes() const { return resolved_functions().tensor_shapes(*this); }
 inline std::int64_t GenerativeConfig::parameter_count() const { return shape_parameter_count(tensor_shapes()); }
 inline std::uint64_t GenerativeConfig::kv_cache_bytes(int batch, int capacity, int encoder_len) const {
-  return detail::with_generative_architecture(
-      *this, [&](auto a) { return decltype(a)::kv_cache_bytes(*this, batch, capacity, encoder_len); });
+  return resolved_functions().kv_cache_bytes(*this, batch, capacity, encoder_len);
 }
 inline double GenerativeConfig::generation_flops(int batch, int prompt, int new_tokens) const {
-  return detail::with_generative_architecture(
-      *this, [&](auto a) { return decltype(a)::generation_flops(*this, batch, prompt, new_tokens); });
+  return resolved_functions().generation_flops(*this, batch, prompt, new_tokens);
 }
 
-/// Presets with the dimensions of the published checkpoints, and tiny ones
-/// for quick runs.
-inline const std::vector<GenerativeConfig>& generative_presets() {
-  static const std::vector<GenerativeConfig> presets = [] {
-    std::vector<GenerativeConfig> p;
-    p.push_back({.name = "gpt2", .architecture = "gpt2", .layers = 12, .hidden = 768, .heads = 12,
-                 .intermediate = 3072, .vocab_size = 50257, .max_positions = 1024, .norm_eps = 1e-5f,
-                 .qkv_bias = true, .tied_embeddings = true, .aliases = {"openai-community/gpt2"}});
-    p.push_back({.name = "llama-tiny", .architecture = "llama", .layers = 4, .hidden = 256, .heads = 8,
-                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 2048,
-                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .aliases = {}});
-    p.push_back({.name = "tinyllama-1.1b", .architecture = "llama", .layers = 22, .hidden = 2048, .heads = 32,
-                 .kv_heads = 4, .intermediate = 5632, .vocab_size = 32000, .max_positions = 2048,
-                 .norm_eps = 1e-5f, .rope_theta = 10000.0f,
-                 .aliases = {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T"}});
-    p.push_back({.name = "qwen2-0.5b", .architecture = "qwen2", .layers = 24, .hidden = 896, .heads = 14,
-                 .kv_heads = 2, .intermediate = 4864, .vocab_size = 151936, .max_positions = 131072,
-                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
-                 .aliases = {"Qwen/Qwen2-0.5B"}});
-    // Qwen2's features (q/k/v biases, grouped-query attention, tied head,
-    // theta 1e6) at llama-tiny's scale, for quick runs of the architecture.
-    p.push_back({.name = "qwen2-tiny", .architecture = "qwen2", .layers = 4, .hidden = 256, .heads = 8,
-                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
-                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
-                 .aliases = {}});
-    p.push_back({.name = "t5-small", .architecture = "t5", .layers = 6, .decoder_layers = 6, .hidden = 512,
-                 .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
-                 .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
-                 .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}});
-    return p;
-  }();
+/// The presets of every architecture of `List`, in its order, each pointing
+/// at its architecture's functions.
+template <class List = GenerativeArchitectures>
+[[nodiscard]] const std::vector<GenerativeConfig>& generative_presets() {
+  static const std::vector<GenerativeConfig> presets = []<class... A>(ArchitectureList<A...>) {
+    std::vector<GenerativeConfig> all;
+    const auto add = [&](auto a) {
+      for (GenerativeConfig& p : decltype(a)::presets()) {
+        p.functions = &architecture_functions<decltype(a)>;
+        all.push_back(std::move(p));
+      }
+    };
+    (add(A{}), ...);
+    return all;
+  }(List{});
   return presets;
 }
 
 /// Checks that a configuration describes a model that can be built, by the
-/// checks of its architecture.
-inline void validate_generative_config(const GenerativeConfig& c) {
-  detail::with_generative_architecture(c, [&](auto a) {
+/// checks of its architecture in `List`.
+template <class List = GenerativeArchitectures>
+void validate_generative_config(const GenerativeConfig& c) {
+  detail::with_generative_architecture<List>(c, [&](auto a) {
     decltype(a)::validate_config(c);
     return true;
   });
@@ -6125,35 +6241,41 @@ inline void validate_generative_config(const GenerativeConfig& c) {
 /// Deterministic synthetic weights under the checkpoint names (see
 /// synthetic_weights): matrices and embeddings with standard deviation
 /// 0.02, biases small, norm scales near one.
-inline WeightMap synthetic_generative_weights(const GenerativeConfig& c, std::uint64_t seed) {
-  validate_generative_config(c);
-  return detail::with_generative_architecture(c, [&](auto a) {
+template <class List = GenerativeArchitectures>
+[[nodiscard]] WeightMap synthetic_generative_weights(const GenerativeConfig& c, std::uint64_t seed) {
+  validate_generative_config<List>(c);
+  return detail::with_generative_architecture<List>(c, [&](auto a) {
     return synthetic_weights(decltype(a)::tensor_shapes(c), seed, [](std::string_view n) { return decltype(a)::is_scale(n); });
   });
 }
 
-/// GenerativeConfig from a checkpoint's config.json (model_type "gpt2",
-/// "llama", "qwen2" or "t5"); the preset is named after the folder.
-[[nodiscard]] inline GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir) {
+/// GenerativeConfig from a checkpoint's config.json, read by the entry of
+/// `List` whose model types include its model_type; the preset is named
+/// after the folder.
+template <class List = GenerativeArchitectures>
+[[nodiscard]] GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir);
   GenerativeConfig g;
   g.name = checkpoint_name(dir);
   g.architecture = c.text("model_type");
-  if (!detail::reads_any(g.architecture, GenerativeArchitectures{})) {
-    c.fail("model_type", "\"" + g.architecture + "\"", "the text-generation family reads gpt2, llama, qwen2 and t5 checkpoints");
+  if (!detail::reads_any(g.architecture, List{})) {
+    c.fail("model_type", "\"" + g.architecture + "\"", "the text-generation family reads " + detail::architecture_names_of(List{}) + " checkpoints");
   }
-  detail::with_generative_architecture(g, [&](auto a) {
+  detail::with_generative_architecture<List>(g, [&](auto a) {
     decltype(a)::read_config(c, g);
+    g.functions = &architecture_functions<decltype(a)>;
     return true;
   });
-  validate_generative_config(g);
+  validate_generative_config<List>(g);
   return g;
 }
 
 /// A generative checkpoint's weights under the names the models take.
-[[nodiscard]] inline WeightMap generative_weights_from_checkpoint(const std::filesystem::path& dir,
-                                                                   const GenerativeConfig& config) {
-  return detail::with_generative_architecture(config, [&](auto a) { return decltype(a)::checkpoint_weights(dir); });
+template <class List = GenerativeArchitectures>
+[[nodiscard]] WeightMap generative_weights_from_checkpoint(const std::filesystem::path& dir,
+                                                           const GenerativeConfig& config) {
+  return detail::with_generative_architecture<List>(config,
+                                                    [&](auto a) { return decltype(a)::checkpoint_weights(dir); });
 }
 
 }  // namespace accelbench
@@ -8739,7 +8861,16 @@ namespace accelbench {
 /// prompt, up to the first token: time to first token) and decode (one
 /// token per sequence, new_tokens - 1 times per run). The sweep is
 /// batch_sizes x prompt_lengths x new_tokens.
-struct TextGeneration {
+///
+/// The family runs the architectures of `Architectures` (a list of
+/// GenerativeArchitecture entries); TextGeneration runs the library's. A
+/// program adds its own architecture with one line:
+///
+///   using MyTextGeneration = TextGenerationOf<append_t<GenerativeArchitectures, MyArchitecture>>;
+template <class Architectures>
+struct TextGenerationOf {
+  static_assert(all_generative_architectures<Architectures>,
+                "every entry of TextGenerationOf's list must satisfy GenerativeArchitecture (model/generative.hpp)");
   static constexpr std::string_view name = "text-generation";
   static constexpr std::string_view item_unit = "sequences";
 
@@ -8754,8 +8885,10 @@ struct TextGeneration {
   /// A loaded model: GPT-2, Llama (and Qwen2) or T5, by the preset's
   /// architecture. Generation dispatches on it once per run.
   template <GenerationOps B>
-  class Model : public EachModel<B, GenerativeArchitectures, ModelVariant> {
-    using Base = EachModel<B, GenerativeArchitectures, ModelVariant>;
+  class Model : public EachModel<B, Architectures, ModelVariant> {
+    using Base = EachModel<B, Architectures, ModelVariant>;
+    static_assert(all_model_architectures<B, Architectures>,
+                  "every architecture's Model<B> must satisfy ModelArchitecture (model/common/architecture.hpp)");
 
    public:
     using Base::Base;
@@ -8765,10 +8898,12 @@ struct TextGeneration {
   };
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {
-    return detail::find_preset_in(generative_presets(), model, name);
+    return detail::find_preset_in(generative_presets<Architectures>(), model, name);
   }
 
-  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(generative_presets()); }
+  [[nodiscard]] static std::vector<std::string> preset_names() {
+    return detail::preset_names_of(generative_presets<Architectures>());
+  }
 
   [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
@@ -8790,8 +8925,8 @@ struct TextGeneration {
   /// tokens must fit its positions.
   static void validate(const Config& config, const Preset& preset) {
     if (preset.max_positions <= 0) return;
-    const std::vector<int> prompts = sweep_of<TextGeneration>(config, "prompt_lengths");
-    const std::vector<int> new_tokens = sweep_of<TextGeneration>(config, "new_tokens");
+    const std::vector<int> prompts = sweep_of<TextGenerationOf>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<TextGenerationOf>(config, "new_tokens");
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       for (int n : new_tokens) {
         const int p = prompts[i];
@@ -8805,8 +8940,8 @@ struct TextGeneration {
   }
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
-    const std::vector<int> prompts = sweep_of<TextGeneration>(config, "prompt_lengths");
-    const std::vector<int> new_tokens = sweep_of<TextGeneration>(config, "new_tokens");
+    const std::vector<int> prompts = sweep_of<TextGenerationOf>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<TextGenerationOf>(config, "new_tokens");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
       for (int p : prompts) {
@@ -8835,21 +8970,23 @@ struct TextGeneration {
   }
 
   [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
-    return synthetic_generative_weights(preset, seed);
+    return synthetic_generative_weights<Architectures>(preset, seed);
   }
 
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) { return generative_config_from_checkpoint(dir); }
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
+    return generative_config_from_checkpoint<Architectures>(dir);
+  }
 
   /// A checkpoint folder's weights under the names the model takes.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, [[maybe_unused]] const Preset& preset) {
-    return generative_weights_from_checkpoint(dir, preset);
+    return generative_weights_from_checkpoint<Architectures>(dir, preset);
   }
 
   /// Builds the preset's architecture (chosen here, once).
   template <GenerationOps B>
   [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
-    return detail::with_generative_architecture(preset, [&](auto a) {
+    return detail::with_generative_architecture<Architectures>(preset, [&](auto a) {
       using M = typename decltype(a)::template Model<B>;
       return Model<B>(typename Model<B>::Impl(std::in_place_type<M>, backend, preset, std::move(weights)));
     });
@@ -8964,10 +9101,13 @@ struct TextGeneration {
     const GenerativeConfig* config_;
     template <class... Models>
     using Runs = std::variant<Run<Models>...>;
-    EachModel<B, GenerativeArchitectures, Runs> run_;
+    EachModel<B, Architectures, Runs> run_;
     std::vector<std::int32_t> tokens_;
   };
 };
+
+/// The family over the library's generative architectures.
+using TextGeneration = TextGenerationOf<GenerativeArchitectures>;
 
 static_assert(ModelFamily<TextGeneration>, "TextGeneration must satisfy ModelFamily");
 
@@ -17799,23 +17939,6 @@ static_assert(PerceptionOps<Cuda>, "Cuda must provide every vision, audio and mu
 #endif
 
 namespace accelbench {
-
-/// A compile-time list of policy types.
-template <class... Ts>
-struct TypeList {};
-
-namespace detail {
-template <class List, class... Ts>
-struct append;
-template <class... Ls, class... Ts>
-struct append<TypeList<Ls...>, Ts...> {
-  using type = TypeList<Ls..., Ts...>;
-};
-}  // namespace detail
-
-/// `List` with `Ts...` added at its end: append_t<KnownBackends, MyBackend>.
-template <class List, class... Ts>
-using append_t = typename detail::append<List, Ts...>::type;
 
 /// The backends of this library. OpenCL is known where the program links
 /// accelbench::opencl (ACCELBENCH_WITH_OPENCL), Cuda where it is compiled by

@@ -29,7 +29,16 @@ namespace accelbench {
 /// prompt, up to the first token: time to first token) and decode (one
 /// token per sequence, new_tokens - 1 times per run). The sweep is
 /// batch_sizes x prompt_lengths x new_tokens.
-struct TextGeneration {
+///
+/// The family runs the architectures of `Architectures` (a list of
+/// GenerativeArchitecture entries); TextGeneration runs the library's. A
+/// program adds its own architecture with one line:
+///
+///   using MyTextGeneration = TextGenerationOf<append_t<GenerativeArchitectures, MyArchitecture>>;
+template <class Architectures>
+struct TextGenerationOf {
+  static_assert(all_generative_architectures<Architectures>,
+                "every entry of TextGenerationOf's list must satisfy GenerativeArchitecture (model/generative.hpp)");
   static constexpr std::string_view name = "text-generation";
   static constexpr std::string_view item_unit = "sequences";
 
@@ -44,8 +53,10 @@ struct TextGeneration {
   /// A loaded model: GPT-2, Llama (and Qwen2) or T5, by the preset's
   /// architecture. Generation dispatches on it once per run.
   template <GenerationOps B>
-  class Model : public EachModel<B, GenerativeArchitectures, ModelVariant> {
-    using Base = EachModel<B, GenerativeArchitectures, ModelVariant>;
+  class Model : public EachModel<B, Architectures, ModelVariant> {
+    using Base = EachModel<B, Architectures, ModelVariant>;
+    static_assert(all_model_architectures<B, Architectures>,
+                  "every architecture's Model<B> must satisfy ModelArchitecture (model/common/architecture.hpp)");
 
    public:
     using Base::Base;
@@ -55,10 +66,12 @@ struct TextGeneration {
   };
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {
-    return detail::find_preset_in(generative_presets(), model, name);
+    return detail::find_preset_in(generative_presets<Architectures>(), model, name);
   }
 
-  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(generative_presets()); }
+  [[nodiscard]] static std::vector<std::string> preset_names() {
+    return detail::preset_names_of(generative_presets<Architectures>());
+  }
 
   [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
@@ -80,8 +93,8 @@ struct TextGeneration {
   /// tokens must fit its positions.
   static void validate(const Config& config, const Preset& preset) {
     if (preset.max_positions <= 0) return;
-    const std::vector<int> prompts = sweep_of<TextGeneration>(config, "prompt_lengths");
-    const std::vector<int> new_tokens = sweep_of<TextGeneration>(config, "new_tokens");
+    const std::vector<int> prompts = sweep_of<TextGenerationOf>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<TextGenerationOf>(config, "new_tokens");
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       for (int n : new_tokens) {
         const int p = prompts[i];
@@ -95,8 +108,8 @@ struct TextGeneration {
   }
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
-    const std::vector<int> prompts = sweep_of<TextGeneration>(config, "prompt_lengths");
-    const std::vector<int> new_tokens = sweep_of<TextGeneration>(config, "new_tokens");
+    const std::vector<int> prompts = sweep_of<TextGenerationOf>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<TextGenerationOf>(config, "new_tokens");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
       for (int p : prompts) {
@@ -125,21 +138,23 @@ struct TextGeneration {
   }
 
   [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
-    return synthetic_generative_weights(preset, seed);
+    return synthetic_generative_weights<Architectures>(preset, seed);
   }
 
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) { return generative_config_from_checkpoint(dir); }
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
+    return generative_config_from_checkpoint<Architectures>(dir);
+  }
 
   /// A checkpoint folder's weights under the names the model takes.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, [[maybe_unused]] const Preset& preset) {
-    return generative_weights_from_checkpoint(dir, preset);
+    return generative_weights_from_checkpoint<Architectures>(dir, preset);
   }
 
   /// Builds the preset's architecture (chosen here, once).
   template <GenerationOps B>
   [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
-    return detail::with_generative_architecture(preset, [&](auto a) {
+    return detail::with_generative_architecture<Architectures>(preset, [&](auto a) {
       using M = typename decltype(a)::template Model<B>;
       return Model<B>(typename Model<B>::Impl(std::in_place_type<M>, backend, preset, std::move(weights)));
     });
@@ -254,10 +269,13 @@ struct TextGeneration {
     const GenerativeConfig* config_;
     template <class... Models>
     using Runs = std::variant<Run<Models>...>;
-    EachModel<B, GenerativeArchitectures, Runs> run_;
+    EachModel<B, Architectures, Runs> run_;
     std::vector<std::int32_t> tokens_;
   };
 };
+
+/// The family over the library's generative architectures.
+using TextGeneration = TextGenerationOf<GenerativeArchitectures>;
 
 static_assert(ModelFamily<TextGeneration>, "TextGeneration must satisfy ModelFamily");
 

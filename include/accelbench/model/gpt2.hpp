@@ -41,6 +41,13 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
   template <GenerationOps B>
   using Model = Gpt2<B>;
 
+  /// The preset with the dimensions of the published checkpoint.
+  [[nodiscard]] static std::vector<GenerativeConfig> presets() {
+    return {{.name = "gpt2", .architecture = "gpt2", .layers = 12, .hidden = 768, .heads = 12,
+             .intermediate = 3072, .vocab_size = 50257, .max_positions = 1024, .norm_eps = 1e-5f,
+             .qkv_bias = true, .tied_embeddings = true, .aliases = {"openai-community/gpt2"}}};
+  }
+
   /// The fields of a GPT-2 config.json (model_type "gpt2").
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     c.require_text("activation_function", "gelu_new", "gelu_new", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");

@@ -46,6 +46,30 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
   template <GenerationOps B>
   using Model = Llama<B>;
 
+  /// Presets with the dimensions of the published checkpoints, and tiny
+  /// ones for quick runs.
+  [[nodiscard]] static std::vector<GenerativeConfig> presets() {
+    std::vector<GenerativeConfig> p;
+    p.push_back({.name = "llama-tiny", .architecture = "llama", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 2048,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .aliases = {}});
+    p.push_back({.name = "tinyllama-1.1b", .architecture = "llama", .layers = 22, .hidden = 2048, .heads = 32,
+                 .kv_heads = 4, .intermediate = 5632, .vocab_size = 32000, .max_positions = 2048,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f,
+                 .aliases = {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T"}});
+    p.push_back({.name = "qwen2-0.5b", .architecture = "qwen2", .layers = 24, .hidden = 896, .heads = 14,
+                 .kv_heads = 2, .intermediate = 4864, .vocab_size = 151936, .max_positions = 131072,
+                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
+                 .aliases = {"Qwen/Qwen2-0.5B"}});
+    // Qwen2's features (q/k/v biases, grouped-query attention, tied head,
+    // theta 1e6) at llama-tiny's scale, for quick runs of the architecture.
+    p.push_back({.name = "qwen2-tiny", .architecture = "qwen2", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
+                 .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
+                 .aliases = {}});
+    return p;
+  }
+
   /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
   /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
   /// unless tie_word_embeddings says otherwise.

@@ -46,6 +46,14 @@ struct T5Architecture {
   template <GenerationOps B>
   using Model = T5<B>;
 
+  /// The preset with the dimensions of the published checkpoint.
+  [[nodiscard]] static std::vector<GenerativeConfig> presets() {
+    return {{.name = "t5-small", .architecture = "t5", .layers = 6, .decoder_layers = 6, .hidden = 512,
+             .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
+             .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
+             .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}}};
+  }
+
   /// The fields of a T5 config.json (model_type "t5").
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     c.require_text("feed_forward_proj", "relu", "relu", "only the original T5's ReLU feed-forward is implemented");

@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "../backend/cpu.hpp"
+#include "../core/type_list.hpp"
 #if defined(ACCELBENCH_WITH_OPENCL)
 #include "../backend/opencl.hpp"
 #endif
@@ -33,23 +34,6 @@
 #include "../measure/timer/tsc_timer.hpp"
 
 namespace accelbench {
-
-/// A compile-time list of policy types.
-template <class... Ts>
-struct TypeList {};
-
-namespace detail {
-template <class List, class... Ts>
-struct append;
-template <class... Ls, class... Ts>
-struct append<TypeList<Ls...>, Ts...> {
-  using type = TypeList<Ls..., Ts...>;
-};
-}  // namespace detail
-
-/// `List` with `Ts...` added at its end: append_t<KnownBackends, MyBackend>.
-template <class List, class... Ts>
-using append_t = typename detail::append<List, Ts...>::type;
 
 /// The backends of this library. OpenCL is known where the program links
 /// accelbench::opencl (ACCELBENCH_WITH_OPENCL), Cuda where it is compiled by

@@ -5,9 +5,10 @@
 // type; each architecture reads the fields it uses. What depends on the
 // architecture (tensor names and shapes, parameter count, key-value cache
 // and FLOP formulas) lives in the architecture's own file (gpt2.hpp,
-// llama.hpp, t5.hpp); the members below that answer for any architecture
-// are defined in model/generative.hpp, which dispatches on `architecture`
-// once, through the list of generative architectures.
+// llama.hpp, t5.hpp). A configuration made by a family (its presets, a
+// checkpoint's config.json) points at its architecture's functions, chosen
+// once among the family's architectures; one made by hand finds them among
+// the library's (model/generative.hpp) by `architecture`.
 
 #include <algorithm>
 #include <cstdint>
@@ -22,6 +23,23 @@
 #include "weights.hpp"
 
 namespace accelbench {
+
+struct GenerativeConfig;
+
+/// The functions of a generative architecture that a configuration answers
+/// with (see GenerativeConfig): architecture_functions<A> for an entry A of
+/// a list of architectures.
+struct GenerativeArchitectureFunctions {
+  bool (*reads)(std::string_view model_type) noexcept = nullptr;
+  bool encoder_decoder = false;
+  TensorShapes (*tensor_shapes)(const GenerativeConfig&) = nullptr;
+  std::uint64_t (*kv_cache_bytes)(const GenerativeConfig&, int batch, int capacity, int encoder_len) = nullptr;
+  double (*generation_flops)(const GenerativeConfig&, int batch, int prompt, int new_tokens) = nullptr;
+};
+
+template <class A>
+inline constexpr GenerativeArchitectureFunctions architecture_functions{
+    &A::reads, A::encoder_decoder, &A::tensor_shapes, &A::kv_cache_bytes, &A::generation_flops};
 
 struct GenerativeConfig {
   std::string name;
@@ -45,6 +63,10 @@ struct GenerativeConfig {
   int relative_max_distance = 128;  ///< T5
   int decoder_start_token = 0;      ///< T5
   std::vector<std::string> aliases;
+  /// The architecture's functions, set where the architecture is chosen (a
+  /// family's presets and checkpoints); null, or not the functions of
+  /// `architecture`: those of the library's architecture of that name.
+  const GenerativeArchitectureFunctions* functions = nullptr;
 
   [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
   [[nodiscard]] int effective_head_dim() const noexcept {
@@ -57,7 +79,7 @@ struct GenerativeConfig {
     return std::int64_t{effective_kv_heads()} * effective_head_dim();
   }
 
-  // Defined in model/generative.hpp, by the architecture's own file.
+  // Answered by the architecture's own file, through `functions`.
 
   /// True for an encoder-decoder (T5).
   [[nodiscard]] bool is_encoder_decoder() const;
@@ -75,6 +97,11 @@ struct GenerativeConfig {
   /// feed-forward, attention and the LM head (one position per step).
   /// Element-wise work is left out.
   [[nodiscard]] double generation_flops(int batch, int prompt, int new_tokens) const;
+
+ private:
+  /// `functions` when they are `architecture`'s, otherwise the library's
+  /// architecture of that name (defined in model/generative.hpp).
+  [[nodiscard]] const GenerativeArchitectureFunctions& resolved_functions() const;
 };
 
 namespace detail {
