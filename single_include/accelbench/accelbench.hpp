@@ -8667,6 +8667,103 @@ struct NoPhaseMarks {
 #include <string_view>
 #include <vector>
 
+// ---- begin accelbench/family/hooks.hpp ----
+
+// The optional hooks of a model family and of its workload, each a named
+// concept. The Benchmark calls a hook only where the family satisfies its
+// concept; a family that means to provide one states it with a
+// static_assert, so a misspelt or mistyped hook fails to compile instead of
+// being skipped:
+//
+//   static_assert(accelbench::HasTokens<MyFamily>);
+//
+// docs/concepts.md lists them with what each adds to a result.
+
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+
+namespace accelbench {
+
+/// `F::phases(cell)`: the phases one run goes through (prefill and decode,
+/// encode and decode), each timed and reported on its own.
+template <class F>
+concept HasCellPhases = requires(const typename F::Cell& cell) {
+  { F::phases(cell) } -> std::same_as<std::vector<PhaseSpec>>;
+};
+
+/// `F::phases(preset, cell)`: phases that depend on the model (an
+/// encoder-only audio model has no decode phase).
+template <class F>
+concept HasPresetPhases = requires(const typename F::Preset& preset, const typename F::Cell& cell) {
+  { F::phases(preset, cell) } -> std::same_as<std::vector<PhaseSpec>>;
+};
+
+/// `F::tokens(cell)`: tokens one run produces, for tokens per second.
+template <class F>
+concept HasTokens = requires(const typename F::Cell& cell) {
+  { F::tokens(cell) } -> std::convertible_to<double>;
+};
+
+/// `F::real_time_factor(cell, seconds)`: seconds of one run per second of
+/// input audio.
+template <class F>
+concept HasRealTimeFactor = requires(const typename F::Cell& cell, double seconds) {
+  { F::real_time_factor(cell, seconds) } -> std::convertible_to<double>;
+};
+
+/// `F::flops(preset, cell)`: floating-point operations of one run, for
+/// GFLOP/s.
+template <class F>
+concept HasFlops = requires(const typename F::Preset& preset, const typename F::Cell& cell) {
+  { F::flops(preset, cell) } -> std::convertible_to<double>;
+};
+
+/// `F::weights(preset, seed)` and `F::load_weights<B>(backend, preset,
+/// weights)`: the family builds its models from a WeightMap, so that the
+/// time to make the weights and the time to upload them are told apart.
+template <class F, class B>
+concept HasWeightLoading = requires(B& backend, const typename F::Preset& preset, std::uint64_t seed, WeightMap w) {
+  { F::weights(preset, seed) } -> std::same_as<WeightMap>;
+  { F::template load_weights<B>(backend, preset, std::move(w)) } -> std::same_as<typename F::template Model<B>>;
+};
+
+/// `F::checkpoint_preset(folder)` and `F::checkpoint_weights(folder,
+/// preset)`: the family reads Hugging Face checkpoint folders.
+template <class F>
+concept HasCheckpoints = requires(const std::filesystem::path& dir, const typename F::Preset& preset) {
+  { F::checkpoint_preset(dir) } -> std::same_as<typename F::Preset>;
+  { F::checkpoint_weights(dir, preset) } -> std::same_as<WeightMap>;
+};
+
+/// `work.run(marks)`: a workload that marks the end of each phase (see
+/// PhaseMarks); the Benchmark times each phase through the Timer policy.
+template <class W>
+concept HasPhasedRun = requires(W& work, NoPhaseMarks& marks) { work.run(marks); };
+
+/// `work.activation_bytes()`: bytes of the activations one run keeps.
+template <class W>
+concept HasActivationBytes = requires(const W& work) {
+  { work.activation_bytes() } -> std::convertible_to<std::uint64_t>;
+};
+
+/// `work.kv_cache_bytes()`: bytes of the key-value cache one run fills.
+template <class W>
+concept HasKvCacheBytes = requires(const W& work) {
+  { work.kv_cache_bytes() } -> std::convertible_to<std::uint64_t>;
+};
+
+/// `preset.parameter_count()`: parameters of a preset without loading it
+/// (the compatibility matrix and `accelbench presets`).
+template <class P>
+concept HasParameterCount = requires(const P& preset) {
+  { preset.parameter_count() } -> std::convertible_to<std::int64_t>;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/family/hooks.hpp ----
 
 namespace accelbench {
 
@@ -8795,6 +8892,13 @@ struct Embedding {
 };
 
 static_assert(ModelFamily<Embedding>, "Embedding must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasTokens<Embedding>);
+static_assert(HasFlops<Embedding>);
+static_assert(HasCheckpoints<Embedding>);
+static_assert(HasWeightLoading<Embedding, Cpu>);
+static_assert(HasActivationBytes<Embedding::Workload<Cpu>>);
+static_assert(HasParameterCount<Embedding::Preset>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/embedding.hpp ----
@@ -9110,6 +9214,15 @@ struct TextGenerationOf {
 using TextGeneration = TextGenerationOf<GenerativeArchitectures>;
 
 static_assert(ModelFamily<TextGeneration>, "TextGeneration must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasTokens<TextGeneration>);
+static_assert(HasFlops<TextGeneration>);
+static_assert(HasCellPhases<TextGeneration>);
+static_assert(HasCheckpoints<TextGeneration>);
+static_assert(HasWeightLoading<TextGeneration, Cpu>);
+static_assert(HasPhasedRun<TextGeneration::Workload<Cpu>>);
+static_assert(HasKvCacheBytes<TextGeneration::Workload<Cpu>>);
+static_assert(HasParameterCount<TextGeneration::Preset>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/text_generation.hpp ----
@@ -9274,6 +9387,12 @@ struct Vision {
 };
 
 static_assert(ModelFamily<Vision>, "Vision must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasFlops<Vision>);
+static_assert(HasCheckpoints<Vision>);
+static_assert(HasWeightLoading<Vision, Cpu>);
+static_assert(HasActivationBytes<Vision::Workload<Cpu>>);
+static_assert(HasParameterCount<Vision::Preset>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/vision.hpp ----
@@ -9635,6 +9754,15 @@ struct Audio {
 };
 
 static_assert(ModelFamily<Audio>, "Audio must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasRealTimeFactor<Audio>);
+static_assert(HasFlops<Audio>);
+static_assert(HasPresetPhases<Audio>);
+static_assert(HasCheckpoints<Audio>);
+static_assert(HasWeightLoading<Audio, Cpu>);
+static_assert(HasPhasedRun<Audio::Workload<Cpu>>);
+static_assert(HasKvCacheBytes<Audio::Workload<Cpu>>);
+static_assert(HasParameterCount<Audio::Preset>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/audio.hpp ----
@@ -9777,6 +9905,13 @@ struct Multimodal {
 };
 
 static_assert(ModelFamily<Multimodal>, "Multimodal must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasFlops<Multimodal>);
+static_assert(HasCellPhases<Multimodal>);
+static_assert(HasCheckpoints<Multimodal>);
+static_assert(HasWeightLoading<Multimodal, Cpu>);
+static_assert(HasPhasedRun<Multimodal::Workload<Cpu>>);
+static_assert(HasParameterCount<Multimodal::Preset>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/multimodal.hpp ----
@@ -11062,10 +11197,7 @@ LoadedModel<typename F::template Model<B>> load_model(B& backend, const typename
   LoadedModel<Model> out;
   SteadyTimer t;
   if (!checkpoint.empty()) {
-    if constexpr (requires {
-                    F::checkpoint_weights(std::filesystem::path(checkpoint), preset);
-                    F::template load_weights<B>(backend, preset, WeightMap{});
-                  }) {
+    if constexpr (HasCheckpoints<F> && HasWeightLoading<F, B>) {
       t.start();
       auto weights = F::checkpoint_weights(std::filesystem::path(checkpoint), preset);
       out.construct_s = t.stop();
@@ -11079,7 +11211,7 @@ LoadedModel<typename F::template Model<B>> load_model(B& backend, const typename
                         "family " + std::string(F::name) + " cannot read checkpoints");
     }
   }
-  if constexpr (requires { F::weights(preset, seed); F::template load_weights<B>(backend, preset, F::weights(preset, seed)); }) {
+  if constexpr (HasWeightLoading<F, B>) {
     t.start();
     auto weights = F::weights(preset, seed);
     out.construct_s = t.stop();
@@ -11111,7 +11243,7 @@ inline Config config_for_model(const Config& settings, const std::string& model)
 template <class F>
 typename F::Preset preset_for(const Config& config) {
   if (config.weights.empty()) return F::find_preset(config.model);
-  if constexpr (requires { F::checkpoint_preset(std::filesystem::path(config.weights)); }) {
+  if constexpr (HasCheckpoints<F>) {
     return F::checkpoint_preset(std::filesystem::path(config.weights));
   } else {
     throw ConfigError("weights", "\"" + config.weights + "\"",
@@ -12268,9 +12400,9 @@ class Benchmark {
     std::optional<MemorySampler> memory;
     SamplingOutcome sampled;
     std::vector<PhaseSpec> phase_specs;
-    if constexpr (requires { F::phases(preset_, cell); }) {
+    if constexpr (HasPresetPhases<F>) {
       phase_specs = F::phases(preset_, cell);
-    } else if constexpr (requires { F::phases(cell); }) {
+    } else if constexpr (HasCellPhases<F>) {
       phase_specs = F::phases(cell);
     }
     PhaseLog phase_log(phase_specs.size());
@@ -12281,8 +12413,8 @@ class Benchmark {
       if constexpr (HasResetDeviceMemory<B>) backend_.reset_device_memory();
 
       Workload work(backend_, model, cell, config_.seed);
-      if constexpr (requires { work.activation_bytes(); }) c.memory.activation_bytes = work.activation_bytes();
-      if constexpr (requires { work.kv_cache_bytes(); }) c.memory.kv_cache_bytes = work.kv_cache_bytes();
+      if constexpr (HasActivationBytes<Workload>) c.memory.activation_bytes = work.activation_bytes();
+      if constexpr (HasKvCacheBytes<Workload>) c.memory.kv_cache_bytes = work.kv_cache_bytes();
       if (deadline.passed()) throw CellTimeout{"preparing inputs"};
 
       SteadyTimer first;
@@ -12311,7 +12443,7 @@ class Benchmark {
       c.iterations_per_sample = choose_iterations_per_sample(warm.runs > 0 ? warm.typical_run_s : c.first_run_s,
                                                              timer_info_, config_.iterations_per_sample, run, sync);
       T timer = make_timer();
-      if constexpr (requires(NoPhaseMarks & marks) { work.run(marks); }) {
+      if constexpr (HasPhasedRun<Workload>) {
         // A phased workload: each phase is timed with the same Timer policy,
         // the backend synchronised here at the end of each.
         PhaseTimer<B, T> phases(backend_, make_timer(), phase_log);
@@ -12392,13 +12524,13 @@ class Benchmark {
     const double n = static_cast<double>(c.iterations);
     if (c.measured_time_s > 0) {
       c.throughput.items_per_second = F::items(cell) * n / c.measured_time_s;
-      if constexpr (requires { F::tokens(cell); }) {
+      if constexpr (HasTokens<F>) {
         c.throughput.tokens_per_second = F::tokens(cell) * n / c.measured_time_s;
       }
-      if constexpr (requires { F::real_time_factor(cell, 1.0); }) {
+      if constexpr (HasRealTimeFactor<F>) {
         c.throughput.real_time_factor = F::real_time_factor(cell, c.measured_time_s / n);
       }
-      if constexpr (requires { F::flops(preset_, cell); }) {
+      if constexpr (HasFlops<F>) {
         c.throughput.gflops_per_second = F::flops(preset_, cell) * n / c.measured_time_s / 1e9;
       }
     }
@@ -19533,7 +19665,7 @@ std::vector<std::string> default_matrix_models(std::int64_t max_parameters) {
     const auto& preset = F::find_preset(name);
     const std::string arch(F::architecture(preset));
     std::int64_t parameters = 0;
-    if constexpr (requires { { preset.parameter_count() } -> std::convertible_to<std::int64_t>; }) {
+    if constexpr (HasParameterCount<typename F::Preset>) {
       parameters = preset.parameter_count();
     }
     if (parameters > max_parameters) continue;

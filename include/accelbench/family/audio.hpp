@@ -21,6 +21,7 @@
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
 #include "concepts.hpp"
+#include "hooks.hpp"
 #include "model_variant.hpp"
 
 namespace accelbench {
@@ -367,5 +368,14 @@ struct Audio {
 };
 
 static_assert(ModelFamily<Audio>, "Audio must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasRealTimeFactor<Audio>);
+static_assert(HasFlops<Audio>);
+static_assert(HasPresetPhases<Audio>);
+static_assert(HasCheckpoints<Audio>);
+static_assert(HasWeightLoading<Audio, Cpu>);
+static_assert(HasPhasedRun<Audio::Workload<Cpu>>);
+static_assert(HasKvCacheBytes<Audio::Workload<Cpu>>);
+static_assert(HasParameterCount<Audio::Preset>);
 
 }  // namespace accelbench

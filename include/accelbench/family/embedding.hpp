@@ -15,6 +15,7 @@
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
 #include "concepts.hpp"
+#include "hooks.hpp"
 
 namespace accelbench {
 
@@ -143,5 +144,12 @@ struct Embedding {
 };
 
 static_assert(ModelFamily<Embedding>, "Embedding must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasTokens<Embedding>);
+static_assert(HasFlops<Embedding>);
+static_assert(HasCheckpoints<Embedding>);
+static_assert(HasWeightLoading<Embedding, Cpu>);
+static_assert(HasActivationBytes<Embedding::Workload<Cpu>>);
+static_assert(HasParameterCount<Embedding::Preset>);
 
 }  // namespace accelbench

@@ -15,6 +15,7 @@
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
 #include "concepts.hpp"
+#include "hooks.hpp"
 
 namespace accelbench {
 
@@ -145,5 +146,12 @@ struct Multimodal {
 };
 
 static_assert(ModelFamily<Multimodal>, "Multimodal must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasFlops<Multimodal>);
+static_assert(HasCellPhases<Multimodal>);
+static_assert(HasCheckpoints<Multimodal>);
+static_assert(HasWeightLoading<Multimodal, Cpu>);
+static_assert(HasPhasedRun<Multimodal::Workload<Cpu>>);
+static_assert(HasParameterCount<Multimodal::Preset>);
 
 }  // namespace accelbench

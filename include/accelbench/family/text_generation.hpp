@@ -18,6 +18,7 @@
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
 #include "concepts.hpp"
+#include "hooks.hpp"
 #include "model_variant.hpp"
 
 namespace accelbench {
@@ -278,5 +279,14 @@ struct TextGenerationOf {
 using TextGeneration = TextGenerationOf<GenerativeArchitectures>;
 
 static_assert(ModelFamily<TextGeneration>, "TextGeneration must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasTokens<TextGeneration>);
+static_assert(HasFlops<TextGeneration>);
+static_assert(HasCellPhases<TextGeneration>);
+static_assert(HasCheckpoints<TextGeneration>);
+static_assert(HasWeightLoading<TextGeneration, Cpu>);
+static_assert(HasPhasedRun<TextGeneration::Workload<Cpu>>);
+static_assert(HasKvCacheBytes<TextGeneration::Workload<Cpu>>);
+static_assert(HasParameterCount<TextGeneration::Preset>);
 
 }  // namespace accelbench

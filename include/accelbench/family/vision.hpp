@@ -14,6 +14,7 @@
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
 #include "concepts.hpp"
+#include "hooks.hpp"
 
 namespace accelbench {
 
@@ -166,5 +167,11 @@ struct Vision {
 };
 
 static_assert(ModelFamily<Vision>, "Vision must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasFlops<Vision>);
+static_assert(HasCheckpoints<Vision>);
+static_assert(HasWeightLoading<Vision, Cpu>);
+static_assert(HasActivationBytes<Vision::Workload<Cpu>>);
+static_assert(HasParameterCount<Vision::Preset>);
 
 }  // namespace accelbench

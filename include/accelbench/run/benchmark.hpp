@@ -19,6 +19,7 @@
 #include "../backend/cpu.hpp"
 #include "../backend/concepts.hpp"
 #include "../family/concepts.hpp"
+#include "../family/hooks.hpp"
 #include "../measure/stats/concept.hpp"
 #include "../measure/timer/concept.hpp"
 #include "../report/concept.hpp"
@@ -184,9 +185,9 @@ class Benchmark {
     std::optional<MemorySampler> memory;
     SamplingOutcome sampled;
     std::vector<PhaseSpec> phase_specs;
-    if constexpr (requires { F::phases(preset_, cell); }) {
+    if constexpr (HasPresetPhases<F>) {
       phase_specs = F::phases(preset_, cell);
-    } else if constexpr (requires { F::phases(cell); }) {
+    } else if constexpr (HasCellPhases<F>) {
       phase_specs = F::phases(cell);
     }
     PhaseLog phase_log(phase_specs.size());
@@ -197,8 +198,8 @@ class Benchmark {
       if constexpr (HasResetDeviceMemory<B>) backend_.reset_device_memory();
 
       Workload work(backend_, model, cell, config_.seed);
-      if constexpr (requires { work.activation_bytes(); }) c.memory.activation_bytes = work.activation_bytes();
-      if constexpr (requires { work.kv_cache_bytes(); }) c.memory.kv_cache_bytes = work.kv_cache_bytes();
+      if constexpr (HasActivationBytes<Workload>) c.memory.activation_bytes = work.activation_bytes();
+      if constexpr (HasKvCacheBytes<Workload>) c.memory.kv_cache_bytes = work.kv_cache_bytes();
       if (deadline.passed()) throw CellTimeout{"preparing inputs"};
 
       SteadyTimer first;
@@ -227,7 +228,7 @@ class Benchmark {
       c.iterations_per_sample = choose_iterations_per_sample(warm.runs > 0 ? warm.typical_run_s : c.first_run_s,
                                                              timer_info_, config_.iterations_per_sample, run, sync);
       T timer = make_timer();
-      if constexpr (requires(NoPhaseMarks & marks) { work.run(marks); }) {
+      if constexpr (HasPhasedRun<Workload>) {
         // A phased workload: each phase is timed with the same Timer policy,
         // the backend synchronised here at the end of each.
         PhaseTimer<B, T> phases(backend_, make_timer(), phase_log);
@@ -308,13 +309,13 @@ class Benchmark {
     const double n = static_cast<double>(c.iterations);
     if (c.measured_time_s > 0) {
       c.throughput.items_per_second = F::items(cell) * n / c.measured_time_s;
-      if constexpr (requires { F::tokens(cell); }) {
+      if constexpr (HasTokens<F>) {
         c.throughput.tokens_per_second = F::tokens(cell) * n / c.measured_time_s;
       }
-      if constexpr (requires { F::real_time_factor(cell, 1.0); }) {
+      if constexpr (HasRealTimeFactor<F>) {
         c.throughput.real_time_factor = F::real_time_factor(cell, c.measured_time_s / n);
       }
-      if constexpr (requires { F::flops(preset_, cell); }) {
+      if constexpr (HasFlops<F>) {
         c.throughput.gflops_per_second = F::flops(preset_, cell) * n / c.measured_time_s / 1e9;
       }
     }

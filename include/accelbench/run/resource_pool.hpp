@@ -18,6 +18,7 @@
 #include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../family/concepts.hpp"
+#include "../family/hooks.hpp"
 #include "../model/common/weights.hpp"
 #include "../measure/timer/steady_timer.hpp"
 
@@ -46,10 +47,7 @@ LoadedModel<typename F::template Model<B>> load_model(B& backend, const typename
   LoadedModel<Model> out;
   SteadyTimer t;
   if (!checkpoint.empty()) {
-    if constexpr (requires {
-                    F::checkpoint_weights(std::filesystem::path(checkpoint), preset);
-                    F::template load_weights<B>(backend, preset, WeightMap{});
-                  }) {
+    if constexpr (HasCheckpoints<F> && HasWeightLoading<F, B>) {
       t.start();
       auto weights = F::checkpoint_weights(std::filesystem::path(checkpoint), preset);
       out.construct_s = t.stop();
@@ -63,7 +61,7 @@ LoadedModel<typename F::template Model<B>> load_model(B& backend, const typename
                         "family " + std::string(F::name) + " cannot read checkpoints");
     }
   }
-  if constexpr (requires { F::weights(preset, seed); F::template load_weights<B>(backend, preset, F::weights(preset, seed)); }) {
+  if constexpr (HasWeightLoading<F, B>) {
     t.start();
     auto weights = F::weights(preset, seed);
     out.construct_s = t.stop();
@@ -95,7 +93,7 @@ inline Config config_for_model(const Config& settings, const std::string& model)
 template <class F>
 typename F::Preset preset_for(const Config& config) {
   if (config.weights.empty()) return F::find_preset(config.model);
-  if constexpr (requires { F::checkpoint_preset(std::filesystem::path(config.weights)); }) {
+  if constexpr (HasCheckpoints<F>) {
     return F::checkpoint_preset(std::filesystem::path(config.weights));
   } else {
     throw ConfigError("weights", "\"" + config.weights + "\"",

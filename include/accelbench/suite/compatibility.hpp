@@ -32,6 +32,7 @@
 #include "../core/error.hpp"
 #include "../family/audio.hpp"
 #include "../family/concepts.hpp"
+#include "../family/hooks.hpp"
 #include "../family/sweep.hpp"
 #include "../family/embedding.hpp"
 #include "../family/multimodal.hpp"
@@ -180,7 +181,7 @@ std::vector<std::string> default_matrix_models(std::int64_t max_parameters) {
     const auto& preset = F::find_preset(name);
     const std::string arch(F::architecture(preset));
     std::int64_t parameters = 0;
-    if constexpr (requires { { preset.parameter_count() } -> std::convertible_to<std::int64_t>; }) {
+    if constexpr (HasParameterCount<typename F::Preset>) {
       parameters = preset.parameter_count();
     }
     if (parameters > max_parameters) continue;
