@@ -161,6 +161,12 @@ struct Config {
   /// the preset named by `model`. With a folder, `model` is ignored and the
   /// model is named after the folder.
   std::string weights{};
+  /// Fields of the checkpoint's config.json that no architecture's list
+  /// knows, accepted by name ("text_config.foo" inside an object) so that
+  /// the checkpoint loads anyway; recorded in the results
+  /// (models[].accepted_config_fields). Without them such a field is an
+  /// error: it may change what the model computes.
+  std::vector<std::string> accept_config_fields{};
 
   /// Compare a non-reference backend's output with the Cpu reference.
   bool verify = true;
@@ -501,6 +507,9 @@ struct ModelInfo {
   std::string architecture;  ///< "bert", ...
   std::string backend;
   std::string weights;       ///< where the weights came from, e.g. "synthetic (seed 42)"
+  /// config.json fields unknown to the architecture that the user accepted
+  /// (Config::accept_config_fields): the model may compute something they change.
+  std::vector<std::string> accepted_config_fields;
   std::int64_t parameters = 0;
   std::uint64_t weight_bytes = 0;
   double load_time_s = 0;       ///< construct + upload
@@ -3390,14 +3399,22 @@ concept ModelArchitecture =
 
 // Reading a Hugging Face checkpoint folder's config.json: one typed field
 // reader for every architecture, with errors that name the file, the field
-// (with its path inside nested objects) and the value.
+// (with its path inside nested objects) and the value. The reader notes
+// every field it is asked about; check_fields then holds the file to the
+// architecture's list of fields (ConfigField): each field present is read,
+// has no effect on the computation, or is refused unless it has the one
+// value that is implemented. A field the list does not name is an error
+// unless the user accepted it by name (Config::accept_config_fields).
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -3405,6 +3422,75 @@ concept ModelArchitecture =
 
 
 namespace accelbench {
+
+/// What a config.json field does, in an architecture's list of fields.
+enum class FieldRole {
+  read,       ///< read by the architecture: it changes the computation and is implemented
+  no_effect,  ///< does not change what the benchmark computes (training, generation or head settings)
+  refused,    ///< changes the computation in a way that is not implemented: only `allowed` (or absence) passes
+};
+
+/// One field of an architecture's config.json, with what it does and why
+/// (docs/models.md lists them per architecture).
+struct ConfigField {
+  std::string name;
+  FieldRole role = FieldRole::read;
+  std::string note;
+  nlohmann::json allowed{};  ///< refused: the value that is implemented
+
+  [[nodiscard]] static ConfigField read(std::string name, std::string note) {
+    return {std::move(name), FieldRole::read, std::move(note), {}};
+  }
+  [[nodiscard]] static ConfigField no_effect(std::string name, std::string note) {
+    return {std::move(name), FieldRole::no_effect, std::move(note), {}};
+  }
+  [[nodiscard]] static ConfigField refused(std::string name, nlohmann::json allowed, std::string note) {
+    return {std::move(name), FieldRole::refused, std::move(note), std::move(allowed)};
+  }
+};
+using ConfigFields = std::vector<ConfigField>;
+
+/// The fields every architecture's config.json may carry that do not change
+/// the computation, or that are refused unless they keep their usual value.
+/// An architecture's own list comes first: a field it names (CLIP reads
+/// eos_token_id) is not taken from here.
+[[nodiscard]] inline const ConfigFields& common_config_fields() {
+  static const ConfigFields fields = [] {
+    ConfigFields f;
+    for (const char* n : {"architectures", "_name_or_path", "auto_map"}) {
+      f.push_back(ConfigField::no_effect(n, "names the classes and the origin of the checkpoint"));
+    }
+    for (const char* n : {"dtype", "torch_dtype", "transformers_version"}) {
+      f.push_back(ConfigField::no_effect(n, "how the checkpoint was saved; accelbench computes in float32"));
+    }
+    for (const char* n : {"bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id"}) {
+      f.push_back(ConfigField::no_effect(n, "tokenizer and generation settings; the benchmark feeds token ids itself"));
+    }
+    for (const char* n : {"initializer_range", "initializer_factor", "init_std"}) {
+      f.push_back(ConfigField::no_effect(n, "initialisation of new weights; a checkpoint's weights are read"));
+    }
+    for (const char* n : {"use_cache", "return_dict", "output_hidden_states", "output_attentions", "torchscript",
+                          "chunk_size_feed_forward"}) {
+      f.push_back(ConfigField::no_effect(n, "how transformers returns or schedules the same computation"));
+    }
+    for (const char* n : {"id2label", "label2id", "num_labels", "problem_type", "finetuning_task", "task_specific_params",
+                          "tokenizer_class", "prefix"}) {
+      f.push_back(ConfigField::no_effect(n, "settings of task heads and pipelines, which the benchmark does not run"));
+    }
+    f.push_back(ConfigField::refused("pruned_heads", nlohmann::json::object(), "pruned attention heads are not implemented"));
+    f.push_back(ConfigField::refused("tie_encoder_decoder", false, "an encoder tied to its decoder is not implemented"));
+    f.push_back(ConfigField::refused("quantization_config", nullptr, "quantised checkpoints are not implemented"));
+    return f;
+  }();
+  return fields;
+}
+
+/// True for the fields of dropout and layer drop, which are off at
+/// inference: any name with "dropout" in it, ending in "_pdrop", or
+/// "layerdrop" (also with a prefix, as "encoder_layerdrop").
+[[nodiscard]] inline bool is_dropout_field(std::string_view name) noexcept {
+  return name.find("dropout") != std::string_view::npos || name.ends_with("_pdrop") || name.ends_with("layerdrop");
+}
 
 namespace detail {
 
@@ -3424,9 +3510,12 @@ inline nlohmann::json read_json_file(const std::filesystem::path& path) {
 /// file and the field in every error.
 class HfConfigReader {
  public:
-  explicit HfConfigReader(std::filesystem::path path)
+  /// Reads `path`; `accepted` names fields that no architecture's list
+  /// knows but the user chose to accept (Config::accept_config_fields).
+  explicit HfConfigReader(std::filesystem::path path, std::vector<std::string> accepted = {})
       : path_(std::move(path)), document_(std::make_shared<const nlohmann::json>(read_json_file(path_))),
-        json_(document_.get()) {
+        json_(document_.get()), consulted_(std::make_shared<std::set<std::string>>()),
+        accepted_(std::make_shared<const std::vector<std::string>>(std::move(accepted))) {
     if (!json_->is_object()) fail("(root)", json_->dump(), "expected a JSON object");
   }
 
@@ -3436,13 +3525,16 @@ class HfConfigReader {
     if (!has(key)) fail(key, "(missing)", "expected an object (" + hint + ")");
     const nlohmann::json& inner = get(key);
     if (!inner.is_object()) fail(key, inner.dump(), "expected an object");
+    consulted_->insert(prefix_ + std::string(key));
     HfConfigReader out(*this);
     out.json_ = &inner;
     out.prefix_ = prefix_ + key + ".";
     return out;
   }
 
+  /// True when the field is present and not null; the field counts as read.
   [[nodiscard]] bool has(std::string_view key) const {
+    consulted_->insert(prefix_ + std::string(key));
     return json_->contains(key) && !json_->at(std::string(key)).is_null();
   }
 
@@ -3501,16 +3593,73 @@ class HfConfigReader {
     throw ConfigError(path_.string() + ": " + prefix_ + std::string(key), value, problem);
   }
 
+  /// Holds this object's fields to `fields` (then common_config_fields()):
+  /// a refused field must be absent, null or its allowed value; a field the
+  /// lists do not name, that the reader was not asked about and that the
+  /// user did not accept is an error naming every such field with its
+  /// value. A field listed as read that the reader never asked about is a
+  /// mistake in the architecture's list (std::logic_error). Call it after
+  /// reading.
+  void check_fields(const ConfigFields& fields) const {
+    std::string unknown, values;
+    for (const auto& [key, value] : json_->items()) {
+      const ConfigField* rule = find_rule(fields, key);
+      const bool asked = consulted_->count(prefix_ + key) != 0;
+      if (rule == nullptr) {
+        if (asked || is_dropout_field(key) || accepted(key)) continue;
+        values += (unknown.empty() ? "" : ", ") + value.dump();
+        unknown += (unknown.empty() ? "" : ", ") + prefix_ + key;
+        continue;
+      }
+      switch (rule->role) {
+        case FieldRole::read:
+          if (!asked) {
+            throw std::logic_error(path_.string() + ": " + prefix_ + key +
+                                   " is listed as read but the reader did not read it");
+          }
+          break;
+        case FieldRole::no_effect:
+          break;
+        case FieldRole::refused:
+          if (!value.is_null() && value != rule->allowed) fail(key, value.dump(), rule->note);
+          break;
+      }
+    }
+    if (!unknown.empty()) {
+      throw ConfigError(path_.string() + ": " + unknown, values,
+                        "fields this architecture does not know, which may change the computation; accept each "
+                        "by name with accept_config_fields (--accept-config-field) to run anyway, recorded in "
+                        "the results");
+    }
+  }
+
  private:
   const nlohmann::json& get(std::string_view key) const {
     if (!has(key)) fail(key, "(missing)", "required by this architecture");
     return json_->at(std::string(key));
   }
 
+  static const ConfigField* find_rule(const ConfigFields& fields, std::string_view key) {
+    for (const auto& f : fields) {
+      if (f.name == key) return &f;
+    }
+    for (const auto& f : common_config_fields()) {
+      if (f.name == key) return &f;
+    }
+    return nullptr;
+  }
+
+  [[nodiscard]] bool accepted(std::string_view key) const {
+    const std::string path = prefix_ + std::string(key);
+    return std::find(accepted_->begin(), accepted_->end(), path) != accepted_->end();
+  }
+
   std::filesystem::path path_;
   std::shared_ptr<const nlohmann::json> document_;
   const nlohmann::json* json_;
   std::string prefix_;
+  std::shared_ptr<std::set<std::string>> consulted_;  ///< "field" and "object.field" paths asked about
+  std::shared_ptr<const std::vector<std::string>> accepted_;
 };
 
 inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, const char* name) {
@@ -3521,9 +3670,11 @@ inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, c
   return dir / name;
 }
 
-/// The reader of a checkpoint folder's config.json.
-[[nodiscard]] inline HfConfigReader checkpoint_config(const std::filesystem::path& dir) {
-  return HfConfigReader(checkpoint_file(dir, "config.json"));
+/// The reader of a checkpoint folder's config.json; `accepted` as for
+/// HfConfigReader.
+[[nodiscard]] inline HfConfigReader checkpoint_config(const std::filesystem::path& dir,
+                                                      std::vector<std::string> accepted = {}) {
+  return HfConfigReader(checkpoint_file(dir, "config.json"), std::move(accepted));
 }
 
 }  // namespace detail
@@ -4284,11 +4435,50 @@ namespace accelbench {
   return out;
 }
 
+/// A checkpoint tensor that an architecture leaves out on purpose, with the
+/// reason (docs/models.md lists them): matched by its whole name, a prefix or
+/// a suffix, after the checkpoint's model prefix is removed.
+struct UnusedTensor {
+  enum class Match { name, prefix, suffix };
+  Match match = Match::name;
+  std::string_view text;
+  std::string_view reason;
+
+  [[nodiscard]] bool matches(std::string_view n) const noexcept {
+    switch (match) {
+      case Match::name: return n == text;
+      case Match::prefix: return n.starts_with(text);
+      case Match::suffix: return n.ends_with(text);
+    }
+    return false;
+  }
+  /// "pooler.*", "*.attn.bias" or the name.
+  [[nodiscard]] std::string pattern() const {
+    switch (match) {
+      case Match::prefix: return std::string(text) + "*";
+      case Match::suffix: return "*" + std::string(text);
+      case Match::name: break;
+    }
+    return std::string(text);
+  }
+};
+using UnusedTensors = std::vector<UnusedTensor>;
+
+[[nodiscard]] constexpr UnusedTensor unused_prefix(std::string_view text, std::string_view reason) noexcept {
+  return {UnusedTensor::Match::prefix, text, reason};
+}
+[[nodiscard]] constexpr UnusedTensor unused_suffix(std::string_view text, std::string_view reason) noexcept {
+  return {UnusedTensor::Match::suffix, text, reason};
+}
+[[nodiscard]] constexpr UnusedTensor unused_name(std::string_view text, std::string_view reason) noexcept {
+  return {UnusedTensor::Match::name, text, reason};
+}
+
 /// Renames tensors that start with one of `prefixes` (the first that
-/// matches is removed) and drops those for which `unused` is true.
-template <class Unused>
-[[nodiscard]] WeightMap normalize_tensor_names(WeightMap in, const std::vector<std::string_view>& prefixes,
-                                               Unused&& unused) {
+/// matches is removed) and drops those that `unused` lists. Every other
+/// tensor is kept for the model, which must take it (WeightUploader::finish).
+[[nodiscard]] inline WeightMap normalize_tensor_names(WeightMap in, const std::vector<std::string_view>& prefixes,
+                                                      const UnusedTensors& unused) {
   WeightMap out;
   for (const auto& name : in.names()) {
     std::string_view n = name;
@@ -4298,7 +4488,9 @@ template <class Unused>
         break;
       }
     }
-    if (unused(n)) continue;
+    bool drop = false;
+    for (const auto& u : unused) drop = drop || u.matches(n);
+    if (drop) continue;
     const HostMatrix& t = in.at(name);
     out.insert(std::string(n), in.take(name, t.rows(), t.cols()));
   }
@@ -4307,10 +4499,10 @@ template <class Unused>
 
 /// A checkpoint folder's tensors under the names a model takes (see
 /// normalize_tensor_names).
-template <class Unused>
-[[nodiscard]] WeightMap checkpoint_tensors(const std::filesystem::path& dir, const std::vector<std::string_view>& prefixes,
-                                           Unused&& unused) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), prefixes, std::forward<Unused>(unused));
+[[nodiscard]] inline WeightMap checkpoint_tensors(const std::filesystem::path& dir,
+                                                  const std::vector<std::string_view>& prefixes,
+                                                  const UnusedTensors& unused) {
+  return normalize_tensor_names(read_checkpoint_tensors(dir), prefixes, unused);
 }
 
 namespace detail {
@@ -4340,7 +4532,9 @@ inline void reshape_conv2d_weight(WeightMap& w, const std::string& name, Eigen::
 // architecture's constructor loads its tensors.
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 
@@ -4383,6 +4577,33 @@ class WeightUploader {
   /// keep it (a tied head, an embedding repeated under another name).
   void drop_if_present(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
     if (weights_->contains(name)) (void)weights_->take(name, rows, cols);
+  }
+
+  /// Removes a tensor a checkpoint may store again under another name (T5's
+  /// per-stack embeddings, Whisper's tied head): it must hold the values of
+  /// `original` (the tensor named `original_name`, which the model uses). A
+  /// copy that differs describes another model, so it is an error naming both.
+  void drop_copy_if_present(const std::string& name, const HostMatrix& original, const std::string& original_name) {
+    if (!weights_->contains(name)) return;
+    const HostMatrix copy = weights_->take(name, original.rows(), original.cols());
+    if (copy != original) {
+      throw std::invalid_argument("weights: tensor '" + name + "' differs from '" + original_name +
+                                  "', which the model uses in its place (the two are tied); a checkpoint whose copy "
+                                  "differs is not the model this architecture computes");
+    }
+  }
+
+  /// Throws unless every tensor of the WeightMap was taken: a tensor the
+  /// model does not use means the checkpoint describes another model (the
+  /// tensors each architecture leaves out on purpose are dropped, with
+  /// their reason, where the checkpoint is read).
+  void finish(std::string_view model) const {
+    if (weights_->empty()) return;
+    std::string names;
+    for (const auto& n : weights_->names()) names += (names.empty() ? "'" : ", '") + n + "'";
+    throw std::invalid_argument("weights: " + std::to_string(weights_->size()) + " tensor" +
+                                (weights_->size() == 1 ? "" : "s") + " that " + std::string(model) +
+                                " does not use: " + names);
   }
 
  private:
@@ -4512,10 +4733,31 @@ inline void validate_bert_config(const BertConfig& c) {
   check.positive("layer_norm_eps", c.layer_norm_eps);
 }
 
+/// The fields of a BERT config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields bert_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"bert\""),
+          F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+          F::read("num_hidden_layers", "layers"),
+          F::read("hidden_size", "width"),
+          F::read("num_attention_heads", "attention heads"),
+          F::read("intermediate_size", "feed-forward width"),
+          F::read("vocab_size", "rows of the token embedding"),
+          F::read("max_position_embeddings", "rows of the position embedding"),
+          F::read("type_vocab_size", "rows of the token-type embedding"),
+          F::read("layer_norm_eps", "LayerNorm epsilon"),
+          F::refused("is_decoder", false, "a BERT decoder (causal self-attention) is not implemented"),
+          F::refused("add_cross_attention", false, "cross-attention layers are not implemented"),
+          F::refused("position_embedding_type", "absolute", "only absolute position embeddings are implemented"),
+          F::no_effect("tie_word_embeddings", "BertModel has no LM head to tie")};
+}
+
 /// BertConfig from a checkpoint's config.json (model_type "bert"); the
-/// preset is named after the folder.
-[[nodiscard]] inline BertConfig bert_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+/// preset is named after the folder. Every field is held to
+/// bert_config_fields(); `accepted` names unknown fields to let pass.
+[[nodiscard]] inline BertConfig bert_config_from_checkpoint(const std::filesystem::path& dir,
+                                                            std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "bert", "the embedding family reads BERT checkpoints (\"bert\")");
   c.require_text("hidden_act", "gelu", "gelu", "only BERT's erf GELU (\"gelu\") is implemented");
   BertConfig b;
@@ -4528,6 +4770,7 @@ inline void validate_bert_config(const BertConfig& c) {
   b.max_positions = c.integer("max_position_embeddings");
   b.type_vocab_size = c.integer("type_vocab_size", 2);
   b.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
+  c.check_fields(bert_config_fields());
   validate_bert_config(b);
   return b;
 }
@@ -4579,11 +4822,17 @@ inline WeightMap synthetic_bert_weights(const BertConfig& c, std::uint64_t seed)
   return synthetic_weights(bert_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"LayerNorm"}); });
 }
 
+/// The tensors of a BERT checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors bert_unused_tensors() {
+  return {unused_prefix("pooler.", "BertModel's pooler (a dense layer on the first token), whose output the embedding "
+                                   "benchmark does not use: it mean-pools the last hidden states"),
+          unused_prefix("cls.", "the pre-training heads of BertForPreTraining and BertForMaskedLM, not part of BertModel"),
+          unused_suffix("position_ids", "a buffer of the positions 0, 1, 2, ..., which the model counts itself")};
+}
+
 /// A BERT checkpoint's weights under BertModel's names.
 [[nodiscard]] inline WeightMap bert_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return checkpoint_tensors(dir, {"bert."}, [](std::string_view n) {
-    return n.starts_with("pooler.") || n.starts_with("cls.") || n.ends_with("position_ids");
-  });
+  return checkpoint_tensors(dir, {"bert."}, bert_unused_tensors());
 }
 
 // ---- forward entry points ----
@@ -4704,6 +4953,7 @@ class Bert {
       L.ln2_g = take(p + "output.LayerNorm.weight", 1, h);
       L.ln2_b = take(p + "output.LayerNorm.bias", 1, h);
     }
+    take.finish("BERT");
   }
 
   [[nodiscard]] const BertConfig& config() const noexcept { return config_; }
@@ -5189,6 +5439,31 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
     g.tied_embeddings = true;
   }
 
+  /// The fields of a GPT-2 config.json (besides common_config_fields()).
+  [[nodiscard]] static ConfigFields config_fields() {
+    using F = ConfigField;
+    return {F::read("model_type", "must be \"gpt2\""),
+            F::read("activation_function", "the MLP activation; only the tanh GELU (\"gelu_new\") is implemented"),
+            F::read("n_layer", "layers"),
+            F::read("n_embd", "width"),
+            F::read("n_head", "attention heads"),
+            F::read("n_inner", "MLP width (default 4 n_embd)"),
+            F::read("vocab_size", "rows of the token embedding"),
+            F::read("n_positions", "rows of the position embedding"),
+            F::read("layer_norm_epsilon", "LayerNorm epsilon"),
+            F::refused("tie_word_embeddings", true, "a GPT-2 head separate from the token embedding is not implemented"),
+            F::refused("scale_attn_weights", true, "attention scores without the 1/sqrt(head_dim) scaling are not implemented"),
+            F::refused("scale_attn_by_inverse_layer_idx", false,
+                       "attention scores scaled by 1/(layer index + 1) are not implemented"),
+            F::refused("add_cross_attention", false, "cross-attention layers are not implemented"),
+            F::no_effect("reorder_and_upcast_attn", "computes the attention scores in float32, as accelbench does throughout"),
+            F::no_effect("n_ctx", "an older name of n_positions that transformers does not read"),
+            F::no_effect("summary_type", "the multiple-choice head of GPT2DoubleHeadsModel"),
+            F::no_effect("summary_use_proj", "the multiple-choice head of GPT2DoubleHeadsModel"),
+            F::no_effect("summary_activation", "the multiple-choice head of GPT2DoubleHeadsModel"),
+            F::no_effect("summary_proj_to_labels", "the multiple-choice head of GPT2DoubleHeadsModel")};
+  }
+
   /// Checks that a configuration describes a GPT-2 that can be built.
   static void validate_config(const GenerativeConfig& c) {
     const auto check = detail::FieldCheck::of_model(c.name);
@@ -5241,12 +5516,16 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
   /// Synthetic weights: the LayerNorms' (ln_1, ln_2, ln_f) scales near one.
   [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"ln_"}); }
 
+  /// The tensors of a GPT-2 checkpoint that the model leaves out.
+  [[nodiscard]] static UnusedTensors unused_tensors() {
+    return {unused_suffix(".attn.bias", "the causal-mask buffer older checkpoints store; the mask is computed"),
+            unused_suffix(".attn.masked_bias", "the masked-score buffer older checkpoints store; not used")};
+  }
+
   /// A checkpoint's tensors under GPT2LMHeadModel's names without
   /// "transformer.", its attention-mask buffers dropped.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-    return checkpoint_tensors(dir, {"transformer."}, [](std::string_view n) {
-      return n.ends_with(".attn.bias") || n.ends_with(".attn.masked_bias");
-    });
+    return checkpoint_tensors(dir, {"transformer."}, unused_tensors());
   }
 };
 
@@ -5303,6 +5582,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     final_b_ = take("ln_f.bias", 1, h);
     // A checkpoint of GPT2LMHeadModel may also store the (tied) head.
     take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+    take.finish("GPT-2");
   }
 
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
@@ -5423,13 +5703,56 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     return p;
   }
 
+  /// The fields of a Llama or Qwen2 config.json (besides common_config_fields()).
+  [[nodiscard]] static ConfigFields config_fields() {
+    using F = ConfigField;
+    return {F::read("model_type", "\"llama\" or \"qwen2\""),
+            F::read("hidden_act", "the MLP activation; only SwiGLU with SiLU (\"silu\") is implemented"),
+            F::read("num_hidden_layers", "layers"),
+            F::read("hidden_size", "width"),
+            F::read("num_attention_heads", "attention heads"),
+            F::read("num_key_value_heads", "key-value heads (grouped-query attention)"),
+            F::read("head_dim", "width of a head (default hidden_size / num_attention_heads)"),
+            F::read("intermediate_size", "MLP width"),
+            F::read("vocab_size", "rows of the token embedding"),
+            F::read("max_position_embeddings", "longest sequence"),
+            F::read("rms_norm_eps", "RMS norm epsilon"),
+            F::read("rope_parameters", "rotary embedding: rope_theta; only rope_type \"default\" is implemented"),
+            F::read("rope_theta", "rotary base of older configs; must agree with rope_parameters where both are given"),
+            F::read("rope_scaling", "older configs' rotary scaling; only absent, null or rope_type \"default\""),
+            F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight"),
+            F::read("use_sliding_window", "Qwen2's sliding-window attention; only false is implemented"),
+            F::read("layer_types", "each layer's attention; only \"full_attention\" is implemented"),
+            F::refused("attention_bias", false, "biases on the attention projections are not implemented for Llama"),
+            F::refused("mlp_bias", false, "biases on the MLP projections are not implemented"),
+            F::no_effect("sliding_window", "the window of sliding-window layers, which are refused (layer_types)"),
+            F::no_effect("max_window_layers", "which layers use the sliding window, which is refused (layer_types)"),
+            F::no_effect("pretraining_tp", "older transformers split the projections into slices; the same products")};
+  }
+
   /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
   /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
   /// unless tie_word_embeddings says otherwise.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const bool qwen2 = g.architecture == "qwen2";
     c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
-    if (c.has("rope_scaling")) c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
+    if (c.has("rope_scaling") &&
+        (!c.raw("rope_scaling").is_object() || c.raw("rope_scaling").value("rope_type", std::string()) != "default")) {
+      c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
+    }
+    if (c.boolean("use_sliding_window", false)) {
+      c.fail("use_sliding_window", "true", "sliding-window attention is not implemented");
+    }
+    if (c.has("layer_types")) {
+      const auto& types = c.raw("layer_types");
+      for (std::size_t l = 0; l < (types.is_array() ? types.size() : 0); ++l) {
+        if (types[l] != "full_attention") {
+          c.fail("layer_types[" + std::to_string(l) + "]", types[l].dump(),
+                 "only full attention (\"full_attention\") is implemented");
+        }
+      }
+      if (!types.is_array()) c.fail("layer_types", types.dump(), "expected an array of strings");
+    }
     g.layers = c.integer("num_hidden_layers");
     g.hidden = c.integer("hidden_size");
     g.heads = c.integer("num_attention_heads");
@@ -5439,10 +5762,10 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     g.vocab_size = c.integer("vocab_size");
     g.max_positions = c.integer("max_position_embeddings");
     g.norm_eps = c.number("rms_norm_eps", 1e-6f);
-    // transformers 5 moved rope_theta into rope_parameters.
-    if (c.has("rope_theta")) {
-      g.rope_theta = c.number("rope_theta");
-    } else if (c.has("rope_parameters")) {
+    // transformers 5 moved rope_theta into rope_parameters; older configs
+    // give it at the top. Where both are given they must agree, and
+    // rope_parameters' rope_type is checked either way.
+    if (c.has("rope_parameters")) {
       const auto& rp = c.raw("rope_parameters");
       if (!rp.is_object() || !rp.contains("rope_theta") || !rp["rope_theta"].is_number()) {
         c.fail("rope_parameters", rp.dump(), "expected an object with a numeric rope_theta");
@@ -5450,7 +5773,18 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
       if (rp.contains("rope_type") && rp["rope_type"] != "default") {
         c.fail("rope_parameters.rope_type", rp["rope_type"].dump(), "only the default rotary embedding is implemented");
       }
+      for (const auto& [key, value] : rp.items()) {
+        if (key != "rope_type" && key != "rope_theta") {
+          c.fail("rope_parameters." + key, value.dump(), "only rope_type \"default\" with rope_theta is implemented");
+        }
+      }
       g.rope_theta = rp["rope_theta"].get<float>();
+      if (c.has("rope_theta") && c.number("rope_theta") != g.rope_theta) {
+        c.fail("rope_theta", c.raw("rope_theta").dump(),
+               "differs from rope_parameters.rope_theta (" + rp["rope_theta"].dump() + ")");
+      }
+    } else if (c.has("rope_theta")) {
+      g.rope_theta = c.number("rope_theta");
     }
     g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
     g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
@@ -5512,9 +5846,15 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
   /// Synthetic weights: the RMSNorms' scales near one.
   [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"norm"}); }
 
+  /// The tensors of a Llama or Qwen2 checkpoint that the model leaves out.
+  [[nodiscard]] static UnusedTensors unused_tensors() {
+    return {unused_suffix("rotary_emb.inv_freq",
+                          "the rotary frequencies older checkpoints store; computed from the rope parameters")};
+  }
+
   /// A checkpoint's tensors, the rotary inverse frequencies dropped.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-    return checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("rotary_emb.inv_freq"); });
+    return checkpoint_tensors(dir, {}, unused_tensors());
   }
 };
 
@@ -5571,6 +5911,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
     } else {
       take.drop_if_present("lm_head.weight", config_.vocab_size, h);
     }
+    take.finish(model_name);
   }
 
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
@@ -5678,6 +6019,31 @@ struct T5Architecture {
              .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
              .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
              .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}}};
+  }
+
+  /// The fields of a T5 config.json (besides common_config_fields()).
+  [[nodiscard]] static ConfigFields config_fields() {
+    using F = ConfigField;
+    return {F::read("model_type", "must be \"t5\""),
+            F::read("feed_forward_proj", "the feed-forward; only the original T5's \"relu\" is implemented"),
+            F::read("num_layers", "encoder layers"),
+            F::read("num_decoder_layers", "decoder layers (default num_layers)"),
+            F::read("d_model", "width"),
+            F::read("num_heads", "attention heads"),
+            F::read("d_kv", "width of a head"),
+            F::read("d_ff", "feed-forward width"),
+            F::read("vocab_size", "rows of the shared embedding"),
+            F::read("layer_norm_epsilon", "RMS norm epsilon"),
+            F::read("relative_attention_num_buckets", "relative position buckets"),
+            F::read("relative_attention_max_distance", "largest distance the buckets tell apart"),
+            F::read("decoder_start_token_id", "the first decoder token"),
+            F::read("tie_word_embeddings", "the head is the shared embedding, or lm_head.weight"),
+            F::refused("scale_decoder_outputs", true,
+                       "a decoder output not scaled by d_model^-0.5 before the head is not implemented"),
+            F::no_effect("is_decoder", "T5ForConditionalGeneration sets it for each of its stacks itself"),
+            F::no_effect("is_encoder_decoder", "T5ForConditionalGeneration is an encoder-decoder either way"),
+            F::no_effect("dense_act_fn", "derived by transformers from feed_forward_proj, which is read"),
+            F::no_effect("is_gated_act", "derived by transformers from feed_forward_proj, which is read")};
   }
 
   /// The fields of a T5 config.json (model_type "t5").
@@ -5788,9 +6154,13 @@ struct T5Architecture {
   /// Synthetic weights: the layer norms' scales near one.
   [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"layer_norm"}); }
 
+  /// The tensors of a T5 checkpoint that the model leaves out: none (the
+  /// stacks' copies of shared.weight must equal it).
+  [[nodiscard]] static UnusedTensors unused_tensors() { return {}; }
+
   /// A checkpoint's tensors, under the names they are stored with.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-    return checkpoint_tensors(dir, {}, [](std::string_view) { return false; });
+    return checkpoint_tensors(dir, {}, unused_tensors());
   }
 };
 
@@ -5834,10 +6204,11 @@ class T5 {
       a.o = take(p + "o.weight", h, aw);
       return a;
     };
-    shared_ = take("shared.weight", config_.vocab_size, h);
+    const HostMatrix shared = take.host("shared.weight", config_.vocab_size, h);
+    shared_ = take.upload(shared);
     // Checkpoints may repeat the shared embedding under the stacks' names.
     for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
-      take.drop_if_present(alias, config_.vocab_size, h);
+      take.drop_copy_if_present(alias, shared, "shared.weight");
     }
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
@@ -5870,6 +6241,7 @@ class T5 {
     } else {
       take.drop_if_present("lm_head.weight", config_.vocab_size, h);
     }
+    take.finish("T5");
   }
 
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }
@@ -6122,6 +6494,8 @@ concept GenerativeArchitecture =
       { A::generation_flops(c, 1, 1, 1) } -> std::same_as<double>;
       { A::is_scale(model_type) } -> std::same_as<bool>;
       { A::checkpoint_weights(dir) } -> std::same_as<WeightMap>;
+      { A::config_fields() } -> std::same_as<ConfigFields>;
+      { A::unused_tensors() } -> std::same_as<UnusedTensors>;
     };
 
 /// True when every entry of a list is a GenerativeArchitecture.
@@ -6250,11 +6624,13 @@ template <class List = GenerativeArchitectures>
 }
 
 /// GenerativeConfig from a checkpoint's config.json, read by the entry of
-/// `List` whose model types include its model_type; the preset is named
-/// after the folder.
+/// `List` whose model types include its model_type, every field held to
+/// the entry's config_fields() (`accepted` names unknown fields to let
+/// pass); the preset is named after the folder.
 template <class List = GenerativeArchitectures>
-[[nodiscard]] GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir,
+                                                                 std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   GenerativeConfig g;
   g.name = checkpoint_name(dir);
   g.architecture = c.text("model_type");
@@ -6263,6 +6639,7 @@ template <class List = GenerativeArchitectures>
   }
   detail::with_generative_architecture<List>(g, [&](auto a) {
     decltype(a)::read_config(c, g);
+    c.check_fields(decltype(a)::config_fields());
     g.functions = &architecture_functions<decltype(a)>;
     return true;
   });
@@ -6699,11 +7076,31 @@ inline void validate_vit_config(const ViTConfig& c) {
   check.positive("layer_norm_eps", c.layer_norm_eps);
 }
 
+/// The fields of a ViT config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields vit_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"vit\""),
+          F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+          F::read("qkv_bias", "biases on the query, key and value projections; only true is implemented"),
+          F::read("num_hidden_layers", "layers"),
+          F::read("hidden_size", "width"),
+          F::read("num_attention_heads", "attention heads"),
+          F::read("intermediate_size", "feed-forward width"),
+          F::read("patch_size", "side of a square patch"),
+          F::read("image_size", "side of the square image the position embedding is for"),
+          F::read("num_channels", "image channels"),
+          F::read("layer_norm_eps", "LayerNorm epsilon"),
+          F::no_effect("encoder_stride", "the decoder of ViTForMaskedImageModeling, not part of ViTModel"),
+          F::no_effect("pooler_act", "ViTModel's pooler, whose output the benchmark does not use"),
+          F::no_effect("pooler_output_size", "ViTModel's pooler, whose output the benchmark does not use")};
+}
+
 /// ViTConfig from a checkpoint's config.json (model_type "vit"); the preset
 /// is named after the folder. Square images and patches only, erf GELU and
 /// q/k/v biases, as every published ViT checkpoint has.
-[[nodiscard]] inline ViTConfig vit_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] inline ViTConfig vit_config_from_checkpoint(const std::filesystem::path& dir,
+                                                          std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "vit", "the vision family reads ViT checkpoints (\"vit\")");
   c.require_text("hidden_act", "gelu", "gelu", "only ViT's erf GELU (\"gelu\") is implemented");
   if (!c.boolean("qkv_bias", true)) c.fail("qkv_bias", "false", "only query, key and value projections with biases are implemented");
@@ -6717,6 +7114,7 @@ inline void validate_vit_config(const ViTConfig& c) {
   v.image_size = c.integer("image_size", 224);
   v.channels = c.integer("num_channels", 3);
   v.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
+  c.check_fields(vit_config_fields());
   validate_vit_config(v);
   return v;
 }
@@ -6763,13 +7161,19 @@ inline WeightMap synthetic_vit_weights(const ViTConfig& c, std::uint64_t seed) {
   return synthetic_weights(vit_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"norm"}); });
 }
 
+/// The tensors of a ViT checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors vit_unused_tensors() {
+  return {unused_prefix("pooler.", "ViTModel's pooler, whose output the vision benchmark does not use: it reports the "
+                                   "last hidden states"),
+          unused_prefix("classifier.", "the head of ViTForImageClassification, not part of ViTModel"),
+          unused_suffix("position_ids", "a buffer of the positions 0, 1, 2, ..., which the model counts itself")};
+}
+
 /// A ViT checkpoint's weights under ViTModel's names: the "vit." prefix of
 /// task models is removed, the pooler and classifier are dropped, and the
 /// patch projection is reshaped to [hidden, channels * patch * patch].
 [[nodiscard]] inline WeightMap vit_weights_from_checkpoint(const std::filesystem::path& dir, const ViTConfig& config) {
-  WeightMap w = checkpoint_tensors(dir, {"vit."}, [](std::string_view n) {
-    return n.starts_with("pooler.") || n.starts_with("classifier.") || n.ends_with("position_ids");
-  });
+  WeightMap w = checkpoint_tensors(dir, {"vit."}, vit_unused_tensors());
   detail::reshape_conv2d_weight(w, "embeddings.patch_embeddings.projection.weight", config.hidden, config.channels,
                                 config.patch_size);
   return w;
@@ -6822,6 +7226,7 @@ class ViT {
     }
     norm_g_ = take("layernorm.weight", 1, h);
     norm_b_ = take("layernorm.bias", 1, h);
+    take.finish("ViT");
   }
 
   [[nodiscard]] const ViTConfig& config() const noexcept { return config_; }
@@ -7073,12 +7478,48 @@ inline Activation clip_activation(const HfConfigReader& r) {
 
 }  // namespace detail
 
+/// The top-level fields of a CLIP config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields clip_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"clip\""),
+          F::read("text_config", "the text tower's fields (below)"),
+          F::read("vision_config", "the vision tower's fields (below)"),
+          F::read("projection_dim", "width of the shared embedding space"),
+          F::no_effect("logit_scale_init_value", "the initial logit_scale; a checkpoint stores logit_scale itself")};
+}
+
+/// The fields of CLIP's text_config (`text`) or vision_config.
+[[nodiscard]] inline ConfigFields clip_tower_config_fields(bool text) {
+  using F = ConfigField;
+  ConfigFields f = {
+      F::read("hidden_act", "the feed-forward activation: \"quick_gelu\" or the erf \"gelu\""),
+      F::read("num_hidden_layers", "layers"),
+      F::read("hidden_size", "width"),
+      F::read("num_attention_heads", "attention heads"),
+      F::read("intermediate_size", "feed-forward width"),
+      F::read("layer_norm_eps", "LayerNorm epsilon"),
+      F::no_effect("model_type", "names the tower's class"),
+      F::no_effect("projection_dim", "used by the towers' own *WithProjection classes; CLIPModel takes the top-level one")};
+  if (text) {
+    f.push_back(F::read("vocab_size", "rows of the token embedding"));
+    f.push_back(F::read("max_position_embeddings", "rows of the position embedding"));
+    f.push_back(F::read("bos_token_id", "the start token of the synthetic sequences"));
+    f.push_back(F::read("eos_token_id", "the end token, whose hidden state is pooled"));
+  } else {
+    f.push_back(F::read("patch_size", "side of a square patch"));
+    f.push_back(F::read("image_size", "side of the square image the position embedding is for"));
+    f.push_back(F::read("num_channels", "image channels"));
+  }
+  return f;
+}
+
 /// ClipConfig from a checkpoint's config.json (model_type "clip", with
 /// text_config and vision_config objects); the preset is named after the
 /// folder. Fields missing from those objects take transformers' defaults
 /// (CLIPTextConfig, CLIPVisionConfig), as transformers does.
-[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir,
+                                                            std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "clip", "the multimodal family reads CLIP checkpoints (\"clip\")");
   ClipConfig m;
   m.name = checkpoint_name(dir);
@@ -7105,6 +7546,9 @@ inline Activation clip_activation(const HfConfigReader& r) {
   m.text.eos_token_id = t.integer("eos_token_id", 49407);
   m.projection_dim = c.integer("projection_dim", 512);
   m.logit_scale_init = c.number("logit_scale_init_value", 2.6592f);
+  c.check_fields(clip_config_fields());
+  v.check_fields(clip_tower_config_fields(false));
+  t.check_fields(clip_tower_config_fields(true));
   validate_clip_config(m);
   return m;
 }
@@ -7177,10 +7621,15 @@ inline WeightMap synthetic_clip_weights(const ClipConfig& c, std::uint64_t seed)
   return w;
 }
 
+/// The tensors of a CLIP checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors clip_unused_tensors() {
+  return {unused_suffix("position_ids", "a buffer of the positions 0, 1, 2, ..., which the model counts itself")};
+}
+
 /// A CLIP checkpoint's weights under CLIPModel's names (position-id buffers
 /// dropped), the patch convolution reshaped to [hidden, channels * patch * patch].
 [[nodiscard]] inline WeightMap clip_weights_from_checkpoint(const std::filesystem::path& dir, const ClipConfig& config) {
-  WeightMap w = checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("position_ids"); });
+  WeightMap w = checkpoint_tensors(dir, {}, clip_unused_tensors());
   detail::reshape_conv2d_weight(w, "vision_model.embeddings.patch_embedding.weight", config.vision.hidden,
                                 config.vision.channels, config.vision.patch_size);
   return w;
@@ -7322,6 +7771,7 @@ class Clip {
     logit_scale_ = take.host("logit_scale", 1, 1)(0, 0);
     // transformers: logit_scale.exp() in float.
     scale_ = std::exp(logit_scale_);
+    take.finish("CLIP");
   }
 
   [[nodiscard]] const ClipConfig& config() const noexcept { return config_; }
@@ -7602,10 +8052,44 @@ inline void validate_whisper_config(const WhisperConfig& c) {
   check.positive("norm_eps", c.norm_eps);
 }
 
+/// The fields of a Whisper config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields whisper_config_fields() {
+  using F = ConfigField;
+  ConfigFields f = {F::read("model_type", "must be \"whisper\""),
+                    F::read("activation_function", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+                    F::read("d_model", "width"),
+                    F::read("encoder_layers", "encoder layers"),
+                    F::read("decoder_layers", "decoder layers"),
+                    F::read("encoder_attention_heads", "encoder attention heads"),
+                    F::read("decoder_attention_heads", "decoder attention heads"),
+                    F::read("encoder_ffn_dim", "encoder feed-forward width"),
+                    F::read("decoder_ffn_dim", "decoder feed-forward width"),
+                    F::read("vocab_size", "rows of the token embedding"),
+                    F::read("num_mel_bins", "log-mel bins of the input"),
+                    F::read("max_source_positions", "encoder positions (after the stride-2 convolution)"),
+                    F::read("max_target_positions", "decoder positions"),
+                    F::read("decoder_start_token_id", "the first decoder token"),
+                    F::read("tie_word_embeddings", "the head is the token embedding, or proj_out.weight"),
+                    F::refused("scale_embedding", false, "scaling the token embedding by sqrt(d_model) is not implemented"),
+                    F::no_effect("is_encoder_decoder", "Whisper is an encoder-decoder either way"),
+                    F::no_effect("suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
+                    F::no_effect("begin_suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
+                    F::no_effect("median_filter_width", "word timestamps in generate()"),
+                    F::no_effect("apply_spec_augment", "SpecAugment, in training only"),
+                    F::no_effect("use_weighted_layer_sum", "the head of WhisperForAudioClassification"),
+                    F::no_effect("classifier_proj_size", "the head of WhisperForAudioClassification")};
+  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
+                        "mask_feature_length", "mask_feature_min_masks"}) {
+    f.push_back(F::no_effect(n, "SpecAugment, in training only"));
+  }
+  return f;
+}
+
 /// WhisperConfig from a checkpoint's config.json (model_type "whisper");
 /// the preset is named after the folder.
-[[nodiscard]] inline WhisperConfig whisper_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] inline WhisperConfig whisper_config_from_checkpoint(const std::filesystem::path& dir,
+                                                                  std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   const std::string type = c.text("model_type");
   if (type != "whisper") c.fail("model_type", "\"" + type + "\"", "expected a Whisper checkpoint (\"whisper\")");
   const std::string act = c.text("activation_function", "gelu");
@@ -7625,6 +8109,7 @@ inline void validate_whisper_config(const WhisperConfig& c) {
   w.max_target_positions = c.integer("max_target_positions", 448);
   w.decoder_start_token = c.integer("decoder_start_token_id", 50257);
   w.tied_embeddings = c.boolean("tie_word_embeddings", true);
+  c.check_fields(whisper_config_fields());
   validate_whisper_config(w);
   return w;
 }
@@ -7739,10 +8224,14 @@ inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t
   return w;
 }
 
+/// The tensors of a Whisper checkpoint that the model leaves out: none
+/// (its tied head, proj_out.weight, must equal the token embedding).
+[[nodiscard]] inline UnusedTensors whisper_unused_tensors() { return {}; }
+
 /// A Whisper checkpoint's weights under the names the model takes
 /// (WhisperForConditionalGeneration's without "model.").
 [[nodiscard]] inline WeightMap whisper_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return checkpoint_tensors(dir, {"model."}, [](std::string_view) { return false; });
+  return checkpoint_tensors(dir, {"model."}, whisper_unused_tensors());
 }
 
 // ---- forward entry points ----
@@ -7857,7 +8346,8 @@ class Whisper {
       encoder_.push_back(std::move(L));
     }
     enc_norm_ = norm("encoder.layer_norm");
-    embed_ = take("decoder.embed_tokens.weight", config_.vocab_size, d);
+    const HostMatrix embed = take.host("decoder.embed_tokens.weight", config_.vocab_size, d);
+    embed_ = take.upload(embed);
     dec_positions_ = take("decoder.embed_positions.weight", config_.max_target_positions, d);
     for (int l = 0; l < config_.decoder_layers; ++l) {
       const std::string p = "decoder.layers." + std::to_string(l) + ".";
@@ -7877,8 +8367,9 @@ class Whisper {
     if (!config_.tied_embeddings) {
       proj_out_ = take("proj_out.weight", config_.vocab_size, d);
     } else {
-      take.drop_if_present("proj_out.weight", config_.vocab_size, d);  // the tied head, stored again
+      take.drop_copy_if_present("proj_out.weight", embed, "decoder.embed_tokens.weight");  // the tied head, stored again
     }
+    take.finish("Whisper");
   }
 
   [[nodiscard]] const WhisperConfig& config() const noexcept { return config_; }
@@ -8214,13 +8705,60 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
   check.positive("norm_eps", c.norm_eps);
 }
 
+/// The fields of a wav2vec2 config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields wav2vec2_config_fields() {
+  using F = ConfigField;
+  ConfigFields f = {
+      F::read("model_type", "must be \"wav2vec2\""),
+      F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+      F::read("feat_extract_activation", "the feature encoder's activation; only the erf GELU (\"gelu\") is implemented"),
+      F::read("feat_extract_norm", "the feature encoder's normalisation; only \"group\" is implemented"),
+      F::read("do_stable_layer_norm", "pre-norm (stable) layers; only false is implemented"),
+      F::read("add_adapter", "an adapter after the encoder; only false is implemented"),
+      F::read("num_hidden_layers", "layers"),
+      F::read("hidden_size", "width"),
+      F::read("num_attention_heads", "attention heads"),
+      F::read("intermediate_size", "feed-forward width"),
+      F::read("conv_dim", "channels of each feature-encoder convolution"),
+      F::read("conv_kernel", "kernel of each feature-encoder convolution"),
+      F::read("conv_stride", "stride of each feature-encoder convolution"),
+      F::read("conv_bias", "biases on the feature-encoder convolutions"),
+      F::read("num_conv_pos_embeddings", "kernel of the positional convolution"),
+      F::read("num_conv_pos_embedding_groups", "groups of the positional convolution"),
+      F::read("layer_norm_eps", "LayerNorm epsilon"),
+      F::refused("adapter_attn_dim", nullptr, "attention adapters in every layer (MMS) are not implemented"),
+      F::no_effect("num_feat_extract_layers", "the number of conv_dim entries, which are read"),
+      F::no_effect("vocab_size", "the CTC head of Wav2Vec2ForCTC, not part of Wav2Vec2Model"),
+      F::no_effect("ctc_loss_reduction", "the CTC loss, in training only"),
+      F::no_effect("ctc_zero_infinity", "the CTC loss, in training only"),
+      F::no_effect("apply_spec_augment", "SpecAugment, in training only"),
+      F::no_effect("use_weighted_layer_sum", "the heads of sequence classification and speaker verification"),
+      F::no_effect("classifier_proj_size", "the head of Wav2Vec2ForSequenceClassification")};
+  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
+                        "mask_feature_length", "mask_feature_min_masks"}) {
+    f.push_back(F::no_effect(n, "SpecAugment, in training only"));
+  }
+  for (const char* n : {"codevector_dim", "proj_codevector_dim", "num_codevector_groups", "num_codevectors_per_group",
+                        "num_negatives", "contrastive_logits_temperature", "diversity_loss_weight"}) {
+    f.push_back(F::no_effect(n, "the quantizer and losses of Wav2Vec2ForPreTraining, in pre-training only"));
+  }
+  for (const char* n : {"adapter_kernel_size", "adapter_stride", "num_adapter_layers", "output_hidden_size"}) {
+    f.push_back(F::no_effect(n, "the adapter, which add_adapter turns on (refused)"));
+  }
+  for (const char* n : {"tdnn_dim", "tdnn_kernel", "tdnn_dilation", "xvector_output_dim"}) {
+    f.push_back(F::no_effect(n, "the head of Wav2Vec2ForXVector"));
+  }
+  return f;
+}
+
 /// Wav2Vec2Config from a checkpoint's config.json (model_type "wav2vec2");
 /// the preset is named after the folder. What the model does not
 /// implement is refused with its field: the layer-normalised feature
 /// encoder and stable layer norm of the large models, adapters, activations
 /// other than GELU.
-[[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir,
+                                                                    std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   const std::string type = c.text("model_type");
   if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
   for (const char* key : {"hidden_act", "feat_extract_activation"}) {
@@ -8249,6 +8787,7 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
   w.pos_conv_kernel = c.integer("num_conv_pos_embeddings", 128);
   w.pos_conv_groups = c.integer("num_conv_pos_embedding_groups", 16);
   w.norm_eps = c.number("layer_norm_eps", 1e-5f);
+  c.check_fields(wav2vec2_config_fields());
   validate_wav2vec2_config(w);
   return w;
 }
@@ -8320,15 +8859,21 @@ inline WeightMap synthetic_wav2vec2_weights(const Wav2Vec2Config& c, std::uint64
   });
 }
 
+/// The tensors of a wav2vec2 checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors wav2vec2_unused_tensors() {
+  return {unused_name("masked_spec_embed", "the vector that replaces masked frames in training (SpecAugment)"),
+          unused_prefix("lm_head.", "the CTC head of Wav2Vec2ForCTC, not part of Wav2Vec2Model"),
+          unused_prefix("quantizer.", "the quantizer of Wav2Vec2ForPreTraining, used in pre-training only"),
+          unused_prefix("project_q.", "a projection of Wav2Vec2ForPreTraining, used in pre-training only"),
+          unused_prefix("project_hid.", "a projection of Wav2Vec2ForPreTraining, used in pre-training only")};
+}
+
 /// A wav2vec2 checkpoint's weights under Wav2Vec2Model's names: the
 /// "wav2vec2." prefix of the task models is removed, and what no forward
 /// pass here uses is dropped (masked_spec_embed, the CTC head, the
 /// pre-training quantizer and projections).
 [[nodiscard]] inline WeightMap wav2vec2_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return checkpoint_tensors(dir, {"wav2vec2."}, [](std::string_view n) {
-    return n == "masked_spec_embed" || n.starts_with("lm_head.") || n.starts_with("quantizer.") ||
-           n.starts_with("project_q.") || n.starts_with("project_hid.");
-  });
+  return checkpoint_tensors(dir, {"wav2vec2."}, wav2vec2_unused_tensors());
 }
 
 /// The positional convolution's weight from its weight norm: w = g v / |v|,
@@ -8481,6 +9026,7 @@ class Wav2Vec2 {
       L.ln2_b = take(p + "final_layer_norm.bias", 1, h);
       layers_.push_back(std::move(L));
     }
+    take.finish("wav2vec2");
   }
 
   [[nodiscard]] const Wav2Vec2Config& config() const noexcept { return config_; }
@@ -8682,6 +9228,7 @@ struct NoPhaseMarks {
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 
@@ -8730,11 +9277,14 @@ concept HasWeightLoading = requires(B& backend, const typename F::Preset& preset
   { F::template load_weights<B>(backend, preset, std::move(w)) } -> std::same_as<typename F::template Model<B>>;
 };
 
-/// `F::checkpoint_preset(folder)` and `F::checkpoint_weights(folder,
-/// preset)`: the family reads Hugging Face checkpoint folders.
+/// `F::checkpoint_preset(folder, accepted)` and
+/// `F::checkpoint_weights(folder, preset)`: the family reads Hugging Face
+/// checkpoint folders, holding config.json to each architecture's list of
+/// fields (`accepted`: unknown fields the user lets pass, by name).
 template <class F>
-concept HasCheckpoints = requires(const std::filesystem::path& dir, const typename F::Preset& preset) {
-  { F::checkpoint_preset(dir) } -> std::same_as<typename F::Preset>;
+concept HasCheckpoints = requires(const std::filesystem::path& dir, const typename F::Preset& preset,
+                                  const std::vector<std::string>& accepted) {
+  { F::checkpoint_preset(dir, accepted) } -> std::same_as<typename F::Preset>;
   { F::checkpoint_weights(dir, preset) } -> std::same_as<WeightMap>;
 };
 
@@ -8842,7 +9392,10 @@ struct Embedding {
 
   /// Builds the model on the backend from host weights.
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) { return bert_config_from_checkpoint(dir); }
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return bert_config_from_checkpoint(dir, accepted);
+  }
 
   /// A checkpoint folder's weights under the names the model takes.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, [[maybe_unused]] const Preset& preset) {
@@ -9078,8 +9631,9 @@ struct TextGenerationOf {
   }
 
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
-    return generative_config_from_checkpoint<Architectures>(dir);
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return generative_config_from_checkpoint<Architectures>(dir, accepted);
   }
 
   /// A checkpoint folder's weights under the names the model takes.
@@ -9330,8 +9884,9 @@ struct Vision {
   }
 
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
-    return vit_config_from_checkpoint(dir);
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return vit_config_from_checkpoint(dir, accepted);
   }
 
   /// A checkpoint folder's weights under the names the model takes.
@@ -9597,7 +10152,8 @@ struct Audio {
 
   /// The dimensions of a Hugging Face checkpoint folder: config.json's
   /// model_type "whisper" or "wav2vec2".
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
     const std::string type = [&] {
       const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
       const std::string t = c.text("model_type");
@@ -9606,8 +10162,8 @@ struct Audio {
       }
       return t;
     }();
-    if (type == "whisper") return Preset(whisper_config_from_checkpoint(dir));
-    return Preset(wav2vec2_config_from_checkpoint(dir));
+    if (type == "whisper") return Preset(whisper_config_from_checkpoint(dir, accepted));
+    return Preset(wav2vec2_config_from_checkpoint(dir, accepted));
   }
 
   /// A checkpoint folder's weights under the names the model takes.
@@ -9838,8 +10394,9 @@ struct Multimodal {
   }
 
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
-    return clip_config_from_checkpoint(dir);
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return clip_config_from_checkpoint(dir, accepted);
   }
 
   /// A checkpoint folder's weights under the names the model takes.
@@ -11244,7 +11801,7 @@ template <class F>
 typename F::Preset preset_for(const Config& config) {
   if (config.weights.empty()) return F::find_preset(config.model);
   if constexpr (HasCheckpoints<F>) {
-    return F::checkpoint_preset(std::filesystem::path(config.weights));
+    return F::checkpoint_preset(std::filesystem::path(config.weights), config.accept_config_fields);
   } else {
     throw ConfigError("weights", "\"" + config.weights + "\"",
                       "family " + std::string(F::name) + " cannot read checkpoints");
@@ -11992,6 +12549,7 @@ inline Json to_json(const LoadingResult& l) {
                           {"architecture", m.architecture},
                           {"backend", m.backend},
                           {"weights", m.weights},
+                          {"accepted_config_fields", m.accepted_config_fields},
                           {"parameters", m.parameters},
                           {"weight_bytes", m.weight_bytes},
                           {"load_time_s", m.load_time_s},
@@ -12590,6 +13148,7 @@ RunResult Benchmark<B, F, S, T, R>::run() {
   info.backend = std::string(B::name);
   info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
                                          : "checkpoint " + config_.weights;
+  if (!config_.weights.empty()) info.accepted_config_fields = config_.accept_config_fields;
 
   const Availability backend_ok = B::available();
   Availability timer_ok = timer_availability<T>();
@@ -18344,6 +18903,8 @@ template <class... Fs>
        }},
       {"verify", [&](const Json& v, const std::string& k) { c.verify = boolean(v, k); }},
       {"verify_tolerance", [&](const Json& v, const std::string& k) { c.verify_tolerance = json_number(v, k); }},
+      {"accept_config_fields",
+       [&](const Json& v, const std::string& k) { c.accept_config_fields = json_strings(v, k); }},
       {"threads", [&](const Json& v, const std::string& k) { s.threads = json_int(v, k); }},
       {"concurrent_loading", [&](const Json& v, const std::string& k) { s.concurrent_loading = boolean(v, k); }},
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},

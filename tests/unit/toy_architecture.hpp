@@ -53,6 +53,16 @@ struct ToyMlpArchitecture : DecoderOnlyArchitecture {
     g.tied_embeddings = true;
   }
 
+  [[nodiscard]] static ConfigFields config_fields() {
+    return {ConfigField::read("model_type", "must be \"toy-mlp\""), ConfigField::read("num_layers", "blocks"),
+            ConfigField::read("hidden_size", "width"), ConfigField::read("intermediate_size", "MLP width"),
+            ConfigField::read("vocab_size", "rows of the token embedding"),
+            ConfigField::read("max_positions", "longest sequence"),
+            ConfigField::read("layer_norm_eps", "LayerNorm epsilon")};
+  }
+
+  [[nodiscard]] static UnusedTensors unused_tensors() { return {}; }
+
   static void validate_config(const GenerativeConfig& c) {
     const auto check = detail::FieldCheck::of_model(c.name);
     detail::validate_generative_dims(check, c, {"toy-mlp"}, "the toy MLP");
@@ -91,7 +101,7 @@ struct ToyMlpArchitecture : DecoderOnlyArchitecture {
   [[nodiscard]] static bool is_scale(std::string_view name) { return name.ends_with("norm.weight"); }
 
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-    return checkpoint_tensors(dir, {}, [](std::string_view) { return false; });
+    return checkpoint_tensors(dir, {}, unused_tensors());
   }
 };
 

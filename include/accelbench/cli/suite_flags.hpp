@@ -120,6 +120,10 @@ class SuiteFlags {
              if (seed < 0) throw ConfigError(f, v, "must be 0 or more");
              s.settings.seed = static_cast<std::uint64_t>(seed);
            });
+    value(cmd, "--accept-config-field", "NAME",
+          "let a checkpoint's config.json field that its architecture does not know pass, by name (repeat for more); "
+          "recorded in the results",
+          [](Suite& s, const std::string&, const std::string& v) { s.settings.accept_config_fields.push_back(v); });
     cmd.add_flag("--no-concurrent-loading", no_concurrent_loading_,
                  "skip the sequential vs concurrent model loading benchmark");
     value(cmd, "--out", "DIR", "results folder (default: " + d.output_dir + ")",

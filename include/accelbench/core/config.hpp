@@ -69,6 +69,12 @@ struct Config {
   /// the preset named by `model`. With a folder, `model` is ignored and the
   /// model is named after the folder.
   std::string weights{};
+  /// Fields of the checkpoint's config.json that no architecture's list
+  /// knows, accepted by name ("text_config.foo" inside an object) so that
+  /// the checkpoint loads anyway; recorded in the results
+  /// (models[].accepted_config_fields). Without them such a field is an
+  /// error: it may change what the model computes.
+  std::vector<std::string> accept_config_fields{};
 
   /// Compare a non-reference backend's output with the Cpu reference.
   bool verify = true;

@@ -245,6 +245,9 @@ struct ModelInfo {
   std::string architecture;  ///< "bert", ...
   std::string backend;
   std::string weights;       ///< where the weights came from, e.g. "synthetic (seed 42)"
+  /// config.json fields unknown to the architecture that the user accepted
+  /// (Config::accept_config_fields): the model may compute something they change.
+  std::vector<std::string> accepted_config_fields;
   std::int64_t parameters = 0;
   std::uint64_t weight_bytes = 0;
   double load_time_s = 0;       ///< construct + upload

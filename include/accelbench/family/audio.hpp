@@ -211,7 +211,8 @@ struct Audio {
 
   /// The dimensions of a Hugging Face checkpoint folder: config.json's
   /// model_type "whisper" or "wav2vec2".
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
     const std::string type = [&] {
       const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
       const std::string t = c.text("model_type");
@@ -220,8 +221,8 @@ struct Audio {
       }
       return t;
     }();
-    if (type == "whisper") return Preset(whisper_config_from_checkpoint(dir));
-    return Preset(wav2vec2_config_from_checkpoint(dir));
+    if (type == "whisper") return Preset(whisper_config_from_checkpoint(dir, accepted));
+    return Preset(wav2vec2_config_from_checkpoint(dir, accepted));
   }
 
   /// A checkpoint folder's weights under the names the model takes.

@@ -94,7 +94,10 @@ struct Embedding {
 
   /// Builds the model on the backend from host weights.
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) { return bert_config_from_checkpoint(dir); }
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return bert_config_from_checkpoint(dir, accepted);
+  }
 
   /// A checkpoint folder's weights under the names the model takes.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, [[maybe_unused]] const Preset& preset) {

@@ -13,6 +13,7 @@
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "../core/phases.hpp"
@@ -63,11 +64,14 @@ concept HasWeightLoading = requires(B& backend, const typename F::Preset& preset
   { F::template load_weights<B>(backend, preset, std::move(w)) } -> std::same_as<typename F::template Model<B>>;
 };
 
-/// `F::checkpoint_preset(folder)` and `F::checkpoint_weights(folder,
-/// preset)`: the family reads Hugging Face checkpoint folders.
+/// `F::checkpoint_preset(folder, accepted)` and
+/// `F::checkpoint_weights(folder, preset)`: the family reads Hugging Face
+/// checkpoint folders, holding config.json to each architecture's list of
+/// fields (`accepted`: unknown fields the user lets pass, by name).
 template <class F>
-concept HasCheckpoints = requires(const std::filesystem::path& dir, const typename F::Preset& preset) {
-  { F::checkpoint_preset(dir) } -> std::same_as<typename F::Preset>;
+concept HasCheckpoints = requires(const std::filesystem::path& dir, const typename F::Preset& preset,
+                                  const std::vector<std::string>& accepted) {
+  { F::checkpoint_preset(dir, accepted) } -> std::same_as<typename F::Preset>;
   { F::checkpoint_weights(dir, preset) } -> std::same_as<WeightMap>;
 };
 

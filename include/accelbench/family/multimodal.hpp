@@ -79,8 +79,9 @@ struct Multimodal {
   }
 
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
-    return clip_config_from_checkpoint(dir);
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return clip_config_from_checkpoint(dir, accepted);
   }
 
   /// A checkpoint folder's weights under the names the model takes.

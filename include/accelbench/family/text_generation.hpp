@@ -143,8 +143,9 @@ struct TextGenerationOf {
   }
 
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
-    return generative_config_from_checkpoint<Architectures>(dir);
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return generative_config_from_checkpoint<Architectures>(dir, accepted);
   }
 
   /// A checkpoint folder's weights under the names the model takes.

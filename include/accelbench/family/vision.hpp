@@ -110,8 +110,9 @@ struct Vision {
   }
 
   /// The dimensions of a Hugging Face checkpoint folder (its config.json).
-  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir) {
-    return vit_config_from_checkpoint(dir);
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return vit_config_from_checkpoint(dir, accepted);
   }
 
   /// A checkpoint folder's weights under the names the model takes.

@@ -97,10 +97,31 @@ inline void validate_bert_config(const BertConfig& c) {
   check.positive("layer_norm_eps", c.layer_norm_eps);
 }
 
+/// The fields of a BERT config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields bert_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"bert\""),
+          F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+          F::read("num_hidden_layers", "layers"),
+          F::read("hidden_size", "width"),
+          F::read("num_attention_heads", "attention heads"),
+          F::read("intermediate_size", "feed-forward width"),
+          F::read("vocab_size", "rows of the token embedding"),
+          F::read("max_position_embeddings", "rows of the position embedding"),
+          F::read("type_vocab_size", "rows of the token-type embedding"),
+          F::read("layer_norm_eps", "LayerNorm epsilon"),
+          F::refused("is_decoder", false, "a BERT decoder (causal self-attention) is not implemented"),
+          F::refused("add_cross_attention", false, "cross-attention layers are not implemented"),
+          F::refused("position_embedding_type", "absolute", "only absolute position embeddings are implemented"),
+          F::no_effect("tie_word_embeddings", "BertModel has no LM head to tie")};
+}
+
 /// BertConfig from a checkpoint's config.json (model_type "bert"); the
-/// preset is named after the folder.
-[[nodiscard]] inline BertConfig bert_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+/// preset is named after the folder. Every field is held to
+/// bert_config_fields(); `accepted` names unknown fields to let pass.
+[[nodiscard]] inline BertConfig bert_config_from_checkpoint(const std::filesystem::path& dir,
+                                                            std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "bert", "the embedding family reads BERT checkpoints (\"bert\")");
   c.require_text("hidden_act", "gelu", "gelu", "only BERT's erf GELU (\"gelu\") is implemented");
   BertConfig b;
@@ -113,6 +134,7 @@ inline void validate_bert_config(const BertConfig& c) {
   b.max_positions = c.integer("max_position_embeddings");
   b.type_vocab_size = c.integer("type_vocab_size", 2);
   b.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
+  c.check_fields(bert_config_fields());
   validate_bert_config(b);
   return b;
 }
@@ -164,11 +186,17 @@ inline WeightMap synthetic_bert_weights(const BertConfig& c, std::uint64_t seed)
   return synthetic_weights(bert_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"LayerNorm"}); });
 }
 
+/// The tensors of a BERT checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors bert_unused_tensors() {
+  return {unused_prefix("pooler.", "BertModel's pooler (a dense layer on the first token), whose output the embedding "
+                                   "benchmark does not use: it mean-pools the last hidden states"),
+          unused_prefix("cls.", "the pre-training heads of BertForPreTraining and BertForMaskedLM, not part of BertModel"),
+          unused_suffix("position_ids", "a buffer of the positions 0, 1, 2, ..., which the model counts itself")};
+}
+
 /// A BERT checkpoint's weights under BertModel's names.
 [[nodiscard]] inline WeightMap bert_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return checkpoint_tensors(dir, {"bert."}, [](std::string_view n) {
-    return n.starts_with("pooler.") || n.starts_with("cls.") || n.ends_with("position_ids");
-  });
+  return checkpoint_tensors(dir, {"bert."}, bert_unused_tensors());
 }
 
 // ---- forward entry points ----
@@ -289,6 +317,7 @@ class Bert {
       L.ln2_g = take(p + "output.LayerNorm.weight", 1, h);
       L.ln2_b = take(p + "output.LayerNorm.bias", 1, h);
     }
+    take.finish("BERT");
   }
 
   [[nodiscard]] const BertConfig& config() const noexcept { return config_; }

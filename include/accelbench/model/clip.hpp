@@ -95,10 +95,15 @@ inline WeightMap synthetic_clip_weights(const ClipConfig& c, std::uint64_t seed)
   return w;
 }
 
+/// The tensors of a CLIP checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors clip_unused_tensors() {
+  return {unused_suffix("position_ids", "a buffer of the positions 0, 1, 2, ..., which the model counts itself")};
+}
+
 /// A CLIP checkpoint's weights under CLIPModel's names (position-id buffers
 /// dropped), the patch convolution reshaped to [hidden, channels * patch * patch].
 [[nodiscard]] inline WeightMap clip_weights_from_checkpoint(const std::filesystem::path& dir, const ClipConfig& config) {
-  WeightMap w = checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("position_ids"); });
+  WeightMap w = checkpoint_tensors(dir, {}, clip_unused_tensors());
   detail::reshape_conv2d_weight(w, "vision_model.embeddings.patch_embedding.weight", config.vision.hidden,
                                 config.vision.channels, config.vision.patch_size);
   return w;
@@ -240,6 +245,7 @@ class Clip {
     logit_scale_ = take.host("logit_scale", 1, 1)(0, 0);
     // transformers: logit_scale.exp() in float.
     scale_ = std::exp(logit_scale_);
+    take.finish("CLIP");
   }
 
   [[nodiscard]] const ClipConfig& config() const noexcept { return config_; }

@@ -159,12 +159,48 @@ inline Activation clip_activation(const HfConfigReader& r) {
 
 }  // namespace detail
 
+/// The top-level fields of a CLIP config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields clip_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"clip\""),
+          F::read("text_config", "the text tower's fields (below)"),
+          F::read("vision_config", "the vision tower's fields (below)"),
+          F::read("projection_dim", "width of the shared embedding space"),
+          F::no_effect("logit_scale_init_value", "the initial logit_scale; a checkpoint stores logit_scale itself")};
+}
+
+/// The fields of CLIP's text_config (`text`) or vision_config.
+[[nodiscard]] inline ConfigFields clip_tower_config_fields(bool text) {
+  using F = ConfigField;
+  ConfigFields f = {
+      F::read("hidden_act", "the feed-forward activation: \"quick_gelu\" or the erf \"gelu\""),
+      F::read("num_hidden_layers", "layers"),
+      F::read("hidden_size", "width"),
+      F::read("num_attention_heads", "attention heads"),
+      F::read("intermediate_size", "feed-forward width"),
+      F::read("layer_norm_eps", "LayerNorm epsilon"),
+      F::no_effect("model_type", "names the tower's class"),
+      F::no_effect("projection_dim", "used by the towers' own *WithProjection classes; CLIPModel takes the top-level one")};
+  if (text) {
+    f.push_back(F::read("vocab_size", "rows of the token embedding"));
+    f.push_back(F::read("max_position_embeddings", "rows of the position embedding"));
+    f.push_back(F::read("bos_token_id", "the start token of the synthetic sequences"));
+    f.push_back(F::read("eos_token_id", "the end token, whose hidden state is pooled"));
+  } else {
+    f.push_back(F::read("patch_size", "side of a square patch"));
+    f.push_back(F::read("image_size", "side of the square image the position embedding is for"));
+    f.push_back(F::read("num_channels", "image channels"));
+  }
+  return f;
+}
+
 /// ClipConfig from a checkpoint's config.json (model_type "clip", with
 /// text_config and vision_config objects); the preset is named after the
 /// folder. Fields missing from those objects take transformers' defaults
 /// (CLIPTextConfig, CLIPVisionConfig), as transformers does.
-[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] inline ClipConfig clip_config_from_checkpoint(const std::filesystem::path& dir,
+                                                            std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "clip", "the multimodal family reads CLIP checkpoints (\"clip\")");
   ClipConfig m;
   m.name = checkpoint_name(dir);
@@ -191,6 +227,9 @@ inline Activation clip_activation(const HfConfigReader& r) {
   m.text.eos_token_id = t.integer("eos_token_id", 49407);
   m.projection_dim = c.integer("projection_dim", 512);
   m.logit_scale_init = c.number("logit_scale_init_value", 2.6592f);
+  c.check_fields(clip_config_fields());
+  v.check_fields(clip_tower_config_fields(false));
+  t.check_fields(clip_tower_config_fields(true));
   validate_clip_config(m);
   return m;
 }

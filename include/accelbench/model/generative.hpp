@@ -57,6 +57,8 @@ concept GenerativeArchitecture =
       { A::generation_flops(c, 1, 1, 1) } -> std::same_as<double>;
       { A::is_scale(model_type) } -> std::same_as<bool>;
       { A::checkpoint_weights(dir) } -> std::same_as<WeightMap>;
+      { A::config_fields() } -> std::same_as<ConfigFields>;
+      { A::unused_tensors() } -> std::same_as<UnusedTensors>;
     };
 
 /// True when every entry of a list is a GenerativeArchitecture.
@@ -185,11 +187,13 @@ template <class List = GenerativeArchitectures>
 }
 
 /// GenerativeConfig from a checkpoint's config.json, read by the entry of
-/// `List` whose model types include its model_type; the preset is named
-/// after the folder.
+/// `List` whose model types include its model_type, every field held to
+/// the entry's config_fields() (`accepted` names unknown fields to let
+/// pass); the preset is named after the folder.
 template <class List = GenerativeArchitectures>
-[[nodiscard]] GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] GenerativeConfig generative_config_from_checkpoint(const std::filesystem::path& dir,
+                                                                 std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   GenerativeConfig g;
   g.name = checkpoint_name(dir);
   g.architecture = c.text("model_type");
@@ -198,6 +202,7 @@ template <class List = GenerativeArchitectures>
   }
   detail::with_generative_architecture<List>(g, [&](auto a) {
     decltype(a)::read_config(c, g);
+    c.check_fields(decltype(a)::config_fields());
     g.functions = &architecture_functions<decltype(a)>;
     return true;
   });

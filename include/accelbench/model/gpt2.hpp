@@ -62,6 +62,31 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
     g.tied_embeddings = true;
   }
 
+  /// The fields of a GPT-2 config.json (besides common_config_fields()).
+  [[nodiscard]] static ConfigFields config_fields() {
+    using F = ConfigField;
+    return {F::read("model_type", "must be \"gpt2\""),
+            F::read("activation_function", "the MLP activation; only the tanh GELU (\"gelu_new\") is implemented"),
+            F::read("n_layer", "layers"),
+            F::read("n_embd", "width"),
+            F::read("n_head", "attention heads"),
+            F::read("n_inner", "MLP width (default 4 n_embd)"),
+            F::read("vocab_size", "rows of the token embedding"),
+            F::read("n_positions", "rows of the position embedding"),
+            F::read("layer_norm_epsilon", "LayerNorm epsilon"),
+            F::refused("tie_word_embeddings", true, "a GPT-2 head separate from the token embedding is not implemented"),
+            F::refused("scale_attn_weights", true, "attention scores without the 1/sqrt(head_dim) scaling are not implemented"),
+            F::refused("scale_attn_by_inverse_layer_idx", false,
+                       "attention scores scaled by 1/(layer index + 1) are not implemented"),
+            F::refused("add_cross_attention", false, "cross-attention layers are not implemented"),
+            F::no_effect("reorder_and_upcast_attn", "computes the attention scores in float32, as accelbench does throughout"),
+            F::no_effect("n_ctx", "an older name of n_positions that transformers does not read"),
+            F::no_effect("summary_type", "the multiple-choice head of GPT2DoubleHeadsModel"),
+            F::no_effect("summary_use_proj", "the multiple-choice head of GPT2DoubleHeadsModel"),
+            F::no_effect("summary_activation", "the multiple-choice head of GPT2DoubleHeadsModel"),
+            F::no_effect("summary_proj_to_labels", "the multiple-choice head of GPT2DoubleHeadsModel")};
+  }
+
   /// Checks that a configuration describes a GPT-2 that can be built.
   static void validate_config(const GenerativeConfig& c) {
     const auto check = detail::FieldCheck::of_model(c.name);
@@ -114,12 +139,16 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
   /// Synthetic weights: the LayerNorms' (ln_1, ln_2, ln_f) scales near one.
   [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"ln_"}); }
 
+  /// The tensors of a GPT-2 checkpoint that the model leaves out.
+  [[nodiscard]] static UnusedTensors unused_tensors() {
+    return {unused_suffix(".attn.bias", "the causal-mask buffer older checkpoints store; the mask is computed"),
+            unused_suffix(".attn.masked_bias", "the masked-score buffer older checkpoints store; not used")};
+  }
+
   /// A checkpoint's tensors under GPT2LMHeadModel's names without
   /// "transformer.", its attention-mask buffers dropped.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-    return checkpoint_tensors(dir, {"transformer."}, [](std::string_view n) {
-      return n.ends_with(".attn.bias") || n.ends_with(".attn.masked_bias");
-    });
+    return checkpoint_tensors(dir, {"transformer."}, unused_tensors());
   }
 };
 
@@ -176,6 +205,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     final_b_ = take("ln_f.bias", 1, h);
     // A checkpoint of GPT2LMHeadModel may also store the (tied) head.
     take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+    take.finish("GPT-2");
   }
 
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }

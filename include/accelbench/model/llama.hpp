@@ -70,13 +70,56 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     return p;
   }
 
+  /// The fields of a Llama or Qwen2 config.json (besides common_config_fields()).
+  [[nodiscard]] static ConfigFields config_fields() {
+    using F = ConfigField;
+    return {F::read("model_type", "\"llama\" or \"qwen2\""),
+            F::read("hidden_act", "the MLP activation; only SwiGLU with SiLU (\"silu\") is implemented"),
+            F::read("num_hidden_layers", "layers"),
+            F::read("hidden_size", "width"),
+            F::read("num_attention_heads", "attention heads"),
+            F::read("num_key_value_heads", "key-value heads (grouped-query attention)"),
+            F::read("head_dim", "width of a head (default hidden_size / num_attention_heads)"),
+            F::read("intermediate_size", "MLP width"),
+            F::read("vocab_size", "rows of the token embedding"),
+            F::read("max_position_embeddings", "longest sequence"),
+            F::read("rms_norm_eps", "RMS norm epsilon"),
+            F::read("rope_parameters", "rotary embedding: rope_theta; only rope_type \"default\" is implemented"),
+            F::read("rope_theta", "rotary base of older configs; must agree with rope_parameters where both are given"),
+            F::read("rope_scaling", "older configs' rotary scaling; only absent, null or rope_type \"default\""),
+            F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight"),
+            F::read("use_sliding_window", "Qwen2's sliding-window attention; only false is implemented"),
+            F::read("layer_types", "each layer's attention; only \"full_attention\" is implemented"),
+            F::refused("attention_bias", false, "biases on the attention projections are not implemented for Llama"),
+            F::refused("mlp_bias", false, "biases on the MLP projections are not implemented"),
+            F::no_effect("sliding_window", "the window of sliding-window layers, which are refused (layer_types)"),
+            F::no_effect("max_window_layers", "which layers use the sliding window, which is refused (layer_types)"),
+            F::no_effect("pretraining_tp", "older transformers split the projections into slices; the same products")};
+  }
+
   /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
   /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
   /// unless tie_word_embeddings says otherwise.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const bool qwen2 = g.architecture == "qwen2";
     c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
-    if (c.has("rope_scaling")) c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
+    if (c.has("rope_scaling") &&
+        (!c.raw("rope_scaling").is_object() || c.raw("rope_scaling").value("rope_type", std::string()) != "default")) {
+      c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
+    }
+    if (c.boolean("use_sliding_window", false)) {
+      c.fail("use_sliding_window", "true", "sliding-window attention is not implemented");
+    }
+    if (c.has("layer_types")) {
+      const auto& types = c.raw("layer_types");
+      for (std::size_t l = 0; l < (types.is_array() ? types.size() : 0); ++l) {
+        if (types[l] != "full_attention") {
+          c.fail("layer_types[" + std::to_string(l) + "]", types[l].dump(),
+                 "only full attention (\"full_attention\") is implemented");
+        }
+      }
+      if (!types.is_array()) c.fail("layer_types", types.dump(), "expected an array of strings");
+    }
     g.layers = c.integer("num_hidden_layers");
     g.hidden = c.integer("hidden_size");
     g.heads = c.integer("num_attention_heads");
@@ -86,10 +129,10 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     g.vocab_size = c.integer("vocab_size");
     g.max_positions = c.integer("max_position_embeddings");
     g.norm_eps = c.number("rms_norm_eps", 1e-6f);
-    // transformers 5 moved rope_theta into rope_parameters.
-    if (c.has("rope_theta")) {
-      g.rope_theta = c.number("rope_theta");
-    } else if (c.has("rope_parameters")) {
+    // transformers 5 moved rope_theta into rope_parameters; older configs
+    // give it at the top. Where both are given they must agree, and
+    // rope_parameters' rope_type is checked either way.
+    if (c.has("rope_parameters")) {
       const auto& rp = c.raw("rope_parameters");
       if (!rp.is_object() || !rp.contains("rope_theta") || !rp["rope_theta"].is_number()) {
         c.fail("rope_parameters", rp.dump(), "expected an object with a numeric rope_theta");
@@ -97,7 +140,18 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
       if (rp.contains("rope_type") && rp["rope_type"] != "default") {
         c.fail("rope_parameters.rope_type", rp["rope_type"].dump(), "only the default rotary embedding is implemented");
       }
+      for (const auto& [key, value] : rp.items()) {
+        if (key != "rope_type" && key != "rope_theta") {
+          c.fail("rope_parameters." + key, value.dump(), "only rope_type \"default\" with rope_theta is implemented");
+        }
+      }
       g.rope_theta = rp["rope_theta"].get<float>();
+      if (c.has("rope_theta") && c.number("rope_theta") != g.rope_theta) {
+        c.fail("rope_theta", c.raw("rope_theta").dump(),
+               "differs from rope_parameters.rope_theta (" + rp["rope_theta"].dump() + ")");
+      }
+    } else if (c.has("rope_theta")) {
+      g.rope_theta = c.number("rope_theta");
     }
     g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
     g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
@@ -159,9 +213,15 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
   /// Synthetic weights: the RMSNorms' scales near one.
   [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"norm"}); }
 
+  /// The tensors of a Llama or Qwen2 checkpoint that the model leaves out.
+  [[nodiscard]] static UnusedTensors unused_tensors() {
+    return {unused_suffix("rotary_emb.inv_freq",
+                          "the rotary frequencies older checkpoints store; computed from the rope parameters")};
+  }
+
   /// A checkpoint's tensors, the rotary inverse frequencies dropped.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-    return checkpoint_tensors(dir, {}, [](std::string_view n) { return n.ends_with("rotary_emb.inv_freq"); });
+    return checkpoint_tensors(dir, {}, unused_tensors());
   }
 };
 
@@ -218,6 +278,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
     } else {
       take.drop_if_present("lm_head.weight", config_.vocab_size, h);
     }
+    take.finish(model_name);
   }
 
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }

@@ -54,6 +54,31 @@ struct T5Architecture {
              .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}}};
   }
 
+  /// The fields of a T5 config.json (besides common_config_fields()).
+  [[nodiscard]] static ConfigFields config_fields() {
+    using F = ConfigField;
+    return {F::read("model_type", "must be \"t5\""),
+            F::read("feed_forward_proj", "the feed-forward; only the original T5's \"relu\" is implemented"),
+            F::read("num_layers", "encoder layers"),
+            F::read("num_decoder_layers", "decoder layers (default num_layers)"),
+            F::read("d_model", "width"),
+            F::read("num_heads", "attention heads"),
+            F::read("d_kv", "width of a head"),
+            F::read("d_ff", "feed-forward width"),
+            F::read("vocab_size", "rows of the shared embedding"),
+            F::read("layer_norm_epsilon", "RMS norm epsilon"),
+            F::read("relative_attention_num_buckets", "relative position buckets"),
+            F::read("relative_attention_max_distance", "largest distance the buckets tell apart"),
+            F::read("decoder_start_token_id", "the first decoder token"),
+            F::read("tie_word_embeddings", "the head is the shared embedding, or lm_head.weight"),
+            F::refused("scale_decoder_outputs", true,
+                       "a decoder output not scaled by d_model^-0.5 before the head is not implemented"),
+            F::no_effect("is_decoder", "T5ForConditionalGeneration sets it for each of its stacks itself"),
+            F::no_effect("is_encoder_decoder", "T5ForConditionalGeneration is an encoder-decoder either way"),
+            F::no_effect("dense_act_fn", "derived by transformers from feed_forward_proj, which is read"),
+            F::no_effect("is_gated_act", "derived by transformers from feed_forward_proj, which is read")};
+  }
+
   /// The fields of a T5 config.json (model_type "t5").
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     c.require_text("feed_forward_proj", "relu", "relu", "only the original T5's ReLU feed-forward is implemented");
@@ -162,9 +187,13 @@ struct T5Architecture {
   /// Synthetic weights: the layer norms' scales near one.
   [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"layer_norm"}); }
 
+  /// The tensors of a T5 checkpoint that the model leaves out: none (the
+  /// stacks' copies of shared.weight must equal it).
+  [[nodiscard]] static UnusedTensors unused_tensors() { return {}; }
+
   /// A checkpoint's tensors, under the names they are stored with.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir) {
-    return checkpoint_tensors(dir, {}, [](std::string_view) { return false; });
+    return checkpoint_tensors(dir, {}, unused_tensors());
   }
 };
 
@@ -208,10 +237,11 @@ class T5 {
       a.o = take(p + "o.weight", h, aw);
       return a;
     };
-    shared_ = take("shared.weight", config_.vocab_size, h);
+    const HostMatrix shared = take.host("shared.weight", config_.vocab_size, h);
+    shared_ = take.upload(shared);
     // Checkpoints may repeat the shared embedding under the stacks' names.
     for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
-      take.drop_if_present(alias, config_.vocab_size, h);
+      take.drop_copy_if_present(alias, shared, "shared.weight");
     }
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
@@ -244,6 +274,7 @@ class T5 {
     } else {
       take.drop_if_present("lm_head.weight", config_.vocab_size, h);
     }
+    take.finish("T5");
   }
 
   [[nodiscard]] const GenerativeConfig& config() const noexcept { return config_; }

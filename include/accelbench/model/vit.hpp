@@ -127,11 +127,31 @@ inline void validate_vit_config(const ViTConfig& c) {
   check.positive("layer_norm_eps", c.layer_norm_eps);
 }
 
+/// The fields of a ViT config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields vit_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"vit\""),
+          F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+          F::read("qkv_bias", "biases on the query, key and value projections; only true is implemented"),
+          F::read("num_hidden_layers", "layers"),
+          F::read("hidden_size", "width"),
+          F::read("num_attention_heads", "attention heads"),
+          F::read("intermediate_size", "feed-forward width"),
+          F::read("patch_size", "side of a square patch"),
+          F::read("image_size", "side of the square image the position embedding is for"),
+          F::read("num_channels", "image channels"),
+          F::read("layer_norm_eps", "LayerNorm epsilon"),
+          F::no_effect("encoder_stride", "the decoder of ViTForMaskedImageModeling, not part of ViTModel"),
+          F::no_effect("pooler_act", "ViTModel's pooler, whose output the benchmark does not use"),
+          F::no_effect("pooler_output_size", "ViTModel's pooler, whose output the benchmark does not use")};
+}
+
 /// ViTConfig from a checkpoint's config.json (model_type "vit"); the preset
 /// is named after the folder. Square images and patches only, erf GELU and
 /// q/k/v biases, as every published ViT checkpoint has.
-[[nodiscard]] inline ViTConfig vit_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] inline ViTConfig vit_config_from_checkpoint(const std::filesystem::path& dir,
+                                                          std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "vit", "the vision family reads ViT checkpoints (\"vit\")");
   c.require_text("hidden_act", "gelu", "gelu", "only ViT's erf GELU (\"gelu\") is implemented");
   if (!c.boolean("qkv_bias", true)) c.fail("qkv_bias", "false", "only query, key and value projections with biases are implemented");
@@ -145,6 +165,7 @@ inline void validate_vit_config(const ViTConfig& c) {
   v.image_size = c.integer("image_size", 224);
   v.channels = c.integer("num_channels", 3);
   v.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
+  c.check_fields(vit_config_fields());
   validate_vit_config(v);
   return v;
 }
@@ -191,13 +212,19 @@ inline WeightMap synthetic_vit_weights(const ViTConfig& c, std::uint64_t seed) {
   return synthetic_weights(vit_tensor_shapes(c), seed, [](std::string_view n) { return name_contains_any(n, {"norm"}); });
 }
 
+/// The tensors of a ViT checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors vit_unused_tensors() {
+  return {unused_prefix("pooler.", "ViTModel's pooler, whose output the vision benchmark does not use: it reports the "
+                                   "last hidden states"),
+          unused_prefix("classifier.", "the head of ViTForImageClassification, not part of ViTModel"),
+          unused_suffix("position_ids", "a buffer of the positions 0, 1, 2, ..., which the model counts itself")};
+}
+
 /// A ViT checkpoint's weights under ViTModel's names: the "vit." prefix of
 /// task models is removed, the pooler and classifier are dropped, and the
 /// patch projection is reshaped to [hidden, channels * patch * patch].
 [[nodiscard]] inline WeightMap vit_weights_from_checkpoint(const std::filesystem::path& dir, const ViTConfig& config) {
-  WeightMap w = checkpoint_tensors(dir, {"vit."}, [](std::string_view n) {
-    return n.starts_with("pooler.") || n.starts_with("classifier.") || n.ends_with("position_ids");
-  });
+  WeightMap w = checkpoint_tensors(dir, {"vit."}, vit_unused_tensors());
   detail::reshape_conv2d_weight(w, "embeddings.patch_embeddings.projection.weight", config.hidden, config.channels,
                                 config.patch_size);
   return w;
@@ -250,6 +277,7 @@ class ViT {
     }
     norm_g_ = take("layernorm.weight", 1, h);
     norm_b_ = take("layernorm.bias", 1, h);
+    take.finish("ViT");
   }
 
   [[nodiscard]] const ViTConfig& config() const noexcept { return config_; }

@@ -95,15 +95,21 @@ inline WeightMap synthetic_wav2vec2_weights(const Wav2Vec2Config& c, std::uint64
   });
 }
 
+/// The tensors of a wav2vec2 checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors wav2vec2_unused_tensors() {
+  return {unused_name("masked_spec_embed", "the vector that replaces masked frames in training (SpecAugment)"),
+          unused_prefix("lm_head.", "the CTC head of Wav2Vec2ForCTC, not part of Wav2Vec2Model"),
+          unused_prefix("quantizer.", "the quantizer of Wav2Vec2ForPreTraining, used in pre-training only"),
+          unused_prefix("project_q.", "a projection of Wav2Vec2ForPreTraining, used in pre-training only"),
+          unused_prefix("project_hid.", "a projection of Wav2Vec2ForPreTraining, used in pre-training only")};
+}
+
 /// A wav2vec2 checkpoint's weights under Wav2Vec2Model's names: the
 /// "wav2vec2." prefix of the task models is removed, and what no forward
 /// pass here uses is dropped (masked_spec_embed, the CTC head, the
 /// pre-training quantizer and projections).
 [[nodiscard]] inline WeightMap wav2vec2_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return checkpoint_tensors(dir, {"wav2vec2."}, [](std::string_view n) {
-    return n == "masked_spec_embed" || n.starts_with("lm_head.") || n.starts_with("quantizer.") ||
-           n.starts_with("project_q.") || n.starts_with("project_hid.");
-  });
+  return checkpoint_tensors(dir, {"wav2vec2."}, wav2vec2_unused_tensors());
 }
 
 /// The positional convolution's weight from its weight norm: w = g v / |v|,
@@ -256,6 +262,7 @@ class Wav2Vec2 {
       L.ln2_b = take(p + "final_layer_norm.bias", 1, h);
       layers_.push_back(std::move(L));
     }
+    take.finish("wav2vec2");
   }
 
   [[nodiscard]] const Wav2Vec2Config& config() const noexcept { return config_; }

@@ -123,13 +123,60 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
   check.positive("norm_eps", c.norm_eps);
 }
 
+/// The fields of a wav2vec2 config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields wav2vec2_config_fields() {
+  using F = ConfigField;
+  ConfigFields f = {
+      F::read("model_type", "must be \"wav2vec2\""),
+      F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+      F::read("feat_extract_activation", "the feature encoder's activation; only the erf GELU (\"gelu\") is implemented"),
+      F::read("feat_extract_norm", "the feature encoder's normalisation; only \"group\" is implemented"),
+      F::read("do_stable_layer_norm", "pre-norm (stable) layers; only false is implemented"),
+      F::read("add_adapter", "an adapter after the encoder; only false is implemented"),
+      F::read("num_hidden_layers", "layers"),
+      F::read("hidden_size", "width"),
+      F::read("num_attention_heads", "attention heads"),
+      F::read("intermediate_size", "feed-forward width"),
+      F::read("conv_dim", "channels of each feature-encoder convolution"),
+      F::read("conv_kernel", "kernel of each feature-encoder convolution"),
+      F::read("conv_stride", "stride of each feature-encoder convolution"),
+      F::read("conv_bias", "biases on the feature-encoder convolutions"),
+      F::read("num_conv_pos_embeddings", "kernel of the positional convolution"),
+      F::read("num_conv_pos_embedding_groups", "groups of the positional convolution"),
+      F::read("layer_norm_eps", "LayerNorm epsilon"),
+      F::refused("adapter_attn_dim", nullptr, "attention adapters in every layer (MMS) are not implemented"),
+      F::no_effect("num_feat_extract_layers", "the number of conv_dim entries, which are read"),
+      F::no_effect("vocab_size", "the CTC head of Wav2Vec2ForCTC, not part of Wav2Vec2Model"),
+      F::no_effect("ctc_loss_reduction", "the CTC loss, in training only"),
+      F::no_effect("ctc_zero_infinity", "the CTC loss, in training only"),
+      F::no_effect("apply_spec_augment", "SpecAugment, in training only"),
+      F::no_effect("use_weighted_layer_sum", "the heads of sequence classification and speaker verification"),
+      F::no_effect("classifier_proj_size", "the head of Wav2Vec2ForSequenceClassification")};
+  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
+                        "mask_feature_length", "mask_feature_min_masks"}) {
+    f.push_back(F::no_effect(n, "SpecAugment, in training only"));
+  }
+  for (const char* n : {"codevector_dim", "proj_codevector_dim", "num_codevector_groups", "num_codevectors_per_group",
+                        "num_negatives", "contrastive_logits_temperature", "diversity_loss_weight"}) {
+    f.push_back(F::no_effect(n, "the quantizer and losses of Wav2Vec2ForPreTraining, in pre-training only"));
+  }
+  for (const char* n : {"adapter_kernel_size", "adapter_stride", "num_adapter_layers", "output_hidden_size"}) {
+    f.push_back(F::no_effect(n, "the adapter, which add_adapter turns on (refused)"));
+  }
+  for (const char* n : {"tdnn_dim", "tdnn_kernel", "tdnn_dilation", "xvector_output_dim"}) {
+    f.push_back(F::no_effect(n, "the head of Wav2Vec2ForXVector"));
+  }
+  return f;
+}
+
 /// Wav2Vec2Config from a checkpoint's config.json (model_type "wav2vec2");
 /// the preset is named after the folder. What the model does not
 /// implement is refused with its field: the layer-normalised feature
 /// encoder and stable layer norm of the large models, adapters, activations
 /// other than GELU.
-[[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir,
+                                                                    std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   const std::string type = c.text("model_type");
   if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
   for (const char* key : {"hidden_act", "feat_extract_activation"}) {
@@ -158,6 +205,7 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
   w.pos_conv_kernel = c.integer("num_conv_pos_embeddings", 128);
   w.pos_conv_groups = c.integer("num_conv_pos_embedding_groups", 16);
   w.norm_eps = c.number("layer_norm_eps", 1e-5f);
+  c.check_fields(wav2vec2_config_fields());
   validate_wav2vec2_config(w);
   return w;
 }

@@ -140,10 +140,14 @@ inline WeightMap synthetic_whisper_weights(const WhisperConfig& c, std::uint64_t
   return w;
 }
 
+/// The tensors of a Whisper checkpoint that the model leaves out: none
+/// (its tied head, proj_out.weight, must equal the token embedding).
+[[nodiscard]] inline UnusedTensors whisper_unused_tensors() { return {}; }
+
 /// A Whisper checkpoint's weights under the names the model takes
 /// (WhisperForConditionalGeneration's without "model.").
 [[nodiscard]] inline WeightMap whisper_weights_from_checkpoint(const std::filesystem::path& dir) {
-  return checkpoint_tensors(dir, {"model."}, [](std::string_view) { return false; });
+  return checkpoint_tensors(dir, {"model."}, whisper_unused_tensors());
 }
 
 // ---- forward entry points ----
@@ -258,7 +262,8 @@ class Whisper {
       encoder_.push_back(std::move(L));
     }
     enc_norm_ = norm("encoder.layer_norm");
-    embed_ = take("decoder.embed_tokens.weight", config_.vocab_size, d);
+    const HostMatrix embed = take.host("decoder.embed_tokens.weight", config_.vocab_size, d);
+    embed_ = take.upload(embed);
     dec_positions_ = take("decoder.embed_positions.weight", config_.max_target_positions, d);
     for (int l = 0; l < config_.decoder_layers; ++l) {
       const std::string p = "decoder.layers." + std::to_string(l) + ".";
@@ -278,8 +283,9 @@ class Whisper {
     if (!config_.tied_embeddings) {
       proj_out_ = take("proj_out.weight", config_.vocab_size, d);
     } else {
-      take.drop_if_present("proj_out.weight", config_.vocab_size, d);  // the tied head, stored again
+      take.drop_copy_if_present("proj_out.weight", embed, "decoder.embed_tokens.weight");  // the tied head, stored again
     }
+    take.finish("Whisper");
   }
 
   [[nodiscard]] const WhisperConfig& config() const noexcept { return config_; }

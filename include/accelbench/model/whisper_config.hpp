@@ -126,10 +126,44 @@ inline void validate_whisper_config(const WhisperConfig& c) {
   check.positive("norm_eps", c.norm_eps);
 }
 
+/// The fields of a Whisper config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields whisper_config_fields() {
+  using F = ConfigField;
+  ConfigFields f = {F::read("model_type", "must be \"whisper\""),
+                    F::read("activation_function", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+                    F::read("d_model", "width"),
+                    F::read("encoder_layers", "encoder layers"),
+                    F::read("decoder_layers", "decoder layers"),
+                    F::read("encoder_attention_heads", "encoder attention heads"),
+                    F::read("decoder_attention_heads", "decoder attention heads"),
+                    F::read("encoder_ffn_dim", "encoder feed-forward width"),
+                    F::read("decoder_ffn_dim", "decoder feed-forward width"),
+                    F::read("vocab_size", "rows of the token embedding"),
+                    F::read("num_mel_bins", "log-mel bins of the input"),
+                    F::read("max_source_positions", "encoder positions (after the stride-2 convolution)"),
+                    F::read("max_target_positions", "decoder positions"),
+                    F::read("decoder_start_token_id", "the first decoder token"),
+                    F::read("tie_word_embeddings", "the head is the token embedding, or proj_out.weight"),
+                    F::refused("scale_embedding", false, "scaling the token embedding by sqrt(d_model) is not implemented"),
+                    F::no_effect("is_encoder_decoder", "Whisper is an encoder-decoder either way"),
+                    F::no_effect("suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
+                    F::no_effect("begin_suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
+                    F::no_effect("median_filter_width", "word timestamps in generate()"),
+                    F::no_effect("apply_spec_augment", "SpecAugment, in training only"),
+                    F::no_effect("use_weighted_layer_sum", "the head of WhisperForAudioClassification"),
+                    F::no_effect("classifier_proj_size", "the head of WhisperForAudioClassification")};
+  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
+                        "mask_feature_length", "mask_feature_min_masks"}) {
+    f.push_back(F::no_effect(n, "SpecAugment, in training only"));
+  }
+  return f;
+}
+
 /// WhisperConfig from a checkpoint's config.json (model_type "whisper");
 /// the preset is named after the folder.
-[[nodiscard]] inline WhisperConfig whisper_config_from_checkpoint(const std::filesystem::path& dir) {
-  const detail::HfConfigReader c = detail::checkpoint_config(dir);
+[[nodiscard]] inline WhisperConfig whisper_config_from_checkpoint(const std::filesystem::path& dir,
+                                                                  std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   const std::string type = c.text("model_type");
   if (type != "whisper") c.fail("model_type", "\"" + type + "\"", "expected a Whisper checkpoint (\"whisper\")");
   const std::string act = c.text("activation_function", "gelu");
@@ -149,6 +183,7 @@ inline void validate_whisper_config(const WhisperConfig& c) {
   w.max_target_positions = c.integer("max_target_positions", 448);
   w.decoder_start_token = c.integer("decoder_start_token_id", 50257);
   w.tied_embeddings = c.boolean("tie_word_embeddings", true);
+  c.check_fields(whisper_config_fields());
   validate_whisper_config(w);
   return w;
 }

@@ -199,6 +199,7 @@ inline Json to_json(const LoadingResult& l) {
                           {"architecture", m.architecture},
                           {"backend", m.backend},
                           {"weights", m.weights},
+                          {"accepted_config_fields", m.accepted_config_fields},
                           {"parameters", m.parameters},
                           {"weight_bytes", m.weight_bytes},
                           {"load_time_s", m.load_time_s},

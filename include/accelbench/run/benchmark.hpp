@@ -375,6 +375,7 @@ RunResult Benchmark<B, F, S, T, R>::run() {
   info.backend = std::string(B::name);
   info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
                                          : "checkpoint " + config_.weights;
+  if (!config_.weights.empty()) info.accepted_config_fields = config_.accept_config_fields;
 
   const Availability backend_ok = B::available();
   Availability timer_ok = timer_availability<T>();

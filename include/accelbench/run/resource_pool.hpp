@@ -94,7 +94,7 @@ template <class F>
 typename F::Preset preset_for(const Config& config) {
   if (config.weights.empty()) return F::find_preset(config.model);
   if constexpr (HasCheckpoints<F>) {
-    return F::checkpoint_preset(std::filesystem::path(config.weights));
+    return F::checkpoint_preset(std::filesystem::path(config.weights), config.accept_config_fields);
   } else {
     throw ConfigError("weights", "\"" + config.weights + "\"",
                       "family " + std::string(F::name) + " cannot read checkpoints");

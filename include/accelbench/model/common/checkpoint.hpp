@@ -54,11 +54,50 @@ namespace accelbench {
   return out;
 }
 
+/// A checkpoint tensor that an architecture leaves out on purpose, with the
+/// reason (docs/models.md lists them): matched by its whole name, a prefix or
+/// a suffix, after the checkpoint's model prefix is removed.
+struct UnusedTensor {
+  enum class Match { name, prefix, suffix };
+  Match match = Match::name;
+  std::string_view text;
+  std::string_view reason;
+
+  [[nodiscard]] bool matches(std::string_view n) const noexcept {
+    switch (match) {
+      case Match::name: return n == text;
+      case Match::prefix: return n.starts_with(text);
+      case Match::suffix: return n.ends_with(text);
+    }
+    return false;
+  }
+  /// "pooler.*", "*.attn.bias" or the name.
+  [[nodiscard]] std::string pattern() const {
+    switch (match) {
+      case Match::prefix: return std::string(text) + "*";
+      case Match::suffix: return "*" + std::string(text);
+      case Match::name: break;
+    }
+    return std::string(text);
+  }
+};
+using UnusedTensors = std::vector<UnusedTensor>;
+
+[[nodiscard]] constexpr UnusedTensor unused_prefix(std::string_view text, std::string_view reason) noexcept {
+  return {UnusedTensor::Match::prefix, text, reason};
+}
+[[nodiscard]] constexpr UnusedTensor unused_suffix(std::string_view text, std::string_view reason) noexcept {
+  return {UnusedTensor::Match::suffix, text, reason};
+}
+[[nodiscard]] constexpr UnusedTensor unused_name(std::string_view text, std::string_view reason) noexcept {
+  return {UnusedTensor::Match::name, text, reason};
+}
+
 /// Renames tensors that start with one of `prefixes` (the first that
-/// matches is removed) and drops those for which `unused` is true.
-template <class Unused>
-[[nodiscard]] WeightMap normalize_tensor_names(WeightMap in, const std::vector<std::string_view>& prefixes,
-                                               Unused&& unused) {
+/// matches is removed) and drops those that `unused` lists. Every other
+/// tensor is kept for the model, which must take it (WeightUploader::finish).
+[[nodiscard]] inline WeightMap normalize_tensor_names(WeightMap in, const std::vector<std::string_view>& prefixes,
+                                                      const UnusedTensors& unused) {
   WeightMap out;
   for (const auto& name : in.names()) {
     std::string_view n = name;
@@ -68,7 +107,9 @@ template <class Unused>
         break;
       }
     }
-    if (unused(n)) continue;
+    bool drop = false;
+    for (const auto& u : unused) drop = drop || u.matches(n);
+    if (drop) continue;
     const HostMatrix& t = in.at(name);
     out.insert(std::string(n), in.take(name, t.rows(), t.cols()));
   }
@@ -77,10 +118,10 @@ template <class Unused>
 
 /// A checkpoint folder's tensors under the names a model takes (see
 /// normalize_tensor_names).
-template <class Unused>
-[[nodiscard]] WeightMap checkpoint_tensors(const std::filesystem::path& dir, const std::vector<std::string_view>& prefixes,
-                                           Unused&& unused) {
-  return normalize_tensor_names(read_checkpoint_tensors(dir), prefixes, std::forward<Unused>(unused));
+[[nodiscard]] inline WeightMap checkpoint_tensors(const std::filesystem::path& dir,
+                                                  const std::vector<std::string_view>& prefixes,
+                                                  const UnusedTensors& unused) {
+  return normalize_tensor_names(read_checkpoint_tensors(dir), prefixes, unused);
 }
 
 namespace detail {

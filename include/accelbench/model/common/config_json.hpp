@@ -2,14 +2,22 @@
 
 // Reading a Hugging Face checkpoint folder's config.json: one typed field
 // reader for every architecture, with errors that name the file, the field
-// (with its path inside nested objects) and the value.
+// (with its path inside nested objects) and the value. The reader notes
+// every field it is asked about; check_fields then holds the file to the
+// architecture's list of fields (ConfigField): each field present is read,
+// has no effect on the computation, or is refused unless it has the one
+// value that is implemented. A field the list does not name is an error
+// unless the user accepted it by name (Config::accept_config_fields).
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +26,75 @@
 #include "../../core/error.hpp"
 
 namespace accelbench {
+
+/// What a config.json field does, in an architecture's list of fields.
+enum class FieldRole {
+  read,       ///< read by the architecture: it changes the computation and is implemented
+  no_effect,  ///< does not change what the benchmark computes (training, generation or head settings)
+  refused,    ///< changes the computation in a way that is not implemented: only `allowed` (or absence) passes
+};
+
+/// One field of an architecture's config.json, with what it does and why
+/// (docs/models.md lists them per architecture).
+struct ConfigField {
+  std::string name;
+  FieldRole role = FieldRole::read;
+  std::string note;
+  nlohmann::json allowed{};  ///< refused: the value that is implemented
+
+  [[nodiscard]] static ConfigField read(std::string name, std::string note) {
+    return {std::move(name), FieldRole::read, std::move(note), {}};
+  }
+  [[nodiscard]] static ConfigField no_effect(std::string name, std::string note) {
+    return {std::move(name), FieldRole::no_effect, std::move(note), {}};
+  }
+  [[nodiscard]] static ConfigField refused(std::string name, nlohmann::json allowed, std::string note) {
+    return {std::move(name), FieldRole::refused, std::move(note), std::move(allowed)};
+  }
+};
+using ConfigFields = std::vector<ConfigField>;
+
+/// The fields every architecture's config.json may carry that do not change
+/// the computation, or that are refused unless they keep their usual value.
+/// An architecture's own list comes first: a field it names (CLIP reads
+/// eos_token_id) is not taken from here.
+[[nodiscard]] inline const ConfigFields& common_config_fields() {
+  static const ConfigFields fields = [] {
+    ConfigFields f;
+    for (const char* n : {"architectures", "_name_or_path", "auto_map"}) {
+      f.push_back(ConfigField::no_effect(n, "names the classes and the origin of the checkpoint"));
+    }
+    for (const char* n : {"dtype", "torch_dtype", "transformers_version"}) {
+      f.push_back(ConfigField::no_effect(n, "how the checkpoint was saved; accelbench computes in float32"));
+    }
+    for (const char* n : {"bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id"}) {
+      f.push_back(ConfigField::no_effect(n, "tokenizer and generation settings; the benchmark feeds token ids itself"));
+    }
+    for (const char* n : {"initializer_range", "initializer_factor", "init_std"}) {
+      f.push_back(ConfigField::no_effect(n, "initialisation of new weights; a checkpoint's weights are read"));
+    }
+    for (const char* n : {"use_cache", "return_dict", "output_hidden_states", "output_attentions", "torchscript",
+                          "chunk_size_feed_forward"}) {
+      f.push_back(ConfigField::no_effect(n, "how transformers returns or schedules the same computation"));
+    }
+    for (const char* n : {"id2label", "label2id", "num_labels", "problem_type", "finetuning_task", "task_specific_params",
+                          "tokenizer_class", "prefix"}) {
+      f.push_back(ConfigField::no_effect(n, "settings of task heads and pipelines, which the benchmark does not run"));
+    }
+    f.push_back(ConfigField::refused("pruned_heads", nlohmann::json::object(), "pruned attention heads are not implemented"));
+    f.push_back(ConfigField::refused("tie_encoder_decoder", false, "an encoder tied to its decoder is not implemented"));
+    f.push_back(ConfigField::refused("quantization_config", nullptr, "quantised checkpoints are not implemented"));
+    return f;
+  }();
+  return fields;
+}
+
+/// True for the fields of dropout and layer drop, which are off at
+/// inference: any name with "dropout" in it, ending in "_pdrop", or
+/// "layerdrop" (also with a prefix, as "encoder_layerdrop").
+[[nodiscard]] inline bool is_dropout_field(std::string_view name) noexcept {
+  return name.find("dropout") != std::string_view::npos || name.ends_with("_pdrop") || name.ends_with("layerdrop");
+}
 
 namespace detail {
 
@@ -37,9 +114,12 @@ inline nlohmann::json read_json_file(const std::filesystem::path& path) {
 /// file and the field in every error.
 class HfConfigReader {
  public:
-  explicit HfConfigReader(std::filesystem::path path)
+  /// Reads `path`; `accepted` names fields that no architecture's list
+  /// knows but the user chose to accept (Config::accept_config_fields).
+  explicit HfConfigReader(std::filesystem::path path, std::vector<std::string> accepted = {})
       : path_(std::move(path)), document_(std::make_shared<const nlohmann::json>(read_json_file(path_))),
-        json_(document_.get()) {
+        json_(document_.get()), consulted_(std::make_shared<std::set<std::string>>()),
+        accepted_(std::make_shared<const std::vector<std::string>>(std::move(accepted))) {
     if (!json_->is_object()) fail("(root)", json_->dump(), "expected a JSON object");
   }
 
@@ -49,13 +129,16 @@ class HfConfigReader {
     if (!has(key)) fail(key, "(missing)", "expected an object (" + hint + ")");
     const nlohmann::json& inner = get(key);
     if (!inner.is_object()) fail(key, inner.dump(), "expected an object");
+    consulted_->insert(prefix_ + std::string(key));
     HfConfigReader out(*this);
     out.json_ = &inner;
     out.prefix_ = prefix_ + key + ".";
     return out;
   }
 
+  /// True when the field is present and not null; the field counts as read.
   [[nodiscard]] bool has(std::string_view key) const {
+    consulted_->insert(prefix_ + std::string(key));
     return json_->contains(key) && !json_->at(std::string(key)).is_null();
   }
 
@@ -114,16 +197,73 @@ class HfConfigReader {
     throw ConfigError(path_.string() + ": " + prefix_ + std::string(key), value, problem);
   }
 
+  /// Holds this object's fields to `fields` (then common_config_fields()):
+  /// a refused field must be absent, null or its allowed value; a field the
+  /// lists do not name, that the reader was not asked about and that the
+  /// user did not accept is an error naming every such field with its
+  /// value. A field listed as read that the reader never asked about is a
+  /// mistake in the architecture's list (std::logic_error). Call it after
+  /// reading.
+  void check_fields(const ConfigFields& fields) const {
+    std::string unknown, values;
+    for (const auto& [key, value] : json_->items()) {
+      const ConfigField* rule = find_rule(fields, key);
+      const bool asked = consulted_->count(prefix_ + key) != 0;
+      if (rule == nullptr) {
+        if (asked || is_dropout_field(key) || accepted(key)) continue;
+        values += (unknown.empty() ? "" : ", ") + value.dump();
+        unknown += (unknown.empty() ? "" : ", ") + prefix_ + key;
+        continue;
+      }
+      switch (rule->role) {
+        case FieldRole::read:
+          if (!asked) {
+            throw std::logic_error(path_.string() + ": " + prefix_ + key +
+                                   " is listed as read but the reader did not read it");
+          }
+          break;
+        case FieldRole::no_effect:
+          break;
+        case FieldRole::refused:
+          if (!value.is_null() && value != rule->allowed) fail(key, value.dump(), rule->note);
+          break;
+      }
+    }
+    if (!unknown.empty()) {
+      throw ConfigError(path_.string() + ": " + unknown, values,
+                        "fields this architecture does not know, which may change the computation; accept each "
+                        "by name with accept_config_fields (--accept-config-field) to run anyway, recorded in "
+                        "the results");
+    }
+  }
+
  private:
   const nlohmann::json& get(std::string_view key) const {
     if (!has(key)) fail(key, "(missing)", "required by this architecture");
     return json_->at(std::string(key));
   }
 
+  static const ConfigField* find_rule(const ConfigFields& fields, std::string_view key) {
+    for (const auto& f : fields) {
+      if (f.name == key) return &f;
+    }
+    for (const auto& f : common_config_fields()) {
+      if (f.name == key) return &f;
+    }
+    return nullptr;
+  }
+
+  [[nodiscard]] bool accepted(std::string_view key) const {
+    const std::string path = prefix_ + std::string(key);
+    return std::find(accepted_->begin(), accepted_->end(), path) != accepted_->end();
+  }
+
   std::filesystem::path path_;
   std::shared_ptr<const nlohmann::json> document_;
   const nlohmann::json* json_;
   std::string prefix_;
+  std::shared_ptr<std::set<std::string>> consulted_;  ///< "field" and "object.field" paths asked about
+  std::shared_ptr<const std::vector<std::string>> accepted_;
 };
 
 inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, const char* name) {
@@ -134,9 +274,11 @@ inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, c
   return dir / name;
 }
 
-/// The reader of a checkpoint folder's config.json.
-[[nodiscard]] inline HfConfigReader checkpoint_config(const std::filesystem::path& dir) {
-  return HfConfigReader(checkpoint_file(dir, "config.json"));
+/// The reader of a checkpoint folder's config.json; `accepted` as for
+/// HfConfigReader.
+[[nodiscard]] inline HfConfigReader checkpoint_config(const std::filesystem::path& dir,
+                                                      std::vector<std::string> accepted = {}) {
+  return HfConfigReader(checkpoint_file(dir, "config.json"), std::move(accepted));
 }
 
 }  // namespace detail

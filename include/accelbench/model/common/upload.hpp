@@ -5,7 +5,9 @@
 // architecture's constructor loads its tensors.
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "../../core/tensor.hpp"
@@ -50,6 +52,33 @@ class WeightUploader {
   /// keep it (a tied head, an embedding repeated under another name).
   void drop_if_present(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
     if (weights_->contains(name)) (void)weights_->take(name, rows, cols);
+  }
+
+  /// Removes a tensor a checkpoint may store again under another name (T5's
+  /// per-stack embeddings, Whisper's tied head): it must hold the values of
+  /// `original` (the tensor named `original_name`, which the model uses). A
+  /// copy that differs describes another model, so it is an error naming both.
+  void drop_copy_if_present(const std::string& name, const HostMatrix& original, const std::string& original_name) {
+    if (!weights_->contains(name)) return;
+    const HostMatrix copy = weights_->take(name, original.rows(), original.cols());
+    if (copy != original) {
+      throw std::invalid_argument("weights: tensor '" + name + "' differs from '" + original_name +
+                                  "', which the model uses in its place (the two are tied); a checkpoint whose copy "
+                                  "differs is not the model this architecture computes");
+    }
+  }
+
+  /// Throws unless every tensor of the WeightMap was taken: a tensor the
+  /// model does not use means the checkpoint describes another model (the
+  /// tensors each architecture leaves out on purpose are dropped, with
+  /// their reason, where the checkpoint is read).
+  void finish(std::string_view model) const {
+    if (weights_->empty()) return;
+    std::string names;
+    for (const auto& n : weights_->names()) names += (names.empty() ? "'" : ", '") + n + "'";
+    throw std::invalid_argument("weights: " + std::to_string(weights_->size()) + " tensor" +
+                                (weights_->size() == 1 ? "" : "s") + " that " + std::string(model) +
+                                " does not use: " + names);
   }
 
  private:
