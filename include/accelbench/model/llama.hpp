@@ -103,7 +103,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
     g.attention_output_bias = qwen2 ? false : g.qkv_bias;
     g.mlp_bias = qwen2 ? false : c.boolean("mlp_bias", false);
-    g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
+    g.tied_embeddings = c.boolean("tie_word_embeddings", false);  // LlamaConfig's and Qwen2Config's default
   }
 
   /// Checks that a configuration describes a Llama or Qwen2 that can be built.
