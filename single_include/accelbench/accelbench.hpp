@@ -4573,26 +4573,6 @@ class WeightUploader {
   /// Uploads a matrix derived from counted tensors (not counted again).
   [[nodiscard]] Tensor upload(const HostMatrix& m) { return backend_->upload(m); }
 
-  /// Removes a tensor a checkpoint may carry although the model does not
-  /// keep it (a tied head, an embedding repeated under another name).
-  void drop_if_present(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-    if (weights_->contains(name)) (void)weights_->take(name, rows, cols);
-  }
-
-  /// Removes a tensor a checkpoint may store again under another name (T5's
-  /// per-stack embeddings, Whisper's tied head): it must hold the values of
-  /// `original` (the tensor named `original_name`, which the model uses). A
-  /// copy that differs describes another model, so it is an error naming both.
-  void drop_copy_if_present(const std::string& name, const HostMatrix& original, const std::string& original_name) {
-    if (!weights_->contains(name)) return;
-    const HostMatrix copy = weights_->take(name, original.rows(), original.cols());
-    if (copy != original) {
-      throw std::invalid_argument("weights: tensor '" + name + "' differs from '" + original_name +
-                                  "', which the model uses in its place (the two are tied); a checkpoint whose copy "
-                                  "differs is not the model this architecture computes");
-    }
-  }
-
   /// Throws unless every tensor of the WeightMap was taken: a tensor the
   /// model does not use means the checkpoint describes another model (the
   /// tensors each architecture leaves out on purpose are dropped, with
@@ -5024,10 +5004,13 @@ class Bert {
 
 // GPT-2 (Radford et al., 2019) as in Hugging Face transformers'
 // GPT2LMHeadModel: learned positions, pre-norm blocks with LayerNorm, a
-// tanh-GELU MLP and the LM head tied to the token embedding. Written once
+// tanh-GELU MLP and the LM head, tied to the token embedding unless
+// tie_word_embeddings is false (or the checkpoint stores a different head),
+// with config.json's attention scaling options. Written once
 // over the backend's GenerationOps, with the key-value cache and the
 // prefill / decode steps of common/generation.hpp.
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -5112,7 +5095,25 @@ struct GenerativeConfig {
   float norm_eps = 1e-5f;
   float rope_theta = 10000.0f;  ///< Llama, Qwen2
   bool qkv_bias = false;        ///< biases on the query, key and value projections (Qwen2)
-  bool tied_embeddings = false; ///< the LM head is the token embedding
+  /// Llama: a bias on the attention's output projection (o_proj), which
+  /// config.json's attention_bias adds with the q/k/v biases.
+  bool attention_output_bias = false;
+  /// Llama: biases on the MLP's gate, up and down projections (mlp_bias).
+  bool mlp_bias = false;
+  /// The LM head is the token embedding. A model built from a checkpoint
+  /// unties it when the checkpoint stores a head that differs from the
+  /// embedding, as transformers does (see resolve_tied_head).
+  bool tied_embeddings = false;
+  /// GPT-2: attention scores scaled by head_dim^-1/2 (scale_attn_weights);
+  /// false: unscaled.
+  bool scale_attn_weights = true;
+  /// GPT-2: the scores of layer l (from 0) further divided by l + 1
+  /// (scale_attn_by_inverse_layer_idx).
+  bool scale_attn_by_inverse_layer_idx = false;
+  /// T5: the decoder's final hidden states multiplied by hidden^-1/2 before
+  /// the LM head (transformers 5's scale_decoder_outputs; older configs say
+  /// it with tie_word_embeddings).
+  bool scale_decoder_outputs = true;
   int relative_buckets = 32;        ///< T5
   int relative_max_distance = 128;  ///< T5
   int decoder_start_token = 0;      ///< T5
@@ -5194,6 +5195,15 @@ inline void validate_generative_dims(const FieldCheck& check, const GenerativeCo
     check.fail("kv_heads", std::to_string(c.kv_heads), "must divide heads (" + std::to_string(c.heads) + ")");
   }
   check.positive("norm_eps", c.norm_eps);
+}
+
+/// Throws when `field`, a feature that only `owner` has, is not at its
+/// default in the configuration of another architecture.
+inline void reject_foreign_feature(const FieldCheck& check, std::string_view field, bool value, bool fallback,
+                                   std::string_view owner) {
+  if (value != fallback) {
+    check.fail(field, value ? "true" : "false", "is " + std::string(owner) + "'s feature; this architecture has no such option");
+  }
 }
 
 /// Floats of a decoder's self-attention cache: keys and values of `layers`
@@ -5400,6 +5410,47 @@ class DecoderOnly {
 
 }  // namespace accelbench
 // ---- end accelbench/model/common/generation.hpp ----
+// ---- begin accelbench/model/common/tied_head.hpp ----
+
+// A head (or a second embedding) that the configuration ties to a token
+// embedding, against the tensors a checkpoint actually stores. transformers
+// (5.23, PreTrainedModel.tie_weights in from_pretrained) ties the two only
+// where the checkpoint does not contradict it:
+//   - the head not stored: the head is the embedding;
+//   - both stored and equal (torch.equal): tied, the stored copy unused;
+//   - both stored and different: NOT tied; the stored head is used (with a
+//     warning that tie_word_embeddings should be false);
+//   - only the head stored: the embedding is the stored head.
+// The architectures' constructors apply this rule before they take their
+// weights, and record the outcome in their configuration.
+
+#include <string>
+#include <utility>
+
+
+namespace accelbench {
+
+/// Applies transformers' rule above to the tensors `embedding` and `tied`
+/// (the head) of `weights`: drops a stored copy equal to the embedding, and
+/// stores a lone head under the embedding's name. Returns whether they stay
+/// tied; false leaves both in `weights`, for the model to take each (shapes
+/// are checked when they are taken).
+[[nodiscard]] inline bool resolve_tied_head(WeightMap& weights, const std::string& embedding, const std::string& tied) {
+  if (!weights.contains(tied)) return true;
+  const HostMatrix& head = weights.at(tied);
+  if (!weights.contains(embedding)) {
+    HostMatrix moved = weights.take(tied, head.rows(), head.cols());
+    weights.insert(embedding, std::move(moved));
+    return true;
+  }
+  const HostMatrix& embed = weights.at(embedding);
+  if (embed.rows() != head.rows() || embed.cols() != head.cols() || embed != head) return false;
+  (void)weights.take(tied, head.rows(), head.cols());
+  return true;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/tied_head.hpp ----
 
 namespace accelbench {
 
@@ -5436,7 +5487,9 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
     g.max_positions = c.integer("n_positions");
     g.norm_eps = c.number("layer_norm_epsilon", 1e-5f);
     g.qkv_bias = true;
-    g.tied_embeddings = true;
+    g.tied_embeddings = c.boolean("tie_word_embeddings", true);
+    g.scale_attn_weights = c.boolean("scale_attn_weights", true);
+    g.scale_attn_by_inverse_layer_idx = c.boolean("scale_attn_by_inverse_layer_idx", false);
   }
 
   /// The fields of a GPT-2 config.json (besides common_config_fields()).
@@ -5451,10 +5504,9 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
             F::read("vocab_size", "rows of the token embedding"),
             F::read("n_positions", "rows of the position embedding"),
             F::read("layer_norm_epsilon", "LayerNorm epsilon"),
-            F::refused("tie_word_embeddings", true, "a GPT-2 head separate from the token embedding is not implemented"),
-            F::refused("scale_attn_weights", true, "attention scores without the 1/sqrt(head_dim) scaling are not implemented"),
-            F::refused("scale_attn_by_inverse_layer_idx", false,
-                       "attention scores scaled by 1/(layer index + 1) are not implemented"),
+            F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
+            F::read("scale_attn_weights", "attention scores scaled by 1/sqrt(head_dim), or not"),
+            F::read("scale_attn_by_inverse_layer_idx", "attention scores also divided by the layer's number (index + 1)"),
             F::refused("add_cross_attention", false, "cross-attention layers are not implemented"),
             F::no_effect("reorder_and_upcast_attn", "computes the attention scores in float32, as accelbench does throughout"),
             F::no_effect("n_ctx", "an older name of n_positions that transformers does not read"),
@@ -5472,12 +5524,15 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
     if (c.kv_heads != 0 && c.kv_heads != c.heads) {
       check.fail("kv_heads", std::to_string(c.kv_heads), "GPT-2 has as many key-value heads as heads");
     }
+    detail::reject_foreign_feature(check, "attention_output_bias", c.attention_output_bias, false, "Llama");
+    detail::reject_foreign_feature(check, "mlp_bias", c.mlp_bias, false, "Llama");
+    detail::reject_foreign_feature(check, "scale_decoder_outputs", c.scale_decoder_outputs, true, "T5");
   }
 
   // ---- tensor names and shapes ----
 
-  /// GPT2LMHeadModel's tensors without the "transformer." prefix. Its
-  /// projections are Conv1D layers, stored [in, out].
+  /// GPT2LMHeadModel's tensors without the "transformer." prefix (and an
+  /// untied lm_head.weight). Its projections are Conv1D layers, stored [in, out].
   static TensorShapes tensor_shapes(const GenerativeConfig& c) {
     TensorShapes s;
     const Eigen::Index h = c.hidden;
@@ -5501,6 +5556,7 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
     }
     s.push_back({"ln_f.weight", {1, h}});
     s.push_back({"ln_f.bias", {1, h}});
+    if (!c.tied_embeddings) s.push_back({"lm_head.weight", {c.vocab_size, h}});
     return s;
   }
 
@@ -5545,9 +5601,12 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
   static constexpr std::string_view model_name = "GPT-2";
 
   /// Takes the weights it needs from `weights` (checking each shape) and
-  /// uploads them.
+  /// uploads them. A tied head that the weights store with other values than
+  /// wte.weight is untied, as transformers does (config().tied_embeddings
+  /// says so).
   Gpt2(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
     Gpt2Architecture::validate_config(config_);
+    if (config_.tied_embeddings) config_.tied_embeddings = resolve_tied_head(weights, "wte.weight", "lm_head.weight");
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_);
@@ -5580,8 +5639,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     }
     final_g_ = take("ln_f.weight", 1, h);
     final_b_ = take("ln_f.bias", 1, h);
-    // A checkpoint of GPT2LMHeadModel may also store the (tied) head.
-    take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
     take.finish("GPT-2");
   }
 
@@ -5607,10 +5665,11 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
   }
 
   void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
-    const AttentionDims dims = this->attention_dims(s, len, start);
+    AttentionDims dims = this->attention_dims(s, len, start);
     const CacheDims cache = Base::cache_dims(s, len, start);
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const Layer& L = layers_[l];
+      dims.scale = attention_scale(l);
       be.layer_norm(a.x, L.norm1_g, L.norm1_b, config_.norm_eps, a.h);
       be.linear(a.h, L.q_w, L.q_b, a.q);
       be.linear(a.h, L.k_w, L.k_b, a.k);
@@ -5629,11 +5688,23 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     be.layer_norm(a.x, final_g_, final_b_, config_.norm_eps, a.h);
   }
 
-  /// The LM head, tied to the token embedding.
-  void head(B& be, const Tensor& hidden, Tensor& logits) const { be.linear(hidden, embed_, none_, logits); }
+  /// GPT2Attention.scaling of layer `l`: head_dim^-1/2 (1 without
+  /// scale_attn_weights), divided by l + 1 with scale_attn_by_inverse_layer_idx;
+  /// 0 (the backends' head_dim^-1/2) for the default.
+  [[nodiscard]] float attention_scale(std::size_t l) const {
+    if (config_.scale_attn_weights && !config_.scale_attn_by_inverse_layer_idx) return 0.0f;
+    float scale = config_.scale_attn_weights ? 1.0f / std::sqrt(static_cast<float>(config_.effective_head_dim())) : 1.0f;
+    if (config_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(l + 1);
+    return scale;
+  }
+
+  /// The LM head: the token embedding, or lm_head.weight when untied.
+  void head(B& be, const Tensor& hidden, Tensor& logits) const {
+    be.linear(hidden, config_.tied_embeddings ? embed_ : lm_head_, none_, logits);
+  }
 
   GenerativeConfig config_;
-  Tensor embed_, positions_, final_g_, final_b_;
+  Tensor embed_, positions_, final_g_, final_b_, lm_head_;
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;
@@ -5645,10 +5716,11 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
 
 // Llama and Qwen2 as in Hugging Face transformers' LlamaForCausalLM and
 // Qwen2ForCausalLM: RMSNorm, rotary positions, grouped-query attention and
-// a SwiGLU MLP. Qwen2 is Llama with two differences, both configuration
-// read from its config.json: biases on the query, key and value
-// projections (qkv_bias) and a head tied to the token embedding
-// (tied_embeddings) by default. Written once over the backend's
+// a SwiGLU MLP, with Llama's optional biases (attention_bias: q, k, v and
+// o; mlp_bias: gate, up and down) and a head tied to the token embedding
+// when tie_word_embeddings says so (and the checkpoint does not store a
+// different one). Qwen2 is Llama with biases on the query, key and value
+// projections only (qkv_bias). Written once over the backend's
 // GenerationOps, with the key-value cache and the prefill / decode steps of
 // common/generation.hpp.
 
@@ -5720,19 +5792,18 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
             F::read("rope_parameters", "rotary embedding: rope_theta; only rope_type \"default\" is implemented"),
             F::read("rope_theta", "rotary base of older configs; must agree with rope_parameters where both are given"),
             F::read("rope_scaling", "older configs' rotary scaling; only absent, null or rope_type \"default\""),
-            F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight"),
+            F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
             F::read("use_sliding_window", "Qwen2's sliding-window attention; only false is implemented"),
             F::read("layer_types", "each layer's attention; only \"full_attention\" is implemented"),
-            F::refused("attention_bias", false, "biases on the attention projections are not implemented for Llama"),
-            F::refused("mlp_bias", false, "biases on the MLP projections are not implemented"),
+            F::read("attention_bias", "Llama: biases on the q, k, v and o projections (Qwen2 has q, k and v biases always)"),
+            F::read("mlp_bias", "Llama: biases on the gate, up and down projections (Qwen2 has none)"),
             F::no_effect("sliding_window", "the window of sliding-window layers, which are refused (layer_types)"),
             F::no_effect("max_window_layers", "which layers use the sliding window, which is refused (layer_types)"),
             F::no_effect("pretraining_tp", "older transformers split the projections into slices; the same products")};
   }
 
   /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
-  /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
-  /// unless tie_word_embeddings says otherwise.
+  /// "qwen2"). Qwen2's difference: q/k/v biases always, no other biases.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const bool qwen2 = g.architecture == "qwen2";
     c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
@@ -5786,8 +5857,16 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     } else if (c.has("rope_theta")) {
       g.rope_theta = c.number("rope_theta");
     }
+    // Qwen2 reads neither: its q, k and v projections always have biases,
+    // its o and MLP projections never (as in transformers' Qwen2 classes).
+    if (qwen2) {
+      (void)c.has("attention_bias");
+      (void)c.has("mlp_bias");
+    }
     g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
-    g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
+    g.attention_output_bias = qwen2 ? false : g.qkv_bias;
+    g.mlp_bias = qwen2 ? false : c.boolean("mlp_bias", false);
+    g.tied_embeddings = c.boolean("tie_word_embeddings", false);  // LlamaConfig's and Qwen2Config's default
   }
 
   /// Checks that a configuration describes a Llama or Qwen2 that can be built.
@@ -5799,6 +5878,18 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
       check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
     }
     check.positive("rope_theta", c.rope_theta);
+    if (c.architecture == "qwen2") {
+      if (c.attention_output_bias || c.mlp_bias) {
+        check.fail(c.mlp_bias ? "mlp_bias" : "attention_output_bias", "true", "Qwen2 has biases on q, k and v only");
+      }
+    } else if (c.attention_output_bias != c.qkv_bias) {
+      check.fail("attention_output_bias", c.attention_output_bias ? "true" : "false",
+                 "Llama's attention_bias puts biases on q, k, v and o alike (qkv_bias is " +
+                     std::string(c.qkv_bias ? "true" : "false") + ")");
+    }
+    detail::reject_foreign_feature(check, "scale_attn_weights", c.scale_attn_weights, true, "GPT-2");
+    detail::reject_foreign_feature(check, "scale_attn_by_inverse_layer_idx", c.scale_attn_by_inverse_layer_idx, false, "GPT-2");
+    detail::reject_foreign_feature(check, "scale_decoder_outputs", c.scale_decoder_outputs, true, "T5");
   }
 
   // ---- tensor names and shapes ----
@@ -5824,10 +5915,16 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
         s.push_back({p + "self_attn.v_proj.bias", {1, kvw}});
       }
       s.push_back({p + "self_attn.o_proj.weight", {h, aw}});
+      if (c.attention_output_bias) s.push_back({p + "self_attn.o_proj.bias", {1, h}});
       s.push_back({p + "post_attention_layernorm.weight", {1, h}});
       s.push_back({p + "mlp.gate_proj.weight", {i, h}});
       s.push_back({p + "mlp.up_proj.weight", {i, h}});
       s.push_back({p + "mlp.down_proj.weight", {h, i}});
+      if (c.mlp_bias) {
+        s.push_back({p + "mlp.gate_proj.bias", {1, i}});
+        s.push_back({p + "mlp.up_proj.bias", {1, i}});
+        s.push_back({p + "mlp.down_proj.bias", {1, h}});
+      }
     }
     s.push_back({"model.norm.weight", {1, h}});
     if (!c.tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
@@ -5874,9 +5971,14 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   static constexpr std::string_view model_name = "Llama";
 
   /// Takes the weights it needs from `weights` (checking each shape) and
-  /// uploads them.
+  /// uploads them. A tied head that the weights store with other values than
+  /// the token embedding is untied, as transformers does
+  /// (config().tied_embeddings says so).
   Llama(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
     LlamaArchitecture::validate_config(config_);
+    if (config_.tied_embeddings) {
+      config_.tied_embeddings = resolve_tied_head(weights, "model.embed_tokens.weight", "lm_head.weight");
+    }
     const Eigen::Index h = config_.hidden;
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index kvw = config_.kv_width();
@@ -5897,6 +5999,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
         L.v_b = take(p + "self_attn.v_proj.bias", 1, kvw);
       }
       L.o_w = take(p + "self_attn.o_proj.weight", h, aw);
+      if (config_.attention_output_bias) L.o_b = take(p + "self_attn.o_proj.bias", 1, h);
       L.norm2 = take(p + "post_attention_layernorm.weight", 1, h);
       // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
       HostMatrix gate_up(2 * i, h);
@@ -5904,13 +6007,16 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       gate_up.bottomRows(i) = take.host(p + "mlp.up_proj.weight", i, h);
       L.gate_up_w = take.upload(gate_up);
       L.down_w = take(p + "mlp.down_proj.weight", h, i);
+      if (config_.mlp_bias) {
+        HostMatrix gate_up_b(1, 2 * i);
+        gate_up_b.leftCols(i) = take.host(p + "mlp.gate_proj.bias", 1, i);
+        gate_up_b.rightCols(i) = take.host(p + "mlp.up_proj.bias", 1, i);
+        L.gate_up_b = take.upload(gate_up_b);
+        L.down_b = take(p + "mlp.down_proj.bias", 1, h);
+      }
     }
     final_g_ = take("model.norm.weight", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
-    } else {
-      take.drop_if_present("lm_head.weight", config_.vocab_size, h);
-    }
+    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
     take.finish(model_name);
   }
 
@@ -5925,8 +6031,8 @@ class Llama : public DecoderOnly<Llama<B>, B> {
 
  private:
   struct Layer {
-    Tensor norm1, q_w, q_b, k_w, k_b, v_w, v_b, o_w;  // q_b, k_b, v_b empty without qkv_bias
-    Tensor norm2, gate_up_w, down_w;
+    Tensor norm1, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;  // biases empty where the configuration has none
+    Tensor norm2, gate_up_w, gate_up_b, down_w, down_b;
   };
 
   /// Token embeddings; positions enter through the rotary embedding.
@@ -5951,12 +6057,12 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       be.cache_write(a.k, cache, s.k_cache[l]);
       be.cache_write(a.v, cache, s.v_cache[l]);
       be.attention(a.q, s.k_cache[l], s.v_cache[l], none_, dims, a.context);
-      be.linear(a.context, L.o_w, none_, a.h);
+      be.linear(a.context, L.o_w, L.o_b, a.h);
       be.add(a.h, a.x);
       be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
-      be.linear(a.h, L.gate_up_w, none_, a.gate_up);
+      be.linear(a.h, L.gate_up_w, L.gate_up_b, a.gate_up);
       be.swiglu(a.gate_up, a.ff);
-      be.linear(a.ff, L.down_w, none_, a.h);
+      be.linear(a.ff, L.down_w, L.down_b, a.h);
       be.add(a.h, a.x);
     }
     be.rms_norm(a.x, final_g_, config_.norm_eps, a.h);
@@ -5981,8 +6087,10 @@ class Llama : public DecoderOnly<Llama<B>, B> {
 // T5ForConditionalGeneration: pre-norm blocks with T5's layer norm (RMS, no
 // bias), relative position bias shared by the layers of each stack, unscaled
 // attention scores, ReLU feed-forward, cross-attention over the encoder's
-// output, and the tied LM head scaled by d_model^-1/2. Written once over the
-// backend's GenerationOps; the decoder keeps a key-value cache.
+// output, and the LM head: the shared embedding unless the checkpoint stores
+// a different lm_head.weight, the decoder's output scaled by d_model^-1/2
+// first unless scale_decoder_outputs is false (T5 v1.1). Written once over
+// the backend's GenerationOps; the decoder keeps a key-value cache.
 
 #include <cmath>
 #include <cstdint>
@@ -6037,16 +6145,20 @@ struct T5Architecture {
             F::read("relative_attention_num_buckets", "relative position buckets"),
             F::read("relative_attention_max_distance", "largest distance the buckets tell apart"),
             F::read("decoder_start_token_id", "the first decoder token"),
-            F::read("tie_word_embeddings", "the head is the shared embedding, or lm_head.weight"),
-            F::refused("scale_decoder_outputs", true,
-                       "a decoder output not scaled by d_model^-0.5 before the head is not implemented"),
+            F::read("tie_word_embeddings", "the default of scale_decoder_outputs (transformers 5 ties T5's head either way; "
+                                           "a stored lm_head.weight that differs unties it)"),
+            F::read("scale_decoder_outputs", "the decoder output scaled by d_model^-0.5 before the head, or not"),
             F::no_effect("is_decoder", "T5ForConditionalGeneration sets it for each of its stacks itself"),
             F::no_effect("is_encoder_decoder", "T5ForConditionalGeneration is an encoder-decoder either way"),
             F::no_effect("dense_act_fn", "derived by transformers from feed_forward_proj, which is read"),
             F::no_effect("is_gated_act", "derived by transformers from feed_forward_proj, which is read")};
   }
 
-  /// The fields of a T5 config.json (model_type "t5").
+  /// The fields of a T5 config.json (model_type "t5"). transformers 5 ties
+  /// T5's head whatever tie_word_embeddings says (T5Config sets it to true);
+  /// the field only gives scale_decoder_outputs its default, for configs
+  /// written before that field existed. A checkpoint that stores its own
+  /// lm_head.weight unties the head when the model is built.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     c.require_text("feed_forward_proj", "relu", "relu", "only the original T5's ReLU feed-forward is implemented");
     g.layers = c.integer("num_layers");
@@ -6060,7 +6172,8 @@ struct T5Architecture {
     g.relative_buckets = c.integer("relative_attention_num_buckets", 32);
     g.relative_max_distance = c.integer("relative_attention_max_distance", 128);
     g.decoder_start_token = c.integer("decoder_start_token_id", 0);
-    g.tied_embeddings = c.boolean("tie_word_embeddings", true);
+    g.scale_decoder_outputs = c.boolean("scale_decoder_outputs", c.boolean("tie_word_embeddings", true));
+    g.tied_embeddings = true;
   }
 
   /// Checks that a configuration describes a T5 that can be built.
@@ -6071,6 +6184,11 @@ struct T5Architecture {
     check.positive("relative_buckets", c.relative_buckets);
     check.positive("relative_max_distance", c.relative_max_distance);
     if (c.relative_buckets < 4) check.fail("relative_buckets", std::to_string(c.relative_buckets), "must be at least 4");
+    detail::reject_foreign_feature(check, "qkv_bias", c.qkv_bias, false, "Qwen2's and Llama");
+    detail::reject_foreign_feature(check, "attention_output_bias", c.attention_output_bias, false, "Llama");
+    detail::reject_foreign_feature(check, "mlp_bias", c.mlp_bias, false, "Llama");
+    detail::reject_foreign_feature(check, "scale_attn_weights", c.scale_attn_weights, true, "GPT-2");
+    detail::reject_foreign_feature(check, "scale_attn_by_inverse_layer_idx", c.scale_attn_by_inverse_layer_idx, false, "GPT-2");
   }
 
   // ---- tensor names and shapes ----
@@ -6190,8 +6308,19 @@ class T5 {
     Activations enc, dec;
   };
 
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them. A tied head that the weights store with other values than
+  /// shared.weight is untied, as transformers does (config().tied_embeddings
+  /// says so); the stacks' embed_tokens copies must equal shared.weight.
   T5(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
     T5Architecture::validate_config(config_);
+    for (const char* copy : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
+      if (!resolve_tied_head(weights, "shared.weight", copy)) {
+        throw std::invalid_argument(std::string("T5: ") + copy +
+                                    " differs from shared.weight: separate embeddings per stack are not implemented");
+      }
+    }
+    if (config_.tied_embeddings) config_.tied_embeddings = resolve_tied_head(weights, "shared.weight", "lm_head.weight");
     const Eigen::Index h = config_.hidden;
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index i = config_.intermediate;
@@ -6204,12 +6333,7 @@ class T5 {
       a.o = take(p + "o.weight", h, aw);
       return a;
     };
-    const HostMatrix shared = take.host("shared.weight", config_.vocab_size, h);
-    shared_ = take.upload(shared);
-    // Checkpoints may repeat the shared embedding under the stacks' names.
-    for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
-      take.drop_copy_if_present(alias, shared, "shared.weight");
-    }
+    shared_ = take("shared.weight", config_.vocab_size, h);
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
       EncoderLayer L;
@@ -6236,11 +6360,7 @@ class T5 {
       decoder_.push_back(std::move(L));
     }
     dec_final_ = take("decoder.final_layer_norm.weight", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
-    } else {
-      take.drop_if_present("lm_head.weight", config_.vocab_size, h);
-    }
+    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
     take.finish("T5");
   }
 
@@ -6398,15 +6518,12 @@ class T5 {
     }
   }
 
-  /// The LM head; a tied head scales the hidden states by d_model^-1/2 first
-  /// (in place).
+  /// The LM head (the shared embedding, or lm_head.weight when untied),
+  /// after scaling the hidden states by d_model^-1/2 in place when
+  /// scale_decoder_outputs is set.
   void head(B& be, Tensor& hidden, Tensor& logits) const {
-    if (config_.tied_embeddings) {
-      be.scale(hidden, 1.0f / std::sqrt(static_cast<float>(config_.hidden)));
-      be.linear(hidden, shared_, none_, logits);
-    } else {
-      be.linear(hidden, lm_head_, none_, logits);
-    }
+    if (config_.scale_decoder_outputs) be.scale(hidden, 1.0f / std::sqrt(static_cast<float>(config_.hidden)));
+    be.linear(hidden, config_.tied_embeddings ? shared_ : lm_head_, none_, logits);
   }
 
   GenerativeConfig config_;
@@ -8307,6 +8424,11 @@ class Whisper {
   Whisper(B& backend, WhisperConfig config, WeightMap weights) : config_(std::move(config)) {
     validate_whisper_config(config_);
     const Eigen::Index d = config_.hidden;
+    // transformers' rule for a stored head (common/tied_head.hpp): one that
+    // differs from the token embedding unties it.
+    if (config_.tied_embeddings) {
+      config_.tied_embeddings = resolve_tied_head(weights, "decoder.embed_tokens.weight", "proj_out.weight");
+    }
     WeightUploader<B> take(backend, weights, tally_);
     // A convolution's [out, in, kernel], read as [out * in, kernel], in the
     // [out, in * kernel] layout of conv1d.
@@ -8346,8 +8468,7 @@ class Whisper {
       encoder_.push_back(std::move(L));
     }
     enc_norm_ = norm("encoder.layer_norm");
-    const HostMatrix embed = take.host("decoder.embed_tokens.weight", config_.vocab_size, d);
-    embed_ = take.upload(embed);
+    embed_ = take("decoder.embed_tokens.weight", config_.vocab_size, d);
     dec_positions_ = take("decoder.embed_positions.weight", config_.max_target_positions, d);
     for (int l = 0; l < config_.decoder_layers; ++l) {
       const std::string p = "decoder.layers." + std::to_string(l) + ".";
@@ -8364,11 +8485,7 @@ class Whisper {
       decoder_.push_back(std::move(L));
     }
     dec_norm_ = norm("decoder.layer_norm");
-    if (!config_.tied_embeddings) {
-      proj_out_ = take("proj_out.weight", config_.vocab_size, d);
-    } else {
-      take.drop_copy_if_present("proj_out.weight", embed, "decoder.embed_tokens.weight");  // the tied head, stored again
-    }
+    if (!config_.tied_embeddings) proj_out_ = take("proj_out.weight", config_.vocab_size, d);
     take.finish("Whisper");
   }
 

@@ -12,9 +12,13 @@
 #include <accelbench/model/common/checkpoint.hpp>
 #include <accelbench/model/common/safetensors.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,17 +49,10 @@ BertInput bert_input(const Io& io) {
   return in;
 }
 
-/// A decoder-only checkpoint: hidden states and logits of the prompt, then
-/// greedy generation with the key-value cache.
+/// A decoder-only model on the golden inputs of `arch`: hidden states and
+/// logits of the prompt, then greedy generation with the key-value cache.
 template <class Lm>
-void check_causal_lm(const std::string& arch) {
-  const auto dir = golden_dir(arch);
-  const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
-  CHECK(config.architecture == arch);
-  Cpu cpu = one_thread();
-  const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
-  const auto& lm = std::get<Lm>(model.impl());
-
+void check_causal_lm_outputs(Cpu& cpu, const Lm& lm, const std::string& arch) {
   const Io io(arch);
   const int batch = static_cast<int>(io.dim("input_ids", 0));
   const int prompt = static_cast<int>(io.dim("input_ids", 1));
@@ -74,6 +71,84 @@ void check_causal_lm(const std::string& arch) {
     for (int b = 0; b < batch; ++b) generated[static_cast<std::size_t>(b * new_tokens + t)] = ids[static_cast<std::size_t>(b)];
   }
   CHECK(generated == io.ids("generated_ids"));
+}
+
+/// The decoder-only checkpoint `arch` (of model_type `model_type`) through
+/// the checkpoint loader, checked against its golden outputs; the model's
+/// parameters are those its configuration lists. Returns the configuration
+/// the model was built with.
+template <class Lm>
+GenerativeConfig check_causal_lm(const std::string& arch, const std::string& model_type) {
+  const auto dir = golden_dir(arch);
+  const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
+  CHECK(config.architecture == model_type);
+  Cpu cpu = one_thread();
+  const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
+  const auto& lm = std::get<Lm>(model.impl());
+  CHECK(model.parameters() == lm.config().parameter_count());
+  check_causal_lm_outputs(cpu, lm, arch);
+  return lm.config();
+}
+
+template <class Lm>
+GenerativeConfig check_causal_lm(const std::string& arch) {
+  return check_causal_lm<Lm>(arch, arch);
+}
+
+/// A copy of golden checkpoint `arch` whose config.json `edit` changes.
+std::filesystem::path golden_with_config(const std::string& arch, const std::string& name,
+                                         const std::function<void(nlohmann::json&)>& edit) {
+  const auto dir = std::filesystem::temp_directory_path() / ("accelbench-test-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(golden_dir(arch) / "model.safetensors", dir / "model.safetensors");
+  std::ifstream in(golden_dir(arch) / "config.json");
+  auto json = nlohmann::json::parse(in);
+  edit(json);
+  std::ofstream(dir / "config.json") << json.dump();
+  return dir;
+}
+
+/// T5 checkpoint `dir` against the golden outputs of `arch`: the encoder,
+/// the teacher-forced decoder and its logits, and greedy generation.
+/// Returns the configuration the model was built with.
+GenerativeConfig check_t5(const std::filesystem::path& dir, const std::string& arch) {
+  const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
+  REQUIRE(config.is_encoder_decoder());
+  Cpu cpu = one_thread();
+  const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
+  const auto& t5 = std::get<T5<Cpu>>(model.impl());
+  CHECK(model.parameters() == t5.config().parameter_count());
+
+  const Io io(arch);
+  const int batch = static_cast<int>(io.dim("input_ids", 0));
+  const int input_len = static_cast<int>(io.dim("input_ids", 1));
+  const int decoder_len = static_cast<int>(io.dim("decoder_input_ids", 1));
+  const int new_tokens = static_cast<int>(io.dim("generated_ids", 1));
+  auto session = t5.start(cpu, io.ids("input_ids"), batch, input_len, std::max(new_tokens, decoder_len));
+  t5.encode(cpu, session);
+  check_close(arch + " encoder_last_hidden_state", session.encoder_out, io.floats("encoder_last_hidden_state"));
+
+  // Teacher forcing needs the cross keys and values that prefill computes.
+  t5.prefill(cpu, session);
+  HostMatrix hidden, logits;
+  t5.decode_sequence(cpu, session, io.ids("decoder_input_ids"), decoder_len, hidden, logits);
+  check_close(arch + " decoder_last_hidden_state", hidden, io.floats("decoder_last_hidden_state"));
+  check_close(arch + " logits", logits, io.floats("logits"));
+
+  auto gen = t5.start(cpu, io.ids("input_ids"), batch, input_len, new_tokens);
+  std::vector<std::int32_t> generated(static_cast<std::size_t>(batch * new_tokens));
+  for (int t = 0; t < new_tokens; ++t) {
+    if (t == 0) {
+      t5.prefill(cpu, gen);
+    } else {
+      t5.decode(cpu, gen);
+    }
+    const auto ids = cpu.download_indices(gen.next_ids);
+    for (int b = 0; b < batch; ++b) generated[static_cast<std::size_t>(b * new_tokens + t)] = ids[static_cast<std::size_t>(b)];
+  }
+  CHECK(generated == io.ids("generated_ids"));
+  return t5.config();
 }
 
 }  // namespace
@@ -113,47 +188,119 @@ TEST_CASE("golden: Qwen2 (q/k/v biases, tied head) matches transformers' Qwen2Fo
 }
 
 TEST_CASE("golden: T5 matches transformers' T5ForConditionalGeneration") {
-  const auto dir = golden_dir("t5");
+  const GenerativeConfig config = check_t5(golden_dir("t5"), "t5");
+  CHECK(config.tied_embeddings);
+  CHECK(config.scale_decoder_outputs);
+}
+
+// The variants: options of the same classes that the checkpoints above
+// leave at their defaults (tools/golden/README.md).
+
+TEST_CASE("golden: GPT-2 with its own head, unscaled scores and scores divided by the layer number") {
+  const GenerativeConfig preset = TextGeneration::checkpoint_preset(golden_dir("gpt2_variant"));
+  CHECK_FALSE(preset.tied_embeddings);
+  CHECK_FALSE(preset.scale_attn_weights);
+  CHECK(preset.scale_attn_by_inverse_layer_idx);
+  CHECK_FALSE(check_causal_lm<Gpt2<Cpu>>("gpt2_variant", "gpt2").tied_embeddings);
+}
+
+TEST_CASE("golden: Llama with attention_bias (q, k, v, o) and mlp_bias (gate, up, down)") {
+  const GenerativeConfig preset = TextGeneration::checkpoint_preset(golden_dir("llama_bias"));
+  CHECK(preset.qkv_bias);
+  CHECK(preset.attention_output_bias);
+  CHECK(preset.mlp_bias);
+  CHECK_FALSE(preset.tied_embeddings);
+  const auto shapes = preset.tensor_shapes();
+  const auto has = [&](const std::string& name) {
+    return std::any_of(shapes.begin(), shapes.end(), [&](const auto& s) { return s.first == name; });
+  };
+  for (const char* bias : {"self_attn.o_proj.bias", "mlp.gate_proj.bias", "mlp.up_proj.bias", "mlp.down_proj.bias"}) {
+    CHECK(has(std::string("model.layers.1.") + bias));
+  }
+  check_causal_lm<Llama<Cpu>>("llama_bias", "llama");
+}
+
+TEST_CASE("golden: Qwen2 tied by config.json but storing a different head uses the stored head, as transformers") {
+  // transformers does not tie a head that the checkpoint stores with other
+  // values than the embedding; the model says so in its configuration.
+  const GenerativeConfig preset = TextGeneration::checkpoint_preset(golden_dir("qwen2_head"));
+  CHECK(preset.tied_embeddings);
+  const GenerativeConfig loaded = check_causal_lm<Llama<Cpu>>("qwen2_head", "qwen2");
+  CHECK_FALSE(loaded.tied_embeddings);
+  CHECK(loaded.parameter_count() == preset.parameter_count() + std::int64_t{preset.vocab_size} * preset.hidden);
+}
+
+TEST_CASE("golden: a stored head equal to the embedding stays tied; a lone stored head is also the embedding") {
+  const auto dir = golden_dir("qwen2");
   const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
-  REQUIRE(config.is_encoder_decoder());
+  REQUIRE(config.tied_embeddings);
+  Cpu cpu = one_thread();
+  SUBCASE("a copy of the embedding as lm_head.weight") {
+    WeightMap weights = TextGeneration::checkpoint_weights(dir, config);
+    weights.insert("lm_head.weight", weights.at("model.embed_tokens.weight"));
+    const auto model = TextGeneration::load_weights(cpu, config, std::move(weights));
+    const auto& lm = std::get<Llama<Cpu>>(model.impl());
+    CHECK(lm.config().tied_embeddings);
+    CHECK(model.parameters() == config.parameter_count());
+    check_causal_lm_outputs(cpu, lm, "qwen2");
+  }
+  SUBCASE("the embedding stored as lm_head.weight only") {
+    WeightMap weights = TextGeneration::checkpoint_weights(dir, config);
+    const HostMatrix& e = weights.at("model.embed_tokens.weight");
+    weights.insert("lm_head.weight", weights.take("model.embed_tokens.weight", e.rows(), e.cols()));
+    const auto model = TextGeneration::load_weights(cpu, config, std::move(weights));
+    const auto& lm = std::get<Llama<Cpu>>(model.impl());
+    CHECK(lm.config().tied_embeddings);
+    check_causal_lm_outputs(cpu, lm, "qwen2");
+  }
+}
+
+TEST_CASE("golden: T5 with its own head and unscaled decoder outputs (T5 v1.1's head)") {
+  const GenerativeConfig preset = TextGeneration::checkpoint_preset(golden_dir("t5_untied"));
+  CHECK(preset.tied_embeddings);  // transformers 5 forces T5's tie_word_embeddings to true
+  CHECK_FALSE(preset.scale_decoder_outputs);
+  SUBCASE("config.json as transformers 5 writes it") {
+    CHECK_FALSE(check_t5(golden_dir("t5_untied"), "t5_untied").tied_embeddings);
+  }
+  SUBCASE("config.json as older versions wrote it: tie_word_embeddings false, no scale_decoder_outputs") {
+    const auto dir = golden_with_config("t5_untied", "t5-untied-legacy-config", [](nlohmann::json& j) {
+      j.erase("scale_decoder_outputs");
+      j["tie_word_embeddings"] = false;
+    });
+    CHECK_FALSE(TextGeneration::checkpoint_preset(dir).scale_decoder_outputs);
+    CHECK_FALSE(check_t5(dir, "t5_untied").tied_embeddings);
+  }
+}
+
+TEST_CASE("golden: T5 with tie_word_embeddings false and no stored head: the shared embedding, unscaled") {
+  // transformers 5 ties T5's head whatever config.json says; false only
+  // turns the d_model^-1/2 scaling off.
+  const auto dir = golden_with_config("t5", "t5-untied-without-head", [](nlohmann::json& j) {
+    j.erase("scale_decoder_outputs");
+    j["tie_word_embeddings"] = false;
+  });
+  const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
+  CHECK(config.tied_embeddings);
+  CHECK_FALSE(config.scale_decoder_outputs);
   Cpu cpu = one_thread();
   const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
   const auto& t5 = std::get<T5<Cpu>>(model.impl());
-
   const Io io("t5");
   const int batch = static_cast<int>(io.dim("input_ids", 0));
-  const int input_len = static_cast<int>(io.dim("input_ids", 1));
   const int decoder_len = static_cast<int>(io.dim("decoder_input_ids", 1));
-  const int new_tokens = static_cast<int>(io.dim("generated_ids", 1));
-  auto session = t5.start(cpu, io.ids("input_ids"), batch, input_len, std::max(new_tokens, decoder_len));
-  t5.encode(cpu, session);
-  check_close("t5 encoder_last_hidden_state", session.encoder_out, io.floats("encoder_last_hidden_state"));
-
-  // Teacher forcing needs the cross keys and values that prefill computes.
+  auto session = t5.start(cpu, io.ids("input_ids"), batch, static_cast<int>(io.dim("input_ids", 1)), decoder_len);
   t5.prefill(cpu, session);
   HostMatrix hidden, logits;
   t5.decode_sequence(cpu, session, io.ids("decoder_input_ids"), decoder_len, hidden, logits);
-  check_close("t5 decoder_last_hidden_state", hidden, io.floats("decoder_last_hidden_state"));
-  check_close("t5 logits", logits, io.floats("logits"));
-
-  auto gen = t5.start(cpu, io.ids("input_ids"), batch, input_len, new_tokens);
-  std::vector<std::int32_t> generated(static_cast<std::size_t>(batch * new_tokens));
-  for (int t = 0; t < new_tokens; ++t) {
-    if (t == 0) {
-      t5.prefill(cpu, gen);
-    } else {
-      t5.decode(cpu, gen);
-    }
-    const auto ids = cpu.download_indices(gen.next_ids);
-    for (int b = 0; b < batch; ++b) generated[static_cast<std::size_t>(b * new_tokens + t)] = ids[static_cast<std::size_t>(b)];
-  }
-  CHECK(generated == io.ids("generated_ids"));
+  const HostMatrix shared = SafetensorsFile::open(dir / "model.safetensors").read_matrix("shared.weight");
+  const HostMatrix expected = io.floats("decoder_last_hidden_state") * shared.transpose();
+  check_close("t5 unscaled logits", logits, expected);
 }
 
 TEST_CASE("golden: the TextGeneration workload generates transformers' greedy tokens") {
   // The same checkpoint through the family's own path (Workload::run), with
   // the golden prompt in place of the synthetic one.
-  for (const std::string arch : {"gpt2", "llama", "qwen2"}) {
+  for (const std::string arch : {"gpt2", "llama", "qwen2", "gpt2_variant", "llama_bias", "qwen2_head"}) {
     CAPTURE(arch);
     const auto dir = golden_dir(arch);
     const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);

@@ -105,6 +105,10 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("Llama") { check_architecture<OpenCL, TextGeneration>("llama"); }
   SUBCASE("Qwen2") { check_architecture<OpenCL, TextGeneration>("qwen2"); }
   SUBCASE("T5") { check_architecture<OpenCL, TextGeneration>("t5"); }
+  SUBCASE("GPT-2: own head, attention scaling options") { check_architecture<OpenCL, TextGeneration>("gpt2_variant"); }
+  SUBCASE("Llama: attention and MLP biases") { check_architecture<OpenCL, TextGeneration>("llama_bias"); }
+  SUBCASE("Qwen2: stored head unties") { check_architecture<OpenCL, TextGeneration>("qwen2_head"); }
+  SUBCASE("T5: own head, unscaled") { check_architecture<OpenCL, TextGeneration>("t5_untied"); }
   SUBCASE("ViT") { check_architecture<OpenCL, Vision>("vit"); }
   SUBCASE("CLIP") { check_architecture<OpenCL, Multimodal>("clip"); }
   SUBCASE("Whisper") { check_architecture<OpenCL, Audio>("whisper"); }

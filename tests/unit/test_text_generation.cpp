@@ -126,6 +126,9 @@ TEST_CASE("decoding with the key-value cache gives the logits of recomputing the
   check_cached_decoding<Gpt2<Cpu>>("gpt2");
   check_cached_decoding<Llama<Cpu>>("llama");
   check_cached_decoding<Llama<Cpu>>("qwen2");
+  check_cached_decoding<Gpt2<Cpu>>("gpt2_variant");
+  check_cached_decoding<Llama<Cpu>>("llama_bias");
+  check_cached_decoding<Llama<Cpu>>("qwen2_head");
 }
 
 TEST_CASE("T5: cached decoder steps give the logits of a teacher-forced pass") {
@@ -200,7 +203,7 @@ TEST_CASE("Benchmark<Cpu, TextGeneration>: prefill and decode phases, token rate
 }
 
 TEST_CASE("a second backend's generation is verified against Cpu: same tokens, close logits") {
-  for (const std::string arch : {"gpt2", "t5"}) {
+  for (const std::string arch : {"gpt2", "t5", "gpt2_variant", "llama_bias", "qwen2_head", "t5_untied"}) {
     CAPTURE(arch);
     Config c = quick_config(arch);
     c.batch_sizes = {2};
@@ -333,4 +336,84 @@ TEST_CASE("suites: models without a family go to the family that knows each") {
   set_models(s, "text-generation", {});  // a family alone keeps its models
   CHECK(s.benchmarks == std::vector<SuiteEntry>{{"text-generation", {golden_dir("llama").string()}}});
   CHECK(default_suite().benchmarks.size() == 2);
+}
+
+TEST_CASE("the variants' options: their tensors, synthetic weights and the checks of each architecture") {
+  Cpu cpu = one_thread();
+  SUBCASE("Llama's attention_bias and mlp_bias add biases that synthetic weights and the model follow") {
+    GenerativeConfig c = TextGeneration::find_preset("llama-tiny");
+    c.layers = 1;
+    c.vocab_size = 500;
+    const std::int64_t base = c.parameter_count();
+    c.qkv_bias = c.attention_output_bias = c.mlp_bias = true;
+    const std::int64_t biases = c.attention_width() + 2 * c.kv_width() + c.hidden + 2 * c.intermediate + c.hidden;
+    CHECK(c.parameter_count() == base + biases);
+    const auto model = TextGeneration::load(cpu, c, 11);
+    CHECK(model.parameters() == c.parameter_count());
+    TextGeneration::Workload<Cpu> work(cpu, model, {1, 4, 2}, 11);
+    work.run();
+  }
+  SUBCASE("an untied head adds lm_head.weight (GPT-2 too)") {
+    GenerativeConfig c = TextGeneration::find_preset("gpt2");
+    c.layers = 1;
+    c.vocab_size = 300;
+    c.hidden = 64;
+    c.heads = 4;
+    c.intermediate = 128;
+    c.max_positions = 32;
+    const std::int64_t tied = c.parameter_count();
+    c.tied_embeddings = false;
+    c.scale_attn_weights = false;
+    c.scale_attn_by_inverse_layer_idx = true;
+    CHECK(c.parameter_count() == tied + 300 * 64);
+    const auto model = TextGeneration::load(cpu, c, 5);
+    CHECK(model.parameters() == c.parameter_count());
+    CHECK_FALSE(model.config().tied_embeddings);
+  }
+  SUBCASE("options of another architecture are refused, naming the field") {
+    GenerativeConfig qwen2 = TextGeneration::find_preset("qwen2-tiny");
+    qwen2.mlp_bias = true;
+    CHECK_THROWS_WITH_AS(validate_generative_config(qwen2), doctest::Contains("qwen2-tiny.mlp_bias = true: Qwen2 has biases on q, k and v only"),
+                         ConfigError);
+    GenerativeConfig llama = TextGeneration::find_preset("llama-tiny");
+    llama.attention_output_bias = true;
+    CHECK_THROWS_WITH_AS(validate_generative_config(llama), doctest::Contains("llama-tiny.attention_output_bias = true"), ConfigError);
+    llama = TextGeneration::find_preset("llama-tiny");
+    llama.scale_attn_weights = false;
+    CHECK_THROWS_WITH_AS(validate_generative_config(llama), doctest::Contains("is GPT-2's feature"), ConfigError);
+    GenerativeConfig gpt2 = TextGeneration::find_preset("gpt2");
+    gpt2.mlp_bias = true;
+    CHECK_THROWS_WITH_AS(validate_generative_config(gpt2), doctest::Contains("gpt2.mlp_bias = true: is Llama's feature"), ConfigError);
+    gpt2 = TextGeneration::find_preset("gpt2");
+    gpt2.scale_decoder_outputs = false;
+    CHECK_THROWS_WITH_AS(validate_generative_config(gpt2), doctest::Contains("is T5's feature"), ConfigError);
+    GenerativeConfig t5 = TextGeneration::find_preset("t5-small");
+    t5.scale_attn_by_inverse_layer_idx = true;
+    CHECK_THROWS_WITH_AS(validate_generative_config(t5), doctest::Contains("t5-small.scale_attn_by_inverse_layer_idx = true"), ConfigError);
+  }
+  SUBCASE("config.json: Llama's attention_bias and mlp_bias are read, Qwen2 has neither, T5's head scaling follows transformers 5") {
+    const auto llama = folder_with_config("llama-biases", R"({"model_type": "llama", "num_hidden_layers": 1, "hidden_size": 32,
+        "num_attention_heads": 4, "intermediate_size": 64, "vocab_size": 50, "max_position_embeddings": 16,
+        "attention_bias": true, "mlp_bias": true})");
+    const GenerativeConfig l = TextGeneration::checkpoint_preset(llama);
+    CHECK((l.qkv_bias && l.attention_output_bias && l.mlp_bias && !l.tied_embeddings));
+    const auto qwen2 = folder_with_config("qwen2-biases", R"({"model_type": "qwen2", "num_hidden_layers": 1, "hidden_size": 32,
+        "num_attention_heads": 4, "intermediate_size": 64, "vocab_size": 50, "max_position_embeddings": 16,
+        "attention_bias": true, "mlp_bias": true})");
+    const GenerativeConfig q = TextGeneration::checkpoint_preset(qwen2);
+    CHECK((q.qkv_bias && !q.attention_output_bias && !q.mlp_bias && !q.tied_embeddings));
+    const std::string t5_fields = R"("model_type": "t5", "num_layers": 1, "d_model": 32, "num_heads": 4, "d_kv": 8,
+        "d_ff": 64, "vocab_size": 50)";
+    CHECK(TextGeneration::checkpoint_preset(folder_with_config("t5-plain", "{" + t5_fields + "}")).scale_decoder_outputs);
+    const GenerativeConfig v11 = TextGeneration::checkpoint_preset(
+        folder_with_config("t5-v11", "{" + t5_fields + R"(, "tie_word_embeddings": false})"));
+    CHECK_FALSE(v11.scale_decoder_outputs);
+    CHECK(v11.tied_embeddings);  // unless the checkpoint stores a different lm_head.weight
+    CHECK(TextGeneration::checkpoint_preset(folder_with_config("t5-both", "{" + t5_fields +
+                                                               R"(, "tie_word_embeddings": false, "scale_decoder_outputs": true})"))
+              .scale_decoder_outputs);
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(folder_with_config("t5-bad-scale", "{" + t5_fields +
+                                                                                    R"(, "scale_decoder_outputs": 1})")),
+                         doctest::Contains("scale_decoder_outputs = 1: expected true or false"), ConfigError);
+  }
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Generate golden reference files for accelbench from Hugging Face transformers.
 
-For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2) this
-builds a tiny model with transformers' own classes, re-draws every weight from a fixed
-seed, runs fixed inputs and writes
+For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
+variants gpt2_variant, llama_bias, qwen2_head, t5_untied) this builds a tiny model with
+transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
     tests/data/golden/<arch>/model.safetensors    (model.save_pretrained)
@@ -191,6 +191,28 @@ def build(model_cls, config, seed: int, std_embed: float = STD_EMBED, keep: tupl
     return model, gen
 
 
+def untie_lm_head_(model, gen: torch.Generator) -> None:
+    """Give a model built with a tied head its own lm_head.weight, drawn like a Linear weight
+    (N(0, STD_LINEAR^2)) from `gen`, and drop the tie so that save_pretrained stores both. The
+    config keeps what it says (tie_word_embeddings true for the qwen2_head variant; T5Config
+    forces it to true): the checkpoint then stores a head that differs from the embedding, which
+    from_pretrained does not tie (see "Stored LM heads" in README.md)."""
+    embed = model.get_input_embeddings().weight
+    noise = torch.randn(tuple(embed.shape), generator=gen, dtype=torch.float32)
+    model.lm_head.weight = torch.nn.Parameter(STD_LINEAR * noise)
+    model.all_tied_weights_keys.pop("lm_head.weight")
+    assert model.lm_head.weight.data_ptr() != embed.data_ptr()
+
+
+def check_stored_head(out: Path, embed_key: str, config_ties: bool) -> None:
+    """The variants with their own head: model.safetensors holds lm_head.weight, different from
+    the embedding, and config.json's tie_word_embeddings is `config_ties`."""
+    with safetensors.safe_open(str(out / "model.safetensors"), "pt") as f:
+        head, embed = f.get_tensor("lm_head.weight"), f.get_tensor(embed_key)
+    assert not torch.equal(head, embed)
+    assert json.loads((out / "config.json").read_text())["tie_word_embeddings"] is config_ties
+
+
 def randint(gen: torch.Generator, lo: int, hi: int, shape) -> torch.Tensor:
     return torch.randint(lo, hi, shape, generator=gen, dtype=torch.int64)
 
@@ -324,12 +346,14 @@ def make_bert(out: Path, base_seed: int = 1000) -> dict:
     return {"model": model, "removed": removed, "gap": None, "max_abs": float(h.abs().max()), "what": "|last_hidden_state|"}
 
 
-def make_causal(arch: str, out: Path, model_cls, config_fn, base_seed: int) -> dict:
+def make_causal(arch: str, out: Path, model_cls, config_fn, base_seed: int, untie_head: bool = False) -> dict:
     B, P = 2, 7
     for attempt in range(MAX_SEED_TRIES):
         seed = base_seed + attempt
         config = config_fn()
         model, gen = build(model_cls, config, seed)
+        if untie_head:
+            untie_lm_head_(model, gen)
         V = config.vocab_size
         special = {0} | {t for t in (config.bos_token_id, config.eos_token_id, config.pad_token_id) if t is not None}
         input_ids = randint(gen, 3, V - 2, (B, P))
@@ -340,6 +364,8 @@ def make_causal(arch: str, out: Path, model_cls, config_fn, base_seed: int) -> d
             logits = full.logits
             base = model.base_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             assert torch.allclose(base, full.hidden_states[-1], atol=1e-6)  # final-norm output
+            # logits = final-norm output @ the head (the embedding when tied, lm_head.weight otherwise)
+            assert torch.allclose(base @ model.get_output_embeddings().weight.T, logits, atol=1e-5)
             seq = model.generate(
                 input_ids, attention_mask=attention_mask, generation_config=greedy_config(pad)
             )
@@ -417,6 +443,52 @@ def qwen2_config():
     )
 
 
+# The variants: options of the same classes that the checkpoints above leave at their defaults.
+
+
+def gpt2_variant_config():
+    """GPT-2 with its own head and both attention-scaling options changed: scores not scaled by
+    head_dim**-0.5, and those of layer l divided by l + 1 (GPT2Attention.scaling)."""
+    c = gpt2_config()
+    c.tie_word_embeddings = False
+    c.scale_attn_weights = False
+    c.scale_attn_by_inverse_layer_idx = True
+    return c
+
+
+def llama_bias_config():
+    """Llama with attention_bias (q, k, v and o_proj biases) and mlp_bias (gate, up, down)."""
+    c = llama_config()
+    c.attention_bias = True
+    c.mlp_bias = True
+    return c
+
+
+def make_variant(arch: str, out: Path) -> dict:
+    if arch == "gpt2_variant":
+        r = make_causal(arch, out, GPT2LMHeadModel, gpt2_variant_config, 2500)
+        check_stored_head(out, "transformer.wte.weight", config_ties=False)
+    elif arch == "llama_bias":
+        r = make_causal(arch, out, LlamaForCausalLM, llama_bias_config, 3500)
+        check_stored_head(out, "model.embed_tokens.weight", config_ties=False)
+        with safetensors.safe_open(str(out / "model.safetensors"), "pt") as f:
+            keys = set(f.keys())
+        for layer in range(2):
+            p = f"model.layers.{layer}."
+            for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
+                assert p + f"self_attn.{name}.bias" in keys
+            for name in ("gate_proj", "up_proj", "down_proj"):
+                assert p + f"mlp.{name}.bias" in keys
+    elif arch == "qwen2_head":
+        # tie_word_embeddings true in config.json, and a stored head that differs from the
+        # embedding: from_pretrained does not tie them (verify_reload reproduces the logits).
+        r = make_causal(arch, out, Qwen2ForCausalLM, qwen2_config, 4500, untie_head=True)
+        check_stored_head(out, "model.embed_tokens.weight", config_ties=True)
+    else:
+        raise ValueError(arch)
+    return r
+
+
 def t5_bucket_info(model, S: int) -> dict[str, str]:
     """Check that encoder self-attention exercises the log buckets and the final clamp."""
     from transformers.models.t5.modeling_t5 import T5Attention
@@ -449,7 +521,10 @@ def t5_bucket_info(model, S: int) -> dict[str, str]:
     }
 
 
-def make_t5(out: Path, base_seed: int = 5000) -> dict:
+def make_t5(out: Path, base_seed: int = 5000, arch: str = "t5", untied: bool = False) -> dict:
+    """untied: T5Config(tie_word_embeddings=False), which transformers 5 turns into
+    scale_decoder_outputs=False (tie_word_embeddings itself is forced to true), with a separate
+    lm_head.weight (T5 v1.1's layout as transformers 5 saves it)."""
     B, S, T = 2, 28, 5
     for attempt in range(MAX_SEED_TRIES):
         seed = base_seed + attempt
@@ -462,7 +537,7 @@ def make_t5(out: Path, base_seed: int = 5000) -> dict:
             num_layers=2,
             num_decoder_layers=2,
             feed_forward_proj="relu",
-            tie_word_embeddings=True,
+            tie_word_embeddings=not untied,
             relative_attention_num_buckets=8,
             relative_attention_max_distance=20,
             dropout_rate=0.0,
@@ -471,6 +546,9 @@ def make_t5(out: Path, base_seed: int = 5000) -> dict:
             eos_token_id=1,
         )
         model, gen = build(T5ForConditionalGeneration, config, seed)
+        if untied:
+            assert config.scale_decoder_outputs is False and config.tie_word_embeddings is True
+            untie_lm_head_(model, gen)
         V = config.vocab_size
         input_ids = randint(gen, 2, V, (B, S))
         attention_mask = torch.ones_like(input_ids)
@@ -487,8 +565,13 @@ def make_t5(out: Path, base_seed: int = 5000) -> dict:
             enc = o.encoder_last_hidden_state
             dec = o.decoder_hidden_states[-1]  # after final layer norm, before d_model**-0.5 scaling
             logits = o.logits
-            # cross-check: logits == (dec * d_model**-0.5) @ shared^T (tied, scaled)
-            ref = (dec * config.d_model**-0.5) @ model.shared.weight.T
+            # cross-check: logits == (dec * d_model**-0.5) @ shared^T (tied, scaled);
+            # untied: dec @ lm_head^T (neither scaled nor the shared embedding)
+            if untied:
+                ref = dec @ model.lm_head.weight.T
+                assert not torch.allclose((dec * config.d_model**-0.5) @ model.shared.weight.T, logits, atol=1e-2)
+            else:
+                ref = (dec * config.d_model**-0.5) @ model.shared.weight.T
             assert torch.allclose(ref, logits, atol=1e-5), float((ref - logits).abs().max())
             seq = model.generate(
                 input_ids,
@@ -502,12 +585,15 @@ def make_t5(out: Path, base_seed: int = 5000) -> dict:
             gap = check_greedy(tf_logits[:, :MAX_NEW_TOKENS], new, {config.pad_token_id, config.eos_token_id})
         if gap is not None:
             break
-        print(f"  t5: seed {seed} rejected, retrying", file=sys.stderr)
+        print(f"  {arch}: seed {seed} rejected, retrying", file=sys.stderr)
     else:
-        raise RuntimeError("t5: no seed with robust greedy decoding")
+        raise RuntimeError(f"{arch}: no seed with robust greedy decoding")
 
     removed = save_checkpoint(model, out)
-    md = base_metadata("t5", model, seed)
+    if untied:
+        check_stored_head(out, "shared.weight", config_ties=True)
+        assert json.loads((out / "config.json").read_text())["scale_decoder_outputs"] is False
+    md = base_metadata(arch, model, seed)
     md.update({"max_new_tokens": str(MAX_NEW_TOKENS), "min_top2_gap": repr(gap), "decoder_start_token_id": "0"})
     md.update(t5_bucket_info(model, S))
     save_io(
@@ -945,6 +1031,10 @@ def verify_reload(arch: str, out: Path) -> float:
         "llama": LlamaForCausalLM,
         "qwen2": Qwen2ForCausalLM,
         "t5": T5ForConditionalGeneration,
+        "gpt2_variant": GPT2LMHeadModel,
+        "llama_bias": LlamaForCausalLM,
+        "qwen2_head": Qwen2ForCausalLM,
+        "t5_untied": T5ForConditionalGeneration,
         "vit": ViTModel,
         "clip": CLIPModel,
         "whisper": WhisperForConditionalGeneration,
@@ -986,7 +1076,7 @@ def verify_reload(arch: str, out: Path) -> float:
                 input_ids=io["input_ids"], attention_mask=io["attention_mask"], token_type_ids=io["token_type_ids"]
             ).last_hidden_state
             ref = io["last_hidden_state"]
-        elif arch == "t5":
+        elif arch in ("t5", "t5_untied"):
             got = model(input_ids=io["input_ids"], decoder_input_ids=io["decoder_input_ids"]).logits
             ref = io["logits"]
         else:
@@ -1102,6 +1192,10 @@ ARCHS = {
     "llama": lambda out: make_causal("llama", out, LlamaForCausalLM, llama_config, 3000),
     "qwen2": lambda out: make_causal("qwen2", out, Qwen2ForCausalLM, qwen2_config, 4000),
     "t5": lambda out: make_t5(out),
+    "gpt2_variant": lambda out: make_variant("gpt2_variant", out),
+    "llama_bias": lambda out: make_variant("llama_bias", out),
+    "qwen2_head": lambda out: make_variant("qwen2_head", out),
+    "t5_untied": lambda out: make_t5(out, 5500, "t5_untied", untied=True),
     "vit": lambda out: make_vit(out),
     "clip": lambda out: make_clip(out),
     "whisper": lambda out: make_whisper(out),

@@ -2,10 +2,13 @@
 
 // GPT-2 (Radford et al., 2019) as in Hugging Face transformers'
 // GPT2LMHeadModel: learned positions, pre-norm blocks with LayerNorm, a
-// tanh-GELU MLP and the LM head tied to the token embedding. Written once
+// tanh-GELU MLP and the LM head, tied to the token embedding unless
+// tie_word_embeddings is false (or the checkpoint stores a different head),
+// with config.json's attention scaling options. Written once
 // over the backend's GenerationOps, with the key-value cache and the
 // prefill / decode steps of common/generation.hpp.
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -20,6 +23,7 @@
 #include "common/config_json.hpp"
 #include "common/generation.hpp"
 #include "common/generative_config.hpp"
+#include "common/tied_head.hpp"
 #include "common/upload.hpp"
 #include "common/validate.hpp"
 #include "common/weights.hpp"
@@ -59,7 +63,9 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
     g.max_positions = c.integer("n_positions");
     g.norm_eps = c.number("layer_norm_epsilon", 1e-5f);
     g.qkv_bias = true;
-    g.tied_embeddings = true;
+    g.tied_embeddings = c.boolean("tie_word_embeddings", true);
+    g.scale_attn_weights = c.boolean("scale_attn_weights", true);
+    g.scale_attn_by_inverse_layer_idx = c.boolean("scale_attn_by_inverse_layer_idx", false);
   }
 
   /// The fields of a GPT-2 config.json (besides common_config_fields()).
@@ -74,10 +80,9 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
             F::read("vocab_size", "rows of the token embedding"),
             F::read("n_positions", "rows of the position embedding"),
             F::read("layer_norm_epsilon", "LayerNorm epsilon"),
-            F::refused("tie_word_embeddings", true, "a GPT-2 head separate from the token embedding is not implemented"),
-            F::refused("scale_attn_weights", true, "attention scores without the 1/sqrt(head_dim) scaling are not implemented"),
-            F::refused("scale_attn_by_inverse_layer_idx", false,
-                       "attention scores scaled by 1/(layer index + 1) are not implemented"),
+            F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
+            F::read("scale_attn_weights", "attention scores scaled by 1/sqrt(head_dim), or not"),
+            F::read("scale_attn_by_inverse_layer_idx", "attention scores also divided by the layer's number (index + 1)"),
             F::refused("add_cross_attention", false, "cross-attention layers are not implemented"),
             F::no_effect("reorder_and_upcast_attn", "computes the attention scores in float32, as accelbench does throughout"),
             F::no_effect("n_ctx", "an older name of n_positions that transformers does not read"),
@@ -95,12 +100,15 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
     if (c.kv_heads != 0 && c.kv_heads != c.heads) {
       check.fail("kv_heads", std::to_string(c.kv_heads), "GPT-2 has as many key-value heads as heads");
     }
+    detail::reject_foreign_feature(check, "attention_output_bias", c.attention_output_bias, false, "Llama");
+    detail::reject_foreign_feature(check, "mlp_bias", c.mlp_bias, false, "Llama");
+    detail::reject_foreign_feature(check, "scale_decoder_outputs", c.scale_decoder_outputs, true, "T5");
   }
 
   // ---- tensor names and shapes ----
 
-  /// GPT2LMHeadModel's tensors without the "transformer." prefix. Its
-  /// projections are Conv1D layers, stored [in, out].
+  /// GPT2LMHeadModel's tensors without the "transformer." prefix (and an
+  /// untied lm_head.weight). Its projections are Conv1D layers, stored [in, out].
   static TensorShapes tensor_shapes(const GenerativeConfig& c) {
     TensorShapes s;
     const Eigen::Index h = c.hidden;
@@ -124,6 +132,7 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
     }
     s.push_back({"ln_f.weight", {1, h}});
     s.push_back({"ln_f.bias", {1, h}});
+    if (!c.tied_embeddings) s.push_back({"lm_head.weight", {c.vocab_size, h}});
     return s;
   }
 
@@ -168,9 +177,12 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
   static constexpr std::string_view model_name = "GPT-2";
 
   /// Takes the weights it needs from `weights` (checking each shape) and
-  /// uploads them.
+  /// uploads them. A tied head that the weights store with other values than
+  /// wte.weight is untied, as transformers does (config().tied_embeddings
+  /// says so).
   Gpt2(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
     Gpt2Architecture::validate_config(config_);
+    if (config_.tied_embeddings) config_.tied_embeddings = resolve_tied_head(weights, "wte.weight", "lm_head.weight");
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_);
@@ -203,8 +215,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     }
     final_g_ = take("ln_f.weight", 1, h);
     final_b_ = take("ln_f.bias", 1, h);
-    // A checkpoint of GPT2LMHeadModel may also store the (tied) head.
-    take.drop_if_present("lm_head.weight", config_.vocab_size, h);
+    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
     take.finish("GPT-2");
   }
 
@@ -230,10 +241,11 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
   }
 
   void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
-    const AttentionDims dims = this->attention_dims(s, len, start);
+    AttentionDims dims = this->attention_dims(s, len, start);
     const CacheDims cache = Base::cache_dims(s, len, start);
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const Layer& L = layers_[l];
+      dims.scale = attention_scale(l);
       be.layer_norm(a.x, L.norm1_g, L.norm1_b, config_.norm_eps, a.h);
       be.linear(a.h, L.q_w, L.q_b, a.q);
       be.linear(a.h, L.k_w, L.k_b, a.k);
@@ -252,11 +264,23 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     be.layer_norm(a.x, final_g_, final_b_, config_.norm_eps, a.h);
   }
 
-  /// The LM head, tied to the token embedding.
-  void head(B& be, const Tensor& hidden, Tensor& logits) const { be.linear(hidden, embed_, none_, logits); }
+  /// GPT2Attention.scaling of layer `l`: head_dim^-1/2 (1 without
+  /// scale_attn_weights), divided by l + 1 with scale_attn_by_inverse_layer_idx;
+  /// 0 (the backends' head_dim^-1/2) for the default.
+  [[nodiscard]] float attention_scale(std::size_t l) const {
+    if (config_.scale_attn_weights && !config_.scale_attn_by_inverse_layer_idx) return 0.0f;
+    float scale = config_.scale_attn_weights ? 1.0f / std::sqrt(static_cast<float>(config_.effective_head_dim())) : 1.0f;
+    if (config_.scale_attn_by_inverse_layer_idx) scale /= static_cast<float>(l + 1);
+    return scale;
+  }
+
+  /// The LM head: the token embedding, or lm_head.weight when untied.
+  void head(B& be, const Tensor& hidden, Tensor& logits) const {
+    be.linear(hidden, config_.tied_embeddings ? embed_ : lm_head_, none_, logits);
+  }
 
   GenerativeConfig config_;
-  Tensor embed_, positions_, final_g_, final_b_;
+  Tensor embed_, positions_, final_g_, final_b_, lm_head_;
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;

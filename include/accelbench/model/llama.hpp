@@ -2,10 +2,11 @@
 
 // Llama and Qwen2 as in Hugging Face transformers' LlamaForCausalLM and
 // Qwen2ForCausalLM: RMSNorm, rotary positions, grouped-query attention and
-// a SwiGLU MLP. Qwen2 is Llama with two differences, both configuration
-// read from its config.json: biases on the query, key and value
-// projections (qkv_bias) and a head tied to the token embedding
-// (tied_embeddings) by default. Written once over the backend's
+// a SwiGLU MLP, with Llama's optional biases (attention_bias: q, k, v and
+// o; mlp_bias: gate, up and down) and a head tied to the token embedding
+// when tie_word_embeddings says so (and the checkpoint does not store a
+// different one). Qwen2 is Llama with biases on the query, key and value
+// projections only (qkv_bias). Written once over the backend's
 // GenerationOps, with the key-value cache and the prefill / decode steps of
 // common/generation.hpp.
 
@@ -23,6 +24,7 @@
 #include "common/config_json.hpp"
 #include "common/generation.hpp"
 #include "common/generative_config.hpp"
+#include "common/tied_head.hpp"
 #include "common/upload.hpp"
 #include "common/validate.hpp"
 #include "common/weights.hpp"
@@ -87,19 +89,18 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
             F::read("rope_parameters", "rotary embedding: rope_theta; only rope_type \"default\" is implemented"),
             F::read("rope_theta", "rotary base of older configs; must agree with rope_parameters where both are given"),
             F::read("rope_scaling", "older configs' rotary scaling; only absent, null or rope_type \"default\""),
-            F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight"),
+            F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
             F::read("use_sliding_window", "Qwen2's sliding-window attention; only false is implemented"),
             F::read("layer_types", "each layer's attention; only \"full_attention\" is implemented"),
-            F::refused("attention_bias", false, "biases on the attention projections are not implemented for Llama"),
-            F::refused("mlp_bias", false, "biases on the MLP projections are not implemented"),
+            F::read("attention_bias", "Llama: biases on the q, k, v and o projections (Qwen2 has q, k and v biases always)"),
+            F::read("mlp_bias", "Llama: biases on the gate, up and down projections (Qwen2 has none)"),
             F::no_effect("sliding_window", "the window of sliding-window layers, which are refused (layer_types)"),
             F::no_effect("max_window_layers", "which layers use the sliding window, which is refused (layer_types)"),
             F::no_effect("pretraining_tp", "older transformers split the projections into slices; the same products")};
   }
 
   /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
-  /// "qwen2"). Qwen2's differences: q/k/v biases always, the head tied
-  /// unless tie_word_embeddings says otherwise.
+  /// "qwen2"). Qwen2's difference: q/k/v biases always, no other biases.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const bool qwen2 = g.architecture == "qwen2";
     c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
@@ -153,8 +154,16 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     } else if (c.has("rope_theta")) {
       g.rope_theta = c.number("rope_theta");
     }
+    // Qwen2 reads neither: its q, k and v projections always have biases,
+    // its o and MLP projections never (as in transformers' Qwen2 classes).
+    if (qwen2) {
+      (void)c.has("attention_bias");
+      (void)c.has("mlp_bias");
+    }
     g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
-    g.tied_embeddings = c.boolean("tie_word_embeddings", qwen2);
+    g.attention_output_bias = qwen2 ? false : g.qkv_bias;
+    g.mlp_bias = qwen2 ? false : c.boolean("mlp_bias", false);
+    g.tied_embeddings = c.boolean("tie_word_embeddings", false);  // LlamaConfig's and Qwen2Config's default
   }
 
   /// Checks that a configuration describes a Llama or Qwen2 that can be built.
@@ -166,6 +175,18 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
       check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
     }
     check.positive("rope_theta", c.rope_theta);
+    if (c.architecture == "qwen2") {
+      if (c.attention_output_bias || c.mlp_bias) {
+        check.fail(c.mlp_bias ? "mlp_bias" : "attention_output_bias", "true", "Qwen2 has biases on q, k and v only");
+      }
+    } else if (c.attention_output_bias != c.qkv_bias) {
+      check.fail("attention_output_bias", c.attention_output_bias ? "true" : "false",
+                 "Llama's attention_bias puts biases on q, k, v and o alike (qkv_bias is " +
+                     std::string(c.qkv_bias ? "true" : "false") + ")");
+    }
+    detail::reject_foreign_feature(check, "scale_attn_weights", c.scale_attn_weights, true, "GPT-2");
+    detail::reject_foreign_feature(check, "scale_attn_by_inverse_layer_idx", c.scale_attn_by_inverse_layer_idx, false, "GPT-2");
+    detail::reject_foreign_feature(check, "scale_decoder_outputs", c.scale_decoder_outputs, true, "T5");
   }
 
   // ---- tensor names and shapes ----
@@ -191,10 +212,16 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
         s.push_back({p + "self_attn.v_proj.bias", {1, kvw}});
       }
       s.push_back({p + "self_attn.o_proj.weight", {h, aw}});
+      if (c.attention_output_bias) s.push_back({p + "self_attn.o_proj.bias", {1, h}});
       s.push_back({p + "post_attention_layernorm.weight", {1, h}});
       s.push_back({p + "mlp.gate_proj.weight", {i, h}});
       s.push_back({p + "mlp.up_proj.weight", {i, h}});
       s.push_back({p + "mlp.down_proj.weight", {h, i}});
+      if (c.mlp_bias) {
+        s.push_back({p + "mlp.gate_proj.bias", {1, i}});
+        s.push_back({p + "mlp.up_proj.bias", {1, i}});
+        s.push_back({p + "mlp.down_proj.bias", {1, h}});
+      }
     }
     s.push_back({"model.norm.weight", {1, h}});
     if (!c.tied_embeddings) s.push_back({"lm_head.weight", {v, h}});
@@ -241,9 +268,14 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   static constexpr std::string_view model_name = "Llama";
 
   /// Takes the weights it needs from `weights` (checking each shape) and
-  /// uploads them.
+  /// uploads them. A tied head that the weights store with other values than
+  /// the token embedding is untied, as transformers does
+  /// (config().tied_embeddings says so).
   Llama(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
     LlamaArchitecture::validate_config(config_);
+    if (config_.tied_embeddings) {
+      config_.tied_embeddings = resolve_tied_head(weights, "model.embed_tokens.weight", "lm_head.weight");
+    }
     const Eigen::Index h = config_.hidden;
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index kvw = config_.kv_width();
@@ -264,6 +296,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
         L.v_b = take(p + "self_attn.v_proj.bias", 1, kvw);
       }
       L.o_w = take(p + "self_attn.o_proj.weight", h, aw);
+      if (config_.attention_output_bias) L.o_b = take(p + "self_attn.o_proj.bias", 1, h);
       L.norm2 = take(p + "post_attention_layernorm.weight", 1, h);
       // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
       HostMatrix gate_up(2 * i, h);
@@ -271,13 +304,16 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       gate_up.bottomRows(i) = take.host(p + "mlp.up_proj.weight", i, h);
       L.gate_up_w = take.upload(gate_up);
       L.down_w = take(p + "mlp.down_proj.weight", h, i);
+      if (config_.mlp_bias) {
+        HostMatrix gate_up_b(1, 2 * i);
+        gate_up_b.leftCols(i) = take.host(p + "mlp.gate_proj.bias", 1, i);
+        gate_up_b.rightCols(i) = take.host(p + "mlp.up_proj.bias", 1, i);
+        L.gate_up_b = take.upload(gate_up_b);
+        L.down_b = take(p + "mlp.down_proj.bias", 1, h);
+      }
     }
     final_g_ = take("model.norm.weight", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
-    } else {
-      take.drop_if_present("lm_head.weight", config_.vocab_size, h);
-    }
+    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
     take.finish(model_name);
   }
 
@@ -292,8 +328,8 @@ class Llama : public DecoderOnly<Llama<B>, B> {
 
  private:
   struct Layer {
-    Tensor norm1, q_w, q_b, k_w, k_b, v_w, v_b, o_w;  // q_b, k_b, v_b empty without qkv_bias
-    Tensor norm2, gate_up_w, down_w;
+    Tensor norm1, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;  // biases empty where the configuration has none
+    Tensor norm2, gate_up_w, gate_up_b, down_w, down_b;
   };
 
   /// Token embeddings; positions enter through the rotary embedding.
@@ -318,12 +354,12 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       be.cache_write(a.k, cache, s.k_cache[l]);
       be.cache_write(a.v, cache, s.v_cache[l]);
       be.attention(a.q, s.k_cache[l], s.v_cache[l], none_, dims, a.context);
-      be.linear(a.context, L.o_w, none_, a.h);
+      be.linear(a.context, L.o_w, L.o_b, a.h);
       be.add(a.h, a.x);
       be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
-      be.linear(a.h, L.gate_up_w, none_, a.gate_up);
+      be.linear(a.h, L.gate_up_w, L.gate_up_b, a.gate_up);
       be.swiglu(a.gate_up, a.ff);
-      be.linear(a.ff, L.down_w, none_, a.h);
+      be.linear(a.ff, L.down_w, L.down_b, a.h);
       be.add(a.h, a.x);
     }
     be.rms_norm(a.x, final_g_, config_.norm_eps, a.h);

@@ -4,8 +4,10 @@
 // T5ForConditionalGeneration: pre-norm blocks with T5's layer norm (RMS, no
 // bias), relative position bias shared by the layers of each stack, unscaled
 // attention scores, ReLU feed-forward, cross-attention over the encoder's
-// output, and the tied LM head scaled by d_model^-1/2. Written once over the
-// backend's GenerationOps; the decoder keeps a key-value cache.
+// output, and the LM head: the shared embedding unless the checkpoint stores
+// a different lm_head.weight, the decoder's output scaled by d_model^-1/2
+// first unless scale_decoder_outputs is false (T5 v1.1). Written once over
+// the backend's GenerationOps; the decoder keeps a key-value cache.
 
 #include <cmath>
 #include <cstdint>
@@ -24,6 +26,7 @@
 #include "common/config_json.hpp"
 #include "common/generation.hpp"
 #include "common/generative_config.hpp"
+#include "common/tied_head.hpp"
 #include "common/upload.hpp"
 #include "common/validate.hpp"
 #include "common/weights.hpp"
@@ -70,16 +73,20 @@ struct T5Architecture {
             F::read("relative_attention_num_buckets", "relative position buckets"),
             F::read("relative_attention_max_distance", "largest distance the buckets tell apart"),
             F::read("decoder_start_token_id", "the first decoder token"),
-            F::read("tie_word_embeddings", "the head is the shared embedding, or lm_head.weight"),
-            F::refused("scale_decoder_outputs", true,
-                       "a decoder output not scaled by d_model^-0.5 before the head is not implemented"),
+            F::read("tie_word_embeddings", "the default of scale_decoder_outputs (transformers 5 ties T5's head either way; "
+                                           "a stored lm_head.weight that differs unties it)"),
+            F::read("scale_decoder_outputs", "the decoder output scaled by d_model^-0.5 before the head, or not"),
             F::no_effect("is_decoder", "T5ForConditionalGeneration sets it for each of its stacks itself"),
             F::no_effect("is_encoder_decoder", "T5ForConditionalGeneration is an encoder-decoder either way"),
             F::no_effect("dense_act_fn", "derived by transformers from feed_forward_proj, which is read"),
             F::no_effect("is_gated_act", "derived by transformers from feed_forward_proj, which is read")};
   }
 
-  /// The fields of a T5 config.json (model_type "t5").
+  /// The fields of a T5 config.json (model_type "t5"). transformers 5 ties
+  /// T5's head whatever tie_word_embeddings says (T5Config sets it to true);
+  /// the field only gives scale_decoder_outputs its default, for configs
+  /// written before that field existed. A checkpoint that stores its own
+  /// lm_head.weight unties the head when the model is built.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     c.require_text("feed_forward_proj", "relu", "relu", "only the original T5's ReLU feed-forward is implemented");
     g.layers = c.integer("num_layers");
@@ -93,7 +100,8 @@ struct T5Architecture {
     g.relative_buckets = c.integer("relative_attention_num_buckets", 32);
     g.relative_max_distance = c.integer("relative_attention_max_distance", 128);
     g.decoder_start_token = c.integer("decoder_start_token_id", 0);
-    g.tied_embeddings = c.boolean("tie_word_embeddings", true);
+    g.scale_decoder_outputs = c.boolean("scale_decoder_outputs", c.boolean("tie_word_embeddings", true));
+    g.tied_embeddings = true;
   }
 
   /// Checks that a configuration describes a T5 that can be built.
@@ -104,6 +112,11 @@ struct T5Architecture {
     check.positive("relative_buckets", c.relative_buckets);
     check.positive("relative_max_distance", c.relative_max_distance);
     if (c.relative_buckets < 4) check.fail("relative_buckets", std::to_string(c.relative_buckets), "must be at least 4");
+    detail::reject_foreign_feature(check, "qkv_bias", c.qkv_bias, false, "Qwen2's and Llama");
+    detail::reject_foreign_feature(check, "attention_output_bias", c.attention_output_bias, false, "Llama");
+    detail::reject_foreign_feature(check, "mlp_bias", c.mlp_bias, false, "Llama");
+    detail::reject_foreign_feature(check, "scale_attn_weights", c.scale_attn_weights, true, "GPT-2");
+    detail::reject_foreign_feature(check, "scale_attn_by_inverse_layer_idx", c.scale_attn_by_inverse_layer_idx, false, "GPT-2");
   }
 
   // ---- tensor names and shapes ----
@@ -223,8 +236,19 @@ class T5 {
     Activations enc, dec;
   };
 
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them. A tied head that the weights store with other values than
+  /// shared.weight is untied, as transformers does (config().tied_embeddings
+  /// says so); the stacks' embed_tokens copies must equal shared.weight.
   T5(B& backend, GenerativeConfig config, WeightMap weights) : config_(std::move(config)) {
     T5Architecture::validate_config(config_);
+    for (const char* copy : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
+      if (!resolve_tied_head(weights, "shared.weight", copy)) {
+        throw std::invalid_argument(std::string("T5: ") + copy +
+                                    " differs from shared.weight: separate embeddings per stack are not implemented");
+      }
+    }
+    if (config_.tied_embeddings) config_.tied_embeddings = resolve_tied_head(weights, "shared.weight", "lm_head.weight");
     const Eigen::Index h = config_.hidden;
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index i = config_.intermediate;
@@ -237,12 +261,7 @@ class T5 {
       a.o = take(p + "o.weight", h, aw);
       return a;
     };
-    const HostMatrix shared = take.host("shared.weight", config_.vocab_size, h);
-    shared_ = take.upload(shared);
-    // Checkpoints may repeat the shared embedding under the stacks' names.
-    for (const char* alias : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight"}) {
-      take.drop_copy_if_present(alias, shared, "shared.weight");
-    }
+    shared_ = take("shared.weight", config_.vocab_size, h);
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
       EncoderLayer L;
@@ -269,11 +288,7 @@ class T5 {
       decoder_.push_back(std::move(L));
     }
     dec_final_ = take("decoder.final_layer_norm.weight", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take("lm_head.weight", config_.vocab_size, h);
-    } else {
-      take.drop_if_present("lm_head.weight", config_.vocab_size, h);
-    }
+    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
     take.finish("T5");
   }
 
@@ -431,15 +446,12 @@ class T5 {
     }
   }
 
-  /// The LM head; a tied head scales the hidden states by d_model^-1/2 first
-  /// (in place).
+  /// The LM head (the shared embedding, or lm_head.weight when untied),
+  /// after scaling the hidden states by d_model^-1/2 in place when
+  /// scale_decoder_outputs is set.
   void head(B& be, Tensor& hidden, Tensor& logits) const {
-    if (config_.tied_embeddings) {
-      be.scale(hidden, 1.0f / std::sqrt(static_cast<float>(config_.hidden)));
-      be.linear(hidden, shared_, none_, logits);
-    } else {
-      be.linear(hidden, lm_head_, none_, logits);
-    }
+    if (config_.scale_decoder_outputs) be.scale(hidden, 1.0f / std::sqrt(static_cast<float>(config_.hidden)));
+    be.linear(hidden, config_.tied_embeddings ? shared_ : lm_head_, none_, logits);
   }
 
   GenerativeConfig config_;

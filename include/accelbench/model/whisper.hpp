@@ -30,6 +30,7 @@
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
 #include "common/generation.hpp"
+#include "common/tied_head.hpp"
 #include "common/upload.hpp"
 #include "common/weights.hpp"
 
@@ -223,6 +224,11 @@ class Whisper {
   Whisper(B& backend, WhisperConfig config, WeightMap weights) : config_(std::move(config)) {
     validate_whisper_config(config_);
     const Eigen::Index d = config_.hidden;
+    // transformers' rule for a stored head (common/tied_head.hpp): one that
+    // differs from the token embedding unties it.
+    if (config_.tied_embeddings) {
+      config_.tied_embeddings = resolve_tied_head(weights, "decoder.embed_tokens.weight", "proj_out.weight");
+    }
     WeightUploader<B> take(backend, weights, tally_);
     // A convolution's [out, in, kernel], read as [out * in, kernel], in the
     // [out, in * kernel] layout of conv1d.
@@ -262,8 +268,7 @@ class Whisper {
       encoder_.push_back(std::move(L));
     }
     enc_norm_ = norm("encoder.layer_norm");
-    const HostMatrix embed = take.host("decoder.embed_tokens.weight", config_.vocab_size, d);
-    embed_ = take.upload(embed);
+    embed_ = take("decoder.embed_tokens.weight", config_.vocab_size, d);
     dec_positions_ = take("decoder.embed_positions.weight", config_.max_target_positions, d);
     for (int l = 0; l < config_.decoder_layers; ++l) {
       const std::string p = "decoder.layers." + std::to_string(l) + ".";
@@ -280,11 +285,7 @@ class Whisper {
       decoder_.push_back(std::move(L));
     }
     dec_norm_ = norm("decoder.layer_norm");
-    if (!config_.tied_embeddings) {
-      proj_out_ = take("proj_out.weight", config_.vocab_size, d);
-    } else {
-      take.drop_copy_if_present("proj_out.weight", embed, "decoder.embed_tokens.weight");  // the tied head, stored again
-    }
+    if (!config_.tied_embeddings) proj_out_ = take("proj_out.weight", config_.vocab_size, d);
     take.finish("Whisper");
   }
 

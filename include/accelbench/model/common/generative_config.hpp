@@ -58,7 +58,25 @@ struct GenerativeConfig {
   float norm_eps = 1e-5f;
   float rope_theta = 10000.0f;  ///< Llama, Qwen2
   bool qkv_bias = false;        ///< biases on the query, key and value projections (Qwen2)
-  bool tied_embeddings = false; ///< the LM head is the token embedding
+  /// Llama: a bias on the attention's output projection (o_proj), which
+  /// config.json's attention_bias adds with the q/k/v biases.
+  bool attention_output_bias = false;
+  /// Llama: biases on the MLP's gate, up and down projections (mlp_bias).
+  bool mlp_bias = false;
+  /// The LM head is the token embedding. A model built from a checkpoint
+  /// unties it when the checkpoint stores a head that differs from the
+  /// embedding, as transformers does (see resolve_tied_head).
+  bool tied_embeddings = false;
+  /// GPT-2: attention scores scaled by head_dim^-1/2 (scale_attn_weights);
+  /// false: unscaled.
+  bool scale_attn_weights = true;
+  /// GPT-2: the scores of layer l (from 0) further divided by l + 1
+  /// (scale_attn_by_inverse_layer_idx).
+  bool scale_attn_by_inverse_layer_idx = false;
+  /// T5: the decoder's final hidden states multiplied by hidden^-1/2 before
+  /// the LM head (transformers 5's scale_decoder_outputs; older configs say
+  /// it with tie_word_embeddings).
+  bool scale_decoder_outputs = true;
   int relative_buckets = 32;        ///< T5
   int relative_max_distance = 128;  ///< T5
   int decoder_start_token = 0;      ///< T5
@@ -140,6 +158,15 @@ inline void validate_generative_dims(const FieldCheck& check, const GenerativeCo
     check.fail("kv_heads", std::to_string(c.kv_heads), "must divide heads (" + std::to_string(c.heads) + ")");
   }
   check.positive("norm_eps", c.norm_eps);
+}
+
+/// Throws when `field`, a feature that only `owner` has, is not at its
+/// default in the configuration of another architecture.
+inline void reject_foreign_feature(const FieldCheck& check, std::string_view field, bool value, bool fallback,
+                                   std::string_view owner) {
+  if (value != fallback) {
+    check.fail(field, value ? "true" : "false", "is " + std::string(owner) + "'s feature; this architecture has no such option");
+  }
 }
 
 /// Floats of a decoder's self-attention cache: keys and values of `layers`

@@ -48,26 +48,6 @@ class WeightUploader {
   /// Uploads a matrix derived from counted tensors (not counted again).
   [[nodiscard]] Tensor upload(const HostMatrix& m) { return backend_->upload(m); }
 
-  /// Removes a tensor a checkpoint may carry although the model does not
-  /// keep it (a tied head, an embedding repeated under another name).
-  void drop_if_present(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-    if (weights_->contains(name)) (void)weights_->take(name, rows, cols);
-  }
-
-  /// Removes a tensor a checkpoint may store again under another name (T5's
-  /// per-stack embeddings, Whisper's tied head): it must hold the values of
-  /// `original` (the tensor named `original_name`, which the model uses). A
-  /// copy that differs describes another model, so it is an error naming both.
-  void drop_copy_if_present(const std::string& name, const HostMatrix& original, const std::string& original_name) {
-    if (!weights_->contains(name)) return;
-    const HostMatrix copy = weights_->take(name, original.rows(), original.cols());
-    if (copy != original) {
-      throw std::invalid_argument("weights: tensor '" + name + "' differs from '" + original_name +
-                                  "', which the model uses in its place (the two are tied); a checkpoint whose copy "
-                                  "differs is not the model this architecture computes");
-    }
-  }
-
   /// Throws unless every tensor of the WeightMap was taken: a tensor the
   /// model does not use means the checkpoint describes another model (the
   /// tensors each architecture leaves out on purpose are dropped, with
