@@ -149,13 +149,9 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
       F::no_effect("vocab_size", "the CTC head of Wav2Vec2ForCTC, not part of Wav2Vec2Model"),
       F::no_effect("ctc_loss_reduction", "the CTC loss, in training only"),
       F::no_effect("ctc_zero_infinity", "the CTC loss, in training only"),
-      F::no_effect("apply_spec_augment", "SpecAugment, in training only"),
       F::no_effect("use_weighted_layer_sum", "the heads of sequence classification and speaker verification"),
       F::no_effect("classifier_proj_size", "the head of Wav2Vec2ForSequenceClassification")};
-  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
-                        "mask_feature_length", "mask_feature_min_masks"}) {
-    f.push_back(F::no_effect(n, "SpecAugment, in training only"));
-  }
+  add_spec_augment_fields(f);
   for (const char* n : {"codevector_dim", "proj_codevector_dim", "num_codevector_groups", "num_codevectors_per_group",
                         "num_negatives", "contrastive_logits_temperature", "diversity_loss_weight"}) {
     f.push_back(F::no_effect(n, "the quantizer and losses of Wav2Vec2ForPreTraining, in pre-training only"));

@@ -149,13 +149,9 @@ inline void validate_whisper_config(const WhisperConfig& c) {
                     F::no_effect("suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
                     F::no_effect("begin_suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
                     F::no_effect("median_filter_width", "word timestamps in generate()"),
-                    F::no_effect("apply_spec_augment", "SpecAugment, in training only"),
                     F::no_effect("use_weighted_layer_sum", "the head of WhisperForAudioClassification"),
                     F::no_effect("classifier_proj_size", "the head of WhisperForAudioClassification")};
-  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
-                        "mask_feature_length", "mask_feature_min_masks"}) {
-    f.push_back(F::no_effect(n, "SpecAugment, in training only"));
-  }
+  add_spec_augment_fields(f);
   return f;
 }
 

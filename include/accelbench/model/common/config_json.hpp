@@ -89,6 +89,16 @@ using ConfigFields = std::vector<ConfigField>;
   return fields;
 }
 
+/// Adds the fields of SpecAugment's masking (speech models), which applies
+/// in training only: no effect.
+inline void add_spec_augment_fields(ConfigFields& fields) {
+  fields.push_back(ConfigField::no_effect("apply_spec_augment", "SpecAugment, in training only"));
+  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
+                        "mask_feature_length", "mask_feature_min_masks"}) {
+    fields.push_back(ConfigField::no_effect(n, "SpecAugment, in training only"));
+  }
+}
+
 /// True for the fields of dropout and layer drop, which are off at
 /// inference: any name with "dropout" in it, ending in "_pdrop", or
 /// "layerdrop" (also with a prefix, as "encoder_layerdrop").
