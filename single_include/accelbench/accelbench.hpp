@@ -3485,6 +3485,16 @@ using ConfigFields = std::vector<ConfigField>;
   return fields;
 }
 
+/// Adds the fields of SpecAugment's masking (speech models), which applies
+/// in training only: no effect.
+inline void add_spec_augment_fields(ConfigFields& fields) {
+  fields.push_back(ConfigField::no_effect("apply_spec_augment", "SpecAugment, in training only"));
+  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
+                        "mask_feature_length", "mask_feature_min_masks"}) {
+    fields.push_back(ConfigField::no_effect(n, "SpecAugment, in training only"));
+  }
+}
+
 /// True for the fields of dropout and layer drop, which are off at
 /// inference: any name with "dropout" in it, ending in "_pdrop", or
 /// "layerdrop" (also with a prefix, as "encoder_layerdrop").
@@ -8192,13 +8202,9 @@ inline void validate_whisper_config(const WhisperConfig& c) {
                     F::no_effect("suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
                     F::no_effect("begin_suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
                     F::no_effect("median_filter_width", "word timestamps in generate()"),
-                    F::no_effect("apply_spec_augment", "SpecAugment, in training only"),
                     F::no_effect("use_weighted_layer_sum", "the head of WhisperForAudioClassification"),
                     F::no_effect("classifier_proj_size", "the head of WhisperForAudioClassification")};
-  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
-                        "mask_feature_length", "mask_feature_min_masks"}) {
-    f.push_back(F::no_effect(n, "SpecAugment, in training only"));
-  }
+  add_spec_augment_fields(f);
   return f;
 }
 
@@ -8682,13 +8688,15 @@ class Whisper {
 // ---- begin accelbench/model/wav2vec2.hpp ----
 
 // wav2vec 2.0 (Baevski et al., 2020) as in Hugging Face transformers'
-// Wav2Vec2Model, the configuration of wav2vec2-base: a feature encoder of
-// 1-D convolutions over the raw 16 kHz waveform (group normalisation on the
-// first layer's channels, GELU), a feature projection (LayerNorm, linear), a
+// Wav2Vec2Model: a feature encoder of 1-D convolutions over the raw 16 kHz
+// waveform, each followed by GELU (wav2vec2-base: group normalisation on the
+// first layer's channels; the large models: a LayerNorm over the channels
+// after every convolution), a feature projection (LayerNorm, linear), a
 // grouped positional convolution (weight-normalised; its last frame
-// dropped, GELU) added to the projected features, LayerNorm, and post-norm
-// transformer layers as in BERT. Written once over the backend's
-// PerceptionOps.
+// dropped, GELU) added to the projected features, then either LayerNorm and
+// post-norm transformer layers as in BERT (wav2vec2-base) or pre-norm
+// layers and a LayerNorm at the end (do_stable_layer_norm, the large
+// models). Written once over the backend's PerceptionOps.
 
 #include <algorithm>
 #include <array>
@@ -8728,6 +8736,14 @@ struct Wav2Vec2Config {
   std::vector<int> conv_kernel;
   std::vector<int> conv_stride;
   bool conv_bias = false;
+  /// feat_extract_norm "layer": a LayerNorm over the channels after every
+  /// feature-encoder convolution (the large models); otherwise "group", a
+  /// GroupNorm after the first one only (wav2vec2-base).
+  bool conv_layer_norm = false;
+  /// do_stable_layer_norm: pre-norm layers, the encoder's LayerNorm after
+  /// the last layer (the large models); otherwise post-norm layers, the
+  /// encoder's LayerNorm after the positional convolution.
+  bool stable_layer_norm = false;
   int pos_conv_kernel = 128;  ///< num_conv_pos_embeddings
   int pos_conv_groups = 16;   ///< num_conv_pos_embedding_groups
   float norm_eps = 1e-5f;     ///< layer_norm_eps (the group norm's is PyTorch's 1e-5)
@@ -8786,13 +8802,17 @@ struct Wav2Vec2Config {
   [[nodiscard]] TensorShapes tensor_shapes() const;
 };
 
-/// The preset with the dimensions of the published checkpoint.
+/// The presets with the dimensions of the published checkpoints.
 inline const std::vector<Wav2Vec2Config>& wav2vec2_presets() {
   static const std::vector<Wav2Vec2Config> presets = {
       {.name = "wav2vec2-base", .layers = 12, .hidden = 768, .heads = 12, .intermediate = 3072,
        .conv_dim = {512, 512, 512, 512, 512, 512, 512}, .conv_kernel = {10, 3, 3, 3, 3, 2, 2},
        .conv_stride = {5, 2, 2, 2, 2, 2, 2}, .conv_bias = false, .pos_conv_kernel = 128, .pos_conv_groups = 16,
        .norm_eps = 1e-5f, .aliases = {"facebook/wav2vec2-base"}},
+      {.name = "wav2vec2-large-lv60", .layers = 24, .hidden = 1024, .heads = 16, .intermediate = 4096,
+       .conv_dim = {512, 512, 512, 512, 512, 512, 512}, .conv_kernel = {10, 3, 3, 3, 3, 2, 2},
+       .conv_stride = {5, 2, 2, 2, 2, 2, 2}, .conv_bias = true, .conv_layer_norm = true, .stable_layer_norm = true,
+       .pos_conv_kernel = 128, .pos_conv_groups = 16, .norm_eps = 1e-5f, .aliases = {"facebook/wav2vec2-large-lv60"}},
   };
   return presets;
 }
@@ -8829,8 +8849,12 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
       F::read("model_type", "must be \"wav2vec2\""),
       F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
       F::read("feat_extract_activation", "the feature encoder's activation; only the erf GELU (\"gelu\") is implemented"),
-      F::read("feat_extract_norm", "the feature encoder's normalisation; only \"group\" is implemented"),
-      F::read("do_stable_layer_norm", "pre-norm (stable) layers; only false is implemented"),
+      F::read("feat_extract_norm",
+              "the feature encoder's normalisation: \"group\" (a GroupNorm after the first convolution) or "
+              "\"layer\" (a LayerNorm over the channels after every convolution)"),
+      F::read("do_stable_layer_norm",
+              "pre-norm layers with the encoder's LayerNorm after the last layer (true) or post-norm layers with it "
+              "after the positional convolution (false)"),
       F::read("add_adapter", "an adapter after the encoder; only false is implemented"),
       F::read("num_hidden_layers", "layers"),
       F::read("hidden_size", "width"),
@@ -8848,13 +8872,9 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
       F::no_effect("vocab_size", "the CTC head of Wav2Vec2ForCTC, not part of Wav2Vec2Model"),
       F::no_effect("ctc_loss_reduction", "the CTC loss, in training only"),
       F::no_effect("ctc_zero_infinity", "the CTC loss, in training only"),
-      F::no_effect("apply_spec_augment", "SpecAugment, in training only"),
       F::no_effect("use_weighted_layer_sum", "the heads of sequence classification and speaker verification"),
       F::no_effect("classifier_proj_size", "the head of Wav2Vec2ForSequenceClassification")};
-  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
-                        "mask_feature_length", "mask_feature_min_masks"}) {
-    f.push_back(F::no_effect(n, "SpecAugment, in training only"));
-  }
+  add_spec_augment_fields(f);
   for (const char* n : {"codevector_dim", "proj_codevector_dim", "num_codevector_groups", "num_codevectors_per_group",
                         "num_negatives", "contrastive_logits_temperature", "diversity_loss_weight"}) {
     f.push_back(F::no_effect(n, "the quantizer and losses of Wav2Vec2ForPreTraining, in pre-training only"));
@@ -8870,9 +8890,8 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
 
 /// Wav2Vec2Config from a checkpoint's config.json (model_type "wav2vec2");
 /// the preset is named after the folder. What the model does not
-/// implement is refused with its field: the layer-normalised feature
-/// encoder and stable layer norm of the large models, adapters, activations
-/// other than GELU.
+/// implement is refused with its field: adapters, activations other than
+/// GELU, feature-encoder normalisations other than "group" and "layer".
 [[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir,
                                                                     std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
@@ -8883,12 +8902,8 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
     if (act != "gelu") c.fail(key, "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
   }
   const std::string norm = c.text("feat_extract_norm", "group");
-  if (norm != "group") {
-    c.fail("feat_extract_norm", "\"" + norm + "\"",
-           "only the group-normalised feature encoder of wav2vec2-base (\"group\") is implemented");
-  }
-  if (c.boolean("do_stable_layer_norm", false)) {
-    c.fail("do_stable_layer_norm", "true", "only the post-norm layers of wav2vec2-base are implemented");
+  if (norm != "group" && norm != "layer") {
+    c.fail("feat_extract_norm", "\"" + norm + "\"", "expected \"group\" or \"layer\", as transformers does");
   }
   if (c.boolean("add_adapter", false)) c.fail("add_adapter", "true", "adapters are not implemented");
   Wav2Vec2Config w;
@@ -8901,6 +8916,8 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
   w.conv_kernel = c.integers("conv_kernel");
   w.conv_stride = c.integers("conv_stride");
   w.conv_bias = c.boolean("conv_bias", false);
+  w.conv_layer_norm = norm == "layer";
+  w.stable_layer_norm = c.boolean("do_stable_layer_norm", false);
   w.pos_conv_kernel = c.integer("num_conv_pos_embeddings", 128);
   w.pos_conv_groups = c.integer("num_conv_pos_embedding_groups", 16);
   w.norm_eps = c.number("layer_norm_eps", 1e-5f);
@@ -8937,7 +8954,7 @@ inline TensorShapes Wav2Vec2Config::tensor_shapes() const {
     const std::string p = "feature_extractor.conv_layers." + std::to_string(i) + ".";
     s.push_back({p + "conv.weight", {conv_dim[i] * in, conv_kernel[i]}});
     if (conv_bias) s.push_back({p + "conv.bias", {1, conv_dim[i]}});
-    if (i == 0) norm(p + "layer_norm", conv_dim[i]);
+    if (i == 0 || conv_layer_norm) norm(p + "layer_norm", conv_dim[i]);
     in = conv_dim[i];
   }
   norm("feature_projection.layer_norm", feature_dim());
@@ -9090,7 +9107,7 @@ class Wav2Vec2 {
       ConvLayer L;
       L.w = backend.upload(reshape(take.host(p + "conv.weight", out * in, config_.conv_kernel[l]), out));
       if (config_.conv_bias) L.b = take(p + "conv.bias", 1, out);
-      if (l == 0) {
+      if (l == 0 || config_.conv_layer_norm) {
         L.norm_g = take(p + "layer_norm.weight", 1, out);
         L.norm_b = take(p + "layer_norm.bias", 1, out);
       }
@@ -9194,7 +9211,12 @@ class Wav2Vec2 {
       be.conv1d(*x, conv_[l].w, conv_[l].b, dims, y);
       length = dims.out_length();
       in = config_.conv_dim[l];
-      if (l == 0) {
+      if (config_.conv_layer_norm) {
+        // LayerNorm over the channels of each frame (PyTorch's default eps).
+        be.layer_norm(y, conv_[l].norm_g, conv_[l].norm_b, 1e-5f, y);
+        be.gelu(y);
+        x = &y;
+      } else if (l == 0) {
         // GroupNorm with one group per channel: each channel over time.
         Tensor& z = *buffers[next];
         next ^= 1;
@@ -9220,6 +9242,11 @@ class Wav2Vec2 {
     }
     be.gelu(ws.pos);
     be.add(ws.pos, ws.hidden);
+    if (config_.stable_layer_norm) {
+      stable_layers(be, ws);
+      be.layer_norm(ws.hidden, enc_norm_g_, enc_norm_b_, eps, ws.hidden);
+      return;
+    }
     be.layer_norm(ws.hidden, enc_norm_g_, enc_norm_b_, eps, ws.hidden);
 
     const AttentionDims dims{ws.batch, ws.frames, ws.frames, config_.heads, config_.head_dim()};
@@ -9247,6 +9274,28 @@ class Wav2Vec2 {
     Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b;
     Tensor i_w, i_b, out_w, out_b, ln2_g, ln2_b;
   };
+
+  /// The pre-norm layers of do_stable_layer_norm (transformers'
+  /// Wav2Vec2EncoderLayerStableLayerNorm): h += attention(layer_norm(h)),
+  /// then h += feed_forward(final_layer_norm(h)).
+  void stable_layers(B& be, Workspace& ws) const {
+    const float eps = config_.norm_eps;
+    const AttentionDims dims{ws.batch, ws.frames, ws.frames, config_.heads, config_.head_dim()};
+    for (const Layer& L : layers_) {
+      be.layer_norm(ws.hidden, L.ln1_g, L.ln1_b, eps, ws.tmp);
+      be.linear(ws.tmp, L.q_w, L.q_b, ws.q);
+      be.linear(ws.tmp, L.k_w, L.k_b, ws.k);
+      be.linear(ws.tmp, L.v_w, L.v_b, ws.v);
+      be.attention(ws.q, ws.k, ws.v, none_, dims, ws.context);
+      be.linear(ws.context, L.o_w, L.o_b, ws.attn);
+      be.add(ws.attn, ws.hidden);
+      be.layer_norm(ws.hidden, L.ln2_g, L.ln2_b, eps, ws.tmp);
+      be.linear(ws.tmp, L.i_w, L.i_b, ws.inter);
+      be.gelu(ws.inter);
+      be.linear(ws.inter, L.out_w, L.out_b, ws.attn);
+      be.add(ws.attn, ws.hidden);
+    }
+  }
 
   /// The positional convolution: grouped, padded by kernel / 2 on each side
   /// (one frame too many for an even kernel, which SamePad drops).

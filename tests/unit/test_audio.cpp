@@ -99,6 +99,16 @@ Wav2Vec2Config small_wav2vec2() {
   return w;
 }
 
+/// The same with the large models' structure: a LayerNorm after every
+/// convolution, stable layer norm.
+Wav2Vec2Config small_wav2vec2_stable() {
+  Wav2Vec2Config w = small_wav2vec2();
+  w.name = "wav2vec2-stable-small-test";
+  w.conv_layer_norm = true;
+  w.stable_layer_norm = true;
+  return w;
+}
+
 }  // namespace
 
 TEST_CASE("golden: Whisper matches transformers' WhisperForConditionalGeneration") {
@@ -181,6 +191,42 @@ TEST_CASE("golden: wav2vec2 matches transformers' Wav2Vec2Model") {
   CHECK(work.tokens().empty());
 }
 
+TEST_CASE("golden: wav2vec2 with the large models' structure matches transformers' Wav2Vec2Model") {
+  // feat_extract_norm "layer" (a LayerNorm over the channels after every
+  // convolution), conv_bias, do_stable_layer_norm (pre-norm layers, the
+  // encoder's LayerNorm at the end).
+  const AudioConfig config = Audio::checkpoint_preset(golden_dir("wav2vec2_stable"));
+  REQUIRE_FALSE(config.is_whisper());
+  CHECK(config.architecture == "wav2vec2");
+  CHECK(config.wav2vec2().conv_layer_norm);
+  CHECK(config.wav2vec2().stable_layer_norm);
+  CHECK(config.wav2vec2().conv_bias);
+  Cpu cpu = one_thread();
+  const auto model = load_golden(cpu, "wav2vec2_stable");
+  // transformers' num_parameters(): wav2vec2's 28,944, plus a bias (32) and a
+  // LayerNorm (2 * 32) on each of the three convolutions, less layer 0's
+  // GroupNorm (2 * 32).
+  CHECK(model.parameters() == 29'168);
+  CHECK(config.parameter_count() == 29'168);
+  const auto& w2v = std::get<Wav2Vec2<Cpu>>(model.impl());
+
+  const Io io("wav2vec2_stable");
+  const HostMatrix input = io.floats("input_values");  // [2, 4000]
+  auto ws = w2v.prepare(cpu, input);
+  CHECK(ws.frames == io.dim("last_hidden_state", 1));
+  w2v.forward(cpu, ws);
+  check_close("wav2vec2_stable extract_features", ws.features, io.floats("extract_features"));
+  check_close("wav2vec2_stable last_hidden_state", ws.hidden, io.floats("last_hidden_state"));
+
+  Audio::Workload<Cpu> work(cpu, model, Audio::Cell{static_cast<int>(input.rows()), 1, 0}, 42, input);
+  work.run();
+  const auto outputs = work.outputs();
+  REQUIRE(outputs.size() == 1);
+  const double error = max_abs_error(outputs[0].value, io.floats("last_hidden_state"));
+  MESSAGE("wav2vec2_stable on Cpu: max abs error " << error << " against transformers");
+  CHECK(error <= golden_tolerance);
+}
+
 TEST_CASE("wav2vec2: the positional convolution's weight norm in all its checkpoint forms") {
   const auto dir = golden_dir("wav2vec2");
   const AudioConfig config = Audio::checkpoint_preset(dir);
@@ -228,10 +274,15 @@ TEST_CASE("audio presets carry the published dimensions and parameter counts") {
   // Wav2Vec2Model has 94,371,712, of which 768 are masked_spec_embed, the
   // SpecAugment vector used in training only, which is not counted here.
   CHECK(Audio::find_preset("wav2vec2-base").parameter_count() == 94'371'712 - 768);
+  // Wav2Vec2Model(config) of wav2vec2-large-lv60's config.json: 315,438,720,
+  // of which 1024 are masked_spec_embed.
+  CHECK(Audio::find_preset("wav2vec2-large-lv60").parameter_count() == 315'438'720 - 1024);
+  CHECK(Audio::find_preset("facebook/wav2vec2-large-lv60").name == "wav2vec2-large-lv60");
   CHECK(Audio::find_preset("openai/whisper-tiny").name == "whisper-tiny");
   CHECK(Audio::find_preset("openai/whisper-base").name == "whisper-base");
   CHECK(Audio::find_preset("facebook/wav2vec2-base").name == "wav2vec2-base");
-  CHECK(Audio::preset_names() == std::vector<std::string>{"whisper-tiny", "whisper-base", "wav2vec2-base"});
+  CHECK(Audio::preset_names() ==
+        std::vector<std::string>{"whisper-tiny", "whisper-base", "wav2vec2-base", "wav2vec2-large-lv60"});
   const auto& tiny = Audio::find_preset("whisper-tiny");
   CHECK(Audio::architecture(tiny) == "whisper");
   CHECK(tiny.layers == 4);
@@ -242,11 +293,20 @@ TEST_CASE("audio presets carry the published dimensions and parameter counts") {
   const auto& base = Audio::find_preset("wav2vec2-base");
   CHECK(Audio::architecture(base) == "wav2vec2");
   CHECK(base.wav2vec2().frames(16000) == 49);  // 20 ms per frame
+  const auto& large = Audio::find_preset("wav2vec2-large-lv60");
+  CHECK(Audio::architecture(large) == "wav2vec2");
+  CHECK(large.layers == 24);
+  CHECK(large.hidden == 1024);
+  CHECK(large.heads == 16);
+  CHECK(large.wav2vec2().conv_layer_norm);
+  CHECK(large.wav2vec2().stable_layer_norm);
+  CHECK(large.wav2vec2().frames(16000) == 49);
   CHECK_THROWS_WITH_AS((void)Audio::find_preset("whisper-large"), doctest::Contains("model = \"whisper-large\""),
                        ConfigError);
 
   // The synthetic weights are the tensors the presets count, and the models take them all.
-  for (const AudioConfig& p : {AudioConfig(small_whisper()), AudioConfig(small_wav2vec2())}) {
+  for (const AudioConfig& p :
+       {AudioConfig(small_whisper()), AudioConfig(small_wav2vec2()), AudioConfig(small_wav2vec2_stable())}) {
     CAPTURE(p.name);
     Cpu cpu = one_thread();
     const WeightMap w = Audio::weights(p, 3);
@@ -444,7 +504,7 @@ TEST_CASE("Benchmark<Cpu, Audio> with wav2vec2: one encoder phase, no tokens") {
 }
 
 TEST_CASE("a second backend's audio models are verified against Cpu") {
-  for (const std::string arch : {"whisper", "wav2vec2"}) {
+  for (const std::string arch : {"whisper", "wav2vec2", "wav2vec2_stable"}) {
     CAPTURE(arch);
     Config c = quick_config(arch);
     c.batch_sizes = {2};
@@ -555,14 +615,9 @@ TEST_CASE("audio checkpoint folders: config.json errors name the file, the field
     CHECK_THROWS_WITH_AS((void)Audio::checkpoint_preset(dir), doctest::Contains("heads = 5: must divide hidden (32)"),
                          ConfigError);
   }
-  SUBCASE("wav2vec2: the large models' layer-normalised feature encoder") {
-    const auto dir = folder_with_config("wav2vec2-layer", R"({"model_type": "wav2vec2", "feat_extract_norm": "layer"})");
-    CHECK_THROWS_WITH_AS((void)Audio::checkpoint_preset(dir), doctest::Contains("feat_extract_norm = \"layer\""),
-                         ConfigError);
-  }
-  SUBCASE("wav2vec2: stable layer norm") {
-    const auto dir = folder_with_config("wav2vec2-stable", R"({"model_type": "wav2vec2", "do_stable_layer_norm": true})");
-    CHECK_THROWS_WITH_AS((void)Audio::checkpoint_preset(dir), doctest::Contains("do_stable_layer_norm = true"),
+  SUBCASE("wav2vec2: a feature-encoder normalisation other than \"group\" and \"layer\"") {
+    const auto dir = folder_with_config("wav2vec2-batch", R"({"model_type": "wav2vec2", "feat_extract_norm": "batch"})");
+    CHECK_THROWS_WITH_AS((void)Audio::checkpoint_preset(dir), doctest::Contains("feat_extract_norm = \"batch\""),
                          ConfigError);
   }
   SUBCASE("wav2vec2: conv_dim that is not a list") {

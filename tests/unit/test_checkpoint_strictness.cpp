@@ -164,8 +164,7 @@ TEST_CASE("every config.json field that changes the computation and is not imple
       {"vit", "hidden_act", "relu"},
       {"clip", "text_config.hidden_act", "relu"},
       {"whisper", "scale_embedding", true},
-      {"wav2vec2", "do_stable_layer_norm", true},
-      {"wav2vec2", "feat_extract_norm", "layer"},
+      {"wav2vec2", "feat_extract_norm", "batch"},
       {"wav2vec2", "adapter_attn_dim", 16},
   };
   for (const Refusal& r : refusals) {

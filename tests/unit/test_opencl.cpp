@@ -113,6 +113,24 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("CLIP") { check_architecture<OpenCL, Multimodal>("clip"); }
   SUBCASE("Whisper") { check_architecture<OpenCL, Audio>("whisper"); }
   SUBCASE("wav2vec2") { check_architecture<OpenCL, Audio>("wav2vec2"); }
+  SUBCASE("wav2vec2: layer-normalised feature encoder, stable layer norm") {
+    check_architecture<OpenCL, Audio>("wav2vec2_stable");
+  }
+}
+
+TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformers' outputs") {
+  // feat_extract_norm "layer" and do_stable_layer_norm, against the golden
+  // outputs themselves rather than Cpu.
+  OpenCL cl;
+  const auto dir = golden_dir("wav2vec2_stable");
+  const AudioConfig config = Audio::checkpoint_preset(dir);
+  const auto model = Audio::load_weights(cl, config, Audio::checkpoint_weights(dir, config));
+  const auto& w2v = std::get<Wav2Vec2<OpenCL>>(model.impl());
+  const GoldenIo io("wav2vec2_stable");
+  auto ws = w2v.prepare(cl, io.floats("input_values"));
+  w2v.forward(cl, ws);
+  check_close("opencl wav2vec2_stable extract_features", cl.download(ws.features), io.floats("extract_features"));
+  check_close("opencl wav2vec2_stable last_hidden_state", cl.download(ws.hidden), io.floats("last_hidden_state"));
 }
 
 TEST_CASE("opencl: Benchmark reports device memory and the event timer") {

@@ -963,7 +963,10 @@ def waveforms(gen: torch.Generator, n: int, sample_rate: int = 16000) -> torch.T
     return x
 
 
-def make_wav2vec2(out: Path, base_seed: int = 9000) -> dict:
+def make_wav2vec2(out: Path, base_seed: int = 9000, arch: str = "wav2vec2", stable: bool = False) -> dict:
+    """wav2vec2: wav2vec2-base's architecture (group-normalised feature encoder, post-LN layers).
+    wav2vec2_stable (stable=True): the large models' (a LayerNorm over channels after every
+    feature-encoder convolution, conv biases, pre-LN layers with the encoder's LayerNorm at the end)."""
     seed = base_seed
     config = Wav2Vec2Config(
         hidden_size=32,
@@ -973,11 +976,11 @@ def make_wav2vec2(out: Path, base_seed: int = 9000) -> dict:
         conv_dim=(32, 32, 32),
         conv_kernel=(10, 3, 3),
         conv_stride=(5, 2, 2),
-        feat_extract_norm="group",
-        conv_bias=False,
+        feat_extract_norm="layer" if stable else "group",
+        conv_bias=stable,
         num_conv_pos_embeddings=16,
         num_conv_pos_embedding_groups=4,
-        do_stable_layer_norm=False,
+        do_stable_layer_norm=stable,
         hidden_act="gelu",
         mask_time_prob=0.0,
         hidden_dropout=0.0,
@@ -1006,17 +1009,33 @@ def make_wav2vec2(out: Path, base_seed: int = 9000) -> dict:
         g, v = pc.parametrizations.weight.original0, pc.parametrizations.weight.original1
         w = g * v / v.pow(2).sum(dim=(0, 1), keepdim=True).sqrt()
         assert torch.allclose(w, pc.weight, atol=1e-6), float((w - pc.weight).abs().max())
+        if stable:
+            # the order of operations stated in README.md: pre-LN layers, the encoder's
+            # LayerNorm after the last layer (none after the positional convolution)
+            enc = model.encoder
+            x = model.feature_projection.projection(feats)
+            x = x + enc.pos_conv_embed(x)
+            for layer in enc.layers:
+                a = layer.attention(layer.layer_norm(x))[0]
+                x = x + a
+                x = x + layer.feed_forward(layer.final_layer_norm(x))
+            x = enc.layer_norm(x)
+            assert torch.allclose(x, h, atol=1e-6), float((x - h).abs().max())
     assert feats.shape == (B, T, 32) and h.shape == (B, T, 32), (feats.shape, h.shape, T)
 
     removed = save_checkpoint(model, out)
     check_all_params_saved(model, out)
-    md = new_metadata("wav2vec2", model, seed)
+    md = new_metadata(arch, model, seed)
     md.update(
         {
             "frames": str(T),
             "input_values": "sines + chirp + 0.05*N(0,1), each row zero mean / unit variance; no attention_mask",
             "extract_features": "Wav2Vec2Model output extract_features = feature_projection.layer_norm(conv features), before the projection",
-            "last_hidden_state": "encoder output (do_stable_layer_norm=False: pos_conv added, layer_norm, post-LN layers)",
+            "last_hidden_state": (
+                "encoder output (do_stable_layer_norm=True: pos_conv added, pre-LN layers, layer_norm at the end)"
+                if stable
+                else "encoder output (do_stable_layer_norm=False: pos_conv added, layer_norm, post-LN layers)"
+            ),
         }
     )
     save_io({"input_values": input_values, "extract_features": feats, "last_hidden_state": h}, md, out / "io.safetensors")
@@ -1039,12 +1058,13 @@ def verify_reload(arch: str, out: Path) -> float:
         "clip": CLIPModel,
         "whisper": WhisperForConditionalGeneration,
         "wav2vec2": Wav2Vec2Model,
+        "wav2vec2_stable": Wav2Vec2Model,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
     kwargs = {"add_pooling_layer": False} if arch == "vit" else {}
     model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=torch.float32, **kwargs).eval()
     with torch.no_grad():
-        if arch in ("vit", "clip", "whisper", "wav2vec2"):
+        if arch in ("vit", "clip", "whisper", "wav2vec2", "wav2vec2_stable"):
             if arch == "vit":
                 got = {
                     "last_hidden_state": model(pixel_values=io["pixel_values"]).last_hidden_state,
@@ -1200,6 +1220,7 @@ ARCHS = {
     "clip": lambda out: make_clip(out),
     "whisper": lambda out: make_whisper(out),
     "wav2vec2": lambda out: make_wav2vec2(out),
+    "wav2vec2_stable": lambda out: make_wav2vec2(out, 9500, "wav2vec2_stable", stable=True),
 }
 
 

@@ -1,13 +1,15 @@
 #pragma once
 
 // wav2vec 2.0 (Baevski et al., 2020) as in Hugging Face transformers'
-// Wav2Vec2Model, the configuration of wav2vec2-base: a feature encoder of
-// 1-D convolutions over the raw 16 kHz waveform (group normalisation on the
-// first layer's channels, GELU), a feature projection (LayerNorm, linear), a
+// Wav2Vec2Model: a feature encoder of 1-D convolutions over the raw 16 kHz
+// waveform, each followed by GELU (wav2vec2-base: group normalisation on the
+// first layer's channels; the large models: a LayerNorm over the channels
+// after every convolution), a feature projection (LayerNorm, linear), a
 // grouped positional convolution (weight-normalised; its last frame
-// dropped, GELU) added to the projected features, LayerNorm, and post-norm
-// transformer layers as in BERT. Written once over the backend's
-// PerceptionOps.
+// dropped, GELU) added to the projected features, then either LayerNorm and
+// post-norm transformer layers as in BERT (wav2vec2-base) or pre-norm
+// layers and a LayerNorm at the end (do_stable_layer_norm, the large
+// models). Written once over the backend's PerceptionOps.
 
 #include <algorithm>
 #include <array>
@@ -56,7 +58,7 @@ inline TensorShapes Wav2Vec2Config::tensor_shapes() const {
     const std::string p = "feature_extractor.conv_layers." + std::to_string(i) + ".";
     s.push_back({p + "conv.weight", {conv_dim[i] * in, conv_kernel[i]}});
     if (conv_bias) s.push_back({p + "conv.bias", {1, conv_dim[i]}});
-    if (i == 0) norm(p + "layer_norm", conv_dim[i]);
+    if (i == 0 || conv_layer_norm) norm(p + "layer_norm", conv_dim[i]);
     in = conv_dim[i];
   }
   norm("feature_projection.layer_norm", feature_dim());
@@ -209,7 +211,7 @@ class Wav2Vec2 {
       ConvLayer L;
       L.w = backend.upload(reshape(take.host(p + "conv.weight", out * in, config_.conv_kernel[l]), out));
       if (config_.conv_bias) L.b = take(p + "conv.bias", 1, out);
-      if (l == 0) {
+      if (l == 0 || config_.conv_layer_norm) {
         L.norm_g = take(p + "layer_norm.weight", 1, out);
         L.norm_b = take(p + "layer_norm.bias", 1, out);
       }
@@ -313,7 +315,12 @@ class Wav2Vec2 {
       be.conv1d(*x, conv_[l].w, conv_[l].b, dims, y);
       length = dims.out_length();
       in = config_.conv_dim[l];
-      if (l == 0) {
+      if (config_.conv_layer_norm) {
+        // LayerNorm over the channels of each frame (PyTorch's default eps).
+        be.layer_norm(y, conv_[l].norm_g, conv_[l].norm_b, 1e-5f, y);
+        be.gelu(y);
+        x = &y;
+      } else if (l == 0) {
         // GroupNorm with one group per channel: each channel over time.
         Tensor& z = *buffers[next];
         next ^= 1;
@@ -339,6 +346,11 @@ class Wav2Vec2 {
     }
     be.gelu(ws.pos);
     be.add(ws.pos, ws.hidden);
+    if (config_.stable_layer_norm) {
+      stable_layers(be, ws);
+      be.layer_norm(ws.hidden, enc_norm_g_, enc_norm_b_, eps, ws.hidden);
+      return;
+    }
     be.layer_norm(ws.hidden, enc_norm_g_, enc_norm_b_, eps, ws.hidden);
 
     const AttentionDims dims{ws.batch, ws.frames, ws.frames, config_.heads, config_.head_dim()};
@@ -366,6 +378,28 @@ class Wav2Vec2 {
     Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b;
     Tensor i_w, i_b, out_w, out_b, ln2_g, ln2_b;
   };
+
+  /// The pre-norm layers of do_stable_layer_norm (transformers'
+  /// Wav2Vec2EncoderLayerStableLayerNorm): h += attention(layer_norm(h)),
+  /// then h += feed_forward(final_layer_norm(h)).
+  void stable_layers(B& be, Workspace& ws) const {
+    const float eps = config_.norm_eps;
+    const AttentionDims dims{ws.batch, ws.frames, ws.frames, config_.heads, config_.head_dim()};
+    for (const Layer& L : layers_) {
+      be.layer_norm(ws.hidden, L.ln1_g, L.ln1_b, eps, ws.tmp);
+      be.linear(ws.tmp, L.q_w, L.q_b, ws.q);
+      be.linear(ws.tmp, L.k_w, L.k_b, ws.k);
+      be.linear(ws.tmp, L.v_w, L.v_b, ws.v);
+      be.attention(ws.q, ws.k, ws.v, none_, dims, ws.context);
+      be.linear(ws.context, L.o_w, L.o_b, ws.attn);
+      be.add(ws.attn, ws.hidden);
+      be.layer_norm(ws.hidden, L.ln2_g, L.ln2_b, eps, ws.tmp);
+      be.linear(ws.tmp, L.i_w, L.i_b, ws.inter);
+      be.gelu(ws.inter);
+      be.linear(ws.inter, L.out_w, L.out_b, ws.attn);
+      be.add(ws.attn, ws.hidden);
+    }
+  }
 
   /// The positional convolution: grouped, padded by kernel / 2 on each side
   /// (one frame too many for an even kernel, which SamePad drops).

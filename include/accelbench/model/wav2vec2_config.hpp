@@ -29,6 +29,14 @@ struct Wav2Vec2Config {
   std::vector<int> conv_kernel;
   std::vector<int> conv_stride;
   bool conv_bias = false;
+  /// feat_extract_norm "layer": a LayerNorm over the channels after every
+  /// feature-encoder convolution (the large models); otherwise "group", a
+  /// GroupNorm after the first one only (wav2vec2-base).
+  bool conv_layer_norm = false;
+  /// do_stable_layer_norm: pre-norm layers, the encoder's LayerNorm after
+  /// the last layer (the large models); otherwise post-norm layers, the
+  /// encoder's LayerNorm after the positional convolution.
+  bool stable_layer_norm = false;
   int pos_conv_kernel = 128;  ///< num_conv_pos_embeddings
   int pos_conv_groups = 16;   ///< num_conv_pos_embedding_groups
   float norm_eps = 1e-5f;     ///< layer_norm_eps (the group norm's is PyTorch's 1e-5)
@@ -87,13 +95,17 @@ struct Wav2Vec2Config {
   [[nodiscard]] TensorShapes tensor_shapes() const;
 };
 
-/// The preset with the dimensions of the published checkpoint.
+/// The presets with the dimensions of the published checkpoints.
 inline const std::vector<Wav2Vec2Config>& wav2vec2_presets() {
   static const std::vector<Wav2Vec2Config> presets = {
       {.name = "wav2vec2-base", .layers = 12, .hidden = 768, .heads = 12, .intermediate = 3072,
        .conv_dim = {512, 512, 512, 512, 512, 512, 512}, .conv_kernel = {10, 3, 3, 3, 3, 2, 2},
        .conv_stride = {5, 2, 2, 2, 2, 2, 2}, .conv_bias = false, .pos_conv_kernel = 128, .pos_conv_groups = 16,
        .norm_eps = 1e-5f, .aliases = {"facebook/wav2vec2-base"}},
+      {.name = "wav2vec2-large-lv60", .layers = 24, .hidden = 1024, .heads = 16, .intermediate = 4096,
+       .conv_dim = {512, 512, 512, 512, 512, 512, 512}, .conv_kernel = {10, 3, 3, 3, 3, 2, 2},
+       .conv_stride = {5, 2, 2, 2, 2, 2, 2}, .conv_bias = true, .conv_layer_norm = true, .stable_layer_norm = true,
+       .pos_conv_kernel = 128, .pos_conv_groups = 16, .norm_eps = 1e-5f, .aliases = {"facebook/wav2vec2-large-lv60"}},
   };
   return presets;
 }
@@ -130,8 +142,12 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
       F::read("model_type", "must be \"wav2vec2\""),
       F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
       F::read("feat_extract_activation", "the feature encoder's activation; only the erf GELU (\"gelu\") is implemented"),
-      F::read("feat_extract_norm", "the feature encoder's normalisation; only \"group\" is implemented"),
-      F::read("do_stable_layer_norm", "pre-norm (stable) layers; only false is implemented"),
+      F::read("feat_extract_norm",
+              "the feature encoder's normalisation: \"group\" (a GroupNorm after the first convolution) or "
+              "\"layer\" (a LayerNorm over the channels after every convolution)"),
+      F::read("do_stable_layer_norm",
+              "pre-norm layers with the encoder's LayerNorm after the last layer (true) or post-norm layers with it "
+              "after the positional convolution (false)"),
       F::read("add_adapter", "an adapter after the encoder; only false is implemented"),
       F::read("num_hidden_layers", "layers"),
       F::read("hidden_size", "width"),
@@ -167,9 +183,8 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
 
 /// Wav2Vec2Config from a checkpoint's config.json (model_type "wav2vec2");
 /// the preset is named after the folder. What the model does not
-/// implement is refused with its field: the layer-normalised feature
-/// encoder and stable layer norm of the large models, adapters, activations
-/// other than GELU.
+/// implement is refused with its field: adapters, activations other than
+/// GELU, feature-encoder normalisations other than "group" and "layer".
 [[nodiscard]] inline Wav2Vec2Config wav2vec2_config_from_checkpoint(const std::filesystem::path& dir,
                                                                     std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
@@ -180,12 +195,8 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
     if (act != "gelu") c.fail(key, "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
   }
   const std::string norm = c.text("feat_extract_norm", "group");
-  if (norm != "group") {
-    c.fail("feat_extract_norm", "\"" + norm + "\"",
-           "only the group-normalised feature encoder of wav2vec2-base (\"group\") is implemented");
-  }
-  if (c.boolean("do_stable_layer_norm", false)) {
-    c.fail("do_stable_layer_norm", "true", "only the post-norm layers of wav2vec2-base are implemented");
+  if (norm != "group" && norm != "layer") {
+    c.fail("feat_extract_norm", "\"" + norm + "\"", "expected \"group\" or \"layer\", as transformers does");
   }
   if (c.boolean("add_adapter", false)) c.fail("add_adapter", "true", "adapters are not implemented");
   Wav2Vec2Config w;
@@ -198,6 +209,8 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
   w.conv_kernel = c.integers("conv_kernel");
   w.conv_stride = c.integers("conv_stride");
   w.conv_bias = c.boolean("conv_bias", false);
+  w.conv_layer_norm = norm == "layer";
+  w.stable_layer_norm = c.boolean("do_stable_layer_norm", false);
   w.pos_conv_kernel = c.integer("num_conv_pos_embeddings", 128);
   w.pos_conv_groups = c.integer("num_conv_pos_embedding_groups", 16);
   w.norm_eps = c.number("layer_norm_eps", 1e-5f);
