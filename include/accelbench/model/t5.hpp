@@ -391,8 +391,8 @@ class T5 {
     be.embedding_lookup(shared_, be.upload_indices(decoder_ids), a.x);
     run_decoder(be, s, a, len, 0);
     be.rms_norm(a.x, dec_final_, config_.norm_eps, hidden);
-    Tensor scaled = hidden;
-    head(be, scaled, logits);
+    be.rms_norm(a.x, dec_final_, config_.norm_eps, a.h);  // the head may scale its input in place
+    head(be, a.h, logits);
   }
 
  private:
