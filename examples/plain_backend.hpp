@@ -338,6 +338,24 @@ class PlainBackend {
     y = std::move(out);
   }
 
+  // x is [n, 2i], the gate's columns then the up projection's:
+  // y = gelu_tanh(x[:, :i]) * x[:, i:], [n, i] (T5 v1.1's gated-gelu feed-forward).
+  void geglu_tanh(const Tensor& x, Tensor& y) {
+    if (x.cols % 2 != 0) throw std::invalid_argument("plain geglu_tanh: odd width");
+    const double k = std::sqrt(2.0 / 3.14159265358979323846);
+    const long n = x.cols / 2;
+    Tensor out;
+    out.resize(x.rows, n);
+    for (long r = 0; r < x.rows; ++r) {
+      for (long c = 0; c < n; ++c) {
+        const double g = x.at(r, c);
+        const double act = 0.5 * g * (1.0 + std::tanh(k * (g + 0.044715 * g * g * g)));
+        out.at(r, c) = static_cast<float>(act * double(x.at(r, n + c)));
+      }
+    }
+    y = std::move(out);
+  }
+
   // In place, x *= s.
   void scale(Tensor& x, float s) {
     for (auto& f : x.data) f = static_cast<float>(double(f) * double(s));

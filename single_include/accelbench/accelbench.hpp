@@ -1445,6 +1445,8 @@ concept EncoderOps = Backend<B> && requires(B& b, const typename B::Tensor& x, t
 ///   gelu_tanh(x)                    in place, GPT-2's tanh approximation
 ///   relu(x), silu(x)                in place
 ///   swiglu(x, y)                    x is [n, 2i]: y = silu(x[:, :i]) * x[:, i:], [n, i]
+///   geglu_tanh(x, y)                x is [n, 2i]: y = gelu_tanh(x[:, :i]) * x[:, i:], [n, i]
+///                                   (T5 v1.1's gated-gelu feed-forward)
 ///   scale(x, s)                     in place, x *= s
 ///   rotary(x, r)                    in place, rotary position embedding in transformers'
 ///                                   rotate_half layout (see RotaryDims)
@@ -1466,6 +1468,7 @@ concept GenerationOps =
       b.relu(y);
       b.silu(y);
       b.swiglu(x, y);
+      b.geglu_tanh(x, y);
       b.scale(y, eps);
       b.rotary(y, rotary);
       b.add_positions(x, n, n, n, y);
@@ -2033,6 +2036,8 @@ class Cpu {
 
   void swiglu(const Tensor& x, Tensor& y);
 
+  void geglu_tanh(const Tensor& x, Tensor& y);
+
   void scale(Tensor& x, float s);
 
   void rotary(Tensor& x, const RotaryDims& r);
@@ -2537,6 +2542,21 @@ inline void Cpu::swiglu(const Tensor& x, Tensor& y) {
     const auto gate = x.block(r0, 0, r1 - r0, half).array();
     const auto up = x.block(r0, half, r1 - r0, half).array();
     y.middleRows(r0, r1 - r0).array() = gate / (1.0f + (-gate).exp()) * up;
+  });
+}
+
+inline void Cpu::geglu_tanh(const Tensor& x, Tensor& y) {
+  if (x.cols() % 2 != 0) {
+    throw std::invalid_argument("geglu_tanh: input has " + std::to_string(x.cols()) + " columns, not an even number");
+  }
+  constexpr float sqrt_2_over_pi = 0.79788456080286535588f;
+  const Index half = x.cols() / 2;
+  y.resize(x.rows(), half);
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    const auto gate = x.block(r0, 0, r1 - r0, half).array();
+    const auto up = x.block(r0, half, r1 - r0, half).array();
+    y.middleRows(r0, r1 - r0).array() =
+        0.5f * gate * (1.0f + (sqrt_2_over_pi * (gate + 0.044715f * gate.cube())).tanh()) * up;
   });
 }
 
@@ -5124,6 +5144,9 @@ struct GenerativeConfig {
   /// the LM head (transformers 5's scale_decoder_outputs; older configs say
   /// it with tie_word_embeddings).
   bool scale_decoder_outputs = true;
+  /// T5: the gated feed-forward of T5 v1.1 and Flan-T5 (feed_forward_proj
+  /// "gated-gelu"): wo(gelu_tanh(wi_0 x) * wi_1 x); false: wo(relu(wi x)).
+  bool gated_gelu = false;
   int relative_buckets = 32;        ///< T5
   int relative_max_distance = 128;  ///< T5
   int decoder_start_token = 0;      ///< T5
@@ -5205,6 +5228,9 @@ inline void validate_generative_dims(const FieldCheck& check, const GenerativeCo
     check.fail("kv_heads", std::to_string(c.kv_heads), "must divide heads (" + std::to_string(c.heads) + ")");
   }
   check.positive("norm_eps", c.norm_eps);
+  if (c.gated_gelu && c.architecture != "t5") {
+    check.fail("gated_gelu", "true", "is T5's feature; this architecture has no such option");
+  }
 }
 
 /// Throws when `field`, a feature that only `owner` has, is not at its
@@ -6096,7 +6122,8 @@ class Llama : public DecoderOnly<Llama<B>, B> {
 // T5 (Raffel et al., 2020) as in Hugging Face transformers'
 // T5ForConditionalGeneration: pre-norm blocks with T5's layer norm (RMS, no
 // bias), relative position bias shared by the layers of each stack, unscaled
-// attention scores, ReLU feed-forward, cross-attention over the encoder's
+// attention scores, ReLU feed-forward or T5 v1.1's gated GELU one
+// (feed_forward_proj "gated-gelu"), cross-attention over the encoder's
 // output, and the LM head: the shared embedding unless the checkpoint stores
 // a different lm_head.weight, the decoder's output scaled by d_model^-1/2
 // first unless scale_decoder_outputs is false (T5 v1.1). Written once over
@@ -6131,19 +6158,26 @@ struct T5Architecture {
   template <GenerationOps B>
   using Model = T5<B>;
 
-  /// The preset with the dimensions of the published checkpoint.
+  /// The presets with the dimensions of the published checkpoints: T5 and
+  /// Flan-T5 (T5 v1.1's gated GELU feed-forward and separate, unscaled head).
   [[nodiscard]] static std::vector<GenerativeConfig> presets() {
     return {{.name = "t5-small", .architecture = "t5", .layers = 6, .decoder_layers = 6, .hidden = 512,
              .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
              .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
-             .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}}};
+             .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}},
+            {.name = "flan-t5-small", .architecture = "t5", .layers = 8, .decoder_layers = 8, .hidden = 512,
+             .heads = 6, .head_dim = 64, .intermediate = 1024, .vocab_size = 32128, .max_positions = 0,
+             .norm_eps = 1e-6f, .tied_embeddings = false, .scale_decoder_outputs = false, .gated_gelu = true,
+             .relative_buckets = 32, .relative_max_distance = 128, .decoder_start_token = 0,
+             .aliases = {"google/flan-t5-small"}}};
   }
 
   /// The fields of a T5 config.json (besides common_config_fields()).
   [[nodiscard]] static ConfigFields config_fields() {
     using F = ConfigField;
     return {F::read("model_type", "must be \"t5\""),
-            F::read("feed_forward_proj", "the feed-forward; only the original T5's \"relu\" is implemented"),
+            F::read("feed_forward_proj", "the feed-forward: \"relu\" (T5) or \"gated-gelu\" (T5 v1.1, Flan-T5: "
+                                         "gelu_new(wi_0 x) * wi_1 x); other activations are refused"),
             F::read("num_layers", "encoder layers"),
             F::read("num_decoder_layers", "decoder layers (default num_layers)"),
             F::read("d_model", "width"),
@@ -6170,7 +6204,11 @@ struct T5Architecture {
   /// written before that field existed. A checkpoint that stores its own
   /// lm_head.weight unties the head when the model is built.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
-    c.require_text("feed_forward_proj", "relu", "relu", "only the original T5's ReLU feed-forward is implemented");
+    const std::string ff = c.text("feed_forward_proj", "relu");
+    if (ff != "relu" && ff != "gated-gelu") {
+      c.fail("feed_forward_proj", "\"" + ff + "\"", "only \"relu\" and \"gated-gelu\" feed-forwards are implemented");
+    }
+    g.gated_gelu = ff == "gated-gelu";
     g.layers = c.integer("num_layers");
     g.decoder_layers = c.integer("num_decoder_layers", g.layers);
     g.hidden = c.integer("d_model");
@@ -6218,13 +6256,17 @@ struct T5Architecture {
       s.push_back({p + "v.weight", {aw, h}});
       s.push_back({p + "o.weight", {h, aw}});
     };
+    const auto feed_forward = [&](const std::string& p) {
+      if (c.gated_gelu) s.push_back({p + "wi_0.weight", {i, h}});
+      s.push_back({p + (c.gated_gelu ? "wi_1.weight" : "wi.weight"), {i, h}});
+      s.push_back({p + "wo.weight", {h, i}});
+    };
     for (int l = 0; l < c.layers; ++l) {
       const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
       attention(p + "0.SelfAttention.");
       if (l == 0) s.push_back({p + "0.SelfAttention.relative_attention_bias.weight", {c.relative_buckets, c.heads}});
       s.push_back({p + "0.layer_norm.weight", {1, h}});
-      s.push_back({p + "1.DenseReluDense.wi.weight", {i, h}});
-      s.push_back({p + "1.DenseReluDense.wo.weight", {h, i}});
+      feed_forward(p + "1.DenseReluDense.");
       s.push_back({p + "1.layer_norm.weight", {1, h}});
     }
     s.push_back({"encoder.final_layer_norm.weight", {1, h}});
@@ -6235,8 +6277,7 @@ struct T5Architecture {
       s.push_back({p + "0.layer_norm.weight", {1, h}});
       attention(p + "1.EncDecAttention.");
       s.push_back({p + "1.layer_norm.weight", {1, h}});
-      s.push_back({p + "2.DenseReluDense.wi.weight", {i, h}});
-      s.push_back({p + "2.DenseReluDense.wo.weight", {h, i}});
+      feed_forward(p + "2.DenseReluDense.");
       s.push_back({p + "2.layer_norm.weight", {1, h}});
     }
     s.push_back({"decoder.final_layer_norm.weight", {1, h}});
@@ -6253,7 +6294,8 @@ struct T5Architecture {
     const double h = c.hidden;
     const double aw = static_cast<double>(c.attention_width());
     const double kvw = static_cast<double>(c.kv_width());
-    const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + 2.0 * h * c.intermediate;
+    const double ff_matrices = c.gated_gelu ? 3.0 : 2.0;
+    const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + ff_matrices * h * c.intermediate;
     const double head = 2.0 * b * h * c.vocab_size;
     const double p = prompt;
     double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * p * p * aw);  // encoder
@@ -6302,7 +6344,7 @@ class T5 {
   using IndexTensor = typename B::IndexTensor;
 
   struct Activations {
-    Tensor x, h, q, k, v, context, ff, bias, logits;
+    Tensor x, h, q, k, v, context, gate, ff, bias, logits;
   };
 
   /// One batch being generated: the encoder's input and output, the cross
@@ -6335,6 +6377,14 @@ class T5 {
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_);
+    // The gated feed-forward's wi_0 and wi_1 as one [2i, h] matrix (one product, then geglu_tanh).
+    auto wi = [&](const std::string& p) {
+      if (!config_.gated_gelu) return take(p + "wi.weight", i, h);
+      HostMatrix both(2 * i, h);
+      both.topRows(i) = take.host(p + "wi_0.weight", i, h);
+      both.bottomRows(i) = take.host(p + "wi_1.weight", i, h);
+      return take.upload(both);
+    };
     auto attention = [&](const std::string& p) {
       Attention a;
       a.q = take(p + "q.weight", aw, h);
@@ -6350,7 +6400,7 @@ class T5 {
       L.self = attention(p + "0.SelfAttention.");
       if (l == 0) enc_bias_ = take(p + "0.SelfAttention.relative_attention_bias.weight", config_.relative_buckets, config_.heads);
       L.norm1 = take(p + "0.layer_norm.weight", 1, h);
-      L.wi = take(p + "1.DenseReluDense.wi.weight", i, h);
+      L.wi = wi(p + "1.DenseReluDense.");
       L.wo = take(p + "1.DenseReluDense.wo.weight", h, i);
       L.norm2 = take(p + "1.layer_norm.weight", 1, h);
       encoder_.push_back(std::move(L));
@@ -6364,7 +6414,7 @@ class T5 {
       L.norm1 = take(p + "0.layer_norm.weight", 1, h);
       L.cross = attention(p + "1.EncDecAttention.");
       L.norm2 = take(p + "1.layer_norm.weight", 1, h);
-      L.wi = take(p + "2.DenseReluDense.wi.weight", i, h);
+      L.wi = wi(p + "2.DenseReluDense.");
       L.wo = take(p + "2.DenseReluDense.wo.weight", h, i);
       L.norm3 = take(p + "2.layer_norm.weight", 1, h);
       decoder_.push_back(std::move(L));
@@ -6434,10 +6484,7 @@ class T5 {
       be.linear(a.context, L.self.o, none_, a.h);
       be.add(a.h, a.x);
       be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
-      be.linear(a.h, L.wi, none_, a.ff);
-      be.relu(a.ff);
-      be.linear(a.ff, L.wo, none_, a.h);
-      be.add(a.h, a.x);
+      feed_forward(be, a, L.wi, L.wo);
     }
     be.rms_norm(a.x, enc_final_, config_.norm_eps, s.encoder_out);
   }
@@ -6452,8 +6499,8 @@ class T5 {
     be.embedding_lookup(shared_, be.upload_indices(decoder_ids), a.x);
     run_decoder(be, s, a, len, 0);
     be.rms_norm(a.x, dec_final_, config_.norm_eps, hidden);
-    Tensor scaled = hidden;
-    head(be, scaled, logits);
+    be.rms_norm(a.x, dec_final_, config_.norm_eps, a.h);  // the head may scale its input in place
+    head(be, a.h, logits);
   }
 
  private:
@@ -6462,7 +6509,7 @@ class T5 {
   };
   struct EncoderLayer {
     Attention self;
-    Tensor norm1, wi, wo, norm2;
+    Tensor norm1, wi, wo, norm2;  // wi: [i, h], or wi_0 and wi_1 stacked, [2i, h]
   };
   struct DecoderLayer {
     Attention self, cross;
@@ -6521,11 +6568,22 @@ class T5 {
       be.linear(a.context, L.cross.o, none_, a.h);
       be.add(a.h, a.x);
       be.rms_norm(a.x, L.norm3, config_.norm_eps, a.h);
-      be.linear(a.h, L.wi, none_, a.ff);
-      be.relu(a.ff);
-      be.linear(a.ff, L.wo, none_, a.h);
-      be.add(a.h, a.x);
+      feed_forward(be, a, L.wi, L.wo);
     }
+  }
+
+  /// The feed-forward of a layer on a.h, added to a.x: wo(relu(wi h)), or
+  /// wo(gelu_tanh(wi_0 h) * wi_1 h) with wi_0 and wi_1 stacked in wi.
+  void feed_forward(B& be, Activations& a, const Tensor& wi, const Tensor& wo) const {
+    if (config_.gated_gelu) {
+      be.linear(a.h, wi, none_, a.gate);
+      be.geglu_tanh(a.gate, a.ff);
+    } else {
+      be.linear(a.h, wi, none_, a.ff);
+      be.relu(a.ff);
+    }
+    be.linear(a.ff, wo, none_, a.h);
+    be.add(a.h, a.x);
   }
 
   /// The LM head (the shared embedding, or lm_head.weight when untied),
@@ -6790,8 +6848,9 @@ template <class List = GenerativeArchitectures>
 // transformers' ViTModel (without its pooler): a patch embedding (a
 // convolution with kernel = stride = patch size), a class token before the
 // patches, learned position embeddings, pre-norm encoder layers with erf
-// GELU, and a final LayerNorm. The forward pass is written once over the
-// backend's PerceptionOps. Images of another size than the checkpoint's get
+// GELU (q/k/v biases or, with qkv_bias false, none), and a final
+// LayerNorm. The forward pass is written once over the backend's
+// PerceptionOps. Images of another size than the checkpoint's get
 // position embeddings interpolated as transformers' interpolate_pos_encoding
 // does (bicubic, align_corners=False), on the host when a batch is prepared.
 //
@@ -6846,17 +6905,18 @@ struct PreNormLayerNames {
   const char* fc2;
 };
 
+/// `qkv_bias` false: the query, key and value projections have no bias (ViT's qkv_bias).
 inline void add_pre_norm_layer_shapes(TensorShapes& s, const std::string& p, const PreNormLayerNames& n,
-                                      Eigen::Index h, Eigen::Index i) {
-  const auto both = [&](const char* name, Eigen::Index out, Eigen::Index in) {
+                                      Eigen::Index h, Eigen::Index i, bool qkv_bias = true) {
+  const auto both = [&](const char* name, Eigen::Index out, Eigen::Index in, bool bias = true) {
     s.push_back({p + name + ".weight", {out, in}});
-    s.push_back({p + name + ".bias", {1, out}});
+    if (bias) s.push_back({p + name + ".bias", {1, out}});
   };
   s.push_back({p + n.norm1 + ".weight", {1, h}});
   s.push_back({p + n.norm1 + ".bias", {1, h}});
-  both(n.query, h, h);
-  both(n.key, h, h);
-  both(n.value, h, h);
+  both(n.query, h, h, qkv_bias);
+  both(n.key, h, h, qkv_bias);
+  both(n.value, h, h, qkv_bias);
   both(n.out, h, h);
   s.push_back({p + n.norm2 + ".weight", {1, h}});
   s.push_back({p + n.norm2 + ".bias", {1, h}});
@@ -6864,28 +6924,32 @@ inline void add_pre_norm_layer_shapes(TensorShapes& s, const std::string& p, con
   both(n.fc2, h, i);
 }
 
-/// A pre-norm transformer encoder layer's weights on the backend.
+/// A pre-norm transformer encoder layer's weights on the backend; q_b, k_b
+/// and v_b are empty where the projections have no bias.
 template <class B>
 struct PreNormLayer {
   typename B::Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
   typename B::Tensor norm2_g, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b;
 };
 
-/// Takes a layer's tensors through `take(name, rows, cols)`.
+/// Takes a layer's tensors through `take(name, rows, cols)`; no query, key
+/// and value biases unless `qkv_bias`.
 template <class B, class Take>
 PreNormLayer<B> take_pre_norm_layer(Take&& take, const std::string& p, const PreNormLayerNames& n, Eigen::Index h,
-                                    Eigen::Index i) {
+                                    Eigen::Index i, bool qkv_bias = true) {
   const auto w = [&](const char* name) { return p + name + ".weight"; };
   const auto b = [&](const char* name) { return p + name + ".bias"; };
   PreNormLayer<B> L;
   L.norm1_g = take(w(n.norm1), 1, h);
   L.norm1_b = take(b(n.norm1), 1, h);
   L.q_w = take(w(n.query), h, h);
-  L.q_b = take(b(n.query), 1, h);
   L.k_w = take(w(n.key), h, h);
-  L.k_b = take(b(n.key), 1, h);
   L.v_w = take(w(n.value), h, h);
-  L.v_b = take(b(n.value), 1, h);
+  if (qkv_bias) {
+    L.q_b = take(b(n.query), 1, h);
+    L.k_b = take(b(n.key), 1, h);
+    L.v_b = take(b(n.value), 1, h);
+  }
   L.o_w = take(w(n.out), h, h);
   L.o_b = take(b(n.out), 1, h);
   L.norm2_g = take(w(n.norm2), 1, h);
@@ -7122,6 +7186,7 @@ struct ViTConfig {
   int image_size = 0;  ///< the checkpoint's square image size in pixels
   int channels = 3;
   float layer_norm_eps = 1e-12f;
+  bool qkv_bias = true;  ///< biases on the query, key and value projections (ViTConfig's qkv_bias)
   std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
 
   [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
@@ -7132,13 +7197,13 @@ struct ViTConfig {
 
   /// Parameters of ViTModel without its pooler: embeddings (class token,
   /// positions of the checkpoint's image size, patch projection with bias),
-  /// the layers and the final LayerNorm.
+  /// the layers (q/k/v biases where qkv_bias) and the final LayerNorm.
   [[nodiscard]] std::int64_t parameter_count() const noexcept {
     const std::int64_t h = hidden;
     const std::int64_t i = intermediate;
     const std::int64_t patch = std::int64_t{channels} * patch_size * patch_size;
     const std::int64_t embeddings = h + std::int64_t{tokens(image_size)} * h + (h * patch + h);
-    const std::int64_t layer = 2 * h + 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h);
+    const std::int64_t layer = 2 * h + 4 * (h * h) + (qkv_bias ? 4 : 1) * h + 2 * h + (h * i + i) + (i * h + h);
     return embeddings + layers * layer + 2 * h;
   }
 
@@ -7179,8 +7244,8 @@ struct ViTConfig {
 /// ViT-Ti/16 (DeiT-tiny's dimensions), as in WinKawaks/vit-tiny-patch16-224.
 inline const std::vector<ViTConfig>& vit_presets() {
   static const std::vector<ViTConfig> presets = {
-      {"vit-base-patch16-224", 12, 768, 12, 3072, 16, 224, 3, 1e-12f, {"google/vit-base-patch16-224"}},
-      {"vit-tiny", 12, 192, 3, 768, 16, 224, 3, 1e-12f, {"WinKawaks/vit-tiny-patch16-224"}},
+      {"vit-base-patch16-224", 12, 768, 12, 3072, 16, 224, 3, 1e-12f, true, {"google/vit-base-patch16-224"}},
+      {"vit-tiny", 12, 192, 3, 768, 16, 224, 3, 1e-12f, true, {"WinKawaks/vit-tiny-patch16-224"}},
   };
   return presets;
 }
@@ -7208,7 +7273,7 @@ inline void validate_vit_config(const ViTConfig& c) {
   using F = ConfigField;
   return {F::read("model_type", "must be \"vit\""),
           F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
-          F::read("qkv_bias", "biases on the query, key and value projections; only true is implemented"),
+          F::read("qkv_bias", "biases on the query, key and value projections, or none"),
           F::read("num_hidden_layers", "layers"),
           F::read("hidden_size", "width"),
           F::read("num_attention_heads", "attention heads"),
@@ -7223,14 +7288,13 @@ inline void validate_vit_config(const ViTConfig& c) {
 }
 
 /// ViTConfig from a checkpoint's config.json (model_type "vit"); the preset
-/// is named after the folder. Square images and patches only, erf GELU and
-/// q/k/v biases, as every published ViT checkpoint has.
+/// is named after the folder. Square images and patches only and erf GELU,
+/// as every published ViT checkpoint has; q/k/v biases or none (qkv_bias).
 [[nodiscard]] inline ViTConfig vit_config_from_checkpoint(const std::filesystem::path& dir,
                                                           std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "vit", "the vision family reads ViT checkpoints (\"vit\")");
   c.require_text("hidden_act", "gelu", "gelu", "only ViT's erf GELU (\"gelu\") is implemented");
-  if (!c.boolean("qkv_bias", true)) c.fail("qkv_bias", "false", "only query, key and value projections with biases are implemented");
   ViTConfig v;
   v.name = checkpoint_name(dir);
   v.layers = c.integer("num_hidden_layers", 12);
@@ -7241,6 +7305,7 @@ inline void validate_vit_config(const ViTConfig& c) {
   v.image_size = c.integer("image_size", 224);
   v.channels = c.integer("num_channels", 3);
   v.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
+  v.qkv_bias = c.boolean("qkv_bias", true);
   c.check_fields(vit_config_fields());
   validate_vit_config(v);
   return v;
@@ -7272,7 +7337,8 @@ inline TensorShapes vit_tensor_shapes(const ViTConfig& c) {
       {"embeddings.patch_embeddings.projection.bias", {1, h}},
   };
   for (int l = 0; l < c.layers; ++l) {
-    detail::add_pre_norm_layer_shapes(s, detail::vit_layer_prefix(l), detail::vit_layer_names, h, c.intermediate);
+    detail::add_pre_norm_layer_shapes(s, detail::vit_layer_prefix(l), detail::vit_layer_names, h, c.intermediate,
+                                      c.qkv_bias);
   }
   s.push_back({"layernorm.weight", {1, h}});
   s.push_back({"layernorm.bias", {1, h}});
@@ -7349,7 +7415,8 @@ class ViT {
     patch_b_ = take("embeddings.patch_embeddings.projection.bias", 1, h);
     layers_.reserve(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
-      layers_.push_back(detail::take_pre_norm_layer<B>(take, detail::vit_layer_prefix(l), detail::vit_layer_names, h, i));
+      layers_.push_back(
+          detail::take_pre_norm_layer<B>(take, detail::vit_layer_prefix(l), detail::vit_layer_names, h, i, config_.qkv_bias));
     }
     norm_g_ = take("layernorm.weight", 1, h);
     norm_b_ = take("layernorm.bias", 1, h);
@@ -13983,7 +14050,7 @@ enum class GpuKernel : int {
   add_bias,
   add,
   activation,
-  swiglu,
+  gated,
   row_norm,
   row_scale,
   argmax_rows,
@@ -14001,7 +14068,7 @@ enum class GpuKernel : int {
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
-    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_swiglu",
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
@@ -14232,14 +14299,16 @@ KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
   x[i] = r;
 }
 
-/* y = silu(x[:, :half_dim]) * x[:, half_dim:] */
-KERNEL void ab_swiglu(GLOBAL const float* x, GLOBAL float* y, long rows, int half_dim) {
+/* y = act(x[:, :half_dim]) * x[:, half_dim:] with act SiLU (kind 0) or tanh GELU (kind 1) */
+KERNEL void ab_gated(GLOBAL const float* x, GLOBAL float* y, long rows, int half_dim, int kind) {
   const long i = GID0;
   if (i >= rows * half_dim) return;
   const long r = i / half_dim;
   const int c = (int)(i % half_dim);
   const float g = x[r * 2 * half_dim + c];
-  y[i] = g / (1.0f + exp(-g)) * x[r * 2 * half_dim + half_dim + c];
+  const float a = kind == 0 ? g / (1.0f + exp(-g))
+                            : 0.5f * g * (1.0f + tanh(0.79788456080286535588f * (g + 0.044715f * g * g * g)));
+  y[i] = a * x[r * 2 * half_dim + half_dim + c];
 }
 
 /* Per row (one group each): y = (x - mean) / sqrt(var + eps) * g + b when
@@ -14994,7 +15063,7 @@ enum class GpuKernel : int {
   add_bias,
   add,
   activation,
-  swiglu,
+  gated,
   row_norm,
   row_scale,
   argmax_rows,
@@ -15012,7 +15081,7 @@ enum class GpuKernel : int {
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
-    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_swiglu",
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
@@ -15277,15 +15346,8 @@ class GpuOps {
   void quick_gelu(Tensor& x) { activation(x, 4, 0.0f); }
   void scale(Tensor& x, float s) { activation(x, 5, s); }
 
-  void swiglu(const Tensor& x, Tensor& y) {
-    if (x.cols() % 2 != 0) fail("swiglu", "input width " + std::to_string(x.cols()) + " is odd");
-    const long half = x.cols() / 2;
-    with_output(y, &x == &y, [&](Tensor& out) {
-      ensure(out, x.rows(), half);
-      if (out.size() == 0) return;
-      d().template launch<GpuKernel::swiglu>(GpuRange::elements(out.size()), h(x), h(out), i64(x.rows()), int(half));
-    });
-  }
+  void swiglu(const Tensor& x, Tensor& y) { gated("swiglu", x, y, 0); }
+  void geglu_tanh(const Tensor& x, Tensor& y) { gated("geglu_tanh", x, y, 1); }
 
   void rotary(Tensor& x, const RotaryDims& r) {
     if (r.head_dim <= 0 || r.head_dim % 2 != 0 || r.heads <= 0 || r.batch <= 0 || r.len <= 0 || r.start < 0) {
@@ -15504,6 +15566,17 @@ class GpuOps {
   void activation(Tensor& x, int kind, float s) {
     if (x.size() == 0) return;
     d().template launch<GpuKernel::activation>(GpuRange::elements(x.size()), h(x), i64(x.size()), kind, s);
+  }
+
+  /// y = act(x[:, :i]) * x[:, i:] for x [n, 2i]: act SiLU (kind 0) or tanh GELU (kind 1).
+  void gated(const char* op, const Tensor& x, Tensor& y, int kind) {
+    if (x.cols() % 2 != 0) fail(op, "input width " + std::to_string(x.cols()) + " is odd");
+    const long half = x.cols() / 2;
+    with_output(y, &x == &y, [&](Tensor& out) {
+      ensure(out, x.rows(), half);
+      if (out.size() == 0) return;
+      d().template launch<GpuKernel::gated>(GpuRange::elements(out.size()), h(x), h(out), i64(x.rows()), int(half), kind);
+    });
   }
 
   /// y[:, yoff..] = x wᵀ with w's rows from element woff: x [n, k], m rows of w.
@@ -16501,7 +16574,7 @@ enum class GpuKernel : int {
   add_bias,
   add,
   activation,
-  swiglu,
+  gated,
   row_norm,
   row_scale,
   argmax_rows,
@@ -16519,7 +16592,7 @@ enum class GpuKernel : int {
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
-    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_swiglu",
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
@@ -16767,14 +16840,16 @@ KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
   x[i] = r;
 }
 
-/* y = silu(x[:, :half_dim]) * x[:, half_dim:] */
-KERNEL void ab_swiglu(GLOBAL const float* x, GLOBAL float* y, long rows, int half_dim) {
+/* y = act(x[:, :half_dim]) * x[:, half_dim:] with act SiLU (kind 0) or tanh GELU (kind 1) */
+KERNEL void ab_gated(GLOBAL const float* x, GLOBAL float* y, long rows, int half_dim, int kind) {
   const long i = GID0;
   if (i >= rows * half_dim) return;
   const long r = i / half_dim;
   const int c = (int)(i % half_dim);
   const float g = x[r * 2 * half_dim + c];
-  y[i] = g / (1.0f + exp(-g)) * x[r * 2 * half_dim + half_dim + c];
+  const float a = kind == 0 ? g / (1.0f + exp(-g))
+                            : 0.5f * g * (1.0f + tanh(0.79788456080286535588f * (g + 0.044715f * g * g * g)));
+  y[i] = a * x[r * 2 * half_dim + half_dim + c];
 }
 
 /* Per row (one group each): y = (x - mean) / sqrt(var + eps) * g + b when
@@ -17161,7 +17236,7 @@ constexpr auto cuda_kernel() noexcept {
   ACCELBENCH_CUDA_KERNEL(add_bias)
   ACCELBENCH_CUDA_KERNEL(add)
   ACCELBENCH_CUDA_KERNEL(activation)
-  ACCELBENCH_CUDA_KERNEL(swiglu)
+  ACCELBENCH_CUDA_KERNEL(gated)
   ACCELBENCH_CUDA_KERNEL(row_norm)
   ACCELBENCH_CUDA_KERNEL(row_scale)
   ACCELBENCH_CUDA_KERNEL(argmax_rows)
@@ -17536,7 +17611,7 @@ enum class GpuKernel : int {
   add_bias,
   add,
   activation,
-  swiglu,
+  gated,
   row_norm,
   row_scale,
   argmax_rows,
@@ -17554,7 +17629,7 @@ enum class GpuKernel : int {
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
-    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_swiglu",
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
@@ -17819,15 +17894,8 @@ class GpuOps {
   void quick_gelu(Tensor& x) { activation(x, 4, 0.0f); }
   void scale(Tensor& x, float s) { activation(x, 5, s); }
 
-  void swiglu(const Tensor& x, Tensor& y) {
-    if (x.cols() % 2 != 0) fail("swiglu", "input width " + std::to_string(x.cols()) + " is odd");
-    const long half = x.cols() / 2;
-    with_output(y, &x == &y, [&](Tensor& out) {
-      ensure(out, x.rows(), half);
-      if (out.size() == 0) return;
-      d().template launch<GpuKernel::swiglu>(GpuRange::elements(out.size()), h(x), h(out), i64(x.rows()), int(half));
-    });
-  }
+  void swiglu(const Tensor& x, Tensor& y) { gated("swiglu", x, y, 0); }
+  void geglu_tanh(const Tensor& x, Tensor& y) { gated("geglu_tanh", x, y, 1); }
 
   void rotary(Tensor& x, const RotaryDims& r) {
     if (r.head_dim <= 0 || r.head_dim % 2 != 0 || r.heads <= 0 || r.batch <= 0 || r.len <= 0 || r.start < 0) {
@@ -18046,6 +18114,17 @@ class GpuOps {
   void activation(Tensor& x, int kind, float s) {
     if (x.size() == 0) return;
     d().template launch<GpuKernel::activation>(GpuRange::elements(x.size()), h(x), i64(x.size()), kind, s);
+  }
+
+  /// y = act(x[:, :i]) * x[:, i:] for x [n, 2i]: act SiLU (kind 0) or tanh GELU (kind 1).
+  void gated(const char* op, const Tensor& x, Tensor& y, int kind) {
+    if (x.cols() % 2 != 0) fail(op, "input width " + std::to_string(x.cols()) + " is odd");
+    const long half = x.cols() / 2;
+    with_output(y, &x == &y, [&](Tensor& out) {
+      ensure(out, x.rows(), half);
+      if (out.size() == 0) return;
+      d().template launch<GpuKernel::gated>(GpuRange::elements(out.size()), h(x), h(out), i64(x.rows()), int(half), kind);
+    });
   }
 
   /// y[:, yoff..] = x wᵀ with w's rows from element woff: x [n, k], m rows of w.

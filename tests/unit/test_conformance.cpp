@@ -67,6 +67,7 @@ TEST_CASE("conformance: the plain backend passes every op check") {
   CHECK(results.size() >= 40);
   for (const auto& f : testing::failures(results)) FAIL_CHECK(f.name << ": " << f.detail);
   CHECK(has(results, "gelu"));
+  CHECK(has(results, "geglu_tanh"));
   CHECK(has(results, "conv1d"));
   CHECK(has(results, "embedding_lookup rejects an id past the table"));
 }

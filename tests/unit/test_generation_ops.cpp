@@ -471,6 +471,43 @@ TEST_CASE("swiglu is silu(gate) * up and rejects an odd width") {
   CHECK(y(0, 1) == doctest::Approx(7.0463766).epsilon(1e-6));
 }
 
+TEST_CASE("geglu_tanh is gelu_tanh(gate) * up and rejects an odd width") {
+  Backends be;
+  const HostMatrix x = random_matrix(300, 2 * 137, 103, 4.0f);
+  NaiveBackend::Tensor ny;
+  be.naive.geglu_tanh(be.up(x), ny);
+  const HostMatrix expected = be.naive.download(ny);
+  REQUIRE(expected.cols() == 137);
+  // The plain backend's gelu_tanh and product, one element at a time.
+  NaiveBackend::Tensor gate = be.up(HostMatrix(x.leftCols(137)));
+  be.naive.gelu_tanh(gate);
+  const HostMatrix by_parts = be.naive.download(gate).cwiseProduct(HostMatrix(x.rightCols(137)));
+  CHECK(max_mixed_diff(expected, by_parts) < 1e-5f);
+  for (Cpu* cpu : be.cpus()) {
+    CAPTURE(cpu->threads());
+    HostMatrix y;
+    cpu->geglu_tanh(x, y);
+    REQUIRE(y.rows() == 300);
+    REQUIRE(y.cols() == 137);
+    CHECK(max_mixed_diff(y, expected) < 1e-5f);
+    CHECK_THROWS_WITH_AS(cpu->geglu_tanh(HostMatrix::Zero(4, 37), y), doctest::Contains("geglu_tanh"),
+                         std::invalid_argument);
+  }
+  CHECK_THROWS_AS(be.naive.geglu_tanh(be.up(HostMatrix::Zero(4, 37)), ny), std::invalid_argument);
+  // By hand: gate (1, -1, 20, -20), up (3, 4, 0.5, 2): gelu_tanh(1) * 3 = 2.5235760,
+  // gelu_tanh(-1) * 4 = -0.6352320, 20 * 0.5 = 10 and 0 where tanh saturates.
+  HostMatrix small(1, 8);
+  small << 1.0f, -1.0f, 20.0f, -20.0f, 3.0f, 4.0f, 0.5f, 2.0f;
+  HostMatrix y;
+  be.one.geglu_tanh(small, y);
+  REQUIRE(y.cols() == 4);
+  CHECK(y(0, 0) == doctest::Approx(2.5235760).epsilon(1e-6));
+  CHECK(y(0, 1) == doctest::Approx(-0.6352320).epsilon(1e-6));
+  CHECK(y(0, 2) == doctest::Approx(10.0).epsilon(1e-6));
+  CHECK(std::abs(y(0, 3)) < 1e-6f);
+  CHECK(y.allFinite());
+}
+
 TEST_CASE("scale multiplies in place") {
   Backends be;
   const HostMatrix x = random_matrix(300, 137, 111, 5.0f);

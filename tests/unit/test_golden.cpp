@@ -272,6 +272,16 @@ TEST_CASE("golden: T5 with its own head and unscaled decoder outputs (T5 v1.1's 
   }
 }
 
+TEST_CASE("golden: T5 with the gated-gelu feed-forward and its own head (T5 v1.1, Flan-T5)") {
+  const GenerativeConfig preset = TextGeneration::checkpoint_preset(golden_dir("t5_gated"));
+  CHECK(preset.gated_gelu);
+  CHECK_FALSE(preset.scale_decoder_outputs);
+  const GenerativeConfig config = check_t5(golden_dir("t5_gated"), "t5_gated");
+  CHECK_FALSE(config.tied_embeddings);
+  // transformers' count of the loaded model, its own head (100 x 32) included.
+  CHECK(config.parameter_count() == 56'000);
+}
+
 TEST_CASE("golden: T5 with tie_word_embeddings false and no stored head: the shared embedding, unscaled") {
   // transformers 5 ties T5's head whatever config.json says; false only
   // turns the d_model^-1/2 scaling off.

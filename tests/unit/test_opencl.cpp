@@ -109,7 +109,9 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("Llama: attention and MLP biases") { check_architecture<OpenCL, TextGeneration>("llama_bias"); }
   SUBCASE("Qwen2: stored head unties") { check_architecture<OpenCL, TextGeneration>("qwen2_head"); }
   SUBCASE("T5: own head, unscaled") { check_architecture<OpenCL, TextGeneration>("t5_untied"); }
+  SUBCASE("T5: gated-gelu feed-forward, own head") { check_architecture<OpenCL, TextGeneration>("t5_gated"); }
   SUBCASE("ViT") { check_architecture<OpenCL, Vision>("vit"); }
+  SUBCASE("ViT: no q/k/v biases") { check_architecture<OpenCL, Vision>("vit_nobias"); }
   SUBCASE("CLIP") { check_architecture<OpenCL, Multimodal>("clip"); }
   SUBCASE("Whisper") { check_architecture<OpenCL, Audio>("whisper"); }
   SUBCASE("wav2vec2") { check_architecture<OpenCL, Audio>("wav2vec2"); }

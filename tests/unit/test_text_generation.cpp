@@ -6,6 +6,7 @@
 
 #include <accelbench/accelbench.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -41,6 +42,12 @@ TEST_CASE("text-generation presets carry the published dimensions") {
   CHECK(TextGeneration::find_preset("tinyllama-1.1b").parameter_count() == 1'100'048'384);
   CHECK(TextGeneration::find_preset("qwen2-0.5b").parameter_count() == 494'032'768);
   CHECK(TextGeneration::find_preset("t5-small").parameter_count() == 60'506'624);
+  // google/flan-t5-small: T5ForConditionalGeneration's 60'511'616 with the head tied, plus the stored
+  // lm_head.weight (32128 x 512) that unties it.
+  const auto& flan = TextGeneration::find_preset("google/flan-t5-small");
+  CHECK(flan.name == "flan-t5-small");
+  CHECK(flan.parameter_count() == 76'961'152);
+  CHECK((flan.gated_gelu && !flan.tied_embeddings && !flan.scale_decoder_outputs));
   // qwen2-tiny: tied embedding 32000 x 256, and 4 layers of q (256 x 256 + 256), k and v (64 x 256 + 64
   // each), o (256 x 256), gate, up and down (3 x 256 x 704) and two norms, and the final norm.
   CHECK(TextGeneration::find_preset("qwen2-tiny").parameter_count() ==
@@ -203,7 +210,7 @@ TEST_CASE("Benchmark<Cpu, TextGeneration>: prefill and decode phases, token rate
 }
 
 TEST_CASE("a second backend's generation is verified against Cpu: same tokens, close logits") {
-  for (const std::string arch : {"gpt2", "t5", "gpt2_variant", "llama_bias", "qwen2_head", "t5_untied"}) {
+  for (const std::string arch : {"gpt2", "t5", "gpt2_variant", "llama_bias", "qwen2_head", "t5_untied", "t5_gated"}) {
     CAPTURE(arch);
     Config c = quick_config(arch);
     c.batch_sizes = {2};
@@ -353,6 +360,30 @@ TEST_CASE("the variants' options: their tensors, synthetic weights and the check
     TextGeneration::Workload<Cpu> work(cpu, model, {1, 4, 2}, 11);
     work.run();
   }
+  SUBCASE("T5's gated-gelu feed-forward has wi_0 and wi_1 in place of wi, followed by synthetic weights and the model") {
+    GenerativeConfig c = TextGeneration::find_preset("flan-t5-small");
+    c.layers = c.decoder_layers = 1;
+    c.vocab_size = 300;
+    c.hidden = 64;
+    c.heads = 4;
+    c.head_dim = 16;
+    c.intermediate = 96;
+    const std::int64_t gated = c.parameter_count();
+    c.gated_gelu = false;
+    CHECK(gated == c.parameter_count() + 2 * c.hidden * c.intermediate);  // one more [i, h] per layer, two layers
+    c.gated_gelu = true;
+    const TensorShapes shapes = c.tensor_shapes();
+    const auto has = [&](const std::string& name) {
+      return std::any_of(shapes.begin(), shapes.end(), [&](const auto& t) { return t.first == name; });
+    };
+    CHECK(has("encoder.block.0.layer.1.DenseReluDense.wi_0.weight"));
+    CHECK(has("decoder.block.0.layer.2.DenseReluDense.wi_1.weight"));
+    CHECK_FALSE(has("encoder.block.0.layer.1.DenseReluDense.wi.weight"));
+    const auto model = TextGeneration::load(cpu, c, 11);
+    CHECK(model.parameters() == gated);
+    TextGeneration::Workload<Cpu> work(cpu, model, {1, 4, 2}, 11);
+    work.run();
+  }
   SUBCASE("an untied head adds lm_head.weight (GPT-2 too)") {
     GenerativeConfig c = TextGeneration::find_preset("gpt2");
     c.layers = 1;
@@ -387,6 +418,12 @@ TEST_CASE("the variants' options: their tensors, synthetic weights and the check
     gpt2 = TextGeneration::find_preset("gpt2");
     gpt2.scale_decoder_outputs = false;
     CHECK_THROWS_WITH_AS(validate_generative_config(gpt2), doctest::Contains("is T5's feature"), ConfigError);
+    gpt2 = TextGeneration::find_preset("gpt2");
+    gpt2.gated_gelu = true;
+    CHECK_THROWS_WITH_AS(validate_generative_config(gpt2), doctest::Contains("gpt2.gated_gelu = true: is T5's feature"), ConfigError);
+    GenerativeConfig llama_gated = TextGeneration::find_preset("llama-tiny");
+    llama_gated.gated_gelu = true;
+    CHECK_THROWS_WITH_AS(validate_generative_config(llama_gated), doctest::Contains("is T5's feature"), ConfigError);
     GenerativeConfig t5 = TextGeneration::find_preset("t5-small");
     t5.scale_attn_by_inverse_layer_idx = true;
     CHECK_THROWS_WITH_AS(validate_generative_config(t5), doctest::Contains("t5-small.scale_attn_by_inverse_layer_idx = true"), ConfigError);
@@ -415,5 +452,12 @@ TEST_CASE("the variants' options: their tensors, synthetic weights and the check
     CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(folder_with_config("t5-bad-scale", "{" + t5_fields +
                                                                                     R"(, "scale_decoder_outputs": 1})")),
                          doctest::Contains("scale_decoder_outputs = 1: expected true or false"), ConfigError);
+    CHECK_FALSE(TextGeneration::checkpoint_preset(folder_with_config("t5-relu", "{" + t5_fields + "}")).gated_gelu);
+    CHECK(TextGeneration::checkpoint_preset(folder_with_config("t5-gated", "{" + t5_fields +
+                                                               R"(, "feed_forward_proj": "gated-gelu"})"))
+              .gated_gelu);
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(folder_with_config("t5-silu", "{" + t5_fields +
+                                                                                    R"(, "feed_forward_proj": "gated-silu"})")),
+                         doctest::Contains("feed_forward_proj = \"gated-silu\""), ConfigError);
   }
 }

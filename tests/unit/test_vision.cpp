@@ -10,6 +10,7 @@
 #include <accelbench/family/multimodal.hpp>
 #include <accelbench/family/vision.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -134,17 +135,21 @@ TEST_CASE("vision and multimodal presets carry the published dimensions") {
                        ConfigError);
 }
 
-TEST_CASE("golden: ViT matches transformers' ViTModel, interpolated position embeddings included") {
-  const auto dir = golden_dir("vit");
+namespace {
+
+/// ViT checkpoint `arch` against its golden outputs at the checkpoint's image
+/// size and with interpolated positions; returns its configuration.
+ViTConfig check_vit_golden(const std::string& arch) {
+  const auto dir = golden_dir(arch);
   const ViTConfig config = Vision::checkpoint_preset(dir);
-  CHECK(config.name == "vit");
+  CHECK(config.name == arch);
   CHECK(config.image_size == 32);
   check_same_tensors(vit_tensor_shapes(config), Vision::checkpoint_weights(dir, config));
   Cpu cpu = one_thread();
   const auto model = Vision::load_weights(cpu, config, Vision::checkpoint_weights(dir, config));
   CHECK(model.parameters() == config.parameter_count());
 
-  const Io io("vit");
+  const Io io(arch);
   for (const std::string suffix : {"", "_48"}) {
     CAPTURE(suffix);
     const ImageBatch in = io.images("pixel_values" + suffix);
@@ -152,11 +157,32 @@ TEST_CASE("golden: ViT matches transformers' ViTModel, interpolated position emb
     CHECK(ws.own_positions == (in.size != config.image_size));
     model.forward(cpu, ws);
     const HostMatrix expected = io.floats("last_hidden_state" + suffix);
-    check_close("vit last_hidden_state" + suffix, ws.hidden, expected);
-    check_close("vit class token" + suffix, ws.class_token, rows_of_each(expected, config.tokens(in.size), 0));
+    check_close(arch + " last_hidden_state" + suffix, ws.hidden, expected);
+    check_close(arch + " class token" + suffix, ws.class_token, rows_of_each(expected, config.tokens(in.size), 0));
     model.forward(cpu, ws);  // a second pass on the same workspace gives the same result
     CHECK(max_abs_error(ws.hidden, expected) <= golden_tolerance);
   }
+  return config;
+}
+
+}  // namespace
+
+TEST_CASE("golden: ViT matches transformers' ViTModel, interpolated position embeddings included") {
+  CHECK(check_vit_golden("vit").qkv_bias);
+}
+
+TEST_CASE("golden: ViT without query, key and value biases (qkv_bias false)") {
+  const ViTConfig config = check_vit_golden("vit_nobias");
+  CHECK_FALSE(config.qkv_bias);
+  // transformers' ViTModel(add_pooling_layer=False) with qkv_bias=False: 23712 parameters, 3 x 32 fewer per layer.
+  CHECK(config.parameter_count() == 23'712);
+  ViTConfig with_bias = config;
+  with_bias.qkv_bias = true;
+  CHECK(with_bias.parameter_count() == config.parameter_count() + 2 * 3 * 32);
+  const TensorShapes shapes = vit_tensor_shapes(config);
+  CHECK(shape_parameters(shapes) == config.parameter_count());
+  CHECK(std::none_of(shapes.begin(), shapes.end(), [](const auto& t) { return t.first.ends_with("query.bias"); }));
+  CHECK(Vision::weights(config, 1).parameter_count() == config.parameter_count());
 }
 
 TEST_CASE("a ViTForImageClassification checkpoint: the vit. prefix is removed, pooler and classifier dropped") {
@@ -511,9 +537,11 @@ TEST_CASE("vision and multimodal checkpoint folders: config.json errors name the
     const auto dir = folder_with_config("vit-relu", R"({"model_type": "vit", "hidden_act": "relu"})");
     CHECK_THROWS_WITH_AS((void)Vision::checkpoint_preset(dir), doctest::Contains("hidden_act = \"relu\""), ConfigError);
   }
-  SUBCASE("projections without biases") {
+  SUBCASE("projections without biases are read; qkv_bias must be true or false") {
     const auto dir = folder_with_config("vit-no-qkv-bias", R"({"model_type": "vit", "qkv_bias": false})");
-    CHECK_THROWS_WITH_AS((void)Vision::checkpoint_preset(dir), doctest::Contains("qkv_bias = false"), ConfigError);
+    CHECK_FALSE(Vision::checkpoint_preset(dir).qkv_bias);
+    const auto odd = folder_with_config("vit-qkv-bias-number", R"({"model_type": "vit", "qkv_bias": 0})");
+    CHECK_THROWS_WITH_AS((void)Vision::checkpoint_preset(odd), doctest::Contains("qkv_bias = 0"), ConfigError);
   }
   SUBCASE("a field of the wrong type") {
     const auto dir = folder_with_config("vit-list-size", R"({"model_type": "vit", "image_size": [224, 224]})");

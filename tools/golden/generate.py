@@ -2,7 +2,7 @@
 """Generate golden reference files for accelbench from Hugging Face transformers.
 
 For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
-variants gpt2_variant, llama_bias, qwen2_head, t5_untied) this builds a tiny model with
+variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, vit_nobias) this builds a tiny model with
 transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
@@ -521,10 +521,11 @@ def t5_bucket_info(model, S: int) -> dict[str, str]:
     }
 
 
-def make_t5(out: Path, base_seed: int = 5000, arch: str = "t5", untied: bool = False) -> dict:
+def make_t5(out: Path, base_seed: int = 5000, arch: str = "t5", untied: bool = False, gated: bool = False) -> dict:
     """untied: T5Config(tie_word_embeddings=False), which transformers 5 turns into
     scale_decoder_outputs=False (tie_word_embeddings itself is forced to true), with a separate
-    lm_head.weight (T5 v1.1's layout as transformers 5 saves it)."""
+    lm_head.weight (T5 v1.1's layout as transformers 5 saves it). gated: feed_forward_proj
+    "gated-gelu" (T5 v1.1, Flan-T5): T5DenseGatedActDense, wo(gelu_new(wi_0 x) * wi_1 x)."""
     B, S, T = 2, 28, 5
     for attempt in range(MAX_SEED_TRIES):
         seed = base_seed + attempt
@@ -536,7 +537,7 @@ def make_t5(out: Path, base_seed: int = 5000, arch: str = "t5", untied: bool = F
             d_ff=64,
             num_layers=2,
             num_decoder_layers=2,
-            feed_forward_proj="relu",
+            feed_forward_proj="gated-gelu" if gated else "relu",
             tie_word_embeddings=not untied,
             relative_attention_num_buckets=8,
             relative_attention_max_distance=20,
@@ -546,6 +547,14 @@ def make_t5(out: Path, base_seed: int = 5000, arch: str = "t5", untied: bool = F
             eos_token_id=1,
         )
         model, gen = build(T5ForConditionalGeneration, config, seed)
+        if gated:
+            assert config.is_gated_act and config.dense_act_fn == "gelu_new"
+            ff = model.encoder.block[0].layer[1].DenseReluDense
+            assert type(ff).__name__ == "T5DenseGatedActDense" and type(ff.act).__name__ == "NewGELUActivation"
+            with torch.no_grad():  # gelu_new is the tanh approximation
+                x = torch.linspace(-4, 4, 81)
+                tanh_gelu = 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+                assert torch.allclose(ff.act(x), tanh_gelu, atol=1e-6)
         if untied:
             assert config.scale_decoder_outputs is False and config.tie_word_embeddings is True
             untie_lm_head_(model, gen)
@@ -593,6 +602,8 @@ def make_t5(out: Path, base_seed: int = 5000, arch: str = "t5", untied: bool = F
     if untied:
         check_stored_head(out, "shared.weight", config_ties=True)
         assert json.loads((out / "config.json").read_text())["scale_decoder_outputs"] is False
+    if gated:
+        assert json.loads((out / "config.json").read_text())["feed_forward_proj"] == "gated-gelu"
     md = base_metadata(arch, model, seed)
     md.update({"max_new_tokens": str(MAX_NEW_TOKENS), "min_top2_gap": repr(gap), "decoder_start_token_id": "0"})
     md.update(t5_bucket_info(model, S))
@@ -664,7 +675,8 @@ def bicubic_resize_reference(img: np.ndarray, out_h: int, out_w: int) -> np.ndar
     return np.einsum("oh,chw,pw->cop", axis(h, out_h), img.astype(np.float64), axis(w, out_w))
 
 
-def make_vit(out: Path, base_seed: int = 6000) -> dict:
+def make_vit(out: Path, base_seed: int = 6000, arch: str = "vit", qkv_bias: bool = True) -> dict:
+    """qkv_bias False: ViTConfig(qkv_bias=False), no biases on query, key and value."""
     seed = base_seed
     config = ViTConfig(
         image_size=32,
@@ -676,12 +688,13 @@ def make_vit(out: Path, base_seed: int = 6000) -> dict:
         intermediate_size=64,
         hidden_act="gelu",
         layer_norm_eps=1e-12,
-        qkv_bias=True,
+        qkv_bias=qkv_bias,
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
     )
     model, gen = build(ViTModel, config, seed, add_pooling_layer=False)
     assert model.pooler is None
+    assert (model.layers[0].attention.q_proj.bias is None) == (not qkv_bias)
     B = 2
     pixel_values = uniform_images(gen, B, 3, 32, 32)
     pixel_values_48 = uniform_images(gen, B, 3, 48, 48)
@@ -709,7 +722,7 @@ def make_vit(out: Path, base_seed: int = 6000) -> dict:
     assert h.shape == (B, 17, 32) and h48.shape == (B, 37, 32), (h.shape, h48.shape)
 
     removed = save_checkpoint(model, out)
-    md = new_metadata("vit", model, seed)
+    md = new_metadata(arch, model, seed)
     md.update(
         {
             "add_pooling_layer": "False",
@@ -1054,18 +1067,20 @@ def verify_reload(arch: str, out: Path) -> float:
         "llama_bias": LlamaForCausalLM,
         "qwen2_head": Qwen2ForCausalLM,
         "t5_untied": T5ForConditionalGeneration,
+        "t5_gated": T5ForConditionalGeneration,
         "vit": ViTModel,
+        "vit_nobias": ViTModel,
         "clip": CLIPModel,
         "whisper": WhisperForConditionalGeneration,
         "wav2vec2": Wav2Vec2Model,
         "wav2vec2_stable": Wav2Vec2Model,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
-    kwargs = {"add_pooling_layer": False} if arch == "vit" else {}
+    kwargs = {"add_pooling_layer": False} if arch in ("vit", "vit_nobias") else {}
     model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=torch.float32, **kwargs).eval()
     with torch.no_grad():
-        if arch in ("vit", "clip", "whisper", "wav2vec2", "wav2vec2_stable"):
-            if arch == "vit":
+        if arch in ("vit", "vit_nobias", "clip", "whisper", "wav2vec2", "wav2vec2_stable"):
+            if arch in ("vit", "vit_nobias"):
                 got = {
                     "last_hidden_state": model(pixel_values=io["pixel_values"]).last_hidden_state,
                     "last_hidden_state_48": model(
@@ -1096,7 +1111,7 @@ def verify_reload(arch: str, out: Path) -> float:
                 input_ids=io["input_ids"], attention_mask=io["attention_mask"], token_type_ids=io["token_type_ids"]
             ).last_hidden_state
             ref = io["last_hidden_state"]
-        elif arch in ("t5", "t5_untied"):
+        elif arch in ("t5", "t5_untied", "t5_gated"):
             got = model(input_ids=io["input_ids"], decoder_input_ids=io["decoder_input_ids"]).logits
             ref = io["logits"]
         else:
@@ -1216,7 +1231,9 @@ ARCHS = {
     "llama_bias": lambda out: make_variant("llama_bias", out),
     "qwen2_head": lambda out: make_variant("qwen2_head", out),
     "t5_untied": lambda out: make_t5(out, 5500, "t5_untied", untied=True),
+    "t5_gated": lambda out: make_t5(out, 5743, "t5_gated", untied=True, gated=True),
     "vit": lambda out: make_vit(out),
+    "vit_nobias": lambda out: make_vit(out, 6500, "vit_nobias", qkv_bias=False),
     "clip": lambda out: make_clip(out),
     "whisper": lambda out: make_whisper(out),
     "wav2vec2": lambda out: make_wav2vec2(out),

@@ -71,6 +71,8 @@ concept EncoderOps = Backend<B> && requires(B& b, const typename B::Tensor& x, t
 ///   gelu_tanh(x)                    in place, GPT-2's tanh approximation
 ///   relu(x), silu(x)                in place
 ///   swiglu(x, y)                    x is [n, 2i]: y = silu(x[:, :i]) * x[:, i:], [n, i]
+///   geglu_tanh(x, y)                x is [n, 2i]: y = gelu_tanh(x[:, :i]) * x[:, i:], [n, i]
+///                                   (T5 v1.1's gated-gelu feed-forward)
 ///   scale(x, s)                     in place, x *= s
 ///   rotary(x, r)                    in place, rotary position embedding in transformers'
 ///                                   rotate_half layout (see RotaryDims)
@@ -92,6 +94,7 @@ concept GenerationOps =
       b.relu(y);
       b.silu(y);
       b.swiglu(x, y);
+      b.geglu_tanh(x, y);
       b.scale(y, eps);
       b.rotary(y, rotary);
       b.add_positions(x, n, n, n, y);

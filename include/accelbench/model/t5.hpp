@@ -3,7 +3,8 @@
 // T5 (Raffel et al., 2020) as in Hugging Face transformers'
 // T5ForConditionalGeneration: pre-norm blocks with T5's layer norm (RMS, no
 // bias), relative position bias shared by the layers of each stack, unscaled
-// attention scores, ReLU feed-forward, cross-attention over the encoder's
+// attention scores, ReLU feed-forward or T5 v1.1's gated GELU one
+// (feed_forward_proj "gated-gelu"), cross-attention over the encoder's
 // output, and the LM head: the shared embedding unless the checkpoint stores
 // a different lm_head.weight, the decoder's output scaled by d_model^-1/2
 // first unless scale_decoder_outputs is false (T5 v1.1). Written once over
@@ -49,19 +50,26 @@ struct T5Architecture {
   template <GenerationOps B>
   using Model = T5<B>;
 
-  /// The preset with the dimensions of the published checkpoint.
+  /// The presets with the dimensions of the published checkpoints: T5 and
+  /// Flan-T5 (T5 v1.1's gated GELU feed-forward and separate, unscaled head).
   [[nodiscard]] static std::vector<GenerativeConfig> presets() {
     return {{.name = "t5-small", .architecture = "t5", .layers = 6, .decoder_layers = 6, .hidden = 512,
              .heads = 8, .head_dim = 64, .intermediate = 2048, .vocab_size = 32128, .max_positions = 0,
              .norm_eps = 1e-6f, .tied_embeddings = true, .relative_buckets = 32, .relative_max_distance = 128,
-             .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}}};
+             .decoder_start_token = 0, .aliases = {"google-t5/t5-small"}},
+            {.name = "flan-t5-small", .architecture = "t5", .layers = 8, .decoder_layers = 8, .hidden = 512,
+             .heads = 6, .head_dim = 64, .intermediate = 1024, .vocab_size = 32128, .max_positions = 0,
+             .norm_eps = 1e-6f, .tied_embeddings = false, .scale_decoder_outputs = false, .gated_gelu = true,
+             .relative_buckets = 32, .relative_max_distance = 128, .decoder_start_token = 0,
+             .aliases = {"google/flan-t5-small"}}};
   }
 
   /// The fields of a T5 config.json (besides common_config_fields()).
   [[nodiscard]] static ConfigFields config_fields() {
     using F = ConfigField;
     return {F::read("model_type", "must be \"t5\""),
-            F::read("feed_forward_proj", "the feed-forward; only the original T5's \"relu\" is implemented"),
+            F::read("feed_forward_proj", "the feed-forward: \"relu\" (T5) or \"gated-gelu\" (T5 v1.1, Flan-T5: "
+                                         "gelu_new(wi_0 x) * wi_1 x); other activations are refused"),
             F::read("num_layers", "encoder layers"),
             F::read("num_decoder_layers", "decoder layers (default num_layers)"),
             F::read("d_model", "width"),
@@ -88,7 +96,11 @@ struct T5Architecture {
   /// written before that field existed. A checkpoint that stores its own
   /// lm_head.weight unties the head when the model is built.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
-    c.require_text("feed_forward_proj", "relu", "relu", "only the original T5's ReLU feed-forward is implemented");
+    const std::string ff = c.text("feed_forward_proj", "relu");
+    if (ff != "relu" && ff != "gated-gelu") {
+      c.fail("feed_forward_proj", "\"" + ff + "\"", "only \"relu\" and \"gated-gelu\" feed-forwards are implemented");
+    }
+    g.gated_gelu = ff == "gated-gelu";
     g.layers = c.integer("num_layers");
     g.decoder_layers = c.integer("num_decoder_layers", g.layers);
     g.hidden = c.integer("d_model");
@@ -136,13 +148,17 @@ struct T5Architecture {
       s.push_back({p + "v.weight", {aw, h}});
       s.push_back({p + "o.weight", {h, aw}});
     };
+    const auto feed_forward = [&](const std::string& p) {
+      if (c.gated_gelu) s.push_back({p + "wi_0.weight", {i, h}});
+      s.push_back({p + (c.gated_gelu ? "wi_1.weight" : "wi.weight"), {i, h}});
+      s.push_back({p + "wo.weight", {h, i}});
+    };
     for (int l = 0; l < c.layers; ++l) {
       const std::string p = "encoder.block." + std::to_string(l) + ".layer.";
       attention(p + "0.SelfAttention.");
       if (l == 0) s.push_back({p + "0.SelfAttention.relative_attention_bias.weight", {c.relative_buckets, c.heads}});
       s.push_back({p + "0.layer_norm.weight", {1, h}});
-      s.push_back({p + "1.DenseReluDense.wi.weight", {i, h}});
-      s.push_back({p + "1.DenseReluDense.wo.weight", {h, i}});
+      feed_forward(p + "1.DenseReluDense.");
       s.push_back({p + "1.layer_norm.weight", {1, h}});
     }
     s.push_back({"encoder.final_layer_norm.weight", {1, h}});
@@ -153,8 +169,7 @@ struct T5Architecture {
       s.push_back({p + "0.layer_norm.weight", {1, h}});
       attention(p + "1.EncDecAttention.");
       s.push_back({p + "1.layer_norm.weight", {1, h}});
-      s.push_back({p + "2.DenseReluDense.wi.weight", {i, h}});
-      s.push_back({p + "2.DenseReluDense.wo.weight", {h, i}});
+      feed_forward(p + "2.DenseReluDense.");
       s.push_back({p + "2.layer_norm.weight", {1, h}});
     }
     s.push_back({"decoder.final_layer_norm.weight", {1, h}});
@@ -171,7 +186,8 @@ struct T5Architecture {
     const double h = c.hidden;
     const double aw = static_cast<double>(c.attention_width());
     const double kvw = static_cast<double>(c.kv_width());
-    const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + 2.0 * h * c.intermediate;
+    const double ff_matrices = c.gated_gelu ? 3.0 : 2.0;
+    const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + ff_matrices * h * c.intermediate;
     const double head = 2.0 * b * h * c.vocab_size;
     const double p = prompt;
     double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * p * p * aw);  // encoder
@@ -220,7 +236,7 @@ class T5 {
   using IndexTensor = typename B::IndexTensor;
 
   struct Activations {
-    Tensor x, h, q, k, v, context, ff, bias, logits;
+    Tensor x, h, q, k, v, context, gate, ff, bias, logits;
   };
 
   /// One batch being generated: the encoder's input and output, the cross
@@ -253,6 +269,14 @@ class T5 {
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_);
+    // The gated feed-forward's wi_0 and wi_1 as one [2i, h] matrix (one product, then geglu_tanh).
+    auto wi = [&](const std::string& p) {
+      if (!config_.gated_gelu) return take(p + "wi.weight", i, h);
+      HostMatrix both(2 * i, h);
+      both.topRows(i) = take.host(p + "wi_0.weight", i, h);
+      both.bottomRows(i) = take.host(p + "wi_1.weight", i, h);
+      return take.upload(both);
+    };
     auto attention = [&](const std::string& p) {
       Attention a;
       a.q = take(p + "q.weight", aw, h);
@@ -268,7 +292,7 @@ class T5 {
       L.self = attention(p + "0.SelfAttention.");
       if (l == 0) enc_bias_ = take(p + "0.SelfAttention.relative_attention_bias.weight", config_.relative_buckets, config_.heads);
       L.norm1 = take(p + "0.layer_norm.weight", 1, h);
-      L.wi = take(p + "1.DenseReluDense.wi.weight", i, h);
+      L.wi = wi(p + "1.DenseReluDense.");
       L.wo = take(p + "1.DenseReluDense.wo.weight", h, i);
       L.norm2 = take(p + "1.layer_norm.weight", 1, h);
       encoder_.push_back(std::move(L));
@@ -282,7 +306,7 @@ class T5 {
       L.norm1 = take(p + "0.layer_norm.weight", 1, h);
       L.cross = attention(p + "1.EncDecAttention.");
       L.norm2 = take(p + "1.layer_norm.weight", 1, h);
-      L.wi = take(p + "2.DenseReluDense.wi.weight", i, h);
+      L.wi = wi(p + "2.DenseReluDense.");
       L.wo = take(p + "2.DenseReluDense.wo.weight", h, i);
       L.norm3 = take(p + "2.layer_norm.weight", 1, h);
       decoder_.push_back(std::move(L));
@@ -352,10 +376,7 @@ class T5 {
       be.linear(a.context, L.self.o, none_, a.h);
       be.add(a.h, a.x);
       be.rms_norm(a.x, L.norm2, config_.norm_eps, a.h);
-      be.linear(a.h, L.wi, none_, a.ff);
-      be.relu(a.ff);
-      be.linear(a.ff, L.wo, none_, a.h);
-      be.add(a.h, a.x);
+      feed_forward(be, a, L.wi, L.wo);
     }
     be.rms_norm(a.x, enc_final_, config_.norm_eps, s.encoder_out);
   }
@@ -370,8 +391,8 @@ class T5 {
     be.embedding_lookup(shared_, be.upload_indices(decoder_ids), a.x);
     run_decoder(be, s, a, len, 0);
     be.rms_norm(a.x, dec_final_, config_.norm_eps, hidden);
-    Tensor scaled = hidden;
-    head(be, scaled, logits);
+    be.rms_norm(a.x, dec_final_, config_.norm_eps, a.h);  // the head may scale its input in place
+    head(be, a.h, logits);
   }
 
  private:
@@ -380,7 +401,7 @@ class T5 {
   };
   struct EncoderLayer {
     Attention self;
-    Tensor norm1, wi, wo, norm2;
+    Tensor norm1, wi, wo, norm2;  // wi: [i, h], or wi_0 and wi_1 stacked, [2i, h]
   };
   struct DecoderLayer {
     Attention self, cross;
@@ -439,11 +460,22 @@ class T5 {
       be.linear(a.context, L.cross.o, none_, a.h);
       be.add(a.h, a.x);
       be.rms_norm(a.x, L.norm3, config_.norm_eps, a.h);
-      be.linear(a.h, L.wi, none_, a.ff);
-      be.relu(a.ff);
-      be.linear(a.ff, L.wo, none_, a.h);
-      be.add(a.h, a.x);
+      feed_forward(be, a, L.wi, L.wo);
     }
+  }
+
+  /// The feed-forward of a layer on a.h, added to a.x: wo(relu(wi h)), or
+  /// wo(gelu_tanh(wi_0 h) * wi_1 h) with wi_0 and wi_1 stacked in wi.
+  void feed_forward(B& be, Activations& a, const Tensor& wi, const Tensor& wo) const {
+    if (config_.gated_gelu) {
+      be.linear(a.h, wi, none_, a.gate);
+      be.geglu_tanh(a.gate, a.ff);
+    } else {
+      be.linear(a.h, wi, none_, a.ff);
+      be.relu(a.ff);
+    }
+    be.linear(a.ff, wo, none_, a.h);
+    be.add(a.h, a.x);
   }
 
   /// The LM head (the shared embedding, or lm_head.weight when untied),

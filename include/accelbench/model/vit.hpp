@@ -4,8 +4,9 @@
 // transformers' ViTModel (without its pooler): a patch embedding (a
 // convolution with kernel = stride = patch size), a class token before the
 // patches, learned position embeddings, pre-norm encoder layers with erf
-// GELU, and a final LayerNorm. The forward pass is written once over the
-// backend's PerceptionOps. Images of another size than the checkpoint's get
+// GELU (q/k/v biases or, with qkv_bias false, none), and a final
+// LayerNorm. The forward pass is written once over the backend's
+// PerceptionOps. Images of another size than the checkpoint's get
 // position embeddings interpolated as transformers' interpolate_pos_encoding
 // does (bicubic, align_corners=False), on the host when a batch is prepared.
 //
@@ -46,6 +47,7 @@ struct ViTConfig {
   int image_size = 0;  ///< the checkpoint's square image size in pixels
   int channels = 3;
   float layer_norm_eps = 1e-12f;
+  bool qkv_bias = true;  ///< biases on the query, key and value projections (ViTConfig's qkv_bias)
   std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
 
   [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
@@ -56,13 +58,13 @@ struct ViTConfig {
 
   /// Parameters of ViTModel without its pooler: embeddings (class token,
   /// positions of the checkpoint's image size, patch projection with bias),
-  /// the layers and the final LayerNorm.
+  /// the layers (q/k/v biases where qkv_bias) and the final LayerNorm.
   [[nodiscard]] std::int64_t parameter_count() const noexcept {
     const std::int64_t h = hidden;
     const std::int64_t i = intermediate;
     const std::int64_t patch = std::int64_t{channels} * patch_size * patch_size;
     const std::int64_t embeddings = h + std::int64_t{tokens(image_size)} * h + (h * patch + h);
-    const std::int64_t layer = 2 * h + 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h);
+    const std::int64_t layer = 2 * h + 4 * (h * h) + (qkv_bias ? 4 : 1) * h + 2 * h + (h * i + i) + (i * h + h);
     return embeddings + layers * layer + 2 * h;
   }
 
@@ -103,8 +105,8 @@ struct ViTConfig {
 /// ViT-Ti/16 (DeiT-tiny's dimensions), as in WinKawaks/vit-tiny-patch16-224.
 inline const std::vector<ViTConfig>& vit_presets() {
   static const std::vector<ViTConfig> presets = {
-      {"vit-base-patch16-224", 12, 768, 12, 3072, 16, 224, 3, 1e-12f, {"google/vit-base-patch16-224"}},
-      {"vit-tiny", 12, 192, 3, 768, 16, 224, 3, 1e-12f, {"WinKawaks/vit-tiny-patch16-224"}},
+      {"vit-base-patch16-224", 12, 768, 12, 3072, 16, 224, 3, 1e-12f, true, {"google/vit-base-patch16-224"}},
+      {"vit-tiny", 12, 192, 3, 768, 16, 224, 3, 1e-12f, true, {"WinKawaks/vit-tiny-patch16-224"}},
   };
   return presets;
 }
@@ -132,7 +134,7 @@ inline void validate_vit_config(const ViTConfig& c) {
   using F = ConfigField;
   return {F::read("model_type", "must be \"vit\""),
           F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
-          F::read("qkv_bias", "biases on the query, key and value projections; only true is implemented"),
+          F::read("qkv_bias", "biases on the query, key and value projections, or none"),
           F::read("num_hidden_layers", "layers"),
           F::read("hidden_size", "width"),
           F::read("num_attention_heads", "attention heads"),
@@ -147,14 +149,13 @@ inline void validate_vit_config(const ViTConfig& c) {
 }
 
 /// ViTConfig from a checkpoint's config.json (model_type "vit"); the preset
-/// is named after the folder. Square images and patches only, erf GELU and
-/// q/k/v biases, as every published ViT checkpoint has.
+/// is named after the folder. Square images and patches only and erf GELU,
+/// as every published ViT checkpoint has; q/k/v biases or none (qkv_bias).
 [[nodiscard]] inline ViTConfig vit_config_from_checkpoint(const std::filesystem::path& dir,
                                                           std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "vit", "the vision family reads ViT checkpoints (\"vit\")");
   c.require_text("hidden_act", "gelu", "gelu", "only ViT's erf GELU (\"gelu\") is implemented");
-  if (!c.boolean("qkv_bias", true)) c.fail("qkv_bias", "false", "only query, key and value projections with biases are implemented");
   ViTConfig v;
   v.name = checkpoint_name(dir);
   v.layers = c.integer("num_hidden_layers", 12);
@@ -165,6 +166,7 @@ inline void validate_vit_config(const ViTConfig& c) {
   v.image_size = c.integer("image_size", 224);
   v.channels = c.integer("num_channels", 3);
   v.layer_norm_eps = c.number("layer_norm_eps", 1e-12f);
+  v.qkv_bias = c.boolean("qkv_bias", true);
   c.check_fields(vit_config_fields());
   validate_vit_config(v);
   return v;
@@ -196,7 +198,8 @@ inline TensorShapes vit_tensor_shapes(const ViTConfig& c) {
       {"embeddings.patch_embeddings.projection.bias", {1, h}},
   };
   for (int l = 0; l < c.layers; ++l) {
-    detail::add_pre_norm_layer_shapes(s, detail::vit_layer_prefix(l), detail::vit_layer_names, h, c.intermediate);
+    detail::add_pre_norm_layer_shapes(s, detail::vit_layer_prefix(l), detail::vit_layer_names, h, c.intermediate,
+                                      c.qkv_bias);
   }
   s.push_back({"layernorm.weight", {1, h}});
   s.push_back({"layernorm.bias", {1, h}});
@@ -273,7 +276,8 @@ class ViT {
     patch_b_ = take("embeddings.patch_embeddings.projection.bias", 1, h);
     layers_.reserve(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
-      layers_.push_back(detail::take_pre_norm_layer<B>(take, detail::vit_layer_prefix(l), detail::vit_layer_names, h, i));
+      layers_.push_back(
+          detail::take_pre_norm_layer<B>(take, detail::vit_layer_prefix(l), detail::vit_layer_names, h, i, config_.qkv_bias));
     }
     norm_g_ = take("layernorm.weight", 1, h);
     norm_b_ = take("layernorm.bias", 1, h);

@@ -173,7 +173,7 @@ void check_norms(B& b, Checker& chk) {
   }
 }
 
-/// gelu; gelu_tanh, relu, silu, scale, swiglu where B has GenerationOps; quick_gelu where it
+/// gelu; gelu_tanh, relu, silu, scale, swiglu, geglu_tanh where B has GenerationOps; quick_gelu where it
 /// has PerceptionOps.
 template <class B>
 void check_activations(B& b, Checker& chk) {
@@ -206,6 +206,9 @@ void check_activations(B& b, Checker& chk) {
       T y;
       b.swiglu(up(HostMatrix(x.leftCols(76))), y);
       chk.matches("swiglu", down(y), ref);
+      cpu.geglu_tanh(x.leftCols(76), ref);
+      b.geglu_tanh(up(HostMatrix(x.leftCols(76))), y);
+      chk.matches("geglu_tanh", down(y), ref);
     }
   }
 }

@@ -136,6 +136,8 @@ class Cpu {
 
   void swiglu(const Tensor& x, Tensor& y);
 
+  void geglu_tanh(const Tensor& x, Tensor& y);
+
   void scale(Tensor& x, float s);
 
   void rotary(Tensor& x, const RotaryDims& r);

@@ -101,6 +101,21 @@ inline void Cpu::swiglu(const Tensor& x, Tensor& y) {
   });
 }
 
+inline void Cpu::geglu_tanh(const Tensor& x, Tensor& y) {
+  if (x.cols() % 2 != 0) {
+    throw std::invalid_argument("geglu_tanh: input has " + std::to_string(x.cols()) + " columns, not an even number");
+  }
+  constexpr float sqrt_2_over_pi = 0.79788456080286535588f;
+  const Index half = x.cols() / 2;
+  y.resize(x.rows(), half);
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    const auto gate = x.block(r0, 0, r1 - r0, half).array();
+    const auto up = x.block(r0, half, r1 - r0, half).array();
+    y.middleRows(r0, r1 - r0).array() =
+        0.5f * gate * (1.0f + (sqrt_2_over_pi * (gate + 0.044715f * gate.cube())).tanh()) * up;
+  });
+}
+
 inline void Cpu::scale(Tensor& x, float s) {
   parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) { x.middleRows(r0, r1 - r0) *= s; });
 }

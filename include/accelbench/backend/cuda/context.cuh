@@ -100,7 +100,7 @@ constexpr auto cuda_kernel() noexcept {
   ACCELBENCH_CUDA_KERNEL(add_bias)
   ACCELBENCH_CUDA_KERNEL(add)
   ACCELBENCH_CUDA_KERNEL(activation)
-  ACCELBENCH_CUDA_KERNEL(swiglu)
+  ACCELBENCH_CUDA_KERNEL(gated)
   ACCELBENCH_CUDA_KERNEL(row_norm)
   ACCELBENCH_CUDA_KERNEL(row_scale)
   ACCELBENCH_CUDA_KERNEL(argmax_rows)

@@ -127,14 +127,16 @@ KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
   x[i] = r;
 }
 
-/* y = silu(x[:, :half_dim]) * x[:, half_dim:] */
-KERNEL void ab_swiglu(GLOBAL const float* x, GLOBAL float* y, long rows, int half_dim) {
+/* y = act(x[:, :half_dim]) * x[:, half_dim:] with act SiLU (kind 0) or tanh GELU (kind 1) */
+KERNEL void ab_gated(GLOBAL const float* x, GLOBAL float* y, long rows, int half_dim, int kind) {
   const long i = GID0;
   if (i >= rows * half_dim) return;
   const long r = i / half_dim;
   const int c = (int)(i % half_dim);
   const float g = x[r * 2 * half_dim + c];
-  y[i] = g / (1.0f + exp(-g)) * x[r * 2 * half_dim + half_dim + c];
+  const float a = kind == 0 ? g / (1.0f + exp(-g))
+                            : 0.5f * g * (1.0f + tanh(0.79788456080286535588f * (g + 0.044715f * g * g * g)));
+  y[i] = a * x[r * 2 * half_dim + half_dim + c];
 }
 
 /* Per row (one group each): y = (x - mean) / sqrt(var + eps) * g + b when

@@ -189,15 +189,8 @@ class GpuOps {
   void quick_gelu(Tensor& x) { activation(x, 4, 0.0f); }
   void scale(Tensor& x, float s) { activation(x, 5, s); }
 
-  void swiglu(const Tensor& x, Tensor& y) {
-    if (x.cols() % 2 != 0) fail("swiglu", "input width " + std::to_string(x.cols()) + " is odd");
-    const long half = x.cols() / 2;
-    with_output(y, &x == &y, [&](Tensor& out) {
-      ensure(out, x.rows(), half);
-      if (out.size() == 0) return;
-      d().template launch<GpuKernel::swiglu>(GpuRange::elements(out.size()), h(x), h(out), i64(x.rows()), int(half));
-    });
-  }
+  void swiglu(const Tensor& x, Tensor& y) { gated("swiglu", x, y, 0); }
+  void geglu_tanh(const Tensor& x, Tensor& y) { gated("geglu_tanh", x, y, 1); }
 
   void rotary(Tensor& x, const RotaryDims& r) {
     if (r.head_dim <= 0 || r.head_dim % 2 != 0 || r.heads <= 0 || r.batch <= 0 || r.len <= 0 || r.start < 0) {
@@ -416,6 +409,17 @@ class GpuOps {
   void activation(Tensor& x, int kind, float s) {
     if (x.size() == 0) return;
     d().template launch<GpuKernel::activation>(GpuRange::elements(x.size()), h(x), i64(x.size()), kind, s);
+  }
+
+  /// y = act(x[:, :i]) * x[:, i:] for x [n, 2i]: act SiLU (kind 0) or tanh GELU (kind 1).
+  void gated(const char* op, const Tensor& x, Tensor& y, int kind) {
+    if (x.cols() % 2 != 0) fail(op, "input width " + std::to_string(x.cols()) + " is odd");
+    const long half = x.cols() / 2;
+    with_output(y, &x == &y, [&](Tensor& out) {
+      ensure(out, x.rows(), half);
+      if (out.size() == 0) return;
+      d().template launch<GpuKernel::gated>(GpuRange::elements(out.size()), h(x), h(out), i64(x.rows()), int(half), kind);
+    });
   }
 
   /// y[:, yoff..] = x wᵀ with w's rows from element woff: x [n, k], m rows of w.

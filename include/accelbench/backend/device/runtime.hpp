@@ -40,7 +40,7 @@ enum class GpuKernel : int {
   add_bias,
   add,
   activation,
-  swiglu,
+  gated,
   row_norm,
   row_scale,
   argmax_rows,
@@ -58,7 +58,7 @@ enum class GpuKernel : int {
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
-    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_swiglu",
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};

@@ -40,17 +40,18 @@ struct PreNormLayerNames {
   const char* fc2;
 };
 
+/// `qkv_bias` false: the query, key and value projections have no bias (ViT's qkv_bias).
 inline void add_pre_norm_layer_shapes(TensorShapes& s, const std::string& p, const PreNormLayerNames& n,
-                                      Eigen::Index h, Eigen::Index i) {
-  const auto both = [&](const char* name, Eigen::Index out, Eigen::Index in) {
+                                      Eigen::Index h, Eigen::Index i, bool qkv_bias = true) {
+  const auto both = [&](const char* name, Eigen::Index out, Eigen::Index in, bool bias = true) {
     s.push_back({p + name + ".weight", {out, in}});
-    s.push_back({p + name + ".bias", {1, out}});
+    if (bias) s.push_back({p + name + ".bias", {1, out}});
   };
   s.push_back({p + n.norm1 + ".weight", {1, h}});
   s.push_back({p + n.norm1 + ".bias", {1, h}});
-  both(n.query, h, h);
-  both(n.key, h, h);
-  both(n.value, h, h);
+  both(n.query, h, h, qkv_bias);
+  both(n.key, h, h, qkv_bias);
+  both(n.value, h, h, qkv_bias);
   both(n.out, h, h);
   s.push_back({p + n.norm2 + ".weight", {1, h}});
   s.push_back({p + n.norm2 + ".bias", {1, h}});
@@ -58,28 +59,32 @@ inline void add_pre_norm_layer_shapes(TensorShapes& s, const std::string& p, con
   both(n.fc2, h, i);
 }
 
-/// A pre-norm transformer encoder layer's weights on the backend.
+/// A pre-norm transformer encoder layer's weights on the backend; q_b, k_b
+/// and v_b are empty where the projections have no bias.
 template <class B>
 struct PreNormLayer {
   typename B::Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
   typename B::Tensor norm2_g, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b;
 };
 
-/// Takes a layer's tensors through `take(name, rows, cols)`.
+/// Takes a layer's tensors through `take(name, rows, cols)`; no query, key
+/// and value biases unless `qkv_bias`.
 template <class B, class Take>
 PreNormLayer<B> take_pre_norm_layer(Take&& take, const std::string& p, const PreNormLayerNames& n, Eigen::Index h,
-                                    Eigen::Index i) {
+                                    Eigen::Index i, bool qkv_bias = true) {
   const auto w = [&](const char* name) { return p + name + ".weight"; };
   const auto b = [&](const char* name) { return p + name + ".bias"; };
   PreNormLayer<B> L;
   L.norm1_g = take(w(n.norm1), 1, h);
   L.norm1_b = take(b(n.norm1), 1, h);
   L.q_w = take(w(n.query), h, h);
-  L.q_b = take(b(n.query), 1, h);
   L.k_w = take(w(n.key), h, h);
-  L.k_b = take(b(n.key), 1, h);
   L.v_w = take(w(n.value), h, h);
-  L.v_b = take(b(n.value), 1, h);
+  if (qkv_bias) {
+    L.q_b = take(b(n.query), 1, h);
+    L.k_b = take(b(n.key), 1, h);
+    L.v_b = take(b(n.value), 1, h);
+  }
   L.o_w = take(w(n.out), h, h);
   L.o_b = take(b(n.out), 1, h);
   L.norm2_g = take(w(n.norm2), 1, h);

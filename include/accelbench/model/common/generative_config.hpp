@@ -77,6 +77,9 @@ struct GenerativeConfig {
   /// the LM head (transformers 5's scale_decoder_outputs; older configs say
   /// it with tie_word_embeddings).
   bool scale_decoder_outputs = true;
+  /// T5: the gated feed-forward of T5 v1.1 and Flan-T5 (feed_forward_proj
+  /// "gated-gelu"): wo(gelu_tanh(wi_0 x) * wi_1 x); false: wo(relu(wi x)).
+  bool gated_gelu = false;
   int relative_buckets = 32;        ///< T5
   int relative_max_distance = 128;  ///< T5
   int decoder_start_token = 0;      ///< T5
@@ -158,6 +161,9 @@ inline void validate_generative_dims(const FieldCheck& check, const GenerativeCo
     check.fail("kv_heads", std::to_string(c.kv_heads), "must divide heads (" + std::to_string(c.heads) + ")");
   }
   check.positive("norm_eps", c.norm_eps);
+  if (c.gated_gelu && c.architecture != "t5") {
+    check.fail("gated_gelu", "true", "is T5's feature; this architecture has no such option");
+  }
 }
 
 /// Throws when `field`, a feature that only `owner` has, is not at its
