@@ -159,6 +159,8 @@ TEST_CASE("decoding with the key-value cache gives the logits of recomputing the
   check_cached_decoding<Gpt2<Cpu>>("gpt2_variant");
   check_cached_decoding<Llama<Cpu>>("llama_bias");
   check_cached_decoding<Llama<Cpu>>("qwen2_head");
+  check_cached_decoding<Llama<Cpu>>("qwen2_window");
+  check_cached_decoding<Llama<Cpu>>("mistral");
 }
 
 TEST_CASE("T5: cached decoder steps give the logits of a teacher-forced pass") {
@@ -233,7 +235,8 @@ TEST_CASE("Benchmark<Cpu, TextGeneration>: prefill and decode phases, token rate
 }
 
 TEST_CASE("a second backend's generation is verified against Cpu: same tokens, close logits") {
-  for (const std::string arch : {"gpt2", "t5", "gpt2_variant", "llama_bias", "qwen2_head", "t5_untied"}) {
+  for (const std::string arch : {"gpt2", "t5", "gpt2_variant", "llama_bias", "qwen2_head", "t5_untied",
+                                 "qwen2_window", "mistral"}) {
     CAPTURE(arch);
     Config c = quick_config(arch);
     c.batch_sizes = {2};
