@@ -5234,6 +5234,12 @@ inline void validate_generative_dims(const FieldCheck& check, const GenerativeCo
   }
   check.positive("norm_eps", c.norm_eps);
   if (c.sliding_window < 0) check.fail("sliding_window", std::to_string(c.sliding_window), "must not be negative");
+  bool slides = false;  // the architectures with sliding-window attention
+  for (const auto t : model_types) slides = slides || t == "qwen2" || t == "mistral";
+  if (c.sliding_window != 0 && !slides) {
+    check.fail("sliding_window", std::to_string(c.sliding_window), "is Mistral's and Qwen2's feature; " +
+                                                                      std::string(model) + " has no sliding window");
+  }
   if (!c.sliding_layers.empty() && c.sliding_window == 0) {
     check.fail("sliding_layers", std::to_string(c.sliding_layers.size()) + " layers", "need a sliding_window");
   }

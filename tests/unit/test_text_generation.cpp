@@ -82,6 +82,31 @@ TEST_CASE("text-generation FLOPs: a sliding window counts the keys in its window
         doctest::Approx(4.0 * 2 * aw * dropped));
 }
 
+TEST_CASE("a sliding window is Mistral's and Qwen2's: other architectures refuse it, and its layers are checked") {
+  GenerativeConfig gpt2 = TextGeneration::find_preset("gpt2");
+  gpt2.sliding_window = 16;
+  CHECK_THROWS_WITH_AS(Gpt2Architecture::validate_config(gpt2), doctest::Contains("sliding_window"), ConfigError);
+  GenerativeConfig llama = TextGeneration::find_preset("llama-tiny");
+  llama.sliding_window = 16;
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(llama), doctest::Contains("sliding_window"), ConfigError);
+  GenerativeConfig qwen2 = TextGeneration::find_preset("qwen2-tiny");
+  qwen2.sliding_window = 16;
+  qwen2.sliding_layers = {1, 3};
+  CHECK_NOTHROW(LlamaArchitecture::validate_config(qwen2));
+  CHECK(qwen2.attention_window(1) == 16);
+  CHECK(qwen2.attention_window(2) == 0);
+  qwen2.sliding_layers = {3, 1};
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(qwen2), doctest::Contains("sliding_layers"), ConfigError);
+  qwen2.sliding_layers = {4};
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(qwen2), doctest::Contains("sliding_layers"), ConfigError);
+  qwen2.sliding_window = 0;
+  qwen2.sliding_layers = {1};
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(qwen2), doctest::Contains("sliding_layers"), ConfigError);
+  GenerativeConfig mistral = TextGeneration::find_preset("mistral-tiny");
+  mistral.sliding_window = -1;
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(mistral), doctest::Contains("sliding_window"), ConfigError);
+}
+
 TEST_CASE("text-generation sweep: batch x prompt length x new tokens, within the model's positions") {
   Config c;
   c.batch_sizes = {1, 4};
