@@ -227,7 +227,8 @@ class PlainBackend {
   // attention); the bias row h * query_len + i ([heads * query_len, key_len],
   // T5) is added to query i's scores; a padded key gets the lowest float
   // added; under a causal mask query i (at position key_len - query_len + i)
-  // sees keys 0..that position only. Scores are scaled by d.scale, or by
+  // sees keys 0..that position only, and with a window w > 0 the last w of
+  // them only (positions p - w + 1 .. p). Scores are scaled by d.scale, or by
   // 1 / sqrt(head_dim) when it is 0.
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const Tensor& bias,
                  const AttentionDims& d, Tensor& out) {
@@ -236,7 +237,8 @@ class PlainBackend {
     const long stride = d.key_stride == 0 ? d.key_len : d.key_stride;
     const long hd = d.head_dim;
     if (d.batch <= 0 || d.query_len <= 0 || d.key_len <= 0 || heads <= 0 || hd <= 0 || kv_heads <= 0 ||
-        heads % kv_heads != 0 || stride < d.key_len || (d.causal && d.query_len > d.key_len)) {
+        heads % kv_heads != 0 || stride < d.key_len || (d.causal && d.query_len > d.key_len) || d.window < 0 ||
+        (d.window > 0 && !d.causal)) {
       throw std::invalid_argument("plain attention: dimensions");
     }
     if (q.rows != long(d.batch) * d.query_len || q.cols != heads * hd) {
@@ -261,9 +263,11 @@ class PlainBackend {
         const long g = h / heads_per_kv;  // the key-value head
         for (long i = 0; i < d.query_len; ++i) {
           const long qrow = b * d.query_len + i;
-          const long seen = d.causal ? d.key_len - d.query_len + i + 1 : d.key_len;
+          const long position = d.key_len - d.query_len + i;  // under a causal mask
+          const long seen = d.causal ? position + 1 : d.key_len;
+          const long first = d.causal && d.window > 0 ? std::max(0L, position - d.window + 1) : 0;
           double top = -std::numeric_limits<double>::infinity();
-          for (long j = 0; j < seen; ++j) {
+          for (long j = first; j < seen; ++j) {
             double dot = 0;
             for (long e = 0; e < hd; ++e) dot += double(q.at(qrow, h * hd + e)) * double(k.at(b * stride + j, g * hd + e));
             double s = dot * scale;
@@ -273,13 +277,13 @@ class PlainBackend {
             top = std::max(top, s);
           }
           double total = 0;
-          for (long j = 0; j < seen; ++j) {
+          for (long j = first; j < seen; ++j) {
             w[std::size_t(j)] = std::exp(w[std::size_t(j)] - top);
             total += w[std::size_t(j)];
           }
           for (long e = 0; e < hd; ++e) {
             double acc = 0;
-            for (long j = 0; j < seen; ++j) acc += w[std::size_t(j)] * double(v.at(b * stride + j, g * hd + e));
+            for (long j = first; j < seen; ++j) acc += w[std::size_t(j)] * double(v.at(b * stride + j, g * hd + e));
             result.at(qrow, h * hd + e) = static_cast<float>(acc / total);
           }
         }

@@ -1263,7 +1263,10 @@ namespace accelbench {
 /// [batch * key_stride, kv_heads * head_dim], of which the first key_len rows
 /// of each sequence are attended (a key-value cache has key_stride =
 /// its capacity). Query head h reads key-value head h / (heads / kv_heads):
-/// grouped-query attention when kv_heads < heads.
+/// grouped-query attention when kv_heads < heads. A causal window w > 0
+/// narrows the causal mask to the last w positions: query i, at position
+/// p = key_len - query_len + i, sees the keys at positions p - w + 1 .. p
+/// (transformers' sliding-window causal mask, kv_idx > q_idx - w).
 struct AttentionDims {
   int batch = 0;
   int query_len = 0;
@@ -1275,10 +1278,18 @@ struct AttentionDims {
   /// Query i sits at position key_len - query_len + i and sees the keys up
   /// to that position only.
   bool causal = false;
+  /// Causal attention only: the keys a query sees, its own position
+  /// included (sliding-window attention); 0: all up to its position.
+  int window = 0;
   float scale = 0.0f;  ///< score scale; 0: 1 / sqrt(head_dim)
 
   [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
   [[nodiscard]] int effective_key_stride() const noexcept { return key_stride > 0 ? key_stride : key_len; }
+  /// The keys query i sees: [first_key(i), end_key(i)).
+  [[nodiscard]] int end_key(int i) const noexcept { return causal ? key_len - query_len + i + 1 : key_len; }
+  [[nodiscard]] int first_key(int i) const noexcept {
+    return causal && window > 0 && end_key(i) > window ? end_key(i) - window : 0;
+  }
 };
 
 /// Rotary position embedding of [batch * len, heads * head_dim] rows: row
@@ -2161,6 +2172,10 @@ class Cpu {
     if (d.causal && d.key_len < d.query_len) {
       throw std::invalid_argument("attention: a causal mask needs key_len >= query_len");
     }
+    if (d.window < 0 || (d.window > 0 && !d.causal)) {
+      throw std::invalid_argument("attention: window = " + std::to_string(d.window) +
+                                  " must be 0, or positive with a causal mask");
+    }
     const Index width = static_cast<Index>(d.heads) * d.head_dim;
     const Index kv_width = static_cast<Index>(d.effective_kv_heads()) * d.head_dim;
     if (q.rows() != Index{d.batch} * d.query_len || q.cols() != width) {
@@ -2473,7 +2488,6 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
   const float scale = d.scale != 0.0f ? d.scale : 1.0f / std::sqrt(static_cast<float>(d.head_dim));
   const Index group = d.heads / d.effective_kv_heads();
   const Index stride = d.effective_key_stride();
-  const Index offset = d.key_len - d.query_len;  // position of query 0 under a causal mask
   const Index tasks = static_cast<Index>(d.batch) * d.heads;
   parallel_tasks(tasks, [&](Index t, int thread) {
     const Index b = t / d.heads;
@@ -2488,9 +2502,12 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
     if (biased) s += position_bias.block(h * d.query_len, 0, d.query_len, d.key_len);
     if (masked) s.rowwise() += mask_bias_.row(b);
     for (Index r = 0; r < s.rows(); ++r) {
-      const Index visible = d.causal ? offset + r + 1 : s.cols();
-      softmax_row(s.row(r).head(visible));
-      s.row(r).tail(s.cols() - visible).setZero();
+      // Causal: keys up to the query's position; a window drops the older ones.
+      const Index first = d.first_key(static_cast<int>(r));
+      const Index end = d.end_key(static_cast<int>(r));
+      softmax_row(s.row(r).segment(first, end - first));
+      s.row(r).head(first).setZero();
+      s.row(r).tail(s.cols() - end).setZero();
     }
     out.block(b * d.query_len, h * d.head_dim, d.query_len, d.head_dim).noalias() = s * vb;
   });
@@ -3566,6 +3583,13 @@ class HfConfigReader {
   [[nodiscard]] bool has(std::string_view key) const {
     consulted_->insert(prefix_ + std::string(key));
     return json_->contains(key) && !json_->at(std::string(key)).is_null();
+  }
+
+  /// True when the field is present, null included (where null and absent
+  /// differ: a default for absent, "none" for null); the field counts as read.
+  [[nodiscard]] bool present(std::string_view key) const {
+    consulted_->insert(prefix_ + std::string(key));
+    return json_->contains(key);
   }
 
   [[nodiscard]] int integer(std::string_view key) const {
@@ -5110,7 +5134,7 @@ inline constexpr GenerativeArchitectureFunctions architecture_functions{
 
 struct GenerativeConfig {
   std::string name;
-  /// The checkpoint's model_type: "gpt2", "llama", "qwen2" (decoder-only) or
+  /// The checkpoint's model_type: "gpt2", "llama", "qwen2", "mistral" (decoder-only) or
   /// "t5" (encoder-decoder).
   std::string architecture;
   int layers = 0;          ///< decoder layers; T5: encoder layers
@@ -5150,6 +5174,13 @@ struct GenerativeConfig {
   int relative_buckets = 32;        ///< T5
   int relative_max_distance = 128;  ///< T5
   int decoder_start_token = 0;      ///< T5
+  /// Mistral, Qwen2: sliding-window attention, a query seeing the last
+  /// sliding_window positions (its own included) in the layers of
+  /// sliding_layers; 0: none.
+  int sliding_window = 0;
+  /// The layers whose attention slides (transformers' layer_types
+  /// "sliding_attention"), ascending; empty with sliding_window > 0: every layer.
+  std::vector<int> sliding_layers = {};
   std::vector<std::string> aliases;
   /// The architecture's functions, set where the architecture is chosen (a
   /// family's presets and checkpoints); null, or not the functions of
@@ -5165,6 +5196,13 @@ struct GenerativeConfig {
   }
   [[nodiscard]] std::int64_t kv_width() const noexcept {
     return std::int64_t{effective_kv_heads()} * effective_head_dim();
+  }
+  /// The attention window of `layer` (AttentionDims::window): sliding_window
+  /// where the layer slides, else 0 (every earlier position).
+  [[nodiscard]] int attention_window(int layer) const noexcept {
+    if (sliding_window <= 0) return 0;
+    if (sliding_layers.empty()) return sliding_window;
+    return std::find(sliding_layers.begin(), sliding_layers.end(), layer) != sliding_layers.end() ? sliding_window : 0;
   }
 
   // Answered by the architecture's own file, through `functions`.
@@ -5231,6 +5269,22 @@ inline void validate_generative_dims(const FieldCheck& check, const GenerativeCo
   if (c.gated_gelu && c.architecture != "t5") {
     check.fail("gated_gelu", "true", "is T5's feature; this architecture has no such option");
   }
+  if (c.sliding_window < 0) check.fail("sliding_window", std::to_string(c.sliding_window), "must not be negative");
+  bool slides = false;  // the architectures with sliding-window attention
+  for (const auto t : model_types) slides = slides || t == "qwen2" || t == "mistral";
+  if (c.sliding_window != 0 && !slides) {
+    check.fail("sliding_window", std::to_string(c.sliding_window), "is Mistral's and Qwen2's feature; " +
+                                                                      std::string(model) + " has no sliding window");
+  }
+  if (!c.sliding_layers.empty() && c.sliding_window == 0) {
+    check.fail("sliding_layers", std::to_string(c.sliding_layers.size()) + " layers", "need a sliding_window");
+  }
+  for (std::size_t i = 0; i < c.sliding_layers.size(); ++i) {
+    const int l = c.sliding_layers[i];
+    if (l < 0 || l >= c.layers || (i > 0 && l <= c.sliding_layers[i - 1])) {
+      check.fail("sliding_layers", std::to_string(l), "must be ascending layers below layers (" + std::to_string(c.layers) + ")");
+    }
+  }
 }
 
 /// Throws when `field`, a feature that only `owner` has, is not at its
@@ -5253,7 +5307,8 @@ inline void reject_foreign_feature(const FieldCheck& check, std::string_view fie
 /// Floating-point operations of a decoder-only transformer generating
 /// `new_tokens` after a `prompt` for `batch` sequences with a key-value
 /// cache, its MLP of `mlp_matrices` [hidden, intermediate] matrices (see
-/// GenerativeConfig::generation_flops).
+/// GenerativeConfig::generation_flops); a sliding layer's queries attend
+/// their window's keys only.
 [[nodiscard]] inline double decoder_only_flops(const GenerativeConfig& c, int batch, int prompt, int new_tokens,
                                                double mlp_matrices) noexcept {
   const double b = batch;
@@ -5263,11 +5318,32 @@ inline void reject_foreign_feature(const FieldCheck& check, std::string_view fie
   const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + mlp_matrices * h * c.intermediate;
   const double head = 2.0 * b * h * c.vocab_size;
   const double p = prompt;
-  double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * aw * p * (p + 1.0) / 2.0) + head;
-  for (int t = 1; t < new_tokens; ++t) {
-    const double ctx = p + t + 1.0;
-    total += c.layers * (2.0 * b * layer_weights + 4.0 * b * ctx * aw) + head;
+  if (c.sliding_window == 0) {
+    double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * aw * p * (p + 1.0) / 2.0) + head;
+    for (int t = 1; t < new_tokens; ++t) {
+      const double ctx = p + t + 1.0;
+      total += c.layers * (2.0 * b * layer_weights + 4.0 * b * ctx * aw) + head;
+    }
+    return total;
   }
+  // Keys a query at position i (from 0) attends in `layer`: i + 1, or the window.
+  const auto keys = [&](int layer, double i) {
+    const int w = c.attention_window(layer);
+    return w > 0 ? std::min(i + 1.0, double(w)) : i + 1.0;
+  };
+  double total = head;
+  for (int l = 0; l < c.layers; ++l) {
+    double prefill_keys = 0;  // summed over the prompt's positions
+    const int w = c.attention_window(l);
+    if (w > 0 && w < prompt) {
+      prefill_keys = double(w) * (w + 1.0) / 2.0 + (p - w) * w;
+    } else {
+      prefill_keys = p * (p + 1.0) / 2.0;
+    }
+    total += 2.0 * b * p * layer_weights + 4.0 * b * aw * prefill_keys;
+    for (int t = 1; t < new_tokens; ++t) total += 2.0 * b * layer_weights + 4.0 * b * keys(l, p + t) * aw;
+  }
+  for (int t = 1; t < new_tokens; ++t) total += head;
   return total;
 }
 
@@ -5750,16 +5826,20 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
 // ---- end accelbench/model/gpt2.hpp ----
 // ---- begin accelbench/model/llama.hpp ----
 
-// Llama and Qwen2 as in Hugging Face transformers' LlamaForCausalLM and
-// Qwen2ForCausalLM: RMSNorm, rotary positions, grouped-query attention and
+// Llama, Qwen2 and Mistral as in Hugging Face transformers' LlamaForCausalLM,
+// Qwen2ForCausalLM and MistralForCausalLM: RMSNorm, rotary positions,
+// grouped-query attention and
 // a SwiGLU MLP, with Llama's optional biases (attention_bias: q, k, v and
 // o; mlp_bias: gate, up and down) and a head tied to the token embedding
 // when tie_word_embeddings says so (and the checkpoint does not store a
 // different one). Qwen2 is Llama with biases on the query, key and value
-// projections only (qkv_bias). Written once over the backend's
+// projections only (qkv_bias) and sliding-window attention in the layers
+// its configuration names; Mistral is Llama without biases, its attention
+// sliding in every layer when sliding_window is set. Written once over the backend's
 // GenerationOps, with the key-value cache and the prefill / decode steps of
 // common/generation.hpp.
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -5775,14 +5855,14 @@ namespace accelbench {
 template <GenerationOps B>
 class Llama;
 
-/// LlamaForCausalLM and Qwen2ForCausalLM's entry in the list of generative
+/// LlamaForCausalLM, Qwen2ForCausalLM and MistralForCausalLM's entry in the list of generative
 /// architectures (GenerativeArchitectures, model/generative.hpp): the
 /// checkpoint model types it reads, its model class, and its configuration,
 /// shape, FLOP and weight functions.
 struct LlamaArchitecture : DecoderOnlyArchitecture {
-  static constexpr std::string_view names = "llama, qwen2";
+  static constexpr std::string_view names = "llama, qwen2, mistral";
   [[nodiscard]] static bool reads(std::string_view model_type) noexcept {
-    return model_type == "llama" || model_type == "qwen2";
+    return model_type == "llama" || model_type == "qwen2" || model_type == "mistral";
   }
   template <GenerationOps B>
   using Model = Llama<B>;
@@ -5808,13 +5888,23 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
                  .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
                  .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
                  .aliases = {}});
+    p.push_back({.name = "mistral-7b", .architecture = "mistral", .layers = 32, .hidden = 4096, .heads = 32,
+                 .kv_heads = 8, .intermediate = 14336, .vocab_size = 32000, .max_positions = 32768,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .sliding_window = 4096,
+                 .aliases = {"mistralai/Mistral-7B-v0.1"}});
+    // Mistral's features (grouped-query attention, a sliding window in every
+    // layer) at llama-tiny's scale, the window shorter than long runs.
+    p.push_back({.name = "mistral-tiny", .architecture = "mistral", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .sliding_window = 128,
+                 .aliases = {}});
     return p;
   }
 
-  /// The fields of a Llama or Qwen2 config.json (besides common_config_fields()).
+  /// The fields of a Llama, Qwen2 or Mistral config.json (besides common_config_fields()).
   [[nodiscard]] static ConfigFields config_fields() {
     using F = ConfigField;
-    return {F::read("model_type", "\"llama\" or \"qwen2\""),
+    return {F::read("model_type", "\"llama\", \"qwen2\" or \"mistral\""),
             F::read("hidden_act", "the MLP activation; only SwiGLU with SiLU (\"silu\") is implemented"),
             F::read("num_hidden_layers", "layers"),
             F::read("hidden_size", "width"),
@@ -5829,38 +5919,29 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
             F::read("rope_theta", "rotary base of older configs; must agree with rope_parameters where both are given"),
             F::read("rope_scaling", "older configs' rotary scaling; only absent, null or rope_type \"default\""),
             F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
-            F::read("use_sliding_window", "Qwen2's sliding-window attention; only false is implemented"),
-            F::read("layer_types", "each layer's attention; only \"full_attention\" is implemented"),
-            F::read("attention_bias", "Llama: biases on the q, k, v and o projections (Qwen2 has q, k and v biases always)"),
-            F::read("mlp_bias", "Llama: biases on the gate, up and down projections (Qwen2 has none)"),
-            F::no_effect("sliding_window", "the window of sliding-window layers, which are refused (layer_types)"),
-            F::no_effect("max_window_layers", "which layers use the sliding window, which is refused (layer_types)"),
+            F::read("use_sliding_window", "Qwen2: sliding-window attention in the layers layer_types or max_window_layers name (Llama: only false; Mistral ignores it)"),
+            F::read("sliding_window", "Qwen2 and Mistral: the positions a query sees in a sliding layer, its own included (Mistral: every layer; null: none; absent: 4096)"),
+            F::read("max_window_layers", "Qwen2 without layer_types: layers from this one on slide (default 28)"),
+            F::read("layer_types", "Qwen2: each layer's attention, \"full_attention\" or \"sliding_attention\" (Llama: full only; Mistral: as sliding_window says)"),
+            F::read("attention_bias", "Llama: biases on the q, k, v and o projections (Qwen2 has q, k and v biases always, Mistral none)"),
+            F::read("mlp_bias", "Llama: biases on the gate, up and down projections (Qwen2 and Mistral have none)"),
             F::no_effect("pretraining_tp", "older transformers split the projections into slices; the same products")};
   }
 
-  /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
-  /// "qwen2"). Qwen2's difference: q/k/v biases always, no other biases.
+  /// The fields of a Llama, Qwen2 or Mistral config.json (model_type
+  /// "llama", "qwen2" or "mistral"). Qwen2's difference: q/k/v biases
+  /// always, no other biases, sliding-window layers; Mistral's: no biases, a
+  /// sliding window in every layer.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const bool qwen2 = g.architecture == "qwen2";
+    const bool mistral = g.architecture == "mistral";
     c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
     if (c.has("rope_scaling") &&
         (!c.raw("rope_scaling").is_object() || c.raw("rope_scaling").value("rope_type", std::string()) != "default")) {
       c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
     }
-    if (c.boolean("use_sliding_window", false)) {
-      c.fail("use_sliding_window", "true", "sliding-window attention is not implemented");
-    }
-    if (c.has("layer_types")) {
-      const auto& types = c.raw("layer_types");
-      for (std::size_t l = 0; l < (types.is_array() ? types.size() : 0); ++l) {
-        if (types[l] != "full_attention") {
-          c.fail("layer_types[" + std::to_string(l) + "]", types[l].dump(),
-                 "only full attention (\"full_attention\") is implemented");
-        }
-      }
-      if (!types.is_array()) c.fail("layer_types", types.dump(), "expected an array of strings");
-    }
     g.layers = c.integer("num_hidden_layers");
+    read_sliding_window(c, g);
     g.hidden = c.integer("hidden_size");
     g.heads = c.integer("num_attention_heads");
     g.kv_heads = c.integer("num_key_value_heads", g.heads);
@@ -5893,22 +5974,85 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     } else if (c.has("rope_theta")) {
       g.rope_theta = c.number("rope_theta");
     }
-    // Qwen2 reads neither: its q, k and v projections always have biases,
-    // its o and MLP projections never (as in transformers' Qwen2 classes).
-    if (qwen2) {
+    // Qwen2 and Mistral read neither: Qwen2's q, k and v projections always
+    // have biases, its o and MLP projections never, and Mistral has none (as
+    // in transformers' Qwen2 and Mistral classes).
+    if (qwen2 || mistral) {
       (void)c.has("attention_bias");
       (void)c.has("mlp_bias");
     }
-    g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
-    g.attention_output_bias = qwen2 ? false : g.qkv_bias;
-    g.mlp_bias = qwen2 ? false : c.boolean("mlp_bias", false);
+    g.qkv_bias = qwen2 ? true : (mistral ? false : c.boolean("attention_bias", false));
+    g.attention_output_bias = qwen2 || mistral ? false : g.qkv_bias;
+    g.mlp_bias = qwen2 || mistral ? false : c.boolean("mlp_bias", false);
     g.tied_embeddings = c.boolean("tie_word_embeddings", false);  // LlamaConfig's and Qwen2Config's default
   }
 
-  /// Checks that a configuration describes a Llama or Qwen2 that can be built.
+  /// The sliding window of a config.json with num_hidden_layers read, by
+  /// transformers' rules. Qwen2Config: the window only with
+  /// use_sliding_window, in the layers layer_types calls "sliding_attention",
+  /// or without layer_types in the layers from max_window_layers on.
+  /// MistralConfig: sliding_window (default 4096, null: none) in every layer;
+  /// MistralForCausalLM ignores layer_types, which must then agree.
+  /// LlamaForCausalLM has no sliding window.
+  static void read_sliding_window(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    const bool qwen2 = g.architecture == "qwen2";
+    const bool mistral = g.architecture == "mistral";
+    const bool use = qwen2 ? c.boolean("use_sliding_window", false) : false;
+    if (!qwen2 && !mistral && c.boolean("use_sliding_window", false)) {
+      c.fail("use_sliding_window", "true", "Llama has no sliding-window attention");
+    }
+    if (mistral) (void)c.has("use_sliding_window");  // MistralConfig has no such field
+    int window = 0;
+    if ((qwen2 && use) || mistral) {
+      window = c.present("sliding_window") ? c.integer("sliding_window", 0) : 4096;
+      if (c.has("sliding_window") && window <= 0) {
+        c.fail("sliding_window", std::to_string(window), "must be positive (a query sees its own position)");
+      }
+    } else {
+      (void)c.has("sliding_window");  // Qwen2 without use_sliding_window, Llama: no effect
+    }
+    const int first_sliding = qwen2 ? c.integer("max_window_layers", 28) : 0;
+    if (!qwen2) (void)c.has("max_window_layers");
+    std::vector<bool> slides(static_cast<std::size_t>(std::max(g.layers, 0)), false);
+    for (int l = 0; l < g.layers; ++l) slides[std::size_t(l)] = window > 0 && (mistral || l >= first_sliding);
+    if (c.has("layer_types")) {
+      const auto& types = c.raw("layer_types");
+      if (!types.is_array()) c.fail("layer_types", types.dump(), "expected an array of strings");
+      if (static_cast<int>(types.size()) != g.layers) {
+        c.fail("layer_types", types.dump(), "expected one entry per layer (" + std::to_string(g.layers) + ")");
+      }
+      for (std::size_t l = 0; l < types.size(); ++l) {
+        const std::string key = "layer_types[" + std::to_string(l) + "]";
+        const bool full = types[l] == "full_attention";
+        const bool sliding = types[l] == "sliding_attention";
+        if (!full && !sliding) {
+          c.fail(key, types[l].dump(), "only \"full_attention\" and \"sliding_attention\" are implemented");
+        }
+        if (!qwen2 && sliding != slides[l]) {
+          c.fail(key, types[l].dump(),
+                 mistral ? "MistralForCausalLM ignores layer_types: its layers all slide when sliding_window is set"
+                         : "Llama has no sliding-window attention");
+        }
+        if (qwen2 && sliding && window == 0) {
+          c.fail(key, types[l].dump(), "a sliding layer needs use_sliding_window and a sliding_window");
+        }
+        slides[l] = sliding;
+      }
+    }
+    g.sliding_window = 0;
+    g.sliding_layers.clear();
+    for (int l = 0; l < g.layers; ++l) {
+      if (slides[std::size_t(l)]) g.sliding_layers.push_back(l);
+    }
+    if (g.sliding_layers.empty()) return;  // no layer slides: full attention
+    g.sliding_window = window;
+    if (static_cast<int>(g.sliding_layers.size()) == g.layers) g.sliding_layers.clear();  // every layer
+  }
+
+  /// Checks that a configuration describes a Llama, Qwen2 or Mistral that can be built.
   static void validate_config(const GenerativeConfig& c) {
     const auto check = detail::FieldCheck::of_model(c.name);
-    detail::validate_generative_dims(check, c, {"llama", "qwen2"}, "Llama's or Qwen2");
+    detail::validate_generative_dims(check, c, {"llama", "qwen2", "mistral"}, "Llama's, Qwen2's or Mistral");
     check.positive("max_positions", c.max_positions);
     if (c.effective_head_dim() % 2 != 0) {
       check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
@@ -5918,6 +6062,11 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
       if (c.attention_output_bias || c.mlp_bias) {
         check.fail(c.mlp_bias ? "mlp_bias" : "attention_output_bias", "true", "Qwen2 has biases on q, k and v only");
       }
+    } else if (c.architecture == "mistral") {
+      if (c.qkv_bias || c.attention_output_bias || c.mlp_bias) {
+        check.fail(c.mlp_bias ? "mlp_bias" : (c.qkv_bias ? "qkv_bias" : "attention_output_bias"), "true",
+                   "Mistral has no biases");
+      }
     } else if (c.attention_output_bias != c.qkv_bias) {
       check.fail("attention_output_bias", c.attention_output_bias ? "true" : "false",
                  "Llama's attention_bias puts biases on q, k, v and o alike (qkv_bias is " +
@@ -5926,11 +6075,14 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     detail::reject_foreign_feature(check, "scale_attn_weights", c.scale_attn_weights, true, "GPT-2");
     detail::reject_foreign_feature(check, "scale_attn_by_inverse_layer_idx", c.scale_attn_by_inverse_layer_idx, false, "GPT-2");
     detail::reject_foreign_feature(check, "scale_decoder_outputs", c.scale_decoder_outputs, true, "T5");
+    if (c.architecture == "llama" && c.sliding_window != 0) {
+      check.fail("sliding_window", std::to_string(c.sliding_window), "Llama has no sliding-window attention");
+    }
   }
 
   // ---- tensor names and shapes ----
 
-  /// LlamaForCausalLM's (Qwen2ForCausalLM's) tensors.
+  /// LlamaForCausalLM's (Qwen2ForCausalLM's, MistralForCausalLM's) tensors.
   static TensorShapes tensor_shapes(const GenerativeConfig& c) {
     TensorShapes s;
     const Eigen::Index h = c.hidden;
@@ -5979,7 +6131,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
   /// Synthetic weights: the RMSNorms' scales near one.
   [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"norm"}); }
 
-  /// The tensors of a Llama or Qwen2 checkpoint that the model leaves out.
+  /// The tensors of a Llama, Qwen2 or Mistral checkpoint that the model leaves out.
   [[nodiscard]] static UnusedTensors unused_tensors() {
     return {unused_suffix("rotary_emb.inv_freq",
                           "the rotary frequencies older checkpoints store; computed from the rope parameters")};
@@ -6078,12 +6230,13 @@ class Llama : public DecoderOnly<Llama<B>, B> {
 
   void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
     const int hd = config_.effective_head_dim();
-    const AttentionDims dims = this->attention_dims(s, len, start);
+    AttentionDims dims = this->attention_dims(s, len, start);
     const CacheDims cache = Base::cache_dims(s, len, start);
     const RotaryDims q_rotary{s.batch, len, config_.heads, hd, start, config_.rope_theta};
     const RotaryDims k_rotary{s.batch, len, config_.effective_kv_heads(), hd, start, config_.rope_theta};
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const Layer& L = layers_[l];
+      dims.window = config_.attention_window(static_cast<int>(l));  // over cache positions
       be.rms_norm(a.x, L.norm1, config_.norm_eps, a.h);
       be.linear(a.h, L.q_w, L.q_b, a.q);
       be.linear(a.h, L.k_w, L.k_b, a.k);
@@ -14429,7 +14582,7 @@ KERNEL void ab_argmax_rows(GLOBAL const float* x, GLOBAL int* ids, int cols) {
 KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL const float* v,
                          GLOBAL const float* mask, int has_mask, GLOBAL const float* bias, int has_bias,
                          GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len, int heads,
-                         int head_dim, int kv_heads, int key_stride, int causal, float scale) {
+                         int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
   SHARED float red[ABK_WG];
   const int lid = LID0;
   const long group = GRP0;
@@ -14441,10 +14594,11 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   const int q_width = heads * head_dim;
   const int kv_width = kv_heads * head_dim;
   const int seen = causal ? key_len - query_len + i + 1 : key_len;
+  const int first = (causal && window > 0 && seen > window) ? seen - window : 0; /* sliding window */
   GLOBAL const float* qp = q + qrow * q_width + (long)h * head_dim;
   GLOBAL float* sp = scores + group * key_len;
   float top = ABK_LOWEST;
-  for (int j = lid; j < seen; j += ABK_WG) {
+  for (int j = first + lid; j < seen; j += ABK_WG) {
     GLOBAL const float* kp = k + (b * key_stride + j) * kv_width + (long)kv * head_dim;
     float dot = 0.0f;
     for (int e = 0; e < head_dim; ++e) dot += qp[e] * kp[e];
@@ -14463,7 +14617,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   top = red[0];
   BARRIER;
   float sum = 0.0f;
-  for (int j = lid; j < seen; j += ABK_WG) {
+  for (int j = first + lid; j < seen; j += ABK_WG) {
     const float e = exp(sp[j] - top);
     sp[j] = e;
     sum += e;
@@ -14478,7 +14632,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   for (int e = lid; e < head_dim; e += ABK_WG) {
     GLOBAL const float* vp = v + b * key_stride * kv_width + (long)kv * head_dim + e;
     float acc = 0.0f;
-    for (int j = 0; j < seen; ++j) acc += sp[j] * vp[(long)j * kv_width];
+    for (int j = first; j < seen; ++j) acc += sp[j] * vp[(long)j * kv_width];
     out[qrow * q_width + (long)h * head_dim + e] = acc * inv;
   }
 }
@@ -15302,11 +15456,13 @@ class GpuOps {
     const int stride = dims.effective_key_stride();
     const int hd = dims.head_dim;
     if (dims.batch <= 0 || dims.query_len <= 0 || dims.key_len <= 0 || heads <= 0 || hd <= 0 || kv_heads <= 0 ||
-        heads % kv_heads != 0 || stride < dims.key_len || (dims.causal && dims.query_len > dims.key_len)) {
+        heads % kv_heads != 0 || stride < dims.key_len || (dims.causal && dims.query_len > dims.key_len) ||
+        dims.window < 0 || (dims.window > 0 && !dims.causal)) {
       fail("attention", "invalid dimensions (batch " + std::to_string(dims.batch) + ", query_len " +
                             std::to_string(dims.query_len) + ", key_len " + std::to_string(dims.key_len) +
                             ", heads " + std::to_string(heads) + ", kv_heads " + std::to_string(kv_heads) +
-                            ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) + ")");
+                            ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) +
+                            ", window " + std::to_string(dims.window) + ")");
     }
     if (q.rows() != long(dims.batch) * dims.query_len || q.cols() != long(heads) * hd) {
       fail("attention", "queries must be [batch * query_len, heads * head_dim]");
@@ -15328,7 +15484,8 @@ class GpuOps {
       ensure(out, q.rows(), q.cols());
       d().template launch<GpuKernel::attention>(GpuRange::rows(groups), h(q), h(k), h(v), h(mask), int(!mask.empty()),
                                                 h(bias), int(!bias.empty()), h(out), h(scores_), dims.query_len,
-                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal), scale);
+                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal),
+                                                dims.window, scale);
     });
   }
 
@@ -16970,7 +17127,7 @@ KERNEL void ab_argmax_rows(GLOBAL const float* x, GLOBAL int* ids, int cols) {
 KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL const float* v,
                          GLOBAL const float* mask, int has_mask, GLOBAL const float* bias, int has_bias,
                          GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len, int heads,
-                         int head_dim, int kv_heads, int key_stride, int causal, float scale) {
+                         int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
   SHARED float red[ABK_WG];
   const int lid = LID0;
   const long group = GRP0;
@@ -16982,10 +17139,11 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   const int q_width = heads * head_dim;
   const int kv_width = kv_heads * head_dim;
   const int seen = causal ? key_len - query_len + i + 1 : key_len;
+  const int first = (causal && window > 0 && seen > window) ? seen - window : 0; /* sliding window */
   GLOBAL const float* qp = q + qrow * q_width + (long)h * head_dim;
   GLOBAL float* sp = scores + group * key_len;
   float top = ABK_LOWEST;
-  for (int j = lid; j < seen; j += ABK_WG) {
+  for (int j = first + lid; j < seen; j += ABK_WG) {
     GLOBAL const float* kp = k + (b * key_stride + j) * kv_width + (long)kv * head_dim;
     float dot = 0.0f;
     for (int e = 0; e < head_dim; ++e) dot += qp[e] * kp[e];
@@ -17004,7 +17162,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   top = red[0];
   BARRIER;
   float sum = 0.0f;
-  for (int j = lid; j < seen; j += ABK_WG) {
+  for (int j = first + lid; j < seen; j += ABK_WG) {
     const float e = exp(sp[j] - top);
     sp[j] = e;
     sum += e;
@@ -17019,7 +17177,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   for (int e = lid; e < head_dim; e += ABK_WG) {
     GLOBAL const float* vp = v + b * key_stride * kv_width + (long)kv * head_dim + e;
     float acc = 0.0f;
-    for (int j = 0; j < seen; ++j) acc += sp[j] * vp[(long)j * kv_width];
+    for (int j = first; j < seen; ++j) acc += sp[j] * vp[(long)j * kv_width];
     out[qrow * q_width + (long)h * head_dim + e] = acc * inv;
   }
 }
@@ -17850,11 +18008,13 @@ class GpuOps {
     const int stride = dims.effective_key_stride();
     const int hd = dims.head_dim;
     if (dims.batch <= 0 || dims.query_len <= 0 || dims.key_len <= 0 || heads <= 0 || hd <= 0 || kv_heads <= 0 ||
-        heads % kv_heads != 0 || stride < dims.key_len || (dims.causal && dims.query_len > dims.key_len)) {
+        heads % kv_heads != 0 || stride < dims.key_len || (dims.causal && dims.query_len > dims.key_len) ||
+        dims.window < 0 || (dims.window > 0 && !dims.causal)) {
       fail("attention", "invalid dimensions (batch " + std::to_string(dims.batch) + ", query_len " +
                             std::to_string(dims.query_len) + ", key_len " + std::to_string(dims.key_len) +
                             ", heads " + std::to_string(heads) + ", kv_heads " + std::to_string(kv_heads) +
-                            ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) + ")");
+                            ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) +
+                            ", window " + std::to_string(dims.window) + ")");
     }
     if (q.rows() != long(dims.batch) * dims.query_len || q.cols() != long(heads) * hd) {
       fail("attention", "queries must be [batch * query_len, heads * head_dim]");
@@ -17876,7 +18036,8 @@ class GpuOps {
       ensure(out, q.rows(), q.cols());
       d().template launch<GpuKernel::attention>(GpuRange::rows(groups), h(q), h(k), h(v), h(mask), int(!mask.empty()),
                                                 h(bias), int(!bias.empty()), h(out), h(scores_), dims.query_len,
-                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal), scale);
+                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal),
+                                                dims.window, scale);
     });
   }
 

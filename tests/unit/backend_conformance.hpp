@@ -38,7 +38,7 @@ void check_ops_against_cpu(B& b) {
   SUBCASE("linear, with and without bias, odd sizes") { testing::check_linear(b, chk); }
   SUBCASE("add, layer_norm (also in place), rms_norm, softmax, normalize_rows") { testing::check_norms(b, chk); }
   SUBCASE("activations and scale") { testing::check_activations(b, chk); }
-  SUBCASE("attention: padding mask, causal with a cache, grouped-query, position bias") {
+  SUBCASE("attention: padding mask, causal with a cache, grouped-query, position bias, sliding windows") {
     testing::check_attention(b, chk);
   }
   SUBCASE("embedding_lookup, masked_mean_pool, add_positions, cache_write, prepend_row") {

@@ -156,8 +156,9 @@ TEST_CASE("every config.json field that changes the computation and is not imple
       {"llama", "rope_scaling", {{"rope_type", "linear"}, {"factor", 2.0}}},
       {"llama", "rope_theta", 500000.0},
       {"llama", "quantization_config", {{"quant_method", "bitsandbytes"}}},
-      {"qwen2", "use_sliding_window", true},
-      {"qwen2", "layer_types", {"full_attention", "sliding_attention"}},
+      {"llama", "use_sliding_window", true},
+      {"qwen2", "layer_types", {"full_attention", "chunked_attention"}},
+      {"mistral", "sliding_window", 0},
       {"t5", "feed_forward_proj", "gated-silu"},
       {"t5", "tie_encoder_decoder", true},
       {"vit", "hidden_act", "relu"},
@@ -179,7 +180,8 @@ TEST_CASE("every config.json field that changes the computation and is not imple
     const fs::path dir = variant_folder(r.arch, "refused", config);
     const auto read = [&](const fs::path& folder) {
       if (r.arch == "bert") (void)preset_of<Embedding>(folder);
-      if (r.arch == "gpt2" || r.arch == "llama" || r.arch == "qwen2" || r.arch == "t5") {
+      if (r.arch == "gpt2" || r.arch == "llama" || r.arch == "qwen2" || r.arch == "mistral" ||
+          r.arch == "t5") {
         (void)preset_of<TextGeneration>(folder);
       }
       if (r.arch == "vit") (void)preset_of<Vision>(folder);
@@ -193,7 +195,7 @@ TEST_CASE("every config.json field that changes the computation and is not imple
       refused = true;
       CAPTURE(e.what());
       CHECK(std::string(e.field()).find(r.field) != std::string::npos);
-      CHECK(e.value() == (r.field == "layer_types" ? std::string("\"sliding_attention\"") : r.value.dump()));
+      CHECK(e.value() == (r.field == "layer_types" ? std::string("\"chunked_attention\"") : r.value.dump()));
     }
     CHECK(refused);
     // The golden folder itself loads.
@@ -307,7 +309,7 @@ std::string field_tables() {
   section("BERT (`bert`)", fields_table(bert_config_fields()) + "\n" + unused_table(bert_unused_tensors()));
   section("GPT-2 (`gpt2`)",
           fields_table(Gpt2Architecture::config_fields()) + "\n" + unused_table(Gpt2Architecture::unused_tensors()));
-  section("Llama and Qwen2 (`llama`, `qwen2`)",
+  section("Llama, Qwen2 and Mistral (`llama`, `qwen2`, `mistral`)",
           fields_table(LlamaArchitecture::config_fields()) + "\n" + unused_table(LlamaArchitecture::unused_tensors()));
   section("T5 (`t5`)", fields_table(T5Architecture::config_fields()) + "\n" + unused_table(T5Architecture::unused_tensors()));
   section("ViT (`vit`)", fields_table(vit_config_fields()) + "\n" + unused_table(vit_unused_tensors()));

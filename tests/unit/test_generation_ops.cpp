@@ -9,6 +9,7 @@
 
 #include <accelbench/backend/cpu.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -136,6 +137,71 @@ TEST_CASE("generation attention: a causal decode step against a cache matches th
     CHECK(max_abs_diff(unmasked.topRows(2), expected.topRows(2)) > 1e-3f);
     // The last query (position 10) sees every key either way.
     CHECK(max_abs_diff(unmasked.row(2), expected.row(2)) < 1e-5f);
+  }
+}
+
+TEST_CASE("generation attention: a sliding window matches the naive loop, prefill and decode") {
+  Backends be;
+  for (const int window : {1, 2, 4, 11, 40}) {
+    for (const int query_len : {11, 3, 1}) {
+      CAPTURE(window);
+      CAPTURE(query_len);
+      // Queries at positions 11 - query_len .. 10 against 11 keys of a cache
+      // of capacity 16 whose unused rows hold NaN.
+      const AttentionDims d{.batch = 2, .query_len = query_len, .key_len = 11, .heads = 4, .head_dim = 19,
+                            .kv_heads = 2, .key_stride = 16, .causal = true, .window = window};
+      const HostMatrix q = random_matrix(2L * query_len, 4 * 19, 41, 2.0f);
+      const HostMatrix k = cache_with_garbage(2, 11, 16, 2 * 19, 42, std::numeric_limits<float>::quiet_NaN());
+      const HostMatrix v = cache_with_garbage(2, 11, 16, 2 * 19, 43, std::numeric_limits<float>::quiet_NaN());
+      const HostMatrix mask = HostMatrix::Ones(2, 11);
+      const HostMatrix expected = be.attention(q, k, v, HostMatrix{}, HostMatrix{}, d);
+      REQUIRE(expected.allFinite());
+      for (Cpu* cpu : be.cpus()) {
+        CAPTURE(cpu->threads());
+        const HostMatrix out = cpu_attention(*cpu, q, k, v, HostMatrix{}, HostMatrix{}, d);
+        CHECK(out.allFinite());
+        CHECK(max_abs_diff(out, expected) < 1e-5f);
+        CHECK(max_abs_diff(cpu_attention(*cpu, q, k, v, mask, HostMatrix{}, d), expected) < 1e-5f);
+      }
+      // Against plain causal attention over the window's keys only: query i
+      // (position p) sees positions p - window + 1 .. p.
+      for (int b = 0; b < 2; ++b) {
+        for (int i = 0; i < query_len; ++i) {
+          const int p = 11 - query_len + i;
+          const int first = std::max(0, p - window + 1);
+          const int seen = p + 1 - first;
+          const AttentionDims one{.batch = 1, .query_len = 1, .key_len = seen, .heads = 4, .head_dim = 19, .kv_heads = 2};
+          const HostMatrix row = be.attention(q.row(long(b) * query_len + i), k.middleRows(long(b) * 16 + first, seen),
+                                              v.middleRows(long(b) * 16 + first, seen), HostMatrix{}, HostMatrix{}, one);
+          CHECK(max_abs_diff(row, expected.row(long(b) * query_len + i)) < 1e-5f);
+        }
+      }
+      // A window of at least the sequence is plain causal attention; a
+      // shorter one differs.
+      AttentionDims full = d;
+      full.window = 0;
+      const HostMatrix causal = be.attention(q, k, v, HostMatrix{}, HostMatrix{}, full);
+      if (window >= 11) {
+        CHECK(max_abs_diff(expected, causal) < 1e-6f);
+      } else {
+        CHECK(max_abs_diff(expected, causal) > 1e-3f);
+      }
+    }
+  }
+}
+
+TEST_CASE("generation attention: a window needs a causal mask and is not negative") {
+  Backends be;
+  const HostMatrix q = HostMatrix::Zero(3, 8);
+  const HostMatrix kv = HostMatrix::Zero(3, 8);
+  HostMatrix out;
+  NaiveBackend::Tensor nout;
+  for (const auto& [causal, window] : {std::pair{false, 2}, std::pair{true, -1}}) {
+    const AttentionDims d{.batch = 1, .query_len = 3, .key_len = 3, .heads = 2, .head_dim = 4, .causal = causal,
+                          .window = window};
+    CHECK_THROWS_WITH_AS(be.one.attention(q, kv, kv, HostMatrix{}, HostMatrix{}, d, out), doctest::Contains("window"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(be.naive.attention(be.up(q), be.up(kv), be.up(kv), {}, {}, d, nout), std::invalid_argument);
   }
 }
 

@@ -230,6 +230,108 @@ TEST_CASE("golden: Qwen2 tied by config.json but storing a different head uses t
   CHECK(loaded.parameter_count() == preset.parameter_count() + std::int64_t{preset.vocab_size} * preset.hidden);
 }
 
+/// The logits of every greedy step of `arch` (its io.safetensors'
+/// step_logits, row b * new_tokens + t), decoding with the key-value cache:
+/// the steps past a sliding window read the cache through the window.
+template <class Lm>
+void check_step_logits(const std::string& arch) {
+  const auto dir = golden_dir(arch);
+  const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
+  Cpu cpu = one_thread();
+  const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
+  const auto& lm = std::get<Lm>(model.impl());
+  const Io io(arch);
+  const int batch = static_cast<int>(io.dim("input_ids", 0));
+  const int prompt = static_cast<int>(io.dim("input_ids", 1));
+  const int new_tokens = static_cast<int>(io.dim("generated_ids", 1));
+  const HostMatrix expected = io.floats("step_logits");
+  REQUIRE(expected.rows() == batch * new_tokens);
+  auto session = lm.start(cpu, io.ids("input_ids"), batch, prompt, new_tokens);
+  lm.prefill(cpu, session);
+  HostMatrix steps(expected.rows(), expected.cols());
+  for (int t = 0; t < new_tokens; ++t) {
+    if (t > 0) lm.decode(cpu, session);
+    const HostMatrix logits = t == 0 ? HostMatrix(session.prefill.logits) : HostMatrix(session.step.logits);
+    for (int b = 0; b < batch; ++b) steps.row(b * new_tokens + t) = logits.row(b);
+  }
+  check_close(arch + " step logits", steps, expected);
+}
+
+TEST_CASE("golden: Qwen2 with sliding-window layers (max_window_layers) matches transformers, past the window") {
+  const GenerativeConfig preset = TextGeneration::checkpoint_preset(golden_dir("qwen2_window"));
+  CHECK(preset.sliding_window == 4);
+  CHECK(preset.sliding_layers == std::vector<int>{1});
+  CHECK(preset.attention_window(0) == 0);
+  CHECK(preset.attention_window(1) == 4);
+  check_causal_lm<Llama<Cpu>>("qwen2_window", "qwen2");
+  check_step_logits<Llama<Cpu>>("qwen2_window");
+}
+
+TEST_CASE("golden: Mistral (a sliding window in every layer) matches transformers' MistralForCausalLM") {
+  const GenerativeConfig preset = TextGeneration::checkpoint_preset(golden_dir("mistral"));
+  CHECK(preset.sliding_window == 4);
+  CHECK(preset.sliding_layers.empty());
+  CHECK(preset.attention_window(0) == 4);
+  CHECK(preset.attention_window(1) == 4);
+  CHECK_FALSE(preset.qkv_bias);
+  CHECK_FALSE(preset.tied_embeddings);
+  check_causal_lm<Llama<Cpu>>("mistral");
+  check_step_logits<Llama<Cpu>>("mistral");
+}
+
+TEST_CASE("golden: Qwen2's and Mistral's sliding windows by transformers' rules") {
+  const auto window = [](const std::string& arch, const std::string& name,
+                         const std::function<void(nlohmann::json&)>& edit) {
+    return TextGeneration::checkpoint_preset(golden_with_config(arch, name, edit));
+  };
+  SUBCASE("Qwen2 without use_sliding_window: no window, whatever sliding_window and max_window_layers say") {
+    const GenerativeConfig c = window("qwen2_window", "window-no-use", [](nlohmann::json& j) {
+      j["use_sliding_window"] = false;
+      j.erase("layer_types");
+    });
+    CHECK(c.sliding_window == 0);
+    CHECK(c.attention_window(1) == 0);
+  }
+  SUBCASE("Qwen2 without layer_types: the layers from max_window_layers on") {
+    const GenerativeConfig c = window("qwen2_window", "window-derived", [](nlohmann::json& j) {
+      j.erase("layer_types");
+      j["max_window_layers"] = 0;
+    });
+    CHECK(c.sliding_window == 4);
+    CHECK(c.sliding_layers.empty());  // every layer
+    const GenerativeConfig d = window("qwen2_window", "window-derived-28", [](nlohmann::json& j) {
+      j.erase("layer_types");
+      j.erase("max_window_layers");  // default 28: no layer of two
+    });
+    CHECK(d.sliding_window == 0);
+  }
+  SUBCASE("Qwen2: layer_types over max_window_layers; sliding_window absent is 4096, null is none") {
+    const GenerativeConfig c = window("qwen2_window", "window-types", [](nlohmann::json& j) {
+      j["layer_types"] = {"sliding_attention", "full_attention"};
+      j.erase("sliding_window");
+    });
+    CHECK(c.sliding_window == 4096);
+    CHECK(c.sliding_layers == std::vector<int>{0});
+    CHECK_THROWS_WITH_AS(window("qwen2_window", "window-types-null", [](nlohmann::json& j) { j["sliding_window"] = nullptr; }),
+                         doctest::Contains("layer_types[1]"), ConfigError);
+    CHECK_THROWS_WITH_AS(window("qwen2_window", "window-types-no-use", [](nlohmann::json& j) { j["use_sliding_window"] = false; }),
+                         doctest::Contains("use_sliding_window"), ConfigError);
+    CHECK_THROWS_AS(window("qwen2_window", "window-types-short", [](nlohmann::json& j) { j["layer_types"] = {"full_attention"}; }),
+                    ConfigError);
+  }
+  SUBCASE("Mistral: sliding_window absent is 4096, null is none; layer_types must agree") {
+    CHECK(window("mistral", "window-mistral-window-mistral-absent", [](nlohmann::json& j) { j.erase("sliding_window"); }).sliding_window == 4096);
+    CHECK(window("mistral", "window-mistral-window-mistral-null", [](nlohmann::json& j) { j["sliding_window"] = nullptr; }).sliding_window == 0);
+    CHECK(window("mistral", "window-mistral-window-mistral-types", [](nlohmann::json& j) {
+            j["layer_types"] = {"sliding_attention", "sliding_attention"};
+          }).sliding_window == 4);
+    CHECK_THROWS_WITH_AS(window("mistral", "window-mistral-window-mistral-types-full", [](nlohmann::json& j) {
+                           j["layer_types"] = {"full_attention", "sliding_attention"};
+                         }),
+                         doctest::Contains("ignores layer_types"), ConfigError);
+  }
+}
+
 TEST_CASE("golden: a stored head equal to the embedding stays tied; a lone stored head is also the embedding") {
   const auto dir = golden_dir("qwen2");
   const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);

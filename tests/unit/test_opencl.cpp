@@ -5,14 +5,18 @@
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/opencl.hpp>
+#include <accelbench/family/text_generation.hpp>
 #include <accelbench/report/console_reporter.hpp>
 
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "backend_conformance.hpp"
+#include "golden.hpp"
 
 using namespace accelbench;
 using namespace accelbench::test;
@@ -110,6 +114,8 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("Qwen2: stored head unties") { check_architecture<OpenCL, TextGeneration>("qwen2_head"); }
   SUBCASE("T5: own head, unscaled") { check_architecture<OpenCL, TextGeneration>("t5_untied"); }
   SUBCASE("T5: gated-gelu feed-forward, own head") { check_architecture<OpenCL, TextGeneration>("t5_gated"); }
+  SUBCASE("Qwen2: sliding-window layers") { check_architecture<OpenCL, TextGeneration>("qwen2_window"); }
+  SUBCASE("Mistral: a sliding window in every layer") { check_architecture<OpenCL, TextGeneration>("mistral"); }
   SUBCASE("ViT") { check_architecture<OpenCL, Vision>("vit"); }
   SUBCASE("ViT: no q/k/v biases") { check_architecture<OpenCL, Vision>("vit_nobias"); }
   SUBCASE("CLIP") { check_architecture<OpenCL, Multimodal>("clip"); }
@@ -133,6 +139,44 @@ TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformer
   w2v.forward(cl, ws);
   check_close("opencl wav2vec2_stable extract_features", cl.download(ws.features), io.floats("extract_features"));
   check_close("opencl wav2vec2_stable last_hidden_state", cl.download(ws.hidden), io.floats("last_hidden_state"));
+}
+
+TEST_CASE("opencl: the sliding-window goldens match transformers: hidden states, prompt and step logits, tokens") {
+  // As test_golden on Cpu: the decode steps past the window read the cache
+  // through the window.
+  for (const std::string arch : {"qwen2_window", "mistral"}) {
+    CAPTURE(arch);
+    OpenCL cl;
+    const auto dir = golden_dir(arch);
+    const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
+    REQUIRE(config.sliding_window == 4);
+    const auto model = TextGeneration::load_weights(cl, config, TextGeneration::checkpoint_weights(dir, config));
+    const auto& lm = std::get<Llama<OpenCL>>(model.impl());
+    const GoldenIo io(arch);
+    const int batch = io.dim("input_ids", 0);
+    const int prompt = io.dim("input_ids", 1);
+    const int new_tokens = io.dim("generated_ids", 1);
+    auto session = lm.start(cl, io.ids("input_ids"), batch, prompt, new_tokens);
+    lm.prefill(cl, session);
+    check_close(arch + " on OpenCL: last_hidden_state", cl.download(session.prefill.h), io.floats("last_hidden_state"));
+    OpenCL::Tensor logits;
+    lm.prompt_logits(cl, session, logits);
+    check_close(arch + " on OpenCL: logits", cl.download(logits), io.floats("logits"));
+    const HostMatrix expected = io.floats("step_logits");
+    HostMatrix steps(expected.rows(), expected.cols());
+    std::vector<std::int32_t> generated(static_cast<std::size_t>(batch * new_tokens));
+    for (int t = 0; t < new_tokens; ++t) {
+      if (t > 0) lm.decode(cl, session);
+      const HostMatrix step = cl.download(t == 0 ? session.prefill.logits : session.step.logits);
+      const auto ids = cl.download_indices(session.next_ids);
+      for (int b = 0; b < batch; ++b) {
+        steps.row(b * new_tokens + t) = step.row(b);
+        generated[static_cast<std::size_t>(b * new_tokens + t)] = ids[static_cast<std::size_t>(b)];
+      }
+    }
+    check_close(arch + " on OpenCL: step logits", steps, expected);
+    CHECK(generated == io.ids("generated_ids"));
+  }
 }
 
 TEST_CASE("opencl: Benchmark reports device memory and the event timer") {

@@ -52,11 +52,66 @@ TEST_CASE("text-generation presets carry the published dimensions") {
   // each), o (256 x 256), gate, up and down (3 x 256 x 704) and two norms, and the final norm.
   CHECK(TextGeneration::find_preset("qwen2-tiny").parameter_count() ==
         32000 * 256 + 4 * ((256 * 256 + 256) + 2 * (64 * 256 + 64) + 256 * 256 + 3 * 256 * 704 + 2 * 256) + 256);
+  // MistralForCausalLM with Mistral-7B-v0.1's configuration, built by transformers 5.23 on the meta device.
+  CHECK(TextGeneration::find_preset("mistral-7b").parameter_count() == 7'241'732'096);
+  CHECK(TextGeneration::find_preset("mistralai/Mistral-7B-v0.1").name == "mistral-7b");
+  CHECK(TextGeneration::find_preset("mistral-7b").sliding_window == 4096);
+  CHECK(TextGeneration::find_preset("mistral-7b").attention_window(31) == 4096);
+  // mistral-tiny: llama-tiny's shapes (own head), a window of 128 in every layer.
+  CHECK(TextGeneration::find_preset("mistral-tiny").parameter_count() ==
+        TextGeneration::find_preset("llama-tiny").parameter_count());
+  CHECK(TextGeneration::find_preset("mistral-tiny").attention_window(0) == 128);
   CHECK(TextGeneration::find_preset("Qwen/Qwen2-0.5B").name == "qwen2-0.5b");
   const auto& tiny = TextGeneration::find_preset("tinyllama-1.1b");
   CHECK(tiny.effective_kv_heads() == 4);
   CHECK(tiny.effective_head_dim() == 64);
   CHECK_THROWS_WITH_AS((void)TextGeneration::find_preset("gpt-5"), doctest::Contains("model = \"gpt-5\""), ConfigError);
+}
+
+TEST_CASE("text-generation FLOPs: a sliding window counts the keys in its window only") {
+  GenerativeConfig c = TextGeneration::find_preset("mistral-tiny");
+  GenerativeConfig full = c;
+  full.sliding_window = 0;
+  // Within the window the counts agree; beyond it the window's attention is cheaper.
+  CHECK(c.generation_flops(2, 64, 32) == doctest::Approx(full.generation_flops(2, 64, 32)));
+  CHECK(c.generation_flops(2, 200, 32) < full.generation_flops(2, 200, 32));
+  // The difference is the attention of the keys outside the window: 4 * batch * width per key, per layer.
+  const double aw = static_cast<double>(c.attention_width());
+  double dropped = 0;
+  for (int i = 128; i < 200; ++i) dropped += i + 1 - 128;                // prompt positions 128..199
+  for (int t = 1; t < 32; ++t) dropped += (200 + t + 1) - 128;            // decode steps
+  CHECK(full.generation_flops(2, 200, 32) - c.generation_flops(2, 200, 32) ==
+        doctest::Approx(c.layers * 4.0 * 2 * aw * dropped));
+  // Only the sliding layers of a Qwen2 configuration are cheaper.
+  GenerativeConfig one = c;
+  one.sliding_layers = {1};
+  CHECK(full.generation_flops(2, 200, 32) - one.generation_flops(2, 200, 32) ==
+        doctest::Approx(4.0 * 2 * aw * dropped));
+}
+
+TEST_CASE("a sliding window is Mistral's and Qwen2's: other architectures refuse it, and its layers are checked") {
+  GenerativeConfig gpt2 = TextGeneration::find_preset("gpt2");
+  gpt2.sliding_window = 16;
+  CHECK_THROWS_WITH_AS(Gpt2Architecture::validate_config(gpt2), doctest::Contains("sliding_window"), ConfigError);
+  GenerativeConfig llama = TextGeneration::find_preset("llama-tiny");
+  llama.sliding_window = 16;
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(llama), doctest::Contains("sliding_window"), ConfigError);
+  GenerativeConfig qwen2 = TextGeneration::find_preset("qwen2-tiny");
+  qwen2.sliding_window = 16;
+  qwen2.sliding_layers = {1, 3};
+  CHECK_NOTHROW(LlamaArchitecture::validate_config(qwen2));
+  CHECK(qwen2.attention_window(1) == 16);
+  CHECK(qwen2.attention_window(2) == 0);
+  qwen2.sliding_layers = {3, 1};
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(qwen2), doctest::Contains("sliding_layers"), ConfigError);
+  qwen2.sliding_layers = {4};
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(qwen2), doctest::Contains("sliding_layers"), ConfigError);
+  qwen2.sliding_window = 0;
+  qwen2.sliding_layers = {1};
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(qwen2), doctest::Contains("sliding_layers"), ConfigError);
+  GenerativeConfig mistral = TextGeneration::find_preset("mistral-tiny");
+  mistral.sliding_window = -1;
+  CHECK_THROWS_WITH_AS(LlamaArchitecture::validate_config(mistral), doctest::Contains("sliding_window"), ConfigError);
 }
 
 TEST_CASE("text-generation sweep: batch x prompt length x new tokens, within the model's positions") {
@@ -136,6 +191,8 @@ TEST_CASE("decoding with the key-value cache gives the logits of recomputing the
   check_cached_decoding<Gpt2<Cpu>>("gpt2_variant");
   check_cached_decoding<Llama<Cpu>>("llama_bias");
   check_cached_decoding<Llama<Cpu>>("qwen2_head");
+  check_cached_decoding<Llama<Cpu>>("qwen2_window");
+  check_cached_decoding<Llama<Cpu>>("mistral");
 }
 
 TEST_CASE("T5: cached decoder steps give the logits of a teacher-forced pass") {
@@ -210,7 +267,8 @@ TEST_CASE("Benchmark<Cpu, TextGeneration>: prefill and decode phases, token rate
 }
 
 TEST_CASE("a second backend's generation is verified against Cpu: same tokens, close logits") {
-  for (const std::string arch : {"gpt2", "t5", "gpt2_variant", "llama_bias", "qwen2_head", "t5_untied", "t5_gated"}) {
+  for (const std::string arch : {"gpt2", "t5", "gpt2_variant", "llama_bias", "qwen2_head", "t5_untied", "t5_gated",
+                                 "qwen2_window", "mistral"}) {
     CAPTURE(arch);
     Config c = quick_config(arch);
     c.batch_sizes = {2};
@@ -249,8 +307,8 @@ TEST_CASE("synthetic presets run through the family's workload") {
 
 TEST_CASE("checkpoint folders: config.json errors name the file, the field and the value") {
   SUBCASE("an architecture the family does not have") {
-    const auto dir = folder_with_config("mistral", R"({"model_type": "mistral"})");
-    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir), doctest::Contains("model_type = \"mistral\""),
+    const auto dir = folder_with_config("gemma", R"({"model_type": "gemma"})");
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir), doctest::Contains("model_type = \"gemma\""),
                          ConfigError);
   }
   SUBCASE("a missing field") {

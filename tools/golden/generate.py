@@ -2,7 +2,8 @@
 """Generate golden reference files for accelbench from Hugging Face transformers.
 
 For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
-variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, vit_nobias) this builds a tiny model with
+variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, qwen2_window, mistral,
+vit_nobias, wav2vec2_stable) this builds a tiny model with
 transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
@@ -44,6 +45,8 @@ from transformers import (
     GPT2LMHeadModel,
     LlamaConfig,
     LlamaForCausalLM,
+    MistralConfig,
+    MistralForCausalLM,
     Qwen2Config,
     Qwen2ForCausalLM,
     T5Config,
@@ -346,7 +349,11 @@ def make_bert(out: Path, base_seed: int = 1000) -> dict:
     return {"model": model, "removed": removed, "gap": None, "max_abs": float(h.abs().max()), "what": "|last_hidden_state|"}
 
 
-def make_causal(arch: str, out: Path, model_cls, config_fn, base_seed: int, untie_head: bool = False) -> dict:
+def make_causal(
+    arch: str, out: Path, model_cls, config_fn, base_seed: int, untie_head: bool = False, step_logits: bool = False
+) -> dict:
+    """step_logits: io.safetensors also stores the logits of each greedy step, [B * N, V] with row
+    b * N + t (teacher-forced, as check_greedy reads them)."""
     B, P = 2, 7
     for attempt in range(MAX_SEED_TRIES):
         seed = base_seed + attempt
@@ -385,8 +392,12 @@ def make_causal(arch: str, out: Path, model_cls, config_fn, base_seed: int, unti
     removed = save_checkpoint(model, out)
     md = base_metadata(arch, model, seed)
     md.update({"max_new_tokens": str(MAX_NEW_TOKENS), "min_top2_gap": repr(gap), "generate_pad_token_id": str(pad)})
+    tensors = {"input_ids": input_ids, "last_hidden_state": base, "logits": logits, "generated_ids": new}
+    if step_logits:
+        steps = tf_logits[:, P - 1 : P - 1 + MAX_NEW_TOKENS]
+        tensors["step_logits"] = steps.reshape(B * MAX_NEW_TOKENS, steps.shape[-1]).contiguous()
     save_io(
-        {"input_ids": input_ids, "last_hidden_state": base, "logits": logits, "generated_ids": new},
+        tensors,
         md,
         out / "io.safetensors",
     )
@@ -464,6 +475,60 @@ def llama_bias_config():
     return c
 
 
+def qwen2_window_config():
+    """Qwen2 with sliding-window attention in layer 1 (max_window_layers 1) and full attention
+    in layer 0; the window (4) is shorter than the prompt (7) and the generated sequence (13)."""
+    c = qwen2_config()
+    c.use_sliding_window = True
+    c.sliding_window = 4
+    c.max_window_layers = 1
+    c.layer_types = ["full_attention", "sliding_attention"]  # what __post_init__ derives from the above
+    return c
+
+
+def mistral_config():
+    """Mistral: Llama without biases, a sliding window (4) in every layer, shorter than the
+    prompt (7) and the generated sequence (13)."""
+    return MistralConfig(
+        vocab_size=100,
+        hidden_size=64,
+        intermediate_size=96,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+        rms_norm_eps=1e-5,
+        sliding_window=4,
+        tie_word_embeddings=False,
+        bos_token_id=1,
+        eos_token_id=2,
+    )
+
+
+def check_window_matters(model, arch: str) -> None:
+    """The window changes the logits: the same weights with full attention in every layer give
+    other logits at the positions past the window (and the same ones before it)."""
+    gen = torch.Generator().manual_seed(1)
+    ids = randint(gen, 3, model.config.vocab_size - 2, (2, 13))
+    with torch.no_grad():
+        windowed = model(input_ids=ids).logits
+        if arch == "mistral":
+            saved, model.config.sliding_window = model.config.sliding_window, None
+        else:
+            saved, model.config.layer_types = model.config.layer_types, ["full_attention"] * 2
+        try:
+            full = model(input_ids=ids).logits
+        finally:
+            if arch == "mistral":
+                model.config.sliding_window = saved
+            else:
+                model.config.layer_types = saved
+    w = 4
+    assert torch.allclose(windowed[:, :w], full[:, :w], atol=1e-6)
+    assert (windowed[:, w:] - full[:, w:]).abs().max() > 1e-2
+
+
 def make_variant(arch: str, out: Path) -> dict:
     if arch == "gpt2_variant":
         r = make_causal(arch, out, GPT2LMHeadModel, gpt2_variant_config, 2500)
@@ -484,6 +549,14 @@ def make_variant(arch: str, out: Path) -> dict:
         # embedding: from_pretrained does not tie them (verify_reload reproduces the logits).
         r = make_causal(arch, out, Qwen2ForCausalLM, qwen2_config, 4500, untie_head=True)
         check_stored_head(out, "model.embed_tokens.weight", config_ties=True)
+    elif arch == "qwen2_window":
+        r = make_causal(arch, out, Qwen2ForCausalLM, qwen2_window_config, 4700, step_logits=True)
+        assert r["model"].config.layer_types == ["full_attention", "sliding_attention"]
+        check_window_matters(r["model"], arch)
+    elif arch == "mistral":
+        r = make_causal(arch, out, MistralForCausalLM, mistral_config, 4900, step_logits=True)
+        assert r["model"].config.sliding_window == 4
+        check_window_matters(r["model"], arch)
     else:
         raise ValueError(arch)
     return r
@@ -1066,6 +1139,8 @@ def verify_reload(arch: str, out: Path) -> float:
         "gpt2_variant": GPT2LMHeadModel,
         "llama_bias": LlamaForCausalLM,
         "qwen2_head": Qwen2ForCausalLM,
+        "qwen2_window": Qwen2ForCausalLM,
+        "mistral": MistralForCausalLM,
         "t5_untied": T5ForConditionalGeneration,
         "t5_gated": T5ForConditionalGeneration,
         "vit": ViTModel,
@@ -1230,6 +1305,8 @@ ARCHS = {
     "gpt2_variant": lambda out: make_variant("gpt2_variant", out),
     "llama_bias": lambda out: make_variant("llama_bias", out),
     "qwen2_head": lambda out: make_variant("qwen2_head", out),
+    "qwen2_window": lambda out: make_variant("qwen2_window", out),
+    "mistral": lambda out: make_variant("mistral", out),
     "t5_untied": lambda out: make_t5(out, 5500, "t5_untied", untied=True),
     "t5_gated": lambda out: make_t5(out, 5743, "t5_gated", untied=True, gated=True),
     "vit": lambda out: make_vit(out),

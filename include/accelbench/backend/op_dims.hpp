@@ -14,7 +14,10 @@ namespace accelbench {
 /// [batch * key_stride, kv_heads * head_dim], of which the first key_len rows
 /// of each sequence are attended (a key-value cache has key_stride =
 /// its capacity). Query head h reads key-value head h / (heads / kv_heads):
-/// grouped-query attention when kv_heads < heads.
+/// grouped-query attention when kv_heads < heads. A causal window w > 0
+/// narrows the causal mask to the last w positions: query i, at position
+/// p = key_len - query_len + i, sees the keys at positions p - w + 1 .. p
+/// (transformers' sliding-window causal mask, kv_idx > q_idx - w).
 struct AttentionDims {
   int batch = 0;
   int query_len = 0;
@@ -26,10 +29,18 @@ struct AttentionDims {
   /// Query i sits at position key_len - query_len + i and sees the keys up
   /// to that position only.
   bool causal = false;
+  /// Causal attention only: the keys a query sees, its own position
+  /// included (sliding-window attention); 0: all up to its position.
+  int window = 0;
   float scale = 0.0f;  ///< score scale; 0: 1 / sqrt(head_dim)
 
   [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
   [[nodiscard]] int effective_key_stride() const noexcept { return key_stride > 0 ? key_stride : key_len; }
+  /// The keys query i sees: [first_key(i), end_key(i)).
+  [[nodiscard]] int end_key(int i) const noexcept { return causal ? key_len - query_len + i + 1 : key_len; }
+  [[nodiscard]] int first_key(int i) const noexcept {
+    return causal && window > 0 && end_key(i) > window ? end_key(i) - window : 0;
+  }
 };
 
 /// Rotary position embedding of [batch * len, heads * head_dim] rows: row

@@ -1,15 +1,19 @@
 #pragma once
 
-// Llama and Qwen2 as in Hugging Face transformers' LlamaForCausalLM and
-// Qwen2ForCausalLM: RMSNorm, rotary positions, grouped-query attention and
+// Llama, Qwen2 and Mistral as in Hugging Face transformers' LlamaForCausalLM,
+// Qwen2ForCausalLM and MistralForCausalLM: RMSNorm, rotary positions,
+// grouped-query attention and
 // a SwiGLU MLP, with Llama's optional biases (attention_bias: q, k, v and
 // o; mlp_bias: gate, up and down) and a head tied to the token embedding
 // when tie_word_embeddings says so (and the checkpoint does not store a
 // different one). Qwen2 is Llama with biases on the query, key and value
-// projections only (qkv_bias). Written once over the backend's
+// projections only (qkv_bias) and sliding-window attention in the layers
+// its configuration names; Mistral is Llama without biases, its attention
+// sliding in every layer when sliding_window is set. Written once over the backend's
 // GenerationOps, with the key-value cache and the prefill / decode steps of
 // common/generation.hpp.
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -36,14 +40,14 @@ namespace accelbench {
 template <GenerationOps B>
 class Llama;
 
-/// LlamaForCausalLM and Qwen2ForCausalLM's entry in the list of generative
+/// LlamaForCausalLM, Qwen2ForCausalLM and MistralForCausalLM's entry in the list of generative
 /// architectures (GenerativeArchitectures, model/generative.hpp): the
 /// checkpoint model types it reads, its model class, and its configuration,
 /// shape, FLOP and weight functions.
 struct LlamaArchitecture : DecoderOnlyArchitecture {
-  static constexpr std::string_view names = "llama, qwen2";
+  static constexpr std::string_view names = "llama, qwen2, mistral";
   [[nodiscard]] static bool reads(std::string_view model_type) noexcept {
-    return model_type == "llama" || model_type == "qwen2";
+    return model_type == "llama" || model_type == "qwen2" || model_type == "mistral";
   }
   template <GenerationOps B>
   using Model = Llama<B>;
@@ -69,13 +73,23 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
                  .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
                  .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
                  .aliases = {}});
+    p.push_back({.name = "mistral-7b", .architecture = "mistral", .layers = 32, .hidden = 4096, .heads = 32,
+                 .kv_heads = 8, .intermediate = 14336, .vocab_size = 32000, .max_positions = 32768,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .sliding_window = 4096,
+                 .aliases = {"mistralai/Mistral-7B-v0.1"}});
+    // Mistral's features (grouped-query attention, a sliding window in every
+    // layer) at llama-tiny's scale, the window shorter than long runs.
+    p.push_back({.name = "mistral-tiny", .architecture = "mistral", .layers = 4, .hidden = 256, .heads = 8,
+                 .kv_heads = 2, .intermediate = 704, .vocab_size = 32000, .max_positions = 4096,
+                 .norm_eps = 1e-5f, .rope_theta = 10000.0f, .sliding_window = 128,
+                 .aliases = {}});
     return p;
   }
 
-  /// The fields of a Llama or Qwen2 config.json (besides common_config_fields()).
+  /// The fields of a Llama, Qwen2 or Mistral config.json (besides common_config_fields()).
   [[nodiscard]] static ConfigFields config_fields() {
     using F = ConfigField;
-    return {F::read("model_type", "\"llama\" or \"qwen2\""),
+    return {F::read("model_type", "\"llama\", \"qwen2\" or \"mistral\""),
             F::read("hidden_act", "the MLP activation; only SwiGLU with SiLU (\"silu\") is implemented"),
             F::read("num_hidden_layers", "layers"),
             F::read("hidden_size", "width"),
@@ -90,38 +104,29 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
             F::read("rope_theta", "rotary base of older configs; must agree with rope_parameters where both are given"),
             F::read("rope_scaling", "older configs' rotary scaling; only absent, null or rope_type \"default\""),
             F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
-            F::read("use_sliding_window", "Qwen2's sliding-window attention; only false is implemented"),
-            F::read("layer_types", "each layer's attention; only \"full_attention\" is implemented"),
-            F::read("attention_bias", "Llama: biases on the q, k, v and o projections (Qwen2 has q, k and v biases always)"),
-            F::read("mlp_bias", "Llama: biases on the gate, up and down projections (Qwen2 has none)"),
-            F::no_effect("sliding_window", "the window of sliding-window layers, which are refused (layer_types)"),
-            F::no_effect("max_window_layers", "which layers use the sliding window, which is refused (layer_types)"),
+            F::read("use_sliding_window", "Qwen2: sliding-window attention in the layers layer_types or max_window_layers name (Llama: only false; Mistral ignores it)"),
+            F::read("sliding_window", "Qwen2 and Mistral: the positions a query sees in a sliding layer, its own included (Mistral: every layer; null: none; absent: 4096)"),
+            F::read("max_window_layers", "Qwen2 without layer_types: layers from this one on slide (default 28)"),
+            F::read("layer_types", "Qwen2: each layer's attention, \"full_attention\" or \"sliding_attention\" (Llama: full only; Mistral: as sliding_window says)"),
+            F::read("attention_bias", "Llama: biases on the q, k, v and o projections (Qwen2 has q, k and v biases always, Mistral none)"),
+            F::read("mlp_bias", "Llama: biases on the gate, up and down projections (Qwen2 and Mistral have none)"),
             F::no_effect("pretraining_tp", "older transformers split the projections into slices; the same products")};
   }
 
-  /// The fields of a Llama or Qwen2 config.json (model_type "llama" or
-  /// "qwen2"). Qwen2's difference: q/k/v biases always, no other biases.
+  /// The fields of a Llama, Qwen2 or Mistral config.json (model_type
+  /// "llama", "qwen2" or "mistral"). Qwen2's difference: q/k/v biases
+  /// always, no other biases, sliding-window layers; Mistral's: no biases, a
+  /// sliding window in every layer.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const bool qwen2 = g.architecture == "qwen2";
+    const bool mistral = g.architecture == "mistral";
     c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
     if (c.has("rope_scaling") &&
         (!c.raw("rope_scaling").is_object() || c.raw("rope_scaling").value("rope_type", std::string()) != "default")) {
       c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
     }
-    if (c.boolean("use_sliding_window", false)) {
-      c.fail("use_sliding_window", "true", "sliding-window attention is not implemented");
-    }
-    if (c.has("layer_types")) {
-      const auto& types = c.raw("layer_types");
-      for (std::size_t l = 0; l < (types.is_array() ? types.size() : 0); ++l) {
-        if (types[l] != "full_attention") {
-          c.fail("layer_types[" + std::to_string(l) + "]", types[l].dump(),
-                 "only full attention (\"full_attention\") is implemented");
-        }
-      }
-      if (!types.is_array()) c.fail("layer_types", types.dump(), "expected an array of strings");
-    }
     g.layers = c.integer("num_hidden_layers");
+    read_sliding_window(c, g);
     g.hidden = c.integer("hidden_size");
     g.heads = c.integer("num_attention_heads");
     g.kv_heads = c.integer("num_key_value_heads", g.heads);
@@ -154,22 +159,85 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     } else if (c.has("rope_theta")) {
       g.rope_theta = c.number("rope_theta");
     }
-    // Qwen2 reads neither: its q, k and v projections always have biases,
-    // its o and MLP projections never (as in transformers' Qwen2 classes).
-    if (qwen2) {
+    // Qwen2 and Mistral read neither: Qwen2's q, k and v projections always
+    // have biases, its o and MLP projections never, and Mistral has none (as
+    // in transformers' Qwen2 and Mistral classes).
+    if (qwen2 || mistral) {
       (void)c.has("attention_bias");
       (void)c.has("mlp_bias");
     }
-    g.qkv_bias = qwen2 ? true : c.boolean("attention_bias", false);
-    g.attention_output_bias = qwen2 ? false : g.qkv_bias;
-    g.mlp_bias = qwen2 ? false : c.boolean("mlp_bias", false);
+    g.qkv_bias = qwen2 ? true : (mistral ? false : c.boolean("attention_bias", false));
+    g.attention_output_bias = qwen2 || mistral ? false : g.qkv_bias;
+    g.mlp_bias = qwen2 || mistral ? false : c.boolean("mlp_bias", false);
     g.tied_embeddings = c.boolean("tie_word_embeddings", false);  // LlamaConfig's and Qwen2Config's default
   }
 
-  /// Checks that a configuration describes a Llama or Qwen2 that can be built.
+  /// The sliding window of a config.json with num_hidden_layers read, by
+  /// transformers' rules. Qwen2Config: the window only with
+  /// use_sliding_window, in the layers layer_types calls "sliding_attention",
+  /// or without layer_types in the layers from max_window_layers on.
+  /// MistralConfig: sliding_window (default 4096, null: none) in every layer;
+  /// MistralForCausalLM ignores layer_types, which must then agree.
+  /// LlamaForCausalLM has no sliding window.
+  static void read_sliding_window(const detail::HfConfigReader& c, GenerativeConfig& g) {
+    const bool qwen2 = g.architecture == "qwen2";
+    const bool mistral = g.architecture == "mistral";
+    const bool use = qwen2 ? c.boolean("use_sliding_window", false) : false;
+    if (!qwen2 && !mistral && c.boolean("use_sliding_window", false)) {
+      c.fail("use_sliding_window", "true", "Llama has no sliding-window attention");
+    }
+    if (mistral) (void)c.has("use_sliding_window");  // MistralConfig has no such field
+    int window = 0;
+    if ((qwen2 && use) || mistral) {
+      window = c.present("sliding_window") ? c.integer("sliding_window", 0) : 4096;
+      if (c.has("sliding_window") && window <= 0) {
+        c.fail("sliding_window", std::to_string(window), "must be positive (a query sees its own position)");
+      }
+    } else {
+      (void)c.has("sliding_window");  // Qwen2 without use_sliding_window, Llama: no effect
+    }
+    const int first_sliding = qwen2 ? c.integer("max_window_layers", 28) : 0;
+    if (!qwen2) (void)c.has("max_window_layers");
+    std::vector<bool> slides(static_cast<std::size_t>(std::max(g.layers, 0)), false);
+    for (int l = 0; l < g.layers; ++l) slides[std::size_t(l)] = window > 0 && (mistral || l >= first_sliding);
+    if (c.has("layer_types")) {
+      const auto& types = c.raw("layer_types");
+      if (!types.is_array()) c.fail("layer_types", types.dump(), "expected an array of strings");
+      if (static_cast<int>(types.size()) != g.layers) {
+        c.fail("layer_types", types.dump(), "expected one entry per layer (" + std::to_string(g.layers) + ")");
+      }
+      for (std::size_t l = 0; l < types.size(); ++l) {
+        const std::string key = "layer_types[" + std::to_string(l) + "]";
+        const bool full = types[l] == "full_attention";
+        const bool sliding = types[l] == "sliding_attention";
+        if (!full && !sliding) {
+          c.fail(key, types[l].dump(), "only \"full_attention\" and \"sliding_attention\" are implemented");
+        }
+        if (!qwen2 && sliding != slides[l]) {
+          c.fail(key, types[l].dump(),
+                 mistral ? "MistralForCausalLM ignores layer_types: its layers all slide when sliding_window is set"
+                         : "Llama has no sliding-window attention");
+        }
+        if (qwen2 && sliding && window == 0) {
+          c.fail(key, types[l].dump(), "a sliding layer needs use_sliding_window and a sliding_window");
+        }
+        slides[l] = sliding;
+      }
+    }
+    g.sliding_window = 0;
+    g.sliding_layers.clear();
+    for (int l = 0; l < g.layers; ++l) {
+      if (slides[std::size_t(l)]) g.sliding_layers.push_back(l);
+    }
+    if (g.sliding_layers.empty()) return;  // no layer slides: full attention
+    g.sliding_window = window;
+    if (static_cast<int>(g.sliding_layers.size()) == g.layers) g.sliding_layers.clear();  // every layer
+  }
+
+  /// Checks that a configuration describes a Llama, Qwen2 or Mistral that can be built.
   static void validate_config(const GenerativeConfig& c) {
     const auto check = detail::FieldCheck::of_model(c.name);
-    detail::validate_generative_dims(check, c, {"llama", "qwen2"}, "Llama's or Qwen2");
+    detail::validate_generative_dims(check, c, {"llama", "qwen2", "mistral"}, "Llama's, Qwen2's or Mistral");
     check.positive("max_positions", c.max_positions);
     if (c.effective_head_dim() % 2 != 0) {
       check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
@@ -179,6 +247,11 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
       if (c.attention_output_bias || c.mlp_bias) {
         check.fail(c.mlp_bias ? "mlp_bias" : "attention_output_bias", "true", "Qwen2 has biases on q, k and v only");
       }
+    } else if (c.architecture == "mistral") {
+      if (c.qkv_bias || c.attention_output_bias || c.mlp_bias) {
+        check.fail(c.mlp_bias ? "mlp_bias" : (c.qkv_bias ? "qkv_bias" : "attention_output_bias"), "true",
+                   "Mistral has no biases");
+      }
     } else if (c.attention_output_bias != c.qkv_bias) {
       check.fail("attention_output_bias", c.attention_output_bias ? "true" : "false",
                  "Llama's attention_bias puts biases on q, k, v and o alike (qkv_bias is " +
@@ -187,11 +260,14 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     detail::reject_foreign_feature(check, "scale_attn_weights", c.scale_attn_weights, true, "GPT-2");
     detail::reject_foreign_feature(check, "scale_attn_by_inverse_layer_idx", c.scale_attn_by_inverse_layer_idx, false, "GPT-2");
     detail::reject_foreign_feature(check, "scale_decoder_outputs", c.scale_decoder_outputs, true, "T5");
+    if (c.architecture == "llama" && c.sliding_window != 0) {
+      check.fail("sliding_window", std::to_string(c.sliding_window), "Llama has no sliding-window attention");
+    }
   }
 
   // ---- tensor names and shapes ----
 
-  /// LlamaForCausalLM's (Qwen2ForCausalLM's) tensors.
+  /// LlamaForCausalLM's (Qwen2ForCausalLM's, MistralForCausalLM's) tensors.
   static TensorShapes tensor_shapes(const GenerativeConfig& c) {
     TensorShapes s;
     const Eigen::Index h = c.hidden;
@@ -240,7 +316,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
   /// Synthetic weights: the RMSNorms' scales near one.
   [[nodiscard]] static bool is_scale(std::string_view name) { return name_contains_any(name, {"norm"}); }
 
-  /// The tensors of a Llama or Qwen2 checkpoint that the model leaves out.
+  /// The tensors of a Llama, Qwen2 or Mistral checkpoint that the model leaves out.
   [[nodiscard]] static UnusedTensors unused_tensors() {
     return {unused_suffix("rotary_emb.inv_freq",
                           "the rotary frequencies older checkpoints store; computed from the rope parameters")};
@@ -339,12 +415,13 @@ class Llama : public DecoderOnly<Llama<B>, B> {
 
   void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
     const int hd = config_.effective_head_dim();
-    const AttentionDims dims = this->attention_dims(s, len, start);
+    AttentionDims dims = this->attention_dims(s, len, start);
     const CacheDims cache = Base::cache_dims(s, len, start);
     const RotaryDims q_rotary{s.batch, len, config_.heads, hd, start, config_.rope_theta};
     const RotaryDims k_rotary{s.batch, len, config_.effective_kv_heads(), hd, start, config_.rope_theta};
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const Layer& L = layers_[l];
+      dims.window = config_.attention_window(static_cast<int>(l));  // over cache positions
       be.rms_norm(a.x, L.norm1, config_.norm_eps, a.h);
       be.linear(a.h, L.q_w, L.q_b, a.q);
       be.linear(a.h, L.k_w, L.k_b, a.k);

@@ -261,6 +261,10 @@ class Cpu {
     if (d.causal && d.key_len < d.query_len) {
       throw std::invalid_argument("attention: a causal mask needs key_len >= query_len");
     }
+    if (d.window < 0 || (d.window > 0 && !d.causal)) {
+      throw std::invalid_argument("attention: window = " + std::to_string(d.window) +
+                                  " must be 0, or positive with a causal mask");
+    }
     const Index width = static_cast<Index>(d.heads) * d.head_dim;
     const Index kv_width = static_cast<Index>(d.effective_kv_heads()) * d.head_dim;
     if (q.rows() != Index{d.batch} * d.query_len || q.cols() != width) {

@@ -29,7 +29,6 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
   const float scale = d.scale != 0.0f ? d.scale : 1.0f / std::sqrt(static_cast<float>(d.head_dim));
   const Index group = d.heads / d.effective_kv_heads();
   const Index stride = d.effective_key_stride();
-  const Index offset = d.key_len - d.query_len;  // position of query 0 under a causal mask
   const Index tasks = static_cast<Index>(d.batch) * d.heads;
   parallel_tasks(tasks, [&](Index t, int thread) {
     const Index b = t / d.heads;
@@ -44,9 +43,12 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
     if (biased) s += position_bias.block(h * d.query_len, 0, d.query_len, d.key_len);
     if (masked) s.rowwise() += mask_bias_.row(b);
     for (Index r = 0; r < s.rows(); ++r) {
-      const Index visible = d.causal ? offset + r + 1 : s.cols();
-      softmax_row(s.row(r).head(visible));
-      s.row(r).tail(s.cols() - visible).setZero();
+      // Causal: keys up to the query's position; a window drops the older ones.
+      const Index first = d.first_key(static_cast<int>(r));
+      const Index end = d.end_key(static_cast<int>(r));
+      softmax_row(s.row(r).segment(first, end - first));
+      s.row(r).head(first).setZero();
+      s.row(r).tail(s.cols() - end).setZero();
     }
     out.block(b * d.query_len, h * d.head_dim, d.query_len, d.head_dim).noalias() = s * vb;
   });

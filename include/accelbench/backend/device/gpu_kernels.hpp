@@ -257,7 +257,7 @@ KERNEL void ab_argmax_rows(GLOBAL const float* x, GLOBAL int* ids, int cols) {
 KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL const float* v,
                          GLOBAL const float* mask, int has_mask, GLOBAL const float* bias, int has_bias,
                          GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len, int heads,
-                         int head_dim, int kv_heads, int key_stride, int causal, float scale) {
+                         int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
   SHARED float red[ABK_WG];
   const int lid = LID0;
   const long group = GRP0;
@@ -269,10 +269,11 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   const int q_width = heads * head_dim;
   const int kv_width = kv_heads * head_dim;
   const int seen = causal ? key_len - query_len + i + 1 : key_len;
+  const int first = (causal && window > 0 && seen > window) ? seen - window : 0; /* sliding window */
   GLOBAL const float* qp = q + qrow * q_width + (long)h * head_dim;
   GLOBAL float* sp = scores + group * key_len;
   float top = ABK_LOWEST;
-  for (int j = lid; j < seen; j += ABK_WG) {
+  for (int j = first + lid; j < seen; j += ABK_WG) {
     GLOBAL const float* kp = k + (b * key_stride + j) * kv_width + (long)kv * head_dim;
     float dot = 0.0f;
     for (int e = 0; e < head_dim; ++e) dot += qp[e] * kp[e];
@@ -291,7 +292,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   top = red[0];
   BARRIER;
   float sum = 0.0f;
-  for (int j = lid; j < seen; j += ABK_WG) {
+  for (int j = first + lid; j < seen; j += ABK_WG) {
     const float e = exp(sp[j] - top);
     sp[j] = e;
     sum += e;
@@ -306,7 +307,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   for (int e = lid; e < head_dim; e += ABK_WG) {
     GLOBAL const float* vp = v + b * key_stride * kv_width + (long)kv * head_dim + e;
     float acc = 0.0f;
-    for (int j = 0; j < seen; ++j) acc += sp[j] * vp[(long)j * kv_width];
+    for (int j = first; j < seen; ++j) acc += sp[j] * vp[(long)j * kv_width];
     out[qrow * q_width + (long)h * head_dim + e] = acc * inv;
   }
 }

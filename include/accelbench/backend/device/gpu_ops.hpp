@@ -145,11 +145,13 @@ class GpuOps {
     const int stride = dims.effective_key_stride();
     const int hd = dims.head_dim;
     if (dims.batch <= 0 || dims.query_len <= 0 || dims.key_len <= 0 || heads <= 0 || hd <= 0 || kv_heads <= 0 ||
-        heads % kv_heads != 0 || stride < dims.key_len || (dims.causal && dims.query_len > dims.key_len)) {
+        heads % kv_heads != 0 || stride < dims.key_len || (dims.causal && dims.query_len > dims.key_len) ||
+        dims.window < 0 || (dims.window > 0 && !dims.causal)) {
       fail("attention", "invalid dimensions (batch " + std::to_string(dims.batch) + ", query_len " +
                             std::to_string(dims.query_len) + ", key_len " + std::to_string(dims.key_len) +
                             ", heads " + std::to_string(heads) + ", kv_heads " + std::to_string(kv_heads) +
-                            ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) + ")");
+                            ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) +
+                            ", window " + std::to_string(dims.window) + ")");
     }
     if (q.rows() != long(dims.batch) * dims.query_len || q.cols() != long(heads) * hd) {
       fail("attention", "queries must be [batch * query_len, heads * head_dim]");
@@ -171,7 +173,8 @@ class GpuOps {
       ensure(out, q.rows(), q.cols());
       d().template launch<GpuKernel::attention>(GpuRange::rows(groups), h(q), h(k), h(v), h(mask), int(!mask.empty()),
                                                 h(bias), int(!bias.empty()), h(out), h(scores_), dims.query_len,
-                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal), scale);
+                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal),
+                                                dims.window, scale);
     });
   }
 

@@ -152,6 +152,13 @@ class HfConfigReader {
     return json_->contains(key) && !json_->at(std::string(key)).is_null();
   }
 
+  /// True when the field is present, null included (where null and absent
+  /// differ: a default for absent, "none" for null); the field counts as read.
+  [[nodiscard]] bool present(std::string_view key) const {
+    consulted_->insert(prefix_ + std::string(key));
+    return json_->contains(key);
+  }
+
   [[nodiscard]] int integer(std::string_view key) const {
     const auto& v = get(key);
     if (!v.is_number_integer()) fail(key, v.dump(), "expected an integer");

@@ -43,7 +43,7 @@ inline constexpr GenerativeArchitectureFunctions architecture_functions{
 
 struct GenerativeConfig {
   std::string name;
-  /// The checkpoint's model_type: "gpt2", "llama", "qwen2" (decoder-only) or
+  /// The checkpoint's model_type: "gpt2", "llama", "qwen2", "mistral" (decoder-only) or
   /// "t5" (encoder-decoder).
   std::string architecture;
   int layers = 0;          ///< decoder layers; T5: encoder layers
@@ -83,6 +83,13 @@ struct GenerativeConfig {
   int relative_buckets = 32;        ///< T5
   int relative_max_distance = 128;  ///< T5
   int decoder_start_token = 0;      ///< T5
+  /// Mistral, Qwen2: sliding-window attention, a query seeing the last
+  /// sliding_window positions (its own included) in the layers of
+  /// sliding_layers; 0: none.
+  int sliding_window = 0;
+  /// The layers whose attention slides (transformers' layer_types
+  /// "sliding_attention"), ascending; empty with sliding_window > 0: every layer.
+  std::vector<int> sliding_layers = {};
   std::vector<std::string> aliases;
   /// The architecture's functions, set where the architecture is chosen (a
   /// family's presets and checkpoints); null, or not the functions of
@@ -98,6 +105,13 @@ struct GenerativeConfig {
   }
   [[nodiscard]] std::int64_t kv_width() const noexcept {
     return std::int64_t{effective_kv_heads()} * effective_head_dim();
+  }
+  /// The attention window of `layer` (AttentionDims::window): sliding_window
+  /// where the layer slides, else 0 (every earlier position).
+  [[nodiscard]] int attention_window(int layer) const noexcept {
+    if (sliding_window <= 0) return 0;
+    if (sliding_layers.empty()) return sliding_window;
+    return std::find(sliding_layers.begin(), sliding_layers.end(), layer) != sliding_layers.end() ? sliding_window : 0;
   }
 
   // Answered by the architecture's own file, through `functions`.
@@ -164,6 +178,22 @@ inline void validate_generative_dims(const FieldCheck& check, const GenerativeCo
   if (c.gated_gelu && c.architecture != "t5") {
     check.fail("gated_gelu", "true", "is T5's feature; this architecture has no such option");
   }
+  if (c.sliding_window < 0) check.fail("sliding_window", std::to_string(c.sliding_window), "must not be negative");
+  bool slides = false;  // the architectures with sliding-window attention
+  for (const auto t : model_types) slides = slides || t == "qwen2" || t == "mistral";
+  if (c.sliding_window != 0 && !slides) {
+    check.fail("sliding_window", std::to_string(c.sliding_window), "is Mistral's and Qwen2's feature; " +
+                                                                      std::string(model) + " has no sliding window");
+  }
+  if (!c.sliding_layers.empty() && c.sliding_window == 0) {
+    check.fail("sliding_layers", std::to_string(c.sliding_layers.size()) + " layers", "need a sliding_window");
+  }
+  for (std::size_t i = 0; i < c.sliding_layers.size(); ++i) {
+    const int l = c.sliding_layers[i];
+    if (l < 0 || l >= c.layers || (i > 0 && l <= c.sliding_layers[i - 1])) {
+      check.fail("sliding_layers", std::to_string(l), "must be ascending layers below layers (" + std::to_string(c.layers) + ")");
+    }
+  }
 }
 
 /// Throws when `field`, a feature that only `owner` has, is not at its
@@ -186,7 +216,8 @@ inline void reject_foreign_feature(const FieldCheck& check, std::string_view fie
 /// Floating-point operations of a decoder-only transformer generating
 /// `new_tokens` after a `prompt` for `batch` sequences with a key-value
 /// cache, its MLP of `mlp_matrices` [hidden, intermediate] matrices (see
-/// GenerativeConfig::generation_flops).
+/// GenerativeConfig::generation_flops); a sliding layer's queries attend
+/// their window's keys only.
 [[nodiscard]] inline double decoder_only_flops(const GenerativeConfig& c, int batch, int prompt, int new_tokens,
                                                double mlp_matrices) noexcept {
   const double b = batch;
@@ -196,11 +227,32 @@ inline void reject_foreign_feature(const FieldCheck& check, std::string_view fie
   const double layer_weights = h * aw * 2.0 + h * kvw * 2.0 + mlp_matrices * h * c.intermediate;
   const double head = 2.0 * b * h * c.vocab_size;
   const double p = prompt;
-  double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * aw * p * (p + 1.0) / 2.0) + head;
-  for (int t = 1; t < new_tokens; ++t) {
-    const double ctx = p + t + 1.0;
-    total += c.layers * (2.0 * b * layer_weights + 4.0 * b * ctx * aw) + head;
+  if (c.sliding_window == 0) {
+    double total = c.layers * (2.0 * b * p * layer_weights + 4.0 * b * aw * p * (p + 1.0) / 2.0) + head;
+    for (int t = 1; t < new_tokens; ++t) {
+      const double ctx = p + t + 1.0;
+      total += c.layers * (2.0 * b * layer_weights + 4.0 * b * ctx * aw) + head;
+    }
+    return total;
   }
+  // Keys a query at position i (from 0) attends in `layer`: i + 1, or the window.
+  const auto keys = [&](int layer, double i) {
+    const int w = c.attention_window(layer);
+    return w > 0 ? std::min(i + 1.0, double(w)) : i + 1.0;
+  };
+  double total = head;
+  for (int l = 0; l < c.layers; ++l) {
+    double prefill_keys = 0;  // summed over the prompt's positions
+    const int w = c.attention_window(l);
+    if (w > 0 && w < prompt) {
+      prefill_keys = double(w) * (w + 1.0) / 2.0 + (p - w) * w;
+    } else {
+      prefill_keys = p * (p + 1.0) / 2.0;
+    }
+    total += 2.0 * b * p * layer_weights + 4.0 * b * aw * prefill_keys;
+    for (int t = 1; t < new_tokens; ++t) total += 2.0 * b * layer_weights + 4.0 * b * keys(l, p + t) * aw;
+  }
+  for (int t = 1; t < new_tokens; ++t) total += head;
   return total;
 }
 
