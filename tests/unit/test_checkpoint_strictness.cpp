@@ -343,3 +343,33 @@ TEST_CASE("docs/models.md lists every architecture's config.json fields and unus
   }
   CHECK(documented == expected);
 }
+
+TEST_CASE("the fields older transformers wrote into every config.json load as without effect") {
+  // What PretrainedConfig of transformers 4 saved for every model: generation defaults and the like.
+  const nlohmann::json defaults = {{"max_length", 20},        {"min_length", 0},          {"num_beams", 1},
+                                   {"do_sample", false},      {"temperature", 1.0},       {"top_k", 50},
+                                   {"pruned_heads", nlohmann::json::object()},           {"tie_encoder_decoder", false},
+                                   {"output_past", true},     {"gradient_checkpointing", false},
+                                   {"use_bfloat16", false},   {"forced_decoder_ids", nullptr}};
+  nlohmann::json clip = golden_config("clip");
+  for (const char* tower : {"text_config", "vision_config"}) {
+    for (const auto& [k, v] : defaults.items()) clip[tower][k] = v;
+    clip[tower]["is_decoder"] = false;
+    clip[tower]["add_cross_attention"] = false;
+    clip[tower]["tie_word_embeddings"] = true;
+  }
+  CHECK_NOTHROW((void)preset_of<Multimodal>(variant_folder("clip", "old-defaults", clip)));
+  nlohmann::json bert = golden_config("bert");
+  for (const auto& [k, v] : defaults.items()) bert[k] = v;
+  CHECK_NOTHROW((void)preset_of<Embedding>(variant_folder("bert", "old-defaults", bert)));
+  nlohmann::json w2v = golden_config("wav2vec2");
+  w2v["mask_channel_prob"] = 0.0;
+  w2v["mask_time_selection"] = "static";
+  w2v["no_mask_time_overlap"] = false;
+  w2v["freeze_feat_extract_train"] = true;
+  CHECK_NOTHROW((void)preset_of<Audio>(variant_folder("wav2vec2", "old-defaults", w2v)));
+  // A non-default pruning is still refused.
+  bert["pruned_heads"] = {{"1", {0}}};
+  CHECK_THROWS_WITH_AS((void)preset_of<Embedding>(variant_folder("bert", "pruned", bert)), doctest::Contains("pruned_heads"),
+                       ConfigError);
+}

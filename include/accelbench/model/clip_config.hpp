@@ -180,6 +180,11 @@ inline Activation clip_activation(const HfConfigReader& r) {
       F::read("intermediate_size", "feed-forward width"),
       F::read("layer_norm_eps", "LayerNorm epsilon"),
       F::no_effect("model_type", "names the tower's class"),
+      F::no_effect("is_decoder", "older configs' default; each tower's class decides its attention"),
+      F::no_effect("is_encoder_decoder", "older configs' default; each tower's class decides its attention"),
+      F::no_effect("add_cross_attention", "older configs' default; CLIP's towers have no cross-attention"),
+      F::no_effect("cross_attention_hidden_size", "older configs' default; CLIP's towers have no cross-attention"),
+      F::no_effect("tie_word_embeddings", "older configs' default; CLIP's towers have no LM head"),
       F::no_effect("projection_dim", "used by the towers' own *WithProjection classes; CLIPModel takes the top-level one")};
   if (text) {
     f.push_back(F::read("vocab_size", "rows of the token embedding"));

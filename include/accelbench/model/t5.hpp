@@ -85,6 +85,7 @@ struct T5Architecture {
                                            "a stored lm_head.weight that differs unties it)"),
             F::read("scale_decoder_outputs", "the decoder output scaled by d_model^-0.5 before the head, or not"),
             F::no_effect("is_decoder", "T5ForConditionalGeneration sets it for each of its stacks itself"),
+            F::no_effect("n_positions", "older configs' maximum length; T5's relative positions have none"),
             F::no_effect("is_encoder_decoder", "T5ForConditionalGeneration is an encoder-decoder either way"),
             F::no_effect("dense_act_fn", "derived by transformers from feed_forward_proj, which is read"),
             F::no_effect("is_gated_act", "derived by transformers from feed_forward_proj, which is read")};

@@ -146,8 +146,7 @@ inline void validate_whisper_config(const WhisperConfig& c) {
                     F::read("tie_word_embeddings", "the head is the token embedding, or proj_out.weight"),
                     F::refused("scale_embedding", false, "scaling the token embedding by sqrt(d_model) is not implemented"),
                     F::no_effect("is_encoder_decoder", "Whisper is an encoder-decoder either way"),
-                    F::no_effect("suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
-                    F::no_effect("begin_suppress_tokens", "a logits processor of generate(); the benchmark's greedy loop takes the plain argmax"),
+                    F::no_effect("num_hidden_layers", "another name of encoder_layers, which is read"),
                     F::no_effect("median_filter_width", "word timestamps in generate()"),
                     F::no_effect("use_weighted_layer_sum", "the head of WhisperForAudioClassification"),
                     F::no_effect("classifier_proj_size", "the head of WhisperForAudioClassification")};

@@ -42,6 +42,12 @@ struct ConfigField {
   std::string note;
   nlohmann::json allowed{};  ///< refused: the value that is implemented
 
+  /// The field's name, or a prefix where the name ends in '*' ("mask_time_*").
+  [[nodiscard]] bool matches(std::string_view key) const noexcept {
+    if (!name.empty() && name.back() == '*') return key.starts_with(std::string_view(name).substr(0, name.size() - 1));
+    return key == name;
+  }
+
   [[nodiscard]] static ConfigField read(std::string name, std::string note) {
     return {std::move(name), FieldRole::read, std::move(note), {}};
   }
@@ -67,15 +73,27 @@ using ConfigFields = std::vector<ConfigField>;
     for (const char* n : {"dtype", "torch_dtype", "transformers_version"}) {
       f.push_back(ConfigField::no_effect(n, "how the checkpoint was saved; accelbench computes in float32"));
     }
-    for (const char* n : {"bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id"}) {
+    for (const char* n : {"bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "cls_token_id", "mask_token_id"}) {
       f.push_back(ConfigField::no_effect(n, "tokenizer and generation settings; the benchmark feeds token ids itself"));
     }
     for (const char* n : {"initializer_range", "initializer_factor", "init_std"}) {
       f.push_back(ConfigField::no_effect(n, "initialisation of new weights; a checkpoint's weights are read"));
     }
-    for (const char* n : {"use_cache", "return_dict", "output_hidden_states", "output_attentions", "torchscript",
-                          "chunk_size_feed_forward"}) {
+    for (const char* n : {"use_cache", "output_past", "return_dict", "output_hidden_states", "output_attentions",
+                          "torchscript", "chunk_size_feed_forward", "use_bfloat16", "tf_legacy_loss"}) {
       f.push_back(ConfigField::no_effect(n, "how transformers returns or schedules the same computation"));
+    }
+    for (const char* n : {"gradient_checkpointing", "freeze_feat_extract_train"}) {
+      f.push_back(ConfigField::no_effect(n, "a training setting"));
+    }
+    for (const char* n : {"max_length", "min_length", "max_new_tokens", "do_sample", "early_stopping", "num_beams",
+                          "num_beam_groups", "diversity_penalty", "temperature", "top_k", "top_p", "typical_p",
+                          "repetition_penalty", "length_penalty", "no_repeat_ngram_size",
+                          "encoder_no_repeat_ngram_size", "bad_words_ids", "num_return_sequences", "output_scores",
+                          "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id", "forced_decoder_ids",
+                          "remove_invalid_values", "exponential_decay_length_penalty", "suppress_tokens",
+                          "begin_suppress_tokens", "decoder_start_token_id"}) {
+      f.push_back(ConfigField::no_effect(n, "a default of generate(); the benchmark's greedy loop takes the plain argmax"));
     }
     for (const char* n : {"id2label", "label2id", "num_labels", "problem_type", "finetuning_task", "task_specific_params",
                           "tokenizer_class", "prefix"}) {
@@ -93,8 +111,7 @@ using ConfigFields = std::vector<ConfigField>;
 /// in training only: no effect.
 inline void add_spec_augment_fields(ConfigFields& fields) {
   fields.push_back(ConfigField::no_effect("apply_spec_augment", "SpecAugment, in training only"));
-  for (const char* n : {"mask_time_prob", "mask_time_length", "mask_time_min_masks", "mask_feature_prob",
-                        "mask_feature_length", "mask_feature_min_masks"}) {
+  for (const char* n : {"mask_time_*", "mask_feature_*", "mask_channel_*", "no_mask_*"}) {
     fields.push_back(ConfigField::no_effect(n, "SpecAugment, in training only"));
   }
 }
@@ -262,10 +279,10 @@ class HfConfigReader {
 
   static const ConfigField* find_rule(const ConfigFields& fields, std::string_view key) {
     for (const auto& f : fields) {
-      if (f.name == key) return &f;
+      if (f.matches(key)) return &f;
     }
     for (const auto& f : common_config_fields()) {
-      if (f.name == key) return &f;
+      if (f.matches(key)) return &f;
     }
     return nullptr;
   }
