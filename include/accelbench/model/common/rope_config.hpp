@@ -42,8 +42,9 @@ inline void read_rope_parameters(const HfConfigReader& c, GenerativeConfig& g) {
   }
   if (type != "default" && type != "linear" && type != "llama3") {
     const std::string why = type == "dynamic"
-                                ? "dynamic NTK scaling is not implemented: transformers recomputes its frequencies from "
-                                  "the longest sequence its rotary module has seen, across calls"
+                                ? "dynamic NTK scaling is not implemented: it changes the frequencies only past "
+                                  "max_position_embeddings, the longest sequence accelbench runs, and transformers then "
+                                  "keeps those of the longest sequence its rotary module has seen, across calls"
                                 : "only rope_type \"default\", \"linear\" and \"llama3\" are implemented";
     c.fail(key + ".rope_type", "\"" + type + "\"", why);
   }
