@@ -68,6 +68,7 @@ using accelbench::Conv2dDims;
 using accelbench::GroupNormDims;
 using accelbench::RelativeBiasDims;
 using accelbench::RotaryDims;
+using accelbench::RotaryScaling;
 
 // [snippet device]
 class PlainBackend {
@@ -368,7 +369,21 @@ class PlainBackend {
   // In place, rotary position embedding in transformers' rotate_half
   // layout: in each head, the pair (j, j + head_dim / 2) of row (b, i) is
   // rotated by the angle (start + i) * theta^(-2j / head_dim), computed in
-  // double.
+  // double, that inverse frequency scaled as r.scaling says.
+  static double inv_freq(const RotaryDims& r, long j) {
+    const double f = 1.0 / std::pow(double(r.theta), double(2 * j) / double(r.head_dim));
+    if (r.scaling == RotaryScaling::linear) return f / r.factor;
+    if (r.scaling != RotaryScaling::llama3) return f;
+    // Llama 3: long wavelengths divided by factor, short ones kept, a
+    // linear blend (in original_max_positions / wavelength) between.
+    const double wavelen = 2.0 * 3.141592653589793 / f;
+    if (wavelen < r.original_max_positions / double(r.high_freq_factor)) return f;
+    if (wavelen > r.original_max_positions / double(r.low_freq_factor)) return f / r.factor;
+    const double smooth =
+        (r.original_max_positions / wavelen - r.low_freq_factor) / (double(r.high_freq_factor) - r.low_freq_factor);
+    return (1.0 - smooth) * f / r.factor + smooth * f;
+  }
+
   void rotary(Tensor& x, const RotaryDims& r) {
     if (r.batch <= 0 || r.len <= 0 || r.heads <= 0 || r.head_dim <= 0 || r.head_dim % 2 != 0 || r.start < 0) {
       throw std::invalid_argument("plain rotary: dimensions");
@@ -381,8 +396,7 @@ class PlainBackend {
       const double pos = double(r.start + row % r.len);
       for (long h = 0; h < r.heads; ++h) {
         for (long j = 0; j < half; ++j) {
-          const double inv_freq = 1.0 / std::pow(double(r.theta), double(2 * j) / double(r.head_dim));
-          const double angle = pos * inv_freq;
+          const double angle = pos * inv_freq(r, j);
           float& lo = x.at(row, h * r.head_dim + j);
           float& hi = x.at(row, h * r.head_dim + j + half);
           const double a = lo;

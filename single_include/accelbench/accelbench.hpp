@@ -1254,6 +1254,7 @@ concept HasDescribeDevices = requires {
 // every backend and by the model layers that call them.
 
 #include <cmath>
+#include <vector>
 
 namespace accelbench {
 
@@ -1292,8 +1293,18 @@ struct AttentionDims {
   }
 };
 
+/// transformers' rotary types that scale the inverse frequencies
+/// (modeling_rope_utils.py): none is rope_type "default"; linear divides
+/// every inverse frequency by factor; llama3 divides those of wavelengths
+/// above original_max_positions / low_freq_factor by factor, keeps those
+/// below original_max_positions / high_freq_factor, and blends the ones
+/// between. (rope_type "dynamic" is the default frequencies of a larger
+/// theta, which the caller passes.)
+enum class RotaryScaling { none, linear, llama3 };
+
 /// Rotary position embedding of [batch * len, heads * head_dim] rows: row
-/// (b, i) is at position start + i; inverse frequencies theta^(-2j / head_dim).
+/// (b, i) is at position start + i; inverse frequencies theta^(-2j / head_dim),
+/// scaled as `scaling` says (rotary_inv_freq).
 struct RotaryDims {
   int batch = 0;
   int len = 0;
@@ -1301,7 +1312,51 @@ struct RotaryDims {
   int head_dim = 0;
   int start = 0;
   float theta = 10000.0f;
+  RotaryScaling scaling = RotaryScaling::none;
+  float factor = 1.0f;                ///< linear and llama3: the scaling factor
+  float low_freq_factor = 1.0f;       ///< llama3
+  float high_freq_factor = 4.0f;      ///< llama3
+  int original_max_positions = 8192;  ///< llama3: the pretraining context length
 };
+
+/// Whether two RotaryDims give the same inverse frequencies (the same
+/// tables of angles).
+[[nodiscard]] inline bool same_rotary_frequencies(const RotaryDims& a, const RotaryDims& b) noexcept {
+  if (a.theta != b.theta || a.head_dim != b.head_dim || a.scaling != b.scaling) return false;
+  if (a.scaling == RotaryScaling::none) return true;
+  if (a.factor != b.factor) return false;
+  return a.scaling == RotaryScaling::linear ||
+         (a.low_freq_factor == b.low_freq_factor && a.high_freq_factor == b.high_freq_factor &&
+          a.original_max_positions == b.original_max_positions);
+}
+
+/// The inverse frequency of pair j (j < head_dim / 2), in float with the
+/// operations of transformers' _compute_default_rope_parameters,
+/// _compute_linear_scaling_rope_parameters and _compute_llama3_parameters
+/// (PyTorch evaluates `s / t` for a tensor t as t.reciprocal() * s).
+[[nodiscard]] inline float rotary_inv_freq(const RotaryDims& r, int j) noexcept {
+  const float exponent = static_cast<float>(2 * j) / static_cast<float>(r.head_dim);
+  const float inv_freq = 1.0f / std::pow(r.theta, exponent);
+  if (r.scaling == RotaryScaling::linear) return inv_freq / r.factor;
+  if (r.scaling != RotaryScaling::llama3) return inv_freq;
+  const double context = r.original_max_positions;
+  const auto low_wavelen = static_cast<float>(context / double(r.low_freq_factor));
+  const auto high_wavelen = static_cast<float>(context / double(r.high_freq_factor));
+  const float wavelen = (1.0f / inv_freq) * static_cast<float>(2.0 * 3.141592653589793);
+  const float scaled = wavelen > low_wavelen ? inv_freq / r.factor : inv_freq;
+  const float smooth = ((1.0f / wavelen) * static_cast<float>(context) - r.low_freq_factor) /
+                       static_cast<float>(double(r.high_freq_factor) - double(r.low_freq_factor));
+  const float smoothed = (1.0f - smooth) * scaled / r.factor + smooth * scaled;
+  const bool medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
+  return medium ? smoothed : scaled;
+}
+
+/// rotary_inv_freq of every pair, j = 0 .. head_dim / 2 - 1.
+[[nodiscard]] inline std::vector<float> rotary_inv_freqs(const RotaryDims& r) {
+  std::vector<float> f(static_cast<std::size_t>(r.head_dim / 2));
+  for (int j = 0; j < r.head_dim / 2; ++j) f[static_cast<std::size_t>(j)] = rotary_inv_freq(r, j);
+  return f;
+}
 
 /// Writing [batch * len, width] new rows into a [batch * capacity, width]
 /// cache at rows b * capacity + start + i.
@@ -1560,24 +1615,26 @@ concept PerceptionOps =
 
 
 #include <cmath>
+#include <vector>
 
 namespace accelbench::detail {
 
 /// The cos and sin tables of rotary position embeddings, [positions,
-/// head_dim / 2]: position p, pair j is rotated by p * theta^(-2j / head_dim),
-/// computed in float as transformers does. Every backend uses these tables,
+/// head_dim / 2]: position p, pair j is rotated by p * inv_freq[j] (the
+/// inverse frequencies of rotary_inv_freq, backend/op_dims.hpp), computed in
+/// float as transformers does. Every backend uses these tables,
 /// so they agree on the angles exactly.
 struct RotaryAngles {
   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> cos, sin;
 };
 
-inline RotaryAngles rotary_angles(float theta, int head_dim, Eigen::Index positions) {
+inline RotaryAngles rotary_angles(const std::vector<float>& inv_freqs, Eigen::Index positions) {
+  const auto half = static_cast<Eigen::Index>(inv_freqs.size());
   RotaryAngles t;
-  t.cos.resize(positions, head_dim / 2);
-  t.sin.resize(positions, head_dim / 2);
-  for (Eigen::Index j = 0; j < head_dim / 2; ++j) {
-    const float exponent = static_cast<float>(2 * j) / static_cast<float>(head_dim);
-    const float inv_freq = 1.0f / std::pow(theta, exponent);
+  t.cos.resize(positions, half);
+  t.sin.resize(positions, half);
+  for (Eigen::Index j = 0; j < half; ++j) {
+    const float inv_freq = inv_freqs[static_cast<std::size_t>(j)];
     for (Eigen::Index p = 0; p < positions; ++p) {
       const float angle = static_cast<float>(p) * inv_freq;
       t.cos(p, j) = std::cos(angle);
@@ -2303,20 +2360,19 @@ class Cpu {
   };
 
   struct RotaryTable {
-    float theta = 0;
-    int head_dim = 0;
-    Tensor cos, sin;  // [positions, head_dim / 2]
+    RotaryDims frequencies;  // theta, head_dim and the scaling
+    Tensor cos, sin;         // [positions, head_dim / 2]
   };
 
   /// detail::rotary_angles, kept and grown on demand.
-  const RotaryTable& rotary_table(float theta, int head_dim, Index positions) {
+  const RotaryTable& rotary_table(const RotaryDims& r, Index positions) {
     for (const auto& t : rotary_) {
-      if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
+      if (same_rotary_frequencies(t.frequencies, r) && t.cos.rows() >= positions) return t;
     }
     const Index rows = std::max<Index>(positions, 256);
-    auto angles = detail::rotary_angles(theta, head_dim, rows);
-    RotaryTable t{theta, head_dim, std::move(angles.cos), std::move(angles.sin)};
-    std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
+    auto angles = detail::rotary_angles(rotary_inv_freqs(r), rows);
+    RotaryTable t{r, std::move(angles.cos), std::move(angles.sin)};
+    std::erase_if(rotary_, [&](const RotaryTable& old) { return same_rotary_frequencies(old.frequencies, r); });
     rotary_.push_back(std::move(t));
     return rotary_.back();
   }
@@ -2588,7 +2644,7 @@ inline void Cpu::rotary(Tensor& x, const RotaryDims& r) {
   if (x.rows() != Index{r.batch} * r.len || x.cols() != Index{r.heads} * r.head_dim) {
     throw std::invalid_argument("rotary: input must be [batch * len, heads * head_dim]");
   }
-  const RotaryTable& table = rotary_table(r.theta, r.head_dim, r.start + r.len);
+  const RotaryTable& table = rotary_table(r, r.start + r.len);
   const Index half = r.head_dim / 2;
   parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
     for (Index row = r0; row < r1; ++row) {
@@ -5165,6 +5221,14 @@ struct GenerativeConfig {
   int max_positions = 0;  ///< longest sequence; 0: no limit (T5's relative positions)
   float norm_eps = 1e-5f;
   float rope_theta = 10000.0f;  ///< Llama, Qwen2
+  /// Llama, Qwen2, Mistral: the scaled rotary frequencies of rope_type
+  /// "linear" (rope_factor) or "llama3" (all four; RotaryDims' fields of
+  /// those names); none: rope_type "default".
+  RotaryScaling rope_scaling = RotaryScaling::none;
+  float rope_factor = 1.0f;
+  float rope_low_freq_factor = 1.0f;
+  float rope_high_freq_factor = 4.0f;
+  int rope_original_max_positions = 8192;
   bool qkv_bias = false;        ///< biases on the query, key and value projections (Qwen2)
   /// Llama: a bias on the attention's output projection (o_proj), which
   /// config.json's attention_bias adds with the q/k/v biases.
@@ -5864,6 +5928,130 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/model/common/rope_config.hpp ----
+
+// The rotary embedding's parameters of a Llama, Qwen2 or Mistral
+// config.json, read as transformers 5 reads them
+// (RotaryEmbeddingConfigMixin in modeling_rope_utils.py), and the RotaryDims
+// of a rotary call that a GenerativeConfig asks for.
+
+#include <string>
+
+
+namespace accelbench {
+
+namespace detail {
+
+/// rope_parameters, or the older rope_scaling, of config.json: rope_type
+/// ("type" in older configs) "default", "linear" (factor) or "llama3"
+/// (factor, low_freq_factor, high_freq_factor and
+/// original_max_position_embeddings, which defaults to
+/// max_position_embeddings), and rope_theta. As in transformers, a non-empty
+/// rope_scaling stands for rope_parameters, and rope_theta at the top fills
+/// in a rope_theta the object leaves out (default 10000). Every other type
+/// ("dynamic", "yarn", "longrope", ...) and every other parameter is refused
+/// by name. Reads max_position_embeddings' value from g.max_positions.
+inline void read_rope_parameters(const HfConfigReader& c, GenerativeConfig& g) {
+  const bool scaling = c.has("rope_scaling") && !(c.raw("rope_scaling").is_object() && c.raw("rope_scaling").empty());
+  const bool parameters = c.has("rope_parameters");
+  const bool top_theta = c.has("rope_theta");
+  g.rope_theta = top_theta ? c.number("rope_theta") : 10000.0f;  // PreTrainedConfig's default_theta
+  g.rope_scaling = RotaryScaling::none;
+  if (!scaling && !parameters) return;
+  const std::string key = scaling ? "rope_scaling" : "rope_parameters";
+  const nlohmann::json& rp = c.raw(key);
+  if (!rp.is_object()) c.fail(key, rp.dump(), "expected an object");
+  std::string type = "default";
+  for (const char* name : {"type", "rope_type"}) {  // rope_type wins where both are given
+    if (!rp.contains(name)) continue;
+    if (!rp[name].is_string()) c.fail(key + "." + name, rp[name].dump(), "expected a string");
+    type = rp[name].get<std::string>();
+  }
+  if (type != "default" && type != "linear" && type != "llama3") {
+    const std::string why = type == "dynamic"
+                                ? "dynamic NTK scaling is not implemented: it changes the frequencies only past "
+                                  "max_position_embeddings, the longest sequence accelbench runs, and transformers then "
+                                  "keeps those of the longest sequence its rotary module has seen, across calls"
+                                : "only rope_type \"default\", \"linear\" and \"llama3\" are implemented";
+    c.fail(key + ".rope_type", "\"" + type + "\"", why);
+  }
+  auto number = [&](const char* name) {
+    if (!rp.contains(name) || !rp[name].is_number()) {
+      c.fail(key + "." + name, rp.contains(name) ? rp[name].dump() : "(missing)",
+             "rope_type \"" + type + "\" needs a number");
+    }
+    return rp[name].get<float>();
+  };
+  for (const auto& [name, value] : rp.items()) {
+    const bool known = name == "rope_type" || name == "type" || name == "rope_theta" ||
+                       (type != "default" && name == "factor") ||
+                       (type == "llama3" && (name == "low_freq_factor" || name == "high_freq_factor" ||
+                                             name == "original_max_position_embeddings"));
+    if (!known) {
+      c.fail(key + "." + name, value.dump(), "not a parameter of rope_type \"" + type + "\" that is implemented");
+    }
+  }
+  if (scaling && parameters && c.raw("rope_scaling") != c.raw("rope_parameters")) {
+    c.fail("rope_scaling", c.raw("rope_scaling").dump(),
+           "differs from rope_parameters (transformers takes rope_scaling and ignores rope_parameters)");
+  }
+  if (rp.contains("rope_theta")) {
+    const float theta = number("rope_theta");
+    if (top_theta && theta != g.rope_theta) {
+      c.fail("rope_theta", c.raw("rope_theta").dump(), "differs from " + key + ".rope_theta (" + rp["rope_theta"].dump() + ")");
+    }
+    g.rope_theta = theta;
+  }
+  if (type == "default") return;
+  g.rope_factor = number("factor");
+  if (type == "linear") {
+    g.rope_scaling = RotaryScaling::linear;
+    return;
+  }
+  g.rope_scaling = RotaryScaling::llama3;
+  g.rope_low_freq_factor = number("low_freq_factor");
+  g.rope_high_freq_factor = number("high_freq_factor");
+  g.rope_original_max_positions = g.max_positions;
+  if (rp.contains("original_max_position_embeddings")) {
+    const auto& v = rp["original_max_position_embeddings"];
+    if (!v.is_number_integer()) c.fail(key + ".original_max_position_embeddings", v.dump(), "expected an integer");
+    g.rope_original_max_positions = v.get<int>();
+  }
+}
+
+/// Checks the rotary scaling's parameters of a configuration.
+inline void validate_rope_parameters(const FieldCheck& check, const GenerativeConfig& c) {
+  check.positive("rope_theta", c.rope_theta);
+  if (c.rope_scaling == RotaryScaling::none) return;
+  check.positive("rope_factor", c.rope_factor);
+  if (c.rope_scaling != RotaryScaling::llama3) return;
+  check.positive("rope_original_max_positions", c.rope_original_max_positions);
+  if (!(c.rope_high_freq_factor > c.rope_low_freq_factor) || !(c.rope_low_freq_factor > 0.0f)) {
+    check.fail("rope_high_freq_factor", std::to_string(c.rope_high_freq_factor),
+               "must exceed rope_low_freq_factor (" + std::to_string(c.rope_low_freq_factor) + "), itself positive");
+  }
+}
+
+}  // namespace detail
+
+/// The rotary call of `heads` heads over positions start .. start + len - 1
+/// of a Llama, Qwen2 or Mistral configuration: its theta and scaling.
+[[nodiscard]] inline RotaryDims rotary_dims(const GenerativeConfig& c, int batch, int len, int heads, int start) {
+  return RotaryDims{.batch = batch,
+                    .len = len,
+                    .heads = heads,
+                    .head_dim = c.effective_head_dim(),
+                    .start = start,
+                    .theta = c.rope_theta,
+                    .scaling = c.rope_scaling,
+                    .factor = c.rope_factor,
+                    .low_freq_factor = c.rope_low_freq_factor,
+                    .high_freq_factor = c.rope_high_freq_factor,
+                    .original_max_positions = c.rope_original_max_positions};
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/rope_config.hpp ----
 
 namespace accelbench {
 
@@ -5895,6 +6083,11 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
                  .kv_heads = 4, .intermediate = 5632, .vocab_size = 32000, .max_positions = 2048,
                  .norm_eps = 1e-5f, .rope_theta = 10000.0f,
                  .aliases = {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T"}});
+    p.push_back({.name = "llama-3.2-1b", .architecture = "llama", .layers = 16, .hidden = 2048, .heads = 32,
+                 .kv_heads = 8, .head_dim = 64, .intermediate = 8192, .vocab_size = 128256, .max_positions = 131072,
+                 .norm_eps = 1e-5f, .rope_theta = 500000.0f, .rope_scaling = RotaryScaling::llama3,
+                 .rope_factor = 32.0f, .rope_low_freq_factor = 1.0f, .rope_high_freq_factor = 4.0f,
+                 .rope_original_max_positions = 8192, .tied_embeddings = true, .aliases = {"meta-llama/Llama-3.2-1B"}});
     p.push_back({.name = "qwen2-0.5b", .architecture = "qwen2", .layers = 24, .hidden = 896, .heads = 14,
                  .kv_heads = 2, .intermediate = 4864, .vocab_size = 151936, .max_positions = 131072,
                  .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
@@ -5932,9 +6125,9 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
             F::read("vocab_size", "rows of the token embedding"),
             F::read("max_position_embeddings", "longest sequence"),
             F::read("rms_norm_eps", "RMS norm epsilon"),
-            F::read("rope_parameters", "rotary embedding: rope_theta; only rope_type \"default\" is implemented"),
-            F::read("rope_theta", "rotary base of older configs; must agree with rope_parameters where both are given"),
-            F::read("rope_scaling", "older configs' rotary scaling; only absent, null or rope_type \"default\""),
+            F::read("rope_parameters", "rotary embedding: rope_type \"default\", \"linear\" (factor) or \"llama3\" (factor, low_freq_factor, high_freq_factor, original_max_position_embeddings) with rope_theta; other types and parameters refused"),
+            F::read("rope_theta", "rotary base of older configs (default 10000); must agree with rope_parameters where both are given"),
+            F::read("rope_scaling", "older configs' rope_parameters (\"type\" for rope_type), as rope_parameters; where both are given they must agree"),
             F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
             F::read("use_sliding_window", "Qwen2: sliding-window attention in the layers layer_types or max_window_layers name (Llama: only false; Mistral ignores it)"),
             F::read("sliding_window", "Qwen2 and Mistral: the positions a query sees in a sliding layer, its own included (Mistral: every layer; null: none; absent: 4096)"),
@@ -5953,10 +6146,6 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     const bool qwen2 = g.architecture == "qwen2";
     const bool mistral = g.architecture == "mistral";
     c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
-    if (c.has("rope_scaling") &&
-        (!c.raw("rope_scaling").is_object() || c.raw("rope_scaling").value("rope_type", std::string()) != "default")) {
-      c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
-    }
     g.layers = c.integer("num_hidden_layers");
     read_sliding_window(c, g);
     g.hidden = c.integer("hidden_size");
@@ -5968,29 +6157,8 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     g.max_positions = c.integer("max_position_embeddings");
     g.norm_eps = c.number("rms_norm_eps", 1e-6f);
     // transformers 5 moved rope_theta into rope_parameters; older configs
-    // give it at the top. Where both are given they must agree, and
-    // rope_parameters' rope_type is checked either way.
-    if (c.has("rope_parameters")) {
-      const auto& rp = c.raw("rope_parameters");
-      if (!rp.is_object() || !rp.contains("rope_theta") || !rp["rope_theta"].is_number()) {
-        c.fail("rope_parameters", rp.dump(), "expected an object with a numeric rope_theta");
-      }
-      if (rp.contains("rope_type") && rp["rope_type"] != "default") {
-        c.fail("rope_parameters.rope_type", rp["rope_type"].dump(), "only the default rotary embedding is implemented");
-      }
-      for (const auto& [key, value] : rp.items()) {
-        if (key != "rope_type" && key != "rope_theta") {
-          c.fail("rope_parameters." + key, value.dump(), "only rope_type \"default\" with rope_theta is implemented");
-        }
-      }
-      g.rope_theta = rp["rope_theta"].get<float>();
-      if (c.has("rope_theta") && c.number("rope_theta") != g.rope_theta) {
-        c.fail("rope_theta", c.raw("rope_theta").dump(),
-               "differs from rope_parameters.rope_theta (" + rp["rope_theta"].dump() + ")");
-      }
-    } else if (c.has("rope_theta")) {
-      g.rope_theta = c.number("rope_theta");
-    }
+    // give it at the top, and the scaling as rope_scaling.
+    detail::read_rope_parameters(c, g);
     // Qwen2 and Mistral read neither: Qwen2's q, k and v projections always
     // have biases, its o and MLP projections never, and Mistral has none (as
     // in transformers' Qwen2 and Mistral classes).
@@ -6074,7 +6242,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     if (c.effective_head_dim() % 2 != 0) {
       check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
     }
-    check.positive("rope_theta", c.rope_theta);
+    detail::validate_rope_parameters(check, c);
     if (c.architecture == "qwen2") {
       if (c.attention_output_bias || c.mlp_bias) {
         check.fail(c.mlp_bias ? "mlp_bias" : "attention_output_bias", "true", "Qwen2 has biases on q, k and v only");
@@ -6246,11 +6414,10 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   }
 
   void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
-    const int hd = config_.effective_head_dim();
     AttentionDims dims = this->attention_dims(s, len, start);
     const CacheDims cache = Base::cache_dims(s, len, start);
-    const RotaryDims q_rotary{s.batch, len, config_.heads, hd, start, config_.rope_theta};
-    const RotaryDims k_rotary{s.batch, len, config_.effective_kv_heads(), hd, start, config_.rope_theta};
+    const RotaryDims q_rotary = rotary_dims(config_, s.batch, len, config_.heads, start);
+    const RotaryDims k_rotary = rotary_dims(config_, s.batch, len, config_.effective_kv_heads(), start);
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const Layer& L = layers_[l];
       dims.window = config_.attention_window(static_cast<int>(l));  // over cache positions
@@ -15535,7 +15702,7 @@ class GpuOps {
     if (x.rows() != long(r.batch) * r.len || x.cols() != long(r.heads) * r.head_dim) {
       fail("rotary", "input must be [batch * len, heads * head_dim]");
     }
-    const RotaryTable& t = rotary_table(r.theta, r.head_dim, long(r.start) + r.len);
+    const RotaryTable& t = rotary_table(r, long(r.start) + r.len);
     const std::int64_t count = std::int64_t{x.rows()} * r.heads * (r.head_dim / 2);
     d().template launch<GpuKernel::rotary>(GpuRange::elements(count), h(x), h(t.cos), h(t.sin), i64(x.rows()), r.len,
                                            r.heads, r.head_dim, r.start);
@@ -15702,8 +15869,7 @@ class GpuOps {
 
  private:
   struct RotaryTable {
-    float theta = 0;
-    int head_dim = 0;
+    RotaryDims frequencies;  // theta, head_dim and the scaling
     Tensor cos, sin;
   };
 
@@ -15782,13 +15948,13 @@ class GpuOps {
     d().template launch<GpuKernel::add_bias>(GpuRange::elements(std::int64_t{n} * m), h(y), yoff, m, h(b), n, m);
   }
 
-  const RotaryTable& rotary_table(float theta, int head_dim, long positions) {
+  const RotaryTable& rotary_table(const RotaryDims& r, long positions) {
     for (const auto& t : rotary_) {
-      if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
+      if (same_rotary_frequencies(t.frequencies, r) && t.cos.rows() >= positions) return t;
     }
-    const auto angles = detail::rotary_angles(theta, head_dim, std::max<long>(positions, 256));
-    RotaryTable t{theta, head_dim, upload(angles.cos), upload(angles.sin)};
-    std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
+    const auto angles = detail::rotary_angles(rotary_inv_freqs(r), std::max<long>(positions, 256));
+    RotaryTable t{r, upload(angles.cos), upload(angles.sin)};
+    std::erase_if(rotary_, [&](const RotaryTable& old) { return same_rotary_frequencies(old.frequencies, r); });
     rotary_.push_back(std::move(t));
     return rotary_.back();
   }
@@ -18087,7 +18253,7 @@ class GpuOps {
     if (x.rows() != long(r.batch) * r.len || x.cols() != long(r.heads) * r.head_dim) {
       fail("rotary", "input must be [batch * len, heads * head_dim]");
     }
-    const RotaryTable& t = rotary_table(r.theta, r.head_dim, long(r.start) + r.len);
+    const RotaryTable& t = rotary_table(r, long(r.start) + r.len);
     const std::int64_t count = std::int64_t{x.rows()} * r.heads * (r.head_dim / 2);
     d().template launch<GpuKernel::rotary>(GpuRange::elements(count), h(x), h(t.cos), h(t.sin), i64(x.rows()), r.len,
                                            r.heads, r.head_dim, r.start);
@@ -18254,8 +18420,7 @@ class GpuOps {
 
  private:
   struct RotaryTable {
-    float theta = 0;
-    int head_dim = 0;
+    RotaryDims frequencies;  // theta, head_dim and the scaling
     Tensor cos, sin;
   };
 
@@ -18334,13 +18499,13 @@ class GpuOps {
     d().template launch<GpuKernel::add_bias>(GpuRange::elements(std::int64_t{n} * m), h(y), yoff, m, h(b), n, m);
   }
 
-  const RotaryTable& rotary_table(float theta, int head_dim, long positions) {
+  const RotaryTable& rotary_table(const RotaryDims& r, long positions) {
     for (const auto& t : rotary_) {
-      if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
+      if (same_rotary_frequencies(t.frequencies, r) && t.cos.rows() >= positions) return t;
     }
-    const auto angles = detail::rotary_angles(theta, head_dim, std::max<long>(positions, 256));
-    RotaryTable t{theta, head_dim, upload(angles.cos), upload(angles.sin)};
-    std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
+    const auto angles = detail::rotary_angles(rotary_inv_freqs(r), std::max<long>(positions, 256));
+    RotaryTable t{r, upload(angles.cos), upload(angles.sin)};
+    std::erase_if(rotary_, [&](const RotaryTable& old) { return same_rotary_frequencies(old.frequencies, r); });
     rotary_.push_back(std::move(t));
     return rotary_.back();
   }

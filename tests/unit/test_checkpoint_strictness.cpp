@@ -153,7 +153,10 @@ TEST_CASE("every config.json field that changes the computation and is not imple
       {"bert", "hidden_act", "relu"},
       {"gpt2", "add_cross_attention", true},
       {"gpt2", "activation_function", "relu"},
-      {"llama", "rope_scaling", {{"rope_type", "linear"}, {"factor", 2.0}}},
+      {"llama", "rope_scaling.rope_type", "yarn"},
+      {"llama", "rope_parameters.rope_type", "longrope"},
+      {"llama", "rope_parameters.rope_type", "dynamic"},
+      {"llama", "rope_parameters.attention_factor", 1.5},
       {"llama", "rope_theta", 500000.0},
       {"llama", "quantization_config", {{"quant_method", "bitsandbytes"}}},
       {"llama", "use_sliding_window", true},
@@ -206,9 +209,9 @@ TEST_CASE("every config.json field that changes the computation and is not imple
 TEST_CASE("rope_parameters' rope_type is checked even where a top-level rope_theta is given") {
   nlohmann::json config = golden_config("llama");
   config["rope_theta"] = config["rope_parameters"]["rope_theta"];
-  config["rope_parameters"]["rope_type"] = "llama3";
+  config["rope_parameters"]["rope_type"] = "yarn";
   const fs::path dir = variant_folder("llama", "rope-type", config);
-  CHECK_THROWS_WITH_AS((void)preset_of<TextGeneration>(dir), doctest::Contains("rope_parameters.rope_type = \"llama3\""),
+  CHECK_THROWS_WITH_AS((void)preset_of<TextGeneration>(dir), doctest::Contains("rope_parameters.rope_type = \"yarn\""),
                        ConfigError);
   config["rope_parameters"]["rope_type"] = "default";
   config["rope_parameters"]["partial_rotary_factor"] = 0.5;
@@ -218,6 +221,42 @@ TEST_CASE("rope_parameters' rope_type is checked even where a top-level rope_the
   config["rope_parameters"].erase("partial_rotary_factor");
   const fs::path agree = variant_folder("llama", "rope-agree", config);
   CHECK(preset_of<TextGeneration>(agree).rope_theta == config["rope_theta"].get<float>());
+}
+
+TEST_CASE("Llama 3's rope_scaling of older configs is read as rope_parameters") {
+  // Llama-3.2-1B's config.json: rope_theta at the top, the scaling in rope_scaling.
+  nlohmann::json config = golden_config("llama");
+  config.erase("rope_parameters");
+  config["rope_theta"] = 500000.0;
+  config["rope_scaling"] = {{"factor", 32.0},
+                            {"high_freq_factor", 4.0},
+                            {"low_freq_factor", 1.0},
+                            {"original_max_position_embeddings", 64},
+                            {"rope_type", "llama3"}};
+  const GenerativeConfig g = preset_of<TextGeneration>(variant_folder("llama", "rope-llama3", config));
+  CHECK(g.rope_theta == 500000.0f);
+  CHECK(g.rope_scaling == RotaryScaling::llama3);
+  CHECK(g.rope_factor == 32.0f);
+  CHECK(g.rope_low_freq_factor == 1.0f);
+  CHECK(g.rope_high_freq_factor == 4.0f);
+  CHECK(g.rope_original_max_positions == 64);
+  // Without original_max_position_embeddings: max_position_embeddings, as in transformers.
+  config["rope_scaling"].erase("original_max_position_embeddings");
+  const GenerativeConfig fallback = preset_of<TextGeneration>(variant_folder("llama", "rope-llama3-max", config));
+  CHECK(fallback.rope_original_max_positions == config["max_position_embeddings"].get<int>());
+  // "type", the older name of rope_type; linear needs its factor.
+  config["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+  const GenerativeConfig linear = preset_of<TextGeneration>(variant_folder("llama", "rope-linear", config));
+  CHECK(linear.rope_scaling == RotaryScaling::linear);
+  CHECK(linear.rope_factor == 2.0f);
+  config["rope_scaling"] = {{"type", "linear"}};
+  CHECK_THROWS_WITH_AS((void)preset_of<TextGeneration>(variant_folder("llama", "rope-linear-bare", config)),
+                       doctest::Contains("rope_scaling.factor"), ConfigError);
+  // Both given: they must agree.
+  config["rope_scaling"] = {{"rope_type", "linear"}, {"factor", 2.0}};
+  config["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 500000.0}};
+  CHECK_THROWS_WITH_AS((void)preset_of<TextGeneration>(variant_folder("llama", "rope-both", config)),
+                       doctest::Contains("differs from rope_parameters"), ConfigError);
 }
 
 TEST_CASE("a config.json field no list knows is an error unless accepted by name, and the acceptance is recorded") {

@@ -193,6 +193,8 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
   SUBCASE("T5") { check_architecture<Cuda, TextGeneration>("t5"); }
   SUBCASE("Qwen2: sliding-window layers") { check_architecture<Cuda, TextGeneration>("qwen2_window"); }
   SUBCASE("Mistral: a sliding window in every layer") { check_architecture<Cuda, TextGeneration>("mistral"); }
+  SUBCASE("Llama: llama3 rotary scaling") { check_architecture<Cuda, TextGeneration>("llama_rope_llama3"); }
+  SUBCASE("Llama: linear rotary scaling") { check_architecture<Cuda, TextGeneration>("llama_rope_linear"); }
   SUBCASE("ViT") { check_architecture<Cuda, Vision>("vit"); }
   SUBCASE("CLIP") { check_architecture<Cuda, Multimodal>("clip"); }
   SUBCASE("Whisper") { check_architecture<Cuda, Audio>("whisper"); }

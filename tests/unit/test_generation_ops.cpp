@@ -27,6 +27,8 @@ using accelbench::Cpu;
 using accelbench::HostMatrix;
 using accelbench::RelativeBiasDims;
 using accelbench::RotaryDims;
+using accelbench::RotaryScaling;
+using accelbench::rotary_inv_freq;
 using accelbench::t5_relative_bucket;
 using accelbench::test::NaiveBackend;
 
@@ -616,6 +618,70 @@ TEST_CASE("rotary matches the naive loop") {
       CHECK(max_abs_diff(y, expected) < c.tolerance);
     }
   }
+}
+
+TEST_CASE("rotary: scaled frequencies match the naive loop") {
+  Backends be;
+  // head_dim 16, theta 10000: wavelengths 6.3 to 35000; llama3 with a
+  // context of 64 and factors 1 and 4 keeps those under 16, divides those
+  // over 64 and blends the two pairs between.
+  const RotaryDims base{.batch = 2, .len = 9, .heads = 3, .head_dim = 16, .start = 50, .theta = 10000.0f};
+  RotaryDims linear = base;
+  linear.scaling = RotaryScaling::linear;
+  linear.factor = 4.0f;
+  RotaryDims llama3 = base;
+  llama3.scaling = RotaryScaling::llama3;
+  llama3.factor = 8.0f;
+  llama3.low_freq_factor = 1.0f;
+  llama3.high_freq_factor = 4.0f;
+  llama3.original_max_positions = 64;
+  const HostMatrix x = random_matrix(18, 48, 122);
+  NaiveBackend::Tensor plain = be.up(x);
+  be.naive.rotary(plain, base);
+  const HostMatrix unscaled = be.naive.download(plain);
+  for (const RotaryDims& r : {linear, llama3}) {
+    CAPTURE(static_cast<int>(r.scaling));
+    NaiveBackend::Tensor nx = be.up(x);
+    be.naive.rotary(nx, r);
+    const HostMatrix expected = be.naive.download(nx);
+    CHECK(max_abs_diff(expected, unscaled) > 1e-2f);
+    for (Cpu* cpu : be.cpus()) {
+      HostMatrix y = x;
+      cpu->rotary(y, base);  // a table of the unscaled frequencies first: the scaled ones have their own
+      y = x;
+      cpu->rotary(y, r);
+      CHECK(max_abs_diff(y, expected) < 2e-5f);
+    }
+  }
+  // The pair of the highest frequency (j = 0: columns 0 and 8 of each head)
+  // is the same under llama3.
+  NaiveBackend::Tensor nx = be.up(x);
+  be.naive.rotary(nx, llama3);
+  const HostMatrix l3 = be.naive.download(nx);
+  for (int h = 0; h < 3; ++h) {
+    CHECK(max_abs_diff(l3.col(16 * h), unscaled.col(16 * h)) < 1e-6f);
+    CHECK(max_abs_diff(l3.col(16 * h + 8), unscaled.col(16 * h + 8)) < 1e-6f);
+  }
+}
+
+TEST_CASE("rotary_inv_freq: transformers' llama3 and linear frequencies") {
+  // _compute_llama3_parameters for Llama 3.2 (head_dim 64, theta 500000,
+  // factor 32, low 1, high 4, context 8192): pairs 0 and 10 kept, 15 to 17
+  // blended, 18 and 31 divided by 32; _compute_linear_scaling_rope_parameters
+  // for head_dim 16, theta 10000, factor 3.
+  const RotaryDims llama3{.head_dim = 64, .theta = 500000.0f, .scaling = RotaryScaling::llama3, .factor = 32.0f,
+                          .low_freq_factor = 1.0f, .high_freq_factor = 4.0f, .original_max_positions = 8192};
+  const std::pair<int, float> expected[] = {{0, 0x1.000000p+0f},   {10, 0x1.0f5386p-6f},  {15, 0x1.524f36p-10f},
+                                            {16, 0x1.c26c40p-12f}, {17, 0x1.9731eep-14f}, {18, 0x1.46831ap-16f},
+                                            {31, 0x1.948360p-24f}};
+  for (const auto& [j, f] : expected) {
+    CAPTURE(j);
+    CHECK(rotary_inv_freq(llama3, j) == doctest::Approx(f).epsilon(1e-6));
+  }
+  const RotaryDims linear{.head_dim = 16, .theta = 10000.0f, .scaling = RotaryScaling::linear, .factor = 3.0f};
+  CHECK(rotary_inv_freq(linear, 0) == doctest::Approx(0x1.555556p-2f).epsilon(1e-6));
+  CHECK(rotary_inv_freq(linear, 3) == doctest::Approx(0x1.5967b2p-7f).epsilon(1e-6));
+  CHECK(rotary_inv_freq(linear, 7) == doctest::Approx(0x1.ba1e56p-14f).epsilon(1e-6));
 }
 
 TEST_CASE("rotary: a hand-computed value") {

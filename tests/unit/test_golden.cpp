@@ -279,6 +279,22 @@ TEST_CASE("golden: Mistral (a sliding window in every layer) matches transformer
   check_step_logits<Llama<Cpu>>("mistral");
 }
 
+TEST_CASE("golden: Llama with llama3 and linear rotary scaling matches transformers, prompt and decode steps") {
+  const GenerativeConfig llama3 = TextGeneration::checkpoint_preset(golden_dir("llama_rope_llama3"));
+  CHECK(llama3.rope_scaling == RotaryScaling::llama3);
+  CHECK(llama3.rope_factor == 8.0f);
+  CHECK(llama3.rope_low_freq_factor == 1.0f);
+  CHECK(llama3.rope_high_freq_factor == 4.0f);
+  CHECK(llama3.rope_original_max_positions == 64);
+  check_causal_lm<Llama<Cpu>>("llama_rope_llama3", "llama");
+  check_step_logits<Llama<Cpu>>("llama_rope_llama3");
+  const GenerativeConfig linear = TextGeneration::checkpoint_preset(golden_dir("llama_rope_linear"));
+  CHECK(linear.rope_scaling == RotaryScaling::linear);
+  CHECK(linear.rope_factor == 4.0f);
+  check_causal_lm<Llama<Cpu>>("llama_rope_linear", "llama");
+  check_step_logits<Llama<Cpu>>("llama_rope_linear");
+}
+
 TEST_CASE("golden: Qwen2's and Mistral's sliding windows by transformers' rules") {
   const auto window = [](const std::string& arch, const std::string& name,
                          const std::function<void(nlohmann::json&)>& edit) {

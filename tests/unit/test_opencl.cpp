@@ -116,6 +116,8 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("T5: gated-gelu feed-forward, own head") { check_architecture<OpenCL, TextGeneration>("t5_gated"); }
   SUBCASE("Qwen2: sliding-window layers") { check_architecture<OpenCL, TextGeneration>("qwen2_window"); }
   SUBCASE("Mistral: a sliding window in every layer") { check_architecture<OpenCL, TextGeneration>("mistral"); }
+  SUBCASE("Llama: llama3 rotary scaling") { check_architecture<OpenCL, TextGeneration>("llama_rope_llama3"); }
+  SUBCASE("Llama: linear rotary scaling") { check_architecture<OpenCL, TextGeneration>("llama_rope_linear"); }
   SUBCASE("ViT") { check_architecture<OpenCL, Vision>("vit"); }
   SUBCASE("ViT: no q/k/v biases") { check_architecture<OpenCL, Vision>("vit_nobias"); }
   SUBCASE("CLIP") { check_architecture<OpenCL, Multimodal>("clip"); }
@@ -141,15 +143,16 @@ TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformer
   check_close("opencl wav2vec2_stable last_hidden_state", cl.download(ws.hidden), io.floats("last_hidden_state"));
 }
 
-TEST_CASE("opencl: the sliding-window goldens match transformers: hidden states, prompt and step logits, tokens") {
+TEST_CASE("opencl: the sliding-window and rotary-scaling goldens match transformers: hidden states, prompt and step logits, tokens") {
   // As test_golden on Cpu: the decode steps past the window read the cache
-  // through the window.
-  for (const std::string arch : {"qwen2_window", "mistral"}) {
+  // through the window; the scaled rotary frequencies at every position.
+  for (const std::string arch : {"qwen2_window", "mistral", "llama_rope_llama3", "llama_rope_linear"}) {
     CAPTURE(arch);
     OpenCL cl;
     const auto dir = golden_dir(arch);
     const GenerativeConfig config = TextGeneration::checkpoint_preset(dir);
-    REQUIRE(config.sliding_window == 4);
+    REQUIRE(config.sliding_window == (arch.starts_with("llama_rope") ? 0 : 4));
+    REQUIRE((config.rope_scaling == RotaryScaling::none) == !arch.starts_with("llama_rope"));
     const auto model = TextGeneration::load_weights(cl, config, TextGeneration::checkpoint_weights(dir, config));
     const auto& lm = std::get<Llama<OpenCL>>(model.impl());
     const GoldenIo io(arch);

@@ -57,6 +57,14 @@ TEST_CASE("text-generation presets carry the published dimensions") {
   CHECK(TextGeneration::find_preset("mistralai/Mistral-7B-v0.1").name == "mistral-7b");
   CHECK(TextGeneration::find_preset("mistral-7b").sliding_window == 4096);
   CHECK(TextGeneration::find_preset("mistral-7b").attention_window(31) == 4096);
+  // LlamaForCausalLM with Llama-3.2-1B's configuration (tied head), built by transformers 5.23 on the
+  // meta device; its rotary scaling is llama3's.
+  const auto& llama32 = TextGeneration::find_preset("meta-llama/Llama-3.2-1B");
+  CHECK(llama32.name == "llama-3.2-1b");
+  CHECK(llama32.parameter_count() == 1'235'814'400);
+  CHECK((llama32.rope_scaling == RotaryScaling::llama3 && llama32.rope_factor == 32.0f &&
+         llama32.rope_low_freq_factor == 1.0f && llama32.rope_high_freq_factor == 4.0f &&
+         llama32.rope_original_max_positions == 8192 && llama32.rope_theta == 500000.0f));
   // mistral-tiny: llama-tiny's shapes (own head), a window of 128 in every layer.
   CHECK(TextGeneration::find_preset("mistral-tiny").parameter_count() ==
         TextGeneration::find_preset("llama-tiny").parameter_count());
@@ -321,11 +329,12 @@ TEST_CASE("checkpoint folders: config.json errors name the file, the field and t
     CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir),
                          doctest::Contains("num_hidden_layers = \"two\": expected an integer"), ConfigError);
   }
-  SUBCASE("rotary scaling, which is not implemented") {
+  SUBCASE("a rotary scaling that is not implemented") {
     const auto dir = folder_with_config("rope-scaling", R"({"model_type": "llama", "num_hidden_layers": 2,
         "hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 96, "vocab_size": 100,
-        "max_position_embeddings": 128, "rope_scaling": {"type": "linear", "factor": 2.0}})");
-    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir), doctest::Contains("rope_scaling"), ConfigError);
+        "max_position_embeddings": 128, "rope_scaling": {"type": "yarn", "factor": 2.0}})");
+    CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir), doctest::Contains("rope_scaling.rope_type = \"yarn\""),
+                         ConfigError);
   }
   SUBCASE("inconsistent dimensions") {
     const auto dir = folder_with_config("bad-heads", R"({"model_type": "llama", "num_hidden_layers": 2,

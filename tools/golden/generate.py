@@ -3,7 +3,7 @@
 
 For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
 variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, qwen2_window, mistral,
-vit_nobias, wav2vec2_stable) this builds a tiny model with
+llama_rope_llama3, llama_rope_linear, vit_nobias, wav2vec2_stable) this builds a tiny model with
 transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
@@ -506,6 +506,49 @@ def mistral_config():
     )
 
 
+def llama_rope_llama3_config():
+    """Llama with rope_type "llama3" scaled for a pretraining context of 64 (factor 8, low 1,
+    high 4): of head_dim 16's eight pairs (wavelengths 6.3 to 19869 at theta 10000), the first
+    is kept, the next two (20 and 63) are blended, the others divided by 8."""
+    c = llama_config()
+    c.rope_parameters = {
+        "rope_type": "llama3",
+        "rope_theta": 10000.0,
+        "factor": 8.0,
+        "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 64,
+    }
+    return c
+
+
+def llama_rope_linear_config():
+    """Llama with rope_type "linear", factor 4: every inverse frequency divided by 4."""
+    c = llama_config()
+    c.rope_parameters = {"rope_type": "linear", "rope_theta": 10000.0, "factor": 4.0}
+    return c
+
+
+def check_rope_matters(model) -> None:
+    """The scaled frequencies change the logits: the same weights with the default ones give
+    other logits."""
+    rot = model.model.rotary_emb
+    dim = rot.inv_freq.numel() * 2
+    default = 1.0 / (10000.0 ** (torch.arange(0, dim, 2, dtype=torch.int64).to(dtype=torch.float) / dim))
+    assert not torch.equal(rot.inv_freq, default)
+    gen = torch.Generator().manual_seed(1)
+    ids = randint(gen, 3, model.config.vocab_size - 2, (2, 13))
+    with torch.no_grad():
+        scaled = model(input_ids=ids).logits
+        saved = rot.inv_freq.clone()
+        rot.inv_freq.copy_(default)
+        try:
+            unscaled = model(input_ids=ids).logits
+        finally:
+            rot.inv_freq.copy_(saved)
+    assert (scaled - unscaled).abs().max() > 1e-2
+
+
 def check_window_matters(model, arch: str) -> None:
     """The window changes the logits: the same weights with full attention in every layer give
     other logits at the positions past the window (and the same ones before it)."""
@@ -557,6 +600,12 @@ def make_variant(arch: str, out: Path) -> dict:
         r = make_causal(arch, out, MistralForCausalLM, mistral_config, 4900, step_logits=True)
         assert r["model"].config.sliding_window == 4
         check_window_matters(r["model"], arch)
+    elif arch in ("llama_rope_llama3", "llama_rope_linear"):
+        config_fn = llama_rope_llama3_config if arch == "llama_rope_llama3" else llama_rope_linear_config
+        seed = 3700 if arch == "llama_rope_llama3" else 3900
+        r = make_causal(arch, out, LlamaForCausalLM, config_fn, seed, step_logits=True)
+        assert r["model"].config.rope_parameters["rope_type"] == arch.removeprefix("llama_rope_")
+        check_rope_matters(r["model"])
     else:
         raise ValueError(arch)
     return r
@@ -1141,6 +1190,8 @@ def verify_reload(arch: str, out: Path) -> float:
         "qwen2_head": Qwen2ForCausalLM,
         "qwen2_window": Qwen2ForCausalLM,
         "mistral": MistralForCausalLM,
+        "llama_rope_llama3": LlamaForCausalLM,
+        "llama_rope_linear": LlamaForCausalLM,
         "t5_untied": T5ForConditionalGeneration,
         "t5_gated": T5ForConditionalGeneration,
         "vit": ViTModel,
@@ -1307,6 +1358,8 @@ ARCHS = {
     "qwen2_head": lambda out: make_variant("qwen2_head", out),
     "qwen2_window": lambda out: make_variant("qwen2_window", out),
     "mistral": lambda out: make_variant("mistral", out),
+    "llama_rope_llama3": lambda out: make_variant("llama_rope_llama3", out),
+    "llama_rope_linear": lambda out: make_variant("llama_rope_linear", out),
     "t5_untied": lambda out: make_t5(out, 5500, "t5_untied", untied=True),
     "t5_gated": lambda out: make_t5(out, 5743, "t5_gated", untied=True, gated=True),
     "vit": lambda out: make_vit(out),

@@ -5,6 +5,7 @@
 // every backend and by the model layers that call them.
 
 #include <cmath>
+#include <vector>
 
 namespace accelbench {
 
@@ -43,8 +44,18 @@ struct AttentionDims {
   }
 };
 
+/// transformers' rotary types that scale the inverse frequencies
+/// (modeling_rope_utils.py): none is rope_type "default"; linear divides
+/// every inverse frequency by factor; llama3 divides those of wavelengths
+/// above original_max_positions / low_freq_factor by factor, keeps those
+/// below original_max_positions / high_freq_factor, and blends the ones
+/// between. (rope_type "dynamic" is the default frequencies of a larger
+/// theta, which the caller passes.)
+enum class RotaryScaling { none, linear, llama3 };
+
 /// Rotary position embedding of [batch * len, heads * head_dim] rows: row
-/// (b, i) is at position start + i; inverse frequencies theta^(-2j / head_dim).
+/// (b, i) is at position start + i; inverse frequencies theta^(-2j / head_dim),
+/// scaled as `scaling` says (rotary_inv_freq).
 struct RotaryDims {
   int batch = 0;
   int len = 0;
@@ -52,7 +63,51 @@ struct RotaryDims {
   int head_dim = 0;
   int start = 0;
   float theta = 10000.0f;
+  RotaryScaling scaling = RotaryScaling::none;
+  float factor = 1.0f;                ///< linear and llama3: the scaling factor
+  float low_freq_factor = 1.0f;       ///< llama3
+  float high_freq_factor = 4.0f;      ///< llama3
+  int original_max_positions = 8192;  ///< llama3: the pretraining context length
 };
+
+/// Whether two RotaryDims give the same inverse frequencies (the same
+/// tables of angles).
+[[nodiscard]] inline bool same_rotary_frequencies(const RotaryDims& a, const RotaryDims& b) noexcept {
+  if (a.theta != b.theta || a.head_dim != b.head_dim || a.scaling != b.scaling) return false;
+  if (a.scaling == RotaryScaling::none) return true;
+  if (a.factor != b.factor) return false;
+  return a.scaling == RotaryScaling::linear ||
+         (a.low_freq_factor == b.low_freq_factor && a.high_freq_factor == b.high_freq_factor &&
+          a.original_max_positions == b.original_max_positions);
+}
+
+/// The inverse frequency of pair j (j < head_dim / 2), in float with the
+/// operations of transformers' _compute_default_rope_parameters,
+/// _compute_linear_scaling_rope_parameters and _compute_llama3_parameters
+/// (PyTorch evaluates `s / t` for a tensor t as t.reciprocal() * s).
+[[nodiscard]] inline float rotary_inv_freq(const RotaryDims& r, int j) noexcept {
+  const float exponent = static_cast<float>(2 * j) / static_cast<float>(r.head_dim);
+  const float inv_freq = 1.0f / std::pow(r.theta, exponent);
+  if (r.scaling == RotaryScaling::linear) return inv_freq / r.factor;
+  if (r.scaling != RotaryScaling::llama3) return inv_freq;
+  const double context = r.original_max_positions;
+  const auto low_wavelen = static_cast<float>(context / double(r.low_freq_factor));
+  const auto high_wavelen = static_cast<float>(context / double(r.high_freq_factor));
+  const float wavelen = (1.0f / inv_freq) * static_cast<float>(2.0 * 3.141592653589793);
+  const float scaled = wavelen > low_wavelen ? inv_freq / r.factor : inv_freq;
+  const float smooth = ((1.0f / wavelen) * static_cast<float>(context) - r.low_freq_factor) /
+                       static_cast<float>(double(r.high_freq_factor) - double(r.low_freq_factor));
+  const float smoothed = (1.0f - smooth) * scaled / r.factor + smooth * scaled;
+  const bool medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
+  return medium ? smoothed : scaled;
+}
+
+/// rotary_inv_freq of every pair, j = 0 .. head_dim / 2 - 1.
+[[nodiscard]] inline std::vector<float> rotary_inv_freqs(const RotaryDims& r) {
+  std::vector<float> f(static_cast<std::size_t>(r.head_dim / 2));
+  for (int j = 0; j < r.head_dim / 2; ++j) f[static_cast<std::size_t>(j)] = rotary_inv_freq(r, j);
+  return f;
+}
 
 /// Writing [batch * len, width] new rows into a [batch * capacity, width]
 /// cache at rows b * capacity + start + i.

@@ -28,6 +28,7 @@
 #include "common/config_json.hpp"
 #include "common/generation.hpp"
 #include "common/generative_config.hpp"
+#include "common/rope_config.hpp"
 #include "common/tied_head.hpp"
 #include "common/upload.hpp"
 #include "common/validate.hpp"
@@ -63,6 +64,11 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
                  .kv_heads = 4, .intermediate = 5632, .vocab_size = 32000, .max_positions = 2048,
                  .norm_eps = 1e-5f, .rope_theta = 10000.0f,
                  .aliases = {"TinyLlama/TinyLlama-1.1B-Chat-v1.0", "TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T"}});
+    p.push_back({.name = "llama-3.2-1b", .architecture = "llama", .layers = 16, .hidden = 2048, .heads = 32,
+                 .kv_heads = 8, .head_dim = 64, .intermediate = 8192, .vocab_size = 128256, .max_positions = 131072,
+                 .norm_eps = 1e-5f, .rope_theta = 500000.0f, .rope_scaling = RotaryScaling::llama3,
+                 .rope_factor = 32.0f, .rope_low_freq_factor = 1.0f, .rope_high_freq_factor = 4.0f,
+                 .rope_original_max_positions = 8192, .tied_embeddings = true, .aliases = {"meta-llama/Llama-3.2-1B"}});
     p.push_back({.name = "qwen2-0.5b", .architecture = "qwen2", .layers = 24, .hidden = 896, .heads = 14,
                  .kv_heads = 2, .intermediate = 4864, .vocab_size = 151936, .max_positions = 131072,
                  .norm_eps = 1e-6f, .rope_theta = 1000000.0f, .qkv_bias = true, .tied_embeddings = true,
@@ -100,9 +106,9 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
             F::read("vocab_size", "rows of the token embedding"),
             F::read("max_position_embeddings", "longest sequence"),
             F::read("rms_norm_eps", "RMS norm epsilon"),
-            F::read("rope_parameters", "rotary embedding: rope_theta; only rope_type \"default\" is implemented"),
-            F::read("rope_theta", "rotary base of older configs; must agree with rope_parameters where both are given"),
-            F::read("rope_scaling", "older configs' rotary scaling; only absent, null or rope_type \"default\""),
+            F::read("rope_parameters", "rotary embedding: rope_type \"default\", \"linear\" (factor) or \"llama3\" (factor, low_freq_factor, high_freq_factor, original_max_position_embeddings) with rope_theta; other types and parameters refused"),
+            F::read("rope_theta", "rotary base of older configs (default 10000); must agree with rope_parameters where both are given"),
+            F::read("rope_scaling", "older configs' rope_parameters (\"type\" for rope_type), as rope_parameters; where both are given they must agree"),
             F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
             F::read("use_sliding_window", "Qwen2: sliding-window attention in the layers layer_types or max_window_layers name (Llama: only false; Mistral ignores it)"),
             F::read("sliding_window", "Qwen2 and Mistral: the positions a query sees in a sliding layer, its own included (Mistral: every layer; null: none; absent: 4096)"),
@@ -121,10 +127,6 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     const bool qwen2 = g.architecture == "qwen2";
     const bool mistral = g.architecture == "mistral";
     c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
-    if (c.has("rope_scaling") &&
-        (!c.raw("rope_scaling").is_object() || c.raw("rope_scaling").value("rope_type", std::string()) != "default")) {
-      c.fail("rope_scaling", c.raw("rope_scaling").dump(), "scaled rotary embeddings are not implemented");
-    }
     g.layers = c.integer("num_hidden_layers");
     read_sliding_window(c, g);
     g.hidden = c.integer("hidden_size");
@@ -136,29 +138,8 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     g.max_positions = c.integer("max_position_embeddings");
     g.norm_eps = c.number("rms_norm_eps", 1e-6f);
     // transformers 5 moved rope_theta into rope_parameters; older configs
-    // give it at the top. Where both are given they must agree, and
-    // rope_parameters' rope_type is checked either way.
-    if (c.has("rope_parameters")) {
-      const auto& rp = c.raw("rope_parameters");
-      if (!rp.is_object() || !rp.contains("rope_theta") || !rp["rope_theta"].is_number()) {
-        c.fail("rope_parameters", rp.dump(), "expected an object with a numeric rope_theta");
-      }
-      if (rp.contains("rope_type") && rp["rope_type"] != "default") {
-        c.fail("rope_parameters.rope_type", rp["rope_type"].dump(), "only the default rotary embedding is implemented");
-      }
-      for (const auto& [key, value] : rp.items()) {
-        if (key != "rope_type" && key != "rope_theta") {
-          c.fail("rope_parameters." + key, value.dump(), "only rope_type \"default\" with rope_theta is implemented");
-        }
-      }
-      g.rope_theta = rp["rope_theta"].get<float>();
-      if (c.has("rope_theta") && c.number("rope_theta") != g.rope_theta) {
-        c.fail("rope_theta", c.raw("rope_theta").dump(),
-               "differs from rope_parameters.rope_theta (" + rp["rope_theta"].dump() + ")");
-      }
-    } else if (c.has("rope_theta")) {
-      g.rope_theta = c.number("rope_theta");
-    }
+    // give it at the top, and the scaling as rope_scaling.
+    detail::read_rope_parameters(c, g);
     // Qwen2 and Mistral read neither: Qwen2's q, k and v projections always
     // have biases, its o and MLP projections never, and Mistral has none (as
     // in transformers' Qwen2 and Mistral classes).
@@ -242,7 +223,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
     if (c.effective_head_dim() % 2 != 0) {
       check.fail("head_dim", std::to_string(c.effective_head_dim()), "must be even for rotary embeddings");
     }
-    check.positive("rope_theta", c.rope_theta);
+    detail::validate_rope_parameters(check, c);
     if (c.architecture == "qwen2") {
       if (c.attention_output_bias || c.mlp_bias) {
         check.fail(c.mlp_bias ? "mlp_bias" : "attention_output_bias", "true", "Qwen2 has biases on q, k and v only");
@@ -414,11 +395,10 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   }
 
   void run_layers(B& be, Session& s, Activations& a, int len, int start) const {
-    const int hd = config_.effective_head_dim();
     AttentionDims dims = this->attention_dims(s, len, start);
     const CacheDims cache = Base::cache_dims(s, len, start);
-    const RotaryDims q_rotary{s.batch, len, config_.heads, hd, start, config_.rope_theta};
-    const RotaryDims k_rotary{s.batch, len, config_.effective_kv_heads(), hd, start, config_.rope_theta};
+    const RotaryDims q_rotary = rotary_dims(config_, s.batch, len, config_.heads, start);
+    const RotaryDims k_rotary = rotary_dims(config_, s.batch, len, config_.effective_kv_heads(), start);
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const Layer& L = layers_[l];
       dims.window = config_.attention_window(static_cast<int>(l));  // over cache positions

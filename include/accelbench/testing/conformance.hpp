@@ -330,6 +330,19 @@ void check_positions(B& b, Checker& chk) {
     cpu.rotary(x, r);
     b.rotary(xt, r);
     chk.matches("rotary at positions past 256", down(xt), x);
+    for (const RotaryDims& scaled :
+         {RotaryDims{.batch = 1, .len = 4, .heads = 2, .head_dim = 8, .start = 5, .theta = 10000.0f,
+                     .scaling = RotaryScaling::linear, .factor = 3.0f},
+          RotaryDims{.batch = 1, .len = 4, .heads = 2, .head_dim = 16, .start = 40, .theta = 10000.0f,
+                     .scaling = RotaryScaling::llama3, .factor = 8.0f, .low_freq_factor = 1.0f,
+                     .high_freq_factor = 4.0f, .original_max_positions = 64}}) {
+      HostMatrix xs = random_matrix(4, 2 * scaled.head_dim, 28);
+      T xst = up(xs);
+      cpu.rotary(xs, scaled);
+      b.rotary(xst, scaled);
+      chk.matches(scaled.scaling == RotaryScaling::linear ? "rotary, linear scaling" : "rotary, llama3 scaling",
+                  down(xst), xs);
+    }
 
     const HostMatrix table = random_matrix(32, 4, 27);
     for (const auto& rd : {RelativeBiasDims{.query_len = 9, .key_len = 9}, RelativeBiasDims{.query_len = 1, .key_len = 150,

@@ -392,20 +392,19 @@ class Cpu {
   };
 
   struct RotaryTable {
-    float theta = 0;
-    int head_dim = 0;
-    Tensor cos, sin;  // [positions, head_dim / 2]
+    RotaryDims frequencies;  // theta, head_dim and the scaling
+    Tensor cos, sin;         // [positions, head_dim / 2]
   };
 
   /// detail::rotary_angles, kept and grown on demand.
-  const RotaryTable& rotary_table(float theta, int head_dim, Index positions) {
+  const RotaryTable& rotary_table(const RotaryDims& r, Index positions) {
     for (const auto& t : rotary_) {
-      if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
+      if (same_rotary_frequencies(t.frequencies, r) && t.cos.rows() >= positions) return t;
     }
     const Index rows = std::max<Index>(positions, 256);
-    auto angles = detail::rotary_angles(theta, head_dim, rows);
-    RotaryTable t{theta, head_dim, std::move(angles.cos), std::move(angles.sin)};
-    std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
+    auto angles = detail::rotary_angles(rotary_inv_freqs(r), rows);
+    RotaryTable t{r, std::move(angles.cos), std::move(angles.sin)};
+    std::erase_if(rotary_, [&](const RotaryTable& old) { return same_rotary_frequencies(old.frequencies, r); });
     rotary_.push_back(std::move(t));
     return rotary_.back();
   }

@@ -129,7 +129,7 @@ inline void Cpu::rotary(Tensor& x, const RotaryDims& r) {
   if (x.rows() != Index{r.batch} * r.len || x.cols() != Index{r.heads} * r.head_dim) {
     throw std::invalid_argument("rotary: input must be [batch * len, heads * head_dim]");
   }
-  const RotaryTable& table = rotary_table(r.theta, r.head_dim, r.start + r.len);
+  const RotaryTable& table = rotary_table(r, r.start + r.len);
   const Index half = r.head_dim / 2;
   parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
     for (Index row = r0; row < r1; ++row) {

@@ -202,7 +202,7 @@ class GpuOps {
     if (x.rows() != long(r.batch) * r.len || x.cols() != long(r.heads) * r.head_dim) {
       fail("rotary", "input must be [batch * len, heads * head_dim]");
     }
-    const RotaryTable& t = rotary_table(r.theta, r.head_dim, long(r.start) + r.len);
+    const RotaryTable& t = rotary_table(r, long(r.start) + r.len);
     const std::int64_t count = std::int64_t{x.rows()} * r.heads * (r.head_dim / 2);
     d().template launch<GpuKernel::rotary>(GpuRange::elements(count), h(x), h(t.cos), h(t.sin), i64(x.rows()), r.len,
                                            r.heads, r.head_dim, r.start);
@@ -369,8 +369,7 @@ class GpuOps {
 
  private:
   struct RotaryTable {
-    float theta = 0;
-    int head_dim = 0;
+    RotaryDims frequencies;  // theta, head_dim and the scaling
     Tensor cos, sin;
   };
 
@@ -449,13 +448,13 @@ class GpuOps {
     d().template launch<GpuKernel::add_bias>(GpuRange::elements(std::int64_t{n} * m), h(y), yoff, m, h(b), n, m);
   }
 
-  const RotaryTable& rotary_table(float theta, int head_dim, long positions) {
+  const RotaryTable& rotary_table(const RotaryDims& r, long positions) {
     for (const auto& t : rotary_) {
-      if (t.theta == theta && t.head_dim == head_dim && t.cos.rows() >= positions) return t;
+      if (same_rotary_frequencies(t.frequencies, r) && t.cos.rows() >= positions) return t;
     }
-    const auto angles = detail::rotary_angles(theta, head_dim, std::max<long>(positions, 256));
-    RotaryTable t{theta, head_dim, upload(angles.cos), upload(angles.sin)};
-    std::erase_if(rotary_, [&](const RotaryTable& old) { return old.theta == theta && old.head_dim == head_dim; });
+    const auto angles = detail::rotary_angles(rotary_inv_freqs(r), std::max<long>(positions, 256));
+    RotaryTable t{r, upload(angles.cos), upload(angles.sin)};
+    std::erase_if(rotary_, [&](const RotaryTable& old) { return same_rotary_frequencies(old.frequencies, r); });
     rotary_.push_back(std::move(t));
     return rotary_.back();
   }

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../../backend/op_dims.hpp"
 #include "../../detail/rng.hpp"
 #include "validate.hpp"
 #include "weights.hpp"
@@ -57,6 +58,14 @@ struct GenerativeConfig {
   int max_positions = 0;  ///< longest sequence; 0: no limit (T5's relative positions)
   float norm_eps = 1e-5f;
   float rope_theta = 10000.0f;  ///< Llama, Qwen2
+  /// Llama, Qwen2, Mistral: the scaled rotary frequencies of rope_type
+  /// "linear" (rope_factor) or "llama3" (all four; RotaryDims' fields of
+  /// those names); none: rope_type "default".
+  RotaryScaling rope_scaling = RotaryScaling::none;
+  float rope_factor = 1.0f;
+  float rope_low_freq_factor = 1.0f;
+  float rope_high_freq_factor = 4.0f;
+  int rope_original_max_positions = 8192;
   bool qkv_bias = false;        ///< biases on the query, key and value projections (Qwen2)
   /// Llama: a bias on the attention's output projection (o_proj), which
   /// config.json's attention_bias adds with the q/k/v biases.
