@@ -98,7 +98,7 @@ TEST_CASE("compare_outputs: the fraction of equal greedy tokens") {
 TEST_CASE("compatibility matrix: the default models are each architecture's smallest preset") {
   CHECK(detail::default_matrix_models<Embedding>(200'000'000) == std::vector<std::string>{"bert-tiny"});
   CHECK(detail::default_matrix_models<TextGeneration>(200'000'000) ==
-        std::vector<std::string>{"gpt2", "llama-tiny", "qwen2-tiny", "t5-small"});
+        std::vector<std::string>{"gpt2", "llama-tiny", "qwen2-tiny", "mistral-tiny", "t5-small"});
   CHECK(detail::default_matrix_models<TextGeneration>(10'000'000) == std::vector<std::string>{});
 }
 
