@@ -1298,9 +1298,11 @@ struct AttentionDims {
 /// every inverse frequency by factor; llama3 divides those of wavelengths
 /// above original_max_positions / low_freq_factor by factor, keeps those
 /// below original_max_positions / high_freq_factor, and blends the ones
-/// between. (rope_type "dynamic" is the default frequencies of a larger
-/// theta, which the caller passes.)
-enum class RotaryScaling { none, linear, llama3 };
+/// between. dynamic (NTK) is a model's setting, never an op's: a model
+/// passes the default frequencies of the grown theta its positions call for
+/// (dynamic_rope_theta, model/common/rope_config.hpp), so backends treat it as
+/// none.
+enum class RotaryScaling { none, linear, llama3, dynamic };
 
 /// Rotary position embedding of [batch * len, heads * head_dim] rows: row
 /// (b, i) is at position start + i; inverse frequencies theta^(-2j / head_dim),
@@ -3470,23 +3472,19 @@ concept ModelArchitecture =
 #include <utility>
 #include <vector>
 
-// ---- begin accelbench/model/common/checkpoint.hpp ----
+// ---- begin accelbench/model/common/activation.hpp ----
 
-// Hugging Face checkpoint folders: config.json gives the architecture and
-// its dimensions (config_json.hpp), model.safetensors (or the shards listed
-// in model.safetensors.index.json) the weights. Each architecture's file
-// maps the stored tensor names onto the names its model takes with
-// normalize_tensor_names: prefixes of task heads ("bert.", "transformer.")
-// are removed and tensors it does not use are dropped.
+// The activations of every architecture's feed-forward: one type for the
+// names config.json files use (transformers' ACT2FN), read by one function
+// that refuses, by field and value, a name it does not know and one the
+// architecture does not implement, and applied by one function over the
+// backend's ops.
 
-#include <nlohmann/json.hpp>
-
-#include <filesystem>
-#include <set>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 // ---- begin accelbench/model/common/config_json.hpp ----
 
@@ -3817,6 +3815,112 @@ inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, c
 
 }  // namespace accelbench
 // ---- end accelbench/model/common/config_json.hpp ----
+
+namespace accelbench {
+
+/// A feed-forward activation, by what it computes.
+enum class Activation {
+  gelu,        ///< erf GELU: "gelu" (BERT, ViT, Whisper, wav2vec2)
+  gelu_tanh,   ///< tanh GELU: "gelu_new", "gelu_pytorch_tanh" (GPT-2, T5 v1.1's gated-gelu)
+  relu,        ///< "relu" (T5)
+  silu,        ///< x * sigmoid(x): "silu", "swish" (Llama's SwiGLU gate)
+  quick_gelu,  ///< x * sigmoid(1.702 x): "quick_gelu" (CLIP)
+};
+
+/// The name transformers gives the activation (the first of its names).
+[[nodiscard]] constexpr std::string_view to_string(Activation a) noexcept {
+  switch (a) {
+    case Activation::gelu: return "gelu";
+    case Activation::gelu_tanh: return "gelu_new";
+    case Activation::relu: return "relu";
+    case Activation::silu: return "silu";
+    case Activation::quick_gelu: return "quick_gelu";
+  }
+  return "?";
+}
+
+namespace detail {
+
+/// The activation a config.json name stands for; none for a name this type
+/// does not cover (ACT2FN's "gelu_fast", "mish", "tanh", ...).
+[[nodiscard]] inline std::optional<Activation> activation_named(std::string_view name) noexcept {
+  if (name == "gelu") return Activation::gelu;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::gelu_tanh;
+  if (name == "relu") return Activation::relu;
+  if (name == "silu" || name == "swish") return Activation::silu;
+  if (name == "quick_gelu") return Activation::quick_gelu;
+  return std::nullopt;
+}
+
+/// The names `implemented` stands for, for a message: "gelu" or "gelu_new, relu".
+[[nodiscard]] inline std::string activation_names(std::initializer_list<Activation> implemented) {
+  std::string out;
+  for (Activation a : implemented) out += (out.empty() ? "\"" : ", \"") + std::string(to_string(a)) + "\"";
+  return out;
+}
+
+/// The activation of config.json's `field` (`fallback` where it is
+/// absent), which `arch` implements only as one of `implemented`: a name no
+/// activation has, or one `arch` does not implement, is refused by field and
+/// value.
+[[nodiscard]] inline Activation read_activation(const HfConfigReader& c, const std::string& field,
+                                                std::string_view fallback, std::string_view arch,
+                                                std::initializer_list<Activation> implemented) {
+  const std::string name = c.text(field, std::string(fallback));
+  const std::optional<Activation> a = activation_named(name);
+  if (!a) {
+    c.fail(field, "\"" + name + "\"",
+           "not an activation accelbench knows (gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish, quick_gelu)");
+  }
+  for (Activation i : implemented) {
+    if (i == *a) return *a;
+  }
+  c.fail(field, "\"" + name + "\"", std::string(arch) + " implements only " + activation_names(implemented) + " here");
+}
+
+/// x = act(x), in place, with the backend's op for it.
+template <EncoderOps B>
+void activate(B& be, Activation act, typename B::Tensor& x) {
+  switch (act) {
+    case Activation::gelu: be.gelu(x); return;
+    case Activation::gelu_tanh:
+      if constexpr (GenerationOps<B>) { be.gelu_tanh(x); return; }
+      break;
+    case Activation::relu:
+      if constexpr (GenerationOps<B>) { be.relu(x); return; }
+      break;
+    case Activation::silu:
+      if constexpr (GenerationOps<B>) { be.silu(x); return; }
+      break;
+    case Activation::quick_gelu:
+      if constexpr (PerceptionOps<B>) { be.quick_gelu(x); return; }
+      break;
+  }
+  throw std::invalid_argument("activation \"" + std::string(to_string(act)) + "\": the backend has no op for it");
+}
+
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/activation.hpp ----
+// ---- begin accelbench/model/common/checkpoint.hpp ----
+
+// Hugging Face checkpoint folders: config.json gives the architecture and
+// its dimensions (config_json.hpp), model.safetensors (or the shards listed
+// in model.safetensors.index.json) the weights. Each architecture's file
+// maps the stored tensor names onto the names its model takes with
+// normalize_tensor_names: prefixes of task heads ("bert.", "transformer.")
+// are removed and tensors it does not use are dropped.
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 // ---- begin accelbench/model/common/safetensors.hpp ----
 
 // Reading and writing .safetensors checkpoints
@@ -4866,7 +4970,7 @@ inline void validate_bert_config(const BertConfig& c) {
                                                             std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "bert", "the embedding family reads BERT checkpoints (\"bert\")");
-  c.require_text("hidden_act", "gelu", "gelu", "only BERT's erf GELU (\"gelu\") is implemented");
+  (void)detail::read_activation(c, "hidden_act", "gelu", "BERT", {Activation::gelu});
   BertConfig b;
   b.name = checkpoint_name(dir);
   b.layers = c.integer("num_hidden_layers");
@@ -5222,8 +5326,9 @@ struct GenerativeConfig {
   float norm_eps = 1e-5f;
   float rope_theta = 10000.0f;  ///< Llama, Qwen2
   /// Llama, Qwen2, Mistral: the scaled rotary frequencies of rope_type
-  /// "linear" (rope_factor) or "llama3" (all four; RotaryDims' fields of
-  /// those names); none: rope_type "default".
+  /// "linear" or "dynamic" (rope_factor; dynamic past max_positions only) or
+  /// "llama3" (all four; RotaryDims' fields of those names); none: rope_type
+  /// "default".
   RotaryScaling rope_scaling = RotaryScaling::none;
   float rope_factor = 1.0f;
   float rope_low_freq_factor = 1.0f;
@@ -5277,6 +5382,13 @@ struct GenerativeConfig {
   }
   [[nodiscard]] std::int64_t kv_width() const noexcept {
     return std::int64_t{effective_kv_heads()} * effective_head_dim();
+  }
+  /// The longest sequence (prompt plus new tokens) the model runs:
+  /// max_positions, or 0 for none where positions have no table or
+  /// pretraining length to stay within: T5's relative positions, and rotary
+  /// scaling "dynamic", whose frequencies grow past max_positions.
+  [[nodiscard]] int sequence_limit() const noexcept {
+    return rope_scaling == RotaryScaling::dynamic ? 0 : max_positions;
   }
   /// The attention window of `layer` (AttentionDims::window): sliding_window
   /// where the layer slides, else 0 (every earlier position).
@@ -5531,10 +5643,10 @@ class DecoderOnly {
     s.batch = batch;
     s.prompt_len = prompt_len;
     s.capacity = prompt_len + max_new_tokens;
-    if (s.capacity > c.max_positions) {
+    if (c.sequence_limit() > 0 && s.capacity > c.sequence_limit()) {
       throw std::invalid_argument(std::string(Derived::model_name) + ": prompt length " + std::to_string(prompt_len) +
                                   " + " + std::to_string(max_new_tokens) + " new tokens exceed " + c.name + "'s " +
-                                  std::to_string(c.max_positions) + " positions");
+                                  std::to_string(c.sequence_limit()) + " positions");
     }
     s.prompt_ids = be.upload_indices(prompt_ids);
     std::vector<std::int32_t> last(static_cast<std::size_t>(batch));
@@ -5671,7 +5783,7 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
 
   /// The fields of a GPT-2 config.json (model_type "gpt2").
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
-    c.require_text("activation_function", "gelu_new", "gelu_new", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
+    (void)detail::read_activation(c, "activation_function", "gelu_new", "GPT-2", {Activation::gelu_tanh});
     g.layers = c.integer("n_layer");
     g.hidden = c.integer("n_embd");
     g.heads = c.integer("n_head");
@@ -5935,6 +6047,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
 // (RotaryEmbeddingConfigMixin in modeling_rope_utils.py), and the RotaryDims
 // of a rotary call that a GenerativeConfig asks for.
 
+#include <cmath>
 #include <string>
 
 
@@ -5943,14 +6056,14 @@ namespace accelbench {
 namespace detail {
 
 /// rope_parameters, or the older rope_scaling, of config.json: rope_type
-/// ("type" in older configs) "default", "linear" (factor) or "llama3"
-/// (factor, low_freq_factor, high_freq_factor and
+/// ("type" in older configs) "default", "linear" (factor), "dynamic"
+/// (factor) or "llama3" (factor, low_freq_factor, high_freq_factor and
 /// original_max_position_embeddings, which defaults to
 /// max_position_embeddings), and rope_theta. As in transformers, a non-empty
 /// rope_scaling stands for rope_parameters, and rope_theta at the top fills
 /// in a rope_theta the object leaves out (default 10000). Every other type
-/// ("dynamic", "yarn", "longrope", ...) and every other parameter is refused
-/// by name. Reads max_position_embeddings' value from g.max_positions.
+/// ("yarn", "longrope", ...) and every other parameter is refused by name.
+/// Reads max_position_embeddings' value from g.max_positions.
 inline void read_rope_parameters(const HfConfigReader& c, GenerativeConfig& g) {
   const bool scaling = c.has("rope_scaling") && !(c.raw("rope_scaling").is_object() && c.raw("rope_scaling").empty());
   const bool parameters = c.has("rope_parameters");
@@ -5967,13 +6080,9 @@ inline void read_rope_parameters(const HfConfigReader& c, GenerativeConfig& g) {
     if (!rp[name].is_string()) c.fail(key + "." + name, rp[name].dump(), "expected a string");
     type = rp[name].get<std::string>();
   }
-  if (type != "default" && type != "linear" && type != "llama3") {
-    const std::string why = type == "dynamic"
-                                ? "dynamic NTK scaling is not implemented: it changes the frequencies only past "
-                                  "max_position_embeddings, the longest sequence accelbench runs, and transformers then "
-                                  "keeps those of the longest sequence its rotary module has seen, across calls"
-                                : "only rope_type \"default\", \"linear\" and \"llama3\" are implemented";
-    c.fail(key + ".rope_type", "\"" + type + "\"", why);
+  if (type != "default" && type != "linear" && type != "llama3" && type != "dynamic") {
+    c.fail(key + ".rope_type", "\"" + type + "\"",
+           "only rope_type \"default\", \"linear\", \"dynamic\" and \"llama3\" are implemented");
   }
   auto number = [&](const char* name) {
     if (!rp.contains(name) || !rp[name].is_number()) {
@@ -6004,8 +6113,8 @@ inline void read_rope_parameters(const HfConfigReader& c, GenerativeConfig& g) {
   }
   if (type == "default") return;
   g.rope_factor = number("factor");
-  if (type == "linear") {
-    g.rope_scaling = RotaryScaling::linear;
+  if (type == "linear" || type == "dynamic") {
+    g.rope_scaling = type == "linear" ? RotaryScaling::linear : RotaryScaling::dynamic;
     return;
   }
   g.rope_scaling = RotaryScaling::llama3;
@@ -6034,16 +6143,36 @@ inline void validate_rope_parameters(const FieldCheck& check, const GenerativeCo
 
 }  // namespace detail
 
+/// rope_type "dynamic" (NTK): the theta of the default frequencies for a
+/// call whose last position is seq_len - 1. Within max_position_embeddings it
+/// is rope_theta; past it, theta * (factor * seq_len / max - (factor - 1))
+/// ^ (d / (d - 2)), in float as PyTorch evaluates transformers'
+/// _compute_dynamic_ntk_parameters on its tensor seq_len. transformers grows
+/// the frequencies with each longer call and keeps them, so one generation
+/// from a fresh model (prefill, then each decode step's own length, the
+/// cached keys keeping the angles they were written with) is what this
+/// computes; a later call of transformers' model shorter than the longest it
+/// has seen, yet past max_position_embeddings, would reuse the longer one's.
+[[nodiscard]] inline float dynamic_rope_theta(const GenerativeConfig& c, int seq_len) noexcept {
+  if (seq_len <= c.max_positions) return c.rope_theta;
+  const int d = c.effective_head_dim();
+  const float grown = static_cast<float>(seq_len) * static_cast<float>(c.rope_factor) /
+                          static_cast<float>(c.max_positions) -
+                      static_cast<float>(double(c.rope_factor) - 1.0);
+  return c.rope_theta * std::pow(grown, static_cast<float>(double(d) / double(d - 2)));
+}
+
 /// The rotary call of `heads` heads over positions start .. start + len - 1
 /// of a Llama, Qwen2 or Mistral configuration: its theta and scaling.
 [[nodiscard]] inline RotaryDims rotary_dims(const GenerativeConfig& c, int batch, int len, int heads, int start) {
+  const bool dynamic = c.rope_scaling == RotaryScaling::dynamic;
   return RotaryDims{.batch = batch,
                     .len = len,
                     .heads = heads,
                     .head_dim = c.effective_head_dim(),
                     .start = start,
-                    .theta = c.rope_theta,
-                    .scaling = c.rope_scaling,
+                    .theta = dynamic ? dynamic_rope_theta(c, start + len) : c.rope_theta,
+                    .scaling = dynamic ? RotaryScaling::none : c.rope_scaling,
                     .factor = c.rope_factor,
                     .low_freq_factor = c.rope_low_freq_factor,
                     .high_freq_factor = c.rope_high_freq_factor,
@@ -6125,7 +6254,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
             F::read("vocab_size", "rows of the token embedding"),
             F::read("max_position_embeddings", "longest sequence"),
             F::read("rms_norm_eps", "RMS norm epsilon"),
-            F::read("rope_parameters", "rotary embedding: rope_type \"default\", \"linear\" (factor) or \"llama3\" (factor, low_freq_factor, high_freq_factor, original_max_position_embeddings) with rope_theta; other types and parameters refused"),
+            F::read("rope_parameters", "rotary embedding: rope_type \"default\", \"linear\" (factor), \"dynamic\" (factor; NTK, past max_position_embeddings) or \"llama3\" (factor, low_freq_factor, high_freq_factor, original_max_position_embeddings) with rope_theta; other types and parameters refused"),
             F::read("rope_theta", "rotary base of older configs (default 10000); must agree with rope_parameters where both are given"),
             F::read("rope_scaling", "older configs' rope_parameters (\"type\" for rope_type), as rope_parameters; where both are given they must agree"),
             F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
@@ -6145,7 +6274,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const bool qwen2 = g.architecture == "qwen2";
     const bool mistral = g.architecture == "mistral";
-    c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
+    (void)detail::read_activation(c, "hidden_act", "silu", "the SwiGLU MLP", {Activation::silu});
     g.layers = c.integer("num_hidden_layers");
     read_sliding_window(c, g);
     g.hidden = c.integer("hidden_size");
@@ -6542,11 +6671,12 @@ struct T5Architecture {
   /// written before that field existed. A checkpoint that stores its own
   /// lm_head.weight unties the head when the model is built.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
-    const std::string ff = c.text("feed_forward_proj", "relu");
-    if (ff != "relu" && ff != "gated-gelu") {
+    const std::string ff = c.text("feed_forward_proj", "relu");  // "ACT" or "gated-ACT"; T5Config: gated-gelu is gelu_new
+    const auto act = detail::activation_named(ff == "gated-gelu" ? "gelu_new" : ff.substr(ff.starts_with("gated-") ? 6 : 0));
+    g.gated_gelu = ff.starts_with("gated-");
+    if (act != (g.gated_gelu ? Activation::gelu_tanh : Activation::relu)) {
       c.fail("feed_forward_proj", "\"" + ff + "\"", "only \"relu\" and \"gated-gelu\" feed-forwards are implemented");
     }
-    g.gated_gelu = ff == "gated-gelu";
     g.layers = c.integer("num_layers");
     g.decoder_layers = c.integer("num_decoder_layers", g.layers);
     g.hidden = c.integer("d_model");
@@ -7218,16 +7348,6 @@ template <class List = GenerativeArchitectures>
 
 namespace accelbench {
 
-/// The activation of an encoder's feed-forward block.
-enum class Activation {
-  gelu,        ///< erf GELU (ViT, transformers' "gelu")
-  quick_gelu,  ///< x * sigmoid(1.702 x) (CLIP, transformers' "quick_gelu")
-};
-
-[[nodiscard]] constexpr std::string_view to_string(Activation a) noexcept {
-  return a == Activation::gelu ? "gelu" : "quick_gelu";
-}
-
 namespace detail {
 
 /// Names of a pre-norm encoder layer's tensors under its prefix (each with
@@ -7319,11 +7439,7 @@ void pre_norm_layer(B& be, const PreNormLayer<B>& L, float eps, Activation act, 
   be.add(s.attn, hidden);
   be.layer_norm(hidden, L.norm2_g, L.norm2_b, eps, s.normed);
   be.linear(s.normed, L.fc1_w, L.fc1_b, s.inter);
-  if (act == Activation::gelu) {
-    be.gelu(s.inter);
-  } else {
-    be.quick_gelu(s.inter);
-  }
+  activate(be, act, s.inter);
   be.linear(s.inter, L.fc2_w, L.fc2_b, s.tmp);
   be.add(s.tmp, hidden);
 }
@@ -7632,7 +7748,7 @@ inline void validate_vit_config(const ViTConfig& c) {
                                                           std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "vit", "the vision family reads ViT checkpoints (\"vit\")");
-  c.require_text("hidden_act", "gelu", "gelu", "only ViT's erf GELU (\"gelu\") is implemented");
+  (void)detail::read_activation(c, "hidden_act", "gelu", "ViT", {Activation::gelu});
   ViTConfig v;
   v.name = checkpoint_name(dir);
   v.layers = c.integer("num_hidden_layers", 12);
@@ -8002,10 +8118,7 @@ inline void validate_clip_config(const ClipConfig& c) {
 namespace detail {
 
 inline Activation clip_activation(const HfConfigReader& r) {
-  const std::string act = r.text("hidden_act", "quick_gelu");
-  if (act == "quick_gelu") return Activation::quick_gelu;
-  if (act == "gelu") return Activation::gelu;
-  r.fail("hidden_act", "\"" + act + "\"", "only \"quick_gelu\" and the erf \"gelu\" are implemented");
+  return read_activation(r, "hidden_act", "quick_gelu", "CLIP", {Activation::quick_gelu, Activation::gelu});
 }
 
 }  // namespace detail
@@ -8624,8 +8737,7 @@ inline void validate_whisper_config(const WhisperConfig& c) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   const std::string type = c.text("model_type");
   if (type != "whisper") c.fail("model_type", "\"" + type + "\"", "expected a Whisper checkpoint (\"whisper\")");
-  const std::string act = c.text("activation_function", "gelu");
-  if (act != "gelu") c.fail("activation_function", "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
+  (void)detail::read_activation(c, "activation_function", "gelu", "Whisper", {Activation::gelu});
   WhisperConfig w;
   w.name = checkpoint_name(dir);
   w.hidden = c.integer("d_model");
@@ -9307,8 +9419,7 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
   const std::string type = c.text("model_type");
   if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
   for (const char* key : {"hidden_act", "feat_extract_activation"}) {
-    const std::string act = c.text(key, "gelu");
-    if (act != "gelu") c.fail(key, "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
+    (void)detail::read_activation(c, key, "gelu", "wav2vec2", {Activation::gelu});
   }
   const std::string norm = c.text("feat_extract_norm", "group");
   if (norm != "group" && norm != "layer") {
@@ -10156,16 +10267,17 @@ struct TextGenerationOf {
   /// The model's limits: every prompt length plus every number of new
   /// tokens must fit its positions.
   static void validate(const Config& config, const Preset& preset) {
-    if (preset.max_positions <= 0) return;
+    const int limit = preset.sequence_limit();
+    if (limit <= 0) return;
     const std::vector<int> prompts = sweep_of<TextGenerationOf>(config, "prompt_lengths");
     const std::vector<int> new_tokens = sweep_of<TextGenerationOf>(config, "new_tokens");
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       for (int n : new_tokens) {
         const int p = prompts[i];
-        if (p + n > preset.max_positions) {
+        if (p + n > limit) {
           throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(p),
                             "with new_tokens " + std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
-                                std::to_string(preset.max_positions) + " positions");
+                                std::to_string(limit) + " positions");
         }
       }
     }

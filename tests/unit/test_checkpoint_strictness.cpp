@@ -151,11 +151,15 @@ TEST_CASE("every config.json field that changes the computation and is not imple
       {"bert", "position_embedding_type", "relative_key"},
       {"bert", "pruned_heads", {{"0", {1}}}},
       {"bert", "hidden_act", "relu"},
+      {"bert", "hidden_act", "mish"},
+      {"llama", "hidden_act", "gelu"},
+      {"whisper", "activation_function", "gelu_fast"},
+      {"wav2vec2", "feat_extract_activation", "relu"},
       {"gpt2", "add_cross_attention", true},
       {"gpt2", "activation_function", "relu"},
       {"llama", "rope_scaling.rope_type", "yarn"},
       {"llama", "rope_parameters.rope_type", "longrope"},
-      {"llama", "rope_parameters.rope_type", "dynamic"},
+      {"llama", "rope_parameters.original_max_position_embeddings", 64},
       {"llama", "rope_parameters.attention_factor", 1.5},
       {"llama", "rope_theta", 500000.0},
       {"llama", "quantization_config", {{"quant_method", "bitsandbytes"}}},
@@ -163,6 +167,7 @@ TEST_CASE("every config.json field that changes the computation and is not imple
       {"qwen2", "layer_types", {"full_attention", "chunked_attention"}},
       {"mistral", "sliding_window", 0},
       {"t5", "feed_forward_proj", "gated-silu"},
+      {"t5", "feed_forward_proj", "gelu"},
       {"t5", "tie_encoder_decoder", true},
       {"vit", "hidden_act", "relu"},
       {"clip", "text_config.hidden_act", "relu"},
@@ -411,4 +416,27 @@ TEST_CASE("the fields older transformers wrote into every config.json load as wi
   bert["pruned_heads"] = {{"1", {0}}};
   CHECK_THROWS_WITH_AS((void)preset_of<Embedding>(variant_folder("bert", "pruned", bert)), doctest::Contains("pruned_heads"),
                        ConfigError);
+}
+
+TEST_CASE("one activation type reads every architecture's activation field, by transformers' names") {
+  using accelbench::detail::activation_named;
+  CHECK(activation_named("gelu") == Activation::gelu);
+  CHECK(activation_named("gelu_new") == Activation::gelu_tanh);
+  CHECK(activation_named("gelu_pytorch_tanh") == Activation::gelu_tanh);
+  CHECK(activation_named("relu") == Activation::relu);
+  CHECK(activation_named("silu") == Activation::silu);
+  CHECK(activation_named("swish") == Activation::silu);
+  CHECK(activation_named("quick_gelu") == Activation::quick_gelu);
+  CHECK_FALSE(activation_named("gelu_fast").has_value());
+  // Another name of the same function loads: GPT-2 with PyTorch's tanh GELU.
+  nlohmann::json config = golden_config("gpt2");
+  config["activation_function"] = "gelu_pytorch_tanh";
+  CHECK_NOTHROW((void)preset_of<TextGeneration>(variant_folder("gpt2", "gelu-pytorch-tanh", config)));
+  // A name no activation has, and one the architecture does not implement, say which.
+  config["activation_function"] = "mish";
+  CHECK_THROWS_WITH_AS((void)preset_of<TextGeneration>(variant_folder("gpt2", "mish", config)),
+                       doctest::Contains("not an activation accelbench knows"), ConfigError);
+  config["activation_function"] = "relu";
+  CHECK_THROWS_WITH_AS((void)preset_of<TextGeneration>(variant_folder("gpt2", "relu", config)),
+                       doctest::Contains("GPT-2 implements only \"gelu_new\""), ConfigError);
 }

@@ -295,6 +295,17 @@ TEST_CASE("golden: Llama with llama3 and linear rotary scaling matches transform
   check_step_logits<Llama<Cpu>>("llama_rope_linear");
 }
 
+TEST_CASE("golden: Llama with dynamic rotary scaling matches transformers' generate, past max_position_embeddings") {
+  // max_position_embeddings 9, a prompt of 7 and 6 new tokens: the last three
+  // decode steps grow the base; the reference is generate()'s own logits.
+  const GenerativeConfig dynamic = TextGeneration::checkpoint_preset(golden_dir("llama_rope_dynamic"));
+  CHECK(dynamic.rope_scaling == RotaryScaling::dynamic);
+  CHECK(dynamic.rope_factor == 2.0f);
+  CHECK(dynamic.max_positions == 9);
+  check_causal_lm<Llama<Cpu>>("llama_rope_dynamic", "llama");
+  check_step_logits<Llama<Cpu>>("llama_rope_dynamic");
+}
+
 TEST_CASE("golden: Qwen2's and Mistral's sliding windows by transformers' rules") {
   const auto window = [](const std::string& arch, const std::string& name,
                          const std::function<void(nlohmann::json&)>& edit) {

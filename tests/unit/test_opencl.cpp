@@ -146,7 +146,8 @@ TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformer
 TEST_CASE("opencl: the sliding-window and rotary-scaling goldens match transformers: hidden states, prompt and step logits, tokens") {
   // As test_golden on Cpu: the decode steps past the window read the cache
   // through the window; the scaled rotary frequencies at every position.
-  for (const std::string arch : {"qwen2_window", "mistral", "llama_rope_llama3", "llama_rope_linear"}) {
+  for (const std::string arch :
+       {"qwen2_window", "mistral", "llama_rope_llama3", "llama_rope_linear", "llama_rope_dynamic"}) {
     CAPTURE(arch);
     OpenCL cl;
     const auto dir = golden_dir(arch);

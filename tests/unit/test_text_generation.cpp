@@ -154,6 +154,14 @@ TEST_CASE("text-generation sweep: batch x prompt length x new tokens, within the
   c.sweep["new_tokens"] = {8};
   c.sweep["prompt_lengths"] = {4096};
   CHECK_NOTHROW(TextGeneration::validate(c, TextGeneration::find_preset("t5-small")));
+  // Rotary scaling "dynamic" grows past max_position_embeddings: no limit;
+  // the default frequencies keep llama-tiny's 2048.
+  GenerativeConfig llama = TextGeneration::find_preset("llama-tiny");
+  CHECK_THROWS_WITH_AS(TextGeneration::validate(c, llama), doctest::Contains("maximum of 2048 positions"), ConfigError);
+  llama.rope_scaling = RotaryScaling::dynamic;
+  llama.rope_factor = 2.0f;
+  CHECK(llama.sequence_limit() == 0);
+  CHECK_NOTHROW(TextGeneration::validate(c, llama));
 }
 
 namespace {
@@ -527,4 +535,30 @@ TEST_CASE("the variants' options: their tensors, synthetic weights and the check
                                                                                     R"(, "feed_forward_proj": "gated-silu"})")),
                          doctest::Contains("feed_forward_proj = \"gated-silu\""), ConfigError);
   }
+}
+
+TEST_CASE("rope_type dynamic: transformers' NTK frequencies past max_position_embeddings, the default ones within") {
+  // _compute_dynamic_ntk_parameters for head_dim 128, theta 10000, factor 2,
+  // max_position_embeddings 4096, at seq_len 6000 (a tensor, as in
+  // dynamic_rope_update) and 4000.
+  GenerativeConfig c = TextGeneration::find_preset("llama-tiny");
+  c.hidden = 4096;
+  c.heads = 32;
+  c.head_dim = 128;
+  c.max_positions = 4096;
+  c.rope_theta = 10000.0f;
+  c.rope_scaling = RotaryScaling::dynamic;
+  c.rope_factor = 2.0f;
+  const RotaryDims past = rotary_dims(c, 1, 1, 32, 5999);
+  CHECK(past.scaling == RotaryScaling::none);
+  CHECK(rotary_inv_freq(past, 1) == doctest::Approx(0.8569756150245667).epsilon(1e-6));
+  CHECK(rotary_inv_freq(past, 20) == doctest::Approx(0.04564247652888298).epsilon(1e-6));
+  CHECK(rotary_inv_freq(past, 63) == doctest::Approx(5.984295785310678e-05).epsilon(1e-6));
+  const RotaryDims within = rotary_dims(c, 1, 4000, 32, 0);
+  CHECK(within.theta == 10000.0f);
+  CHECK(rotary_inv_freq(within, 20) == doctest::Approx(0.05623412877321243).epsilon(1e-6));
+  CHECK(rotary_inv_freq(within, 63) == doctest::Approx(0.00011547819303814322).epsilon(1e-6));
+  // A prompt of 4000 and its 96th new token end at 4096: the default frequencies throughout.
+  CHECK(rotary_dims(c, 1, 1, 32, 4095).theta == 10000.0f);
+  CHECK(rotary_dims(c, 1, 1, 32, 4096).theta > 10000.0f);
 }

@@ -3,7 +3,7 @@
 
 For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
 variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, qwen2_window, mistral,
-llama_rope_llama3, llama_rope_linear, vit_nobias, wav2vec2_stable) this builds a tiny model with
+llama_rope_llama3, llama_rope_linear, llama_rope_dynamic, vit_nobias, wav2vec2_stable) this builds a tiny model with
 transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
@@ -527,6 +527,93 @@ def llama_rope_linear_config():
     c = llama_config()
     c.rope_parameters = {"rope_type": "linear", "rope_theta": 10000.0, "factor": 4.0}
     return c
+
+
+def llama_rope_dynamic_config():
+    """Llama with rope_type "dynamic" (NTK), factor 2, and max_position_embeddings 9: a prompt of
+    7 and 6 new tokens reach 12 positions, so the last three decode steps grow the base."""
+    c = llama_config()
+    c.max_position_embeddings = 9
+    c.rope_parameters = {"rope_type": "dynamic", "rope_theta": 10000.0, "factor": 2.0}
+    return c
+
+
+def make_llama_dynamic(out: Path, base_seed: int = 4100) -> dict:
+    """Dynamic NTK frequencies depend on the longest position the rotary module has seen, and
+    transformers keeps them across calls: generate() runs first, on a freshly built model, and
+    its own per-step logits (output_logits) are the reference: a teacher-forced forward over
+    the whole sequence uses other frequencies. The prompt (7 positions) stays within
+    max_position_embeddings, where the frequencies are the default ones."""
+    arch = "llama_rope_dynamic"
+    B, P = 2, 7
+    for attempt in range(MAX_SEED_TRIES):
+        seed = base_seed + attempt
+        config = llama_rope_dynamic_config()
+        model, gen = build(LlamaForCausalLM, config, seed)
+        V = config.vocab_size
+        special = {0, config.bos_token_id, config.eos_token_id}
+        input_ids = randint(gen, 3, V - 2, (B, P))
+        attention_mask = torch.ones_like(input_ids)
+        with torch.no_grad():
+            g = model.generate(
+                input_ids,
+                attention_mask=attention_mask,
+                generation_config=greedy_config(config.eos_token_id),
+                output_logits=True,
+                return_dict_in_generate=True,
+            )
+            assert P + MAX_NEW_TOKENS - 1 > config.max_position_embeddings
+            new = g.sequences[:, P:]
+            steps = torch.stack(g.logits, dim=1)  # [B, N, V], as generate computed them
+            gap = check_greedy(steps, new, special)
+            # back within max_position_embeddings: transformers resets the default frequencies
+            full = model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+            logits = full.logits
+            base = full.hidden_states[-1]
+            assert torch.allclose(steps[:, 0], logits[:, -1], atol=1e-5)
+            # the same weights with the default rotary frequencies agree up to position 8 and
+            # differ from the first step past it (seq_len 10)
+            default = LlamaForCausalLM._from_config(llama_config(), attn_implementation="eager", dtype=torch.float32)
+            default.load_state_dict(model.state_dict())
+            d = default.generate(
+                input_ids,
+                attention_mask=attention_mask,
+                generation_config=greedy_config(config.eos_token_id),
+                output_logits=True,
+                return_dict_in_generate=True,
+            )
+            d_steps = torch.stack(d.logits, dim=1)
+            grown = config.max_position_embeddings - P + 1  # first step with seq_len past 9
+            assert torch.allclose(steps[:, :grown], d_steps[:, :grown], atol=1e-5)
+            assert (steps[:, grown] - d_steps[:, grown]).abs().max() > 1e-2
+        if gap is not None:
+            break
+        print(f"  {arch}: seed {seed} rejected, retrying", file=sys.stderr)
+    else:
+        raise RuntimeError(f"{arch}: no seed with robust greedy decoding")
+
+    removed = save_checkpoint(model, out)
+    md = base_metadata(arch, model, seed)
+    md.update(
+        {
+            "max_new_tokens": str(MAX_NEW_TOKENS),
+            "min_top2_gap": repr(gap),
+            "generate_pad_token_id": str(config.eos_token_id),
+            "step_logits": "generate(output_logits=True) on a freshly built model",
+        }
+    )
+    save_io(
+        {
+            "input_ids": input_ids,
+            "last_hidden_state": base,
+            "logits": logits,
+            "generated_ids": new,
+            "step_logits": steps.reshape(B * MAX_NEW_TOKENS, V).contiguous(),
+        },
+        md,
+        out / "io.safetensors",
+    )
+    return {"model": model, "removed": removed, "gap": gap, "max_abs": float(logits.abs().max()), "what": "|logits|"}
 
 
 def check_rope_matters(model) -> None:
@@ -1192,6 +1279,7 @@ def verify_reload(arch: str, out: Path) -> float:
         "mistral": MistralForCausalLM,
         "llama_rope_llama3": LlamaForCausalLM,
         "llama_rope_linear": LlamaForCausalLM,
+        "llama_rope_dynamic": LlamaForCausalLM,
         "t5_untied": T5ForConditionalGeneration,
         "t5_gated": T5ForConditionalGeneration,
         "vit": ViTModel,
@@ -1360,6 +1448,7 @@ ARCHS = {
     "mistral": lambda out: make_variant("mistral", out),
     "llama_rope_llama3": lambda out: make_variant("llama_rope_llama3", out),
     "llama_rope_linear": lambda out: make_variant("llama_rope_linear", out),
+    "llama_rope_dynamic": lambda out: make_llama_dynamic(out),
     "t5_untied": lambda out: make_t5(out, 5500, "t5_untied", untied=True),
     "t5_gated": lambda out: make_t5(out, 5743, "t5_gated", untied=True, gated=True),
     "vit": lambda out: make_vit(out),

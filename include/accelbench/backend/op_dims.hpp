@@ -49,9 +49,11 @@ struct AttentionDims {
 /// every inverse frequency by factor; llama3 divides those of wavelengths
 /// above original_max_positions / low_freq_factor by factor, keeps those
 /// below original_max_positions / high_freq_factor, and blends the ones
-/// between. (rope_type "dynamic" is the default frequencies of a larger
-/// theta, which the caller passes.)
-enum class RotaryScaling { none, linear, llama3 };
+/// between. dynamic (NTK) is a model's setting, never an op's: a model
+/// passes the default frequencies of the grown theta its positions call for
+/// (dynamic_rope_theta, model/common/rope_config.hpp), so backends treat it as
+/// none.
+enum class RotaryScaling { none, linear, llama3, dynamic };
 
 /// Rotary position embedding of [batch * len, heads * head_dim] rows: row
 /// (b, i) is at position start + i; inverse frequencies theta^(-2j / head_dim),

@@ -93,16 +93,17 @@ struct TextGenerationOf {
   /// The model's limits: every prompt length plus every number of new
   /// tokens must fit its positions.
   static void validate(const Config& config, const Preset& preset) {
-    if (preset.max_positions <= 0) return;
+    const int limit = preset.sequence_limit();
+    if (limit <= 0) return;
     const std::vector<int> prompts = sweep_of<TextGenerationOf>(config, "prompt_lengths");
     const std::vector<int> new_tokens = sweep_of<TextGenerationOf>(config, "new_tokens");
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       for (int n : new_tokens) {
         const int p = prompts[i];
-        if (p + n > preset.max_positions) {
+        if (p + n > limit) {
           throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(p),
                             "with new_tokens " + std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
-                                std::to_string(preset.max_positions) + " positions");
+                                std::to_string(limit) + " positions");
         }
       }
     }

@@ -17,6 +17,7 @@
 #include "../backend/concepts.hpp"
 #include "../detail/rng.hpp"
 #include "../core/tensor.hpp"
+#include "common/activation.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
@@ -123,7 +124,7 @@ inline void validate_bert_config(const BertConfig& c) {
                                                             std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "bert", "the embedding family reads BERT checkpoints (\"bert\")");
-  c.require_text("hidden_act", "gelu", "gelu", "only BERT's erf GELU (\"gelu\") is implemented");
+  (void)detail::read_activation(c, "hidden_act", "gelu", "BERT", {Activation::gelu});
   BertConfig b;
   b.name = checkpoint_name(dir);
   b.layers = c.integer("num_hidden_layers");

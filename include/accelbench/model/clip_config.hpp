@@ -151,10 +151,7 @@ inline void validate_clip_config(const ClipConfig& c) {
 namespace detail {
 
 inline Activation clip_activation(const HfConfigReader& r) {
-  const std::string act = r.text("hidden_act", "quick_gelu");
-  if (act == "quick_gelu") return Activation::quick_gelu;
-  if (act == "gelu") return Activation::gelu;
-  r.fail("hidden_act", "\"" + act + "\"", "only \"quick_gelu\" and the erf \"gelu\" are implemented");
+  return read_activation(r, "hidden_act", "quick_gelu", "CLIP", {Activation::quick_gelu, Activation::gelu});
 }
 
 }  // namespace detail

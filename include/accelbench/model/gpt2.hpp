@@ -18,6 +18,7 @@
 
 #include "../backend/concepts.hpp"
 #include "../core/tensor.hpp"
+#include "common/activation.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
@@ -54,7 +55,7 @@ struct Gpt2Architecture : DecoderOnlyArchitecture {
 
   /// The fields of a GPT-2 config.json (model_type "gpt2").
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
-    c.require_text("activation_function", "gelu_new", "gelu_new", "only GPT-2's tanh GELU (\"gelu_new\") is implemented");
+    (void)detail::read_activation(c, "activation_function", "gelu_new", "GPT-2", {Activation::gelu_tanh});
     g.layers = c.integer("n_layer");
     g.hidden = c.integer("n_embd");
     g.heads = c.integer("n_head");

@@ -23,6 +23,7 @@
 
 #include "../backend/concepts.hpp"
 #include "../core/tensor.hpp"
+#include "common/activation.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
@@ -106,7 +107,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
             F::read("vocab_size", "rows of the token embedding"),
             F::read("max_position_embeddings", "longest sequence"),
             F::read("rms_norm_eps", "RMS norm epsilon"),
-            F::read("rope_parameters", "rotary embedding: rope_type \"default\", \"linear\" (factor) or \"llama3\" (factor, low_freq_factor, high_freq_factor, original_max_position_embeddings) with rope_theta; other types and parameters refused"),
+            F::read("rope_parameters", "rotary embedding: rope_type \"default\", \"linear\" (factor), \"dynamic\" (factor; NTK, past max_position_embeddings) or \"llama3\" (factor, low_freq_factor, high_freq_factor, original_max_position_embeddings) with rope_theta; other types and parameters refused"),
             F::read("rope_theta", "rotary base of older configs (default 10000); must agree with rope_parameters where both are given"),
             F::read("rope_scaling", "older configs' rope_parameters (\"type\" for rope_type), as rope_parameters; where both are given they must agree"),
             F::read("tie_word_embeddings", "the head is the token embedding, or lm_head.weight (a stored head that differs unties it)"),
@@ -126,7 +127,7 @@ struct LlamaArchitecture : DecoderOnlyArchitecture {
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const bool qwen2 = g.architecture == "qwen2";
     const bool mistral = g.architecture == "mistral";
-    c.require_text("hidden_act", "silu", "silu", "only SwiGLU with SiLU (\"silu\") is implemented");
+    (void)detail::read_activation(c, "hidden_act", "silu", "the SwiGLU MLP", {Activation::silu});
     g.layers = c.integer("num_hidden_layers");
     read_sliding_window(c, g);
     g.hidden = c.integer("hidden_size");

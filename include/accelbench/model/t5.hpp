@@ -22,6 +22,7 @@
 
 #include "../backend/concepts.hpp"
 #include "../core/tensor.hpp"
+#include "common/activation.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
@@ -97,11 +98,12 @@ struct T5Architecture {
   /// written before that field existed. A checkpoint that stores its own
   /// lm_head.weight unties the head when the model is built.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
-    const std::string ff = c.text("feed_forward_proj", "relu");
-    if (ff != "relu" && ff != "gated-gelu") {
+    const std::string ff = c.text("feed_forward_proj", "relu");  // "ACT" or "gated-ACT"; T5Config: gated-gelu is gelu_new
+    const auto act = detail::activation_named(ff == "gated-gelu" ? "gelu_new" : ff.substr(ff.starts_with("gated-") ? 6 : 0));
+    g.gated_gelu = ff.starts_with("gated-");
+    if (act != (g.gated_gelu ? Activation::gelu_tanh : Activation::relu)) {
       c.fail("feed_forward_proj", "\"" + ff + "\"", "only \"relu\" and \"gated-gelu\" feed-forwards are implemented");
     }
-    g.gated_gelu = ff == "gated-gelu";
     g.layers = c.integer("num_layers");
     g.decoder_layers = c.integer("num_decoder_layers", g.layers);
     g.hidden = c.integer("d_model");

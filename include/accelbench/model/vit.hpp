@@ -155,7 +155,7 @@ inline void validate_vit_config(const ViTConfig& c) {
                                                           std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   c.require_text("model_type", "", "vit", "the vision family reads ViT checkpoints (\"vit\")");
-  c.require_text("hidden_act", "gelu", "gelu", "only ViT's erf GELU (\"gelu\") is implemented");
+  (void)detail::read_activation(c, "hidden_act", "gelu", "ViT", {Activation::gelu});
   ViTConfig v;
   v.name = checkpoint_name(dir);
   v.layers = c.integer("num_hidden_layers", 12);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/tensor.hpp"
+#include "common/activation.hpp"
 #include "common/config_json.hpp"
 #include "common/validate.hpp"
 #include "common/weights.hpp"
@@ -191,8 +192,7 @@ inline void validate_wav2vec2_config(const Wav2Vec2Config& c) {
   const std::string type = c.text("model_type");
   if (type != "wav2vec2") c.fail("model_type", "\"" + type + "\"", "expected a wav2vec2 checkpoint (\"wav2vec2\")");
   for (const char* key : {"hidden_act", "feat_extract_activation"}) {
-    const std::string act = c.text(key, "gelu");
-    if (act != "gelu") c.fail(key, "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
+    (void)detail::read_activation(c, key, "gelu", "wav2vec2", {Activation::gelu});
   }
   const std::string norm = c.text("feat_extract_norm", "group");
   if (norm != "group" && norm != "layer") {

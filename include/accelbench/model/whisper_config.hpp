@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/tensor.hpp"
+#include "common/activation.hpp"
 #include "common/config_json.hpp"
 #include "common/validate.hpp"
 #include "common/weights.hpp"
@@ -161,8 +162,7 @@ inline void validate_whisper_config(const WhisperConfig& c) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
   const std::string type = c.text("model_type");
   if (type != "whisper") c.fail("model_type", "\"" + type + "\"", "expected a Whisper checkpoint (\"whisper\")");
-  const std::string act = c.text("activation_function", "gelu");
-  if (act != "gelu") c.fail("activation_function", "\"" + act + "\"", "only the erf GELU (\"gelu\") is implemented");
+  (void)detail::read_activation(c, "activation_function", "gelu", "Whisper", {Activation::gelu});
   WhisperConfig w;
   w.name = checkpoint_name(dir);
   w.hidden = c.integer("d_model");

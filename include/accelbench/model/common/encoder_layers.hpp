@@ -11,19 +11,10 @@
 
 #include "../../backend/concepts.hpp"
 #include "../../core/tensor.hpp"
+#include "activation.hpp"
 #include "weights.hpp"
 
 namespace accelbench {
-
-/// The activation of an encoder's feed-forward block.
-enum class Activation {
-  gelu,        ///< erf GELU (ViT, transformers' "gelu")
-  quick_gelu,  ///< x * sigmoid(1.702 x) (CLIP, transformers' "quick_gelu")
-};
-
-[[nodiscard]] constexpr std::string_view to_string(Activation a) noexcept {
-  return a == Activation::gelu ? "gelu" : "quick_gelu";
-}
 
 namespace detail {
 
@@ -116,11 +107,7 @@ void pre_norm_layer(B& be, const PreNormLayer<B>& L, float eps, Activation act, 
   be.add(s.attn, hidden);
   be.layer_norm(hidden, L.norm2_g, L.norm2_b, eps, s.normed);
   be.linear(s.normed, L.fc1_w, L.fc1_b, s.inter);
-  if (act == Activation::gelu) {
-    be.gelu(s.inter);
-  } else {
-    be.quick_gelu(s.inter);
-  }
+  activate(be, act, s.inter);
   be.linear(s.inter, L.fc2_w, L.fc2_b, s.tmp);
   be.add(s.tmp, hidden);
 }

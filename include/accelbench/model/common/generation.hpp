@@ -102,10 +102,10 @@ class DecoderOnly {
     s.batch = batch;
     s.prompt_len = prompt_len;
     s.capacity = prompt_len + max_new_tokens;
-    if (s.capacity > c.max_positions) {
+    if (c.sequence_limit() > 0 && s.capacity > c.sequence_limit()) {
       throw std::invalid_argument(std::string(Derived::model_name) + ": prompt length " + std::to_string(prompt_len) +
                                   " + " + std::to_string(max_new_tokens) + " new tokens exceed " + c.name + "'s " +
-                                  std::to_string(c.max_positions) + " positions");
+                                  std::to_string(c.sequence_limit()) + " positions");
     }
     s.prompt_ids = be.upload_indices(prompt_ids);
     std::vector<std::int32_t> last(static_cast<std::size_t>(batch));

@@ -59,8 +59,9 @@ struct GenerativeConfig {
   float norm_eps = 1e-5f;
   float rope_theta = 10000.0f;  ///< Llama, Qwen2
   /// Llama, Qwen2, Mistral: the scaled rotary frequencies of rope_type
-  /// "linear" (rope_factor) or "llama3" (all four; RotaryDims' fields of
-  /// those names); none: rope_type "default".
+  /// "linear" or "dynamic" (rope_factor; dynamic past max_positions only) or
+  /// "llama3" (all four; RotaryDims' fields of those names); none: rope_type
+  /// "default".
   RotaryScaling rope_scaling = RotaryScaling::none;
   float rope_factor = 1.0f;
   float rope_low_freq_factor = 1.0f;
@@ -114,6 +115,13 @@ struct GenerativeConfig {
   }
   [[nodiscard]] std::int64_t kv_width() const noexcept {
     return std::int64_t{effective_kv_heads()} * effective_head_dim();
+  }
+  /// The longest sequence (prompt plus new tokens) the model runs:
+  /// max_positions, or 0 for none where positions have no table or
+  /// pretraining length to stay within: T5's relative positions, and rotary
+  /// scaling "dynamic", whose frequencies grow past max_positions.
+  [[nodiscard]] int sequence_limit() const noexcept {
+    return rope_scaling == RotaryScaling::dynamic ? 0 : max_positions;
   }
   /// The attention window of `layer` (AttentionDims::window): sliding_window
   /// where the layer slides, else 0 (every earlier position).

@@ -5,6 +5,7 @@
 // (RotaryEmbeddingConfigMixin in modeling_rope_utils.py), and the RotaryDims
 // of a rotary call that a GenerativeConfig asks for.
 
+#include <cmath>
 #include <string>
 
 #include "../../backend/op_dims.hpp"
@@ -16,14 +17,14 @@ namespace accelbench {
 namespace detail {
 
 /// rope_parameters, or the older rope_scaling, of config.json: rope_type
-/// ("type" in older configs) "default", "linear" (factor) or "llama3"
-/// (factor, low_freq_factor, high_freq_factor and
+/// ("type" in older configs) "default", "linear" (factor), "dynamic"
+/// (factor) or "llama3" (factor, low_freq_factor, high_freq_factor and
 /// original_max_position_embeddings, which defaults to
 /// max_position_embeddings), and rope_theta. As in transformers, a non-empty
 /// rope_scaling stands for rope_parameters, and rope_theta at the top fills
 /// in a rope_theta the object leaves out (default 10000). Every other type
-/// ("dynamic", "yarn", "longrope", ...) and every other parameter is refused
-/// by name. Reads max_position_embeddings' value from g.max_positions.
+/// ("yarn", "longrope", ...) and every other parameter is refused by name.
+/// Reads max_position_embeddings' value from g.max_positions.
 inline void read_rope_parameters(const HfConfigReader& c, GenerativeConfig& g) {
   const bool scaling = c.has("rope_scaling") && !(c.raw("rope_scaling").is_object() && c.raw("rope_scaling").empty());
   const bool parameters = c.has("rope_parameters");
@@ -40,13 +41,9 @@ inline void read_rope_parameters(const HfConfigReader& c, GenerativeConfig& g) {
     if (!rp[name].is_string()) c.fail(key + "." + name, rp[name].dump(), "expected a string");
     type = rp[name].get<std::string>();
   }
-  if (type != "default" && type != "linear" && type != "llama3") {
-    const std::string why = type == "dynamic"
-                                ? "dynamic NTK scaling is not implemented: it changes the frequencies only past "
-                                  "max_position_embeddings, the longest sequence accelbench runs, and transformers then "
-                                  "keeps those of the longest sequence its rotary module has seen, across calls"
-                                : "only rope_type \"default\", \"linear\" and \"llama3\" are implemented";
-    c.fail(key + ".rope_type", "\"" + type + "\"", why);
+  if (type != "default" && type != "linear" && type != "llama3" && type != "dynamic") {
+    c.fail(key + ".rope_type", "\"" + type + "\"",
+           "only rope_type \"default\", \"linear\", \"dynamic\" and \"llama3\" are implemented");
   }
   auto number = [&](const char* name) {
     if (!rp.contains(name) || !rp[name].is_number()) {
@@ -77,8 +74,8 @@ inline void read_rope_parameters(const HfConfigReader& c, GenerativeConfig& g) {
   }
   if (type == "default") return;
   g.rope_factor = number("factor");
-  if (type == "linear") {
-    g.rope_scaling = RotaryScaling::linear;
+  if (type == "linear" || type == "dynamic") {
+    g.rope_scaling = type == "linear" ? RotaryScaling::linear : RotaryScaling::dynamic;
     return;
   }
   g.rope_scaling = RotaryScaling::llama3;
@@ -107,16 +104,36 @@ inline void validate_rope_parameters(const FieldCheck& check, const GenerativeCo
 
 }  // namespace detail
 
+/// rope_type "dynamic" (NTK): the theta of the default frequencies for a
+/// call whose last position is seq_len - 1. Within max_position_embeddings it
+/// is rope_theta; past it, theta * (factor * seq_len / max - (factor - 1))
+/// ^ (d / (d - 2)), in float as PyTorch evaluates transformers'
+/// _compute_dynamic_ntk_parameters on its tensor seq_len. transformers grows
+/// the frequencies with each longer call and keeps them, so one generation
+/// from a fresh model (prefill, then each decode step's own length, the
+/// cached keys keeping the angles they were written with) is what this
+/// computes; a later call of transformers' model shorter than the longest it
+/// has seen, yet past max_position_embeddings, would reuse the longer one's.
+[[nodiscard]] inline float dynamic_rope_theta(const GenerativeConfig& c, int seq_len) noexcept {
+  if (seq_len <= c.max_positions) return c.rope_theta;
+  const int d = c.effective_head_dim();
+  const float grown = static_cast<float>(seq_len) * static_cast<float>(c.rope_factor) /
+                          static_cast<float>(c.max_positions) -
+                      static_cast<float>(double(c.rope_factor) - 1.0);
+  return c.rope_theta * std::pow(grown, static_cast<float>(double(d) / double(d - 2)));
+}
+
 /// The rotary call of `heads` heads over positions start .. start + len - 1
 /// of a Llama, Qwen2 or Mistral configuration: its theta and scaling.
 [[nodiscard]] inline RotaryDims rotary_dims(const GenerativeConfig& c, int batch, int len, int heads, int start) {
+  const bool dynamic = c.rope_scaling == RotaryScaling::dynamic;
   return RotaryDims{.batch = batch,
                     .len = len,
                     .heads = heads,
                     .head_dim = c.effective_head_dim(),
                     .start = start,
-                    .theta = c.rope_theta,
-                    .scaling = c.rope_scaling,
+                    .theta = dynamic ? dynamic_rope_theta(c, start + len) : c.rope_theta,
+                    .scaling = dynamic ? RotaryScaling::none : c.rope_scaling,
                     .factor = c.rope_factor,
                     .low_freq_factor = c.rope_low_freq_factor,
                     .high_freq_factor = c.rope_high_freq_factor,
