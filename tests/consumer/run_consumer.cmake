@@ -8,10 +8,11 @@
 #     FetchContent consumer (configured only) gets the same, and CUDA, the
 #     install rules and the portable flags when it asks.
 #   MODE=runner: builds tests/consumer/runner (a runner with its own backend)
-#     against the package installed from BUILD_DIR and runs `run` and `matrix`.
+#     against the package installed from BUILD_DIR and runs `run` and `matrix`;
+#     with PRECOMPILED, the package must have accelbench::precompiled.
 # Every consumer built must print the build level REFERENCE_PROGRAM prints.
 #   cmake -DMODE=... -DSOURCE_DIR=... -DBUILD_DIR=... -DWORK_DIR=... -DCXX_COMPILER=...
-#         [-DREFERENCE_PROGRAM=...] [-DPKG_CONFIG=...] -P run_consumer.cmake
+#         [-DREFERENCE_PROGRAM=...] [-DPKG_CONFIG=...] [-DPRECOMPILED=ON] -P run_consumer.cmake
 
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -27,6 +28,12 @@ file(MAKE_DIRECTORY ${WORK_DIR})
 
 if(MODE STREQUAL "runner")
   run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+  if(PRECOMPILED)
+    # Built before installing: the package has accelbench::precompiled.
+    run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/precompiled
+        -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+        -DACCELBENCH_CONSUMER_MODE=find_package -DACCELBENCH_CONSUMER_PRECOMPILED=ON)
+  endif()
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer/runner -B ${WORK_DIR}/build
       -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
       -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DACCELBENCH_EXAMPLES_DIR=${SOURCE_DIR}/examples)
@@ -160,6 +167,16 @@ if(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/portable ${consumer_args} ${mode_args}
       -DACCELBENCH_NATIVE=OFF)
   check_native(${WORK_DIR}/portable FALSE "find_package with ACCELBENCH_NATIVE=OFF")
+  # Nothing was built before installing: no accelbench::precompiled, and a
+  # consumer that requires it is told why.
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/precompiled
+                    ${consumer_args} ${mode_args} -DACCELBENCH_CONSUMER_PRECOMPILED=ON
+                  RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(status EQUAL 0 OR NOT out MATCHES "accelbench::precompiled was not installed")
+    message("${out}")
+    message(FATAL_ERROR "find_package(accelbench COMPONENTS precompiled) on a package installed unbuilt: "
+                        "expected a failure naming accelbench::precompiled (${status})")
+  endif()
 
   # pkg-config: the consumer compiled with the flags accelbench.pc gives.
   if(NOT PKG_CONFIG)
