@@ -16,17 +16,13 @@ target_compile_options(accelbench_project_options INTERFACE
 # nvcc hands it.
 target_compile_options(accelbench_project_options INTERFACE
   $<$<COMPILE_LANG_AND_ID:CUDA,NVIDIA>:-Xcompiler=-Wall,-Wextra,-Werror --Werror=all-warnings>)
-if(ACCELBENCH_NATIVE_ARCH)
-  target_compile_options(accelbench_project_options INTERFACE
-    $<$<COMPILE_LANG_AND_ID:CXX,GNU,Clang>:-march=native>
-    $<$<COMPILE_LANG_AND_ID:CUDA,NVIDIA>:-Xcompiler=-march=native>)
-endif()
+# -march=native comes with accelbench::accelbench (ACCELBENCH_NATIVE).
 
 # What the reports say about the build: the flags the programs were compiled
 # with, the build type and the commit they came from.
 string(TOUPPER "${CMAKE_BUILD_TYPE}" _accelbench_bt)
 set(_accelbench_flags "${CMAKE_CXX_FLAGS} ${CMAKE_CXX_FLAGS_${_accelbench_bt}}")
-if(ACCELBENCH_NATIVE_ARCH)
+if(ACCELBENCH_NATIVE_FLAGS_ON)
   string(APPEND _accelbench_flags " -march=native")
 endif()
 if(ACCELBENCH_USE_OPENMP)

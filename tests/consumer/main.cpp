@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "build_level.hpp"
+
 int main() {
   using namespace accelbench;
   Benchmark<Cpu, Embedding, PercentileStats> bench{{.model = "bert-tiny",
@@ -16,5 +18,6 @@ int main() {
   for (const auto& cell : results.cells) ok += cell.status == CellStatus::ok ? 1 : 0;
   std::printf("consumer: %s on %s, %zu cells ok\n", results.models.at(0).name.c_str(),
               results.devices.at(0).backend.c_str(), ok);
+  print_build_level();
   return ok == results.cells.size() ? 0 : 1;
 }

@@ -68,6 +68,8 @@ struct BuildInfo {
   std::string git_commit;  ///< empty when unknown
   std::string eigen_version;
   std::string eigen_simd;  ///< SIMD instruction sets Eigen was compiled for
+  std::vector<std::string> simd;  ///< extensions the compiler targeted, named as SystemInfo::cpu_features
+  bool openmp = false;     ///< compiled with OpenMP (_OPENMP defined): the Cpu backend can use threads
 
   /// A build whose timings should not be trusted: unoptimised or with assertions.
   [[nodiscard]] bool debug() const noexcept { return !optimized || assertions; }

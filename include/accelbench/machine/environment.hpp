@@ -100,6 +100,7 @@ inline std::string hypervisor_name() {
   r.build = build_info();
   r.environment = environment_info();
   r.warnings = build_warnings(r.build);
+  for (auto& w : build_machine_warnings(r.build, r.system.cpu_features)) r.warnings.push_back(std::move(w));
   for (auto& w : environment_warnings(r.environment)) r.warnings.push_back(std::move(w));
   return r;
 }
