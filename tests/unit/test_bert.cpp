@@ -17,13 +17,14 @@ using accelbench::test::NaiveBackend;
 
 // Counts the test binary's heap allocations (malloc, which Eigen's matrices
 // and operator new both use) while asked to. glibc lets a program interpose
-// malloc and reach its own through __libc_malloc.
+// malloc and reach its own through __libc_malloc. Not in sanitized builds:
+// the sanitizers replace malloc themselves.
 namespace {
 std::atomic<bool> counting_allocations{false};
 std::atomic<long> allocations{0};
 }  // namespace
 
-#if defined(__GLIBC__)
+#if defined(__GLIBC__) && !defined(ACCELBENCH_SANITIZED)
 #define ACCELBENCH_COUNTS_MALLOC true
 extern "C" void* __libc_malloc(std::size_t);
 extern "C" void* malloc(std::size_t n) {
