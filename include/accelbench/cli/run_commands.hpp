@@ -5,13 +5,22 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstddef>
+#include <cstdio>
+#include <set>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <type_traits>
 
 #include "../core/error.hpp"
+#include "../core/file_name.hpp"
+#include "../core/json.hpp"
+#include "../report/journal.hpp"
+#include "../suite/suite_json.hpp"
+#include "interrupt.hpp"
 #include "../core/result.hpp"
 #include "../report/console_reporter.hpp"
 #include "../report/json_reporter.hpp"
@@ -32,17 +41,106 @@ inline std::string file_stamp(const std::string& iso) {
   return s;
 }
 
-/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is not ok.
-template <class Backends, class Families>
-int run_command(const SuiteFlags& flags) {
-  const Suite suite = flags.suite<Families>();
-  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
-  validate_suite<Backends, Families>(suite);
-  const bool quiet = flags.quiet;
+/// Where results go and what was measured before: a new journal beside a
+/// new results file, or the journal a resumed run continues.
+struct RunOutput {
+  std::filesystem::path results;  ///< the results file (JSON)
+  std::size_t cells_before = 0;   ///< cells the journal held when resumed
+};
 
-  const std::filesystem::path out =
-      std::filesystem::path(suite.output_dir) / (suite.name + "-" + file_stamp(utc_timestamp()) + ".json");
-  JsonReporter json{out};
+/// "a.journal.jsonl" for "a.json".
+inline std::filesystem::path journal_path_of(const std::filesystem::path& results) {
+  std::filesystem::path p = results;
+  p.replace_extension(".journal.jsonl");
+  return p;
+}
+
+/// Claims a results file name of its own in `dir` ("stem.json", else
+/// "stem-2.json", ...: its journal is created with O_EXCL) and starts its
+/// journal with `header`. Returns the results file's path.
+inline std::filesystem::path start_journal(Journal& journal, const std::filesystem::path& dir, const std::string& stem,
+                                           Json header) {
+  detail::prepare_output_folder(dir);
+  const std::filesystem::path base = detail::claim_unique_name(dir, stem, ".journal.jsonl", {".json"});
+  std::filesystem::path results = base;
+  results += ".json";
+  header["started_at"] = utc_timestamp();
+  header["results"] = detail::valid_utf8(results.filename().string());
+  journal.start(journal_path_of(results), std::move(header));
+  return results;
+}
+
+/// The results of the journal, written whole.
+inline void write_journal_results(const Journal& journal, RunResult frame, const std::filesystem::path& path) {
+  frame.finished_at = utc_timestamp();
+  ::accelbench::detail::write_file_atomically(path,
+                                              detail::dump_json(results_from_journal(frame, journal.entries()), 2) + "\n");
+}
+
+/// The suite a run measures, and its journal: a new one, or with --resume
+/// the one given, whose suite the options (if any are given) must match.
+template <class Backends, class Families>
+Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journal& journal, RunOutput& out) {
+  if (resume.empty()) {
+    Suite suite = flags.suite<Families>();
+    validate_suite<Backends, Families>(suite);  // before any file is made
+    out.results = start_journal(journal, suite.output_dir, suite.name + "-" + file_stamp(utc_timestamp()),
+                                Json{{"command", "run"}, {"suite", suite_to_json(suite)}});
+    return suite;
+  }
+  const JournalContents before = read_journal(resume);  // throws naming the file when it is no journal
+  const Json& header = before.header;
+  if (header.value("command", "") != "run" || !header.contains("suite") || !header.contains("results")) {
+    throw UsageError("--resume: '" + resume + "' is not the journal of an `accelbench run`");
+  }
+  Suite recorded;
+  try {
+    recorded = parse_suite(header["suite"], Families{});
+  } catch (const ConfigError& e) {
+    throw UsageError("--resume: the suite recorded in '" + resume + "' cannot be read: " + e.what());
+  }
+  Suite suite = recorded;
+  if (flags.any_given()) {
+    suite = flags.suite<Families>();
+    const auto differences = suite_differences(suite_to_json(suite), header["suite"], {"output_dir"});
+    if (!differences.empty()) {
+      std::string list;
+      for (const auto& d : differences) list += "\n  " + d;
+      throw UsageError("--resume: the journal '" + resume +
+                       "' was written by a different suite (given here vs recorded):" + list +
+                       "\nresume with the same options, or with --resume alone to run the recorded suite");
+    }
+  }
+  validate_suite<Backends, Families>(suite);
+  if (before.truncated) std::cerr << "accelbench: " << before.note << '\n';
+  journal.resume(resume);
+  out.results = std::filesystem::path(resume).parent_path() / header["results"].get<std::string>();
+  out.cells_before = journal.keys("cell").size();
+  return suite;
+}
+
+/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
+/// not ok. Each cell is journaled as it is measured; with `resume` (a
+/// journal) the cells it holds are not measured again.
+template <class Backends, class Families>
+int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
+  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
+  Journal journal;
+  RunOutput output;
+  const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
+  const bool quiet = flags.quiet;
+  const std::filesystem::path& out = output.results;
+
+  RunResult frame = describe_run();
+  frame.settings = suite.settings;
+  frame.started_at = journal.header().value("started_at", frame.started_at);
+
+  const std::set<std::string> measured = journal.keys("cell");
+  std::set<std::string> loaded;
+  for (const auto& e : journal.entries()) {
+    if (e.value("kind", "") != "part" || !e.contains("result") || !e["result"].contains("loading")) continue;
+    for (const auto& l : e["result"]["loading"]) loaded.insert(l.value("family", "") + "/" + l.value("backend", ""));
+  }
   std::size_t done = 0;
   std::size_t total = 0;
   for (const auto& entry : suite.benchmarks) {
@@ -54,9 +152,18 @@ int run_command(const SuiteFlags& flags) {
       }
     });
   }
+  done = std::min(measured.size(), total);
+  if (!resume.empty() && !quiet) {
+    std::cerr << fmt::format("resuming {}: {} of {} cells measured before\n", out.string(), done, total);
+  }
 
   SuiteObserver observer;
+  observer.skip_cell = [&](const CellResult& c) { return measured.count(cell_key(c)) > 0; };
+  observer.skip_loading = [&](const std::string& family, const std::string& backend) {
+    return loaded.count(family + "/" + backend) > 0;
+  };
   observer.on_cell = [&](const CellResult& c) {
+    journal.append_cell(c);
     ++done;
     if (quiet) return;
     std::string shape;
@@ -70,18 +177,40 @@ int run_command(const SuiteFlags& flags) {
     std::cerr << fmt::format("[{}/{}] {} on {}{}: {}{}\n", done, total, c.model, c.backend, shape,
                              to_string(c.status), figure);
   };
-  // Results measured so far are written after each model, whole, so that an
-  // interrupted suite keeps them.
-  observer.on_progress = [&](const RunResult& so_far) { json.report(so_far); };
+  observer.on_part = [&](const RunResult& part) { journal.append_part(part); };
+  // The results file is also rewritten whole after each model, so that it
+  // is never far behind the journal.
+  observer.on_progress = [&](const RunResult&) {
+    const auto lock = journal.lock();
+    write_journal_results(journal, frame, out);
+  };
+  // Interrupted: the results file gets every cell measured so far.
+  const InterruptGuard guard([&](int sig) {
+    const auto lock = journal.lock();
+    write_journal_results(journal, frame, out);
+    std::fprintf(stderr, "\naccelbench: interrupted (%s); wrote %s with every completed cell; continue with: "
+                 "accelbench run --resume %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", out.string().c_str(),
+                 journal.path().string().c_str());
+  });
 
   const RunResult results = run_suite<Backends, Families>(suite, observer);
-  json.report(results);
+  Json written;
+  {
+    const auto lock = journal.lock();
+    frame.finished_at = utc_timestamp();
+    written = results_from_journal(frame, journal.entries());
+    ::accelbench::detail::write_file_atomically(out, detail::dump_json(written, 2) + "\n");
+  }
   std::cout << '\n';
   ConsoleReporter{std::cout}.report(results);
-  std::cout << "\nwrote " << out.string() << '\n';
+  if (output.cells_before > 0) {
+    std::cout << fmt::format("\n{} cells were measured before the run was resumed; the results file has them all\n",
+                             output.cells_before);
+  }
+  std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
 
-  for (const auto& c : results.cells) {
-    if (c.status != CellStatus::ok) return exit_not_ok;
+  for (const auto& c : written["cells"]) {
+    if (c.value("status", "") != "ok") return exit_not_ok;
   }
   return exit_ok;
 }
@@ -129,10 +258,25 @@ int compare_command(const SuiteFlags& flags) {
   Suite suite = flags.suite<Families>();
   suite.concurrent_loading = false;
   if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
-  const RunResult results = compare_variants<Backends, Families>(suite, flags);
-  const std::filesystem::path out =
-      std::filesystem::path(suite.output_dir) / ("compare-" + file_stamp(utc_timestamp()) + ".json");
-  JsonReporter{out}.report(results);
+  // The output folder is checked, and the file name claimed, before anything is measured.
+  detail::prepare_output_folder(suite.output_dir);
+  const std::filesystem::path base = detail::claim_unique_name(
+      suite.output_dir, "compare-" + file_stamp(utc_timestamp()), ".json.claim", {".json"});
+  std::filesystem::path out = base;
+  out += ".json";
+  std::filesystem::path claim = base;
+  claim += ".json.claim";
+  RunResult results;
+  try {
+    results = compare_variants<Backends, Families>(suite, flags);
+    JsonReporter{out}.report(results);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(claim, ignored);
+    throw;
+  }
+  std::error_code ignored;
+  std::filesystem::remove(claim, ignored);
   ConsoleReporter{std::cout}.report(results);
   std::cout << "\nwrote " << out.string() << '\n';
   for (const auto& c : results.comparisons.at(0).cells) {

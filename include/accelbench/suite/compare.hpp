@@ -206,6 +206,9 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
     } catch (const std::exception& e) {
       c.status = "failed";
       c.message = e.what();
+    } catch (...) {
+      c.status = "failed";
+      c.message = "unknown exception";
     }
     const std::size_t n = std::min(ta.size(), tb.size());
     ta.resize(n);
