@@ -11,6 +11,8 @@
 3. A resume with another suite is refused (exit status 2), naming the field.
 4. A journal whose last line was cut short (killed while writing it) is
    resumed: the line is reported and measured again.
+5. compare: SIGTERM after two compared cells gives exit status 130 and a
+   results file with both.
 Prints "interrupt and resume: ok" at the end.
 """
 import glob
@@ -163,4 +165,32 @@ final = cell_keys(journal)
 if len(final) != TOTAL or len(set(final)) != TOTAL:
     fail("after resuming a cut-short journal: %d cells, %d distinct" % (len(final), len(set(final))))
 print("cut-short last line reported and measured again (%d kept, %d in all)" % (kept, len(final)))
+# 5. compare journals each compared cell; SIGTERM writes the cells so far.
+folder, suite = fresh("compare")
+out = os.path.join(folder, "results")
+proc = subprocess.Popen([PROGRAM, "compare", "--suite", suite, "--models", "bert-tiny", "--threads", "1,2",
+                         "--out", out, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+journal = None
+deadline = time.time() + 300
+while time.time() < deadline:
+    found = glob.glob(os.path.join(out, "compare-*.journal.jsonl"))
+    if found and len(journal_lines(found[0])) >= 3:
+        journal = found[0]
+        break
+    if proc.poll() is not None:
+        fail("compare ended before two cells: %s" % proc.stdout.read().decode(errors="replace"))
+    time.sleep(0.05)
+if journal is None:
+    proc.kill()
+    fail("compare: no two cells in the journal")
+proc.send_signal(signal.SIGTERM)
+proc.wait(timeout=60)
+if proc.returncode != 130:
+    fail("compare, SIGTERM: exit status %d, expected 130" % proc.returncode)
+compared = [e for e in journal_lines(journal)[1:] if e.get("kind") == "comparison_cell"]
+with open(journal[: -len(".journal.jsonl")] + ".json") as f:
+    written = json.load(f)["comparisons"][0]["cells"]
+if len(written) != len(compared) or len(written) < 2:
+    fail("compare, SIGTERM: %d cells written, %d journaled" % (len(written), len(compared)))
+print("compare, SIGTERM after %d cells: exit status 130, results file with all %d" % (len(compared), len(written)))
 print("interrupt and resume: ok")

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <set>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <type_traits>
@@ -215,9 +216,15 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   return exit_ok;
 }
 
-/// The two variants the options name, measured in alternation.
+/// The two sides of a comparison, as the options name them.
+struct CompareSides {
+  Suite a, b;
+  std::string label_a, label_b;
+};
+
+/// The two variants the options name, validated (before anything is measured).
 template <class Backends, class Families>
-RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
+CompareSides compare_sides(const Suite& suite, const SuiteFlags& flags) {
   if (suite.benchmarks.size() != 1) {
     throw UsageError("compare needs one family: give --family or --models of one family");
   }
@@ -230,55 +237,79 @@ RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
     throw UsageError("compare needs exactly one of: --threads A,B, --models A,B or --hardware A,B "
                      "(and one value of the others)");
   }
-  Suite a = suite, b = suite;
-  std::string label_a, label_b;
+  CompareSides s{suite, suite, {}, {}};
   if (by_threads) {
-    a.threads = flags.threads[0];
-    b.threads = flags.threads[1];
-    label_a = fmt::format("{} thread{}", a.threads, a.threads == 1 ? "" : "s");
-    label_b = fmt::format("{} thread{}", b.threads, b.threads == 1 ? "" : "s");
+    s.a.threads = flags.threads[0];
+    s.b.threads = flags.threads[1];
+    s.label_a = fmt::format("{} thread{}", s.a.threads, s.a.threads == 1 ? "" : "s");
+    s.label_b = fmt::format("{} thread{}", s.b.threads, s.b.threads == 1 ? "" : "s");
   }
-  a.benchmarks = {{entry.family, {entry.models.front()}}};
-  b.benchmarks = {{entry.family, {entry.models.back()}}};
-  a.hardware = {suite.hardware.front()};
-  b.hardware = {suite.hardware.back()};
-  validate_suite<Backends, Families>(a);
-  validate_suite<Backends, Families>(b);
+  s.a.benchmarks = {{entry.family, {entry.models.front()}}};
+  s.b.benchmarks = {{entry.family, {entry.models.back()}}};
+  s.a.hardware = {suite.hardware.front()};
+  s.b.hardware = {suite.hardware.back()};
+  validate_suite<Backends, Families>(s.a);
+  validate_suite<Backends, Families>(s.b);
+  return s;
+}
+
+/// The comparison of the two sides; `on_cell` as compare_family's.
+template <class Backends, class Families>
+RunResult compare_sides_run(const CompareSides& s,
+                            const std::function<void(const ComparisonResult&)>& on_cell = {}) {
   RunResult result;
-  detail::find_by_name(Families{}, entry.family, [&](auto family) {
+  detail::find_by_name(Families{}, s.a.benchmarks.front().family, [&](auto family) {
     using F = typename decltype(family)::type;
-    result = compare_family<Backends, F>(a, b, label_a, label_b);
+    result = compare_family<Backends, F>(s.a, s.b, s.label_a, s.label_b, on_cell);
   });
   return result;
 }
 
+/// The two variants the options name, measured in alternation.
+template <class Backends, class Families>
+RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
+  return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags));
+}
+
 /// `accelbench compare`: exit_not_ok when some compared cell is not ok.
+/// Each compared cell is journaled as it is done; interrupted, the results
+/// file gets the cells done so far.
 template <class Backends, class Families>
 int compare_command(const SuiteFlags& flags) {
   Suite suite = flags.suite<Families>();
   suite.concurrent_loading = false;
   if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
+  const CompareSides sides = compare_sides<Backends, Families>(suite, flags);
   // The output folder is checked, and the file name claimed, before anything is measured.
-  detail::prepare_output_folder(suite.output_dir);
-  const std::filesystem::path base = detail::claim_unique_name(
-      suite.output_dir, "compare-" + file_stamp(utc_timestamp()), ".json.claim", {".json"});
-  std::filesystem::path out = base;
-  out += ".json";
-  std::filesystem::path claim = base;
-  claim += ".json.claim";
-  RunResult results;
-  try {
-    results = compare_variants<Backends, Families>(suite, flags);
+  Journal journal;
+  const std::filesystem::path out = start_journal(journal, suite.output_dir, "compare-" + file_stamp(utc_timestamp()),
+                                                  Json{{"command", "compare"}, {"suite", suite_to_json(suite)}});
+  RunResult partial = describe_run();
+  partial.settings = suite.settings;
+  const auto on_cell = [&](const ComparisonResult& so_far) {
+    ComparisonResult last = so_far;
+    last.cells = {so_far.cells.back()};
+    const Json cell = ::accelbench::detail::to_json(last)["cells"][0];
+    std::string key = so_far.family + "/" + so_far.model_a + "/" + so_far.backend_a + "/" + so_far.label_a + " vs " +
+                      so_far.model_b + "/" + so_far.backend_b + "/" + so_far.label_b + "/";
+    for (const auto& a : so_far.cells.back().shape) key += a.name + "=" + std::to_string(a.value) + ",";
+    journal.append(Json{{"kind", "comparison_cell"}, {"key", detail::valid_utf8(key)}, {"cell", cell}});
+    const auto lock = journal.lock();
+    partial.comparisons = {so_far};
+  };
+  const InterruptGuard guard([&](int) {
+    const auto lock = journal.lock();
+    partial.finished_at = utc_timestamp();
+    JsonReporter{out}.report(partial);
+    std::fprintf(stderr, "\naccelbench: interrupted; wrote %s with the cells compared so far\n", out.string().c_str());
+  });
+  const RunResult results = compare_sides_run<Backends, Families>(sides, on_cell);
+  {
+    const auto lock = journal.lock();
     JsonReporter{out}.report(results);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(claim, ignored);
-    throw;
   }
-  std::error_code ignored;
-  std::filesystem::remove(claim, ignored);
   ConsoleReporter{std::cout}.report(results);
-  std::cout << "\nwrote " << out.string() << '\n';
+  std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
   for (const auto& c : results.comparisons.at(0).cells) {
     if (c.status != "ok") return exit_not_ok;
   }
