@@ -163,6 +163,7 @@ TEST_CASE("file names: a name that would leave its folder is refused, naming the
   CHECK_THROWS_WITH_AS(check_file_name("name", ".."), doctest::Contains("\"..\""), ConfigError);
   CHECK_THROWS_WITH_AS(check_file_name("name", ""), doctest::Contains("must not be empty"), ConfigError);
   CHECK_THROWS_WITH_AS(check_file_name("name", "tab\there"), doctest::Contains("control characters"), ConfigError);
+  CHECK_THROWS_WITH_AS(check_file_name("name", "bad-\xff"), doctest::Contains("valid UTF-8"), ConfigError);
   Suite s = default_suite();
   s.name = "../escaped";
   CHECK_THROWS_WITH_AS(validate_suite(s), doctest::Contains("name = \"../escaped\""), ConfigError);

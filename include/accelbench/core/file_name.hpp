@@ -20,11 +20,13 @@
 #endif
 
 #include "error.hpp"
+#include "json.hpp"
 
 namespace accelbench {
 
 /// Checks that `value` can be a part of a file name that stays inside its
-/// folder: not empty, no '/' or '\\', not "." or "..", no control character.
+/// folder: not empty, no '/' or '\\', no "..", no control character, valid
+/// UTF-8.
 /// Throws ConfigError naming `field` and the value.
 inline void check_file_name(const std::string& field, const std::string& value) {
   const auto fail = [&](const std::string& why) { throw ConfigError(field, "\"" + value + "\"", why); };
@@ -39,6 +41,7 @@ inline void check_file_name(const std::string& field, const std::string& value) 
     }
     if (byte < 0x20 || byte == 0x7f) fail("must not contain control characters");
   }
+  if (detail::valid_utf8(value) != value) fail("must be valid UTF-8");
 }
 
 namespace detail {
