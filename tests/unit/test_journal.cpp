@@ -103,6 +103,9 @@ TEST_CASE("journal: cells appended one line each, read back, resumed after the l
     CHECK(before.truncated);
     CHECK(j.keys("cell") == std::set<std::string>{cell_key(cell("bert-tiny", 1)), cell_key(cell("bert-tiny", 2))});
     j.append_cell(cell("bert-tiny", 4));
+    // A second writer of the same journal is refused while the first has it.
+    Journal second;
+    CHECK_THROWS_WITH_AS((void)second.resume(path), doctest::Contains("is in use by another run"), std::runtime_error);
   }
   const JournalContents resumed = read_journal(path);
   CHECK_FALSE(resumed.truncated);

@@ -113,9 +113,17 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
     }
   }
   validate_suite<Backends, Families>(suite);
+  // The results file beside the journal: NAME.json for NAME.journal.jsonl.
+  const std::string suffix = ".journal.jsonl";
+  if (resume.size() > suffix.size() && resume.compare(resume.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    out.results = resume.substr(0, resume.size() - suffix.size()) + ".json";
+  } else {
+    const std::string name = header["results"].is_string() ? header["results"].get<std::string>() : "";
+    check_file_name("results (in the journal's header)", name);
+    out.results = std::filesystem::path(resume).parent_path() / name;
+  }
   if (before.truncated) std::cerr << "accelbench: " << before.note << '\n';
   journal.resume(resume);
-  out.results = std::filesystem::path(resume).parent_path() / header["results"].get<std::string>();
   out.cells_before = journal.keys("cell").size();
   return suite;
 }

@@ -29,6 +29,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 #endif
 
@@ -201,6 +202,11 @@ class Journal {
     path_ = path;
 #if defined(__unix__) || defined(__APPLE__)
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    // One writer at a time: a second run resuming the same journal is refused.
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      close();
+      throw std::runtime_error("the journal '" + path.string() + "' is in use by another run");
+    }
     if (fd_ < 0 || ::ftruncate(fd_, static_cast<off_t>(keep_bytes)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
       close();
       throw std::runtime_error("cannot open the journal '" + path.string() + "' for writing");
