@@ -13283,6 +13283,7 @@ class JsonReporter {
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 #endif
 
@@ -13452,6 +13453,11 @@ class Journal {
     path_ = path;
 #if defined(__unix__) || defined(__APPLE__)
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    // One writer at a time: a second run resuming the same journal is refused.
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      close();
+      throw std::runtime_error("the journal '" + path.string() + "' is in use by another run");
+    }
     if (fd_ < 0 || ::ftruncate(fd_, static_cast<off_t>(keep_bytes)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
       close();
       throw std::runtime_error("cannot open the journal '" + path.string() + "' for writing");
@@ -14537,7 +14543,8 @@ template <ModelFamily F, Backend B, class MakeBackend>
 namespace accelbench {
 
 /// Checks that `value` can be a part of a file name that stays inside its
-/// folder: not empty, no '/' or '\\', not "." or "..", no control character.
+/// folder: not empty, no '/' or '\\', no "..", no control character, valid
+/// UTF-8.
 /// Throws ConfigError naming `field` and the value.
 inline void check_file_name(const std::string& field, const std::string& value) {
   const auto fail = [&](const std::string& why) { throw ConfigError(field, "\"" + value + "\"", why); };
@@ -14552,6 +14559,7 @@ inline void check_file_name(const std::string& field, const std::string& value) 
     }
     if (byte < 0x20 || byte == 0x7f) fail("must not contain control characters");
   }
+  if (detail::valid_utf8(value) != value) fail("must be valid UTF-8");
 }
 
 namespace detail {

@@ -13,6 +13,8 @@
    resumed: the line is reported and measured again.
 5. compare: SIGTERM after two compared cells gives exit status 130 and a
    results file with both.
+6. A checkpoint folder whose name is not valid UTF-8 gives a results file
+   with its cell, the bad byte written as U+FFFD.
 Prints "interrupt and resume: ok" at the end.
 """
 import glob
@@ -193,4 +195,26 @@ with open(journal[: -len(".journal.jsonl")] + ".json") as f:
 if len(written) != len(compared) or len(written) < 2:
     fail("compare, SIGTERM: %d cells written, %d journaled" % (len(written), len(compared)))
 print("compare, SIGTERM after %d cells: exit status 130, results file with all %d" % (len(compared), len(written)))
+# 6. A checkpoint folder whose name is not valid UTF-8: the cell is measured,
+# journaled and written, the bad byte as U+FFFD.
+golden = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "golden", "bert")
+folder, suite = fresh("utf8")
+checkpoint = os.path.join(os.fsencode(folder), b"ckpt-\xff")
+os.makedirs(checkpoint)
+for name in ("config.json", "model.safetensors"):
+    shutil.copy(os.path.join(golden, name), os.path.join(checkpoint, name.encode()))
+out = os.path.join(folder, "results")
+done = subprocess.run([os.fsencode(PROGRAM), b"run", b"--models", checkpoint, b"--batch-sizes", b"1",
+                       b"--sequence-lengths", b"8", b"--min-time", b"0.05", b"--max-time", b"0.05",
+                       b"--no-concurrent-loading", b"--quiet", b"--out", os.fsencode(out)],
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+if done.returncode not in (0, 3):
+    fail("non-UTF-8 checkpoint folder: exit status %d\n%s" % (done.returncode, done.stdout.decode(errors="replace")))
+written = glob.glob(os.path.join(out, "*.json"))
+with open(written[0], encoding="utf-8") as f:
+    document = json.load(f)
+if len(document["cells"]) != 1 or "ckpt-\ufffd" not in json.dumps(document, ensure_ascii=False):
+    fail("non-UTF-8 checkpoint folder: %d cells, U+FFFD %s" %
+         (len(document["cells"]), "ckpt-\ufffd" in json.dumps(document, ensure_ascii=False)))
+print("checkpoint folder with a non-UTF-8 name: cell %s, written as U+FFFD" % document["cells"][0]["status"])
 print("interrupt and resume: ok")
