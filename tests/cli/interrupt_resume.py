@@ -15,6 +15,8 @@
    results file with both.
 6. A checkpoint folder whose name is not valid UTF-8 gives a results file
    with its cell, the bad byte written as U+FFFD.
+7. matrix: SIGINT after its first row gives exit status 130 and
+   compatibility.json and .md with the rows journaled.
 Prints "interrupt and resume: ok" at the end.
 """
 import glob
@@ -217,4 +219,34 @@ if len(document["cells"]) != 1 or "ckpt-\ufffd" not in json.dumps(document, ensu
     fail("non-UTF-8 checkpoint folder: %d cells, U+FFFD %s" %
          (len(document["cells"]), "ckpt-\ufffd" in json.dumps(document, ensure_ascii=False)))
 print("checkpoint folder with a non-UTF-8 name: cell %s, written as U+FFFD" % document["cells"][0]["status"])
+# 7. matrix journals its rows; SIGINT writes the matrix with the rows done.
+folder, suite = fresh("matrix")
+out = os.path.join(folder, "results")
+proc = subprocess.Popen([PROGRAM, "matrix", "--families", "embedding,vision,text-generation", "--max-time", "1",
+                         "--threads", "1", "--out", out, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+journal = None
+deadline = time.time() + 300
+while time.time() < deadline:
+    found = glob.glob(os.path.join(out, "compatibility-*.journal.jsonl"))
+    if found and len(journal_lines(found[0])) >= 2:
+        journal = found[0]
+        break
+    if proc.poll() is not None:
+        fail("matrix ended before its first row: %s" % proc.stdout.read().decode(errors="replace"))
+    time.sleep(0.05)
+if journal is None:
+    proc.kill()
+    fail("matrix: no row in the journal")
+proc.send_signal(signal.SIGINT)
+proc.wait(timeout=60)
+if proc.returncode != 130:
+    fail("matrix, SIGINT: exit status %d, expected 130" % proc.returncode)
+rows = [e for e in journal_lines(journal)[1:] if e.get("kind") == "row"]
+with open(os.path.join(out, "compatibility.json")) as f:
+    written = json.load(f)["rows"]
+if len(written) != len(rows) or not rows:
+    fail("matrix, SIGINT: %d rows written, %d journaled" % (len(written), len(rows)))
+if not os.path.exists(os.path.join(out, "compatibility.md")):
+    fail("matrix, SIGINT: no compatibility.md")
+print("matrix, SIGINT after %d rows: exit status 130, both files with all %d" % (len(rows), len(written)))
 print("interrupt and resume: ok")
