@@ -10,6 +10,7 @@
 #include <accelbench/suite/registry.hpp>
 #include <accelbench/suite/suite.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,8 @@
   EXTERN template void accelbench::detail::run_matrix_family<accelbench::KnownBackends, F>(                    \
       const accelbench::CompatibilityOptions&, const std::vector<std::string>&, accelbench::CompatibilityMatrix&); \
   EXTERN template accelbench::RunResult accelbench::cli::compare_family<accelbench::KnownBackends, F>(          \
-      const accelbench::Suite&, const accelbench::Suite&, const std::string&, const std::string&)
+      const accelbench::Suite&, const accelbench::Suite&, const std::string&, const std::string&,               \
+      const std::function<void(const accelbench::ComparisonResult&)>&)
 
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Embedding);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::TextGeneration);

@@ -1200,6 +1200,7 @@ inline std::string utc_timestamp() {
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace accelbench {
 
@@ -1215,6 +1216,20 @@ Json optional_value(const std::optional<T>& v) {
 
 /// A text, or null where it is empty.
 inline Json optional_text(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+/// The JSON text of `j`; bytes of its strings that are not valid UTF-8 (a
+/// checkpoint folder's name, a message quoting one) become U+FFFD instead of
+/// an exception, so that results are always written. Every results file is
+/// written through this.
+inline std::string dump_json(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+/// `text` with each byte that is not part of valid UTF-8 replaced by U+FFFD,
+/// as dump_json writes it.
+inline std::string valid_utf8(std::string_view text) {
+  return Json::parse(dump_json(Json(std::string(text)))).get<std::string>();
+}
 
 }  // namespace detail
 
@@ -13463,7 +13478,7 @@ class JsonReporter {
   explicit JsonReporter(std::ostream& out) : out_(&out) {}
 
   void report(const RunResult& result) {
-    const std::string text = to_json(result).dump(2) + "\n";
+    const std::string text = detail::dump_json(to_json(result), 2) + "\n";
     if (path_) {
       detail::write_file_atomically(*path_, text);
     } else {
@@ -13481,6 +13496,320 @@ class JsonReporter {
 
 }  // namespace accelbench
 // ---- end accelbench/report/json_reporter.hpp ----
+// ---- begin accelbench/report/journal.hpp ----
+
+// The cell journal: each result is appended to a JSON Lines file (and
+// flushed to the disk) as soon as it is measured, so that a run killed at
+// any point keeps every cell it completed, and `accelbench run --resume`
+// continues it without measuring them again. docs/result-schema.md
+// describes the format.
+//
+//   {"schema": "accelbench.journal", "schema_version": 1, "command": "run", ...}   header
+//   {"kind": "cell", "key": "embedding/bert-tiny/cpu/batch_size=1,sequence_length=8", "cell": {...}}
+//   {"kind": "part", "result": {...}}      a model's or a loading benchmark's results, less its cells
+//   {"kind": "row", "key": "...", "row": {...}}   a row of the compatibility matrix
+//   {"kind": "comparison_cell", "key": "...", "cell": {...}}
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <initializer_list>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#endif
+
+
+namespace accelbench {
+
+inline constexpr const char* journal_schema = "accelbench.journal";
+inline constexpr int journal_schema_version = 1;
+
+/// The stable identity of a cell: family, model, backend and its sweep
+/// point ("embedding/bert-tiny/cpu/batch_size=1,sequence_length=8"), as
+/// valid UTF-8.
+[[nodiscard]] inline std::string cell_key(const std::string& family, const std::string& model,
+                                          const std::string& backend, const std::vector<Axis>& shape) {
+  std::string key = family + "/" + model + "/" + backend + "/";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    key += (i ? "," : "") + shape[i].name + "=" + std::to_string(shape[i].value);
+  }
+  return detail::valid_utf8(key);
+}
+
+[[nodiscard]] inline std::string cell_key(const CellResult& c) { return cell_key(c.family, c.model, c.backend, c.shape); }
+
+/// What a journal file holds: its header, its complete lines after it, and
+/// whether its last line was cut short (a run killed while writing it).
+struct JournalContents {
+  Json header;
+  std::vector<Json> entries;
+  std::uintmax_t complete_bytes = 0;  ///< where the last complete line ends
+  bool truncated = false;             ///< the last line was incomplete and is ignored
+  std::string note;                   ///< says so, naming the line
+};
+
+/// Reads a journal. An incomplete last line (no newline, or not valid JSON)
+/// is left out and reported in `note`; any other bad line, or a file that is
+/// not a journal, throws std::runtime_error naming the file and the line.
+[[nodiscard]] inline JournalContents read_journal(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open the journal '" + path.string() + "'");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  JournalContents out;
+  std::size_t pos = 0;
+  std::size_t line_number = 0;
+  while (pos < text.size()) {
+    ++line_number;
+    const std::size_t end = text.find('\n', pos);
+    const bool last = end == std::string::npos || end + 1 == text.size();
+    const std::string line = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    Json j;
+    bool ok = end != std::string::npos;
+    if (ok) {
+      try {
+        j = Json::parse(line);
+        ok = j.is_object();
+      } catch (const Json::exception&) {
+        ok = false;
+      }
+    }
+    if (!ok) {
+      if (last && line_number > 1) {
+        out.truncated = true;
+        out.note = "line " + std::to_string(line_number) + " of the journal '" + path.string() +
+                   "' is incomplete (the run was ended while writing it) and is ignored";
+        break;
+      }
+      throw std::runtime_error("the journal '" + path.string() + "' has a bad line " + std::to_string(line_number) +
+                               (line_number == 1 ? " (its header)" : ""));
+    }
+    if (line_number == 1) {
+      if (!j.contains("schema") || j["schema"] != journal_schema) {
+        throw std::runtime_error("'" + path.string() + "' is not an accelbench journal (its first line has no \"schema\": \"" +
+                                 journal_schema + "\")");
+      }
+      if (!j.contains("schema_version") || j["schema_version"] != journal_schema_version) {
+        throw std::runtime_error("the journal '" + path.string() + "' has schema_version " +
+                                 detail::dump_json(j.value("schema_version", Json(nullptr))) + "; this build reads " +
+                                 std::to_string(journal_schema_version));
+      }
+      out.header = std::move(j);
+    } else {
+      out.entries.push_back(std::move(j));
+    }
+    pos = end + 1;
+    out.complete_bytes = pos;
+  }
+  if (out.header.is_null()) throw std::runtime_error("the journal '" + path.string() + "' is empty");
+  return out;
+}
+
+/// A journal open for appending. Each append writes one line and flushes it
+/// to the disk (fsync) before it returns; appends from several threads are
+/// serialised, and lock() lets a reader see a state between two appends.
+class Journal {
+ public:
+  Journal() = default;
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+  ~Journal() { close(); }
+
+  /// Starts the journal `path` (an empty file, or one created here) with `header`.
+  void start(const std::filesystem::path& path, Json header) {
+    Json ordered = Json::object();
+    ordered["schema"] = journal_schema;
+    ordered["schema_version"] = journal_schema_version;
+    for (const auto& [k, v] : header.items()) ordered[k] = v;
+    open(path, 0);
+    header_ = std::move(ordered);
+    write_line(header_);
+  }
+
+  /// Continues the journal `path` after its last complete line (an
+  /// incomplete last line is cut off); returns what it held.
+  JournalContents resume(const std::filesystem::path& path) {
+    JournalContents contents = read_journal(path);
+    open(path, contents.complete_bytes);
+    header_ = contents.header;
+    entries_ = contents.entries;
+    return contents;
+  }
+
+  /// Appends an entry (an object with "kind").
+  void append(const Json& entry) {
+    const std::lock_guard lock(mutex_);
+    entries_.push_back(entry);
+    write_line(entry);
+  }
+
+  void append_cell(const CellResult& c) { append(Json{{"kind", "cell"}, {"key", cell_key(c)}, {"cell", detail::to_json(c)}}); }
+
+  /// A part of the results without its cells (they are journaled one by one).
+  void append_part(RunResult part) {
+    part.cells.clear();
+    append(Json{{"kind", "part"}, {"result", to_json(part)}});
+  }
+
+  /// Holds appends back while it lives.
+  [[nodiscard]] std::unique_lock<std::mutex> lock() { return std::unique_lock(mutex_); }
+  /// The entries so far (hold lock() while reading them from another thread).
+  [[nodiscard]] const std::vector<Json>& entries() const noexcept { return entries_; }
+  [[nodiscard]] const Json& header() const noexcept { return header_; }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+  /// The keys of the entries of `kind`.
+  [[nodiscard]] std::set<std::string> keys(const std::string& kind) const {
+    std::set<std::string> out;
+    for (const auto& e : entries_) {
+      if (e.value("kind", "") == kind && e.contains("key")) out.insert(e["key"].get<std::string>());
+    }
+    return out;
+  }
+
+  void close() {
+#if defined(__unix__) || defined(__APPLE__)
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+#else
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
+#endif
+  }
+
+ private:
+  void open(const std::filesystem::path& path, std::uintmax_t keep_bytes) {
+    close();
+    path_ = path;
+#if defined(__unix__) || defined(__APPLE__)
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    // One writer at a time: a second run resuming the same journal is refused.
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      close();
+      throw std::runtime_error("the journal '" + path.string() + "' is in use by another run");
+    }
+    if (fd_ < 0 || ::ftruncate(fd_, static_cast<off_t>(keep_bytes)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
+      close();
+      throw std::runtime_error("cannot open the journal '" + path.string() + "' for writing");
+    }
+#else
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) std::filesystem::resize_file(path, keep_bytes, ec);
+    file_ = std::fopen(path.string().c_str(), "ab");
+    if (!file_) throw std::runtime_error("cannot open the journal '" + path.string() + "' for writing");
+#endif
+  }
+
+  void write_line(const Json& j) {
+    const std::string line = detail::dump_json(j) + "\n";
+#if defined(__unix__) || defined(__APPLE__)
+    std::size_t done = 0;
+    while (done < line.size()) {
+      const ::ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        throw std::runtime_error("cannot write the journal '" + path_.string() + "'");
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    ::fsync(fd_);
+#else
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
+      throw std::runtime_error("cannot write the journal '" + path_.string() + "'");
+    }
+#endif
+  }
+
+  std::filesystem::path path_;
+  Json header_;
+  std::vector<Json> entries_;
+  std::mutex mutex_;
+#if defined(__unix__) || defined(__APPLE__)
+  int fd_ = -1;
+#else
+  std::FILE* file_ = nullptr;
+#endif
+};
+
+namespace detail {
+
+/// Keeps the last of the items of `array` with the same key(item), at the
+/// place of the first.
+template <class Key>
+Json last_of_each(const std::vector<Json>& items, Key key) {
+  std::vector<std::string> keys;
+  Json out = Json::array();
+  for (const auto& item : items) {
+    const std::string k = key(item);
+    const auto it = std::find(keys.begin(), keys.end(), k);
+    if (it == keys.end()) {
+      keys.push_back(k);
+      out.push_back(item);
+    } else {
+      out[static_cast<std::size_t>(it - keys.begin())] = item;
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// The results (docs/result-schema.md) of the journal's entries: `frame`'s
+/// system, build, environment, settings and times, with the devices,
+/// timers, models, loading benchmarks, warnings and comparisons of its parts
+/// and the cells it holds, in the order they were measured (a cell, model
+/// or loading benchmark journaled again replaces the earlier one).
+[[nodiscard]] inline Json results_from_journal(const RunResult& frame, const std::vector<Json>& entries) {
+  Json out = to_json(frame);
+  std::vector<Json> cells;
+  std::vector<Json> taken[6];
+  const char* names[6] = {"devices", "timers", "models", "comparisons", "loading", "warnings"};
+  for (const auto& item : out["devices"]) taken[0].push_back(item);
+  for (const auto& item : out["timers"]) taken[1].push_back(item);
+  for (const auto& e : entries) {
+    const std::string kind = e.value("kind", "");
+    if (kind == "cell" && e.contains("cell")) cells.push_back(e["cell"]);
+    if (kind != "part" || !e.contains("result") || !e["result"].is_object()) continue;
+    for (int i = 0; i < 6; ++i) {
+      const Json& r = e["result"];
+      if (!r.contains(names[i]) || !r[names[i]].is_array()) continue;
+      for (const auto& item : r[names[i]]) taken[i].push_back(item);
+    }
+  }
+  // What makes two items the same one, as text.
+  const auto of = [](std::vector<std::string> fields) {
+    return [fields = std::move(fields)](const Json& j) {
+      std::string k;
+      for (const auto& f : fields) k += (j.is_object() && j.contains(f) ? detail::dump_json(j[f]) : "-") + "/";
+      return fields.empty() ? detail::dump_json(j) : k;
+    };
+  };
+  out["devices"] = detail::last_of_each(taken[0], of({"backend"}));
+  out["timers"] = detail::last_of_each(taken[1], of({"name"}));
+  out["models"] = detail::last_of_each(taken[2], of({"family", "name", "backend"}));
+  out["comparisons"] = detail::last_of_each(taken[3], of({}));
+  out["loading"] = detail::last_of_each(taken[4], of({"family", "backend"}));
+  out["warnings"] = detail::last_of_each(taken[5], of({}));
+  out["cells"] = detail::last_of_each(cells, of({"family", "model", "backend", "shape"}));
+  return out;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/journal.hpp ----
 // ---- begin accelbench/run/benchmark.hpp ----
 
 #include <fmt/format.h>
@@ -13717,6 +14046,12 @@ class Benchmark {
   /// Called after each cell with its result (outside the timed path).
   void on_cell(std::function<void(const CellResult&)> callback) { on_cell_ = std::move(callback); }
 
+  /// Cells for which `skip` (given the cell as it is before it runs: model,
+  /// family, backend, shape) says true are left out: neither run nor
+  /// recorded (a resumed run's cells measured before). When every cell is
+  /// left out, the model is not loaded and the result has no model.
+  void skip_cells(std::function<bool(const CellResult&)> skip) { skip_ = std::move(skip); }
+
   /// Takes models from `pool`, loading each at most once across every
   /// benchmark that shares the pool. The pool must outlive run().
   void share_models(ResourcePool& pool) noexcept { pool_ = &pool; }
@@ -13846,6 +14181,9 @@ class Benchmark {
     } catch (const std::exception& e) {
       c.status = CellStatus::failed;
       c.message = e.what();
+    } catch (...) {
+      c.status = CellStatus::failed;
+      c.message = "unknown exception";
     }
     if (memory) {
       const MemorySamples m = memory->finish();
@@ -13947,6 +14285,7 @@ class Benchmark {
   B backend_;
   R reporter_;
   std::function<void(const CellResult&)> on_cell_;
+  std::function<bool(const CellResult&)> skip_;
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
   std::optional<Cpu> reference_backend_;
@@ -13959,6 +14298,14 @@ template <Backend B, ModelFamily F, Stats S, Timer T, Reporter R>
 RunResult Benchmark<B, F, S, T, R>::run() {
   RunResult result = describe_run();
   result.settings = config_;
+  std::vector<typename F::Cell> cells = detail::cells_for<F>(config_, preset_);
+  if (skip_) {
+    std::erase_if(cells, [&](const auto& cell) { return skip_(blank_cell(cell, 0)); });
+    if (cells.empty()) {
+      result.finished_at = utc_timestamp();
+      return result;
+    }
+  }
 
   ModelInfo info;
   info.name = preset_.name;
@@ -13994,7 +14341,7 @@ RunResult Benchmark<B, F, S, T, R>::run() {
         !backend_ok ? backend_ok.reason : "timer " + std::string(T::name) + ": " + timer_ok.reason;
     info.status = "unavailable";
     info.message = why;
-    for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
+    for (const auto& cell : cells) {
       CellResult c = blank_cell(cell, 0);
       c.status = CellStatus::unavailable;
       c.message = why;
@@ -14019,9 +14366,12 @@ RunResult Benchmark<B, F, S, T, R>::run() {
   } catch (const std::exception& e) {
     info.status = "failed";
     info.message = std::string("model load failed: ") + e.what();
+  } catch (...) {
+    info.status = "failed";
+    info.message = "model load failed: unknown exception";
   }
 
-  for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
+  for (const auto& cell : cells) {
     if (!model) {
       CellResult c = blank_cell(cell, 0);
       c.status = CellStatus::failed;
@@ -14077,6 +14427,7 @@ extern template class Benchmark<Cpu, Multimodal>;
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14124,10 +14475,12 @@ inline void summarize_pairs(const std::vector<double>& a, const std::vector<doub
 /// a-b, b-a, a-b, ... Each variant's runs per sample are chosen as in
 /// Benchmark, and ratios compare time per run. Models come from `pool` when
 /// given, else from a pool local to the comparison, so that two variants of
-/// one preset on one device share one model.
+/// one preset on one device share one model. `on_cell`, when given, is
+/// called after each cell with the comparison so far (its last cell the new one).
 template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   requires RunsOn<F, A> && RunsOn<F, B>
-[[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr) {
+[[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr,
+                                const std::function<void(const ComparisonResult&)>& on_cell = {}) {
   validate<F>(a.config);
   validate<F>(b.config);
   const auto preset_a = detail::preset_for<F>(a.config);
@@ -14168,6 +14521,7 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
       c.message = !avail_a ? std::string(A::name) + " unavailable: " + avail_a.reason
                            : std::string(B::name) + " unavailable: " + avail_b.reason;
       cmp.cells.push_back(std::move(c));
+      if (on_cell) on_cell(cmp);
     }
     result.comparisons.push_back(std::move(cmp));
     result.finished_at = utc_timestamp();
@@ -14258,12 +14612,16 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
     } catch (const std::exception& e) {
       c.status = "failed";
       c.message = e.what();
+    } catch (...) {
+      c.status = "failed";
+      c.message = "unknown exception";
     }
     const std::size_t n = std::min(ta.size(), tb.size());
     ta.resize(n);
     tb.resize(n);
     detail::summarize_pairs(ta, tb, rule.confidence, c);
     cmp.cells.push_back(std::move(c));
+    if (on_cell) on_cell(cmp);
   }
   result.comparisons.push_back(std::move(cmp));
   result.finished_at = utc_timestamp();
@@ -14376,6 +14734,9 @@ template <ModelFamily F, Backend B, class MakeBackend>
   } catch (const std::exception& e) {
     out.status = "failed";
     out.message = e.what();
+  } catch (...) {
+    out.status = "failed";
+    out.message = "unknown exception";
   }
   return out;
 }
@@ -14401,6 +14762,109 @@ template <ModelFamily F, Backend B, class MakeBackend>
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/core/file_name.hpp ----
+
+// Names that become file names (a suite's name, `--name`) and files that are
+// created new, never over another: two runs started in the same second each
+// get a file of their own.
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+
+namespace accelbench {
+
+/// Checks that `value` can be a part of a file name that stays inside its
+/// folder: not empty, no '/' or '\\', no "..", no control character, valid
+/// UTF-8.
+/// Throws ConfigError naming `field` and the value.
+inline void check_file_name(const std::string& field, const std::string& value) {
+  const auto fail = [&](const std::string& why) { throw ConfigError(field, "\"" + value + "\"", why); };
+  if (value.empty()) fail("must not be empty: it is part of the results file name");
+  if (value == "." || value == ".." || value.find("..") != std::string::npos) {
+    fail("must not contain \"..\": it is part of the results file name, which stays inside the output folder");
+  }
+  for (const char ch : value) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (ch == '/' || ch == '\\') {
+      fail("must not contain '/' or '\\': it is part of the results file name, which stays inside the output folder");
+    }
+    if (byte < 0x20 || byte == 0x7f) fail("must not contain control characters");
+  }
+  if (detail::valid_utf8(value) != value) fail("must be valid UTF-8");
+}
+
+namespace detail {
+
+/// Creates `path` as a new, empty file; false when something of that name
+/// exists already (O_CREAT | O_EXCL: of two processes, one wins). Throws
+/// std::runtime_error when the folder cannot be written.
+inline bool create_new_file(const std::filesystem::path& path) {
+#if defined(__unix__) || defined(__APPLE__)
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return false;
+    throw std::runtime_error("cannot create '" + path.string() + "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  return true;
+#else
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return false;
+  std::FILE* f = std::fopen(path.string().c_str(), "wb");
+  if (!f) throw std::runtime_error("cannot create '" + path.string() + "'");
+  std::fclose(f);
+  return true;
+#endif
+}
+
+/// Creates the folder `dir` (and its parents) if needed and checks that a
+/// file can be created in it; throws std::runtime_error saying why not.
+inline void prepare_output_folder(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    throw std::runtime_error("cannot create the output folder '" + dir.string() + "'" +
+                             (ec ? ": " + ec.message() : std::string(": not a folder")));
+  }
+}
+
+/// Claims a new base name `dir/stem`, `dir/stem-2`, `dir/stem-3`, ... : the
+/// first for which the file base + `claim_suffix` could be created new, and
+/// no file base + each of `others` exists. Returns the base (without
+/// suffix); the claim file is left in place, created empty.
+inline std::filesystem::path claim_unique_name(const std::filesystem::path& dir, const std::string& stem,
+                                               const std::string& claim_suffix,
+                                               std::initializer_list<std::string_view> others = {}) {
+  for (int n = 1; n < 100000; ++n) {
+    const std::filesystem::path base = dir / (n == 1 ? stem : stem + "-" + std::to_string(n));
+    bool taken = false;
+    for (const auto other : others) {
+      std::error_code ec;
+      if (std::filesystem::exists(base.string() + std::string(other), ec)) taken = true;
+    }
+    if (taken) continue;
+    if (create_new_file(base.string() + claim_suffix)) return base;
+  }
+  throw std::runtime_error("cannot find a free file name for '" + (dir / stem).string() + "'");
+}
+
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/core/file_name.hpp ----
 // ---- begin accelbench/suite/registry.hpp ----
 
 // Registries: compile-time lists of the policies that a suite, the
@@ -19795,6 +20259,7 @@ void validate_suite(const Suite& s) {
   if (s.loading_repetitions < 1) {
     throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
   }
+  check_file_name("name", s.name);
   if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
@@ -19857,6 +20322,13 @@ struct SuiteObserver {
   std::function<void(const CellResult&)> on_cell;
   /// After each model on each backend, with everything measured so far.
   std::function<void(const RunResult&)> on_progress;
+  /// Each part as it is done, before it is merged: one model on one backend
+  /// (its cells were each given to on_cell before), or a loading benchmark.
+  std::function<void(const RunResult&)> on_part;
+  /// Cells (as Benchmark::skip_cells gives them) not to run: a resumed run's.
+  std::function<bool(const CellResult&)> skip_cell;
+  /// Loading benchmarks (family, backend) not to run: a resumed run's.
+  std::function<bool(const std::string& family, const std::string& backend)> skip_loading;
 };
 
 namespace detail {
@@ -19881,15 +20353,20 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
               Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
               bench.share_models(pool);
               if (observer.on_cell) bench.on_cell(observer.on_cell);
-              all.merge(bench.run());
+              if (observer.skip_cell) bench.skip_cells(observer.skip_cell);
+              RunResult part = bench.run();
+              if (observer.on_part) observer.on_part(part);
+              all.merge(std::move(part));
             });
           });
           if (observer.on_progress) observer.on_progress(all);
         }
-        if (s.concurrent_loading && entry.models.size() > 1 && B::available()) {
+        if (s.concurrent_loading && entry.models.size() > 1 && B::available() &&
+            !(observer.skip_loading && observer.skip_loading(std::string(F::name), std::string(B::name)))) {
           RunResult loading;
           loading.loading.push_back(measure_loading<F, B>(
               entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
+          if (observer.on_part) observer.on_part(loading);
           all.merge(std::move(loading));
           if (observer.on_progress) observer.on_progress(all);
         }
@@ -19905,6 +20382,7 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
               "backend " + std::string(B::name) + " lacks ops that family " + std::string(F::name) + " needs";
           unsupported.models.push_back(std::move(info));
         }
+        if (observer.on_part) observer.on_part(unsupported);
         all.merge(std::move(unsupported));
       }
     });
@@ -19934,6 +20412,82 @@ template <class Backends = KnownBackends, class Families = KnownFamilies>
 
 }  // namespace accelbench
 // ---- end accelbench/suite/suite.hpp ----
+// ---- begin accelbench/suite/suite_json.hpp ----
+
+// A suite as the JSON of a suite file (the fields parse_suite reads), so
+// that a run's journal records what it runs and a resumed run can check it
+// runs the same suite, or run it again from the journal alone.
+
+#include <string>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The suite file that parse_suite reads back as `s` (every field given).
+[[nodiscard]] inline Json suite_to_json(const Suite& s) {
+  const Config& c = s.settings;
+  Json benchmarks = Json::array();
+  for (const auto& e : s.benchmarks) benchmarks.push_back(Json{{"family", e.family}, {"models", e.models}});
+  Json j = Json::object();
+  j["name"] = s.name;
+  j["benchmarks"] = std::move(benchmarks);
+  j["hardware"] = s.hardware;
+  j["stats"] = s.stats;
+  j["timer"] = s.timer;
+  j["batch_sizes"] = c.batch_sizes;
+  for (const auto& [axis, values] : c.sweep) j[axis] = values;
+  j["warmup_iterations"] = c.warmup_iterations;
+  j["warmup_until_stable"] = c.warmup_until_stable;
+  j["warmup_stability_tolerance"] = c.warmup_stability_tolerance;
+  j["warmup_max_time_s"] = c.warmup_max_time_s;
+  j["min_iterations"] = c.min_iterations;
+  j["max_iterations"] = c.max_iterations;
+  j["min_time_s"] = c.min_time_s;
+  j["max_time_s"] = c.max_time_s;
+  j["target_relative_ci_width"] = c.target_relative_ci_width;
+  j["confidence"] = c.confidence;
+  j["iterations_per_sample"] = c.iterations_per_sample;
+  j["cell_timeout_s"] = c.cell_timeout_s;
+  j["memory_sample_interval_s"] = c.memory_sample_interval_s;
+  j["seed"] = c.seed;
+  j["verify"] = c.verify;
+  j["verify_tolerance"] = c.verify_tolerance;
+  j["accept_config_fields"] = c.accept_config_fields;
+  j["threads"] = s.threads;
+  j["concurrent_loading"] = s.concurrent_loading;
+  j["loading_repetitions"] = s.loading_repetitions;
+  j["output_dir"] = s.output_dir;
+  return j;
+}
+
+/// The fields (of suite_to_json) in which `a` and `b` differ, leaving out
+/// `ignored` ones, as "field: A here, B there" lines.
+[[nodiscard]] inline std::vector<std::string> suite_differences(const Json& a, const Json& b,
+                                                                const std::vector<std::string>& ignored = {}) {
+  std::vector<std::string> out;
+  const auto skip = [&](const std::string& k) {
+    for (const auto& i : ignored) {
+      if (i == k) return true;
+    }
+    return false;
+  };
+  for (const auto& [k, v] : a.items()) {
+    if (skip(k)) continue;
+    if (!b.contains(k)) {
+      out.push_back(k + ": " + detail::dump_json(v) + " vs (not given)");
+    } else if (b[k] != v) {
+      out.push_back(k + ": " + detail::dump_json(v) + " vs " + detail::dump_json(b[k]));
+    }
+  }
+  for (const auto& [k, v] : b.items()) {
+    if (!skip(k) && !a.contains(k)) out.push_back(k + ": (not given) vs " + detail::dump_json(v));
+  }
+  return out;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/suite/suite_json.hpp ----
 // ---- begin accelbench/backend/hardware.hpp ----
 
 // What hardware this machine has, as the operating system and the vendors'
@@ -20919,7 +21473,7 @@ inline Json optional_number(const std::optional<double>& v) {
 
 /// Writes the matrix as JSON to `path`, whole or not at all.
 inline void write_compatibility_json(const CompatibilityMatrix& m, const std::filesystem::path& path) {
-  detail::write_file_atomically(path, to_json(m).dump(2) + "\n");
+  detail::write_file_atomically(path, detail::dump_json(to_json(m), 2) + "\n");
 }
 
 /// Writes format_compatibility_markdown(m) to `path`, whole or not at all.

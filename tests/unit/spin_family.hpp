@@ -45,7 +45,7 @@ struct Spin {
     static const std::vector<Preset> p = {
         {"spin-100us", 100e-6, 0},  {"spin-200us", 200e-6, 0},  {"spin-2ms", 2e-3, 0},
         {"spin-none", 0, 0},        {"load-50ms", 10e-6, 0.05}, {"flaky-load", 10e-6, 0.001},
-        {"load-5ms", 10e-6, 0.005},
+        {"load-5ms", 10e-6, 0.005}, {"throw-int-run", 10e-6, 0}, {"throw-int-load", 10e-6, 0},
     };
     return p;
   }
@@ -79,13 +79,16 @@ struct Spin {
     ++loads_started;
     std::this_thread::sleep_for(std::chrono::duration<double>(p.load_s));
     if (p.name == "flaky-load" && flaky_failures_left.fetch_sub(1) > 0) throw std::runtime_error("flaky load failed");
+    if (p.name == "throw-int-load") throw 7;  // not a std::exception
     return Model<B>{&p};
   }
 
   template <Backend B>
   class Workload {
    public:
-    Workload(B&, const Model<B>& m, const Cell&, std::uint64_t) : run_s_(m.preset->run_s) {}
+    Workload(B&, const Model<B>& m, const Cell& c, std::uint64_t) : run_s_(m.preset->run_s) {
+      if (m.preset->name == "throw-int-run" && c.n == 2) throw 42;  // not a std::exception
+    }
 
     void run() {
       if (run_s_ <= 0) {

@@ -69,7 +69,7 @@ int check_command(bool json) {
                           {"device", detail::optional_text(b.device)}});
     }
     j["backends"] = list;
-    std::cout << j.dump(2) << '\n';
+    std::cout << detail::dump_json(j, 2) << '\n';
     return exit_ok;
   }
   std::cout << format_device_reports(sections) << "\nBackends\n";

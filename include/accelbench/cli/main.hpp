@@ -71,6 +71,11 @@ int main(int argc, char** argv) {
   SuiteFlags run_flags;
   CLI::App* run = command("run", "run a suite: print its table and write its results as JSON");
   run_flags.add_to<Families>(*run);
+  std::string run_resume;
+  run->add_option("--resume", run_resume,
+                  "continue the run whose journal is FILE (RESULTS.journal.jsonl, beside its results): its cells "
+                  "measured before are kept, not measured again; the other options, if given, must match its suite")
+      ->type_name("FILE");
 
   SuiteFlags compare_flags;
   CLI::App* compare = command("compare",
@@ -110,7 +115,7 @@ int main(int argc, char** argv) {
       throw UsageError("unknown command '" + std::string(argv[1]) + "'");
     }
     app.parse(argc, argv);
-    if (run->parsed()) return run_command<Backends, Families>(run_flags);
+    if (run->parsed()) return run_command<Backends, Families>(run_flags, run_resume);
     if (compare->parsed()) return compare_command<Backends, Families>(compare_flags);
     if (presets->parsed()) return presets_command(Families{});
     if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
@@ -137,6 +142,9 @@ int main(int argc, char** argv) {
     return exit_usage_error;
   } catch (const std::exception& e) {
     std::cerr << "accelbench: " << e.what() << '\n';
+    return exit_runtime_error;
+  } catch (...) {
+    std::cerr << "accelbench: unknown exception\n";
     return exit_runtime_error;
   }
 }

@@ -8,14 +8,21 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "../core/error.hpp"
+#include "../core/file_name.hpp"
+#include "../report/journal.hpp"
 #include "../suite/compatibility.hpp"
 #include "../suite/registry.hpp"
+#include "interrupt.hpp"
 #include "parse.hpp"
+#include "run_commands.hpp"
 
 namespace accelbench::cli {
 
@@ -81,27 +88,71 @@ inline std::string matrix_flag_of(const std::string& field) {
 }
 
 /// `accelbench matrix`: exit_not_ok when a row is a mismatch or an error.
+/// Each row is journaled as it is done (DIR/compatibility-STAMP.journal.jsonl);
+/// interrupted, the matrix files get the rows done so far.
 template <class Backends, class Families>
 int matrix_command(const MatrixFlags& flags) {
   CompatibilityOptions options = flags.options();
   const std::filesystem::path out_dir = flags.out;
+  const auto json_path = out_dir / "compatibility.json";
+  const auto markdown_path = out_dir / "compatibility.md";
   std::size_t done = 0;
-  if (!flags.quiet) {
-    options.on_row = [&](const CompatibilityRow& r) {
-      ++done;
-      std::string figure;
-      if (r.status == CompatibilityStatus::ok || r.status == CompatibilityStatus::mismatch) {
-        figure = fmt::format(", max abs error {:.1e}", r.max_abs_error.value_or(0.0));
+
+  // The rows so far, for an interruption; started_at etc. as the matrix has them.
+  CompatibilityMatrix partial;
+  partial.started_at = utc_timestamp();
+  partial.system = system_info();
+  partial.build = build_info();
+  partial.settings = compatibility_config(options);
+  partial.backends = {std::string(Cpu::name)};
+  std::unique_ptr<Journal> journal;
+  const auto open_journal = [&] {
+    detail::prepare_output_folder(out_dir);
+    const auto base = detail::claim_unique_name(out_dir, "compatibility-" + file_stamp(partial.started_at),
+                                                ".journal.jsonl");
+    journal = std::make_unique<Journal>();
+    std::filesystem::path path = base;
+    path += ".journal.jsonl";
+    journal->start(path, Json{{"command", "matrix"}, {"started_at", partial.started_at}});
+  };
+  options.on_row = [&](const CompatibilityRow& r) {
+    {
+      const auto lock = journal->lock();
+      partial.rows.push_back(r);
+      if (std::find(partial.backends.begin(), partial.backends.end(), r.backend) == partial.backends.end()) {
+        partial.backends.push_back(r.backend);
       }
-      if (r.median_s) figure += fmt::format(", median {} ms", detail::format_ms(r.median_s));
-      if (!r.reason.empty() && r.status != CompatibilityStatus::mismatch) figure += ": " + r.reason;
-      std::cerr << fmt::format("[{}] {} ({}) on {}: {}{}\n", done, r.model, r.family, r.backend, to_string(r.status),
-                               figure);
-    };
-  }
+    }
+    CompatibilityMatrix one = partial;
+    one.rows = {r};
+    journal->append(Json{{"kind", "row"},
+                         {"key", detail::valid_utf8(r.family + "/" + r.model + "/" + r.backend)},
+                         {"row", to_json(one)["rows"][0]}});
+    ++done;
+    if (flags.quiet) return;
+    std::string figure;
+    if (r.status == CompatibilityStatus::ok || r.status == CompatibilityStatus::mismatch) {
+      figure = fmt::format(", max abs error {:.1e}", r.max_abs_error.value_or(0.0));
+    }
+    if (r.median_s) figure += fmt::format(", median {} ms", detail::format_ms(r.median_s));
+    if (!r.reason.empty() && r.status != CompatibilityStatus::mismatch) figure += ": " + r.reason;
+    std::cerr << fmt::format("[{}] {} ({}) on {}: {}{}\n", done, r.model, r.family, r.backend, to_string(r.status),
+                             figure);
+  };
 
   CompatibilityMatrix matrix;
   try {
+    // Unknown names are refused before the folder is touched.
+    detail::validate_matrix_options(Backends{}, Families{}, options);
+    open_journal();
+    const InterruptGuard guard([&](int) {
+      const auto lock = journal->lock();
+      partial.finished_at = utc_timestamp();
+      write_compatibility_json(partial, json_path);
+      write_compatibility_markdown(partial, markdown_path);
+      std::fprintf(stderr, "\naccelbench: interrupted; wrote %s and %s with the %zu rows done\n",
+                   json_path.string().c_str(), markdown_path.string().c_str(), partial.rows.size());
+    });
     matrix = compatibility_matrix<Backends, Families>(options);
   } catch (const ConfigError& e) {
     // Name the command-line flag, keep the explanation.
@@ -111,12 +162,11 @@ int matrix_command(const MatrixFlags& flags) {
                       colon == std::string::npos ? what : what.substr(colon + 2));
   }
 
-  const auto json_path = out_dir / "compatibility.json";
-  const auto markdown_path = out_dir / "compatibility.md";
   write_compatibility_json(matrix, json_path);
   write_compatibility_markdown(matrix, markdown_path);
   std::cout << format_compatibility_markdown(matrix) << '\n';
-  std::cout << "wrote " << json_path.string() << " and " << markdown_path.string() << '\n';
+  std::cout << "wrote " << json_path.string() << " and " << markdown_path.string() << " (journal: "
+            << journal->path().string() << ")\n";
   for (const auto& r : matrix.rows) {
     if (r.status == CompatibilityStatus::mismatch || r.status == CompatibilityStatus::error) return exit_not_ok;
   }

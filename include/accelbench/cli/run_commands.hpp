@@ -5,13 +5,23 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <csignal>
 #include <cstddef>
+#include <cstdio>
+#include <set>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <type_traits>
 
 #include "../core/error.hpp"
+#include "../core/file_name.hpp"
+#include "../core/json.hpp"
+#include "../report/journal.hpp"
+#include "../suite/suite_json.hpp"
+#include "interrupt.hpp"
 #include "../core/result.hpp"
 #include "../report/console_reporter.hpp"
 #include "../report/json_reporter.hpp"
@@ -32,17 +42,114 @@ inline std::string file_stamp(const std::string& iso) {
   return s;
 }
 
-/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is not ok.
-template <class Backends, class Families>
-int run_command(const SuiteFlags& flags) {
-  const Suite suite = flags.suite<Families>();
-  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
-  validate_suite<Backends, Families>(suite);
-  const bool quiet = flags.quiet;
+/// Where results go and what was measured before: a new journal beside a
+/// new results file, or the journal a resumed run continues.
+struct RunOutput {
+  std::filesystem::path results;  ///< the results file (JSON)
+  std::size_t cells_before = 0;   ///< cells the journal held when resumed
+};
 
-  const std::filesystem::path out =
-      std::filesystem::path(suite.output_dir) / (suite.name + "-" + file_stamp(utc_timestamp()) + ".json");
-  JsonReporter json{out};
+/// "a.journal.jsonl" for "a.json".
+inline std::filesystem::path journal_path_of(const std::filesystem::path& results) {
+  std::filesystem::path p = results;
+  p.replace_extension(".journal.jsonl");
+  return p;
+}
+
+/// Claims a results file name of its own in `dir` ("stem.json", else
+/// "stem-2.json", ...: its journal is created with O_EXCL) and starts its
+/// journal with `header`. Returns the results file's path.
+inline std::filesystem::path start_journal(Journal& journal, const std::filesystem::path& dir, const std::string& stem,
+                                           Json header) {
+  detail::prepare_output_folder(dir);
+  const std::filesystem::path base = detail::claim_unique_name(dir, stem, ".journal.jsonl", {".json"});
+  std::filesystem::path results = base;
+  results += ".json";
+  header["started_at"] = utc_timestamp();
+  header["results"] = detail::valid_utf8(results.filename().string());
+  journal.start(journal_path_of(results), std::move(header));
+  return results;
+}
+
+/// The results of the journal, written whole.
+inline void write_journal_results(const Journal& journal, RunResult frame, const std::filesystem::path& path) {
+  frame.finished_at = utc_timestamp();
+  ::accelbench::detail::write_file_atomically(path,
+                                              detail::dump_json(results_from_journal(frame, journal.entries()), 2) + "\n");
+}
+
+/// The suite a run measures, and its journal: a new one, or with --resume
+/// the one given, whose suite the options (if any are given) must match.
+template <class Backends, class Families>
+Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journal& journal, RunOutput& out) {
+  if (resume.empty()) {
+    Suite suite = flags.suite<Families>();
+    validate_suite<Backends, Families>(suite);  // before any file is made
+    out.results = start_journal(journal, suite.output_dir, suite.name + "-" + file_stamp(utc_timestamp()),
+                                Json{{"command", "run"}, {"suite", suite_to_json(suite)}});
+    return suite;
+  }
+  const JournalContents before = read_journal(resume);  // throws naming the file when it is no journal
+  const Json& header = before.header;
+  if (header.value("command", "") != "run" || !header.contains("suite") || !header.contains("results")) {
+    throw UsageError("--resume: '" + resume + "' is not the journal of an `accelbench run`");
+  }
+  Suite recorded;
+  try {
+    recorded = parse_suite(header["suite"], Families{});
+  } catch (const ConfigError& e) {
+    throw UsageError("--resume: the suite recorded in '" + resume + "' cannot be read: " + e.what());
+  }
+  Suite suite = recorded;
+  if (flags.any_given()) {
+    suite = flags.suite<Families>();
+    const auto differences = suite_differences(suite_to_json(suite), header["suite"], {"output_dir"});
+    if (!differences.empty()) {
+      std::string list;
+      for (const auto& d : differences) list += "\n  " + d;
+      throw UsageError("--resume: the journal '" + resume +
+                       "' was written by a different suite (given here vs recorded):" + list +
+                       "\nresume with the same options, or with --resume alone to run the recorded suite");
+    }
+  }
+  validate_suite<Backends, Families>(suite);
+  // The results file beside the journal: NAME.json for NAME.journal.jsonl.
+  const std::string suffix = ".journal.jsonl";
+  if (resume.size() > suffix.size() && resume.compare(resume.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    out.results = resume.substr(0, resume.size() - suffix.size()) + ".json";
+  } else {
+    const std::string name = header["results"].is_string() ? header["results"].get<std::string>() : "";
+    check_file_name("results (in the journal's header)", name);
+    out.results = std::filesystem::path(resume).parent_path() / name;
+  }
+  if (before.truncated) std::cerr << "accelbench: " << before.note << '\n';
+  journal.resume(resume);
+  out.cells_before = journal.keys("cell").size();
+  return suite;
+}
+
+/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
+/// not ok. Each cell is journaled as it is measured; with `resume` (a
+/// journal) the cells it holds are not measured again.
+template <class Backends, class Families>
+int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
+  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
+  Journal journal;
+  RunOutput output;
+  const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
+  const bool quiet = flags.quiet;
+  const std::filesystem::path& out = output.results;
+
+  RunResult frame = describe_run();
+  frame.settings = suite.settings;
+  frame.started_at = journal.header().value("started_at", frame.started_at);
+
+  const std::set<std::string> measured = journal.keys("cell");
+  std::set<std::string> loaded;
+  for (const auto& e : journal.entries()) {
+    if (e.value("kind", "") != "part" || !e.contains("result") || !e["result"].contains("loading")) continue;
+    for (const auto& l : e["result"]["loading"]) loaded.insert(l.value("family", "") + "/" + l.value("backend", ""));
+  }
   std::size_t done = 0;
   std::size_t total = 0;
   for (const auto& entry : suite.benchmarks) {
@@ -54,9 +161,18 @@ int run_command(const SuiteFlags& flags) {
       }
     });
   }
+  done = std::min(measured.size(), total);
+  if (!resume.empty() && !quiet) {
+    std::cerr << fmt::format("resuming {}: {} of {} cells measured before\n", out.string(), done, total);
+  }
 
   SuiteObserver observer;
+  observer.skip_cell = [&](const CellResult& c) { return measured.count(cell_key(c)) > 0; };
+  observer.skip_loading = [&](const std::string& family, const std::string& backend) {
+    return loaded.count(family + "/" + backend) > 0;
+  };
   observer.on_cell = [&](const CellResult& c) {
+    journal.append_cell(c);
     ++done;
     if (quiet) return;
     std::string shape;
@@ -70,25 +186,53 @@ int run_command(const SuiteFlags& flags) {
     std::cerr << fmt::format("[{}/{}] {} on {}{}: {}{}\n", done, total, c.model, c.backend, shape,
                              to_string(c.status), figure);
   };
-  // Results measured so far are written after each model, whole, so that an
-  // interrupted suite keeps them.
-  observer.on_progress = [&](const RunResult& so_far) { json.report(so_far); };
+  observer.on_part = [&](const RunResult& part) { journal.append_part(part); };
+  // The results file is also rewritten whole after each model, so that it
+  // is never far behind the journal.
+  observer.on_progress = [&](const RunResult&) {
+    const auto lock = journal.lock();
+    write_journal_results(journal, frame, out);
+  };
+  // Interrupted: the results file gets every cell measured so far.
+  const InterruptGuard guard([&](int sig) {
+    const auto lock = journal.lock();
+    write_journal_results(journal, frame, out);
+    std::fprintf(stderr, "\naccelbench: interrupted (%s); wrote %s with every completed cell; continue with: "
+                 "accelbench run --resume %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", out.string().c_str(),
+                 journal.path().string().c_str());
+  });
 
   const RunResult results = run_suite<Backends, Families>(suite, observer);
-  json.report(results);
+  Json written;
+  {
+    const auto lock = journal.lock();
+    frame.finished_at = utc_timestamp();
+    written = results_from_journal(frame, journal.entries());
+    ::accelbench::detail::write_file_atomically(out, detail::dump_json(written, 2) + "\n");
+  }
   std::cout << '\n';
   ConsoleReporter{std::cout}.report(results);
-  std::cout << "\nwrote " << out.string() << '\n';
+  if (output.cells_before > 0) {
+    std::cout << fmt::format("\n{} cells were measured before the run was resumed; the results file has them all\n",
+                             output.cells_before);
+  }
+  std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
 
-  for (const auto& c : results.cells) {
-    if (c.status != CellStatus::ok) return exit_not_ok;
+  for (const auto& c : written["cells"]) {
+    if (c.value("status", "") != "ok") return exit_not_ok;
   }
   return exit_ok;
 }
 
-/// The two variants the options name, measured in alternation.
+/// The two sides of a comparison, as the options name them.
+struct CompareSides {
+  Suite a, b;
+  std::string label_a, label_b;
+};
+
+/// The two variants the options name, validated (before anything is measured).
 template <class Backends, class Families>
-RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
+CompareSides compare_sides(const Suite& suite, const SuiteFlags& flags) {
   if (suite.benchmarks.size() != 1) {
     throw UsageError("compare needs one family: give --family or --models of one family");
   }
@@ -101,40 +245,79 @@ RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
     throw UsageError("compare needs exactly one of: --threads A,B, --models A,B or --hardware A,B "
                      "(and one value of the others)");
   }
-  Suite a = suite, b = suite;
-  std::string label_a, label_b;
+  CompareSides s{suite, suite, {}, {}};
   if (by_threads) {
-    a.threads = flags.threads[0];
-    b.threads = flags.threads[1];
-    label_a = fmt::format("{} thread{}", a.threads, a.threads == 1 ? "" : "s");
-    label_b = fmt::format("{} thread{}", b.threads, b.threads == 1 ? "" : "s");
+    s.a.threads = flags.threads[0];
+    s.b.threads = flags.threads[1];
+    s.label_a = fmt::format("{} thread{}", s.a.threads, s.a.threads == 1 ? "" : "s");
+    s.label_b = fmt::format("{} thread{}", s.b.threads, s.b.threads == 1 ? "" : "s");
   }
-  a.benchmarks = {{entry.family, {entry.models.front()}}};
-  b.benchmarks = {{entry.family, {entry.models.back()}}};
-  a.hardware = {suite.hardware.front()};
-  b.hardware = {suite.hardware.back()};
-  validate_suite<Backends, Families>(a);
-  validate_suite<Backends, Families>(b);
+  s.a.benchmarks = {{entry.family, {entry.models.front()}}};
+  s.b.benchmarks = {{entry.family, {entry.models.back()}}};
+  s.a.hardware = {suite.hardware.front()};
+  s.b.hardware = {suite.hardware.back()};
+  validate_suite<Backends, Families>(s.a);
+  validate_suite<Backends, Families>(s.b);
+  return s;
+}
+
+/// The comparison of the two sides; `on_cell` as compare_family's.
+template <class Backends, class Families>
+RunResult compare_sides_run(const CompareSides& s,
+                            const std::function<void(const ComparisonResult&)>& on_cell = {}) {
   RunResult result;
-  detail::find_by_name(Families{}, entry.family, [&](auto family) {
+  detail::find_by_name(Families{}, s.a.benchmarks.front().family, [&](auto family) {
     using F = typename decltype(family)::type;
-    result = compare_family<Backends, F>(a, b, label_a, label_b);
+    result = compare_family<Backends, F>(s.a, s.b, s.label_a, s.label_b, on_cell);
   });
   return result;
 }
 
+/// The two variants the options name, measured in alternation.
+template <class Backends, class Families>
+RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
+  return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags));
+}
+
 /// `accelbench compare`: exit_not_ok when some compared cell is not ok.
+/// Each compared cell is journaled as it is done; interrupted, the results
+/// file gets the cells done so far.
 template <class Backends, class Families>
 int compare_command(const SuiteFlags& flags) {
   Suite suite = flags.suite<Families>();
   suite.concurrent_loading = false;
   if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
-  const RunResult results = compare_variants<Backends, Families>(suite, flags);
-  const std::filesystem::path out =
-      std::filesystem::path(suite.output_dir) / ("compare-" + file_stamp(utc_timestamp()) + ".json");
-  JsonReporter{out}.report(results);
+  const CompareSides sides = compare_sides<Backends, Families>(suite, flags);
+  // The output folder is checked, and the file name claimed, before anything is measured.
+  Journal journal;
+  const std::filesystem::path out = start_journal(journal, suite.output_dir, "compare-" + file_stamp(utc_timestamp()),
+                                                  Json{{"command", "compare"}, {"suite", suite_to_json(suite)}});
+  RunResult partial = describe_run();
+  partial.settings = suite.settings;
+  const auto on_cell = [&](const ComparisonResult& so_far) {
+    ComparisonResult last = so_far;
+    last.cells = {so_far.cells.back()};
+    const Json cell = ::accelbench::detail::to_json(last)["cells"][0];
+    std::string key = so_far.family + "/" + so_far.model_a + "/" + so_far.backend_a + "/" + so_far.label_a + " vs " +
+                      so_far.model_b + "/" + so_far.backend_b + "/" + so_far.label_b + "/";
+    for (const auto& a : so_far.cells.back().shape) key += a.name + "=" + std::to_string(a.value) + ",";
+    journal.append(Json{{"kind", "comparison_cell"}, {"key", detail::valid_utf8(key)}, {"cell", cell}});
+    const auto lock = journal.lock();
+    partial.comparisons = {so_far};
+  };
+  const InterruptGuard guard([&](int) {
+    const auto lock = journal.lock();
+    partial.finished_at = utc_timestamp();
+    JsonReporter{out}.report(partial);
+    std::fprintf(stderr, "\naccelbench: interrupted; wrote %s with the cells compared so far\n", out.string().c_str());
+  });
+  const RunResult results = compare_sides_run<Backends, Families>(sides, on_cell);
+  {
+    const auto lock = journal.lock();
+    JsonReporter{out}.report(results);
+  }
   ConsoleReporter{std::cout}.report(results);
-  std::cout << "\nwrote " << out.string() << '\n';
+  std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
   for (const auto& c : results.comparisons.at(0).cells) {
     if (c.status != "ok") return exit_not_ok;
   }

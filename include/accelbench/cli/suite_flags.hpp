@@ -131,6 +131,12 @@ class SuiteFlags {
     cmd.add_flag("--quiet", quiet, "no progress lines on standard error");
   }
 
+  /// Whether an option that changes the suite was given (--quiet does not).
+  [[nodiscard]] bool any_given() const noexcept {
+    return !suite_file_.empty() || !edits_.empty() || models_given_ || !family_.empty() || no_concurrent_loading_ ||
+           warmup_until_stable_;
+  }
+
   /// The suite file (or the default suite) with every option given applied
   /// over it. Throws ConfigError naming the flag and the value.
   template <class Families>

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace accelbench {
 
@@ -22,6 +23,20 @@ Json optional_value(const std::optional<T>& v) {
 
 /// A text, or null where it is empty.
 inline Json optional_text(const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); }
+
+/// The JSON text of `j`; bytes of its strings that are not valid UTF-8 (a
+/// checkpoint folder's name, a message quoting one) become U+FFFD instead of
+/// an exception, so that results are always written. Every results file is
+/// written through this.
+inline std::string dump_json(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+/// `text` with each byte that is not part of valid UTF-8 replaced by U+FFFD,
+/// as dump_json writes it.
+inline std::string valid_utf8(std::string_view text) {
+  return Json::parse(dump_json(Json(std::string(text)))).get<std::string>();
+}
 
 }  // namespace detail
 

@@ -22,7 +22,7 @@ class JsonReporter {
   explicit JsonReporter(std::ostream& out) : out_(&out) {}
 
   void report(const RunResult& result) {
-    const std::string text = to_json(result).dump(2) + "\n";
+    const std::string text = detail::dump_json(to_json(result), 2) + "\n";
     if (path_) {
       detail::write_file_atomically(*path_, text);
     } else {

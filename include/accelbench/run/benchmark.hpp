@@ -125,6 +125,12 @@ class Benchmark {
   /// Called after each cell with its result (outside the timed path).
   void on_cell(std::function<void(const CellResult&)> callback) { on_cell_ = std::move(callback); }
 
+  /// Cells for which `skip` (given the cell as it is before it runs: model,
+  /// family, backend, shape) says true are left out: neither run nor
+  /// recorded (a resumed run's cells measured before). When every cell is
+  /// left out, the model is not loaded and the result has no model.
+  void skip_cells(std::function<bool(const CellResult&)> skip) { skip_ = std::move(skip); }
+
   /// Takes models from `pool`, loading each at most once across every
   /// benchmark that shares the pool. The pool must outlive run().
   void share_models(ResourcePool& pool) noexcept { pool_ = &pool; }
@@ -254,6 +260,9 @@ class Benchmark {
     } catch (const std::exception& e) {
       c.status = CellStatus::failed;
       c.message = e.what();
+    } catch (...) {
+      c.status = CellStatus::failed;
+      c.message = "unknown exception";
     }
     if (memory) {
       const MemorySamples m = memory->finish();
@@ -355,6 +364,7 @@ class Benchmark {
   B backend_;
   R reporter_;
   std::function<void(const CellResult&)> on_cell_;
+  std::function<bool(const CellResult&)> skip_;
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
   std::optional<Cpu> reference_backend_;
@@ -367,6 +377,14 @@ template <Backend B, ModelFamily F, Stats S, Timer T, Reporter R>
 RunResult Benchmark<B, F, S, T, R>::run() {
   RunResult result = describe_run();
   result.settings = config_;
+  std::vector<typename F::Cell> cells = detail::cells_for<F>(config_, preset_);
+  if (skip_) {
+    std::erase_if(cells, [&](const auto& cell) { return skip_(blank_cell(cell, 0)); });
+    if (cells.empty()) {
+      result.finished_at = utc_timestamp();
+      return result;
+    }
+  }
 
   ModelInfo info;
   info.name = preset_.name;
@@ -402,7 +420,7 @@ RunResult Benchmark<B, F, S, T, R>::run() {
         !backend_ok ? backend_ok.reason : "timer " + std::string(T::name) + ": " + timer_ok.reason;
     info.status = "unavailable";
     info.message = why;
-    for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
+    for (const auto& cell : cells) {
       CellResult c = blank_cell(cell, 0);
       c.status = CellStatus::unavailable;
       c.message = why;
@@ -427,9 +445,12 @@ RunResult Benchmark<B, F, S, T, R>::run() {
   } catch (const std::exception& e) {
     info.status = "failed";
     info.message = std::string("model load failed: ") + e.what();
+  } catch (...) {
+    info.status = "failed";
+    info.message = "model load failed: unknown exception";
   }
 
-  for (const auto& cell : detail::cells_for<F>(config_, preset_)) {
+  for (const auto& cell : cells) {
     if (!model) {
       CellResult c = blank_cell(cell, 0);
       c.status = CellStatus::failed;

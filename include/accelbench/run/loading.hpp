@@ -112,6 +112,9 @@ template <ModelFamily F, Backend B, class MakeBackend>
   } catch (const std::exception& e) {
     out.status = "failed";
     out.message = e.what();
+  } catch (...) {
+    out.status = "failed";
+    out.message = "unknown exception";
   }
   return out;
 }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -72,10 +73,12 @@ inline void summarize_pairs(const std::vector<double>& a, const std::vector<doub
 /// a-b, b-a, a-b, ... Each variant's runs per sample are chosen as in
 /// Benchmark, and ratios compare time per run. Models come from `pool` when
 /// given, else from a pool local to the comparison, so that two variants of
-/// one preset on one device share one model.
+/// one preset on one device share one model. `on_cell`, when given, is
+/// called after each cell with the comparison so far (its last cell the new one).
 template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   requires RunsOn<F, A> && RunsOn<F, B>
-[[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr) {
+[[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr,
+                                const std::function<void(const ComparisonResult&)>& on_cell = {}) {
   validate<F>(a.config);
   validate<F>(b.config);
   const auto preset_a = detail::preset_for<F>(a.config);
@@ -116,6 +119,7 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
       c.message = !avail_a ? std::string(A::name) + " unavailable: " + avail_a.reason
                            : std::string(B::name) + " unavailable: " + avail_b.reason;
       cmp.cells.push_back(std::move(c));
+      if (on_cell) on_cell(cmp);
     }
     result.comparisons.push_back(std::move(cmp));
     result.finished_at = utc_timestamp();
@@ -206,12 +210,16 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
     } catch (const std::exception& e) {
       c.status = "failed";
       c.message = e.what();
+    } catch (...) {
+      c.status = "failed";
+      c.message = "unknown exception";
     }
     const std::size_t n = std::min(ta.size(), tb.size());
     ta.resize(n);
     tb.resize(n);
     detail::summarize_pairs(ta, tb, rule.confidence, c);
     cmp.cells.push_back(std::move(c));
+    if (on_cell) on_cell(cmp);
   }
   result.comparisons.push_back(std::move(cmp));
   result.finished_at = utc_timestamp();

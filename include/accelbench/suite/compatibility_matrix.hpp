@@ -200,7 +200,7 @@ inline Json optional_number(const std::optional<double>& v) {
 
 /// Writes the matrix as JSON to `path`, whole or not at all.
 inline void write_compatibility_json(const CompatibilityMatrix& m, const std::filesystem::path& path) {
-  detail::write_file_atomically(path, to_json(m).dump(2) + "\n");
+  detail::write_file_atomically(path, detail::dump_json(to_json(m), 2) + "\n");
 }
 
 /// Writes format_compatibility_markdown(m) to `path`, whole or not at all.

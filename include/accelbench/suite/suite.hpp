@@ -20,6 +20,7 @@
 #include "../run/benchmark.hpp"
 #include "../core/config.hpp"
 #include "../core/error.hpp"
+#include "../core/file_name.hpp"
 #include "../family/sweep.hpp"
 #include "../run/loading.hpp"
 #include "../report/json.hpp"
@@ -315,6 +316,7 @@ void validate_suite(const Suite& s) {
   if (s.loading_repetitions < 1) {
     throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
   }
+  check_file_name("name", s.name);
   if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
@@ -377,6 +379,13 @@ struct SuiteObserver {
   std::function<void(const CellResult&)> on_cell;
   /// After each model on each backend, with everything measured so far.
   std::function<void(const RunResult&)> on_progress;
+  /// Each part as it is done, before it is merged: one model on one backend
+  /// (its cells were each given to on_cell before), or a loading benchmark.
+  std::function<void(const RunResult&)> on_part;
+  /// Cells (as Benchmark::skip_cells gives them) not to run: a resumed run's.
+  std::function<bool(const CellResult&)> skip_cell;
+  /// Loading benchmarks (family, backend) not to run: a resumed run's.
+  std::function<bool(const std::string& family, const std::string& backend)> skip_loading;
 };
 
 namespace detail {
@@ -401,15 +410,20 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
               Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
               bench.share_models(pool);
               if (observer.on_cell) bench.on_cell(observer.on_cell);
-              all.merge(bench.run());
+              if (observer.skip_cell) bench.skip_cells(observer.skip_cell);
+              RunResult part = bench.run();
+              if (observer.on_part) observer.on_part(part);
+              all.merge(std::move(part));
             });
           });
           if (observer.on_progress) observer.on_progress(all);
         }
-        if (s.concurrent_loading && entry.models.size() > 1 && B::available()) {
+        if (s.concurrent_loading && entry.models.size() > 1 && B::available() &&
+            !(observer.skip_loading && observer.skip_loading(std::string(F::name), std::string(B::name)))) {
           RunResult loading;
           loading.loading.push_back(measure_loading<F, B>(
               entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
+          if (observer.on_part) observer.on_part(loading);
           all.merge(std::move(loading));
           if (observer.on_progress) observer.on_progress(all);
         }
@@ -425,6 +439,7 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
               "backend " + std::string(B::name) + " lacks ops that family " + std::string(F::name) + " needs";
           unsupported.models.push_back(std::move(info));
         }
+        if (observer.on_part) observer.on_part(unsupported);
         all.merge(std::move(unsupported));
       }
     });
