@@ -86,6 +86,12 @@ struct Vision {
 
   /// batch_sizes x image_sizes, with an image size of 0 read as the model's
   /// own (the preset's, or the checkpoint's), so that results show pixels.
+  /// Bytes one cell's activations take, known before its workload is made
+  /// (the Benchmark refuses a cell that needs more than the machine has).
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    return preset.activation_bytes(c.batch_size, c.image_size > 0 ? c.image_size : preset.image_size);
+  }
+
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
     const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
     std::vector<Cell> out;
@@ -174,5 +180,6 @@ static_assert(HasCheckpoints<Vision>);
 static_assert(HasWeightLoading<Vision, Cpu>);
 static_assert(HasActivationBytes<Vision::Workload<Cpu>>);
 static_assert(HasParameterCount<Vision::Preset>);
+static_assert(HasCellBytes<Vision>);
 
 }  // namespace accelbench

@@ -22,6 +22,7 @@
 
 #include "../backend/concepts.hpp"
 #include "../core/tensor.hpp"
+#include "../detail/checked_math.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
@@ -206,10 +207,10 @@ struct T5Architecture {
   /// `encoder_len` tokens.
   [[nodiscard]] static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity,
                                                     int encoder_len) noexcept {
-    std::uint64_t floats = detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.decoder_layers);
-    floats += 2u * static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(encoder_len) *
-              static_cast<std::uint64_t>(c.attention_width()) * static_cast<std::uint64_t>(c.decoder_layers);
-    return floats * sizeof(float);
+    const std::uint64_t floats = detail::saturating_sum(
+        detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.decoder_layers),
+        detail::saturating_product(2, batch, encoder_len, c.attention_width(), c.decoder_layers));
+    return detail::saturating_mul(floats, sizeof(float));
   }
 
   // ---- weights ----

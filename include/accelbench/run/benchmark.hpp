@@ -24,7 +24,9 @@
 #include "../measure/timer/concept.hpp"
 #include "../report/concept.hpp"
 #include "../core/config.hpp"
+#include "../detail/checked_math.hpp"
 #include "../detail/proc.hpp"
+#include "../core/error.hpp"
 #include "../machine/environment.hpp"
 #include "../measure/memory.hpp"
 #include "../core/phases.hpp"
@@ -78,6 +80,33 @@ inline std::vector<std::pair<std::string, double>> per_run_counters(
   return out;
 }
 }  // namespace detail
+
+namespace detail {
+/// Throws ConfigError naming the cell's axes and values when `needed` bytes
+/// (F::cell_bytes) exceed the machine's `memory` bytes, or saturate (an
+/// estimate that overflowed); `memory` 0 (unknown) refuses only the latter.
+inline void refuse_oversized_cell(std::uint64_t needed, const std::vector<Axis>& axes, std::uint64_t memory) {
+  if (needed < saturated_size && (memory == 0 || needed <= memory)) return;
+  std::string fields, values;
+  for (const auto& a : axes) {
+    fields += (fields.empty() ? "" : " x ") + a.name;
+    values += (values.empty() ? "" : " x ") + std::to_string(a.value);
+  }
+  throw ConfigError(fields, values,
+                    needed == saturated_size
+                        ? std::string("needs more bytes than 64 bits can count (activations, caches and inputs); "
+                                      "refused before allocating")
+                        : fmt::format("needs an estimated {} bytes (activations, caches and inputs) besides the "
+                                      "weights, more than this machine's {} bytes of memory; refused before "
+                                      "allocating",
+                                      needed, memory));
+}
+}  // namespace detail
+
+/// Ends a cell whose outputs are not all finite (status invalid_output).
+struct InvalidOutput {
+  std::string what;
+};
 
 /// The Timer a backend uses unless told otherwise: B::DefaultTimer where the
 /// backend names one (a device event timer), else SteadyTimer.
@@ -192,6 +221,9 @@ class Benchmark {
     }
     PhaseLog phase_log(phase_specs.size());
     try {
+      if constexpr (HasCellBytes<F>) {
+        detail::refuse_oversized_cell(F::cell_bytes(preset_, cell), c.shape, machine_memory_);
+      }
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
       memory.emplace(config_.memory_sample_interval_s);
@@ -208,13 +240,18 @@ class Benchmark {
       backend_.synchronize();
       c.first_run_s = first.stop();
 
+      // NaN or Inf in the outputs (a broken checkpoint, random bytes as
+      // weights) makes the cell invalid_output: nothing is timed.
+      std::vector<NamedOutput> outputs = work.outputs();
+      const NonFiniteValues non_finite = count_non_finite(outputs);
       if constexpr (is_reference_backend) {
         c.verification.status = "reference";
         c.verification.reference = std::string(Cpu::name);
       } else if (config_.verify) {
-        c.verification =
-            compare_outputs(work.outputs(), reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
+        c.verification = compare_outputs(outputs, reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
       }
+      c.verification.non_finite = non_finite.count;
+      if (non_finite.count > 0) throw InvalidOutput{non_finite.describe()};
 
       auto run = [&] { work.run(); };
       auto sync = [&] { backend_.synchronize(); };
@@ -247,6 +284,9 @@ class Benchmark {
                     detail::format_number(c.verification.max_abs_error) + " > tolerance " +
                     detail::format_number(c.verification.tolerance);
       }
+    } catch (const InvalidOutput& bad) {
+      c.status = CellStatus::invalid_output;
+      c.message = bad.what;
     } catch (const CellTimeout& t) {
       c.status = CellStatus::timeout;
       c.message = fmt::format("cell_timeout_s ({} s) passed during {}; kept {} samples",
@@ -357,6 +397,7 @@ class Benchmark {
   std::function<void(const CellResult&)> on_cell_;
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
+  std::uint64_t machine_memory_ = detail::total_memory_bytes();
   std::optional<Cpu> reference_backend_;
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
@@ -415,6 +456,16 @@ RunResult Benchmark<B, F, S, T, R>::run() {
 
   std::shared_ptr<const Model> model;
   try {
+    if constexpr (HasParameterCount<typename F::Preset>) {
+      // Refused before anything is allocated for the weights.
+      const std::uint64_t bytes = detail::saturating_product(preset_.parameter_count(), sizeof(float));
+      if (bytes == detail::saturated_size || (machine_memory_ > 0 && bytes > machine_memory_)) {
+        throw ConfigError("model", preset_.name,
+                          fmt::format("its {} parameters need {} bytes as floats, more than this machine's {} bytes "
+                                      "of memory; refused before loading",
+                                      preset_.parameter_count(), bytes, machine_memory_));
+      }
+    }
     auto loaded = pool_ ? pool_->template acquire<F>(backend_, preset_, config_.seed, config_.weights)
                         : detail::load_model<F>(backend_, preset_, config_.seed, config_.weights);
     model = loaded.model;
