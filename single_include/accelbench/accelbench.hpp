@@ -5037,8 +5037,30 @@ class FieldCheck {
 
   [[nodiscard]] std::string field(std::string_view f) const { return prefix_ + "." + std::string(f); }
 
+  /// A positive dimension no larger than dimension_limit(f), so that the
+  /// sizes and parameter counts computed from the dimensions fit in 64 bits.
   void positive(std::string_view f, int v) const {
     if (v <= 0) fail(f, std::to_string(v), "must be positive");
+    if (v > dimension_limit(f)) {
+      fail(f, std::to_string(v),
+           "must be at most " + std::to_string(dimension_limit(f)) +
+               " (the sizes and parameter counts computed from it would overflow)");
+    }
+  }
+
+  /// The largest value of a dimension named `f` ("text.layers" as "layers"):
+  /// 4096 layers, 2^16 pixels, channels or mel bins, 2^20 for widths (hidden,
+  /// intermediate, heads, projection), 2^24 for the rest (vocabularies,
+  /// positions). With these bounds every product of dimensions the library
+  /// computes fits in 64 bits.
+  [[nodiscard]] static int dimension_limit(std::string_view f) noexcept {
+    if (const auto dot = f.rfind('.'); dot != std::string_view::npos) f.remove_prefix(dot + 1);
+    if (f.ends_with("layers")) return 4096;
+    if (f == "image_size" || f == "patch_size" || f == "channels" || f == "mel_bins") return 1 << 16;
+    if (f.ends_with("hidden") || f.ends_with("intermediate") || f.ends_with("heads") || f == "projection_dim") {
+      return 1 << 20;
+    }
+    return 1 << 24;
   }
   void positive(std::string_view f, float v) const {
     if (!(v > 0)) fail(f, std::to_string(v), "must be positive");
@@ -11351,6 +11373,24 @@ struct Multimodal {
     return load_weights(backend, preset, weights(preset, seed));
   }
 
+  /// Bytes one cell needs besides the weights, known before its workload
+  /// is made (the Benchmark refuses a cell that needs more than the machine
+  /// has): the pixels, each tower's hidden states (eight [tokens, hidden]
+  /// tensors and the feed-forward's [tokens, intermediate]) and the
+  /// [batch, batch] logits. Saturates instead of overflowing.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    using detail::saturating_product, detail::saturating_sum;
+    const auto& v = preset.vision;
+    const auto& t = preset.text;
+    const std::int64_t side = v.patch_size > 0 ? v.image_size / v.patch_size : 0;
+    const std::uint64_t floats = saturating_sum(
+        saturating_product(c.batch_size, v.channels, v.image_size, v.image_size),
+        saturating_product(c.batch_size, side * side + 1, 8 * std::int64_t{v.hidden} + v.intermediate),
+        saturating_product(c.batch_size, t.max_positions, 8 * std::int64_t{t.hidden} + t.intermediate),
+        saturating_product(c.batch_size, c.batch_size));
+    return saturating_product(floats, sizeof(float));
+  }
+
   /// One cell's images and texts on the device; run() encodes both and
   /// computes the similarity logits.
   template <PerceptionOps B>
@@ -11404,6 +11444,7 @@ static_assert(HasCheckpoints<Multimodal>);
 static_assert(HasWeightLoading<Multimodal, Cpu>);
 static_assert(HasPhasedRun<Multimodal::Workload<Cpu>>);
 static_assert(HasParameterCount<Multimodal::Preset>);
+static_assert(HasCellBytes<Multimodal>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/multimodal.hpp ----
@@ -13814,9 +13855,7 @@ inline std::vector<std::pair<std::string, double>> per_run_counters(
   if (cycles > 0 && instructions > 0) out.emplace_back("instructions_per_cycle", instructions / cycles);
   return out;
 }
-}  // namespace detail
 
-namespace detail {
 /// Throws ConfigError naming the cell's axes and values when `needed` bytes
 /// (F::cell_bytes) exceed the machine's `memory` bytes, or saturate (an
 /// estimate that overflowed); `memory` 0 (unknown) refuses only the latter.
@@ -13836,12 +13875,12 @@ inline void refuse_oversized_cell(std::uint64_t needed, const std::vector<Axis>&
                                       "allocating",
                                       needed, memory));
 }
-}  // namespace detail
 
 /// Ends a cell whose outputs are not all finite (status invalid_output).
 struct InvalidOutput {
   std::string what;
 };
+}  // namespace detail
 
 /// The Timer a backend uses unless told otherwise: B::DefaultTimer where the
 /// backend names one (a device event timer), else SteadyTimer.
@@ -13983,10 +14022,11 @@ class Benchmark {
         c.verification.status = "reference";
         c.verification.reference = std::string(Cpu::name);
       } else if (config_.verify) {
-        c.verification = compare_outputs(outputs, reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
+        c.verification =
+            compare_outputs(outputs, reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
       }
       c.verification.non_finite = non_finite.count;
-      if (non_finite.count > 0) throw InvalidOutput{non_finite.describe()};
+      if (non_finite.count > 0) throw detail::InvalidOutput{non_finite.describe()};
 
       auto run = [&] { work.run(); };
       auto sync = [&] { backend_.synchronize(); };
@@ -14019,7 +14059,7 @@ class Benchmark {
                     detail::format_number(c.verification.max_abs_error) + " > tolerance " +
                     detail::format_number(c.verification.tolerance);
       }
-    } catch (const InvalidOutput& bad) {
+    } catch (const detail::InvalidOutput& bad) {
       c.status = CellStatus::invalid_output;
       c.message = bad.what;
     } catch (const CellTimeout& t) {
@@ -14583,6 +14623,7 @@ template <ModelFamily F, Backend B, class MakeBackend>
 // once, at the top, by walking compile-time lists of the known policies.
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <stdexcept>
@@ -19810,6 +19851,10 @@ inline std::string json_text(const Json& j) { return j.dump(); }
 
 inline int json_int(const Json& j, const std::string& field) {
   if (!j.is_number_integer()) bad_type(field, j, "an integer");
+  // An unsigned value past int64's range would wrap when read as signed.
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
   const auto v = j.get<std::int64_t>();
   if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
     throw ConfigError(field, json_text(j), "out of range");

@@ -163,6 +163,8 @@ TEST_CASE("suite settings: every numeric field has a range, and an error names t
   rejects(R"({"loading_repetitions": 1000000})", "loading_repetitions = 1000000");
   CHECK_THROWS_WITH_AS((void)parse_suite(Json::parse(R"({"min_iterations": 1e10})")),
                        doctest::Contains("min_iterations = 10000000000.0: expected an integer"), ConfigError);
+  CHECK_THROWS_WITH_AS((void)parse_suite(Json::parse(R"({"warmup_iterations": 18446744073709551615})")),
+                       doctest::Contains("warmup_iterations = 18446744073709551615: out of range"), ConfigError);
   CHECK_THROWS_WITH_AS((void)parse_suite(Json::parse(R"({"batch_sizes": [99999999999]})")),
                        doctest::Contains("batch_sizes[0] = 99999999999: out of range"), ConfigError);
 }
@@ -204,6 +206,15 @@ TEST_CASE("a huge ViT image size is refused before allocating, naming the cell's
   CHECK(r.cells[0].status == CellStatus::failed);
   CHECK(r.cells[0].message.find("batch_size x image_size = 1 x " + std::to_string(size)) != std::string::npos);
   CHECK(r.cells[0].message.find("refused before allocating") != std::string::npos);
+}
+
+TEST_CASE("a batch of 2147483647 image-text pairs is refused before allocating") {
+  Config c = quick(Config{.weights = golden_dir("clip").string()});
+  c.batch_sizes = {2147483647};
+  const RunResult r = Benchmark<Cpu, Multimodal>{c, one_thread()}.run();
+  REQUIRE(r.cells.size() == 1);
+  CHECK(r.cells[0].status == CellStatus::failed);
+  CHECK(r.cells[0].message.find("batch_size = 2147483647: needs ") != std::string::npos);
 }
 
 TEST_CASE("a checkpoint of NaN weights, or of random bytes, is invalid_output, never ok") {
@@ -265,6 +276,17 @@ TEST_CASE("config.json: integers and numbers out of range name the field and val
   write_text(dir / "config.json", config.dump());
   CHECK_THROWS_WITH_AS((void)Embedding::checkpoint_preset(dir, {}),
                        doctest::Contains("hidden_size = 10000000000: out of range"), ConfigError);
+  // Within an int, but the products of dimensions would overflow.
+  config = nlohmann::json::parse(std::ifstream(golden_dir("bert") / "config.json"));
+  config["hidden_size"] = 2000000;
+  write_text(dir / "config.json", config.dump());
+  CHECK_THROWS_WITH_AS((void)Embedding::checkpoint_preset(dir, {}),
+                       doctest::Contains("hidden = 2000000: must be at most 1048576"), ConfigError);
+  config = nlohmann::json::parse(std::ifstream(golden_dir("llama") / "config.json"));
+  config["num_hidden_layers"] = 100000;
+  write_text(dir / "config.json", config.dump());
+  CHECK_THROWS_WITH_AS((void)TextGeneration::checkpoint_preset(dir, {}),
+                       doctest::Contains("layers = 100000: must be at most 4096"), ConfigError);
   config = nlohmann::json::parse(std::ifstream(golden_dir("bert") / "config.json"));
   config["layer_norm_eps"] = 1e300;
   write_text(dir / "config.json", config.dump());

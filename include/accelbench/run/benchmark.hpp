@@ -79,9 +79,7 @@ inline std::vector<std::pair<std::string, double>> per_run_counters(
   if (cycles > 0 && instructions > 0) out.emplace_back("instructions_per_cycle", instructions / cycles);
   return out;
 }
-}  // namespace detail
 
-namespace detail {
 /// Throws ConfigError naming the cell's axes and values when `needed` bytes
 /// (F::cell_bytes) exceed the machine's `memory` bytes, or saturate (an
 /// estimate that overflowed); `memory` 0 (unknown) refuses only the latter.
@@ -101,12 +99,12 @@ inline void refuse_oversized_cell(std::uint64_t needed, const std::vector<Axis>&
                                       "allocating",
                                       needed, memory));
 }
-}  // namespace detail
 
 /// Ends a cell whose outputs are not all finite (status invalid_output).
 struct InvalidOutput {
   std::string what;
 };
+}  // namespace detail
 
 /// The Timer a backend uses unless told otherwise: B::DefaultTimer where the
 /// backend names one (a device event timer), else SteadyTimer.
@@ -248,10 +246,11 @@ class Benchmark {
         c.verification.status = "reference";
         c.verification.reference = std::string(Cpu::name);
       } else if (config_.verify) {
-        c.verification = compare_outputs(outputs, reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
+        c.verification =
+            compare_outputs(outputs, reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
       }
       c.verification.non_finite = non_finite.count;
-      if (non_finite.count > 0) throw InvalidOutput{non_finite.describe()};
+      if (non_finite.count > 0) throw detail::InvalidOutput{non_finite.describe()};
 
       auto run = [&] { work.run(); };
       auto sync = [&] { backend_.synchronize(); };
@@ -284,7 +283,7 @@ class Benchmark {
                     detail::format_number(c.verification.max_abs_error) + " > tolerance " +
                     detail::format_number(c.verification.tolerance);
       }
-    } catch (const InvalidOutput& bad) {
+    } catch (const detail::InvalidOutput& bad) {
       c.status = CellStatus::invalid_output;
       c.message = bad.what;
     } catch (const CellTimeout& t) {

@@ -5,6 +5,7 @@
 // once, at the top, by walking compile-time lists of the known policies.
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <stdexcept>
@@ -136,6 +137,10 @@ inline std::string json_text(const Json& j) { return j.dump(); }
 
 inline int json_int(const Json& j, const std::string& field) {
   if (!j.is_number_integer()) bad_type(field, j, "an integer");
+  // An unsigned value past int64's range would wrap when read as signed.
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
   const auto v = j.get<std::int64_t>();
   if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
     throw ConfigError(field, json_text(j), "out of range");
