@@ -196,10 +196,17 @@ TEST_CASE("a huge T5 prompt is refused before allocating, naming the cell's axes
   CHECK(r.cells[1].status == CellStatus::ok);  // the sweep goes on
 }
 
-TEST_CASE("a huge ViT image size is refused before allocating, naming the cell's axes") {
+TEST_CASE("a huge ViT image size is refused before allocating, naming the field or the cell's axes") {
   Config c = quick(Config{.weights = golden_dir("vit").string()});
   const auto preset = Vision::checkpoint_preset(golden_dir("vit"), {});
-  const int size = std::numeric_limits<int>::max() / preset.patch_size * preset.patch_size;
+  // More patches than an int counts: a configuration error.
+  const int largest = std::numeric_limits<int>::max() / preset.patch_size * preset.patch_size;
+  c.sweep = {{"image_sizes", {largest}}};
+  CHECK_THROWS_WITH_AS((Benchmark<Cpu, Vision>{c, one_thread()}),
+                       doctest::Contains(("image_sizes[0] = " + std::to_string(largest) + ": gives ").c_str()),
+                       ConfigError);
+  // 46000^2 patches (6.5 TB of pixels): the cell is refused before it allocates.
+  const int size = 46000 * preset.patch_size;
   c.sweep = {{"image_sizes", {size}}};
   const RunResult r = Benchmark<Cpu, Vision>{c, one_thread()}.run();
   REQUIRE(r.cells.size() == 1);

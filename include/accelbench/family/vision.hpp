@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,12 @@ struct Vision {
                               std::to_string(preset.image_size));
       }
       const int size = s == 0 ? preset.image_size : s;
+      const std::int64_t grid = preset.patch_size > 0 ? size / preset.patch_size : 0;
+      if (grid * grid + 1 > std::numeric_limits<int>::max()) {
+        throw ConfigError(field, std::to_string(s),
+                          "gives " + std::to_string(grid * grid) + " patches of " + std::to_string(preset.patch_size) +
+                              " pixels, more than an int counts");
+      }
       for (int earlier : seen) {
         if (earlier == size) {
           throw ConfigError(field, std::to_string(s),
