@@ -781,20 +781,34 @@ struct NamedOutput {
 
 namespace accelbench::detail {
 
-/// a * b, or nothing when it does not fit in T.
+/// a * b, or nothing when it does not fit in T. (Written out, not with a
+/// compiler builtin, so that every compiler of the library, nvcc's front end
+/// included, takes it.)
 template <std::integral T>
 [[nodiscard]] constexpr std::optional<T> checked_mul(T a, T b) noexcept {
-  T r{};
-  if (__builtin_mul_overflow(a, b, &r)) return std::nullopt;
-  return r;
+  constexpr T max = std::numeric_limits<T>::max();
+  constexpr T min = std::numeric_limits<T>::min();
+  if (a == 0 || b == 0) return T{0};
+  if constexpr (std::is_signed_v<T>) {
+    const bool fits = a > 0 ? (b > 0 ? a <= max / b : b >= min / a) : (b > 0 ? a >= min / b : b >= max / a);
+    if (!fits) return std::nullopt;
+  } else {
+    if (a > max / b) return std::nullopt;
+  }
+  return static_cast<T>(a * b);
 }
 
 /// a + b, or nothing when it does not fit in T.
 template <std::integral T>
 [[nodiscard]] constexpr std::optional<T> checked_add(T a, T b) noexcept {
-  T r{};
-  if (__builtin_add_overflow(a, b, &r)) return std::nullopt;
-  return r;
+  constexpr T max = std::numeric_limits<T>::max();
+  constexpr T min = std::numeric_limits<T>::min();
+  if constexpr (std::is_signed_v<T>) {
+    if ((b > 0 && a > max - b) || (b < 0 && a < min - b)) return std::nullopt;
+  } else {
+    if (a > max - b) return std::nullopt;
+  }
+  return static_cast<T>(a + b);
 }
 
 /// The largest std::uint64_t: a saturated size.

@@ -78,6 +78,13 @@ TEST_CASE("checked math: products and sums that overflow are caught, sizes satur
   CHECK(detail::checked_mul(std::numeric_limits<int>::max(), 2) == std::nullopt);
   CHECK(detail::checked_mul(46340, 46340) == 2147395600);
   CHECK(detail::checked_add(std::numeric_limits<int>::max(), 1) == std::nullopt);
+  CHECK(detail::checked_add(std::numeric_limits<int>::min(), -1) == std::nullopt);
+  CHECK(detail::checked_mul(-1, std::numeric_limits<int>::min()) == std::nullopt);
+  CHECK(detail::checked_mul(std::numeric_limits<int>::min(), 2) == std::nullopt);
+  CHECK(detail::checked_mul(-3, 5) == -15);
+  CHECK(detail::checked_mul(-46340, -46340) == 2147395600);
+  CHECK(detail::checked_mul(std::uint64_t{1} << 32, std::uint64_t{1} << 32) == std::nullopt);
+  static_assert(detail::checked_mul(std::int64_t{3}, std::int64_t{-4}) == -12);
   CHECK(detail::saturating_product(2147483647, 2147483647, 2147483647) == detail::saturated_size);
   CHECK(detail::saturating_product(1024, 1024, std::int64_t{4}) == 4u << 20);
   CHECK(detail::saturating_product(-5, 3) == 0u);
