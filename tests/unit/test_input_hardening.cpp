@@ -231,6 +231,25 @@ TEST_CASE("a batch of 2147483647 image-text pairs is refused before allocating")
   CHECK(r.cells[0].message.find("batch_size = 2147483647: needs ") != std::string::npos);
 }
 
+TEST_CASE("a model whose parameters exceed the machine's memory is refused before loading") {
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(golden_dir("bert") / "config.json"));
+  config["hidden_size"] = 1 << 20;
+  config["intermediate_size"] = 1 << 20;
+  config["vocab_size"] = 1 << 24;  // 2^44 embedding parameters alone: 64 TiB as floats
+  const fs::path dir = temp_folder("huge-bert");
+  write_text(dir / "config.json", config.dump());
+  fs::copy_file(golden_dir("bert") / "model.safetensors", dir / "model.safetensors");
+  Config c = quick(Config{.weights = dir.string()});
+  c.sweep = {{"sequence_lengths", {4}}};
+  const RunResult r = Benchmark<Cpu, Embedding>{c, one_thread()}.run();
+  REQUIRE(r.models.size() == 1);
+  CHECK(r.models[0].status == "failed");
+  CHECK(r.models[0].message.find("parameters need ") != std::string::npos);
+  CHECK(r.models[0].message.find("refused before loading") != std::string::npos);
+  REQUIRE(r.cells.size() == 1);
+  CHECK(r.cells[0].status == CellStatus::failed);
+}
+
 TEST_CASE("a checkpoint of NaN weights, or of random bytes, is invalid_output, never ok") {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const fs::path nans = golden_with_weights("bert", "nan", [&](std::size_t) { return nan; });
