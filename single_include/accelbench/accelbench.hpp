@@ -174,6 +174,19 @@ struct Config {
   double verify_tolerance = 1e-3;
 };
 
+/// The largest values the numeric settings accept (and the smallest
+/// non-zero memory sampling period); past them a value is refused, naming
+/// the field.
+namespace config_limits {
+inline constexpr long long iterations = 1'000'000'000;        ///< runs: warmup, min and per sample
+inline constexpr double seconds = 7 * 24 * 3600.0;              ///< any duration: a week
+inline constexpr double min_sample_interval_s = 1e-4;           ///< the memory sampler's shortest period
+inline constexpr double max_sample_interval_s = 60;             ///< and its longest
+inline constexpr double verify_tolerance = 1e6;                 ///< largest absolute difference allowed
+inline constexpr long long threads = 65536;                     ///< Cpu threads
+inline constexpr long long loading_repetitions = 1000;          ///< repetitions of the loading measurement
+}  // namespace config_limits
+
 namespace detail {
 
 /// Checks the values of one sweep axis: at least one, each within [min,
@@ -196,6 +209,24 @@ inline std::string format_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
+}
+
+/// Throws ConfigError naming `field` unless `v` is finite and within
+/// [low, high] (seconds, fractions and the like); `what` says what the
+/// value must be, and the message adds the bounds.
+inline void check_range(const char* field, double v, double low, double high, const std::string& what) {
+  if (!std::isfinite(v) || v < low || v > high) {
+    throw ConfigError(field, format_number(v),
+                      what + " (from " + format_number(low) + " to " + format_number(high) + ")");
+  }
+}
+
+/// Throws ConfigError naming `field` unless `v` is within [low, high].
+inline void check_count(const char* field, long long v, long long low, long long high, const std::string& what) {
+  if (v < low || v > high) {
+    throw ConfigError(field, std::to_string(v),
+                      what + " (from " + std::to_string(low) + " to " + std::to_string(high) + ")");
+  }
 }
 
 }  // namespace detail
@@ -257,6 +288,27 @@ inline void validate(const Config& c) {
   if (!std::isfinite(c.verify_tolerance) || c.verify_tolerance < 0) {
     throw ConfigError("verify_tolerance", detail::format_number(c.verify_tolerance), "must be a finite number >= 0");
   }
+  // Upper bounds: a value past them is a typo (or an overflow), not a plan.
+  const std::string runs = "must be a count of runs", seconds = "must be a number of seconds";
+  detail::check_count("warmup_iterations", c.warmup_iterations, 0, config_limits::iterations, runs);
+  detail::check_count("min_iterations", c.min_iterations, 1, config_limits::iterations, runs);
+  detail::check_count("iterations_per_sample", c.iterations_per_sample, 0, config_limits::iterations,
+                      "must be 0 (automatic) or a count of runs");
+  detail::check_range("min_time_s", c.min_time_s, 0, config_limits::seconds, seconds);
+  detail::check_range("max_time_s", c.max_time_s, 0, config_limits::seconds, seconds);
+  detail::check_range("warmup_max_time_s", c.warmup_max_time_s, 0, config_limits::seconds, seconds);
+  detail::check_range("cell_timeout_s", c.cell_timeout_s, 0, config_limits::seconds,
+                      "must be 0 (no limit) or a number of seconds");
+  detail::check_range("target_relative_ci_width", c.target_relative_ci_width, 0, 1,
+                      "must be 0 (off) or a fraction of the median");
+  detail::check_range("warmup_stability_tolerance", c.warmup_stability_tolerance, 0, 1,
+                      "must be a fraction of the median");
+  detail::check_range("verify_tolerance", c.verify_tolerance, 0, config_limits::verify_tolerance,
+                      "must be an absolute difference");
+  if (c.memory_sample_interval_s != 0) {
+    detail::check_range("memory_sample_interval_s", c.memory_sample_interval_s, config_limits::min_sample_interval_s,
+                config_limits::max_sample_interval_s, "must be 0 (off) or a sampling period in seconds");
+  }
 }
 
 }  // namespace accelbench
@@ -284,6 +336,9 @@ enum class CellStatus {
   failed,       ///< an exception ended the cell; `message` says which
   unavailable,  ///< the backend or timer cannot run on this machine; `message` says why
   timeout,      ///< the cell ran past cell_timeout_s; what was measured is kept
+  /// the outputs hold NaN or Inf (verification.non_finite counts them);
+  /// nothing is timed. Never ok, whatever the reference says.
+  invalid_output,
 };
 
 [[nodiscard]] constexpr std::string_view to_string(CellStatus s) noexcept {
@@ -293,6 +348,7 @@ enum class CellStatus {
     case CellStatus::failed: return "failed";
     case CellStatus::unavailable: return "unavailable";
     case CellStatus::timeout: return "timeout";
+    case CellStatus::invalid_output: return "invalid_output";
   }
   return "unknown";
 }
@@ -452,6 +508,9 @@ struct Verification {
   /// Fraction of equal entries over the outputs whose name ends in "tokens"
   /// (greedy generated tokens); empty when there are none.
   std::optional<double> token_agreement;
+  /// NaN or Inf values among this backend's outputs; more than 0 makes the
+  /// cell invalid_output.
+  std::size_t non_finite = 0;
 };
 
 /// A timed part of every run (text generation's prefill and decode, ...),
@@ -711,6 +770,111 @@ struct NamedOutput {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/detail/checked_math.hpp ----
+
+// Integer arithmetic on sizes that come from input (sweep values, config.json
+// dimensions, file headers, /proc and /sys texts): every product or sum is
+// checked before it is used. The checked forms give nothing on overflow; the
+// saturating forms give the type's largest value, which no machine has as
+// bytes of memory, so that an estimate that overflows is refused as too large.
+
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+namespace accelbench::detail {
+
+/// a * b, or nothing when it does not fit in T. (Written out, not with a
+/// compiler builtin, so that every compiler of the library, nvcc's front end
+/// included, takes it.)
+template <std::integral T>
+[[nodiscard]] constexpr std::optional<T> checked_mul(T a, T b) noexcept {
+  constexpr T max = std::numeric_limits<T>::max();
+  constexpr T min = std::numeric_limits<T>::min();
+  if (a == 0 || b == 0) return T{0};
+  if constexpr (std::is_signed_v<T>) {
+    const bool fits = a > 0 ? (b > 0 ? a <= max / b : b >= min / a) : (b > 0 ? a >= min / b : b >= max / a);
+    if (!fits) return std::nullopt;
+  } else {
+    if (a > max / b) return std::nullopt;
+  }
+  return static_cast<T>(a * b);
+}
+
+/// a + b, or nothing when it does not fit in T.
+template <std::integral T>
+[[nodiscard]] constexpr std::optional<T> checked_add(T a, T b) noexcept {
+  constexpr T max = std::numeric_limits<T>::max();
+  constexpr T min = std::numeric_limits<T>::min();
+  if constexpr (std::is_signed_v<T>) {
+    if ((b > 0 && a > max - b) || (b < 0 && a < min - b)) return std::nullopt;
+  } else {
+    if (a > max - b) return std::nullopt;
+  }
+  return static_cast<T>(a + b);
+}
+
+/// The largest std::uint64_t: a saturated size.
+inline constexpr std::uint64_t saturated_size = std::numeric_limits<std::uint64_t>::max();
+
+/// A count as std::uint64_t; a negative count is 0.
+template <std::integral T>
+[[nodiscard]] constexpr std::uint64_t size_of_count(T v) noexcept {
+  if constexpr (std::is_signed_v<T>) {
+    if (v < 0) return 0;
+  }
+  return static_cast<std::uint64_t>(v);
+}
+
+/// a * b, or saturated_size when it does not fit.
+[[nodiscard]] constexpr std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) noexcept {
+  return checked_mul(a, b).value_or(saturated_size);
+}
+
+/// a + b, or saturated_size when it does not fit.
+[[nodiscard]] constexpr std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+  return checked_add(a, b).value_or(saturated_size);
+}
+
+/// The product of counts (negative ones as 0) as std::uint64_t, saturating.
+template <std::integral... Ts>
+[[nodiscard]] constexpr std::uint64_t saturating_product(Ts... counts) noexcept {
+  std::uint64_t r = 1;
+  ((r = saturating_mul(r, size_of_count(counts))), ...);
+  return r;
+}
+
+/// The sum of sizes, saturating.
+template <std::same_as<std::uint64_t>... Ts>
+[[nodiscard]] constexpr std::uint64_t saturating_sum(Ts... sizes) noexcept {
+  std::uint64_t r = 0;
+  ((r = saturating_add(r, sizes)), ...);
+  return r;
+}
+
+/// Decimal digits to an unsigned value; nothing when empty, when a
+/// character is not a digit, or when the value does not fit in T.
+template <std::unsigned_integral T>
+[[nodiscard]] constexpr std::optional<T> parse_decimal(std::string_view digits) noexcept {
+  if (digits.empty()) return std::nullopt;
+  T v = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto m = checked_mul<T>(v, T{10});
+    if (!m) return std::nullopt;
+    const auto a = checked_add<T>(*m, static_cast<T>(c - '0'));
+    if (!a) return std::nullopt;
+    v = *a;
+  }
+  return v;
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/detail/checked_math.hpp ----
+
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -746,17 +910,23 @@ inline std::optional<std::string> proc_field(const std::string& text, std::strin
   return std::nullopt;
 }
 
+/// "NNN kB" (the leading number of a /proc field) in bytes; nothing when
+/// there is no number or the bytes do not fit in 64 bits.
+inline std::optional<std::uint64_t> kilobytes_to_bytes(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const auto kb = parse_decimal<std::uint64_t>(text.substr(0, digits));
+  if (!kb) return std::nullopt;
+  return checked_mul(*kb, std::uint64_t{1024});
+}
+
 /// A "NNN kB" field of /proc/self/status, in bytes.
 inline std::optional<std::uint64_t> self_status_bytes(std::string_view key) {
   const auto text = read_text_file("/proc/self/status");
   if (!text) return std::nullopt;
   const auto value = proc_field(*text, key);
   if (!value) return std::nullopt;
-  try {
-    return static_cast<std::uint64_t>(std::stoull(*value)) * 1024u;
-  } catch (...) {
-    return std::nullopt;
-  }
+  return kilobytes_to_bytes(*value);
 }
 
 /// Resident set size of this process now (0 where the system does not say).
@@ -898,11 +1068,7 @@ inline CpuDescription describe_cpu() {
 inline std::optional<std::uint64_t> meminfo_bytes(const std::string& text, std::string_view key) {
   const auto value = proc_field(text, key);
   if (!value) return std::nullopt;
-  try {
-    return static_cast<std::uint64_t>(std::stoull(*value)) * 1024u;
-  } catch (...) {
-    return std::nullopt;
-  }
+  return kilobytes_to_bytes(*value);
 }
 
 /// Physical memory of the machine in bytes (0 when unknown).
@@ -1198,13 +1364,40 @@ inline std::string utc_timestamp() {
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
+#include <type_traits>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace accelbench {
 
 using Json = nlohmann::ordered_json;
+
+/// The deepest nesting of arrays and objects accepted in any JSON the
+/// library reads (suite files, config.json, safetensors headers): deeper
+/// text is refused while it is parsed, before anything recurses over it.
+inline constexpr int max_json_depth = 64;
+
+/// A JSON text that cannot be read: not JSON, a number out of range or
+/// nesting deeper than max_json_depth. `field()` is the path of object keys
+/// ("a.b") where the parser stopped, empty at the top; `what()` says what is
+/// wrong and where (line and column, or byte).
+class JsonTextError : public std::runtime_error {
+ public:
+  JsonTextError(std::string field, const std::string& problem, std::string value = {})
+      : std::runtime_error(problem), field_(std::move(field)), value_(std::move(value)) {}
+  [[nodiscard]] const std::string& field() const noexcept { return field_; }
+  /// The offending text where the parser quotes it (a number out of range), else empty.
+  [[nodiscard]] const std::string& value() const noexcept { return value_; }
+
+ private:
+  std::string field_;
+  std::string value_;
+};
 
 namespace detail {
 
@@ -1212,6 +1405,62 @@ namespace detail {
 template <class T>
 Json optional_value(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
+}
+
+/// nlohmann's message without its "[json.exception.parse_error.101] " prefix.
+inline std::string json_exception_text(const nlohmann::json::exception& e) {
+  std::string_view why = e.what();
+  if (const auto bracket = why.find("] "); why.starts_with("[json.exception.") && bracket != why.npos) {
+    why.remove_prefix(bracket + 2);
+  }
+  return std::string(why);
+}
+
+/// Parses `text` as J (Json or nlohmann::json), refusing nesting deeper
+/// than max_json_depth; `also` (optional) sees every parse event as
+/// nlohmann's parser callback does. Every failure is a JsonTextError that
+/// names the field being read when it happened.
+template <class J = Json, class Callback = std::nullptr_t>
+[[nodiscard]] J parse_json_text(std::string_view text, Callback also = nullptr) {
+  std::vector<std::string> keys;  // the key of each open object, by depth
+  const typename J::parser_callback_t guard = [&](int depth, typename J::parse_event_t event, J& parsed) {
+    using E = typename J::parse_event_t;
+    if (event == E::object_start || event == E::array_start) {
+      if (depth >= max_json_depth) {
+        std::string field;
+        for (const auto& k : keys) field += (field.empty() ? "" : ".") + k;
+        throw JsonTextError(field, "nesting deeper than " + std::to_string(max_json_depth) +
+                                       " arrays and objects");
+      }
+    } else if (event == E::key && depth >= 1 && parsed.is_string()) {
+      keys.resize(static_cast<std::size_t>(depth));
+      keys.back() = parsed.template get<std::string>();
+    } else if (event == E::object_end) {
+      if (keys.size() > static_cast<std::size_t>(depth)) keys.resize(static_cast<std::size_t>(depth));
+    }
+    if constexpr (!std::is_same_v<Callback, std::nullptr_t>) {
+      return also(depth, event, parsed);
+    } else {
+      return true;
+    }
+  };
+  const auto field = [&] {
+    std::string f;
+    for (const auto& k : keys) f += (f.empty() ? "" : ".") + k;
+    return f;
+  };
+  try {
+    return J::parse(text.begin(), text.end(), guard);
+  } catch (const nlohmann::json::out_of_range& e) {
+    // "number overflow parsing '1e999'": the number is between the quotes.
+    const std::string why = json_exception_text(e);
+    const auto open = why.find('\'');
+    const auto close = open == std::string::npos ? open : why.find('\'', open + 1);
+    throw JsonTextError(field(), why + " (beyond the range of a double or a 64-bit integer)",
+                        close == std::string::npos ? std::string() : why.substr(open + 1, close - open - 1));
+  } catch (const nlohmann::json::exception& e) {
+    throw JsonTextError(field(), json_exception_text(e));
+  }
 }
 
 /// A text, or null where it is empty.
@@ -1806,6 +2055,7 @@ inline RotaryAngles rotary_angles(const std::vector<float>& inv_freqs, Eigen::In
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -1868,48 +2118,54 @@ inline std::string sys_value(const std::filesystem::path& path) {
   return trim(std::string_view(*text).substr(0, text->find('\n')));
 }
 
-/// "32K" -> 32768, "1M" -> 1048576, "512" -> 512; nullopt when not a size.
+/// "32K" -> 32768, "1M" -> 1048576, "512" -> 512; nullopt when not a size
+/// or when it does not fit in 64 bits.
 inline std::optional<std::uint64_t> parse_size(std::string_view text) {
   const std::string s = trim(text);
   std::size_t i = 0;
-  std::uint64_t n = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) {
-    n = n * 10 + static_cast<std::uint64_t>(s[i] - '0');
-    ++i;
-  }
-  if (i == 0) return std::nullopt;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) ++i;
+  const auto n = parse_decimal<std::uint64_t>(std::string_view(s).substr(0, i));
+  if (!n) return std::nullopt;
   std::string unit = s.substr(i);
   std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::toupper(c); });
   unit = trim(unit);
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "K" || unit == "KB" || unit == "KIB") return n << 10;
-  if (unit == "M" || unit == "MB" || unit == "MIB") return n << 20;
-  if (unit == "G" || unit == "GB" || unit == "GIB") return n << 30;
-  return std::nullopt;
+  std::uint64_t scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  if (unit == "K" || unit == "KB" || unit == "KIB") scale = std::uint64_t{1} << 10;
+  if (unit == "M" || unit == "MB" || unit == "MIB") scale = std::uint64_t{1} << 20;
+  if (unit == "G" || unit == "GB" || unit == "GIB") scale = std::uint64_t{1} << 30;
+  if (scale == 0) return std::nullopt;
+  return checked_mul(*n, scale);
 }
 
-/// The CPUs of a list such as "0-3,8-11" (8); 0 when empty or malformed.
+/// The CPUs of a list such as "0-3,8-11" (8); 0 when empty, malformed, or
+/// when a number or the count does not fit in an int.
 inline int count_cpu_list(std::string_view text) {
   int count = 0;
   std::istringstream items{std::string(text)};
   std::string item;
+  const auto cpu_number = [](std::string_view digits) -> std::optional<int> {
+    const auto v = parse_decimal<std::uint32_t>(trim(digits));
+    if (!v || *v > static_cast<std::uint32_t>(std::numeric_limits<int>::max())) return std::nullopt;
+    return static_cast<int>(*v);
+  };
   while (std::getline(items, item, ',')) {
     item = trim(item);
     if (item.empty()) continue;
-    try {
-      const auto dash = item.find('-');
-      if (dash == std::string::npos) {
-        (void)std::stoi(item);
-        ++count;
-      } else {
-        const int first = std::stoi(item.substr(0, dash));
-        const int last = std::stoi(item.substr(dash + 1));
-        if (last < first) return 0;
-        count += last - first + 1;
-      }
-    } catch (...) {
-      return 0;
+    const auto dash = item.find('-');
+    std::optional<int> added;
+    if (dash == std::string::npos) {
+      if (cpu_number(item)) added = 1;
+    } else {
+      const auto first = cpu_number(std::string_view(item).substr(0, dash));
+      const auto last = cpu_number(std::string_view(item).substr(dash + 1));
+      if (!first || !last || *last < *first) return 0;
+      added = checked_add(*last - *first, 1);
     }
+    if (!added) return 0;
+    const auto sum = checked_add(count, *added);
+    if (!sum) return 0;
+    count = *sum;
   }
   return count;
 }
@@ -3644,12 +3900,16 @@ concept ModelArchitecture =
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -3762,9 +4022,11 @@ inline nlohmann::json read_json_file(const std::filesystem::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError("weights", "\"" + path.string() + "\"", std::string("not valid JSON: ") + e.what());
+    return parse_json_text<nlohmann::json>(text.str());
+  } catch (const JsonTextError& e) {
+    throw ConfigError("weights", "\"" + path.string() + "\"",
+                      std::string("not valid JSON") + (e.field().empty() ? "" : " (at field " + e.field() + ")") +
+                          ": " + e.what());
   }
 }
 
@@ -3810,6 +4072,7 @@ class HfConfigReader {
   [[nodiscard]] int integer(std::string_view key) const {
     const auto& v = get(key);
     if (!v.is_number_integer()) fail(key, v.dump(), "expected an integer");
+    if (!fits_int(v)) fail(key, v.dump(), "out of range: expected an integer of at most 2147483647 in magnitude");
     return v.get<int>();
   }
   [[nodiscard]] int integer(std::string_view key, int fallback) const { return has(key) ? integer(key) : fallback; }
@@ -3817,7 +4080,9 @@ class HfConfigReader {
   [[nodiscard]] float number(std::string_view key) const {
     const auto& v = get(key);
     if (!v.is_number()) fail(key, v.dump(), "expected a number");
-    return v.get<float>();
+    const float f = v.get<float>();
+    if (!std::isfinite(f)) fail(key, v.dump(), "out of range: expected a finite number within the range of a float");
+    return f;
   }
   [[nodiscard]] float number(std::string_view key, float fallback) const { return has(key) ? number(key) : fallback; }
 
@@ -3844,6 +4109,7 @@ class HfConfigReader {
     std::vector<int> out;
     for (const auto& e : v) {
       if (!e.is_number_integer()) fail(key, v.dump(), "expected a non-empty array of integers");
+      if (!fits_int(e)) fail(key, v.dump(), "out of range: every value must be at most 2147483647 in magnitude");
       out.push_back(e.get<int>());
     }
     return out;
@@ -3903,6 +4169,12 @@ class HfConfigReader {
   }
 
  private:
+  static bool fits_int(const nlohmann::json& v) {
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<int>::max());
+    const auto i = v.get<std::int64_t>();
+    return i >= std::numeric_limits<int>::min() && i <= std::numeric_limits<int>::max();
+  }
+
   const nlohmann::json& get(std::string_view key) const {
     if (!has(key)) fail(key, "(missing)", "required by this architecture");
     return json_->at(std::string(key));
@@ -3944,6 +4216,44 @@ inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, c
 [[nodiscard]] inline HfConfigReader checkpoint_config(const std::filesystem::path& dir,
                                                       std::vector<std::string> accepted = {}) {
   return HfConfigReader(checkpoint_file(dir, "config.json"), std::move(accepted));
+}
+
+
+/// Why no family reads the checkpoint folder `model`: config.json missing
+/// or not JSON (the parser's message, with its position), an unsupported
+/// model_type (with what each family reads), or the error of the family
+/// that reads its model_type.
+[[noreturn]] inline void throw_checkpoint_refusal(const std::string& field, const std::string& model,
+                                                  const std::vector<ConfigError>& refusals) {
+  const std::string value = "\"" + model + "\"";
+  const auto config_json = std::filesystem::path(model) / "config.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(config_json, ec)) {
+    throw ConfigError(field, value, "a folder without config.json, so neither a preset nor a Hugging Face checkpoint");
+  }
+  const auto problem_of = [](const ConfigError& r) {
+    const std::string what = r.what();
+    const std::string sep = " = " + r.value() + ": ";
+    const auto at = what.find(sep);
+    return at == std::string::npos ? what : what.substr(at + sep.size());
+  };
+  std::string unsupported, supported;
+  for (const auto& r : refusals) {
+    if (!r.field().ends_with("model_type")) {
+      // A family reads this model_type (or config.json itself is broken):
+      // its reason is the real one.
+      throw ConfigError(field, value, r.field() + " = " + r.value() + ": " + problem_of(r));
+    }
+    if (r.value() != "(missing)" && r.value() != "\"\"") unsupported = r.value();
+    const std::string problem = problem_of(r);
+    if (problem.find("reads") != std::string::npos || problem.find("expected") != std::string::npos) {
+      supported += (supported.empty() ? "" : "; ") + problem;
+    }
+  }
+  throw ConfigError(field, value,
+                    (unsupported.empty() ? std::string("config.json names no model_type")
+                                         : "unsupported model_type " + unsupported + " in config.json") +
+                        "; supported: " + supported);
 }
 
 }  // namespace detail
@@ -4528,14 +4838,9 @@ class SafetensorsFile {
     };
     json header;
     try {
-      header = json::parse(text, watch_keys);
-    } catch (const json::parse_error& e) {
-      // e.what() is "[json.exception.parse_error.101] parse error at ...".
-      std::string_view why = e.what();
-      if (const auto bracket = why.find("] "); why.starts_with("[json.exception.") && bracket != why.npos) {
-        why.remove_prefix(bracket + 2);
-      }
-      fail("header is not valid JSON: " + std::string(why));
+      header = detail::parse_json_text<json>(text, watch_keys);
+    } catch (const JsonTextError& e) {
+      fail(std::string("header is not valid JSON: ") + e.what());
     }
     if (!header.is_object()) {
       fail(std::string("header is a JSON ") + header.type_name() + " (" + detail::short_json(header) +
@@ -4993,8 +5298,30 @@ class FieldCheck {
 
   [[nodiscard]] std::string field(std::string_view f) const { return prefix_ + "." + std::string(f); }
 
+  /// A positive dimension no larger than dimension_limit(f), so that the
+  /// sizes and parameter counts computed from the dimensions fit in 64 bits.
   void positive(std::string_view f, int v) const {
     if (v <= 0) fail(f, std::to_string(v), "must be positive");
+    if (v > dimension_limit(f)) {
+      fail(f, std::to_string(v),
+           "must be at most " + std::to_string(dimension_limit(f)) +
+               " (the sizes and parameter counts computed from it would overflow)");
+    }
+  }
+
+  /// The largest value of a dimension named `f` ("text.layers" as "layers"):
+  /// 4096 layers, 2^16 pixels, channels or mel bins, 2^20 for widths (hidden,
+  /// intermediate, heads, projection), 2^24 for the rest (vocabularies,
+  /// positions). With these bounds every product of dimensions the library
+  /// computes fits in 64 bits.
+  [[nodiscard]] static int dimension_limit(std::string_view f) noexcept {
+    if (const auto dot = f.rfind('.'); dot != std::string_view::npos) f.remove_prefix(dot + 1);
+    if (f.ends_with("layers")) return 4096;
+    if (f == "image_size" || f == "patch_size" || f == "channels" || f == "mel_bins") return 1 << 16;
+    if (f.ends_with("hidden") || f.ends_with("intermediate") || f.ends_with("heads") || f == "projection_dim") {
+      return 1 << 20;
+    }
+    return 1 << 24;
   }
   void positive(std::string_view f, float v) const {
     if (!(v > 0)) fail(f, std::to_string(v), "must be positive");
@@ -5046,10 +5373,12 @@ struct BertConfig {
   /// [tokens, hidden] tensors, the [tokens, intermediate] feed-forward, the
   /// pooled output, the mask and three id arrays.
   [[nodiscard]] std::uint64_t activation_bytes(int batch, int seq) const noexcept {
-    const std::uint64_t tokens = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(seq);
-    const std::uint64_t floats = tokens * (7u * static_cast<std::uint64_t>(hidden) + static_cast<std::uint64_t>(intermediate)) +
-                                 static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(hidden) + tokens;
-    return floats * sizeof(float) + 3u * tokens * sizeof(std::int32_t);
+    using detail::saturating_product, detail::saturating_sum;
+    const std::uint64_t tokens = saturating_product(batch, seq);
+    const std::uint64_t floats =
+        saturating_sum(saturating_product(tokens, 7 * std::int64_t{hidden} + intermediate),
+                       saturating_product(batch, hidden), tokens);
+    return saturating_sum(saturating_product(floats, sizeof(float)), saturating_product(3, tokens, sizeof(std::int32_t)));
   }
 
   /// Floating-point operations of one forward pass (a multiply-add counts as
@@ -5408,6 +5737,7 @@ class Bert {
 // EncoderDecoderCache.
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -5637,8 +5967,7 @@ inline void reject_foreign_feature(const FieldCheck& check, std::string_view fie
 /// layers, `batch` x `capacity` rows of `width`.
 [[nodiscard]] inline std::uint64_t self_attention_cache_floats(int batch, int capacity, std::int64_t width,
                                                                 int layers) noexcept {
-  const auto rows = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(capacity);
-  return 2u * rows * static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(layers);
+  return saturating_product(2, batch, capacity, width, layers);
 }
 
 /// Floating-point operations of a decoder-only transformer generating
@@ -5786,12 +6115,14 @@ class DecoderOnly {
     Session s;
     s.batch = batch;
     s.prompt_len = prompt_len;
-    s.capacity = prompt_len + max_new_tokens;
-    if (c.sequence_limit() > 0 && s.capacity > c.sequence_limit()) {
+    const std::int64_t capacity = std::int64_t{prompt_len} + max_new_tokens;
+    const int limit = c.sequence_limit() > 0 ? c.sequence_limit() : std::numeric_limits<int>::max();
+    if (capacity > limit) {
       throw std::invalid_argument(std::string(Derived::model_name) + ": prompt length " + std::to_string(prompt_len) +
                                   " + " + std::to_string(max_new_tokens) + " new tokens exceed " + c.name + "'s " +
-                                  std::to_string(c.sequence_limit()) + " positions");
+                                  std::to_string(limit) + " positions");
     }
+    s.capacity = static_cast<int>(capacity);
     s.prompt_ids = be.upload_indices(prompt_ids);
     std::vector<std::int32_t> last(static_cast<std::size_t>(batch));
     for (int b = 0; b < batch; ++b) last[static_cast<std::size_t>(b)] = (b + 1) * prompt_len - 1;
@@ -6810,10 +7141,9 @@ struct T5Architecture {
   }
 
   /// The fields of a T5 config.json (model_type "t5"). transformers 5 ties
-  /// T5's head whatever tie_word_embeddings says (T5Config sets it to true);
-  /// the field only gives scale_decoder_outputs its default, for configs
-  /// written before that field existed. A checkpoint that stores its own
-  /// lm_head.weight unties the head when the model is built.
+  /// T5's head whatever tie_word_embeddings says (T5Config sets it true); the
+  /// field only gives scale_decoder_outputs its default, for older configs. A
+  /// checkpoint that stores its own lm_head.weight unties the head.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const std::string ff = c.text("feed_forward_proj", "relu");  // "ACT" or "gated-ACT"; T5Config: gated-gelu is gelu_new
     const auto act = detail::activation_named(ff == "gated-gelu" ? "gelu_new" : ff.substr(ff.starts_with("gated-") ? 6 : 0));
@@ -6925,10 +7255,10 @@ struct T5Architecture {
   /// `encoder_len` tokens.
   [[nodiscard]] static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity,
                                                     int encoder_len) noexcept {
-    std::uint64_t floats = detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.decoder_layers);
-    floats += 2u * static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(encoder_len) *
-              static_cast<std::uint64_t>(c.attention_width()) * static_cast<std::uint64_t>(c.decoder_layers);
-    return floats * sizeof(float);
+    const std::uint64_t floats = detail::saturating_sum(
+        detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.decoder_layers),
+        detail::saturating_product(2, batch, encoder_len, c.attention_width(), c.decoder_layers));
+    return detail::saturating_mul(floats, sizeof(float));
   }
 
   // ---- weights ----
@@ -7827,14 +8157,16 @@ struct ViTConfig {
   /// interpolated position table (another size than the model's) and the
   /// position and class-row ids.
   [[nodiscard]] std::uint64_t activation_bytes(int batch, int size) const noexcept {
-    const auto b = static_cast<std::uint64_t>(batch);
-    const auto n = static_cast<std::uint64_t>(tokens(size));
-    const auto h = static_cast<std::uint64_t>(hidden);
-    const auto s = static_cast<std::uint64_t>(size);
-    const std::uint64_t floats = b * static_cast<std::uint64_t>(channels) * s * s + b * (n - 1) * h +
-                                 b * n * (8u * h + static_cast<std::uint64_t>(intermediate)) + b * h +
-                                 (size != image_size ? n * h : 0u);
-    return floats * sizeof(float) + (b * n + b) * sizeof(std::int32_t);
+    using detail::saturating_product, detail::saturating_sum;
+    const std::int64_t side = size / std::max(patch_size, 1);
+    const std::int64_t n = side * side + 1;  // the patches and the class token
+    const std::uint64_t floats = saturating_sum(
+        saturating_product(batch, channels, size, size), saturating_product(batch, n - 1, hidden),
+        saturating_product(batch, n, 8 * std::int64_t{hidden} + intermediate), saturating_product(batch, hidden),
+        size != image_size ? saturating_product(n, hidden) : std::uint64_t{0});
+    return saturating_sum(saturating_product(floats, sizeof(float)),
+                          saturating_product(saturating_sum(saturating_product(batch, n), saturating_product(batch)),
+                                             sizeof(std::int32_t)));
   }
 };
 
@@ -8774,9 +9106,8 @@ struct WhisperConfig {
   /// Bytes of the decoder's self-attention cache for `batch` sequences of up
   /// to `capacity` positions, plus the cross-attention keys and values.
   [[nodiscard]] std::uint64_t kv_cache_bytes(int batch, int capacity) const noexcept {
-    const auto rows = static_cast<std::uint64_t>(batch) *
-                      (static_cast<std::uint64_t>(capacity) + static_cast<std::uint64_t>(max_source_positions));
-    return 2u * rows * static_cast<std::uint64_t>(hidden) * static_cast<std::uint64_t>(decoder_layers) * sizeof(float);
+    return detail::saturating_product(2, batch, std::int64_t{capacity} + max_source_positions, hidden, decoder_layers,
+                                      sizeof(float));
   }
 
   /// Floating-point operations of transcribing `batch` clips greedily for
@@ -10135,6 +10466,17 @@ concept HasKvCacheBytes = requires(const W& work) {
   { work.kv_cache_bytes() } -> std::convertible_to<std::uint64_t>;
 };
 
+/// `F::cell_bytes(preset, cell)`: bytes one cell needs besides the weights
+/// (activations, key-value cache, inputs), known before its workload is
+/// made, from the same figures as activation_bytes() and kv_cache_bytes().
+/// The Benchmark refuses a cell that needs more memory than the machine
+/// has before allocating anything for it. An estimate that overflows
+/// saturates at the largest std::uint64_t.
+template <class F>
+concept HasCellBytes = requires(const typename F::Preset& preset, const typename F::Cell& cell) {
+  { F::cell_bytes(preset, cell) } -> std::convertible_to<std::uint64_t>;
+};
+
 /// `preset.parameter_count()`: parameters of a preset without loading it
 /// (the compatibility matrix and `accelbench presets`).
 template <class P>
@@ -10192,6 +10534,12 @@ struct Embedding {
                               " positions (max_position_embeddings)");
       }
     }
+  }
+
+  /// Bytes one cell's activations take, known before its workload is made
+  /// (the Benchmark refuses a cell that needs more than the machine has).
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    return preset.activation_bytes(c.batch_size, c.sequence_length);
   }
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
@@ -10282,13 +10630,17 @@ static_assert(HasCheckpoints<Embedding>);
 static_assert(HasWeightLoading<Embedding, Cpu>);
 static_assert(HasActivationBytes<Embedding::Workload<Cpu>>);
 static_assert(HasParameterCount<Embedding::Preset>);
+static_assert(HasCellBytes<Embedding>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/embedding.hpp ----
 // ---- begin accelbench/family/text_generation.hpp ----
 
 #include <cstdint>
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -10409,22 +10761,47 @@ struct TextGenerationOf {
   }
 
   /// The model's limits: every prompt length plus every number of new
-  /// tokens must fit its positions.
+  /// tokens must fit its positions, and, for every model, an int (the
+  /// cache's capacity).
   static void validate(const Config& config, const Preset& preset) {
-    const int limit = preset.sequence_limit();
-    if (limit <= 0) return;
+    const int limit = preset.sequence_limit();  // 0: none but the cache's int
     const std::vector<int> prompts = sweep_of<TextGenerationOf>(config, "prompt_lengths");
     const std::vector<int> new_tokens = sweep_of<TextGenerationOf>(config, "new_tokens");
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       for (int n : new_tokens) {
         const int p = prompts[i];
-        if (p + n > limit) {
+        const std::int64_t positions = std::int64_t{p} + n;
+        const bool limited = limit > 0;
+        if (positions > (limited ? limit : std::numeric_limits<int>::max())) {
           throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(p),
-                            "with new_tokens " + std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
-                                std::to_string(limit) + " positions");
+                            "with new_tokens " + std::to_string(n) + " exceeds " +
+                                (limited ? preset.name + "'s maximum of " + std::to_string(limit) + " positions"
+                                         : "the largest cache of " + std::to_string(std::numeric_limits<int>::max()) +
+                                               " positions"));
         }
       }
     }
+  }
+
+  /// Bytes one cell needs besides the weights, known before its workload
+  /// is made (the Benchmark refuses a cell that needs more than the
+  /// machine has): the key-value cache, the prompts, the prefill's hidden
+  /// states (eight [tokens, hidden] tensors and the feed-forward's
+  /// [tokens, intermediate]), one sequence's attention scores (T5: of every
+  /// head, its position bias) and the last step's logits. Saturates instead
+  /// of overflowing.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) {
+    const std::int64_t positions = std::int64_t{c.prompt_length} + c.new_tokens;
+    const int capacity = preset.is_encoder_decoder()
+                             ? c.new_tokens
+                             : static_cast<int>(std::min<std::int64_t>(positions, std::numeric_limits<int>::max()));
+    const std::uint64_t floats = detail::saturating_sum(
+        detail::saturating_product(c.batch_size, c.prompt_length, 8 * std::int64_t{preset.hidden} + preset.intermediate),
+        detail::saturating_product(c.prompt_length, c.prompt_length, preset.is_encoder_decoder() ? preset.heads : 1),
+        detail::saturating_product(c.batch_size, preset.vocab_size));
+    return detail::saturating_sum(preset.kv_cache_bytes(c.batch_size, capacity, c.prompt_length),
+                                  detail::saturating_product(c.batch_size, c.prompt_length, sizeof(std::int32_t)),
+                                  detail::saturating_mul(floats, sizeof(float)));
   }
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
@@ -10608,6 +10985,7 @@ static_assert(HasWeightLoading<TextGeneration, Cpu>);
 static_assert(HasPhasedRun<TextGeneration::Workload<Cpu>>);
 static_assert(HasKvCacheBytes<TextGeneration::Workload<Cpu>>);
 static_assert(HasParameterCount<TextGeneration::Preset>);
+static_assert(HasCellBytes<TextGeneration>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/text_generation.hpp ----
@@ -10615,6 +10993,7 @@ static_assert(HasParameterCount<TextGeneration::Preset>);
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10678,6 +11057,12 @@ struct Vision {
                               std::to_string(preset.image_size));
       }
       const int size = s == 0 ? preset.image_size : s;
+      const std::int64_t grid = preset.patch_size > 0 ? size / preset.patch_size : 0;
+      if (grid * grid + 1 > std::numeric_limits<int>::max()) {
+        throw ConfigError(field, std::to_string(s),
+                          "gives " + std::to_string(grid * grid) + " patches of " + std::to_string(preset.patch_size) +
+                              " pixels, more than an int counts");
+      }
       for (int earlier : seen) {
         if (earlier == size) {
           throw ConfigError(field, std::to_string(s),
@@ -10691,6 +11076,12 @@ struct Vision {
 
   /// batch_sizes x image_sizes, with an image size of 0 read as the model's
   /// own (the preset's, or the checkpoint's), so that results show pixels.
+  /// Bytes one cell's activations take, known before its workload is made
+  /// (the Benchmark refuses a cell that needs more than the machine has).
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    return preset.activation_bytes(c.batch_size, c.image_size > 0 ? c.image_size : preset.image_size);
+  }
+
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
     const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
     std::vector<Cell> out;
@@ -10779,6 +11170,7 @@ static_assert(HasCheckpoints<Vision>);
 static_assert(HasWeightLoading<Vision, Cpu>);
 static_assert(HasActivationBytes<Vision::Workload<Cpu>>);
 static_assert(HasParameterCount<Vision::Preset>);
+static_assert(HasCellBytes<Vision>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/vision.hpp ----
@@ -10936,6 +11328,16 @@ struct Audio {
 
   /// Whisper: batch_sizes x audio_seconds x new_tokens; wav2vec2 (named by
   /// config.model or config.weights): batch_sizes x audio_seconds, new_tokens 0.
+  /// Bytes one cell needs besides the weights, known before its workload
+  /// is made (the Benchmark refuses a cell that needs more than the machine
+  /// has): the audio samples and Whisper's decoder caches.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    const std::uint64_t samples = detail::saturating_product(c.batch_size, c.audio_seconds, sample_rate, sizeof(float));
+    return preset.is_whisper()
+               ? detail::saturating_sum(samples, preset.whisper().kv_cache_bytes(c.batch_size, c.new_tokens))
+               : samples;
+  }
+
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
     const std::vector<int> tokens = preset.is_whisper() ? sweep_of<Audio>(config, "new_tokens") : std::vector<int>{0};
     const std::vector<int> seconds = sweep_of<Audio>(config, "audio_seconds");
@@ -11150,6 +11552,7 @@ static_assert(HasWeightLoading<Audio, Cpu>);
 static_assert(HasPhasedRun<Audio::Workload<Cpu>>);
 static_assert(HasKvCacheBytes<Audio::Workload<Cpu>>);
 static_assert(HasParameterCount<Audio::Preset>);
+static_assert(HasCellBytes<Audio>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/audio.hpp ----
@@ -11247,6 +11650,24 @@ struct Multimodal {
     return load_weights(backend, preset, weights(preset, seed));
   }
 
+  /// Bytes one cell needs besides the weights, known before its workload
+  /// is made (the Benchmark refuses a cell that needs more than the machine
+  /// has): the pixels, each tower's hidden states (eight [tokens, hidden]
+  /// tensors and the feed-forward's [tokens, intermediate]) and the
+  /// [batch, batch] logits. Saturates instead of overflowing.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    using detail::saturating_product, detail::saturating_sum;
+    const auto& v = preset.vision;
+    const auto& t = preset.text;
+    const std::int64_t side = v.patch_size > 0 ? v.image_size / v.patch_size : 0;
+    const std::uint64_t floats = saturating_sum(
+        saturating_product(c.batch_size, v.channels, v.image_size, v.image_size),
+        saturating_product(c.batch_size, side * side + 1, 8 * std::int64_t{v.hidden} + v.intermediate),
+        saturating_product(c.batch_size, t.max_positions, 8 * std::int64_t{t.hidden} + t.intermediate),
+        saturating_product(c.batch_size, c.batch_size));
+    return saturating_product(floats, sizeof(float));
+  }
+
   /// One cell's images and texts on the device; run() encodes both and
   /// computes the similarity logits.
   template <PerceptionOps B>
@@ -11300,6 +11721,7 @@ static_assert(HasCheckpoints<Multimodal>);
 static_assert(HasWeightLoading<Multimodal, Cpu>);
 static_assert(HasPhasedRun<Multimodal::Workload<Cpu>>);
 static_assert(HasParameterCount<Multimodal::Preset>);
+static_assert(HasCellBytes<Multimodal>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/multimodal.hpp ----
@@ -12749,10 +13171,38 @@ class ResourcePool {
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 
 namespace accelbench {
+
+/// The NaN and Inf values among a run's outputs, in all and by output.
+struct NonFiniteValues {
+  std::size_t count = 0;   ///< non-finite values over every output
+  std::size_t values = 0;  ///< values over every output
+  std::vector<std::pair<std::string, std::size_t>> by_output;  ///< outputs that have any, with their count
+
+  /// "3 of 4096 output values are NaN or Inf (last_hidden_state: 3)".
+  [[nodiscard]] std::string describe() const {
+    std::string where;
+    for (const auto& [name, n] : by_output) where += (where.empty() ? "" : ", ") + name + ": " + std::to_string(n);
+    return std::to_string(count) + " of " + std::to_string(values) + " output values are NaN or Inf (" + where +
+           ")";
+  }
+};
+
+[[nodiscard]] inline NonFiniteValues count_non_finite(const std::vector<NamedOutput>& outputs) {
+  NonFiniteValues out;
+  for (const auto& o : outputs) {
+    const auto n = static_cast<std::size_t>(o.value.size()) -
+                   static_cast<std::size_t>(o.value.array().isFinite().count());
+    out.values += static_cast<std::size_t>(o.value.size());
+    out.count += n;
+    if (n > 0) out.by_output.emplace_back(o.name, n);
+  }
+  return out;
+}
 
 /// Compares a backend's outputs with the reference outputs of the same
 /// inputs. Over all outputs together: the largest absolute difference, that
@@ -13322,6 +13772,7 @@ inline Json to_json(const CellResult& c) {
             {"max_rel_error", c.verification.max_rel_error},
             {"cosine_similarity", c.verification.cosine_similarity},
             {"token_agreement", optional_value(c.verification.token_agreement)},
+            {"non_finite", c.verification.non_finite},
             {"tolerance", c.verification.tolerance}}},
       {"warnings", c.warnings},
       {"samples_s", c.samples_s},
@@ -13828,6 +14279,76 @@ Json last_of_each(const std::vector<Json>& items, Key key) {
 #include <utility>
 #include <vector>
 
+// ---- begin accelbench/run/cell_helpers.hpp ----
+
+// What a Benchmark's cells share besides the benchmark itself: the summary
+// of the samples by the Stats policy, per-run timer counters, the refusal of
+// a cell that would need more memory than the machine has, and the end of a
+// cell whose outputs are not all finite.
+
+#include <fmt/format.h>
+
+#include <concepts>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+/// S::summarize at the configured confidence where S takes one.
+template <class S>
+LatencySummary summarize_with(std::span<const double> samples, double confidence) {
+  if constexpr (requires { { S::summarize(samples, confidence) } -> std::same_as<LatencySummary>; }) {
+    return S::summarize(samples, confidence);
+  } else {
+    return S::summarize(samples);
+  }
+}
+
+/// Per-run averages of a timer's counter totals, with instructions per cycle
+/// when both are counted.
+inline std::vector<std::pair<std::string, double>> per_run_counters(
+    const std::vector<std::pair<std::string, double>>& totals, std::size_t runs) {
+  std::vector<std::pair<std::string, double>> out;
+  double cycles = 0, instructions = 0;
+  for (const auto& [name, total] : totals) {
+    out.emplace_back(name, runs ? total / static_cast<double>(runs) : 0.0);
+    if (name == "cycles") cycles = total;
+    if (name == "instructions") instructions = total;
+  }
+  if (cycles > 0 && instructions > 0) out.emplace_back("instructions_per_cycle", instructions / cycles);
+  return out;
+}
+
+/// Throws ConfigError naming the cell's axes and values when `needed` bytes
+/// (F::cell_bytes) exceed the machine's `memory` bytes, or saturate (an
+/// estimate that overflowed); `memory` 0 (unknown) refuses only the latter.
+inline void refuse_oversized_cell(std::uint64_t needed, const std::vector<Axis>& axes, std::uint64_t memory) {
+  if (needed < saturated_size && (memory == 0 || needed <= memory)) return;
+  std::string fields, values;
+  for (const auto& a : axes) {
+    fields += (fields.empty() ? "" : " x ") + a.name;
+    values += (values.empty() ? "" : " x ") + std::to_string(a.value);
+  }
+  throw ConfigError(fields, values,
+                    needed == saturated_size
+                        ? std::string("needs more bytes than 64 bits can count (activations, caches and inputs); "
+                                      "refused before allocating")
+                        : fmt::format("needs an estimated {} bytes (activations, caches and inputs) besides the "
+                                      "weights, more than this machine's {} bytes of memory; refused before "
+                                      "allocating",
+                                      needed, memory));
+}
+
+/// Ends a cell whose outputs are not all finite (status invalid_output).
+struct InvalidOutput {
+  std::string what;
+};
+}  // namespace accelbench::detail
+// ---- end accelbench/run/cell_helpers.hpp ----
 // ---- begin accelbench/run/phase_timer.hpp ----
 
 // The engine's side of phase timing: a workload's phased run marks the end of
@@ -13974,30 +14495,6 @@ struct default_timer<B> {
   using type = typename B::DefaultTimer;
 };
 
-/// S::summarize at the configured confidence where S takes one.
-template <class S>
-LatencySummary summarize_with(std::span<const double> samples, double confidence) {
-  if constexpr (requires { { S::summarize(samples, confidence) } -> std::same_as<LatencySummary>; }) {
-    return S::summarize(samples, confidence);
-  } else {
-    return S::summarize(samples);
-  }
-}
-
-/// Per-run averages of a timer's counter totals, with instructions per cycle
-/// when both are counted.
-inline std::vector<std::pair<std::string, double>> per_run_counters(
-    const std::vector<std::pair<std::string, double>>& totals, std::size_t runs) {
-  std::vector<std::pair<std::string, double>> out;
-  double cycles = 0, instructions = 0;
-  for (const auto& [name, total] : totals) {
-    out.emplace_back(name, runs ? total / static_cast<double>(runs) : 0.0);
-    if (name == "cycles") cycles = total;
-    if (name == "instructions") instructions = total;
-  }
-  if (cycles > 0 && instructions > 0) out.emplace_back("instructions_per_cycle", instructions / cycles);
-  return out;
-}
 }  // namespace detail
 
 /// The Timer a backend uses unless told otherwise: B::DefaultTimer where the
@@ -14119,6 +14616,9 @@ class Benchmark {
     }
     PhaseLog phase_log(phase_specs.size());
     try {
+      if constexpr (HasCellBytes<F>) {
+        detail::refuse_oversized_cell(F::cell_bytes(preset_, cell), c.shape, machine_memory_);
+      }
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
       memory.emplace(config_.memory_sample_interval_s);
@@ -14135,13 +14635,19 @@ class Benchmark {
       backend_.synchronize();
       c.first_run_s = first.stop();
 
+      // NaN or Inf in the outputs (a broken checkpoint, random bytes as
+      // weights) makes the cell invalid_output: nothing is timed.
+      std::vector<NamedOutput> outputs = work.outputs();
+      const NonFiniteValues non_finite = count_non_finite(outputs);
       if constexpr (is_reference_backend) {
         c.verification.status = "reference";
         c.verification.reference = std::string(Cpu::name);
       } else if (config_.verify) {
         c.verification =
-            compare_outputs(work.outputs(), reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
+            compare_outputs(outputs, reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
       }
+      c.verification.non_finite = non_finite.count;
+      if (non_finite.count > 0) throw detail::InvalidOutput{non_finite.describe()};
 
       auto run = [&] { work.run(); };
       auto sync = [&] { backend_.synchronize(); };
@@ -14174,6 +14680,9 @@ class Benchmark {
                     detail::format_number(c.verification.max_abs_error) + " > tolerance " +
                     detail::format_number(c.verification.tolerance);
       }
+    } catch (const detail::InvalidOutput& bad) {
+      c.status = CellStatus::invalid_output;
+      c.message = bad.what;
     } catch (const CellTimeout& t) {
       c.status = CellStatus::timeout;
       c.message = fmt::format("cell_timeout_s ({} s) passed during {}; kept {} samples",
@@ -14288,6 +14797,7 @@ class Benchmark {
   std::function<bool(const CellResult&)> skip_;
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
+  std::uint64_t machine_memory_ = detail::total_memory_bytes();
   std::optional<Cpu> reference_backend_;
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
@@ -14354,6 +14864,16 @@ RunResult Benchmark<B, F, S, T, R>::run() {
 
   std::shared_ptr<const Model> model;
   try {
+    if constexpr (HasParameterCount<typename F::Preset>) {
+      // Refused before anything is allocated for the weights.
+      const std::uint64_t bytes = detail::saturating_product(preset_.parameter_count(), sizeof(float));
+      if (bytes == detail::saturated_size || (machine_memory_ > 0 && bytes > machine_memory_)) {
+        throw ConfigError("model", preset_.name,
+                          fmt::format("its {} parameters need {} bytes as floats, more than this machine's {} bytes "
+                                      "of memory; refused before loading",
+                                      preset_.parameter_count(), bytes, machine_memory_));
+      }
+    }
     auto loaded = pool_ ? pool_->template acquire<F>(backend_, preset_, config_.seed, config_.weights)
                         : detail::load_model<F>(backend_, preset_, config_.seed, config_.weights);
     model = loaded.model;
@@ -14750,6 +15270,7 @@ template <ModelFamily F, Backend B, class MakeBackend>
 // once, at the top, by walking compile-time lists of the known policies.
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <stdexcept>
@@ -20017,9 +20538,10 @@ struct Suite {
 
 namespace detail {
 
-/// The family whose preset (or checkpoint folder) `model` names, or "".
+/// The family whose preset (or checkpoint folder) `model` names, or "";
+/// `refusals` (when given) receives each family's reason for refusing it.
 template <class Families = KnownFamilies>
-std::string family_of(const std::string& model) {
+std::string family_of(const std::string& model, std::vector<ConfigError>* refusals = nullptr) {
   std::string found;
   const Config config = config_for_model(Config{}, model);
   const auto try_family = [&](auto family) {
@@ -20028,7 +20550,8 @@ std::string family_of(const std::string& model) {
     try {
       (void)preset_for<F>(config);
       found = std::string(F::name);
-    } catch (const ConfigError&) {
+    } catch (const ConfigError& e) {
+      if (refusals) refusals->push_back(e);
     }
   };
   [&]<class... Fs>(TypeList<Fs...>) { (try_family(std::type_identity<Fs>{}), ...); }(Families{});
@@ -20041,7 +20564,12 @@ template <class Families = KnownFamilies>
 std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, const std::string& field) {
   std::vector<SuiteEntry> out;
   for (std::size_t i = 0; i < models.size(); ++i) {
-    const std::string family = family_of<Families>(models[i]);
+    std::vector<ConfigError> refusals;
+    const std::string family = family_of<Families>(models[i], &refusals);
+    const std::string field_i = field + "[" + std::to_string(i) + "]";
+    if (family.empty() && !config_for_model(Config{}, models[i]).weights.empty()) {
+      throw_checkpoint_refusal(field_i, models[i], refusals);
+    }
     if (family.empty()) {
       std::string known;
       [&]<class... Fs>(TypeList<Fs...>) {
@@ -20073,6 +20601,10 @@ inline std::string json_text(const Json& j) { return j.dump(); }
 
 inline int json_int(const Json& j, const std::string& field) {
   if (!j.is_number_integer()) bad_type(field, j, "an integer");
+  // An unsigned value past int64's range would wrap when read as signed.
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
   const auto v = j.get<std::int64_t>();
   if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
     throw ConfigError(field, json_text(j), "out of range");
@@ -20260,6 +20792,9 @@ void validate_suite(const Suite& s) {
     throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
   }
   check_file_name("name", s.name);
+  detail::check_count("threads", s.threads, 0, config_limits::threads, "must be 0 (all cores) or a thread count");
+  detail::check_count("loading_repetitions", s.loading_repetitions, 1, config_limits::loading_repetitions,
+                      "must be a count of repetitions");
   if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
@@ -21695,6 +22230,7 @@ void run_matrix_pair([[maybe_unused]] const CompatibilityOptions& o, [[maybe_unu
           break;
         case CellStatus::failed:
         case CellStatus::timeout:
+        case CellStatus::invalid_output:
           row.status = CompatibilityStatus::error;
           row.reason = std::string(to_string(c.status)) + ": " + c.message;
           row.median_s.reset();

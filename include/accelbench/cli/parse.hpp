@@ -59,6 +59,8 @@ inline double parse_number(const std::string& flag, const std::string& text) {
     std::size_t used = 0;
     const double v = std::stod(text, &used);
     if (used == text.size()) return v;
+  } catch (const std::out_of_range&) {
+    throw ConfigError(flag, text, "number out of the range of a double");
   } catch (const std::exception&) {
   }
   throw ConfigError(flag, "\"" + text + "\"", "expected a number");

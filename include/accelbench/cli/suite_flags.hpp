@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,9 +38,14 @@ inline std::string join(const std::vector<int>& values) {
 inline Json read_json_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw ConfigError("--suite", "\"" + path + "\"", "cannot open the file");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   try {
-    return Json::parse(in);
-  } catch (const Json::parse_error& e) {
+    return detail::parse_json_text<Json>(text);
+  } catch (const JsonTextError& e) {
+    // A number the parser cannot hold (1e999) names the suite's field.
+    if (!e.field().empty() && !e.value().empty()) {
+      throw ConfigError(e.field(), e.value(), "number out of range in " + path + ": " + e.what());
+    }
     throw ConfigError("--suite", "\"" + path + "\"", std::string("not valid JSON: ") + e.what());
   }
 }

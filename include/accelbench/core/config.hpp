@@ -82,6 +82,19 @@ struct Config {
   double verify_tolerance = 1e-3;
 };
 
+/// The largest values the numeric settings accept (and the smallest
+/// non-zero memory sampling period); past them a value is refused, naming
+/// the field.
+namespace config_limits {
+inline constexpr long long iterations = 1'000'000'000;        ///< runs: warmup, min and per sample
+inline constexpr double seconds = 7 * 24 * 3600.0;              ///< any duration: a week
+inline constexpr double min_sample_interval_s = 1e-4;           ///< the memory sampler's shortest period
+inline constexpr double max_sample_interval_s = 60;             ///< and its longest
+inline constexpr double verify_tolerance = 1e6;                 ///< largest absolute difference allowed
+inline constexpr long long threads = 65536;                     ///< Cpu threads
+inline constexpr long long loading_repetitions = 1000;          ///< repetitions of the loading measurement
+}  // namespace config_limits
+
 namespace detail {
 
 /// Checks the values of one sweep axis: at least one, each within [min,
@@ -104,6 +117,24 @@ inline std::string format_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
+}
+
+/// Throws ConfigError naming `field` unless `v` is finite and within
+/// [low, high] (seconds, fractions and the like); `what` says what the
+/// value must be, and the message adds the bounds.
+inline void check_range(const char* field, double v, double low, double high, const std::string& what) {
+  if (!std::isfinite(v) || v < low || v > high) {
+    throw ConfigError(field, format_number(v),
+                      what + " (from " + format_number(low) + " to " + format_number(high) + ")");
+  }
+}
+
+/// Throws ConfigError naming `field` unless `v` is within [low, high].
+inline void check_count(const char* field, long long v, long long low, long long high, const std::string& what) {
+  if (v < low || v > high) {
+    throw ConfigError(field, std::to_string(v),
+                      what + " (from " + std::to_string(low) + " to " + std::to_string(high) + ")");
+  }
 }
 
 }  // namespace detail
@@ -164,6 +195,27 @@ inline void validate(const Config& c) {
   }
   if (!std::isfinite(c.verify_tolerance) || c.verify_tolerance < 0) {
     throw ConfigError("verify_tolerance", detail::format_number(c.verify_tolerance), "must be a finite number >= 0");
+  }
+  // Upper bounds: a value past them is a typo (or an overflow), not a plan.
+  const std::string runs = "must be a count of runs", seconds = "must be a number of seconds";
+  detail::check_count("warmup_iterations", c.warmup_iterations, 0, config_limits::iterations, runs);
+  detail::check_count("min_iterations", c.min_iterations, 1, config_limits::iterations, runs);
+  detail::check_count("iterations_per_sample", c.iterations_per_sample, 0, config_limits::iterations,
+                      "must be 0 (automatic) or a count of runs");
+  detail::check_range("min_time_s", c.min_time_s, 0, config_limits::seconds, seconds);
+  detail::check_range("max_time_s", c.max_time_s, 0, config_limits::seconds, seconds);
+  detail::check_range("warmup_max_time_s", c.warmup_max_time_s, 0, config_limits::seconds, seconds);
+  detail::check_range("cell_timeout_s", c.cell_timeout_s, 0, config_limits::seconds,
+                      "must be 0 (no limit) or a number of seconds");
+  detail::check_range("target_relative_ci_width", c.target_relative_ci_width, 0, 1,
+                      "must be 0 (off) or a fraction of the median");
+  detail::check_range("warmup_stability_tolerance", c.warmup_stability_tolerance, 0, 1,
+                      "must be a fraction of the median");
+  detail::check_range("verify_tolerance", c.verify_tolerance, 0, config_limits::verify_tolerance,
+                      "must be an absolute difference");
+  if (c.memory_sample_interval_s != 0) {
+    detail::check_range("memory_sample_interval_s", c.memory_sample_interval_s, config_limits::min_sample_interval_s,
+                config_limits::max_sample_interval_s, "must be 0 (off) or a sampling period in seconds");
   }
 }
 

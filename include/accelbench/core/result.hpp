@@ -22,6 +22,9 @@ enum class CellStatus {
   failed,       ///< an exception ended the cell; `message` says which
   unavailable,  ///< the backend or timer cannot run on this machine; `message` says why
   timeout,      ///< the cell ran past cell_timeout_s; what was measured is kept
+  /// the outputs hold NaN or Inf (verification.non_finite counts them);
+  /// nothing is timed. Never ok, whatever the reference says.
+  invalid_output,
 };
 
 [[nodiscard]] constexpr std::string_view to_string(CellStatus s) noexcept {
@@ -31,6 +34,7 @@ enum class CellStatus {
     case CellStatus::failed: return "failed";
     case CellStatus::unavailable: return "unavailable";
     case CellStatus::timeout: return "timeout";
+    case CellStatus::invalid_output: return "invalid_output";
   }
   return "unknown";
 }
@@ -190,6 +194,9 @@ struct Verification {
   /// Fraction of equal entries over the outputs whose name ends in "tokens"
   /// (greedy generated tokens); empty when there are none.
   std::optional<double> token_agreement;
+  /// NaN or Inf values among this backend's outputs; more than 0 makes the
+  /// cell invalid_output.
+  std::size_t non_finite = 0;
 };
 
 /// A timed part of every run (text generation's prefill and decode, ...),

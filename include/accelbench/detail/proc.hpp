@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "checked_math.hpp"
+
 #if defined(__unix__) || defined(__APPLE__)
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -50,17 +52,23 @@ inline std::optional<std::string> proc_field(const std::string& text, std::strin
   return std::nullopt;
 }
 
+/// "NNN kB" (the leading number of a /proc field) in bytes; nothing when
+/// there is no number or the bytes do not fit in 64 bits.
+inline std::optional<std::uint64_t> kilobytes_to_bytes(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const auto kb = parse_decimal<std::uint64_t>(text.substr(0, digits));
+  if (!kb) return std::nullopt;
+  return checked_mul(*kb, std::uint64_t{1024});
+}
+
 /// A "NNN kB" field of /proc/self/status, in bytes.
 inline std::optional<std::uint64_t> self_status_bytes(std::string_view key) {
   const auto text = read_text_file("/proc/self/status");
   if (!text) return std::nullopt;
   const auto value = proc_field(*text, key);
   if (!value) return std::nullopt;
-  try {
-    return static_cast<std::uint64_t>(std::stoull(*value)) * 1024u;
-  } catch (...) {
-    return std::nullopt;
-  }
+  return kilobytes_to_bytes(*value);
 }
 
 /// Resident set size of this process now (0 where the system does not say).
@@ -202,11 +210,7 @@ inline CpuDescription describe_cpu() {
 inline std::optional<std::uint64_t> meminfo_bytes(const std::string& text, std::string_view key) {
   const auto value = proc_field(text, key);
   if (!value) return std::nullopt;
-  try {
-    return static_cast<std::uint64_t>(std::stoull(*value)) * 1024u;
-  } catch (...) {
-    return std::nullopt;
-  }
+  return kilobytes_to_bytes(*value);
 }
 
 /// Physical memory of the machine in bytes (0 when unknown).

@@ -164,6 +164,16 @@ struct Audio {
 
   /// Whisper: batch_sizes x audio_seconds x new_tokens; wav2vec2 (named by
   /// config.model or config.weights): batch_sizes x audio_seconds, new_tokens 0.
+  /// Bytes one cell needs besides the weights, known before its workload
+  /// is made (the Benchmark refuses a cell that needs more than the machine
+  /// has): the audio samples and Whisper's decoder caches.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    const std::uint64_t samples = detail::saturating_product(c.batch_size, c.audio_seconds, sample_rate, sizeof(float));
+    return preset.is_whisper()
+               ? detail::saturating_sum(samples, preset.whisper().kv_cache_bytes(c.batch_size, c.new_tokens))
+               : samples;
+  }
+
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
     const std::vector<int> tokens = preset.is_whisper() ? sweep_of<Audio>(config, "new_tokens") : std::vector<int>{0};
     const std::vector<int> seconds = sweep_of<Audio>(config, "audio_seconds");
@@ -378,5 +388,6 @@ static_assert(HasWeightLoading<Audio, Cpu>);
 static_assert(HasPhasedRun<Audio::Workload<Cpu>>);
 static_assert(HasKvCacheBytes<Audio::Workload<Cpu>>);
 static_assert(HasParameterCount<Audio::Preset>);
+static_assert(HasCellBytes<Audio>);
 
 }  // namespace accelbench

@@ -66,6 +66,12 @@ struct Embedding {
     }
   }
 
+  /// Bytes one cell's activations take, known before its workload is made
+  /// (the Benchmark refuses a cell that needs more than the machine has).
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    return preset.activation_bytes(c.batch_size, c.sequence_length);
+  }
+
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
     std::vector<Cell> out;
     const std::vector<int> lengths = sweep_of<Embedding>(config, "sequence_lengths");
@@ -154,5 +160,6 @@ static_assert(HasCheckpoints<Embedding>);
 static_assert(HasWeightLoading<Embedding, Cpu>);
 static_assert(HasActivationBytes<Embedding::Workload<Cpu>>);
 static_assert(HasParameterCount<Embedding::Preset>);
+static_assert(HasCellBytes<Embedding>);
 
 }  // namespace accelbench

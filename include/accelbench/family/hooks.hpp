@@ -92,6 +92,17 @@ concept HasKvCacheBytes = requires(const W& work) {
   { work.kv_cache_bytes() } -> std::convertible_to<std::uint64_t>;
 };
 
+/// `F::cell_bytes(preset, cell)`: bytes one cell needs besides the weights
+/// (activations, key-value cache, inputs), known before its workload is
+/// made, from the same figures as activation_bytes() and kv_cache_bytes().
+/// The Benchmark refuses a cell that needs more memory than the machine
+/// has before allocating anything for it. An estimate that overflows
+/// saturates at the largest std::uint64_t.
+template <class F>
+concept HasCellBytes = requires(const typename F::Preset& preset, const typename F::Cell& cell) {
+  { F::cell_bytes(preset, cell) } -> std::convertible_to<std::uint64_t>;
+};
+
 /// `preset.parameter_count()`: parameters of a preset without loading it
 /// (the compatibility matrix and `accelbench presets`).
 template <class P>

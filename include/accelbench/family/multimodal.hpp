@@ -14,6 +14,7 @@
 #include "../core/phases.hpp"
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
+#include "../detail/checked_math.hpp"
 #include "concepts.hpp"
 #include "hooks.hpp"
 
@@ -101,6 +102,24 @@ struct Multimodal {
     return load_weights(backend, preset, weights(preset, seed));
   }
 
+  /// Bytes one cell needs besides the weights, known before its workload
+  /// is made (the Benchmark refuses a cell that needs more than the machine
+  /// has): the pixels, each tower's hidden states (eight [tokens, hidden]
+  /// tensors and the feed-forward's [tokens, intermediate]) and the
+  /// [batch, batch] logits. Saturates instead of overflowing.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    using detail::saturating_product, detail::saturating_sum;
+    const auto& v = preset.vision;
+    const auto& t = preset.text;
+    const std::int64_t side = v.patch_size > 0 ? v.image_size / v.patch_size : 0;
+    const std::uint64_t floats = saturating_sum(
+        saturating_product(c.batch_size, v.channels, v.image_size, v.image_size),
+        saturating_product(c.batch_size, side * side + 1, 8 * std::int64_t{v.hidden} + v.intermediate),
+        saturating_product(c.batch_size, t.max_positions, 8 * std::int64_t{t.hidden} + t.intermediate),
+        saturating_product(c.batch_size, c.batch_size));
+    return saturating_product(floats, sizeof(float));
+  }
+
   /// One cell's images and texts on the device; run() encodes both and
   /// computes the similarity logits.
   template <PerceptionOps B>
@@ -154,5 +173,6 @@ static_assert(HasCheckpoints<Multimodal>);
 static_assert(HasWeightLoading<Multimodal, Cpu>);
 static_assert(HasPhasedRun<Multimodal::Workload<Cpu>>);
 static_assert(HasParameterCount<Multimodal::Preset>);
+static_assert(HasCellBytes<Multimodal>);
 
 }  // namespace accelbench

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +20,7 @@
 #include "../core/phases.hpp"
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
+#include "../detail/checked_math.hpp"
 #include "concepts.hpp"
 #include "hooks.hpp"
 #include "model_variant.hpp"
@@ -91,22 +95,47 @@ struct TextGenerationOf {
   }
 
   /// The model's limits: every prompt length plus every number of new
-  /// tokens must fit its positions.
+  /// tokens must fit its positions, and, for every model, an int (the
+  /// cache's capacity).
   static void validate(const Config& config, const Preset& preset) {
-    const int limit = preset.sequence_limit();
-    if (limit <= 0) return;
+    const int limit = preset.sequence_limit();  // 0: none but the cache's int
     const std::vector<int> prompts = sweep_of<TextGenerationOf>(config, "prompt_lengths");
     const std::vector<int> new_tokens = sweep_of<TextGenerationOf>(config, "new_tokens");
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       for (int n : new_tokens) {
         const int p = prompts[i];
-        if (p + n > limit) {
+        const std::int64_t positions = std::int64_t{p} + n;
+        const bool limited = limit > 0;
+        if (positions > (limited ? limit : std::numeric_limits<int>::max())) {
           throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(p),
-                            "with new_tokens " + std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
-                                std::to_string(limit) + " positions");
+                            "with new_tokens " + std::to_string(n) + " exceeds " +
+                                (limited ? preset.name + "'s maximum of " + std::to_string(limit) + " positions"
+                                         : "the largest cache of " + std::to_string(std::numeric_limits<int>::max()) +
+                                               " positions"));
         }
       }
     }
+  }
+
+  /// Bytes one cell needs besides the weights, known before its workload
+  /// is made (the Benchmark refuses a cell that needs more than the
+  /// machine has): the key-value cache, the prompts, the prefill's hidden
+  /// states (eight [tokens, hidden] tensors and the feed-forward's
+  /// [tokens, intermediate]), one sequence's attention scores (T5: of every
+  /// head, its position bias) and the last step's logits. Saturates instead
+  /// of overflowing.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) {
+    const std::int64_t positions = std::int64_t{c.prompt_length} + c.new_tokens;
+    const int capacity = preset.is_encoder_decoder()
+                             ? c.new_tokens
+                             : static_cast<int>(std::min<std::int64_t>(positions, std::numeric_limits<int>::max()));
+    const std::uint64_t floats = detail::saturating_sum(
+        detail::saturating_product(c.batch_size, c.prompt_length, 8 * std::int64_t{preset.hidden} + preset.intermediate),
+        detail::saturating_product(c.prompt_length, c.prompt_length, preset.is_encoder_decoder() ? preset.heads : 1),
+        detail::saturating_product(c.batch_size, preset.vocab_size));
+    return detail::saturating_sum(preset.kv_cache_bytes(c.batch_size, capacity, c.prompt_length),
+                                  detail::saturating_product(c.batch_size, c.prompt_length, sizeof(std::int32_t)),
+                                  detail::saturating_mul(floats, sizeof(float)));
   }
 
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
@@ -290,5 +319,6 @@ static_assert(HasWeightLoading<TextGeneration, Cpu>);
 static_assert(HasPhasedRun<TextGeneration::Workload<Cpu>>);
 static_assert(HasKvCacheBytes<TextGeneration::Workload<Cpu>>);
 static_assert(HasParameterCount<TextGeneration::Preset>);
+static_assert(HasCellBytes<TextGeneration>);
 
 }  // namespace accelbench

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,12 @@ struct Vision {
                               std::to_string(preset.image_size));
       }
       const int size = s == 0 ? preset.image_size : s;
+      const std::int64_t grid = preset.patch_size > 0 ? size / preset.patch_size : 0;
+      if (grid * grid + 1 > std::numeric_limits<int>::max()) {
+        throw ConfigError(field, std::to_string(s),
+                          "gives " + std::to_string(grid * grid) + " patches of " + std::to_string(preset.patch_size) +
+                              " pixels, more than an int counts");
+      }
       for (int earlier : seen) {
         if (earlier == size) {
           throw ConfigError(field, std::to_string(s),
@@ -86,6 +93,12 @@ struct Vision {
 
   /// batch_sizes x image_sizes, with an image size of 0 read as the model's
   /// own (the preset's, or the checkpoint's), so that results show pixels.
+  /// Bytes one cell's activations take, known before its workload is made
+  /// (the Benchmark refuses a cell that needs more than the machine has).
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    return preset.activation_bytes(c.batch_size, c.image_size > 0 ? c.image_size : preset.image_size);
+  }
+
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
     const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
     std::vector<Cell> out;
@@ -174,5 +187,6 @@ static_assert(HasCheckpoints<Vision>);
 static_assert(HasWeightLoading<Vision, Cpu>);
 static_assert(HasActivationBytes<Vision::Workload<Cpu>>);
 static_assert(HasParameterCount<Vision::Preset>);
+static_assert(HasCellBytes<Vision>);
 
 }  // namespace accelbench

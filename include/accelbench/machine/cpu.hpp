@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "../core/json.hpp"
+#include "../detail/checked_math.hpp"
 #include "../detail/proc.hpp"
 #include "device_report.hpp"
 
@@ -77,48 +79,54 @@ inline std::string sys_value(const std::filesystem::path& path) {
   return trim(std::string_view(*text).substr(0, text->find('\n')));
 }
 
-/// "32K" -> 32768, "1M" -> 1048576, "512" -> 512; nullopt when not a size.
+/// "32K" -> 32768, "1M" -> 1048576, "512" -> 512; nullopt when not a size
+/// or when it does not fit in 64 bits.
 inline std::optional<std::uint64_t> parse_size(std::string_view text) {
   const std::string s = trim(text);
   std::size_t i = 0;
-  std::uint64_t n = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) {
-    n = n * 10 + static_cast<std::uint64_t>(s[i] - '0');
-    ++i;
-  }
-  if (i == 0) return std::nullopt;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) != 0) ++i;
+  const auto n = parse_decimal<std::uint64_t>(std::string_view(s).substr(0, i));
+  if (!n) return std::nullopt;
   std::string unit = s.substr(i);
   std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::toupper(c); });
   unit = trim(unit);
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "K" || unit == "KB" || unit == "KIB") return n << 10;
-  if (unit == "M" || unit == "MB" || unit == "MIB") return n << 20;
-  if (unit == "G" || unit == "GB" || unit == "GIB") return n << 30;
-  return std::nullopt;
+  std::uint64_t scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  if (unit == "K" || unit == "KB" || unit == "KIB") scale = std::uint64_t{1} << 10;
+  if (unit == "M" || unit == "MB" || unit == "MIB") scale = std::uint64_t{1} << 20;
+  if (unit == "G" || unit == "GB" || unit == "GIB") scale = std::uint64_t{1} << 30;
+  if (scale == 0) return std::nullopt;
+  return checked_mul(*n, scale);
 }
 
-/// The CPUs of a list such as "0-3,8-11" (8); 0 when empty or malformed.
+/// The CPUs of a list such as "0-3,8-11" (8); 0 when empty, malformed, or
+/// when a number or the count does not fit in an int.
 inline int count_cpu_list(std::string_view text) {
   int count = 0;
   std::istringstream items{std::string(text)};
   std::string item;
+  const auto cpu_number = [](std::string_view digits) -> std::optional<int> {
+    const auto v = parse_decimal<std::uint32_t>(trim(digits));
+    if (!v || *v > static_cast<std::uint32_t>(std::numeric_limits<int>::max())) return std::nullopt;
+    return static_cast<int>(*v);
+  };
   while (std::getline(items, item, ',')) {
     item = trim(item);
     if (item.empty()) continue;
-    try {
-      const auto dash = item.find('-');
-      if (dash == std::string::npos) {
-        (void)std::stoi(item);
-        ++count;
-      } else {
-        const int first = std::stoi(item.substr(0, dash));
-        const int last = std::stoi(item.substr(dash + 1));
-        if (last < first) return 0;
-        count += last - first + 1;
-      }
-    } catch (...) {
-      return 0;
+    const auto dash = item.find('-');
+    std::optional<int> added;
+    if (dash == std::string::npos) {
+      if (cpu_number(item)) added = 1;
+    } else {
+      const auto first = cpu_number(std::string_view(item).substr(0, dash));
+      const auto last = cpu_number(std::string_view(item).substr(dash + 1));
+      if (!first || !last || *last < *first) return 0;
+      added = checked_add(*last - *first, 1);
     }
+    if (!added) return 0;
+    const auto sum = checked_add(count, *added);
+    if (!sum) return 0;
+    count = *sum;
   }
   return count;
 }

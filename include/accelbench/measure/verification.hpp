@@ -4,12 +4,40 @@
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
 
 namespace accelbench {
+
+/// The NaN and Inf values among a run's outputs, in all and by output.
+struct NonFiniteValues {
+  std::size_t count = 0;   ///< non-finite values over every output
+  std::size_t values = 0;  ///< values over every output
+  std::vector<std::pair<std::string, std::size_t>> by_output;  ///< outputs that have any, with their count
+
+  /// "3 of 4096 output values are NaN or Inf (last_hidden_state: 3)".
+  [[nodiscard]] std::string describe() const {
+    std::string where;
+    for (const auto& [name, n] : by_output) where += (where.empty() ? "" : ", ") + name + ": " + std::to_string(n);
+    return std::to_string(count) + " of " + std::to_string(values) + " output values are NaN or Inf (" + where +
+           ")";
+  }
+};
+
+[[nodiscard]] inline NonFiniteValues count_non_finite(const std::vector<NamedOutput>& outputs) {
+  NonFiniteValues out;
+  for (const auto& o : outputs) {
+    const auto n = static_cast<std::size_t>(o.value.size()) -
+                   static_cast<std::size_t>(o.value.array().isFinite().count());
+    out.values += static_cast<std::size_t>(o.value.size());
+    out.count += n;
+    if (n > 0) out.by_output.emplace_back(o.name, n);
+  }
+  return out;
+}
 
 /// Compares a backend's outputs with the reference outputs of the same
 /// inputs. Over all outputs together: the largest absolute difference, that

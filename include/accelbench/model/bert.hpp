@@ -18,6 +18,7 @@
 #include "../detail/rng.hpp"
 #include "../core/tensor.hpp"
 #include "common/activation.hpp"
+#include "../detail/checked_math.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
@@ -56,10 +57,12 @@ struct BertConfig {
   /// [tokens, hidden] tensors, the [tokens, intermediate] feed-forward, the
   /// pooled output, the mask and three id arrays.
   [[nodiscard]] std::uint64_t activation_bytes(int batch, int seq) const noexcept {
-    const std::uint64_t tokens = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(seq);
-    const std::uint64_t floats = tokens * (7u * static_cast<std::uint64_t>(hidden) + static_cast<std::uint64_t>(intermediate)) +
-                                 static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(hidden) + tokens;
-    return floats * sizeof(float) + 3u * tokens * sizeof(std::int32_t);
+    using detail::saturating_product, detail::saturating_sum;
+    const std::uint64_t tokens = saturating_product(batch, seq);
+    const std::uint64_t floats =
+        saturating_sum(saturating_product(tokens, 7 * std::int64_t{hidden} + intermediate),
+                       saturating_product(batch, hidden), tokens);
+    return saturating_sum(saturating_product(floats, sizeof(float)), saturating_product(3, tokens, sizeof(std::int32_t)));
   }
 
   /// Floating-point operations of one forward pass (a multiply-add counts as

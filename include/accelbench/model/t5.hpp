@@ -23,6 +23,7 @@
 #include "../backend/concepts.hpp"
 #include "../core/tensor.hpp"
 #include "common/activation.hpp"
+#include "../detail/checked_math.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
@@ -93,10 +94,9 @@ struct T5Architecture {
   }
 
   /// The fields of a T5 config.json (model_type "t5"). transformers 5 ties
-  /// T5's head whatever tie_word_embeddings says (T5Config sets it to true);
-  /// the field only gives scale_decoder_outputs its default, for configs
-  /// written before that field existed. A checkpoint that stores its own
-  /// lm_head.weight unties the head when the model is built.
+  /// T5's head whatever tie_word_embeddings says (T5Config sets it true); the
+  /// field only gives scale_decoder_outputs its default, for older configs. A
+  /// checkpoint that stores its own lm_head.weight unties the head.
   static void read_config(const detail::HfConfigReader& c, GenerativeConfig& g) {
     const std::string ff = c.text("feed_forward_proj", "relu");  // "ACT" or "gated-ACT"; T5Config: gated-gelu is gelu_new
     const auto act = detail::activation_named(ff == "gated-gelu" ? "gelu_new" : ff.substr(ff.starts_with("gated-") ? 6 : 0));
@@ -208,10 +208,10 @@ struct T5Architecture {
   /// `encoder_len` tokens.
   [[nodiscard]] static std::uint64_t kv_cache_bytes(const GenerativeConfig& c, int batch, int capacity,
                                                     int encoder_len) noexcept {
-    std::uint64_t floats = detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.decoder_layers);
-    floats += 2u * static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(encoder_len) *
-              static_cast<std::uint64_t>(c.attention_width()) * static_cast<std::uint64_t>(c.decoder_layers);
-    return floats * sizeof(float);
+    const std::uint64_t floats = detail::saturating_sum(
+        detail::self_attention_cache_floats(batch, capacity, c.kv_width(), c.decoder_layers),
+        detail::saturating_product(2, batch, encoder_len, c.attention_width(), c.decoder_layers));
+    return detail::saturating_mul(floats, sizeof(float));
   }
 
   // ---- weights ----

@@ -24,6 +24,7 @@
 
 #include "../backend/concepts.hpp"
 #include "../core/tensor.hpp"
+#include "../detail/checked_math.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
 #include "common/config_json.hpp"
@@ -90,14 +91,16 @@ struct ViTConfig {
   /// interpolated position table (another size than the model's) and the
   /// position and class-row ids.
   [[nodiscard]] std::uint64_t activation_bytes(int batch, int size) const noexcept {
-    const auto b = static_cast<std::uint64_t>(batch);
-    const auto n = static_cast<std::uint64_t>(tokens(size));
-    const auto h = static_cast<std::uint64_t>(hidden);
-    const auto s = static_cast<std::uint64_t>(size);
-    const std::uint64_t floats = b * static_cast<std::uint64_t>(channels) * s * s + b * (n - 1) * h +
-                                 b * n * (8u * h + static_cast<std::uint64_t>(intermediate)) + b * h +
-                                 (size != image_size ? n * h : 0u);
-    return floats * sizeof(float) + (b * n + b) * sizeof(std::int32_t);
+    using detail::saturating_product, detail::saturating_sum;
+    const std::int64_t side = size / std::max(patch_size, 1);
+    const std::int64_t n = side * side + 1;  // the patches and the class token
+    const std::uint64_t floats = saturating_sum(
+        saturating_product(batch, channels, size, size), saturating_product(batch, n - 1, hidden),
+        saturating_product(batch, n, 8 * std::int64_t{hidden} + intermediate), saturating_product(batch, hidden),
+        size != image_size ? saturating_product(n, hidden) : std::uint64_t{0});
+    return saturating_sum(saturating_product(floats, sizeof(float)),
+                          saturating_product(saturating_sum(saturating_product(batch, n), saturating_product(batch)),
+                                             sizeof(std::int32_t)));
   }
 };
 

@@ -12,6 +12,7 @@
 
 #include "../core/tensor.hpp"
 #include "common/activation.hpp"
+#include "../detail/checked_math.hpp"
 #include "common/config_json.hpp"
 #include "common/validate.hpp"
 #include "common/weights.hpp"
@@ -55,9 +56,8 @@ struct WhisperConfig {
   /// Bytes of the decoder's self-attention cache for `batch` sequences of up
   /// to `capacity` positions, plus the cross-attention keys and values.
   [[nodiscard]] std::uint64_t kv_cache_bytes(int batch, int capacity) const noexcept {
-    const auto rows = static_cast<std::uint64_t>(batch) *
-                      (static_cast<std::uint64_t>(capacity) + static_cast<std::uint64_t>(max_source_positions));
-    return 2u * rows * static_cast<std::uint64_t>(hidden) * static_cast<std::uint64_t>(decoder_layers) * sizeof(float);
+    return detail::saturating_product(2, batch, std::int64_t{capacity} + max_source_positions, hidden, decoder_layers,
+                                      sizeof(float));
   }
 
   /// Floating-point operations of transcribing `batch` clips greedily for

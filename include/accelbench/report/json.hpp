@@ -140,6 +140,7 @@ inline Json to_json(const CellResult& c) {
             {"max_rel_error", c.verification.max_rel_error},
             {"cosine_similarity", c.verification.cosine_similarity},
             {"token_agreement", optional_value(c.verification.token_agreement)},
+            {"non_finite", c.verification.non_finite},
             {"tolerance", c.verification.tolerance}}},
       {"warnings", c.warnings},
       {"samples_s", c.samples_s},

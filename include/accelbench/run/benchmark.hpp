@@ -24,11 +24,14 @@
 #include "../measure/timer/concept.hpp"
 #include "../report/concept.hpp"
 #include "../core/config.hpp"
+#include "../detail/checked_math.hpp"
 #include "../detail/proc.hpp"
+#include "../core/error.hpp"
 #include "../machine/environment.hpp"
 #include "../measure/memory.hpp"
 #include "../core/phases.hpp"
 #include "../report/console_reporter.hpp"
+#include "cell_helpers.hpp"
 #include "phase_timer.hpp"
 #include "op_requirements.hpp"
 #include "resource_pool.hpp"
@@ -53,30 +56,6 @@ struct default_timer<B> {
   using type = typename B::DefaultTimer;
 };
 
-/// S::summarize at the configured confidence where S takes one.
-template <class S>
-LatencySummary summarize_with(std::span<const double> samples, double confidence) {
-  if constexpr (requires { { S::summarize(samples, confidence) } -> std::same_as<LatencySummary>; }) {
-    return S::summarize(samples, confidence);
-  } else {
-    return S::summarize(samples);
-  }
-}
-
-/// Per-run averages of a timer's counter totals, with instructions per cycle
-/// when both are counted.
-inline std::vector<std::pair<std::string, double>> per_run_counters(
-    const std::vector<std::pair<std::string, double>>& totals, std::size_t runs) {
-  std::vector<std::pair<std::string, double>> out;
-  double cycles = 0, instructions = 0;
-  for (const auto& [name, total] : totals) {
-    out.emplace_back(name, runs ? total / static_cast<double>(runs) : 0.0);
-    if (name == "cycles") cycles = total;
-    if (name == "instructions") instructions = total;
-  }
-  if (cycles > 0 && instructions > 0) out.emplace_back("instructions_per_cycle", instructions / cycles);
-  return out;
-}
 }  // namespace detail
 
 /// The Timer a backend uses unless told otherwise: B::DefaultTimer where the
@@ -198,6 +177,9 @@ class Benchmark {
     }
     PhaseLog phase_log(phase_specs.size());
     try {
+      if constexpr (HasCellBytes<F>) {
+        detail::refuse_oversized_cell(F::cell_bytes(preset_, cell), c.shape, machine_memory_);
+      }
       c.memory.peak_is_per_cell = detail::reset_peak_rss();
       c.memory.rss_before_bytes = detail::current_rss_bytes();
       memory.emplace(config_.memory_sample_interval_s);
@@ -214,13 +196,19 @@ class Benchmark {
       backend_.synchronize();
       c.first_run_s = first.stop();
 
+      // NaN or Inf in the outputs (a broken checkpoint, random bytes as
+      // weights) makes the cell invalid_output: nothing is timed.
+      std::vector<NamedOutput> outputs = work.outputs();
+      const NonFiniteValues non_finite = count_non_finite(outputs);
       if constexpr (is_reference_backend) {
         c.verification.status = "reference";
         c.verification.reference = std::string(Cpu::name);
       } else if (config_.verify) {
         c.verification =
-            compare_outputs(work.outputs(), reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
+            compare_outputs(outputs, reference_outputs(cell), config_.verify_tolerance, std::string(Cpu::name));
       }
+      c.verification.non_finite = non_finite.count;
+      if (non_finite.count > 0) throw detail::InvalidOutput{non_finite.describe()};
 
       auto run = [&] { work.run(); };
       auto sync = [&] { backend_.synchronize(); };
@@ -253,6 +241,9 @@ class Benchmark {
                     detail::format_number(c.verification.max_abs_error) + " > tolerance " +
                     detail::format_number(c.verification.tolerance);
       }
+    } catch (const detail::InvalidOutput& bad) {
+      c.status = CellStatus::invalid_output;
+      c.message = bad.what;
     } catch (const CellTimeout& t) {
       c.status = CellStatus::timeout;
       c.message = fmt::format("cell_timeout_s ({} s) passed during {}; kept {} samples",
@@ -367,6 +358,7 @@ class Benchmark {
   std::function<bool(const CellResult&)> skip_;
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
+  std::uint64_t machine_memory_ = detail::total_memory_bytes();
   std::optional<Cpu> reference_backend_;
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
@@ -433,6 +425,16 @@ RunResult Benchmark<B, F, S, T, R>::run() {
 
   std::shared_ptr<const Model> model;
   try {
+    if constexpr (HasParameterCount<typename F::Preset>) {
+      // Refused before anything is allocated for the weights.
+      const std::uint64_t bytes = detail::saturating_product(preset_.parameter_count(), sizeof(float));
+      if (bytes == detail::saturated_size || (machine_memory_ > 0 && bytes > machine_memory_)) {
+        throw ConfigError("model", preset_.name,
+                          fmt::format("its {} parameters need {} bytes as floats, more than this machine's {} bytes "
+                                      "of memory; refused before loading",
+                                      preset_.parameter_count(), bytes, machine_memory_));
+      }
+    }
     auto loaded = pool_ ? pool_->template acquire<F>(backend_, preset_, config_.seed, config_.weights)
                         : detail::load_model<F>(backend_, preset_, config_.seed, config_.weights);
     model = loaded.model;

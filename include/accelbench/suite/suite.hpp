@@ -5,6 +5,7 @@
 // once, at the top, by walking compile-time lists of the known policies.
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
 #include <stdexcept>
@@ -74,9 +75,10 @@ struct Suite {
 
 namespace detail {
 
-/// The family whose preset (or checkpoint folder) `model` names, or "".
+/// The family whose preset (or checkpoint folder) `model` names, or "";
+/// `refusals` (when given) receives each family's reason for refusing it.
 template <class Families = KnownFamilies>
-std::string family_of(const std::string& model) {
+std::string family_of(const std::string& model, std::vector<ConfigError>* refusals = nullptr) {
   std::string found;
   const Config config = config_for_model(Config{}, model);
   const auto try_family = [&](auto family) {
@@ -85,7 +87,8 @@ std::string family_of(const std::string& model) {
     try {
       (void)preset_for<F>(config);
       found = std::string(F::name);
-    } catch (const ConfigError&) {
+    } catch (const ConfigError& e) {
+      if (refusals) refusals->push_back(e);
     }
   };
   [&]<class... Fs>(TypeList<Fs...>) { (try_family(std::type_identity<Fs>{}), ...); }(Families{});
@@ -98,7 +101,12 @@ template <class Families = KnownFamilies>
 std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, const std::string& field) {
   std::vector<SuiteEntry> out;
   for (std::size_t i = 0; i < models.size(); ++i) {
-    const std::string family = family_of<Families>(models[i]);
+    std::vector<ConfigError> refusals;
+    const std::string family = family_of<Families>(models[i], &refusals);
+    const std::string field_i = field + "[" + std::to_string(i) + "]";
+    if (family.empty() && !config_for_model(Config{}, models[i]).weights.empty()) {
+      throw_checkpoint_refusal(field_i, models[i], refusals);
+    }
     if (family.empty()) {
       std::string known;
       [&]<class... Fs>(TypeList<Fs...>) {
@@ -130,6 +138,10 @@ inline std::string json_text(const Json& j) { return j.dump(); }
 
 inline int json_int(const Json& j, const std::string& field) {
   if (!j.is_number_integer()) bad_type(field, j, "an integer");
+  // An unsigned value past int64's range would wrap when read as signed.
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
   const auto v = j.get<std::int64_t>();
   if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
     throw ConfigError(field, json_text(j), "out of range");
@@ -317,6 +329,9 @@ void validate_suite(const Suite& s) {
     throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
   }
   check_file_name("name", s.name);
+  detail::check_count("threads", s.threads, 0, config_limits::threads, "must be 0 (all cores) or a thread count");
+  detail::check_count("loading_repetitions", s.loading_repetitions, 1, config_limits::loading_repetitions,
+                      "must be a count of repetitions");
   if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");

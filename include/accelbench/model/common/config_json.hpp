@@ -12,18 +12,23 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "../../core/error.hpp"
+#include "../../core/json.hpp"
 
 namespace accelbench {
 
@@ -131,9 +136,11 @@ inline nlohmann::json read_json_file(const std::filesystem::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   try {
-    return nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw ConfigError("weights", "\"" + path.string() + "\"", std::string("not valid JSON: ") + e.what());
+    return parse_json_text<nlohmann::json>(text.str());
+  } catch (const JsonTextError& e) {
+    throw ConfigError("weights", "\"" + path.string() + "\"",
+                      std::string("not valid JSON") + (e.field().empty() ? "" : " (at field " + e.field() + ")") +
+                          ": " + e.what());
   }
 }
 
@@ -179,6 +186,7 @@ class HfConfigReader {
   [[nodiscard]] int integer(std::string_view key) const {
     const auto& v = get(key);
     if (!v.is_number_integer()) fail(key, v.dump(), "expected an integer");
+    if (!fits_int(v)) fail(key, v.dump(), "out of range: expected an integer of at most 2147483647 in magnitude");
     return v.get<int>();
   }
   [[nodiscard]] int integer(std::string_view key, int fallback) const { return has(key) ? integer(key) : fallback; }
@@ -186,7 +194,9 @@ class HfConfigReader {
   [[nodiscard]] float number(std::string_view key) const {
     const auto& v = get(key);
     if (!v.is_number()) fail(key, v.dump(), "expected a number");
-    return v.get<float>();
+    const float f = v.get<float>();
+    if (!std::isfinite(f)) fail(key, v.dump(), "out of range: expected a finite number within the range of a float");
+    return f;
   }
   [[nodiscard]] float number(std::string_view key, float fallback) const { return has(key) ? number(key) : fallback; }
 
@@ -213,6 +223,7 @@ class HfConfigReader {
     std::vector<int> out;
     for (const auto& e : v) {
       if (!e.is_number_integer()) fail(key, v.dump(), "expected a non-empty array of integers");
+      if (!fits_int(e)) fail(key, v.dump(), "out of range: every value must be at most 2147483647 in magnitude");
       out.push_back(e.get<int>());
     }
     return out;
@@ -272,6 +283,12 @@ class HfConfigReader {
   }
 
  private:
+  static bool fits_int(const nlohmann::json& v) {
+    if (v.is_number_unsigned()) return v.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<int>::max());
+    const auto i = v.get<std::int64_t>();
+    return i >= std::numeric_limits<int>::min() && i <= std::numeric_limits<int>::max();
+  }
+
   const nlohmann::json& get(std::string_view key) const {
     if (!has(key)) fail(key, "(missing)", "required by this architecture");
     return json_->at(std::string(key));
@@ -313,6 +330,44 @@ inline std::filesystem::path checkpoint_file(const std::filesystem::path& dir, c
 [[nodiscard]] inline HfConfigReader checkpoint_config(const std::filesystem::path& dir,
                                                       std::vector<std::string> accepted = {}) {
   return HfConfigReader(checkpoint_file(dir, "config.json"), std::move(accepted));
+}
+
+
+/// Why no family reads the checkpoint folder `model`: config.json missing
+/// or not JSON (the parser's message, with its position), an unsupported
+/// model_type (with what each family reads), or the error of the family
+/// that reads its model_type.
+[[noreturn]] inline void throw_checkpoint_refusal(const std::string& field, const std::string& model,
+                                                  const std::vector<ConfigError>& refusals) {
+  const std::string value = "\"" + model + "\"";
+  const auto config_json = std::filesystem::path(model) / "config.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(config_json, ec)) {
+    throw ConfigError(field, value, "a folder without config.json, so neither a preset nor a Hugging Face checkpoint");
+  }
+  const auto problem_of = [](const ConfigError& r) {
+    const std::string what = r.what();
+    const std::string sep = " = " + r.value() + ": ";
+    const auto at = what.find(sep);
+    return at == std::string::npos ? what : what.substr(at + sep.size());
+  };
+  std::string unsupported, supported;
+  for (const auto& r : refusals) {
+    if (!r.field().ends_with("model_type")) {
+      // A family reads this model_type (or config.json itself is broken):
+      // its reason is the real one.
+      throw ConfigError(field, value, r.field() + " = " + r.value() + ": " + problem_of(r));
+    }
+    if (r.value() != "(missing)" && r.value() != "\"\"") unsupported = r.value();
+    const std::string problem = problem_of(r);
+    if (problem.find("reads") != std::string::npos || problem.find("expected") != std::string::npos) {
+      supported += (supported.empty() ? "" : "; ") + problem;
+    }
+  }
+  throw ConfigError(field, value,
+                    (unsupported.empty() ? std::string("config.json names no model_type")
+                                         : "unsupported model_type " + unsupported + " in config.json") +
+                        "; supported: " + supported);
 }
 
 }  // namespace detail

@@ -13,6 +13,7 @@
 // EncoderDecoderCache.
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -101,12 +102,14 @@ class DecoderOnly {
     Session s;
     s.batch = batch;
     s.prompt_len = prompt_len;
-    s.capacity = prompt_len + max_new_tokens;
-    if (c.sequence_limit() > 0 && s.capacity > c.sequence_limit()) {
+    const std::int64_t capacity = std::int64_t{prompt_len} + max_new_tokens;
+    const int limit = c.sequence_limit() > 0 ? c.sequence_limit() : std::numeric_limits<int>::max();
+    if (capacity > limit) {
       throw std::invalid_argument(std::string(Derived::model_name) + ": prompt length " + std::to_string(prompt_len) +
                                   " + " + std::to_string(max_new_tokens) + " new tokens exceed " + c.name + "'s " +
-                                  std::to_string(c.sequence_limit()) + " positions");
+                                  std::to_string(limit) + " positions");
     }
+    s.capacity = static_cast<int>(capacity);
     s.prompt_ids = be.upload_indices(prompt_ids);
     std::vector<std::int32_t> last(static_cast<std::size_t>(batch));
     for (int b = 0; b < batch; ++b) last[static_cast<std::size_t>(b)] = (b + 1) * prompt_len - 1;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../../backend/op_dims.hpp"
+#include "../../detail/checked_math.hpp"
 #include "../../detail/rng.hpp"
 #include "validate.hpp"
 #include "weights.hpp"
@@ -226,8 +227,7 @@ inline void reject_foreign_feature(const FieldCheck& check, std::string_view fie
 /// layers, `batch` x `capacity` rows of `width`.
 [[nodiscard]] inline std::uint64_t self_attention_cache_floats(int batch, int capacity, std::int64_t width,
                                                                 int layers) noexcept {
-  const auto rows = static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(capacity);
-  return 2u * rows * static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(layers);
+  return saturating_product(2, batch, capacity, width, layers);
 }
 
 /// Floating-point operations of a decoder-only transformer generating

@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../../detail/atomic_file.hpp"
+#include "../../core/json.hpp"
 #include "../../core/tensor.hpp"
 #include "safetensors_format.hpp"
 #include "weights.hpp"
@@ -242,14 +243,9 @@ class SafetensorsFile {
     };
     json header;
     try {
-      header = json::parse(text, watch_keys);
-    } catch (const json::parse_error& e) {
-      // e.what() is "[json.exception.parse_error.101] parse error at ...".
-      std::string_view why = e.what();
-      if (const auto bracket = why.find("] "); why.starts_with("[json.exception.") && bracket != why.npos) {
-        why.remove_prefix(bracket + 2);
-      }
-      fail("header is not valid JSON: " + std::string(why));
+      header = detail::parse_json_text<json>(text, watch_keys);
+    } catch (const JsonTextError& e) {
+      fail(std::string("header is not valid JSON: ") + e.what());
     }
     if (!header.is_object()) {
       fail(std::string("header is a JSON ") + header.type_name() + " (" + detail::short_json(header) +

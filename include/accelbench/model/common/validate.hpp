@@ -23,8 +23,30 @@ class FieldCheck {
 
   [[nodiscard]] std::string field(std::string_view f) const { return prefix_ + "." + std::string(f); }
 
+  /// A positive dimension no larger than dimension_limit(f), so that the
+  /// sizes and parameter counts computed from the dimensions fit in 64 bits.
   void positive(std::string_view f, int v) const {
     if (v <= 0) fail(f, std::to_string(v), "must be positive");
+    if (v > dimension_limit(f)) {
+      fail(f, std::to_string(v),
+           "must be at most " + std::to_string(dimension_limit(f)) +
+               " (the sizes and parameter counts computed from it would overflow)");
+    }
+  }
+
+  /// The largest value of a dimension named `f` ("text.layers" as "layers"):
+  /// 4096 layers, 2^16 pixels, channels or mel bins, 2^20 for widths (hidden,
+  /// intermediate, heads, projection), 2^24 for the rest (vocabularies,
+  /// positions). With these bounds every product of dimensions the library
+  /// computes fits in 64 bits.
+  [[nodiscard]] static int dimension_limit(std::string_view f) noexcept {
+    if (const auto dot = f.rfind('.'); dot != std::string_view::npos) f.remove_prefix(dot + 1);
+    if (f.ends_with("layers")) return 4096;
+    if (f == "image_size" || f == "patch_size" || f == "channels" || f == "mel_bins") return 1 << 16;
+    if (f.ends_with("hidden") || f.ends_with("intermediate") || f.ends_with("heads") || f == "projection_dim") {
+      return 1 << 20;
+    }
+    return 1 << 24;
   }
   void positive(std::string_view f, float v) const {
     if (!(v > 0)) fail(f, std::to_string(v), "must be positive");
