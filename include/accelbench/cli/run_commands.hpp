@@ -32,7 +32,8 @@ inline std::string file_stamp(const std::string& iso) {
   return s;
 }
 
-/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is not ok.
+/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
+/// not ok, else exit_busy when fail_on_busy is set and some cell was busy.
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags) {
   const Suite suite = flags.suite<Families>();
@@ -82,6 +83,11 @@ int run_command(const SuiteFlags& flags) {
 
   for (const auto& c : results.cells) {
     if (c.status != CellStatus::ok) return exit_not_ok;
+  }
+  if (suite.fail_on_busy) {
+    for (const auto& c : results.cells) {
+      if (c.busy) return exit_busy;
+    }
   }
   return exit_ok;
 }

@@ -3,6 +3,8 @@
 // Reading the operating system's description of this process and machine.
 // Linux reads /proc; elsewhere the functions return what portable calls give.
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -220,6 +222,99 @@ inline std::uint64_t total_memory_bytes() {
   if (pages > 0 && page > 0) return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
 #endif
   return 0;
+}
+
+/// The aggregate "cpu" line of /proc/stat, in clock ticks (USER_HZ) summed
+/// over every CPU. Fields a kernel does not report are 0.
+struct CpuTicks {
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+
+  /// Time spent running something (guest time is already within user and nice).
+  [[nodiscard]] std::uint64_t busy() const noexcept { return user + nice + system + irq + softirq; }
+  /// Every tick accounted: busy, idle, waiting for I/O and stolen by the hypervisor.
+  [[nodiscard]] std::uint64_t total() const noexcept { return busy() + idle + iowait + steal; }
+};
+
+/// What /proc/stat says about the CPUs.
+struct ProcStat {
+  CpuTicks all;  ///< the "cpu" line
+  int cpus = 0;  ///< "cpuN" lines: the CPUs the counters cover
+};
+
+/// A decimal unsigned integer that is the whole of `text`, or nullopt
+/// (a sign, other characters or a value beyond 64 bits).
+inline std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+/// The text of /proc/stat, or nullopt when it has no well-formed "cpu" line
+/// (at least user, nice, system and idle, each a non-negative integer) or
+/// no "cpuN" line. Fields after steal (guest, guest_nice) are ignored.
+inline std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+  ProcStat out;
+  bool aggregate = false;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    const std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    if (line.rfind("cpu", 0) != 0) continue;
+    const auto space = line.find_first_of(" \t");
+    const std::string_view name = line.substr(0, space);
+    if (name.size() > 3) {  // "cpuN"
+      if (parse_u64(name.substr(3))) ++out.cpus;
+      continue;
+    }
+    if (aggregate || space == std::string_view::npos) return std::nullopt;  // a second "cpu" line, or no fields
+    std::uint64_t* fields[] = {&out.all.user,   &out.all.nice, &out.all.system,  &out.all.idle,
+                               &out.all.iowait, &out.all.irq,  &out.all.softirq, &out.all.steal};
+    std::size_t count = 0;
+    std::string_view rest = line.substr(space);
+    while (true) {
+      const auto start = rest.find_first_not_of(" \t\r");
+      if (start == std::string_view::npos) break;
+      rest = rest.substr(start);
+      const auto stop = rest.find_first_of(" \t\r");
+      const auto value = parse_u64(rest.substr(0, stop));
+      if (!value) return std::nullopt;
+      if (count < std::size(fields)) *fields[count] = *value;
+      ++count;
+      if (stop == std::string_view::npos) break;
+      rest = rest.substr(stop);
+    }
+    if (count < 4) return std::nullopt;
+    aggregate = true;
+  }
+  if (!aggregate || out.cpus == 0) return std::nullopt;
+  return out;
+}
+
+/// The 1-minute load average, the first field of /proc/loadavg: nullopt
+/// unless it is a finite number of 0 or more.
+inline std::optional<double> parse_loadavg(std::string_view text) {
+  const auto start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return std::nullopt;
+  text = text.substr(start);
+  const std::string_view field = text.substr(0, text.find_first_of(" \t\r\n"));
+  double v = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  if (ec != std::errc() || end != field.data() + field.size() || !std::isfinite(v) || v < 0) return std::nullopt;
+  return v;
+}
+
+/// CPU time this process has used so far, user and system, all its threads
+/// (nullopt where the system does not say).
+inline std::optional<double> process_cpu_seconds() {
+#if defined(__unix__) || defined(__APPLE__)
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return std::nullopt;
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+#else
+  return std::nullopt;
+#endif
 }
 
 }  // namespace accelbench::detail
