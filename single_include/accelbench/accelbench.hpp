@@ -470,7 +470,7 @@ struct PhaseResult {
 struct MachineLoad {
   std::optional<double> load_average_start;  ///< 1-minute load average when sampling began
   std::optional<double> load_average_end;    ///< and when it ended
-  int logical_cores = 0;      ///< CPUs the kernel's counters cover
+  int logical_cores = 0;      ///< CPUs counted: those the process may run on (its affinity), else all
   int cell_threads = 0;       ///< cores the cell could use: the Cpu backend's threads, 1 for a device backend
   double wall_s = 0;          ///< the window the counters cover
   double own_cores = 0;       ///< this process's CPU time over the window, in cores
@@ -734,6 +734,9 @@ struct NamedOutput {
 #include <sys/utsname.h>
 #include <unistd.h>
 #endif
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 namespace accelbench::detail {
 
@@ -951,6 +954,7 @@ struct CpuTicks {
 struct ProcStat {
   CpuTicks all;  ///< the "cpu" line
   int cpus = 0;  ///< "cpuN" lines: the CPUs the counters cover
+  std::vector<std::pair<int, CpuTicks>> per_cpu;  ///< each "cpuN" line, by N
 };
 
 /// A decimal unsigned integer that is the whole of `text`, or nullopt
@@ -962,12 +966,36 @@ inline std::optional<std::uint64_t> parse_u64(std::string_view text) {
   return v;
 }
 
-/// The text of /proc/stat, or nullopt when it has no well-formed "cpu" line
-/// (at least user, nice, system and idle, each a non-negative integer) or
-/// no "cpuN" line. Fields after steal (guest, guest_nice) are ignored.
+/// The counters after a "cpu" or "cpuN" name: at least user, nice, system
+/// and idle, each a non-negative integer; fields after steal (guest,
+/// guest_nice, already within user and nice) are ignored.
+inline std::optional<CpuTicks> parse_cpu_ticks(std::string_view fields_text) {
+  CpuTicks t;
+  std::uint64_t* fields[] = {&t.user, &t.nice, &t.system, &t.idle, &t.iowait, &t.irq, &t.softirq, &t.steal};
+  std::size_t count = 0;
+  while (true) {
+    const auto start = fields_text.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos) break;
+    fields_text = fields_text.substr(start);
+    const auto stop = fields_text.find_first_of(" \t\r");
+    const auto value = parse_u64(fields_text.substr(0, stop));
+    if (!value) return std::nullopt;
+    if (count < std::size(fields)) *fields[count] = *value;
+    ++count;
+    if (stop == std::string_view::npos) break;
+    fields_text = fields_text.substr(stop);
+  }
+  if (count < 4) return std::nullopt;
+  return t;
+}
+
+/// The text of /proc/stat, or nullopt unless it has one well-formed "cpu"
+/// line and at least one "cpuN" line, all well-formed (see parse_cpu_ticks)
+/// with distinct N. Other lines are ignored.
 inline std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   ProcStat out;
   bool aggregate = false;
+  std::set<int> seen;
   while (!text.empty()) {
     const auto eol = text.find('\n');
     const std::string_view line = text.substr(0, eol);
@@ -975,32 +1003,47 @@ inline std::optional<ProcStat> parse_proc_stat(std::string_view text) {
     if (line.rfind("cpu", 0) != 0) continue;
     const auto space = line.find_first_of(" \t");
     const std::string_view name = line.substr(0, space);
-    if (name.size() > 3) {  // "cpuN"
-      if (parse_u64(name.substr(3))) ++out.cpus;
+    const bool one_cpu = name.size() > 3;  // "cpuN", not the aggregate "cpu"
+    std::uint64_t index = 0;
+    if (one_cpu) {
+      const auto n = parse_u64(name.substr(3));
+      if (!n || *n > (1u << 20)) continue;  // not a CPU's line
+      index = *n;
+    }
+    if (space == std::string_view::npos) return std::nullopt;
+    const auto ticks = parse_cpu_ticks(line.substr(space));
+    if (!ticks) return std::nullopt;
+    if (!one_cpu) {
+      if (aggregate) return std::nullopt;  // a second "cpu" line
+      out.all = *ticks;
+      aggregate = true;
       continue;
     }
-    if (aggregate || space == std::string_view::npos) return std::nullopt;  // a second "cpu" line, or no fields
-    std::uint64_t* fields[] = {&out.all.user,   &out.all.nice, &out.all.system,  &out.all.idle,
-                               &out.all.iowait, &out.all.irq,  &out.all.softirq, &out.all.steal};
-    std::size_t count = 0;
-    std::string_view rest = line.substr(space);
-    while (true) {
-      const auto start = rest.find_first_not_of(" \t\r");
-      if (start == std::string_view::npos) break;
-      rest = rest.substr(start);
-      const auto stop = rest.find_first_of(" \t\r");
-      const auto value = parse_u64(rest.substr(0, stop));
-      if (!value) return std::nullopt;
-      if (count < std::size(fields)) *fields[count] = *value;
-      ++count;
-      if (stop == std::string_view::npos) break;
-      rest = rest.substr(stop);
-    }
-    if (count < 4) return std::nullopt;
-    aggregate = true;
+    const int n = static_cast<int>(index);
+    if (!seen.insert(n).second) return std::nullopt;  // the same CPU twice
+    out.per_cpu.emplace_back(n, *ticks);
   }
+  out.cpus = static_cast<int>(out.per_cpu.size());
   if (!aggregate || out.cpus == 0) return std::nullopt;
   return out;
+}
+
+/// The CPUs this process may run on (its affinity mask), or nullopt where
+/// the system does not say.
+inline std::optional<std::vector<int>> allowed_cpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return std::nullopt;
+  std::vector<int> cpus;
+  for (int i = 0; i < CPU_SETSIZE; ++i) {
+    if (CPU_ISSET(i, &set)) cpus.push_back(i);
+  }
+  if (cpus.empty()) return std::nullopt;
+  return cpus;
+#else
+  return std::nullopt;
+#endif
 }
 
 /// The 1-minute load average, the first field of /proc/loadavg: nullopt
@@ -12320,6 +12363,7 @@ inline std::string hypervisor_name() {
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 
 namespace accelbench {
@@ -12339,33 +12383,66 @@ struct LoadSnapshot {
   std::optional<detail::ProcStat> stat;  ///< /proc/stat
   std::optional<double> load_average;    ///< /proc/loadavg, 1 minute
   std::optional<double> own_cpu_s;       ///< this process's CPU time so far
+  std::optional<std::vector<int>> allowed_cpus;  ///< the CPUs this process may run on
 };
 
 /// The counters now.
 [[nodiscard]] inline LoadSnapshot take_load_snapshot() {
   LoadSnapshot s;
   s.own_cpu_s = detail::process_cpu_seconds();
+  s.allowed_cpus = detail::allowed_cpus();
   if (const auto text = detail::read_text_file("/proc/stat")) s.stat = detail::parse_proc_stat(*text);
   if (const auto text = detail::read_text_file("/proc/loadavg")) s.load_average = detail::parse_loadavg(*text);
   s.at = std::chrono::steady_clock::now();
   return s;
 }
 
+namespace detail {
+
+/// The sum of the counters of `cpus`, or nullopt when one is missing.
+inline std::optional<CpuTicks> ticks_of(const ProcStat& stat, const std::vector<int>& cpus) {
+  CpuTicks sum;
+  for (const int cpu : cpus) {
+    const auto it = std::find_if(stat.per_cpu.begin(), stat.per_cpu.end(), [&](const auto& p) { return p.first == cpu; });
+    if (it == stat.per_cpu.end()) return std::nullopt;
+    const CpuTicks& t = it->second;
+    for (auto field : {&CpuTicks::user, &CpuTicks::nice, &CpuTicks::system, &CpuTicks::idle, &CpuTicks::iowait,
+                       &CpuTicks::irq, &CpuTicks::softirq, &CpuTicks::steal}) {
+      sum.*field += t.*field;
+    }
+  }
+  return sum;
+}
+
+}  // namespace detail
+
 /// The load between two snapshots, for a cell that could use `cell_threads`
 /// cores; nullopt when /proc/stat or the process's CPU time was not read at
-/// both ends, the window is empty or a counter went backwards.
+/// both ends, the window is empty or a counter went backwards. The CPUs
+/// counted are those the process may run on (its affinity when the
+/// snapshot has it and /proc/stat lists them all), else every CPU.
 [[nodiscard]] inline std::optional<MachineLoad> machine_load_between(const LoadSnapshot& a, const LoadSnapshot& b,
                                                                       int cell_threads) {
   if (!a.stat || !b.stat || !a.own_cpu_s || !b.own_cpu_s) return std::nullopt;
   const double wall = std::chrono::duration<double>(b.at - a.at).count();
-  const detail::CpuTicks& x = a.stat->all;
-  const detail::CpuTicks& y = b.stat->all;
+  detail::CpuTicks x = a.stat->all;
+  detail::CpuTicks y = b.stat->all;
+  int cores = b.stat->cpus;
+  if (b.allowed_cpus && !b.allowed_cpus->empty() && static_cast<int>(b.allowed_cpus->size()) < b.stat->cpus) {
+    const auto from = detail::ticks_of(*a.stat, *b.allowed_cpus);
+    const auto to = detail::ticks_of(*b.stat, *b.allowed_cpus);
+    if (from && to) {
+      x = *from;
+      y = *to;
+      cores = static_cast<int>(b.allowed_cpus->size());
+    }
+  }
   if (!(wall > 0) || y.busy() < x.busy() || y.total() <= x.total() || y.steal < x.steal) return std::nullopt;
   const double total = static_cast<double>(y.total() - x.total());
   MachineLoad l;
   l.load_average_start = a.load_average;
   l.load_average_end = b.load_average;
-  l.logical_cores = b.stat->cpus;
+  l.logical_cores = cores;
   l.cell_threads = std::max(1, cell_threads);
   l.wall_s = wall;
   l.own_cores = std::max(0.0, *b.own_cpu_s - *a.own_cpu_s) / wall;

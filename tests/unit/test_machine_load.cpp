@@ -125,6 +125,10 @@ TEST_CASE("/proc/stat: the aggregate cpu line and the CPUs it covers") {
   CHECK(s->all.steal == 8035);
   CHECK(s->all.busy() == 1460604u + 2283452u + 150145u + 377u);
   CHECK(s->all.total() == s->all.busy() + 737384u + 1368u + 8035u);
+  REQUIRE(s->per_cpu.size() == 2);
+  CHECK(s->per_cpu[1].first == 1);
+  CHECK(s->per_cpu[1].second.user == 785867);
+  CHECK(s->per_cpu[1].second.steal == 3983);
 
   // An old kernel's four fields; tabs and CRLF line ends.
   const auto old = detail::parse_proc_stat("cpu\t10 20 30 40\r\ncpu0 10 20 30 40\r\n");
@@ -133,7 +137,7 @@ TEST_CASE("/proc/stat: the aggregate cpu line and the CPUs it covers") {
   CHECK(old->all.steal == 0);
   CHECK(old->cpus == 1);
   // Guest fields (after steal) are counted within user and nice already: ignored.
-  const auto guest = detail::parse_proc_stat("cpu 1 2 3 4 5 6 7 8 900 900 900\ncpu0 1\n");
+  const auto guest = detail::parse_proc_stat("cpu 1 2 3 4 5 6 7 8 900 900 900\ncpu0 1 2 3 4\n");
   REQUIRE(guest);
   CHECK(guest->all.busy() == 1 + 2 + 3 + 6 + 7);
 }
@@ -153,7 +157,11 @@ TEST_CASE("/proc/stat: malformed text is refused, never misread") {
            "cpu  1 +2 3 4\ncpu0 1 2 3 4\n",             // a sign
            "cpu  1 2 3 4.5\ncpu0 1 2 3 4\n",            // fraction
            "cpu  1 2 3 99999999999999999999999\ncpu0 1\n",  // beyond 64 bits
-           "cpu  1 2 3 4\ncpu  5 6 7 8\ncpu0 1\n",      // two aggregate lines
+           "cpu  1 2 3 4\ncpu  5 6 7 8\ncpu0 1 2 3 4\n",  // two aggregate lines
+           "cpu  1 2 3 4\ncpu0 1 2 x 4\n",             // a malformed CPU line
+           "cpu  1 2 3 4\ncpu0 1 2 3\n",               // a CPU line with too few fields
+           "cpu  1 2 3 4\ncpu0\n",                     // a CPU line without fields
+           "cpu  1 2 3 4\ncpu0 1 2 3 4\ncpu0 1 2 3 4\n",  // the same CPU twice
        }) {
     CAPTURE(std::string(bad));
     CHECK_FALSE(detail::parse_proc_stat(bad));
@@ -210,6 +218,44 @@ TEST_CASE("machine load between two snapshots: other processes' cores and steal"
   CHECK_FALSE(machine_load_between(a, a, 1));                                 // empty window
 }
 
+TEST_CASE("machine load: only the CPUs the process may run on are counted") {
+  // 4 CPUs: 0, 1 and 3 busy with other work, CPU 2 (the process's only
+  // allowed CPU) idle for the whole second.
+  auto stat_at = [](std::uint64_t t) {
+    detail::ProcStat s;
+    for (int cpu = 0; cpu < 4; ++cpu) {
+      detail::CpuTicks ticks;
+      (cpu == 2 ? ticks.idle : ticks.user) = t;
+      s.per_cpu.emplace_back(cpu, ticks);
+      s.all.user += ticks.user;
+      s.all.idle += ticks.idle;
+    }
+    s.cpus = 4;
+    return s;
+  };
+  LoadSnapshot a = snapshot(0, 0, 0, 0, 0), b = snapshot(1, 0, 0, 0, 0);
+  a.stat = stat_at(1000);
+  b.stat = stat_at(1100);
+  const auto whole = machine_load_between(a, b, 1);
+  REQUIRE(whole);
+  CHECK(whole->logical_cores == 4);
+  CHECK(whole->other_cores == doctest::Approx(3.0));
+
+  b.allowed_cpus = std::vector<int>{2};
+  const auto pinned = machine_load_between(a, b, 1);
+  REQUIRE(pinned);
+  CHECK(pinned->logical_cores == 1);
+  CHECK(pinned->other_cores == doctest::Approx(0.0));
+  CHECK_FALSE(machine_busy(*pinned));
+
+  b.allowed_cpus = std::vector<int>{0};  // pinned where the other work runs
+  CHECK(machine_load_between(a, b, 1)->other_cores == doctest::Approx(1.0));
+  CHECK(machine_busy(*machine_load_between(a, b, 1)));
+
+  b.allowed_cpus = std::vector<int>{2, 7};  // a CPU /proc/stat does not list: every CPU instead
+  CHECK(machine_load_between(a, b, 1)->logical_cores == 4);
+}
+
 TEST_CASE("busy rule: other work beyond the spare cores, or steal, flags the cell with its figures") {
   // 2 cores, a 1-thread cell: one core is spare; more than a quarter of the
   // cell's core taken beyond it is busy.
@@ -260,7 +306,10 @@ TEST_CASE("a quiet machine's figures leave the cell unflagged (fixed figures)") 
   REQUIRE(c.status == CellStatus::ok);
 #if defined(__linux__)
   REQUIRE(c.load);
-  CHECK(c.load->logical_cores == detail::parse_proc_stat(*detail::read_text_file("/proc/stat"))->cpus);
+  const int listed = detail::parse_proc_stat(*detail::read_text_file("/proc/stat"))->cpus;
+  const auto allowed = detail::allowed_cpus();
+  CHECK(c.load->logical_cores ==
+        (allowed && static_cast<int>(allowed->size()) < listed ? static_cast<int>(allowed->size()) : listed));
   CHECK(c.load->cell_threads == 1);
   CHECK(c.load->wall_s >= c.sampling_wall_s * 0.99);
   CHECK(c.load->own_cores > 0);  // the cell spun (how much of a core depends on the machine)
@@ -282,12 +331,14 @@ TEST_CASE("a quiet machine's figures leave the cell unflagged (fixed figures)") 
 
 #if defined(__linux__)
 TEST_CASE("a cell measured while other processes spin on every core is flagged busy") {
-  // Twice as many spinners as cores: with the cell's thread, each gets about
-  // half a core, so other work takes about half of the cell's core beyond
-  // the spare ones (twice the threshold).
+  // 2N + 1 spinners on the N cores the process may use: with the cell's
+  // thread each gets N / (2N + 2) of a core, so other work takes over half
+  // of the cell's core beyond the N - 1 spare ones (twice the threshold),
+  // and over half a core in all even where N is 1. Other work on the
+  // machine only adds to it.
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  Spinners spinners(2 * cores - 1);
-  REQUIRE(spinners.count() == static_cast<std::size_t>(2 * cores - 1));
+  Spinners spinners(2 * cores + 1);
+  REQUIRE(spinners.count() == static_cast<std::size_t>(2 * cores + 1));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
   const RunResult r = Benchmark<Cpu, Spin>{spin_cell(1.0), Cpu{Cpu::Options{.threads = 1}}}.run();

@@ -208,7 +208,7 @@ struct PhaseResult {
 struct MachineLoad {
   std::optional<double> load_average_start;  ///< 1-minute load average when sampling began
   std::optional<double> load_average_end;    ///< and when it ended
-  int logical_cores = 0;      ///< CPUs the kernel's counters cover
+  int logical_cores = 0;      ///< CPUs counted: those the process may run on (its affinity), else all
   int cell_threads = 0;       ///< cores the cell could use: the Cpu backend's threads, 1 for a device backend
   double wall_s = 0;          ///< the window the counters cover
   double own_cores = 0;       ///< this process's CPU time over the window, in cores

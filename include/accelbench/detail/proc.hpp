@@ -22,6 +22,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #endif
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 namespace accelbench::detail {
 
@@ -239,6 +242,7 @@ struct CpuTicks {
 struct ProcStat {
   CpuTicks all;  ///< the "cpu" line
   int cpus = 0;  ///< "cpuN" lines: the CPUs the counters cover
+  std::vector<std::pair<int, CpuTicks>> per_cpu;  ///< each "cpuN" line, by N
 };
 
 /// A decimal unsigned integer that is the whole of `text`, or nullopt
@@ -250,12 +254,36 @@ inline std::optional<std::uint64_t> parse_u64(std::string_view text) {
   return v;
 }
 
-/// The text of /proc/stat, or nullopt when it has no well-formed "cpu" line
-/// (at least user, nice, system and idle, each a non-negative integer) or
-/// no "cpuN" line. Fields after steal (guest, guest_nice) are ignored.
+/// The counters after a "cpu" or "cpuN" name: at least user, nice, system
+/// and idle, each a non-negative integer; fields after steal (guest,
+/// guest_nice, already within user and nice) are ignored.
+inline std::optional<CpuTicks> parse_cpu_ticks(std::string_view fields_text) {
+  CpuTicks t;
+  std::uint64_t* fields[] = {&t.user, &t.nice, &t.system, &t.idle, &t.iowait, &t.irq, &t.softirq, &t.steal};
+  std::size_t count = 0;
+  while (true) {
+    const auto start = fields_text.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos) break;
+    fields_text = fields_text.substr(start);
+    const auto stop = fields_text.find_first_of(" \t\r");
+    const auto value = parse_u64(fields_text.substr(0, stop));
+    if (!value) return std::nullopt;
+    if (count < std::size(fields)) *fields[count] = *value;
+    ++count;
+    if (stop == std::string_view::npos) break;
+    fields_text = fields_text.substr(stop);
+  }
+  if (count < 4) return std::nullopt;
+  return t;
+}
+
+/// The text of /proc/stat, or nullopt unless it has one well-formed "cpu"
+/// line and at least one "cpuN" line, all well-formed (see parse_cpu_ticks)
+/// with distinct N. Other lines are ignored.
 inline std::optional<ProcStat> parse_proc_stat(std::string_view text) {
   ProcStat out;
   bool aggregate = false;
+  std::set<int> seen;
   while (!text.empty()) {
     const auto eol = text.find('\n');
     const std::string_view line = text.substr(0, eol);
@@ -263,32 +291,47 @@ inline std::optional<ProcStat> parse_proc_stat(std::string_view text) {
     if (line.rfind("cpu", 0) != 0) continue;
     const auto space = line.find_first_of(" \t");
     const std::string_view name = line.substr(0, space);
-    if (name.size() > 3) {  // "cpuN"
-      if (parse_u64(name.substr(3))) ++out.cpus;
+    const bool one_cpu = name.size() > 3;  // "cpuN", not the aggregate "cpu"
+    std::uint64_t index = 0;
+    if (one_cpu) {
+      const auto n = parse_u64(name.substr(3));
+      if (!n || *n > (1u << 20)) continue;  // not a CPU's line
+      index = *n;
+    }
+    if (space == std::string_view::npos) return std::nullopt;
+    const auto ticks = parse_cpu_ticks(line.substr(space));
+    if (!ticks) return std::nullopt;
+    if (!one_cpu) {
+      if (aggregate) return std::nullopt;  // a second "cpu" line
+      out.all = *ticks;
+      aggregate = true;
       continue;
     }
-    if (aggregate || space == std::string_view::npos) return std::nullopt;  // a second "cpu" line, or no fields
-    std::uint64_t* fields[] = {&out.all.user,   &out.all.nice, &out.all.system,  &out.all.idle,
-                               &out.all.iowait, &out.all.irq,  &out.all.softirq, &out.all.steal};
-    std::size_t count = 0;
-    std::string_view rest = line.substr(space);
-    while (true) {
-      const auto start = rest.find_first_not_of(" \t\r");
-      if (start == std::string_view::npos) break;
-      rest = rest.substr(start);
-      const auto stop = rest.find_first_of(" \t\r");
-      const auto value = parse_u64(rest.substr(0, stop));
-      if (!value) return std::nullopt;
-      if (count < std::size(fields)) *fields[count] = *value;
-      ++count;
-      if (stop == std::string_view::npos) break;
-      rest = rest.substr(stop);
-    }
-    if (count < 4) return std::nullopt;
-    aggregate = true;
+    const int n = static_cast<int>(index);
+    if (!seen.insert(n).second) return std::nullopt;  // the same CPU twice
+    out.per_cpu.emplace_back(n, *ticks);
   }
+  out.cpus = static_cast<int>(out.per_cpu.size());
   if (!aggregate || out.cpus == 0) return std::nullopt;
   return out;
+}
+
+/// The CPUs this process may run on (its affinity mask), or nullopt where
+/// the system does not say.
+inline std::optional<std::vector<int>> allowed_cpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return std::nullopt;
+  std::vector<int> cpus;
+  for (int i = 0; i < CPU_SETSIZE; ++i) {
+    if (CPU_ISSET(i, &set)) cpus.push_back(i);
+  }
+  if (cpus.empty()) return std::nullopt;
+  return cpus;
+#else
+  return std::nullopt;
+#endif
 }
 
 /// The 1-minute load average, the first field of /proc/loadavg: nullopt

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "../core/result.hpp"
 #include "../detail/proc.hpp"
@@ -31,33 +32,66 @@ struct LoadSnapshot {
   std::optional<detail::ProcStat> stat;  ///< /proc/stat
   std::optional<double> load_average;    ///< /proc/loadavg, 1 minute
   std::optional<double> own_cpu_s;       ///< this process's CPU time so far
+  std::optional<std::vector<int>> allowed_cpus;  ///< the CPUs this process may run on
 };
 
 /// The counters now.
 [[nodiscard]] inline LoadSnapshot take_load_snapshot() {
   LoadSnapshot s;
   s.own_cpu_s = detail::process_cpu_seconds();
+  s.allowed_cpus = detail::allowed_cpus();
   if (const auto text = detail::read_text_file("/proc/stat")) s.stat = detail::parse_proc_stat(*text);
   if (const auto text = detail::read_text_file("/proc/loadavg")) s.load_average = detail::parse_loadavg(*text);
   s.at = std::chrono::steady_clock::now();
   return s;
 }
 
+namespace detail {
+
+/// The sum of the counters of `cpus`, or nullopt when one is missing.
+inline std::optional<CpuTicks> ticks_of(const ProcStat& stat, const std::vector<int>& cpus) {
+  CpuTicks sum;
+  for (const int cpu : cpus) {
+    const auto it = std::find_if(stat.per_cpu.begin(), stat.per_cpu.end(), [&](const auto& p) { return p.first == cpu; });
+    if (it == stat.per_cpu.end()) return std::nullopt;
+    const CpuTicks& t = it->second;
+    for (auto field : {&CpuTicks::user, &CpuTicks::nice, &CpuTicks::system, &CpuTicks::idle, &CpuTicks::iowait,
+                       &CpuTicks::irq, &CpuTicks::softirq, &CpuTicks::steal}) {
+      sum.*field += t.*field;
+    }
+  }
+  return sum;
+}
+
+}  // namespace detail
+
 /// The load between two snapshots, for a cell that could use `cell_threads`
 /// cores; nullopt when /proc/stat or the process's CPU time was not read at
-/// both ends, the window is empty or a counter went backwards.
+/// both ends, the window is empty or a counter went backwards. The CPUs
+/// counted are those the process may run on (its affinity when the
+/// snapshot has it and /proc/stat lists them all), else every CPU.
 [[nodiscard]] inline std::optional<MachineLoad> machine_load_between(const LoadSnapshot& a, const LoadSnapshot& b,
                                                                       int cell_threads) {
   if (!a.stat || !b.stat || !a.own_cpu_s || !b.own_cpu_s) return std::nullopt;
   const double wall = std::chrono::duration<double>(b.at - a.at).count();
-  const detail::CpuTicks& x = a.stat->all;
-  const detail::CpuTicks& y = b.stat->all;
+  detail::CpuTicks x = a.stat->all;
+  detail::CpuTicks y = b.stat->all;
+  int cores = b.stat->cpus;
+  if (b.allowed_cpus && !b.allowed_cpus->empty() && static_cast<int>(b.allowed_cpus->size()) < b.stat->cpus) {
+    const auto from = detail::ticks_of(*a.stat, *b.allowed_cpus);
+    const auto to = detail::ticks_of(*b.stat, *b.allowed_cpus);
+    if (from && to) {
+      x = *from;
+      y = *to;
+      cores = static_cast<int>(b.allowed_cpus->size());
+    }
+  }
   if (!(wall > 0) || y.busy() < x.busy() || y.total() <= x.total() || y.steal < x.steal) return std::nullopt;
   const double total = static_cast<double>(y.total() - x.total());
   MachineLoad l;
   l.load_average_start = a.load_average;
   l.load_average_end = b.load_average;
-  l.logical_cores = b.stat->cpus;
+  l.logical_cores = cores;
   l.cell_threads = std::max(1, cell_threads);
   l.wall_s = wall;
   l.own_cores = std::max(0.0, *b.own_cpu_s - *a.own_cpu_s) / wall;
