@@ -52,7 +52,8 @@ namespace detail {
 inline std::optional<CpuTicks> ticks_of(const ProcStat& stat, const std::vector<int>& cpus) {
   CpuTicks sum;
   for (const int cpu : cpus) {
-    const auto it = std::find_if(stat.per_cpu.begin(), stat.per_cpu.end(), [&](const auto& p) { return p.first == cpu; });
+    const auto it =
+        std::find_if(stat.per_cpu.begin(), stat.per_cpu.end(), [&](const auto& p) { return p.first == cpu; });
     if (it == stat.per_cpu.end()) return std::nullopt;
     const CpuTicks& t = it->second;
     for (auto field : {&CpuTicks::user, &CpuTicks::nice, &CpuTicks::system, &CpuTicks::idle, &CpuTicks::iowait,
@@ -98,7 +99,7 @@ inline std::optional<CpuTicks> ticks_of(const ProcStat& stat, const std::vector<
   // The busy share of the ticks, in cores, less this process's own use.
   const double busy_cores = static_cast<double>(y.busy() - x.busy()) / total * l.logical_cores;
   l.other_cores = std::max(0.0, busy_cores - l.own_cores);
-  l.steal_fraction = static_cast<double>(y.steal - x.steal) / total;
+  l.steal_fraction = std::min(1.0, static_cast<double>(y.steal - x.steal) / total);
   return l;
 }
 
