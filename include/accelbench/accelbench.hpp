@@ -43,6 +43,7 @@
 #include "measure/stats/percentile_stats.hpp"
 #include "measure/stats/mean_stats.hpp"
 #include "machine/environment.hpp"
+#include "machine/load.hpp"
 #include "measure/memory.hpp"
 #include "measure/sampling.hpp"
 #include "run/resource_pool.hpp"

@@ -524,6 +524,19 @@ struct PhaseResult {
   double items_per_second = 0;  ///< items of all occurrences / their total time
 };
 
+/// What else the machine was doing while a cell's samples were taken, from
+/// /proc/stat and /proc/loadavg read when sampling began and ended.
+struct MachineLoad {
+  std::optional<double> load_average_start;  ///< 1-minute load average when sampling began
+  std::optional<double> load_average_end;    ///< and when it ended
+  int logical_cores = 0;      ///< CPUs counted: those the process may run on (its affinity), else all
+  int cell_threads = 0;       ///< cores the cell could use: the Cpu backend's threads, 1 for a device backend
+  double wall_s = 0;          ///< the window the counters cover
+  double own_cores = 0;       ///< this process's CPU time over the window, in cores
+  double other_cores = 0;     ///< CPU time of everything else (other processes, the kernel's interrupts), in cores
+  double steal_fraction = 0;  ///< share of all CPU time the hypervisor gave to other guests
+};
+
 struct CellResult {
   std::string model;
   std::string family;
@@ -551,6 +564,9 @@ struct CellResult {
   Throughput throughput;
   MemoryUsage memory;
   Verification verification;
+  /// The machine's load while sampling; empty where it could not be read.
+  std::optional<MachineLoad> load;
+  bool busy = false;  ///< other work took CPU the cell could use (see `load`); a warning says how much
   std::vector<std::string> warnings;
 
   /// The value of the named axis, or nullopt.
@@ -758,6 +774,8 @@ struct NamedOutput {
 // Reading the operating system's description of this process and machine.
 // Linux reads /proc; elsewhere the functions return what portable calls give.
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -879,6 +897,9 @@ template <std::unsigned_integral T>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#endif
+#if defined(__linux__)
+#include <sched.h>
 #endif
 
 namespace accelbench::detail {
@@ -1082,6 +1103,139 @@ inline std::uint64_t total_memory_bytes() {
   if (pages > 0 && page > 0) return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
 #endif
   return 0;
+}
+
+/// The aggregate "cpu" line of /proc/stat, in clock ticks (USER_HZ) summed
+/// over every CPU. Fields a kernel does not report are 0.
+struct CpuTicks {
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+
+  /// Time spent running something (guest time is already within user and nice).
+  [[nodiscard]] std::uint64_t busy() const noexcept { return user + nice + system + irq + softirq; }
+  /// Every tick accounted: busy, idle, waiting for I/O and stolen by the hypervisor.
+  [[nodiscard]] std::uint64_t total() const noexcept { return busy() + idle + iowait + steal; }
+};
+
+/// What /proc/stat says about the CPUs.
+struct ProcStat {
+  CpuTicks all;  ///< the "cpu" line
+  int cpus = 0;  ///< "cpuN" lines: the CPUs the counters cover
+  std::vector<std::pair<int, CpuTicks>> per_cpu;  ///< each "cpuN" line, by N
+};
+
+/// A decimal unsigned integer that is the whole of `text`, or nullopt
+/// (a sign, other characters or a value beyond 64 bits).
+inline std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+/// The counters after a "cpu" or "cpuN" name: at least user, nice, system
+/// and idle, each a non-negative integer; fields after steal (guest,
+/// guest_nice, already within user and nice) are ignored.
+inline std::optional<CpuTicks> parse_cpu_ticks(std::string_view fields_text) {
+  CpuTicks t;
+  std::uint64_t* fields[] = {&t.user, &t.nice, &t.system, &t.idle, &t.iowait, &t.irq, &t.softirq, &t.steal};
+  std::size_t count = 0;
+  while (true) {
+    const auto start = fields_text.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos) break;
+    fields_text = fields_text.substr(start);
+    const auto stop = fields_text.find_first_of(" \t\r");
+    const auto value = parse_u64(fields_text.substr(0, stop));
+    if (!value) return std::nullopt;
+    if (count < std::size(fields)) *fields[count] = *value;
+    ++count;
+    if (stop == std::string_view::npos) break;
+    fields_text = fields_text.substr(stop);
+  }
+  if (count < 4) return std::nullopt;
+  return t;
+}
+
+/// The text of /proc/stat, or nullopt unless it has one well-formed "cpu"
+/// line and at least one "cpuN" line, all well-formed (see parse_cpu_ticks)
+/// with distinct N. Other lines are ignored.
+inline std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+  ProcStat out;
+  bool aggregate = false;
+  std::set<int> seen;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    const std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    if (line.rfind("cpu", 0) != 0) continue;
+    const auto space = line.find_first_of(" \t");
+    const std::string_view name = line.substr(0, space);
+    const bool one_cpu = name.size() > 3;  // "cpuN", not the aggregate "cpu"
+    std::uint64_t index = 0;
+    if (one_cpu) {
+      const auto n = parse_u64(name.substr(3));
+      if (!n || *n > (1u << 20)) continue;  // not a CPU's line
+      index = *n;
+    }
+    if (space == std::string_view::npos) return std::nullopt;
+    const auto ticks = parse_cpu_ticks(line.substr(space));
+    if (!ticks) return std::nullopt;
+    if (!one_cpu) {
+      if (aggregate) return std::nullopt;  // a second "cpu" line
+      out.all = *ticks;
+      aggregate = true;
+      continue;
+    }
+    const int n = static_cast<int>(index);
+    if (!seen.insert(n).second) return std::nullopt;  // the same CPU twice
+    out.per_cpu.emplace_back(n, *ticks);
+  }
+  out.cpus = static_cast<int>(out.per_cpu.size());
+  if (!aggregate || out.cpus == 0) return std::nullopt;
+  return out;
+}
+
+/// The CPUs this process may run on (its affinity mask), or nullopt where
+/// the system does not say.
+inline std::optional<std::vector<int>> allowed_cpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return std::nullopt;
+  std::vector<int> cpus;
+  for (int i = 0; i < CPU_SETSIZE; ++i) {
+    if (CPU_ISSET(i, &set)) cpus.push_back(i);
+  }
+  if (cpus.empty()) return std::nullopt;
+  return cpus;
+#else
+  return std::nullopt;
+#endif
+}
+
+/// The 1-minute load average, the first field of /proc/loadavg: nullopt
+/// unless it is a finite number of 0 or more.
+inline std::optional<double> parse_loadavg(std::string_view text) {
+  const auto start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return std::nullopt;
+  text = text.substr(start);
+  const std::string_view field = text.substr(0, text.find_first_of(" \t\r\n"));
+  double v = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  if (ec != std::errc() || end != field.data() + field.size() || !std::isfinite(v) || v < 0) return std::nullopt;
+  return v;
+}
+
+/// CPU time this process has used so far, user and system, all its threads
+/// (nullopt where the system does not say).
+inline std::optional<double> process_cpu_seconds() {
+#if defined(__unix__) || defined(__APPLE__)
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return std::nullopt;
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+#else
+  return std::nullopt;
+#endif
 }
 
 }  // namespace accelbench::detail
@@ -12634,6 +12788,137 @@ inline std::string hypervisor_name() {
 
 }  // namespace accelbench
 // ---- end accelbench/machine/environment.hpp ----
+// ---- begin accelbench/machine/load.hpp ----
+
+// The machine's load over a cell's sampling phase: the CPU time other
+// processes used, the time a hypervisor stole and the load average; and the
+// rule that calls the machine busy.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+
+namespace accelbench {
+
+/// A cell is busy when other work used more than this fraction of the cores
+/// the cell could use, beyond the cores it left spare.
+inline constexpr double busy_other_cores_fraction = 0.25;
+/// ... or when the hypervisor stole more than this share of all CPU time.
+inline constexpr double busy_steal_fraction = 0.05;
+/// Windows shorter than this are recorded but not judged: the kernel counts
+/// CPU time in ticks (10 ms on most systems), too coarse for less.
+inline constexpr double busy_min_window_s = 0.2;
+
+/// The counters read at one end of a window.
+struct LoadSnapshot {
+  std::chrono::steady_clock::time_point at{};
+  std::optional<detail::ProcStat> stat;  ///< /proc/stat
+  std::optional<double> load_average;    ///< /proc/loadavg, 1 minute
+  std::optional<double> own_cpu_s;       ///< this process's CPU time so far
+  std::optional<std::vector<int>> allowed_cpus;  ///< the CPUs this process may run on
+};
+
+/// The counters now.
+[[nodiscard]] inline LoadSnapshot take_load_snapshot() {
+  LoadSnapshot s;
+  s.own_cpu_s = detail::process_cpu_seconds();
+  s.allowed_cpus = detail::allowed_cpus();
+  if (const auto text = detail::read_text_file("/proc/stat")) s.stat = detail::parse_proc_stat(*text);
+  if (const auto text = detail::read_text_file("/proc/loadavg")) s.load_average = detail::parse_loadavg(*text);
+  s.at = std::chrono::steady_clock::now();
+  return s;
+}
+
+namespace detail {
+
+/// The sum of the counters of `cpus`, or nullopt when one is missing.
+inline std::optional<CpuTicks> ticks_of(const ProcStat& stat, const std::vector<int>& cpus) {
+  CpuTicks sum;
+  for (const int cpu : cpus) {
+    const auto it =
+        std::find_if(stat.per_cpu.begin(), stat.per_cpu.end(), [&](const auto& p) { return p.first == cpu; });
+    if (it == stat.per_cpu.end()) return std::nullopt;
+    const CpuTicks& t = it->second;
+    for (auto field : {&CpuTicks::user, &CpuTicks::nice, &CpuTicks::system, &CpuTicks::idle, &CpuTicks::iowait,
+                       &CpuTicks::irq, &CpuTicks::softirq, &CpuTicks::steal}) {
+      sum.*field += t.*field;
+    }
+  }
+  return sum;
+}
+
+}  // namespace detail
+
+/// The load between two snapshots, for a cell that could use `cell_threads`
+/// cores; nullopt when /proc/stat or the process's CPU time was not read at
+/// both ends, the window is empty or a counter went backwards. The CPUs
+/// counted are those the process may run on (its affinity when the
+/// snapshot has it and /proc/stat lists them all), else every CPU.
+[[nodiscard]] inline std::optional<MachineLoad> machine_load_between(const LoadSnapshot& a, const LoadSnapshot& b,
+                                                                      int cell_threads) {
+  if (!a.stat || !b.stat || !a.own_cpu_s || !b.own_cpu_s) return std::nullopt;
+  const double wall = std::chrono::duration<double>(b.at - a.at).count();
+  detail::CpuTicks x = a.stat->all;
+  detail::CpuTicks y = b.stat->all;
+  int cores = b.stat->cpus;
+  if (b.allowed_cpus && !b.allowed_cpus->empty() && static_cast<int>(b.allowed_cpus->size()) < b.stat->cpus) {
+    const auto from = detail::ticks_of(*a.stat, *b.allowed_cpus);
+    const auto to = detail::ticks_of(*b.stat, *b.allowed_cpus);
+    if (from && to) {
+      x = *from;
+      y = *to;
+      cores = static_cast<int>(b.allowed_cpus->size());
+    }
+  }
+  if (!(wall > 0) || y.busy() < x.busy() || y.total() <= x.total() || y.steal < x.steal) return std::nullopt;
+  const double total = static_cast<double>(y.total() - x.total());
+  MachineLoad l;
+  l.load_average_start = a.load_average;
+  l.load_average_end = b.load_average;
+  l.logical_cores = cores;
+  l.cell_threads = std::max(1, cell_threads);
+  l.wall_s = wall;
+  l.own_cores = std::max(0.0, *b.own_cpu_s - *a.own_cpu_s) / wall;
+  // The busy share of the ticks, in cores, less this process's own use.
+  const double busy_cores = static_cast<double>(y.busy() - x.busy()) / total * l.logical_cores;
+  l.other_cores = std::max(0.0, busy_cores - l.own_cores);
+  l.steal_fraction = std::min(1.0, static_cast<double>(y.steal - x.steal) / total);
+  return l;
+}
+
+/// Cores other work took that the cell could have used: its use beyond the
+/// cores the cell left spare (logical cores less the cell's threads).
+[[nodiscard]] inline double contended_cores(const MachineLoad& l) {
+  const double spare = std::max(0, l.logical_cores - l.cell_threads);
+  return std::max(0.0, l.other_cores - spare);
+}
+
+/// Whether the machine was busy over the window: other work took more than
+/// busy_other_cores_fraction of the cell's cores, or the hypervisor stole
+/// more than busy_steal_fraction; never for windows under busy_min_window_s.
+[[nodiscard]] inline bool machine_busy(const MachineLoad& l) {
+  if (l.wall_s < busy_min_window_s) return false;
+  return contended_cores(l) > busy_other_cores_fraction * std::max(1, l.cell_threads) ||
+         l.steal_fraction > busy_steal_fraction;
+}
+
+/// The cell's warning when the machine was busy, naming the figures; "" otherwise.
+[[nodiscard]] inline std::string busy_warning(const MachineLoad& l) {
+  if (!machine_busy(l)) return {};
+  const std::string load = l.load_average_end ? fmt::format("{:.1f}", *l.load_average_end) : std::string("unknown");
+  return fmt::format(
+      "the machine was busy while sampling: load average {} on {} cores, other processes used {:.2f} cores "
+      "beside the cell's {} thread{}, steal {:.1f}%",
+      load, l.logical_cores, l.other_cores, l.cell_threads, l.cell_threads == 1 ? "" : "s", l.steal_fraction * 100);
+}
+
+}  // namespace accelbench
+// ---- end accelbench/machine/load.hpp ----
 // ---- begin accelbench/measure/memory.hpp ----
 
 // Resident memory of the process over an interval, sampled by a background
@@ -13722,6 +14007,18 @@ inline Json to_json(const PhaseResult& p) {
               {"items_per_second", p.items_per_second}};
 }
 
+inline Json to_json(const std::optional<MachineLoad>& l) {
+  if (!l) return Json(nullptr);
+  return Json{{"load_average_start", optional_value(l->load_average_start)},
+              {"load_average_end", optional_value(l->load_average_end)},
+              {"logical_cores", l->logical_cores},
+              {"cell_threads", l->cell_threads},
+              {"wall_s", l->wall_s},
+              {"own_cores", l->own_cores},
+              {"other_cores", l->other_cores},
+              {"steal_fraction", l->steal_fraction}};
+}
+
 inline Json to_json(const CellResult& c) {
   Json phases = Json::array();
   for (const auto& p : c.phases) phases.push_back(to_json(p));
@@ -13774,6 +14071,8 @@ inline Json to_json(const CellResult& c) {
             {"token_agreement", optional_value(c.verification.token_agreement)},
             {"non_finite", c.verification.non_finite},
             {"tolerance", c.verification.tolerance}}},
+      {"load", to_json(c.load)},
+      {"busy", c.busy},
       {"warnings", c.warnings},
       {"samples_s", c.samples_s},
   };
@@ -14615,6 +14914,7 @@ class Benchmark {
       phase_specs = F::phases(cell);
     }
     PhaseLog phase_log(phase_specs.size());
+    std::optional<LoadSnapshot> load_start, load_end;  // the machine's load over the sampling phase
     try {
       if constexpr (HasCellBytes<F>) {
         detail::refuse_oversized_cell(F::cell_bytes(preset_, cell), c.shape, machine_memory_);
@@ -14661,6 +14961,7 @@ class Benchmark {
       c.iterations_per_sample = choose_iterations_per_sample(warm.runs > 0 ? warm.typical_run_s : c.first_run_s,
                                                              timer_info_, config_.iterations_per_sample, run, sync);
       T timer = make_timer();
+      load_start = take_load_snapshot();
       if constexpr (HasPhasedRun<Workload>) {
         // A phased workload: each phase is timed with the same Timer policy,
         // the backend synchronised here at the end of each.
@@ -14673,6 +14974,7 @@ class Benchmark {
       } else {
         take_samples(timer, run, sync, c.iterations_per_sample, config_, deadline, sampled);
       }
+      load_end = take_load_snapshot();
 
       c.status = c.verification.status == "mismatch" ? CellStatus::mismatch : CellStatus::ok;
       if (c.status == CellStatus::mismatch) {
@@ -14712,6 +15014,15 @@ class Benchmark {
     }
     finish_cell(c, cell, sampled, run_warnings);
     finish_phases(c, phase_specs, phase_log);
+    if (load_start) {
+      c.load = machine_load_between(*load_start, load_end ? *load_end : take_load_snapshot(), cell_threads_);
+      if (c.load) {
+        if (std::string busy = busy_warning(*c.load); !busy.empty()) {
+          c.busy = true;
+          c.warnings.push_back(std::move(busy));
+        }
+      }
+    }
     return c;
   }
 
@@ -14798,6 +15109,7 @@ class Benchmark {
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
   std::uint64_t machine_memory_ = detail::total_memory_bytes();
+  int cell_threads_ = 1;  ///< cores a cell can use, for MachineLoad
   std::optional<Cpu> reference_backend_;
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
@@ -14830,6 +15142,9 @@ RunResult Benchmark<B, F, S, T, R>::run() {
   Availability timer_ok = timer_availability<T>();
   if (backend_ok) {
     result.devices.push_back(backend_.describe());
+    const DeviceInfo& d = result.devices.back();
+    // A CPU device without a thread count (OpenCL on the CPU) may use all its compute units.
+    cell_threads_ = d.threads > 0 ? d.threads : d.kind == "cpu" && d.compute_units > 0 ? d.compute_units : 1;
     if (timer_ok) {
       T timer = make_timer();
       timer_info_ = measure_timer(timer);
@@ -20529,6 +20844,9 @@ struct Suite {
   bool concurrent_loading = true;
   int loading_repetitions = 3;
   std::string output_dir = "results";
+  /// `accelbench run` exits with 4 when a cell was measured on a busy
+  /// machine (CellResult::busy), even if every cell is ok.
+  bool fail_on_busy = false;
 };
 
 /// The suite the README's main command runs on the CPU: bert-tiny and
@@ -20742,6 +21060,7 @@ template <class... Fs>
       {"concurrent_loading", [&](const Json& v, const std::string& k) { s.concurrent_loading = boolean(v, k); }},
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
+      {"fail_on_busy", [&](const Json& v, const std::string& k) { s.fail_on_busy = boolean(v, k); }},
   };
   // The families' sweep axes, listed after batch_sizes; the defaults keep
   // only those of the list's families.

@@ -491,6 +491,13 @@ TEST_CASE("suites: parsed from JSON with every bad field named") {
   CHECK(timed.settings.cell_timeout_s == 30);
 }
 
+TEST_CASE("suites: fail_on_busy, off unless asked") {
+  CHECK_FALSE(default_suite().fail_on_busy);
+  CHECK(parse_suite(Json::parse(R"({"fail_on_busy": true})")).fail_on_busy);
+  CHECK_THROWS_WITH_AS(parse_suite(Json::parse(R"({"fail_on_busy": "yes"})")),
+                       doctest::Contains("fail_on_busy = \"yes\": expected true or false"), ConfigError);
+}
+
 TEST_CASE("suites: every model on every backend, with progress after each model") {
   Suite s = default_suite();
   s.benchmarks.resize(1);  // the embedding family

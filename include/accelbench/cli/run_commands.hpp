@@ -129,7 +129,8 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
 }
 
 /// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
-/// not ok. Each cell is journaled as it is measured; with `resume` (a
+/// not ok, else exit_busy when fail_on_busy is set and some cell was
+/// measured on a busy machine. Each cell is journaled as it is measured; with `resume` (a
 /// journal) the cells it holds are not measured again.
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
@@ -220,6 +221,11 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
 
   for (const auto& c : written["cells"]) {
     if (c.value("status", "") != "ok") return exit_not_ok;
+  }
+  if (suite.fail_on_busy) {
+    for (const auto& c : written["cells"]) {
+      if (c.value("busy", false)) return exit_busy;
+    }
   }
   return exit_ok;
 }

@@ -135,6 +135,8 @@ class SuiteFlags {
     value(cmd, "--out", "DIR", "results folder (default: " + d.output_dir + ")",
           [](Suite& s, const std::string&, const std::string& v) { s.output_dir = v; });
     cmd.add_flag("--quiet", quiet, "no progress lines on standard error");
+    cmd.add_flag("--fail-on-busy", fail_on_busy_,
+                 "run: exit with 4 when a cell was measured while other work used the cores it could use");
   }
 
   /// Whether an option that changes the suite was given (--quiet does not).
@@ -151,6 +153,7 @@ class SuiteFlags {
     for (const auto& edit : edits_) edit(s);
     if (no_concurrent_loading_) s.concurrent_loading = false;
     if (warmup_until_stable_) s.settings.warmup_until_stable = true;
+    if (fail_on_busy_) s.fail_on_busy = true;
     if (models_given_ || !family_.empty()) set_models<Families>(s, family_, models_);
     return s;
   }
@@ -200,6 +203,7 @@ class SuiteFlags {
   bool models_given_ = false;
   bool no_concurrent_loading_ = false;
   bool warmup_until_stable_ = false;
+  bool fail_on_busy_ = false;
 };
 
 }  // namespace accelbench::cli

@@ -210,6 +210,19 @@ struct PhaseResult {
   double items_per_second = 0;  ///< items of all occurrences / their total time
 };
 
+/// What else the machine was doing while a cell's samples were taken, from
+/// /proc/stat and /proc/loadavg read when sampling began and ended.
+struct MachineLoad {
+  std::optional<double> load_average_start;  ///< 1-minute load average when sampling began
+  std::optional<double> load_average_end;    ///< and when it ended
+  int logical_cores = 0;      ///< CPUs counted: those the process may run on (its affinity), else all
+  int cell_threads = 0;       ///< cores the cell could use: the Cpu backend's threads, 1 for a device backend
+  double wall_s = 0;          ///< the window the counters cover
+  double own_cores = 0;       ///< this process's CPU time over the window, in cores
+  double other_cores = 0;     ///< CPU time of everything else (other processes, the kernel's interrupts), in cores
+  double steal_fraction = 0;  ///< share of all CPU time the hypervisor gave to other guests
+};
+
 struct CellResult {
   std::string model;
   std::string family;
@@ -237,6 +250,9 @@ struct CellResult {
   Throughput throughput;
   MemoryUsage memory;
   Verification verification;
+  /// The machine's load while sampling; empty where it could not be read.
+  std::optional<MachineLoad> load;
+  bool busy = false;  ///< other work took CPU the cell could use (see `load`); a warning says how much
   std::vector<std::string> warnings;
 
   /// The value of the named axis, or nullopt.

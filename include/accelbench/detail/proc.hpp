@@ -3,6 +3,8 @@
 // Reading the operating system's description of this process and machine.
 // Linux reads /proc; elsewhere the functions return what portable calls give.
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -21,6 +23,9 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#endif
+#if defined(__linux__)
+#include <sched.h>
 #endif
 
 namespace accelbench::detail {
@@ -224,6 +229,139 @@ inline std::uint64_t total_memory_bytes() {
   if (pages > 0 && page > 0) return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
 #endif
   return 0;
+}
+
+/// The aggregate "cpu" line of /proc/stat, in clock ticks (USER_HZ) summed
+/// over every CPU. Fields a kernel does not report are 0.
+struct CpuTicks {
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+
+  /// Time spent running something (guest time is already within user and nice).
+  [[nodiscard]] std::uint64_t busy() const noexcept { return user + nice + system + irq + softirq; }
+  /// Every tick accounted: busy, idle, waiting for I/O and stolen by the hypervisor.
+  [[nodiscard]] std::uint64_t total() const noexcept { return busy() + idle + iowait + steal; }
+};
+
+/// What /proc/stat says about the CPUs.
+struct ProcStat {
+  CpuTicks all;  ///< the "cpu" line
+  int cpus = 0;  ///< "cpuN" lines: the CPUs the counters cover
+  std::vector<std::pair<int, CpuTicks>> per_cpu;  ///< each "cpuN" line, by N
+};
+
+/// A decimal unsigned integer that is the whole of `text`, or nullopt
+/// (a sign, other characters or a value beyond 64 bits).
+inline std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return v;
+}
+
+/// The counters after a "cpu" or "cpuN" name: at least user, nice, system
+/// and idle, each a non-negative integer; fields after steal (guest,
+/// guest_nice, already within user and nice) are ignored.
+inline std::optional<CpuTicks> parse_cpu_ticks(std::string_view fields_text) {
+  CpuTicks t;
+  std::uint64_t* fields[] = {&t.user, &t.nice, &t.system, &t.idle, &t.iowait, &t.irq, &t.softirq, &t.steal};
+  std::size_t count = 0;
+  while (true) {
+    const auto start = fields_text.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos) break;
+    fields_text = fields_text.substr(start);
+    const auto stop = fields_text.find_first_of(" \t\r");
+    const auto value = parse_u64(fields_text.substr(0, stop));
+    if (!value) return std::nullopt;
+    if (count < std::size(fields)) *fields[count] = *value;
+    ++count;
+    if (stop == std::string_view::npos) break;
+    fields_text = fields_text.substr(stop);
+  }
+  if (count < 4) return std::nullopt;
+  return t;
+}
+
+/// The text of /proc/stat, or nullopt unless it has one well-formed "cpu"
+/// line and at least one "cpuN" line, all well-formed (see parse_cpu_ticks)
+/// with distinct N. Other lines are ignored.
+inline std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+  ProcStat out;
+  bool aggregate = false;
+  std::set<int> seen;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    const std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    if (line.rfind("cpu", 0) != 0) continue;
+    const auto space = line.find_first_of(" \t");
+    const std::string_view name = line.substr(0, space);
+    const bool one_cpu = name.size() > 3;  // "cpuN", not the aggregate "cpu"
+    std::uint64_t index = 0;
+    if (one_cpu) {
+      const auto n = parse_u64(name.substr(3));
+      if (!n || *n > (1u << 20)) continue;  // not a CPU's line
+      index = *n;
+    }
+    if (space == std::string_view::npos) return std::nullopt;
+    const auto ticks = parse_cpu_ticks(line.substr(space));
+    if (!ticks) return std::nullopt;
+    if (!one_cpu) {
+      if (aggregate) return std::nullopt;  // a second "cpu" line
+      out.all = *ticks;
+      aggregate = true;
+      continue;
+    }
+    const int n = static_cast<int>(index);
+    if (!seen.insert(n).second) return std::nullopt;  // the same CPU twice
+    out.per_cpu.emplace_back(n, *ticks);
+  }
+  out.cpus = static_cast<int>(out.per_cpu.size());
+  if (!aggregate || out.cpus == 0) return std::nullopt;
+  return out;
+}
+
+/// The CPUs this process may run on (its affinity mask), or nullopt where
+/// the system does not say.
+inline std::optional<std::vector<int>> allowed_cpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return std::nullopt;
+  std::vector<int> cpus;
+  for (int i = 0; i < CPU_SETSIZE; ++i) {
+    if (CPU_ISSET(i, &set)) cpus.push_back(i);
+  }
+  if (cpus.empty()) return std::nullopt;
+  return cpus;
+#else
+  return std::nullopt;
+#endif
+}
+
+/// The 1-minute load average, the first field of /proc/loadavg: nullopt
+/// unless it is a finite number of 0 or more.
+inline std::optional<double> parse_loadavg(std::string_view text) {
+  const auto start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return std::nullopt;
+  text = text.substr(start);
+  const std::string_view field = text.substr(0, text.find_first_of(" \t\r\n"));
+  double v = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  if (ec != std::errc() || end != field.data() + field.size() || !std::isfinite(v) || v < 0) return std::nullopt;
+  return v;
+}
+
+/// CPU time this process has used so far, user and system, all its threads
+/// (nullopt where the system does not say).
+inline std::optional<double> process_cpu_seconds() {
+#if defined(__unix__) || defined(__APPLE__)
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return std::nullopt;
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+#else
+  return std::nullopt;
+#endif
 }
 
 }  // namespace accelbench::detail

@@ -90,6 +90,18 @@ inline Json to_json(const PhaseResult& p) {
               {"items_per_second", p.items_per_second}};
 }
 
+inline Json to_json(const std::optional<MachineLoad>& l) {
+  if (!l) return Json(nullptr);
+  return Json{{"load_average_start", optional_value(l->load_average_start)},
+              {"load_average_end", optional_value(l->load_average_end)},
+              {"logical_cores", l->logical_cores},
+              {"cell_threads", l->cell_threads},
+              {"wall_s", l->wall_s},
+              {"own_cores", l->own_cores},
+              {"other_cores", l->other_cores},
+              {"steal_fraction", l->steal_fraction}};
+}
+
 inline Json to_json(const CellResult& c) {
   Json phases = Json::array();
   for (const auto& p : c.phases) phases.push_back(to_json(p));
@@ -142,6 +154,8 @@ inline Json to_json(const CellResult& c) {
             {"token_agreement", optional_value(c.verification.token_agreement)},
             {"non_finite", c.verification.non_finite},
             {"tolerance", c.verification.tolerance}}},
+      {"load", to_json(c.load)},
+      {"busy", c.busy},
       {"warnings", c.warnings},
       {"samples_s", c.samples_s},
   };

@@ -28,6 +28,7 @@
 #include "../detail/proc.hpp"
 #include "../core/error.hpp"
 #include "../machine/environment.hpp"
+#include "../machine/load.hpp"
 #include "../measure/memory.hpp"
 #include "../core/phases.hpp"
 #include "../report/console_reporter.hpp"
@@ -176,6 +177,7 @@ class Benchmark {
       phase_specs = F::phases(cell);
     }
     PhaseLog phase_log(phase_specs.size());
+    std::optional<LoadSnapshot> load_start, load_end;  // the machine's load over the sampling phase
     try {
       if constexpr (HasCellBytes<F>) {
         detail::refuse_oversized_cell(F::cell_bytes(preset_, cell), c.shape, machine_memory_);
@@ -222,6 +224,7 @@ class Benchmark {
       c.iterations_per_sample = choose_iterations_per_sample(warm.runs > 0 ? warm.typical_run_s : c.first_run_s,
                                                              timer_info_, config_.iterations_per_sample, run, sync);
       T timer = make_timer();
+      load_start = take_load_snapshot();
       if constexpr (HasPhasedRun<Workload>) {
         // A phased workload: each phase is timed with the same Timer policy,
         // the backend synchronised here at the end of each.
@@ -234,6 +237,7 @@ class Benchmark {
       } else {
         take_samples(timer, run, sync, c.iterations_per_sample, config_, deadline, sampled);
       }
+      load_end = take_load_snapshot();
 
       c.status = c.verification.status == "mismatch" ? CellStatus::mismatch : CellStatus::ok;
       if (c.status == CellStatus::mismatch) {
@@ -273,6 +277,15 @@ class Benchmark {
     }
     finish_cell(c, cell, sampled, run_warnings);
     finish_phases(c, phase_specs, phase_log);
+    if (load_start) {
+      c.load = machine_load_between(*load_start, load_end ? *load_end : take_load_snapshot(), cell_threads_);
+      if (c.load) {
+        if (std::string busy = busy_warning(*c.load); !busy.empty()) {
+          c.busy = true;
+          c.warnings.push_back(std::move(busy));
+        }
+      }
+    }
     return c;
   }
 
@@ -359,6 +372,7 @@ class Benchmark {
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
   std::uint64_t machine_memory_ = detail::total_memory_bytes();
+  int cell_threads_ = 1;  ///< cores a cell can use, for MachineLoad
   std::optional<Cpu> reference_backend_;
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
@@ -391,6 +405,9 @@ RunResult Benchmark<B, F, S, T, R>::run() {
   Availability timer_ok = timer_availability<T>();
   if (backend_ok) {
     result.devices.push_back(backend_.describe());
+    const DeviceInfo& d = result.devices.back();
+    // A CPU device without a thread count (OpenCL on the CPU) may use all its compute units.
+    cell_threads_ = d.threads > 0 ? d.threads : d.kind == "cpu" && d.compute_units > 0 ? d.compute_units : 1;
     if (timer_ok) {
       T timer = make_timer();
       timer_info_ = measure_timer(timer);

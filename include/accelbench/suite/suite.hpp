@@ -66,6 +66,9 @@ struct Suite {
   bool concurrent_loading = true;
   int loading_repetitions = 3;
   std::string output_dir = "results";
+  /// `accelbench run` exits with 4 when a cell was measured on a busy
+  /// machine (CellResult::busy), even if every cell is ok.
+  bool fail_on_busy = false;
 };
 
 /// The suite the README's main command runs on the CPU: bert-tiny and
@@ -279,6 +282,7 @@ template <class... Fs>
       {"concurrent_loading", [&](const Json& v, const std::string& k) { s.concurrent_loading = boolean(v, k); }},
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
+      {"fail_on_busy", [&](const Json& v, const std::string& k) { s.fail_on_busy = boolean(v, k); }},
   };
   // The families' sweep axes, listed after batch_sizes; the defaults keep
   // only those of the list's families.
