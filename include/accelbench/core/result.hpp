@@ -21,7 +21,9 @@ enum class CellStatus {
   mismatch,     ///< measured, but the output differs from the reference beyond tolerance
   failed,       ///< an exception ended the cell; `message` says which
   unavailable,  ///< the backend or timer cannot run on this machine; `message` says why
-  timeout,      ///< the cell ran past cell_timeout_s; what was measured is kept
+  timeout,      ///< the cell ran past cell_timeout_s; what was measured is kept (isolated: the process was killed)
+  crashed,      ///< isolated: the process measuring the cell died (a signal, an abnormal exit); `message` says how
+  out_of_memory,  ///< isolated: the cell ran out of memory under max_memory; `message` gives the limit
 };
 
 [[nodiscard]] constexpr std::string_view to_string(CellStatus s) noexcept {
@@ -31,6 +33,8 @@ enum class CellStatus {
     case CellStatus::failed: return "failed";
     case CellStatus::unavailable: return "unavailable";
     case CellStatus::timeout: return "timeout";
+    case CellStatus::crashed: return "crashed";
+    case CellStatus::out_of_memory: return "out_of_memory";
   }
   return "unknown";
 }

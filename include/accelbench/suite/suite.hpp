@@ -11,6 +11,7 @@
 #include <system_error>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -26,6 +27,7 @@
 #include "../report/json.hpp"
 #include "../run/resource_pool.hpp"
 #include "../core/result.hpp"
+#include "isolate.hpp"
 #include "registry.hpp"
 
 namespace accelbench {
@@ -65,6 +67,9 @@ struct Suite {
   bool concurrent_loading = true;
   int loading_repetitions = 3;
   std::string output_dir = "results";
+  /// Measure each model in a child process of its own (suite/isolate.hpp).
+  bool isolate = false;
+  std::uint64_t max_memory = 0;  ///< with isolate: each child's address space limit in bytes (0: none)
 };
 
 /// The suite the README's main command runs on the CPU: bert-tiny and
@@ -267,6 +272,13 @@ template <class... Fs>
       {"concurrent_loading", [&](const Json& v, const std::string& k) { s.concurrent_loading = boolean(v, k); }},
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
+      {"isolate", [&](const Json& v, const std::string& k) { s.isolate = boolean(v, k); }},
+      {"max_memory",
+       [&](const Json& v, const std::string& k) {
+         const bool bytes = v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+         if (!v.is_string() && !bytes) detail::bad_type(k, v, "bytes: an integer or \"512M\"");
+         s.max_memory = v.is_string() ? parse_byte_size(k, v.get<std::string>()) : v.get<std::uint64_t>();
+       }},
   };
   // The families' sweep axes, listed after batch_sizes; the defaults keep
   // only those of the list's families.
@@ -317,6 +329,9 @@ void validate_suite(const Suite& s) {
     throw ConfigError("loading_repetitions", std::to_string(s.loading_repetitions), "must be at least 1");
   }
   check_file_name("name", s.name);
+  if (s.max_memory > 0 && !s.isolate) {
+    throw ConfigError("max_memory", std::to_string(s.max_memory), "applies to isolated runs only: set isolate too");
+  }
   if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
@@ -407,25 +422,29 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
             detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
               using S = typename decltype(stats)::type;
               using T = typename decltype(timer)::type;
-              Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
-              bench.share_models(pool);
-              if (observer.on_cell) bench.on_cell(observer.on_cell);
-              if (observer.skip_cell) bench.skip_cells(observer.skip_cell);
-              RunResult part = bench.run();
+              RunResult part = detail::run_model<B, F, S, T>(
+                  std::move(config), [&] { return detail::make_backend<B>(s); }, pool, s.isolate, s.max_memory,
+                  observer.skip_cell, observer.on_cell);
               if (observer.on_part) observer.on_part(part);
               all.merge(std::move(part));
             });
           });
           if (observer.on_progress) observer.on_progress(all);
         }
-        if (s.concurrent_loading && entry.models.size() > 1 && B::available() &&
+        if (s.concurrent_loading && entry.models.size() > 1 && (s.isolate || B::available()) &&
             !(observer.skip_loading && observer.skip_loading(std::string(F::name), std::string(B::name)))) {
-          RunResult loading;
-          loading.loading.push_back(measure_loading<F, B>(
-              entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
-          if (observer.on_part) observer.on_part(loading);
-          all.merge(std::move(loading));
-          if (observer.on_progress) observer.on_progress(all);
+          const auto make = [&] { return detail::make_backend<B>(s); };
+          const std::optional<LoadingResult> measured =
+              s.isolate ? detail::measure_loading_isolated<F, B>(entry.models, make, s.settings.seed,
+                                                                 s.loading_repetitions, s.max_memory)
+                        : measure_loading<F, B>(entry.models, make, s.settings.seed, s.loading_repetitions);
+          if (measured) {
+            RunResult loading;
+            loading.loading.push_back(*measured);
+            if (observer.on_part) observer.on_part(loading);
+            all.merge(std::move(loading));
+            if (observer.on_progress) observer.on_progress(all);
+          }
         }
       } else {
         RunResult unsupported;
