@@ -313,7 +313,7 @@ template <class... Fs>
     throw ConfigError(models_given ? "models" : "family", detail::json_text(j.at(models_given ? "models" : "family")),
                       "give either benchmarks or family and models, not both");
   }
-  if (models_given || !family.empty()) set_models(s, family, models);
+  if (models_given || !family.empty()) set_models<TypeList<Fs...>>(s, family, models);
   return s;
 }
 
