@@ -181,6 +181,13 @@ TEST_CASE("isolated: a hanging cell is killed after its limit (timeout), one out
   CHECK(a.seen[1].status == CellStatus::out_of_memory);
   CHECK(a.seen[1].message == "out of memory under max_memory (1073741824 bytes): std::bad_alloc");
 
+  // The crashing cell the model's last: no child finished, the model is described failed.
+  const Measured last = isolated(spin("segfault-run", {1, 2}));
+  REQUIRE(last.seen.size() == 2);
+  REQUIRE(last.result.models.size() == 1);
+  CHECK(last.result.models[0].status == "failed");
+  CHECK(last.result.models[0].message == "the process measuring it ended: killed by SIGSEGV");
+
   // Cells skipped (a resumed run's) are neither run nor recorded.
   const Measured s = isolated(spin("segfault-run", {1, 2, 3}), 0,
                               [](const CellResult& c) { return c.shape.at(0).value != 3; });

@@ -387,6 +387,20 @@ RunResult run_isolated_model(const Config& config, MakeBackend make_backend, std
     c.message = running ? std::move(message) : message + " (before the cell started: loading the model)";
     record(std::move(c));
   }
+  if (result.models.empty() && !result.cells.empty()) {
+    // No child finished (the last one measuring the model died): the model
+    // is described here, failed, with how its last cell ended.
+    ModelInfo info;
+    info.name = preset.name;
+    info.family = std::string(F::name);
+    info.architecture = std::string(F::architecture(preset));
+    info.backend = std::string(B::name);
+    info.weights = config.weights.empty() ? "synthetic (seed " + std::to_string(config.seed) + ")"
+                                          : "checkpoint " + config.weights;
+    info.status = "failed";
+    info.message = "the process measuring it ended: " + result.cells.back().message;
+    result.models.push_back(std::move(info));
+  }
   result.finished_at = utc_timestamp();
   return result;
 }
