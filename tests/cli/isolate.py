@@ -11,7 +11,8 @@ hang-run and alloc-run, whose cell n = 2 raises SIGSEGV, sleeps forever
 The run finishes with exit status 3; the results file has those cells
 crashed ("killed by SIGSEGV"), timeout and out_of_memory, every other cell
 ok, the cells after the crashing one measured too, and the journal holds
-each cell once. --max-memory without --isolate is refused (exit status 2).
+each cell once; resumed, it measures nothing again. --max-memory without
+--isolate is refused (exit status 2).
 Prints "isolate: ok" at the end.
 """
 import glob
@@ -93,5 +94,12 @@ if len(keys) != 12 or len(set(keys)) != 12:
 for words in ("crashed: killed by SIGSEGV", "timeout: cell_timeout_s", "out_of_memory: out of memory"):
     if words not in run.stderr:
         fail("no progress line with %r:\n%s" % (words, run.stderr))
+# Resumed, the crashed, timed-out and out-of-memory cells count as measured.
+resumed = subprocess.run([RUNNER, "run", "--resume", journal], capture_output=True, text=True, timeout=120)
+if resumed.returncode != 3 or "12 of 12 cells measured before" not in resumed.stderr:
+    fail("resume: exit %d, %r" % (resumed.returncode, resumed.stderr))
+with open(journal) as f:
+    if sum('"kind":"cell"' in line.replace(" ", "") for line in f) != 12:
+        fail("resume measured cells again")
 print("isolated run of %d cells took %.1f s" % (len(cells), took))
 print("isolate: ok")
