@@ -51,6 +51,7 @@ std::pair<CellStatus, std::string> ending_of(const std::function<void()>& body, 
   return child_end_status(end, limit_s, max_memory);
 }
 
+#ifndef ACCELBENCH_SANITIZED
 struct Measured {
   RunResult result;
   std::vector<CellResult> seen;  ///< given to on_cell, in order
@@ -64,6 +65,7 @@ Measured isolated(const Config& config, std::uint64_t max_memory = 0,
       [&](const CellResult& c) { m.seen.push_back(c); });
   return m;
 }
+#endif
 
 }  // namespace
 
