@@ -339,6 +339,8 @@ enum class CellStatus {
   /// the outputs hold NaN or Inf (verification.non_finite counts them);
   /// nothing is timed. Never ok, whatever the reference says.
   invalid_output,
+  crashed,      ///< isolated: the process measuring the cell died (a signal, an abnormal exit); `message` says how
+  out_of_memory,  ///< isolated: the cell ran out of memory under max_memory; `message` gives the limit
 };
 
 [[nodiscard]] constexpr std::string_view to_string(CellStatus s) noexcept {
@@ -349,6 +351,8 @@ enum class CellStatus {
     case CellStatus::unavailable: return "unavailable";
     case CellStatus::timeout: return "timeout";
     case CellStatus::invalid_output: return "invalid_output";
+    case CellStatus::crashed: return "crashed";
+    case CellStatus::out_of_memory: return "out_of_memory";
   }
   return "unknown";
 }
@@ -14842,6 +14846,11 @@ class Benchmark {
   /// Called after each cell with its result (outside the timed path).
   void on_cell(std::function<void(const CellResult&)> callback) { on_cell_ = std::move(callback); }
 
+  /// Called before each cell is measured with the cell as it is before it
+  /// runs (model, family, backend, shape): an isolated run's parent learns
+  /// which cell its child is measuring.
+  void on_cell_start(std::function<void(const CellResult&)> callback) { on_start_ = std::move(callback); }
+
   /// Cells for which `skip` (given the cell as it is before it runs: model,
   /// family, backend, shape) says true are left out: neither run nor
   /// recorded (a resumed run's cells measured before). When every cell is
@@ -15106,6 +15115,7 @@ class Benchmark {
   R reporter_;
   std::function<void(const CellResult&)> on_cell_;
   std::function<bool(const CellResult&)> skip_;
+  std::function<void(const CellResult&)> on_start_;
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
   std::uint64_t machine_memory_ = detail::total_memory_bytes();
@@ -15214,6 +15224,7 @@ RunResult Benchmark<B, F, S, T, R>::run() {
       record(result, std::move(c));
       continue;
     }
+    if (on_start_) on_start_(blank_cell(cell, info.load_time_s));
     record(result, run_cell(*model, cell, info.load_time_s, result.warnings));
   }
   result.models.push_back(std::move(info));
@@ -15592,6 +15603,7 @@ template <ModelFamily F, Backend B, class MakeBackend>
 #include <system_error>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -15701,6 +15713,753 @@ inline std::filesystem::path claim_unique_name(const std::filesystem::path& dir,
 
 }  // namespace accelbench
 // ---- end accelbench/core/file_name.hpp ----
+// ---- begin accelbench/core/json_fields.hpp ----
+
+// Reading the fields of a JSON document the user wrote (a suite file): a
+// value of the wrong type or out of range is a ConfigError naming the field
+// and the value.
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+inline std::string json_text(const Json& j) { return j.dump(); }
+
+[[noreturn]] inline void bad_type(const std::string& field, const Json& j, const char* expected) {
+  throw ConfigError(field, json_text(j), std::string("expected ") + expected);
+}
+
+inline int json_int(const Json& j, const std::string& field) {
+  if (!j.is_number_integer()) bad_type(field, j, "an integer");
+  // An unsigned value past int64's range would wrap when read as signed.
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
+  const auto v = j.get<std::int64_t>();
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
+  return static_cast<int>(v);
+}
+
+inline double json_number(const Json& j, const std::string& field) {
+  if (!j.is_number()) bad_type(field, j, "a number");
+  return j.get<double>();
+}
+
+inline std::string json_string(const Json& j, const std::string& field) {
+  if (!j.is_string()) bad_type(field, j, "a string");
+  return j.get<std::string>();
+}
+
+inline std::vector<int> json_ints(const Json& j, const std::string& field) {
+  if (!j.is_array()) bad_type(field, j, "an array of integers");
+  std::vector<int> out;
+  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(json_int(j[i], field + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+inline std::vector<std::string> json_strings(const Json& j, const std::string& field) {
+  if (!j.is_array()) bad_type(field, j, "an array of strings");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    out.push_back(json_string(j[i], field + "[" + std::to_string(i) + "]"));
+  }
+  return out;
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/core/json_fields.hpp ----
+// ---- begin accelbench/suite/isolate.hpp ----
+
+// Isolated measurement (Suite::isolate, `accelbench run --isolate`): each
+// model, its load and its cells, is measured in a child process forked for
+// it. The child sends each result to the parent as a JSON line on a pipe:
+//
+//   {"start": {cell before it runs}}   before each cell
+//   {"cell": {cell result}}            after each cell
+//   {"part": {the model's results, less its cells}}   at the end
+//
+// The parent journals what it is sent. When the child dies (a signal, an
+// abnormal exit, an exception nothing caught) or its cell runs past
+// cell_timeout_s plus a grace period (the parent kills it), the cell it was
+// measuring is recorded as crashed, timeout or out_of_memory, and the
+// model's other cells are measured in a new child. POSIX only.
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <new>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+// ---- begin accelbench/report/json_read.hpp ----
+
+// Results read back from their JSON form (report/json.hpp): a cell, a
+// loading benchmark, and a part of a run without its cells. An isolated run
+// (suite/isolate.hpp) measures in a child process that sends these to the
+// parent as JSON lines.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+namespace detail {
+
+template <class T>
+T field_or(const Json& j, const char* key, T fallback) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
+  return j[key].get<T>();
+}
+
+template <class T>
+std::optional<T> optional_field(const Json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return std::nullopt;
+  return j[key].get<T>();
+}
+
+inline std::optional<Interval> interval_from_json(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  return Interval{field_or(j, "low_s", 0.0), field_or(j, "high_s", 0.0)};
+}
+
+inline std::vector<std::pair<std::string, std::string>> text_pairs_from_json(const Json& j) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!j.is_object()) return out;
+  for (const auto& [k, v] : j.items()) out.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  return out;
+}
+
+inline LatencySummary latency_from_json(const Json& j) {
+  LatencySummary s;
+  s.count = field_or<std::size_t>(j, "count", 0);
+  s.min = field_or(j, "min_s", 0.0);
+  s.max = field_or(j, "max_s", 0.0);
+  s.mean = field_or(j, "mean_s", 0.0);
+  s.median = optional_field<double>(j, "median_s");
+  s.p90 = optional_field<double>(j, "p90_s");
+  s.p95 = optional_field<double>(j, "p95_s");
+  s.p99 = optional_field<double>(j, "p99_s");
+  s.p999 = optional_field<double>(j, "p999_s");
+  s.stddev = field_or(j, "stddev_s", 0.0);
+  s.cv = field_or(j, "cv", 0.0);
+  s.mad = optional_field<double>(j, "mad_s");
+  s.confidence = field_or(j, "confidence", 0.0);
+  s.median_ci = interval_from_json(j.value("median_ci", Json(nullptr)));
+  s.p90_ci = interval_from_json(j.value("p90_ci", Json(nullptr)));
+  s.p99_ci = interval_from_json(j.value("p99_ci", Json(nullptr)));
+  s.mean_ci = interval_from_json(j.value("mean_ci", Json(nullptr)));
+  if (const Json o = j.value("outliers", Json(nullptr)); o.is_object()) {
+    s.outliers = OutlierCounts{field_or<std::size_t>(o, "low", 0), field_or<std::size_t>(o, "high", 0),
+                               field_or<std::size_t>(o, "extreme_low", 0), field_or<std::size_t>(o, "extreme_high", 0)};
+  }
+  if (const Json h = j.value("histogram", Json(nullptr)); h.is_object()) {
+    s.histogram = Histogram{field_or(h, "min_s", 0.0), field_or(h, "bin_width_s", 0.0),
+                            field_or(h, "counts", std::vector<std::size_t>{})};
+  }
+  return s;
+}
+
+}  // namespace detail
+
+/// The CellStatus named `text`; nullopt for an unknown name.
+[[nodiscard]] inline std::optional<CellStatus> cell_status_from_string(std::string_view text) {
+  for (const CellStatus s : {CellStatus::ok, CellStatus::mismatch, CellStatus::failed, CellStatus::unavailable,
+                             CellStatus::timeout, CellStatus::invalid_output, CellStatus::crashed,
+                             CellStatus::out_of_memory}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+/// A cell from detail::to_json(CellResult). Throws Json::exception on a
+/// field of the wrong type.
+[[nodiscard]] inline CellResult cell_from_json(const Json& j) {
+  using detail::field_or, detail::optional_field;
+  CellResult c;
+  c.model = field_or<std::string>(j, "model", "");
+  c.family = field_or<std::string>(j, "family", "");
+  c.backend = field_or<std::string>(j, "backend", "");
+  if (j.contains("shape") && j["shape"].is_object()) {
+    for (const auto& [name, value] : j["shape"].items()) c.shape.push_back({name, value.get<std::int64_t>()});
+  }
+  c.status = cell_status_from_string(field_or<std::string>(j, "status", "")).value_or(CellStatus::failed);
+  c.message = field_or<std::string>(j, "message", "");
+  c.stats = field_or<std::string>(j, "stats", "");
+  c.timer = field_or<std::string>(j, "timer", "");
+  c.warmup_iterations = field_or(j, "warmup_iterations", 0);
+  c.iterations = field_or<std::size_t>(j, "iterations", 0);
+  c.iterations_per_sample = field_or<std::size_t>(j, "iterations_per_sample", 1);
+  c.stop_reason = field_or<std::string>(j, "stop_reason", "");
+  c.measured_time_s = field_or(j, "measured_time_s", 0.0);
+  c.sampling_wall_s = field_or(j, "sampling_wall_s", 0.0);
+  c.first_run_s = field_or(j, "first_run_s", 0.0);
+  c.load_time_s = field_or(j, "load_time_s", 0.0);
+  c.latency = detail::latency_from_json(j.value("latency", Json::object()));
+  for (const auto& p : j.value("phases", Json::array())) {
+    PhaseResult r;
+    r.name = field_or<std::string>(p, "name", "");
+    r.item_unit = field_or<std::string>(p, "item_unit", "");
+    r.items = field_or(p, "items", 0.0);
+    r.per_run = field_or<std::size_t>(p, "per_run", 0);
+    r.latency = detail::latency_from_json(p.value("latency", Json::object()));
+    r.items_per_second = field_or(p, "items_per_second", 0.0);
+    c.phases.push_back(std::move(r));
+  }
+  const Json t = j.value("throughput", Json::object());
+  c.throughput.item_unit = field_or<std::string>(t, "item_unit", "");
+  c.throughput.items_per_second = field_or(t, "items_per_second", 0.0);
+  c.throughput.tokens_per_second = optional_field<double>(t, "tokens_per_second");
+  c.throughput.gflops_per_second = optional_field<double>(t, "gflops_per_second");
+  c.throughput.real_time_factor = optional_field<double>(t, "real_time_factor");
+  const Json m = j.value("memory", Json::object());
+  c.memory.rss_before_bytes = field_or<std::uint64_t>(m, "rss_before_bytes", 0);
+  c.memory.rss_after_bytes = field_or<std::uint64_t>(m, "rss_after_bytes", 0);
+  c.memory.peak_rss_bytes = field_or<std::uint64_t>(m, "peak_rss_bytes", 0);
+  c.memory.peak_is_per_cell = field_or(m, "peak_is_per_cell", false);
+  c.memory.average_rss_bytes = optional_field<std::uint64_t>(m, "average_rss_bytes");
+  c.memory.rss_samples = field_or<std::size_t>(m, "rss_samples", 0);
+  c.memory.activation_bytes = optional_field<std::uint64_t>(m, "activation_bytes");
+  c.memory.kv_cache_bytes = optional_field<std::uint64_t>(m, "kv_cache_bytes");
+  c.memory.device_peak_bytes = optional_field<std::uint64_t>(m, "device_peak_bytes");
+  c.memory.device_average_bytes = optional_field<std::uint64_t>(m, "device_average_bytes");
+  c.memory.device_used_bytes = optional_field<std::uint64_t>(m, "device_used_bytes");
+  c.memory.device_total_bytes = optional_field<std::uint64_t>(m, "device_total_bytes");
+  if (j.contains("counters") && j["counters"].is_object()) {
+    for (const auto& [name, value] : j["counters"].items()) c.counters.emplace_back(name, value.get<double>());
+  }
+  const Json v = j.value("verification", Json::object());
+  c.verification.status = field_or<std::string>(v, "status", "skipped");
+  c.verification.reference = field_or<std::string>(v, "reference", "");
+  c.verification.max_abs_error = field_or(v, "max_abs_error", 0.0);
+  c.verification.max_rel_error = field_or(v, "max_rel_error", 0.0);
+  c.verification.cosine_similarity = field_or(v, "cosine_similarity", 1.0);
+  c.verification.token_agreement = optional_field<double>(v, "token_agreement");
+  c.verification.tolerance = field_or(v, "tolerance", 0.0);
+  c.verification.non_finite = field_or<std::size_t>(v, "non_finite", 0);
+  if (j.contains("load") && j["load"].is_object()) {
+    const Json& l = j["load"];
+    MachineLoad load;
+    load.load_average_start = optional_field<double>(l, "load_average_start");
+    load.load_average_end = optional_field<double>(l, "load_average_end");
+    load.logical_cores = field_or(l, "logical_cores", 0);
+    load.cell_threads = field_or(l, "cell_threads", 0);
+    load.wall_s = field_or(l, "wall_s", 0.0);
+    load.own_cores = field_or(l, "own_cores", 0.0);
+    load.other_cores = field_or(l, "other_cores", 0.0);
+    load.steal_fraction = field_or(l, "steal_fraction", 0.0);
+    c.load = load;
+  }
+  c.busy = field_or(j, "busy", false);
+  c.warnings = field_or(j, "warnings", std::vector<std::string>{});
+  c.samples_s = field_or(j, "samples_s", std::vector<double>{});
+  return c;
+}
+
+/// A loading benchmark from detail::to_json(LoadingResult).
+[[nodiscard]] inline LoadingResult loading_from_json(const Json& j) {
+  using detail::field_or;
+  LoadingResult l;
+  l.family = field_or<std::string>(j, "family", "");
+  l.backend = field_or<std::string>(j, "backend", "");
+  l.models = field_or(j, "models", std::vector<std::string>{});
+  l.repetitions = field_or(j, "repetitions", 0);
+  l.sequential_s = field_or(j, "sequential_s", std::vector<double>{});
+  l.concurrent_s = field_or(j, "concurrent_s", std::vector<double>{});
+  l.sequential_median_s = field_or(j, "sequential_median_s", 0.0);
+  l.concurrent_median_s = field_or(j, "concurrent_median_s", 0.0);
+  l.speedup = field_or(j, "speedup", 0.0);
+  l.status = field_or<std::string>(j, "status", "ok");
+  l.message = field_or<std::string>(j, "message", "");
+  return l;
+}
+
+/// Into `into` (a run described by this process): the devices, timers,
+/// models, loading benchmarks and warnings of `j` (to_json(RunResult)),
+/// and its cells.
+inline void read_part_from_json(const Json& j, RunResult& into) {
+  using detail::field_or;
+  for (const auto& d : j.value("devices", Json::array())) {
+    DeviceInfo info;
+    info.backend = field_or<std::string>(d, "backend", "");
+    info.name = field_or<std::string>(d, "name", "");
+    info.kind = field_or<std::string>(d, "kind", "");
+    info.compute_units = field_or(d, "compute_units", 0);
+    info.threads = field_or(d, "threads", 0);
+    info.memory_bytes = field_or<std::uint64_t>(d, "memory_bytes", 0);
+    info.features = field_or(d, "features", std::vector<std::string>{});
+    info.properties = detail::text_pairs_from_json(d.value("properties", Json::object()));
+    into.devices.push_back(std::move(info));
+  }
+  for (const auto& t : j.value("timers", Json::array())) {
+    TimerInfo info;
+    info.name = field_or<std::string>(t, "name", "");
+    info.available = field_or(t, "available", true);
+    info.reason = field_or<std::string>(t, "reason", "");
+    info.resolution_s = field_or(t, "resolution_s", 0.0);
+    info.call_cost_s = field_or(t, "call_cost_s", 0.0);
+    info.properties = detail::text_pairs_from_json(t.value("properties", Json::object()));
+    into.timers.push_back(std::move(info));
+  }
+  for (const auto& m : j.value("models", Json::array())) {
+    ModelInfo info;
+    info.name = field_or<std::string>(m, "name", "");
+    info.family = field_or<std::string>(m, "family", "");
+    info.architecture = field_or<std::string>(m, "architecture", "");
+    info.backend = field_or<std::string>(m, "backend", "");
+    info.weights = field_or<std::string>(m, "weights", "");
+    info.accepted_config_fields = field_or(m, "accepted_config_fields", std::vector<std::string>{});
+    info.parameters = field_or<std::int64_t>(m, "parameters", 0);
+    info.weight_bytes = field_or<std::uint64_t>(m, "weight_bytes", 0);
+    info.load_time_s = field_or(m, "load_time_s", 0.0);
+    info.construct_time_s = field_or(m, "construct_time_s", 0.0);
+    info.upload_time_s = field_or(m, "upload_time_s", 0.0);
+    info.shared = field_or(m, "shared", false);
+    info.status = field_or<std::string>(m, "status", "ok");
+    info.message = field_or<std::string>(m, "message", "");
+    into.models.push_back(std::move(info));
+  }
+  for (const auto& l : j.value("loading", Json::array())) into.loading.push_back(loading_from_json(l));
+  for (const auto& w : j.value("warnings", Json::array())) {
+    if (w.is_string()) into.warnings.push_back(w.get<std::string>());
+  }
+  for (const auto& c : j.value("cells", Json::array())) into.cells.push_back(cell_from_json(c));
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/json_read.hpp ----
+
+namespace accelbench {
+
+/// "SIGSEGV" for SIGSEGV, ...; "signal N" for a signal without a name here.
+[[nodiscard]] inline std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+#if defined(__unix__) || defined(__APPLE__)
+    case SIGBUS: return "SIGBUS";
+    case SIGKILL: return "SIGKILL";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGSYS: return "SIGSYS";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGXFSZ: return "SIGXFSZ";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGALRM: return "SIGALRM";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
+#endif
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+/// A number of bytes: digits with an optional suffix K, M, G or T (powers
+/// of 1024; "1G" is 1073741824), upper or lower case. Throws ConfigError
+/// naming `field` and the text otherwise, or when it does not fit 64 bits.
+[[nodiscard]] inline std::uint64_t parse_byte_size(const std::string& field, const std::string& text) {
+  const auto bad = [&](const char* problem) { return ConfigError(field, "\"" + text + "\"", problem); };
+  std::size_t i = 0;
+  std::uint64_t value = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) throw bad("too large");
+    value = value * 10 + digit;
+  }
+  if (i == 0) throw bad("expected bytes: an integer with an optional suffix K, M, G or T (powers of 1024)");
+  int shift = 0;
+  if (i + 1 == text.size()) {
+    switch (text[i]) {
+      case 'K': case 'k': shift = 10; break;
+      case 'M': case 'm': shift = 20; break;
+      case 'G': case 'g': shift = 30; break;
+      case 'T': case 't': shift = 40; break;
+      default: throw bad("unknown suffix; expected K, M, G or T (powers of 1024)");
+    }
+  } else if (i != text.size()) {
+    throw bad("expected bytes: an integer with an optional suffix K, M, G or T (powers of 1024)");
+  }
+  if (shift > 0 && value > (std::numeric_limits<std::uint64_t>::max() >> shift)) throw bad("too large");
+  return value << shift;
+}
+
+/// Seconds the parent waits past cell_timeout_s before it kills the child
+/// measuring a cell: 2 s and a quarter of the limit.
+[[nodiscard]] inline double isolation_grace_s(double cell_timeout_s) { return 2.0 + 0.25 * cell_timeout_s; }
+
+/// How a child process ended (its waitpid status, as the parent saw it).
+struct ChildEnd {
+  int wait_status = 0;
+  bool killed_for_time = false;  ///< the parent killed it: its cell ran past the limit
+  Json fatal;                    ///< what the child said before it exited on an exception, else null
+  bool finished = false;         ///< it sent its part and exited with status 0
+};
+
+namespace detail {
+
+inline std::string memory_limit_text(std::uint64_t max_memory) {
+  return max_memory > 0 ? "max_memory (" + std::to_string(max_memory) + " bytes)" : "no max_memory";
+}
+
+}  // namespace detail
+
+/// The status and message of the cell a child was measuring when it ended
+/// as `end` says (not finished): timeout when the parent killed it for time
+/// (`limit_s` its cell_timeout_s), out_of_memory when it ran out of memory
+/// (std::bad_alloc, or killed by SIGKILL under a max_memory), crashed
+/// otherwise ("killed by SIGSEGV", "exited with status 3", ...).
+[[nodiscard]] inline std::pair<CellStatus, std::string> child_end_status(const ChildEnd& end, double limit_s,
+                                                                         std::uint64_t max_memory) {
+  if (end.killed_for_time) {
+    return {CellStatus::timeout, "cell_timeout_s (" + detail::format_number(limit_s) +
+                                     " s) passed; the process measuring the cell was killed after " +
+                                     detail::format_number(limit_s + isolation_grace_s(limit_s)) + " s"};
+  }
+  if (end.fatal.is_object()) {
+    const std::string what = end.fatal.value("message", "");
+    if (end.fatal.value("fatal", "") == "out_of_memory") {
+      return {CellStatus::out_of_memory, "out of memory under " + detail::memory_limit_text(max_memory) + ": " + what};
+    }
+    return {CellStatus::crashed, "the process measuring the cell ended on an uncaught exception: " + what};
+  }
+#if defined(__unix__) || defined(__APPLE__)
+  if (WIFSIGNALED(end.wait_status)) {
+    const int sig = WTERMSIG(end.wait_status);
+    if (sig == SIGKILL && max_memory > 0) {
+      return {CellStatus::out_of_memory,
+              "killed by SIGKILL, out of memory under " + detail::memory_limit_text(max_memory)};
+    }
+    return {CellStatus::crashed, "killed by " + signal_name(sig)};
+  }
+  if (WIFEXITED(end.wait_status)) {
+    return {CellStatus::crashed, "the process measuring the cell exited with status " +
+                                     std::to_string(WEXITSTATUS(end.wait_status)) + " before it finished"};
+  }
+#endif
+  return {CellStatus::crashed, "the process measuring the cell ended before it finished"};
+}
+
+/// A cell of an isolated run that failed for want of memory (std::bad_alloc,
+/// caught while it was measured) becomes out_of_memory, naming the limit.
+inline void mark_out_of_memory(CellResult& c, std::uint64_t max_memory) {
+  if (c.status == CellStatus::failed && c.message.find("bad_alloc") != std::string::npos) {
+    c.status = CellStatus::out_of_memory;
+    c.message = "out of memory under " + detail::memory_limit_text(max_memory) + ": " + c.message;
+  }
+}
+
+namespace detail {
+
+/// Runs `body` in a child process (with its address space limited to
+/// `max_memory` bytes, when not 0), handing it a function that sends a JSON
+/// line to the parent; the parent gives each line to `on_message` and kills
+/// the child (SIGKILL) when `deadline` (asked again after each line) passes.
+inline ChildEnd run_in_child(const std::function<void(const std::function<void(const Json&)>& send)>& body,
+                             std::uint64_t max_memory, const std::function<void(const Json&)>& on_message,
+                             const std::function<std::optional<std::chrono::steady_clock::time_point>()>& deadline) {
+  ChildEnd end;
+#if defined(__unix__) || defined(__APPLE__)
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("isolate: cannot make a pipe");
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  const ::pid_t parent = ::getpid();
+  const ::pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error("isolate: cannot fork a process to measure in");
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    // Interrupts are the parent's to handle; the child ends with it. A
+    // crash ends the child with its signal, whatever handler it inherited.
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGTERM, SIG_IGN);
+    for (const int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, SIG_DFL);
+#if defined(__linux__)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (::getppid() != parent) ::_exit(120);
+    if (max_memory > 0) {
+      const ::rlimit limit{static_cast<::rlim_t>(max_memory), static_cast<::rlim_t>(max_memory)};
+      ::setrlimit(RLIMIT_AS, &limit);
+    }
+    const int fd = fds[1];
+    const auto send = [fd](const Json& j) {
+      const std::string line = dump_json(j) + "\n";
+      std::size_t done = 0;
+      while (done < line.size()) {
+        const ::ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) ::_exit(121);  // the parent is gone
+        done += static_cast<std::size_t>(n);
+      }
+    };
+    int code = 0;
+    try {
+      body(send);
+    } catch (const std::bad_alloc& e) {
+      code = 3;
+      try {
+        send(Json{{"fatal", "out_of_memory"}, {"message", e.what()}});
+      } catch (...) {
+      }
+    } catch (const std::exception& e) {
+      code = 2;
+      try {
+        send(Json{{"fatal", "exception"}, {"message", e.what()}});
+      } catch (...) {
+      }
+    } catch (...) {
+      code = 2;
+      try {
+        send(Json{{"fatal", "exception"}, {"message", "unknown exception"}});
+      } catch (...) {
+      }
+    }
+    ::_exit(code);  // no destructors or atexit handlers of the parent's state
+  }
+  ::close(fds[1]);
+  std::string buffer;
+  char chunk[65536];
+  for (;;) {
+    int wait_ms = 200;
+    const auto due = deadline ? deadline() : std::nullopt;
+    if (due) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ::kill(pid, SIGKILL);
+        end.killed_for_time = true;
+        break;
+      }
+      if (left.count() < wait_ms) wait_ms = static_cast<int>(left.count()) + 1;
+    }
+    ::pollfd p{fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, wait_ms);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    const ::ssize_t n = ::read(fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the child is gone
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    for (std::size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
+      Json message;
+      try {
+        message = Json::parse(buffer.substr(0, nl));
+      } catch (const Json::exception&) {
+      }
+      buffer.erase(0, nl + 1);
+      if (message.is_object()) {
+        if (message.contains("fatal")) end.fatal = message;
+        on_message(message);
+      }
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  end.wait_status = status;
+#else
+  (void)body, (void)max_memory, (void)on_message, (void)deadline;
+  throw std::runtime_error("isolate: measuring in a child process needs fork (POSIX)");
+#endif
+  return end;
+}
+
+/// One model of a suite (`config`) on backend B, measured in child
+/// processes as described at the top of this file: the results as
+/// Benchmark::run gives them, `on_cell` called in this process for each
+/// cell, `skip` as Benchmark::skip_cells.
+template <class B, class F, class S, class T, class MakeBackend>
+RunResult run_isolated_model(const Config& config, MakeBackend make_backend, std::uint64_t max_memory,
+                             const std::function<bool(const CellResult&)>& skip,
+                             const std::function<void(const CellResult&)>& on_cell) {
+  RunResult result = describe_run();
+  result.settings = config;
+  const auto preset = detail::preset_for<F>(config);
+  std::vector<CellResult> cells;
+  for (const auto& cell : detail::cells_for<F>(config, preset)) {
+    CellResult c;
+    c.model = preset.name;
+    c.family = std::string(F::name);
+    c.backend = std::string(B::name);
+    c.shape = F::axes(cell);
+    c.stats = std::string(S::name);
+    c.timer = std::string(T::name);
+    c.throughput.item_unit = std::string(F::item_unit);
+    cells.push_back(std::move(c));
+  }
+  std::set<std::string> recorded;  // by this process, from any child
+  const auto left_out = [&](const CellResult& c) { return recorded.count(cell_key(c)) > 0 || (skip && skip(c)); };
+  const auto record = [&](CellResult&& c) {
+    recorded.insert(cell_key(c));
+    if (on_cell) on_cell(c);
+    result.cells.push_back(std::move(c));
+  };
+  const double limit_s = config.cell_timeout_s;
+  for (;;) {
+    if (std::all_of(cells.begin(), cells.end(), left_out)) break;
+    std::optional<CellResult> running;
+    std::optional<std::chrono::steady_clock::time_point> due;
+    RunResult part;
+    bool got_part = false;
+    const auto child = [&](const std::function<void(const Json&)>& send) {
+      Benchmark<B, F, S, T> bench{config, make_backend()};
+      bench.skip_cells(left_out);
+      bench.on_cell_start([&](const CellResult& c) { send(Json{{"start", detail::to_json(c)}}); });
+      bench.on_cell([&](const CellResult& c) { send(Json{{"cell", detail::to_json(c)}}); });
+      RunResult done = bench.run();
+      done.cells.clear();
+      send(Json{{"part", to_json(done)}});
+    };
+    const auto on_message = [&](const Json& m) {
+      if (m.contains("start")) {
+        running = cell_from_json(m["start"]);
+        due.reset();
+        if (limit_s > 0) {
+          due = std::chrono::steady_clock::now() +
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::duration<double>(limit_s + isolation_grace_s(limit_s)));
+        }
+      } else if (m.contains("cell")) {
+        CellResult c = cell_from_json(m["cell"]);
+        mark_out_of_memory(c, max_memory);
+        running.reset();
+        due.reset();
+        record(std::move(c));
+      } else if (m.contains("part")) {
+        read_part_from_json(m["part"], part);
+        got_part = true;
+      }
+    };
+    ChildEnd end = run_in_child(child, max_memory, on_message, [&] { return due; });
+#if defined(__unix__) || defined(__APPLE__)
+    end.finished = got_part && !end.killed_for_time && WIFEXITED(end.wait_status) && WEXITSTATUS(end.wait_status) == 0;
+#endif
+    if (got_part) {
+      // Not RunResult::merge: the model's cells are recorded already.
+      for (auto& d : part.devices) result.devices.push_back(std::move(d));
+      for (auto& t : part.timers) result.timers.push_back(std::move(t));
+      for (auto& m : part.models) result.models.push_back(std::move(m));
+      for (auto& w : part.warnings) result.warnings.push_back(std::move(w));
+    }
+    if (end.finished) break;
+    // The cell it was measuring, else (it ended before a cell started,
+    // loading the model) the next one.
+    const auto first = std::find_if(cells.begin(), cells.end(), [&](const CellResult& c) { return !left_out(c); });
+    if (!running && first == cells.end()) break;
+    CellResult c = running ? std::move(*running) : *first;
+    auto [status, message] = child_end_status(end, limit_s, max_memory);
+    c.status = status;
+    c.message = running ? std::move(message) : message + " (before the cell started: loading the model)";
+    record(std::move(c));
+  }
+  if (result.models.empty() && !result.cells.empty()) {
+    // No child finished (the last one measuring the model died): the model
+    // is described here, failed, with how its last cell ended.
+    ModelInfo info;
+    info.name = preset.name;
+    info.family = std::string(F::name);
+    info.architecture = std::string(F::architecture(preset));
+    info.backend = std::string(B::name);
+    info.weights = config.weights.empty() ? "synthetic (seed " + std::to_string(config.seed) + ")"
+                                          : "checkpoint " + config.weights;
+    info.status = "failed";
+    info.message = "the process measuring it ended: " + result.cells.back().message;
+    result.models.push_back(std::move(info));
+  }
+  result.finished_at = utc_timestamp();
+  return result;
+}
+
+/// One model on backend B: measured by Benchmark in this process, or
+/// isolated in child processes (run_isolated_model).
+template <class B, class F, class S, class T, class MakeBackend>
+RunResult run_model(Config config, MakeBackend make_backend, ResourcePool& pool, bool isolate, std::uint64_t max_memory,
+                    const std::function<bool(const CellResult&)>& skip,
+                    const std::function<void(const CellResult&)>& on_cell) {
+  if (isolate) return run_isolated_model<B, F, S, T>(config, make_backend, max_memory, skip, on_cell);
+  Benchmark<B, F, S, T> bench{std::move(config), make_backend()};
+  bench.share_models(pool);
+  if (on_cell) bench.on_cell(on_cell);
+  if (skip) bench.skip_cells(skip);
+  return bench.run();
+}
+
+/// measure_loading in a child process; nullopt when the backend is not
+/// available there (asked in the child: the parent initialises no device
+/// before it forks). A child that ends abnormally gives a failed loading
+/// benchmark that says how.
+template <class F, class B, class MakeBackend>
+std::optional<LoadingResult> measure_loading_isolated(const std::vector<std::string>& models, MakeBackend make_backend,
+                                                      std::uint64_t seed, int repetitions, std::uint64_t max_memory) {
+  std::optional<LoadingResult> got;
+  bool unavailable = false;
+  const ChildEnd end = run_in_child(
+      [&](const std::function<void(const Json&)>& send) {
+        if (!B::available()) return send(Json{{"unavailable", true}});
+        send(Json{{"loading", detail::to_json(measure_loading<F, B>(models, make_backend, seed, repetitions))}});
+      },
+      max_memory,
+      [&](const Json& m) {
+        if (m.contains("loading")) got = loading_from_json(m["loading"]);
+        if (m.contains("unavailable")) unavailable = true;
+      },
+      {});
+  if (got || unavailable) return got;
+  LoadingResult failed;
+  failed.family = std::string(F::name);
+  failed.backend = std::string(B::name);
+  failed.models = models;
+  failed.repetitions = repetitions;
+  failed.status = "failed";
+  failed.message = child_end_status(end, 0, max_memory).second;
+  return failed;
+}
+
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/suite/isolate.hpp ----
 // ---- begin accelbench/suite/registry.hpp ----
 
 // Registries: compile-time lists of the policies that a suite, the
@@ -20847,6 +21606,9 @@ struct Suite {
   /// `accelbench run` exits with 4 when a cell was measured on a busy
   /// machine (CellResult::busy), even if every cell is ok.
   bool fail_on_busy = false;
+  /// Measure each model in a child process of its own (suite/isolate.hpp).
+  bool isolate = false;
+  std::uint64_t max_memory = 0;  ///< with isolate: each child's address space limit in bytes (0: none)
 };
 
 /// The suite the README's main command runs on the CPU: bert-tiny and
@@ -20907,51 +21669,6 @@ std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, 
     } else {
       it->models.push_back(models[i]);
     }
-  }
-  return out;
-}
-
-inline std::string json_text(const Json& j) { return j.dump(); }
-
-[[noreturn]] inline void bad_type(const std::string& field, const Json& j, const char* expected) {
-  throw ConfigError(field, json_text(j), std::string("expected ") + expected);
-}
-
-inline int json_int(const Json& j, const std::string& field) {
-  if (!j.is_number_integer()) bad_type(field, j, "an integer");
-  // An unsigned value past int64's range would wrap when read as signed.
-  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-    throw ConfigError(field, json_text(j), "out of range");
-  }
-  const auto v = j.get<std::int64_t>();
-  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
-    throw ConfigError(field, json_text(j), "out of range");
-  }
-  return static_cast<int>(v);
-}
-
-inline double json_number(const Json& j, const std::string& field) {
-  if (!j.is_number()) bad_type(field, j, "a number");
-  return j.get<double>();
-}
-
-inline std::string json_string(const Json& j, const std::string& field) {
-  if (!j.is_string()) bad_type(field, j, "a string");
-  return j.get<std::string>();
-}
-
-inline std::vector<int> json_ints(const Json& j, const std::string& field) {
-  if (!j.is_array()) bad_type(field, j, "an array of integers");
-  std::vector<int> out;
-  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(json_int(j[i], field + "[" + std::to_string(i) + "]"));
-  return out;
-}
-
-inline std::vector<std::string> json_strings(const Json& j, const std::string& field) {
-  if (!j.is_array()) bad_type(field, j, "an array of strings");
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    out.push_back(json_string(j[i], field + "[" + std::to_string(i) + "]"));
   }
   return out;
 }
@@ -21061,6 +21778,13 @@ template <class... Fs>
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
       {"fail_on_busy", [&](const Json& v, const std::string& k) { s.fail_on_busy = boolean(v, k); }},
+      {"isolate", [&](const Json& v, const std::string& k) { s.isolate = boolean(v, k); }},
+      {"max_memory",
+       [&](const Json& v, const std::string& k) {
+         const bool bytes = v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+         if (!v.is_string() && !bytes) detail::bad_type(k, v, "bytes: an integer or \"512M\"");
+         s.max_memory = v.is_string() ? parse_byte_size(k, v.get<std::string>()) : v.get<std::uint64_t>();
+       }},
   };
   // The families' sweep axes, listed after batch_sizes; the defaults keep
   // only those of the list's families.
@@ -21095,7 +21819,7 @@ template <class... Fs>
     throw ConfigError(models_given ? "models" : "family", detail::json_text(j.at(models_given ? "models" : "family")),
                       "give either benchmarks or family and models, not both");
   }
-  if (models_given || !family.empty()) set_models(s, family, models);
+  if (models_given || !family.empty()) set_models<TypeList<Fs...>>(s, family, models);
   return s;
 }
 
@@ -21114,6 +21838,9 @@ void validate_suite(const Suite& s) {
   detail::check_count("threads", s.threads, 0, config_limits::threads, "must be 0 (all cores) or a thread count");
   detail::check_count("loading_repetitions", s.loading_repetitions, 1, config_limits::loading_repetitions,
                       "must be a count of repetitions");
+  if (s.max_memory > 0 && !s.isolate) {
+    throw ConfigError("max_memory", std::to_string(s.max_memory), "applies to isolated runs only: set isolate too");
+  }
   if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
@@ -21204,25 +21931,29 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
             detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
               using S = typename decltype(stats)::type;
               using T = typename decltype(timer)::type;
-              Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
-              bench.share_models(pool);
-              if (observer.on_cell) bench.on_cell(observer.on_cell);
-              if (observer.skip_cell) bench.skip_cells(observer.skip_cell);
-              RunResult part = bench.run();
+              RunResult part = detail::run_model<B, F, S, T>(
+                  std::move(config), [&] { return detail::make_backend<B>(s); }, pool, s.isolate, s.max_memory,
+                  observer.skip_cell, observer.on_cell);
               if (observer.on_part) observer.on_part(part);
               all.merge(std::move(part));
             });
           });
           if (observer.on_progress) observer.on_progress(all);
         }
-        if (s.concurrent_loading && entry.models.size() > 1 && B::available() &&
+        if (s.concurrent_loading && entry.models.size() > 1 && (s.isolate || B::available()) &&
             !(observer.skip_loading && observer.skip_loading(std::string(F::name), std::string(B::name)))) {
-          RunResult loading;
-          loading.loading.push_back(measure_loading<F, B>(
-              entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
-          if (observer.on_part) observer.on_part(loading);
-          all.merge(std::move(loading));
-          if (observer.on_progress) observer.on_progress(all);
+          const auto make = [&] { return detail::make_backend<B>(s); };
+          const std::optional<LoadingResult> measured =
+              s.isolate ? detail::measure_loading_isolated<F, B>(entry.models, make, s.settings.seed,
+                                                                 s.loading_repetitions, s.max_memory)
+                        : measure_loading<F, B>(entry.models, make, s.settings.seed, s.loading_repetitions);
+          if (measured) {
+            RunResult loading;
+            loading.loading.push_back(*measured);
+            if (observer.on_part) observer.on_part(loading);
+            all.merge(std::move(loading));
+            if (observer.on_progress) observer.on_progress(all);
+          }
         }
       } else {
         RunResult unsupported;
@@ -21312,6 +22043,8 @@ namespace accelbench {
   j["concurrent_loading"] = s.concurrent_loading;
   j["loading_repetitions"] = s.loading_repetitions;
   j["output_dir"] = s.output_dir;
+  j["isolate"] = s.isolate;
+  j["max_memory"] = s.max_memory;
   return j;
 }
 
@@ -22550,6 +23283,8 @@ void run_matrix_pair([[maybe_unused]] const CompatibilityOptions& o, [[maybe_unu
         case CellStatus::failed:
         case CellStatus::timeout:
         case CellStatus::invalid_output:
+        case CellStatus::crashed:
+        case CellStatus::out_of_memory:
           row.status = CompatibilityStatus::error;
           row.reason = std::string(to_string(c.status)) + ": " + c.message;
           row.median_s.reset();

@@ -2,7 +2,9 @@
 
 // A model family whose "model" waits: each run busy-waits a set time and each
 // load sleeps a set time. Measurement tests use it for workloads of known
-// duration without Eigen kernels.
+// duration without Eigen kernels. Its presets "segfault-run", "abort-run",
+// "hang-run" and "alloc-run" crash, hang or run out of memory on the cell
+// n = 2 (isolated runs; tests/cli/isolate_runner.cpp has them in a runner).
 
 #include <accelbench/backend/concepts.hpp>
 #include <accelbench/core/config.hpp>
@@ -14,6 +16,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <memory>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -36,6 +41,8 @@ struct Spin {
     std::string name;
     double run_s = 0;   ///< busy-wait per run; 0: one counter increment
     double load_s = 0;  ///< sleep per load
+    static inline const std::vector<std::string> aliases{};
+    [[nodiscard]] std::int64_t parameter_count() const { return 1; }
   };
   struct Cell {
     int n = 1;
@@ -46,8 +53,15 @@ struct Spin {
         {"spin-100us", 100e-6, 0},  {"spin-200us", 200e-6, 0},  {"spin-2ms", 2e-3, 0},
         {"spin-none", 0, 0},        {"load-50ms", 10e-6, 0.05}, {"flaky-load", 10e-6, 0.001},
         {"load-5ms", 10e-6, 0.005}, {"throw-int-run", 10e-6, 0}, {"throw-int-load", 10e-6, 0},
+        {"segfault-run", 10e-6, 0}, {"abort-run", 10e-6, 0},      {"hang-run", 10e-6, 0},
+        {"alloc-run", 10e-6, 0},
     };
     return p;
+  }
+  static std::vector<std::string> preset_names() {
+    std::vector<std::string> out;
+    for (const auto& p : presets()) out.push_back(p.name);
+    return out;
   }
 
   static const Preset& find_preset(std::string_view model) {
@@ -88,6 +102,19 @@ struct Spin {
    public:
     Workload(B&, const Model<B>& m, const Cell& c, std::uint64_t) : run_s_(m.preset->run_s) {
       if (m.preset->name == "throw-int-run" && c.n == 2) throw 42;  // not a std::exception
+      if (c.n != 2) return;
+      if (m.preset->name == "segfault-run") std::raise(SIGSEGV);
+      if (m.preset->name == "abort-run") std::abort();
+      if (m.preset->name == "hang-run") {
+        for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+      }
+      if (m.preset->name == "alloc-run") {
+        // 64 MiB blocks, not touched, until an allocation fails (under an
+        // address space limit), or 256 GiB without one.
+        std::vector<std::unique_ptr<char[]>> blocks;
+        for (int i = 0; i < 4096; ++i) blocks.push_back(std::make_unique_for_overwrite<char[]>(std::size_t{64} << 20));
+        throw std::runtime_error("alloc-run: 256 GiB allocated without running out of memory");
+      }
     }
 
     void run() {

@@ -293,6 +293,7 @@ int compare_command(const SuiteFlags& flags) {
   Suite suite = flags.suite<Families>();
   suite.concurrent_loading = false;
   if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
+  if (suite.isolate) throw UsageError("compare measures its two variants in one process; --isolate is for run");
   const CompareSides sides = compare_sides<Backends, Families>(suite, flags);
   // The output folder is checked, and the file name claimed, before anything is measured.
   Journal journal;

@@ -134,6 +134,11 @@ class SuiteFlags {
                  "skip the sequential vs concurrent model loading benchmark");
     value(cmd, "--out", "DIR", "results folder (default: " + d.output_dir + ")",
           [](Suite& s, const std::string&, const std::string& v) { s.output_dir = v; });
+    cmd.add_flag("--isolate", isolate_,
+                 "measure each model in a child process of its own: a cell that crashes, runs past --timeout or out "
+                 "of --max-memory is recorded (crashed, timeout, out_of_memory) and the run goes on");
+    value(cmd, "--max-memory", "BYTES", "with --isolate: each child's address space limit (suffix K, M, G or T)",
+          [](Suite& s, const std::string& f, const std::string& v) { s.max_memory = parse_byte_size(f, v); });
     cmd.add_flag("--quiet", quiet, "no progress lines on standard error");
     cmd.add_flag("--fail-on-busy", fail_on_busy_,
                  "run: exit with 4 when a cell was measured while other work used the cores it could use");
@@ -142,7 +147,7 @@ class SuiteFlags {
   /// Whether an option that changes the suite was given (--quiet does not).
   [[nodiscard]] bool any_given() const noexcept {
     return !suite_file_.empty() || !edits_.empty() || models_given_ || !family_.empty() || no_concurrent_loading_ ||
-           warmup_until_stable_;
+           warmup_until_stable_ || isolate_;
   }
 
   /// The suite file (or the default suite) with every option given applied
@@ -154,6 +159,7 @@ class SuiteFlags {
     if (no_concurrent_loading_) s.concurrent_loading = false;
     if (warmup_until_stable_) s.settings.warmup_until_stable = true;
     if (fail_on_busy_) s.fail_on_busy = true;
+    if (isolate_) s.isolate = true;
     if (models_given_ || !family_.empty()) set_models<Families>(s, family_, models_);
     return s;
   }
@@ -204,6 +210,7 @@ class SuiteFlags {
   bool no_concurrent_loading_ = false;
   bool warmup_until_stable_ = false;
   bool fail_on_busy_ = false;
+  bool isolate_ = false;
 };
 
 }  // namespace accelbench::cli

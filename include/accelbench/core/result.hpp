@@ -25,6 +25,8 @@ enum class CellStatus {
   /// the outputs hold NaN or Inf (verification.non_finite counts them);
   /// nothing is timed. Never ok, whatever the reference says.
   invalid_output,
+  crashed,      ///< isolated: the process measuring the cell died (a signal, an abnormal exit); `message` says how
+  out_of_memory,  ///< isolated: the cell ran out of memory under max_memory; `message` gives the limit
 };
 
 [[nodiscard]] constexpr std::string_view to_string(CellStatus s) noexcept {
@@ -35,6 +37,8 @@ enum class CellStatus {
     case CellStatus::unavailable: return "unavailable";
     case CellStatus::timeout: return "timeout";
     case CellStatus::invalid_output: return "invalid_output";
+    case CellStatus::crashed: return "crashed";
+    case CellStatus::out_of_memory: return "out_of_memory";
   }
   return "unknown";
 }

@@ -105,6 +105,11 @@ class Benchmark {
   /// Called after each cell with its result (outside the timed path).
   void on_cell(std::function<void(const CellResult&)> callback) { on_cell_ = std::move(callback); }
 
+  /// Called before each cell is measured with the cell as it is before it
+  /// runs (model, family, backend, shape): an isolated run's parent learns
+  /// which cell its child is measuring.
+  void on_cell_start(std::function<void(const CellResult&)> callback) { on_start_ = std::move(callback); }
+
   /// Cells for which `skip` (given the cell as it is before it runs: model,
   /// family, backend, shape) says true are left out: neither run nor
   /// recorded (a resumed run's cells measured before). When every cell is
@@ -369,6 +374,7 @@ class Benchmark {
   R reporter_;
   std::function<void(const CellResult&)> on_cell_;
   std::function<bool(const CellResult&)> skip_;
+  std::function<void(const CellResult&)> on_start_;
   ResourcePool* pool_ = nullptr;
   TimerInfo timer_info_;
   std::uint64_t machine_memory_ = detail::total_memory_bytes();
@@ -477,6 +483,7 @@ RunResult Benchmark<B, F, S, T, R>::run() {
       record(result, std::move(c));
       continue;
     }
+    if (on_start_) on_start_(blank_cell(cell, info.load_time_s));
     record(result, run_cell(*model, cell, info.load_time_s, result.warnings));
   }
   result.models.push_back(std::move(info));

@@ -260,6 +260,8 @@ void run_matrix_pair([[maybe_unused]] const CompatibilityOptions& o, [[maybe_unu
         case CellStatus::failed:
         case CellStatus::timeout:
         case CellStatus::invalid_output:
+        case CellStatus::crashed:
+        case CellStatus::out_of_memory:
           row.status = CompatibilityStatus::error;
           row.reason = std::string(to_string(c.status)) + ": " + c.message;
           row.median_s.reset();

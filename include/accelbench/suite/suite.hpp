@@ -12,6 +12,7 @@
 #include <system_error>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -22,11 +23,13 @@
 #include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/file_name.hpp"
+#include "../core/json_fields.hpp"
 #include "../family/sweep.hpp"
 #include "../run/loading.hpp"
 #include "../report/json.hpp"
 #include "../run/resource_pool.hpp"
 #include "../core/result.hpp"
+#include "isolate.hpp"
 #include "registry.hpp"
 
 namespace accelbench {
@@ -69,6 +72,9 @@ struct Suite {
   /// `accelbench run` exits with 4 when a cell was measured on a busy
   /// machine (CellResult::busy), even if every cell is ok.
   bool fail_on_busy = false;
+  /// Measure each model in a child process of its own (suite/isolate.hpp).
+  bool isolate = false;
+  std::uint64_t max_memory = 0;  ///< with isolate: each child's address space limit in bytes (0: none)
 };
 
 /// The suite the README's main command runs on the CPU: bert-tiny and
@@ -129,51 +135,6 @@ std::vector<SuiteEntry> group_by_family(const std::vector<std::string>& models, 
     } else {
       it->models.push_back(models[i]);
     }
-  }
-  return out;
-}
-
-inline std::string json_text(const Json& j) { return j.dump(); }
-
-[[noreturn]] inline void bad_type(const std::string& field, const Json& j, const char* expected) {
-  throw ConfigError(field, json_text(j), std::string("expected ") + expected);
-}
-
-inline int json_int(const Json& j, const std::string& field) {
-  if (!j.is_number_integer()) bad_type(field, j, "an integer");
-  // An unsigned value past int64's range would wrap when read as signed.
-  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-    throw ConfigError(field, json_text(j), "out of range");
-  }
-  const auto v = j.get<std::int64_t>();
-  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
-    throw ConfigError(field, json_text(j), "out of range");
-  }
-  return static_cast<int>(v);
-}
-
-inline double json_number(const Json& j, const std::string& field) {
-  if (!j.is_number()) bad_type(field, j, "a number");
-  return j.get<double>();
-}
-
-inline std::string json_string(const Json& j, const std::string& field) {
-  if (!j.is_string()) bad_type(field, j, "a string");
-  return j.get<std::string>();
-}
-
-inline std::vector<int> json_ints(const Json& j, const std::string& field) {
-  if (!j.is_array()) bad_type(field, j, "an array of integers");
-  std::vector<int> out;
-  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(json_int(j[i], field + "[" + std::to_string(i) + "]"));
-  return out;
-}
-
-inline std::vector<std::string> json_strings(const Json& j, const std::string& field) {
-  if (!j.is_array()) bad_type(field, j, "an array of strings");
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    out.push_back(json_string(j[i], field + "[" + std::to_string(i) + "]"));
   }
   return out;
 }
@@ -283,6 +244,13 @@ template <class... Fs>
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
       {"fail_on_busy", [&](const Json& v, const std::string& k) { s.fail_on_busy = boolean(v, k); }},
+      {"isolate", [&](const Json& v, const std::string& k) { s.isolate = boolean(v, k); }},
+      {"max_memory",
+       [&](const Json& v, const std::string& k) {
+         const bool bytes = v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+         if (!v.is_string() && !bytes) detail::bad_type(k, v, "bytes: an integer or \"512M\"");
+         s.max_memory = v.is_string() ? parse_byte_size(k, v.get<std::string>()) : v.get<std::uint64_t>();
+       }},
   };
   // The families' sweep axes, listed after batch_sizes; the defaults keep
   // only those of the list's families.
@@ -317,7 +285,7 @@ template <class... Fs>
     throw ConfigError(models_given ? "models" : "family", detail::json_text(j.at(models_given ? "models" : "family")),
                       "give either benchmarks or family and models, not both");
   }
-  if (models_given || !family.empty()) set_models(s, family, models);
+  if (models_given || !family.empty()) set_models<TypeList<Fs...>>(s, family, models);
   return s;
 }
 
@@ -336,6 +304,9 @@ void validate_suite(const Suite& s) {
   detail::check_count("threads", s.threads, 0, config_limits::threads, "must be 0 (all cores) or a thread count");
   detail::check_count("loading_repetitions", s.loading_repetitions, 1, config_limits::loading_repetitions,
                       "must be a count of repetitions");
+  if (s.max_memory > 0 && !s.isolate) {
+    throw ConfigError("max_memory", std::to_string(s.max_memory), "applies to isolated runs only: set isolate too");
+  }
   if (s.output_dir.empty()) throw ConfigError("output_dir", "\"\"", "must name a folder");
   if (s.hardware.empty()) throw ConfigError("hardware", "[]", "name at least one backend");
   if (s.benchmarks.empty()) throw ConfigError("benchmarks", "[]", "name at least one family and its models");
@@ -426,25 +397,29 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
             detail::find_by_name(KnownTimers{}, s.timer, [&](auto timer) {
               using S = typename decltype(stats)::type;
               using T = typename decltype(timer)::type;
-              Benchmark<B, F, S, T> bench{std::move(config), detail::make_backend<B>(s)};
-              bench.share_models(pool);
-              if (observer.on_cell) bench.on_cell(observer.on_cell);
-              if (observer.skip_cell) bench.skip_cells(observer.skip_cell);
-              RunResult part = bench.run();
+              RunResult part = detail::run_model<B, F, S, T>(
+                  std::move(config), [&] { return detail::make_backend<B>(s); }, pool, s.isolate, s.max_memory,
+                  observer.skip_cell, observer.on_cell);
               if (observer.on_part) observer.on_part(part);
               all.merge(std::move(part));
             });
           });
           if (observer.on_progress) observer.on_progress(all);
         }
-        if (s.concurrent_loading && entry.models.size() > 1 && B::available() &&
+        if (s.concurrent_loading && entry.models.size() > 1 && (s.isolate || B::available()) &&
             !(observer.skip_loading && observer.skip_loading(std::string(F::name), std::string(B::name)))) {
-          RunResult loading;
-          loading.loading.push_back(measure_loading<F, B>(
-              entry.models, [&] { return detail::make_backend<B>(s); }, s.settings.seed, s.loading_repetitions));
-          if (observer.on_part) observer.on_part(loading);
-          all.merge(std::move(loading));
-          if (observer.on_progress) observer.on_progress(all);
+          const auto make = [&] { return detail::make_backend<B>(s); };
+          const std::optional<LoadingResult> measured =
+              s.isolate ? detail::measure_loading_isolated<F, B>(entry.models, make, s.settings.seed,
+                                                                 s.loading_repetitions, s.max_memory)
+                        : measure_loading<F, B>(entry.models, make, s.settings.seed, s.loading_repetitions);
+          if (measured) {
+            RunResult loading;
+            loading.loading.push_back(*measured);
+            if (observer.on_part) observer.on_part(loading);
+            all.merge(std::move(loading));
+            if (observer.on_progress) observer.on_progress(all);
+          }
         }
       } else {
         RunResult unsupported;

@@ -46,6 +46,8 @@ namespace accelbench {
   j["concurrent_loading"] = s.concurrent_loading;
   j["loading_repetitions"] = s.loading_repetitions;
   j["output_dir"] = s.output_dir;
+  j["isolate"] = s.isolate;
+  j["max_memory"] = s.max_memory;
   return j;
 }
 
