@@ -131,9 +131,14 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
 /// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
 /// not ok. Each cell is journaled as it is measured; with `resume` (a
 /// journal) the cells it holds are not measured again.
+/// `accelbench run` takes one --threads value.
+inline void check_run_threads(const SuiteFlags& flags) {
+  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
+}
+
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
-  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
+  check_run_threads(flags);
   Journal journal;
   RunOutput output;
   const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
@@ -282,11 +287,19 @@ RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
 /// `accelbench compare`: exit_not_ok when some compared cell is not ok.
 /// Each compared cell is journaled as it is done; interrupted, the results
 /// file gets the cells done so far.
-template <class Backends, class Families>
-int compare_command(const SuiteFlags& flags) {
+/// The suite `accelbench compare` measures: loading one model at a time,
+/// timed with steady_clock.
+template <class Families>
+Suite compare_suite(const SuiteFlags& flags) {
   Suite suite = flags.suite<Families>();
   suite.concurrent_loading = false;
   if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
+  return suite;
+}
+
+template <class Backends, class Families>
+int compare_command(const SuiteFlags& flags) {
+  const Suite suite = compare_suite<Families>(flags);
   const CompareSides sides = compare_sides<Backends, Families>(suite, flags);
   // The output folder is checked, and the file name claimed, before anything is measured.
   Journal journal;
