@@ -29,7 +29,7 @@ if(PROJECT_IS_TOP_LEVEL AND ACCELBENCH_FUZZ_CXX)
 endif()
 option(ACCELBENCH_BUILD_FUZZERS "Build and briefly run the libFuzzer targets of fuzz/ as tests (needs clang++)"
        ${_accelbench_fuzz_default})
-set(ACCELBENCH_FUZZ_RUNS 20000 CACHE STRING "Inputs each fuzz target runs as a test")
+set(ACCELBENCH_FUZZ_RUNS 5000 CACHE STRING "Inputs each fuzz target runs as a test")
 
 if(ACCELBENCH_BUILD_FUZZERS AND ACCELBENCH_BUILD_TESTS)
   if(NOT ACCELBENCH_FUZZ_CXX)
@@ -49,9 +49,14 @@ if(ACCELBENCH_BUILD_FUZZERS AND ACCELBENCH_BUILD_TESTS)
     # New inputs go to the first folder, in the build tree: the seed corpus
     # and the regressions in the source tree are only read.
     file(MAKE_DIRECTORY ${_fuzz_dir}/found/${t})
+    set(_dict)
+    if(EXISTS ${PROJECT_SOURCE_DIR}/fuzz/${t}.dict)
+      set(_dict -dict=${PROJECT_SOURCE_DIR}/fuzz/${t}.dict)
+    endif()
     add_test(NAME fuzz_${t}
              COMMAND ${_fuzz_dir}/fuzz_${t} -runs=${ACCELBENCH_FUZZ_RUNS} -seed=1 -timeout=20
-                     -rss_limit_mb=2048 -max_len=8192 ${_fuzz_dir}/found/${t}
+                     -rss_limit_mb=2048 -max_len=8192 -artifact_prefix=${_fuzz_dir}/ ${_dict}
+                     ${_fuzz_dir}/found/${t}
                      ${PROJECT_SOURCE_DIR}/fuzz/corpus/${t} ${PROJECT_SOURCE_DIR}/fuzz/regressions/${t})
     set_tests_properties(fuzz_${t} PROPERTIES FIXTURES_REQUIRED accelbench_fuzzers TIMEOUT 300 LABELS fuzz)
   endforeach()
