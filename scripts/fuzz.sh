@@ -9,6 +9,7 @@
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]    targets: safetensors checkpoint suite proc cli
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
 seconds=${1:-60}
 shift || true
@@ -34,11 +35,11 @@ for t in "${targets[@]}"; do
   echo "fuzz.sh: $t for ${seconds} s (log: $log)"
   dict=()
   if [ -f "fuzz/$t.dict" ]; then
-    dict=(-dict="../../fuzz/$t.dict")
+    dict=(-dict="$root/fuzz/$t.dict")
   fi
   rc=0
   (cd "$build" && nice ./fuzz_"$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -max_len=8192 \
-    -print_final_stats=1 -artifact_prefix=./ "${dict[@]}" "found/$t" "../../fuzz/corpus/$t" "../../fuzz/regressions/$t") > "$log" 2>&1 || rc=$?
+    -print_final_stats=1 -artifact_prefix=./ "${dict[@]}" "found/$t" "$root/fuzz/corpus/$t" "$root/fuzz/regressions/$t") > "$log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   if [ "$rc" -eq 0 ]; then
     summary+=("$(printf '%-12s %12s executions, no failure' "$t" "${runs:-?}")")
