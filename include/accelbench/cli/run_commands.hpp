@@ -128,14 +128,14 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   return suite;
 }
 
-/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
-/// not ok. Each cell is journaled as it is measured; with `resume` (a
-/// journal) the cells it holds are not measured again.
 /// `accelbench run` takes one --threads value.
 inline void check_run_threads(const SuiteFlags& flags) {
   if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
 }
 
+/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
+/// not ok. Each cell is journaled as it is measured; with `resume` (a
+/// journal) the cells it holds are not measured again.
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   check_run_threads(flags);
@@ -284,9 +284,6 @@ RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
   return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags));
 }
 
-/// `accelbench compare`: exit_not_ok when some compared cell is not ok.
-/// Each compared cell is journaled as it is done; interrupted, the results
-/// file gets the cells done so far.
 /// The suite `accelbench compare` measures: loading one model at a time,
 /// timed with steady_clock.
 template <class Families>
@@ -297,6 +294,9 @@ Suite compare_suite(const SuiteFlags& flags) {
   return suite;
 }
 
+/// `accelbench compare`: exit_not_ok when some compared cell is not ok.
+/// Each compared cell is journaled as it is done; interrupted, the results
+/// file gets the cells done so far.
 template <class Backends, class Families>
 int compare_command(const SuiteFlags& flags) {
   const Suite suite = compare_suite<Families>(flags);
