@@ -123,8 +123,11 @@ int command_line(int argc, char** argv, Action action) {
     app.parse(argc, argv);
     if (action == Action::validate) {
       if (run->parsed()) {
-        check_run_threads(run_flags);
-        if (run_resume.empty()) validate_suite<Backends, Families>(run_flags.suite<Families>());
+        if (run_resume.empty()) {
+          const Suite suite = run_flags.suite<Families>();
+          check_run_threads(run_flags);
+          validate_suite<Backends, Families>(suite);
+        }
       } else if (compare->parsed()) {
         (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags);
       } else if (matrix->parsed()) {

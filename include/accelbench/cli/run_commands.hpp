@@ -84,6 +84,7 @@ template <class Backends, class Families>
 Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journal& journal, RunOutput& out) {
   if (resume.empty()) {
     Suite suite = flags.suite<Families>();
+    check_run_threads(flags);
     validate_suite<Backends, Families>(suite);  // before any file is made
     out.results = start_journal(journal, suite.output_dir, suite.name + "-" + file_stamp(utc_timestamp()),
                                 Json{{"command", "run"}, {"suite", suite_to_json(suite)}});
@@ -103,6 +104,7 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   Suite suite = recorded;
   if (flags.any_given()) {
     suite = flags.suite<Families>();
+    check_run_threads(flags);
     const auto differences = suite_differences(suite_to_json(suite), header["suite"], {"output_dir"});
     if (!differences.empty()) {
       std::string list;
@@ -128,7 +130,8 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   return suite;
 }
 
-/// `accelbench run` takes one --threads value.
+/// `accelbench run` takes one --threads value: checked once flags.suite()
+/// has read the options.
 inline void check_run_threads(const SuiteFlags& flags) {
   if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
 }
@@ -138,7 +141,6 @@ inline void check_run_threads(const SuiteFlags& flags) {
 /// journal) the cells it holds are not measured again.
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
-  check_run_threads(flags);
   Journal journal;
   RunOutput output;
   const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
