@@ -78,6 +78,12 @@ inline void write_journal_results(const Journal& journal, RunResult frame, const
                                               detail::dump_json(results_from_journal(frame, journal.entries()), 2) + "\n");
 }
 
+/// `accelbench run` takes one --threads value: checked once flags.suite()
+/// has read the options.
+inline void check_run_threads(const SuiteFlags& flags) {
+  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
+}
+
 /// The suite a run measures, and its journal: a new one, or with --resume
 /// the one given, whose suite the options (if any are given) must match.
 template <class Backends, class Families>
@@ -128,12 +134,6 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   journal.resume(resume);
   out.cells_before = journal.keys("cell").size();
   return suite;
-}
-
-/// `accelbench run` takes one --threads value: checked once flags.suite()
-/// has read the options.
-inline void check_run_threads(const SuiteFlags& flags) {
-  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
 }
 
 /// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
