@@ -53,11 +53,17 @@ int presets_command(TypeList<Fs...>) {
   return exit_ok;
 }
 
+/// What command_line does with a command line it has read.
+enum class Action {
+  run,       ///< run the command
+  validate,  ///< check the options (and the suite file they name) only: nothing is measured or written
+};
+
 /// The command line of `accelbench`, its commands knowing the backends of
-/// `Backends` and the families of `Families` (TypeLists; the library's
-/// registries by default). Returns the exit status (ExitCode).
-template <class Backends = KnownBackends, class Families = KnownFamilies>
-int main(int argc, char** argv) {
+/// `Backends` and the families of `Families` (TypeLists); `action` says
+/// whether the command runs. Returns the exit status (ExitCode).
+template <class Backends, class Families>
+int command_line(int argc, char** argv, Action action) {
   CLI::App app{"accelbench: benchmarks of machine-learning model architectures on hardware backends", "accelbench"};
   app.footer(exit_codes_help);
   app.require_subcommand(1);
@@ -115,6 +121,20 @@ int main(int argc, char** argv) {
       throw UsageError("unknown command '" + std::string(argv[1]) + "'");
     }
     app.parse(argc, argv);
+    if (action == Action::validate) {
+      if (run->parsed()) {
+        if (run_resume.empty()) {
+          const Suite suite = run_flags.suite<Families>();
+          check_run_threads(run_flags);
+          validate_suite<Backends, Families>(suite);
+        }
+      } else if (compare->parsed()) {
+        (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags);
+      } else if (matrix->parsed()) {
+        detail::validate_matrix_options(Backends{}, Families{}, matrix_flags.options());
+      }
+      return exit_ok;
+    }
     if (run->parsed()) return run_command<Backends, Families>(run_flags, run_resume);
     if (compare->parsed()) return compare_command<Backends, Families>(compare_flags);
     if (presets->parsed()) return presets_command(Families{});
@@ -147,6 +167,23 @@ int main(int argc, char** argv) {
     std::cerr << "accelbench: unknown exception\n";
     return exit_runtime_error;
   }
+}
+
+/// `accelbench` with the backends of `Backends` and the families of
+/// `Families` (the library's registries by default): reads the command
+/// line and runs its command. Returns the exit status (ExitCode).
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+int main(int argc, char** argv) {
+  return command_line<Backends, Families>(argc, argv, Action::run);
+}
+
+/// Reads and checks a command line as main does, runs nothing: exit_ok
+/// when main would start the command (or print help or the version),
+/// exit_usage_error or exit_runtime_error with main's message otherwise.
+/// A `run --resume` journal is not read. For checking scripts and fuzzing.
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+int validate_command_line(int argc, char** argv) {
+  return command_line<Backends, Families>(argc, argv, Action::validate);
 }
 
 }  // namespace accelbench::cli

@@ -78,12 +78,19 @@ inline void write_journal_results(const Journal& journal, RunResult frame, const
                                               detail::dump_json(results_from_journal(frame, journal.entries()), 2) + "\n");
 }
 
+/// `accelbench run` takes one --threads value: checked once flags.suite()
+/// has read the options.
+inline void check_run_threads(const SuiteFlags& flags) {
+  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
+}
+
 /// The suite a run measures, and its journal: a new one, or with --resume
 /// the one given, whose suite the options (if any are given) must match.
 template <class Backends, class Families>
 Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journal& journal, RunOutput& out) {
   if (resume.empty()) {
     Suite suite = flags.suite<Families>();
+    check_run_threads(flags);
     validate_suite<Backends, Families>(suite);  // before any file is made
     out.results = start_journal(journal, suite.output_dir, suite.name + "-" + file_stamp(utc_timestamp()),
                                 Json{{"command", "run"}, {"suite", suite_to_json(suite)}});
@@ -103,6 +110,7 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   Suite suite = recorded;
   if (flags.any_given()) {
     suite = flags.suite<Families>();
+    check_run_threads(flags);
     const auto differences = suite_differences(suite_to_json(suite), header["suite"], {"output_dir"});
     if (!differences.empty()) {
       std::string list;
@@ -134,7 +142,6 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
 /// journal) the cells it holds are not measured again.
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
-  if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
   Journal journal;
   RunOutput output;
   const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
@@ -285,15 +292,23 @@ RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
   return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags));
 }
 
+/// The suite `accelbench compare` measures: loading one model at a time,
+/// timed with steady_clock.
+template <class Families>
+Suite compare_suite(const SuiteFlags& flags) {
+  Suite suite = flags.suite<Families>();
+  suite.concurrent_loading = false;
+  if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
+  if (suite.isolate) throw UsageError("compare measures its two variants in one process; --isolate is for run");
+  return suite;
+}
+
 /// `accelbench compare`: exit_not_ok when some compared cell is not ok.
 /// Each compared cell is journaled as it is done; interrupted, the results
 /// file gets the cells done so far.
 template <class Backends, class Families>
 int compare_command(const SuiteFlags& flags) {
-  Suite suite = flags.suite<Families>();
-  suite.concurrent_loading = false;
-  if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
-  if (suite.isolate) throw UsageError("compare measures its two variants in one process; --isolate is for run");
+  const Suite suite = compare_suite<Families>(flags);
   const CompareSides sides = compare_sides<Backends, Families>(suite, flags);
   // The output folder is checked, and the file name claimed, before anything is measured.
   Journal journal;

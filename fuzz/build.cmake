@@ -1,0 +1,20 @@
+# cmake -DSOURCE=fuzz -DBINARY=DIR -DCXX=clang++ [-DGENERATOR=G] -P fuzz/build.cmake:
+# configures and builds the fuzz targets with clang++.
+foreach(v SOURCE BINARY CXX)
+  if(NOT ${v})
+    message(FATAL_ERROR "fuzz/build.cmake: -D${v}=... is required")
+  endif()
+endforeach()
+set(_generator)
+if(GENERATOR)
+  set(_generator -G ${GENERATOR})
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE} -B ${BINARY} ${_generator} -DCMAKE_CXX_COMPILER=${CXX}
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "configuring the fuzz targets failed")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} --build ${BINARY} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "building the fuzz targets failed")
+endif()
