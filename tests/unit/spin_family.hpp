@@ -136,4 +136,16 @@ struct Spin {
   };
 };
 
+/// A quick configuration of the spin preset `model`: two timed runs at
+/// least, 50 ms of sampling at most.
+inline Config spin(const char* model, std::vector<int> batches) {
+  return Config{.model = model,
+                .batch_sizes = std::move(batches),
+                .warmup_iterations = 1,
+                .min_iterations = 2,
+                .max_iterations = 100,
+                .min_time_s = 0.0,
+                .max_time_s = 0.05};
+}
+
 }  // namespace accelbench::test

@@ -25,18 +25,9 @@
 
 using namespace accelbench;
 using accelbench::test::Spin;
+using accelbench::test::spin;
 
 namespace {
-
-Config spin(const char* model, std::vector<int> batches) {
-  return Config{.model = model,
-                .batch_sizes = std::move(batches),
-                .warmup_iterations = 1,
-                .min_iterations = 2,
-                .max_iterations = 100,
-                .min_time_s = 0.0,
-                .max_time_s = 0.05};
-}
 
 /// How a child running `body` ends, as the status of its cell.
 std::pair<CellStatus, std::string> ending_of(const std::function<void()>& body, std::uint64_t max_memory = 0,

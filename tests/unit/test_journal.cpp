@@ -22,6 +22,7 @@
 
 using namespace accelbench;
 using accelbench::test::Spin;
+using accelbench::test::spin;
 
 namespace {
 
@@ -54,16 +55,6 @@ CellResult cell(const std::string& model, int batch, CellStatus status = CellSta
   c.shape = {{"batch_size", batch}, {"sequence_length", 8}};
   c.status = status;
   return c;
-}
-
-Config spin(const char* model, std::vector<int> batches) {
-  return Config{.model = model,
-                .batch_sizes = std::move(batches),
-                .warmup_iterations = 1,
-                .min_iterations = 2,
-                .max_iterations = 100,
-                .min_time_s = 0.0,
-                .max_time_s = 0.05};
 }
 
 }  // namespace
