@@ -13921,6 +13921,95 @@ class ConsoleReporter {
 
 }  // namespace accelbench
 // ---- end accelbench/report/console_reporter.hpp ----
+// ---- begin accelbench/report/filter.hpp ----
+
+// Which results a report, a history or a regression check looks at: the
+// same filter over result files and over the results store.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// A selection of results. Empty lists and strings select everything; a
+/// cell is kept when it matches every non-empty part.
+struct ResultFilter {
+  std::vector<std::string> models;    ///< preset names or checkpoint folders, as the cells name them
+  std::vector<std::string> backends;  ///< "cpu", "opencl", ...
+  std::vector<std::string> families;  ///< "embedding", ...
+  std::string since;       ///< runs started at or after this ISO 8601 time or date ("2026-11-30")
+  std::string until;       ///< runs started before this ISO 8601 time or date (a date means its end)
+  std::string git_commit;  ///< runs built from this commit (a prefix of the hash)
+  std::string hostname;    ///< runs on this machine
+
+  [[nodiscard]] bool empty() const noexcept {
+    return models.empty() && backends.empty() && families.empty() && since.empty() && until.empty() &&
+           git_commit.empty() && hostname.empty();
+  }
+};
+
+namespace detail {
+
+inline bool listed(const std::vector<std::string>& list, std::string_view value) {
+  if (list.empty()) return true;
+  for (const auto& v : list) {
+    if (v == value) return true;
+  }
+  return false;
+}
+
+}  // namespace detail
+
+/// Whether the run as a whole (its time, commit and machine) is selected.
+[[nodiscard]] inline bool run_matches(const ResultFilter& f, const RunResult& run) {
+  if (!f.since.empty() && run.started_at < f.since) return false;
+  if (!f.until.empty()) {
+    // A bare date ("2026-11-30") selects the whole of that day.
+    const std::string until = f.until.size() == 10 ? f.until + "T99" : f.until;
+    if (run.started_at >= until) return false;
+  }
+  if (!f.git_commit.empty() && run.build.git_commit.compare(0, f.git_commit.size(), f.git_commit) != 0) return false;
+  if (!f.hostname.empty() && run.system.hostname != f.hostname) return false;
+  return true;
+}
+
+/// Whether one cell is selected (its run's parts are checked by run_matches).
+[[nodiscard]] inline bool cell_matches(const ResultFilter& f, const CellResult& c) {
+  return detail::listed(f.models, c.model) && detail::listed(f.backends, c.backend) &&
+         detail::listed(f.families, c.family);
+}
+
+/// The run with only the selected cells and their models; a run not
+/// selected as a whole comes back without cells.
+[[nodiscard]] inline RunResult filter_results(RunResult run, const ResultFilter& f) {
+  if (!run_matches(f, run)) {
+    run.cells.clear();
+    run.models.clear();
+    run.comparisons.clear();
+    run.loading.clear();
+    return run;
+  }
+  std::vector<CellResult> cells;
+  for (auto& c : run.cells) {
+    if (cell_matches(f, c)) cells.push_back(std::move(c));
+  }
+  run.cells = std::move(cells);
+  std::vector<ModelInfo> models;
+  for (auto& m : run.models) {
+    if (detail::listed(f.models, m.name) && detail::listed(f.backends, m.backend) &&
+        detail::listed(f.families, m.family)) {
+      models.push_back(std::move(m));
+    }
+  }
+  run.models = std::move(models);
+  return run;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/filter.hpp ----
 // ---- begin accelbench/report/json.hpp ----
 
 // The JSON form of results, as documented in docs/result-schema.md.
@@ -14564,6 +14653,393 @@ Json last_of_each(const std::vector<Json>& items, Key key) {
 
 }  // namespace accelbench
 // ---- end accelbench/report/journal.hpp ----
+// ---- begin accelbench/report/results_file.hpp ----
+
+// A whole run read back from its JSON form (report/json.hpp, the results
+// files `accelbench run` writes): for reports, imports and regression
+// checks over results measured before.
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// ---- begin accelbench/report/json_read.hpp ----
+
+// Results read back from their JSON form (report/json.hpp): a cell, a
+// loading benchmark, and a part of a run without its cells. An isolated run
+// (suite/isolate.hpp) measures in a child process that sends these to the
+// parent as JSON lines.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+namespace detail {
+
+template <class T>
+T field_or(const Json& j, const char* key, T fallback) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
+  return j[key].get<T>();
+}
+
+template <class T>
+std::optional<T> optional_field(const Json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return std::nullopt;
+  return j[key].get<T>();
+}
+
+inline std::optional<Interval> interval_from_json(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  return Interval{field_or(j, "low_s", 0.0), field_or(j, "high_s", 0.0)};
+}
+
+inline std::vector<std::pair<std::string, std::string>> text_pairs_from_json(const Json& j) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!j.is_object()) return out;
+  for (const auto& [k, v] : j.items()) out.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  return out;
+}
+
+inline LatencySummary latency_from_json(const Json& j) {
+  LatencySummary s;
+  s.count = field_or<std::size_t>(j, "count", 0);
+  s.min = field_or(j, "min_s", 0.0);
+  s.max = field_or(j, "max_s", 0.0);
+  s.mean = field_or(j, "mean_s", 0.0);
+  s.median = optional_field<double>(j, "median_s");
+  s.p90 = optional_field<double>(j, "p90_s");
+  s.p95 = optional_field<double>(j, "p95_s");
+  s.p99 = optional_field<double>(j, "p99_s");
+  s.p999 = optional_field<double>(j, "p999_s");
+  s.stddev = field_or(j, "stddev_s", 0.0);
+  s.cv = field_or(j, "cv", 0.0);
+  s.mad = optional_field<double>(j, "mad_s");
+  s.confidence = field_or(j, "confidence", 0.0);
+  s.median_ci = interval_from_json(j.value("median_ci", Json(nullptr)));
+  s.p90_ci = interval_from_json(j.value("p90_ci", Json(nullptr)));
+  s.p99_ci = interval_from_json(j.value("p99_ci", Json(nullptr)));
+  s.mean_ci = interval_from_json(j.value("mean_ci", Json(nullptr)));
+  if (const Json o = j.value("outliers", Json(nullptr)); o.is_object()) {
+    s.outliers = OutlierCounts{field_or<std::size_t>(o, "low", 0), field_or<std::size_t>(o, "high", 0),
+                               field_or<std::size_t>(o, "extreme_low", 0), field_or<std::size_t>(o, "extreme_high", 0)};
+  }
+  if (const Json h = j.value("histogram", Json(nullptr)); h.is_object()) {
+    s.histogram = Histogram{field_or(h, "min_s", 0.0), field_or(h, "bin_width_s", 0.0),
+                            field_or(h, "counts", std::vector<std::size_t>{})};
+  }
+  return s;
+}
+
+}  // namespace detail
+
+/// The CellStatus named `text`; nullopt for an unknown name.
+[[nodiscard]] inline std::optional<CellStatus> cell_status_from_string(std::string_view text) {
+  for (const CellStatus s : {CellStatus::ok, CellStatus::mismatch, CellStatus::failed, CellStatus::unavailable,
+                             CellStatus::timeout, CellStatus::invalid_output, CellStatus::crashed,
+                             CellStatus::out_of_memory}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+/// A cell from detail::to_json(CellResult). Throws Json::exception on a
+/// field of the wrong type.
+[[nodiscard]] inline CellResult cell_from_json(const Json& j) {
+  using detail::field_or, detail::optional_field;
+  CellResult c;
+  c.model = field_or<std::string>(j, "model", "");
+  c.family = field_or<std::string>(j, "family", "");
+  c.backend = field_or<std::string>(j, "backend", "");
+  if (j.contains("shape") && j["shape"].is_object()) {
+    for (const auto& [name, value] : j["shape"].items()) c.shape.push_back({name, value.get<std::int64_t>()});
+  }
+  c.status = cell_status_from_string(field_or<std::string>(j, "status", "")).value_or(CellStatus::failed);
+  c.message = field_or<std::string>(j, "message", "");
+  c.stats = field_or<std::string>(j, "stats", "");
+  c.timer = field_or<std::string>(j, "timer", "");
+  c.warmup_iterations = field_or(j, "warmup_iterations", 0);
+  c.iterations = field_or<std::size_t>(j, "iterations", 0);
+  c.iterations_per_sample = field_or<std::size_t>(j, "iterations_per_sample", 1);
+  c.stop_reason = field_or<std::string>(j, "stop_reason", "");
+  c.measured_time_s = field_or(j, "measured_time_s", 0.0);
+  c.sampling_wall_s = field_or(j, "sampling_wall_s", 0.0);
+  c.first_run_s = field_or(j, "first_run_s", 0.0);
+  c.load_time_s = field_or(j, "load_time_s", 0.0);
+  c.latency = detail::latency_from_json(j.value("latency", Json::object()));
+  for (const auto& p : j.value("phases", Json::array())) {
+    PhaseResult r;
+    r.name = field_or<std::string>(p, "name", "");
+    r.item_unit = field_or<std::string>(p, "item_unit", "");
+    r.items = field_or(p, "items", 0.0);
+    r.per_run = field_or<std::size_t>(p, "per_run", 0);
+    r.latency = detail::latency_from_json(p.value("latency", Json::object()));
+    r.items_per_second = field_or(p, "items_per_second", 0.0);
+    c.phases.push_back(std::move(r));
+  }
+  const Json t = j.value("throughput", Json::object());
+  c.throughput.item_unit = field_or<std::string>(t, "item_unit", "");
+  c.throughput.items_per_second = field_or(t, "items_per_second", 0.0);
+  c.throughput.tokens_per_second = optional_field<double>(t, "tokens_per_second");
+  c.throughput.gflops_per_second = optional_field<double>(t, "gflops_per_second");
+  c.throughput.real_time_factor = optional_field<double>(t, "real_time_factor");
+  const Json m = j.value("memory", Json::object());
+  c.memory.rss_before_bytes = field_or<std::uint64_t>(m, "rss_before_bytes", 0);
+  c.memory.rss_after_bytes = field_or<std::uint64_t>(m, "rss_after_bytes", 0);
+  c.memory.peak_rss_bytes = field_or<std::uint64_t>(m, "peak_rss_bytes", 0);
+  c.memory.peak_is_per_cell = field_or(m, "peak_is_per_cell", false);
+  c.memory.average_rss_bytes = optional_field<std::uint64_t>(m, "average_rss_bytes");
+  c.memory.rss_samples = field_or<std::size_t>(m, "rss_samples", 0);
+  c.memory.activation_bytes = optional_field<std::uint64_t>(m, "activation_bytes");
+  c.memory.kv_cache_bytes = optional_field<std::uint64_t>(m, "kv_cache_bytes");
+  c.memory.device_peak_bytes = optional_field<std::uint64_t>(m, "device_peak_bytes");
+  c.memory.device_average_bytes = optional_field<std::uint64_t>(m, "device_average_bytes");
+  c.memory.device_used_bytes = optional_field<std::uint64_t>(m, "device_used_bytes");
+  c.memory.device_total_bytes = optional_field<std::uint64_t>(m, "device_total_bytes");
+  if (j.contains("counters") && j["counters"].is_object()) {
+    for (const auto& [name, value] : j["counters"].items()) c.counters.emplace_back(name, value.get<double>());
+  }
+  const Json v = j.value("verification", Json::object());
+  c.verification.status = field_or<std::string>(v, "status", "skipped");
+  c.verification.reference = field_or<std::string>(v, "reference", "");
+  c.verification.max_abs_error = field_or(v, "max_abs_error", 0.0);
+  c.verification.max_rel_error = field_or(v, "max_rel_error", 0.0);
+  c.verification.cosine_similarity = field_or(v, "cosine_similarity", 1.0);
+  c.verification.token_agreement = optional_field<double>(v, "token_agreement");
+  c.verification.tolerance = field_or(v, "tolerance", 0.0);
+  c.verification.non_finite = field_or<std::size_t>(v, "non_finite", 0);
+  if (j.contains("load") && j["load"].is_object()) {
+    const Json& l = j["load"];
+    MachineLoad load;
+    load.load_average_start = optional_field<double>(l, "load_average_start");
+    load.load_average_end = optional_field<double>(l, "load_average_end");
+    load.logical_cores = field_or(l, "logical_cores", 0);
+    load.cell_threads = field_or(l, "cell_threads", 0);
+    load.wall_s = field_or(l, "wall_s", 0.0);
+    load.own_cores = field_or(l, "own_cores", 0.0);
+    load.other_cores = field_or(l, "other_cores", 0.0);
+    load.steal_fraction = field_or(l, "steal_fraction", 0.0);
+    c.load = load;
+  }
+  c.busy = field_or(j, "busy", false);
+  c.warnings = field_or(j, "warnings", std::vector<std::string>{});
+  c.samples_s = field_or(j, "samples_s", std::vector<double>{});
+  return c;
+}
+
+/// A loading benchmark from detail::to_json(LoadingResult).
+[[nodiscard]] inline LoadingResult loading_from_json(const Json& j) {
+  using detail::field_or;
+  LoadingResult l;
+  l.family = field_or<std::string>(j, "family", "");
+  l.backend = field_or<std::string>(j, "backend", "");
+  l.models = field_or(j, "models", std::vector<std::string>{});
+  l.repetitions = field_or(j, "repetitions", 0);
+  l.sequential_s = field_or(j, "sequential_s", std::vector<double>{});
+  l.concurrent_s = field_or(j, "concurrent_s", std::vector<double>{});
+  l.sequential_median_s = field_or(j, "sequential_median_s", 0.0);
+  l.concurrent_median_s = field_or(j, "concurrent_median_s", 0.0);
+  l.speedup = field_or(j, "speedup", 0.0);
+  l.status = field_or<std::string>(j, "status", "ok");
+  l.message = field_or<std::string>(j, "message", "");
+  return l;
+}
+
+/// Into `into` (a run described by this process): the devices, timers,
+/// models, loading benchmarks and warnings of `j` (to_json(RunResult)),
+/// and its cells.
+inline void read_part_from_json(const Json& j, RunResult& into) {
+  using detail::field_or;
+  for (const auto& d : j.value("devices", Json::array())) {
+    DeviceInfo info;
+    info.backend = field_or<std::string>(d, "backend", "");
+    info.name = field_or<std::string>(d, "name", "");
+    info.kind = field_or<std::string>(d, "kind", "");
+    info.compute_units = field_or(d, "compute_units", 0);
+    info.threads = field_or(d, "threads", 0);
+    info.memory_bytes = field_or<std::uint64_t>(d, "memory_bytes", 0);
+    info.features = field_or(d, "features", std::vector<std::string>{});
+    info.properties = detail::text_pairs_from_json(d.value("properties", Json::object()));
+    into.devices.push_back(std::move(info));
+  }
+  for (const auto& t : j.value("timers", Json::array())) {
+    TimerInfo info;
+    info.name = field_or<std::string>(t, "name", "");
+    info.available = field_or(t, "available", true);
+    info.reason = field_or<std::string>(t, "reason", "");
+    info.resolution_s = field_or(t, "resolution_s", 0.0);
+    info.call_cost_s = field_or(t, "call_cost_s", 0.0);
+    info.properties = detail::text_pairs_from_json(t.value("properties", Json::object()));
+    into.timers.push_back(std::move(info));
+  }
+  for (const auto& m : j.value("models", Json::array())) {
+    ModelInfo info;
+    info.name = field_or<std::string>(m, "name", "");
+    info.family = field_or<std::string>(m, "family", "");
+    info.architecture = field_or<std::string>(m, "architecture", "");
+    info.backend = field_or<std::string>(m, "backend", "");
+    info.weights = field_or<std::string>(m, "weights", "");
+    info.accepted_config_fields = field_or(m, "accepted_config_fields", std::vector<std::string>{});
+    info.parameters = field_or<std::int64_t>(m, "parameters", 0);
+    info.weight_bytes = field_or<std::uint64_t>(m, "weight_bytes", 0);
+    info.load_time_s = field_or(m, "load_time_s", 0.0);
+    info.construct_time_s = field_or(m, "construct_time_s", 0.0);
+    info.upload_time_s = field_or(m, "upload_time_s", 0.0);
+    info.shared = field_or(m, "shared", false);
+    info.status = field_or<std::string>(m, "status", "ok");
+    info.message = field_or<std::string>(m, "message", "");
+    into.models.push_back(std::move(info));
+  }
+  for (const auto& l : j.value("loading", Json::array())) into.loading.push_back(loading_from_json(l));
+  for (const auto& w : j.value("warnings", Json::array())) {
+    if (w.is_string()) into.warnings.push_back(w.get<std::string>());
+  }
+  for (const auto& c : j.value("cells", Json::array())) into.cells.push_back(cell_from_json(c));
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/json_read.hpp ----
+
+namespace accelbench {
+
+/// A results file that cannot be read: `what()` names the file and why.
+class ResultsFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A comparison from detail::to_json(ComparisonResult).
+[[nodiscard]] inline ComparisonResult comparison_from_json(const Json& j) {
+  using detail::field_or;
+  ComparisonResult r;
+  r.family = field_or<std::string>(j, "family", "");
+  r.model_a = field_or<std::string>(j, "model_a", "");
+  r.model_b = field_or<std::string>(j, "model_b", "");
+  r.backend_a = field_or<std::string>(j, "backend_a", "");
+  r.backend_b = field_or<std::string>(j, "backend_b", "");
+  r.label_a = field_or<std::string>(j, "label_a", "");
+  r.label_b = field_or<std::string>(j, "label_b", "");
+  r.confidence = field_or(j, "confidence", 0.0);
+  r.test = field_or<std::string>(j, "test", "sign test");
+  for (const auto& c : j.value("cells", Json::array())) {
+    ComparisonCell cell;
+    if (c.contains("shape") && c["shape"].is_object()) {
+      for (const auto& [name, value] : c["shape"].items()) cell.shape.push_back({name, value.get<std::int64_t>()});
+    }
+    cell.status = field_or<std::string>(c, "status", "ok");
+    cell.message = field_or<std::string>(c, "message", "");
+    cell.pairs = field_or<std::size_t>(c, "pairs", 0);
+    cell.median_a_s = field_or(c, "median_a_s", 0.0);
+    cell.median_b_s = field_or(c, "median_b_s", 0.0);
+    cell.ratio = field_or(c, "ratio", 0.0);
+    if (c.contains("ratio_ci") && c["ratio_ci"].is_object()) {
+      cell.ratio_ci = Interval{field_or(c["ratio_ci"], "low", 0.0), field_or(c["ratio_ci"], "high", 0.0)};
+    }
+    cell.a_slower = field_or<std::size_t>(c, "a_slower", 0);
+    cell.b_slower = field_or<std::size_t>(c, "b_slower", 0);
+    cell.p_value = field_or(c, "p_value", 1.0);
+    cell.significant = field_or(c, "significant", false);
+    r.cells.push_back(std::move(cell));
+  }
+  return r;
+}
+
+/// The run of `j`, as to_json(RunResult) wrote it. Throws ResultsFileError
+/// when `j` is not an accelbench result or its schema is newer than this
+/// library's; a field of the wrong type throws nlohmann's type_error.
+[[nodiscard]] inline RunResult run_from_json(const Json& j) {
+  using detail::field_or;
+  if (!j.is_object() || j.value("schema", "") != "accelbench.result") {
+    throw ResultsFileError("not an accelbench result (\"schema\" is not \"accelbench.result\")");
+  }
+  if (const int version = field_or(j, "schema_version", 0); version > RunResult::schema_version) {
+    throw ResultsFileError("schema_version " + std::to_string(version) + " is newer than this library's (" +
+                           std::to_string(RunResult::schema_version) + ")");
+  }
+  RunResult r;
+  r.started_at = field_or<std::string>(j, "started_at", "");
+  r.finished_at = field_or<std::string>(j, "finished_at", "");
+  const Json none = Json::object();
+  const Json& s = j.contains("system") ? j["system"] : none;
+  r.system.hostname = field_or<std::string>(s, "hostname", "");
+  r.system.os = field_or<std::string>(s, "os", "");
+  r.system.kernel = field_or<std::string>(s, "kernel", "");
+  r.system.architecture = field_or<std::string>(s, "architecture", "");
+  r.system.cpu_model = field_or<std::string>(s, "cpu_model", "");
+  r.system.logical_cores = field_or(s, "logical_cores", 0);
+  r.system.physical_cores = field_or(s, "physical_cores", 0);
+  r.system.memory_bytes = field_or<std::uint64_t>(s, "memory_bytes", 0);
+  r.system.cpu_features = field_or(s, "cpu_features", std::vector<std::string>{});
+  const Json& b = j.contains("build") ? j["build"] : none;
+  r.build.library_version = field_or<std::string>(j, "library_version", "");
+  r.build.compiler = field_or<std::string>(b, "compiler", "");
+  r.build.flags = field_or<std::string>(b, "flags", "");
+  r.build.build_type = field_or<std::string>(b, "build_type", "");
+  r.build.optimized = field_or(b, "optimized", false);
+  r.build.assertions = field_or(b, "assertions", false);
+  r.build.git_commit = field_or<std::string>(b, "git_commit", "");
+  r.build.eigen_version = field_or<std::string>(b, "eigen_version", "");
+  r.build.eigen_simd = field_or<std::string>(b, "eigen_simd", "");
+  r.build.simd = field_or(b, "simd", std::vector<std::string>{});
+  r.build.openmp = field_or(b, "openmp", false);
+  const Json& e = j.contains("environment") ? j["environment"] : none;
+  r.environment.governor = field_or<std::string>(e, "governor", "");
+  r.environment.boost = detail::optional_field<bool>(e, "boost");
+  r.environment.virtualized = field_or(e, "virtualized", false);
+  r.environment.hypervisor = field_or<std::string>(e, "hypervisor", "");
+  r.environment.clocksource = field_or<std::string>(e, "clocksource", "");
+  r.environment.cpu_mhz = detail::optional_field<double>(e, "cpu_mhz");
+  const Json& t = j.contains("settings") ? j["settings"] : none;
+  Config& c = r.settings;
+  c.warmup_iterations = field_or(t, "warmup_iterations", c.warmup_iterations);
+  c.warmup_until_stable = field_or(t, "warmup_until_stable", c.warmup_until_stable);
+  c.warmup_stability_tolerance = field_or(t, "warmup_stability_tolerance", c.warmup_stability_tolerance);
+  c.warmup_max_time_s = field_or(t, "warmup_max_time_s", c.warmup_max_time_s);
+  c.min_iterations = field_or(t, "min_iterations", c.min_iterations);
+  c.max_iterations = field_or(t, "max_iterations", c.max_iterations);
+  c.min_time_s = field_or(t, "min_time_s", c.min_time_s);
+  c.max_time_s = field_or(t, "max_time_s", c.max_time_s);
+  c.target_relative_ci_width = field_or(t, "target_relative_ci_width", c.target_relative_ci_width);
+  c.confidence = field_or(t, "confidence", c.confidence);
+  c.iterations_per_sample = field_or(t, "iterations_per_sample", c.iterations_per_sample);
+  c.cell_timeout_s = field_or(t, "cell_timeout_s", c.cell_timeout_s);
+  c.memory_sample_interval_s = field_or(t, "memory_sample_interval_s", c.memory_sample_interval_s);
+  c.seed = field_or(t, "seed", c.seed);
+  read_part_from_json(j, r);
+  for (const auto& cmp : j.value("comparisons", Json::array())) r.comparisons.push_back(comparison_from_json(cmp));
+  return r;
+}
+
+/// The run in the results file at `path`. Throws ResultsFileError naming
+/// the file and what is wrong with it.
+[[nodiscard]] inline RunResult read_results_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ResultsFileError("cannot read results file '" + path.string() + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return run_from_json(detail::parse_json_text(text.str()));
+  } catch (const JsonTextError& e) {
+    throw ResultsFileError("results file '" + path.string() + "': " +
+                           (e.field().empty() ? "" : "at " + e.field() + ": ") + e.what());
+  } catch (const ResultsFileError& e) {
+    throw ResultsFileError("results file '" + path.string() + "': " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw ResultsFileError("results file '" + path.string() + "': " + detail::json_exception_text(e));
+  }
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/results_file.hpp ----
 // ---- begin accelbench/run/benchmark.hpp ----
 
 #include <fmt/format.h>
@@ -15819,247 +16295,6 @@ inline std::vector<std::string> json_strings(const Json& j, const std::string& f
 #include <sys/prctl.h>
 #endif
 
-// ---- begin accelbench/report/json_read.hpp ----
-
-// Results read back from their JSON form (report/json.hpp): a cell, a
-// loading benchmark, and a part of a run without its cells. An isolated run
-// (suite/isolate.hpp) measures in a child process that sends these to the
-// parent as JSON lines.
-
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <utility>
-#include <vector>
-
-
-namespace accelbench {
-
-namespace detail {
-
-template <class T>
-T field_or(const Json& j, const char* key, T fallback) {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return fallback;
-  return j[key].get<T>();
-}
-
-template <class T>
-std::optional<T> optional_field(const Json& j, const char* key) {
-  if (!j.is_object() || !j.contains(key) || j[key].is_null()) return std::nullopt;
-  return j[key].get<T>();
-}
-
-inline std::optional<Interval> interval_from_json(const Json& j) {
-  if (!j.is_object()) return std::nullopt;
-  return Interval{field_or(j, "low_s", 0.0), field_or(j, "high_s", 0.0)};
-}
-
-inline std::vector<std::pair<std::string, std::string>> text_pairs_from_json(const Json& j) {
-  std::vector<std::pair<std::string, std::string>> out;
-  if (!j.is_object()) return out;
-  for (const auto& [k, v] : j.items()) out.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
-  return out;
-}
-
-inline LatencySummary latency_from_json(const Json& j) {
-  LatencySummary s;
-  s.count = field_or<std::size_t>(j, "count", 0);
-  s.min = field_or(j, "min_s", 0.0);
-  s.max = field_or(j, "max_s", 0.0);
-  s.mean = field_or(j, "mean_s", 0.0);
-  s.median = optional_field<double>(j, "median_s");
-  s.p90 = optional_field<double>(j, "p90_s");
-  s.p95 = optional_field<double>(j, "p95_s");
-  s.p99 = optional_field<double>(j, "p99_s");
-  s.p999 = optional_field<double>(j, "p999_s");
-  s.stddev = field_or(j, "stddev_s", 0.0);
-  s.cv = field_or(j, "cv", 0.0);
-  s.mad = optional_field<double>(j, "mad_s");
-  s.confidence = field_or(j, "confidence", 0.0);
-  s.median_ci = interval_from_json(j.value("median_ci", Json(nullptr)));
-  s.p90_ci = interval_from_json(j.value("p90_ci", Json(nullptr)));
-  s.p99_ci = interval_from_json(j.value("p99_ci", Json(nullptr)));
-  s.mean_ci = interval_from_json(j.value("mean_ci", Json(nullptr)));
-  if (const Json o = j.value("outliers", Json(nullptr)); o.is_object()) {
-    s.outliers = OutlierCounts{field_or<std::size_t>(o, "low", 0), field_or<std::size_t>(o, "high", 0),
-                               field_or<std::size_t>(o, "extreme_low", 0), field_or<std::size_t>(o, "extreme_high", 0)};
-  }
-  if (const Json h = j.value("histogram", Json(nullptr)); h.is_object()) {
-    s.histogram = Histogram{field_or(h, "min_s", 0.0), field_or(h, "bin_width_s", 0.0),
-                            field_or(h, "counts", std::vector<std::size_t>{})};
-  }
-  return s;
-}
-
-}  // namespace detail
-
-/// The CellStatus named `text`; nullopt for an unknown name.
-[[nodiscard]] inline std::optional<CellStatus> cell_status_from_string(std::string_view text) {
-  for (const CellStatus s : {CellStatus::ok, CellStatus::mismatch, CellStatus::failed, CellStatus::unavailable,
-                             CellStatus::timeout, CellStatus::invalid_output, CellStatus::crashed,
-                             CellStatus::out_of_memory}) {
-    if (to_string(s) == text) return s;
-  }
-  return std::nullopt;
-}
-
-/// A cell from detail::to_json(CellResult). Throws Json::exception on a
-/// field of the wrong type.
-[[nodiscard]] inline CellResult cell_from_json(const Json& j) {
-  using detail::field_or, detail::optional_field;
-  CellResult c;
-  c.model = field_or<std::string>(j, "model", "");
-  c.family = field_or<std::string>(j, "family", "");
-  c.backend = field_or<std::string>(j, "backend", "");
-  if (j.contains("shape") && j["shape"].is_object()) {
-    for (const auto& [name, value] : j["shape"].items()) c.shape.push_back({name, value.get<std::int64_t>()});
-  }
-  c.status = cell_status_from_string(field_or<std::string>(j, "status", "")).value_or(CellStatus::failed);
-  c.message = field_or<std::string>(j, "message", "");
-  c.stats = field_or<std::string>(j, "stats", "");
-  c.timer = field_or<std::string>(j, "timer", "");
-  c.warmup_iterations = field_or(j, "warmup_iterations", 0);
-  c.iterations = field_or<std::size_t>(j, "iterations", 0);
-  c.iterations_per_sample = field_or<std::size_t>(j, "iterations_per_sample", 1);
-  c.stop_reason = field_or<std::string>(j, "stop_reason", "");
-  c.measured_time_s = field_or(j, "measured_time_s", 0.0);
-  c.sampling_wall_s = field_or(j, "sampling_wall_s", 0.0);
-  c.first_run_s = field_or(j, "first_run_s", 0.0);
-  c.load_time_s = field_or(j, "load_time_s", 0.0);
-  c.latency = detail::latency_from_json(j.value("latency", Json::object()));
-  for (const auto& p : j.value("phases", Json::array())) {
-    PhaseResult r;
-    r.name = field_or<std::string>(p, "name", "");
-    r.item_unit = field_or<std::string>(p, "item_unit", "");
-    r.items = field_or(p, "items", 0.0);
-    r.per_run = field_or<std::size_t>(p, "per_run", 0);
-    r.latency = detail::latency_from_json(p.value("latency", Json::object()));
-    r.items_per_second = field_or(p, "items_per_second", 0.0);
-    c.phases.push_back(std::move(r));
-  }
-  const Json t = j.value("throughput", Json::object());
-  c.throughput.item_unit = field_or<std::string>(t, "item_unit", "");
-  c.throughput.items_per_second = field_or(t, "items_per_second", 0.0);
-  c.throughput.tokens_per_second = optional_field<double>(t, "tokens_per_second");
-  c.throughput.gflops_per_second = optional_field<double>(t, "gflops_per_second");
-  c.throughput.real_time_factor = optional_field<double>(t, "real_time_factor");
-  const Json m = j.value("memory", Json::object());
-  c.memory.rss_before_bytes = field_or<std::uint64_t>(m, "rss_before_bytes", 0);
-  c.memory.rss_after_bytes = field_or<std::uint64_t>(m, "rss_after_bytes", 0);
-  c.memory.peak_rss_bytes = field_or<std::uint64_t>(m, "peak_rss_bytes", 0);
-  c.memory.peak_is_per_cell = field_or(m, "peak_is_per_cell", false);
-  c.memory.average_rss_bytes = optional_field<std::uint64_t>(m, "average_rss_bytes");
-  c.memory.rss_samples = field_or<std::size_t>(m, "rss_samples", 0);
-  c.memory.activation_bytes = optional_field<std::uint64_t>(m, "activation_bytes");
-  c.memory.kv_cache_bytes = optional_field<std::uint64_t>(m, "kv_cache_bytes");
-  c.memory.device_peak_bytes = optional_field<std::uint64_t>(m, "device_peak_bytes");
-  c.memory.device_average_bytes = optional_field<std::uint64_t>(m, "device_average_bytes");
-  c.memory.device_used_bytes = optional_field<std::uint64_t>(m, "device_used_bytes");
-  c.memory.device_total_bytes = optional_field<std::uint64_t>(m, "device_total_bytes");
-  if (j.contains("counters") && j["counters"].is_object()) {
-    for (const auto& [name, value] : j["counters"].items()) c.counters.emplace_back(name, value.get<double>());
-  }
-  const Json v = j.value("verification", Json::object());
-  c.verification.status = field_or<std::string>(v, "status", "skipped");
-  c.verification.reference = field_or<std::string>(v, "reference", "");
-  c.verification.max_abs_error = field_or(v, "max_abs_error", 0.0);
-  c.verification.max_rel_error = field_or(v, "max_rel_error", 0.0);
-  c.verification.cosine_similarity = field_or(v, "cosine_similarity", 1.0);
-  c.verification.token_agreement = optional_field<double>(v, "token_agreement");
-  c.verification.tolerance = field_or(v, "tolerance", 0.0);
-  c.verification.non_finite = field_or<std::size_t>(v, "non_finite", 0);
-  if (j.contains("load") && j["load"].is_object()) {
-    const Json& l = j["load"];
-    MachineLoad load;
-    load.load_average_start = optional_field<double>(l, "load_average_start");
-    load.load_average_end = optional_field<double>(l, "load_average_end");
-    load.logical_cores = field_or(l, "logical_cores", 0);
-    load.cell_threads = field_or(l, "cell_threads", 0);
-    load.wall_s = field_or(l, "wall_s", 0.0);
-    load.own_cores = field_or(l, "own_cores", 0.0);
-    load.other_cores = field_or(l, "other_cores", 0.0);
-    load.steal_fraction = field_or(l, "steal_fraction", 0.0);
-    c.load = load;
-  }
-  c.busy = field_or(j, "busy", false);
-  c.warnings = field_or(j, "warnings", std::vector<std::string>{});
-  c.samples_s = field_or(j, "samples_s", std::vector<double>{});
-  return c;
-}
-
-/// A loading benchmark from detail::to_json(LoadingResult).
-[[nodiscard]] inline LoadingResult loading_from_json(const Json& j) {
-  using detail::field_or;
-  LoadingResult l;
-  l.family = field_or<std::string>(j, "family", "");
-  l.backend = field_or<std::string>(j, "backend", "");
-  l.models = field_or(j, "models", std::vector<std::string>{});
-  l.repetitions = field_or(j, "repetitions", 0);
-  l.sequential_s = field_or(j, "sequential_s", std::vector<double>{});
-  l.concurrent_s = field_or(j, "concurrent_s", std::vector<double>{});
-  l.sequential_median_s = field_or(j, "sequential_median_s", 0.0);
-  l.concurrent_median_s = field_or(j, "concurrent_median_s", 0.0);
-  l.speedup = field_or(j, "speedup", 0.0);
-  l.status = field_or<std::string>(j, "status", "ok");
-  l.message = field_or<std::string>(j, "message", "");
-  return l;
-}
-
-/// Into `into` (a run described by this process): the devices, timers,
-/// models, loading benchmarks and warnings of `j` (to_json(RunResult)),
-/// and its cells.
-inline void read_part_from_json(const Json& j, RunResult& into) {
-  using detail::field_or;
-  for (const auto& d : j.value("devices", Json::array())) {
-    DeviceInfo info;
-    info.backend = field_or<std::string>(d, "backend", "");
-    info.name = field_or<std::string>(d, "name", "");
-    info.kind = field_or<std::string>(d, "kind", "");
-    info.compute_units = field_or(d, "compute_units", 0);
-    info.threads = field_or(d, "threads", 0);
-    info.memory_bytes = field_or<std::uint64_t>(d, "memory_bytes", 0);
-    info.features = field_or(d, "features", std::vector<std::string>{});
-    info.properties = detail::text_pairs_from_json(d.value("properties", Json::object()));
-    into.devices.push_back(std::move(info));
-  }
-  for (const auto& t : j.value("timers", Json::array())) {
-    TimerInfo info;
-    info.name = field_or<std::string>(t, "name", "");
-    info.available = field_or(t, "available", true);
-    info.reason = field_or<std::string>(t, "reason", "");
-    info.resolution_s = field_or(t, "resolution_s", 0.0);
-    info.call_cost_s = field_or(t, "call_cost_s", 0.0);
-    info.properties = detail::text_pairs_from_json(t.value("properties", Json::object()));
-    into.timers.push_back(std::move(info));
-  }
-  for (const auto& m : j.value("models", Json::array())) {
-    ModelInfo info;
-    info.name = field_or<std::string>(m, "name", "");
-    info.family = field_or<std::string>(m, "family", "");
-    info.architecture = field_or<std::string>(m, "architecture", "");
-    info.backend = field_or<std::string>(m, "backend", "");
-    info.weights = field_or<std::string>(m, "weights", "");
-    info.accepted_config_fields = field_or(m, "accepted_config_fields", std::vector<std::string>{});
-    info.parameters = field_or<std::int64_t>(m, "parameters", 0);
-    info.weight_bytes = field_or<std::uint64_t>(m, "weight_bytes", 0);
-    info.load_time_s = field_or(m, "load_time_s", 0.0);
-    info.construct_time_s = field_or(m, "construct_time_s", 0.0);
-    info.upload_time_s = field_or(m, "upload_time_s", 0.0);
-    info.shared = field_or(m, "shared", false);
-    info.status = field_or<std::string>(m, "status", "ok");
-    info.message = field_or<std::string>(m, "message", "");
-    into.models.push_back(std::move(info));
-  }
-  for (const auto& l : j.value("loading", Json::array())) into.loading.push_back(loading_from_json(l));
-  for (const auto& w : j.value("warnings", Json::array())) {
-    if (w.is_string()) into.warnings.push_back(w.get<std::string>());
-  }
-  for (const auto& c : j.value("cells", Json::array())) into.cells.push_back(cell_from_json(c));
-}
-
-}  // namespace accelbench
-// ---- end accelbench/report/json_read.hpp ----
 
 namespace accelbench {
 
