@@ -15799,10 +15799,15 @@ inline void summarize_pairs(const std::vector<double>& a, const std::vector<doub
 /// given, else from a pool local to the comparison, so that two variants of
 /// one preset on one device share one model. `on_cell`, when given, is
 /// called after each cell with the comparison so far (its last cell the new one).
+/// `done`, when given, says which cells were compared before (a resumed
+/// comparison): a cell it returns is taken as it is, not measured again,
+/// and not passed to on_cell.
 template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   requires RunsOn<F, A> && RunsOn<F, B>
-[[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr,
-                                const std::function<void(const ComparisonResult&)>& on_cell = {}) {
+[[nodiscard]] RunResult compare(
+    Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr,
+    const std::function<void(const ComparisonResult&)>& on_cell = {},
+    const std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)>& done = {}) {
   validate<F>(a.config);
   validate<F>(b.config);
   const auto preset_a = detail::preset_for<F>(a.config);
@@ -15869,6 +15874,12 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   ResourcePool& models = pool ? *pool : local_pool;
 
   for (const auto& cell : cells) {
+    if (done) {
+      if (auto before = done(F::axes(cell))) {
+        cmp.cells.push_back(std::move(*before));
+        continue;
+      }
+    }
     ComparisonCell c;
     c.shape = F::axes(cell);
     std::vector<double> ta, tb;
@@ -23293,6 +23304,42 @@ inline Json optional_number(const std::optional<double>& v) {
               {"rows", std::move(rows)}};
 }
 
+/// A row as to_json(CompatibilityMatrix) writes it (a resumed matrix reads
+/// its journaled rows back); a status it does not know reads as error.
+[[nodiscard]] inline CompatibilityRow compatibility_row_from_json(const Json& j) {
+  const auto text = [&](const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
+  const auto number = [&](const char* key) -> std::optional<double> {
+    if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
+    return j[key].get<double>();
+  };
+  CompatibilityRow r;
+  r.family = text("family");
+  r.architecture = text("architecture");
+  r.model = text("model");
+  r.backend = text("backend");
+  r.device = text("device");
+  if (j.contains("shape") && j["shape"].is_object()) {
+    for (const auto& [name, value] : j["shape"].items()) {
+      if (value.is_number_integer()) r.shape.push_back({name, value.get<std::int64_t>()});
+    }
+  }
+  const std::string status = text("status");
+  for (auto s : {CompatibilityStatus::reference, CompatibilityStatus::ok, CompatibilityStatus::mismatch,
+                 CompatibilityStatus::unsupported, CompatibilityStatus::unavailable, CompatibilityStatus::error}) {
+    if (to_string(s) == status) r.status = s;
+  }
+  r.reason = text("reason");
+  r.max_abs_error = number("max_abs_error");
+  r.max_rel_error = number("max_rel_error");
+  r.cosine_similarity = number("cosine_similarity");
+  r.token_agreement = number("token_agreement");
+  r.median_s = number("median_s");
+  r.speedup = number("speedup_vs_cpu");
+  return r;
+}
+
 /// Writes the matrix as JSON to `path`, whole or not at all.
 inline void write_compatibility_json(const CompatibilityMatrix& m, const std::filesystem::path& path) {
   detail::write_file_atomically(path, detail::dump_json(to_json(m), 2) + "\n");
@@ -23334,6 +23381,12 @@ struct CompatibilityOptions {
   std::uint64_t seed = 42;
   /// Called with each row when it is done (progress).
   std::function<void(const CompatibilityRow&)> on_row{};
+  /// Rows done before (a resumed matrix): given family, model and backend
+  /// names, the row if it was done; such a row is taken as it is, not run
+  /// again, and not passed to on_row.
+  std::function<std::optional<CompatibilityRow>(const std::string& family, const std::string& model,
+                                                const std::string& backend)>
+      done_row{};
 };
 
 /// How every pair is run: batch 1, one warmup run, verification on. Each
@@ -23557,16 +23610,30 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
     m.rows.push_back(std::move(row));
   };
 
-  CompatibilityRow reference = blank(Cpu::name);
-  run_matrix_pair<Cpu, F>(o, config, pool, reference);
-  if (reference.status == CompatibilityStatus::reference && reference.median_s) reference.speedup = 1.0;
-  const std::optional<double> cpu_median = reference.median_s;
-  emit(std::move(reference));
+  const auto done = [&](std::string_view backend) -> std::optional<CompatibilityRow> {
+    if (!o.done_row) return std::nullopt;
+    return o.done_row(std::string(F::name), preset.name, std::string(backend));
+  };
+
+  std::optional<CompatibilityRow> reference = done(Cpu::name);
+  if (reference) {
+    m.rows.push_back(*reference);
+  } else {
+    reference = blank(Cpu::name);
+    run_matrix_pair<Cpu, F>(o, config, pool, *reference);
+    if (reference->status == CompatibilityStatus::reference && reference->median_s) reference->speedup = 1.0;
+    emit(CompatibilityRow(*reference));
+  }
+  const std::optional<double> cpu_median = reference->median_s;
 
   for (const auto& name : names) {
     find_by_name(backends, name, [&](auto backend) {
       using B = typename decltype(backend)::type;
       if constexpr (!std::is_same_v<B, Cpu>) {
+        if (auto before = done(B::name)) {
+          m.rows.push_back(std::move(*before));
+          return;
+        }
         CompatibilityRow row = blank(B::name);
         run_matrix_pair<B, F>(o, config, pool, row);
         if (cpu_median && row.median_s && *row.median_s > 0 &&

@@ -198,6 +198,42 @@ inline Json optional_number(const std::optional<double>& v) {
               {"rows", std::move(rows)}};
 }
 
+/// A row as to_json(CompatibilityMatrix) writes it (a resumed matrix reads
+/// its journaled rows back); a status it does not know reads as error.
+[[nodiscard]] inline CompatibilityRow compatibility_row_from_json(const Json& j) {
+  const auto text = [&](const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
+  const auto number = [&](const char* key) -> std::optional<double> {
+    if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
+    return j[key].get<double>();
+  };
+  CompatibilityRow r;
+  r.family = text("family");
+  r.architecture = text("architecture");
+  r.model = text("model");
+  r.backend = text("backend");
+  r.device = text("device");
+  if (j.contains("shape") && j["shape"].is_object()) {
+    for (const auto& [name, value] : j["shape"].items()) {
+      if (value.is_number_integer()) r.shape.push_back({name, value.get<std::int64_t>()});
+    }
+  }
+  const std::string status = text("status");
+  for (auto s : {CompatibilityStatus::reference, CompatibilityStatus::ok, CompatibilityStatus::mismatch,
+                 CompatibilityStatus::unsupported, CompatibilityStatus::unavailable, CompatibilityStatus::error}) {
+    if (to_string(s) == status) r.status = s;
+  }
+  r.reason = text("reason");
+  r.max_abs_error = number("max_abs_error");
+  r.max_rel_error = number("max_rel_error");
+  r.cosine_similarity = number("cosine_similarity");
+  r.token_agreement = number("token_agreement");
+  r.median_s = number("median_s");
+  r.speedup = number("speedup_vs_cpu");
+  return r;
+}
+
 /// Writes the matrix as JSON to `path`, whole or not at all.
 inline void write_compatibility_json(const CompatibilityMatrix& m, const std::filesystem::path& path) {
   detail::write_file_atomically(path, detail::dump_json(to_json(m), 2) + "\n");
