@@ -22,6 +22,7 @@
 #include "../machine/system.hpp"
 #include "../report/console_reporter.hpp"
 #include "../report/json.hpp"
+#include "../report/markdown_tables.hpp"
 
 namespace accelbench {
 
@@ -97,11 +98,6 @@ inline std::string matrix_cell(std::string text) {
 
 inline std::string format_error(const std::optional<double>& v) {
   return v ? fmt::format("{:.1e}", *v) : std::string("-");
-}
-
-inline std::string format_speedup(const std::optional<double>& v) {
-  if (!v) return "-";
-  return *v >= 0.1 ? fmt::format("{:.2f}x", *v) : fmt::format("{:.2g}x", *v);
 }
 
 inline Json optional_number(const std::optional<double>& v) {
