@@ -9,7 +9,7 @@
 //     return accelbench::cli::main<accelbench::append_t<accelbench::KnownBackends, MyBackend>>(argc, argv);
 //   }
 //
-// Commands: run, compare, presets, matrix, check, version; each answers
+// Commands: run, compare, presets, matrix, check, report, version; each answers
 // --help with its options. Needs CLI11 (target accelbench::command_line).
 
 #include <CLI/CLI.hpp>
@@ -27,6 +27,7 @@
 #include "check_command.hpp"
 #include "matrix_command.hpp"
 #include "parse.hpp"
+#include "report_command.hpp"
 #include "run_commands.hpp"
 #include "suite_flags.hpp"
 
@@ -110,6 +111,12 @@ int command_line(int argc, char** argv, Action action) {
                             "why not");
   check->add_flag("--json", check_json, "print the description as JSON");
 
+  ReportFlags report_flags;
+  CLI::App* report = command("report",
+                             "a report from results files measured before, in any output format (md by default), "
+                             "selected by model, backend, family, date, commit or host; nothing is measured");
+  report_flags.add_to(*report);
+
   CLI::App* version = command("version", "print the library version");
 
   // After an error, where to read more: "accelbench run --help".
@@ -129,15 +136,20 @@ int command_line(int argc, char** argv, Action action) {
     app.parse(argc, argv);
     if (action == Action::validate) {
       if (run->parsed()) {
+        (void)run_flags.output_format();
         if (run_resume.empty()) {
           const Suite suite = run_flags.suite<Families>();
           check_run_threads(run_flags);
           validate_suite<Backends, Families>(suite);
         }
       } else if (compare->parsed()) {
+        (void)compare_flags.output_format();
         if (compare_resume.empty()) {
           (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags.threads);
         }
+      } else if (report->parsed()) {
+        (void)report_flags.format();
+        (void)report_flags.select.filter();
       } else if (matrix->parsed()) {
         if (matrix_flags.resume.empty()) {
           detail::validate_matrix_options(Backends{}, Families{}, matrix_flags.options());
@@ -150,6 +162,7 @@ int command_line(int argc, char** argv, Action action) {
     if (presets->parsed()) return presets_command(Families{});
     if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
     if (check->parsed()) return check_command<Backends>(check_json);
+    if (report->parsed()) return report_command(report_flags);
     if (version->parsed()) {
       std::cout << "accelbench " << version_string << '\n';
       return exit_ok;

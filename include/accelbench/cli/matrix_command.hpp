@@ -34,6 +34,7 @@ struct MatrixFlags {
   std::string out = "results";
   bool quiet = false;
   std::string resume;  ///< the journal of a matrix to continue
+  std::string output;  ///< -o: md (default) or json on standard output
 
   /// The options that decide the rows, as recorded in the journal's header.
   [[nodiscard]] Json recorded() const {
@@ -65,6 +66,10 @@ struct MatrixFlags {
     cmd.add_option("--threads", threads, "Cpu threads, 0 for one per logical core (default: 0)")->type_name("N");
     cmd.add_option("--out", out, "results folder (default: results)")->type_name("DIR");
     cmd.add_flag("--quiet", quiet, "no progress lines on standard error");
+    cmd.add_option("-o,--output", output,
+                   "print the matrix on standard output as md (the default) or json; file names then go to standard "
+                   "error")
+        ->type_name("FORMAT");
     cmd.add_option("--resume", resume,
                    "continue the matrix whose journal is FILE (DIR/compatibility-STAMP.journal.jsonl): its rows done "
                    "before are kept, not run again; the other options, if given, must match the recorded ones")
@@ -115,6 +120,9 @@ struct MatrixFlags {
       if (o.threads < 0) throw ConfigError("--threads", "\"" + threads + "\"", "expected an integer >= 0");
     }
     if (out.empty()) throw ConfigError("--out", "\"\"", "must name a folder");
+    if (!output.empty() && output != "md" && output != "json") {
+      throw ConfigError("--output", "\"" + output + "\"", "matrix prints md or json");
+    }
     return o;
   }
 };
@@ -243,9 +251,14 @@ int matrix_command(MatrixFlags flags) {
 
   write_compatibility_json(matrix, json_path);
   write_compatibility_markdown(matrix, markdown_path);
-  std::cout << format_compatibility_markdown(matrix) << '\n';
-  std::cout << "wrote " << json_path.string() << " and " << markdown_path.string() << " (journal: "
-            << journal->path().string() << ")\n";
+  if (flags.output == "json") {
+    std::cout << detail::dump_json(to_json(matrix), 2) << '\n';
+  } else {
+    std::cout << format_compatibility_markdown(matrix) << '\n';
+  }
+  (flags.output.empty() ? std::cout : std::cerr)
+      << "wrote " << json_path.string() << " and " << markdown_path.string() << " (journal: "
+      << journal->path().string() << ")\n";
   for (const auto& r : matrix.rows) {
     if (r.status == CompatibilityStatus::mismatch || r.status == CompatibilityStatus::error) return exit_not_ok;
   }

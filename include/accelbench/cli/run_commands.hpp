@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <ostream>
 #include <map>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@
 #include "../suite/registry.hpp"
 #include "../suite/suite.hpp"
 #include "compare_family.hpp"
+#include "output_format.hpp"
 #include "parse.hpp"
 #include "suite_flags.hpp"
 
@@ -153,6 +155,9 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
 /// journal) the cells it holds are not measured again.
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
+  const std::optional<OutputFormat> format = flags.output_format();  // before anything is made
+  // With -o, standard output carries the results alone.
+  std::ostream& context = format ? std::cerr : std::cout;
   Journal journal;
   RunOutput output;
   const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
@@ -229,13 +234,15 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     written = results_from_journal(frame, journal.entries());
     ::accelbench::detail::write_file_atomically(out, detail::dump_json(written, 2) + "\n");
   }
-  std::cout << '\n';
-  ConsoleReporter{std::cout}.report(results);
+  context << '\n';
+  ConsoleReporter{context}.report(results);
   if (output.cells_before > 0) {
-    std::cout << fmt::format("\n{} cells were measured before the run was resumed; the results file has them all\n",
-                             output.cells_before);
+    context << fmt::format("\n{} cells were measured before the run was resumed; the results file has them all\n",
+                           output.cells_before);
   }
-  std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  // Every cell, those of a resumed run's earlier part too.
+  if (format) write_results(*format, run_from_json(written), std::cout);
 
   for (const auto& c : written["cells"]) {
     if (c.value("status", "") != "ok") return exit_not_ok;
@@ -320,6 +327,8 @@ Suite compare_suite(const SuiteFlags& flags) {
 /// file gets the cells done so far.
 template <class Backends, class Families>
 int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
+  const std::optional<OutputFormat> format = flags.output_format();
+  std::ostream& context = format ? std::cerr : std::cout;
   Journal journal;
   std::filesystem::path out;
   std::vector<int> threads = flags.threads;
@@ -401,8 +410,9 @@ int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
     const auto lock = journal.lock();
     JsonReporter{out}.report(results);
   }
-  ConsoleReporter{std::cout}.report(results);
-  std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  ConsoleReporter{context}.report(results);
+  context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  if (format) write_results(*format, results, std::cout);
   for (const auto& c : results.comparisons.at(0).cells) {
     if (c.status != "ok") return exit_not_ok;
   }
