@@ -9,7 +9,7 @@
 //     return accelbench::cli::main<accelbench::append_t<accelbench::KnownBackends, MyBackend>>(argc, argv);
 //   }
 //
-// Commands: run, compare, presets, matrix, check, version; each answers
+// Commands: run, compare, presets, matrix, check, regress, history, version; each answers
 // --help with its options. Needs CLI11 (target accelbench::command_line).
 
 #include <CLI/CLI.hpp>
@@ -27,6 +27,7 @@
 #include "check_command.hpp"
 #include "matrix_command.hpp"
 #include "parse.hpp"
+#include "regress_command.hpp"
 #include "run_commands.hpp"
 #include "suite_flags.hpp"
 
@@ -104,6 +105,9 @@ int command_line(int argc, char** argv, Action action) {
                             "why not");
   check->add_flag("--json", check_json, "print the description as JSON");
 
+  RegressCommands regress_commands;  // regress and history
+  regress_commands.add_to(app);
+
   CLI::App* version = command("version", "print the library version");
 
   // After an error, where to read more: "accelbench run --help".
@@ -132,6 +136,8 @@ int command_line(int argc, char** argv, Action action) {
         (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags);
       } else if (matrix->parsed()) {
         detail::validate_matrix_options(Backends{}, Families{}, matrix_flags.options());
+      } else if (regress_commands.parsed()) {
+        regress_commands.validate();
       }
       return exit_ok;
     }
@@ -140,6 +146,7 @@ int command_line(int argc, char** argv, Action action) {
     if (presets->parsed()) return presets_command(Families{});
     if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
     if (check->parsed()) return check_command<Backends>(check_json);
+    if (regress_commands.parsed()) return regress_commands.execute();
     if (version->parsed()) {
       std::cout << "accelbench " << version_string << '\n';
       return exit_ok;
