@@ -12686,6 +12686,381 @@ struct MeanStats {
 
 }  // namespace accelbench
 // ---- end accelbench/measure/stats/mean_stats.hpp ----
+// ---- begin accelbench/measure/stats/two_sample.hpp ----
+
+// Two independent samples compared: the ratio of their medians with a
+// percentile bootstrap interval, and the Mann–Whitney U (Wilcoxon rank-sum)
+// test. Regression checks (report/regression.hpp) compare the timings of two
+// runs with them; docs/regressions.md describes both.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+
+namespace accelbench::stats {
+
+/// The median of `x` (the mean of the two middle values for an even count).
+/// Throws std::invalid_argument for an empty sample.
+[[nodiscard]] inline double median_of(std::span<const double> x) {
+  if (x.empty()) throw std::invalid_argument("median of an empty sample");
+  std::vector<double> sorted(x.begin(), x.end());
+  std::sort(sorted.begin(), sorted.end());
+  return percentile_sorted(sorted, 50);
+}
+
+namespace detail {
+
+/// Median of a bootstrap resample of `sorted` (ascending): n indices drawn
+/// uniformly with replacement from element `draw` of the random stream on,
+/// counted per index; the resample's order statistics are then read off the
+/// counts without sorting.
+inline double resampled_median(std::span<const double> sorted, std::uint64_t stream, std::uint64_t& draw,
+                               std::vector<std::size_t>& counts) {
+  const std::size_t n = sorted.size();
+  counts.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) ++counts[::accelbench::detail::random_bits(stream, draw++) % n];
+  // Zero-based ranks of the middle: (n - 1) / 2 and n / 2.
+  const std::size_t lo_rank = (n - 1) / 2;
+  const std::size_t hi_rank = n / 2;
+  double lo = 0;
+  double hi = 0;
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t next = seen + counts[i];
+    if (seen <= lo_rank && lo_rank < next) lo = sorted[i];
+    if (seen <= hi_rank && hi_rank < next) {
+      hi = sorted[i];
+      break;
+    }
+    seen = next;
+  }
+  return (lo + hi) / 2;
+}
+
+}  // namespace detail
+
+/// The ratio median(contender) / median(baseline) and its percentile
+/// bootstrap interval (Efron and Tibshirani, 1993, ch. 13): both samples are
+/// resampled with replacement, each on its own, `resamples` times; the
+/// interval holds the central `confidence` share of the resampled ratios.
+/// Random draws come from a counter-based stream under `seed`, so the same
+/// samples always give the same interval.
+struct MedianRatio {
+  double baseline_median = 0;
+  double contender_median = 0;
+  double ratio = 0;
+  std::optional<Interval> ci;  ///< empty when a sample has fewer than two values
+};
+
+/// Compares medians as MedianRatio describes. Throws std::invalid_argument
+/// when a sample is empty, a median is not positive, `confidence` is not in
+/// (0, 1) or `resamples` is below 100.
+[[nodiscard]] inline MedianRatio bootstrap_median_ratio(std::span<const double> baseline,
+                                                        std::span<const double> contender, double confidence,
+                                                        std::size_t resamples = 2000,
+                                                        std::uint64_t seed = 0x5eedb007ULL) {
+  if (baseline.empty() || contender.empty()) throw std::invalid_argument("bootstrap of an empty sample");
+  if (!(confidence > 0 && confidence < 1)) throw std::invalid_argument("bootstrap confidence must lie in (0, 1)");
+  if (resamples < 100) throw std::invalid_argument("bootstrap needs 100 resamples or more");
+  std::vector<double> b(baseline.begin(), baseline.end());
+  std::vector<double> c(contender.begin(), contender.end());
+  std::sort(b.begin(), b.end());
+  std::sort(c.begin(), c.end());
+  MedianRatio r;
+  r.baseline_median = percentile_sorted(b, 50);
+  r.contender_median = percentile_sorted(c, 50);
+  if (!(r.baseline_median > 0) || !(r.contender_median > 0)) {
+    throw std::invalid_argument("bootstrap of a ratio of medians needs positive medians");
+  }
+  r.ratio = r.contender_median / r.baseline_median;
+  if (b.size() < 2 || c.size() < 2) return r;
+  const std::uint64_t b_stream = ::accelbench::detail::stream_seed(seed, "baseline");
+  const std::uint64_t c_stream = ::accelbench::detail::stream_seed(seed, "contender");
+  std::uint64_t b_draw = 0;
+  std::uint64_t c_draw = 0;
+  std::vector<std::size_t> counts;
+  std::vector<double> ratios;
+  ratios.reserve(resamples);
+  for (std::size_t i = 0; i < resamples; ++i) {
+    const double mb = detail::resampled_median(b, b_stream, b_draw, counts);
+    const double mc = detail::resampled_median(c, c_stream, c_draw, counts);
+    if (mb > 0) ratios.push_back(mc / mb);
+  }
+  if (ratios.size() < resamples / 2) return r;  // the baseline is mostly zeros: no interval
+  std::sort(ratios.begin(), ratios.end());
+  const double tail = (1 - confidence) / 2 * 100;
+  r.ci = Interval{percentile_sorted(ratios, tail), percentile_sorted(ratios, 100 - tail)};
+  return r;
+}
+
+/// Result of the Mann–Whitney U test of two independent samples.
+struct MannWhitney {
+  double u = 0;  ///< U of the first sample: pairs (a, b) with a > b, ties counting one half
+  double z = 0;  ///< standardised U (normal approximation; 0 when exact)
+  double p_value = 1;  ///< two-sided
+  bool exact = false;  ///< p from the exact distribution of U (small samples without ties)
+};
+
+namespace detail {
+
+/// P(U <= u) for samples of n1 and n2 values without ties, every order of
+/// the n1 + n2 values equally likely: the number of orders with a given U
+/// follows c(i, j, u) = c(i - 1, j, u - j) + c(i, j - 1, u) (Mann and
+/// Whitney, 1947), counted in doubles.
+inline double mann_whitney_exact_cdf(std::size_t n1, std::size_t n2, std::size_t u) {
+  // counts[j][v]: orders of i first-sample and j second-sample values with U = v, for the current i.
+  std::vector<std::vector<double>> counts(n2 + 1);
+  for (std::size_t j = 0; j <= n2; ++j) counts[j] = {1.0};  // i = 0: U = 0 only
+  for (std::size_t i = 1; i <= n1; ++i) {
+    std::vector<std::vector<double>> next(n2 + 1);
+    next[0] = {1.0};  // j = 0: U = 0 only
+    for (std::size_t j = 1; j <= n2; ++j) {
+      next[j].assign(i * j + 1, 0.0);
+      // The largest value is from the first sample (it beats all j) or from the second.
+      for (std::size_t v = 0; v < counts[j].size(); ++v) next[j][v + j] += counts[j][v];
+      for (std::size_t v = 0; v < next[j - 1].size(); ++v) next[j][v] += next[j - 1][v];
+    }
+    counts = std::move(next);
+  }
+  const auto& dist = counts[n2];
+  double total = 0;
+  double below = 0;
+  for (std::size_t v = 0; v < dist.size(); ++v) {
+    total += dist[v];
+    if (v <= u) below += dist[v];
+  }
+  return below / total;
+}
+
+}  // namespace detail
+
+/// Largest n1 · n2 for which mann_whitney_u computes the exact p-value.
+inline constexpr std::size_t mann_whitney_exact_limit = 400;
+
+/// The two-sided Mann–Whitney U test of "neither sample tends to larger
+/// values than the other". Without ties and with n1 · n2 at most
+/// mann_whitney_exact_limit the p-value is exact; otherwise it comes from
+/// the normal approximation with the tie correction of the variance,
+/// n1 n2 / 12 · ((n + 1) − Σ(t³ − t) / (n (n − 1))), and a continuity
+/// correction of one half. Throws std::invalid_argument for an empty sample.
+[[nodiscard]] inline MannWhitney mann_whitney_u(std::span<const double> a, std::span<const double> b) {
+  if (a.empty() || b.empty()) throw std::invalid_argument("Mann-Whitney test of an empty sample");
+  const std::size_t n1 = a.size();
+  const std::size_t n2 = b.size();
+  const std::size_t n = n1 + n2;
+  struct Value {
+    double x;
+    bool first;
+  };
+  std::vector<Value> all;
+  all.reserve(n);
+  for (double x : a) all.push_back({x, true});
+  for (double x : b) all.push_back({x, false});
+  std::sort(all.begin(), all.end(), [](const Value& l, const Value& r) { return l.x < r.x; });
+  // Mid-ranks (one-based) and the tie term Σ(t³ − t).
+  double rank_sum = 0;
+  double tie_term = 0;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j < n && all[j].x == all[i].x) ++j;
+    const double t = static_cast<double>(j - i);
+    const double mid_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    for (std::size_t k = i; k < j; ++k) {
+      if (all[k].first) rank_sum += mid_rank;
+    }
+    tie_term += t * t * t - t;
+    i = j;
+  }
+  const double d1 = static_cast<double>(n1);
+  const double d2 = static_cast<double>(n2);
+  const double dn = static_cast<double>(n);
+  MannWhitney r;
+  r.u = rank_sum - d1 * (d1 + 1) / 2;
+  if (tie_term == 0 && n1 * n2 <= mann_whitney_exact_limit) {
+    const double smaller = std::min(r.u, d1 * d2 - r.u);
+    const double cdf = detail::mann_whitney_exact_cdf(n1, n2, static_cast<std::size_t>(smaller));
+    r.p_value = std::min(1.0, 2 * cdf);
+    r.exact = true;
+    return r;
+  }
+  const double variance = d1 * d2 / 12 * ((dn + 1) - tie_term / (dn * (dn - 1)));
+  if (!(variance > 0)) return r;  // every value equal: no evidence either way
+  const double diff = r.u - d1 * d2 / 2;
+  const double corrected = std::max(0.0, std::abs(diff) - 0.5);
+  r.z = std::copysign(corrected / std::sqrt(variance), diff);
+  r.p_value = std::min(1.0, std::erfc(corrected / std::sqrt(variance) / std::numbers::sqrt2));
+  return r;
+}
+
+}  // namespace accelbench::stats
+// ---- end accelbench/measure/stats/two_sample.hpp ----
+// ---- begin accelbench/measure/stats/change_points.hpp ----
+
+// Change points of a series (one metric of one cell over many runs) by
+// E-divisive means: Matteson and James, "A Nonparametric Approach for
+// Multiple Change Point Analysis of Multivariate Data", Journal of the
+// American Statistical Association 109 (2014), 334–345. MongoDB's
+// performance CI finds its regressions this way. docs/regressions.md
+// describes it.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench::stats {
+
+/// Settings of e_divisive.
+struct ChangePointOptions {
+  double significance = 0.05;     ///< a split is kept while its permutation p-value is at most this
+  std::size_t permutations = 199; ///< permutations per test; the smallest p-value is 1 / (permutations + 1)
+  std::size_t min_segment = 3;    ///< fewest values on either side of a change point (2 or more)
+  double exponent = 1.0;          ///< α of the distance |x − y|^α, in (0, 2)
+  std::uint64_t seed = 0xed1u;    ///< of the permutations: the same series gives the same answer
+};
+
+/// A change point: the series differs in distribution from `index` on.
+struct ChangePoint {
+  std::size_t index = 0;  ///< first value of the new segment
+  double statistic = 0;   ///< the scaled energy statistic Q̂ at the split
+  double p_value = 1;     ///< of the permutation test that accepted it
+};
+
+namespace detail {
+
+/// The best split of one segment: where Q̂ is largest.
+struct Split {
+  std::size_t tau = 0;  ///< first index of the right part
+  double q = -1;        ///< Q̂ there; negative when the segment is too short to split
+};
+
+/// The best split of z[begin, end) over every τ and κ with begin + m <= τ and
+/// τ + m <= κ <= end: X = z[begin, τ), Y = z[τ, κ) and
+///   Ê = 2/(n m) Σ|x − y|^α − C(n,2)^-1 Σ|x − x'|^α − C(m,2)^-1 Σ|y − y'|^α,
+///   Q̂ = n m / (n + m) · Ê
+/// (n = |X|, m = |Y|). Row prefix sums of the distances give each (τ, κ)
+/// in constant time: O(L²) for a segment of length L.
+inline Split best_split(std::span<const double> z, std::size_t begin, std::size_t end, std::size_t m,
+                        double exponent) {
+  Split best;
+  const std::size_t len = end - begin;
+  if (len < 2 * m) return best;
+  // prefix[i * (len + 1) + k] = Σ_{j < k} |z_i − z_j|^α (segment-local indices).
+  std::vector<double> prefix(len * (len + 1), 0.0);
+  for (std::size_t i = 0; i < len; ++i) {
+    double* row = &prefix[i * (len + 1)];
+    for (std::size_t k = 0; k < len; ++k) {
+      const double d = std::abs(z[begin + i] - z[begin + k]);
+      row[k + 1] = row[k] + (exponent == 1.0 ? d : std::pow(d, exponent));
+    }
+  }
+  const auto sum = [&](std::size_t row, std::size_t from, std::size_t to) {
+    return prefix[row * (len + 1) + to] - prefix[row * (len + 1) + from];
+  };
+  double within_x = 0;  // Σ over pairs of X = [0, tau)
+  for (std::size_t tau = 1; tau < len; ++tau) {
+    within_x += sum(tau - 1, 0, tau - 1);
+    if (tau < m || tau + m > len) continue;
+    const double n = static_cast<double>(tau);
+    double between = 0;   // Σ over X × Y
+    double within_y = 0;  // Σ over pairs of Y = [tau, kappa)
+    for (std::size_t k = tau; k < len; ++k) {
+      between += sum(k, 0, tau);
+      within_y += sum(k, tau, k);
+      const std::size_t ny = k + 1 - tau;
+      if (ny < m) continue;
+      const double my = static_cast<double>(ny);
+      const double e = 2 * between / (n * my) - within_x / (n * (n - 1) / 2) - within_y / (my * (my - 1) / 2);
+      const double q = n * my / (n + my) * e;
+      if (q > best.q) best = {begin + tau, q};
+    }
+  }
+  return best;
+}
+
+/// The best split over every segment between `bounds` (sorted, from 0 to
+/// the series' length): its segment's index in `bounds` and the split.
+inline std::pair<std::size_t, Split> best_split_of_segments(std::span<const double> z,
+                                                            const std::vector<std::size_t>& bounds,
+                                                            std::size_t m, double exponent) {
+  std::pair<std::size_t, Split> best{0, Split{}};
+  for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+    const Split split = best_split(z, bounds[s], bounds[s + 1], m, exponent);
+    if (split.q > best.second.q) best = {s, split};
+  }
+  return best;
+}
+
+}  // namespace detail
+
+/// The change points of `series` by E-divisive means (Matteson and James,
+/// 2014), in order of index. Divisive: the series is one segment; the split
+/// of a segment with the largest Q̂ (detail::best_split) is tested by
+/// permutation (the values permuted within each current segment, the best
+/// split found again each time; p = (1 + #{Q̂_perm ≥ Q̂}) / (1 + R)) and kept
+/// while p <= significance; each kept split makes two segments. Throws
+/// std::invalid_argument for options out of range or a value not finite.
+[[nodiscard]] inline std::vector<ChangePoint> e_divisive(std::span<const double> series,
+                                                         const ChangePointOptions& options = {}) {
+  if (!(options.exponent > 0 && options.exponent < 2)) {
+    throw std::invalid_argument("e_divisive: exponent must lie in (0, 2)");
+  }
+  if (options.min_segment < 2) throw std::invalid_argument("e_divisive: min_segment must be 2 or more");
+  if (options.permutations < 1) throw std::invalid_argument("e_divisive: permutations must be 1 or more");
+  if (!(options.significance > 0 && options.significance < 1)) {
+    throw std::invalid_argument("e_divisive: significance must lie in (0, 1)");
+  }
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    if (!std::isfinite(series[i])) {
+      throw std::invalid_argument("e_divisive: value " + std::to_string(i) + " is not finite");
+    }
+  }
+  std::vector<ChangePoint> found;
+  std::vector<std::size_t> bounds{0, series.size()};
+  const std::uint64_t stream = ::accelbench::detail::stream_seed(options.seed, "e-divisive");
+  std::uint64_t draw = 0;
+  std::vector<double> shuffled;
+  for (;;) {
+    const auto [segment, split] = detail::best_split_of_segments(series, bounds, options.min_segment, options.exponent);
+    if (split.q < 0) break;  // no segment is long enough to split
+    std::size_t as_large = 0;
+    for (std::size_t r = 0; r < options.permutations; ++r) {
+      shuffled.assign(series.begin(), series.end());
+      for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+        // Fisher–Yates within [bounds[s], bounds[s + 1]).
+        for (std::size_t i = bounds[s + 1] - 1; i > bounds[s]; --i) {
+          const std::size_t span = i - bounds[s] + 1;
+          const std::size_t j = bounds[s] + ::accelbench::detail::random_bits(stream, draw++) % span;
+          std::swap(shuffled[i], shuffled[j]);
+        }
+      }
+      const auto permuted = detail::best_split_of_segments(shuffled, bounds, options.min_segment, options.exponent);
+      if (permuted.second.q >= split.q) ++as_large;
+    }
+    const double p = static_cast<double>(as_large + 1) / static_cast<double>(options.permutations + 1);
+    if (p > options.significance) break;
+    found.push_back({split.tau, split.q, p});
+    bounds.insert(bounds.begin() + static_cast<std::ptrdiff_t>(segment) + 1, split.tau);
+  }
+  std::sort(found.begin(), found.end(), [](const ChangePoint& a, const ChangePoint& b) { return a.index < b.index; });
+  return found;
+}
+
+}  // namespace accelbench::stats
+// ---- end accelbench/measure/stats/change_points.hpp ----
 // ---- begin accelbench/machine/environment.hpp ----
 
 // The state of the machine that makes timings more or less trustworthy:
@@ -16110,6 +16485,548 @@ class ResultsFileError : public std::runtime_error {
 
 }  // namespace accelbench
 // ---- end accelbench/report/results_file.hpp ----
+// ---- begin accelbench/report/regression.hpp ----
+
+// Regression checks: two runs (a baseline and a contender) compared cell by
+// cell on the cells they share. Timings are compared through their raw
+// samples (ratio of medians with a bootstrap interval, Mann–Whitney U test),
+// phases through their summaries' intervals, memory as a plain ratio; a
+// metric regresses when it is significantly worse and worse by more than
+// its threshold. `accelbench regress` prints this; docs/regressions.md
+// describes the statistics and the verdicts.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The largest worsening tolerated per metric, as a fraction (0.05 = 5%):
+/// for times and memory the contender may be at most that much larger, for
+/// throughput at most that much smaller.
+struct SlowdownThresholds {
+  double latency = 0.05;
+  double throughput = 0.05;
+  double phases = 0.05;  ///< every phase not named in by_phase
+  double memory = 0.10;  ///< peak resident memory, and device memory where recorded
+  std::vector<std::pair<std::string, double>> by_phase;  ///< per phase name ("prefill", "decode", ...)
+
+  [[nodiscard]] double phase(std::string_view name) const {
+    for (const auto& [n, t] : by_phase) {
+      if (n == name) return t;
+    }
+    return phases;
+  }
+};
+
+/// How two runs are compared.
+struct RegressionOptions {
+  SlowdownThresholds max_slowdown;
+  double alpha = 0.05;           ///< significance level; intervals are at 1 − alpha
+  std::size_t resamples = 2000;  ///< bootstrap resamples per metric
+  std::uint64_t seed = 0x5eedb007ULL;  ///< of the bootstrap: the same runs give the same report
+  /// A memory increase smaller than this is never a regression: the resident
+  /// set moves by pages from run to run.
+  std::uint64_t memory_floor_bytes = std::uint64_t{1} << 20;
+};
+
+/// What a metric measures, for its unit and its threshold.
+enum class MetricKind { latency, throughput, phase, memory, device_memory };
+
+/// The outcome of one metric of one cell.
+enum class Verdict {
+  better,      ///< significantly better
+  worse,       ///< significantly worse, but by no more than the threshold
+  same,        ///< no significant difference
+  regression,  ///< significantly worse, by more than the threshold
+  untested,    ///< too little data to test (e.g. no interval of a phase's median)
+};
+
+/// One metric of one cell in both runs.
+struct MetricComparison {
+  std::string metric;  ///< "latency", "throughput", "memory", "device_memory" or a phase's name
+  MetricKind kind = MetricKind::latency;
+  std::string unit;  ///< "s", "bytes" or throughput's "<items>/s"
+  bool lower_is_better = true;
+  std::string method;  ///< "samples", "intervals" or "values" (docs/regressions.md)
+  std::size_t baseline_count = 0, contender_count = 0;  ///< samples (0 for memory)
+  double baseline = 0;   ///< median (or the value) in the baseline
+  double contender = 0;  ///< and in the contender
+  double ratio = 0;      ///< contender / baseline
+  std::optional<Interval> ratio_ci;  ///< at 1 − alpha (samples) or conservative (intervals)
+  std::optional<double> p_value;     ///< Mann–Whitney, for samples
+  bool significant = false;
+  double change = 0;     ///< relative worsening: ratio − 1, or 1 − ratio for throughput; negative is better
+  double threshold = 0;  ///< the tolerated worsening
+  Verdict verdict = Verdict::untested;
+};
+
+/// A cell present in both runs.
+struct CellComparison {
+  std::string key;  ///< cell_key
+  std::string family, model, backend;
+  std::vector<Axis> shape;
+  CellStatus baseline_status = CellStatus::ok;
+  CellStatus contender_status = CellStatus::ok;
+  std::string contender_message;
+  std::vector<MetricComparison> metrics;  ///< empty unless the cell is ok in both runs
+
+  [[nodiscard]] bool compared() const noexcept {
+    return baseline_status == CellStatus::ok && contender_status == CellStatus::ok;
+  }
+  [[nodiscard]] bool regressed() const noexcept {
+    for (const auto& m : metrics) {
+      if (m.verdict == Verdict::regression) return true;
+    }
+    return false;
+  }
+};
+
+/// A contender cell whose status is not ok.
+struct CellStatusNote {
+  std::string key;
+  CellStatus status = CellStatus::ok;
+  std::string message;
+  bool in_baseline = false;  ///< the cell is also in the baseline
+};
+
+/// Two runs compared.
+struct RegressionReport {
+  RegressionOptions options;
+  std::vector<CellComparison> cells;  ///< cells of both runs, in the baseline's order
+  std::vector<std::string> added;     ///< keys of cells only in the contender
+  std::vector<std::string> removed;   ///< keys of cells only in the baseline
+  std::vector<CellStatusNote> contender_not_ok;
+  std::vector<std::string> warnings;  ///< what makes the comparison less meaningful
+
+  /// Cells with a regressed metric.
+  [[nodiscard]] std::size_t regressions() const noexcept {
+    std::size_t n = 0;
+    for (const auto& c : cells) n += c.regressed() ? 1 : 0;
+    return n;
+  }
+  [[nodiscard]] bool regressed() const noexcept { return regressions() > 0; }
+};
+
+/// "faster", "slower", "same", "regression" or "untested"; memory says
+/// "smaller" and "larger".
+[[nodiscard]] inline std::string_view to_string(Verdict v, MetricKind kind = MetricKind::latency) noexcept {
+  const bool memory = kind == MetricKind::memory || kind == MetricKind::device_memory;
+  switch (v) {
+    case Verdict::better: return memory ? "smaller" : "faster";
+    case Verdict::worse: return memory ? "larger" : "slower";
+    case Verdict::same: return "same";
+    case Verdict::regression: return "regression";
+    case Verdict::untested: return "untested";
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+/// A metric's comparison with its name and how it is compared; the rest is filled in.
+inline MetricComparison metric_of(std::string metric, MetricKind kind, std::string unit, bool lower_is_better,
+                                  std::string method, double threshold) {
+  MetricComparison m;
+  m.metric = std::move(metric);
+  m.kind = kind;
+  m.unit = std::move(unit);
+  m.lower_is_better = lower_is_better;
+  m.method = std::move(method);
+  m.threshold = threshold;
+  return m;
+}
+
+/// The verdict of a metric whose ratio, interval and significance are set.
+inline void judge(MetricComparison& m) {
+  m.change = m.lower_is_better ? m.ratio - 1 : 1 - m.ratio;
+  if (!m.significant) return;
+  if (m.change <= 0) {
+    m.verdict = Verdict::better;
+  } else {
+    m.verdict = m.change > m.threshold ? Verdict::regression : Verdict::worse;
+  }
+}
+
+/// A timing compared through its samples: ratio of medians with its
+/// bootstrap interval and the Mann–Whitney p-value; significant when p <
+/// alpha and the interval excludes 1.
+inline MetricComparison compare_samples(std::string metric, MetricKind kind, std::string unit, bool lower_is_better,
+                                        const std::vector<double>& baseline, const std::vector<double>& contender,
+                                        double threshold, const RegressionOptions& o) {
+  MetricComparison m = metric_of(std::move(metric), kind, std::move(unit), lower_is_better, "samples", threshold);
+  m.baseline_count = baseline.size();
+  m.contender_count = contender.size();
+  const auto r = stats::bootstrap_median_ratio(baseline, contender, 1 - o.alpha, o.resamples, o.seed);
+  m.baseline = r.baseline_median;
+  m.contender = r.contender_median;
+  m.ratio = r.ratio;
+  m.ratio_ci = r.ci;
+  m.p_value = stats::mann_whitney_u(contender, baseline).p_value;
+  m.verdict = Verdict::same;
+  m.significant = *m.p_value < o.alpha && m.ratio_ci && (m.ratio_ci->low > 1 || m.ratio_ci->high < 1);
+  judge(m);
+  return m;
+}
+
+/// A timing compared through its summaries (no raw samples): the ratio of
+/// the medians with the interval [c.low / b.high, c.high / b.low] from the
+/// medians' own intervals. It holds the true ratio whenever both intervals
+/// hold their medians, and excludes 1 only when the two intervals do not
+/// overlap: a conservative test (docs/regressions.md). Untested when an
+/// interval is missing.
+inline MetricComparison compare_summaries(std::string metric, MetricKind kind, const LatencySummary& b,
+                                          const LatencySummary& c, double threshold) {
+  MetricComparison m = metric_of(std::move(metric), kind, "s", true, "intervals", threshold);
+  m.baseline_count = b.count;
+  m.contender_count = c.count;
+  m.baseline = b.median.value_or(b.mean);
+  m.contender = c.median.value_or(c.mean);
+  if (!(m.baseline > 0) || !(m.contender > 0)) return m;
+  m.ratio = m.contender / m.baseline;
+  m.change = m.ratio - 1;
+  if (!b.median_ci || !c.median_ci || !(b.median_ci->low > 0)) return m;
+  m.ratio_ci = Interval{c.median_ci->low / b.median_ci->high, c.median_ci->high / b.median_ci->low};
+  m.verdict = Verdict::same;
+  m.significant = m.ratio_ci->low > 1 || m.ratio_ci->high < 1;
+  judge(m);
+  return m;
+}
+
+/// A value without samples (memory): the plain ratio against the threshold;
+/// an increase under `floor` is never a regression.
+inline MetricComparison compare_values(std::string metric, MetricKind kind, double baseline, double contender,
+                                       double threshold, double floor) {
+  MetricComparison m = metric_of(std::move(metric), kind, "bytes", true, "values", threshold);
+  m.baseline = baseline;
+  m.contender = contender;
+  if (!(baseline > 0)) return m;
+  m.ratio = contender / baseline;
+  m.change = m.ratio - 1;
+  if (m.change > threshold && contender - baseline >= floor) {
+    m.verdict = Verdict::regression;
+  } else if (-m.change > threshold && baseline - contender >= floor) {
+    m.verdict = Verdict::better;
+  } else {
+    m.verdict = Verdict::same;
+  }
+  m.significant = m.verdict != Verdict::same;
+  return m;
+}
+
+/// Throughput per sample: items per run (the recorded throughput times the
+/// mean sample) over each sample. Empty when the cell has no throughput.
+inline std::vector<double> throughput_samples(const CellResult& c) {
+  std::vector<double> out;
+  if (!(c.throughput.items_per_second > 0) || c.samples_s.empty()) return out;
+  double sum = 0;
+  for (double s : c.samples_s) sum += s;
+  const double items_per_run = c.throughput.items_per_second * sum / static_cast<double>(c.samples_s.size());
+  for (double s : c.samples_s) {
+    if (s > 0) out.push_back(items_per_run / s);
+  }
+  return out;
+}
+
+inline bool all_positive(const std::vector<double>& x) {
+  if (x.empty()) return false;
+  for (double v : x) {
+    if (!(v > 0)) return false;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+/// The metrics of one cell in both runs: latency (samples, or the
+/// summaries' intervals when a run kept no samples), throughput (derived
+/// samples), each phase both have (intervals), peak resident memory and
+/// device memory where both recorded it (values).
+[[nodiscard]] inline std::vector<MetricComparison> compare_cell_metrics(const CellResult& b, const CellResult& c,
+                                                                        const RegressionOptions& o = {}) {
+  std::vector<MetricComparison> out;
+  const SlowdownThresholds& t = o.max_slowdown;
+  if (detail::all_positive(b.samples_s) && detail::all_positive(c.samples_s)) {
+    out.push_back(detail::compare_samples("latency", MetricKind::latency, "s", true, b.samples_s, c.samples_s,
+                                          t.latency, o));
+    const auto bt = detail::throughput_samples(b);
+    const auto ct = detail::throughput_samples(c);
+    if (!bt.empty() && !ct.empty()) {
+      const std::string unit = (c.throughput.item_unit.empty() ? std::string("items") : c.throughput.item_unit) + "/s";
+      out.push_back(
+          detail::compare_samples("throughput", MetricKind::throughput, unit, false, bt, ct, t.throughput, o));
+    }
+  } else if (b.latency.count > 0 && c.latency.count > 0) {
+    out.push_back(detail::compare_summaries("latency", MetricKind::latency, b.latency, c.latency, t.latency));
+  }
+  for (const auto& cp : c.phases) {
+    for (const auto& bp : b.phases) {
+      if (bp.name != cp.name || bp.latency.count == 0 || cp.latency.count == 0) continue;
+      out.push_back(detail::compare_summaries(cp.name, MetricKind::phase, bp.latency, cp.latency, t.phase(cp.name)));
+    }
+  }
+  const double floor = static_cast<double>(o.memory_floor_bytes);
+  if (b.memory.peak_rss_bytes > 0 && c.memory.peak_rss_bytes > 0) {
+    out.push_back(detail::compare_values("memory", MetricKind::memory, static_cast<double>(b.memory.peak_rss_bytes),
+                                         static_cast<double>(c.memory.peak_rss_bytes), t.memory, floor));
+  }
+  if (b.memory.device_peak_bytes && c.memory.device_peak_bytes && *b.memory.device_peak_bytes > 0) {
+    out.push_back(detail::compare_values("device_memory", MetricKind::device_memory,
+                                         static_cast<double>(*b.memory.device_peak_bytes),
+                                         static_cast<double>(*c.memory.device_peak_bytes), t.memory, floor));
+  }
+  return out;
+}
+
+/// Compares `contender` with `baseline` on the cells both hold (same
+/// family, model, backend and shape: cell_key). Cells in one run only are
+/// listed as added or removed; contender cells not ok are listed; metrics
+/// are compared where the cell is ok in both. Throws std::invalid_argument
+/// for an alpha outside (0, 0.5] or a negative threshold.
+[[nodiscard]] inline RegressionReport compare_runs(const RunResult& baseline, const RunResult& contender,
+                                                   const RegressionOptions& options = {}) {
+  if (!(options.alpha > 0 && options.alpha <= 0.5)) throw std::invalid_argument("alpha must lie in (0, 0.5]");
+  const SlowdownThresholds& t = options.max_slowdown;
+  bool negative = t.latency < 0 || t.throughput < 0 || t.phases < 0 || t.memory < 0;
+  for (const auto& p : t.by_phase) negative = negative || p.second < 0;
+  if (negative) throw std::invalid_argument("a max slowdown must be 0 or more");
+  RegressionReport report;
+  report.options = options;
+  // Each run's cells by key, in its order; a repeated key keeps its first cell.
+  struct Indexed {
+    std::vector<std::pair<std::string, const CellResult*>> in_order;
+    std::map<std::string, const CellResult*> by_key;
+  };
+  const auto index = [&](const RunResult& run, const char* which) {
+    Indexed cells;
+    for (const auto& c : run.cells) {
+      std::string key = cell_key(c);
+      if (!cells.by_key.emplace(key, &c).second) {
+        report.warnings.push_back(std::string("the ") + which + " holds the cell " + key +
+                                  " more than once: its first result is compared");
+        continue;
+      }
+      cells.in_order.emplace_back(std::move(key), &c);
+    }
+    return cells;
+  };
+  const Indexed base_cells = index(baseline, "baseline");
+  const Indexed cont_cells = index(contender, "contender");
+  for (const auto& [key, b] : base_cells.in_order) {
+    const auto found = cont_cells.by_key.find(key);
+    if (found == cont_cells.by_key.end()) {
+      report.removed.push_back(key);
+      continue;
+    }
+    const CellResult* c = found->second;
+    CellComparison cmp{.key = key, .family = b->family, .model = b->model, .backend = b->backend, .shape = b->shape,
+                       .baseline_status = b->status, .contender_status = c->status,
+                       .contender_message = c->message, .metrics = {}};
+    if (cmp.compared()) cmp.metrics = compare_cell_metrics(*b, *c, options);
+    report.cells.push_back(std::move(cmp));
+  }
+  for (const auto& [key, c] : cont_cells.in_order) {
+    const bool common = base_cells.by_key.count(key) != 0;
+    if (!common) report.added.push_back(key);
+    if (c->status != CellStatus::ok) report.contender_not_ok.push_back({key, c->status, c->message, common});
+  }
+  if (baseline.system.hostname != contender.system.hostname ||
+      baseline.system.cpu_model != contender.system.cpu_model) {
+    report.warnings.push_back("the runs were measured on different machines (" + baseline.system.hostname + ", " +
+                              baseline.system.cpu_model + " / " + contender.system.hostname + ", " +
+                              contender.system.cpu_model + "): the machine alone can explain a difference");
+  }
+  if (baseline.build.debug() != contender.build.debug()) {
+    report.warnings.push_back(std::string("one run is from a debug build (") +
+                              (baseline.build.debug() ? "the baseline" : "the contender") +
+                              "): unoptimised or with assertions, its timings are not comparable");
+  }
+  return report;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/regression.hpp ----
+// ---- begin accelbench/report/history.hpp ----
+
+// One metric of each cell over many runs, in the order the runs started,
+// with the change points of the series (E-divisive means,
+// measure/stats/change_points.hpp) named by the first run of each step.
+// `accelbench history` prints this; docs/regressions.md describes it.
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// A metric's value in one cell, with its interval where the run has one.
+struct MetricValue {
+  double value = 0;
+  std::optional<Interval> interval;
+};
+
+/// The value of `metric` in cell `c`: "latency" (the median, with its
+/// interval), "throughput" (items per second, with the interval from the
+/// mean's), "memory" (peak resident bytes), "device_memory" (peak device
+/// bytes) or a phase's name (its median, with its interval). Empty when the
+/// cell does not have it.
+[[nodiscard]] inline std::optional<MetricValue> metric_value(const CellResult& c, std::string_view metric) {
+  if (metric == "latency") {
+    if (!c.latency.median) return std::nullopt;
+    return MetricValue{*c.latency.median, c.latency.median_ci};
+  }
+  if (metric == "throughput") {
+    if (!(c.throughput.items_per_second > 0)) return std::nullopt;
+    MetricValue v{c.throughput.items_per_second, std::nullopt};
+    if (c.latency.mean_ci && c.latency.mean_ci->low > 0 && c.latency.mean > 0) {
+      const double items_per_run = c.throughput.items_per_second * c.latency.mean;
+      v.interval = Interval{items_per_run / c.latency.mean_ci->high, items_per_run / c.latency.mean_ci->low};
+    }
+    return v;
+  }
+  if (metric == "memory") {
+    if (c.memory.peak_rss_bytes == 0) return std::nullopt;
+    return MetricValue{static_cast<double>(c.memory.peak_rss_bytes), std::nullopt};
+  }
+  if (metric == "device_memory") {
+    if (!c.memory.device_peak_bytes) return std::nullopt;
+    return MetricValue{static_cast<double>(*c.memory.device_peak_bytes), std::nullopt};
+  }
+  for (const auto& p : c.phases) {
+    if (p.name == metric && p.latency.median) return MetricValue{*p.latency.median, p.latency.median_ci};
+  }
+  return std::nullopt;
+}
+
+/// The unit of `metric` in cell `c`: "s", "bytes" or "<items>/s".
+[[nodiscard]] inline std::string metric_unit(const CellResult& c, std::string_view metric) {
+  if (metric == "throughput")
+    return (c.throughput.item_unit.empty() ? std::string("items") : c.throughput.item_unit) + "/s";
+  if (metric == "memory" || metric == "device_memory") return "bytes";
+  return "s";
+}
+
+/// One run's entry in a cell's history.
+struct HistoryPoint {
+  std::size_t run = 0;  ///< index of the run in the sorted list
+  std::string started_at;
+  std::string git_commit;
+  CellStatus status = CellStatus::ok;
+  std::optional<MetricValue> value;  ///< empty when the cell is not ok or has no such metric
+};
+
+/// A change point of a cell's history: the series steps at `point`.
+struct HistoryStep {
+  std::size_t point = 0;  ///< index into CellHistory::points of the first run of the step
+  double before = 0;      ///< median of the values of the segment before
+  double after = 0;       ///< median of the values of the segment it starts
+  double p_value = 1;     ///< of the permutation test
+};
+
+/// One cell's metric over the runs.
+struct CellHistory {
+  std::string key;  ///< cell_key
+  std::string family, model, backend;
+  std::vector<Axis> shape;
+  std::string metric;
+  std::string unit;
+  std::vector<HistoryPoint> points;  ///< one per run that has the cell, in run order
+  std::vector<HistoryStep> steps;    ///< change points, in order
+};
+
+/// What a history shows.
+struct HistoryOptions {
+  std::string metric = "latency";  ///< as metric_value names it
+  std::vector<Axis> shape;         ///< cells whose shape has these axis values (empty: all)
+  stats::ChangePointOptions change_points;
+};
+
+/// Sorts runs by started_at (ISO 8601 sorts as text), keeping the order of
+/// runs that started at the same time.
+inline void sort_runs_by_start(std::vector<RunResult>& runs) {
+  std::stable_sort(runs.begin(), runs.end(),
+                   [](const RunResult& a, const RunResult& b) { return a.started_at < b.started_at; });
+}
+
+/// Whether `c` has every axis value of `shape`.
+[[nodiscard]] inline bool shape_matches(const CellResult& c, const std::vector<Axis>& shape) {
+  for (const auto& a : shape) {
+    if (c.axis(a.name) != a.value) return false;
+  }
+  return true;
+}
+
+/// The history of `options.metric` for each cell of `runs` (in the order
+/// given: sort them first) that `filter` and `options.shape` select, cells
+/// in the order they first appear. Change points are searched in the
+/// values of the runs where the cell has one.
+[[nodiscard]] inline std::vector<CellHistory> cell_histories(const std::vector<RunResult>& runs,
+                                                             const ResultFilter& filter,
+                                                             const HistoryOptions& options) {
+  std::vector<CellHistory> out;
+  const auto find = [&](const std::string& key) -> CellHistory* {
+    for (auto& h : out) {
+      if (h.key == key) return &h;
+    }
+    return nullptr;
+  };
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const RunResult& run = runs[r];
+    if (!run_matches(filter, run)) continue;
+    for (const auto& c : run.cells) {
+      if (!cell_matches(filter, c) || !shape_matches(c, options.shape)) continue;
+      std::string key = cell_key(c);
+      CellHistory* h = find(key);
+      if (h == nullptr) {
+        out.push_back(CellHistory{.key = key, .family = c.family, .model = c.model, .backend = c.backend,
+                                  .shape = c.shape, .metric = options.metric,
+                                  .unit = metric_unit(c, options.metric), .points = {}, .steps = {}});
+        h = &out.back();
+      }
+      if (!h->points.empty() && h->points.back().run == r) continue;  // a repeated cell: its first result
+      HistoryPoint p{.run = r, .started_at = run.started_at, .git_commit = run.build.git_commit, .status = c.status,
+                     .value = std::nullopt};
+      if (c.status == CellStatus::ok) p.value = metric_value(c, options.metric);
+      h->points.push_back(std::move(p));
+    }
+  }
+  for (auto& h : out) {
+    std::vector<double> series;
+    std::vector<std::size_t> point_of;  // series index -> points index
+    for (std::size_t i = 0; i < h.points.size(); ++i) {
+      if (h.points[i].value) {
+        series.push_back(h.points[i].value->value);
+        point_of.push_back(i);
+      }
+    }
+    const auto changes = stats::e_divisive(series, options.change_points);
+    for (std::size_t k = 0; k < changes.size(); ++k) {
+      const std::size_t from = k == 0 ? 0 : changes[k - 1].index;
+      const std::size_t at = changes[k].index;
+      const std::size_t to = k + 1 < changes.size() ? changes[k + 1].index : series.size();
+      const std::span<const double> all(series);
+      h.steps.push_back({point_of[at], stats::median_of(all.subspan(from, at - from)),
+                         stats::median_of(all.subspan(at, to - at)), changes[k].p_value});
+    }
+  }
+  return out;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/history.hpp ----
 // ---- begin accelbench/run/benchmark.hpp ----
 
 #include <fmt/format.h>

@@ -9,7 +9,7 @@
 //     return accelbench::cli::main<accelbench::append_t<accelbench::KnownBackends, MyBackend>>(argc, argv);
 //   }
 //
-// Commands: run, compare, presets, matrix, check, report, version; each answers
+// Commands: run, compare, presets, matrix, check, report, regress, history, version; each answers
 // --help with its options. Needs CLI11 (target accelbench::command_line).
 
 #include <CLI/CLI.hpp>
@@ -28,6 +28,7 @@
 #include "matrix_command.hpp"
 #include "parse.hpp"
 #include "report_command.hpp"
+#include "regress_command.hpp"
 #include "run_commands.hpp"
 #include "suite_flags.hpp"
 
@@ -116,6 +117,8 @@ int command_line(int argc, char** argv, Action action) {
                              "a report from results files measured before, in any output format (md by default), "
                              "selected by model, backend, family, date, commit or host; nothing is measured");
   report_flags.add_to(*report);
+  RegressCommands regress_commands;  // regress and history
+  regress_commands.add_to(app);
 
   CLI::App* version = command("version", "print the library version");
 
@@ -154,6 +157,8 @@ int command_line(int argc, char** argv, Action action) {
         if (matrix_flags.resume.empty()) {
           detail::validate_matrix_options(Backends{}, Families{}, matrix_flags.options());
         }
+      } else if (regress_commands.parsed()) {
+        regress_commands.validate();
       }
       return exit_ok;
     }
@@ -163,6 +168,7 @@ int command_line(int argc, char** argv, Action action) {
     if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
     if (check->parsed()) return check_command<Backends>(check_json);
     if (report->parsed()) return report_command(report_flags);
+    if (regress_commands.parsed()) return regress_commands.execute();
     if (version->parsed()) {
       std::cout << "accelbench " << version_string << '\n';
       return exit_ok;
