@@ -54,6 +54,7 @@
 #include "report/json_reporter.hpp"
 #include "report/journal.hpp"
 #include "report/results_file.hpp"
+#include "report/sql_reporter.hpp"
 #include "run/benchmark.hpp"
 #include "run/precompiled.hpp"
 #include "suite/compare.hpp"

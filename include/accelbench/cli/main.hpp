@@ -9,7 +9,7 @@
 //     return accelbench::cli::main<accelbench::append_t<accelbench::KnownBackends, MyBackend>>(argc, argv);
 //   }
 //
-// Commands: run, compare, presets, matrix, check, version; each answers
+// Commands: run, compare, presets, matrix, check, version, import; each answers
 // --help with its options. Needs CLI11 (target accelbench::command_line).
 
 #include <CLI/CLI.hpp>
@@ -28,6 +28,7 @@
 #include "matrix_command.hpp"
 #include "parse.hpp"
 #include "run_commands.hpp"
+#include "store_commands.hpp"
 #include "suite_flags.hpp"
 
 namespace accelbench::cli {
@@ -82,6 +83,8 @@ int command_line(int argc, char** argv, Action action) {
                   "continue the run whose journal is FILE (RESULTS.journal.jsonl, beside its results): its cells "
                   "measured before are kept, not measured again; the other options, if given, must match its suite")
       ->type_name("FILE");
+  run->add_option("--db", run_flags.db, std::string(store_url_help) + ": each cell is stored as it is measured")
+      ->type_name("URL");
 
   SuiteFlags compare_flags;
   CLI::App* compare = command("compare",
@@ -105,6 +108,10 @@ int command_line(int argc, char** argv, Action action) {
   check->add_flag("--json", check_json, "print the description as JSON");
 
   CLI::App* version = command("version", "print the library version");
+
+  ImportFlags import_flags;
+  CLI::App* import = command("import", "load results files into a results store, each once");
+  import_flags.add_to(*import);
 
   // After an error, where to read more: "accelbench run --help".
   const auto see_help = [&] {
@@ -140,6 +147,7 @@ int command_line(int argc, char** argv, Action action) {
     if (presets->parsed()) return presets_command(Families{});
     if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
     if (check->parsed()) return check_command<Backends>(check_json);
+    if (import->parsed()) return import_command(import_flags);
     if (version->parsed()) {
       std::cout << "accelbench " << version_string << '\n';
       return exit_ok;

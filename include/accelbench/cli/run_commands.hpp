@@ -29,6 +29,7 @@
 #include "../suite/suite.hpp"
 #include "compare_family.hpp"
 #include "parse.hpp"
+#include "store_commands.hpp"
 #include "suite_flags.hpp"
 
 namespace accelbench::cli {
@@ -144,6 +145,7 @@ template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   Journal journal;
   RunOutput output;
+  RunRecorder recorder(flags.db);  // run --db: opened before any file is made
   const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
   const bool quiet = flags.quiet;
   const std::filesystem::path& out = output.results;
@@ -151,6 +153,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   RunResult frame = describe_run();
   frame.settings = suite.settings;
   frame.started_at = journal.header().value("started_at", frame.started_at);
+  recorder.begin(frame, journal.path());
 
   const std::set<std::string> measured = journal.keys("cell");
   std::set<std::string> loaded;
@@ -181,6 +184,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   };
   observer.on_cell = [&](const CellResult& c) {
     journal.append_cell(c);
+    recorder.cell(c);
     ++done;
     if (quiet) return;
     std::string shape;
@@ -194,7 +198,10 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     std::cerr << fmt::format("[{}/{}] {} on {}{}: {}{}\n", done, total, c.model, c.backend, shape,
                              to_string(c.status), figure);
   };
-  observer.on_part = [&](const RunResult& part) { journal.append_part(part); };
+  observer.on_part = [&](const RunResult& part) {
+    journal.append_part(part);
+    recorder.part(part);
+  };
   // The results file is also rewritten whole after each model, so that it
   // is never far behind the journal.
   observer.on_progress = [&](const RunResult&) {
@@ -208,6 +215,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     std::fprintf(stderr, "\naccelbench: interrupted (%s); wrote %s with every completed cell; continue with: "
                  "accelbench run --resume %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", out.string().c_str(),
                  journal.path().string().c_str());
+    recorder.interrupted();
   });
 
   const RunResult results = run_suite<Backends, Families>(suite, observer);
@@ -225,6 +233,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
                              output.cells_before);
   }
   std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  recorder.finish(run_from_json(written));
 
   for (const auto& c : written["cells"]) {
     if (c.value("status", "") != "ok") return exit_not_ok;

@@ -56,6 +56,7 @@ class SuiteFlags {
  public:
   bool quiet = false;
   std::vector<int> threads;  ///< as given to --threads (compare takes two)
+  std::string db;            ///< run --db: the results store's URL (cli/store_commands.hpp), empty for none
 
   SuiteFlags() = default;
   SuiteFlags(const SuiteFlags&) = delete;  // the options added to a command refer to this object

@@ -6,6 +6,9 @@
 // store, which ResultStore then reads like any other; needs no SQLite to
 // write. `accelbench run -o sql` writes it.
 
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <optional>
