@@ -30,6 +30,13 @@ using namespace accelbench;
 
 namespace {
 
+/// A host name no other test (nor an earlier run of this one) uses.
+std::string unique_host(const std::string& name) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(detail::random_run_bits()));
+  return "test-" + name + "-" + hex;
+}
+
 /// A store of its own for one test: a new SQLite file, or the shared store
 /// of ACCELBENCH_TEST_STORE_URL.
 struct TestStore {
@@ -42,7 +49,9 @@ struct TestStore {
       url = shared;
       return;
     }
-    file = std::filesystem::temp_directory_path() / ("accelbench-store-" + name + ".db");
+    // A name of its own: the same test may run at the same time in the
+    // SQLite and the PostgreSQL runs of this program.
+    file = std::filesystem::temp_directory_path() / ("accelbench-store-" + unique_host(name) + ".db");
     remove();
     url = file.string();
   }
@@ -56,13 +65,6 @@ struct TestStore {
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(file.string() + suffix, ec);
   }
 };
-
-/// A host name no other test (nor an earlier run of this one) uses.
-std::string unique_host(const std::string& name) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(detail::random_run_bits()));
-  return "test-" + name + "-" + hex;
-}
 
 RunResult frame_of(const std::string& host, const std::string& started_at = "2026-11-30T10:00:00Z") {
   RunResult r = describe_run();
