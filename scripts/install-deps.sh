@@ -8,6 +8,7 @@ packages=(
   opencl-headers opencl-clhpp-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo
   libsqlite3-dev sqlite3 libpq-dev postgresql
   clang libclang-rt-dev
+  libbenchmark-tools python3-numpy python3-scipy
 )
 
 missing=()

@@ -92,6 +92,12 @@ int command_line(int argc, char** argv, Action action) {
                               "two thread counts (--threads 1,2), two models (--models a,b) or two backends "
                               "(--hardware a,b), on the suite's sweep");
   compare_flags.add_to<Families>(*compare);
+  std::string compare_resume;
+  compare->add_option("--resume", compare_resume,
+                      "continue the comparison whose journal is FILE (RESULTS.journal.jsonl, beside its results): "
+                      "its cells compared before are kept, not measured again; the other options, if given, must "
+                      "match")
+      ->type_name("FILE");
 
   CLI::App* presets = command("presets", "list the model presets of every family");
 
@@ -136,14 +142,18 @@ int command_line(int argc, char** argv, Action action) {
           validate_suite<Backends, Families>(suite);
         }
       } else if (compare->parsed()) {
-        (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags);
+        if (compare_resume.empty()) {
+          (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags.threads);
+        }
       } else if (matrix->parsed()) {
-        detail::validate_matrix_options(Backends{}, Families{}, matrix_flags.options());
+        if (matrix_flags.resume.empty()) {
+          detail::validate_matrix_options(Backends{}, Families{}, matrix_flags.options());
+        }
       }
       return exit_ok;
     }
     if (run->parsed()) return run_command<Backends, Families>(run_flags, run_resume);
-    if (compare->parsed()) return compare_command<Backends, Families>(compare_flags);
+    if (compare->parsed()) return compare_command<Backends, Families>(compare_flags, compare_resume);
     if (presets->parsed()) return presets_command(Families{});
     if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
     if (check->parsed()) return check_command<Backends>(check_json);
@@ -188,7 +198,7 @@ int main(int argc, char** argv) {
 /// Reads and checks a command line as main does, runs nothing: exit_ok
 /// when main would start the command (or print help or the version),
 /// exit_usage_error or exit_runtime_error with main's message otherwise.
-/// A `run --resume` journal is not read. For checking scripts and fuzzing.
+/// A `--resume` journal is not read. For checking scripts and fuzzing.
 template <class Backends = KnownBackends, class Families = KnownFamilies>
 int validate_command_line(int argc, char** argv) {
   return command_line<Backends, Families>(argc, argv, Action::validate);

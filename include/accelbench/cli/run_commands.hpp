@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -20,6 +22,7 @@
 #include "../core/file_name.hpp"
 #include "../core/json.hpp"
 #include "../report/journal.hpp"
+#include "../report/results_file.hpp"
 #include "../suite/suite_json.hpp"
 #include "interrupt.hpp"
 #include "../core/result.hpp"
@@ -85,6 +88,32 @@ inline void check_run_threads(const SuiteFlags& flags) {
   if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
 }
 
+/// The suite recorded in a journal's header, or, when options are given
+/// with --resume, the suite they make, which must be the recorded one
+/// (`check` runs on the options first). Throws UsageError naming the
+/// journal and every difference.
+template <class Families, class Check>
+Suite recorded_suite(const Json& header, const std::string& resume, const SuiteFlags& flags, Check check) {
+  Suite recorded;
+  try {
+    recorded = parse_suite(header["suite"], Families{});
+  } catch (const ConfigError& e) {
+    throw UsageError("--resume: the suite recorded in '" + resume + "' cannot be read: " + e.what());
+  }
+  if (!flags.any_given()) return recorded;
+  Suite suite = flags.suite<Families>();
+  check();
+  const auto differences = suite_differences(suite_to_json(suite), header["suite"], {"output_dir"});
+  if (!differences.empty()) {
+    std::string list;
+    for (const auto& d : differences) list += "\n  " + d;
+    throw UsageError("--resume: the journal '" + resume +
+                     "' was written by a different suite (given here vs recorded):" + list +
+                     "\nresume with the same options, or with --resume alone to run the recorded suite");
+  }
+  return suite;
+}
+
 /// The suite a run measures, and its journal: a new one, or with --resume
 /// the one given, whose suite the options (if any are given) must match.
 template <class Backends, class Families>
@@ -102,25 +131,7 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   if (header.value("command", "") != "run" || !header.contains("suite") || !header.contains("results")) {
     throw UsageError("--resume: '" + resume + "' is not the journal of an `accelbench run`");
   }
-  Suite recorded;
-  try {
-    recorded = parse_suite(header["suite"], Families{});
-  } catch (const ConfigError& e) {
-    throw UsageError("--resume: the suite recorded in '" + resume + "' cannot be read: " + e.what());
-  }
-  Suite suite = recorded;
-  if (flags.any_given()) {
-    suite = flags.suite<Families>();
-    check_run_threads(flags);
-    const auto differences = suite_differences(suite_to_json(suite), header["suite"], {"output_dir"});
-    if (!differences.empty()) {
-      std::string list;
-      for (const auto& d : differences) list += "\n  " + d;
-      throw UsageError("--resume: the journal '" + resume +
-                       "' was written by a different suite (given here vs recorded):" + list +
-                       "\nresume with the same options, or with --resume alone to run the recorded suite");
-    }
-  }
+  Suite suite = recorded_suite<Families>(header, resume, flags, [&] { check_run_threads(flags); });
   validate_suite<Backends, Families>(suite);
   // The results file beside the journal: NAME.json for NAME.journal.jsonl.
   const std::string suffix = ".journal.jsonl";
@@ -254,12 +265,12 @@ struct CompareSides {
 
 /// The two variants the options name, validated (before anything is measured).
 template <class Backends, class Families>
-CompareSides compare_sides(const Suite& suite, const SuiteFlags& flags) {
+CompareSides compare_sides(const Suite& suite, const std::vector<int>& threads) {
   if (suite.benchmarks.size() != 1) {
     throw UsageError("compare needs one family: give --family or --models of one family");
   }
   const SuiteEntry& entry = suite.benchmarks.front();
-  const bool by_threads = flags.threads.size() == 2;
+  const bool by_threads = threads.size() == 2;
   const bool by_models = entry.models.size() == 2;
   const bool by_hardware = suite.hardware.size() == 2;
   if (int(by_threads) + int(by_models) + int(by_hardware) != 1 ||
@@ -269,8 +280,8 @@ CompareSides compare_sides(const Suite& suite, const SuiteFlags& flags) {
   }
   CompareSides s{suite, suite, {}, {}};
   if (by_threads) {
-    s.a.threads = flags.threads[0];
-    s.b.threads = flags.threads[1];
+    s.a.threads = threads[0];
+    s.b.threads = threads[1];
     s.label_a = fmt::format("{} thread{}", s.a.threads, s.a.threads == 1 ? "" : "s");
     s.label_b = fmt::format("{} thread{}", s.b.threads, s.b.threads == 1 ? "" : "s");
   }
@@ -286,11 +297,12 @@ CompareSides compare_sides(const Suite& suite, const SuiteFlags& flags) {
 /// The comparison of the two sides; `on_cell` as compare_family's.
 template <class Backends, class Families>
 RunResult compare_sides_run(const CompareSides& s,
-                            const std::function<void(const ComparisonResult&)>& on_cell = {}) {
+                            const std::function<void(const ComparisonResult&)>& on_cell = {},
+                            const std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)>& done = {}) {
   RunResult result;
   detail::find_by_name(Families{}, s.a.benchmarks.front().family, [&](auto family) {
     using F = typename decltype(family)::type;
-    result = compare_family<Backends, F>(s.a, s.b, s.label_a, s.label_b, on_cell);
+    result = compare_family<Backends, F>(s.a, s.b, s.label_a, s.label_b, on_cell, done);
   });
   return result;
 }
@@ -298,7 +310,7 @@ RunResult compare_sides_run(const CompareSides& s,
 /// The two variants the options name, measured in alternation.
 template <class Backends, class Families>
 RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
-  return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags));
+  return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags.threads));
 }
 
 /// The suite `accelbench compare` measures: loading one model at a time,
@@ -316,13 +328,48 @@ Suite compare_suite(const SuiteFlags& flags) {
 /// Each compared cell is journaled as it is done; interrupted, the results
 /// file gets the cells done so far.
 template <class Backends, class Families>
-int compare_command(const SuiteFlags& flags) {
-  const Suite suite = compare_suite<Families>(flags);
-  const CompareSides sides = compare_sides<Backends, Families>(suite, flags);
-  // The output folder is checked, and the file name claimed, before anything is measured.
+int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
   Journal journal;
-  const std::filesystem::path out = start_journal(journal, suite.output_dir, "compare-" + file_stamp(utc_timestamp()),
-                                                  Json{{"command", "compare"}, {"suite", suite_to_json(suite)}});
+  std::filesystem::path out;
+  std::vector<int> threads = flags.threads;
+  Suite suite;
+  // Resumed: the cells compared before, by their shape; not measured again.
+  std::map<std::string, ComparisonCell> before;
+  const auto shape_key = [](const std::vector<Axis>& shape) {
+    std::string key;
+    for (const auto& a : shape) key += a.name + "=" + std::to_string(a.value) + ",";
+    return key;
+  };
+  if (resume.empty()) {
+    suite = compare_suite<Families>(flags);
+    (void)compare_sides<Backends, Families>(suite, threads);
+    // The output folder is checked, and the file name claimed, before anything is measured.
+    out = start_journal(journal, suite.output_dir, "compare-" + file_stamp(utc_timestamp()),
+                        Json{{"command", "compare"}, {"suite", suite_to_json(suite)}, {"threads", flags.threads}});
+  } else {
+    const JournalContents contents = read_journal(resume);
+    const Json& header = contents.header;
+    if (header.value("command", "") != "compare" || !header.contains("suite") || !header.contains("results") ||
+        !header.contains("threads")) {
+      throw UsageError("--resume: '" + resume + "' is not the journal of an `accelbench compare`");
+    }
+    threads = header["threads"].get<std::vector<int>>();
+    if (!flags.threads.empty() && flags.threads != threads) {
+      throw UsageError("--resume: the journal '" + resume + "' was written by a comparison with other --threads");
+    }
+    suite = recorded_suite<Families>(header, resume, flags, [] {});
+    if (contents.truncated) std::cerr << "accelbench: " << contents.note << '\n';
+    journal.resume(resume);
+    out = std::filesystem::path(resume).parent_path() / header["results"].get<std::string>();
+    check_file_name("results (in the journal's header)", header["results"].get<std::string>());
+    for (const auto& e : journal.entries()) {
+      if (e.value("kind", "") != "comparison_cell" || !e.contains("cell")) continue;
+      ComparisonCell c = comparison_from_json(Json{{"cells", Json::array({e["cell"]})}}).cells.at(0);
+      before[shape_key(c.shape)] = std::move(c);
+    }
+    if (!flags.quiet) std::cerr << fmt::format("resuming {}: {} cells compared before\n", out.string(), before.size());
+  }
+  const CompareSides sides = compare_sides<Backends, Families>(suite, threads);
   RunResult partial = describe_run();
   partial.settings = suite.settings;
   const auto on_cell = [&](const ComparisonResult& so_far) {
@@ -338,11 +385,27 @@ int compare_command(const SuiteFlags& flags) {
   };
   const InterruptGuard guard([&](int) {
     const auto lock = journal.lock();
+    if (partial.comparisons.empty() && !before.empty()) {
+      // Resumed, and nothing new compared yet: the results file and the
+      // journal already hold every cell.
+      std::fprintf(stderr, "\naccelbench: interrupted before a new cell; continue with: accelbench compare --resume %s\n",
+                   journal.path().string().c_str());
+      return;
+    }
     partial.finished_at = utc_timestamp();
     JsonReporter{out}.report(partial);
-    std::fprintf(stderr, "\naccelbench: interrupted; wrote %s with the cells compared so far\n", out.string().c_str());
+    std::fprintf(stderr, "\naccelbench: interrupted; wrote %s with the cells compared so far; continue with: "
+                 "accelbench compare --resume %s\n", out.string().c_str(), journal.path().string().c_str());
   });
-  const RunResult results = compare_sides_run<Backends, Families>(sides, on_cell);
+  std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)> done;
+  if (!before.empty()) {
+    done = [&](const std::vector<Axis>& shape) -> std::optional<ComparisonCell> {
+      const auto found = before.find(shape_key(shape));
+      if (found == before.end()) return std::nullopt;
+      return found->second;
+    };
+  }
+  const RunResult results = compare_sides_run<Backends, Families>(sides, on_cell, done);
   {
     const auto lock = journal.lock();
     JsonReporter{out}.report(results);

@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
-#include <iostream>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -19,8 +18,8 @@
 
 #include "../core/result.hpp"
 #include "../core/timestamp.hpp"
-#include "../detail/atomic_file.hpp"
 #include "journal.hpp"
+#include "output.hpp"
 #include "store_rows.hpp"
 #include "store_sql.hpp"
 
@@ -95,24 +94,15 @@ namespace accelbench {
 class SqlReporter {
  public:
   SqlReporter() = default;
-  explicit SqlReporter(std::filesystem::path path) : path_(std::move(path)) {}
-  explicit SqlReporter(std::ostream& out) : out_(&out) {}
+  explicit SqlReporter(std::filesystem::path path) : out_(std::move(path)) {}
+  explicit SqlReporter(std::ostream& out) : out_(out) {}
 
-  void report(const RunResult& result) {
-    const std::string text = to_sql_script(result);
-    if (path_) {
-      detail::write_file_atomically(*path_, text);
-    } else {
-      *out_ << text;
-      out_->flush();
-    }
-  }
+  void report(const RunResult& result) { out_.write(to_sql_script(result)); }
 
-  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return path_; }
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
 
  private:
-  std::optional<std::filesystem::path> path_;
-  std::ostream* out_ = &std::cout;
+  detail::ReportOutput out_;
 };
 
 }  // namespace accelbench
