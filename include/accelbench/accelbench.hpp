@@ -62,6 +62,7 @@
 #include "report/results_file.hpp"
 #include "report/regression.hpp"
 #include "report/history.hpp"
+#include "report/sql_reporter.hpp"
 #include "run/benchmark.hpp"
 #include "run/precompiled.hpp"
 #include "suite/compare.hpp"

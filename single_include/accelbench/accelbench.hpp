@@ -1244,6 +1244,33 @@ inline std::optional<double> process_cpu_seconds() {
 
 }  // namespace accelbench::detail
 // ---- end accelbench/detail/proc.hpp ----
+// ---- begin accelbench/core/timestamp.hpp ----
+
+// The time of day as results record it.
+
+#include <chrono>
+#include <ctime>
+#include <string>
+
+namespace accelbench {
+
+/// Now, as ISO 8601 in UTC with a trailing Z.
+inline std::string utc_timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+#if defined(_WIN32)
+  gmtime_s(&tm, &t);
+#else
+  gmtime_r(&t, &tm);
+#endif
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/core/timestamp.hpp ----
 
 namespace accelbench {
 
@@ -1452,21 +1479,6 @@ inline std::vector<std::string> build_warnings(const BuildInfo& b) {
   if (!b.optimized) w.emplace_back("debug build: compiled without optimisation; timings are not representative");
   if (b.assertions) w.emplace_back("assertions enabled (NDEBUG not defined); timings include their cost");
   return w;
-}
-
-/// Now, as ISO 8601 in UTC with a trailing Z.
-inline std::string utc_timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-#if defined(_WIN32)
-  gmtime_s(&tm, &t);
-#else
-  gmtime_r(&t, &tm);
-#endif
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace accelbench
@@ -17027,6 +17039,802 @@ inline void sort_runs_by_start(std::vector<RunResult>& runs) {
 
 }  // namespace accelbench
 // ---- end accelbench/report/history.hpp ----
+// ---- begin accelbench/report/sql_reporter.hpp ----
+
+// Results as SQL text: the results store's schema (docs/store.md) and one
+// run's rows as INSERT statements with quoted literals, in one transaction.
+// `sqlite3 results.db < run.sql` loads it into a new or existing SQLite
+// store, which ResultStore then reads like any other; needs no SQLite to
+// write. `accelbench run -o sql` writes it.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/report/store_rows.hpp ----
+
+// The rows of the results store (docs/store.md) made from results: for each
+// insert statement of store_sql.hpp, its values in its column order. The
+// store binds them; SqlReporter writes them as literals. Each row also
+// keeps the object's whole JSON (report/json.hpp), from which the store
+// reads results back.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/report/store_sql.hpp ----
+
+// The SQL of the results store (docs/store.md), in one place for both of its
+// engines (SQLite, PostgreSQL) and for SqlReporter's text: the schema as
+// numbered migrations and the statements that write and read it. The two
+// dialects differ only where this file says so: the type of an id column
+// and of a floating-point column (tokens {id} and {real} in the schema), how
+// a write transaction begins, and how a new row's id comes back
+// (store_sqlite.hpp, store_postgres.hpp). Values are always bound to `?`
+// parameters (PostgreSQL's engine numbers them $1, $2, ...), never written
+// into the text, except by SqlReporter, which writes them as quoted literals.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace accelbench {
+
+/// Anything the results store cannot do: `what()` names the store (its URL,
+/// password masked), what was being done, and the database's own message.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The schema version this library reads and writes: its last migration.
+inline constexpr int store_schema_version = 2;
+
+namespace detail {
+
+enum class SqlDialect { sqlite, postgresql };
+
+/// Text written into a statement as it is: SqlReporter's reference to a row
+/// written before it ("(SELECT id FROM runs WHERE uid = '...')"). The
+/// store's engines never take one.
+struct SqlExpression {
+  std::string text;
+};
+
+/// A value bound to a `?` parameter, or one column of a row read back.
+using SqlValue = std::variant<std::nullptr_t, std::int64_t, double, std::string, SqlExpression>;
+using SqlRow = std::vector<SqlValue>;
+
+/// One step of the schema: applied once, in order, in a transaction of its
+/// own, and recorded in schema_version. A released step is never edited; a
+/// change to the schema is a new step.
+struct StoreMigration {
+  int version;
+  const char* description;
+  std::vector<const char*> statements;
+};
+
+/// The table that says which migrations a store has had; made before any of them.
+inline constexpr const char* schema_version_table =
+    "CREATE TABLE IF NOT EXISTS schema_version (\n"
+    "  version INTEGER PRIMARY KEY,\n"
+    "  description TEXT NOT NULL,\n"
+    "  applied_at TEXT NOT NULL\n"
+    ")";
+
+/// Every migration, oldest first; the last one's version is store_schema_version.
+inline const std::vector<StoreMigration>& store_migrations() {
+  static const std::vector<StoreMigration> steps = {
+      {1,
+       "runs, environments, devices, models, cells, samples, phases, verification, warnings, loading, comparisons",
+       {"CREATE TABLE IF NOT EXISTS runs (\n"
+        "  id {id},\n"
+        "  uid TEXT NOT NULL UNIQUE,\n"
+        "  status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),\n"
+        "  started_at TEXT NOT NULL,\n"
+        "  finished_at TEXT,\n"
+        "  library_version TEXT NOT NULL,\n"
+        "  git_commit TEXT,\n"
+        "  compiler TEXT NOT NULL,\n"
+        "  build_type TEXT NOT NULL,\n"
+        "  build_json TEXT NOT NULL,\n"
+        "  settings_json TEXT NOT NULL,\n"
+        "  run_group TEXT,\n"
+        "  shard_index INTEGER,\n"
+        "  shard_count INTEGER,\n"
+        "  hostname TEXT NOT NULL,\n"
+        "  hardware_fingerprint TEXT NOT NULL,\n"
+        "  run_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS environments (\n"
+        "  run_id BIGINT NOT NULL PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  hostname TEXT NOT NULL,\n"
+        "  os TEXT NOT NULL,\n"
+        "  kernel TEXT NOT NULL,\n"
+        "  architecture TEXT NOT NULL,\n"
+        "  cpu_model TEXT NOT NULL,\n"
+        "  logical_cores INTEGER NOT NULL,\n"
+        "  physical_cores INTEGER NOT NULL,\n"
+        "  memory_bytes BIGINT NOT NULL,\n"
+        "  cpu_features TEXT NOT NULL,\n"
+        "  governor TEXT,\n"
+        "  boost INTEGER,\n"
+        "  virtualized INTEGER NOT NULL,\n"
+        "  hypervisor TEXT,\n"
+        "  clocksource TEXT,\n"
+        "  cpu_mhz {real},\n"
+        "  system_json TEXT NOT NULL,\n"
+        "  environment_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS devices (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  backend TEXT NOT NULL,\n"
+        "  name TEXT NOT NULL,\n"
+        "  kind TEXT NOT NULL,\n"
+        "  compute_units INTEGER NOT NULL,\n"
+        "  threads INTEGER NOT NULL,\n"
+        "  memory_bytes BIGINT NOT NULL,\n"
+        "  device_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS models (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  name TEXT NOT NULL,\n"
+        "  family TEXT NOT NULL,\n"
+        "  architecture TEXT NOT NULL,\n"
+        "  backend TEXT NOT NULL,\n"
+        "  weights TEXT NOT NULL,\n"
+        "  parameters BIGINT NOT NULL,\n"
+        "  weight_bytes BIGINT NOT NULL,\n"
+        "  load_time_s {real},\n"
+        "  construct_time_s {real},\n"
+        "  upload_time_s {real},\n"
+        "  shared INTEGER NOT NULL,\n"
+        "  status TEXT NOT NULL,\n"
+        "  message TEXT,\n"
+        "  model_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS cells (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  cell_key TEXT NOT NULL,\n"
+        "  model TEXT NOT NULL,\n"
+        "  family TEXT NOT NULL,\n"
+        "  backend TEXT NOT NULL,\n"
+        "  shape_json TEXT NOT NULL,\n"
+        "  batch_size BIGINT,\n"
+        "  sequence_length BIGINT,\n"
+        "  prompt_length BIGINT,\n"
+        "  new_tokens BIGINT,\n"
+        "  image_size BIGINT,\n"
+        "  audio_seconds BIGINT,\n"
+        "  status TEXT NOT NULL,\n"
+        "  message TEXT,\n"
+        "  stats TEXT NOT NULL,\n"
+        "  timer TEXT NOT NULL,\n"
+        "  warmup_iterations INTEGER NOT NULL,\n"
+        "  iterations BIGINT NOT NULL,\n"
+        "  iterations_per_sample BIGINT NOT NULL,\n"
+        "  stop_reason TEXT,\n"
+        "  sample_count BIGINT NOT NULL,\n"
+        "  median_s {real},\n"
+        "  median_ci_low_s {real},\n"
+        "  median_ci_high_s {real},\n"
+        "  mean_s {real},\n"
+        "  p90_s {real},\n"
+        "  p99_s {real},\n"
+        "  min_s {real},\n"
+        "  max_s {real},\n"
+        "  stddev_s {real},\n"
+        "  item_unit TEXT NOT NULL,\n"
+        "  items_per_second {real},\n"
+        "  tokens_per_second {real},\n"
+        "  peak_rss_bytes BIGINT NOT NULL,\n"
+        "  rss_growth_bytes BIGINT NOT NULL,\n"
+        "  device_peak_bytes BIGINT,\n"
+        "  load_time_s {real},\n"
+        "  first_run_s {real},\n"
+        "  other_cores {real},\n"
+        "  busy INTEGER NOT NULL,\n"
+        "  cell_json TEXT NOT NULL,\n"
+        "  UNIQUE (run_id, cell_key)\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS samples (\n"
+        "  cell_id BIGINT NOT NULL REFERENCES cells (id) ON DELETE CASCADE,\n"
+        "  idx INTEGER NOT NULL,\n"
+        "  seconds {real} NOT NULL,\n"
+        "  PRIMARY KEY (cell_id, idx)\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS phases (\n"
+        "  cell_id BIGINT NOT NULL REFERENCES cells (id) ON DELETE CASCADE,\n"
+        "  idx INTEGER NOT NULL,\n"
+        "  name TEXT NOT NULL,\n"
+        "  item_unit TEXT NOT NULL,\n"
+        "  items {real},\n"
+        "  per_run BIGINT NOT NULL,\n"
+        "  sample_count BIGINT NOT NULL,\n"
+        "  median_s {real},\n"
+        "  median_ci_low_s {real},\n"
+        "  median_ci_high_s {real},\n"
+        "  mean_s {real},\n"
+        "  p90_s {real},\n"
+        "  p99_s {real},\n"
+        "  min_s {real},\n"
+        "  max_s {real},\n"
+        "  stddev_s {real},\n"
+        "  items_per_second {real},\n"
+        "  PRIMARY KEY (cell_id, idx)\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS verification (\n"
+        "  cell_id BIGINT NOT NULL PRIMARY KEY REFERENCES cells (id) ON DELETE CASCADE,\n"
+        "  status TEXT NOT NULL,\n"
+        "  reference TEXT,\n"
+        "  max_abs_error {real},\n"
+        "  max_rel_error {real},\n"
+        "  cosine_similarity {real},\n"
+        "  tolerance {real},\n"
+        "  token_agreement {real},\n"
+        "  non_finite BIGINT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS warnings (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  cell_id BIGINT REFERENCES cells (id) ON DELETE CASCADE,\n"
+        "  message TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS loading (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  family TEXT NOT NULL,\n"
+        "  backend TEXT NOT NULL,\n"
+        "  models TEXT NOT NULL,\n"
+        "  repetitions INTEGER NOT NULL,\n"
+        "  sequential_median_s {real},\n"
+        "  concurrent_median_s {real},\n"
+        "  speedup {real},\n"
+        "  status TEXT NOT NULL,\n"
+        "  message TEXT,\n"
+        "  loading_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS comparisons (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  family TEXT NOT NULL,\n"
+        "  model_a TEXT NOT NULL,\n"
+        "  model_b TEXT NOT NULL,\n"
+        "  backend_a TEXT NOT NULL,\n"
+        "  backend_b TEXT NOT NULL,\n"
+        "  label_a TEXT NOT NULL,\n"
+        "  label_b TEXT NOT NULL,\n"
+        "  comparison_json TEXT NOT NULL\n"
+        ")"}},
+      {2,
+       "indexes for the filters of reports and regression checks",
+       {"CREATE INDEX IF NOT EXISTS runs_started_at ON runs (started_at)",
+        "CREATE INDEX IF NOT EXISTS runs_hostname ON runs (hostname, started_at)",
+        "CREATE INDEX IF NOT EXISTS runs_git_commit ON runs (git_commit)",
+        "CREATE INDEX IF NOT EXISTS runs_run_group ON runs (run_group, shard_index)",
+        "CREATE INDEX IF NOT EXISTS cells_model ON cells (model, backend)",
+        "CREATE INDEX IF NOT EXISTS cells_family ON cells (family, backend)",
+        "CREATE INDEX IF NOT EXISTS devices_run ON devices (run_id)",
+        "CREATE INDEX IF NOT EXISTS models_run ON models (run_id)",
+        "CREATE INDEX IF NOT EXISTS warnings_run ON warnings (run_id, cell_id)",
+        "CREATE INDEX IF NOT EXISTS loading_run ON loading (run_id)",
+        "CREATE INDEX IF NOT EXISTS comparisons_run ON comparisons (run_id)"}},
+  };
+  return steps;
+}
+
+/// `text` with the dialect's tokens replaced: {id} (an id column that
+/// numbers new rows) and {real} (a double).
+[[nodiscard]] inline std::string dialect_sql(std::string_view text, SqlDialect dialect) {
+  const bool sqlite = dialect == SqlDialect::sqlite;
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.substr(i, 4) == "{id}") {
+      out += sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY";
+      i += 3;
+    } else if (text.substr(i, 6) == "{real}") {
+      out += sqlite ? "REAL" : "DOUBLE PRECISION";
+      i += 5;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+/// The statements that write and read the store. Column lists follow the
+/// order of the values store_rows.hpp makes for them.
+namespace store_sql {
+
+inline constexpr const char* insert_run =
+    "INSERT INTO runs (uid, status, started_at, finished_at, library_version, git_commit, compiler, build_type, "
+    "build_json, settings_json, run_group, shard_index, shard_count, hostname, hardware_fingerprint, run_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* finish_run =
+    "UPDATE runs SET status = ?, started_at = ?, finished_at = ?, library_version = ?, git_commit = ?, compiler = ?, "
+    "build_type = ?, build_json = ?, settings_json = ?, hostname = ?, hardware_fingerprint = ?, run_json = ? "
+    "WHERE id = ?";
+inline constexpr const char* reopen_run = "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?";
+inline constexpr const char* interrupt_run =
+    "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'";
+inline constexpr const char* set_run_json = "UPDATE runs SET run_json = ? WHERE id = ?";
+inline constexpr const char* run_by_uid = "SELECT id FROM runs WHERE uid = ?";
+inline constexpr const char* run_row =
+    "SELECT uid, status, started_at, finished_at, run_group, shard_index, shard_count, hardware_fingerprint, run_json "
+    "FROM runs WHERE id = ?";
+
+inline constexpr const char* insert_environment =
+    "INSERT INTO environments (run_id, hostname, os, kernel, architecture, cpu_model, logical_cores, physical_cores, "
+    "memory_bytes, cpu_features, governor, boost, virtualized, hypervisor, clocksource, cpu_mhz, system_json, "
+    "environment_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* delete_environment = "DELETE FROM environments WHERE run_id = ?";
+
+inline constexpr const char* insert_device =
+    "INSERT INTO devices (run_id, backend, name, kind, compute_units, threads, memory_bytes, device_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_model =
+    "INSERT INTO models (run_id, name, family, architecture, backend, weights, parameters, weight_bytes, load_time_s, "
+    "construct_time_s, upload_time_s, shared, status, message, model_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_loading =
+    "INSERT INTO loading (run_id, family, backend, models, repetitions, sequential_median_s, concurrent_median_s, "
+    "speedup, status, message, loading_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_comparison =
+    "INSERT INTO comparisons (run_id, family, model_a, model_b, backend_a, backend_b, label_a, label_b, "
+    "comparison_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_warning = "INSERT INTO warnings (run_id, cell_id, message) VALUES (?, ?, ?)";
+
+inline constexpr const char* insert_cell =
+    "INSERT INTO cells (run_id, cell_key, model, family, backend, shape_json, batch_size, sequence_length, "
+    "prompt_length, new_tokens, image_size, audio_seconds, status, message, stats, timer, warmup_iterations, "
+    "iterations, iterations_per_sample, stop_reason, sample_count, median_s, median_ci_low_s, median_ci_high_s, "
+    "mean_s, p90_s, p99_s, min_s, max_s, stddev_s, item_unit, items_per_second, tokens_per_second, peak_rss_bytes, "
+    "rss_growth_bytes, device_peak_bytes, load_time_s, first_run_s, other_cores, busy, cell_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?)";
+/// Added by the store after insert_cell: a cell already stored under its key is left as it is.
+inline constexpr const char* cell_conflict = " ON CONFLICT (run_id, cell_key) DO NOTHING";
+inline constexpr const char* insert_phase =
+    "INSERT INTO phases (cell_id, idx, name, item_unit, items, per_run, sample_count, median_s, median_ci_low_s, "
+    "median_ci_high_s, mean_s, p90_s, p99_s, min_s, max_s, stddev_s, items_per_second) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_verification =
+    "INSERT INTO verification (cell_id, status, reference, max_abs_error, max_rel_error, cosine_similarity, "
+    "tolerance, token_agreement, non_finite) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/// Followed by ", (?, ?, ?)" for each further sample.
+inline constexpr const char* insert_samples = "INSERT INTO samples (cell_id, idx, seconds) VALUES (?, ?, ?)";
+
+// The rows a part replaces (add_part): one device per backend, one model
+// per family, name and backend, one loading benchmark per family and
+// backend, each comparison and run-wide warning once.
+inline constexpr const char* device_id = "SELECT id FROM devices WHERE run_id = ? AND backend = ?";
+inline constexpr const char* model_id =
+    "SELECT id FROM models WHERE run_id = ? AND family = ? AND name = ? AND backend = ?";
+inline constexpr const char* loading_id = "SELECT id FROM loading WHERE run_id = ? AND family = ? AND backend = ?";
+inline constexpr const char* comparison_id = "SELECT id FROM comparisons WHERE run_id = ? AND comparison_json = ?";
+inline constexpr const char* warning_id =
+    "SELECT id FROM warnings WHERE run_id = ? AND cell_id IS NULL AND message = ?";
+
+// Reading a run back, each part in the order it was written.
+inline constexpr const char* run_devices = "SELECT device_json FROM devices WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_models = "SELECT model_json FROM models WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_cells = "SELECT cell_json FROM cells WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_loading = "SELECT loading_json FROM loading WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_comparisons =
+    "SELECT comparison_json FROM comparisons WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_warnings =
+    "SELECT message FROM warnings WHERE run_id = ? AND cell_id IS NULL ORDER BY id";
+inline constexpr const char* cell_keys = "SELECT cell_key FROM cells WHERE run_id = ?";
+
+}  // namespace store_sql
+
+/// "UPDATE t SET a = ?, b = ? WHERE id = ?" for "INSERT INTO t (a, b) VALUES (?, ?)":
+/// a part that replaces a row written before keeps the row's id (and so its place).
+[[nodiscard]] inline std::string update_of(std::string_view insert) {
+  const std::size_t open = insert.find('(');
+  const std::size_t close = insert.find(')', open);
+  const std::string_view table = insert.substr(12, open - 13);  // after "INSERT INTO "
+  std::string out = "UPDATE " + std::string(table) + " SET ";
+  std::string_view columns = insert.substr(open + 1, close - open - 1);
+  bool first = true;
+  while (!columns.empty()) {
+    const std::size_t comma = columns.find(',');
+    std::string_view column = columns.substr(0, comma);
+    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+    out += (first ? "" : ", ") + std::string(column) + " = ?";
+    first = false;
+    columns = comma == std::string_view::npos ? std::string_view() : columns.substr(comma + 1);
+  }
+  return out + " WHERE id = ?";
+}
+
+/// `sql` with its `?` parameters numbered $1, $2, ... (PostgreSQL); a `?`
+/// inside a quoted literal is left alone.
+[[nodiscard]] inline std::string numbered_parameters(std::string_view sql) {
+  std::string out;
+  bool quoted = false;
+  int n = 0;
+  for (const char c : sql) {
+    if (c == '\'') quoted = !quoted;
+    if (c == '?' && !quoted) {
+      out += '$' + std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// A string as an SQL literal: quotes doubled, a NUL byte (which neither
+/// engine keeps in text) written as U+FFFD.
+[[nodiscard]] inline std::string sql_quote(std::string_view text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      out += "''";
+    } else if (c == '\0') {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+/// A value as an SQL literal: NULL, an integer, a double with every digit
+/// it needs (a NaN or infinity, which SQL cannot write, as NULL), a quoted
+/// string, or an expression as it is.
+[[nodiscard]] inline std::string sql_literal(const SqlValue& v) {
+  if (std::holds_alternative<std::int64_t>(v)) return std::to_string(std::get<std::int64_t>(v));
+  if (const auto* d = std::get_if<double>(&v)) {
+    if (!std::isfinite(*d)) return "NULL";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", *d);
+    std::string s = buf;
+    if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+    return s;
+  }
+  if (const auto* s = std::get_if<std::string>(&v)) return sql_quote(*s);
+  if (const auto* e = std::get_if<SqlExpression>(&v)) return e->text;
+  return "NULL";
+}
+
+/// `sql` with each `?` replaced by the literal of the next value (SqlReporter).
+[[nodiscard]] inline std::string with_literals(std::string_view sql, const std::vector<SqlValue>& values) {
+  std::string out;
+  std::size_t next = 0;
+  bool quoted = false;
+  for (const char c : sql) {
+    if (c == '\'') quoted = !quoted;
+    if (c == '?' && !quoted) {
+      if (next >= values.size()) throw std::logic_error("with_literals: fewer values than parameters");
+      out += sql_literal(values[next++]);
+    } else {
+      out += c;
+    }
+  }
+  if (next != values.size()) throw std::logic_error("with_literals: more values than parameters");
+  return out;
+}
+
+}  // namespace detail
+}  // namespace accelbench
+// ---- end accelbench/report/store_sql.hpp ----
+
+namespace accelbench {
+
+/// Where a run belongs among others measured together: a group of runs
+/// (e.g. one fleet job) and the run's shard of it. Every part is optional.
+struct RunGroup {
+  std::string name;                 ///< empty: no group
+  std::optional<int> shard_index;   ///< from 1
+  std::optional<int> shard_count;
+};
+
+/// What identifies a machine's hardware across runs: a hash (16 hex digits)
+/// of the CPU model, its features and the run's devices (backend, name,
+/// kind, compute units, memory), whatever the host is called.
+[[nodiscard]] inline std::string hardware_fingerprint(const SystemInfo& system, const std::vector<DeviceInfo>& devices) {
+  std::string text = "cpu " + system.cpu_model + "\n";
+  for (const auto& f : system.cpu_features) text += f + " ";
+  std::vector<std::string> lines;
+  for (const auto& d : devices) {
+    lines.push_back(d.backend + "\t" + d.name + "\t" + d.kind + "\t" + std::to_string(d.compute_units) + "\t" +
+                    std::to_string(d.memory_bytes));
+  }
+  std::sort(lines.begin(), lines.end());
+  lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+  for (const auto& l : lines) text += "\n" + l;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(detail::fnv1a64(text)));
+  return hex;
+}
+
+namespace detail {
+
+/// The identity of a run read from a results file (import, SqlReporter):
+/// its host, its start and a hash of its whole content, so that the same
+/// file is recognised when it comes again.
+[[nodiscard]] inline std::string results_uid(const RunResult& run) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(fnv1a64(dump_json(to_json(run)))));
+  return "results:" + run.system.hostname + "@" + run.started_at + ":" + hex;
+}
+
+/// Text for a text column: valid UTF-8 (a bad byte becomes U+FFFD, as in
+/// the JSON), as PostgreSQL requires.
+[[nodiscard]] inline SqlValue sql_text(std::string_view s) { return valid_utf8(s); }
+/// Text, or NULL when empty.
+[[nodiscard]] inline SqlValue sql_text_or_null(std::string_view s) {
+  return s.empty() ? SqlValue(nullptr) : sql_text(s);
+}
+[[nodiscard]] inline SqlValue sql_int(std::int64_t v) { return v; }
+/// An unsigned count or size, which no column holds past 2^63 - 1.
+[[nodiscard]] inline SqlValue sql_count(std::uint64_t v) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max()));
+}
+[[nodiscard]] inline SqlValue sql_bool(bool v) { return std::int64_t{v ? 1 : 0}; }
+[[nodiscard]] inline SqlValue sql_real(double v) { return v; }
+template <class T>
+[[nodiscard]] SqlValue sql_optional(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<double>(*v);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return sql_bool(*v);
+  } else {
+    return sql_count(static_cast<std::uint64_t>(*v));
+  }
+}
+[[nodiscard]] inline SqlValue sql_json(const Json& j) { return dump_json(j); }
+
+/// The run's own description, without the parts the store keeps in tables
+/// of their own (devices, models, cells, loading, comparisons, warnings).
+[[nodiscard]] inline RunResult run_frame(const RunResult& run) {
+  RunResult frame;
+  frame.started_at = run.started_at;
+  frame.finished_at = run.finished_at;
+  frame.system = run.system;
+  frame.build = run.build;
+  frame.environment = run.environment;
+  frame.settings = run.settings;
+  frame.timers = run.timers;
+  return frame;
+}
+
+/// store_sql::insert_run's values; `status` is running, complete or interrupted.
+[[nodiscard]] inline std::vector<SqlValue> run_values(const RunResult& run, const std::string& uid,
+                                                      const std::string& status, const RunGroup& group) {
+  const Json j = to_json(run_frame(run));
+  return {sql_text(uid),
+          status,
+          sql_text(run.started_at),
+          sql_text_or_null(run.finished_at),
+          sql_text(run.build.library_version),
+          sql_text_or_null(run.build.git_commit),
+          sql_text(run.build.compiler),
+          sql_text(run.build.build_type),
+          sql_json(j["build"]),
+          sql_json(j["settings"]),
+          sql_text_or_null(group.name),
+          group.shard_index ? SqlValue(std::int64_t{*group.shard_index}) : SqlValue(nullptr),
+          group.shard_count ? SqlValue(std::int64_t{*group.shard_count}) : SqlValue(nullptr),
+          sql_text(run.system.hostname),
+          hardware_fingerprint(run.system, run.devices),
+          sql_json(j)};
+}
+
+/// store_sql::finish_run's values, less the run's id.
+[[nodiscard]] inline std::vector<SqlValue> finish_values(const RunResult& run, const std::string& status) {
+  std::vector<SqlValue> v = run_values(run, "", status, {});
+  // insert_run: uid status started finished version commit compiler type build settings group index count host fp json
+  return {v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[13], v[14], v[15]};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> environment_values(SqlValue run_id, const RunResult& run) {
+  const SystemInfo& s = run.system;
+  const EnvironmentInfo& e = run.environment;
+  const Json j = to_json(run_frame(run));
+  return {std::move(run_id),     sql_text(s.hostname),        sql_text(s.os),
+          sql_text(s.kernel),    sql_text(s.architecture),    sql_text(s.cpu_model),
+          sql_int(s.logical_cores), sql_int(s.physical_cores), sql_count(s.memory_bytes),
+          sql_json(Json(s.cpu_features)), sql_text_or_null(e.governor), sql_optional(e.boost),
+          sql_bool(e.virtualized), sql_text_or_null(e.hypervisor), sql_text_or_null(e.clocksource),
+          sql_optional(e.cpu_mhz), sql_json(j["system"]),       sql_json(j["environment"])};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> device_values(SqlValue run_id, const DeviceInfo& d) {
+  return {std::move(run_id),   sql_text(d.backend), sql_text(d.name),        sql_text(d.kind),
+          sql_int(d.compute_units), sql_int(d.threads), sql_count(d.memory_bytes), sql_json(to_json(d))};
+}
+
+/// A model's JSON, as to_json(RunResult) writes it among "models".
+[[nodiscard]] inline Json model_json(const ModelInfo& m) {
+  RunResult one;
+  one.models = {m};
+  return to_json(one)["models"][0];
+}
+
+[[nodiscard]] inline std::vector<SqlValue> model_values(SqlValue run_id, const ModelInfo& m) {
+  return {std::move(run_id),       sql_text(m.name),          sql_text(m.family),
+          sql_text(m.architecture), sql_text(m.backend),       sql_text(m.weights),
+          sql_int(m.parameters),    sql_count(m.weight_bytes), sql_real(m.load_time_s),
+          sql_real(m.construct_time_s), sql_real(m.upload_time_s), sql_bool(m.shared),
+          sql_text(m.status),       sql_text_or_null(m.message), sql_json(model_json(m))};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> loading_values(SqlValue run_id, const LoadingResult& l) {
+  return {std::move(run_id),        sql_text(l.family),          sql_text(l.backend),
+          sql_json(Json(l.models)), sql_int(l.repetitions),      sql_real(l.sequential_median_s),
+          sql_real(l.concurrent_median_s), sql_real(l.speedup), sql_text(l.status),
+          sql_text_or_null(l.message), sql_json(to_json(l))};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> comparison_values(SqlValue run_id, const ComparisonResult& c) {
+  return {std::move(run_id),    sql_text(c.family),  sql_text(c.model_a), sql_text(c.model_b),
+          sql_text(c.backend_a), sql_text(c.backend_b), sql_text(c.label_a), sql_text(c.label_b),
+          sql_json(to_json(c))};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> warning_values(SqlValue run_id, SqlValue cell_id, const std::string& text) {
+  return {std::move(run_id), std::move(cell_id), sql_text(text)};
+}
+
+/// The common sweep axes, each in a column of its own (the shape's JSON has them all).
+inline constexpr const char* axis_columns[] = {"batch_size", "sequence_length", "prompt_length",
+                                               "new_tokens", "image_size",      "audio_seconds"};
+
+[[nodiscard]] inline std::vector<SqlValue> cell_values(SqlValue run_id, const CellResult& c) {
+  const LatencySummary& l = c.latency;
+  std::vector<SqlValue> v = {std::move(run_id), sql_text(cell_key(c)), sql_text(c.model),
+                             sql_text(c.family), sql_text(c.backend), sql_json(shape_of(c.shape))};
+  for (const char* axis : axis_columns) {
+    const auto value = c.axis(axis);
+    v.push_back(value ? SqlValue(*value) : SqlValue(nullptr));
+  }
+  const std::vector<SqlValue> rest = {
+      std::string(to_string(c.status)), sql_text_or_null(c.message), sql_text(c.stats), sql_text(c.timer),
+      sql_int(c.warmup_iterations), sql_count(c.iterations), sql_count(c.iterations_per_sample),
+      sql_text_or_null(c.stop_reason), sql_count(l.count), sql_optional(l.median),
+      l.median_ci ? sql_real(l.median_ci->low) : SqlValue(nullptr),
+      l.median_ci ? sql_real(l.median_ci->high) : SqlValue(nullptr), sql_real(l.mean), sql_optional(l.p90),
+      sql_optional(l.p99), sql_real(l.min), sql_real(l.max), sql_real(l.stddev), sql_text(c.throughput.item_unit),
+      sql_real(c.throughput.items_per_second), sql_optional(c.throughput.tokens_per_second),
+      sql_count(c.memory.peak_rss_bytes), sql_count(c.memory.growth_bytes()),
+      sql_optional(c.memory.device_peak_bytes), sql_real(c.load_time_s), sql_real(c.first_run_s),
+      c.load ? sql_real(c.load->other_cores) : SqlValue(nullptr), sql_bool(c.busy), sql_json(to_json(c))};
+  v.insert(v.end(), rest.begin(), rest.end());
+  return v;
+}
+
+[[nodiscard]] inline std::vector<SqlValue> phase_values(SqlValue cell_id, std::size_t index, const PhaseResult& p) {
+  const LatencySummary& l = p.latency;
+  return {std::move(cell_id), sql_count(index), sql_text(p.name), sql_text(p.item_unit), sql_real(p.items),
+          sql_count(p.per_run), sql_count(l.count), sql_optional(l.median),
+          l.median_ci ? sql_real(l.median_ci->low) : SqlValue(nullptr),
+          l.median_ci ? sql_real(l.median_ci->high) : SqlValue(nullptr), sql_real(l.mean), sql_optional(l.p90),
+          sql_optional(l.p99), sql_real(l.min), sql_real(l.max), sql_real(l.stddev), sql_real(p.items_per_second)};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> verification_values(SqlValue cell_id, const Verification& v) {
+  return {std::move(cell_id),         sql_text(v.status),           sql_text_or_null(v.reference),
+          sql_real(v.max_abs_error),  sql_real(v.max_rel_error),    sql_real(v.cosine_similarity),
+          sql_real(v.tolerance),      sql_optional(v.token_agreement), sql_count(v.non_finite)};
+}
+
+}  // namespace detail
+}  // namespace accelbench
+// ---- end accelbench/report/store_rows.hpp ----
+
+namespace accelbench {
+
+/// The SQL text of `run`: CREATE TABLE IF NOT EXISTS for the whole schema
+/// (SQLite's dialect, schema version store_schema_version), then the run's
+/// rows, each referring to the rows it belongs to by their keys (the run's
+/// uid, a cell's key), so that the text loads into a store that has other
+/// runs. The run is written with status running and made complete by the
+/// last statement; its rows refer to it as the running run of its uid. That
+/// uid is the one `accelbench import` gives the same results, so a run is
+/// stored once: loaded again (or imported after), the run's insert fails on
+/// the unique uid, and so does every row that refers to it.
+[[nodiscard]] inline std::string to_sql_script(const RunResult& run) {
+  using namespace detail;
+  namespace sql = store_sql;
+  std::string out = "-- accelbench results as SQL: the results store's schema (version " +
+                    std::to_string(store_schema_version) + ", docs/store.md) and one run.\n" +
+                    "-- Load it into a SQLite store with: sqlite3 results.db < THIS_FILE\n" + "BEGIN TRANSACTION;\n";
+  const auto statement = [&](const std::string& text) { out += text + ";\n"; };
+  statement(schema_version_table);
+  for (const auto& m : store_migrations()) {
+    for (const char* s : m.statements) statement(dialect_sql(s, SqlDialect::sqlite));
+  }
+  for (const auto& m : store_migrations()) {
+    statement(with_literals("INSERT INTO schema_version (version, description, applied_at) SELECT ?, ?, ? WHERE NOT "
+                            "EXISTS (SELECT 1 FROM schema_version WHERE version = ?)",
+                            {std::int64_t{m.version}, std::string(m.description), utc_timestamp(),
+                             std::int64_t{m.version}}));
+  }
+
+  const std::string uid = results_uid(run);
+  const std::string uid_literal = sql_literal(sql_text(uid));
+  const SqlExpression run_id{"(SELECT id FROM runs WHERE uid = " + uid_literal + " AND status = 'running')"};
+  statement(with_literals(sql::insert_run, run_values(run, uid, "running", {})));
+  statement(with_literals(sql::insert_environment, environment_values(run_id, run)));
+  for (const auto& d : run.devices) statement(with_literals(sql::insert_device, device_values(run_id, d)));
+  for (const auto& m : run.models) statement(with_literals(sql::insert_model, model_values(run_id, m)));
+  for (const auto& l : run.loading) statement(with_literals(sql::insert_loading, loading_values(run_id, l)));
+  for (const auto& c : run.comparisons) statement(with_literals(sql::insert_comparison, comparison_values(run_id, c)));
+  for (const auto& w : run.warnings) statement(with_literals(sql::insert_warning, warning_values(run_id, nullptr, w)));
+
+  for (const auto& cell : run.cells) {
+    const std::string key = sql_literal(sql_text(cell_key(cell)));
+    const SqlExpression cell_id{"(SELECT id FROM cells WHERE run_id = " + run_id.text + " AND cell_key = " + key + ")"};
+    statement(with_literals(sql::insert_cell, cell_values(run_id, cell)));
+    // The samples, a few hundred to a statement, as rows of a VALUES table
+    // (whose columns both engines call column1, column2).
+    constexpr std::size_t per_statement = 500;
+    for (std::size_t from = 0; from < cell.samples_s.size(); from += per_statement) {
+      std::string rows;
+      for (std::size_t i = from; i < std::min(cell.samples_s.size(), from + per_statement); ++i) {
+        rows += (i > from ? ", (" : "(") + std::to_string(i) + ", " + sql_literal(cell.samples_s[i]) + ")";
+      }
+      statement("INSERT INTO samples (cell_id, idx, seconds) SELECT c.id, v.column1, v.column2 FROM cells AS c, "
+                "(VALUES " + rows + ") AS v WHERE c.run_id = " + run_id.text + " AND c.cell_key = " + key);
+    }
+    for (std::size_t i = 0; i < cell.phases.size(); ++i) {
+      statement(with_literals(sql::insert_phase, phase_values(cell_id, i, cell.phases[i])));
+    }
+    statement(with_literals(sql::insert_verification, verification_values(cell_id, cell.verification)));
+    for (const auto& w : cell.warnings) statement(with_literals(sql::insert_warning, warning_values(run_id, cell_id, w)));
+  }
+  statement("UPDATE runs SET status = 'complete' WHERE uid = " + uid_literal + " AND status = 'running'");
+  out += "COMMIT;\n";
+  return out;
+}
+
+/// Reporter policy: results as SQL text (to_sql_script) for the results
+/// store, to a file written whole or, by default, to standard output.
+class SqlReporter {
+ public:
+  SqlReporter() = default;
+  explicit SqlReporter(std::filesystem::path path) : out_(std::move(path)) {}
+  explicit SqlReporter(std::ostream& out) : out_(out) {}
+
+  void report(const RunResult& result) { out_.write(to_sql_script(result)); }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
+
+ private:
+  detail::ReportOutput out_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/report/sql_reporter.hpp ----
 // ---- begin accelbench/run/benchmark.hpp ----
 
 #include <fmt/format.h>

@@ -9,8 +9,8 @@
 //     return accelbench::cli::main<accelbench::append_t<accelbench::KnownBackends, MyBackend>>(argc, argv);
 //   }
 //
-// Commands: run, compare, presets, matrix, check, report, regress, history, version; each answers
-// --help with its options. Needs CLI11 (target accelbench::command_line).
+// Commands: run, compare, presets, matrix, check, report, regress, history,
+// import, version; each answers --help with its options. Needs CLI11 (target accelbench::command_line).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -30,6 +30,7 @@
 #include "report_command.hpp"
 #include "regress_command.hpp"
 #include "run_commands.hpp"
+#include "store_commands.hpp"
 #include "suite_flags.hpp"
 
 namespace accelbench::cli {
@@ -84,6 +85,8 @@ int command_line(int argc, char** argv, Action action) {
                   "continue the run whose journal is FILE (RESULTS.journal.jsonl, beside its results): its cells "
                   "measured before are kept, not measured again; the other options, if given, must match its suite")
       ->type_name("FILE");
+  run->add_option("--db", run_flags.db, std::string(store_url_help) + ": each cell is stored as it is measured")
+      ->type_name("URL");
 
   SuiteFlags compare_flags;
   CLI::App* compare = command("compare",
@@ -119,6 +122,10 @@ int command_line(int argc, char** argv, Action action) {
   report_flags.add_to(*report);
   RegressCommands regress_commands;  // regress and history
   regress_commands.add_to(app);
+
+  ImportFlags import_flags;
+  CLI::App* import = command("import", "load results files into a results store, each once");
+  import_flags.add_to(*import);
 
   CLI::App* version = command("version", "print the library version");
 
@@ -169,6 +176,7 @@ int command_line(int argc, char** argv, Action action) {
     if (check->parsed()) return check_command<Backends>(check_json);
     if (report->parsed()) return report_command(report_flags);
     if (regress_commands.parsed()) return regress_commands.execute();
+    if (import->parsed()) return import_command(import_flags);
     if (version->parsed()) {
       std::cout << "accelbench " << version_string << '\n';
       return exit_ok;

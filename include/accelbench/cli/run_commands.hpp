@@ -34,6 +34,7 @@
 #include "compare_family.hpp"
 #include "output_format.hpp"
 #include "parse.hpp"
+#include "store_commands.hpp"
 #include "suite_flags.hpp"
 
 namespace accelbench::cli {
@@ -160,6 +161,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   std::ostream& context = format ? std::cerr : std::cout;
   Journal journal;
   RunOutput output;
+  RunRecorder recorder(flags.db);  // run --db: opened before any file is made
   const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
   const bool quiet = flags.quiet;
   const std::filesystem::path& out = output.results;
@@ -167,6 +169,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   RunResult frame = describe_run();
   frame.settings = suite.settings;
   frame.started_at = journal.header().value("started_at", frame.started_at);
+  recorder.begin(frame, journal.path());
 
   const std::set<std::string> measured = journal.keys("cell");
   std::set<std::string> loaded;
@@ -197,6 +200,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   };
   observer.on_cell = [&](const CellResult& c) {
     journal.append_cell(c);
+    recorder.cell(c);
     ++done;
     if (quiet) return;
     std::string shape;
@@ -210,7 +214,10 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     std::cerr << fmt::format("[{}/{}] {} on {}{}: {}{}\n", done, total, c.model, c.backend, shape,
                              to_string(c.status), figure);
   };
-  observer.on_part = [&](const RunResult& part) { journal.append_part(part); };
+  observer.on_part = [&](const RunResult& part) {
+    journal.append_part(part);
+    recorder.part(part);
+  };
   // The results file is also rewritten whole after each model, so that it
   // is never far behind the journal.
   observer.on_progress = [&](const RunResult&) {
@@ -224,6 +231,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     std::fprintf(stderr, "\naccelbench: interrupted (%s); wrote %s with every completed cell; continue with: "
                  "accelbench run --resume %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", out.string().c_str(),
                  journal.path().string().c_str());
+    recorder.interrupted();
   });
 
   const RunResult results = run_suite<Backends, Families>(suite, observer);
@@ -241,8 +249,9 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
                            output.cells_before);
   }
   context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
-  // Every cell, those of a resumed run's earlier part too.
-  if (format) write_results(*format, run_from_json(written), std::cout);
+  const RunResult complete = run_from_json(written);  // every cell, those of a resumed run's earlier part too
+  recorder.finish(complete);
+  if (format) write_results(*format, complete, std::cout);
 
   for (const auto& c : written["cells"]) {
     if (c.value("status", "") != "ok") return exit_not_ok;

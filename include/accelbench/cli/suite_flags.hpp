@@ -65,6 +65,7 @@ class SuiteFlags {
     if (output.empty()) return std::nullopt;
     return parse_output_format("--output", output);
   }
+  std::string db;            ///< run --db: the results store's URL (cli/store_commands.hpp), empty for none
 
   SuiteFlags() = default;
   SuiteFlags(const SuiteFlags&) = delete;  // the options added to a command refer to this object
