@@ -4,11 +4,15 @@
     outputs.py ACCELBENCH WORK_DIR
 
 1. `run -o FORMAT` prints that format alone on standard output (parsed
-   here: json, jsonl, csv, md, gbench), the table and progress on standard
+   here: json, jsonl, csv, md, gbench; sql loaded into SQLite), the table and progress on standard
    error, and still writes the results file in --out.
 2. `report` over the results files written: every format, the selection
    flags (a backend, a model, dates, a commit), `--file` written whole with
-   the format taken from its extension; two runs merged into one report.
+   the format taken from its extension; the runs merged into one report.
+   The same files imported into a SQLite store: `report --db`, and
+   `regress --db` between the stored runs `last~1` and `last`; with a
+   PostgreSQL server (ACCELBENCH_TEST_STORE_URL), a run stored there and
+   one in SQLite reported together and compared.
 3. Errors name what is wrong: an unreadable file among good ones (the others
    are reported, exit status 1), nothing selected (exit status 2), an
    unknown format, a malformed date, `--out -`.
@@ -20,7 +24,9 @@ import glob
 import io
 import json
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 
@@ -40,6 +46,13 @@ def run(args):
     return done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
 
 
+def sql_cells(text):
+    """The cells of the run that the SQL text loads into an empty SQLite database."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(text)
+    return db.execute("SELECT count(*) FROM cells").fetchone()[0]
+
+
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 out = os.path.join(WORK, "results")
@@ -51,6 +64,7 @@ parsers = {
     "csv": lambda text: len(list(csv.DictReader(io.StringIO(text)))),
     "md": lambda text: text.count("| bert-tiny") if text.startswith("# ") else -1,
     "gbench": lambda text: len([b for b in json.loads(text)["benchmarks"] if b.get("aggregate_name") == "median"]),
+    "sql": lambda text: sql_cells(text),
 }
 for fmt, count in parsers.items():
     status, stdout, stderr = run(["run"] + QUICK + ["--out", out, "--name", "o-" + fmt, "-o", fmt])
@@ -105,6 +119,50 @@ with open(target) as f:
         fail("report --file report.csv: not the CSV of every cell")
 print("report: %d files merged; md, json, csv, jsonl; selection by backend, model, date and commit; --file" %
       len(files))
+
+# The same runs through the results store: import, report --db, regress
+# between stored runs named by "last".
+db = os.path.join(WORK, "store.db")
+status, stdout, stderr = run(["import", "--db", db] + files)
+if status != 0:
+    fail("import: exit status %d\n%s%s" % (status, stdout, stderr))
+status, stdout, stderr = run(["report", "--db", db, "-o", "json", "--models", "bert-tiny"])
+if status != 0 or len(json.loads(stdout)["cells"]) != 2 * len(files):
+    fail("report --db: exit status %d\n%s" % (status, stderr))
+status, stdout, stderr = run(["regress", "--db", db, "--baseline", "last~1", "--contender", "last",
+                              "--max-slowdown", "1000%,memory=1000%"])
+if status != 0 or "baseline:" not in stdout or "no regression" not in stdout:
+    fail("regress --baseline last~1 --contender last: exit status %d\n%s%s" % (status, stdout, stderr))
+status, _, stderr = run(["regress", "--baseline", "last", "--contender", "last"])
+if status != 2 or "give --db URL" not in stderr:
+    fail("regress --baseline last without --db: exit status %d\n%s" % (status, stderr))
+print("store: %d files imported, reported from the store, the last two stored runs compared" % len(files))
+
+# With a PostgreSQL server (ACCELBENCH_TEST_STORE_URL, the test fixture's):
+# one run stored there, one in SQLite; reported together and compared.
+postgres = os.environ.get("ACCELBENCH_TEST_STORE_URL", "")
+if postgres:
+    def stored_id(url, path):
+        status, stdout, stderr = run(["import", "--db", url, path])
+        if status != 0:
+            fail("import into %s: exit status %d\n%s%s" % (url, status, stdout, stderr))
+        found = re.search(r"imported (?:as|before as) run (\d+)", stdout)
+        if not found:
+            fail("import into %s: no run id in\n%s" % (url, stdout))
+        return found.group(1)
+    lite = os.path.join(WORK, "one.db")
+    in_postgres, in_sqlite = stored_id(postgres, files[0]), stored_id(lite, files[1])
+    status, stdout, stderr = run(["report", "--db", postgres, "--db", lite, "-o", "json", "--since", started[:10],
+                                  "--models", "bert-tiny", "--host", merged["system"]["hostname"]])
+    if status != 0 or len(json.loads(stdout)["cells"]) < 4:
+        fail("report --db postgresql --db sqlite: exit status %d\n%s" % (status, stderr))
+    status, stdout, stderr = run(["regress", "--baseline-db", postgres, "--baseline", in_postgres,
+                                  "--contender-db", lite, "--contender", in_sqlite,
+                                  "--max-slowdown", "1000%,memory=1000%"])
+    if status != 0 or "no regression" not in stdout:
+        fail("regress PostgreSQL run %s vs SQLite run %s: exit status %d\n%s%s" %
+             (in_postgres, in_sqlite, status, stdout, stderr))
+    print("PostgreSQL and SQLite: run %s and run %s reported together and compared" % (in_postgres, in_sqlite))
 
 # 3. errors
 bad = os.path.join(WORK, "not-results.json")

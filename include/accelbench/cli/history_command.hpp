@@ -27,6 +27,7 @@
 #include "../report/history.hpp"
 #include "../report/results_file.hpp"
 #include "parse.hpp"
+#include "store_commands.hpp"
 
 namespace accelbench::cli {
 
@@ -70,14 +71,14 @@ inline std::vector<Axis> parse_shape(const std::string& flag, const std::string&
 struct HistoryFlags {
   std::vector<std::string> files;
   std::string metric = "latency";
-  std::string shape, significance, min_segment;
+  std::string shape, significance, min_segment, db;
   std::vector<std::string> models, backends, families;
 
   void add_to(CLI::App& cmd) {
     const stats::ChangePointOptions d;
     cmd.add_option("files", files, "results files, in any order: the runs are sorted by their start time")
-        ->type_name("FILE...")
-        ->required();
+        ->type_name("FILE...");
+    cmd.add_option("--db", db, std::string(store_url_help) + ": its runs, with the files")->type_name("URL");
     cmd.add_option("--metric", metric,
                    "latency (median), throughput, memory (peak resident), device_memory or a phase's name "
                    "(default: latency)")
@@ -197,8 +198,14 @@ inline void print_histories(std::ostream& out, const std::vector<CellHistory>& h
 inline int history_command(const HistoryFlags& flags) {
   const HistoryOptions options = flags.options();
   std::vector<std::pair<std::string, RunResult>> loaded;
+  if (flags.files.empty() && flags.db.empty()) throw UsageError("history needs results files or --db URL");
   for (const auto& f : flags.files)
     loaded.emplace_back(std::filesystem::path(f).filename().string(), read_results_file(f));
+  if (!flags.db.empty()) {
+    for (auto& run : stored_runs("--db", flags.db, flags.filter())) {
+      loaded.emplace_back("stored run of " + run.started_at, std::move(run));
+    }
+  }
   std::stable_sort(loaded.begin(), loaded.end(),
                    [](const auto& a, const auto& b) { return a.second.started_at < b.second.started_at; });
   std::vector<std::string> labels;

@@ -20,6 +20,7 @@
 #include "../report/json_reporter.hpp"
 #include "../report/jsonl_reporter.hpp"
 #include "../report/markdown_reporter.hpp"
+#include "../report/sql_reporter.hpp"
 
 namespace accelbench::cli {
 
@@ -31,15 +32,17 @@ enum class OutputFormat {
   csv,     ///< one row per cell
   md,      ///< the Markdown report
   gbench,  ///< google/benchmark's JSON, for its compare.py
+  sql,     ///< the store's schema and the run's rows as SQL (`sqlite3 results.db < run.sql`)
 };
 
-inline constexpr std::array<std::pair<std::string_view, OutputFormat>, 6> output_formats{{
+inline constexpr std::array<std::pair<std::string_view, OutputFormat>, 7> output_formats{{
     {"table", OutputFormat::table},
     {"json", OutputFormat::json},
     {"jsonl", OutputFormat::jsonl},
     {"csv", OutputFormat::csv},
     {"md", OutputFormat::md},
     {"gbench", OutputFormat::gbench},
+    {"sql", OutputFormat::sql},
 }};
 
 /// "table, json, ...": the names -o takes.
@@ -67,6 +70,7 @@ inline void write_results(OutputFormat format, const RunResult& results, std::os
     case OutputFormat::csv: CsvReporter{out}.report(results); return;
     case OutputFormat::md: MarkdownReporter{out}.report(results); return;
     case OutputFormat::gbench: GoogleBenchmarkReporter{out}.report(results); return;
+    case OutputFormat::sql: SqlReporter{out}.report(results); return;
   }
 }
 

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <iostream>
 #include <ostream>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <string_view>
@@ -29,15 +30,24 @@
 #include "../report/results_file.hpp"
 #include "history_command.hpp"
 #include "parse.hpp"
+#include "store_commands.hpp"
 
 namespace accelbench::cli {
 
-/// The run that --baseline or --contender names. Today that is a results
-/// file (what `accelbench run` writes); a run of the results store (its id,
-/// or "the last run on this machine") will be looked up here as well.
-/// Throws ResultsFileError naming the file.
-inline RunResult resolve_run(const std::string& flag, const std::string& which) {
-  if (which.empty()) throw ConfigError(flag, "\"\"", "must name a results file");
+/// The run that --baseline or --contender names: a results file (what
+/// `accelbench run` writes), or with `db` (--db URL) a run of the results
+/// store: its id ("12", "run:12") or the last complete run on this machine
+/// ("last", "last~1" the one before, "last:COMMIT" of commits starting with
+/// COMMIT). Throws ResultsFileError naming the file, ConfigError naming the
+/// flag.
+inline RunResult resolve_run(const std::string& flag, const std::string& which, const std::string& db = {}) {
+  if (which.empty()) throw ConfigError(flag, "\"\"", "must name a results file or a stored run");
+  if (!db.empty() && names_stored_run(which) && !std::filesystem::exists(which)) {
+    return stored_run_named(flag, db, which);
+  }
+  if (db.empty() && names_stored_run(which) && !std::filesystem::exists(which)) {
+    throw ConfigError(flag, "\"" + which + "\"", "names a run of a results store: give --db URL");
+  }
   return read_results_file(which);
 }
 
@@ -111,14 +121,25 @@ inline void check_phase_names(const SlowdownThresholds& t, const RunResult& a, c
 
 /// The options of `accelbench regress`, as given.
 struct RegressFlags {
-  std::string baseline, contender, alpha;
+  std::string baseline, contender, alpha, db, baseline_db, contender_db;
   std::vector<std::string> max_slowdown;
   std::vector<std::string> models, backends, families;
 
   void add_to(CLI::App& cmd) {
     const RegressionOptions d;
-    cmd.add_option("--baseline", baseline, "the run compared against: a results file")->type_name("FILE")->required();
-    cmd.add_option("--contender", contender, "the run checked: a results file")->type_name("FILE")->required();
+    cmd.add_option("--baseline", baseline,
+                   "the run compared against: a results file, or with --db a stored run: its id, last (the last "
+                   "complete run on this machine), last~N (N before it), last:COMMIT (of that commit)")
+        ->type_name("FILE")
+        ->required();
+    cmd.add_option("--contender", contender, "the run checked: a results file, or a stored run as --baseline")
+        ->type_name("FILE")
+        ->required();
+    cmd.add_option("--db", db, std::string(store_url_help) + ": where stored runs are looked up")->type_name("URL");
+    cmd.add_option("--baseline-db", baseline_db, "the store of the baseline, when it is not --db's")
+        ->type_name("URL");
+    cmd.add_option("--contender-db", contender_db, "the store of the contender, when it is not --db's")
+        ->type_name("URL");
     cmd.add_option("--max-slowdown", max_slowdown,
                    "worsening tolerated before a significant difference is a regression: PCT sets latency, "
                    "throughput and phases; METRIC=PCT one metric (latency, throughput, memory, phases or a phase's "
@@ -236,8 +257,10 @@ inline void print_regression_report(std::ostream& out, const RegressionReport& r
 inline int regress_command(const RegressFlags& flags) {
   const RegressionOptions options = flags.options();
   const ResultFilter filter = flags.filter();
-  const RunResult baseline = filter_results(resolve_run("--baseline", flags.baseline), filter);
-  const RunResult contender = filter_results(resolve_run("--contender", flags.contender), filter);
+  const RunResult baseline = filter_results(
+      resolve_run("--baseline", flags.baseline, flags.baseline_db.empty() ? flags.db : flags.baseline_db), filter);
+  const RunResult contender = filter_results(
+      resolve_run("--contender", flags.contender, flags.contender_db.empty() ? flags.db : flags.contender_db), filter);
   if (baseline.cells.empty() && contender.cells.empty()) {
     throw UsageError("no cell of either run matches the filters");
   }

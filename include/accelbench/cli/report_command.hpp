@@ -21,6 +21,7 @@
 #include "../report/results_file.hpp"
 #include "output_format.hpp"
 #include "parse.hpp"
+#include "store_commands.hpp"
 
 namespace accelbench::cli {
 
@@ -73,6 +74,7 @@ struct ReportFlags {
   std::vector<std::string> files;
   std::string output;  ///< -o: the format; empty: from --file's extension, else md
   std::string file;    ///< --file: written whole instead of standard output
+  std::vector<std::string> db;  ///< --db: the results stores to report from
   FilterFlags select;
 
   void add_to(CLI::App& cmd) {
@@ -83,6 +85,9 @@ struct ReportFlags {
         ->type_name("FORMAT");
     cmd.add_option("--file", file, "write the report to PATH (whole, or not at all) instead of standard output")
         ->type_name("PATH");
+    cmd.add_option("--db", db,
+                   std::string(store_url_help) + ": report its runs (those the selection keeps); repeat for more")
+        ->type_name("URL");
     select.add_to(cmd);
   }
 
@@ -95,6 +100,7 @@ struct ReportFlags {
     if (ext == ".jsonl") return OutputFormat::jsonl;
     if (ext == ".csv") return OutputFormat::csv;
     if (ext == ".txt") return OutputFormat::table;
+    if (ext == ".sql") return OutputFormat::sql;
     if (!file.empty() && !ext.empty()) {
       throw ConfigError("--file", "\"" + file + "\"", "give -o FORMAT: the extension " + ext + " names no format");
     }
@@ -134,9 +140,14 @@ struct ReportFlags {
 inline int report_command(const ReportFlags& flags) {
   const OutputFormat format = flags.format();
   const ResultFilter filter = flags.select.filter();
-  if (flags.files.empty()) throw UsageError("report needs results files");
+  if (flags.files.empty() && flags.db.empty()) throw UsageError("report needs results files or --db URL");
   std::vector<RunResult> runs;
   int status = exit_ok;
+  for (const auto& url : flags.db) {
+    for (auto& run : stored_runs("--db", url, filter)) {
+      if (!run.cells.empty() || !run.comparisons.empty()) runs.push_back(std::move(run));
+    }
+  }
   for (const auto& name : flags.files) {
     try {
       RunResult run = filter_results(read_results_file(name), filter);

@@ -351,6 +351,7 @@ int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
   };
   if (resume.empty()) {
     suite = compare_suite<Families>(flags);
+    threads = flags.threads;  // read by suite(), with the other options
     (void)compare_sides<Backends, Families>(suite, threads);
     // The output folder is checked, and the file name claimed, before anything is measured.
     out = start_journal(journal, suite.output_dir, "compare-" + file_stamp(utc_timestamp()),
@@ -363,10 +364,10 @@ int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
       throw UsageError("--resume: '" + resume + "' is not the journal of an `accelbench compare`");
     }
     threads = header["threads"].get<std::vector<int>>();
+    suite = recorded_suite<Families>(header, resume, flags, [] {});
     if (!flags.threads.empty() && flags.threads != threads) {
       throw UsageError("--resume: the journal '" + resume + "' was written by a comparison with other --threads");
     }
-    suite = recorded_suite<Families>(header, resume, flags, [] {});
     if (contents.truncated) std::cerr << "accelbench: " << contents.note << '\n';
     journal.resume(resume);
     out = std::filesystem::path(resume).parent_path() / header["results"].get<std::string>();

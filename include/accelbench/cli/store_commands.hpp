@@ -18,7 +18,10 @@
 #include <string>
 #include <vector>
 
+#include <sys/utsname.h>
+
 #include "../core/result.hpp"
+#include "../report/filter.hpp"
 #include "../report/results_file.hpp"
 #include "parse.hpp"
 
@@ -97,6 +100,82 @@ inline int import_command(const ImportFlags& flags) {
 #endif
 }
 
+/// This machine's name, as SystemInfo::hostname records it.
+[[nodiscard]] inline std::string this_hostname() {
+  struct utsname u {};
+  return ::uname(&u) == 0 ? std::string(u.nodename) : std::string();
+}
+
+/// The runs of the store at `url` that `filter` selects, oldest first
+/// (report and history over the store; `flag` names the option).
+[[nodiscard]] inline std::vector<RunResult> stored_runs(const std::string& flag, const std::string& url,
+                                                        const ResultFilter& filter) {
+#ifdef ACCELBENCH_WITH_STORE
+  std::vector<RunResult> out;
+  for (auto& r : ResultStore::open(url).runs(filter)) out.push_back(std::move(r.result));
+  return out;
+#else
+  (void)url;
+  (void)filter;
+  no_store(flag);
+#endif
+}
+
+/// Whether `which` names a run of the store rather than a file: an id
+/// ("12" or "run:12"), or "last" ("last", "last~1", "last:COMMIT",
+/// "last~2:COMMIT").
+[[nodiscard]] inline bool names_stored_run(const std::string& which) {
+  if (which.starts_with("run:") || which == "last" || which.starts_with("last~") || which.starts_with("last:")) {
+    return true;
+  }
+  return !which.empty() && which.find_first_not_of("0123456789") == std::string::npos;
+}
+
+/// The run of the store at `url` that `which` names (names_stored_run):
+/// run ID; or the complete runs on this machine (its hostname), of commits
+/// starting with COMMIT when given, the last one ("last") or the one N
+/// before it ("last~N"). Throws ConfigError naming `flag` and `which`.
+[[nodiscard]] inline RunResult stored_run_named(const std::string& flag, const std::string& url,
+                                                const std::string& which) {
+#ifdef ACCELBENCH_WITH_STORE
+  ResultStore store = ResultStore::open(url);
+  if (!which.starts_with("last")) {
+    const std::string digits = which.starts_with("run:") ? which.substr(4) : which;
+    const std::int64_t id = parse_integer(flag, digits);
+    try {
+      return store.run(id);
+    } catch (const std::exception& e) {
+      throw ConfigError(flag, "\"" + which + "\"", std::string("no such run in ") + store.url() + ": " + e.what());
+    }
+  }
+  std::string rest = which.substr(4);
+  std::size_t back = 0;
+  if (rest.starts_with("~")) {
+    const auto colon = rest.find(':');
+    back = static_cast<std::size_t>(parse_integer(flag, rest.substr(1, colon == std::string::npos ? colon : colon - 1)));
+    rest = colon == std::string::npos ? std::string() : rest.substr(colon);
+  }
+  ResultFilter filter;
+  filter.hostname = this_hostname();
+  if (rest.starts_with(":")) filter.git_commit = rest.substr(1);
+  std::vector<StoredRun> runs;
+  for (auto& r : store.runs(filter)) {
+    if (r.status == "complete") runs.push_back(std::move(r));
+  }
+  if (runs.size() <= back) {
+    throw ConfigError(flag, "\"" + which + "\"",
+                      fmt::format("the store {} has {} complete run{} on this machine ({}){}", store.url(),
+                                  runs.size(), runs.size() == 1 ? "" : "s", filter.hostname,
+                                  filter.git_commit.empty() ? "" : " of commit " + filter.git_commit + "*"));
+  }
+  return std::move(runs[runs.size() - 1 - back].result);
+#else
+  (void)url;
+  (void)which;
+  no_store(flag);
+#endif
+}
+
 /// `accelbench run --db URL`: the run in the results store as it is
 /// measured. The store is opened first (a bad URL stops the run before
 /// anything is measured); begin() starts the stored run, or continues the
@@ -164,7 +243,7 @@ class RunRecorder {
 #ifdef ACCELBENCH_WITH_STORE
     if (!store_) return;
     store_->finish_run(run_, results);
-    std::cout << "stored as run " << run_ << " in " << store_->url() << '\n';
+    std::cerr << "stored as run " << run_ << " in " << store_->url() << '\n';
 #else
     (void)results;
 #endif
