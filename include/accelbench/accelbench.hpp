@@ -52,6 +52,8 @@
 #include "report/filter.hpp"
 #include "report/json.hpp"
 #include "report/json_reporter.hpp"
+#include "report/svg_chart.hpp"
+#include "report/html_reporter.hpp"
 #include "report/journal.hpp"
 #include "report/results_file.hpp"
 #include "run/benchmark.hpp"
