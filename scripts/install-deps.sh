@@ -7,6 +7,7 @@ packages=(
   libeigen3-dev libfmt-dev nlohmann-json3-dev doctest-dev libbenchmark-dev libcli11-dev
   opencl-headers opencl-clhpp-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo
   clang libclang-rt-dev
+  chromium  # the HTML report's test renders it in a real browser
 )
 
 missing=()
