@@ -14721,11 +14721,11 @@ inline void append_x_axis(std::string& out, const Scale& s, double top, double h
     every = std::max<std::size_t>(1, static_cast<std::size_t>(text_width(longest) / std::max(room, 1.0)) + 1);
   }
   for (std::size_t i = 0; i < s.ticks.size(); ++i) {
+    if (i % every != 0) continue;
     const double t = s.ticks[i];
     const std::string x = svg_num(s(t));
     fmt::format_to(std::back_inserter(out), "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e4e4e4\"/>", x,
                    svg_num(top), x, svg_num(bottom + 4));
-    if (i % every != 0) continue;
     const auto index = static_cast<std::size_t>(std::max(0.0, t));
     const std::string text = labels.empty() ? short_number(t)
                                             : html_escape_short(index < labels.size() ? labels[index] : "", 16);
@@ -14906,6 +14906,12 @@ inline std::string interval_text(const std::optional<Interval>& i) {
   }
   detail::Scale sx = detail::data_scale(x_positions, categorical ? ChartScale::linear : c.x_scale, left + 14,
                                         left + plot_w - 14);
+  if (categorical && c.x_categories.size() > 1) {  // a tick per category, however many
+    sx.log = false;
+    sx.lo = 0;
+    sx.hi = static_cast<double>(c.x_categories.size() - 1);
+    sx.ticks = x_positions;
+  }
   detail::Scale sy = detail::value_scale(ys, c.y_scale, top + plot_h, top);
   detail::append_y_axis(body, sy, left, plot_w);
   detail::append_x_axis(body, sx, top, plot_h, c.x_categories);
@@ -14936,16 +14942,20 @@ inline std::string interval_text(const std::optional<Interval>& i) {
                                                                     : std::string())
           : c.x_label + " " + detail::short_number(p.x);
       fmt::format_to(std::back_inserter(body),
-                     "<circle class=\"mark\" cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\"><title>{}: {}: {}{}</title>"
+                     "<circle class=\"mark\" cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\"><title>{}{}: {}{}</title>"
                      "</circle>",
-                     detail::svg_num(x), detail::svg_num(y), color, detail::html_escape(s.name),
+                     detail::svg_num(x), detail::svg_num(y), color,
+                     s.name.empty() ? std::string() : detail::html_escape(s.name) + ": ",
                      detail::html_escape(where), detail::html_escape(detail::value_text(p.y, c.y_unit)),
                      detail::html_escape(detail::interval_text(p.interval)));
     }
     body += "</g>";
   }
   const double legend_top = top + plot_h + 42;
-  const double legend_h = detail::append_legend(body, names, colors, dashes, true, left, legend_top, plot_w);
+  // One line without a name needs no legend.
+  const bool legend = !(c.series.size() == 1 && c.series.front().name.empty());
+  const double legend_h =
+      legend ? detail::append_legend(body, names, colors, dashes, true, left, legend_top, plot_w) : 0;
   const double height = legend_top + legend_h + 4;
   return detail::svg_open(c.kind, c.series.size(), marks, c.width, height, left, top, plot_w, plot_h, c.title) +
          body + "</svg>";
@@ -15153,7 +15163,8 @@ struct HistoryPoint {
 
 /// A metric over a sequence of runs, in the order given, as an <svg>
 /// element (data-chart="history"): a line through the values with their
-/// intervals, the runs' labels along the axis.
+/// intervals, the runs' labels along the axis; a legend with the series'
+/// name when it has one.
 [[nodiscard]] inline std::string history_chart_svg(std::string_view title, std::string_view y_label,
                                                    const std::vector<HistoryPoint>& points,
                                                    std::string_view series_name = "",
@@ -15165,7 +15176,7 @@ struct HistoryPoint {
   c.x_label = "run";
   c.y_scale = scale;
   ChartSeries s;
-  s.name = series_name.empty() ? std::string(y_label) : std::string(series_name);
+  s.name = std::string(series_name);
   for (std::size_t i = 0; i < points.size(); ++i) {
     c.x_categories.push_back(points[i].label);
     s.points.push_back({static_cast<double>(i), points[i].value, points[i].interval});
@@ -15350,6 +15361,10 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
     const auto values = axis_values(f, other);
     if (!values.empty()) fixed.push_back({other, values.front()});
   }
+  // A Stats policy without percentiles (MeanStats) gives means.
+  const bool medians = std::any_of(f.cells.begin(), f.cells.end(), [](const CellResult* c) {
+    return is_measured(*c) && c->latency.median.has_value();
+  });
   LineChart chart;
   chart.x_label = axis;
   std::string what;
@@ -15357,7 +15372,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
     case AxisMetric::latency:
       chart.kind = "latency";
       what = "Latency";
-      chart.y_label = "median latency (ms)";
+      chart.y_label = medians ? "median latency (ms)" : "mean latency (ms)";
       chart.y_unit = "ms";
       break;
     case AxisMetric::throughput:
@@ -15382,7 +15397,9 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   chart.title = fmt::format("{} vs {}", what, axis);
   std::string held;
   for (const auto& a : fixed) held += (held.empty() ? "" : ", ") + a.name + " " + std::to_string(a.value);
-  if (metric == AxisMetric::latency) chart.subtitle = "bars: the median's interval";
+  if (metric == AxisMetric::latency) {
+    chart.subtitle = medians ? "bars: the median's interval" : "bars: the mean's interval";
+  }
   if (!held.empty()) chart.subtitle = join_label(chart.subtitle, "at " + held);
   for (std::size_t mi = 0; mi < f.models.size(); ++mi) {
     for (std::size_t bi = 0; bi < f.backends.size(); ++bi) {
@@ -15533,23 +15550,6 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   return stacked_bar_svg(chart);
 }
 
-/// Equal-width bins over `samples` (Sturges' rule, at most 30 bins).
-[[nodiscard]] inline Histogram histogram_of(const std::vector<double>& samples) {
-  Histogram h;
-  if (samples.empty()) return h;
-  const auto [lo, hi] = std::minmax_element(samples.begin(), samples.end());
-  const auto bins = std::min<std::size_t>(
-      30, static_cast<std::size_t>(std::ceil(std::log2(static_cast<double>(samples.size())))) + 1);
-  h.min = *lo;
-  h.bin_width = *hi > *lo ? (*hi - *lo) / static_cast<double>(bins) : 0;
-  h.counts.assign(h.bin_width > 0 ? bins : 1, 0);
-  for (double s : samples) {
-    auto i = h.bin_width > 0 ? static_cast<std::size_t>((s - h.min) / h.bin_width) : 0;
-    h.counts[std::min(i, h.counts.size() - 1)] += 1;
-  }
-  return h;
-}
-
 /// The latency histogram of a cell (data-chart "histogram"), from its
 /// summary's histogram or else from its samples; nothing without either.
 [[nodiscard]] inline std::optional<std::string> cell_histogram(const HtmlFamily& f, const CellResult& c,
@@ -15558,7 +15558,9 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   if (c.latency.histogram && !c.latency.histogram->counts.empty()) {
     h = *c.latency.histogram;
   } else {
-    h = histogram_of(c.samples_s);
+    std::vector<double> sorted = c.samples_s;
+    std::sort(sorted.begin(), sorted.end());
+    h = histogram_of(sorted);  // the bins PercentileStats would give
   }
   if (h.counts.empty()) return std::nullopt;
   HistogramChart chart;

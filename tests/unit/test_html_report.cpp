@@ -264,6 +264,7 @@ TEST_CASE("html report of an empty run, of failed cells only, and of means witho
   const auto latency = find(charts, "latency", "audio", "batch_size");
   REQUIRE(latency.size() == 1);
   CHECK(latency[0].number("data-marks") == 3);
+  CHECK(html.find("mean latency (ms)") != std::string::npos);
   CHECK(find(charts, "throughput", "audio").empty());
   for (const char* bad : {">nan", "\"nan", "-nan", "nan<", "NaN", ">inf", "\"inf"}) CHECK(html.find(bad) == std::string::npos);
   for (const auto& c : charts) CHECK(c.number("data-marks") == c.marks_found);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../core/result.hpp"
+#include "../measure/stats/summary.hpp"
 #include "svg_chart.hpp"
 
 namespace accelbench::detail {
@@ -158,6 +159,10 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
     const auto values = axis_values(f, other);
     if (!values.empty()) fixed.push_back({other, values.front()});
   }
+  // A Stats policy without percentiles (MeanStats) gives means.
+  const bool medians = std::any_of(f.cells.begin(), f.cells.end(), [](const CellResult* c) {
+    return is_measured(*c) && c->latency.median.has_value();
+  });
   LineChart chart;
   chart.x_label = axis;
   std::string what;
@@ -165,7 +170,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
     case AxisMetric::latency:
       chart.kind = "latency";
       what = "Latency";
-      chart.y_label = "median latency (ms)";
+      chart.y_label = medians ? "median latency (ms)" : "mean latency (ms)";
       chart.y_unit = "ms";
       break;
     case AxisMetric::throughput:
@@ -190,7 +195,9 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   chart.title = fmt::format("{} vs {}", what, axis);
   std::string held;
   for (const auto& a : fixed) held += (held.empty() ? "" : ", ") + a.name + " " + std::to_string(a.value);
-  if (metric == AxisMetric::latency) chart.subtitle = "bars: the median's interval";
+  if (metric == AxisMetric::latency) {
+    chart.subtitle = medians ? "bars: the median's interval" : "bars: the mean's interval";
+  }
   if (!held.empty()) chart.subtitle = join_label(chart.subtitle, "at " + held);
   for (std::size_t mi = 0; mi < f.models.size(); ++mi) {
     for (std::size_t bi = 0; bi < f.backends.size(); ++bi) {
@@ -341,23 +348,6 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   return stacked_bar_svg(chart);
 }
 
-/// Equal-width bins over `samples` (Sturges' rule, at most 30 bins).
-[[nodiscard]] inline Histogram histogram_of(const std::vector<double>& samples) {
-  Histogram h;
-  if (samples.empty()) return h;
-  const auto [lo, hi] = std::minmax_element(samples.begin(), samples.end());
-  const auto bins = std::min<std::size_t>(
-      30, static_cast<std::size_t>(std::ceil(std::log2(static_cast<double>(samples.size())))) + 1);
-  h.min = *lo;
-  h.bin_width = *hi > *lo ? (*hi - *lo) / static_cast<double>(bins) : 0;
-  h.counts.assign(h.bin_width > 0 ? bins : 1, 0);
-  for (double s : samples) {
-    auto i = h.bin_width > 0 ? static_cast<std::size_t>((s - h.min) / h.bin_width) : 0;
-    h.counts[std::min(i, h.counts.size() - 1)] += 1;
-  }
-  return h;
-}
-
 /// The latency histogram of a cell (data-chart "histogram"), from its
 /// summary's histogram or else from its samples; nothing without either.
 [[nodiscard]] inline std::optional<std::string> cell_histogram(const HtmlFamily& f, const CellResult& c,
@@ -366,7 +356,9 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   if (c.latency.histogram && !c.latency.histogram->counts.empty()) {
     h = *c.latency.histogram;
   } else {
-    h = histogram_of(c.samples_s);
+    std::vector<double> sorted = c.samples_s;
+    std::sort(sorted.begin(), sorted.end());
+    h = histogram_of(sorted);  // the bins PercentileStats would give
   }
   if (h.counts.empty()) return std::nullopt;
   HistogramChart chart;

@@ -359,11 +359,11 @@ inline void append_x_axis(std::string& out, const Scale& s, double top, double h
     every = std::max<std::size_t>(1, static_cast<std::size_t>(text_width(longest) / std::max(room, 1.0)) + 1);
   }
   for (std::size_t i = 0; i < s.ticks.size(); ++i) {
+    if (i % every != 0) continue;
     const double t = s.ticks[i];
     const std::string x = svg_num(s(t));
     fmt::format_to(std::back_inserter(out), "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e4e4e4\"/>", x,
                    svg_num(top), x, svg_num(bottom + 4));
-    if (i % every != 0) continue;
     const auto index = static_cast<std::size_t>(std::max(0.0, t));
     const std::string text = labels.empty() ? short_number(t)
                                             : html_escape_short(index < labels.size() ? labels[index] : "", 16);

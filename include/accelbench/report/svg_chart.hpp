@@ -157,6 +157,12 @@ inline std::string interval_text(const std::optional<Interval>& i) {
   }
   detail::Scale sx = detail::data_scale(x_positions, categorical ? ChartScale::linear : c.x_scale, left + 14,
                                         left + plot_w - 14);
+  if (categorical && c.x_categories.size() > 1) {  // a tick per category, however many
+    sx.log = false;
+    sx.lo = 0;
+    sx.hi = static_cast<double>(c.x_categories.size() - 1);
+    sx.ticks = x_positions;
+  }
   detail::Scale sy = detail::value_scale(ys, c.y_scale, top + plot_h, top);
   detail::append_y_axis(body, sy, left, plot_w);
   detail::append_x_axis(body, sx, top, plot_h, c.x_categories);
@@ -187,16 +193,20 @@ inline std::string interval_text(const std::optional<Interval>& i) {
                                                                     : std::string())
           : c.x_label + " " + detail::short_number(p.x);
       fmt::format_to(std::back_inserter(body),
-                     "<circle class=\"mark\" cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\"><title>{}: {}: {}{}</title>"
+                     "<circle class=\"mark\" cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\"><title>{}{}: {}{}</title>"
                      "</circle>",
-                     detail::svg_num(x), detail::svg_num(y), color, detail::html_escape(s.name),
+                     detail::svg_num(x), detail::svg_num(y), color,
+                     s.name.empty() ? std::string() : detail::html_escape(s.name) + ": ",
                      detail::html_escape(where), detail::html_escape(detail::value_text(p.y, c.y_unit)),
                      detail::html_escape(detail::interval_text(p.interval)));
     }
     body += "</g>";
   }
   const double legend_top = top + plot_h + 42;
-  const double legend_h = detail::append_legend(body, names, colors, dashes, true, left, legend_top, plot_w);
+  // One line without a name needs no legend.
+  const bool legend = !(c.series.size() == 1 && c.series.front().name.empty());
+  const double legend_h =
+      legend ? detail::append_legend(body, names, colors, dashes, true, left, legend_top, plot_w) : 0;
   const double height = legend_top + legend_h + 4;
   return detail::svg_open(c.kind, c.series.size(), marks, c.width, height, left, top, plot_w, plot_h, c.title) +
          body + "</svg>";
@@ -404,7 +414,8 @@ struct HistoryPoint {
 
 /// A metric over a sequence of runs, in the order given, as an <svg>
 /// element (data-chart="history"): a line through the values with their
-/// intervals, the runs' labels along the axis.
+/// intervals, the runs' labels along the axis; a legend with the series'
+/// name when it has one.
 [[nodiscard]] inline std::string history_chart_svg(std::string_view title, std::string_view y_label,
                                                    const std::vector<HistoryPoint>& points,
                                                    std::string_view series_name = "",
@@ -416,7 +427,7 @@ struct HistoryPoint {
   c.x_label = "run";
   c.y_scale = scale;
   ChartSeries s;
-  s.name = series_name.empty() ? std::string(y_label) : std::string(series_name);
+  s.name = std::string(series_name);
   for (std::size_t i = 0; i < points.size(); ++i) {
     c.x_categories.push_back(points[i].label);
     s.points.push_back({static_cast<double>(i), points[i].value, points[i].interval});
