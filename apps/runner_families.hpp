@@ -11,6 +11,7 @@
 #include <accelbench/suite/suite.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,8 @@
       const accelbench::CompatibilityOptions&, const std::vector<std::string>&, accelbench::CompatibilityMatrix&); \
   EXTERN template accelbench::RunResult accelbench::cli::compare_family<accelbench::KnownBackends, F>(          \
       const accelbench::Suite&, const accelbench::Suite&, const std::string&, const std::string&,               \
-      const std::function<void(const accelbench::ComparisonResult&)>&)
+      const std::function<void(const accelbench::ComparisonResult&)>&,                                       \
+      const std::function<std::optional<accelbench::ComparisonCell>(const std::vector<accelbench::Axis>&)>&)
 
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Embedding);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::TextGeneration);

@@ -1,7 +1,7 @@
 #pragma once
 
 // What the fuzz targets share: a scratch folder of their own (removed at
-// exit) and writing an input's bytes as a file there.
+// exit, in memory where /dev/shm is writable) and writing an input's bytes as a file there.
 
 #include <unistd.h>
 
@@ -17,9 +17,14 @@ namespace accelbench::fuzz {
 class ScratchDir {
  public:
   explicit ScratchDir(const std::string& name) {
+    // A memory file system where there is one: each input is a file
+    // written and read again, so the disk would bound the executions.
     std::error_code ec;
-    auto base = std::filesystem::temp_directory_path(ec);
-    if (ec) base = "/tmp";
+    std::filesystem::path base = "/dev/shm";
+    if (::access(base.c_str(), W_OK) != 0) {
+      base = std::filesystem::temp_directory_path(ec);
+      if (ec) base = "/tmp";
+    }
     path_ = base / ("accelbench-fuzz-" + name + "-" + std::to_string(::getpid()));
     std::filesystem::create_directories(path_);
   }

@@ -6,7 +6,9 @@ packages=(
   build-essential cmake ninja-build git pkg-config python3
   libeigen3-dev libfmt-dev nlohmann-json3-dev doctest-dev libbenchmark-dev libcli11-dev
   opencl-headers opencl-clhpp-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo
+  libsqlite3-dev sqlite3 libpq-dev postgresql
   clang libclang-rt-dev
+  libbenchmark-tools python3-numpy python3-scipy
   chromium  # the HTML report's test renders it in a real browser
 )
 

@@ -1244,6 +1244,33 @@ inline std::optional<double> process_cpu_seconds() {
 
 }  // namespace accelbench::detail
 // ---- end accelbench/detail/proc.hpp ----
+// ---- begin accelbench/core/timestamp.hpp ----
+
+// The time of day as results record it.
+
+#include <chrono>
+#include <ctime>
+#include <string>
+
+namespace accelbench {
+
+/// Now, as ISO 8601 in UTC with a trailing Z.
+inline std::string utc_timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+#if defined(_WIN32)
+  gmtime_s(&tm, &t);
+#else
+  gmtime_r(&t, &tm);
+#endif
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/core/timestamp.hpp ----
 
 namespace accelbench {
 
@@ -1452,21 +1479,6 @@ inline std::vector<std::string> build_warnings(const BuildInfo& b) {
   if (!b.optimized) w.emplace_back("debug build: compiled without optimisation; timings are not representative");
   if (b.assertions) w.emplace_back("assertions enabled (NDEBUG not defined); timings include their cost");
   return w;
-}
-
-/// Now, as ISO 8601 in UTC with a trailing Z.
-inline std::string utc_timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-#if defined(_WIN32)
-  gmtime_s(&tm, &t);
-#else
-  gmtime_r(&t, &tm);
-#endif
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace accelbench
@@ -12686,6 +12698,381 @@ struct MeanStats {
 
 }  // namespace accelbench
 // ---- end accelbench/measure/stats/mean_stats.hpp ----
+// ---- begin accelbench/measure/stats/two_sample.hpp ----
+
+// Two independent samples compared: the ratio of their medians with a
+// percentile bootstrap interval, and the Mann–Whitney U (Wilcoxon rank-sum)
+// test. Regression checks (report/regression.hpp) compare the timings of two
+// runs with them; docs/regressions.md describes both.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+
+namespace accelbench::stats {
+
+/// The median of `x` (the mean of the two middle values for an even count).
+/// Throws std::invalid_argument for an empty sample.
+[[nodiscard]] inline double median_of(std::span<const double> x) {
+  if (x.empty()) throw std::invalid_argument("median of an empty sample");
+  std::vector<double> sorted(x.begin(), x.end());
+  std::sort(sorted.begin(), sorted.end());
+  return percentile_sorted(sorted, 50);
+}
+
+namespace detail {
+
+/// Median of a bootstrap resample of `sorted` (ascending): n indices drawn
+/// uniformly with replacement from element `draw` of the random stream on,
+/// counted per index; the resample's order statistics are then read off the
+/// counts without sorting.
+inline double resampled_median(std::span<const double> sorted, std::uint64_t stream, std::uint64_t& draw,
+                               std::vector<std::size_t>& counts) {
+  const std::size_t n = sorted.size();
+  counts.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) ++counts[::accelbench::detail::random_bits(stream, draw++) % n];
+  // Zero-based ranks of the middle: (n - 1) / 2 and n / 2.
+  const std::size_t lo_rank = (n - 1) / 2;
+  const std::size_t hi_rank = n / 2;
+  double lo = 0;
+  double hi = 0;
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t next = seen + counts[i];
+    if (seen <= lo_rank && lo_rank < next) lo = sorted[i];
+    if (seen <= hi_rank && hi_rank < next) {
+      hi = sorted[i];
+      break;
+    }
+    seen = next;
+  }
+  return (lo + hi) / 2;
+}
+
+}  // namespace detail
+
+/// The ratio median(contender) / median(baseline) and its percentile
+/// bootstrap interval (Efron and Tibshirani, 1993, ch. 13): both samples are
+/// resampled with replacement, each on its own, `resamples` times; the
+/// interval holds the central `confidence` share of the resampled ratios.
+/// Random draws come from a counter-based stream under `seed`, so the same
+/// samples always give the same interval.
+struct MedianRatio {
+  double baseline_median = 0;
+  double contender_median = 0;
+  double ratio = 0;
+  std::optional<Interval> ci;  ///< empty when a sample has fewer than two values
+};
+
+/// Compares medians as MedianRatio describes. Throws std::invalid_argument
+/// when a sample is empty, a median is not positive, `confidence` is not in
+/// (0, 1) or `resamples` is below 100.
+[[nodiscard]] inline MedianRatio bootstrap_median_ratio(std::span<const double> baseline,
+                                                        std::span<const double> contender, double confidence,
+                                                        std::size_t resamples = 2000,
+                                                        std::uint64_t seed = 0x5eedb007ULL) {
+  if (baseline.empty() || contender.empty()) throw std::invalid_argument("bootstrap of an empty sample");
+  if (!(confidence > 0 && confidence < 1)) throw std::invalid_argument("bootstrap confidence must lie in (0, 1)");
+  if (resamples < 100) throw std::invalid_argument("bootstrap needs 100 resamples or more");
+  std::vector<double> b(baseline.begin(), baseline.end());
+  std::vector<double> c(contender.begin(), contender.end());
+  std::sort(b.begin(), b.end());
+  std::sort(c.begin(), c.end());
+  MedianRatio r;
+  r.baseline_median = percentile_sorted(b, 50);
+  r.contender_median = percentile_sorted(c, 50);
+  if (!(r.baseline_median > 0) || !(r.contender_median > 0)) {
+    throw std::invalid_argument("bootstrap of a ratio of medians needs positive medians");
+  }
+  r.ratio = r.contender_median / r.baseline_median;
+  if (b.size() < 2 || c.size() < 2) return r;
+  const std::uint64_t b_stream = ::accelbench::detail::stream_seed(seed, "baseline");
+  const std::uint64_t c_stream = ::accelbench::detail::stream_seed(seed, "contender");
+  std::uint64_t b_draw = 0;
+  std::uint64_t c_draw = 0;
+  std::vector<std::size_t> counts;
+  std::vector<double> ratios;
+  ratios.reserve(resamples);
+  for (std::size_t i = 0; i < resamples; ++i) {
+    const double mb = detail::resampled_median(b, b_stream, b_draw, counts);
+    const double mc = detail::resampled_median(c, c_stream, c_draw, counts);
+    if (mb > 0) ratios.push_back(mc / mb);
+  }
+  if (ratios.size() < resamples / 2) return r;  // the baseline is mostly zeros: no interval
+  std::sort(ratios.begin(), ratios.end());
+  const double tail = (1 - confidence) / 2 * 100;
+  r.ci = Interval{percentile_sorted(ratios, tail), percentile_sorted(ratios, 100 - tail)};
+  return r;
+}
+
+/// Result of the Mann–Whitney U test of two independent samples.
+struct MannWhitney {
+  double u = 0;  ///< U of the first sample: pairs (a, b) with a > b, ties counting one half
+  double z = 0;  ///< standardised U (normal approximation; 0 when exact)
+  double p_value = 1;  ///< two-sided
+  bool exact = false;  ///< p from the exact distribution of U (small samples without ties)
+};
+
+namespace detail {
+
+/// P(U <= u) for samples of n1 and n2 values without ties, every order of
+/// the n1 + n2 values equally likely: the number of orders with a given U
+/// follows c(i, j, u) = c(i - 1, j, u - j) + c(i, j - 1, u) (Mann and
+/// Whitney, 1947), counted in doubles.
+inline double mann_whitney_exact_cdf(std::size_t n1, std::size_t n2, std::size_t u) {
+  // counts[j][v]: orders of i first-sample and j second-sample values with U = v, for the current i.
+  std::vector<std::vector<double>> counts(n2 + 1);
+  for (std::size_t j = 0; j <= n2; ++j) counts[j] = {1.0};  // i = 0: U = 0 only
+  for (std::size_t i = 1; i <= n1; ++i) {
+    std::vector<std::vector<double>> next(n2 + 1);
+    next[0] = {1.0};  // j = 0: U = 0 only
+    for (std::size_t j = 1; j <= n2; ++j) {
+      next[j].assign(i * j + 1, 0.0);
+      // The largest value is from the first sample (it beats all j) or from the second.
+      for (std::size_t v = 0; v < counts[j].size(); ++v) next[j][v + j] += counts[j][v];
+      for (std::size_t v = 0; v < next[j - 1].size(); ++v) next[j][v] += next[j - 1][v];
+    }
+    counts = std::move(next);
+  }
+  const auto& dist = counts[n2];
+  double total = 0;
+  double below = 0;
+  for (std::size_t v = 0; v < dist.size(); ++v) {
+    total += dist[v];
+    if (v <= u) below += dist[v];
+  }
+  return below / total;
+}
+
+}  // namespace detail
+
+/// Largest n1 · n2 for which mann_whitney_u computes the exact p-value.
+inline constexpr std::size_t mann_whitney_exact_limit = 400;
+
+/// The two-sided Mann–Whitney U test of "neither sample tends to larger
+/// values than the other". Without ties and with n1 · n2 at most
+/// mann_whitney_exact_limit the p-value is exact; otherwise it comes from
+/// the normal approximation with the tie correction of the variance,
+/// n1 n2 / 12 · ((n + 1) − Σ(t³ − t) / (n (n − 1))), and a continuity
+/// correction of one half. Throws std::invalid_argument for an empty sample.
+[[nodiscard]] inline MannWhitney mann_whitney_u(std::span<const double> a, std::span<const double> b) {
+  if (a.empty() || b.empty()) throw std::invalid_argument("Mann-Whitney test of an empty sample");
+  const std::size_t n1 = a.size();
+  const std::size_t n2 = b.size();
+  const std::size_t n = n1 + n2;
+  struct Value {
+    double x;
+    bool first;
+  };
+  std::vector<Value> all;
+  all.reserve(n);
+  for (double x : a) all.push_back({x, true});
+  for (double x : b) all.push_back({x, false});
+  std::sort(all.begin(), all.end(), [](const Value& l, const Value& r) { return l.x < r.x; });
+  // Mid-ranks (one-based) and the tie term Σ(t³ − t).
+  double rank_sum = 0;
+  double tie_term = 0;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j < n && all[j].x == all[i].x) ++j;
+    const double t = static_cast<double>(j - i);
+    const double mid_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2;
+    for (std::size_t k = i; k < j; ++k) {
+      if (all[k].first) rank_sum += mid_rank;
+    }
+    tie_term += t * t * t - t;
+    i = j;
+  }
+  const double d1 = static_cast<double>(n1);
+  const double d2 = static_cast<double>(n2);
+  const double dn = static_cast<double>(n);
+  MannWhitney r;
+  r.u = rank_sum - d1 * (d1 + 1) / 2;
+  if (tie_term == 0 && n1 * n2 <= mann_whitney_exact_limit) {
+    const double smaller = std::min(r.u, d1 * d2 - r.u);
+    const double cdf = detail::mann_whitney_exact_cdf(n1, n2, static_cast<std::size_t>(smaller));
+    r.p_value = std::min(1.0, 2 * cdf);
+    r.exact = true;
+    return r;
+  }
+  const double variance = d1 * d2 / 12 * ((dn + 1) - tie_term / (dn * (dn - 1)));
+  if (!(variance > 0)) return r;  // every value equal: no evidence either way
+  const double diff = r.u - d1 * d2 / 2;
+  const double corrected = std::max(0.0, std::abs(diff) - 0.5);
+  r.z = std::copysign(corrected / std::sqrt(variance), diff);
+  r.p_value = std::min(1.0, std::erfc(corrected / std::sqrt(variance) / std::numbers::sqrt2));
+  return r;
+}
+
+}  // namespace accelbench::stats
+// ---- end accelbench/measure/stats/two_sample.hpp ----
+// ---- begin accelbench/measure/stats/change_points.hpp ----
+
+// Change points of a series (one metric of one cell over many runs) by
+// E-divisive means: Matteson and James, "A Nonparametric Approach for
+// Multiple Change Point Analysis of Multivariate Data", Journal of the
+// American Statistical Association 109 (2014), 334–345. MongoDB's
+// performance CI finds its regressions this way. docs/regressions.md
+// describes it.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench::stats {
+
+/// Settings of e_divisive.
+struct ChangePointOptions {
+  double significance = 0.05;     ///< a split is kept while its permutation p-value is at most this
+  std::size_t permutations = 199; ///< permutations per test; the smallest p-value is 1 / (permutations + 1)
+  std::size_t min_segment = 3;    ///< fewest values on either side of a change point (2 or more)
+  double exponent = 1.0;          ///< α of the distance |x − y|^α, in (0, 2)
+  std::uint64_t seed = 0xed1u;    ///< of the permutations: the same series gives the same answer
+};
+
+/// A change point: the series differs in distribution from `index` on.
+struct ChangePoint {
+  std::size_t index = 0;  ///< first value of the new segment
+  double statistic = 0;   ///< the scaled energy statistic Q̂ at the split
+  double p_value = 1;     ///< of the permutation test that accepted it
+};
+
+namespace detail {
+
+/// The best split of one segment: where Q̂ is largest.
+struct Split {
+  std::size_t tau = 0;  ///< first index of the right part
+  double q = -1;        ///< Q̂ there; negative when the segment is too short to split
+};
+
+/// The best split of z[begin, end) over every τ and κ with begin + m <= τ and
+/// τ + m <= κ <= end: X = z[begin, τ), Y = z[τ, κ) and
+///   Ê = 2/(n m) Σ|x − y|^α − C(n,2)^-1 Σ|x − x'|^α − C(m,2)^-1 Σ|y − y'|^α,
+///   Q̂ = n m / (n + m) · Ê
+/// (n = |X|, m = |Y|). Row prefix sums of the distances give each (τ, κ)
+/// in constant time: O(L²) for a segment of length L.
+inline Split best_split(std::span<const double> z, std::size_t begin, std::size_t end, std::size_t m,
+                        double exponent) {
+  Split best;
+  const std::size_t len = end - begin;
+  if (len < 2 * m) return best;
+  // prefix[i * (len + 1) + k] = Σ_{j < k} |z_i − z_j|^α (segment-local indices).
+  std::vector<double> prefix(len * (len + 1), 0.0);
+  for (std::size_t i = 0; i < len; ++i) {
+    double* row = &prefix[i * (len + 1)];
+    for (std::size_t k = 0; k < len; ++k) {
+      const double d = std::abs(z[begin + i] - z[begin + k]);
+      row[k + 1] = row[k] + (exponent == 1.0 ? d : std::pow(d, exponent));
+    }
+  }
+  const auto sum = [&](std::size_t row, std::size_t from, std::size_t to) {
+    return prefix[row * (len + 1) + to] - prefix[row * (len + 1) + from];
+  };
+  double within_x = 0;  // Σ over pairs of X = [0, tau)
+  for (std::size_t tau = 1; tau < len; ++tau) {
+    within_x += sum(tau - 1, 0, tau - 1);
+    if (tau < m || tau + m > len) continue;
+    const double n = static_cast<double>(tau);
+    double between = 0;   // Σ over X × Y
+    double within_y = 0;  // Σ over pairs of Y = [tau, kappa)
+    for (std::size_t k = tau; k < len; ++k) {
+      between += sum(k, 0, tau);
+      within_y += sum(k, tau, k);
+      const std::size_t ny = k + 1 - tau;
+      if (ny < m) continue;
+      const double my = static_cast<double>(ny);
+      const double e = 2 * between / (n * my) - within_x / (n * (n - 1) / 2) - within_y / (my * (my - 1) / 2);
+      const double q = n * my / (n + my) * e;
+      if (q > best.q) best = {begin + tau, q};
+    }
+  }
+  return best;
+}
+
+/// The best split over every segment between `bounds` (sorted, from 0 to
+/// the series' length): its segment's index in `bounds` and the split.
+inline std::pair<std::size_t, Split> best_split_of_segments(std::span<const double> z,
+                                                            const std::vector<std::size_t>& bounds,
+                                                            std::size_t m, double exponent) {
+  std::pair<std::size_t, Split> best{0, Split{}};
+  for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+    const Split split = best_split(z, bounds[s], bounds[s + 1], m, exponent);
+    if (split.q > best.second.q) best = {s, split};
+  }
+  return best;
+}
+
+}  // namespace detail
+
+/// The change points of `series` by E-divisive means (Matteson and James,
+/// 2014), in order of index. Divisive: the series is one segment; the split
+/// of a segment with the largest Q̂ (detail::best_split) is tested by
+/// permutation (the values permuted within each current segment, the best
+/// split found again each time; p = (1 + #{Q̂_perm ≥ Q̂}) / (1 + R)) and kept
+/// while p <= significance; each kept split makes two segments. Throws
+/// std::invalid_argument for options out of range or a value not finite.
+[[nodiscard]] inline std::vector<ChangePoint> e_divisive(std::span<const double> series,
+                                                         const ChangePointOptions& options = {}) {
+  if (!(options.exponent > 0 && options.exponent < 2)) {
+    throw std::invalid_argument("e_divisive: exponent must lie in (0, 2)");
+  }
+  if (options.min_segment < 2) throw std::invalid_argument("e_divisive: min_segment must be 2 or more");
+  if (options.permutations < 1) throw std::invalid_argument("e_divisive: permutations must be 1 or more");
+  if (!(options.significance > 0 && options.significance < 1)) {
+    throw std::invalid_argument("e_divisive: significance must lie in (0, 1)");
+  }
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    if (!std::isfinite(series[i])) {
+      throw std::invalid_argument("e_divisive: value " + std::to_string(i) + " is not finite");
+    }
+  }
+  std::vector<ChangePoint> found;
+  std::vector<std::size_t> bounds{0, series.size()};
+  const std::uint64_t stream = ::accelbench::detail::stream_seed(options.seed, "e-divisive");
+  std::uint64_t draw = 0;
+  std::vector<double> shuffled;
+  for (;;) {
+    const auto [segment, split] = detail::best_split_of_segments(series, bounds, options.min_segment, options.exponent);
+    if (split.q < 0) break;  // no segment is long enough to split
+    std::size_t as_large = 0;
+    for (std::size_t r = 0; r < options.permutations; ++r) {
+      shuffled.assign(series.begin(), series.end());
+      for (std::size_t s = 0; s + 1 < bounds.size(); ++s) {
+        // Fisher–Yates within [bounds[s], bounds[s + 1]).
+        for (std::size_t i = bounds[s + 1] - 1; i > bounds[s]; --i) {
+          const std::size_t span = i - bounds[s] + 1;
+          const std::size_t j = bounds[s] + ::accelbench::detail::random_bits(stream, draw++) % span;
+          std::swap(shuffled[i], shuffled[j]);
+        }
+      }
+      const auto permuted = detail::best_split_of_segments(shuffled, bounds, options.min_segment, options.exponent);
+      if (permuted.second.q >= split.q) ++as_large;
+    }
+    const double p = static_cast<double>(as_large + 1) / static_cast<double>(options.permutations + 1);
+    if (p > options.significance) break;
+    found.push_back({split.tau, split.q, p});
+    bounds.insert(bounds.begin() + static_cast<std::ptrdiff_t>(segment) + 1, split.tau);
+  }
+  std::sort(found.begin(), found.end(), [](const ChangePoint& a, const ChangePoint& b) { return a.index < b.index; });
+  return found;
+}
+
+}  // namespace accelbench::stats
+// ---- end accelbench/measure/stats/change_points.hpp ----
 // ---- begin accelbench/machine/environment.hpp ----
 
 // The state of the machine that makes timings more or less trustworthy:
@@ -13921,6 +14308,452 @@ class ConsoleReporter {
 
 }  // namespace accelbench
 // ---- end accelbench/report/console_reporter.hpp ----
+// ---- begin accelbench/report/csv_reporter.hpp ----
+
+// Results as CSV (RFC 4180): a header row, then one row per cell, for
+// spreadsheets and data-frame libraries. The columns are listed in
+// docs/reports.md.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/report/output.hpp ----
+
+// Where a reporter's text goes: a stream, or a file written whole.
+
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <ostream>
+#include <string_view>
+#include <utility>
+
+
+namespace accelbench::detail {
+
+/// The destination of a reporter that writes one text per report: a file
+/// written whole (temporary file, then rename; missing folders created) or
+/// a stream, standard output by default.
+class ReportOutput {
+ public:
+  ReportOutput() = default;
+  explicit ReportOutput(std::ostream& out) : out_(&out) {}
+  explicit ReportOutput(std::filesystem::path path) : path_(std::move(path)) {}
+
+  /// Writes `text` to the file, replacing it, or to the stream, then flushes the stream.
+  void write(std::string_view text) const {
+    if (path_) {
+      write_file_atomically(*path_, text);
+    } else {
+      out_->write(text.data(), static_cast<std::streamsize>(text.size()));
+      out_->flush();
+    }
+  }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return path_; }
+
+ private:
+  std::optional<std::filesystem::path> path_;
+  std::ostream* out_ = &std::cout;
+};
+
+}  // namespace accelbench::detail
+// ---- end accelbench/report/output.hpp ----
+
+namespace accelbench {
+
+namespace detail {
+
+/// One CSV field as RFC 4180 writes it: in double quotes, each quote doubled,
+/// when it holds a comma, a double quote, a carriage return or a line feed;
+/// as it is otherwise. Bytes that are not valid UTF-8 become U+FFFD.
+[[nodiscard]] inline std::string csv_field(std::string_view text) {
+  std::string valid = valid_utf8(text);
+  if (valid.find_first_of(",\"\r\n") == std::string::npos) return valid;
+  std::string out = "\"";
+  for (char ch : valid) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  out += '"';
+  return out;
+}
+
+/// A number in the shortest form that reads back as the same double; empty
+/// for NaN and infinities.
+[[nodiscard]] inline std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
+
+[[nodiscard]] inline std::string csv_number(const std::optional<double>& v) {
+  return v ? csv_number(*v) : std::string();
+}
+
+[[nodiscard]] inline std::string csv_number(const std::optional<std::uint64_t>& v) {
+  return v ? std::to_string(*v) : std::string();
+}
+
+/// Names in order of first appearance over the cells: their axes or their phases.
+template <class NamesOf>
+[[nodiscard]] std::vector<std::string> union_of_names(const std::vector<CellResult>& cells, NamesOf names_of) {
+  std::vector<std::string> out;
+  for (const auto& c : cells) {
+    for (const std::string& name : names_of(c)) {
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+  }
+  return out;
+}
+
+[[nodiscard]] inline std::vector<std::string> axis_names(const std::vector<CellResult>& cells) {
+  return union_of_names(cells, [](const CellResult& c) {
+    std::vector<std::string> names;
+    for (const auto& a : c.shape) names.push_back(a.name);
+    return names;
+  });
+}
+
+[[nodiscard]] inline std::vector<std::string> phase_names(const std::vector<CellResult>& cells) {
+  return union_of_names(cells, [](const CellResult& c) {
+    std::vector<std::string> names;
+    for (const auto& p : c.phases) names.push_back(p.name);
+    return names;
+  });
+}
+
+/// The columns before the axes, and those between the axes and the phases.
+inline constexpr std::string_view csv_leading_columns[] = {"started_at", "hostname", "git_commit",
+                                                           "family",     "model",    "backend"};
+inline constexpr std::string_view csv_cell_columns[] = {
+    "status",          "message",         "iterations",       "median_s",          "mean_s",
+    "min_s",           "max_s",           "p90_s",            "p99_s",             "stddev_s",
+    "median_ci_low_s", "median_ci_high_s", "items_per_second", "item_unit",         "tokens_per_second",
+    "peak_rss_bytes",  "device_peak_bytes", "load_time_s",    "verification_status", "max_abs_error",
+    "busy"};
+
+/// The column of axis `name`: the name itself, or "shape_" and the name
+/// where it would repeat one of the fixed columns.
+[[nodiscard]] inline std::string csv_axis_column(const std::string& name) {
+  const auto fixed = [&](const auto& columns) {
+    return std::find(std::begin(columns), std::end(columns), name) != std::end(columns);
+  };
+  return fixed(csv_leading_columns) || fixed(csv_cell_columns) ? "shape_" + name : name;
+}
+
+}  // namespace detail
+
+/// The header of format_csv(r): the run and cell columns, one column per
+/// axis of any cell, then `<phase>_median_s` and `<phase>_items_per_second`
+/// per phase of any cell (axes and phases in order of first appearance).
+[[nodiscard]] inline std::vector<std::string> csv_columns(const RunResult& r) {
+  std::vector<std::string> out(std::begin(detail::csv_leading_columns), std::end(detail::csv_leading_columns));
+  for (const auto& axis : detail::axis_names(r.cells)) out.push_back(detail::csv_axis_column(axis));
+  out.insert(out.end(), std::begin(detail::csv_cell_columns), std::end(detail::csv_cell_columns));
+  for (const auto& phase : detail::phase_names(r.cells)) {
+    out.push_back(phase + "_median_s");
+    out.push_back(phase + "_items_per_second");
+  }
+  return out;
+}
+
+/// The run as RFC 4180 CSV: the header row of csv_columns(r), then one row
+/// per cell, each line ended by CRLF. Times in seconds, memory in bytes;
+/// a figure that was not measured (a cell that is not timed, an absent
+/// percentile) is an empty field.
+[[nodiscard]] inline std::string format_csv(const RunResult& r) {
+  using detail::csv_field;
+  using detail::csv_number;
+  const auto axes = detail::axis_names(r.cells);
+  const auto phases = detail::phase_names(r.cells);
+  std::string out;
+  const auto end_row = [&](std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size(); ++i) out += (i ? "," : "") + row[i];
+    out += "\r\n";
+  };
+  std::vector<std::string> row;
+  for (const auto& column : csv_columns(r)) row.push_back(csv_field(column));
+  end_row(row);
+  for (const auto& c : r.cells) {
+    row = {csv_field(r.started_at), csv_field(r.system.hostname), csv_field(r.build.git_commit),
+           csv_field(c.family),     csv_field(c.model),           csv_field(c.backend)};
+    for (const auto& axis : axes) {
+      const auto v = c.axis(axis);
+      row.push_back(v ? std::to_string(*v) : std::string());
+    }
+    const auto& l = c.latency;
+    const bool timed = l.count > 0;
+    const auto when_timed = [&](const auto& v) { return timed ? csv_number(v) : std::string(); };
+    const bool compared = c.verification.status == "ok" || c.verification.status == "mismatch";
+    row.push_back(csv_field(to_string(c.status)));
+    row.push_back(csv_field(c.message));
+    row.push_back(std::to_string(c.iterations));
+    row.push_back(when_timed(l.median));
+    row.push_back(when_timed(l.mean));
+    row.push_back(when_timed(l.min));
+    row.push_back(when_timed(l.max));
+    row.push_back(when_timed(l.p90));
+    row.push_back(when_timed(l.p99));
+    row.push_back(when_timed(l.stddev));
+    row.push_back(l.median_ci ? csv_number(l.median_ci->low) : std::string());
+    row.push_back(l.median_ci ? csv_number(l.median_ci->high) : std::string());
+    row.push_back(when_timed(c.throughput.items_per_second));
+    row.push_back(csv_field(c.throughput.item_unit));
+    row.push_back(when_timed(c.throughput.tokens_per_second));
+    row.push_back(timed ? std::to_string(c.memory.peak_rss_bytes) : std::string());
+    row.push_back(csv_number(c.memory.device_peak_bytes));
+    row.push_back(csv_number(c.load_time_s));
+    row.push_back(csv_field(c.verification.status));
+    row.push_back(compared ? csv_number(c.verification.max_abs_error) : std::string());
+    row.push_back(c.busy ? "true" : "false");
+    for (const auto& name : phases) {
+      const auto p = std::find_if(c.phases.begin(), c.phases.end(), [&](const auto& q) { return q.name == name; });
+      const bool phase_timed = p != c.phases.end() && p->latency.count > 0;
+      row.push_back(phase_timed ? csv_number(p->latency.median) : std::string());
+      row.push_back(phase_timed ? csv_number(p->items_per_second) : std::string());
+    }
+    end_row(row);
+  }
+  return out;
+}
+
+/// Reporter policy: results as CSV (format_csv: a header row, one row per
+/// cell), to a file written whole or, by default, to standard output.
+class CsvReporter {
+ public:
+  CsvReporter() = default;
+  explicit CsvReporter(std::filesystem::path path) : out_(std::move(path)) {}
+  explicit CsvReporter(std::ostream& out) : out_(out) {}
+
+  void report(const RunResult& result) { out_.write(format_csv(result)); }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
+
+ private:
+  detail::ReportOutput out_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/report/csv_reporter.hpp ----
+// ---- begin accelbench/report/gbench_reporter.hpp ----
+
+// Results in the JSON form google/benchmark writes with
+// --benchmark_format=json, so that its tools (compare.py and its U test,
+// dashboards that read that format) take accelbench's cells as benchmarks.
+// docs/reports.md says how the fields are filled.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The unit of `real_time` and `cpu_time` in the export.
+enum class GbenchTimeUnit { ns, us, ms, s };
+
+[[nodiscard]] constexpr std::string_view to_string(GbenchTimeUnit u) noexcept {
+  switch (u) {
+    case GbenchTimeUnit::ns: return "ns";
+    case GbenchTimeUnit::us: return "us";
+    case GbenchTimeUnit::ms: return "ms";
+    case GbenchTimeUnit::s: return "s";
+  }
+  return "ns";
+}
+
+struct GoogleBenchmarkOptions {
+  GbenchTimeUnit time_unit = GbenchTimeUnit::ns;
+  /// One entry per sample (a repetition, as --benchmark_repetitions gives)
+  /// and the mean, median, stddev and cv aggregates, which compare.py's
+  /// U test needs; false: one entry per cell, its mean time per run.
+  bool repetitions = true;
+  std::string executable = "accelbench";  ///< context.executable
+};
+
+/// The benchmark name of a cell: family, model, backend and each axis as
+/// `name:value`, joined by '/' as google/benchmark names its arguments,
+/// e.g. "embedding/bert-tiny/cpu/batch_size:1/sequence_length:128".
+[[nodiscard]] inline std::string gbench_name(const CellResult& c) {
+  std::string name = c.family + "/" + c.model + "/" + c.backend;
+  for (const auto& a : c.shape) name += "/" + a.name + ":" + std::to_string(a.value);
+  return name;
+}
+
+namespace detail {
+
+[[nodiscard]] inline double gbench_seconds_to(GbenchTimeUnit u, double seconds) {
+  switch (u) {
+    case GbenchTimeUnit::ns: return seconds * 1e9;
+    case GbenchTimeUnit::us: return seconds * 1e6;
+    case GbenchTimeUnit::ms: return seconds * 1e3;
+    case GbenchTimeUnit::s: return seconds;
+  }
+  return seconds;
+}
+
+/// google/benchmark's date: ISO 8601 with the offset written out ("+00:00", not "Z").
+[[nodiscard]] inline std::string gbench_date(const std::string& iso) {
+  if (!iso.empty() && iso.back() == 'Z') return iso.substr(0, iso.size() - 1) + "+00:00";
+  return iso;
+}
+
+[[nodiscard]] inline Json gbench_context(const RunResult& r, const GoogleBenchmarkOptions& o) {
+  const auto& e = r.environment;
+  return Json{
+      {"date", gbench_date(r.started_at)},
+      {"host_name", r.system.hostname},
+      {"executable", o.executable},
+      {"num_cpus", r.system.logical_cores},
+      {"mhz_per_cpu", e.cpu_mhz ? static_cast<std::int64_t>(std::lround(*e.cpu_mhz)) : 0},
+      {"cpu_scaling_enabled", !e.governor.empty() && e.governor != "performance"},
+      {"caches", Json::array()},
+      {"load_avg", Json::array()},
+      {"library_build_type", r.build.debug() ? "debug" : "release"},
+      {"json_schema_version", 1},
+      // Custom context (google/benchmark's AddCustomContext): strings.
+      {"accelbench_version", r.build.library_version},
+      {"git_commit", r.build.git_commit},
+      {"cpu_model", r.system.cpu_model},
+      {"os", r.system.os},
+      {"compiler", r.build.compiler},
+      {"finished_at", r.finished_at},
+  };
+}
+
+/// The fields every entry of one cell shares, up to "run_type".
+[[nodiscard]] inline Json gbench_entry(const std::string& name, const std::string& run_name, std::size_t family_index,
+                                       std::size_t instance_index, const char* run_type) {
+  return Json{{"name", name},
+              {"family_index", family_index},
+              {"per_family_instance_index", instance_index},
+              {"run_name", run_name},
+              {"run_type", run_type}};
+}
+
+}  // namespace detail
+
+/// The run as google/benchmark's JSON: "context" (the machine and build)
+/// and "benchmarks", entries for each cell whose status is ok and that was
+/// timed (gbench_name). `real_time` is the cell's time per run; `cpu_time`
+/// repeats it (accelbench times the workload with the cell's Timer, wall
+/// time by default, not the process's CPU time).
+[[nodiscard]] inline Json to_google_benchmark_json(const RunResult& r, const GoogleBenchmarkOptions& o = {}) {
+  const std::string unit(to_string(o.time_unit));
+  const auto in_unit = [&](double seconds) { return detail::gbench_seconds_to(o.time_unit, seconds); };
+  Json benchmarks = Json::array();
+  // A family of google/benchmark is one (family, model, backend); its
+  // instances are the cells' shapes.
+  std::vector<std::string> families;
+  std::vector<std::size_t> instances;
+  for (const auto& c : r.cells) {
+    if (c.status != CellStatus::ok || c.latency.count == 0) continue;
+    const std::string family = c.family + "/" + c.model + "/" + c.backend;
+    const auto found = std::find(families.begin(), families.end(), family);
+    const auto family_index = static_cast<std::size_t>(found - families.begin());
+    if (found == families.end()) {
+      families.push_back(family);
+      instances.push_back(0);
+    }
+    const std::size_t instance_index = instances[family_index]++;
+    const std::string name = gbench_name(c);
+    // Items per run, from the cell's throughput: items of all runs / their time.
+    const double items_per_run =
+        c.iterations > 0 ? c.throughput.items_per_second * c.measured_time_s / static_cast<double>(c.iterations) : 0;
+    const auto add_times = [&](Json& entry, double seconds) {
+      entry["real_time"] = in_unit(seconds);
+      entry["cpu_time"] = in_unit(seconds);
+      entry["time_unit"] = unit;
+    };
+    if (!o.repetitions || c.samples_s.empty()) {
+      Json entry = detail::gbench_entry(name, name, family_index, instance_index, "iteration");
+      entry["repetitions"] = 1;
+      entry["repetition_index"] = 0;
+      entry["threads"] = 1;
+      entry["iterations"] = c.iterations;
+      add_times(entry, c.latency.mean);
+      entry["items_per_second"] = c.throughput.items_per_second;
+      benchmarks.push_back(std::move(entry));
+      continue;
+    }
+    const auto n = c.samples_s.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      Json entry = detail::gbench_entry(name, name, family_index, instance_index, "iteration");
+      entry["repetitions"] = n;
+      entry["repetition_index"] = i;
+      entry["threads"] = 1;
+      entry["iterations"] = c.iterations_per_sample;
+      add_times(entry, c.samples_s[i]);
+      entry["items_per_second"] = c.samples_s[i] > 0 ? items_per_run / c.samples_s[i] : 0.0;
+      benchmarks.push_back(std::move(entry));
+    }
+    std::vector<double> sorted = c.samples_s;
+    std::sort(sorted.begin(), sorted.end());
+    const LatencySummary moments = summarize_moments(sorted);
+    const double median = percentile_sorted(sorted, 50);
+    const auto aggregate = [&](const char* which, double value, bool is_time) {
+      Json entry = detail::gbench_entry(name + "_" + which, name, family_index, instance_index, "aggregate");
+      entry["repetitions"] = n;
+      entry["threads"] = 1;
+      entry["aggregate_name"] = which;
+      entry["aggregate_unit"] = is_time ? "time" : "percentage";
+      entry["iterations"] = n;
+      if (is_time) {
+        add_times(entry, value);
+      } else {
+        entry["real_time"] = value;
+        entry["cpu_time"] = value;
+        entry["time_unit"] = unit;
+      }
+      benchmarks.push_back(std::move(entry));
+    };
+    aggregate("mean", moments.mean, true);
+    aggregate("median", median, true);
+    aggregate("stddev", moments.stddev, true);
+    aggregate("cv", moments.cv, false);
+  }
+  return Json{{"context", detail::gbench_context(r, o)}, {"benchmarks", std::move(benchmarks)}};
+}
+
+/// Reporter policy: results as google/benchmark's JSON
+/// (to_google_benchmark_json), to a file written whole or, by default, to
+/// standard output.
+class GoogleBenchmarkReporter {
+ public:
+  GoogleBenchmarkReporter() = default;
+  explicit GoogleBenchmarkReporter(std::filesystem::path path, GoogleBenchmarkOptions options = {})
+      : out_(std::move(path)), options_(std::move(options)) {}
+  explicit GoogleBenchmarkReporter(std::ostream& out, GoogleBenchmarkOptions options = {})
+      : out_(out), options_(std::move(options)) {}
+
+  void report(const RunResult& result) {
+    out_.write(detail::dump_json(to_google_benchmark_json(result, options_), 2) + "\n");
+  }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
+  [[nodiscard]] const GoogleBenchmarkOptions& options() const noexcept { return options_; }
+
+ private:
+  detail::ReportOutput out_;
+  GoogleBenchmarkOptions options_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/report/gbench_reporter.hpp ----
 // ---- begin accelbench/report/filter.hpp ----
 
 // Which results a report, a history or a regression check looks at: the
@@ -14339,6 +15172,630 @@ class JsonReporter {
 
 }  // namespace accelbench
 // ---- end accelbench/report/json_reporter.hpp ----
+// ---- begin accelbench/report/jsonl_reporter.hpp ----
+
+// Results as JSON Lines: one JSON object per cell and line, for streaming
+// into tools that read records one at a time (jq, data-frame libraries, log
+// pipelines). docs/reports.md describes the fields.
+
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+
+
+namespace accelbench {
+
+/// One cell as a line's object: the run's `started_at`, `hostname`,
+/// `git_commit` (null when unknown) and `library_version`, then every field
+/// of the cell as `cells[]` of the results document has it.
+[[nodiscard]] inline Json cell_line_json(const RunResult& r, const CellResult& c) {
+  Json line{{"started_at", r.started_at},
+            {"hostname", r.system.hostname},
+            {"git_commit", detail::optional_text(r.build.git_commit)},
+            {"library_version", r.build.library_version}};
+  Json cell = detail::to_json(c);
+  for (auto& [key, value] : cell.items()) line[key] = std::move(value);
+  return line;
+}
+
+/// The run as JSON Lines: cell_line_json of each cell on a line of its own,
+/// each line ended by a line feed; nothing for a run without cells. Every
+/// string is valid UTF-8 (detail::dump_json).
+[[nodiscard]] inline std::string format_json_lines(const RunResult& r) {
+  std::string out;
+  for (const auto& c : r.cells) out += detail::dump_json(cell_line_json(r, c)) + "\n";
+  return out;
+}
+
+/// Reporter policy: results as JSON Lines (format_json_lines: one object per
+/// cell), to a file written whole or, by default, to standard output.
+class JsonLinesReporter {
+ public:
+  JsonLinesReporter() = default;
+  explicit JsonLinesReporter(std::filesystem::path path) : out_(std::move(path)) {}
+  explicit JsonLinesReporter(std::ostream& out) : out_(out) {}
+
+  void report(const RunResult& result) { out_.write(format_json_lines(result)); }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
+
+ private:
+  detail::ReportOutput out_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/report/jsonl_reporter.hpp ----
+// ---- begin accelbench/report/markdown_reporter.hpp ----
+
+// Results as a Markdown report to read and keep: the machine and the build,
+// then per family tables with the models as rows and the backends as
+// columns, the speedup over the reference backend, the phases, which model
+// ran where, and every warning. docs/reports.md shows its layout.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/report/markdown_tables.hpp ----
+
+// The pieces MarkdownReporter builds its report from: escaped text, pipe
+// tables, short shape labels and the grid of a family's cells by model,
+// shape and backend.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+/// A letter, a digit or a byte of a multi-byte UTF-8 character.
+[[nodiscard]] inline bool word_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         static_cast<unsigned char>(ch) >= 0x80;
+}
+
+/// `text` as literal Markdown text for a table cell, a list item or a
+/// footnote: the characters Markdown would read as syntax (\ | * ` < [ ] &,
+/// and _ except inside a word) are escaped with a backslash; a line break or
+/// other control character becomes a space; a start that would begin a
+/// heading, a list, a quote, a rule or a fence ("# ", "- ", "1. ", ">",
+/// "---") is escaped; bytes that are not valid UTF-8 become U+FFFD.
+[[nodiscard]] inline std::string markdown_text(std::string_view text) {
+  const std::string valid = valid_utf8(text);
+  std::string out;
+  out.reserve(valid.size());
+  for (std::size_t i = 0; i < valid.size(); ++i) {
+    const char ch = valid[i];
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+      out += ' ';
+    } else if (std::string_view("\\|*`<[]&").find(ch) != std::string_view::npos) {
+      out += '\\';
+      out += ch;
+    } else if (i == 0 && std::string_view("#>-+=~").find(ch) != std::string_view::npos &&
+               (ch == '>' || valid.size() == 1 || valid[1] == ' ' || valid[1] == ch)) {
+      out += '\\';
+      out += ch;
+    } else if (ch == '_' && !(i > 0 && i + 1 < valid.size() && word_char(valid[i - 1]) && word_char(valid[i + 1]))) {
+      out += "\\_";  // an underscore inside a word (batch_size) cannot emphasise
+    } else {
+      out += ch;
+    }
+  }
+  // "1. text" or "1) text" would begin a numbered list.
+  const auto digits = out.find_first_not_of("0123456789");
+  if (digits != 0 && digits != std::string::npos && (out[digits] == '.' || out[digits] == ')') &&
+      (digits + 1 == out.size() || out[digits + 1] == ' ')) {
+    out.insert(digits, "\\");
+  }
+  return out;
+}
+
+/// A ratio as "2.00x" (two significant figures below 0.1); "-" when absent.
+[[nodiscard]] inline std::string format_speedup(const std::optional<double>& v) {
+  if (!v) return "-";
+  return *v >= 0.1 ? fmt::format("{:.2f}x", *v) : fmt::format("{:.2g}x", *v);
+}
+
+/// A pipe table (GitHub Flavored Markdown). Headers and cells are Markdown
+/// as given: escape literal text with markdown_text.
+class MarkdownTable {
+ public:
+  enum class Align { left, right };
+
+  void add_column(std::string header, Align align = Align::left) {
+    columns_.push_back({std::move(header), align});
+  }
+  void add_row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
+  [[nodiscard]] bool empty() const noexcept { return rows_.empty(); }
+
+  /// The table's lines, each ended by a line feed; a row shorter than the
+  /// header is completed with empty cells.
+  [[nodiscard]] std::string str() const {
+    std::string out = "|";
+    for (const auto& c : columns_) out += " " + c.header + " |";
+    out += "\n|";
+    for (const auto& c : columns_) out += c.align == Align::right ? " ---: |" : " --- |";
+    out += "\n";
+    for (const auto& row : rows_) {
+      out += "|";
+      for (std::size_t i = 0; i < columns_.size(); ++i) out += " " + (i < row.size() ? row[i] : std::string()) + " |";
+      out += "\n";
+    }
+    return out;
+  }
+
+ private:
+  struct Column {
+    std::string header;
+    Align align;
+  };
+  std::vector<Column> columns_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+/// The short name of an axis in row labels (batch_size -> "b"); the name
+/// itself for an axis without one.
+[[nodiscard]] inline std::string_view axis_abbreviation(std::string_view axis) {
+  static constexpr std::pair<std::string_view, std::string_view> known[] = {
+      {"batch_size", "b"},  {"sequence_length", "s"}, {"prompt_length", "p"},
+      {"new_tokens", "n"},  {"image_size", "img"},    {"audio_seconds", "sec"}};
+  for (const auto& [name, short_name] : known) {
+    if (name == axis) return short_name;
+  }
+  return axis;
+}
+
+/// A shape as "b=1 s=128".
+[[nodiscard]] inline std::string shape_label(const std::vector<Axis>& shape) {
+  std::string out;
+  for (const auto& a : shape) {
+    out += fmt::format("{}{}={}", out.empty() ? "" : " ", axis_abbreviation(a.name), a.value);
+  }
+  return out;
+}
+
+[[nodiscard]] inline bool same_shape(const std::vector<Axis>& a, const std::vector<Axis>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const Axis& x, const Axis& y) { return x.name == y.name && x.value == y.value; });
+}
+
+/// Appends `value` to `list` unless it is there already.
+inline void add_once(std::vector<std::string>& list, const std::string& value) {
+  if (std::find(list.begin(), list.end(), value) == list.end()) list.push_back(value);
+}
+
+/// A family's cells with a row per model and shape (in order of first
+/// appearance) and a column per backend: the run's devices' order, then any
+/// other backend in order of appearance.
+struct CellGrid {
+  struct Row {
+    std::string model;
+    std::vector<Axis> shape;
+    std::vector<const CellResult*> cells;  ///< per backend; null where there is none (the first such cell counts)
+  };
+  std::vector<std::string> backends;
+  std::vector<Row> rows;
+
+  [[nodiscard]] std::optional<std::size_t> column(std::string_view backend) const {
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+      if (backends[i] == backend) return i;
+    }
+    return std::nullopt;
+  }
+};
+
+[[nodiscard]] inline CellGrid cell_grid(const RunResult& r, const std::string& family) {
+  CellGrid g;
+  std::vector<std::string> present;
+  for (const auto& c : r.cells) {
+    if (c.family == family) add_once(present, c.backend);
+  }
+  for (const auto& d : r.devices) {
+    if (std::find(present.begin(), present.end(), d.backend) != present.end()) add_once(g.backends, d.backend);
+  }
+  for (const auto& b : present) add_once(g.backends, b);
+  for (const auto& c : r.cells) {
+    if (c.family != family) continue;
+    auto row = std::find_if(g.rows.begin(), g.rows.end(),
+                            [&](const CellGrid::Row& x) { return x.model == c.model && same_shape(x.shape, c.shape); });
+    if (row == g.rows.end()) {
+      g.rows.push_back({c.model, c.shape, std::vector<const CellResult*>(g.backends.size(), nullptr)});
+      row = std::prev(g.rows.end());
+    }
+    auto& slot = row->cells[*g.column(c.backend)];
+    if (!slot) slot = &c;
+  }
+  return g;
+}
+
+/// The backend the others were verified against: that of the cells whose
+/// verification says "reference", else the one the others name, else "cpu".
+[[nodiscard]] inline std::string reference_backend(const RunResult& r) {
+  for (const auto& c : r.cells) {
+    if (c.verification.status == "reference") return c.backend;
+  }
+  for (const auto& c : r.cells) {
+    if (!c.verification.reference.empty()) return c.verification.reference;
+  }
+  return "cpu";
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/report/markdown_tables.hpp ----
+
+namespace accelbench {
+
+namespace detail {
+
+/// Escaped items joined by ", "; `none` where there are none.
+[[nodiscard]] inline std::string markdown_list(const std::vector<std::string>& items, const char* none) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + markdown_text(i);
+  return out.empty() ? std::string(none) : out;
+}
+
+[[nodiscard]] inline std::string markdown_or(const std::string& text, const char* none) {
+  return text.empty() ? std::string(none) : markdown_text(text);
+}
+
+[[nodiscard]] inline std::string markdown_system(const RunResult& r) {
+  const auto& s = r.system;
+  const auto& b = r.build;
+  const auto& e = r.environment;
+  std::string out = "## System\n\n";
+  const auto item = [&](const char* key, const std::string& value) { out += fmt::format("- **{}**: {}\n", key, value); };
+  item("Host", markdown_or(s.hostname, "unknown"));
+  item("OS", markdown_or(s.os, "unknown"));
+  item("Kernel", markdown_or(s.kernel, "unknown"));
+  item("CPU", markdown_or(s.cpu_model, "unknown") + (s.architecture.empty() ? "" : " (" + markdown_text(s.architecture) + ")"));
+  item("CPU features", markdown_list(s.cpu_features, "none reported"));
+  item("Cores", fmt::format("{} logical, {} physical", s.logical_cores, s.physical_cores));
+  item("Memory", s.memory_bytes ? binary_size(s.memory_bytes) : std::string("unknown"));
+  item("Compiler", markdown_or(b.compiler, "unknown"));
+  item("Flags", markdown_or(b.flags, "not recorded"));
+  item("Build type", markdown_or(b.build_type, "unknown") + (b.optimized ? ", optimized" : ", not optimized") +
+                         (b.assertions ? ", assertions on" : ""));
+  item("SIMD", markdown_list(b.simd, "none") + (b.eigen_simd.empty() ? "" : " (Eigen: " + markdown_text(b.eigen_simd) + ")"));
+  item("OpenMP", b.openmp ? "yes" : "no (the cpu backend runs on one thread)");
+  item("Commit", markdown_or(b.git_commit, "unknown"));
+  item("Governor", markdown_or(e.governor, "not exposed"));
+  item("Boost", e.boost ? (*e.boost ? "on" : "off") : "unknown");
+  item("Virtualization", e.virtualized ? markdown_or(e.hypervisor, "yes") : std::string("none detected"));
+  item("Clock source", markdown_or(e.clocksource, "unknown"));
+  return out;
+}
+
+[[nodiscard]] inline std::string markdown_hardware(const RunResult& r) {
+  using Align = MarkdownTable::Align;
+  std::string out = "## Hardware\n\n";
+  if (r.devices.empty()) return out + "No devices were described.\n";
+  MarkdownTable t;
+  t.add_column("backend");
+  t.add_column("device");
+  t.add_column("kind");
+  t.add_column("compute units", Align::right);
+  t.add_column("memory", Align::right);
+  t.add_column("threads", Align::right);
+  for (const auto& d : r.devices) {
+    t.add_row({markdown_text(d.backend), markdown_or(d.name, "unavailable"), markdown_or(d.kind, "-"),
+               d.compute_units ? std::to_string(d.compute_units) : "-",
+               d.memory_bytes ? binary_size(d.memory_bytes) : "-", d.threads ? std::to_string(d.threads) : "-"});
+  }
+  return out + t.str();
+}
+
+/// A cell's figure in a table of backends: the figure, marked with the
+/// status when it is not ok and with "busy"; the status alone where the cell
+/// was not timed; empty where there is no cell.
+template <class Figure>
+[[nodiscard]] std::string markdown_figure(const CellResult* c, Figure figure) {
+  if (!c) return "";
+  if (c->latency.count == 0) return std::string(to_string(c->status));
+  std::string v = figure(*c);
+  if (c->status != CellStatus::ok) v += fmt::format(" {}", to_string(c->status));
+  if (c->busy) v += " busy";
+  return v;
+}
+
+/// A table with a row per model and shape and a column per backend.
+template <class Figure>
+[[nodiscard]] std::string markdown_by_backend(const CellGrid& g, const std::string& title, Figure figure) {
+  MarkdownTable t;
+  t.add_column("model");
+  for (const auto& b : g.backends) t.add_column(markdown_text(b), MarkdownTable::Align::right);
+  for (const auto& row : g.rows) {
+    std::vector<std::string> cells{markdown_text(row.model + (row.shape.empty() ? "" : " " + shape_label(row.shape)))};
+    for (const CellResult* c : row.cells) cells.push_back(markdown_figure(c, figure));
+    t.add_row(std::move(cells));
+  }
+  return "#### " + title + "\n\n" + t.str() + "\n";
+}
+
+/// The reference backend's median over each other backend's, per model and
+/// shape where both were timed; empty when there is no such pair.
+[[nodiscard]] inline std::string markdown_speedup(const CellGrid& g, const std::string& reference) {
+  const auto ref = g.column(reference);
+  if (!ref || g.backends.size() < 2) return "";
+  MarkdownTable t;
+  t.add_column("model");
+  for (const auto& b : g.backends) {
+    if (b != reference) t.add_column(markdown_text(b), MarkdownTable::Align::right);
+  }
+  const auto median = [](const CellResult* c) -> std::optional<double> {
+    if (!c || c->latency.count == 0 || !c->latency.median || *c->latency.median <= 0) return std::nullopt;
+    return c->latency.median;
+  };
+  for (const auto& row : g.rows) {
+    const auto base = median(row.cells[*ref]);
+    if (!base) continue;
+    std::vector<std::string> cells{markdown_text(row.model + (row.shape.empty() ? "" : " " + shape_label(row.shape)))};
+    bool any = false;
+    for (std::size_t i = 0; i < g.backends.size(); ++i) {
+      if (i == *ref) continue;
+      const auto other = median(row.cells[i]);
+      cells.push_back(other ? format_speedup(*base / *other) : "");
+      any = any || other.has_value();
+    }
+    if (any) t.add_row(std::move(cells));
+  }
+  if (t.empty()) return "";
+  return fmt::format("#### Speedup vs {0}\n\nThe {0} median time over each backend's: above 1, the backend is "
+                     "faster than {0}.\n\n{1}\n",
+                     markdown_text(reference), t.str());
+}
+
+/// The phases of each timed cell that has any: median time and rate per phase.
+[[nodiscard]] inline std::string markdown_phases(const RunResult& r, const std::string& family) {
+  using Align = MarkdownTable::Align;
+  std::vector<std::pair<std::string, std::string>> phases;  // name, item unit
+  for (const auto& c : r.cells) {
+    if (c.family != family) continue;
+    for (const auto& p : c.phases) {
+      if (std::none_of(phases.begin(), phases.end(), [&](const auto& q) { return q.first == p.name; })) {
+        phases.emplace_back(p.name, p.item_unit);
+      }
+    }
+  }
+  if (phases.empty()) return "";
+  MarkdownTable t;
+  t.add_column("model");
+  t.add_column("backend");
+  for (const auto& [name, unit] : phases) {
+    t.add_column(markdown_text(name + " ms"), Align::right);
+    t.add_column(markdown_text(name + " " + unit + "/s"), Align::right);
+  }
+  for (const auto& c : r.cells) {
+    if (c.family != family || c.phases.empty() || c.latency.count == 0) continue;
+    std::vector<std::string> row{markdown_text(c.model + (c.shape.empty() ? "" : " " + shape_label(c.shape))),
+                                 markdown_text(c.backend)};
+    for (const auto& phase : phases) {
+      const auto p =
+          std::find_if(c.phases.begin(), c.phases.end(), [&](const auto& q) { return q.name == phase.first; });
+      const bool timed = p != c.phases.end() && p->latency.count > 0;
+      row.push_back(timed ? format_ms(p->latency.median) : "-");
+      row.push_back(timed ? format_rate(p->items_per_second) : "-");
+    }
+    t.add_row(std::move(row));
+  }
+  if (t.empty()) return "";
+  return "#### Phases\n\nMedian time of one occurrence of each phase in ms, and its rate.\n\n" + t.str() + "\n";
+}
+
+[[nodiscard]] inline std::string markdown_family(const RunResult& r, const std::string& family) {
+  const CellGrid g = cell_grid(r, family);
+  std::string out = "### " + markdown_text(family) + "\n\n";
+  std::vector<std::string> legend;
+  for (const auto& row : g.rows) {
+    for (const auto& a : row.shape) {
+      if (axis_abbreviation(a.name) != a.name) add_once(legend, fmt::format("{} = {}", axis_abbreviation(a.name), a.name));
+    }
+  }
+  if (!legend.empty()) out += "Shapes: " + markdown_list(legend, "") + ".\n\n";
+  std::string unit;
+  bool tokens = false;
+  for (const auto& c : r.cells) {
+    if (c.family != family) continue;
+    if (unit.empty()) unit = c.throughput.item_unit;
+    tokens = tokens || c.throughput.tokens_per_second.has_value();
+  }
+  const double confidence = r.settings.confidence;
+  out += markdown_by_backend(g, fmt::format("Latency: median ms ({:.0f}% interval)", confidence * 100),
+                             [](const CellResult& c) {
+                               std::string v = format_ms(c.latency.median);
+                               if (c.latency.median_ci) {
+                                 v += " (" + format_ms(c.latency.median_ci->low) + "-" +
+                                      format_ms(c.latency.median_ci->high) + ")";
+                               }
+                               return v;
+                             });
+  out += markdown_by_backend(g, "Throughput: " + markdown_text(unit.empty() ? "items" : unit) + "/s",
+                             [](const CellResult& c) { return format_rate(c.throughput.items_per_second); });
+  if (tokens && unit != "tokens") {
+    out += markdown_by_backend(g, "Throughput: tokens/s",
+                               [](const CellResult& c) { return format_rate(c.throughput.tokens_per_second); });
+  }
+  out += markdown_by_backend(g, "Peak memory: MiB resident (device)", [](const CellResult& c) {
+    std::string v = format_mib(c.memory.peak_rss_bytes);
+    if (c.memory.device_peak_bytes) v += " (" + format_mib(*c.memory.device_peak_bytes) + ")";
+    return v;
+  });
+  out += markdown_speedup(g, reference_backend(r));
+  out += markdown_phases(r, family);
+  return out;
+}
+
+/// The backends of the whole run in column order (as cell_grid orders a family's).
+[[nodiscard]] inline std::vector<std::string> run_backends(const RunResult& r) {
+  std::vector<std::string> present;
+  for (const auto& c : r.cells) add_once(present, c.backend);
+  for (const auto& m : r.models) add_once(present, m.backend);
+  std::vector<std::string> out;
+  for (const auto& d : r.devices) {
+    if (std::find(present.begin(), present.end(), d.backend) != present.end()) add_once(out, d.backend);
+  }
+  for (const auto& b : present) add_once(out, b);
+  return out;
+}
+
+/// Model by backend: the status of the model's cells there ("ok", or each
+/// status with its count), or the model's own where it has no cells there,
+/// with a footnote per distinct message.
+[[nodiscard]] inline std::string markdown_compatibility(const RunResult& r) {
+  std::vector<std::pair<std::string, std::string>> models;  // family, model
+  const auto add_model = [&](const std::string& family, const std::string& model) {
+    if (std::find(models.begin(), models.end(), std::pair{family, model}) == models.end()) models.emplace_back(family, model);
+  };
+  for (const auto& c : r.cells) add_model(c.family, c.model);
+  for (const auto& m : r.models) add_model(m.family, m.name);
+  if (models.empty()) return "";
+  const auto backends = run_backends(r);
+  MarkdownTable t;
+  t.add_column("family");
+  t.add_column("model");
+  for (const auto& b : backends) t.add_column(markdown_text(b));
+  std::vector<std::string> notes;
+  for (const auto& [family, model] : models) {
+    std::vector<std::string> row{markdown_text(family), markdown_text(model)};
+    for (const auto& backend : backends) {
+      std::vector<std::pair<std::string, std::size_t>> statuses;
+      std::vector<std::pair<std::string, std::vector<std::string>>> messages;  // message, shapes
+      for (const auto& c : r.cells) {
+        if (c.family != family || c.model != model || c.backend != backend) continue;
+        const std::string status(to_string(c.status));
+        auto s = std::find_if(statuses.begin(), statuses.end(), [&](const auto& x) { return x.first == status; });
+        if (s == statuses.end()) {
+          statuses.emplace_back(status, 1);
+        } else {
+          ++s->second;
+        }
+        if (c.message.empty()) continue;
+        auto m = std::find_if(messages.begin(), messages.end(), [&](const auto& x) { return x.first == c.message; });
+        if (m == messages.end()) m = messages.insert(messages.end(), {c.message, {}});
+        m->second.push_back(shape_label(c.shape));
+      }
+      if (statuses.empty()) {
+        for (const auto& m : r.models) {
+          if (m.family != family || m.name != model || m.backend != backend || m.status == "ok") continue;
+          statuses.emplace_back(m.status, 0);
+          if (!m.message.empty()) messages.push_back({m.message, {}});
+          break;
+        }
+      }
+      std::string cell;
+      for (const auto& [status, count] : statuses) {
+        cell += (cell.empty() ? "" : ", ") + markdown_text(status) + (statuses.size() > 1 ? fmt::format(" {}", count) : "");
+      }
+      for (const auto& [message, shapes] : messages) {
+        std::string shape_list;
+        for (const auto& s : shapes) shape_list += (shape_list.empty() ? "" : "; ") + s;
+        notes.push_back(markdown_text(model + " on " + backend + (shape_list.empty() ? "" : " (" + shape_list + ")") +
+                                      ": " + message));
+        cell += fmt::format("[^{}]", notes.size());
+      }
+      row.push_back(cell.empty() ? "-" : cell);
+    }
+    t.add_row(std::move(row));
+  }
+  std::string out = "## Compatibility\n\nThe status of each model's cells on each backend (with the count of each "
+                    "status where they differ; - where the model did not run there).\n\n" + t.str();
+  if (!notes.empty()) out += "\n";
+  for (std::size_t i = 0; i < notes.size(); ++i) out += fmt::format("[^{}]: {}\n", i + 1, notes[i]);
+  return out;
+}
+
+[[nodiscard]] inline std::string markdown_warnings(const RunResult& r) {
+  std::string out = "## Warnings\n\n";
+  for (const auto& w : r.warnings) out += "- " + markdown_text(w) + "\n";
+  std::size_t busy = 0;
+  MarkdownTable t;
+  t.add_column("family");
+  t.add_column("model");
+  t.add_column("backend");
+  t.add_column("warning");
+  for (const auto& c : r.cells) {
+    if (c.busy) ++busy;
+    for (const auto& w : c.warnings) {
+      if (std::find(r.warnings.begin(), r.warnings.end(), w) != r.warnings.end()) continue;
+      t.add_row({markdown_text(c.family), markdown_text(c.model + (c.shape.empty() ? "" : " " + shape_label(c.shape))),
+                 markdown_text(c.backend), markdown_text(w)});
+    }
+  }
+  if (busy > 0) {
+    out += fmt::format("- {} of {} cells were measured while other work took CPU time they could use (marked "
+                       "busy in the tables): their times may be too long\n",
+                       busy, r.cells.size());
+  }
+  if (!t.empty()) out += (r.warnings.empty() && busy == 0 ? "" : "\n") + std::string("Warnings of single cells:\n\n") + t.str();
+  if (r.warnings.empty() && busy == 0 && t.empty()) out += "None.\n";
+  return out;
+}
+
+}  // namespace detail
+
+/// The run as a Markdown report: title and time, System, Hardware, Results
+/// (per family: latency, throughput and peak memory with a row per model and
+/// shape and a column per backend, the speedup over the reference backend,
+/// the phases), Compatibility and Warnings. Text from the results is escaped
+/// (detail::markdown_text).
+[[nodiscard]] inline std::string format_markdown(const RunResult& r) {
+  std::string out = "# accelbench report\n\n";
+  out += fmt::format("Run from {} to {} with accelbench {}.\n\n", detail::markdown_or(r.started_at, "an unknown time"),
+                     detail::markdown_or(r.finished_at, "an unknown time"),
+                     detail::markdown_or(r.build.library_version, "(unknown version)"));
+  if (r.build.debug()) {
+    out += "**Warning: this was a debug or assertion-enabled build; its timings are not representative.**\n\n";
+  }
+  out += detail::markdown_system(r) + "\n" + detail::markdown_hardware(r) + "\n";
+  std::vector<std::string> families;
+  for (const auto& c : r.cells) detail::add_once(families, c.family);
+  if (!families.empty()) {
+    out += "## Results\n\n";
+    out += "Times are per run of the workload: the median and its distribution-free interval over the samples. "
+           "Throughput counts the items of all timed runs over their time. Peak memory is the process's resident "
+           "set (and the device memory the backend held, where it counts it). A cell that was not timed shows "
+           "its status.\n\n";
+    for (const auto& f : families) out += detail::markdown_family(r, f);
+  }
+  const std::string compatibility = detail::markdown_compatibility(r);
+  if (!compatibility.empty()) out += compatibility + "\n";
+  out += detail::markdown_warnings(r);
+  return out;
+}
+
+/// Reporter policy: results as a Markdown report (format_markdown), to a
+/// file written whole or, by default, to standard output.
+class MarkdownReporter {
+ public:
+  MarkdownReporter() = default;
+  explicit MarkdownReporter(std::filesystem::path path) : out_(std::move(path)) {}
+  explicit MarkdownReporter(std::ostream& out) : out_(out) {}
+
+  void report(const RunResult& result) { out_.write(format_markdown(result)); }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
+
+ private:
+  detail::ReportOutput out_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/report/markdown_reporter.hpp ----
 // ---- begin accelbench/report/svg_chart.hpp ----
 
 // Charts as inline SVG, drawn in C++ with nothing to load: lines with
@@ -15155,7 +16612,7 @@ inline std::string interval_text(const std::optional<Interval>& i) {
 
 /// One run's value of a metric: the run's label (a date, a commit), the
 /// value and, where known, its interval.
-struct HistoryPoint {
+struct HistoryChartPoint {
   std::string label;
   double value = 0;
   std::optional<Interval> interval;
@@ -15166,7 +16623,7 @@ struct HistoryPoint {
 /// intervals, the runs' labels along the axis; a legend with the series'
 /// name when it has one.
 [[nodiscard]] inline std::string history_chart_svg(std::string_view title, std::string_view y_label,
-                                                   const std::vector<HistoryPoint>& points,
+                                                   const std::vector<HistoryChartPoint>& points,
                                                    std::string_view series_name = "",
                                                    ChartScale scale = ChartScale::automatic) {
   LineChart c;
@@ -15297,7 +16754,7 @@ inline std::vector<HtmlFamily> html_families(const RunResult& r) {
 }
 
 /// Short names of the common sweep axes for chart labels.
-[[nodiscard]] inline std::string axis_label(std::string_view name) {
+[[nodiscard]] inline std::string chart_axis_label(std::string_view name) {
   if (name == "batch_size") return "batch";
   if (name == "sequence_length") return "seq";
   if (name == "prompt_length") return "prompt";
@@ -15308,12 +16765,12 @@ inline std::vector<HtmlFamily> html_families(const RunResult& r) {
 }
 
 /// A shape as "batch 4 · seq 16"; with `only`, the axes named there alone.
-[[nodiscard]] inline std::string shape_label(const std::vector<Axis>& shape,
+[[nodiscard]] inline std::string chart_shape_label(const std::vector<Axis>& shape,
                                              const std::vector<std::string>* only = nullptr) {
   std::string s;
   for (const auto& a : shape) {
     if (only && std::find(only->begin(), only->end(), a.name) == only->end()) continue;
-    s += (s.empty() ? "" : " \xC2\xB7 ") + axis_label(a.name) + " " + std::to_string(a.value);
+    s += (s.empty() ? "" : " \xC2\xB7 ") + chart_axis_label(a.name) + " " + std::to_string(a.value);
   }
   return s;
 }
@@ -15327,7 +16784,7 @@ inline std::vector<HtmlFamily> html_families(const RunResult& r) {
 /// What an axis chart plots of a cell.
 enum class AxisMetric { latency, throughput, memory, device_memory };
 
-[[nodiscard]] inline std::optional<BarValue> metric_of(const CellResult& c, AxisMetric m) {
+[[nodiscard]] inline std::optional<BarValue> axis_metric_value(const CellResult& c, AxisMetric m) {
   switch (m) {
     case AxisMetric::latency: return latency_ms(c.latency);
     case AxisMetric::throughput: return finite(c.throughput.items_per_second);
@@ -15413,7 +16870,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
           return !v || *v == a.value;
         });
         if (!at_fixed) continue;
-        if (const auto v = metric_of(*c, metric)) {
+        if (const auto v = axis_metric_value(*c, metric)) {
           s.points.push_back({static_cast<double>(*x), v->value, v->interval});
         }
       }
@@ -15448,7 +16905,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   speedup.reference = 1.0;
   std::vector<std::pair<std::string, std::string>> keys;  // model, shape label
   for (const auto* c : f.cells) {
-    if (is_measured(*c)) index_in(keys, std::make_pair(c->model, shape_label(c->shape, &f.varying)));
+    if (is_measured(*c)) index_in(keys, std::make_pair(c->model, chart_shape_label(c->shape, &f.varying)));
   }
   const bool cut = keys.size() > max_groups;
   if (cut) keys.resize(max_groups);
@@ -15457,7 +16914,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
     BarGroup sg{lg.label, std::vector<std::optional<BarValue>>(backends.size() - 1)};
     std::vector<std::optional<double>> rates(backends.size());
     for (const auto* c : f.cells) {
-      if (!is_measured(*c) || c->model != model || shape_label(c->shape, &f.varying) != shape) continue;
+      if (!is_measured(*c) || c->model != model || chart_shape_label(c->shape, &f.varying) != shape) continue;
       const auto bi = position_of(backends, c->backend);
       lg.values[bi] = latency_ms(c->latency);
       if (std::isfinite(c->throughput.items_per_second)) rates[bi] = c->throughput.items_per_second;
@@ -15485,7 +16942,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   std::vector<std::vector<Axis>> shape_of;
   for (const auto* c : f.cells) {
     if (!is_measured(*c)) continue;
-    const auto si = index_in(shapes, shape_label(c->shape));
+    const auto si = index_in(shapes, chart_shape_label(c->shape));
     if (si == models_at.size()) {
       models_at.emplace_back();
       shape_of.push_back(c->shape);
@@ -15510,7 +16967,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   for (const auto& backend : f.backends) {
     BarGroup g{backend, std::vector<std::optional<BarValue>>(chart.series.size())};
     for (const auto* c : f.cells) {
-      if (!is_measured(*c) || c->backend != backend || shape_label(c->shape) != shapes[best]) continue;
+      if (!is_measured(*c) || c->backend != backend || chart_shape_label(c->shape) != shapes[best]) continue;
       const auto mi = position_of(chart.series, c->model);
       if (mi < chart.series.size()) g.values[mi] = finite(c->throughput.items_per_second);
     }
@@ -15538,7 +16995,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   }
   for (const auto* c : f.cells) {
     if (!is_measured(*c) || c->phases.empty()) continue;
-    StackedBar bar{join_label(join_label(c->model, c->backend), shape_label(c->shape, &f.varying)),
+    StackedBar bar{join_label(join_label(c->model, c->backend), chart_shape_label(c->shape, &f.varying)),
                    std::vector<double>(chart.segment_names.size())};
     for (const auto& p : c->phases) {
       const auto i = position_of(chart.segment_names, p.name);
@@ -15565,7 +17022,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   if (h.counts.empty()) return std::nullopt;
   HistogramChart chart;
   chart.title = join_label(c.model, c.backend);
-  chart.subtitle = shape_label(c.shape, &f.varying);
+  chart.subtitle = chart_shape_label(c.shape, &f.varying);
   chart.x_label = "latency of one run (ms)";
   chart.min = h.min * 1e3;
   chart.bin_width = (h.bin_width > 0 ? h.bin_width : std::max(h.min * 1e-3, 1e-9)) * 1e3;
@@ -15590,7 +17047,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   chart.reference = 1.0;
   for (const auto& cell : r.cells) {
     if (cell.pairs == 0 || !(cell.ratio > 0)) continue;
-    chart.groups.push_back({shape_label(cell.shape), {BarValue{cell.ratio, cell.ratio_ci}}});
+    chart.groups.push_back({chart_shape_label(cell.shape), {BarValue{cell.ratio, cell.ratio_ci}}});
   }
   if (chart.groups.empty()) return std::nullopt;
   return bar_chart_svg(chart);
@@ -15867,8 +17324,8 @@ inline std::string family_table(const RunResult& r, const HtmlFamily& f) {
     if (!c.message.empty() || !own.empty()) {
       const auto n = notes.size() + 1;
       marks = fmt::format("<a href=\"#note-{}-{}\">[{}]</a>", html_id(f.name), n, n);
-      std::string text = fmt::format("<li id=\"note-{}-{}\"><b>{}</b> ", html_id(f.name), n,
-                                     html_escape(join_label(join_label(c.model, c.backend), shape_label(c.shape))));
+      const std::string cell = join_label(join_label(c.model, c.backend), chart_shape_label(c.shape));
+      std::string text = fmt::format("<li id=\"note-{}-{}\"><b>{}</b> ", html_id(f.name), n, html_escape(cell));
       text += status_badge(c);
       if (!c.message.empty()) text += " " + html_escape(c.message);
       if (!own.empty()) {
@@ -15993,7 +17450,8 @@ inline std::string warnings_html(const RunResult& r) {
   for (const auto& c : r.cells) {
     busy += c.busy ? 1 : 0;
     if (c.status == CellStatus::ok) continue;
-    rows.push_back({text_cell(c.family), text_cell(c.model), text_cell(c.backend), text_cell(shape_label(c.shape)),
+    rows.push_back({text_cell(c.family), text_cell(c.model), text_cell(c.backend),
+                    text_cell(chart_shape_label(c.shape)),
                     {status_badge(c), true}, wrap_cell(c.message)});
   }
   if (!rows.empty()) {
@@ -16866,6 +18324,1344 @@ class ResultsFileError : public std::runtime_error {
 
 }  // namespace accelbench
 // ---- end accelbench/report/results_file.hpp ----
+// ---- begin accelbench/report/regression.hpp ----
+
+// Regression checks: two runs (a baseline and a contender) compared cell by
+// cell on the cells they share. Timings are compared through their raw
+// samples (ratio of medians with a bootstrap interval, Mann–Whitney U test),
+// phases through their summaries' intervals, memory as a plain ratio; a
+// metric regresses when it is significantly worse and worse by more than
+// its threshold. `accelbench regress` prints this; docs/regressions.md
+// describes the statistics and the verdicts.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The largest worsening tolerated per metric, as a fraction (0.05 = 5%):
+/// for times and memory the contender may be at most that much larger, for
+/// throughput at most that much smaller.
+struct SlowdownThresholds {
+  double latency = 0.05;
+  double throughput = 0.05;
+  double phases = 0.05;  ///< every phase not named in by_phase
+  double memory = 0.10;  ///< peak resident memory, and device memory where recorded
+  std::vector<std::pair<std::string, double>> by_phase;  ///< per phase name ("prefill", "decode", ...)
+
+  [[nodiscard]] double phase(std::string_view name) const {
+    for (const auto& [n, t] : by_phase) {
+      if (n == name) return t;
+    }
+    return phases;
+  }
+};
+
+/// How two runs are compared.
+struct RegressionOptions {
+  SlowdownThresholds max_slowdown;
+  double alpha = 0.05;           ///< significance level; intervals are at 1 − alpha
+  std::size_t resamples = 2000;  ///< bootstrap resamples per metric
+  std::uint64_t seed = 0x5eedb007ULL;  ///< of the bootstrap: the same runs give the same report
+  /// A memory increase smaller than this is never a regression: the resident
+  /// set moves by pages from run to run.
+  std::uint64_t memory_floor_bytes = std::uint64_t{1} << 20;
+};
+
+/// What a metric measures, for its unit and its threshold.
+enum class MetricKind { latency, throughput, phase, memory, device_memory };
+
+/// The outcome of one metric of one cell.
+enum class Verdict {
+  better,      ///< significantly better
+  worse,       ///< significantly worse, but by no more than the threshold
+  same,        ///< no significant difference
+  regression,  ///< significantly worse, by more than the threshold
+  untested,    ///< too little data to test (e.g. no interval of a phase's median)
+};
+
+/// One metric of one cell in both runs.
+struct MetricComparison {
+  std::string metric;  ///< "latency", "throughput", "memory", "device_memory" or a phase's name
+  MetricKind kind = MetricKind::latency;
+  std::string unit;  ///< "s", "bytes" or throughput's "<items>/s"
+  bool lower_is_better = true;
+  std::string method;  ///< "samples", "intervals" or "values" (docs/regressions.md)
+  std::size_t baseline_count = 0, contender_count = 0;  ///< samples (0 for memory)
+  double baseline = 0;   ///< median (or the value) in the baseline
+  double contender = 0;  ///< and in the contender
+  double ratio = 0;      ///< contender / baseline
+  std::optional<Interval> ratio_ci;  ///< at 1 − alpha (samples) or conservative (intervals)
+  std::optional<double> p_value;     ///< Mann–Whitney, for samples
+  bool significant = false;
+  double change = 0;     ///< relative worsening: ratio − 1, or 1 − ratio for throughput; negative is better
+  double threshold = 0;  ///< the tolerated worsening
+  Verdict verdict = Verdict::untested;
+};
+
+/// A cell present in both runs.
+struct CellComparison {
+  std::string key;  ///< cell_key
+  std::string family, model, backend;
+  std::vector<Axis> shape;
+  CellStatus baseline_status = CellStatus::ok;
+  CellStatus contender_status = CellStatus::ok;
+  std::string contender_message;
+  std::vector<MetricComparison> metrics;  ///< empty unless the cell is ok in both runs
+
+  [[nodiscard]] bool compared() const noexcept {
+    return baseline_status == CellStatus::ok && contender_status == CellStatus::ok;
+  }
+  [[nodiscard]] bool regressed() const noexcept {
+    for (const auto& m : metrics) {
+      if (m.verdict == Verdict::regression) return true;
+    }
+    return false;
+  }
+};
+
+/// A contender cell whose status is not ok.
+struct CellStatusNote {
+  std::string key;
+  CellStatus status = CellStatus::ok;
+  std::string message;
+  bool in_baseline = false;  ///< the cell is also in the baseline
+};
+
+/// Two runs compared.
+struct RegressionReport {
+  RegressionOptions options;
+  std::vector<CellComparison> cells;  ///< cells of both runs, in the baseline's order
+  std::vector<std::string> added;     ///< keys of cells only in the contender
+  std::vector<std::string> removed;   ///< keys of cells only in the baseline
+  std::vector<CellStatusNote> contender_not_ok;
+  std::vector<std::string> warnings;  ///< what makes the comparison less meaningful
+
+  /// Cells with a regressed metric.
+  [[nodiscard]] std::size_t regressions() const noexcept {
+    std::size_t n = 0;
+    for (const auto& c : cells) n += c.regressed() ? 1 : 0;
+    return n;
+  }
+  [[nodiscard]] bool regressed() const noexcept { return regressions() > 0; }
+};
+
+/// "faster", "slower", "same", "regression" or "untested"; memory says
+/// "smaller" and "larger".
+[[nodiscard]] inline std::string_view to_string(Verdict v, MetricKind kind = MetricKind::latency) noexcept {
+  const bool memory = kind == MetricKind::memory || kind == MetricKind::device_memory;
+  switch (v) {
+    case Verdict::better: return memory ? "smaller" : "faster";
+    case Verdict::worse: return memory ? "larger" : "slower";
+    case Verdict::same: return "same";
+    case Verdict::regression: return "regression";
+    case Verdict::untested: return "untested";
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+/// A metric's comparison with its name and how it is compared; the rest is filled in.
+inline MetricComparison metric_of(std::string metric, MetricKind kind, std::string unit, bool lower_is_better,
+                                  std::string method, double threshold) {
+  MetricComparison m;
+  m.metric = std::move(metric);
+  m.kind = kind;
+  m.unit = std::move(unit);
+  m.lower_is_better = lower_is_better;
+  m.method = std::move(method);
+  m.threshold = threshold;
+  return m;
+}
+
+/// The verdict of a metric whose ratio, interval and significance are set.
+inline void judge(MetricComparison& m) {
+  m.change = m.lower_is_better ? m.ratio - 1 : 1 - m.ratio;
+  if (!m.significant) return;
+  if (m.change <= 0) {
+    m.verdict = Verdict::better;
+  } else {
+    m.verdict = m.change > m.threshold ? Verdict::regression : Verdict::worse;
+  }
+}
+
+/// A timing compared through its samples: ratio of medians with its
+/// bootstrap interval and the Mann–Whitney p-value; significant when p <
+/// alpha and the interval excludes 1.
+inline MetricComparison compare_samples(std::string metric, MetricKind kind, std::string unit, bool lower_is_better,
+                                        const std::vector<double>& baseline, const std::vector<double>& contender,
+                                        double threshold, const RegressionOptions& o) {
+  MetricComparison m = metric_of(std::move(metric), kind, std::move(unit), lower_is_better, "samples", threshold);
+  m.baseline_count = baseline.size();
+  m.contender_count = contender.size();
+  const auto r = stats::bootstrap_median_ratio(baseline, contender, 1 - o.alpha, o.resamples, o.seed);
+  m.baseline = r.baseline_median;
+  m.contender = r.contender_median;
+  m.ratio = r.ratio;
+  m.ratio_ci = r.ci;
+  m.p_value = stats::mann_whitney_u(contender, baseline).p_value;
+  m.verdict = Verdict::same;
+  m.significant = *m.p_value < o.alpha && m.ratio_ci && (m.ratio_ci->low > 1 || m.ratio_ci->high < 1);
+  judge(m);
+  return m;
+}
+
+/// A timing compared through its summaries (no raw samples): the ratio of
+/// the medians with the interval [c.low / b.high, c.high / b.low] from the
+/// medians' own intervals. It holds the true ratio whenever both intervals
+/// hold their medians, and excludes 1 only when the two intervals do not
+/// overlap: a conservative test (docs/regressions.md). Untested when an
+/// interval is missing.
+inline MetricComparison compare_summaries(std::string metric, MetricKind kind, const LatencySummary& b,
+                                          const LatencySummary& c, double threshold) {
+  MetricComparison m = metric_of(std::move(metric), kind, "s", true, "intervals", threshold);
+  m.baseline_count = b.count;
+  m.contender_count = c.count;
+  m.baseline = b.median.value_or(b.mean);
+  m.contender = c.median.value_or(c.mean);
+  if (!(m.baseline > 0) || !(m.contender > 0)) return m;
+  m.ratio = m.contender / m.baseline;
+  m.change = m.ratio - 1;
+  if (!b.median_ci || !c.median_ci || !(b.median_ci->low > 0)) return m;
+  m.ratio_ci = Interval{c.median_ci->low / b.median_ci->high, c.median_ci->high / b.median_ci->low};
+  m.verdict = Verdict::same;
+  m.significant = m.ratio_ci->low > 1 || m.ratio_ci->high < 1;
+  judge(m);
+  return m;
+}
+
+/// A value without samples (memory): the plain ratio against the threshold;
+/// an increase under `floor` is never a regression.
+inline MetricComparison compare_values(std::string metric, MetricKind kind, double baseline, double contender,
+                                       double threshold, double floor) {
+  MetricComparison m = metric_of(std::move(metric), kind, "bytes", true, "values", threshold);
+  m.baseline = baseline;
+  m.contender = contender;
+  if (!(baseline > 0)) return m;
+  m.ratio = contender / baseline;
+  m.change = m.ratio - 1;
+  if (m.change > threshold && contender - baseline >= floor) {
+    m.verdict = Verdict::regression;
+  } else if (-m.change > threshold && baseline - contender >= floor) {
+    m.verdict = Verdict::better;
+  } else {
+    m.verdict = Verdict::same;
+  }
+  m.significant = m.verdict != Verdict::same;
+  return m;
+}
+
+/// Throughput per sample: items per run (the recorded throughput times the
+/// mean sample) over each sample. Empty when the cell has no throughput.
+inline std::vector<double> throughput_samples(const CellResult& c) {
+  std::vector<double> out;
+  if (!(c.throughput.items_per_second > 0) || c.samples_s.empty()) return out;
+  double sum = 0;
+  for (double s : c.samples_s) sum += s;
+  const double items_per_run = c.throughput.items_per_second * sum / static_cast<double>(c.samples_s.size());
+  for (double s : c.samples_s) {
+    if (s > 0) out.push_back(items_per_run / s);
+  }
+  return out;
+}
+
+inline bool all_positive(const std::vector<double>& x) {
+  if (x.empty()) return false;
+  for (double v : x) {
+    if (!(v > 0)) return false;
+  }
+  return true;
+}
+
+}  // namespace detail
+
+/// The metrics of one cell in both runs: latency (samples, or the
+/// summaries' intervals when a run kept no samples), throughput (derived
+/// samples), each phase both have (intervals), peak resident memory and
+/// device memory where both recorded it (values).
+[[nodiscard]] inline std::vector<MetricComparison> compare_cell_metrics(const CellResult& b, const CellResult& c,
+                                                                        const RegressionOptions& o = {}) {
+  std::vector<MetricComparison> out;
+  const SlowdownThresholds& t = o.max_slowdown;
+  if (detail::all_positive(b.samples_s) && detail::all_positive(c.samples_s)) {
+    out.push_back(detail::compare_samples("latency", MetricKind::latency, "s", true, b.samples_s, c.samples_s,
+                                          t.latency, o));
+    const auto bt = detail::throughput_samples(b);
+    const auto ct = detail::throughput_samples(c);
+    if (!bt.empty() && !ct.empty()) {
+      const std::string unit = (c.throughput.item_unit.empty() ? std::string("items") : c.throughput.item_unit) + "/s";
+      out.push_back(
+          detail::compare_samples("throughput", MetricKind::throughput, unit, false, bt, ct, t.throughput, o));
+    }
+  } else if (b.latency.count > 0 && c.latency.count > 0) {
+    out.push_back(detail::compare_summaries("latency", MetricKind::latency, b.latency, c.latency, t.latency));
+  }
+  for (const auto& cp : c.phases) {
+    for (const auto& bp : b.phases) {
+      if (bp.name != cp.name || bp.latency.count == 0 || cp.latency.count == 0) continue;
+      out.push_back(detail::compare_summaries(cp.name, MetricKind::phase, bp.latency, cp.latency, t.phase(cp.name)));
+    }
+  }
+  const double floor = static_cast<double>(o.memory_floor_bytes);
+  if (b.memory.peak_rss_bytes > 0 && c.memory.peak_rss_bytes > 0) {
+    out.push_back(detail::compare_values("memory", MetricKind::memory, static_cast<double>(b.memory.peak_rss_bytes),
+                                         static_cast<double>(c.memory.peak_rss_bytes), t.memory, floor));
+  }
+  if (b.memory.device_peak_bytes && c.memory.device_peak_bytes && *b.memory.device_peak_bytes > 0) {
+    out.push_back(detail::compare_values("device_memory", MetricKind::device_memory,
+                                         static_cast<double>(*b.memory.device_peak_bytes),
+                                         static_cast<double>(*c.memory.device_peak_bytes), t.memory, floor));
+  }
+  return out;
+}
+
+/// Compares `contender` with `baseline` on the cells both hold (same
+/// family, model, backend and shape: cell_key). Cells in one run only are
+/// listed as added or removed; contender cells not ok are listed; metrics
+/// are compared where the cell is ok in both. Throws std::invalid_argument
+/// for an alpha outside (0, 0.5] or a negative threshold.
+[[nodiscard]] inline RegressionReport compare_runs(const RunResult& baseline, const RunResult& contender,
+                                                   const RegressionOptions& options = {}) {
+  if (!(options.alpha > 0 && options.alpha <= 0.5)) throw std::invalid_argument("alpha must lie in (0, 0.5]");
+  const SlowdownThresholds& t = options.max_slowdown;
+  bool negative = t.latency < 0 || t.throughput < 0 || t.phases < 0 || t.memory < 0;
+  for (const auto& p : t.by_phase) negative = negative || p.second < 0;
+  if (negative) throw std::invalid_argument("a max slowdown must be 0 or more");
+  RegressionReport report;
+  report.options = options;
+  // Each run's cells by key, in its order; a repeated key keeps its first cell.
+  struct Indexed {
+    std::vector<std::pair<std::string, const CellResult*>> in_order;
+    std::map<std::string, const CellResult*> by_key;
+  };
+  const auto index = [&](const RunResult& run, const char* which) {
+    Indexed cells;
+    for (const auto& c : run.cells) {
+      std::string key = cell_key(c);
+      if (!cells.by_key.emplace(key, &c).second) {
+        report.warnings.push_back(std::string("the ") + which + " holds the cell " + key +
+                                  " more than once: its first result is compared");
+        continue;
+      }
+      cells.in_order.emplace_back(std::move(key), &c);
+    }
+    return cells;
+  };
+  const Indexed base_cells = index(baseline, "baseline");
+  const Indexed cont_cells = index(contender, "contender");
+  for (const auto& [key, b] : base_cells.in_order) {
+    const auto found = cont_cells.by_key.find(key);
+    if (found == cont_cells.by_key.end()) {
+      report.removed.push_back(key);
+      continue;
+    }
+    const CellResult* c = found->second;
+    CellComparison cmp{.key = key, .family = b->family, .model = b->model, .backend = b->backend, .shape = b->shape,
+                       .baseline_status = b->status, .contender_status = c->status,
+                       .contender_message = c->message, .metrics = {}};
+    if (cmp.compared()) cmp.metrics = compare_cell_metrics(*b, *c, options);
+    report.cells.push_back(std::move(cmp));
+  }
+  for (const auto& [key, c] : cont_cells.in_order) {
+    const bool common = base_cells.by_key.count(key) != 0;
+    if (!common) report.added.push_back(key);
+    if (c->status != CellStatus::ok) report.contender_not_ok.push_back({key, c->status, c->message, common});
+  }
+  if (baseline.system.hostname != contender.system.hostname ||
+      baseline.system.cpu_model != contender.system.cpu_model) {
+    report.warnings.push_back("the runs were measured on different machines (" + baseline.system.hostname + ", " +
+                              baseline.system.cpu_model + " / " + contender.system.hostname + ", " +
+                              contender.system.cpu_model + "): the machine alone can explain a difference");
+  }
+  if (baseline.build.debug() != contender.build.debug()) {
+    report.warnings.push_back(std::string("one run is from a debug build (") +
+                              (baseline.build.debug() ? "the baseline" : "the contender") +
+                              "): unoptimised or with assertions, its timings are not comparable");
+  }
+  return report;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/regression.hpp ----
+// ---- begin accelbench/report/history.hpp ----
+
+// One metric of each cell over many runs, in the order the runs started,
+// with the change points of the series (E-divisive means,
+// measure/stats/change_points.hpp) named by the first run of each step.
+// `accelbench history` prints this; docs/regressions.md describes it.
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// A metric's value in one cell, with its interval where the run has one.
+struct MetricValue {
+  double value = 0;
+  std::optional<Interval> interval;
+};
+
+/// The value of `metric` in cell `c`: "latency" (the median, with its
+/// interval), "throughput" (items per second, with the interval from the
+/// mean's), "memory" (peak resident bytes), "device_memory" (peak device
+/// bytes) or a phase's name (its median, with its interval). Empty when the
+/// cell does not have it.
+[[nodiscard]] inline std::optional<MetricValue> metric_value(const CellResult& c, std::string_view metric) {
+  if (metric == "latency") {
+    if (!c.latency.median) return std::nullopt;
+    return MetricValue{*c.latency.median, c.latency.median_ci};
+  }
+  if (metric == "throughput") {
+    if (!(c.throughput.items_per_second > 0)) return std::nullopt;
+    MetricValue v{c.throughput.items_per_second, std::nullopt};
+    if (c.latency.mean_ci && c.latency.mean_ci->low > 0 && c.latency.mean > 0) {
+      const double items_per_run = c.throughput.items_per_second * c.latency.mean;
+      v.interval = Interval{items_per_run / c.latency.mean_ci->high, items_per_run / c.latency.mean_ci->low};
+    }
+    return v;
+  }
+  if (metric == "memory") {
+    if (c.memory.peak_rss_bytes == 0) return std::nullopt;
+    return MetricValue{static_cast<double>(c.memory.peak_rss_bytes), std::nullopt};
+  }
+  if (metric == "device_memory") {
+    if (!c.memory.device_peak_bytes) return std::nullopt;
+    return MetricValue{static_cast<double>(*c.memory.device_peak_bytes), std::nullopt};
+  }
+  for (const auto& p : c.phases) {
+    if (p.name == metric && p.latency.median) return MetricValue{*p.latency.median, p.latency.median_ci};
+  }
+  return std::nullopt;
+}
+
+/// The unit of `metric` in cell `c`: "s", "bytes" or "<items>/s".
+[[nodiscard]] inline std::string metric_unit(const CellResult& c, std::string_view metric) {
+  if (metric == "throughput")
+    return (c.throughput.item_unit.empty() ? std::string("items") : c.throughput.item_unit) + "/s";
+  if (metric == "memory" || metric == "device_memory") return "bytes";
+  return "s";
+}
+
+/// One run's entry in a cell's history.
+struct HistoryPoint {
+  std::size_t run = 0;  ///< index of the run in the sorted list
+  std::string started_at;
+  std::string git_commit;
+  CellStatus status = CellStatus::ok;
+  std::optional<MetricValue> value;  ///< empty when the cell is not ok or has no such metric
+};
+
+/// A change point of a cell's history: the series steps at `point`.
+struct HistoryStep {
+  std::size_t point = 0;  ///< index into CellHistory::points of the first run of the step
+  double before = 0;      ///< median of the values of the segment before
+  double after = 0;       ///< median of the values of the segment it starts
+  double p_value = 1;     ///< of the permutation test
+};
+
+/// One cell's metric over the runs.
+struct CellHistory {
+  std::string key;  ///< cell_key
+  std::string family, model, backend;
+  std::vector<Axis> shape;
+  std::string metric;
+  std::string unit;
+  std::vector<HistoryPoint> points;  ///< one per run that has the cell, in run order
+  std::vector<HistoryStep> steps;    ///< change points, in order
+};
+
+/// What a history shows.
+struct HistoryOptions {
+  std::string metric = "latency";  ///< as metric_value names it
+  std::vector<Axis> shape;         ///< cells whose shape has these axis values (empty: all)
+  stats::ChangePointOptions change_points;
+};
+
+/// Sorts runs by started_at (ISO 8601 sorts as text), keeping the order of
+/// runs that started at the same time.
+inline void sort_runs_by_start(std::vector<RunResult>& runs) {
+  std::stable_sort(runs.begin(), runs.end(),
+                   [](const RunResult& a, const RunResult& b) { return a.started_at < b.started_at; });
+}
+
+/// Whether `c` has every axis value of `shape`.
+[[nodiscard]] inline bool shape_matches(const CellResult& c, const std::vector<Axis>& shape) {
+  for (const auto& a : shape) {
+    if (c.axis(a.name) != a.value) return false;
+  }
+  return true;
+}
+
+/// The history of `options.metric` for each cell of `runs` (in the order
+/// given: sort them first) that `filter` and `options.shape` select, cells
+/// in the order they first appear. Change points are searched in the
+/// values of the runs where the cell has one.
+[[nodiscard]] inline std::vector<CellHistory> cell_histories(const std::vector<RunResult>& runs,
+                                                             const ResultFilter& filter,
+                                                             const HistoryOptions& options) {
+  std::vector<CellHistory> out;
+  const auto find = [&](const std::string& key) -> CellHistory* {
+    for (auto& h : out) {
+      if (h.key == key) return &h;
+    }
+    return nullptr;
+  };
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const RunResult& run = runs[r];
+    if (!run_matches(filter, run)) continue;
+    for (const auto& c : run.cells) {
+      if (!cell_matches(filter, c) || !shape_matches(c, options.shape)) continue;
+      std::string key = cell_key(c);
+      CellHistory* h = find(key);
+      if (h == nullptr) {
+        out.push_back(CellHistory{.key = key, .family = c.family, .model = c.model, .backend = c.backend,
+                                  .shape = c.shape, .metric = options.metric,
+                                  .unit = metric_unit(c, options.metric), .points = {}, .steps = {}});
+        h = &out.back();
+      }
+      if (!h->points.empty() && h->points.back().run == r) continue;  // a repeated cell: its first result
+      HistoryPoint p{.run = r, .started_at = run.started_at, .git_commit = run.build.git_commit, .status = c.status,
+                     .value = std::nullopt};
+      if (c.status == CellStatus::ok) p.value = metric_value(c, options.metric);
+      h->points.push_back(std::move(p));
+    }
+  }
+  for (auto& h : out) {
+    std::vector<double> series;
+    std::vector<std::size_t> point_of;  // series index -> points index
+    for (std::size_t i = 0; i < h.points.size(); ++i) {
+      if (h.points[i].value) {
+        series.push_back(h.points[i].value->value);
+        point_of.push_back(i);
+      }
+    }
+    const auto changes = stats::e_divisive(series, options.change_points);
+    for (std::size_t k = 0; k < changes.size(); ++k) {
+      const std::size_t from = k == 0 ? 0 : changes[k - 1].index;
+      const std::size_t at = changes[k].index;
+      const std::size_t to = k + 1 < changes.size() ? changes[k + 1].index : series.size();
+      const std::span<const double> all(series);
+      h.steps.push_back({point_of[at], stats::median_of(all.subspan(from, at - from)),
+                         stats::median_of(all.subspan(at, to - at)), changes[k].p_value});
+    }
+  }
+  return out;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/history.hpp ----
+// ---- begin accelbench/report/sql_reporter.hpp ----
+
+// Results as SQL text: the results store's schema (docs/store.md) and one
+// run's rows as INSERT statements with quoted literals, in one transaction.
+// `sqlite3 results.db < run.sql` loads it into a new or existing SQLite
+// store, which ResultStore then reads like any other; needs no SQLite to
+// write. `accelbench run -o sql` writes it.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/report/store_rows.hpp ----
+
+// The rows of the results store (docs/store.md) made from results: for each
+// insert statement of store_sql.hpp, its values in its column order. The
+// store binds them; SqlReporter writes them as literals. Each row also
+// keeps the object's whole JSON (report/json.hpp), from which the store
+// reads results back.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/report/store_sql.hpp ----
+
+// The SQL of the results store (docs/store.md), in one place for both of its
+// engines (SQLite, PostgreSQL) and for SqlReporter's text: the schema as
+// numbered migrations and the statements that write and read it. The two
+// dialects differ only where this file says so: the type of an id column
+// and of a floating-point column (tokens {id} and {real} in the schema), how
+// a write transaction begins, and how a new row's id comes back
+// (store_sqlite.hpp, store_postgres.hpp). Values are always bound to `?`
+// parameters (PostgreSQL's engine numbers them $1, $2, ...), never written
+// into the text, except by SqlReporter, which writes them as quoted literals.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace accelbench {
+
+/// Anything the results store cannot do: `what()` names the store (its URL,
+/// password masked), what was being done, and the database's own message.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The schema version this library reads and writes: its last migration.
+inline constexpr int store_schema_version = 2;
+
+namespace detail {
+
+enum class SqlDialect { sqlite, postgresql };
+
+/// Text written into a statement as it is: SqlReporter's reference to a row
+/// written before it ("(SELECT id FROM runs WHERE uid = '...')"). The
+/// store's engines never take one.
+struct SqlExpression {
+  std::string text;
+};
+
+/// A value bound to a `?` parameter, or one column of a row read back.
+using SqlValue = std::variant<std::nullptr_t, std::int64_t, double, std::string, SqlExpression>;
+using SqlRow = std::vector<SqlValue>;
+
+/// One step of the schema: applied once, in order, in a transaction of its
+/// own, and recorded in schema_version. A released step is never edited; a
+/// change to the schema is a new step.
+struct StoreMigration {
+  int version;
+  const char* description;
+  std::vector<const char*> statements;
+};
+
+/// The table that says which migrations a store has had; made before any of them.
+inline constexpr const char* schema_version_table =
+    "CREATE TABLE IF NOT EXISTS schema_version (\n"
+    "  version INTEGER PRIMARY KEY,\n"
+    "  description TEXT NOT NULL,\n"
+    "  applied_at TEXT NOT NULL\n"
+    ")";
+
+/// Every migration, oldest first; the last one's version is store_schema_version.
+inline const std::vector<StoreMigration>& store_migrations() {
+  static const std::vector<StoreMigration> steps = {
+      {1,
+       "runs, environments, devices, models, cells, samples, phases, verification, warnings, loading, comparisons",
+       {"CREATE TABLE IF NOT EXISTS runs (\n"
+        "  id {id},\n"
+        "  uid TEXT NOT NULL UNIQUE,\n"
+        "  status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),\n"
+        "  started_at TEXT NOT NULL,\n"
+        "  finished_at TEXT,\n"
+        "  library_version TEXT NOT NULL,\n"
+        "  git_commit TEXT,\n"
+        "  compiler TEXT NOT NULL,\n"
+        "  build_type TEXT NOT NULL,\n"
+        "  build_json TEXT NOT NULL,\n"
+        "  settings_json TEXT NOT NULL,\n"
+        "  run_group TEXT,\n"
+        "  shard_index INTEGER,\n"
+        "  shard_count INTEGER,\n"
+        "  hostname TEXT NOT NULL,\n"
+        "  hardware_fingerprint TEXT NOT NULL,\n"
+        "  run_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS environments (\n"
+        "  run_id BIGINT NOT NULL PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  hostname TEXT NOT NULL,\n"
+        "  os TEXT NOT NULL,\n"
+        "  kernel TEXT NOT NULL,\n"
+        "  architecture TEXT NOT NULL,\n"
+        "  cpu_model TEXT NOT NULL,\n"
+        "  logical_cores INTEGER NOT NULL,\n"
+        "  physical_cores INTEGER NOT NULL,\n"
+        "  memory_bytes BIGINT NOT NULL,\n"
+        "  cpu_features TEXT NOT NULL,\n"
+        "  governor TEXT,\n"
+        "  boost INTEGER,\n"
+        "  virtualized INTEGER NOT NULL,\n"
+        "  hypervisor TEXT,\n"
+        "  clocksource TEXT,\n"
+        "  cpu_mhz {real},\n"
+        "  system_json TEXT NOT NULL,\n"
+        "  environment_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS devices (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  backend TEXT NOT NULL,\n"
+        "  name TEXT NOT NULL,\n"
+        "  kind TEXT NOT NULL,\n"
+        "  compute_units INTEGER NOT NULL,\n"
+        "  threads INTEGER NOT NULL,\n"
+        "  memory_bytes BIGINT NOT NULL,\n"
+        "  device_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS models (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  name TEXT NOT NULL,\n"
+        "  family TEXT NOT NULL,\n"
+        "  architecture TEXT NOT NULL,\n"
+        "  backend TEXT NOT NULL,\n"
+        "  weights TEXT NOT NULL,\n"
+        "  parameters BIGINT NOT NULL,\n"
+        "  weight_bytes BIGINT NOT NULL,\n"
+        "  load_time_s {real},\n"
+        "  construct_time_s {real},\n"
+        "  upload_time_s {real},\n"
+        "  shared INTEGER NOT NULL,\n"
+        "  status TEXT NOT NULL,\n"
+        "  message TEXT,\n"
+        "  model_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS cells (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  cell_key TEXT NOT NULL,\n"
+        "  model TEXT NOT NULL,\n"
+        "  family TEXT NOT NULL,\n"
+        "  backend TEXT NOT NULL,\n"
+        "  shape_json TEXT NOT NULL,\n"
+        "  batch_size BIGINT,\n"
+        "  sequence_length BIGINT,\n"
+        "  prompt_length BIGINT,\n"
+        "  new_tokens BIGINT,\n"
+        "  image_size BIGINT,\n"
+        "  audio_seconds BIGINT,\n"
+        "  status TEXT NOT NULL,\n"
+        "  message TEXT,\n"
+        "  stats TEXT NOT NULL,\n"
+        "  timer TEXT NOT NULL,\n"
+        "  warmup_iterations INTEGER NOT NULL,\n"
+        "  iterations BIGINT NOT NULL,\n"
+        "  iterations_per_sample BIGINT NOT NULL,\n"
+        "  stop_reason TEXT,\n"
+        "  sample_count BIGINT NOT NULL,\n"
+        "  median_s {real},\n"
+        "  median_ci_low_s {real},\n"
+        "  median_ci_high_s {real},\n"
+        "  mean_s {real},\n"
+        "  p90_s {real},\n"
+        "  p99_s {real},\n"
+        "  min_s {real},\n"
+        "  max_s {real},\n"
+        "  stddev_s {real},\n"
+        "  item_unit TEXT NOT NULL,\n"
+        "  items_per_second {real},\n"
+        "  tokens_per_second {real},\n"
+        "  peak_rss_bytes BIGINT NOT NULL,\n"
+        "  rss_growth_bytes BIGINT NOT NULL,\n"
+        "  device_peak_bytes BIGINT,\n"
+        "  load_time_s {real},\n"
+        "  first_run_s {real},\n"
+        "  other_cores {real},\n"
+        "  busy INTEGER NOT NULL,\n"
+        "  cell_json TEXT NOT NULL,\n"
+        "  UNIQUE (run_id, cell_key)\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS samples (\n"
+        "  cell_id BIGINT NOT NULL REFERENCES cells (id) ON DELETE CASCADE,\n"
+        "  idx INTEGER NOT NULL,\n"
+        "  seconds {real} NOT NULL,\n"
+        "  PRIMARY KEY (cell_id, idx)\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS phases (\n"
+        "  cell_id BIGINT NOT NULL REFERENCES cells (id) ON DELETE CASCADE,\n"
+        "  idx INTEGER NOT NULL,\n"
+        "  name TEXT NOT NULL,\n"
+        "  item_unit TEXT NOT NULL,\n"
+        "  items {real},\n"
+        "  per_run BIGINT NOT NULL,\n"
+        "  sample_count BIGINT NOT NULL,\n"
+        "  median_s {real},\n"
+        "  median_ci_low_s {real},\n"
+        "  median_ci_high_s {real},\n"
+        "  mean_s {real},\n"
+        "  p90_s {real},\n"
+        "  p99_s {real},\n"
+        "  min_s {real},\n"
+        "  max_s {real},\n"
+        "  stddev_s {real},\n"
+        "  items_per_second {real},\n"
+        "  PRIMARY KEY (cell_id, idx)\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS verification (\n"
+        "  cell_id BIGINT NOT NULL PRIMARY KEY REFERENCES cells (id) ON DELETE CASCADE,\n"
+        "  status TEXT NOT NULL,\n"
+        "  reference TEXT,\n"
+        "  max_abs_error {real},\n"
+        "  max_rel_error {real},\n"
+        "  cosine_similarity {real},\n"
+        "  tolerance {real},\n"
+        "  token_agreement {real},\n"
+        "  non_finite BIGINT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS warnings (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  cell_id BIGINT REFERENCES cells (id) ON DELETE CASCADE,\n"
+        "  message TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS loading (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  family TEXT NOT NULL,\n"
+        "  backend TEXT NOT NULL,\n"
+        "  models TEXT NOT NULL,\n"
+        "  repetitions INTEGER NOT NULL,\n"
+        "  sequential_median_s {real},\n"
+        "  concurrent_median_s {real},\n"
+        "  speedup {real},\n"
+        "  status TEXT NOT NULL,\n"
+        "  message TEXT,\n"
+        "  loading_json TEXT NOT NULL\n"
+        ")",
+        "CREATE TABLE IF NOT EXISTS comparisons (\n"
+        "  id {id},\n"
+        "  run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+        "  family TEXT NOT NULL,\n"
+        "  model_a TEXT NOT NULL,\n"
+        "  model_b TEXT NOT NULL,\n"
+        "  backend_a TEXT NOT NULL,\n"
+        "  backend_b TEXT NOT NULL,\n"
+        "  label_a TEXT NOT NULL,\n"
+        "  label_b TEXT NOT NULL,\n"
+        "  comparison_json TEXT NOT NULL\n"
+        ")"}},
+      {2,
+       "indexes for the filters of reports and regression checks",
+       {"CREATE INDEX IF NOT EXISTS runs_started_at ON runs (started_at)",
+        "CREATE INDEX IF NOT EXISTS runs_hostname ON runs (hostname, started_at)",
+        "CREATE INDEX IF NOT EXISTS runs_git_commit ON runs (git_commit)",
+        "CREATE INDEX IF NOT EXISTS runs_run_group ON runs (run_group, shard_index)",
+        "CREATE INDEX IF NOT EXISTS cells_model ON cells (model, backend)",
+        "CREATE INDEX IF NOT EXISTS cells_family ON cells (family, backend)",
+        "CREATE INDEX IF NOT EXISTS devices_run ON devices (run_id)",
+        "CREATE INDEX IF NOT EXISTS models_run ON models (run_id)",
+        "CREATE INDEX IF NOT EXISTS warnings_run ON warnings (run_id, cell_id)",
+        "CREATE INDEX IF NOT EXISTS loading_run ON loading (run_id)",
+        "CREATE INDEX IF NOT EXISTS comparisons_run ON comparisons (run_id)"}},
+  };
+  return steps;
+}
+
+/// `text` with the dialect's tokens replaced: {id} (an id column that
+/// numbers new rows) and {real} (a double).
+[[nodiscard]] inline std::string dialect_sql(std::string_view text, SqlDialect dialect) {
+  const bool sqlite = dialect == SqlDialect::sqlite;
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.substr(i, 4) == "{id}") {
+      out += sqlite ? "INTEGER PRIMARY KEY" : "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY";
+      i += 3;
+    } else if (text.substr(i, 6) == "{real}") {
+      out += sqlite ? "REAL" : "DOUBLE PRECISION";
+      i += 5;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+/// The statements that write and read the store. Column lists follow the
+/// order of the values store_rows.hpp makes for them.
+namespace store_sql {
+
+inline constexpr const char* insert_run =
+    "INSERT INTO runs (uid, status, started_at, finished_at, library_version, git_commit, compiler, build_type, "
+    "build_json, settings_json, run_group, shard_index, shard_count, hostname, hardware_fingerprint, run_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* finish_run =
+    "UPDATE runs SET status = ?, started_at = ?, finished_at = ?, library_version = ?, git_commit = ?, compiler = ?, "
+    "build_type = ?, build_json = ?, settings_json = ?, hostname = ?, hardware_fingerprint = ?, run_json = ? "
+    "WHERE id = ?";
+inline constexpr const char* reopen_run = "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?";
+inline constexpr const char* interrupt_run =
+    "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'";
+inline constexpr const char* set_run_json = "UPDATE runs SET run_json = ? WHERE id = ?";
+inline constexpr const char* run_by_uid = "SELECT id FROM runs WHERE uid = ?";
+inline constexpr const char* run_row =
+    "SELECT uid, status, started_at, finished_at, run_group, shard_index, shard_count, hardware_fingerprint, run_json "
+    "FROM runs WHERE id = ?";
+
+inline constexpr const char* insert_environment =
+    "INSERT INTO environments (run_id, hostname, os, kernel, architecture, cpu_model, logical_cores, physical_cores, "
+    "memory_bytes, cpu_features, governor, boost, virtualized, hypervisor, clocksource, cpu_mhz, system_json, "
+    "environment_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* delete_environment = "DELETE FROM environments WHERE run_id = ?";
+
+inline constexpr const char* insert_device =
+    "INSERT INTO devices (run_id, backend, name, kind, compute_units, threads, memory_bytes, device_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_model =
+    "INSERT INTO models (run_id, name, family, architecture, backend, weights, parameters, weight_bytes, load_time_s, "
+    "construct_time_s, upload_time_s, shared, status, message, model_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_loading =
+    "INSERT INTO loading (run_id, family, backend, models, repetitions, sequential_median_s, concurrent_median_s, "
+    "speedup, status, message, loading_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_comparison =
+    "INSERT INTO comparisons (run_id, family, model_a, model_b, backend_a, backend_b, label_a, label_b, "
+    "comparison_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_warning = "INSERT INTO warnings (run_id, cell_id, message) VALUES (?, ?, ?)";
+
+inline constexpr const char* insert_cell =
+    "INSERT INTO cells (run_id, cell_key, model, family, backend, shape_json, batch_size, sequence_length, "
+    "prompt_length, new_tokens, image_size, audio_seconds, status, message, stats, timer, warmup_iterations, "
+    "iterations, iterations_per_sample, stop_reason, sample_count, median_s, median_ci_low_s, median_ci_high_s, "
+    "mean_s, p90_s, p99_s, min_s, max_s, stddev_s, item_unit, items_per_second, tokens_per_second, peak_rss_bytes, "
+    "rss_growth_bytes, device_peak_bytes, load_time_s, first_run_s, other_cores, busy, cell_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?)";
+/// Added by the store after insert_cell: a cell already stored under its key is left as it is.
+inline constexpr const char* cell_conflict = " ON CONFLICT (run_id, cell_key) DO NOTHING";
+inline constexpr const char* insert_phase =
+    "INSERT INTO phases (cell_id, idx, name, item_unit, items, per_run, sample_count, median_s, median_ci_low_s, "
+    "median_ci_high_s, mean_s, p90_s, p99_s, min_s, max_s, stddev_s, items_per_second) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr const char* insert_verification =
+    "INSERT INTO verification (cell_id, status, reference, max_abs_error, max_rel_error, cosine_similarity, "
+    "tolerance, token_agreement, non_finite) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/// Followed by ", (?, ?, ?)" for each further sample.
+inline constexpr const char* insert_samples = "INSERT INTO samples (cell_id, idx, seconds) VALUES (?, ?, ?)";
+
+// The rows a part replaces (add_part): one device per backend, one model
+// per family, name and backend, one loading benchmark per family and
+// backend, each comparison and run-wide warning once.
+inline constexpr const char* device_id = "SELECT id FROM devices WHERE run_id = ? AND backend = ?";
+inline constexpr const char* model_id =
+    "SELECT id FROM models WHERE run_id = ? AND family = ? AND name = ? AND backend = ?";
+inline constexpr const char* loading_id = "SELECT id FROM loading WHERE run_id = ? AND family = ? AND backend = ?";
+inline constexpr const char* comparison_id = "SELECT id FROM comparisons WHERE run_id = ? AND comparison_json = ?";
+inline constexpr const char* warning_id =
+    "SELECT id FROM warnings WHERE run_id = ? AND cell_id IS NULL AND message = ?";
+
+// Reading a run back, each part in the order it was written.
+inline constexpr const char* run_devices = "SELECT device_json FROM devices WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_models = "SELECT model_json FROM models WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_cells = "SELECT cell_json FROM cells WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_loading = "SELECT loading_json FROM loading WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_comparisons =
+    "SELECT comparison_json FROM comparisons WHERE run_id = ? ORDER BY id";
+inline constexpr const char* run_warnings =
+    "SELECT message FROM warnings WHERE run_id = ? AND cell_id IS NULL ORDER BY id";
+inline constexpr const char* cell_keys = "SELECT cell_key FROM cells WHERE run_id = ?";
+
+}  // namespace store_sql
+
+/// "UPDATE t SET a = ?, b = ? WHERE id = ?" for "INSERT INTO t (a, b) VALUES (?, ?)":
+/// a part that replaces a row written before keeps the row's id (and so its place).
+[[nodiscard]] inline std::string update_of(std::string_view insert) {
+  const std::size_t open = insert.find('(');
+  const std::size_t close = insert.find(')', open);
+  const std::string_view table = insert.substr(12, open - 13);  // after "INSERT INTO "
+  std::string out = "UPDATE " + std::string(table) + " SET ";
+  std::string_view columns = insert.substr(open + 1, close - open - 1);
+  bool first = true;
+  while (!columns.empty()) {
+    const std::size_t comma = columns.find(',');
+    std::string_view column = columns.substr(0, comma);
+    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+    out += (first ? "" : ", ") + std::string(column) + " = ?";
+    first = false;
+    columns = comma == std::string_view::npos ? std::string_view() : columns.substr(comma + 1);
+  }
+  return out + " WHERE id = ?";
+}
+
+/// `sql` with its `?` parameters numbered $1, $2, ... (PostgreSQL); a `?`
+/// inside a quoted literal is left alone.
+[[nodiscard]] inline std::string numbered_parameters(std::string_view sql) {
+  std::string out;
+  bool quoted = false;
+  int n = 0;
+  for (const char c : sql) {
+    if (c == '\'') quoted = !quoted;
+    if (c == '?' && !quoted) {
+      out += '$' + std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// A string as an SQL literal: quotes doubled, a NUL byte (which neither
+/// engine keeps in text) written as U+FFFD.
+[[nodiscard]] inline std::string sql_quote(std::string_view text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      out += "''";
+    } else if (c == '\0') {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+/// A value as an SQL literal: NULL, an integer, a double with every digit
+/// it needs (a NaN or infinity, which SQL cannot write, as NULL), a quoted
+/// string, or an expression as it is.
+[[nodiscard]] inline std::string sql_literal(const SqlValue& v) {
+  if (std::holds_alternative<std::int64_t>(v)) return std::to_string(std::get<std::int64_t>(v));
+  if (const auto* d = std::get_if<double>(&v)) {
+    if (!std::isfinite(*d)) return "NULL";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", *d);
+    std::string s = buf;
+    if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+    return s;
+  }
+  if (const auto* s = std::get_if<std::string>(&v)) return sql_quote(*s);
+  if (const auto* e = std::get_if<SqlExpression>(&v)) return e->text;
+  return "NULL";
+}
+
+/// `sql` with each `?` replaced by the literal of the next value (SqlReporter).
+[[nodiscard]] inline std::string with_literals(std::string_view sql, const std::vector<SqlValue>& values) {
+  std::string out;
+  std::size_t next = 0;
+  bool quoted = false;
+  for (const char c : sql) {
+    if (c == '\'') quoted = !quoted;
+    if (c == '?' && !quoted) {
+      if (next >= values.size()) throw std::logic_error("with_literals: fewer values than parameters");
+      out += sql_literal(values[next++]);
+    } else {
+      out += c;
+    }
+  }
+  if (next != values.size()) throw std::logic_error("with_literals: more values than parameters");
+  return out;
+}
+
+}  // namespace detail
+}  // namespace accelbench
+// ---- end accelbench/report/store_sql.hpp ----
+
+namespace accelbench {
+
+/// Where a run belongs among others measured together: a group of runs
+/// (e.g. one fleet job) and the run's shard of it. Every part is optional.
+struct RunGroup {
+  std::string name;                 ///< empty: no group
+  std::optional<int> shard_index;   ///< from 1
+  std::optional<int> shard_count;
+};
+
+/// What identifies a machine's hardware across runs: a hash (16 hex digits)
+/// of the CPU model, its features and the run's devices (backend, name,
+/// kind, compute units, memory), whatever the host is called.
+[[nodiscard]] inline std::string hardware_fingerprint(const SystemInfo& system, const std::vector<DeviceInfo>& devices) {
+  std::string text = "cpu " + system.cpu_model + "\n";
+  for (const auto& f : system.cpu_features) text += f + " ";
+  std::vector<std::string> lines;
+  for (const auto& d : devices) {
+    lines.push_back(d.backend + "\t" + d.name + "\t" + d.kind + "\t" + std::to_string(d.compute_units) + "\t" +
+                    std::to_string(d.memory_bytes));
+  }
+  std::sort(lines.begin(), lines.end());
+  lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+  for (const auto& l : lines) text += "\n" + l;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(detail::fnv1a64(text)));
+  return hex;
+}
+
+namespace detail {
+
+/// The identity of a run read from a results file (import, SqlReporter):
+/// its host, its start and a hash of its whole content, so that the same
+/// file is recognised when it comes again.
+[[nodiscard]] inline std::string results_uid(const RunResult& run) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(fnv1a64(dump_json(to_json(run)))));
+  return "results:" + run.system.hostname + "@" + run.started_at + ":" + hex;
+}
+
+/// Text for a text column: valid UTF-8 (a bad byte becomes U+FFFD, as in
+/// the JSON), as PostgreSQL requires.
+[[nodiscard]] inline SqlValue sql_text(std::string_view s) { return valid_utf8(s); }
+/// Text, or NULL when empty.
+[[nodiscard]] inline SqlValue sql_text_or_null(std::string_view s) {
+  return s.empty() ? SqlValue(nullptr) : sql_text(s);
+}
+[[nodiscard]] inline SqlValue sql_int(std::int64_t v) { return v; }
+/// An unsigned count or size, which no column holds past 2^63 - 1.
+[[nodiscard]] inline SqlValue sql_count(std::uint64_t v) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(v, std::numeric_limits<std::int64_t>::max()));
+}
+[[nodiscard]] inline SqlValue sql_bool(bool v) { return std::int64_t{v ? 1 : 0}; }
+[[nodiscard]] inline SqlValue sql_real(double v) { return v; }
+template <class T>
+[[nodiscard]] SqlValue sql_optional(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<double>(*v);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return sql_bool(*v);
+  } else {
+    return sql_count(static_cast<std::uint64_t>(*v));
+  }
+}
+[[nodiscard]] inline SqlValue sql_json(const Json& j) { return dump_json(j); }
+
+/// The run's own description, without the parts the store keeps in tables
+/// of their own (devices, models, cells, loading, comparisons, warnings).
+[[nodiscard]] inline RunResult run_frame(const RunResult& run) {
+  RunResult frame;
+  frame.started_at = run.started_at;
+  frame.finished_at = run.finished_at;
+  frame.system = run.system;
+  frame.build = run.build;
+  frame.environment = run.environment;
+  frame.settings = run.settings;
+  frame.timers = run.timers;
+  return frame;
+}
+
+/// store_sql::insert_run's values; `status` is running, complete or interrupted.
+[[nodiscard]] inline std::vector<SqlValue> run_values(const RunResult& run, const std::string& uid,
+                                                      const std::string& status, const RunGroup& group) {
+  const Json j = to_json(run_frame(run));
+  return {sql_text(uid),
+          status,
+          sql_text(run.started_at),
+          sql_text_or_null(run.finished_at),
+          sql_text(run.build.library_version),
+          sql_text_or_null(run.build.git_commit),
+          sql_text(run.build.compiler),
+          sql_text(run.build.build_type),
+          sql_json(j["build"]),
+          sql_json(j["settings"]),
+          sql_text_or_null(group.name),
+          group.shard_index ? SqlValue(std::int64_t{*group.shard_index}) : SqlValue(nullptr),
+          group.shard_count ? SqlValue(std::int64_t{*group.shard_count}) : SqlValue(nullptr),
+          sql_text(run.system.hostname),
+          hardware_fingerprint(run.system, run.devices),
+          sql_json(j)};
+}
+
+/// store_sql::finish_run's values, less the run's id.
+[[nodiscard]] inline std::vector<SqlValue> finish_values(const RunResult& run, const std::string& status) {
+  std::vector<SqlValue> v = run_values(run, "", status, {});
+  // insert_run: uid status started finished version commit compiler type build settings group index count host fp json
+  return {v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[13], v[14], v[15]};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> environment_values(SqlValue run_id, const RunResult& run) {
+  const SystemInfo& s = run.system;
+  const EnvironmentInfo& e = run.environment;
+  const Json j = to_json(run_frame(run));
+  return {std::move(run_id),     sql_text(s.hostname),        sql_text(s.os),
+          sql_text(s.kernel),    sql_text(s.architecture),    sql_text(s.cpu_model),
+          sql_int(s.logical_cores), sql_int(s.physical_cores), sql_count(s.memory_bytes),
+          sql_json(Json(s.cpu_features)), sql_text_or_null(e.governor), sql_optional(e.boost),
+          sql_bool(e.virtualized), sql_text_or_null(e.hypervisor), sql_text_or_null(e.clocksource),
+          sql_optional(e.cpu_mhz), sql_json(j["system"]),       sql_json(j["environment"])};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> device_values(SqlValue run_id, const DeviceInfo& d) {
+  return {std::move(run_id),   sql_text(d.backend), sql_text(d.name),        sql_text(d.kind),
+          sql_int(d.compute_units), sql_int(d.threads), sql_count(d.memory_bytes), sql_json(to_json(d))};
+}
+
+/// A model's JSON, as to_json(RunResult) writes it among "models".
+[[nodiscard]] inline Json model_json(const ModelInfo& m) {
+  RunResult one;
+  one.models = {m};
+  return to_json(one)["models"][0];
+}
+
+[[nodiscard]] inline std::vector<SqlValue> model_values(SqlValue run_id, const ModelInfo& m) {
+  return {std::move(run_id),       sql_text(m.name),          sql_text(m.family),
+          sql_text(m.architecture), sql_text(m.backend),       sql_text(m.weights),
+          sql_int(m.parameters),    sql_count(m.weight_bytes), sql_real(m.load_time_s),
+          sql_real(m.construct_time_s), sql_real(m.upload_time_s), sql_bool(m.shared),
+          sql_text(m.status),       sql_text_or_null(m.message), sql_json(model_json(m))};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> loading_values(SqlValue run_id, const LoadingResult& l) {
+  return {std::move(run_id),        sql_text(l.family),          sql_text(l.backend),
+          sql_json(Json(l.models)), sql_int(l.repetitions),      sql_real(l.sequential_median_s),
+          sql_real(l.concurrent_median_s), sql_real(l.speedup), sql_text(l.status),
+          sql_text_or_null(l.message), sql_json(to_json(l))};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> comparison_values(SqlValue run_id, const ComparisonResult& c) {
+  return {std::move(run_id),    sql_text(c.family),  sql_text(c.model_a), sql_text(c.model_b),
+          sql_text(c.backend_a), sql_text(c.backend_b), sql_text(c.label_a), sql_text(c.label_b),
+          sql_json(to_json(c))};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> warning_values(SqlValue run_id, SqlValue cell_id, const std::string& text) {
+  return {std::move(run_id), std::move(cell_id), sql_text(text)};
+}
+
+/// The common sweep axes, each in a column of its own (the shape's JSON has them all).
+inline constexpr const char* axis_columns[] = {"batch_size", "sequence_length", "prompt_length",
+                                               "new_tokens", "image_size",      "audio_seconds"};
+
+[[nodiscard]] inline std::vector<SqlValue> cell_values(SqlValue run_id, const CellResult& c) {
+  const LatencySummary& l = c.latency;
+  std::vector<SqlValue> v = {std::move(run_id), sql_text(cell_key(c)), sql_text(c.model),
+                             sql_text(c.family), sql_text(c.backend), sql_json(shape_of(c.shape))};
+  for (const char* axis : axis_columns) {
+    const auto value = c.axis(axis);
+    v.push_back(value ? SqlValue(*value) : SqlValue(nullptr));
+  }
+  const std::vector<SqlValue> rest = {
+      std::string(to_string(c.status)), sql_text_or_null(c.message), sql_text(c.stats), sql_text(c.timer),
+      sql_int(c.warmup_iterations), sql_count(c.iterations), sql_count(c.iterations_per_sample),
+      sql_text_or_null(c.stop_reason), sql_count(l.count), sql_optional(l.median),
+      l.median_ci ? sql_real(l.median_ci->low) : SqlValue(nullptr),
+      l.median_ci ? sql_real(l.median_ci->high) : SqlValue(nullptr), sql_real(l.mean), sql_optional(l.p90),
+      sql_optional(l.p99), sql_real(l.min), sql_real(l.max), sql_real(l.stddev), sql_text(c.throughput.item_unit),
+      sql_real(c.throughput.items_per_second), sql_optional(c.throughput.tokens_per_second),
+      sql_count(c.memory.peak_rss_bytes), sql_count(c.memory.growth_bytes()),
+      sql_optional(c.memory.device_peak_bytes), sql_real(c.load_time_s), sql_real(c.first_run_s),
+      c.load ? sql_real(c.load->other_cores) : SqlValue(nullptr), sql_bool(c.busy), sql_json(to_json(c))};
+  v.insert(v.end(), rest.begin(), rest.end());
+  return v;
+}
+
+[[nodiscard]] inline std::vector<SqlValue> phase_values(SqlValue cell_id, std::size_t index, const PhaseResult& p) {
+  const LatencySummary& l = p.latency;
+  return {std::move(cell_id), sql_count(index), sql_text(p.name), sql_text(p.item_unit), sql_real(p.items),
+          sql_count(p.per_run), sql_count(l.count), sql_optional(l.median),
+          l.median_ci ? sql_real(l.median_ci->low) : SqlValue(nullptr),
+          l.median_ci ? sql_real(l.median_ci->high) : SqlValue(nullptr), sql_real(l.mean), sql_optional(l.p90),
+          sql_optional(l.p99), sql_real(l.min), sql_real(l.max), sql_real(l.stddev), sql_real(p.items_per_second)};
+}
+
+[[nodiscard]] inline std::vector<SqlValue> verification_values(SqlValue cell_id, const Verification& v) {
+  return {std::move(cell_id),         sql_text(v.status),           sql_text_or_null(v.reference),
+          sql_real(v.max_abs_error),  sql_real(v.max_rel_error),    sql_real(v.cosine_similarity),
+          sql_real(v.tolerance),      sql_optional(v.token_agreement), sql_count(v.non_finite)};
+}
+
+}  // namespace detail
+}  // namespace accelbench
+// ---- end accelbench/report/store_rows.hpp ----
+
+namespace accelbench {
+
+/// The SQL text of `run`: CREATE TABLE IF NOT EXISTS for the whole schema
+/// (SQLite's dialect, schema version store_schema_version), then the run's
+/// rows, each referring to the rows it belongs to by their keys (the run's
+/// uid, a cell's key), so that the text loads into a store that has other
+/// runs. The run is written with status running and made complete by the
+/// last statement; its rows refer to it as the running run of its uid. That
+/// uid is the one `accelbench import` gives the same results, so a run is
+/// stored once: loaded again (or imported after), the run's insert fails on
+/// the unique uid, and so does every row that refers to it.
+[[nodiscard]] inline std::string to_sql_script(const RunResult& run) {
+  using namespace detail;
+  namespace sql = store_sql;
+  std::string out = "-- accelbench results as SQL: the results store's schema (version " +
+                    std::to_string(store_schema_version) + ", docs/store.md) and one run.\n" +
+                    "-- Load it into a SQLite store with: sqlite3 results.db < THIS_FILE\n" + "BEGIN TRANSACTION;\n";
+  const auto statement = [&](const std::string& text) { out += text + ";\n"; };
+  statement(schema_version_table);
+  for (const auto& m : store_migrations()) {
+    for (const char* s : m.statements) statement(dialect_sql(s, SqlDialect::sqlite));
+  }
+  for (const auto& m : store_migrations()) {
+    statement(with_literals("INSERT INTO schema_version (version, description, applied_at) SELECT ?, ?, ? WHERE NOT "
+                            "EXISTS (SELECT 1 FROM schema_version WHERE version = ?)",
+                            {std::int64_t{m.version}, std::string(m.description), utc_timestamp(),
+                             std::int64_t{m.version}}));
+  }
+
+  const std::string uid = results_uid(run);
+  const std::string uid_literal = sql_literal(sql_text(uid));
+  const SqlExpression run_id{"(SELECT id FROM runs WHERE uid = " + uid_literal + " AND status = 'running')"};
+  statement(with_literals(sql::insert_run, run_values(run, uid, "running", {})));
+  statement(with_literals(sql::insert_environment, environment_values(run_id, run)));
+  for (const auto& d : run.devices) statement(with_literals(sql::insert_device, device_values(run_id, d)));
+  for (const auto& m : run.models) statement(with_literals(sql::insert_model, model_values(run_id, m)));
+  for (const auto& l : run.loading) statement(with_literals(sql::insert_loading, loading_values(run_id, l)));
+  for (const auto& c : run.comparisons) statement(with_literals(sql::insert_comparison, comparison_values(run_id, c)));
+  for (const auto& w : run.warnings) statement(with_literals(sql::insert_warning, warning_values(run_id, nullptr, w)));
+
+  for (const auto& cell : run.cells) {
+    const std::string key = sql_literal(sql_text(cell_key(cell)));
+    const SqlExpression cell_id{"(SELECT id FROM cells WHERE run_id = " + run_id.text + " AND cell_key = " + key + ")"};
+    statement(with_literals(sql::insert_cell, cell_values(run_id, cell)));
+    // The samples, a few hundred to a statement, as rows of a VALUES table
+    // (whose columns both engines call column1, column2).
+    constexpr std::size_t per_statement = 500;
+    for (std::size_t from = 0; from < cell.samples_s.size(); from += per_statement) {
+      std::string rows;
+      for (std::size_t i = from; i < std::min(cell.samples_s.size(), from + per_statement); ++i) {
+        rows += (i > from ? ", (" : "(") + std::to_string(i) + ", " + sql_literal(cell.samples_s[i]) + ")";
+      }
+      statement("INSERT INTO samples (cell_id, idx, seconds) SELECT c.id, v.column1, v.column2 FROM cells AS c, "
+                "(VALUES " + rows + ") AS v WHERE c.run_id = " + run_id.text + " AND c.cell_key = " + key);
+    }
+    for (std::size_t i = 0; i < cell.phases.size(); ++i) {
+      statement(with_literals(sql::insert_phase, phase_values(cell_id, i, cell.phases[i])));
+    }
+    statement(with_literals(sql::insert_verification, verification_values(cell_id, cell.verification)));
+    for (const auto& w : cell.warnings) statement(with_literals(sql::insert_warning, warning_values(run_id, cell_id, w)));
+  }
+  statement("UPDATE runs SET status = 'complete' WHERE uid = " + uid_literal + " AND status = 'running'");
+  out += "COMMIT;\n";
+  return out;
+}
+
+/// Reporter policy: results as SQL text (to_sql_script) for the results
+/// store, to a file written whole or, by default, to standard output.
+class SqlReporter {
+ public:
+  SqlReporter() = default;
+  explicit SqlReporter(std::filesystem::path path) : out_(std::move(path)) {}
+  explicit SqlReporter(std::ostream& out) : out_(out) {}
+
+  void report(const RunResult& result) { out_.write(to_sql_script(result)); }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
+
+ private:
+  detail::ReportOutput out_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/report/sql_reporter.hpp ----
 // ---- begin accelbench/run/benchmark.hpp ----
 
 #include <fmt/format.h>
@@ -17625,10 +20421,15 @@ inline void summarize_pairs(const std::vector<double>& a, const std::vector<doub
 /// given, else from a pool local to the comparison, so that two variants of
 /// one preset on one device share one model. `on_cell`, when given, is
 /// called after each cell with the comparison so far (its last cell the new one).
+/// `done`, when given, says which cells were compared before (a resumed
+/// comparison): a cell it returns is taken as it is, not measured again,
+/// and not passed to on_cell.
 template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   requires RunsOn<F, A> && RunsOn<F, B>
-[[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr,
-                                const std::function<void(const ComparisonResult&)>& on_cell = {}) {
+[[nodiscard]] RunResult compare(
+    Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr,
+    const std::function<void(const ComparisonResult&)>& on_cell = {},
+    const std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)>& done = {}) {
   validate<F>(a.config);
   validate<F>(b.config);
   const auto preset_a = detail::preset_for<F>(a.config);
@@ -17695,6 +20496,12 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   ResourcePool& models = pool ? *pool : local_pool;
 
   for (const auto& cell : cells) {
+    if (done) {
+      if (auto before = done(F::axes(cell))) {
+        cmp.cells.push_back(std::move(*before));
+        continue;
+      }
+    }
     ComparisonCell c;
     c.shape = F::axes(cell);
     std::vector<double> ta, tb;
@@ -25020,11 +27827,6 @@ inline std::string format_error(const std::optional<double>& v) {
   return v ? fmt::format("{:.1e}", *v) : std::string("-");
 }
 
-inline std::string format_speedup(const std::optional<double>& v) {
-  if (!v) return "-";
-  return *v >= 0.1 ? fmt::format("{:.2f}x", *v) : fmt::format("{:.2g}x", *v);
-}
-
 inline Json optional_number(const std::optional<double>& v) {
   return v && std::isfinite(*v) ? Json(*v) : Json(nullptr);
 }
@@ -25119,6 +27921,42 @@ inline Json optional_number(const std::optional<double>& v) {
               {"rows", std::move(rows)}};
 }
 
+/// A row as to_json(CompatibilityMatrix) writes it (a resumed matrix reads
+/// its journaled rows back); a status it does not know reads as error.
+[[nodiscard]] inline CompatibilityRow compatibility_row_from_json(const Json& j) {
+  const auto text = [&](const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
+  const auto number = [&](const char* key) -> std::optional<double> {
+    if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
+    return j[key].get<double>();
+  };
+  CompatibilityRow r;
+  r.family = text("family");
+  r.architecture = text("architecture");
+  r.model = text("model");
+  r.backend = text("backend");
+  r.device = text("device");
+  if (j.contains("shape") && j["shape"].is_object()) {
+    for (const auto& [name, value] : j["shape"].items()) {
+      if (value.is_number_integer()) r.shape.push_back({name, value.get<std::int64_t>()});
+    }
+  }
+  const std::string status = text("status");
+  for (auto s : {CompatibilityStatus::reference, CompatibilityStatus::ok, CompatibilityStatus::mismatch,
+                 CompatibilityStatus::unsupported, CompatibilityStatus::unavailable, CompatibilityStatus::error}) {
+    if (to_string(s) == status) r.status = s;
+  }
+  r.reason = text("reason");
+  r.max_abs_error = number("max_abs_error");
+  r.max_rel_error = number("max_rel_error");
+  r.cosine_similarity = number("cosine_similarity");
+  r.token_agreement = number("token_agreement");
+  r.median_s = number("median_s");
+  r.speedup = number("speedup_vs_cpu");
+  return r;
+}
+
 /// Writes the matrix as JSON to `path`, whole or not at all.
 inline void write_compatibility_json(const CompatibilityMatrix& m, const std::filesystem::path& path) {
   detail::write_file_atomically(path, detail::dump_json(to_json(m), 2) + "\n");
@@ -25160,6 +27998,12 @@ struct CompatibilityOptions {
   std::uint64_t seed = 42;
   /// Called with each row when it is done (progress).
   std::function<void(const CompatibilityRow&)> on_row{};
+  /// Rows done before (a resumed matrix): given family, model and backend
+  /// names, the row if it was done; such a row is taken as it is, not run
+  /// again, and not passed to on_row.
+  std::function<std::optional<CompatibilityRow>(const std::string& family, const std::string& model,
+                                                const std::string& backend)>
+      done_row{};
 };
 
 /// How every pair is run: batch 1, one warmup run, verification on. Each
@@ -25383,16 +28227,30 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
     m.rows.push_back(std::move(row));
   };
 
-  CompatibilityRow reference = blank(Cpu::name);
-  run_matrix_pair<Cpu, F>(o, config, pool, reference);
-  if (reference.status == CompatibilityStatus::reference && reference.median_s) reference.speedup = 1.0;
-  const std::optional<double> cpu_median = reference.median_s;
-  emit(std::move(reference));
+  const auto done = [&](std::string_view backend) -> std::optional<CompatibilityRow> {
+    if (!o.done_row) return std::nullopt;
+    return o.done_row(std::string(F::name), preset.name, std::string(backend));
+  };
+
+  std::optional<CompatibilityRow> reference = done(Cpu::name);
+  if (reference) {
+    m.rows.push_back(*reference);
+  } else {
+    reference = blank(Cpu::name);
+    run_matrix_pair<Cpu, F>(o, config, pool, *reference);
+    if (reference->status == CompatibilityStatus::reference && reference->median_s) reference->speedup = 1.0;
+    emit(CompatibilityRow(*reference));
+  }
+  const std::optional<double> cpu_median = reference->median_s;
 
   for (const auto& name : names) {
     find_by_name(backends, name, [&](auto backend) {
       using B = typename decltype(backend)::type;
       if constexpr (!std::is_same_v<B, Cpu>) {
+        if (auto before = done(B::name)) {
+          m.rows.push_back(std::move(*before));
+          return;
+        }
         CompatibilityRow row = blank(B::name);
         run_matrix_pair<B, F>(o, config, pool, row);
         if (cpu_median && row.median_s && *row.median_s > 0 &&

@@ -12,11 +12,13 @@
 4. A journal whose last line was cut short (killed while writing it) is
    resumed: the line is reported and measured again.
 5. compare: SIGTERM after two compared cells gives exit status 130 and a
-   results file with both.
+   results file with both; `compare --resume` completes it without
+   measuring a cell twice.
 6. A checkpoint folder whose name is not valid UTF-8 gives a results file
    with its cell, the bad byte written as U+FFFD.
 7. matrix: SIGINT after its first row gives exit status 130 and
-   compatibility.json and .md with the rows journaled.
+   compatibility.json and .md with the rows journaled; `matrix --resume`
+   completes it without running a row twice.
 Prints "interrupt and resume: ok" at the end.
 """
 import glob
@@ -197,6 +199,21 @@ with open(journal[: -len(".journal.jsonl")] + ".json") as f:
 if len(written) != len(compared) or len(written) < 2:
     fail("compare, SIGTERM: %d cells written, %d journaled" % (len(written), len(compared)))
 print("compare, SIGTERM after %d cells: exit status 130, results file with all %d" % (len(compared), len(written)))
+# compare --resume: the cells compared before are kept, the others compared,
+# none twice.
+status, text = run(["compare", "--resume", journal, "--quiet"])
+if status not in (0, 3):
+    fail("compare --resume: exit status %d\n%s" % (status, text))
+keys = [e["key"] for e in journal_lines(journal)[1:] if e.get("kind") == "comparison_cell"]
+with open(journal[: -len(".journal.jsonl")] + ".json") as f:
+    final = json.load(f)["comparisons"][0]["cells"]
+# bert-tiny's sweep: 3 batch sizes x 2 sequence lengths.
+if len(keys) != TOTAL // 2 or len(set(keys)) != len(keys) or len(final) != TOTAL // 2:
+    fail("compare --resume: %d journaled (%d distinct), %d written; expected %d once each" %
+         (len(keys), len(set(keys)), len(final), TOTAL // 2))
+if [c["ratio"] for c in final[: len(compared)]] != [e["cell"]["ratio"] for e in compared]:
+    fail("compare --resume measured again the cells compared before")
+print("compare resumed: %d cells, the %d compared before kept as they were" % (len(final), len(compared)))
 # 6. A checkpoint folder whose name is not valid UTF-8: the cell is measured,
 # journaled and written, the bad byte as U+FFFD.
 golden = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "golden", "bert")
@@ -249,4 +266,20 @@ if len(written) != len(rows) or not rows:
 if not os.path.exists(os.path.join(out, "compatibility.md")):
     fail("matrix, SIGINT: no compatibility.md")
 print("matrix, SIGINT after %d rows: exit status 130, both files with all %d" % (len(rows), len(written)))
+# matrix --resume: the rows done before are kept, the rest run, none twice.
+status, text = run(["matrix", "--resume", journal, "--quiet"])
+if status not in (0, 3):
+    fail("matrix --resume: exit status %d\n%s" % (status, text))
+keys = [e["key"] for e in journal_lines(journal)[1:] if e.get("kind") == "row"]
+with open(os.path.join(out, "compatibility.json")) as f:
+    final = json.load(f)["rows"]
+if len(set(keys)) != len(keys) or len(final) != len(keys) or len(final) <= len(rows):
+    fail("matrix --resume: %d rows journaled (%d distinct), %d written, %d before" %
+         (len(keys), len(set(keys)), len(final), len(rows)))
+if final[: len(rows)] != [e["row"] for e in rows]:
+    fail("matrix --resume changed the rows done before")
+status, text = run(["matrix", "--resume", journal, "--families", "audio"])
+if status != 2 or "--families" not in text:
+    fail("matrix --resume with other options: exit status %d\n%s" % (status, text))
+print("matrix resumed: %d rows, the %d done before kept; other options refused" % (len(final), len(rows)))
 print("interrupt and resume: ok")

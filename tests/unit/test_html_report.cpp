@@ -266,7 +266,9 @@ TEST_CASE("html report of an empty run, of failed cells only, and of means witho
   CHECK(latency[0].number("data-marks") == 3);
   CHECK(html.find("mean latency (ms)") != std::string::npos);
   CHECK(find(charts, "throughput", "audio").empty());
-  for (const char* bad : {">nan", "\"nan", "-nan", "nan<", "NaN", ">inf", "\"inf"}) CHECK(html.find(bad) == std::string::npos);
+  for (const char* bad : {">nan", "\"nan", "-nan", "nan<", "NaN", ">inf", "\"inf"}) {
+    CHECK(html.find(bad) == std::string::npos);
+  }
   for (const auto& c : charts) CHECK(c.number("data-marks") == c.marks_found);
 }
 
@@ -288,7 +290,7 @@ TEST_CASE("HtmlReporter writes the page to a stream or whole to a file") {
 }
 
 TEST_CASE("history chart: a metric over runs with intervals and the runs' labels") {
-  std::vector<HistoryPoint> points;
+  std::vector<HistoryChartPoint> points;
   for (int i = 0; i < 5; ++i) {
     points.push_back({"run <" + std::to_string(i) + ">", 10.0 + i, Interval{9.5 + i, 10.5 + i}});
   }

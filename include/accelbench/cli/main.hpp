@@ -9,8 +9,8 @@
 //     return accelbench::cli::main<accelbench::append_t<accelbench::KnownBackends, MyBackend>>(argc, argv);
 //   }
 //
-// Commands: run, compare, presets, matrix, check, version; each answers
-// --help with its options. Needs CLI11 (target accelbench::command_line).
+// Commands: run, compare, presets, matrix, check, report, regress, history,
+// import, version; each answers --help with its options. Needs CLI11 (target accelbench::command_line).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -27,7 +27,10 @@
 #include "check_command.hpp"
 #include "matrix_command.hpp"
 #include "parse.hpp"
+#include "report_command.hpp"
+#include "regress_command.hpp"
 #include "run_commands.hpp"
+#include "store_commands.hpp"
 #include "suite_flags.hpp"
 
 namespace accelbench::cli {
@@ -82,6 +85,8 @@ int command_line(int argc, char** argv, Action action) {
                   "continue the run whose journal is FILE (RESULTS.journal.jsonl, beside its results): its cells "
                   "measured before are kept, not measured again; the other options, if given, must match its suite")
       ->type_name("FILE");
+  run->add_option("--db", run_flags.db, std::string(store_url_help) + ": each cell is stored as it is measured")
+      ->type_name("URL");
 
   SuiteFlags compare_flags;
   CLI::App* compare = command("compare",
@@ -89,6 +94,12 @@ int command_line(int argc, char** argv, Action action) {
                               "two thread counts (--threads 1,2), two models (--models a,b) or two backends "
                               "(--hardware a,b), on the suite's sweep");
   compare_flags.add_to<Families>(*compare);
+  std::string compare_resume;
+  compare->add_option("--resume", compare_resume,
+                      "continue the comparison whose journal is FILE (RESULTS.journal.jsonl, beside its results): "
+                      "its cells compared before are kept, not measured again; the other options, if given, must "
+                      "match")
+      ->type_name("FILE");
 
   CLI::App* presets = command("presets", "list the model presets of every family");
 
@@ -103,6 +114,18 @@ int command_line(int argc, char** argv, Action action) {
                             "describe the CPU, OpenCL and CUDA devices and say which backends can run here, and "
                             "why not");
   check->add_flag("--json", check_json, "print the description as JSON");
+
+  ReportFlags report_flags;
+  CLI::App* report = command("report",
+                             "a report from results files measured before, in any output format (md by default), "
+                             "selected by model, backend, family, date, commit or host; nothing is measured");
+  report_flags.add_to(*report);
+  RegressCommands regress_commands;  // regress and history
+  regress_commands.add_to(app);
+
+  ImportFlags import_flags;
+  CLI::App* import = command("import", "load results files into a results store, each once");
+  import_flags.add_to(*import);
 
   CLI::App* version = command("version", "print the library version");
 
@@ -123,23 +146,37 @@ int command_line(int argc, char** argv, Action action) {
     app.parse(argc, argv);
     if (action == Action::validate) {
       if (run->parsed()) {
+        (void)run_flags.output_format();
         if (run_resume.empty()) {
           const Suite suite = run_flags.suite<Families>();
           check_run_threads(run_flags);
           validate_suite<Backends, Families>(suite);
         }
       } else if (compare->parsed()) {
-        (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags);
+        (void)compare_flags.output_format();
+        if (compare_resume.empty()) {
+          (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags.threads);
+        }
+      } else if (report->parsed()) {
+        (void)report_flags.format();
+        (void)report_flags.select.filter();
       } else if (matrix->parsed()) {
-        detail::validate_matrix_options(Backends{}, Families{}, matrix_flags.options());
+        if (matrix_flags.resume.empty()) {
+          detail::validate_matrix_options(Backends{}, Families{}, matrix_flags.options());
+        }
+      } else if (regress_commands.parsed()) {
+        regress_commands.validate();
       }
       return exit_ok;
     }
     if (run->parsed()) return run_command<Backends, Families>(run_flags, run_resume);
-    if (compare->parsed()) return compare_command<Backends, Families>(compare_flags);
+    if (compare->parsed()) return compare_command<Backends, Families>(compare_flags, compare_resume);
     if (presets->parsed()) return presets_command(Families{});
     if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
     if (check->parsed()) return check_command<Backends>(check_json);
+    if (report->parsed()) return report_command(report_flags);
+    if (regress_commands.parsed()) return regress_commands.execute();
+    if (import->parsed()) return import_command(import_flags);
     if (version->parsed()) {
       std::cout << "accelbench " << version_string << '\n';
       return exit_ok;
@@ -180,7 +217,7 @@ int main(int argc, char** argv) {
 /// Reads and checks a command line as main does, runs nothing: exit_ok
 /// when main would start the command (or print help or the version),
 /// exit_usage_error or exit_runtime_error with main's message otherwise.
-/// A `run --resume` journal is not read. For checking scripts and fuzzing.
+/// A `--resume` journal is not read. For checking scripts and fuzzing.
 template <class Backends = KnownBackends, class Families = KnownFamilies>
 int validate_command_line(int argc, char** argv) {
   return command_line<Backends, Families>(argc, argv, Action::validate);

@@ -12,7 +12,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "../core/error.hpp"
@@ -31,6 +33,14 @@ struct MatrixFlags {
   std::string backends, families, models, tolerance, max_time, timeout, threads;
   std::string out = "results";
   bool quiet = false;
+  std::string resume;  ///< the journal of a matrix to continue
+  std::string output;  ///< -o: md (default) or json on standard output
+
+  /// The options that decide the rows, as recorded in the journal's header.
+  [[nodiscard]] Json recorded() const {
+    return Json{{"backends", backends}, {"families", families}, {"models", models}, {"tolerance", tolerance},
+                {"max_time", max_time}, {"timeout", timeout},   {"threads", threads}};
+  }
 
   /// Adds the options to `cmd`; `Backends` and `Families` name what is known.
   template <class Backends, class Families>
@@ -56,6 +66,44 @@ struct MatrixFlags {
     cmd.add_option("--threads", threads, "Cpu threads, 0 for one per logical core (default: 0)")->type_name("N");
     cmd.add_option("--out", out, "results folder (default: results)")->type_name("DIR");
     cmd.add_flag("--quiet", quiet, "no progress lines on standard error");
+    cmd.add_option("-o,--output", output,
+                   "print the matrix on standard output as md (the default) or json; file names then go to standard "
+                   "error")
+        ->type_name("FORMAT");
+    cmd.add_option("--resume", resume,
+                   "continue the matrix whose journal is FILE (DIR/compatibility-STAMP.journal.jsonl): its rows done "
+                   "before are kept, not run again; the other options, if given, must match the recorded ones")
+        ->type_name("FILE");
+  }
+
+  /// With --resume: the options recorded in the journal's header, checked
+  /// against those given here (an option given must have its recorded value).
+  void take_recorded(const Json& header, const std::string& journal) {
+    if (header.value("command", "") != "matrix" || !header.contains("options") || !header["options"].is_object()) {
+      throw UsageError("--resume: '" + journal + "' is not the journal of an `accelbench matrix`");
+    }
+    const Json& r = header["options"];
+    std::string differences;
+    const auto take = [&](const char* name, std::string& value) {
+      const std::string was = r.contains(name) && r[name].is_string() ? r[name].get<std::string>() : "";
+      if (!value.empty() && value != was) {
+        differences += fmt::format("\n  --{}: \"{}\" given, \"{}\" recorded", name, value, was);
+      }
+      value = was;
+    };
+    take("backends", backends);
+    take("families", families);
+    take("models", models);
+    take("tolerance", tolerance);
+    take("max_time", max_time);
+    take("timeout", timeout);
+    take("threads", threads);
+    if (!differences.empty()) {
+      throw UsageError("--resume: the journal '" + journal + "' was written by a matrix with other options:" +
+                       differences + "\nresume with the same options, or with --resume alone");
+    }
+    out = std::filesystem::path(journal).parent_path().string();
+    if (out.empty()) out = ".";
   }
 
   /// The options as CompatibilityOptions; throws ConfigError naming the flag.
@@ -72,6 +120,9 @@ struct MatrixFlags {
       if (o.threads < 0) throw ConfigError("--threads", "\"" + threads + "\"", "expected an integer >= 0");
     }
     if (out.empty()) throw ConfigError("--out", "\"\"", "must name a folder");
+    if (!output.empty() && output != "md" && output != "json") {
+      throw ConfigError("--output", "\"" + output + "\"", "matrix prints md or json");
+    }
     return o;
   }
 };
@@ -91,7 +142,20 @@ inline std::string matrix_flag_of(const std::string& field) {
 /// Each row is journaled as it is done (DIR/compatibility-STAMP.journal.jsonl);
 /// interrupted, the matrix files get the rows done so far.
 template <class Backends, class Families>
-int matrix_command(const MatrixFlags& flags) {
+int matrix_command(MatrixFlags flags) {
+  // Resumed: the journal's options and rows; the rows are not run again.
+  JournalContents before;
+  std::map<std::string, CompatibilityRow> done_rows;
+  if (!flags.resume.empty()) {
+    before = read_journal(flags.resume);  // throws naming the file when it is no journal
+    flags.take_recorded(before.header, flags.resume);
+    for (const auto& e : before.entries) {
+      if (e.value("kind", "") == "row" && e.contains("key") && e.contains("row")) {
+        done_rows[e["key"].get<std::string>()] = compatibility_row_from_json(e["row"]);
+      }
+    }
+    if (before.truncated) std::cerr << "accelbench: " << before.note << '\n';
+  }
   CompatibilityOptions options = flags.options();
   const std::filesystem::path out_dir = flags.out;
   const auto json_path = out_dir / "compatibility.json";
@@ -100,21 +164,44 @@ int matrix_command(const MatrixFlags& flags) {
 
   // The rows so far, for an interruption; started_at etc. as the matrix has them.
   CompatibilityMatrix partial;
-  partial.started_at = utc_timestamp();
+  partial.started_at = before.header.is_object() ? before.header.value("started_at", utc_timestamp()) : utc_timestamp();
   partial.system = system_info();
   partial.build = build_info();
   partial.settings = compatibility_config(options);
   partial.backends = {std::string(Cpu::name)};
   std::unique_ptr<Journal> journal;
+  const auto row_key = [](const std::string& family, const std::string& model, const std::string& backend) {
+    return detail::valid_utf8(family + "/" + model + "/" + backend);
+  };
   const auto open_journal = [&] {
+    journal = std::make_unique<Journal>();
+    if (!flags.resume.empty()) {
+      journal->resume(flags.resume);
+      return;
+    }
     detail::prepare_output_folder(out_dir);
     const auto base = detail::claim_unique_name(out_dir, "compatibility-" + file_stamp(partial.started_at),
                                                 ".journal.jsonl");
-    journal = std::make_unique<Journal>();
     std::filesystem::path path = base;
     path += ".journal.jsonl";
-    journal->start(path, Json{{"command", "matrix"}, {"started_at", partial.started_at}});
+    journal->start(path, Json{{"command", "matrix"}, {"started_at", partial.started_at}, {"options", flags.recorded()}});
   };
+  if (!done_rows.empty()) {
+    options.done_row = [&](const std::string& family, const std::string& model,
+                           const std::string& backend) -> std::optional<CompatibilityRow> {
+      const auto found = done_rows.find(row_key(family, model, backend));
+      if (found == done_rows.end()) return std::nullopt;
+      const auto lock = journal->lock();
+      partial.rows.push_back(found->second);
+      if (std::find(partial.backends.begin(), partial.backends.end(), backend) == partial.backends.end()) {
+        partial.backends.push_back(backend);
+      }
+      return found->second;
+    };
+    if (!flags.quiet) {
+      std::cerr << fmt::format("resuming {}: {} rows done before\n", flags.resume, done_rows.size());
+    }
+  }
   options.on_row = [&](const CompatibilityRow& r) {
     {
       const auto lock = journal->lock();
@@ -126,7 +213,7 @@ int matrix_command(const MatrixFlags& flags) {
     CompatibilityMatrix one = partial;
     one.rows = {r};
     journal->append(Json{{"kind", "row"},
-                         {"key", detail::valid_utf8(r.family + "/" + r.model + "/" + r.backend)},
+                         {"key", row_key(r.family, r.model, r.backend)},
                          {"row", to_json(one)["rows"][0]}});
     ++done;
     if (flags.quiet) return;
@@ -164,9 +251,14 @@ int matrix_command(const MatrixFlags& flags) {
 
   write_compatibility_json(matrix, json_path);
   write_compatibility_markdown(matrix, markdown_path);
-  std::cout << format_compatibility_markdown(matrix) << '\n';
-  std::cout << "wrote " << json_path.string() << " and " << markdown_path.string() << " (journal: "
-            << journal->path().string() << ")\n";
+  if (flags.output == "json") {
+    std::cout << detail::dump_json(to_json(matrix), 2) << '\n';
+  } else {
+    std::cout << format_compatibility_markdown(matrix) << '\n';
+  }
+  (flags.output.empty() ? std::cout : std::cerr)
+      << "wrote " << json_path.string() << " and " << markdown_path.string() << " (journal: "
+      << journal->path().string() << ")\n";
   for (const auto& r : matrix.rows) {
     if (r.status == CompatibilityStatus::mismatch || r.status == CompatibilityStatus::error) return exit_not_ok;
   }

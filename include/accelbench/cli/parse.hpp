@@ -21,13 +21,15 @@ enum ExitCode : int {
   exit_usage_error = 2,    ///< a command line or configuration that cannot be used
   exit_not_ok = 3,         ///< done, but some cell (row, comparison) is not ok
   exit_busy = 4,           ///< done, every cell ok, but some measured on a busy machine (--fail-on-busy)
+  exit_regression = 5,     ///< regress: some cell of the contender is significantly slower than allowed
   exit_interrupted = 130,  ///< ended by SIGINT or SIGTERM; the results file holds every cell completed
 };
 
 /// The footer of every command's --help.
 inline constexpr const char* exit_codes_help =
     "exit status: 0 ok, 1 runtime error, 2 usage or configuration error, 3 some cell not ok, "
-    "4 some cell measured on a busy machine with run --fail-on-busy, 130 interrupted "
+    "4 some cell measured on a busy machine with run --fail-on-busy, 5 a regression found by regress, "
+    "130 interrupted "
     "(SIGINT or SIGTERM: the results file holds every completed cell)";
 
 /// A command line that cannot be understood: the usage text follows the message.

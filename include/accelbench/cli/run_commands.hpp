@@ -13,6 +13,9 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <ostream>
+#include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -20,6 +23,7 @@
 #include "../core/file_name.hpp"
 #include "../core/json.hpp"
 #include "../report/journal.hpp"
+#include "../report/results_file.hpp"
 #include "../suite/suite_json.hpp"
 #include "interrupt.hpp"
 #include "../core/result.hpp"
@@ -28,7 +32,9 @@
 #include "../suite/registry.hpp"
 #include "../suite/suite.hpp"
 #include "compare_family.hpp"
+#include "output_format.hpp"
 #include "parse.hpp"
+#include "store_commands.hpp"
 #include "suite_flags.hpp"
 
 namespace accelbench::cli {
@@ -84,6 +90,32 @@ inline void check_run_threads(const SuiteFlags& flags) {
   if (flags.threads.size() > 1) throw UsageError("run takes one --threads value; compare takes two");
 }
 
+/// The suite recorded in a journal's header, or, when options are given
+/// with --resume, the suite they make, which must be the recorded one
+/// (`check` runs on the options first). Throws UsageError naming the
+/// journal and every difference.
+template <class Families, class Check>
+Suite recorded_suite(const Json& header, const std::string& resume, const SuiteFlags& flags, Check check) {
+  Suite recorded;
+  try {
+    recorded = parse_suite(header["suite"], Families{});
+  } catch (const ConfigError& e) {
+    throw UsageError("--resume: the suite recorded in '" + resume + "' cannot be read: " + e.what());
+  }
+  if (!flags.any_given()) return recorded;
+  Suite suite = flags.suite<Families>();
+  check();
+  const auto differences = suite_differences(suite_to_json(suite), header["suite"], {"output_dir"});
+  if (!differences.empty()) {
+    std::string list;
+    for (const auto& d : differences) list += "\n  " + d;
+    throw UsageError("--resume: the journal '" + resume +
+                     "' was written by a different suite (given here vs recorded):" + list +
+                     "\nresume with the same options, or with --resume alone to run the recorded suite");
+  }
+  return suite;
+}
+
 /// The suite a run measures, and its journal: a new one, or with --resume
 /// the one given, whose suite the options (if any are given) must match.
 template <class Backends, class Families>
@@ -101,25 +133,7 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   if (header.value("command", "") != "run" || !header.contains("suite") || !header.contains("results")) {
     throw UsageError("--resume: '" + resume + "' is not the journal of an `accelbench run`");
   }
-  Suite recorded;
-  try {
-    recorded = parse_suite(header["suite"], Families{});
-  } catch (const ConfigError& e) {
-    throw UsageError("--resume: the suite recorded in '" + resume + "' cannot be read: " + e.what());
-  }
-  Suite suite = recorded;
-  if (flags.any_given()) {
-    suite = flags.suite<Families>();
-    check_run_threads(flags);
-    const auto differences = suite_differences(suite_to_json(suite), header["suite"], {"output_dir"});
-    if (!differences.empty()) {
-      std::string list;
-      for (const auto& d : differences) list += "\n  " + d;
-      throw UsageError("--resume: the journal '" + resume +
-                       "' was written by a different suite (given here vs recorded):" + list +
-                       "\nresume with the same options, or with --resume alone to run the recorded suite");
-    }
-  }
+  Suite suite = recorded_suite<Families>(header, resume, flags, [&] { check_run_threads(flags); });
   validate_suite<Backends, Families>(suite);
   // The results file beside the journal: NAME.json for NAME.journal.jsonl.
   const std::string suffix = ".journal.jsonl";
@@ -142,8 +156,12 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
 /// journal) the cells it holds are not measured again.
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
+  const std::optional<OutputFormat> format = flags.output_format();  // before anything is made
+  // With -o, standard output carries the results alone.
+  std::ostream& context = format ? std::cerr : std::cout;
   Journal journal;
   RunOutput output;
+  RunRecorder recorder(flags.db);  // run --db: opened before any file is made
   const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
   const bool quiet = flags.quiet;
   const std::filesystem::path& out = output.results;
@@ -151,6 +169,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   RunResult frame = describe_run();
   frame.settings = suite.settings;
   frame.started_at = journal.header().value("started_at", frame.started_at);
+  recorder.begin(frame, journal.path());
 
   const std::set<std::string> measured = journal.keys("cell");
   std::set<std::string> loaded;
@@ -181,6 +200,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   };
   observer.on_cell = [&](const CellResult& c) {
     journal.append_cell(c);
+    recorder.cell(c);
     ++done;
     if (quiet) return;
     std::string shape;
@@ -194,7 +214,10 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     std::cerr << fmt::format("[{}/{}] {} on {}{}: {}{}\n", done, total, c.model, c.backend, shape,
                              to_string(c.status), figure);
   };
-  observer.on_part = [&](const RunResult& part) { journal.append_part(part); };
+  observer.on_part = [&](const RunResult& part) {
+    journal.append_part(part);
+    recorder.part(part);
+  };
   // The results file is also rewritten whole after each model, so that it
   // is never far behind the journal.
   observer.on_progress = [&](const RunResult&) {
@@ -208,6 +231,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     std::fprintf(stderr, "\naccelbench: interrupted (%s); wrote %s with every completed cell; continue with: "
                  "accelbench run --resume %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", out.string().c_str(),
                  journal.path().string().c_str());
+    recorder.interrupted();
   });
 
   const RunResult results = run_suite<Backends, Families>(suite, observer);
@@ -218,13 +242,16 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     written = results_from_journal(frame, journal.entries());
     ::accelbench::detail::write_file_atomically(out, detail::dump_json(written, 2) + "\n");
   }
-  std::cout << '\n';
-  ConsoleReporter{std::cout}.report(results);
+  context << '\n';
+  ConsoleReporter{context}.report(results);
   if (output.cells_before > 0) {
-    std::cout << fmt::format("\n{} cells were measured before the run was resumed; the results file has them all\n",
-                             output.cells_before);
+    context << fmt::format("\n{} cells were measured before the run was resumed; the results file has them all\n",
+                           output.cells_before);
   }
-  std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  const RunResult complete = run_from_json(written);  // every cell, those of a resumed run's earlier part too
+  recorder.finish(complete);
+  if (format) write_results(*format, complete, std::cout);
 
   for (const auto& c : written["cells"]) {
     if (c.value("status", "") != "ok") return exit_not_ok;
@@ -245,12 +272,12 @@ struct CompareSides {
 
 /// The two variants the options name, validated (before anything is measured).
 template <class Backends, class Families>
-CompareSides compare_sides(const Suite& suite, const SuiteFlags& flags) {
+CompareSides compare_sides(const Suite& suite, const std::vector<int>& threads) {
   if (suite.benchmarks.size() != 1) {
     throw UsageError("compare needs one family: give --family or --models of one family");
   }
   const SuiteEntry& entry = suite.benchmarks.front();
-  const bool by_threads = flags.threads.size() == 2;
+  const bool by_threads = threads.size() == 2;
   const bool by_models = entry.models.size() == 2;
   const bool by_hardware = suite.hardware.size() == 2;
   if (int(by_threads) + int(by_models) + int(by_hardware) != 1 ||
@@ -260,8 +287,8 @@ CompareSides compare_sides(const Suite& suite, const SuiteFlags& flags) {
   }
   CompareSides s{suite, suite, {}, {}};
   if (by_threads) {
-    s.a.threads = flags.threads[0];
-    s.b.threads = flags.threads[1];
+    s.a.threads = threads[0];
+    s.b.threads = threads[1];
     s.label_a = fmt::format("{} thread{}", s.a.threads, s.a.threads == 1 ? "" : "s");
     s.label_b = fmt::format("{} thread{}", s.b.threads, s.b.threads == 1 ? "" : "s");
   }
@@ -277,11 +304,12 @@ CompareSides compare_sides(const Suite& suite, const SuiteFlags& flags) {
 /// The comparison of the two sides; `on_cell` as compare_family's.
 template <class Backends, class Families>
 RunResult compare_sides_run(const CompareSides& s,
-                            const std::function<void(const ComparisonResult&)>& on_cell = {}) {
+                            const std::function<void(const ComparisonResult&)>& on_cell = {},
+                            const std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)>& done = {}) {
   RunResult result;
   detail::find_by_name(Families{}, s.a.benchmarks.front().family, [&](auto family) {
     using F = typename decltype(family)::type;
-    result = compare_family<Backends, F>(s.a, s.b, s.label_a, s.label_b, on_cell);
+    result = compare_family<Backends, F>(s.a, s.b, s.label_a, s.label_b, on_cell, done);
   });
   return result;
 }
@@ -289,7 +317,7 @@ RunResult compare_sides_run(const CompareSides& s,
 /// The two variants the options name, measured in alternation.
 template <class Backends, class Families>
 RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
-  return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags));
+  return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags.threads));
 }
 
 /// The suite `accelbench compare` measures: loading one model at a time,
@@ -307,13 +335,50 @@ Suite compare_suite(const SuiteFlags& flags) {
 /// Each compared cell is journaled as it is done; interrupted, the results
 /// file gets the cells done so far.
 template <class Backends, class Families>
-int compare_command(const SuiteFlags& flags) {
-  const Suite suite = compare_suite<Families>(flags);
-  const CompareSides sides = compare_sides<Backends, Families>(suite, flags);
-  // The output folder is checked, and the file name claimed, before anything is measured.
+int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
+  const std::optional<OutputFormat> format = flags.output_format();
+  std::ostream& context = format ? std::cerr : std::cout;
   Journal journal;
-  const std::filesystem::path out = start_journal(journal, suite.output_dir, "compare-" + file_stamp(utc_timestamp()),
-                                                  Json{{"command", "compare"}, {"suite", suite_to_json(suite)}});
+  std::filesystem::path out;
+  std::vector<int> threads = flags.threads;
+  Suite suite;
+  // Resumed: the cells compared before, by their shape; not measured again.
+  std::map<std::string, ComparisonCell> before;
+  const auto shape_key = [](const std::vector<Axis>& shape) {
+    std::string key;
+    for (const auto& a : shape) key += a.name + "=" + std::to_string(a.value) + ",";
+    return key;
+  };
+  if (resume.empty()) {
+    suite = compare_suite<Families>(flags);
+    (void)compare_sides<Backends, Families>(suite, threads);
+    // The output folder is checked, and the file name claimed, before anything is measured.
+    out = start_journal(journal, suite.output_dir, "compare-" + file_stamp(utc_timestamp()),
+                        Json{{"command", "compare"}, {"suite", suite_to_json(suite)}, {"threads", flags.threads}});
+  } else {
+    const JournalContents contents = read_journal(resume);
+    const Json& header = contents.header;
+    if (header.value("command", "") != "compare" || !header.contains("suite") || !header.contains("results") ||
+        !header.contains("threads")) {
+      throw UsageError("--resume: '" + resume + "' is not the journal of an `accelbench compare`");
+    }
+    threads = header["threads"].get<std::vector<int>>();
+    if (!flags.threads.empty() && flags.threads != threads) {
+      throw UsageError("--resume: the journal '" + resume + "' was written by a comparison with other --threads");
+    }
+    suite = recorded_suite<Families>(header, resume, flags, [] {});
+    if (contents.truncated) std::cerr << "accelbench: " << contents.note << '\n';
+    journal.resume(resume);
+    out = std::filesystem::path(resume).parent_path() / header["results"].get<std::string>();
+    check_file_name("results (in the journal's header)", header["results"].get<std::string>());
+    for (const auto& e : journal.entries()) {
+      if (e.value("kind", "") != "comparison_cell" || !e.contains("cell")) continue;
+      ComparisonCell c = comparison_from_json(Json{{"cells", Json::array({e["cell"]})}}).cells.at(0);
+      before[shape_key(c.shape)] = std::move(c);
+    }
+    if (!flags.quiet) std::cerr << fmt::format("resuming {}: {} cells compared before\n", out.string(), before.size());
+  }
+  const CompareSides sides = compare_sides<Backends, Families>(suite, threads);
   RunResult partial = describe_run();
   partial.settings = suite.settings;
   const auto on_cell = [&](const ComparisonResult& so_far) {
@@ -329,17 +394,34 @@ int compare_command(const SuiteFlags& flags) {
   };
   const InterruptGuard guard([&](int) {
     const auto lock = journal.lock();
+    if (partial.comparisons.empty() && !before.empty()) {
+      // Resumed, and nothing new compared yet: the results file and the
+      // journal already hold every cell.
+      std::fprintf(stderr, "\naccelbench: interrupted before a new cell; continue with: accelbench compare --resume %s\n",
+                   journal.path().string().c_str());
+      return;
+    }
     partial.finished_at = utc_timestamp();
     JsonReporter{out}.report(partial);
-    std::fprintf(stderr, "\naccelbench: interrupted; wrote %s with the cells compared so far\n", out.string().c_str());
+    std::fprintf(stderr, "\naccelbench: interrupted; wrote %s with the cells compared so far; continue with: "
+                 "accelbench compare --resume %s\n", out.string().c_str(), journal.path().string().c_str());
   });
-  const RunResult results = compare_sides_run<Backends, Families>(sides, on_cell);
+  std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)> done;
+  if (!before.empty()) {
+    done = [&](const std::vector<Axis>& shape) -> std::optional<ComparisonCell> {
+      const auto found = before.find(shape_key(shape));
+      if (found == before.end()) return std::nullopt;
+      return found->second;
+    };
+  }
+  const RunResult results = compare_sides_run<Backends, Families>(sides, on_cell, done);
   {
     const auto lock = journal.lock();
     JsonReporter{out}.report(results);
   }
-  ConsoleReporter{std::cout}.report(results);
-  std::cout << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  ConsoleReporter{context}.report(results);
+  context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  if (format) write_results(*format, results, std::cout);
   for (const auto& c : results.comparisons.at(0).cells) {
     if (c.status != "ok") return exit_not_ok;
   }

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "../family/sweep.hpp"
 #include "../suite/registry.hpp"
 #include "../suite/suite.hpp"
+#include "output_format.hpp"
 #include "parse.hpp"
 
 namespace accelbench::cli {
@@ -56,6 +58,14 @@ class SuiteFlags {
  public:
   bool quiet = false;
   std::vector<int> threads;  ///< as given to --threads (compare takes two)
+  std::string output;        ///< as given to -o/--output
+
+  /// The format of -o/--output, if given; throws ConfigError naming the flag.
+  [[nodiscard]] std::optional<OutputFormat> output_format() const {
+    if (output.empty()) return std::nullopt;
+    return parse_output_format("--output", output);
+  }
+  std::string db;            ///< run --db: the results store's URL (cli/store_commands.hpp), empty for none
 
   SuiteFlags() = default;
   SuiteFlags(const SuiteFlags&) = delete;  // the options added to a command refer to this object
@@ -133,7 +143,17 @@ class SuiteFlags {
     cmd.add_flag("--no-concurrent-loading", no_concurrent_loading_,
                  "skip the sequential vs concurrent model loading benchmark");
     value(cmd, "--out", "DIR", "results folder (default: " + d.output_dir + ")",
-          [](Suite& s, const std::string&, const std::string& v) { s.output_dir = v; });
+          [](Suite& s, const std::string& f, const std::string& v) {
+            if (v == "-") {
+              throw ConfigError(f, "\"-\"", "names a folder; to print the results on standard output give "
+                                             "-o/--output FORMAT");
+            }
+            s.output_dir = v;
+          });
+    cmd.add_option("-o,--output", output,
+                   "also print the results on standard output as FORMAT (" + output_format_names() +
+                       "); the table, progress and file names then go to standard error")
+        ->type_name("FORMAT");
     cmd.add_flag("--isolate", isolate_,
                  "measure each model in a child process of its own: a cell that crashes, runs past --timeout or out "
                  "of --max-memory is recorded (crashed, timeout, out_of_memory) and the run goes on");

@@ -14,6 +14,7 @@
 
 #include "../detail/proc.hpp"
 #include "../core/result.hpp"
+#include "../core/timestamp.hpp"
 #include "../core/version.hpp"
 
 namespace accelbench {
@@ -223,21 +224,6 @@ inline std::vector<std::string> build_warnings(const BuildInfo& b) {
   if (!b.optimized) w.emplace_back("debug build: compiled without optimisation; timings are not representative");
   if (b.assertions) w.emplace_back("assertions enabled (NDEBUG not defined); timings include their cost");
   return w;
-}
-
-/// Now, as ISO 8601 in UTC with a trailing Z.
-inline std::string utc_timestamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-#if defined(_WIN32)
-  gmtime_s(&tm, &t);
-#else
-  gmtime_r(&t, &tm);
-#endif
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 }  // namespace accelbench

@@ -95,7 +95,7 @@ inline std::vector<HtmlFamily> html_families(const RunResult& r) {
 }
 
 /// Short names of the common sweep axes for chart labels.
-[[nodiscard]] inline std::string axis_label(std::string_view name) {
+[[nodiscard]] inline std::string chart_axis_label(std::string_view name) {
   if (name == "batch_size") return "batch";
   if (name == "sequence_length") return "seq";
   if (name == "prompt_length") return "prompt";
@@ -106,12 +106,12 @@ inline std::vector<HtmlFamily> html_families(const RunResult& r) {
 }
 
 /// A shape as "batch 4 · seq 16"; with `only`, the axes named there alone.
-[[nodiscard]] inline std::string shape_label(const std::vector<Axis>& shape,
+[[nodiscard]] inline std::string chart_shape_label(const std::vector<Axis>& shape,
                                              const std::vector<std::string>* only = nullptr) {
   std::string s;
   for (const auto& a : shape) {
     if (only && std::find(only->begin(), only->end(), a.name) == only->end()) continue;
-    s += (s.empty() ? "" : " \xC2\xB7 ") + axis_label(a.name) + " " + std::to_string(a.value);
+    s += (s.empty() ? "" : " \xC2\xB7 ") + chart_axis_label(a.name) + " " + std::to_string(a.value);
   }
   return s;
 }
@@ -125,7 +125,7 @@ inline std::vector<HtmlFamily> html_families(const RunResult& r) {
 /// What an axis chart plots of a cell.
 enum class AxisMetric { latency, throughput, memory, device_memory };
 
-[[nodiscard]] inline std::optional<BarValue> metric_of(const CellResult& c, AxisMetric m) {
+[[nodiscard]] inline std::optional<BarValue> axis_metric_value(const CellResult& c, AxisMetric m) {
   switch (m) {
     case AxisMetric::latency: return latency_ms(c.latency);
     case AxisMetric::throughput: return finite(c.throughput.items_per_second);
@@ -211,7 +211,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
           return !v || *v == a.value;
         });
         if (!at_fixed) continue;
-        if (const auto v = metric_of(*c, metric)) {
+        if (const auto v = axis_metric_value(*c, metric)) {
           s.points.push_back({static_cast<double>(*x), v->value, v->interval});
         }
       }
@@ -246,7 +246,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   speedup.reference = 1.0;
   std::vector<std::pair<std::string, std::string>> keys;  // model, shape label
   for (const auto* c : f.cells) {
-    if (is_measured(*c)) index_in(keys, std::make_pair(c->model, shape_label(c->shape, &f.varying)));
+    if (is_measured(*c)) index_in(keys, std::make_pair(c->model, chart_shape_label(c->shape, &f.varying)));
   }
   const bool cut = keys.size() > max_groups;
   if (cut) keys.resize(max_groups);
@@ -255,7 +255,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
     BarGroup sg{lg.label, std::vector<std::optional<BarValue>>(backends.size() - 1)};
     std::vector<std::optional<double>> rates(backends.size());
     for (const auto* c : f.cells) {
-      if (!is_measured(*c) || c->model != model || shape_label(c->shape, &f.varying) != shape) continue;
+      if (!is_measured(*c) || c->model != model || chart_shape_label(c->shape, &f.varying) != shape) continue;
       const auto bi = position_of(backends, c->backend);
       lg.values[bi] = latency_ms(c->latency);
       if (std::isfinite(c->throughput.items_per_second)) rates[bi] = c->throughput.items_per_second;
@@ -283,7 +283,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   std::vector<std::vector<Axis>> shape_of;
   for (const auto* c : f.cells) {
     if (!is_measured(*c)) continue;
-    const auto si = index_in(shapes, shape_label(c->shape));
+    const auto si = index_in(shapes, chart_shape_label(c->shape));
     if (si == models_at.size()) {
       models_at.emplace_back();
       shape_of.push_back(c->shape);
@@ -308,7 +308,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   for (const auto& backend : f.backends) {
     BarGroup g{backend, std::vector<std::optional<BarValue>>(chart.series.size())};
     for (const auto* c : f.cells) {
-      if (!is_measured(*c) || c->backend != backend || shape_label(c->shape) != shapes[best]) continue;
+      if (!is_measured(*c) || c->backend != backend || chart_shape_label(c->shape) != shapes[best]) continue;
       const auto mi = position_of(chart.series, c->model);
       if (mi < chart.series.size()) g.values[mi] = finite(c->throughput.items_per_second);
     }
@@ -336,7 +336,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   }
   for (const auto* c : f.cells) {
     if (!is_measured(*c) || c->phases.empty()) continue;
-    StackedBar bar{join_label(join_label(c->model, c->backend), shape_label(c->shape, &f.varying)),
+    StackedBar bar{join_label(join_label(c->model, c->backend), chart_shape_label(c->shape, &f.varying)),
                    std::vector<double>(chart.segment_names.size())};
     for (const auto& p : c->phases) {
       const auto i = position_of(chart.segment_names, p.name);
@@ -363,7 +363,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   if (h.counts.empty()) return std::nullopt;
   HistogramChart chart;
   chart.title = join_label(c.model, c.backend);
-  chart.subtitle = shape_label(c.shape, &f.varying);
+  chart.subtitle = chart_shape_label(c.shape, &f.varying);
   chart.x_label = "latency of one run (ms)";
   chart.min = h.min * 1e3;
   chart.bin_width = (h.bin_width > 0 ? h.bin_width : std::max(h.min * 1e-3, 1e-9)) * 1e3;
@@ -388,7 +388,7 @@ enum class AxisMetric { latency, throughput, memory, device_memory };
   chart.reference = 1.0;
   for (const auto& cell : r.cells) {
     if (cell.pairs == 0 || !(cell.ratio > 0)) continue;
-    chart.groups.push_back({shape_label(cell.shape), {BarValue{cell.ratio, cell.ratio_ci}}});
+    chart.groups.push_back({chart_shape_label(cell.shape), {BarValue{cell.ratio, cell.ratio_ci}}});
   }
   if (chart.groups.empty()) return std::nullopt;
   return bar_chart_svg(chart);

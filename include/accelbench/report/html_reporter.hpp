@@ -124,7 +124,8 @@ inline std::string warnings_html(const RunResult& r) {
   for (const auto& c : r.cells) {
     busy += c.busy ? 1 : 0;
     if (c.status == CellStatus::ok) continue;
-    rows.push_back({text_cell(c.family), text_cell(c.model), text_cell(c.backend), text_cell(shape_label(c.shape)),
+    rows.push_back({text_cell(c.family), text_cell(c.model), text_cell(c.backend),
+                    text_cell(chart_shape_label(c.shape)),
                     {status_badge(c), true}, wrap_cell(c.message)});
   }
   if (!rows.empty()) {

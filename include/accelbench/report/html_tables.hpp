@@ -271,8 +271,8 @@ inline std::string family_table(const RunResult& r, const HtmlFamily& f) {
     if (!c.message.empty() || !own.empty()) {
       const auto n = notes.size() + 1;
       marks = fmt::format("<a href=\"#note-{}-{}\">[{}]</a>", html_id(f.name), n, n);
-      std::string text = fmt::format("<li id=\"note-{}-{}\"><b>{}</b> ", html_id(f.name), n,
-                                     html_escape(join_label(join_label(c.model, c.backend), shape_label(c.shape))));
+      const std::string cell = join_label(join_label(c.model, c.backend), chart_shape_label(c.shape));
+      std::string text = fmt::format("<li id=\"note-{}-{}\"><b>{}</b> ", html_id(f.name), n, html_escape(cell));
       text += status_badge(c);
       if (!c.message.empty()) text += " " + html_escape(c.message);
       if (!own.empty()) {

@@ -406,7 +406,7 @@ inline std::string interval_text(const std::optional<Interval>& i) {
 
 /// One run's value of a metric: the run's label (a date, a commit), the
 /// value and, where known, its interval.
-struct HistoryPoint {
+struct HistoryChartPoint {
   std::string label;
   double value = 0;
   std::optional<Interval> interval;
@@ -417,7 +417,7 @@ struct HistoryPoint {
 /// intervals, the runs' labels along the axis; a legend with the series'
 /// name when it has one.
 [[nodiscard]] inline std::string history_chart_svg(std::string_view title, std::string_view y_label,
-                                                   const std::vector<HistoryPoint>& points,
+                                                   const std::vector<HistoryChartPoint>& points,
                                                    std::string_view series_name = "",
                                                    ChartScale scale = ChartScale::automatic) {
   LineChart c;

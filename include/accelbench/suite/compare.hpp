@@ -75,10 +75,15 @@ inline void summarize_pairs(const std::vector<double>& a, const std::vector<doub
 /// given, else from a pool local to the comparison, so that two variants of
 /// one preset on one device share one model. `on_cell`, when given, is
 /// called after each cell with the comparison so far (its last cell the new one).
+/// `done`, when given, says which cells were compared before (a resumed
+/// comparison): a cell it returns is taken as it is, not measured again,
+/// and not passed to on_cell.
 template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   requires RunsOn<F, A> && RunsOn<F, B>
-[[nodiscard]] RunResult compare(Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr,
-                                const std::function<void(const ComparisonResult&)>& on_cell = {}) {
+[[nodiscard]] RunResult compare(
+    Variant<A> a, Variant<B> b, ResourcePool* pool = nullptr,
+    const std::function<void(const ComparisonResult&)>& on_cell = {},
+    const std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)>& done = {}) {
   validate<F>(a.config);
   validate<F>(b.config);
   const auto preset_a = detail::preset_for<F>(a.config);
@@ -145,6 +150,12 @@ template <ModelFamily F, Backend A, Backend B, Timer T = SteadyTimer>
   ResourcePool& models = pool ? *pool : local_pool;
 
   for (const auto& cell : cells) {
+    if (done) {
+      if (auto before = done(F::axes(cell))) {
+        cmp.cells.push_back(std::move(*before));
+        continue;
+      }
+    }
     ComparisonCell c;
     c.shape = F::axes(cell);
     std::vector<double> ta, tb;

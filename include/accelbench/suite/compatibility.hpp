@@ -76,6 +76,12 @@ struct CompatibilityOptions {
   std::uint64_t seed = 42;
   /// Called with each row when it is done (progress).
   std::function<void(const CompatibilityRow&)> on_row{};
+  /// Rows done before (a resumed matrix): given family, model and backend
+  /// names, the row if it was done; such a row is taken as it is, not run
+  /// again, and not passed to on_row.
+  std::function<std::optional<CompatibilityRow>(const std::string& family, const std::string& model,
+                                                const std::string& backend)>
+      done_row{};
 };
 
 /// How every pair is run: batch 1, one warmup run, verification on. Each
@@ -299,16 +305,30 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
     m.rows.push_back(std::move(row));
   };
 
-  CompatibilityRow reference = blank(Cpu::name);
-  run_matrix_pair<Cpu, F>(o, config, pool, reference);
-  if (reference.status == CompatibilityStatus::reference && reference.median_s) reference.speedup = 1.0;
-  const std::optional<double> cpu_median = reference.median_s;
-  emit(std::move(reference));
+  const auto done = [&](std::string_view backend) -> std::optional<CompatibilityRow> {
+    if (!o.done_row) return std::nullopt;
+    return o.done_row(std::string(F::name), preset.name, std::string(backend));
+  };
+
+  std::optional<CompatibilityRow> reference = done(Cpu::name);
+  if (reference) {
+    m.rows.push_back(*reference);
+  } else {
+    reference = blank(Cpu::name);
+    run_matrix_pair<Cpu, F>(o, config, pool, *reference);
+    if (reference->status == CompatibilityStatus::reference && reference->median_s) reference->speedup = 1.0;
+    emit(CompatibilityRow(*reference));
+  }
+  const std::optional<double> cpu_median = reference->median_s;
 
   for (const auto& name : names) {
     find_by_name(backends, name, [&](auto backend) {
       using B = typename decltype(backend)::type;
       if constexpr (!std::is_same_v<B, Cpu>) {
+        if (auto before = done(B::name)) {
+          m.rows.push_back(std::move(*before));
+          return;
+        }
         CompatibilityRow row = blank(B::name);
         run_matrix_pair<B, F>(o, config, pool, row);
         if (cpu_median && row.median_s && *row.median_s > 0 &&

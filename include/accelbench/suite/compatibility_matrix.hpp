@@ -22,6 +22,7 @@
 #include "../machine/system.hpp"
 #include "../report/console_reporter.hpp"
 #include "../report/json.hpp"
+#include "../report/markdown_tables.hpp"
 
 namespace accelbench {
 
@@ -97,11 +98,6 @@ inline std::string matrix_cell(std::string text) {
 
 inline std::string format_error(const std::optional<double>& v) {
   return v ? fmt::format("{:.1e}", *v) : std::string("-");
-}
-
-inline std::string format_speedup(const std::optional<double>& v) {
-  if (!v) return "-";
-  return *v >= 0.1 ? fmt::format("{:.2f}x", *v) : fmt::format("{:.2g}x", *v);
 }
 
 inline Json optional_number(const std::optional<double>& v) {
@@ -196,6 +192,42 @@ inline Json optional_number(const std::optional<double>& v) {
                     {"seed", s.seed}}},
               {"backends", m.backends},
               {"rows", std::move(rows)}};
+}
+
+/// A row as to_json(CompatibilityMatrix) writes it (a resumed matrix reads
+/// its journaled rows back); a status it does not know reads as error.
+[[nodiscard]] inline CompatibilityRow compatibility_row_from_json(const Json& j) {
+  const auto text = [&](const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
+  const auto number = [&](const char* key) -> std::optional<double> {
+    if (!j.contains(key) || !j[key].is_number()) return std::nullopt;
+    return j[key].get<double>();
+  };
+  CompatibilityRow r;
+  r.family = text("family");
+  r.architecture = text("architecture");
+  r.model = text("model");
+  r.backend = text("backend");
+  r.device = text("device");
+  if (j.contains("shape") && j["shape"].is_object()) {
+    for (const auto& [name, value] : j["shape"].items()) {
+      if (value.is_number_integer()) r.shape.push_back({name, value.get<std::int64_t>()});
+    }
+  }
+  const std::string status = text("status");
+  for (auto s : {CompatibilityStatus::reference, CompatibilityStatus::ok, CompatibilityStatus::mismatch,
+                 CompatibilityStatus::unsupported, CompatibilityStatus::unavailable, CompatibilityStatus::error}) {
+    if (to_string(s) == status) r.status = s;
+  }
+  r.reason = text("reason");
+  r.max_abs_error = number("max_abs_error");
+  r.max_rel_error = number("max_rel_error");
+  r.cosine_similarity = number("cosine_similarity");
+  r.token_agreement = number("token_agreement");
+  r.median_s = number("median_s");
+  r.speedup = number("speedup_vs_cpu");
+  return r;
 }
 
 /// Writes the matrix as JSON to `path`, whole or not at all.

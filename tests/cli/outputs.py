@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Checks `-o/--output` and `accelbench report`.
+
+    outputs.py ACCELBENCH WORK_DIR
+
+1. `run -o FORMAT` prints that format alone on standard output (parsed
+   here: json, jsonl, csv, md, gbench), the table and progress on standard
+   error, and still writes the results file in --out.
+2. `report` over the results files written: every format, the selection
+   flags (a backend, a model, dates, a commit), `--file` written whole with
+   the format taken from its extension; two runs merged into one report.
+3. Errors name what is wrong: an unreadable file among good ones (the others
+   are reported, exit status 1), nothing selected (exit status 2), an
+   unknown format, a malformed date, `--out -`.
+4. `matrix -o json` prints the matrix as JSON.
+Prints "outputs: ok" at the end.
+"""
+import csv
+import glob
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+PROGRAM, WORK = sys.argv[1], sys.argv[2]
+QUICK = ["--models", "bert-tiny", "--batch-sizes", "1,2", "--sequence-lengths", "8", "--warmup", "1",
+         "--min-iterations", "2", "--min-time", "0.02", "--max-time", "0.05", "--no-concurrent-loading",
+         "--quiet", "--threads", "1"]
+
+
+def fail(message):
+    print("FAIL: " + message)
+    sys.exit(1)
+
+
+def run(args):
+    done = subprocess.run([PROGRAM] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
+
+
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+out = os.path.join(WORK, "results")
+
+# 1. run -o FORMAT
+parsers = {
+    "json": lambda text: len(json.loads(text)["cells"]),
+    "jsonl": lambda text: len([json.loads(line) for line in text.splitlines() if line.strip()]),
+    "csv": lambda text: len(list(csv.DictReader(io.StringIO(text)))),
+    "md": lambda text: text.count("| bert-tiny") if text.startswith("# ") else -1,
+    "gbench": lambda text: len([b for b in json.loads(text)["benchmarks"] if b.get("aggregate_name") == "median"]),
+}
+for fmt, count in parsers.items():
+    status, stdout, stderr = run(["run"] + QUICK + ["--out", out, "--name", "o-" + fmt, "-o", fmt])
+    if status != 0:
+        fail("run -o %s: exit status %d\n%s" % (fmt, status, stderr))
+    try:
+        n = count(stdout)
+    except Exception as e:  # noqa: BLE001 - any parse failure is the finding
+        fail("run -o %s: standard output does not parse: %s\n%s" % (fmt, e, stdout[:2000]))
+    if n < 2:
+        fail("run -o %s: %d cells on standard output, expected 2 or more\n%s" % (fmt, n, stdout[:2000]))
+    if "wrote " not in stderr or "bert-tiny" not in stderr:
+        fail("run -o %s: the table and file name are not on standard error\n%s" % (fmt, stderr))
+    if not glob.glob(os.path.join(out, "o-%s-*.json" % fmt)):
+        fail("run -o %s: no results file in --out" % fmt)
+    print("run -o %s: %d cells on standard output, the table on standard error" % (fmt, n))
+
+# 2. report over the files written
+files = sorted(f for f in glob.glob(os.path.join(out, "o-*.json")))
+status, stdout, stderr = run(["report"] + files)
+if status != 0 or not stdout.startswith("# ") or stdout.count("| bert-tiny") < 2:
+    fail("report (md): exit status %d\n%s\n%s" % (status, stdout[:2000], stderr))
+status, stdout, stderr = run(["report", "-o", "json"] + files)
+merged = json.loads(stdout)
+if len(merged["cells"]) != 2 * len(files):
+    fail("report -o json: %d cells from %d files" % (len(merged["cells"]), len(files)))
+status, stdout, _ = run(["report", "-o", "csv", "--backends", "opencl"] + files)
+if status != 2:
+    fail("report --backends opencl over cpu results: exit status %d, expected 2 (nothing selected)" % status)
+status, stdout, _ = run(["report", "-o", "csv", "--backends", "cpu", "--models", "bert-tiny"] + files)
+rows = list(csv.DictReader(io.StringIO(stdout)))
+if status != 0 or len(rows) != 2 * len(files) or any(r["backend"] != "cpu" for r in rows):
+    fail("report -o csv --backends cpu: exit status %d, %d rows" % (status, len(rows)))
+started = merged["started_at"]
+status, stdout, _ = run(["report", "-o", "jsonl", "--since", started[:10], "--until", started[:10]] + files)
+if status != 0 or len(stdout.splitlines()) != 2 * len(files):
+    fail("report --since/--until the run's day: exit status %d, %d lines" % (status, len(stdout.splitlines())))
+status, _, _ = run(["report", "--until", "2000-01-01"] + files)
+if status != 2:
+    fail("report --until 2000-01-01: exit status %d, expected 2" % status)
+commit = merged["build"]["git_commit"]
+if commit:
+    status, _, _ = run(["report", "--commit", commit[:7]] + files)
+    if status != 0:
+        fail("report --commit %s: exit status %d" % (commit[:7], status))
+target = os.path.join(WORK, "report.csv")
+status, stdout, stderr = run(["report", "--file", target] + files)
+if status != 0 or stdout or "wrote " + target not in stderr:
+    fail("report --file: exit status %d, %d bytes on standard output\n%s" % (status, len(stdout), stderr))
+with open(target) as f:
+    if len(list(csv.DictReader(f))) != 2 * len(files):
+        fail("report --file report.csv: not the CSV of every cell")
+print("report: %d files merged; md, json, csv, jsonl; selection by backend, model, date and commit; --file" %
+      len(files))
+
+# 3. errors
+bad = os.path.join(WORK, "not-results.json")
+with open(bad, "w") as f:
+    f.write('{"schema": "something.else"}')
+status, stdout, stderr = run(["report", "-o", "json", bad] + files)
+if status != 1 or "not-results.json" not in stderr or len(json.loads(stdout)["cells"]) != 2 * len(files):
+    fail("report with a bad file: exit status %d\n%s" % (status, stderr))
+for args, expect in [(["report", "-o", "yaml"] + files, '--output = "yaml": unknown format'),
+                     (["report", "--since", "yesterday"] + files, '--since = "yesterday": expected a date'),
+                     (["run"] + QUICK + ["--out", "-"], '--out = "-": names a folder'),
+                     (["run"] + QUICK + ["-o", "pdf"], '--output = "pdf": unknown format'),
+                     (["report"], "report needs results files")]:
+    status, stdout, stderr = run(args)
+    if status != 2 or expect not in stderr:
+        fail("%s: exit status %d, expected 2 and %r\n%s" % (" ".join(args), status, expect, stderr))
+print("errors: a bad file among good ones, unknown formats, a malformed date, --out - are named")
+
+# 4. matrix -o json
+status, stdout, stderr = run(["matrix", "--families", "embedding", "--backends", "cpu", "--max-time", "0.2",
+                              "--threads", "1", "--out", os.path.join(WORK, "matrix"), "--quiet", "-o", "json"])
+if status != 0 or json.loads(stdout)["schema"] != "accelbench.compatibility" or "wrote " not in stderr:
+    fail("matrix -o json: exit status %d\n%s\n%s" % (status, stdout[:1000], stderr))
+print("matrix -o json: the matrix as JSON on standard output")
+print("outputs: ok")
