@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev postgresql
   clang libclang-rt-dev
   libbenchmark-tools python3-numpy python3-scipy
+  chromium  # the HTML report's test renders it in a real browser
 )
 
 missing=()

@@ -58,6 +58,8 @@
 #include "report/json_reporter.hpp"
 #include "report/jsonl_reporter.hpp"
 #include "report/markdown_reporter.hpp"
+#include "report/svg_chart.hpp"
+#include "report/html_reporter.hpp"
 #include "report/journal.hpp"
 #include "report/results_file.hpp"
 #include "report/regression.hpp"

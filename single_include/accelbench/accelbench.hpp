@@ -15796,6 +15796,1833 @@ class MarkdownReporter {
 
 }  // namespace accelbench
 // ---- end accelbench/report/markdown_reporter.hpp ----
+// ---- begin accelbench/report/svg_chart.hpp ----
+
+// Charts as inline SVG, drawn in C++ with nothing to load: lines with
+// interval bars over a numeric or categorical axis, grouped horizontal bars,
+// histograms and stacked bars. Each chart is one <svg class="chart"> whose
+// data-chart, data-series and data-marks attributes give its kind, its
+// number of series and its number of data marks (the elements of class
+// "mark": one per point, bar, bin or segment), and whose data-plot gives the
+// plot area in the SVG's own coordinates. Every mark has a <title> that a
+// browser shows on hover.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// ---- begin accelbench/report/svg.hpp ----
+
+// The pieces the SVG charts (svg_chart.hpp) are drawn with: text escaped
+// for HTML and SVG, numbers for attributes and tick labels, value scales
+// (linear or logarithmic) with their ticks, the colour palette and the
+// legend. Nothing here fetches anything: a chart is a self-contained
+// string of SVG elements.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace accelbench {
+
+/// How a chart maps values to positions: `automatic` is logarithmic when
+/// every value is positive and they span a factor of ten or more, else linear.
+enum class ChartScale { automatic, linear, log };
+
+namespace detail {
+
+/// The length of the valid UTF-8 sequence at `s[i]`, or 0 where the byte
+/// there does not start one (overlong forms, surrogates and code points
+/// above U+10FFFF are invalid).
+inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b = byte(i);
+  if (b < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+  if (b >= 0xC2 && b <= 0xDF) {
+    n = 2;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    n = 3;
+    if (b == 0xE0) lo = 0xA0;
+    if (b == 0xED) hi = 0x9F;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    n = 4;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+/// `text` made safe for HTML text and attribute values: & < > " ' become
+/// entities, each byte that is not part of valid UTF-8 and each control
+/// character other than tab, line feed and carriage return becomes U+FFFD.
+inline std::string html_escape(std::string_view text) {
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0) {
+      out += replacement;
+      ++i;
+      continue;
+    }
+    if (n == 1) {
+      const char c = text[i];
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default:
+          if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+            out += replacement;
+          } else {
+            out += c;
+          }
+      }
+    } else if (n == 2 && static_cast<unsigned char>(text[i]) == 0xC2 &&
+               static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+      out += replacement;  // C1 control characters U+0080 to U+009F
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  return out;
+}
+
+/// `text` escaped, cut to at most `max_chars` characters with an ellipsis.
+inline std::string html_escape_short(std::string_view text, std::size_t max_chars) {
+  std::size_t chars = 0, end = 0;
+  while (end < text.size() && chars < max_chars) {
+    const std::size_t n = utf8_sequence_length(text, end);
+    end += n == 0 ? 1 : n;
+    ++chars;
+  }
+  if (end >= text.size()) return html_escape(text);
+  return html_escape(text.substr(0, end)) + "\xE2\x80\xA6";
+}
+
+/// Characters `text` shows as (invalid bytes count once each).
+inline std::size_t display_length(std::string_view text) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++chars) {
+    const std::size_t n = utf8_sequence_length(text, i);
+    i += n == 0 ? 1 : n;
+  }
+  return chars;
+}
+
+/// Estimated width in pixels of `chars` characters of 11-pixel sans-serif text.
+[[nodiscard]] inline double text_width(std::size_t chars) { return 6.4 * static_cast<double>(chars); }
+
+/// A coordinate for an SVG attribute.
+inline std::string svg_num(double v) {
+  if (!std::isfinite(v)) return "0";
+  std::string s = fmt::format("{:.1f}", v);
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  if (s == "-0") s = "0";
+  return s;
+}
+
+/// A value as a short label: 0.25, 12.5, 3.2k, 1.5M.
+inline std::string short_number(double v) {
+  if (v == 0 || !std::isfinite(v)) return v == 0 ? "0" : "-";
+  const double a = std::abs(v);
+  if (a >= 1e9) return fmt::format("{:.3g}G", v / 1e9);
+  if (a >= 1e6) return fmt::format("{:.3g}M", v / 1e6);
+  if (a >= 1e4) return fmt::format("{:.3g}k", v / 1e3);
+  return fmt::format("{:.4g}", v);
+}
+
+/// Colours of the series: distinct hues that stay apart in grey and for the
+/// common colour-vision deficiencies, as far as ten colours can.
+inline const char* palette_color(std::size_t i) {
+  static constexpr const char* colors[] = {"#1f5fbf", "#e07b00", "#2a9d4b", "#c8283c", "#7a4fbf",
+                                           "#8c5a2b", "#d64fa8", "#5f6b6d", "#a8a400", "#0fa3b5"};
+  return colors[i % std::size(colors)];
+}
+
+/// The stroke-dasharray of dash style `i`: solid, dashed, dotted, dash-dot.
+inline const char* dash_pattern(std::size_t i) {
+  static constexpr const char* dashes[] = {"", "7 4", "2 3", "8 3 2 3"};
+  return dashes[i % std::size(dashes)];
+}
+
+/// A map from values to pixels along one axis, with the values that get a tick.
+struct Scale {
+  double lo = 0, hi = 1;      ///< the values at the two ends
+  bool log = false;
+  double from = 0, to = 1;    ///< the pixels of `lo` and `hi`
+  std::vector<double> ticks;
+
+  [[nodiscard]] double operator()(double v) const {
+    double t = 0;
+    if (log) {
+      const double safe = std::max(v, lo);
+      t = (std::log10(safe) - std::log10(lo)) / (std::log10(hi) - std::log10(lo));
+    } else {
+      t = (v - lo) / (hi - lo);
+    }
+    return from + t * (to - from);
+  }
+};
+
+/// 1, 2 or 5 times a power of ten, the nearest at or above `raw`.
+inline double nice_step(double raw) {
+  if (!(raw > 0) || !std::isfinite(raw)) return 1;
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (m * power >= raw * (1 - 1e-9)) return m * power;
+  }
+  return 10 * power;
+}
+
+inline std::vector<double> finite_values(const std::vector<double>& values) {
+  std::vector<double> out;
+  std::copy_if(values.begin(), values.end(), std::back_inserter(out), [](double v) { return std::isfinite(v); });
+  return out;
+}
+
+/// Whether `values` call for a logarithmic axis under `kind`.
+inline bool use_log(const std::vector<double>& values, ChartScale kind) {
+  if (values.empty() || kind == ChartScale::linear) return false;
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  if (*lo <= 0) return false;
+  return kind == ChartScale::log || *hi / *lo >= 10;
+}
+
+/// Ticks at 1, 2 and 5 times the powers of ten inside [lo, hi]; only the
+/// powers when those would crowd the axis.
+inline std::vector<double> log_ticks(double lo, double hi) {
+  std::vector<double> all, powers;
+  for (int e = static_cast<int>(std::floor(std::log10(lo))); e <= static_cast<int>(std::ceil(std::log10(hi))); ++e) {
+    const double p = std::pow(10.0, e);
+    for (double m : {1.0, 2.0, 5.0}) {
+      const double v = m * p;
+      if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9)) continue;
+      all.push_back(v);
+      if (m == 1.0) powers.push_back(v);
+    }
+  }
+  return all.size() > 9 && powers.size() >= 2 ? powers : all;
+}
+
+/// A value axis over `values` (intervals included): logarithmic or linear
+/// from zero, with round ticks.
+inline Scale value_scale(const std::vector<double>& raw, ChartScale kind, double from, double to) {
+  Scale s;
+  s.from = from;
+  s.to = to;
+  const auto values = finite_values(raw);
+  if (values.empty()) {
+    s.ticks = {0, 1};
+    return s;
+  }
+  const auto [min_it, max_it] = std::minmax_element(values.begin(), values.end());
+  const double min = *min_it, max = *max_it;
+  s.log = use_log(values, kind);
+  if (s.log) {
+    s.lo = min / 1.3;
+    s.hi = max * 1.3;
+    s.ticks = log_ticks(s.lo, s.hi);
+    if (s.ticks.empty()) s.ticks = {min, max};
+    return s;
+  }
+  const double lo = std::min(0.0, min);
+  double hi = std::max(0.0, max);
+  if (hi == lo) hi = lo + 1;
+  const double step = nice_step((hi - lo) / 5);
+  s.lo = std::floor(lo / step) * step;
+  s.hi = std::ceil(hi / step) * step;
+  for (double v = s.lo; v <= s.hi + step * 1e-6; v += step) s.ticks.push_back(std::abs(v) < step * 1e-9 ? 0 : v);
+  return s;
+}
+
+/// An axis over the points of a sweep: ticks at the distinct values when
+/// there are few of them, logarithmic when they span a factor of ten.
+inline Scale data_scale(const std::vector<double>& raw, ChartScale kind, double from, double to) {
+  auto values = finite_values(raw);
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  if (values.size() > 12) {
+    Scale s = value_scale(values, kind, from, to);
+    if (!s.log) {  // a sweep need not start at zero
+      const double step = s.ticks.size() > 1 ? s.ticks[1] - s.ticks[0] : 1;
+      s.lo = std::floor(values.front() / step) * step;
+      s.ticks.erase(std::remove_if(s.ticks.begin(), s.ticks.end(), [&](double t) { return t < s.lo; }), s.ticks.end());
+    }
+    return s;
+  }
+  Scale s;
+  s.from = from;
+  s.to = to;
+  s.ticks = values;
+  s.log = use_log(values, kind);
+  if (values.empty()) {
+    s.ticks = {0, 1};
+  } else if (values.size() == 1) {
+    s.lo = s.log ? values[0] / 2 : values[0] - 1;
+    s.hi = s.log ? values[0] * 2 : values[0] + 1;
+  } else {
+    s.lo = values.front();
+    s.hi = values.back();
+  }
+  return s;
+}
+
+/// Appends a legend of `names` at (`x`, `y`), in as many columns as fit in
+/// `width`: a swatch (a line with its dash and a dot, or a block) and the
+/// name. Returns the legend's height.
+inline double append_legend(std::string& out, const std::vector<std::string>& names,
+                            const std::vector<std::size_t>& colors, const std::vector<std::size_t>& dashes,
+                            bool lines, double x, double y, double width) {
+  if (names.empty()) return 0;
+  std::size_t longest = 0;
+  for (const auto& n : names) longest = std::max(longest, std::min<std::size_t>(display_length(n), 40));
+  const double column = text_width(longest) + 34;
+  const auto columns = std::max<std::size_t>(1, static_cast<std::size_t>(width / column));
+  const double row = 16;
+  out += "<g class=\"legend\">";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const double cx = x + static_cast<double>(i % columns) * column;
+    const double cy = y + static_cast<double>(i / columns) * row + 8;
+    const char* color = palette_color(i < colors.size() ? colors[i] : i);
+    if (lines) {
+      const char* dash = dash_pattern(i < dashes.size() ? dashes[i] : 0);
+      fmt::format_to(std::back_inserter(out),
+                     "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2\"{}/>"
+                     "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"{}\"/>",
+                     svg_num(cx), svg_num(cy), svg_num(cx + 22), svg_num(cy), color,
+                     *dash ? fmt::format(" stroke-dasharray=\"{}\"", dash) : std::string(), svg_num(cx + 11),
+                     svg_num(cy), color);
+    } else {
+      fmt::format_to(std::back_inserter(out), "<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"10\" fill=\"{}\"/>",
+                     svg_num(cx + 4), svg_num(cy - 5), color);
+    }
+    fmt::format_to(std::back_inserter(out), "<text x=\"{}\" y=\"{}\" dominant-baseline=\"middle\">{}</text>",
+                   svg_num(cx + 28), svg_num(cy), html_escape_short(names[i], 40));
+  }
+  out += "</g>";
+  const auto rows = (names.size() + columns - 1) / columns;
+  return static_cast<double>(rows) * row + 4;
+}
+
+/// The opening tag of a chart: its kind, series and mark counts and plot
+/// area as data attributes (for tools that check a rendered page), its
+/// size, and an accessible title.
+inline std::string svg_open(std::string_view kind, std::size_t series, std::size_t marks, double width,
+                            double height, double plot_x, double plot_y, double plot_w, double plot_h,
+                            std::string_view title) {
+  return fmt::format(
+      "<svg class=\"chart\" data-chart=\"{}\" data-series=\"{}\" data-marks=\"{}\" data-plot=\"{} {} {} {}\" "
+      "width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" font-family=\"sans-serif\" font-size=\"11\">"
+      "<title>{}</title>",
+      html_escape(kind), series, marks, svg_num(plot_x), svg_num(plot_y), svg_num(plot_w), svg_num(plot_h),
+      svg_num(width), svg_num(height), svg_num(width), svg_num(height), html_escape(title));
+}
+
+/// The chart's title and, below it, a grey subtitle. Returns the height they take.
+inline double append_titles(std::string& out, std::string_view title, std::string_view subtitle, double x) {
+  fmt::format_to(std::back_inserter(out), "<text x=\"{}\" y=\"16\" font-size=\"13\" font-weight=\"bold\">{}</text>",
+                 svg_num(x), html_escape_short(title, 90));
+  if (subtitle.empty()) return 26;
+  fmt::format_to(std::back_inserter(out), "<text x=\"{}\" y=\"31\" fill=\"#555\">{}</text>", svg_num(x),
+                 html_escape_short(subtitle, 100));
+  return 40;
+}
+
+/// Ticks and grid lines of a vertical value axis at x = `left`, across `width`.
+inline void append_y_axis(std::string& out, const Scale& s, double left, double width) {
+  for (double t : s.ticks) {
+    const std::string y = svg_num(s(t));
+    fmt::format_to(std::back_inserter(out),
+                   "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e4e4e4\"/>"
+                   "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}</text>",
+                   svg_num(left), y, svg_num(left + width), y, svg_num(left - 5), y, short_number(t));
+  }
+}
+
+/// Ticks and grid lines of a horizontal value axis below `bottom`, across `height`.
+inline void append_x_axis(std::string& out, const Scale& s, double top, double height,
+                          const std::vector<std::string>& labels = {}) {
+  const double bottom = top + height;
+  std::size_t every = 1;
+  if (!labels.empty()) {
+    std::size_t longest = 1;
+    for (const auto& l : labels) longest = std::max(longest, std::min<std::size_t>(display_length(l), 16));
+    const double room = std::abs(s.to - s.from) / static_cast<double>(std::max<std::size_t>(1, labels.size()));
+    every = std::max<std::size_t>(1, static_cast<std::size_t>(text_width(longest) / std::max(room, 1.0)) + 1);
+  }
+  for (std::size_t i = 0; i < s.ticks.size(); ++i) {
+    if (i % every != 0) continue;
+    const double t = s.ticks[i];
+    const std::string x = svg_num(s(t));
+    fmt::format_to(std::back_inserter(out), "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#e4e4e4\"/>", x,
+                   svg_num(top), x, svg_num(bottom + 4));
+    const auto index = static_cast<std::size_t>(std::max(0.0, t));
+    const std::string text = labels.empty() ? short_number(t)
+                                            : html_escape_short(index < labels.size() ? labels[index] : "", 16);
+    fmt::format_to(std::back_inserter(out), "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", x,
+                   svg_num(bottom + 16), text);
+  }
+}
+
+/// Plot frame and the axis titles.
+inline void append_frame(std::string& out, double x, double y, double w, double h, std::string_view x_label,
+                         std::string_view y_label) {
+  fmt::format_to(std::back_inserter(out),
+                 "<rect class=\"plot\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
+                 svg_num(x), svg_num(y), svg_num(w), svg_num(h));
+  if (!x_label.empty()) {
+    fmt::format_to(std::back_inserter(out), "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#333\">{}</text>",
+                   svg_num(x + w / 2), svg_num(y + h + 32), html_escape_short(x_label, 80));
+  }
+  if (!y_label.empty()) {
+    const double cx = 13, cy = y + h / 2;
+    fmt::format_to(std::back_inserter(out),
+                   "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#333\" transform=\"rotate(-90 {} {})\">"
+                   "{}</text>",
+                   svg_num(cx), svg_num(cy), svg_num(cx), svg_num(cy), html_escape_short(y_label, 60));
+  }
+}
+
+/// An interval as a bar with caps, vertical (at x, from y1 to y2) or horizontal.
+inline void append_error_bar(std::string& out, double a1, double a2, double at, bool vertical, const char* color) {
+  if (vertical) {
+    fmt::format_to(std::back_inserter(out),
+                   "<path class=\"err\" d=\"M{0} {1}V{2}M{3} {1}H{4}M{3} {2}H{4}\" stroke=\"{5}\" fill=\"none\"/>",
+                   svg_num(at), svg_num(a1), svg_num(a2), svg_num(at - 4), svg_num(at + 4), color);
+  } else {
+    fmt::format_to(std::back_inserter(out),
+                   "<path class=\"err\" d=\"M{0} {1}H{2}M{0} {3}V{4}M{2} {3}V{4}\" stroke=\"#222\" fill=\"none\"/>",
+                   svg_num(a1), svg_num(at), svg_num(a2), svg_num(at - 4), svg_num(at + 4));
+  }
+}
+
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/report/svg.hpp ----
+
+namespace accelbench {
+
+/// One point of a line: its position, value and, where known, the interval around the value.
+struct ChartPoint {
+  double x = 0;
+  double y = 0;
+  std::optional<Interval> interval;
+};
+
+/// A line of a chart: colour and dash styles index the palette and the dash patterns.
+struct ChartSeries {
+  std::string name;
+  std::vector<ChartPoint> points;
+  std::size_t color = 0;
+  std::size_t dash = 0;
+};
+
+/// A line chart. With `x_categories` set, each point's x is an index into
+/// them and the axis is labelled with them (a metric over a sequence of runs).
+struct LineChart {
+  std::string kind = "line";  ///< the svg's data-chart attribute
+  std::string title, subtitle;
+  std::string x_label, y_label;
+  std::string y_unit;         ///< shown after values on hover
+  std::vector<ChartSeries> series;
+  std::vector<std::string> x_categories;
+  ChartScale x_scale = ChartScale::automatic;
+  ChartScale y_scale = ChartScale::automatic;
+  double width = 560;
+  double plot_height = 220;
+};
+
+/// A value of a bar and, where known, its interval.
+struct BarValue {
+  double value = 0;
+  std::optional<Interval> interval;
+};
+
+/// One row of bars, one per series (empty where the series has no value there).
+struct BarGroup {
+  std::string label;
+  std::vector<std::optional<BarValue>> values;
+};
+
+/// Horizontal bars in groups: a row of bars per group, a bar per series.
+struct BarChart {
+  std::string kind = "bar";
+  std::string title, subtitle;
+  std::string value_label;
+  std::string unit;
+  std::vector<std::string> series;
+  std::vector<std::size_t> colors;  ///< palette index of each series; empty: in order
+  std::vector<BarGroup> groups;
+  ChartScale scale = ChartScale::automatic;
+  std::optional<double> reference;  ///< a value marked by a line across the plot (1 for a ratio)
+  double width = 660;
+  double bar_height = 12;
+};
+
+/// A histogram over equal-width bins.
+struct HistogramChart {
+  std::string kind = "histogram";
+  std::string title, subtitle;
+  std::string x_label;
+  double min = 0, bin_width = 0;
+  std::vector<std::size_t> counts;
+  std::optional<double> marker;  ///< a value marked by a line (e.g. the median)
+  std::size_t color = 0;
+  double width = 280;
+  double plot_height = 100;
+};
+
+/// One bar of a stacked bar chart: its segments, in the order of the chart's segment names.
+struct StackedBar {
+  std::string label;
+  std::vector<double> segments;
+};
+
+/// Horizontal bars made of segments (the phases of a run, ...).
+struct StackedBarChart {
+  std::string kind = "stacked";
+  std::string title, subtitle;
+  std::string value_label;
+  std::string unit;
+  std::vector<std::string> segment_names;
+  std::vector<StackedBar> bars;
+  double width = 660;
+  double bar_height = 16;
+};
+
+namespace detail {
+
+inline std::string value_text(double v, std::string_view unit) {
+  return unit.empty() ? short_number(v) : short_number(v) + " " + std::string(unit);
+}
+
+inline std::string interval_text(const std::optional<Interval>& i) {
+  return i ? fmt::format(" (interval {} to {})", short_number(i->low), short_number(i->high)) : std::string();
+}
+
+}  // namespace detail
+
+/// A line chart as an <svg> element: a line and dots per series, interval
+/// bars where the points have intervals, and a legend below.
+[[nodiscard]] inline std::string line_chart_svg(const LineChart& c) {
+  std::vector<double> xs, ys;
+  std::size_t marks = 0;
+  std::vector<std::string> names;
+  std::vector<std::size_t> colors, dashes;
+  for (const auto& s : c.series) {
+    names.push_back(s.name);
+    colors.push_back(s.color);
+    dashes.push_back(s.dash);
+    for (const auto& p : s.points) {
+      xs.push_back(p.x);
+      ys.push_back(p.y);
+      if (p.interval) {
+        ys.push_back(p.interval->low);
+        ys.push_back(p.interval->high);
+      }
+      ++marks;
+    }
+  }
+  const bool categorical = !c.x_categories.empty();
+  const double left = 64, right = 18;
+  const double plot_w = c.width - left - right, plot_h = c.plot_height;
+  std::string body;
+  const double top = detail::append_titles(body, c.title, c.subtitle, 8) + 6;
+  std::vector<double> x_positions = xs;
+  if (categorical) {
+    x_positions.clear();
+    for (std::size_t i = 0; i < c.x_categories.size(); ++i) x_positions.push_back(static_cast<double>(i));
+  }
+  detail::Scale sx = detail::data_scale(x_positions, categorical ? ChartScale::linear : c.x_scale, left + 14,
+                                        left + plot_w - 14);
+  if (categorical && c.x_categories.size() > 1) {  // a tick per category, however many
+    sx.log = false;
+    sx.lo = 0;
+    sx.hi = static_cast<double>(c.x_categories.size() - 1);
+    sx.ticks = x_positions;
+  }
+  detail::Scale sy = detail::value_scale(ys, c.y_scale, top + plot_h, top);
+  detail::append_y_axis(body, sy, left, plot_w);
+  detail::append_x_axis(body, sx, top, plot_h, c.x_categories);
+  std::string x_label = c.x_label, y_label = c.y_label;
+  if (sx.log && !categorical) x_label += " (log scale)";
+  if (sy.log) y_label += " (log scale)";
+  detail::append_frame(body, left, top, plot_w, plot_h, x_label, y_label);
+
+  for (const auto& s : c.series) {
+    const char* color = detail::palette_color(s.color);
+    auto points = s.points;
+    std::stable_sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.x < b.x; });
+    fmt::format_to(std::back_inserter(body), "<g class=\"series\" data-name=\"{}\">", detail::html_escape(s.name));
+    if (points.size() > 1) {
+      std::string d;
+      for (const auto& p : points) d += fmt::format("{}{} {}", d.empty() ? "M" : "L", detail::svg_num(sx(p.x)),
+                                                    detail::svg_num(sy(p.y)));
+      const char* dash = detail::dash_pattern(s.dash);
+      fmt::format_to(std::back_inserter(body), "<path class=\"line\" d=\"{}\" fill=\"none\" stroke=\"{}\" "
+                     "stroke-width=\"2\"{}/>", d, color,
+                     *dash ? fmt::format(" stroke-dasharray=\"{}\"", dash) : std::string());
+    }
+    for (const auto& p : points) {
+      const double x = sx(p.x), y = sy(p.y);
+      if (p.interval) detail::append_error_bar(body, sy(p.interval->low), sy(p.interval->high), x, true, color);
+      const std::string where = categorical
+          ? (static_cast<std::size_t>(p.x) < c.x_categories.size() ? c.x_categories[static_cast<std::size_t>(p.x)]
+                                                                    : std::string())
+          : c.x_label + " " + detail::short_number(p.x);
+      fmt::format_to(std::back_inserter(body),
+                     "<circle class=\"mark\" cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\"><title>{}{}: {}{}</title>"
+                     "</circle>",
+                     detail::svg_num(x), detail::svg_num(y), color,
+                     s.name.empty() ? std::string() : detail::html_escape(s.name) + ": ",
+                     detail::html_escape(where), detail::html_escape(detail::value_text(p.y, c.y_unit)),
+                     detail::html_escape(detail::interval_text(p.interval)));
+    }
+    body += "</g>";
+  }
+  const double legend_top = top + plot_h + 42;
+  // One line without a name needs no legend.
+  const bool legend = !(c.series.size() == 1 && c.series.front().name.empty());
+  const double legend_h =
+      legend ? detail::append_legend(body, names, colors, dashes, true, left, legend_top, plot_w) : 0;
+  const double height = legend_top + legend_h + 4;
+  return detail::svg_open(c.kind, c.series.size(), marks, c.width, height, left, top, plot_w, plot_h, c.title) +
+         body + "</svg>";
+}
+
+/// Grouped horizontal bars as an <svg> element: group labels on the left,
+/// one bar per series in each group, interval bars where known.
+[[nodiscard]] inline std::string bar_chart_svg(const BarChart& c) {
+  std::vector<double> values;
+  std::size_t marks = 0, longest = 4;
+  for (const auto& g : c.groups) {
+    longest = std::max(longest, std::min<std::size_t>(detail::display_length(g.label), 44));
+    for (const auto& v : g.values) {
+      if (!v) continue;
+      values.push_back(v->value);
+      if (v->interval) {
+        values.push_back(v->interval->low);
+        values.push_back(v->interval->high);
+      }
+      ++marks;
+    }
+  }
+  if (c.reference) values.push_back(*c.reference);
+  const double left = std::min(300.0, detail::text_width(longest) + 16), right = 24;
+  const double plot_w = c.width - left - right;
+  const double group_h = static_cast<double>(std::max<std::size_t>(1, c.series.size())) * c.bar_height + 10;
+  const double plot_h = static_cast<double>(c.groups.size()) * group_h;
+  std::string body;
+  const double top = detail::append_titles(body, c.title, c.subtitle, 8) + 6;
+  detail::Scale sx = detail::value_scale(values, c.scale, left, left + plot_w);
+  detail::append_x_axis(body, sx, top, plot_h);
+  const double base = sx.log ? sx.lo : 0.0;
+  for (std::size_t gi = 0; gi < c.groups.size(); ++gi) {
+    const auto& g = c.groups[gi];
+    const double gy = top + static_cast<double>(gi) * group_h + 5;
+    fmt::format_to(std::back_inserter(body),
+                   "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}<title>{}</title>"
+                   "</text>",
+                   detail::svg_num(left - 6), detail::svg_num(gy + (group_h - 10) / 2),
+                   detail::html_escape_short(g.label, 44), detail::html_escape(g.label));
+    for (std::size_t si = 0; si < g.values.size() && si < std::max<std::size_t>(1, c.series.size()); ++si) {
+      if (!g.values[si]) continue;
+      const auto& v = *g.values[si];
+      const double y = gy + static_cast<double>(si) * c.bar_height;
+      const double x0 = sx(base), x1 = sx(std::max(v.value, base));
+      const char* color = detail::palette_color(si < c.colors.size() ? c.colors[si] : si);
+      const std::string series = si < c.series.size() ? c.series[si] : std::string();
+      const std::string value = ": " + detail::value_text(v.value, c.unit) + detail::interval_text(v.interval);
+      fmt::format_to(std::back_inserter(body),
+                     "<rect class=\"mark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\">"
+                     "<title>{}{}{}{}</title></rect>",
+                     detail::svg_num(std::min(x0, x1)), detail::svg_num(y + 1),
+                     detail::svg_num(std::max(1.0, std::abs(x1 - x0))), detail::svg_num(c.bar_height - 2), color,
+                     detail::html_escape(g.label), series.empty() ? "" : ", ", detail::html_escape(series),
+                     detail::html_escape(value));
+      if (v.interval) {
+        detail::append_error_bar(body, sx(v.interval->low), sx(v.interval->high), y + c.bar_height / 2, false,
+                                 color);
+      }
+    }
+  }
+  if (c.reference) {
+    const std::string x = detail::svg_num(sx(*c.reference));
+    fmt::format_to(std::back_inserter(body),
+                   "<line class=\"reference\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#222\" "
+                   "stroke-dasharray=\"4 3\"/>",
+                   x, detail::svg_num(top), x, detail::svg_num(top + plot_h));
+  }
+  std::string label = c.value_label;
+  if (sx.log) label += " (log scale)";
+  detail::append_frame(body, left, top, plot_w, plot_h, label, "");
+  const double legend_top = top + plot_h + 42;
+  std::vector<std::size_t> colors = c.colors;
+  for (std::size_t i = colors.size(); i < c.series.size(); ++i) colors.push_back(i);
+  const double legend_h =
+      c.series.size() > 1 ? detail::append_legend(body, c.series, colors, {}, false, left, legend_top, plot_w) : 0;
+  const double height = legend_top + legend_h + 4;
+  return detail::svg_open(c.kind, std::max<std::size_t>(1, c.series.size()), marks, c.width, height, left, top,
+                          plot_w, plot_h, c.title) +
+         body + "</svg>";
+}
+
+/// A histogram as an <svg> element: a bar per non-empty bin, and the marker as a dashed line.
+[[nodiscard]] inline std::string histogram_svg(const HistogramChart& c) {
+  const double left = 46, right = 10;
+  const double plot_w = c.width - left - right, plot_h = c.plot_height;
+  std::string body;
+  const double top = detail::append_titles(body, c.title, c.subtitle, 6) + 4;
+  const double end = c.min + c.bin_width * static_cast<double>(c.counts.size());
+  std::size_t most = 0, marks = 0;
+  for (auto n : c.counts) most = std::max(most, n);
+  detail::Scale sy = detail::value_scale({0.0, static_cast<double>(most)}, ChartScale::linear, top + plot_h, top);
+  if (most < 5) {  // counts: whole numbers only
+    sy.hi = static_cast<double>(std::max<std::size_t>(1, most));
+    sy.ticks.clear();
+    for (std::size_t i = 0; i <= std::max<std::size_t>(1, most); ++i) sy.ticks.push_back(static_cast<double>(i));
+  }
+  // A sweep of latencies is far from zero: the axis spans the bins (and the marker) only.
+  const double lo_value = std::min(c.min, c.marker.value_or(c.min));
+  const double hi_value = std::max(end, c.marker.value_or(end));
+  const double step = detail::nice_step((hi_value - lo_value) / 4);
+  detail::Scale sx;
+  sx.from = left;
+  sx.to = left + plot_w;
+  sx.lo = std::floor(lo_value / step) * step;
+  sx.hi = std::max(sx.lo + step, std::ceil(hi_value / step) * step);
+  for (double v = sx.lo; v <= sx.hi + step * 1e-6; v += step) sx.ticks.push_back(v);
+  detail::append_y_axis(body, sy, left, plot_w);
+  detail::append_x_axis(body, sx, top, plot_h);
+  const char* color = detail::palette_color(c.color);
+  for (std::size_t i = 0; i < c.counts.size(); ++i) {
+    if (c.counts[i] == 0) continue;
+    const double lo = c.min + c.bin_width * static_cast<double>(i);
+    // A bin of one sample among hundreds still shows: at least 2 pixels high.
+    const double x0 = sx(lo), w = std::max(1.5, sx(lo + c.bin_width) - x0);
+    const double h = std::max(2.0, top + plot_h - sy(static_cast<double>(c.counts[i])));
+    fmt::format_to(std::back_inserter(body),
+                   "<rect class=\"mark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"{}>"
+                   "<title>{} to {}: {}</title></rect>",
+                   detail::svg_num(x0), detail::svg_num(top + plot_h - h), detail::svg_num(w), detail::svg_num(h),
+                   color, w >= 4 ? " stroke=\"#fff\" stroke-width=\"0.5\"" : "", detail::short_number(lo),
+                   detail::short_number(lo + c.bin_width), c.counts[i]);
+    ++marks;
+  }
+  if (c.marker) {
+    const std::string x = detail::svg_num(sx(*c.marker));
+    fmt::format_to(std::back_inserter(body),
+                   "<line class=\"marker\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#222\" "
+                   "stroke-dasharray=\"3 2\"/>",
+                   x, detail::svg_num(top), x, detail::svg_num(top + plot_h));
+  }
+  detail::append_frame(body, left, top, plot_w, plot_h, c.x_label, "samples");
+  const double height = top + plot_h + 40;
+  return detail::svg_open(c.kind, 1, marks, c.width, height, left, top, plot_w, plot_h, c.title) + body + "</svg>";
+}
+
+/// Stacked horizontal bars as an <svg> element: a bar per entry made of its
+/// segments, the total at its end, and a legend of the segments.
+[[nodiscard]] inline std::string stacked_bar_svg(const StackedBarChart& c) {
+  std::vector<double> totals;
+  std::size_t marks = 0, longest = 4;
+  for (const auto& b : c.bars) {
+    double t = 0;
+    for (double v : b.segments) {
+      if (v > 0) {
+        t += v;
+        ++marks;
+      }
+    }
+    totals.push_back(t);
+    longest = std::max(longest, std::min<std::size_t>(detail::display_length(b.label), 44));
+  }
+  const double left = std::min(300.0, detail::text_width(longest) + 16), right = 60;
+  const double plot_w = c.width - left - right;
+  const double row = c.bar_height + 6;
+  const double plot_h = static_cast<double>(c.bars.size()) * row + 4;
+  std::string body;
+  const double top = detail::append_titles(body, c.title, c.subtitle, 8) + 6;
+  detail::Scale sx = detail::value_scale(totals, ChartScale::linear, left, left + plot_w);
+  detail::append_x_axis(body, sx, top, plot_h);
+  for (std::size_t bi = 0; bi < c.bars.size(); ++bi) {
+    const auto& b = c.bars[bi];
+    const double y = top + 5 + static_cast<double>(bi) * row;
+    fmt::format_to(std::back_inserter(body),
+                   "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}<title>{}</title>"
+                   "</text>",
+                   detail::svg_num(left - 6), detail::svg_num(y + c.bar_height / 2),
+                   detail::html_escape_short(b.label, 44), detail::html_escape(b.label));
+    double at = 0;
+    for (std::size_t si = 0; si < b.segments.size(); ++si) {
+      const double v = b.segments[si];
+      if (!(v > 0)) continue;
+      const std::string name = si < c.segment_names.size() ? c.segment_names[si] : std::string();
+      fmt::format_to(std::back_inserter(body),
+                     "<rect class=\"mark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\">"
+                     "<title>{}, {}: {} ({:.0f}%)</title></rect>",
+                     detail::svg_num(sx(at)), detail::svg_num(y), detail::svg_num(std::max(2.0, sx(at + v) - sx(at))),
+                     detail::svg_num(c.bar_height), detail::palette_color(si), detail::html_escape(b.label),
+                     detail::html_escape(name), detail::html_escape(detail::value_text(v, c.unit)),
+                     100 * v / totals[bi]);
+      at += v;
+    }
+    fmt::format_to(std::back_inserter(body), "<text x=\"{}\" y=\"{}\" dominant-baseline=\"middle\">{}</text>",
+                   detail::svg_num(sx(at) + 4), detail::svg_num(y + c.bar_height / 2),
+                   detail::html_escape(detail::value_text(at, c.unit)));
+  }
+  detail::append_frame(body, left, top, plot_w, plot_h, c.value_label, "");
+  const double legend_top = top + plot_h + 42;
+  std::vector<std::size_t> colors;
+  for (std::size_t i = 0; i < c.segment_names.size(); ++i) colors.push_back(i);
+  const double legend_h = detail::append_legend(body, c.segment_names, colors, {}, false, left, legend_top, plot_w);
+  const double height = legend_top + legend_h + 4;
+  return detail::svg_open(c.kind, c.segment_names.size(), marks, c.width, height, left, top, plot_w, plot_h,
+                          c.title) +
+         body + "</svg>";
+}
+
+/// One run's value of a metric: the run's label (a date, a commit), the
+/// value and, where known, its interval.
+struct HistoryChartPoint {
+  std::string label;
+  double value = 0;
+  std::optional<Interval> interval;
+};
+
+/// A metric over a sequence of runs, in the order given, as an <svg>
+/// element (data-chart="history"): a line through the values with their
+/// intervals, the runs' labels along the axis; a legend with the series'
+/// name when it has one.
+[[nodiscard]] inline std::string history_chart_svg(std::string_view title, std::string_view y_label,
+                                                   const std::vector<HistoryChartPoint>& points,
+                                                   std::string_view series_name = "",
+                                                   ChartScale scale = ChartScale::automatic) {
+  LineChart c;
+  c.kind = "history";
+  c.title = std::string(title);
+  c.y_label = std::string(y_label);
+  c.x_label = "run";
+  c.y_scale = scale;
+  ChartSeries s;
+  s.name = std::string(series_name);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    c.x_categories.push_back(points[i].label);
+    s.points.push_back({static_cast<double>(i), points[i].value, points[i].interval});
+  }
+  c.series.push_back(std::move(s));
+  return line_chart_svg(c);
+}
+
+}  // namespace accelbench
+// ---- end accelbench/report/svg_chart.hpp ----
+// ---- begin accelbench/report/html_reporter.hpp ----
+
+// The HTML report: one self-contained page (inline CSS, charts as inline
+// SVG, a few lines of inline script that the charts do not need) that opens
+// offline. Its content security policy forbids the browser any fetch.
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/report/html_charts.hpp ----
+
+// The charts of the HTML report (html_reporter.hpp), built from a run's
+// cells: per model family, latency, throughput and memory over each sweep
+// axis; backends side by side (hardware), models side by side
+// (architecture); phases; the latency distribution of each cell.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+/// The cells of one model family, with its models, backends and sweep axes
+/// in the order they first appear.
+struct HtmlFamily {
+  std::string name;
+  std::string item_unit;
+  std::vector<const CellResult*> cells;
+  std::vector<std::string> models, backends, axes;
+  std::vector<std::string> varying;  ///< the axes with more than one value: those that tell cells apart
+};
+
+/// Where `value` is in `list`; list.size() when it is not there.
+template <class T>
+std::size_t position_of(const std::vector<T>& list, const T& value) {
+  return static_cast<std::size_t>(std::find(list.begin(), list.end(), value) - list.begin());
+}
+
+/// Where `value` is in `list`, appended first when it is not there.
+template <class T>
+std::size_t index_in(std::vector<T>& list, const T& value) {
+  const auto it = std::find(list.begin(), list.end(), value);
+  if (it != list.end()) return static_cast<std::size_t>(it - list.begin());
+  list.push_back(value);
+  return list.size() - 1;
+}
+
+inline std::vector<HtmlFamily> html_families(const RunResult& r) {
+  std::vector<HtmlFamily> out;
+  for (const auto& c : r.cells) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const auto& f) { return f.name == c.family; });
+    if (it == out.end()) {
+      out.push_back({c.family, c.throughput.item_unit, {}, {}, {}, {}, {}});
+      it = out.end() - 1;
+    }
+    if (it->item_unit.empty()) it->item_unit = c.throughput.item_unit;
+    it->cells.push_back(&c);
+    index_in(it->models, c.model);
+    index_in(it->backends, c.backend);
+    for (const auto& a : c.shape) index_in(it->axes, a.name);
+  }
+  for (auto& f : out) {
+    for (const auto& axis : f.axes) {
+      std::vector<std::int64_t> values;
+      for (const auto* c : f.cells) {
+        if (const auto v = c->axis(axis)) index_in(values, *v);
+      }
+      if (values.size() > 1) f.varying.push_back(axis);
+    }
+  }
+  return out;
+}
+
+/// A cell with timings to draw.
+[[nodiscard]] inline bool is_measured(const CellResult& c) { return c.latency.count > 0; }
+
+/// The latency a chart shows, in milliseconds: the median with its
+/// interval, or the mean with its where the Stats policy gave no median.
+[[nodiscard]] inline std::optional<BarValue> latency_ms(const LatencySummary& l) {
+  if (l.count == 0) return std::nullopt;
+  auto ms = [](const std::optional<Interval>& i) {
+    return i ? std::optional<Interval>(Interval{i->low * 1e3, i->high * 1e3}) : std::nullopt;
+  };
+  const double v = l.median ? *l.median : l.mean;
+  if (!std::isfinite(v)) return std::nullopt;
+  return BarValue{v * 1e3, ms(l.median ? l.median_ci : l.mean_ci)};
+}
+
+/// A value a chart can place: finite.
+[[nodiscard]] inline std::optional<BarValue> finite(double v) {
+  return std::isfinite(v) ? std::optional<BarValue>(BarValue{v, std::nullopt}) : std::nullopt;
+}
+
+/// Short names of the common sweep axes for chart labels.
+[[nodiscard]] inline std::string chart_axis_label(std::string_view name) {
+  if (name == "batch_size") return "batch";
+  if (name == "sequence_length") return "seq";
+  if (name == "prompt_length") return "prompt";
+  if (name == "new_tokens") return "new tokens";
+  if (name == "image_size") return "image";
+  if (name == "audio_seconds") return "audio s";
+  return std::string(name);
+}
+
+/// A shape as "batch 4 · seq 16"; with `only`, the axes named there alone.
+[[nodiscard]] inline std::string chart_shape_label(const std::vector<Axis>& shape,
+                                             const std::vector<std::string>* only = nullptr) {
+  std::string s;
+  for (const auto& a : shape) {
+    if (only && std::find(only->begin(), only->end(), a.name) == only->end()) continue;
+    s += (s.empty() ? "" : " \xC2\xB7 ") + chart_axis_label(a.name) + " " + std::to_string(a.value);
+  }
+  return s;
+}
+
+[[nodiscard]] inline std::string join_label(std::string_view a, std::string_view b) {
+  if (b.empty()) return std::string(a);
+  if (a.empty()) return std::string(b);
+  return std::string(a) + " \xC2\xB7 " + std::string(b);
+}
+
+/// What an axis chart plots of a cell.
+enum class AxisMetric { latency, throughput, memory, device_memory };
+
+[[nodiscard]] inline std::optional<BarValue> axis_metric_value(const CellResult& c, AxisMetric m) {
+  switch (m) {
+    case AxisMetric::latency: return latency_ms(c.latency);
+    case AxisMetric::throughput: return finite(c.throughput.items_per_second);
+    case AxisMetric::memory:
+      if (c.memory.peak_rss_bytes == 0) return std::nullopt;
+      return BarValue{static_cast<double>(c.memory.peak_rss_bytes) / (1024.0 * 1024.0), std::nullopt};
+    case AxisMetric::device_memory:
+      if (!c.memory.device_peak_bytes) return std::nullopt;
+      return BarValue{static_cast<double>(*c.memory.device_peak_bytes) / (1024.0 * 1024.0), std::nullopt};
+  }
+  return std::nullopt;
+}
+
+/// The distinct values of `axis` among the measured cells, in order of appearance.
+[[nodiscard]] inline std::vector<std::int64_t> axis_values(const HtmlFamily& f, const std::string& axis) {
+  std::vector<std::int64_t> values;
+  for (const auto* c : f.cells) {
+    if (!is_measured(*c)) continue;
+    if (const auto v = c->axis(axis)) index_in(values, *v);
+  }
+  return values;
+}
+
+/// A line chart of `metric` over `axis`: a line per model and backend (the
+/// model's colour, the backend's dash), the other axes held at their first value.
+[[nodiscard]] inline std::optional<std::string> axis_chart(const HtmlFamily& f, const std::string& axis,
+                                                           AxisMetric metric) {
+  std::vector<Axis> fixed;
+  for (const auto& other : f.axes) {
+    if (other == axis) continue;
+    const auto values = axis_values(f, other);
+    if (!values.empty()) fixed.push_back({other, values.front()});
+  }
+  // A Stats policy without percentiles (MeanStats) gives means.
+  const bool medians = std::any_of(f.cells.begin(), f.cells.end(), [](const CellResult* c) {
+    return is_measured(*c) && c->latency.median.has_value();
+  });
+  LineChart chart;
+  chart.x_label = axis;
+  std::string what;
+  switch (metric) {
+    case AxisMetric::latency:
+      chart.kind = "latency";
+      what = "Latency";
+      chart.y_label = medians ? "median latency (ms)" : "mean latency (ms)";
+      chart.y_unit = "ms";
+      break;
+    case AxisMetric::throughput:
+      chart.kind = "throughput";
+      what = "Throughput";
+      chart.y_label = f.item_unit + " per second";
+      chart.y_unit = f.item_unit + "/s";
+      break;
+    case AxisMetric::memory:
+      chart.kind = "memory";
+      what = "Peak resident memory";
+      chart.y_label = "peak RSS (MiB)";
+      chart.y_unit = "MiB";
+      break;
+    case AxisMetric::device_memory:
+      chart.kind = "device-memory";
+      what = "Peak device memory";
+      chart.y_label = "device peak (MiB)";
+      chart.y_unit = "MiB";
+      break;
+  }
+  chart.title = fmt::format("{} vs {}", what, axis);
+  std::string held;
+  for (const auto& a : fixed) held += (held.empty() ? "" : ", ") + a.name + " " + std::to_string(a.value);
+  if (metric == AxisMetric::latency) {
+    chart.subtitle = medians ? "bars: the median's interval" : "bars: the mean's interval";
+  }
+  if (!held.empty()) chart.subtitle = join_label(chart.subtitle, "at " + held);
+  for (std::size_t mi = 0; mi < f.models.size(); ++mi) {
+    for (std::size_t bi = 0; bi < f.backends.size(); ++bi) {
+      ChartSeries s{join_label(f.models[mi], f.backends[bi]), {}, mi, bi};
+      for (const auto* c : f.cells) {
+        if (c->model != f.models[mi] || c->backend != f.backends[bi] || !is_measured(*c)) continue;
+        const auto x = c->axis(axis);
+        if (!x) continue;
+        const bool at_fixed = std::all_of(fixed.begin(), fixed.end(), [&](const Axis& a) {
+          const auto v = c->axis(a.name);
+          return !v || *v == a.value;
+        });
+        if (!at_fixed) continue;
+        if (const auto v = axis_metric_value(*c, metric)) {
+          s.points.push_back({static_cast<double>(*x), v->value, v->interval});
+        }
+      }
+      if (!s.points.empty()) chart.series.push_back(std::move(s));
+    }
+  }
+  if (chart.series.empty()) return std::nullopt;
+  return line_chart_svg(chart);
+}
+
+/// Bars per backend for each model and shape: latency (data-chart
+/// "hardware") and the speed of each other backend relative to the first
+/// (data-chart "speedup", throughput ratio). Empty with fewer than two backends.
+[[nodiscard]] inline std::vector<std::string> hardware_charts(const HtmlFamily& f, std::size_t max_groups = 80) {
+  std::vector<std::string> backends;
+  for (const auto* c : f.cells) {
+    if (is_measured(*c)) index_in(backends, c->backend);
+  }
+  if (backends.size() < 2) return {};
+  BarChart latency, speedup;
+  latency.kind = "hardware";
+  latency.title = "Latency by backend";
+  latency.value_label = "median latency (ms)";
+  latency.unit = "ms";
+  latency.series = backends;
+  speedup.kind = "speedup";
+  speedup.title = fmt::format("Throughput relative to {}", backends.front());
+  speedup.value_label = fmt::format("throughput / throughput on {}", backends.front());
+  speedup.unit = "x";
+  speedup.series.assign(backends.begin() + 1, backends.end());
+  for (std::size_t i = 1; i < backends.size(); ++i) speedup.colors.push_back(i);
+  speedup.reference = 1.0;
+  std::vector<std::pair<std::string, std::string>> keys;  // model, shape label
+  for (const auto* c : f.cells) {
+    if (is_measured(*c)) index_in(keys, std::make_pair(c->model, chart_shape_label(c->shape, &f.varying)));
+  }
+  const bool cut = keys.size() > max_groups;
+  if (cut) keys.resize(max_groups);
+  for (const auto& [model, shape] : keys) {
+    BarGroup lg{join_label(model, shape), std::vector<std::optional<BarValue>>(backends.size())};
+    BarGroup sg{lg.label, std::vector<std::optional<BarValue>>(backends.size() - 1)};
+    std::vector<std::optional<double>> rates(backends.size());
+    for (const auto* c : f.cells) {
+      if (!is_measured(*c) || c->model != model || chart_shape_label(c->shape, &f.varying) != shape) continue;
+      const auto bi = position_of(backends, c->backend);
+      lg.values[bi] = latency_ms(c->latency);
+      if (std::isfinite(c->throughput.items_per_second)) rates[bi] = c->throughput.items_per_second;
+    }
+    for (std::size_t bi = 1; bi < backends.size(); ++bi) {
+      if (rates[0] && *rates[0] > 0 && rates[bi]) sg.values[bi - 1] = BarValue{*rates[bi] / *rates[0], std::nullopt};
+    }
+    latency.groups.push_back(std::move(lg));
+    if (std::any_of(sg.values.begin(), sg.values.end(), [](const auto& v) { return v.has_value(); })) {
+      speedup.groups.push_back(std::move(sg));
+    }
+  }
+  if (cut) latency.subtitle = speedup.subtitle = fmt::format("the first {} model and shape pairs", max_groups);
+  std::vector<std::string> out{bar_chart_svg(latency)};
+  if (!speedup.groups.empty()) out.push_back(bar_chart_svg(speedup));
+  return out;
+}
+
+/// The models side by side: throughput of each model on each backend at
+/// the shape most models were measured at (data-chart "architecture").
+/// Empty with fewer than two models measured.
+[[nodiscard]] inline std::optional<std::string> architecture_chart(const HtmlFamily& f) {
+  std::vector<std::string> shapes;  // labels
+  std::vector<std::vector<std::string>> models_at;
+  std::vector<std::vector<Axis>> shape_of;
+  for (const auto* c : f.cells) {
+    if (!is_measured(*c)) continue;
+    const auto si = index_in(shapes, chart_shape_label(c->shape));
+    if (si == models_at.size()) {
+      models_at.emplace_back();
+      shape_of.push_back(c->shape);
+    }
+    index_in(models_at[si], c->model);
+  }
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < shapes.size(); ++i) {
+    if (models_at[i].size() > models_at[best].size()) best = i;
+  }
+  if (shapes.empty() || models_at[best].size() < 2) return std::nullopt;
+  BarChart chart;
+  chart.kind = "architecture";
+  chart.title = "Models side by side";
+  chart.subtitle = "throughput at " + shapes[best];
+  chart.value_label = f.item_unit + " per second";
+  chart.unit = f.item_unit + "/s";
+  chart.series = models_at[best];
+  for (const auto& m : chart.series) {
+    chart.colors.push_back(position_of(f.models, m));
+  }
+  for (const auto& backend : f.backends) {
+    BarGroup g{backend, std::vector<std::optional<BarValue>>(chart.series.size())};
+    for (const auto* c : f.cells) {
+      if (!is_measured(*c) || c->backend != backend || chart_shape_label(c->shape) != shapes[best]) continue;
+      const auto mi = position_of(chart.series, c->model);
+      if (mi < chart.series.size()) g.values[mi] = finite(c->throughput.items_per_second);
+    }
+    if (std::any_of(g.values.begin(), g.values.end(), [](const auto& v) { return v.has_value(); })) {
+      chart.groups.push_back(std::move(g));
+    }
+  }
+  if (chart.groups.empty()) return std::nullopt;
+  return bar_chart_svg(chart);
+}
+
+/// The time one run spends in each phase (median of one occurrence times
+/// its occurrences), a stacked bar per cell with phases (data-chart "phases").
+[[nodiscard]] inline std::optional<std::string> phase_chart(const HtmlFamily& f) {
+  StackedBarChart chart;
+  chart.kind = "phases";
+  chart.width = 820;
+  chart.title = "Phases of one run";
+  chart.subtitle = "median of one occurrence \xC3\x97 occurrences per run";
+  chart.value_label = "time per run (ms)";
+  chart.unit = "ms";
+  for (const auto* c : f.cells) {
+    if (!is_measured(*c) || c->phases.empty()) continue;
+    for (const auto& p : c->phases) index_in(chart.segment_names, p.name);
+  }
+  for (const auto* c : f.cells) {
+    if (!is_measured(*c) || c->phases.empty()) continue;
+    StackedBar bar{join_label(join_label(c->model, c->backend), chart_shape_label(c->shape, &f.varying)),
+                   std::vector<double>(chart.segment_names.size())};
+    for (const auto& p : c->phases) {
+      const auto i = position_of(chart.segment_names, p.name);
+      if (const auto v = latency_ms(p.latency)) bar.segments[i] = v->value * static_cast<double>(p.per_run);
+    }
+    chart.bars.push_back(std::move(bar));
+  }
+  if (chart.bars.empty()) return std::nullopt;
+  return stacked_bar_svg(chart);
+}
+
+/// The latency histogram of a cell (data-chart "histogram"), from its
+/// summary's histogram or else from its samples; nothing without either.
+[[nodiscard]] inline std::optional<std::string> cell_histogram(const HtmlFamily& f, const CellResult& c,
+                                                               std::size_t color) {
+  Histogram h;
+  if (c.latency.histogram && !c.latency.histogram->counts.empty()) {
+    h = *c.latency.histogram;
+  } else {
+    std::vector<double> sorted = c.samples_s;
+    std::sort(sorted.begin(), sorted.end());
+    h = histogram_of(sorted);  // the bins PercentileStats would give
+  }
+  if (h.counts.empty()) return std::nullopt;
+  HistogramChart chart;
+  chart.title = join_label(c.model, c.backend);
+  chart.subtitle = chart_shape_label(c.shape, &f.varying);
+  chart.x_label = "latency of one run (ms)";
+  chart.min = h.min * 1e3;
+  chart.bin_width = (h.bin_width > 0 ? h.bin_width : std::max(h.min * 1e-3, 1e-9)) * 1e3;
+  chart.counts = h.counts;
+  if (c.latency.median) chart.marker = *c.latency.median * 1e3;
+  chart.color = color;
+  return histogram_svg(chart);
+}
+
+/// Ratios a / b of a paired comparison over its shapes, with their intervals (data-chart "comparison").
+[[nodiscard]] inline std::optional<std::string> comparison_chart(const ComparisonResult& r) {
+  BarChart chart;
+  chart.kind = "comparison";
+  auto side = [](const std::string& model, const std::string& backend, const std::string& label) {
+    return join_label(join_label(model, backend), label);
+  };
+  chart.title =
+      fmt::format("{} vs {}", side(r.model_a, r.backend_a, r.label_a), side(r.model_b, r.backend_b, r.label_b));
+  chart.subtitle = fmt::format("time a / time b, median of the pairs; bars: {:.0f}% interval", r.confidence * 100);
+  chart.value_label = "ratio a / b";
+  chart.series = {"a / b"};
+  chart.reference = 1.0;
+  for (const auto& cell : r.cells) {
+    if (cell.pairs == 0 || !(cell.ratio > 0)) continue;
+    chart.groups.push_back({chart_shape_label(cell.shape), {BarValue{cell.ratio, cell.ratio_ci}}});
+  }
+  if (chart.groups.empty()) return std::nullopt;
+  return bar_chart_svg(chart);
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/report/html_charts.hpp ----
+// ---- begin accelbench/report/html_tables.hpp ----
+
+// The tables of the HTML report (html_reporter.hpp): the machine, build,
+// environment, settings, devices, timers and models of a run, and the
+// numbers of each model family's cells with their notes.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+/// A table cell: its HTML (already escaped) and whether it is text (left-aligned) or a number.
+struct HtmlCell {
+  std::string html;
+  bool text = false;
+  bool wrap = false;  ///< long text: wraps instead of widening the table
+};
+
+/// `text` as an HTML id: letters and digits kept, anything else a '-'.
+[[nodiscard]] inline std::string html_id(std::string_view text) {
+  std::string s;
+  for (char c : text) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    s += keep ? c : '-';
+  }
+  return s;
+}
+
+[[nodiscard]] inline HtmlCell text_cell(std::string_view s) { return {html_escape(s), true}; }
+[[nodiscard]] inline HtmlCell wrap_cell(std::string_view s) { return {html_escape(s), true, true}; }
+[[nodiscard]] inline HtmlCell number_cell(std::string s) { return {html_escape(s), false}; }
+
+inline std::string html_table(const std::vector<HtmlCell>& header, const std::vector<std::vector<HtmlCell>>& rows,
+                              std::string_view css_class = "") {
+  std::string out = fmt::format("<div class=\"table-wrap\"><table{}><thead><tr>",
+                                css_class.empty() ? "" : fmt::format(" class=\"{}\"", css_class));
+  for (const auto& h : header) out += fmt::format("<th{}>{}</th>", h.text ? " class=\"l\"" : "", h.html);
+  out += "</tr></thead><tbody>";
+  for (const auto& row : rows) {
+    out += "<tr>";
+    for (const auto& c : row) {
+      out += fmt::format("<td{}>{}</td>", c.wrap ? " class=\"l w\"" : c.text ? " class=\"l\"" : "", c.html);
+    }
+    out += "</tr>";
+  }
+  return out + "</tbody></table></div>";
+}
+
+/// A two-column table of names and values; pairs with an empty value are left out.
+inline std::string key_value_table(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::string out = "<table class=\"kv\"><tbody>";
+  for (const auto& [k, v] : pairs) {
+    if (v.empty()) continue;
+    out += fmt::format("<tr><th class=\"l\">{}</th><td class=\"l\">{}</td></tr>", html_escape(k), html_escape(v));
+  }
+  return out + "</tbody></table>";
+}
+
+inline std::string joined(const std::vector<std::string>& items, std::string_view separator = ", ") {
+  std::string s;
+  for (const auto& i : items) s += (s.empty() ? "" : std::string(separator)) + i;
+  return s;
+}
+
+inline std::string gib(std::uint64_t bytes) {
+  return bytes == 0 ? std::string() : fmt::format("{:.1f} GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+}
+
+/// The machine, environment, build and settings of a run, and its devices, timers and models.
+inline std::string system_tables(const RunResult& r) {
+  const auto& s = r.system;
+  const auto& b = r.build;
+  const auto& e = r.environment;
+  const auto& t = r.settings;
+  std::string out = "<div class=\"cols\"><div><h3>Machine</h3>";
+  out += key_value_table({{"host", s.hostname},
+                          {"operating system", s.os},
+                          {"kernel", s.kernel},
+                          {"architecture", s.architecture},
+                          {"CPU", s.cpu_model},
+                          {"cores", fmt::format("{} logical, {} physical", s.logical_cores, s.physical_cores)},
+                          {"memory", gib(s.memory_bytes)},
+                          {"CPU features", joined(s.cpu_features, " ")}});
+  out += "<h3>Environment</h3>";
+  out += key_value_table({{"frequency governor", e.governor},
+                          {"boost", e.boost ? (*e.boost ? "on" : "off") : ""},
+                          {"virtual machine", e.virtualized ? (e.hypervisor.empty() ? "yes" : e.hypervisor) : "no"},
+                          {"clock source", e.clocksource},
+                          {"CPU clock", e.cpu_mhz ? fmt::format("{:.0f} MHz", *e.cpu_mhz) : ""}});
+  out += "</div><div><h3>Build</h3>";
+  out += key_value_table({{"accelbench", b.library_version},
+                          {"compiler", b.compiler},
+                          {"build type", b.build_type},
+                          {"flags", b.flags},
+                          {"optimized", b.optimized ? "yes" : "no"},
+                          {"assertions", b.assertions ? "on" : "off"},
+                          {"OpenMP", b.openmp ? "yes" : "no"},
+                          {"SIMD", joined(b.simd, " ")},
+                          {"Eigen", b.eigen_version + (b.eigen_simd.empty() ? "" : " (" + b.eigen_simd + ")")},
+                          {"commit", b.git_commit}});
+  out += "<h3>Settings</h3>";
+  out += key_value_table(
+      {{"warmup", t.warmup_until_stable ? fmt::format("{} runs, then until stable", t.warmup_iterations)
+                                        : fmt::format("{} runs", t.warmup_iterations)},
+       {"runs per cell", fmt::format("{} to {}", t.min_iterations, t.max_iterations)},
+       {"sampling time per cell", fmt::format("{} s to {} s", t.min_time_s, t.max_time_s)},
+       {"target interval width", t.target_relative_ci_width > 0 ? fmt::format("{:g}", t.target_relative_ci_width) : ""},
+       {"confidence", fmt::format("{:g}%", t.confidence * 100)},
+       {"runs per sample", t.iterations_per_sample > 0 ? std::to_string(t.iterations_per_sample) : "chosen per cell"},
+       {"cell timeout", t.cell_timeout_s > 0 ? fmt::format("{} s", t.cell_timeout_s) : "none"},
+       {"seed", std::to_string(t.seed)}});
+  out += "</div></div>";
+
+  if (!r.devices.empty()) {
+    std::vector<std::vector<HtmlCell>> rows;
+    for (const auto& d : r.devices) {
+      std::vector<std::string> props;
+      for (const auto& [k, v] : d.properties) props.push_back(k + " " + v);
+      rows.push_back({text_cell(d.backend), text_cell(d.name.empty() ? "(unavailable)" : d.name), text_cell(d.kind),
+                      number_cell(d.compute_units > 0 ? std::to_string(d.compute_units) : "-"),
+                      number_cell(d.threads > 0 ? std::to_string(d.threads) : "-"), number_cell(gib(d.memory_bytes)),
+                      wrap_cell(joined(d.features, " ")), wrap_cell(joined(props, ", "))});
+    }
+    out += "<h3>Devices</h3>" + html_table({text_cell("backend"), text_cell("device"), text_cell("kind"),
+                                            number_cell("compute units"), number_cell("threads"),
+                                            number_cell("memory"), text_cell("features"), text_cell("properties")},
+                                           rows);
+  }
+  if (!r.timers.empty()) {
+    std::vector<std::vector<HtmlCell>> rows;
+    for (const auto& tm : r.timers) {
+      std::vector<std::string> props;
+      for (const auto& [k, v] : tm.properties) props.push_back(k + " " + v);
+      rows.push_back({text_cell(tm.name), text_cell(tm.available ? "yes" : "no: " + tm.reason),
+                      number_cell(tm.available ? format_duration(tm.resolution_s) : "-"),
+                      number_cell(tm.available ? format_duration(tm.call_cost_s) : "-"), wrap_cell(joined(props))});
+    }
+    out += "<h3>Timers</h3>" + html_table({text_cell("timer"), text_cell("available"), number_cell("resolution"),
+                                           number_cell("cost per call"), text_cell("properties")},
+                                          rows);
+  }
+  if (!r.models.empty()) {
+    std::vector<std::vector<HtmlCell>> rows;
+    for (const auto& m : r.models) {
+      rows.push_back({text_cell(m.name), text_cell(m.family), text_cell(m.architecture), text_cell(m.backend),
+                      number_cell(m.parameters > 0 ? fmt::format("{:.1f}M", static_cast<double>(m.parameters) / 1e6)
+                                                   : "-"),
+                      number_cell(format_mib(m.weight_bytes)), text_cell(m.weights),
+                      number_cell(fmt::format("{:.3f}", m.load_time_s)), text_cell(m.shared ? "yes" : "no"),
+                      text_cell(m.message.empty() ? m.status : m.status + ": " + m.message)});
+    }
+    out += "<h3>Models</h3>" + html_table({text_cell("model"), text_cell("family"), text_cell("architecture"),
+                                           text_cell("backend"), number_cell("parameters"),
+                                           number_cell("weights MiB"), text_cell("weights from"),
+                                           number_cell("load s"), text_cell("shared"), text_cell("status")},
+                                          rows);
+  }
+  return out;
+}
+
+/// A cell's status as a coloured badge, with "busy" where the machine was.
+inline std::string status_badge(const CellResult& c) {
+  const bool good = c.status == CellStatus::ok;
+  std::string s = fmt::format("<span class=\"st {}\">{}</span>", good ? "st-ok" : "st-bad", to_string(c.status));
+  if (c.busy) s += " <span class=\"st st-busy\">busy</span>";
+  return s;
+}
+
+/// The numbers of a family's cells, and below them the notes: each cell's
+/// message and its own warnings (those not given for the whole run).
+inline std::string family_table(const RunResult& r, const HtmlFamily& f) {
+  bool tokens = false, gflops = false, rtf = false, device = false, kv = false, verified = false;
+  std::vector<std::string> phases;
+  for (const auto* c : f.cells) {
+    tokens = tokens || c->throughput.tokens_per_second.has_value();
+    gflops = gflops || c->throughput.gflops_per_second.has_value();
+    rtf = rtf || c->throughput.real_time_factor.has_value();
+    device = device || c->memory.device_peak_bytes.has_value();
+    kv = kv || c->memory.kv_cache_bytes.has_value();
+    verified = verified || c->verification.status == "ok" || c->verification.status == "mismatch";
+    for (const auto& p : c->phases) index_in(phases, p.name);
+  }
+  std::vector<HtmlCell> header{text_cell("model"), text_cell("backend")};
+  for (const auto& a : f.axes) header.push_back(number_cell(a));
+  header.push_back(text_cell("status"));
+  for (const char* h : {"median ms", "interval ms", "p90 ms", "p99 ms", "mean ms", "cv %", "runs"}) {
+    header.push_back(number_cell(h));
+  }
+  header.push_back(number_cell(f.item_unit + "/s"));
+  if (tokens) header.push_back(number_cell("tokens/s"));
+  if (gflops) header.push_back(number_cell("GFLOP/s"));
+  if (rtf) header.push_back(number_cell("real-time factor"));
+  for (const auto& p : phases) header.push_back(number_cell(p + " ms"));
+  header.push_back(number_cell("peak RSS MiB"));
+  if (device) header.push_back(number_cell("device peak MiB"));
+  if (kv) header.push_back(number_cell("KV cache MiB"));
+  header.push_back(number_cell("first run ms"));
+  header.push_back(number_cell("load s"));
+  if (verified) header.push_back(number_cell("max abs error"));
+  header.push_back(text_cell("notes"));
+
+  std::vector<std::vector<HtmlCell>> rows;
+  std::vector<std::string> notes;
+  for (const auto* cp : f.cells) {
+    const auto& c = *cp;
+    std::vector<HtmlCell> row{text_cell(c.model), text_cell(c.backend)};
+    for (const auto& a : f.axes) {
+      const auto v = c.axis(a);
+      row.push_back(number_cell(v ? std::to_string(*v) : "-"));
+    }
+    row.push_back({status_badge(c), true});
+    auto opt = [](bool has, auto&& make) { return number_cell(has ? make() : std::string("-")); };
+    const bool m = is_measured(c);
+    const auto& l = c.latency;
+    row.push_back(opt(m, [&] { return format_ms(l.median); }));
+    row.push_back(opt(m && l.median_ci.has_value(),
+                      [&] { return format_ms(l.median_ci->low) + " - " + format_ms(l.median_ci->high); }));
+    row.push_back(opt(m, [&] { return format_ms(l.p90); }));
+    row.push_back(opt(m, [&] { return format_ms(l.p99); }));
+    row.push_back(opt(m, [&] { return format_ms(l.mean); }));
+    row.push_back(opt(m, [&] { return fmt::format("{:.1f}", l.cv * 100); }));
+    row.push_back(opt(m, [&] { return std::to_string(c.iterations); }));
+    auto rate = [&](const std::optional<double>& v) {
+      return opt(m && v && std::isfinite(*v), [&] { return format_rate(*v); });
+    };
+    row.push_back(rate(c.throughput.items_per_second));
+    if (tokens) row.push_back(rate(c.throughput.tokens_per_second));
+    if (gflops) row.push_back(rate(c.throughput.gflops_per_second));
+    if (rtf) {
+      row.push_back(opt(m && c.throughput.real_time_factor.has_value(),
+                        [&] { return fmt::format("{:.4f}", *c.throughput.real_time_factor); }));
+    }
+    for (const auto& name : phases) {
+      const auto p = std::find_if(c.phases.begin(), c.phases.end(), [&](const auto& q) { return q.name == name; });
+      const bool has = m && p != c.phases.end() && p->latency.count > 0;
+      row.push_back(opt(has, [&] { return format_ms(p->latency.median); }));
+    }
+    row.push_back(opt(m || c.memory.peak_rss_bytes > 0, [&] { return format_mib(c.memory.peak_rss_bytes); }));
+    if (device) {
+      const auto& peak = c.memory.device_peak_bytes;
+      row.push_back(opt(peak.has_value(), [&] { return format_mib(*peak); }));
+    }
+    if (kv) {
+      const auto& cache = c.memory.kv_cache_bytes;
+      row.push_back(opt(cache.has_value(), [&] { return format_mib(*cache); }));
+    }
+    row.push_back(opt(m, [&] { return fmt::format("{:.3f}", c.first_run_s * 1e3); }));
+    row.push_back(opt(c.load_time_s > 0, [&] { return fmt::format("{:.3f}", c.load_time_s); }));
+    if (verified) {
+      const bool compared = c.verification.status == "ok" || c.verification.status == "mismatch";
+      row.push_back(opt(compared, [&] { return fmt::format("{:.1e}", c.verification.max_abs_error); }));
+    }
+    std::vector<std::string> own;
+    for (const auto& w : c.warnings) {
+      if (std::find(r.warnings.begin(), r.warnings.end(), w) == r.warnings.end()) own.push_back(w);
+    }
+    std::string marks;
+    if (!c.message.empty() || !own.empty()) {
+      const auto n = notes.size() + 1;
+      marks = fmt::format("<a href=\"#note-{}-{}\">[{}]</a>", html_id(f.name), n, n);
+      const std::string cell = join_label(join_label(c.model, c.backend), chart_shape_label(c.shape));
+      std::string text = fmt::format("<li id=\"note-{}-{}\"><b>{}</b> ", html_id(f.name), n, html_escape(cell));
+      text += status_badge(c);
+      if (!c.message.empty()) text += " " + html_escape(c.message);
+      if (!own.empty()) {
+        text += "<ul>";
+        for (const auto& w : own) text += "<li>" + html_escape(w) + "</li>";
+        text += "</ul>";
+      }
+      notes.push_back(text + "</li>");
+    }
+    row.push_back({marks, true});
+    rows.push_back(std::move(row));
+  }
+  std::string out = html_table(header, rows, "numbers");
+  if (!notes.empty()) out += "<h4>Notes</h4><ol class=\"notes\">" + joined(notes, "") + "</ol>";
+  return out;
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/report/html_tables.hpp ----
+
+namespace accelbench {
+
+namespace detail {
+
+inline constexpr std::string_view html_style = R"(
+body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:0;color:#1a1a1a;background:#fff;font-size:14px}
+header{background:#eef2f7;padding:14px 24px;border-bottom:1px solid #cfd6e0}
+header h1{font-size:22px;margin:0 0 6px}
+.meta{color:#333;font-size:13px;line-height:1.6}
+.meta b{color:#000}
+nav{font-size:13px;margin-top:6px}
+nav a{margin-right:12px}
+main{padding:0 24px 40px}
+h2{font-size:19px;border-bottom:2px solid #cfd6e0;padding-bottom:4px;margin:30px 0 10px}
+h3{font-size:15px;margin:18px 0 8px}
+h4{font-size:13px;margin:12px 0 4px}
+.charts{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
+.charts.small{gap:6px}
+figure{margin:0;border:1px solid #e0e0e0;border-radius:4px;padding:4px;background:#fff;max-width:100%;overflow-x:auto}
+svg.chart{display:block;max-width:100%;height:auto}
+.table-wrap{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;font-size:12px;margin:4px 0 10px}
+th,td{border:1px solid #dcdcdc;padding:3px 7px;text-align:right;white-space:nowrap;vertical-align:top}
+th{background:#f1f4f8}
+.l{text-align:left}
+table.kv td,td.w{white-space:normal;min-width:160px;max-width:620px}
+.cols{display:flex;flex-wrap:wrap;gap:0 40px}
+.st{padding:0 5px;border-radius:3px;font-size:11px}
+.st-ok{background:#e3f4e6;color:#17672b}
+.st-bad{background:#fde3e6;color:#a3001b;font-weight:bold}
+.st-busy{background:#fff0d6;color:#8a4b00}
+.warn{background:#fff4e0;border-left:4px solid #e08a00;padding:5px 10px;margin:5px 0}
+.bad{background:#fde8ea;border-left:4px solid #c8283c;padding:5px 10px;margin:5px 0}
+ol.notes{font-size:13px}
+.note{color:#555;font-size:12px}
+footer{color:#666;font-size:12px;padding:10px 24px;border-top:1px solid #ddd}
+)";
+
+// Records where each chart lies on the page (data-rect: x y width height in
+// CSS pixels) and the page's size (data-page on <body>), for tools that
+// render the page headless and look at a screenshot. The charts are drawn
+// without it.
+inline constexpr std::string_view html_script = R"(
+window.addEventListener('load', function () {
+  var charts = document.querySelectorAll('svg.chart');
+  for (var i = 0; i < charts.length; i++) {
+    var r = charts[i].getBoundingClientRect();
+    charts[i].setAttribute('data-rect', [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]
+      .map(function (v) { return Math.round(v); }).join(' '));
+  }
+  var d = document.documentElement;
+  document.body.setAttribute('data-page', d.scrollWidth + ' ' + d.scrollHeight);
+});
+)";
+
+inline std::string figure(const std::string& svg, std::string_view family = "", std::string_view axis = "") {
+  std::string attrs;
+  if (!family.empty()) attrs += fmt::format(" data-family=\"{}\"", html_escape(family));
+  if (!axis.empty()) attrs += fmt::format(" data-axis=\"{}\"", html_escape(axis));
+  return fmt::format("<figure{}>{}</figure>", attrs, svg);
+}
+
+inline std::string header_html(const RunResult& r) {
+  const auto& s = r.system;
+  const auto& b = r.build;
+  std::size_t ok = 0;
+  for (const auto& c : r.cells) ok += c.status == CellStatus::ok ? 1 : 0;
+  std::string out = "<header><h1>accelbench results</h1><div class=\"meta\">";
+  out += fmt::format("<b>run</b> {} to {} &middot; <b>{}</b> cells, {} ok, {} not ok<br>",
+                     html_escape(r.started_at.empty() ? "?" : r.started_at),
+                     html_escape(r.finished_at.empty() ? "?" : r.finished_at), r.cells.size(), ok, r.cells.size() - ok);
+  out += fmt::format("<b>host</b> {} &middot; {} {} &middot; <b>CPU</b> {} ({} logical, {} physical cores, {})<br>",
+                     html_escape(s.hostname), html_escape(s.os), html_escape(s.kernel), html_escape(s.cpu_model),
+                     s.logical_cores, s.physical_cores, html_escape(gib(s.memory_bytes)));
+  out += fmt::format("<b>build</b> accelbench {} &middot; {} &middot; {}{}", html_escape(b.library_version),
+                     html_escape(b.compiler), html_escape(b.build_type.empty() ? "unknown build type" : b.build_type),
+                     b.debug() ? " <span class=\"st st-bad\">debug build</span>" : "");
+  if (!b.git_commit.empty()) out += fmt::format(" &middot; <b>commit</b> {}", html_escape(b.git_commit));
+  out += "</div><nav><a href=\"#warnings\">warnings</a><a href=\"#system\">system</a>";
+  for (const auto& f : html_families(r)) {
+    out += fmt::format("<a href=\"#family-{}\">{}</a>", html_id(f.name), html_escape(f.name));
+  }
+  if (!r.comparisons.empty()) out += "<a href=\"#comparisons\">comparisons</a>";
+  if (!r.loading.empty()) out += "<a href=\"#loading\">loading</a>";
+  return out + "</nav></header>";
+}
+
+/// The run-wide warnings, a debug build, and every cell that is not ok or was measured on a busy machine.
+inline std::string warnings_html(const RunResult& r) {
+  std::string out = "<section id=\"warnings\"><h2>Warnings</h2>";
+  bool any = false;
+  if (r.build.debug()) {
+    out += "<div class=\"bad\">This was a debug or assertion-enabled build: the timings are not representative.</div>";
+    any = true;
+  }
+  for (const auto& w : r.warnings) {
+    out += "<div class=\"warn\">" + html_escape(w) + "</div>";
+    any = true;
+  }
+  std::vector<std::vector<HtmlCell>> rows;
+  std::size_t busy = 0;
+  for (const auto& c : r.cells) {
+    busy += c.busy ? 1 : 0;
+    if (c.status == CellStatus::ok) continue;
+    rows.push_back({text_cell(c.family), text_cell(c.model), text_cell(c.backend),
+                    text_cell(chart_shape_label(c.shape)),
+                    {status_badge(c), true}, wrap_cell(c.message)});
+  }
+  if (!rows.empty()) {
+    out += fmt::format("<h3>Cells not ok ({})</h3>", rows.size());
+    out += html_table({text_cell("family"), text_cell("model"), text_cell("backend"), text_cell("shape"),
+                       text_cell("status"), text_cell("message")},
+                      rows, "failed");
+    any = true;
+  }
+  if (busy > 0) {
+    out += fmt::format("<div class=\"warn\">{} cell{} measured while other work used the cores {} could use "
+                       "(marked busy; the notes under each family's table say how much).</div>",
+                       busy, busy == 1 ? " was" : "s were", busy == 1 ? "it" : "they");
+    any = true;
+  }
+  if (!any) out += "<p>None.</p>";
+  return out + "</section>";
+}
+
+inline std::string family_html(const RunResult& r, const HtmlFamily& f) {
+  std::string out = fmt::format("<section id=\"family-{}\" class=\"family\"><h2>{} <span class=\"note\">"
+                                "(one item: {}; {} models, {} backends, {} cells)</span></h2>",
+                                html_id(f.name), html_escape(f.name), html_escape(f.item_unit), f.models.size(),
+                                f.backends.size(), f.cells.size());
+  std::string scaling;
+  for (const auto& axis : f.axes) {
+    if (axis_values(f, axis).size() < 2) continue;
+    std::string row;
+    for (auto metric : {AxisMetric::latency, AxisMetric::throughput, AxisMetric::memory, AxisMetric::device_memory}) {
+      if (auto svg = axis_chart(f, axis, metric)) row += figure(*svg, f.name, axis);
+    }
+    if (!row.empty()) scaling += fmt::format("<h4>over {}</h4><div class=\"charts\">{}</div>", html_escape(axis), row);
+  }
+  if (!scaling.empty()) out += "<h3>Scaling</h3>" + scaling;
+  const auto hardware = hardware_charts(f);
+  if (!hardware.empty()) {
+    out += "<h3>Hardware comparison</h3><div class=\"charts\">";
+    for (const auto& svg : hardware) out += figure(svg, f.name);
+    out += "</div>";
+  }
+  if (auto svg = architecture_chart(f)) {
+    out += "<h3>Architecture comparison</h3><div class=\"charts\">" + figure(*svg, f.name) + "</div>";
+  }
+  if (auto svg = phase_chart(f)) out += "<h3>Phases</h3><div class=\"charts\">" + figure(*svg, f.name) + "</div>";
+  std::string histograms;
+  for (const auto* c : f.cells) {
+    if (!is_measured(*c)) continue;
+    if (auto svg = cell_histogram(f, *c, position_of(f.models, c->model))) histograms += figure(*svg, f.name);
+  }
+  if (!histograms.empty()) {
+    out += "<h3>Latency distributions</h3><p class=\"note\">Samples per bin; the dashed line is the median.</p>"
+           "<div class=\"charts small\">" + histograms + "</div>";
+  }
+  out += "<h3>Numbers</h3>" + family_table(r, f);
+  return out + "</section>";
+}
+
+inline std::string comparisons_html(const RunResult& r) {
+  if (r.comparisons.empty()) return {};
+  std::string out = "<section id=\"comparisons\"><h2>Paired comparisons</h2>";
+  for (const auto& c : r.comparisons) {
+    if (auto svg = comparison_chart(c)) out += "<div class=\"charts\">" + figure(*svg, c.family) + "</div>";
+    std::vector<HtmlCell> header;
+    if (!c.cells.empty()) {
+      for (const auto& a : c.cells.front().shape) header.push_back(number_cell(a.name));
+    }
+    for (const char* h : {"pairs", "a median ms", "b median ms", "ratio a/b", "interval", "p-value"}) {
+      header.push_back(number_cell(h));
+    }
+    header.push_back(text_cell("significant"));
+    header.push_back(text_cell("status"));
+    std::vector<std::vector<HtmlCell>> rows;
+    for (const auto& cell : c.cells) {
+      std::vector<HtmlCell> row;
+      for (const auto& a : cell.shape) row.push_back(number_cell(std::to_string(a.value)));
+      const bool has = cell.pairs > 0;
+      row.push_back(number_cell(std::to_string(cell.pairs)));
+      row.push_back(number_cell(has ? format_ms(cell.median_a_s) : "-"));
+      row.push_back(number_cell(has ? format_ms(cell.median_b_s) : "-"));
+      row.push_back(number_cell(has ? fmt::format("{:.3f}", cell.ratio) : "-"));
+      row.push_back(number_cell(cell.ratio_ci ? fmt::format("{:.3f} - {:.3f}", cell.ratio_ci->low, cell.ratio_ci->high)
+                                              : "-"));
+      row.push_back(number_cell(has ? fmt::format("{:.2g}", cell.p_value) : "-"));
+      row.push_back(text_cell(has ? (cell.significant ? "yes" : "no") : "-"));
+      row.push_back(text_cell(cell.message.empty() ? cell.status : cell.status + ": " + cell.message));
+      rows.push_back(std::move(row));
+    }
+    out += html_table(header, rows);
+  }
+  return out + "</section>";
+}
+
+inline std::string loading_html(const RunResult& r) {
+  if (r.loading.empty()) return {};
+  std::vector<std::vector<HtmlCell>> rows;
+  for (const auto& l : r.loading) {
+    const bool ok = l.status == "ok";
+    rows.push_back({text_cell(l.family), text_cell(l.backend), text_cell(joined(l.models)),
+                    text_cell(l.message.empty() ? l.status : l.status + ": " + l.message),
+                    number_cell(ok ? std::to_string(l.repetitions) : "-"),
+                    number_cell(ok ? fmt::format("{:.3f}", l.sequential_median_s) : "-"),
+                    number_cell(ok ? fmt::format("{:.3f}", l.concurrent_median_s) : "-"),
+                    number_cell(ok ? fmt::format("{:.2f}x", l.speedup) : "-")});
+  }
+  return "<section id=\"loading\"><h2>Model loading</h2><p class=\"note\">The models loaded one after another, "
+         "then all at once on one thread each (median wall time of the repetitions).</p>" +
+         html_table({text_cell("family"), text_cell("backend"), text_cell("models"), text_cell("status"),
+                     number_cell("repetitions"), number_cell("sequential s"), number_cell("concurrent s"),
+                     number_cell("speedup")},
+                    rows) +
+         "</section>";
+}
+
+}  // namespace detail
+
+/// A run's results as one self-contained HTML page: a header (run time,
+/// host, CPU, build, commit), the warnings, the machine and build, and per
+/// model family its charts (latency, throughput and memory over each sweep
+/// axis, backends and models side by side, phases, latency histograms) and
+/// a table of the numbers; then paired comparisons and model loading.
+[[nodiscard]] inline std::string html_report(const RunResult& r) {
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                    "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
+  out += fmt::format("<title>accelbench results {}</title><style>", detail::html_escape(r.started_at));
+  out += detail::html_style;
+  out += "</style></head><body>";
+  out += detail::header_html(r);
+  out += "<main>";
+  out += detail::warnings_html(r);
+  out += "<section id=\"system\"><h2>System and hardware</h2>" + detail::system_tables(r) + "</section>";
+  for (const auto& f : detail::html_families(r)) out += detail::family_html(r, f);
+  out += detail::comparisons_html(r);
+  out += detail::loading_html(r);
+  out += fmt::format("</main><footer>accelbench {} &middot; every chart is drawn in this file; "
+                     "hover a point or bar for its value</footer><script>",
+                     detail::html_escape(r.build.library_version));
+  out += detail::html_script;
+  out += "</script></body></html>\n";
+  return out;
+}
+
+/// Reporter policy: results as one self-contained HTML page (html_report),
+/// to a file written whole (temporary file, then rename) or, by default,
+/// to standard output.
+class HtmlReporter {
+ public:
+  HtmlReporter() = default;
+  explicit HtmlReporter(std::filesystem::path path) : path_(std::move(path)) {}
+  explicit HtmlReporter(std::ostream& out) : out_(&out) {}
+
+  void report(const RunResult& result) {
+    const std::string text = html_report(result);
+    if (path_) {
+      detail::write_file_atomically(*path_, text);
+    } else {
+      *out_ << text;
+      out_->flush();
+    }
+  }
+
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return path_; }
+
+ private:
+  std::optional<std::filesystem::path> path_;
+  std::ostream* out_ = &std::cout;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/report/html_reporter.hpp ----
 // ---- begin accelbench/report/journal.hpp ----
 
 // The cell journal: each result is appended to a JSON Lines file (and
