@@ -4,7 +4,7 @@
     outputs.py ACCELBENCH WORK_DIR
 
 1. `run -o FORMAT` prints that format alone on standard output (parsed
-   here: json, jsonl, csv, md, gbench; sql loaded into SQLite), the table and progress on standard
+   here: json, jsonl, csv, md, gbench, html; sql loaded into SQLite), the table and progress on standard
    error, and still writes the results file in --out.
 2. `report` over the results files written: every format, the selection
    flags (a backend, a model, dates, a commit), `--file` written whole with
@@ -65,6 +65,7 @@ parsers = {
     "md": lambda text: text.count("| bert-tiny") if text.startswith("# ") else -1,
     "gbench": lambda text: len([b for b in json.loads(text)["benchmarks"] if b.get("aggregate_name") == "median"]),
     "sql": lambda text: sql_cells(text),
+    "html": lambda text: text.count('data-chart="') if text.startswith("<!DOCTYPE html>") else -1,
 }
 for fmt, count in parsers.items():
     status, stdout, stderr = run(["run"] + QUICK + ["--out", out, "--name", "o-" + fmt, "-o", fmt])
@@ -119,6 +120,17 @@ with open(target) as f:
         fail("report --file report.csv: not the CSV of every cell")
 print("report: %d files merged; md, json, csv, jsonl; selection by backend, model, date and commit; --file" %
       len(files))
+
+# history over the files, with its HTML page of charts.
+page = os.path.join(WORK, "history.html")
+status, stdout, stderr = run(["history", "--html", page, "--backends", "cpu"] + files)
+if status != 0 or "change points" not in stdout:
+    fail("history --html: exit status %d\n%s%s" % (status, stdout, stderr))
+with open(page, encoding="utf-8") as f:
+    charts = f.read().count('data-chart="history"')
+if charts != 2:  # bert-tiny at batch sizes 1 and 2
+    fail("history --html: %d history charts, expected 2" % charts)
+print("history: %d runs, %d charts in its HTML page" % (len(files), charts))
 
 # The same runs through the results store: import, report --db, regress
 # between stored runs named by "last".

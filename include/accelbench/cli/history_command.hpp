@@ -25,6 +25,8 @@
 #include "../report/console_reporter.hpp"
 #include "../report/filter.hpp"
 #include "../report/history.hpp"
+#include "../report/history_html.hpp"
+#include "../detail/atomic_file.hpp"
 #include "../report/results_file.hpp"
 #include "parse.hpp"
 #include "store_commands.hpp"
@@ -34,10 +36,16 @@ namespace accelbench::cli {
 /// --model, --backend and --family (each a comma-separated list, repeatable).
 inline void add_cell_filters(CLI::App& cmd, std::vector<std::string>& models, std::vector<std::string>& backends,
                              std::vector<std::string>& families) {
+  // One value per occurrence: the results files that follow are not theirs.
   cmd.add_option("--model,--models", models, "cells of these models only (presets or checkpoint folders)")
-      ->type_name("A,B,...");
-  cmd.add_option("--backend,--backends", backends, "cells of these backends only")->type_name("A,B,...");
-  cmd.add_option("--family,--families", families, "cells of these families only")->type_name("A,B,...");
+      ->type_name("A,B,...")
+      ->allow_extra_args(false);
+  cmd.add_option("--backend,--backends", backends, "cells of these backends only")
+      ->type_name("A,B,...")
+      ->allow_extra_args(false);
+  cmd.add_option("--family,--families", families, "cells of these families only")
+      ->type_name("A,B,...")
+      ->allow_extra_args(false);
 }
 
 /// The filter of add_cell_filters' options.
@@ -71,7 +79,7 @@ inline std::vector<Axis> parse_shape(const std::string& flag, const std::string&
 struct HistoryFlags {
   std::vector<std::string> files;
   std::string metric = "latency";
-  std::string shape, significance, min_segment, db;
+  std::string shape, significance, min_segment, db, html;
   std::vector<std::string> models, backends, families;
 
   void add_to(CLI::App& cmd) {
@@ -79,6 +87,8 @@ struct HistoryFlags {
     cmd.add_option("files", files, "results files, in any order: the runs are sorted by their start time")
         ->type_name("FILE...");
     cmd.add_option("--db", db, std::string(store_url_help) + ": its runs, with the files")->type_name("URL");
+    cmd.add_option("--html", html, "also write the histories as an HTML page of charts to PATH (whole)")
+        ->type_name("PATH");
     cmd.add_option("--metric", metric,
                    "latency (median), throughput, memory (peak resident), device_memory or a phase's name "
                    "(default: latency)")
@@ -232,6 +242,10 @@ inline int history_command(const HistoryFlags& flags) {
             << detail::format_number(options.change_points.significance) << ", at least "
             << options.change_points.min_segment << " runs a side)\n";
   print_histories(std::cout, histories, labels);
+  if (!flags.html.empty()) {
+    ::accelbench::detail::write_file_atomically(flags.html, history_html(histories, labels));
+    std::cout << "wrote " << flags.html << '\n';
+  }
   std::cout.flush();
   return exit_ok;
 }

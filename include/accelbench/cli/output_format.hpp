@@ -17,6 +17,7 @@
 #include "../report/console_reporter.hpp"
 #include "../report/csv_reporter.hpp"
 #include "../report/gbench_reporter.hpp"
+#include "../report/html_reporter.hpp"
 #include "../report/json_reporter.hpp"
 #include "../report/jsonl_reporter.hpp"
 #include "../report/markdown_reporter.hpp"
@@ -31,16 +32,18 @@ enum class OutputFormat {
   jsonl,   ///< one JSON object per cell
   csv,     ///< one row per cell
   md,      ///< the Markdown report
+  html,    ///< the HTML report with its charts, one self-contained page
   gbench,  ///< google/benchmark's JSON, for its compare.py
   sql,     ///< the store's schema and the run's rows as SQL (`sqlite3 results.db < run.sql`)
 };
 
-inline constexpr std::array<std::pair<std::string_view, OutputFormat>, 7> output_formats{{
+inline constexpr std::array<std::pair<std::string_view, OutputFormat>, 8> output_formats{{
     {"table", OutputFormat::table},
     {"json", OutputFormat::json},
     {"jsonl", OutputFormat::jsonl},
     {"csv", OutputFormat::csv},
     {"md", OutputFormat::md},
+    {"html", OutputFormat::html},
     {"gbench", OutputFormat::gbench},
     {"sql", OutputFormat::sql},
 }};
@@ -69,6 +72,7 @@ inline void write_results(OutputFormat format, const RunResult& results, std::os
     case OutputFormat::jsonl: JsonLinesReporter{out}.report(results); return;
     case OutputFormat::csv: CsvReporter{out}.report(results); return;
     case OutputFormat::md: MarkdownReporter{out}.report(results); return;
+    case OutputFormat::html: HtmlReporter{out}.report(results); return;
     case OutputFormat::gbench: GoogleBenchmarkReporter{out}.report(results); return;
     case OutputFormat::sql: SqlReporter{out}.report(results); return;
   }

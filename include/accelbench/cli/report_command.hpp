@@ -87,7 +87,8 @@ struct ReportFlags {
         ->type_name("PATH");
     cmd.add_option("--db", db,
                    std::string(store_url_help) + ": report its runs (those the selection keeps); repeat for more")
-        ->type_name("URL");
+        ->type_name("URL")
+        ->allow_extra_args(false);  // one URL an occurrence: the files that follow are not URLs
     select.add_to(cmd);
   }
 
@@ -96,6 +97,7 @@ struct ReportFlags {
     if (!output.empty()) return parse_output_format("--output", output);
     const std::string ext = std::filesystem::path(file).extension().string();
     if (ext == ".md") return OutputFormat::md;
+    if (ext == ".html" || ext == ".htm") return OutputFormat::html;
     if (ext == ".json") return OutputFormat::json;
     if (ext == ".jsonl") return OutputFormat::jsonl;
     if (ext == ".csv") return OutputFormat::csv;

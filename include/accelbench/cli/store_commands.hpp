@@ -111,6 +111,7 @@ inline int import_command(const ImportFlags& flags) {
 [[nodiscard]] inline std::vector<RunResult> stored_runs(const std::string& flag, const std::string& url,
                                                         const ResultFilter& filter) {
 #ifdef ACCELBENCH_WITH_STORE
+  (void)flag;
   std::vector<RunResult> out;
   for (auto& r : ResultStore::open(url).runs(filter)) out.push_back(std::move(r.result));
   return out;

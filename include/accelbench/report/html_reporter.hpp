@@ -19,6 +19,7 @@
 #include "html_charts.hpp"
 #include "html_tables.hpp"
 #include "svg.hpp"
+#include "output.hpp"
 
 namespace accelbench {
 
@@ -275,24 +276,15 @@ inline std::string loading_html(const RunResult& r) {
 class HtmlReporter {
  public:
   HtmlReporter() = default;
-  explicit HtmlReporter(std::filesystem::path path) : path_(std::move(path)) {}
-  explicit HtmlReporter(std::ostream& out) : out_(&out) {}
+  explicit HtmlReporter(std::filesystem::path path) : out_(std::move(path)) {}
+  explicit HtmlReporter(std::ostream& out) : out_(out) {}
 
-  void report(const RunResult& result) {
-    const std::string text = html_report(result);
-    if (path_) {
-      detail::write_file_atomically(*path_, text);
-    } else {
-      *out_ << text;
-      out_->flush();
-    }
-  }
+  void report(const RunResult& result) { out_.write(html_report(result)); }
 
-  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return path_; }
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
 
  private:
-  std::optional<std::filesystem::path> path_;
-  std::ostream* out_ = &std::cout;
+  detail::ReportOutput out_;
 };
 
 }  // namespace accelbench

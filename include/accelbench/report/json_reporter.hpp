@@ -9,6 +9,7 @@
 #include "../detail/atomic_file.hpp"
 #include "../core/result.hpp"
 #include "json.hpp"
+#include "output.hpp"
 
 namespace accelbench {
 
@@ -18,24 +19,15 @@ namespace accelbench {
 class JsonReporter {
  public:
   JsonReporter() = default;
-  explicit JsonReporter(std::filesystem::path path) : path_(std::move(path)) {}
-  explicit JsonReporter(std::ostream& out) : out_(&out) {}
+  explicit JsonReporter(std::filesystem::path path) : out_(std::move(path)) {}
+  explicit JsonReporter(std::ostream& out) : out_(out) {}
 
-  void report(const RunResult& result) {
-    const std::string text = detail::dump_json(to_json(result), 2) + "\n";
-    if (path_) {
-      detail::write_file_atomically(*path_, text);
-    } else {
-      *out_ << text;
-      out_->flush();
-    }
-  }
+  void report(const RunResult& result) { out_.write(detail::dump_json(to_json(result), 2) + "\n"); }
 
-  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return path_; }
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const noexcept { return out_.path(); }
 
  private:
-  std::optional<std::filesystem::path> path_;
-  std::ostream* out_ = &std::cout;
+  detail::ReportOutput out_;
 };
 
 }  // namespace accelbench
