@@ -83,6 +83,22 @@ for fmt, count in parsers.items():
         fail("run -o %s: no results file in --out" % fmt)
     print("run -o %s: %d cells on standard output, the table on standard error" % (fmt, n))
 
+# --report: the reports beside the results file.
+status, stdout, stderr = run(["run"] + QUICK + ["--out", out, "--name", "beside", "--report", "md,html,csv"])
+written = glob.glob(os.path.join(out, "beside-*.json"))
+if status != 0 or len(written) != 1:
+    fail("run --report: exit status %d\n%s" % (status, stderr))
+stem = written[0][: -len(".json")]
+for ext, mark in ((".md", "# accelbench report"), (".html", "<!DOCTYPE html>"), (".csv", "started_at,")):
+    with open(stem + ext, encoding="utf-8") as f:
+        if not f.read().startswith(mark):
+            fail("run --report: %s does not start with %r" % (stem + ext, mark))
+status, _, stderr = run(["run"] + QUICK + ["--report", "json"])
+if status != 2 or '--report = "json"' not in stderr:
+    fail("run --report json: exit status %d\n%s" % (status, stderr))
+os.remove(written[0])  # not one of the -o runs below
+print("run --report md,html,csv: the three reports beside the results file")
+
 # 2. report over the files written
 files = sorted(f for f in glob.glob(os.path.join(out, "o-*.json")))
 status, stdout, stderr = run(["report"] + files)

@@ -147,6 +147,7 @@ int command_line(int argc, char** argv, Action action) {
     if (action == Action::validate) {
       if (run->parsed()) {
         (void)run_flags.output_format();
+        (void)run_flags.report_formats();
         if (run_resume.empty()) {
           const Suite suite = run_flags.suite<Families>();
           check_run_threads(run_flags);
@@ -154,6 +155,7 @@ int command_line(int argc, char** argv, Action action) {
         }
       } else if (compare->parsed()) {
         (void)compare_flags.output_format();
+        (void)compare_flags.report_formats();
         if (compare_resume.empty()) {
           (void)compare_sides<Backends, Families>(compare_suite<Families>(compare_flags), compare_flags.threads);
         }

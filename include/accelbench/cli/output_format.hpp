@@ -64,6 +64,21 @@ inline constexpr std::array<std::pair<std::string_view, OutputFormat>, 8> output
   throw ConfigError(flag, "\"" + text + "\"", "unknown format; known: " + output_format_names());
 }
 
+/// The file name extension of a format's report: ".md", ".html", ...
+[[nodiscard]] inline std::string output_extension(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::table: return ".txt";
+    case OutputFormat::json: return ".json";
+    case OutputFormat::jsonl: return ".jsonl";
+    case OutputFormat::csv: return ".csv";
+    case OutputFormat::md: return ".md";
+    case OutputFormat::html: return ".html";
+    case OutputFormat::gbench: return ".gbench.json";
+    case OutputFormat::sql: return ".sql";
+  }
+  return ".txt";
+}
+
 /// The results in `format` on `out`.
 inline void write_results(OutputFormat format, const RunResult& results, std::ostream& out) {
   switch (format) {

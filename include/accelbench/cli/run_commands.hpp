@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <set>
+#include <sstream>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -82,6 +83,20 @@ inline void write_journal_results(const Journal& journal, RunResult frame, const
   frame.finished_at = utc_timestamp();
   ::accelbench::detail::write_file_atomically(path,
                                               detail::dump_json(results_from_journal(frame, journal.entries()), 2) + "\n");
+}
+
+/// --report: `results` as each of `formats`, beside the results file
+/// `out` (NAME.md for NAME.json), each written whole; named on `context`.
+inline void write_reports(const std::vector<OutputFormat>& formats, const RunResult& results,
+                          const std::filesystem::path& out, std::ostream& context) {
+  for (const OutputFormat f : formats) {
+    std::filesystem::path path = out;
+    path.replace_extension(output_extension(f));
+    std::ostringstream text;
+    write_results(f, results, text);
+    ::accelbench::detail::write_file_atomically(path, text.str());
+    context << "wrote " << path.string() << '\n';
+  }
 }
 
 /// `accelbench run` takes one --threads value: checked once flags.suite()
@@ -157,6 +172,7 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
 template <class Backends, class Families>
 int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   const std::optional<OutputFormat> format = flags.output_format();  // before anything is made
+  (void)flags.report_formats();
   // With -o, standard output carries the results alone.
   std::ostream& context = format ? std::cerr : std::cout;
   Journal journal;
@@ -251,6 +267,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
   const RunResult complete = run_from_json(written);  // every cell, those of a resumed run's earlier part too
   recorder.finish(complete);
+  write_reports(flags.report_formats(), complete, out, context);
   if (format) write_results(*format, complete, std::cout);
 
   for (const auto& c : written["cells"]) {
@@ -337,6 +354,7 @@ Suite compare_suite(const SuiteFlags& flags) {
 template <class Backends, class Families>
 int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
   const std::optional<OutputFormat> format = flags.output_format();
+  (void)flags.report_formats();  // checked before anything is measured
   std::ostream& context = format ? std::cerr : std::cout;
   Journal journal;
   std::filesystem::path out;
@@ -422,6 +440,7 @@ int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
   }
   ConsoleReporter{context}.report(results);
   context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
+  write_reports(flags.report_formats(), results, out, context);
   if (format) write_results(*format, results, std::cout);
   for (const auto& c : results.comparisons.at(0).cells) {
     if (c.status != "ok") return exit_not_ok;

@@ -59,6 +59,18 @@ class SuiteFlags {
   bool quiet = false;
   std::vector<int> threads;  ///< as given to --threads (compare takes two)
   std::string output;        ///< as given to -o/--output
+  std::string reports;       ///< as given to --report
+
+  /// The formats of --report; throws ConfigError naming the flag and the value.
+  [[nodiscard]] std::vector<OutputFormat> report_formats() const {
+    std::vector<OutputFormat> out;
+    for (const auto& name : split(reports)) {
+      const OutputFormat f = parse_output_format("--report", name);
+      if (f == OutputFormat::json) throw ConfigError("--report", "\"json\"", "the results file is the JSON");
+      out.push_back(f);
+    }
+    return out;
+  }
 
   /// The format of -o/--output, if given; throws ConfigError naming the flag.
   [[nodiscard]] std::optional<OutputFormat> output_format() const {
@@ -150,6 +162,10 @@ class SuiteFlags {
             }
             s.output_dir = v;
           });
+    cmd.add_option("--report", reports,
+                   "also write the results as these reports beside the results file (NAME.md, NAME.html, ...): any "
+                   "of " + output_format_names() + " but json")
+        ->type_name("A,B,...");
     cmd.add_option("-o,--output", output,
                    "also print the results on standard output as FORMAT (" + output_format_names() +
                        "); the table, progress and file names then go to standard error")
