@@ -15723,8 +15723,12 @@ template <class Figure>
     if (c.busy) ++busy;
     for (const auto& w : c.warnings) {
       if (std::find(r.warnings.begin(), r.warnings.end(), w) != r.warnings.end()) continue;
-      t.add_row({markdown_text(c.family), markdown_text(c.model + (c.shape.empty() ? "" : " " + shape_label(c.shape))),
-                 markdown_text(c.backend), markdown_text(w)});
+      std::string label = c.model;
+      if (!c.shape.empty()) {
+        label += ' ';
+        label += shape_label(c.shape);
+      }
+      t.add_row({markdown_text(c.family), markdown_text(label), markdown_text(c.backend), markdown_text(w)});
     }
   }
   if (busy > 0) {
