@@ -8,7 +8,7 @@ endif()
 set(CMAKE_CXX_EXTENSIONS OFF)
 set(CMAKE_CUDA_EXTENSIONS OFF)
 
-# Warnings are errors. The sanitized build of the unit tests (scripts/test.sh)
+# Warnings are errors. The sanitized build of the unit tests (README)
 # turns that off: GCC's flow-based warnings (-Wmaybe-uninitialized,
 # -Wstringop-overflow, ...) change with -O1 and the sanitizers'
 # instrumentation; the Release build is the gate for warnings.
