@@ -266,7 +266,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   }
   context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
   const RunResult complete = run_from_json(written);  // every cell, those of a resumed run's earlier part too
-  recorder.finish(complete);
+  recorder.finish(complete, context);
   write_reports(flags.report_formats(), complete, out, context);
   if (format) write_results(*format, complete, std::cout);
 

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -238,15 +239,16 @@ class RunRecorder {
     });
   }
 
-  /// Ends the stored run with `results` (every cell of the results file);
-  /// throws StoreError when it cannot.
-  void finish(const RunResult& results) {
+  /// Ends the stored run with `results` (every cell of the results file)
+  /// and says so on `context`; throws StoreError when it cannot.
+  void finish(const RunResult& results, std::ostream& context) {
 #ifdef ACCELBENCH_WITH_STORE
     if (!store_) return;
     store_->finish_run(run_, results);
-    std::cerr << "stored as run " << run_ << " in " << store_->url() << '\n';
+    context << "stored as run " << run_ << " in " << store_->url() << '\n';
 #else
     (void)results;
+    (void)context;
 #endif
   }
 
