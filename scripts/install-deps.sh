@@ -10,6 +10,8 @@ packages=(
   clang libclang-rt-dev
   libbenchmark-tools python3-numpy python3-scipy
   chromium  # the HTML report's test renders it in a real browser
+  slurm-wlm munge  # the fleet test's single-node Slurm cluster
+  python3-kubernetes python3-yaml  # the Kubernetes manifest's schema check
 )
 
 missing=()

@@ -69,6 +69,7 @@
 #include "run/precompiled.hpp"
 #include "suite/compare.hpp"
 #include "run/loading.hpp"
+#include "suite/shard.hpp"
 #include "suite/suite.hpp"
 #include "suite/suite_json.hpp"
 #include "backend/hardware.hpp"

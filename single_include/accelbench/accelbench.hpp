@@ -571,6 +571,10 @@ struct CellResult {
   /// The machine's load while sampling; empty where it could not be read.
   std::optional<MachineLoad> load;
   bool busy = false;  ///< other work took CPU the cell could use (see `load`); a warning says how much
+  /// Cells of other devices measured while this one was (a suite run with
+  /// `parallel`), by cell key ("family/model/backend/shape"); empty when
+  /// nothing else was measured at the same time.
+  std::vector<std::string> concurrent_with;
   std::vector<std::string> warnings;
 
   /// The value of the named axis, or nullopt.
@@ -663,6 +667,14 @@ struct LoadingResult {
   std::string message;
 };
 
+/// Where a run belongs among others measured together: a group of runs
+/// (e.g. one fleet job) and the run's shard of it. Every part is optional.
+struct RunGroup {
+  std::string name;                 ///< empty: no group
+  std::optional<int> shard_index;   ///< from 1
+  std::optional<int> shard_count;
+};
+
 struct RunResult {
   static constexpr int schema_version = 1;
 
@@ -679,6 +691,7 @@ struct RunResult {
   std::vector<ComparisonResult> comparisons;
   std::vector<LoadingResult> loading;
   std::vector<std::string> warnings;  ///< run-wide warnings, e.g. a debug build
+  RunGroup group;  ///< the runs it was measured with (a sharded suite's group), if any
 
   /// Appends another run's models, cells and devices (devices once per backend).
   /// An empty result takes the other's system, build and settings.
@@ -688,6 +701,7 @@ struct RunResult {
       build = std::move(other.build);
       environment = std::move(other.environment);
       settings = other.settings;
+      if (group.name.empty()) group = other.group;
     }
     for (auto& t : other.timers) {
       bool seen = false;
@@ -14777,10 +14791,11 @@ struct ResultFilter {
   std::string until;       ///< runs started before this ISO 8601 time or date (a date means its end)
   std::string git_commit;  ///< runs built from this commit (a prefix of the hash)
   std::string hostname;    ///< runs on this machine
+  std::string group;       ///< runs of this group (the shards of one sharded suite)
 
   [[nodiscard]] bool empty() const noexcept {
     return models.empty() && backends.empty() && families.empty() && since.empty() && until.empty() &&
-           git_commit.empty() && hostname.empty();
+           git_commit.empty() && hostname.empty() && group.empty();
   }
 };
 
@@ -14806,6 +14821,7 @@ inline bool listed(const std::vector<std::string>& list, std::string_view value)
   }
   if (!f.git_commit.empty() && run.build.git_commit.compare(0, f.git_commit.size(), f.git_commit) != 0) return false;
   if (!f.hostname.empty() && run.system.hostname != f.hostname) return false;
+  if (!f.group.empty() && run.group.name != f.group) return false;
   return true;
 }
 
@@ -14999,6 +15015,7 @@ inline Json to_json(const CellResult& c) {
             {"tolerance", c.verification.tolerance}}},
       {"load", to_json(c.load)},
       {"busy", c.busy},
+      {"concurrent_with", c.concurrent_with},
       {"warnings", c.warnings},
       {"samples_s", c.samples_s},
   };
@@ -15071,7 +15088,7 @@ inline Json to_json(const LoadingResult& l) {
   const auto& b = r.build;
   const auto& e = r.environment;
   const auto& t = r.settings;
-  return Json{
+  Json out{
       {"schema", "accelbench.result"},
       {"schema_version", RunResult::schema_version},
       {"library_version", b.library_version},
@@ -15129,6 +15146,13 @@ inline Json to_json(const LoadingResult& l) {
       {"loading", array_of(r.loading)},
       {"warnings", r.warnings},
   };
+  if (!r.group.name.empty() || r.group.shard_index) {
+    Json g{{"name", r.group.name}};
+    if (r.group.shard_index) g["shard"] = *r.group.shard_index;
+    if (r.group.shard_count) g["shards"] = *r.group.shard_count;
+    out["group"] = std::move(g);
+  }
+  return out;
 }
 
 }  // namespace accelbench
@@ -17893,6 +17917,7 @@ Json last_of_each(const std::vector<Json>& items, Key key) {
   const char* names[6] = {"devices", "timers", "models", "comparisons", "loading", "warnings"};
   for (const auto& item : out["devices"]) taken[0].push_back(item);
   for (const auto& item : out["timers"]) taken[1].push_back(item);
+  for (const auto& item : out["warnings"]) taken[5].push_back(item);
   for (const auto& e : entries) {
     const std::string kind = e.value("kind", "");
     if (kind == "cell" && e.contains("cell")) cells.push_back(e["cell"]);
@@ -18101,6 +18126,7 @@ inline LatencySummary latency_from_json(const Json& j) {
     c.load = load;
   }
   c.busy = field_or(j, "busy", false);
+  c.concurrent_with = field_or(j, "concurrent_with", std::vector<std::string>{});
   c.warnings = field_or(j, "warnings", std::vector<std::string>{});
   c.samples_s = field_or(j, "samples_s", std::vector<double>{});
   return c;
@@ -18284,6 +18310,12 @@ class ResultsFileError : public std::runtime_error {
   c.cell_timeout_s = field_or(t, "cell_timeout_s", c.cell_timeout_s);
   c.memory_sample_interval_s = field_or(t, "memory_sample_interval_s", c.memory_sample_interval_s);
   c.seed = field_or(t, "seed", c.seed);
+  if (j.contains("group")) {
+    const Json& g = j["group"];
+    r.group.name = field_or<std::string>(g, "name", "");
+    r.group.shard_index = detail::optional_field<int>(g, "shard");
+    r.group.shard_count = detail::optional_field<int>(g, "shards");
+  }
   read_part_from_json(j, r);
   for (const auto& cmp : j.value("comparisons", Json::array())) r.comparisons.push_back(comparison_from_json(cmp));
   return r;
@@ -19360,13 +19392,6 @@ inline constexpr const char* cell_keys = "SELECT cell_key FROM cells WHERE run_i
 
 namespace accelbench {
 
-/// Where a run belongs among others measured together: a group of runs
-/// (e.g. one fleet job) and the run's shard of it. Every part is optional.
-struct RunGroup {
-  std::string name;                 ///< empty: no group
-  std::optional<int> shard_index;   ///< from 1
-  std::optional<int> shard_count;
-};
 
 /// What identifies a machine's hardware across runs: a hash (16 hex digits)
 /// of the CPU model, its features and the run's devices (backend, name,
@@ -20684,636 +20709,29 @@ template <ModelFamily F, Backend B, class MakeBackend>
 
 }  // namespace accelbench
 // ---- end accelbench/run/loading.hpp ----
-// ---- begin accelbench/suite/suite.hpp ----
+// ---- begin accelbench/suite/shard.hpp ----
 
-// Suites: several models of a family on several backends, described at run
-// time (a JSON file, command-line flags) and mapped to Benchmark<B, F> types
-// once, at the top, by walking compile-time lists of the known policies.
+// Shards: a suite split into N deterministic parts for N machines (or N
+// jobs of a cluster), every cell in exactly one part. The parts are
+// balanced by an estimate of each cell's cost (the stopping rule applied
+// to a time per run estimated from the cell's floating-point operations)
+// plus the cost of loading each model once on each shard that measures it,
+// and the assignment depends on the suite alone: the same suite gives the
+// same shards on every machine, at every run.
 
-#include <algorithm>
-#include <cstdint>
-#include <exception>
-#include <filesystem>
-#include <stdexcept>
-#include <system_error>
-#include <functional>
-#include <limits>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-// ---- begin accelbench/core/file_name.hpp ----
-
-// Names that become file names (a suite's name, `--name`) and files that are
-// created new, never over another: two runs started in the same second each
-// get a file of their own.
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <initializer_list>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <system_error>
-
-#if defined(__unix__) || defined(__APPLE__)
-#include <fcntl.h>
-#include <unistd.h>
-#endif
-
-
-namespace accelbench {
-
-/// Checks that `value` can be a part of a file name that stays inside its
-/// folder: not empty, no '/' or '\\', no "..", no control character, valid
-/// UTF-8.
-/// Throws ConfigError naming `field` and the value.
-inline void check_file_name(const std::string& field, const std::string& value) {
-  const auto fail = [&](const std::string& why) { throw ConfigError(field, "\"" + value + "\"", why); };
-  if (value.empty()) fail("must not be empty: it is part of the results file name");
-  if (value == "." || value == ".." || value.find("..") != std::string::npos) {
-    fail("must not contain \"..\": it is part of the results file name, which stays inside the output folder");
-  }
-  for (const char ch : value) {
-    const auto byte = static_cast<unsigned char>(ch);
-    if (ch == '/' || ch == '\\') {
-      fail("must not contain '/' or '\\': it is part of the results file name, which stays inside the output folder");
-    }
-    if (byte < 0x20 || byte == 0x7f) fail("must not contain control characters");
-  }
-  if (detail::valid_utf8(value) != value) fail("must be valid UTF-8");
-}
-
-namespace detail {
-
-/// Creates `path` as a new, empty file; false when something of that name
-/// exists already (O_CREAT | O_EXCL: of two processes, one wins). Throws
-/// std::runtime_error when the folder cannot be written.
-inline bool create_new_file(const std::filesystem::path& path) {
-#if defined(__unix__) || defined(__APPLE__)
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (errno == EEXIST) return false;
-    throw std::runtime_error("cannot create '" + path.string() + "': " + std::strerror(errno));
-  }
-  ::close(fd);
-  return true;
-#else
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return false;
-  std::FILE* f = std::fopen(path.string().c_str(), "wb");
-  if (!f) throw std::runtime_error("cannot create '" + path.string() + "'");
-  std::fclose(f);
-  return true;
-#endif
-}
-
-/// Creates the folder `dir` (and its parents) if needed and checks that a
-/// file can be created in it; throws std::runtime_error saying why not.
-inline void prepare_output_folder(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir)) {
-    throw std::runtime_error("cannot create the output folder '" + dir.string() + "'" +
-                             (ec ? ": " + ec.message() : std::string(": not a folder")));
-  }
-}
-
-/// Claims a new base name `dir/stem`, `dir/stem-2`, `dir/stem-3`, ... : the
-/// first for which the file base + `claim_suffix` could be created new, and
-/// no file base + each of `others` exists. Returns the base (without
-/// suffix); the claim file is left in place, created empty.
-inline std::filesystem::path claim_unique_name(const std::filesystem::path& dir, const std::string& stem,
-                                               const std::string& claim_suffix,
-                                               std::initializer_list<std::string_view> others = {}) {
-  for (int n = 1; n < 100000; ++n) {
-    const std::filesystem::path base = dir / (n == 1 ? stem : stem + "-" + std::to_string(n));
-    bool taken = false;
-    for (const auto other : others) {
-      std::error_code ec;
-      if (std::filesystem::exists(base.string() + std::string(other), ec)) taken = true;
-    }
-    if (taken) continue;
-    if (create_new_file(base.string() + claim_suffix)) return base;
-  }
-  throw std::runtime_error("cannot find a free file name for '" + (dir / stem).string() + "'");
-}
-
-}  // namespace detail
-
-}  // namespace accelbench
-// ---- end accelbench/core/file_name.hpp ----
-// ---- begin accelbench/core/json_fields.hpp ----
-
-// Reading the fields of a JSON document the user wrote (a suite file): a
-// value of the wrong type or out of range is a ConfigError naming the field
-// and the value.
-
-#include <cstdint>
-#include <limits>
-#include <string>
-#include <vector>
-
-
-namespace accelbench::detail {
-
-inline std::string json_text(const Json& j) { return j.dump(); }
-
-[[noreturn]] inline void bad_type(const std::string& field, const Json& j, const char* expected) {
-  throw ConfigError(field, json_text(j), std::string("expected ") + expected);
-}
-
-inline int json_int(const Json& j, const std::string& field) {
-  if (!j.is_number_integer()) bad_type(field, j, "an integer");
-  // An unsigned value past int64's range would wrap when read as signed.
-  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-    throw ConfigError(field, json_text(j), "out of range");
-  }
-  const auto v = j.get<std::int64_t>();
-  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
-    throw ConfigError(field, json_text(j), "out of range");
-  }
-  return static_cast<int>(v);
-}
-
-inline double json_number(const Json& j, const std::string& field) {
-  if (!j.is_number()) bad_type(field, j, "a number");
-  return j.get<double>();
-}
-
-inline std::string json_string(const Json& j, const std::string& field) {
-  if (!j.is_string()) bad_type(field, j, "a string");
-  return j.get<std::string>();
-}
-
-inline std::vector<int> json_ints(const Json& j, const std::string& field) {
-  if (!j.is_array()) bad_type(field, j, "an array of integers");
-  std::vector<int> out;
-  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(json_int(j[i], field + "[" + std::to_string(i) + "]"));
-  return out;
-}
-
-inline std::vector<std::string> json_strings(const Json& j, const std::string& field) {
-  if (!j.is_array()) bad_type(field, j, "an array of strings");
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    out.push_back(json_string(j[i], field + "[" + std::to_string(i) + "]"));
-  }
-  return out;
-}
-
-}  // namespace accelbench::detail
-// ---- end accelbench/core/json_fields.hpp ----
-// ---- begin accelbench/suite/isolate.hpp ----
-
-// Isolated measurement (Suite::isolate, `accelbench run --isolate`): each
-// model, its load and its cells, is measured in a child process forked for
-// it. The child sends each result to the parent as a JSON line on a pipe:
-//
-//   {"start": {cell before it runs}}   before each cell
-//   {"cell": {cell result}}            after each cell
-//   {"part": {the model's results, less its cells}}   at the end
-//
-// The parent journals what it is sent. When the child dies (a signal, an
-// abnormal exit, an exception nothing caught) or its cell runs past
-// cell_timeout_s plus a grace period (the parent kills it), the cell it was
-// measuring is recorded as crashed, timeout or out_of_memory, and the
-// model's other cells are measured in a new child. POSIX only.
+#include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <cmath>
-#include <csignal>
+#include <charconv>
 #include <cstdint>
-#include <cstdio>
-#include <functional>
-#include <iostream>
-#include <limits>
-#include <new>
-#include <optional>
+#include <map>
 #include <set>
-#include <stdexcept>
 #include <string>
-#include <utility>
+#include <system_error>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
-#if defined(__unix__) || defined(__APPLE__)
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#endif
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
-
-
-namespace accelbench {
-
-/// "SIGSEGV" for SIGSEGV, ...; "signal N" for a signal without a name here.
-[[nodiscard]] inline std::string signal_name(int sig) {
-  switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGABRT: return "SIGABRT";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-#if defined(__unix__) || defined(__APPLE__)
-    case SIGBUS: return "SIGBUS";
-    case SIGKILL: return "SIGKILL";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGTRAP: return "SIGTRAP";
-    case SIGSYS: return "SIGSYS";
-    case SIGXCPU: return "SIGXCPU";
-    case SIGXFSZ: return "SIGXFSZ";
-    case SIGHUP: return "SIGHUP";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGALRM: return "SIGALRM";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGUSR2: return "SIGUSR2";
-#endif
-    default: return "signal " + std::to_string(sig);
-  }
-}
-
-/// A number of bytes: digits with an optional suffix K, M, G or T (powers
-/// of 1024; "1G" is 1073741824), upper or lower case. Throws ConfigError
-/// naming `field` and the text otherwise, or when it does not fit 64 bits.
-[[nodiscard]] inline std::uint64_t parse_byte_size(const std::string& field, const std::string& text) {
-  const auto bad = [&](const char* problem) { return ConfigError(field, "\"" + text + "\"", problem); };
-  std::size_t i = 0;
-  std::uint64_t value = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-    const auto digit = static_cast<std::uint64_t>(text[i] - '0');
-    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) throw bad("too large");
-    value = value * 10 + digit;
-  }
-  if (i == 0) throw bad("expected bytes: an integer with an optional suffix K, M, G or T (powers of 1024)");
-  int shift = 0;
-  if (i + 1 == text.size()) {
-    switch (text[i]) {
-      case 'K': case 'k': shift = 10; break;
-      case 'M': case 'm': shift = 20; break;
-      case 'G': case 'g': shift = 30; break;
-      case 'T': case 't': shift = 40; break;
-      default: throw bad("unknown suffix; expected K, M, G or T (powers of 1024)");
-    }
-  } else if (i != text.size()) {
-    throw bad("expected bytes: an integer with an optional suffix K, M, G or T (powers of 1024)");
-  }
-  if (shift > 0 && value > (std::numeric_limits<std::uint64_t>::max() >> shift)) throw bad("too large");
-  return value << shift;
-}
-
-/// Seconds the parent waits past cell_timeout_s before it kills the child
-/// measuring a cell: 2 s and a quarter of the limit.
-[[nodiscard]] inline double isolation_grace_s(double cell_timeout_s) { return 2.0 + 0.25 * cell_timeout_s; }
-
-/// How a child process ended (its waitpid status, as the parent saw it).
-struct ChildEnd {
-  int wait_status = 0;
-  bool killed_for_time = false;  ///< the parent killed it: its cell ran past the limit
-  Json fatal;                    ///< what the child said before it exited on an exception, else null
-  bool finished = false;         ///< it sent its part and exited with status 0
-};
-
-namespace detail {
-
-inline std::string memory_limit_text(std::uint64_t max_memory) {
-  return max_memory > 0 ? "max_memory (" + std::to_string(max_memory) + " bytes)" : "no max_memory";
-}
-
-}  // namespace detail
-
-/// The status and message of the cell a child was measuring when it ended
-/// as `end` says (not finished): timeout when the parent killed it for time
-/// (`limit_s` its cell_timeout_s), out_of_memory when it ran out of memory
-/// (std::bad_alloc, or killed by SIGKILL under a max_memory), crashed
-/// otherwise ("killed by SIGSEGV", "exited with status 3", ...).
-[[nodiscard]] inline std::pair<CellStatus, std::string> child_end_status(const ChildEnd& end, double limit_s,
-                                                                         std::uint64_t max_memory) {
-  if (end.killed_for_time) {
-    return {CellStatus::timeout, "cell_timeout_s (" + detail::format_number(limit_s) +
-                                     " s) passed; the process measuring the cell was killed after " +
-                                     detail::format_number(limit_s + isolation_grace_s(limit_s)) + " s"};
-  }
-  if (end.fatal.is_object()) {
-    const std::string what = end.fatal.value("message", "");
-    if (end.fatal.value("fatal", "") == "out_of_memory") {
-      return {CellStatus::out_of_memory, "out of memory under " + detail::memory_limit_text(max_memory) + ": " + what};
-    }
-    return {CellStatus::crashed, "the process measuring the cell ended on an uncaught exception: " + what};
-  }
-#if defined(__unix__) || defined(__APPLE__)
-  if (WIFSIGNALED(end.wait_status)) {
-    const int sig = WTERMSIG(end.wait_status);
-    if (sig == SIGKILL && max_memory > 0) {
-      return {CellStatus::out_of_memory,
-              "killed by SIGKILL, out of memory under " + detail::memory_limit_text(max_memory)};
-    }
-    return {CellStatus::crashed, "killed by " + signal_name(sig)};
-  }
-  if (WIFEXITED(end.wait_status)) {
-    return {CellStatus::crashed, "the process measuring the cell exited with status " +
-                                     std::to_string(WEXITSTATUS(end.wait_status)) + " before it finished"};
-  }
-#endif
-  return {CellStatus::crashed, "the process measuring the cell ended before it finished"};
-}
-
-/// A cell of an isolated run that failed for want of memory (std::bad_alloc,
-/// caught while it was measured) becomes out_of_memory, naming the limit.
-inline void mark_out_of_memory(CellResult& c, std::uint64_t max_memory) {
-  if (c.status == CellStatus::failed && c.message.find("bad_alloc") != std::string::npos) {
-    c.status = CellStatus::out_of_memory;
-    c.message = "out of memory under " + detail::memory_limit_text(max_memory) + ": " + c.message;
-  }
-}
-
-namespace detail {
-
-/// Runs `body` in a child process (with its address space limited to
-/// `max_memory` bytes, when not 0), handing it a function that sends a JSON
-/// line to the parent; the parent gives each line to `on_message` and kills
-/// the child (SIGKILL) when `deadline` (asked again after each line) passes.
-inline ChildEnd run_in_child(const std::function<void(const std::function<void(const Json&)>& send)>& body,
-                             std::uint64_t max_memory, const std::function<void(const Json&)>& on_message,
-                             const std::function<std::optional<std::chrono::steady_clock::time_point>()>& deadline) {
-  ChildEnd end;
-#if defined(__unix__) || defined(__APPLE__)
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("isolate: cannot make a pipe");
-  std::cout.flush();
-  std::cerr.flush();
-  std::fflush(nullptr);
-  const ::pid_t parent = ::getpid();
-  const ::pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw std::runtime_error("isolate: cannot fork a process to measure in");
-  }
-  if (pid == 0) {
-    ::close(fds[0]);
-    // Interrupts are the parent's to handle; the child ends with it. A
-    // crash ends the child with its signal, whatever handler it inherited.
-    std::signal(SIGINT, SIG_IGN);
-    std::signal(SIGTERM, SIG_IGN);
-    for (const int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, SIG_DFL);
-#if defined(__linux__)
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
-    if (::getppid() != parent) ::_exit(120);
-    if (max_memory > 0) {
-      const ::rlimit limit{static_cast<::rlim_t>(max_memory), static_cast<::rlim_t>(max_memory)};
-      ::setrlimit(RLIMIT_AS, &limit);
-    }
-    const int fd = fds[1];
-    const auto send = [fd](const Json& j) {
-      const std::string line = dump_json(j) + "\n";
-      std::size_t done = 0;
-      while (done < line.size()) {
-        const ::ssize_t n = ::write(fd, line.data() + done, line.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) ::_exit(121);  // the parent is gone
-        done += static_cast<std::size_t>(n);
-      }
-    };
-    int code = 0;
-    try {
-      body(send);
-    } catch (const std::bad_alloc& e) {
-      code = 3;
-      try {
-        send(Json{{"fatal", "out_of_memory"}, {"message", e.what()}});
-      } catch (...) {
-      }
-    } catch (const std::exception& e) {
-      code = 2;
-      try {
-        send(Json{{"fatal", "exception"}, {"message", e.what()}});
-      } catch (...) {
-      }
-    } catch (...) {
-      code = 2;
-      try {
-        send(Json{{"fatal", "exception"}, {"message", "unknown exception"}});
-      } catch (...) {
-      }
-    }
-    ::_exit(code);  // no destructors or atexit handlers of the parent's state
-  }
-  ::close(fds[1]);
-  std::string buffer;
-  char chunk[65536];
-  for (;;) {
-    int wait_ms = 200;
-    const auto due = deadline ? deadline() : std::nullopt;
-    if (due) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        ::kill(pid, SIGKILL);
-        end.killed_for_time = true;
-        break;
-      }
-      if (left.count() < wait_ms) wait_ms = static_cast<int>(left.count()) + 1;
-    }
-    ::pollfd p{fds[0], POLLIN, 0};
-    const int ready = ::poll(&p, 1, wait_ms);
-    if (ready < 0 && errno != EINTR) break;
-    if (ready <= 0) continue;
-    const ::ssize_t n = ::read(fds[0], chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // the child is gone
-    buffer.append(chunk, static_cast<std::size_t>(n));
-    for (std::size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
-      Json message;
-      try {
-        message = Json::parse(buffer.substr(0, nl));
-      } catch (const Json::exception&) {
-      }
-      buffer.erase(0, nl + 1);
-      if (message.is_object()) {
-        if (message.contains("fatal")) end.fatal = message;
-        on_message(message);
-      }
-    }
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  end.wait_status = status;
-#else
-  (void)body, (void)max_memory, (void)on_message, (void)deadline;
-  throw std::runtime_error("isolate: measuring in a child process needs fork (POSIX)");
-#endif
-  return end;
-}
-
-/// One model of a suite (`config`) on backend B, measured in child
-/// processes as described at the top of this file: the results as
-/// Benchmark::run gives them, `on_cell` called in this process for each
-/// cell, `skip` as Benchmark::skip_cells.
-template <class B, class F, class S, class T, class MakeBackend>
-RunResult run_isolated_model(const Config& config, MakeBackend make_backend, std::uint64_t max_memory,
-                             const std::function<bool(const CellResult&)>& skip,
-                             const std::function<void(const CellResult&)>& on_cell) {
-  RunResult result = describe_run();
-  result.settings = config;
-  const auto preset = detail::preset_for<F>(config);
-  std::vector<CellResult> cells;
-  for (const auto& cell : detail::cells_for<F>(config, preset)) {
-    CellResult c;
-    c.model = preset.name;
-    c.family = std::string(F::name);
-    c.backend = std::string(B::name);
-    c.shape = F::axes(cell);
-    c.stats = std::string(S::name);
-    c.timer = std::string(T::name);
-    c.throughput.item_unit = std::string(F::item_unit);
-    cells.push_back(std::move(c));
-  }
-  std::set<std::string> recorded;  // by this process, from any child
-  const auto left_out = [&](const CellResult& c) { return recorded.count(cell_key(c)) > 0 || (skip && skip(c)); };
-  const auto record = [&](CellResult&& c) {
-    recorded.insert(cell_key(c));
-    if (on_cell) on_cell(c);
-    result.cells.push_back(std::move(c));
-  };
-  const double limit_s = config.cell_timeout_s;
-  for (;;) {
-    if (std::all_of(cells.begin(), cells.end(), left_out)) break;
-    std::optional<CellResult> running;
-    std::optional<std::chrono::steady_clock::time_point> due;
-    RunResult part;
-    bool got_part = false;
-    const auto child = [&](const std::function<void(const Json&)>& send) {
-      Benchmark<B, F, S, T> bench{config, make_backend()};
-      bench.skip_cells(left_out);
-      bench.on_cell_start([&](const CellResult& c) { send(Json{{"start", detail::to_json(c)}}); });
-      bench.on_cell([&](const CellResult& c) { send(Json{{"cell", detail::to_json(c)}}); });
-      RunResult done = bench.run();
-      done.cells.clear();
-      send(Json{{"part", to_json(done)}});
-    };
-    const auto on_message = [&](const Json& m) {
-      if (m.contains("start")) {
-        running = cell_from_json(m["start"]);
-        due.reset();
-        if (limit_s > 0) {
-          due = std::chrono::steady_clock::now() +
-                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::chrono::duration<double>(limit_s + isolation_grace_s(limit_s)));
-        }
-      } else if (m.contains("cell")) {
-        CellResult c = cell_from_json(m["cell"]);
-        mark_out_of_memory(c, max_memory);
-        running.reset();
-        due.reset();
-        record(std::move(c));
-      } else if (m.contains("part")) {
-        read_part_from_json(m["part"], part);
-        got_part = true;
-      }
-    };
-    ChildEnd end = run_in_child(child, max_memory, on_message, [&] { return due; });
-#if defined(__unix__) || defined(__APPLE__)
-    end.finished = got_part && !end.killed_for_time && WIFEXITED(end.wait_status) && WEXITSTATUS(end.wait_status) == 0;
-#endif
-    if (got_part) {
-      // Not RunResult::merge: the model's cells are recorded already.
-      for (auto& d : part.devices) result.devices.push_back(std::move(d));
-      for (auto& t : part.timers) result.timers.push_back(std::move(t));
-      for (auto& m : part.models) result.models.push_back(std::move(m));
-      for (auto& w : part.warnings) result.warnings.push_back(std::move(w));
-    }
-    if (end.finished) break;
-    // The cell it was measuring, else (it ended before a cell started,
-    // loading the model) the next one.
-    const auto first = std::find_if(cells.begin(), cells.end(), [&](const CellResult& c) { return !left_out(c); });
-    if (!running && first == cells.end()) break;
-    CellResult c = running ? std::move(*running) : *first;
-    auto [status, message] = child_end_status(end, limit_s, max_memory);
-    c.status = status;
-    c.message = running ? std::move(message) : message + " (before the cell started: loading the model)";
-    record(std::move(c));
-  }
-  if (result.models.empty() && !result.cells.empty()) {
-    // No child finished (the last one measuring the model died): the model
-    // is described here, failed, with how its last cell ended.
-    ModelInfo info;
-    info.name = preset.name;
-    info.family = std::string(F::name);
-    info.architecture = std::string(F::architecture(preset));
-    info.backend = std::string(B::name);
-    info.weights = config.weights.empty() ? "synthetic (seed " + std::to_string(config.seed) + ")"
-                                          : "checkpoint " + config.weights;
-    info.status = "failed";
-    info.message = "the process measuring it ended: " + result.cells.back().message;
-    result.models.push_back(std::move(info));
-  }
-  result.finished_at = utc_timestamp();
-  return result;
-}
-
-/// One model on backend B: measured by Benchmark in this process, or
-/// isolated in child processes (run_isolated_model).
-template <class B, class F, class S, class T, class MakeBackend>
-RunResult run_model(Config config, MakeBackend make_backend, ResourcePool& pool, bool isolate, std::uint64_t max_memory,
-                    const std::function<bool(const CellResult&)>& skip,
-                    const std::function<void(const CellResult&)>& on_cell) {
-  if (isolate) return run_isolated_model<B, F, S, T>(config, make_backend, max_memory, skip, on_cell);
-  Benchmark<B, F, S, T> bench{std::move(config), make_backend()};
-  bench.share_models(pool);
-  if (on_cell) bench.on_cell(on_cell);
-  if (skip) bench.skip_cells(skip);
-  return bench.run();
-}
-
-/// measure_loading in a child process; nullopt when the backend is not
-/// available there (asked in the child: the parent initialises no device
-/// before it forks). A child that ends abnormally gives a failed loading
-/// benchmark that says how.
-template <class F, class B, class MakeBackend>
-std::optional<LoadingResult> measure_loading_isolated(const std::vector<std::string>& models, MakeBackend make_backend,
-                                                      std::uint64_t seed, int repetitions, std::uint64_t max_memory) {
-  std::optional<LoadingResult> got;
-  bool unavailable = false;
-  const ChildEnd end = run_in_child(
-      [&](const std::function<void(const Json&)>& send) {
-        if (!B::available()) return send(Json{{"unavailable", true}});
-        send(Json{{"loading", detail::to_json(measure_loading<F, B>(models, make_backend, seed, repetitions))}});
-      },
-      max_memory,
-      [&](const Json& m) {
-        if (m.contains("loading")) got = loading_from_json(m["loading"]);
-        if (m.contains("unavailable")) unavailable = true;
-      },
-      {});
-  if (got || unavailable) return got;
-  LoadingResult failed;
-  failed.family = std::string(F::name);
-  failed.backend = std::string(B::name);
-  failed.models = models;
-  failed.repetitions = repetitions;
-  failed.status = "failed";
-  failed.message = child_end_status(end, 0, max_memory).second;
-  return failed;
-}
-
-}  // namespace detail
-
-}  // namespace accelbench
-// ---- end accelbench/suite/isolate.hpp ----
 // ---- begin accelbench/suite/registry.hpp ----
 
 // Registries: compile-time lists of the policies that a suite, the
@@ -26419,6 +25837,805 @@ std::string names_of(TypeList<Ts...>) {
 }  // namespace detail
 }  // namespace accelbench
 // ---- end accelbench/suite/registry.hpp ----
+// ---- begin accelbench/suite/suite.hpp ----
+
+// Suites: several models of a family on several backends, described at run
+// time (a JSON file, command-line flags) and mapped to Benchmark<B, F> types
+// once, at the top, by walking compile-time lists of the known policies.
+
+#include <algorithm>
+#include <thread>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/core/file_name.hpp ----
+
+// Names that become file names (a suite's name, `--name`) and files that are
+// created new, never over another: two runs started in the same second each
+// get a file of their own.
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+
+namespace accelbench {
+
+/// Checks that `value` can be a part of a file name that stays inside its
+/// folder: not empty, no '/' or '\\', no "..", no control character, valid
+/// UTF-8.
+/// Throws ConfigError naming `field` and the value.
+inline void check_file_name(const std::string& field, const std::string& value) {
+  const auto fail = [&](const std::string& why) { throw ConfigError(field, "\"" + value + "\"", why); };
+  if (value.empty()) fail("must not be empty: it is part of the results file name");
+  if (value == "." || value == ".." || value.find("..") != std::string::npos) {
+    fail("must not contain \"..\": it is part of the results file name, which stays inside the output folder");
+  }
+  for (const char ch : value) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (ch == '/' || ch == '\\') {
+      fail("must not contain '/' or '\\': it is part of the results file name, which stays inside the output folder");
+    }
+    if (byte < 0x20 || byte == 0x7f) fail("must not contain control characters");
+  }
+  if (detail::valid_utf8(value) != value) fail("must be valid UTF-8");
+}
+
+namespace detail {
+
+/// Creates `path` as a new, empty file; false when something of that name
+/// exists already (O_CREAT | O_EXCL: of two processes, one wins). Throws
+/// std::runtime_error when the folder cannot be written.
+inline bool create_new_file(const std::filesystem::path& path) {
+#if defined(__unix__) || defined(__APPLE__)
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return false;
+    throw std::runtime_error("cannot create '" + path.string() + "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  return true;
+#else
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return false;
+  std::FILE* f = std::fopen(path.string().c_str(), "wb");
+  if (!f) throw std::runtime_error("cannot create '" + path.string() + "'");
+  std::fclose(f);
+  return true;
+#endif
+}
+
+/// Creates the folder `dir` (and its parents) if needed and checks that a
+/// file can be created in it; throws std::runtime_error saying why not.
+inline void prepare_output_folder(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    throw std::runtime_error("cannot create the output folder '" + dir.string() + "'" +
+                             (ec ? ": " + ec.message() : std::string(": not a folder")));
+  }
+}
+
+/// Claims a new base name `dir/stem`, `dir/stem-2`, `dir/stem-3`, ... : the
+/// first for which the file base + `claim_suffix` could be created new, and
+/// no file base + each of `others` exists. Returns the base (without
+/// suffix); the claim file is left in place, created empty.
+inline std::filesystem::path claim_unique_name(const std::filesystem::path& dir, const std::string& stem,
+                                               const std::string& claim_suffix,
+                                               std::initializer_list<std::string_view> others = {}) {
+  for (int n = 1; n < 100000; ++n) {
+    const std::filesystem::path base = dir / (n == 1 ? stem : stem + "-" + std::to_string(n));
+    bool taken = false;
+    for (const auto other : others) {
+      std::error_code ec;
+      if (std::filesystem::exists(base.string() + std::string(other), ec)) taken = true;
+    }
+    if (taken) continue;
+    if (create_new_file(base.string() + claim_suffix)) return base;
+  }
+  throw std::runtime_error("cannot find a free file name for '" + (dir / stem).string() + "'");
+}
+
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/core/file_name.hpp ----
+// ---- begin accelbench/core/json_fields.hpp ----
+
+// Reading the fields of a JSON document the user wrote (a suite file): a
+// value of the wrong type or out of range is a ConfigError naming the field
+// and the value.
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+inline std::string json_text(const Json& j) { return j.dump(); }
+
+[[noreturn]] inline void bad_type(const std::string& field, const Json& j, const char* expected) {
+  throw ConfigError(field, json_text(j), std::string("expected ") + expected);
+}
+
+inline int json_int(const Json& j, const std::string& field) {
+  if (!j.is_number_integer()) bad_type(field, j, "an integer");
+  // An unsigned value past int64's range would wrap when read as signed.
+  if (j.is_number_unsigned() && j.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
+  const auto v = j.get<std::int64_t>();
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    throw ConfigError(field, json_text(j), "out of range");
+  }
+  return static_cast<int>(v);
+}
+
+inline double json_number(const Json& j, const std::string& field) {
+  if (!j.is_number()) bad_type(field, j, "a number");
+  return j.get<double>();
+}
+
+inline std::string json_string(const Json& j, const std::string& field) {
+  if (!j.is_string()) bad_type(field, j, "a string");
+  return j.get<std::string>();
+}
+
+inline std::vector<int> json_ints(const Json& j, const std::string& field) {
+  if (!j.is_array()) bad_type(field, j, "an array of integers");
+  std::vector<int> out;
+  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(json_int(j[i], field + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+inline std::vector<std::string> json_strings(const Json& j, const std::string& field) {
+  if (!j.is_array()) bad_type(field, j, "an array of strings");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    out.push_back(json_string(j[i], field + "[" + std::to_string(i) + "]"));
+  }
+  return out;
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/core/json_fields.hpp ----
+// ---- begin accelbench/suite/isolate.hpp ----
+
+// Isolated measurement (Suite::isolate, `accelbench run --isolate`): each
+// model, its load and its cells, is measured in a child process forked for
+// it. The child sends each result to the parent as a JSON line on a pipe:
+//
+//   {"start": {cell before it runs}}   before each cell
+//   {"cell": {cell result}}            after each cell
+//   {"part": {the model's results, less its cells}}   at the end
+//
+// The parent journals what it is sent. When the child dies (a signal, an
+// abnormal exit, an exception nothing caught) or its cell runs past
+// cell_timeout_s plus a grace period (the parent kills it), the cell it was
+// measuring is recorded as crashed, timeout or out_of_memory, and the
+// model's other cells are measured in a new child. POSIX only.
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <new>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+
+namespace accelbench {
+
+/// "SIGSEGV" for SIGSEGV, ...; "signal N" for a signal without a name here.
+[[nodiscard]] inline std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+#if defined(__unix__) || defined(__APPLE__)
+    case SIGBUS: return "SIGBUS";
+    case SIGKILL: return "SIGKILL";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGTRAP: return "SIGTRAP";
+    case SIGSYS: return "SIGSYS";
+    case SIGXCPU: return "SIGXCPU";
+    case SIGXFSZ: return "SIGXFSZ";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGALRM: return "SIGALRM";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
+#endif
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+/// A number of bytes: digits with an optional suffix K, M, G or T (powers
+/// of 1024; "1G" is 1073741824), upper or lower case. Throws ConfigError
+/// naming `field` and the text otherwise, or when it does not fit 64 bits.
+[[nodiscard]] inline std::uint64_t parse_byte_size(const std::string& field, const std::string& text) {
+  const auto bad = [&](const char* problem) { return ConfigError(field, "\"" + text + "\"", problem); };
+  std::size_t i = 0;
+  std::uint64_t value = 0;
+  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+    if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) throw bad("too large");
+    value = value * 10 + digit;
+  }
+  if (i == 0) throw bad("expected bytes: an integer with an optional suffix K, M, G or T (powers of 1024)");
+  int shift = 0;
+  if (i + 1 == text.size()) {
+    switch (text[i]) {
+      case 'K': case 'k': shift = 10; break;
+      case 'M': case 'm': shift = 20; break;
+      case 'G': case 'g': shift = 30; break;
+      case 'T': case 't': shift = 40; break;
+      default: throw bad("unknown suffix; expected K, M, G or T (powers of 1024)");
+    }
+  } else if (i != text.size()) {
+    throw bad("expected bytes: an integer with an optional suffix K, M, G or T (powers of 1024)");
+  }
+  if (shift > 0 && value > (std::numeric_limits<std::uint64_t>::max() >> shift)) throw bad("too large");
+  return value << shift;
+}
+
+/// Seconds the parent waits past cell_timeout_s before it kills the child
+/// measuring a cell: 2 s and a quarter of the limit.
+[[nodiscard]] inline double isolation_grace_s(double cell_timeout_s) { return 2.0 + 0.25 * cell_timeout_s; }
+
+/// How a child process ended (its waitpid status, as the parent saw it).
+struct ChildEnd {
+  int wait_status = 0;
+  bool killed_for_time = false;  ///< the parent killed it: its cell ran past the limit
+  Json fatal;                    ///< what the child said before it exited on an exception, else null
+  bool finished = false;         ///< it sent its part and exited with status 0
+};
+
+namespace detail {
+
+inline std::string memory_limit_text(std::uint64_t max_memory) {
+  return max_memory > 0 ? "max_memory (" + std::to_string(max_memory) + " bytes)" : "no max_memory";
+}
+
+}  // namespace detail
+
+/// The status and message of the cell a child was measuring when it ended
+/// as `end` says (not finished): timeout when the parent killed it for time
+/// (`limit_s` its cell_timeout_s), out_of_memory when it ran out of memory
+/// (std::bad_alloc, or killed by SIGKILL under a max_memory), crashed
+/// otherwise ("killed by SIGSEGV", "exited with status 3", ...).
+[[nodiscard]] inline std::pair<CellStatus, std::string> child_end_status(const ChildEnd& end, double limit_s,
+                                                                         std::uint64_t max_memory) {
+  if (end.killed_for_time) {
+    return {CellStatus::timeout, "cell_timeout_s (" + detail::format_number(limit_s) +
+                                     " s) passed; the process measuring the cell was killed after " +
+                                     detail::format_number(limit_s + isolation_grace_s(limit_s)) + " s"};
+  }
+  if (end.fatal.is_object()) {
+    const std::string what = end.fatal.value("message", "");
+    if (end.fatal.value("fatal", "") == "out_of_memory") {
+      return {CellStatus::out_of_memory, "out of memory under " + detail::memory_limit_text(max_memory) + ": " + what};
+    }
+    return {CellStatus::crashed, "the process measuring the cell ended on an uncaught exception: " + what};
+  }
+#if defined(__unix__) || defined(__APPLE__)
+  if (WIFSIGNALED(end.wait_status)) {
+    const int sig = WTERMSIG(end.wait_status);
+    if (sig == SIGKILL && max_memory > 0) {
+      return {CellStatus::out_of_memory,
+              "killed by SIGKILL, out of memory under " + detail::memory_limit_text(max_memory)};
+    }
+    return {CellStatus::crashed, "killed by " + signal_name(sig)};
+  }
+  if (WIFEXITED(end.wait_status)) {
+    return {CellStatus::crashed, "the process measuring the cell exited with status " +
+                                     std::to_string(WEXITSTATUS(end.wait_status)) + " before it finished"};
+  }
+#endif
+  return {CellStatus::crashed, "the process measuring the cell ended before it finished"};
+}
+
+/// A cell of an isolated run that failed for want of memory (std::bad_alloc,
+/// caught while it was measured) becomes out_of_memory, naming the limit.
+inline void mark_out_of_memory(CellResult& c, std::uint64_t max_memory) {
+  if (c.status == CellStatus::failed && c.message.find("bad_alloc") != std::string::npos) {
+    c.status = CellStatus::out_of_memory;
+    c.message = "out of memory under " + detail::memory_limit_text(max_memory) + ": " + c.message;
+  }
+}
+
+namespace detail {
+
+/// Runs `body` in a child process (with its address space limited to
+/// `max_memory` bytes, when not 0), handing it a function that sends a JSON
+/// line to the parent; the parent gives each line to `on_message` and kills
+/// the child (SIGKILL) when `deadline` (asked again after each line) passes.
+inline ChildEnd run_in_child(const std::function<void(const std::function<void(const Json&)>& send)>& body,
+                             std::uint64_t max_memory, const std::function<void(const Json&)>& on_message,
+                             const std::function<std::optional<std::chrono::steady_clock::time_point>()>& deadline) {
+  ChildEnd end;
+#if defined(__unix__) || defined(__APPLE__)
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("isolate: cannot make a pipe");
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  const ::pid_t parent = ::getpid();
+  const ::pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw std::runtime_error("isolate: cannot fork a process to measure in");
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    // Interrupts are the parent's to handle; the child ends with it. A
+    // crash ends the child with its signal, whatever handler it inherited.
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGTERM, SIG_IGN);
+    for (const int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, SIG_DFL);
+#if defined(__linux__)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (::getppid() != parent) ::_exit(120);
+    if (max_memory > 0) {
+      const ::rlimit limit{static_cast<::rlim_t>(max_memory), static_cast<::rlim_t>(max_memory)};
+      ::setrlimit(RLIMIT_AS, &limit);
+    }
+    const int fd = fds[1];
+    const auto send = [fd](const Json& j) {
+      const std::string line = dump_json(j) + "\n";
+      std::size_t done = 0;
+      while (done < line.size()) {
+        const ::ssize_t n = ::write(fd, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) ::_exit(121);  // the parent is gone
+        done += static_cast<std::size_t>(n);
+      }
+    };
+    int code = 0;
+    try {
+      body(send);
+    } catch (const std::bad_alloc& e) {
+      code = 3;
+      try {
+        send(Json{{"fatal", "out_of_memory"}, {"message", e.what()}});
+      } catch (...) {
+      }
+    } catch (const std::exception& e) {
+      code = 2;
+      try {
+        send(Json{{"fatal", "exception"}, {"message", e.what()}});
+      } catch (...) {
+      }
+    } catch (...) {
+      code = 2;
+      try {
+        send(Json{{"fatal", "exception"}, {"message", "unknown exception"}});
+      } catch (...) {
+      }
+    }
+    ::_exit(code);  // no destructors or atexit handlers of the parent's state
+  }
+  ::close(fds[1]);
+  std::string buffer;
+  char chunk[65536];
+  for (;;) {
+    int wait_ms = 200;
+    const auto due = deadline ? deadline() : std::nullopt;
+    if (due) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*due - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ::kill(pid, SIGKILL);
+        end.killed_for_time = true;
+        break;
+      }
+      if (left.count() < wait_ms) wait_ms = static_cast<int>(left.count()) + 1;
+    }
+    ::pollfd p{fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, wait_ms);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) continue;
+    const ::ssize_t n = ::read(fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the child is gone
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    for (std::size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
+      Json message;
+      try {
+        message = Json::parse(buffer.substr(0, nl));
+      } catch (const Json::exception&) {
+      }
+      buffer.erase(0, nl + 1);
+      if (message.is_object()) {
+        if (message.contains("fatal")) end.fatal = message;
+        on_message(message);
+      }
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  end.wait_status = status;
+#else
+  (void)body, (void)max_memory, (void)on_message, (void)deadline;
+  throw std::runtime_error("isolate: measuring in a child process needs fork (POSIX)");
+#endif
+  return end;
+}
+
+/// One model of a suite (`config`) on backend B, measured in child
+/// processes as described at the top of this file: the results as
+/// Benchmark::run gives them, `on_cell` called in this process for each
+/// cell, `skip` as Benchmark::skip_cells.
+template <class B, class F, class S, class T, class MakeBackend>
+RunResult run_isolated_model(const Config& config, MakeBackend make_backend, std::uint64_t max_memory,
+                             const std::function<bool(const CellResult&)>& skip,
+                             const std::function<void(const CellResult&)>& on_cell) {
+  RunResult result = describe_run();
+  result.settings = config;
+  const auto preset = detail::preset_for<F>(config);
+  std::vector<CellResult> cells;
+  for (const auto& cell : detail::cells_for<F>(config, preset)) {
+    CellResult c;
+    c.model = preset.name;
+    c.family = std::string(F::name);
+    c.backend = std::string(B::name);
+    c.shape = F::axes(cell);
+    c.stats = std::string(S::name);
+    c.timer = std::string(T::name);
+    c.throughput.item_unit = std::string(F::item_unit);
+    cells.push_back(std::move(c));
+  }
+  std::set<std::string> recorded;  // by this process, from any child
+  const auto left_out = [&](const CellResult& c) { return recorded.count(cell_key(c)) > 0 || (skip && skip(c)); };
+  const auto record = [&](CellResult&& c) {
+    recorded.insert(cell_key(c));
+    if (on_cell) on_cell(c);
+    result.cells.push_back(std::move(c));
+  };
+  const double limit_s = config.cell_timeout_s;
+  for (;;) {
+    if (std::all_of(cells.begin(), cells.end(), left_out)) break;
+    std::optional<CellResult> running;
+    std::optional<std::chrono::steady_clock::time_point> due;
+    RunResult part;
+    bool got_part = false;
+    const auto child = [&](const std::function<void(const Json&)>& send) {
+      Benchmark<B, F, S, T> bench{config, make_backend()};
+      bench.skip_cells(left_out);
+      bench.on_cell_start([&](const CellResult& c) { send(Json{{"start", detail::to_json(c)}}); });
+      bench.on_cell([&](const CellResult& c) { send(Json{{"cell", detail::to_json(c)}}); });
+      RunResult done = bench.run();
+      done.cells.clear();
+      send(Json{{"part", to_json(done)}});
+    };
+    const auto on_message = [&](const Json& m) {
+      if (m.contains("start")) {
+        running = cell_from_json(m["start"]);
+        due.reset();
+        if (limit_s > 0) {
+          due = std::chrono::steady_clock::now() +
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                    std::chrono::duration<double>(limit_s + isolation_grace_s(limit_s)));
+        }
+      } else if (m.contains("cell")) {
+        CellResult c = cell_from_json(m["cell"]);
+        mark_out_of_memory(c, max_memory);
+        running.reset();
+        due.reset();
+        record(std::move(c));
+      } else if (m.contains("part")) {
+        read_part_from_json(m["part"], part);
+        got_part = true;
+      }
+    };
+    ChildEnd end = run_in_child(child, max_memory, on_message, [&] { return due; });
+#if defined(__unix__) || defined(__APPLE__)
+    end.finished = got_part && !end.killed_for_time && WIFEXITED(end.wait_status) && WEXITSTATUS(end.wait_status) == 0;
+#endif
+    if (got_part) {
+      // Not RunResult::merge: the model's cells are recorded already.
+      for (auto& d : part.devices) result.devices.push_back(std::move(d));
+      for (auto& t : part.timers) result.timers.push_back(std::move(t));
+      for (auto& m : part.models) result.models.push_back(std::move(m));
+      for (auto& w : part.warnings) result.warnings.push_back(std::move(w));
+    }
+    if (end.finished) break;
+    // The cell it was measuring, else (it ended before a cell started,
+    // loading the model) the next one.
+    const auto first = std::find_if(cells.begin(), cells.end(), [&](const CellResult& c) { return !left_out(c); });
+    if (!running && first == cells.end()) break;
+    CellResult c = running ? std::move(*running) : *first;
+    auto [status, message] = child_end_status(end, limit_s, max_memory);
+    c.status = status;
+    c.message = running ? std::move(message) : message + " (before the cell started: loading the model)";
+    record(std::move(c));
+  }
+  if (result.models.empty() && !result.cells.empty()) {
+    // No child finished (the last one measuring the model died): the model
+    // is described here, failed, with how its last cell ended.
+    ModelInfo info;
+    info.name = preset.name;
+    info.family = std::string(F::name);
+    info.architecture = std::string(F::architecture(preset));
+    info.backend = std::string(B::name);
+    info.weights = config.weights.empty() ? "synthetic (seed " + std::to_string(config.seed) + ")"
+                                          : "checkpoint " + config.weights;
+    info.status = "failed";
+    info.message = "the process measuring it ended: " + result.cells.back().message;
+    result.models.push_back(std::move(info));
+  }
+  result.finished_at = utc_timestamp();
+  return result;
+}
+
+/// One model on backend B: measured by Benchmark in this process, or
+/// isolated in child processes (run_isolated_model).
+template <class B, class F, class S, class T, class MakeBackend>
+RunResult run_model(Config config, MakeBackend make_backend, ResourcePool& pool, bool isolate, std::uint64_t max_memory,
+                    const std::function<bool(const CellResult&)>& skip,
+                    const std::function<void(const CellResult&)>& on_cell,
+                    const std::function<void(const CellResult&)>& on_start = {}) {
+  if (isolate) return run_isolated_model<B, F, S, T>(config, make_backend, max_memory, skip, on_cell);
+  Benchmark<B, F, S, T> bench{std::move(config), make_backend()};
+  bench.share_models(pool);
+  if (on_cell) bench.on_cell(on_cell);
+  if (on_start) bench.on_cell_start(on_start);
+  if (skip) bench.skip_cells(skip);
+  return bench.run();
+}
+
+/// measure_loading in a child process; nullopt when the backend is not
+/// available there (asked in the child: the parent initialises no device
+/// before it forks). A child that ends abnormally gives a failed loading
+/// benchmark that says how.
+template <class F, class B, class MakeBackend>
+std::optional<LoadingResult> measure_loading_isolated(const std::vector<std::string>& models, MakeBackend make_backend,
+                                                      std::uint64_t seed, int repetitions, std::uint64_t max_memory) {
+  std::optional<LoadingResult> got;
+  bool unavailable = false;
+  const ChildEnd end = run_in_child(
+      [&](const std::function<void(const Json&)>& send) {
+        if (!B::available()) return send(Json{{"unavailable", true}});
+        send(Json{{"loading", detail::to_json(measure_loading<F, B>(models, make_backend, seed, repetitions))}});
+      },
+      max_memory,
+      [&](const Json& m) {
+        if (m.contains("loading")) got = loading_from_json(m["loading"]);
+        if (m.contains("unavailable")) unavailable = true;
+      },
+      {});
+  if (got || unavailable) return got;
+  LoadingResult failed;
+  failed.family = std::string(F::name);
+  failed.backend = std::string(B::name);
+  failed.models = models;
+  failed.repetitions = repetitions;
+  failed.status = "failed";
+  failed.message = child_end_status(end, 0, max_memory).second;
+  return failed;
+}
+
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/suite/isolate.hpp ----
+// ---- begin accelbench/suite/parallel.hpp ----
+
+// Observers of a suite, and measuring on several devices at once
+// (Suite::parallel): the suite's backends go into lanes, one per device
+// (every backend that runs on the CPU shares the CPU's lane), each lane
+// measures on a thread of its own, one cell at a time, and each cell names
+// the cells of other lanes that were measured while it was.
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// Observers of a suite's progress, called outside the timed path (with
+/// `parallel`, from the lanes' threads, one call at a time).
+struct SuiteObserver {
+  std::function<void(const CellResult&)> on_cell;
+  /// After each model on each backend, with everything measured so far.
+  std::function<void(const RunResult&)> on_progress;
+  /// Each part as it is done, before it is merged: one model on one backend
+  /// (its cells were each given to on_cell before), or a loading benchmark.
+  std::function<void(const RunResult&)> on_part;
+  /// Cells (as Benchmark::skip_cells gives them) not to run: a resumed run's.
+  std::function<bool(const CellResult&)> skip_cell;
+  /// Called before each cell is measured (not for an isolated run's cells).
+  std::function<void(const CellResult&)> on_cell_start;
+  /// Loading benchmarks (family, backend) not to run: a resumed run's.
+  std::function<bool(const std::string& family, const std::string& backend)> skip_loading;
+};
+
+/// The lane of a device: "cpu" for the CPU (whichever backend drives it:
+/// Cpu, OpenCL on PoCL), else its kind and name ("gpu:NVIDIA H200").
+[[nodiscard]] inline std::string device_lane(const DeviceInfo& d) {
+  return d.kind.empty() || d.kind == "cpu" ? std::string("cpu") : d.kind + ":" + d.name;
+}
+
+/// The backends of a suite that measure on one device, one after another.
+struct DeviceLane {
+  std::string device;                 ///< device_lane()
+  std::vector<std::string> backends;  ///< the suite's names
+};
+
+namespace detail {
+
+/// Which cells of different lanes were measured at the same time: a cell
+/// overlapped every cell of another lane still running when it ended, and
+/// every one that ended after it started.
+class ConcurrencyTracker {
+ public:
+  void start(std::size_t lane, const std::string& key) {
+    const std::lock_guard lock(mutex_);
+    running_[lane] = {key, clock::now()};
+  }
+
+  /// Ends lane `lane`'s cell `key`; returns the cells of other lanes that
+  /// overlapped it.
+  std::vector<std::string> finish(std::size_t lane, const std::string& key) {
+    const std::lock_guard lock(mutex_);
+    const auto now = clock::now();
+    auto mine = running_.find(lane);
+    const auto started = mine != running_.end() && mine->second.first == key ? mine->second.second : now;
+    if (mine != running_.end()) running_.erase(mine);
+    std::vector<std::string> with;
+    for (const auto& [other, cell] : running_) {
+      if (other != lane) with.push_back(cell.first);
+    }
+    for (const auto& d : done_) {
+      if (d.lane != lane && d.end > started) with.push_back(d.key);
+    }
+    done_.push_back({lane, key, now});
+    return with;
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  struct Done {
+    std::size_t lane;
+    std::string key;
+    clock::time_point end;
+  };
+  std::mutex mutex_;
+  std::map<std::size_t, std::pair<std::string, clock::time_point>> running_;
+  std::vector<Done> done_;
+};
+
+/// Runs `body(lane, observer, result)` for each of `lanes` lanes on a thread
+/// of its own, and merges the lanes' results into `all` in lane order. The
+/// observer each lane gets calls `observer` one call at a time and gives
+/// each cell the cells of other lanes that ran with it (concurrent_with).
+/// An exception in a lane is rethrown once every lane has ended.
+template <class Body>
+void run_lanes(std::size_t lanes, const SuiteObserver& observer, RunResult& all, Body body) {
+  std::mutex calls;
+  ConcurrencyTracker tracker;
+  std::map<std::string, std::vector<std::string>> concurrent;
+  std::vector<RunResult> results(lanes);
+  std::vector<std::exception_ptr> errors(lanes);
+  std::vector<std::thread> threads;
+  for (std::size_t lane = 0; lane < lanes; ++lane) {
+    SuiteObserver o = observer;
+    o.on_cell_start = [&, lane](const CellResult& c) {
+      tracker.start(lane, cell_key(c));
+      if (observer.on_cell_start) {
+        const std::lock_guard lock(calls);
+        observer.on_cell_start(c);
+      }
+    };
+    o.on_cell = [&, lane](const CellResult& c) {
+      CellResult tagged = c;
+      tagged.concurrent_with = tracker.finish(lane, cell_key(c));
+      const std::lock_guard lock(calls);
+      concurrent[cell_key(c)] = tagged.concurrent_with;
+      if (observer.on_cell) observer.on_cell(tagged);
+    };
+    const auto serialised = [&](const std::function<void(const RunResult&)>& f) -> std::function<void(const RunResult&)> {
+      if (!f) return {};
+      return [&calls, f](const RunResult& r) {
+        const std::lock_guard lock(calls);
+        f(r);
+      };
+    };
+    o.on_part = serialised(observer.on_part);
+    o.on_progress = serialised(observer.on_progress);
+    threads.emplace_back([&, lane, o = std::move(o)] {
+      try {
+        body(lane, o, results[lane]);
+      } catch (...) {
+        errors[lane] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  for (auto& r : results) {
+    for (auto& c : r.cells) {
+      const auto found = concurrent.find(cell_key(c));
+      if (found != concurrent.end()) c.concurrent_with = found->second;
+    }
+    all.merge(std::move(r));
+  }
+}
+
+}  // namespace detail
+
+}  // namespace accelbench
+// ---- end accelbench/suite/parallel.hpp ----
+// ---- begin accelbench/suite/suite_types.hpp ----
+
+// What a suite is: several models of each family on several backends, with
+// the sweep and stopping rule they share (suite/suite.hpp runs it).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
 
 namespace accelbench {
 
@@ -26463,12 +26680,21 @@ struct Suite {
   /// Measure each model in a child process of its own (suite/isolate.hpp).
   bool isolate = false;
   std::uint64_t max_memory = 0;  ///< with isolate: each child's address space limit in bytes (0: none)
+  /// Measure on different devices at once (suite/parallel.hpp): one lane
+  /// per device, the backends that share a device (the CPU) one after
+  /// another in one lane; each cell names the cells it ran with.
+  bool parallel = false;
 };
 
 /// The suite the README's main command runs on the CPU: bert-tiny and
 /// all-MiniLM-L6-v2 (batch sizes 1 and 8, sequence lengths 32 and 128), then
 /// gpt2 and llama-tiny (batch sizes 1 and 8, 16 tokens after 32).
 [[nodiscard]] inline Suite default_suite() { return Suite{}; }
+
+}  // namespace accelbench
+// ---- end accelbench/suite/suite_types.hpp ----
+
+namespace accelbench {
 
 namespace detail {
 
@@ -26633,6 +26859,7 @@ template <class... Fs>
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
       {"fail_on_busy", [&](const Json& v, const std::string& k) { s.fail_on_busy = boolean(v, k); }},
       {"isolate", [&](const Json& v, const std::string& k) { s.isolate = boolean(v, k); }},
+      {"parallel", [&](const Json& v, const std::string& k) { s.parallel = boolean(v, k); }},
       {"max_memory",
        [&](const Json& v, const std::string& k) {
          const bool bytes = v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
@@ -26692,6 +26919,10 @@ void validate_suite(const Suite& s) {
   detail::check_count("threads", s.threads, 0, config_limits::threads, "must be 0 (all cores) or a thread count");
   detail::check_count("loading_repetitions", s.loading_repetitions, 1, config_limits::loading_repetitions,
                       "must be a count of repetitions");
+  if (s.parallel && s.isolate) {
+    throw ConfigError("parallel", "true",
+                      "isolated runs fork a process per model, one at a time: set parallel or isolate, not both");
+  }
   if (s.max_memory > 0 && !s.isolate) {
     throw ConfigError("max_memory", std::to_string(s.max_memory), "applies to isolated runs only: set isolate too");
   }
@@ -26752,19 +26983,6 @@ B make_backend(const Suite& s) {
 }
 }  // namespace detail
 
-/// Observers of a suite's progress, called outside the timed path.
-struct SuiteObserver {
-  std::function<void(const CellResult&)> on_cell;
-  /// After each model on each backend, with everything measured so far.
-  std::function<void(const RunResult&)> on_progress;
-  /// Each part as it is done, before it is merged: one model on one backend
-  /// (its cells were each given to on_cell before), or a loading benchmark.
-  std::function<void(const RunResult&)> on_part;
-  /// Cells (as Benchmark::skip_cells gives them) not to run: a resumed run's.
-  std::function<bool(const CellResult&)> skip_cell;
-  /// Loading benchmarks (family, backend) not to run: a resumed run's.
-  std::function<bool(const std::string& family, const std::string& backend)> skip_loading;
-};
 
 namespace detail {
 
@@ -26787,7 +27005,7 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
               using T = typename decltype(timer)::type;
               RunResult part = detail::run_model<B, F, S, T>(
                   std::move(config), [&] { return detail::make_backend<B>(s); }, pool, s.isolate, s.max_memory,
-                  observer.skip_cell, observer.on_cell);
+                  observer.skip_cell, observer.on_cell, observer.on_cell_start);
               if (observer.on_part) observer.on_part(part);
               all.merge(std::move(part));
             });
@@ -26830,6 +27048,34 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
 
 }  // namespace detail
 
+namespace detail {
+
+/// The suite's backends in lanes, one per device (suite/parallel.hpp),
+/// the CPU's first, each in the order the suite names them; a backend that
+/// is not available here joins the CPU's lane (its cells are only recorded
+/// unavailable).
+template <class Backends>
+std::vector<DeviceLane> device_lanes(const Suite& s) {
+  std::vector<DeviceLane> lanes{{"cpu", {}}};
+  for (const auto& hw : s.hardware) {
+    std::string device = "cpu";
+    find_by_name(Backends{}, hw, [&](auto backend) {
+      using B = typename decltype(backend)::type;
+      if (B::available()) device = device_lane(make_backend<B>(s).describe());
+    });
+    const auto at = std::find_if(lanes.begin(), lanes.end(), [&](const DeviceLane& l) { return l.device == device; });
+    if (at == lanes.end()) {
+      lanes.push_back({device, {hw}});
+    } else {
+      at->backends.push_back(hw);
+    }
+  }
+  if (lanes.front().backends.empty()) lanes.erase(lanes.begin());
+  return lanes;
+}
+
+}  // namespace detail
+
 /// Runs every model of the suite on every backend it names, the names
 /// looked up in `Backends` and `Families` (TypeLists; the library's by
 /// default). Validates the whole suite first (throws ConfigError); after
@@ -26839,10 +27085,36 @@ template <class Backends = KnownBackends, class Families = KnownFamilies>
   validate_suite<Backends, Families>(s);
   RunResult all;
   ResourcePool pool;  // each model is loaded once per backend device for the whole suite
+  const std::vector<DeviceLane> lanes =
+      s.parallel ? detail::device_lanes<Backends>(s) : std::vector<DeviceLane>{{"", s.hardware}};
+  if (lanes.size() > 1) {
+    std::string names;
+    for (const auto& lane : lanes) {
+      std::string one;
+      for (const auto& hw : lane.backends) one += (one.empty() ? "" : " then ") + hw;
+      names += (names.empty() ? "" : ", ") + one;
+    }
+    all.warnings.push_back("devices measured at the same time (parallel): " + names +
+                           "; each cell names the cells of other devices that ran with it (concurrent_with)");
+  }
   for (const SuiteEntry& entry : s.benchmarks) {
     detail::find_by_name(Families{}, entry.family, [&](auto family) {
       using F = typename decltype(family)::type;
-      detail::run_suite_entry<Backends, F>(s, entry, pool, observer, all);
+      if (lanes.size() <= 1) {
+        detail::run_suite_entry<Backends, F>(s, entry, pool, observer, all);
+        return;
+      }
+      detail::run_lanes(lanes.size(), observer, all, [&](std::size_t i, const SuiteObserver& o, RunResult& out) {
+        Suite lane = s;
+        lane.hardware = lanes[i].backends;
+        if (lanes[i].device == "cpu") {
+          // The CPU's lane leaves a core to each other lane's host thread.
+          const int cores = s.threads > 0 ? s.threads : static_cast<int>(std::thread::hardware_concurrency());
+          lane.threads = std::max(1, cores - static_cast<int>(lanes.size() - 1));
+        }
+        ResourcePool lane_pool;  // each lane loads its own models
+        detail::run_suite_entry<Backends, F>(lane, entry, lane_pool, o, out);
+      });
     });
     pool.clear();  // one family's models are not needed by the next
   }
@@ -26851,6 +27123,192 @@ template <class Backends = KnownBackends, class Families = KnownFamilies>
 
 }  // namespace accelbench
 // ---- end accelbench/suite/suite.hpp ----
+
+namespace accelbench {
+
+/// One shard of N: `index` from 1 to `count`.
+struct Shard {
+  int index = 1;
+  int count = 1;
+  friend bool operator==(const Shard&, const Shard&) = default;
+};
+
+/// "I/N" (1 <= I <= N <= 100000) as a Shard; a ConfigError naming `field`
+/// and the text otherwise.
+[[nodiscard]] inline Shard parse_shard(const std::string& text, const std::string& field = "--shard") {
+  const auto slash = text.find('/');
+  const auto number = [&](std::string_view s, int& out) {
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc{} && end == s.data() + s.size() && !s.empty();
+  };
+  Shard s;
+  if (slash == std::string::npos || !number(std::string_view(text).substr(0, slash), s.index) ||
+      !number(std::string_view(text).substr(slash + 1), s.count)) {
+    throw ConfigError(field, "\"" + text + "\"", "expected I/N, shard I of N (from 1), e.g. 2/4");
+  }
+  if (s.count < 1 || s.count > 100000) {
+    throw ConfigError(field, "\"" + text + "\"", "the number of shards must be from 1 to 100000");
+  }
+  if (s.index < 1 || s.index > s.count) {
+    throw ConfigError(field, "\"" + text + "\"",
+                      fmt::format("the shard must be from 1 to {} (shards are numbered from 1)", s.count));
+  }
+  return s;
+}
+
+/// One thing a shard measures: a cell of the suite, or the loading
+/// benchmark of a family on a backend (Suite::concurrent_loading).
+struct ShardUnit {
+  std::string key;      ///< cell_key(), or "loading/FAMILY/BACKEND"
+  std::string family;
+  std::string model;    ///< empty for a loading benchmark
+  std::string backend;
+  double cost_s = 0;    ///< estimated seconds to measure it
+  double load_s = 0;    ///< estimated seconds to load its model (paid once per shard and model)
+};
+
+/// The assignment of a suite's units to shards.
+struct ShardPlan {
+  int count = 1;
+  std::vector<ShardUnit> units;        ///< in the suite's order
+  std::vector<int> shard_of;           ///< per unit: its shard, from 1
+  std::vector<double> estimated_s;     ///< per shard: estimated seconds (units + loads)
+
+  [[nodiscard]] bool in_shard(const std::string& key, int shard) const {
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      if (units[i].key == key) return shard_of[i] == shard;
+    }
+    return false;
+  }
+  /// The keys of shard `shard`'s units.
+  [[nodiscard]] std::set<std::string> keys(int shard) const {
+    std::set<std::string> out;
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      if (shard_of[i] == shard) out.insert(units[i].key);
+    }
+    return out;
+  }
+};
+
+namespace detail {
+
+/// The rate the cost estimate assumes (floating-point operations per
+/// second). Only the ratios between cells matter for balance, except
+/// against the stopping rule's fixed times; 2e10 is a few cores' worth.
+inline constexpr double assumed_flops_per_s = 2e10;
+/// Seconds of a run with no FLOP count (a family without the flops hook).
+inline constexpr double assumed_run_s = 1e-3;
+/// Bytes per second the estimate assumes for making or reading weights.
+inline constexpr double assumed_load_bytes_per_s = 1e9;
+
+/// Seconds a cell takes under `c`'s stopping rule when one run takes `run_s`:
+/// warm-up, the verification run (and its reference), then sampling until
+/// min_iterations and min_time_s (capped by max_time_s and max_iterations).
+[[nodiscard]] inline double cell_cost_s(const Config& c, double run_s) {
+  const double warmup = std::min(c.warmup_iterations * run_s, c.warmup_max_time_s);
+  const double sampling =
+      std::min({std::max(c.min_iterations * run_s, c.min_time_s), c.max_time_s, c.max_iterations * run_s});
+  return warmup + 2 * run_s + sampling;
+}
+
+}  // namespace detail
+
+/// Every unit of suite `s` (validated), with its cost estimate, in the
+/// order the suite measures them.
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+[[nodiscard]] std::vector<ShardUnit> shard_units(const Suite& s) {
+  validate_suite<Backends, Families>(s);
+  std::vector<ShardUnit> out;
+  for (const SuiteEntry& entry : s.benchmarks) {
+    detail::find_by_name(Families{}, entry.family, [&](auto family) {
+      using F = typename decltype(family)::type;
+      for (const auto& hw : s.hardware) {
+        double all_loads_s = 0;
+        for (const auto& model : entry.models) {
+          const Config config = restrict_sweep_to<F>(detail::config_for_model(s.settings, model));
+          const typename F::Preset preset = detail::preset_for<F>(config);
+          double load_s = 0.05;
+          if constexpr (HasParameterCount<typename F::Preset>) {
+            load_s += 4.0 * static_cast<double>(preset.parameter_count()) / detail::assumed_load_bytes_per_s;
+          }
+          all_loads_s += load_s;
+          for (const auto& cell : detail::cells_for<F>(config, preset)) {
+            double run_s = detail::assumed_run_s;
+            if constexpr (HasFlops<F>) run_s = std::max(F::flops(preset, cell) / detail::assumed_flops_per_s, 1e-6);
+            out.push_back(ShardUnit{cell_key(std::string(F::name), preset.name, hw, F::axes(cell)),
+                                    std::string(F::name), preset.name, hw, detail::cell_cost_s(config, run_s),
+                                    load_s});
+          }
+        }
+        if (s.concurrent_loading && entry.models.size() > 1) {
+          // Each repetition loads every model one after another, then all at once.
+          out.push_back(ShardUnit{"loading/" + entry.family + "/" + hw, entry.family, "", hw,
+                                  2.0 * s.loading_repetitions * all_loads_s, 0});
+        }
+      }
+    });
+  }
+  return out;
+}
+
+/// Assigns `units` to `count` shards: the costliest first (ties by key),
+/// each to the shard whose estimate grows least, counting its model's load
+/// on a shard that has not loaded it yet (ties to the lower shard).
+[[nodiscard]] inline ShardPlan plan_shards(std::vector<ShardUnit> units, int count) {
+  if (count < 1) throw ConfigError("shards", std::to_string(count), "must be at least 1");
+  ShardPlan plan;
+  plan.count = count;
+  plan.shard_of.assign(units.size(), 0);
+  plan.estimated_s.assign(static_cast<std::size_t>(count), 0.0);
+  std::vector<std::size_t> order(units.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(units[b].cost_s, units[a].key) < std::tie(units[a].cost_s, units[b].key);
+  });
+  std::set<std::tuple<int, std::string, std::string, std::string>> loaded;  // shard, family, model, backend
+  for (const std::size_t i : order) {
+    const ShardUnit& u = units[i];
+    int best = 0;
+    double best_total = 0;
+    for (int k = 0; k < count; ++k) {
+      const bool has_model = u.model.empty() || loaded.count({k, u.family, u.model, u.backend}) > 0;
+      const double total = plan.estimated_s[static_cast<std::size_t>(k)] + u.cost_s + (has_model ? 0 : u.load_s);
+      if (k == 0 || total < best_total) {
+        best = k;
+        best_total = total;
+      }
+    }
+    plan.estimated_s[static_cast<std::size_t>(best)] = best_total;
+    if (!u.model.empty()) loaded.insert({best, u.family, u.model, u.backend});
+    plan.shard_of[i] = best + 1;
+  }
+  plan.units = std::move(units);
+  return plan;
+}
+
+/// The plan of suite `s` in `count` shards.
+template <class Backends = KnownBackends, class Families = KnownFamilies>
+[[nodiscard]] ShardPlan plan_suite_shards(const Suite& s, int count) {
+  return plan_shards(shard_units<Backends, Families>(s), count);
+}
+
+/// `observer` restricted to shard `shard` of `plan`: the cells and loading
+/// benchmarks of other shards are skipped (with whatever the observer
+/// already skips).
+inline void restrict_to_shard(SuiteObserver& observer, const ShardPlan& plan, int shard) {
+  auto mine = std::make_shared<const std::set<std::string>>(plan.keys(shard));
+  auto skip_cell = observer.skip_cell;
+  observer.skip_cell = [mine, skip_cell](const CellResult& c) {
+    return mine->count(cell_key(c)) == 0 || (skip_cell && skip_cell(c));
+  };
+  auto skip_loading = observer.skip_loading;
+  observer.skip_loading = [mine, skip_loading](const std::string& family, const std::string& backend) {
+    return mine->count("loading/" + family + "/" + backend) == 0 || (skip_loading && skip_loading(family, backend));
+  };
+}
+
+}  // namespace accelbench
+// ---- end accelbench/suite/shard.hpp ----
 // ---- begin accelbench/suite/suite_json.hpp ----
 
 // A suite as the JSON of a suite file (the fields parse_suite reads), so
@@ -26898,6 +27356,7 @@ namespace accelbench {
   j["loading_repetitions"] = s.loading_repetitions;
   j["output_dir"] = s.output_dir;
   j["isolate"] = s.isolate;
+  j["parallel"] = s.parallel;
   j["max_memory"] = s.max_memory;
   return j;
 }

@@ -10,7 +10,7 @@
 //   }
 //
 // Commands: run, compare, presets, matrix, check, report, regress, history,
-// import, version; each answers --help with its options. Needs CLI11 (target accelbench::command_line).
+// import, plan, submit (slurm, k8s), schedule, version; each answers --help with its options. Needs CLI11 (target accelbench::command_line).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -25,11 +25,14 @@
 #include "../core/version.hpp"
 #include "../suite/registry.hpp"
 #include "check_command.hpp"
+#include "compare_command.hpp"
+#include "fleet_commands.hpp"
 #include "matrix_command.hpp"
 #include "parse.hpp"
 #include "report_command.hpp"
 #include "regress_command.hpp"
 #include "run_commands.hpp"
+#include "schedule_command.hpp"
 #include "store_commands.hpp"
 #include "suite_flags.hpp"
 
@@ -83,10 +86,20 @@ int command_line(int argc, char** argv, Action action) {
   std::string run_resume;
   run->add_option("--resume", run_resume,
                   "continue the run whose journal is FILE (RESULTS.journal.jsonl, beside its results): its cells "
-                  "measured before are kept, not measured again; the other options, if given, must match its suite")
-      ->type_name("FILE");
+                  "measured before are kept, not measured again; the other options, if given, must match its "
+                  "suite. Without FILE, with --db, --group and --shard: continue that shard as the results store "
+                  "has it, measuring only the cells it lacks")
+      ->type_name("[FILE]")
+      ->expected(0, 1);
   run->add_option("--db", run_flags.db, std::string(store_url_help) + ": each cell is stored as it is measured")
       ->type_name("URL");
+  run->add_option("--group", run_flags.group,
+                  "the group of runs this run belongs to, e.g. one fleet job; stored with it (report --group)")
+      ->type_name("NAME");
+  run->add_option("--shard", run_flags.shard,
+                  "measure shard I of N of the suite (from 1): every cell is in exactly one shard, balanced by "
+                  "estimated cost, the same on every machine (accelbench plan --shards N shows them); needs --group")
+      ->type_name("I/N");
 
   SuiteFlags compare_flags;
   CLI::App* compare = command("compare",
@@ -127,6 +140,31 @@ int command_line(int argc, char** argv, Action action) {
   CLI::App* import = command("import", "load results files into a results store, each once");
   import_flags.add_to(*import);
 
+  PlanFlags plan_flags;
+  CLI::App* plan = command("plan",
+                           "print how --shard I/N splits the suite: the cells of each shard and its estimated time");
+  plan_flags.add_to<Families>(*plan);
+
+  CLI::App* submit = command("submit",
+                             "run a suite's shards on a cluster, one node each, into one results store: "
+                             "submit slurm (an sbatch job array) or submit k8s (an Indexed Job manifest)");
+  submit->require_subcommand(1);
+  SubmitFlags slurm_flags, k8s_flags;
+  CLI::App* slurm = submit->add_subcommand("slurm", "write (and with --submit, submit) an sbatch job array: task I "
+                                                    "runs shard I/N on an exclusive node");
+  slurm->footer(exit_codes_help);
+  slurm_flags.add_slurm<Families>(*slurm);
+  CLI::App* k8s = submit->add_subcommand("k8s", "write a Kubernetes Indexed Job: completion index I runs shard "
+                                                "I+1/N, one pod per node, the store's URL from a Secret");
+  k8s->footer(exit_codes_help);
+  k8s_flags.add_k8s<Families>(*k8s);
+
+  ScheduleFlags schedule_flags;
+  CLI::App* schedule = command("schedule",
+                               "write a systemd timer and service (or a crontab line) that run a suite on a schedule "
+                               "into the results store");
+  schedule_flags.add_to<Families>(*schedule);
+
   CLI::App* version = command("version", "print the library version");
 
   // After an error, where to read more: "accelbench run --help".
@@ -148,6 +186,7 @@ int command_line(int argc, char** argv, Action action) {
       if (run->parsed()) {
         (void)run_flags.output_format();
         (void)run_flags.report_formats();
+        (void)run_group_of(run_flags.group, run_flags.shard);
         if (run_resume.empty()) {
           const Suite suite = run_flags.suite<Families>();
           check_run_threads(run_flags);
@@ -171,7 +210,9 @@ int command_line(int argc, char** argv, Action action) {
       }
       return exit_ok;
     }
-    if (run->parsed()) return run_command<Backends, Families>(run_flags, run_resume);
+    if (run->parsed()) {
+      return run_command<Backends, Families>(run_flags, run_resume, run->count("--resume") > 0 && run_resume.empty());
+    }
     if (compare->parsed()) return compare_command<Backends, Families>(compare_flags, compare_resume);
     if (presets->parsed()) return presets_command(Families{});
     if (matrix->parsed()) return matrix_command<Backends, Families>(matrix_flags);
@@ -179,6 +220,10 @@ int command_line(int argc, char** argv, Action action) {
     if (report->parsed()) return report_command(report_flags);
     if (regress_commands.parsed()) return regress_commands.execute();
     if (import->parsed()) return import_command(import_flags);
+    if (plan->parsed()) return plan_command<Backends, Families>(plan_flags);
+    if (slurm->parsed()) return submit_slurm_command<Backends, Families>(slurm_flags);
+    if (k8s->parsed()) return submit_k8s_command<Backends, Families>(k8s_flags);
+    if (schedule->parsed()) return schedule_command<Backends, Families>(schedule_flags);
     if (version->parsed()) {
       std::cout << "accelbench " << version_string << '\n';
       return exit_ok;

@@ -27,7 +27,7 @@ namespace accelbench::cli {
 
 /// The selection options that report, history and regress share.
 struct FilterFlags {
-  std::string models, backends, families, since, until, commit, host;
+  std::string models, backends, families, since, until, commit, host, group;
 
   void add_to(CLI::App& cmd) {
     cmd.add_option("--models", models, "only these models (presets or checkpoint folders, as the cells name them)")
@@ -41,6 +41,8 @@ struct FilterFlags {
     cmd.add_option("--commit", commit, "only runs built from this git commit (a prefix of its hash)")
         ->type_name("HASH");
     cmd.add_option("--host", host, "only runs on this machine (its hostname)")->type_name("NAME");
+    cmd.add_option("--group", group, "only runs of this group (the shards of one sharded suite: run --group)")
+        ->type_name("NAME");
   }
 
   /// The filter; throws ConfigError naming the flag of a malformed date.
@@ -65,6 +67,7 @@ struct FilterFlags {
     f.until = date("--until", until);
     f.git_commit = commit;
     f.hostname = host;
+    f.group = group;
     return f;
   }
 };

@@ -1,7 +1,7 @@
 #pragma once
 
-// `accelbench run` (a suite: its table on standard output, its results as
-// JSON) and `accelbench compare` (two variants measured in alternation).
+// `accelbench run`: a suite, its table on standard output, its results as
+// JSON, each cell journaled as it is measured.
 
 #include <fmt/format.h>
 
@@ -31,9 +31,11 @@
 #include "../report/console_reporter.hpp"
 #include "../report/json_reporter.hpp"
 #include "../suite/registry.hpp"
+#include "../suite/shard.hpp"
 #include "../suite/suite.hpp"
 #include "compare_family.hpp"
 #include "output_format.hpp"
+#include "run_group.hpp"
 #include "parse.hpp"
 #include "store_commands.hpp"
 #include "suite_flags.hpp"
@@ -131,16 +133,21 @@ Suite recorded_suite(const Json& header, const std::string& resume, const SuiteF
   return suite;
 }
 
-/// The suite a run measures, and its journal: a new one, or with --resume
-/// the one given, whose suite the options (if any are given) must match.
+/// The suite a run measures, its group and shard, and its journal: a new
+/// one, or with --resume the one given, whose suite, group and shard the
+/// options (if any are given) must match.
 template <class Backends, class Families>
-Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journal& journal, RunOutput& out) {
+Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journal& journal, RunOutput& out,
+                       RunGroup& group) {
+  const RunGroup given = run_group_of(flags.group, flags.shard);
   if (resume.empty()) {
     Suite suite = flags.suite<Families>();
     check_run_threads(flags);
     validate_suite<Backends, Families>(suite);  // before any file is made
-    out.results = start_journal(journal, suite.output_dir, suite.name + "-" + file_stamp(utc_timestamp()),
-                                Json{{"command", "run"}, {"suite", suite_to_json(suite)}});
+    group = given;
+    out.results = start_journal(journal, suite.output_dir,
+                                suite.name + shard_suffix(group) + "-" + file_stamp(utc_timestamp()),
+                                Json{{"command", "run"}, {"suite", suite_to_json(suite)}, {"group", group_to_json(group)}});
     return suite;
   }
   const JournalContents before = read_journal(resume);  // throws naming the file when it is no journal
@@ -150,6 +157,11 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   }
   Suite suite = recorded_suite<Families>(header, resume, flags, [&] { check_run_threads(flags); });
   validate_suite<Backends, Families>(suite);
+  group = group_from_json(header.value("group", Json()));
+  if ((!flags.group.empty() || !flags.shard.empty()) && group_to_json(given) != group_to_json(group)) {
+    throw UsageError("--resume: the journal '" + resume + "' was written by a run of group " +
+                     group_to_json(group).dump() + ", not " + group_to_json(given).dump());
+  }
   // The results file beside the journal: NAME.json for NAME.journal.jsonl.
   const std::string suffix = ".journal.jsonl";
   if (resume.size() > suffix.size() && resume.compare(resume.size() - suffix.size(), suffix.size(), suffix) == 0) {
@@ -165,12 +177,18 @@ Suite open_run_journal(const SuiteFlags& flags, const std::string& resume, Journ
   return suite;
 }
 
-/// `accelbench run`: every cell of the suite; exit_not_ok when some cell is
-/// not ok, else exit_busy when fail_on_busy is set and some cell was
-/// measured on a busy machine. Each cell is journaled as it is measured; with `resume` (a
-/// journal) the cells it holds are not measured again.
+/// `accelbench run`: every cell of the suite (of its shard, with --shard);
+/// exit_not_ok when some cell is not ok, else exit_busy when fail_on_busy
+/// is set and some cell was measured on a busy machine. Each cell is
+/// journaled as it is measured; with `resume` (a journal) the cells it
+/// holds are not measured again, and with `resume_store` those of the
+/// shard's run in the store (--db) are not.
 template <class Backends, class Families>
-int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
+int run_command(const SuiteFlags& flags, const std::string& resume = {}, bool resume_store = false) {
+  if (resume_store && (flags.db.empty() || flags.shard.empty())) {
+    throw UsageError("--resume without a journal continues a shard from the results store: it needs --db URL, "
+                     "--group NAME and --shard I/N (or give the journal: --resume FILE)");
+  }
   const std::optional<OutputFormat> format = flags.output_format();  // before anything is made
   (void)flags.report_formats();
   // With -o, standard output carries the results alone.
@@ -178,16 +196,18 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   Journal journal;
   RunOutput output;
   RunRecorder recorder(flags.db);  // run --db: opened before any file is made
-  const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output);
+  RunGroup group;
+  const Suite suite = open_run_journal<Backends, Families>(flags, resume, journal, output, group);
   const bool quiet = flags.quiet;
   const std::filesystem::path& out = output.results;
 
   RunResult frame = describe_run();
   frame.settings = suite.settings;
   frame.started_at = journal.header().value("started_at", frame.started_at);
-  recorder.begin(frame, journal.path());
-
-  const std::set<std::string> measured = journal.keys("cell");
+  frame.group = group;
+  std::set<std::string> measured = recorder.begin(frame, journal.path(), resume_store || !resume.empty());
+  const std::size_t stored_before = measured.size();
+  measured.merge(journal.keys("cell"));
   std::set<std::string> loaded;
   for (const auto& e : journal.entries()) {
     if (e.value("kind", "") != "part" || !e.contains("result") || !e["result"].contains("loading")) continue;
@@ -204,9 +224,28 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
       }
     });
   }
-  done = std::min(measured.size(), total);
-  if (!resume.empty() && !quiet) {
-    std::cerr << fmt::format("resuming {}: {} of {} cells measured before\n", out.string(), done, total);
+  std::optional<ShardPlan> plan;
+  std::set<std::string> shard_cells;
+  if (group.shard_index) {
+    plan = plan_suite_shards<Backends, Families>(suite, *group.shard_count);
+    for (const auto& key : plan->keys(*group.shard_index)) {
+      if (!key.starts_with("loading/")) shard_cells.insert(key);
+    }
+    total = shard_cells.size();
+    done = 0;
+    for (const auto& key : measured) done += shard_cells.count(key);
+  } else {
+    done = std::min(measured.size(), total);
+  }
+  if ((!resume.empty() || resume_store) && !quiet) {
+    std::cerr << fmt::format("resuming {}: {} of {} cells measured before{}\n", out.string(), done, total,
+                             stored_before > 0 ? " (in the results store)" : "");
+  }
+  if (group.shard_index && !quiet) {
+    std::cerr << fmt::format("shard {}/{} of group {}: {} of the suite's {} cells\n", *group.shard_index,
+                             *group.shard_count, group.name, total,
+                             std::count_if(plan->units.begin(), plan->units.end(),
+                                           [](const ShardUnit& u) { return !u.model.empty(); }));
   }
 
   SuiteObserver observer;
@@ -214,6 +253,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   observer.skip_loading = [&](const std::string& family, const std::string& backend) {
     return loaded.count(family + "/" + backend) > 0;
   };
+  if (plan) restrict_to_shard(observer, *plan, *group.shard_index);
   observer.on_cell = [&](const CellResult& c) {
     journal.append_cell(c);
     recorder.cell(c);
@@ -243,11 +283,14 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   // Interrupted: the results file gets every cell measured so far.
   const InterruptGuard guard([&](int sig) {
     const auto lock = journal.lock();
-    write_journal_results(journal, frame, out);
+    RunResult now = frame;
+    now.finished_at = utc_timestamp();
+    const Json so_far = results_from_journal(now, journal.entries());
+    ::accelbench::detail::write_file_atomically(out, detail::dump_json(so_far, 2) + "\n");
     std::fprintf(stderr, "\naccelbench: interrupted (%s); wrote %s with every completed cell; continue with: "
                  "accelbench run --resume %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", out.string().c_str(),
                  journal.path().string().c_str());
-    recorder.interrupted();
+    recorder.interrupted(run_from_json(so_far).cells);
   });
 
   const RunResult results = run_suite<Backends, Families>(suite, observer);
@@ -255,6 +298,9 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
   {
     const auto lock = journal.lock();
     frame.finished_at = utc_timestamp();
+    for (const auto& w : results.warnings) {  // the suite's own (a parallel run's)
+      if (std::find(frame.warnings.begin(), frame.warnings.end(), w) == frame.warnings.end()) frame.warnings.push_back(w);
+    }
     written = results_from_journal(frame, journal.entries());
     ::accelbench::detail::write_file_atomically(out, detail::dump_json(written, 2) + "\n");
   }
@@ -277,173 +323,6 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}) {
     for (const auto& c : written["cells"]) {
       if (c.value("busy", false)) return exit_busy;
     }
-  }
-  return exit_ok;
-}
-
-/// The two sides of a comparison, as the options name them.
-struct CompareSides {
-  Suite a, b;
-  std::string label_a, label_b;
-};
-
-/// The two variants the options name, validated (before anything is measured).
-template <class Backends, class Families>
-CompareSides compare_sides(const Suite& suite, const std::vector<int>& threads) {
-  if (suite.benchmarks.size() != 1) {
-    throw UsageError("compare needs one family: give --family or --models of one family");
-  }
-  const SuiteEntry& entry = suite.benchmarks.front();
-  const bool by_threads = threads.size() == 2;
-  const bool by_models = entry.models.size() == 2;
-  const bool by_hardware = suite.hardware.size() == 2;
-  if (int(by_threads) + int(by_models) + int(by_hardware) != 1 ||
-      (!by_models && entry.models.size() != 1) || (!by_hardware && suite.hardware.size() != 1)) {
-    throw UsageError("compare needs exactly one of: --threads A,B, --models A,B or --hardware A,B "
-                     "(and one value of the others)");
-  }
-  CompareSides s{suite, suite, {}, {}};
-  if (by_threads) {
-    s.a.threads = threads[0];
-    s.b.threads = threads[1];
-    s.label_a = fmt::format("{} thread{}", s.a.threads, s.a.threads == 1 ? "" : "s");
-    s.label_b = fmt::format("{} thread{}", s.b.threads, s.b.threads == 1 ? "" : "s");
-  }
-  s.a.benchmarks = {{entry.family, {entry.models.front()}}};
-  s.b.benchmarks = {{entry.family, {entry.models.back()}}};
-  s.a.hardware = {suite.hardware.front()};
-  s.b.hardware = {suite.hardware.back()};
-  validate_suite<Backends, Families>(s.a);
-  validate_suite<Backends, Families>(s.b);
-  return s;
-}
-
-/// The comparison of the two sides; `on_cell` as compare_family's.
-template <class Backends, class Families>
-RunResult compare_sides_run(const CompareSides& s,
-                            const std::function<void(const ComparisonResult&)>& on_cell = {},
-                            const std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)>& done = {}) {
-  RunResult result;
-  detail::find_by_name(Families{}, s.a.benchmarks.front().family, [&](auto family) {
-    using F = typename decltype(family)::type;
-    result = compare_family<Backends, F>(s.a, s.b, s.label_a, s.label_b, on_cell, done);
-  });
-  return result;
-}
-
-/// The two variants the options name, measured in alternation.
-template <class Backends, class Families>
-RunResult compare_variants(const Suite& suite, const SuiteFlags& flags) {
-  return compare_sides_run<Backends, Families>(compare_sides<Backends, Families>(suite, flags.threads));
-}
-
-/// The suite `accelbench compare` measures: loading one model at a time,
-/// timed with steady_clock.
-template <class Families>
-Suite compare_suite(const SuiteFlags& flags) {
-  Suite suite = flags.suite<Families>();
-  suite.concurrent_loading = false;
-  if (suite.timer != "steady_clock") throw UsageError("compare times with steady_clock");
-  if (suite.isolate) throw UsageError("compare measures its two variants in one process; --isolate is for run");
-  return suite;
-}
-
-/// `accelbench compare`: exit_not_ok when some compared cell is not ok.
-/// Each compared cell is journaled as it is done; interrupted, the results
-/// file gets the cells done so far.
-template <class Backends, class Families>
-int compare_command(const SuiteFlags& flags, const std::string& resume = {}) {
-  const std::optional<OutputFormat> format = flags.output_format();
-  (void)flags.report_formats();  // checked before anything is measured
-  std::ostream& context = format ? std::cerr : std::cout;
-  Journal journal;
-  std::filesystem::path out;
-  std::vector<int> threads = flags.threads;
-  Suite suite;
-  // Resumed: the cells compared before, by their shape; not measured again.
-  std::map<std::string, ComparisonCell> before;
-  const auto shape_key = [](const std::vector<Axis>& shape) {
-    std::string key;
-    for (const auto& a : shape) key += a.name + "=" + std::to_string(a.value) + ",";
-    return key;
-  };
-  if (resume.empty()) {
-    suite = compare_suite<Families>(flags);
-    threads = flags.threads;  // read by suite(), with the other options
-    (void)compare_sides<Backends, Families>(suite, threads);
-    // The output folder is checked, and the file name claimed, before anything is measured.
-    out = start_journal(journal, suite.output_dir, "compare-" + file_stamp(utc_timestamp()),
-                        Json{{"command", "compare"}, {"suite", suite_to_json(suite)}, {"threads", flags.threads}});
-  } else {
-    const JournalContents contents = read_journal(resume);
-    const Json& header = contents.header;
-    if (header.value("command", "") != "compare" || !header.contains("suite") || !header.contains("results") ||
-        !header.contains("threads")) {
-      throw UsageError("--resume: '" + resume + "' is not the journal of an `accelbench compare`");
-    }
-    threads = header["threads"].get<std::vector<int>>();
-    suite = recorded_suite<Families>(header, resume, flags, [] {});
-    if (!flags.threads.empty() && flags.threads != threads) {
-      throw UsageError("--resume: the journal '" + resume + "' was written by a comparison with other --threads");
-    }
-    if (contents.truncated) std::cerr << "accelbench: " << contents.note << '\n';
-    journal.resume(resume);
-    out = std::filesystem::path(resume).parent_path() / header["results"].get<std::string>();
-    check_file_name("results (in the journal's header)", header["results"].get<std::string>());
-    for (const auto& e : journal.entries()) {
-      if (e.value("kind", "") != "comparison_cell" || !e.contains("cell")) continue;
-      ComparisonCell c = comparison_from_json(Json{{"cells", Json::array({e["cell"]})}}).cells.at(0);
-      before[shape_key(c.shape)] = std::move(c);
-    }
-    if (!flags.quiet) std::cerr << fmt::format("resuming {}: {} cells compared before\n", out.string(), before.size());
-  }
-  const CompareSides sides = compare_sides<Backends, Families>(suite, threads);
-  RunResult partial = describe_run();
-  partial.settings = suite.settings;
-  const auto on_cell = [&](const ComparisonResult& so_far) {
-    ComparisonResult last = so_far;
-    last.cells = {so_far.cells.back()};
-    const Json cell = ::accelbench::detail::to_json(last)["cells"][0];
-    std::string key = so_far.family + "/" + so_far.model_a + "/" + so_far.backend_a + "/" + so_far.label_a + " vs " +
-                      so_far.model_b + "/" + so_far.backend_b + "/" + so_far.label_b + "/";
-    for (const auto& a : so_far.cells.back().shape) key += a.name + "=" + std::to_string(a.value) + ",";
-    journal.append(Json{{"kind", "comparison_cell"}, {"key", detail::valid_utf8(key)}, {"cell", cell}});
-    const auto lock = journal.lock();
-    partial.comparisons = {so_far};
-  };
-  const InterruptGuard guard([&](int) {
-    const auto lock = journal.lock();
-    if (partial.comparisons.empty() && !before.empty()) {
-      // Resumed, and nothing new compared yet: the results file and the
-      // journal already hold every cell.
-      std::fprintf(stderr, "\naccelbench: interrupted before a new cell; continue with: accelbench compare --resume %s\n",
-                   journal.path().string().c_str());
-      return;
-    }
-    partial.finished_at = utc_timestamp();
-    JsonReporter{out}.report(partial);
-    std::fprintf(stderr, "\naccelbench: interrupted; wrote %s with the cells compared so far; continue with: "
-                 "accelbench compare --resume %s\n", out.string().c_str(), journal.path().string().c_str());
-  });
-  std::function<std::optional<ComparisonCell>(const std::vector<Axis>&)> done;
-  if (!before.empty()) {
-    done = [&](const std::vector<Axis>& shape) -> std::optional<ComparisonCell> {
-      const auto found = before.find(shape_key(shape));
-      if (found == before.end()) return std::nullopt;
-      return found->second;
-    };
-  }
-  const RunResult results = compare_sides_run<Backends, Families>(sides, on_cell, done);
-  {
-    const auto lock = journal.lock();
-    JsonReporter{out}.report(results);
-  }
-  ConsoleReporter{context}.report(results);
-  context << "\nwrote " << out.string() << " (journal: " << journal.path().string() << ")\n";
-  write_reports(flags.report_formats(), results, out, context);
-  if (format) write_results(*format, results, std::cout);
-  for (const auto& c : results.comparisons.at(0).cells) {
-    if (c.status != "ok") return exit_not_ok;
   }
   return exit_ok;
 }

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 
 #include "../core/result.hpp"
 #include "../report/filter.hpp"
+#include "../report/journal.hpp"
 #include "../report/results_file.hpp"
 #include "parse.hpp"
 
@@ -196,16 +198,39 @@ class RunRecorder {
   }
 
   /// Starts (or with the same journal, continues) the stored run of `frame`.
-  void begin(const RunResult& frame, const std::filesystem::path& journal) {
+  /// A shard of a group (frame.group) is stored under its group and shard
+  /// instead, whatever the host: `resume` continues the one stored before
+  /// (from another host too), and without it a shard stored before is
+  /// refused. Returns the keys of the cells stored before (cell_key).
+  std::set<std::string> begin(const RunResult& frame, const std::filesystem::path& journal, bool resume = false) {
+    std::set<std::string> stored;
 #ifdef ACCELBENCH_WITH_STORE
-    if (!store_) return;
-    std::error_code ec;
-    const std::filesystem::path where = std::filesystem::weakly_canonical(journal, ec);
-    run_ = store_->begin_run(frame, {}, frame.system.hostname + ":" + (ec ? journal : where).string());
+    if (!store_) return stored;
+    std::string key;
+    if (!frame.group.name.empty() && frame.group.shard_index && frame.group.shard_count) {
+      key = fmt::format("group:{}:shard:{}/{}", frame.group.name, *frame.group.shard_index, *frame.group.shard_count);
+      if (const auto before = store_->run_with_key(key)) {
+        const StoredRun r = store_->stored_run(*before);
+        if (!resume) {
+          throw UsageError(fmt::format("shard {}/{} of group '{}' is already in {} as run {} (status {}, {} cells); "
+                                       "add --resume to measure only the cells it lacks",
+                                       *frame.group.shard_index, *frame.group.shard_count, frame.group.name,
+                                       store_->url(), *before, r.status, r.result.cells.size()));
+        }
+        for (const auto& c : r.result.cells) stored.insert(cell_key(c));
+      }
+    } else {
+      std::error_code ec;
+      const std::filesystem::path where = std::filesystem::weakly_canonical(journal, ec);
+      key = frame.system.hostname + ":" + (ec ? journal : where).string();
+    }
+    run_ = store_->begin_run(frame, frame.group, key);
 #else
     (void)frame;
     (void)journal;
+    (void)resume;
 #endif
+    return stored;
   }
 
   void cell(const CellResult& c) {
@@ -228,13 +253,18 @@ class RunRecorder {
     });
   }
 
-  /// Stops the stored run, status interrupted (from a signal's last words).
-  void interrupted() noexcept {
+  /// Stops the stored run, status interrupted (from a signal's last words),
+  /// first storing any of `cells` (the journal's) that the store lacks: a
+  /// cell measured just before the signal is not left out.
+  void interrupted(const std::vector<CellResult>& cells = {}) noexcept {
     attempt([&] {
 #ifdef ACCELBENCH_WITH_STORE
+      for (const auto& c : cells) store_->add_cell(run_, c);
       store_->mark_interrupted(run_);
       std::fprintf(stderr, "accelbench: run %lld in %s marked interrupted\n", static_cast<long long>(run_),
                    store_->url().c_str());
+#else
+      (void)cells;
 #endif
     });
   }

@@ -78,6 +78,8 @@ class SuiteFlags {
     return parse_output_format("--output", output);
   }
   std::string db;            ///< run --db: the results store's URL (cli/store_commands.hpp), empty for none
+  std::string shard;         ///< run --shard I/N (suite/shard.hpp), empty for the whole suite
+  std::string group;         ///< run --group NAME: the group of runs it belongs to (a sharded suite's)
 
   SuiteFlags() = default;
   SuiteFlags(const SuiteFlags&) = delete;  // the options added to a command refer to this object
@@ -175,6 +177,9 @@ class SuiteFlags {
                  "of --max-memory is recorded (crashed, timeout, out_of_memory) and the run goes on");
     value(cmd, "--max-memory", "BYTES", "with --isolate: each child's address space limit (suffix K, M, G or T)",
           [](Suite& s, const std::string& f, const std::string& v) { s.max_memory = parse_byte_size(f, v); });
+    cmd.add_flag("--parallel", parallel_,
+                 "measure on different devices at once (the CPU, each GPU): one cell at a time per device, the "
+                 "backends that share a device one after another; each cell names the cells it ran with");
     cmd.add_flag("--quiet", quiet, "no progress lines on standard error");
     cmd.add_flag("--fail-on-busy", fail_on_busy_,
                  "run: exit with 4 when a cell was measured while other work used the cores it could use");
@@ -183,7 +188,7 @@ class SuiteFlags {
   /// Whether an option that changes the suite was given (--quiet does not).
   [[nodiscard]] bool any_given() const noexcept {
     return !suite_file_.empty() || !edits_.empty() || models_given_ || !family_.empty() || no_concurrent_loading_ ||
-           warmup_until_stable_ || isolate_;
+           warmup_until_stable_ || isolate_ || parallel_;
   }
 
   /// The suite file (or the default suite) with every option given applied
@@ -196,6 +201,7 @@ class SuiteFlags {
     if (warmup_until_stable_) s.settings.warmup_until_stable = true;
     if (fail_on_busy_) s.fail_on_busy = true;
     if (isolate_) s.isolate = true;
+    if (parallel_) s.parallel = true;
     if (models_given_ || !family_.empty()) set_models<Families>(s, family_, models_);
     return s;
   }
@@ -247,6 +253,7 @@ class SuiteFlags {
   bool warmup_until_stable_ = false;
   bool fail_on_busy_ = false;
   bool isolate_ = false;
+  bool parallel_ = false;
 };
 
 }  // namespace accelbench::cli

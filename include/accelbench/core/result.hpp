@@ -257,6 +257,10 @@ struct CellResult {
   /// The machine's load while sampling; empty where it could not be read.
   std::optional<MachineLoad> load;
   bool busy = false;  ///< other work took CPU the cell could use (see `load`); a warning says how much
+  /// Cells of other devices measured while this one was (a suite run with
+  /// `parallel`), by cell key ("family/model/backend/shape"); empty when
+  /// nothing else was measured at the same time.
+  std::vector<std::string> concurrent_with;
   std::vector<std::string> warnings;
 
   /// The value of the named axis, or nullopt.
@@ -349,6 +353,14 @@ struct LoadingResult {
   std::string message;
 };
 
+/// Where a run belongs among others measured together: a group of runs
+/// (e.g. one fleet job) and the run's shard of it. Every part is optional.
+struct RunGroup {
+  std::string name;                 ///< empty: no group
+  std::optional<int> shard_index;   ///< from 1
+  std::optional<int> shard_count;
+};
+
 struct RunResult {
   static constexpr int schema_version = 1;
 
@@ -365,6 +377,7 @@ struct RunResult {
   std::vector<ComparisonResult> comparisons;
   std::vector<LoadingResult> loading;
   std::vector<std::string> warnings;  ///< run-wide warnings, e.g. a debug build
+  RunGroup group;  ///< the runs it was measured with (a sharded suite's group), if any
 
   /// Appends another run's models, cells and devices (devices once per backend).
   /// An empty result takes the other's system, build and settings.
@@ -374,6 +387,7 @@ struct RunResult {
       build = std::move(other.build);
       environment = std::move(other.environment);
       settings = other.settings;
+      if (group.name.empty()) group = other.group;
     }
     for (auto& t : other.timers) {
       bool seen = false;

@@ -22,10 +22,11 @@ struct ResultFilter {
   std::string until;       ///< runs started before this ISO 8601 time or date (a date means its end)
   std::string git_commit;  ///< runs built from this commit (a prefix of the hash)
   std::string hostname;    ///< runs on this machine
+  std::string group;       ///< runs of this group (the shards of one sharded suite)
 
   [[nodiscard]] bool empty() const noexcept {
     return models.empty() && backends.empty() && families.empty() && since.empty() && until.empty() &&
-           git_commit.empty() && hostname.empty();
+           git_commit.empty() && hostname.empty() && group.empty();
   }
 };
 
@@ -51,6 +52,7 @@ inline bool listed(const std::vector<std::string>& list, std::string_view value)
   }
   if (!f.git_commit.empty() && run.build.git_commit.compare(0, f.git_commit.size(), f.git_commit) != 0) return false;
   if (!f.hostname.empty() && run.system.hostname != f.hostname) return false;
+  if (!f.group.empty() && run.group.name != f.group) return false;
   return true;
 }
 

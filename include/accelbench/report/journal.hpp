@@ -285,6 +285,7 @@ Json last_of_each(const std::vector<Json>& items, Key key) {
   const char* names[6] = {"devices", "timers", "models", "comparisons", "loading", "warnings"};
   for (const auto& item : out["devices"]) taken[0].push_back(item);
   for (const auto& item : out["timers"]) taken[1].push_back(item);
+  for (const auto& item : out["warnings"]) taken[5].push_back(item);
   for (const auto& e : entries) {
     const std::string kind = e.value("kind", "");
     if (kind == "cell" && e.contains("cell")) cells.push_back(e["cell"]);

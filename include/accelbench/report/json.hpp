@@ -156,6 +156,7 @@ inline Json to_json(const CellResult& c) {
             {"tolerance", c.verification.tolerance}}},
       {"load", to_json(c.load)},
       {"busy", c.busy},
+      {"concurrent_with", c.concurrent_with},
       {"warnings", c.warnings},
       {"samples_s", c.samples_s},
   };
@@ -228,7 +229,7 @@ inline Json to_json(const LoadingResult& l) {
   const auto& b = r.build;
   const auto& e = r.environment;
   const auto& t = r.settings;
-  return Json{
+  Json out{
       {"schema", "accelbench.result"},
       {"schema_version", RunResult::schema_version},
       {"library_version", b.library_version},
@@ -286,6 +287,13 @@ inline Json to_json(const LoadingResult& l) {
       {"loading", array_of(r.loading)},
       {"warnings", r.warnings},
   };
+  if (!r.group.name.empty() || r.group.shard_index) {
+    Json g{{"name", r.group.name}};
+    if (r.group.shard_index) g["shard"] = *r.group.shard_index;
+    if (r.group.shard_count) g["shards"] = *r.group.shard_count;
+    out["group"] = std::move(g);
+  }
+  return out;
 }
 
 }  // namespace accelbench

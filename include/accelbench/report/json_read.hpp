@@ -165,6 +165,7 @@ inline LatencySummary latency_from_json(const Json& j) {
     c.load = load;
   }
   c.busy = field_or(j, "busy", false);
+  c.concurrent_with = field_or(j, "concurrent_with", std::vector<std::string>{});
   c.warnings = field_or(j, "warnings", std::vector<std::string>{});
   c.samples_s = field_or(j, "samples_s", std::vector<double>{});
   return c;

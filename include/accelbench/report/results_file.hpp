@@ -121,6 +121,12 @@ class ResultsFileError : public std::runtime_error {
   c.cell_timeout_s = field_or(t, "cell_timeout_s", c.cell_timeout_s);
   c.memory_sample_interval_s = field_or(t, "memory_sample_interval_s", c.memory_sample_interval_s);
   c.seed = field_or(t, "seed", c.seed);
+  if (j.contains("group")) {
+    const Json& g = j["group"];
+    r.group.name = field_or<std::string>(g, "name", "");
+    r.group.shard_index = detail::optional_field<int>(g, "shard");
+    r.group.shard_count = detail::optional_field<int>(g, "shards");
+  }
   read_part_from_json(j, r);
   for (const auto& cmp : j.value("comparisons", Json::array())) r.comparisons.push_back(comparison_from_json(cmp));
   return r;

@@ -87,8 +87,10 @@ class ResultStore {
   /// build, environment, settings; any parts and cells it has are stored
   /// too). With `key` (e.g. the journal of `accelbench run`), a run stored
   /// before under that key is continued (status running again) instead:
-  /// a resumed run adds its cells to the same stored run. Returns its id.
+  /// a resumed run adds its cells to the same stored run. The run's group
+  /// is `group`, or frame.group when `group` is empty. Returns its id.
   std::int64_t begin_run(const RunResult& frame, const RunGroup& group = {}, const std::string& key = {}) {
+    const RunGroup& in_group = group.name.empty() && !group.shard_index ? frame.group : group;
     std::int64_t id = 0;
     transaction([&](detail::StoreConnection& c) {
       const std::string uid = key.empty() ? fresh_uid(frame) : "run:" + key;
@@ -97,7 +99,7 @@ class ResultStore {
         id = detail::int_of(before.front().front());
         c.query(detail::store_sql::reopen_run, {id});
       } else {
-        id = *c.insert(detail::store_sql::insert_run, detail::run_values(frame, uid, "running", group));
+        id = *c.insert(detail::store_sql::insert_run, detail::run_values(frame, uid, "running", in_group));
         c.query(detail::store_sql::insert_environment, detail::environment_values(id, frame));
       }
       write_part(c, id, frame, true);
@@ -152,6 +154,14 @@ class ResultStore {
   /// already finished is left as it is.
   void mark_interrupted(std::int64_t run) {
     transaction([&](detail::StoreConnection& c) { c.query(detail::store_sql::interrupt_run, {utc_timestamp(), run}); });
+  }
+
+  /// The id of the run begun under `key` (begin_run's), if any.
+  [[nodiscard]] std::optional<std::int64_t> run_with_key(const std::string& key) {
+    const std::lock_guard lock(state_->mutex);
+    const auto rows = state_->conn->query(detail::store_sql::run_by_uid, {detail::sql_text("run:" + key)});
+    if (rows.empty()) return std::nullopt;
+    return detail::int_of(rows.front().front());
   }
 
   /// The id of the run stored from the same results before (same host,
@@ -226,6 +236,10 @@ class ResultStore {
     if (!filter.hostname.empty()) {
       sql += " AND hostname = ?";
       params.emplace_back(filter.hostname);
+    }
+    if (!filter.group.empty()) {
+      sql += " AND run_group = ?";
+      params.emplace_back(filter.group);
     }
     if (!filter.models.empty() || !filter.backends.empty() || !filter.families.empty()) {
       sql += " AND EXISTS (SELECT 1 FROM cells c WHERE c.run_id = runs.id";
@@ -443,6 +457,7 @@ class ResultStore {
     } catch (const std::exception& e) {
       throw StoreError("results store '" + url() + "': run " + std::to_string(id) + " cannot be read back: " + e.what());
     }
+    out.result.group = out.group;
     out.result.started_at = detail::text_of(row[2]);
     out.result.finished_at = detail::text_of(row[3]);
     return out;

@@ -26,13 +26,6 @@
 
 namespace accelbench {
 
-/// Where a run belongs among others measured together: a group of runs
-/// (e.g. one fleet job) and the run's shard of it. Every part is optional.
-struct RunGroup {
-  std::string name;                 ///< empty: no group
-  std::optional<int> shard_index;   ///< from 1
-  std::optional<int> shard_count;
-};
 
 /// What identifies a machine's hardware across runs: a hash (16 hex digits)
 /// of the CPU model, its features and the run's devices (backend, name,

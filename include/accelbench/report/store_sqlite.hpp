@@ -8,11 +8,13 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -42,7 +44,19 @@ class SqliteConnection final : public StoreConnection {
     execute("PRAGMA foreign_keys = ON");
     if (path != ":memory:" && !path.empty()) {
       // Write-ahead log: readers do not block the writer, nor it them.
-      (void)query("PRAGMA journal_mode = WAL", {});
+      // Switching to it needs the file to itself, and SQLite answers "busy"
+      // at once, without its busy handler, while another connection opens
+      // or switches the same new file: several shards starting together.
+      for (int waited_ms = 0;; waited_ms += 10) {
+        try {
+          (void)query("PRAGMA journal_mode = WAL", {});
+          break;
+        } catch (const StoreError&) {
+          const int code = sqlite3_errcode(db_) & 0xff;
+          if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || waited_ms >= busy_timeout_ms) throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
     }
   }
 

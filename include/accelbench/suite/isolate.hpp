@@ -410,11 +410,13 @@ RunResult run_isolated_model(const Config& config, MakeBackend make_backend, std
 template <class B, class F, class S, class T, class MakeBackend>
 RunResult run_model(Config config, MakeBackend make_backend, ResourcePool& pool, bool isolate, std::uint64_t max_memory,
                     const std::function<bool(const CellResult&)>& skip,
-                    const std::function<void(const CellResult&)>& on_cell) {
+                    const std::function<void(const CellResult&)>& on_cell,
+                    const std::function<void(const CellResult&)>& on_start = {}) {
   if (isolate) return run_isolated_model<B, F, S, T>(config, make_backend, max_memory, skip, on_cell);
   Benchmark<B, F, S, T> bench{std::move(config), make_backend()};
   bench.share_models(pool);
   if (on_cell) bench.on_cell(on_cell);
+  if (on_start) bench.on_cell_start(on_start);
   if (skip) bench.skip_cells(skip);
   return bench.run();
 }

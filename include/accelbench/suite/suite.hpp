@@ -5,6 +5,7 @@
 // once, at the top, by walking compile-time lists of the known policies.
 
 #include <algorithm>
+#include <thread>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -30,57 +31,11 @@
 #include "../run/resource_pool.hpp"
 #include "../core/result.hpp"
 #include "isolate.hpp"
+#include "parallel.hpp"
 #include "registry.hpp"
+#include "suite_types.hpp"
 
 namespace accelbench {
-
-/// One family's models in a suite: preset names, or Hugging Face checkpoint
-/// folders (see Config::weights).
-struct SuiteEntry {
-  std::string family;
-  std::vector<std::string> models;
-  friend bool operator==(const SuiteEntry&, const SuiteEntry&) = default;
-};
-
-struct Suite {
-  std::string name = "default";
-  /// What to run: each family with its models, in this order.
-  std::vector<SuiteEntry> benchmarks = {{"embedding", {"bert-tiny", "all-MiniLM-L6-v2"}},
-                                        {"text-generation", {"gpt2", "llama-tiny"}}};
-  std::vector<std::string> hardware = {"cpu"};
-  std::string stats = "percentile";    ///< a name from KnownStats
-  std::string timer = "steady_clock";  ///< a name from KnownTimers
-  /// Sweep and stopping rule shared by every model; its `model` is ignored.
-  /// Its sweep may name the axes of every family of the suite; each family
-  /// takes its own (embedding: batch_sizes x sequence_lengths;
-  /// text-generation: batch_sizes x prompt_lengths x new_tokens), and the
-  /// defaults its sweep_axes() declares for the axes not given.
-  Config settings{.batch_sizes = {1, 8},
-                  .sweep = {{"sequence_lengths", {32, 128}}, {"prompt_lengths", {32}}, {"new_tokens", {16}}},
-                  .warmup_iterations = 2,
-                  .min_iterations = 10,
-                  .max_iterations = 100000,
-                  .min_time_s = 1.0,
-                  .max_time_s = 10.0};
-  /// Cpu threads; 0 means one per logical core.
-  int threads = 0;
-  /// After each family's sweep, time loading its models one after another
-  /// and all at once (on each backend; needs two models or more).
-  bool concurrent_loading = true;
-  int loading_repetitions = 3;
-  std::string output_dir = "results";
-  /// `accelbench run` exits with 4 when a cell was measured on a busy
-  /// machine (CellResult::busy), even if every cell is ok.
-  bool fail_on_busy = false;
-  /// Measure each model in a child process of its own (suite/isolate.hpp).
-  bool isolate = false;
-  std::uint64_t max_memory = 0;  ///< with isolate: each child's address space limit in bytes (0: none)
-};
-
-/// The suite the README's main command runs on the CPU: bert-tiny and
-/// all-MiniLM-L6-v2 (batch sizes 1 and 8, sequence lengths 32 and 128), then
-/// gpt2 and llama-tiny (batch sizes 1 and 8, 16 tokens after 32).
-[[nodiscard]] inline Suite default_suite() { return Suite{}; }
 
 namespace detail {
 
@@ -245,6 +200,7 @@ template <class... Fs>
       {"output_dir", [&](const Json& v, const std::string& k) { s.output_dir = json_string(v, k); }},
       {"fail_on_busy", [&](const Json& v, const std::string& k) { s.fail_on_busy = boolean(v, k); }},
       {"isolate", [&](const Json& v, const std::string& k) { s.isolate = boolean(v, k); }},
+      {"parallel", [&](const Json& v, const std::string& k) { s.parallel = boolean(v, k); }},
       {"max_memory",
        [&](const Json& v, const std::string& k) {
          const bool bytes = v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
@@ -304,6 +260,10 @@ void validate_suite(const Suite& s) {
   detail::check_count("threads", s.threads, 0, config_limits::threads, "must be 0 (all cores) or a thread count");
   detail::check_count("loading_repetitions", s.loading_repetitions, 1, config_limits::loading_repetitions,
                       "must be a count of repetitions");
+  if (s.parallel && s.isolate) {
+    throw ConfigError("parallel", "true",
+                      "isolated runs fork a process per model, one at a time: set parallel or isolate, not both");
+  }
   if (s.max_memory > 0 && !s.isolate) {
     throw ConfigError("max_memory", std::to_string(s.max_memory), "applies to isolated runs only: set isolate too");
   }
@@ -364,19 +324,6 @@ B make_backend(const Suite& s) {
 }
 }  // namespace detail
 
-/// Observers of a suite's progress, called outside the timed path.
-struct SuiteObserver {
-  std::function<void(const CellResult&)> on_cell;
-  /// After each model on each backend, with everything measured so far.
-  std::function<void(const RunResult&)> on_progress;
-  /// Each part as it is done, before it is merged: one model on one backend
-  /// (its cells were each given to on_cell before), or a loading benchmark.
-  std::function<void(const RunResult&)> on_part;
-  /// Cells (as Benchmark::skip_cells gives them) not to run: a resumed run's.
-  std::function<bool(const CellResult&)> skip_cell;
-  /// Loading benchmarks (family, backend) not to run: a resumed run's.
-  std::function<bool(const std::string& family, const std::string& backend)> skip_loading;
-};
 
 namespace detail {
 
@@ -399,7 +346,7 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
               using T = typename decltype(timer)::type;
               RunResult part = detail::run_model<B, F, S, T>(
                   std::move(config), [&] { return detail::make_backend<B>(s); }, pool, s.isolate, s.max_memory,
-                  observer.skip_cell, observer.on_cell);
+                  observer.skip_cell, observer.on_cell, observer.on_cell_start);
               if (observer.on_part) observer.on_part(part);
               all.merge(std::move(part));
             });
@@ -442,6 +389,34 @@ void run_suite_entry(const Suite& s, const SuiteEntry& entry, ResourcePool& pool
 
 }  // namespace detail
 
+namespace detail {
+
+/// The suite's backends in lanes, one per device (suite/parallel.hpp),
+/// the CPU's first, each in the order the suite names them; a backend that
+/// is not available here joins the CPU's lane (its cells are only recorded
+/// unavailable).
+template <class Backends>
+std::vector<DeviceLane> device_lanes(const Suite& s) {
+  std::vector<DeviceLane> lanes{{"cpu", {}}};
+  for (const auto& hw : s.hardware) {
+    std::string device = "cpu";
+    find_by_name(Backends{}, hw, [&](auto backend) {
+      using B = typename decltype(backend)::type;
+      if (B::available()) device = device_lane(make_backend<B>(s).describe());
+    });
+    const auto at = std::find_if(lanes.begin(), lanes.end(), [&](const DeviceLane& l) { return l.device == device; });
+    if (at == lanes.end()) {
+      lanes.push_back({device, {hw}});
+    } else {
+      at->backends.push_back(hw);
+    }
+  }
+  if (lanes.front().backends.empty()) lanes.erase(lanes.begin());
+  return lanes;
+}
+
+}  // namespace detail
+
 /// Runs every model of the suite on every backend it names, the names
 /// looked up in `Backends` and `Families` (TypeLists; the library's by
 /// default). Validates the whole suite first (throws ConfigError); after
@@ -451,10 +426,36 @@ template <class Backends = KnownBackends, class Families = KnownFamilies>
   validate_suite<Backends, Families>(s);
   RunResult all;
   ResourcePool pool;  // each model is loaded once per backend device for the whole suite
+  const std::vector<DeviceLane> lanes =
+      s.parallel ? detail::device_lanes<Backends>(s) : std::vector<DeviceLane>{{"", s.hardware}};
+  if (lanes.size() > 1) {
+    std::string names;
+    for (const auto& lane : lanes) {
+      std::string one;
+      for (const auto& hw : lane.backends) one += (one.empty() ? "" : " then ") + hw;
+      names += (names.empty() ? "" : ", ") + one;
+    }
+    all.warnings.push_back("devices measured at the same time (parallel): " + names +
+                           "; each cell names the cells of other devices that ran with it (concurrent_with)");
+  }
   for (const SuiteEntry& entry : s.benchmarks) {
     detail::find_by_name(Families{}, entry.family, [&](auto family) {
       using F = typename decltype(family)::type;
-      detail::run_suite_entry<Backends, F>(s, entry, pool, observer, all);
+      if (lanes.size() <= 1) {
+        detail::run_suite_entry<Backends, F>(s, entry, pool, observer, all);
+        return;
+      }
+      detail::run_lanes(lanes.size(), observer, all, [&](std::size_t i, const SuiteObserver& o, RunResult& out) {
+        Suite lane = s;
+        lane.hardware = lanes[i].backends;
+        if (lanes[i].device == "cpu") {
+          // The CPU's lane leaves a core to each other lane's host thread.
+          const int cores = s.threads > 0 ? s.threads : static_cast<int>(std::thread::hardware_concurrency());
+          lane.threads = std::max(1, cores - static_cast<int>(lanes.size() - 1));
+        }
+        ResourcePool lane_pool;  // each lane loads its own models
+        detail::run_suite_entry<Backends, F>(lane, entry, lane_pool, o, out);
+      });
     });
     pool.clear();  // one family's models are not needed by the next
   }

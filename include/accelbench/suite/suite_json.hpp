@@ -47,6 +47,7 @@ namespace accelbench {
   j["loading_repetitions"] = s.loading_repetitions;
   j["output_dir"] = s.output_dir;
   j["isolate"] = s.isolate;
+  j["parallel"] = s.parallel;
   j["max_memory"] = s.max_memory;
   return j;
 }

@@ -1,0 +1,66 @@
+#pragma once
+
+// What a suite is: several models of each family on several backends, with
+// the sweep and stopping rule they share (suite/suite.hpp runs it).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../core/config.hpp"
+
+namespace accelbench {
+
+/// One family's models in a suite: preset names, or Hugging Face checkpoint
+/// folders (see Config::weights).
+struct SuiteEntry {
+  std::string family;
+  std::vector<std::string> models;
+  friend bool operator==(const SuiteEntry&, const SuiteEntry&) = default;
+};
+
+struct Suite {
+  std::string name = "default";
+  /// What to run: each family with its models, in this order.
+  std::vector<SuiteEntry> benchmarks = {{"embedding", {"bert-tiny", "all-MiniLM-L6-v2"}},
+                                        {"text-generation", {"gpt2", "llama-tiny"}}};
+  std::vector<std::string> hardware = {"cpu"};
+  std::string stats = "percentile";    ///< a name from KnownStats
+  std::string timer = "steady_clock";  ///< a name from KnownTimers
+  /// Sweep and stopping rule shared by every model; its `model` is ignored.
+  /// Its sweep may name the axes of every family of the suite; each family
+  /// takes its own (embedding: batch_sizes x sequence_lengths;
+  /// text-generation: batch_sizes x prompt_lengths x new_tokens), and the
+  /// defaults its sweep_axes() declares for the axes not given.
+  Config settings{.batch_sizes = {1, 8},
+                  .sweep = {{"sequence_lengths", {32, 128}}, {"prompt_lengths", {32}}, {"new_tokens", {16}}},
+                  .warmup_iterations = 2,
+                  .min_iterations = 10,
+                  .max_iterations = 100000,
+                  .min_time_s = 1.0,
+                  .max_time_s = 10.0};
+  /// Cpu threads; 0 means one per logical core.
+  int threads = 0;
+  /// After each family's sweep, time loading its models one after another
+  /// and all at once (on each backend; needs two models or more).
+  bool concurrent_loading = true;
+  int loading_repetitions = 3;
+  std::string output_dir = "results";
+  /// `accelbench run` exits with 4 when a cell was measured on a busy
+  /// machine (CellResult::busy), even if every cell is ok.
+  bool fail_on_busy = false;
+  /// Measure each model in a child process of its own (suite/isolate.hpp).
+  bool isolate = false;
+  std::uint64_t max_memory = 0;  ///< with isolate: each child's address space limit in bytes (0: none)
+  /// Measure on different devices at once (suite/parallel.hpp): one lane
+  /// per device, the backends that share a device (the CPU) one after
+  /// another in one lane; each cell names the cells it ran with.
+  bool parallel = false;
+};
+
+/// The suite the README's main command runs on the CPU: bert-tiny and
+/// all-MiniLM-L6-v2 (batch sizes 1 and 8, sequence lengths 32 and 128), then
+/// gpt2 and llama-tiny (batch sizes 1 and 8, 16 tokens after 32).
+[[nodiscard]] inline Suite default_suite() { return Suite{}; }
+
+}  // namespace accelbench
