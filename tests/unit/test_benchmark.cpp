@@ -312,6 +312,7 @@ TEST_CASE("JSON report: written whole, and exactly the fields docs/result-schema
   RunResult loading;
   loading.loading.push_back(measure_loading<Embedding, Cpu>({"bert-tiny", "bert-tiny"}, one_thread, 1, 1));
   r.merge(std::move(loading));
+  r.group = RunGroup{"nightly", 2, 4};  // a shard of a group (run --group NAME --shard 2/4)
   const auto dir = std::filesystem::temp_directory_path() / "accelbench-test-json";
   std::filesystem::remove_all(dir);
   const auto path = dir / "nested" / "result.json";

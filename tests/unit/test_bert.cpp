@@ -7,33 +7,11 @@
 #include <accelbench/family/embedding.hpp>
 #include <accelbench/model/bert.hpp>
 
-#include <atomic>
-#include <cstdlib>
 
 #include "naive_backend.hpp"
 
 using namespace accelbench;
 using accelbench::test::NaiveBackend;
-
-// Counts the test binary's heap allocations (malloc, which Eigen's matrices
-// and operator new both use) while asked to. glibc lets a program interpose
-// malloc and reach its own through __libc_malloc. Not in sanitized builds:
-// the sanitizers replace malloc themselves.
-namespace {
-std::atomic<bool> counting_allocations{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-#if defined(__GLIBC__) && !defined(ACCELBENCH_SANITIZED)
-#define ACCELBENCH_COUNTS_MALLOC true
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* malloc(std::size_t n) {
-  if (counting_allocations.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(n);
-}
-#else
-#define ACCELBENCH_COUNTS_MALLOC false
-#endif
 
 namespace {
 
@@ -137,27 +115,6 @@ TEST_CASE("forward gives the documented shapes and is deterministic") {
 
   const Bert<Cpu> reseeded(cpu, c, synthetic_bert_weights(c, 8));
   CHECK(run_bert(cpu, reseeded, in).first != hidden);
-}
-
-TEST_CASE("a repeated forward pass allocates nothing" * doctest::skip(!ACCELBENCH_COUNTS_MALLOC)) {
-  Cpu cpu{Cpu::Options{.threads = 2}};
-  const auto c = small_config();
-  const Bert<Cpu> model(cpu, c, synthetic_bert_weights(c, 2));
-  auto ws = model.prepare(cpu, make_bert_input(c, 2, 16, 1, {16, 9}));
-  model.forward(cpu, ws);  // sizes the workspace
-  allocations = 0;
-  counting_allocations = true;
-  model.forward(cpu, ws);
-  model.forward(cpu, ws);
-  counting_allocations = false;
-  CHECK(allocations.load() == 0);
-
-  // The counter works: a workspace of a new shape must allocate.
-  counting_allocations = true;
-  auto other = model.prepare(cpu, make_bert_input(c, 1, 8, 1));
-  model.forward(cpu, other);
-  counting_allocations = false;
-  CHECK(allocations.load() > 0);
 }
 
 TEST_CASE("padding changes neither the real tokens nor the pooled embedding") {

@@ -77,11 +77,12 @@ TEST_CASE("shards: a suite's units are its cells and loading benchmarks, keyed a
   Suite s;
   s.benchmarks = {{"spin", {"spin-100us", "spin-2ms"}}};
   s.settings.batch_sizes = {1, 2, 3};
+  s.settings.sweep.clear();
   s.concurrent_loading = true;
   using Families = TypeList<test::Spin>;
   const auto units = shard_units<TypeList<Cpu>, Families>(s);
   REQUIRE(units.size() == 7);
-  CHECK(units.front().key == "spin/spin-100us/cpu/batch_size=1");
+  CHECK(units.front().key == "spin/spin-100us/cpu/n=1");
   CHECK(units.back().key == "loading/spin/cpu");
   CHECK(units.back().model.empty());
   for (const auto& u : units) CHECK(u.cost_s > 0);
