@@ -80,11 +80,12 @@ inline std::filesystem::path start_journal(Journal& journal, const std::filesyst
   return results;
 }
 
-/// The results of the journal, written whole.
-inline void write_journal_results(const Journal& journal, RunResult frame, const std::filesystem::path& path) {
+/// The results of the journal, written whole; returns what was written.
+inline Json write_journal_results(const Journal& journal, RunResult frame, const std::filesystem::path& path) {
   frame.finished_at = utc_timestamp();
-  ::accelbench::detail::write_file_atomically(path,
-                                              detail::dump_json(results_from_journal(frame, journal.entries()), 2) + "\n");
+  Json results = results_from_journal(frame, journal.entries());
+  ::accelbench::detail::write_file_atomically(path, detail::dump_json(results, 2) + "\n");
+  return results;
 }
 
 /// --report: `results` as each of `formats`, beside the results file
@@ -283,10 +284,7 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}, bool re
   // Interrupted: the results file gets every cell measured so far.
   const InterruptGuard guard([&](int sig) {
     const auto lock = journal.lock();
-    RunResult now = frame;
-    now.finished_at = utc_timestamp();
-    const Json so_far = results_from_journal(now, journal.entries());
-    ::accelbench::detail::write_file_atomically(out, detail::dump_json(so_far, 2) + "\n");
+    const Json so_far = write_journal_results(journal, frame, out);
     std::fprintf(stderr, "\naccelbench: interrupted (%s); wrote %s with every completed cell; continue with: "
                  "accelbench run --resume %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT", out.string().c_str(),
                  journal.path().string().c_str());
@@ -297,12 +295,10 @@ int run_command(const SuiteFlags& flags, const std::string& resume = {}, bool re
   Json written;
   {
     const auto lock = journal.lock();
-    frame.finished_at = utc_timestamp();
     for (const auto& w : results.warnings) {  // the suite's own (a parallel run's)
       if (std::find(frame.warnings.begin(), frame.warnings.end(), w) == frame.warnings.end()) frame.warnings.push_back(w);
     }
-    written = results_from_journal(frame, journal.entries());
-    ::accelbench::detail::write_file_atomically(out, detail::dump_json(written, 2) + "\n");
+    written = write_journal_results(journal, frame, out);
   }
   context << '\n';
   ConsoleReporter{context}.report(results);
