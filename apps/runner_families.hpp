@@ -31,3 +31,4 @@ ACCELBENCH_RUNNER_FAMILY(extern, accelbench::TextGeneration);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Vision);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Audio);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Multimodal);
+ACCELBENCH_RUNNER_FAMILY(extern, accelbench::VisionLanguage);

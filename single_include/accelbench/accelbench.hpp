@@ -6323,8 +6323,19 @@ class DecoderOnly {
   /// sequence's last position go to s.prefill.logits and its greedy choice
   /// to s.next_ids. s.prefill.h keeps the final hidden states of every position.
   void prefill(B& be, Session& s) const {
+    embed_prompt(be, s);
+    prefill_embedded(be, s);
+  }
+
+  /// The prompt's input embeddings into s.prefill.x, the first half of
+  /// prefill(): a model that feeds the decoder other inputs as well (LLaVA's
+  /// image features) writes them over some rows, then calls prefill_embedded().
+  void embed_prompt(B& be, Session& s) const { self().embed(be, s.prompt_ids, s, s.prefill, s.prompt_len, 0); }
+
+  /// The second half of prefill(): the layers over the embeddings in
+  /// s.prefill.x, the head and the first greedy choice.
+  void prefill_embedded(B& be, Session& s) const {
     Activations& a = s.prefill;
-    self().embed(be, s.prompt_ids, s, a, s.prompt_len, 0);
     self().run_layers(be, s, a, s.prompt_len, 0);
     be.embedding_lookup(a.h, s.last_rows, a.last);
     self().head(be, a.last, a.logits);
@@ -8660,6 +8671,17 @@ struct ClipVisionConfig {
   [[nodiscard]] int grid() const noexcept { return patch_size > 0 ? image_size / patch_size : 0; }
   /// Tokens of one image: its patches and the class embedding.
   [[nodiscard]] int tokens() const noexcept { return grid() * grid() + 1; }
+
+  /// Floating-point operations of the patch convolution and `layers_run`
+  /// layers over `images` images (a multiply-add counts as two): the
+  /// projections, feed-forward and attention products.
+  [[nodiscard]] double encoder_flops(int images, int layers_run) const noexcept {
+    const double n = tokens();
+    const double h = hidden;
+    const double patch = static_cast<double>(channels) * patch_size * patch_size;
+    return 2.0 * images * (n - 1) * patch * h +
+           layers_run * (2.0 * images * n * (4.0 * h * h + 2.0 * h * intermediate) + 4.0 * images * n * n * h);
+  }
 };
 
 /// CLIP's text encoder (transformers' CLIPTextConfig).
@@ -8712,13 +8734,7 @@ struct ClipConfig {
   /// the matrix products of the patch convolution, projections, feed-forward,
   /// attention and output projection.
   [[nodiscard]] double image_flops(int images) const noexcept {
-    const double n = vision.tokens();
-    const double h = vision.hidden;
-    const double patch = static_cast<double>(vision.channels) * vision.patch_size * vision.patch_size;
-    return 2.0 * images * (n - 1) * patch * h +
-           vision.layers * (2.0 * images * n * (4.0 * h * h + 2.0 * h * vision.intermediate) +
-                            4.0 * images * n * n * h) +
-           2.0 * images * h * projection_dim;
+    return vision.encoder_flops(images, vision.layers) + 2.0 * images * vision.hidden * projection_dim;
   }
   [[nodiscard]] double text_flops(int texts, int text_length) const noexcept {
     const double n = text_length;
@@ -8748,22 +8764,31 @@ inline const std::vector<ClipConfig>& clip_presets() {
   return presets;
 }
 
+namespace detail {
+
+/// Checks the vision tower's fields ("vision.*" of `check`'s model).
+inline void validate_clip_vision(const FieldCheck& check, const ClipVisionConfig& v) {
+  check.positive("vision.layers", v.layers);
+  check.positive("vision.hidden", v.hidden);
+  check.positive("vision.heads", v.heads);
+  check.positive("vision.intermediate", v.intermediate);
+  check.positive("vision.patch_size", v.patch_size);
+  check.positive("vision.image_size", v.image_size);
+  check.positive("vision.channels", v.channels);
+  check.divides("vision.heads", v.heads, v.hidden);
+  if (v.image_size % v.patch_size != 0) {
+    check.fail("vision.image_size", std::to_string(v.image_size),
+               "must be a multiple of patch_size (" + std::to_string(v.patch_size) + ")");
+  }
+  check.positive("vision.layer_norm_eps", v.layer_norm_eps);
+}
+
+}  // namespace detail
+
 /// Checks that a configuration describes a CLIP that can be built.
 inline void validate_clip_config(const ClipConfig& c) {
   const detail::FieldCheck check(c.name);
-  check.positive("vision.layers", c.vision.layers);
-  check.positive("vision.hidden", c.vision.hidden);
-  check.positive("vision.heads", c.vision.heads);
-  check.positive("vision.intermediate", c.vision.intermediate);
-  check.positive("vision.patch_size", c.vision.patch_size);
-  check.positive("vision.image_size", c.vision.image_size);
-  check.positive("vision.channels", c.vision.channels);
-  check.divides("vision.heads", c.vision.heads, c.vision.hidden);
-  if (c.vision.image_size % c.vision.patch_size != 0) {
-    check.fail("vision.image_size", std::to_string(c.vision.image_size),
-               "must be a multiple of patch_size (" + std::to_string(c.vision.patch_size) + ")");
-  }
-  check.positive("vision.layer_norm_eps", c.vision.layer_norm_eps);
+  detail::validate_clip_vision(check, c.vision);
   check.positive("text.layers", c.text.layers);
   check.positive("text.hidden", c.text.hidden);
   check.positive("text.heads", c.text.heads);
@@ -8775,13 +8800,6 @@ inline void validate_clip_config(const ClipConfig& c) {
   check.positive("projection_dim", c.projection_dim);
 }
 
-namespace detail {
-
-inline Activation clip_activation(const HfConfigReader& r) {
-  return read_activation(r, "hidden_act", "quick_gelu", "CLIP", {Activation::quick_gelu, Activation::gelu});
-}
-
-}  // namespace detail
 
 /// The top-level fields of a CLIP config.json (besides common_config_fields()).
 [[nodiscard]] inline ConfigFields clip_config_fields() {
@@ -8792,6 +8810,31 @@ inline Activation clip_activation(const HfConfigReader& r) {
           F::read("projection_dim", "width of the shared embedding space"),
           F::no_effect("logit_scale_init_value", "the initial logit_scale; a checkpoint stores logit_scale itself")};
 }
+
+namespace detail {
+
+inline Activation clip_activation(const HfConfigReader& r) {
+  return read_activation(r, "hidden_act", "quick_gelu", "CLIP", {Activation::quick_gelu, Activation::gelu});
+}
+
+/// A CLIPVisionConfig object (CLIP's vision_config, LLaVA's), missing
+/// fields at CLIPVisionConfig's defaults; its fields are checked by the caller
+/// (clip_tower_config_fields(false)).
+inline ClipVisionConfig read_clip_vision(const HfConfigReader& v) {
+  ClipVisionConfig out;
+  out.layers = v.integer("num_hidden_layers", 12);
+  out.hidden = v.integer("hidden_size", 768);
+  out.heads = v.integer("num_attention_heads", 12);
+  out.intermediate = v.integer("intermediate_size", 3072);
+  out.patch_size = v.integer("patch_size", 32);
+  out.image_size = v.integer("image_size", 224);
+  out.channels = v.integer("num_channels", 3);
+  out.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
+  out.activation = clip_activation(v);
+  return out;
+}
+
+}  // namespace detail
 
 /// The fields of CLIP's text_config (`text`) or vision_config.
 [[nodiscard]] inline ConfigFields clip_tower_config_fields(bool text) {
@@ -8834,15 +8877,7 @@ inline Activation clip_activation(const HfConfigReader& r) {
   ClipConfig m;
   m.name = checkpoint_name(dir);
   const detail::HfConfigReader v = c.object("vision_config", "CLIP's config.json has text_config and vision_config");
-  m.vision.layers = v.integer("num_hidden_layers", 12);
-  m.vision.hidden = v.integer("hidden_size", 768);
-  m.vision.heads = v.integer("num_attention_heads", 12);
-  m.vision.intermediate = v.integer("intermediate_size", 3072);
-  m.vision.patch_size = v.integer("patch_size", 32);
-  m.vision.image_size = v.integer("image_size", 224);
-  m.vision.channels = v.integer("num_channels", 3);
-  m.vision.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
-  m.vision.activation = detail::clip_activation(v);
+  m.vision = detail::read_clip_vision(v);
   const detail::HfConfigReader t = c.object("text_config", "CLIP's config.json has text_config and vision_config");
   m.text.layers = t.integer("num_hidden_layers", 12);
   m.text.hidden = t.integer("hidden_size", 512);
@@ -8865,6 +8900,105 @@ inline Activation clip_activation(const HfConfigReader& r) {
 
 }  // namespace accelbench
 // ---- end accelbench/model/clip_config.hpp ----
+// ---- begin accelbench/model/common/clip_vision.hpp ----
+
+// CLIP's vision tower as in transformers' CLIPVisionTransformer, up to the
+// encoder's output: the patch convolution without bias, the class
+// embedding, learned positions, pre_layrnorm and pre-norm layers. CLIP
+// (clip.hpp) pools its class token after it; LLaVA (llava.hpp) takes the
+// hidden states of one of its layers. Its tensors are named as in
+// CLIPVisionModel ("vision_model.*").
+
+#include <string>
+#include <vector>
+
+
+namespace accelbench {
+
+namespace detail {
+
+/// CLIP's CLIPEncoderLayer (encoder.layers.{i}.*).
+inline constexpr PreNormLayerNames clip_layer_names{"layer_norm1",      "self_attn.q_proj",   "self_attn.k_proj",
+                                                    "self_attn.v_proj", "self_attn.out_proj", "layer_norm2",
+                                                    "mlp.fc1",          "mlp.fc2"};
+
+inline std::string clip_layer_prefix(const char* tower, int i) {
+  return std::string(tower) + ".encoder.layers." + std::to_string(i) + ".";
+}
+
+/// The tensors of the vision tower's embeddings, pre_layrnorm and first
+/// `layers` layers. The patch convolution is [hidden, channels * patch * patch].
+inline void add_clip_vision_shapes(TensorShapes& s, const ClipVisionConfig& v, int layers) {
+  const Eigen::Index vh = v.hidden;
+  const Eigen::Index p = v.patch_size;
+  s.push_back({"vision_model.embeddings.class_embedding", {1, vh}});
+  s.push_back({"vision_model.embeddings.patch_embedding.weight", {vh, Eigen::Index{v.channels} * p * p}});
+  s.push_back({"vision_model.embeddings.position_embedding.weight", {v.tokens(), vh}});
+  s.push_back({"vision_model.pre_layrnorm.weight", {1, vh}});
+  s.push_back({"vision_model.pre_layrnorm.bias", {1, vh}});
+  for (int l = 0; l < layers; ++l) {
+    add_pre_norm_layer_shapes(s, clip_layer_prefix("vision_model", l), clip_layer_names, vh, v.intermediate);
+  }
+}
+
+}  // namespace detail
+
+/// The embeddings and the first `layers` layers of a CLIP vision tower on backend B.
+template <PerceptionOps B>
+class ClipVisionTower {
+ public:
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+
+  ClipVisionTower() = default;
+
+  /// Takes the tower's tensors ("vision_model.*", the patch convolution
+  /// already [hidden, channels * patch * patch]) through `take`.
+  ClipVisionTower(WeightUploader<B>& take, const ClipVisionConfig& v, int layers) : config_(v) {
+    const Eigen::Index vh = v.hidden;
+    class_ = take("vision_model.embeddings.class_embedding", 1, vh);
+    patch_w_ = take("vision_model.embeddings.patch_embedding.weight", vh,
+                    Eigen::Index{v.channels} * v.patch_size * v.patch_size);
+    positions_ = take("vision_model.embeddings.position_embedding.weight", v.tokens(), vh);
+    pre_g_ = take("vision_model.pre_layrnorm.weight", 1, vh);
+    pre_b_ = take("vision_model.pre_layrnorm.bias", 1, vh);
+    for (int l = 0; l < layers; ++l) {
+      layers_.push_back(detail::take_pre_norm_layer<B>(take, detail::clip_layer_prefix("vision_model", l),
+                                                       detail::clip_layer_names, vh, v.intermediate));
+    }
+  }
+
+  /// `hidden` = the tower's states after its layers, [images * tokens,
+  /// hidden], from `pixels` [images, channels * size * size]; `position_ids`
+  /// are 0..tokens-1 for each image, `patches` and `s` scratch.
+  void encode(B& be, const Tensor& pixels, const IndexTensor& position_ids, int images, Tensor& patches,
+              Tensor& hidden, detail::EncoderScratch<B>& s) const {
+    const ClipVisionConfig& v = config_;
+    Conv2dDims conv;
+    conv.batch = images;
+    conv.channels = v.channels;
+    conv.height = v.image_size;
+    conv.width = v.image_size;
+    conv.out_channels = v.hidden;
+    conv.kernel = v.patch_size;
+    conv.stride = v.patch_size;
+    be.conv2d(pixels, patch_w_, none_, conv, patches);
+    be.prepend_row(patches, class_, images, hidden);
+    detail::add_learned_positions(be, positions_, position_ids, images, v.tokens(), hidden, s.tmp);
+    be.layer_norm(hidden, pre_g_, pre_b_, v.layer_norm_eps, hidden);
+    const AttentionDims dims{images, v.tokens(), v.tokens(), v.heads, v.head_dim()};
+    for (const auto& L : layers_) detail::pre_norm_layer(be, L, v.layer_norm_eps, v.activation, none_, dims, hidden, s);
+  }
+
+ private:
+  ClipVisionConfig config_;
+  Tensor class_, patch_w_, positions_, pre_g_, pre_b_;
+  std::vector<detail::PreNormLayer<B>> layers_;
+  Tensor none_;  // an empty tensor: no bias, no mask
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/clip_vision.hpp ----
 
 namespace accelbench {
 
@@ -8875,36 +9009,13 @@ namespace accelbench {
 
 // ---- tensor names and shapes ----
 
-namespace detail {
-
-/// CLIP's CLIPEncoderLayer (encoder.layers.{i}.*).
-inline constexpr PreNormLayerNames clip_layer_names{"layer_norm1",      "self_attn.q_proj",   "self_attn.k_proj",
-                                                    "self_attn.v_proj", "self_attn.out_proj", "layer_norm2",
-                                                    "mlp.fc1",          "mlp.fc2"};
-
-
-inline std::string clip_layer_prefix(const char* tower, int i) {
-  return std::string(tower) + ".encoder.layers." + std::to_string(i) + ".";
-}
-}  // namespace detail
-
 /// The shape of every tensor of a CLIPModel, by its Hugging Face name. The
-/// patch convolution is [hidden, channels * patch * patch]; logit_scale [1, 1].
+/// patch convolution is [hidden, channels * patch * patch].
 inline TensorShapes clip_tensor_shapes(const ClipConfig& c) {
   const Eigen::Index vh = c.vision.hidden;
   const Eigen::Index th = c.text.hidden;
-  const Eigen::Index p = c.vision.patch_size;
-  TensorShapes s = {
-      {"vision_model.embeddings.class_embedding", {1, vh}},
-      {"vision_model.embeddings.patch_embedding.weight", {vh, Eigen::Index{c.vision.channels} * p * p}},
-      {"vision_model.embeddings.position_embedding.weight", {c.vision.tokens(), vh}},
-      {"vision_model.pre_layrnorm.weight", {1, vh}},
-      {"vision_model.pre_layrnorm.bias", {1, vh}},
-  };
-  for (int l = 0; l < c.vision.layers; ++l) {
-    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("vision_model", l), detail::clip_layer_names, vh,
-                                      c.vision.intermediate);
-  }
+  TensorShapes s;
+  detail::add_clip_vision_shapes(s, c.vision, c.vision.layers);
   s.push_back({"vision_model.post_layernorm.weight", {1, vh}});
   s.push_back({"vision_model.post_layernorm.bias", {1, vh}});
   s.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, th}});
@@ -9056,16 +9167,7 @@ class Clip {
     detail::reshape_conv2d_weight(weights, "vision_model.embeddings.patch_embedding.weight", vh, v.channels,
                                   v.patch_size);
     WeightUploader<B> take(backend, weights, tally_);
-    class_ = take("vision_model.embeddings.class_embedding", 1, vh);
-    patch_w_ = take("vision_model.embeddings.patch_embedding.weight", vh,
-                    Eigen::Index{v.channels} * v.patch_size * v.patch_size);
-    vision_positions_ = take("vision_model.embeddings.position_embedding.weight", v.tokens(), vh);
-    pre_g_ = take("vision_model.pre_layrnorm.weight", 1, vh);
-    pre_b_ = take("vision_model.pre_layrnorm.bias", 1, vh);
-    for (int l = 0; l < v.layers; ++l) {
-      vision_layers_.push_back(detail::take_pre_norm_layer<B>(take, detail::clip_layer_prefix("vision_model", l),
-                                                              detail::clip_layer_names, vh, v.intermediate));
-    }
+    vision_ = ClipVisionTower<B>(take, v, v.layers);
     post_g_ = take("vision_model.post_layernorm.weight", 1, vh);
     post_b_ = take("vision_model.post_layernorm.bias", 1, vh);
     token_ = take("text_model.embeddings.token_embedding.weight", t.vocab_size, th);
@@ -9139,26 +9241,9 @@ class Clip {
   /// The vision tower and its projection: ws.vision_hidden,
   /// ws.vision_pooled and the normalised ws.image_embeds.
   void encode_images(B& be, Workspace& ws) const {
-    const auto& v = config_.vision;
-    Conv2dDims conv;
-    conv.batch = ws.images;
-    conv.channels = v.channels;
-    conv.height = v.image_size;
-    conv.width = v.image_size;
-    conv.out_channels = v.hidden;
-    conv.kernel = v.patch_size;
-    conv.stride = v.patch_size;
-    be.conv2d(ws.pixels, patch_w_, none_, conv, ws.patches);
-    be.prepend_row(ws.patches, class_, ws.images, ws.vision_hidden);
-    detail::add_learned_positions(be, vision_positions_, ws.vision_position_ids, ws.images, v.tokens(),
-                                  ws.vision_hidden, ws.s.tmp);
-    be.layer_norm(ws.vision_hidden, pre_g_, pre_b_, v.layer_norm_eps, ws.vision_hidden);
-    const AttentionDims dims{ws.images, v.tokens(), v.tokens(), v.heads, v.head_dim()};
-    for (const auto& L : vision_layers_) {
-      detail::pre_norm_layer(be, L, v.layer_norm_eps, v.activation, none_, dims, ws.vision_hidden, ws.s);
-    }
+    vision_.encode(be, ws.pixels, ws.vision_position_ids, ws.images, ws.patches, ws.vision_hidden, ws.s);
     be.embedding_lookup(ws.vision_hidden, ws.class_rows, ws.vision_pooled);
-    be.layer_norm(ws.vision_pooled, post_g_, post_b_, v.layer_norm_eps, ws.vision_pooled);
+    be.layer_norm(ws.vision_pooled, post_g_, post_b_, config_.vision.layer_norm_eps, ws.vision_pooled);
     be.linear(ws.vision_pooled, visual_projection_, none_, ws.image_embeds);
     be.normalize_rows(ws.image_embeds);
   }
@@ -9202,8 +9287,8 @@ class Clip {
   static constexpr bool has_scale = requires(B& b, Tensor& x, float s) { b.scale(x, s); };
 
   ClipConfig config_;
-  Tensor class_, patch_w_, vision_positions_, pre_g_, pre_b_, post_g_, post_b_;
-  std::vector<detail::PreNormLayer<B>> vision_layers_;
+  ClipVisionTower<B> vision_;
+  Tensor post_g_, post_b_;
   Tensor token_, text_positions_, final_g_, final_b_;
   std::vector<detail::PreNormLayer<B>> text_layers_;
   Tensor visual_projection_, text_projection_;
@@ -10499,6 +10584,459 @@ class Wav2Vec2 {
 
 }  // namespace accelbench
 // ---- end accelbench/model/wav2vec2.hpp ----
+// ---- begin accelbench/model/llava.hpp ----
+
+// LLaVA (Liu et al., 2023) as in Hugging Face transformers'
+// LlavaForConditionalGeneration: a CLIP vision tower whose hidden states of
+// the configured layer (without the class token by default) pass through
+// the multimodal projector (linear, activation, linear); the prompt's run of
+// image tokens is replaced by those features, and a Llama, Qwen2 or Mistral
+// decoder (llama.hpp) generates from there with its key-value cache. Written
+// once over the backend's GenerationOps and PerceptionOps. The
+// configuration is in llava_config.hpp.
+
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/model/llava_config.hpp ----
+
+// LLaVA's configuration (transformers' LlavaConfig): a CLIP vision tower,
+// the multimodal projector and a Llama, Qwen2 or Mistral decoder. Presets,
+// validation, tensor shapes, FLOPs and reading a checkpoint folder; the
+// model is in llava.hpp.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// LlavaForConditionalGeneration's dimensions and choices.
+struct LlavaConfig {
+  std::string name;
+  ClipVisionConfig vision;
+  GenerativeConfig text;  ///< the decoder: architecture "llama", "qwen2" or "mistral"
+  /// The prompt's placeholder token: each sequence holds image_tokens() of
+  /// them in one run, replaced by the image's projected features.
+  int image_token_id = 32000;
+  /// The vision tower's hidden states that are projected: hidden_states[k]
+  /// (0: the embeddings, k: after k layers; negative from the end, -1 the last).
+  int feature_layer = -2;
+  /// vision_feature_select_strategy "full": every token of the layer;
+  /// "default" (false): the class token dropped.
+  bool full_features = false;
+  Activation projector_activation = Activation::gelu;
+  bool projector_bias = true;
+  std::vector<std::string> aliases;
+
+  /// Layers of the vision tower that run: the rest cannot change the output.
+  [[nodiscard]] int vision_layers_run() const noexcept {
+    return feature_layer < 0 ? vision.layers + 1 + feature_layer : feature_layer;
+  }
+  /// Image tokens of one image in the prompt (features of one image).
+  [[nodiscard]] int image_tokens() const noexcept { return full_features ? vision.tokens() : vision.tokens() - 1; }
+
+  [[nodiscard]] TensorShapes tensor_shapes() const;
+  [[nodiscard]] std::int64_t parameter_count() const { return shape_parameter_count(tensor_shapes()); }
+
+  /// Encoding `images` images: the tower's layers that run and the projector.
+  [[nodiscard]] double image_flops(int images) const noexcept {
+    const double n = image_tokens();
+    const double vh = vision.hidden;
+    const double th = text.hidden;
+    return vision.encoder_flops(images, vision_layers_run()) + 2.0 * images * n * (vh * th + th * th);
+  }
+};
+
+/// Presets with the dimensions of the published checkpoints, and a tiny one.
+[[nodiscard]] inline const std::vector<LlavaConfig>& llava_presets() {
+  static const std::vector<LlavaConfig> presets = [] {
+    std::vector<LlavaConfig> p;
+    LlavaConfig big;
+    big.name = "llava-1.5-7b";
+    big.vision = {24, 1024, 16, 4096, 14, 336, 3, 1e-5f, Activation::quick_gelu};
+    big.text = {.name = big.name, .architecture = "llama", .layers = 32, .hidden = 4096, .heads = 32, .kv_heads = 32,
+                .intermediate = 11008, .vocab_size = 32064, .max_positions = 4096, .norm_eps = 1e-5f,
+                .rope_theta = 10000.0f, .aliases = {}};
+    big.aliases = {"llava-hf/llava-1.5-7b-hf"};
+    p.push_back(big);
+    // LLaVA's structure at llama-tiny's scale: a 112-pixel image of 64 patches.
+    LlavaConfig tiny;
+    tiny.name = "llava-tiny";
+    tiny.vision = {4, 128, 4, 512, 14, 112, 3, 1e-5f, Activation::quick_gelu};
+    tiny.text = {.name = tiny.name, .architecture = "llama", .layers = 4, .hidden = 256, .heads = 8, .kv_heads = 2,
+                 .intermediate = 704, .vocab_size = 32064, .max_positions = 2048, .norm_eps = 1e-5f,
+                 .rope_theta = 10000.0f, .aliases = {}};
+    p.push_back(tiny);
+    for (LlavaConfig& c : p) c.text.functions = &architecture_functions<LlamaArchitecture>;
+    return p;
+  }();
+  return presets;
+}
+
+/// Checks that a configuration describes a LLaVA that can be built.
+inline void validate_llava_config(const LlavaConfig& c) {
+  const auto check = detail::FieldCheck::of_model(c.name);
+  detail::validate_clip_vision(check, c.vision);
+  if (!LlamaArchitecture::reads(c.text.architecture)) {
+    check.fail("text.architecture", "\"" + c.text.architecture + "\"",
+               "LLaVA's decoder is one of " + std::string(LlamaArchitecture::names));
+  }
+  LlamaArchitecture::validate_config(c.text);
+  if (c.image_token_id < 0 || c.image_token_id >= c.text.vocab_size) {
+    check.fail("image_token_id", std::to_string(c.image_token_id),
+               "must be a token of the decoder's vocabulary [0, " + std::to_string(c.text.vocab_size) + ")");
+  }
+  if (c.feature_layer < -(c.vision.layers + 1) || c.feature_layer > c.vision.layers) {
+    check.fail("feature_layer", std::to_string(c.feature_layer),
+               "must name one of the vision tower's " + std::to_string(c.vision.layers + 1) +
+                   " hidden states (from -" + std::to_string(c.vision.layers + 1) + " to " +
+                   std::to_string(c.vision.layers) + ")");
+  }
+}
+
+/// The tensors the model takes: the vision tower up to the feature layer
+/// ("vision_model.*"), the projector ("multi_modal_projector.*") and the
+/// decoder under Llama's names.
+inline TensorShapes LlavaConfig::tensor_shapes() const {
+  TensorShapes s;
+  detail::add_clip_vision_shapes(s, vision, vision_layers_run());
+  const Eigen::Index vh = vision.hidden;
+  const Eigen::Index th = text.hidden;
+  s.push_back({"multi_modal_projector.linear_1.weight", {th, vh}});
+  if (projector_bias) s.push_back({"multi_modal_projector.linear_1.bias", {1, th}});
+  s.push_back({"multi_modal_projector.linear_2.weight", {th, th}});
+  if (projector_bias) s.push_back({"multi_modal_projector.linear_2.bias", {1, th}});
+  for (auto& t : LlamaArchitecture::tensor_shapes(text)) s.push_back(std::move(t));
+  return s;
+}
+
+/// Deterministic synthetic weights (see synthetic_weights): norm scales near one.
+[[nodiscard]] inline WeightMap synthetic_llava_weights(const LlavaConfig& c, std::uint64_t seed) {
+  validate_llava_config(c);
+  return synthetic_weights(c.tensor_shapes(), seed, [](std::string_view n) { return name_contains_any(n, {"norm"}); });
+}
+
+/// The top-level fields of a LLaVA config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields llava_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"llava\""),
+          F::read("vision_config", "the CLIP vision tower's fields (model_type \"clip_vision_model\")"),
+          F::read("text_config", "the decoder's fields, as a Llama, Qwen2 or Mistral config.json"),
+          F::read("image_token_index", "the image placeholder token (also image_token_id)"),
+          F::read("image_token_id", "the image placeholder token (also image_token_index)"),
+          F::read("vision_feature_layer", "the vision hidden state projected; a list of layers is refused"),
+          F::read("vision_feature_select_strategy", "\"default\" (class token dropped) or \"full\""),
+          F::read("projector_hidden_act", "the projector's activation"),
+          F::read("multimodal_projector_bias", "biases on the projector's two products"),
+          F::read("tie_word_embeddings", "the head is the decoder's token embedding; it decides, not text_config's"),
+          F::no_effect("image_seq_length", "the processor's count of image tokens; the model replaces the prompt's")};
+}
+
+/// LlavaConfig from a checkpoint's config.json (model_type "llava"); the
+/// preset is named after the folder. Every field of the three objects is
+/// held to its list: a field that would change the computation and is not
+/// implemented is refused by name.
+[[nodiscard]] inline LlavaConfig llava_config_from_checkpoint(const std::filesystem::path& dir,
+                                                              std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
+  c.require_text("model_type", "", "llava", "the vision-language family reads LLaVA checkpoints (\"llava\")");
+  LlavaConfig m;
+  m.name = checkpoint_name(dir);
+  const detail::HfConfigReader v = c.object("vision_config", "LLaVA's config.json has vision_config and text_config");
+  v.require_text("model_type", "clip_vision_model", "clip_vision_model", "LLaVA's vision tower here is CLIP's");
+  m.vision = detail::read_clip_vision(v);
+  v.check_fields(clip_tower_config_fields(false));
+  const detail::HfConfigReader t = c.object("text_config", "LLaVA's config.json has vision_config and text_config");
+  m.text.name = m.name;
+  m.text.architecture = t.text("model_type", "llama");
+  if (!LlamaArchitecture::reads(m.text.architecture)) {
+    t.fail("model_type", "\"" + m.text.architecture + "\"", "LLaVA's decoder here is one of " + std::string(LlamaArchitecture::names));
+  }
+  LlamaArchitecture::read_config(t, m.text);
+  t.check_fields(LlamaArchitecture::config_fields());
+  m.text.functions = &architecture_functions<LlamaArchitecture>;
+  m.text.tied_embeddings = c.boolean("tie_word_embeddings", false);
+  const bool has_id = c.has("image_token_id");
+  const bool has_index = c.has("image_token_index");
+  m.image_token_id = has_id ? c.integer("image_token_id") : c.integer("image_token_index", 32000);
+  if (has_id && has_index && c.integer("image_token_index") != m.image_token_id) {
+    c.fail("image_token_index", std::to_string(c.integer("image_token_index")),
+           "differs from image_token_id (" + std::to_string(m.image_token_id) + ")");
+  }
+  if (c.present("vision_feature_layer") && !c.raw("vision_feature_layer").is_number_integer()) {
+    c.fail("vision_feature_layer", c.raw("vision_feature_layer").dump(),
+           "only one layer is implemented (a list concatenates several)");
+  }
+  m.feature_layer = c.integer("vision_feature_layer", -2);
+  const std::string strategy = c.text("vision_feature_select_strategy", "default");
+  if (strategy != "default" && strategy != "full") {
+    c.fail("vision_feature_select_strategy", "\"" + strategy + "\"", "must be \"default\" or \"full\"");
+  }
+  m.full_features = strategy == "full";
+  m.projector_activation =
+      detail::read_activation(c, "projector_hidden_act", "gelu", "LLaVA's projector",
+                              {Activation::gelu, Activation::gelu_tanh, Activation::relu, Activation::silu,
+                               Activation::quick_gelu});
+  m.projector_bias = c.boolean("multimodal_projector_bias", true);
+  (void)c.has("image_seq_length");
+  c.check_fields(llava_config_fields());
+  validate_llava_config(m);
+  return m;
+}
+
+/// The tensors of a LLaVA checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors llava_unused_tensors() {
+  return {unused_suffix("position_ids", "a buffer of the positions 0, 1, 2, ..., which the model counts itself"),
+          unused_suffix("rotary_emb.inv_freq", "the rotary frequencies older checkpoints store; computed from the rope parameters"),
+          unused_prefix("vision_model.post_layernorm.", "pools the class token, which LLaVA does not use")};
+}
+
+/// A LLaVA checkpoint's tensors under the names the model takes. transformers
+/// 5's save_pretrained writes the Hub's names ("vision_tower.*",
+/// "multi_modal_projector.*", "language_model.model.*",
+/// "language_model.lm_head.weight"); the Hub's llava-hf checkpoints have
+/// "vision_tower.vision_model.*"; the module names of transformers 5
+/// ("model.vision_tower.*", "model.language_model.*", "lm_head.weight") are
+/// read as well. The vision layers after the feature
+/// layer are dropped (they cannot change the output), with the tensors
+/// llava_unused_tensors() lists; the patch convolution is reshaped to
+/// [hidden, channels * patch * patch].
+[[nodiscard]] inline WeightMap llava_weights_from_checkpoint(const std::filesystem::path& dir, const LlavaConfig& c) {
+  static constexpr std::pair<std::string_view, std::string_view> renames[] = {
+      {"model.vision_tower.vision_model.", "vision_model."},
+      {"vision_tower.vision_model.", "vision_model."},
+      {"model.vision_tower.", "vision_model."},
+      {"vision_tower.", "vision_model."},
+      {"model.multi_modal_projector.", "multi_modal_projector."},
+      {"model.language_model.", "model."},
+      {"language_model.model.", "model."},
+      {"language_model.lm_head.", "lm_head."}};
+  WeightMap stored = read_checkpoint_tensors(dir);
+  WeightMap out;
+  const UnusedTensors unused = llava_unused_tensors();
+  for (const auto& name : stored.names()) {
+    std::string n = name;
+    for (const auto& [from, to] : renames) {
+      if (n.starts_with(from)) {
+        n = std::string(to) + n.substr(from.size());
+        break;
+      }
+    }
+    bool drop = false;
+    for (const auto& u : unused) drop = drop || u.matches(n);
+    for (int l = c.vision_layers_run(); l < c.vision.layers && !drop; ++l) {
+      drop = n.starts_with(detail::clip_layer_prefix("vision_model", l));
+    }
+    const HostMatrix& t = stored.at(name);
+    HostMatrix m = stored.take(name, t.rows(), t.cols());
+    if (!drop) out.insert(n, std::move(m));
+  }
+  detail::reshape_conv2d_weight(out, "vision_model.embeddings.patch_embedding.weight", c.vision.hidden,
+                                c.vision.channels, c.vision.patch_size);
+  return out;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/llava_config.hpp ----
+
+namespace accelbench {
+
+/// Where the image tokens stand in a batch of prompts: one run of `count`
+/// tokens per sequence, at the same position `start` in each.
+struct ImageTokenRun {
+  int start = 0;
+  int count = 0;
+};
+
+/// The run of `image_token_id` in each of `batch` prompts of `prompt_len`
+/// tokens (row-major); each must hold exactly `count` of them, in one run at
+/// the same position, or the error says which sequence does not.
+[[nodiscard]] inline ImageTokenRun find_image_tokens(std::span<const std::int32_t> ids, int batch, int prompt_len,
+                                                     int image_token_id, int count) {
+  ImageTokenRun run{-1, count};
+  for (int b = 0; b < batch; ++b) {
+    const auto row = ids.subspan(static_cast<std::size_t>(b) * static_cast<std::size_t>(prompt_len),
+                                 static_cast<std::size_t>(prompt_len));
+    int first = -1;
+    int n = 0;
+    for (int i = 0; i < prompt_len; ++i) {
+      if (row[static_cast<std::size_t>(i)] != image_token_id) continue;
+      if (first < 0) first = i;
+      if (i != first + n) {
+        throw std::invalid_argument("LLaVA: sequence " + std::to_string(b) + "'s image tokens (" +
+                                    std::to_string(image_token_id) + ") are not one run");
+      }
+      ++n;
+    }
+    if (n != count) {
+      throw std::invalid_argument("LLaVA: sequence " + std::to_string(b) + " holds " + std::to_string(n) +
+                                  " image tokens (" + std::to_string(image_token_id) + "); its image has " +
+                                  std::to_string(count) + " features");
+    }
+    if (b > 0 && first != run.start) {
+      throw std::invalid_argument("LLaVA: sequence " + std::to_string(b) + "'s image tokens start at " +
+                                  std::to_string(first) + ", sequence 0's at " + std::to_string(run.start));
+    }
+    run.start = first;
+  }
+  return run;
+}
+
+/// A LLaVA whose weights live on backend B.
+template <class B>
+  requires GenerationOps<B> && PerceptionOps<B>
+class Llava {
+ public:
+  using Config = LlavaConfig;
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+  using TextSession = typename Llama<B>::Session;
+  static constexpr std::string_view model_name = "LLaVA";
+
+  /// One batch of images and prompts being generated: the decoder's
+  /// session (cache and activations) and the image path's tensors.
+  struct Session {
+    TextSession text;
+    int images = 0;
+    ImageTokenRun image_run;
+    Tensor pixels;              ///< [images, channels * size * size]
+    IndexTensor position_ids;   ///< 0..tokens-1 per image
+    IndexTensor feature_rows;   ///< the rows of the feature layer that are projected
+    Tensor patches;
+    Tensor vision_hidden;       ///< the feature layer's states, [images * tokens, vision hidden]
+    Tensor features;            ///< the selected rows
+    Tensor projected;           ///< the projector's output, [images * image_tokens, text hidden]
+    Tensor projector_mid;       ///< after linear_1 and the activation
+    detail::EncoderScratch<B> s;
+  };
+
+  /// Takes the weights it needs from `weights` (checking each shape) and
+  /// uploads them: the vision tower and projector here, the rest by the decoder.
+  Llava(B& backend, LlavaConfig config, WeightMap weights)
+      : Llava(backend, std::move(config), split(std::move(weights))) {}
+
+  [[nodiscard]] const LlavaConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters + language_.parameters(); }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes + language_.weight_bytes(); }
+  [[nodiscard]] static TensorShapes tensor_shapes(const LlavaConfig& c) { return c.tensor_shapes(); }
+  /// The decoder, with its own configuration (the head's tying resolved).
+  [[nodiscard]] const Llama<B>& language_model() const noexcept { return language_; }
+
+  /// A session for `images` (one per sequence, at the model's image size)
+  /// and `batch` prompts of `prompt_len` tokens (row-major), each holding
+  /// image_tokens() image tokens in one run at the same position, with room
+  /// for `max_new_tokens` more.
+  [[nodiscard]] Session start(B& be, const ImageBatch& images, std::span<const std::int32_t> prompt_ids, int batch,
+                              int prompt_len, int max_new_tokens) const {
+    const ClipVisionConfig& v = config_.vision;
+    if (images.batch != batch || images.channels != v.channels || images.size != v.image_size ||
+        images.pixels.rows() != images.batch ||
+        images.pixels.cols() != Eigen::Index{images.channels} * images.size * images.size) {
+      throw std::invalid_argument("LLaVA: images are " + std::to_string(images.batch) + " x " +
+                                  std::to_string(images.channels) + " x " + std::to_string(images.size) + " x " +
+                                  std::to_string(images.size) + ", " + config_.name + " takes one image per sequence (" +
+                                  std::to_string(batch) + ") of " + std::to_string(v.channels) + " x " +
+                                  std::to_string(v.image_size) + " x " + std::to_string(v.image_size));
+    }
+    detail::check_token_batch(config_.name, prompt_ids.size(), batch, prompt_len);
+    Session s;
+    s.image_run = find_image_tokens(prompt_ids, batch, prompt_len, config_.image_token_id, config_.image_tokens());
+    s.text = language_.start(be, prompt_ids, batch, prompt_len, max_new_tokens);
+    s.images = images.batch;
+    s.pixels = be.upload(images.pixels);
+    s.position_ids = be.upload_indices(detail::position_ids(s.images, v.tokens()));
+    if (!config_.full_features) {
+      std::vector<std::int32_t> rows;
+      for (int i = 0; i < s.images; ++i) {
+        for (int t = 1; t < v.tokens(); ++t) rows.push_back(i * v.tokens() + t);
+      }
+      s.feature_rows = be.upload_indices(rows);
+    }
+    return s;
+  }
+
+  /// The vision tower up to the feature layer and the projector: s.projected.
+  void encode_images(B& be, Session& s) const {
+    vision_.encode(be, s.pixels, s.position_ids, s.images, s.patches, s.vision_hidden, s.s);
+    if (!config_.full_features) be.embedding_lookup(s.vision_hidden, s.feature_rows, s.features);
+    be.linear(config_.full_features ? s.vision_hidden : s.features, l1_w_, l1_b_, s.projector_mid);
+    detail::activate(be, config_.projector_activation, s.projector_mid);
+    be.linear(s.projector_mid, l2_w_, l2_b_, s.projected);
+  }
+
+  /// The prompt with the image features in place of its image tokens
+  /// (encode_images() first), through the decoder: the cache filled, the
+  /// first token chosen (as Llama::prefill).
+  void prefill(B& be, Session& s) const {
+    language_.embed_prompt(be, s.text);
+    const CacheDims rows{.batch = s.text.batch, .len = s.image_run.count, .capacity = s.text.prompt_len,
+                         .start = s.image_run.start};
+    be.cache_write(s.projected, rows, s.text.prefill.x);
+    language_.prefill_embedded(be, s.text);
+  }
+
+  /// One more token per sequence (as Llama::decode).
+  void decode(B& be, Session& s) const { language_.decode(be, s.text); }
+
+  /// The logits of every prompt position, after prefill.
+  void prompt_logits(B& be, Session& s, Tensor& logits) const { language_.prompt_logits(be, s.text, logits); }
+
+ private:
+  struct Parts {
+    WeightMap image;  ///< "vision_model.*" and "multi_modal_projector.*"
+    WeightMap text;   ///< the decoder's
+  };
+
+  static Parts split(WeightMap weights) {
+    Parts p;
+    for (const auto& name : weights.names()) {
+      const HostMatrix& t = weights.at(name);
+      HostMatrix m = weights.take(name, t.rows(), t.cols());
+      const bool image = name.starts_with("vision_model.") || name.starts_with("multi_modal_projector.");
+      (image ? p.image : p.text).insert(name, std::move(m));
+    }
+    return p;
+  }
+
+  Llava(B& backend, LlavaConfig config, Parts parts)
+      : config_((validate_llava_config(config), std::move(config))),
+        language_(backend, config_.text, std::move(parts.text)) {
+    const ClipVisionConfig& v = config_.vision;
+    detail::reshape_conv2d_weight(parts.image, "vision_model.embeddings.patch_embedding.weight", v.hidden,
+                                  v.channels, v.patch_size);
+    const Eigen::Index vh = v.hidden;
+    const Eigen::Index th = config_.text.hidden;
+    WeightUploader<B> take(backend, parts.image, tally_);
+    vision_ = ClipVisionTower<B>(take, v, config_.vision_layers_run());
+    l1_w_ = take("multi_modal_projector.linear_1.weight", th, vh);
+    l2_w_ = take("multi_modal_projector.linear_2.weight", th, th);
+    if (config_.projector_bias) {
+      l1_b_ = take("multi_modal_projector.linear_1.bias", 1, th);
+      l2_b_ = take("multi_modal_projector.linear_2.bias", 1, th);
+    }
+    take.finish(model_name);
+    config_.text = language_.config();  // the head's tying as resolved
+  }
+
+  LlavaConfig config_;
+  Llama<B> language_;
+  ClipVisionTower<B> vision_;
+  Tensor l1_w_, l1_b_, l2_w_, l2_b_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/llava.hpp ----
 // ---- begin accelbench/core/phases.hpp ----
 
 // Phases: parts of one run timed separately (text generation's prefill and
@@ -11909,6 +12447,285 @@ static_assert(HasCellBytes<Multimodal>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/multimodal.hpp ----
+// ---- begin accelbench/family/vision_language.hpp ----
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The ops of the vision-language family: a vision tower (PerceptionOps)
+/// and a decoder with its key-value cache (GenerationOps).
+template <class B>
+concept VisionLanguageOps = PerceptionOps<B> && GenerationOps<B>;
+
+/// Deterministic synthetic prompts for LLaVA: `batch` sequences of one text
+/// token, the run of image_tokens() image tokens, then text_len - 1 more text
+/// tokens (text_len tokens of text in all, drawn as make_prompt_ids draws
+/// them, the image token never among them).
+[[nodiscard]] inline std::vector<std::int32_t> make_llava_prompt(const LlavaConfig& c, int batch, int text_len,
+                                                                 std::uint64_t seed) {
+  std::vector<std::int32_t> text = make_prompt_ids(c.text, batch, text_len, seed);
+  for (std::int32_t& id : text) {
+    if (id == c.image_token_id) id = c.image_token_id > 0 ? c.image_token_id - 1 : c.image_token_id + 1;
+  }
+  const int n = c.image_tokens();
+  std::vector<std::int32_t> ids;
+  ids.reserve(static_cast<std::size_t>(batch) * static_cast<std::size_t>(text_len + n));
+  for (int b = 0; b < batch; ++b) {
+    const auto row = text.begin() + static_cast<std::ptrdiff_t>(b) * text_len;
+    ids.push_back(row[0]);
+    ids.insert(ids.end(), static_cast<std::size_t>(n), c.image_token_id);
+    ids.insert(ids.end(), row + 1, row + text_len);
+  }
+  return ids;
+}
+
+/// Greedy generation from an image and a prompt with LLaVA. One item is one
+/// image (one per sequence); a run encodes batch_size synthetic images (at
+/// the model's image size, see make_images), places their features in
+/// prompts of prompt_length text tokens (see make_llava_prompt) and
+/// generates new_tokens tokens for each. Phases: image_encode (the vision
+/// tower and projector), prefill (the prompt with its image tokens, up to
+/// the first token: time to first token) and decode (one token per
+/// sequence, new_tokens - 1 times per run). The sweep is batch_sizes x
+/// prompt_lengths x new_tokens.
+struct VisionLanguage {
+  static constexpr std::string_view name = "vision-language";
+  static constexpr std::string_view item_unit = "images";
+
+  using Preset = LlavaConfig;
+
+  struct Cell {
+    int batch_size = 1;
+    int prompt_length = 1;  ///< text tokens, besides the image's
+    int new_tokens = 1;
+  };
+
+  template <VisionLanguageOps B>
+  using Model = Llava<B>;
+
+  [[nodiscard]] static const Preset& find_preset(std::string_view model) {
+    return detail::find_preset_in(llava_presets(), model, name);
+  }
+
+  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(llava_presets()); }
+
+  [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "llava"; }
+
+  /// The sweep: batch_sizes x prompt_lengths (text tokens) x new_tokens.
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "prompt_lengths",
+             .item = "prompt length",
+             .help = "text tokens of each prompt, besides the image's tokens",
+             .defaults = {32},
+             .small = {8}},
+            {.name = "new_tokens",
+             .item = "number of new tokens",
+             .help = "tokens generated per sequence",
+             .defaults = {16},
+             .small = {4}}};
+  }
+
+  /// Every prompt (its text and image tokens) plus every number of new
+  /// tokens must fit the decoder's positions.
+  static void validate(const Config& config, const Preset& preset) {
+    const std::vector<int> prompts = sweep_of<VisionLanguage>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<VisionLanguage>(config, "new_tokens");
+    const int limit = preset.text.max_positions;
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      for (int n : new_tokens) {
+        const std::int64_t positions = std::int64_t{prompts[i]} + preset.image_tokens() + n;
+        if (positions > limit) {
+          throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(prompts[i]),
+                            "with " + std::to_string(preset.image_tokens()) + " image tokens and new_tokens " +
+                                std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
+                                std::to_string(limit) + " positions");
+        }
+      }
+    }
+  }
+
+  [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
+    const std::vector<int> prompts = sweep_of<VisionLanguage>(config, "prompt_lengths");
+    const std::vector<int> new_tokens = sweep_of<VisionLanguage>(config, "new_tokens");
+    std::vector<Cell> out;
+    for (int b : config.batch_sizes) {
+      for (int p : prompts) {
+        for (int n : new_tokens) out.push_back({b, p, n});
+      }
+    }
+    return out;
+  }
+
+  [[nodiscard]] static std::vector<Axis> axes(const Cell& c) {
+    return {{"batch_size", c.batch_size}, {"prompt_length", c.prompt_length}, {"new_tokens", c.new_tokens}};
+  }
+
+  [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
+  /// Generated tokens of one run.
+  [[nodiscard]] static double tokens(const Cell& c) noexcept { return static_cast<double>(c.batch_size) * c.new_tokens; }
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept {
+    return p.image_flops(c.batch_size) +
+           LlamaArchitecture::generation_flops(p.text, c.batch_size, c.prompt_length + p.image_tokens(), c.new_tokens);
+  }
+
+  /// image_encode (images), prefill (prompt tokens, the image's included)
+  /// and decode (tokens, new_tokens - 1 steps).
+  [[nodiscard]] static std::vector<PhaseSpec> phases(const Preset& p, const Cell& c) {
+    const double b = c.batch_size;
+    return {{"image_encode", "images", b, 1},
+            {"prefill", "prompt tokens", b * (c.prompt_length + p.image_tokens()), 1},
+            {"decode", "tokens", b, static_cast<std::size_t>(c.new_tokens - 1)}};
+  }
+
+  [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
+    return synthetic_llava_weights(preset, seed);
+  }
+
+  /// The dimensions of a Hugging Face checkpoint folder (its config.json).
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return llava_config_from_checkpoint(dir, accepted);
+  }
+
+  /// A checkpoint folder's weights under the names the model takes.
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, const Preset& preset) {
+    return llava_weights_from_checkpoint(dir, preset);
+  }
+
+  template <VisionLanguageOps B>
+  [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
+    return Model<B>(backend, preset, std::move(weights));
+  }
+
+  template <VisionLanguageOps B>
+  [[nodiscard]] static Model<B> load(B& backend, const Preset& preset, std::uint64_t seed) {
+    return load_weights(backend, preset, weights(preset, seed));
+  }
+
+  /// Bytes one cell needs besides the weights: the decoder's key-value
+  /// cache, prompts and prefill states (as TextGeneration counts them), the
+  /// pixels and the vision tower's states (eight [tokens, hidden] tensors and
+  /// the feed-forward's). Saturates instead of overflowing.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) {
+    using detail::saturating_product, detail::saturating_sum;
+    const GenerativeConfig& t = preset.text;
+    const auto& v = preset.vision;
+    const std::int64_t prompt = std::int64_t{c.prompt_length} + preset.image_tokens();
+    const std::int64_t positions = std::min<std::int64_t>(prompt + c.new_tokens, std::numeric_limits<int>::max());
+    const std::uint64_t floats = saturating_sum(
+        saturating_product(c.batch_size, prompt, 8 * std::int64_t{t.hidden} + t.intermediate),
+        saturating_product(prompt, prompt), saturating_product(c.batch_size, t.vocab_size),
+        saturating_product(c.batch_size, v.channels, v.image_size, v.image_size),
+        saturating_product(c.batch_size, v.tokens(), 8 * std::int64_t{v.hidden} + v.intermediate));
+    return saturating_sum(LlamaArchitecture::kv_cache_bytes(t, c.batch_size, static_cast<int>(positions)),
+                          saturating_product(c.batch_size, prompt, sizeof(std::int32_t)),
+                          saturating_product(floats, sizeof(float)));
+  }
+
+  /// One cell: images and prompts on the device and a session with its
+  /// cache; run() encodes the images and generates new_tokens tokens greedily.
+  template <VisionLanguageOps B>
+  class Workload {
+   public:
+    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t seed)
+        : backend_(&backend), model_(&model), cell_(cell) {
+      if (cell.new_tokens < 1) throw std::invalid_argument("VisionLanguage: new_tokens must be at least 1");
+      const LlavaConfig& c = model.config();
+      const int prompt = cell.prompt_length + c.image_tokens();
+      session_ = model.start(backend, make_images(cell.batch_size, c.vision.channels, c.vision.image_size, seed),
+                             make_llava_prompt(c, cell.batch_size, cell.prompt_length, seed), cell.batch_size, prompt,
+                             cell.new_tokens);
+      tokens_.resize(static_cast<std::size_t>(cell.batch_size) * static_cast<std::size_t>(cell.new_tokens));
+    }
+
+    void run() {
+      NoPhaseMarks none;
+      run(none);
+    }
+
+    /// One generation, marking the end of the image encoding (phase 0), of
+    /// prefill (1) and of each decode step (2).
+    template <PhaseMarks P>
+    void run(P& phases) {
+      model_->encode_images(*backend_, session_);
+      phases.end(0);
+      model_->prefill(*backend_, session_);
+      take_tokens(0);
+      phases.end(1);
+      for (int t = 1; t < cell_.new_tokens; ++t) {
+        model_->decode(*backend_, session_);
+        take_tokens(t);
+        phases.end(2);
+      }
+    }
+
+    [[nodiscard]] std::uint64_t kv_cache_bytes() const noexcept {
+      return LlamaArchitecture::kv_cache_bytes(model_->language_model().config(), cell_.batch_size,
+                                               session_.text.capacity);
+    }
+
+    /// The greedy tokens of the last run, [batch, new_tokens].
+    [[nodiscard]] const std::vector<std::int32_t>& tokens() const noexcept { return tokens_; }
+
+    /// The projected image features, the generated tokens (as floats,
+    /// [batch, new_tokens]) and the last step's logits.
+    [[nodiscard]] std::vector<NamedOutput> outputs() {
+      HostMatrix tokens(cell_.batch_size, cell_.new_tokens);
+      for (int b = 0; b < cell_.batch_size; ++b) {
+        for (int t = 0; t < cell_.new_tokens; ++t) {
+          tokens(b, t) = static_cast<float>(tokens_[static_cast<std::size_t>(b * cell_.new_tokens + t)]);
+        }
+      }
+      const auto& text = session_.text;
+      std::vector<NamedOutput> out;
+      out.push_back({"image_features", backend_->download(session_.projected)});
+      out.push_back({"generated_tokens", std::move(tokens)});
+      out.push_back({"last_logits", backend_->download(text.length > text.prompt_len ? text.step.logits
+                                                                                       : text.prefill.logits)});
+      return out;
+    }
+
+   private:
+    /// Keeps the chosen tokens; the download is where the host waits for the device.
+    void take_tokens(int t) {
+      const std::vector<std::int32_t> ids = backend_->download_indices(session_.text.next_ids);
+      for (int b = 0; b < cell_.batch_size; ++b) {
+        tokens_[static_cast<std::size_t>(b) * static_cast<std::size_t>(cell_.new_tokens) + static_cast<std::size_t>(t)] =
+            ids[static_cast<std::size_t>(b)];
+      }
+    }
+
+    B* backend_;
+    const Model<B>* model_;
+    Cell cell_;
+    typename Model<B>::Session session_;
+    std::vector<std::int32_t> tokens_;
+  };
+};
+
+static_assert(ModelFamily<VisionLanguage>, "VisionLanguage must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasTokens<VisionLanguage>);
+static_assert(HasFlops<VisionLanguage>);
+static_assert(HasPresetPhases<VisionLanguage>);
+static_assert(HasCheckpoints<VisionLanguage>);
+static_assert(HasWeightLoading<VisionLanguage, Cpu>);
+static_assert(HasPhasedRun<VisionLanguage::Workload<Cpu>>);
+static_assert(HasKvCacheBytes<VisionLanguage::Workload<Cpu>>);
+static_assert(HasParameterCount<VisionLanguage::Preset>);
+static_assert(HasCellBytes<VisionLanguage>);
+
+}  // namespace accelbench
+// ---- end accelbench/family/vision_language.hpp ----
 // ---- begin accelbench/measure/timer/steady_timer.hpp ----
 
 #include <chrono>
@@ -20366,6 +21183,7 @@ extern template class Benchmark<Cpu, TextGeneration>;
 extern template class Benchmark<Cpu, Vision>;
 extern template class Benchmark<Cpu, Audio>;
 extern template class Benchmark<Cpu, Multimodal>;
+extern template class Benchmark<Cpu, VisionLanguage>;
 
 }  // namespace accelbench
 
@@ -25813,7 +26631,7 @@ using KnownBackends = TypeList<Cpu
 #endif
                                >;
 /// The model families of this library.
-using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal>;
+using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/cpu.hpp>
+#include <accelbench/model/common/images.hpp>
 #include <accelbench/model/common/safetensors.hpp>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,17 @@ struct GoldenIo {
   [[nodiscard]] std::vector<std::int32_t> ids(const std::string& name) const { return file.read_indices(name); }
   [[nodiscard]] int dim(const std::string& name, std::size_t i) const {
     return static_cast<int>(file.info(name).shape.at(i));
+  }
+  /// An NCHW pixel tensor as an ImageBatch (one image per row).
+  [[nodiscard]] ImageBatch images(const std::string& name) const {
+    ImageBatch in;
+    in.batch = dim(name, 0);
+    in.channels = dim(name, 1);
+    in.size = dim(name, 2);
+    REQUIRE(dim(name, 3) == in.size);
+    const HostMatrix m = floats(name);  // [batch * channels * size, size]
+    in.pixels = Eigen::Map<const HostMatrix>(m.data(), in.batch, Eigen::Index{in.channels} * in.size * in.size);
+    return in;
   }
 };
 

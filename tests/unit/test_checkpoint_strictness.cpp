@@ -174,6 +174,10 @@ TEST_CASE("every config.json field that changes the computation and is not imple
       {"whisper", "scale_embedding", true},
       {"wav2vec2", "feat_extract_norm", "batch"},
       {"wav2vec2", "adapter_attn_dim", 16},
+      {"llava", "vision_feature_layer", {-2, -3}},
+      {"llava", "projector_hidden_act", "gelu_fast"},
+      {"llava", "text_config.hidden_act", "gelu"},
+      {"llava", "vision_config.hidden_act", "relu"},
   };
   for (const Refusal& r : refusals) {
     CAPTURE(r.arch);
@@ -195,6 +199,7 @@ TEST_CASE("every config.json field that changes the computation and is not imple
       if (r.arch == "vit") (void)preset_of<Vision>(folder);
       if (r.arch == "clip") (void)preset_of<Multimodal>(folder);
       if (r.arch == "whisper" || r.arch == "wav2vec2") (void)preset_of<Audio>(folder);
+      if (r.arch == "llava") (void)preset_of<VisionLanguage>(folder);
     };
     bool refused = false;
     try {
@@ -306,6 +311,7 @@ TEST_CASE("the field lists name each field once, with a note") {
       {"clip vision", clip_tower_config_fields(false)},
       {"whisper", whisper_config_fields()},
       {"wav2vec2", wav2vec2_config_fields()},
+      {"llava", llava_config_fields()},
   };
   for (const auto& [name, fields] : lists) {
     CAPTURE(name);
@@ -362,6 +368,13 @@ std::string field_tables() {
                                fields_table(clip_tower_config_fields(false)) + "\n" + unused_table(clip_unused_tensors()));
   section("Whisper (`whisper`)", fields_table(whisper_config_fields()) + "\n" + unused_table(whisper_unused_tensors()));
   section("wav2vec2 (`wav2vec2`)", fields_table(wav2vec2_config_fields()) + "\n" + unused_table(wav2vec2_unused_tensors()));
+  section("LLaVA (`llava`)",
+          fields_table(llava_config_fields()) +
+              "\n`vision_config` has CLIP's `vision_config` fields and `text_config` Llama's, Qwen2's or "
+              "Mistral's, as above.\n\n" +
+              unused_table(llava_unused_tensors()) +
+              "\nThe vision layers after the feature layer (`vision_model.encoder.layers.{k}.*` for k from "
+              "the number of layers that run) are left out too: they cannot change the output.\n");
   return out;
 }
 

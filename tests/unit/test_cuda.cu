@@ -199,6 +199,10 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
   SUBCASE("CLIP") { check_architecture<Cuda, Multimodal>("clip"); }
   SUBCASE("Whisper") { check_architecture<Cuda, Audio>("whisper"); }
   SUBCASE("wav2vec2") { check_architecture<Cuda, Audio>("wav2vec2"); }
+  SUBCASE("LLaVA") { check_architecture<Cuda, VisionLanguage>("llava"); }
+  SUBCASE("LLaVA: every token of a positive feature layer, tied Qwen2 decoder") {
+    check_architecture<Cuda, VisionLanguage>("llava_variant");
+  }
 }
 
 TEST_CASE("cuda: Benchmark reports device memory and the event timer") {

@@ -17,6 +17,7 @@
 
 #include "backend_conformance.hpp"
 #include "golden.hpp"
+#include "llava_golden.hpp"
 
 using namespace accelbench;
 using namespace accelbench::test;
@@ -126,6 +127,16 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("wav2vec2: layer-normalised feature encoder, stable layer norm") {
     check_architecture<OpenCL, Audio>("wav2vec2_stable");
   }
+  SUBCASE("LLaVA") { check_architecture<OpenCL, VisionLanguage>("llava"); }
+  SUBCASE("LLaVA: every token of a positive feature layer, tied Qwen2 decoder") {
+    check_architecture<OpenCL, VisionLanguage>("llava_variant");
+  }
+}
+
+TEST_CASE("opencl: the LLaVA goldens match transformers: image features, hidden states, prompt and step logits, tokens") {
+  OpenCL cl;
+  (void)check_llava_golden(cl, "llava");
+  (void)check_llava_golden(cl, "llava_variant");
 }
 
 TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformers' outputs") {

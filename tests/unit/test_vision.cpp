@@ -26,21 +26,7 @@ using namespace accelbench::test;
 
 namespace {
 
-struct Io : GoldenIo {
-  using GoldenIo::GoldenIo;
-
-  /// An NCHW pixel tensor as an ImageBatch (one image per row).
-  [[nodiscard]] ImageBatch images(const std::string& name) const {
-    ImageBatch in;
-    in.batch = static_cast<int>(dim(name, 0));
-    in.channels = static_cast<int>(dim(name, 1));
-    in.size = static_cast<int>(dim(name, 2));
-    REQUIRE(dim(name, 3) == in.size);
-    const HostMatrix m = floats(name);  // [batch * channels * size, size]
-    in.pixels = Eigen::Map<const HostMatrix>(m.data(), in.batch, Eigen::Index{in.channels} * in.size * in.size);
-    return in;
-  }
-};
+using Io = GoldenIo;
 
 /// Rows [first, first + count) of every block of `block` rows.
 HostMatrix rows_of_each(const HostMatrix& m, Eigen::Index block, Eigen::Index first, Eigen::Index count = 1) {

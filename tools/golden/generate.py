@@ -45,6 +45,8 @@ from transformers import (
     GPT2LMHeadModel,
     LlamaConfig,
     LlamaForCausalLM,
+    LlavaConfig,
+    LlavaForConditionalGeneration,
     MistralConfig,
     MistralForCausalLM,
     Qwen2Config,
@@ -1264,6 +1266,118 @@ def make_wav2vec2(out: Path, base_seed: int = 9000, arch: str = "wav2vec2", stab
     return {"model": model, "removed": removed, "gap": None, "max_abs": float(h.abs().max()), "what": "|last_hidden_state|"}
 
 
+# ----------------------------------------------------------------------------- llava
+
+LLAVA_IMAGE_TOKEN = 97
+
+
+def llava_config(arch: str) -> LlavaConfig:
+    """llava: CLIP vision tower (3 layers, feature layer -2: the last layer does not run), "default"
+    strategy (class token dropped), projector with biases, Llama decoder, untied head.
+    llava_variant: feature layer 1 (positive), "full" strategy, projector without biases, a Qwen2
+    decoder, tied head (top-level tie_word_embeddings)."""
+    variant = arch == "llava_variant"
+    vision = dict(
+        model_type="clip_vision_model",
+        image_size=32,
+        patch_size=8,
+        num_channels=3,
+        hidden_size=32,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=64,
+        hidden_act="quick_gelu",
+        projection_dim=16,
+        attention_dropout=0.0,
+    )
+    text = (qwen2_config() if variant else llama_config()).to_dict()
+    text.pop("tie_word_embeddings", None)
+    return LlavaConfig(
+        vision_config=vision,
+        text_config=text,
+        image_token_index=LLAVA_IMAGE_TOKEN,
+        image_seq_length=17 if variant else 16,
+        projector_hidden_act="gelu",
+        vision_feature_select_strategy="full" if variant else "default",
+        vision_feature_layer=1 if variant else -2,
+        multimodal_projector_bias=not variant,
+        tie_word_embeddings=variant,
+    )
+
+
+def make_llava(out: Path, arch: str = "llava", base_seed: int = 10000) -> dict:
+    """Two prompts [t0, IMG x n, t1 .. t5], one 32x32 image each; greedy generation."""
+    B, before, after = 2, 1, 5
+    for attempt in range(MAX_SEED_TRIES):
+        seed = base_seed + attempt
+        config = llava_config(arch)
+        model, gen = build(LlavaForConditionalGeneration, config, seed)
+        tc = config.text_config
+        n = config.image_seq_length
+        V = tc.vocab_size
+        special = {0, LLAVA_IMAGE_TOKEN} | {t for t in (tc.bos_token_id, tc.eos_token_id, tc.pad_token_id) if t is not None}
+        text = randint(gen, 3, LLAVA_IMAGE_TOKEN, (B, before + after))
+        input_ids = torch.cat(
+            [text[:, :before], torch.full((B, n), LLAVA_IMAGE_TOKEN, dtype=torch.int64), text[:, before:]], dim=1
+        )
+        P = input_ids.shape[1]
+        pixel_values = uniform_images(gen, B, 3, 32, 32)
+        attention_mask = torch.ones_like(input_ids)
+        with torch.no_grad():
+            full = model(input_ids=input_ids, pixel_values=pixel_values, attention_mask=attention_mask, output_hidden_states=True)
+            logits = full.logits
+            hidden = full.hidden_states[-1]  # final-norm output
+            vis = model.model.vision_tower(pixel_values, output_hidden_states=True)
+            layer = config.vision_feature_layer
+            selected = vis.hidden_states[layer]
+            if config.vision_feature_select_strategy == "default":
+                selected = selected[:, 1:]
+            features = model.model.multi_modal_projector(selected)
+            assert torch.equal(full.image_hidden_states, features.reshape(-1, features.shape[-1])), "projected layer"
+            # hidden_states[k] is the tower's state after k layers (0: embeddings after pre_layrnorm)
+            emb = model.model.vision_tower.pre_layrnorm(model.model.vision_tower.embeddings(pixel_values))
+            assert torch.equal(vis.hidden_states[0], emb)
+            seq = model.generate(
+                input_ids, pixel_values=pixel_values, attention_mask=attention_mask, generation_config=greedy_config(0)
+            )
+            new = seq[:, P:]
+            tf_logits = model(input_ids=seq, pixel_values=pixel_values, attention_mask=torch.ones_like(seq)).logits
+            gap = check_greedy(tf_logits[:, P - 1 : P - 1 + MAX_NEW_TOKENS], new, special)
+            assert torch.allclose(tf_logits[:, :P], logits, atol=1e-5)
+        if gap is not None:
+            break
+        print(f"  {arch}: seed {seed} rejected, retrying", file=sys.stderr)
+    else:
+        raise RuntimeError(f"{arch}: no seed with robust greedy decoding")
+    removed = save_checkpoint(model, out)
+    check_all_params_saved(model, out, renamed=True)  # the Hub's names: vision_tower.*, language_model.model.*
+    md = new_metadata(arch, model, seed)
+    md.update(
+        {
+            "max_new_tokens": str(MAX_NEW_TOKENS),
+            "min_top2_gap": repr(gap),
+            "image_features": "multi_modal_projector(vision_tower hidden_states[vision_feature_layer], class token "
+            "dropped for the default strategy), [B * image tokens, text hidden]",
+            "last_hidden_state": "the decoder's final-norm output over the prompt, image features in place",
+        }
+    )
+    steps = tf_logits[:, P - 1 : P - 1 + MAX_NEW_TOKENS]
+    save_io(
+        {
+            "pixel_values": pixel_values,
+            "input_ids": input_ids,
+            "image_features": features.reshape(-1, features.shape[-1]).contiguous(),
+            "last_hidden_state": hidden,
+            "logits": logits,
+            "generated_ids": new,
+            "step_logits": steps.reshape(B * MAX_NEW_TOKENS, steps.shape[-1]).contiguous(),
+        },
+        md,
+        out / "io.safetensors",
+    )
+    return {"model": model, "removed": removed, "gap": gap, "max_abs": float(logits.abs().max()), "what": "|logits|"}
+
+
 def verify_reload(arch: str, out: Path) -> float:
     """Reload the checkpoint folder with from_pretrained and re-run io.safetensors' inputs."""
     cls = {
@@ -1288,6 +1402,8 @@ def verify_reload(arch: str, out: Path) -> float:
         "whisper": WhisperForConditionalGeneration,
         "wav2vec2": Wav2Vec2Model,
         "wav2vec2_stable": Wav2Vec2Model,
+        "llava": LlavaForConditionalGeneration,
+        "llava_variant": LlavaForConditionalGeneration,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
     kwargs = {"add_pooling_layer": False} if arch in ("vit", "vit_nobias") else {}
@@ -1327,6 +1443,9 @@ def verify_reload(arch: str, out: Path) -> float:
             ref = io["last_hidden_state"]
         elif arch in ("t5", "t5_untied", "t5_gated"):
             got = model(input_ids=io["input_ids"], decoder_input_ids=io["decoder_input_ids"]).logits
+            ref = io["logits"]
+        elif arch in ("llava", "llava_variant"):
+            got = model(input_ids=io["input_ids"], pixel_values=io["pixel_values"]).logits
             ref = io["logits"]
         else:
             got = model(input_ids=io["input_ids"]).logits
@@ -1457,6 +1576,8 @@ ARCHS = {
     "whisper": lambda out: make_whisper(out),
     "wav2vec2": lambda out: make_wav2vec2(out),
     "wav2vec2_stable": lambda out: make_wav2vec2(out, 9500, "wav2vec2_stable", stable=True),
+    "llava": lambda out: make_llava(out),
+    "llava_variant": lambda out: make_llava(out, "llava_variant", 10500),
 }
 
 

@@ -25,6 +25,7 @@
 #include "clip_config.hpp"
 #include "common/architecture.hpp"
 #include "common/checkpoint.hpp"
+#include "common/clip_vision.hpp"
 #include "common/encoder_layers.hpp"
 #include "common/images.hpp"
 #include "common/upload.hpp"
@@ -39,36 +40,13 @@ namespace accelbench {
 
 // ---- tensor names and shapes ----
 
-namespace detail {
-
-/// CLIP's CLIPEncoderLayer (encoder.layers.{i}.*).
-inline constexpr PreNormLayerNames clip_layer_names{"layer_norm1",      "self_attn.q_proj",   "self_attn.k_proj",
-                                                    "self_attn.v_proj", "self_attn.out_proj", "layer_norm2",
-                                                    "mlp.fc1",          "mlp.fc2"};
-
-
-inline std::string clip_layer_prefix(const char* tower, int i) {
-  return std::string(tower) + ".encoder.layers." + std::to_string(i) + ".";
-}
-}  // namespace detail
-
 /// The shape of every tensor of a CLIPModel, by its Hugging Face name. The
-/// patch convolution is [hidden, channels * patch * patch]; logit_scale [1, 1].
+/// patch convolution is [hidden, channels * patch * patch].
 inline TensorShapes clip_tensor_shapes(const ClipConfig& c) {
   const Eigen::Index vh = c.vision.hidden;
   const Eigen::Index th = c.text.hidden;
-  const Eigen::Index p = c.vision.patch_size;
-  TensorShapes s = {
-      {"vision_model.embeddings.class_embedding", {1, vh}},
-      {"vision_model.embeddings.patch_embedding.weight", {vh, Eigen::Index{c.vision.channels} * p * p}},
-      {"vision_model.embeddings.position_embedding.weight", {c.vision.tokens(), vh}},
-      {"vision_model.pre_layrnorm.weight", {1, vh}},
-      {"vision_model.pre_layrnorm.bias", {1, vh}},
-  };
-  for (int l = 0; l < c.vision.layers; ++l) {
-    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("vision_model", l), detail::clip_layer_names, vh,
-                                      c.vision.intermediate);
-  }
+  TensorShapes s;
+  detail::add_clip_vision_shapes(s, c.vision, c.vision.layers);
   s.push_back({"vision_model.post_layernorm.weight", {1, vh}});
   s.push_back({"vision_model.post_layernorm.bias", {1, vh}});
   s.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, th}});
@@ -220,16 +198,7 @@ class Clip {
     detail::reshape_conv2d_weight(weights, "vision_model.embeddings.patch_embedding.weight", vh, v.channels,
                                   v.patch_size);
     WeightUploader<B> take(backend, weights, tally_);
-    class_ = take("vision_model.embeddings.class_embedding", 1, vh);
-    patch_w_ = take("vision_model.embeddings.patch_embedding.weight", vh,
-                    Eigen::Index{v.channels} * v.patch_size * v.patch_size);
-    vision_positions_ = take("vision_model.embeddings.position_embedding.weight", v.tokens(), vh);
-    pre_g_ = take("vision_model.pre_layrnorm.weight", 1, vh);
-    pre_b_ = take("vision_model.pre_layrnorm.bias", 1, vh);
-    for (int l = 0; l < v.layers; ++l) {
-      vision_layers_.push_back(detail::take_pre_norm_layer<B>(take, detail::clip_layer_prefix("vision_model", l),
-                                                              detail::clip_layer_names, vh, v.intermediate));
-    }
+    vision_ = ClipVisionTower<B>(take, v, v.layers);
     post_g_ = take("vision_model.post_layernorm.weight", 1, vh);
     post_b_ = take("vision_model.post_layernorm.bias", 1, vh);
     token_ = take("text_model.embeddings.token_embedding.weight", t.vocab_size, th);
@@ -303,26 +272,9 @@ class Clip {
   /// The vision tower and its projection: ws.vision_hidden,
   /// ws.vision_pooled and the normalised ws.image_embeds.
   void encode_images(B& be, Workspace& ws) const {
-    const auto& v = config_.vision;
-    Conv2dDims conv;
-    conv.batch = ws.images;
-    conv.channels = v.channels;
-    conv.height = v.image_size;
-    conv.width = v.image_size;
-    conv.out_channels = v.hidden;
-    conv.kernel = v.patch_size;
-    conv.stride = v.patch_size;
-    be.conv2d(ws.pixels, patch_w_, none_, conv, ws.patches);
-    be.prepend_row(ws.patches, class_, ws.images, ws.vision_hidden);
-    detail::add_learned_positions(be, vision_positions_, ws.vision_position_ids, ws.images, v.tokens(),
-                                  ws.vision_hidden, ws.s.tmp);
-    be.layer_norm(ws.vision_hidden, pre_g_, pre_b_, v.layer_norm_eps, ws.vision_hidden);
-    const AttentionDims dims{ws.images, v.tokens(), v.tokens(), v.heads, v.head_dim()};
-    for (const auto& L : vision_layers_) {
-      detail::pre_norm_layer(be, L, v.layer_norm_eps, v.activation, none_, dims, ws.vision_hidden, ws.s);
-    }
+    vision_.encode(be, ws.pixels, ws.vision_position_ids, ws.images, ws.patches, ws.vision_hidden, ws.s);
     be.embedding_lookup(ws.vision_hidden, ws.class_rows, ws.vision_pooled);
-    be.layer_norm(ws.vision_pooled, post_g_, post_b_, v.layer_norm_eps, ws.vision_pooled);
+    be.layer_norm(ws.vision_pooled, post_g_, post_b_, config_.vision.layer_norm_eps, ws.vision_pooled);
     be.linear(ws.vision_pooled, visual_projection_, none_, ws.image_embeds);
     be.normalize_rows(ws.image_embeds);
   }
@@ -366,8 +318,8 @@ class Clip {
   static constexpr bool has_scale = requires(B& b, Tensor& x, float s) { b.scale(x, s); };
 
   ClipConfig config_;
-  Tensor class_, patch_w_, vision_positions_, pre_g_, pre_b_, post_g_, post_b_;
-  std::vector<detail::PreNormLayer<B>> vision_layers_;
+  ClipVisionTower<B> vision_;
+  Tensor post_g_, post_b_;
   Tensor token_, text_positions_, final_g_, final_b_;
   std::vector<detail::PreNormLayer<B>> text_layers_;
   Tensor visual_projection_, text_projection_;

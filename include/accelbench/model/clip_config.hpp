@@ -33,6 +33,17 @@ struct ClipVisionConfig {
   [[nodiscard]] int grid() const noexcept { return patch_size > 0 ? image_size / patch_size : 0; }
   /// Tokens of one image: its patches and the class embedding.
   [[nodiscard]] int tokens() const noexcept { return grid() * grid() + 1; }
+
+  /// Floating-point operations of the patch convolution and `layers_run`
+  /// layers over `images` images (a multiply-add counts as two): the
+  /// projections, feed-forward and attention products.
+  [[nodiscard]] double encoder_flops(int images, int layers_run) const noexcept {
+    const double n = tokens();
+    const double h = hidden;
+    const double patch = static_cast<double>(channels) * patch_size * patch_size;
+    return 2.0 * images * (n - 1) * patch * h +
+           layers_run * (2.0 * images * n * (4.0 * h * h + 2.0 * h * intermediate) + 4.0 * images * n * n * h);
+  }
 };
 
 /// CLIP's text encoder (transformers' CLIPTextConfig).
@@ -85,13 +96,7 @@ struct ClipConfig {
   /// the matrix products of the patch convolution, projections, feed-forward,
   /// attention and output projection.
   [[nodiscard]] double image_flops(int images) const noexcept {
-    const double n = vision.tokens();
-    const double h = vision.hidden;
-    const double patch = static_cast<double>(vision.channels) * vision.patch_size * vision.patch_size;
-    return 2.0 * images * (n - 1) * patch * h +
-           vision.layers * (2.0 * images * n * (4.0 * h * h + 2.0 * h * vision.intermediate) +
-                            4.0 * images * n * n * h) +
-           2.0 * images * h * projection_dim;
+    return vision.encoder_flops(images, vision.layers) + 2.0 * images * vision.hidden * projection_dim;
   }
   [[nodiscard]] double text_flops(int texts, int text_length) const noexcept {
     const double n = text_length;
@@ -121,22 +126,31 @@ inline const std::vector<ClipConfig>& clip_presets() {
   return presets;
 }
 
+namespace detail {
+
+/// Checks the vision tower's fields ("vision.*" of `check`'s model).
+inline void validate_clip_vision(const FieldCheck& check, const ClipVisionConfig& v) {
+  check.positive("vision.layers", v.layers);
+  check.positive("vision.hidden", v.hidden);
+  check.positive("vision.heads", v.heads);
+  check.positive("vision.intermediate", v.intermediate);
+  check.positive("vision.patch_size", v.patch_size);
+  check.positive("vision.image_size", v.image_size);
+  check.positive("vision.channels", v.channels);
+  check.divides("vision.heads", v.heads, v.hidden);
+  if (v.image_size % v.patch_size != 0) {
+    check.fail("vision.image_size", std::to_string(v.image_size),
+               "must be a multiple of patch_size (" + std::to_string(v.patch_size) + ")");
+  }
+  check.positive("vision.layer_norm_eps", v.layer_norm_eps);
+}
+
+}  // namespace detail
+
 /// Checks that a configuration describes a CLIP that can be built.
 inline void validate_clip_config(const ClipConfig& c) {
   const detail::FieldCheck check(c.name);
-  check.positive("vision.layers", c.vision.layers);
-  check.positive("vision.hidden", c.vision.hidden);
-  check.positive("vision.heads", c.vision.heads);
-  check.positive("vision.intermediate", c.vision.intermediate);
-  check.positive("vision.patch_size", c.vision.patch_size);
-  check.positive("vision.image_size", c.vision.image_size);
-  check.positive("vision.channels", c.vision.channels);
-  check.divides("vision.heads", c.vision.heads, c.vision.hidden);
-  if (c.vision.image_size % c.vision.patch_size != 0) {
-    check.fail("vision.image_size", std::to_string(c.vision.image_size),
-               "must be a multiple of patch_size (" + std::to_string(c.vision.patch_size) + ")");
-  }
-  check.positive("vision.layer_norm_eps", c.vision.layer_norm_eps);
+  detail::validate_clip_vision(check, c.vision);
   check.positive("text.layers", c.text.layers);
   check.positive("text.hidden", c.text.hidden);
   check.positive("text.heads", c.text.heads);
@@ -148,13 +162,6 @@ inline void validate_clip_config(const ClipConfig& c) {
   check.positive("projection_dim", c.projection_dim);
 }
 
-namespace detail {
-
-inline Activation clip_activation(const HfConfigReader& r) {
-  return read_activation(r, "hidden_act", "quick_gelu", "CLIP", {Activation::quick_gelu, Activation::gelu});
-}
-
-}  // namespace detail
 
 /// The top-level fields of a CLIP config.json (besides common_config_fields()).
 [[nodiscard]] inline ConfigFields clip_config_fields() {
@@ -165,6 +172,31 @@ inline Activation clip_activation(const HfConfigReader& r) {
           F::read("projection_dim", "width of the shared embedding space"),
           F::no_effect("logit_scale_init_value", "the initial logit_scale; a checkpoint stores logit_scale itself")};
 }
+
+namespace detail {
+
+inline Activation clip_activation(const HfConfigReader& r) {
+  return read_activation(r, "hidden_act", "quick_gelu", "CLIP", {Activation::quick_gelu, Activation::gelu});
+}
+
+/// A CLIPVisionConfig object (CLIP's vision_config, LLaVA's), missing
+/// fields at CLIPVisionConfig's defaults; its fields are checked by the caller
+/// (clip_tower_config_fields(false)).
+inline ClipVisionConfig read_clip_vision(const HfConfigReader& v) {
+  ClipVisionConfig out;
+  out.layers = v.integer("num_hidden_layers", 12);
+  out.hidden = v.integer("hidden_size", 768);
+  out.heads = v.integer("num_attention_heads", 12);
+  out.intermediate = v.integer("intermediate_size", 3072);
+  out.patch_size = v.integer("patch_size", 32);
+  out.image_size = v.integer("image_size", 224);
+  out.channels = v.integer("num_channels", 3);
+  out.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
+  out.activation = clip_activation(v);
+  return out;
+}
+
+}  // namespace detail
 
 /// The fields of CLIP's text_config (`text`) or vision_config.
 [[nodiscard]] inline ConfigFields clip_tower_config_fields(bool text) {
@@ -207,15 +239,7 @@ inline Activation clip_activation(const HfConfigReader& r) {
   ClipConfig m;
   m.name = checkpoint_name(dir);
   const detail::HfConfigReader v = c.object("vision_config", "CLIP's config.json has text_config and vision_config");
-  m.vision.layers = v.integer("num_hidden_layers", 12);
-  m.vision.hidden = v.integer("hidden_size", 768);
-  m.vision.heads = v.integer("num_attention_heads", 12);
-  m.vision.intermediate = v.integer("intermediate_size", 3072);
-  m.vision.patch_size = v.integer("patch_size", 32);
-  m.vision.image_size = v.integer("image_size", 224);
-  m.vision.channels = v.integer("num_channels", 3);
-  m.vision.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
-  m.vision.activation = detail::clip_activation(v);
+  m.vision = detail::read_clip_vision(v);
   const detail::HfConfigReader t = c.object("text_config", "CLIP's config.json has text_config and vision_config");
   m.text.layers = t.integer("num_hidden_layers", 12);
   m.text.hidden = t.integer("hidden_size", 512);

@@ -19,6 +19,7 @@
 #include "../family/multimodal.hpp"
 #include "../family/text_generation.hpp"
 #include "../family/vision.hpp"
+#include "../family/vision_language.hpp"
 #include "benchmark.hpp"
 
 namespace accelbench {
@@ -28,6 +29,7 @@ extern template class Benchmark<Cpu, TextGeneration>;
 extern template class Benchmark<Cpu, Vision>;
 extern template class Benchmark<Cpu, Audio>;
 extern template class Benchmark<Cpu, Multimodal>;
+extern template class Benchmark<Cpu, VisionLanguage>;
 
 }  // namespace accelbench
 

@@ -126,8 +126,19 @@ class DecoderOnly {
   /// sequence's last position go to s.prefill.logits and its greedy choice
   /// to s.next_ids. s.prefill.h keeps the final hidden states of every position.
   void prefill(B& be, Session& s) const {
+    embed_prompt(be, s);
+    prefill_embedded(be, s);
+  }
+
+  /// The prompt's input embeddings into s.prefill.x, the first half of
+  /// prefill(): a model that feeds the decoder other inputs as well (LLaVA's
+  /// image features) writes them over some rows, then calls prefill_embedded().
+  void embed_prompt(B& be, Session& s) const { self().embed(be, s.prompt_ids, s, s.prefill, s.prompt_len, 0); }
+
+  /// The second half of prefill(): the layers over the embeddings in
+  /// s.prefill.x, the head and the first greedy choice.
+  void prefill_embedded(B& be, Session& s) const {
     Activations& a = s.prefill;
-    self().embed(be, s.prompt_ids, s, a, s.prompt_len, 0);
     self().run_layers(be, s, a, s.prompt_len, 0);
     be.embedding_lookup(a.h, s.last_rows, a.last);
     self().head(be, a.last, a.logits);
