@@ -14925,6 +14925,15 @@ class ConsoleReporter {
       out << '\n';
       for (const auto& n : notes) out << n << '\n';
     }
+    bool heading = false;
+    for (const auto& m : r.models) {
+      if (m.status != "unsupported" && m.status != "unavailable") continue;
+      if (!heading) out << "\nnot run:\n";
+      heading = true;
+      out << fmt::format("  {}{}{}: {}{}\n", m.name, m.family.empty() ? "" : " (" + m.family + ")",
+                         m.backend.empty() ? "" : " on " + m.backend, m.status,
+                         m.message.empty() ? "" : ": " + m.message);
+    }
     for (const auto& c : r.comparisons) {
       out << '\n';
       print_comparison(c);
@@ -27465,11 +27474,21 @@ struct SuiteEntry {
   friend bool operator==(const SuiteEntry&, const SuiteEntry&) = default;
 };
 
+/// A model a suite names that the library cannot run (a member of a model
+/// set not implemented yet): reported as unsupported with the reason.
+struct UnsupportedModel {
+  std::string model;
+  std::string reason;
+  friend bool operator==(const UnsupportedModel&, const UnsupportedModel&) = default;
+};
+
 struct Suite {
   std::string name = "default";
   /// What to run: each family with its models, in this order.
   std::vector<SuiteEntry> benchmarks = {{"embedding", {"bert-tiny", "all-MiniLM-L6-v2"}},
                                         {"text-generation", {"gpt2", "llama-tiny"}}};
+  /// Models named but not run, each reported `unsupported` with its reason.
+  std::vector<UnsupportedModel> unsupported;
   std::vector<std::string> hardware = {"cpu"};
   std::string stats = "percentile";    ///< a name from KnownStats
   std::string timer = "steady_clock";  ///< a name from KnownTimers
@@ -27635,6 +27654,26 @@ template <class... Fs>
            s.benchmarks.push_back(std::move(e));
          }
          benchmarks_given = true;
+       }},
+      {"unsupported",
+       [&](const Json& v, const std::string& k) {
+         if (!v.is_array()) detail::bad_type(k, v, "an array of {\"model\": ..., \"reason\": ...}");
+         s.unsupported.clear();
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           const std::string item = k + "[" + std::to_string(i) + "]";
+           if (!v[i].is_object()) detail::bad_type(item, v[i], "an object with model and reason");
+           UnsupportedModel u;
+           for (const auto& [key, value] : v[i].items()) {
+             if (key == "model") {
+               u.model = json_string(value, item + ".model");
+             } else if (key == "reason") {
+               u.reason = json_string(value, item + ".reason");
+             } else {
+               throw ConfigError(item + "." + key, detail::json_text(value), "unknown field; known: model, reason");
+             }
+           }
+           s.unsupported.push_back(std::move(u));
+         }
        }},
       {"family", [&](const Json& v, const std::string& k) { family = json_string(v, k); }},
       {"hardware", [&](const Json& v, const std::string& k) { s.hardware = json_strings(v, k); }},
@@ -27902,6 +27941,18 @@ template <class Backends = KnownBackends, class Families = KnownFamilies>
 [[nodiscard]] RunResult run_suite(const Suite& s, const SuiteObserver& observer = {}) {
   validate_suite<Backends, Families>(s);
   RunResult all;
+  if (!s.unsupported.empty()) {
+    RunResult part;
+    for (const auto& u : s.unsupported) {
+      ModelInfo info;
+      info.name = u.model;
+      info.status = "unsupported";
+      info.message = u.reason;
+      part.models.push_back(std::move(info));
+    }
+    if (observer.on_part) observer.on_part(part);
+    all.merge(std::move(part));
+  }
   ResourcePool pool;  // each model is loaded once per backend device for the whole suite
   const std::vector<DeviceLane> lanes =
       s.parallel ? detail::device_lanes<Backends>(s) : std::vector<DeviceLane>{{"", s.hardware}};
@@ -28147,6 +28198,9 @@ namespace accelbench {
   Json j = Json::object();
   j["name"] = s.name;
   j["benchmarks"] = std::move(benchmarks);
+  Json unsupported = Json::array();
+  for (const auto& u : s.unsupported) unsupported.push_back(Json{{"model", u.model}, {"reason", u.reason}});
+  j["unsupported"] = std::move(unsupported);
   j["hardware"] = s.hardware;
   j["stats"] = s.stats;
   j["timer"] = s.timer;
@@ -29104,12 +29158,17 @@ inline Json optional_number(const std::optional<double>& v) {
   // The cell: batch_sizes and the families' small axes, as run.
   std::string cell = "batch_sizes " + detail::format_values(s.batch_sizes);
   for (const auto& [axis, values] : s.sweep) cell += "; " + axis + " " + detail::format_values(values);
+  const bool verify_only = s.warmup_iterations == 0 && s.max_iterations == 1;
+  const std::string runs =
+      verify_only ? std::string("one run, not timed (verification only)")
+                  : fmt::format("{} warmup run{}, then {} timed runs (fewer when they take over {} s)",
+                                s.warmup_iterations, s.warmup_iterations == 1 ? "" : "s", s.min_iterations,
+                                detail::format_number(s.max_time_s));
   out += fmt::format(
       "accelbench {}, {}. Each model ran on each backend on one cell ({}; each family runs the axes it "
-      "declares): {} warmup run{}, then {} timed runs (fewer when they take over {} s). Its outputs were compared "
+      "declares): {}. Its outputs were compared "
       "with the {} reference's: ok when the largest absolute difference is at most {}.\n\n",
-      version_string, m.started_at, detail::matrix_cell(cell), s.warmup_iterations,
-      s.warmup_iterations == 1 ? "" : "s", s.min_iterations, detail::format_number(s.max_time_s), Cpu::name,
+      version_string, m.started_at, detail::matrix_cell(cell), runs, Cpu::name,
       detail::format_number(s.verify_tolerance));
   std::string devices;
   for (const auto& backend : m.backends) {
@@ -29247,6 +29306,9 @@ struct CompatibilityOptions {
   /// knows it. Empty: for each architecture of each family, its smallest
   /// preset of at most max_default_parameters parameters.
   std::vector<std::string> models{};
+  /// `models` lists every model to run, even when it is empty (a model set
+  /// whose members are all unsupported): no default presets.
+  bool explicit_models = false;
   std::int64_t max_default_parameters = 200'000'000;
   /// Largest absolute difference from the reference counted as ok.
   double tolerance = 1e-3;
@@ -29259,6 +29321,13 @@ struct CompatibilityOptions {
   /// Cpu threads, 0 for one per logical core.
   int threads = 0;
   std::uint64_t seed = 42;
+  /// Verification alone: each pair runs once, without warmup, and its rows
+  /// carry no time (`accelbench run --verify-only`).
+  bool verify_only = false;
+  /// Models named but not implemented (a model set's): a row for each on
+  /// the reference and every backend, `unsupported` with the reason, after
+  /// the families' rows.
+  std::vector<UnsupportedModel> unsupported{};
   /// Called with each row when it is done (progress).
   std::function<void(const CompatibilityRow&)> on_row{};
   /// Rows done before (a resumed matrix): given family, model and backend
@@ -29276,9 +29345,9 @@ struct CompatibilityOptions {
 [[nodiscard]] inline Config compatibility_config(const CompatibilityOptions& o) {
   Config c;
   c.batch_sizes = {1};
-  c.warmup_iterations = 1;
-  c.min_iterations = o.min_iterations;
-  c.max_iterations = 100000;
+  c.warmup_iterations = o.verify_only ? 0 : 1;
+  c.min_iterations = o.verify_only ? 1 : o.min_iterations;
+  c.max_iterations = o.verify_only ? 1 : 100000;
   c.min_time_s = 0.0;
   c.max_time_s = o.max_time_s;
   c.iterations_per_sample = 1;
@@ -29486,6 +29555,10 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
     return row;
   };
   const auto emit = [&](CompatibilityRow&& row) {
+    if (o.verify_only) {
+      row.median_s.reset();
+      row.speedup.reset();
+    }
     if (o.on_row) o.on_row(row);
     m.rows.push_back(std::move(row));
   };
@@ -29532,7 +29605,7 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
 template <class Backends, class F>
 void run_matrix_family(const CompatibilityOptions& o, const std::vector<std::string>& names, CompatibilityMatrix& m) {
   std::vector<std::string> models;
-  if (o.models.empty()) {
+  if (o.models.empty() && !o.explicit_models) {
     models = default_matrix_models<F>(o.max_default_parameters);
   } else {
     for (const auto& model : o.models) {
@@ -29637,6 +29710,23 @@ CompatibilityMatrix run_matrix(TypeList<Bs...>, TypeList<Fs...> families, const 
       using F = typename decltype(tag)::type;
       run_matrix_family<TypeList<Bs...>, F>(o, names, m);
     });
+  }
+  for (const UnsupportedModel& u : o.unsupported) {
+    for (const auto& backend : m.backends) {
+      if (o.done_row) {
+        if (auto before = o.done_row("", u.model, backend)) {
+          m.rows.push_back(std::move(*before));
+          continue;
+        }
+      }
+      CompatibilityRow row;
+      row.model = u.model;
+      row.backend = backend;
+      row.status = CompatibilityStatus::unsupported;
+      row.reason = u.reason;
+      if (o.on_row) o.on_row(row);
+      m.rows.push_back(std::move(row));
+    }
   }
   m.finished_at = utc_timestamp();
   return m;

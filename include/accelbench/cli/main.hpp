@@ -83,6 +83,7 @@ int command_line(int argc, char** argv, Action action) {
   SuiteFlags run_flags;
   CLI::App* run = command("run", "run a suite: print its table and write its results as JSON");
   run_flags.add_to<Families>(*run);
+  run_flags.add_model_set_options(*run);
   std::string run_resume;
   run->add_option("--resume", run_resume,
                   "continue the run whose journal is FILE (RESULTS.journal.jsonl, beside its results): its cells "
@@ -211,6 +212,7 @@ int command_line(int argc, char** argv, Action action) {
       return exit_ok;
     }
     if (run->parsed()) {
+      if (run_flags.verify_only) return verify_only_command<Backends, Families>(run_flags, run_resume);
       return run_command<Backends, Families>(run_flags, run_resume, run->count("--resume") > 0 && run_resume.empty());
     }
     if (compare->parsed()) return compare_command<Backends, Families>(compare_flags, compare_resume);

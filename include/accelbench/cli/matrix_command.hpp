@@ -35,6 +35,9 @@ struct MatrixFlags {
   bool quiet = false;
   std::string resume;  ///< the journal of a matrix to continue
   std::string output;  ///< -o: md (default) or json on standard output
+  bool verify_only = false;                    ///< run --verify-only: each pair once, no timing
+  bool explicit_models = false;                ///< `models` lists every model, even when empty
+  std::vector<UnsupportedModel> unsupported;   ///< run --models-set: members not implemented
 
   /// The options that decide the rows, as recorded in the journal's header.
   [[nodiscard]] Json recorded() const {
@@ -123,6 +126,9 @@ struct MatrixFlags {
     if (!output.empty() && output != "md" && output != "json") {
       throw ConfigError("--output", "\"" + output + "\"", "matrix prints md or json");
     }
+    o.verify_only = verify_only;
+    o.explicit_models = explicit_models;
+    o.unsupported = unsupported;
     return o;
   }
 };
@@ -263,6 +269,59 @@ int matrix_command(MatrixFlags flags) {
     if (r.status == CompatibilityStatus::mismatch || r.status == CompatibilityStatus::error) return exit_not_ok;
   }
   return exit_ok;
+}
+
+/// `accelbench run --verify-only`: the suite's models (a model set's, its
+/// unimplemented members included as unsupported rows) on cpu and every
+/// backend of its hardware, each run once and verified against cpu, as the
+/// compatibility matrix in the suite's output folder; no timing.
+template <class Backends, class Families>
+int verify_only_command(const SuiteFlags& flags, const std::string& resume) {
+  if (!resume.empty()) throw UsageError("--verify-only runs no journal of a run; resume the matrix with `accelbench matrix --resume`");
+  check_run_threads(flags);
+  const Suite s = flags.suite<Families>();
+  validate_suite<Backends, Families>(s);
+  if (!flags.db.empty() || !flags.shard.empty() || !flags.group.empty() || s.isolate || s.parallel) {
+    throw UsageError("--verify-only writes the compatibility matrix: it takes no --db, --group, --shard, --isolate or --parallel");
+  }
+  MatrixFlags m;
+  std::vector<std::string> families, models, backends;
+  for (const SuiteEntry& e : s.benchmarks) {
+    families.push_back(e.family);
+    for (const auto& model : e.models) {
+      bool preset = false;
+      detail::find_by_name(Families{}, e.family, [&](auto f) {
+        preset = detail::family_has_preset<typename decltype(f)::type>(model);
+      });
+      if (!preset) {
+        throw ConfigError("--verify-only", "\"" + model + "\"",
+                          "verifies presets; this is no preset of the " + e.family + " family (a checkpoint folder "
+                          "runs with `accelbench run`, verified as it is timed)");
+      }
+      models.push_back(model);
+    }
+  }
+  for (const auto& hw : s.hardware) {
+    if (hw != Cpu::name) backends.push_back(hw);
+  }
+  const auto comma = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+    return out;
+  };
+  m.families = comma(families);
+  m.models = comma(models);
+  // Only cpu named: the reference alone (an empty list would mean every backend).
+  m.backends = backends.empty() ? std::string(Cpu::name) : comma(backends);
+  m.tolerance = detail::format_number(s.settings.verify_tolerance);
+  if (s.threads > 0) m.threads = std::to_string(s.threads);
+  m.out = s.output_dir;
+  m.quiet = flags.quiet;
+  m.verify_only = true;
+  m.unsupported = s.unsupported;
+  if (models.empty() && s.unsupported.empty()) throw ConfigError("--verify-only", "(no models)", "the suite names no model");
+  m.explicit_models = true;  // the suite's models, none when every member is unsupported
+  return matrix_command<Backends, Families>(std::move(m));
 }
 
 }  // namespace accelbench::cli

@@ -20,6 +20,7 @@
 #include "../core/error.hpp"
 #include "../core/json.hpp"
 #include "../family/sweep.hpp"
+#include "../suite/model_sets.hpp"
 #include "../suite/registry.hpp"
 #include "../suite/suite.hpp"
 #include "output_format.hpp"
@@ -185,10 +186,59 @@ class SuiteFlags {
                  "run: exit with 4 when a cell was measured while other work used the cores it could use");
   }
 
+  bool verify_only = false;     ///< run --verify-only: the compatibility matrix of the suite's models, no timing
+  bool benchmark_only = false;  ///< run --benchmark-only: no verification
+
+  /// run's model-set options: --models-set, --specific-models,
+  /// --verify-only and --benchmark-only.
+  void add_model_set_options(CLI::App& cmd) {
+    cmd.add_option("--models-set", models_set_,
+                   "run a named set of models instead of the suite's: key (the key models, small presets; those "
+                   "not implemented are reported unsupported), small (bert-tiny, t5-small, vit-tiny, whisper-tiny, "
+                   "clip), or custom FILE (a JSON file of {\"family\", \"model\"} members)")
+        ->type_name("NAME [FILE]")
+        ->expected(1, 2);
+    cmd.add_option("--specific-models", specific_models_, "with --models-set: only these members (keys or models)")
+        ->type_name("A,B,...");
+    cmd.add_flag("--verify-only", verify_only,
+                 "load each model, run it once on every backend of --hardware, verify it against cpu and write the "
+                 "compatibility matrix (DIR/compatibility.json and .md); no timing");
+    cmd.add_flag("--benchmark-only", benchmark_only, "time the cells without verifying them against cpu");
+  }
+
+  /// The model set --models-set names (with --specific-models applied);
+  /// empty when none was given. Throws ConfigError naming the flag.
+  template <class Families>
+  [[nodiscard]] std::optional<ModelSet> model_set() const {
+    if (models_set_.empty()) {
+      if (!specific_models_.empty()) {
+        throw ConfigError("--specific-models", "\"" + specific_models_ + "\"", "picks from a set: give --models-set");
+      }
+      return std::nullopt;
+    }
+    const std::string& name = models_set_.front();
+    if ((name == "custom") != (models_set_.size() == 2)) {
+      throw ConfigError("--models-set", "\"" + join_words(models_set_) + "\"",
+                        name == "custom" ? "custom takes the set's JSON file: --models-set custom FILE"
+                                         : "expected key, small or custom FILE");
+    }
+    ModelSet set;
+    if (name == "key") {
+      set = key_model_set();
+    } else if (name == "small") {
+      set = small_model_set();
+    } else if (name == "custom") {
+      set = custom_model_set<Families>(models_set_.back());
+    } else {
+      throw ConfigError("--models-set", "\"" + name + "\"", "unknown set; known: key, small, custom FILE");
+    }
+    return pick_models(set, split(specific_models_));
+  }
+
   /// Whether an option that changes the suite was given (--quiet does not).
   [[nodiscard]] bool any_given() const noexcept {
     return !suite_file_.empty() || !edits_.empty() || models_given_ || !family_.empty() || no_concurrent_loading_ ||
-           warmup_until_stable_ || isolate_ || parallel_;
+           warmup_until_stable_ || isolate_ || parallel_ || !models_set_.empty() || benchmark_only;
   }
 
   /// The suite file (or the default suite) with every option given applied
@@ -203,6 +253,17 @@ class SuiteFlags {
     if (isolate_) s.isolate = true;
     if (parallel_) s.parallel = true;
     if (models_given_ || !family_.empty()) set_models<Families>(s, family_, models_);
+    if (const std::optional<ModelSet> set = model_set<Families>()) {
+      if (models_given_ || !family_.empty()) {
+        throw ConfigError(models_given_ ? "--models" : "--family", "\"" + (models_given_ ? join_words(models_) : family_) + "\"",
+                          "give either --models-set or --models and --family, not both");
+      }
+      set_model_set(s, *set);
+    }
+    if (verify_only && benchmark_only) {
+      throw ConfigError("--benchmark-only", "true", "--verify-only verifies without timing; give one of the two");
+    }
+    if (benchmark_only) s.settings.verify = false;
     return s;
   }
 
@@ -254,6 +315,14 @@ class SuiteFlags {
   bool fail_on_busy_ = false;
   bool isolate_ = false;
   bool parallel_ = false;
+  std::vector<std::string> models_set_;  ///< --models-set NAME [FILE]
+  std::string specific_models_;
+
+  static std::string join_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+  }
 };
 
 }  // namespace accelbench::cli

@@ -96,6 +96,15 @@ class ConsoleReporter {
       out << '\n';
       for (const auto& n : notes) out << n << '\n';
     }
+    bool heading = false;
+    for (const auto& m : r.models) {
+      if (m.status != "unsupported" && m.status != "unavailable") continue;
+      if (!heading) out << "\nnot run:\n";
+      heading = true;
+      out << fmt::format("  {}{}{}: {}{}\n", m.name, m.family.empty() ? "" : " (" + m.family + ")",
+                         m.backend.empty() ? "" : " on " + m.backend, m.status,
+                         m.message.empty() ? "" : ": " + m.message);
+    }
     for (const auto& c : r.comparisons) {
       out << '\n';
       print_comparison(c);

@@ -62,6 +62,9 @@ struct CompatibilityOptions {
   /// knows it. Empty: for each architecture of each family, its smallest
   /// preset of at most max_default_parameters parameters.
   std::vector<std::string> models{};
+  /// `models` lists every model to run, even when it is empty (a model set
+  /// whose members are all unsupported): no default presets.
+  bool explicit_models = false;
   std::int64_t max_default_parameters = 200'000'000;
   /// Largest absolute difference from the reference counted as ok.
   double tolerance = 1e-3;
@@ -74,6 +77,13 @@ struct CompatibilityOptions {
   /// Cpu threads, 0 for one per logical core.
   int threads = 0;
   std::uint64_t seed = 42;
+  /// Verification alone: each pair runs once, without warmup, and its rows
+  /// carry no time (`accelbench run --verify-only`).
+  bool verify_only = false;
+  /// Models named but not implemented (a model set's): a row for each on
+  /// the reference and every backend, `unsupported` with the reason, after
+  /// the families' rows.
+  std::vector<UnsupportedModel> unsupported{};
   /// Called with each row when it is done (progress).
   std::function<void(const CompatibilityRow&)> on_row{};
   /// Rows done before (a resumed matrix): given family, model and backend
@@ -91,9 +101,9 @@ struct CompatibilityOptions {
 [[nodiscard]] inline Config compatibility_config(const CompatibilityOptions& o) {
   Config c;
   c.batch_sizes = {1};
-  c.warmup_iterations = 1;
-  c.min_iterations = o.min_iterations;
-  c.max_iterations = 100000;
+  c.warmup_iterations = o.verify_only ? 0 : 1;
+  c.min_iterations = o.verify_only ? 1 : o.min_iterations;
+  c.max_iterations = o.verify_only ? 1 : 100000;
   c.min_time_s = 0.0;
   c.max_time_s = o.max_time_s;
   c.iterations_per_sample = 1;
@@ -301,6 +311,10 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
     return row;
   };
   const auto emit = [&](CompatibilityRow&& row) {
+    if (o.verify_only) {
+      row.median_s.reset();
+      row.speedup.reset();
+    }
     if (o.on_row) o.on_row(row);
     m.rows.push_back(std::move(row));
   };
@@ -347,7 +361,7 @@ void run_matrix_model(TypeList<Bs...> backends, const CompatibilityOptions& o, c
 template <class Backends, class F>
 void run_matrix_family(const CompatibilityOptions& o, const std::vector<std::string>& names, CompatibilityMatrix& m) {
   std::vector<std::string> models;
-  if (o.models.empty()) {
+  if (o.models.empty() && !o.explicit_models) {
     models = default_matrix_models<F>(o.max_default_parameters);
   } else {
     for (const auto& model : o.models) {
@@ -452,6 +466,23 @@ CompatibilityMatrix run_matrix(TypeList<Bs...>, TypeList<Fs...> families, const 
       using F = typename decltype(tag)::type;
       run_matrix_family<TypeList<Bs...>, F>(o, names, m);
     });
+  }
+  for (const UnsupportedModel& u : o.unsupported) {
+    for (const auto& backend : m.backends) {
+      if (o.done_row) {
+        if (auto before = o.done_row("", u.model, backend)) {
+          m.rows.push_back(std::move(*before));
+          continue;
+        }
+      }
+      CompatibilityRow row;
+      row.model = u.model;
+      row.backend = backend;
+      row.status = CompatibilityStatus::unsupported;
+      row.reason = u.reason;
+      if (o.on_row) o.on_row(row);
+      m.rows.push_back(std::move(row));
+    }
   }
   m.finished_at = utc_timestamp();
   return m;

@@ -114,12 +114,17 @@ inline Json optional_number(const std::optional<double>& v) {
   // The cell: batch_sizes and the families' small axes, as run.
   std::string cell = "batch_sizes " + detail::format_values(s.batch_sizes);
   for (const auto& [axis, values] : s.sweep) cell += "; " + axis + " " + detail::format_values(values);
+  const bool verify_only = s.warmup_iterations == 0 && s.max_iterations == 1;
+  const std::string runs =
+      verify_only ? std::string("one run, not timed (verification only)")
+                  : fmt::format("{} warmup run{}, then {} timed runs (fewer when they take over {} s)",
+                                s.warmup_iterations, s.warmup_iterations == 1 ? "" : "s", s.min_iterations,
+                                detail::format_number(s.max_time_s));
   out += fmt::format(
       "accelbench {}, {}. Each model ran on each backend on one cell ({}; each family runs the axes it "
-      "declares): {} warmup run{}, then {} timed runs (fewer when they take over {} s). Its outputs were compared "
+      "declares): {}. Its outputs were compared "
       "with the {} reference's: ok when the largest absolute difference is at most {}.\n\n",
-      version_string, m.started_at, detail::matrix_cell(cell), s.warmup_iterations,
-      s.warmup_iterations == 1 ? "" : "s", s.min_iterations, detail::format_number(s.max_time_s), Cpu::name,
+      version_string, m.started_at, detail::matrix_cell(cell), runs, Cpu::name,
       detail::format_number(s.verify_tolerance));
   std::string devices;
   for (const auto& backend : m.backends) {

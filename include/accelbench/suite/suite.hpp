@@ -159,6 +159,26 @@ template <class... Fs>
          }
          benchmarks_given = true;
        }},
+      {"unsupported",
+       [&](const Json& v, const std::string& k) {
+         if (!v.is_array()) detail::bad_type(k, v, "an array of {\"model\": ..., \"reason\": ...}");
+         s.unsupported.clear();
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           const std::string item = k + "[" + std::to_string(i) + "]";
+           if (!v[i].is_object()) detail::bad_type(item, v[i], "an object with model and reason");
+           UnsupportedModel u;
+           for (const auto& [key, value] : v[i].items()) {
+             if (key == "model") {
+               u.model = json_string(value, item + ".model");
+             } else if (key == "reason") {
+               u.reason = json_string(value, item + ".reason");
+             } else {
+               throw ConfigError(item + "." + key, detail::json_text(value), "unknown field; known: model, reason");
+             }
+           }
+           s.unsupported.push_back(std::move(u));
+         }
+       }},
       {"family", [&](const Json& v, const std::string& k) { family = json_string(v, k); }},
       {"hardware", [&](const Json& v, const std::string& k) { s.hardware = json_strings(v, k); }},
       {"stats", [&](const Json& v, const std::string& k) { s.stats = json_string(v, k); }},
@@ -425,6 +445,18 @@ template <class Backends = KnownBackends, class Families = KnownFamilies>
 [[nodiscard]] RunResult run_suite(const Suite& s, const SuiteObserver& observer = {}) {
   validate_suite<Backends, Families>(s);
   RunResult all;
+  if (!s.unsupported.empty()) {
+    RunResult part;
+    for (const auto& u : s.unsupported) {
+      ModelInfo info;
+      info.name = u.model;
+      info.status = "unsupported";
+      info.message = u.reason;
+      part.models.push_back(std::move(info));
+    }
+    if (observer.on_part) observer.on_part(part);
+    all.merge(std::move(part));
+  }
   ResourcePool pool;  // each model is loaded once per backend device for the whole suite
   const std::vector<DeviceLane> lanes =
       s.parallel ? detail::device_lanes<Backends>(s) : std::vector<DeviceLane>{{"", s.hardware}};

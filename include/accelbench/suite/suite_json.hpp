@@ -20,6 +20,9 @@ namespace accelbench {
   Json j = Json::object();
   j["name"] = s.name;
   j["benchmarks"] = std::move(benchmarks);
+  Json unsupported = Json::array();
+  for (const auto& u : s.unsupported) unsupported.push_back(Json{{"model", u.model}, {"reason", u.reason}});
+  j["unsupported"] = std::move(unsupported);
   j["hardware"] = s.hardware;
   j["stats"] = s.stats;
   j["timer"] = s.timer;

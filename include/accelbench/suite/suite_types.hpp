@@ -19,11 +19,21 @@ struct SuiteEntry {
   friend bool operator==(const SuiteEntry&, const SuiteEntry&) = default;
 };
 
+/// A model a suite names that the library cannot run (a member of a model
+/// set not implemented yet): reported as unsupported with the reason.
+struct UnsupportedModel {
+  std::string model;
+  std::string reason;
+  friend bool operator==(const UnsupportedModel&, const UnsupportedModel&) = default;
+};
+
 struct Suite {
   std::string name = "default";
   /// What to run: each family with its models, in this order.
   std::vector<SuiteEntry> benchmarks = {{"embedding", {"bert-tiny", "all-MiniLM-L6-v2"}},
                                         {"text-generation", {"gpt2", "llama-tiny"}}};
+  /// Models named but not run, each reported `unsupported` with its reason.
+  std::vector<UnsupportedModel> unsupported;
   std::vector<std::string> hardware = {"cpu"};
   std::string stats = "percentile";    ///< a name from KnownStats
   std::string timer = "steady_clock";  ///< a name from KnownTimers
