@@ -469,17 +469,11 @@ CompatibilityMatrix run_matrix(TypeList<Bs...>, TypeList<Fs...> families, const 
   }
   for (const UnsupportedModel& u : o.unsupported) {
     for (const auto& backend : m.backends) {
-      if (o.done_row) {
-        if (auto before = o.done_row("", u.model, backend)) {
-          m.rows.push_back(std::move(*before));
-          continue;
-        }
+      if (auto before = o.done_row ? o.done_row("", u.model, backend) : std::nullopt) {
+        m.rows.push_back(std::move(*before));
+        continue;
       }
-      CompatibilityRow row;
-      row.model = u.model;
-      row.backend = backend;
-      row.status = CompatibilityStatus::unsupported;
-      row.reason = u.reason;
+      CompatibilityRow row{.model = u.model, .backend = backend, .status = CompatibilityStatus::unsupported, .reason = u.reason};
       if (o.on_row) o.on_row(row);
       m.rows.push_back(std::move(row));
     }
