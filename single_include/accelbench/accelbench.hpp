@@ -10591,10 +10591,15 @@ class Wav2Vec2 {
 // the configured layer (without the class token by default) pass through
 // the multimodal projector (linear, activation, linear); the prompt's run of
 // image tokens is replaced by those features, and a Llama, Qwen2 or Mistral
-// decoder (llama.hpp) generates from there with its key-value cache. Written
-// once over the backend's GenerationOps and PerceptionOps. The
-// configuration is in llava_config.hpp.
+// decoder (llama.hpp) generates from there with its key-value cache.
+// LLaVA-NeXT (LlavaNextForConditionalGeneration) runs the tower over every
+// tile of an image and its base image, and packs the tiles' features into
+// one grid, cropped to the image's aspect ratio, each row ended by the
+// image-newline embedding (a gather from the features with that row put
+// first). Written once over the backend's GenerationOps and PerceptionOps.
+// The configuration is in llava_config.hpp.
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -10605,13 +10610,19 @@ class Wav2Vec2 {
 
 // ---- begin accelbench/model/llava_config.hpp ----
 
-// LLaVA's configuration (transformers' LlavaConfig): a CLIP vision tower,
-// the multimodal projector and a Llama, Qwen2 or Mistral decoder. Presets,
-// validation, tensor shapes, FLOPs and reading a checkpoint folder; the
-// model is in llava.hpp.
+// LLaVA's and LLaVA-NeXT's configuration (transformers' LlavaConfig and
+// LlavaNextConfig): a CLIP vision tower, the multimodal projector and a
+// Llama, Qwen2 or Mistral decoder; LLaVA-NeXT also tiles an image of any
+// size (image_grid_pinpoints) and packs the tiles' features with an
+// image-newline embedding. Presets, validation, the layout of an image's
+// features, tensor shapes, FLOPs and reading a checkpoint folder; the model
+// is in llava.hpp.
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10620,9 +10631,24 @@ class Wav2Vec2 {
 
 namespace accelbench {
 
-/// LlavaForConditionalGeneration's dimensions and choices.
+/// Where one image's features go (LLaVA-NeXT's any-resolution layout):
+/// the image is covered by a grid of tiles at the tower's size (besides the
+/// base image, resized whole), the tiles' patch features form a grid of
+/// rows x cols after the padding is cropped away, and each row ends with the
+/// image-newline embedding. For LLaVA: one tile, the base image.
+struct LlavaImageLayout {
+  int tile_rows = 0, tile_cols = 0;  ///< NeXT: the grid of tiles besides the base image
+  int rows = 0, cols = 0;            ///< NeXT: the feature grid kept after unpadding
+  int row_offset = 0, col_offset = 0;  ///< NeXT: its first row and column in the padded grid
+  int tokens = 0;                    ///< features (and image tokens) of the image
+  [[nodiscard]] int tiles() const noexcept { return 1 + tile_rows * tile_cols; }
+};
+
+/// LlavaForConditionalGeneration's (LlavaNextForConditionalGeneration's)
+/// dimensions and choices.
 struct LlavaConfig {
   std::string name;
+  std::string architecture = "llava";  ///< "llava" or "llava_next"
   ClipVisionConfig vision;
   GenerativeConfig text;  ///< the decoder: architecture "llama", "qwen2" or "mistral"
   /// The prompt's placeholder token: each sequence holds image_tokens() of
@@ -10636,26 +10662,96 @@ struct LlavaConfig {
   bool full_features = false;
   Activation projector_activation = Activation::gelu;
   bool projector_bias = true;
+  /// LLaVA-NeXT: the resolutions (height, width) an image may be tiled to.
+  std::vector<std::array<int, 2>> grid_pinpoints;
   std::vector<std::string> aliases;
+
+  [[nodiscard]] bool any_resolution() const noexcept { return architecture == "llava_next"; }
 
   /// Layers of the vision tower that run: the rest cannot change the output.
   [[nodiscard]] int vision_layers_run() const noexcept {
     return feature_layer < 0 ? vision.layers + 1 + feature_layer : feature_layer;
   }
+  /// Features of one tile: its patches, and the class token with "full".
+  [[nodiscard]] int tile_tokens() const noexcept { return full_features ? vision.tokens() : vision.tokens() - 1; }
+  /// The layout of an image of height x width pixels (0: the tower's size).
+  [[nodiscard]] LlavaImageLayout image_layout(int height = 0, int width = 0) const;
   /// Image tokens of one image in the prompt (features of one image).
-  [[nodiscard]] int image_tokens() const noexcept { return full_features ? vision.tokens() : vision.tokens() - 1; }
+  [[nodiscard]] int image_tokens(int height = 0, int width = 0) const { return image_layout(height, width).tokens; }
 
   [[nodiscard]] TensorShapes tensor_shapes() const;
   [[nodiscard]] std::int64_t parameter_count() const { return shape_parameter_count(tensor_shapes()); }
 
-  /// Encoding `images` images: the tower's layers that run and the projector.
-  [[nodiscard]] double image_flops(int images) const noexcept {
-    const double n = image_tokens();
+  /// Encoding `images` images of height x width: the tower's layers that
+  /// run and the projector, over every tile.
+  [[nodiscard]] double image_flops(int images, int height = 0, int width = 0) const {
+    const int tiles = images * image_layout(height, width).tiles();
+    const double n = tile_tokens();
     const double vh = vision.hidden;
     const double th = text.hidden;
-    return vision.encoder_flops(images, vision_layers_run()) + 2.0 * images * n * (vh * th + th * th);
+    return vision.encoder_flops(tiles, vision_layers_run()) + 2.0 * tiles * n * (vh * th + th * th);
   }
 };
+
+namespace detail {
+
+/// transformers' select_best_resolution: of the (height, width)
+/// resolutions, the one that keeps most of an image of height x width
+/// pixels scaled to fit, then wastes least.
+[[nodiscard]] inline std::array<int, 2> best_resolution(int height, int width,
+                                                        const std::vector<std::array<int, 2>>& resolutions) {
+  std::array<int, 2> best{0, 0};
+  double most = 0;
+  double least_wasted = std::numeric_limits<double>::infinity();
+  for (const auto& [h, w] : resolutions) {
+    const double scale = std::min(double(w) / width, double(h) / height);
+    const double scaled_w = std::trunc(width * scale);
+    const double scaled_h = std::trunc(height * scale);
+    const double effective = std::min(scaled_w * scaled_h, double(width) * height);
+    const double wasted = double(w) * h - effective;
+    if (effective > most || (effective == most && wasted < least_wasted)) {
+      most = effective;
+      least_wasted = wasted;
+      best = {h, w};
+    }
+  }
+  return best;
+}
+
+/// Python's int(round(x, 7)) for a positive x.
+[[nodiscard]] inline int truncate_rounded(double x) { return static_cast<int>(std::round(x * 1e7) / 1e7); }
+
+}  // namespace detail
+
+inline LlavaImageLayout LlavaConfig::image_layout(int height, int width) const {
+  LlavaImageLayout l;
+  if (!any_resolution()) {
+    l.tokens = tile_tokens();
+    return l;
+  }
+  if (height <= 0) height = vision.image_size;
+  if (width <= 0) width = vision.image_size;
+  // transformers' get_anyres_image_grid_shape, then unpad_image over the
+  // grid of the tiles' patches.
+  const auto [best_h, best_w] = detail::best_resolution(height, width, grid_pinpoints);
+  l.tile_rows = best_h / vision.image_size;
+  l.tile_cols = best_w / vision.image_size;
+  const int grid_h = l.tile_rows * vision.grid();
+  const int grid_w = l.tile_cols * vision.grid();
+  l.rows = grid_h;
+  l.cols = grid_w;
+  if (double(width) / height > double(grid_w) / grid_h) {
+    const int kept = detail::truncate_rounded(height * (double(grid_w) / width));
+    l.row_offset = (grid_h - kept) / 2;
+    l.rows = grid_h - 2 * l.row_offset;
+  } else {
+    const int kept = detail::truncate_rounded(width * (double(grid_h) / height));
+    l.col_offset = (grid_w - kept) / 2;
+    l.cols = grid_w - 2 * l.col_offset;
+  }
+  l.tokens = tile_tokens() + l.rows * (l.cols + 1);
+  return l;
+}
 
 /// Presets with the dimensions of the published checkpoints, and a tiny one.
 [[nodiscard]] inline const std::vector<LlavaConfig>& llava_presets() {
@@ -10677,6 +10773,28 @@ struct LlavaConfig {
                  .intermediate = 704, .vocab_size = 32064, .max_positions = 2048, .norm_eps = 1e-5f,
                  .rope_theta = 10000.0f, .aliases = {}};
     p.push_back(tiny);
+    // llava-v1.6-mistral-7b: llava-1.5's tower, Mistral-7B-Instruct-v0.2
+    // (no sliding window, rope_theta 1e6), five tilings up to 672 x 672.
+    LlavaConfig next = big;
+    next.name = "llava-v1.6-mistral-7b";
+    next.architecture = "llava_next";
+    next.text = {.name = next.name, .architecture = "mistral", .layers = 32, .hidden = 4096, .heads = 32,
+                 .kv_heads = 8, .intermediate = 14336, .vocab_size = 32064, .max_positions = 32768,
+                 .norm_eps = 1e-5f, .rope_theta = 1000000.0f, .aliases = {}};
+    next.grid_pinpoints = {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
+    next.aliases = {"llava-hf/llava-v1.6-mistral-7b-hf"};
+    p.push_back(next);
+    // LLaVA-NeXT's structure at llava-tiny's scale, a Mistral decoder with
+    // a sliding window of 128 (mistral-tiny's).
+    LlavaConfig next_tiny = tiny;
+    next_tiny.name = "llava-next-tiny";
+    next_tiny.architecture = "llava_next";
+    next_tiny.text.name = next_tiny.name;
+    next_tiny.text.architecture = "mistral";
+    next_tiny.text.max_positions = 4096;
+    next_tiny.text.sliding_window = 128;
+    next_tiny.grid_pinpoints = {{112, 224}, {224, 112}, {224, 224}, {336, 112}, {112, 336}};
+    p.push_back(next_tiny);
     for (LlavaConfig& c : p) c.text.functions = &architecture_functions<LlamaArchitecture>;
     return p;
   }();
@@ -10695,6 +10813,29 @@ inline void validate_llava_config(const LlavaConfig& c) {
   if (c.image_token_id < 0 || c.image_token_id >= c.text.vocab_size) {
     check.fail("image_token_id", std::to_string(c.image_token_id),
                "must be a token of the decoder's vocabulary [0, " + std::to_string(c.text.vocab_size) + ")");
+  }
+  if (c.architecture != "llava" && c.architecture != "llava_next") {
+    check.fail("architecture", "\"" + c.architecture + "\"", "must be \"llava\" or \"llava_next\"");
+  }
+  if (c.any_resolution()) {
+    if (c.grid_pinpoints.empty()) check.fail("grid_pinpoints", "[]", "LLaVA-NeXT tiles an image to one of them");
+    for (std::size_t i = 0; i < c.grid_pinpoints.size(); ++i) {
+      for (const int side : c.grid_pinpoints[i]) {
+        if (side <= 0 || side % c.vision.image_size != 0 || side > (1 << 16)) {
+          check.fail("grid_pinpoints[" + std::to_string(i) + "]",
+                     "[" + std::to_string(c.grid_pinpoints[i][0]) + ", " + std::to_string(c.grid_pinpoints[i][1]) + "]",
+                     "each side must be a positive multiple of the tower's image size (" +
+                         std::to_string(c.vision.image_size) + ")");
+        }
+      }
+    }
+    if (c.full_features) {
+      check.fail("full_features", "true",
+                 "LLaVA-NeXT packs the tiles' patches without the class token (vision_feature_select_strategy "
+                 "\"default\")");
+    }
+  } else if (!c.grid_pinpoints.empty()) {
+    check.fail("grid_pinpoints", std::to_string(c.grid_pinpoints.size()) + " resolutions", "only LLaVA-NeXT tiles images");
   }
   if (c.feature_layer < -(c.vision.layers + 1) || c.feature_layer > c.vision.layers) {
     check.fail("feature_layer", std::to_string(c.feature_layer),
@@ -10716,6 +10857,7 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
   if (projector_bias) s.push_back({"multi_modal_projector.linear_1.bias", {1, th}});
   s.push_back({"multi_modal_projector.linear_2.weight", {th, th}});
   if (projector_bias) s.push_back({"multi_modal_projector.linear_2.bias", {1, th}});
+  if (any_resolution()) s.push_back({"image_newline", {1, th}});
   for (auto& t : LlamaArchitecture::tensor_shapes(text)) s.push_back(std::move(t));
   return s;
 }
@@ -10729,7 +10871,7 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
 /// The top-level fields of a LLaVA config.json (besides common_config_fields()).
 [[nodiscard]] inline ConfigFields llava_config_fields() {
   using F = ConfigField;
-  return {F::read("model_type", "must be \"llava\""),
+  return {F::read("model_type", "\"llava\" or \"llava_next\""),
           F::read("vision_config", "the CLIP vision tower's fields (model_type \"clip_vision_model\")"),
           F::read("text_config", "the decoder's fields, as a Llama, Qwen2 or Mistral config.json"),
           F::read("image_token_index", "the image placeholder token (also image_token_id)"),
@@ -10739,6 +10881,7 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
           F::read("projector_hidden_act", "the projector's activation"),
           F::read("multimodal_projector_bias", "biases on the projector's two products"),
           F::read("tie_word_embeddings", "the head is the decoder's token embedding; it decides, not text_config's"),
+          F::read("image_grid_pinpoints", "LLaVA-NeXT: the resolutions [height, width] an image is tiled to"),
           F::no_effect("image_seq_length", "the processor's count of image tokens; the model replaces the prompt's")};
 }
 
@@ -10749,8 +10892,12 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
 [[nodiscard]] inline LlavaConfig llava_config_from_checkpoint(const std::filesystem::path& dir,
                                                               std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
-  c.require_text("model_type", "", "llava", "the vision-language family reads LLaVA checkpoints (\"llava\")");
   LlavaConfig m;
+  m.architecture = c.text("model_type");
+  if (m.architecture != "llava" && m.architecture != "llava_next") {
+    c.fail("model_type", "\"" + m.architecture + "\"",
+           "the vision-language family reads LLaVA and LLaVA-NeXT checkpoints (\"llava\", \"llava_next\")");
+  }
   m.name = checkpoint_name(dir);
   const detail::HfConfigReader v = c.object("vision_config", "LLaVA's config.json has vision_config and text_config");
   v.require_text("model_type", "clip_vision_model", "clip_vision_model", "LLaVA's vision tower here is CLIP's");
@@ -10788,6 +10935,22 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
                               {Activation::gelu, Activation::gelu_tanh, Activation::relu, Activation::silu,
                                Activation::quick_gelu});
   m.projector_bias = c.boolean("multimodal_projector_bias", true);
+  if (m.any_resolution()) {
+    const nlohmann::json& pins = c.present("image_grid_pinpoints") ? c.raw("image_grid_pinpoints") : nlohmann::json();
+    if (!pins.is_array() || pins.empty()) {
+      c.fail("image_grid_pinpoints", c.present("image_grid_pinpoints") ? pins.dump() : "(missing)",
+             "LLaVA-NeXT needs the resolutions [[height, width], ...] it tiles images to");
+    }
+    for (std::size_t i = 0; i < pins.size(); ++i) {
+      const auto& p = pins[i];
+      if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer()) {
+        c.fail("image_grid_pinpoints[" + std::to_string(i) + "]", p.dump(), "expected [height, width] in pixels");
+      }
+      m.grid_pinpoints.push_back({p[0].get<int>(), p[1].get<int>()});
+    }
+  } else if (c.has("image_grid_pinpoints")) {
+    c.fail("image_grid_pinpoints", c.raw("image_grid_pinpoints").dump(), "LLaVA does not tile images (LLaVA-NeXT does)");
+  }
   (void)c.has("image_seq_length");
   c.check_fields(llava_config_fields());
   validate_llava_config(m);
@@ -10820,7 +10983,8 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
       {"model.multi_modal_projector.", "multi_modal_projector."},
       {"model.language_model.", "model."},
       {"language_model.model.", "model."},
-      {"language_model.lm_head.", "lm_head."}};
+      {"language_model.lm_head.", "lm_head."},
+      {"model.image_newline", "image_newline"}};
   WeightMap stored = read_checkpoint_tensors(dir);
   WeightMap out;
   const UnusedTensors unused = llava_unused_tensors();
@@ -10908,16 +11072,23 @@ class Llava {
   struct Session {
     TextSession text;
     int images = 0;
+    int tiles = 0;              ///< images x tiles per image (LLaVA: one)
     ImageTokenRun image_run;
-    Tensor pixels;              ///< [images, channels * size * size]
+    Tensor pixels;              ///< [tiles, channels * size * size]
     IndexTensor position_ids;   ///< 0..tokens-1 per image
     IndexTensor feature_rows;   ///< the rows of the feature layer that are projected
     Tensor patches;
     Tensor vision_hidden;       ///< the feature layer's states, [images * tokens, vision hidden]
     Tensor features;            ///< the selected rows
-    Tensor projected;           ///< the projector's output, [images * image_tokens, text hidden]
+    Tensor projected;           ///< the projector's output, [tiles * tile_tokens, text hidden]
     Tensor projector_mid;       ///< after linear_1 and the activation
+    IndexTensor pack_rows;      ///< NeXT: each image token's row of `table`
+    Tensor table;               ///< NeXT: the image-newline row, then `projected`
+    Tensor packed;              ///< NeXT: the image features in prompt order, [images * tokens, text hidden]
     detail::EncoderScratch<B> s;
+
+    /// The image features that replace the image tokens, in prompt order.
+    [[nodiscard]] const Tensor& image_features(bool any_resolution) const { return any_resolution ? packed : projected; }
   };
 
   /// Takes the weights it needs from `weights` (checking each shape) and
@@ -10932,46 +11103,71 @@ class Llava {
   /// The decoder, with its own configuration (the head's tying resolved).
   [[nodiscard]] const Llama<B>& language_model() const noexcept { return language_; }
 
-  /// A session for `images` (one per sequence, at the model's image size)
-  /// and `batch` prompts of `prompt_len` tokens (row-major), each holding
-  /// image_tokens() image tokens in one run at the same position, with room
-  /// for `max_new_tokens` more.
-  [[nodiscard]] Session start(B& be, const ImageBatch& images, std::span<const std::int32_t> prompt_ids, int batch,
-                              int prompt_len, int max_new_tokens) const {
+  /// A session for one image per sequence and `batch` prompts of
+  /// `prompt_len` tokens (row-major), each holding the image's tokens in one
+  /// run at the same position, with room for `max_new_tokens` more. `tiles`
+  /// are every image's tiles at the tower's size, image by image (LLaVA: the
+  /// image itself; LLaVA-NeXT: the base image, then the tiles row by row);
+  /// `sizes` the images' (height, width) before tiling, which LLaVA-NeXT
+  /// needs (all alike: their tokens must be as many) and LLaVA ignores.
+  [[nodiscard]] Session start(B& be, const ImageBatch& tiles, std::span<const std::array<int, 2>> sizes,
+                              std::span<const std::int32_t> prompt_ids, int batch, int prompt_len,
+                              int max_new_tokens) const {
     const ClipVisionConfig& v = config_.vision;
-    if (images.batch != batch || images.channels != v.channels || images.size != v.image_size ||
-        images.pixels.rows() != images.batch ||
-        images.pixels.cols() != Eigen::Index{images.channels} * images.size * images.size) {
-      throw std::invalid_argument("LLaVA: images are " + std::to_string(images.batch) + " x " +
-                                  std::to_string(images.channels) + " x " + std::to_string(images.size) + " x " +
-                                  std::to_string(images.size) + ", " + config_.name + " takes one image per sequence (" +
-                                  std::to_string(batch) + ") of " + std::to_string(v.channels) + " x " +
+    const std::array<int, 2> size = sizes.empty() ? std::array<int, 2>{0, 0} : sizes.front();
+    const LlavaImageLayout layout = config_.image_layout(size[0], size[1]);
+    for (const auto& other : sizes) {
+      if (config_.any_resolution() && config_.image_layout(other[0], other[1]).tokens != layout.tokens) {
+        throw std::invalid_argument("LLaVA-NeXT: the images of a batch must give as many features each (an image of " +
+                                    std::to_string(other[0]) + " x " + std::to_string(other[1]) + " differs from one of " +
+                                    std::to_string(size[0]) + " x " + std::to_string(size[1]) + ")");
+      }
+    }
+    if (config_.any_resolution() && static_cast<int>(sizes.size()) != batch) {
+      throw std::invalid_argument("LLaVA-NeXT: " + std::to_string(sizes.size()) + " image sizes for " +
+                                  std::to_string(batch) + " sequences");
+    }
+    if (tiles.batch != batch * layout.tiles() || tiles.channels != v.channels || tiles.size != v.image_size ||
+        tiles.pixels.rows() != tiles.batch ||
+        tiles.pixels.cols() != Eigen::Index{tiles.channels} * tiles.size * tiles.size) {
+      throw std::invalid_argument("LLaVA: images are " + std::to_string(tiles.batch) + " x " +
+                                  std::to_string(tiles.channels) + " x " + std::to_string(tiles.size) + " x " +
+                                  std::to_string(tiles.size) + ", " + config_.name + " takes " +
+                                  std::to_string(layout.tiles()) + " per sequence (" + std::to_string(batch) +
+                                  " sequences) of " + std::to_string(v.channels) + " x " +
                                   std::to_string(v.image_size) + " x " + std::to_string(v.image_size));
     }
     detail::check_token_batch(config_.name, prompt_ids.size(), batch, prompt_len);
     Session s;
-    s.image_run = find_image_tokens(prompt_ids, batch, prompt_len, config_.image_token_id, config_.image_tokens());
+    s.image_run = find_image_tokens(prompt_ids, batch, prompt_len, config_.image_token_id, layout.tokens);
     s.text = language_.start(be, prompt_ids, batch, prompt_len, max_new_tokens);
-    s.images = images.batch;
-    s.pixels = be.upload(images.pixels);
-    s.position_ids = be.upload_indices(detail::position_ids(s.images, v.tokens()));
+    s.images = batch;
+    s.tiles = tiles.batch;
+    s.pixels = be.upload(tiles.pixels);
+    s.position_ids = be.upload_indices(detail::position_ids(s.tiles, v.tokens()));
     if (!config_.full_features) {
       std::vector<std::int32_t> rows;
-      for (int i = 0; i < s.images; ++i) {
+      for (int i = 0; i < s.tiles; ++i) {
         for (int t = 1; t < v.tokens(); ++t) rows.push_back(i * v.tokens() + t);
       }
       s.feature_rows = be.upload_indices(rows);
     }
+    if (config_.any_resolution()) s.pack_rows = be.upload_indices(pack_rows(layout, batch));
     return s;
   }
 
-  /// The vision tower up to the feature layer and the projector: s.projected.
+  /// The vision tower up to the feature layer and the projector over every
+  /// tile (s.projected); LLaVA-NeXT packs them (s.packed).
   void encode_images(B& be, Session& s) const {
-    vision_.encode(be, s.pixels, s.position_ids, s.images, s.patches, s.vision_hidden, s.s);
+    vision_.encode(be, s.pixels, s.position_ids, s.tiles, s.patches, s.vision_hidden, s.s);
     if (!config_.full_features) be.embedding_lookup(s.vision_hidden, s.feature_rows, s.features);
     be.linear(config_.full_features ? s.vision_hidden : s.features, l1_w_, l1_b_, s.projector_mid);
     detail::activate(be, config_.projector_activation, s.projector_mid);
     be.linear(s.projector_mid, l2_w_, l2_b_, s.projected);
+    if (config_.any_resolution()) {
+      be.prepend_row(s.projected, newline_, 1, s.table);
+      be.embedding_lookup(s.table, s.pack_rows, s.packed);
+    }
   }
 
   /// The prompt with the image features in place of its image tokens
@@ -10981,7 +11177,7 @@ class Llava {
     language_.embed_prompt(be, s.text);
     const CacheDims rows{.batch = s.text.batch, .len = s.image_run.count, .capacity = s.text.prompt_len,
                          .start = s.image_run.start};
-    be.cache_write(s.projected, rows, s.text.prefill.x);
+    be.cache_write(s.image_features(config_.any_resolution()), rows, s.text.prefill.x);
     language_.prefill_embedded(be, s.text);
   }
 
@@ -10997,12 +11193,36 @@ class Llava {
     WeightMap text;   ///< the decoder's
   };
 
+  /// LLaVA-NeXT's packing as rows of the table [newline; projected]: per
+  /// image, the base image's features, then the kept grid row by row (a
+  /// grid position (y, x) is tile (y / g, x / g)'s patch (y % g, x % g)),
+  /// each row followed by the newline (row 0).
+  [[nodiscard]] std::vector<std::int32_t> pack_rows(const LlavaImageLayout& l, int images) const {
+    const int g = config_.vision.grid();
+    const int per_tile = config_.tile_tokens();
+    std::vector<std::int32_t> rows;
+    rows.reserve(static_cast<std::size_t>(images) * static_cast<std::size_t>(l.tokens));
+    for (int i = 0; i < images; ++i) {
+      const int first = 1 + i * l.tiles() * per_tile;  // the image's base features in the table
+      for (int r = 0; r < per_tile; ++r) rows.push_back(first + r);
+      for (int y = l.row_offset; y < l.row_offset + l.rows; ++y) {
+        for (int x = l.col_offset; x < l.col_offset + l.cols; ++x) {
+          const int tile = 1 + (y / g) * l.tile_cols + x / g;
+          rows.push_back(first + tile * per_tile + (y % g) * g + x % g);
+        }
+        rows.push_back(0);
+      }
+    }
+    return rows;
+  }
+
   static Parts split(WeightMap weights) {
     Parts p;
     for (const auto& name : weights.names()) {
       const HostMatrix& t = weights.at(name);
       HostMatrix m = weights.take(name, t.rows(), t.cols());
-      const bool image = name.starts_with("vision_model.") || name.starts_with("multi_modal_projector.");
+      const bool image = name.starts_with("vision_model.") || name.starts_with("multi_modal_projector.") ||
+                         name == "image_newline";
       (image ? p.image : p.text).insert(name, std::move(m));
     }
     return p;
@@ -11024,6 +11244,7 @@ class Llava {
       l1_b_ = take("multi_modal_projector.linear_1.bias", 1, th);
       l2_b_ = take("multi_modal_projector.linear_2.bias", 1, th);
     }
+    if (config_.any_resolution()) newline_ = take("image_newline", 1, th);
     take.finish(model_name);
     config_.text = language_.config();  // the head's tying as resolved
   }
@@ -11032,6 +11253,7 @@ class Llava {
   Llama<B> language_;
   ClipVisionTower<B> vision_;
   Tensor l1_w_, l1_b_, l2_w_, l2_b_;
+  Tensor newline_;  ///< LLaVA-NeXT's image_newline, [1, text hidden]
   WeightTally tally_;
 };
 
@@ -12450,6 +12672,7 @@ static_assert(HasCellBytes<Multimodal>);
 // ---- begin accelbench/family/vision_language.hpp ----
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -12467,16 +12690,16 @@ template <class B>
 concept VisionLanguageOps = PerceptionOps<B> && GenerationOps<B>;
 
 /// Deterministic synthetic prompts for LLaVA: `batch` sequences of one text
-/// token, the run of image_tokens() image tokens, then text_len - 1 more text
+/// token, the run of `image_tokens` image tokens, then text_len - 1 more text
 /// tokens (text_len tokens of text in all, drawn as make_prompt_ids draws
 /// them, the image token never among them).
 [[nodiscard]] inline std::vector<std::int32_t> make_llava_prompt(const LlavaConfig& c, int batch, int text_len,
-                                                                 std::uint64_t seed) {
+                                                                 int image_tokens, std::uint64_t seed) {
   std::vector<std::int32_t> text = make_prompt_ids(c.text, batch, text_len, seed);
   for (std::int32_t& id : text) {
     if (id == c.image_token_id) id = c.image_token_id > 0 ? c.image_token_id - 1 : c.image_token_id + 1;
   }
-  const int n = c.image_tokens();
+  const int n = image_tokens;
   std::vector<std::int32_t> ids;
   ids.reserve(static_cast<std::size_t>(batch) * static_cast<std::size_t>(text_len + n));
   for (int b = 0; b < batch; ++b) {
@@ -12488,15 +12711,18 @@ concept VisionLanguageOps = PerceptionOps<B> && GenerationOps<B>;
   return ids;
 }
 
-/// Greedy generation from an image and a prompt with LLaVA. One item is one
-/// image (one per sequence); a run encodes batch_size synthetic images (at
-/// the model's image size, see make_images), places their features in
-/// prompts of prompt_length text tokens (see make_llava_prompt) and
-/// generates new_tokens tokens for each. Phases: image_encode (the vision
-/// tower and projector), prefill (the prompt with its image tokens, up to
-/// the first token: time to first token) and decode (one token per
-/// sequence, new_tokens - 1 times per run). The sweep is batch_sizes x
-/// prompt_lengths x new_tokens.
+/// Greedy generation from an image and a prompt with LLaVA and LLaVA-NeXT.
+/// One item is one image (one per sequence); a run encodes batch_size
+/// synthetic images of image_size pixels square (0: the tower's size; LLaVA
+/// sees every image at the tower's size, LLaVA-NeXT tiles it, see
+/// LlavaConfig::image_layout; the tiles are made directly, as the image
+/// processor would give them), places their features in prompts of
+/// prompt_length text tokens (see make_llava_prompt) and generates
+/// new_tokens tokens for each. Phases: image_encode (the vision tower and
+/// projector over every tile, and LLaVA-NeXT's packing), prefill (the
+/// prompt with its image tokens, up to the first token) and decode (one
+/// token per sequence, new_tokens - 1 times per run). The sweep is
+/// batch_sizes x image_sizes x prompt_lengths x new_tokens.
 struct VisionLanguage {
   static constexpr std::string_view name = "vision-language";
   static constexpr std::string_view item_unit = "images";
@@ -12505,6 +12731,7 @@ struct VisionLanguage {
 
   struct Cell {
     int batch_size = 1;
+    int image_size = 0;     ///< the images' side in pixels; 0: the tower's
     int prompt_length = 1;  ///< text tokens, besides the image's
     int new_tokens = 1;
   };
@@ -12518,20 +12745,15 @@ struct VisionLanguage {
 
   [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(llava_presets()); }
 
-  [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "llava"; }
+  [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
-  /// The sweep: batch_sizes x prompt_lengths (text tokens) x new_tokens.
+  /// The sweep: batch_sizes x image_sizes x prompt_lengths (text tokens) x
+  /// new_tokens: Vision's image sizes and TextGeneration's lengths, the same
+  /// axes (a suite's --image-sizes and --prompt-lengths reach both).
   [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
-    return {{.name = "prompt_lengths",
-             .item = "prompt length",
-             .help = "text tokens of each prompt, besides the image's tokens",
-             .defaults = {32},
-             .small = {8}},
-            {.name = "new_tokens",
-             .item = "number of new tokens",
-             .help = "tokens generated per sequence",
-             .defaults = {16},
-             .small = {4}}};
+    std::vector<SweepAxis> axes = Vision::sweep_axes();
+    for (SweepAxis& a : TextGeneration::sweep_axes()) axes.push_back(std::move(a));
+    return axes;
   }
 
   /// Every prompt (its text and image tokens) plus every number of new
@@ -12539,15 +12761,22 @@ struct VisionLanguage {
   static void validate(const Config& config, const Preset& preset) {
     const std::vector<int> prompts = sweep_of<VisionLanguage>(config, "prompt_lengths");
     const std::vector<int> new_tokens = sweep_of<VisionLanguage>(config, "new_tokens");
+    const std::vector<int> sizes = sweep_of<VisionLanguage>(config, "image_sizes");
     const int limit = preset.text.max_positions;
-    for (std::size_t i = 0; i < prompts.size(); ++i) {
-      for (int n : new_tokens) {
-        const std::int64_t positions = std::int64_t{prompts[i]} + preset.image_tokens() + n;
-        if (positions > limit) {
-          throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(prompts[i]),
-                            "with " + std::to_string(preset.image_tokens()) + " image tokens and new_tokens " +
-                                std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
-                                std::to_string(limit) + " positions");
+    for (std::size_t s = 0; s < sizes.size(); ++s) {
+      if (sizes[s] > (1 << 16)) {
+        throw ConfigError("image_sizes[" + std::to_string(s) + "]", std::to_string(sizes[s]), "must be at most 65536 pixels");
+      }
+      const int image = preset.image_tokens(sizes[s], sizes[s]);
+      for (std::size_t i = 0; i < prompts.size(); ++i) {
+        for (int n : new_tokens) {
+          const std::int64_t positions = std::int64_t{prompts[i]} + image + n;
+          if (positions > limit) {
+            throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(prompts[i]),
+                              "with " + std::to_string(image) + " image tokens (image size " + std::to_string(sizes[s]) +
+                                  ") and new_tokens " + std::to_string(n) + " exceeds " + preset.name +
+                                  "'s maximum of " + std::to_string(limit) + " positions");
+          }
         }
       }
     }
@@ -12556,25 +12785,33 @@ struct VisionLanguage {
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
     const std::vector<int> prompts = sweep_of<VisionLanguage>(config, "prompt_lengths");
     const std::vector<int> new_tokens = sweep_of<VisionLanguage>(config, "new_tokens");
+    const std::vector<int> sizes = sweep_of<VisionLanguage>(config, "image_sizes");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int p : prompts) {
-        for (int n : new_tokens) out.push_back({b, p, n});
+      for (int s : sizes) {
+        for (int p : prompts) {
+          for (int n : new_tokens) out.push_back({b, s, p, n});
+        }
       }
     }
     return out;
   }
 
   [[nodiscard]] static std::vector<Axis> axes(const Cell& c) {
-    return {{"batch_size", c.batch_size}, {"prompt_length", c.prompt_length}, {"new_tokens", c.new_tokens}};
+    return {{"batch_size", c.batch_size},
+            {"image_size", c.image_size},
+            {"prompt_length", c.prompt_length},
+            {"new_tokens", c.new_tokens}};
   }
 
   [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
   /// Generated tokens of one run.
   [[nodiscard]] static double tokens(const Cell& c) noexcept { return static_cast<double>(c.batch_size) * c.new_tokens; }
-  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept {
-    return p.image_flops(c.batch_size) +
-           LlamaArchitecture::generation_flops(p.text, c.batch_size, c.prompt_length + p.image_tokens(), c.new_tokens);
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) {
+    return p.image_flops(c.batch_size, c.image_size, c.image_size) +
+           LlamaArchitecture::generation_flops(p.text, c.batch_size,
+                                               c.prompt_length + p.image_tokens(c.image_size, c.image_size),
+                                               c.new_tokens);
   }
 
   /// image_encode (images), prefill (prompt tokens, the image's included)
@@ -12582,7 +12819,7 @@ struct VisionLanguage {
   [[nodiscard]] static std::vector<PhaseSpec> phases(const Preset& p, const Cell& c) {
     const double b = c.batch_size;
     return {{"image_encode", "images", b, 1},
-            {"prefill", "prompt tokens", b * (c.prompt_length + p.image_tokens()), 1},
+            {"prefill", "prompt tokens", b * (c.prompt_length + p.image_tokens(c.image_size, c.image_size)), 1},
             {"decode", "tokens", b, static_cast<std::size_t>(c.new_tokens - 1)}};
   }
 
@@ -12619,13 +12856,15 @@ struct VisionLanguage {
     using detail::saturating_product, detail::saturating_sum;
     const GenerativeConfig& t = preset.text;
     const auto& v = preset.vision;
-    const std::int64_t prompt = std::int64_t{c.prompt_length} + preset.image_tokens();
+    const LlavaImageLayout layout = preset.image_layout(c.image_size, c.image_size);
+    const std::int64_t tiles = std::int64_t{c.batch_size} * layout.tiles();
+    const std::int64_t prompt = std::int64_t{c.prompt_length} + layout.tokens;
     const std::int64_t positions = std::min<std::int64_t>(prompt + c.new_tokens, std::numeric_limits<int>::max());
     const std::uint64_t floats = saturating_sum(
         saturating_product(c.batch_size, prompt, 8 * std::int64_t{t.hidden} + t.intermediate),
         saturating_product(prompt, prompt), saturating_product(c.batch_size, t.vocab_size),
-        saturating_product(c.batch_size, v.channels, v.image_size, v.image_size),
-        saturating_product(c.batch_size, v.tokens(), 8 * std::int64_t{v.hidden} + v.intermediate));
+        saturating_product(tiles, v.channels, v.image_size, v.image_size),
+        saturating_product(tiles, v.tokens(), 8 * std::int64_t{v.hidden} + v.intermediate));
     return saturating_sum(LlamaArchitecture::kv_cache_bytes(t, c.batch_size, static_cast<int>(positions)),
                           saturating_product(c.batch_size, prompt, sizeof(std::int32_t)),
                           saturating_product(floats, sizeof(float)));
@@ -12640,10 +12879,14 @@ struct VisionLanguage {
         : backend_(&backend), model_(&model), cell_(cell) {
       if (cell.new_tokens < 1) throw std::invalid_argument("VisionLanguage: new_tokens must be at least 1");
       const LlavaConfig& c = model.config();
-      const int prompt = cell.prompt_length + c.image_tokens();
-      session_ = model.start(backend, make_images(cell.batch_size, c.vision.channels, c.vision.image_size, seed),
-                             make_llava_prompt(c, cell.batch_size, cell.prompt_length, seed), cell.batch_size, prompt,
-                             cell.new_tokens);
+      const LlavaImageLayout layout = c.image_layout(cell.image_size, cell.image_size);
+      const int prompt = cell.prompt_length + layout.tokens;
+      const std::vector<std::array<int, 2>> sizes(static_cast<std::size_t>(cell.batch_size),
+                                                  {cell.image_size, cell.image_size});
+      session_ = model.start(
+          backend, make_images(cell.batch_size * layout.tiles(), c.vision.channels, c.vision.image_size, seed), sizes,
+          make_llava_prompt(c, cell.batch_size, cell.prompt_length, layout.tokens, seed), cell.batch_size, prompt,
+          cell.new_tokens);
       tokens_.resize(static_cast<std::size_t>(cell.batch_size) * static_cast<std::size_t>(cell.new_tokens));
     }
 
@@ -12687,7 +12930,7 @@ struct VisionLanguage {
       }
       const auto& text = session_.text;
       std::vector<NamedOutput> out;
-      out.push_back({"image_features", backend_->download(session_.projected)});
+      out.push_back({"image_features", backend_->download(session_.image_features(model_->config().any_resolution()))});
       out.push_back({"generated_tokens", std::move(tokens)});
       out.push_back({"last_logits", backend_->download(text.length > text.prompt_len ? text.step.logits
                                                                                        : text.prefill.logits)});
@@ -29306,8 +29549,7 @@ struct CompatibilityOptions {
   /// knows it. Empty: for each architecture of each family, its smallest
   /// preset of at most max_default_parameters parameters.
   std::vector<std::string> models{};
-  /// `models` lists every model to run, even when it is empty (a model set
-  /// whose members are all unsupported): no default presets.
+  /// `models` lists every model to run even when empty (no default presets).
   bool explicit_models = false;
   std::int64_t max_default_parameters = 200'000'000;
   /// Largest absolute difference from the reference counted as ok.
@@ -29321,12 +29563,10 @@ struct CompatibilityOptions {
   /// Cpu threads, 0 for one per logical core.
   int threads = 0;
   std::uint64_t seed = 42;
-  /// Verification alone: each pair runs once, without warmup, and its rows
-  /// carry no time (`accelbench run --verify-only`).
+  /// Verification alone (run --verify-only): each pair runs once, untimed.
   bool verify_only = false;
-  /// Models named but not implemented (a model set's): a row for each on
-  /// the reference and every backend, `unsupported` with the reason, after
-  /// the families' rows.
+  /// Models not implemented (a model set's): rows `unsupported` with the
+  /// reason on every backend, after the families' rows.
   std::vector<UnsupportedModel> unsupported{};
   /// Called with each row when it is done (progress).
   std::function<void(const CompatibilityRow&)> on_row{};
@@ -29717,7 +29957,11 @@ CompatibilityMatrix run_matrix(TypeList<Bs...>, TypeList<Fs...> families, const 
         m.rows.push_back(std::move(*before));
         continue;
       }
-      CompatibilityRow row{.model = u.model, .backend = backend, .status = CompatibilityStatus::unsupported, .reason = u.reason};
+      CompatibilityRow row;
+      row.model = u.model;
+      row.backend = backend;
+      row.status = CompatibilityStatus::unsupported;
+      row.reason = u.reason;
       if (o.on_row) o.on_row(row);
       m.rows.push_back(std::move(row));
     }

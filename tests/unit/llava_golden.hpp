@@ -7,12 +7,36 @@
 
 #include <accelbench/family/vision_language.hpp>
 
+#include <array>
 #include <string>
 #include <vector>
 
 #include "golden.hpp"
 
 namespace accelbench::test {
+
+/// A golden file's images: LLaVA's pixel_values [images, channels, size,
+/// size]; LLaVA-NeXT's [images, tiles, channels, size, size] with each
+/// image's (height, width) in image_sizes.
+struct LlavaGoldenImages {
+  ImageBatch tiles;
+  std::vector<std::array<int, 2>> sizes;
+
+  explicit LlavaGoldenImages(const GoldenIo& io) {
+    if (io.file.info("pixel_values").shape.size() == 4) {
+      tiles = io.images("pixel_values");
+      return;
+    }
+    const int images = io.dim("pixel_values", 0);
+    tiles.batch = images * io.dim("pixel_values", 1);
+    tiles.channels = io.dim("pixel_values", 2);
+    tiles.size = io.dim("pixel_values", 3);
+    const HostMatrix m = io.floats("pixel_values");
+    tiles.pixels = Eigen::Map<const HostMatrix>(m.data(), tiles.batch, Eigen::Index{tiles.channels} * tiles.size * tiles.size);
+    const std::vector<std::int32_t> hw = io.ids("image_sizes");
+    for (int i = 0; i < images; ++i) sizes.push_back({hw[std::size_t(2 * i)], hw[std::size_t(2 * i + 1)]});
+  }
+};
 
 /// Golden checkpoint `arch` on backend `be`; returns the configuration the
 /// model was built with.
@@ -27,9 +51,10 @@ LlavaConfig check_llava_golden(B& be, const std::string& arch) {
   const int batch = io.dim("input_ids", 0);
   const int prompt = io.dim("input_ids", 1);
   const int new_tokens = io.dim("generated_ids", 1);
-  auto s = model.start(be, io.images("pixel_values"), io.ids("input_ids"), batch, prompt, new_tokens);
+  const LlavaGoldenImages images(io);
+  auto s = model.start(be, images.tiles, images.sizes, io.ids("input_ids"), batch, prompt, new_tokens);
   model.encode_images(be, s);
-  check_close(on + "image_features", be.download(s.projected), io.floats("image_features"));
+  check_close(on + "image_features", be.download(s.image_features(config.any_resolution())), io.floats("image_features"));
   model.prefill(be, s);
   check_close(on + "last_hidden_state", be.download(s.text.prefill.h), io.floats("last_hidden_state"));
   typename B::Tensor logits;

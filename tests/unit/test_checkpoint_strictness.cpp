@@ -368,7 +368,7 @@ std::string field_tables() {
                                fields_table(clip_tower_config_fields(false)) + "\n" + unused_table(clip_unused_tensors()));
   section("Whisper (`whisper`)", fields_table(whisper_config_fields()) + "\n" + unused_table(whisper_unused_tensors()));
   section("wav2vec2 (`wav2vec2`)", fields_table(wav2vec2_config_fields()) + "\n" + unused_table(wav2vec2_unused_tensors()));
-  section("LLaVA (`llava`)",
+  section("LLaVA and LLaVA-NeXT (`llava`, `llava_next`)",
           fields_table(llava_config_fields()) +
               "\n`vision_config` has CLIP's `vision_config` fields and `text_config` Llama's, Qwen2's or "
               "Mistral's, as above.\n\n" +

@@ -203,6 +203,7 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
   SUBCASE("LLaVA: every token of a positive feature layer, tied Qwen2 decoder") {
     check_architecture<Cuda, VisionLanguage>("llava_variant");
   }
+  SUBCASE("LLaVA-NeXT") { check_architecture<Cuda, VisionLanguage>("llava_next"); }
 }
 
 TEST_CASE("cuda: Benchmark reports device memory and the event timer") {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -56,7 +57,7 @@ HostMatrix llava_features(const std::filesystem::path& dir) {
   Cpu cpu = one_thread();
   const auto model = VisionLanguage::load_weights(cpu, config, VisionLanguage::checkpoint_weights(dir, config));
   const GoldenIo io("llava");
-  auto s = model.start(cpu, io.images("pixel_values"), io.ids("input_ids"), io.dim("input_ids", 0),
+  auto s = model.start(cpu, io.images("pixel_values"), {}, io.ids("input_ids"), io.dim("input_ids", 0),
                        io.dim("input_ids", 1), 1);
   model.encode_images(cpu, s);
   return cpu.download(s.projected);
@@ -123,6 +124,58 @@ TEST_CASE("golden: LLaVA with a positive feature layer, every token, no projecto
   CHECK(built.text.tied_embeddings);
 }
 
+TEST_CASE("golden: LLaVA-NeXT (tiles, unpadding, image newlines, a Mistral decoder with a sliding window) matches transformers") {
+  const LlavaConfig config = VisionLanguage::checkpoint_preset(golden_dir("llava_next"));
+  CHECK(config.architecture == "llava_next");
+  CHECK(config.grid_pinpoints == std::vector<std::array<int, 2>>{{32, 64}, {64, 32}, {64, 64}});
+  CHECK(config.text.architecture == "mistral");
+  CHECK(config.text.sliding_window == 4);
+  // A 40 x 56 image: tiled to 64 x 64 (2 x 2 tiles), the 8 x 8 grid cropped to
+  // rows 1..6 (5 rows of image, the odd padding row kept), a newline per row.
+  const LlavaImageLayout l = config.image_layout(40, 56);
+  CHECK(l.tile_rows == 2);
+  CHECK(l.tile_cols == 2);
+  CHECK(l.tiles() == 5);
+  CHECK(l.row_offset == 1);
+  CHECK(l.rows == 6);
+  CHECK(l.col_offset == 0);
+  CHECK(l.cols == 8);
+  CHECK(l.tokens == 16 + 6 * 9);
+  Cpu cpu = one_thread();
+  (void)check_llava_golden(cpu, "llava_next");
+}
+
+TEST_CASE("LLaVA-NeXT's layouts: llava-v1.6-mistral-7b's token counts and transformers' choice of resolution") {
+  const LlavaConfig& next = VisionLanguage::find_preset("llava-hf/llava-v1.6-mistral-7b-hf");
+  CHECK(next.name == "llava-v1.6-mistral-7b");
+  // 672 x 672: 2 x 2 tiles, a 48 x 48 grid, nothing cropped: 576 + 48 * 49.
+  CHECK(next.image_tokens(672, 672) == 2928);
+  // 336 x 336: the first of the equally good resolutions, 336 x 672 (1 x 2 tiles),
+  // its 24 x 48 grid cropped to 24 columns.
+  const LlavaImageLayout square = next.image_layout(336, 336);
+  CHECK(square.tile_rows == 1);
+  CHECK(square.tile_cols == 2);
+  CHECK(square.cols == 24);
+  CHECK(square.col_offset == 12);
+  CHECK(square.tokens == 576 + 24 * 25);
+  // A wide image: 336 x 1008 (1 x 3 tiles).
+  const LlavaImageLayout wide = next.image_layout(300, 1000);
+  CHECK(wide.tile_rows == 1);
+  CHECK(wide.tile_cols == 3);
+  // The published model's 7,566,747,648 parameters, less the tower's last
+  // layer and post_layernorm, which cannot change the output.
+  CHECK(next.parameter_count() == 7566747648 - 12596224 - 2048);
+  // The tiny preset runs a 224-pixel image as 2 x 2 tiles of 112.
+  const LlavaConfig& tiny = VisionLanguage::find_preset("llava-next-tiny");
+  Cpu cpu = one_thread();
+  const auto model = VisionLanguage::load(cpu, tiny, 5);
+  VisionLanguage::Workload<Cpu> work(cpu, model, {1, 224, 3, 2}, 5);
+  work.run();
+  const auto outputs = work.outputs();
+  CHECK(outputs[0].value.rows() == tiny.image_tokens(224, 224));
+  CHECK(tiny.image_tokens(224, 224) == 64 + 16 * 17);
+}
+
 TEST_CASE("LLaVA checkpoints: fields that change the computation are implemented or refused by name") {
   SUBCASE("a list of feature layers") {
     const auto dir = edited_llava_config("layers", [](auto& j) { j["vision_feature_layer"] = {-2, -5}; });
@@ -159,6 +212,26 @@ TEST_CASE("LLaVA checkpoints: fields that change the computation are implemented
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("vision_feature_pooling"),
                          ConfigError);
   }
+  SUBCASE("LLaVA-NeXT without grid pinpoints, or with one that is no multiple of the tile") {
+    std::ifstream in(golden_dir("llava_next") / "config.json");
+    auto json = nlohmann::json::parse(in);
+    json.erase("image_grid_pinpoints");
+    CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(folder_with_config("llava-next-no-pins", json.dump())),
+                         doctest::Contains("image_grid_pinpoints = (missing)"), ConfigError);
+    json["image_grid_pinpoints"] = {{32, 48}};
+    CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(folder_with_config("llava-next-odd-pins", json.dump())),
+                         doctest::Contains("grid_pinpoints[0] = [32, 48]: each side must be a positive multiple"),
+                         ConfigError);
+    json["image_grid_pinpoints"] = {{32, 64}};
+    json["vision_feature_select_strategy"] = "full";
+    CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(folder_with_config("llava-next-full", json.dump())),
+                         doctest::Contains("full_features = true: LLaVA-NeXT packs"), ConfigError);
+  }
+  SUBCASE("image_grid_pinpoints in a LLaVA checkpoint") {
+    const auto dir = edited_llava_config("pins", [](auto& j) { j["image_grid_pinpoints"] = {{32, 64}}; });
+    CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("LLaVA does not tile images"),
+                         ConfigError);
+  }
   SUBCASE("image_token_id and image_token_index that differ") {
     const auto dir = edited_llava_config("ids", [](auto& j) { j["image_token_id"] = 96; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("image_token_index = 97"),
@@ -170,7 +243,7 @@ TEST_CASE("LLaVA: prompts must hold one run of image tokens per sequence, at the
   const LlavaConfig& c = VisionLanguage::find_preset("llava-tiny");
   const int n = c.image_tokens();
   REQUIRE(n == 64);
-  std::vector<std::int32_t> ids = make_llava_prompt(c, 2, 4, 7);
+  std::vector<std::int32_t> ids = make_llava_prompt(c, 2, 4, n, 7);
   REQUIRE(ids.size() == std::size_t(2 * (n + 4)));
   CHECK(find_image_tokens(ids, 2, n + 4, c.image_token_id, n).start == 1);
   std::vector<std::int32_t> short_run = ids;
@@ -213,6 +286,7 @@ TEST_CASE("Benchmark<Cpu, VisionLanguage>: image_encode, prefill and decode phas
     CHECK(cell.phases[0].item_unit == "images");
     CHECK(cell.phases[1].name == "prefill");
     CHECK(cell.phases[1].items == doctest::Approx(batch * (5 + 16)));
+    CHECK(*cell.axis("image_size") == 0);
     CHECK(cell.phases[2].name == "decode");
     CHECK(cell.phases[2].per_run == 3);
     CHECK(cell.phases[0].latency.mean > 0);
@@ -232,7 +306,7 @@ TEST_CASE("vision-language presets: llava-1.5-7b's dimensions and parameter coun
   Cpu cpu = one_thread();
   const auto model = VisionLanguage::load(cpu, tiny, 3);
   CHECK(model.parameters() == tiny.parameter_count());
-  VisionLanguage::Workload<Cpu> work(cpu, model, {2, 4, 3}, 3);
+  VisionLanguage::Workload<Cpu> work(cpu, model, {2, 0, 4, 3}, 3);
   work.run();
   CHECK(work.tokens().size() == 6u);
   const auto outputs = work.outputs();

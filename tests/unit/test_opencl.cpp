@@ -131,12 +131,14 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("LLaVA: every token of a positive feature layer, tied Qwen2 decoder") {
     check_architecture<OpenCL, VisionLanguage>("llava_variant");
   }
+  SUBCASE("LLaVA-NeXT") { check_architecture<OpenCL, VisionLanguage>("llava_next"); }
 }
 
-TEST_CASE("opencl: the LLaVA goldens match transformers: image features, hidden states, prompt and step logits, tokens") {
+TEST_CASE("opencl: the LLaVA and LLaVA-NeXT goldens match transformers: image features, hidden states, prompt and step logits, tokens") {
   OpenCL cl;
   (void)check_llava_golden(cl, "llava");
   (void)check_llava_golden(cl, "llava_variant");
+  (void)check_llava_golden(cl, "llava_next");
 }
 
 TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformers' outputs") {

@@ -178,7 +178,10 @@ TEST_CASE("suite files: each declared sweep axis is a field") {
   for (const auto& d : declared) names.push_back(d.axis.name);
   CHECK(names == std::vector<std::string>{"sequence_lengths", "prompt_lengths", "new_tokens", "image_sizes",
                                           "audio_seconds"});
-  CHECK(declared[2].families == std::vector<std::string>{"text-generation", "audio"});
+  CHECK(declared[2].families == std::vector<std::string>{"text-generation", "audio", "vision-language"});
+  CHECK(declared[3].families == std::vector<std::string>{"vision", "vision-language"});
+  CHECK(small_sweep<VisionLanguage>() ==
+        std::map<std::string, std::vector<int>>{{"image_sizes", {0}}, {"prompt_lengths", {8}}, {"new_tokens", {4}}});
 }
 
 TEST_CASE("the compatibility matrix runs each family's small cell, from its declaration") {

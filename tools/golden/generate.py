@@ -20,6 +20,7 @@ See tools/golden/README.md for how to run it.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import importlib.metadata
 import json
@@ -47,6 +48,8 @@ from transformers import (
     LlamaForCausalLM,
     LlavaConfig,
     LlavaForConditionalGeneration,
+    LlavaNextConfig,
+    LlavaNextForConditionalGeneration,
     MistralConfig,
     MistralForCausalLM,
     Qwen2Config,
@@ -180,7 +183,7 @@ def reinit_(
             elif isinstance(module, torch.nn.modules.conv._ConvNd) and leaf == "weight":
                 fan_in = p[0].numel()  # in_channels / groups * prod(kernel_size)
                 p.copy_(CONV_GAIN / math.sqrt(fan_in) * noise)
-            elif leaf in ("cls_token", "class_embedding", "position_embeddings"):
+            elif leaf in ("cls_token", "class_embedding", "position_embeddings", "image_newline"):
                 p.copy_(std_embed * noise)
             else:
                 raise RuntimeError(f"unhandled parameter {name} {tuple(p.shape)} in {type(module).__name__}")
@@ -1269,6 +1272,24 @@ def make_wav2vec2(out: Path, base_seed: int = 9000, arch: str = "wav2vec2", stab
 # ----------------------------------------------------------------------------- llava
 
 LLAVA_IMAGE_TOKEN = 97
+# The projector's two weights are scaled down after the re-draw: at N(0, 0.3^2) over the tower's
+# states (values up to ~15) its features reach ~60, where float32 rounding alone is ~1e-5.
+PROJECTOR_SCALE = 0.25
+
+
+# The decoder's query, key and MLP weights are halved: over 22 to 76 positions the decoder at full
+# scale amplifies float32 rounding to 3e-5 to 8e-5 in the logits (transformers' float32 against
+# float64); halved, to 1.1e-5 to 1.3e-5, as the text goldens' 7-token prompts at full scale.
+DECODER_SCALE = 0.5
+
+
+def condition_llava_(model) -> None:
+    with torch.no_grad():
+        for linear in (model.model.multi_modal_projector.linear_1, model.model.multi_modal_projector.linear_2):
+            linear.weight.mul_(PROJECTOR_SCALE)
+        for name, p in model.model.language_model.named_parameters():
+            if "q_proj" in name or "k_proj" in name or ".mlp." in name:
+                p.mul_(DECODER_SCALE)
 
 
 def llava_config(arch: str) -> LlavaConfig:
@@ -1305,6 +1326,26 @@ def llava_config(arch: str) -> LlavaConfig:
     )
 
 
+def llava_reference64(model, input_ids, seq, P, **images) -> dict:
+    """The LLaVA goldens' reference outputs, computed by the same classes in float64 and rounded to
+    float32. Their prompts are long (22 to 76 positions, most of them image features), and transformers'
+    own float32 outputs differ from float64 by up to 8e-5 there (1e-5 for the 7-token text prompts), too
+    close to the tests' 1e-4: the float64 values are the exact outputs of the float32 weights."""
+    m = copy.deepcopy(model).double()
+    images = {k: (v.double() if v.is_floating_point() else v) for k, v in images.items()}
+    with torch.no_grad():
+        full = m(input_ids=input_ids, attention_mask=torch.ones_like(input_ids), output_hidden_states=True, **images)
+        tf = m(input_ids=seq, attention_mask=torch.ones_like(seq), **images).logits
+    steps = tf[:, P - 1 : P - 1 + MAX_NEW_TOKENS]
+    assert torch.equal(steps.argmax(-1), seq[:, P:]), "float64 greedy tokens differ from float32's"
+    return {
+        "image_features": full.image_hidden_states.reshape(-1, full.image_hidden_states.shape[-1]).float().contiguous(),
+        "last_hidden_state": full.hidden_states[-1].float(),
+        "logits": full.logits.float(),
+        "step_logits": steps.reshape(-1, steps.shape[-1]).float().contiguous(),
+    }
+
+
 def make_llava(out: Path, arch: str = "llava", base_seed: int = 10000) -> dict:
     """Two prompts [t0, IMG x n, t1 .. t5], one 32x32 image each; greedy generation."""
     B, before, after = 2, 1, 5
@@ -1312,6 +1353,7 @@ def make_llava(out: Path, arch: str = "llava", base_seed: int = 10000) -> dict:
         seed = base_seed + attempt
         config = llava_config(arch)
         model, gen = build(LlavaForConditionalGeneration, config, seed)
+        condition_llava_(model)
         tc = config.text_config
         n = config.image_seq_length
         V = tc.vocab_size
@@ -1341,6 +1383,9 @@ def make_llava(out: Path, arch: str = "llava", base_seed: int = 10000) -> dict:
                 input_ids, pixel_values=pixel_values, attention_mask=attention_mask, generation_config=greedy_config(0)
             )
             new = seq[:, P:]
+            if (new == LLAVA_IMAGE_TOKEN).any():  # a generated image token would take an image's features
+                print(f"  {arch}: seed {seed} generates the image token, retrying", file=sys.stderr)
+                continue
             tf_logits = model(input_ids=seq, pixel_values=pixel_values, attention_mask=torch.ones_like(seq)).logits
             gap = check_greedy(tf_logits[:, P - 1 : P - 1 + MAX_NEW_TOKENS], new, special)
             assert torch.allclose(tf_logits[:, :P], logits, atol=1e-5)
@@ -1361,17 +1406,99 @@ def make_llava(out: Path, arch: str = "llava", base_seed: int = 10000) -> dict:
             "last_hidden_state": "the decoder's final-norm output over the prompt, image features in place",
         }
     )
-    steps = tf_logits[:, P - 1 : P - 1 + MAX_NEW_TOKENS]
+    ref = llava_reference64(model, input_ids, seq, P, pixel_values=pixel_values)
+    assert (ref["image_features"] - features.reshape(-1, features.shape[-1])).abs().max() < 1e-4
     save_io(
+        {"pixel_values": pixel_values, "input_ids": input_ids, "generated_ids": new, **ref},
+        md,
+        out / "io.safetensors",
+    )
+    return {"model": model, "removed": removed, "gap": gap, "max_abs": float(logits.abs().max()), "what": "|logits|"}
+
+
+def llava_next_config() -> LlavaNextConfig:
+    """llava's vision tower (3 layers, feature layer -2, class token dropped), projector with biases,
+    image_grid_pinpoints 32x64, 64x32, 64x64 (tiles of the tower's 32 pixels), mistral's decoder (a
+    sliding window of 4, shorter than the prompt)."""
+    base = llava_config("llava")
+    text = mistral_config().to_dict()
+    text.pop("tie_word_embeddings", None)
+    return LlavaNextConfig(
+        vision_config=base.vision_config.to_dict(),
+        text_config=text,
+        image_token_index=LLAVA_IMAGE_TOKEN,
+        projector_hidden_act="gelu",
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-2,
+        image_grid_pinpoints=[[32, 64], [64, 32], [64, 64]],
+        tie_word_embeddings=False,
+    )
+
+
+def make_llava_next(out: Path, arch: str = "llava_next", base_seed: int = 11000) -> dict:
+    """Two 40x56 images: tiled to 64x64 (2x2 tiles and the base image), the 8x8 patch grid unpadded to
+    6 rows (8 - 5 = 3 rows of padding: one dropped above, one below), a newline after each row: 16 + 6 * 9
+    = 70 image tokens. Prompts [t0, IMG x 70, t1 .. t5]; greedy generation."""
+    B, before, after = 2, 1, 5
+    H, W = 40, 56
+    for attempt in range(MAX_SEED_TRIES):
+        seed = base_seed + attempt
+        config = llava_next_config()
+        model, gen = build(LlavaNextForConditionalGeneration, config, seed)
+        condition_llava_(model)
+        tc = config.text_config
+        V = tc.vocab_size
+        special = {0, LLAVA_IMAGE_TOKEN} | {t for t in (tc.bos_token_id, tc.eos_token_id, tc.pad_token_id) if t is not None}
+        image_sizes = torch.tensor([[H, W]] * B, dtype=torch.int64)
+        pixel_values = uniform_images(gen, B * 5, 3, 32, 32).reshape(B, 5, 3, 32, 32)
+        with torch.no_grad():
+            packed = model.model.get_image_features(
+                pixel_values=pixel_values, image_sizes=image_sizes, vision_feature_layer=-2,
+                vision_feature_select_strategy="default").pooler_output
+            features = packed if isinstance(packed, torch.Tensor) else torch.cat(list(packed), dim=0)
+        n = features.shape[0] // B
+        assert n == 16 + 6 * 9, n
+        text = randint(gen, 3, LLAVA_IMAGE_TOKEN, (B, before + after))
+        input_ids = torch.cat(
+            [text[:, :before], torch.full((B, n), LLAVA_IMAGE_TOKEN, dtype=torch.int64), text[:, before:]], dim=1
+        )
+        P = input_ids.shape[1]
+        attention_mask = torch.ones_like(input_ids)
+        kw = dict(pixel_values=pixel_values, image_sizes=image_sizes)
+        with torch.no_grad():
+            full = model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True, **kw)
+            logits = full.logits
+            hidden = full.hidden_states[-1]
+            assert torch.equal(full.image_hidden_states.reshape(features.shape), features)
+            seq = model.generate(input_ids, attention_mask=attention_mask, generation_config=greedy_config(0), **kw)
+            new = seq[:, P:]
+            if (new == LLAVA_IMAGE_TOKEN).any():
+                print(f"  {arch}: seed {seed} generates the image token, retrying", file=sys.stderr)
+                continue
+            tf_logits = model(input_ids=seq, attention_mask=torch.ones_like(seq), **kw).logits
+            gap = check_greedy(tf_logits[:, P - 1 : P - 1 + MAX_NEW_TOKENS], new, special)
+            assert torch.allclose(tf_logits[:, :P], logits, atol=1e-5)
+        if gap is not None:
+            break
+        print(f"  {arch}: seed {seed} rejected, retrying", file=sys.stderr)
+    else:
+        raise RuntimeError(f"{arch}: no seed with robust greedy decoding")
+    removed = save_checkpoint(model, out)
+    check_all_params_saved(model, out, renamed=True)
+    md = new_metadata(arch, model, seed)
+    md.update(
         {
-            "pixel_values": pixel_values,
-            "input_ids": input_ids,
-            "image_features": features.reshape(-1, features.shape[-1]).contiguous(),
-            "last_hidden_state": hidden,
-            "logits": logits,
-            "generated_ids": new,
-            "step_logits": steps.reshape(B * MAX_NEW_TOKENS, steps.shape[-1]).contiguous(),
-        },
+            "max_new_tokens": str(MAX_NEW_TOKENS),
+            "min_top2_gap": repr(gap),
+            "image_features": "get_image_features(...).pooler_output: the base image's features, then the unpadded "
+            "grid of the tiles' features row by row, each row followed by image_newline; [B * 70, text hidden]",
+            "pixel_values": "[B, 5, 3, 32, 32]: each image's base image and its 2x2 tiles, as the processor orders them",
+        }
+    )
+    ref = llava_reference64(model, input_ids, seq, P, pixel_values=pixel_values, image_sizes=image_sizes)
+    assert (ref["image_features"] - features).abs().max() < 1e-4
+    save_io(
+        {"pixel_values": pixel_values, "image_sizes": image_sizes, "input_ids": input_ids, "generated_ids": new, **ref},
         md,
         out / "io.safetensors",
     )
@@ -1404,10 +1531,13 @@ def verify_reload(arch: str, out: Path) -> float:
         "wav2vec2_stable": Wav2Vec2Model,
         "llava": LlavaForConditionalGeneration,
         "llava_variant": LlavaForConditionalGeneration,
+        "llava_next": LlavaNextForConditionalGeneration,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
     kwargs = {"add_pooling_layer": False} if arch in ("vit", "vit_nobias") else {}
-    model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=torch.float32, **kwargs).eval()
+    # The LLaVA goldens' references are float64 outputs (llava_reference64): reloaded in float64 too.
+    dtype = torch.float64 if arch.startswith("llava") else torch.float32
+    model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, **kwargs).eval()
     with torch.no_grad():
         if arch in ("vit", "vit_nobias", "clip", "whisper", "wav2vec2", "wav2vec2_stable"):
             if arch in ("vit", "vit_nobias"):
@@ -1445,7 +1575,12 @@ def verify_reload(arch: str, out: Path) -> float:
             got = model(input_ids=io["input_ids"], decoder_input_ids=io["decoder_input_ids"]).logits
             ref = io["logits"]
         elif arch in ("llava", "llava_variant"):
-            got = model(input_ids=io["input_ids"], pixel_values=io["pixel_values"]).logits
+            got = model(input_ids=io["input_ids"], pixel_values=io["pixel_values"].double()).logits.float()
+            ref = io["logits"]
+        elif arch == "llava_next":
+            got = model(
+                input_ids=io["input_ids"], pixel_values=io["pixel_values"].double(), image_sizes=io["image_sizes"]
+            ).logits.float()
             ref = io["logits"]
         else:
             got = model(input_ids=io["input_ids"]).logits
@@ -1578,6 +1713,7 @@ ARCHS = {
     "wav2vec2_stable": lambda out: make_wav2vec2(out, 9500, "wav2vec2_stable", stable=True),
     "llava": lambda out: make_llava(out),
     "llava_variant": lambda out: make_llava(out, "llava_variant", 10500),
+    "llava_next": lambda out: make_llava_next(out),
 }
 
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -19,6 +20,8 @@
 #include "../model/generative.hpp"
 #include "../model/llava.hpp"
 #include "concepts.hpp"
+#include "text_generation.hpp"
+#include "vision.hpp"
 #include "hooks.hpp"
 
 namespace accelbench {
@@ -29,16 +32,16 @@ template <class B>
 concept VisionLanguageOps = PerceptionOps<B> && GenerationOps<B>;
 
 /// Deterministic synthetic prompts for LLaVA: `batch` sequences of one text
-/// token, the run of image_tokens() image tokens, then text_len - 1 more text
+/// token, the run of `image_tokens` image tokens, then text_len - 1 more text
 /// tokens (text_len tokens of text in all, drawn as make_prompt_ids draws
 /// them, the image token never among them).
 [[nodiscard]] inline std::vector<std::int32_t> make_llava_prompt(const LlavaConfig& c, int batch, int text_len,
-                                                                 std::uint64_t seed) {
+                                                                 int image_tokens, std::uint64_t seed) {
   std::vector<std::int32_t> text = make_prompt_ids(c.text, batch, text_len, seed);
   for (std::int32_t& id : text) {
     if (id == c.image_token_id) id = c.image_token_id > 0 ? c.image_token_id - 1 : c.image_token_id + 1;
   }
-  const int n = c.image_tokens();
+  const int n = image_tokens;
   std::vector<std::int32_t> ids;
   ids.reserve(static_cast<std::size_t>(batch) * static_cast<std::size_t>(text_len + n));
   for (int b = 0; b < batch; ++b) {
@@ -50,15 +53,18 @@ concept VisionLanguageOps = PerceptionOps<B> && GenerationOps<B>;
   return ids;
 }
 
-/// Greedy generation from an image and a prompt with LLaVA. One item is one
-/// image (one per sequence); a run encodes batch_size synthetic images (at
-/// the model's image size, see make_images), places their features in
-/// prompts of prompt_length text tokens (see make_llava_prompt) and
-/// generates new_tokens tokens for each. Phases: image_encode (the vision
-/// tower and projector), prefill (the prompt with its image tokens, up to
-/// the first token: time to first token) and decode (one token per
-/// sequence, new_tokens - 1 times per run). The sweep is batch_sizes x
-/// prompt_lengths x new_tokens.
+/// Greedy generation from an image and a prompt with LLaVA and LLaVA-NeXT.
+/// One item is one image (one per sequence); a run encodes batch_size
+/// synthetic images of image_size pixels square (0: the tower's size; LLaVA
+/// sees every image at the tower's size, LLaVA-NeXT tiles it, see
+/// LlavaConfig::image_layout; the tiles are made directly, as the image
+/// processor would give them), places their features in prompts of
+/// prompt_length text tokens (see make_llava_prompt) and generates
+/// new_tokens tokens for each. Phases: image_encode (the vision tower and
+/// projector over every tile, and LLaVA-NeXT's packing), prefill (the
+/// prompt with its image tokens, up to the first token) and decode (one
+/// token per sequence, new_tokens - 1 times per run). The sweep is
+/// batch_sizes x image_sizes x prompt_lengths x new_tokens.
 struct VisionLanguage {
   static constexpr std::string_view name = "vision-language";
   static constexpr std::string_view item_unit = "images";
@@ -67,6 +73,7 @@ struct VisionLanguage {
 
   struct Cell {
     int batch_size = 1;
+    int image_size = 0;     ///< the images' side in pixels; 0: the tower's
     int prompt_length = 1;  ///< text tokens, besides the image's
     int new_tokens = 1;
   };
@@ -80,20 +87,15 @@ struct VisionLanguage {
 
   [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(llava_presets()); }
 
-  [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "llava"; }
+  [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
-  /// The sweep: batch_sizes x prompt_lengths (text tokens) x new_tokens.
+  /// The sweep: batch_sizes x image_sizes x prompt_lengths (text tokens) x
+  /// new_tokens: Vision's image sizes and TextGeneration's lengths, the same
+  /// axes (a suite's --image-sizes and --prompt-lengths reach both).
   [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
-    return {{.name = "prompt_lengths",
-             .item = "prompt length",
-             .help = "text tokens of each prompt, besides the image's tokens",
-             .defaults = {32},
-             .small = {8}},
-            {.name = "new_tokens",
-             .item = "number of new tokens",
-             .help = "tokens generated per sequence",
-             .defaults = {16},
-             .small = {4}}};
+    std::vector<SweepAxis> axes = Vision::sweep_axes();
+    for (SweepAxis& a : TextGeneration::sweep_axes()) axes.push_back(std::move(a));
+    return axes;
   }
 
   /// Every prompt (its text and image tokens) plus every number of new
@@ -101,15 +103,22 @@ struct VisionLanguage {
   static void validate(const Config& config, const Preset& preset) {
     const std::vector<int> prompts = sweep_of<VisionLanguage>(config, "prompt_lengths");
     const std::vector<int> new_tokens = sweep_of<VisionLanguage>(config, "new_tokens");
+    const std::vector<int> sizes = sweep_of<VisionLanguage>(config, "image_sizes");
     const int limit = preset.text.max_positions;
-    for (std::size_t i = 0; i < prompts.size(); ++i) {
-      for (int n : new_tokens) {
-        const std::int64_t positions = std::int64_t{prompts[i]} + preset.image_tokens() + n;
-        if (positions > limit) {
-          throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(prompts[i]),
-                            "with " + std::to_string(preset.image_tokens()) + " image tokens and new_tokens " +
-                                std::to_string(n) + " exceeds " + preset.name + "'s maximum of " +
-                                std::to_string(limit) + " positions");
+    for (std::size_t s = 0; s < sizes.size(); ++s) {
+      if (sizes[s] > (1 << 16)) {
+        throw ConfigError("image_sizes[" + std::to_string(s) + "]", std::to_string(sizes[s]), "must be at most 65536 pixels");
+      }
+      const int image = preset.image_tokens(sizes[s], sizes[s]);
+      for (std::size_t i = 0; i < prompts.size(); ++i) {
+        for (int n : new_tokens) {
+          const std::int64_t positions = std::int64_t{prompts[i]} + image + n;
+          if (positions > limit) {
+            throw ConfigError("prompt_lengths[" + std::to_string(i) + "]", std::to_string(prompts[i]),
+                              "with " + std::to_string(image) + " image tokens (image size " + std::to_string(sizes[s]) +
+                                  ") and new_tokens " + std::to_string(n) + " exceeds " + preset.name +
+                                  "'s maximum of " + std::to_string(limit) + " positions");
+          }
         }
       }
     }
@@ -118,25 +127,33 @@ struct VisionLanguage {
   [[nodiscard]] static std::vector<Cell> cells(const Config& config) {
     const std::vector<int> prompts = sweep_of<VisionLanguage>(config, "prompt_lengths");
     const std::vector<int> new_tokens = sweep_of<VisionLanguage>(config, "new_tokens");
+    const std::vector<int> sizes = sweep_of<VisionLanguage>(config, "image_sizes");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int p : prompts) {
-        for (int n : new_tokens) out.push_back({b, p, n});
+      for (int s : sizes) {
+        for (int p : prompts) {
+          for (int n : new_tokens) out.push_back({b, s, p, n});
+        }
       }
     }
     return out;
   }
 
   [[nodiscard]] static std::vector<Axis> axes(const Cell& c) {
-    return {{"batch_size", c.batch_size}, {"prompt_length", c.prompt_length}, {"new_tokens", c.new_tokens}};
+    return {{"batch_size", c.batch_size},
+            {"image_size", c.image_size},
+            {"prompt_length", c.prompt_length},
+            {"new_tokens", c.new_tokens}};
   }
 
   [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
   /// Generated tokens of one run.
   [[nodiscard]] static double tokens(const Cell& c) noexcept { return static_cast<double>(c.batch_size) * c.new_tokens; }
-  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept {
-    return p.image_flops(c.batch_size) +
-           LlamaArchitecture::generation_flops(p.text, c.batch_size, c.prompt_length + p.image_tokens(), c.new_tokens);
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) {
+    return p.image_flops(c.batch_size, c.image_size, c.image_size) +
+           LlamaArchitecture::generation_flops(p.text, c.batch_size,
+                                               c.prompt_length + p.image_tokens(c.image_size, c.image_size),
+                                               c.new_tokens);
   }
 
   /// image_encode (images), prefill (prompt tokens, the image's included)
@@ -144,7 +161,7 @@ struct VisionLanguage {
   [[nodiscard]] static std::vector<PhaseSpec> phases(const Preset& p, const Cell& c) {
     const double b = c.batch_size;
     return {{"image_encode", "images", b, 1},
-            {"prefill", "prompt tokens", b * (c.prompt_length + p.image_tokens()), 1},
+            {"prefill", "prompt tokens", b * (c.prompt_length + p.image_tokens(c.image_size, c.image_size)), 1},
             {"decode", "tokens", b, static_cast<std::size_t>(c.new_tokens - 1)}};
   }
 
@@ -181,13 +198,15 @@ struct VisionLanguage {
     using detail::saturating_product, detail::saturating_sum;
     const GenerativeConfig& t = preset.text;
     const auto& v = preset.vision;
-    const std::int64_t prompt = std::int64_t{c.prompt_length} + preset.image_tokens();
+    const LlavaImageLayout layout = preset.image_layout(c.image_size, c.image_size);
+    const std::int64_t tiles = std::int64_t{c.batch_size} * layout.tiles();
+    const std::int64_t prompt = std::int64_t{c.prompt_length} + layout.tokens;
     const std::int64_t positions = std::min<std::int64_t>(prompt + c.new_tokens, std::numeric_limits<int>::max());
     const std::uint64_t floats = saturating_sum(
         saturating_product(c.batch_size, prompt, 8 * std::int64_t{t.hidden} + t.intermediate),
         saturating_product(prompt, prompt), saturating_product(c.batch_size, t.vocab_size),
-        saturating_product(c.batch_size, v.channels, v.image_size, v.image_size),
-        saturating_product(c.batch_size, v.tokens(), 8 * std::int64_t{v.hidden} + v.intermediate));
+        saturating_product(tiles, v.channels, v.image_size, v.image_size),
+        saturating_product(tiles, v.tokens(), 8 * std::int64_t{v.hidden} + v.intermediate));
     return saturating_sum(LlamaArchitecture::kv_cache_bytes(t, c.batch_size, static_cast<int>(positions)),
                           saturating_product(c.batch_size, prompt, sizeof(std::int32_t)),
                           saturating_product(floats, sizeof(float)));
@@ -202,10 +221,14 @@ struct VisionLanguage {
         : backend_(&backend), model_(&model), cell_(cell) {
       if (cell.new_tokens < 1) throw std::invalid_argument("VisionLanguage: new_tokens must be at least 1");
       const LlavaConfig& c = model.config();
-      const int prompt = cell.prompt_length + c.image_tokens();
-      session_ = model.start(backend, make_images(cell.batch_size, c.vision.channels, c.vision.image_size, seed),
-                             make_llava_prompt(c, cell.batch_size, cell.prompt_length, seed), cell.batch_size, prompt,
-                             cell.new_tokens);
+      const LlavaImageLayout layout = c.image_layout(cell.image_size, cell.image_size);
+      const int prompt = cell.prompt_length + layout.tokens;
+      const std::vector<std::array<int, 2>> sizes(static_cast<std::size_t>(cell.batch_size),
+                                                  {cell.image_size, cell.image_size});
+      session_ = model.start(
+          backend, make_images(cell.batch_size * layout.tiles(), c.vision.channels, c.vision.image_size, seed), sizes,
+          make_llava_prompt(c, cell.batch_size, cell.prompt_length, layout.tokens, seed), cell.batch_size, prompt,
+          cell.new_tokens);
       tokens_.resize(static_cast<std::size_t>(cell.batch_size) * static_cast<std::size_t>(cell.new_tokens));
     }
 
@@ -249,7 +272,7 @@ struct VisionLanguage {
       }
       const auto& text = session_.text;
       std::vector<NamedOutput> out;
-      out.push_back({"image_features", backend_->download(session_.projected)});
+      out.push_back({"image_features", backend_->download(session_.image_features(model_->config().any_resolution()))});
       out.push_back({"generated_tokens", std::move(tokens)});
       out.push_back({"last_logits", backend_->download(text.length > text.prompt_len ? text.step.logits
                                                                                        : text.prefill.logits)});

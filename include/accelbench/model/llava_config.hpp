@@ -1,12 +1,18 @@
 #pragma once
 
-// LLaVA's configuration (transformers' LlavaConfig): a CLIP vision tower,
-// the multimodal projector and a Llama, Qwen2 or Mistral decoder. Presets,
-// validation, tensor shapes, FLOPs and reading a checkpoint folder; the
-// model is in llava.hpp.
+// LLaVA's and LLaVA-NeXT's configuration (transformers' LlavaConfig and
+// LlavaNextConfig): a CLIP vision tower, the multimodal projector and a
+// Llama, Qwen2 or Mistral decoder; LLaVA-NeXT also tiles an image of any
+// size (image_grid_pinpoints) and packs the tiles' features with an
+// image-newline embedding. Presets, validation, the layout of an image's
+// features, tensor shapes, FLOPs and reading a checkpoint folder; the model
+// is in llava.hpp.
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,9 +30,24 @@
 
 namespace accelbench {
 
-/// LlavaForConditionalGeneration's dimensions and choices.
+/// Where one image's features go (LLaVA-NeXT's any-resolution layout):
+/// the image is covered by a grid of tiles at the tower's size (besides the
+/// base image, resized whole), the tiles' patch features form a grid of
+/// rows x cols after the padding is cropped away, and each row ends with the
+/// image-newline embedding. For LLaVA: one tile, the base image.
+struct LlavaImageLayout {
+  int tile_rows = 0, tile_cols = 0;  ///< NeXT: the grid of tiles besides the base image
+  int rows = 0, cols = 0;            ///< NeXT: the feature grid kept after unpadding
+  int row_offset = 0, col_offset = 0;  ///< NeXT: its first row and column in the padded grid
+  int tokens = 0;                    ///< features (and image tokens) of the image
+  [[nodiscard]] int tiles() const noexcept { return 1 + tile_rows * tile_cols; }
+};
+
+/// LlavaForConditionalGeneration's (LlavaNextForConditionalGeneration's)
+/// dimensions and choices.
 struct LlavaConfig {
   std::string name;
+  std::string architecture = "llava";  ///< "llava" or "llava_next"
   ClipVisionConfig vision;
   GenerativeConfig text;  ///< the decoder: architecture "llama", "qwen2" or "mistral"
   /// The prompt's placeholder token: each sequence holds image_tokens() of
@@ -40,26 +61,96 @@ struct LlavaConfig {
   bool full_features = false;
   Activation projector_activation = Activation::gelu;
   bool projector_bias = true;
+  /// LLaVA-NeXT: the resolutions (height, width) an image may be tiled to.
+  std::vector<std::array<int, 2>> grid_pinpoints;
   std::vector<std::string> aliases;
+
+  [[nodiscard]] bool any_resolution() const noexcept { return architecture == "llava_next"; }
 
   /// Layers of the vision tower that run: the rest cannot change the output.
   [[nodiscard]] int vision_layers_run() const noexcept {
     return feature_layer < 0 ? vision.layers + 1 + feature_layer : feature_layer;
   }
+  /// Features of one tile: its patches, and the class token with "full".
+  [[nodiscard]] int tile_tokens() const noexcept { return full_features ? vision.tokens() : vision.tokens() - 1; }
+  /// The layout of an image of height x width pixels (0: the tower's size).
+  [[nodiscard]] LlavaImageLayout image_layout(int height = 0, int width = 0) const;
   /// Image tokens of one image in the prompt (features of one image).
-  [[nodiscard]] int image_tokens() const noexcept { return full_features ? vision.tokens() : vision.tokens() - 1; }
+  [[nodiscard]] int image_tokens(int height = 0, int width = 0) const { return image_layout(height, width).tokens; }
 
   [[nodiscard]] TensorShapes tensor_shapes() const;
   [[nodiscard]] std::int64_t parameter_count() const { return shape_parameter_count(tensor_shapes()); }
 
-  /// Encoding `images` images: the tower's layers that run and the projector.
-  [[nodiscard]] double image_flops(int images) const noexcept {
-    const double n = image_tokens();
+  /// Encoding `images` images of height x width: the tower's layers that
+  /// run and the projector, over every tile.
+  [[nodiscard]] double image_flops(int images, int height = 0, int width = 0) const {
+    const int tiles = images * image_layout(height, width).tiles();
+    const double n = tile_tokens();
     const double vh = vision.hidden;
     const double th = text.hidden;
-    return vision.encoder_flops(images, vision_layers_run()) + 2.0 * images * n * (vh * th + th * th);
+    return vision.encoder_flops(tiles, vision_layers_run()) + 2.0 * tiles * n * (vh * th + th * th);
   }
 };
+
+namespace detail {
+
+/// transformers' select_best_resolution: of the (height, width)
+/// resolutions, the one that keeps most of an image of height x width
+/// pixels scaled to fit, then wastes least.
+[[nodiscard]] inline std::array<int, 2> best_resolution(int height, int width,
+                                                        const std::vector<std::array<int, 2>>& resolutions) {
+  std::array<int, 2> best{0, 0};
+  double most = 0;
+  double least_wasted = std::numeric_limits<double>::infinity();
+  for (const auto& [h, w] : resolutions) {
+    const double scale = std::min(double(w) / width, double(h) / height);
+    const double scaled_w = std::trunc(width * scale);
+    const double scaled_h = std::trunc(height * scale);
+    const double effective = std::min(scaled_w * scaled_h, double(width) * height);
+    const double wasted = double(w) * h - effective;
+    if (effective > most || (effective == most && wasted < least_wasted)) {
+      most = effective;
+      least_wasted = wasted;
+      best = {h, w};
+    }
+  }
+  return best;
+}
+
+/// Python's int(round(x, 7)) for a positive x.
+[[nodiscard]] inline int truncate_rounded(double x) { return static_cast<int>(std::round(x * 1e7) / 1e7); }
+
+}  // namespace detail
+
+inline LlavaImageLayout LlavaConfig::image_layout(int height, int width) const {
+  LlavaImageLayout l;
+  if (!any_resolution()) {
+    l.tokens = tile_tokens();
+    return l;
+  }
+  if (height <= 0) height = vision.image_size;
+  if (width <= 0) width = vision.image_size;
+  // transformers' get_anyres_image_grid_shape, then unpad_image over the
+  // grid of the tiles' patches.
+  const auto [best_h, best_w] = detail::best_resolution(height, width, grid_pinpoints);
+  l.tile_rows = best_h / vision.image_size;
+  l.tile_cols = best_w / vision.image_size;
+  const int grid_h = l.tile_rows * vision.grid();
+  const int grid_w = l.tile_cols * vision.grid();
+  l.rows = grid_h;
+  l.cols = grid_w;
+  if (double(width) / height > double(grid_w) / grid_h) {
+    const int kept = detail::truncate_rounded(height * (double(grid_w) / width));
+    l.row_offset = (grid_h - kept) / 2;
+    l.rows = grid_h - 2 * l.row_offset;
+  } else {
+    const int kept = detail::truncate_rounded(width * (double(grid_h) / height));
+    l.col_offset = (grid_w - kept) / 2;
+    l.cols = grid_w - 2 * l.col_offset;
+  }
+  l.tokens = tile_tokens() + l.rows * (l.cols + 1);
+  return l;
+}
 
 /// Presets with the dimensions of the published checkpoints, and a tiny one.
 [[nodiscard]] inline const std::vector<LlavaConfig>& llava_presets() {
@@ -81,6 +172,28 @@ struct LlavaConfig {
                  .intermediate = 704, .vocab_size = 32064, .max_positions = 2048, .norm_eps = 1e-5f,
                  .rope_theta = 10000.0f, .aliases = {}};
     p.push_back(tiny);
+    // llava-v1.6-mistral-7b: llava-1.5's tower, Mistral-7B-Instruct-v0.2
+    // (no sliding window, rope_theta 1e6), five tilings up to 672 x 672.
+    LlavaConfig next = big;
+    next.name = "llava-v1.6-mistral-7b";
+    next.architecture = "llava_next";
+    next.text = {.name = next.name, .architecture = "mistral", .layers = 32, .hidden = 4096, .heads = 32,
+                 .kv_heads = 8, .intermediate = 14336, .vocab_size = 32064, .max_positions = 32768,
+                 .norm_eps = 1e-5f, .rope_theta = 1000000.0f, .aliases = {}};
+    next.grid_pinpoints = {{336, 672}, {672, 336}, {672, 672}, {1008, 336}, {336, 1008}};
+    next.aliases = {"llava-hf/llava-v1.6-mistral-7b-hf"};
+    p.push_back(next);
+    // LLaVA-NeXT's structure at llava-tiny's scale, a Mistral decoder with
+    // a sliding window of 128 (mistral-tiny's).
+    LlavaConfig next_tiny = tiny;
+    next_tiny.name = "llava-next-tiny";
+    next_tiny.architecture = "llava_next";
+    next_tiny.text.name = next_tiny.name;
+    next_tiny.text.architecture = "mistral";
+    next_tiny.text.max_positions = 4096;
+    next_tiny.text.sliding_window = 128;
+    next_tiny.grid_pinpoints = {{112, 224}, {224, 112}, {224, 224}, {336, 112}, {112, 336}};
+    p.push_back(next_tiny);
     for (LlavaConfig& c : p) c.text.functions = &architecture_functions<LlamaArchitecture>;
     return p;
   }();
@@ -99,6 +212,29 @@ inline void validate_llava_config(const LlavaConfig& c) {
   if (c.image_token_id < 0 || c.image_token_id >= c.text.vocab_size) {
     check.fail("image_token_id", std::to_string(c.image_token_id),
                "must be a token of the decoder's vocabulary [0, " + std::to_string(c.text.vocab_size) + ")");
+  }
+  if (c.architecture != "llava" && c.architecture != "llava_next") {
+    check.fail("architecture", "\"" + c.architecture + "\"", "must be \"llava\" or \"llava_next\"");
+  }
+  if (c.any_resolution()) {
+    if (c.grid_pinpoints.empty()) check.fail("grid_pinpoints", "[]", "LLaVA-NeXT tiles an image to one of them");
+    for (std::size_t i = 0; i < c.grid_pinpoints.size(); ++i) {
+      for (const int side : c.grid_pinpoints[i]) {
+        if (side <= 0 || side % c.vision.image_size != 0 || side > (1 << 16)) {
+          check.fail("grid_pinpoints[" + std::to_string(i) + "]",
+                     "[" + std::to_string(c.grid_pinpoints[i][0]) + ", " + std::to_string(c.grid_pinpoints[i][1]) + "]",
+                     "each side must be a positive multiple of the tower's image size (" +
+                         std::to_string(c.vision.image_size) + ")");
+        }
+      }
+    }
+    if (c.full_features) {
+      check.fail("full_features", "true",
+                 "LLaVA-NeXT packs the tiles' patches without the class token (vision_feature_select_strategy "
+                 "\"default\")");
+    }
+  } else if (!c.grid_pinpoints.empty()) {
+    check.fail("grid_pinpoints", std::to_string(c.grid_pinpoints.size()) + " resolutions", "only LLaVA-NeXT tiles images");
   }
   if (c.feature_layer < -(c.vision.layers + 1) || c.feature_layer > c.vision.layers) {
     check.fail("feature_layer", std::to_string(c.feature_layer),
@@ -120,6 +256,7 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
   if (projector_bias) s.push_back({"multi_modal_projector.linear_1.bias", {1, th}});
   s.push_back({"multi_modal_projector.linear_2.weight", {th, th}});
   if (projector_bias) s.push_back({"multi_modal_projector.linear_2.bias", {1, th}});
+  if (any_resolution()) s.push_back({"image_newline", {1, th}});
   for (auto& t : LlamaArchitecture::tensor_shapes(text)) s.push_back(std::move(t));
   return s;
 }
@@ -133,7 +270,7 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
 /// The top-level fields of a LLaVA config.json (besides common_config_fields()).
 [[nodiscard]] inline ConfigFields llava_config_fields() {
   using F = ConfigField;
-  return {F::read("model_type", "must be \"llava\""),
+  return {F::read("model_type", "\"llava\" or \"llava_next\""),
           F::read("vision_config", "the CLIP vision tower's fields (model_type \"clip_vision_model\")"),
           F::read("text_config", "the decoder's fields, as a Llama, Qwen2 or Mistral config.json"),
           F::read("image_token_index", "the image placeholder token (also image_token_id)"),
@@ -143,6 +280,7 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
           F::read("projector_hidden_act", "the projector's activation"),
           F::read("multimodal_projector_bias", "biases on the projector's two products"),
           F::read("tie_word_embeddings", "the head is the decoder's token embedding; it decides, not text_config's"),
+          F::read("image_grid_pinpoints", "LLaVA-NeXT: the resolutions [height, width] an image is tiled to"),
           F::no_effect("image_seq_length", "the processor's count of image tokens; the model replaces the prompt's")};
 }
 
@@ -153,8 +291,12 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
 [[nodiscard]] inline LlavaConfig llava_config_from_checkpoint(const std::filesystem::path& dir,
                                                               std::vector<std::string> accepted = {}) {
   const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
-  c.require_text("model_type", "", "llava", "the vision-language family reads LLaVA checkpoints (\"llava\")");
   LlavaConfig m;
+  m.architecture = c.text("model_type");
+  if (m.architecture != "llava" && m.architecture != "llava_next") {
+    c.fail("model_type", "\"" + m.architecture + "\"",
+           "the vision-language family reads LLaVA and LLaVA-NeXT checkpoints (\"llava\", \"llava_next\")");
+  }
   m.name = checkpoint_name(dir);
   const detail::HfConfigReader v = c.object("vision_config", "LLaVA's config.json has vision_config and text_config");
   v.require_text("model_type", "clip_vision_model", "clip_vision_model", "LLaVA's vision tower here is CLIP's");
@@ -192,6 +334,22 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
                               {Activation::gelu, Activation::gelu_tanh, Activation::relu, Activation::silu,
                                Activation::quick_gelu});
   m.projector_bias = c.boolean("multimodal_projector_bias", true);
+  if (m.any_resolution()) {
+    const nlohmann::json& pins = c.present("image_grid_pinpoints") ? c.raw("image_grid_pinpoints") : nlohmann::json();
+    if (!pins.is_array() || pins.empty()) {
+      c.fail("image_grid_pinpoints", c.present("image_grid_pinpoints") ? pins.dump() : "(missing)",
+             "LLaVA-NeXT needs the resolutions [[height, width], ...] it tiles images to");
+    }
+    for (std::size_t i = 0; i < pins.size(); ++i) {
+      const auto& p = pins[i];
+      if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() || !p[1].is_number_integer()) {
+        c.fail("image_grid_pinpoints[" + std::to_string(i) + "]", p.dump(), "expected [height, width] in pixels");
+      }
+      m.grid_pinpoints.push_back({p[0].get<int>(), p[1].get<int>()});
+    }
+  } else if (c.has("image_grid_pinpoints")) {
+    c.fail("image_grid_pinpoints", c.raw("image_grid_pinpoints").dump(), "LLaVA does not tile images (LLaVA-NeXT does)");
+  }
   (void)c.has("image_seq_length");
   c.check_fields(llava_config_fields());
   validate_llava_config(m);
@@ -224,7 +382,8 @@ inline TensorShapes LlavaConfig::tensor_shapes() const {
       {"model.multi_modal_projector.", "multi_modal_projector."},
       {"model.language_model.", "model."},
       {"language_model.model.", "model."},
-      {"language_model.lm_head.", "lm_head."}};
+      {"language_model.lm_head.", "lm_head."},
+      {"model.image_newline", "image_newline"}};
   WeightMap stored = read_checkpoint_tensors(dir);
   WeightMap out;
   const UnusedTensors unused = llava_unused_tensors();

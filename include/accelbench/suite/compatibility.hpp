@@ -30,20 +30,16 @@
 #include "../core/config.hpp"
 #include "../detail/atomic_file.hpp"
 #include "../core/error.hpp"
-#include "../family/audio.hpp"
 #include "../family/concepts.hpp"
 #include "../family/hooks.hpp"
 #include "../family/sweep.hpp"
-#include "../family/embedding.hpp"
-#include "../family/multimodal.hpp"
-#include "../family/text_generation.hpp"
-#include "../family/vision.hpp"
 #include "../report/console_reporter.hpp"
 #include "../report/json.hpp"
 #include "../run/resource_pool.hpp"
 #include "../core/result.hpp"
 #include "../measure/stats/percentile_stats.hpp"
 #include "compatibility_matrix.hpp"
+#include "registry.hpp"
 #include "suite.hpp"
 #include "../machine/system.hpp"
 #include "../core/version.hpp"
@@ -62,8 +58,7 @@ struct CompatibilityOptions {
   /// knows it. Empty: for each architecture of each family, its smallest
   /// preset of at most max_default_parameters parameters.
   std::vector<std::string> models{};
-  /// `models` lists every model to run, even when it is empty (a model set
-  /// whose members are all unsupported): no default presets.
+  /// `models` lists every model to run even when empty (no default presets).
   bool explicit_models = false;
   std::int64_t max_default_parameters = 200'000'000;
   /// Largest absolute difference from the reference counted as ok.
@@ -77,12 +72,10 @@ struct CompatibilityOptions {
   /// Cpu threads, 0 for one per logical core.
   int threads = 0;
   std::uint64_t seed = 42;
-  /// Verification alone: each pair runs once, without warmup, and its rows
-  /// carry no time (`accelbench run --verify-only`).
+  /// Verification alone (run --verify-only): each pair runs once, untimed.
   bool verify_only = false;
-  /// Models named but not implemented (a model set's): a row for each on
-  /// the reference and every backend, `unsupported` with the reason, after
-  /// the families' rows.
+  /// Models not implemented (a model set's): rows `unsupported` with the
+  /// reason on every backend, after the families' rows.
   std::vector<UnsupportedModel> unsupported{};
   /// Called with each row when it is done (progress).
   std::function<void(const CompatibilityRow&)> on_row{};
@@ -473,7 +466,11 @@ CompatibilityMatrix run_matrix(TypeList<Bs...>, TypeList<Fs...> families, const 
         m.rows.push_back(std::move(*before));
         continue;
       }
-      CompatibilityRow row{.model = u.model, .backend = backend, .status = CompatibilityStatus::unsupported, .reason = u.reason};
+      CompatibilityRow row;
+      row.model = u.model;
+      row.backend = backend;
+      row.status = CompatibilityStatus::unsupported;
+      row.reason = u.reason;
       if (o.on_row) o.on_row(row);
       m.rows.push_back(std::move(row));
     }

@@ -55,8 +55,7 @@ struct ModelSet {
                            "object queries) is not implemented"),
            run("llama", "text-generation", "llama-tiny"),
            run("llava", "vision-language", "llava-tiny"),
-           missing("llava_next", "LLaVA-NeXT (LlavaNextForConditionalGeneration: any-resolution tiling of the "
-                                 "image, unpadding, the image-newline embedding) is not implemented"),
+           run("llava_next", "vision-language", "llava-next-tiny"),
            run("qwen2", "text-generation", "qwen2-tiny"),
            run("t5", "text-generation", "t5-small"),
            run("vit", "vision", "vit-tiny"),
