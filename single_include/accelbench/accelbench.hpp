@@ -27898,26 +27898,6 @@ template <class... Fs>
          }
          benchmarks_given = true;
        }},
-      {"unsupported",
-       [&](const Json& v, const std::string& k) {
-         if (!v.is_array()) detail::bad_type(k, v, "an array of {\"model\": ..., \"reason\": ...}");
-         s.unsupported.clear();
-         for (std::size_t i = 0; i < v.size(); ++i) {
-           const std::string item = k + "[" + std::to_string(i) + "]";
-           if (!v[i].is_object()) detail::bad_type(item, v[i], "an object with model and reason");
-           UnsupportedModel u;
-           for (const auto& [key, value] : v[i].items()) {
-             if (key == "model") {
-               u.model = json_string(value, item + ".model");
-             } else if (key == "reason") {
-               u.reason = json_string(value, item + ".reason");
-             } else {
-               throw ConfigError(item + "." + key, detail::json_text(value), "unknown field; known: model, reason");
-             }
-           }
-           s.unsupported.push_back(std::move(u));
-         }
-       }},
       {"family", [&](const Json& v, const std::string& k) { family = json_string(v, k); }},
       {"hardware", [&](const Json& v, const std::string& k) { s.hardware = json_strings(v, k); }},
       {"stats", [&](const Json& v, const std::string& k) { s.stats = json_string(v, k); }},
@@ -27966,7 +27946,28 @@ template <class... Fs>
          if (!v.is_string() && !bytes) detail::bad_type(k, v, "bytes: an integer or \"512M\"");
          s.max_memory = v.is_string() ? parse_byte_size(k, v.get<std::string>()) : v.get<std::uint64_t>();
        }},
-  };
+  };  // After the fields above, so that messages list them as before.
+  fields.push_back({"unsupported",
+       [&](const Json& v, const std::string& k) {
+         if (!v.is_array()) detail::bad_type(k, v, "an array of {\"model\": ..., \"reason\": ...}");
+         s.unsupported.clear();
+         for (std::size_t i = 0; i < v.size(); ++i) {
+           const std::string item = k + "[" + std::to_string(i) + "]";
+           if (!v[i].is_object()) detail::bad_type(item, v[i], "an object with model and reason");
+           UnsupportedModel u;
+           for (const auto& [key, value] : v[i].items()) {
+             if (key == "model") {
+               u.model = json_string(value, item + ".model");
+             } else if (key == "reason") {
+               u.reason = json_string(value, item + ".reason");
+             } else {
+               throw ConfigError(item + "." + key, detail::json_text(value), "unknown field; known: model, reason");
+             }
+           }
+           s.unsupported.push_back(std::move(u));
+         }
+       }});
+
   // The families' sweep axes, listed after batch_sizes; the defaults keep
   // only those of the list's families.
   const auto declared = declared_sweep_axes(families);
