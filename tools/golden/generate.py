@@ -3,7 +3,8 @@
 
 For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
 variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, qwen2_window, mistral,
-llama_rope_llama3, llama_rope_linear, llama_rope_dynamic, vit_nobias, wav2vec2_stable) this builds a tiny model with
+llama_rope_llama3, llama_rope_linear, llama_rope_dynamic, vit_nobias, wav2vec2_stable, llava, llava_variant,
+llava_next, detr, detr_variant) this builds a tiny model with
 transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
@@ -26,6 +27,7 @@ import importlib.metadata
 import json
 import math
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -41,6 +43,8 @@ from transformers import (
     BertModel,
     CLIPConfig,
     CLIPModel,
+    DetrConfig,
+    DetrForObjectDetection,
     GenerationConfig,
     GPT2Config,
     GPT2LMHeadModel,
@@ -54,6 +58,7 @@ from transformers import (
     MistralForCausalLM,
     Qwen2Config,
     Qwen2ForCausalLM,
+    ResNetConfig,
     T5Config,
     T5ForConditionalGeneration,
     ViTConfig,
@@ -1505,6 +1510,319 @@ def make_llava_next(out: Path, arch: str = "llava_next", base_seed: int = 11000)
     return {"model": model, "removed": removed, "gap": gap, "max_abs": float(logits.abs().max()), "what": "|logits|"}
 
 
+# ----------------------------------------------------------------------------- detr
+
+# DETR's backbone: transformers' own ResNet (model_type "resnet", not timm), whose BatchNorm2d layers
+# DetrConvEncoder replaces with DetrFrozenBatchNorm2d (weight, bias, running_mean and running_var as
+# buffers, eps 1e-5). Left as transformers initialises them (1, 0, 0, 1) they would be the identity:
+# re-drawn here, after reinit_ and from the same generator, module by module in that order.
+DETR_BN_DESCRIPTION = (
+    "frozen batch norms (DetrFrozenBatchNorm2d buffers) re-drawn: weight U(0.5,1.5), bias N(0,0.1^2), "
+    "running_mean N(0,0.1^2), running_var U(0.5,1.5)"
+)
+# The ResNet's convolutions at CONV_GAIN (1.5) grow the activations stage by stage (the feature map's
+# std reaches 4.8 for detr's bottleneck backbone and 15 for detr_variant's basic one): drawn at
+# 1.1 / sqrt(fan_in) instead (std 0.54 and 1.3).
+DETR_BACKBONE_GAIN = 1.1
+# query_position_embeddings N(0, 1) instead of N(0, 0.3^2): the decoder's queries start at zero and its
+# first self-attention gives every query the same output, so the queries differ only through these
+# embeddings; at 0.3 each logit varies over the queries by a std of 0.03, at 1 by 0.09.
+DETR_QUERY_STD = 1.0
+# The encoder's and decoder's v_proj, o_proj (self- and cross-attention) and fc2 weights halved: at full
+# scale the residual branches (mostly averages over all tokens) outweigh the stream, and detr's encoder
+# output tokens differ by a std of 0.05 only (0.19 halved; layer-normed values of std 1).
+DETR_BRANCH_SCALE = 0.5
+DETR_INIT_DESCRIPTION = (
+    f"{DETR_BN_DESCRIPTION}; backbone (ResNet) conv weights N(0,{DETR_BACKBONE_GAIN}^2/fan_in) instead of "
+    f"N(0,{CONV_GAIN}^2/fan_in) (input_projection keeps {CONV_GAIN}); query_position_embeddings N(0,{DETR_QUERY_STD}^2); "
+    f"encoder/decoder v_proj, o_proj and fc2 weights multiplied by {DETR_BRANCH_SCALE} after the re-draw"
+)
+DETR_SIZE = (96, 128)  # height, width of the two main images
+DETR_SMALL_SIZE = (64, 64)  # the second input size (one image)
+
+
+def detr_config(arch: str) -> DetrConfig:
+    """detr: ResNet backbone with bottleneck layers (ResNet-50 style, no downsampling in the first stage,
+    the stride on the 3x3 conv); detr_variant: basic layers (ResNet-18 style) with downsample_in_first_stage."""
+    if arch == "detr":
+        backbone = ResNetConfig(
+            num_channels=3,
+            embedding_size=8,
+            hidden_sizes=[16, 32, 48, 64],
+            depths=[2, 1, 2, 1],
+            layer_type="bottleneck",
+            hidden_act="relu",
+            downsample_in_first_stage=False,
+            downsample_in_bottleneck=False,
+            out_features=["stage4"],
+        )
+        sizes = dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4)
+        sizes.update(num_queries=6, num_labels=5)
+    else:
+        backbone = ResNetConfig(
+            num_channels=3,
+            embedding_size=8,
+            hidden_sizes=[8, 16, 24, 32],
+            depths=[1, 2, 1, 1],
+            layer_type="basic",
+            hidden_act="relu",
+            downsample_in_first_stage=True,
+            downsample_in_bottleneck=False,  # only read by bottleneck layers
+            out_features=["stage4"],
+        )
+        sizes = dict(d_model=24, encoder_layers=1, decoder_layers=2, encoder_attention_heads=3, decoder_attention_heads=3)
+        sizes.update(num_queries=5, num_labels=3)
+    return DetrConfig(
+        backbone_config=backbone,
+        use_pretrained_backbone=False,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        activation_function="relu",
+        position_embedding_type="sine",
+        auxiliary_loss=False,
+        dropout=0.0,
+        attention_dropout=0.0,
+        activation_dropout=0.0,
+        **sizes,
+    )
+
+
+def frozen_batch_norms(model) -> list[tuple[str, torch.nn.Module]]:
+    return [(n, m) for n, m in model.named_modules() if type(m).__name__ == "DetrFrozenBatchNorm2d"]
+
+
+def condition_detr_(model, gen: torch.Generator) -> None:
+    """After reinit_: the frozen batch norms' buffers, the backbone's conv scale, the query position
+    embeddings and the transformer's residual branches (see the constants above)."""
+    bns = frozen_batch_norms(model)
+    assert bns and not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    with torch.no_grad():
+        for _, bn in bns:
+            c = bn.weight.numel()
+            bn.weight.copy_(0.5 + torch.rand(c, generator=gen, dtype=torch.float32))
+            bn.bias.copy_(STD_BIAS * torch.randn(c, generator=gen, dtype=torch.float32))
+            bn.running_mean.copy_(STD_BIAS * torch.randn(c, generator=gen, dtype=torch.float32))
+            bn.running_var.copy_(0.5 + torch.rand(c, generator=gen, dtype=torch.float32))
+        n_convs = 0
+        for _, m in model.model.backbone.named_modules():
+            if isinstance(m, torch.nn.Conv2d):
+                m.weight.mul_(DETR_BACKBONE_GAIN / CONV_GAIN)
+                n_convs += 1
+        assert n_convs > 0
+        model.model.query_position_embeddings.weight.mul_(DETR_QUERY_STD / STD_EMBED)
+        n_scaled = 0
+        for name, p in model.named_parameters():
+            if name.startswith(("model.encoder.", "model.decoder.")) and name.endswith(
+                ("v_proj.weight", "o_proj.weight", "fc2.weight")
+            ):
+                p.mul_(DETR_BRANCH_SCALE)
+                n_scaled += 1
+        c = model.config
+        assert n_scaled == 3 * c.encoder_layers + 5 * c.decoder_layers, n_scaled
+
+
+def detr_sine_reference(h: int, w: int, d_model: int) -> np.ndarray:
+    """DETR's sine position embedding (DetrSinePositionEmbedding(d_model // 2, normalize=True), no padding
+    mask), written out for the C++ side: [h * w, d_model], row y * w + x. With n = d_model / 2,
+    ey = (y + 1) / (h + 1e-6) * 2 pi, ex = (x + 1) / (w + 1e-6) * 2 pi and t_i = 10000^(2 * floor(i / 2) / n):
+    channel i < n is sin(ey / t_i) for even i, cos(ey / t_i) for odd i; channel n + i the same with ex."""
+    n = d_model // 2
+    t = 10000.0 ** (2 * (np.arange(n) // 2) / n)
+    ey = (np.arange(h) + 1) / (h + 1e-6) * 2 * math.pi
+    ex = (np.arange(w) + 1) / (w + 1e-6) * 2 * math.pi
+
+    def enc(e: np.ndarray) -> np.ndarray:
+        a = e[:, None] / t[None, :]
+        return np.where(np.arange(n) % 2 == 0, np.sin(a), np.cos(a))
+
+    py, px = enc(ey), enc(ex)  # [h, n], [w, n]
+    return np.concatenate(
+        [np.repeat(py[:, None, :], w, axis=1), np.repeat(px[None, :, :], h, axis=0)], axis=2
+    ).reshape(h * w, d_model)
+
+
+def detr_outputs(model, pixel_values: torch.Tensor, check: bool = False) -> dict[str, torch.Tensor]:
+    """One forward of DetrForObjectDetection, in the model's dtype, as 2-D tensors in the rows the C++
+    side reads: feature pixels row-major (y, x) per image, images in turn; queries per image in turn.
+    check: cross-check the layouts and the position embedding against the modules and the formula."""
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [
+        model.model.input_projection.register_forward_hook(
+            lambda m, i, o: seen.update(feature_map=i[0], projected_features=o)
+        ),
+        model.model.position_embedding.register_forward_hook(lambda m, i, o: seen.update(position_embedding=o)),
+        model.bbox_predictor.register_forward_hook(lambda m, i, o: seen.update(box_presigmoid=o)),
+    ]
+    try:
+        with torch.no_grad():
+            o = model(pixel_values=pixel_values)
+    finally:
+        for hk in hooks:
+            hk.remove()
+    fmap, proj, pos = seen["feature_map"], seen["projected_features"], seen["position_embedding"]
+    B, C, h, w = fmap.shape
+    d = model.config.d_model
+    Q = model.config.num_queries
+
+    def rows(t: torch.Tensor) -> torch.Tensor:  # [B, C, h, w] -> [B * h * w, C]
+        return t.permute(0, 2, 3, 1).reshape(-1, t.shape[1]).contiguous()
+
+    assert pos.shape == (B, d, h, w) and all(torch.equal(pos[0], pos[b]) for b in range(B))
+    res = {
+        "logits": o.logits.reshape(B * Q, -1),
+        "pred_boxes": o.pred_boxes.reshape(B * Q, 4),
+        "last_hidden_state": o.last_hidden_state.reshape(B * Q, d),
+        "encoder_last_hidden_state": o.encoder_last_hidden_state.reshape(B * h * w, d),
+        "feature_map": rows(fmap),
+        "position_embedding": rows(pos[:1]),
+        "projected_features": rows(proj),
+        "box_presigmoid": seen["box_presigmoid"].reshape(B * Q, 4),
+    }
+    if check:
+        with torch.no_grad():
+            # the feature map is the backbone's last (only) stage; projected = input_projection (1x1 conv)
+            (fm, mask), = model.model.backbone(pixel_values, torch.ones(B, *pixel_values.shape[-2:]))
+            assert torch.equal(fm, fmap) and bool(mask.all())
+            assert torch.equal(model.model.input_projection(fm), proj)
+            # the encoder runs on the projected features in these rows, with the position embedding
+            enc = model.model.encoder(
+                inputs_embeds=res["projected_features"].reshape(B, h * w, d),
+                attention_mask=torch.ones(B, h * w, dtype=torch.long),
+                spatial_position_embeddings=res["position_embedding"][None].expand(B, -1, -1),
+            ).last_hidden_state
+            assert (enc.reshape(B * h * w, d) - res["encoder_last_hidden_state"]).abs().max() < 1e-5
+            assert torch.equal(o.pred_boxes, seen["box_presigmoid"].sigmoid())
+            mine = detr_sine_reference(h, w, d)
+            assert np.abs(mine - res["position_embedding"].double().numpy()).max() < 1e-5
+    return res
+
+
+def make_detr(out: Path, arch: str = "detr", base_seed: int = 12000) -> dict:
+    """Two 96x128 images and one 64x64 image (N(0,1) pixels) through DetrForObjectDetection; the
+    reference outputs computed in float64 (see llava_reference64) and rounded to float32."""
+    seed = base_seed
+    config = detr_config(arch)
+    model, gen = build(DetrForObjectDetection, config, seed)
+    condition_detr_(model, gen)
+    bb = model.model.backbone.model
+    assert type(bb).__name__ == "ResNetBackbone" and bb.config.layer_type == config.backbone_config.layer_type
+    B = 2
+    pixel_values = torch.randn((B, 3, *DETR_SIZE), generator=gen, dtype=torch.float32)
+    pixel_values_small = torch.randn((1, 3, *DETR_SMALL_SIZE), generator=gen, dtype=torch.float32)
+
+    out32 = detr_outputs(model, pixel_values, check=True)
+    out32_small = detr_outputs(model, pixel_values_small, check=True)
+    m64 = copy.deepcopy(model).double()
+    out64 = detr_outputs(m64, pixel_values.double(), check=True)
+    out64_small = detr_outputs(m64, pixel_values_small.double(), check=True)
+    del m64
+
+    main_names = [
+        "logits", "pred_boxes", "last_hidden_state", "encoder_last_hidden_state",
+        "feature_map", "position_embedding", "projected_features",
+    ]
+    small_names = ["logits", "pred_boxes", "encoder_last_hidden_state", "feature_map"]
+    ref = {k: out64[k].float().contiguous() for k in main_names}
+    ref.update({f"{k}_small": out64_small[k].float().contiguous() for k in small_names})
+    f32 = {k: out32[k] for k in main_names}
+    f32.update({f"{k}_small": out32_small[k] for k in small_names})
+    f32_diff = {}  # transformers' own float32 forward against the float64 one
+    for k in ref:
+        exact = (out64_small if k.endswith("_small") else out64)[k.removesuffix("_small")]
+        f32_diff[k] = float((f32[k].double() - exact).abs().max())
+    assert max(f32_diff.values()) < 2e-5, f32_diff
+
+    # well-scaled and a sensitive test: the feature map O(1), logits and box pre-sigmoid values O(1),
+    # and the tokens and queries distinguishable
+    fmap_std = float(out64["feature_map"].std())
+    stats = {
+        "feature_map_std": fmap_std,
+        "feature_map_max_abs": float(out64["feature_map"].abs().max()),
+        "projected_features_std": float(out64["projected_features"].std()),
+        "logits_max_abs": float(out64["logits"].abs().max()),
+        "box_presigmoid_max_abs": float(out64["box_presigmoid"].abs().max()),
+        "encoder_token_spread": float(out64["encoder_last_hidden_state"].reshape(B, -1, config.d_model).std(dim=1).mean()),
+        "logits_query_spread": float(out64["logits"].reshape(B, config.num_queries, -1).std(dim=1).mean()),
+    }
+    assert 0.3 < fmap_std < 3.0 and stats["logits_max_abs"] < 8 and stats["box_presigmoid_max_abs"] < 6, stats
+    assert stats["encoder_token_spread"] > 0.1 and stats["logits_query_spread"] > 0.05, stats
+    # the batch norms matter: the same weights with identity batch norms (transformers' init) give other logits
+    plain = copy.deepcopy(model)
+    with torch.no_grad():
+        for _, bn in frozen_batch_norms(plain):
+            for buf, value in (("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)):
+                getattr(bn, buf).fill_(value)
+        assert (plain(pixel_values=pixel_values).logits.reshape(out32["logits"].shape) - out32["logits"]).abs().max() > 1e-2
+    del plain
+
+    removed = save_checkpoint(model, out)
+    check_detr_saved(model, out)
+    cfg_json = json.loads((out / "config.json").read_text())
+    assert cfg_json["backbone_config"]["model_type"] == "resnet" and cfg_json["position_embedding_type"] == "sine"
+
+    with torch.no_grad():
+        (fm, _), = model.model.backbone(pixel_values, torch.ones(B, *DETR_SIZE))
+        (fms, _), = model.model.backbone(pixel_values_small, torch.ones(1, *DETR_SMALL_SIZE))
+    h, w, hs, ws = *fm.shape[-2:], *fms.shape[-2:]
+    md = new_metadata(arch, model, seed)
+    md["init"] = md["init"] + "; " + DETR_INIT_DESCRIPTION
+    md.update(
+        {
+            "reference": "the outputs (not the inputs) are DetrForObjectDetection's in float64 (a deep copy of the "
+            "model .double(), inputs .double()), rounded to float32; float32_vs_float64_maxdiff: transformers' "
+            "own float32 forward against them",
+            "float32_vs_float64_maxdiff": json.dumps({k: float(f"{v:.3g}") for k, v in f32_diff.items()}, sort_keys=True),
+            "scale_stats": json.dumps({k: round(v, 4) for k, v in stats.items()}, sort_keys=True),
+            "pixel_values": f"N(0,1), [{B}, 3*{DETR_SIZE[0]}*{DETR_SIZE[1]}]: each row one image flattened in C,H,W order "
+            f"(height {DETR_SIZE[0]}, width {DETR_SIZE[1]}); no pixel_mask (all pixels valid)",
+            "pixel_values_small": f"N(0,1), [1, 3*{DETR_SMALL_SIZE[0]}*{DETR_SMALL_SIZE[1]}], C,H,W order",
+            "feature_map_hw": f"{h}x{w}",
+            "feature_map_small_hw": f"{hs}x{ws}",
+            "rows": "feature_map, projected_features, encoder_last_hidden_state: one row per feature pixel, "
+            "row-major (y, x), images in turn (row b*h*w + y*w + x); position_embedding: [h*w, d_model], the same "
+            "for every image; logits, pred_boxes, last_hidden_state: row b*num_queries + q",
+            "feature_map": "the backbone's last feature map (stage4, after its final ReLU), NCHW permuted to NHWC",
+            "projected_features": "input_projection (1x1 conv with bias) of feature_map",
+            "position_embedding": "DetrSinePositionEmbedding(d_model/2, normalize=True, temperature 10000, "
+            "scale 2*pi, eps 1e-6): channels [0, d/2) from y, [d/2, d) from x, sin at even and cos at odd channels",
+            "last_hidden_state": "the decoder's output after its final layernorm",
+            "pred_boxes": "sigmoid(bbox_predictor(last_hidden_state)): (center_x, center_y, width, height) in [0, 1]",
+            "logits": "class_labels_classifier(last_hidden_state), num_labels + 1 columns (the last: no object)",
+        }
+    )
+    save_io(
+        {"pixel_values": pixel_values.reshape(B, -1), "pixel_values_small": pixel_values_small.reshape(1, -1), **ref},
+        md,
+        out / "io.safetensors",
+    )
+    print(f"  {arch}: float32 vs float64 max |diff| " + ", ".join(f"{k} {v:.2g}" for k, v in f32_diff.items()))
+    print(f"  {arch}: feature map {h}x{w} (small {hs}x{ws}); " + ", ".join(f"{k} {v:.3g}" for k, v in stats.items()))
+    return {"model": model, "removed": removed, "gap": None, "max_abs": stats["logits_max_abs"], "what": "|logits|"}
+
+
+def detr_module_name(key: str) -> str:
+    """The module name (transformers 5.23's DetrForObjectDetection) of a key that save_pretrained writes
+    (the Hub's names: backbone.conv_encoder, out_proj, layers.N.fc1; see conversion_mapping.py)."""
+    key = key.replace("model.backbone.conv_encoder.", "model.backbone.")
+    key = key.replace(".out_proj.", ".o_proj.")
+    return re.sub(r"layers\.(\d+)\.fc([12])\.", r"layers.\1.mlp.fc\2.", key)
+
+
+def check_detr_saved(model, out: Path) -> None:
+    """model.safetensors holds every parameter and every frozen batch norm buffer (no num_batches_tracked),
+    under the Hub's names, with the model's values."""
+    state = model.state_dict()
+    with safetensors.safe_open(str(out / "model.safetensors"), "pt") as f:
+        saved = {k: f.get_tensor(k) for k in f.keys()}
+    assert not any("num_batches_tracked" in k for k in saved)
+    mapped = {detr_module_name(k): v for k, v in saved.items()}
+    assert len(mapped) == len(saved) and mapped.keys() == state.keys(), sorted(mapped.keys() ^ state.keys())
+    for k, v in mapped.items():
+        assert torch.equal(v, state[k]), k
+    n_bn = sum(1 for k in saved if ".normalization." in k)
+    assert n_bn == 4 * len(frozen_batch_norms(model)), n_bn
+
+
 def verify_reload(arch: str, out: Path) -> float:
     """Reload the checkpoint folder with from_pretrained and re-run io.safetensors' inputs."""
     cls = {
@@ -1532,13 +1850,29 @@ def verify_reload(arch: str, out: Path) -> float:
         "llava": LlavaForConditionalGeneration,
         "llava_variant": LlavaForConditionalGeneration,
         "llava_next": LlavaNextForConditionalGeneration,
+        "detr": DetrForObjectDetection,
+        "detr_variant": DetrForObjectDetection,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
     kwargs = {"add_pooling_layer": False} if arch in ("vit", "vit_nobias") else {}
-    # The LLaVA goldens' references are float64 outputs (llava_reference64): reloaded in float64 too.
-    dtype = torch.float64 if arch.startswith("llava") else torch.float32
+    # The LLaVA and DETR goldens' references are float64 outputs (llava_reference64, make_detr): reloaded
+    # in float64 too.
+    dtype = torch.float64 if arch.startswith(("llava", "detr")) else torch.float32
     model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, **kwargs).eval()
+    if arch in ("detr", "detr_variant"):
+        # every stored tensor loaded (the Hub's names mapped back), none missing: the batch-norm buffers too
+        _, info = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, output_loading_info=True)
+        assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs")), info
     with torch.no_grad():
+        if arch in ("detr", "detr_variant"):
+            got = {}
+            for suffix, size in (("", DETR_SIZE), ("_small", DETR_SMALL_SIZE)):
+                o = model(pixel_values=io["pixel_values" + suffix].reshape(-1, 3, *size).double())
+                got["logits" + suffix] = o.logits.reshape(-1, o.logits.shape[-1]).float()
+                got["pred_boxes" + suffix] = o.pred_boxes.reshape(-1, 4).float()
+            diff = max(float((v - io[k]).abs().max()) for k, v in got.items())
+            assert diff <= 1e-5, (arch, diff)
+            return diff
         if arch in ("vit", "vit_nobias", "clip", "whisper", "wav2vec2", "wav2vec2_stable"):
             if arch in ("vit", "vit_nobias"):
                 got = {
@@ -1714,6 +2048,8 @@ ARCHS = {
     "llava": lambda out: make_llava(out),
     "llava_variant": lambda out: make_llava(out, "llava_variant", 10500),
     "llava_next": lambda out: make_llava_next(out),
+    "detr": lambda out: make_detr(out),
+    "detr_variant": lambda out: make_detr(out, "detr_variant", 12500),
 }
 
 
