@@ -6,11 +6,12 @@
 // and independent of the Eigen kernels of the Cpu reference backend (the
 // unit tests use it as the oracle the Cpu ops are checked against).
 //
-// It provides every op of the three op sets, so every family runs on it:
+// It provides every op of the four op sets, so every family runs on it:
 //
 //   EncoderOps     Embedding (BERT)
 //   GenerationOps  TextGeneration (GPT-2, Llama, Qwen2, T5); with PerceptionOps, Audio
 //   PerceptionOps  Vision (ViT), Multimodal (CLIP); with GenerationOps, Audio
+//   DetectionOps   Vision (DETR's convolutional backbone)
 //
 // A backend for real hardware has the same shape: a tensor type that owns
 // device memory, transfers, a way to wait for queued work, and the ops. The
@@ -66,6 +67,7 @@ using accelbench::CacheDims;
 using accelbench::Conv1dDims;
 using accelbench::Conv2dDims;
 using accelbench::GroupNormDims;
+using accelbench::Pool2dDims;
 using accelbench::RelativeBiasDims;
 using accelbench::RotaryDims;
 using accelbench::RotaryScaling;
@@ -625,6 +627,97 @@ class PlainBackend {
     }
   }
 
+  // ---- DetectionOps: what DETR's ResNet backbone adds (with PerceptionOps) ----
+  // Images laid out as rows: [batch * height * width, channels], one row per
+  // pixel in row-major (y, x) order. Direct loops over the output.
+
+  // 2-D convolution of row-laid-out images x with w [out, kernel * kernel *
+  // channels], ordered (ky, kx, c), into [batch * out_h * out_w, out]. Output
+  // row (b, oy, ox), channel o: bias + the sum over taps (ky, kx) and input
+  // channels c of x's pixel (b, oy * stride - padding + ky, ox * stride -
+  // padding + kx), zero outside the image, times w(o, (ky * kernel + kx) *
+  // channels + c).
+  void conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, Tensor& y) {
+    if (d.batch <= 0 || d.channels <= 0 || d.height <= 0 || d.width <= 0 || d.out_channels <= 0 || d.kernel <= 0 ||
+        d.stride <= 0 || d.padding < 0 || d.height + 2 * d.padding < d.kernel || d.width + 2 * d.padding < d.kernel) {
+      throw std::invalid_argument("plain conv2d_rows: dimensions");
+    }
+    const long k = d.kernel;
+    const long channels = d.channels;
+    if (x.rows != long(d.batch) * d.height * d.width || x.cols != channels) throw std::invalid_argument("plain conv2d_rows: input");
+    if (w.rows != d.out_channels || w.cols != k * k * channels) throw std::invalid_argument("plain conv2d_rows: weight");
+    if (b.size() && (b.rows != 1 || b.cols != d.out_channels)) throw std::invalid_argument("plain conv2d_rows: bias");
+    const long out_h = d.out_height();
+    const long out_w = d.out_width();
+    Tensor out;
+    out.resize(d.batch * out_h * out_w, d.out_channels);
+    for (long img = 0; img < d.batch; ++img) {
+      for (long oy = 0; oy < out_h; ++oy) {
+        for (long ox = 0; ox < out_w; ++ox) {
+          for (long o = 0; o < d.out_channels; ++o) {
+            double acc = b.size() ? double(b.at(0, o)) : 0.0;
+            for (long ky = 0; ky < k; ++ky) {
+              for (long kx = 0; kx < k; ++kx) {
+                const long iy = oy * d.stride - d.padding + ky;
+                const long ix = ox * d.stride - d.padding + kx;
+                if (iy < 0 || iy >= d.height || ix < 0 || ix >= d.width) continue;
+                for (long c = 0; c < channels; ++c) {
+                  acc += double(x.at((img * d.height + iy) * d.width + ix, c)) * double(w.at(o, (ky * k + kx) * channels + c));
+                }
+              }
+            }
+            out.at((img * out_h + oy) * out_w + ox, o) = static_cast<float>(acc);
+          }
+        }
+      }
+    }
+    y = std::move(out);
+  }
+
+  // Max pooling of row-laid-out images x into [batch * out_h * out_w,
+  // channels]: output row (b, oy, ox), channel c is the largest of x's pixels
+  // (b, oy * stride - padding + ky, ox * stride - padding + kx), c for taps
+  // ky, kx < kernel inside the image (PyTorch's MaxPool2d pads with -inf, and
+  // a NaN is the largest). PyTorch's padding <= kernel / 2 leaves every
+  // window a pixel.
+  void max_pool2d(const Tensor& x, const Pool2dDims& d, Tensor& y) {
+    if (d.batch <= 0 || d.channels <= 0 || d.height <= 0 || d.width <= 0 || d.kernel <= 0 || d.stride <= 0 ||
+        d.padding < 0 || 2 * d.padding > d.kernel || d.height + 2 * d.padding < d.kernel ||
+        d.width + 2 * d.padding < d.kernel) {
+      throw std::invalid_argument("plain max_pool2d: dimensions");
+    }
+    if (x.rows != long(d.batch) * d.height * d.width || x.cols != d.channels) throw std::invalid_argument("plain max_pool2d: input");
+    const long out_h = d.out_height();
+    const long out_w = d.out_width();
+    Tensor out;
+    out.resize(d.batch * out_h * out_w, d.channels);
+    for (long img = 0; img < d.batch; ++img) {
+      for (long oy = 0; oy < out_h; ++oy) {
+        for (long ox = 0; ox < out_w; ++ox) {
+          for (long c = 0; c < d.channels; ++c) {
+            float best = -std::numeric_limits<float>::infinity();
+            for (long ky = 0; ky < d.kernel; ++ky) {
+              for (long kx = 0; kx < d.kernel; ++kx) {
+                const long iy = oy * d.stride - d.padding + ky;
+                const long ix = ox * d.stride - d.padding + kx;
+                if (iy < 0 || iy >= d.height || ix < 0 || ix >= d.width) continue;
+                const float v = x.at((img * d.height + iy) * d.width + ix, c);
+                if (v > best || std::isnan(v)) best = v;  // once NaN, it stays
+              }
+            }
+            out.at((img * out_h + oy) * out_w + ox, c) = best;
+          }
+        }
+      }
+    }
+    y = std::move(out);
+  }
+
+  // In place, the logistic sigmoid 1 / (1 + exp(-x)) (DETR's box coordinates).
+  void sigmoid(Tensor& x) {
+    for (auto& f : x.data) f = static_cast<float>(1.0 / (1.0 + std::exp(-double(f))));
+  }
+
  private:
   // A numerically stable softmax of n values: exp(x - max) / sum, in double.
   static void softmax_row(float* row, long n) {
@@ -644,6 +737,7 @@ static_assert(accelbench::Backend<PlainBackend>);
 static_assert(accelbench::EncoderOps<PlainBackend>);     // Embedding
 static_assert(accelbench::GenerationOps<PlainBackend>);  // TextGeneration (and, with PerceptionOps, Audio)
 static_assert(accelbench::PerceptionOps<PlainBackend>);  // Vision, Multimodal
+static_assert(accelbench::DetectionOps<PlainBackend>);   // Vision (DETR)
 // [end snippet]
 
 }  // namespace plain

@@ -1962,13 +1962,32 @@ struct RelativeBiasDims {
 /// [out_channels, channels * kernel * kernel] (PyTorch's [out, in, kh, kw]
 /// flattened); output [batch * out_height * out_width, out_channels], one row
 /// per output position in row-major (y, x) order: the token layout of a
-/// patch embedding.
+/// patch embedding. conv2d_rows takes its input in that row layout too
+/// ([batch * height * width, channels]; see DetectionOps).
 struct Conv2dDims {
   int batch = 0;
   int channels = 0;
   int height = 0;
   int width = 0;
   int out_channels = 0;
+  int kernel = 0;
+  int stride = 1;
+  int padding = 0;
+
+  [[nodiscard]] int out_height() const noexcept { return (height + 2 * padding - kernel) / stride + 1; }
+  [[nodiscard]] int out_width() const noexcept { return (width + 2 * padding - kernel) / stride + 1; }
+};
+
+/// Max pooling of images laid out as rows ([batch * height * width,
+/// channels], see DetectionOps): each output pixel is the largest input value
+/// of its kernel x kernel window, the window of output (y, x) starting at
+/// input (y * stride - padding, x * stride - padding); pixels outside the
+/// image are left out (PyTorch's MaxPool2d pads with -infinity).
+struct Pool2dDims {
+  int batch = 0;
+  int channels = 0;
+  int height = 0;
+  int width = 0;
   int kernel = 0;
   int stride = 1;
   int padding = 0;
@@ -2145,6 +2164,29 @@ concept PerceptionOps =
       b.normalize_rows(y);
     };
 
+/// The further ops of convolutional backbones (DETR's ResNet), over images
+/// laid out as rows: [batch * height * width, channels], one row per pixel in
+/// row-major (y, x) order (the layout conv2d's output has).
+///
+///   conv2d_rows(x, w, b, d, y)   2-D convolution of row-laid-out images (see Conv2dDims):
+///                                x [batch * height * width, channels]; w [out, kernel * kernel *
+///                                channels] ordered (ky, kx, c) (PyTorch's [out, in, kh, kw]
+///                                permuted to [out, kh, kw, in]); b [1, out] or empty;
+///                                y [batch * out_height * out_width, out]
+///   max_pool2d(x, d, y)          the largest value of each kernel x kernel window (see
+///                                Pool2dDims; padding never wins), same layout as conv2d_rows
+///   relu(x)                      in place (also a GenerationOps op)
+///   sigmoid(x)                   in place, 1 / (1 + exp(-x))
+template <class B>
+concept DetectionOps =
+    PerceptionOps<B> && requires(B& b, const typename B::Tensor& x, typename B::Tensor& y, const Conv2dDims& c2,
+                                 const Pool2dDims& pool) {
+      b.conv2d_rows(x, x, x, c2, y);
+      b.max_pool2d(x, pool, y);
+      b.relu(y);
+      b.sigmoid(y);
+    };
+
 }  // namespace accelbench
 // ---- end accelbench/backend/concepts.hpp ----
 // ---- begin accelbench/family/concepts.hpp ----
@@ -2160,14 +2202,14 @@ concept PerceptionOps =
 // The Cpu backend: Eigen kernels that are both the reference every other
 // backend is verified against and what the CPU is timed with. The class is
 // in cpu/backend.hpp, its ops by op set in cpu/encoder_ops.hpp,
-// cpu/generation_ops.hpp and cpu/perception_ops.hpp.
+// cpu/generation_ops.hpp, cpu/perception_ops.hpp and cpu/detection_ops.hpp.
 
 // ---- begin accelbench/backend/cpu/backend.hpp ----
 
 // The Cpu backend's class: its members, with the ops declared here and
-// defined by op set in encoder_ops.hpp, generation_ops.hpp and
-// perception_ops.hpp. Include <accelbench/backend/cpu.hpp>, which brings
-// all four.
+// defined by op set in encoder_ops.hpp, generation_ops.hpp,
+// perception_ops.hpp and detection_ops.hpp. Include
+// <accelbench/backend/cpu.hpp>, which brings all five.
 //
 // The Cpu backend: Eigen kernels that are both the reference every other
 // backend is verified against and what the CPU is timed with. Every matrix
@@ -2744,6 +2786,22 @@ class Cpu {
   /// or underflow for any float row); a row of zeros stays zeros.
   void normalize_rows(Tensor& x);
 
+  // ---- ops (see DetectionOps; defined in cpu/detection_ops.hpp) ----
+
+  /// im2col into a [batch * out_height * out_width, kernel * kernel *
+  /// channels] scratch matrix, then linear. In the row layout the taps of one
+  /// kernel row of a window are kernel adjacent pixels, one contiguous run of
+  /// kernel * channels floats (zeros where it reaches into the padding). A
+  /// 1x1 convolution with stride 1 and no padding is linear itself; with a
+  /// larger stride the im2col gathers the strided pixels.
+  void conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, Tensor& y);
+
+  /// PyTorch's MaxPool2d: padding never wins, and a NaN in a window is its
+  /// maximum. y must not be x.
+  void max_pool2d(const Tensor& x, const Pool2dDims& d, Tensor& y);
+
+  void sigmoid(Tensor& x);
+
  private:
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
@@ -2859,20 +2917,24 @@ class Cpu {
     }
   }
 
-  static void check_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d) {
+  static void check_conv2d_dims(const char* op, const Conv2dDims& d) {
     if (d.batch <= 0 || d.channels <= 0 || d.height <= 0 || d.width <= 0 || d.out_channels <= 0 || d.kernel <= 0 ||
         d.stride <= 0 || d.padding < 0) {
-      throw std::invalid_argument("conv2d: batch " + std::to_string(d.batch) + ", channels " +
+      throw std::invalid_argument(std::string(op) + ": batch " + std::to_string(d.batch) + ", channels " +
                                   std::to_string(d.channels) + ", height " + std::to_string(d.height) + ", width " +
                                   std::to_string(d.width) + ", out_channels " + std::to_string(d.out_channels) +
                                   ", kernel " + std::to_string(d.kernel) + ", stride " + std::to_string(d.stride) +
                                   ": must be positive, padding " + std::to_string(d.padding) + " >= 0");
     }
     if (d.height + 2 * d.padding < d.kernel || d.width + 2 * d.padding < d.kernel) {
-      throw std::invalid_argument("conv2d: kernel " + std::to_string(d.kernel) + " exceeds the padded " +
+      throw std::invalid_argument(std::string(op) + ": kernel " + std::to_string(d.kernel) + " exceeds the padded " +
                                   std::to_string(d.height) + " x " + std::to_string(d.width) + " image (padding " +
                                   std::to_string(d.padding) + ")");
     }
+  }
+
+  static void check_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d) {
+    check_conv2d_dims("conv2d", d);
     const Index pixels = Index{d.channels} * d.height * d.width;
     if (x.rows() != d.batch || x.cols() != pixels) {
       throw std::invalid_argument("conv2d: input is " + shape(x) + ", expected [batch, channels * height * width] = [" +
@@ -2886,6 +2948,10 @@ class Cpu {
     }
     check_bias("conv2d", b, d.out_channels);
   }
+
+  // DetectionOps' checks, defined in cpu/detection_ops.hpp.
+  static void check_conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d);
+  static void check_pool2d(const Tensor& x, const Pool2dDims& d);
 
   static void check_conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dDims& d) {
     if (d.batch <= 0 || d.length <= 0 || d.in_channels <= 0 || d.out_channels <= 0 || d.kernel <= 0 ||
@@ -2968,7 +3034,7 @@ class Cpu {
   Tensor mask_bias_;
   Tensor no_bias_;
   std::vector<RotaryTable> rotary_;
-  Tensor conv_cols_;                     // conv2d's im2col matrix
+  Tensor conv_cols_;                     // conv2d's and conv2d_rows' im2col matrix
   Tensor conv_weight_;                   // conv1d's weight in (tap, channel) order
   std::vector<Tensor> conv_scratch_;     // one zero-padded conv1d input group per thread
   std::vector<NormScratch> norm_scratch_;  // one per thread
@@ -2977,6 +3043,7 @@ class Cpu {
 static_assert(EncoderOps<Cpu>, "Cpu must provide every encoder op");
 static_assert(GenerationOps<Cpu>, "Cpu must provide every text-generation op");
 static_assert(PerceptionOps<Cpu>, "Cpu must provide every vision, audio and multimodal op");
+static_assert(DetectionOps<Cpu>, "Cpu must provide every detection (convolutional backbone) op");
 
 }  // namespace accelbench
 // ---- end accelbench/backend/cpu/backend.hpp ----
@@ -3505,6 +3572,142 @@ inline void Cpu::normalize_rows(Tensor& x) {
 
 }  // namespace accelbench
 // ---- end accelbench/backend/cpu/perception_ops.hpp ----
+// ---- begin accelbench/backend/cpu/detection_ops.hpp ----
+
+// The Cpu backend's DetectionOps: the further ops of convolutional backbones (DETR's ResNet) over images laid out as
+// rows, with Eigen (see backend/concepts.hpp for what each op computes).
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+
+namespace accelbench {
+
+inline void Cpu::conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, Tensor& y) {
+  check_conv2d_rows(x, w, b, d);
+  check_distinct("conv2d_rows", x, w, b, y);
+  if (d.kernel == 1 && d.stride == 1 && d.padding == 0) {
+    linear(x, w, b, y);  // every pixel is its own window
+    return;
+  }
+  const Index out_h = d.out_height();
+  const Index out_w = d.out_width();
+  const Index k = d.kernel;
+  const Index height = d.height;
+  const Index width = d.width;
+  const Index channels = d.channels;
+  const Index run = k * channels;  // one kernel row of a window: k adjacent pixels
+  const Index depth = k * run;
+  const Index rows = Index{d.batch} * out_h * out_w;
+  conv_cols_.resize(rows, depth);
+  parallel_rows(rows, depth, [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) {
+      const Index image = r / (out_h * out_w);
+      const Index oy = r % (out_h * out_w) / out_w;
+      const Index ox = r % out_w;
+      const Index x0 = ox * d.stride - d.padding;
+      const Index kx0 = std::max<Index>(0, -x0);         // the first tap inside the image
+      const Index kx1 = std::min<Index>(k, width - x0);  // past the last
+      float* dst = conv_cols_.data() + r * depth;
+      for (Index ky = 0; ky < k; ++ky, dst += run) {
+        const Index iy = oy * d.stride - d.padding + ky;
+        if (iy < 0 || iy >= height || kx1 <= kx0) {
+          std::fill_n(dst, run, 0.0f);
+          continue;
+        }
+        const Index pixel = (image * height + iy) * width + x0 + kx0;
+        std::fill_n(dst, kx0 * channels, 0.0f);
+        std::copy_n(x.data() + pixel * channels, (kx1 - kx0) * channels, dst + kx0 * channels);
+        std::fill(dst + kx1 * channels, dst + run, 0.0f);
+      }
+    }
+  });
+  linear(conv_cols_, w, b, y);
+}
+
+inline void Cpu::max_pool2d(const Tensor& x, const Pool2dDims& d, Tensor& y) {
+  check_pool2d(x, d);
+  if (&x == &y) throw std::invalid_argument("max_pool2d: the output must not be the input");
+  const Index out_h = d.out_height();
+  const Index out_w = d.out_width();
+  const Index channels = d.channels;
+  y.resize(Index{d.batch} * out_h * out_w, channels);
+  parallel_rows(y.rows(), channels * d.kernel * d.kernel, [&](Index r0, Index r1) {
+    for (Index r = r0; r < r1; ++r) {
+      const Index image = r / (out_h * out_w);
+      const Index y0 = r % (out_h * out_w) / out_w * d.stride - d.padding;
+      const Index x0 = r % out_w * d.stride - d.padding;
+      // The window clipped to the image: padding <= kernel / 2 leaves a pixel in it.
+      const Index iy0 = std::max<Index>(y0, 0), iy1 = std::min<Index>(y0 + d.kernel, d.height);
+      const Index ix0 = std::max<Index>(x0, 0), ix1 = std::min<Index>(x0 + d.kernel, d.width);
+      float* out = y.data() + r * channels;
+      std::copy_n(x.data() + ((image * d.height + iy0) * d.width + ix0) * channels, channels, out);
+      for (Index iy = iy0; iy < iy1; ++iy) {
+        for (Index ix = ix0; ix < ix1; ++ix) {
+          const float* in = x.data() + ((image * d.height + iy) * d.width + ix) * channels;
+          for (Index c = 0; c < channels; ++c) {
+            out[c] = (in[c] > out[c] || std::isnan(in[c])) ? in[c] : out[c];  // NaN wins, as in PyTorch
+          }
+        }
+      }
+    }
+  });
+}
+
+inline void Cpu::sigmoid(Tensor& x) {
+  parallel_rows(x.rows(), x.cols(), [&](Index r0, Index r1) {
+    auto a = x.middleRows(r0, r1 - r0).array();
+    a = 1.0f / (1.0f + (-a).exp());
+  });
+}
+
+inline void Cpu::check_conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d) {
+  check_conv2d_dims("conv2d_rows", d);
+  const Index pixels = Index{d.batch} * d.height * d.width;
+  if (x.rows() != pixels || x.cols() != d.channels) {
+    throw std::invalid_argument("conv2d_rows: input is " + shape(x) +
+                                ", expected [batch * height * width, channels] = [" + std::to_string(pixels) + ", " +
+                                std::to_string(d.channels) + "]");
+  }
+  const Index depth = Index{d.kernel} * d.kernel * d.channels;
+  if (w.rows() != d.out_channels || w.cols() != depth) {
+    throw std::invalid_argument("conv2d_rows: weight is " + shape(w) +
+                                ", expected [out_channels, kernel * kernel * channels] = [" +
+                                std::to_string(d.out_channels) + ", " + std::to_string(depth) + "]");
+  }
+  check_bias("conv2d_rows", b, d.out_channels);
+}
+
+inline void Cpu::check_pool2d(const Tensor& x, const Pool2dDims& d) {
+  if (d.batch <= 0 || d.channels <= 0 || d.height <= 0 || d.width <= 0 || d.kernel <= 0 || d.stride <= 0 ||
+      d.padding < 0) {
+    throw std::invalid_argument("max_pool2d: batch " + std::to_string(d.batch) + ", channels " +
+                                std::to_string(d.channels) + ", height " + std::to_string(d.height) + ", width " +
+                                std::to_string(d.width) + ", kernel " + std::to_string(d.kernel) + ", stride " +
+                                std::to_string(d.stride) + ": must be positive, padding " +
+                                std::to_string(d.padding) + " >= 0");
+  }
+  if (2 * d.padding > d.kernel) {
+    throw std::invalid_argument("max_pool2d: padding " + std::to_string(d.padding) + " exceeds half the kernel " +
+                                std::to_string(d.kernel) + " (as in PyTorch's MaxPool2d)");
+  }
+  if (d.height + 2 * d.padding < d.kernel || d.width + 2 * d.padding < d.kernel) {
+    throw std::invalid_argument("max_pool2d: kernel " + std::to_string(d.kernel) + " exceeds the padded " +
+                                std::to_string(d.height) + " x " + std::to_string(d.width) + " image (padding " +
+                                std::to_string(d.padding) + ")");
+  }
+  const Index pixels = Index{d.batch} * d.height * d.width;
+  if (x.rows() != pixels || x.cols() != d.channels) {
+    throw std::invalid_argument("max_pool2d: input is " + shape(x) +
+                                ", expected [batch * height * width, channels] = [" + std::to_string(pixels) + ", " +
+                                std::to_string(d.channels) + "]");
+  }
+}
+
+}  // namespace accelbench
+// ---- end accelbench/backend/cpu/detection_ops.hpp ----
 // ---- end accelbench/backend/cpu.hpp ----
 // ---- begin accelbench/family/sweep.hpp ----
 
@@ -21842,9 +22045,9 @@ template <ModelFamily F, Backend B, class MakeBackend>
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_CONTEXT_HPP
 
 // What the OpenCL backend builds on (backend/opencl.hpp): the kernels of
-// backend/device/gpu_kernels.hpp as OpenCL C source, OpenCL's errors, the
-// choice of a device, and the context, program and memory count that every
-// OpenCL object on one device shares.
+// backend/device/gpu_kernels.hpp and gpu_detection_kernels.hpp as OpenCL C
+// source, OpenCL's errors, the choice of a device, and the context, program
+// and memory count that every OpenCL object on one device shares.
 
 #ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120
@@ -21999,7 +22202,7 @@ class CountedBuffer {
 
 // The device tier: the second way to write a backend. A backend that can
 // allocate device memory, copy to and from it, and launch the kernels of
-// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
 // (gpu_ops.hpp), with the argument checks and output shapes of the other
 // backends. The OpenCL and Cuda backends are written this way;
 // docs/writing-a-backend.md describes it.
@@ -22030,7 +22233,8 @@ class CountedBuffer {
 
 namespace accelbench {
 
-/// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
 enum class GpuKernel : int {
   matmul_nt,
   matmul_nt_few,
@@ -22052,13 +22256,16 @@ enum class GpuKernel : int {
   im2col_1d,
   group_norm,
   prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
     "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
-    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -22183,7 +22390,8 @@ namespace detail {
 // name that OpenCL C reserves (half, kernel, ...).
 //
 // This file has no include guard on purpose: it is included once by each
-// backend with its own definition of ACCELBENCH_GPU_KERNELS.
+// backend with its own definition of ACCELBENCH_GPU_KERNELS, and so is
+// gpu_detection_kernels.hpp, the kernels of DetectionOps, in the same dialect.
 
 ACCELBENCH_GPU_KERNELS(
 
@@ -22264,7 +22472,7 @@ KERNEL void ab_add(GLOBAL const float* x, GLOBAL float* y, long count) {
   if (i < count) y[i] += x[i];
 }
 
-/* In place: 0 erf GELU, 1 tanh GELU, 2 ReLU, 3 SiLU, 4 quick GELU, 5 x *= s */
+/* In place: 0 erf GELU, 1 tanh GELU, 2 ReLU, 3 SiLU, 4 quick GELU, 5 x *= s, 6 sigmoid */
 KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
   const long i = GID0;
   if (i >= count) return;
@@ -22280,6 +22488,8 @@ KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
     r = v / (1.0f + exp(-v));
   } else if (kind == 4) {
     r = v / (1.0f + exp(-1.702f * v));
+  } else if (kind == 6) {
+    r = 1.0f / (1.0f + exp(-v));
   } else {
     r = v * s;
   }
@@ -22649,8 +22859,74 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 )
 // ---- end accelbench/backend/device/gpu_kernels.hpp ----
 #undef ACCELBENCH_GPU_KERNELS
+#define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_detection_kernel_body[] = #__VA_ARGS__;
+// ---- begin accelbench/backend/device/gpu_detection_kernels.hpp ----
+// The device kernels of DetectionOps for the OpenCL and Cuda backends, in the
+// dialect of gpu_kernels.hpp (see there), over images laid out as rows:
+// [batch * height * width, channels], one row per pixel in row-major (y, x)
+// order. Each backend includes this file right after gpu_kernels.hpp, with
+// its own definition of ACCELBENCH_GPU_KERNELS; like that file it has no
+// include guard on purpose.
 
-/// The dialect of gpu_kernels.hpp in OpenCL C.
+ACCELBENCH_GPU_KERNELS(
+
+/* im2col of a 2-D convolution of row-laid-out images: cols[(img, oy, ox),
+   (ky, kx, c)], zero where a window reaches into the padding. */
+KERNEL void ab_im2col_rows(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width, int taps,
+                           int stride, int padding, int out_h, int out_w, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int width_k = taps * taps * channels;
+  const long r = idx / width_k;
+  const int qq = (int)(idx % width_k);
+  const int c = qq % channels;
+  const int kx = (qq / channels) % taps;
+  const int ky = qq / (channels * taps);
+  const int ox = (int)(r % out_w);
+  const int oy = (int)((r / out_w) % out_h);
+  const long img = r / ((long)out_w * out_h);
+  const int iy = oy * stride - padding + ky;
+  const int ix = ox * stride - padding + kx;
+  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                  ? x[((img * height + iy) * width + ix) * channels + c]
+                  : 0.0f;
+}
+
+/* Max pooling of row-laid-out images: y[(img, oy, ox), c] is the largest
+   x[(img, iy, ix), c] of the taps x taps window at (oy * stride - padding,
+   ox * stride - padding) clipped to the image, so padding never wins; a NaN
+   is the largest, as in PyTorch. The host checks that padding <= taps / 2,
+   which leaves every window a pixel. */
+KERNEL void ab_max_pool2d(GLOBAL const float* x, GLOBAL float* y, int channels, int height, int width, int taps,
+                          int stride, int padding, int out_h, int out_w, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int c = (int)(idx % channels);
+  const long r = idx / channels;
+  const int ox = (int)(r % out_w);
+  const int oy = (int)((r / out_w) % out_h);
+  const long img = r / ((long)out_w * out_h);
+  const int y0 = oy * stride - padding;
+  const int x0 = ox * stride - padding;
+  const int y1 = y0 + taps < height ? y0 + taps : height;
+  const int x1 = x0 + taps < width ? x0 + taps : width;
+  float best = 0.0f;
+  int found = 0;
+  for (int iy = y0 > 0 ? y0 : 0; iy < y1; ++iy) {
+    for (int ix = x0 > 0 ? x0 : 0; ix < x1; ++ix) {
+      const float v = x[((img * height + iy) * width + ix) * channels + c];
+      if (!found || v > best || v != v) best = v;
+      found = 1;
+    }
+  }
+  y[idx] = best;
+}
+
+)
+// ---- end accelbench/backend/device/gpu_detection_kernels.hpp ----
+#undef ACCELBENCH_GPU_KERNELS
+
+/// The dialect of gpu_kernels.hpp (and gpu_detection_kernels.hpp) in OpenCL C.
 inline constexpr const char opencl_dialect[] =
     "#define KERNEL __kernel\n"
     "#define GLOBAL __global\n"
@@ -22838,7 +23114,7 @@ struct OpenClDevice : DeviceMemoryCounter {
                                              reinterpret_cast<cl_context_properties>(loc.platform_id), 0};
       dev->context = clCreateContext(props, 1, &loc.device_id, nullptr, nullptr, &e);
       cl_check(e, "clCreateContext");
-      const std::string source = std::string(opencl_dialect) + opencl_kernel_body;
+      const std::string source = std::string(opencl_dialect) + opencl_kernel_body + "\n" + opencl_detection_kernel_body;
       const char* text = source.c_str();
       const std::size_t length = source.size();
       dev->program = clCreateProgramWithSource(dev->context, 1, &text, &length, &e);
@@ -22992,10 +23268,12 @@ class CountedBuffer {
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 
-// Every op of the three op sets for a device runtime (runtime.hpp): argument
+// Every op of the four op sets for a device runtime (runtime.hpp): argument
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
-// provides the primitives of DeviceRuntime<Derived, Buffer>.
+// provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
+// DetectionOps are defined in gpu_detection_ops.hpp, which this header
+// includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -23013,7 +23291,7 @@ class CountedBuffer {
 
 // The device tier: the second way to write a backend. A backend that can
 // allocate device memory, copy to and from it, and launch the kernels of
-// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
 // (gpu_ops.hpp), with the argument checks and output shapes of the other
 // backends. The OpenCL and Cuda backends are written this way;
 // docs/writing-a-backend.md describes it.
@@ -23044,7 +23322,8 @@ class CountedBuffer {
 
 namespace accelbench {
 
-/// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
 enum class GpuKernel : int {
   matmul_nt,
   matmul_nt_few,
@@ -23066,13 +23345,16 @@ enum class GpuKernel : int {
   im2col_1d,
   group_norm,
   prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
     "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
-    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -23167,8 +23449,9 @@ concept DeviceRuntime =
 
 namespace accelbench {
 
-/// The ops of EncoderOps, GenerationOps and PerceptionOps, and the Backend
-/// concept's transfers, written once over the primitives of Derived.
+/// The ops of EncoderOps, GenerationOps, PerceptionOps and DetectionOps, and
+/// the Backend concept's transfers, written once over the primitives of
+/// Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -23492,6 +23775,15 @@ class GpuOps {
     d().template launch<GpuKernel::row_scale>(GpuRange::rows(x.rows()), h(x), int(x.cols()), 1);
   }
 
+  // ---- DetectionOps (defined in gpu_detection_ops.hpp) ----
+
+  /// im2col (ab_im2col_rows) then one GEMM and the bias; a 1x1 convolution
+  /// with stride 1 and no padding is linear itself. y must not be an input.
+  void conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& c, Tensor& y);
+  /// y must not be x.
+  void max_pool2d(const Tensor& x, const Pool2dDims& p, Tensor& y);
+  void sigmoid(Tensor& x) { activation(x, 6, 0.0f); }
+
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.
   void ensure(Tensor& t, long rows, long cols) {
@@ -23611,6 +23903,268 @@ class GpuOps {
 };
 
 }  // namespace accelbench
+
+// ---- begin accelbench/backend/device/gpu_detection_ops.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
+
+// GpuOps' ops of DetectionOps (convolutional backbones over images laid out
+// as rows; see backend/concepts.hpp): argument checks, output shapes and
+// launches of the kernels of gpu_detection_kernels.hpp. Part of gpu_ops.hpp,
+// which includes this header after the class: include that one.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+// ---- begin accelbench/backend/device/runtime.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+
+// The device tier: the second way to write a backend. A backend that can
+// allocate device memory, copy to and from it, and launch the kernels of
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
+// (gpu_ops.hpp), with the argument checks and output shapes of the other
+// backends. The OpenCL and Cuda backends are written this way;
+// docs/writing-a-backend.md describes it.
+//
+// A device runtime D with its buffer type Buffer provides (DeviceRuntime):
+//
+//   static name                                        the backend's name
+//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
+//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
+//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
+//                                                      runs kernel K of gpu_kernels.hpp
+//   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
+//
+// Kernel arguments are passed with the exact types of the kernels'
+// parameters: int, std::int64_t for `long`, float, buffer handles. A Buffer
+// is movable, default-constructible (empty) and tests true when it holds
+// memory.
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace accelbench {
+
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
+enum class GpuKernel : int {
+  matmul_nt,
+  matmul_nt_few,
+  add_bias,
+  add,
+  activation,
+  gated,
+  row_norm,
+  row_scale,
+  argmax_rows,
+  attention,
+  embedding_lookup,
+  masked_mean_pool,
+  rotary,
+  add_positions,
+  cache_write,
+  relative_bias,
+  im2col_2d,
+  im2col_1d,
+  group_norm,
+  prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
+};
+
+inline constexpr const char* gpu_kernel_names[] = {
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
+    "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
+    "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d"};
+inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
+
+/// Work-group size of the row kernels (ABK_WG) and tile of the matrix
+/// product (ABK_TS).
+inline constexpr int gpu_row_group = 128;
+inline constexpr int gpu_tile = 16;
+
+/// A launch: global sizes (already multiples of the local sizes) and local sizes.
+struct GpuRange {
+  std::size_t global0 = 1, global1 = 1;
+  std::size_t local0 = 1, local1 = 1;
+
+  /// One work-item per element, in groups of 256.
+  static GpuRange elements(std::int64_t count) {
+    constexpr std::size_t group = 256;
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
+    return {(n + group - 1) / group * group, 1, group, 1};
+  }
+  /// One group of gpu_row_group work-items per row.
+  static GpuRange rows(std::int64_t rows) {
+    return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
+  }
+};
+
+/// A 2-D float tensor in device memory, row-major. Resizing keeps the
+/// allocation when it is large enough.
+template <class Buffer>
+struct GpuTensor {
+  Buffer buffer{};
+  long rows_ = 0;
+  long cols_ = 0;
+  std::size_t capacity = 0;  ///< floats allocated
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+};
+
+/// Token ids or positions in device memory, with the host copy when they
+/// came from the host (so that ids can be checked without a transfer).
+template <class Buffer>
+struct GpuIndices {
+  Buffer buffer{};
+  std::size_t count = 0;
+  std::size_t capacity = 0;
+  std::vector<std::int32_t> host;
+  bool host_valid = false;
+
+  [[nodiscard]] std::size_t size() const noexcept { return count; }
+};
+
+/// The arguments of GEMM y = x wᵀ on strided views: x [n, k] (row stride
+/// ldx, from element xoff), w [m, k], y [n, m].
+template <class Buffer>
+struct GemmArgs {
+  const Buffer* x = nullptr;
+  std::int64_t xoff = 0;
+  int ldx = 0;
+  const Buffer* w = nullptr;
+  std::int64_t woff = 0;
+  int ldw = 0;
+  Buffer* y = nullptr;
+  std::int64_t yoff = 0;
+  int ldy = 0;
+  int n = 0, m = 0, k = 0;
+};
+
+/// The primitives of a device runtime D over buffers of type Buffer (see
+/// the top of this file). GpuOps<D, Buffer> checks it, so a runtime that
+/// misses one is told which; a runtime states it with
+/// static_assert(accelbench::DeviceRuntime<MyRuntime, MyBuffer>).
+template <class D, class Buffer>
+concept DeviceRuntime =
+    std::movable<Buffer> && std::default_initializable<Buffer> &&
+    requires(D& d, Buffer& b, const Buffer& cb, void* out, const void* in, std::size_t bytes,
+             const GemmArgs<Buffer>& gemm, const GpuRange& range) {
+      { D::name } -> std::convertible_to<std::string_view>;
+      { static_cast<bool>(cb) };
+      { d.allocate(bytes) } -> std::same_as<Buffer>;
+      d.write(b, in, bytes);
+      d.read(cb, out, bytes);
+      d.handle(cb);
+      d.index_handle(cb);
+      d.gemm_nt(gemm);
+      d.template launch<GpuKernel::add>(range, d.handle(cb), d.handle(cb), std::int64_t{0});
+    };
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+// ---- end accelbench/backend/device/runtime.hpp ----
+
+namespace accelbench {
+
+namespace detail {
+
+/// "[rows, cols]", for the ops' messages.
+inline std::string gpu_shape(long rows, long cols) {
+  std::string s = "[";
+  s += std::to_string(rows);
+  s += ", ";
+  s += std::to_string(cols);
+  s += "]";
+  return s;
+}
+
+/// "batch 1, channels 3, height 8, width 8, kernel 3, stride 2, padding 1"
+template <class Dims>
+std::string gpu_image_dims(const Dims& d) {
+  return "batch " + std::to_string(d.batch) + ", channels " + std::to_string(d.channels) + ", height " +
+         std::to_string(d.height) + ", width " + std::to_string(d.width) + ", kernel " + std::to_string(d.kernel) +
+         ", stride " + std::to_string(d.stride) + ", padding " + std::to_string(d.padding);
+}
+
+}  // namespace detail
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& c,
+                                          Tensor& y) {
+  if (c.batch <= 0 || c.channels <= 0 || c.height <= 0 || c.width <= 0 || c.out_channels <= 0 || c.kernel <= 0 ||
+      c.stride <= 0 || c.padding < 0 || c.height + 2 * c.padding < c.kernel || c.width + 2 * c.padding < c.kernel) {
+    fail("conv2d_rows", detail::gpu_image_dims(c) + ", out_channels " + std::to_string(c.out_channels) +
+                            ": every dimension must be positive, padding >= 0, and the kernel within the padded image");
+  }
+  const long pixels = long(c.batch) * c.height * c.width;
+  if (x.rows() != pixels || x.cols() != c.channels) {
+    fail("conv2d_rows", "input is " + detail::gpu_shape(x.rows(), x.cols()) +
+                            ", expected [batch * height * width, channels] = " + detail::gpu_shape(pixels, c.channels));
+  }
+  const long k = long(c.kernel) * c.kernel * c.channels;
+  if (w.rows() != c.out_channels || w.cols() != k) {
+    fail("conv2d_rows", "weight is " + detail::gpu_shape(w.rows(), w.cols()) +
+                            ", expected [out_channels, kernel * kernel * channels] = " +
+                            detail::gpu_shape(c.out_channels, k));
+  }
+  if (!b.empty() && (b.rows() != 1 || b.cols() != c.out_channels)) {
+    fail("conv2d_rows", "bias is " + detail::gpu_shape(b.rows(), b.cols()) + ", expected [1, " +
+                            std::to_string(c.out_channels) + "] or empty");
+  }
+  if (&y == &x || &y == &w || &y == &b) fail("conv2d_rows", "the output must not be the input, weight or bias");
+  if (c.kernel == 1 && c.stride == 1 && c.padding == 0) {
+    linear(x, w, b, y);  // every pixel is its own window
+    return;
+  }
+  const long positions = long(c.batch) * c.out_height() * c.out_width();
+  ensure(columns_, positions, k);
+  d().template launch<GpuKernel::im2col_rows>(GpuRange::elements(columns_.size()), h(x), h(columns_), c.channels,
+                                              c.height, c.width, c.kernel, c.stride, c.padding, c.out_height(),
+                                              c.out_width(), i64(columns_.size()));
+  ensure(y, positions, c.out_channels);
+  gemm(columns_, w, 0, c.out_channels, y, 0, int(positions), int(k));
+  if (!b.empty()) add_bias(y, 0, b, int(positions), c.out_channels);
+}
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::max_pool2d(const Tensor& x, const Pool2dDims& p, Tensor& y) {
+  if (p.batch <= 0 || p.channels <= 0 || p.height <= 0 || p.width <= 0 || p.kernel <= 0 || p.stride <= 0 ||
+      p.padding < 0 || 2 * p.padding > p.kernel || p.height + 2 * p.padding < p.kernel ||
+      p.width + 2 * p.padding < p.kernel) {
+    fail("max_pool2d", detail::gpu_image_dims(p) +
+                           ": every dimension must be positive, padding between 0 and half the kernel (as in "
+                           "PyTorch's MaxPool2d), and the kernel within the padded image");
+  }
+  const long pixels = long(p.batch) * p.height * p.width;
+  if (x.rows() != pixels || x.cols() != p.channels) {
+    fail("max_pool2d", "input is " + detail::gpu_shape(x.rows(), x.cols()) +
+                           ", expected [batch * height * width, channels] = " + detail::gpu_shape(pixels, p.channels));
+  }
+  if (&y == &x) fail("max_pool2d", "the output must not be the input");
+  ensure(y, long(p.batch) * p.out_height() * p.out_width(), p.channels);
+  d().template launch<GpuKernel::max_pool2d>(GpuRange::elements(y.size()), h(x), h(y), p.channels, p.height, p.width,
+                                             p.kernel, p.stride, p.padding, p.out_height(), p.out_width(),
+                                             i64(y.size()));
+}
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
+// ---- end accelbench/backend/device/gpu_detection_ops.hpp ----
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 // ---- end accelbench/backend/device/gpu_ops.hpp ----
 // ---- begin accelbench/backend/opencl/devices.hpp ----
@@ -24326,6 +24880,7 @@ class OpenCLEventTimer {
 static_assert(EncoderOps<OpenCL>, "OpenCL must provide every encoder op");
 static_assert(GenerationOps<OpenCL>, "OpenCL must provide every text-generation op");
 static_assert(PerceptionOps<OpenCL>, "OpenCL must provide every vision, audio and multimodal op");
+static_assert(DetectionOps<OpenCL>, "OpenCL must provide every detection (convolutional backbone) op");
 
 }  // namespace accelbench
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_HPP
@@ -24362,9 +24917,9 @@ static_assert(PerceptionOps<OpenCL>, "OpenCL must provide every vision, audio an
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CONTEXT_CUH
 
 // What the Cuda backend builds on (backend/cuda.cuh): the kernels of
-// backend/device/gpu_kernels.hpp compiled as CUDA C++, CUDA's and cuBLAS's
-// errors, the choice of a device, and what every Cuda object on one device
-// shares.
+// backend/device/gpu_kernels.hpp and gpu_detection_kernels.hpp compiled as
+// CUDA C++, CUDA's and cuBLAS's errors, the choice of a device, and what
+// every Cuda object on one device shares.
 
 #if !defined(__CUDACC__)
 #error "accelbench/backend/cuda/context.cuh is CUDA C++: include it from a .cu file compiled by nvcc"
@@ -24526,7 +25081,7 @@ class CountedBuffer {
 
 // The device tier: the second way to write a backend. A backend that can
 // allocate device memory, copy to and from it, and launch the kernels of
-// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
 // (gpu_ops.hpp), with the argument checks and output shapes of the other
 // backends. The OpenCL and Cuda backends are written this way;
 // docs/writing-a-backend.md describes it.
@@ -24557,7 +25112,8 @@ class CountedBuffer {
 
 namespace accelbench {
 
-/// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
 enum class GpuKernel : int {
   matmul_nt,
   matmul_nt_few,
@@ -24579,13 +25135,16 @@ enum class GpuKernel : int {
   im2col_1d,
   group_norm,
   prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
     "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
-    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -24682,7 +25241,7 @@ namespace accelbench {
 
 namespace detail {
 
-// ---- the kernels: gpu_kernels.hpp expanded as CUDA C++ ----
+// ---- the kernels: gpu_kernels.hpp and gpu_detection_kernels.hpp expanded as CUDA C++ ----
 //
 // `static`: each translation unit that includes this header has its own
 // copy, so a program of several .cu files links.
@@ -24727,7 +25286,8 @@ namespace detail {
 // name that OpenCL C reserves (half, kernel, ...).
 //
 // This file has no include guard on purpose: it is included once by each
-// backend with its own definition of ACCELBENCH_GPU_KERNELS.
+// backend with its own definition of ACCELBENCH_GPU_KERNELS, and so is
+// gpu_detection_kernels.hpp, the kernels of DetectionOps, in the same dialect.
 
 ACCELBENCH_GPU_KERNELS(
 
@@ -24808,7 +25368,7 @@ KERNEL void ab_add(GLOBAL const float* x, GLOBAL float* y, long count) {
   if (i < count) y[i] += x[i];
 }
 
-/* In place: 0 erf GELU, 1 tanh GELU, 2 ReLU, 3 SiLU, 4 quick GELU, 5 x *= s */
+/* In place: 0 erf GELU, 1 tanh GELU, 2 ReLU, 3 SiLU, 4 quick GELU, 5 x *= s, 6 sigmoid */
 KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
   const long i = GID0;
   if (i >= count) return;
@@ -24824,6 +25384,8 @@ KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
     r = v / (1.0f + exp(-v));
   } else if (kind == 4) {
     r = v / (1.0f + exp(-1.702f * v));
+  } else if (kind == 6) {
+    r = 1.0f / (1.0f + exp(-v));
   } else {
     r = v * s;
   }
@@ -25192,6 +25754,70 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 
 )
 // ---- end accelbench/backend/device/gpu_kernels.hpp ----
+// ---- begin accelbench/backend/device/gpu_detection_kernels.hpp ----
+// The device kernels of DetectionOps for the OpenCL and Cuda backends, in the
+// dialect of gpu_kernels.hpp (see there), over images laid out as rows:
+// [batch * height * width, channels], one row per pixel in row-major (y, x)
+// order. Each backend includes this file right after gpu_kernels.hpp, with
+// its own definition of ACCELBENCH_GPU_KERNELS; like that file it has no
+// include guard on purpose.
+
+ACCELBENCH_GPU_KERNELS(
+
+/* im2col of a 2-D convolution of row-laid-out images: cols[(img, oy, ox),
+   (ky, kx, c)], zero where a window reaches into the padding. */
+KERNEL void ab_im2col_rows(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width, int taps,
+                           int stride, int padding, int out_h, int out_w, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int width_k = taps * taps * channels;
+  const long r = idx / width_k;
+  const int qq = (int)(idx % width_k);
+  const int c = qq % channels;
+  const int kx = (qq / channels) % taps;
+  const int ky = qq / (channels * taps);
+  const int ox = (int)(r % out_w);
+  const int oy = (int)((r / out_w) % out_h);
+  const long img = r / ((long)out_w * out_h);
+  const int iy = oy * stride - padding + ky;
+  const int ix = ox * stride - padding + kx;
+  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                  ? x[((img * height + iy) * width + ix) * channels + c]
+                  : 0.0f;
+}
+
+/* Max pooling of row-laid-out images: y[(img, oy, ox), c] is the largest
+   x[(img, iy, ix), c] of the taps x taps window at (oy * stride - padding,
+   ox * stride - padding) clipped to the image, so padding never wins; a NaN
+   is the largest, as in PyTorch. The host checks that padding <= taps / 2,
+   which leaves every window a pixel. */
+KERNEL void ab_max_pool2d(GLOBAL const float* x, GLOBAL float* y, int channels, int height, int width, int taps,
+                          int stride, int padding, int out_h, int out_w, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int c = (int)(idx % channels);
+  const long r = idx / channels;
+  const int ox = (int)(r % out_w);
+  const int oy = (int)((r / out_w) % out_h);
+  const long img = r / ((long)out_w * out_h);
+  const int y0 = oy * stride - padding;
+  const int x0 = ox * stride - padding;
+  const int y1 = y0 + taps < height ? y0 + taps : height;
+  const int x1 = x0 + taps < width ? x0 + taps : width;
+  float best = 0.0f;
+  int found = 0;
+  for (int iy = y0 > 0 ? y0 : 0; iy < y1; ++iy) {
+    for (int ix = x0 > 0 ? x0 : 0; ix < x1; ++ix) {
+      const float v = x[((img * height + iy) * width + ix) * channels + c];
+      if (!found || v > best || v != v) best = v;
+      found = 1;
+    }
+  }
+  y[idx] = best;
+}
+
+)
+// ---- end accelbench/backend/device/gpu_detection_kernels.hpp ----
 #undef ACCELBENCH_GPU_KERNELS
 #undef ABK_LOWEST
 #undef ABK_TS
@@ -25242,6 +25868,8 @@ constexpr auto cuda_kernel() noexcept {
   ACCELBENCH_CUDA_KERNEL(im2col_1d)
   ACCELBENCH_CUDA_KERNEL(group_norm)
   ACCELBENCH_CUDA_KERNEL(prepend_row)
+  ACCELBENCH_CUDA_KERNEL(im2col_rows)
+  ACCELBENCH_CUDA_KERNEL(max_pool2d)
   {
     static_assert(no_cuda_kernel<K>, "a GpuKernel has no Cuda kernel: add it to cuda_kernel()");
   }
@@ -25543,10 +26171,12 @@ class CountedBuffer {
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 
-// Every op of the three op sets for a device runtime (runtime.hpp): argument
+// Every op of the four op sets for a device runtime (runtime.hpp): argument
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
-// provides the primitives of DeviceRuntime<Derived, Buffer>.
+// provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
+// DetectionOps are defined in gpu_detection_ops.hpp, which this header
+// includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -25564,7 +26194,7 @@ class CountedBuffer {
 
 // The device tier: the second way to write a backend. A backend that can
 // allocate device memory, copy to and from it, and launch the kernels of
-// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
 // (gpu_ops.hpp), with the argument checks and output shapes of the other
 // backends. The OpenCL and Cuda backends are written this way;
 // docs/writing-a-backend.md describes it.
@@ -25595,7 +26225,8 @@ class CountedBuffer {
 
 namespace accelbench {
 
-/// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
 enum class GpuKernel : int {
   matmul_nt,
   matmul_nt_few,
@@ -25617,13 +26248,16 @@ enum class GpuKernel : int {
   im2col_1d,
   group_norm,
   prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
     "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
-    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -25718,8 +26352,9 @@ concept DeviceRuntime =
 
 namespace accelbench {
 
-/// The ops of EncoderOps, GenerationOps and PerceptionOps, and the Backend
-/// concept's transfers, written once over the primitives of Derived.
+/// The ops of EncoderOps, GenerationOps, PerceptionOps and DetectionOps, and
+/// the Backend concept's transfers, written once over the primitives of
+/// Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -26043,6 +26678,15 @@ class GpuOps {
     d().template launch<GpuKernel::row_scale>(GpuRange::rows(x.rows()), h(x), int(x.cols()), 1);
   }
 
+  // ---- DetectionOps (defined in gpu_detection_ops.hpp) ----
+
+  /// im2col (ab_im2col_rows) then one GEMM and the bias; a 1x1 convolution
+  /// with stride 1 and no padding is linear itself. y must not be an input.
+  void conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& c, Tensor& y);
+  /// y must not be x.
+  void max_pool2d(const Tensor& x, const Pool2dDims& p, Tensor& y);
+  void sigmoid(Tensor& x) { activation(x, 6, 0.0f); }
+
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.
   void ensure(Tensor& t, long rows, long cols) {
@@ -26162,6 +26806,268 @@ class GpuOps {
 };
 
 }  // namespace accelbench
+
+// ---- begin accelbench/backend/device/gpu_detection_ops.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
+
+// GpuOps' ops of DetectionOps (convolutional backbones over images laid out
+// as rows; see backend/concepts.hpp): argument checks, output shapes and
+// launches of the kernels of gpu_detection_kernels.hpp. Part of gpu_ops.hpp,
+// which includes this header after the class: include that one.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+// ---- begin accelbench/backend/device/runtime.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+
+// The device tier: the second way to write a backend. A backend that can
+// allocate device memory, copy to and from it, and launch the kernels of
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
+// (gpu_ops.hpp), with the argument checks and output shapes of the other
+// backends. The OpenCL and Cuda backends are written this way;
+// docs/writing-a-backend.md describes it.
+//
+// A device runtime D with its buffer type Buffer provides (DeviceRuntime):
+//
+//   static name                                        the backend's name
+//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
+//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
+//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
+//                                                      runs kernel K of gpu_kernels.hpp
+//   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
+//
+// Kernel arguments are passed with the exact types of the kernels'
+// parameters: int, std::int64_t for `long`, float, buffer handles. A Buffer
+// is movable, default-constructible (empty) and tests true when it holds
+// memory.
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace accelbench {
+
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
+enum class GpuKernel : int {
+  matmul_nt,
+  matmul_nt_few,
+  add_bias,
+  add,
+  activation,
+  gated,
+  row_norm,
+  row_scale,
+  argmax_rows,
+  attention,
+  embedding_lookup,
+  masked_mean_pool,
+  rotary,
+  add_positions,
+  cache_write,
+  relative_bias,
+  im2col_2d,
+  im2col_1d,
+  group_norm,
+  prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
+};
+
+inline constexpr const char* gpu_kernel_names[] = {
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
+    "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
+    "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d"};
+inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
+
+/// Work-group size of the row kernels (ABK_WG) and tile of the matrix
+/// product (ABK_TS).
+inline constexpr int gpu_row_group = 128;
+inline constexpr int gpu_tile = 16;
+
+/// A launch: global sizes (already multiples of the local sizes) and local sizes.
+struct GpuRange {
+  std::size_t global0 = 1, global1 = 1;
+  std::size_t local0 = 1, local1 = 1;
+
+  /// One work-item per element, in groups of 256.
+  static GpuRange elements(std::int64_t count) {
+    constexpr std::size_t group = 256;
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
+    return {(n + group - 1) / group * group, 1, group, 1};
+  }
+  /// One group of gpu_row_group work-items per row.
+  static GpuRange rows(std::int64_t rows) {
+    return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
+  }
+};
+
+/// A 2-D float tensor in device memory, row-major. Resizing keeps the
+/// allocation when it is large enough.
+template <class Buffer>
+struct GpuTensor {
+  Buffer buffer{};
+  long rows_ = 0;
+  long cols_ = 0;
+  std::size_t capacity = 0;  ///< floats allocated
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+};
+
+/// Token ids or positions in device memory, with the host copy when they
+/// came from the host (so that ids can be checked without a transfer).
+template <class Buffer>
+struct GpuIndices {
+  Buffer buffer{};
+  std::size_t count = 0;
+  std::size_t capacity = 0;
+  std::vector<std::int32_t> host;
+  bool host_valid = false;
+
+  [[nodiscard]] std::size_t size() const noexcept { return count; }
+};
+
+/// The arguments of GEMM y = x wᵀ on strided views: x [n, k] (row stride
+/// ldx, from element xoff), w [m, k], y [n, m].
+template <class Buffer>
+struct GemmArgs {
+  const Buffer* x = nullptr;
+  std::int64_t xoff = 0;
+  int ldx = 0;
+  const Buffer* w = nullptr;
+  std::int64_t woff = 0;
+  int ldw = 0;
+  Buffer* y = nullptr;
+  std::int64_t yoff = 0;
+  int ldy = 0;
+  int n = 0, m = 0, k = 0;
+};
+
+/// The primitives of a device runtime D over buffers of type Buffer (see
+/// the top of this file). GpuOps<D, Buffer> checks it, so a runtime that
+/// misses one is told which; a runtime states it with
+/// static_assert(accelbench::DeviceRuntime<MyRuntime, MyBuffer>).
+template <class D, class Buffer>
+concept DeviceRuntime =
+    std::movable<Buffer> && std::default_initializable<Buffer> &&
+    requires(D& d, Buffer& b, const Buffer& cb, void* out, const void* in, std::size_t bytes,
+             const GemmArgs<Buffer>& gemm, const GpuRange& range) {
+      { D::name } -> std::convertible_to<std::string_view>;
+      { static_cast<bool>(cb) };
+      { d.allocate(bytes) } -> std::same_as<Buffer>;
+      d.write(b, in, bytes);
+      d.read(cb, out, bytes);
+      d.handle(cb);
+      d.index_handle(cb);
+      d.gemm_nt(gemm);
+      d.template launch<GpuKernel::add>(range, d.handle(cb), d.handle(cb), std::int64_t{0});
+    };
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+// ---- end accelbench/backend/device/runtime.hpp ----
+
+namespace accelbench {
+
+namespace detail {
+
+/// "[rows, cols]", for the ops' messages.
+inline std::string gpu_shape(long rows, long cols) {
+  std::string s = "[";
+  s += std::to_string(rows);
+  s += ", ";
+  s += std::to_string(cols);
+  s += "]";
+  return s;
+}
+
+/// "batch 1, channels 3, height 8, width 8, kernel 3, stride 2, padding 1"
+template <class Dims>
+std::string gpu_image_dims(const Dims& d) {
+  return "batch " + std::to_string(d.batch) + ", channels " + std::to_string(d.channels) + ", height " +
+         std::to_string(d.height) + ", width " + std::to_string(d.width) + ", kernel " + std::to_string(d.kernel) +
+         ", stride " + std::to_string(d.stride) + ", padding " + std::to_string(d.padding);
+}
+
+}  // namespace detail
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& c,
+                                          Tensor& y) {
+  if (c.batch <= 0 || c.channels <= 0 || c.height <= 0 || c.width <= 0 || c.out_channels <= 0 || c.kernel <= 0 ||
+      c.stride <= 0 || c.padding < 0 || c.height + 2 * c.padding < c.kernel || c.width + 2 * c.padding < c.kernel) {
+    fail("conv2d_rows", detail::gpu_image_dims(c) + ", out_channels " + std::to_string(c.out_channels) +
+                            ": every dimension must be positive, padding >= 0, and the kernel within the padded image");
+  }
+  const long pixels = long(c.batch) * c.height * c.width;
+  if (x.rows() != pixels || x.cols() != c.channels) {
+    fail("conv2d_rows", "input is " + detail::gpu_shape(x.rows(), x.cols()) +
+                            ", expected [batch * height * width, channels] = " + detail::gpu_shape(pixels, c.channels));
+  }
+  const long k = long(c.kernel) * c.kernel * c.channels;
+  if (w.rows() != c.out_channels || w.cols() != k) {
+    fail("conv2d_rows", "weight is " + detail::gpu_shape(w.rows(), w.cols()) +
+                            ", expected [out_channels, kernel * kernel * channels] = " +
+                            detail::gpu_shape(c.out_channels, k));
+  }
+  if (!b.empty() && (b.rows() != 1 || b.cols() != c.out_channels)) {
+    fail("conv2d_rows", "bias is " + detail::gpu_shape(b.rows(), b.cols()) + ", expected [1, " +
+                            std::to_string(c.out_channels) + "] or empty");
+  }
+  if (&y == &x || &y == &w || &y == &b) fail("conv2d_rows", "the output must not be the input, weight or bias");
+  if (c.kernel == 1 && c.stride == 1 && c.padding == 0) {
+    linear(x, w, b, y);  // every pixel is its own window
+    return;
+  }
+  const long positions = long(c.batch) * c.out_height() * c.out_width();
+  ensure(columns_, positions, k);
+  d().template launch<GpuKernel::im2col_rows>(GpuRange::elements(columns_.size()), h(x), h(columns_), c.channels,
+                                              c.height, c.width, c.kernel, c.stride, c.padding, c.out_height(),
+                                              c.out_width(), i64(columns_.size()));
+  ensure(y, positions, c.out_channels);
+  gemm(columns_, w, 0, c.out_channels, y, 0, int(positions), int(k));
+  if (!b.empty()) add_bias(y, 0, b, int(positions), c.out_channels);
+}
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::max_pool2d(const Tensor& x, const Pool2dDims& p, Tensor& y) {
+  if (p.batch <= 0 || p.channels <= 0 || p.height <= 0 || p.width <= 0 || p.kernel <= 0 || p.stride <= 0 ||
+      p.padding < 0 || 2 * p.padding > p.kernel || p.height + 2 * p.padding < p.kernel ||
+      p.width + 2 * p.padding < p.kernel) {
+    fail("max_pool2d", detail::gpu_image_dims(p) +
+                           ": every dimension must be positive, padding between 0 and half the kernel (as in "
+                           "PyTorch's MaxPool2d), and the kernel within the padded image");
+  }
+  const long pixels = long(p.batch) * p.height * p.width;
+  if (x.rows() != pixels || x.cols() != p.channels) {
+    fail("max_pool2d", "input is " + detail::gpu_shape(x.rows(), x.cols()) +
+                           ", expected [batch * height * width, channels] = " + detail::gpu_shape(pixels, p.channels));
+  }
+  if (&y == &x) fail("max_pool2d", "the output must not be the input");
+  ensure(y, long(p.batch) * p.out_height() * p.out_width(), p.channels);
+  d().template launch<GpuKernel::max_pool2d>(GpuRange::elements(y.size()), h(x), h(y), p.channels, p.height, p.width,
+                                             p.kernel, p.stride, p.padding, p.out_height(), p.out_width(),
+                                             i64(y.size()));
+}
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
+// ---- end accelbench/backend/device/gpu_detection_ops.hpp ----
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 // ---- end accelbench/backend/device/gpu_ops.hpp ----
 // ---- begin accelbench/backend/cuda/devices.hpp ----
@@ -26861,6 +27767,7 @@ class CudaEventTimer {
 static_assert(EncoderOps<Cuda>, "Cuda must provide every encoder op");
 static_assert(GenerationOps<Cuda>, "Cuda must provide every text-generation op");
 static_assert(PerceptionOps<Cuda>, "Cuda must provide every vision, audio and multimodal op");
+static_assert(DetectionOps<Cuda>, "Cuda must provide every detection (convolutional backbone) op");
 
 }  // namespace accelbench
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CUH

@@ -32,7 +32,7 @@ inline testing::CheckSink doctest_sink() {
   };
 }
 
-/// Every op of the three op sets on B against Cpu, on the same inputs.
+/// Every op of the four op sets on B against Cpu, on the same inputs.
 template <class B>
 void check_ops_against_cpu(B& b) {
   testing::Checker chk(doctest_sink());
@@ -48,6 +48,9 @@ void check_ops_against_cpu(B& b) {
   SUBCASE("rotary, relative_position_bias, argmax_rows") { testing::check_positions(b, chk); }
   SUBCASE("conv2d (patches and padded 3x3), conv1d (strided, padded, grouped), group_norm") {
     testing::check_convolutions(b, chk);
+  }
+  SUBCASE("conv2d_rows (7x7 stride 2, 3x3, 1x1 with stride 1 and 2), max_pool2d (odd and even sizes), sigmoid") {
+    testing::check_detection(b, chk);
   }
 }
 

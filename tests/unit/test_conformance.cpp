@@ -70,6 +70,9 @@ TEST_CASE("conformance: the plain backend passes every op check") {
   CHECK(has(results, "geglu_tanh"));
   CHECK(has(results, "conv1d"));
   CHECK(has(results, "embedding_lookup rejects an id past the table"));
+  CHECK(has(results, "conv2d_rows 7x7 stride 2 padding 3, odd sizes"));
+  CHECK(has(results, "max_pool2d 3x3 stride 2 padding 1, even sizes, negative inputs"));
+  CHECK(has(results, "sigmoid"));
 }
 
 TEST_CASE("conformance: a wrong op is named with its error") {
@@ -87,6 +90,7 @@ TEST_CASE("conformance: a backend with one op set is checked on its ops") {
   CHECK(has(results, "attention with a padding mask"));
   CHECK_FALSE(has(results, "rms_norm"));
   CHECK_FALSE(has(results, "conv1d"));
+  CHECK_FALSE(has(results, "sigmoid"));
 }
 
 TEST_CASE("conformance: an architecture end to end on the plain backend") {

@@ -112,6 +112,18 @@ TEST_CASE("cuda: ops reject bad shapes naming the op") {
   Cuda::Tensor a = cu.upload(HostMatrix::Ones(2, 3));
   CHECK_THROWS_WITH_AS(cu.add(cu.upload(HostMatrix::Ones(3, 2)), a), doctest::Contains("cuda add: shapes differ"),
                        std::invalid_argument);
+  const Conv2dDims conv{2, 3, 8, 6, 4, 3, 2, 1};  // batch, channels, height, width, out, kernel, stride, padding
+  CHECK_THROWS_WITH_AS(cu.conv2d_rows(cu.upload(HostMatrix::Ones(95, 3)), cu.upload(HostMatrix::Ones(4, 27)), Cuda::Tensor{},
+                                      conv, y),
+                       doctest::Contains("cuda conv2d_rows: input is [95, 3], expected [batch * height * width, "
+                                         "channels] = [96, 3]"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(cu.conv2d_rows(cu.upload(HostMatrix::Ones(96, 3)), cu.upload(HostMatrix::Ones(4, 36)), Cuda::Tensor{},
+                                      conv, y),
+                       doctest::Contains("cuda conv2d_rows: weight is [4, 36]"), std::invalid_argument);
+  const Pool2dDims pool{2, 3, 8, 6, 3, 2, 2};  // padding above half the kernel
+  CHECK_THROWS_WITH_AS(cu.max_pool2d(cu.upload(HostMatrix::Ones(96, 3)), pool, y),
+                       doctest::Contains("cuda max_pool2d: batch 2, channels 3"), std::invalid_argument);
 }
 
 TEST_CASE("cuda: linear with an empty inner dimension gives zeros") {

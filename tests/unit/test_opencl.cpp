@@ -49,6 +49,18 @@ TEST_CASE("opencl: ops reject bad shapes naming the op") {
   OpenCL::Tensor a = cl.upload(HostMatrix::Ones(2, 3));
   CHECK_THROWS_WITH_AS(cl.add(cl.upload(HostMatrix::Ones(3, 2)), a), doctest::Contains("opencl add: shapes differ"),
                        std::invalid_argument);
+  const Conv2dDims conv{2, 3, 8, 6, 4, 3, 2, 1};  // batch, channels, height, width, out, kernel, stride, padding
+  CHECK_THROWS_WITH_AS(cl.conv2d_rows(cl.upload(HostMatrix::Ones(95, 3)), cl.upload(HostMatrix::Ones(4, 27)), OpenCL::Tensor{},
+                                      conv, y),
+                       doctest::Contains("opencl conv2d_rows: input is [95, 3], expected [batch * height * width, "
+                                         "channels] = [96, 3]"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(cl.conv2d_rows(cl.upload(HostMatrix::Ones(96, 3)), cl.upload(HostMatrix::Ones(4, 36)), OpenCL::Tensor{},
+                                      conv, y),
+                       doctest::Contains("opencl conv2d_rows: weight is [4, 36]"), std::invalid_argument);
+  const Pool2dDims pool{2, 3, 8, 6, 3, 2, 2};  // padding above half the kernel
+  CHECK_THROWS_WITH_AS(cl.max_pool2d(cl.upload(HostMatrix::Ones(96, 3)), pool, y),
+                       doctest::Contains("opencl max_pool2d: batch 2, channels 3"), std::invalid_argument);
 }
 
 TEST_CASE("opencl: device selection by index, name and environment") {

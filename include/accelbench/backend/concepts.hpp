@@ -126,4 +126,27 @@ concept PerceptionOps =
       b.normalize_rows(y);
     };
 
+/// The further ops of convolutional backbones (DETR's ResNet), over images
+/// laid out as rows: [batch * height * width, channels], one row per pixel in
+/// row-major (y, x) order (the layout conv2d's output has).
+///
+///   conv2d_rows(x, w, b, d, y)   2-D convolution of row-laid-out images (see Conv2dDims):
+///                                x [batch * height * width, channels]; w [out, kernel * kernel *
+///                                channels] ordered (ky, kx, c) (PyTorch's [out, in, kh, kw]
+///                                permuted to [out, kh, kw, in]); b [1, out] or empty;
+///                                y [batch * out_height * out_width, out]
+///   max_pool2d(x, d, y)          the largest value of each kernel x kernel window (see
+///                                Pool2dDims; padding never wins), same layout as conv2d_rows
+///   relu(x)                      in place (also a GenerationOps op)
+///   sigmoid(x)                   in place, 1 / (1 + exp(-x))
+template <class B>
+concept DetectionOps =
+    PerceptionOps<B> && requires(B& b, const typename B::Tensor& x, typename B::Tensor& y, const Conv2dDims& c2,
+                                 const Pool2dDims& pool) {
+      b.conv2d_rows(x, x, x, c2, y);
+      b.max_pool2d(x, pool, y);
+      b.relu(y);
+      b.sigmoid(y);
+    };
+
 }  // namespace accelbench

@@ -389,5 +389,6 @@ class CudaEventTimer {
 static_assert(EncoderOps<Cuda>, "Cuda must provide every encoder op");
 static_assert(GenerationOps<Cuda>, "Cuda must provide every text-generation op");
 static_assert(PerceptionOps<Cuda>, "Cuda must provide every vision, audio and multimodal op");
+static_assert(DetectionOps<Cuda>, "Cuda must provide every detection (convolutional backbone) op");
 
 }  // namespace accelbench

@@ -136,13 +136,32 @@ struct RelativeBiasDims {
 /// [out_channels, channels * kernel * kernel] (PyTorch's [out, in, kh, kw]
 /// flattened); output [batch * out_height * out_width, out_channels], one row
 /// per output position in row-major (y, x) order: the token layout of a
-/// patch embedding.
+/// patch embedding. conv2d_rows takes its input in that row layout too
+/// ([batch * height * width, channels]; see DetectionOps).
 struct Conv2dDims {
   int batch = 0;
   int channels = 0;
   int height = 0;
   int width = 0;
   int out_channels = 0;
+  int kernel = 0;
+  int stride = 1;
+  int padding = 0;
+
+  [[nodiscard]] int out_height() const noexcept { return (height + 2 * padding - kernel) / stride + 1; }
+  [[nodiscard]] int out_width() const noexcept { return (width + 2 * padding - kernel) / stride + 1; }
+};
+
+/// Max pooling of images laid out as rows ([batch * height * width,
+/// channels], see DetectionOps): each output pixel is the largest input value
+/// of its kernel x kernel window, the window of output (y, x) starting at
+/// input (y * stride - padding, x * stride - padding); pixels outside the
+/// image are left out (PyTorch's MaxPool2d pads with -infinity).
+struct Pool2dDims {
+  int batch = 0;
+  int channels = 0;
+  int height = 0;
+  int width = 0;
   int kernel = 0;
   int stride = 1;
   int padding = 0;

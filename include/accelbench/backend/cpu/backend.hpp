@@ -1,9 +1,9 @@
 #pragma once
 
 // The Cpu backend's class: its members, with the ops declared here and
-// defined by op set in encoder_ops.hpp, generation_ops.hpp and
-// perception_ops.hpp. Include <accelbench/backend/cpu.hpp>, which brings
-// all four.
+// defined by op set in encoder_ops.hpp, generation_ops.hpp,
+// perception_ops.hpp and detection_ops.hpp. Include
+// <accelbench/backend/cpu.hpp>, which brings all five.
 //
 // The Cpu backend: Eigen kernels that are both the reference every other
 // backend is verified against and what the CPU is timed with. Every matrix
@@ -190,6 +190,22 @@ class Cpu {
   /// or underflow for any float row); a row of zeros stays zeros.
   void normalize_rows(Tensor& x);
 
+  // ---- ops (see DetectionOps; defined in cpu/detection_ops.hpp) ----
+
+  /// im2col into a [batch * out_height * out_width, kernel * kernel *
+  /// channels] scratch matrix, then linear. In the row layout the taps of one
+  /// kernel row of a window are kernel adjacent pixels, one contiguous run of
+  /// kernel * channels floats (zeros where it reaches into the padding). A
+  /// 1x1 convolution with stride 1 and no padding is linear itself; with a
+  /// larger stride the im2col gathers the strided pixels.
+  void conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d, Tensor& y);
+
+  /// PyTorch's MaxPool2d: padding never wins, and a NaN in a window is its
+  /// maximum. y must not be x.
+  void max_pool2d(const Tensor& x, const Pool2dDims& d, Tensor& y);
+
+  void sigmoid(Tensor& x);
+
  private:
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
@@ -305,20 +321,24 @@ class Cpu {
     }
   }
 
-  static void check_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d) {
+  static void check_conv2d_dims(const char* op, const Conv2dDims& d) {
     if (d.batch <= 0 || d.channels <= 0 || d.height <= 0 || d.width <= 0 || d.out_channels <= 0 || d.kernel <= 0 ||
         d.stride <= 0 || d.padding < 0) {
-      throw std::invalid_argument("conv2d: batch " + std::to_string(d.batch) + ", channels " +
+      throw std::invalid_argument(std::string(op) + ": batch " + std::to_string(d.batch) + ", channels " +
                                   std::to_string(d.channels) + ", height " + std::to_string(d.height) + ", width " +
                                   std::to_string(d.width) + ", out_channels " + std::to_string(d.out_channels) +
                                   ", kernel " + std::to_string(d.kernel) + ", stride " + std::to_string(d.stride) +
                                   ": must be positive, padding " + std::to_string(d.padding) + " >= 0");
     }
     if (d.height + 2 * d.padding < d.kernel || d.width + 2 * d.padding < d.kernel) {
-      throw std::invalid_argument("conv2d: kernel " + std::to_string(d.kernel) + " exceeds the padded " +
+      throw std::invalid_argument(std::string(op) + ": kernel " + std::to_string(d.kernel) + " exceeds the padded " +
                                   std::to_string(d.height) + " x " + std::to_string(d.width) + " image (padding " +
                                   std::to_string(d.padding) + ")");
     }
+  }
+
+  static void check_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d) {
+    check_conv2d_dims("conv2d", d);
     const Index pixels = Index{d.channels} * d.height * d.width;
     if (x.rows() != d.batch || x.cols() != pixels) {
       throw std::invalid_argument("conv2d: input is " + shape(x) + ", expected [batch, channels * height * width] = [" +
@@ -332,6 +352,10 @@ class Cpu {
     }
     check_bias("conv2d", b, d.out_channels);
   }
+
+  // DetectionOps' checks, defined in cpu/detection_ops.hpp.
+  static void check_conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& d);
+  static void check_pool2d(const Tensor& x, const Pool2dDims& d);
 
   static void check_conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dDims& d) {
     if (d.batch <= 0 || d.length <= 0 || d.in_channels <= 0 || d.out_channels <= 0 || d.kernel <= 0 ||
@@ -414,7 +438,7 @@ class Cpu {
   Tensor mask_bias_;
   Tensor no_bias_;
   std::vector<RotaryTable> rotary_;
-  Tensor conv_cols_;                     // conv2d's im2col matrix
+  Tensor conv_cols_;                     // conv2d's and conv2d_rows' im2col matrix
   Tensor conv_weight_;                   // conv1d's weight in (tap, channel) order
   std::vector<Tensor> conv_scratch_;     // one zero-padded conv1d input group per thread
   std::vector<NormScratch> norm_scratch_;  // one per thread
@@ -423,5 +447,6 @@ class Cpu {
 static_assert(EncoderOps<Cpu>, "Cpu must provide every encoder op");
 static_assert(GenerationOps<Cpu>, "Cpu must provide every text-generation op");
 static_assert(PerceptionOps<Cpu>, "Cpu must provide every vision, audio and multimodal op");
+static_assert(DetectionOps<Cpu>, "Cpu must provide every detection (convolutional backbone) op");
 
 }  // namespace accelbench

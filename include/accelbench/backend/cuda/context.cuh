@@ -1,9 +1,9 @@
 #pragma once
 
 // What the Cuda backend builds on (backend/cuda.cuh): the kernels of
-// backend/device/gpu_kernels.hpp compiled as CUDA C++, CUDA's and cuBLAS's
-// errors, the choice of a device, and what every Cuda object on one device
-// shares.
+// backend/device/gpu_kernels.hpp and gpu_detection_kernels.hpp compiled as
+// CUDA C++, CUDA's and cuBLAS's errors, the choice of a device, and what
+// every Cuda object on one device shares.
 
 #if !defined(__CUDACC__)
 #error "accelbench/backend/cuda/context.cuh is CUDA C++: include it from a .cu file compiled by nvcc"
@@ -46,7 +46,7 @@ namespace accelbench {
 
 namespace detail {
 
-// ---- the kernels: gpu_kernels.hpp expanded as CUDA C++ ----
+// ---- the kernels: gpu_kernels.hpp and gpu_detection_kernels.hpp expanded as CUDA C++ ----
 //
 // `static`: each translation unit that includes this header has its own
 // copy, so a program of several .cu files links.
@@ -65,6 +65,7 @@ namespace detail {
 #define ABK_LOWEST (-3.40282347e+38f)
 #define ACCELBENCH_GPU_KERNELS(...) __VA_ARGS__
 #include "../device/gpu_kernels.hpp"
+#include "../device/gpu_detection_kernels.hpp"
 #undef ACCELBENCH_GPU_KERNELS
 #undef ABK_LOWEST
 #undef ABK_TS
@@ -115,6 +116,8 @@ constexpr auto cuda_kernel() noexcept {
   ACCELBENCH_CUDA_KERNEL(im2col_1d)
   ACCELBENCH_CUDA_KERNEL(group_norm)
   ACCELBENCH_CUDA_KERNEL(prepend_row)
+  ACCELBENCH_CUDA_KERNEL(im2col_rows)
+  ACCELBENCH_CUDA_KERNEL(max_pool2d)
   {
     static_assert(no_cuda_kernel<K>, "a GpuKernel has no Cuda kernel: add it to cuda_kernel()");
   }

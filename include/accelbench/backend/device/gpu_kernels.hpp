@@ -24,7 +24,8 @@
 // name that OpenCL C reserves (half, kernel, ...).
 //
 // This file has no include guard on purpose: it is included once by each
-// backend with its own definition of ACCELBENCH_GPU_KERNELS.
+// backend with its own definition of ACCELBENCH_GPU_KERNELS, and so is
+// gpu_detection_kernels.hpp, the kernels of DetectionOps, in the same dialect.
 
 ACCELBENCH_GPU_KERNELS(
 
@@ -105,7 +106,7 @@ KERNEL void ab_add(GLOBAL const float* x, GLOBAL float* y, long count) {
   if (i < count) y[i] += x[i];
 }
 
-/* In place: 0 erf GELU, 1 tanh GELU, 2 ReLU, 3 SiLU, 4 quick GELU, 5 x *= s */
+/* In place: 0 erf GELU, 1 tanh GELU, 2 ReLU, 3 SiLU, 4 quick GELU, 5 x *= s, 6 sigmoid */
 KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
   const long i = GID0;
   if (i >= count) return;
@@ -121,6 +122,8 @@ KERNEL void ab_activation(GLOBAL float* x, long count, int kind, float s) {
     r = v / (1.0f + exp(-v));
   } else if (kind == 4) {
     r = v / (1.0f + exp(-1.702f * v));
+  } else if (kind == 6) {
+    r = 1.0f / (1.0f + exp(-v));
   } else {
     r = v * s;
   }

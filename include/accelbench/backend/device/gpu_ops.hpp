@@ -1,9 +1,11 @@
 #pragma once
 
-// Every op of the three op sets for a device runtime (runtime.hpp): argument
+// Every op of the four op sets for a device runtime (runtime.hpp): argument
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
-// provides the primitives of DeviceRuntime<Derived, Buffer>.
+// provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
+// DetectionOps are defined in gpu_detection_ops.hpp, which this header
+// includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -22,8 +24,9 @@
 
 namespace accelbench {
 
-/// The ops of EncoderOps, GenerationOps and PerceptionOps, and the Backend
-/// concept's transfers, written once over the primitives of Derived.
+/// The ops of EncoderOps, GenerationOps, PerceptionOps and DetectionOps, and
+/// the Backend concept's transfers, written once over the primitives of
+/// Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -347,6 +350,15 @@ class GpuOps {
     d().template launch<GpuKernel::row_scale>(GpuRange::rows(x.rows()), h(x), int(x.cols()), 1);
   }
 
+  // ---- DetectionOps (defined in gpu_detection_ops.hpp) ----
+
+  /// im2col (ab_im2col_rows) then one GEMM and the bias; a 1x1 convolution
+  /// with stride 1 and no padding is linear itself. y must not be an input.
+  void conv2d_rows(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dDims& c, Tensor& y);
+  /// y must not be x.
+  void max_pool2d(const Tensor& x, const Pool2dDims& p, Tensor& y);
+  void sigmoid(Tensor& x) { activation(x, 6, 0.0f); }
+
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.
   void ensure(Tensor& t, long rows, long cols) {
@@ -466,3 +478,5 @@ class GpuOps {
 };
 
 }  // namespace accelbench
+
+#include "gpu_detection_ops.hpp"

@@ -2,7 +2,7 @@
 
 // The device tier: the second way to write a backend. A backend that can
 // allocate device memory, copy to and from it, and launch the kernels of
-// gpu_kernels.hpp gets every op of the three op sets from GpuOps
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
 // (gpu_ops.hpp), with the argument checks and output shapes of the other
 // backends. The OpenCL and Cuda backends are written this way;
 // docs/writing-a-backend.md describes it.
@@ -33,7 +33,8 @@
 
 namespace accelbench {
 
-/// The kernels of gpu_kernels.hpp, in the order of gpu_kernel_names.
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
 enum class GpuKernel : int {
   matmul_nt,
   matmul_nt_few,
@@ -55,13 +56,16 @@ enum class GpuKernel : int {
   im2col_1d,
   group_norm,
   prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
     "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
-    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row"};
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix

@@ -1,9 +1,9 @@
 #pragma once
 
 // What the OpenCL backend builds on (backend/opencl.hpp): the kernels of
-// backend/device/gpu_kernels.hpp as OpenCL C source, OpenCL's errors, the
-// choice of a device, and the context, program and memory count that every
-// OpenCL object on one device shares.
+// backend/device/gpu_kernels.hpp and gpu_detection_kernels.hpp as OpenCL C
+// source, OpenCL's errors, the choice of a device, and the context, program
+// and memory count that every OpenCL object on one device shares.
 
 #ifndef CL_TARGET_OPENCL_VERSION
 #define CL_TARGET_OPENCL_VERSION 120
@@ -42,8 +42,11 @@ namespace detail {
 #define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_kernel_body[] = #__VA_ARGS__;
 #include "../device/gpu_kernels.hpp"
 #undef ACCELBENCH_GPU_KERNELS
+#define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_detection_kernel_body[] = #__VA_ARGS__;
+#include "../device/gpu_detection_kernels.hpp"
+#undef ACCELBENCH_GPU_KERNELS
 
-/// The dialect of gpu_kernels.hpp in OpenCL C.
+/// The dialect of gpu_kernels.hpp (and gpu_detection_kernels.hpp) in OpenCL C.
 inline constexpr const char opencl_dialect[] =
     "#define KERNEL __kernel\n"
     "#define GLOBAL __global\n"
@@ -231,7 +234,7 @@ struct OpenClDevice : DeviceMemoryCounter {
                                              reinterpret_cast<cl_context_properties>(loc.platform_id), 0};
       dev->context = clCreateContext(props, 1, &loc.device_id, nullptr, nullptr, &e);
       cl_check(e, "clCreateContext");
-      const std::string source = std::string(opencl_dialect) + opencl_kernel_body;
+      const std::string source = std::string(opencl_dialect) + opencl_kernel_body + "\n" + opencl_detection_kernel_body;
       const char* text = source.c_str();
       const std::size_t length = source.size();
       dev->program = clCreateProgramWithSource(dev->context, 1, &text, &length, &e);
