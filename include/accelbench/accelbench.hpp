@@ -21,6 +21,8 @@
 #include "model/t5.hpp"
 #include "model/generative.hpp"
 #include "model/vit.hpp"
+#include "model/detr.hpp"
+#include "model/detr_checkpoint.hpp"
 #include "model/clip.hpp"
 #include "model/whisper.hpp"
 #include "model/wav2vec2.hpp"

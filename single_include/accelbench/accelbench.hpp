@@ -8821,6 +8821,931 @@ class ViT {
 
 }  // namespace accelbench
 // ---- end accelbench/model/vit.hpp ----
+// ---- begin accelbench/model/detr.hpp ----
+
+// DETR (Carion et al., 2020) as in Hugging Face transformers'
+// DetrForObjectDetection with its own ResNet backbone: a convolutional
+// backbone whose frozen batch norms are folded into the convolutions when the
+// model is loaded, a 1x1 projection of the last feature map, the 2-D sine
+// position embedding (computed on the host once per image size), a post-norm
+// encoder whose queries and keys see the positions, a post-norm decoder over
+// object queries (zeros, with learned query positions) with cross-attention
+// to the encoder, then the class logits and the boxes (a three-layer MLP and
+// a sigmoid). Written once over the backend's DetectionOps; images are laid
+// out as rows (one per pixel) from the stem on.
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/model/detr_config.hpp ----
+
+// DETR's dimensions (transformers' DetrConfig with its own ResNet backbone,
+// ResNetConfig), presets, the tensors of DetrForObjectDetection, synthetic
+// weights and the reading of Hugging Face checkpoints. The model is in
+// detr.hpp.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// transformers' ResNet as a backbone (ResNetBackbone): a 7x7 stride-2 stem
+/// with max pooling, then stages of bottleneck (1x1, 3x3, 1x1) or basic
+/// (3x3, 3x3) residual layers; every convolution is followed by a batch norm,
+/// frozen in DETR and folded into the convolution when the model is loaded.
+struct ResNetConfig {
+  int channels = 3;
+  int embedding = 64;                         ///< the stem's output channels (embedding_size)
+  std::vector<int> widths{256, 512, 1024, 2048};  ///< each stage's output channels (hidden_sizes)
+  std::vector<int> depths{3, 4, 6, 3};          ///< layers per stage
+  bool bottleneck = true;                     ///< layer_type "bottleneck", else "basic"
+  bool downsample_in_first_stage = false;     ///< the first stage strides by 2
+  bool downsample_in_bottleneck = false;      ///< the stride on the first 1x1 convolution, not the 3x3
+
+  [[nodiscard]] int stages() const noexcept { return static_cast<int>(widths.size()); }
+  [[nodiscard]] int out_channels() const noexcept { return widths.empty() ? 0 : widths.back(); }
+  /// The stride of stage s's first layer.
+  [[nodiscard]] int stage_stride(int s) const noexcept { return s == 0 && !downsample_in_first_stage ? 1 : 2; }
+};
+
+/// DetrForObjectDetection: the ResNet backbone, a 1x1 input projection, the
+/// 2-D sine position embedding, a post-norm encoder over the feature map's
+/// pixels, a post-norm decoder over num_queries object queries, the class
+/// head and the three-layer box head.
+struct DetrConfig {
+  std::string name;
+  ResNetConfig backbone;
+  int d_model = 256;
+  int encoder_layers = 6;
+  int decoder_layers = 6;
+  int encoder_heads = 8;
+  int decoder_heads = 8;
+  int encoder_ffn = 2048;
+  int decoder_ffn = 2048;
+  int num_queries = 100;
+  int num_labels = 91;  ///< object classes; the class head has one more, "no object"
+  Activation activation = Activation::relu;
+  bool auxiliary_loss = false;  ///< the decoder's layernorm after every layer, as transformers applies it
+  int image_height = 800;       ///< the benchmark's default image (a 4:3 image resized as DETR's processor does)
+  int image_width = 1066;
+  std::vector<std::string> aliases;
+
+  [[nodiscard]] int layers() const noexcept { return encoder_layers + decoder_layers; }
+  /// The feature map's side for an image side of `pixels`: the stem halves
+  /// it twice (convolution, max pooling), each strided stage once more.
+  [[nodiscard]] int feature_side(int pixels) const noexcept {
+    int s = (pixels + 2 * 3 - 7) / 2 + 1;
+    s = (s + 2 - 3) / 2 + 1;
+    for (int i = 0; i < backbone.stages(); ++i) {
+      if (backbone.stage_stride(i) == 2) s = (s + 2 - 3) / 2 + 1;  // 3x3 (or 1x1) with padding k / 2
+    }
+    return s;
+  }
+  /// The encoder's tokens for an image of height x width pixels.
+  [[nodiscard]] std::int64_t tokens(int height, int width) const noexcept {
+    return std::int64_t{feature_side(height)} * feature_side(width);
+  }
+
+  [[nodiscard]] std::int64_t parameter_count() const noexcept;
+  [[nodiscard]] double flops(int batch, int height, int width) const noexcept;
+  [[nodiscard]] std::uint64_t activation_bytes(int batch, int height, int width) const noexcept;
+};
+
+/// One convolution of the backbone with its frozen batch norm: the names of
+/// its tensors (prefix + "convolution.weight", prefix + "normalization.*").
+struct ResNetConv {
+  std::string prefix;
+  int in = 0;
+  int out = 0;
+  int kernel = 1;
+  int stride = 1;
+  bool relu = true;  ///< followed by the activation
+};
+
+/// One residual layer: its convolutions in order, and the projection
+/// shortcut (empty prefix: the identity).
+struct ResNetLayer {
+  std::vector<ResNetConv> convs;
+  ResNetConv shortcut;
+};
+
+namespace detail {
+
+/// The backbone's stem convolution and its residual layers, in order, with
+/// the names transformers gives them under "model.backbone.model.".
+inline std::pair<ResNetConv, std::vector<ResNetLayer>> resnet_plan(const ResNetConfig& r) {
+  const std::string root = "model.backbone.model.";
+  ResNetConv stem{root + "embedder.embedder.", r.channels, r.embedding, 7, 2, true};
+  std::vector<ResNetLayer> layers;
+  int in = r.embedding;
+  for (int s = 0; s < r.stages(); ++s) {
+    const int out = r.widths[static_cast<std::size_t>(s)];
+    for (int l = 0; l < r.depths[static_cast<std::size_t>(s)]; ++l) {
+      const int stride = l == 0 ? r.stage_stride(s) : 1;
+      const std::string p = root + "encoder.stages." + std::to_string(s) + ".layers." + std::to_string(l) + ".";
+      ResNetLayer L;
+      if (in != out || stride != 1) L.shortcut = {p + "shortcut.", in, out, 1, stride, false};
+      if (r.bottleneck) {
+        const int mid = out / 4;
+        const bool first = r.downsample_in_bottleneck;
+        L.convs = {{p + "layer.0.", in, mid, 1, first ? stride : 1, true},
+                   {p + "layer.1.", mid, mid, 3, first ? 1 : stride, true},
+                   {p + "layer.2.", mid, out, 1, 1, false}};
+      } else {
+        L.convs = {{p + "layer.0.", in, out, 3, stride, true}, {p + "layer.1.", out, out, 3, 1, false}};
+      }
+      layers.push_back(std::move(L));
+      in = out;
+    }
+  }
+  return {stem, layers};
+}
+
+inline void add_resnet_conv_shapes(TensorShapes& s, const ResNetConv& c) {
+  s.push_back({c.prefix + "convolution.weight", {c.out, Eigen::Index{c.in} * c.kernel * c.kernel}});
+  for (const char* n : {"weight", "bias", "running_mean", "running_var"}) {
+    s.push_back({c.prefix + "normalization." + n, {1, c.out}});
+  }
+}
+
+inline std::string detr_layer_prefix(bool encoder, int i) {
+  return std::string(encoder ? "model.encoder.layers." : "model.decoder.layers.") + std::to_string(i) + ".";
+}
+
+inline void add_detr_attention_shapes(TensorShapes& s, const std::string& p, Eigen::Index d) {
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "o_proj"}) {
+    s.push_back({p + n + ".weight", {d, d}});
+    s.push_back({p + n + ".bias", {1, d}});
+  }
+}
+
+inline void add_layer_norm_shapes(TensorShapes& s, const std::string& p, Eigen::Index d) {
+  s.push_back({p + ".weight", {1, d}});
+  s.push_back({p + ".bias", {1, d}});
+}
+
+}  // namespace detail
+
+/// The shape of every tensor of a DetrForObjectDetection by its name in
+/// transformers 5 (the frozen batch norms' four vectors included); convolution
+/// weights as [out, in * kernel * kernel].
+inline TensorShapes detr_tensor_shapes(const DetrConfig& c) {
+  using detail::add_layer_norm_shapes;
+  TensorShapes s;
+  const auto [stem, layers] = detail::resnet_plan(c.backbone);
+  detail::add_resnet_conv_shapes(s, stem);
+  for (const auto& L : layers) {
+    for (const auto& conv : L.convs) detail::add_resnet_conv_shapes(s, conv);
+    if (!L.shortcut.prefix.empty()) detail::add_resnet_conv_shapes(s, L.shortcut);
+  }
+  const Eigen::Index d = c.d_model;
+  s.push_back({"model.input_projection.weight", {d, c.backbone.out_channels()}});
+  s.push_back({"model.input_projection.bias", {1, d}});
+  s.push_back({"model.query_position_embeddings.weight", {c.num_queries, d}});
+  const auto mlp = [&](const std::string& p, Eigen::Index ffn) {
+    s.push_back({p + "mlp.fc1.weight", {ffn, d}});
+    s.push_back({p + "mlp.fc1.bias", {1, ffn}});
+    s.push_back({p + "mlp.fc2.weight", {d, ffn}});
+    s.push_back({p + "mlp.fc2.bias", {1, d}});
+  };
+  for (int l = 0; l < c.encoder_layers; ++l) {
+    const std::string p = detail::detr_layer_prefix(true, l);
+    detail::add_detr_attention_shapes(s, p + "self_attn.", d);
+    add_layer_norm_shapes(s, p + "self_attn_layer_norm", d);
+    mlp(p, c.encoder_ffn);
+    add_layer_norm_shapes(s, p + "final_layer_norm", d);
+  }
+  for (int l = 0; l < c.decoder_layers; ++l) {
+    const std::string p = detail::detr_layer_prefix(false, l);
+    detail::add_detr_attention_shapes(s, p + "self_attn.", d);
+    add_layer_norm_shapes(s, p + "self_attn_layer_norm", d);
+    detail::add_detr_attention_shapes(s, p + "encoder_attn.", d);
+    add_layer_norm_shapes(s, p + "encoder_attn_layer_norm", d);
+    mlp(p, c.decoder_ffn);
+    add_layer_norm_shapes(s, p + "final_layer_norm", d);
+  }
+  add_layer_norm_shapes(s, "model.decoder.layernorm", d);
+  s.push_back({"class_labels_classifier.weight", {c.num_labels + 1, d}});
+  s.push_back({"class_labels_classifier.bias", {1, c.num_labels + 1}});
+  for (int i = 0; i < 3; ++i) {
+    const Eigen::Index out = i == 2 ? 4 : d;
+    s.push_back({"bbox_predictor.layers." + std::to_string(i) + ".weight", {out, d}});
+    s.push_back({"bbox_predictor.layers." + std::to_string(i) + ".bias", {1, out}});
+  }
+  return s;
+}
+
+namespace detail {
+/// A frozen batch norm's vectors: buffers in transformers, not parameters.
+[[nodiscard]] inline bool is_batch_norm_tensor(std::string_view name) noexcept {
+  return name.find(".normalization.") != std::string_view::npos;
+}
+}  // namespace detail
+
+/// Parameters as transformers counts them (num_parameters()): the frozen
+/// batch norms' weights, biases and statistics are buffers, left out.
+inline std::int64_t DetrConfig::parameter_count() const noexcept {
+  std::int64_t n = 0;
+  for (const auto& [name, shape] : detr_tensor_shapes(*this)) {
+    if (!detail::is_batch_norm_tensor(name)) n += shape[0] * shape[1];
+  }
+  return n;
+}
+
+/// Floating-point operations of one forward pass (a multiply-add counts as
+/// two): every convolution of the backbone, the input projection, the
+/// encoder's and decoder's projections, feed-forwards and attention products,
+/// and the heads. Element-wise work is left out.
+inline double DetrConfig::flops(int batch, int height, int width) const noexcept {
+  double total = 0;
+  int h = (height + 6 - 7) / 2 + 1;
+  int w = (width + 6 - 7) / 2 + 1;
+  const auto conv = [&](const ResNetConv& c, int in_h, int in_w) {
+    const int pad = c.kernel / 2;
+    const int oh = (in_h + 2 * pad - c.kernel) / c.stride + 1;
+    const int ow = (in_w + 2 * pad - c.kernel) / c.stride + 1;
+    total += 2.0 * batch * oh * ow * c.out * double(c.in) * c.kernel * c.kernel;
+    return std::pair{oh, ow};
+  };
+  const auto [stem, layers] = detail::resnet_plan(backbone);
+  total += 2.0 * batch * h * w * stem.out * double(stem.in) * 49;
+  h = (h + 2 - 3) / 2 + 1;
+  w = (w + 2 - 3) / 2 + 1;
+  for (const auto& L : layers) {
+    int lh = h, lw = w;
+    for (const auto& c : L.convs) std::tie(lh, lw) = conv(c, lh, lw);
+    if (!L.shortcut.prefix.empty()) (void)conv(L.shortcut, h, w);
+    h = lh;
+    w = lw;
+  }
+  const double n = double(h) * w;
+  const double q = num_queries;
+  const double d = d_model;
+  total += 2.0 * batch * n * backbone.out_channels() * d;
+  total += encoder_layers * 2.0 * batch * (n * (4 * d * d + 2 * d * encoder_ffn) + 2 * n * n * d);
+  const double self_attention = q * 4 * d * d + 2 * q * q * d;
+  const double cross = 2 * q * d * d + 2 * n * d * d + 2 * q * n * d;
+  total += decoder_layers * 2.0 * batch * (self_attention + cross + 2 * q * d * decoder_ffn);
+  total += 2.0 * batch * q * (d * (num_labels + 1) + 2 * d * d + 4 * d);
+  return total;
+}
+
+/// Bytes of a forward pass's activations: the pixels, the largest pair of
+/// backbone maps with a bottleneck's scratch (the stem's output is the
+/// largest map), the encoder's [tokens, d_model] tensors (hidden, position
+/// rows, queries and keys' input, q, k, v, context, attention output,
+/// feed-forward) and the decoder's, with the heads.
+inline std::uint64_t DetrConfig::activation_bytes(int batch, int height, int width) const noexcept {
+  using detail::saturating_product, detail::saturating_sum;
+  const std::int64_t stem_h = (height + 6 - 7) / 2 + 1;
+  const std::int64_t stem_w = (width + 6 - 7) / 2 + 1;
+  const std::int64_t pooled = ((stem_h + 2 - 3) / 2 + 1) * ((stem_w + 2 - 3) / 2 + 1);
+  const std::int64_t first = backbone.widths.empty() ? 0 : backbone.widths.front();
+  const std::int64_t largest_map = std::max(stem_h * stem_w * backbone.embedding, pooled * first);
+  const std::int64_t n = tokens(height, width);
+  const std::uint64_t floats = saturating_sum(
+      saturating_product(batch, backbone.channels, height, width), saturating_product(batch, largest_map, 4),
+      saturating_product(batch, n, 9 * std::int64_t{d_model} + encoder_ffn),
+      saturating_product(batch, num_queries, 12 * std::int64_t{d_model} + decoder_ffn + num_labels + 5));
+  return saturating_product(floats, sizeof(float));
+}
+
+/// Presets: detr-resnet-50 (facebook/detr-resnet-50's dimensions: ResNet-50,
+/// six encoder and six decoder layers of width 256, 100 queries, COCO's 91
+/// label ids) and detr-tiny (a small ResNet and transformer for quick runs).
+inline const std::vector<DetrConfig>& detr_presets() {
+  static const std::vector<DetrConfig> presets = [] {
+    DetrConfig big;
+    big.name = "detr-resnet-50";
+    big.aliases = {"facebook/detr-resnet-50"};
+    DetrConfig tiny;
+    tiny.name = "detr-tiny";
+    tiny.backbone.embedding = 16;
+    tiny.backbone.widths = {64, 128, 256, 512};
+    tiny.backbone.depths = {1, 1, 1, 1};
+    tiny.d_model = 64;
+    tiny.encoder_layers = 2;
+    tiny.decoder_layers = 2;
+    tiny.encoder_heads = 4;
+    tiny.decoder_heads = 4;
+    tiny.encoder_ffn = 128;
+    tiny.decoder_ffn = 128;
+    tiny.num_queries = 20;
+    tiny.image_height = 224;
+    tiny.image_width = 288;
+    return std::vector<DetrConfig>{big, tiny};
+  }();
+  return presets;
+}
+
+/// Checks that a configuration describes a DETR that can be built.
+inline void validate_detr_config(const DetrConfig& c) {
+  const detail::FieldCheck check(c.name);
+  const ResNetConfig& r = c.backbone;
+  check.positive("backbone.channels", r.channels);
+  check.positive("backbone.embedding", r.embedding);
+  if (r.widths.empty() || r.widths.size() != r.depths.size()) {
+    check.fail("backbone.widths", std::to_string(r.widths.size()) + " stages",
+               "must be one or more, as many as backbone.depths (" + std::to_string(r.depths.size()) + ")");
+  }
+  for (std::size_t s = 0; s < r.widths.size(); ++s) {
+    check.positive("backbone.widths[" + std::to_string(s) + "]", r.widths[s]);
+    check.positive("backbone.depths[" + std::to_string(s) + "]", r.depths[s]);
+    if (r.bottleneck && r.widths[s] % 4 != 0) {
+      check.fail("backbone.widths[" + std::to_string(s) + "]", std::to_string(r.widths[s]),
+                 "must be a multiple of 4: a bottleneck layer narrows to a quarter");
+    }
+  }
+  check.positive("d_model", c.d_model);
+  check.positive("encoder_layers", c.encoder_layers);
+  check.positive("decoder_layers", c.decoder_layers);
+  check.positive("encoder_heads", c.encoder_heads);
+  check.positive("decoder_heads", c.decoder_heads);
+  check.divides("encoder_heads", c.encoder_heads, c.d_model);
+  check.divides("decoder_heads", c.decoder_heads, c.d_model);
+  check.positive("encoder_ffn", c.encoder_ffn);
+  check.positive("decoder_ffn", c.decoder_ffn);
+  check.positive("num_queries", c.num_queries);
+  check.positive("num_labels", c.num_labels);
+  if (c.d_model % 4 != 0) {
+    check.fail("d_model", std::to_string(c.d_model), "must be a multiple of 4: the sine position embedding splits it into "
+                                                     "sine and cosine halves for y and x");
+  }
+  check.positive("image_height", c.image_height);
+  check.positive("image_width", c.image_width);
+}
+
+/// Deterministic synthetic weights (see synthetic_weights), with the
+/// backbone's convolutions drawn with standard deviation sqrt(2 / fan-in)
+/// (He's initialisation) so that the feature maps keep their scale through
+/// the ResNet, and every batch norm near the identity.
+inline WeightMap synthetic_detr_weights(const DetrConfig& c, std::uint64_t seed) {
+  validate_detr_config(c);
+  WeightMap w;
+  for (const auto& [name, shape] : detr_tensor_shapes(c)) {
+    const std::string_view n = name;
+    float mean = 0.0f, stddev = 0.02f;
+    if (n.ends_with("convolution.weight")) {
+      stddev = std::sqrt(2.0f / static_cast<float>(shape[1]));
+    } else if (n.ends_with("running_var") || (name_contains_any(n, {"norm"}) && n.ends_with(".weight"))) {
+      mean = 1.0f;
+      stddev = 0.01f;
+    } else if (n.ends_with(".bias") || n.ends_with("running_mean")) {
+      stddev = 0.01f;
+    }
+    w.insert(name, synthetic_tensor(name, shape[0], shape[1], seed, mean, stddev));
+  }
+  return w;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/detr_config.hpp ----
+
+namespace accelbench {
+
+/// DETR's sine position embedding of an h x w feature map without padding,
+/// [h * w, d_model], one row per feature pixel in row-major (y, x) order:
+/// the first d_model / 2 columns encode the row, the others the column, each
+/// as alternating sines and cosines of the normalised position (1-based,
+/// divided by the side plus 1e-6, times 2 pi) over temperature 10000 raised
+/// to 2 floor(j / 2) / (d_model / 2). The float32 operations of transformers'
+/// DetrSinePositionEmbedding (normalize=True).
+[[nodiscard]] inline HostMatrix detr_sine_positions(int h, int w, int d_model) {
+  const int features = d_model / 2;
+  const auto scale = static_cast<float>(2.0 * 3.141592653589793);
+  std::vector<float> dim_t(static_cast<std::size_t>(features));
+  for (int j = 0; j < features; ++j) {
+    const float exponent = (2.0f * static_cast<float>(j / 2)) / static_cast<float>(features);
+    dim_t[static_cast<std::size_t>(j)] = std::pow(10000.0f, exponent);
+  }
+  const auto embed = [&](int i, int side) {
+    return static_cast<float>(i + 1) / (static_cast<float>(side) + 1e-6f) * scale;
+  };
+  HostMatrix out(Eigen::Index{h} * w, d_model);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const Eigen::Index row = Eigen::Index{y} * w + x;
+      for (int half = 0; half < 2; ++half) {
+        const float e = half == 0 ? embed(y, h) : embed(x, w);
+        for (int j = 0; j < features; ++j) {
+          const float v = e / dim_t[static_cast<std::size_t>(j)];
+          out(row, half * features + j) = j % 2 == 0 ? std::sin(v) : std::cos(v);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/// A DETR whose weights live on backend B.
+template <DetectionOps B>
+class Detr {
+ public:
+  using Config = DetrConfig;
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+
+  /// A batch of images and the activations of its forward pass, kept
+  /// between passes so that a repeated pass allocates nothing.
+  struct Workspace {
+    int batch = 0;
+    int height = 0;
+    int width = 0;
+    int feature_height = 0;
+    int feature_width = 0;
+    int tokens = 0;              ///< per image: feature_height * feature_width
+    Tensor pixels;               ///< [batch, channels * height * width]
+    Tensor positions;            ///< the sine embedding, [tokens, d_model]
+    IndexTensor position_ids;    ///< 0..tokens-1 per image
+    IndexTensor query_ids;       ///< 0..num_queries-1 per image
+    IndexTensor zero_ids;        ///< row 0 for every query: the decoder's zero input
+    Tensor map, a, b, shortcut;  ///< backbone maps, [batch * pixels, channels]
+    Tensor memory;               ///< the encoder's output, [batch * tokens, d_model]
+    Tensor memory_keys;          ///< memory + positions: the cross-attention's key input
+    Tensor hidden;               ///< the decoder's output, [batch * num_queries, d_model]
+    Tensor logits;               ///< [batch * num_queries, num_labels + 1]
+    Tensor boxes;                ///< (cx, cy, w, h) in [0, 1], [batch * num_queries, 4]
+    Tensor qk, q, k, v, context, attn, inter, tmp, box_tmp;
+  };
+
+  /// Takes the weights it needs from `weights` (checking each shape), folds
+  /// each frozen batch norm into its convolution and uploads them.
+  Detr(B& backend, DetrConfig config, WeightMap weights) : config_(std::move(config)) {
+    validate_detr_config(config_);
+    WeightUploader<B> take(backend, weights, tally_);
+    const auto [stem, layers] = detail::resnet_plan(config_.backbone);
+    stem_ = fold(backend, take, weights, stem, true);
+    for (const auto& L : layers) {
+      ResidualLayer out;
+      for (const auto& c : L.convs) out.convs.push_back(fold(backend, take, weights, c));
+      out.projected = !L.shortcut.prefix.empty();
+      if (out.projected) out.shortcut = fold(backend, take, weights, L.shortcut);
+      backbone_.push_back(std::move(out));
+    }
+    const Eigen::Index d = config_.d_model;
+    proj_w_ = take("model.input_projection.weight", d, config_.backbone.out_channels());
+    proj_b_ = take("model.input_projection.bias", 1, d);
+    query_pos_ = take("model.query_position_embeddings.weight", config_.num_queries, d);
+    for (int l = 0; l < config_.encoder_layers; ++l) {
+      const std::string p = detail::detr_layer_prefix(true, l);
+      encoder_.push_back({attention(take, p + "self_attn."), norm(take, p + "self_attn_layer_norm"),
+                          Attention{}, Norm{}, mlp(take, p, config_.encoder_ffn), norm(take, p + "final_layer_norm")});
+    }
+    for (int l = 0; l < config_.decoder_layers; ++l) {
+      const std::string p = detail::detr_layer_prefix(false, l);
+      decoder_.push_back({attention(take, p + "self_attn."), norm(take, p + "self_attn_layer_norm"),
+                          attention(take, p + "encoder_attn."), norm(take, p + "encoder_attn_layer_norm"),
+                          mlp(take, p, config_.decoder_ffn), norm(take, p + "final_layer_norm")});
+    }
+    decoder_norm_ = norm(take, "model.decoder.layernorm");
+    class_w_ = take("class_labels_classifier.weight", config_.num_labels + 1, d);
+    class_b_ = take("class_labels_classifier.bias", 1, config_.num_labels + 1);
+    for (int i = 0; i < 3; ++i) {
+      const std::string p = "bbox_predictor.layers." + std::to_string(i) + ".";
+      box_w_[i] = take(p + "weight", i == 2 ? 4 : d, d);
+      box_b_[i] = take(p + "bias", 1, i == 2 ? 4 : d);
+    }
+    zero_row_ = take.upload(HostMatrix::Zero(1, d));
+    take.finish("DETR");
+  }
+
+  [[nodiscard]] const DetrConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const DetrConfig& c) { return detr_tensor_shapes(c); }
+
+  /// Uploads `pixels` ([batch, channels * height * width], PyTorch's
+  /// channel-major order per image) into a new workspace, with the sine
+  /// positions of its feature map.
+  [[nodiscard]] Workspace prepare(B& backend, const HostMatrix& pixels, int height, int width) const {
+    const int channels = config_.backbone.channels;
+    if (height <= 0 || width <= 0 || pixels.rows() <= 0 || pixels.cols() != Eigen::Index{channels} * height * width) {
+      throw std::invalid_argument("DETR: pixels are [" + std::to_string(pixels.rows()) + ", " +
+                                  std::to_string(pixels.cols()) + "], expected [batch, " + std::to_string(channels) +
+                                  " * " + std::to_string(height) + " * " + std::to_string(width) + "]");
+    }
+    Workspace ws;
+    ws.batch = static_cast<int>(pixels.rows());
+    ws.height = height;
+    ws.width = width;
+    ws.feature_height = config_.feature_side(height);
+    ws.feature_width = config_.feature_side(width);
+    if (ws.feature_height < 1 || ws.feature_width < 1) {
+      throw std::invalid_argument("DETR: an image of " + std::to_string(height) + " x " + std::to_string(width) +
+                                  " pixels is too small for " + config_.name + "'s backbone");
+    }
+    ws.tokens = ws.feature_height * ws.feature_width;
+    ws.pixels = backend.upload(pixels);
+    ws.positions = backend.upload(detr_sine_positions(ws.feature_height, ws.feature_width, config_.d_model));
+    ws.position_ids = backend.upload_indices(detail::position_ids(ws.batch, ws.tokens));
+    ws.query_ids = backend.upload_indices(detail::position_ids(ws.batch, config_.num_queries));
+    ws.zero_ids = backend.upload_indices(std::vector<std::int32_t>(
+        static_cast<std::size_t>(ws.batch) * static_cast<std::size_t>(config_.num_queries), 0));
+    return ws;
+  }
+
+  /// One forward pass: ws.logits and ws.boxes get the detections, ws.hidden
+  /// the decoder's last hidden state, ws.memory the encoder's.
+  void forward(B& be, Workspace& ws) const {
+    backbone(be, ws);
+    encode(be, ws);
+    decode(be, ws);
+    be.linear(ws.hidden, class_w_, class_b_, ws.logits);
+    be.linear(ws.hidden, box_w_[0], box_b_[0], ws.tmp);
+    be.relu(ws.tmp);
+    be.linear(ws.tmp, box_w_[1], box_b_[1], ws.box_tmp);
+    be.relu(ws.box_tmp);
+    be.linear(ws.box_tmp, box_w_[2], box_b_[2], ws.boxes);
+    be.sigmoid(ws.boxes);
+  }
+
+  /// The backbone alone: ws.map gets the last feature map,
+  /// [batch * feature pixels, channels] (forward runs it first).
+  void backbone(B& be, Workspace& ws) const {
+    Conv2dDims stem{ws.batch, config_.backbone.channels, ws.height, ws.width, config_.backbone.embedding, 7, 2, 3};
+    be.conv2d(ws.pixels, stem_.w, stem_.b, stem, ws.a);
+    be.relu(ws.a);
+    const Pool2dDims pool{ws.batch, stem.out_channels, stem.out_height(), stem.out_width(), 3, 2, 1};
+    be.max_pool2d(ws.a, pool, ws.map);
+    int h = pool.out_height(), w = pool.out_width();
+    for (const auto& L : backbone_) {
+      int lh = h, lw = w;
+      const Tensor* in = &ws.map;
+      Tensor* outs[2] = {&ws.a, &ws.b};
+      for (std::size_t i = 0; i < L.convs.size(); ++i) {
+        Tensor* out = outs[i % 2];
+        std::tie(lh, lw) = conv(be, L.convs[i], *in, ws.batch, lh, lw, *out);
+        in = out;
+      }
+      Tensor& out = *outs[(L.convs.size() - 1) % 2];
+      if (L.projected) {
+        (void)conv(be, L.shortcut, ws.map, ws.batch, h, w, ws.shortcut);
+        be.add(ws.shortcut, out);
+      } else {
+        be.add(ws.map, out);
+      }
+      be.relu(out);
+      std::swap(ws.map, out);
+      h = lh;
+      w = lw;
+    }
+    if (h != ws.feature_height || w != ws.feature_width) {
+      throw std::logic_error("DETR: the backbone's feature map is " + std::to_string(h) + " x " + std::to_string(w) +
+                             ", expected " + std::to_string(ws.feature_height) + " x " +
+                             std::to_string(ws.feature_width));
+    }
+  }
+
+ private:
+  struct FoldedConv {
+    Tensor w, b;  ///< w [out, kernel * kernel * in] ordered (ky, kx, c), the batch norm folded in
+    int in = 0, out = 0, kernel = 1, stride = 1;
+    bool relu = true;
+  };
+  struct ResidualLayer {
+    std::vector<FoldedConv> convs;
+    bool projected = false;
+    FoldedConv shortcut;
+  };
+  struct Attention {
+    Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
+  };
+  struct Norm {
+    Tensor g, b;
+  };
+  struct Mlp {
+    Tensor fc1_w, fc1_b, fc2_w, fc2_b;
+  };
+  struct Layer {
+    Attention self;
+    Norm self_norm;
+    Attention cross;  ///< the decoder's only
+    Norm cross_norm;
+    Mlp mlp;
+    Norm final_norm;
+  };
+
+  static constexpr float layer_norm_eps = 1e-5f;  // nn.LayerNorm's default
+
+  /// A convolution with its frozen batch norm folded in: w' = w * s and
+  /// b' = beta - mean * s per output channel, s = gamma / sqrt(var + 1e-5)
+  /// (DetrFrozenBatchNorm2d's epsilon), the weight permuted to (ky, kx, c).
+  /// The stem, which reads the channel-major pixels, keeps (c, ky, kx).
+  FoldedConv fold(B& backend, WeightUploader<B>& take, WeightMap& weights, const ResNetConv& c, bool stem = false) {
+    const Eigen::Index k2 = Eigen::Index{c.kernel} * c.kernel;
+    const HostMatrix w = take.host(c.prefix + "convolution.weight", c.out, c.in * k2);
+    const auto vec = [&](const char* n) { return weights.take(c.prefix + "normalization." + n, 1, c.out); };
+    const HostMatrix gamma = vec("weight"), beta = vec("bias"), mean = vec("running_mean"), var = vec("running_var");
+    HostMatrix folded(c.out, c.in * k2), bias(1, c.out);
+    for (int o = 0; o < c.out; ++o) {
+      const float s = gamma(0, o) * (1.0f / std::sqrt(var(0, o) + 1e-5f));
+      bias(0, o) = beta(0, o) - mean(0, o) * s;
+      for (int ch = 0; ch < c.in; ++ch) {
+        for (Eigen::Index t = 0; t < k2; ++t) {
+          const Eigen::Index to = stem ? ch * k2 + t : t * c.in + ch;
+          folded(o, to) = w(o, ch * k2 + t) * s;
+        }
+      }
+    }
+    tally_.bytes += static_cast<std::uint64_t>(bias.size()) * sizeof(float);
+    return {backend.upload(folded), backend.upload(bias), c.in, c.out, c.kernel, c.stride, c.relu};
+  }
+
+  /// Runs one folded convolution (padding kernel / 2) and its activation;
+  /// returns the output's height and width.
+  std::pair<int, int> conv(B& be, const FoldedConv& c, const Tensor& x, int batch, int h, int w, Tensor& y) const {
+    const Conv2dDims d{batch, c.in, h, w, c.out, c.kernel, c.stride, c.kernel / 2};
+    be.conv2d_rows(x, c.w, c.b, d, y);
+    if (c.relu) be.relu(y);
+    return {d.out_height(), d.out_width()};
+  }
+
+  Attention attention(WeightUploader<B>& take, const std::string& p) const {
+    const Eigen::Index d = config_.d_model;
+    Attention a;
+    const auto pair = [&](const char* n, Tensor& w, Tensor& b) {
+      w = take(p + n + ".weight", d, d);
+      b = take(p + n + ".bias", 1, d);
+    };
+    pair("q_proj", a.q_w, a.q_b);
+    pair("k_proj", a.k_w, a.k_b);
+    pair("v_proj", a.v_w, a.v_b);
+    pair("o_proj", a.o_w, a.o_b);
+    return a;
+  }
+
+  Norm norm(WeightUploader<B>& take, const std::string& p) const {
+    return {take(p + ".weight", 1, config_.d_model), take(p + ".bias", 1, config_.d_model)};
+  }
+
+  Mlp mlp(WeightUploader<B>& take, const std::string& p, Eigen::Index ffn) const {
+    const Eigen::Index d = config_.d_model;
+    return {take(p + "mlp.fc1.weight", ffn, d), take(p + "mlp.fc1.bias", 1, ffn), take(p + "mlp.fc2.weight", d, ffn),
+            take(p + "mlp.fc2.bias", 1, d)};
+  }
+
+  /// hidden = norm(hidden + o(attention(q(query_in), k(key_in), v(value_in)))).
+  void attend(B& be, const Attention& A, const Norm& N, const Tensor& query_in, const Tensor& key_in,
+              const Tensor& value_in, const AttentionDims& dims, Tensor& hidden, Workspace& ws) const {
+    be.linear(query_in, A.q_w, A.q_b, ws.q);
+    be.linear(key_in, A.k_w, A.k_b, ws.k);
+    be.linear(value_in, A.v_w, A.v_b, ws.v);
+    be.attention(ws.q, ws.k, ws.v, none_, dims, ws.context);
+    be.linear(ws.context, A.o_w, A.o_b, ws.attn);
+    be.add(ws.attn, hidden);
+    be.layer_norm(hidden, N.g, N.b, layer_norm_eps, hidden);
+  }
+
+  /// hidden = norm(hidden + fc2(act(fc1(hidden)))).
+  void feed_forward(B& be, const Mlp& M, const Norm& N, Tensor& hidden, Workspace& ws) const {
+    be.linear(hidden, M.fc1_w, M.fc1_b, ws.inter);
+    detail::activate(be, config_.activation, ws.inter);
+    be.linear(ws.inter, M.fc2_w, M.fc2_b, ws.tmp);
+    be.add(ws.tmp, hidden);
+    be.layer_norm(hidden, N.g, N.b, layer_norm_eps, hidden);
+  }
+
+  /// ws.qk = table's rows (by ids) + x: a position embedding added to a
+  /// copy of x, for the queries and keys.
+  static void with_positions(B& be, const Tensor& table, const IndexTensor& ids, const Tensor& x, Tensor& out) {
+    be.embedding_lookup(table, ids, out);
+    be.add(x, out);
+  }
+
+  /// The input projection and the encoder: ws.memory.
+  void encode(B& be, Workspace& ws) const {
+    be.linear(ws.map, proj_w_, proj_b_, ws.memory);
+    const AttentionDims dims{ws.batch, ws.tokens, ws.tokens, config_.encoder_heads, config_.d_model / config_.encoder_heads};
+    for (const Layer& L : encoder_) {
+      with_positions(be, ws.positions, ws.position_ids, ws.memory, ws.qk);
+      attend(be, L.self, L.self_norm, ws.qk, ws.qk, ws.memory, dims, ws.memory, ws);
+      feed_forward(be, L.mlp, L.final_norm, ws.memory, ws);
+    }
+    with_positions(be, ws.positions, ws.position_ids, ws.memory, ws.memory_keys);
+  }
+
+  /// The decoder over zero queries with their learned positions: ws.hidden.
+  void decode(B& be, Workspace& ws) const {
+    const int q = config_.num_queries;
+    const int head_dim = config_.d_model / config_.decoder_heads;
+    const AttentionDims self{ws.batch, q, q, config_.decoder_heads, head_dim};
+    const AttentionDims cross{ws.batch, q, ws.tokens, config_.decoder_heads, head_dim};
+    be.embedding_lookup(zero_row_, ws.zero_ids, ws.hidden);
+    for (const Layer& L : decoder_) {
+      with_positions(be, query_pos_, ws.query_ids, ws.hidden, ws.qk);
+      attend(be, L.self, L.self_norm, ws.qk, ws.qk, ws.hidden, self, ws.hidden, ws);
+      with_positions(be, query_pos_, ws.query_ids, ws.hidden, ws.qk);
+      attend(be, L.cross, L.cross_norm, ws.qk, ws.memory_keys, ws.memory, cross, ws.hidden, ws);
+      feed_forward(be, L.mlp, L.final_norm, ws.hidden, ws);
+      if (config_.auxiliary_loss) be.layer_norm(ws.hidden, decoder_norm_.g, decoder_norm_.b, layer_norm_eps, ws.hidden);
+    }
+    be.layer_norm(ws.hidden, decoder_norm_.g, decoder_norm_.b, layer_norm_eps, ws.hidden);
+  }
+
+  DetrConfig config_;
+  FoldedConv stem_;
+  std::vector<ResidualLayer> backbone_;
+  Tensor proj_w_, proj_b_, query_pos_, zero_row_, class_w_, class_b_;
+  Tensor box_w_[3], box_b_[3];
+  std::vector<Layer> encoder_, decoder_;
+  Norm decoder_norm_;
+  Tensor none_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/detr.hpp ----
+// ---- begin accelbench/model/detr_checkpoint.hpp ----
+
+// The reading of DETR's Hugging Face checkpoints: config.json (DetrConfig
+// with a ResNet backbone_config), every field that changes the computation
+// read or refused by name, and the tensors under transformers 5's names.
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The fields of a DETR config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields detr_config_fields() {
+  using F = ConfigField;
+  ConfigFields f = {
+      F::read("model_type", "must be \"detr\""),
+      F::read("backbone_config", "transformers' ResNet (model_type \"resnet\")"),
+      F::read("d_model", "width"),
+      F::read("encoder_layers", "encoder layers"),
+      F::read("decoder_layers", "decoder layers"),
+      F::read("encoder_attention_heads", "encoder attention heads"),
+      F::read("decoder_attention_heads", "decoder attention heads"),
+      F::read("encoder_ffn_dim", "encoder feed-forward width"),
+      F::read("decoder_ffn_dim", "decoder feed-forward width"),
+      F::read("num_queries", "object queries"),
+      F::read("activation_function", "the feed-forward activation"),
+      F::read("auxiliary_loss", "the decoder's layernorm applied after every layer too, as transformers does"),
+      F::read("id2label", "the object classes; the class head has one more (\"no object\")"),
+      F::refused("position_embedding_type", "sine", "only the sine position embedding is implemented"),
+      F::refused("dilation", false, "a dilated last stage (DC5) is a timm backbone's, not implemented"),
+      F::refused("use_timm_backbone", false,
+                 "timm's ResNet is not implemented; DETR checkpoints with transformers' own ResNet (revision "
+                 "\"no_timm\" on the Hub) are"),
+      F::refused("backbone", nullptr, "a named timm or Hub backbone is not implemented; backbone_config is"),
+      F::refused("backbone_kwargs", nullptr, "arguments of a timm backbone"),
+      F::no_effect("use_pretrained_backbone", "where the backbone's initial weights come from; a checkpoint's are read"),
+      F::no_effect("num_channels", "the timm backbone's channels; transformers' ResNet takes backbone_config's"),
+      F::no_effect("is_encoder_decoder", "a marker of the architecture"),
+      F::no_effect("init_xavier_std", "initialisation of new weights; a checkpoint's weights are read")};
+  for (const char* n : {"class_cost", "bbox_cost", "giou_cost", "mask_loss_coefficient", "dice_loss_coefficient",
+                        "bbox_loss_coefficient", "giou_loss_coefficient", "eos_coefficient"}) {
+    f.push_back(F::no_effect(n, "a weight of the training loss or its matcher"));
+  }
+  return f;
+}
+
+/// The fields of DETR's backbone_config (model_type "resnet").
+[[nodiscard]] inline ConfigFields detr_backbone_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"resnet\""),
+          F::read("num_channels", "image channels"),
+          F::read("embedding_size", "the stem's channels"),
+          F::read("hidden_sizes", "each stage's channels"),
+          F::read("depths", "layers per stage"),
+          F::read("layer_type", "\"bottleneck\" or \"basic\""),
+          F::read("hidden_act", "the activation; only \"relu\" is implemented"),
+          F::read("downsample_in_first_stage", "whether the first stage strides by 2"),
+          F::read("downsample_in_bottleneck", "the stride on a bottleneck's first 1x1 convolution"),
+          F::read("out_features", "the stages returned; DETR takes the last, which must be the last stage"),
+          F::read("out_indices", "the stages returned, by index"),
+          F::no_effect("stage_names", "the names of the stages"),
+          F::no_effect("is_encoder_decoder", "a marker of the architecture")};
+}
+
+namespace detail {
+
+inline ResNetConfig read_resnet_backbone(const HfConfigReader& b) {
+  b.require_text("model_type", "", "resnet", "DETR's backbone must be transformers' ResNet (\"resnet\")");
+  ResNetConfig r;
+  r.channels = b.integer("num_channels", 3);
+  r.embedding = b.integer("embedding_size", 64);
+  if (b.has("hidden_sizes")) r.widths = b.integers("hidden_sizes");
+  if (b.has("depths")) r.depths = b.integers("depths");
+  const std::string type = b.text("layer_type", "bottleneck");
+  if (type != "bottleneck" && type != "basic") b.fail("layer_type", "\"" + type + "\"", "must be \"bottleneck\" or \"basic\"");
+  r.bottleneck = type == "bottleneck";
+  (void)read_activation(b, "hidden_act", "relu", "DETR's ResNet", {Activation::relu});
+  r.downsample_in_first_stage = b.boolean("downsample_in_first_stage", false);
+  r.downsample_in_bottleneck = b.boolean("downsample_in_bottleneck", false);
+  const std::string last = "stage" + std::to_string(r.widths.size());
+  if (b.has("out_features")) {
+    const nlohmann::json& o = b.raw("out_features");
+    if (!o.is_array() || o.empty() || !o.back().is_string() || o.back().get<std::string>() != last) {
+      b.fail("out_features", o.dump(), "DETR reads the backbone's last feature map, which must be the last stage (\"" +
+                                           last + "\")");
+    }
+  }
+  if (b.has("out_indices")) {
+    const std::vector<int> o = b.integers("out_indices");
+    if (o.back() != static_cast<int>(r.widths.size())) {
+      b.fail("out_indices", b.raw("out_indices").dump(), "the last must be the last stage (" + std::to_string(r.widths.size()) + ")");
+    }
+  }
+  b.check_fields(detr_backbone_fields());
+  return r;
+}
+
+}  // namespace detail
+
+/// DetrConfig from a checkpoint's config.json (model_type "detr" with a
+/// backbone_config of model_type "resnet"); the preset is named after the
+/// folder, its default image is detr-resnet-50's.
+[[nodiscard]] inline DetrConfig detr_config_from_checkpoint(const std::filesystem::path& dir,
+                                                            std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
+  c.require_text("model_type", "", "detr", "the vision family reads DETR checkpoints (\"detr\") and ViT ones");
+  DetrConfig m;
+  m.name = checkpoint_name(dir);
+  m.backbone = detail::read_resnet_backbone(
+      c.object("backbone_config", "DETR with transformers' ResNet has backbone_config (use_timm_backbone false)"));
+  m.d_model = c.integer("d_model", 256);
+  m.encoder_layers = c.integer("encoder_layers", 6);
+  m.decoder_layers = c.integer("decoder_layers", 6);
+  m.encoder_heads = c.integer("encoder_attention_heads", 8);
+  m.decoder_heads = c.integer("decoder_attention_heads", 8);
+  m.encoder_ffn = c.integer("encoder_ffn_dim", 2048);
+  m.decoder_ffn = c.integer("decoder_ffn_dim", 2048);
+  m.num_queries = c.integer("num_queries", 100);
+  m.activation = detail::read_activation(c, "activation_function", "relu", "DETR", {Activation::relu, Activation::gelu});
+  m.auxiliary_loss = c.boolean("auxiliary_loss", false);
+  if (c.has("id2label")) {
+    const nlohmann::json& labels = c.raw("id2label");
+    if (!labels.is_object() || labels.empty()) c.fail("id2label", labels.dump(), "expected an object of class names");
+    m.num_labels = static_cast<int>(labels.size());
+  }
+  c.check_fields(detr_config_fields());
+  validate_detr_config(m);
+  return m;
+}
+
+/// The tensors of a DETR checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors detr_unused_tensors() {
+  return {unused_suffix("num_batches_tracked", "a training counter of the batch norms, frozen in DETR")};
+}
+
+/// A DETR checkpoint's weights under transformers 5's names: the names of
+/// earlier versions (as saved and on the Hub: backbone.conv_encoder,
+/// out_proj, layers.N.fc1) are renamed as transformers renames them, and
+/// convolution weights reshaped to [out, in * kernel * kernel].
+[[nodiscard]] inline WeightMap detr_weights_from_checkpoint(const std::filesystem::path& dir, const DetrConfig& config) {
+  WeightMap in = checkpoint_tensors(dir, {}, detr_unused_tensors());
+  WeightMap out;
+  const auto rename = [](std::string n) {
+    const auto replace = [&](std::string_view from, std::string_view to) {
+      const auto at = n.find(from);
+      if (at != std::string::npos) n.replace(at, from.size(), to);
+    };
+    replace("backbone.conv_encoder.", "backbone.");
+    replace(".out_proj.", ".o_proj.");
+    if (n.find(".mlp.") == std::string::npos) {
+      replace(".fc1.", ".mlp.fc1.");
+      replace(".fc2.", ".mlp.fc2.");
+    }
+    return n;
+  };
+  for (const auto& name : in.names()) {
+    const HostMatrix& t = in.at(name);
+    out.insert(rename(name), in.take(name, t.rows(), t.cols()));
+  }
+  const auto [stem, layers] = detail::resnet_plan(config.backbone);
+  const auto reshape = [&](const ResNetConv& c) {
+    if (!c.prefix.empty()) detail::reshape_conv2d_weight(out, c.prefix + "convolution.weight", c.out, c.in, c.kernel);
+  };
+  reshape(stem);
+  for (const auto& L : layers) {
+    for (const auto& conv : L.convs) reshape(conv);
+    reshape(L.shortcut);
+  }
+  detail::reshape_conv2d_weight(out, "model.input_projection.weight", config.d_model, config.backbone.out_channels(), 1);
+  return out;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/detr_checkpoint.hpp ----
 // ---- begin accelbench/model/clip.hpp ----
 
 // CLIP (Radford et al., 2021) as in Hugging Face transformers' CLIPModel: a
@@ -12139,6 +13064,9 @@ static_assert(HasCellBytes<TextGeneration>);
 // ---- begin accelbench/family/vision.hpp ----
 
 #include <cstdint>
+#include <stdexcept>
+#include <type_traits>
+#include <variant>
 #include <filesystem>
 #include <limits>
 #include <string>
@@ -12149,164 +13077,308 @@ static_assert(HasCellBytes<TextGeneration>);
 
 namespace accelbench {
 
-/// Image encoding with Vision Transformers (ViT). One item is one image; the
-/// timed operation is a forward pass over batch_size synthetic square images
-/// (see make_images); the sweep is batch_sizes x image_sizes. An image size
-/// of 0 is the preset's own; another size must be a multiple of the patch
-/// size, and gets the position embeddings interpolated bicubically as
-/// transformers' interpolate_pos_encoding does, when the cell is prepared
-/// (not timed).
+/// The ops of the vision family: ViT's (PerceptionOps) and DETR's
+/// convolutional backbone (DetectionOps, which includes them).
+template <class B>
+concept VisionOps = DetectionOps<B>;
+
+/// A preset of the vision family: a ViT or a DETR configuration, with the
+/// fields every family's presets show (name, encoder layers, hidden width,
+/// heads, aliases, parameters) copied from it.
+struct VisionConfig {
+  std::string name;
+  std::string architecture;  ///< "vit" or "detr"
+  int layers = 0;            ///< encoder layers
+  int hidden = 0;
+  int heads = 0;
+  std::vector<std::string> aliases;
+  std::variant<ViTConfig, DetrConfig> model;
+
+  VisionConfig() = default;
+  explicit VisionConfig(ViTConfig c)
+      : name(c.name), architecture("vit"), layers(c.layers), hidden(c.hidden), heads(c.heads), aliases(c.aliases),
+        model(std::move(c)) {}
+  explicit VisionConfig(DetrConfig c)
+      : name(c.name), architecture("detr"), layers(c.encoder_layers), hidden(c.d_model), heads(c.encoder_heads),
+        aliases(c.aliases), model(std::move(c)) {}
+
+  [[nodiscard]] bool is_vit() const noexcept { return std::holds_alternative<ViTConfig>(model); }
+  [[nodiscard]] const ViTConfig& vit() const { return std::get<ViTConfig>(model); }
+  [[nodiscard]] const DetrConfig& detr() const { return std::get<DetrConfig>(model); }
+  [[nodiscard]] std::int64_t parameter_count() const {
+    return std::visit([](const auto& c) { return c.parameter_count(); }, model);
+  }
+  /// The image the preset is for: ViT's square size, DETR's default image.
+  [[nodiscard]] int default_height() const noexcept { return is_vit() ? vit().image_size : detr().image_height; }
+  [[nodiscard]] int default_width() const noexcept { return is_vit() ? vit().image_size : detr().image_width; }
+};
+
+/// The presets of both architectures: vit-base-patch16-224, vit-tiny,
+/// detr-resnet-50, detr-tiny.
+inline const std::vector<VisionConfig>& vision_presets() {
+  static const std::vector<VisionConfig> presets = [] {
+    std::vector<VisionConfig> p;
+    for (const auto& v : vit_presets()) p.emplace_back(v);
+    for (const auto& d : detr_presets()) p.emplace_back(d);
+    return p;
+  }();
+  return presets;
+}
+
+/// Images as rows of pixels: `batch` images of channels x height x width,
+/// uniform in [-1, 1) from the stream "pixel_values" under `seed` as
+/// make_images draws them (a square image is the same as make_images').
+[[nodiscard]] inline HostMatrix make_pixels(int batch, int channels, int height, int width, std::uint64_t seed) {
+  if (batch <= 0 || channels <= 0 || height <= 0 || width <= 0) {
+    throw std::invalid_argument("make_pixels: batch " + std::to_string(batch) + ", channels " +
+                                std::to_string(channels) + ", height " + std::to_string(height) + " and width " +
+                                std::to_string(width) + " must be positive");
+  }
+  HostMatrix pixels(batch, Eigen::Index{channels} * height * width);
+  const std::uint64_t stream = detail::stream_seed(seed, "pixel_values");
+  for (Eigen::Index k = 0; k < pixels.size(); ++k) {
+    pixels.data()[k] = 2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(k)) - 1.0f;
+  }
+  return pixels;
+}
+
+/// Image models: Vision Transformers (ViTModel) encoding images, and DETR
+/// (DetrForObjectDetection) detecting objects. One item is one image; the
+/// timed operation is a forward pass over batch_size synthetic images (see
+/// make_pixels). The sweep is batch_sizes x image_sizes for ViT (square
+/// images) and batch_sizes x image_sizes x image_widths for DETR (image
+/// heights by widths); ViT ignores image_widths, its cells report their
+/// width as their size, so that ViT and DETR cells share the columns of one
+/// table. A size of 0 is the preset's own. A ViT size must be a multiple of
+/// the patch size, and gets the position embeddings interpolated
+/// bicubically as transformers' interpolate_pos_encoding does, when the cell
+/// is prepared (not timed); DETR takes any size, its sine positions computed
+/// when the cell is prepared.
 struct Vision {
   static constexpr std::string_view name = "vision";
   static constexpr std::string_view item_unit = "images";
 
-  using Preset = ViTConfig;
+  using Preset = VisionConfig;
 
   struct Cell {
     int batch_size = 1;
-    int image_size = 0;  ///< pixels per side; 0: the model's own
+    int image_size = 0;   ///< pixels per side (DETR: the height); 0: the model's own
+    int image_width = 0;  ///< DETR's width; 0: the model's own (ViT: the size)
   };
 
-  template <PerceptionOps B>
-  using Model = ViT<B>;
+  /// A loaded model: ViT or DETR, by the preset's architecture.
+  template <VisionOps B>
+  class Model : public ModelVariant<ViT<B>, Detr<B>> {
+   public:
+    using ModelVariant<ViT<B>, Detr<B>>::ModelVariant;
+    [[nodiscard]] bool is_vit() const noexcept { return this->template holds<ViT<B>>(); }
+  };
 
   [[nodiscard]] static const Preset& find_preset(std::string_view model) {
-    return detail::find_preset_in(vit_presets(), model, name);
+    return detail::find_preset_in(vision_presets(), model, name);
   }
 
-  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(vit_presets()); }
+  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(vision_presets()); }
 
-  [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "vit"; }
+  [[nodiscard]] static std::string_view architecture(const Preset& p) noexcept { return p.architecture; }
 
-  /// The sweep: batch_sizes x image_sizes, an image size of 0 being the
-  /// preset's own.
+  /// The sweep: batch_sizes x image_sizes, x image_widths for DETR; a size
+  /// of 0 being the preset's own.
   [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
     return {{.name = "image_sizes",
              .item = "image size",
-             .help = "square image sizes in pixels, 0 for the preset's",
+             .help = "square image sizes in pixels (DETR: image heights), 0 for the preset's",
+             .defaults = {0},
+             .min = 0,
+             .small = {0}},
+            {.name = "image_widths",
+             .item = "image width",
+             .help = "DETR's image widths in pixels, 0 for the preset's (ViT's images are square)",
              .defaults = {0},
              .min = 0,
              .small = {0}}};
   }
 
-  /// Every image size must be a multiple of the patch size, and no two may
-  /// be the same once 0 is read as the preset's size.
+  /// ViT: every image size a multiple of the patch size; DETR: any. No
+  /// two sizes (or widths) may be the same once 0 is read as the preset's.
   static void validate(const Config& config, const Preset& preset) {
-    std::vector<int> seen;
+    const auto distinct = [&](const char* axis, int own) {
+      std::vector<int> seen;
+      const std::vector<int> sizes = sweep_of<Vision>(config, axis);
+      for (std::size_t i = 0; i < sizes.size(); ++i) {
+        const int size = sizes[i] == 0 ? own : sizes[i];
+        for (int earlier : seen) {
+          if (earlier == size) {
+            throw ConfigError(std::string(axis) + "[" + std::to_string(i) + "]", std::to_string(sizes[i]),
+                              "duplicate " + std::string(axis == std::string_view("image_sizes") ? "image size" : "image width") +
+                                  " (0 is " + preset.name + "'s own " + std::to_string(own) + ")");
+          }
+        }
+        seen.push_back(size);
+      }
+    };
+    distinct("image_sizes", preset.default_height());
+    if (!preset.is_vit()) {
+      distinct("image_widths", preset.default_width());
+      return;
+    }
+    const ViTConfig& vit = preset.vit();
     const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
     for (std::size_t i = 0; i < sizes.size(); ++i) {
       const int s = sizes[i];
       const std::string field = "image_sizes[" + std::to_string(i) + "]";
-      if (s != 0 && s % preset.patch_size != 0) {
+      if (s != 0 && s % vit.patch_size != 0) {
         throw ConfigError(field, std::to_string(s),
-                          "must be a multiple of " + preset.name + "'s patch size (" +
-                              std::to_string(preset.patch_size) + " pixels), or 0 for its own " +
-                              std::to_string(preset.image_size));
+                          "must be a multiple of " + preset.name + "'s patch size (" + std::to_string(vit.patch_size) +
+                              " pixels), or 0 for its own " + std::to_string(vit.image_size));
       }
-      const int size = s == 0 ? preset.image_size : s;
-      const std::int64_t grid = preset.patch_size > 0 ? size / preset.patch_size : 0;
+      const int size = s == 0 ? vit.image_size : s;
+      const std::int64_t grid = vit.patch_size > 0 ? size / vit.patch_size : 0;
       if (grid * grid + 1 > std::numeric_limits<int>::max()) {
         throw ConfigError(field, std::to_string(s),
-                          "gives " + std::to_string(grid * grid) + " patches of " + std::to_string(preset.patch_size) +
+                          "gives " + std::to_string(grid * grid) + " patches of " + std::to_string(vit.patch_size) +
                               " pixels, more than an int counts");
       }
-      for (int earlier : seen) {
-        if (earlier == size) {
-          throw ConfigError(field, std::to_string(s),
-                            "duplicate image size (0 is " + preset.name + "'s own " +
-                                std::to_string(preset.image_size) + ")");
-        }
-      }
-      seen.push_back(size);
     }
   }
 
-  /// batch_sizes x image_sizes, with an image size of 0 read as the model's
-  /// own (the preset's, or the checkpoint's), so that results show pixels.
   /// Bytes one cell's activations take, known before its workload is made
   /// (the Benchmark refuses a cell that needs more than the machine has).
   [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
-    return preset.activation_bytes(c.batch_size, c.image_size > 0 ? c.image_size : preset.image_size);
+    const int h = c.image_size > 0 ? c.image_size : preset.default_height();
+    if (preset.is_vit()) return preset.vit().activation_bytes(c.batch_size, h);
+    return preset.detr().activation_bytes(c.batch_size, h, c.image_width > 0 ? c.image_width : preset.default_width());
   }
 
+  /// ViT: batch_sizes x image_sizes (image_width = image_size); DETR:
+  /// batch_sizes x image_sizes x image_widths; 0 read as the model's own
+  /// (the preset's, or the checkpoint's), so that results show pixels.
   [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
     const std::vector<int> sizes = sweep_of<Vision>(config, "image_sizes");
+    const std::vector<int> widths = preset.is_vit() ? std::vector<int>{0} : sweep_of<Vision>(config, "image_widths");
     std::vector<Cell> out;
     for (int b : config.batch_sizes) {
-      for (int s : sizes) out.push_back({b, s == 0 ? preset.image_size : s});
+      for (int s : sizes) {
+        const int h = s == 0 ? preset.default_height() : s;
+        for (int w : widths) out.push_back({b, h, preset.is_vit() ? h : (w == 0 ? preset.default_width() : w)});
+      }
     }
     return out;
   }
 
   [[nodiscard]] static std::vector<Axis> axes(const Cell& c) {
-    return {{"batch_size", c.batch_size}, {"image_size", c.image_size}};
+    return {{"batch_size", c.batch_size}, {"image_size", c.image_size}, {"image_width", c.image_width}};
   }
 
   [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
-  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept {
-    return p.flops(c.batch_size, c.image_size > 0 ? c.image_size : p.image_size);
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) {
+    const int h = c.image_size > 0 ? c.image_size : p.default_height();
+    if (p.is_vit()) return p.vit().flops(c.batch_size, h);
+    return p.detr().flops(c.batch_size, h, c.image_width > 0 ? c.image_width : p.default_width());
   }
 
   /// The model's weights in host memory: synthetic, from `seed`.
   [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
-    return synthetic_vit_weights(preset, seed);
+    if (preset.is_vit()) return synthetic_vit_weights(preset.vit(), seed);
+    return synthetic_detr_weights(preset.detr(), seed);
   }
 
-  /// The dimensions of a Hugging Face checkpoint folder (its config.json).
+  /// The dimensions of a Hugging Face checkpoint folder: config.json's
+  /// model_type "vit" or "detr".
   [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
                                                const std::vector<std::string>& accepted = {}) {
-    return vit_config_from_checkpoint(dir, accepted);
+    const std::string type = [&] {
+      const detail::HfConfigReader c(detail::checkpoint_file(dir, "config.json"));
+      const std::string t = c.text("model_type");
+      if (t != "vit" && t != "detr") c.fail("model_type", "\"" + t + "\"", "the vision family reads vit and detr checkpoints");
+      return t;
+    }();
+    if (type == "vit") return Preset(vit_config_from_checkpoint(dir, accepted));
+    return Preset(detr_config_from_checkpoint(dir, accepted));
   }
 
   /// A checkpoint folder's weights under the names the model takes.
   [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, const Preset& preset) {
-    return vit_weights_from_checkpoint(dir, preset);
+    if (preset.is_vit()) return vit_weights_from_checkpoint(dir, preset.vit());
+    return detr_weights_from_checkpoint(dir, preset.detr());
   }
 
   /// Builds the model on the backend from host weights.
-  template <PerceptionOps B>
+  template <VisionOps B>
   [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
-    return Model<B>(backend, preset, std::move(weights));
+    if (preset.is_vit()) {
+      return Model<B>(typename Model<B>::Impl(std::in_place_type<ViT<B>>, backend, preset.vit(), std::move(weights)));
+    }
+    return Model<B>(typename Model<B>::Impl(std::in_place_type<Detr<B>>, backend, preset.detr(), std::move(weights)));
   }
 
   /// Both steps: synthetic weights from `seed`, uploaded.
-  template <PerceptionOps B>
+  template <VisionOps B>
   [[nodiscard]] static Model<B> load(B& backend, const Preset& preset, std::uint64_t seed) {
     return load_weights(backend, preset, weights(preset, seed));
   }
 
-  /// One cell's images on the device (and its interpolated positions);
-  /// run() is one forward pass.
-  template <PerceptionOps B>
+  /// One cell's images on the device (ViT: and its interpolated
+  /// positions; DETR: its sine positions); run() is one forward pass.
+  template <VisionOps B>
   class Workload {
    public:
-    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t seed)
-        : backend_(&backend),
-          model_(&model),
-          ws_(model.prepare(backend, make_images(cell.batch_size, model.config().channels,
-                                                 cell.image_size > 0 ? cell.image_size : model.config().image_size,
-                                                 seed))) {}
+    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t seed) : backend_(&backend) {
+      if (const auto* v = std::get_if<ViT<B>>(&model.impl())) {
+        const int size = cell.image_size > 0 ? cell.image_size : v->config().image_size;
+        run_.template emplace<VitRun>(VitRun{v, v->prepare(backend, make_images(cell.batch_size, v->config().channels, size, seed))});
+      } else {
+        const auto& d = std::get<Detr<B>>(model.impl());
+        const int h = cell.image_size > 0 ? cell.image_size : d.config().image_height;
+        const int w = cell.image_width > 0 ? cell.image_width : d.config().image_width;
+        run_.template emplace<DetrRun>(
+            DetrRun{&d, d.prepare(backend, make_pixels(cell.batch_size, d.config().backbone.channels, h, w, seed), h, w)});
+      }
+    }
 
-    void run() { model_->forward(*backend_, ws_); }
+    void run() {
+      std::visit(
+          [&](auto& r) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(r)>, std::monostate>) r.model->forward(*backend_, r.ws);
+          },
+          run_);
+    }
 
     /// Bytes of the activations a forward pass keeps (the backend's own scratch aside).
     [[nodiscard]] std::uint64_t activation_bytes() const noexcept {
-      return model_->config().activation_bytes(ws_.batch, ws_.image_size);
+      if (const auto* r = std::get_if<VitRun>(&run_)) return r->model->config().activation_bytes(r->ws.batch, r->ws.image_size);
+      const auto& d = std::get<DetrRun>(run_);
+      return d.model->config().activation_bytes(d.ws.batch, d.ws.height, d.ws.width);
     }
 
-    /// The last hidden state [batch * tokens, hidden] and each image's class
-    /// token's row of it [batch, hidden].
+    /// ViT: the last hidden state [batch * tokens, hidden] and each image's
+    /// class token's row of it [batch, hidden]. DETR: the class logits
+    /// [batch * queries, labels + 1] and the boxes [batch * queries, 4].
     [[nodiscard]] std::vector<NamedOutput> outputs() {
       std::vector<NamedOutput> out;
-      out.push_back({"last_hidden_state", backend_->download(ws_.hidden)});
-      out.push_back({"class_token", backend_->download(ws_.class_token)});
+      if (const auto* r = std::get_if<VitRun>(&run_)) {
+        out.push_back({"last_hidden_state", backend_->download(r->ws.hidden)});
+        out.push_back({"class_token", backend_->download(r->ws.class_token)});
+      } else {
+        const auto& d = std::get<DetrRun>(run_);
+        out.push_back({"logits", backend_->download(d.ws.logits)});
+        out.push_back({"pred_boxes", backend_->download(d.ws.boxes)});
+      }
       return out;
     }
 
    private:
+    struct VitRun {
+      const ViT<B>* model = nullptr;
+      typename ViT<B>::Workspace ws;
+    };
+    struct DetrRun {
+      const Detr<B>* model = nullptr;
+      typename Detr<B>::Workspace ws;
+    };
+
     B* backend_;
-    const Model<B>* model_;
-    typename Model<B>::Workspace ws_;
+    std::variant<std::monostate, VitRun, DetrRun> run_;
   };
 };
 
@@ -12954,7 +14026,7 @@ struct VisionLanguage {
   /// new_tokens: Vision's image sizes and TextGeneration's lengths, the same
   /// axes (a suite's --image-sizes and --prompt-lengths reach both).
   [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
-    std::vector<SweepAxis> axes = Vision::sweep_axes();
+    std::vector<SweepAxis> axes{Vision::sweep_axes().front()};  // image_sizes; LLaVA's images are square
     for (SweepAxis& a : TextGeneration::sweep_axes()) axes.push_back(std::move(a));
     return axes;
   }

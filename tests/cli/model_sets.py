@@ -7,8 +7,8 @@ the verify-only and benchmark-only modes.
 1. `run --models-set key --verify-only --hardware BACKENDS` (default cpu;
    the test command gives cpu,opencl where the runner has OpenCL): exit status 0; the printed
    matrix and DIR/compatibility.json hold every one of the thirteen key
-   models on cpu and on each other backend: the ten implemented ones
-   `reference` on cpu and `ok` elsewhere, clap, detr and xclip
+   models on cpu and on each other backend: the eleven implemented ones
+   `reference` on cpu and `ok` elsewhere, clap and xclip
    `unsupported` with their reason; no row has a time.
 2. `run --models-set key --specific-models bert,clap` (timed): the table of
    bert-tiny, the "not run" line for clap, the results file with clap's
@@ -28,11 +28,11 @@ import sys
 RUNNER, WORK = sys.argv[1], sys.argv[2]
 KEY = ["bert", "clap", "clip", "detr", "llama", "llava", "llava_next", "qwen2", "t5", "vit", "wav2vec2", "whisper",
        "xclip"]
-PRESETS = {"bert": "bert-tiny", "clip": "clip-vit-base-patch32", "llama": "llama-tiny", "llava": "llava-tiny",
+PRESETS = {"bert": "bert-tiny", "clip": "clip-vit-base-patch32", "detr": "detr-tiny", "llama": "llama-tiny", "llava": "llava-tiny",
            "llava_next": "llava-next-tiny",
            "qwen2": "qwen2-tiny", "t5": "t5-small", "vit": "vit-tiny", "wav2vec2": "wav2vec2-base",
            "whisper": "whisper-tiny"}
-UNSUPPORTED = ["clap", "detr", "xclip"]
+UNSUPPORTED = ["clap", "xclip"]
 QUICK = ["--batch-sizes", "1", "--sequence-lengths", "8", "--warmup", "0", "--min-iterations", "2", "--min-time", "0",
          "--max-time", "0.2", "--no-concurrent-loading", "--threads", "1", "--quiet"]
 

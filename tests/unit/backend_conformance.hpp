@@ -16,7 +16,9 @@
 #include <accelbench/family/vision_language.hpp>
 #include <accelbench/testing/conformance.hpp>
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "golden.hpp"
 
@@ -72,10 +74,13 @@ Config conformance_config(const std::string& arch) {
 }
 
 /// Runs architecture `arch`'s golden checkpoint on B through Benchmark<B, F>
-/// and checks every cell verified against Cpu within 1e-4.
+/// (with `sweep`'s axes set) and checks every cell verified against Cpu
+/// within 1e-4.
 template <class B, class F>
-void check_architecture(const std::string& arch) {
-  testing::check_architecture<B, F>(conformance_config<F>(arch), [&](const testing::CheckResult& r) {
+void check_architecture(const std::string& arch, const std::map<std::string, std::vector<int>>& sweep = {}) {
+  Config config = conformance_config<F>(arch);
+  for (const auto& [axis, values] : sweep) config.sweep[axis] = values;
+  testing::check_architecture<B, F>(config, [&](const testing::CheckResult& r) {
     INFO(arch << ": " << r.name << ": " << r.detail);
     if (r.name.find("error within") != std::string::npos) MESSAGE(arch << " on " << B::name << ": " << r.detail);
     CHECK(r.passed);

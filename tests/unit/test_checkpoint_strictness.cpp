@@ -375,6 +375,8 @@ std::string field_tables() {
               unused_table(llava_unused_tensors()) +
               "\nThe vision layers after the feature layer (`vision_model.encoder.layers.{k}.*` for k from "
               "the number of layers that run) are left out too: they cannot change the output.\n");
+  section("DETR (`detr`)", fields_table(detr_config_fields()) + "\n`backbone_config`:\n\n" +
+                               fields_table(detr_backbone_fields()) + "\n" + unused_table(detr_unused_tensors()));
   return out;
 }
 

@@ -216,6 +216,10 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
     check_architecture<Cuda, VisionLanguage>("llava_variant");
   }
   SUBCASE("LLaVA-NeXT") { check_architecture<Cuda, VisionLanguage>("llava_next"); }
+  SUBCASE("DETR") { check_architecture<Cuda, Vision>("detr", {{"image_sizes", {96}}, {"image_widths", {128}}}); }
+  SUBCASE("DETR: basic ResNet layers, the first stage strided") {
+    check_architecture<Cuda, Vision>("detr_variant", {{"image_sizes", {64}}, {"image_widths", {96}}});
+  }
 }
 
 TEST_CASE("cuda: Benchmark reports device memory and the event timer") {

@@ -205,7 +205,7 @@ TEST_CASE("a huge T5 prompt is refused before allocating, naming the cell's axes
 
 TEST_CASE("a huge ViT image size is refused before allocating, naming the field or the cell's axes") {
   Config c = quick(Config{.weights = golden_dir("vit").string()});
-  const auto preset = Vision::checkpoint_preset(golden_dir("vit"), {});
+  const ViTConfig preset = Vision::checkpoint_preset(golden_dir("vit"), {}).vit();
   // More patches than an int counts: a configuration error.
   const int largest = std::numeric_limits<int>::max() / preset.patch_size * preset.patch_size;
   c.sweep = {{"image_sizes", {largest}}};

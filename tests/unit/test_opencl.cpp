@@ -17,6 +17,7 @@
 
 #include "backend_conformance.hpp"
 #include "golden.hpp"
+#include "detr_golden.hpp"
 #include "llava_golden.hpp"
 
 using namespace accelbench;
@@ -144,6 +145,10 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
     check_architecture<OpenCL, VisionLanguage>("llava_variant");
   }
   SUBCASE("LLaVA-NeXT") { check_architecture<OpenCL, VisionLanguage>("llava_next"); }
+  SUBCASE("DETR") { check_architecture<OpenCL, Vision>("detr", {{"image_sizes", {96}}, {"image_widths", {128}}}); }
+  SUBCASE("DETR: basic ResNet layers, the first stage strided") {
+    check_architecture<OpenCL, Vision>("detr_variant", {{"image_sizes", {64}}, {"image_widths", {96}}});
+  }
 }
 
 TEST_CASE("opencl: the LLaVA and LLaVA-NeXT goldens match transformers: image features, hidden states, prompt and step logits, tokens") {
@@ -151,6 +156,12 @@ TEST_CASE("opencl: the LLaVA and LLaVA-NeXT goldens match transformers: image fe
   (void)check_llava_golden(cl, "llava");
   (void)check_llava_golden(cl, "llava_variant");
   (void)check_llava_golden(cl, "llava_next");
+}
+
+TEST_CASE("opencl: the DETR goldens match transformers: feature map, encoder and decoder states, logits, boxes") {
+  OpenCL cl;
+  (void)check_detr_golden(cl, "detr");
+  (void)check_detr_golden(cl, "detr_variant");
 }
 
 TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformers' outputs") {

@@ -88,7 +88,8 @@ ClipConfig small_clip() {
 }  // namespace
 
 TEST_CASE("vision and multimodal presets carry the published dimensions") {
-  const ViTConfig& base = Vision::find_preset("vit-base-patch16-224");
+  const VisionConfig& base_preset = Vision::find_preset("vit-base-patch16-224");
+  const ViTConfig& base = base_preset.vit();
   // transformers' ViTModel(add_pooling_layer=False) of google/vit-base-patch16-224.
   CHECK(base.parameter_count() == 85'798'656);
   CHECK(shape_parameters(vit_tensor_shapes(base)) == base.parameter_count());
@@ -98,13 +99,13 @@ TEST_CASE("vision and multimodal presets carry the published dimensions") {
   // ViT-Ti/16 (DeiT-tiny): 5,524,416 without a head; with the ImageNet
   // classifier (192 x 1000 + 1000) that is the 5,717,416 (5.7 M) published
   // for DeiT-tiny and timm's vit_tiny_patch16_224.
-  const ViTConfig& tiny = Vision::find_preset("WinKawaks/vit-tiny-patch16-224");
+  const ViTConfig& tiny = Vision::find_preset("WinKawaks/vit-tiny-patch16-224").vit();
   CHECK(tiny.name == "vit-tiny");
   CHECK(tiny.hidden == 192);
   CHECK(tiny.heads == 3);
   CHECK(tiny.parameter_count() == 5'524'416);
   CHECK(tiny.parameter_count() + 192 * 1000 + 1000 == 5'717'416);
-  CHECK(Vision::weights(tiny, 1).parameter_count() == tiny.parameter_count());
+  CHECK(synthetic_vit_weights(tiny, 1).parameter_count() == tiny.parameter_count());
 
   // transformers' CLIPModel of openai/clip-vit-base-patch32.
   const ClipConfig& clip = Multimodal::find_preset("openai/clip-vit-base-patch32");
@@ -114,7 +115,7 @@ TEST_CASE("vision and multimodal presets carry the published dimensions") {
   CHECK(clip.vision.tokens() == 50);
   CHECK(clip.text.max_positions == 77);
 
-  CHECK(Vision::architecture(base) == "vit");
+  CHECK(Vision::architecture(base_preset) == "vit");
   CHECK(Multimodal::architecture(clip) == "clip");
   CHECK_THROWS_WITH_AS((void)Vision::find_preset("vit-huge"), doctest::Contains("model = \"vit-huge\""), ConfigError);
   CHECK_THROWS_WITH_AS((void)Multimodal::find_preset("siglip"), doctest::Contains("known presets: clip-vit-base-patch32"),
@@ -127,12 +128,12 @@ namespace {
 /// size and with interpolated positions; returns its configuration.
 ViTConfig check_vit_golden(const std::string& arch) {
   const auto dir = golden_dir(arch);
-  const ViTConfig config = Vision::checkpoint_preset(dir);
+  const ViTConfig config = Vision::checkpoint_preset(dir).vit();
   CHECK(config.name == arch);
   CHECK(config.image_size == 32);
-  check_same_tensors(vit_tensor_shapes(config), Vision::checkpoint_weights(dir, config));
+  check_same_tensors(vit_tensor_shapes(config), vit_weights_from_checkpoint(dir, config));
   Cpu cpu = one_thread();
-  const auto model = Vision::load_weights(cpu, config, Vision::checkpoint_weights(dir, config));
+  const ViT<Cpu> model(cpu, config, vit_weights_from_checkpoint(dir, config));
   CHECK(model.parameters() == config.parameter_count());
 
   const Io io(arch);
@@ -168,7 +169,7 @@ TEST_CASE("golden: ViT without query, key and value biases (qkv_bias false)") {
   const TensorShapes shapes = vit_tensor_shapes(config);
   CHECK(shape_parameters(shapes) == config.parameter_count());
   CHECK(std::none_of(shapes.begin(), shapes.end(), [](const auto& t) { return t.first.ends_with("query.bias"); }));
-  CHECK(Vision::weights(config, 1).parameter_count() == config.parameter_count());
+  CHECK(synthetic_vit_weights(config, 1).parameter_count() == config.parameter_count());
 }
 
 TEST_CASE("a ViTForImageClassification checkpoint: the vit. prefix is removed, pooler and classifier dropped") {
@@ -188,10 +189,10 @@ TEST_CASE("a ViTForImageClassification checkpoint: the vit. prefix is removed, p
   out.write(dir / "model.safetensors");
   std::filesystem::copy_file(golden_dir("vit") / "config.json", dir / "config.json");
 
-  const ViTConfig config = Vision::checkpoint_preset(dir);
-  check_same_tensors(vit_tensor_shapes(config), Vision::checkpoint_weights(dir, config));
+  const ViTConfig config = Vision::checkpoint_preset(dir).vit();
+  check_same_tensors(vit_tensor_shapes(config), vit_weights_from_checkpoint(dir, config));
   Cpu cpu = one_thread();
-  const auto model = Vision::load_weights(cpu, config, Vision::checkpoint_weights(dir, config));
+  const ViT<Cpu> model(cpu, config, vit_weights_from_checkpoint(dir, config));
   const Io io("vit");
   auto ws = model.prepare(cpu, io.images("pixel_values"));
   model.forward(cpu, ws);
@@ -308,14 +309,14 @@ TEST_CASE("synthetic images and texts are deterministic and well formed") {
 TEST_CASE("synthetic presets run through the families' workloads") {
   Cpu cpu = one_thread();
   SUBCASE("vision, at its own size and an interpolated one") {
-    ViTConfig small = Vision::find_preset("vit-tiny");
+    ViTConfig small = Vision::find_preset("vit-tiny").vit();
     small.layers = 1;
     small.image_size = 32;
-    const auto model = Vision::load(cpu, small, 11);
+    const auto model = Vision::load(cpu, VisionConfig(small), 11);
     CHECK(model.parameters() == small.parameter_count());
     for (int size : {32, 64}) {
       CAPTURE(size);
-      Vision::Workload<Cpu> work(cpu, model, {2, size}, 11);
+      Vision::Workload<Cpu> work(cpu, model, {2, size, 0}, 11);
       work.run();
       const auto first = work.outputs();
       REQUIRE(first.size() == 2);
@@ -330,7 +331,7 @@ TEST_CASE("synthetic presets run through the families' workloads") {
       CHECK(work.activation_bytes() > 0);
     }
     // Cell image size 0 is the model's own.
-    Vision::Workload<Cpu> own(cpu, model, {1, 0}, 11);
+    Vision::Workload<Cpu> own(cpu, model, {1, 0, 0}, 11);
     own.run();
     CHECK(own.outputs()[0].value.rows() == small.tokens(32));
   }
@@ -358,32 +359,35 @@ TEST_CASE("synthetic presets run through the families' workloads") {
 }
 
 TEST_CASE("vision image sizes: 0 is the model's own, others must be multiples of the patch size") {
-  const ViTConfig& base = Vision::find_preset("vit-base-patch16-224");
+  const VisionConfig& base_preset = Vision::find_preset("vit-base-patch16-224");
+  const ViTConfig& base = base_preset.vit();
   Config c;
   c.model = "vit-base-patch16-224";
   c.batch_sizes = {1, 4};
   c.sweep["image_sizes"] = {0, 384};
-  const auto cells = detail::cells_for<Vision>(c, base);
+  const auto cells = detail::cells_for<Vision>(c, base_preset);
   REQUIRE(cells.size() == 4);
   CHECK(cells[0].image_size == 224);
   CHECK(cells[1].image_size == 384);
   CHECK(cells[3].batch_size == 4);
   const auto axes = Vision::axes(cells[1]);
-  REQUIRE(axes.size() == 2);
+  REQUIRE(axes.size() == 3);
   CHECK(axes[0].name == "batch_size");
   CHECK(axes[1].name == "image_size");
   CHECK(axes[1].value == 384);
+  CHECK(axes[2].name == "image_width");  // ViT's images are square: the width is the size
+  CHECK(axes[2].value == 384);
   CHECK(Vision::items(cells[3]) == 4);
-  CHECK(Vision::flops(base, cells[0]) == doctest::Approx(base.flops(1, 224)));
+  CHECK(Vision::flops(base_preset, cells[0]) == doctest::Approx(base.flops(1, 224)));
   CHECK(base.flops(1, 224) == doctest::Approx(35.1e9).epsilon(0.01));  // ViT-B/16: 17.6 GMACs
-  CHECK_NOTHROW(Vision::validate(c, base));
+  CHECK_NOTHROW(Vision::validate(c, base_preset));
 
   c.sweep["image_sizes"] = {224, 200};
-  CHECK_THROWS_WITH_AS(Vision::validate(c, base),
+  CHECK_THROWS_WITH_AS(Vision::validate(c, base_preset),
                        doctest::Contains("image_sizes[1] = 200: must be a multiple of vit-base-patch16-224's patch size (16"),
                        ConfigError);
   c.sweep["image_sizes"] = {224, 0};
-  CHECK_THROWS_WITH_AS(Vision::validate(c, base), doctest::Contains("image_sizes[1] = 0: duplicate image size"),
+  CHECK_THROWS_WITH_AS(Vision::validate(c, base_preset), doctest::Contains("image_sizes[1] = 0: duplicate image size"),
                        ConfigError);
   c.sweep["image_sizes"] = {-16};
   CHECK_THROWS_WITH_AS(validate<Vision>(c), doctest::Contains("image_sizes[0] = -16"), ConfigError);
@@ -405,7 +409,7 @@ TEST_CASE("Benchmark<Cpu, Vision> on a checkpoint folder: an image size sweep wi
   CHECK(r.models[0].weights == "checkpoint " + c.weights);
   CHECK(r.models[0].parameters == Vision::checkpoint_preset(golden_dir("vit")).parameter_count());
   REQUIRE(r.cells.size() == 6);
-  const ViTConfig preset = Vision::checkpoint_preset(golden_dir("vit"));
+  const ViTConfig preset = Vision::checkpoint_preset(golden_dir("vit")).vit();
   const std::vector<int> sizes = {32, 48, 16, 32, 48, 16};
   for (std::size_t i = 0; i < r.cells.size(); ++i) {
     const auto& cell = r.cells[i];
@@ -525,7 +529,7 @@ TEST_CASE("vision and multimodal checkpoint folders: config.json errors name the
   }
   SUBCASE("projections without biases are read; qkv_bias must be true or false") {
     const auto dir = folder_with_config("vit-no-qkv-bias", R"({"model_type": "vit", "qkv_bias": false})");
-    CHECK_FALSE(Vision::checkpoint_preset(dir).qkv_bias);
+    CHECK_FALSE(Vision::checkpoint_preset(dir).vit().qkv_bias);
     const auto odd = folder_with_config("vit-qkv-bias-number", R"({"model_type": "vit", "qkv_bias": 0})");
     CHECK_THROWS_WITH_AS((void)Vision::checkpoint_preset(odd), doctest::Contains("qkv_bias = 0"), ConfigError);
   }
@@ -541,9 +545,9 @@ TEST_CASE("vision and multimodal checkpoint folders: config.json errors name the
   }
   SUBCASE("missing weights") {
     const auto dir = folder_with_config("vit-no-weights", R"({"model_type": "vit"})");
-    const ViTConfig config = Vision::checkpoint_preset(dir);
+    const ViTConfig config = Vision::checkpoint_preset(dir).vit();
     CHECK(config.hidden == 768);  // transformers' defaults
-    CHECK_THROWS_WITH_AS((void)Vision::checkpoint_weights(dir, config),
+    CHECK_THROWS_WITH_AS((void)vit_weights_from_checkpoint(dir, config),
                          doctest::Contains("has neither model.safetensors nor model.safetensors.index.json"), ConfigError);
   }
   SUBCASE("CLIP without its text_config") {

@@ -93,7 +93,7 @@ struct VisionLanguage {
   /// new_tokens: Vision's image sizes and TextGeneration's lengths, the same
   /// axes (a suite's --image-sizes and --prompt-lengths reach both).
   [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
-    std::vector<SweepAxis> axes = Vision::sweep_axes();
+    std::vector<SweepAxis> axes{Vision::sweep_axes().front()};  // image_sizes; LLaVA's images are square
     for (SweepAxis& a : TextGeneration::sweep_axes()) axes.push_back(std::move(a));
     return axes;
   }

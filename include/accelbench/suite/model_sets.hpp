@@ -51,8 +51,7 @@ struct ModelSet {
            missing("clap", "CLAP (ClapModel: the HTSAT audio encoder with shifted-window attention, a RoBERTa text "
                            "encoder) is not implemented"),
            run("clip", "multimodal", "clip-vit-base-patch32"),
-           missing("detr", "DETR (DetrForObjectDetection: a ResNet-50 backbone, 2-D sine positions, a decoder over "
-                           "object queries) is not implemented"),
+           run("detr", "vision", "detr-tiny"),
            run("llama", "text-generation", "llama-tiny"),
            run("llava", "vision-language", "llava-tiny"),
            run("llava_next", "vision-language", "llava-next-tiny"),
