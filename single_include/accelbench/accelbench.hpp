@@ -17713,7 +17713,7 @@ class MarkdownTable {
 [[nodiscard]] inline std::string_view axis_abbreviation(std::string_view axis) {
   static constexpr std::pair<std::string_view, std::string_view> known[] = {
       {"batch_size", "b"},  {"sequence_length", "s"}, {"prompt_length", "p"},
-      {"new_tokens", "n"},  {"image_size", "img"},    {"audio_seconds", "sec"}};
+      {"new_tokens", "n"},  {"image_size", "img"},    {"image_width", "w"}, {"audio_seconds", "sec"}};
   for (const auto& [name, short_name] : known) {
     if (name == axis) return short_name;
   }
@@ -19123,6 +19123,7 @@ inline std::vector<HtmlFamily> html_families(const RunResult& r) {
   if (name == "prompt_length") return "prompt";
   if (name == "new_tokens") return "new tokens";
   if (name == "image_size") return "image";
+  if (name == "image_width") return "width";
   if (name == "audio_seconds") return "audio s";
   return std::string(name);
 }

@@ -218,7 +218,8 @@ TEST_CASE("a huge ViT image size is refused before allocating, naming the field 
   const RunResult r = Benchmark<Cpu, Vision>{c, one_thread()}.run();
   REQUIRE(r.cells.size() == 1);
   CHECK(r.cells[0].status == CellStatus::failed);
-  CHECK(r.cells[0].message.find("batch_size x image_size = 1 x " + std::to_string(size)) != std::string::npos);
+  CHECK(r.cells[0].message.find("batch_size x image_size x image_width = 1 x " + std::to_string(size) + " x " +
+                                std::to_string(size)) != std::string::npos);
   CHECK(r.cells[0].message.find("refused before allocating") != std::string::npos);
 }
 

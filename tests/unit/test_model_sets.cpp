@@ -70,9 +70,9 @@ TEST_CASE("model sets: a set makes the suite's benchmarks by family, its unsuppo
   REQUIRE(s.benchmarks.size() == 6);
   CHECK(s.benchmarks[0] == SuiteEntry{"embedding", {"bert-tiny"}});
   CHECK(s.benchmarks[1] == SuiteEntry{"multimodal", {"clip-vit-base-patch32"}});
-  CHECK(s.benchmarks[2] == SuiteEntry{"text-generation", {"llama-tiny", "qwen2-tiny", "t5-small"}});
-  CHECK(s.benchmarks[3] == SuiteEntry{"vision-language", {"llava-tiny", "llava-next-tiny"}});
-  CHECK(s.benchmarks[4] == SuiteEntry{"vision", {"detr-tiny", "vit-tiny"}});
+  CHECK(s.benchmarks[2] == SuiteEntry{"vision", {"detr-tiny", "vit-tiny"}});
+  CHECK(s.benchmarks[3] == SuiteEntry{"text-generation", {"llama-tiny", "qwen2-tiny", "t5-small"}});
+  CHECK(s.benchmarks[4] == SuiteEntry{"vision-language", {"llava-tiny", "llava-next-tiny"}});
   CHECK(s.benchmarks[5] == SuiteEntry{"audio", {"wav2vec2-base", "whisper-tiny"}});
   REQUIRE(s.unsupported.size() == 2);
   CHECK(s.unsupported[0].model == "clap");

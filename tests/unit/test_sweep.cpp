@@ -153,7 +153,8 @@ TEST_CASE("suite files: each declared sweep axis is a field") {
   CHECK_THROWS_WITH_AS(parse_suite(Json::parse(R"({"echo_widths": [2]})")),
                        doctest::Contains("echo_widths = [2]: unknown suite field; known fields: name, benchmarks, "
                                          "family, hardware, stats, timer, models, batch_sizes, sequence_lengths, "
-                                         "prompt_lengths, new_tokens, image_sizes, audio_seconds, warmup_iterations"),
+                                         "prompt_lengths, new_tokens, image_sizes, image_widths, audio_seconds, "
+                                         "warmup_iterations"),
                        ConfigError);
   CHECK_THROWS_WITH_AS(parse_suite(Json::parse(R"({"bogus": 1})"), TypeList<Echo>{}),
                        doctest::Contains("known fields: name, benchmarks, family, hardware, stats, timer, models, "
@@ -177,9 +178,10 @@ TEST_CASE("suite files: each declared sweep axis is a field") {
   std::vector<std::string> names;
   for (const auto& d : declared) names.push_back(d.axis.name);
   CHECK(names == std::vector<std::string>{"sequence_lengths", "prompt_lengths", "new_tokens", "image_sizes",
-                                          "audio_seconds"});
+                                          "image_widths", "audio_seconds"});
   CHECK(declared[2].families == std::vector<std::string>{"text-generation", "audio", "vision-language"});
   CHECK(declared[3].families == std::vector<std::string>{"vision", "vision-language"});
+  CHECK(declared[4].families == std::vector<std::string>{"vision"});
   CHECK(small_sweep<VisionLanguage>() ==
         std::map<std::string, std::vector<int>>{{"image_sizes", {0}}, {"prompt_lengths", {8}}, {"new_tokens", {4}}});
 }

@@ -101,6 +101,7 @@ inline std::vector<HtmlFamily> html_families(const RunResult& r) {
   if (name == "prompt_length") return "prompt";
   if (name == "new_tokens") return "new tokens";
   if (name == "image_size") return "image";
+  if (name == "image_width") return "width";
   if (name == "audio_seconds") return "audio s";
   return std::string(name);
 }

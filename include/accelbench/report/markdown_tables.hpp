@@ -109,7 +109,7 @@ class MarkdownTable {
 [[nodiscard]] inline std::string_view axis_abbreviation(std::string_view axis) {
   static constexpr std::pair<std::string_view, std::string_view> known[] = {
       {"batch_size", "b"},  {"sequence_length", "s"}, {"prompt_length", "p"},
-      {"new_tokens", "n"},  {"image_size", "img"},    {"audio_seconds", "sec"}};
+      {"new_tokens", "n"},  {"image_size", "img"},    {"image_width", "w"}, {"audio_seconds", "sec"}};
   for (const auto& [name, short_name] : known) {
     if (name == axis) return short_name;
   }
