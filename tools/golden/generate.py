@@ -4,7 +4,7 @@
 For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
 variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, qwen2_window, mistral,
 llama_rope_llama3, llama_rope_linear, llama_rope_dynamic, vit_nobias, wav2vec2_stable, llava, llava_variant,
-llava_next, detr, detr_variant) this builds a tiny model with
+llava_next, detr, detr_variant, xclip) this builds a tiny model with
 transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
@@ -67,6 +67,8 @@ from transformers import (
     Wav2Vec2Model,
     WhisperConfig,
     WhisperForConditionalGeneration,
+    XCLIPConfig,
+    XCLIPModel,
 )
 
 GENERATOR = "tools/golden/generate.py"
@@ -1823,6 +1825,306 @@ def check_detr_saved(model, out: Path) -> None:
     assert n_bn == 4 * len(frozen_batch_norms(model)), n_bn
 
 
+# ----------------------------------------------------------------------------- xclip
+
+# X-CLIP's two parameters that reinit_ does not know (kept by it, drawn here after the others, from the
+# same generator): the prompt generator's per-channel `alpha` (transformers: prompt_alpha 0.1 in every
+# channel; around 0.5 here so that the prompts count) and the MIT's frame position embeddings.
+XCLIP_ALPHA_MEAN = 0.5
+XCLIP_ALPHA_STD = 0.1
+# The vision encoder's and the MIT's residual branches (self_attn.out_proj, message_attn.out_proj, mlp.fc2)
+# and visual_projection halved after the re-draw: at full scale the vision encoder's output reaches a std
+# of 4.9 (max 22) and the MIT's (x + encoder(x + positions), a double residual) 4.0; halved 2.6 and 2.2.
+XCLIP_BRANCH_SCALE = 0.5
+XCLIP_INIT_DESCRIPTION = (
+    f"prompts_visual_projection (a [vision hidden, projection_dim] parameter) like a linear weight; then "
+    f"prompts_generator.alpha {XCLIP_ALPHA_MEAN}+{XCLIP_ALPHA_STD}*N(0,1) per channel (config.json's prompt_alpha "
+    f"stays 0.1) and mit.position_embedding N(0,{STD_EMBED}^2), in that order; vision_model.encoder and mit.encoder "
+    f"out_proj (self_attn and message_attn) and fc2 weights and visual_projection.weight multiplied by "
+    f"{XCLIP_BRANCH_SCALE} after the re-draw; logit_scale kept (2.6592)"
+)
+XCLIP_BOS, XCLIP_PAD, XCLIP_EOS_CONFIG = 0, 1, 2  # XCLIPTextConfig's defaults
+XCLIP_VIDEOS, XCLIP_FRAMES, XCLIP_TEXTS, XCLIP_TEXT_LEN = 2, 3, 3, 7
+XCLIP_EOS_POS = [6, 3, 5]  # the end token's position in each text; pad (1) after it
+
+
+def xclip_config() -> XCLIPConfig:
+    return XCLIPConfig(
+        text_config=dict(
+            vocab_size=99,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=16,
+            hidden_act="quick_gelu",
+            bos_token_id=XCLIP_BOS,
+            pad_token_id=XCLIP_PAD,
+            eos_token_id=XCLIP_EOS_CONFIG,
+            attention_dropout=0.0,
+        ),
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=32,
+            patch_size=8,
+            num_channels=3,
+            num_frames=XCLIP_FRAMES,
+            hidden_act="quick_gelu",
+            mit_hidden_size=24,
+            mit_intermediate_size=48,
+            mit_num_hidden_layers=1,
+            mit_num_attention_heads=2,
+            drop_path_rate=0.0,
+            attention_dropout=0.0,
+        ),
+        projection_dim=24,
+        prompt_layers=2,
+        prompt_num_attention_heads=2,
+        prompt_hidden_act="quick_gelu",
+        prompt_alpha=0.1,
+        prompt_attention_dropout=0.0,
+        prompt_projection_dropout=0.0,
+    )
+
+
+def condition_xclip_(model, gen: torch.Generator) -> None:
+    """After reinit_ (which kept alpha, the MIT positions and logit_scale): see the constants above."""
+    with torch.no_grad():
+        alpha = model.prompts_generator.alpha
+        alpha.copy_(XCLIP_ALPHA_MEAN + XCLIP_ALPHA_STD * torch.randn(alpha.shape, generator=gen, dtype=torch.float32))
+        pe = model.mit.position_embedding
+        pe.copy_(STD_EMBED * torch.randn(pe.shape, generator=gen, dtype=torch.float32))
+        n_scaled = 0
+        for name, p in model.named_parameters():
+            if name.startswith(("vision_model.encoder.", "mit.encoder.")) and name.endswith(
+                ("out_proj.weight", "fc2.weight")
+            ):
+                p.mul_(XCLIP_BRANCH_SCALE)
+                n_scaled += 1
+        model.visual_projection.weight.mul_(XCLIP_BRANCH_SCALE)
+    vc = model.config.vision_config
+    assert n_scaled == 3 * vc.num_hidden_layers + 2 * vc.mit_num_hidden_layers, n_scaled
+
+
+def xclip_outputs(model, pixel_values: torch.Tensor, input_ids, attention_mask, check: bool = False) -> dict[str, torch.Tensor]:
+    """One XCLIPModel forward, in the model's dtype, as 2-D tensors in the rows the C++ side reads.
+    pixel_values [B, T, 3, H, W]. The prompt generator's inputs (the projected texts before it and the
+    per-video image features) are taken by a hook; check: recomputed from the modules as well."""
+    B, T = pixel_values.shape[:2]
+    K = input_ids.shape[0]
+    seen: dict[str, torch.Tensor] = {}
+
+    def grab(module, args):
+        text, visual = args
+        seen.update(prompt_text=text, prompt_visual=visual)
+
+    hook = model.prompts_generator.register_forward_pre_hook(grab)
+    try:
+        with torch.no_grad():
+            o = model(input_ids=input_ids, attention_mask=attention_mask, pixel_values=pixel_values)
+    finally:
+        hook.remove()
+    vis, txt, mit = o.vision_model_output, o.text_model_output, o.mit_output
+    text_raw = seen["prompt_text"][0]  # [K, P]: expanded over the videos, the same for each
+    assert seen["prompt_text"].shape[0] == B and all(torch.equal(seen["prompt_text"][b], text_raw) for b in range(B))
+    P = text_raw.shape[-1]
+    res = {
+        "logits_per_video": o.logits_per_video,
+        "video_embeds": o.video_embeds,
+        "text_embeds": o.text_embeds.reshape(B * K, P),
+        "text_embeds_raw": text_raw,
+        "vision_last_hidden_state": vis.last_hidden_state.reshape(-1, vis.last_hidden_state.shape[-1]),
+        "vision_pooled": vis.pooler_output,
+        "mit_last_hidden_state": mit.last_hidden_state.reshape(B * T, P),
+        "mit_pooled": mit.pooler_output,
+        "img_features": seen["prompt_visual"].reshape(-1, P),
+        "text_last_hidden_state": txt.last_hidden_state.reshape(-1, txt.last_hidden_state.shape[-1]),
+        "text_pooled": txt.pooler_output,
+        "logit_scale": model.logit_scale.detach().exp().reshape(1, 1),
+    }
+    if check:
+        with torch.no_grad():
+            m = model
+            # vision: embeddings -> pre_layernorm -> layers (each with its message token, which is not kept);
+            # pooled = post_layernorm(class token)
+            frames = pixel_values.reshape(B * T, *pixel_values.shape[2:])
+            v = m.vision_model(pixel_values=frames)
+            assert torch.equal(v.last_hidden_state, vis.last_hidden_state) and v.last_hidden_state.shape[1] == 17
+            h = m.vision_model.pre_layernorm(m.vision_model.embeddings(frames))
+            for layer in m.vision_model.encoder.layers:
+                h = layer(h, None)
+            assert torch.equal(h, vis.last_hidden_state)
+            assert torch.equal(m.vision_model.post_layernorm(h[:, 0]), vis.pooler_output)
+            # MIT over the projected class tokens of each video's frames; pooled = mean over the frames
+            cls = m.visual_projection(vis.pooler_output).reshape(B, T, P)
+            x = cls + m.mit.position_embedding
+            for layer in m.mit.encoder.layers:
+                x = layer(x, None)
+            x = x + cls
+            assert torch.equal(x, mit.last_hidden_state) and torch.equal(x.mean(dim=1), mit.pooler_output)
+            assert torch.allclose(o.video_embeds, x.mean(dim=1) / x.mean(dim=1).norm(dim=-1, keepdim=True), atol=1e-6)
+            # image features: prompts_visual_layernorm over the patch tokens, @ prompts_visual_projection,
+            # mean over each video's frames
+            img = m.prompts_visual_layernorm(vis.last_hidden_state[:, 1:]) @ m.prompts_visual_projection
+            img = img.reshape(B, T, -1, P).mean(dim=1)
+            assert torch.equal(img, seen["prompt_visual"])
+            # text: legacy pooling (XCLIPTextModel forces eos_token_id = 2): the first position of each
+            # text's highest id
+            pos = input_ids.argmax(dim=-1)
+            assert torch.equal(txt.pooler_output, txt.last_hidden_state[torch.arange(K), pos])
+            assert torch.equal(m.text_projection(txt.pooler_output), text_raw)
+            # the prompt generator: layernorm(visual); per layer t += proj(attn(norm1(t), visual));
+            # t += fc2(act(fc1(norm3(t)))); then alpha * t, added to the texts
+            t = text_raw.unsqueeze(0).expand(B, -1, -1)
+            pg = m.prompts_generator
+            vv = pg.layernorm(img)
+            tt = t
+            for layer in pg.decoder:
+                tt = tt + layer.cross_attn(layer.norm1(tt), vv, vv)
+                tt = tt + layer.mlp(layer.norm3(tt))
+            te = t + pg.alpha * tt
+            te = te / te.norm(dim=-1, keepdim=True)
+            assert torch.allclose(te, o.text_embeds, atol=1e-6)
+            logits = m.logit_scale.exp() * torch.einsum("bd,bkd->bk", o.video_embeds, o.text_embeds)
+            assert torch.allclose(logits, o.logits_per_video, atol=1e-5)
+            assert torch.equal(o.logits_per_text, o.logits_per_video.T)
+    return res
+
+
+def make_xclip(out: Path, arch: str = "xclip", base_seed: int = 13000) -> dict:
+    """Two videos of three 32x32 frames (N(0,1) pixels) and three texts of 7 tokens through XCLIPModel;
+    the reference outputs computed in float64 (see llava_reference64) and rounded to float32."""
+    seed = base_seed
+    config = xclip_config()
+    keep = ("logit_scale", "prompts_generator.alpha", "mit.position_embedding")
+    model, gen = build(XCLIPModel, config, seed, keep=keep)
+    condition_xclip_(model, gen)
+    assert abs(float(model.logit_scale.detach()) - config.logit_scale_init_value) < 1e-7
+    # XCLIPTextModel pools at the highest id whatever the config says (eos_token_id forced to 2)
+    assert model.text_model.eos_token_id == 2 and config.text_config.eos_token_id == XCLIP_EOS_CONFIG
+    B, T, K, S = XCLIP_VIDEOS, XCLIP_FRAMES, XCLIP_TEXTS, XCLIP_TEXT_LEN
+    V = config.text_config.vocab_size
+    eot = V - 1  # the end token: the vocabulary's highest id (as CLIP's <|endoftext|>, 49407)
+    pixel_values = torch.randn((B, T, 3, 32, 32), generator=gen, dtype=torch.float32)
+    input_ids = torch.full((K, S), XCLIP_PAD, dtype=torch.int64)
+    attention_mask = torch.zeros((K, S), dtype=torch.int64)
+    for k, e in enumerate(XCLIP_EOS_POS):
+        input_ids[k, 0] = XCLIP_BOS
+        input_ids[k, 1:e] = randint(gen, 3, eot, (e - 1,))  # ordinary tokens 3..97
+        input_ids[k, e] = eot
+        attention_mask[k, : e + 1] = 1
+    assert input_ids.argmax(dim=-1).tolist() == XCLIP_EOS_POS
+
+    out32 = xclip_outputs(model, pixel_values, input_ids, attention_mask, check=True)
+    m64 = copy.deepcopy(model).double()
+    out64 = xclip_outputs(m64, pixel_values.double(), input_ids, attention_mask, check=True)
+    del m64
+    names = [
+        "logits_per_video", "video_embeds", "text_embeds", "text_embeds_raw", "vision_last_hidden_state",
+        "vision_pooled", "mit_last_hidden_state", "mit_pooled", "img_features", "text_last_hidden_state",
+        "text_pooled", "logit_scale",
+    ]
+    ref = {k: out64[k].float().contiguous() for k in names}
+    f32_diff = {k: float((out32[k].double() - out64[k]).abs().max()) for k in names}
+    assert max(f32_diff.values()) < 1e-5, f32_diff
+
+    # well scaled and sensitive: the hidden states O(1); the prompts change the text embeddings; a frame
+    # changes the other frames of its video (message tokens) and nothing in the other video; the frame
+    # order matters (MIT positions); the text is causal
+    prompt_shift = out64["text_embeds"] - torch.nn.functional.normalize(out64["text_embeds_raw"], dim=-1).repeat(B, 1)
+    stats = {
+        "vision_last_hidden_state_std": float(out64["vision_last_hidden_state"].std()),
+        "vision_last_hidden_state_max_abs": float(out64["vision_last_hidden_state"].abs().max()),
+        "text_last_hidden_state_std": float(out64["text_last_hidden_state"].std()),
+        "mit_last_hidden_state_std": float(out64["mit_last_hidden_state"].std()),
+        "img_features_std": float(out64["img_features"].std()),
+        "text_embeds_raw_std": float(out64["text_embeds_raw"].std()),
+        "prompt_shift_max_abs": float(prompt_shift.abs().max()),
+        "logits_max_abs": float(out64["logits_per_video"].abs().max()),
+        "logits_spread": float(out64["logits_per_video"].std()),
+    }
+    assert stats["vision_last_hidden_state_std"] < 3 and stats["mit_last_hidden_state_std"] < 3, stats
+    assert stats["prompt_shift_max_abs"] > 0.05 and stats["logits_spread"] > 0.5, stats
+    with torch.no_grad():
+        other = pixel_values.clone()
+        other[0, 2] = torch.randn(other[0, 2].shape, generator=torch.Generator().manual_seed(seed + 1))
+        alt = model(input_ids=input_ids, attention_mask=attention_mask, pixel_values=other)
+        h0 = out32["vision_last_hidden_state"].reshape(B, T, 17, -1)
+        h1 = alt.vision_model_output.last_hidden_state.reshape(B, T, 17, -1)
+        assert (h1[0, 0] - h0[0, 0]).abs().max() > 1e-2 and torch.equal(h1[1], h0[1])
+        swapped = model(input_ids=input_ids, attention_mask=attention_mask, pixel_values=pixel_values[:, [1, 0, 2]])
+        assert (swapped.video_embeds - out32["video_embeds"]).abs().max() > 1e-3
+        changed = input_ids.clone()
+        changed[0, 5] = 3 + (int(changed[0, 5]) - 3 + 1) % (eot - 3)
+        txt = model.text_model(input_ids=changed, attention_mask=attention_mask).last_hidden_state
+        ref_txt = out32["text_last_hidden_state"].reshape(K, S, -1)
+        assert torch.equal(txt[0, :5], ref_txt[0, :5]) and (txt[0, 5:] - ref_txt[0, 5:]).abs().max() > 1e-2
+
+    removed = save_checkpoint(model, out)
+    check_all_params_saved(model, out)
+    with safetensors.safe_open(str(out / "model.safetensors"), "pt") as f:
+        saved = {k: f.get_tensor(k) for k in f.keys()}
+    state = dict(model.named_parameters())
+    assert all(torch.equal(v, state[k]) for k, v in saved.items())
+    assert not any("position_ids" in k for k in saved)  # non-persistent buffers
+    cfg_json = json.loads((out / "config.json").read_text())
+    assert cfg_json["text_config"]["eos_token_id"] == XCLIP_EOS_CONFIG and cfg_json["prompt_alpha"] == 0.1
+
+    md = new_metadata(arch, model, seed)
+    md["init"] = md["init"] + "; " + XCLIP_INIT_DESCRIPTION
+    md.update(
+        {
+            "reference": "the outputs (not the inputs) are XCLIPModel's in float64 (a deep copy of the model .double(), "
+            "inputs .double()), rounded to float32; float32_vs_float64_maxdiff: transformers' own float32 forward "
+            "against them",
+            "float32_vs_float64_maxdiff": json.dumps({k: float(f"{v:.3g}") for k, v in f32_diff.items()}, sort_keys=True),
+            "scale_stats": json.dumps({k: round(v, 4) for k, v in stats.items()}, sort_keys=True),
+            "pixel_values": f"N(0,1), [{B}*{T}, 3*32*32]: one frame per row flattened in C,H,W order, a video's "
+            f"{T} frames consecutive (row b*{T}+f); the model gets it as [{B}, {T}, 3, 32, 32]",
+            "input_ids": f"[{K}, {S}]: {XCLIP_BOS} (bos), ordinary ids 3..{eot - 1}, the end token {eot} (the highest id) "
+            f"at positions {XCLIP_EOS_POS}, then {XCLIP_PAD} (pad)",
+            "attention_mask": "1 up to and including the end token",
+            "text_pooling": f"text_last_hidden_state at the first position of each text's highest id (XCLIPTextModel "
+            f"forces eos_token_id = 2, the legacy argmax(input_ids) rule; config.json says {XCLIP_EOS_CONFIG}); here "
+            f"the end token {eot}",
+            "rows": f"vision_last_hidden_state: row (b*{T}+f)*17+t (token 0 the class token, no message token); "
+            f"vision_pooled, mit_last_hidden_state: row b*{T}+f; img_features: row b*16+p; text_embeds: row "
+            f"b*{K}+k; text_last_hidden_state: row k*{S}+s",
+            "vision_last_hidden_state": "the vision encoder's output (embeddings -> pre_layernorm -> layers), before "
+            "post_layernorm",
+            "vision_pooled": "post_layernorm(class token of vision_last_hidden_state)",
+            "mit_last_hidden_state": "MIT: x = visual_projection(vision_pooled) per video [T, P]; "
+            "encoder(x + mit.position_embedding) + x",
+            "mit_pooled": "mean of mit_last_hidden_state over each video's frames (video_embeds before normalisation)",
+            "video_embeds": "mit_pooled / L2 norm",
+            "img_features": "prompts_visual_layernorm(patch tokens of vision_last_hidden_state) @ "
+            "prompts_visual_projection, mean over each video's frames",
+            "text_pooled": "text_last_hidden_state (after final_layer_norm) at the pooled position",
+            "text_embeds_raw": "text_projection(text_pooled), before the prompt generator, not normalised",
+            "text_embeds": "per video: t = text_embeds_raw + prompts_generator(text_embeds_raw, img_features[b]) "
+            "(alpha * the prompt decoder's output), / L2 norm",
+            "logits_per_video": "logit_scale * <video_embeds[b], text_embeds[b*K+k]>",
+            "logit_scale": "exp() of the stored logit_scale parameter (2.6592)",
+        }
+    )
+    save_io(
+        {
+            "pixel_values": pixel_values.reshape(B * T, -1),
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            **ref,
+        },
+        md,
+        out / "io.safetensors",
+    )
+    print(f"  {arch}: float32 vs float64 max |diff| " + ", ".join(f"{k} {v:.2g}" for k, v in f32_diff.items()))
+    print(f"  {arch}: " + ", ".join(f"{k} {v:.3g}" for k, v in stats.items()))
+    return {"model": model, "removed": removed, "gap": None, "max_abs": stats["logits_max_abs"], "what": "|logits_per_video|"}
+
+
 def verify_reload(arch: str, out: Path) -> float:
     """Reload the checkpoint folder with from_pretrained and re-run io.safetensors' inputs."""
     cls = {
@@ -1852,18 +2154,33 @@ def verify_reload(arch: str, out: Path) -> float:
         "llava_next": LlavaNextForConditionalGeneration,
         "detr": DetrForObjectDetection,
         "detr_variant": DetrForObjectDetection,
+        "xclip": XCLIPModel,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
     kwargs = {"add_pooling_layer": False} if arch in ("vit", "vit_nobias") else {}
-    # The LLaVA and DETR goldens' references are float64 outputs (llava_reference64, make_detr): reloaded
-    # in float64 too.
-    dtype = torch.float64 if arch.startswith(("llava", "detr")) else torch.float32
+    # The LLaVA, DETR and X-CLIP goldens' references are float64 outputs (llava_reference64, make_detr,
+    # make_xclip): reloaded in float64 too.
+    dtype = torch.float64 if arch.startswith(("llava", "detr", "xclip")) else torch.float32
     model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, **kwargs).eval()
-    if arch in ("detr", "detr_variant"):
+    if arch in ("detr", "detr_variant", "xclip"):
         # every stored tensor loaded (the Hub's names mapped back), none missing: the batch-norm buffers too
         _, info = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, output_loading_info=True)
         assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs")), info
     with torch.no_grad():
+        if arch == "xclip":
+            o = model(
+                input_ids=io["input_ids"],
+                attention_mask=io["attention_mask"],
+                pixel_values=io["pixel_values"].reshape(XCLIP_VIDEOS, XCLIP_FRAMES, 3, 32, 32).double(),
+            )
+            got = {
+                "logits_per_video": o.logits_per_video.float(),
+                "video_embeds": o.video_embeds.float(),
+                "text_embeds": o.text_embeds.reshape(io["text_embeds"].shape).float(),
+            }
+            diff = max(float((v - io[k]).abs().max()) for k, v in got.items())
+            assert diff <= 1e-5, (arch, diff)
+            return diff
         if arch in ("detr", "detr_variant"):
             got = {}
             for suffix, size in (("", DETR_SIZE), ("_small", DETR_SMALL_SIZE)):
@@ -2050,6 +2367,7 @@ ARCHS = {
     "llava_next": lambda out: make_llava_next(out),
     "detr": lambda out: make_detr(out),
     "detr_variant": lambda out: make_detr(out, "detr_variant", 12500),
+    "xclip": lambda out: make_xclip(out),
 }
 
 
