@@ -32,3 +32,4 @@ ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Vision);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Audio);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Multimodal);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::VisionLanguage);
+ACCELBENCH_RUNNER_FAMILY(extern, accelbench::VideoText);

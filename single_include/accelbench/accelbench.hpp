@@ -9746,6 +9746,28 @@ inline ResNetConfig read_resnet_backbone(const HfConfigReader& b) {
 
 }  // namespace accelbench
 // ---- end accelbench/model/detr_checkpoint.hpp ----
+// ---- begin accelbench/model/xclip.hpp ----
+
+// X-CLIP (Ni et al., 2022) as in Hugging Face transformers' XCLIPModel: the
+// frames of each video through CLIP's vision tower whose every layer first
+// exchanges information across the frames (a message token per frame from
+// its class token, attention over the video's frames, appended to the
+// frame's tokens for the layer's attention and dropped before its
+// feed-forward); the multi-frame integration transformer over the frames'
+// projected class tokens, averaged into the video's embedding; CLIP's text
+// tower; and the video-specific prompt generator, whose cross-attention from
+// each text to the video's frame-averaged patch features shifts the text's
+// embedding. Similarity logits per video against every text. Written once
+// over the backend's PerceptionOps and GenerationOps (cache_write appends
+// the message tokens).
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
 // ---- begin accelbench/model/clip.hpp ----
 
 // CLIP (Radford et al., 2021) as in Hugging Face transformers' CLIPModel: a
@@ -10428,6 +10450,677 @@ class Clip {
 
 }  // namespace accelbench
 // ---- end accelbench/model/clip.hpp ----
+// ---- begin accelbench/model/xclip_config.hpp ----
+
+// X-CLIP's dimensions (transformers' XCLIPConfig with XCLIPVisionConfig and
+// XCLIPTextConfig), presets, the tensors of XCLIPModel, synthetic weights
+// and the reading of Hugging Face checkpoints. The model is in xclip.hpp.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// XCLIPModel: CLIP's towers, the vision tower's layers exchanging one
+/// message token per frame across the frames of a video, the multi-frame
+/// integration transformer (MIT) over the frames' projected class tokens,
+/// and the video-specific prompt generator, whose cross-attention from the
+/// texts to the video's patch features shifts each text's embedding.
+struct XClipConfig {
+  std::string name;
+  ClipVisionConfig vision;
+  ClipTextConfig text;
+  int frames = 8;  ///< num_frames: the frames of a video (the MIT's positions)
+  int mit_hidden = 512;
+  int mit_intermediate = 2048;
+  int mit_layers = 1;
+  int mit_heads = 8;
+  int projection_dim = 512;
+  int prompt_layers = 2;
+  int prompt_heads = 8;
+  Activation prompt_activation = Activation::quick_gelu;
+  float prompt_alpha = 0.1f;         ///< synthetic weights' alpha (a checkpoint stores it)
+  float logit_scale_init = 2.6592f;  ///< synthetic weights' logit_scale
+  std::vector<std::string> aliases;
+
+  /// Parameters of XCLIPModel (TensorShapes' total, logit_scale included).
+  [[nodiscard]] std::int64_t parameter_count() const noexcept;
+  /// Floating-point operations of encoding `videos` videos of `frames_run`
+  /// frames and `texts` texts of `seq` tokens (a multiply-add counts as two):
+  /// both towers with the message attention, the MIT, the prompt generator.
+  [[nodiscard]] double flops(int videos, int frames_run, int texts, int seq) const noexcept;
+};
+
+/// Presets: xclip-base-patch32 (microsoft/xclip-base-patch32's dimensions:
+/// CLIP ViT-B/32's towers, 8 frames) and xclip-tiny.
+inline const std::vector<XClipConfig>& xclip_presets() {
+  static const std::vector<XClipConfig> presets = [] {
+    XClipConfig base;
+    base.name = "xclip-base-patch32";
+    base.aliases = {"microsoft/xclip-base-patch32"};
+    base.vision = {12, 768, 12, 3072, 32, 224, 3, 1e-5f, Activation::quick_gelu};
+    base.text = {12, 512, 8, 2048, 49408, 77, 1e-5f, Activation::quick_gelu, 49406, 49407};
+    XClipConfig tiny;
+    tiny.name = "xclip-tiny";
+    tiny.vision = {2, 128, 4, 512, 32, 224, 3, 1e-5f, Activation::quick_gelu};
+    tiny.text = {2, 128, 4, 512, 49408, 77, 1e-5f, Activation::quick_gelu, 49406, 49407};
+    tiny.frames = 8;
+    tiny.projection_dim = tiny.mit_hidden = 128;
+    tiny.mit_intermediate = 512;
+    tiny.mit_heads = 4;
+    tiny.prompt_heads = 4;
+    return std::vector<XClipConfig>{base, tiny};
+  }();
+  return presets;
+}
+
+/// Checks that a configuration describes an X-CLIP that can be built.
+inline void validate_xclip_config(const XClipConfig& c) {
+  const detail::FieldCheck check(c.name);
+  detail::validate_clip_vision(check, c.vision);
+  check.positive("text.layers", c.text.layers);
+  check.positive("text.hidden", c.text.hidden);
+  check.positive("text.heads", c.text.heads);
+  check.positive("text.intermediate", c.text.intermediate);
+  check.positive("text.vocab_size", c.text.vocab_size);
+  check.positive("text.max_positions", c.text.max_positions);
+  check.divides("text.heads", c.text.heads, c.text.hidden);
+  check.positive("frames", c.frames);
+  check.positive("projection_dim", c.projection_dim);
+  check.positive("mit_layers", c.mit_layers);
+  check.positive("mit_heads", c.mit_heads);
+  check.positive("mit_intermediate", c.mit_intermediate);
+  if (c.mit_hidden != c.projection_dim) {
+    check.fail("mit_hidden", std::to_string(c.mit_hidden),
+               "must equal projection_dim (" + std::to_string(c.projection_dim) +
+                   "): the MIT runs over the frames' projected class tokens");
+  }
+  check.divides("mit_heads", c.mit_heads, c.mit_hidden);
+  check.positive("prompt_layers", c.prompt_layers);
+  check.positive("prompt_heads", c.prompt_heads);
+  check.divides("prompt_heads", c.prompt_heads, c.projection_dim);
+}
+
+namespace detail {
+
+/// The tensors of an attention block (q, k, v and out_proj with biases) under `p`.
+inline void add_xclip_attention_shapes(TensorShapes& s, const std::string& p, Eigen::Index d) {
+  for (const char* n : {"q_proj", "k_proj", "v_proj", "out_proj"}) {
+    s.push_back({p + n + ".weight", {d, d}});
+    s.push_back({p + n + ".bias", {1, d}});
+  }
+}
+
+}  // namespace detail
+
+/// The shape of every tensor of an XCLIPModel by its name; the patch
+/// convolution as [hidden, channels * patch * patch], 1-D tensors as [1, n].
+inline TensorShapes xclip_tensor_shapes(const XClipConfig& c) {
+  const Eigen::Index vh = c.vision.hidden, th = c.text.hidden, p = c.projection_dim;
+  TensorShapes s;
+  detail::add_clip_vision_shapes(s, c.vision, 0);
+  s.back().first = "vision_model.pre_layernorm.bias";  // X-CLIP spells it pre_layernorm, CLIP pre_layrnorm
+  s[s.size() - 2].first = "vision_model.pre_layernorm.weight";
+  for (int l = 0; l < c.vision.layers; ++l) {
+    const std::string prefix = detail::clip_layer_prefix("vision_model", l);
+    detail::add_pre_norm_layer_shapes(s, prefix, detail::clip_layer_names, vh, c.vision.intermediate);
+    s.push_back({prefix + "message_fc.weight", {vh, vh}});
+    s.push_back({prefix + "message_fc.bias", {1, vh}});
+    s.push_back({prefix + "message_ln.weight", {1, vh}});
+    s.push_back({prefix + "message_ln.bias", {1, vh}});
+    detail::add_xclip_attention_shapes(s, prefix + "message_attn.", vh);
+  }
+  s.push_back({"vision_model.post_layernorm.weight", {1, vh}});
+  s.push_back({"vision_model.post_layernorm.bias", {1, vh}});
+  s.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, th}});
+  s.push_back({"text_model.embeddings.position_embedding.weight", {c.text.max_positions, th}});
+  for (int l = 0; l < c.text.layers; ++l) {
+    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("text_model", l), detail::clip_layer_names, th,
+                                      c.text.intermediate);
+  }
+  s.push_back({"text_model.final_layer_norm.weight", {1, th}});
+  s.push_back({"text_model.final_layer_norm.bias", {1, th}});
+  s.push_back({"visual_projection.weight", {p, vh}});
+  s.push_back({"text_projection.weight", {p, th}});
+  s.push_back({"logit_scale", {1, 1}});
+  s.push_back({"prompts_visual_layernorm.weight", {1, vh}});
+  s.push_back({"prompts_visual_layernorm.bias", {1, vh}});
+  s.push_back({"prompts_visual_projection", {vh, p}});
+  s.push_back({"mit.position_embedding", {c.frames, c.mit_hidden}});
+  for (int l = 0; l < c.mit_layers; ++l) {
+    detail::add_pre_norm_layer_shapes(s, "mit.encoder.layers." + std::to_string(l) + ".", detail::clip_layer_names,
+                                      c.mit_hidden, c.mit_intermediate);
+  }
+  s.push_back({"prompts_generator.layernorm.weight", {1, p}});
+  s.push_back({"prompts_generator.layernorm.bias", {1, p}});
+  for (int l = 0; l < c.prompt_layers; ++l) {
+    const std::string q = "prompts_generator.decoder." + std::to_string(l) + ".";
+    for (const char* n : {"cross_attn.q_proj", "cross_attn.k_proj", "cross_attn.v_proj"}) {
+      s.push_back({q + n + ".weight", {p, p}});
+    }
+    s.push_back({q + "cross_attn.proj.weight", {p, p}});
+    s.push_back({q + "cross_attn.proj.bias", {1, p}});
+    for (const char* n : {"norm1", "norm3"}) {
+      s.push_back({q + n + ".weight", {1, p}});
+      s.push_back({q + n + ".bias", {1, p}});
+    }
+    s.push_back({q + "mlp.0.weight", {4 * p, p}});
+    s.push_back({q + "mlp.0.bias", {1, 4 * p}});
+    s.push_back({q + "mlp.3.weight", {p, 4 * p}});
+    s.push_back({q + "mlp.3.bias", {1, p}});
+  }
+  s.push_back({"prompts_generator.alpha", {1, p}});
+  return s;
+}
+
+inline std::int64_t XClipConfig::parameter_count() const noexcept { return shape_parameter_count(xclip_tensor_shapes(*this)); }
+
+inline double XClipConfig::flops(int videos, int frames_run, int texts, int seq) const noexcept {
+  const double images = double(videos) * frames_run;
+  const double n = vision.tokens();
+  const double vh = vision.hidden;
+  const double patch = double(vision.channels) * vision.patch_size * vision.patch_size;
+  double total = 2.0 * images * (n - 1) * patch * vh;
+  // each vision layer: message fc and attention over the frames, then the layer over n + 1 tokens (the
+  // feed-forward over n)
+  const double message = 2.0 * images * 5.0 * vh * vh + 4.0 * videos * frames_run * double(frames_run) * vh;
+  total += vision.layers * (message + 2.0 * images * (n + 1) * 4.0 * vh * vh + 4.0 * images * (n + 1) * (n + 1) * vh +
+                            2.0 * images * n * 2.0 * vh * vision.intermediate);
+  const double th = text.hidden;
+  total += text.layers * (2.0 * texts * seq * (4.0 * th * th + 2.0 * th * text.intermediate) + 4.0 * texts * seq * double(seq) * th);
+  const double p = projection_dim;
+  total += 2.0 * images * vh * p + 2.0 * texts * th * p + 2.0 * images * (n - 1) * vh * p;
+  total += mit_layers * (2.0 * images * (4.0 * p * p + 2.0 * p * mit_intermediate) + 4.0 * images * frames_run * p);
+  const double pairs = double(videos) * texts;
+  total += prompt_layers * (2.0 * pairs * (2.0 * p * p + 8.0 * p * p) + 2.0 * videos * (n - 1) * 2.0 * p * p +
+                            4.0 * pairs * (n - 1) * p);
+  return total + 2.0 * pairs * p * (1.0 + videos);
+}
+
+/// Deterministic synthetic weights (see synthetic_weights): norms' scales
+/// near one, alpha at prompt_alpha, logit_scale at its initial value.
+inline WeightMap synthetic_xclip_weights(const XClipConfig& c, std::uint64_t seed) {
+  validate_xclip_config(c);
+  WeightMap w = synthetic_weights(xclip_tensor_shapes(c), seed, [](std::string_view n) {
+    return name_contains_any(n, {"layer_norm", "layernorm", "message_ln", ".norm1.", ".norm3."});
+  });
+  (void)w.take("logit_scale", 1, 1);
+  w.insert("logit_scale", HostMatrix::Constant(1, 1, c.logit_scale_init));
+  (void)w.take("prompts_generator.alpha", 1, c.projection_dim);
+  w.insert("prompts_generator.alpha", HostMatrix::Constant(1, c.projection_dim, c.prompt_alpha));
+  return w;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/xclip_config.hpp ----
+
+namespace accelbench {
+
+/// The ops X-CLIP needs.
+template <class B>
+concept XClipOps = PerceptionOps<B> && GenerationOps<B>;
+
+/// An X-CLIP whose weights live on backend B.
+template <XClipOps B>
+class XClip {
+ public:
+  using Config = XClipConfig;
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+
+  /// A batch of videos and texts with the activations of their passes.
+  struct Workspace {
+    int videos = 0;
+    int frames = 0;
+    int texts = 0;
+    int seq = 0;
+    Tensor pixels;          ///< [videos * frames, channels * size * size], frames of a video consecutive
+    IndexTensor position_ids, class_rows, keep_rows, patch_rows, frame_ids, text_rows;
+    IndexTensor input_ids, text_position_ids, eos_rows;
+    Tensor text_mask, frame_mask, patch_mask;
+    Tensor patches, extended;  ///< the patch embedding; the tokens with each frame's message token
+    Tensor vision_hidden;      ///< last hidden state (no post layernorm), [videos * frames * tokens, hidden]
+    Tensor vision_pooled;      ///< post_layernorm of each frame's class token, [videos * frames, hidden]
+    Tensor frame_embeds;       ///< visual_projection of it, [videos * frames, projection_dim]
+    Tensor mit_hidden;         ///< the MIT's output plus its input, [videos * frames, projection_dim]
+    Tensor video_embeds;       ///< mean over frames, normalised, [videos, projection_dim]
+    Tensor img_features;       ///< per video and patch, the frames' mean, [videos * patches, projection_dim]
+    Tensor text_hidden;        ///< after final_layer_norm, [texts * seq, hidden]
+    Tensor text_pooled;        ///< [texts, hidden]
+    Tensor text_raw;           ///< text_projection, [texts, projection_dim]
+    Tensor prompts;            ///< the prompt generator's state, [videos * texts, projection_dim]
+    Tensor text_embeds;        ///< text_raw + alpha * prompts, normalised, [videos * texts, projection_dim]
+    Tensor logits;             ///< exp(logit_scale) video_embeds · text_embedsᵀ, [videos, videos * texts]
+    Tensor message, visual, cls, q, k, v, context, attn, normed, inter, tmp;
+    detail::EncoderScratch<B> s;
+  };
+
+  XClip(B& backend, XClipConfig config, WeightMap weights) : config_(std::move(config)) {
+    validate_xclip_config(config_);
+    const auto& vc = config_.vision;
+    const auto& tc = config_.text;
+    const Eigen::Index vh = vc.hidden, th = tc.hidden, p = config_.projection_dim;
+    detail::reshape_conv2d_weight(weights, "vision_model.embeddings.patch_embedding.weight", vh, vc.channels,
+                                  vc.patch_size);
+    WeightUploader<B> take(backend, weights, tally_);
+    class_ = take("vision_model.embeddings.class_embedding", 1, vh);
+    patch_w_ = take("vision_model.embeddings.patch_embedding.weight", vh,
+                    Eigen::Index{vc.channels} * vc.patch_size * vc.patch_size);
+    positions_ = take("vision_model.embeddings.position_embedding.weight", vc.tokens(), vh);
+    pre_ = norm(take, "vision_model.pre_layernorm", vh);
+    for (int l = 0; l < vc.layers; ++l) {
+      const std::string prefix = detail::clip_layer_prefix("vision_model", l);
+      VisionLayer L;
+      L.layer = detail::take_pre_norm_layer<B>(take, prefix, detail::clip_layer_names, vh, vc.intermediate);
+      L.message_fc_w = take(prefix + "message_fc.weight", vh, vh);
+      L.message_fc_b = take(prefix + "message_fc.bias", 1, vh);
+      L.message_ln = norm(take, prefix + "message_ln", vh);
+      L.message = attention(take, prefix + "message_attn.", vh, true);
+      vision_layers_.push_back(std::move(L));
+    }
+    post_ = norm(take, "vision_model.post_layernorm", vh);
+    token_ = take("text_model.embeddings.token_embedding.weight", tc.vocab_size, th);
+    text_positions_ = take("text_model.embeddings.position_embedding.weight", tc.max_positions, th);
+    for (int l = 0; l < tc.layers; ++l) {
+      text_layers_.push_back(detail::take_pre_norm_layer<B>(take, detail::clip_layer_prefix("text_model", l),
+                                                            detail::clip_layer_names, th, tc.intermediate));
+    }
+    final_ = norm(take, "text_model.final_layer_norm", th);
+    visual_projection_ = take("visual_projection.weight", p, vh);
+    text_projection_ = take("text_projection.weight", p, th);
+    // transformers: logit_scale.exp() in float.
+    scale_ = std::exp(take.host("logit_scale", 1, 1)(0, 0));
+    prompts_visual_ln_ = norm(take, "prompts_visual_layernorm", vh);
+    // x @ prompts_visual_projection ([hidden, projection_dim]) as a linear with its transpose.
+    prompts_visual_projection_ = take.upload(take.host("prompts_visual_projection", vh, p).transpose());
+    mit_positions_ = take("mit.position_embedding", config_.frames, config_.mit_hidden);
+    for (int l = 0; l < config_.mit_layers; ++l) {
+      mit_layers_.push_back(detail::take_pre_norm_layer<B>(take, "mit.encoder.layers." + std::to_string(l) + ".",
+                                                           detail::clip_layer_names, config_.mit_hidden,
+                                                           config_.mit_intermediate));
+    }
+    prompt_ln_ = norm(take, "prompts_generator.layernorm", p);
+    for (int l = 0; l < config_.prompt_layers; ++l) {
+      const std::string q = "prompts_generator.decoder." + std::to_string(l) + ".";
+      PromptLayer L;
+      L.cross = attention(take, q + "cross_attn.", p, false);
+      L.norm1 = norm(take, q + "norm1", p);
+      L.norm3 = norm(take, q + "norm3", p);
+      L.fc1_w = take(q + "mlp.0.weight", 4 * p, p);
+      L.fc1_b = take(q + "mlp.0.bias", 1, 4 * p);
+      L.fc2_w = take(q + "mlp.3.weight", p, 4 * p);
+      L.fc2_b = take(q + "mlp.3.bias", 1, p);
+      prompt_layers_.push_back(std::move(L));
+    }
+    // alpha * x, per channel, as a product with diag(alpha): the same floats.
+    const HostMatrix alpha = take.host("prompts_generator.alpha", 1, p);
+    alpha_ = take.upload(HostMatrix(alpha.row(0).asDiagonal()));
+    take.finish("X-CLIP");
+  }
+
+  [[nodiscard]] const XClipConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters; }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes; }
+  [[nodiscard]] static TensorShapes tensor_shapes(const XClipConfig& c) { return xclip_tensor_shapes(c); }
+  /// exp(logit_scale), the factor of the similarity logits.
+  [[nodiscard]] float logit_scale() const noexcept { return scale_; }
+
+  /// Uploads `frames` ([videos * frames, channels * size * size] at the
+  /// model's image size, a video's frames consecutive) and the texts. Any
+  /// number of frames up to the MIT's positions (num_frames) is taken.
+  [[nodiscard]] Workspace prepare(B& backend, const HostMatrix& frames, int videos, const ClipTextInput& text) const {
+    const auto& vc = config_.vision;
+    if (videos <= 0 || frames.rows() % videos != 0 || frames.rows() / videos < 1 ||
+        frames.cols() != Eigen::Index{vc.channels} * vc.image_size * vc.image_size) {
+      throw std::invalid_argument("XClip: frames are [" + std::to_string(frames.rows()) + ", " +
+                                  std::to_string(frames.cols()) + "], expected [videos * frames, " +
+                                  std::to_string(vc.channels) + " * " + std::to_string(vc.image_size) + " * " +
+                                  std::to_string(vc.image_size) + "] for " + std::to_string(videos) + " videos");
+    }
+    const int per_video = static_cast<int>(frames.rows() / videos);
+    if (per_video > config_.frames) {
+      throw std::invalid_argument("XClip: " + std::to_string(per_video) + " frames per video, " + config_.name +
+                                  "'s multi-frame transformer has " + std::to_string(config_.frames) + " positions");
+    }
+    if (text.batch <= 0 || text.seq <= 0 || text.seq > config_.text.max_positions ||
+        text.input_ids.size() != static_cast<std::size_t>(text.batch) * static_cast<std::size_t>(text.seq)) {
+      throw std::invalid_argument("XClip: texts must be [batch * seq] ids with seq in [1, " +
+                                  std::to_string(config_.text.max_positions) + "]");
+    }
+    Workspace ws;
+    ws.videos = videos;
+    ws.frames = per_video;
+    ws.texts = text.batch;
+    ws.seq = text.seq;
+    const int images = videos * per_video;
+    const int n = vc.tokens();
+    const int patches = n - 1;
+    ws.pixels = backend.upload(frames);
+    ws.position_ids = backend.upload_indices(detail::position_ids(images, n));
+    ws.class_rows = backend.upload_indices(detail::sequence_rows(images, n));
+    std::vector<std::int32_t> keep, patch_rows, text_rows;
+    for (int i = 0; i < images; ++i) {
+      for (int t = 0; t < n; ++t) keep.push_back(i * (n + 1) + t);
+    }
+    for (int v = 0; v < videos; ++v) {
+      for (int p = 0; p < patches; ++p) {
+        for (int f = 0; f < per_video; ++f) patch_rows.push_back((v * per_video + f) * n + 1 + p);
+      }
+      for (int t = 0; t < ws.texts; ++t) text_rows.push_back(t);
+    }
+    ws.keep_rows = backend.upload_indices(keep);
+    ws.patch_rows = backend.upload_indices(patch_rows);
+    ws.text_rows = backend.upload_indices(text_rows);
+    ws.frame_ids = backend.upload_indices(detail::position_ids(videos, per_video));
+    ws.frame_mask = backend.upload(HostMatrix::Ones(videos, per_video));
+    ws.patch_mask = backend.upload(HostMatrix::Ones(Eigen::Index{videos} * patches, per_video));
+    ws.extended = backend.upload(HostMatrix::Zero(Eigen::Index{images} * (n + 1), vc.hidden));
+    ws.input_ids = backend.upload_indices(text.input_ids);
+    ws.text_position_ids = backend.upload_indices(detail::position_ids(ws.texts, ws.seq));
+    // XCLIPTextModel pools the highest id of each text (its legacy rule, whatever eos_token_id says).
+    std::vector<std::int32_t> eos_rows;
+    for (int b = 0; b < ws.texts; ++b) {
+      const auto row = text.input_ids.begin() + static_cast<std::ptrdiff_t>(b) * ws.seq;
+      eos_rows.push_back(b * ws.seq + static_cast<std::int32_t>(std::max_element(row, row + ws.seq) - row));
+    }
+    ws.eos_rows = backend.upload_indices(eos_rows);
+    ws.text_mask = backend.upload(text.attention_mask.size() > 0 ? text.attention_mask : HostMatrix::Ones(ws.texts, ws.seq));
+    return ws;
+  }
+
+  /// The frames through the vision tower, the MIT and the patch features:
+  /// ws.vision_hidden, ws.vision_pooled, ws.mit_hidden, ws.video_embeds
+  /// (normalised) and ws.img_features.
+  void encode_videos(B& be, Workspace& ws) const {
+    const auto& vc = config_.vision;
+    const int images = ws.videos * ws.frames;
+    const int n = vc.tokens();
+    Conv2dDims conv{images, vc.channels, vc.image_size, vc.image_size, vc.hidden, vc.patch_size, vc.patch_size, 0};
+    be.conv2d(ws.pixels, patch_w_, none_, conv, ws.patches);
+    be.prepend_row(ws.patches, class_, images, ws.vision_hidden);
+    be.add_positions(positions_, 0, images, n, ws.vision_hidden);
+    be.layer_norm(ws.vision_hidden, pre_.g, pre_.b, vc.layer_norm_eps, ws.vision_hidden);
+    const AttentionDims across{ws.videos, ws.frames, ws.frames, vc.heads, vc.head_dim()};
+    const AttentionDims within{images, n + 1, n + 1, vc.heads, vc.head_dim()};
+    for (const VisionLayer& L : vision_layers_) {
+      be.embedding_lookup(ws.vision_hidden, ws.class_rows, ws.cls);
+      be.linear(ws.cls, L.message_fc_w, L.message_fc_b, ws.message);
+      be.layer_norm(ws.message, L.message_ln.g, L.message_ln.b, vc.layer_norm_eps, ws.normed);
+      attend(be, L.message, ws.normed, ws.normed, across, ws);
+      be.add(ws.attn, ws.message);
+      be.cache_write(ws.vision_hidden, CacheDims{images, n, n + 1, 0}, ws.extended);
+      be.cache_write(ws.message, CacheDims{images, 1, n + 1, n}, ws.extended);
+      be.layer_norm(ws.extended, L.layer.norm1_g, L.layer.norm1_b, vc.layer_norm_eps, ws.normed);
+      be.linear(ws.normed, L.layer.q_w, L.layer.q_b, ws.q);
+      be.linear(ws.normed, L.layer.k_w, L.layer.k_b, ws.k);
+      be.linear(ws.normed, L.layer.v_w, L.layer.v_b, ws.v);
+      be.attention(ws.q, ws.k, ws.v, none_, within, ws.context);
+      be.linear(ws.context, L.layer.o_w, L.layer.o_b, ws.attn);
+      be.add(ws.attn, ws.extended);
+      be.embedding_lookup(ws.extended, ws.keep_rows, ws.vision_hidden);  // the message tokens dropped
+      be.layer_norm(ws.vision_hidden, L.layer.norm2_g, L.layer.norm2_b, vc.layer_norm_eps, ws.normed);
+      be.linear(ws.normed, L.layer.fc1_w, L.layer.fc1_b, ws.inter);
+      detail::activate(be, vc.activation, ws.inter);
+      be.linear(ws.inter, L.layer.fc2_w, L.layer.fc2_b, ws.tmp);
+      be.add(ws.tmp, ws.vision_hidden);
+    }
+    be.embedding_lookup(ws.vision_hidden, ws.class_rows, ws.vision_pooled);
+    be.layer_norm(ws.vision_pooled, post_.g, post_.b, vc.layer_norm_eps, ws.vision_pooled);
+    be.linear(ws.vision_pooled, visual_projection_, none_, ws.frame_embeds);
+    // The MIT: positions added, the layers, its input added back, the mean over frames.
+    be.embedding_lookup(mit_positions_, ws.frame_ids, ws.mit_hidden);
+    be.add(ws.frame_embeds, ws.mit_hidden);
+    const AttentionDims mit{ws.videos, ws.frames, ws.frames, config_.mit_heads, config_.mit_hidden / config_.mit_heads};
+    for (const auto& L : mit_layers_) {
+      detail::pre_norm_layer(be, L, vc.layer_norm_eps, vc.activation, none_, mit, ws.mit_hidden, ws.s);
+    }
+    be.add(ws.frame_embeds, ws.mit_hidden);
+    be.masked_mean_pool(ws.mit_hidden, ws.frame_mask, ws.video_embeds);
+    be.normalize_rows(ws.video_embeds);
+    // The patch features, averaged over each video's frames.
+    be.embedding_lookup(ws.vision_hidden, ws.patch_rows, ws.tmp);
+    be.layer_norm(ws.tmp, prompts_visual_ln_.g, prompts_visual_ln_.b, vc.layer_norm_eps, ws.tmp);
+    be.linear(ws.tmp, prompts_visual_projection_, none_, ws.inter);
+    be.masked_mean_pool(ws.inter, ws.patch_mask, ws.img_features);
+  }
+
+  /// The text tower and its projection: ws.text_hidden, ws.text_pooled, ws.text_raw.
+  void encode_texts(B& be, Workspace& ws) const {
+    const auto& tc = config_.text;
+    be.embedding_lookup(token_, ws.input_ids, ws.text_hidden);
+    be.add_positions(text_positions_, 0, ws.texts, ws.seq, ws.text_hidden);
+    AttentionDims dims{ws.texts, ws.seq, ws.seq, tc.heads, tc.head_dim()};
+    dims.causal = true;
+    for (const auto& L : text_layers_) {
+      detail::pre_norm_layer(be, L, tc.layer_norm_eps, tc.activation, ws.text_mask, dims, ws.text_hidden, ws.s);
+    }
+    be.layer_norm(ws.text_hidden, final_.g, final_.b, tc.layer_norm_eps, ws.text_hidden);
+    be.embedding_lookup(ws.text_hidden, ws.eos_rows, ws.text_pooled);
+    be.linear(ws.text_pooled, text_projection_, none_, ws.text_raw);
+  }
+
+  /// The prompt generator per video and text, the normalised ws.text_embeds
+  /// and ws.logits (every video against every video's texts; a video's own
+  /// are logits_per_video).
+  void similarity(B& be, Workspace& ws) const {
+    const auto& vc = config_.vision;
+    const float text_eps = config_.text.layer_norm_eps;
+    const int p = config_.projection_dim;
+    const int patches = vc.tokens() - 1;
+    be.layer_norm(ws.img_features, prompt_ln_.g, prompt_ln_.b, vc.layer_norm_eps, ws.visual);
+    be.embedding_lookup(ws.text_raw, ws.text_rows, ws.prompts);
+    const AttentionDims cross{ws.videos, ws.texts, patches, config_.prompt_heads, p / config_.prompt_heads};
+    for (const PromptLayer& L : prompt_layers_) {
+      be.layer_norm(ws.prompts, L.norm1.g, L.norm1.b, text_eps, ws.normed);
+      attend(be, L.cross, ws.normed, ws.visual, cross, ws);
+      be.add(ws.attn, ws.prompts);
+      be.layer_norm(ws.prompts, L.norm3.g, L.norm3.b, text_eps, ws.normed);
+      be.linear(ws.normed, L.fc1_w, L.fc1_b, ws.inter);
+      detail::activate(be, config_.prompt_activation, ws.inter);
+      be.linear(ws.inter, L.fc2_w, L.fc2_b, ws.tmp);
+      be.add(ws.tmp, ws.prompts);
+    }
+    be.linear(ws.prompts, alpha_, none_, ws.tmp);
+    be.embedding_lookup(ws.text_raw, ws.text_rows, ws.text_embeds);
+    be.add(ws.tmp, ws.text_embeds);
+    be.normalize_rows(ws.text_embeds);
+    be.linear(ws.video_embeds, ws.text_embeds, none_, ws.logits);
+    be.scale(ws.logits, scale_);
+  }
+
+  void forward(B& be, Workspace& ws) const {
+    encode_videos(be, ws);
+    encode_texts(be, ws);
+    similarity(be, ws);
+  }
+
+  /// logits_per_video [videos, texts]: each video against its own texts
+  /// (the texts after its prompts), from ws.logits.
+  [[nodiscard]] HostMatrix logits_per_video(B& be, const Workspace& ws) const {
+    const HostMatrix all = be.download(ws.logits);
+    HostMatrix out(ws.videos, ws.texts);
+    for (int v = 0; v < ws.videos; ++v) {
+      for (int t = 0; t < ws.texts; ++t) out(v, t) = all(v, Eigen::Index{v} * ws.texts + t);
+    }
+    return out;
+  }
+
+ private:
+  struct Norm {
+    Tensor g, b;
+  };
+  struct Attention {
+    Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
+  };
+  struct VisionLayer {
+    detail::PreNormLayer<B> layer;
+    Tensor message_fc_w, message_fc_b;
+    Norm message_ln;
+    Attention message;
+  };
+  struct PromptLayer {
+    Attention cross;  ///< q, k, v without biases; the output projection ("proj") with one
+    Norm norm1, norm3;
+    Tensor fc1_w, fc1_b, fc2_w, fc2_b;
+  };
+
+  static Norm norm(WeightUploader<B>& take, const std::string& p, Eigen::Index d) {
+    return {take(p + ".weight", 1, d), take(p + ".bias", 1, d)};
+  }
+
+  /// The message attention (q, k, v, out_proj with biases) or the prompt
+  /// generator's cross-attention (q, k, v without, proj with).
+  static Attention attention(WeightUploader<B>& take, const std::string& p, Eigen::Index d, bool message) {
+    Attention a;
+    a.q_w = take(p + "q_proj.weight", d, d);
+    a.k_w = take(p + "k_proj.weight", d, d);
+    a.v_w = take(p + "v_proj.weight", d, d);
+    if (message) {
+      a.q_b = take(p + "q_proj.bias", 1, d);
+      a.k_b = take(p + "k_proj.bias", 1, d);
+      a.v_b = take(p + "v_proj.bias", 1, d);
+    }
+    const std::string out = message ? "out_proj" : "proj";
+    a.o_w = take(p + out + ".weight", d, d);
+    a.o_b = take(p + out + ".bias", 1, d);
+    return a;
+  }
+
+  /// ws.attn = o(attention(q(queries), k(keys), v(keys))).
+  void attend(B& be, const Attention& A, const Tensor& queries, const Tensor& keys, const AttentionDims& dims,
+              Workspace& ws) const {
+    be.linear(queries, A.q_w, A.q_b, ws.q);
+    be.linear(keys, A.k_w, A.k_b, ws.k);
+    be.linear(keys, A.v_w, A.v_b, ws.v);
+    be.attention(ws.q, ws.k, ws.v, none_, dims, ws.context);
+    be.linear(ws.context, A.o_w, A.o_b, ws.attn);
+  }
+
+  XClipConfig config_;
+  Tensor class_, patch_w_, positions_;
+  Norm pre_, post_, final_, prompts_visual_ln_, prompt_ln_;
+  std::vector<VisionLayer> vision_layers_;
+  Tensor token_, text_positions_;
+  std::vector<detail::PreNormLayer<B>> text_layers_, mit_layers_;
+  Tensor visual_projection_, text_projection_, prompts_visual_projection_, mit_positions_, alpha_;
+  std::vector<PromptLayer> prompt_layers_;
+  float scale_ = 1;
+  Tensor none_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/xclip.hpp ----
+// ---- begin accelbench/model/xclip_checkpoint.hpp ----
+
+// The reading of X-CLIP's Hugging Face checkpoints: config.json (XCLIPConfig
+// with text_config and vision_config), every field that changes the
+// computation read or refused by name, and the tensors of XCLIPModel.
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The top-level fields of an X-CLIP config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields xclip_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"xclip\""),
+          F::read("text_config", "the text tower's fields (below)"),
+          F::read("vision_config", "the vision tower's and the MIT's fields (below)"),
+          F::read("projection_dim", "width of the shared embedding space"),
+          F::read("prompt_layers", "layers of the video-specific prompt generator"),
+          F::read("prompt_num_attention_heads", "the prompt generator's attention heads"),
+          F::read("prompt_hidden_act", "the prompt generator's feed-forward activation"),
+          F::no_effect("prompt_alpha", "the initial alpha; a checkpoint stores prompts_generator.alpha itself"),
+          F::no_effect("logit_scale_init_value", "the initial logit_scale; a checkpoint stores logit_scale itself")};
+}
+
+/// The fields of X-CLIP's text_config (`text`) or vision_config: CLIP's, the
+/// vision tower's frames and MIT besides; the text tower pools each text's
+/// highest id whatever eos_token_id says (XCLIPTextModel's rule).
+[[nodiscard]] inline ConfigFields xclip_tower_config_fields(bool text) {
+  using F = ConfigField;
+  ConfigFields f = clip_tower_config_fields(text);
+  for (auto& field : f) {
+    if (field.name == "eos_token_id") {
+      field = F::no_effect("eos_token_id", "XCLIPTextModel pools each text's highest id, whatever this says");
+    }
+    if (field.name == "bos_token_id") field = F::no_effect("bos_token_id", "a tokenizer setting");
+  }
+  if (!text) {
+    f.push_back(F::read("num_frames", "frames of a video: the MIT's positions"));
+    f.push_back(F::read("mit_hidden_size", "the MIT's width (the projection's)"));
+    f.push_back(F::read("mit_intermediate_size", "the MIT's feed-forward width"));
+    f.push_back(F::read("mit_num_hidden_layers", "the MIT's layers"));
+    f.push_back(F::read("mit_num_attention_heads", "the MIT's attention heads"));
+    f.push_back(F::no_effect("drop_path_rate", "stochastic depth, in training only"));
+  }
+  return f;
+}
+
+/// XClipConfig from a checkpoint's config.json (model_type "xclip"); the
+/// preset is named after the folder. Missing fields take transformers'
+/// defaults (XCLIPTextConfig, XCLIPVisionConfig, XCLIPConfig).
+[[nodiscard]] inline XClipConfig xclip_config_from_checkpoint(const std::filesystem::path& dir,
+                                                              std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
+  c.require_text("model_type", "", "xclip", "X-CLIP checkpoints have model_type \"xclip\"");
+  XClipConfig m;
+  m.name = checkpoint_name(dir);
+  const detail::HfConfigReader v = c.object("vision_config", "X-CLIP's config.json has text_config and vision_config");
+  m.vision = detail::read_clip_vision(v);
+  m.frames = v.integer("num_frames", 8);
+  m.mit_hidden = v.integer("mit_hidden_size", 512);
+  m.mit_intermediate = v.integer("mit_intermediate_size", 2048);
+  m.mit_layers = v.integer("mit_num_hidden_layers", 1);
+  m.mit_heads = v.integer("mit_num_attention_heads", 8);
+  const detail::HfConfigReader t = c.object("text_config", "X-CLIP's config.json has text_config and vision_config");
+  m.text.layers = t.integer("num_hidden_layers", 12);
+  m.text.hidden = t.integer("hidden_size", 512);
+  m.text.heads = t.integer("num_attention_heads", 8);
+  m.text.intermediate = t.integer("intermediate_size", 2048);
+  m.text.vocab_size = t.integer("vocab_size", 49408);
+  m.text.max_positions = t.integer("max_position_embeddings", 77);
+  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
+  m.text.activation = detail::clip_activation(t);
+  m.text.bos_token_id = 49406;
+  m.text.eos_token_id = m.text.vocab_size - 1;  // the highest id, which XCLIPTextModel pools
+  m.projection_dim = c.integer("projection_dim", 512);
+  m.prompt_layers = c.integer("prompt_layers", 2);
+  m.prompt_heads = c.integer("prompt_num_attention_heads", 8);
+  m.prompt_activation = detail::read_activation(c, "prompt_hidden_act", "quick_gelu", "X-CLIP's prompt generator",
+                                                {Activation::quick_gelu, Activation::gelu});
+  c.check_fields(xclip_config_fields());
+  v.check_fields(xclip_tower_config_fields(false));
+  t.check_fields(xclip_tower_config_fields(true));
+  validate_xclip_config(m);
+  return m;
+}
+
+/// The tensors of an X-CLIP checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors xclip_unused_tensors() {
+  return {unused_suffix("position_ids", "a buffer of the positions 0, 1, 2, ..., which the model counts itself")};
+}
+
+/// An X-CLIP checkpoint's weights under XCLIPModel's names, the patch
+/// convolution reshaped to [hidden, channels * patch * patch].
+[[nodiscard]] inline WeightMap xclip_weights_from_checkpoint(const std::filesystem::path& dir, const XClipConfig& config) {
+  WeightMap w = checkpoint_tensors(dir, {}, xclip_unused_tensors());
+  detail::reshape_conv2d_weight(w, "vision_model.embeddings.patch_embedding.weight", config.vision.hidden,
+                                config.vision.channels, config.vision.patch_size);
+  return w;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/xclip_checkpoint.hpp ----
 // ---- begin accelbench/model/whisper.hpp ----
 
 // Whisper (Radford et al., 2022) as in Hugging Face transformers'
@@ -14244,6 +14937,215 @@ static_assert(HasCellBytes<VisionLanguage>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/vision_language.hpp ----
+// ---- begin accelbench/family/video_text.hpp ----
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// Video-text retrieval with X-CLIP. One item is one video; a run encodes
+/// batch_size synthetic videos of `frames` frames each (at the model's image
+/// size, see make_images) and batch_size synthetic texts (the model's
+/// longest, see make_clip_text_input), then, per video, shifts every text by
+/// the video's prompts and scores it. Phases: video_encode (the vision tower
+/// over every frame, the MIT, the frames' patch features), text_encode (the
+/// text tower and projection) and similarity (the prompt generator for every
+/// video-text pair and the logits), each timed on the steady clock after the
+/// backend is synchronised. The sweep is batch_sizes x frames; 0 frames is
+/// the model's own num_frames, the most its multi-frame transformer takes.
+struct VideoText {
+  static constexpr std::string_view name = "video-text";
+  static constexpr std::string_view item_unit = "videos";
+
+  using Preset = XClipConfig;
+
+  struct Cell {
+    int batch_size = 1;
+    int frames = 0;  ///< frames per video; 0: the model's own
+  };
+
+  template <XClipOps B>
+  using Model = XClip<B>;
+
+  [[nodiscard]] static const Preset& find_preset(std::string_view model) {
+    return detail::find_preset_in(xclip_presets(), model, name);
+  }
+
+  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(xclip_presets()); }
+
+  [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "xclip"; }
+
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "frames",
+             .item = "number of frames",
+             .help = "frames per video, 0 for the model's own (X-CLIP's num_frames, the most it takes)",
+             .defaults = {0},
+             .min = 0,
+             .small = {0}}};
+  }
+
+  /// Every number of frames at most the model's num_frames, none twice
+  /// once 0 is read as it.
+  static void validate(const Config& config, const Preset& preset) {
+    const std::vector<int> frames = sweep_of<VideoText>(config, "frames");
+    std::vector<int> seen;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const std::string field = "frames[" + std::to_string(i) + "]";
+      const int f = frames[i] == 0 ? preset.frames : frames[i];
+      if (f > preset.frames) {
+        throw ConfigError(field, std::to_string(frames[i]),
+                          "exceeds " + preset.name + "'s " + std::to_string(preset.frames) +
+                              " frames (num_frames: the positions of its multi-frame transformer)");
+      }
+      for (int earlier : seen) {
+        if (earlier == f) {
+          throw ConfigError(field, std::to_string(frames[i]),
+                            "duplicate number of frames (0 is " + preset.name + "'s own " +
+                                std::to_string(preset.frames) + ")");
+        }
+      }
+      seen.push_back(f);
+    }
+  }
+
+  /// batch_sizes x frames, 0 read as the model's own.
+  [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
+    std::vector<Cell> out;
+    for (int b : config.batch_sizes) {
+      for (int f : sweep_of<VideoText>(config, "frames")) out.push_back({b, f == 0 ? preset.frames : f});
+    }
+    return out;
+  }
+
+  [[nodiscard]] static std::vector<Axis> axes(const Cell& c) {
+    return {{"batch_size", c.batch_size}, {"frames", c.frames}};
+  }
+
+  [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
+
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept {
+    return p.flops(c.batch_size, c.frames > 0 ? c.frames : p.frames, c.batch_size, p.text.max_positions);
+  }
+
+  /// video_encode (videos), text_encode (texts) and similarity (video-text
+  /// pairs scored: batch_size squared), once per run each.
+  [[nodiscard]] static std::vector<PhaseSpec> phases(const Cell& c) {
+    const double b = c.batch_size;
+    return {{"video_encode", "videos", b, 1}, {"text_encode", "texts", b, 1}, {"similarity", "pairs", b * b, 1}};
+  }
+
+  [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
+    return synthetic_xclip_weights(preset, seed);
+  }
+
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return xclip_config_from_checkpoint(dir, accepted);
+  }
+
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, const Preset& preset) {
+    return xclip_weights_from_checkpoint(dir, preset);
+  }
+
+  template <XClipOps B>
+  [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
+    return Model<B>(backend, preset, std::move(weights));
+  }
+
+  template <XClipOps B>
+  [[nodiscard]] static Model<B> load(B& backend, const Preset& preset, std::uint64_t seed) {
+    return load_weights(backend, preset, weights(preset, seed));
+  }
+
+  /// Bytes one cell needs besides the weights: the frames' pixels, the
+  /// vision tower's states over every frame (nine [tokens + 1, hidden]
+  /// tensors and the feed-forward), the text tower's, and the prompt
+  /// generator's and logits' [videos * texts, ...] tensors. Saturates.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    using detail::saturating_product, detail::saturating_sum;
+    const auto& v = preset.vision;
+    const auto& t = preset.text;
+    const std::int64_t images = std::int64_t{c.batch_size} * (c.frames > 0 ? c.frames : preset.frames);
+    const std::uint64_t floats = saturating_sum(
+        saturating_product(images, v.channels, v.image_size, v.image_size),
+        saturating_product(images, v.tokens() + 1, 9 * std::int64_t{v.hidden} + v.intermediate),
+        saturating_product(c.batch_size, t.max_positions, 8 * std::int64_t{t.hidden} + t.intermediate),
+        saturating_product(c.batch_size, c.batch_size, 10 * std::int64_t{preset.projection_dim}),
+        saturating_product(c.batch_size, v.tokens(), 6 * std::int64_t{preset.projection_dim}));
+    return saturating_product(floats, sizeof(float));
+  }
+
+  /// The synthetic texts of a cell: the model's longest, as CLIP's.
+  [[nodiscard]] static ClipTextInput synthetic_texts(const Preset& preset, int batch, std::uint64_t seed) {
+    ClipConfig text_only;
+    text_only.text = preset.text;
+    return make_clip_text_input(text_only, batch, preset.text.max_positions, seed);
+  }
+
+  /// One cell's frames and texts on the device; run() encodes both and
+  /// scores every video against every text.
+  template <XClipOps B>
+  class Workload {
+   public:
+    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t seed)
+        : backend_(&backend),
+          model_(&model),
+          ws_(model.prepare(backend,
+                            make_images(cell.batch_size * (cell.frames > 0 ? cell.frames : model.config().frames),
+                                        model.config().vision.channels, model.config().vision.image_size, seed)
+                                .pixels,
+                            cell.batch_size, synthetic_texts(model.config(), cell.batch_size, seed))) {}
+
+    void run() { model_->forward(*backend_, ws_); }
+
+    /// The same pass, marking the end of the videos (phase 0), the texts
+    /// (1) and the similarity (2).
+    template <PhaseMarks P>
+    void run(P& phases) {
+      model_->encode_videos(*backend_, ws_);
+      phases.end(0);
+      model_->encode_texts(*backend_, ws_);
+      phases.end(1);
+      model_->similarity(*backend_, ws_);
+      phases.end(2);
+    }
+
+    /// The normalised video embeddings [batch, projection_dim], the texts'
+    /// after each video's prompts [batch * batch, projection_dim] and the
+    /// logits [batch videos, batch texts].
+    [[nodiscard]] std::vector<NamedOutput> outputs() {
+      std::vector<NamedOutput> out;
+      out.push_back({"video_embeds", backend_->download(ws_.video_embeds)});
+      out.push_back({"text_embeds", backend_->download(ws_.text_embeds)});
+      out.push_back({"logits_per_video", model_->logits_per_video(*backend_, ws_)});
+      return out;
+    }
+
+   private:
+    B* backend_;
+    const Model<B>* model_;
+    typename Model<B>::Workspace ws_;
+  };
+};
+
+static_assert(ModelFamily<VideoText>, "VideoText must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasFlops<VideoText>);
+static_assert(HasCellPhases<VideoText>);
+static_assert(HasCheckpoints<VideoText>);
+static_assert(HasWeightLoading<VideoText, Cpu>);
+static_assert(HasPhasedRun<VideoText::Workload<Cpu>>);
+static_assert(HasParameterCount<VideoText::Preset>);
+static_assert(HasCellBytes<VideoText>);
+
+}  // namespace accelbench
+// ---- end accelbench/family/video_text.hpp ----
 // ---- begin accelbench/measure/timer/steady_timer.hpp ----
 
 #include <chrono>
@@ -22712,6 +23614,7 @@ extern template class Benchmark<Cpu, Vision>;
 extern template class Benchmark<Cpu, Audio>;
 extern template class Benchmark<Cpu, Multimodal>;
 extern template class Benchmark<Cpu, VisionLanguage>;
+extern template class Benchmark<Cpu, VideoText>;
 
 }  // namespace accelbench
 
@@ -28863,7 +29766,7 @@ using KnownBackends = TypeList<Cpu
 #endif
                                >;
 /// The model families of this library.
-using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage>;
+using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage, VideoText>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 

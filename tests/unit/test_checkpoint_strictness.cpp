@@ -377,6 +377,10 @@ std::string field_tables() {
               "the number of layers that run) are left out too: they cannot change the output.\n");
   section("DETR (`detr`)", fields_table(detr_config_fields()) + "\n`backbone_config`:\n\n" +
                                fields_table(detr_backbone_fields()) + "\n" + unused_table(detr_unused_tensors()));
+  section("X-CLIP (`xclip`)", fields_table(xclip_config_fields()) + "\n`text_config`:\n\n" +
+                                  fields_table(xclip_tower_config_fields(true)) + "\n`vision_config`:\n\n" +
+                                  fields_table(xclip_tower_config_fields(false)) + "\n" +
+                                  unused_table(xclip_unused_tensors()));
   return out;
 }
 

@@ -220,6 +220,7 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
   SUBCASE("DETR: basic ResNet layers, the first stage strided") {
     check_architecture<Cuda, Vision>("detr_variant", {{"image_sizes", {64}}, {"image_widths", {96}}});
   }
+  SUBCASE("X-CLIP") { check_architecture<Cuda, VideoText>("xclip"); }
 }
 
 TEST_CASE("cuda: Benchmark reports device memory and the event timer") {

@@ -21,6 +21,7 @@
 
 #include "detr_golden.hpp"
 #include "golden.hpp"
+#include "naive_backend.hpp"
 
 using namespace accelbench;
 using namespace accelbench::test;
@@ -210,4 +211,23 @@ TEST_CASE("Benchmark<Cpu, Vision> runs a DETR checkpoint over image heights by w
   c.sweep["image_widths"] = {1066, 0};
   CHECK_THROWS_WITH_AS(Vision::validate(c, preset), doctest::Contains("image_widths[1] = 0: duplicate image width"),
                        ConfigError);
+}
+
+TEST_CASE("the plain-loop backend runs DETR, verified against Cpu") {
+  Config c;
+  c.weights = golden_dir("detr_variant").string();
+  c.batch_sizes = {1};
+  c.sweep = {{"image_sizes", {64}}, {"image_widths", {96}}};
+  c.warmup_iterations = 0;
+  c.min_iterations = 1;
+  c.min_time_s = 0.0;
+  c.max_time_s = 1.0;
+  c.memory_sample_interval_s = 0;
+  const RunResult r = Benchmark<NaiveBackend, Vision>{c}.run();
+  REQUIRE(r.cells.size() == 1);
+  CAPTURE(r.cells[0].message);
+  CHECK(r.cells[0].status == CellStatus::ok);
+  CHECK(r.cells[0].verification.status == "ok");
+  CHECK(r.cells[0].verification.reference == "cpu");
+  CHECK(r.cells[0].verification.max_abs_error < 1e-4);
 }

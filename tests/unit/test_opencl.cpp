@@ -19,6 +19,7 @@
 #include "golden.hpp"
 #include "detr_golden.hpp"
 #include "llava_golden.hpp"
+#include "xclip_golden.hpp"
 
 using namespace accelbench;
 using namespace accelbench::test;
@@ -149,6 +150,7 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("DETR: basic ResNet layers, the first stage strided") {
     check_architecture<OpenCL, Vision>("detr_variant", {{"image_sizes", {64}}, {"image_widths", {96}}});
   }
+  SUBCASE("X-CLIP") { check_architecture<OpenCL, VideoText>("xclip"); }
 }
 
 TEST_CASE("opencl: the LLaVA and LLaVA-NeXT goldens match transformers: image features, hidden states, prompt and step logits, tokens") {
@@ -162,6 +164,11 @@ TEST_CASE("opencl: the DETR goldens match transformers: feature map, encoder and
   OpenCL cl;
   (void)check_detr_golden(cl, "detr");
   (void)check_detr_golden(cl, "detr_variant");
+}
+
+TEST_CASE("opencl: the X-CLIP golden matches transformers: message tokens, MIT, patch features, prompts, logits") {
+  OpenCL cl;
+  (void)check_xclip_golden(cl);
 }
 
 TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformers' outputs") {

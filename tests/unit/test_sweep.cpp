@@ -154,7 +154,7 @@ TEST_CASE("suite files: each declared sweep axis is a field") {
                        doctest::Contains("echo_widths = [2]: unknown suite field; known fields: name, benchmarks, "
                                          "family, hardware, stats, timer, models, batch_sizes, sequence_lengths, "
                                          "prompt_lengths, new_tokens, image_sizes, image_widths, audio_seconds, "
-                                         "warmup_iterations"),
+                                         "frames, warmup_iterations"),
                        ConfigError);
   CHECK_THROWS_WITH_AS(parse_suite(Json::parse(R"({"bogus": 1})"), TypeList<Echo>{}),
                        doctest::Contains("known fields: name, benchmarks, family, hardware, stats, timer, models, "
@@ -178,7 +178,7 @@ TEST_CASE("suite files: each declared sweep axis is a field") {
   std::vector<std::string> names;
   for (const auto& d : declared) names.push_back(d.axis.name);
   CHECK(names == std::vector<std::string>{"sequence_lengths", "prompt_lengths", "new_tokens", "image_sizes",
-                                          "image_widths", "audio_seconds"});
+                                          "image_widths", "audio_seconds", "frames"});
   CHECK(declared[2].families == std::vector<std::string>{"text-generation", "audio", "vision-language"});
   CHECK(declared[3].families == std::vector<std::string>{"vision", "vision-language"});
   CHECK(declared[4].families == std::vector<std::string>{"vision"});

@@ -19,6 +19,7 @@
 #include "../family/multimodal.hpp"
 #include "../family/text_generation.hpp"
 #include "../family/vision.hpp"
+#include "../family/video_text.hpp"
 #include "../family/vision_language.hpp"
 #include "benchmark.hpp"
 
@@ -30,6 +31,7 @@ extern template class Benchmark<Cpu, Vision>;
 extern template class Benchmark<Cpu, Audio>;
 extern template class Benchmark<Cpu, Multimodal>;
 extern template class Benchmark<Cpu, VisionLanguage>;
+extern template class Benchmark<Cpu, VideoText>;
 
 }  // namespace accelbench
 

@@ -26,6 +26,7 @@
 #include "../family/multimodal.hpp"
 #include "../family/text_generation.hpp"
 #include "../family/vision.hpp"
+#include "../family/video_text.hpp"
 #include "../family/vision_language.hpp"
 #include "../measure/stats/mean_stats.hpp"
 #include "../measure/stats/percentile_stats.hpp"
@@ -50,7 +51,7 @@ using KnownBackends = TypeList<Cpu
 #endif
                                >;
 /// The model families of this library.
-using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage>;
+using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage, VideoText>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 
