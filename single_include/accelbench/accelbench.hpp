@@ -9933,20 +9933,24 @@ inline void validate_clip_vision(const FieldCheck& check, const ClipVisionConfig
   check.positive("vision.layer_norm_eps", v.layer_norm_eps);
 }
 
+inline void validate_clip_text(const FieldCheck& check, const ClipTextConfig& t) {
+  check.positive("text.layers", t.layers);
+  check.positive("text.hidden", t.hidden);
+  check.positive("text.heads", t.heads);
+  check.positive("text.intermediate", t.intermediate);
+  check.positive("text.vocab_size", t.vocab_size);
+  check.positive("text.max_positions", t.max_positions);
+  check.divides("text.heads", t.heads, t.hidden);
+  check.positive("text.layer_norm_eps", t.layer_norm_eps);
+}
+
 }  // namespace detail
 
 /// Checks that a configuration describes a CLIP that can be built.
 inline void validate_clip_config(const ClipConfig& c) {
   const detail::FieldCheck check(c.name);
   detail::validate_clip_vision(check, c.vision);
-  check.positive("text.layers", c.text.layers);
-  check.positive("text.hidden", c.text.hidden);
-  check.positive("text.heads", c.text.heads);
-  check.positive("text.intermediate", c.text.intermediate);
-  check.positive("text.vocab_size", c.text.vocab_size);
-  check.positive("text.max_positions", c.text.max_positions);
-  check.divides("text.heads", c.text.heads, c.text.hidden);
-  check.positive("text.layer_norm_eps", c.text.layer_norm_eps);
+  detail::validate_clip_text(check, c.text);
   check.positive("projection_dim", c.projection_dim);
 }
 
@@ -9981,6 +9985,22 @@ inline ClipVisionConfig read_clip_vision(const HfConfigReader& v) {
   out.channels = v.integer("num_channels", 3);
   out.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
   out.activation = clip_activation(v);
+  return out;
+}
+
+/// A CLIPTextConfig object's dimensions (CLIP's text_config, X-CLIP's),
+/// missing fields at CLIPTextConfig's defaults; the special tokens are the
+/// caller's, and so is the check of its fields.
+inline ClipTextConfig read_clip_text(const HfConfigReader& t) {
+  ClipTextConfig out;
+  out.layers = t.integer("num_hidden_layers", 12);
+  out.hidden = t.integer("hidden_size", 512);
+  out.heads = t.integer("num_attention_heads", 8);
+  out.intermediate = t.integer("intermediate_size", 2048);
+  out.vocab_size = t.integer("vocab_size", 49408);
+  out.max_positions = t.integer("max_position_embeddings", 77);
+  out.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
+  out.activation = clip_activation(t);
   return out;
 }
 
@@ -10029,14 +10049,7 @@ inline ClipVisionConfig read_clip_vision(const HfConfigReader& v) {
   const detail::HfConfigReader v = c.object("vision_config", "CLIP's config.json has text_config and vision_config");
   m.vision = detail::read_clip_vision(v);
   const detail::HfConfigReader t = c.object("text_config", "CLIP's config.json has text_config and vision_config");
-  m.text.layers = t.integer("num_hidden_layers", 12);
-  m.text.hidden = t.integer("hidden_size", 512);
-  m.text.heads = t.integer("num_attention_heads", 8);
-  m.text.intermediate = t.integer("intermediate_size", 2048);
-  m.text.vocab_size = t.integer("vocab_size", 49408);
-  m.text.max_positions = t.integer("max_position_embeddings", 77);
-  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
-  m.text.activation = detail::clip_activation(t);
+  m.text = detail::read_clip_text(t);
   m.text.bos_token_id = t.integer("bos_token_id", 49406);
   m.text.eos_token_id = t.integer("eos_token_id", 49407);
   m.projection_dim = c.integer("projection_dim", 512);
@@ -10089,6 +10102,19 @@ inline void add_clip_vision_shapes(TensorShapes& s, const ClipVisionConfig& v, i
   for (int l = 0; l < layers; ++l) {
     add_pre_norm_layer_shapes(s, clip_layer_prefix("vision_model", l), clip_layer_names, vh, v.intermediate);
   }
+}
+
+/// The tensors of CLIP's text tower ("text_model.*": embeddings, layers,
+/// final_layer_norm), as CLIP and X-CLIP have it.
+inline void add_clip_text_shapes(TensorShapes& s, const ClipTextConfig& t) {
+  const Eigen::Index th = t.hidden;
+  s.push_back({"text_model.embeddings.token_embedding.weight", {t.vocab_size, th}});
+  s.push_back({"text_model.embeddings.position_embedding.weight", {t.max_positions, th}});
+  for (int l = 0; l < t.layers; ++l) {
+    add_pre_norm_layer_shapes(s, clip_layer_prefix("text_model", l), clip_layer_names, th, t.intermediate);
+  }
+  s.push_back({"text_model.final_layer_norm.weight", {1, th}});
+  s.push_back({"text_model.final_layer_norm.bias", {1, th}});
 }
 
 }  // namespace detail
@@ -10168,14 +10194,7 @@ inline TensorShapes clip_tensor_shapes(const ClipConfig& c) {
   detail::add_clip_vision_shapes(s, c.vision, c.vision.layers);
   s.push_back({"vision_model.post_layernorm.weight", {1, vh}});
   s.push_back({"vision_model.post_layernorm.bias", {1, vh}});
-  s.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, th}});
-  s.push_back({"text_model.embeddings.position_embedding.weight", {c.text.max_positions, th}});
-  for (int l = 0; l < c.text.layers; ++l) {
-    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("text_model", l), detail::clip_layer_names, th,
-                                      c.text.intermediate);
-  }
-  s.push_back({"text_model.final_layer_norm.weight", {1, th}});
-  s.push_back({"text_model.final_layer_norm.bias", {1, th}});
+  detail::add_clip_text_shapes(s, c.text);
   s.push_back({"visual_projection.weight", {c.projection_dim, vh}});
   s.push_back({"text_projection.weight", {c.projection_dim, th}});
   return s;
@@ -10522,13 +10541,7 @@ inline const std::vector<XClipConfig>& xclip_presets() {
 inline void validate_xclip_config(const XClipConfig& c) {
   const detail::FieldCheck check(c.name);
   detail::validate_clip_vision(check, c.vision);
-  check.positive("text.layers", c.text.layers);
-  check.positive("text.hidden", c.text.hidden);
-  check.positive("text.heads", c.text.heads);
-  check.positive("text.intermediate", c.text.intermediate);
-  check.positive("text.vocab_size", c.text.vocab_size);
-  check.positive("text.max_positions", c.text.max_positions);
-  check.divides("text.heads", c.text.heads, c.text.hidden);
+  detail::validate_clip_text(check, c.text);
   check.positive("frames", c.frames);
   check.positive("projection_dim", c.projection_dim);
   check.positive("mit_layers", c.mit_layers);
@@ -10576,14 +10589,7 @@ inline TensorShapes xclip_tensor_shapes(const XClipConfig& c) {
   }
   s.push_back({"vision_model.post_layernorm.weight", {1, vh}});
   s.push_back({"vision_model.post_layernorm.bias", {1, vh}});
-  s.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, th}});
-  s.push_back({"text_model.embeddings.position_embedding.weight", {c.text.max_positions, th}});
-  for (int l = 0; l < c.text.layers; ++l) {
-    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("text_model", l), detail::clip_layer_names, th,
-                                      c.text.intermediate);
-  }
-  s.push_back({"text_model.final_layer_norm.weight", {1, th}});
-  s.push_back({"text_model.final_layer_norm.bias", {1, th}});
+  detail::add_clip_text_shapes(s, c.text);
   s.push_back({"visual_projection.weight", {p, vh}});
   s.push_back({"text_projection.weight", {p, th}});
   s.push_back({"logit_scale", {1, 1}});
@@ -11083,14 +11089,7 @@ namespace accelbench {
   m.mit_layers = v.integer("mit_num_hidden_layers", 1);
   m.mit_heads = v.integer("mit_num_attention_heads", 8);
   const detail::HfConfigReader t = c.object("text_config", "X-CLIP's config.json has text_config and vision_config");
-  m.text.layers = t.integer("num_hidden_layers", 12);
-  m.text.hidden = t.integer("hidden_size", 512);
-  m.text.heads = t.integer("num_attention_heads", 8);
-  m.text.intermediate = t.integer("intermediate_size", 2048);
-  m.text.vocab_size = t.integer("vocab_size", 49408);
-  m.text.max_positions = t.integer("max_position_embeddings", 77);
-  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
-  m.text.activation = detail::clip_activation(t);
+  m.text = detail::read_clip_text(t);
   m.text.bos_token_id = 49406;
   m.text.eos_token_id = m.text.vocab_size - 1;  // the highest id, which XCLIPTextModel pools
   m.projection_dim = c.integer("projection_dim", 512);

@@ -49,14 +49,7 @@ inline TensorShapes clip_tensor_shapes(const ClipConfig& c) {
   detail::add_clip_vision_shapes(s, c.vision, c.vision.layers);
   s.push_back({"vision_model.post_layernorm.weight", {1, vh}});
   s.push_back({"vision_model.post_layernorm.bias", {1, vh}});
-  s.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, th}});
-  s.push_back({"text_model.embeddings.position_embedding.weight", {c.text.max_positions, th}});
-  for (int l = 0; l < c.text.layers; ++l) {
-    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("text_model", l), detail::clip_layer_names, th,
-                                      c.text.intermediate);
-  }
-  s.push_back({"text_model.final_layer_norm.weight", {1, th}});
-  s.push_back({"text_model.final_layer_norm.bias", {1, th}});
+  detail::add_clip_text_shapes(s, c.text);
   s.push_back({"visual_projection.weight", {c.projection_dim, vh}});
   s.push_back({"text_projection.weight", {c.projection_dim, th}});
   return s;

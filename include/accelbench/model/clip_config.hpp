@@ -145,20 +145,24 @@ inline void validate_clip_vision(const FieldCheck& check, const ClipVisionConfig
   check.positive("vision.layer_norm_eps", v.layer_norm_eps);
 }
 
+inline void validate_clip_text(const FieldCheck& check, const ClipTextConfig& t) {
+  check.positive("text.layers", t.layers);
+  check.positive("text.hidden", t.hidden);
+  check.positive("text.heads", t.heads);
+  check.positive("text.intermediate", t.intermediate);
+  check.positive("text.vocab_size", t.vocab_size);
+  check.positive("text.max_positions", t.max_positions);
+  check.divides("text.heads", t.heads, t.hidden);
+  check.positive("text.layer_norm_eps", t.layer_norm_eps);
+}
+
 }  // namespace detail
 
 /// Checks that a configuration describes a CLIP that can be built.
 inline void validate_clip_config(const ClipConfig& c) {
   const detail::FieldCheck check(c.name);
   detail::validate_clip_vision(check, c.vision);
-  check.positive("text.layers", c.text.layers);
-  check.positive("text.hidden", c.text.hidden);
-  check.positive("text.heads", c.text.heads);
-  check.positive("text.intermediate", c.text.intermediate);
-  check.positive("text.vocab_size", c.text.vocab_size);
-  check.positive("text.max_positions", c.text.max_positions);
-  check.divides("text.heads", c.text.heads, c.text.hidden);
-  check.positive("text.layer_norm_eps", c.text.layer_norm_eps);
+  detail::validate_clip_text(check, c.text);
   check.positive("projection_dim", c.projection_dim);
 }
 
@@ -193,6 +197,22 @@ inline ClipVisionConfig read_clip_vision(const HfConfigReader& v) {
   out.channels = v.integer("num_channels", 3);
   out.layer_norm_eps = v.number("layer_norm_eps", 1e-5f);
   out.activation = clip_activation(v);
+  return out;
+}
+
+/// A CLIPTextConfig object's dimensions (CLIP's text_config, X-CLIP's),
+/// missing fields at CLIPTextConfig's defaults; the special tokens are the
+/// caller's, and so is the check of its fields.
+inline ClipTextConfig read_clip_text(const HfConfigReader& t) {
+  ClipTextConfig out;
+  out.layers = t.integer("num_hidden_layers", 12);
+  out.hidden = t.integer("hidden_size", 512);
+  out.heads = t.integer("num_attention_heads", 8);
+  out.intermediate = t.integer("intermediate_size", 2048);
+  out.vocab_size = t.integer("vocab_size", 49408);
+  out.max_positions = t.integer("max_position_embeddings", 77);
+  out.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
+  out.activation = clip_activation(t);
   return out;
 }
 
@@ -241,14 +261,7 @@ inline ClipVisionConfig read_clip_vision(const HfConfigReader& v) {
   const detail::HfConfigReader v = c.object("vision_config", "CLIP's config.json has text_config and vision_config");
   m.vision = detail::read_clip_vision(v);
   const detail::HfConfigReader t = c.object("text_config", "CLIP's config.json has text_config and vision_config");
-  m.text.layers = t.integer("num_hidden_layers", 12);
-  m.text.hidden = t.integer("hidden_size", 512);
-  m.text.heads = t.integer("num_attention_heads", 8);
-  m.text.intermediate = t.integer("intermediate_size", 2048);
-  m.text.vocab_size = t.integer("vocab_size", 49408);
-  m.text.max_positions = t.integer("max_position_embeddings", 77);
-  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
-  m.text.activation = detail::clip_activation(t);
+  m.text = detail::read_clip_text(t);
   m.text.bos_token_id = t.integer("bos_token_id", 49406);
   m.text.eos_token_id = t.integer("eos_token_id", 49407);
   m.projection_dim = c.integer("projection_dim", 512);

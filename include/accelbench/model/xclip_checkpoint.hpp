@@ -72,14 +72,7 @@ namespace accelbench {
   m.mit_layers = v.integer("mit_num_hidden_layers", 1);
   m.mit_heads = v.integer("mit_num_attention_heads", 8);
   const detail::HfConfigReader t = c.object("text_config", "X-CLIP's config.json has text_config and vision_config");
-  m.text.layers = t.integer("num_hidden_layers", 12);
-  m.text.hidden = t.integer("hidden_size", 512);
-  m.text.heads = t.integer("num_attention_heads", 8);
-  m.text.intermediate = t.integer("intermediate_size", 2048);
-  m.text.vocab_size = t.integer("vocab_size", 49408);
-  m.text.max_positions = t.integer("max_position_embeddings", 77);
-  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-5f);
-  m.text.activation = detail::clip_activation(t);
+  m.text = detail::read_clip_text(t);
   m.text.bos_token_id = 49406;
   m.text.eos_token_id = m.text.vocab_size - 1;  // the highest id, which XCLIPTextModel pools
   m.projection_dim = c.integer("projection_dim", 512);

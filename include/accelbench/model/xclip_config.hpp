@@ -79,13 +79,7 @@ inline const std::vector<XClipConfig>& xclip_presets() {
 inline void validate_xclip_config(const XClipConfig& c) {
   const detail::FieldCheck check(c.name);
   detail::validate_clip_vision(check, c.vision);
-  check.positive("text.layers", c.text.layers);
-  check.positive("text.hidden", c.text.hidden);
-  check.positive("text.heads", c.text.heads);
-  check.positive("text.intermediate", c.text.intermediate);
-  check.positive("text.vocab_size", c.text.vocab_size);
-  check.positive("text.max_positions", c.text.max_positions);
-  check.divides("text.heads", c.text.heads, c.text.hidden);
+  detail::validate_clip_text(check, c.text);
   check.positive("frames", c.frames);
   check.positive("projection_dim", c.projection_dim);
   check.positive("mit_layers", c.mit_layers);
@@ -133,14 +127,7 @@ inline TensorShapes xclip_tensor_shapes(const XClipConfig& c) {
   }
   s.push_back({"vision_model.post_layernorm.weight", {1, vh}});
   s.push_back({"vision_model.post_layernorm.bias", {1, vh}});
-  s.push_back({"text_model.embeddings.token_embedding.weight", {c.text.vocab_size, th}});
-  s.push_back({"text_model.embeddings.position_embedding.weight", {c.text.max_positions, th}});
-  for (int l = 0; l < c.text.layers; ++l) {
-    detail::add_pre_norm_layer_shapes(s, detail::clip_layer_prefix("text_model", l), detail::clip_layer_names, th,
-                                      c.text.intermediate);
-  }
-  s.push_back({"text_model.final_layer_norm.weight", {1, th}});
-  s.push_back({"text_model.final_layer_norm.bias", {1, th}});
+  detail::add_clip_text_shapes(s, c.text);
   s.push_back({"visual_projection.weight", {p, vh}});
   s.push_back({"text_projection.weight", {p, th}});
   s.push_back({"logit_scale", {1, 1}});

@@ -45,6 +45,19 @@ inline void add_clip_vision_shapes(TensorShapes& s, const ClipVisionConfig& v, i
   }
 }
 
+/// The tensors of CLIP's text tower ("text_model.*": embeddings, layers,
+/// final_layer_norm), as CLIP and X-CLIP have it.
+inline void add_clip_text_shapes(TensorShapes& s, const ClipTextConfig& t) {
+  const Eigen::Index th = t.hidden;
+  s.push_back({"text_model.embeddings.token_embedding.weight", {t.vocab_size, th}});
+  s.push_back({"text_model.embeddings.position_embedding.weight", {t.max_positions, th}});
+  for (int l = 0; l < t.layers; ++l) {
+    add_pre_norm_layer_shapes(s, clip_layer_prefix("text_model", l), clip_layer_names, th, t.intermediate);
+  }
+  s.push_back({"text_model.final_layer_norm.weight", {1, th}});
+  s.push_back({"text_model.final_layer_norm.bias", {1, th}});
+}
+
 }  // namespace detail
 
 /// The embeddings and the first `layers` layers of a CLIP vision tower on backend B.
