@@ -297,6 +297,7 @@ TEST_CASE("JSON report: written whole, and exactly the fields docs/result-schema
   // interval, mean-stats cells, a comparison and a loading benchmark.
   auto cfg = tiny_config();
   cfg.min_iterations = 400;
+  cfg.max_time_s = 120.0;  // the 400 samples the p99 interval needs, also unoptimised under the sanitizers on a busy machine
   RunResult r = Benchmark<Cpu, Embedding>{cfg, one_thread()}.run();
   auto small = tiny_config();
   small.batch_sizes = {1};
