@@ -88,4 +88,14 @@ inline std::filesystem::path folder_with_config(const std::string& name, const s
   return dir;
 }
 
+/// A folder holding architecture `arch`'s golden config.json with `edit`
+/// applied to its JSON (no weights), named `arch`-`name`.
+template <class Edit>
+std::filesystem::path edited_golden_config(const std::string& arch, const std::string& name, Edit&& edit) {
+  std::ifstream in(golden_dir(arch) / "config.json");
+  auto json = nlohmann::json::parse(in);
+  edit(json);
+  return folder_with_config(arch + "-" + name, json.dump());
+}
+
 }  // namespace accelbench::test

@@ -28,15 +28,6 @@ using namespace accelbench::test;
 
 namespace {
 
-/// The golden DETR's config.json with `edit` applied (no weights).
-template <class Edit>
-std::filesystem::path edited_detr_config(const std::string& name, Edit&& edit) {
-  std::ifstream in(golden_dir("detr") / "config.json");
-  auto json = nlohmann::json::parse(in);
-  edit(json);
-  return folder_with_config("detr-" + name, json.dump());
-}
-
 /// The golden DETR checkpoint with its tensors passed through `edit`
 /// (a WeightMap of the stored names) before they are written back.
 template <class Edit>
@@ -118,21 +109,21 @@ TEST_CASE("DETR checkpoints: a tensor left over or missing is an error naming it
 }
 
 TEST_CASE("DETR checkpoints: fields that change the computation are read or refused by name") {
-  CHECK(config_error(edited_detr_config("learned", [](auto& j) { j["position_embedding_type"] = "learned"; }))
+  CHECK(config_error(edited_golden_config("detr", "learned", [](auto& j) { j["position_embedding_type"] = "learned"; }))
             .find("position_embedding_type") != std::string::npos);
-  CHECK(config_error(edited_detr_config("timm", [](auto& j) { j["use_timm_backbone"] = true; }))
+  CHECK(config_error(edited_golden_config("detr", "timm", [](auto& j) { j["use_timm_backbone"] = true; }))
             .find("use_timm_backbone") != std::string::npos);
-  CHECK(config_error(edited_detr_config("dilation", [](auto& j) { j["dilation"] = true; })).find("dilation") !=
+  CHECK(config_error(edited_golden_config("detr", "dilation", [](auto& j) { j["dilation"] = true; })).find("dilation") !=
         std::string::npos);
-  CHECK(config_error(edited_detr_config("act", [](auto& j) { j["backbone_config"]["hidden_act"] = "gelu"; }))
+  CHECK(config_error(edited_golden_config("detr", "act", [](auto& j) { j["backbone_config"]["hidden_act"] = "gelu"; }))
             .find("backbone_config.hidden_act") != std::string::npos);
-  CHECK(config_error(edited_detr_config("stage3", [](auto& j) { j["backbone_config"]["out_features"] = {"stage3"}; }))
+  CHECK(config_error(edited_golden_config("detr", "stage3", [](auto& j) { j["backbone_config"]["out_features"] = {"stage3"}; }))
             .find("backbone_config.out_features") != std::string::npos);
-  CHECK(config_error(edited_detr_config("swin", [](auto& j) { j["backbone_config"]["model_type"] = "swin"; }))
+  CHECK(config_error(edited_golden_config("detr", "swin", [](auto& j) { j["backbone_config"]["model_type"] = "swin"; }))
             .find("backbone_config.model_type") != std::string::npos);
-  CHECK(config_error(edited_detr_config("unknown", [](auto& j) { j["two_stage"] = true; })).find("two_stage") !=
+  CHECK(config_error(edited_golden_config("detr", "unknown", [](auto& j) { j["two_stage"] = true; })).find("two_stage") !=
         std::string::npos);
-  const DetrConfig aux = detr_config_from_checkpoint(edited_detr_config("aux", [](auto& j) { j["auxiliary_loss"] = true; }));
+  const DetrConfig aux = detr_config_from_checkpoint(edited_golden_config("detr", "aux", [](auto& j) { j["auxiliary_loss"] = true; }));
   CHECK(aux.auxiliary_loss);
   const DetrConfig golden = detr_config_from_checkpoint(golden_dir("detr"));
   CHECK(golden.num_labels + 1 == GoldenIo("detr").dim("logits", 1));

@@ -28,15 +28,6 @@ using namespace accelbench::test;
 
 namespace {
 
-/// The golden LLaVA's config.json with `edit` applied (no weights).
-template <class Edit>
-std::filesystem::path edited_llava_config(const std::string& name, Edit&& edit) {
-  std::ifstream in(golden_dir("llava") / "config.json");
-  auto json = nlohmann::json::parse(in);
-  edit(json);
-  return folder_with_config("llava-" + name, json.dump());
-}
-
 /// The golden LLaVA's checkpoint with each stored name passed through `rename`.
 template <class Rename>
 std::filesystem::path renamed_llava(const std::string& name, Rename&& rename) {
@@ -178,37 +169,37 @@ TEST_CASE("LLaVA-NeXT's layouts: llava-v1.6-mistral-7b's token counts and transf
 
 TEST_CASE("LLaVA checkpoints: fields that change the computation are implemented or refused by name") {
   SUBCASE("a list of feature layers") {
-    const auto dir = edited_llava_config("layers", [](auto& j) { j["vision_feature_layer"] = {-2, -5}; });
+    const auto dir = edited_golden_config("llava", "layers", [](auto& j) { j["vision_feature_layer"] = {-2, -5}; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("vision_feature_layer = [-2,-5]"),
                          ConfigError);
   }
   SUBCASE("an unknown selection strategy") {
-    const auto dir = edited_llava_config("strategy", [](auto& j) { j["vision_feature_select_strategy"] = "cls"; });
+    const auto dir = edited_golden_config("llava", "strategy", [](auto& j) { j["vision_feature_select_strategy"] = "cls"; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir),
                          doctest::Contains("vision_feature_select_strategy = \"cls\""), ConfigError);
   }
   SUBCASE("a feature layer the tower does not have") {
-    const auto dir = edited_llava_config("far", [](auto& j) { j["vision_feature_layer"] = -5; });
+    const auto dir = edited_golden_config("llava", "far", [](auto& j) { j["vision_feature_layer"] = -5; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("feature_layer = -5"),
                          ConfigError);
   }
   SUBCASE("an image token outside the vocabulary") {
-    const auto dir = edited_llava_config("token", [](auto& j) { j["image_token_index"] = 100; });
+    const auto dir = edited_golden_config("llava", "token", [](auto& j) { j["image_token_index"] = 100; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("image_token_id = 100"),
                          ConfigError);
   }
   SUBCASE("a decoder other than Llama, Qwen2 or Mistral") {
-    const auto dir = edited_llava_config("gpt2", [](auto& j) { j["text_config"]["model_type"] = "gpt2"; });
+    const auto dir = edited_golden_config("llava", "gpt2", [](auto& j) { j["text_config"]["model_type"] = "gpt2"; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("text_config.model_type = \"gpt2\""),
                          ConfigError);
   }
   SUBCASE("a vision tower other than CLIP's") {
-    const auto dir = edited_llava_config("siglip", [](auto& j) { j["vision_config"]["model_type"] = "siglip_vision_model"; });
+    const auto dir = edited_golden_config("llava", "siglip", [](auto& j) { j["vision_config"]["model_type"] = "siglip_vision_model"; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir),
                          doctest::Contains("vision_config.model_type = \"siglip_vision_model\""), ConfigError);
   }
   SUBCASE("an unknown field") {
-    const auto dir = edited_llava_config("unknown", [](auto& j) { j["vision_feature_pooling"] = "avg"; });
+    const auto dir = edited_golden_config("llava", "unknown", [](auto& j) { j["vision_feature_pooling"] = "avg"; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("vision_feature_pooling"),
                          ConfigError);
   }
@@ -228,12 +219,12 @@ TEST_CASE("LLaVA checkpoints: fields that change the computation are implemented
                          doctest::Contains("full_features = true: LLaVA-NeXT packs"), ConfigError);
   }
   SUBCASE("image_grid_pinpoints in a LLaVA checkpoint") {
-    const auto dir = edited_llava_config("pins", [](auto& j) { j["image_grid_pinpoints"] = {{32, 64}}; });
+    const auto dir = edited_golden_config("llava", "pins", [](auto& j) { j["image_grid_pinpoints"] = {{32, 64}}; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("LLaVA does not tile images"),
                          ConfigError);
   }
   SUBCASE("image_token_id and image_token_index that differ") {
-    const auto dir = edited_llava_config("ids", [](auto& j) { j["image_token_id"] = 96; });
+    const auto dir = edited_golden_config("llava", "ids", [](auto& j) { j["image_token_id"] = 96; });
     CHECK_THROWS_WITH_AS((void)VisionLanguage::checkpoint_preset(dir), doctest::Contains("image_token_index = 97"),
                          ConfigError);
   }

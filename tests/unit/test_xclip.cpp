@@ -28,14 +28,6 @@ using namespace accelbench::test;
 
 namespace {
 
-template <class Edit>
-std::filesystem::path edited_xclip_config(const std::string& name, Edit&& edit) {
-  std::ifstream in(golden_dir("xclip") / "config.json");
-  auto json = nlohmann::json::parse(in);
-  edit(json);
-  return folder_with_config("xclip-" + name, json.dump());
-}
-
 std::string config_error(const std::filesystem::path& dir) {
   try {
     (void)xclip_config_from_checkpoint(dir);
@@ -53,13 +45,13 @@ TEST_CASE("X-CLIP matches transformers' XCLIPModel: message tokens, MIT, prompt 
 }
 
 TEST_CASE("X-CLIP checkpoints: fields that change the computation are read or refused by name") {
-  CHECK(config_error(edited_xclip_config("act", [](auto& j) { j["prompt_hidden_act"] = "tanh"; }))
+  CHECK(config_error(edited_golden_config("xclip", "act", [](auto& j) { j["prompt_hidden_act"] = "tanh"; }))
             .find("prompt_hidden_act") != std::string::npos);
-  CHECK(config_error(edited_xclip_config("mit", [](auto& j) { j["vision_config"]["mit_hidden_size"] = 7; }))
+  CHECK(config_error(edited_golden_config("xclip", "mit", [](auto& j) { j["vision_config"]["mit_hidden_size"] = 7; }))
             .find("mit_hidden") != std::string::npos);
-  CHECK(config_error(edited_xclip_config("unknown", [](auto& j) { j["vision_config"]["use_message_tokens"] = false; }))
+  CHECK(config_error(edited_golden_config("xclip", "unknown", [](auto& j) { j["vision_config"]["use_message_tokens"] = false; }))
             .find("vision_config.use_message_tokens") != std::string::npos);
-  CHECK(config_error(edited_xclip_config("type", [](auto& j) { j["model_type"] = "clip"; })).find("model_type") !=
+  CHECK(config_error(edited_golden_config("xclip", "type", [](auto& j) { j["model_type"] = "clip"; })).find("model_type") !=
         std::string::npos);
   const XClipConfig golden = xclip_config_from_checkpoint(golden_dir("xclip"));
   CHECK(golden.frames == 3);
