@@ -8470,6 +8470,23 @@ struct ImageBatch {
   HostMatrix pixels;
 };
 
+/// Images as rows of pixels: `batch` images of channels x height x width,
+/// uniform in [-1, 1) from the stream "pixel_values" under `seed` as
+/// make_images draws them (make_images is the square case).
+[[nodiscard]] inline HostMatrix make_pixels(int batch, int channels, int height, int width, std::uint64_t seed) {
+  if (batch <= 0 || channels <= 0 || height <= 0 || width <= 0) {
+    throw std::invalid_argument("make_pixels: batch " + std::to_string(batch) + ", channels " +
+                                std::to_string(channels) + ", height " + std::to_string(height) + " and width " +
+                                std::to_string(width) + " must be positive");
+  }
+  HostMatrix pixels(batch, Eigen::Index{channels} * height * width);
+  const std::uint64_t stream = detail::stream_seed(seed, "pixel_values");
+  for (Eigen::Index k = 0; k < pixels.size(); ++k) {
+    pixels.data()[k] = 2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(k)) - 1.0f;
+  }
+  return pixels;
+}
+
 /// Deterministic synthetic images: every value uniform in [-1, 1), the
 /// range of pixels normalised with mean 0.5 and standard deviation 0.5 (as
 /// ViT's image processor does), drawn from the counter-based generator's
@@ -8486,12 +8503,7 @@ struct ImageBatch {
   in.batch = batch;
   in.channels = channels;
   in.size = size;
-  in.pixels.resize(batch, Eigen::Index{channels} * size * size);
-  const std::uint64_t stream = detail::stream_seed(seed, "pixel_values");
-  float* data = in.pixels.data();
-  for (Eigen::Index k = 0; k < in.pixels.size(); ++k) {
-    data[k] = 2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(k)) - 1.0f;
-  }
+  in.pixels = make_pixels(batch, channels, size, size, seed);
   return in;
 }
 
@@ -13815,23 +13827,6 @@ inline const std::vector<VisionConfig>& vision_presets() {
     return p;
   }();
   return presets;
-}
-
-/// Images as rows of pixels: `batch` images of channels x height x width,
-/// uniform in [-1, 1) from the stream "pixel_values" under `seed` as
-/// make_images draws them (a square image is the same as make_images').
-[[nodiscard]] inline HostMatrix make_pixels(int batch, int channels, int height, int width, std::uint64_t seed) {
-  if (batch <= 0 || channels <= 0 || height <= 0 || width <= 0) {
-    throw std::invalid_argument("make_pixels: batch " + std::to_string(batch) + ", channels " +
-                                std::to_string(channels) + ", height " + std::to_string(height) + " and width " +
-                                std::to_string(width) + " must be positive");
-  }
-  HostMatrix pixels(batch, Eigen::Index{channels} * height * width);
-  const std::uint64_t stream = detail::stream_seed(seed, "pixel_values");
-  for (Eigen::Index k = 0; k < pixels.size(); ++k) {
-    pixels.data()[k] = 2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(k)) - 1.0f;
-  }
-  return pixels;
 }
 
 /// Image models: Vision Transformers (ViTModel) encoding images, and DETR

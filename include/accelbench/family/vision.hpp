@@ -17,7 +17,7 @@
 #include "../model/detr.hpp"
 #include "../model/detr_checkpoint.hpp"
 #include "../model/vit.hpp"
-#include "../detail/rng.hpp"
+#include "../model/common/images.hpp"
 #include "model_variant.hpp"
 #include "../core/result.hpp"
 #include "../core/tensor.hpp"
@@ -72,23 +72,6 @@ inline const std::vector<VisionConfig>& vision_presets() {
     return p;
   }();
   return presets;
-}
-
-/// Images as rows of pixels: `batch` images of channels x height x width,
-/// uniform in [-1, 1) from the stream "pixel_values" under `seed` as
-/// make_images draws them (a square image is the same as make_images').
-[[nodiscard]] inline HostMatrix make_pixels(int batch, int channels, int height, int width, std::uint64_t seed) {
-  if (batch <= 0 || channels <= 0 || height <= 0 || width <= 0) {
-    throw std::invalid_argument("make_pixels: batch " + std::to_string(batch) + ", channels " +
-                                std::to_string(channels) + ", height " + std::to_string(height) + " and width " +
-                                std::to_string(width) + " must be positive");
-  }
-  HostMatrix pixels(batch, Eigen::Index{channels} * height * width);
-  const std::uint64_t stream = detail::stream_seed(seed, "pixel_values");
-  for (Eigen::Index k = 0; k < pixels.size(); ++k) {
-    pixels.data()[k] = 2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(k)) - 1.0f;
-  }
-  return pixels;
 }
 
 /// Image models: Vision Transformers (ViTModel) encoding images, and DETR
