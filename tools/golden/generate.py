@@ -4,7 +4,7 @@
 For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
 variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, qwen2_window, mistral,
 llama_rope_llama3, llama_rope_linear, llama_rope_dynamic, vit_nobias, wav2vec2_stable, llava, llava_variant,
-llava_next, detr, detr_variant, xclip) this builds a tiny model with
+llava_next, detr, detr_variant, xclip, clap) this builds a tiny model with
 transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
@@ -41,6 +41,8 @@ import transformers
 from transformers import (
     BertConfig,
     BertModel,
+    ClapConfig,
+    ClapModel,
     CLIPConfig,
     CLIPModel,
     DetrConfig,
@@ -2125,6 +2127,558 @@ def make_xclip(out: Path, arch: str = "xclip", base_seed: int = 13000) -> dict:
     return {"model": model, "removed": removed, "gap": None, "max_abs": stats["logits_max_abs"], "what": "|logits_per_video|"}
 
 
+# ----------------------------------------------------------------------------- clap
+
+# CLAP (ClapModel with laion/clap-htsat-unfused's architecture at tiny sizes): an HTSAT audio encoder (a Swin
+# transformer over the log-mel spectrogram folded into a square image) and a RoBERTa text encoder, each followed
+# by a projection (linear, relu, linear). What reinit_ cannot or should not draw is kept by it and drawn here,
+# after the others, from the same generator, in this order: every block's relative_position_bias_table
+# N(0, CLAP_REL_BIAS_STD^2) (transformers: zeros); the audio batch norm's weight 1 + 0.2 N, bias 0.2 N,
+# running_mean 0.5 N and running_var U(0.5, 2) (transformers: 1, 0, 0, 1; num_batches_tracked stays 0). The
+# logit scales are set to log 10 (audio) and log 20 (text) (transformers: both log(1/0.07), which config.json's
+# logit_scale_init_value still says): different, so that a swap shows.
+CLAP_REL_BIAS_STD = 0.5
+CLAP_BN_WEIGHT_STD, CLAP_BN_BIAS_STD, CLAP_BN_MEAN_STD = 0.2, 0.2, 0.5
+CLAP_BN_VAR_LOW, CLAP_BN_VAR_HIGH = 0.5, 2.0
+CLAP_LOGIT_SCALE_A, CLAP_LOGIT_SCALE_T = math.log(10.0), math.log(20.0)
+# The audio encoder's residual branches' output weights (attention.output.dense, and the MLP's output.dense, whose
+# fan-in is 4C) and the patch merging's reduction (fan-in 4C) scaled after the re-draw: at full scale the stage
+# outputs (float64, the 250-frame inputs) reach stds of 2.8 (stage0_before_merge), 2.4, 3.5 and 10.6 (stage2, max
+# 37); scaled 1.3, 1.2, 1.7 and 3.6 (max 12). The final norm keeps audio_final_tokens at std 1.0 either way.
+CLAP_ATTN_OUT_SCALE, CLAP_MLP_OUT_SCALE, CLAP_REDUCTION_SCALE = 0.5, 0.25, 0.5
+CLAP_INIT_DESCRIPTION = (
+    f"audio relative_position_bias_table (every block, in named_parameters order) N(0,{CLAP_REL_BIAS_STD}^2); "
+    f"then audio_encoder.batch_norm weight 1+{CLAP_BN_WEIGHT_STD}*N(0,1), bias N(0,{CLAP_BN_BIAS_STD}^2), running_mean "
+    f"N(0,{CLAP_BN_MEAN_STD}^2), running_var U({CLAP_BN_VAR_LOW},{CLAP_BN_VAR_HIGH}) (num_batches_tracked 0); "
+    f"logit_scale_a = log(10), logit_scale_t = log(20) (config.json's logit_scale_init_value stays 1/0.07); "
+    f"audio attention.output.dense, output.dense and downsample.reduction weights multiplied by {CLAP_ATTN_OUT_SCALE}, "
+    f"{CLAP_MLP_OUT_SCALE} and {CLAP_REDUCTION_SCALE} after the re-draw"
+)
+CLAP_BOS, CLAP_PAD, CLAP_EOS = 0, 1, 2  # ClapTextConfig's (RoBERTa's) defaults
+CLAP_AUDIOS, CLAP_MELS, CLAP_FRAMES, CLAP_FRAMES_FULL = 2, 16, 250, 256
+CLAP_TEXTS, CLAP_TEXT_LEN = 3, 9
+CLAP_TEXT_LENGTHS = [9, 5, 7]  # tokens of each text, bos and eos included; pad (1) after them
+
+
+def clap_config() -> ClapConfig:
+    return ClapConfig(
+        text_config=dict(
+            vocab_size=99,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=64,
+            max_position_embeddings=40,
+            type_vocab_size=1,
+            layer_norm_eps=1e-12,
+            hidden_act="gelu",
+            pad_token_id=CLAP_PAD,
+            bos_token_id=CLAP_BOS,
+            eos_token_id=CLAP_EOS,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        ),
+        audio_config=dict(
+            num_mel_bins=CLAP_MELS,
+            spec_size=64,
+            window_size=4,
+            patch_size=4,
+            patch_stride=[4, 4],
+            patch_embeds_hidden_size=16,
+            depths=[2, 2, 1],
+            num_attention_heads=[2, 4, 4],
+            hidden_size=64,  # = patch_embeds_hidden_size * 2**(len(depths) - 1): the projection's input
+            mlp_ratio=4.0,
+            qkv_bias=True,
+            layer_norm_eps=1e-5,
+            hidden_act="gelu",
+            enable_fusion=False,
+            enable_patch_layer_norm=True,
+            flatten_patch_embeds=True,
+            patch_embed_input_channels=1,
+            drop_path_rate=0.0,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        ),
+        projection_dim=24,
+        projection_hidden_act="relu",
+    )
+
+
+def clap_rel_bias_names(model) -> list[str]:
+    return [n for n, _ in model.named_parameters() if n.endswith("relative_position_bias_table")]
+
+
+def condition_clap_(model, gen: torch.Generator) -> None:
+    """After reinit_ (which kept the relative position bias tables, the batch norm's weight and bias and the
+    logit scales): see the constants above."""
+    params = dict(model.named_parameters())
+    enc = model.audio_model.audio_encoder
+    with torch.no_grad():
+        names = clap_rel_bias_names(model)
+        assert len(names) == sum(model.config.audio_config.depths)
+        for name in names:
+            p = params[name]
+            p.copy_(CLAP_REL_BIAS_STD * torch.randn(p.shape, generator=gen, dtype=torch.float32))
+        bn = enc.batch_norm
+        n = bn.num_features
+        bn.weight.copy_(1.0 + CLAP_BN_WEIGHT_STD * torch.randn(n, generator=gen, dtype=torch.float32))
+        bn.bias.copy_(CLAP_BN_BIAS_STD * torch.randn(n, generator=gen, dtype=torch.float32))
+        bn.running_mean.copy_(CLAP_BN_MEAN_STD * torch.randn(n, generator=gen, dtype=torch.float32))
+        u = torch.rand(n, generator=gen, dtype=torch.float32)
+        bn.running_var.copy_(CLAP_BN_VAR_LOW + (CLAP_BN_VAR_HIGH - CLAP_BN_VAR_LOW) * u)
+        model.logit_scale_a.fill_(CLAP_LOGIT_SCALE_A)
+        model.logit_scale_t.fill_(CLAP_LOGIT_SCALE_T)
+        n_scaled = 0
+        for stage in enc.layers:
+            for blk in stage.blocks:
+                blk.attention.output.dense.weight.mul_(CLAP_ATTN_OUT_SCALE)
+                blk.output.dense.weight.mul_(CLAP_MLP_OUT_SCALE)
+                n_scaled += 2
+            if stage.downsample is not None:
+                stage.downsample.reduction.weight.mul_(CLAP_REDUCTION_SCALE)
+                n_scaled += 1
+    assert n_scaled == 2 * sum(model.config.audio_config.depths) + len(enc.layers) - 1, n_scaled
+
+
+def clap_time_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """[n_out, n_in]: what torch.nn.functional.interpolate(..., mode="bicubic", align_corners=True) does along
+    one axis (ClapAudioEncoder.reshape_mel2img's time axis), written out for the C++ side. Output o samples the
+    source at x = o * (n_in - 1) / (n_out - 1), i = floor(x), t = x - i, taps i-1..i+2 with the cubic-convolution
+    weights (A = -0.75), tap indices clamped to [0, n_in - 1]."""
+    A = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    m = np.zeros((n_out, n_in))
+    scale = (n_in - 1) / (n_out - 1)
+    for o in range(n_out):
+        x = o * scale
+        i = math.floor(x)
+        t = x - i
+        for k, w in zip(range(i - 1, i + 3), (far(t + 1), near(t), near(1 - t), far(2 - t))):
+            m[o, min(max(k, 0), n_in - 1)] += w
+    return m
+
+
+def torch_time_matrix(n_in: int, n_out: int, n_freq: int, dtype: torch.dtype) -> torch.Tensor:
+    """The [n_out, n_in] matrix that reshape_mel2img's interpolate call applies along time, obtained by
+    interpolating an identity (each column of eye(n_in) as a spectrogram with n_freq equal bins: the frequency
+    axis keeps its size, which align_corners=True leaves untouched)."""
+    eye = torch.eye(n_in, dtype=dtype)  # [t_in, j]
+    x = eye.T.reshape(n_in, 1, n_in, 1).expand(n_in, 1, n_in, n_freq).contiguous()  # batch j: e_j along time
+    y = torch.nn.functional.interpolate(x, (n_out, n_freq), mode="bicubic", align_corners=True)
+    assert all(torch.equal(y[..., f], y[..., 0]) for f in range(n_freq))
+    return y[:, 0, :, 0].T.contiguous()  # [n_out, n_in]
+
+
+def clap_swin_block(blk, x: torch.Tensor, H: int, W: int, shift: int, ws: int) -> torch.Tensor:
+    """One ClapAudioLayer written out (pre-LN Swin block): x + attn(layernorm_before(x)) with (shifted) windows of
+    ws x ws tokens, then + MLP(layernorm_after(.)). x [B, H*W, C], tokens in row-major grid order."""
+    B, L, C = x.shape
+    att = blk.attention.self
+    nh, hd = att.num_attention_heads, att.attention_head_size
+    h = blk.layernorm_before(x).reshape(B, H, W, C)
+    if shift:
+        h = torch.roll(h, shifts=(-shift, -shift), dims=(1, 2))  # token (y, x) moves to (y - s, x - s) mod H, W
+    nwy, nwx = H // ws, W // ws
+    win = h.reshape(B, nwy, ws, nwx, ws, C).permute(0, 1, 3, 2, 4, 5).reshape(B * nwy * nwx, ws * ws, C)
+
+    def heads(lin):
+        return lin(win).reshape(win.shape[0], ws * ws, nh, hd).transpose(1, 2)
+
+    q, k, v = heads(att.query), heads(att.key), heads(att.value)
+    scores = q @ k.transpose(-1, -2) / math.sqrt(hd)
+    # relative position bias: table[(dy + ws - 1) * (2 ws - 1) + (dx + ws - 1), head], d = position i - position j
+    yy, xx = torch.meshgrid(torch.arange(ws), torch.arange(ws), indexing="ij")
+    yy, xx = yy.flatten(), xx.flatten()
+    idx = (yy[:, None] - yy[None, :] + ws - 1) * (2 * ws - 1) + (xx[:, None] - xx[None, :] + ws - 1)
+    assert torch.equal(idx, att.relative_position_index)
+    scores = scores + att.relative_position_bias_table[idx].permute(2, 0, 1)
+    if shift:
+        # after the roll, a window can hold tokens from up to 4 regions of the unrolled grid; a token attends only
+        # to its own region's (-100 added, not -inf, as transformers does). Region per axis of the rolled
+        # coordinate r: 0 if r < n - ws, 1 if r < n - shift, else 2.
+        ry = (torch.arange(H) >= H - ws).long() + (torch.arange(H) >= H - shift).long()
+        rx = (torch.arange(W) >= W - ws).long() + (torch.arange(W) >= W - shift).long()
+        region = (ry[:, None] * 3 + rx[None, :]).reshape(nwy, ws, nwx, ws).permute(0, 2, 1, 3).reshape(-1, ws * ws)
+        mask = torch.where(region[:, :, None] != region[:, None, :], -100.0, 0.0).to(scores.dtype)  # [nW, q, k]
+        scores = (scores.reshape(B, nwy * nwx, nh, ws * ws, ws * ws) + mask[None, :, None]).reshape(scores.shape)
+    ctx = torch.softmax(scores, dim=-1) @ v
+    ctx = blk.attention.output.dense(ctx.transpose(1, 2).reshape(-1, ws * ws, C))
+    ctx = ctx.reshape(B, nwy, nwx, ws, ws, C).permute(0, 1, 3, 2, 4, 5).reshape(B, H, W, C)
+    if shift:
+        ctx = torch.roll(ctx, shifts=(shift, shift), dims=(1, 2))
+    x = x + ctx.reshape(B, L, C)
+    return x + blk.output.dense(torch.nn.functional.gelu(blk.intermediate.dense(blk.layernorm_after(x))))
+
+
+def clap_patch_merge(merge, x: torch.Tensor, H: int, W: int) -> torch.Tensor:
+    """ClapAudioPatchMerging: each 2x2 block of tokens (rows 2y, 2y+1, columns 2x, 2x+1) concatenated as
+    [(2y,2x), (2y+1,2x), (2y,2x+1), (2y+1,2x+1)], then norm (LayerNorm 4C) and reduction (4C -> 2C, no bias)."""
+    B, _, C = x.shape
+    g = x.reshape(B, H, W, C)
+    cat = torch.cat([g[:, 0::2, 0::2], g[:, 1::2, 0::2], g[:, 0::2, 1::2], g[:, 1::2, 1::2]], dim=-1)
+    return merge.reduction(merge.norm(cat.reshape(B, -1, 4 * C)))
+
+
+def clap_outputs(model, input_features: torch.Tensor, input_ids, attention_mask, check: bool = False) -> dict[str, torch.Tensor]:
+    """One ClapModel forward, in the model's dtype, as 2-D tensors in the rows the C++ side reads. input_features
+    [B, 1, T, mel]. The audio intermediates are taken by hooks; check: recomputed from the modules as well."""
+    enc = model.audio_model.audio_encoder
+    ac = model.config.audio_config
+    B, _, T, F = input_features.shape
+    K, S = input_ids.shape
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [
+        enc.patch_embed.register_forward_pre_hook(lambda mod, args: seen.update(mel_image=args[0])),
+        enc.patch_embed.register_forward_hook(lambda mod, args, out: seen.update(patch_embeds=out)),
+        enc.norm.register_forward_hook(lambda mod, args, out: seen.update(final=out)),
+    ]
+    for i, stage in enumerate(enc.layers):
+        def grab(mod, args, out, i=i):
+            seen[f"stage{i}"], seen[f"stage{i}_before_merge"] = out[0], out[1]
+
+        hooks.append(stage.register_forward_hook(grab))
+    try:
+        with torch.no_grad():
+            o = model(input_ids=input_ids, attention_mask=attention_mask, input_features=input_features)
+    finally:
+        for h in hooks:
+            h.remove()
+    aud, txt = o.audio_model_output, o.text_model_output
+    side = ac.spec_size
+    res = {
+        "logits_per_audio": o.logits_per_audio,
+        "logits_per_text": o.logits_per_text,
+        "audio_embeds": o.audio_embeds,
+        "text_embeds": o.text_embeds,
+        "logit_scale_a": model.logit_scale_a.detach().exp().reshape(1, 1),
+        "logit_scale_t": model.logit_scale_t.detach().exp().reshape(1, 1),
+        "audio_pooled": aud.pooler_output,
+        "mel_image": seen["mel_image"].reshape(B * side, side),
+        "patch_embeds": seen["patch_embeds"].reshape(-1, ac.patch_embeds_hidden_size),
+        "stage0_before_merge": seen["stage0_before_merge"].reshape(-1, ac.patch_embeds_hidden_size),
+        "audio_final_tokens": seen["final"].reshape(-1, ac.hidden_size),
+        "text_last_hidden_state": txt.last_hidden_state.reshape(K * S, -1),
+        "text_pooled": txt.pooler_output,
+    }
+    for i in range(len(enc.layers)):
+        res[f"stage{i}"] = seen[f"stage{i}"].reshape(-1, seen[f"stage{i}"].shape[-1])
+    if check:
+        f64 = input_features.dtype == torch.float64
+        tol = 1e-9 if f64 else 2e-4  # float32: loose (its time positions alone are 1e-5 off, see make_clap)
+
+        def near(a, b, what: str, t: float | None = None) -> None:
+            d = float((a - b).abs().max())
+            assert d < (tol if t is None else t), (what, input_features.dtype, d)
+        with torch.no_grad():
+            m = model
+            # batch norm over the mel bins (eval: running statistics), then time interpolated to 256 frames
+            # (bicubic, align_corners=True) if shorter, then folded: image row c*16 + f, column t' = frame c*64 + t'
+            bn = enc.batch_norm
+            x = input_features[:, 0]
+            x = (x - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) * bn.weight + bn.bias
+            frames = ac.spec_size * (ac.spec_size // ac.num_mel_bins)
+            fr = ac.spec_size // ac.num_mel_bins
+            assert F == ac.num_mel_bins and T <= frames
+            if T < frames:
+                x = torch.einsum("ot,btf->bof", torch.from_numpy(clap_time_matrix(T, frames)).to(x.dtype), x)
+            img = x.reshape(B, fr, frames // fr, F).permute(0, 1, 3, 2).reshape(B, side, side)
+            near(img, seen["mel_image"][:, 0], "mel_image")
+            # patch embedding: 4x4 patches (row-major grid) @ conv weight + bias, LayerNorm
+            p = ac.patch_size
+            g = side // p
+            patches = img.reshape(B, g, p, g, p).permute(0, 1, 3, 2, 4).reshape(B, g * g, p * p)
+            w = enc.patch_embed.proj.weight
+            h = enc.patch_embed.norm(patches @ w.reshape(w.shape[0], -1).T + enc.patch_embed.proj.bias)
+            near(h, seen["patch_embeds"], "patch_embeds")
+            h = seen["patch_embeds"]
+            H = g
+            for i, stage in enumerate(enc.layers):
+                for j, blk in enumerate(stage.blocks):
+                    ws = min(ac.window_size, H)  # a grid no larger than the window: one window, no shift
+                    shift = ac.window_size // 2 if j % 2 == 1 and H > ac.window_size else 0
+                    h = clap_swin_block(blk, h, H, H, shift, ws)
+                near(h, seen[f"stage{i}_before_merge"], f"stage{i}_before_merge")
+                if stage.downsample is not None:
+                    h = clap_patch_merge(stage.downsample, h, H, H)
+                    H //= 2
+                near(h, seen[f"stage{i}"], f"stage{i}")
+            final = enc.norm(seen[f"stage{len(enc.layers) - 1}"])
+            assert torch.equal(final, seen["final"])
+            # pooled: the mean of each audio's final tokens; last_hidden_state [B, C, 1, 16] their transpose (with
+            # 4 frequency rows and freq_ratio 4 the "group 2D CNN" regrouping leaves the token order as it is)
+            near(final.mean(dim=1), aud.pooler_output, "audio_pooled")
+            assert aud.last_hidden_state.shape == (B, ac.hidden_size, 1, H * H)
+            assert torch.equal(aud.last_hidden_state[:, :, 0].transpose(1, 2), final)
+
+            def project(proj, v):
+                v = proj.linear2(torch.relu(proj.linear1(v)))
+                return v / v.norm(dim=-1, keepdim=True)
+
+            near(project(m.audio_projection, aud.pooler_output), o.audio_embeds, "audio_embeds")
+            # text: RoBERTa positions (pad + 1 + index among the non-pad tokens; pad at pad positions), one
+            # token type, post-LN layers, keys at padded positions masked; pooled = tanh(dense(token 0))
+            tm = m.text_model
+            tc = m.config.text_config
+            keep = input_ids != tc.pad_token_id
+            pos = torch.where(keep, torch.cumsum(keep.long(), dim=1) + tc.pad_token_id, tc.pad_token_id)
+            e = tm.embeddings
+            t = e.word_embeddings.weight[input_ids] + e.token_type_embeddings.weight[0] + e.position_embeddings.weight[pos]
+            t = e.LayerNorm(t)
+            nh = tc.num_attention_heads
+            hd = tc.hidden_size // nh
+            for layer in tm.encoder.layer:
+                a = layer.attention
+
+                def heads(lin):
+                    return lin(t).reshape(K, S, nh, hd).transpose(1, 2)
+
+                sc = heads(a.self.query) @ heads(a.self.key).transpose(-1, -2) / math.sqrt(hd)
+                sc = sc.masked_fill(attention_mask[:, None, None, :] == 0, float("-inf"))
+                ctx = (torch.softmax(sc, dim=-1) @ heads(a.self.value)).transpose(1, 2).reshape(K, S, -1)
+                t = a.output.LayerNorm(a.output.dense(ctx) + t)
+                t = layer.output.LayerNorm(layer.output.dense(torch.nn.functional.gelu(layer.intermediate.dense(t))) + t)
+            # (transformers' eager attention takes its softmax in float32 even in a float64 model)
+            near(t, txt.last_hidden_state, "text_last_hidden_state", 2e-5 if f64 else tol)
+            pooled = torch.tanh(tm.pooler.dense(txt.last_hidden_state[:, 0]))
+            near(pooled, txt.pooler_output, "text_pooled")
+            near(project(m.text_projection, txt.pooler_output), o.text_embeds, "text_embeds")
+            la = m.logit_scale_a.exp() * o.audio_embeds @ o.text_embeds.T
+            lt = m.logit_scale_t.exp() * o.text_embeds @ o.audio_embeds.T
+            near(la, o.logits_per_audio, "logits_per_audio")
+            near(lt, o.logits_per_text, "logits_per_text")
+            ratio = float(m.logit_scale_t.exp() / m.logit_scale_a.exp())
+            near(o.logits_per_text, ratio * o.logits_per_audio.T, "logits_per_text = 2 logits_per_audio.T", 10 * tol)
+    return res
+
+
+def clap_real_size() -> dict[str, int]:
+    """laion/clap-htsat-unfused's size: its config.json is ClapConfig's defaults (enable_fusion false; audio depths
+    [2,2,6,2], heads [4,8,16,32], patch_embeds_hidden_size 96, hidden 768, spec 256, 64 mels, window 8; text
+    RoBERTa-base: vocab 50265, 12 layers, 768, 3072, max_position_embeddings 514, type_vocab_size 1; projection
+    512), built on the meta device."""
+    with torch.device("meta"):
+        real = ClapModel(ClapConfig())
+    assert real.config.audio_config.enable_fusion is False
+    return {
+        "num_parameters": real.num_parameters(),
+        "buffer_elements": sum(b.numel() for b in real.buffers()),
+        "state_dict_tensors": len(real.state_dict()),
+    }
+
+
+def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
+    """Two audios (N(0,1) log-mel features, 250 frames: interpolated to 256; and two of 256 frames) and three
+    RoBERTa texts through ClapModel; the reference outputs computed in float64 (see llava_reference64) and
+    rounded to float32."""
+    seed = base_seed
+    config = clap_config()
+    ac, tc = config.audio_config, config.text_config
+    assert ac.hidden_size == ac.patch_embeds_hidden_size * 2 ** (len(ac.depths) - 1)
+    rel = tuple(
+        f"audio_model.audio_encoder.layers.{i}.blocks.{j}.attention.self.relative_position_bias_table"
+        for i, d in enumerate(ac.depths)
+        for j in range(d)
+    )
+    bn_params = ("audio_model.audio_encoder.batch_norm.weight", "audio_model.audio_encoder.batch_norm.bias")
+    keep = ("logit_scale_a", "logit_scale_t") + bn_params + rel
+    model, gen = build(ClapModel, config, seed, keep=keep)
+    assert set(clap_rel_bias_names(model)) == set(rel)
+    condition_clap_(model, gen)
+    A, K, S, F = CLAP_AUDIOS, CLAP_TEXTS, CLAP_TEXT_LEN, CLAP_MELS
+    V = tc.vocab_size
+    input_features = torch.randn((A, 1, CLAP_FRAMES, F), generator=gen, dtype=torch.float32)
+    input_features_full = torch.randn((A, 1, CLAP_FRAMES_FULL, F), generator=gen, dtype=torch.float32)
+    input_ids = torch.full((K, S), CLAP_PAD, dtype=torch.int64)
+    attention_mask = torch.zeros((K, S), dtype=torch.int64)
+    for k, n in enumerate(CLAP_TEXT_LENGTHS):
+        input_ids[k, 0] = CLAP_BOS
+        input_ids[k, 1 : n - 1] = randint(gen, 3, V, (n - 2,))  # ordinary tokens 3..98
+        input_ids[k, n - 1] = CLAP_EOS
+        attention_mask[k, :n] = 1
+    assert max(CLAP_TEXT_LENGTHS) == S and ((input_ids == CLAP_PAD) == (attention_mask == 0)).all()
+
+    # the time interpolation as a [256, 250] matrix: torch's (an interpolated identity) against the formula
+    frames = ac.spec_size * (ac.spec_size // ac.num_mel_bins)
+    mat = clap_time_matrix(CLAP_FRAMES, frames)
+    interp = {}
+    for dt in (torch.float64, torch.float32):
+        tm = torch_time_matrix(CLAP_FRAMES, frames, F, dt).double()
+        name = str(dt).removeprefix("torch.")
+        interp[f"rowsum_minus_1_max_abs_{name}"] = float((tm.sum(dim=1) - 1).abs().max())
+        interp[f"vs_formula_max_abs_{name}"] = float((tm - torch.from_numpy(mat)).abs().max())
+    # float32: torch computes the scale (n_in - 1) / (n_out - 1) and the positions in float32 (1e-5 off)
+    assert interp["vs_formula_max_abs_float64"] < 1e-12 and interp["vs_formula_max_abs_float32"] < 5e-5, interp
+    interp["formula_rowsum_minus_1_max_abs"] = float(np.abs(mat.sum(axis=1) - 1).max())
+    interp["negative_weights"] = int((mat < 0).sum())
+
+    out32 = clap_outputs(model, input_features, input_ids, attention_mask, check=True)
+    full32 = clap_outputs(model, input_features_full, input_ids, attention_mask, check=True)
+    m64 = copy.deepcopy(model).double()
+    out64 = clap_outputs(m64, input_features.double(), input_ids, attention_mask, check=True)
+    full64 = clap_outputs(m64, input_features_full.double(), input_ids, attention_mask, check=True)
+    del m64
+    for o, f in ((out32, full32), (out64, full64)):
+        o["audio_embeds_full"], o["logits_per_audio_full"] = f["audio_embeds"], f["logits_per_audio"]
+        # the text side does not depend on the audio
+        assert torch.equal(o["text_embeds"], f["text_embeds"])
+    names = [
+        "logits_per_audio", "logits_per_text", "audio_embeds", "text_embeds", "logit_scale_a", "logit_scale_t",
+        "audio_pooled", "mel_image", "patch_embeds", "stage0_before_merge", "stage0", "stage1", "stage2",
+        "audio_final_tokens", "text_last_hidden_state", "text_pooled", "audio_embeds_full", "logits_per_audio_full",
+    ]
+    ref = {k: out64[k].float().contiguous() for k in names}
+    f32_diff = {k: float((out32[k].double() - out64[k]).abs().max()) for k in names}
+    max_abs = {k: float(v.abs().max()) for k, v in ref.items()}
+    # loosely: float32's own time interpolation is 1e-5 off (make_clap's `interp`), which the audio tower carries on
+    assert all(f32_diff[k] < 1e-4 * max(1.0, max_abs[k]) for k in names), f32_diff
+    # the same for the 256-frame audios (no interpolation), every audio intermediate (not stored)
+    f32_diff_full = {
+        k: float((full32[k].double() - full64[k]).abs().max())
+        for k in names
+        if k in full64 and not k.startswith("text") and not k.endswith("_full")
+    }
+
+    # well scaled and sensitive
+    stats = {}
+    for k in ("mel_image", "patch_embeds", "stage0_before_merge", "stage0", "stage1", "stage2", "audio_final_tokens",
+              "audio_pooled", "text_last_hidden_state", "text_pooled"):
+        stats[f"{k}_std"] = float(out64[k].std())
+        stats[f"{k}_max_abs"] = float(out64[k].abs().max())
+    stats["logits_spread"] = float(out64["logits_per_audio"].std())
+    stats["logits_full_spread"] = float(out64["logits_per_audio_full"].std())
+    with torch.no_grad():
+        enc = model.audio_model.audio_encoder
+
+        def audio_diff(mod) -> float:
+            alt = mod(input_ids=input_ids, attention_mask=attention_mask, input_features=input_features)
+            return float((alt.audio_model_output.pooler_output - out32["audio_pooled"]).abs().max())
+
+        m = copy.deepcopy(model)
+        for name in rel:
+            m.get_parameter(name).zero_()
+        stats["no_rel_bias_pooled_diff"] = audio_diff(m)
+        m = copy.deepcopy(model)
+        n_shifted = 0
+        for stage in m.audio_model.audio_encoder.layers:
+            for blk in stage.blocks:
+                n_shifted += int(blk.shift_size > 0)
+                blk.shift_size = 0
+        assert n_shifted == 2, n_shifted  # the second block of stages 0 and 1 (stage 2's grid is one window)
+        stats["no_shift_pooled_diff"] = audio_diff(m)
+        m = copy.deepcopy(model)
+        bn = m.audio_model.audio_encoder.batch_norm
+        bn.weight.fill_(1), bn.bias.zero_(), bn.running_mean.zero_(), bn.running_var.fill_(1)
+        stats["identity_batch_norm_pooled_diff"] = audio_diff(m)
+        del m
+        assert min(stats[k] for k in ("no_rel_bias_pooled_diff", "no_shift_pooled_diff", "identity_batch_norm_pooled_diff")) > 0.05, stats
+        # audios independent: another second audio leaves the first one's outputs as they are
+        other = input_features.clone()
+        other[1] = torch.randn(other[1].shape, generator=torch.Generator().manual_seed(seed + 1))
+        alt = model.audio_model(input_features=other)
+        assert torch.equal(alt.pooler_output[0], out32["audio_pooled"][0])
+        assert (alt.pooler_output[1] - out32["audio_pooled"][1]).abs().max() > 1e-2
+        # texts independent; bidirectional: a changed token changes the states before it too; padded positions'
+        # token ids do not matter to the others (their positions are pad too, keys masked)
+        changed = input_ids.clone()
+        changed[1, 2] = 3 + (int(changed[1, 2]) - 3 + 1) % (V - 3)
+        ref_txt = out32["text_last_hidden_state"].reshape(K, S, -1)
+        txt = model.text_model(input_ids=changed, attention_mask=attention_mask).last_hidden_state
+        assert torch.equal(txt[0], ref_txt[0]) and torch.equal(txt[2], ref_txt[2])
+        assert (txt[1, 0] - ref_txt[1, 0]).abs().max() > 1e-2
+        n1 = CLAP_TEXT_LENGTHS[1]
+        assert (txt[1, :n1] - ref_txt[1, :n1]).abs().max() > 1e-2
+    assert stats["logits_spread"] > 0.5, stats
+
+    removed = save_checkpoint(model, out)
+    with safetensors.safe_open(str(out / "model.safetensors"), "pt") as f:
+        saved = {k: f.get_tensor(k) for k in f.keys()}
+    state = model.state_dict()
+    assert saved.keys() == state.keys(), saved.keys() ^ state.keys()  # parameters and persistent buffers
+    assert all(torch.equal(v, state[k]) for k, v in saved.items())
+    cfg_json = json.loads((out / "config.json").read_text())
+    assert cfg_json["audio_config"]["enable_fusion"] is False and cfg_json["text_config"]["pad_token_id"] == CLAP_PAD
+
+    real = clap_real_size()
+    md = new_metadata(arch, model, seed)
+    md["init"] = md["init"] + "; " + CLAP_INIT_DESCRIPTION
+    md.update(
+        {
+            "reference": "the outputs (not the inputs) are ClapModel's in float64 (a deep copy of the model .double(), "
+            "inputs .double()), rounded to float32; float32_vs_float64_maxdiff: transformers' own float32 forward "
+            "against them",
+            "float32_vs_float64_maxdiff": json.dumps({k: float(f"{v:.3g}") for k, v in f32_diff.items()}, sort_keys=True),
+            "scale_stats": json.dumps({k: round(v, 4) for k, v in stats.items()}, sort_keys=True),
+            "float32_vs_float64_maxdiff_full_audio": json.dumps(
+                {k: float(f"{v:.3g}") for k, v in f32_diff_full.items()}, sort_keys=True
+            ),
+            "time_interpolation": json.dumps({k: float(f"{v:.3g}") for k, v in interp.items()}, sort_keys=True),
+            "input_features": f"N(0,1), [{A}*{CLAP_FRAMES}, {F}]: row b*{CLAP_FRAMES}+t, column = mel bin; the model gets "
+            f"it as [{A}, 1, {CLAP_FRAMES}, {F}] (time {CLAP_FRAMES} < {frames}: interpolated)",
+            "input_features_full": f"N(0,1), [{A}*{CLAP_FRAMES_FULL}, {F}], as input_features with {CLAP_FRAMES_FULL} "
+            f"frames (no interpolation)",
+            "input_ids": f"[{K}, {S}]: {CLAP_BOS} (bos), ordinary ids 3..{V - 1}, {CLAP_EOS} (eos) as the last of "
+            f"{CLAP_TEXT_LENGTHS} tokens, then {CLAP_PAD} (pad)",
+            "attention_mask": "1 up to and including eos",
+            "rows": f"mel_image: row b*64+r (image row r); patch_embeds, stage0_before_merge: row b*256+p (p = y*16+x); "
+            f"stage0: b*64+p (8x8 grid); stage1, stage2, audio_final_tokens: b*16+p (4x4 grid); text_last_hidden_state: "
+            f"row k*{S}+s; audio_embeds, audio_pooled, logits_per_audio: row b; text_embeds, text_pooled, "
+            f"logits_per_text: row k",
+            "mel_image": "audio_encoder.reshape_mel2img's output (the patch embedding's input): batch_norm over the mel "
+            f"bins (eval: (x - running_mean) / sqrt(running_var + 1e-5) * weight + bias), time interpolated to {frames} "
+            f"frames (bicubic, align_corners=True, A=-0.75; 256-frame inputs untouched), folded into a 64x64 image: "
+            f"row c*16+f, column j = frame c*64+j, mel bin f (c = 0..3)",
+            "patch_embeds": "patch_embed: conv 4x4 stride 4 (1->16 channels, bias) over mel_image, tokens in row-major "
+            "grid order (16x16), then its LayerNorm",
+            "stage0_before_merge": "layers[0]'s two Swin blocks (window 4; the second shifted by 2) on patch_embeds, "
+            "before the patch merging",
+            "stage0": "layers[0]'s output: stage0_before_merge through the patch merging (2x2 blocks concatenated as "
+            "(2y,2x), (2y+1,2x), (2y,2x+1), (2y+1,2x+1), LayerNorm 64, reduction 64->32 without bias)",
+            "stage1": "layers[1]'s output: two blocks on the 8x8 grid (4 windows, the second shifted by 2), then "
+            "the patch merging (LayerNorm 128, 128->64)",
+            "stage2": "layers[2]'s output: one block on the 4x4 grid (one window, no shift), no merging",
+            "audio_final_tokens": "audio_encoder.norm(stage2) (LayerNorm 64)",
+            "audio_pooled": "audio_model's pooler_output: the mean of each audio's 16 audio_final_tokens",
+            "audio_embeds": "audio_projection(audio_pooled) (linear1 64->24, relu, linear2 24->24) / L2 norm",
+            "text_last_hidden_state": "RoBERTa encoder output (post-LN layers; positions pad+1+i for the non-pad "
+            "tokens, pad (1) for pads; keys at padded positions masked); padded positions included",
+            "text_pooled": "pooler: tanh(dense(text_last_hidden_state[:, 0]))",
+            "text_embeds": "text_projection(text_pooled) (linear1 32->24, relu, linear2 24->24) / L2 norm",
+            "logit_scale_a": "exp(logit_scale_a) = 10",
+            "logit_scale_t": "exp(logit_scale_t) = 20",
+            "logits_per_audio": "logit_scale_a * audio_embeds @ text_embeds.T",
+            "logits_per_text": "logit_scale_t * text_embeds @ audio_embeds.T (not the transpose of logits_per_audio: "
+            "the scales differ)",
+            "audio_embeds_full": "audio_embeds of input_features_full",
+            "logits_per_audio_full": "logit_scale_a * audio_embeds_full @ text_embeds.T",
+        }
+    )
+    save_io(
+        {
+            "input_features": input_features.reshape(A * CLAP_FRAMES, F),
+            "input_features_full": input_features_full.reshape(A * CLAP_FRAMES_FULL, F),
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            **ref,
+        },
+        md,
+        out / "io.safetensors",
+    )
+    print(f"  {arch}: float32 vs float64 max |diff| " + ", ".join(f"{k} {v:.2g}" for k, v in f32_diff.items()))
+    print(f"  {arch}: float32 vs float64 max |diff|, 256-frame audios " + ", ".join(f"{k} {v:.2g}" for k, v in f32_diff_full.items()))
+    print(f"  {arch}: max |ref| " + ", ".join(f"{k} {v:.3g}" for k, v in max_abs.items()))
+    print(f"  {arch}: " + ", ".join(f"{k} {v:.3g}" for k, v in stats.items()))
+    print(f"  {arch}: time interpolation [{frames},{CLAP_FRAMES}] " + ", ".join(f"{k} {v:.3g}" for k, v in interp.items()))
+    print(f"  {arch}: laion/clap-htsat-unfused's configuration (ClapConfig()): " + json.dumps(real))
+    return {"model": model, "removed": removed, "gap": None, "max_abs": max_abs["logits_per_audio"], "what": "|logits_per_audio|"}
+
+
 def verify_reload(arch: str, out: Path) -> float:
     """Reload the checkpoint folder with from_pretrained and re-run io.safetensors' inputs."""
     cls = {
@@ -2155,18 +2709,42 @@ def verify_reload(arch: str, out: Path) -> float:
         "detr": DetrForObjectDetection,
         "detr_variant": DetrForObjectDetection,
         "xclip": XCLIPModel,
+        "clap": ClapModel,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
     kwargs = {"add_pooling_layer": False} if arch in ("vit", "vit_nobias") else {}
     # The LLaVA, DETR and X-CLIP goldens' references are float64 outputs (llava_reference64, make_detr,
     # make_xclip): reloaded in float64 too.
-    dtype = torch.float64 if arch.startswith(("llava", "detr", "xclip")) else torch.float32
+    dtype = torch.float64 if arch.startswith(("llava", "detr", "xclip", "clap")) else torch.float32
     model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, **kwargs).eval()
-    if arch in ("detr", "detr_variant", "xclip"):
+    if arch in ("detr", "detr_variant", "xclip", "clap"):
         # every stored tensor loaded (the Hub's names mapped back), none missing: the batch-norm buffers too
         _, info = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, output_loading_info=True)
         assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs")), info
     with torch.no_grad():
+        if arch == "clap":
+            # every stored tensor back as it was (the batch norm's running statistics and the persistent index
+            # buffers too), then the forward
+            with safetensors.safe_open(str(out / "model.safetensors"), "pt") as f:
+                state = model.state_dict()
+                assert set(f.keys()) == set(state.keys())
+                for k in f.keys():
+                    v = f.get_tensor(k)
+                    assert torch.equal(state[k].to(v.dtype), v), k
+            got = {}
+            for suffix, frames in (("", CLAP_FRAMES), ("_full", CLAP_FRAMES_FULL)):
+                feats = io["input_features" + suffix].reshape(CLAP_AUDIOS, 1, frames, CLAP_MELS).double()
+                o = model(input_ids=io["input_ids"], attention_mask=io["attention_mask"], input_features=feats)
+                got["logits_per_audio" + suffix] = o.logits_per_audio.float()
+                got["audio_embeds" + suffix] = o.audio_embeds.float()
+                if not suffix:
+                    got["logits_per_text"] = o.logits_per_text.float()
+                    got["text_embeds"] = o.text_embeds.float()
+                    got["audio_pooled"] = o.audio_model_output.pooler_output.float()
+                    got["text_last_hidden_state"] = o.text_model_output.last_hidden_state.reshape(-1, 32).float()
+            diff = max(float((v - io[k]).abs().max()) for k, v in got.items())
+            assert diff <= 1e-5, (arch, diff)
+            return diff
         if arch == "xclip":
             o = model(
                 input_ids=io["input_ids"],
@@ -2368,6 +2946,7 @@ ARCHS = {
     "detr": lambda out: make_detr(out),
     "detr_variant": lambda out: make_detr(out, "detr_variant", 12500),
     "xclip": lambda out: make_xclip(out),
+    "clap": lambda out: make_clap(out),
 }
 
 
