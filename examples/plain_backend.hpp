@@ -6,12 +6,13 @@
 // and independent of the Eigen kernels of the Cpu reference backend (the
 // unit tests use it as the oracle the Cpu ops are checked against).
 //
-// It provides every op of the four op sets, so every family runs on it:
+// It provides every op of the five op sets, so every family runs on it:
 //
 //   EncoderOps     Embedding (BERT)
 //   GenerationOps  TextGeneration (GPT-2, Llama, Qwen2, T5); with PerceptionOps, Audio
 //   PerceptionOps  Vision (ViT), Multimodal (CLIP); with GenerationOps, Audio
 //   DetectionOps   Vision (DETR's convolutional backbone)
+//   WindowOps      windowed vision transformers (Swin, CLAP's HTSAT audio encoder)
 //
 // A backend for real hardware has the same shape: a tensor type that owns
 // device memory, transfers, a way to wait for queued work, and the ops. The
@@ -227,12 +228,13 @@ class PlainBackend {
   // [batch * key_stride, kv_heads * head_dim], of which each sequence's first
   // key_len rows are attended (a key-value cache of capacity key_stride).
   // Query head h reads key-value head h / (heads / kv_heads) (grouped-query
-  // attention); the bias row h * query_len + i ([heads * query_len, key_len],
-  // T5) is added to query i's scores; a padded key gets the lowest float
-  // added; under a causal mask query i (at position key_len - query_len + i)
-  // sees keys 0..that position only, and with a window w > 0 the last w of
-  // them only (positions p - w + 1 .. p). Scores are scaled by d.scale, or by
-  // 1 / sqrt(head_dim) when it is 0.
+  // attention); sequence b's bias row ((b % bias_blocks) * heads + h) *
+  // query_len + i ([bias_blocks * heads * query_len, key_len]: T5's one
+  // block, or Swin's one per window) is added to query i's scores; a padded
+  // key gets the lowest float added; under a causal mask query i (at
+  // position key_len - query_len + i) sees keys 0..that position only, and
+  // with a window w > 0 the last w of them only (positions p - w + 1 .. p).
+  // Scores are scaled by d.scale, or by 1 / sqrt(head_dim) when it is 0.
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const Tensor& bias,
                  const AttentionDims& d, Tensor& out) {
     const long heads = d.heads;
@@ -244,6 +246,9 @@ class PlainBackend {
         (d.window > 0 && !d.causal)) {
       throw std::invalid_argument("plain attention: dimensions");
     }
+    if (d.bias_blocks < 1) {
+      throw std::invalid_argument("plain attention: bias_blocks = " + std::to_string(d.bias_blocks) + ", not positive");
+    }
     if (q.rows != long(d.batch) * d.query_len || q.cols != heads * hd) {
       throw std::invalid_argument("plain attention: queries");
     }
@@ -253,8 +258,8 @@ class PlainBackend {
     if (mask.size() && (mask.rows != d.batch || mask.cols != d.key_len)) {
       throw std::invalid_argument("plain attention: mask");
     }
-    if (bias.size() && (bias.rows != heads * d.query_len || bias.cols != d.key_len)) {
-      throw std::invalid_argument("plain attention: bias");
+    if (bias.size() && (bias.rows != d.bias_blocks * heads * d.query_len || bias.cols != d.key_len)) {
+      throw std::invalid_argument("plain attention: bias must be [bias_blocks * heads * query_len, key_len]");
     }
     const double scale = d.scale != 0.0f ? double(d.scale) : 1.0 / std::sqrt(double(hd));
     const long heads_per_kv = heads / kv_heads;
@@ -274,7 +279,7 @@ class PlainBackend {
             double dot = 0;
             for (long e = 0; e < hd; ++e) dot += double(q.at(qrow, h * hd + e)) * double(k.at(b * stride + j, g * hd + e));
             double s = dot * scale;
-            if (bias.size()) s += bias.at(h * d.query_len + i, j);
+            if (bias.size()) s += bias.at(((b % d.bias_blocks) * heads + h) * d.query_len + i, j);
             if (mask.size() && mask.at(b, j) == 0.0f) s += double(std::numeric_limits<float>::lowest());
             w[std::size_t(j)] = s;
             top = std::max(top, s);
@@ -718,6 +723,21 @@ class PlainBackend {
     for (auto& f : x.data) f = static_cast<float>(1.0 / (1.0 + std::exp(-double(f))));
   }
 
+  // ---- WindowOps: what Swin transformers (CLAP's HTSAT) add (with GenerationOps and DetectionOps) ----
+
+  // y = x's values, in row-major order, as [rows, cols]; rows * cols must be
+  // x's element count, and y must not be x.
+  void reshape(const Tensor& x, int rows, int cols, Tensor& y) {
+    if (rows < 0 || cols < 0 || long(rows) * cols != x.size()) {
+      throw std::invalid_argument("plain reshape: [" + std::to_string(x.rows) + ", " + std::to_string(x.cols) +
+                                  "] cannot be reshaped to [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
+    }
+    if (&y == &x) throw std::invalid_argument("plain reshape: the output must not be the input");
+    y.rows = rows;
+    y.cols = cols;
+    y.data = x.data;
+  }
+
  private:
   // A numerically stable softmax of n values: exp(x - max) / sum, in double.
   static void softmax_row(float* row, long n) {
@@ -739,5 +759,6 @@ static_assert(accelbench::GenerationOps<PlainBackend>);  // TextGeneration (and,
 static_assert(accelbench::PerceptionOps<PlainBackend>);  // Vision, Multimodal
 static_assert(accelbench::DetectionOps<PlainBackend>);   // Vision (DETR)
 // [end snippet]
+static_assert(accelbench::WindowOps<PlainBackend>);  // windowed attention (Swin, CLAP's HTSAT)
 
 }  // namespace plain

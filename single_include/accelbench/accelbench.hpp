@@ -1844,7 +1844,10 @@ namespace accelbench {
 /// grouped-query attention when kv_heads < heads. A causal window w > 0
 /// narrows the causal mask to the last w positions: query i, at position
 /// p = key_len - query_len + i, sees the keys at positions p - w + 1 .. p
-/// (transformers' sliding-window causal mask, kv_idx > q_idx - w).
+/// (transformers' sliding-window causal mask, kv_idx > q_idx - w). A
+/// position bias (GenerationOps' attention) is [bias_blocks * heads *
+/// query_len, key_len]: sequence b, head h, query i adds its row
+/// ((b % bias_blocks) * heads + h) * query_len + i.
 struct AttentionDims {
   int batch = 0;
   int query_len = 0;
@@ -1860,6 +1863,10 @@ struct AttentionDims {
   /// included (sliding-window attention); 0: all up to its position.
   int window = 0;
   float scale = 0.0f;  ///< score scale; 0: 1 / sqrt(head_dim)
+  /// The position bias holds bias_blocks blocks of [heads * query_len,
+  /// key_len]; sequence b adds block b % bias_blocks (Swin's windows: one
+  /// block per window position, the shift mask included).
+  int bias_blocks = 1;
 
   [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
   [[nodiscard]] int effective_key_stride() const noexcept { return key_stride > 0 ? key_stride : key_len; }
@@ -2101,7 +2108,10 @@ concept EncoderOps = Backend<B> && requires(B& b, const typename B::Tensor& x, t
 /// Llama, Qwen2) and encoder-decoders (T5), with a key-value cache.
 ///
 ///   attention(q, k, v, m, p, d, y)  as above with a position bias p added to the scores:
-///                                   p is [heads * query_len, key_len] (T5), or empty.
+///                                   p is [bias_blocks * heads * query_len, key_len] (T5:
+///                                   one block), or empty; sequence b, head h, query i adds
+///                                   row ((b % bias_blocks) * heads + h) * query_len + i
+///                                   (see AttentionDims::bias_blocks).
 ///                                   Cross-attention is this op with queries from the
 ///                                   decoder and keys and values from the encoder.
 ///   rms_norm(x, g, eps, y)          y = x / sqrt(mean(x²) + eps) * g per row (Llama's
@@ -2186,6 +2196,18 @@ concept DetectionOps =
       b.relu(y);
       b.sigmoid(y);
     };
+
+/// The further ops of windowed vision transformers (CLAP's HTSAT audio encoder, a Swin
+/// transformer): attention with a bias per window (AttentionDims::bias_blocks, an
+/// argument of GenerationOps' attention) and
+///
+///   reshape(x, rows, cols, y)   y = x's values in row-major order as [rows, cols]; rows *
+///                               cols must be x's element count; y must not be x
+template <class B>
+concept WindowOps = DetectionOps<B> && GenerationOps<B> &&
+                    requires(B& b, const typename B::Tensor& x, typename B::Tensor& y, int n) {
+                      b.reshape(x, n, n, y);
+                    };
 
 }  // namespace accelbench
 // ---- end accelbench/backend/concepts.hpp ----
@@ -2802,6 +2824,11 @@ class Cpu {
 
   void sigmoid(Tensor& x);
 
+  // ---- ops (see WindowOps; defined in cpu/detection_ops.hpp) ----
+
+  /// y = x's values in row-major order as [rows, cols]; y must not be x.
+  void reshape(const Tensor& x, int rows, int cols, Tensor& y);
+
  private:
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
@@ -2877,6 +2904,9 @@ class Cpu {
       throw std::invalid_argument("attention: window = " + std::to_string(d.window) +
                                   " must be 0, or positive with a causal mask");
     }
+    if (d.bias_blocks < 1) {
+      throw std::invalid_argument("attention: bias_blocks = " + std::to_string(d.bias_blocks) + " must be positive");
+    }
     const Index width = static_cast<Index>(d.heads) * d.head_dim;
     const Index kv_width = static_cast<Index>(d.effective_kv_heads()) * d.head_dim;
     if (q.rows() != Index{d.batch} * d.query_len || q.cols() != width) {
@@ -2889,8 +2919,11 @@ class Cpu {
     if (key_mask.size() != 0 && (key_mask.rows() != d.batch || key_mask.cols() != d.key_len)) {
       throw std::invalid_argument("attention: the key mask must be [batch, key_len]");
     }
-    if (bias.size() != 0 && (bias.rows() != Index{d.heads} * d.query_len || bias.cols() != d.key_len)) {
-      throw std::invalid_argument("attention: the position bias must be [heads * query_len, key_len]");
+    const Index bias_rows = Index{d.bias_blocks} * d.heads * d.query_len;
+    if (bias.size() != 0 && (bias.rows() != bias_rows || bias.cols() != d.key_len)) {
+      throw std::invalid_argument("attention: the position bias is " + shape(bias) +
+                                  ", expected [bias_blocks * heads * query_len, key_len] = [" +
+                                  std::to_string(bias_rows) + ", " + std::to_string(d.key_len) + "]");
     }
   }
 
@@ -3044,6 +3077,7 @@ static_assert(EncoderOps<Cpu>, "Cpu must provide every encoder op");
 static_assert(GenerationOps<Cpu>, "Cpu must provide every text-generation op");
 static_assert(PerceptionOps<Cpu>, "Cpu must provide every vision, audio and multimodal op");
 static_assert(DetectionOps<Cpu>, "Cpu must provide every detection (convolutional backbone) op");
+static_assert(WindowOps<Cpu>, "Cpu must provide every windowed vision transformer (Swin) op");
 
 }  // namespace accelbench
 // ---- end accelbench/backend/cpu/backend.hpp ----
@@ -3208,7 +3242,9 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
     const auto kb = k.block(b * stride, kv * d.head_dim, d.key_len, d.head_dim);
     const auto vb = v.block(b * stride, kv * d.head_dim, d.key_len, d.head_dim);
     s.noalias() = (scale * qb) * kb.transpose();
-    if (biased) s += position_bias.block(h * d.query_len, 0, d.query_len, d.key_len);
+    if (biased) {  // block b % bias_blocks (one block per window position)
+      s += position_bias.block(((b % d.bias_blocks) * d.heads + h) * d.query_len, 0, d.query_len, d.key_len);
+    }
     if (masked) s.rowwise() += mask_bias_.row(b);
     for (Index r = 0; r < s.rows(); ++r) {
       // Causal: keys up to the query's position; a window drops the older ones.
@@ -3575,7 +3611,7 @@ inline void Cpu::normalize_rows(Tensor& x) {
 // ---- begin accelbench/backend/cpu/detection_ops.hpp ----
 
 // The Cpu backend's DetectionOps: the further ops of convolutional backbones (DETR's ResNet) over images laid out as
-// rows, with Eigen (see backend/concepts.hpp for what each op computes).
+// rows, with Eigen; and WindowOps' reshape (see backend/concepts.hpp for what each op computes).
 
 #include <algorithm>
 #include <cmath>
@@ -3704,6 +3740,19 @@ inline void Cpu::check_pool2d(const Tensor& x, const Pool2dDims& d) {
                                 ", expected [batch * height * width, channels] = [" + std::to_string(pixels) + ", " +
                                 std::to_string(d.channels) + "]");
   }
+}
+
+// ---- WindowOps (windowed vision transformers: Swin, CLAP's HTSAT) ----
+
+inline void Cpu::reshape(const Tensor& x, int rows, int cols, Tensor& y) {
+  if (rows < 0 || cols < 0 || Index{rows} * cols != x.size()) {
+    throw std::invalid_argument("reshape: " + shape(x) + " cannot be reshaped to [" + std::to_string(rows) + ", " +
+                                std::to_string(cols) + "]: rows * cols must be its " + std::to_string(x.size()) +
+                                " elements");
+  }
+  if (&y == &x) throw std::invalid_argument("reshape: the output must not be the input");
+  y.resize(rows, cols);
+  std::copy(x.data(), x.data() + x.size(), y.data());
 }
 
 }  // namespace accelbench
@@ -24592,11 +24641,12 @@ KERNEL void ab_argmax_rows(GLOBAL const float* x, GLOBAL int* ids, int cols) {
 }
 
 /* Scaled dot-product attention, one group per (sequence, head, query); see
-   accelbench::AttentionDims. scores is scratch of [groups, key_len]. */
+   accelbench::AttentionDims. Sequence b adds block b % bias_blocks of the
+   bias. scores is scratch of [groups, key_len]. */
 KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL const float* v,
                          GLOBAL const float* mask, int has_mask, GLOBAL const float* bias, int has_bias,
-                         GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len, int heads,
-                         int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
+                         int bias_blocks, GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len,
+                         int heads, int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
   SHARED float red[ABK_WG];
   const int lid = LID0;
   const long group = GRP0;
@@ -24610,6 +24660,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   const int seen = causal ? key_len - query_len + i + 1 : key_len;
   const int first = (causal && window > 0 && seen > window) ? seen - window : 0; /* sliding window */
   GLOBAL const float* qp = q + qrow * q_width + (long)h * head_dim;
+  const long bias_row = ((b % bias_blocks) * heads + h) * query_len + i; /* block b % bias_blocks */
   GLOBAL float* sp = scores + group * key_len;
   float top = ABK_LOWEST;
   for (int j = first + lid; j < seen; j += ABK_WG) {
@@ -24617,7 +24668,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
     float dot = 0.0f;
     for (int e = 0; e < head_dim; ++e) dot += qp[e] * kp[e];
     float s = dot * scale;
-    if (has_bias) s += bias[((long)h * query_len + i) * key_len + j];
+    if (has_bias) s += bias[bias_row * key_len + j];
     if (has_mask && mask[b * key_len + j] == 0.0f) s += ABK_LOWEST;
     sp[j] = s;
     top = fmax(top, s);
@@ -25238,12 +25289,12 @@ class CountedBuffer {
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 
-// Every op of the four op sets for a device runtime (runtime.hpp): argument
+// Every op of the five op sets for a device runtime (runtime.hpp): argument
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
 // provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
-// DetectionOps are defined in gpu_detection_ops.hpp, which this header
-// includes at its end.
+// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, which this
+// header includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -25419,9 +25470,9 @@ concept DeviceRuntime =
 
 namespace accelbench {
 
-/// The ops of EncoderOps, GenerationOps, PerceptionOps and DetectionOps, and
-/// the Backend concept's transfers, written once over the primitives of
-/// Derived.
+/// The ops of EncoderOps, GenerationOps, PerceptionOps, DetectionOps and
+/// WindowOps, and the Backend concept's transfers, written once over the
+/// primitives of Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -25551,6 +25602,9 @@ class GpuOps {
                             ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) +
                             ", window " + std::to_string(dims.window) + ")");
     }
+    if (dims.bias_blocks < 1) {
+      fail("attention", "bias_blocks = " + std::to_string(dims.bias_blocks) + " must be positive");
+    }
     if (q.rows() != long(dims.batch) * dims.query_len || q.cols() != long(heads) * hd) {
       fail("attention", "queries must be [batch * query_len, heads * head_dim]");
     }
@@ -25561,8 +25615,11 @@ class GpuOps {
     if (!mask.empty() && (mask.rows() != dims.batch || mask.cols() != dims.key_len)) {
       fail("attention", "mask must be [batch, key_len]");
     }
-    if (!bias.empty() && (bias.rows() != long(heads) * dims.query_len || bias.cols() != dims.key_len)) {
-      fail("attention", "position bias must be [heads * query_len, key_len]");
+    const long bias_rows = long(dims.bias_blocks) * heads * dims.query_len;
+    if (!bias.empty() && (bias.rows() != bias_rows || bias.cols() != dims.key_len)) {
+      fail("attention", "position bias is [" + std::to_string(bias.rows()) + ", " + std::to_string(bias.cols()) +
+                            "], expected [bias_blocks * heads * query_len, key_len] = [" + std::to_string(bias_rows) +
+                            ", " + std::to_string(dims.key_len) + "]");
     }
     const float scale = dims.scale != 0.0f ? dims.scale : 1.0f / std::sqrt(static_cast<float>(hd));
     const long groups = long(dims.batch) * heads * dims.query_len;
@@ -25570,9 +25627,9 @@ class GpuOps {
     with_output(y, &y == &q || &y == &k || &y == &v, [&](Tensor& out) {
       ensure(out, q.rows(), q.cols());
       d().template launch<GpuKernel::attention>(GpuRange::rows(groups), h(q), h(k), h(v), h(mask), int(!mask.empty()),
-                                                h(bias), int(!bias.empty()), h(out), h(scores_), dims.query_len,
-                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal),
-                                                dims.window, scale);
+                                                h(bias), int(!bias.empty()), dims.bias_blocks, h(out), h(scores_),
+                                                dims.query_len, dims.key_len, heads, hd, kv_heads, stride,
+                                                int(dims.causal), dims.window, scale);
     });
   }
 
@@ -25754,6 +25811,11 @@ class GpuOps {
   void max_pool2d(const Tensor& x, const Pool2dDims& p, Tensor& y);
   void sigmoid(Tensor& x) { activation(x, 6, 0.0f); }
 
+  // ---- WindowOps (defined in gpu_detection_ops.hpp) ----
+
+  /// A device-to-device copy (ab_cache_write, one sequence); y must not be x.
+  void reshape(const Tensor& x, int rows, int cols, Tensor& y);
+
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.
   void ensure(Tensor& t, long rows, long cols) {
@@ -25879,9 +25941,11 @@ class GpuOps {
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
 
 // GpuOps' ops of DetectionOps (convolutional backbones over images laid out
-// as rows; see backend/concepts.hpp): argument checks, output shapes and
-// launches of the kernels of gpu_detection_kernels.hpp. Part of gpu_ops.hpp,
-// which includes this header after the class: include that one.
+// as rows; see backend/concepts.hpp) and of WindowOps (reshape): argument
+// checks, output shapes and launches of the kernels of
+// gpu_detection_kernels.hpp (reshape: gpu_kernels.hpp's ab_cache_write).
+// Part of gpu_ops.hpp, which includes this header after the class: include
+// that one.
 
 #include <cstdint>
 #include <stdexcept>
@@ -26130,6 +26194,22 @@ void GpuOps<Derived, Buffer>::max_pool2d(const Tensor& x, const Pool2dDims& p, T
   d().template launch<GpuKernel::max_pool2d>(GpuRange::elements(y.size()), h(x), h(y), p.channels, p.height, p.width,
                                              p.kernel, p.stride, p.padding, p.out_height(), p.out_width(),
                                              i64(y.size()));
+}
+
+// ---- WindowOps ----
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::reshape(const Tensor& x, int rows, int cols, Tensor& y) {
+  if (rows < 0 || cols < 0 || long(rows) * cols != x.size()) {
+    fail("reshape", detail::gpu_shape(x.rows(), x.cols()) + " cannot be reshaped to " + detail::gpu_shape(rows, cols) +
+                        ": rows * cols must be its " + std::to_string(x.size()) + " elements");
+  }
+  if (&y == &x) fail("reshape", "the output must not be the input");
+  ensure(y, rows, cols);
+  if (x.size() == 0) return;
+  // ab_cache_write with one row per sequence (len = capacity = 1, start 0) copies element e to element e.
+  d().template launch<GpuKernel::cache_write>(GpuRange::elements(x.size()), h(x), h(y), 1, 1, 0, i64(x.size()),
+                                              int(x.cols()));
 }
 
 }  // namespace accelbench
@@ -26851,6 +26931,7 @@ static_assert(EncoderOps<OpenCL>, "OpenCL must provide every encoder op");
 static_assert(GenerationOps<OpenCL>, "OpenCL must provide every text-generation op");
 static_assert(PerceptionOps<OpenCL>, "OpenCL must provide every vision, audio and multimodal op");
 static_assert(DetectionOps<OpenCL>, "OpenCL must provide every detection (convolutional backbone) op");
+static_assert(WindowOps<OpenCL>, "OpenCL must provide every windowed vision transformer (Swin) op");
 
 }  // namespace accelbench
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_OPENCL_HPP
@@ -27488,11 +27569,12 @@ KERNEL void ab_argmax_rows(GLOBAL const float* x, GLOBAL int* ids, int cols) {
 }
 
 /* Scaled dot-product attention, one group per (sequence, head, query); see
-   accelbench::AttentionDims. scores is scratch of [groups, key_len]. */
+   accelbench::AttentionDims. Sequence b adds block b % bias_blocks of the
+   bias. scores is scratch of [groups, key_len]. */
 KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL const float* v,
                          GLOBAL const float* mask, int has_mask, GLOBAL const float* bias, int has_bias,
-                         GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len, int heads,
-                         int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
+                         int bias_blocks, GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len,
+                         int heads, int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
   SHARED float red[ABK_WG];
   const int lid = LID0;
   const long group = GRP0;
@@ -27506,6 +27588,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   const int seen = causal ? key_len - query_len + i + 1 : key_len;
   const int first = (causal && window > 0 && seen > window) ? seen - window : 0; /* sliding window */
   GLOBAL const float* qp = q + qrow * q_width + (long)h * head_dim;
+  const long bias_row = ((b % bias_blocks) * heads + h) * query_len + i; /* block b % bias_blocks */
   GLOBAL float* sp = scores + group * key_len;
   float top = ABK_LOWEST;
   for (int j = first + lid; j < seen; j += ABK_WG) {
@@ -27513,7 +27596,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
     float dot = 0.0f;
     for (int e = 0; e < head_dim; ++e) dot += qp[e] * kp[e];
     float s = dot * scale;
-    if (has_bias) s += bias[((long)h * query_len + i) * key_len + j];
+    if (has_bias) s += bias[bias_row * key_len + j];
     if (has_mask && mask[b * key_len + j] == 0.0f) s += ABK_LOWEST;
     sp[j] = s;
     top = fmax(top, s);
@@ -28141,12 +28224,12 @@ class CountedBuffer {
 #ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 
-// Every op of the four op sets for a device runtime (runtime.hpp): argument
+// Every op of the five op sets for a device runtime (runtime.hpp): argument
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
 // provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
-// DetectionOps are defined in gpu_detection_ops.hpp, which this header
-// includes at its end.
+// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, which this
+// header includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -28322,9 +28405,9 @@ concept DeviceRuntime =
 
 namespace accelbench {
 
-/// The ops of EncoderOps, GenerationOps, PerceptionOps and DetectionOps, and
-/// the Backend concept's transfers, written once over the primitives of
-/// Derived.
+/// The ops of EncoderOps, GenerationOps, PerceptionOps, DetectionOps and
+/// WindowOps, and the Backend concept's transfers, written once over the
+/// primitives of Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -28454,6 +28537,9 @@ class GpuOps {
                             ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) +
                             ", window " + std::to_string(dims.window) + ")");
     }
+    if (dims.bias_blocks < 1) {
+      fail("attention", "bias_blocks = " + std::to_string(dims.bias_blocks) + " must be positive");
+    }
     if (q.rows() != long(dims.batch) * dims.query_len || q.cols() != long(heads) * hd) {
       fail("attention", "queries must be [batch * query_len, heads * head_dim]");
     }
@@ -28464,8 +28550,11 @@ class GpuOps {
     if (!mask.empty() && (mask.rows() != dims.batch || mask.cols() != dims.key_len)) {
       fail("attention", "mask must be [batch, key_len]");
     }
-    if (!bias.empty() && (bias.rows() != long(heads) * dims.query_len || bias.cols() != dims.key_len)) {
-      fail("attention", "position bias must be [heads * query_len, key_len]");
+    const long bias_rows = long(dims.bias_blocks) * heads * dims.query_len;
+    if (!bias.empty() && (bias.rows() != bias_rows || bias.cols() != dims.key_len)) {
+      fail("attention", "position bias is [" + std::to_string(bias.rows()) + ", " + std::to_string(bias.cols()) +
+                            "], expected [bias_blocks * heads * query_len, key_len] = [" + std::to_string(bias_rows) +
+                            ", " + std::to_string(dims.key_len) + "]");
     }
     const float scale = dims.scale != 0.0f ? dims.scale : 1.0f / std::sqrt(static_cast<float>(hd));
     const long groups = long(dims.batch) * heads * dims.query_len;
@@ -28473,9 +28562,9 @@ class GpuOps {
     with_output(y, &y == &q || &y == &k || &y == &v, [&](Tensor& out) {
       ensure(out, q.rows(), q.cols());
       d().template launch<GpuKernel::attention>(GpuRange::rows(groups), h(q), h(k), h(v), h(mask), int(!mask.empty()),
-                                                h(bias), int(!bias.empty()), h(out), h(scores_), dims.query_len,
-                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal),
-                                                dims.window, scale);
+                                                h(bias), int(!bias.empty()), dims.bias_blocks, h(out), h(scores_),
+                                                dims.query_len, dims.key_len, heads, hd, kv_heads, stride,
+                                                int(dims.causal), dims.window, scale);
     });
   }
 
@@ -28657,6 +28746,11 @@ class GpuOps {
   void max_pool2d(const Tensor& x, const Pool2dDims& p, Tensor& y);
   void sigmoid(Tensor& x) { activation(x, 6, 0.0f); }
 
+  // ---- WindowOps (defined in gpu_detection_ops.hpp) ----
+
+  /// A device-to-device copy (ab_cache_write, one sequence); y must not be x.
+  void reshape(const Tensor& x, int rows, int cols, Tensor& y);
+
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.
   void ensure(Tensor& t, long rows, long cols) {
@@ -28782,9 +28876,11 @@ class GpuOps {
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
 
 // GpuOps' ops of DetectionOps (convolutional backbones over images laid out
-// as rows; see backend/concepts.hpp): argument checks, output shapes and
-// launches of the kernels of gpu_detection_kernels.hpp. Part of gpu_ops.hpp,
-// which includes this header after the class: include that one.
+// as rows; see backend/concepts.hpp) and of WindowOps (reshape): argument
+// checks, output shapes and launches of the kernels of
+// gpu_detection_kernels.hpp (reshape: gpu_kernels.hpp's ab_cache_write).
+// Part of gpu_ops.hpp, which includes this header after the class: include
+// that one.
 
 #include <cstdint>
 #include <stdexcept>
@@ -29033,6 +29129,22 @@ void GpuOps<Derived, Buffer>::max_pool2d(const Tensor& x, const Pool2dDims& p, T
   d().template launch<GpuKernel::max_pool2d>(GpuRange::elements(y.size()), h(x), h(y), p.channels, p.height, p.width,
                                              p.kernel, p.stride, p.padding, p.out_height(), p.out_width(),
                                              i64(y.size()));
+}
+
+// ---- WindowOps ----
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::reshape(const Tensor& x, int rows, int cols, Tensor& y) {
+  if (rows < 0 || cols < 0 || long(rows) * cols != x.size()) {
+    fail("reshape", detail::gpu_shape(x.rows(), x.cols()) + " cannot be reshaped to " + detail::gpu_shape(rows, cols) +
+                        ": rows * cols must be its " + std::to_string(x.size()) + " elements");
+  }
+  if (&y == &x) fail("reshape", "the output must not be the input");
+  ensure(y, rows, cols);
+  if (x.size() == 0) return;
+  // ab_cache_write with one row per sequence (len = capacity = 1, start 0) copies element e to element e.
+  d().template launch<GpuKernel::cache_write>(GpuRange::elements(x.size()), h(x), h(y), 1, 1, 0, i64(x.size()),
+                                              int(x.cols()));
 }
 
 }  // namespace accelbench
@@ -29738,6 +29850,7 @@ static_assert(EncoderOps<Cuda>, "Cuda must provide every encoder op");
 static_assert(GenerationOps<Cuda>, "Cuda must provide every text-generation op");
 static_assert(PerceptionOps<Cuda>, "Cuda must provide every vision, audio and multimodal op");
 static_assert(DetectionOps<Cuda>, "Cuda must provide every detection (convolutional backbone) op");
+static_assert(WindowOps<Cuda>, "Cuda must provide every windowed vision transformer (Swin) op");
 
 }  // namespace accelbench
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_CUDA_CUH

@@ -73,6 +73,10 @@ TEST_CASE("conformance: the plain backend passes every op check") {
   CHECK(has(results, "conv2d_rows 7x7 stride 2 padding 3, odd sizes"));
   CHECK(has(results, "max_pool2d 3x3 stride 2 padding 1, even sizes, negative inputs"));
   CHECK(has(results, "sigmoid"));
+  CHECK(has(results, "attention with a bias per window (bias_blocks 3)"));
+  CHECK(has(results, "reshape [6, 10] to [4, 15]"));
+  CHECK(has(results, "reshape [6, 10] to [60, 1]"));
+  CHECK(has(results, "reshape rejects [6, 10] to [4, 16]"));
 }
 
 TEST_CASE("conformance: a wrong op is named with its error") {
@@ -91,6 +95,7 @@ TEST_CASE("conformance: a backend with one op set is checked on its ops") {
   CHECK_FALSE(has(results, "rms_norm"));
   CHECK_FALSE(has(results, "conv1d"));
   CHECK_FALSE(has(results, "sigmoid"));
+  CHECK_FALSE(has(results, "reshape [6, 10] to [4, 15]"));
 }
 
 TEST_CASE("conformance: an architecture end to end on the plain backend") {

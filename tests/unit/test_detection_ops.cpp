@@ -4,7 +4,9 @@
 // permuted to rows and the weights to (ky, kx, c), which pins the layout
 // contract), max_pool2d against windows padded with -infinity, sigmoid
 // against its formula; on one and two threads, plus shape errors and the
-// DetectionOps concept.
+// DetectionOps concept. And WindowOps (Swin's windowed attention): attention
+// with a bias block per window (AttentionDims::bias_blocks) against a naive
+// loop, and reshape.
 
 #include <doctest/doctest.h>
 
@@ -19,6 +21,7 @@
 
 #include "naive_backend.hpp"
 
+using accelbench::AttentionDims;
 using accelbench::Conv2dDims;
 using accelbench::Cpu;
 using accelbench::HostMatrix;
@@ -37,6 +40,14 @@ static_assert(accelbench::DetectionOps<Cpu>);
 static_assert(accelbench::DetectionOps<accelbench::test::NaiveBackend>);
 static_assert(accelbench::PerceptionOps<WithoutSigmoid> && !accelbench::DetectionOps<WithoutSigmoid>);
 static_assert(accelbench::PerceptionOps<WithoutMaxPool> && !accelbench::DetectionOps<WithoutMaxPool>);
+// Without reshape: DetectionOps and GenerationOps, but not WindowOps.
+struct WithoutReshape : accelbench::test::NaiveBackend {
+  void reshape() = delete;
+};
+static_assert(accelbench::WindowOps<Cpu>);
+static_assert(accelbench::WindowOps<accelbench::test::NaiveBackend>);
+static_assert(accelbench::DetectionOps<WithoutReshape> && accelbench::GenerationOps<WithoutReshape> &&
+              !accelbench::WindowOps<WithoutReshape>);
 
 /// Uniform in [offset - scale, offset + scale], from a fixed-seed generator.
 HostMatrix random_matrix(long rows, long cols, unsigned seed, float scale = 1.0f, float offset = 0.0f) {
@@ -163,6 +174,43 @@ void check_conv2d_rows(const Conv2dDims& d, unsigned seed) {
       CHECK(max_abs_diff(y, channel_major) < 2e-5f * std::max(1.0f, expected.cwiseAbs().maxCoeff()));
     }
   }
+}
+
+/// Attention as a naive loop in double: sequence b, head h, query i adds the
+/// bias row ((b % bias_blocks) * heads + h) * query_len + i (no bias where
+/// empty); grouped-query heads, a key stride and a causal mask as in
+/// AttentionDims; no padding mask.
+HostMatrix naive_windowed_attention(const HostMatrix& q, const HostMatrix& k, const HostMatrix& v,
+                                    const HostMatrix& bias, const AttentionDims& d) {
+  const long hd = d.head_dim;
+  const long group = d.heads / d.effective_kv_heads();
+  const long stride = d.effective_key_stride();
+  const double scale = d.scale != 0.0f ? double(d.scale) : 1.0 / std::sqrt(double(hd));
+  HostMatrix out(q.rows(), q.cols());
+  for (long b = 0; b < d.batch; ++b)
+    for (long h = 0; h < d.heads; ++h)
+      for (long i = 0; i < d.query_len; ++i) {
+        const long end = d.causal ? d.key_len - d.query_len + i + 1 : d.key_len;
+        const long bias_row = ((b % d.bias_blocks) * d.heads + h) * d.query_len + i;
+        std::vector<double> s(static_cast<std::size_t>(end));
+        double top = -std::numeric_limits<double>::infinity();
+        for (long j = 0; j < end; ++j) {
+          double dot = 0;
+          for (long e = 0; e < hd; ++e) {
+            dot += double(q(b * d.query_len + i, h * hd + e)) * double(k(b * stride + j, h / group * hd + e));
+          }
+          s[std::size_t(j)] = dot * scale + (bias.size() ? double(bias(bias_row, j)) : 0.0);
+          top = std::max(top, s[std::size_t(j)]);
+        }
+        double total = 0;
+        for (auto& x : s) total += (x = std::exp(x - top));
+        for (long e = 0; e < hd; ++e) {
+          double acc = 0;
+          for (long j = 0; j < end; ++j) acc += s[std::size_t(j)] * double(v(b * stride + j, h / group * hd + e));
+          out(b * d.query_len + i, h * hd + e) = static_cast<float>(acc / total);
+        }
+      }
+  return out;
 }
 
 void check_max_pool2d(const Pool2dDims& d, const HostMatrix& images) {
@@ -325,5 +373,156 @@ TEST_CASE("detection conv2d_rows and max_pool2d: shape errors throw with the op 
                        std::invalid_argument);
   HostMatrix pooled_in_place = x;
   CHECK_THROWS_WITH_AS(cpu.max_pool2d(pooled_in_place, p, pooled_in_place), Contains("max_pool2d: the output must not be"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("window attention: sequence b adds bias block b % bias_blocks, as a naive loop") {
+  // 6 windows of 4 queries against 5 keys, 2 heads of 8; 1, 2, 3 and 4 blocks
+  // (4 does not divide the batch: windows 4 and 5 take blocks 0 and 1 again).
+  AttentionDims d{.batch = 6, .query_len = 4, .key_len = 5, .heads = 2, .head_dim = 8};
+  const HostMatrix q = random_matrix(24, 16, 600), k = random_matrix(30, 16, 601), v = random_matrix(30, 16, 602);
+  for (const int blocks : {1, 2, 3, 4, 6}) {
+    CAPTURE(blocks);
+    d.bias_blocks = blocks;
+    const HostMatrix bias = random_matrix(long(blocks) * 2 * 4, 5, 603 + unsigned(blocks), 3.0f);
+    const HostMatrix expected = naive_windowed_attention(q, k, v, bias, d);
+    for (Cpu& cpu : cpus()) {
+      CAPTURE(cpu.threads());
+      HostMatrix y;
+      cpu.attention(q, k, v, HostMatrix{}, bias, d, y);
+      CHECK(max_abs_diff(y, expected) < 2e-6f);
+    }
+  }
+  // Grouped-query heads on a cache, causal: the block still follows the sequence.
+  const AttentionDims c{.batch = 4, .query_len = 3, .key_len = 6, .heads = 4, .head_dim = 4, .kv_heads = 2,
+                        .key_stride = 7, .causal = true, .scale = 0.5f, .bias_blocks = 2};
+  const HostMatrix qc = random_matrix(12, 16, 610), kc = random_matrix(28, 8, 611), vc = random_matrix(28, 8, 612);
+  const HostMatrix bc = random_matrix(2 * 4 * 3, 6, 613, 2.0f);
+  for (Cpu& cpu : cpus()) {
+    CAPTURE(cpu.threads());
+    HostMatrix y;
+    cpu.attention(qc, kc, vc, HostMatrix{}, bc, c, y);
+    CHECK(max_abs_diff(y, naive_windowed_attention(qc, kc, vc, bc, c)) < 2e-6f);
+  }
+}
+
+TEST_CASE("window attention: one block is the old bias; repeated blocks equal one; no bias ignores bias_blocks") {
+  AttentionDims one{.batch = 3, .query_len = 4, .key_len = 4, .heads = 2, .head_dim = 8};
+  REQUIRE(one.bias_blocks == 1);  // the default
+  const HostMatrix q = random_matrix(12, 16, 620), k = random_matrix(12, 16, 621), v = random_matrix(12, 16, 622);
+  const HostMatrix bias = random_matrix(2 * 4, 4, 623, 3.0f);
+  Cpu& cpu = cpus()[0];
+  HostMatrix y;
+  cpu.attention(q, k, v, HostMatrix{}, bias, one, y);
+  // The old rule: head h, query i adds row h * query_len + i, whatever the sequence.
+  CHECK(max_abs_diff(y, naive_windowed_attention(q, k, v, bias, one)) < 2e-6f);
+  HostMatrix each;
+  for (long b = 0; b < 3; ++b) {
+    AttentionDims single = one;
+    single.batch = 1;
+    cpu.attention(q.middleRows(b * 4, 4), k.middleRows(b * 4, 4), v.middleRows(b * 4, 4), HostMatrix{}, bias, single,
+                  each);
+    CHECK(max_abs_diff(HostMatrix(y.middleRows(b * 4, 4)), each) == 0.0f);
+  }
+
+  AttentionDims three = one;
+  three.bias_blocks = 3;
+  HostMatrix repeated(3 * 2 * 4, 4);
+  repeated << bias, bias, bias;
+  HostMatrix z;
+  cpu.attention(q, k, v, HostMatrix{}, repeated, three, z);
+  CHECK(max_abs_diff(z, y) == 0.0f);
+
+  HostMatrix unbiased, unbiased_three;
+  cpu.attention(q, k, v, HostMatrix{}, HostMatrix{}, one, unbiased);
+  cpu.attention(q, k, v, HostMatrix{}, HostMatrix{}, three, unbiased_three);
+  CHECK(max_abs_diff(unbiased, unbiased_three) == 0.0f);
+  CHECK(max_abs_diff(unbiased, y) > 1e-3f);  // the bias mattered
+}
+
+TEST_CASE("window attention: bias_blocks below 1 and a bias of the wrong row count throw") {
+  using doctest::Contains;
+  Cpu& cpu = cpus()[0];
+  AttentionDims d{.batch = 6, .query_len = 4, .key_len = 5, .heads = 2, .head_dim = 8, .bias_blocks = 3};
+  const HostMatrix q = random_matrix(24, 16, 630), k = random_matrix(30, 16, 631), v = random_matrix(30, 16, 632);
+  HostMatrix y;
+  CHECK_NOTHROW(cpu.attention(q, k, v, HostMatrix{}, random_matrix(24, 5, 633), d, y));
+  CHECK_THROWS_WITH_AS(cpu.attention(q, k, v, HostMatrix{}, random_matrix(8, 5, 634), d, y),
+                       Contains("attention: the position bias is [8, 5], expected [bias_blocks * heads * query_len, "
+                                "key_len] = [24, 5]"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(cpu.attention(q, k, v, HostMatrix{}, random_matrix(24, 4, 635), d, y),
+                       Contains("attention: the position bias is [24, 4]"), std::invalid_argument);
+  d.bias_blocks = 1;
+  CHECK_THROWS_WITH_AS(cpu.attention(q, k, v, HostMatrix{}, random_matrix(24, 5, 636), d, y),
+                       Contains("expected [bias_blocks * heads * query_len, key_len] = [8, 5]"), std::invalid_argument);
+  for (const int bad : {0, -2}) {
+    d.bias_blocks = bad;
+    CHECK_THROWS_WITH_AS(cpu.attention(q, k, v, HostMatrix{}, HostMatrix{}, d, y),
+                         Contains(("attention: bias_blocks = " + std::to_string(bad) + " must be positive").c_str()),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(cpu.attention(q, k, v, HostMatrix{}, d, y), std::invalid_argument);
+  }
+}
+
+TEST_CASE("window reshape: the values in row-major order under the new shape, a copy") {
+  const HostMatrix x = random_matrix(6, 10, 640);
+  for (Cpu& cpu : cpus()) {
+    for (const auto& shape : std::vector<std::array<int, 2>>{{4, 15}, {60, 1}, {1, 60}, {6, 10}, {12, 5}}) {
+      const int rows = shape[0];
+      const int cols = shape[1];
+      CAPTURE(rows);
+      CAPTURE(cols);
+      HostMatrix y = HostMatrix::Constant(3, 3, 7.0f);  // reused: resized
+      cpu.reshape(x, rows, cols, y);
+      REQUIRE(y.rows() == rows);
+      REQUIRE(y.cols() == cols);
+      for (long r = 0; r < rows; ++r)
+        for (long c = 0; c < cols; ++c) CHECK(y(r, c) == x((r * cols + c) / 10, (r * cols + c) % 10));
+      CHECK(y.data() != x.data());
+    }
+    HostMatrix empty;
+    cpu.reshape(HostMatrix(0, 4), 0, 9, empty);
+    CHECK(empty.rows() == 0);
+    CHECK(empty.cols() == 9);
+  }
+}
+
+TEST_CASE("window reshape: a different element count, a negative side or the input as output throw") {
+  using doctest::Contains;
+  Cpu& cpu = cpus()[0];
+  HostMatrix x = random_matrix(6, 10, 650);
+  HostMatrix y;
+  CHECK_THROWS_WITH_AS(cpu.reshape(x, 4, 16, y), Contains("reshape: [6, 10] cannot be reshaped to [4, 16]"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(cpu.reshape(x, -6, -10, y), Contains("reshape: [6, 10] cannot be reshaped to [-6, -10]"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(cpu.reshape(x, 60, 1, x), Contains("reshape: the output must not be the input"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("window ops on the plain backend: the bias block per sequence, reshape, and their errors") {
+  using doctest::Contains;
+  using accelbench::test::NaiveBackend;
+  NaiveBackend plain;
+  AttentionDims d{.batch = 5, .query_len = 3, .key_len = 4, .heads = 2, .head_dim = 4, .bias_blocks = 2};
+  const HostMatrix q = random_matrix(15, 8, 660), k = random_matrix(20, 8, 661), v = random_matrix(20, 8, 662);
+  const HostMatrix bias = random_matrix(2 * 2 * 3, 4, 663, 3.0f);
+  NaiveBackend::Tensor y;
+  plain.attention(plain.upload(q), plain.upload(k), plain.upload(v), NaiveBackend::Tensor{}, plain.upload(bias), d, y);
+  CHECK(max_abs_diff(plain.download(y), naive_windowed_attention(q, k, v, bias, d)) < 2e-6f);
+  CHECK_THROWS_WITH_AS(plain.attention(plain.upload(q), plain.upload(k), plain.upload(v), NaiveBackend::Tensor{},
+                                       plain.upload(random_matrix(6, 4, 664)), d, y),
+                       Contains("bias_blocks"), std::invalid_argument);
+  d.bias_blocks = 0;
+  CHECK_THROWS_WITH_AS(plain.attention(plain.upload(q), plain.upload(k), plain.upload(v), NaiveBackend::Tensor{},
+                                       NaiveBackend::Tensor{}, d, y),
+                       Contains("bias_blocks = 0"), std::invalid_argument);
+  const NaiveBackend::Tensor x = plain.upload(random_matrix(6, 10, 665));
+  plain.reshape(x, 4, 15, y);
+  CHECK(y.rows == 4);
+  CHECK(y.cols == 15);
+  CHECK(y.data == x.data);
+  CHECK_THROWS_WITH_AS(plain.reshape(x, 4, 16, y), Contains("[6, 10] cannot be reshaped to [4, 16]"),
                        std::invalid_argument);
 }

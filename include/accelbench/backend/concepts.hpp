@@ -63,7 +63,10 @@ concept EncoderOps = Backend<B> && requires(B& b, const typename B::Tensor& x, t
 /// Llama, Qwen2) and encoder-decoders (T5), with a key-value cache.
 ///
 ///   attention(q, k, v, m, p, d, y)  as above with a position bias p added to the scores:
-///                                   p is [heads * query_len, key_len] (T5), or empty.
+///                                   p is [bias_blocks * heads * query_len, key_len] (T5:
+///                                   one block), or empty; sequence b, head h, query i adds
+///                                   row ((b % bias_blocks) * heads + h) * query_len + i
+///                                   (see AttentionDims::bias_blocks).
 ///                                   Cross-attention is this op with queries from the
 ///                                   decoder and keys and values from the encoder.
 ///   rms_norm(x, g, eps, y)          y = x / sqrt(mean(x²) + eps) * g per row (Llama's
@@ -148,5 +151,17 @@ concept DetectionOps =
       b.relu(y);
       b.sigmoid(y);
     };
+
+/// The further ops of windowed vision transformers (CLAP's HTSAT audio encoder, a Swin
+/// transformer): attention with a bias per window (AttentionDims::bias_blocks, an
+/// argument of GenerationOps' attention) and
+///
+///   reshape(x, rows, cols, y)   y = x's values in row-major order as [rows, cols]; rows *
+///                               cols must be x's element count; y must not be x
+template <class B>
+concept WindowOps = DetectionOps<B> && GenerationOps<B> &&
+                    requires(B& b, const typename B::Tensor& x, typename B::Tensor& y, int n) {
+                      b.reshape(x, n, n, y);
+                    };
 
 }  // namespace accelbench

@@ -390,5 +390,6 @@ static_assert(EncoderOps<Cuda>, "Cuda must provide every encoder op");
 static_assert(GenerationOps<Cuda>, "Cuda must provide every text-generation op");
 static_assert(PerceptionOps<Cuda>, "Cuda must provide every vision, audio and multimodal op");
 static_assert(DetectionOps<Cuda>, "Cuda must provide every detection (convolutional backbone) op");
+static_assert(WindowOps<Cuda>, "Cuda must provide every windowed vision transformer (Swin) op");
 
 }  // namespace accelbench

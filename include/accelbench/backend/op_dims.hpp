@@ -18,7 +18,10 @@ namespace accelbench {
 /// grouped-query attention when kv_heads < heads. A causal window w > 0
 /// narrows the causal mask to the last w positions: query i, at position
 /// p = key_len - query_len + i, sees the keys at positions p - w + 1 .. p
-/// (transformers' sliding-window causal mask, kv_idx > q_idx - w).
+/// (transformers' sliding-window causal mask, kv_idx > q_idx - w). A
+/// position bias (GenerationOps' attention) is [bias_blocks * heads *
+/// query_len, key_len]: sequence b, head h, query i adds its row
+/// ((b % bias_blocks) * heads + h) * query_len + i.
 struct AttentionDims {
   int batch = 0;
   int query_len = 0;
@@ -34,6 +37,10 @@ struct AttentionDims {
   /// included (sliding-window attention); 0: all up to its position.
   int window = 0;
   float scale = 0.0f;  ///< score scale; 0: 1 / sqrt(head_dim)
+  /// The position bias holds bias_blocks blocks of [heads * query_len,
+  /// key_len]; sequence b adds block b % bias_blocks (Swin's windows: one
+  /// block per window position, the shift mask included).
+  int bias_blocks = 1;
 
   [[nodiscard]] int effective_kv_heads() const noexcept { return kv_heads > 0 ? kv_heads : heads; }
   [[nodiscard]] int effective_key_stride() const noexcept { return key_stride > 0 ? key_stride : key_len; }

@@ -304,5 +304,6 @@ static_assert(EncoderOps<OpenCL>, "OpenCL must provide every encoder op");
 static_assert(GenerationOps<OpenCL>, "OpenCL must provide every text-generation op");
 static_assert(PerceptionOps<OpenCL>, "OpenCL must provide every vision, audio and multimodal op");
 static_assert(DetectionOps<OpenCL>, "OpenCL must provide every detection (convolutional backbone) op");
+static_assert(WindowOps<OpenCL>, "OpenCL must provide every windowed vision transformer (Swin) op");
 
 }  // namespace accelbench

@@ -140,7 +140,7 @@ void check_activations(B& b, Checker& chk) {
 
 /// attention with a padding mask and over 300 keys; causal grouped-query attention on a
 /// cache with a position bias, and sliding windows (short, and over 300 keys), where B
-/// has GenerationOps.
+/// has GenerationOps; a bias per window (AttentionDims::bias_blocks) where it has WindowOps.
 template <class B>
 void check_attention(B& b, Checker& chk) {
   if constexpr (EncoderOps<B>) {
@@ -181,6 +181,15 @@ void check_attention(B& b, Checker& chk) {
       cpu.attention(qwl, kwl, vwl, HostMatrix{}, HostMatrix{}, wl, ref);
       b.attention(up(qwl), up(kwl), up(vwl), T{}, T{}, wl, y);
       chk.matches("causal attention with a sliding window of 257 over 300 keys", down(y), ref);
+    }
+    // Windows (Swin): 6 windows of 4 tokens, 2 heads, a bias block per window position, 3 positions.
+    if constexpr (WindowOps<B>) {
+      AttentionDims s{.batch = 6, .query_len = 4, .key_len = 4, .heads = 2, .head_dim = 8, .bias_blocks = 3};
+      const HostMatrix qs = random_matrix(24, 16, 23), ks = random_matrix(24, 16, 24), vs = random_matrix(24, 16, 25);
+      const HostMatrix bias = random_matrix(3 * 2 * 4, 4, 26, 2.0f);
+      cpu.attention(qs, ks, vs, HostMatrix{}, bias, s, ref);
+      b.attention(up(qs), up(ks), up(vs), T{}, up(bias), s, y);
+      chk.matches("attention with a bias per window (bias_blocks 3)", down(y), ref);
     }
     // Long keys: more keys than a work-group has items.
     AttentionDims l{.batch = 1, .query_len = 3, .key_len = 300, .heads = 2, .head_dim = 16};
@@ -337,8 +346,8 @@ void check_convolutions(B& b, Checker& chk) {
   }
 }
 
-/// Every check above, and check_detection (conformance_detection.hpp), that
-/// B's op sets allow, each result to `sink`.
+/// Every check above, and check_detection (conformance_detection.hpp, with
+/// check_windows), that B's op sets allow, each result to `sink`.
 template <class B>
 void check_ops(B& backend, const CheckSink& sink, double tolerance = 2e-5) {
   Checker chk(sink, tolerance);

@@ -1,11 +1,15 @@
 #pragma once
 
-// The conformance checks of DetectionOps, part of
+// The conformance checks of DetectionOps and WindowOps, part of
 // <accelbench/testing/conformance.hpp> (which includes this header and runs
-// them from check_ops): conv2d_rows, max_pool2d and sigmoid on random inputs
-// against the same ops on Cpu.
+// them from check_ops): conv2d_rows, max_pool2d, sigmoid and reshape on
+// random inputs against the same ops on Cpu (WindowOps' attention with a
+// bias per window is checked with the other attention cases).
 
+#include <array>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "../backend/concepts.hpp"
@@ -14,11 +18,33 @@
 
 namespace accelbench::testing {
 
+/// reshape (WindowOps): [6, 10] to [4, 15], to [60, 1] and back to [6, 10]; its rejection of
+/// [4, 16].
+template <class B>
+void check_windows(B& b, Checker& chk) {
+  if constexpr (WindowOps<B>) {
+    Cpu cpu{Cpu::Options{.threads = 1}};
+    using T = typename B::Tensor;
+    const HostMatrix x = random_matrix(6, 10, 90);
+    const T xt = b.upload(x);
+    for (const auto& [rows, cols] : std::vector<std::array<int, 2>>{{4, 15}, {60, 1}, {6, 10}}) {
+      HostMatrix ref;
+      T y;
+      cpu.reshape(x, rows, cols, ref);
+      b.reshape(xt, rows, cols, y);
+      chk.matches("reshape [6, 10] to [" + std::to_string(rows) + ", " + std::to_string(cols) + "]", b.download(y), ref);
+    }
+    T y;
+    chk.template throws<std::invalid_argument>("reshape rejects [6, 10] to [4, 16]", [&] { b.reshape(xt, 4, 16, y); });
+  }
+}
+
 /// conv2d_rows (ResNet's 7x7 stem with stride 2 on an odd-sized image, 3x3
 /// with stride 1 and 2, 1x1 with stride 1 with and without bias, 1x1 with
 /// stride 2), max_pool2d (3x3 stride 2 padding 1 on odd and even sizes, on
 /// negative inputs, where zero padding would show; 2x2 stride 2) and sigmoid
-/// (DetectionOps; relu too where B lacks GenerationOps, whose check has it).
+/// (DetectionOps; relu too where B lacks GenerationOps, whose check has it); then
+/// check_windows, where B has WindowOps (which include DetectionOps).
 template <class B>
 void check_detection(B& b, Checker& chk) {
   if constexpr (DetectionOps<B>) {
@@ -85,6 +111,7 @@ void check_detection(B& b, Checker& chk) {
       b.relu(t);
       chk.matches("relu", down(t), ref);
     }
+    check_windows(b, chk);
   }
 }
 

@@ -206,6 +206,11 @@ class Cpu {
 
   void sigmoid(Tensor& x);
 
+  // ---- ops (see WindowOps; defined in cpu/detection_ops.hpp) ----
+
+  /// y = x's values in row-major order as [rows, cols]; y must not be x.
+  void reshape(const Tensor& x, int rows, int cols, Tensor& y);
+
  private:
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
@@ -281,6 +286,9 @@ class Cpu {
       throw std::invalid_argument("attention: window = " + std::to_string(d.window) +
                                   " must be 0, or positive with a causal mask");
     }
+    if (d.bias_blocks < 1) {
+      throw std::invalid_argument("attention: bias_blocks = " + std::to_string(d.bias_blocks) + " must be positive");
+    }
     const Index width = static_cast<Index>(d.heads) * d.head_dim;
     const Index kv_width = static_cast<Index>(d.effective_kv_heads()) * d.head_dim;
     if (q.rows() != Index{d.batch} * d.query_len || q.cols() != width) {
@@ -293,8 +301,11 @@ class Cpu {
     if (key_mask.size() != 0 && (key_mask.rows() != d.batch || key_mask.cols() != d.key_len)) {
       throw std::invalid_argument("attention: the key mask must be [batch, key_len]");
     }
-    if (bias.size() != 0 && (bias.rows() != Index{d.heads} * d.query_len || bias.cols() != d.key_len)) {
-      throw std::invalid_argument("attention: the position bias must be [heads * query_len, key_len]");
+    const Index bias_rows = Index{d.bias_blocks} * d.heads * d.query_len;
+    if (bias.size() != 0 && (bias.rows() != bias_rows || bias.cols() != d.key_len)) {
+      throw std::invalid_argument("attention: the position bias is " + shape(bias) +
+                                  ", expected [bias_blocks * heads * query_len, key_len] = [" +
+                                  std::to_string(bias_rows) + ", " + std::to_string(d.key_len) + "]");
     }
   }
 
@@ -448,5 +459,6 @@ static_assert(EncoderOps<Cpu>, "Cpu must provide every encoder op");
 static_assert(GenerationOps<Cpu>, "Cpu must provide every text-generation op");
 static_assert(PerceptionOps<Cpu>, "Cpu must provide every vision, audio and multimodal op");
 static_assert(DetectionOps<Cpu>, "Cpu must provide every detection (convolutional backbone) op");
+static_assert(WindowOps<Cpu>, "Cpu must provide every windowed vision transformer (Swin) op");
 
 }  // namespace accelbench

@@ -1,7 +1,7 @@
 #pragma once
 
 // The Cpu backend's DetectionOps: the further ops of convolutional backbones (DETR's ResNet) over images laid out as
-// rows, with Eigen (see backend/concepts.hpp for what each op computes).
+// rows, with Eigen; and WindowOps' reshape (see backend/concepts.hpp for what each op computes).
 
 #include <algorithm>
 #include <cmath>
@@ -131,6 +131,19 @@ inline void Cpu::check_pool2d(const Tensor& x, const Pool2dDims& d) {
                                 ", expected [batch * height * width, channels] = [" + std::to_string(pixels) + ", " +
                                 std::to_string(d.channels) + "]");
   }
+}
+
+// ---- WindowOps (windowed vision transformers: Swin, CLAP's HTSAT) ----
+
+inline void Cpu::reshape(const Tensor& x, int rows, int cols, Tensor& y) {
+  if (rows < 0 || cols < 0 || Index{rows} * cols != x.size()) {
+    throw std::invalid_argument("reshape: " + shape(x) + " cannot be reshaped to [" + std::to_string(rows) + ", " +
+                                std::to_string(cols) + "]: rows * cols must be its " + std::to_string(x.size()) +
+                                " elements");
+  }
+  if (&y == &x) throw std::invalid_argument("reshape: the output must not be the input");
+  y.resize(rows, cols);
+  std::copy(x.data(), x.data() + x.size(), y.data());
 }
 
 }  // namespace accelbench

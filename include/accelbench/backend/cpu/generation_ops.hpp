@@ -40,7 +40,9 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
     const auto kb = k.block(b * stride, kv * d.head_dim, d.key_len, d.head_dim);
     const auto vb = v.block(b * stride, kv * d.head_dim, d.key_len, d.head_dim);
     s.noalias() = (scale * qb) * kb.transpose();
-    if (biased) s += position_bias.block(h * d.query_len, 0, d.query_len, d.key_len);
+    if (biased) {  // block b % bias_blocks (one block per window position)
+      s += position_bias.block(((b % d.bias_blocks) * d.heads + h) * d.query_len, 0, d.query_len, d.key_len);
+    }
     if (masked) s.rowwise() += mask_bias_.row(b);
     for (Index r = 0; r < s.rows(); ++r) {
       // Causal: keys up to the query's position; a window drops the older ones.

@@ -1,9 +1,11 @@
 #pragma once
 
 // GpuOps' ops of DetectionOps (convolutional backbones over images laid out
-// as rows; see backend/concepts.hpp): argument checks, output shapes and
-// launches of the kernels of gpu_detection_kernels.hpp. Part of gpu_ops.hpp,
-// which includes this header after the class: include that one.
+// as rows; see backend/concepts.hpp) and of WindowOps (reshape): argument
+// checks, output shapes and launches of the kernels of
+// gpu_detection_kernels.hpp (reshape: gpu_kernels.hpp's ab_cache_write).
+// Part of gpu_ops.hpp, which includes this header after the class: include
+// that one.
 
 #include <cstdint>
 #include <stdexcept>
@@ -93,6 +95,22 @@ void GpuOps<Derived, Buffer>::max_pool2d(const Tensor& x, const Pool2dDims& p, T
   d().template launch<GpuKernel::max_pool2d>(GpuRange::elements(y.size()), h(x), h(y), p.channels, p.height, p.width,
                                              p.kernel, p.stride, p.padding, p.out_height(), p.out_width(),
                                              i64(y.size()));
+}
+
+// ---- WindowOps ----
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::reshape(const Tensor& x, int rows, int cols, Tensor& y) {
+  if (rows < 0 || cols < 0 || long(rows) * cols != x.size()) {
+    fail("reshape", detail::gpu_shape(x.rows(), x.cols()) + " cannot be reshaped to " + detail::gpu_shape(rows, cols) +
+                        ": rows * cols must be its " + std::to_string(x.size()) + " elements");
+  }
+  if (&y == &x) fail("reshape", "the output must not be the input");
+  ensure(y, rows, cols);
+  if (x.size() == 0) return;
+  // ab_cache_write with one row per sequence (len = capacity = 1, start 0) copies element e to element e.
+  d().template launch<GpuKernel::cache_write>(GpuRange::elements(x.size()), h(x), h(y), 1, 1, 0, i64(x.size()),
+                                              int(x.cols()));
 }
 
 }  // namespace accelbench

@@ -256,11 +256,12 @@ KERNEL void ab_argmax_rows(GLOBAL const float* x, GLOBAL int* ids, int cols) {
 }
 
 /* Scaled dot-product attention, one group per (sequence, head, query); see
-   accelbench::AttentionDims. scores is scratch of [groups, key_len]. */
+   accelbench::AttentionDims. Sequence b adds block b % bias_blocks of the
+   bias. scores is scratch of [groups, key_len]. */
 KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL const float* v,
                          GLOBAL const float* mask, int has_mask, GLOBAL const float* bias, int has_bias,
-                         GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len, int heads,
-                         int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
+                         int bias_blocks, GLOBAL float* out, GLOBAL float* scores, int query_len, int key_len,
+                         int heads, int head_dim, int kv_heads, int key_stride, int causal, int window, float scale) {
   SHARED float red[ABK_WG];
   const int lid = LID0;
   const long group = GRP0;
@@ -274,6 +275,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
   const int seen = causal ? key_len - query_len + i + 1 : key_len;
   const int first = (causal && window > 0 && seen > window) ? seen - window : 0; /* sliding window */
   GLOBAL const float* qp = q + qrow * q_width + (long)h * head_dim;
+  const long bias_row = ((b % bias_blocks) * heads + h) * query_len + i; /* block b % bias_blocks */
   GLOBAL float* sp = scores + group * key_len;
   float top = ABK_LOWEST;
   for (int j = first + lid; j < seen; j += ABK_WG) {
@@ -281,7 +283,7 @@ KERNEL void ab_attention(GLOBAL const float* q, GLOBAL const float* k, GLOBAL co
     float dot = 0.0f;
     for (int e = 0; e < head_dim; ++e) dot += qp[e] * kp[e];
     float s = dot * scale;
-    if (has_bias) s += bias[((long)h * query_len + i) * key_len + j];
+    if (has_bias) s += bias[bias_row * key_len + j];
     if (has_mask && mask[b * key_len + j] == 0.0f) s += ABK_LOWEST;
     sp[j] = s;
     top = fmax(top, s);

@@ -1,11 +1,11 @@
 #pragma once
 
-// Every op of the four op sets for a device runtime (runtime.hpp): argument
+// Every op of the five op sets for a device runtime (runtime.hpp): argument
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
 // provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
-// DetectionOps are defined in gpu_detection_ops.hpp, which this header
-// includes at its end.
+// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, which this
+// header includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -24,9 +24,9 @@
 
 namespace accelbench {
 
-/// The ops of EncoderOps, GenerationOps, PerceptionOps and DetectionOps, and
-/// the Backend concept's transfers, written once over the primitives of
-/// Derived.
+/// The ops of EncoderOps, GenerationOps, PerceptionOps, DetectionOps and
+/// WindowOps, and the Backend concept's transfers, written once over the
+/// primitives of Derived.
 template <class Derived, class Buffer>
 class GpuOps {
  public:
@@ -156,6 +156,9 @@ class GpuOps {
                             ", head_dim " + std::to_string(hd) + ", key_stride " + std::to_string(stride) +
                             ", window " + std::to_string(dims.window) + ")");
     }
+    if (dims.bias_blocks < 1) {
+      fail("attention", "bias_blocks = " + std::to_string(dims.bias_blocks) + " must be positive");
+    }
     if (q.rows() != long(dims.batch) * dims.query_len || q.cols() != long(heads) * hd) {
       fail("attention", "queries must be [batch * query_len, heads * head_dim]");
     }
@@ -166,8 +169,11 @@ class GpuOps {
     if (!mask.empty() && (mask.rows() != dims.batch || mask.cols() != dims.key_len)) {
       fail("attention", "mask must be [batch, key_len]");
     }
-    if (!bias.empty() && (bias.rows() != long(heads) * dims.query_len || bias.cols() != dims.key_len)) {
-      fail("attention", "position bias must be [heads * query_len, key_len]");
+    const long bias_rows = long(dims.bias_blocks) * heads * dims.query_len;
+    if (!bias.empty() && (bias.rows() != bias_rows || bias.cols() != dims.key_len)) {
+      fail("attention", "position bias is [" + std::to_string(bias.rows()) + ", " + std::to_string(bias.cols()) +
+                            "], expected [bias_blocks * heads * query_len, key_len] = [" + std::to_string(bias_rows) +
+                            ", " + std::to_string(dims.key_len) + "]");
     }
     const float scale = dims.scale != 0.0f ? dims.scale : 1.0f / std::sqrt(static_cast<float>(hd));
     const long groups = long(dims.batch) * heads * dims.query_len;
@@ -175,9 +181,9 @@ class GpuOps {
     with_output(y, &y == &q || &y == &k || &y == &v, [&](Tensor& out) {
       ensure(out, q.rows(), q.cols());
       d().template launch<GpuKernel::attention>(GpuRange::rows(groups), h(q), h(k), h(v), h(mask), int(!mask.empty()),
-                                                h(bias), int(!bias.empty()), h(out), h(scores_), dims.query_len,
-                                                dims.key_len, heads, hd, kv_heads, stride, int(dims.causal),
-                                                dims.window, scale);
+                                                h(bias), int(!bias.empty()), dims.bias_blocks, h(out), h(scores_),
+                                                dims.query_len, dims.key_len, heads, hd, kv_heads, stride,
+                                                int(dims.causal), dims.window, scale);
     });
   }
 
@@ -358,6 +364,11 @@ class GpuOps {
   /// y must not be x.
   void max_pool2d(const Tensor& x, const Pool2dDims& p, Tensor& y);
   void sigmoid(Tensor& x) { activation(x, 6, 0.0f); }
+
+  // ---- WindowOps (defined in gpu_detection_ops.hpp) ----
+
+  /// A device-to-device copy (ab_cache_write, one sequence); y must not be x.
+  void reshape(const Tensor& x, int rows, int cols, Tensor& y);
 
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.
