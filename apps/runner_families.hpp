@@ -33,3 +33,4 @@ ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Audio);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::Multimodal);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::VisionLanguage);
 ACCELBENCH_RUNNER_FAMILY(extern, accelbench::VideoText);
+ACCELBENCH_RUNNER_FAMILY(extern, accelbench::AudioText);

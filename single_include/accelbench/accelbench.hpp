@@ -9807,6 +9807,1027 @@ inline ResNetConfig read_resnet_backbone(const HfConfigReader& b) {
 
 }  // namespace accelbench
 // ---- end accelbench/model/detr_checkpoint.hpp ----
+// ---- begin accelbench/model/clap.hpp ----
+
+// CLAP (Wu et al., 2023) as in Hugging Face transformers' ClapModel without
+// fusion: the HTSAT audio encoder (a Swin transformer over the log-mel
+// spectrogram folded into an image) and a RoBERTa text encoder, each with a
+// two-layer projection, and similarity logits. Written once over the
+// backend's WindowOps: the spectrogram's batch norm is a product with a
+// diagonal, the time interpolation a 1 x 1 convolution whose weights are
+// PyTorch's bicubic coefficients (which also turns the frames into the
+// image's columns), the folding and the windows are row gathers, and each
+// window's relative position bias (with the shift mask) is a bias block of
+// the attention (AttentionDims::bias_blocks).
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/model/clap_config.hpp ----
+
+// CLAP's dimensions (transformers' ClapConfig with ClapAudioConfig and
+// ClapTextConfig), presets, the tensors of ClapModel, synthetic inputs and
+// weights. The model is in clap.hpp, the reading of checkpoints in
+// clap_checkpoint.hpp.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The HTSAT audio encoder of ClapAudioModel (without fusion): a batch norm
+/// per mel bin, the spectrogram folded into a spec_size x spec_size image
+/// (time interpolated to spec_size * freq_ratio frames first), a patch
+/// embedding, Swin stages of window attention with relative position bias
+/// (every second block on windows shifted by half a window), 2 x 2 patch
+/// merging between stages, a final layer norm and the mean over tokens.
+struct ClapAudioConfig {
+  int mel_bins = 64;                   ///< num_mel_bins
+  int spec_size = 256;                 ///< the side of the folded spectrogram image
+  int window = 8;                      ///< window_size
+  int patch = 4;                       ///< patch_size = patch_stride
+  int embed = 96;                      ///< patch_embeds_hidden_size: the first stage's width
+  std::vector<int> depths{2, 2, 6, 2};  ///< blocks per stage
+  std::vector<int> heads{4, 8, 16, 32};  ///< attention heads per stage
+  double mlp_ratio = 4.0;              ///< a block's feed-forward is int(mlp_ratio * width) wide
+  bool qkv_bias = true;
+  bool patch_norm = true;              ///< enable_patch_layer_norm
+  float layer_norm_eps = 1e-5f;        ///< the blocks' (the other norms use PyTorch's 1e-5)
+  Activation activation = Activation::gelu;
+  int frames = 1001;                   ///< the input's frames by default: ClapFeatureExtractor's 10 s clips
+
+  [[nodiscard]] int stages() const noexcept { return static_cast<int>(depths.size()); }
+  [[nodiscard]] int freq_ratio() const noexcept { return mel_bins > 0 ? spec_size / mel_bins : 0; }
+  /// The frames the model takes: shorter inputs are interpolated to it.
+  [[nodiscard]] int spec_width() const noexcept { return spec_size * freq_ratio(); }
+  [[nodiscard]] int grid() const noexcept { return patch > 0 ? spec_size / patch : 0; }
+  [[nodiscard]] int width(int stage) const noexcept { return embed << stage; }
+  /// hidden_size: the last stage's width.
+  [[nodiscard]] int hidden() const noexcept { return stages() > 0 ? width(stages() - 1) : 0; }
+  [[nodiscard]] int resolution(int stage) const noexcept { return grid() >> stage; }
+  /// The window of a stage: the whole grid where it is no larger than window_size.
+  [[nodiscard]] int window_of(int stage) const noexcept { return std::min(window, resolution(stage)); }
+  /// The cyclic shift of block `block` of a stage: half a window in every
+  /// second block, none where the window covers the grid.
+  [[nodiscard]] int shift(int stage, int block) const noexcept {
+    return block % 2 == 1 && resolution(stage) > window ? window / 2 : 0;
+  }
+  [[nodiscard]] int intermediate(int stage) const noexcept {
+    return static_cast<int>(mlp_ratio * static_cast<double>(width(stage)));
+  }
+};
+
+/// ClapModel: the HTSAT audio encoder, a RoBERTa text encoder with its
+/// pooler (dense + tanh of the first token), two-layer projections into a
+/// shared space, and similarity logits scaled by exp(logit_scale_a) per
+/// audio and exp(logit_scale_t) per text.
+struct ClapConfig {
+  std::string name;
+  ClapAudioConfig audio;
+  BertConfig text;           ///< RoBERTa: BERT's layers, positions counted from pad_token_id + 1
+  int pad_token_id = 1;
+  int text_length = 77;      ///< the benchmark's texts: LAION-CLAP's tokenizer pads to 77
+  int projection_dim = 512;
+  Activation projection_activation = Activation::relu;
+  float logit_scale_init = 2.65926f;  ///< synthetic weights' logit scales: log(1 / 0.07)
+  std::vector<std::string> aliases;
+
+  /// Parameters of ClapModel (both logit scales included, the batch norm's statistics not).
+  [[nodiscard]] std::int64_t parameter_count() const noexcept;
+  /// Floating-point operations of `audios` clips of `frames` frames and
+  /// `texts` texts of `seq` tokens (a multiply-add counts as two).
+  [[nodiscard]] double flops(int audios, int frames, int texts, int seq) const noexcept;
+};
+
+/// Presets: clap-htsat-unfused (laion/clap-htsat-unfused's dimensions:
+/// HTSAT-tiny and RoBERTa-base) and clap-tiny.
+inline const std::vector<ClapConfig>& clap_presets() {
+  static const std::vector<ClapConfig> presets = [] {
+    ClapConfig base;
+    base.name = "clap-htsat-unfused";
+    base.aliases = {"laion/clap-htsat-unfused"};
+    base.text = {"", 12, 768, 12, 3072, 50265, 514, 1, 1e-12f, {}};
+    ClapConfig tiny;
+    tiny.name = "clap-tiny";
+    tiny.audio.embed = 16;
+    tiny.audio.depths = {2, 2, 2, 2};
+    tiny.audio.heads = {1, 2, 4, 8};
+    tiny.text = {"", 2, 128, 2, 512, 50265, 514, 1, 1e-12f, {}};
+    tiny.projection_dim = 128;
+    return std::vector<ClapConfig>{base, tiny};
+  }();
+  return presets;
+}
+
+/// Checks that a configuration describes a CLAP that can be built: the
+/// spectrogram folds into whole patches, every stage's grid is whole windows
+/// and halves evenly, and the text tower's positions hold text_length tokens.
+inline void validate_clap_config(const ClapConfig& c) {
+  const detail::FieldCheck check = detail::FieldCheck::of_model(c.name);
+  const ClapAudioConfig& a = c.audio;
+  check.positive("audio.mel_bins", a.mel_bins);
+  check.positive("audio.spec_size", a.spec_size);
+  check.positive("audio.window", a.window);
+  check.positive("audio.patch", a.patch);
+  check.positive("audio.embed", a.embed);
+  check.positive("audio.frames", a.frames);
+  check.positive("audio.layer_norm_eps", a.layer_norm_eps);
+  if (a.spec_size % a.mel_bins != 0) {
+    check.fail("audio.spec_size", std::to_string(a.spec_size),
+               "must be a multiple of num_mel_bins (" + std::to_string(a.mel_bins) +
+                   "): interpolating the frequency axis is not implemented");
+  }
+  if (a.mel_bins % a.patch != 0 || a.spec_size % a.patch != 0) {
+    check.fail("audio.patch", std::to_string(a.patch),
+               "must divide num_mel_bins (" + std::to_string(a.mel_bins) + ") and spec_size (" +
+                   std::to_string(a.spec_size) + "): patches across the spectrogram's folds are not implemented");
+  }
+  if (a.depths.empty() || a.depths.size() > 16 || a.heads.size() != a.depths.size()) {
+    check.fail("audio.depths", std::to_string(a.depths.size()) + " stages",
+               "must be 1 to 16 stages, one number of heads each (" + std::to_string(a.heads.size()) + " given)");
+  }
+  if (a.frames > a.spec_width()) {
+    check.fail("audio.frames", std::to_string(a.frames),
+               "exceeds the " + std::to_string(a.spec_width()) + " frames the model takes (spec_size * freq_ratio)");
+  }
+  for (int s = 0; s < a.stages(); ++s) {
+    const std::string stage = "[" + std::to_string(s) + "]";
+    check.positive("audio.depths" + stage, a.depths[static_cast<std::size_t>(s)]);
+    check.positive("audio.heads" + stage, a.heads[static_cast<std::size_t>(s)]);
+    check.divides("audio.heads" + stage, a.heads[static_cast<std::size_t>(s)], a.width(s));
+    const int res = a.resolution(s);
+    if (res < a.window || res % a.window != 0 || (s + 1 < a.stages() && res % 2 != 0)) {
+      check.fail("audio.window", std::to_string(a.window),
+                 "stage " + std::to_string(s) + "'s grid of " + std::to_string(res) + " x " + std::to_string(res) +
+                     " tokens must be whole windows and halve evenly: padding is not implemented");
+    }
+    if (a.intermediate(s) <= 0) check.fail("audio.mlp_ratio", std::to_string(a.mlp_ratio), "must be positive");
+  }
+  const int last = a.resolution(a.stages() - 1);
+  if (last % a.freq_ratio() != 0) {
+    check.fail("audio.spec_size", std::to_string(a.spec_size),
+               "the last stage's " + std::to_string(last) + " rows must split into freq_ratio (" +
+                   std::to_string(a.freq_ratio()) + ") groups, as ClapAudioEncoder's final reshape needs");
+  }
+  BertConfig text = c.text;
+  text.name = c.name.empty() ? "text" : c.name + ".text";
+  validate_bert_config(text);
+  if (c.pad_token_id < 0 || c.pad_token_id >= c.text.vocab_size) {
+    check.fail("pad_token_id", std::to_string(c.pad_token_id), "must be a token id of the vocabulary");
+  }
+  check.positive("text_length", c.text_length);
+  if (c.text_length + c.pad_token_id + 1 > c.text.max_positions) {
+    check.fail("text_length", std::to_string(c.text_length),
+               "exceeds the text tower's positions: RoBERTa counts them from pad_token_id + 1, so at most " +
+                   std::to_string(c.text.max_positions - c.pad_token_id - 1) + " tokens");
+  }
+  check.positive("projection_dim", c.projection_dim);
+}
+
+namespace detail {
+
+inline std::string clap_block_prefix(int stage, int block) {
+  return "audio_model.audio_encoder.layers." + std::to_string(stage) + ".blocks." + std::to_string(block) + ".";
+}
+
+inline std::string clap_merge_prefix(int stage) {
+  return "audio_model.audio_encoder.layers." + std::to_string(stage) + ".downsample.";
+}
+
+}  // namespace detail
+
+/// The shape of every tensor of a ClapModel by its name; the patch
+/// convolution as [embed, patch * patch], 1-D tensors as [1, n].
+inline TensorShapes clap_tensor_shapes(const ClapConfig& c) {
+  const ClapAudioConfig& a = c.audio;
+  const Eigen::Index p = c.projection_dim, ah = a.hidden(), th = c.text.hidden;
+  const std::string enc = "audio_model.audio_encoder.";
+  TensorShapes s;
+  const auto vec = [&](const std::string& name, Eigen::Index n) { s.push_back({name, {1, n}}); };
+  const auto linear = [&](const std::string& name, Eigen::Index out, Eigen::Index in, bool bias = true) {
+    s.push_back({name + ".weight", {out, in}});
+    if (bias) vec(name + ".bias", out);
+  };
+  const auto norm = [&](const std::string& name, Eigen::Index n) {
+    vec(name + ".weight", n);
+    vec(name + ".bias", n);
+  };
+  s.push_back({"logit_scale_a", {1, 1}});
+  s.push_back({"logit_scale_t", {1, 1}});
+  for (const char* n : {"weight", "bias", "running_mean", "running_var"}) vec(enc + "batch_norm." + n, a.mel_bins);
+  linear(enc + "patch_embed.proj", a.embed, Eigen::Index{a.patch} * a.patch);
+  if (a.patch_norm) norm(enc + "patch_embed.norm", a.embed);
+  for (int st = 0; st < a.stages(); ++st) {
+    const Eigen::Index w = a.width(st), inter = a.intermediate(st), table = 2 * Eigen::Index{a.window} - 1;
+    for (int b = 0; b < a.depths[static_cast<std::size_t>(st)]; ++b) {
+      const std::string q = detail::clap_block_prefix(st, b);
+      norm(q + "layernorm_before", w);
+      s.push_back({q + "attention.self.relative_position_bias_table", {table * table, a.heads[static_cast<std::size_t>(st)]}});
+      for (const char* n : {"query", "key", "value"}) linear(q + "attention.self." + n, w, w, a.qkv_bias);
+      linear(q + "attention.output.dense", w, w);
+      norm(q + "layernorm_after", w);
+      linear(q + "intermediate.dense", inter, w);
+      linear(q + "output.dense", w, inter);
+    }
+    if (st + 1 < a.stages()) {
+      norm(detail::clap_merge_prefix(st) + "norm", 4 * w);
+      linear(detail::clap_merge_prefix(st) + "reduction", 2 * w, 4 * w, false);
+    }
+  }
+  norm(enc + "norm", ah);
+  linear("audio_projection.linear1", p, ah);
+  linear("audio_projection.linear2", p, p);
+  for (auto& [name, shape] : bert_tensor_shapes(c.text)) s.push_back({"text_model." + name, shape});
+  linear("text_model.pooler.dense", th, th);
+  linear("text_projection.linear1", p, th);
+  linear("text_projection.linear2", p, p);
+  return s;
+}
+
+/// Parameters as transformers counts them (num_parameters()): the batch
+/// norm's running statistics are buffers, left out.
+inline std::int64_t ClapConfig::parameter_count() const noexcept {
+  return shape_parameter_count(clap_tensor_shapes(*this)) - 2 * std::int64_t{audio.mel_bins};
+}
+
+inline double ClapConfig::flops(int audios, int frames_run, int texts, int seq) const noexcept {
+  const ClapAudioConfig& a = audio;
+  const double n = audios;
+  const double grid = a.grid();
+  // batch norm, the time interpolation (a product with the [spec_width, frames] matrix) and the patch embedding
+  double total = 2.0 * n * a.mel_bins * double(a.spec_width()) * frames_run + 2.0 * n * double(frames_run) * a.mel_bins +
+                 2.0 * n * grid * grid * a.embed * a.patch * a.patch;
+  for (int st = 0; st < a.stages(); ++st) {
+    const double tokens = n * double(a.resolution(st)) * a.resolution(st);
+    const double w = a.width(st);
+    const double window_tokens = double(a.window_of(st)) * a.window_of(st);
+    const double block = 2.0 * tokens * (4.0 * w * w + 2.0 * w * a.intermediate(st)) + 4.0 * tokens * window_tokens * w;
+    total += a.depths[static_cast<std::size_t>(st)] * block;
+    if (st + 1 < a.stages()) total += 2.0 * (tokens / 4.0) * 4.0 * w * 2.0 * w;
+  }
+  const double p = projection_dim;
+  total += 2.0 * n * (a.hidden() * p + p * p);
+  BertConfig t = text;
+  total += t.flops(texts, seq) + 2.0 * texts * (double(t.hidden) * t.hidden + t.hidden * p + p * p);
+  return total + 4.0 * n * texts * p;
+}
+
+/// Deterministic synthetic weights (see synthetic_weights): norms' scales
+/// and the batch norm's variances near one, both logit scales at
+/// logit_scale_init.
+inline WeightMap synthetic_clap_weights(const ClapConfig& c, std::uint64_t seed) {
+  validate_clap_config(c);
+  WeightMap w = synthetic_weights(clap_tensor_shapes(c), seed, [](std::string_view n) {
+    return name_contains_any(n, {"LayerNorm", "layernorm", "norm.", "batch_norm.weight", "running_var"});
+  });
+  for (const char* n : {"logit_scale_a", "logit_scale_t"}) {
+    (void)w.take(n, 1, 1);
+    w.insert(n, HostMatrix::Constant(1, 1, c.logit_scale_init));
+  }
+  return w;
+}
+
+/// Deterministic synthetic log-mel features of `audios` clips of `frames`
+/// frames: [audios * frames, mel_bins] (ClapModel's input_features
+/// (audios, 1, frames, mel_bins) row by row), uniform in [-1, 1), drawn
+/// from the counter-based generator's stream "clap.input_features".
+[[nodiscard]] inline HostMatrix make_clap_features(const ClapConfig& c, int audios, int frames, std::uint64_t seed) {
+  if (audios <= 0 || frames <= 0) {
+    throw std::invalid_argument("make_clap_features: audios " + std::to_string(audios) + " and frames " +
+                                std::to_string(frames) + " must be positive");
+  }
+  HostMatrix f(Eigen::Index{audios} * frames, c.audio.mel_bins);
+  const std::uint64_t stream = detail::stream_seed(seed, "clap.input_features");
+  for (Eigen::Index k = 0; k < f.size(); ++k) {
+    f.data()[k] = 2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(k)) - 1.0f;
+  }
+  return f;
+}
+
+/// RoBERTa's positions of `ids` ([batch * seq]): the count of non-padding
+/// tokens so far plus pad_token_id for every token that is not the pad id,
+/// pad_token_id for those that are (transformers'
+/// create_position_ids_from_input_ids).
+[[nodiscard]] inline std::vector<std::int32_t> clap_position_ids(const std::vector<std::int32_t>& ids, int seq, int pad) {
+  std::vector<std::int32_t> out(ids.size());
+  for (std::size_t b = 0; seq > 0 && b * static_cast<std::size_t>(seq) < ids.size(); ++b) {
+    std::int32_t count = 0;
+    for (int i = 0; i < seq; ++i) {
+      const std::size_t k = b * static_cast<std::size_t>(seq) + static_cast<std::size_t>(i);
+      const bool token = ids[k] != pad;
+      count += token ? 1 : 0;
+      out[k] = (token ? count : 0) + pad;
+    }
+  }
+  return out;
+}
+
+/// A batch of synthetic texts in RoBERTa's form, every one `seq` tokens
+/// long: <s> (0), ordinary tokens (above the special ids 0-3 of RoBERTa's
+/// vocabulary), </s> (2). Positions follow RoBERTa (see clap_position_ids).
+[[nodiscard]] inline BertInput make_clap_text_input(const ClapConfig& c, int batch, int seq, std::uint64_t seed) {
+  if (batch <= 0 || seq < 2 || seq + c.pad_token_id + 1 > c.text.max_positions) {
+    throw std::invalid_argument("make_clap_text_input: batch " + std::to_string(batch) + " and seq " +
+                                std::to_string(seq) + ": seq must lie in [2, " +
+                                std::to_string(c.text.max_positions - c.pad_token_id - 1) + "]");
+  }
+  const std::int32_t first_word = c.text.vocab_size > 4 ? 4 : 3;
+  const auto words = static_cast<std::uint64_t>(std::max(1, c.text.vocab_size - first_word));
+  BertInput in;
+  in.batch = batch;
+  in.seq = seq;
+  const auto n = static_cast<std::size_t>(batch) * static_cast<std::size_t>(seq);
+  in.input_ids.resize(n);
+  in.token_type_ids.assign(n, 0);
+  in.attention_mask = HostMatrix::Ones(batch, seq);
+  const std::uint64_t stream = detail::stream_seed(seed, "clap.input_ids");
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto i = static_cast<int>(k % static_cast<std::size_t>(seq));
+    in.input_ids[k] = i == 0 ? 0 : i == seq - 1 ? 2 : first_word + static_cast<std::int32_t>(detail::random_bits(stream, k) % words);
+  }
+  in.position_ids = clap_position_ids(in.input_ids, seq, c.pad_token_id);
+  return in;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/clap_config.hpp ----
+// ---- begin accelbench/model/clap_swin.hpp ----
+
+// The host-side tables of CLAP's HTSAT audio encoder: the bicubic time
+// interpolation as a matrix, the row orders that fold the spectrogram into
+// patches, partition a grid into (shifted) windows and merge 2 x 2 patches,
+// and each window's attention bias (relative position bias plus the shift
+// mask). clap.hpp runs them with the backend's gathers, convolutions and
+// attention.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+/// PyTorch's bicubic interpolation (align_corners=True, A = -0.75, indices
+/// clamped at the edges) of `in` samples to `out` as an [out, in] matrix,
+/// its coefficients computed in double and rounded once (PyTorch's float32
+/// kernel computes the source positions in float, about 1e-5 off the exact
+/// ones); the identity where in == out (ClapAudioEncoder interpolates only
+/// shorter inputs).
+[[nodiscard]] inline HostMatrix bicubic_interpolation(int in, int out) {
+  HostMatrix m = HostMatrix::Zero(out, in);
+  if (in == out) {
+    m.setIdentity();
+    return m;
+  }
+  const double a = -0.75;
+  const auto near = [a](double x) { return ((a + 2) * x - (a + 3)) * x * x + 1; };
+  const auto far = [a](double x) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; };
+  const double scale = out > 1 ? static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
+  Eigen::MatrixXd exact = Eigen::MatrixXd::Zero(out, in);
+  for (int o = 0; o < out; ++o) {
+    const double real = scale * o;
+    const int index = std::clamp(static_cast<int>(std::floor(real)), 0, in - 1);
+    const double t = std::clamp(real - index, 0.0, 1.0);
+    const double c[4] = {far(t + 1), near(t), near(1 - t), far(1 - t + 1)};
+    for (int j = 0; j < 4; ++j) exact(o, std::clamp(index - 1 + j, 0, in - 1)) += c[j];
+  }
+  m = exact.cast<float>();
+  return m;
+}
+
+/// The patch embedding runs over each clip's [mel_bins, spec_width]
+/// spectrogram, whose patches are those of transformers' folded
+/// spec_size x spec_size image (reshape_mel2img: fold k of the time axis
+/// becomes rows k * mel_bins ..) in another order: row (b, gy, gx) of the
+/// image's grid is row (b, q, k * grid + gx) of the spectrogram's, where
+/// gy = k * (mel_bins / patch) + q.
+[[nodiscard]] inline std::vector<std::int32_t> clap_patch_rows(const ClapAudioConfig& a, int batch) {
+  const int g = a.grid(), q_count = a.mel_bins / a.patch, columns = a.freq_ratio() * g;
+  std::vector<std::int32_t> rows;
+  rows.reserve(static_cast<std::size_t>(batch) * static_cast<std::size_t>(g) * static_cast<std::size_t>(g));
+  for (int b = 0; b < batch; ++b) {
+    for (int gy = 0; gy < g; ++gy) {
+      const int k = gy / q_count, q = gy % q_count;
+      for (int gx = 0; gx < g; ++gx) rows.push_back(b * g * g + q * columns + k * g + gx);
+    }
+  }
+  return rows;
+}
+
+/// The rows of a [batch * res * res, C] grid in window order after a cyclic
+/// shift of -shift in both directions (torch.roll, then transformers'
+/// window_partition): window (wy, wx) of sequence b, then its tokens row by
+/// row.
+[[nodiscard]] inline std::vector<std::int32_t> swin_window_rows(int batch, int res, int window, int shift) {
+  const int per = res / window;
+  std::vector<std::int32_t> rows;
+  rows.reserve(static_cast<std::size_t>(batch) * static_cast<std::size_t>(res) * static_cast<std::size_t>(res));
+  for (int b = 0; b < batch; ++b) {
+    for (int wy = 0; wy < per; ++wy) {
+      for (int wx = 0; wx < per; ++wx) {
+        for (int i = 0; i < window; ++i) {
+          for (int j = 0; j < window; ++j) {
+            const int y = (wy * window + i + shift) % res, x = (wx * window + j + shift) % res;
+            rows.push_back(b * res * res + y * res + x);
+          }
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/// The inverse of a permutation of rows.
+[[nodiscard]] inline std::vector<std::int32_t> inverse_rows(const std::vector<std::int32_t>& rows) {
+  std::vector<std::int32_t> out(rows.size());
+  for (std::size_t k = 0; k < rows.size(); ++k) out[static_cast<std::size_t>(rows[k])] = static_cast<std::int32_t>(k);
+  return out;
+}
+
+/// Patch merging's rows: for every 2 x 2 patch (y, x) of a res x res grid,
+/// its four tokens in transformers' order (0, 0), (1, 0), (0, 1), (1, 1)
+/// as (row, column) offsets, so that [4 * n, C] read as [n, 4 C] is the
+/// concatenation ClapAudioPatchMerging makes.
+[[nodiscard]] inline std::vector<std::int32_t> swin_merge_rows(int batch, int res) {
+  const int half = res / 2;
+  std::vector<std::int32_t> rows;
+  rows.reserve(static_cast<std::size_t>(batch) * static_cast<std::size_t>(res) * static_cast<std::size_t>(res));
+  for (int b = 0; b < batch; ++b) {
+    for (int y = 0; y < half; ++y) {
+      for (int x = 0; x < half; ++x) {
+        for (const auto& [dy, dx] : {std::pair{0, 0}, std::pair{1, 0}, std::pair{0, 1}, std::pair{1, 1}}) {
+          rows.push_back(b * res * res + (2 * y + dy) * res + 2 * x + dx);
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/// The attention bias of a block: the relative position bias of its
+/// `table` ([(2 * window - 1)², heads]) for every head, query and key of a
+/// w x w window ([heads * w², w²], one block); with a shift, one block per
+/// window of the res x res grid, each with transformers' mask added (-100
+/// between tokens of different regions of the shifted grid).
+[[nodiscard]] inline HostMatrix swin_attention_bias(const HostMatrix& table, int heads, int window, int w, int res,
+                                                    int shift) {
+  const int n = w * w, per = res / w, blocks = shift > 0 ? per * per : 1;
+  const Eigen::Index side = 2 * Eigen::Index{window} - 1;
+  HostMatrix bias(Eigen::Index{blocks} * heads * n, n);
+  const auto region = [&](int v) { return (v >= res - w ? 1 : 0) + (v >= res - shift ? 1 : 0); };
+  for (int block = 0; block < blocks; ++block) {
+    const int wy = block / per, wx = block % per;
+    for (int h = 0; h < heads; ++h) {
+      for (int i = 0; i < n; ++i) {
+        const int yi = i / w, xi = i % w;
+        const int ri = region(wy * w + yi) * 3 + region(wx * w + xi);
+        for (int j = 0; j < n; ++j) {
+          const int yj = j / w, xj = j % w;
+          const Eigen::Index cell = (yi - yj + window - 1) * side + (xi - xj + window - 1);
+          float v = table(cell, h);
+          if (shift > 0 && ri != region(wy * w + yj) * 3 + region(wx * w + xj)) v += -100.0f;
+          bias((Eigen::Index{block} * heads + h) * n + i, j) = v;
+        }
+      }
+    }
+  }
+  return bias;
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/model/clap_swin.hpp ----
+
+namespace accelbench {
+
+/// The ops CLAP needs.
+template <class B>
+concept ClapOps = WindowOps<B>;
+
+/// A CLAP whose weights live on backend B.
+template <ClapOps B>
+class Clap {
+ public:
+  using Config = ClapConfig;
+  using Tensor = typename B::Tensor;
+  using IndexTensor = typename B::IndexTensor;
+
+  /// The gathers of one stage at one batch size.
+  struct StageRows {
+    IndexTensor windows, unwindows;                  ///< blocks without a shift
+    IndexTensor shifted_windows, shifted_unwindows;  ///< blocks with one (where the stage has them)
+    IndexTensor merge;                               ///< 2 x 2 patch merging (all but the last stage)
+  };
+
+  /// A batch of clips and texts with the activations of their passes.
+  struct Workspace {
+    int audios = 0;
+    int frames = 0;
+    int texts = 0;
+    Tensor features;      ///< [audios * frames, mel_bins]
+    Tensor interpolation;  ///< [spec_width, frames]: the bicubic time interpolation as a 1 x 1 convolution
+    IndexTensor patch_rows;
+    std::vector<StageRows> stages;
+    Tensor normed, flat, spectrogram, image;  ///< the batch norm, its reshape, [audios * mel, spec_width], the folded image
+    Tensor tokens;        ///< the audio encoder's state, [audios * grid², width], row-major over the grid
+    Tensor windows, merged, pool_mask;
+    Tensor audio_pooled;  ///< the mean of the final tokens, [audios, hidden]
+    Tensor audio_embeds;  ///< projected and normalised, [audios, projection_dim]
+    typename Bert<B>::Workspace text;
+    IndexTensor first_rows;
+    Tensor text_sigmoid;  ///< sigmoid(2 pooler(x)): the pooler's tanh is 2 of it - 1
+    Tensor text_embeds;   ///< projected and normalised, [texts, projection_dim]
+    Tensor logits_per_audio, logits_per_text;
+    Tensor q, k, v, context, attn, inter, tmp;
+  };
+
+  Clap(B& backend, ClapConfig config, WeightMap weights)
+      : config_(std::move(config)), text_(backend, text_config(config_), text_weights(weights)) {
+    const ClapAudioConfig& a = config_.audio;
+    const Eigen::Index p = config_.projection_dim, th = config_.text.hidden, ah = a.hidden();
+    const std::string enc = "audio_model.audio_encoder.";
+    detail::reshape_conv2d_weight(weights, enc + "patch_embed.proj.weight", a.embed, 1, a.patch);
+    WeightUploader<B> take(backend, weights, tally_);
+    // logit_scale_a.exp() and logit_scale_t.exp() in float, as transformers.
+    scale_a_ = std::exp(take.host("logit_scale_a", 1, 1)(0, 0));
+    scale_t_ = std::exp(take.host("logit_scale_t", 1, 1)(0, 0));
+    // The batch norm in PyTorch's inference form x * alpha + beta, alpha =
+    // weight / sqrt(var + eps), beta = bias - mean * alpha: a product with
+    // diag(alpha) plus beta.
+    const HostMatrix g = take.host(enc + "batch_norm.weight", 1, a.mel_bins);
+    const HostMatrix b = take.host(enc + "batch_norm.bias", 1, a.mel_bins);
+    // The running statistics are buffers, not parameters (as transformers counts).
+    const HostMatrix mean = weights.take(enc + "batch_norm.running_mean", 1, a.mel_bins);
+    const HostMatrix var = weights.take(enc + "batch_norm.running_var", 1, a.mel_bins);
+    HostMatrix alpha(1, a.mel_bins), beta(1, a.mel_bins);
+    for (int f = 0; f < a.mel_bins; ++f) {
+      alpha(0, f) = g(0, f) * (1.0f / std::sqrt(var(0, f) + 1e-5f));
+      beta(0, f) = b(0, f) - mean(0, f) * alpha(0, f);
+    }
+    bn_scale_ = take.upload(HostMatrix(alpha.row(0).asDiagonal()));
+    bn_shift_ = take.upload(beta);
+    patch_w_ = take(enc + "patch_embed.proj.weight", a.embed, Eigen::Index{a.patch} * a.patch);
+    patch_b_ = take(enc + "patch_embed.proj.bias", 1, a.embed);
+    if (a.patch_norm) patch_norm_ = norm(take, enc + "patch_embed.norm", a.embed);
+    const detail::PreNormLayerNames names{"layernorm_before", "attention.self.query", "attention.self.key",
+                                          "attention.self.value", "attention.output.dense", "layernorm_after",
+                                          "intermediate.dense", "output.dense"};
+    for (int s = 0; s < a.stages(); ++s) {
+      Stage S;
+      const int w = a.window_of(s), heads = a.heads[static_cast<std::size_t>(s)];
+      const Eigen::Index cells = Eigen::Index{2 * a.window - 1} * (2 * a.window - 1);
+      for (int blk = 0; blk < a.depths[static_cast<std::size_t>(s)]; ++blk) {
+        const std::string q = detail::clap_block_prefix(s, blk);
+        Block L;
+        L.layer = detail::take_pre_norm_layer<B>(take, q, names, a.width(s), a.intermediate(s), a.qkv_bias);
+        const HostMatrix table = take.host(q + "attention.self.relative_position_bias_table", cells, heads);
+        L.shift = a.shift(s, blk);
+        const HostMatrix bias = detail::swin_attention_bias(table, heads, a.window, w, a.resolution(s), L.shift);
+        L.bias_blocks = static_cast<int>(bias.rows() / (Eigen::Index{heads} * w * w));
+        L.bias = take.upload(bias);
+        S.blocks.push_back(std::move(L));
+      }
+      if (s + 1 < a.stages()) {
+        S.merge_norm = norm(take, detail::clap_merge_prefix(s) + "norm", 4 * Eigen::Index{a.width(s)});
+        S.reduction = take(detail::clap_merge_prefix(s) + "reduction.weight", 2 * Eigen::Index{a.width(s)},
+                           4 * Eigen::Index{a.width(s)});
+      }
+      stages_.push_back(std::move(S));
+    }
+    final_norm_ = norm(take, enc + "norm", ah);
+    audio_projection_ = projection(take, "audio_projection", ah, p, false);
+    // The pooler's tanh as 2 sigmoid(2x) - 1: the dense layer doubled, and
+    // the 2 and - 1 folded into the text projection's first layer (W (2s - 1)
+    // + b = (2W) s + (b - W 1)).
+    pooler_w_ = take.upload(2.0f * take.host("text_model.pooler.dense.weight", th, th));
+    pooler_b_ = take.upload(2.0f * take.host("text_model.pooler.dense.bias", 1, th));
+    text_projection_ = projection(take, "text_projection", th, p, true);
+    take.finish("CLAP");
+  }
+
+  [[nodiscard]] const ClapConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::int64_t parameters() const noexcept { return tally_.parameters + text_.parameters(); }
+  [[nodiscard]] std::uint64_t weight_bytes() const noexcept { return tally_.bytes + text_.weight_bytes(); }
+  [[nodiscard]] static TensorShapes tensor_shapes(const ClapConfig& c) { return clap_tensor_shapes(c); }
+  /// exp(logit_scale_a) and exp(logit_scale_t), the factors of the logits per audio and per text.
+  [[nodiscard]] float logit_scale_audio() const noexcept { return scale_a_; }
+  [[nodiscard]] float logit_scale_text() const noexcept { return scale_t_; }
+
+  /// Uploads `features` ([audios * frames, mel_bins]: ClapModel's
+  /// input_features row by row, at most spec_width frames) and the texts,
+  /// whose positions are counted from their ids as RoBERTa does.
+  [[nodiscard]] Workspace prepare(B& backend, const HostMatrix& features, int audios, BertInput text) const {
+    const ClapAudioConfig& a = config_.audio;
+    if (audios <= 0 || features.rows() % audios != 0 || features.rows() == 0 || features.cols() != a.mel_bins ||
+        features.rows() / audios > a.spec_width()) {
+      throw std::invalid_argument("Clap: features are [" + std::to_string(features.rows()) + ", " +
+                                  std::to_string(features.cols()) + "], expected [audios * frames, " +
+                                  std::to_string(a.mel_bins) + "] for " + std::to_string(audios) +
+                                  " audios of 1 to " + std::to_string(a.spec_width()) + " frames");
+    }
+    if (text.batch <= 0 || text.seq <= 0 || text.seq + config_.pad_token_id + 1 > config_.text.max_positions ||
+        text.input_ids.size() != static_cast<std::size_t>(text.batch) * static_cast<std::size_t>(text.seq)) {
+      throw std::invalid_argument("Clap: texts must be [batch * seq] ids with seq in [1, " +
+                                  std::to_string(config_.text.max_positions - config_.pad_token_id - 1) + "]");
+    }
+    Workspace ws;
+    ws.audios = audios;
+    ws.frames = static_cast<int>(features.rows() / audios);
+    ws.texts = text.batch;
+    ws.features = backend.upload(features);
+    ws.interpolation = backend.upload(detail::bicubic_interpolation(ws.frames, a.spec_width()));
+    ws.patch_rows = backend.upload_indices(detail::clap_patch_rows(a, audios));
+    for (int s = 0; s < a.stages(); ++s) {
+      StageRows R;
+      const int res = a.resolution(s), w = a.window_of(s);
+      R.windows = backend.upload_indices(detail::swin_window_rows(audios, res, w, 0));
+      R.unwindows = backend.upload_indices(detail::inverse_rows(detail::swin_window_rows(audios, res, w, 0)));
+      if (a.depths[static_cast<std::size_t>(s)] > 1 && a.shift(s, 1) > 0) {
+        const auto rows = detail::swin_window_rows(audios, res, w, a.shift(s, 1));
+        R.shifted_windows = backend.upload_indices(rows);
+        R.shifted_unwindows = backend.upload_indices(detail::inverse_rows(rows));
+      }
+      if (s + 1 < a.stages()) R.merge = backend.upload_indices(detail::swin_merge_rows(audios, res));
+      ws.stages.push_back(std::move(R));
+    }
+    const int last = a.resolution(a.stages() - 1);
+    ws.pool_mask = backend.upload(HostMatrix::Ones(audios, Eigen::Index{last} * last));
+    text.token_type_ids.assign(text.input_ids.size(), 0);
+    text.position_ids = clap_position_ids(text.input_ids, text.seq, config_.pad_token_id);
+    if (text.attention_mask.size() == 0) text.attention_mask = HostMatrix::Ones(text.batch, text.seq);
+    ws.text = text_.prepare(backend, text);
+    ws.first_rows = backend.upload_indices(detail::sequence_rows(text.batch, text.seq));
+    return ws;
+  }
+
+  /// The clips through the audio encoder and its projection: ws.tokens (the
+  /// final norm's output), ws.audio_pooled and the normalised ws.audio_embeds.
+  void encode_audio(B& be, Workspace& ws) const {
+    const ClapAudioConfig& a = config_.audio;
+    const int n = ws.audios, mel = a.mel_bins, width = a.spec_width();
+    be.linear(ws.features, bn_scale_, bn_shift_, ws.normed);
+    // Each clip's frames become the channels of a 1 x mel image, so that the
+    // 1 x 1 convolution interpolates time and lays each mel bin out as a row.
+    be.reshape(ws.normed, n, ws.frames * mel, ws.flat);
+    be.conv2d(ws.flat, ws.interpolation, none_, Conv2dDims{n, ws.frames, 1, mel, width, 1, 1, 0}, ws.spectrogram);
+    be.reshape(ws.spectrogram, n, mel * width, ws.image);
+    // The patch embedding over the [mel, spec_width] spectrogram, whose
+    // patches are those of the folded spec_size x spec_size image in another
+    // order; patch_rows puts them in the image's.
+    be.conv2d(ws.image, patch_w_, patch_b_, Conv2dDims{n, 1, mel, width, a.embed, a.patch, a.patch, 0}, ws.tmp);
+    be.embedding_lookup(ws.tmp, ws.patch_rows, ws.tokens);
+    if (a.patch_norm) be.layer_norm(ws.tokens, patch_norm_.g, patch_norm_.b, 1e-5f, ws.tokens);
+    for (int s = 0; s < a.stages(); ++s) {
+      const Stage& S = stages_[static_cast<std::size_t>(s)];
+      const StageRows& R = ws.stages[static_cast<std::size_t>(s)];
+      const int res = a.resolution(s), w = a.window_of(s), heads = a.heads[static_cast<std::size_t>(s)];
+      for (const Block& L : S.blocks) {
+        const bool shifted = L.shift > 0;
+        AttentionDims dims{n * (res / w) * (res / w), w * w, w * w, heads, a.width(s) / heads};
+        dims.bias_blocks = L.bias_blocks;
+        be.layer_norm(ws.tokens, L.layer.norm1_g, L.layer.norm1_b, a.layer_norm_eps, ws.tmp);
+        be.embedding_lookup(ws.tmp, shifted ? R.shifted_windows : R.windows, ws.windows);
+        be.linear(ws.windows, L.layer.q_w, L.layer.q_b, ws.q);
+        be.linear(ws.windows, L.layer.k_w, L.layer.k_b, ws.k);
+        be.linear(ws.windows, L.layer.v_w, L.layer.v_b, ws.v);
+        be.attention(ws.q, ws.k, ws.v, none_, L.bias, dims, ws.context);
+        be.linear(ws.context, L.layer.o_w, L.layer.o_b, ws.attn);
+        be.embedding_lookup(ws.attn, shifted ? R.shifted_unwindows : R.unwindows, ws.tmp);
+        be.add(ws.tmp, ws.tokens);
+        be.layer_norm(ws.tokens, L.layer.norm2_g, L.layer.norm2_b, a.layer_norm_eps, ws.tmp);
+        be.linear(ws.tmp, L.layer.fc1_w, L.layer.fc1_b, ws.inter);
+        detail::activate(be, a.activation, ws.inter);
+        be.linear(ws.inter, L.layer.fc2_w, L.layer.fc2_b, ws.tmp);
+        be.add(ws.tmp, ws.tokens);
+      }
+      if (s + 1 < a.stages()) {
+        be.embedding_lookup(ws.tokens, R.merge, ws.tmp);
+        be.reshape(ws.tmp, n * (res / 2) * (res / 2), 4 * a.width(s), ws.merged);
+        be.layer_norm(ws.merged, S.merge_norm.g, S.merge_norm.b, 1e-5f, ws.merged);
+        be.linear(ws.merged, S.reduction, none_, ws.tokens);
+      }
+    }
+    be.layer_norm(ws.tokens, final_norm_.g, final_norm_.b, 1e-5f, ws.tokens);
+    be.masked_mean_pool(ws.tokens, ws.pool_mask, ws.audio_pooled);
+    project(be, audio_projection_, ws.audio_pooled, ws.audio_embeds, ws);
+  }
+
+  /// The texts through RoBERTa, its pooler and the projection:
+  /// ws.text.hidden, ws.text_sigmoid and the normalised ws.text_embeds.
+  void encode_texts(B& be, Workspace& ws) const {
+    text_.forward(be, ws.text);
+    be.embedding_lookup(ws.text.hidden, ws.first_rows, ws.tmp);
+    be.linear(ws.tmp, pooler_w_, pooler_b_, ws.text_sigmoid);
+    be.sigmoid(ws.text_sigmoid);
+    project(be, text_projection_, ws.text_sigmoid, ws.text_embeds, ws);
+  }
+
+  /// logits_per_audio [audios, texts] and logits_per_text [texts, audios].
+  void similarity(B& be, Workspace& ws) const {
+    be.linear(ws.audio_embeds, ws.text_embeds, none_, ws.logits_per_audio);
+    be.scale(ws.logits_per_audio, scale_a_);
+    be.linear(ws.text_embeds, ws.audio_embeds, none_, ws.logits_per_text);
+    be.scale(ws.logits_per_text, scale_t_);
+  }
+
+  void forward(B& be, Workspace& ws) const {
+    encode_audio(be, ws);
+    encode_texts(be, ws);
+    similarity(be, ws);
+  }
+
+  /// The text pooler's output tanh(dense(first token)), [texts, hidden].
+  [[nodiscard]] HostMatrix text_pooled(B& be, const Workspace& ws) const {
+    return (2.0f * be.download(ws.text_sigmoid).array() - 1.0f).matrix();
+  }
+
+ private:
+  struct Norm {
+    Tensor g, b;
+  };
+  struct Block {
+    detail::PreNormLayer<B> layer;
+    Tensor bias;  ///< [bias_blocks * heads * window², window²]
+    int bias_blocks = 1;
+    int shift = 0;
+  };
+  struct Stage {
+    std::vector<Block> blocks;
+    Norm merge_norm;
+    Tensor reduction;
+  };
+  struct Projection {
+    Tensor w1, b1, w2, b2;
+  };
+
+  /// The text tower's configuration, once the whole is checked.
+  static BertConfig text_config(const ClapConfig& c) {
+    validate_clap_config(c);
+    BertConfig t = c.text;
+    t.name = c.name + " text";
+    return t;
+  }
+
+  /// The text tower's tensors (text_model.*, the pooler's left for CLAP) under BertModel's names.
+  static WeightMap text_weights(WeightMap& all) {
+    WeightMap out;
+    for (const std::string& name : all.names()) {
+      if (!name.starts_with("text_model.") || name.starts_with("text_model.pooler.")) continue;
+      const HostMatrix& m = all.at(name);
+      out.insert(name.substr(11), all.take(name, m.rows(), m.cols()));
+    }
+    return out;
+  }
+
+  static Norm norm(WeightUploader<B>& take, const std::string& p, Eigen::Index d) {
+    return {take(p + ".weight", 1, d), take(p + ".bias", 1, d)};
+  }
+
+  /// linear1, activation, linear2; `from_sigmoid`: linear1 takes the
+  /// pooler's sigmoid(2x) in place of tanh(x) (see the constructor).
+  Projection projection(WeightUploader<B>& take, const std::string& p, Eigen::Index in, Eigen::Index out,
+                        bool from_sigmoid) const {
+    Projection P;
+    HostMatrix w1 = take.host(p + ".linear1.weight", out, in);
+    HostMatrix b1 = take.host(p + ".linear1.bias", 1, out);
+    if (from_sigmoid) {
+      b1 = (b1.cast<double>() - w1.cast<double>().rowwise().sum().transpose()).cast<float>();
+      w1 *= 2.0f;
+    }
+    P.w1 = take.upload(w1);
+    P.b1 = take.upload(b1);
+    P.w2 = take(p + ".linear2.weight", out, out);
+    P.b2 = take(p + ".linear2.bias", 1, out);
+    return P;
+  }
+
+  void project(B& be, const Projection& P, const Tensor& x, Tensor& y, Workspace& ws) const {
+    be.linear(x, P.w1, P.b1, ws.inter);
+    detail::activate(be, config_.projection_activation, ws.inter);
+    be.linear(ws.inter, P.w2, P.b2, y);
+    be.normalize_rows(y);
+  }
+
+  ClapConfig config_;
+  Bert<B> text_;
+  Tensor bn_scale_, bn_shift_, patch_w_, patch_b_;
+  Norm patch_norm_, final_norm_;
+  std::vector<Stage> stages_;
+  Projection audio_projection_, text_projection_;
+  Tensor pooler_w_, pooler_b_;
+  float scale_a_ = 1, scale_t_ = 1;
+  Tensor none_;
+  WeightTally tally_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/clap.hpp ----
+// ---- begin accelbench/model/clap_checkpoint.hpp ----
+
+// The reading of CLAP's Hugging Face checkpoints: config.json (ClapConfig
+// with text_config and audio_config), every field that changes the
+// computation read or refused by name, and the tensors of ClapModel.
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The top-level fields of a CLAP config.json (besides common_config_fields()).
+[[nodiscard]] inline ConfigFields clap_config_fields() {
+  using F = ConfigField;
+  return {F::read("model_type", "must be \"clap\""),
+          F::read("text_config", "the RoBERTa text tower's fields (below)"),
+          F::read("audio_config", "the HTSAT audio encoder's fields (below)"),
+          F::read("projection_dim", "width of the shared embedding space (both towers' projections)"),
+          F::read("projection_hidden_act", "the activation between the two layers of each projection"),
+          F::no_effect("logit_scale_init_value", "the initial logit scales; a checkpoint stores logit_scale_a and _t"),
+          F::no_effect("hidden_size", "the text tower's width, copied here by ClapConfig"),
+          F::no_effect("num_hidden_layers", "a count of both towers' layers, copied here by ClapConfig")};
+}
+
+/// Fields that ClapConfig overwrites in both sub-configs with its own.
+inline void add_clap_overwritten_fields(ConfigFields& f) {
+  f.push_back(ConfigField::no_effect("projection_dim", "ClapConfig sets it to its own projection_dim"));
+  f.push_back(ConfigField::no_effect("projection_hidden_act", "ClapConfig sets it to its own projection_hidden_act"));
+}
+
+/// The fields of CLAP's text_config (ClapTextConfig: RoBERTa).
+[[nodiscard]] inline ConfigFields clap_text_config_fields() {
+  using F = ConfigField;
+  ConfigFields f{F::read("vocab_size", "rows of the token embedding"),
+                 F::read("hidden_size", "width"),
+                 F::read("num_hidden_layers", "layers"),
+                 F::read("num_attention_heads", "attention heads"),
+                 F::read("intermediate_size", "feed-forward width"),
+                 F::read("hidden_act", "the feed-forward activation; only the erf GELU (\"gelu\") is implemented"),
+                 F::read("max_position_embeddings", "rows of the position embedding"),
+                 F::read("type_vocab_size", "rows of the token-type embedding"),
+                 F::read("layer_norm_eps", "LayerNorm epsilon"),
+                 F::read("pad_token_id", "RoBERTa counts positions from pad_token_id + 1"),
+                 F::read("model_type", "must be \"clap_text_model\" where present"),
+                 F::refused("position_embedding_type", "absolute", "only absolute position embeddings are implemented"),
+                 F::refused("is_decoder", false, "a decoder (causal self-attention) is not implemented"),
+                 F::refused("add_cross_attention", false, "cross-attention layers are not implemented"),
+                 F::no_effect("classifier_dropout", "a classification head's dropout")};
+  add_clap_overwritten_fields(f);
+  return f;
+}
+
+/// The fields of CLAP's audio_config (ClapAudioConfig: HTSAT).
+[[nodiscard]] inline ConfigFields clap_audio_config_fields() {
+  using F = ConfigField;
+  ConfigFields f{
+      F::read("model_type", "must be \"clap_audio_model\" where present"),
+      F::read("num_mel_bins", "mel bins of the input (the batch norm's channels)"),
+      F::read("spec_size", "side of the folded spectrogram image"),
+      F::read("window_size", "side of the attention windows"),
+      F::read("patch_size", "the patch embedding's kernel; must equal patch_stride"),
+      F::read("patch_stride", "the patch embedding's stride"),
+      F::read("patch_embeds_hidden_size", "the first stage's width"),
+      F::read("depths", "blocks per stage"),
+      F::read("num_attention_heads", "attention heads per stage"),
+      F::read("hidden_size", "the last stage's width: patch_embeds_hidden_size * 2^(stages - 1)"),
+      F::read("mlp_ratio", "a block's feed-forward width over its width"),
+      F::read("qkv_bias", "biases of the query, key and value projections"),
+      F::read("enable_patch_layer_norm", "the patch embedding's LayerNorm"),
+      F::read("layer_norm_eps", "the blocks' LayerNorm epsilon"),
+      F::read("hidden_act", "the blocks' feed-forward activation"),
+      F::refused("enable_fusion", false,
+                 "the fusion path (ClapAudioAFFBlock and mel_conv2d over the three local crops of longer clips) is "
+                 "not implemented"),
+      F::refused("patch_embed_input_channels", 1, "the unfused encoder takes one channel"),
+      F::refused("flatten_patch_embeds", true, "ClapAudioEncoder needs flattened patch embeddings"),
+      F::no_effect("fusion_type", "the fusion path's, which is off"),
+      F::no_effect("aff_block_r", "the fusion path's, which is off"),
+      F::no_effect("num_hidden_layers", "not read by ClapAudioEncoder (depths is)"),
+      F::no_effect("num_classes", "ClapModel has no audio classification head"),
+      F::no_effect("drop_path_rate", "stochastic depth, in training only")};
+  add_clap_overwritten_fields(f);
+  return f;
+}
+
+namespace detail {
+
+/// patch_size or patch_stride: an integer, or a pair of equal integers.
+inline int clap_square(const HfConfigReader& a, std::string_view key, int fallback) {
+  if (!a.has(key)) return fallback;
+  const nlohmann::json& v = a.raw(key);
+  if (v.is_number_integer()) return a.integer(key);
+  const std::vector<int> pair = a.integers(key);
+  if (pair.size() != 2 || pair[0] != pair[1]) {
+    a.fail(key, v.dump(), "expected an integer or two equal integers: non-square patches are not implemented");
+  }
+  return pair[0];
+}
+
+}  // namespace detail
+
+/// ClapConfig from a checkpoint's config.json (model_type "clap"); the
+/// preset is named after the folder. Missing fields take transformers'
+/// defaults (ClapTextConfig, ClapAudioConfig, ClapConfig).
+[[nodiscard]] inline ClapConfig clap_config_from_checkpoint(const std::filesystem::path& dir,
+                                                            std::vector<std::string> accepted = {}) {
+  const detail::HfConfigReader c = detail::checkpoint_config(dir, std::move(accepted));
+  c.require_text("model_type", "", "clap", "CLAP checkpoints have model_type \"clap\"");
+  ClapConfig m;
+  m.name = checkpoint_name(dir);
+  const std::string hint = "CLAP's config.json has text_config and audio_config";
+  const detail::HfConfigReader a = c.object("audio_config", hint);
+  a.require_text("model_type", "clap_audio_model", "clap_audio_model", "the audio tower of CLAP");
+  ClapAudioConfig& au = m.audio;
+  au.mel_bins = a.integer("num_mel_bins", 64);
+  au.spec_size = a.integer("spec_size", 256);
+  au.window = a.integer("window_size", 8);
+  au.patch = detail::clap_square(a, "patch_size", 4);
+  const int stride = detail::clap_square(a, "patch_stride", 4);
+  if (stride != au.patch) {
+    a.fail("patch_stride", std::to_string(stride),
+           "must equal patch_size (" + std::to_string(au.patch) + "): overlapping patches are not implemented");
+  }
+  au.embed = a.integer("patch_embeds_hidden_size", 96);
+  au.depths = a.has("depths") ? a.integers("depths") : std::vector<int>{2, 2, 6, 2};
+  au.heads = a.has("num_attention_heads") ? a.integers("num_attention_heads") : std::vector<int>{4, 8, 16, 32};
+  if (a.has("mlp_ratio")) {
+    (void)a.number("mlp_ratio");  // a finite number, or the reader's error naming the field
+    au.mlp_ratio = a.raw("mlp_ratio").get<double>();  // Python's float: int(mlp_ratio * width) in double
+  }
+  au.qkv_bias = a.boolean("qkv_bias", true);
+  au.patch_norm = a.boolean("enable_patch_layer_norm", true);
+  au.layer_norm_eps = a.number("layer_norm_eps", 1e-5f);
+  au.activation = detail::read_activation(a, "hidden_act", "gelu", "CLAP's audio encoder",
+                                          {Activation::gelu, Activation::gelu_tanh, Activation::relu,
+                                           Activation::silu, Activation::quick_gelu});
+  const int hidden = a.integer("hidden_size", 768);
+  if (!au.depths.empty() && au.depths.size() <= 16 && hidden != au.embed << (au.depths.size() - 1)) {
+    a.fail("hidden_size", std::to_string(hidden),
+           "must equal patch_embeds_hidden_size * 2^(stages - 1) = " +
+               std::to_string(au.embed << (au.depths.size() - 1)) + ": the audio projection takes the last stage");
+  }
+  // 1001 frames (ClapFeatureExtractor's 10-second clips at its defaults) where the encoder takes that many.
+  au.frames = std::min(au.frames, au.spec_width());
+  (void)a.boolean("enable_fusion", false);
+  const detail::HfConfigReader t = c.object("text_config", hint);
+  t.require_text("model_type", "clap_text_model", "clap_text_model", "the text tower of CLAP");
+  (void)detail::read_activation(t, "hidden_act", "gelu", "CLAP's text tower", {Activation::gelu});
+  m.text.name = m.name + ".text";
+  m.text.layers = t.integer("num_hidden_layers", 12);
+  m.text.hidden = t.integer("hidden_size", 768);
+  m.text.heads = t.integer("num_attention_heads", 12);
+  m.text.intermediate = t.integer("intermediate_size", 3072);
+  m.text.vocab_size = t.integer("vocab_size", 50265);
+  m.text.max_positions = t.integer("max_position_embeddings", 514);
+  m.text.type_vocab_size = t.integer("type_vocab_size", 1);
+  m.text.layer_norm_eps = t.number("layer_norm_eps", 1e-12f);
+  m.pad_token_id = t.integer("pad_token_id", 1);
+  m.text_length = std::min(m.text_length, m.text.max_positions - m.pad_token_id - 1);
+  m.projection_dim = c.integer("projection_dim", 512);
+  m.projection_activation = detail::read_activation(c, "projection_hidden_act", "relu", "CLAP's projections",
+                                                    {Activation::relu, Activation::gelu, Activation::gelu_tanh,
+                                                     Activation::silu, Activation::quick_gelu});
+  c.check_fields(clap_config_fields());
+  a.check_fields(clap_audio_config_fields());
+  t.check_fields(clap_text_config_fields());
+  validate_clap_config(m);
+  return m;
+}
+
+/// The tensors of a CLAP checkpoint that the model leaves out.
+[[nodiscard]] inline UnusedTensors clap_unused_tensors() {
+  return {unused_suffix("relative_position_index",
+                        "a buffer of each window's relative positions, which the model computes itself"),
+          unused_suffix("num_batches_tracked", "the batch norm's training counter"),
+          unused_name("text_model.embeddings.position_ids", "a buffer of the positions 0, 1, 2, ...; RoBERTa's "
+                                                            "positions are counted from the ids"),
+          unused_name("text_model.embeddings.token_type_ids", "a buffer of zeros, the token types the model uses")};
+}
+
+/// A CLAP checkpoint's weights under ClapModel's names, the patch
+/// convolution reshaped to [embed, patch * patch].
+[[nodiscard]] inline WeightMap clap_weights_from_checkpoint(const std::filesystem::path& dir, const ClapConfig& config) {
+  WeightMap w = checkpoint_tensors(dir, {}, clap_unused_tensors());
+  detail::reshape_conv2d_weight(w, "audio_model.audio_encoder.patch_embed.proj.weight", config.audio.embed, 1,
+                                config.audio.patch);
+  return w;
+}
+
+}  // namespace accelbench
+// ---- end accelbench/model/clap_checkpoint.hpp ----
 // ---- begin accelbench/model/xclip.hpp ----
 
 // X-CLIP (Ni et al., 2022) as in Hugging Face transformers' XCLIPModel: the
@@ -14980,6 +16001,212 @@ static_assert(HasCellBytes<VisionLanguage>);
 
 }  // namespace accelbench
 // ---- end accelbench/family/vision_language.hpp ----
+// ---- begin accelbench/family/audio_text.hpp ----
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+
+namespace accelbench {
+
+/// Audio-text retrieval with CLAP. One item is one audio-text pair; a run
+/// encodes batch_size synthetic clips of log-mel features (`frames` frames
+/// each, see make_clap_features) and batch_size synthetic texts of
+/// text_length tokens (see make_clap_text_input), then scores every clip
+/// against every text. Phases: audio_encode (the audio encoder and its
+/// projection), text_encode (RoBERTa, its pooler and projection) and
+/// similarity (the logits both ways), each timed on the steady clock after
+/// the backend is synchronised. The sweep is batch_sizes x frames; 0 frames
+/// is the model's default (1001: ClapFeatureExtractor's 10-second clips),
+/// at most spec_size * freq_ratio (1024), the frames the encoder takes.
+struct AudioText {
+  static constexpr std::string_view name = "audio-text";
+  static constexpr std::string_view item_unit = "pairs";
+
+  using Preset = ClapConfig;
+
+  struct Cell {
+    int batch_size = 1;
+    int frames = 0;  ///< mel frames per clip; 0: the model's default
+  };
+
+  template <ClapOps B>
+  using Model = Clap<B>;
+
+  [[nodiscard]] static const Preset& find_preset(std::string_view model) {
+    return detail::find_preset_in(clap_presets(), model, name);
+  }
+
+  [[nodiscard]] static std::vector<std::string> preset_names() { return detail::preset_names_of(clap_presets()); }
+
+  [[nodiscard]] static std::string_view architecture(const Preset&) noexcept { return "clap"; }
+
+  [[nodiscard]] static std::vector<SweepAxis> sweep_axes() {
+    return {{.name = "frames",
+             .item = "number of mel frames",
+             .help = "mel frames per clip, 0 for the model's default (10-second clips); shorter clips are "
+                     "interpolated to the frames the model takes",
+             .defaults = {0},
+             .min = 0,
+             .small = {0}}};
+  }
+
+  /// Every number of frames at most the model's spec_width, none twice
+  /// once 0 is read as the default.
+  static void validate(const Config& config, const Preset& preset) {
+    const std::vector<int> frames = sweep_of<AudioText>(config, "frames");
+    std::vector<int> seen;
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      const std::string field = "frames[" + std::to_string(i) + "]";
+      const int f = frames[i] == 0 ? preset.audio.frames : frames[i];
+      if (f > preset.audio.spec_width()) {
+        throw ConfigError(field, std::to_string(frames[i]),
+                          "exceeds the " + std::to_string(preset.audio.spec_width()) + " frames " + preset.name +
+                              " takes (spec_size * freq_ratio)");
+      }
+      for (int earlier : seen) {
+        if (earlier == f) {
+          throw ConfigError(field, std::to_string(frames[i]),
+                            "duplicate number of frames (0 is " + preset.name + "'s default " +
+                                std::to_string(preset.audio.frames) + ")");
+        }
+      }
+      seen.push_back(f);
+    }
+  }
+
+  /// batch_sizes x frames, 0 read as the model's default.
+  [[nodiscard]] static std::vector<Cell> cells(const Config& config, const Preset& preset) {
+    std::vector<Cell> out;
+    for (int b : config.batch_sizes) {
+      for (int f : sweep_of<AudioText>(config, "frames")) out.push_back({b, f == 0 ? preset.audio.frames : f});
+    }
+    return out;
+  }
+
+  [[nodiscard]] static std::vector<Axis> axes(const Cell& c) {
+    return {{"batch_size", c.batch_size}, {"frames", c.frames}};
+  }
+
+  [[nodiscard]] static double items(const Cell& c) noexcept { return c.batch_size; }
+
+  [[nodiscard]] static double flops(const Preset& p, const Cell& c) noexcept {
+    return p.flops(c.batch_size, c.frames > 0 ? c.frames : p.audio.frames, c.batch_size, p.text_length);
+  }
+
+  /// audio_encode (clips), text_encode (texts) and similarity (pairs
+  /// scored: batch_size squared), once per run each.
+  [[nodiscard]] static std::vector<PhaseSpec> phases(const Cell& c) {
+    const double b = c.batch_size;
+    return {{"audio_encode", "clips", b, 1}, {"text_encode", "texts", b, 1}, {"similarity", "pairs", b * b, 1}};
+  }
+
+  [[nodiscard]] static WeightMap weights(const Preset& preset, std::uint64_t seed) {
+    return synthetic_clap_weights(preset, seed);
+  }
+
+  [[nodiscard]] static Preset checkpoint_preset(const std::filesystem::path& dir,
+                                               const std::vector<std::string>& accepted = {}) {
+    return clap_config_from_checkpoint(dir, accepted);
+  }
+
+  [[nodiscard]] static WeightMap checkpoint_weights(const std::filesystem::path& dir, const Preset& preset) {
+    return clap_weights_from_checkpoint(dir, preset);
+  }
+
+  template <ClapOps B>
+  [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
+    return Model<B>(backend, preset, std::move(weights));
+  }
+
+  template <ClapOps B>
+  [[nodiscard]] static Model<B> load(B& backend, const Preset& preset, std::uint64_t seed) {
+    return load_weights(backend, preset, weights(preset, seed));
+  }
+
+  /// Bytes one cell needs besides the weights: the features, the
+  /// interpolated spectrogram and its image, the first stage's states (eight
+  /// [tokens, width] tensors and the feed-forward; later stages are smaller),
+  /// each block's gathers, and the text tower's. Saturates.
+  [[nodiscard]] static std::uint64_t cell_bytes(const Preset& preset, const Cell& c) noexcept {
+    using detail::saturating_product, detail::saturating_sum;
+    const ClapAudioConfig& a = preset.audio;
+    const std::int64_t frames = c.frames > 0 ? c.frames : a.frames;
+    const std::int64_t tokens = std::int64_t{a.grid()} * a.grid();
+    const std::uint64_t floats =
+        saturating_sum(saturating_product(c.batch_size, frames, 3 * std::int64_t{a.mel_bins}),
+                       saturating_product(c.batch_size, 2 * std::int64_t{a.mel_bins}, a.spec_width()),
+                       saturating_product(c.batch_size, tokens, 8 * std::int64_t{a.embed} + a.intermediate(0)),
+                       saturating_product(a.spec_width(), frames),
+                       saturating_product(c.batch_size, preset.text_length,
+                                          8 * std::int64_t{preset.text.hidden} + preset.text.intermediate),
+                       saturating_product(c.batch_size, c.batch_size, 2));
+    return saturating_sum(saturating_product(floats, sizeof(float)),
+                          saturating_product(c.batch_size, tokens, 5 * sizeof(std::int32_t)));
+  }
+
+  /// One cell's clips and texts on the device; run() encodes both and
+  /// scores every clip against every text.
+  template <ClapOps B>
+  class Workload {
+   public:
+    Workload(B& backend, const Model<B>& model, const Cell& cell, std::uint64_t seed)
+        : backend_(&backend),
+          model_(&model),
+          ws_(model.prepare(
+              backend,
+              make_clap_features(model.config(), cell.batch_size,
+                                 cell.frames > 0 ? cell.frames : model.config().audio.frames, seed),
+              cell.batch_size,
+              make_clap_text_input(model.config(), cell.batch_size, model.config().text_length, seed))) {}
+
+    void run() { model_->forward(*backend_, ws_); }
+
+    /// The same pass, marking the end of the clips (phase 0), the texts (1)
+    /// and the similarity (2).
+    template <PhaseMarks P>
+    void run(P& phases) {
+      model_->encode_audio(*backend_, ws_);
+      phases.end(0);
+      model_->encode_texts(*backend_, ws_);
+      phases.end(1);
+      model_->similarity(*backend_, ws_);
+      phases.end(2);
+    }
+
+    /// The normalised audio and text embeddings [batch, projection_dim] and
+    /// the logits [batch clips, batch texts].
+    [[nodiscard]] std::vector<NamedOutput> outputs() {
+      std::vector<NamedOutput> out;
+      out.push_back({"audio_embeds", backend_->download(ws_.audio_embeds)});
+      out.push_back({"text_embeds", backend_->download(ws_.text_embeds)});
+      out.push_back({"logits_per_audio", backend_->download(ws_.logits_per_audio)});
+      return out;
+    }
+
+   private:
+    B* backend_;
+    const Model<B>* model_;
+    typename Model<B>::Workspace ws_;
+  };
+};
+
+static_assert(ModelFamily<AudioText>, "AudioText must satisfy ModelFamily");
+// The optional hooks it provides (family/hooks.hpp).
+static_assert(HasFlops<AudioText>);
+static_assert(HasCellPhases<AudioText>);
+static_assert(HasCheckpoints<AudioText>);
+static_assert(HasWeightLoading<AudioText, Cpu>);
+static_assert(HasPhasedRun<AudioText::Workload<Cpu>>);
+static_assert(HasParameterCount<AudioText::Preset>);
+static_assert(HasCellBytes<AudioText>);
+
+}  // namespace accelbench
+// ---- end accelbench/family/audio_text.hpp ----
 // ---- begin accelbench/family/video_text.hpp ----
 
 #include <cstdint>
@@ -23658,6 +24885,7 @@ extern template class Benchmark<Cpu, Audio>;
 extern template class Benchmark<Cpu, Multimodal>;
 extern template class Benchmark<Cpu, VisionLanguage>;
 extern template class Benchmark<Cpu, VideoText>;
+extern template class Benchmark<Cpu, AudioText>;
 
 }  // namespace accelbench
 
@@ -29873,7 +31101,8 @@ using KnownBackends = TypeList<Cpu
 #endif
                                >;
 /// The model families of this library.
-using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage, VideoText>;
+using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage, VideoText,
+                              AudioText>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 

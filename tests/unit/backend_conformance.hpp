@@ -13,6 +13,7 @@
 #include <accelbench/family/multimodal.hpp>
 #include <accelbench/family/text_generation.hpp>
 #include <accelbench/family/vision.hpp>
+#include <accelbench/family/audio_text.hpp>
 #include <accelbench/family/video_text.hpp>
 #include <accelbench/family/vision_language.hpp>
 #include <accelbench/testing/conformance.hpp>

@@ -381,6 +381,9 @@ std::string field_tables() {
                                   fields_table(xclip_tower_config_fields(true)) + "\n`vision_config`:\n\n" +
                                   fields_table(xclip_tower_config_fields(false)) + "\n" +
                                   unused_table(xclip_unused_tensors()));
+  section("CLAP (`clap`)", fields_table(clap_config_fields()) + "\n`text_config`:\n\n" +
+                               fields_table(clap_text_config_fields()) + "\n`audio_config`:\n\n" +
+                               fields_table(clap_audio_config_fields()) + "\n" + unused_table(clap_unused_tensors()));
   return out;
 }
 

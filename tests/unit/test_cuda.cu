@@ -221,6 +221,7 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
     check_architecture<Cuda, Vision>("detr_variant", {{"image_sizes", {64}}, {"image_widths", {96}}});
   }
   SUBCASE("X-CLIP") { check_architecture<Cuda, VideoText>("xclip"); }
+  SUBCASE("CLAP: interpolated clips") { check_architecture<Cuda, AudioText>("clap", {{"frames", {200}}}); }
 }
 
 TEST_CASE("cuda: Benchmark reports device memory and the event timer") {

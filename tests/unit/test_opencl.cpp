@@ -19,6 +19,7 @@
 #include "golden.hpp"
 #include "detr_golden.hpp"
 #include "llava_golden.hpp"
+#include "clap_golden.hpp"
 #include "xclip_golden.hpp"
 
 using namespace accelbench;
@@ -151,6 +152,7 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
     check_architecture<OpenCL, Vision>("detr_variant", {{"image_sizes", {64}}, {"image_widths", {96}}});
   }
   SUBCASE("X-CLIP") { check_architecture<OpenCL, VideoText>("xclip"); }
+  SUBCASE("CLAP: interpolated clips") { check_architecture<OpenCL, AudioText>("clap", {{"frames", {200}}}); }
 }
 
 TEST_CASE("opencl: the LLaVA and LLaVA-NeXT goldens match transformers: image features, hidden states, prompt and step logits, tokens") {
@@ -169,6 +171,11 @@ TEST_CASE("opencl: the DETR goldens match transformers: feature map, encoder and
 TEST_CASE("opencl: the X-CLIP golden matches transformers: message tokens, MIT, patch features, prompts, logits") {
   OpenCL cl;
   (void)check_xclip_golden(cl);
+}
+
+TEST_CASE("opencl: the CLAP golden matches transformers: shifted windows, patch merging, RoBERTa's pooler, logits") {
+  OpenCL cl;
+  (void)check_clap_golden(cl);
 }
 
 TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformers' outputs") {

@@ -19,6 +19,7 @@
 #include "../family/multimodal.hpp"
 #include "../family/text_generation.hpp"
 #include "../family/vision.hpp"
+#include "../family/audio_text.hpp"
 #include "../family/video_text.hpp"
 #include "../family/vision_language.hpp"
 #include "benchmark.hpp"
@@ -32,6 +33,7 @@ extern template class Benchmark<Cpu, Audio>;
 extern template class Benchmark<Cpu, Multimodal>;
 extern template class Benchmark<Cpu, VisionLanguage>;
 extern template class Benchmark<Cpu, VideoText>;
+extern template class Benchmark<Cpu, AudioText>;
 
 }  // namespace accelbench
 

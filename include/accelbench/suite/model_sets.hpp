@@ -43,13 +43,9 @@ struct ModelSet {
   const auto run = [](std::string key, std::string family, std::string model) {
     return ModelSetMember{std::move(key), std::move(family), std::move(model), {}};
   };
-  const auto missing = [](std::string key, std::string reason) {
-    return ModelSetMember{std::move(key), {}, {}, std::move(reason)};
-  };
   return {"key",
           {run("bert", "embedding", "bert-tiny"),
-           missing("clap", "CLAP (ClapModel: the HTSAT audio encoder with shifted-window attention, a RoBERTa text "
-                           "encoder) is not implemented"),
+           run("clap", "audio-text", "clap-tiny"),
            run("clip", "multimodal", "clip-vit-base-patch32"),
            run("detr", "vision", "detr-tiny"),
            run("llama", "text-generation", "llama-tiny"),

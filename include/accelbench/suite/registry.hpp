@@ -26,6 +26,7 @@
 #include "../family/multimodal.hpp"
 #include "../family/text_generation.hpp"
 #include "../family/vision.hpp"
+#include "../family/audio_text.hpp"
 #include "../family/video_text.hpp"
 #include "../family/vision_language.hpp"
 #include "../measure/stats/mean_stats.hpp"
@@ -51,7 +52,8 @@ using KnownBackends = TypeList<Cpu
 #endif
                                >;
 /// The model families of this library.
-using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage, VideoText>;
+using KnownFamilies = TypeList<Embedding, TextGeneration, Vision, Audio, Multimodal, VisionLanguage, VideoText,
+                              AudioText>;
 using KnownStats = TypeList<PercentileStats, MeanStats>;
 using KnownTimers = TypeList<SteadyTimer, ProcessCpuTimer, ThreadCpuTimer, TscTimer, PerfCounterTimer>;
 

@@ -1,0 +1,67 @@
+#pragma once
+
+// The CLAP golden check on any backend: the checkpoint through the loader,
+// then every stored intermediate (the audio encoder's final tokens and
+// pooled output, the text tower and its pooler, the embeddings) and the
+// logits both ways against transformers' ClapModel (tools/golden/generate.py),
+// for clips shorter than the model takes (interpolated) and of its length.
+
+#include <accelbench/model/clap.hpp>
+#include <accelbench/model/clap_checkpoint.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "golden.hpp"
+
+namespace accelbench::test {
+
+/// Runs the golden CLAP on `be` and checks every stored output within
+/// golden_tolerance; returns the largest error.
+template <class B>
+double check_clap_golden(B& be) {
+  const auto dir = golden_dir("clap");
+  const ClapConfig config = clap_config_from_checkpoint(dir);
+  const Clap<B> model(be, config, clap_weights_from_checkpoint(dir, config));
+  const GoldenIo io("clap");
+  BertInput text;
+  text.batch = io.dim("input_ids", 0);
+  text.seq = io.dim("input_ids", 1);
+  text.input_ids = io.ids("input_ids");
+  const std::vector<std::int32_t> mask = io.ids("attention_mask");  // two of the texts are padded
+  text.attention_mask.resize(text.batch, text.seq);
+  for (int i = 0; i < text.batch * text.seq; ++i) {
+    text.attention_mask(i / text.seq, i % text.seq) = static_cast<float>(mask[static_cast<std::size_t>(i)]);
+  }
+  const int audios = io.dim("logits_per_audio", 0);
+  double worst = 0;
+  const auto check = [&](const std::string& what, const HostMatrix& got) {
+    const HostMatrix expected = io.floats(what);
+    const double err = max_abs_error(got, expected);
+    MESSAGE("clap on " << B::name << ": " << what << ": max abs error " << err << " (largest reference value "
+                       << expected.cwiseAbs().maxCoeff() << ")");
+    CHECK(err <= golden_tolerance);
+    worst = std::max(worst, err);
+  };
+  auto ws = model.prepare(be, io.floats("input_features"), audios, text);
+  model.forward(be, ws);
+  check("audio_final_tokens", be.download(ws.tokens));
+  check("audio_pooled", be.download(ws.audio_pooled));
+  check("audio_embeds", be.download(ws.audio_embeds));
+  check("text_last_hidden_state", be.download(ws.text.hidden));
+  check("text_pooled", model.text_pooled(be, ws));
+  check("text_embeds", be.download(ws.text_embeds));
+  check("logits_per_audio", be.download(ws.logits_per_audio));
+  check("logits_per_text", be.download(ws.logits_per_text));
+  check("logit_scale_a", HostMatrix::Constant(1, 1, model.logit_scale_audio()));
+  check("logit_scale_t", HostMatrix::Constant(1, 1, model.logit_scale_text()));
+  auto full = model.prepare(be, io.floats("input_features_full"), audios, text);
+  model.forward(be, full);
+  check("audio_embeds_full", be.download(full.audio_embeds));
+  check("logits_per_audio_full", be.download(full.logits_per_audio));
+  return worst;
+}
+
+}  // namespace accelbench::test
