@@ -4,7 +4,7 @@
 For each architecture (bert, gpt2, llama, qwen2, t5, vit, clip, whisper, wav2vec2, and the
 variants gpt2_variant, llama_bias, qwen2_head, t5_untied, t5_gated, qwen2_window, mistral,
 llama_rope_llama3, llama_rope_linear, llama_rope_dynamic, vit_nobias, wav2vec2_stable, llava, llava_variant,
-llava_next, detr, detr_variant, xclip, clap) this builds a tiny model with
+llava_next, detr, detr_variant, xclip, clap, clap_fused) this builds a tiny model with
 transformers' own classes, re-draws every weight from a fixed seed, runs fixed inputs and writes
 
     tests/data/golden/<arch>/config.json          (model.save_pretrained)
@@ -2159,8 +2159,38 @@ CLAP_AUDIOS, CLAP_MELS, CLAP_FRAMES, CLAP_FRAMES_FULL = 2, 16, 250, 256
 CLAP_TEXTS, CLAP_TEXT_LEN = 3, 9
 CLAP_TEXT_LENGTHS = [9, 5, 7]  # tokens of each text, bos and eos included; pad (1) after them
 
+# clap_fused: the same model with the audio encoder's feature fusion (laion/clap-htsat-fused's kind: enable_fusion,
+# fusion_type "aff_2d"). Each audio has 4 channels as ClapFeatureExtractor makes them (truncation "fusion"):
+# channel 0 the global mel, 1-3 three local crops; is_longer selects the audios whose crops are fused into the
+# global patches (the others use channel 0 only). The fusion's batch norms (ClapAudioAFFBlock: local_att and
+# global_att, two each) are drawn like the audio batch norm, after everything that clap draws, in named_modules
+# order, each weight, bias, running_mean, running_var in turn.
+CLAP_FUSED_AUDIOS, CLAP_FUSED_CHANNELS = 3, 4
+CLAP_FUSED_IS_LONGER = [1, 0, 1]
+CLAP_FUSED_AFF_R = 4  # aff_block_r: the AFF block's inter channels are patch_embeds_hidden_size // 4
+# The attention branches' second 1x1 convolutions (local_att.3, global_att.4: fan-in 4) scaled after the re-draw: at
+# full scale the pre-sigmoid sum reaches a std of 5.3 (max 32; float64, the 250-frame inputs) and only 37% of the
+# weights w lie in (0.1, 0.9), the rest all but 0 or 1 (the fusion a switch between 2 g and 2 l); at 1/4, 1.7 (max
+# 9.3) and 81%.
+CLAP_FUSED_ATT_OUT_SCALE = 0.25
+CLAP_FUSED_INIT_DESCRIPTION = (
+    "then the fusion's BatchNorm2d (patch_embed.fusion_model.local_att.1, .4, global_att.2, .5, in that order) each "
+    f"weight 1+{CLAP_BN_WEIGHT_STD}*N(0,1), bias N(0,{CLAP_BN_BIAS_STD}^2), running_mean N(0,{CLAP_BN_MEAN_STD}^2), "
+    f"running_var U({CLAP_BN_VAR_LOW},{CLAP_BN_VAR_HIGH}) (num_batches_tracked 0); the fusion's 1x1 convolutions and "
+    "patch_embed.mel_conv2d by the conv rule (biases N(0,0.1^2)); fusion_model.local_att.3 and global_att.4 weights "
+    f"multiplied by {CLAP_FUSED_ATT_OUT_SCALE} after the re-draw"
+)
 
-def clap_config() -> ClapConfig:
+
+def clap_audio_layout(fusion: bool) -> tuple[int, int]:
+    """(audios, channels) of clap's (False) and clap_fused's (True) input_features."""
+    return (CLAP_FUSED_AUDIOS, CLAP_FUSED_CHANNELS) if fusion else (CLAP_AUDIOS, 1)
+
+
+def clap_config(fusion: bool = False) -> ClapConfig:
+    # clap_fused: clap's configuration with the fusion (fusion_type and aff_block_r passed only then, so that clap's
+    # config.json stays as it was)
+    fused = dict(fusion_type="aff_2d", aff_block_r=CLAP_FUSED_AFF_R) if fusion else {}
     return ClapConfig(
         text_config=dict(
             vocab_size=99,
@@ -2192,13 +2222,14 @@ def clap_config() -> ClapConfig:
             qkv_bias=True,
             layer_norm_eps=1e-5,
             hidden_act="gelu",
-            enable_fusion=False,
+            enable_fusion=fusion,
             enable_patch_layer_norm=True,
             flatten_patch_embeds=True,
             patch_embed_input_channels=1,
             drop_path_rate=0.0,
             hidden_dropout_prob=0.0,
             attention_probs_dropout_prob=0.0,
+            **fused,
         ),
         projection_dim=24,
         projection_hidden_act="relu",
@@ -2207,6 +2238,26 @@ def clap_config() -> ClapConfig:
 
 def clap_rel_bias_names(model) -> list[str]:
     return [n for n, _ in model.named_parameters() if n.endswith("relative_position_bias_table")]
+
+
+def clap_fusion_batch_norms(model) -> list[tuple[str, torch.nn.BatchNorm2d]]:
+    """The AFF block's four BatchNorm2d in named_modules order (local_att.1, local_att.4, global_att.2,
+    global_att.5); none without the fusion."""
+    return [
+        (n, m)
+        for n, m in model.named_modules()
+        if isinstance(m, torch.nn.BatchNorm2d) and ".patch_embed.fusion_model." in f".{n}"
+    ]
+
+
+def draw_clap_batch_norm_(bn: torch.nn.BatchNorm2d, gen: torch.Generator) -> None:
+    """weight 1 + 0.2 N, bias 0.2 N, running_mean 0.5 N, running_var U(0.5, 2), in that order."""
+    n = bn.num_features
+    bn.weight.copy_(1.0 + CLAP_BN_WEIGHT_STD * torch.randn(n, generator=gen, dtype=torch.float32))
+    bn.bias.copy_(CLAP_BN_BIAS_STD * torch.randn(n, generator=gen, dtype=torch.float32))
+    bn.running_mean.copy_(CLAP_BN_MEAN_STD * torch.randn(n, generator=gen, dtype=torch.float32))
+    u = torch.rand(n, generator=gen, dtype=torch.float32)
+    bn.running_var.copy_(CLAP_BN_VAR_LOW + (CLAP_BN_VAR_HIGH - CLAP_BN_VAR_LOW) * u)
 
 
 def condition_clap_(model, gen: torch.Generator) -> None:
@@ -2220,13 +2271,7 @@ def condition_clap_(model, gen: torch.Generator) -> None:
         for name in names:
             p = params[name]
             p.copy_(CLAP_REL_BIAS_STD * torch.randn(p.shape, generator=gen, dtype=torch.float32))
-        bn = enc.batch_norm
-        n = bn.num_features
-        bn.weight.copy_(1.0 + CLAP_BN_WEIGHT_STD * torch.randn(n, generator=gen, dtype=torch.float32))
-        bn.bias.copy_(CLAP_BN_BIAS_STD * torch.randn(n, generator=gen, dtype=torch.float32))
-        bn.running_mean.copy_(CLAP_BN_MEAN_STD * torch.randn(n, generator=gen, dtype=torch.float32))
-        u = torch.rand(n, generator=gen, dtype=torch.float32)
-        bn.running_var.copy_(CLAP_BN_VAR_LOW + (CLAP_BN_VAR_HIGH - CLAP_BN_VAR_LOW) * u)
+        draw_clap_batch_norm_(enc.batch_norm, gen)
         model.logit_scale_a.fill_(CLAP_LOGIT_SCALE_A)
         model.logit_scale_t.fill_(CLAP_LOGIT_SCALE_T)
         n_scaled = 0
@@ -2238,6 +2283,15 @@ def condition_clap_(model, gen: torch.Generator) -> None:
             if stage.downsample is not None:
                 stage.downsample.reduction.weight.mul_(CLAP_REDUCTION_SCALE)
                 n_scaled += 1
+        # clap_fused: the fusion's batch norms, after all of the above (clap draws nothing more)
+        fusion_bns = clap_fusion_batch_norms(model)
+        assert len(fusion_bns) == (4 if model.config.audio_config.enable_fusion else 0), fusion_bns
+        for _, fbn in fusion_bns:
+            draw_clap_batch_norm_(fbn, gen)
+        if fusion_bns:
+            fm = enc.patch_embed.fusion_model
+            fm.local_att[3].weight.mul_(CLAP_FUSED_ATT_OUT_SCALE)
+            fm.global_att[4].weight.mul_(CLAP_FUSED_ATT_OUT_SCALE)
     assert n_scaled == 2 * sum(model.config.audio_config.depths) + len(enc.layers) - 1, n_scaled
 
 
@@ -2326,12 +2380,62 @@ def clap_patch_merge(merge, x: torch.Tensor, H: int, W: int) -> torch.Tensor:
     return merge.reduction(merge.norm(cat.reshape(B, -1, 4 * C)))
 
 
-def clap_outputs(model, input_features: torch.Tensor, input_ids, attention_mask, check: bool = False) -> dict[str, torch.Tensor]:
+def clap_grid_tokens(x: torch.Tensor) -> torch.Tensor:
+    """[n, C, H, W] (a conv's output) -> [n*H*W, C]: row i*H*W + y*W + x, as patch_embed flattens them."""
+    return x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
+
+
+def clap_patch_conv(conv: torch.nn.Conv2d, img: torch.Tensor) -> torch.Tensor:
+    """A one-channel Conv2d whose stride is its kernel (kh, kw), without padding, written out: img [N, h, w] ->
+    [N, h // kh, w // kw, out] (the last w % kw columns unused): patch (y, x) = rows kh*y.., columns kw*x.., flattened
+    row-major, @ weight + bias."""
+    kh, kw = conv.kernel_size
+    assert conv.in_channels == 1 and tuple(conv.stride) == (kh, kw) and tuple(conv.padding) == (0, 0), conv
+    N, h, w = img.shape
+    gh, gw = h // kh, w // kw
+    pt = img[:, : gh * kh, : gw * kw].reshape(N, gh, kh, gw, kw).permute(0, 1, 3, 2, 4).reshape(N, gh, gw, kh * kw)
+    return pt @ conv.weight.reshape(conv.out_channels, -1).T + conv.bias
+
+
+def clap_batch_norm(bn: torch.nn.BatchNorm2d, x: torch.Tensor) -> torch.Tensor:
+    """Eval-mode BatchNorm2d over the last axis (channels last)."""
+    return (x - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) * bn.weight + bn.bias
+
+
+def clap_aff(fm, g: torch.Tensor, loc: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """ClapAudioAFFBlock written out, channels last (g, loc [n, H, W, C]): s = g + loc; local_att(s) = BN(conv(relu(
+    BN(conv(s))))) per position (1x1 convolutions C -> C/r -> C); global_att(s) the same on the mean of s over the
+    H x W positions; w = sigmoid(local_att(s) + global_att(s)); returns the output 2 g w + 2 loc (1 - w) and the
+    pre-sigmoid sum."""
+    la, ga = fm.local_att, fm.global_att
+    kinds = [type(mod).__name__ for mod in la], [type(mod).__name__ for mod in ga]
+    assert kinds == (
+        ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d", "BatchNorm2d"],
+        ["AdaptiveAvgPool2d", "Conv2d", "BatchNorm2d", "ReLU", "Conv2d", "BatchNorm2d"],
+    ), kinds
+    assert all(tuple(c.kernel_size) == (1, 1) for c in (la[0], la[3], ga[1], ga[4]))
+
+    def branch(c1, b1, c2, b2, x):
+        x = torch.relu(clap_batch_norm(b1, x @ c1.weight[:, :, 0, 0].T + c1.bias))
+        return clap_batch_norm(b2, x @ c2.weight[:, :, 0, 0].T + c2.bias)
+
+    s = g + loc
+    att = branch(la[0], la[1], la[3], la[4], s) + branch(ga[1], ga[2], ga[4], ga[5], s.mean(dim=(1, 2), keepdim=True))
+    w = torch.sigmoid(att)
+    return 2 * g * w + 2 * loc * (1 - w), att
+
+
+def clap_outputs(
+    model, input_features: torch.Tensor, input_ids, attention_mask, is_longer=None, check: bool = False
+) -> dict[str, torch.Tensor]:
     """One ClapModel forward, in the model's dtype, as 2-D tensors in the rows the C++ side reads. input_features
-    [B, 1, T, mel]. The audio intermediates are taken by hooks; check: recomputed from the modules as well."""
+    [B, 1, T, mel] (clap) or [B, 4, T, mel] with is_longer [B, 1] (clap_fused). The audio intermediates are taken by
+    hooks; check: recomputed from the modules as well."""
     enc = model.audio_model.audio_encoder
     ac = model.config.audio_config
-    B, _, T, F = input_features.shape
+    fusion = ac.enable_fusion
+    B, Cin, T, F = input_features.shape
+    assert Cin == (CLAP_FUSED_CHANNELS if fusion else 1) and (is_longer is not None) == fusion
     K, S = input_ids.shape
     seen: dict[str, torch.Tensor] = {}
     hooks = [
@@ -2339,6 +2443,16 @@ def clap_outputs(model, input_features: torch.Tensor, input_ids, attention_mask,
         enc.patch_embed.register_forward_hook(lambda mod, args, out: seen.update(patch_embeds=out)),
         enc.norm.register_forward_hook(lambda mod, args, out: seen.update(final=out)),
     ]
+    if fusion:
+        pe = enc.patch_embed
+        hooks += [
+            # proj's output is fused in place afterwards (global_hidden_states[is_longer_idx] = ...): copied here
+            pe.proj.register_forward_hook(lambda mod, args, out: seen.update(global_patches=out.clone())),
+            pe.fusion_model.register_forward_pre_hook(
+                lambda mod, args: seen.update(fusion_global=args[0], local_patches=args[1])
+            ),
+            pe.fusion_model.register_forward_hook(lambda mod, args, out: seen.update(fused_patches=out)),
+        ]
     for i, stage in enumerate(enc.layers):
         def grab(mod, args, out, i=i):
             seen[f"stage{i}"], seen[f"stage{i}_before_merge"] = out[0], out[1]
@@ -2346,12 +2460,14 @@ def clap_outputs(model, input_features: torch.Tensor, input_ids, attention_mask,
         hooks.append(stage.register_forward_hook(grab))
     try:
         with torch.no_grad():
-            o = model(input_ids=input_ids, attention_mask=attention_mask, input_features=input_features)
+            o = model(input_ids=input_ids, attention_mask=attention_mask, input_features=input_features, is_longer=is_longer)
     finally:
         for h in hooks:
             h.remove()
     aud, txt = o.audio_model_output, o.text_model_output
     side = ac.spec_size
+    longer = [] if is_longer is None else [b for b in range(B) if int(is_longer[b, 0]) == 1]
+    assert ("fused_patches" in seen) == bool(longer)
     res = {
         "logits_per_audio": o.logits_per_audio,
         "logits_per_text": o.logits_per_text,
@@ -2360,7 +2476,7 @@ def clap_outputs(model, input_features: torch.Tensor, input_ids, attention_mask,
         "logit_scale_a": model.logit_scale_a.detach().exp().reshape(1, 1),
         "logit_scale_t": model.logit_scale_t.detach().exp().reshape(1, 1),
         "audio_pooled": aud.pooler_output,
-        "mel_image": seen["mel_image"].reshape(B * side, side),
+        "mel_image": seen["mel_image"].reshape(B * Cin * side, side),
         "patch_embeds": seen["patch_embeds"].reshape(-1, ac.patch_embeds_hidden_size),
         "stage0_before_merge": seen["stage0_before_merge"].reshape(-1, ac.patch_embeds_hidden_size),
         "audio_final_tokens": seen["final"].reshape(-1, ac.hidden_size),
@@ -2369,6 +2485,11 @@ def clap_outputs(model, input_features: torch.Tensor, input_ids, attention_mask,
     }
     for i in range(len(enc.layers)):
         res[f"stage{i}"] = seen[f"stage{i}"].reshape(-1, seen[f"stage{i}"].shape[-1])
+    if fusion:
+        res["global_patches"] = clap_grid_tokens(seen["global_patches"])
+        if longer:
+            res["local_patches"] = clap_grid_tokens(seen["local_patches"])
+            res["fused_patches"] = clap_grid_tokens(seen["fused_patches"])
     if check:
         f64 = input_features.dtype == torch.float64
         tol = 1e-9 if f64 else 2e-4  # float32: loose (its time positions alone are 1e-5 off, see make_clap)
@@ -2380,22 +2501,48 @@ def clap_outputs(model, input_features: torch.Tensor, input_ids, attention_mask,
             m = model
             # batch norm over the mel bins (eval: running statistics), then time interpolated to 256 frames
             # (bicubic, align_corners=True) if shorter, then folded: image row c*16 + f, column t' = frame c*64 + t'
-            bn = enc.batch_norm
-            x = input_features[:, 0]
-            x = (x - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) * bn.weight + bn.bias
+            # (clap_fused: each of the 4 channels alike)
+            x = clap_batch_norm(enc.batch_norm, input_features)
             frames = ac.spec_size * (ac.spec_size // ac.num_mel_bins)
             fr = ac.spec_size // ac.num_mel_bins
             assert F == ac.num_mel_bins and T <= frames
             if T < frames:
-                x = torch.einsum("ot,btf->bof", torch.from_numpy(clap_time_matrix(T, frames)).to(x.dtype), x)
-            img = x.reshape(B, fr, frames // fr, F).permute(0, 1, 3, 2).reshape(B, side, side)
-            near(img, seen["mel_image"][:, 0], "mel_image")
-            # patch embedding: 4x4 patches (row-major grid) @ conv weight + bias, LayerNorm
+                x = torch.einsum("ot,bctf->bcof", torch.from_numpy(clap_time_matrix(T, frames)).to(x.dtype), x)
+            img = x.reshape(B, Cin, fr, frames // fr, F).permute(0, 1, 2, 4, 3).reshape(B, Cin, side, side)
+            near(img, seen["mel_image"], "mel_image")
+            # patch embedding: 4x4 patches (row-major grid) @ conv weight + bias, LayerNorm (clap_fused: of channel 0)
             p = ac.patch_size
             g = side // p
-            patches = img.reshape(B, g, p, g, p).permute(0, 1, 3, 2, 4).reshape(B, g * g, p * p)
-            w = enc.patch_embed.proj.weight
-            h = enc.patch_embed.norm(patches @ w.reshape(w.shape[0], -1).T + enc.patch_embed.proj.bias)
+            pe = enc.patch_embed
+            glob = clap_patch_conv(pe.proj, img[:, 0])  # [B, 16, 16, C]
+            C = glob.shape[-1]
+            h = pe.norm(glob.reshape(B, g * g, C))
+            if fusion:
+                near(glob.reshape(-1, C), res["global_patches"], "global_patches")
+                # the audios that are not longer: channel 0 only, exactly the unfused path
+                short = [b for b in range(B) if b not in longer]
+                gp = res["global_patches"].reshape(B, g * g, C)
+                assert torch.equal(pe.norm(gp[short]), seen["patch_embeds"][short])
+                near(h[short], seen["patch_embeds"][short], "patch_embeds (not longer)")
+            if longer:
+                # local: each crop (channels 1-3) through mel_conv2d (kernel = stride = (4, 12), no padding: 16 x 5
+                # outputs, image columns 60-63 unused), crop c's output column x to width c*5 + x, zeros at width 15
+                n, ncrop = len(longer), Cin - 1
+                assert tuple(pe.mel_conv2d.kernel_size) == (p, 3 * p) and tuple(pe.mel_conv2d.stride) == (p, 3 * p)
+                crops = clap_patch_conv(pe.mel_conv2d, img[longer, 1:].reshape(n * ncrop, side, side))
+                cw = side // (3 * p)
+                assert crops.shape == (n * ncrop, g, cw, C) and ncrop * cw < g
+                loc = crops.reshape(n, ncrop, g, cw, C).permute(0, 2, 1, 3, 4).reshape(n, g, ncrop * cw, C)
+                loc = torch.cat([loc, loc.new_zeros(n, g, g - ncrop * cw, C)], dim=2)  # [n, 16, 16, C]
+                near(loc.reshape(-1, C), res["local_patches"], "local_patches")
+                near(glob[longer].reshape(-1, C), clap_grid_tokens(seen["fusion_global"]), "fusion's global input")
+                # the AFF formula on the tensors that fusion_model got
+                gl = res["global_patches"].reshape(B, g, g, C)[longer]
+                fused, _ = clap_aff(pe.fusion_model, gl, res["local_patches"].reshape(n, g, g, C))
+                near(fused.reshape(-1, C), res["fused_patches"], "fused_patches")
+                # and on the written-out inputs, then the LayerNorm
+                fused, _ = clap_aff(pe.fusion_model, glob[longer], loc)
+                h[longer] = pe.norm(fused.reshape(n, g * g, C))
             near(h, seen["patch_embeds"], "patch_embeds")
             h = seen["patch_embeds"]
             H = g
@@ -2458,14 +2605,14 @@ def clap_outputs(model, input_features: torch.Tensor, input_ids, attention_mask,
     return res
 
 
-def clap_real_size() -> dict[str, int]:
+def clap_real_size(fusion: bool = False) -> dict[str, int]:
     """laion/clap-htsat-unfused's size: its config.json is ClapConfig's defaults (enable_fusion false; audio depths
     [2,2,6,2], heads [4,8,16,32], patch_embeds_hidden_size 96, hidden 768, spec 256, 64 mels, window 8; text
     RoBERTa-base: vocab 50265, 12 layers, 768, 3072, max_position_embeddings 514, type_vocab_size 1; projection
-    512), built on the meta device."""
+    512), built on the meta device. fusion: the same with enable_fusion and fusion_type "aff_2d"."""
     with torch.device("meta"):
-        real = ClapModel(ClapConfig())
-    assert real.config.audio_config.enable_fusion is False
+        real = ClapModel(ClapConfig(audio_config=dict(enable_fusion=True, fusion_type="aff_2d")) if fusion else ClapConfig())
+    assert real.config.audio_config.enable_fusion is fusion
     return {
         "num_parameters": real.num_parameters(),
         "buffer_elements": sum(b.numel() for b in real.buffers()),
@@ -2473,12 +2620,13 @@ def clap_real_size() -> dict[str, int]:
     }
 
 
-def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
+def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000, fusion: bool = False) -> dict:
     """Two audios (N(0,1) log-mel features, 250 frames: interpolated to 256; and two of 256 frames) and three
     RoBERTa texts through ClapModel; the reference outputs computed in float64 (see llava_reference64) and
-    rounded to float32."""
+    rounded to float32. fusion (clap_fused): three audios of 4 channels (the global mel and three local crops),
+    is_longer CLAP_FUSED_IS_LONGER, through the model with the feature fusion; the fusion's tensors stored too."""
     seed = base_seed
-    config = clap_config()
+    config = clap_config(fusion)
     ac, tc = config.audio_config, config.text_config
     assert ac.hidden_size == ac.patch_embeds_hidden_size * 2 ** (len(ac.depths) - 1)
     rel = tuple(
@@ -2487,14 +2635,26 @@ def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
         for j in range(d)
     )
     bn_params = ("audio_model.audio_encoder.batch_norm.weight", "audio_model.audio_encoder.batch_norm.bias")
-    keep = ("logit_scale_a", "logit_scale_t") + bn_params + rel
+    # the fusion's batch norms (reinit_ has no rule for BatchNorm2d): drawn by condition_clap_
+    pe_name = "audio_model.audio_encoder.patch_embed"
+    fusion_bn_params = tuple(
+        f"{pe_name}.fusion_model.{m}.{leaf}"
+        for m in ("local_att.1", "local_att.4", "global_att.2", "global_att.5")
+        for leaf in ("weight", "bias")
+    ) if fusion else ()
+    keep = ("logit_scale_a", "logit_scale_t") + bn_params + rel + fusion_bn_params
     model, gen = build(ClapModel, config, seed, keep=keep)
     assert set(clap_rel_bias_names(model)) == set(rel)
+    assert [n for n, _ in clap_fusion_batch_norms(model)] == list(dict.fromkeys(k.rsplit(".", 1)[0] for k in fusion_bn_params))
     condition_clap_(model, gen)
-    A, K, S, F = CLAP_AUDIOS, CLAP_TEXTS, CLAP_TEXT_LEN, CLAP_MELS
+    K, S, F = CLAP_TEXTS, CLAP_TEXT_LEN, CLAP_MELS
+    A, CH = clap_audio_layout(fusion)
     V = tc.vocab_size
-    input_features = torch.randn((A, 1, CLAP_FRAMES, F), generator=gen, dtype=torch.float32)
-    input_features_full = torch.randn((A, 1, CLAP_FRAMES_FULL, F), generator=gen, dtype=torch.float32)
+    input_features = torch.randn((A, CH, CLAP_FRAMES, F), generator=gen, dtype=torch.float32)
+    input_features_full = torch.randn((A, CH, CLAP_FRAMES_FULL, F), generator=gen, dtype=torch.float32)
+    # clap_fused: which audios are longer (their local crops fused); the others' channels 1-3 are N(0,1) as well
+    # (ClapFeatureExtractor would repeat channel 0 there; transformers reads only channel 0, checked below)
+    is_longer = torch.tensor(CLAP_FUSED_IS_LONGER, dtype=torch.int64).reshape(A, 1) if fusion else None
     input_ids = torch.full((K, S), CLAP_PAD, dtype=torch.int64)
     attention_mask = torch.zeros((K, S), dtype=torch.int64)
     for k, n in enumerate(CLAP_TEXT_LENGTHS):
@@ -2518,21 +2678,33 @@ def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
     interp["formula_rowsum_minus_1_max_abs"] = float(np.abs(mat.sum(axis=1) - 1).max())
     interp["negative_weights"] = int((mat < 0).sum())
 
-    out32 = clap_outputs(model, input_features, input_ids, attention_mask, check=True)
-    full32 = clap_outputs(model, input_features_full, input_ids, attention_mask, check=True)
+    out32 = clap_outputs(model, input_features, input_ids, attention_mask, is_longer, check=True)
+    full32 = clap_outputs(model, input_features_full, input_ids, attention_mask, is_longer, check=True)
     m64 = copy.deepcopy(model).double()
-    out64 = clap_outputs(m64, input_features.double(), input_ids, attention_mask, check=True)
-    full64 = clap_outputs(m64, input_features_full.double(), input_ids, attention_mask, check=True)
+    out64 = clap_outputs(m64, input_features.double(), input_ids, attention_mask, is_longer, check=True)
+    full64 = clap_outputs(m64, input_features_full.double(), input_ids, attention_mask, is_longer, check=True)
+    if fusion:
+        # the same audios with no audio longer: the global patches alone (to measure what the fusion changes)
+        global_only64 = clap_outputs(
+            m64, input_features.double(), input_ids, attention_mask, torch.zeros_like(is_longer), check=True
+        )
     del m64
     for o, f in ((out32, full32), (out64, full64)):
         o["audio_embeds_full"], o["logits_per_audio_full"] = f["audio_embeds"], f["logits_per_audio"]
         # the text side does not depend on the audio
         assert torch.equal(o["text_embeds"], f["text_embeds"])
-    names = [
-        "logits_per_audio", "logits_per_text", "audio_embeds", "text_embeds", "logit_scale_a", "logit_scale_t",
-        "audio_pooled", "mel_image", "patch_embeds", "stage0_before_merge", "stage0", "stage1", "stage2",
-        "audio_final_tokens", "text_last_hidden_state", "text_pooled", "audio_embeds_full", "logits_per_audio_full",
-    ]
+    if fusion:
+        names = [
+            "logits_per_audio", "logits_per_text", "audio_embeds", "text_embeds", "audio_pooled", "audio_final_tokens",
+            "patch_embeds", "global_patches", "local_patches", "fused_patches", "logit_scale_a", "logit_scale_t",
+            "audio_embeds_full", "logits_per_audio_full", "text_last_hidden_state", "text_pooled",
+        ]
+    else:
+        names = [
+            "logits_per_audio", "logits_per_text", "audio_embeds", "text_embeds", "logit_scale_a", "logit_scale_t",
+            "audio_pooled", "mel_image", "patch_embeds", "stage0_before_merge", "stage0", "stage1", "stage2",
+            "audio_final_tokens", "text_last_hidden_state", "text_pooled", "audio_embeds_full", "logits_per_audio_full",
+        ]
     ref = {k: out64[k].float().contiguous() for k in names}
     f32_diff = {k: float((out32[k].double() - out64[k]).abs().max()) for k in names}
     max_abs = {k: float(v.abs().max()) for k, v in ref.items()}
@@ -2547,17 +2719,45 @@ def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
 
     # well scaled and sensitive
     stats = {}
-    for k in ("mel_image", "patch_embeds", "stage0_before_merge", "stage0", "stage1", "stage2", "audio_final_tokens",
-              "audio_pooled", "text_last_hidden_state", "text_pooled"):
+    fusion_names = ("global_patches", "local_patches", "fused_patches") if fusion else ()
+    for k in ("mel_image", "patch_embeds") + fusion_names + ("stage0_before_merge", "stage0", "stage1", "stage2",
+              "audio_final_tokens", "audio_pooled", "text_last_hidden_state", "text_pooled"):
         stats[f"{k}_std"] = float(out64[k].std())
         stats[f"{k}_max_abs"] = float(out64[k].abs().max())
     stats["logits_spread"] = float(out64["logits_per_audio"].std())
     stats["logits_full_spread"] = float(out64["logits_per_audio_full"].std())
+    if fusion:
+        # what the fusion changes (float64): the longer audios' outputs against the same audios with is_longer 0
+        # (channel 0 alone); the other audio's are the same
+        lg = [b for b in range(A) if CLAP_FUSED_IS_LONGER[b]]
+        sh = [b for b in range(A) if not CLAP_FUSED_IS_LONGER[b]]
+        g_n = ac.spec_size // ac.patch_size
+        for k in ("patch_embeds", "audio_final_tokens", "audio_pooled", "audio_embeds", "logits_per_audio"):
+            a = out64[k].reshape(A, -1, out64[k].shape[-1])
+            b = global_only64[k].reshape(A, -1, out64[k].shape[-1])
+            assert torch.equal(a[sh], b[sh]), k
+            stats[f"fusion_{k}_diff_max"] = float((a[lg] - b[lg]).abs().max())
+            stats[f"fusion_{k}_diff_std"] = float((a[lg] - b[lg]).std())
+        gl64 = out64["global_patches"].reshape(A, g_n, g_n, -1)[lg]
+        loc64 = out64["local_patches"].reshape(len(lg), g_n, g_n, -1)
+        d = out64["fused_patches"] - gl64.reshape(-1, gl64.shape[-1])  # before the LayerNorm
+        stats["fusion_fused_vs_global_patches_diff_max"], stats["fusion_fused_vs_global_patches_diff_std"] = (
+            float(d.abs().max()), float(d.std())
+        )
+        with torch.no_grad():
+            fm64 = copy.deepcopy(model.audio_model.audio_encoder.patch_embed.fusion_model).double()
+            _, att = clap_aff(fm64, gl64, loc64)  # the AFF block's attention weights: sigmoid(att)
+            w = torch.sigmoid(att)
+        stats["aff_logit_std"], stats["aff_logit_max_abs"] = float(att.std()), float(att.abs().max())
+        stats["aff_weight_min"], stats["aff_weight_max"] = float(w.min()), float(w.max())
+        stats["aff_weight_mean"], stats["aff_weight_std"] = float(w.mean()), float(w.std())
+        stats["aff_weight_share_in_0.1_0.9"] = float(((w > 0.1) & (w < 0.9)).double().mean())
+        assert stats["aff_weight_share_in_0.1_0.9"] > 0.5, stats  # not a mere switch (CLAP_FUSED_ATT_OUT_SCALE)
     with torch.no_grad():
         enc = model.audio_model.audio_encoder
 
         def audio_diff(mod) -> float:
-            alt = mod(input_ids=input_ids, attention_mask=attention_mask, input_features=input_features)
+            alt = mod(input_ids=input_ids, attention_mask=attention_mask, input_features=input_features, is_longer=is_longer)
             return float((alt.audio_model_output.pooler_output - out32["audio_pooled"]).abs().max())
 
         m = copy.deepcopy(model)
@@ -2578,12 +2778,64 @@ def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
         stats["identity_batch_norm_pooled_diff"] = audio_diff(m)
         del m
         assert min(stats[k] for k in ("no_rel_bias_pooled_diff", "no_shift_pooled_diff", "identity_batch_norm_pooled_diff")) > 0.05, stats
+        if fusion:
+            # each part of the fusion matters: the attention weights (w = 1/2: output g + l), each attention branch
+            # (its output zero), the fusion's batch norms (identity)
+            fm = enc.patch_embed.fusion_model
+            for key, mod, repl in (
+                ("aff_half_weight_pooled_diff", fm, lambda mod, args, out: args[0] + args[1]),
+                ("aff_no_local_att_pooled_diff", fm.local_att, lambda mod, args, out: torch.zeros_like(out)),
+                ("aff_no_global_att_pooled_diff", fm.global_att, lambda mod, args, out: torch.zeros_like(out)),
+            ):
+                hk = mod.register_forward_hook(repl)
+                try:
+                    stats[key] = audio_diff(model)
+                finally:
+                    hk.remove()
+            m = copy.deepcopy(model)
+            for _, fbn in clap_fusion_batch_norms(m):
+                fbn.weight.fill_(1), fbn.bias.zero_(), fbn.running_mean.zero_(), fbn.running_var.fill_(1)
+            stats["aff_identity_batch_norms_pooled_diff"] = audio_diff(m)
+            del m
+            assert min(v for k, v in stats.items() if k.startswith("aff_") and k.endswith("_pooled_diff")) > 0.05, stats
+            assert min(stats[f"fusion_{k}_diff_max"] for k in ("patch_embeds", "audio_pooled")) > 0.05, stats
         # audios independent: another second audio leaves the first one's outputs as they are
         other = input_features.clone()
         other[1] = torch.randn(other[1].shape, generator=torch.Generator().manual_seed(seed + 1))
-        alt = model.audio_model(input_features=other)
+        alt = model.audio_model(input_features=other, is_longer=is_longer)
         assert torch.equal(alt.pooler_output[0], out32["audio_pooled"][0])
         assert (alt.pooler_output[1] - out32["audio_pooled"][1]).abs().max() > 1e-2
+        if fusion:
+            # a short audio's channels 1-3 are not read: copies of channel 0 (what ClapFeatureExtractor gives it)
+            # leave every output as it is
+            other = input_features.clone()
+            other[1, 1:] = other[1, :1]
+            alt = model.audio_model(input_features=other, is_longer=is_longer)
+            assert torch.equal(alt.pooler_output, out32["audio_pooled"])
+            # a longer audio's crops are: another crop 2 (channel 2) of audio 0 changes audio 0 only
+            other = input_features.clone()
+            other[0, 2] = torch.randn(other[0, 2].shape, generator=torch.Generator().manual_seed(seed + 2))
+            alt = model.audio_model(input_features=other, is_longer=is_longer)
+            assert torch.equal(alt.pooler_output[1:], out32["audio_pooled"][1:])
+            assert (alt.pooler_output[0] - out32["audio_pooled"][0]).abs().max() > 1e-2
+            # the short audio through transformers' unfused path (clap's configuration, these weights without the
+            # fusion's, channel 0 of every audio): the same patch embeddings and outputs
+            unfused = ClapModel._from_config(clap_config(), attn_implementation="eager", dtype=torch.float32).eval()
+            missing, unexpected = unfused.load_state_dict(model.state_dict(), strict=False)
+            assert not missing and unexpected and all(".fusion_model." in k or ".mel_conv2d." in k for k in unexpected)
+            seen_u = {}
+            hk = unfused.audio_model.audio_encoder.patch_embed.register_forward_hook(
+                lambda mod, args, out: seen_u.update(patch_embeds=out)
+            )
+            try:
+                alt = unfused.audio_model(input_features=input_features[:, :1])
+            finally:
+                hk.remove()
+            pe32 = out32["patch_embeds"].reshape(A, -1, out32["patch_embeds"].shape[-1])
+            assert torch.equal(seen_u["patch_embeds"][sh], pe32[sh])
+            assert torch.equal(alt.pooler_output[sh], out32["audio_pooled"][sh])
+            assert (seen_u["patch_embeds"][lg] - pe32[lg]).abs().max() > 1e-1
+            del unfused
         # texts independent; bidirectional: a changed token changes the states before it too; padded positions'
         # token ids do not matter to the others (their positions are pad too, keys masked)
         changed = input_ids.clone()
@@ -2603,11 +2855,14 @@ def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
     assert saved.keys() == state.keys(), saved.keys() ^ state.keys()  # parameters and persistent buffers
     assert all(torch.equal(v, state[k]) for k, v in saved.items())
     cfg_json = json.loads((out / "config.json").read_text())
-    assert cfg_json["audio_config"]["enable_fusion"] is False and cfg_json["text_config"]["pad_token_id"] == CLAP_PAD
+    assert cfg_json["audio_config"]["enable_fusion"] is fusion and cfg_json["text_config"]["pad_token_id"] == CLAP_PAD
+    if fusion:
+        assert cfg_json["audio_config"]["fusion_type"] == "aff_2d"
+        assert cfg_json["audio_config"]["aff_block_r"] == CLAP_FUSED_AFF_R
 
-    real = clap_real_size()
+    real = clap_real_size(fusion)
     md = new_metadata(arch, model, seed)
-    md["init"] = md["init"] + "; " + CLAP_INIT_DESCRIPTION
+    md["init"] = md["init"] + "; " + CLAP_INIT_DESCRIPTION + ("; " + CLAP_FUSED_INIT_DESCRIPTION if fusion else "")
     md.update(
         {
             "reference": "the outputs (not the inputs) are ClapModel's in float64 (a deep copy of the model .double(), "
@@ -2659,10 +2914,49 @@ def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
             "logits_per_audio_full": "logit_scale_a * audio_embeds_full @ text_embeds.T",
         }
     )
+    if fusion:
+        nl = len(lg)
+        for k in ("mel_image", "stage0_before_merge", "stage0", "stage1", "stage2"):
+            del md[k]  # not stored
+        md.update(
+            {
+                "fusion": f"audio_config enable_fusion true, fusion_type aff_2d, aff_block_r {CLAP_FUSED_AFF_R} (the AFF "
+                f"block's inter channels 16 // {CLAP_FUSED_AFF_R} = 4); is_longer {CLAP_FUSED_IS_LONGER}",
+                "input_features": f"N(0,1), [{A}*{CH}*{CLAP_FRAMES}, {F}]: row (b*{CH}+c)*{CLAP_FRAMES}+t, column = mel "
+                f"bin; the model gets it as [{A}, {CH}, {CLAP_FRAMES}, {F}]: channel c = 0 the global mel, 1-3 the local "
+                f"crops, as ClapFeatureExtractor makes them (time {CLAP_FRAMES} < {frames}: every channel interpolated); "
+                f"audio 1 is not longer: its channels 1-3 are N(0,1) as well and unused (the extractor would repeat "
+                f"channel 0 there)",
+                "input_features_full": f"N(0,1), [{A}*{CH}*{CLAP_FRAMES_FULL}, {F}], as input_features with "
+                f"{CLAP_FRAMES_FULL} frames (no interpolation), the same is_longer",
+                "is_longer": f"[{A}, 1] int64 {CLAP_FUSED_IS_LONGER}: the audios whose crops are fused (transformers: "
+                "torch.where(is_longer == 1)); the others use channel 0 only",
+                "rows": "patch_embeds, global_patches: row b*256+p (p = y*16+x over the 16x16 grid); local_patches, "
+                f"fused_patches: row i*256+p for the i-th longer audio (audios {lg}); audio_final_tokens: b*16+p (4x4 "
+                f"grid); text_last_hidden_state: row k*{S}+s; audio_embeds, audio_pooled, logits_per_audio, "
+                "audio_embeds_full, logits_per_audio_full: row b; text_embeds, text_pooled, logits_per_text: row k",
+                "global_patches": "patch_embed.proj (conv 4x4 stride 4, 1->16 channels, bias) over channel 0's image "
+                "(batch_norm over the mel bins, time interpolated, folded to 64x64 as in clap's mel_image), before "
+                "the fusion and without the LayerNorm, tokens row-major over the 16x16 grid",
+                "local_patches": f"the local tensor passed to fusion_model for the {nl} longer audios: each crop's image "
+                "(channels 1-3, normalised, interpolated and folded like channel 0) through patch_embed.mel_conv2d "
+                "(conv kernel (4,12), stride (4,12), no padding, 1->16, bias): 16 rows x 5 columns (image columns "
+                "60-63 unused); crop c's column x at width c*5+x (c = 0..2), width 15 zero (the padding); tokens "
+                "row-major over the 16x16 grid",
+                "fused_patches": "fusion_model(global, local) for them (ClapAudioAFFBlock, eval batch norms): s = g + l; "
+                "local_att(s) = BN(conv1x1 4->16(relu(BN(conv1x1 16->4(s))))) per token, global_att(s) the same on "
+                "the mean of s over the 256 tokens; w = sigmoid(local_att(s) + global_att(s)); 2 g w + 2 l (1 - w)",
+                "patch_embeds": "patch_embed's output: its LayerNorm (16) of fused_patches for the longer audios, of "
+                "global_patches for the other one",
+                "audio_final_tokens": "audio_encoder.norm (LayerNorm 64) of the last stage's output (the Swin stages "
+                "as in clap, on patch_embeds)",
+            }
+        )
     save_io(
         {
-            "input_features": input_features.reshape(A * CLAP_FRAMES, F),
-            "input_features_full": input_features_full.reshape(A * CLAP_FRAMES_FULL, F),
+            "input_features": input_features.reshape(A * CH * CLAP_FRAMES, F),
+            "input_features_full": input_features_full.reshape(A * CH * CLAP_FRAMES_FULL, F),
+            **({"is_longer": is_longer} if fusion else {}),
             "input_ids": input_ids,
             "attention_mask": attention_mask,
             **ref,
@@ -2675,7 +2969,8 @@ def make_clap(out: Path, arch: str = "clap", base_seed: int = 14000) -> dict:
     print(f"  {arch}: max |ref| " + ", ".join(f"{k} {v:.3g}" for k, v in max_abs.items()))
     print(f"  {arch}: " + ", ".join(f"{k} {v:.3g}" for k, v in stats.items()))
     print(f"  {arch}: time interpolation [{frames},{CLAP_FRAMES}] " + ", ".join(f"{k} {v:.3g}" for k, v in interp.items()))
-    print(f"  {arch}: laion/clap-htsat-unfused's configuration (ClapConfig()): " + json.dumps(real))
+    what = "ClapConfig() with enable_fusion, fusion_type aff_2d" if fusion else "laion/clap-htsat-unfused's configuration (ClapConfig())"
+    print(f"  {arch}: {what}: " + json.dumps(real))
     return {"model": model, "removed": removed, "gap": None, "max_abs": max_abs["logits_per_audio"], "what": "|logits_per_audio|"}
 
 
@@ -2710,19 +3005,20 @@ def verify_reload(arch: str, out: Path) -> float:
         "detr_variant": DetrForObjectDetection,
         "xclip": XCLIPModel,
         "clap": ClapModel,
+        "clap_fused": ClapModel,
     }[arch]
     io = safetensors.torch.load_file(str(out / "io.safetensors"))
     kwargs = {"add_pooling_layer": False} if arch in ("vit", "vit_nobias") else {}
     # The LLaVA, DETR and X-CLIP goldens' references are float64 outputs (llava_reference64, make_detr,
     # make_xclip): reloaded in float64 too.
-    dtype = torch.float64 if arch.startswith(("llava", "detr", "xclip", "clap")) else torch.float32
+    dtype = torch.float64 if arch.startswith(("llava", "detr", "xclip", "clap")) else torch.float32  # clap_fused too
     model = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, **kwargs).eval()
-    if arch in ("detr", "detr_variant", "xclip", "clap"):
+    if arch in ("detr", "detr_variant", "xclip", "clap", "clap_fused"):
         # every stored tensor loaded (the Hub's names mapped back), none missing: the batch-norm buffers too
         _, info = cls.from_pretrained(str(out), attn_implementation="eager", dtype=dtype, output_loading_info=True)
         assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs")), info
     with torch.no_grad():
-        if arch == "clap":
+        if arch in ("clap", "clap_fused"):
             # every stored tensor back as it was (the batch norm's running statistics and the persistent index
             # buffers too), then the forward
             with safetensors.safe_open(str(out / "model.safetensors"), "pt") as f:
@@ -2732,9 +3028,17 @@ def verify_reload(arch: str, out: Path) -> float:
                     v = f.get_tensor(k)
                     assert torch.equal(state[k].to(v.dtype), v), k
             got = {}
+            fusion = arch == "clap_fused"
+            assert model.config.audio_config.enable_fusion is fusion
+            A, CH = clap_audio_layout(fusion)
             for suffix, frames in (("", CLAP_FRAMES), ("_full", CLAP_FRAMES_FULL)):
-                feats = io["input_features" + suffix].reshape(CLAP_AUDIOS, 1, frames, CLAP_MELS).double()
-                o = model(input_ids=io["input_ids"], attention_mask=io["attention_mask"], input_features=feats)
+                feats = io["input_features" + suffix].reshape(A, CH, frames, CLAP_MELS).double()
+                o = model(
+                    input_ids=io["input_ids"],
+                    attention_mask=io["attention_mask"],
+                    input_features=feats,
+                    is_longer=io["is_longer"] if fusion else None,
+                )
                 got["logits_per_audio" + suffix] = o.logits_per_audio.float()
                 got["audio_embeds" + suffix] = o.audio_embeds.float()
                 if not suffix:
@@ -2947,6 +3251,7 @@ ARCHS = {
     "detr_variant": lambda out: make_detr(out, "detr_variant", 12500),
     "xclip": lambda out: make_xclip(out),
     "clap": lambda out: make_clap(out),
+    "clap_fused": lambda out: make_clap(out, "clap_fused", 14500, fusion=True),
 }
 
 
