@@ -738,6 +738,16 @@ class PlainBackend {
     y.data = x.data;
   }
 
+  // y *= x, element by element (a gate's weights); the shapes must be equal.
+  void mul(const Tensor& x, Tensor& y) {
+    if (x.rows != y.rows || x.cols != y.cols) {
+      throw std::invalid_argument("plain mul: shapes differ, [" + std::to_string(x.rows) + ", " +
+                                  std::to_string(x.cols) + "] and [" + std::to_string(y.rows) + ", " +
+                                  std::to_string(y.cols) + "]");
+    }
+    for (long i = 0; i < y.size(); ++i) y.data[std::size_t(i)] *= x.data[std::size_t(i)];
+  }
+
  private:
   // A numerically stable softmax of n values: exp(x - max) / sum, in double.
   static void softmax_row(float* row, long n) {

@@ -2203,10 +2203,12 @@ concept DetectionOps =
 ///
 ///   reshape(x, rows, cols, y)   y = x's values in row-major order as [rows, cols]; rows *
 ///                               cols must be x's element count; y must not be x
+///   mul(x, y)                   y *= x element by element (shapes equal)
 template <class B>
 concept WindowOps = DetectionOps<B> && GenerationOps<B> &&
                     requires(B& b, const typename B::Tensor& x, typename B::Tensor& y, int n) {
                       b.reshape(x, n, n, y);
+                      b.mul(x, y);
                     };
 
 }  // namespace accelbench
@@ -2828,6 +2830,9 @@ class Cpu {
 
   /// y = x's values in row-major order as [rows, cols]; y must not be x.
   void reshape(const Tensor& x, int rows, int cols, Tensor& y);
+
+  /// y *= x element by element; the shapes must be equal.
+  void mul(const Tensor& x, Tensor& y);
 
  private:
   // Below this many elements, element-wise work stays on one thread.
@@ -3611,7 +3616,7 @@ inline void Cpu::normalize_rows(Tensor& x) {
 // ---- begin accelbench/backend/cpu/detection_ops.hpp ----
 
 // The Cpu backend's DetectionOps: the further ops of convolutional backbones (DETR's ResNet) over images laid out as
-// rows, with Eigen; and WindowOps' reshape (see backend/concepts.hpp for what each op computes).
+// rows, with Eigen; and WindowOps' reshape and mul (see backend/concepts.hpp for what each op computes).
 
 #include <algorithm>
 #include <cmath>
@@ -3753,6 +3758,13 @@ inline void Cpu::reshape(const Tensor& x, int rows, int cols, Tensor& y) {
   if (&y == &x) throw std::invalid_argument("reshape: the output must not be the input");
   y.resize(rows, cols);
   std::copy(x.data(), x.data() + x.size(), y.data());
+}
+
+inline void Cpu::mul(const Tensor& x, Tensor& y) {
+  require_same_shape("mul", x, y);
+  parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) {
+    y.middleRows(r0, r1 - r0).array() *= x.middleRows(r0, r1 - r0).array();
+  });
 }
 
 }  // namespace accelbench
@@ -25505,6 +25517,7 @@ enum class GpuKernel : int {
   prepend_row,
   im2col_rows,  // gpu_detection_kernels.hpp
   max_pool2d,
+  mul,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
@@ -25512,7 +25525,7 @@ inline constexpr const char* gpu_kernel_names[] = {
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
-    "ab_max_pool2d"};
+    "ab_max_pool2d",    "ab_mul"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -26113,9 +26126,10 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 // The device kernels of DetectionOps for the OpenCL and Cuda backends, in the
 // dialect of gpu_kernels.hpp (see there), over images laid out as rows:
 // [batch * height * width, channels], one row per pixel in row-major (y, x)
-// order. Each backend includes this file right after gpu_kernels.hpp, with
-// its own definition of ACCELBENCH_GPU_KERNELS; like that file it has no
-// include guard on purpose.
+// order; and WindowOps' element-wise product (ab_mul). Each backend
+// includes this file right after gpu_kernels.hpp, with its own definition
+// of ACCELBENCH_GPU_KERNELS; like that file it has no include guard on
+// purpose.
 
 ACCELBENCH_GPU_KERNELS(
 
@@ -26169,6 +26183,12 @@ KERNEL void ab_max_pool2d(GLOBAL const float* x, GLOBAL float* y, int channels, 
     }
   }
   y[idx] = best;
+}
+
+/* y *= x (WindowOps' mul) */
+KERNEL void ab_mul(GLOBAL const float* x, GLOBAL float* y, long count) {
+  const long i = GID0;
+  if (i < count) y[i] *= x[i];
 }
 
 )
@@ -26596,6 +26616,7 @@ enum class GpuKernel : int {
   prepend_row,
   im2col_rows,  // gpu_detection_kernels.hpp
   max_pool2d,
+  mul,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
@@ -26603,7 +26624,7 @@ inline constexpr const char* gpu_kernel_names[] = {
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
-    "ab_max_pool2d"};
+    "ab_max_pool2d",    "ab_mul"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -27043,6 +27064,8 @@ class GpuOps {
 
   /// A device-to-device copy (ab_cache_write, one sequence); y must not be x.
   void reshape(const Tensor& x, int rows, int cols, Tensor& y);
+  /// y *= x element by element (ab_mul); the shapes must be equal.
+  void mul(const Tensor& x, Tensor& y);
 
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.
@@ -27169,8 +27192,8 @@ class GpuOps {
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
 
 // GpuOps' ops of DetectionOps (convolutional backbones over images laid out
-// as rows; see backend/concepts.hpp) and of WindowOps (reshape): argument
-// checks, output shapes and launches of the kernels of
+// as rows; see backend/concepts.hpp) and of WindowOps (reshape, mul):
+// argument checks, output shapes and launches of the kernels of
 // gpu_detection_kernels.hpp (reshape: gpu_kernels.hpp's ab_cache_write).
 // Part of gpu_ops.hpp, which includes this header after the class: include
 // that one.
@@ -27241,6 +27264,7 @@ enum class GpuKernel : int {
   prepend_row,
   im2col_rows,  // gpu_detection_kernels.hpp
   max_pool2d,
+  mul,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
@@ -27248,7 +27272,7 @@ inline constexpr const char* gpu_kernel_names[] = {
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
-    "ab_max_pool2d"};
+    "ab_max_pool2d",    "ab_mul"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -27438,6 +27462,13 @@ void GpuOps<Derived, Buffer>::reshape(const Tensor& x, int rows, int cols, Tenso
   // ab_cache_write with one row per sequence (len = capacity = 1, start 0) copies element e to element e.
   d().template launch<GpuKernel::cache_write>(GpuRange::elements(x.size()), h(x), h(y), 1, 1, 0, i64(x.size()),
                                               int(x.cols()));
+}
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::mul(const Tensor& x, Tensor& y) {
+  same_shape("mul", x, y);
+  if (y.size() == 0) return;
+  d().template launch<GpuKernel::mul>(GpuRange::elements(y.size()), h(x), h(y), i64(y.size()));
 }
 
 }  // namespace accelbench
@@ -28416,6 +28447,7 @@ enum class GpuKernel : int {
   prepend_row,
   im2col_rows,  // gpu_detection_kernels.hpp
   max_pool2d,
+  mul,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
@@ -28423,7 +28455,7 @@ inline constexpr const char* gpu_kernel_names[] = {
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
-    "ab_max_pool2d"};
+    "ab_max_pool2d",    "ab_mul"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -29039,9 +29071,10 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 // The device kernels of DetectionOps for the OpenCL and Cuda backends, in the
 // dialect of gpu_kernels.hpp (see there), over images laid out as rows:
 // [batch * height * width, channels], one row per pixel in row-major (y, x)
-// order. Each backend includes this file right after gpu_kernels.hpp, with
-// its own definition of ACCELBENCH_GPU_KERNELS; like that file it has no
-// include guard on purpose.
+// order; and WindowOps' element-wise product (ab_mul). Each backend
+// includes this file right after gpu_kernels.hpp, with its own definition
+// of ACCELBENCH_GPU_KERNELS; like that file it has no include guard on
+// purpose.
 
 ACCELBENCH_GPU_KERNELS(
 
@@ -29095,6 +29128,12 @@ KERNEL void ab_max_pool2d(GLOBAL const float* x, GLOBAL float* y, int channels, 
     }
   }
   y[idx] = best;
+}
+
+/* y *= x (WindowOps' mul) */
+KERNEL void ab_mul(GLOBAL const float* x, GLOBAL float* y, long count) {
+  const long i = GID0;
+  if (i < count) y[i] *= x[i];
 }
 
 )
@@ -29151,6 +29190,7 @@ constexpr auto cuda_kernel() noexcept {
   ACCELBENCH_CUDA_KERNEL(prepend_row)
   ACCELBENCH_CUDA_KERNEL(im2col_rows)
   ACCELBENCH_CUDA_KERNEL(max_pool2d)
+  ACCELBENCH_CUDA_KERNEL(mul)
   {
     static_assert(no_cuda_kernel<K>, "a GpuKernel has no Cuda kernel: add it to cuda_kernel()");
   }
@@ -29531,6 +29571,7 @@ enum class GpuKernel : int {
   prepend_row,
   im2col_rows,  // gpu_detection_kernels.hpp
   max_pool2d,
+  mul,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
@@ -29538,7 +29579,7 @@ inline constexpr const char* gpu_kernel_names[] = {
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
-    "ab_max_pool2d"};
+    "ab_max_pool2d",    "ab_mul"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -29978,6 +30019,8 @@ class GpuOps {
 
   /// A device-to-device copy (ab_cache_write, one sequence); y must not be x.
   void reshape(const Tensor& x, int rows, int cols, Tensor& y);
+  /// y *= x element by element (ab_mul); the shapes must be equal.
+  void mul(const Tensor& x, Tensor& y);
 
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.
@@ -30104,8 +30147,8 @@ class GpuOps {
 #define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
 
 // GpuOps' ops of DetectionOps (convolutional backbones over images laid out
-// as rows; see backend/concepts.hpp) and of WindowOps (reshape): argument
-// checks, output shapes and launches of the kernels of
+// as rows; see backend/concepts.hpp) and of WindowOps (reshape, mul):
+// argument checks, output shapes and launches of the kernels of
 // gpu_detection_kernels.hpp (reshape: gpu_kernels.hpp's ab_cache_write).
 // Part of gpu_ops.hpp, which includes this header after the class: include
 // that one.
@@ -30176,6 +30219,7 @@ enum class GpuKernel : int {
   prepend_row,
   im2col_rows,  // gpu_detection_kernels.hpp
   max_pool2d,
+  mul,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
@@ -30183,7 +30227,7 @@ inline constexpr const char* gpu_kernel_names[] = {
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
-    "ab_max_pool2d"};
+    "ab_max_pool2d",    "ab_mul"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
@@ -30373,6 +30417,13 @@ void GpuOps<Derived, Buffer>::reshape(const Tensor& x, int rows, int cols, Tenso
   // ab_cache_write with one row per sequence (len = capacity = 1, start 0) copies element e to element e.
   d().template launch<GpuKernel::cache_write>(GpuRange::elements(x.size()), h(x), h(y), 1, 1, 0, i64(x.size()),
                                               int(x.cols()));
+}
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::mul(const Tensor& x, Tensor& y) {
+  same_shape("mul", x, y);
+  if (y.size() == 0) return;
+  d().template launch<GpuKernel::mul>(GpuRange::elements(y.size()), h(x), h(y), i64(y.size()));
 }
 
 }  // namespace accelbench

@@ -6,7 +6,7 @@
 // against its formula; on one and two threads, plus shape errors and the
 // DetectionOps concept. And WindowOps (Swin's windowed attention): attention
 // with a bias block per window (AttentionDims::bias_blocks) against a naive
-// loop, and reshape.
+// loop, reshape, and mul (the element-wise product).
 
 #include <doctest/doctest.h>
 
@@ -48,6 +48,11 @@ static_assert(accelbench::WindowOps<Cpu>);
 static_assert(accelbench::WindowOps<accelbench::test::NaiveBackend>);
 static_assert(accelbench::DetectionOps<WithoutReshape> && accelbench::GenerationOps<WithoutReshape> &&
               !accelbench::WindowOps<WithoutReshape>);
+struct WithoutMul : accelbench::test::NaiveBackend {
+  void mul() = delete;
+};
+static_assert(accelbench::DetectionOps<WithoutMul> && accelbench::GenerationOps<WithoutMul> &&
+              !accelbench::WindowOps<WithoutMul>);
 
 /// Uniform in [offset - scale, offset + scale], from a fixed-seed generator.
 HostMatrix random_matrix(long rows, long cols, unsigned seed, float scale = 1.0f, float offset = 0.0f) {
@@ -501,6 +506,57 @@ TEST_CASE("window reshape: a different element count, a negative side or the inp
                        std::invalid_argument);
 }
 
+TEST_CASE("window mul: y *= x element by element, in place, on one and two threads") {
+  // [7, 13] stays on one thread; [300, 130] (39000 elements) splits its rows across two.
+  for (const auto& shape : std::vector<std::array<long, 2>>{{7, 13}, {300, 130}, {1, 1}}) {
+    const long rows = shape[0];
+    const long cols = shape[1];
+    CAPTURE(rows);
+    CAPTURE(cols);
+    const HostMatrix x = random_matrix(rows, cols, 670, 2.0f);
+    const HostMatrix y0 = random_matrix(rows, cols, 671, 2.0f);
+    for (Cpu& cpu : cpus()) {
+      CAPTURE(cpu.threads());
+      HostMatrix y = y0;
+      const float* storage = y.data();
+      cpu.mul(x, y);
+      REQUIRE(y.rows() == rows);
+      REQUIRE(y.cols() == cols);
+      CHECK(y.data() == storage);  // in place: y's own storage
+      long wrong = 0;
+      for (long r = 0; r < rows; ++r)
+        for (long c = 0; c < cols; ++c) wrong += y(r, c) != y0(r, c) * x(r, c);
+      CHECK(wrong == 0);
+    }
+  }
+  Cpu& cpu = cpus()[0];
+  const HostMatrix x{{1.5f, -2.0f, 0.0f}, {4.0f, 0.5f, -1.0f}};
+  HostMatrix y{{2.0f, 3.0f, 7.0f}, {-0.25f, 8.0f, -6.0f}};
+  cpu.mul(x, y);
+  CHECK(y == HostMatrix{{3.0f, -6.0f, 0.0f}, {-1.0f, 4.0f, 6.0f}});
+  cpu.mul(x, y);  // again: the product accumulates in y, x unchanged
+  CHECK(y == HostMatrix{{4.5f, 12.0f, 0.0f}, {-4.0f, 2.0f, -6.0f}});
+  HostMatrix z = x;
+  cpu.mul(z, z);  // x and y the same tensor: the squares
+  CHECK(z == HostMatrix{{2.25f, 4.0f, 0.0f}, {16.0f, 0.25f, 1.0f}});
+  HostMatrix empty(0, 5);
+  cpu.mul(HostMatrix(0, 5), empty);
+  CHECK(empty.rows() == 0);
+  CHECK(empty.cols() == 5);
+}
+
+TEST_CASE("window mul: shapes that differ throw and leave y unchanged") {
+  using doctest::Contains;
+  Cpu& cpu = cpus()[0];
+  const HostMatrix x = random_matrix(7, 13, 680);
+  HostMatrix y = random_matrix(13, 7, 681);
+  const HostMatrix before = y;
+  CHECK_THROWS_WITH_AS(cpu.mul(x, y), Contains("mul: shapes differ, [7, 13] and [13, 7]"), std::invalid_argument);
+  CHECK(y == before);
+  HostMatrix row = random_matrix(1, 13, 682);
+  CHECK_THROWS_WITH_AS(cpu.mul(x, row), Contains("mul: shapes differ, [7, 13] and [1, 13]"), std::invalid_argument);
+}
+
 TEST_CASE("window ops on the plain backend: the bias block per sequence, reshape, and their errors") {
   using doctest::Contains;
   using accelbench::test::NaiveBackend;
@@ -524,5 +580,21 @@ TEST_CASE("window ops on the plain backend: the bias block per sequence, reshape
   CHECK(y.cols == 15);
   CHECK(y.data == x.data);
   CHECK_THROWS_WITH_AS(plain.reshape(x, 4, 16, y), Contains("[6, 10] cannot be reshaped to [4, 16]"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("window mul on the plain backend: in place, as on Cpu, and its shape error") {
+  using doctest::Contains;
+  using accelbench::test::NaiveBackend;
+  NaiveBackend plain;
+  Cpu& cpu = cpus()[0];
+  const HostMatrix x = random_matrix(7, 13, 690, 2.0f);
+  HostMatrix ref = random_matrix(7, 13, 691, 2.0f);
+  NaiveBackend::Tensor y = plain.upload(ref);
+  plain.mul(plain.upload(x), y);
+  cpu.mul(x, ref);
+  CHECK(plain.download(y) == ref);  // one float product per element: bit for bit
+  NaiveBackend::Tensor wrong = plain.upload(random_matrix(13, 7, 692));
+  CHECK_THROWS_WITH_AS(plain.mul(plain.upload(x), wrong), Contains("plain mul: shapes differ, [7, 13] and [13, 7]"),
                        std::invalid_argument);
 }

@@ -158,10 +158,12 @@ concept DetectionOps =
 ///
 ///   reshape(x, rows, cols, y)   y = x's values in row-major order as [rows, cols]; rows *
 ///                               cols must be x's element count; y must not be x
+///   mul(x, y)                   y *= x element by element (shapes equal)
 template <class B>
 concept WindowOps = DetectionOps<B> && GenerationOps<B> &&
                     requires(B& b, const typename B::Tensor& x, typename B::Tensor& y, int n) {
                       b.reshape(x, n, n, y);
+                      b.mul(x, y);
                     };
 
 }  // namespace accelbench

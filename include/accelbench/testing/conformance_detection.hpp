@@ -2,7 +2,7 @@
 
 // The conformance checks of DetectionOps and WindowOps, part of
 // <accelbench/testing/conformance.hpp> (which includes this header and runs
-// them from check_ops): conv2d_rows, max_pool2d, sigmoid and reshape on
+// them from check_ops): conv2d_rows, max_pool2d, sigmoid, reshape and mul on
 // random inputs against the same ops on Cpu (WindowOps' attention with a
 // bias per window is checked with the other attention cases).
 
@@ -19,7 +19,8 @@
 namespace accelbench::testing {
 
 /// reshape (WindowOps): [6, 10] to [4, 15], to [60, 1] and back to [6, 10]; its rejection of
-/// [4, 16].
+/// [4, 16]. mul: y *= x on [7, 13] (91 elements, a multiple of no work-group size) and [1, 1]; its
+/// rejection of shapes that differ ([13, 7] and [7, 13]).
 template <class B>
 void check_windows(B& b, Checker& chk) {
   if constexpr (WindowOps<B>) {
@@ -36,6 +37,17 @@ void check_windows(B& b, Checker& chk) {
     }
     T y;
     chk.template throws<std::invalid_argument>("reshape rejects [6, 10] to [4, 16]", [&] { b.reshape(xt, 4, 16, y); });
+    for (const auto& [rows, cols] : std::vector<std::array<int, 2>>{{7, 13}, {1, 1}}) {
+      const HostMatrix f = random_matrix(rows, cols, 91, 2.0f);
+      HostMatrix ref = random_matrix(rows, cols, 92, 2.0f);
+      T prod = b.upload(ref);
+      cpu.mul(f, ref);
+      b.mul(b.upload(f), prod);
+      chk.matches("mul [" + std::to_string(rows) + ", " + std::to_string(cols) + "]", b.download(prod), ref);
+    }
+    T wide = b.upload(random_matrix(7, 13, 93));
+    const T tall = b.upload(random_matrix(13, 7, 94));
+    chk.template throws<std::invalid_argument>("mul rejects [13, 7] times [7, 13]", [&] { b.mul(tall, wide); });
   }
 }
 

@@ -211,6 +211,9 @@ class Cpu {
   /// y = x's values in row-major order as [rows, cols]; y must not be x.
   void reshape(const Tensor& x, int rows, int cols, Tensor& y);
 
+  /// y *= x element by element; the shapes must be equal.
+  void mul(const Tensor& x, Tensor& y);
+
  private:
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;

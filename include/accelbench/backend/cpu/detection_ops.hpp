@@ -1,7 +1,7 @@
 #pragma once
 
 // The Cpu backend's DetectionOps: the further ops of convolutional backbones (DETR's ResNet) over images laid out as
-// rows, with Eigen; and WindowOps' reshape (see backend/concepts.hpp for what each op computes).
+// rows, with Eigen; and WindowOps' reshape and mul (see backend/concepts.hpp for what each op computes).
 
 #include <algorithm>
 #include <cmath>
@@ -144,6 +144,13 @@ inline void Cpu::reshape(const Tensor& x, int rows, int cols, Tensor& y) {
   if (&y == &x) throw std::invalid_argument("reshape: the output must not be the input");
   y.resize(rows, cols);
   std::copy(x.data(), x.data() + x.size(), y.data());
+}
+
+inline void Cpu::mul(const Tensor& x, Tensor& y) {
+  require_same_shape("mul", x, y);
+  parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) {
+    y.middleRows(r0, r1 - r0).array() *= x.middleRows(r0, r1 - r0).array();
+  });
 }
 
 }  // namespace accelbench

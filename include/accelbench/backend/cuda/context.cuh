@@ -118,6 +118,7 @@ constexpr auto cuda_kernel() noexcept {
   ACCELBENCH_CUDA_KERNEL(prepend_row)
   ACCELBENCH_CUDA_KERNEL(im2col_rows)
   ACCELBENCH_CUDA_KERNEL(max_pool2d)
+  ACCELBENCH_CUDA_KERNEL(mul)
   {
     static_assert(no_cuda_kernel<K>, "a GpuKernel has no Cuda kernel: add it to cuda_kernel()");
   }

@@ -1,9 +1,10 @@
 // The device kernels of DetectionOps for the OpenCL and Cuda backends, in the
 // dialect of gpu_kernels.hpp (see there), over images laid out as rows:
 // [batch * height * width, channels], one row per pixel in row-major (y, x)
-// order. Each backend includes this file right after gpu_kernels.hpp, with
-// its own definition of ACCELBENCH_GPU_KERNELS; like that file it has no
-// include guard on purpose.
+// order; and WindowOps' element-wise product (ab_mul). Each backend
+// includes this file right after gpu_kernels.hpp, with its own definition
+// of ACCELBENCH_GPU_KERNELS; like that file it has no include guard on
+// purpose.
 
 ACCELBENCH_GPU_KERNELS(
 
@@ -57,6 +58,12 @@ KERNEL void ab_max_pool2d(GLOBAL const float* x, GLOBAL float* y, int channels, 
     }
   }
   y[idx] = best;
+}
+
+/* y *= x (WindowOps' mul) */
+KERNEL void ab_mul(GLOBAL const float* x, GLOBAL float* y, long count) {
+  const long i = GID0;
+  if (i < count) y[i] *= x[i];
 }
 
 )

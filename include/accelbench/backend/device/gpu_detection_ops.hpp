@@ -1,8 +1,8 @@
 #pragma once
 
 // GpuOps' ops of DetectionOps (convolutional backbones over images laid out
-// as rows; see backend/concepts.hpp) and of WindowOps (reshape): argument
-// checks, output shapes and launches of the kernels of
+// as rows; see backend/concepts.hpp) and of WindowOps (reshape, mul):
+// argument checks, output shapes and launches of the kernels of
 // gpu_detection_kernels.hpp (reshape: gpu_kernels.hpp's ab_cache_write).
 // Part of gpu_ops.hpp, which includes this header after the class: include
 // that one.
@@ -111,6 +111,13 @@ void GpuOps<Derived, Buffer>::reshape(const Tensor& x, int rows, int cols, Tenso
   // ab_cache_write with one row per sequence (len = capacity = 1, start 0) copies element e to element e.
   d().template launch<GpuKernel::cache_write>(GpuRange::elements(x.size()), h(x), h(y), 1, 1, 0, i64(x.size()),
                                               int(x.cols()));
+}
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::mul(const Tensor& x, Tensor& y) {
+  same_shape("mul", x, y);
+  if (y.size() == 0) return;
+  d().template launch<GpuKernel::mul>(GpuRange::elements(y.size()), h(x), h(y), i64(y.size()));
 }
 
 }  // namespace accelbench

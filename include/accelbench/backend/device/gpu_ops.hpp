@@ -369,6 +369,8 @@ class GpuOps {
 
   /// A device-to-device copy (ab_cache_write, one sequence); y must not be x.
   void reshape(const Tensor& x, int rows, int cols, Tensor& y);
+  /// y *= x element by element (ab_mul); the shapes must be equal.
+  void mul(const Tensor& x, Tensor& y);
 
  protected:
   /// Resizes t, reallocating only when it needs more room than it has.

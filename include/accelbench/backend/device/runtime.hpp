@@ -58,6 +58,7 @@ enum class GpuKernel : int {
   prepend_row,
   im2col_rows,  // gpu_detection_kernels.hpp
   max_pool2d,
+  mul,
 };
 
 inline constexpr const char* gpu_kernel_names[] = {
@@ -65,7 +66,7 @@ inline constexpr const char* gpu_kernel_names[] = {
     "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
     "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
     "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
-    "ab_max_pool2d"};
+    "ab_max_pool2d",    "ab_mul"};
 inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
 
 /// Work-group size of the row kernels (ABK_WG) and tile of the matrix
