@@ -9821,8 +9821,9 @@ inline ResNetConfig read_resnet_backbone(const HfConfigReader& b) {
 // ---- end accelbench/model/detr_checkpoint.hpp ----
 // ---- begin accelbench/model/clap.hpp ----
 
-// CLAP (Wu et al., 2023) as in Hugging Face transformers' ClapModel without
-// fusion: the HTSAT audio encoder (a Swin transformer over the log-mel
+// CLAP (Wu et al., 2023) as in Hugging Face transformers' ClapModel: the
+// HTSAT audio encoder (with the fusion of longer clips where the config
+// enables it, clap_fusion.hpp) (a Swin transformer over the log-mel
 // spectrogram folded into an image) and a RoBERTa text encoder, each with a
 // two-layer projection, and similarity logits. Written once over the
 // backend's WindowOps: the spectrogram's batch norm is a product with a
@@ -9832,6 +9833,7 @@ inline ResNetConfig read_resnet_backbone(const HfConfigReader& b) {
 // window's relative position bias (with the shift mask) is a bias block of
 // the attention (AttentionDims::bias_blocks).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -9857,12 +9859,16 @@ inline ResNetConfig read_resnet_backbone(const HfConfigReader& b) {
 
 namespace accelbench {
 
-/// The HTSAT audio encoder of ClapAudioModel (without fusion): a batch norm
+/// The HTSAT audio encoder of ClapAudioModel: a batch norm
 /// per mel bin, the spectrogram folded into a spec_size x spec_size image
 /// (time interpolated to spec_size * freq_ratio frames first), a patch
 /// embedding, Swin stages of window attention with relative position bias
 /// (every second block on windows shifted by half a window), 2 x 2 patch
 /// merging between stages, a final layer norm and the mean over tokens.
+/// With fusion (clap-htsat-fused) the input has four channels, the whole
+/// clip and three local crops of a longer one; for a clip longer than the
+/// window the crops' patch embeddings (a patch x 3 patch convolution) are
+/// fused into the whole clip's by an attentional feature fusion block.
 struct ClapAudioConfig {
   int mel_bins = 64;                   ///< num_mel_bins
   int spec_size = 256;                 ///< the side of the folded spectrogram image
@@ -9877,6 +9883,8 @@ struct ClapAudioConfig {
   float layer_norm_eps = 1e-5f;        ///< the blocks' (the other norms use PyTorch's 1e-5)
   Activation activation = Activation::gelu;
   int frames = 1001;                   ///< the input's frames by default: ClapFeatureExtractor's 10 s clips
+  bool fusion = false;                 ///< enable_fusion
+  int aff_ratio = 4;                   ///< aff_block_r: the fusion block's channels are embed / aff_ratio
 
   [[nodiscard]] int stages() const noexcept { return static_cast<int>(depths.size()); }
   [[nodiscard]] int freq_ratio() const noexcept { return mel_bins > 0 ? spec_size / mel_bins : 0; }
@@ -9897,6 +9905,12 @@ struct ClapAudioConfig {
   [[nodiscard]] int intermediate(int stage) const noexcept {
     return static_cast<int>(mlp_ratio * static_cast<double>(width(stage)));
   }
+  /// The input's channels: the clip, and with fusion its three local crops.
+  [[nodiscard]] int channels() const noexcept { return fusion ? 4 : 1; }
+  /// The fusion block's inner channels.
+  [[nodiscard]] int aff_channels() const noexcept { return aff_ratio > 0 ? embed / aff_ratio : 0; }
+  /// Columns of a local crop's patch x 3 patch embedding (floor(spec_size / (3 patch))).
+  [[nodiscard]] int local_columns() const noexcept { return patch > 0 ? spec_size / (3 * patch) : 0; }
 };
 
 /// ClapModel: the HTSAT audio encoder, a RoBERTa text encoder with its
@@ -9921,14 +9935,19 @@ struct ClapConfig {
   [[nodiscard]] double flops(int audios, int frames, int texts, int seq) const noexcept;
 };
 
-/// Presets: clap-htsat-unfused (laion/clap-htsat-unfused's dimensions:
-/// HTSAT-tiny and RoBERTa-base) and clap-tiny.
+/// Presets: clap-htsat-unfused and clap-htsat-fused (laion's checkpoints'
+/// dimensions: HTSAT-tiny and RoBERTa-base, the second with the fusion of
+/// longer clips) and clap-tiny.
 inline const std::vector<ClapConfig>& clap_presets() {
   static const std::vector<ClapConfig> presets = [] {
     ClapConfig base;
     base.name = "clap-htsat-unfused";
     base.aliases = {"laion/clap-htsat-unfused"};
     base.text = {"", 12, 768, 12, 3072, 50265, 514, 1, 1e-12f, {}};
+    ClapConfig fused = base;
+    fused.name = "clap-htsat-fused";
+    fused.aliases = {"laion/clap-htsat-fused"};
+    fused.audio.fusion = true;
     ClapConfig tiny;
     tiny.name = "clap-tiny";
     tiny.audio.embed = 16;
@@ -9936,7 +9955,7 @@ inline const std::vector<ClapConfig>& clap_presets() {
     tiny.audio.heads = {1, 2, 4, 8};
     tiny.text = {"", 2, 128, 2, 512, 50265, 514, 1, 1e-12f, {}};
     tiny.projection_dim = 128;
-    return std::vector<ClapConfig>{base, tiny};
+    return std::vector<ClapConfig>{base, fused, tiny};
   }();
   return presets;
 }
@@ -9954,6 +9973,11 @@ inline void validate_clap_config(const ClapConfig& c) {
   check.positive("audio.embed", a.embed);
   check.positive("audio.frames", a.frames);
   check.positive("audio.layer_norm_eps", a.layer_norm_eps);
+  if (a.fusion) {
+    check.positive("audio.aff_ratio", a.aff_ratio);
+    check.positive("audio.aff_channels", a.aff_channels());
+    check.positive("audio.local_columns", a.local_columns());
+  }
   if (a.spec_size % a.mel_bins != 0) {
     check.fail("audio.spec_size", std::to_string(a.spec_size),
                "must be a multiple of num_mel_bins (" + std::to_string(a.mel_bins) +
@@ -9973,7 +9997,9 @@ inline void validate_clap_config(const ClapConfig& c) {
                "exceeds the " + std::to_string(a.spec_width()) + " frames the model takes (spec_size * freq_ratio)");
   }
   for (int s = 0; s < a.stages(); ++s) {
-    const std::string stage = "[" + std::to_string(s) + "]";
+    std::string stage(1, '[');  // appended piece by piece: GCC 12's -Wrestrict misfires on "[" + std::string at -O3
+    stage += std::to_string(s);
+    stage += ']';
     check.positive("audio.depths" + stage, a.depths[static_cast<std::size_t>(s)]);
     check.positive("audio.heads" + stage, a.heads[static_cast<std::size_t>(s)]);
     check.divides("audio.heads" + stage, a.heads[static_cast<std::size_t>(s)], a.width(s));
@@ -10016,6 +10042,33 @@ inline std::string clap_merge_prefix(int stage) {
   return "audio_model.audio_encoder.layers." + std::to_string(stage) + ".downsample.";
 }
 
+/// The fusion block's convolutions under "...fusion_model.": local_att.0
+/// and .3, global_att.1 and .4 (each followed by its batch norm).
+inline const char* const clap_fusion_convs[4] = {"local_att.0", "local_att.3", "global_att.1", "global_att.4"};
+
+/// The convolutions of a checkpoint as the model takes them, [out, in *
+/// kernel height * kernel width] (safetensors' 4-D [out, in, kh, kw] arrives
+/// as [out * in * kh, kw]): the patch embedding, and with fusion the crops'
+/// patch x 3 patch one and the fusion block's 1 x 1 ones.
+inline void reshape_clap_convolutions(WeightMap& w, const ClapAudioConfig& a) {
+  const std::string p = "audio_model.audio_encoder.patch_embed.";
+  const auto to_rows = [&](const std::string& name, Eigen::Index out, Eigen::Index in) {
+    if (!w.contains(name)) return;
+    const HostMatrix& t = w.at(name);
+    if (t.size() != out * in || (t.rows() == out && t.cols() == in)) return;
+    HostMatrix m = w.take(name, t.rows(), t.cols());
+    w.insert(name, HostMatrix(Eigen::Map<const HostMatrix>(m.data(), out, in)));
+  };
+  to_rows(p + "proj.weight", a.embed, Eigen::Index{a.patch} * a.patch);
+  if (!a.fusion) return;
+  to_rows(p + "mel_conv2d.weight", a.embed, 3 * Eigen::Index{a.patch} * a.patch);
+  for (int k = 0; k < 4; ++k) {
+    const bool down = k % 2 == 0;
+    to_rows(p + "fusion_model." + clap_fusion_convs[k] + ".weight", down ? a.aff_channels() : a.embed,
+            down ? a.embed : a.aff_channels());
+  }
+}
+
 }  // namespace detail
 
 /// The shape of every tensor of a ClapModel by its name; the patch
@@ -10039,6 +10092,21 @@ inline TensorShapes clap_tensor_shapes(const ClapConfig& c) {
   for (const char* n : {"weight", "bias", "running_mean", "running_var"}) vec(enc + "batch_norm." + n, a.mel_bins);
   linear(enc + "patch_embed.proj", a.embed, Eigen::Index{a.patch} * a.patch);
   if (a.patch_norm) norm(enc + "patch_embed.norm", a.embed);
+  if (a.fusion) {
+    const Eigen::Index e = a.embed, in = a.aff_channels();
+    linear(enc + "patch_embed.mel_conv2d", e, 3 * Eigen::Index{a.patch} * a.patch);
+    const std::string aff = enc + "patch_embed.fusion_model.";
+    const auto bn = [&](const std::string& name, Eigen::Index n) {
+      for (const char* v : {"weight", "bias", "running_mean", "running_var"}) vec(name + "." + v, n);
+    };
+    for (const std::string att : {"local_att.", "global_att."}) {
+      const int first = att == "local_att." ? 0 : 1;  // global_att starts with its pooling
+      linear(aff + att + std::to_string(first), in, e);
+      bn(aff + att + std::to_string(first + 1), in);
+      linear(aff + att + std::to_string(first + 3), e, in);
+      bn(aff + att + std::to_string(first + 4), e);
+    }
+  }
   for (int st = 0; st < a.stages(); ++st) {
     const Eigen::Index w = a.width(st), inter = a.intermediate(st), table = 2 * Eigen::Index{a.window} - 1;
     for (int b = 0; b < a.depths[static_cast<std::size_t>(st)]; ++b) {
@@ -10067,9 +10135,13 @@ inline TensorShapes clap_tensor_shapes(const ClapConfig& c) {
 }
 
 /// Parameters as transformers counts them (num_parameters()): the batch
-/// norm's running statistics are buffers, left out.
+/// norms' running statistics are buffers, left out.
 inline std::int64_t ClapConfig::parameter_count() const noexcept {
-  return shape_parameter_count(clap_tensor_shapes(*this)) - 2 * std::int64_t{audio.mel_bins};
+  std::int64_t n = 0;
+  for (const auto& [name, shape] : clap_tensor_shapes(*this)) {
+    if (!name.ends_with("running_mean") && !name.ends_with("running_var")) n += shape[0] * shape[1];
+  }
+  return n;
 }
 
 inline double ClapConfig::flops(int audios, int frames_run, int texts, int seq) const noexcept {
@@ -10077,8 +10149,14 @@ inline double ClapConfig::flops(int audios, int frames_run, int texts, int seq) 
   const double n = audios;
   const double grid = a.grid();
   // batch norm, the time interpolation (a product with the [spec_width, frames] matrix) and the patch embedding
-  double total = 2.0 * n * a.mel_bins * double(a.spec_width()) * frames_run + 2.0 * n * double(frames_run) * a.mel_bins +
+  const double channels = a.channels();
+  double total = channels * (2.0 * n * a.mel_bins * double(a.spec_width()) * frames_run +
+                             2.0 * n * double(frames_run) * a.mel_bins) +
                  2.0 * n * grid * grid * a.embed * a.patch * a.patch;
+  if (a.fusion) {  // every clip longer: the crops' embedding and the fusion block's 1 x 1 convolutions
+    total += 2.0 * n * 3.0 * grid * a.local_columns() * a.embed * 3.0 * a.patch * a.patch +
+             2.0 * n * grid * grid * 2.0 * a.embed * a.aff_channels();
+  }
   for (int st = 0; st < a.stages(); ++st) {
     const double tokens = n * double(a.resolution(st)) * a.resolution(st);
     const double w = a.width(st);
@@ -10110,15 +10188,16 @@ inline WeightMap synthetic_clap_weights(const ClapConfig& c, std::uint64_t seed)
 }
 
 /// Deterministic synthetic log-mel features of `audios` clips of `frames`
-/// frames: [audios * frames, mel_bins] (ClapModel's input_features
-/// (audios, 1, frames, mel_bins) row by row), uniform in [-1, 1), drawn
-/// from the counter-based generator's stream "clap.input_features".
+/// frames: [audios * channels * frames, mel_bins] (ClapModel's
+/// input_features (audios, channels, frames, mel_bins) row by row; four
+/// channels with fusion), uniform in [-1, 1), drawn from the counter-based
+/// generator's stream "clap.input_features".
 [[nodiscard]] inline HostMatrix make_clap_features(const ClapConfig& c, int audios, int frames, std::uint64_t seed) {
   if (audios <= 0 || frames <= 0) {
     throw std::invalid_argument("make_clap_features: audios " + std::to_string(audios) + " and frames " +
                                 std::to_string(frames) + " must be positive");
   }
-  HostMatrix f(Eigen::Index{audios} * frames, c.audio.mel_bins);
+  HostMatrix f(Eigen::Index{audios} * c.audio.channels() * frames, c.audio.mel_bins);
   const std::uint64_t stream = detail::stream_seed(seed, "clap.input_features");
   for (Eigen::Index k = 0; k < f.size(); ++k) {
     f.data()[k] = 2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(k)) - 1.0f;
@@ -10173,6 +10252,198 @@ inline WeightMap synthetic_clap_weights(const ClapConfig& c, std::uint64_t seed)
 
 }  // namespace accelbench
 // ---- end accelbench/model/clap_config.hpp ----
+// ---- begin accelbench/model/clap_fusion.hpp ----
+
+// CLAP's fusion of longer clips (clap-htsat-fused; transformers'
+// ClapAudioPatchEmbed with enable_fusion and ClapAudioAFFBlock): the three
+// local crops' patch x 3 patch embedding, laid out across the grid's
+// columns and padded with zeros, and the attentional feature fusion
+// 2 g w + 2 l (1 - w), w = sigmoid(local_att(g + l) + global_att(g + l)),
+// of the whole clip's patch embeddings g with the crops' l; written over
+// the backend's WindowOps (with mul). clap.hpp calls it for the clips that
+// are longer than the window.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+/// Rows of channels first .. first + count - 1 of every clip's
+/// [channels * mel_bins, spec_width] spectrograms.
+[[nodiscard]] inline std::vector<std::int32_t> clap_channel_rows(int audios, int channels, int mel, int first,
+                                                                 int count) {
+  std::vector<std::int32_t> rows;
+  for (int b = 0; b < audios; ++b) {
+    for (int c = first; c < first + count; ++c) {
+      for (int f = 0; f < mel; ++f) rows.push_back((b * channels + c) * mel + f);
+    }
+  }
+  return rows;
+}
+
+/// The crops' patch x 3 patch embedding from the patch x patch one: the
+/// convolution of each crop with the three taps stacked ([3 embed] columns
+/// per patch, in the spectrogram's patch order, see clap_patch_rows) read
+/// as rows of one tap each; output column x = c * local_columns + x3 of grid
+/// row y takes crop c's taps t = 0, 1, 2 of its patches (y, 3 x3 + t), in
+/// that order (transformers' permute of the crops into the columns).
+[[nodiscard]] inline std::vector<std::int32_t> clap_crop_rows(const ClapAudioConfig& a, int audios) {
+  const int g = a.grid(), q_count = a.mel_bins / a.patch, columns = a.freq_ratio() * g, local = a.local_columns();
+  std::vector<std::int32_t> rows;
+  for (int b = 0; b < audios; ++b) {
+    for (int y = 0; y < g; ++y) {
+      const int k = y / q_count, q = y % q_count;
+      for (int x = 0; x < 3 * local; ++x) {
+        const int crop = x / local, x3 = x % local;
+        for (int t = 0; t < 3; ++t) {
+          const int patch = (b * 3 + crop) * g * g + q * columns + k * g + 3 * x3 + t;
+          rows.push_back(patch * 3 + t);
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/// The fusion's weights on the backend, each batch norm folded into the
+/// 1 x 1 convolution before it.
+template <class B>
+struct ClapFusion {
+  using Tensor = typename B::Tensor;
+  Tensor taps;     ///< mel_conv2d's taps stacked: [3 embed, patch²]
+  Tensor tap_sum;  ///< [embed, 3 embed]: three identities, the taps' sum
+  Tensor mel_b;    ///< mel_conv2d's bias
+  Tensor local1_w, local1_b, local2_w, local2_b, global1_w, global1_b, global2_w, global2_b;
+
+  ClapFusion() = default;
+
+  ClapFusion(WeightUploader<B>& take, WeightMap& weights, const ClapAudioConfig& a) {
+    const std::string p = "audio_model.audio_encoder.patch_embed.";
+    const Eigen::Index e = a.embed, pp = Eigen::Index{a.patch} * a.patch, ps = a.patch;
+    const HostMatrix mel = take.host(p + "mel_conv2d.weight", e, 3 * pp);
+    HostMatrix stacked(3 * e, pp);
+    for (Eigen::Index t = 0; t < 3; ++t) {
+      for (Eigen::Index o = 0; o < e; ++o) {
+        for (Eigen::Index y = 0; y < ps; ++y) {
+          for (Eigen::Index x = 0; x < ps; ++x) stacked(t * e + o, y * ps + x) = mel(o, y * 3 * ps + t * ps + x);
+        }
+      }
+    }
+    taps = take.upload(stacked);
+    HostMatrix sum = HostMatrix::Zero(e, 3 * e);
+    for (Eigen::Index t = 0; t < 3; ++t) sum.block(0, t * e, e, e).setIdentity();
+    tap_sum = take.upload(sum);
+    mel_b = take(p + "mel_conv2d.bias", 1, e);
+    const std::string aff = p + "fusion_model.";
+    const auto folded = [&](int k, Tensor& w, Tensor& b) {
+      const bool down = k % 2 == 0;
+      const Eigen::Index out = down ? a.aff_channels() : e, in = down ? e : a.aff_channels();
+      const std::string conv = aff + clap_fusion_convs[k];
+      // The batch norm after it: the next index of its Sequential.
+      const std::string norm = conv.substr(0, conv.size() - 1) + std::to_string(conv.back() - '0' + 1);
+      const Eigen::MatrixXd cw = take.host(conv + ".weight", out, in).template cast<double>();
+      const Eigen::RowVectorXd cb = take.host(conv + ".bias", 1, out).row(0).template cast<double>();
+      const Eigen::RowVectorXd g = take.host(norm + ".weight", 1, out).row(0).template cast<double>();
+      const Eigen::RowVectorXd beta = take.host(norm + ".bias", 1, out).row(0).template cast<double>();
+      const Eigen::RowVectorXd mean = weights.take(norm + ".running_mean", 1, out).row(0).template cast<double>();
+      const Eigen::RowVectorXd var = weights.take(norm + ".running_var", 1, out).row(0).template cast<double>();
+      // BN(W x + b) = s (W x + b - mean) + beta, s = weight / sqrt(var + 1e-5)
+      const Eigen::RowVectorXd s = (g.array() / (var.array() + 1e-5).sqrt()).matrix();
+      w = take.upload(HostMatrix((s.transpose().asDiagonal() * cw).template cast<float>()));
+      b = take.upload(HostMatrix((s.array() * (cb - mean).array() + beta.array()).matrix().template cast<float>()));
+    };
+    folded(0, local1_w, local1_b);
+    folded(1, local2_w, local2_b);
+    folded(2, global1_w, global1_b);
+    folded(3, global2_w, global2_b);
+  }
+};
+
+/// One batch's tables and activations of the fusion.
+template <class B>
+struct ClapFusionWork {
+  typename B::IndexTensor global_rows, crop_spectrogram_rows, crop_rows, item_rows, select_rows;
+  typename B::Tensor grid_mask;  ///< ones, [audios, grid²]
+  typename B::Tensor local;      ///< the crops' embedding, zero-padded, [audios * grid², embed]
+  typename B::Tensor both;       ///< the whole clips' then the fused embeddings, [2 audios grid², embed]
+  typename B::Tensor channel0, crops, x, gate, pooled, spread, mixed, a, b;
+  bool any_longer = false;
+};
+
+/// Uploads the tables of `audios` clips, `longer[i]` saying whether clip i
+/// takes the fusion path (transformers' is_longer).
+template <class B>
+[[nodiscard]] ClapFusionWork<B> clap_fusion_work(B& backend, const ClapAudioConfig& a, int audios,
+                                                 const std::vector<std::int32_t>& longer) {
+  ClapFusionWork<B> w;
+  const int g2 = a.grid() * a.grid(), rows = audios * g2;
+  w.global_rows = backend.upload_indices(clap_channel_rows(audios, 4, a.mel_bins, 0, 1));
+  w.crop_spectrogram_rows = backend.upload_indices(clap_channel_rows(audios, 4, a.mel_bins, 1, 3));
+  w.crop_rows = backend.upload_indices(clap_crop_rows(a, audios));
+  std::vector<std::int32_t> item, select;
+  for (int b = 0; b < audios; ++b) {
+    const bool fused = longer[static_cast<std::size_t>(b)] != 0;
+    w.any_longer = w.any_longer || fused;
+    for (int r = 0; r < g2; ++r) {
+      item.push_back(b);
+      select.push_back((fused ? rows : 0) + b * g2 + r);
+    }
+  }
+  w.item_rows = backend.upload_indices(item);
+  w.select_rows = backend.upload_indices(select);
+  w.grid_mask = backend.upload(HostMatrix::Ones(audios, g2));
+  w.local = backend.upload(HostMatrix::Zero(rows, a.embed));
+  w.both = backend.upload(HostMatrix::Zero(2 * Eigen::Index{rows}, a.embed));
+  return w;
+}
+
+/// The crops' embedding from the [audios * 4 * mel_bins, spec_width]
+/// spectrograms, fused into `tokens` (the whole clips' patch embeddings,
+/// [audios * grid², embed], row-major over the grid) for the longer clips.
+template <WindowOps B>
+void clap_fuse(B& be, const ClapFusion<B>& f, const ClapAudioConfig& a, int audios,
+               const typename B::Tensor& spectrogram, typename B::Tensor& tokens, ClapFusionWork<B>& w) {
+  const int e = a.embed, g = a.grid(), local = 3 * a.local_columns(), rows = audios * g * g;
+  const typename B::Tensor none;
+  be.embedding_lookup(spectrogram, w.crop_spectrogram_rows, w.a);
+  be.reshape(w.a, audios * 3, a.mel_bins * a.spec_width(), w.crops);
+  be.conv2d(w.crops, f.taps, none, Conv2dDims{audios * 3, 1, a.mel_bins, a.spec_width(), 3 * e, a.patch, a.patch, 0},
+            w.b);
+  be.reshape(w.b, audios * 3 * g * g * 3, e, w.a);
+  be.embedding_lookup(w.a, w.crop_rows, w.b);
+  be.reshape(w.b, audios * g * local, 3 * e, w.a);
+  be.linear(w.a, f.tap_sum, f.mel_b, w.b);
+  be.cache_write(w.b, CacheDims{audios * g, local, g, 0}, w.local);
+  // w = sigmoid(local_att(x) + global_att(x)), x = g + l; global_att pools each clip's grid.
+  be.reshape(tokens, rows, e, w.x);
+  be.add(w.local, w.x);
+  be.linear(w.x, f.local1_w, f.local1_b, w.a);
+  be.relu(w.a);
+  be.linear(w.a, f.local2_w, f.local2_b, w.gate);
+  be.masked_mean_pool(w.x, w.grid_mask, w.pooled);
+  be.linear(w.pooled, f.global1_w, f.global1_b, w.a);
+  be.relu(w.a);
+  be.linear(w.a, f.global2_w, f.global2_b, w.b);
+  be.embedding_lookup(w.b, w.item_rows, w.spread);
+  be.add(w.spread, w.gate);
+  be.sigmoid(w.gate);
+  // 2 g w + 2 l (1 - w) as 2 (l + w (g - l))
+  be.reshape(w.local, rows, e, w.mixed);
+  be.scale(w.mixed, -1.0f);
+  be.add(tokens, w.mixed);
+  be.mul(w.gate, w.mixed);
+  be.add(w.local, w.mixed);
+  be.scale(w.mixed, 2.0f);
+  // Each clip: the fused embeddings where it is longer, its own otherwise.
+  be.cache_write(tokens, CacheDims{1, rows, 2 * rows, 0}, w.both);
+  be.cache_write(w.mixed, CacheDims{1, rows, 2 * rows, rows}, w.both);
+  be.embedding_lookup(w.both, w.select_rows, tokens);
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/model/clap_fusion.hpp ----
 // ---- begin accelbench/model/clap_swin.hpp ----
 
 // The host-side tables of CLAP's HTSAT audio encoder: the bicubic time
@@ -10347,7 +10618,7 @@ class Clap {
     int audios = 0;
     int frames = 0;
     int texts = 0;
-    Tensor features;      ///< [audios * frames, mel_bins]
+    Tensor features;      ///< [audios * channels * frames, mel_bins]
     Tensor interpolation;  ///< [spec_width, frames]: the bicubic time interpolation as a 1 x 1 convolution
     IndexTensor patch_rows;
     std::vector<StageRows> stages;
@@ -10362,6 +10633,7 @@ class Clap {
     Tensor text_embeds;   ///< projected and normalised, [texts, projection_dim]
     Tensor logits_per_audio, logits_per_text;
     Tensor q, k, v, context, attn, inter, tmp;
+    detail::ClapFusionWork<B> fusion;  ///< with fusion: the crops' tables and activations
   };
 
   Clap(B& backend, ClapConfig config, WeightMap weights)
@@ -10369,7 +10641,7 @@ class Clap {
     const ClapAudioConfig& a = config_.audio;
     const Eigen::Index p = config_.projection_dim, th = config_.text.hidden, ah = a.hidden();
     const std::string enc = "audio_model.audio_encoder.";
-    detail::reshape_conv2d_weight(weights, enc + "patch_embed.proj.weight", a.embed, 1, a.patch);
+    detail::reshape_clap_convolutions(weights, a);
     WeightUploader<B> take(backend, weights, tally_);
     // logit_scale_a.exp() and logit_scale_t.exp() in float, as transformers.
     scale_a_ = std::exp(take.host("logit_scale_a", 1, 1)(0, 0));
@@ -10392,6 +10664,7 @@ class Clap {
     patch_w_ = take(enc + "patch_embed.proj.weight", a.embed, Eigen::Index{a.patch} * a.patch);
     patch_b_ = take(enc + "patch_embed.proj.bias", 1, a.embed);
     if (a.patch_norm) patch_norm_ = norm(take, enc + "patch_embed.norm", a.embed);
+    if (a.fusion) fusion_ = detail::ClapFusion<B>(take, weights, a);
     const detail::PreNormLayerNames names{"layernorm_before", "attention.self.query", "attention.self.key",
                                           "attention.self.value", "attention.output.dense", "layernorm_after",
                                           "intermediate.dense", "output.dense"};
@@ -10436,17 +10709,29 @@ class Clap {
   [[nodiscard]] float logit_scale_audio() const noexcept { return scale_a_; }
   [[nodiscard]] float logit_scale_text() const noexcept { return scale_t_; }
 
-  /// Uploads `features` ([audios * frames, mel_bins]: ClapModel's
-  /// input_features row by row, at most spec_width frames) and the texts,
-  /// whose positions are counted from their ids as RoBERTa does.
-  [[nodiscard]] Workspace prepare(B& backend, const HostMatrix& features, int audios, BertInput text) const {
+  /// Uploads `features` ([audios * channels * frames, mel_bins]: ClapModel's
+  /// input_features (audios, channels, frames, mel_bins) row by row, at
+  /// most spec_width frames; four channels with fusion, one without) and the
+  /// texts, whose positions are counted from their ids as RoBERTa does. With
+  /// fusion, `longer` says which clips take the fusion path (transformers'
+  /// is_longer; empty: none).
+  [[nodiscard]] Workspace prepare(B& backend, const HostMatrix& features, int audios, BertInput text,
+                                  std::vector<std::int32_t> longer = {}) const {
     const ClapAudioConfig& a = config_.audio;
-    if (audios <= 0 || features.rows() % audios != 0 || features.rows() == 0 || features.cols() != a.mel_bins ||
-        features.rows() / audios > a.spec_width()) {
+    const Eigen::Index per_clip = Eigen::Index{audios} * a.channels();
+    if (audios <= 0 || features.rows() % per_clip != 0 || features.rows() == 0 || features.cols() != a.mel_bins ||
+        features.rows() / per_clip > a.spec_width()) {
       throw std::invalid_argument("Clap: features are [" + std::to_string(features.rows()) + ", " +
-                                  std::to_string(features.cols()) + "], expected [audios * frames, " +
-                                  std::to_string(a.mel_bins) + "] for " + std::to_string(audios) +
-                                  " audios of 1 to " + std::to_string(a.spec_width()) + " frames");
+                                  std::to_string(features.cols()) + "], expected [audios * " +
+                                  std::to_string(a.channels()) + " channels * frames, " + std::to_string(a.mel_bins) +
+                                  "] for " + std::to_string(audios) + " audios of 1 to " +
+                                  std::to_string(a.spec_width()) + " frames");
+    }
+    if (longer.empty()) longer.assign(static_cast<std::size_t>(audios), 0);
+    if (longer.size() != static_cast<std::size_t>(audios) || (!a.fusion && std::count(longer.begin(), longer.end(), 0) != audios)) {
+      throw std::invalid_argument("Clap: is_longer has " + std::to_string(longer.size()) + " values for " +
+                                  std::to_string(audios) + " audios" +
+                                  (a.fusion ? "" : "; without fusion no clip takes the fusion path"));
     }
     if (text.batch <= 0 || text.seq <= 0 || text.seq + config_.pad_token_id + 1 > config_.text.max_positions ||
         text.input_ids.size() != static_cast<std::size_t>(text.batch) * static_cast<std::size_t>(text.seq)) {
@@ -10455,11 +10740,12 @@ class Clap {
     }
     Workspace ws;
     ws.audios = audios;
-    ws.frames = static_cast<int>(features.rows() / audios);
+    ws.frames = static_cast<int>(features.rows() / per_clip);
     ws.texts = text.batch;
     ws.features = backend.upload(features);
     ws.interpolation = backend.upload(detail::bicubic_interpolation(ws.frames, a.spec_width()));
     ws.patch_rows = backend.upload_indices(detail::clap_patch_rows(a, audios));
+    if (a.fusion) ws.fusion = detail::clap_fusion_work(backend, a, audios, longer);
     for (int s = 0; s < a.stages(); ++s) {
       StageRows R;
       const int res = a.resolution(s), w = a.window_of(s);
@@ -10487,18 +10773,25 @@ class Clap {
   /// final norm's output), ws.audio_pooled and the normalised ws.audio_embeds.
   void encode_audio(B& be, Workspace& ws) const {
     const ClapAudioConfig& a = config_.audio;
-    const int n = ws.audios, mel = a.mel_bins, width = a.spec_width();
+    const int n = ws.audios, mel = a.mel_bins, width = a.spec_width(), channels = a.channels();
     be.linear(ws.features, bn_scale_, bn_shift_, ws.normed);
-    // Each clip's frames become the channels of a 1 x mel image, so that the
-    // 1 x 1 convolution interpolates time and lays each mel bin out as a row.
-    be.reshape(ws.normed, n, ws.frames * mel, ws.flat);
-    be.conv2d(ws.flat, ws.interpolation, none_, Conv2dDims{n, ws.frames, 1, mel, width, 1, 1, 0}, ws.spectrogram);
-    be.reshape(ws.spectrogram, n, mel * width, ws.image);
+    // Each clip's (and crop's) frames become the channels of a 1 x mel image, so that
+    // the 1 x 1 convolution interpolates time and lays each mel bin out as a row.
+    be.reshape(ws.normed, n * channels, ws.frames * mel, ws.flat);
+    be.conv2d(ws.flat, ws.interpolation, none_, Conv2dDims{n * channels, ws.frames, 1, mel, width, 1, 1, 0},
+              ws.spectrogram);
+    if (a.fusion) {  // the whole clip is channel 0
+      be.embedding_lookup(ws.spectrogram, ws.fusion.global_rows, ws.fusion.channel0);
+      be.reshape(ws.fusion.channel0, n, mel * width, ws.image);
+    } else {
+      be.reshape(ws.spectrogram, n, mel * width, ws.image);
+    }
     // The patch embedding over the [mel, spec_width] spectrogram, whose
     // patches are those of the folded spec_size x spec_size image in another
     // order; patch_rows puts them in the image's.
     be.conv2d(ws.image, patch_w_, patch_b_, Conv2dDims{n, 1, mel, width, a.embed, a.patch, a.patch, 0}, ws.tmp);
     be.embedding_lookup(ws.tmp, ws.patch_rows, ws.tokens);
+    if (a.fusion && ws.fusion.any_longer) detail::clap_fuse(be, fusion_, a, n, ws.spectrogram, ws.tokens, ws.fusion);
     if (a.patch_norm) be.layer_norm(ws.tokens, patch_norm_.g, patch_norm_.b, 1e-5f, ws.tokens);
     for (int s = 0; s < a.stages(); ++s) {
       const Stage& S = stages_[static_cast<std::size_t>(s)];
@@ -10635,6 +10928,7 @@ class Clap {
   Bert<B> text_;
   Tensor bn_scale_, bn_shift_, patch_w_, patch_b_;
   Norm patch_norm_, final_norm_;
+  detail::ClapFusion<B> fusion_;
   std::vector<Stage> stages_;
   Projection audio_projection_, text_projection_;
   Tensor pooler_w_, pooler_b_;
@@ -10720,13 +11014,12 @@ inline void add_clap_overwritten_fields(ConfigFields& f) {
       F::read("enable_patch_layer_norm", "the patch embedding's LayerNorm"),
       F::read("layer_norm_eps", "the blocks' LayerNorm epsilon"),
       F::read("hidden_act", "the blocks' feed-forward activation"),
-      F::refused("enable_fusion", false,
-                 "the fusion path (ClapAudioAFFBlock and mel_conv2d over the three local crops of longer clips) is "
-                 "not implemented"),
-      F::refused("patch_embed_input_channels", 1, "the unfused encoder takes one channel"),
+      F::read("enable_fusion", "the fusion of a longer clip's three local crops (four input channels)"),
+      F::read("fusion_type", "with fusion: null or \"aff_2d\", the attentional feature fusion transformers implements "
+                             "(\"channel_map\" and the others are refused)"),
+      F::read("aff_block_r", "with fusion: the fusion block's channels are patch_embeds_hidden_size / aff_block_r"),
+      F::refused("patch_embed_input_channels", 1, "the patch embeddings take one channel (a crop each with fusion)"),
       F::refused("flatten_patch_embeds", true, "ClapAudioEncoder needs flattened patch embeddings"),
-      F::no_effect("fusion_type", "the fusion path's, which is off"),
-      F::no_effect("aff_block_r", "the fusion path's, which is off"),
       F::no_effect("num_hidden_layers", "not read by ClapAudioEncoder (depths is)"),
       F::no_effect("num_classes", "ClapModel has no audio classification head"),
       F::no_effect("drop_path_rate", "stochastic depth, in training only")};
@@ -10793,7 +11086,13 @@ inline int clap_square(const HfConfigReader& a, std::string_view key, int fallba
   }
   // 1001 frames (ClapFeatureExtractor's 10-second clips at its defaults) where the encoder takes that many.
   au.frames = std::min(au.frames, au.spec_width());
-  (void)a.boolean("enable_fusion", false);
+  au.fusion = a.boolean("enable_fusion", false);
+  const std::string fusion_type = a.text("fusion_type", "aff_2d");  // null: transformers' AFF block too
+  if (au.fusion && fusion_type != "aff_2d") {
+    a.fail("fusion_type", "\"" + fusion_type + "\"",
+           "only the 2-D attentional feature fusion (\"aff_2d\", ClapAudioAFFBlock) is implemented, as in transformers");
+  }
+  au.aff_ratio = a.integer("aff_block_r", 4);
   const detail::HfConfigReader t = c.object("text_config", hint);
   t.require_text("model_type", "clap_text_model", "clap_text_model", "the text tower of CLAP");
   (void)detail::read_activation(t, "hidden_act", "gelu", "CLAP's text tower", {Activation::gelu});
@@ -10829,12 +11128,11 @@ inline int clap_square(const HfConfigReader& a, std::string_view key, int fallba
           unused_name("text_model.embeddings.token_type_ids", "a buffer of zeros, the token types the model uses")};
 }
 
-/// A CLAP checkpoint's weights under ClapModel's names, the patch
-/// convolution reshaped to [embed, patch * patch].
+/// A CLAP checkpoint's weights under ClapModel's names, the convolutions
+/// reshaped to [out, in * kernel height * kernel width].
 [[nodiscard]] inline WeightMap clap_weights_from_checkpoint(const std::filesystem::path& dir, const ClapConfig& config) {
   WeightMap w = checkpoint_tensors(dir, {}, clap_unused_tensors());
-  detail::reshape_conv2d_weight(w, "audio_model.audio_encoder.patch_embed.proj.weight", config.audio.embed, 1,
-                                config.audio.patch);
+  detail::reshape_clap_convolutions(w, config.audio);
   return w;
 }
 
@@ -16029,7 +16327,8 @@ namespace accelbench {
 /// encodes batch_size synthetic clips of log-mel features (`frames` frames
 /// each, see make_clap_features) and batch_size synthetic texts of
 /// text_length tokens (see make_clap_text_input), then scores every clip
-/// against every text. Phases: audio_encode (the audio encoder and its
+/// against every text (with fusion, clap-htsat-fused, every clip has four
+/// channels and takes the fusion path of a clip longer than the window). Phases: audio_encode (the audio encoder and its
 /// projection), text_encode (RoBERTa, its pooler and projection) and
 /// similarity (the logits both ways), each timed on the steady clock after
 /// the backend is synchronised. The sweep is batch_sizes x frames; 0 frames
@@ -16150,8 +16449,8 @@ struct AudioText {
     const std::int64_t frames = c.frames > 0 ? c.frames : a.frames;
     const std::int64_t tokens = std::int64_t{a.grid()} * a.grid();
     const std::uint64_t floats =
-        saturating_sum(saturating_product(c.batch_size, frames, 3 * std::int64_t{a.mel_bins}),
-                       saturating_product(c.batch_size, 2 * std::int64_t{a.mel_bins}, a.spec_width()),
+        saturating_sum(saturating_product(c.batch_size, a.channels(), frames, 3 * std::int64_t{a.mel_bins}),
+                       saturating_product(c.batch_size, a.channels(), 2 * std::int64_t{a.mel_bins}, a.spec_width()),
                        saturating_product(c.batch_size, tokens, 8 * std::int64_t{a.embed} + a.intermediate(0)),
                        saturating_product(a.spec_width(), frames),
                        saturating_product(c.batch_size, preset.text_length,
@@ -16173,8 +16472,9 @@ struct AudioText {
               backend,
               make_clap_features(model.config(), cell.batch_size,
                                  cell.frames > 0 ? cell.frames : model.config().audio.frames, seed),
-              cell.batch_size,
-              make_clap_text_input(model.config(), cell.batch_size, model.config().text_length, seed))) {}
+              cell.batch_size, make_clap_text_input(model.config(), cell.batch_size, model.config().text_length, seed),
+              // With fusion every synthetic clip is longer than the window, so each takes the fusion path.
+              std::vector<std::int32_t>(static_cast<std::size_t>(cell.batch_size), model.config().audio.fusion ? 1 : 0))) {}
 
     void run() { model_->forward(*backend_, ws_); }
 

@@ -45,6 +45,11 @@ TEST_CASE("CLAP matches transformers' ClapModel: HTSAT's shifted windows, RoBERT
   CHECK(check_clap_golden(cpu) <= golden_tolerance);
 }
 
+TEST_CASE("CLAP with fusion matches transformers: the crops' embedding and the attentional fusion of longer clips") {
+  Cpu cpu = one_thread();
+  CHECK(check_clap_golden(cpu, "clap_fused") <= golden_tolerance);
+}
+
 TEST_CASE("CLAP's tables: the bicubic interpolation, the folded patches, the windows and the shift mask") {
   // Interpolating a linear ramp with align_corners keeps it a ramp away from the edges (cubic convolution
   // reproduces lines; PyTorch clamps the taps past an edge to it) and hits the samples.
@@ -92,8 +97,10 @@ TEST_CASE("CLAP's tables: the bicubic interpolation, the folded patches, the win
 }
 
 TEST_CASE("CLAP checkpoints: fields that change the computation are read or refused by name") {
-  CHECK(config_error(edited_golden_config("clap", "fusion", [](auto& j) { j["audio_config"]["enable_fusion"] = true; }))
-            .find("audio_config.enable_fusion") != std::string::npos);
+  CHECK(config_error(edited_golden_config("clap", "fusion", [](auto& j) {
+          j["audio_config"]["enable_fusion"] = true;
+          j["audio_config"]["fusion_type"] = "channel_map";
+        })).find("audio_config.fusion_type") != std::string::npos);
   CHECK(config_error(edited_golden_config("clap", "stride", [](auto& j) { j["audio_config"]["patch_stride"] = {4, 2}; }))
             .find("patch_stride") != std::string::npos);
   CHECK(config_error(edited_golden_config("clap", "hidden", [](auto& j) { j["audio_config"]["hidden_size"] = 48; }))
@@ -118,6 +125,8 @@ TEST_CASE("CLAP presets: laion/clap-htsat-unfused's parameters; a synthetic mode
   // ClapModel(ClapConfig()).num_parameters() of transformers 5.23 (ClapConfig's defaults are
   // clap-htsat-unfused's dimensions)
   CHECK(base.parameter_count() == 153'492'890);
+  CHECK(clap_presets()[1].name == "clap-htsat-fused");
+  CHECK(clap_presets()[1].parameter_count() == 153'507'530);  // with ClapConfig(audio_config={enable_fusion: true})
   ClapConfig tiny = clap_presets().back();
   tiny.audio.depths = {2, 1, 1, 1};
   tiny.text.layers = 1;
@@ -172,21 +181,24 @@ TEST_CASE("Benchmark<Cpu, AudioText> runs a CLAP checkpoint over numbers of fram
                        ConfigError);
 }
 
-TEST_CASE("the plain-loop backend runs CLAP, verified against Cpu") {
-  Config c;
-  c.weights = golden_dir("clap").string();
-  c.batch_sizes = {2};
-  c.sweep = {{"frames", {200}}};
-  c.warmup_iterations = 0;
-  c.min_iterations = 1;
-  c.min_time_s = 0.0;
-  c.max_time_s = 1.0;
-  c.memory_sample_interval_s = 0;
-  const RunResult r = Benchmark<NaiveBackend, AudioText>{c}.run();
-  REQUIRE(r.cells.size() == 1);
-  CAPTURE(r.cells[0].message);
-  CHECK(r.cells[0].status == CellStatus::ok);
-  CHECK(r.cells[0].verification.status == "ok");
-  CHECK(r.cells[0].verification.reference == "cpu");
-  CHECK(r.cells[0].verification.max_abs_error < 1e-4);
+TEST_CASE("the plain-loop backend runs CLAP, with and without fusion, verified against Cpu") {
+  for (const char* arch : {"clap", "clap_fused"}) {
+    CAPTURE(arch);
+    Config c;
+    c.weights = golden_dir(arch).string();
+    c.batch_sizes = {2};
+    c.sweep = {{"frames", {200}}};
+    c.warmup_iterations = 0;
+    c.min_iterations = 1;
+    c.min_time_s = 0.0;
+    c.max_time_s = 1.0;
+    c.memory_sample_interval_s = 0;
+    const RunResult r = Benchmark<NaiveBackend, AudioText>{c}.run();
+    REQUIRE(r.cells.size() == 1);
+    CAPTURE(r.cells[0].message);
+    CHECK(r.cells[0].status == CellStatus::ok);
+    CHECK(r.cells[0].verification.status == "ok");
+    CHECK(r.cells[0].verification.reference == "cpu");
+    CHECK(r.cells[0].verification.max_abs_error < 1e-4);
+  }
 }

@@ -222,6 +222,7 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
   }
   SUBCASE("X-CLIP") { check_architecture<Cuda, VideoText>("xclip"); }
   SUBCASE("CLAP: interpolated clips") { check_architecture<Cuda, AudioText>("clap", {{"frames", {200}}}); }
+  SUBCASE("CLAP with fusion: every clip longer") { check_architecture<Cuda, AudioText>("clap_fused"); }
 }
 
 TEST_CASE("cuda: Benchmark reports device memory and the event timer") {

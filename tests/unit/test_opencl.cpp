@@ -153,6 +153,7 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   }
   SUBCASE("X-CLIP") { check_architecture<OpenCL, VideoText>("xclip"); }
   SUBCASE("CLAP: interpolated clips") { check_architecture<OpenCL, AudioText>("clap", {{"frames", {200}}}); }
+  SUBCASE("CLAP with fusion: every clip longer") { check_architecture<OpenCL, AudioText>("clap_fused"); }
 }
 
 TEST_CASE("opencl: the LLaVA and LLaVA-NeXT goldens match transformers: image features, hidden states, prompt and step logits, tokens") {
@@ -173,9 +174,10 @@ TEST_CASE("opencl: the X-CLIP golden matches transformers: message tokens, MIT, 
   (void)check_xclip_golden(cl);
 }
 
-TEST_CASE("opencl: the CLAP golden matches transformers: shifted windows, patch merging, RoBERTa's pooler, logits") {
+TEST_CASE("opencl: the CLAP goldens match transformers: shifted windows, patch merging, fusion, RoBERTa's pooler, logits") {
   OpenCL cl;
   (void)check_clap_golden(cl);
+  (void)check_clap_golden(cl, "clap_fused");
 }
 
 TEST_CASE("opencl: wav2vec2 with the large models' structure matches transformers' outputs") {

@@ -25,7 +25,8 @@ namespace accelbench {
 /// encodes batch_size synthetic clips of log-mel features (`frames` frames
 /// each, see make_clap_features) and batch_size synthetic texts of
 /// text_length tokens (see make_clap_text_input), then scores every clip
-/// against every text. Phases: audio_encode (the audio encoder and its
+/// against every text (with fusion, clap-htsat-fused, every clip has four
+/// channels and takes the fusion path of a clip longer than the window). Phases: audio_encode (the audio encoder and its
 /// projection), text_encode (RoBERTa, its pooler and projection) and
 /// similarity (the logits both ways), each timed on the steady clock after
 /// the backend is synchronised. The sweep is batch_sizes x frames; 0 frames
@@ -146,8 +147,8 @@ struct AudioText {
     const std::int64_t frames = c.frames > 0 ? c.frames : a.frames;
     const std::int64_t tokens = std::int64_t{a.grid()} * a.grid();
     const std::uint64_t floats =
-        saturating_sum(saturating_product(c.batch_size, frames, 3 * std::int64_t{a.mel_bins}),
-                       saturating_product(c.batch_size, 2 * std::int64_t{a.mel_bins}, a.spec_width()),
+        saturating_sum(saturating_product(c.batch_size, a.channels(), frames, 3 * std::int64_t{a.mel_bins}),
+                       saturating_product(c.batch_size, a.channels(), 2 * std::int64_t{a.mel_bins}, a.spec_width()),
                        saturating_product(c.batch_size, tokens, 8 * std::int64_t{a.embed} + a.intermediate(0)),
                        saturating_product(a.spec_width(), frames),
                        saturating_product(c.batch_size, preset.text_length,
@@ -169,8 +170,9 @@ struct AudioText {
               backend,
               make_clap_features(model.config(), cell.batch_size,
                                  cell.frames > 0 ? cell.frames : model.config().audio.frames, seed),
-              cell.batch_size,
-              make_clap_text_input(model.config(), cell.batch_size, model.config().text_length, seed))) {}
+              cell.batch_size, make_clap_text_input(model.config(), cell.batch_size, model.config().text_length, seed),
+              // With fusion every synthetic clip is longer than the window, so each takes the fusion path.
+              std::vector<std::int32_t>(static_cast<std::size_t>(cell.batch_size), model.config().audio.fusion ? 1 : 0))) {}
 
     void run() { model_->forward(*backend_, ws_); }
 

@@ -1,7 +1,8 @@
 #pragma once
 
-// CLAP (Wu et al., 2023) as in Hugging Face transformers' ClapModel without
-// fusion: the HTSAT audio encoder (a Swin transformer over the log-mel
+// CLAP (Wu et al., 2023) as in Hugging Face transformers' ClapModel: the
+// HTSAT audio encoder (with the fusion of longer clips where the config
+// enables it, clap_fusion.hpp) (a Swin transformer over the log-mel
 // spectrogram folded into an image) and a RoBERTa text encoder, each with a
 // two-layer projection, and similarity logits. Written once over the
 // backend's WindowOps: the spectrogram's batch norm is a product with a
@@ -11,6 +12,7 @@
 // window's relative position bias (with the shift mask) is a bias block of
 // the attention (AttentionDims::bias_blocks).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -22,6 +24,7 @@
 #include "../core/tensor.hpp"
 #include "bert.hpp"
 #include "clap_config.hpp"
+#include "clap_fusion.hpp"
 #include "clap_swin.hpp"
 #include "common/activation.hpp"
 #include "common/encoder_layers.hpp"
@@ -54,7 +57,7 @@ class Clap {
     int audios = 0;
     int frames = 0;
     int texts = 0;
-    Tensor features;      ///< [audios * frames, mel_bins]
+    Tensor features;      ///< [audios * channels * frames, mel_bins]
     Tensor interpolation;  ///< [spec_width, frames]: the bicubic time interpolation as a 1 x 1 convolution
     IndexTensor patch_rows;
     std::vector<StageRows> stages;
@@ -69,6 +72,7 @@ class Clap {
     Tensor text_embeds;   ///< projected and normalised, [texts, projection_dim]
     Tensor logits_per_audio, logits_per_text;
     Tensor q, k, v, context, attn, inter, tmp;
+    detail::ClapFusionWork<B> fusion;  ///< with fusion: the crops' tables and activations
   };
 
   Clap(B& backend, ClapConfig config, WeightMap weights)
@@ -76,7 +80,7 @@ class Clap {
     const ClapAudioConfig& a = config_.audio;
     const Eigen::Index p = config_.projection_dim, th = config_.text.hidden, ah = a.hidden();
     const std::string enc = "audio_model.audio_encoder.";
-    detail::reshape_conv2d_weight(weights, enc + "patch_embed.proj.weight", a.embed, 1, a.patch);
+    detail::reshape_clap_convolutions(weights, a);
     WeightUploader<B> take(backend, weights, tally_);
     // logit_scale_a.exp() and logit_scale_t.exp() in float, as transformers.
     scale_a_ = std::exp(take.host("logit_scale_a", 1, 1)(0, 0));
@@ -99,6 +103,7 @@ class Clap {
     patch_w_ = take(enc + "patch_embed.proj.weight", a.embed, Eigen::Index{a.patch} * a.patch);
     patch_b_ = take(enc + "patch_embed.proj.bias", 1, a.embed);
     if (a.patch_norm) patch_norm_ = norm(take, enc + "patch_embed.norm", a.embed);
+    if (a.fusion) fusion_ = detail::ClapFusion<B>(take, weights, a);
     const detail::PreNormLayerNames names{"layernorm_before", "attention.self.query", "attention.self.key",
                                           "attention.self.value", "attention.output.dense", "layernorm_after",
                                           "intermediate.dense", "output.dense"};
@@ -143,17 +148,29 @@ class Clap {
   [[nodiscard]] float logit_scale_audio() const noexcept { return scale_a_; }
   [[nodiscard]] float logit_scale_text() const noexcept { return scale_t_; }
 
-  /// Uploads `features` ([audios * frames, mel_bins]: ClapModel's
-  /// input_features row by row, at most spec_width frames) and the texts,
-  /// whose positions are counted from their ids as RoBERTa does.
-  [[nodiscard]] Workspace prepare(B& backend, const HostMatrix& features, int audios, BertInput text) const {
+  /// Uploads `features` ([audios * channels * frames, mel_bins]: ClapModel's
+  /// input_features (audios, channels, frames, mel_bins) row by row, at
+  /// most spec_width frames; four channels with fusion, one without) and the
+  /// texts, whose positions are counted from their ids as RoBERTa does. With
+  /// fusion, `longer` says which clips take the fusion path (transformers'
+  /// is_longer; empty: none).
+  [[nodiscard]] Workspace prepare(B& backend, const HostMatrix& features, int audios, BertInput text,
+                                  std::vector<std::int32_t> longer = {}) const {
     const ClapAudioConfig& a = config_.audio;
-    if (audios <= 0 || features.rows() % audios != 0 || features.rows() == 0 || features.cols() != a.mel_bins ||
-        features.rows() / audios > a.spec_width()) {
+    const Eigen::Index per_clip = Eigen::Index{audios} * a.channels();
+    if (audios <= 0 || features.rows() % per_clip != 0 || features.rows() == 0 || features.cols() != a.mel_bins ||
+        features.rows() / per_clip > a.spec_width()) {
       throw std::invalid_argument("Clap: features are [" + std::to_string(features.rows()) + ", " +
-                                  std::to_string(features.cols()) + "], expected [audios * frames, " +
-                                  std::to_string(a.mel_bins) + "] for " + std::to_string(audios) +
-                                  " audios of 1 to " + std::to_string(a.spec_width()) + " frames");
+                                  std::to_string(features.cols()) + "], expected [audios * " +
+                                  std::to_string(a.channels()) + " channels * frames, " + std::to_string(a.mel_bins) +
+                                  "] for " + std::to_string(audios) + " audios of 1 to " +
+                                  std::to_string(a.spec_width()) + " frames");
+    }
+    if (longer.empty()) longer.assign(static_cast<std::size_t>(audios), 0);
+    if (longer.size() != static_cast<std::size_t>(audios) || (!a.fusion && std::count(longer.begin(), longer.end(), 0) != audios)) {
+      throw std::invalid_argument("Clap: is_longer has " + std::to_string(longer.size()) + " values for " +
+                                  std::to_string(audios) + " audios" +
+                                  (a.fusion ? "" : "; without fusion no clip takes the fusion path"));
     }
     if (text.batch <= 0 || text.seq <= 0 || text.seq + config_.pad_token_id + 1 > config_.text.max_positions ||
         text.input_ids.size() != static_cast<std::size_t>(text.batch) * static_cast<std::size_t>(text.seq)) {
@@ -162,11 +179,12 @@ class Clap {
     }
     Workspace ws;
     ws.audios = audios;
-    ws.frames = static_cast<int>(features.rows() / audios);
+    ws.frames = static_cast<int>(features.rows() / per_clip);
     ws.texts = text.batch;
     ws.features = backend.upload(features);
     ws.interpolation = backend.upload(detail::bicubic_interpolation(ws.frames, a.spec_width()));
     ws.patch_rows = backend.upload_indices(detail::clap_patch_rows(a, audios));
+    if (a.fusion) ws.fusion = detail::clap_fusion_work(backend, a, audios, longer);
     for (int s = 0; s < a.stages(); ++s) {
       StageRows R;
       const int res = a.resolution(s), w = a.window_of(s);
@@ -194,18 +212,25 @@ class Clap {
   /// final norm's output), ws.audio_pooled and the normalised ws.audio_embeds.
   void encode_audio(B& be, Workspace& ws) const {
     const ClapAudioConfig& a = config_.audio;
-    const int n = ws.audios, mel = a.mel_bins, width = a.spec_width();
+    const int n = ws.audios, mel = a.mel_bins, width = a.spec_width(), channels = a.channels();
     be.linear(ws.features, bn_scale_, bn_shift_, ws.normed);
-    // Each clip's frames become the channels of a 1 x mel image, so that the
-    // 1 x 1 convolution interpolates time and lays each mel bin out as a row.
-    be.reshape(ws.normed, n, ws.frames * mel, ws.flat);
-    be.conv2d(ws.flat, ws.interpolation, none_, Conv2dDims{n, ws.frames, 1, mel, width, 1, 1, 0}, ws.spectrogram);
-    be.reshape(ws.spectrogram, n, mel * width, ws.image);
+    // Each clip's (and crop's) frames become the channels of a 1 x mel image, so that
+    // the 1 x 1 convolution interpolates time and lays each mel bin out as a row.
+    be.reshape(ws.normed, n * channels, ws.frames * mel, ws.flat);
+    be.conv2d(ws.flat, ws.interpolation, none_, Conv2dDims{n * channels, ws.frames, 1, mel, width, 1, 1, 0},
+              ws.spectrogram);
+    if (a.fusion) {  // the whole clip is channel 0
+      be.embedding_lookup(ws.spectrogram, ws.fusion.global_rows, ws.fusion.channel0);
+      be.reshape(ws.fusion.channel0, n, mel * width, ws.image);
+    } else {
+      be.reshape(ws.spectrogram, n, mel * width, ws.image);
+    }
     // The patch embedding over the [mel, spec_width] spectrogram, whose
     // patches are those of the folded spec_size x spec_size image in another
     // order; patch_rows puts them in the image's.
     be.conv2d(ws.image, patch_w_, patch_b_, Conv2dDims{n, 1, mel, width, a.embed, a.patch, a.patch, 0}, ws.tmp);
     be.embedding_lookup(ws.tmp, ws.patch_rows, ws.tokens);
+    if (a.fusion && ws.fusion.any_longer) detail::clap_fuse(be, fusion_, a, n, ws.spectrogram, ws.tokens, ws.fusion);
     if (a.patch_norm) be.layer_norm(ws.tokens, patch_norm_.g, patch_norm_.b, 1e-5f, ws.tokens);
     for (int s = 0; s < a.stages(); ++s) {
       const Stage& S = stages_[static_cast<std::size_t>(s)];
@@ -342,6 +367,7 @@ class Clap {
   Bert<B> text_;
   Tensor bn_scale_, bn_shift_, patch_w_, patch_b_;
   Norm patch_norm_, final_norm_;
+  detail::ClapFusion<B> fusion_;
   std::vector<Stage> stages_;
   Projection audio_projection_, text_projection_;
   Tensor pooler_w_, pooler_b_;

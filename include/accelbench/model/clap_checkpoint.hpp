@@ -78,13 +78,12 @@ inline void add_clap_overwritten_fields(ConfigFields& f) {
       F::read("enable_patch_layer_norm", "the patch embedding's LayerNorm"),
       F::read("layer_norm_eps", "the blocks' LayerNorm epsilon"),
       F::read("hidden_act", "the blocks' feed-forward activation"),
-      F::refused("enable_fusion", false,
-                 "the fusion path (ClapAudioAFFBlock and mel_conv2d over the three local crops of longer clips) is "
-                 "not implemented"),
-      F::refused("patch_embed_input_channels", 1, "the unfused encoder takes one channel"),
+      F::read("enable_fusion", "the fusion of a longer clip's three local crops (four input channels)"),
+      F::read("fusion_type", "with fusion: null or \"aff_2d\", the attentional feature fusion transformers implements "
+                             "(\"channel_map\" and the others are refused)"),
+      F::read("aff_block_r", "with fusion: the fusion block's channels are patch_embeds_hidden_size / aff_block_r"),
+      F::refused("patch_embed_input_channels", 1, "the patch embeddings take one channel (a crop each with fusion)"),
       F::refused("flatten_patch_embeds", true, "ClapAudioEncoder needs flattened patch embeddings"),
-      F::no_effect("fusion_type", "the fusion path's, which is off"),
-      F::no_effect("aff_block_r", "the fusion path's, which is off"),
       F::no_effect("num_hidden_layers", "not read by ClapAudioEncoder (depths is)"),
       F::no_effect("num_classes", "ClapModel has no audio classification head"),
       F::no_effect("drop_path_rate", "stochastic depth, in training only")};
@@ -151,7 +150,13 @@ inline int clap_square(const HfConfigReader& a, std::string_view key, int fallba
   }
   // 1001 frames (ClapFeatureExtractor's 10-second clips at its defaults) where the encoder takes that many.
   au.frames = std::min(au.frames, au.spec_width());
-  (void)a.boolean("enable_fusion", false);
+  au.fusion = a.boolean("enable_fusion", false);
+  const std::string fusion_type = a.text("fusion_type", "aff_2d");  // null: transformers' AFF block too
+  if (au.fusion && fusion_type != "aff_2d") {
+    a.fail("fusion_type", "\"" + fusion_type + "\"",
+           "only the 2-D attentional feature fusion (\"aff_2d\", ClapAudioAFFBlock) is implemented, as in transformers");
+  }
+  au.aff_ratio = a.integer("aff_block_r", 4);
   const detail::HfConfigReader t = c.object("text_config", hint);
   t.require_text("model_type", "clap_text_model", "clap_text_model", "the text tower of CLAP");
   (void)detail::read_activation(t, "hidden_act", "gelu", "CLAP's text tower", {Activation::gelu});
@@ -187,12 +192,11 @@ inline int clap_square(const HfConfigReader& a, std::string_view key, int fallba
           unused_name("text_model.embeddings.token_type_ids", "a buffer of zeros, the token types the model uses")};
 }
 
-/// A CLAP checkpoint's weights under ClapModel's names, the patch
-/// convolution reshaped to [embed, patch * patch].
+/// A CLAP checkpoint's weights under ClapModel's names, the convolutions
+/// reshaped to [out, in * kernel height * kernel width].
 [[nodiscard]] inline WeightMap clap_weights_from_checkpoint(const std::filesystem::path& dir, const ClapConfig& config) {
   WeightMap w = checkpoint_tensors(dir, {}, clap_unused_tensors());
-  detail::reshape_conv2d_weight(w, "audio_model.audio_encoder.patch_embed.proj.weight", config.audio.embed, 1,
-                                config.audio.patch);
+  detail::reshape_clap_convolutions(w, config.audio);
   return w;
 }
 

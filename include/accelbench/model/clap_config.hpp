@@ -22,12 +22,16 @@
 
 namespace accelbench {
 
-/// The HTSAT audio encoder of ClapAudioModel (without fusion): a batch norm
+/// The HTSAT audio encoder of ClapAudioModel: a batch norm
 /// per mel bin, the spectrogram folded into a spec_size x spec_size image
 /// (time interpolated to spec_size * freq_ratio frames first), a patch
 /// embedding, Swin stages of window attention with relative position bias
 /// (every second block on windows shifted by half a window), 2 x 2 patch
 /// merging between stages, a final layer norm and the mean over tokens.
+/// With fusion (clap-htsat-fused) the input has four channels, the whole
+/// clip and three local crops of a longer one; for a clip longer than the
+/// window the crops' patch embeddings (a patch x 3 patch convolution) are
+/// fused into the whole clip's by an attentional feature fusion block.
 struct ClapAudioConfig {
   int mel_bins = 64;                   ///< num_mel_bins
   int spec_size = 256;                 ///< the side of the folded spectrogram image
@@ -42,6 +46,8 @@ struct ClapAudioConfig {
   float layer_norm_eps = 1e-5f;        ///< the blocks' (the other norms use PyTorch's 1e-5)
   Activation activation = Activation::gelu;
   int frames = 1001;                   ///< the input's frames by default: ClapFeatureExtractor's 10 s clips
+  bool fusion = false;                 ///< enable_fusion
+  int aff_ratio = 4;                   ///< aff_block_r: the fusion block's channels are embed / aff_ratio
 
   [[nodiscard]] int stages() const noexcept { return static_cast<int>(depths.size()); }
   [[nodiscard]] int freq_ratio() const noexcept { return mel_bins > 0 ? spec_size / mel_bins : 0; }
@@ -62,6 +68,12 @@ struct ClapAudioConfig {
   [[nodiscard]] int intermediate(int stage) const noexcept {
     return static_cast<int>(mlp_ratio * static_cast<double>(width(stage)));
   }
+  /// The input's channels: the clip, and with fusion its three local crops.
+  [[nodiscard]] int channels() const noexcept { return fusion ? 4 : 1; }
+  /// The fusion block's inner channels.
+  [[nodiscard]] int aff_channels() const noexcept { return aff_ratio > 0 ? embed / aff_ratio : 0; }
+  /// Columns of a local crop's patch x 3 patch embedding (floor(spec_size / (3 patch))).
+  [[nodiscard]] int local_columns() const noexcept { return patch > 0 ? spec_size / (3 * patch) : 0; }
 };
 
 /// ClapModel: the HTSAT audio encoder, a RoBERTa text encoder with its
@@ -86,14 +98,19 @@ struct ClapConfig {
   [[nodiscard]] double flops(int audios, int frames, int texts, int seq) const noexcept;
 };
 
-/// Presets: clap-htsat-unfused (laion/clap-htsat-unfused's dimensions:
-/// HTSAT-tiny and RoBERTa-base) and clap-tiny.
+/// Presets: clap-htsat-unfused and clap-htsat-fused (laion's checkpoints'
+/// dimensions: HTSAT-tiny and RoBERTa-base, the second with the fusion of
+/// longer clips) and clap-tiny.
 inline const std::vector<ClapConfig>& clap_presets() {
   static const std::vector<ClapConfig> presets = [] {
     ClapConfig base;
     base.name = "clap-htsat-unfused";
     base.aliases = {"laion/clap-htsat-unfused"};
     base.text = {"", 12, 768, 12, 3072, 50265, 514, 1, 1e-12f, {}};
+    ClapConfig fused = base;
+    fused.name = "clap-htsat-fused";
+    fused.aliases = {"laion/clap-htsat-fused"};
+    fused.audio.fusion = true;
     ClapConfig tiny;
     tiny.name = "clap-tiny";
     tiny.audio.embed = 16;
@@ -101,7 +118,7 @@ inline const std::vector<ClapConfig>& clap_presets() {
     tiny.audio.heads = {1, 2, 4, 8};
     tiny.text = {"", 2, 128, 2, 512, 50265, 514, 1, 1e-12f, {}};
     tiny.projection_dim = 128;
-    return std::vector<ClapConfig>{base, tiny};
+    return std::vector<ClapConfig>{base, fused, tiny};
   }();
   return presets;
 }
@@ -119,6 +136,11 @@ inline void validate_clap_config(const ClapConfig& c) {
   check.positive("audio.embed", a.embed);
   check.positive("audio.frames", a.frames);
   check.positive("audio.layer_norm_eps", a.layer_norm_eps);
+  if (a.fusion) {
+    check.positive("audio.aff_ratio", a.aff_ratio);
+    check.positive("audio.aff_channels", a.aff_channels());
+    check.positive("audio.local_columns", a.local_columns());
+  }
   if (a.spec_size % a.mel_bins != 0) {
     check.fail("audio.spec_size", std::to_string(a.spec_size),
                "must be a multiple of num_mel_bins (" + std::to_string(a.mel_bins) +
@@ -138,7 +160,9 @@ inline void validate_clap_config(const ClapConfig& c) {
                "exceeds the " + std::to_string(a.spec_width()) + " frames the model takes (spec_size * freq_ratio)");
   }
   for (int s = 0; s < a.stages(); ++s) {
-    const std::string stage = "[" + std::to_string(s) + "]";
+    std::string stage(1, '[');  // appended piece by piece: GCC 12's -Wrestrict misfires on "[" + std::string at -O3
+    stage += std::to_string(s);
+    stage += ']';
     check.positive("audio.depths" + stage, a.depths[static_cast<std::size_t>(s)]);
     check.positive("audio.heads" + stage, a.heads[static_cast<std::size_t>(s)]);
     check.divides("audio.heads" + stage, a.heads[static_cast<std::size_t>(s)], a.width(s));
@@ -181,6 +205,33 @@ inline std::string clap_merge_prefix(int stage) {
   return "audio_model.audio_encoder.layers." + std::to_string(stage) + ".downsample.";
 }
 
+/// The fusion block's convolutions under "...fusion_model.": local_att.0
+/// and .3, global_att.1 and .4 (each followed by its batch norm).
+inline const char* const clap_fusion_convs[4] = {"local_att.0", "local_att.3", "global_att.1", "global_att.4"};
+
+/// The convolutions of a checkpoint as the model takes them, [out, in *
+/// kernel height * kernel width] (safetensors' 4-D [out, in, kh, kw] arrives
+/// as [out * in * kh, kw]): the patch embedding, and with fusion the crops'
+/// patch x 3 patch one and the fusion block's 1 x 1 ones.
+inline void reshape_clap_convolutions(WeightMap& w, const ClapAudioConfig& a) {
+  const std::string p = "audio_model.audio_encoder.patch_embed.";
+  const auto to_rows = [&](const std::string& name, Eigen::Index out, Eigen::Index in) {
+    if (!w.contains(name)) return;
+    const HostMatrix& t = w.at(name);
+    if (t.size() != out * in || (t.rows() == out && t.cols() == in)) return;
+    HostMatrix m = w.take(name, t.rows(), t.cols());
+    w.insert(name, HostMatrix(Eigen::Map<const HostMatrix>(m.data(), out, in)));
+  };
+  to_rows(p + "proj.weight", a.embed, Eigen::Index{a.patch} * a.patch);
+  if (!a.fusion) return;
+  to_rows(p + "mel_conv2d.weight", a.embed, 3 * Eigen::Index{a.patch} * a.patch);
+  for (int k = 0; k < 4; ++k) {
+    const bool down = k % 2 == 0;
+    to_rows(p + "fusion_model." + clap_fusion_convs[k] + ".weight", down ? a.aff_channels() : a.embed,
+            down ? a.embed : a.aff_channels());
+  }
+}
+
 }  // namespace detail
 
 /// The shape of every tensor of a ClapModel by its name; the patch
@@ -204,6 +255,21 @@ inline TensorShapes clap_tensor_shapes(const ClapConfig& c) {
   for (const char* n : {"weight", "bias", "running_mean", "running_var"}) vec(enc + "batch_norm." + n, a.mel_bins);
   linear(enc + "patch_embed.proj", a.embed, Eigen::Index{a.patch} * a.patch);
   if (a.patch_norm) norm(enc + "patch_embed.norm", a.embed);
+  if (a.fusion) {
+    const Eigen::Index e = a.embed, in = a.aff_channels();
+    linear(enc + "patch_embed.mel_conv2d", e, 3 * Eigen::Index{a.patch} * a.patch);
+    const std::string aff = enc + "patch_embed.fusion_model.";
+    const auto bn = [&](const std::string& name, Eigen::Index n) {
+      for (const char* v : {"weight", "bias", "running_mean", "running_var"}) vec(name + "." + v, n);
+    };
+    for (const std::string att : {"local_att.", "global_att."}) {
+      const int first = att == "local_att." ? 0 : 1;  // global_att starts with its pooling
+      linear(aff + att + std::to_string(first), in, e);
+      bn(aff + att + std::to_string(first + 1), in);
+      linear(aff + att + std::to_string(first + 3), e, in);
+      bn(aff + att + std::to_string(first + 4), e);
+    }
+  }
   for (int st = 0; st < a.stages(); ++st) {
     const Eigen::Index w = a.width(st), inter = a.intermediate(st), table = 2 * Eigen::Index{a.window} - 1;
     for (int b = 0; b < a.depths[static_cast<std::size_t>(st)]; ++b) {
@@ -232,9 +298,13 @@ inline TensorShapes clap_tensor_shapes(const ClapConfig& c) {
 }
 
 /// Parameters as transformers counts them (num_parameters()): the batch
-/// norm's running statistics are buffers, left out.
+/// norms' running statistics are buffers, left out.
 inline std::int64_t ClapConfig::parameter_count() const noexcept {
-  return shape_parameter_count(clap_tensor_shapes(*this)) - 2 * std::int64_t{audio.mel_bins};
+  std::int64_t n = 0;
+  for (const auto& [name, shape] : clap_tensor_shapes(*this)) {
+    if (!name.ends_with("running_mean") && !name.ends_with("running_var")) n += shape[0] * shape[1];
+  }
+  return n;
 }
 
 inline double ClapConfig::flops(int audios, int frames_run, int texts, int seq) const noexcept {
@@ -242,8 +312,14 @@ inline double ClapConfig::flops(int audios, int frames_run, int texts, int seq) 
   const double n = audios;
   const double grid = a.grid();
   // batch norm, the time interpolation (a product with the [spec_width, frames] matrix) and the patch embedding
-  double total = 2.0 * n * a.mel_bins * double(a.spec_width()) * frames_run + 2.0 * n * double(frames_run) * a.mel_bins +
+  const double channels = a.channels();
+  double total = channels * (2.0 * n * a.mel_bins * double(a.spec_width()) * frames_run +
+                             2.0 * n * double(frames_run) * a.mel_bins) +
                  2.0 * n * grid * grid * a.embed * a.patch * a.patch;
+  if (a.fusion) {  // every clip longer: the crops' embedding and the fusion block's 1 x 1 convolutions
+    total += 2.0 * n * 3.0 * grid * a.local_columns() * a.embed * 3.0 * a.patch * a.patch +
+             2.0 * n * grid * grid * 2.0 * a.embed * a.aff_channels();
+  }
   for (int st = 0; st < a.stages(); ++st) {
     const double tokens = n * double(a.resolution(st)) * a.resolution(st);
     const double w = a.width(st);
@@ -275,15 +351,16 @@ inline WeightMap synthetic_clap_weights(const ClapConfig& c, std::uint64_t seed)
 }
 
 /// Deterministic synthetic log-mel features of `audios` clips of `frames`
-/// frames: [audios * frames, mel_bins] (ClapModel's input_features
-/// (audios, 1, frames, mel_bins) row by row), uniform in [-1, 1), drawn
-/// from the counter-based generator's stream "clap.input_features".
+/// frames: [audios * channels * frames, mel_bins] (ClapModel's
+/// input_features (audios, channels, frames, mel_bins) row by row; four
+/// channels with fusion), uniform in [-1, 1), drawn from the counter-based
+/// generator's stream "clap.input_features".
 [[nodiscard]] inline HostMatrix make_clap_features(const ClapConfig& c, int audios, int frames, std::uint64_t seed) {
   if (audios <= 0 || frames <= 0) {
     throw std::invalid_argument("make_clap_features: audios " + std::to_string(audios) + " and frames " +
                                 std::to_string(frames) + " must be positive");
   }
-  HostMatrix f(Eigen::Index{audios} * frames, c.audio.mel_bins);
+  HostMatrix f(Eigen::Index{audios} * c.audio.channels() * frames, c.audio.mel_bins);
   const std::uint64_t stream = detail::stream_seed(seed, "clap.input_features");
   for (Eigen::Index k = 0; k < f.size(); ++k) {
     f.data()[k] = 2.0f * detail::random_unit(stream, static_cast<std::uint64_t>(k)) - 1.0f;
