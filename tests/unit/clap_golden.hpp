@@ -33,11 +33,7 @@ double check_clap_golden(B& be, const std::string& arch = "clap") {
   text.batch = io.dim("input_ids", 0);
   text.seq = io.dim("input_ids", 1);
   text.input_ids = io.ids("input_ids");
-  const std::vector<std::int32_t> mask = io.ids("attention_mask");  // two of the texts are padded
-  text.attention_mask.resize(text.batch, text.seq);
-  for (int i = 0; i < text.batch * text.seq; ++i) {
-    text.attention_mask(i / text.seq, i % text.seq) = static_cast<float>(mask[static_cast<std::size_t>(i)]);
-  }
+  text.attention_mask = io.mask("attention_mask");  // two of the texts are padded
   const int audios = io.dim("logits_per_audio", 0);
   double worst = 0;
   const auto check = [&](const std::string& what, const HostMatrix& got) {

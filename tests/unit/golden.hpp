@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/cpu.hpp>
+#include <accelbench/core/error.hpp>
 #include <accelbench/model/common/images.hpp>
 #include <accelbench/model/common/safetensors.hpp>
 
@@ -51,6 +52,13 @@ struct GoldenIo {
   [[nodiscard]] int dim(const std::string& name, std::size_t i) const {
     return static_cast<int>(file.info(name).shape.at(i));
   }
+  /// A [batch, seq] tensor of 0 and 1 (an attention mask) as floats.
+  [[nodiscard]] HostMatrix mask(const std::string& name) const {
+    const std::vector<std::int32_t> v = ids(name);
+    HostMatrix m(dim(name, 0), dim(name, 1));
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(v[static_cast<std::size_t>(i)]);
+    return m;
+  }
   /// An NCHW pixel tensor as an ImageBatch (one image per row).
   [[nodiscard]] ImageBatch images(const std::string& name) const {
     ImageBatch in;
@@ -63,6 +71,18 @@ struct GoldenIo {
     return in;
   }
 };
+
+/// The message of the ConfigError that reading the checkpoint folder `dir`
+/// with `read` throws, or "(no error)".
+template <class Read>
+std::string config_error_of(Read&& read, const std::filesystem::path& dir) {
+  try {
+    (void)read(dir);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 /// A copy of architecture `arch`'s golden checkpoint whose config.json
 /// claims one more layer (its integer field `layers_field` plus one) than

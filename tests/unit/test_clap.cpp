@@ -30,12 +30,7 @@ using namespace accelbench::test;
 namespace {
 
 std::string config_error(const std::filesystem::path& dir) {
-  try {
-    (void)clap_config_from_checkpoint(dir);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return config_error_of([](const auto& d) { return clap_config_from_checkpoint(d); }, dir);
 }
 
 }  // namespace

@@ -46,12 +46,7 @@ std::filesystem::path edited_detr_weights(const std::string& name, Edit&& edit) 
 
 /// The ConfigError message of reading `dir`'s config.json.
 std::string config_error(const std::filesystem::path& dir) {
-  try {
-    (void)detr_config_from_checkpoint(dir);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return config_error_of([](const auto& d) { return detr_config_from_checkpoint(d); }, dir);
 }
 
 }  // namespace

@@ -41,11 +41,7 @@ BertInput bert_input(const Io& io) {
   for (int b = 0; b < in.batch; ++b) {
     for (int s = 0; s < in.seq; ++s) in.position_ids.push_back(s);
   }
-  const auto mask = io.ids("attention_mask");
-  in.attention_mask = HostMatrix(in.batch, in.seq);
-  for (int i = 0; i < in.batch * in.seq; ++i) {
-    in.attention_mask.data()[i] = static_cast<float>(mask[static_cast<std::size_t>(i)]);
-  }
+  in.attention_mask = io.mask("attention_mask");
   return in;
 }
 

@@ -29,12 +29,7 @@ using namespace accelbench::test;
 namespace {
 
 std::string config_error(const std::filesystem::path& dir) {
-  try {
-    (void)xclip_config_from_checkpoint(dir);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return config_error_of([](const auto& d) { return xclip_config_from_checkpoint(d); }, dir);
 }
 
 }  // namespace

@@ -30,11 +30,7 @@ double check_xclip_golden(B& be) {
   text.batch = io.dim("input_ids", 0);
   text.seq = io.dim("input_ids", 1);
   text.input_ids = io.ids("input_ids");
-  const std::vector<std::int32_t> mask = io.ids("attention_mask");  // two of the texts are padded
-  text.attention_mask.resize(text.batch, text.seq);
-  for (int i = 0; i < text.batch * text.seq; ++i) {
-    text.attention_mask(i / text.seq, i % text.seq) = static_cast<float>(mask[static_cast<std::size_t>(i)]);
-  }
+  text.attention_mask = io.mask("attention_mask");  // two of the texts are padded
   const HostMatrix pixels = io.floats("pixel_values");
   const int videos = io.dim("logits_per_video", 0);
   auto ws = model.prepare(be, pixels, videos, text);
