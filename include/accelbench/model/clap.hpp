@@ -188,12 +188,14 @@ class Clap {
     for (int s = 0; s < a.stages(); ++s) {
       StageRows R;
       const int res = a.resolution(s), w = a.window_of(s);
-      R.windows = backend.upload_indices(detail::swin_window_rows(audios, res, w, 0));
-      R.unwindows = backend.upload_indices(detail::inverse_rows(detail::swin_window_rows(audios, res, w, 0)));
+      const auto partition = [&](int shift, IndexTensor& windows, IndexTensor& unwindows) {
+        const auto rows = detail::swin_window_rows(audios, res, w, shift);
+        windows = backend.upload_indices(rows);
+        unwindows = backend.upload_indices(detail::inverse_rows(rows));
+      };
+      partition(0, R.windows, R.unwindows);
       if (a.depths[static_cast<std::size_t>(s)] > 1 && a.shift(s, 1) > 0) {
-        const auto rows = detail::swin_window_rows(audios, res, w, a.shift(s, 1));
-        R.shifted_windows = backend.upload_indices(rows);
-        R.shifted_unwindows = backend.upload_indices(detail::inverse_rows(rows));
+        partition(a.shift(s, 1), R.shifted_windows, R.shifted_unwindows);
       }
       if (s + 1 < a.stages()) R.merge = backend.upload_indices(detail::swin_merge_rows(audios, res));
       ws.stages.push_back(std::move(R));
