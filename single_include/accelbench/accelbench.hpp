@@ -6112,6 +6112,13 @@ class Bert {
   /// One forward pass: ws.hidden gets the last hidden state and ws.pooled the
   /// mean-pooled embedding.
   void forward(B& be, Workspace& ws) const {
+    encode(be, ws);
+    be.masked_mean_pool(ws.hidden, ws.mask, ws.pooled);
+  }
+
+  /// The encoder alone: ws.hidden gets the last hidden state (a model that
+  /// pools otherwise, CLAP's text tower, stops here).
+  void encode(B& be, Workspace& ws) const {
     const float eps = config_.layer_norm_eps;
     be.embedding_lookup(word_, ws.input_ids, ws.hidden);
     be.embedding_lookup(position_, ws.position_ids, ws.tmp);
@@ -6135,7 +6142,6 @@ class Bert {
       be.add(ws.hidden, ws.tmp);
       be.layer_norm(ws.tmp, L.ln2_g, L.ln2_b, eps, ws.hidden);
     }
-    be.masked_mean_pool(ws.hidden, ws.mask, ws.pooled);
   }
 
  private:
@@ -10833,7 +10839,7 @@ class Clap {
   /// The texts through RoBERTa, its pooler and the projection:
   /// ws.text.hidden, ws.text_sigmoid and the normalised ws.text_embeds.
   void encode_texts(B& be, Workspace& ws) const {
-    text_.forward(be, ws.text);
+    text_.encode(be, ws.text);
     be.embedding_lookup(ws.text.hidden, ws.first_rows, ws.tmp);
     be.linear(ws.tmp, pooler_w_, pooler_b_, ws.text_sigmoid);
     be.sigmoid(ws.text_sigmoid);

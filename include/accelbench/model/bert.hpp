@@ -348,6 +348,13 @@ class Bert {
   /// One forward pass: ws.hidden gets the last hidden state and ws.pooled the
   /// mean-pooled embedding.
   void forward(B& be, Workspace& ws) const {
+    encode(be, ws);
+    be.masked_mean_pool(ws.hidden, ws.mask, ws.pooled);
+  }
+
+  /// The encoder alone: ws.hidden gets the last hidden state (a model that
+  /// pools otherwise, CLAP's text tower, stops here).
+  void encode(B& be, Workspace& ws) const {
     const float eps = config_.layer_norm_eps;
     be.embedding_lookup(word_, ws.input_ids, ws.hidden);
     be.embedding_lookup(position_, ws.position_ids, ws.tmp);
@@ -371,7 +378,6 @@ class Bert {
       be.add(ws.hidden, ws.tmp);
       be.layer_norm(ws.tmp, L.ln2_g, L.ln2_b, eps, ws.hidden);
     }
-    be.masked_mean_pool(ws.hidden, ws.mask, ws.pooled);
   }
 
  private:

@@ -272,7 +272,7 @@ class Clap {
   /// The texts through RoBERTa, its pooler and the projection:
   /// ws.text.hidden, ws.text_sigmoid and the normalised ws.text_embeds.
   void encode_texts(B& be, Workspace& ws) const {
-    text_.forward(be, ws.text);
+    text_.encode(be, ws.text);
     be.embedding_lookup(ws.text.hidden, ws.first_rows, ws.tmp);
     be.linear(ws.tmp, pooler_w_, pooler_b_, ws.text_sigmoid);
     be.sigmoid(ws.text_sigmoid);
