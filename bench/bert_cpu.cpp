@@ -1,5 +1,5 @@
 // BERT-base (batch 1, sequence 128) through Benchmark<Cpu, Embedding,
-// PercentileStats>, beside a plain Eigen product of BERT's largest matrix
+// PercentileStats>, beside Cpu::linear alone at BERT's largest matrix
 // shape measured in the same run with the same threads: how close the whole
 // model comes to the GEMM it is built from.
 //
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
              cell.iterations);
   fmt::print("    median {:8.2f} ms   p90 {:8.2f} ms   {:6.1f} GFLOP/s\n", model_median * 1e3, *cell.latency.p90 * 1e3,
              model_gflops);
-  fmt::print("  Eigen GEMM [128 x 768] x [768 x 3072], {} samples\n", gemm.size());
+  fmt::print("  Cpu::linear [128 x 768] x [768 x 3072], {} samples\n", gemm.size());
   fmt::print("    median {:8.3f} ms                       {:6.1f} GFLOP/s\n", gemm_median * 1e3, gemm_gflops);
   fmt::print("  ratio model / GEMM: {:.2f}\n", model_gflops / gemm_gflops);
   return 0;

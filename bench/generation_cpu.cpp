@@ -3,7 +3,7 @@
 // the same run with the same threads:
 //   decode   one token reads every weight once: the time to read the
 //            model's weight bytes with every thread is its floor;
-//   prefill  128 tokens through the same matrices: Eigen's GEMM of GPT-2's
+//   prefill  128 tokens through the same matrices: Cpu::linear at GPT-2's
 //            feed-forward shape is its ceiling in GFLOP/s.
 //
 //   bench_generation_cpu [threads]      (default: one per logical core)
@@ -19,34 +19,6 @@
 
 using namespace accelbench;
 
-namespace {
-
-/// Seconds to read `bytes` of floats once with every thread (a vectorised
-/// sum over one block per thread): the machine's read bandwidth.
-std::vector<double> stream_samples(int threads, std::uint64_t bytes, double seconds) {
-  const auto n = static_cast<Eigen::Index>(bytes / sizeof(float));
-  const HostMatrix data = synthetic_tensor("stream", 1, n, 3, 0.0f, 1.0f);
-  std::vector<float> partial(static_cast<std::size_t>(threads));
-  std::vector<double> samples;
-  SteadyTimer total;
-  total.start();
-  while (total.stop() < seconds || samples.size() < 10) {
-    SteadyTimer t;
-    t.start();
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int i = 0; i < threads; ++i) {
-      const Eigen::Index begin = n * i / threads;
-      const Eigen::Index end = n * (i + 1) / threads;
-      partial[static_cast<std::size_t>(i)] = data.row(0).segment(begin, end - begin).sum();
-    }
-    samples.push_back(t.stop());
-    do_not_optimize(partial.data());
-  }
-  return samples;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 0;
   Cpu cpu{Cpu::Options{.threads = threads}};
@@ -54,7 +26,7 @@ int main(int argc, char** argv) {
   const GenerativeConfig& gpt2 = TextGeneration::find_preset("gpt2");
   const std::uint64_t weight_bytes = static_cast<std::uint64_t>(gpt2.parameter_count()) * sizeof(float);
 
-  std::vector<double> stream = stream_samples(used, weight_bytes, 1.0);
+  std::vector<double> stream = benchutil::read_samples(used, weight_bytes, 1.0);
   std::vector<double> gemm = benchutil::gemm_samples(used, 1.0);
 
   Benchmark<Cpu, TextGeneration, PercentileStats> bench{{.model = "gpt2",
@@ -67,7 +39,7 @@ int main(int argc, char** argv) {
                                                         Cpu{Cpu::Options{.threads = threads}}};
   const RunResult result = bench.run();
 
-  const auto stream_after = stream_samples(used, weight_bytes, 1.0);
+  const auto stream_after = benchutil::read_samples(used, weight_bytes, 1.0);
   stream.insert(stream.end(), stream_after.begin(), stream_after.end());
   const auto gemm_after = benchutil::gemm_samples(used, 1.0);
   gemm.insert(gemm.end(), gemm_after.begin(), gemm_after.end());
@@ -95,7 +67,7 @@ int main(int argc, char** argv) {
              *decode.latency.median * 1e3, *decode.latency.p99 * 1e3, decode.items_per_second);
   fmt::print("  reading GPT-2's {:.0f} MB of weights once, median {:.2f} ms ({:.1f} GB/s)\n", weight_bytes / 1e6,
              stream_median * 1e3, weight_bytes / stream_median / 1e9);
-  fmt::print("  Eigen GEMM [128 x 768] x [768 x 3072], median {:.3f} ms ({:.1f} GFLOP/s)\n", gemm_median * 1e3,
+  fmt::print("  Cpu::linear [128 x 768] x [768 x 3072], median {:.3f} ms ({:.1f} GFLOP/s)\n", gemm_median * 1e3,
              gemm_gflops);
   fmt::print("  ratio decode step / weight read: {:.2f} (1 is the memory-bandwidth floor)\n",
              *decode.latency.median / stream_median);

@@ -5,6 +5,7 @@
 
 #include <accelbench/backend/cpu.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -51,6 +52,48 @@ TEST_CASE("linear matches the naive loop, with and without bias") {
   be.cpu.linear(x, w, HostMatrix{}, y);
   be.naive.linear(be.naive.upload(x), be.naive.upload(w), NaiveBackend::Tensor{}, ny);
   CHECK(max_abs_diff(y, be.naive.download(ny)) < 1e-4f);
+}
+
+TEST_CASE("linear: every tile shape and remainder, against a double-precision product") {
+  // Rows of x around the tile heights (3 and 6), outputs around the four of a
+  // tile and a block of 64 weight rows, and depths around the 8 and 16 lanes
+  // of a vector, including none.
+  Cpu one{Cpu::Options{.threads = 1}};
+  Cpu two{Cpu::Options{.threads = 2}};
+  for (const long m : {1L, 2L, 3L, 4L, 5L, 6L, 7L, 13L, 40L}) {
+    for (const long n : {1L, 3L, 4L, 5L, 63L, 64L, 65L, 131L}) {
+      for (const long k : {0L, 1L, 7L, 8L, 9L, 16L, 17L, 33L, 100L}) {
+        const HostMatrix x = random_matrix(m, k, static_cast<unsigned>(m * 1000 + n * 10 + k));
+        const HostMatrix w = random_matrix(n, k, static_cast<unsigned>(m + n * 7 + k * 13 + 1));
+        const HostMatrix b = random_matrix(1, n, static_cast<unsigned>(n + 5));
+        const Eigen::MatrixXd expected =
+            (x.cast<double>() * w.cast<double>().transpose()).rowwise() + b.cast<double>().row(0);
+        HostMatrix y1, y2, y0;
+        one.linear(x, w, b, y1);
+        two.linear(x, w, b, y2);
+        one.linear(x, w, HostMatrix{}, y0);
+        INFO("m = " << m << ", n = " << n << ", k = " << k);
+        REQUIRE(y1.rows() == m);
+        REQUIRE(y1.cols() == n);
+        const double tolerance = 1e-5 * static_cast<double>(std::max(k, 1L));
+        CHECK((y1.cast<double>() - expected).cwiseAbs().maxCoeff() <= tolerance);
+        CHECK((y2.cast<double>() - expected).cwiseAbs().maxCoeff() <= tolerance);
+        CHECK(((y0.cast<double>().rowwise() + b.cast<double>().row(0)) - expected).cwiseAbs().maxCoeff() <=
+              tolerance);
+      }
+    }
+  }
+}
+
+TEST_CASE("linear of depth 0 is the bias") {
+  Cpu cpu{Cpu::Options{.threads = 1}};
+  const HostMatrix x(5, 0);
+  const HostMatrix w(7, 0);
+  const HostMatrix b = random_matrix(1, 7, 9);
+  HostMatrix y;
+  cpu.linear(x, w, b, y);
+  REQUIRE(y.rows() == 5);
+  for (long r = 0; r < 5; ++r) CHECK(max_abs_diff(y.row(r), b) == 0.0f);
 }
 
 TEST_CASE("linear rejects mismatched shapes") {

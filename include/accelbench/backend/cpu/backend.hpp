@@ -6,9 +6,12 @@
 // <accelbench/backend/cpu.hpp>, which brings all five.
 //
 // The Cpu backend: Eigen kernels that are both the reference every other
-// backend is verified against and what the CPU is timed with. Every matrix
-// product goes through Eigen's blocked GEMM; element-wise work is vectorised
-// Eigen array code over whole rows, split across threads with OpenMP.
+// backend is verified against and what the CPU is timed with. A linear
+// layer's product is detail::gemm_nt (cpu/gemm.hpp) on AVX2 or AVX-512,
+// reading the weights as loaded, and Eigen's blocked GEMM elsewhere; the
+// other products (attention, convolutions) are Eigen's; element-wise work is
+// vectorised Eigen array code over whole rows, split across threads with
+// OpenMP.
 
 #include <algorithm>
 #include <cmath>

@@ -18,6 +18,9 @@ namespace accelbench {
 inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
                const Tensor& position_bias, const AttentionDims& d, Tensor& out) {
   check_attention(q, k, v, key_mask, position_bias, d);
+  // Eigen's thread count is global: its products below use this backend's
+  // (on one thread, not one per core behind the caller's back).
+  set_gemm_threads();
   out.resize(q.rows(), q.cols());
   // Additive mask as in transformers: 0 where attended, the lowest float
   // where padded, so a fully padded row still gives a uniform softmax.
