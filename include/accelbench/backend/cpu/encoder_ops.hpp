@@ -26,33 +26,37 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
   }
   y.resize(x.rows(), w.rows());
   set_gemm_threads();
+  const Index m = x.rows(), n = w.rows(), k = x.cols();
 #if ACCELBENCH_CPU_GEMM
   // detail::gemm_nt on the weights as loaded, the bias added as each tile is
   // stored. The threads split the outputs (whole blocks of weight rows, so
   // each reads only its share of the weights) or, with fewer outputs than
-  // blocks to go round, the rows of x.
-  const float* bias = b.size() != 0 ? b.data() : nullptr;
-  const Index m = x.rows(), n = w.rows(), k = x.cols();
-  const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
-    detail::gemm_nt(x.data(), k, w.data(), k, bias, y.data(), n, m0, m1, n0, n1, k);
-  };
+  // blocks to go round, the rows of x. A single row (a decode step) is a
+  // matrix-vector product, which Eigen's reads faster (bench/gemm_cpu.cpp).
+  if (m > 1) {
+    const float* bias = b.size() != 0 ? b.data() : nullptr;
+    const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
+      detail::gemm_nt(x.data(), k, w.data(), k, bias, y.data(), n, m0, m1, n0, n1, k);
+    };
 #if defined(_OPENMP)
-  if (threads_ > 1 && m * n * k >= parallel_threshold) {
-    const bool split_outputs = n >= Index{threads_} * detail::gemm_block_rows || m < Index{threads_} * 8;
-    const Index parts = threads_;
+    if (threads_ > 1 && m * n * k >= parallel_threshold) {
+      const bool split_outputs = n >= Index{threads_} * detail::gemm_block_rows || m < Index{threads_} * 8;
+      const Index parts = threads_;
 #pragma omp parallel for num_threads(threads_) schedule(static)
-    for (Index p = 0; p < parts; ++p) {
-      if (split_outputs) {
-        part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
-      } else {
-        part(m * p / parts, m * (p + 1) / parts, 0, n);
+      for (Index p = 0; p < parts; ++p) {
+        if (split_outputs) {
+          part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
+        } else {
+          part(m * p / parts, m * (p + 1) / parts, 0, n);
+        }
       }
+      return;
     }
+#endif
+    part(0, m, 0, n);
     return;
   }
 #endif
-  part(0, m, 0, n);
-#else
   // Eigen's product: the bias is its starting value (y += x wᵀ), so it costs
   // no pass of its own over y.
   const bool biased = b.size() != 0;
@@ -69,19 +73,18 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
 #if defined(_OPENMP)
   // A few rows (a decode step) make a matrix-vector product, which Eigen
   // runs on one thread: split the outputs across the threads instead.
-  if (threads_ > 1 && x.rows() < few_rows && w.rows() >= 4 * threads_ && w.size() >= parallel_threshold) {
+  if (threads_ > 1 && m < few_rows && n >= 4 * threads_ && w.size() >= parallel_threshold) {
     const Index parts = threads_;
 #pragma omp parallel for num_threads(threads_) schedule(static)
     for (Index p = 0; p < parts; ++p) {
-      const Index o0 = w.rows() * p / parts;
-      const Index o1 = w.rows() * (p + 1) / parts;
+      const Index o0 = n * p / parts;
+      const Index o1 = n * (p + 1) / parts;
       product(y.middleCols(o0, o1 - o0), w.middleRows(o0, o1 - o0));
     }
     return;
   }
 #endif
   product(y, w);
-#endif
 }
 
 inline void Cpu::add(const Tensor& x, Tensor& y) {

@@ -69,14 +69,28 @@ struct GemmSimd {
 };
 #endif
 
-/// One tile: R rows of x by C (<= 4) rows of w, over all of k.
+/// y[0:C] = the first C of four sums (+ bias[0:C]).
+template <int C>
+inline void gemm_nt_store(__m128 sums, const float* bias, float* y) {
+  if constexpr (C == 4) {
+    if (bias != nullptr) sums = _mm_add_ps(sums, _mm_loadu_ps(bias));
+    _mm_storeu_ps(y, sums);
+  } else {
+    alignas(16) float v[4];
+    _mm_store_ps(v, sums);
+    for (int j = 0; j < C; ++j) y[j] = v[j] + (bias != nullptr ? bias[j] : 0.0f);
+  }
+}
+
+/// One tile: R rows of x by C (<= 8) rows of w, over all of k.
 template <int R, int C>
 inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw, const float* bias,
                          float* y, std::ptrdiff_t ldy, std::ptrdiff_t k) {
   using S = GemmSimd;
-  typename S::V acc[R][4];
+  constexpr int A = C <= 4 ? 4 : 8;  // accumulators per row, reduced four at a time
+  typename S::V acc[R][A];
   for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < 4; ++j) acc[i][j] = S::zero();
+    for (int j = 0; j < A; ++j) acc[i][j] = S::zero();
   }
   std::ptrdiff_t p = 0;
   for (; p + S::width <= k; p += S::width) {
@@ -97,25 +111,26 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std
     }
   }
   for (int i = 0; i < R; ++i) {
-    __m128 s = S::sum4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]);
-    if constexpr (C == 4) {
-      if (bias != nullptr) s = _mm_add_ps(s, _mm_loadu_ps(bias));
-      _mm_storeu_ps(y + i * ldy, s);
-    } else {
-      alignas(16) float sums[4];
-      _mm_store_ps(sums, s);
-      for (int j = 0; j < C; ++j) y[i * ldy + j] = sums[j] + (bias != nullptr ? bias[j] : 0.0f);
+    gemm_nt_store<(C < 4 ? C : 4)>(S::sum4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), bias, y + i * ldy);
+    if constexpr (C > 4) {
+      gemm_nt_store<C - 4>(S::sum4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]), bias != nullptr ? bias + 4 : nullptr,
+                           y + i * ldy + 4);
     }
   }
 }
 
-/// Outputs [n0, n1) of R rows of x, four at a time and the rest in one tile.
+/// Outputs [n0, n1) of R rows of x, four at a time (eight for a single row,
+/// a matrix-vector product bound by reading w: more rows of w in flight) and
+/// the rest in one tile.
 template <int R>
 inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw,
                               const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n0, std::ptrdiff_t n1,
                               std::ptrdiff_t k) {
   std::ptrdiff_t n = n0;
   const auto b = [&](std::ptrdiff_t at) { return bias != nullptr ? bias + at : nullptr; };
+  if constexpr (R == 1) {
+    for (; n + 8 <= n1; n += 8) gemm_nt_tile<1, 8>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k);
+  }
   for (; n + 4 <= n1; n += 4) gemm_nt_tile<R, 4>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k);
   switch (n1 - n) {
     case 1: gemm_nt_tile<R, 1>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
