@@ -2236,9 +2236,12 @@ concept WindowOps = DetectionOps<B> && GenerationOps<B> &&
 // <accelbench/backend/cpu.hpp>, which brings all five.
 //
 // The Cpu backend: Eigen kernels that are both the reference every other
-// backend is verified against and what the CPU is timed with. Every matrix
-// product goes through Eigen's blocked GEMM; element-wise work is vectorised
-// Eigen array code over whole rows, split across threads with OpenMP.
+// backend is verified against and what the CPU is timed with. A linear
+// layer's product is detail::gemm_nt (cpu/gemm.hpp) on AVX2 or AVX-512,
+// reading the weights as loaded, and Eigen's blocked GEMM elsewhere; the
+// other products (attention, convolutions) are Eigen's; element-wise work is
+// vectorised Eigen array code over whole rows, split across threads with
+// OpenMP.
 
 #include <algorithm>
 #include <cmath>
@@ -2256,6 +2259,182 @@ concept WindowOps = DetectionOps<B> && GenerationOps<B> &&
 #include <omp.h>
 #endif
 
+// ---- begin accelbench/detail/free_cores.hpp ----
+
+// How many logical cores are free now: /proc/stat read twice, 100 ms apart,
+// each CPU busy when more than half its time ran something, less the cores
+// this process itself used over the same window (its own work does not make
+// a core unavailable to it). The Cpu backend sizes its default thread count
+// with it: two OpenMP threads on a machine with one free core wait for each
+// other at every barrier while one of them is descheduled.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <thread>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+/// A CPU counts as busy over a window when more than this share of its time
+/// ran something (user, nice, system, irq, softirq or stolen by a hypervisor).
+inline constexpr double busy_cpu_share = 0.5;
+
+/// The window free_cores_now() reads /proc/stat over by default.
+inline constexpr std::chrono::milliseconds free_cores_window{100};
+
+/// The CPUs busy between two /proc/stat readings, and how many were counted:
+/// those of `only` (the process's affinity) when /proc/stat lists them all,
+/// else every CPU listed in both. Nothing when a CPU's counters went
+/// backwards or no CPU was counted.
+struct BusyCpus {
+  int counted = 0;
+  int busy = 0;
+};
+
+[[nodiscard]] inline std::optional<BusyCpus> busy_cpus_between(const ProcStat& before, const ProcStat& after,
+                                                                const std::optional<std::vector<int>>& only = {}) {
+  const auto find = [](const ProcStat& s, int cpu) -> const CpuTicks* {
+    for (const auto& [n, ticks] : s.per_cpu) {
+      if (n == cpu) return &ticks;
+    }
+    return nullptr;
+  };
+  std::vector<int> cpus;
+  if (only && !only->empty()) {
+    const bool all_listed = std::all_of(only->begin(), only->end(),
+                                        [&](int c) { return find(before, c) && find(after, c); });
+    if (all_listed) cpus = *only;
+  }
+  if (cpus.empty()) {
+    for (const auto& [n, ticks] : after.per_cpu) {
+      if (find(before, n)) cpus.push_back(n);
+    }
+  }
+  BusyCpus out;
+  for (const int cpu : cpus) {
+    const CpuTicks& a = *find(before, cpu);
+    const CpuTicks& b = *find(after, cpu);
+    const std::uint64_t ran_a = a.busy() + a.steal, ran_b = b.busy() + b.steal;
+    if (ran_b < ran_a || b.total() < a.total()) return std::nullopt;
+    ++out.counted;
+    const std::uint64_t total = b.total() - a.total();
+    if (total > 0 && static_cast<double>(ran_b - ran_a) > busy_cpu_share * static_cast<double>(total)) ++out.busy;
+  }
+  if (out.counted == 0) return std::nullopt;
+  return out;
+}
+
+/// The free cores of `cpus` of which `busy` were busy while this process
+/// used `own_cores` cores: the busy ones beyond its own use (rounded) are
+/// taken. At least 1, at most cpus.
+[[nodiscard]] inline int free_cores_of(int cpus, int busy, double own_cores) {
+  const double others = std::max(0.0, static_cast<double>(busy) - std::max(0.0, own_cores));
+  const int taken = static_cast<int>(std::lround(others));
+  return std::clamp(cpus - taken, 1, std::max(1, cpus));
+}
+
+/// The logical cores free now, measured over `window` (it sleeps that
+/// long); within [1, hardware_concurrency]. Where /proc/stat or this
+/// process's CPU time cannot be read, hardware_concurrency.
+[[nodiscard]] inline int free_cores_now(std::chrono::milliseconds window = free_cores_window) {
+  const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const auto read_stat = []() -> std::optional<ProcStat> {
+    const auto text = read_text_file("/proc/stat");
+    if (!text) return std::nullopt;
+    return parse_proc_stat(*text);
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto own0 = process_cpu_seconds();
+  const auto before = read_stat();
+  if (!before || !own0) return hw;
+  std::this_thread::sleep_for(window);
+  const auto after = read_stat();
+  const auto own1 = process_cpu_seconds();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!after || !own1 || !(wall > 0)) return hw;
+  const auto busy = busy_cpus_between(*before, *after, allowed_cpus());
+  if (!busy) return hw;
+  const double own_cores = std::max(0.0, *own1 - *own0) / wall;
+  return std::clamp(free_cores_of(busy->counted, busy->busy, own_cores), 1, hw);
+}
+
+/// free_cores_now(), measured at the first call in this process and kept:
+/// what the Cpu backend sizes its threads by and reports.
+[[nodiscard]] inline int free_cores_at_first_use() {
+  static const int cores = free_cores_now();
+  return cores;
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/detail/free_cores.hpp ----
+// ---- begin accelbench/detail/omp_policy.hpp ----
+
+// OpenMP's wait policy for programs that time the Cpu backend. libgomp's
+// threads spin at a barrier before they sleep (OMP_WAIT_POLICY unset: up to
+// about 300,000 spins); on a machine where another process holds a core,
+// the thread that spins waits for one that is not running, and two threads
+// end up slower than one. libgomp reads OMP_WAIT_POLICY only from the
+// environment, when the program is loaded: a program that wants the passive
+// policy sets it and starts itself again (run_with_passive_omp_wait, which
+// `accelbench` calls first thing in main).
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#if defined(__linux__)
+#include <unistd.h>
+#endif
+
+namespace accelbench::detail {
+
+inline constexpr const char* omp_wait_policy_variable = "OMP_WAIT_POLICY";
+
+/// What a result says when OMP_WAIT_POLICY is unset (or empty).
+inline constexpr const char* omp_default_wait_policy = "default (spins before sleeping)";
+
+/// Whether a program should set OMP_WAIT_POLICY=passive and start again,
+/// given the variable's value (nullptr when unset): only when it is unset,
+/// so that a policy the user chose, whatever it is, is kept.
+[[nodiscard]] constexpr bool should_reexec_for_wait_policy(const char* current) noexcept { return current == nullptr; }
+
+/// The wait policy in effect, as results record it: the variable's value,
+/// or omp_default_wait_policy when it is unset or empty.
+[[nodiscard]] inline std::string omp_wait_policy() {
+  const char* v = std::getenv(omp_wait_policy_variable);
+  return v != nullptr && *v != '\0' ? std::string(v) : std::string(omp_default_wait_policy);
+}
+
+/// Makes the program run with OMP_WAIT_POLICY=passive unless the user set
+/// the variable: when it is unset, sets it and executes /proc/self/exe again
+/// with the same argv (the same process id; this call then never returns).
+/// Call it first in main, before any thread starts. Returns when nothing
+/// was done (the variable was set, or this is not Linux) or the execution
+/// failed: then the variable is unset again (libgomp has read the default)
+/// and, unless `quiet`, one line says so on standard error.
+inline void run_with_passive_omp_wait(char** argv, bool quiet = false) {
+#if defined(__linux__)
+  if (argv == nullptr || argv[0] == nullptr) return;
+  if (!should_reexec_for_wait_policy(std::getenv(omp_wait_policy_variable))) return;
+  if (setenv(omp_wait_policy_variable, "passive", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  unsetenv(omp_wait_policy_variable);
+  if (!quiet) {
+    std::fputs("accelbench: could not start again with OMP_WAIT_POLICY=passive; OpenMP threads spin while they "
+               "wait\n",
+               stderr);
+  }
+#else
+  (void)argv;
+  (void)quiet;
+#endif
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/detail/omp_policy.hpp ----
 // ---- begin accelbench/detail/rotary.hpp ----
 
 
@@ -2665,9 +2844,15 @@ class Cpu {
   static constexpr std::string_view name = "cpu";
 
   struct Options {
-    /// Threads for GEMM and the other ops; 0 means one per logical core.
-    /// Without OpenMP the backend runs on one thread whatever is asked.
+    /// Threads for GEMM and the other ops; 0 means one per logical core
+    /// (one per free core with fit_free_cores). Without OpenMP the backend
+    /// runs on one thread whatever is asked.
     int threads = 0;
+    /// With threads = 0: no more threads than the logical cores free when
+    /// the process first asked (detail::free_cores_at_first_use, 100 ms of
+    /// /proc/stat). An explicit thread count is kept as asked; describe()
+    /// says when it is above the free cores.
+    bool fit_free_cores = true;
   };
 
   Cpu() : Cpu(Options{}) {}
@@ -2679,6 +2864,10 @@ class Cpu {
 #if defined(_OPENMP)
     const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     threads_ = options.threads == 0 ? hw : options.threads;
+    if (options.threads == 0 && options.fit_free_cores) {
+      free_cores_ = detail::free_cores_at_first_use();
+      threads_ = std::min(hw, free_cores_);
+    }
 #else
     threads_ = 1;
 #endif
@@ -2705,9 +2894,15 @@ class Cpu {
     d.properties.emplace_back("eigen_simd", Eigen::SimdInstructionSetsInUse());
 #if defined(_OPENMP)
     d.properties.emplace_back("openmp", std::to_string(_OPENMP));
+    d.properties.emplace_back("omp_wait_policy", detail::omp_wait_policy());
 #else
     d.properties.emplace_back("openmp", "off");
 #endif
+    // One thread always fits: the free cores are measured (once per
+    // process) only where the thread count could exceed them.
+    const int free = free_cores_ > 0 ? free_cores_ : threads_ > 1 ? detail::free_cores_at_first_use() : 0;
+    d.properties.emplace_back("free_cores", free > 0 ? std::to_string(free) : std::string("not measured (1 thread)"));
+    if (free > 0 && threads_ > free) d.properties.emplace_back("threads_above_free_cores", "yes");
     return d;
   }
 
@@ -3068,6 +3263,7 @@ class Cpu {
   }
 
   int threads_ = 1;
+  int free_cores_ = 0;  // measured by the constructor (threads = 0, fit_free_cores), else 0
   std::vector<Tensor> scratch_;  // one score matrix per thread
   Tensor mask_bias_;
   Tensor no_bias_;
@@ -3099,6 +3295,180 @@ static_assert(WindowOps<Cpu>, "Cpu must provide every windowed vision transforme
 #include <string>
 #include <vector>
 
+// ---- begin accelbench/backend/cpu/gemm.hpp ----
+
+// The Cpu backend's matrix product for linear layers, y = x wᵀ + b, with x
+// [m, k], w [n, k] and y [m, n] row-major: the weights are read as they were
+// loaded, never packed. Each output is a dot product of two k-contiguous rows
+// (a row of x and a row of w), so a tile of `rows` rows of x by four rows of w
+// keeps rows x 4 vector accumulators in registers, each summing a lane-wide
+// slice of k; at the end four accumulators reduce into four adjacent outputs
+// at once and the bias is added as they are stored (no pass of its own).
+// Tiles walk the outputs a block of weight rows at a time, so that block
+// (block_rows x k floats) stays in the L2 cache while every row of x passes.
+//
+// Compiled for AVX-512 (16 lanes, 6 x 4 tiles) or AVX2 with FMA (8 lanes,
+// 3 x 4 tiles); without either, ACCELBENCH_CPU_GEMM is 0 and Cpu::linear
+// keeps Eigen's product (the portable reference).
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#define ACCELBENCH_CPU_GEMM 1
+#include <immintrin.h>
+#else
+#define ACCELBENCH_CPU_GEMM 0
+#endif
+
+#include <algorithm>
+#include <cstddef>
+
+namespace accelbench::detail {
+
+#if ACCELBENCH_CPU_GEMM
+
+#if defined(__AVX512F__)
+struct GemmSimd {
+  using V = __m512;
+  static constexpr int width = 16;
+  static constexpr int rows = 6;  // 24 accumulators, 6 rows of x and a row of w: 31 of 32 registers
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  /// The first `count` (< width) floats at p, zeros after; nothing past them is read.
+  static V load_first(const float* p, int count) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1u), p);
+  }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  /// The sums of a, b, c and d's lanes, in that order.
+  static __m128 sum4(V a, V b, V c, V d) {
+    const V ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    const V cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    const V v = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xEE));
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
+                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  }
+};
+#else
+struct GemmSimd {
+  using V = __m256;
+  static constexpr int width = 8;
+  static constexpr int rows = 3;  // 12 accumulators, 3 rows of x and a row of w: all 16 registers
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static V load_first(const float* p, int count) {
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lanes));
+  }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static __m128 sum4(V a, V b, V c, V d) {
+    const V v = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  }
+};
+#endif
+
+/// y[0:C] = the first C of four sums (+ bias[0:C]).
+template <int C>
+inline void gemm_nt_store(__m128 sums, const float* bias, float* y) {
+  if constexpr (C == 4) {
+    if (bias != nullptr) sums = _mm_add_ps(sums, _mm_loadu_ps(bias));
+    _mm_storeu_ps(y, sums);
+  } else {
+    alignas(16) float v[4];
+    _mm_store_ps(v, sums);
+    for (int j = 0; j < C; ++j) y[j] = v[j] + (bias != nullptr ? bias[j] : 0.0f);
+  }
+}
+
+/// One tile: R rows of x by C (<= 8) rows of w, over all of k.
+template <int R, int C>
+inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw, const float* bias,
+                         float* y, std::ptrdiff_t ldy, std::ptrdiff_t k) {
+  using S = GemmSimd;
+  constexpr int A = C <= 4 ? 4 : 8;  // accumulators per row, reduced four at a time
+  typename S::V acc[R][A];
+  for (int i = 0; i < R; ++i) {
+    for (int j = 0; j < A; ++j) acc[i][j] = S::zero();
+  }
+  std::ptrdiff_t p = 0;
+  for (; p + S::width <= k; p += S::width) {
+    typename S::V a[R];
+    for (int i = 0; i < R; ++i) a[i] = S::load(x + i * ldx + p);
+    for (int j = 0; j < C; ++j) {
+      const typename S::V b = S::load(w + j * ldw + p);
+      for (int i = 0; i < R; ++i) acc[i][j] = S::fma(a[i], b, acc[i][j]);
+    }
+  }
+  if (p < k) {
+    const int rest = static_cast<int>(k - p);
+    typename S::V a[R];
+    for (int i = 0; i < R; ++i) a[i] = S::load_first(x + i * ldx + p, rest);
+    for (int j = 0; j < C; ++j) {
+      const typename S::V b = S::load_first(w + j * ldw + p, rest);
+      for (int i = 0; i < R; ++i) acc[i][j] = S::fma(a[i], b, acc[i][j]);
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    gemm_nt_store<(C < 4 ? C : 4)>(S::sum4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), bias, y + i * ldy);
+    if constexpr (C > 4) {
+      gemm_nt_store<C - 4>(S::sum4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]), bias != nullptr ? bias + 4 : nullptr,
+                           y + i * ldy + 4);
+    }
+  }
+}
+
+/// Outputs [n0, n1) of R rows of x, four at a time (eight for a single row,
+/// a matrix-vector product bound by reading w: more rows of w in flight) and
+/// the rest in one tile.
+template <int R>
+inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw,
+                              const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n0, std::ptrdiff_t n1,
+                              std::ptrdiff_t k) {
+  std::ptrdiff_t n = n0;
+  const auto b = [&](std::ptrdiff_t at) { return bias != nullptr ? bias + at : nullptr; };
+  if constexpr (R == 1) {
+    for (; n + 8 <= n1; n += 8) gemm_nt_tile<1, 8>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k);
+  }
+  for (; n + 4 <= n1; n += 4) gemm_nt_tile<R, 4>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k);
+  switch (n1 - n) {
+    case 1: gemm_nt_tile<R, 1>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
+    case 2: gemm_nt_tile<R, 2>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
+    case 3: gemm_nt_tile<R, 3>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
+    default: break;
+  }
+}
+
+template <int R>
+inline void gemm_nt_rest(int rest, const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw,
+                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n0, std::ptrdiff_t n1,
+                         std::ptrdiff_t k) {
+  if constexpr (R > 0) {
+    if (rest == R) return gemm_nt_row_tiles<R>(x, ldx, w, ldw, bias, y, ldy, n0, n1, k);
+    gemm_nt_rest<R - 1>(rest, x, ldx, w, ldw, bias, y, ldy, n0, n1, k);
+  }
+}
+
+/// Weight rows per block: 64 rows of k floats stay in a 256 KiB-or-larger L2
+/// up to k = 1024 and are re-read from L3 beyond, at most once per tile row.
+inline constexpr std::ptrdiff_t gemm_block_rows = 64;
+
+/// y[m0:m1, n0:n1] = x[m0:m1] w[n0:n1]ᵀ (+ bias[n0:n1] when bias is not null);
+/// x, w and y row-major with leading dimensions ldx, ldw and ldy.
+inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw, const float* bias,
+                    float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1, std::ptrdiff_t n0,
+                    std::ptrdiff_t n1, std::ptrdiff_t k) {
+  constexpr int R = GemmSimd::rows;
+  for (std::ptrdiff_t b0 = n0; b0 < n1; b0 += gemm_block_rows) {
+    const std::ptrdiff_t b1 = std::min(n1, b0 + gemm_block_rows);
+    std::ptrdiff_t m = m0;
+    for (; m + R <= m1; m += R) gemm_nt_row_tiles<R>(x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, b0, b1, k);
+    if (m < m1) gemm_nt_rest<R - 1>(static_cast<int>(m1 - m), x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, b0, b1, k);
+  }
+}
+
+#endif  // ACCELBENCH_CPU_GEMM
+
+}  // namespace accelbench::detail
+// ---- end accelbench/backend/cpu/gemm.hpp ----
 
 namespace accelbench {
 
@@ -3111,27 +3481,66 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
     throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w.rows()) + "]");
   }
   y.resize(x.rows(), w.rows());
+  set_gemm_threads();
+  const Index m = x.rows(), n = w.rows(), k = x.cols();
+#if ACCELBENCH_CPU_GEMM
+  // detail::gemm_nt on the weights as loaded, the bias added as each tile is
+  // stored. The threads split the outputs (whole blocks of weight rows, so
+  // each reads only its share of the weights) or, with fewer outputs than
+  // blocks to go round, the rows of x. A single row (a decode step) is a
+  // matrix-vector product, which Eigen's reads faster (bench/gemm_cpu.cpp).
+  if (m > 1) {
+    const float* bias = b.size() != 0 ? b.data() : nullptr;
+    const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
+      detail::gemm_nt(x.data(), k, w.data(), k, bias, y.data(), n, m0, m1, n0, n1, k);
+    };
+#if defined(_OPENMP)
+    if (threads_ > 1 && m * n * k >= parallel_threshold) {
+      const bool split_outputs = n >= Index{threads_} * detail::gemm_block_rows || m < Index{threads_} * 8;
+      const Index parts = threads_;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+      for (Index p = 0; p < parts; ++p) {
+        if (split_outputs) {
+          part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
+        } else {
+          part(m * p / parts, m * (p + 1) / parts, 0, n);
+        }
+      }
+      return;
+    }
+#endif
+    part(0, m, 0, n);
+    return;
+  }
+#endif
+  // Eigen's product: the bias is its starting value (y += x wᵀ), so it costs
+  // no pass of its own over y.
+  const bool biased = b.size() != 0;
+  if (biased) {
+    parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() = b.row(0); });
+  }
+  const auto product = [&](auto&& out, const auto& weights) {
+    if (biased) {
+      out.noalias() += x * weights.transpose();
+    } else {
+      out.noalias() = x * weights.transpose();
+    }
+  };
 #if defined(_OPENMP)
   // A few rows (a decode step) make a matrix-vector product, which Eigen
   // runs on one thread: split the outputs across the threads instead.
-  if (threads_ > 1 && x.rows() < few_rows && w.rows() >= 4 * threads_ && w.size() >= parallel_threshold) {
+  if (threads_ > 1 && m < few_rows && n >= 4 * threads_ && w.size() >= parallel_threshold) {
     const Index parts = threads_;
 #pragma omp parallel for num_threads(threads_) schedule(static)
     for (Index p = 0; p < parts; ++p) {
-      const Index o0 = w.rows() * p / parts;
-      const Index o1 = w.rows() * (p + 1) / parts;
-      y.middleCols(o0, o1 - o0).noalias() = x * w.middleRows(o0, o1 - o0).transpose();
+      const Index o0 = n * p / parts;
+      const Index o1 = n * (p + 1) / parts;
+      product(y.middleCols(o0, o1 - o0), w.middleRows(o0, o1 - o0));
     }
-  } else {
-    set_gemm_threads();
-    y.noalias() = x * w.transpose();
+    return;
   }
-#else
-  y.noalias() = x * w.transpose();
 #endif
-  if (b.size() != 0) {
-    parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() += b.row(0); });
-  }
+  product(y, w);
 }
 
 inline void Cpu::add(const Tensor& x, Tensor& y) {
@@ -3225,6 +3634,9 @@ namespace accelbench {
 inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
                const Tensor& position_bias, const AttentionDims& d, Tensor& out) {
   check_attention(q, k, v, key_mask, position_bias, d);
+  // Eigen's thread count is global: its products below use this backend's
+  // (on one thread, not one per core behind the caller's back).
+  set_gemm_threads();
   out.resize(q.rows(), q.cols());
   // Additive mask as in transformers: 0 where attended, the lowest float
   // where padded, so a fully padded row still gives a uniform softmax.
@@ -18910,7 +19322,7 @@ class ConsoleReporter {
     for (const auto& d : r.devices) {
       out << fmt::format("device {}: {}", d.backend, d.name.empty() ? std::string("(unavailable)") : d.name);
       if (d.threads > 0) out << fmt::format(", {} thread{}", d.threads, d.threads == 1 ? "" : "s");
-      out << '\n';
+      out << threads_above_free_cores(d) << '\n';
     }
     for (const auto& t : r.timers) {
       if (t.available) {
@@ -18959,6 +19371,19 @@ class ConsoleReporter {
   }
 
  private:
+  /// " (above the N free cores: ...)" when the device says its threads
+  /// exceed the cores other processes left free (the Cpu backend), else "".
+  static std::string threads_above_free_cores(const DeviceInfo& d) {
+    std::string free, above;
+    for (const auto& [key, value] : d.properties) {
+      if (key == "free_cores") free = value;
+      if (key == "threads_above_free_cores") above = value;
+    }
+    if (above != "yes") return {};
+    return fmt::format(" (above the {} free core{}: the threads share cores with other processes)", free,
+                       free == "1" ? "" : "s");
+  }
+
   void print_family(const RunResult& r, const std::string& family, std::vector<std::string>& notes) const {
     using Align = detail::TextTable::Align;
     const CellResult* first = nullptr;
@@ -32325,7 +32750,7 @@ struct Suite {
                   .max_iterations = 100000,
                   .min_time_s = 1.0,
                   .max_time_s = 10.0};
-  /// Cpu threads; 0 means one per logical core.
+  /// Cpu threads; 0 means one per free logical core.
   int threads = 0;
   /// After each family's sweep, time loading its models one after another
   /// and all at once (on each backend; needs two models or more).
@@ -34139,7 +34564,7 @@ struct CompatibilityOptions {
   int min_iterations = 3;
   /// A pair still running after this many seconds is an error; 0: no limit.
   double cell_timeout_s = 0.0;
-  /// Cpu threads, 0 for one per logical core.
+  /// Cpu threads, 0 for one per free logical core.
   int threads = 0;
   std::uint64_t seed = 42;
   /// Verification alone (run --verify-only): each pair runs once, untimed.

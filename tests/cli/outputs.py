@@ -5,7 +5,9 @@
 
 1. `run -o FORMAT` prints that format alone on standard output (parsed
    here: json, jsonl, csv, md, gbench, html; sql loaded into SQLite), the table and progress on standard
-   error, and still writes the results file in --out.
+   error, and still writes the results file in --out. The cpu device records
+   OMP_WAIT_POLICY passive (accelbench sets it and starts again when the
+   variable is unset) and its free cores.
 2. `report` over the results files written: every format, the selection
    flags (a backend, a model, dates, a commit), `--file` written whole with
    the format taken from its extension; the runs merged into one report.
@@ -82,6 +84,18 @@ for fmt, count in parsers.items():
     if not glob.glob(os.path.join(out, "o-%s-*.json" % fmt)):
         fail("run -o %s: no results file in --out" % fmt)
     print("run -o %s: %d cells on standard output, the table on standard error" % (fmt, n))
+
+# OpenMP's wait policy: accelbench starts itself again with OMP_WAIT_POLICY=passive
+# unless the variable is set; the cpu device's properties say the policy.
+with open(glob.glob(os.path.join(out, "o-json-*.json"))[0], encoding="utf-8") as f:
+    devices = [d for d in json.load(f)["devices"] if d.get("backend") == "cpu"]
+expected = os.environ.get("OMP_WAIT_POLICY", "passive") or "default (spins before sleeping)"
+policies = [d.get("properties", {}).get("omp_wait_policy") for d in devices]
+if not devices or any(p != expected for p in policies):
+    fail("run: the cpu device's omp_wait_policy is %r, expected %r" % (policies, expected))
+if any("free_cores" not in d.get("properties", {}) for d in devices):
+    fail("run: the cpu device does not say its free_cores")
+print("run: omp_wait_policy %s in the cpu device's properties" % expected)
 
 # --report: the reports beside the results file.
 status, stdout, stderr = run(["run"] + QUICK + ["--out", out, "--name", "beside", "--report", "md,html,csv"])

@@ -1,10 +1,13 @@
 // The machine's load over a cell's sampling: the /proc/stat and
 // /proc/loadavg parsers on fixed text, the busy rule on fixed figures, and a
-// cell measured while other processes spin on every core.
+// cell measured while other processes spin on every core. The free cores the
+// Cpu backend sizes its threads by, and OpenMP's wait policy.
 
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/cpu.hpp>
+#include <accelbench/detail/free_cores.hpp>
+#include <accelbench/detail/omp_policy.hpp>
 #include <accelbench/detail/proc.hpp>
 #include <accelbench/machine/load.hpp>
 #include <accelbench/report/json.hpp>
@@ -16,7 +19,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -364,3 +370,171 @@ TEST_CASE("a cell measured while other processes spin on every core is flagged b
   CHECK(table.str().find("the machine was busy while sampling") != std::string::npos);  // the footnote
 }
 #endif
+
+namespace {
+
+/// A /proc/stat of two CPUs from each CPU's (ran, idle) ticks.
+detail::ProcStat two_cpus(std::uint64_t ran0, std::uint64_t idle0, std::uint64_t ran1, std::uint64_t idle1) {
+  detail::ProcStat s;
+  detail::CpuTicks a, b;
+  a.user = ran0;
+  a.idle = idle0;
+  b.system = ran1;
+  b.idle = idle1;
+  s.per_cpu = {{0, a}, {1, b}};
+  s.all.user = ran0;
+  s.all.system = ran1;
+  s.all.idle = idle0 + idle1;
+  s.cpus = 2;
+  return s;
+}
+
+/// The value of a describe() property, or nullopt.
+std::optional<std::string> property(const DeviceInfo& d, const std::string& key) {
+  for (const auto& [k, v] : d.properties) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("free cores: a CPU is busy above half its time; this process's own use is added back") {
+  // 10 ticks a CPU: CPU 0 ran 8 of them (busy), CPU 1 ran 5 (not above half).
+  const auto before = two_cpus(100, 100, 100, 100);
+  const auto after = two_cpus(108, 102, 105, 105);
+  const auto busy = detail::busy_cpus_between(before, after);
+  REQUIRE(busy);
+  CHECK(busy->counted == 2);
+  CHECK(busy->busy == 1);
+  // Stolen time counts as run: the hypervisor gave the CPU to someone else.
+  auto stolen = after;
+  stolen.per_cpu[1].second.steal = 4;  // 9 of 14 ticks
+  CHECK(detail::busy_cpus_between(before, stolen)->busy == 2);
+  // Only the CPUs of the affinity when /proc/stat lists them all.
+  CHECK(detail::busy_cpus_between(before, after, std::vector<int>{1})->counted == 1);
+  CHECK(detail::busy_cpus_between(before, after, std::vector<int>{1})->busy == 0);
+  CHECK(detail::busy_cpus_between(before, after, std::vector<int>{1, 5})->counted == 2);
+  // Counters backwards: no figure rather than a wrong one.
+  CHECK_FALSE(detail::busy_cpus_between(after, before));
+
+  CHECK(detail::free_cores_of(2, 1, 0.0) == 1);   // another process on one core
+  CHECK(detail::free_cores_of(2, 1, 0.97) == 2);  // this process's own thread
+  CHECK(detail::free_cores_of(2, 2, 1.0) == 1);   // both
+  CHECK(detail::free_cores_of(2, 2, 0.0) == 1);   // never below 1
+  CHECK(detail::free_cores_of(8, 3, 0.4) == 5);   // 2.6 cores of others' work round to 3
+  CHECK(detail::free_cores_of(2, 0, 1.5) == 2);   // never above the CPUs
+}
+
+TEST_CASE("free cores of the machine now: within [1, hardware_concurrency]") {
+  const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int free = detail::free_cores_now();
+  CHECK(free >= 1);
+  CHECK(free <= hw);
+  const int cached = detail::free_cores_at_first_use();
+  CHECK(cached >= 1);
+  CHECK(cached <= hw);
+  CHECK(detail::free_cores_at_first_use() == cached);  // measured once
+}
+
+#if defined(__linux__)
+TEST_CASE("free cores: another process spinning takes a core, a thread of this process does not") {
+  const int hw = static_cast<int>(std::thread::hardware_concurrency());
+  if (hw < 2) {
+    MESSAGE("hardware_concurrency() = " << hw << ": a spinning process cannot leave a core free; not checked");
+    return;
+  }
+  const int idle = detail::free_cores_now();
+  {
+    // This process's own spinning thread is its own work, not another's.
+    std::atomic<bool> stop{false};
+    std::thread own([&] {
+      volatile unsigned long spins = 0;
+      while (!stop.load(std::memory_order_relaxed)) spins = spins + 1;
+    });
+    int with_own = 0;
+    for (int i = 0; i < 3 && with_own < idle; ++i) with_own = std::max(with_own, detail::free_cores_now());
+    stop = true;
+    own.join();
+    CAPTURE(idle);
+    CAPTURE(with_own);
+    if (idle == hw) {
+      CHECK(with_own == hw);
+    } else {
+      MESSAGE("the machine is busy (" << idle << " of " << hw << " cores free): own-thread check skipped");
+    }
+  }
+  // Another process spinning: at most hw - 1 free (a few tries, in case the
+  // scheduler splits it between two CPUs over one window).
+  Spinners spinner(1);
+  REQUIRE(spinner.count() == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int with_other = hw;
+  for (int i = 0; i < 5 && with_other > hw - 1; ++i) with_other = std::min(with_other, detail::free_cores_now());
+  CAPTURE(idle);
+  CHECK(with_other <= hw - 1);
+}
+#endif
+
+TEST_CASE("Cpu: its threads fit the free cores; describe() says the cores and the wait policy") {
+  const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const DeviceInfo one = Cpu{Cpu::Options{.threads = 1}}.describe();
+  CHECK(property(one, "free_cores") == "not measured (1 thread)");
+  CHECK_FALSE(property(one, "threads_above_free_cores"));
+#if defined(_OPENMP)
+  CHECK(property(one, "omp_wait_policy") == detail::omp_wait_policy());
+
+  const Cpu fitted{};  // threads = 0: one per free core
+  const int free = detail::free_cores_at_first_use();
+  CHECK(fitted.threads() == std::min(hw, free));
+  const DeviceInfo d = fitted.describe();
+  CHECK(property(d, "free_cores") == std::to_string(free));
+  CHECK_FALSE(property(d, "threads_above_free_cores"));
+  CHECK(Cpu{Cpu::Options{.threads = 0, .fit_free_cores = false}}.threads() == hw);
+
+  // An explicit count above the free cores is kept, and said.
+  const Cpu above{Cpu::Options{.threads = hw + 1}};
+  CHECK(above.threads() == hw + 1);
+  const DeviceInfo a = above.describe();
+  CHECK(property(a, "free_cores") == std::to_string(free));
+  CHECK(property(a, "threads_above_free_cores") == "yes");
+  RunResult r;
+  r.devices.push_back(a);
+  std::ostringstream table;
+  ConsoleReporter{table}.report(r);
+  std::string line = std::to_string(hw + 1);  // appended piece by piece: GCC 12's -Wrestrict at -O3
+  line += " threads (above the ";
+  line += std::to_string(free);
+  line += " free core";
+  CHECK(table.str().find(line) != std::string::npos);
+  CHECK(to_json(r)["devices"][0]["properties"]["threads_above_free_cores"] == "yes");
+#else
+  CHECK(property(one, "openmp") == "off");
+#endif
+}
+
+TEST_CASE("OpenMP's wait policy: set passive and start again only when the user set none") {
+  CHECK(detail::should_reexec_for_wait_policy(nullptr));
+  CHECK_FALSE(detail::should_reexec_for_wait_policy("passive"));
+  CHECK_FALSE(detail::should_reexec_for_wait_policy("active"));
+  CHECK_FALSE(detail::should_reexec_for_wait_policy(""));  // set, if to nothing: the user's choice
+
+  const char* given = std::getenv(detail::omp_wait_policy_variable);
+  const std::optional<std::string> saved = given ? std::optional<std::string>(given) : std::nullopt;
+  unsetenv(detail::omp_wait_policy_variable);
+  CHECK(detail::omp_wait_policy() == "default (spins before sleeping)");
+  setenv(detail::omp_wait_policy_variable, "", 1);
+  CHECK(detail::omp_wait_policy() == "default (spins before sleeping)");
+  setenv(detail::omp_wait_policy_variable, "passive", 1);
+  CHECK(detail::omp_wait_policy() == "passive");
+  // Set: nothing to do, and the call returns.
+  char name[] = "test";
+  char* argv[] = {name, nullptr};
+  detail::run_with_passive_omp_wait(argv);
+  CHECK(detail::omp_wait_policy() == "passive");
+  if (saved) {
+    setenv(detail::omp_wait_policy_variable, saved->c_str(), 1);
+  } else {
+    unsetenv(detail::omp_wait_policy_variable);
+  }
+}

@@ -23,6 +23,7 @@
 
 #include "../core/error.hpp"
 #include "../core/version.hpp"
+#include "../detail/omp_policy.hpp"
 #include "../suite/registry.hpp"
 #include "check_command.hpp"
 #include "compare_command.hpp"
@@ -257,9 +258,13 @@ int command_line(int argc, char** argv, Action action) {
 
 /// `accelbench` with the backends of `Backends` and the families of
 /// `Families` (the library's registries by default): reads the command
-/// line and runs its command. Returns the exit status (ExitCode).
+/// line and runs its command. Returns the exit status (ExitCode). First,
+/// unless OMP_WAIT_POLICY is set, the program starts again with it
+/// passive (detail::run_with_passive_omp_wait): OpenMP threads then sleep
+/// at once when they wait, rather than spin where another process holds a core.
 template <class Backends = KnownBackends, class Families = KnownFamilies>
 int main(int argc, char** argv) {
+  ::accelbench::detail::run_with_passive_omp_wait(argv);
   return command_line<Backends, Families>(argc, argv, Action::run);
 }
 

@@ -66,7 +66,7 @@ struct MatrixFlags {
         ->type_name("S");
     cmd.add_option("--timeout", timeout, "a model and backend still running after S seconds is an error, 0 for no limit (default: 0)")
         ->type_name("S");
-    cmd.add_option("--threads", threads, "Cpu threads, 0 for one per logical core (default: 0)")->type_name("N");
+    cmd.add_option("--threads", threads, "Cpu threads, 0 for one per free logical core (default: 0)")->type_name("N");
     cmd.add_option("--out", out, "results folder (default: results)")->type_name("DIR");
     cmd.add_flag("--quiet", quiet, "no progress lines on standard error");
     cmd.add_option("-o,--output", output,

@@ -140,7 +140,7 @@ class SuiteFlags {
            d.settings.cell_timeout_s, [](Suite& s, const std::string& f, const std::string& v) {
              s.settings.cell_timeout_s = parse_number(f, v);
            });
-    value(cmd, "--threads", "N", "Cpu threads, 0 for one per logical core (default: 0); compare: two values A,B",
+    value(cmd, "--threads", "N", "Cpu threads, 0 for one per free logical core (default: 0); compare: two values A,B",
           [this](Suite& s, const std::string& f, const std::string& v) {
             threads = parse_ints(f, v);
             if (!threads.empty()) s.threads = threads.front();

@@ -71,7 +71,7 @@ class ConsoleReporter {
     for (const auto& d : r.devices) {
       out << fmt::format("device {}: {}", d.backend, d.name.empty() ? std::string("(unavailable)") : d.name);
       if (d.threads > 0) out << fmt::format(", {} thread{}", d.threads, d.threads == 1 ? "" : "s");
-      out << '\n';
+      out << threads_above_free_cores(d) << '\n';
     }
     for (const auto& t : r.timers) {
       if (t.available) {
@@ -120,6 +120,19 @@ class ConsoleReporter {
   }
 
  private:
+  /// " (above the N free cores: ...)" when the device says its threads
+  /// exceed the cores other processes left free (the Cpu backend), else "".
+  static std::string threads_above_free_cores(const DeviceInfo& d) {
+    std::string free, above;
+    for (const auto& [key, value] : d.properties) {
+      if (key == "free_cores") free = value;
+      if (key == "threads_above_free_cores") above = value;
+    }
+    if (above != "yes") return {};
+    return fmt::format(" (above the {} free core{}: the threads share cores with other processes)", free,
+                       free == "1" ? "" : "s");
+  }
+
   void print_family(const RunResult& r, const std::string& family, std::vector<std::string>& notes) const {
     using Align = detail::TextTable::Align;
     const CellResult* first = nullptr;

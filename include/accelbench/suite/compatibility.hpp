@@ -69,7 +69,7 @@ struct CompatibilityOptions {
   int min_iterations = 3;
   /// A pair still running after this many seconds is an error; 0: no limit.
   double cell_timeout_s = 0.0;
-  /// Cpu threads, 0 for one per logical core.
+  /// Cpu threads, 0 for one per free logical core.
   int threads = 0;
   std::uint64_t seed = 42;
   /// Verification alone (run --verify-only): each pair runs once, untimed.

@@ -49,7 +49,7 @@ struct Suite {
                   .max_iterations = 100000,
                   .min_time_s = 1.0,
                   .max_time_s = 10.0};
-  /// Cpu threads; 0 means one per logical core.
+  /// Cpu threads; 0 means one per free logical core.
   int threads = 0;
   /// After each family's sweep, time loading its models one after another
   /// and all at once (on each backend; needs two models or more).

@@ -30,6 +30,8 @@
 #endif
 
 #include "../../detail/eigen.hpp"
+#include "../../detail/free_cores.hpp"
+#include "../../detail/omp_policy.hpp"
 #include "../../detail/proc.hpp"
 #include "../../detail/rotary.hpp"
 #include "../../core/result.hpp"
@@ -48,9 +50,15 @@ class Cpu {
   static constexpr std::string_view name = "cpu";
 
   struct Options {
-    /// Threads for GEMM and the other ops; 0 means one per logical core.
-    /// Without OpenMP the backend runs on one thread whatever is asked.
+    /// Threads for GEMM and the other ops; 0 means one per logical core
+    /// (one per free core with fit_free_cores). Without OpenMP the backend
+    /// runs on one thread whatever is asked.
     int threads = 0;
+    /// With threads = 0: no more threads than the logical cores free when
+    /// the process first asked (detail::free_cores_at_first_use, 100 ms of
+    /// /proc/stat). An explicit thread count is kept as asked; describe()
+    /// says when it is above the free cores.
+    bool fit_free_cores = true;
   };
 
   Cpu() : Cpu(Options{}) {}
@@ -62,6 +70,10 @@ class Cpu {
 #if defined(_OPENMP)
     const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     threads_ = options.threads == 0 ? hw : options.threads;
+    if (options.threads == 0 && options.fit_free_cores) {
+      free_cores_ = detail::free_cores_at_first_use();
+      threads_ = std::min(hw, free_cores_);
+    }
 #else
     threads_ = 1;
 #endif
@@ -88,9 +100,15 @@ class Cpu {
     d.properties.emplace_back("eigen_simd", Eigen::SimdInstructionSetsInUse());
 #if defined(_OPENMP)
     d.properties.emplace_back("openmp", std::to_string(_OPENMP));
+    d.properties.emplace_back("omp_wait_policy", detail::omp_wait_policy());
 #else
     d.properties.emplace_back("openmp", "off");
 #endif
+    // One thread always fits: the free cores are measured (once per
+    // process) only where the thread count could exceed them.
+    const int free = free_cores_ > 0 ? free_cores_ : threads_ > 1 ? detail::free_cores_at_first_use() : 0;
+    d.properties.emplace_back("free_cores", free > 0 ? std::to_string(free) : std::string("not measured (1 thread)"));
+    if (free > 0 && threads_ > free) d.properties.emplace_back("threads_above_free_cores", "yes");
     return d;
   }
 
@@ -451,6 +469,7 @@ class Cpu {
   }
 
   int threads_ = 1;
+  int free_cores_ = 0;  // measured by the constructor (threads = 0, fit_free_cores), else 0
   std::vector<Tensor> scratch_;  // one score matrix per thread
   Tensor mask_bias_;
   Tensor no_bias_;
