@@ -60,7 +60,8 @@ TEST_CASE("linear: every tile shape and remainder, against a double-precision pr
   // of a vector, including none.
   Cpu one{Cpu::Options{.threads = 1}};
   Cpu two{Cpu::Options{.threads = 2}};
-  for (const long m : {1L, 2L, 3L, 4L, 5L, 6L, 7L, 13L, 40L}) {
+  // 512 and 513 rows: either side of where Cpu::linear hands large products back to Eigen.
+  for (const long m : {1L, 2L, 3L, 4L, 5L, 6L, 7L, 13L, 40L, 512L, 513L}) {
     for (const long n : {1L, 3L, 4L, 5L, 63L, 64L, 65L, 131L}) {
       for (const long k : {0L, 1L, 7L, 8L, 9L, 16L, 17L, 33L, 100L}) {
         const HostMatrix x = random_matrix(m, k, static_cast<unsigned>(m * 1000 + n * 10 + k));

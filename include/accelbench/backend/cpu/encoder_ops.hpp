@@ -32,8 +32,10 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
   // stored. The threads split the outputs (whole blocks of weight rows, so
   // each reads only its share of the weights) or, with fewer outputs than
   // blocks to go round, the rows of x. A single row (a decode step) is a
-  // matrix-vector product, which Eigen's reads faster (bench/gemm_cpu.cpp).
-  if (m > 1) {
+  // matrix-vector product, which Eigen's reads faster, and from about a
+  // thousand rows on Eigen's packing pays for itself (bench/gemm_cpu.cpp):
+  // both stay Eigen's.
+  if (m > 1 && m <= detail::gemm_nt_max_rows) {
     const float* bias = b.size() != 0 ? b.data() : nullptr;
     const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
       detail::gemm_nt(x.data(), k, w.data(), k, bias, y.data(), n, m0, m1, n0, n1, k);
