@@ -54,6 +54,17 @@ def ask(proc: subprocess.Popen, line: str) -> dict:
     return json.loads(reply)
 
 
+def driver(peers_py: str, worker: str, work: Path, bert_folder: Path, workloads: str, rounds: int,
+           report: Path) -> subprocess.CompletedProcess:
+    """peers.py on one thread with no virtual environment, BERT's workloads on `bert_folder`."""
+    golden_vit = Path(peers_py).resolve().parents[2] / "tests" / "data" / "golden" / "vit"
+    return subprocess.run([sys.executable, peers_py, "--venv", str(work / "no-venv"), "--no-install", "--worker", worker,
+                           "--work", str(work / "work"), "--checkpoint", f"bert-base={bert_folder}",
+                           "--checkpoint", f"vit-base={golden_vit}", "--workloads", workloads, "--threads", "1",
+                           "--rounds", str(rounds), "--round-seconds", "0.05", "--json", str(report)],
+                          capture_output=True, text=True, timeout=600)
+
+
 def main() -> int:
     peers_py, worker, source, work = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
     work.mkdir(parents=True, exist_ok=True)
@@ -86,11 +97,7 @@ def main() -> int:
 
     # 2. The driver, accelbench alone.
     report = work / "peers.json"
-    run = subprocess.run([sys.executable, peers_py, "--venv", str(work / "no-venv"), "--no-install", "--worker", worker,
-                          "--work", str(work / "work"), "--checkpoint", f"bert-base={golden / 'bert'}",
-                          "--checkpoint", f"vit-base={golden / 'vit'}", "--workloads", "bert-base:2:16,vit-base:1:32",
-                          "--threads", "1", "--rounds", "3", "--round-seconds", "0.05", "--json", str(report)],
-                         capture_output=True, text=True, timeout=600)
+    run = driver(peers_py, worker, work, golden / "bert", "bert-base:2:16,vit-base:1:32", 3, report)
     print(run.stdout)
     print(run.stderr)
     check(run.returncode == 0, f"peers.py exit status {run.returncode}")
@@ -110,11 +117,7 @@ def main() -> int:
 
     # 3. A workload that fails (a ViT folder named as BERT's) ends neither the run nor the JSON.
     broken = work / "broken.json"
-    run = subprocess.run([sys.executable, peers_py, "--venv", str(work / "no-venv"), "--no-install", "--worker", worker,
-                          "--work", str(work / "work"), "--checkpoint", f"bert-base={golden / 'vit'}",
-                          "--checkpoint", f"vit-base={golden / 'vit'}", "--workloads", "bert-base:1:16,vit-base:1:32",
-                          "--threads", "1", "--rounds", "2", "--round-seconds", "0.05", "--json", str(broken)],
-                         capture_output=True, text=True, timeout=600)
+    run = driver(peers_py, worker, work, golden / "vit", "bert-base:1:16,vit-base:1:32", 2, broken)
     print(run.stdout)
     check(run.returncode == 1, f"a failed workload: exit status {run.returncode}")
     check("bert-base b1x16" in run.stdout and "FAILED" in run.stdout and "model_type" in run.stdout,
