@@ -69,7 +69,8 @@ TEST_CASE("build against CPU: this build's extensions and OpenMP, in the run's w
 #endif
 #if defined(__AVX2__)
   CHECK(std::find(b.simd.begin(), b.simd.end(), "avx2") != b.simd.end());
-  CHECK(contains(b.eigen_simd, "AVX2"));
+  // Eigen 3.4 names AVX2 only beside AVX-512 ("AVX512, FMA, AVX2, AVX, ..."); an AVX2 build says "AVX SSE, ...".
+  CHECK(contains(b.eigen_simd, "AVX"));
 #endif
   // Names of the CPU's list, in its order.
   auto position = [](const std::string& name) {
