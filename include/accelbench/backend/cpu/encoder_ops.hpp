@@ -26,7 +26,8 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
   }
   y.resize(x.rows(), w.rows());
   set_gemm_threads();
-  const Index m = x.rows(), n = w.rows(), k = x.cols();
+  // Unused where neither the own product nor OpenMP is compiled in.
+  [[maybe_unused]] const Index m = x.rows(), n = w.rows(), k = x.cols();
 #if ACCELBENCH_CPU_GEMM
   // detail::gemm_nt on the weights as loaded, the bias added as each tile is
   // stored. The threads split the outputs (whole blocks of weight rows, so
