@@ -40,7 +40,7 @@ if(ACCELBENCH_BUILD_FUZZERS AND ACCELBENCH_BUILD_TESTS)
            COMMAND ${CMAKE_COMMAND} -DSOURCE=${PROJECT_SOURCE_DIR}/fuzz -DBINARY=${_fuzz_dir}
                    -DCXX=${ACCELBENCH_FUZZ_CXX} -DGENERATOR=${CMAKE_GENERATOR}
                    -P ${PROJECT_SOURCE_DIR}/fuzz/build.cmake)
-  set_tests_properties(fuzz_build PROPERTIES FIXTURES_SETUP accelbench_fuzzers TIMEOUT 1800)
+  set_tests_properties(fuzz_build PROPERTIES FIXTURES_SETUP accelbench_fuzzers TIMEOUT 1800 LABELS fuzz)
   set(_fuzz_targets safetensors checkpoint suite proc)
   if(CLI11_FOUND)  # fuzz/ builds fuzz_cli when it finds CLI11 too
     list(APPEND _fuzz_targets cli)
