@@ -17,17 +17,14 @@
 #include <accelbench/detail/omp_policy.hpp>
 #include <accelbench/measure/stats/percentile_stats.hpp>
 #include <accelbench/model/common/weights.hpp>
+#include <accelbench/testing/busy_cores.hpp>
 
 #include <fmt/format.h>
-
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -66,22 +63,6 @@ void time_passes(Block& block, Cpu& cpu, int passes, std::vector<double>& sample
   }
 }
 
-/// A child process spinning (for five minutes at most) until killed.
-pid_t start_spinner() {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    timespec start{}, now{};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    volatile unsigned long spins = 0;
-    do {
-      for (int k = 0; k < 100000; ++k) spins = spins + 1;
-      clock_gettime(CLOCK_MONOTONIC, &now);
-    } while (now.tv_sec - start.tv_sec < 300);
-    _exit(0);
-  }
-  return pid;
-}
-
 double median(std::vector<double> v) { return *PercentileStats::summarize(v).median; }
 
 }  // namespace
@@ -102,10 +83,10 @@ int main(int argc, char** argv) {
              detail::omp_wait_policy(), std::thread::hardware_concurrency(), rounds, passes);
 
   for (const bool busy : {false, true}) {
-    pid_t spinner = -1;
+    std::optional<testing::BusyCores> spinner;
     if (busy) {
-      spinner = start_spinner();
-      if (spinner < 0) {
+      spinner.emplace(1, 300);
+      if (spinner->count() != 1) {
         fmt::print("  could not start the spinning process\n");
         return 1;
       }
@@ -123,10 +104,7 @@ int main(int argc, char** argv) {
         time_passes(block, one, passes, t1);
       }
     }
-    if (spinner > 0) {
-      kill(spinner, SIGKILL);
-      waitpid(spinner, nullptr, 0);
-    }
+    spinner.reset();
     const double m1 = median(t1), m2 = median(t2);
     fmt::print("  {:<37} free cores {}: 1 thread {:7.2f} ms, 2 threads {:7.2f} ms, ratio 2/1 {:.2f}\n",
                busy ? "with a process spinning on one core," : "machine as found (no spinner),", free, m1 * 1e3, m2 * 1e3,

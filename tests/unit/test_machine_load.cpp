@@ -12,11 +12,7 @@
 #include <accelbench/machine/load.hpp>
 #include <accelbench/report/json.hpp>
 #include <accelbench/run/benchmark.hpp>
-
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include <accelbench/testing/busy_cores.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -71,39 +67,6 @@ LoadSnapshot snapshot(double at_s, std::uint64_t busy_ticks, std::uint64_t idle_
   s.load_average = 1.5;
   return s;
 }
-
-/// Processes that spin until killed (or for a minute at most), killed and
-/// reaped when this goes out of scope.
-class Spinners {
- public:
-  explicit Spinners(int n) {
-    for (int i = 0; i < n; ++i) {
-      const pid_t pid = fork();
-      if (pid == 0) {
-        // Only async-signal-safe calls in the child of a threaded process.
-        timespec start{}, now{};
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        volatile unsigned long spins = 0;
-        do {
-          for (int k = 0; k < 100000; ++k) spins = spins + 1;
-          clock_gettime(CLOCK_MONOTONIC, &now);
-        } while (now.tv_sec - start.tv_sec < 60);
-        _exit(0);
-      }
-      if (pid > 0) pids_.push_back(pid);
-    }
-  }
-  Spinners(const Spinners&) = delete;
-  Spinners& operator=(const Spinners&) = delete;
-  ~Spinners() {
-    for (const pid_t pid : pids_) kill(pid, SIGKILL);
-    for (const pid_t pid : pids_) waitpid(pid, nullptr, 0);
-  }
-  [[nodiscard]] std::size_t count() const { return pids_.size(); }
-
- private:
-  std::vector<pid_t> pids_;
-};
 
 Config spin_cell(double min_time_s) {
   return Config{.model = "spin-100us",
@@ -343,7 +306,7 @@ TEST_CASE("a cell measured while other processes spin on every core is flagged b
   // and over half a core in all even where N is 1. Other work on the
   // machine only adds to it.
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  Spinners spinners(2 * cores + 1);
+  testing::BusyCores spinners(2 * cores + 1);
   REQUIRE(spinners.count() == static_cast<std::size_t>(2 * cores + 1));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
@@ -471,7 +434,7 @@ TEST_CASE("free cores: another process spinning takes a core, a thread of this p
   }
   // Another process spinning: at most hw - 1 free (a few tries, in case the
   // scheduler splits it between two CPUs over one window).
-  Spinners spinner(1);
+  testing::BusyCores spinner(1);
   REQUIRE(spinner.count() == 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   int with_other = hw;
