@@ -16,6 +16,10 @@
 //   quit
 //
 //   bench_peers_worker --threads N
+//
+// Like `accelbench`, it starts again with OMP_WAIT_POLICY=passive unless the
+// variable is set (detail::run_with_passive_omp_wait): what a user of the
+// runner gets is what is compared.
 
 #include <accelbench/accelbench.hpp>
 
@@ -182,6 +186,7 @@ class Worker {
 }  // namespace
 
 int main(int argc, char** argv) {
+  accelbench::detail::run_with_passive_omp_wait(argv);
   int threads = 1;
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--threads") threads = std::atoi(argv[i + 1]);
