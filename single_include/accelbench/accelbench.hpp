@@ -32865,6 +32865,21 @@ void set_models(Suite& s, const std::string& family, const std::vector<std::stri
   s.benchmarks = {{family, chosen}};
 }
 
+/// default_suite() for a program that knows the families of the list: its
+/// sweep keeps the axes they declare and its benchmarks the entries of those
+/// families (a runner over some of the library's families runs its defaults
+/// without naming an axis or a family it lacks).
+template <class... Fs>
+[[nodiscard]] Suite default_suite(TypeList<Fs...> families) {
+  Suite s = default_suite();
+  const auto declared = declared_sweep_axes(families);
+  std::erase_if(s.settings.sweep, [&](const auto& entry) {
+    return std::none_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == entry.first; });
+  });
+  std::erase_if(s.benchmarks, [](const SuiteEntry& e) { return ((e.family != Fs::name) && ...); });
+  return s;
+}
+
 /// Reads a suite from JSON. Fields not given keep default_suite()'s values (of
 /// its sweep, the axes the families of the list declare); an unknown field
 /// or a value of the wrong type is a ConfigError naming it.
@@ -32875,7 +32890,7 @@ template <class... Fs>
 [[nodiscard]] Suite parse_suite(const Json& j, TypeList<Fs...> families) {
   using detail::json_int, detail::json_ints, detail::json_number, detail::json_string, detail::json_strings;
   if (!j.is_object()) detail::bad_type("suite", j, "a JSON object");
-  Suite s = default_suite();
+  Suite s = default_suite(families);
   Config& c = s.settings;
   auto boolean = [](const Json& v, const std::string& key) {
     if (!v.is_boolean()) detail::bad_type(key, v, "true or false");
@@ -32980,12 +32995,8 @@ template <class... Fs>
          }
        }});
 
-  // The families' sweep axes, listed after batch_sizes; the defaults keep
-  // only those of the list's families.
+  // The families' sweep axes, listed after batch_sizes.
   const auto declared = declared_sweep_axes(families);
-  std::erase_if(c.sweep, [&](const auto& entry) {
-    return std::none_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == entry.first; });
-  });
   std::vector<std::pair<std::string, Setter>> axes;
   for (const auto& d : declared) {
     if (std::any_of(fields.begin(), fields.end(), [&](const auto& f) { return f.first == d.axis.name; })) {

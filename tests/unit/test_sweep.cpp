@@ -186,6 +186,26 @@ TEST_CASE("suite files: each declared sweep axis is a field") {
         std::map<std::string, std::vector<int>>{{"image_sizes", {0}}, {"prompt_lengths", {8}}, {"new_tokens", {4}}});
 }
 
+TEST_CASE("the default suite of a program that knows some families: their axes and their entries") {
+  // A runner over embedding and vision: text generation's axes and models
+  // leave the defaults, which then pass the shared sweep's check.
+  using Some = TypeList<Embedding, Vision>;
+  const Suite s = default_suite(Some{});
+  CHECK(s.settings.sweep == std::map<std::string, std::vector<int>>{{"sequence_lengths", {32, 128}}});
+  REQUIRE(s.benchmarks.size() == 1);
+  CHECK(s.benchmarks.front().family == "embedding");
+  CHECK_NOTHROW(validate_shared_sweep(s.settings, Some{}));
+  CHECK_THROWS_WITH_AS(validate_shared_sweep(default_suite().settings, Some{}),
+                       doctest::Contains("sweep.new_tokens = [16]: no family of the suite declares this sweep axis"),
+                       ConfigError);
+  // A suite file read for them starts from the same defaults.
+  CHECK(parse_suite(Json::parse(R"({"name": "x"})"), Some{}).benchmarks == s.benchmarks);
+  // Every family of the library: the default suite unchanged.
+  const Suite all = default_suite(KnownFamilies{});
+  CHECK(all.settings.sweep == default_suite().settings.sweep);
+  CHECK(all.benchmarks == default_suite().benchmarks);
+}
+
 TEST_CASE("the compatibility matrix runs each family's small cell, from its declaration") {
   CHECK(small_sweep<Echo>() == std::map<std::string, std::vector<int>>{{"echo_widths", {2}}});
   CHECK(small_sweep<Embedding>() == std::map<std::string, std::vector<int>>{{"sequence_lengths", {16}}});

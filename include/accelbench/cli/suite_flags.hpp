@@ -89,7 +89,7 @@ class SuiteFlags {
   /// Adds the options to `cmd`; `Families` names the families --family knows.
   template <class Families>
   void add_to(CLI::App& cmd) {
-    const Suite d = default_suite();
+    const Suite d = default_suite(Families{});
     cmd.add_option("--suite", suite_file_, "JSON suite file (default: the built-in default suite)")
         ->type_name("FILE");
     value(cmd, "--name", "NAME", "suite name, used in the results file name (default: " + d.name + ")",
@@ -245,7 +245,7 @@ class SuiteFlags {
   /// over it. Throws ConfigError naming the flag and the value.
   template <class Families>
   [[nodiscard]] Suite suite() const {
-    Suite s = suite_file_.empty() ? default_suite() : parse_suite(read_json_file(suite_file_), Families{});
+    Suite s = suite_file_.empty() ? default_suite(Families{}) : parse_suite(read_json_file(suite_file_), Families{});
     for (const auto& edit : edits_) edit(s);
     if (no_concurrent_loading_) s.concurrent_loading = false;
     if (warmup_until_stable_) s.settings.warmup_until_stable = true;
