@@ -114,21 +114,6 @@ void set_models(Suite& s, const std::string& family, const std::vector<std::stri
   s.benchmarks = {{family, chosen}};
 }
 
-/// default_suite() for a program that knows the families of the list: its
-/// sweep keeps the axes they declare and its benchmarks the entries of those
-/// families (a runner over some of the library's families runs its defaults
-/// without naming an axis or a family it lacks).
-template <class... Fs>
-[[nodiscard]] Suite default_suite(TypeList<Fs...> families) {
-  Suite s = default_suite();
-  const auto declared = declared_sweep_axes(families);
-  std::erase_if(s.settings.sweep, [&](const auto& entry) {
-    return std::none_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == entry.first; });
-  });
-  std::erase_if(s.benchmarks, [](const SuiteEntry& e) { return ((e.family != Fs::name) && ...); });
-  return s;
-}
-
 /// Reads a suite from JSON. Fields not given keep default_suite()'s values (of
 /// its sweep, the axes the families of the list declare); an unknown field
 /// or a value of the wrong type is a ConfigError naming it.

@@ -3,11 +3,14 @@
 // What a suite is: several models of each family on several backends, with
 // the sweep and stopping rule they share (suite/suite.hpp runs it).
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "../core/config.hpp"
+#include "../core/type_list.hpp"
+#include "../family/sweep.hpp"
 
 namespace accelbench {
 
@@ -72,5 +75,20 @@ struct Suite {
 /// all-MiniLM-L6-v2 (batch sizes 1 and 8, sequence lengths 32 and 128), then
 /// gpt2 and llama-tiny (batch sizes 1 and 8, 16 tokens after 32).
 [[nodiscard]] inline Suite default_suite() { return Suite{}; }
+
+/// default_suite() for a program that knows the families of the list: its
+/// sweep keeps the axes they declare and its benchmarks the entries of those
+/// families (a runner over some of the library's families runs its defaults
+/// without naming an axis or a family it lacks).
+template <class... Fs>
+[[nodiscard]] Suite default_suite(TypeList<Fs...> families) {
+  Suite s = default_suite();
+  const auto declared = declared_sweep_axes(families);
+  std::erase_if(s.settings.sweep, [&](const auto& entry) {
+    return std::none_of(declared.begin(), declared.end(), [&](const auto& d) { return d.axis.name == entry.first; });
+  });
+  std::erase_if(s.benchmarks, [](const SuiteEntry& e) { return ((e.family != Fs::name) && ...); });
+  return s;
+}
 
 }  // namespace accelbench
