@@ -168,16 +168,17 @@ void check_attention(B& b, Checker& chk) {
       b.attention(up(qc), up(kc), up(vc), T{}, up(bias), c, y);
       chk.matches("causal grouped-query attention on a cache with a bias", down(y), ref);
       // Sliding windows: a prefill of 9 seeing the last 3 positions, and 4
-      // queries against 300 of a cache of 310 seeing the last 257.
+      // queries (heads of 64) against 300 of a cache of 310 seeing the last 257.
       AttentionDims w{.batch = 2, .query_len = 9, .key_len = 9, .heads = 4, .head_dim = 8, .kv_heads = 2,
                       .key_stride = 12, .causal = true, .window = 3};
       const HostMatrix qw = random_matrix(18, 32, 19);
       cpu.attention(qw, kc, vc, HostMatrix{}, HostMatrix{}, w, ref);
       b.attention(up(qw), up(kc), up(vc), T{}, T{}, w, y);
       chk.matches("causal attention with a sliding window of 3", down(y), ref);
-      AttentionDims wl{.batch = 1, .query_len = 4, .key_len = 300, .heads = 4, .head_dim = 8, .kv_heads = 2,
+      AttentionDims wl{.batch = 1, .query_len = 4, .key_len = 300, .heads = 4, .head_dim = 64, .kv_heads = 2,
                        .key_stride = 310, .causal = true, .window = 257};
-      const HostMatrix qwl = random_matrix(4, 32, 20), kwl = random_matrix(310, 16, 21), vwl = random_matrix(310, 16, 22);
+      const HostMatrix qwl = random_matrix(4, 256, 20), kwl = random_matrix(310, 128, 21),
+                       vwl = random_matrix(310, 128, 22);
       cpu.attention(qwl, kwl, vwl, HostMatrix{}, HostMatrix{}, wl, ref);
       b.attention(up(qwl), up(kwl), up(vwl), T{}, T{}, wl, y);
       chk.matches("causal attention with a sliding window of 257 over 300 keys", down(y), ref);
@@ -191,9 +192,10 @@ void check_attention(B& b, Checker& chk) {
       b.attention(up(qs), up(ks), up(vs), T{}, up(bias), s, y);
       chk.matches("attention with a bias per window (bias_blocks 3)", down(y), ref);
     }
-    // Long keys: more keys than a work-group has items.
-    AttentionDims l{.batch = 1, .query_len = 3, .key_len = 300, .heads = 2, .head_dim = 16};
-    const HostMatrix ql = random_matrix(3, 32, 16), kl = random_matrix(300, 32, 17), vl = random_matrix(300, 32, 18);
+    // Long keys: more keys than a work-group has items, and (heads of 64)
+    // more than a GPU kernel holds in shared memory at once.
+    AttentionDims l{.batch = 1, .query_len = 3, .key_len = 300, .heads = 2, .head_dim = 64};
+    const HostMatrix ql = random_matrix(3, 128, 16), kl = random_matrix(300, 128, 17), vl = random_matrix(300, 128, 18);
     cpu.attention(ql, kl, vl, HostMatrix{}, l, ref);
     b.attention(up(ql), up(kl), up(vl), T{}, l, y);
     chk.matches("attention over 300 keys", down(y), ref);
