@@ -1,12 +1,17 @@
-// GPT-2 greedy generation (batch 1, prompt 128, 32 new tokens) through
-// Benchmark<Cpu, TextGeneration>, beside what bounds each phase, measured in
-// the same run with the same threads:
-//   decode   one token reads every weight once: the time to read the
-//            model's weight bytes with every thread is its floor;
-//   prefill  128 tokens through the same matrices: Cpu::linear at GPT-2's
+// Greedy generation at batch 1 through Benchmark<Cpu, TextGeneration>,
+// beside what bounds each phase, measured in the same run with the same
+// threads:
+//   decode   one token reads every weight it multiplies once: the time to
+//            read those bytes with every thread is its floor (an untied
+//            token table, and GPT-2's position table, are only looked up
+//            and not counted);
+//   prefill  the prompt through the same matrices: Cpu::linear at GPT-2's
 //            feed-forward shape is its ceiling in GFLOP/s.
+// GPT-2 takes a prompt of 128 and 32 new tokens; a larger preset (e.g.
+// tinyllama-1.1b, 4.4 GB of float32 weights) a prompt of 32 and 16 new
+// tokens, so that a run stays within minutes on one thread.
 //
-//   bench_generation_cpu [threads]      (default: one per logical core)
+//   bench_generation_cpu [threads] [preset]     (default: one per logical core, gpt2)
 
 #include <accelbench/accelbench.hpp>
 
@@ -15,6 +20,7 @@
 #include "common.hpp"
 
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 using namespace accelbench;
@@ -23,15 +29,22 @@ int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 0;
   Cpu cpu{Cpu::Options{.threads = threads}};
   const int used = cpu.threads();
-  const GenerativeConfig& gpt2 = TextGeneration::find_preset("gpt2");
-  const std::uint64_t weight_bytes = static_cast<std::uint64_t>(gpt2.parameter_count()) * sizeof(float);
+  const std::string preset = argc > 2 ? argv[2] : "gpt2";
+  const GenerativeConfig& model = TextGeneration::find_preset(preset);
+  const bool gpt2 = model.architecture == "gpt2";
+  const int prompt = gpt2 ? 128 : 32;
+  const int new_tokens = gpt2 ? 32 : 16;
+  // What one decode step multiplies: every parameter but the tables it only looks up.
+  std::int64_t looked_up = model.tied_embeddings ? 0 : std::int64_t{model.vocab_size} * model.hidden;
+  if (gpt2) looked_up += std::int64_t{model.max_positions} * model.hidden;
+  const std::uint64_t weight_bytes = static_cast<std::uint64_t>(model.parameter_count() - looked_up) * sizeof(float);
 
   std::vector<double> stream = benchutil::read_samples(used, weight_bytes, 1.0);
   std::vector<double> gemm = benchutil::gemm_samples(used, 1.0);
 
-  Benchmark<Cpu, TextGeneration, PercentileStats> bench{{.model = "gpt2",
+  Benchmark<Cpu, TextGeneration, PercentileStats> bench{{.model = preset,
                                                          .batch_sizes = {1},
-                                                         .sweep = {{"prompt_lengths", {128}}, {"new_tokens", {32}}},
+                                                         .sweep = {{"prompt_lengths", {prompt}}, {"new_tokens", {new_tokens}}},
                                                          .warmup_iterations = 1,
                                                          .min_iterations = 5,
                                                          .min_time_s = 3.0,
@@ -46,7 +59,7 @@ int main(int argc, char** argv) {
 
   const CellResult& cell = result.cells.at(0);
   if (cell.status != CellStatus::ok || cell.phases.size() != 2) {
-    fmt::print("gpt2 failed: {}\n", cell.message);
+    fmt::print("{} failed: {}\n", preset, cell.message);
     return 1;
   }
   const PhaseResult& prefill = cell.phases[0];
@@ -55,17 +68,18 @@ int main(int argc, char** argv) {
   const double gemm_median = *PercentileStats::summarize(gemm).median;
   const double gemm_gflops = benchutil::gemm_flops / gemm_median / 1e9;
   // Prefill's work: the prompt through every layer and the head for one position.
-  const double prefill_flops = gpt2.generation_flops(1, 128, 1);
+  const double prefill_flops = model.generation_flops(1, prompt, 1);
   const double prefill_gflops = prefill_flops / *prefill.latency.median / 1e9;
 
   fmt::print("generation_cpu: {} threads on {}{}\n", used, result.system.cpu_model,
              result.build.debug() ? " (DEBUG BUILD: figures not representative)" : "");
-  fmt::print("  GPT-2, batch 1, prompt 128, 32 new tokens, {} runs\n", cell.iterations);
+  fmt::print("  {}, batch 1, prompt {}, {} new tokens, {} runs\n", preset, prompt, new_tokens, cell.iterations);
   fmt::print("    prefill (time to first token) median {:8.2f} ms   p99 {:8.2f} ms   {:6.1f} GFLOP/s\n",
              *prefill.latency.median * 1e3, *prefill.latency.p99 * 1e3, prefill_gflops);
   fmt::print("    decode (per token)            median {:8.2f} ms   p99 {:8.2f} ms   {:6.1f} tokens/s\n",
              *decode.latency.median * 1e3, *decode.latency.p99 * 1e3, decode.items_per_second);
-  fmt::print("  reading GPT-2's {:.0f} MB of weights once, median {:.2f} ms ({:.1f} GB/s)\n", weight_bytes / 1e6,
+  fmt::print("  reading the {:.0f} MB of weights a step multiplies once, median {:.2f} ms ({:.1f} GB/s)\n",
+             weight_bytes / 1e6,
              stream_median * 1e3, weight_bytes / stream_median / 1e9);
   fmt::print("  Cpu::linear [128 x 768] x [768 x 3072], median {:.3f} ms ({:.1f} GFLOP/s)\n", gemm_median * 1e3,
              gemm_gflops);
