@@ -8,6 +8,12 @@
 // from the cache of the previous call. Where the ratio is above 1 (a single
 // row; more than detail::gemm_nt_max_rows rows) Cpu::linear uses Eigen's.
 //
+// A second table times Cpu::linear on the same shapes with the weights
+// stored as fp32, bf16 and fp16 (CpuWeight), in alternating rounds: the
+// half-precision times relative to fp32's, and for the single-row products
+// (a decode step, bound by reading the weights) the weights' bytes read per
+// second.
+//
 //   bench_gemm_cpu
 
 #include <accelbench/accelbench.hpp>
@@ -16,9 +22,66 @@
 
 #include "common.hpp"
 
+#include <iterator>
+#include <string>
 #include <vector>
 
 using namespace accelbench;
+
+namespace {
+
+struct Shape {
+  const char* name;
+  Eigen::Index m, n, k;
+};
+
+/// Cpu::linear at fp32, bf16 and fp16 weights, one thread, alternating.
+void precision_table(const Shape* shapes, std::size_t count) {
+  fmt::print("\nCpu::linear with the weights stored at each precision (1 thread)\n");
+  fmt::print("{:<34}{:>11}{:>14}{:>14}{:>34}\n", "", "fp32 ms", "bf16 / fp32", "fp16 / fp32",
+             "weights read, GB/s: fp32 bf16 fp16");
+  constexpr int layers = 8;
+  constexpr Precision precisions[] = {Precision::fp32, Precision::bf16, Precision::fp16};
+  Cpu cpu{Cpu::Options{.threads = 1}};
+  for (std::size_t s_i = 0; s_i < count; ++s_i) {
+    const Shape& s = shapes[s_i];
+    const HostMatrix x = synthetic_tensor("x", s.m, s.k, 1, 0.0f, 1.0f);
+    const HostMatrix b = synthetic_tensor("b", 1, s.n, 2, 0.0f, 0.02f);
+    std::vector<CpuWeight> w[3];
+    for (int l = 0; l < layers; ++l) {
+      const HostMatrix full = synthetic_tensor("w", s.n, s.k, 3 + l, 0.0f, 0.02f);
+      for (int p = 0; p < 3; ++p) w[p].push_back(Cpu::upload_weight(full, precisions[p]));
+    }
+    HostMatrix y(s.m, s.n);
+    const double flops = 2.0 * static_cast<double>(s.m * s.n * s.k);
+    const int calls = static_cast<int>(std::max(1.0, 2e8 / flops));
+    std::vector<double> times[3], ratios[3];
+    for (int round = 0; round < 15; ++round) {
+      double t_round[3];
+      for (int p = 0; p < 3; ++p) {
+        SteadyTimer t;
+        t.start();
+        for (int c = 0; c < calls; ++c) cpu.linear(x, w[p][static_cast<std::size_t>(c % layers)], b, y);
+        t_round[p] = t.stop() / calls;
+        times[p].push_back(t_round[p]);
+      }
+      for (int p = 1; p < 3; ++p) ratios[p].push_back(t_round[p] / t_round[0]);
+    }
+    do_not_optimize(y.data());
+    double median[3];
+    for (int p = 0; p < 3; ++p) median[p] = *PercentileStats::summarize(times[p]).median;
+    std::string read = "";
+    if (s.m == 1) {
+      for (int p = 0; p < 3; ++p) {
+        read += fmt::format(" {:>6.1f}", static_cast<double>(w[p][0].bytes()) / median[p] / 1e9);
+      }
+    }
+    fmt::print("{:<34}{:>11.3f}{:>14.3f}{:>14.3f}{:>34}\n", s.name, median[0] * 1e3,
+               *PercentileStats::summarize(ratios[1]).median, *PercentileStats::summarize(ratios[2]).median, read);
+  }
+}
+
+}  // namespace
 
 int main() {
 #if ACCELBENCH_CPU_GEMM
@@ -28,10 +91,6 @@ int main() {
   fmt::print("{:<34}{:>16}{:>16}{:>12}\n", "y = x wT + b, [m x k] x [k x n]", "gemm_nt GFLOP/s", "Eigen GFLOP/s",
              "time ratio");
 
-  struct Shape {
-    const char* name;
-    Eigen::Index m, n, k;
-  };
   const Shape shapes[] = {{"BERT-base QKV/out, 128 tokens", 128, 768, 768},
                           {"BERT-base up, 128 tokens", 128, 3072, 768},
                           {"BERT-base down, 128 tokens", 128, 768, 3072},
@@ -76,6 +135,7 @@ int main() {
     fmt::print("{:<34}{:>9.1f} ({:.2f}){:>9.1f} ({:.2f}){:>12.3f}\n", s.name, flops / a / 1e9, flops / a / 1e9 / peak,
                flops / e / 1e9, flops / e / 1e9 / peak, *PercentileStats::summarize(ratios).median);
   }
+  precision_table(shapes, std::size(shapes));
 #else
   fmt::print("gemm_cpu: no AVX2 or AVX-512 in this build: Cpu::linear is Eigen's product\n");
 #endif

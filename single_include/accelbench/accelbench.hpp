@@ -2832,6 +2832,239 @@ inline std::optional<double> sys_khz_as_mhz(const std::filesystem::path& path) {
 
 }  // namespace accelbench
 // ---- end accelbench/machine/cpu.hpp ----
+// ---- begin accelbench/backend/cpu/weight.hpp ----
+
+// A linear layer's weight on the Cpu backend, stored at a Precision: fp32 as
+// a HostMatrix, bf16 or fp16 as their 16 bits, row-major [out, in] as in
+// PyTorch. Cpu::linear widens the 16-bit values to float as it reads them
+// (cpu/gemm.hpp), so a product reads half the bytes.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+// ---- begin accelbench/core/precision.hpp ----
+
+// The precision a model's weights are stored in: fp32, or one of the 16-bit
+// formats (detail/half.hpp) that halve the bytes a product reads. Activations
+// and accumulation stay fp32 whatever the weights are.
+
+#include <array>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace accelbench {
+
+enum class Precision { fp32, bf16, fp16 };
+
+inline constexpr std::array<Precision, 3> all_precisions = {Precision::fp32, Precision::bf16, Precision::fp16};
+
+[[nodiscard]] constexpr std::string_view precision_name(Precision p) noexcept {
+  switch (p) {
+    case Precision::bf16: return "bf16";
+    case Precision::fp16: return "fp16";
+    case Precision::fp32: break;
+  }
+  return "fp32";
+}
+
+/// Bytes per stored weight.
+[[nodiscard]] constexpr int precision_bytes(Precision p) noexcept { return p == Precision::fp32 ? 4 : 2; }
+
+/// The largest relative error of rounding one value to the precision
+/// (round to nearest): 2^-p with p the significant bits, 2^-24 for fp32,
+/// 2^-8 for bf16 and 2^-11 for fp16 (within fp16's normal range).
+[[nodiscard]] constexpr double unit_roundoff(Precision p) noexcept {
+  switch (p) {
+    case Precision::bf16: return 1.0 / 256.0;
+    case Precision::fp16: return 1.0 / 2048.0;
+    case Precision::fp32: break;
+  }
+  return 1.0 / 16777216.0;
+}
+
+/// "fp32", "bf16" or "fp16" (and PyTorch's names "float32", "bfloat16",
+/// "float16"); anything else throws std::invalid_argument naming `field` and
+/// the value.
+[[nodiscard]] inline Precision parse_precision(std::string_view value, std::string_view field = "precision") {
+  if (value == "fp32" || value == "float32") return Precision::fp32;
+  if (value == "bf16" || value == "bfloat16") return Precision::bf16;
+  if (value == "fp16" || value == "float16") return Precision::fp16;
+  throw std::invalid_argument(std::string(field) + " = '" + std::string(value) +
+                              "': expected fp32, bf16 or fp16");
+}
+
+}  // namespace accelbench
+// ---- end accelbench/core/precision.hpp ----
+// ---- begin accelbench/detail/half.hpp ----
+
+// The 16-bit floating-point formats of checkpoints and of weights stored at
+// half precision: IEEE 754 binary16 ("fp16", 5 exponent and 10 mantissa
+// bits) and bfloat16 ("bf16", the upper 16 bits of a float: 8 exponent and 7
+// mantissa bits), to and from float. From float both round to nearest, ties
+// to even, as the CPU's conversion instructions do; a NaN stays a (quiet)
+// NaN, and a value past the format's largest becomes an infinity.
+
+#include <bit>
+#include <cstdint>
+
+namespace accelbench::detail {
+
+/// IEEE 754 binary16 to float, exactly: subnormals, infinities and NaN
+/// payloads included.
+[[nodiscard]] constexpr float f16_bits_to_float(std::uint16_t h) noexcept {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  std::uint32_t exponent = (h >> 10) & 0x1fu;
+  std::uint32_t mantissa = h & 0x3ffu;
+  std::uint32_t bits = 0;
+  if (exponent == 0x1fu) {
+    bits = sign | 0x7f800000u | (mantissa << 13);  // infinity or NaN
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);  // rebias 15 -> 127
+  } else if (mantissa == 0) {
+    bits = sign;  // signed zero
+  } else {
+    // Subnormal: mantissa * 2^-24, normalised for float.
+    exponent = 113;
+    while ((mantissa & 0x400u) == 0) {
+      mantissa <<= 1;
+      --exponent;
+    }
+    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+  }
+  return std::bit_cast<float>(bits);
+}
+
+/// bfloat16 to float: the upper 16 bits of a float.
+[[nodiscard]] constexpr float bf16_bits_to_float(std::uint16_t h) noexcept {
+  return std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
+}
+
+/// Float to IEEE 754 binary16, rounded to nearest with ties to even.
+[[nodiscard]] constexpr std::uint16_t float_to_f16_bits(float f) noexcept {
+  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
+  const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
+  const std::uint32_t magnitude = x & 0x7fffffffu;
+  if (magnitude > 0x7f800000u) {  // NaN: quiet, with the payload's upper bits
+    return static_cast<std::uint16_t>(sign | 0x7e00u | ((magnitude >> 13) & 0x3ffu));
+  }
+  // 65520 (halfway between the largest binary16, 65504, and 65536) and
+  // above round to infinity: the tie goes to the even side, which is 65536.
+  if (magnitude >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);
+  if (magnitude >= 0x38800000u) {  // a normal binary16 (2^-14 and above)
+    // Round the 13 bits dropped from the mantissa (a carry into the
+    // exponent is the right result), then rebias 127 -> 15.
+    const std::uint32_t rounded = magnitude + 0xfffu + ((magnitude >> 13) & 1u);
+    return static_cast<std::uint16_t>(sign | ((rounded - 0x38000000u) >> 13));
+  }
+  // Subnormal or zero: a multiple of 2^-24. Adding 0.5 (whose last mantissa
+  // bit is worth 2^-24) rounds it so, ties to even; the mantissa of the sum is
+  // the multiple, 1024 (the smallest normal) included.
+  const float sum = std::bit_cast<float>(magnitude) + 0.5f;
+  return static_cast<std::uint16_t>(sign | (std::bit_cast<std::uint32_t>(sum) - 0x3f000000u));
+}
+
+/// Float to bfloat16, rounded to nearest with ties to even.
+[[nodiscard]] constexpr std::uint16_t float_to_bf16_bits(float f) noexcept {
+  const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((x >> 16) | 0x40u);  // quiet NaN
+  return static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+}  // namespace accelbench::detail
+// ---- end accelbench/detail/half.hpp ----
+
+namespace accelbench {
+
+class CpuWeight {
+ public:
+  using Index = Eigen::Index;
+
+  CpuWeight() = default;
+
+  /// An fp32 weight, kept as it is.
+  explicit CpuWeight(HostMatrix m) : rows_(m.rows()), cols_(m.cols()), fp32_(std::move(m)) {}
+
+  /// `m` stored at `precision`: as it is for fp32, each value rounded to
+  /// nearest (ties to even) for bf16 and fp16.
+  CpuWeight(const HostMatrix& m, Precision precision) : precision_(precision), rows_(m.rows()), cols_(m.cols()) {
+    if (precision == Precision::fp32) {
+      fp32_ = m;
+      return;
+    }
+    bits_.resize(static_cast<std::size_t>(m.size()));
+    const float* src = m.data();
+    const bool bf16 = precision == Precision::bf16;
+    for (std::size_t i = 0; i < bits_.size(); ++i) {
+      bits_[i] = bf16 ? detail::float_to_bf16_bits(src[i]) : detail::float_to_f16_bits(src[i]);
+    }
+  }
+
+  /// A weight already stored in a 16-bit format (a checkpoint's bf16 or fp16
+  /// tensor), kept as it is: rows x cols values, row-major.
+  [[nodiscard]] static CpuWeight from_bits(Precision precision, Index rows, Index cols,
+                                           std::vector<std::uint16_t> bits) {
+    if (precision == Precision::fp32) {
+      throw std::invalid_argument("CpuWeight::from_bits: precision = fp32: 16-bit values are bf16 or fp16");
+    }
+    if (rows < 0 || cols < 0 || static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) != bits.size()) {
+      throw std::invalid_argument("CpuWeight::from_bits: " + std::to_string(bits.size()) + " values for [" +
+                                  std::to_string(rows) + ", " + std::to_string(cols) + "]");
+    }
+    CpuWeight w;
+    w.precision_ = precision;
+    w.rows_ = rows;
+    w.cols_ = cols;
+    w.bits_ = std::move(bits);
+    return w;
+  }
+
+  [[nodiscard]] Precision precision() const noexcept { return precision_; }
+  [[nodiscard]] Index rows() const noexcept { return rows_; }
+  [[nodiscard]] Index cols() const noexcept { return cols_; }
+  [[nodiscard]] Index size() const noexcept { return rows_ * cols_; }
+
+  /// Bytes of the stored values.
+  [[nodiscard]] std::uint64_t bytes() const noexcept {
+    return static_cast<std::uint64_t>(size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
+  }
+
+  /// The fp32 values; only for an fp32 weight.
+  [[nodiscard]] const HostMatrix& fp32() const {
+    if (precision_ != Precision::fp32) {
+      throw std::logic_error("CpuWeight::fp32: the weight is stored as " + std::string(precision_name(precision_)));
+    }
+    return fp32_;
+  }
+
+  /// The 16-bit values, row-major; empty for an fp32 weight.
+  [[nodiscard]] const std::vector<std::uint16_t>& bits() const noexcept { return bits_; }
+
+  /// The stored values as floats (exactly: every bf16 and fp16 value is a float).
+  [[nodiscard]] HostMatrix to_float() const {
+    if (precision_ == Precision::fp32) return fp32_;
+    HostMatrix m(rows_, cols_);
+    float* dst = m.data();
+    const bool bf16 = precision_ == Precision::bf16;
+    for (std::size_t i = 0; i < bits_.size(); ++i) {
+      dst[i] = bf16 ? detail::bf16_bits_to_float(bits_[i]) : detail::f16_bits_to_float(bits_[i]);
+    }
+    return m;
+  }
+
+ private:
+  Precision precision_ = Precision::fp32;
+  Index rows_ = 0;
+  Index cols_ = 0;
+  HostMatrix fp32_;
+  std::vector<std::uint16_t> bits_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/backend/cpu/weight.hpp ----
 
 namespace accelbench {
 
@@ -2840,6 +3073,7 @@ class Cpu {
   using Tensor = HostMatrix;
   using IndexTensor = std::vector<std::int32_t>;
   using Index = Eigen::Index;
+  using Weight = CpuWeight;  // a linear layer's weight at a Precision
 
   static constexpr std::string_view name = "cpu";
 
@@ -2926,6 +3160,11 @@ class Cpu {
   // ---- ops (see EncoderOps and GenerationOps; defined in cpu/encoder_ops.hpp and cpu/generation_ops.hpp) ----
 
   void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y);
+
+  /// y = x wᵀ + b with w stored at its precision (fp32, bf16 or fp16),
+  /// widened to float as it is read; products and sums in fp32.
+  void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y);
+  [[nodiscard]] static Weight upload_weight(const HostMatrix& m, Precision p) { return Weight(m, p); }
 
   void add(const Tensor& x, Tensor& y);
 
@@ -3307,6 +3546,13 @@ static_assert(WindowOps<Cpu>, "Cpu must provide every windowed vision transforme
 // Tiles walk the outputs a block of weight rows at a time, so that block
 // (block_rows x k floats) stays in the L2 cache while every row of x passes.
 //
+// Weights stored as bf16 or fp16 (Precision) are widened to float as they
+// are read: in the tile itself for a few rows of x (a decode step, bound by
+// the bytes of weights it reads, which are halved), and for more rows a
+// block of weight rows at a time into a float copy that every row tile then
+// reads (the conversion is paid once per block, not once per row tile).
+// Products and sums are fp32 either way.
+//
 // Compiled for AVX-512 (16 lanes, 6 x 4 tiles) or AVX2 with FMA (8 lanes,
 // 3 x 4 tiles); without either, ACCELBENCH_CPU_GEMM is 0 and Cpu::linear
 // keeps Eigen's product (the portable reference).
@@ -3320,8 +3566,30 @@ static_assert(WindowOps<Cpu>, "Cpu must provide every windowed vision transforme
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
 
 namespace accelbench::detail {
+
+/// How a weight of precision P is stored: a float, or the 16 bits of a bf16
+/// or fp16 value.
+template <Precision P>
+using weight_element_t = std::conditional_t<P == Precision::fp32, float, std::uint16_t>;
+
+/// A stored weight as a float (exact: every bf16 and fp16 value is a float).
+template <Precision P>
+[[nodiscard]] constexpr float weight_to_float(weight_element_t<P> v) noexcept {
+  if constexpr (P == Precision::bf16) {
+    return bf16_bits_to_float(v);
+  } else if constexpr (P == Precision::fp16) {
+    return f16_bits_to_float(v);
+  } else {
+    return v;
+  }
+}
 
 #if ACCELBENCH_CPU_GEMM
 
@@ -3330,11 +3598,32 @@ struct GemmSimd {
   using V = __m512;
   static constexpr int width = 16;
   static constexpr int rows = 6;  // 24 accumulators, 6 rows of x and a row of w: 31 of 32 registers
+  using I = __m512i;
   static V zero() { return _mm512_setzero_ps(); }
+  /// 2 x width bf16 values at p, as they are.
+  static I load_pairs(const std::uint16_t* p) { return _mm512_loadu_si512(p); }
+  /// The floats of the even-numbered and of the odd-numbered bf16 values of
+  /// a pair load (each 32-bit lane holds one of each): in-lane shifts and
+  /// masks, cheaper than widening the values in order.
+  static V even_bf16(I v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
+  static V odd_bf16(I v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   /// The first `count` (< width) floats at p, zeros after; nothing past them is read.
   static V load_first(const float* p, int count) {
     return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1u), p);
+  }
+  /// `width` weights of precision P at p, as floats.
+  template <Precision P>
+  static V load_weights(const weight_element_t<P>* p) {
+    if constexpr (P == Precision::bf16) {
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    } else if constexpr (P == Precision::fp16) {
+      return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    } else {
+      return load(p);
+    }
   }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   /// The sums of a, b, c and d's lanes, in that order.
@@ -3352,11 +3641,33 @@ struct GemmSimd {
   using V = __m256;
   static constexpr int width = 8;
   static constexpr int rows = 3;  // 12 accumulators, 3 rows of x and a row of w: all 16 registers
+  using I = __m256i;
   static V zero() { return _mm256_setzero_ps(); }
+  static I load_pairs(const std::uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static V even_bf16(I v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
+  static V odd_bf16(I v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V load_first(const float* p, int count) {
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lanes));
+  }
+  template <Precision P>
+  static V load_weights(const weight_element_t<P>* p) {
+    if constexpr (P == Precision::bf16) {
+      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    } else if constexpr (P == Precision::fp16) {
+#if defined(__F16C__)
+      return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+#else
+      alignas(32) float f[width];
+      for (int i = 0; i < width; ++i) f[i] = f16_bits_to_float(p[i]);
+      return _mm256_load_ps(f);
+#endif
+    } else {
+      return load(p);
+    }
   }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static __m128 sum4(V a, V b, V c, V d) {
@@ -3379,10 +3690,23 @@ inline void gemm_nt_store(__m128 sums, const float* bias, float* y) {
   }
 }
 
+/// The first `count` (< width) weights of precision P at p as floats, zeros
+/// after; nothing past them is read.
+template <Precision P>
+inline GemmSimd::V load_weights_first(const weight_element_t<P>* p, int count) {
+  if constexpr (P == Precision::fp32) {
+    return GemmSimd::load_first(p, count);
+  } else {
+    alignas(64) std::uint16_t h[GemmSimd::width] = {};  // the bits of +0 in both formats
+    std::memcpy(h, p, static_cast<std::size_t>(count) * sizeof(std::uint16_t));
+    return GemmSimd::load_weights<P>(h);
+  }
+}
+
 /// One tile: R rows of x by C (<= 8) rows of w, over all of k.
-template <int R, int C>
-inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw, const float* bias,
-                         float* y, std::ptrdiff_t ldy, std::ptrdiff_t k) {
+template <int R, int C, Precision P>
+inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
+                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t k) {
   using S = GemmSimd;
   constexpr int A = C <= 4 ? 4 : 8;  // accumulators per row, reduced four at a time
   typename S::V acc[R][A];
@@ -3390,11 +3714,35 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std
     for (int j = 0; j < A; ++j) acc[i][j] = S::zero();
   }
   std::ptrdiff_t p = 0;
+  if constexpr (P == Precision::bf16) {
+    // x in pair order (bf16_pair_order): each pair load of w multiplies the
+    // even-numbered values of x, then the odd-numbered ones.
+    constexpr int W = S::width;
+    for (; p < k; p += 2 * W) {
+      typename S::V even[R], odd[R];
+      for (int i = 0; i < R; ++i) {
+        even[i] = S::load(x + i * ldx + p);
+        odd[i] = S::load(x + i * ldx + p + W);
+      }
+      for (int j = 0; j < C; ++j) {
+        typename S::I pairs;
+        if (p + 2 * W <= k) {
+          pairs = S::load_pairs(w + j * ldw + p);
+        } else {
+          alignas(64) std::uint16_t rest[2 * W] = {};
+          std::memcpy(rest, w + j * ldw + p, static_cast<std::size_t>(k - p) * sizeof(std::uint16_t));
+          pairs = S::load_pairs(rest);
+        }
+        const typename S::V e = S::even_bf16(pairs), o = S::odd_bf16(pairs);
+        for (int i = 0; i < R; ++i) acc[i][j] = S::fma(odd[i], o, S::fma(even[i], e, acc[i][j]));
+      }
+    }
+  }
   for (; p + S::width <= k; p += S::width) {
     typename S::V a[R];
     for (int i = 0; i < R; ++i) a[i] = S::load(x + i * ldx + p);
     for (int j = 0; j < C; ++j) {
-      const typename S::V b = S::load(w + j * ldw + p);
+      const typename S::V b = S::template load_weights<P>(w + j * ldw + p);
       for (int i = 0; i < R; ++i) acc[i][j] = S::fma(a[i], b, acc[i][j]);
     }
   }
@@ -3403,7 +3751,7 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std
     typename S::V a[R];
     for (int i = 0; i < R; ++i) a[i] = S::load_first(x + i * ldx + p, rest);
     for (int j = 0; j < C; ++j) {
-      const typename S::V b = S::load_first(w + j * ldw + p, rest);
+      const typename S::V b = load_weights_first<P>(w + j * ldw + p, rest);
       for (int i = 0; i < R; ++i) acc[i][j] = S::fma(a[i], b, acc[i][j]);
     }
   }
@@ -3416,34 +3764,33 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std
   }
 }
 
-/// Outputs [n0, n1) of R rows of x, four at a time (eight for a single row,
-/// a matrix-vector product bound by reading w: more rows of w in flight) and
-/// the rest in one tile.
-template <int R>
-inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw,
-                              const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n0, std::ptrdiff_t n1,
-                              std::ptrdiff_t k) {
-  std::ptrdiff_t n = n0;
+/// Outputs [0, n) of R rows of x, four at a time (eight for a single row, a
+/// matrix-vector product bound by reading w: more rows of w in flight) and
+/// the rest in one tile; w, bias and y start at the first of the n outputs.
+template <int R, Precision P>
+inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
+                              const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n, std::ptrdiff_t k) {
+  std::ptrdiff_t j = 0;
   const auto b = [&](std::ptrdiff_t at) { return bias != nullptr ? bias + at : nullptr; };
   if constexpr (R == 1) {
-    for (; n + 8 <= n1; n += 8) gemm_nt_tile<1, 8>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k);
+    for (; j + 8 <= n; j += 8) gemm_nt_tile<1, 8, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
   }
-  for (; n + 4 <= n1; n += 4) gemm_nt_tile<R, 4>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k);
-  switch (n1 - n) {
-    case 1: gemm_nt_tile<R, 1>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
-    case 2: gemm_nt_tile<R, 2>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
-    case 3: gemm_nt_tile<R, 3>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
+  for (; j + 4 <= n; j += 4) gemm_nt_tile<R, 4, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
+  switch (n - j) {
+    case 1: gemm_nt_tile<R, 1, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
+    case 2: gemm_nt_tile<R, 2, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
+    case 3: gemm_nt_tile<R, 3, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
     default: break;
   }
 }
 
-template <int R>
-inline void gemm_nt_rest(int rest, const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw,
-                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n0, std::ptrdiff_t n1,
+template <int R, Precision P>
+inline void gemm_nt_rest(int rest, const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w,
+                         std::ptrdiff_t ldw, const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n,
                          std::ptrdiff_t k) {
   if constexpr (R > 0) {
-    if (rest == R) return gemm_nt_row_tiles<R>(x, ldx, w, ldw, bias, y, ldy, n0, n1, k);
-    gemm_nt_rest<R - 1>(rest, x, ldx, w, ldw, bias, y, ldy, n0, n1, k);
+    if (rest == R) return gemm_nt_row_tiles<R, P>(x, ldx, w, ldw, bias, y, ldy, n, k);
+    gemm_nt_rest<R - 1, P>(rest, x, ldx, w, ldw, bias, y, ldy, n, k);
   }
 }
 
@@ -3454,20 +3801,83 @@ inline constexpr std::ptrdiff_t gemm_block_rows = 64;
 /// Cpu::linear's products of up to this many rows go through gemm_nt. At
 /// BERT-base's shapes on one AVX2 core gemm_nt is 5-15% faster than Eigen's
 /// GEMM from 2 to 512 rows and 2-5% slower at 1024 (8 x 128 tokens), where
-/// Eigen's packing of both operands is spread over enough rows.
+/// Eigen's packing of both operands is spread over enough rows. (Weights at
+/// half precision go through gemm_nt at every size.)
 inline constexpr std::ptrdiff_t gemm_nt_max_rows = 512;
 
-/// y[m0:m1, n0:n1] = x[m0:m1] w[n0:n1]ᵀ (+ bias[n0:n1] when bias is not null);
-/// x, w and y row-major with leading dimensions ldx, ldw and ldy.
-inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw, const float* bias,
-                    float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1, std::ptrdiff_t n0,
-                    std::ptrdiff_t n1, std::ptrdiff_t k) {
+/// Rows [m0, m1) of x in the order a bf16 tile reads them: for each 2 x
+/// width values, the even-numbered ones then the odd-numbered ones, zeros
+/// after k up to a multiple of 2 x width (the row length of `out`).
+inline std::ptrdiff_t bf16_pair_order(const float* x, std::ptrdiff_t ldx, std::ptrdiff_t m0, std::ptrdiff_t m1,
+                                      std::ptrdiff_t k, std::vector<float>& out) {
+  constexpr std::ptrdiff_t W = GemmSimd::width;
+  const std::ptrdiff_t padded = (k + 2 * W - 1) / (2 * W) * (2 * W);
+  out.assign(static_cast<std::size_t>((m1 - m0) * padded), 0.0f);
+  for (std::ptrdiff_t r = m0; r < m1; ++r) {
+    float* dst = out.data() + (r - m0) * padded;
+    for (std::ptrdiff_t p = 0; p < k; ++p) {
+      const std::ptrdiff_t group = p / (2 * W), at = p % (2 * W);
+      dst[group * 2 * W + (at % 2) * W + at / 2] = x[r * ldx + p];
+    }
+  }
+  return padded;
+}
+
+/// The rows of x [m0, m1) against `n` weight rows starting at w.
+template <Precision P>
+inline void gemm_nt_rows(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
+                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1,
+                         std::ptrdiff_t n, std::ptrdiff_t k) {
   constexpr int R = GemmSimd::rows;
+  std::ptrdiff_t m = m0;
+  for (; m + R <= m1; m += R) gemm_nt_row_tiles<R, P>(x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, n, k);
+  if (m < m1) gemm_nt_rest<R - 1, P>(static_cast<int>(m1 - m), x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, n, k);
+}
+
+/// y[m0:m1, n0:n1] = x[m0:m1] w[n0:n1]ᵀ (+ bias[n0:n1] when bias is not null);
+/// x, w and y row-major with leading dimensions ldx, ldw and ldy; w's
+/// elements of precision P (weight_element_t).
+template <Precision P = Precision::fp32>
+inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
+                    const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1,
+                    std::ptrdiff_t n0, std::ptrdiff_t n1, std::ptrdiff_t k) {
+  if constexpr (P != Precision::fp32) {
+    // More rows than one tile: each block of 16-bit weights is widened once
+    // into a float copy (this thread's), which every row tile then reads.
+    if (m1 - m0 > GemmSimd::rows) {
+      thread_local std::vector<float> widened;
+      widened.resize(static_cast<std::size_t>(gemm_block_rows * k));
+      for (std::ptrdiff_t b0 = n0; b0 < n1; b0 += gemm_block_rows) {
+        const std::ptrdiff_t count = std::min(n1, b0 + gemm_block_rows) - b0;
+        for (std::ptrdiff_t r = 0; r < count; ++r) {
+          const weight_element_t<P>* src = w + (b0 + r) * ldw;
+          float* dst = widened.data() + r * k;
+          std::ptrdiff_t p = 0;
+          for (; p + GemmSimd::width <= k; p += GemmSimd::width) {
+            GemmSimd::store(dst + p, GemmSimd::load_weights<P>(src + p));
+          }
+          for (; p < k; ++p) dst[p] = weight_to_float<P>(src[p]);
+        }
+        gemm_nt_rows<Precision::fp32>(x, ldx, widened.data(), k, bias != nullptr ? bias + b0 : nullptr, y + b0, ldy,
+                                      m0, m1, count, k);
+      }
+      return;
+    }
+  }
+  if constexpr (P == Precision::bf16) {
+    // A tile of rows or fewer: x in pair order (this thread's copy), against
+    // the bf16 weights as stored.
+    thread_local std::vector<float> paired;
+    const std::ptrdiff_t padded = bf16_pair_order(x, ldx, m0, m1, k, paired);
+    x = paired.data();
+    ldx = padded;
+    y += m0 * ldy;
+    m1 -= m0;
+    m0 = 0;
+  }
   for (std::ptrdiff_t b0 = n0; b0 < n1; b0 += gemm_block_rows) {
-    const std::ptrdiff_t b1 = std::min(n1, b0 + gemm_block_rows);
-    std::ptrdiff_t m = m0;
-    for (; m + R <= m1; m += R) gemm_nt_row_tiles<R>(x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, b0, b1, k);
-    if (m < m1) gemm_nt_rest<R - 1>(static_cast<int>(m1 - m), x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, b0, b1, k);
+    const std::ptrdiff_t count = std::min(n1, b0 + gemm_block_rows) - b0;
+    gemm_nt_rows<P>(x, ldx, w + b0 * ldw, ldw, bias != nullptr ? bias + b0 : nullptr, y + b0, ldy, m0, m1, count, k);
   }
 }
 
@@ -3478,47 +3888,69 @@ inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const float* w, std::ptr
 
 namespace accelbench {
 
-inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
-  if (x.cols() != w.cols()) {
+namespace detail {
+
+inline void check_linear(const HostMatrix& x, Eigen::Index w_rows, Eigen::Index w_cols, const HostMatrix& b) {
+  if (x.cols() != w_cols) {
     throw std::invalid_argument("linear: input has " + std::to_string(x.cols()) + " columns, weight expects " +
-                                std::to_string(w.cols()));
+                                std::to_string(w_cols));
   }
-  if (b.size() != 0 && (b.rows() != 1 || b.cols() != w.rows())) {
-    throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w.rows()) + "]");
+  if (b.size() != 0 && (b.rows() != 1 || b.cols() != w_rows)) {
+    throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w_rows) + "]");
   }
+}
+
+#if ACCELBENCH_CPU_GEMM
+/// Cpu::linear's product through gemm_nt, on weights of precision P ([n, k]
+/// row-major at w), the bias added as each tile is stored. The threads split
+/// the outputs (whole blocks of weight rows, so each reads only its share of
+/// the weights) or, with fewer outputs than blocks to go round, the rows of x.
+template <Precision P>
+inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const HostMatrix& x,
+                           const weight_element_t<P>* w, Eigen::Index n, const HostMatrix& b, HostMatrix& y) {
+  using Index = Eigen::Index;
+  const Index m = x.rows(), k = x.cols();
+  const float* bias = b.size() != 0 ? b.data() : nullptr;
+  const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
+    gemm_nt<P>(x.data(), k, w, k, bias, y.data(), n, m0, m1, n0, n1, k);
+  };
+#if defined(_OPENMP)
+  if (threads > 1 && m * n * k >= parallel_threshold) {
+    const bool split_outputs = n >= Index{threads} * gemm_block_rows || m < Index{threads} * 8;
+    const Index parts = threads;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (Index p = 0; p < parts; ++p) {
+      if (split_outputs) {
+        part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
+      } else {
+        part(m * p / parts, m * (p + 1) / parts, 0, n);
+      }
+    }
+    return;
+  }
+#else
+  (void)threads;
+  (void)parallel_threshold;
+#endif
+  part(0, m, 0, n);
+}
+#endif
+
+}  // namespace detail
+
+inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+  detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
   set_gemm_threads();
   // Unused where neither the own product nor OpenMP is compiled in.
-  [[maybe_unused]] const Index m = x.rows(), n = w.rows(), k = x.cols();
+  [[maybe_unused]] const Index m = x.rows(), n = w.rows();
 #if ACCELBENCH_CPU_GEMM
-  // detail::gemm_nt on the weights as loaded, the bias added as each tile is
-  // stored. The threads split the outputs (whole blocks of weight rows, so
-  // each reads only its share of the weights) or, with fewer outputs than
-  // blocks to go round, the rows of x. A single row (a decode step) is a
-  // matrix-vector product, which Eigen's reads faster, and from about a
+  // detail::gemm_nt on the weights as loaded. A single row (a decode step)
+  // is a matrix-vector product, which Eigen's reads faster, and from about a
   // thousand rows on Eigen's packing pays for itself (bench/gemm_cpu.cpp):
   // both stay Eigen's.
   if (m > 1 && m <= detail::gemm_nt_max_rows) {
-    const float* bias = b.size() != 0 ? b.data() : nullptr;
-    const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
-      detail::gemm_nt(x.data(), k, w.data(), k, bias, y.data(), n, m0, m1, n0, n1, k);
-    };
-#if defined(_OPENMP)
-    if (threads_ > 1 && m * n * k >= parallel_threshold) {
-      const bool split_outputs = n >= Index{threads_} * detail::gemm_block_rows || m < Index{threads_} * 8;
-      const Index parts = threads_;
-#pragma omp parallel for num_threads(threads_) schedule(static)
-      for (Index p = 0; p < parts; ++p) {
-        if (split_outputs) {
-          part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
-        } else {
-          part(m * p / parts, m * (p + 1) / parts, 0, n);
-        }
-      }
-      return;
-    }
-#endif
-    part(0, m, 0, n);
+    detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.data(), n, b, y);
     return;
   }
 #endif
@@ -3550,6 +3982,42 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
   }
 #endif
   product(y, w);
+}
+
+inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) {
+  if (w.precision() == Precision::fp32) return linear(x, w.fp32(), b, y);
+  detail::check_linear(x, w.rows(), w.cols(), b);
+  y.resize(x.rows(), w.rows());
+#if ACCELBENCH_CPU_GEMM
+  // Every size through gemm_nt, which widens the 16-bit weights as it reads
+  // them (a decode step reads half the bytes of fp32's).
+  const auto run = [&]<Precision P>() {
+    detail::linear_gemm_nt<P>(threads_, parallel_threshold, x, w.bits().data(), w.rows(), b, y);
+  };
+  if (w.precision() == Precision::bf16) {
+    run.template operator()<Precision::bf16>();
+  } else {
+    run.template operator()<Precision::fp16>();
+  }
+#else
+  // The portable path: a block of weight rows at a time widened to float,
+  // then Eigen's product.
+  set_gemm_threads();
+  constexpr Index block = 256;
+  Tensor widened;
+  const bool bf16 = w.precision() == Precision::bf16;
+  for (Index r0 = 0; r0 < w.rows(); r0 += block) {
+    const Index count = std::min(block, w.rows() - r0);
+    widened.resize(count, w.cols());
+    const std::uint16_t* src = w.bits().data() + r0 * w.cols();
+    for (Index i = 0; i < widened.size(); ++i) {
+      widened.data()[i] = bf16 ? detail::bf16_bits_to_float(src[i]) : detail::f16_bits_to_float(src[i]);
+    }
+    auto out = y.middleCols(r0, count);
+    out.noalias() = x * widened.transpose();
+    if (b.size() != 0) out.rowwise() += b.row(0).segment(r0, count);
+  }
+#endif
 }
 
 inline void Cpu::add(const Tensor& x, Tensor& y) {
@@ -5339,7 +5807,8 @@ inline void write_file_atomically(const std::filesystem::path& path, std::string
 // The vocabulary of the .safetensors format
 // (https://github.com/huggingface/safetensors) that safetensors.hpp reads and
 // writes: its error type, a tensor's header entry, the dtypes with their
-// sizes, and the conversions of the half-precision types to float.
+// sizes (the half-precision types' conversions to float are in
+// detail/half.hpp).
 
 #include <algorithm>
 #include <array>
@@ -5355,6 +5824,7 @@ inline void write_file_atomically(const std::filesystem::path& path, std::string
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
 
 namespace accelbench {
 
@@ -5439,36 +5909,6 @@ inline constexpr std::array<SafetensorsDtype, 15> safetensors_dtypes{{
     out += d.name;
   }
   return out;
-}
-
-/// IEEE 754 binary16 to float, exactly: subnormals, infinities and NaN
-/// payloads included.
-[[nodiscard]] constexpr float f16_bits_to_float(std::uint16_t h) noexcept {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  std::uint32_t exponent = (h >> 10) & 0x1fu;
-  std::uint32_t mantissa = h & 0x3ffu;
-  std::uint32_t bits = 0;
-  if (exponent == 0x1fu) {
-    bits = sign | 0x7f800000u | (mantissa << 13);  // infinity or NaN
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);  // rebias 15 -> 127
-  } else if (mantissa == 0) {
-    bits = sign;  // signed zero
-  } else {
-    // Subnormal: mantissa * 2^-24, normalised for float.
-    exponent = 113;
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      --exponent;
-    }
-    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
-  }
-  return std::bit_cast<float>(bits);
-}
-
-/// bfloat16 to float: the upper 16 bits of a float.
-[[nodiscard]] constexpr float bf16_bits_to_float(std::uint16_t h) noexcept {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
 }
 
 [[nodiscard]] inline std::string format_shape(std::span<const std::int64_t> shape) {

@@ -38,6 +38,7 @@
 #include "../../core/tensor.hpp"
 #include "../../machine/cpu.hpp"
 #include "../concepts.hpp"
+#include "weight.hpp"
 
 namespace accelbench {
 
@@ -46,6 +47,7 @@ class Cpu {
   using Tensor = HostMatrix;
   using IndexTensor = std::vector<std::int32_t>;
   using Index = Eigen::Index;
+  using Weight = CpuWeight;  // a linear layer's weight at a Precision
 
   static constexpr std::string_view name = "cpu";
 
@@ -132,6 +134,11 @@ class Cpu {
   // ---- ops (see EncoderOps and GenerationOps; defined in cpu/encoder_ops.hpp and cpu/generation_ops.hpp) ----
 
   void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y);
+
+  /// y = x wᵀ + b with w stored at its precision (fp32, bf16 or fp16),
+  /// widened to float as it is read; products and sums in fp32.
+  void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y);
+  [[nodiscard]] static Weight upload_weight(const HostMatrix& m, Precision p) { return Weight(m, p); }
 
   void add(const Tensor& x, Tensor& y);
 

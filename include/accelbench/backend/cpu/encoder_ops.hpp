@@ -16,47 +16,69 @@
 
 namespace accelbench {
 
-inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
-  if (x.cols() != w.cols()) {
+namespace detail {
+
+inline void check_linear(const HostMatrix& x, Eigen::Index w_rows, Eigen::Index w_cols, const HostMatrix& b) {
+  if (x.cols() != w_cols) {
     throw std::invalid_argument("linear: input has " + std::to_string(x.cols()) + " columns, weight expects " +
-                                std::to_string(w.cols()));
+                                std::to_string(w_cols));
   }
-  if (b.size() != 0 && (b.rows() != 1 || b.cols() != w.rows())) {
-    throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w.rows()) + "]");
+  if (b.size() != 0 && (b.rows() != 1 || b.cols() != w_rows)) {
+    throw std::invalid_argument("linear: bias must be [1, " + std::to_string(w_rows) + "]");
   }
+}
+
+#if ACCELBENCH_CPU_GEMM
+/// Cpu::linear's product through gemm_nt, on weights of precision P ([n, k]
+/// row-major at w), the bias added as each tile is stored. The threads split
+/// the outputs (whole blocks of weight rows, so each reads only its share of
+/// the weights) or, with fewer outputs than blocks to go round, the rows of x.
+template <Precision P>
+inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const HostMatrix& x,
+                           const weight_element_t<P>* w, Eigen::Index n, const HostMatrix& b, HostMatrix& y) {
+  using Index = Eigen::Index;
+  const Index m = x.rows(), k = x.cols();
+  const float* bias = b.size() != 0 ? b.data() : nullptr;
+  const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
+    gemm_nt<P>(x.data(), k, w, k, bias, y.data(), n, m0, m1, n0, n1, k);
+  };
+#if defined(_OPENMP)
+  if (threads > 1 && m * n * k >= parallel_threshold) {
+    const bool split_outputs = n >= Index{threads} * gemm_block_rows || m < Index{threads} * 8;
+    const Index parts = threads;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (Index p = 0; p < parts; ++p) {
+      if (split_outputs) {
+        part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
+      } else {
+        part(m * p / parts, m * (p + 1) / parts, 0, n);
+      }
+    }
+    return;
+  }
+#else
+  (void)threads;
+  (void)parallel_threshold;
+#endif
+  part(0, m, 0, n);
+}
+#endif
+
+}  // namespace detail
+
+inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+  detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
   set_gemm_threads();
   // Unused where neither the own product nor OpenMP is compiled in.
-  [[maybe_unused]] const Index m = x.rows(), n = w.rows(), k = x.cols();
+  [[maybe_unused]] const Index m = x.rows(), n = w.rows();
 #if ACCELBENCH_CPU_GEMM
-  // detail::gemm_nt on the weights as loaded, the bias added as each tile is
-  // stored. The threads split the outputs (whole blocks of weight rows, so
-  // each reads only its share of the weights) or, with fewer outputs than
-  // blocks to go round, the rows of x. A single row (a decode step) is a
-  // matrix-vector product, which Eigen's reads faster, and from about a
+  // detail::gemm_nt on the weights as loaded. A single row (a decode step)
+  // is a matrix-vector product, which Eigen's reads faster, and from about a
   // thousand rows on Eigen's packing pays for itself (bench/gemm_cpu.cpp):
   // both stay Eigen's.
   if (m > 1 && m <= detail::gemm_nt_max_rows) {
-    const float* bias = b.size() != 0 ? b.data() : nullptr;
-    const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
-      detail::gemm_nt(x.data(), k, w.data(), k, bias, y.data(), n, m0, m1, n0, n1, k);
-    };
-#if defined(_OPENMP)
-    if (threads_ > 1 && m * n * k >= parallel_threshold) {
-      const bool split_outputs = n >= Index{threads_} * detail::gemm_block_rows || m < Index{threads_} * 8;
-      const Index parts = threads_;
-#pragma omp parallel for num_threads(threads_) schedule(static)
-      for (Index p = 0; p < parts; ++p) {
-        if (split_outputs) {
-          part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
-        } else {
-          part(m * p / parts, m * (p + 1) / parts, 0, n);
-        }
-      }
-      return;
-    }
-#endif
-    part(0, m, 0, n);
+    detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.data(), n, b, y);
     return;
   }
 #endif
@@ -88,6 +110,42 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
   }
 #endif
   product(y, w);
+}
+
+inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) {
+  if (w.precision() == Precision::fp32) return linear(x, w.fp32(), b, y);
+  detail::check_linear(x, w.rows(), w.cols(), b);
+  y.resize(x.rows(), w.rows());
+#if ACCELBENCH_CPU_GEMM
+  // Every size through gemm_nt, which widens the 16-bit weights as it reads
+  // them (a decode step reads half the bytes of fp32's).
+  const auto run = [&]<Precision P>() {
+    detail::linear_gemm_nt<P>(threads_, parallel_threshold, x, w.bits().data(), w.rows(), b, y);
+  };
+  if (w.precision() == Precision::bf16) {
+    run.template operator()<Precision::bf16>();
+  } else {
+    run.template operator()<Precision::fp16>();
+  }
+#else
+  // The portable path: a block of weight rows at a time widened to float,
+  // then Eigen's product.
+  set_gemm_threads();
+  constexpr Index block = 256;
+  Tensor widened;
+  const bool bf16 = w.precision() == Precision::bf16;
+  for (Index r0 = 0; r0 < w.rows(); r0 += block) {
+    const Index count = std::min(block, w.rows() - r0);
+    widened.resize(count, w.cols());
+    const std::uint16_t* src = w.bits().data() + r0 * w.cols();
+    for (Index i = 0; i < widened.size(); ++i) {
+      widened.data()[i] = bf16 ? detail::bf16_bits_to_float(src[i]) : detail::f16_bits_to_float(src[i]);
+    }
+    auto out = y.middleCols(r0, count);
+    out.noalias() = x * widened.transpose();
+    if (b.size() != 0) out.rowwise() += b.row(0).segment(r0, count);
+  }
+#endif
 }
 
 inline void Cpu::add(const Tensor& x, Tensor& y) {

@@ -10,6 +10,13 @@
 // Tiles walk the outputs a block of weight rows at a time, so that block
 // (block_rows x k floats) stays in the L2 cache while every row of x passes.
 //
+// Weights stored as bf16 or fp16 (Precision) are widened to float as they
+// are read: in the tile itself for a few rows of x (a decode step, bound by
+// the bytes of weights it reads, which are halved), and for more rows a
+// block of weight rows at a time into a float copy that every row tile then
+// reads (the conversion is paid once per block, not once per row tile).
+// Products and sums are fp32 either way.
+//
 // Compiled for AVX-512 (16 lanes, 6 x 4 tiles) or AVX2 with FMA (8 lanes,
 // 3 x 4 tiles); without either, ACCELBENCH_CPU_GEMM is 0 and Cpu::linear
 // keeps Eigen's product (the portable reference).
@@ -23,8 +30,32 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "../../core/precision.hpp"
+#include "../../detail/half.hpp"
 
 namespace accelbench::detail {
+
+/// How a weight of precision P is stored: a float, or the 16 bits of a bf16
+/// or fp16 value.
+template <Precision P>
+using weight_element_t = std::conditional_t<P == Precision::fp32, float, std::uint16_t>;
+
+/// A stored weight as a float (exact: every bf16 and fp16 value is a float).
+template <Precision P>
+[[nodiscard]] constexpr float weight_to_float(weight_element_t<P> v) noexcept {
+  if constexpr (P == Precision::bf16) {
+    return bf16_bits_to_float(v);
+  } else if constexpr (P == Precision::fp16) {
+    return f16_bits_to_float(v);
+  } else {
+    return v;
+  }
+}
 
 #if ACCELBENCH_CPU_GEMM
 
@@ -33,11 +64,32 @@ struct GemmSimd {
   using V = __m512;
   static constexpr int width = 16;
   static constexpr int rows = 6;  // 24 accumulators, 6 rows of x and a row of w: 31 of 32 registers
+  using I = __m512i;
   static V zero() { return _mm512_setzero_ps(); }
+  /// 2 x width bf16 values at p, as they are.
+  static I load_pairs(const std::uint16_t* p) { return _mm512_loadu_si512(p); }
+  /// The floats of the even-numbered and of the odd-numbered bf16 values of
+  /// a pair load (each 32-bit lane holds one of each): in-lane shifts and
+  /// masks, cheaper than widening the values in order.
+  static V even_bf16(I v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
+  static V odd_bf16(I v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   /// The first `count` (< width) floats at p, zeros after; nothing past them is read.
   static V load_first(const float* p, int count) {
     return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1u), p);
+  }
+  /// `width` weights of precision P at p, as floats.
+  template <Precision P>
+  static V load_weights(const weight_element_t<P>* p) {
+    if constexpr (P == Precision::bf16) {
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    } else if constexpr (P == Precision::fp16) {
+      return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    } else {
+      return load(p);
+    }
   }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   /// The sums of a, b, c and d's lanes, in that order.
@@ -55,11 +107,33 @@ struct GemmSimd {
   using V = __m256;
   static constexpr int width = 8;
   static constexpr int rows = 3;  // 12 accumulators, 3 rows of x and a row of w: all 16 registers
+  using I = __m256i;
   static V zero() { return _mm256_setzero_ps(); }
+  static I load_pairs(const std::uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static V even_bf16(I v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
+  static V odd_bf16(I v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V load_first(const float* p, int count) {
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lanes));
+  }
+  template <Precision P>
+  static V load_weights(const weight_element_t<P>* p) {
+    if constexpr (P == Precision::bf16) {
+      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    } else if constexpr (P == Precision::fp16) {
+#if defined(__F16C__)
+      return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+#else
+      alignas(32) float f[width];
+      for (int i = 0; i < width; ++i) f[i] = f16_bits_to_float(p[i]);
+      return _mm256_load_ps(f);
+#endif
+    } else {
+      return load(p);
+    }
   }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static __m128 sum4(V a, V b, V c, V d) {
@@ -82,10 +156,23 @@ inline void gemm_nt_store(__m128 sums, const float* bias, float* y) {
   }
 }
 
+/// The first `count` (< width) weights of precision P at p as floats, zeros
+/// after; nothing past them is read.
+template <Precision P>
+inline GemmSimd::V load_weights_first(const weight_element_t<P>* p, int count) {
+  if constexpr (P == Precision::fp32) {
+    return GemmSimd::load_first(p, count);
+  } else {
+    alignas(64) std::uint16_t h[GemmSimd::width] = {};  // the bits of +0 in both formats
+    std::memcpy(h, p, static_cast<std::size_t>(count) * sizeof(std::uint16_t));
+    return GemmSimd::load_weights<P>(h);
+  }
+}
+
 /// One tile: R rows of x by C (<= 8) rows of w, over all of k.
-template <int R, int C>
-inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw, const float* bias,
-                         float* y, std::ptrdiff_t ldy, std::ptrdiff_t k) {
+template <int R, int C, Precision P>
+inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
+                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t k) {
   using S = GemmSimd;
   constexpr int A = C <= 4 ? 4 : 8;  // accumulators per row, reduced four at a time
   typename S::V acc[R][A];
@@ -93,11 +180,35 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std
     for (int j = 0; j < A; ++j) acc[i][j] = S::zero();
   }
   std::ptrdiff_t p = 0;
+  if constexpr (P == Precision::bf16) {
+    // x in pair order (bf16_pair_order): each pair load of w multiplies the
+    // even-numbered values of x, then the odd-numbered ones.
+    constexpr int W = S::width;
+    for (; p < k; p += 2 * W) {
+      typename S::V even[R], odd[R];
+      for (int i = 0; i < R; ++i) {
+        even[i] = S::load(x + i * ldx + p);
+        odd[i] = S::load(x + i * ldx + p + W);
+      }
+      for (int j = 0; j < C; ++j) {
+        typename S::I pairs;
+        if (p + 2 * W <= k) {
+          pairs = S::load_pairs(w + j * ldw + p);
+        } else {
+          alignas(64) std::uint16_t rest[2 * W] = {};
+          std::memcpy(rest, w + j * ldw + p, static_cast<std::size_t>(k - p) * sizeof(std::uint16_t));
+          pairs = S::load_pairs(rest);
+        }
+        const typename S::V e = S::even_bf16(pairs), o = S::odd_bf16(pairs);
+        for (int i = 0; i < R; ++i) acc[i][j] = S::fma(odd[i], o, S::fma(even[i], e, acc[i][j]));
+      }
+    }
+  }
   for (; p + S::width <= k; p += S::width) {
     typename S::V a[R];
     for (int i = 0; i < R; ++i) a[i] = S::load(x + i * ldx + p);
     for (int j = 0; j < C; ++j) {
-      const typename S::V b = S::load(w + j * ldw + p);
+      const typename S::V b = S::template load_weights<P>(w + j * ldw + p);
       for (int i = 0; i < R; ++i) acc[i][j] = S::fma(a[i], b, acc[i][j]);
     }
   }
@@ -106,7 +217,7 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std
     typename S::V a[R];
     for (int i = 0; i < R; ++i) a[i] = S::load_first(x + i * ldx + p, rest);
     for (int j = 0; j < C; ++j) {
-      const typename S::V b = S::load_first(w + j * ldw + p, rest);
+      const typename S::V b = load_weights_first<P>(w + j * ldw + p, rest);
       for (int i = 0; i < R; ++i) acc[i][j] = S::fma(a[i], b, acc[i][j]);
     }
   }
@@ -119,34 +230,33 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const float* w, std
   }
 }
 
-/// Outputs [n0, n1) of R rows of x, four at a time (eight for a single row,
-/// a matrix-vector product bound by reading w: more rows of w in flight) and
-/// the rest in one tile.
-template <int R>
-inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw,
-                              const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n0, std::ptrdiff_t n1,
-                              std::ptrdiff_t k) {
-  std::ptrdiff_t n = n0;
+/// Outputs [0, n) of R rows of x, four at a time (eight for a single row, a
+/// matrix-vector product bound by reading w: more rows of w in flight) and
+/// the rest in one tile; w, bias and y start at the first of the n outputs.
+template <int R, Precision P>
+inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
+                              const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n, std::ptrdiff_t k) {
+  std::ptrdiff_t j = 0;
   const auto b = [&](std::ptrdiff_t at) { return bias != nullptr ? bias + at : nullptr; };
   if constexpr (R == 1) {
-    for (; n + 8 <= n1; n += 8) gemm_nt_tile<1, 8>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k);
+    for (; j + 8 <= n; j += 8) gemm_nt_tile<1, 8, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
   }
-  for (; n + 4 <= n1; n += 4) gemm_nt_tile<R, 4>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k);
-  switch (n1 - n) {
-    case 1: gemm_nt_tile<R, 1>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
-    case 2: gemm_nt_tile<R, 2>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
-    case 3: gemm_nt_tile<R, 3>(x, ldx, w + n * ldw, ldw, b(n), y + n, ldy, k); break;
+  for (; j + 4 <= n; j += 4) gemm_nt_tile<R, 4, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
+  switch (n - j) {
+    case 1: gemm_nt_tile<R, 1, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
+    case 2: gemm_nt_tile<R, 2, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
+    case 3: gemm_nt_tile<R, 3, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
     default: break;
   }
 }
 
-template <int R>
-inline void gemm_nt_rest(int rest, const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw,
-                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n0, std::ptrdiff_t n1,
+template <int R, Precision P>
+inline void gemm_nt_rest(int rest, const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w,
+                         std::ptrdiff_t ldw, const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n,
                          std::ptrdiff_t k) {
   if constexpr (R > 0) {
-    if (rest == R) return gemm_nt_row_tiles<R>(x, ldx, w, ldw, bias, y, ldy, n0, n1, k);
-    gemm_nt_rest<R - 1>(rest, x, ldx, w, ldw, bias, y, ldy, n0, n1, k);
+    if (rest == R) return gemm_nt_row_tiles<R, P>(x, ldx, w, ldw, bias, y, ldy, n, k);
+    gemm_nt_rest<R - 1, P>(rest, x, ldx, w, ldw, bias, y, ldy, n, k);
   }
 }
 
@@ -157,20 +267,83 @@ inline constexpr std::ptrdiff_t gemm_block_rows = 64;
 /// Cpu::linear's products of up to this many rows go through gemm_nt. At
 /// BERT-base's shapes on one AVX2 core gemm_nt is 5-15% faster than Eigen's
 /// GEMM from 2 to 512 rows and 2-5% slower at 1024 (8 x 128 tokens), where
-/// Eigen's packing of both operands is spread over enough rows.
+/// Eigen's packing of both operands is spread over enough rows. (Weights at
+/// half precision go through gemm_nt at every size.)
 inline constexpr std::ptrdiff_t gemm_nt_max_rows = 512;
 
-/// y[m0:m1, n0:n1] = x[m0:m1] w[n0:n1]ᵀ (+ bias[n0:n1] when bias is not null);
-/// x, w and y row-major with leading dimensions ldx, ldw and ldy.
-inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const float* w, std::ptrdiff_t ldw, const float* bias,
-                    float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1, std::ptrdiff_t n0,
-                    std::ptrdiff_t n1, std::ptrdiff_t k) {
+/// Rows [m0, m1) of x in the order a bf16 tile reads them: for each 2 x
+/// width values, the even-numbered ones then the odd-numbered ones, zeros
+/// after k up to a multiple of 2 x width (the row length of `out`).
+inline std::ptrdiff_t bf16_pair_order(const float* x, std::ptrdiff_t ldx, std::ptrdiff_t m0, std::ptrdiff_t m1,
+                                      std::ptrdiff_t k, std::vector<float>& out) {
+  constexpr std::ptrdiff_t W = GemmSimd::width;
+  const std::ptrdiff_t padded = (k + 2 * W - 1) / (2 * W) * (2 * W);
+  out.assign(static_cast<std::size_t>((m1 - m0) * padded), 0.0f);
+  for (std::ptrdiff_t r = m0; r < m1; ++r) {
+    float* dst = out.data() + (r - m0) * padded;
+    for (std::ptrdiff_t p = 0; p < k; ++p) {
+      const std::ptrdiff_t group = p / (2 * W), at = p % (2 * W);
+      dst[group * 2 * W + (at % 2) * W + at / 2] = x[r * ldx + p];
+    }
+  }
+  return padded;
+}
+
+/// The rows of x [m0, m1) against `n` weight rows starting at w.
+template <Precision P>
+inline void gemm_nt_rows(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
+                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1,
+                         std::ptrdiff_t n, std::ptrdiff_t k) {
   constexpr int R = GemmSimd::rows;
+  std::ptrdiff_t m = m0;
+  for (; m + R <= m1; m += R) gemm_nt_row_tiles<R, P>(x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, n, k);
+  if (m < m1) gemm_nt_rest<R - 1, P>(static_cast<int>(m1 - m), x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, n, k);
+}
+
+/// y[m0:m1, n0:n1] = x[m0:m1] w[n0:n1]ᵀ (+ bias[n0:n1] when bias is not null);
+/// x, w and y row-major with leading dimensions ldx, ldw and ldy; w's
+/// elements of precision P (weight_element_t).
+template <Precision P = Precision::fp32>
+inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
+                    const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1,
+                    std::ptrdiff_t n0, std::ptrdiff_t n1, std::ptrdiff_t k) {
+  if constexpr (P != Precision::fp32) {
+    // More rows than one tile: each block of 16-bit weights is widened once
+    // into a float copy (this thread's), which every row tile then reads.
+    if (m1 - m0 > GemmSimd::rows) {
+      thread_local std::vector<float> widened;
+      widened.resize(static_cast<std::size_t>(gemm_block_rows * k));
+      for (std::ptrdiff_t b0 = n0; b0 < n1; b0 += gemm_block_rows) {
+        const std::ptrdiff_t count = std::min(n1, b0 + gemm_block_rows) - b0;
+        for (std::ptrdiff_t r = 0; r < count; ++r) {
+          const weight_element_t<P>* src = w + (b0 + r) * ldw;
+          float* dst = widened.data() + r * k;
+          std::ptrdiff_t p = 0;
+          for (; p + GemmSimd::width <= k; p += GemmSimd::width) {
+            GemmSimd::store(dst + p, GemmSimd::load_weights<P>(src + p));
+          }
+          for (; p < k; ++p) dst[p] = weight_to_float<P>(src[p]);
+        }
+        gemm_nt_rows<Precision::fp32>(x, ldx, widened.data(), k, bias != nullptr ? bias + b0 : nullptr, y + b0, ldy,
+                                      m0, m1, count, k);
+      }
+      return;
+    }
+  }
+  if constexpr (P == Precision::bf16) {
+    // A tile of rows or fewer: x in pair order (this thread's copy), against
+    // the bf16 weights as stored.
+    thread_local std::vector<float> paired;
+    const std::ptrdiff_t padded = bf16_pair_order(x, ldx, m0, m1, k, paired);
+    x = paired.data();
+    ldx = padded;
+    y += m0 * ldy;
+    m1 -= m0;
+    m0 = 0;
+  }
   for (std::ptrdiff_t b0 = n0; b0 < n1; b0 += gemm_block_rows) {
-    const std::ptrdiff_t b1 = std::min(n1, b0 + gemm_block_rows);
-    std::ptrdiff_t m = m0;
-    for (; m + R <= m1; m += R) gemm_nt_row_tiles<R>(x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, b0, b1, k);
-    if (m < m1) gemm_nt_rest<R - 1>(static_cast<int>(m1 - m), x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, b0, b1, k);
+    const std::ptrdiff_t count = std::min(n1, b0 + gemm_block_rows) - b0;
+    gemm_nt_rows<P>(x, ldx, w + b0 * ldw, ldw, bias != nullptr ? bias + b0 : nullptr, y + b0, ldy, m0, m1, count, k);
   }
 }
 

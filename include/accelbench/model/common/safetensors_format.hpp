@@ -3,7 +3,8 @@
 // The vocabulary of the .safetensors format
 // (https://github.com/huggingface/safetensors) that safetensors.hpp reads and
 // writes: its error type, a tensor's header entry, the dtypes with their
-// sizes, and the conversions of the half-precision types to float.
+// sizes (the half-precision types' conversions to float are in
+// detail/half.hpp).
 
 #include <algorithm>
 #include <array>
@@ -19,6 +20,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "../../detail/half.hpp"
 
 namespace accelbench {
 
@@ -103,36 +106,6 @@ inline constexpr std::array<SafetensorsDtype, 15> safetensors_dtypes{{
     out += d.name;
   }
   return out;
-}
-
-/// IEEE 754 binary16 to float, exactly: subnormals, infinities and NaN
-/// payloads included.
-[[nodiscard]] constexpr float f16_bits_to_float(std::uint16_t h) noexcept {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  std::uint32_t exponent = (h >> 10) & 0x1fu;
-  std::uint32_t mantissa = h & 0x3ffu;
-  std::uint32_t bits = 0;
-  if (exponent == 0x1fu) {
-    bits = sign | 0x7f800000u | (mantissa << 13);  // infinity or NaN
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);  // rebias 15 -> 127
-  } else if (mantissa == 0) {
-    bits = sign;  // signed zero
-  } else {
-    // Subnormal: mantissa * 2^-24, normalised for float.
-    exponent = 113;
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      --exponent;
-    }
-    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
-  }
-  return std::bit_cast<float>(bits);
-}
-
-/// bfloat16 to float: the upper 16 bits of a float.
-[[nodiscard]] constexpr float bf16_bits_to_float(std::uint16_t h) noexcept {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
 }
 
 [[nodiscard]] inline std::string format_shape(std::span<const std::int64_t> shape) {

@@ -1,0 +1,104 @@
+#pragma once
+
+// A linear layer's weight on the Cpu backend, stored at a Precision: fp32 as
+// a HostMatrix, bf16 or fp16 as their 16 bits, row-major [out, in] as in
+// PyTorch. Cpu::linear widens the 16-bit values to float as it reads them
+// (cpu/gemm.hpp), so a product reads half the bytes.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../../core/precision.hpp"
+#include "../../core/tensor.hpp"
+#include "../../detail/half.hpp"
+
+namespace accelbench {
+
+class CpuWeight {
+ public:
+  using Index = Eigen::Index;
+
+  CpuWeight() = default;
+
+  /// An fp32 weight, kept as it is.
+  explicit CpuWeight(HostMatrix m) : rows_(m.rows()), cols_(m.cols()), fp32_(std::move(m)) {}
+
+  /// `m` stored at `precision`: as it is for fp32, each value rounded to
+  /// nearest (ties to even) for bf16 and fp16.
+  CpuWeight(const HostMatrix& m, Precision precision) : precision_(precision), rows_(m.rows()), cols_(m.cols()) {
+    if (precision == Precision::fp32) {
+      fp32_ = m;
+      return;
+    }
+    bits_.resize(static_cast<std::size_t>(m.size()));
+    const float* src = m.data();
+    const bool bf16 = precision == Precision::bf16;
+    for (std::size_t i = 0; i < bits_.size(); ++i) {
+      bits_[i] = bf16 ? detail::float_to_bf16_bits(src[i]) : detail::float_to_f16_bits(src[i]);
+    }
+  }
+
+  /// A weight already stored in a 16-bit format (a checkpoint's bf16 or fp16
+  /// tensor), kept as it is: rows x cols values, row-major.
+  [[nodiscard]] static CpuWeight from_bits(Precision precision, Index rows, Index cols,
+                                           std::vector<std::uint16_t> bits) {
+    if (precision == Precision::fp32) {
+      throw std::invalid_argument("CpuWeight::from_bits: precision = fp32: 16-bit values are bf16 or fp16");
+    }
+    if (rows < 0 || cols < 0 || static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols) != bits.size()) {
+      throw std::invalid_argument("CpuWeight::from_bits: " + std::to_string(bits.size()) + " values for [" +
+                                  std::to_string(rows) + ", " + std::to_string(cols) + "]");
+    }
+    CpuWeight w;
+    w.precision_ = precision;
+    w.rows_ = rows;
+    w.cols_ = cols;
+    w.bits_ = std::move(bits);
+    return w;
+  }
+
+  [[nodiscard]] Precision precision() const noexcept { return precision_; }
+  [[nodiscard]] Index rows() const noexcept { return rows_; }
+  [[nodiscard]] Index cols() const noexcept { return cols_; }
+  [[nodiscard]] Index size() const noexcept { return rows_ * cols_; }
+
+  /// Bytes of the stored values.
+  [[nodiscard]] std::uint64_t bytes() const noexcept {
+    return static_cast<std::uint64_t>(size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
+  }
+
+  /// The fp32 values; only for an fp32 weight.
+  [[nodiscard]] const HostMatrix& fp32() const {
+    if (precision_ != Precision::fp32) {
+      throw std::logic_error("CpuWeight::fp32: the weight is stored as " + std::string(precision_name(precision_)));
+    }
+    return fp32_;
+  }
+
+  /// The 16-bit values, row-major; empty for an fp32 weight.
+  [[nodiscard]] const std::vector<std::uint16_t>& bits() const noexcept { return bits_; }
+
+  /// The stored values as floats (exactly: every bf16 and fp16 value is a float).
+  [[nodiscard]] HostMatrix to_float() const {
+    if (precision_ == Precision::fp32) return fp32_;
+    HostMatrix m(rows_, cols_);
+    float* dst = m.data();
+    const bool bf16 = precision_ == Precision::bf16;
+    for (std::size_t i = 0; i < bits_.size(); ++i) {
+      dst[i] = bf16 ? detail::bf16_bits_to_float(bits_[i]) : detail::f16_bits_to_float(bits_[i]);
+    }
+    return m;
+  }
+
+ private:
+  Precision precision_ = Precision::fp32;
+  Index rows_ = 0;
+  Index cols_ = 0;
+  HostMatrix fp32_;
+  std::vector<std::uint16_t> bits_;
+};
+
+}  // namespace accelbench

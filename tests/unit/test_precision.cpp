@@ -1,0 +1,201 @@
+// Weights at half precision: the conversions of detail/half.hpp (every
+// 16-bit value, the ties, the edges of the range), CpuWeight, and Cpu::linear
+// on bf16 and fp16 weights against a double-precision product of the same
+// (rounded) weights, and against fp32 weights within the precision's bound.
+
+#include <doctest/doctest.h>
+
+#include <accelbench/backend/cpu.hpp>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
+using namespace accelbench;
+
+namespace {
+
+HostMatrix random_matrix(long rows, long cols, unsigned seed) {
+  std::srand(seed);
+  return HostMatrix::Random(rows, cols);
+}
+
+float from_bits(std::uint32_t bits) { return std::bit_cast<float>(bits); }
+
+}  // namespace
+
+TEST_CASE("half: every fp16 and bf16 value survives the round trip through float") {
+  for (std::uint32_t h = 0; h <= 0xffffu; ++h) {
+    const auto bits = static_cast<std::uint16_t>(h);
+    const float f16 = detail::f16_bits_to_float(bits);
+    const float bf16 = detail::bf16_bits_to_float(bits);
+    if (std::isnan(f16)) {
+      CHECK(std::isnan(detail::f16_bits_to_float(detail::float_to_f16_bits(f16))));
+    } else if (detail::float_to_f16_bits(f16) != bits) {
+      FAIL("fp16 bits " << h << " came back as " << detail::float_to_f16_bits(f16));
+    }
+    if (std::isnan(bf16)) {
+      CHECK(std::isnan(detail::bf16_bits_to_float(detail::float_to_bf16_bits(bf16))));
+    } else if (detail::float_to_bf16_bits(bf16) != bits) {
+      FAIL("bf16 bits " << h << " came back as " << detail::float_to_bf16_bits(bf16));
+    }
+  }
+}
+
+TEST_CASE("half: float to fp16 rounds to nearest, ties to even, past the largest to infinity") {
+  using detail::float_to_f16_bits;
+  CHECK(float_to_f16_bits(1.0f) == 0x3c00);
+  CHECK(float_to_f16_bits(1.0f + 0x1p-11f) == 0x3c00);            // tie: to the even 1.0
+  CHECK(float_to_f16_bits(1.0f + 3 * 0x1p-11f) == 0x3c02);        // tie: to the even 1 + 2^-9
+  CHECK(float_to_f16_bits(1.0f + 0x1p-11f + 0x1p-20f) == 0x3c01);  // past the tie: up
+  CHECK(float_to_f16_bits(-2.0f) == 0xc000);
+  CHECK(float_to_f16_bits(65504.0f) == 0x7bff);
+  CHECK(float_to_f16_bits(65519.996f) == 0x7bff);
+  CHECK(float_to_f16_bits(65520.0f) == 0x7c00);  // tie between 65504 and 65536: infinity
+  CHECK(float_to_f16_bits(-1e6f) == 0xfc00);
+  CHECK(float_to_f16_bits(0x1p-14f) == 0x0400);              // smallest normal
+  CHECK(float_to_f16_bits(0x1p-14f - 0x1p-25f) == 0x0400);   // subnormal rounding up into it
+  CHECK(float_to_f16_bits(0x1p-24f) == 0x0001);              // smallest subnormal
+  CHECK(float_to_f16_bits(0x1p-25f) == 0x0000);              // tie: to the even 0
+  CHECK(float_to_f16_bits(3 * 0x1p-25f) == 0x0002);          // tie: to the even 2
+  CHECK(float_to_f16_bits(-0.0f) == 0x8000);
+  CHECK(float_to_f16_bits(INFINITY) == 0x7c00);
+  CHECK(std::isnan(detail::f16_bits_to_float(float_to_f16_bits(NAN))));
+#if defined(__F16C__)
+  // The CPU's own conversion, on a million random float bit patterns.
+  std::mt19937 rng(7);
+  for (int i = 0; i < 1000000; ++i) {
+    const float f = from_bits(static_cast<std::uint32_t>(rng()));
+    if (std::isnan(f)) continue;
+    const auto hardware = static_cast<std::uint16_t>(
+        _mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
+    if (float_to_f16_bits(f) != hardware) FAIL("float " << f << ": " << float_to_f16_bits(f) << ", F16C " << hardware);
+  }
+#endif
+}
+
+TEST_CASE("half: float to bf16 rounds to nearest, ties to even") {
+  using detail::float_to_bf16_bits;
+  CHECK(float_to_bf16_bits(from_bits(0x3f808000u)) == 0x3f80);  // tie: to the even 1.0
+  CHECK(float_to_bf16_bits(from_bits(0x3f818000u)) == 0x3f82);  // tie: to the even side, up
+  CHECK(float_to_bf16_bits(from_bits(0x3f808001u)) == 0x3f81);  // past the tie: up
+  CHECK(float_to_bf16_bits(from_bits(0x3f807fffu)) == 0x3f80);  // below the tie: down
+  CHECK(float_to_bf16_bits(from_bits(0x7f7fffffu)) == 0x7f80);  // the largest float rounds to infinity
+  CHECK(float_to_bf16_bits(-INFINITY) == 0xff80);
+  CHECK(std::isnan(detail::bf16_bits_to_float(float_to_bf16_bits(from_bits(0x7f800001u)))));  // a NaN stays one
+}
+
+TEST_CASE("half: the rounding error is within the precision's stated unit roundoff") {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> magnitude(-10.0f, 10.0f);
+  for (int i = 0; i < 100000; ++i) {
+    const float f = std::ldexp(1.0f + std::abs(magnitude(rng)) / 10.0f, static_cast<int>(magnitude(rng))) *
+                    (i % 2 != 0 ? -1.0f : 1.0f);
+    const double bf = detail::bf16_bits_to_float(detail::float_to_bf16_bits(f));
+    const double hf = detail::f16_bits_to_float(detail::float_to_f16_bits(f));
+    REQUIRE(std::abs(bf - f) <= unit_roundoff(Precision::bf16) * std::abs(f));
+    REQUIRE(std::abs(hf - f) <= unit_roundoff(Precision::fp16) * std::abs(f));
+  }
+}
+
+TEST_CASE("precision: names parse, anything else is refused by field and value") {
+  for (const Precision p : all_precisions) CHECK(parse_precision(precision_name(p)) == p);
+  CHECK(parse_precision("bfloat16") == Precision::bf16);
+  CHECK(parse_precision("float16") == Precision::fp16);
+  CHECK_THROWS_WITH_AS((void)parse_precision("int8", "config.precision"),
+                       "config.precision = 'int8': expected fp32, bf16 or fp16", std::invalid_argument);
+}
+
+TEST_CASE("CpuWeight: stored at its precision, rounded to nearest") {
+  const HostMatrix m = random_matrix(5, 7, 3);
+  const CpuWeight bf(m, Precision::bf16);
+  const CpuWeight hf(m, Precision::fp16);
+  const CpuWeight f(m, Precision::fp32);
+  CHECK(bf.bytes() == 5 * 7 * 2);
+  CHECK(hf.bytes() == 5 * 7 * 2);
+  CHECK(f.bytes() == 5 * 7 * 4);
+  CHECK(f.fp32() == m);
+  CHECK(f.bits().empty());
+  for (long i = 0; i < m.size(); ++i) {
+    CHECK(bf.bits()[static_cast<std::size_t>(i)] == detail::float_to_bf16_bits(m.data()[i]));
+    CHECK(bf.to_float().data()[i] == detail::bf16_bits_to_float(detail::float_to_bf16_bits(m.data()[i])));
+    CHECK(hf.to_float().data()[i] == detail::f16_bits_to_float(detail::float_to_f16_bits(m.data()[i])));
+  }
+  CHECK_THROWS_WITH_AS((void)bf.fp32(), "CpuWeight::fp32: the weight is stored as bf16", std::logic_error);
+  CHECK_THROWS_WITH_AS((void)CpuWeight::from_bits(Precision::fp16, 2, 3, std::vector<std::uint16_t>(5)),
+                       "CpuWeight::from_bits: 5 values for [2, 3]", std::invalid_argument);
+  CHECK_THROWS_AS((void)CpuWeight::from_bits(Precision::fp32, 1, 1, {0}), std::invalid_argument);
+  const CpuWeight kept = CpuWeight::from_bits(Precision::bf16, 5, 7, bf.bits());
+  CHECK(kept.to_float() == bf.to_float());
+}
+
+TEST_CASE("linear on bf16 and fp16 weights: every tile shape, against the rounded weights and against fp32") {
+  // Rows around the tile heights (3 and 6, and one tile, past which blocks of
+  // weights are widened first), outputs around the 4 and 8 of a tile and the
+  // 64 of a block, depths around the 8 and 16 lanes of a vector.
+  Cpu one{Cpu::Options{.threads = 1}};
+  Cpu two{Cpu::Options{.threads = 2}};
+  for (const Precision p : {Precision::bf16, Precision::fp16}) {
+    for (const long m : {1L, 2L, 3L, 4L, 6L, 7L, 13L, 40L, 600L}) {
+      for (const long n : {1L, 3L, 4L, 5L, 8L, 9L, 63L, 64L, 65L, 131L}) {
+        for (const long k : {0L, 1L, 7L, 8L, 9L, 16L, 17L, 33L, 100L}) {
+          const HostMatrix x = random_matrix(m, k, static_cast<unsigned>(m * 1000 + n * 10 + k));
+          const HostMatrix w = random_matrix(n, k, static_cast<unsigned>(m + n * 7 + k * 13 + 1));
+          const HostMatrix b = random_matrix(1, n, static_cast<unsigned>(n + 5));
+          const CpuWeight stored = Cpu::upload_weight(w, p);
+          const Eigen::MatrixXd rounded = stored.to_float().cast<double>();
+          const Eigen::MatrixXd expected = (x.cast<double>() * rounded.transpose()).rowwise() + b.cast<double>().row(0);
+          HostMatrix y1, y2, y0, full;
+          one.linear(x, stored, b, y1);
+          two.linear(x, stored, b, y2);
+          one.linear(x, stored, HostMatrix{}, y0);
+          one.linear(x, w, b, full);
+          INFO(precision_name(p) << ": m = " << m << ", n = " << n << ", k = " << k);
+          REQUIRE(y1.rows() == m);
+          REQUIRE(y1.cols() == n);
+          const double tolerance = 1e-5 * static_cast<double>(std::max(k, 1L));
+          CHECK((y1.cast<double>() - expected).cwiseAbs().maxCoeff() <= tolerance);
+          CHECK((y2.cast<double>() - expected).cwiseAbs().maxCoeff() <= tolerance);
+          CHECK(((y0.cast<double>().rowwise() + b.cast<double>().row(0)) - expected).cwiseAbs().maxCoeff() <=
+                tolerance);
+          // Against fp32 weights: each weight is off by at most the unit
+          // roundoff of its value, so each output by at most that of
+          // sum |x| |w|.
+          const Eigen::MatrixXd bound =
+              (x.cast<double>().cwiseAbs() * w.cast<double>().cwiseAbs().transpose()) * unit_roundoff(p);
+          CHECK(((y1.cast<double>() - full.cast<double>()).cwiseAbs() - bound).maxCoeff() <= tolerance);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("linear on an fp32 CpuWeight is linear on the matrix") {
+  Cpu cpu{Cpu::Options{.threads = 2}};
+  for (const long m : {1L, 5L, 700L}) {
+    const HostMatrix x = random_matrix(m, 40, 1);
+    const HostMatrix w = random_matrix(70, 40, 2);
+    const HostMatrix b = random_matrix(1, 70, 3);
+    HostMatrix a, c;
+    cpu.linear(x, w, b, a);
+    cpu.linear(x, Cpu::upload_weight(w, Precision::fp32), b, c);
+    CHECK(a == c);
+  }
+}
+
+TEST_CASE("linear on a half-precision weight checks its shapes") {
+  Cpu cpu{Cpu::Options{.threads = 1}};
+  const CpuWeight w(HostMatrix::Zero(4, 3), Precision::bf16);
+  HostMatrix y;
+  CHECK_THROWS_WITH_AS(cpu.linear(HostMatrix::Zero(2, 5), w, HostMatrix{}, y),
+                       "linear: input has 5 columns, weight expects 3", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(cpu.linear(HostMatrix::Zero(2, 3), w, HostMatrix::Zero(1, 5), y),
+                       "linear: bias must be [1, 4]", std::invalid_argument);
+}
