@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 
+#include "linear_check.hpp"
 #include "naive_backend.hpp"
 
 using accelbench::AttentionDims;
@@ -74,13 +75,7 @@ TEST_CASE("linear: every tile shape and remainder, against a double-precision pr
         two.linear(x, w, b, y2);
         one.linear(x, w, HostMatrix{}, y0);
         INFO("m = " << m << ", n = " << n << ", k = " << k);
-        REQUIRE(y1.rows() == m);
-        REQUIRE(y1.cols() == n);
-        const double tolerance = 1e-5 * static_cast<double>(std::max(k, 1L));
-        CHECK((y1.cast<double>() - expected).cwiseAbs().maxCoeff() <= tolerance);
-        CHECK((y2.cast<double>() - expected).cwiseAbs().maxCoeff() <= tolerance);
-        CHECK(((y0.cast<double>().rowwise() + b.cast<double>().row(0)) - expected).cwiseAbs().maxCoeff() <=
-              tolerance);
+        accelbench::test::check_linear_outputs(expected, y1, y2, y0, b, k);
       }
     }
   }

@@ -18,6 +18,8 @@
 #include <immintrin.h>
 #endif
 
+#include "linear_check.hpp"
+
 using namespace accelbench;
 
 namespace {
@@ -158,13 +160,7 @@ TEST_CASE("linear on bf16 and fp16 weights: every tile shape, against the rounde
           one.linear(x, stored, HostMatrix{}, y0);
           one.linear(x, w, b, full);
           INFO(precision_name(p) << ": m = " << m << ", n = " << n << ", k = " << k);
-          REQUIRE(y1.rows() == m);
-          REQUIRE(y1.cols() == n);
-          const double tolerance = 1e-5 * static_cast<double>(std::max(k, 1L));
-          CHECK((y1.cast<double>() - expected).cwiseAbs().maxCoeff() <= tolerance);
-          CHECK((y2.cast<double>() - expected).cwiseAbs().maxCoeff() <= tolerance);
-          CHECK(((y0.cast<double>().rowwise() + b.cast<double>().row(0)) - expected).cwiseAbs().maxCoeff() <=
-                tolerance);
+          const double tolerance = test::check_linear_outputs(expected, y1, y2, y0, b, k);
           // Against fp32 weights: each weight is off by at most the unit
           // roundoff of its value, so each output by at most that of
           // sum |x| |w|.
