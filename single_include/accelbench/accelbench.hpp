@@ -102,6 +102,59 @@ class ConfigError : public std::invalid_argument {
 #include <string>
 #include <vector>
 
+// ---- begin accelbench/core/precision.hpp ----
+
+// The precision a model's weights are stored in: fp32, or one of the 16-bit
+// formats (detail/half.hpp) that halve the bytes a product reads. Activations
+// and accumulation stay fp32 whatever the weights are.
+
+#include <array>
+#include <string>
+#include <string_view>
+
+
+namespace accelbench {
+
+enum class Precision { fp32, bf16, fp16 };
+
+inline constexpr std::array<Precision, 3> all_precisions = {Precision::fp32, Precision::bf16, Precision::fp16};
+
+[[nodiscard]] constexpr std::string_view precision_name(Precision p) noexcept {
+  switch (p) {
+    case Precision::bf16: return "bf16";
+    case Precision::fp16: return "fp16";
+    case Precision::fp32: break;
+  }
+  return "fp32";
+}
+
+/// Bytes per stored weight.
+[[nodiscard]] constexpr int precision_bytes(Precision p) noexcept { return p == Precision::fp32 ? 4 : 2; }
+
+/// The largest relative error of rounding one value to the precision
+/// (round to nearest): 2^-p with p the significant bits, 2^-24 for fp32,
+/// 2^-8 for bf16 and 2^-11 for fp16 (within fp16's normal range).
+[[nodiscard]] constexpr double unit_roundoff(Precision p) noexcept {
+  switch (p) {
+    case Precision::bf16: return 1.0 / 256.0;
+    case Precision::fp16: return 1.0 / 2048.0;
+    case Precision::fp32: break;
+  }
+  return 1.0 / 16777216.0;
+}
+
+/// "fp32", "bf16" or "fp16" (and PyTorch's names "float32", "bfloat16",
+/// "float16"); anything else throws a ConfigError naming `field` and the
+/// value.
+[[nodiscard]] inline Precision parse_precision(std::string_view value, std::string_view field = "precision") {
+  if (value == "fp32" || value == "float32") return Precision::fp32;
+  if (value == "bf16" || value == "bfloat16") return Precision::bf16;
+  if (value == "fp16" || value == "float16") return Precision::fp16;
+  throw ConfigError(std::string(field), "\"" + std::string(value) + "\"", "expected fp32, bf16 or fp16");
+}
+
+}  // namespace accelbench
+// ---- end accelbench/core/precision.hpp ----
 
 namespace accelbench {
 
@@ -167,6 +220,11 @@ struct Config {
   /// (models[].accepted_config_fields). Without them such a field is an
   /// error: it may change what the model computes.
   std::vector<std::string> accept_config_fields{};
+  /// The precision a model's linear layers' weights are stored in: fp32,
+  /// bf16 or fp16 (text generation with GPT-2 and Llama-type models on the
+  /// Cpu backend; elsewhere anything but fp32 is refused by name). Recorded
+  /// in the results (settings.precision, models[].precision).
+  Precision precision = Precision::fp32;
 
   /// Compare a non-reference backend's output with the Cpu reference.
   bool verify = true;
@@ -595,6 +653,7 @@ struct ModelInfo {
   /// config.json fields unknown to the architecture that the user accepted
   /// (Config::accept_config_fields): the model may compute something they change.
   std::vector<std::string> accepted_config_fields;
+  std::string precision = "fp32";  ///< of the linear layers' weights (Config::precision)
   std::int64_t parameters = 0;
   std::uint64_t weight_bytes = 0;
   double load_time_s = 0;       ///< construct + upload
@@ -1526,6 +1585,7 @@ inline std::vector<std::string> build_warnings(const BuildInfo& b) {
 
 #include <concepts>
 #include <string>
+#include <type_traits>
 
 // ---- begin accelbench/machine/device_report.hpp ----
 
@@ -1821,6 +1881,31 @@ template <class B>
 concept HasDescribeDevices = requires {
   { B::describe_devices() } -> std::same_as<DeviceReport>;
 };
+
+/// `B::Weight` and `upload_weight(m, precision)`: a linear layer's weight
+/// stored at a Precision (Cpu: CpuWeight), which `linear` takes in place of
+/// a Tensor. Without it the backend stores weights as fp32 only, and a
+/// precision other than fp32 is refused by name.
+template <class B>
+concept HasWeightPrecision = requires { typename B::Weight; } &&
+                             requires(B& b, const HostMatrix& m, Precision p, const typename B::Tensor& x,
+                                      const typename B::Weight& w, typename B::Tensor& y) {
+                               { b.upload_weight(m, p) } -> std::same_as<typename B::Weight>;
+                               b.linear(x, w, x, y);
+                             };
+
+/// The type of a linear layer's weight on B: B::Weight with
+/// HasWeightPrecision, else B::Tensor.
+template <class B>
+struct weight_type {
+  using type = typename B::Tensor;
+};
+template <HasWeightPrecision B>
+struct weight_type<B> {
+  using type = typename B::Weight;
+};
+template <class B>
+using weight_t = typename weight_type<B>::type;
 
 }  // namespace accelbench
 // ---- end accelbench/backend/hooks.hpp ----
@@ -2845,60 +2930,6 @@ inline std::optional<double> sys_khz_as_mhz(const std::filesystem::path& path) {
 #include <utility>
 #include <vector>
 
-// ---- begin accelbench/core/precision.hpp ----
-
-// The precision a model's weights are stored in: fp32, or one of the 16-bit
-// formats (detail/half.hpp) that halve the bytes a product reads. Activations
-// and accumulation stay fp32 whatever the weights are.
-
-#include <array>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-
-namespace accelbench {
-
-enum class Precision { fp32, bf16, fp16 };
-
-inline constexpr std::array<Precision, 3> all_precisions = {Precision::fp32, Precision::bf16, Precision::fp16};
-
-[[nodiscard]] constexpr std::string_view precision_name(Precision p) noexcept {
-  switch (p) {
-    case Precision::bf16: return "bf16";
-    case Precision::fp16: return "fp16";
-    case Precision::fp32: break;
-  }
-  return "fp32";
-}
-
-/// Bytes per stored weight.
-[[nodiscard]] constexpr int precision_bytes(Precision p) noexcept { return p == Precision::fp32 ? 4 : 2; }
-
-/// The largest relative error of rounding one value to the precision
-/// (round to nearest): 2^-p with p the significant bits, 2^-24 for fp32,
-/// 2^-8 for bf16 and 2^-11 for fp16 (within fp16's normal range).
-[[nodiscard]] constexpr double unit_roundoff(Precision p) noexcept {
-  switch (p) {
-    case Precision::bf16: return 1.0 / 256.0;
-    case Precision::fp16: return 1.0 / 2048.0;
-    case Precision::fp32: break;
-  }
-  return 1.0 / 16777216.0;
-}
-
-/// "fp32", "bf16" or "fp16" (and PyTorch's names "float32", "bfloat16",
-/// "float16"); anything else throws std::invalid_argument naming `field` and
-/// the value.
-[[nodiscard]] inline Precision parse_precision(std::string_view value, std::string_view field = "precision") {
-  if (value == "fp32" || value == "float32") return Precision::fp32;
-  if (value == "bf16" || value == "bfloat16") return Precision::bf16;
-  if (value == "fp16" || value == "float16") return Precision::fp16;
-  throw std::invalid_argument(std::string(field) + " = '" + std::string(value) +
-                              "': expected fp32, bf16 or fp16");
-}
-
-}  // namespace accelbench
-// ---- end accelbench/core/precision.hpp ----
 // ---- begin accelbench/detail/half.hpp ----
 
 // The 16-bit floating-point formats of checkpoints and of weights stored at
@@ -4019,6 +4050,8 @@ inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tenso
   }
 #endif
 }
+
+static_assert(HasWeightPrecision<Cpu>, "Cpu stores linear layers' weights at a Precision");
 
 inline void Cpu::add(const Tensor& x, Tensor& y) {
   require_same_shape("add", x, y);
@@ -6536,14 +6569,22 @@ struct WeightTally {
 };
 
 /// Takes tensors by name from `weights` (checking each shape), counts them
-/// in `tally` and uploads them to `backend`.
+/// in `tally` and uploads them to `backend`. Linear layers' weights (weight,
+/// weight_host, upload_weight) are stored at `precision`, on a backend with
+/// HasWeightPrecision; on another, a precision other than fp32 is refused.
 template <class B>
 class WeightUploader {
  public:
   using Tensor = typename B::Tensor;
+  using Weight = weight_t<B>;
 
-  WeightUploader(B& backend, WeightMap& weights, WeightTally& tally) noexcept
-      : backend_(&backend), weights_(&weights), tally_(&tally) {}
+  WeightUploader(B& backend, WeightMap& weights, WeightTally& tally, Precision precision = Precision::fp32)
+      : backend_(&backend), weights_(&weights), tally_(&tally), precision_(precision) {
+    if (!HasWeightPrecision<B> && precision != Precision::fp32) {
+      throw ConfigError("precision", std::string(precision_name(precision)),
+                        "backend " + std::string(B::name) + " stores weights as fp32 only");
+    }
+  }
 
   /// The named tensor on the host, counted (for weights that are reshaped,
   /// split or merged before they are uploaded).
@@ -6562,6 +6603,41 @@ class WeightUploader {
   /// Uploads a matrix derived from counted tensors (not counted again).
   [[nodiscard]] Tensor upload(const HostMatrix& m) { return backend_->upload(m); }
 
+  /// The named tensor as a linear layer's weight: counted and stored at the
+  /// precision.
+  [[nodiscard]] Weight weight(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    return upload_weight(weight_host(name, rows, cols));
+  }
+
+  /// The named tensor on the host, counted at the precision: a part of a
+  /// linear layer's weight that is reshaped or merged, then upload_weight.
+  [[nodiscard]] HostMatrix weight_host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    HostMatrix m = weights_->take(name, rows, cols);
+    tally_->bytes += static_cast<std::uint64_t>(m.size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
+    tally_->parameters += m.size();
+    return m;
+  }
+
+  /// Stores a linear layer's weight made from counted tensors at the
+  /// precision (not counted again).
+  [[nodiscard]] Weight upload_weight(const HostMatrix& m) {
+    if constexpr (HasWeightPrecision<B>) {
+      return backend_->upload_weight(m, precision_);
+    } else {
+      return backend_->upload(m);
+    }
+  }
+
+  /// A second copy of counted values as a linear layer's weight at the
+  /// precision (a tied head kept apart from its embedding table): its bytes
+  /// are counted, its parameters are not.
+  [[nodiscard]] Weight copy_weight(const HostMatrix& m) {
+    tally_->bytes += static_cast<std::uint64_t>(m.size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
+    return upload_weight(m);
+  }
+
+  [[nodiscard]] Precision precision() const noexcept { return precision_; }
+
   /// Throws unless every tensor of the WeightMap was taken: a tensor the
   /// model does not use means the checkpoint describes another model (the
   /// tensors each architecture leaves out on purpose are dropped, with
@@ -6579,6 +6655,7 @@ class WeightUploader {
   B* backend_;
   WeightMap* weights_;
   WeightTally* tally_;
+  Precision precision_;
 };
 
 }  // namespace accelbench
@@ -7156,6 +7233,10 @@ struct GenerativeConfig {
   /// The layers whose attention slides (transformers' layer_types
   /// "sliding_attention"), ascending; empty with sliding_window > 0: every layer.
   std::vector<int> sliding_layers = {};
+  /// The precision the linear layers' weights are stored in (the run's
+  /// Config::precision; GPT-2 and Llama, on a backend with
+  /// HasWeightPrecision); embeddings, norms and biases stay fp32.
+  Precision weight_precision = Precision::fp32;
   std::vector<std::string> aliases;
   /// The architecture's functions, set where the architecture is chosen (a
   /// family's presets and checkpoints); null, or not the functions of
@@ -7347,6 +7428,18 @@ inline void reject_foreign_feature(const FieldCheck& check, std::string_view fie
   }
   return ids;
 }
+
+namespace detail {
+
+/// Throws a ConfigError naming the precision unless the configuration's
+/// weights are fp32: for an architecture that stores its weights as fp32 only.
+inline void refuse_weight_precision(const GenerativeConfig& c, const std::string& architecture) {
+  if (c.weight_precision == Precision::fp32) return;
+  throw ConfigError("precision", std::string(precision_name(c.weight_precision)),
+                    architecture + " stores its weights as fp32 only (bf16 and fp16: GPT-2 and Llama-type models)");
+}
+
+}  // namespace detail
 
 }  // namespace accelbench
 // ---- end accelbench/model/common/generative_config.hpp ----
@@ -7715,8 +7808,9 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     if (config_.tied_embeddings) config_.tied_embeddings = resolve_tied_head(weights, "wte.weight", "lm_head.weight");
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
-    WeightUploader<B> take(backend, weights, tally_);
-    embed_ = take("wte.weight", config_.vocab_size, h);
+    WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
+    const HostMatrix embed = take.host("wte.weight", config_.vocab_size, h);
+    embed_ = take.upload(embed);
     positions_ = take("wpe.weight", config_.max_positions, h);
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
@@ -7726,26 +7820,30 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
       L.norm1_b = take(p + "ln_1.bias", 1, h);
       // Conv1D weights are [in, out]: split the fused projection and
       // transpose each part to the [out, in] layout of linear().
-      const HostMatrix qkv = take.host(p + "attn.c_attn.weight", h, 3 * h);
+      const HostMatrix qkv = take.weight_host(p + "attn.c_attn.weight", h, 3 * h);
       const HostMatrix qkv_b = take.host(p + "attn.c_attn.bias", 1, 3 * h);
-      L.q_w = take.upload(HostMatrix(qkv.middleCols(0, h).transpose()));
-      L.k_w = take.upload(HostMatrix(qkv.middleCols(h, h).transpose()));
-      L.v_w = take.upload(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
+      L.q_w = take.upload_weight(HostMatrix(qkv.middleCols(0, h).transpose()));
+      L.k_w = take.upload_weight(HostMatrix(qkv.middleCols(h, h).transpose()));
+      L.v_w = take.upload_weight(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
       L.q_b = take.upload(HostMatrix(qkv_b.middleCols(0, h)));
       L.k_b = take.upload(HostMatrix(qkv_b.middleCols(h, h)));
       L.v_b = take.upload(HostMatrix(qkv_b.middleCols(2 * h, h)));
-      L.o_w = take.upload(HostMatrix(take.host(p + "attn.c_proj.weight", h, h).transpose()));
+      L.o_w = take.upload_weight(HostMatrix(take.weight_host(p + "attn.c_proj.weight", h, h).transpose()));
       L.o_b = take(p + "attn.c_proj.bias", 1, h);
       L.norm2_g = take(p + "ln_2.weight", 1, h);
       L.norm2_b = take(p + "ln_2.bias", 1, h);
-      L.fc_w = take.upload(HostMatrix(take.host(p + "mlp.c_fc.weight", h, i).transpose()));
+      L.fc_w = take.upload_weight(HostMatrix(take.weight_host(p + "mlp.c_fc.weight", h, i).transpose()));
       L.fc_b = take(p + "mlp.c_fc.bias", 1, i);
-      L.proj_w = take.upload(HostMatrix(take.host(p + "mlp.c_proj.weight", i, h).transpose()));
+      L.proj_w = take.upload_weight(HostMatrix(take.weight_host(p + "mlp.c_proj.weight", i, h).transpose()));
       L.proj_b = take(p + "mlp.c_proj.bias", 1, h);
     }
     final_g_ = take("ln_f.weight", 1, h);
     final_b_ = take("ln_f.bias", 1, h);
-    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
+    if (!config_.tied_embeddings) {
+      lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
+    } else if (config_.weight_precision != Precision::fp32) {
+      lm_head_ = take.copy_weight(embed);  // the lookup table stays fp32
+    }
     take.finish("GPT-2");
   }
 
@@ -7759,9 +7857,12 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
   // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
 
  private:
+  using Weight = weight_t<B>;  // linear layers' weights, at config().weight_precision
+
   struct Layer {
-    Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
-    Tensor norm2_g, norm2_b, fc_w, fc_b, proj_w, proj_b;
+    Tensor norm1_g, norm1_b, q_b, k_b, v_b, o_b;
+    Tensor norm2_g, norm2_b, fc_b, proj_b;
+    Weight q_w, k_w, v_w, o_w, fc_w, proj_w;
   };
 
   /// Token embeddings plus learned positions start .. start + len - 1.
@@ -7806,11 +7907,16 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
 
   /// The LM head: the token embedding, or lm_head.weight when untied.
   void head(B& be, const Tensor& hidden, Tensor& logits) const {
-    be.linear(hidden, config_.tied_embeddings ? embed_ : lm_head_, none_, logits);
+    if (config_.tied_embeddings && config_.weight_precision == Precision::fp32) {
+      be.linear(hidden, embed_, none_, logits);
+    } else {
+      be.linear(hidden, lm_head_, none_, logits);
+    }
   }
 
   GenerativeConfig config_;
-  Tensor embed_, positions_, final_g_, final_b_, lm_head_;
+  Tensor embed_, positions_, final_g_, final_b_;
+  Weight lm_head_;  // untied, or tied at a precision other than fp32
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;
@@ -8286,30 +8392,31 @@ class Llama : public DecoderOnly<Llama<B>, B> {
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index kvw = config_.kv_width();
     const Eigen::Index i = config_.intermediate;
-    WeightUploader<B> take(backend, weights, tally_);
-    embed_ = take("model.embed_tokens.weight", config_.vocab_size, h);
+    WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
+    const HostMatrix embed = take.host("model.embed_tokens.weight", config_.vocab_size, h);
+    embed_ = take.upload(embed);
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";
       Layer& L = layers_[static_cast<std::size_t>(l)];
       L.norm1 = take(p + "input_layernorm.weight", 1, h);
-      L.q_w = take(p + "self_attn.q_proj.weight", aw, h);
-      L.k_w = take(p + "self_attn.k_proj.weight", kvw, h);
-      L.v_w = take(p + "self_attn.v_proj.weight", kvw, h);
+      L.q_w = take.weight(p + "self_attn.q_proj.weight", aw, h);
+      L.k_w = take.weight(p + "self_attn.k_proj.weight", kvw, h);
+      L.v_w = take.weight(p + "self_attn.v_proj.weight", kvw, h);
       if (config_.qkv_bias) {
         L.q_b = take(p + "self_attn.q_proj.bias", 1, aw);
         L.k_b = take(p + "self_attn.k_proj.bias", 1, kvw);
         L.v_b = take(p + "self_attn.v_proj.bias", 1, kvw);
       }
-      L.o_w = take(p + "self_attn.o_proj.weight", h, aw);
+      L.o_w = take.weight(p + "self_attn.o_proj.weight", h, aw);
       if (config_.attention_output_bias) L.o_b = take(p + "self_attn.o_proj.bias", 1, h);
       L.norm2 = take(p + "post_attention_layernorm.weight", 1, h);
       // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
       HostMatrix gate_up(2 * i, h);
-      gate_up.topRows(i) = take.host(p + "mlp.gate_proj.weight", i, h);
-      gate_up.bottomRows(i) = take.host(p + "mlp.up_proj.weight", i, h);
-      L.gate_up_w = take.upload(gate_up);
-      L.down_w = take(p + "mlp.down_proj.weight", h, i);
+      gate_up.topRows(i) = take.weight_host(p + "mlp.gate_proj.weight", i, h);
+      gate_up.bottomRows(i) = take.weight_host(p + "mlp.up_proj.weight", i, h);
+      L.gate_up_w = take.upload_weight(gate_up);
+      L.down_w = take.weight(p + "mlp.down_proj.weight", h, i);
       if (config_.mlp_bias) {
         HostMatrix gate_up_b(1, 2 * i);
         gate_up_b.leftCols(i) = take.host(p + "mlp.gate_proj.bias", 1, i);
@@ -8319,7 +8426,11 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       }
     }
     final_g_ = take("model.norm.weight", 1, h);
-    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
+    if (!config_.tied_embeddings) {
+      lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
+    } else if (config_.weight_precision != Precision::fp32) {
+      lm_head_ = take.copy_weight(embed);  // the lookup table stays fp32
+    }
     take.finish(model_name);
   }
 
@@ -8333,9 +8444,12 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
 
  private:
+  using Weight = weight_t<B>;  // linear layers' weights, at config().weight_precision
+
   struct Layer {
-    Tensor norm1, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;  // biases empty where the configuration has none
-    Tensor norm2, gate_up_w, gate_up_b, down_w, down_b;
+    Tensor norm1, q_b, k_b, v_b, o_b;  // biases empty where the configuration has none
+    Tensor norm2, gate_up_b, down_b;
+    Weight q_w, k_w, v_w, o_w, gate_up_w, down_w;
   };
 
   /// Token embeddings; positions enter through the rotary embedding.
@@ -8372,11 +8486,16 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   }
 
   void head(B& be, const Tensor& hidden, Tensor& logits) const {
-    be.linear(hidden, config_.tied_embeddings ? embed_ : lm_head_, none_, logits);
+    if (config_.tied_embeddings && config_.weight_precision == Precision::fp32) {
+      be.linear(hidden, embed_, none_, logits);
+    } else {
+      be.linear(hidden, lm_head_, none_, logits);
+    }
   }
 
   GenerativeConfig config_;
-  Tensor embed_, final_g_, lm_head_;
+  Tensor embed_, final_g_;
+  Weight lm_head_;  // untied, or tied at a precision other than fp32
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;
@@ -8389,12 +8508,11 @@ class Llama : public DecoderOnly<Llama<B>, B> {
 // T5 (Raffel et al., 2020) as in Hugging Face transformers'
 // T5ForConditionalGeneration: pre-norm blocks with T5's layer norm (RMS, no
 // bias), relative position bias shared by the layers of each stack, unscaled
-// attention scores, ReLU feed-forward or T5 v1.1's gated GELU one
-// (feed_forward_proj "gated-gelu"), cross-attention over the encoder's
-// output, and the LM head: the shared embedding unless the checkpoint stores
-// a different lm_head.weight, the decoder's output scaled by d_model^-1/2
-// first unless scale_decoder_outputs is false (T5 v1.1). Written once over
-// the backend's GenerationOps; the decoder keeps a key-value cache.
+// attention scores, ReLU or T5 v1.1's gated GELU feed-forward (feed_forward_proj
+// "gated-gelu"), cross-attention over the encoder's output, and the LM head:
+// the shared embedding unless the checkpoint stores a different lm_head.weight,
+// the decoder's output scaled by d_model^-1/2 first unless scale_decoder_outputs
+// is false (T5 v1.1). Written over GenerationOps; the decoder keeps a cache.
 
 #include <cmath>
 #include <cstdint>
@@ -8500,6 +8618,7 @@ struct T5Architecture {
     check.positive("relative_buckets", c.relative_buckets);
     check.positive("relative_max_distance", c.relative_max_distance);
     if (c.relative_buckets < 4) check.fail("relative_buckets", std::to_string(c.relative_buckets), "must be at least 4");
+    detail::refuse_weight_precision(c, "T5");
     detail::reject_foreign_feature(check, "qkv_bias", c.qkv_bias, false, "Qwen2's and Llama");
     detail::reject_foreign_feature(check, "attention_output_bias", c.attention_output_bias, false, "Llama");
     detail::reject_foreign_feature(check, "mlp_bias", c.mlp_bias, false, "Llama");
@@ -19427,13 +19546,38 @@ inline Config config_for_model(const Config& settings, const std::string& model)
   return c;
 }
 
+/// The precision of a preset's linear layers' weights: its
+/// weight_precision, where the family's presets have one, else fp32.
+template <class P>
+Precision preset_precision(const P& preset) {
+  if constexpr (requires { preset.weight_precision; }) {
+    return preset.weight_precision;
+  } else {
+    return Precision::fp32;
+  }
+}
+
+/// `preset` with its weights at `precision`; a family whose presets cannot
+/// say one refuses any other than fp32, naming the field.
+template <class F>
+typename F::Preset with_precision(typename F::Preset preset, Precision precision) {
+  if constexpr (requires { preset.weight_precision; }) {
+    preset.weight_precision = precision;
+  } else if (precision != Precision::fp32) {
+    throw ConfigError("precision", std::string(precision_name(precision)),
+                      "family " + std::string(F::name) + " stores its weights as fp32 only");
+  }
+  return preset;
+}
+
 /// The preset config.model names, or the dimensions of the checkpoint
-/// folder config.weights.
+/// folder config.weights, with the weights at config.precision.
 template <class F>
 typename F::Preset preset_for(const Config& config) {
-  if (config.weights.empty()) return F::find_preset(config.model);
+  if (config.weights.empty()) return with_precision<F>(F::find_preset(config.model), config.precision);
   if constexpr (HasCheckpoints<F>) {
-    return F::checkpoint_preset(std::filesystem::path(config.weights), config.accept_config_fields);
+    return with_precision<F>(F::checkpoint_preset(std::filesystem::path(config.weights), config.accept_config_fields),
+                             config.precision);
   } else {
     throw ConfigError("weights", "\"" + config.weights + "\"",
                       "family " + std::string(F::name) + " cannot read checkpoints");
@@ -19470,8 +19614,8 @@ class ResourcePool {
                                                                    const std::string& checkpoint = {}) {
     using Model = typename F::template Model<B>;
     const std::string key = std::string(F::name) + "|" + detail::device_key(backend) + "|" +
-                            std::string(preset.name) + "|" +
-                            (checkpoint.empty() ? "seed " + std::to_string(seed) : "checkpoint " + checkpoint);
+                            std::string(preset.name) + "|" + std::string(precision_name(detail::preset_precision(preset))) +
+                            "|" + (checkpoint.empty() ? "seed " + std::to_string(seed) : "checkpoint " + checkpoint);
     std::promise<Entry> promise;
     std::shared_future<Entry> future;
     bool load_here = false;
@@ -20785,6 +20929,7 @@ inline Json to_json(const LoadingResult& l) {
                           {"backend", m.backend},
                           {"weights", m.weights},
                           {"accepted_config_fields", m.accepted_config_fields},
+                          {"precision", m.precision},
                           {"parameters", m.parameters},
                           {"weight_bytes", m.weight_bytes},
                           {"load_time_s", m.load_time_s},
@@ -20847,7 +20992,8 @@ inline Json to_json(const LoadingResult& l) {
             {"iterations_per_sample", t.iterations_per_sample},
             {"cell_timeout_s", t.cell_timeout_s},
             {"memory_sample_interval_s", t.memory_sample_interval_s},
-            {"seed", t.seed}}},
+            {"seed", t.seed},
+            {"precision", precision_name(t.precision)}}},
       {"timers", array_of(r.timers)},
       {"devices", array_of(r.devices)},
       {"models", models},
@@ -23896,6 +24042,7 @@ inline void read_part_from_json(const Json& j, RunResult& into) {
     info.backend = field_or<std::string>(m, "backend", "");
     info.weights = field_or<std::string>(m, "weights", "");
     info.accepted_config_fields = field_or(m, "accepted_config_fields", std::vector<std::string>{});
+    info.precision = field_or<std::string>(m, "precision", "fp32");
     info.parameters = field_or<std::int64_t>(m, "parameters", 0);
     info.weight_bytes = field_or<std::uint64_t>(m, "weight_bytes", 0);
     info.load_time_s = field_or(m, "load_time_s", 0.0);
@@ -24021,6 +24168,7 @@ class ResultsFileError : public std::runtime_error {
   c.cell_timeout_s = field_or(t, "cell_timeout_s", c.cell_timeout_s);
   c.memory_sample_interval_s = field_or(t, "memory_sample_interval_s", c.memory_sample_interval_s);
   c.seed = field_or(t, "seed", c.seed);
+  c.precision = parse_precision(field_or<std::string>(t, "precision", "fp32"), "settings.precision");
   if (j.contains("group")) {
     const Json& g = j["group"];
     r.group.name = field_or<std::string>(g, "name", "");
@@ -25721,9 +25869,9 @@ class Benchmark {
   std::vector<NamedOutput> reference_outputs(const typename F::Cell& cell) {
     if (!reference_model_) {
       reference_backend_.emplace();
-      reference_model_ =
-          pool_ ? pool_->template acquire<F>(*reference_backend_, preset_, config_.seed, config_.weights).model
-                : detail::load_model<F>(*reference_backend_, preset_, config_.seed, config_.weights).model;
+      const auto fp32 = detail::with_precision<F>(preset_, Precision::fp32);  // the reference is fp32
+      reference_model_ = pool_ ? pool_->template acquire<F>(*reference_backend_, fp32, config_.seed, config_.weights).model
+                               : detail::load_model<F>(*reference_backend_, fp32, config_.seed, config_.weights).model;
     }
     typename F::template Workload<Cpu> work(*reference_backend_, *reference_model_, cell, config_.seed);
     work.run();
@@ -25967,6 +26115,7 @@ RunResult Benchmark<B, F, S, T, R>::run() {
   info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
                                          : "checkpoint " + config_.weights;
   if (!config_.weights.empty()) info.accepted_config_fields = config_.accept_config_fields;
+  info.precision = std::string(precision_name(detail::preset_precision(preset_)));
 
   const Availability backend_ok = B::available();
   Availability timer_ok = timer_availability<T>();
@@ -33401,6 +33550,7 @@ template <class... Fs>
       {"verify_tolerance", [&](const Json& v, const std::string& k) { c.verify_tolerance = json_number(v, k); }},
       {"accept_config_fields",
        [&](const Json& v, const std::string& k) { c.accept_config_fields = json_strings(v, k); }},
+      {"precision", [&](const Json& v, const std::string& k) { c.precision = parse_precision(json_string(v, k), k); }},
       {"threads", [&](const Json& v, const std::string& k) { s.threads = json_int(v, k); }},
       {"concurrent_loading", [&](const Json& v, const std::string& k) { s.concurrent_loading = boolean(v, k); }},
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},
@@ -33931,6 +34081,7 @@ namespace accelbench {
   j["verify"] = c.verify;
   j["verify_tolerance"] = c.verify_tolerance;
   j["accept_config_fields"] = c.accept_config_fields;
+  j["precision"] = std::string(precision_name(c.precision));
   j["threads"] = s.threads;
   j["concurrent_loading"] = s.concurrent_loading;
   j["loading_repetitions"] = s.loading_repetitions;

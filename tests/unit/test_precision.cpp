@@ -112,7 +112,7 @@ TEST_CASE("precision: names parse, anything else is refused by field and value")
   CHECK(parse_precision("bfloat16") == Precision::bf16);
   CHECK(parse_precision("float16") == Precision::fp16);
   CHECK_THROWS_WITH_AS((void)parse_precision("int8", "config.precision"),
-                       "config.precision = 'int8': expected fp32, bf16 or fp16", std::invalid_argument);
+                       "config.precision = \"int8\": expected fp32, bf16 or fp16", ConfigError);
 }
 
 TEST_CASE("CpuWeight: stored at its precision, rounded to nearest") {

@@ -562,3 +562,99 @@ TEST_CASE("rope_type dynamic: transformers' NTK frequencies past max_position_em
   CHECK(rotary_dims(c, 1, 1, 32, 4095).theta == 10000.0f);
   CHECK(rotary_dims(c, 1, 1, 32, 4096).theta > 10000.0f);
 }
+
+namespace {
+
+/// The logits of every prompt position of the golden checkpoint `arch` with
+/// its linear layers' weights at `precision`, and the model's weight bytes.
+std::pair<HostMatrix, std::uint64_t> prompt_logits_at(const std::string& arch, Precision precision) {
+  const auto dir = golden_dir(arch);
+  auto config = TextGeneration::checkpoint_preset(dir);
+  config.weight_precision = precision;
+  Cpu cpu = one_thread();
+  const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
+  const int batch = 2, prompt = 7;
+  const auto ids = make_prompt_ids(config, batch, prompt, 5);
+  HostMatrix logits;
+  std::visit(
+      [&](const auto& lm) {
+        if constexpr (requires { lm.prompt_logits(cpu, std::declval<decltype(lm.start(cpu, ids, 1, 1, 1))&>(), logits); }) {
+          auto s = lm.start(cpu, ids, batch, prompt, 1);
+          lm.prefill(cpu, s);
+          lm.prompt_logits(cpu, s, logits);
+        }
+      },
+      model.impl());
+  return {logits, model.weight_bytes()};
+}
+
+}  // namespace
+
+TEST_CASE("precision: GPT-2 and Llama-type models with bf16 and fp16 weights stay within the precision's bound") {
+  // Weights rounded to bf16 (8 significant bits) or fp16 (11) move the
+  // logits of these two-layer models by a few times the unit roundoff of
+  // the largest logit; the bound is 8 of them. A difference of exactly zero
+  // would mean the weights were not stored at the precision.
+  for (const std::string arch : {"gpt2", "llama", "qwen2", "mistral", "llama_bias"}) {
+    const auto [full, full_bytes] = prompt_logits_at(arch, Precision::fp32);
+    REQUIRE(full.size() > 0);
+    const double scale = full.cwiseAbs().maxCoeff();
+    for (const Precision p : {Precision::bf16, Precision::fp16}) {
+      CAPTURE(arch);
+      CAPTURE(precision_name(p));
+      const auto [half, half_bytes] = prompt_logits_at(arch, p);
+      const double error = (half - full).cwiseAbs().maxCoeff() / scale;  // measured: bf16 1.4-5.1, fp16 1.6-6.5 units
+      CAPTURE(error);
+      CHECK(error > 0.0);
+      CHECK(error <= 8 * unit_roundoff(p));
+      CHECK(half_bytes < full_bytes);
+    }
+  }
+}
+
+TEST_CASE("precision: recorded in the results, refused by name where the weights stay fp32") {
+  Config c = quick_config("gpt2");
+  c.batch_sizes = {1};
+  c.min_iterations = 2;
+  c.precision = Precision::bf16;
+  const RunResult r = Benchmark<Cpu, TextGeneration>{c, one_thread()}.run();
+  REQUIRE(r.models.size() == 1);
+  CHECK(r.models[0].precision == "bf16");
+  REQUIRE(r.cells.size() == 1);
+  CHECK(r.cells[0].status == CellStatus::ok);
+  const Json j = to_json(r);
+  CHECK(j["settings"]["precision"] == "bf16");
+  CHECK(j["models"][0]["precision"] == "bf16");
+  CHECK(run_from_json(j).settings.precision == Precision::bf16);
+  CHECK(run_from_json(j).models[0].precision == "bf16");
+
+  SUBCASE("T5 stores its weights as fp32 only") {
+    Config t5 = quick_config("t5");
+    t5.batch_sizes = {1};
+    t5.precision = Precision::fp16;
+    const RunResult failed = Benchmark<Cpu, TextGeneration>{t5, one_thread()}.run();
+    REQUIRE(failed.models.size() == 1);
+    CHECK(failed.models[0].status == "failed");
+    CHECK(failed.models[0].message.find("precision = fp16: T5 stores its weights as fp32 only") != std::string::npos);
+  }
+  SUBCASE("a backend without weights at a precision") {
+    const RunResult failed = Benchmark<NaiveBackend, TextGeneration>{c}.run();
+    REQUIRE(failed.models.size() == 1);
+    CHECK(failed.models[0].status == "failed");
+    CHECK(failed.models[0].message.find("precision = bf16: backend plain stores weights as fp32 only") !=
+          std::string::npos);
+  }
+  SUBCASE("a family whose models have no precision setting") {
+    Config e;
+    e.model = "bert-tiny";
+    e.precision = Precision::bf16;
+    CHECK_THROWS_WITH_AS((Benchmark<Cpu, Embedding>{e, one_thread()}),
+                         "precision = bf16: family embedding stores its weights as fp32 only", ConfigError);
+  }
+  SUBCASE("the suite field and its bad value") {
+    CHECK(parse_suite(Json::parse(R"({"family": "text-generation", "precision": "fp16"})")).settings.precision ==
+          Precision::fp16);
+    CHECK_THROWS_WITH_AS((void)parse_suite(Json::parse(R"({"family": "text-generation", "precision": "int4"})")),
+                         doctest::Contains("precision = \"int4\": expected fp32, bf16 or fp16"), ConfigError);
+  }
+}

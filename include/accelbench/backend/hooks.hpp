@@ -11,8 +11,11 @@
 
 #include <concepts>
 #include <string>
+#include <type_traits>
 
+#include "../core/precision.hpp"
 #include "../core/result.hpp"
+#include "../core/tensor.hpp"
 #include "../machine/device_report.hpp"
 #include "../measure/timer/concept.hpp"
 
@@ -50,5 +53,30 @@ template <class B>
 concept HasDescribeDevices = requires {
   { B::describe_devices() } -> std::same_as<DeviceReport>;
 };
+
+/// `B::Weight` and `upload_weight(m, precision)`: a linear layer's weight
+/// stored at a Precision (Cpu: CpuWeight), which `linear` takes in place of
+/// a Tensor. Without it the backend stores weights as fp32 only, and a
+/// precision other than fp32 is refused by name.
+template <class B>
+concept HasWeightPrecision = requires { typename B::Weight; } &&
+                             requires(B& b, const HostMatrix& m, Precision p, const typename B::Tensor& x,
+                                      const typename B::Weight& w, typename B::Tensor& y) {
+                               { b.upload_weight(m, p) } -> std::same_as<typename B::Weight>;
+                               b.linear(x, w, x, y);
+                             };
+
+/// The type of a linear layer's weight on B: B::Weight with
+/// HasWeightPrecision, else B::Tensor.
+template <class B>
+struct weight_type {
+  using type = typename B::Tensor;
+};
+template <HasWeightPrecision B>
+struct weight_type<B> {
+  using type = typename B::Weight;
+};
+template <class B>
+using weight_t = typename weight_type<B>::type;
 
 }  // namespace accelbench

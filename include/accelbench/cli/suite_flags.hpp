@@ -155,6 +155,10 @@ class SuiteFlags {
           "let a checkpoint's config.json field that its architecture does not know pass, by name (repeat for more); "
           "recorded in the results",
           [](Suite& s, const std::string&, const std::string& v) { s.settings.accept_config_fields.push_back(v); });
+    value(cmd, "--precision", "P",
+          "precision of the linear layers' weights: fp32 (default), bf16 or fp16 (text generation with GPT-2 and "
+          "Llama-type models on the Cpu backend); recorded in the results",
+          [](Suite& s, const std::string& f, const std::string& v) { s.settings.precision = parse_precision(v, f); });
     cmd.add_flag("--no-concurrent-loading", no_concurrent_loading_,
                  "skip the sequential vs concurrent model loading benchmark");
     value(cmd, "--out", "DIR", "results folder (default: " + d.output_dir + ")",

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "precision.hpp"
 
 namespace accelbench {
 
@@ -75,6 +76,11 @@ struct Config {
   /// (models[].accepted_config_fields). Without them such a field is an
   /// error: it may change what the model computes.
   std::vector<std::string> accept_config_fields{};
+  /// The precision a model's linear layers' weights are stored in: fp32,
+  /// bf16 or fp16 (text generation with GPT-2 and Llama-type models on the
+  /// Cpu backend; elsewhere anything but fp32 is refused by name). Recorded
+  /// in the results (settings.precision, models[].precision).
+  Precision precision = Precision::fp32;
 
   /// Compare a non-reference backend's output with the Cpu reference.
   bool verify = true;

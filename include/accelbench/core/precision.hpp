@@ -5,9 +5,10 @@
 // and accumulation stay fp32 whatever the weights are.
 
 #include <array>
-#include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "error.hpp"
 
 namespace accelbench {
 
@@ -40,14 +41,13 @@ inline constexpr std::array<Precision, 3> all_precisions = {Precision::fp32, Pre
 }
 
 /// "fp32", "bf16" or "fp16" (and PyTorch's names "float32", "bfloat16",
-/// "float16"); anything else throws std::invalid_argument naming `field` and
-/// the value.
+/// "float16"); anything else throws a ConfigError naming `field` and the
+/// value.
 [[nodiscard]] inline Precision parse_precision(std::string_view value, std::string_view field = "precision") {
   if (value == "fp32" || value == "float32") return Precision::fp32;
   if (value == "bf16" || value == "bfloat16") return Precision::bf16;
   if (value == "fp16" || value == "float16") return Precision::fp16;
-  throw std::invalid_argument(std::string(field) + " = '" + std::string(value) +
-                              "': expected fp32, bf16 or fp16");
+  throw ConfigError(std::string(field), "\"" + std::string(value) + "\"", "expected fp32, bf16 or fp16");
 }
 
 }  // namespace accelbench

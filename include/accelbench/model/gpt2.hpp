@@ -186,8 +186,9 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     if (config_.tied_embeddings) config_.tied_embeddings = resolve_tied_head(weights, "wte.weight", "lm_head.weight");
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
-    WeightUploader<B> take(backend, weights, tally_);
-    embed_ = take("wte.weight", config_.vocab_size, h);
+    WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
+    const HostMatrix embed = take.host("wte.weight", config_.vocab_size, h);
+    embed_ = take.upload(embed);
     positions_ = take("wpe.weight", config_.max_positions, h);
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
@@ -197,26 +198,30 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
       L.norm1_b = take(p + "ln_1.bias", 1, h);
       // Conv1D weights are [in, out]: split the fused projection and
       // transpose each part to the [out, in] layout of linear().
-      const HostMatrix qkv = take.host(p + "attn.c_attn.weight", h, 3 * h);
+      const HostMatrix qkv = take.weight_host(p + "attn.c_attn.weight", h, 3 * h);
       const HostMatrix qkv_b = take.host(p + "attn.c_attn.bias", 1, 3 * h);
-      L.q_w = take.upload(HostMatrix(qkv.middleCols(0, h).transpose()));
-      L.k_w = take.upload(HostMatrix(qkv.middleCols(h, h).transpose()));
-      L.v_w = take.upload(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
+      L.q_w = take.upload_weight(HostMatrix(qkv.middleCols(0, h).transpose()));
+      L.k_w = take.upload_weight(HostMatrix(qkv.middleCols(h, h).transpose()));
+      L.v_w = take.upload_weight(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
       L.q_b = take.upload(HostMatrix(qkv_b.middleCols(0, h)));
       L.k_b = take.upload(HostMatrix(qkv_b.middleCols(h, h)));
       L.v_b = take.upload(HostMatrix(qkv_b.middleCols(2 * h, h)));
-      L.o_w = take.upload(HostMatrix(take.host(p + "attn.c_proj.weight", h, h).transpose()));
+      L.o_w = take.upload_weight(HostMatrix(take.weight_host(p + "attn.c_proj.weight", h, h).transpose()));
       L.o_b = take(p + "attn.c_proj.bias", 1, h);
       L.norm2_g = take(p + "ln_2.weight", 1, h);
       L.norm2_b = take(p + "ln_2.bias", 1, h);
-      L.fc_w = take.upload(HostMatrix(take.host(p + "mlp.c_fc.weight", h, i).transpose()));
+      L.fc_w = take.upload_weight(HostMatrix(take.weight_host(p + "mlp.c_fc.weight", h, i).transpose()));
       L.fc_b = take(p + "mlp.c_fc.bias", 1, i);
-      L.proj_w = take.upload(HostMatrix(take.host(p + "mlp.c_proj.weight", i, h).transpose()));
+      L.proj_w = take.upload_weight(HostMatrix(take.weight_host(p + "mlp.c_proj.weight", i, h).transpose()));
       L.proj_b = take(p + "mlp.c_proj.bias", 1, h);
     }
     final_g_ = take("ln_f.weight", 1, h);
     final_b_ = take("ln_f.bias", 1, h);
-    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
+    if (!config_.tied_embeddings) {
+      lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
+    } else if (config_.weight_precision != Precision::fp32) {
+      lm_head_ = take.copy_weight(embed);  // the lookup table stays fp32
+    }
     take.finish("GPT-2");
   }
 
@@ -230,9 +235,12 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
   // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
 
  private:
+  using Weight = weight_t<B>;  // linear layers' weights, at config().weight_precision
+
   struct Layer {
-    Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
-    Tensor norm2_g, norm2_b, fc_w, fc_b, proj_w, proj_b;
+    Tensor norm1_g, norm1_b, q_b, k_b, v_b, o_b;
+    Tensor norm2_g, norm2_b, fc_b, proj_b;
+    Weight q_w, k_w, v_w, o_w, fc_w, proj_w;
   };
 
   /// Token embeddings plus learned positions start .. start + len - 1.
@@ -277,11 +285,16 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
 
   /// The LM head: the token embedding, or lm_head.weight when untied.
   void head(B& be, const Tensor& hidden, Tensor& logits) const {
-    be.linear(hidden, config_.tied_embeddings ? embed_ : lm_head_, none_, logits);
+    if (config_.tied_embeddings && config_.weight_precision == Precision::fp32) {
+      be.linear(hidden, embed_, none_, logits);
+    } else {
+      be.linear(hidden, lm_head_, none_, logits);
+    }
   }
 
   GenerativeConfig config_;
-  Tensor embed_, positions_, final_g_, final_b_, lm_head_;
+  Tensor embed_, positions_, final_g_, final_b_;
+  Weight lm_head_;  // untied, or tied at a precision other than fp32
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;

@@ -338,30 +338,31 @@ class Llama : public DecoderOnly<Llama<B>, B> {
     const Eigen::Index aw = config_.attention_width();
     const Eigen::Index kvw = config_.kv_width();
     const Eigen::Index i = config_.intermediate;
-    WeightUploader<B> take(backend, weights, tally_);
-    embed_ = take("model.embed_tokens.weight", config_.vocab_size, h);
+    WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
+    const HostMatrix embed = take.host("model.embed_tokens.weight", config_.vocab_size, h);
+    embed_ = take.upload(embed);
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";
       Layer& L = layers_[static_cast<std::size_t>(l)];
       L.norm1 = take(p + "input_layernorm.weight", 1, h);
-      L.q_w = take(p + "self_attn.q_proj.weight", aw, h);
-      L.k_w = take(p + "self_attn.k_proj.weight", kvw, h);
-      L.v_w = take(p + "self_attn.v_proj.weight", kvw, h);
+      L.q_w = take.weight(p + "self_attn.q_proj.weight", aw, h);
+      L.k_w = take.weight(p + "self_attn.k_proj.weight", kvw, h);
+      L.v_w = take.weight(p + "self_attn.v_proj.weight", kvw, h);
       if (config_.qkv_bias) {
         L.q_b = take(p + "self_attn.q_proj.bias", 1, aw);
         L.k_b = take(p + "self_attn.k_proj.bias", 1, kvw);
         L.v_b = take(p + "self_attn.v_proj.bias", 1, kvw);
       }
-      L.o_w = take(p + "self_attn.o_proj.weight", h, aw);
+      L.o_w = take.weight(p + "self_attn.o_proj.weight", h, aw);
       if (config_.attention_output_bias) L.o_b = take(p + "self_attn.o_proj.bias", 1, h);
       L.norm2 = take(p + "post_attention_layernorm.weight", 1, h);
       // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
       HostMatrix gate_up(2 * i, h);
-      gate_up.topRows(i) = take.host(p + "mlp.gate_proj.weight", i, h);
-      gate_up.bottomRows(i) = take.host(p + "mlp.up_proj.weight", i, h);
-      L.gate_up_w = take.upload(gate_up);
-      L.down_w = take(p + "mlp.down_proj.weight", h, i);
+      gate_up.topRows(i) = take.weight_host(p + "mlp.gate_proj.weight", i, h);
+      gate_up.bottomRows(i) = take.weight_host(p + "mlp.up_proj.weight", i, h);
+      L.gate_up_w = take.upload_weight(gate_up);
+      L.down_w = take.weight(p + "mlp.down_proj.weight", h, i);
       if (config_.mlp_bias) {
         HostMatrix gate_up_b(1, 2 * i);
         gate_up_b.leftCols(i) = take.host(p + "mlp.gate_proj.bias", 1, i);
@@ -371,7 +372,11 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       }
     }
     final_g_ = take("model.norm.weight", 1, h);
-    if (!config_.tied_embeddings) lm_head_ = take("lm_head.weight", config_.vocab_size, h);
+    if (!config_.tied_embeddings) {
+      lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
+    } else if (config_.weight_precision != Precision::fp32) {
+      lm_head_ = take.copy_weight(embed);  // the lookup table stays fp32
+    }
     take.finish(model_name);
   }
 
@@ -385,9 +390,12 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   // start(), prefill(), decode() and prompt_logits() come from DecoderOnly.
 
  private:
+  using Weight = weight_t<B>;  // linear layers' weights, at config().weight_precision
+
   struct Layer {
-    Tensor norm1, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;  // biases empty where the configuration has none
-    Tensor norm2, gate_up_w, gate_up_b, down_w, down_b;
+    Tensor norm1, q_b, k_b, v_b, o_b;  // biases empty where the configuration has none
+    Tensor norm2, gate_up_b, down_b;
+    Weight q_w, k_w, v_w, o_w, gate_up_w, down_w;
   };
 
   /// Token embeddings; positions enter through the rotary embedding.
@@ -424,11 +432,16 @@ class Llama : public DecoderOnly<Llama<B>, B> {
   }
 
   void head(B& be, const Tensor& hidden, Tensor& logits) const {
-    be.linear(hidden, config_.tied_embeddings ? embed_ : lm_head_, none_, logits);
+    if (config_.tied_embeddings && config_.weight_precision == Precision::fp32) {
+      be.linear(hidden, embed_, none_, logits);
+    } else {
+      be.linear(hidden, lm_head_, none_, logits);
+    }
   }
 
   GenerativeConfig config_;
-  Tensor embed_, final_g_, lm_head_;
+  Tensor embed_, final_g_;
+  Weight lm_head_;  // untied, or tied at a precision other than fp32
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;

@@ -3,12 +3,11 @@
 // T5 (Raffel et al., 2020) as in Hugging Face transformers'
 // T5ForConditionalGeneration: pre-norm blocks with T5's layer norm (RMS, no
 // bias), relative position bias shared by the layers of each stack, unscaled
-// attention scores, ReLU feed-forward or T5 v1.1's gated GELU one
-// (feed_forward_proj "gated-gelu"), cross-attention over the encoder's
-// output, and the LM head: the shared embedding unless the checkpoint stores
-// a different lm_head.weight, the decoder's output scaled by d_model^-1/2
-// first unless scale_decoder_outputs is false (T5 v1.1). Written once over
-// the backend's GenerationOps; the decoder keeps a key-value cache.
+// attention scores, ReLU or T5 v1.1's gated GELU feed-forward (feed_forward_proj
+// "gated-gelu"), cross-attention over the encoder's output, and the LM head:
+// the shared embedding unless the checkpoint stores a different lm_head.weight,
+// the decoder's output scaled by d_model^-1/2 first unless scale_decoder_outputs
+// is false (T5 v1.1). Written over GenerationOps; the decoder keeps a cache.
 
 #include <cmath>
 #include <cstdint>
@@ -127,6 +126,7 @@ struct T5Architecture {
     check.positive("relative_buckets", c.relative_buckets);
     check.positive("relative_max_distance", c.relative_max_distance);
     if (c.relative_buckets < 4) check.fail("relative_buckets", std::to_string(c.relative_buckets), "must be at least 4");
+    detail::refuse_weight_precision(c, "T5");
     detail::reject_foreign_feature(check, "qkv_bias", c.qkv_bias, false, "Qwen2's and Llama");
     detail::reject_foreign_feature(check, "attention_output_bias", c.attention_output_bias, false, "Llama");
     detail::reject_foreign_feature(check, "mlp_bias", c.mlp_bias, false, "Llama");

@@ -224,6 +224,7 @@ inline void read_part_from_json(const Json& j, RunResult& into) {
     info.backend = field_or<std::string>(m, "backend", "");
     info.weights = field_or<std::string>(m, "weights", "");
     info.accepted_config_fields = field_or(m, "accepted_config_fields", std::vector<std::string>{});
+    info.precision = field_or<std::string>(m, "precision", "fp32");
     info.parameters = field_or<std::int64_t>(m, "parameters", 0);
     info.weight_bytes = field_or<std::uint64_t>(m, "weight_bytes", 0);
     info.load_time_s = field_or(m, "load_time_s", 0.0);

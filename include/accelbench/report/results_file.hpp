@@ -121,6 +121,7 @@ class ResultsFileError : public std::runtime_error {
   c.cell_timeout_s = field_or(t, "cell_timeout_s", c.cell_timeout_s);
   c.memory_sample_interval_s = field_or(t, "memory_sample_interval_s", c.memory_sample_interval_s);
   c.seed = field_or(t, "seed", c.seed);
+  c.precision = parse_precision(field_or<std::string>(t, "precision", "fp32"), "settings.precision");
   if (j.contains("group")) {
     const Json& g = j["group"];
     r.group.name = field_or<std::string>(g, "name", "");

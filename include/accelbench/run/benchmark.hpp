@@ -160,9 +160,9 @@ class Benchmark {
   std::vector<NamedOutput> reference_outputs(const typename F::Cell& cell) {
     if (!reference_model_) {
       reference_backend_.emplace();
-      reference_model_ =
-          pool_ ? pool_->template acquire<F>(*reference_backend_, preset_, config_.seed, config_.weights).model
-                : detail::load_model<F>(*reference_backend_, preset_, config_.seed, config_.weights).model;
+      const auto fp32 = detail::with_precision<F>(preset_, Precision::fp32);  // the reference is fp32
+      reference_model_ = pool_ ? pool_->template acquire<F>(*reference_backend_, fp32, config_.seed, config_.weights).model
+                               : detail::load_model<F>(*reference_backend_, fp32, config_.seed, config_.weights).model;
     }
     typename F::template Workload<Cpu> work(*reference_backend_, *reference_model_, cell, config_.seed);
     work.run();
@@ -406,6 +406,7 @@ RunResult Benchmark<B, F, S, T, R>::run() {
   info.weights = config_.weights.empty() ? "synthetic (seed " + std::to_string(config_.seed) + ")"
                                          : "checkpoint " + config_.weights;
   if (!config_.weights.empty()) info.accepted_config_fields = config_.accept_config_fields;
+  info.precision = std::string(precision_name(detail::preset_precision(preset_)));
 
   const Availability backend_ok = B::available();
   Availability timer_ok = timer_availability<T>();

@@ -88,13 +88,38 @@ inline Config config_for_model(const Config& settings, const std::string& model)
   return c;
 }
 
+/// The precision of a preset's linear layers' weights: its
+/// weight_precision, where the family's presets have one, else fp32.
+template <class P>
+Precision preset_precision(const P& preset) {
+  if constexpr (requires { preset.weight_precision; }) {
+    return preset.weight_precision;
+  } else {
+    return Precision::fp32;
+  }
+}
+
+/// `preset` with its weights at `precision`; a family whose presets cannot
+/// say one refuses any other than fp32, naming the field.
+template <class F>
+typename F::Preset with_precision(typename F::Preset preset, Precision precision) {
+  if constexpr (requires { preset.weight_precision; }) {
+    preset.weight_precision = precision;
+  } else if (precision != Precision::fp32) {
+    throw ConfigError("precision", std::string(precision_name(precision)),
+                      "family " + std::string(F::name) + " stores its weights as fp32 only");
+  }
+  return preset;
+}
+
 /// The preset config.model names, or the dimensions of the checkpoint
-/// folder config.weights.
+/// folder config.weights, with the weights at config.precision.
 template <class F>
 typename F::Preset preset_for(const Config& config) {
-  if (config.weights.empty()) return F::find_preset(config.model);
+  if (config.weights.empty()) return with_precision<F>(F::find_preset(config.model), config.precision);
   if constexpr (HasCheckpoints<F>) {
-    return F::checkpoint_preset(std::filesystem::path(config.weights), config.accept_config_fields);
+    return with_precision<F>(F::checkpoint_preset(std::filesystem::path(config.weights), config.accept_config_fields),
+                             config.precision);
   } else {
     throw ConfigError("weights", "\"" + config.weights + "\"",
                       "family " + std::string(F::name) + " cannot read checkpoints");
@@ -131,8 +156,8 @@ class ResourcePool {
                                                                    const std::string& checkpoint = {}) {
     using Model = typename F::template Model<B>;
     const std::string key = std::string(F::name) + "|" + detail::device_key(backend) + "|" +
-                            std::string(preset.name) + "|" +
-                            (checkpoint.empty() ? "seed " + std::to_string(seed) : "checkpoint " + checkpoint);
+                            std::string(preset.name) + "|" + std::string(precision_name(detail::preset_precision(preset))) +
+                            "|" + (checkpoint.empty() ? "seed " + std::to_string(seed) : "checkpoint " + checkpoint);
     std::promise<Entry> promise;
     std::shared_future<Entry> future;
     bool load_here = false;

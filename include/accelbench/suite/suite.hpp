@@ -194,6 +194,7 @@ template <class... Fs>
       {"verify_tolerance", [&](const Json& v, const std::string& k) { c.verify_tolerance = json_number(v, k); }},
       {"accept_config_fields",
        [&](const Json& v, const std::string& k) { c.accept_config_fields = json_strings(v, k); }},
+      {"precision", [&](const Json& v, const std::string& k) { c.precision = parse_precision(json_string(v, k), k); }},
       {"threads", [&](const Json& v, const std::string& k) { s.threads = json_int(v, k); }},
       {"concurrent_loading", [&](const Json& v, const std::string& k) { s.concurrent_loading = boolean(v, k); }},
       {"loading_repetitions", [&](const Json& v, const std::string& k) { s.loading_repetitions = json_int(v, k); }},

@@ -45,6 +45,7 @@ namespace accelbench {
   j["verify"] = c.verify;
   j["verify_tolerance"] = c.verify_tolerance;
   j["accept_config_fields"] = c.accept_config_fields;
+  j["precision"] = std::string(precision_name(c.precision));
   j["threads"] = s.threads;
   j["concurrent_loading"] = s.concurrent_loading;
   j["loading_repetitions"] = s.loading_repetitions;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../hooks.hpp"
 #include "backend.hpp"
 #include "gemm.hpp"
 
@@ -147,6 +148,8 @@ inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tenso
   }
 #endif
 }
+
+static_assert(HasWeightPrecision<Cpu>, "Cpu stores linear layers' weights at a Precision");
 
 inline void Cpu::add(const Tensor& x, Tensor& y) {
   require_same_shape("add", x, y);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../../backend/op_dims.hpp"
+#include "../../core/precision.hpp"
 #include "../../detail/checked_math.hpp"
 #include "../../detail/rng.hpp"
 #include "validate.hpp"
@@ -101,6 +102,10 @@ struct GenerativeConfig {
   /// The layers whose attention slides (transformers' layer_types
   /// "sliding_attention"), ascending; empty with sliding_window > 0: every layer.
   std::vector<int> sliding_layers = {};
+  /// The precision the linear layers' weights are stored in (the run's
+  /// Config::precision; GPT-2 and Llama, on a backend with
+  /// HasWeightPrecision); embeddings, norms and biases stay fp32.
+  Precision weight_precision = Precision::fp32;
   std::vector<std::string> aliases;
   /// The architecture's functions, set where the architecture is chosen (a
   /// family's presets and checkpoints); null, or not the functions of
@@ -292,5 +297,17 @@ inline void reject_foreign_feature(const FieldCheck& check, std::string_view fie
   }
   return ids;
 }
+
+namespace detail {
+
+/// Throws a ConfigError naming the precision unless the configuration's
+/// weights are fp32: for an architecture that stores its weights as fp32 only.
+inline void refuse_weight_precision(const GenerativeConfig& c, const std::string& architecture) {
+  if (c.weight_precision == Precision::fp32) return;
+  throw ConfigError("precision", std::string(precision_name(c.weight_precision)),
+                    architecture + " stores its weights as fp32 only (bf16 and fp16: GPT-2 and Llama-type models)");
+}
+
+}  // namespace detail
 
 }  // namespace accelbench

@@ -10,6 +10,9 @@
 #include <string_view>
 #include <utility>
 
+#include "../../backend/hooks.hpp"
+#include "../../core/error.hpp"
+#include "../../core/precision.hpp"
 #include "../../core/tensor.hpp"
 #include "weights.hpp"
 
@@ -22,14 +25,22 @@ struct WeightTally {
 };
 
 /// Takes tensors by name from `weights` (checking each shape), counts them
-/// in `tally` and uploads them to `backend`.
+/// in `tally` and uploads them to `backend`. Linear layers' weights (weight,
+/// weight_host, upload_weight) are stored at `precision`, on a backend with
+/// HasWeightPrecision; on another, a precision other than fp32 is refused.
 template <class B>
 class WeightUploader {
  public:
   using Tensor = typename B::Tensor;
+  using Weight = weight_t<B>;
 
-  WeightUploader(B& backend, WeightMap& weights, WeightTally& tally) noexcept
-      : backend_(&backend), weights_(&weights), tally_(&tally) {}
+  WeightUploader(B& backend, WeightMap& weights, WeightTally& tally, Precision precision = Precision::fp32)
+      : backend_(&backend), weights_(&weights), tally_(&tally), precision_(precision) {
+    if (!HasWeightPrecision<B> && precision != Precision::fp32) {
+      throw ConfigError("precision", std::string(precision_name(precision)),
+                        "backend " + std::string(B::name) + " stores weights as fp32 only");
+    }
+  }
 
   /// The named tensor on the host, counted (for weights that are reshaped,
   /// split or merged before they are uploaded).
@@ -48,6 +59,41 @@ class WeightUploader {
   /// Uploads a matrix derived from counted tensors (not counted again).
   [[nodiscard]] Tensor upload(const HostMatrix& m) { return backend_->upload(m); }
 
+  /// The named tensor as a linear layer's weight: counted and stored at the
+  /// precision.
+  [[nodiscard]] Weight weight(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    return upload_weight(weight_host(name, rows, cols));
+  }
+
+  /// The named tensor on the host, counted at the precision: a part of a
+  /// linear layer's weight that is reshaped or merged, then upload_weight.
+  [[nodiscard]] HostMatrix weight_host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    HostMatrix m = weights_->take(name, rows, cols);
+    tally_->bytes += static_cast<std::uint64_t>(m.size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
+    tally_->parameters += m.size();
+    return m;
+  }
+
+  /// Stores a linear layer's weight made from counted tensors at the
+  /// precision (not counted again).
+  [[nodiscard]] Weight upload_weight(const HostMatrix& m) {
+    if constexpr (HasWeightPrecision<B>) {
+      return backend_->upload_weight(m, precision_);
+    } else {
+      return backend_->upload(m);
+    }
+  }
+
+  /// A second copy of counted values as a linear layer's weight at the
+  /// precision (a tied head kept apart from its embedding table): its bytes
+  /// are counted, its parameters are not.
+  [[nodiscard]] Weight copy_weight(const HostMatrix& m) {
+    tally_->bytes += static_cast<std::uint64_t>(m.size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
+    return upload_weight(m);
+  }
+
+  [[nodiscard]] Precision precision() const noexcept { return precision_; }
+
   /// Throws unless every tensor of the WeightMap was taken: a tensor the
   /// model does not use means the checkpoint describes another model (the
   /// tensors each architecture leaves out on purpose are dropped, with
@@ -65,6 +111,7 @@ class WeightUploader {
   B* backend_;
   WeightMap* weights_;
   WeightTally* tally_;
+  Precision precision_;
 };
 
 }  // namespace accelbench
