@@ -281,7 +281,6 @@ struct ModelInfo {
   /// config.json fields unknown to the architecture that the user accepted
   /// (Config::accept_config_fields): the model may compute something they change.
   std::vector<std::string> accepted_config_fields;
-  std::string precision = "fp32";  ///< of the linear layers' weights (Config::precision)
   std::int64_t parameters = 0;
   std::uint64_t weight_bytes = 0;
   double load_time_s = 0;       ///< construct + upload
@@ -290,6 +289,7 @@ struct ModelInfo {
   bool shared = false;          ///< taken from a ResourcePool that had loaded it before
   std::string status = "ok";    ///< "ok", "failed", "unavailable" or "unsupported"
   std::string message;
+  std::string precision = "fp32";  ///< of the linear layers' weights (Config::precision)
 };
 
 /// A timer policy as measured at start-up.
