@@ -8,6 +8,7 @@
 // NaN, and a value past the format's largest becomes an infinity.
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 
 namespace accelbench::detail {
@@ -71,6 +72,11 @@ namespace accelbench::detail {
   const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((x >> 16) | 0x40u);  // quiet NaN
   return static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+/// `count` bf16 (`bf16` true) or fp16 values at `src` as floats at `dst`.
+inline void half_bits_to_floats(bool bf16, const std::uint16_t* src, float* dst, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dst[i] = bf16 ? bf16_bits_to_float(src[i]) : f16_bits_to_float(src[i]);
 }
 
 }  // namespace accelbench::detail

@@ -134,14 +134,11 @@ inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tenso
   set_gemm_threads();
   constexpr Index block = 256;
   Tensor widened;
-  const bool bf16 = w.precision() == Precision::bf16;
   for (Index r0 = 0; r0 < w.rows(); r0 += block) {
     const Index count = std::min(block, w.rows() - r0);
     widened.resize(count, w.cols());
-    const std::uint16_t* src = w.bits().data() + r0 * w.cols();
-    for (Index i = 0; i < widened.size(); ++i) {
-      widened.data()[i] = bf16 ? detail::bf16_bits_to_float(src[i]) : detail::f16_bits_to_float(src[i]);
-    }
+    detail::half_bits_to_floats(w.precision() == Precision::bf16, w.bits().data() + r0 * w.cols(), widened.data(),
+                                static_cast<std::size_t>(widened.size()));
     auto out = y.middleCols(r0, count);
     out.noalias() = x * widened.transpose();
     if (b.size() != 0) out.rowwise() += b.row(0).segment(r0, count);

@@ -85,11 +85,7 @@ class CpuWeight {
   [[nodiscard]] HostMatrix to_float() const {
     if (precision_ == Precision::fp32) return fp32_;
     HostMatrix m(rows_, cols_);
-    float* dst = m.data();
-    const bool bf16 = precision_ == Precision::bf16;
-    for (std::size_t i = 0; i < bits_.size(); ++i) {
-      dst[i] = bf16 ? detail::bf16_bits_to_float(bits_[i]) : detail::f16_bits_to_float(bits_[i]);
-    }
+    detail::half_bits_to_floats(precision_ == Precision::bf16, bits_.data(), m.data(), bits_.size());
     return m;
   }
 
