@@ -2940,6 +2940,7 @@ inline std::optional<double> sys_khz_as_mhz(const std::filesystem::path& path) {
 // NaN, and a value past the format's largest becomes an infinity.
 
 #include <bit>
+#include <cstddef>
 #include <cstdint>
 
 namespace accelbench::detail {
@@ -3003,6 +3004,11 @@ namespace accelbench::detail {
   const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
   if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((x >> 16) | 0x40u);  // quiet NaN
   return static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
+}
+
+/// `count` bf16 (`bf16` true) or fp16 values at `src` as floats at `dst`.
+inline void half_bits_to_floats(bool bf16, const std::uint16_t* src, float* dst, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dst[i] = bf16 ? bf16_bits_to_float(src[i]) : f16_bits_to_float(src[i]);
 }
 
 }  // namespace accelbench::detail
@@ -3078,11 +3084,7 @@ class CpuWeight {
   [[nodiscard]] HostMatrix to_float() const {
     if (precision_ == Precision::fp32) return fp32_;
     HostMatrix m(rows_, cols_);
-    float* dst = m.data();
-    const bool bf16 = precision_ == Precision::bf16;
-    for (std::size_t i = 0; i < bits_.size(); ++i) {
-      dst[i] = bf16 ? detail::bf16_bits_to_float(bits_[i]) : detail::f16_bits_to_float(bits_[i]);
-    }
+    detail::half_bits_to_floats(precision_ == Precision::bf16, bits_.data(), m.data(), bits_.size());
     return m;
   }
 
@@ -4036,14 +4038,11 @@ inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tenso
   set_gemm_threads();
   constexpr Index block = 256;
   Tensor widened;
-  const bool bf16 = w.precision() == Precision::bf16;
   for (Index r0 = 0; r0 < w.rows(); r0 += block) {
     const Index count = std::min(block, w.rows() - r0);
     widened.resize(count, w.cols());
-    const std::uint16_t* src = w.bits().data() + r0 * w.cols();
-    for (Index i = 0; i < widened.size(); ++i) {
-      widened.data()[i] = bf16 ? detail::bf16_bits_to_float(src[i]) : detail::f16_bits_to_float(src[i]);
-    }
+    detail::half_bits_to_floats(w.precision() == Precision::bf16, w.bits().data() + r0 * w.cols(), widened.data(),
+                                static_cast<std::size_t>(widened.size()));
     auto out = y.middleCols(r0, count);
     out.noalias() = x * widened.transpose();
     if (b.size() != 0) out.rowwise() += b.row(0).segment(r0, count);
@@ -6553,6 +6552,7 @@ inline void reshape_conv2d_weight(WeightMap& w, const std::string& name, Eigen::
 // backend, counting parameters and bytes as they go: the one way every
 // architecture's constructor loads its tensors.
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -6589,10 +6589,7 @@ class WeightUploader {
   /// The named tensor on the host, counted (for weights that are reshaped,
   /// split or merged before they are uploaded).
   [[nodiscard]] HostMatrix host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-    HostMatrix m = weights_->take(name, rows, cols);
-    tally_->bytes += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-    tally_->parameters += m.size();
-    return m;
+    return take_counted(name, rows, cols, sizeof(float));
   }
 
   /// The named tensor, counted and uploaded.
@@ -6602,6 +6599,7 @@ class WeightUploader {
 
   /// Uploads a matrix derived from counted tensors (not counted again).
   [[nodiscard]] Tensor upload(const HostMatrix& m) { return backend_->upload(m); }
+  [[nodiscard]] Tensor upload(HostMatrix&& m) { return backend_->upload(std::move(m)); }
 
   /// The named tensor as a linear layer's weight: counted and stored at the
   /// precision.
@@ -6612,10 +6610,7 @@ class WeightUploader {
   /// The named tensor on the host, counted at the precision: a part of a
   /// linear layer's weight that is reshaped or merged, then upload_weight.
   [[nodiscard]] HostMatrix weight_host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-    HostMatrix m = weights_->take(name, rows, cols);
-    tally_->bytes += static_cast<std::uint64_t>(m.size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
-    tally_->parameters += m.size();
-    return m;
+    return take_counted(name, rows, cols, precision_bytes(precision_));
   }
 
   /// Stores a linear layer's weight made from counted tensors at the
@@ -6632,11 +6627,9 @@ class WeightUploader {
   /// precision (a tied head kept apart from its embedding table): its bytes
   /// are counted, its parameters are not.
   [[nodiscard]] Weight copy_weight(const HostMatrix& m) {
-    tally_->bytes += static_cast<std::uint64_t>(m.size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
+    count_bytes(m, precision_bytes(precision_));
     return upload_weight(m);
   }
-
-  [[nodiscard]] Precision precision() const noexcept { return precision_; }
 
   /// Throws unless every tensor of the WeightMap was taken: a tensor the
   /// model does not use means the checkpoint describes another model (the
@@ -6652,6 +6645,18 @@ class WeightUploader {
   }
 
  private:
+  void count_bytes(const HostMatrix& m, std::size_t bytes_per_value) {
+    tally_->bytes += static_cast<std::uint64_t>(m.size()) * bytes_per_value;
+  }
+
+  /// The named tensor, its parameters counted and its bytes at bytes_per_value.
+  HostMatrix take_counted(const std::string& name, Eigen::Index rows, Eigen::Index cols, std::size_t bytes_per_value) {
+    HostMatrix m = weights_->take(name, rows, cols);
+    count_bytes(m, bytes_per_value);
+    tally_->parameters += m.size();
+    return m;
+  }
+
   B* backend_;
   WeightMap* weights_;
   WeightTally* tally_;
@@ -7809,8 +7814,11 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
-    const HostMatrix embed = take.host("wte.weight", config_.vocab_size, h);
-    embed_ = take.upload(embed);
+    HostMatrix embed = take.host("wte.weight", config_.vocab_size, h);
+    // A tied head at a precision other than fp32 is a copy of the table at
+    // it; the lookup keeps the fp32 table.
+    if (config_.tied_embeddings && config_.weight_precision != Precision::fp32) lm_head_ = take.copy_weight(embed);
+    embed_ = take.upload(std::move(embed));
     positions_ = take("wpe.weight", config_.max_positions, h);
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
@@ -7839,11 +7847,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     }
     final_g_ = take("ln_f.weight", 1, h);
     final_b_ = take("ln_f.bias", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
-    } else if (config_.weight_precision != Precision::fp32) {
-      lm_head_ = take.copy_weight(embed);  // the lookup table stays fp32
-    }
+    if (!config_.tied_embeddings) lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
     take.finish("GPT-2");
   }
 
@@ -8393,8 +8397,11 @@ class Llama : public DecoderOnly<Llama<B>, B> {
     const Eigen::Index kvw = config_.kv_width();
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
-    const HostMatrix embed = take.host("model.embed_tokens.weight", config_.vocab_size, h);
-    embed_ = take.upload(embed);
+    HostMatrix embed = take.host("model.embed_tokens.weight", config_.vocab_size, h);
+    // A tied head at a precision other than fp32 is a copy of the table at
+    // it; the lookup keeps the fp32 table.
+    if (config_.tied_embeddings && config_.weight_precision != Precision::fp32) lm_head_ = take.copy_weight(embed);
+    embed_ = take.upload(std::move(embed));
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";
@@ -8426,11 +8433,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       }
     }
     final_g_ = take("model.norm.weight", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
-    } else if (config_.weight_precision != Precision::fp32) {
-      lm_head_ = take.copy_weight(embed);  // the lookup table stays fp32
-    }
+    if (!config_.tied_embeddings) lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
     take.finish(model_name);
   }
 

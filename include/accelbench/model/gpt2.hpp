@@ -187,8 +187,11 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
-    const HostMatrix embed = take.host("wte.weight", config_.vocab_size, h);
-    embed_ = take.upload(embed);
+    HostMatrix embed = take.host("wte.weight", config_.vocab_size, h);
+    // A tied head at a precision other than fp32 is a copy of the table at
+    // it; the lookup keeps the fp32 table.
+    if (config_.tied_embeddings && config_.weight_precision != Precision::fp32) lm_head_ = take.copy_weight(embed);
+    embed_ = take.upload(std::move(embed));
     positions_ = take("wpe.weight", config_.max_positions, h);
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
@@ -217,11 +220,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     }
     final_g_ = take("ln_f.weight", 1, h);
     final_b_ = take("ln_f.bias", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
-    } else if (config_.weight_precision != Precision::fp32) {
-      lm_head_ = take.copy_weight(embed);  // the lookup table stays fp32
-    }
+    if (!config_.tied_embeddings) lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
     take.finish("GPT-2");
   }
 

@@ -339,8 +339,11 @@ class Llama : public DecoderOnly<Llama<B>, B> {
     const Eigen::Index kvw = config_.kv_width();
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
-    const HostMatrix embed = take.host("model.embed_tokens.weight", config_.vocab_size, h);
-    embed_ = take.upload(embed);
+    HostMatrix embed = take.host("model.embed_tokens.weight", config_.vocab_size, h);
+    // A tied head at a precision other than fp32 is a copy of the table at
+    // it; the lookup keeps the fp32 table.
+    if (config_.tied_embeddings && config_.weight_precision != Precision::fp32) lm_head_ = take.copy_weight(embed);
+    embed_ = take.upload(std::move(embed));
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
       const std::string p = "model.layers." + std::to_string(l) + ".";
@@ -372,11 +375,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       }
     }
     final_g_ = take("model.norm.weight", 1, h);
-    if (!config_.tied_embeddings) {
-      lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
-    } else if (config_.weight_precision != Precision::fp32) {
-      lm_head_ = take.copy_weight(embed);  // the lookup table stays fp32
-    }
+    if (!config_.tied_embeddings) lm_head_ = take.weight("lm_head.weight", config_.vocab_size, h);
     take.finish(model_name);
   }
 

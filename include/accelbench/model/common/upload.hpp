@@ -4,6 +4,7 @@
 // backend, counting parameters and bytes as they go: the one way every
 // architecture's constructor loads its tensors.
 
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -45,10 +46,7 @@ class WeightUploader {
   /// The named tensor on the host, counted (for weights that are reshaped,
   /// split or merged before they are uploaded).
   [[nodiscard]] HostMatrix host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-    HostMatrix m = weights_->take(name, rows, cols);
-    tally_->bytes += static_cast<std::uint64_t>(m.size()) * sizeof(float);
-    tally_->parameters += m.size();
-    return m;
+    return take_counted(name, rows, cols, sizeof(float));
   }
 
   /// The named tensor, counted and uploaded.
@@ -58,6 +56,7 @@ class WeightUploader {
 
   /// Uploads a matrix derived from counted tensors (not counted again).
   [[nodiscard]] Tensor upload(const HostMatrix& m) { return backend_->upload(m); }
+  [[nodiscard]] Tensor upload(HostMatrix&& m) { return backend_->upload(std::move(m)); }
 
   /// The named tensor as a linear layer's weight: counted and stored at the
   /// precision.
@@ -68,10 +67,7 @@ class WeightUploader {
   /// The named tensor on the host, counted at the precision: a part of a
   /// linear layer's weight that is reshaped or merged, then upload_weight.
   [[nodiscard]] HostMatrix weight_host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-    HostMatrix m = weights_->take(name, rows, cols);
-    tally_->bytes += static_cast<std::uint64_t>(m.size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
-    tally_->parameters += m.size();
-    return m;
+    return take_counted(name, rows, cols, precision_bytes(precision_));
   }
 
   /// Stores a linear layer's weight made from counted tensors at the
@@ -88,11 +84,9 @@ class WeightUploader {
   /// precision (a tied head kept apart from its embedding table): its bytes
   /// are counted, its parameters are not.
   [[nodiscard]] Weight copy_weight(const HostMatrix& m) {
-    tally_->bytes += static_cast<std::uint64_t>(m.size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
+    count_bytes(m, precision_bytes(precision_));
     return upload_weight(m);
   }
-
-  [[nodiscard]] Precision precision() const noexcept { return precision_; }
 
   /// Throws unless every tensor of the WeightMap was taken: a tensor the
   /// model does not use means the checkpoint describes another model (the
@@ -108,6 +102,18 @@ class WeightUploader {
   }
 
  private:
+  void count_bytes(const HostMatrix& m, std::size_t bytes_per_value) {
+    tally_->bytes += static_cast<std::uint64_t>(m.size()) * bytes_per_value;
+  }
+
+  /// The named tensor, its parameters counted and its bytes at bytes_per_value.
+  HostMatrix take_counted(const std::string& name, Eigen::Index rows, Eigen::Index cols, std::size_t bytes_per_value) {
+    HostMatrix m = weights_->take(name, rows, cols);
+    count_bytes(m, bytes_per_value);
+    tally_->parameters += m.size();
+    return m;
+  }
+
   B* backend_;
   WeightMap* weights_;
   WeightTally* tally_;
