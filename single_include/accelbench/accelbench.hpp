@@ -25872,7 +25872,8 @@ class Benchmark {
   std::vector<NamedOutput> reference_outputs(const typename F::Cell& cell) {
     if (!reference_model_) {
       reference_backend_.emplace();
-      const auto fp32 = detail::with_precision<F>(preset_, Precision::fp32);  // the reference is fp32
+      reference_preset_.emplace(detail::with_precision<F>(preset_, Precision::fp32));  // the reference is fp32
+      const auto& fp32 = *reference_preset_;  // kept: a model may hold on to its preset
       reference_model_ = pool_ ? pool_->template acquire<F>(*reference_backend_, fp32, config_.seed, config_.weights).model
                                : detail::load_model<F>(*reference_backend_, fp32, config_.seed, config_.weights).model;
     }
@@ -26091,6 +26092,7 @@ class Benchmark {
   TimerInfo timer_info_;
   std::uint64_t machine_memory_ = detail::total_memory_bytes();
   int cell_threads_ = 1;  ///< cores a cell can use, for MachineLoad
+  std::optional<typename F::Preset> reference_preset_;  // preset_ at fp32, for the reference model
   std::optional<Cpu> reference_backend_;
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };

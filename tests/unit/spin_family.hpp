@@ -83,7 +83,7 @@ struct Spin {
 
   template <Backend B>
   struct Model {
-    const Preset* preset = nullptr;
+    Preset preset;  // a copy: the pool shares a model between benchmarks, each with its own preset
     std::int64_t parameters() const { return 1; }
     std::uint64_t weight_bytes() const { return 4; }
   };
@@ -94,21 +94,21 @@ struct Spin {
     std::this_thread::sleep_for(std::chrono::duration<double>(p.load_s));
     if (p.name == "flaky-load" && flaky_failures_left.fetch_sub(1) > 0) throw std::runtime_error("flaky load failed");
     if (p.name == "throw-int-load") throw 7;  // not a std::exception
-    return Model<B>{&p};
+    return Model<B>{p};
   }
 
   template <Backend B>
   class Workload {
    public:
-    Workload(B&, const Model<B>& m, const Cell& c, std::uint64_t) : run_s_(m.preset->run_s) {
-      if (m.preset->name == "throw-int-run" && c.n == 2) throw 42;  // not a std::exception
+    Workload(B&, const Model<B>& m, const Cell& c, std::uint64_t) : run_s_(m.preset.run_s) {
+      if (m.preset.name == "throw-int-run" && c.n == 2) throw 42;  // not a std::exception
       if (c.n != 2) return;
-      if (m.preset->name == "segfault-run") std::raise(SIGSEGV);
-      if (m.preset->name == "abort-run") std::abort();
-      if (m.preset->name == "hang-run") {
+      if (m.preset.name == "segfault-run") std::raise(SIGSEGV);
+      if (m.preset.name == "abort-run") std::abort();
+      if (m.preset.name == "hang-run") {
         for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
       }
-      if (m.preset->name == "alloc-run") {
+      if (m.preset.name == "alloc-run") {
         // 64 MiB blocks, not touched, until an allocation fails (under an
         // address space limit), or 256 GiB without one.
         std::vector<std::unique_ptr<char[]>> blocks;
