@@ -825,6 +825,11 @@ namespace accelbench {
 /// outputs cross the backend boundary in this form; a vector is a 1 x n matrix.
 using HostMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+/// A matrix of 16-bit floating-point values (bf16 or fp16, which the bits
+/// alone do not say) kept as stored, row-major: a checkpoint's half-precision
+/// tensor on its way to a weight at that precision, unconverted.
+using HalfBitsMatrix = Eigen::Matrix<std::uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
 /// One named output of a workload, in host memory (for verification).
 struct NamedOutput {
   std::string name;
@@ -1893,6 +1898,13 @@ concept HasWeightPrecision = requires { typename B::Weight; } &&
                                { b.upload_weight(m, p) } -> std::same_as<typename B::Weight>;
                                b.linear(x, w, x, y);
                              };
+
+/// A backend that keeps a linear layer's weight given as 16-bit values (a
+/// checkpoint's bf16 or fp16 tensor, at that precision) as they are.
+template <class B>
+concept HasHalfWeights = HasWeightPrecision<B> && requires(B& b, Precision p, const HalfBitsMatrix& m) {
+  { b.upload_weight_bits(p, m) } -> std::same_as<typename B::Weight>;
+};
 
 /// The type of a linear layer's weight on B: B::Weight with
 /// HasWeightPrecision, else B::Tensor.
@@ -3198,6 +3210,9 @@ class Cpu {
   /// widened to float as it is read; products and sums in fp32.
   void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y);
   [[nodiscard]] static Weight upload_weight(const HostMatrix& m, Precision p) { return Weight(m, p); }
+  [[nodiscard]] static Weight upload_weight_bits(Precision p, const HalfBitsMatrix& m) {
+    return Weight::from_bits(p, m.rows(), m.cols(), std::vector<std::uint16_t>(m.data(), m.data() + m.size()));
+  }
 
   void add(const Tensor& x, Tensor& y);
 
@@ -5025,11 +5040,13 @@ concept Reporter = requires(R& r, const RunResult& result) { r.report(result); }
 // Named host tensors, the form in which weights reach a model, whether they
 // were generated or read from a checkpoint. Names follow Hugging Face.
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -5084,54 +5101,161 @@ namespace accelbench::detail {
 
 namespace accelbench {
 
+/// A tensor a checkpoint stored as bf16 or fp16, kept as its 16 bits.
+struct HalfTensor {
+  Precision precision = Precision::bf16;
+  HalfBitsMatrix bits;
+
+  /// The values as floats (exactly: every bf16 and fp16 value is a float).
+  [[nodiscard]] HostMatrix to_float() const {
+    HostMatrix m(bits.rows(), bits.cols());
+    detail::half_bits_to_floats(precision == Precision::bf16, bits.data(), m.data(), static_cast<std::size_t>(m.size()));
+    return m;
+  }
+};
+
+/// Named tensors: floats, or (from a checkpoint that stores them so) bf16 or
+/// fp16 values kept as stored until a model takes them, widened to float
+/// then unless it takes them at their own precision (take_half).
 class WeightMap {
  public:
   /// Adds a tensor; a name may be added once.
   void insert(std::string name, HostMatrix value) {
-    if (tensors_.count(name) != 0) throw std::invalid_argument("weights: tensor '" + name + "' given twice");
+    refuse_twice(name);
     tensors_.emplace(std::move(name), std::move(value));
   }
-
-  [[nodiscard]] bool contains(std::string_view name) const { return tensors_.find(name) != tensors_.end(); }
-
-  [[nodiscard]] const HostMatrix& at(std::string_view name) const {
-    const auto it = tensors_.find(name);
-    if (it == tensors_.end()) throw std::out_of_range("weights: no tensor named '" + std::string(name) + "'");
-    return it->second;
+  /// Adds a tensor kept at 16 bits; a name may be added once.
+  void insert(std::string name, HalfTensor value) {
+    if (value.precision == Precision::fp32) {
+      throw std::invalid_argument("weights: tensor '" + name + "': 16-bit values are bf16 or fp16, not fp32");
+    }
+    refuse_twice(name);
+    halves_.emplace(std::move(name), std::move(value));
   }
 
-  /// Removes the named tensor and returns it, after checking its shape.
+  [[nodiscard]] bool contains(std::string_view name) const {
+    return tensors_.find(name) != tensors_.end() || halves_.find(name) != halves_.end();
+  }
+
+  /// The named tensor as floats: a 16-bit one is widened, and kept so (its
+  /// values do not change, hence const; a WeightMap is not shared between
+  /// threads).
+  [[nodiscard]] const HostMatrix& at(std::string_view name) const {
+    const auto it = tensors_.find(name);
+    if (it != tensors_.end()) return it->second;
+    const auto h = halves_.find(name);
+    if (h == halves_.end()) throw std::out_of_range("weights: no tensor named '" + std::string(name) + "'");
+    auto widened = tensors_.emplace(h->first, h->second.to_float()).first;
+    halves_.erase(h);
+    return widened->second;
+  }
+
+  /// Removes the named tensor and returns it as floats, after checking its shape.
   [[nodiscard]] HostMatrix take(std::string_view name, Eigen::Index rows, Eigen::Index cols) {
+    const auto h = halves_.find(name);
+    if (h != halves_.end()) {
+      check_shape(name, h->second.bits.rows(), h->second.bits.cols(), rows, cols);
+      HostMatrix out = h->second.to_float();
+      halves_.erase(h);
+      return out;
+    }
     const auto it = tensors_.find(name);
     if (it == tensors_.end()) throw std::out_of_range("weights: no tensor named '" + std::string(name) + "'");
-    if (it->second.rows() != rows || it->second.cols() != cols) {
-      throw std::invalid_argument("weights: tensor '" + std::string(name) + "' is [" +
-                                  std::to_string(it->second.rows()) + ", " + std::to_string(it->second.cols()) +
-                                  "], expected [" + std::to_string(rows) + ", " + std::to_string(cols) + "]");
-    }
+    check_shape(name, it->second.rows(), it->second.cols(), rows, cols);
     HostMatrix out = std::move(it->second);
     tensors_.erase(it);
     return out;
   }
 
-  [[nodiscard]] std::size_t size() const noexcept { return tensors_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return tensors_.empty(); }
+  /// Removes the named tensor and returns its 16 bits, after checking its
+  /// shape, when it is stored at `precision`; otherwise leaves it and
+  /// returns nothing (take gives it as floats).
+  [[nodiscard]] std::optional<HalfBitsMatrix> take_half(std::string_view name, Eigen::Index rows, Eigen::Index cols,
+                                                        Precision precision) {
+    const auto h = halves_.find(name);
+    if (h == halves_.end() || h->second.precision != precision) return std::nullopt;
+    check_shape(name, h->second.bits.rows(), h->second.bits.cols(), rows, cols);
+    HalfBitsMatrix out = std::move(h->second.bits);
+    halves_.erase(h);
+    return out;
+  }
 
+  /// Moves the named tensor, in the form it is kept, into `out` as `new_name`.
+  void move_to(std::string_view name, WeightMap& out, std::string new_name) {
+    if (const auto h = halves_.find(name); h != halves_.end()) {
+      out.insert(std::move(new_name), std::move(h->second));
+      halves_.erase(h);
+      return;
+    }
+    const auto it = tensors_.find(name);
+    if (it == tensors_.end()) throw std::out_of_range("weights: no tensor named '" + std::string(name) + "'");
+    out.insert(std::move(new_name), std::move(it->second));
+    tensors_.erase(it);
+  }
+
+  /// Whether two tensors have the same shape and values: compared as
+  /// stored when both are 16-bit at one precision, as floats otherwise.
+  [[nodiscard]] bool same_values(std::string_view a, std::string_view b) {
+    const auto ha = halves_.find(a);
+    const auto hb = halves_.find(b);
+    if (ha != halves_.end() && hb != halves_.end() && ha->second.precision == hb->second.precision) {
+      const HalfBitsMatrix& x = ha->second.bits;
+      const HalfBitsMatrix& y = hb->second.bits;
+      return x.rows() == y.rows() && x.cols() == y.cols() && x == y;
+    }
+    const HostMatrix& x = at(a);
+    const HostMatrix& y = at(b);
+    return x.rows() == y.rows() && x.cols() == y.cols() && x == y;
+  }
+
+  /// Removes the named tensor.
+  void erase(std::string_view name) {
+    if (const auto h = halves_.find(name); h != halves_.end()) {
+      halves_.erase(h);
+    } else if (const auto it = tensors_.find(name); it != tensors_.end()) {
+      tensors_.erase(it);
+    } else {
+      throw std::out_of_range("weights: no tensor named '" + std::string(name) + "'");
+    }
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return tensors_.size() + halves_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return tensors_.empty() && halves_.empty(); }
+
+  /// Every name, in order.
   [[nodiscard]] std::vector<std::string> names() const {
     std::vector<std::string> out;
-    out.reserve(tensors_.size());
+    out.reserve(size());
     for (const auto& [name, _] : tensors_) out.push_back(name);
+    for (const auto& [name, _] : halves_) out.push_back(name);
+    std::ranges::sort(out);
     return out;
   }
 
   [[nodiscard]] std::int64_t parameter_count() const noexcept {
     std::int64_t n = 0;
     for (const auto& [_, t] : tensors_) n += t.size();
+    for (const auto& [_, t] : halves_) n += t.bits.size();
     return n;
   }
 
  private:
-  std::map<std::string, HostMatrix, std::less<>> tensors_;
+  void refuse_twice(const std::string& name) const {
+    if (contains(name)) throw std::invalid_argument("weights: tensor '" + name + "' given twice");
+  }
+
+  static void check_shape(std::string_view name, Eigen::Index has_rows, Eigen::Index has_cols, Eigen::Index rows,
+                          Eigen::Index cols) {
+    if (has_rows != rows || has_cols != cols) {
+      throw std::invalid_argument("weights: tensor '" + std::string(name) + "' is [" + std::to_string(has_rows) +
+                                  ", " + std::to_string(has_cols) + "], expected [" + std::to_string(rows) + ", " +
+                                  std::to_string(cols) + "]");
+    }
+  }
+
+  // mutable: at() widens a 16-bit tensor in place.
+  mutable std::map<std::string, HostMatrix, std::less<>> tensors_;
+  mutable std::map<std::string, HalfTensor, std::less<>> halves_;
 };
 
 /// A deterministic synthetic tensor: uniform values with the given mean and
@@ -5746,13 +5870,13 @@ void activate(B& be, Activation act, typename B::Tensor& x) {
 
 // ---- begin accelbench/model/common/safetensors.hpp ----
 
-// Reading and writing .safetensors checkpoints
+// Reading .safetensors checkpoints
 // (https://github.com/huggingface/safetensors): an 8-byte little-endian
 // header length N, N bytes of JSON header naming each tensor's dtype, shape
 // and byte range, then the data buffer. Opening a file reads and validates the
 // header only; each tensor is read from disk when it is asked for. The
 // format's vocabulary (dtypes, header entries, errors) is in
-// safetensors_format.hpp.
+// safetensors_format.hpp, the writer in safetensors_writer.hpp.
 
 #include <algorithm>
 #include <array>
@@ -5971,6 +6095,143 @@ template <class T>
 
 }  // namespace accelbench
 // ---- end accelbench/model/common/safetensors_format.hpp ----
+// ---- begin accelbench/model/common/safetensors_writer.hpp ----
+
+// Writing .safetensors files (the format safetensors.hpp reads): tensors and
+// metadata collected, then written whole, atomically.
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+
+namespace accelbench {
+
+/// Collects tensors and metadata, then writes them as one safetensors file,
+/// whole or not at all. Tensors are laid out in the order they were added.
+class SafetensorsWriter {
+ public:
+  /// Adds an F32 tensor with the matrix's values in row-major order. `shape`
+  /// defaults to [rows, cols]; when given, its product must equal the
+  /// matrix's size (for instance [n] for a 1 x n matrix, or [a, b, c] for an
+  /// [a * b, c] matrix).
+  void add_float(std::string name, const HostMatrix& value, std::vector<std::int64_t> shape = {}) {
+    if (shape.empty()) shape = {static_cast<std::int64_t>(value.rows()), static_cast<std::int64_t>(value.cols())};
+    check(name, shape, static_cast<std::int64_t>(value.size()));
+    std::string bytes(static_cast<std::size_t>(value.size()) * sizeof(float), '\0');
+    if (!bytes.empty()) std::memcpy(bytes.data(), value.data(), bytes.size());
+    entries_.push_back(Entry{std::move(name), "F32", std::move(shape), std::move(bytes)});
+  }
+
+  /// Adds a 16-bit tensor as stored, BF16 or F16 by `precision` (bf16 or
+  /// fp16); `shape` as for add_float.
+  void add_half(std::string name, Precision precision, const HalfBitsMatrix& bits, std::vector<std::int64_t> shape = {}) {
+    if (precision == Precision::fp32) {
+      throw std::invalid_argument("safetensors writer: tensor '" + name + "': precision = fp32: 16-bit values are bf16 or fp16");
+    }
+    if (shape.empty()) shape = {static_cast<std::int64_t>(bits.rows()), static_cast<std::int64_t>(bits.cols())};
+    check(name, shape, static_cast<std::int64_t>(bits.size()));
+    std::string bytes(static_cast<std::size_t>(bits.size()) * sizeof(std::uint16_t), '\0');
+    if (!bytes.empty()) std::memcpy(bytes.data(), bits.data(), bytes.size());
+    entries_.push_back(Entry{std::move(name), precision == Precision::bf16 ? "BF16" : "F16", std::move(shape), std::move(bytes)});
+  }
+
+  /// Adds an integer tensor, stored as I32, or as I64 when `as_i64` (the
+  /// dtype of token ids in Hugging Face checkpoints). `shape` defaults to
+  /// [values.size()]; when given, its product must equal values.size().
+  void add_indices(std::string name, std::span<const std::int32_t> values, std::vector<std::int64_t> shape = {},
+                   bool as_i64 = false) {
+    if (shape.empty()) shape = {static_cast<std::int64_t>(values.size())};
+    check(name, shape, static_cast<std::int64_t>(values.size()));
+    std::string bytes;
+    if (as_i64) {
+      bytes.resize(values.size() * sizeof(std::int64_t));
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        const auto v = static_cast<std::int64_t>(values[i]);
+        std::memcpy(bytes.data() + i * sizeof v, &v, sizeof v);
+      }
+    } else if (!values.empty()) {
+      bytes.resize(values.size() * sizeof(std::int32_t));
+      std::memcpy(bytes.data(), values.data(), bytes.size());
+    }
+    entries_.push_back(Entry{std::move(name), as_i64 ? "I64" : "I32", std::move(shape), std::move(bytes)});
+  }
+
+  /// Sets a "__metadata__" entry, replacing an earlier value of the key.
+  void set_metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }
+
+  /// The file's bytes: length, header (padded with spaces so that the data
+  /// buffer starts at a multiple of 8 bytes), data.
+  [[nodiscard]] std::string serialize() const {
+    nlohmann::ordered_json header = nlohmann::ordered_json::object();
+    if (!metadata_.empty()) header["__metadata__"] = metadata_;
+    std::uint64_t offset = 0;
+    for (const auto& e : entries_) {
+      header[e.name] = {{"dtype", e.dtype}, {"shape", e.shape}, {"data_offsets", {offset, offset + e.bytes.size()}}};
+      offset += e.bytes.size();
+    }
+    std::string text;
+    try {
+      text = header.dump();
+    } catch (const nlohmann::json::exception& e) {
+      throw std::invalid_argument(std::string("safetensors writer: cannot encode the header: ") + e.what());
+    }
+    text.append((8 - text.size() % 8) % 8, ' ');
+    std::string out;
+    out.reserve(8 + text.size() + static_cast<std::size_t>(offset));
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xffu));
+    out += text;
+    for (const auto& e : entries_) out += e.bytes;
+    return out;
+  }
+
+  /// Writes the file (see detail::write_file_atomically): a reader never sees
+  /// a half-written file.
+  void write(const std::filesystem::path& path) const { detail::write_file_atomically(path, serialize()); }
+
+ private:
+  struct Entry {
+    std::string name;
+    std::string dtype;
+    std::vector<std::int64_t> shape;
+    std::string bytes;
+  };
+
+  void check(const std::string& name, const std::vector<std::int64_t>& shape, std::int64_t elements) const {
+    const std::string where = "safetensors writer: tensor '" + name + "': ";
+    if (name == "__metadata__") throw std::invalid_argument(where + "the name is reserved for metadata");
+    for (const auto& e : entries_) {
+      if (e.name == name) throw std::invalid_argument(where + "added twice");
+    }
+    std::int64_t product = 1;
+    for (const std::int64_t d : shape) {
+      if (d < 0) throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has a negative dimension");
+      if (d != 0 && product > std::numeric_limits<std::int64_t>::max() / d) {
+        throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has too many elements");
+      }
+      product *= d;
+    }
+    if (product != elements) {
+      throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has " + std::to_string(product) +
+                                  " elements, the values " + std::to_string(elements));
+    }
+  }
+
+  std::vector<Entry> entries_;
+  std::map<std::string, std::string> metadata_;
+};
+
+}  // namespace accelbench
+// ---- end accelbench/model/common/safetensors_writer.hpp ----
 
 namespace accelbench {
 
@@ -6027,12 +6288,7 @@ class SafetensorsFile {
       throw SafetensorsError(path_, "tensor '" + t.name + "': dtype " + t.dtype +
                                         " cannot be read as float; read_matrix reads F32, F16, BF16 and F64");
     }
-    Eigen::Index rows = 1;
-    Eigen::Index cols = 1;
-    if (!t.shape.empty()) {
-      cols = static_cast<Eigen::Index>(t.shape.back());
-      for (std::size_t i = 0; i + 1 < t.shape.size(); ++i) rows *= static_cast<Eigen::Index>(t.shape[i]);
-    }
+    const auto [rows, cols] = matrix_shape(t);
     HostMatrix m(rows, cols);
     const auto n = static_cast<std::size_t>(m.size());
     if (t.dtype == "F32") {
@@ -6055,6 +6311,20 @@ class SafetensorsFile {
         out[i] = static_cast<float>(detail::load_unaligned<double>(bytes.data() + 8 * i));
       }
     }
+    return m;
+  }
+
+  /// An F16 or BF16 tensor's values as stored, shaped as by read_matrix;
+  /// other dtypes are an error naming the dtype.
+  [[nodiscard]] HalfBitsMatrix read_half(std::string_view name) const {
+    const SafetensorsTensorInfo& t = info(name);
+    if (t.dtype != "F16" && t.dtype != "BF16") {
+      throw SafetensorsError(path_, "tensor '" + t.name + "': dtype " + t.dtype +
+                                        " is not a 16-bit float; read_half reads F16 and BF16");
+    }
+    const auto [rows, cols] = matrix_shape(t);
+    HalfBitsMatrix m(rows, cols);
+    read_bytes(t, reinterpret_cast<char*>(m.data()));
     return m;
   }
 
@@ -6123,6 +6393,18 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 
   /// Reads tensor t's bytes into `out` (end - begin bytes).
+  /// A tensor's shape as a matrix: [1, n] for 0-D and 1-D, the product of
+  /// the leading dimensions by the last for more.
+  static std::pair<Eigen::Index, Eigen::Index> matrix_shape(const SafetensorsTensorInfo& t) {
+    Eigen::Index rows = 1;
+    Eigen::Index cols = 1;
+    if (!t.shape.empty()) {
+      cols = static_cast<Eigen::Index>(t.shape.back());
+      for (std::size_t i = 0; i + 1 < t.shape.size(); ++i) rows *= static_cast<Eigen::Index>(t.shape[i]);
+    }
+    return {rows, cols};
+  }
+
   void read_bytes(const SafetensorsTensorInfo& t, char* out) const {
     const std::uint64_t count = t.end - t.begin;
     if (count == 0) return;
@@ -6304,116 +6586,18 @@ class SafetensorsFile {
   }
 };
 
-/// Collects tensors and metadata, then writes them as one safetensors file,
-/// whole or not at all. Tensors are laid out in the order they were added.
-class SafetensorsWriter {
- public:
-  /// Adds an F32 tensor with the matrix's values in row-major order. `shape`
-  /// defaults to [rows, cols]; when given, its product must equal the
-  /// matrix's size (for instance [n] for a 1 x n matrix, or [a, b, c] for an
-  /// [a * b, c] matrix).
-  void add_float(std::string name, const HostMatrix& value, std::vector<std::int64_t> shape = {}) {
-    if (shape.empty()) shape = {static_cast<std::int64_t>(value.rows()), static_cast<std::int64_t>(value.cols())};
-    check(name, shape, static_cast<std::int64_t>(value.size()));
-    std::string bytes(static_cast<std::size_t>(value.size()) * sizeof(float), '\0');
-    if (!bytes.empty()) std::memcpy(bytes.data(), value.data(), bytes.size());
-    entries_.push_back(Entry{std::move(name), "F32", std::move(shape), std::move(bytes)});
-  }
-
-  /// Adds an integer tensor, stored as I32, or as I64 when `as_i64` (the
-  /// dtype of token ids in Hugging Face checkpoints). `shape` defaults to
-  /// [values.size()]; when given, its product must equal values.size().
-  void add_indices(std::string name, std::span<const std::int32_t> values, std::vector<std::int64_t> shape = {},
-                   bool as_i64 = false) {
-    if (shape.empty()) shape = {static_cast<std::int64_t>(values.size())};
-    check(name, shape, static_cast<std::int64_t>(values.size()));
-    std::string bytes;
-    if (as_i64) {
-      bytes.resize(values.size() * sizeof(std::int64_t));
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        const auto v = static_cast<std::int64_t>(values[i]);
-        std::memcpy(bytes.data() + i * sizeof v, &v, sizeof v);
-      }
-    } else if (!values.empty()) {
-      bytes.resize(values.size() * sizeof(std::int32_t));
-      std::memcpy(bytes.data(), values.data(), bytes.size());
-    }
-    entries_.push_back(Entry{std::move(name), as_i64 ? "I64" : "I32", std::move(shape), std::move(bytes)});
-  }
-
-  /// Sets a "__metadata__" entry, replacing an earlier value of the key.
-  void set_metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }
-
-  /// The file's bytes: length, header (padded with spaces so that the data
-  /// buffer starts at a multiple of 8 bytes), data.
-  [[nodiscard]] std::string serialize() const {
-    nlohmann::ordered_json header = nlohmann::ordered_json::object();
-    if (!metadata_.empty()) header["__metadata__"] = metadata_;
-    std::uint64_t offset = 0;
-    for (const auto& e : entries_) {
-      header[e.name] = {{"dtype", e.dtype}, {"shape", e.shape}, {"data_offsets", {offset, offset + e.bytes.size()}}};
-      offset += e.bytes.size();
-    }
-    std::string text;
-    try {
-      text = header.dump();
-    } catch (const nlohmann::json::exception& e) {
-      throw std::invalid_argument(std::string("safetensors writer: cannot encode the header: ") + e.what());
-    }
-    text.append((8 - text.size() % 8) % 8, ' ');
-    std::string out;
-    out.reserve(8 + text.size() + static_cast<std::size_t>(offset));
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xffu));
-    out += text;
-    for (const auto& e : entries_) out += e.bytes;
-    return out;
-  }
-
-  /// Writes the file (see detail::write_file_atomically): a reader never sees
-  /// a half-written file.
-  void write(const std::filesystem::path& path) const { detail::write_file_atomically(path, serialize()); }
-
- private:
-  struct Entry {
-    std::string name;
-    std::string dtype;
-    std::vector<std::int64_t> shape;
-    std::string bytes;
-  };
-
-  void check(const std::string& name, const std::vector<std::int64_t>& shape, std::int64_t elements) const {
-    const std::string where = "safetensors writer: tensor '" + name + "': ";
-    if (name == "__metadata__") throw std::invalid_argument(where + "the name is reserved for metadata");
-    for (const auto& e : entries_) {
-      if (e.name == name) throw std::invalid_argument(where + "added twice");
-    }
-    std::int64_t product = 1;
-    for (const std::int64_t d : shape) {
-      if (d < 0) throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has a negative dimension");
-      if (d != 0 && product > std::numeric_limits<std::int64_t>::max() / d) {
-        throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has too many elements");
-      }
-      product *= d;
-    }
-    if (product != elements) {
-      throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has " + std::to_string(product) +
-                                  " elements, the values " + std::to_string(elements));
-    }
-  }
-
-  std::vector<Entry> entries_;
-  std::map<std::string, std::string> metadata_;
-};
-
-/// Every floating-point tensor of `file` (F32, F16, BF16, F64) converted to
-/// float, shaped as by SafetensorsFile::read_matrix. Integer and BOOL tensors
-/// (such as position id buffers) are left out; an F8 tensor is an error, as
-/// it cannot be converted.
+/// Every floating-point tensor of `file`, shaped as by
+/// SafetensorsFile::read_matrix: F32 and F64 as float, F16 and BF16 kept as
+/// stored (a model takes them as floats, or unconverted at their own
+/// precision). Integer and BOOL tensors (such as position id buffers) are
+/// left out; an F8 tensor is an error, as it cannot be converted.
 [[nodiscard]] inline WeightMap read_weights(const SafetensorsFile& file) {
   WeightMap weights;
   for (const auto& t : file.tensors()) {
     const auto kind = detail::find_safetensors_dtype(t.dtype)->kind;
-    if (kind == detail::SafetensorsKind::floating || kind == detail::SafetensorsKind::float8) {
+    if (t.dtype == "F16" || t.dtype == "BF16") {
+      weights.insert(t.name, HalfTensor{t.dtype == "F16" ? Precision::fp16 : Precision::bf16, file.read_half(t.name)});
+    } else if (kind == detail::SafetensorsKind::floating || kind == detail::SafetensorsKind::float8) {
       weights.insert(t.name, file.read_matrix(t.name));
     }
   }
@@ -6448,10 +6632,7 @@ namespace accelbench {
   WeightMap out;
   for (const auto& shard : shards) {
     WeightMap part = read_weights(SafetensorsFile::open(dir / shard));
-    for (const auto& name : part.names()) {
-      const HostMatrix& t = part.at(name);
-      out.insert(name, part.take(name, t.rows(), t.cols()));
-    }
+    for (const auto& name : part.names()) part.move_to(name, out, name);
   }
   return out;
 }
@@ -6512,8 +6693,7 @@ using UnusedTensors = std::vector<UnusedTensor>;
     bool drop = false;
     for (const auto& u : unused) drop = drop || u.matches(n);
     if (drop) continue;
-    const HostMatrix& t = in.at(name);
-    out.insert(std::string(n), in.take(name, t.rows(), t.cols()));
+    in.move_to(name, out, std::string(n));
   }
   return out;
 }
@@ -6552,12 +6732,15 @@ inline void reshape_conv2d_weight(WeightMap& w, const std::string& name, Eigen::
 // backend, counting parameters and bytes as they go: the one way every
 // architecture's constructor loads its tensors.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 
 namespace accelbench {
@@ -6570,8 +6753,10 @@ struct WeightTally {
 
 /// Takes tensors by name from `weights` (checking each shape), counts them
 /// in `tally` and uploads them to `backend`. Linear layers' weights (weight,
-/// weight_host, upload_weight) are stored at `precision`, on a backend with
-/// HasWeightPrecision; on another, a precision other than fp32 is refused.
+/// stacked_weight, transposed_weights, copy_weight) are stored at
+/// `precision`, on a backend with HasWeightPrecision; on another, a precision
+/// other than fp32 is refused. A checkpoint's tensor stored at the precision
+/// reaches a backend with HasHalfWeights as it was stored, never widened.
 template <class B>
 class WeightUploader {
  public:
@@ -6602,25 +6787,51 @@ class WeightUploader {
   [[nodiscard]] Tensor upload(HostMatrix&& m) { return backend_->upload(std::move(m)); }
 
   /// The named tensor as a linear layer's weight: counted and stored at the
-  /// precision.
+  /// precision (a checkpoint's tensor stored at it is kept as it is).
   [[nodiscard]] Weight weight(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    if (auto bits = take_half(name, rows, cols)) return upload_weight_bits(*bits);
     return upload_weight(weight_host(name, rows, cols));
   }
 
-  /// The named tensor on the host, counted at the precision: a part of a
-  /// linear layer's weight that is reshaped or merged, then upload_weight.
-  [[nodiscard]] HostMatrix weight_host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-    return take_counted(name, rows, cols, precision_bytes(precision_));
+  /// The named tensors, each [rows, cols], stacked by rows into one linear
+  /// layer's weight at the precision (kept as stored when all are at it).
+  [[nodiscard]] Weight stacked_weight(const std::vector<std::string>& names, Eigen::Index rows, Eigen::Index cols) {
+    std::vector<std::optional<HalfBitsMatrix>> bits;
+    for (const auto& name : names) bits.push_back(take_half(name, rows, cols));
+    const auto n = static_cast<Eigen::Index>(names.size());
+    if (std::ranges::all_of(bits, [](const auto& b) { return b.has_value(); })) {
+      HalfBitsMatrix all(n * rows, cols);
+      for (Eigen::Index i = 0; i < n; ++i) all.middleRows(i * rows, rows) = *bits[static_cast<std::size_t>(i)];
+      return upload_weight_bits(all);
+    }
+    HostMatrix all(n * rows, cols);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const auto& b = bits[static_cast<std::size_t>(i)];
+      all.middleRows(i * rows, rows) = b ? HalfTensor{precision_, *b}.to_float()
+                                         : weight_host(names[static_cast<std::size_t>(i)], rows, cols);
+    }
+    return upload_weight(all);
   }
 
-  /// Stores a linear layer's weight made from counted tensors at the
-  /// precision (not counted again).
-  [[nodiscard]] Weight upload_weight(const HostMatrix& m) {
-    if constexpr (HasWeightPrecision<B>) {
-      return backend_->upload_weight(m, precision_);
-    } else {
-      return backend_->upload(m);
+  /// The named tensor [rows, cols] stored as [in, out] (a Conv1D's weight):
+  /// its columns split into `parts` equal blocks, each transposed into a
+  /// linear layer's weight [cols / parts, rows] at the precision (kept as
+  /// stored when it is at it).
+  [[nodiscard]] std::vector<Weight> transposed_weights(const std::string& name, Eigen::Index rows, Eigen::Index cols,
+                                                       Eigen::Index parts = 1) {
+    const Eigen::Index width = cols / parts;
+    std::vector<Weight> out;
+    if (auto bits = take_half(name, rows, cols)) {
+      for (Eigen::Index p = 0; p < parts; ++p) {
+        out.push_back(upload_weight_bits(HalfBitsMatrix(bits->middleCols(p * width, width).transpose())));
+      }
+      return out;
     }
+    const HostMatrix m = weight_host(name, rows, cols);
+    for (Eigen::Index p = 0; p < parts; ++p) {
+      out.push_back(upload_weight(HostMatrix(m.middleCols(p * width, width).transpose())));
+    }
+    return out;
   }
 
   /// A second copy of counted values as a linear layer's weight at the
@@ -6655,6 +6866,47 @@ class WeightUploader {
     count_bytes(m, bytes_per_value);
     tally_->parameters += m.size();
     return m;
+  }
+
+  /// The named tensor on the host, counted at the precision: a linear
+  /// layer's weight (or a part of one) on its way to upload_weight.
+  [[nodiscard]] HostMatrix weight_host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    return take_counted(name, rows, cols, precision_bytes(precision_));
+  }
+
+  /// Stores a linear layer's weight made from counted tensors at the
+  /// precision (not counted again).
+  [[nodiscard]] Weight upload_weight(const HostMatrix& m) {
+    if constexpr (HasWeightPrecision<B>) {
+      return backend_->upload_weight(m, precision_);
+    } else {
+      return backend_->upload(m);
+    }
+  }
+
+  /// The named tensor's 16 bits, counted, when the backend keeps 16-bit
+  /// weights as given and the checkpoint stored it at the precision.
+  std::optional<HalfBitsMatrix> take_half(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    if constexpr (HasHalfWeights<B>) {
+      if (precision_ == Precision::fp32) return std::nullopt;
+      auto bits = weights_->take_half(name, rows, cols, precision_);
+      if (bits) {
+        tally_->bytes += static_cast<std::uint64_t>(bits->size()) * sizeof(std::uint16_t);
+        tally_->parameters += bits->size();
+      }
+      return bits;
+    } else {
+      (void)name, (void)rows, (void)cols;
+      return std::nullopt;
+    }
+  }
+
+  Weight upload_weight_bits(const HalfBitsMatrix& m) {
+    if constexpr (HasHalfWeights<B>) {
+      return backend_->upload_weight_bits(precision_, m);
+    } else {
+      throw std::logic_error("WeightUploader: backend " + std::string(B::name) + " takes no 16-bit weights");
+    }
   }
 
   B* backend_;
@@ -7641,15 +7893,12 @@ namespace accelbench {
 /// are checked when they are taken).
 [[nodiscard]] inline bool resolve_tied_head(WeightMap& weights, const std::string& embedding, const std::string& tied) {
   if (!weights.contains(tied)) return true;
-  const HostMatrix& head = weights.at(tied);
   if (!weights.contains(embedding)) {
-    HostMatrix moved = weights.take(tied, head.rows(), head.cols());
-    weights.insert(embedding, std::move(moved));
+    weights.move_to(tied, weights, embedding);
     return true;
   }
-  const HostMatrix& embed = weights.at(embedding);
-  if (embed.rows() != head.rows() || embed.cols() != head.cols() || embed != head) return false;
-  (void)weights.take(tied, head.rows(), head.cols());
+  if (!weights.same_values(embedding, tied)) return false;
+  weights.erase(tied);
   return true;
 }
 
@@ -7828,21 +8077,21 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
       L.norm1_b = take(p + "ln_1.bias", 1, h);
       // Conv1D weights are [in, out]: split the fused projection and
       // transpose each part to the [out, in] layout of linear().
-      const HostMatrix qkv = take.weight_host(p + "attn.c_attn.weight", h, 3 * h);
+      auto qkv = take.transposed_weights(p + "attn.c_attn.weight", h, 3 * h, 3);
       const HostMatrix qkv_b = take.host(p + "attn.c_attn.bias", 1, 3 * h);
-      L.q_w = take.upload_weight(HostMatrix(qkv.middleCols(0, h).transpose()));
-      L.k_w = take.upload_weight(HostMatrix(qkv.middleCols(h, h).transpose()));
-      L.v_w = take.upload_weight(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
+      L.q_w = std::move(qkv[0]);
+      L.k_w = std::move(qkv[1]);
+      L.v_w = std::move(qkv[2]);
       L.q_b = take.upload(HostMatrix(qkv_b.middleCols(0, h)));
       L.k_b = take.upload(HostMatrix(qkv_b.middleCols(h, h)));
       L.v_b = take.upload(HostMatrix(qkv_b.middleCols(2 * h, h)));
-      L.o_w = take.upload_weight(HostMatrix(take.weight_host(p + "attn.c_proj.weight", h, h).transpose()));
+      L.o_w = std::move(take.transposed_weights(p + "attn.c_proj.weight", h, h)[0]);
       L.o_b = take(p + "attn.c_proj.bias", 1, h);
       L.norm2_g = take(p + "ln_2.weight", 1, h);
       L.norm2_b = take(p + "ln_2.bias", 1, h);
-      L.fc_w = take.upload_weight(HostMatrix(take.weight_host(p + "mlp.c_fc.weight", h, i).transpose()));
+      L.fc_w = std::move(take.transposed_weights(p + "mlp.c_fc.weight", h, i)[0]);
       L.fc_b = take(p + "mlp.c_fc.bias", 1, i);
-      L.proj_w = take.upload_weight(HostMatrix(take.weight_host(p + "mlp.c_proj.weight", i, h).transpose()));
+      L.proj_w = std::move(take.transposed_weights(p + "mlp.c_proj.weight", i, h)[0]);
       L.proj_b = take(p + "mlp.c_proj.bias", 1, h);
     }
     final_g_ = take("ln_f.weight", 1, h);
@@ -8419,10 +8668,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       if (config_.attention_output_bias) L.o_b = take(p + "self_attn.o_proj.bias", 1, h);
       L.norm2 = take(p + "post_attention_layernorm.weight", 1, h);
       // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
-      HostMatrix gate_up(2 * i, h);
-      gate_up.topRows(i) = take.weight_host(p + "mlp.gate_proj.weight", i, h);
-      gate_up.bottomRows(i) = take.weight_host(p + "mlp.up_proj.weight", i, h);
-      L.gate_up_w = take.upload_weight(gate_up);
+      L.gate_up_w = take.stacked_weight({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, i, h);
       L.down_w = take.weight(p + "mlp.down_proj.weight", h, i);
       if (config_.mlp_bias) {
         HostMatrix gate_up_b(1, 2 * i);
@@ -10790,8 +11036,7 @@ inline ResNetConfig read_resnet_backbone(const HfConfigReader& b) {
     return n;
   };
   for (const auto& name : in.names()) {
-    const HostMatrix& t = in.at(name);
-    out.insert(rename(name), in.take(name, t.rows(), t.cols()));
+    in.move_to(name, out, rename(name));
   }
   const auto [stem, layers] = detail::resnet_plan(config.backbone);
   const auto reshape = [&](const ResNetConv& c) {
@@ -11880,8 +12125,7 @@ class Clap {
     WeightMap out;
     for (const std::string& name : all.names()) {
       if (!name.starts_with("text_model.") || name.starts_with("text_model.pooler.")) continue;
-      const HostMatrix& m = all.at(name);
-      out.insert(name.substr(11), all.take(name, m.rows(), m.cols()));
+      all.move_to(name, out, name.substr(11));
     }
     return out;
   }
@@ -15422,11 +15666,9 @@ class Llava {
   static Parts split(WeightMap weights) {
     Parts p;
     for (const auto& name : weights.names()) {
-      const HostMatrix& t = weights.at(name);
-      HostMatrix m = weights.take(name, t.rows(), t.cols());
       const bool image = name.starts_with("vision_model.") || name.starts_with("multi_modal_projector.") ||
                          name == "image_newline";
-      (image ? p.image : p.text).insert(name, std::move(m));
+      weights.move_to(name, image ? p.image : p.text, name);
     }
     return p;
   }

@@ -1,17 +1,24 @@
 // Weights at half precision: the conversions of detail/half.hpp (every
 // 16-bit value, the ties, the edges of the range), CpuWeight, and Cpu::linear
 // on bf16 and fp16 weights against a double-precision product of the same
-// (rounded) weights, and against fp32 weights within the precision's bound.
+// (rounded) weights, and against fp32 weights within the precision's bound;
+// a checkpoint's bf16 and fp16 tensors through WeightMap and WeightUploader
+// to weights at their own precision, unconverted.
 
 #include <doctest/doctest.h>
 
 #include <accelbench/backend/cpu.hpp>
+#include <accelbench/model/common/safetensors.hpp>
+#include <accelbench/model/common/upload.hpp>
 
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
+#include <string>
+#include <unistd.h>
 #include <vector>
 
 #if defined(__F16C__)
@@ -30,6 +37,14 @@ HostMatrix random_matrix(long rows, long cols, unsigned seed) {
 }
 
 float from_bits(std::uint32_t bits) { return std::bit_cast<float>(bits); }
+
+/// A CpuWeight's 16 bits as a matrix of its shape.
+HalfBitsMatrix weight_bits(const CpuWeight& w) {
+  return Eigen::Map<const HalfBitsMatrix>(w.bits().data(), w.rows(), w.cols());
+}
+
+/// `m` rounded to the 16-bit `precision`, as its bits.
+HalfBitsMatrix half_bits(const HostMatrix& m, Precision precision) { return weight_bits(CpuWeight(m, precision)); }
 
 }  // namespace
 
@@ -194,4 +209,93 @@ TEST_CASE("linear on a half-precision weight checks its shapes") {
                        "linear: input has 5 columns, weight expects 3", std::invalid_argument);
   CHECK_THROWS_WITH_AS(cpu.linear(HostMatrix::Zero(2, 3), w, HostMatrix::Zero(1, 5), y),
                        "linear: bias must be [1, 4]", std::invalid_argument);
+}
+
+TEST_CASE("WeightMap: 16-bit tensors kept as stored until taken, then widened exactly or given as they are") {
+  const HalfBitsMatrix bits = half_bits(random_matrix(3, 4, 5), Precision::bf16);
+  WeightMap w;
+  w.insert("b", random_matrix(2, 2, 6));
+  w.insert("a", HalfTensor{Precision::bf16, bits});
+  w.insert("c", HalfTensor{Precision::bf16, bits});
+  CHECK(w.names() == std::vector<std::string>{"a", "b", "c"});
+  CHECK(w.size() == 3);
+  CHECK(w.parameter_count() == 2 * 12 + 4);
+  CHECK_THROWS_WITH_AS(w.insert("a", random_matrix(1, 1, 7)), "weights: tensor 'a' given twice", std::invalid_argument);
+  CHECK_THROWS_AS(w.insert("e", HalfTensor{Precision::fp32, bits}), std::invalid_argument);
+  // Taken at another precision: nothing, and the tensor stays.
+  CHECK_FALSE(w.take_half("a", 3, 4, Precision::fp16).has_value());
+  CHECK_THROWS_WITH_AS((void)w.take_half("a", 4, 3, Precision::bf16), "weights: tensor 'a' is [3, 4], expected [4, 3]",
+                       std::invalid_argument);
+  CHECK(w.same_values("a", "c"));
+  w.move_to("c", w, "d");
+  CHECK(w.names() == std::vector<std::string>{"a", "b", "d"});
+  const auto kept = w.take_half("d", 3, 4, Precision::bf16);
+  REQUIRE(kept.has_value());
+  CHECK(*kept == bits);
+  const HostMatrix widened = w.take("a", 3, 4);
+  for (Eigen::Index i = 0; i < widened.size(); ++i) {
+    CHECK(widened.data()[i] == detail::bf16_bits_to_float(bits.data()[i]));
+  }
+  CHECK(w.names() == std::vector<std::string>{"b"});
+}
+
+TEST_CASE("a safetensors file's BF16 and F16 tensors become Cpu weights at their precision without conversion") {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("accelbench-test-half-" + std::to_string(::getpid()) + ".safetensors");
+  const HostMatrix values = random_matrix(6, 4, 8);
+  const HalfBitsMatrix b16 = half_bits(values, Precision::bf16);
+  const HalfBitsMatrix f16 = half_bits(values, Precision::fp16);
+  SafetensorsWriter writer;
+  writer.add_half("bf16", Precision::bf16, b16);
+  writer.add_half("fp16", Precision::fp16, f16);
+  writer.add_half("gate", Precision::fp16, f16);
+  writer.add_half("up", Precision::fp16, half_bits(random_matrix(6, 4, 9), Precision::fp16));
+  writer.add_half("conv1d", Precision::fp16, f16);
+  writer.add_float("fp32", values);
+  CHECK_THROWS_AS(writer.add_half("bad", Precision::fp32, b16), std::invalid_argument);
+  writer.write(path);
+  const SafetensorsFile file = SafetensorsFile::open(path);
+  CHECK(file.info("bf16").dtype == "BF16");
+  CHECK(file.read_half("fp16") == f16);
+  CHECK_THROWS_WITH_AS((void)file.read_half("fp32"), doctest::Contains("tensor 'fp32': dtype F32 is not a 16-bit float"),
+                       SafetensorsError);
+  WeightMap weights = read_weights(file);
+  const HalfBitsMatrix up = weights.take_half("up", 6, 4, Precision::fp16).value();
+  weights.insert("up", HalfTensor{Precision::fp16, up});
+  std::filesystem::remove(path);
+  Cpu cpu{Cpu::Options{.threads = 1}};
+
+  SUBCASE("at bf16: the BF16 tensor as stored, the others rounded from their values") {
+    WeightTally tally;
+    WeightUploader<Cpu> take(cpu, weights, tally, Precision::bf16);
+    const CpuWeight a = take.weight("bf16", 6, 4);
+    CHECK(a.precision() == Precision::bf16);
+    CHECK(weight_bits(a) == b16);
+    const CpuWeight b = take.weight("fp16", 6, 4);
+    CHECK(weight_bits(b) == half_bits(HalfTensor{Precision::fp16, f16}.to_float(), Precision::bf16));
+    CHECK(weight_bits(take.weight("fp32", 6, 4)) == b16);
+    CHECK(tally.parameters == 3 * 24);
+    CHECK(tally.bytes == 3 * 24 * 2);
+  }
+  SUBCASE("at fp16: stacked and transposed weights keep the F16 bits") {
+    WeightTally tally;
+    WeightUploader<Cpu> take(cpu, weights, tally, Precision::fp16);
+    const CpuWeight gate_up = take.stacked_weight({"gate", "up"}, 6, 4);
+    HalfBitsMatrix stacked(12, 4);
+    stacked << f16, up;
+    CHECK(weight_bits(gate_up) == stacked);
+    const auto parts = take.transposed_weights("conv1d", 6, 4, 2);
+    REQUIRE(parts.size() == 2);
+    CHECK(weight_bits(parts[0]) == HalfBitsMatrix(f16.leftCols(2).transpose()));
+    CHECK(weight_bits(parts[1]) == HalfBitsMatrix(f16.rightCols(2).transpose()));
+    CHECK(weight_bits(take.weight("fp16", 6, 4)) == f16);
+    CHECK(tally.bytes == 4 * 24 * 2);
+  }
+  SUBCASE("at fp32: every tensor widened exactly") {
+    WeightTally tally;
+    WeightUploader<Cpu> take(cpu, weights, tally, Precision::fp32);
+    CHECK(take.weight("bf16", 6, 4).fp32() == HalfTensor{Precision::bf16, b16}.to_float());
+    CHECK(take.stacked_weight({"gate", "up"}, 6, 4).fp32().topRows(6) == HalfTensor{Precision::fp16, f16}.to_float());
+    CHECK(tally.bytes == 3 * 24 * 4);
+  }
 }

@@ -565,14 +565,20 @@ TEST_CASE("rope_type dynamic: transformers' NTK frequencies past max_position_em
 
 namespace {
 
-/// The logits of every prompt position of the golden checkpoint `arch` with
-/// its linear layers' weights at `precision`, and the model's weight bytes.
-std::pair<HostMatrix, std::uint64_t> prompt_logits_at(const std::string& arch, Precision precision) {
-  const auto dir = golden_dir(arch);
+/// The logits of every prompt position of the checkpoint folder `dir` with
+/// its linear layers' weights at `precision`, and the model's weight bytes;
+/// with `widen_first`, every tensor is widened to float before the model
+/// takes it.
+std::pair<HostMatrix, std::uint64_t> prompt_logits_at(const std::filesystem::path& dir, Precision precision,
+                                                      bool widen_first = false) {
   auto config = TextGeneration::checkpoint_preset(dir);
   config.weight_precision = precision;
   Cpu cpu = one_thread();
-  const auto model = TextGeneration::load_weights(cpu, config, TextGeneration::checkpoint_weights(dir, config));
+  WeightMap weights = TextGeneration::checkpoint_weights(dir, config);
+  if (widen_first) {
+    for (const auto& name : weights.names()) (void)weights.at(name);
+  }
+  const auto model = TextGeneration::load_weights(cpu, config, std::move(weights));
   const int batch = 2, prompt = 7;
   const auto ids = make_prompt_ids(config, batch, prompt, 5);
   HostMatrix logits;
@@ -588,6 +594,26 @@ std::pair<HostMatrix, std::uint64_t> prompt_logits_at(const std::string& arch, P
   return {logits, model.weight_bytes()};
 }
 
+/// A copy of the golden checkpoint `arch` with every tensor stored at the
+/// 16-bit `precision` (BF16 or F16), as Hugging Face publishes most models.
+std::filesystem::path golden_stored_at(const std::string& arch, Precision precision) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("accelbench-test-" + arch + "-" + std::string(precision_name(precision)));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(golden_dir(arch) / "config.json", dir / "config.json");
+  const SafetensorsFile file = SafetensorsFile::open(golden_dir(arch) / "model.safetensors");
+  SafetensorsWriter writer;
+  for (const auto& t : file.tensors()) {
+    REQUIRE(t.dtype == "F32");
+    const CpuWeight rounded(file.read_matrix(t.name), precision);
+    writer.add_half(t.name, precision, Eigen::Map<const HalfBitsMatrix>(rounded.bits().data(), rounded.rows(), rounded.cols()),
+                    t.shape);
+  }
+  writer.write(dir / "model.safetensors");
+  return dir;
+}
+
 }  // namespace
 
 TEST_CASE("precision: GPT-2 and Llama-type models with bf16 and fp16 weights stay within the precision's bound") {
@@ -596,18 +622,40 @@ TEST_CASE("precision: GPT-2 and Llama-type models with bf16 and fp16 weights sta
   // the largest logit; the bound is 8 of them. A difference of exactly zero
   // would mean the weights were not stored at the precision.
   for (const std::string arch : {"gpt2", "llama", "qwen2", "mistral", "llama_bias"}) {
-    const auto [full, full_bytes] = prompt_logits_at(arch, Precision::fp32);
+    const auto [full, full_bytes] = prompt_logits_at(golden_dir(arch), Precision::fp32);
     REQUIRE(full.size() > 0);
     const double scale = full.cwiseAbs().maxCoeff();
     for (const Precision p : {Precision::bf16, Precision::fp16}) {
       CAPTURE(arch);
       CAPTURE(precision_name(p));
-      const auto [half, half_bytes] = prompt_logits_at(arch, p);
+      const auto [half, half_bytes] = prompt_logits_at(golden_dir(arch), p);
       const double error = (half - full).cwiseAbs().maxCoeff() / scale;  // measured: bf16 1.4-5.1, fp16 1.6-6.5 units
       CAPTURE(error);
       CHECK(error > 0.0);
       CHECK(error <= 8 * unit_roundoff(p));
       CHECK(half_bytes < full_bytes);
+    }
+  }
+}
+
+TEST_CASE("precision: a checkpoint stored in bf16 or fp16 loads at that precision as stored, the same model") {
+  // Its linear layers' weights reach the backend as the file's 16 bits
+  // (test_precision.cpp checks the bits); the model computes exactly what
+  // it computes from the same tensors widened to float first.
+  for (const std::string arch : {"gpt2", "llama"}) {
+    for (const Precision p : {Precision::bf16, Precision::fp16}) {
+      CAPTURE(arch);
+      CAPTURE(precision_name(p));
+      const auto dir = golden_stored_at(arch, p);
+      const auto [stored, stored_bytes] = prompt_logits_at(dir, p);
+      const auto [widened, widened_bytes] = prompt_logits_at(dir, p, true);
+      REQUIRE(stored.size() > 0);
+      CHECK(stored == widened);
+      CHECK(stored_bytes == widened_bytes);
+      const auto [full, full_bytes] = prompt_logits_at(golden_dir(arch), Precision::fp32);
+      const double scale = full.cwiseAbs().maxCoeff();
+      CHECK((stored - full).cwiseAbs().maxCoeff() / scale <= 16 * unit_roundoff(p));
+      std::filesystem::remove_all(dir);
     }
   }
 }

@@ -66,6 +66,13 @@ concept HasWeightPrecision = requires { typename B::Weight; } &&
                                b.linear(x, w, x, y);
                              };
 
+/// A backend that keeps a linear layer's weight given as 16-bit values (a
+/// checkpoint's bf16 or fp16 tensor, at that precision) as they are.
+template <class B>
+concept HasHalfWeights = HasWeightPrecision<B> && requires(B& b, Precision p, const HalfBitsMatrix& m) {
+  { b.upload_weight_bits(p, m) } -> std::same_as<typename B::Weight>;
+};
+
 /// The type of a linear layer's weight on B: B::Weight with
 /// HasWeightPrecision, else B::Tensor.
 template <class B>

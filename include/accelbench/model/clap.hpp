@@ -330,8 +330,7 @@ class Clap {
     WeightMap out;
     for (const std::string& name : all.names()) {
       if (!name.starts_with("text_model.") || name.starts_with("text_model.pooler.")) continue;
-      const HostMatrix& m = all.at(name);
-      out.insert(name.substr(11), all.take(name, m.rows(), m.cols()));
+      all.move_to(name, out, name.substr(11));
     }
     return out;
   }

@@ -163,8 +163,7 @@ inline ResNetConfig read_resnet_backbone(const HfConfigReader& b) {
     return n;
   };
   for (const auto& name : in.names()) {
-    const HostMatrix& t = in.at(name);
-    out.insert(rename(name), in.take(name, t.rows(), t.cols()));
+    in.move_to(name, out, rename(name));
   }
   const auto [stem, layers] = detail::resnet_plan(config.backbone);
   const auto reshape = [&](const ResNetConv& c) {

@@ -201,21 +201,21 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
       L.norm1_b = take(p + "ln_1.bias", 1, h);
       // Conv1D weights are [in, out]: split the fused projection and
       // transpose each part to the [out, in] layout of linear().
-      const HostMatrix qkv = take.weight_host(p + "attn.c_attn.weight", h, 3 * h);
+      auto qkv = take.transposed_weights(p + "attn.c_attn.weight", h, 3 * h, 3);
       const HostMatrix qkv_b = take.host(p + "attn.c_attn.bias", 1, 3 * h);
-      L.q_w = take.upload_weight(HostMatrix(qkv.middleCols(0, h).transpose()));
-      L.k_w = take.upload_weight(HostMatrix(qkv.middleCols(h, h).transpose()));
-      L.v_w = take.upload_weight(HostMatrix(qkv.middleCols(2 * h, h).transpose()));
+      L.q_w = std::move(qkv[0]);
+      L.k_w = std::move(qkv[1]);
+      L.v_w = std::move(qkv[2]);
       L.q_b = take.upload(HostMatrix(qkv_b.middleCols(0, h)));
       L.k_b = take.upload(HostMatrix(qkv_b.middleCols(h, h)));
       L.v_b = take.upload(HostMatrix(qkv_b.middleCols(2 * h, h)));
-      L.o_w = take.upload_weight(HostMatrix(take.weight_host(p + "attn.c_proj.weight", h, h).transpose()));
+      L.o_w = std::move(take.transposed_weights(p + "attn.c_proj.weight", h, h)[0]);
       L.o_b = take(p + "attn.c_proj.bias", 1, h);
       L.norm2_g = take(p + "ln_2.weight", 1, h);
       L.norm2_b = take(p + "ln_2.bias", 1, h);
-      L.fc_w = take.upload_weight(HostMatrix(take.weight_host(p + "mlp.c_fc.weight", h, i).transpose()));
+      L.fc_w = std::move(take.transposed_weights(p + "mlp.c_fc.weight", h, i)[0]);
       L.fc_b = take(p + "mlp.c_fc.bias", 1, i);
-      L.proj_w = take.upload_weight(HostMatrix(take.weight_host(p + "mlp.c_proj.weight", i, h).transpose()));
+      L.proj_w = std::move(take.transposed_weights(p + "mlp.c_proj.weight", i, h)[0]);
       L.proj_b = take(p + "mlp.c_proj.bias", 1, h);
     }
     final_g_ = take("ln_f.weight", 1, h);

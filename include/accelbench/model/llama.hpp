@@ -361,10 +361,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
       if (config_.attention_output_bias) L.o_b = take(p + "self_attn.o_proj.bias", 1, h);
       L.norm2 = take(p + "post_attention_layernorm.weight", 1, h);
       // Gate and up projections as one [2i, h] matrix: one product, then swiglu.
-      HostMatrix gate_up(2 * i, h);
-      gate_up.topRows(i) = take.weight_host(p + "mlp.gate_proj.weight", i, h);
-      gate_up.bottomRows(i) = take.weight_host(p + "mlp.up_proj.weight", i, h);
-      L.gate_up_w = take.upload_weight(gate_up);
+      L.gate_up_w = take.stacked_weight({p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"}, i, h);
       L.down_w = take.weight(p + "mlp.down_proj.weight", h, i);
       if (config_.mlp_bias) {
         HostMatrix gate_up_b(1, 2 * i);

@@ -239,11 +239,9 @@ class Llava {
   static Parts split(WeightMap weights) {
     Parts p;
     for (const auto& name : weights.names()) {
-      const HostMatrix& t = weights.at(name);
-      HostMatrix m = weights.take(name, t.rows(), t.cols());
       const bool image = name.starts_with("vision_model.") || name.starts_with("multi_modal_projector.") ||
                          name == "image_newline";
-      (image ? p.image : p.text).insert(name, std::move(m));
+      weights.move_to(name, image ? p.image : p.text, name);
     }
     return p;
   }

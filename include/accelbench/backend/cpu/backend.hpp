@@ -139,6 +139,9 @@ class Cpu {
   /// widened to float as it is read; products and sums in fp32.
   void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y);
   [[nodiscard]] static Weight upload_weight(const HostMatrix& m, Precision p) { return Weight(m, p); }
+  [[nodiscard]] static Weight upload_weight_bits(Precision p, const HalfBitsMatrix& m) {
+    return Weight::from_bits(p, m.rows(), m.cols(), std::vector<std::uint16_t>(m.data(), m.data() + m.size()));
+  }
 
   void add(const Tensor& x, Tensor& y);
 

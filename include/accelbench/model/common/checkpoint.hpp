@@ -46,10 +46,7 @@ namespace accelbench {
   WeightMap out;
   for (const auto& shard : shards) {
     WeightMap part = read_weights(SafetensorsFile::open(dir / shard));
-    for (const auto& name : part.names()) {
-      const HostMatrix& t = part.at(name);
-      out.insert(name, part.take(name, t.rows(), t.cols()));
-    }
+    for (const auto& name : part.names()) part.move_to(name, out, name);
   }
   return out;
 }
@@ -110,8 +107,7 @@ using UnusedTensors = std::vector<UnusedTensor>;
     bool drop = false;
     for (const auto& u : unused) drop = drop || u.matches(n);
     if (drop) continue;
-    const HostMatrix& t = in.at(name);
-    out.insert(std::string(n), in.take(name, t.rows(), t.cols()));
+    in.move_to(name, out, std::string(n));
   }
   return out;
 }

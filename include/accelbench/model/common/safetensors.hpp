@@ -1,12 +1,12 @@
 #pragma once
 
-// Reading and writing .safetensors checkpoints
+// Reading .safetensors checkpoints
 // (https://github.com/huggingface/safetensors): an 8-byte little-endian
 // header length N, N bytes of JSON header naming each tensor's dtype, shape
 // and byte range, then the data buffer. Opening a file reads and validates the
 // header only; each tensor is read from disk when it is asked for. The
 // format's vocabulary (dtypes, header entries, errors) is in
-// safetensors_format.hpp.
+// safetensors_format.hpp, the writer in safetensors_writer.hpp.
 
 #include <algorithm>
 #include <array>
@@ -32,8 +32,10 @@
 
 #include "../../detail/atomic_file.hpp"
 #include "../../core/json.hpp"
+#include "../../core/precision.hpp"
 #include "../../core/tensor.hpp"
 #include "safetensors_format.hpp"
+#include "safetensors_writer.hpp"
 #include "weights.hpp"
 
 namespace accelbench {
@@ -91,12 +93,7 @@ class SafetensorsFile {
       throw SafetensorsError(path_, "tensor '" + t.name + "': dtype " + t.dtype +
                                         " cannot be read as float; read_matrix reads F32, F16, BF16 and F64");
     }
-    Eigen::Index rows = 1;
-    Eigen::Index cols = 1;
-    if (!t.shape.empty()) {
-      cols = static_cast<Eigen::Index>(t.shape.back());
-      for (std::size_t i = 0; i + 1 < t.shape.size(); ++i) rows *= static_cast<Eigen::Index>(t.shape[i]);
-    }
+    const auto [rows, cols] = matrix_shape(t);
     HostMatrix m(rows, cols);
     const auto n = static_cast<std::size_t>(m.size());
     if (t.dtype == "F32") {
@@ -119,6 +116,20 @@ class SafetensorsFile {
         out[i] = static_cast<float>(detail::load_unaligned<double>(bytes.data() + 8 * i));
       }
     }
+    return m;
+  }
+
+  /// An F16 or BF16 tensor's values as stored, shaped as by read_matrix;
+  /// other dtypes are an error naming the dtype.
+  [[nodiscard]] HalfBitsMatrix read_half(std::string_view name) const {
+    const SafetensorsTensorInfo& t = info(name);
+    if (t.dtype != "F16" && t.dtype != "BF16") {
+      throw SafetensorsError(path_, "tensor '" + t.name + "': dtype " + t.dtype +
+                                        " is not a 16-bit float; read_half reads F16 and BF16");
+    }
+    const auto [rows, cols] = matrix_shape(t);
+    HalfBitsMatrix m(rows, cols);
+    read_bytes(t, reinterpret_cast<char*>(m.data()));
     return m;
   }
 
@@ -187,6 +198,18 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 
   /// Reads tensor t's bytes into `out` (end - begin bytes).
+  /// A tensor's shape as a matrix: [1, n] for 0-D and 1-D, the product of
+  /// the leading dimensions by the last for more.
+  static std::pair<Eigen::Index, Eigen::Index> matrix_shape(const SafetensorsTensorInfo& t) {
+    Eigen::Index rows = 1;
+    Eigen::Index cols = 1;
+    if (!t.shape.empty()) {
+      cols = static_cast<Eigen::Index>(t.shape.back());
+      for (std::size_t i = 0; i + 1 < t.shape.size(); ++i) rows *= static_cast<Eigen::Index>(t.shape[i]);
+    }
+    return {rows, cols};
+  }
+
   void read_bytes(const SafetensorsTensorInfo& t, char* out) const {
     const std::uint64_t count = t.end - t.begin;
     if (count == 0) return;
@@ -368,116 +391,18 @@ class SafetensorsFile {
   }
 };
 
-/// Collects tensors and metadata, then writes them as one safetensors file,
-/// whole or not at all. Tensors are laid out in the order they were added.
-class SafetensorsWriter {
- public:
-  /// Adds an F32 tensor with the matrix's values in row-major order. `shape`
-  /// defaults to [rows, cols]; when given, its product must equal the
-  /// matrix's size (for instance [n] for a 1 x n matrix, or [a, b, c] for an
-  /// [a * b, c] matrix).
-  void add_float(std::string name, const HostMatrix& value, std::vector<std::int64_t> shape = {}) {
-    if (shape.empty()) shape = {static_cast<std::int64_t>(value.rows()), static_cast<std::int64_t>(value.cols())};
-    check(name, shape, static_cast<std::int64_t>(value.size()));
-    std::string bytes(static_cast<std::size_t>(value.size()) * sizeof(float), '\0');
-    if (!bytes.empty()) std::memcpy(bytes.data(), value.data(), bytes.size());
-    entries_.push_back(Entry{std::move(name), "F32", std::move(shape), std::move(bytes)});
-  }
-
-  /// Adds an integer tensor, stored as I32, or as I64 when `as_i64` (the
-  /// dtype of token ids in Hugging Face checkpoints). `shape` defaults to
-  /// [values.size()]; when given, its product must equal values.size().
-  void add_indices(std::string name, std::span<const std::int32_t> values, std::vector<std::int64_t> shape = {},
-                   bool as_i64 = false) {
-    if (shape.empty()) shape = {static_cast<std::int64_t>(values.size())};
-    check(name, shape, static_cast<std::int64_t>(values.size()));
-    std::string bytes;
-    if (as_i64) {
-      bytes.resize(values.size() * sizeof(std::int64_t));
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        const auto v = static_cast<std::int64_t>(values[i]);
-        std::memcpy(bytes.data() + i * sizeof v, &v, sizeof v);
-      }
-    } else if (!values.empty()) {
-      bytes.resize(values.size() * sizeof(std::int32_t));
-      std::memcpy(bytes.data(), values.data(), bytes.size());
-    }
-    entries_.push_back(Entry{std::move(name), as_i64 ? "I64" : "I32", std::move(shape), std::move(bytes)});
-  }
-
-  /// Sets a "__metadata__" entry, replacing an earlier value of the key.
-  void set_metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }
-
-  /// The file's bytes: length, header (padded with spaces so that the data
-  /// buffer starts at a multiple of 8 bytes), data.
-  [[nodiscard]] std::string serialize() const {
-    nlohmann::ordered_json header = nlohmann::ordered_json::object();
-    if (!metadata_.empty()) header["__metadata__"] = metadata_;
-    std::uint64_t offset = 0;
-    for (const auto& e : entries_) {
-      header[e.name] = {{"dtype", e.dtype}, {"shape", e.shape}, {"data_offsets", {offset, offset + e.bytes.size()}}};
-      offset += e.bytes.size();
-    }
-    std::string text;
-    try {
-      text = header.dump();
-    } catch (const nlohmann::json::exception& e) {
-      throw std::invalid_argument(std::string("safetensors writer: cannot encode the header: ") + e.what());
-    }
-    text.append((8 - text.size() % 8) % 8, ' ');
-    std::string out;
-    out.reserve(8 + text.size() + static_cast<std::size_t>(offset));
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xffu));
-    out += text;
-    for (const auto& e : entries_) out += e.bytes;
-    return out;
-  }
-
-  /// Writes the file (see detail::write_file_atomically): a reader never sees
-  /// a half-written file.
-  void write(const std::filesystem::path& path) const { detail::write_file_atomically(path, serialize()); }
-
- private:
-  struct Entry {
-    std::string name;
-    std::string dtype;
-    std::vector<std::int64_t> shape;
-    std::string bytes;
-  };
-
-  void check(const std::string& name, const std::vector<std::int64_t>& shape, std::int64_t elements) const {
-    const std::string where = "safetensors writer: tensor '" + name + "': ";
-    if (name == "__metadata__") throw std::invalid_argument(where + "the name is reserved for metadata");
-    for (const auto& e : entries_) {
-      if (e.name == name) throw std::invalid_argument(where + "added twice");
-    }
-    std::int64_t product = 1;
-    for (const std::int64_t d : shape) {
-      if (d < 0) throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has a negative dimension");
-      if (d != 0 && product > std::numeric_limits<std::int64_t>::max() / d) {
-        throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has too many elements");
-      }
-      product *= d;
-    }
-    if (product != elements) {
-      throw std::invalid_argument(where + "shape " + detail::format_shape(shape) + " has " + std::to_string(product) +
-                                  " elements, the values " + std::to_string(elements));
-    }
-  }
-
-  std::vector<Entry> entries_;
-  std::map<std::string, std::string> metadata_;
-};
-
-/// Every floating-point tensor of `file` (F32, F16, BF16, F64) converted to
-/// float, shaped as by SafetensorsFile::read_matrix. Integer and BOOL tensors
-/// (such as position id buffers) are left out; an F8 tensor is an error, as
-/// it cannot be converted.
+/// Every floating-point tensor of `file`, shaped as by
+/// SafetensorsFile::read_matrix: F32 and F64 as float, F16 and BF16 kept as
+/// stored (a model takes them as floats, or unconverted at their own
+/// precision). Integer and BOOL tensors (such as position id buffers) are
+/// left out; an F8 tensor is an error, as it cannot be converted.
 [[nodiscard]] inline WeightMap read_weights(const SafetensorsFile& file) {
   WeightMap weights;
   for (const auto& t : file.tensors()) {
     const auto kind = detail::find_safetensors_dtype(t.dtype)->kind;
-    if (kind == detail::SafetensorsKind::floating || kind == detail::SafetensorsKind::float8) {
+    if (t.dtype == "F16" || t.dtype == "BF16") {
+      weights.insert(t.name, HalfTensor{t.dtype == "F16" ? Precision::fp16 : Precision::bf16, file.read_half(t.name)});
+    } else if (kind == detail::SafetensorsKind::floating || kind == detail::SafetensorsKind::float8) {
       weights.insert(t.name, file.read_matrix(t.name));
     }
   }

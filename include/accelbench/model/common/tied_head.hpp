@@ -26,15 +26,12 @@ namespace accelbench {
 /// are checked when they are taken).
 [[nodiscard]] inline bool resolve_tied_head(WeightMap& weights, const std::string& embedding, const std::string& tied) {
   if (!weights.contains(tied)) return true;
-  const HostMatrix& head = weights.at(tied);
   if (!weights.contains(embedding)) {
-    HostMatrix moved = weights.take(tied, head.rows(), head.cols());
-    weights.insert(embedding, std::move(moved));
+    weights.move_to(tied, weights, embedding);
     return true;
   }
-  const HostMatrix& embed = weights.at(embedding);
-  if (embed.rows() != head.rows() || embed.cols() != head.cols() || embed != head) return false;
-  (void)weights.take(tied, head.rows(), head.cols());
+  if (!weights.same_values(embedding, tied)) return false;
+  weights.erase(tied);
   return true;
 }
 

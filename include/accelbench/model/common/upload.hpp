@@ -4,12 +4,15 @@
 // backend, counting parameters and bytes as they go: the one way every
 // architecture's constructor loads its tensors.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "../../backend/hooks.hpp"
 #include "../../core/error.hpp"
@@ -27,8 +30,10 @@ struct WeightTally {
 
 /// Takes tensors by name from `weights` (checking each shape), counts them
 /// in `tally` and uploads them to `backend`. Linear layers' weights (weight,
-/// weight_host, upload_weight) are stored at `precision`, on a backend with
-/// HasWeightPrecision; on another, a precision other than fp32 is refused.
+/// stacked_weight, transposed_weights, copy_weight) are stored at
+/// `precision`, on a backend with HasWeightPrecision; on another, a precision
+/// other than fp32 is refused. A checkpoint's tensor stored at the precision
+/// reaches a backend with HasHalfWeights as it was stored, never widened.
 template <class B>
 class WeightUploader {
  public:
@@ -59,25 +64,51 @@ class WeightUploader {
   [[nodiscard]] Tensor upload(HostMatrix&& m) { return backend_->upload(std::move(m)); }
 
   /// The named tensor as a linear layer's weight: counted and stored at the
-  /// precision.
+  /// precision (a checkpoint's tensor stored at it is kept as it is).
   [[nodiscard]] Weight weight(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    if (auto bits = take_half(name, rows, cols)) return upload_weight_bits(*bits);
     return upload_weight(weight_host(name, rows, cols));
   }
 
-  /// The named tensor on the host, counted at the precision: a part of a
-  /// linear layer's weight that is reshaped or merged, then upload_weight.
-  [[nodiscard]] HostMatrix weight_host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
-    return take_counted(name, rows, cols, precision_bytes(precision_));
+  /// The named tensors, each [rows, cols], stacked by rows into one linear
+  /// layer's weight at the precision (kept as stored when all are at it).
+  [[nodiscard]] Weight stacked_weight(const std::vector<std::string>& names, Eigen::Index rows, Eigen::Index cols) {
+    std::vector<std::optional<HalfBitsMatrix>> bits;
+    for (const auto& name : names) bits.push_back(take_half(name, rows, cols));
+    const auto n = static_cast<Eigen::Index>(names.size());
+    if (std::ranges::all_of(bits, [](const auto& b) { return b.has_value(); })) {
+      HalfBitsMatrix all(n * rows, cols);
+      for (Eigen::Index i = 0; i < n; ++i) all.middleRows(i * rows, rows) = *bits[static_cast<std::size_t>(i)];
+      return upload_weight_bits(all);
+    }
+    HostMatrix all(n * rows, cols);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const auto& b = bits[static_cast<std::size_t>(i)];
+      all.middleRows(i * rows, rows) = b ? HalfTensor{precision_, *b}.to_float()
+                                         : weight_host(names[static_cast<std::size_t>(i)], rows, cols);
+    }
+    return upload_weight(all);
   }
 
-  /// Stores a linear layer's weight made from counted tensors at the
-  /// precision (not counted again).
-  [[nodiscard]] Weight upload_weight(const HostMatrix& m) {
-    if constexpr (HasWeightPrecision<B>) {
-      return backend_->upload_weight(m, precision_);
-    } else {
-      return backend_->upload(m);
+  /// The named tensor [rows, cols] stored as [in, out] (a Conv1D's weight):
+  /// its columns split into `parts` equal blocks, each transposed into a
+  /// linear layer's weight [cols / parts, rows] at the precision (kept as
+  /// stored when it is at it).
+  [[nodiscard]] std::vector<Weight> transposed_weights(const std::string& name, Eigen::Index rows, Eigen::Index cols,
+                                                       Eigen::Index parts = 1) {
+    const Eigen::Index width = cols / parts;
+    std::vector<Weight> out;
+    if (auto bits = take_half(name, rows, cols)) {
+      for (Eigen::Index p = 0; p < parts; ++p) {
+        out.push_back(upload_weight_bits(HalfBitsMatrix(bits->middleCols(p * width, width).transpose())));
+      }
+      return out;
     }
+    const HostMatrix m = weight_host(name, rows, cols);
+    for (Eigen::Index p = 0; p < parts; ++p) {
+      out.push_back(upload_weight(HostMatrix(m.middleCols(p * width, width).transpose())));
+    }
+    return out;
   }
 
   /// A second copy of counted values as a linear layer's weight at the
@@ -112,6 +143,47 @@ class WeightUploader {
     count_bytes(m, bytes_per_value);
     tally_->parameters += m.size();
     return m;
+  }
+
+  /// The named tensor on the host, counted at the precision: a linear
+  /// layer's weight (or a part of one) on its way to upload_weight.
+  [[nodiscard]] HostMatrix weight_host(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    return take_counted(name, rows, cols, precision_bytes(precision_));
+  }
+
+  /// Stores a linear layer's weight made from counted tensors at the
+  /// precision (not counted again).
+  [[nodiscard]] Weight upload_weight(const HostMatrix& m) {
+    if constexpr (HasWeightPrecision<B>) {
+      return backend_->upload_weight(m, precision_);
+    } else {
+      return backend_->upload(m);
+    }
+  }
+
+  /// The named tensor's 16 bits, counted, when the backend keeps 16-bit
+  /// weights as given and the checkpoint stored it at the precision.
+  std::optional<HalfBitsMatrix> take_half(const std::string& name, Eigen::Index rows, Eigen::Index cols) {
+    if constexpr (HasHalfWeights<B>) {
+      if (precision_ == Precision::fp32) return std::nullopt;
+      auto bits = weights_->take_half(name, rows, cols, precision_);
+      if (bits) {
+        tally_->bytes += static_cast<std::uint64_t>(bits->size()) * sizeof(std::uint16_t);
+        tally_->parameters += bits->size();
+      }
+      return bits;
+    } else {
+      (void)name, (void)rows, (void)cols;
+      return std::nullopt;
+    }
+  }
+
+  Weight upload_weight_bits(const HalfBitsMatrix& m) {
+    if constexpr (HasHalfWeights<B>) {
+      return backend_->upload_weight_bits(precision_, m);
+    } else {
+      throw std::logic_error("WeightUploader: backend " + std::string(B::name) + " takes no 16-bit weights");
+    }
   }
 
   B* backend_;
