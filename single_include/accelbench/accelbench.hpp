@@ -3018,6 +3018,11 @@ namespace accelbench::detail {
   return static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
+/// `count` floats at `src` rounded to bf16 (`bf16` true) or fp16 bits at `dst`.
+inline void floats_to_half_bits(bool bf16, const float* src, std::uint16_t* dst, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dst[i] = bf16 ? float_to_bf16_bits(src[i]) : float_to_f16_bits(src[i]);
+}
+
 /// `count` bf16 (`bf16` true) or fp16 values at `src` as floats at `dst`.
 inline void half_bits_to_floats(bool bf16, const std::uint16_t* src, float* dst, std::size_t count) noexcept {
   for (std::size_t i = 0; i < count; ++i) dst[i] = bf16 ? bf16_bits_to_float(src[i]) : f16_bits_to_float(src[i]);
@@ -3045,11 +3050,7 @@ class CpuWeight {
       return;
     }
     bits_.resize(static_cast<std::size_t>(m.size()));
-    const float* src = m.data();
-    const bool bf16 = precision == Precision::bf16;
-    for (std::size_t i = 0; i < bits_.size(); ++i) {
-      bits_[i] = bf16 ? detail::float_to_bf16_bits(src[i]) : detail::float_to_f16_bits(src[i]);
-    }
+    detail::floats_to_half_bits(precision == Precision::bf16, m.data(), bits_.data(), bits_.size());
   }
 
   /// A weight already stored in a 16-bit format (a checkpoint's bf16 or fp16
@@ -3641,6 +3642,16 @@ template <Precision P>
 
 #if ACCELBENCH_CPU_GEMM
 
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+// GCC 12's AVX-512 intrinsics start some results from a self-initialised
+// "undefined" vector, which -Wuninitialized reports once they are inlined
+// here (GCC bug 105593, fixed in GCC 13); the values are never read.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED 1
+#endif
+
 #if defined(__AVX512F__)
 struct GemmSimd {
   using V = __m512;
@@ -3928,6 +3939,11 @@ inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const weight_element_t<P
     gemm_nt_rows<P>(x, ldx, w + b0 * ldw, ldw, bias != nullptr ? bias + b0 : nullptr, y + b0, ldy, m0, m1, count, k);
   }
 }
+
+#if defined(ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED)
+#pragma GCC diagnostic pop
+#undef ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED
+#endif
 
 #endif  // ACCELBENCH_CPU_GEMM
 
@@ -26114,10 +26130,12 @@ class Benchmark {
   std::vector<NamedOutput> reference_outputs(const typename F::Cell& cell) {
     if (!reference_model_) {
       reference_backend_.emplace();
-      reference_preset_.emplace(detail::with_precision<F>(preset_, Precision::fp32));  // the reference is fp32
-      const auto& fp32 = *reference_preset_;  // kept: a model may hold on to its preset
-      reference_model_ = pool_ ? pool_->template acquire<F>(*reference_backend_, fp32, config_.seed, config_.weights).model
-                               : detail::load_model<F>(*reference_backend_, fp32, config_.seed, config_.weights).model;
+      // The reference stores its weights at the same precision: the same
+      // rounded weights, so that the comparison checks this backend's
+      // arithmetic (the precision's own error against fp32 is bounded by
+      // the tests, docs/models.md).
+      reference_model_ = pool_ ? pool_->template acquire<F>(*reference_backend_, preset_, config_.seed, config_.weights).model
+                               : detail::load_model<F>(*reference_backend_, preset_, config_.seed, config_.weights).model;
     }
     typename F::template Workload<Cpu> work(*reference_backend_, *reference_model_, cell, config_.seed);
     work.run();
@@ -26334,7 +26352,6 @@ class Benchmark {
   TimerInfo timer_info_;
   std::uint64_t machine_memory_ = detail::total_memory_bytes();
   int cell_threads_ = 1;  ///< cores a cell can use, for MachineLoad
-  std::optional<typename F::Preset> reference_preset_;  // preset_ at fp32, for the reference model
   std::optional<Cpu> reference_backend_;
   std::shared_ptr<const typename F::template Model<Cpu>> reference_model_;
 };
@@ -27052,6 +27069,8 @@ class CountedBuffer {
 //   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
 //   handle(const Buffer&)                              a float buffer as a kernel argument
 //   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
 //   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
 //                                                      runs kernel K of gpu_kernels.hpp
 //   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
@@ -27067,6 +27086,7 @@ class CountedBuffer {
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
 
 namespace accelbench {
 
@@ -27122,6 +27142,14 @@ struct GpuRange {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
     return {(n + group - 1) / group * group, 1, group, 1};
   }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
   /// One group of gpu_row_group work-items per row.
   static GpuRange rows(std::int64_t rows) {
     return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
@@ -27142,6 +27170,31 @@ struct GpuTensor {
   [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 };
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
 
 /// Token ids or positions in device memory, with the host copy when they
 /// came from the host (so that ids can be checked without a transfer).
@@ -27213,6 +27266,8 @@ namespace detail {
 //
 // The dialect:
 //   KERNEL            a kernel entry point
+//   DEVICE_FN         a function that kernels call
+//   AS_FLOAT(u)       the float whose bits are the unsigned int u
 //   GLOBAL            qualifier of a pointer to device memory
 //   SHARED            qualifier of an array shared by a work-group (block)
 //   BARRIER           work-group barrier, for shared and device memory
@@ -27239,8 +27294,26 @@ ACCELBENCH_GPU_KERNELS(
    4 ABK_TS x 4 ABK_TS outputs, 4 x 4 per work-item, from ABK_TS-deep slices
    of x and w staged in shared memory; dimension 0 runs over outputs o,
    dimension 1 over rows i. */
+/* Element idx of a weight as a float: w[idx] for wkind 0; for wkind 1 and
+   2 the 16 bits wh[idx] as bf16 and fp16, widened exactly. */
+DEVICE_FN float ab_weight(GLOBAL const float* w, GLOBAL const unsigned short* wh, long idx, int wkind) {
+  if (wkind == 0) return w[idx];
+  const unsigned int h = wh[idx];
+  if (wkind == 1) return AS_FLOAT(h << 16);
+  const unsigned int sign = (h & 0x8000u) << 16;
+  const unsigned int e = (h >> 10) & 0x1fu;
+  const unsigned int mant = h & 0x3ffu;
+  if (e == 0x1fu) return AS_FLOAT(sign | 0x7f800000u | (mant << 13));
+  if (e != 0u) return AS_FLOAT(sign | ((e + 112u) << 23) | (mant << 13));
+  const float v = (float)mant * 5.9604644775390625e-8f; /* a subnormal: mant 2^-24 */
+  return sign != 0u ? -v : v;
+}
+
+/* The weight w of the two matrix products below is read through ab_weight:
+   floats (wkind 0, wh unused) or bf16 and fp16 bits (wkind 1 and 2, w unused). */
 KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
-                         GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+                         GLOBAL const unsigned short* wh, int wkind, GLOBAL float* y, long yoff, int ldy, int n, int m,
+                         int k) {
   SHARED float xs[ABK_TS][4 * ABK_TS];
   SHARED float ws[ABK_TS][4 * ABK_TS];
   const int lx = LID0;
@@ -27255,7 +27328,7 @@ KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const
     for (int r = 0; r < 4; ++r) {
       const int row = ly + r * ABK_TS;
       xs[lx][row] = (i0 + row < n && e < k) ? x[xoff + (long)(i0 + row) * ldx + e] : 0.0f;
-      ws[lx][row] = (o0 + row < m && e < k) ? w[woff + (long)(o0 + row) * ldw + e] : 0.0f;
+      ws[lx][row] = (o0 + row < m && e < k) ? ab_weight(w, wh, woff + (long)(o0 + row) * ldw + e, wkind) : 0.0f;
     }
     BARRIER;
     for (int q = 0; q < ABK_TS; ++q) {
@@ -27282,14 +27355,15 @@ KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const
 /* ab_matmul_nt for at most 8 rows (a decode step): one work-item per output
    column, reading its row of w once for every row of x. */
 KERNEL void ab_matmul_nt_few(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
-                             GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+                             GLOBAL const unsigned short* wh, int wkind, GLOBAL float* y, long yoff, int ldy, int n,
+                             int m, int k) {
   const long o = GID0;
   if (o >= m) return;
   float acc[8];
   for (int r = 0; r < 8; ++r) acc[r] = 0.0f;
-  GLOBAL const float* wr = w + woff + o * ldw;
+  const long wr = woff + o * ldw;
   for (int e = 0; e < k; ++e) {
-    const float wv = wr[e];
+    const float wv = ab_weight(w, wh, wr + e, wkind);
     for (int r = 0; r < n; ++r) acc[r] += x[xoff + (long)r * ldx + e] * wv;
   }
   for (int r = 0; r < n; ++r) y[yoff + (long)r * ldy + o] = acc[r];
@@ -27605,27 +27679,6 @@ KERNEL void ab_relative_bias(GLOBAL const float* table, GLOBAL const int* bucket
   y[idx] = table[(long)bucket * heads + h];
 }
 
-/* im2col of a 2-D convolution: cols[(img, oy, ox), (c, ky, kx)]. */
-KERNEL void ab_im2col_2d(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width,
-                         int taps, int stride, int padding, int out_h, int out_w, long count) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const int width_k = channels * taps * taps;
-  const long r = idx / width_k;
-  const int qq = (int)(idx % width_k);
-  const int c = qq / (taps * taps);
-  const int ky = (qq / taps) % taps;
-  const int kx = qq % taps;
-  const int ox = (int)(r % out_w);
-  const int oy = (int)((r / out_w) % out_h);
-  const long img = r / ((long)out_w * out_h);
-  const int iy = oy * stride - padding + ky;
-  const int ix = ox * stride - padding + kx;
-  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                  ? x[img * channels * height * width + ((long)c * height + iy) * width + ix]
-                  : 0.0f;
-}
-
 /* im2col of group g of a 1-D convolution: cols[(s, t), (c, j)] for the
    group's group_in input channels. */
 KERNEL void ab_im2col_1d(GLOBAL const float* x, GLOBAL float* cols, int length, int in_channels, int group_in,
@@ -27701,8 +27754,9 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 #undef ACCELBENCH_GPU_KERNELS
 #define ACCELBENCH_GPU_KERNELS(...) inline constexpr const char opencl_detection_kernel_body[] = #__VA_ARGS__;
 // ---- begin accelbench/backend/device/gpu_detection_kernels.hpp ----
-// The device kernels of DetectionOps for the OpenCL and Cuda backends, in the
-// dialect of gpu_kernels.hpp (see there), over images laid out as rows:
+// The device kernels of images for the OpenCL and Cuda backends, in the
+// dialect of gpu_kernels.hpp (see there): conv2d's im2col over images laid
+// out channel-major, and DetectionOps' over images laid out as rows:
 // [batch * height * width, channels], one row per pixel in row-major (y, x)
 // order; and WindowOps' element-wise product (ab_mul). Each backend
 // includes this file right after gpu_kernels.hpp, with its own definition
@@ -27710,6 +27764,27 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 // purpose.
 
 ACCELBENCH_GPU_KERNELS(
+
+/* im2col of a 2-D convolution: cols[(img, oy, ox), (c, ky, kx)]. */
+KERNEL void ab_im2col_2d(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width,
+                         int taps, int stride, int padding, int out_h, int out_w, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int width_k = channels * taps * taps;
+  const long r = idx / width_k;
+  const int qq = (int)(idx % width_k);
+  const int c = qq / (taps * taps);
+  const int ky = (qq / taps) % taps;
+  const int kx = qq % taps;
+  const int ox = (int)(r % out_w);
+  const int oy = (int)((r / out_w) % out_h);
+  const long img = r / ((long)out_w * out_h);
+  const int iy = oy * stride - padding + ky;
+  const int ix = ox * stride - padding + kx;
+  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                  ? x[img * channels * height * width + ((long)c * height + iy) * width + ix]
+                  : 0.0f;
+}
 
 /* im2col of a 2-D convolution of row-laid-out images: cols[(img, oy, ox),
    (ky, kx, c)], zero where a window reaches into the padding. */
@@ -27776,6 +27851,8 @@ KERNEL void ab_mul(GLOBAL const float* x, GLOBAL float* y, long count) {
 /// The dialect of gpu_kernels.hpp (and gpu_detection_kernels.hpp) in OpenCL C.
 inline constexpr const char opencl_dialect[] =
     "#define KERNEL __kernel\n"
+    "#define DEVICE_FN\n"
+    "#define AS_FLOAT(u) as_float(u)\n"
     "#define GLOBAL __global\n"
     "#define SHARED __local\n"
     "#define BARRIER barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)\n"
@@ -28119,8 +28196,9 @@ class CountedBuffer {
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
 // provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
-// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, which this
-// header includes at its end.
+// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, linear
+// and the linear layers' weights at a precision in gpu_linear_ops.hpp, which
+// this header includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -28151,6 +28229,8 @@ class CountedBuffer {
 //   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
 //   handle(const Buffer&)                              a float buffer as a kernel argument
 //   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
 //   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
 //                                                      runs kernel K of gpu_kernels.hpp
 //   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
@@ -28166,6 +28246,7 @@ class CountedBuffer {
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
 
 namespace accelbench {
 
@@ -28221,6 +28302,14 @@ struct GpuRange {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
     return {(n + group - 1) / group * group, 1, group, 1};
   }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
   /// One group of gpu_row_group work-items per row.
   static GpuRange rows(std::int64_t rows) {
     return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
@@ -28241,6 +28330,31 @@ struct GpuTensor {
   [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 };
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
 
 /// Token ids or positions in device memory, with the host copy when they
 /// came from the host (so that ids can be checked without a transfer).
@@ -28305,6 +28419,7 @@ class GpuOps {
  public:
   using Tensor = GpuTensor<Buffer>;
   using IndexTensor = GpuIndices<Buffer>;
+  using Weight = GpuWeight<Buffer>;  // a linear layer's weight at a Precision
 
   // ---- transfers ----
 
@@ -28339,20 +28454,13 @@ class GpuOps {
 
   // ---- EncoderOps ----
 
-  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
-    if (x.cols() != w.cols()) {
-      fail("linear", "input has " + std::to_string(x.cols()) + " columns, weight expects " + std::to_string(w.cols()));
-    }
-    if (!b.empty() && (b.rows() != 1 || b.cols() != w.rows())) {
-      fail("linear", "bias must be [1, " + std::to_string(w.rows()) + "]");
-    }
-    with_output(y, &x == &y, [&](Tensor& out) {
-      ensure(out, x.rows(), w.rows());
-      gemm(x, w, 0, static_cast<int>(w.rows()), out, 0, static_cast<int>(x.rows()),
-           static_cast<int>(x.cols()));
-      if (!b.empty()) add_bias(out, 0, b, static_cast<int>(x.rows()), static_cast<int>(w.rows()));
-    });
-  }
+  // linear, and linear layers' weights at a precision for a runtime with
+  // half_handle: defined in gpu_linear_ops.hpp.
+  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y);
+  [[nodiscard]] Weight upload_weight(const HostMatrix& m, Precision precision) requires HasHalfHandle<Derived, Buffer>;
+  [[nodiscard]] Weight upload_weight_bits(Precision precision, const HalfBitsMatrix& bits)
+    requires HasHalfHandle<Derived, Buffer>;
+  void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) requires HasHalfHandle<Derived, Buffer>;
 
   void add(const Tensor& x, Tensor& y) {
     same_shape("add", x, y);
@@ -28722,6 +28830,8 @@ class GpuOps {
     });
   }
 
+  void check_linear(const Tensor& x, long w_rows, long w_cols, const Tensor& b);
+
   /// y[:, yoff..] = x wᵀ with w's rows from element woff: x [n, k], m rows of w.
   void gemm(const Tensor& x, const Tensor& w, std::int64_t woff, int m, Tensor& y, std::int64_t yoff, int n, int k,
             int ldy = 0) {
@@ -28799,6 +28909,8 @@ class GpuOps {
 //   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
 //   handle(const Buffer&)                              a float buffer as a kernel argument
 //   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
 //   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
 //                                                      runs kernel K of gpu_kernels.hpp
 //   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
@@ -28814,6 +28926,7 @@ class GpuOps {
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
 
 namespace accelbench {
 
@@ -28869,6 +28982,14 @@ struct GpuRange {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
     return {(n + group - 1) / group * group, 1, group, 1};
   }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
   /// One group of gpu_row_group work-items per row.
   static GpuRange rows(std::int64_t rows) {
     return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
@@ -28889,6 +29010,31 @@ struct GpuTensor {
   [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 };
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
 
 /// Token ids or positions in device memory, with the host copy when they
 /// came from the host (so that ids can be checked without a transfer).
@@ -29052,6 +29198,312 @@ void GpuOps<Derived, Buffer>::mul(const Tensor& x, Tensor& y) {
 }  // namespace accelbench
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
 // ---- end accelbench/backend/device/gpu_detection_ops.hpp ----
+// ---- begin accelbench/backend/device/gpu_linear_ops.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_LINEAR_OPS_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_LINEAR_OPS_HPP
+
+// GpuOps' linear, on fp32 weights and on weights at a precision
+// (HasWeightPrecision, HasHalfWeights): fp32 weights as tensors, bf16 and
+// fp16 ones as their 16 bits, which the matrix-product kernels of
+// gpu_kernels.hpp widen as they read them. Part of gpu_ops.hpp, which
+// includes this header after the class: include that one.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+// ---- begin accelbench/backend/device/runtime.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+
+// The device tier: the second way to write a backend. A backend that can
+// allocate device memory, copy to and from it, and launch the kernels of
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
+// (gpu_ops.hpp), with the argument checks and output shapes of the other
+// backends. The OpenCL and Cuda backends are written this way;
+// docs/writing-a-backend.md describes it.
+//
+// A device runtime D with its buffer type Buffer provides (DeviceRuntime):
+//
+//   static name                                        the backend's name
+//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
+//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
+//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
+//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
+//                                                      runs kernel K of gpu_kernels.hpp
+//   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
+//
+// Kernel arguments are passed with the exact types of the kernels'
+// parameters: int, std::int64_t for `long`, float, buffer handles. A Buffer
+// is movable, default-constructible (empty) and tests true when it holds
+// memory.
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
+enum class GpuKernel : int {
+  matmul_nt,
+  matmul_nt_few,
+  add_bias,
+  add,
+  activation,
+  gated,
+  row_norm,
+  row_scale,
+  argmax_rows,
+  attention,
+  embedding_lookup,
+  masked_mean_pool,
+  rotary,
+  add_positions,
+  cache_write,
+  relative_bias,
+  im2col_2d,
+  im2col_1d,
+  group_norm,
+  prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
+  mul,
+};
+
+inline constexpr const char* gpu_kernel_names[] = {
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
+    "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
+    "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d",    "ab_mul"};
+inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
+
+/// Work-group size of the row kernels (ABK_WG) and tile of the matrix
+/// product (ABK_TS).
+inline constexpr int gpu_row_group = 128;
+inline constexpr int gpu_tile = 16;
+
+/// A launch: global sizes (already multiples of the local sizes) and local sizes.
+struct GpuRange {
+  std::size_t global0 = 1, global1 = 1;
+  std::size_t local0 = 1, local1 = 1;
+
+  /// One work-item per element, in groups of 256.
+  static GpuRange elements(std::int64_t count) {
+    constexpr std::size_t group = 256;
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
+    return {(n + group - 1) / group * group, 1, group, 1};
+  }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
+  /// One group of gpu_row_group work-items per row.
+  static GpuRange rows(std::int64_t rows) {
+    return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
+  }
+};
+
+/// A 2-D float tensor in device memory, row-major. Resizing keeps the
+/// allocation when it is large enough.
+template <class Buffer>
+struct GpuTensor {
+  Buffer buffer{};
+  long rows_ = 0;
+  long cols_ = 0;
+  std::size_t capacity = 0;  ///< floats allocated
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+};
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
+
+/// Token ids or positions in device memory, with the host copy when they
+/// came from the host (so that ids can be checked without a transfer).
+template <class Buffer>
+struct GpuIndices {
+  Buffer buffer{};
+  std::size_t count = 0;
+  std::size_t capacity = 0;
+  std::vector<std::int32_t> host;
+  bool host_valid = false;
+
+  [[nodiscard]] std::size_t size() const noexcept { return count; }
+};
+
+/// The arguments of GEMM y = x wᵀ on strided views: x [n, k] (row stride
+/// ldx, from element xoff), w [m, k], y [n, m].
+template <class Buffer>
+struct GemmArgs {
+  const Buffer* x = nullptr;
+  std::int64_t xoff = 0;
+  int ldx = 0;
+  const Buffer* w = nullptr;
+  std::int64_t woff = 0;
+  int ldw = 0;
+  Buffer* y = nullptr;
+  std::int64_t yoff = 0;
+  int ldy = 0;
+  int n = 0, m = 0, k = 0;
+};
+
+/// The primitives of a device runtime D over buffers of type Buffer (see
+/// the top of this file). GpuOps<D, Buffer> checks it, so a runtime that
+/// misses one is told which; a runtime states it with
+/// static_assert(accelbench::DeviceRuntime<MyRuntime, MyBuffer>).
+template <class D, class Buffer>
+concept DeviceRuntime =
+    std::movable<Buffer> && std::default_initializable<Buffer> &&
+    requires(D& d, Buffer& b, const Buffer& cb, void* out, const void* in, std::size_t bytes,
+             const GemmArgs<Buffer>& gemm, const GpuRange& range) {
+      { D::name } -> std::convertible_to<std::string_view>;
+      { static_cast<bool>(cb) };
+      { d.allocate(bytes) } -> std::same_as<Buffer>;
+      d.write(b, in, bytes);
+      d.read(cb, out, bytes);
+      d.handle(cb);
+      d.index_handle(cb);
+      d.gemm_nt(gemm);
+      d.template launch<GpuKernel::add>(range, d.handle(cb), d.handle(cb), std::int64_t{0});
+    };
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+// ---- end accelbench/backend/device/runtime.hpp ----
+
+namespace accelbench {
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::check_linear(const Tensor& x, long w_rows, long w_cols, const Tensor& b) {
+  if (x.cols() != w_cols) {
+    fail("linear", "input has " + std::to_string(x.cols()) + " columns, weight expects " + std::to_string(w_cols));
+  }
+  if (!b.empty() && (b.rows() != 1 || b.cols() != w_rows)) {
+    fail("linear", "bias must be [1, " + std::to_string(w_rows) + "]");
+  }
+}
+
+/// y = x wᵀ + b: one GEMM (the runtime's gemm_nt), then the bias.
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+  check_linear(x, w.rows(), w.cols(), b);
+  with_output(y, &x == &y, [&](Tensor& out) {
+    ensure(out, x.rows(), w.rows());
+    gemm(x, w, 0, static_cast<int>(w.rows()), out, 0, static_cast<int>(x.rows()), static_cast<int>(x.cols()));
+    if (!b.empty()) add_bias(out, 0, b, static_cast<int>(x.rows()), static_cast<int>(w.rows()));
+  });
+}
+
+/// `m` stored at `precision`: as it is for fp32, rounded to nearest (ties to
+/// even) for bf16 and fp16.
+template <class Derived, class Buffer>
+auto GpuOps<Derived, Buffer>::upload_weight(const HostMatrix& m, Precision precision) -> Weight
+  requires HasHalfHandle<Derived, Buffer>
+{
+  if (precision == Precision::fp32) {
+    Weight w;
+    w.fp32 = upload(m);
+    w.rows_ = static_cast<long>(m.rows());
+    w.cols_ = static_cast<long>(m.cols());
+    return w;
+  }
+  HalfBitsMatrix bits(m.rows(), m.cols());
+  detail::floats_to_half_bits(precision == Precision::bf16, m.data(), bits.data(), static_cast<std::size_t>(m.size()));
+  return upload_weight_bits(precision, bits);
+}
+
+/// 16-bit values (bf16 or fp16 by `precision`) stored as they are.
+template <class Derived, class Buffer>
+auto GpuOps<Derived, Buffer>::upload_weight_bits(Precision precision, const HalfBitsMatrix& bits) -> Weight
+  requires HasHalfHandle<Derived, Buffer>
+{
+  if (precision == Precision::fp32) fail("upload_weight_bits", "precision = fp32: 16-bit values are bf16 or fp16");
+  Weight w;
+  w.precision = precision;
+  w.rows_ = static_cast<long>(bits.rows());
+  w.cols_ = static_cast<long>(bits.cols());
+  const std::size_t n = static_cast<std::size_t>(bits.size());
+  w.bits = d().allocate(std::max<std::size_t>(n, 1) * sizeof(std::uint16_t));
+  if (n > 0) d().write(w.bits, bits.data(), n * sizeof(std::uint16_t));
+  return w;
+}
+
+/// y = x wᵀ + b with w at its precision: 16-bit weights are widened to float
+/// as the product (ab_matmul_nt, ab_matmul_nt_few) reads them; products and
+/// sums in fp32.
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y)
+  requires HasHalfHandle<Derived, Buffer>
+{
+  if (w.precision == Precision::fp32) {
+    linear(x, w.fp32, b, y);
+    return;
+  }
+  check_linear(x, w.rows(), w.cols(), b);
+  with_output(y, &x == &y, [&](Tensor& out) {
+    ensure(out, x.rows(), w.rows());
+    const int n = static_cast<int>(x.rows());
+    const int m = static_cast<int>(w.rows());
+    const int k = static_cast<int>(x.cols());
+    const int wkind = w.precision == Precision::bf16 ? 1 : 2;
+    const Buffer no_floats{};  // the kernels read the 16 bits only
+    const auto floats = d().handle(no_floats);
+    const auto bits = Derived::half_handle(w.bits);
+    if (n > 0 && m > 0 && n <= gpu_few_rows) {
+      d().template launch<GpuKernel::matmul_nt_few>(GpuRange::elements(m), h(x), i64(0), k, floats, i64(0), k, bits,
+                                                    wkind, h(out), i64(0), m, n, m, k);
+    } else if (n > 0 && m > 0) {
+      d().template launch<GpuKernel::matmul_nt>(GpuRange::matmul_tiles(n, m), h(x), i64(0), k, floats, i64(0), k,
+                                                bits, wkind, h(out), i64(0), m, n, m, k);
+    }
+    if (!b.empty()) add_bias(out, 0, b, n, m);
+  });
+}
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_LINEAR_OPS_HPP
+// ---- end accelbench/backend/device/gpu_linear_ops.hpp ----
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 // ---- end accelbench/backend/device/gpu_ops.hpp ----
 // ---- begin accelbench/backend/opencl/devices.hpp ----
@@ -29656,6 +30108,7 @@ class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
   }
   static cl_mem handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
   static cl_mem index_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
+  static cl_mem half_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
 
   template <GpuKernel K, class... A>
   void launch(const GpuRange& range, A... args) {
@@ -29683,17 +30136,14 @@ class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
 
  public:
   void gemm_nt(const GemmArgs<detail::OpenClBuffer>& g) {
-    if (g.n <= 8) {
-      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
-                                               g.woff, g.ldw, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
+    const cl_mem no_bits = nullptr;  // the weight is floats (wkind 0)
+    if (g.n <= gpu_few_rows) {
+      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw,
+                                       no_bits, 0, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
       return;
     }
-    constexpr std::size_t ts = gpu_tile;
-    constexpr std::size_t tile = 4 * ts;  // outputs per group and dimension
-    const GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
-                                 ts, ts};
-    launch<GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
-                                         g.yoff, g.ldy, g.n, g.m, g.k);
+    launch<GpuKernel::matmul_nt>(GpuRange::matmul_tiles(g.n, g.m), g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff,
+                                 g.ldw, no_bits, 0, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
   }
 
  private:
@@ -29783,7 +30233,8 @@ static_assert(WindowOps<OpenCL>, "OpenCL must provide every windowed vision tran
 // backend/device/gpu_kernels.hpp (the same source as the OpenCL backend's) are
 // compiled into the program by nvcc, for the architectures of
 // CMAKE_CUDA_ARCHITECTURES; matrix products are cuBLAS's cublasSgemm in
-// float32. Each object has its own non-blocking stream, with a cuBLAS handle
+// float32, or, with weights stored in bf16 or fp16 (upload_weight), the
+// shared kernels, which widen each weight as they read it. Each object has its own non-blocking stream, with a cuBLAS handle
 // bound to it; every Cuda object on the same device shares that device's
 // memory count, and a model loaded by one is usable by the others.
 //
@@ -29982,6 +30433,8 @@ class CountedBuffer {
 //   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
 //   handle(const Buffer&)                              a float buffer as a kernel argument
 //   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
 //   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
 //                                                      runs kernel K of gpu_kernels.hpp
 //   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
@@ -29997,6 +30450,7 @@ class CountedBuffer {
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
 
 namespace accelbench {
 
@@ -30052,6 +30506,14 @@ struct GpuRange {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
     return {(n + group - 1) / group * group, 1, group, 1};
   }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
   /// One group of gpu_row_group work-items per row.
   static GpuRange rows(std::int64_t rows) {
     return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
@@ -30072,6 +30534,31 @@ struct GpuTensor {
   [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 };
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
 
 /// Token ids or positions in device memory, with the host copy when they
 /// came from the host (so that ids can be checked without a transfer).
@@ -30136,6 +30623,8 @@ namespace detail {
 // copy, so a program of several .cu files links.
 
 #define KERNEL static __global__
+#define DEVICE_FN static __device__ __forceinline__
+#define AS_FLOAT(u) __uint_as_float(u)
 #define GLOBAL
 #define SHARED __shared__
 #define BARRIER __syncthreads()
@@ -30160,6 +30649,8 @@ namespace detail {
 //
 // The dialect:
 //   KERNEL            a kernel entry point
+//   DEVICE_FN         a function that kernels call
+//   AS_FLOAT(u)       the float whose bits are the unsigned int u
 //   GLOBAL            qualifier of a pointer to device memory
 //   SHARED            qualifier of an array shared by a work-group (block)
 //   BARRIER           work-group barrier, for shared and device memory
@@ -30186,8 +30677,26 @@ ACCELBENCH_GPU_KERNELS(
    4 ABK_TS x 4 ABK_TS outputs, 4 x 4 per work-item, from ABK_TS-deep slices
    of x and w staged in shared memory; dimension 0 runs over outputs o,
    dimension 1 over rows i. */
+/* Element idx of a weight as a float: w[idx] for wkind 0; for wkind 1 and
+   2 the 16 bits wh[idx] as bf16 and fp16, widened exactly. */
+DEVICE_FN float ab_weight(GLOBAL const float* w, GLOBAL const unsigned short* wh, long idx, int wkind) {
+  if (wkind == 0) return w[idx];
+  const unsigned int h = wh[idx];
+  if (wkind == 1) return AS_FLOAT(h << 16);
+  const unsigned int sign = (h & 0x8000u) << 16;
+  const unsigned int e = (h >> 10) & 0x1fu;
+  const unsigned int mant = h & 0x3ffu;
+  if (e == 0x1fu) return AS_FLOAT(sign | 0x7f800000u | (mant << 13));
+  if (e != 0u) return AS_FLOAT(sign | ((e + 112u) << 23) | (mant << 13));
+  const float v = (float)mant * 5.9604644775390625e-8f; /* a subnormal: mant 2^-24 */
+  return sign != 0u ? -v : v;
+}
+
+/* The weight w of the two matrix products below is read through ab_weight:
+   floats (wkind 0, wh unused) or bf16 and fp16 bits (wkind 1 and 2, w unused). */
 KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
-                         GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+                         GLOBAL const unsigned short* wh, int wkind, GLOBAL float* y, long yoff, int ldy, int n, int m,
+                         int k) {
   SHARED float xs[ABK_TS][4 * ABK_TS];
   SHARED float ws[ABK_TS][4 * ABK_TS];
   const int lx = LID0;
@@ -30202,7 +30711,7 @@ KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const
     for (int r = 0; r < 4; ++r) {
       const int row = ly + r * ABK_TS;
       xs[lx][row] = (i0 + row < n && e < k) ? x[xoff + (long)(i0 + row) * ldx + e] : 0.0f;
-      ws[lx][row] = (o0 + row < m && e < k) ? w[woff + (long)(o0 + row) * ldw + e] : 0.0f;
+      ws[lx][row] = (o0 + row < m && e < k) ? ab_weight(w, wh, woff + (long)(o0 + row) * ldw + e, wkind) : 0.0f;
     }
     BARRIER;
     for (int q = 0; q < ABK_TS; ++q) {
@@ -30229,14 +30738,15 @@ KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const
 /* ab_matmul_nt for at most 8 rows (a decode step): one work-item per output
    column, reading its row of w once for every row of x. */
 KERNEL void ab_matmul_nt_few(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
-                             GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+                             GLOBAL const unsigned short* wh, int wkind, GLOBAL float* y, long yoff, int ldy, int n,
+                             int m, int k) {
   const long o = GID0;
   if (o >= m) return;
   float acc[8];
   for (int r = 0; r < 8; ++r) acc[r] = 0.0f;
-  GLOBAL const float* wr = w + woff + o * ldw;
+  const long wr = woff + o * ldw;
   for (int e = 0; e < k; ++e) {
-    const float wv = wr[e];
+    const float wv = ab_weight(w, wh, wr + e, wkind);
     for (int r = 0; r < n; ++r) acc[r] += x[xoff + (long)r * ldx + e] * wv;
   }
   for (int r = 0; r < n; ++r) y[yoff + (long)r * ldy + o] = acc[r];
@@ -30552,27 +31062,6 @@ KERNEL void ab_relative_bias(GLOBAL const float* table, GLOBAL const int* bucket
   y[idx] = table[(long)bucket * heads + h];
 }
 
-/* im2col of a 2-D convolution: cols[(img, oy, ox), (c, ky, kx)]. */
-KERNEL void ab_im2col_2d(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width,
-                         int taps, int stride, int padding, int out_h, int out_w, long count) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const int width_k = channels * taps * taps;
-  const long r = idx / width_k;
-  const int qq = (int)(idx % width_k);
-  const int c = qq / (taps * taps);
-  const int ky = (qq / taps) % taps;
-  const int kx = qq % taps;
-  const int ox = (int)(r % out_w);
-  const int oy = (int)((r / out_w) % out_h);
-  const long img = r / ((long)out_w * out_h);
-  const int iy = oy * stride - padding + ky;
-  const int ix = ox * stride - padding + kx;
-  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                  ? x[img * channels * height * width + ((long)c * height + iy) * width + ix]
-                  : 0.0f;
-}
-
 /* im2col of group g of a 1-D convolution: cols[(s, t), (c, j)] for the
    group's group_in input channels. */
 KERNEL void ab_im2col_1d(GLOBAL const float* x, GLOBAL float* cols, int length, int in_channels, int group_in,
@@ -30646,8 +31135,9 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 )
 // ---- end accelbench/backend/device/gpu_kernels.hpp ----
 // ---- begin accelbench/backend/device/gpu_detection_kernels.hpp ----
-// The device kernels of DetectionOps for the OpenCL and Cuda backends, in the
-// dialect of gpu_kernels.hpp (see there), over images laid out as rows:
+// The device kernels of images for the OpenCL and Cuda backends, in the
+// dialect of gpu_kernels.hpp (see there): conv2d's im2col over images laid
+// out channel-major, and DetectionOps' over images laid out as rows:
 // [batch * height * width, channels], one row per pixel in row-major (y, x)
 // order; and WindowOps' element-wise product (ab_mul). Each backend
 // includes this file right after gpu_kernels.hpp, with its own definition
@@ -30655,6 +31145,27 @@ KERNEL void ab_prepend_row(GLOBAL const float* x, GLOBAL const float* row, GLOBA
 // purpose.
 
 ACCELBENCH_GPU_KERNELS(
+
+/* im2col of a 2-D convolution: cols[(img, oy, ox), (c, ky, kx)]. */
+KERNEL void ab_im2col_2d(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width,
+                         int taps, int stride, int padding, int out_h, int out_w, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int width_k = channels * taps * taps;
+  const long r = idx / width_k;
+  const int qq = (int)(idx % width_k);
+  const int c = qq / (taps * taps);
+  const int ky = (qq / taps) % taps;
+  const int kx = qq % taps;
+  const int ox = (int)(r % out_w);
+  const int oy = (int)((r / out_w) % out_h);
+  const long img = r / ((long)out_w * out_h);
+  const int iy = oy * stride - padding + ky;
+  const int ix = ox * stride - padding + kx;
+  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                  ? x[img * channels * height * width + ((long)c * height + iy) * width + ix]
+                  : 0.0f;
+}
 
 /* im2col of a 2-D convolution of row-laid-out images: cols[(img, oy, ox),
    (ky, kx, c)], zero where a window reaches into the padding. */
@@ -30728,6 +31239,8 @@ KERNEL void ab_mul(GLOBAL const float* x, GLOBAL float* y, long count) {
 #undef BARRIER
 #undef SHARED
 #undef GLOBAL
+#undef AS_FLOAT
+#undef DEVICE_FN
 #undef KERNEL
 
 static_assert(gpu_row_group == 128 && gpu_tile == 16, "the Cuda dialect's ABK_WG and ABK_TS must match backend/device/runtime.hpp");
@@ -31074,8 +31587,9 @@ class CountedBuffer {
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
 // provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
-// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, which this
-// header includes at its end.
+// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, linear
+// and the linear layers' weights at a precision in gpu_linear_ops.hpp, which
+// this header includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -31106,6 +31620,8 @@ class CountedBuffer {
 //   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
 //   handle(const Buffer&)                              a float buffer as a kernel argument
 //   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
 //   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
 //                                                      runs kernel K of gpu_kernels.hpp
 //   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
@@ -31121,6 +31637,7 @@ class CountedBuffer {
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
 
 namespace accelbench {
 
@@ -31176,6 +31693,14 @@ struct GpuRange {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
     return {(n + group - 1) / group * group, 1, group, 1};
   }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
   /// One group of gpu_row_group work-items per row.
   static GpuRange rows(std::int64_t rows) {
     return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
@@ -31196,6 +31721,31 @@ struct GpuTensor {
   [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 };
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
 
 /// Token ids or positions in device memory, with the host copy when they
 /// came from the host (so that ids can be checked without a transfer).
@@ -31260,6 +31810,7 @@ class GpuOps {
  public:
   using Tensor = GpuTensor<Buffer>;
   using IndexTensor = GpuIndices<Buffer>;
+  using Weight = GpuWeight<Buffer>;  // a linear layer's weight at a Precision
 
   // ---- transfers ----
 
@@ -31294,20 +31845,13 @@ class GpuOps {
 
   // ---- EncoderOps ----
 
-  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
-    if (x.cols() != w.cols()) {
-      fail("linear", "input has " + std::to_string(x.cols()) + " columns, weight expects " + std::to_string(w.cols()));
-    }
-    if (!b.empty() && (b.rows() != 1 || b.cols() != w.rows())) {
-      fail("linear", "bias must be [1, " + std::to_string(w.rows()) + "]");
-    }
-    with_output(y, &x == &y, [&](Tensor& out) {
-      ensure(out, x.rows(), w.rows());
-      gemm(x, w, 0, static_cast<int>(w.rows()), out, 0, static_cast<int>(x.rows()),
-           static_cast<int>(x.cols()));
-      if (!b.empty()) add_bias(out, 0, b, static_cast<int>(x.rows()), static_cast<int>(w.rows()));
-    });
-  }
+  // linear, and linear layers' weights at a precision for a runtime with
+  // half_handle: defined in gpu_linear_ops.hpp.
+  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y);
+  [[nodiscard]] Weight upload_weight(const HostMatrix& m, Precision precision) requires HasHalfHandle<Derived, Buffer>;
+  [[nodiscard]] Weight upload_weight_bits(Precision precision, const HalfBitsMatrix& bits)
+    requires HasHalfHandle<Derived, Buffer>;
+  void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) requires HasHalfHandle<Derived, Buffer>;
 
   void add(const Tensor& x, Tensor& y) {
     same_shape("add", x, y);
@@ -31677,6 +32221,8 @@ class GpuOps {
     });
   }
 
+  void check_linear(const Tensor& x, long w_rows, long w_cols, const Tensor& b);
+
   /// y[:, yoff..] = x wᵀ with w's rows from element woff: x [n, k], m rows of w.
   void gemm(const Tensor& x, const Tensor& w, std::int64_t woff, int m, Tensor& y, std::int64_t yoff, int n, int k,
             int ldy = 0) {
@@ -31754,6 +32300,8 @@ class GpuOps {
 //   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
 //   handle(const Buffer&)                              a float buffer as a kernel argument
 //   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
 //   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
 //                                                      runs kernel K of gpu_kernels.hpp
 //   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
@@ -31769,6 +32317,7 @@ class GpuOps {
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
 
 namespace accelbench {
 
@@ -31824,6 +32373,14 @@ struct GpuRange {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
     return {(n + group - 1) / group * group, 1, group, 1};
   }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
   /// One group of gpu_row_group work-items per row.
   static GpuRange rows(std::int64_t rows) {
     return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
@@ -31844,6 +32401,31 @@ struct GpuTensor {
   [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 };
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
 
 /// Token ids or positions in device memory, with the host copy when they
 /// came from the host (so that ids can be checked without a transfer).
@@ -32007,6 +32589,312 @@ void GpuOps<Derived, Buffer>::mul(const Tensor& x, Tensor& y) {
 }  // namespace accelbench
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_DETECTION_OPS_HPP
 // ---- end accelbench/backend/device/gpu_detection_ops.hpp ----
+// ---- begin accelbench/backend/device/gpu_linear_ops.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_LINEAR_OPS_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_LINEAR_OPS_HPP
+
+// GpuOps' linear, on fp32 weights and on weights at a precision
+// (HasWeightPrecision, HasHalfWeights): fp32 weights as tensors, bf16 and
+// fp16 ones as their 16 bits, which the matrix-product kernels of
+// gpu_kernels.hpp widen as they read them. Part of gpu_ops.hpp, which
+// includes this header after the class: include that one.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+// ---- begin accelbench/backend/device/runtime.hpp ----
+#ifndef ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+#define ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+
+// The device tier: the second way to write a backend. A backend that can
+// allocate device memory, copy to and from it, and launch the kernels of
+// gpu_kernels.hpp gets every op of the four op sets from GpuOps
+// (gpu_ops.hpp), with the argument checks and output shapes of the other
+// backends. The OpenCL and Cuda backends are written this way;
+// docs/writing-a-backend.md describes it.
+//
+// A device runtime D with its buffer type Buffer provides (DeviceRuntime):
+//
+//   static name                                        the backend's name
+//   Buffer allocate(std::size_t bytes)                 device memory (never 0 bytes)
+//   void write(Buffer&, const void*, std::size_t)      host to device, blocking
+//   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
+//   handle(const Buffer&)                              a float buffer as a kernel argument
+//   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
+//   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
+//                                                      runs kernel K of gpu_kernels.hpp
+//   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
+//
+// Kernel arguments are passed with the exact types of the kernels'
+// parameters: int, std::int64_t for `long`, float, buffer handles. A Buffer
+// is movable, default-constructible (empty) and tests true when it holds
+// memory.
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+
+namespace accelbench {
+
+/// The kernels of gpu_kernels.hpp and gpu_detection_kernels.hpp, in the
+/// order of gpu_kernel_names.
+enum class GpuKernel : int {
+  matmul_nt,
+  matmul_nt_few,
+  add_bias,
+  add,
+  activation,
+  gated,
+  row_norm,
+  row_scale,
+  argmax_rows,
+  attention,
+  embedding_lookup,
+  masked_mean_pool,
+  rotary,
+  add_positions,
+  cache_write,
+  relative_bias,
+  im2col_2d,
+  im2col_1d,
+  group_norm,
+  prepend_row,
+  im2col_rows,  // gpu_detection_kernels.hpp
+  max_pool2d,
+  mul,
+};
+
+inline constexpr const char* gpu_kernel_names[] = {
+    "ab_matmul_nt",     "ab_matmul_nt_few",    "ab_add_bias",         "ab_add",       "ab_activation",    "ab_gated",
+    "ab_row_norm",      "ab_row_scale",        "ab_argmax_rows", "ab_attention",   "ab_embedding_lookup",
+    "ab_masked_mean_pool", "ab_rotary",        "ab_add_positions", "ab_cache_write", "ab_relative_bias",
+    "ab_im2col_2d",     "ab_im2col_1d",        "ab_group_norm", "ab_prepend_row", "ab_im2col_rows",
+    "ab_max_pool2d",    "ab_mul"};
+inline constexpr int gpu_kernel_count = static_cast<int>(sizeof(gpu_kernel_names) / sizeof(gpu_kernel_names[0]));
+
+/// Work-group size of the row kernels (ABK_WG) and tile of the matrix
+/// product (ABK_TS).
+inline constexpr int gpu_row_group = 128;
+inline constexpr int gpu_tile = 16;
+
+/// A launch: global sizes (already multiples of the local sizes) and local sizes.
+struct GpuRange {
+  std::size_t global0 = 1, global1 = 1;
+  std::size_t local0 = 1, local1 = 1;
+
+  /// One work-item per element, in groups of 256.
+  static GpuRange elements(std::int64_t count) {
+    constexpr std::size_t group = 256;
+    const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
+    return {(n + group - 1) / group * group, 1, group, 1};
+  }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
+  /// One group of gpu_row_group work-items per row.
+  static GpuRange rows(std::int64_t rows) {
+    return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
+  }
+};
+
+/// A 2-D float tensor in device memory, row-major. Resizing keeps the
+/// allocation when it is large enough.
+template <class Buffer>
+struct GpuTensor {
+  Buffer buffer{};
+  long rows_ = 0;
+  long cols_ = 0;
+  std::size_t capacity = 0;  ///< floats allocated
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+};
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
+
+/// Token ids or positions in device memory, with the host copy when they
+/// came from the host (so that ids can be checked without a transfer).
+template <class Buffer>
+struct GpuIndices {
+  Buffer buffer{};
+  std::size_t count = 0;
+  std::size_t capacity = 0;
+  std::vector<std::int32_t> host;
+  bool host_valid = false;
+
+  [[nodiscard]] std::size_t size() const noexcept { return count; }
+};
+
+/// The arguments of GEMM y = x wᵀ on strided views: x [n, k] (row stride
+/// ldx, from element xoff), w [m, k], y [n, m].
+template <class Buffer>
+struct GemmArgs {
+  const Buffer* x = nullptr;
+  std::int64_t xoff = 0;
+  int ldx = 0;
+  const Buffer* w = nullptr;
+  std::int64_t woff = 0;
+  int ldw = 0;
+  Buffer* y = nullptr;
+  std::int64_t yoff = 0;
+  int ldy = 0;
+  int n = 0, m = 0, k = 0;
+};
+
+/// The primitives of a device runtime D over buffers of type Buffer (see
+/// the top of this file). GpuOps<D, Buffer> checks it, so a runtime that
+/// misses one is told which; a runtime states it with
+/// static_assert(accelbench::DeviceRuntime<MyRuntime, MyBuffer>).
+template <class D, class Buffer>
+concept DeviceRuntime =
+    std::movable<Buffer> && std::default_initializable<Buffer> &&
+    requires(D& d, Buffer& b, const Buffer& cb, void* out, const void* in, std::size_t bytes,
+             const GemmArgs<Buffer>& gemm, const GpuRange& range) {
+      { D::name } -> std::convertible_to<std::string_view>;
+      { static_cast<bool>(cb) };
+      { d.allocate(bytes) } -> std::same_as<Buffer>;
+      d.write(b, in, bytes);
+      d.read(cb, out, bytes);
+      d.handle(cb);
+      d.index_handle(cb);
+      d.gemm_nt(gemm);
+      d.template launch<GpuKernel::add>(range, d.handle(cb), d.handle(cb), std::int64_t{0});
+    };
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_RUNTIME_HPP
+// ---- end accelbench/backend/device/runtime.hpp ----
+
+namespace accelbench {
+
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::check_linear(const Tensor& x, long w_rows, long w_cols, const Tensor& b) {
+  if (x.cols() != w_cols) {
+    fail("linear", "input has " + std::to_string(x.cols()) + " columns, weight expects " + std::to_string(w_cols));
+  }
+  if (!b.empty() && (b.rows() != 1 || b.cols() != w_rows)) {
+    fail("linear", "bias must be [1, " + std::to_string(w_rows) + "]");
+  }
+}
+
+/// y = x wᵀ + b: one GEMM (the runtime's gemm_nt), then the bias.
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+  check_linear(x, w.rows(), w.cols(), b);
+  with_output(y, &x == &y, [&](Tensor& out) {
+    ensure(out, x.rows(), w.rows());
+    gemm(x, w, 0, static_cast<int>(w.rows()), out, 0, static_cast<int>(x.rows()), static_cast<int>(x.cols()));
+    if (!b.empty()) add_bias(out, 0, b, static_cast<int>(x.rows()), static_cast<int>(w.rows()));
+  });
+}
+
+/// `m` stored at `precision`: as it is for fp32, rounded to nearest (ties to
+/// even) for bf16 and fp16.
+template <class Derived, class Buffer>
+auto GpuOps<Derived, Buffer>::upload_weight(const HostMatrix& m, Precision precision) -> Weight
+  requires HasHalfHandle<Derived, Buffer>
+{
+  if (precision == Precision::fp32) {
+    Weight w;
+    w.fp32 = upload(m);
+    w.rows_ = static_cast<long>(m.rows());
+    w.cols_ = static_cast<long>(m.cols());
+    return w;
+  }
+  HalfBitsMatrix bits(m.rows(), m.cols());
+  detail::floats_to_half_bits(precision == Precision::bf16, m.data(), bits.data(), static_cast<std::size_t>(m.size()));
+  return upload_weight_bits(precision, bits);
+}
+
+/// 16-bit values (bf16 or fp16 by `precision`) stored as they are.
+template <class Derived, class Buffer>
+auto GpuOps<Derived, Buffer>::upload_weight_bits(Precision precision, const HalfBitsMatrix& bits) -> Weight
+  requires HasHalfHandle<Derived, Buffer>
+{
+  if (precision == Precision::fp32) fail("upload_weight_bits", "precision = fp32: 16-bit values are bf16 or fp16");
+  Weight w;
+  w.precision = precision;
+  w.rows_ = static_cast<long>(bits.rows());
+  w.cols_ = static_cast<long>(bits.cols());
+  const std::size_t n = static_cast<std::size_t>(bits.size());
+  w.bits = d().allocate(std::max<std::size_t>(n, 1) * sizeof(std::uint16_t));
+  if (n > 0) d().write(w.bits, bits.data(), n * sizeof(std::uint16_t));
+  return w;
+}
+
+/// y = x wᵀ + b with w at its precision: 16-bit weights are widened to float
+/// as the product (ab_matmul_nt, ab_matmul_nt_few) reads them; products and
+/// sums in fp32.
+template <class Derived, class Buffer>
+void GpuOps<Derived, Buffer>::linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y)
+  requires HasHalfHandle<Derived, Buffer>
+{
+  if (w.precision == Precision::fp32) {
+    linear(x, w.fp32, b, y);
+    return;
+  }
+  check_linear(x, w.rows(), w.cols(), b);
+  with_output(y, &x == &y, [&](Tensor& out) {
+    ensure(out, x.rows(), w.rows());
+    const int n = static_cast<int>(x.rows());
+    const int m = static_cast<int>(w.rows());
+    const int k = static_cast<int>(x.cols());
+    const int wkind = w.precision == Precision::bf16 ? 1 : 2;
+    const Buffer no_floats{};  // the kernels read the 16 bits only
+    const auto floats = d().handle(no_floats);
+    const auto bits = Derived::half_handle(w.bits);
+    if (n > 0 && m > 0 && n <= gpu_few_rows) {
+      d().template launch<GpuKernel::matmul_nt_few>(GpuRange::elements(m), h(x), i64(0), k, floats, i64(0), k, bits,
+                                                    wkind, h(out), i64(0), m, n, m, k);
+    } else if (n > 0 && m > 0) {
+      d().template launch<GpuKernel::matmul_nt>(GpuRange::matmul_tiles(n, m), h(x), i64(0), k, floats, i64(0), k,
+                                                bits, wkind, h(out), i64(0), m, n, m, k);
+    }
+    if (!b.empty()) add_bias(out, 0, b, n, m);
+  });
+}
+
+}  // namespace accelbench
+#endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_LINEAR_OPS_HPP
+// ---- end accelbench/backend/device/gpu_linear_ops.hpp ----
 #endif  // ACCELBENCH_SINGLE_HEADER_ACCELBENCH_BACKEND_DEVICE_GPU_OPS_HPP
 // ---- end accelbench/backend/device/gpu_ops.hpp ----
 // ---- begin accelbench/backend/cuda/devices.hpp ----
@@ -32578,11 +33466,14 @@ class Cuda : public GpuOps<Cuda, detail::CudaBuffer> {
   static std::int32_t* index_handle(const detail::CudaBuffer& b) noexcept {
     return static_cast<std::int32_t*>(b.get());
   }
+  static std::uint16_t* half_handle(const detail::CudaBuffer& b) noexcept {
+    return static_cast<std::uint16_t*>(b.get());
+  }
 
   template <GpuKernel K, class... A>
   void launch(const GpuRange& range, A... args) {
-    static_assert(((std::is_same_v<A, float*> || std::is_same_v<A, std::int32_t*> || std::is_same_v<A, int> ||
-                    std::is_same_v<A, std::int64_t> || std::is_same_v<A, float>) && ...),
+    static_assert(((std::is_same_v<A, float*> || std::is_same_v<A, std::int32_t*> || std::is_same_v<A, std::uint16_t*> ||
+                    std::is_same_v<A, int> || std::is_same_v<A, std::int64_t> || std::is_same_v<A, float>) && ...),
                   "kernel arguments are buffers, int, std::int64_t (long) or float");
     (void)dev();
     const char* kernel_name = gpu_kernel_names[static_cast<int>(K)];

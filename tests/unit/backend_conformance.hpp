@@ -40,7 +40,7 @@ inline testing::CheckSink doctest_sink() {
 template <class B>
 void check_ops_against_cpu(B& b) {
   testing::Checker chk(doctest_sink());
-  SUBCASE("linear, with and without bias, odd sizes") { testing::check_linear(b, chk); }
+  SUBCASE("linear, with and without bias, odd sizes, weights at bf16 and fp16") { testing::check_linear(b, chk); }
   SUBCASE("add, layer_norm (also in place), rms_norm, softmax, normalize_rows") { testing::check_norms(b, chk); }
   SUBCASE("activations and scale") { testing::check_activations(b, chk); }
   SUBCASE("attention: padding mask, causal with a cache, grouped-query, position bias, sliding windows") {
@@ -76,12 +76,14 @@ Config conformance_config(const std::string& arch) {
 }
 
 /// Runs architecture `arch`'s golden checkpoint on B through Benchmark<B, F>
-/// (with `sweep`'s axes set) and checks every cell verified against Cpu
-/// within 1e-4.
+/// (with `sweep`'s axes set, its weights at `precision`) and checks every
+/// cell verified against Cpu (at the same precision) within 1e-4.
 template <class B, class F>
-void check_architecture(const std::string& arch, const std::map<std::string, std::vector<int>>& sweep = {}) {
+void check_architecture(const std::string& arch, const std::map<std::string, std::vector<int>>& sweep = {},
+                        Precision precision = Precision::fp32) {
   Config config = conformance_config<F>(arch);
   for (const auto& [axis, values] : sweep) config.sweep[axis] = values;
+  config.precision = precision;
   testing::check_architecture<B, F>(config, [&](const testing::CheckResult& r) {
     INFO(arch << ": " << r.name << ": " << r.detail);
     if (r.name.find("error within") != std::string::npos) MESSAGE(arch << " on " << B::name << ": " << r.detail);

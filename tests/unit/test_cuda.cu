@@ -203,6 +203,8 @@ TEST_CASE("cuda: every architecture runs and verifies against Cpu (golden checkp
   SUBCASE("Llama") { check_architecture<Cuda, TextGeneration>("llama"); }
   SUBCASE("Qwen2") { check_architecture<Cuda, TextGeneration>("qwen2"); }
   SUBCASE("T5") { check_architecture<Cuda, TextGeneration>("t5"); }
+  SUBCASE("GPT-2 with bf16 weights") { check_architecture<Cuda, TextGeneration>("gpt2", {}, Precision::bf16); }
+  SUBCASE("Llama with fp16 weights") { check_architecture<Cuda, TextGeneration>("llama", {}, Precision::fp16); }
   SUBCASE("Qwen2: sliding-window layers") { check_architecture<Cuda, TextGeneration>("qwen2_window"); }
   SUBCASE("Mistral: a sliding window in every layer") { check_architecture<Cuda, TextGeneration>("mistral"); }
   SUBCASE("Llama: llama3 rotary scaling") { check_architecture<Cuda, TextGeneration>("llama_rope_llama3"); }

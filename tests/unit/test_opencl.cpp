@@ -127,6 +127,11 @@ TEST_CASE("opencl: every architecture runs and verifies against Cpu (golden chec
   SUBCASE("T5") { check_architecture<OpenCL, TextGeneration>("t5"); }
   SUBCASE("GPT-2: own head, attention scaling options") { check_architecture<OpenCL, TextGeneration>("gpt2_variant"); }
   SUBCASE("Llama: attention and MLP biases") { check_architecture<OpenCL, TextGeneration>("llama_bias"); }
+  SUBCASE("GPT-2 with bf16 weights") { check_architecture<OpenCL, TextGeneration>("gpt2", {}, Precision::bf16); }
+  SUBCASE("Llama with fp16 weights") { check_architecture<OpenCL, TextGeneration>("llama", {}, Precision::fp16); }
+  SUBCASE("Qwen2 with bf16 weights, the tied head's copy") {
+    check_architecture<OpenCL, TextGeneration>("qwen2", {}, Precision::bf16);
+  }
   SUBCASE("Qwen2: stored head unties") { check_architecture<OpenCL, TextGeneration>("qwen2_head"); }
   SUBCASE("T5: own head, unscaled") { check_architecture<OpenCL, TextGeneration>("t5_untied"); }
   SUBCASE("T5: gated-gelu feed-forward, own head") { check_architecture<OpenCL, TextGeneration>("t5_gated"); }

@@ -4,7 +4,8 @@
 // backend/device/gpu_kernels.hpp (the same source as the OpenCL backend's) are
 // compiled into the program by nvcc, for the architectures of
 // CMAKE_CUDA_ARCHITECTURES; matrix products are cuBLAS's cublasSgemm in
-// float32. Each object has its own non-blocking stream, with a cuBLAS handle
+// float32, or, with weights stored in bf16 or fp16 (upload_weight), the
+// shared kernels, which widen each weight as they read it. Each object has its own non-blocking stream, with a cuBLAS handle
 // bound to it; every Cuda object on the same device shares that device's
 // memory count, and a model loaded by one is usable by the others.
 //
@@ -261,11 +262,14 @@ class Cuda : public GpuOps<Cuda, detail::CudaBuffer> {
   static std::int32_t* index_handle(const detail::CudaBuffer& b) noexcept {
     return static_cast<std::int32_t*>(b.get());
   }
+  static std::uint16_t* half_handle(const detail::CudaBuffer& b) noexcept {
+    return static_cast<std::uint16_t*>(b.get());
+  }
 
   template <GpuKernel K, class... A>
   void launch(const GpuRange& range, A... args) {
-    static_assert(((std::is_same_v<A, float*> || std::is_same_v<A, std::int32_t*> || std::is_same_v<A, int> ||
-                    std::is_same_v<A, std::int64_t> || std::is_same_v<A, float>) && ...),
+    static_assert(((std::is_same_v<A, float*> || std::is_same_v<A, std::int32_t*> || std::is_same_v<A, std::uint16_t*> ||
+                    std::is_same_v<A, int> || std::is_same_v<A, std::int64_t> || std::is_same_v<A, float>) && ...),
                   "kernel arguments are buffers, int, std::int64_t (long) or float");
     (void)dev();
     const char* kernel_name = gpu_kernel_names[static_cast<int>(K)];

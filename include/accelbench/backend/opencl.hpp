@@ -192,6 +192,7 @@ class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
   }
   static cl_mem handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
   static cl_mem index_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
+  static cl_mem half_handle(const detail::OpenClBuffer& b) noexcept { return b.get(); }
 
   template <GpuKernel K, class... A>
   void launch(const GpuRange& range, A... args) {
@@ -219,17 +220,14 @@ class OpenCL : public GpuOps<OpenCL, detail::OpenClBuffer> {
 
  public:
   void gemm_nt(const GemmArgs<detail::OpenClBuffer>& g) {
-    if (g.n <= 8) {
-      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(),
-                                               g.woff, g.ldw, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
+    const cl_mem no_bits = nullptr;  // the weight is floats (wkind 0)
+    if (g.n <= gpu_few_rows) {
+      launch<GpuKernel::matmul_nt_few>(GpuRange::elements(g.m), g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw,
+                                       no_bits, 0, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
       return;
     }
-    constexpr std::size_t ts = gpu_tile;
-    constexpr std::size_t tile = 4 * ts;  // outputs per group and dimension
-    const GpuRange range{(std::size_t(g.m) + tile - 1) / tile * ts, (std::size_t(g.n) + tile - 1) / tile * ts,
-                                 ts, ts};
-    launch<GpuKernel::matmul_nt>(range, g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff, g.ldw, g.y->get(),
-                                         g.yoff, g.ldy, g.n, g.m, g.k);
+    launch<GpuKernel::matmul_nt>(GpuRange::matmul_tiles(g.n, g.m), g.x->get(), g.xoff, g.ldx, g.w->get(), g.woff,
+                                 g.ldw, no_bits, 0, g.y->get(), g.yoff, g.ldy, g.n, g.m, g.k);
   }
 
  private:

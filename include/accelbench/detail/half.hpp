@@ -74,6 +74,11 @@ namespace accelbench::detail {
   return static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
+/// `count` floats at `src` rounded to bf16 (`bf16` true) or fp16 bits at `dst`.
+inline void floats_to_half_bits(bool bf16, const float* src, std::uint16_t* dst, std::size_t count) noexcept {
+  for (std::size_t i = 0; i < count; ++i) dst[i] = bf16 ? float_to_bf16_bits(src[i]) : float_to_f16_bits(src[i]);
+}
+
 /// `count` bf16 (`bf16` true) or fp16 values at `src` as floats at `dst`.
 inline void half_bits_to_floats(bool bf16, const std::uint16_t* src, float* dst, std::size_t count) noexcept {
   for (std::size_t i = 0; i < count; ++i) dst[i] = bf16 ? bf16_bits_to_float(src[i]) : f16_bits_to_float(src[i]);

@@ -33,7 +33,36 @@
 
 namespace accelbench::testing {
 
-/// linear with and without bias, at odd sizes (EncoderOps).
+/// linear on weights stored in bf16 and fp16 (HasWeightPrecision): against
+/// Cpu's on the same rounded weights, fp16 subnormals included; with
+/// HasHalfWeights, weights given as their 16 bits too.
+template <class B>
+void check_linear_at_precisions(B& b, Cpu& cpu, Checker& chk) {
+  using T = typename B::Tensor;
+  for (const Precision p : {Precision::bf16, Precision::fp16}) {
+    const std::string name = "linear on " + std::string(precision_name(p)) + " weights";
+    for (const auto& [n, k, m] : std::vector<std::array<long, 3>>{{1, 7, 5}, {8, 70, 45}, {37, 70, 45}, {64, 128, 96}}) {
+      const HostMatrix x = random_matrix(n, k, 11), bias = random_matrix(1, m, 13);
+      HostMatrix w = random_matrix(m, k, 12);
+      w.row(0) *= 1e-6f;  // below fp16's smallest normal, 2^-14
+      const CpuWeight rounded = Cpu::upload_weight(w, p);
+      HostMatrix ref;
+      cpu.linear(x, rounded, bias, ref);
+      T y;
+      b.linear(b.upload(x), b.upload_weight(w, p), b.upload(bias), y);
+      chk.matches(name, b.download(y), ref);
+      if constexpr (HasHalfWeights<B>) {
+        const HalfBitsMatrix bits = Eigen::Map<const HalfBitsMatrix>(rounded.bits().data(), m, k);
+        cpu.linear(x, rounded, HostMatrix{}, ref);
+        b.linear(b.upload(x), b.upload_weight_bits(p, bits), T{}, y);
+        chk.matches(name + " given as bits, without bias", b.download(y), ref);
+      }
+    }
+  }
+}
+
+/// linear with and without bias, at odd sizes (EncoderOps); at bf16 and
+/// fp16 where B stores weights at a precision.
 template <class B>
 void check_linear(B& b, Checker& chk) {
   if constexpr (EncoderOps<B>) {
@@ -52,6 +81,7 @@ void check_linear(B& b, Checker& chk) {
       b.linear(up(x), up(w), T{}, y);
       chk.matches("linear without bias", down(y), ref);
     }
+    if constexpr (HasWeightPrecision<B>) check_linear_at_precisions(b, cpu, chk);
   }
 }
 

@@ -59,6 +59,16 @@ template <Precision P>
 
 #if ACCELBENCH_CPU_GEMM
 
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+// GCC 12's AVX-512 intrinsics start some results from a self-initialised
+// "undefined" vector, which -Wuninitialized reports once they are inlined
+// here (GCC bug 105593, fixed in GCC 13); the values are never read.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED 1
+#endif
+
 #if defined(__AVX512F__)
 struct GemmSimd {
   using V = __m512;
@@ -346,6 +356,11 @@ inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const weight_element_t<P
     gemm_nt_rows<P>(x, ldx, w + b0 * ldw, ldw, bias != nullptr ? bias + b0 : nullptr, y + b0, ldy, m0, m1, count, k);
   }
 }
+
+#if defined(ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED)
+#pragma GCC diagnostic pop
+#undef ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED
+#endif
 
 #endif  // ACCELBENCH_CPU_GEMM
 

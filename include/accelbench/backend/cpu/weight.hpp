@@ -34,11 +34,7 @@ class CpuWeight {
       return;
     }
     bits_.resize(static_cast<std::size_t>(m.size()));
-    const float* src = m.data();
-    const bool bf16 = precision == Precision::bf16;
-    for (std::size_t i = 0; i < bits_.size(); ++i) {
-      bits_[i] = bf16 ? detail::float_to_bf16_bits(src[i]) : detail::float_to_f16_bits(src[i]);
-    }
+    detail::floats_to_half_bits(precision == Precision::bf16, m.data(), bits_.data(), bits_.size());
   }
 
   /// A weight already stored in a 16-bit format (a checkpoint's bf16 or fp16

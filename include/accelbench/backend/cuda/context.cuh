@@ -52,6 +52,8 @@ namespace detail {
 // copy, so a program of several .cu files links.
 
 #define KERNEL static __global__
+#define DEVICE_FN static __device__ __forceinline__
+#define AS_FLOAT(u) __uint_as_float(u)
 #define GLOBAL
 #define SHARED __shared__
 #define BARRIER __syncthreads()
@@ -78,6 +80,8 @@ namespace detail {
 #undef BARRIER
 #undef SHARED
 #undef GLOBAL
+#undef AS_FLOAT
+#undef DEVICE_FN
 #undef KERNEL
 
 static_assert(gpu_row_group == 128 && gpu_tile == 16, "the Cuda dialect's ABK_WG and ABK_TS must match backend/device/runtime.hpp");

@@ -1,5 +1,6 @@
-// The device kernels of DetectionOps for the OpenCL and Cuda backends, in the
-// dialect of gpu_kernels.hpp (see there), over images laid out as rows:
+// The device kernels of images for the OpenCL and Cuda backends, in the
+// dialect of gpu_kernels.hpp (see there): conv2d's im2col over images laid
+// out channel-major, and DetectionOps' over images laid out as rows:
 // [batch * height * width, channels], one row per pixel in row-major (y, x)
 // order; and WindowOps' element-wise product (ab_mul). Each backend
 // includes this file right after gpu_kernels.hpp, with its own definition
@@ -7,6 +8,27 @@
 // purpose.
 
 ACCELBENCH_GPU_KERNELS(
+
+/* im2col of a 2-D convolution: cols[(img, oy, ox), (c, ky, kx)]. */
+KERNEL void ab_im2col_2d(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width,
+                         int taps, int stride, int padding, int out_h, int out_w, long count) {
+  const long idx = GID0;
+  if (idx >= count) return;
+  const int width_k = channels * taps * taps;
+  const long r = idx / width_k;
+  const int qq = (int)(idx % width_k);
+  const int c = qq / (taps * taps);
+  const int ky = (qq / taps) % taps;
+  const int kx = qq % taps;
+  const int ox = (int)(r % out_w);
+  const int oy = (int)((r / out_w) % out_h);
+  const long img = r / ((long)out_w * out_h);
+  const int iy = oy * stride - padding + ky;
+  const int ix = ox * stride - padding + kx;
+  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
+                  ? x[img * channels * height * width + ((long)c * height + iy) * width + ix]
+                  : 0.0f;
+}
 
 /* im2col of a 2-D convolution of row-laid-out images: cols[(img, oy, ox),
    (ky, kx, c)], zero where a window reaches into the padding. */

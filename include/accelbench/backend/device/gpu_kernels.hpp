@@ -9,6 +9,8 @@
 //
 // The dialect:
 //   KERNEL            a kernel entry point
+//   DEVICE_FN         a function that kernels call
+//   AS_FLOAT(u)       the float whose bits are the unsigned int u
 //   GLOBAL            qualifier of a pointer to device memory
 //   SHARED            qualifier of an array shared by a work-group (block)
 //   BARRIER           work-group barrier, for shared and device memory
@@ -35,8 +37,26 @@ ACCELBENCH_GPU_KERNELS(
    4 ABK_TS x 4 ABK_TS outputs, 4 x 4 per work-item, from ABK_TS-deep slices
    of x and w staged in shared memory; dimension 0 runs over outputs o,
    dimension 1 over rows i. */
+/* Element idx of a weight as a float: w[idx] for wkind 0; for wkind 1 and
+   2 the 16 bits wh[idx] as bf16 and fp16, widened exactly. */
+DEVICE_FN float ab_weight(GLOBAL const float* w, GLOBAL const unsigned short* wh, long idx, int wkind) {
+  if (wkind == 0) return w[idx];
+  const unsigned int h = wh[idx];
+  if (wkind == 1) return AS_FLOAT(h << 16);
+  const unsigned int sign = (h & 0x8000u) << 16;
+  const unsigned int e = (h >> 10) & 0x1fu;
+  const unsigned int mant = h & 0x3ffu;
+  if (e == 0x1fu) return AS_FLOAT(sign | 0x7f800000u | (mant << 13));
+  if (e != 0u) return AS_FLOAT(sign | ((e + 112u) << 23) | (mant << 13));
+  const float v = (float)mant * 5.9604644775390625e-8f; /* a subnormal: mant 2^-24 */
+  return sign != 0u ? -v : v;
+}
+
+/* The weight w of the two matrix products below is read through ab_weight:
+   floats (wkind 0, wh unused) or bf16 and fp16 bits (wkind 1 and 2, w unused). */
 KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
-                         GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+                         GLOBAL const unsigned short* wh, int wkind, GLOBAL float* y, long yoff, int ldy, int n, int m,
+                         int k) {
   SHARED float xs[ABK_TS][4 * ABK_TS];
   SHARED float ws[ABK_TS][4 * ABK_TS];
   const int lx = LID0;
@@ -51,7 +71,7 @@ KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const
     for (int r = 0; r < 4; ++r) {
       const int row = ly + r * ABK_TS;
       xs[lx][row] = (i0 + row < n && e < k) ? x[xoff + (long)(i0 + row) * ldx + e] : 0.0f;
-      ws[lx][row] = (o0 + row < m && e < k) ? w[woff + (long)(o0 + row) * ldw + e] : 0.0f;
+      ws[lx][row] = (o0 + row < m && e < k) ? ab_weight(w, wh, woff + (long)(o0 + row) * ldw + e, wkind) : 0.0f;
     }
     BARRIER;
     for (int q = 0; q < ABK_TS; ++q) {
@@ -78,14 +98,15 @@ KERNEL void ab_matmul_nt(GLOBAL const float* x, long xoff, int ldx, GLOBAL const
 /* ab_matmul_nt for at most 8 rows (a decode step): one work-item per output
    column, reading its row of w once for every row of x. */
 KERNEL void ab_matmul_nt_few(GLOBAL const float* x, long xoff, int ldx, GLOBAL const float* w, long woff, int ldw,
-                             GLOBAL float* y, long yoff, int ldy, int n, int m, int k) {
+                             GLOBAL const unsigned short* wh, int wkind, GLOBAL float* y, long yoff, int ldy, int n,
+                             int m, int k) {
   const long o = GID0;
   if (o >= m) return;
   float acc[8];
   for (int r = 0; r < 8; ++r) acc[r] = 0.0f;
-  GLOBAL const float* wr = w + woff + o * ldw;
+  const long wr = woff + o * ldw;
   for (int e = 0; e < k; ++e) {
-    const float wv = wr[e];
+    const float wv = ab_weight(w, wh, wr + e, wkind);
     for (int r = 0; r < n; ++r) acc[r] += x[xoff + (long)r * ldx + e] * wv;
   }
   for (int r = 0; r < n; ++r) y[yoff + (long)r * ldy + o] = acc[r];
@@ -399,27 +420,6 @@ KERNEL void ab_relative_bias(GLOBAL const float* table, GLOBAL const int* bucket
   const int rel = j - (query_start + i);
   const int bucket = buckets[rel + query_start + query_len - 1];
   y[idx] = table[(long)bucket * heads + h];
-}
-
-/* im2col of a 2-D convolution: cols[(img, oy, ox), (c, ky, kx)]. */
-KERNEL void ab_im2col_2d(GLOBAL const float* x, GLOBAL float* cols, int channels, int height, int width,
-                         int taps, int stride, int padding, int out_h, int out_w, long count) {
-  const long idx = GID0;
-  if (idx >= count) return;
-  const int width_k = channels * taps * taps;
-  const long r = idx / width_k;
-  const int qq = (int)(idx % width_k);
-  const int c = qq / (taps * taps);
-  const int ky = (qq / taps) % taps;
-  const int kx = qq % taps;
-  const int ox = (int)(r % out_w);
-  const int oy = (int)((r / out_w) % out_h);
-  const long img = r / ((long)out_w * out_h);
-  const int iy = oy * stride - padding + ky;
-  const int ix = ox * stride - padding + kx;
-  cols[idx] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                  ? x[img * channels * height * width + ((long)c * height + iy) * width + ix]
-                  : 0.0f;
 }
 
 /* im2col of group g of a 1-D convolution: cols[(s, t), (c, j)] for the

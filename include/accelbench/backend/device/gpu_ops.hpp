@@ -4,8 +4,9 @@
 // checks, output shapes and launches of the kernels of gpu_kernels.hpp. A
 // device backend derives from GpuOps<Derived, Buffer>, where Derived
 // provides the primitives of DeviceRuntime<Derived, Buffer>. The ops of
-// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, which this
-// header includes at its end.
+// DetectionOps and WindowOps are defined in gpu_detection_ops.hpp, linear
+// and the linear layers' weights at a precision in gpu_linear_ops.hpp, which
+// this header includes at its end.
 
 #include <algorithm>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "../../core/precision.hpp"
 #include "../../core/tensor.hpp"
 #include "../../detail/rotary.hpp"
 #include "../op_dims.hpp"
@@ -32,6 +34,7 @@ class GpuOps {
  public:
   using Tensor = GpuTensor<Buffer>;
   using IndexTensor = GpuIndices<Buffer>;
+  using Weight = GpuWeight<Buffer>;  // a linear layer's weight at a Precision
 
   // ---- transfers ----
 
@@ -66,20 +69,13 @@ class GpuOps {
 
   // ---- EncoderOps ----
 
-  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
-    if (x.cols() != w.cols()) {
-      fail("linear", "input has " + std::to_string(x.cols()) + " columns, weight expects " + std::to_string(w.cols()));
-    }
-    if (!b.empty() && (b.rows() != 1 || b.cols() != w.rows())) {
-      fail("linear", "bias must be [1, " + std::to_string(w.rows()) + "]");
-    }
-    with_output(y, &x == &y, [&](Tensor& out) {
-      ensure(out, x.rows(), w.rows());
-      gemm(x, w, 0, static_cast<int>(w.rows()), out, 0, static_cast<int>(x.rows()),
-           static_cast<int>(x.cols()));
-      if (!b.empty()) add_bias(out, 0, b, static_cast<int>(x.rows()), static_cast<int>(w.rows()));
-    });
-  }
+  // linear, and linear layers' weights at a precision for a runtime with
+  // half_handle: defined in gpu_linear_ops.hpp.
+  void linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y);
+  [[nodiscard]] Weight upload_weight(const HostMatrix& m, Precision precision) requires HasHalfHandle<Derived, Buffer>;
+  [[nodiscard]] Weight upload_weight_bits(Precision precision, const HalfBitsMatrix& bits)
+    requires HasHalfHandle<Derived, Buffer>;
+  void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) requires HasHalfHandle<Derived, Buffer>;
 
   void add(const Tensor& x, Tensor& y) {
     same_shape("add", x, y);
@@ -449,6 +445,8 @@ class GpuOps {
     });
   }
 
+  void check_linear(const Tensor& x, long w_rows, long w_cols, const Tensor& b);
+
   /// y[:, yoff..] = x wᵀ with w's rows from element woff: x [n, k], m rows of w.
   void gemm(const Tensor& x, const Tensor& w, std::int64_t woff, int m, Tensor& y, std::int64_t yoff, int n, int k,
             int ldy = 0) {
@@ -493,3 +491,4 @@ class GpuOps {
 }  // namespace accelbench
 
 #include "gpu_detection_ops.hpp"
+#include "gpu_linear_ops.hpp"

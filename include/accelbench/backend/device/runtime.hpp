@@ -15,6 +15,8 @@
 //   void read(const Buffer&, void*, std::size_t)       device to host, waits for queued work
 //   handle(const Buffer&)                              a float buffer as a kernel argument
 //   index_handle(const Buffer&)                        an int32 buffer as a kernel argument
+//   half_handle(const Buffer&)                         a buffer of 16-bit values as a kernel argument
+//                                                      (optional: without it, weights stay fp32)
 //   template <GpuKernel K, class... A> void launch(const GpuRange&, A... args)
 //                                                      runs kernel K of gpu_kernels.hpp
 //   void gemm_nt(const GemmArgs<Buffer>&)              y = x wᵀ on strided views
@@ -30,6 +32,8 @@
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include "../../core/precision.hpp"
 
 namespace accelbench {
 
@@ -85,6 +89,14 @@ struct GpuRange {
     const auto n = static_cast<std::size_t>(std::max<std::int64_t>(count, 1));
     return {(n + group - 1) / group * group, 1, group, 1};
   }
+  /// The matrix product's tiles for y [n, m]: groups of gpu_tile x gpu_tile
+  /// work-items, each computing 4 gpu_tile x 4 gpu_tile outputs.
+  static GpuRange matmul_tiles(std::int64_t n, std::int64_t m) {
+    constexpr std::size_t ts = gpu_tile;
+    constexpr std::size_t tile = 4 * ts;
+    return {(static_cast<std::size_t>(m) + tile - 1) / tile * ts, (static_cast<std::size_t>(n) + tile - 1) / tile * ts,
+            ts, ts};
+  }
   /// One group of gpu_row_group work-items per row.
   static GpuRange rows(std::int64_t rows) {
     return {static_cast<std::size_t>(rows) * gpu_row_group, 1, gpu_row_group, 1};
@@ -105,6 +117,31 @@ struct GpuTensor {
   [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 };
+
+/// A linear layer's weight in device memory at a Precision, row-major
+/// [out, in]: fp32 as a GpuTensor, bf16 or fp16 as their 16 bits, which the
+/// matrix product widens to float as it reads them.
+template <class Buffer>
+struct GpuWeight {
+  Precision precision = Precision::fp32;
+  GpuTensor<Buffer> fp32;  ///< the values, for fp32
+  Buffer bits{};           ///< the 16-bit values, for bf16 and fp16
+  long rows_ = 0;
+  long cols_ = 0;
+
+  [[nodiscard]] long rows() const noexcept { return rows_; }
+  [[nodiscard]] long cols() const noexcept { return cols_; }
+  [[nodiscard]] long size() const noexcept { return rows_ * cols_; }
+};
+
+/// A runtime that passes a buffer of 16-bit values to a kernel
+/// (half_handle): GpuOps then stores linear layers' weights in bf16 and fp16.
+template <class D, class Buffer>
+concept HasHalfHandle = requires(const Buffer& b) { D::half_handle(b); };
+
+/// Matrix products of at most this many rows (a decode step) run one
+/// work-item per output column (ab_matmul_nt_few).
+inline constexpr int gpu_few_rows = 8;
 
 /// Token ids or positions in device memory, with the host copy when they
 /// came from the host (so that ids can be checked without a transfer).

@@ -49,6 +49,8 @@ namespace detail {
 /// The dialect of gpu_kernels.hpp (and gpu_detection_kernels.hpp) in OpenCL C.
 inline constexpr const char opencl_dialect[] =
     "#define KERNEL __kernel\n"
+    "#define DEVICE_FN\n"
+    "#define AS_FLOAT(u) as_float(u)\n"
     "#define GLOBAL __global\n"
     "#define SHARED __local\n"
     "#define BARRIER barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)\n"
