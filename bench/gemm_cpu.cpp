@@ -38,8 +38,8 @@ struct Shape {
 /// Cpu::linear at fp32, bf16 and fp16 weights, one thread, alternating.
 void precision_table(const Shape* shapes, std::size_t count) {
   fmt::print("\nCpu::linear with the weights stored at each precision (1 thread)\n");
-  fmt::print("{:<34}{:>11}{:>14}{:>14}{:>34}\n", "", "fp32 ms", "bf16 / fp32", "fp16 / fp32",
-             "weights read, GB/s: fp32 bf16 fp16");
+  fmt::print("{:<34}{:>11}{:>14}{:>14}{:>42}\n", "", "fp32 ms", "bf16 / fp32", "fp16 / fp32",
+             fmt::format("weights read, GB/s:{:>7}{:>7}{:>7}", "fp32", "bf16", "fp16"));
   constexpr int layers = 8;
   constexpr Precision precisions[] = {Precision::fp32, Precision::bf16, Precision::fp16};
   Cpu cpu{Cpu::Options{.threads = 1}};
@@ -76,7 +76,7 @@ void precision_table(const Shape* shapes, std::size_t count) {
         read += fmt::format(" {:>6.1f}", static_cast<double>(w[p][0].bytes()) / median[p] / 1e9);
       }
     }
-    fmt::print("{:<34}{:>11.3f}{:>14.3f}{:>14.3f}{:>34}\n", s.name, median[0] * 1e3,
+    fmt::print("{:<34}{:>11.3f}{:>14.3f}{:>14.3f}{:>42}\n", s.name, median[0] * 1e3,
                *PercentileStats::summarize(ratios[1]).median, *PercentileStats::summarize(ratios[2]).median, read);
   }
 }
