@@ -34,10 +34,20 @@ inline std::vector<double> gemm_samples(int threads, double seconds) {
 }
 
 /// Seconds to read `bytes` of floats once with every thread (a vectorised
-/// sum over one block per thread): the machine's read bandwidth.
-inline std::vector<double> read_samples(int threads, std::uint64_t bytes, double seconds) {
+/// sum over one block per thread): the machine's read bandwidth. The floats
+/// are on transparent huge pages where the kernel grants them, as Cpu's
+/// weights are (detail/huge_pages.hpp); `huge_pages = false` reads ordinary
+/// 4 KiB pages instead.
+inline std::vector<double> read_samples(int threads, std::uint64_t bytes, double seconds, bool huge_pages = true) {
   const auto n = static_cast<Eigen::Index>(bytes / sizeof(float));
-  const accelbench::HostMatrix data = accelbench::synthetic_tensor("stream", 1, n, 3, 0.0f, 1.0f);
+  std::vector<float, accelbench::detail::HugePageAllocator<float>> huge;
+  std::vector<float> plain;
+  if (huge_pages) {
+    huge.assign(static_cast<std::size_t>(n), 0.5f);
+  } else {
+    plain.assign(static_cast<std::size_t>(n), 0.5f);
+  }
+  const Eigen::Map<const Eigen::Matrix<float, 1, Eigen::Dynamic>> data(huge_pages ? huge.data() : plain.data(), n);
   std::vector<float> partial(static_cast<std::size_t>(threads));
   std::vector<double> samples;
   accelbench::SteadyTimer total;
@@ -49,7 +59,7 @@ inline std::vector<double> read_samples(int threads, std::uint64_t bytes, double
     for (int i = 0; i < threads; ++i) {
       const Eigen::Index begin = n * i / threads;
       const Eigen::Index end = n * (i + 1) / threads;
-      partial[static_cast<std::size_t>(i)] = data.row(0).segment(begin, end - begin).sum();
+      partial[static_cast<std::size_t>(i)] = data.segment(begin, end - begin).sum();
     }
     samples.push_back(t.stop());
     accelbench::do_not_optimize(partial.data());

@@ -5,14 +5,17 @@
 // run, with the FMA peak: each product's GFLOP/s, its fraction of the peak
 // and the ratio of the times. Eight weight matrices of each shape take
 // turns, as a model's layers do, so the weights come from memory rather than
-// from the cache of the previous call. Where the ratio is above 1 (a single
-// row; more than detail::gemm_nt_max_rows rows) Cpu::linear uses Eigen's.
+// from the cache of the previous call; they are held as Cpu holds them
+// (CpuWeight, on transparent huge pages where granted). Cpu::linear uses
+// Eigen's for more than detail::gemm_nt_max_rows rows, and for a single row
+// deeper than detail::gemv_max_k.
 //
 // A second table times Cpu::linear on the same shapes with the weights
 // stored as fp32, bf16 and fp16 (CpuWeight), in alternating rounds: the
 // half-precision times relative to fp32's, and for the single-row products
 // (a decode step, bound by reading the weights) the weights' bytes read per
-// second.
+// second. Last, the read bandwidth of one thread on transparent huge pages
+// (where CpuWeight keeps its values) beside 4 KiB pages.
 //
 //   bench_gemm_cpu
 
@@ -105,8 +108,9 @@ int main() {
   for (const Shape& s : shapes) {
     const HostMatrix x = synthetic_tensor("x", s.m, s.k, 1, 0.0f, 1.0f);
     const HostMatrix b = synthetic_tensor("b", 1, s.n, 2, 0.0f, 0.02f);
-    std::vector<HostMatrix> w;
-    for (int l = 0; l < layers; ++l) w.push_back(synthetic_tensor("w", s.n, s.k, 3 + l, 0.0f, 0.02f));
+    // Held as Cpu holds a layer's weights (CpuWeight: on huge pages where granted).
+    std::vector<CpuWeight> w;
+    for (int l = 0; l < layers; ++l) w.emplace_back(synthetic_tensor("w", s.n, s.k, 3 + l, 0.0f, 0.02f));
     HostMatrix y(s.m, s.n), reference(s.m, s.n);
     const double flops = 2.0 * static_cast<double>(s.m * s.n * s.k);
     const int calls = static_cast<int>(std::max(1.0, 2e8 / flops));  // about 0.01 s per round
@@ -116,14 +120,14 @@ int main() {
       SteadyTimer t;
       t.start();
       for (int c = 0; c < calls; ++c) {
-        detail::gemm_nt(x.data(), s.k, w[static_cast<std::size_t>(c % layers)].data(), s.k, b.data(), y.data(), s.n,
+        detail::gemm_nt(x.data(), s.k, w[static_cast<std::size_t>(c % layers)].fp32().data(), s.k, b.data(), y.data(), s.n,
                         0, s.m, 0, s.n, s.k);
       }
       ours.push_back(t.stop() / calls);
       t.start();
       for (int c = 0; c < calls; ++c) {
         reference.rowwise() = b.row(0);  // as Cpu::linear's Eigen path: the bias first, the product added
-        reference.noalias() += x * w[static_cast<std::size_t>(c % layers)].transpose();
+        reference.noalias() += x * w[static_cast<std::size_t>(c % layers)].fp32().transpose();
       }
       eigen.push_back(t.stop() / calls);
       ratios.push_back(ours.back() / eigen.back());
@@ -136,6 +140,19 @@ int main() {
                flops / e / 1e9, flops / e / 1e9 / peak, *PercentileStats::summarize(ratios).median);
   }
   precision_table(shapes, std::size(shapes));
+  // What a decode step's weights are read at: 256 MiB on 2 MiB (transparent
+  // huge) pages, where Cpu keeps its weights, and on 4 KiB pages.
+  std::vector<double> huge, small;
+  for (int round = 0; round < 5; ++round) {
+    const auto h = benchutil::read_samples(1, std::uint64_t{256} << 20, 0.3, true);
+    const auto p = benchutil::read_samples(1, std::uint64_t{256} << 20, 0.3, false);
+    huge.insert(huge.end(), h.begin(), h.end());
+    small.insert(small.end(), p.begin(), p.end());
+  }
+  const double gib = 256.0 * (1 << 20) / 1e9;
+  const double th = *PercentileStats::summarize(huge).median, ts = *PercentileStats::summarize(small).median;
+  fmt::print("\nreading 256 MiB on 1 thread: huge pages {:.1f} GB/s, 4 KiB pages {:.1f} GB/s, time ratio huge / 4 KiB {:.3f}\n",
+             gib / th, gib / ts, th / ts);
 #else
   fmt::print("gemm_cpu: no AVX2 or AVX-512 in this build: Cpu::linear is Eigen's product\n");
 #endif

@@ -2932,11 +2932,14 @@ inline std::optional<double> sys_khz_as_mhz(const std::filesystem::path& path) {
 // ---- begin accelbench/backend/cpu/weight.hpp ----
 
 // A linear layer's weight on the Cpu backend, stored at a Precision: fp32 as
-// a HostMatrix, bf16 or fp16 as their 16 bits, row-major [out, in] as in
-// PyTorch. Cpu::linear widens the 16-bit values to float as it reads them
-// (cpu/gemm.hpp), so a product reads half the bytes.
+// floats, bf16 or fp16 as their 16 bits, row-major [out, in] as in PyTorch.
+// Cpu::linear widens the 16-bit values to float as it reads them
+// (cpu/gemm.hpp), so a product reads half the bytes. The values live on
+// transparent huge pages where the kernel grants them (detail/huge_pages.hpp):
+// a decode step streams every weight once, faster on 2 MiB pages.
 
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -3030,23 +3033,94 @@ inline void half_bits_to_floats(bool bf16, const std::uint16_t* src, float* dst,
 
 }  // namespace accelbench::detail
 // ---- end accelbench/detail/half.hpp ----
+// ---- begin accelbench/detail/huge_pages.hpp ----
+
+// Large buffers on transparent huge pages. A matrix-vector product (a decode
+// step) streams its weights from memory once per call; on 4 KiB pages every
+// page is a TLB miss and the hardware prefetchers stop at each page's end,
+// so one core reads markedly slower than on 2 MiB pages (bench/gemm_cpu.cpp
+// measures both). Where transparent huge pages are enabled only on request
+// (the "madvise" setting, Debian's default), a buffer has to ask before its
+// pages are first touched: HugePageAllocator aligns allocations of 2 MiB or
+// more to 2 MiB and advises the kernel (madvise MADV_HUGEPAGE) before the
+// container writes them. Advice only: where the kernel declines, or off
+// Linux, the memory is ordinary memory.
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <new>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace accelbench::detail {
+
+inline constexpr std::size_t huge_page_bytes = std::size_t{1} << 21;
+
+/// Asks for [p, p + bytes) to be backed by transparent huge pages where it
+/// covers whole 2 MiB pages; does nothing where that is not supported.
+inline void advise_huge_pages(void* p, std::size_t bytes) noexcept {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t begin = (at + huge_page_bytes - 1) & ~std::uintptr_t{huge_page_bytes - 1};
+  const std::uintptr_t end = (at + bytes) & ~std::uintptr_t{huge_page_bytes - 1};
+  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)p;
+  (void)bytes;
+#endif
+}
+
+/// A standard allocator whose allocations of 2 MiB or more are 2 MiB-aligned
+/// and advised onto huge pages (smaller ones are 64-byte aligned).
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+
+  [[nodiscard]] T* allocate(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+    const std::size_t bytes = n * sizeof(T);
+    void* p = ::operator new(bytes, alignment(bytes));
+    if (bytes >= huge_page_bytes) advise_huge_pages(p, bytes);
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) noexcept { ::operator delete(p, alignment(n * sizeof(T))); }
+
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) noexcept { return true; }
+
+ private:
+  static std::align_val_t alignment(std::size_t bytes) noexcept {
+    return std::align_val_t{bytes >= huge_page_bytes ? huge_page_bytes : std::size_t{64}};
+  }
+};
+
+}  // namespace accelbench::detail
+// ---- end accelbench/detail/huge_pages.hpp ----
 
 namespace accelbench {
 
 class CpuWeight {
  public:
   using Index = Eigen::Index;
+  using Floats = std::vector<float, detail::HugePageAllocator<float>>;
+  using Bits = std::vector<std::uint16_t, detail::HugePageAllocator<std::uint16_t>>;
 
   CpuWeight() = default;
 
-  /// An fp32 weight, kept as it is.
-  explicit CpuWeight(HostMatrix m) : rows_(m.rows()), cols_(m.cols()), fp32_(std::move(m)) {}
+  /// An fp32 weight, its values as they are.
+  explicit CpuWeight(const HostMatrix& m) : CpuWeight(m, Precision::fp32) {}
 
   /// `m` stored at `precision`: as it is for fp32, each value rounded to
   /// nearest (ties to even) for bf16 and fp16.
   CpuWeight(const HostMatrix& m, Precision precision) : precision_(precision), rows_(m.rows()), cols_(m.cols()) {
     if (precision == Precision::fp32) {
-      fp32_ = m;
+      fp32_.assign(m.data(), m.data() + m.size());
       return;
     }
     bits_.resize(static_cast<std::size_t>(m.size()));
@@ -3054,9 +3128,9 @@ class CpuWeight {
   }
 
   /// A weight already stored in a 16-bit format (a checkpoint's bf16 or fp16
-  /// tensor), kept as it is: rows x cols values, row-major.
+  /// tensor), its values as they are: rows x cols values, row-major.
   [[nodiscard]] static CpuWeight from_bits(Precision precision, Index rows, Index cols,
-                                           std::vector<std::uint16_t> bits) {
+                                           std::span<const std::uint16_t> bits) {
     if (precision == Precision::fp32) {
       throw std::invalid_argument("CpuWeight::from_bits: precision = fp32: 16-bit values are bf16 or fp16");
     }
@@ -3068,7 +3142,7 @@ class CpuWeight {
     w.precision_ = precision;
     w.rows_ = rows;
     w.cols_ = cols;
-    w.bits_ = std::move(bits);
+    w.bits_.assign(bits.begin(), bits.end());
     return w;
   }
 
@@ -3082,20 +3156,20 @@ class CpuWeight {
     return static_cast<std::uint64_t>(size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
   }
 
-  /// The fp32 values; only for an fp32 weight.
-  [[nodiscard]] const HostMatrix& fp32() const {
+  /// The fp32 values, [rows, cols] row-major; only for an fp32 weight.
+  [[nodiscard]] Eigen::Map<const HostMatrix> fp32() const {
     if (precision_ != Precision::fp32) {
       throw std::logic_error("CpuWeight::fp32: the weight is stored as " + std::string(precision_name(precision_)));
     }
-    return fp32_;
+    return Eigen::Map<const HostMatrix>(fp32_.data(), rows_, cols_);
   }
 
   /// The 16-bit values, row-major; empty for an fp32 weight.
-  [[nodiscard]] const std::vector<std::uint16_t>& bits() const noexcept { return bits_; }
+  [[nodiscard]] const Bits& bits() const noexcept { return bits_; }
 
   /// The stored values as floats (exactly: every bf16 and fp16 value is a float).
   [[nodiscard]] HostMatrix to_float() const {
-    if (precision_ == Precision::fp32) return fp32_;
+    if (precision_ == Precision::fp32) return fp32();
     HostMatrix m(rows_, cols_);
     detail::half_bits_to_floats(precision_ == Precision::bf16, bits_.data(), m.data(), bits_.size());
     return m;
@@ -3105,8 +3179,8 @@ class CpuWeight {
   Precision precision_ = Precision::fp32;
   Index rows_ = 0;
   Index cols_ = 0;
-  HostMatrix fp32_;
-  std::vector<std::uint16_t> bits_;
+  Floats fp32_;
+  Bits bits_;
 };
 
 }  // namespace accelbench
@@ -3212,7 +3286,7 @@ class Cpu {
   void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y);
   [[nodiscard]] static Weight upload_weight(const HostMatrix& m, Precision p) { return Weight(m, p); }
   [[nodiscard]] static Weight upload_weight_bits(Precision p, const HalfBitsMatrix& m) {
-    return Weight::from_bits(p, m.rows(), m.cols(), std::vector<std::uint16_t>(m.data(), m.data() + m.size()));
+    return Weight::from_bits(p, m.rows(), m.cols(), {m.data(), static_cast<std::size_t>(m.size())});
   }
 
   void add(const Tensor& x, Tensor& y);
@@ -3318,6 +3392,7 @@ class Cpu {
   void mul(const Tensor& x, Tensor& y);
 
  private:
+  template <class W> void linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y);  // W: Tensor, or a map
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
   // Products with fewer input rows split their outputs across threads.
@@ -3666,6 +3741,9 @@ struct GemmSimd {
   /// masks, cheaper than widening the values in order.
   static V even_bf16(I v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
   static V odd_bf16(I v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
+  /// The floats of the first and of the second width fp16 values of a pair load.
+  static V low_fp16(I v) { return _mm512_cvtph_ps(_mm512_castsi512_si256(v)); }
+  static V high_fp16(I v) { return _mm512_cvtph_ps(_mm512_extracti64x4_epi64(v, 1)); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   /// The first `count` (< width) floats at p, zeros after; nothing past them is read.
@@ -3685,6 +3763,7 @@ struct GemmSimd {
     }
   }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
   /// The sums of a, b, c and d's lanes, in that order.
   static __m128 sum4(V a, V b, V c, V d) {
     const V ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
@@ -3705,6 +3784,13 @@ struct GemmSimd {
   static I load_pairs(const std::uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static V even_bf16(I v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
   static V odd_bf16(I v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
+  static V low_fp16(I v) { return fp16_half(v, 0); }
+  static V high_fp16(I v) { return fp16_half(v, width); }
+  static V fp16_half(I v, int first) {
+    alignas(32) std::uint16_t h[2 * width];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(h), v);
+    return load_weights<Precision::fp16>(h + first);
+  }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V load_first(const float* p, int count) {
@@ -3729,6 +3815,7 @@ struct GemmSimd {
     }
   }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static __m128 sum4(V a, V b, V c, V d) {
     const V v = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
     return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -3823,6 +3910,60 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const weight_elemen
   }
 }
 
+/// One row of x against one row of weights, for a single row of x whose k
+/// values sit in the L1 cache (gemm_nt_row_tiles): one weight row streamed
+/// at a time reads memory faster than eight side by side, and four
+/// independent accumulators keep the FMA chains short. x in pair order for
+/// bf16.
+template <Precision P>
+inline float gemv_row(const float* x, const weight_element_t<P>* w, std::ptrdiff_t k) {
+  using S = GemmSimd;
+  constexpr int W = S::width;
+  constexpr int U = 4;
+  // fp16 with AVX-512 as bf16: 2 x width weights per load (a cache line).
+  constexpr bool wide_fp16 = P == Precision::fp16 && W == 16;
+  constexpr std::ptrdiff_t step = P == Precision::bf16 || wide_fp16 ? 2 * W : W;  // weights per accumulator and load
+  typename S::V acc[U];
+  for (auto& a : acc) a = S::zero();
+  const auto add = [&](typename S::V& a, const weight_element_t<P>* wp, const float* xp) {
+    if constexpr (P == Precision::bf16) {
+      const typename S::I pairs = S::load_pairs(wp);
+      a = S::fma(S::load(xp + W), S::odd_bf16(pairs), S::fma(S::load(xp), S::even_bf16(pairs), a));
+    } else if constexpr (wide_fp16) {
+      const typename S::I pairs = S::load_pairs(wp);
+      a = S::fma(S::load(xp + W), S::high_fp16(pairs), S::fma(S::load(xp), S::low_fp16(pairs), a));
+    } else {
+      a = S::fma(S::load(xp), S::template load_weights<P>(wp), a);
+    }
+  };
+  std::ptrdiff_t p = 0;
+  for (; p + U * step <= k; p += U * step) {
+    for (int u = 0; u < U; ++u) add(acc[u], w + p + u * step, x + p + u * step);
+  }
+  for (; p + step <= k; p += step) add(acc[0], w + p, x + p);
+  if constexpr (wide_fp16) {
+    for (; p + W <= k; p += W) acc[2] = S::fma(S::load(x + p), S::template load_weights<P>(w + p), acc[2]);
+  }
+  if (p < k) {
+    if constexpr (P == Precision::bf16) {
+      alignas(64) std::uint16_t rest[2 * W] = {};  // +0 past k: nothing beyond the row is read
+      std::memcpy(rest, w + p, static_cast<std::size_t>(k - p) * sizeof(std::uint16_t));
+      add(acc[1], rest, x + p);
+    } else {
+      const int count = static_cast<int>(k - p);
+      acc[1] = S::fma(S::load_first(x + p, count), load_weights_first<P>(w + p, count), acc[1]);
+    }
+  }
+  alignas(16) float v[4];
+  _mm_store_ps(v, S::sum4(acc[0], acc[1], acc[2], acc[3]));
+  return (v[0] + v[1]) + (v[2] + v[3]);
+}
+
+/// A single row of x with k up to this many values goes one weight row at
+/// a time (gemv_row): x (k floats) stays in a 32 KiB L1 cache beside the
+/// stream. Past it, eight weight rows share each load of x.
+inline constexpr std::ptrdiff_t gemv_max_k = 4096;
+
 /// Outputs [0, n) of R rows of x, four at a time (eight for a single row, a
 /// matrix-vector product bound by reading w: more rows of w in flight) and
 /// the rest in one tile; w, bias and y start at the first of the n outputs.
@@ -3832,6 +3973,10 @@ inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const weight_e
   std::ptrdiff_t j = 0;
   const auto b = [&](std::ptrdiff_t at) { return bias != nullptr ? bias + at : nullptr; };
   if constexpr (R == 1) {
+    if (k <= gemv_max_k) {
+      for (; j < n; ++j) y[j] = gemv_row<P>(x, w + j * ldw, k) + (bias != nullptr ? bias[j] : 0.0f);
+      return;
+    }
     for (; j + 8 <= n; j += 8) gemm_nt_tile<1, 8, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
   }
   for (; j + 4 <= n; j += 4) gemm_nt_tile<R, 4, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
@@ -4002,7 +4147,10 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
 
 }  // namespace detail
 
-inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) { linear_fp32(x, w, b, y); }
+
+template <class W>
+void Cpu::linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y) {
   detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
   set_gemm_threads();
@@ -4010,10 +4158,12 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
   [[maybe_unused]] const Index m = x.rows(), n = w.rows();
 #if ACCELBENCH_CPU_GEMM
   // detail::gemm_nt on the weights as loaded. A single row (a decode step)
-  // is a matrix-vector product, which Eigen's reads faster, and from about a
-  // thousand rows on Eigen's packing pays for itself (bench/gemm_cpu.cpp):
-  // both stay Eigen's.
-  if (m > 1 && m <= detail::gemm_nt_max_rows) {
+  // is a matrix-vector product: gemm_nt streams one weight row at a time
+  // where the row of x stays in the L1 cache (detail::gemv_max_k), faster
+  // than Eigen's; past that the two read alike, and it stays Eigen's. From
+  // about a thousand rows on Eigen's packing pays for itself
+  // (bench/gemm_cpu.cpp): Eigen's too.
+  if ((m > 1 || w.cols() <= detail::gemv_max_k) && m <= detail::gemm_nt_max_rows) {
     detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.data(), n, b, y);
     return;
   }
@@ -4049,7 +4199,7 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
 }
 
 inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) {
-  if (w.precision() == Precision::fp32) return linear(x, w.fp32(), b, y);
+  if (w.precision() == Precision::fp32) return linear_fp32(x, w.fp32(), b, y);
   detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
 #if ACCELBENCH_CPU_GEMM

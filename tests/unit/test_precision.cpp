@@ -148,7 +148,7 @@ TEST_CASE("CpuWeight: stored at its precision, rounded to nearest") {
   CHECK_THROWS_WITH_AS((void)bf.fp32(), "CpuWeight::fp32: the weight is stored as bf16", std::logic_error);
   CHECK_THROWS_WITH_AS((void)CpuWeight::from_bits(Precision::fp16, 2, 3, std::vector<std::uint16_t>(5)),
                        "CpuWeight::from_bits: 5 values for [2, 3]", std::invalid_argument);
-  CHECK_THROWS_AS((void)CpuWeight::from_bits(Precision::fp32, 1, 1, {0}), std::invalid_argument);
+  CHECK_THROWS_AS((void)CpuWeight::from_bits(Precision::fp32, 1, 1, std::vector<std::uint16_t>{0}), std::invalid_argument);
   const CpuWeight kept = CpuWeight::from_bits(Precision::bf16, 5, 7, bf.bits());
   CHECK(kept.to_float() == bf.to_float());
 }
@@ -183,6 +183,35 @@ TEST_CASE("linear on bf16 and fp16 weights: every tile shape, against the rounde
               (x.cast<double>().cwiseAbs() * w.cast<double>().cwiseAbs().transpose()) * unit_roundoff(p);
           CHECK(((y1.cast<double>() - full.cast<double>()).cwiseAbs() - bound).maxCoeff() <= tolerance);
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("linear on bf16 and fp16 weights: a single row on both sides of the one-row-at-a-time depth") {
+  // Up to detail::gemv_max_k values a decode step's row meets one
+  // weight row at a time; past it, eight at a time.
+#if ACCELBENCH_CPU_GEMM
+  constexpr long depth = detail::gemv_max_k;
+#else
+  constexpr long depth = 4096;  // Eigen's product at every depth
+#endif
+  Cpu cpu{Cpu::Options{.threads = 1}};
+  for (const Precision p : {Precision::bf16, Precision::fp16}) {
+    for (const long k : {depth - 1, depth, depth + 1, 5000L}) {
+      for (const long n : {5L, 64L}) {
+        const HostMatrix x = random_matrix(1, k, static_cast<unsigned>(k));
+        const HostMatrix w = random_matrix(n, k, static_cast<unsigned>(k + n));
+        const HostMatrix b = random_matrix(1, n, static_cast<unsigned>(n));
+        const CpuWeight stored = Cpu::upload_weight(w, p);
+        const Eigen::MatrixXd expected =
+            (x.cast<double>() * stored.to_float().cast<double>().transpose()).rowwise() + b.cast<double>().row(0);
+        HostMatrix y;
+        cpu.linear(x, stored, b, y);
+        INFO(precision_name(p) << ": n = " << n << ", k = " << k);
+        // fp32 sums of k products: within k units of float roundoff of sum |x| |w|.
+        const Eigen::MatrixXd scale = x.cast<double>().cwiseAbs() * stored.to_float().cast<double>().cwiseAbs().transpose();
+        CHECK(((y.cast<double>() - expected).cwiseAbs() - scale * (double(k) * 0x1p-24)).maxCoeff() <= 1e-6);
       }
     }
   }

@@ -140,7 +140,7 @@ class Cpu {
   void linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y);
   [[nodiscard]] static Weight upload_weight(const HostMatrix& m, Precision p) { return Weight(m, p); }
   [[nodiscard]] static Weight upload_weight_bits(Precision p, const HalfBitsMatrix& m) {
-    return Weight::from_bits(p, m.rows(), m.cols(), std::vector<std::uint16_t>(m.data(), m.data() + m.size()));
+    return Weight::from_bits(p, m.rows(), m.cols(), {m.data(), static_cast<std::size_t>(m.size())});
   }
 
   void add(const Tensor& x, Tensor& y);
@@ -246,6 +246,7 @@ class Cpu {
   void mul(const Tensor& x, Tensor& y);
 
  private:
+  template <class W> void linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y);  // W: Tensor, or a map
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
   // Products with fewer input rows split their outputs across threads.

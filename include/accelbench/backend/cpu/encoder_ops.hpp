@@ -67,7 +67,10 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
 
 }  // namespace detail
 
-inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
+inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) { linear_fp32(x, w, b, y); }
+
+template <class W>
+void Cpu::linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y) {
   detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
   set_gemm_threads();
@@ -75,10 +78,12 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
   [[maybe_unused]] const Index m = x.rows(), n = w.rows();
 #if ACCELBENCH_CPU_GEMM
   // detail::gemm_nt on the weights as loaded. A single row (a decode step)
-  // is a matrix-vector product, which Eigen's reads faster, and from about a
-  // thousand rows on Eigen's packing pays for itself (bench/gemm_cpu.cpp):
-  // both stay Eigen's.
-  if (m > 1 && m <= detail::gemm_nt_max_rows) {
+  // is a matrix-vector product: gemm_nt streams one weight row at a time
+  // where the row of x stays in the L1 cache (detail::gemv_max_k), faster
+  // than Eigen's; past that the two read alike, and it stays Eigen's. From
+  // about a thousand rows on Eigen's packing pays for itself
+  // (bench/gemm_cpu.cpp): Eigen's too.
+  if ((m > 1 || w.cols() <= detail::gemv_max_k) && m <= detail::gemm_nt_max_rows) {
     detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.data(), n, b, y);
     return;
   }
@@ -114,7 +119,7 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
 }
 
 inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) {
-  if (w.precision() == Precision::fp32) return linear(x, w.fp32(), b, y);
+  if (w.precision() == Precision::fp32) return linear_fp32(x, w.fp32(), b, y);
   detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
 #if ACCELBENCH_CPU_GEMM

@@ -83,6 +83,9 @@ struct GemmSimd {
   /// masks, cheaper than widening the values in order.
   static V even_bf16(I v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
   static V odd_bf16(I v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
+  /// The floats of the first and of the second width fp16 values of a pair load.
+  static V low_fp16(I v) { return _mm512_cvtph_ps(_mm512_castsi512_si256(v)); }
+  static V high_fp16(I v) { return _mm512_cvtph_ps(_mm512_extracti64x4_epi64(v, 1)); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   /// The first `count` (< width) floats at p, zeros after; nothing past them is read.
@@ -102,6 +105,7 @@ struct GemmSimd {
     }
   }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
   /// The sums of a, b, c and d's lanes, in that order.
   static __m128 sum4(V a, V b, V c, V d) {
     const V ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
@@ -122,6 +126,13 @@ struct GemmSimd {
   static I load_pairs(const std::uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static V even_bf16(I v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
   static V odd_bf16(I v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
+  static V low_fp16(I v) { return fp16_half(v, 0); }
+  static V high_fp16(I v) { return fp16_half(v, width); }
+  static V fp16_half(I v, int first) {
+    alignas(32) std::uint16_t h[2 * width];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(h), v);
+    return load_weights<Precision::fp16>(h + first);
+  }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V load_first(const float* p, int count) {
@@ -146,6 +157,7 @@ struct GemmSimd {
     }
   }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static __m128 sum4(V a, V b, V c, V d) {
     const V v = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
     return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -240,6 +252,60 @@ inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const weight_elemen
   }
 }
 
+/// One row of x against one row of weights, for a single row of x whose k
+/// values sit in the L1 cache (gemm_nt_row_tiles): one weight row streamed
+/// at a time reads memory faster than eight side by side, and four
+/// independent accumulators keep the FMA chains short. x in pair order for
+/// bf16.
+template <Precision P>
+inline float gemv_row(const float* x, const weight_element_t<P>* w, std::ptrdiff_t k) {
+  using S = GemmSimd;
+  constexpr int W = S::width;
+  constexpr int U = 4;
+  // fp16 with AVX-512 as bf16: 2 x width weights per load (a cache line).
+  constexpr bool wide_fp16 = P == Precision::fp16 && W == 16;
+  constexpr std::ptrdiff_t step = P == Precision::bf16 || wide_fp16 ? 2 * W : W;  // weights per accumulator and load
+  typename S::V acc[U];
+  for (auto& a : acc) a = S::zero();
+  const auto add = [&](typename S::V& a, const weight_element_t<P>* wp, const float* xp) {
+    if constexpr (P == Precision::bf16) {
+      const typename S::I pairs = S::load_pairs(wp);
+      a = S::fma(S::load(xp + W), S::odd_bf16(pairs), S::fma(S::load(xp), S::even_bf16(pairs), a));
+    } else if constexpr (wide_fp16) {
+      const typename S::I pairs = S::load_pairs(wp);
+      a = S::fma(S::load(xp + W), S::high_fp16(pairs), S::fma(S::load(xp), S::low_fp16(pairs), a));
+    } else {
+      a = S::fma(S::load(xp), S::template load_weights<P>(wp), a);
+    }
+  };
+  std::ptrdiff_t p = 0;
+  for (; p + U * step <= k; p += U * step) {
+    for (int u = 0; u < U; ++u) add(acc[u], w + p + u * step, x + p + u * step);
+  }
+  for (; p + step <= k; p += step) add(acc[0], w + p, x + p);
+  if constexpr (wide_fp16) {
+    for (; p + W <= k; p += W) acc[2] = S::fma(S::load(x + p), S::template load_weights<P>(w + p), acc[2]);
+  }
+  if (p < k) {
+    if constexpr (P == Precision::bf16) {
+      alignas(64) std::uint16_t rest[2 * W] = {};  // +0 past k: nothing beyond the row is read
+      std::memcpy(rest, w + p, static_cast<std::size_t>(k - p) * sizeof(std::uint16_t));
+      add(acc[1], rest, x + p);
+    } else {
+      const int count = static_cast<int>(k - p);
+      acc[1] = S::fma(S::load_first(x + p, count), load_weights_first<P>(w + p, count), acc[1]);
+    }
+  }
+  alignas(16) float v[4];
+  _mm_store_ps(v, S::sum4(acc[0], acc[1], acc[2], acc[3]));
+  return (v[0] + v[1]) + (v[2] + v[3]);
+}
+
+/// A single row of x with k up to this many values goes one weight row at
+/// a time (gemv_row): x (k floats) stays in a 32 KiB L1 cache beside the
+/// stream. Past it, eight weight rows share each load of x.
+inline constexpr std::ptrdiff_t gemv_max_k = 4096;
+
 /// Outputs [0, n) of R rows of x, four at a time (eight for a single row, a
 /// matrix-vector product bound by reading w: more rows of w in flight) and
 /// the rest in one tile; w, bias and y start at the first of the n outputs.
@@ -249,6 +315,10 @@ inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const weight_e
   std::ptrdiff_t j = 0;
   const auto b = [&](std::ptrdiff_t at) { return bias != nullptr ? bias + at : nullptr; };
   if constexpr (R == 1) {
+    if (k <= gemv_max_k) {
+      for (; j < n; ++j) y[j] = gemv_row<P>(x, w + j * ldw, k) + (bias != nullptr ? bias[j] : 0.0f);
+      return;
+    }
     for (; j + 8 <= n; j += 8) gemm_nt_tile<1, 8, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
   }
   for (; j + 4 <= n; j += 4) gemm_nt_tile<R, 4, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
