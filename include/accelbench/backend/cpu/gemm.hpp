@@ -10,6 +10,10 @@
 // Tiles walk the outputs a block of weight rows at a time, so that block
 // (block_rows x k floats) stays in the L2 cache while every row of x passes.
 //
+// A single row of x (a decode step) meets one weight row at a time where x
+// fits the L1 cache (gemv_row), streaming the weights as fast as one core
+// reads memory.
+//
 // Weights stored as bf16 or fp16 (Precision) are widened to float as they
 // are read: in the tile itself for a few rows of x (a decode step, bound by
 // the bytes of weights it reads, which are halved), and for more rows a
@@ -306,9 +310,10 @@ inline float gemv_row(const float* x, const weight_element_t<P>* w, std::ptrdiff
 /// stream. Past it, eight weight rows share each load of x.
 inline constexpr std::ptrdiff_t gemv_max_k = 4096;
 
-/// Outputs [0, n) of R rows of x, four at a time (eight for a single row, a
-/// matrix-vector product bound by reading w: more rows of w in flight) and
-/// the rest in one tile; w, bias and y start at the first of the n outputs.
+/// Outputs [0, n) of R rows of x, four at a time, and the rest in one tile;
+/// a single row (a matrix-vector product, bound by reading w) one weight row
+/// at a time up to gemv_max_k deep, eight side by side past it; w, bias and
+/// y start at the first of the n outputs.
 template <int R, Precision P>
 inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
                               const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n, std::ptrdiff_t k) {
