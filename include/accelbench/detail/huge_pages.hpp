@@ -5,8 +5,8 @@
 // page is a TLB miss and the hardware prefetchers stop at each page's end,
 // so one core reads markedly slower than on 2 MiB pages (bench/gemm_cpu.cpp
 // measures both). Where transparent huge pages are enabled only on request
-// (the "madvise" setting, Debian's default), a buffer has to ask before its
-// pages are first touched: HugePageAllocator aligns allocations of 2 MiB or
+// (the "madvise" setting), a buffer has to ask before its pages are first
+// touched: HugePageAllocator aligns allocations of 2 MiB or
 // more to 2 MiB and advises the kernel (madvise MADV_HUGEPAGE) before the
 // container writes them. Advice only: where the kernel declines, or off
 // Linux, the memory is ordinary memory.
