@@ -1,14 +1,13 @@
-// detail::gemm_nt (the Cpu backend's product for linear layers, on the
-// weights as loaded) beside Eigen's (which packs both operands on every
+// detail::gemm_nt (the Cpu backend's product for linear layers, on weights
+// packed once in panels) beside Eigen's (which packs both operands on every
 // call), on one thread, at the shapes of BERT-base (1 to 8 sequences of 128
 // tokens), GPT-2 and a TinyLlama-sized decoder, in alternating rounds in one
 // run, with the FMA peak: each product's GFLOP/s, its fraction of the peak
 // and the ratio of the times. Eight weight matrices of each shape take
 // turns, as a model's layers do, so the weights come from memory rather than
 // from the cache of the previous call; they are held as Cpu holds them
-// (CpuWeight, on transparent huge pages where granted). Cpu::linear uses
-// Eigen's for more than detail::gemm_nt_max_rows rows, and for a single row
-// deeper than detail::gemv_max_k.
+// (CpuWeight, on transparent huge pages where granted; Eigen's copies
+// row-major).
 //
 // A second table times Cpu::linear on the same shapes with the weights
 // stored as fp32, bf16 and fp16 (CpuWeight), in alternating rounds: the
@@ -89,8 +88,8 @@ void precision_table(const Shape* shapes, std::size_t count) {
 int main() {
 #if ACCELBENCH_CPU_GEMM
   const double peak = benchutil::fma_peak_gflops(1);
-  fmt::print("gemm_cpu: 1 thread; FMA peak {:.1f} GFLOP/s; Cpu::linear uses gemm_nt from 2 to {} rows\n", peak,
-             detail::gemm_nt_max_rows);
+  fmt::print("gemm_cpu: 1 thread; FMA peak {:.1f} GFLOP/s; tiles of {} rows by {} outputs, {} values of k deep\n",
+             peak, detail::GemmSimd::rows, detail::panel_width, detail::gemm_depth);
   fmt::print("{:<34}{:>16}{:>16}{:>12}\n", "y = x wT + b, [m x k] x [k x n]", "gemm_nt GFLOP/s", "Eigen GFLOP/s",
              "time ratio");
 
@@ -110,7 +109,11 @@ int main() {
     const HostMatrix b = synthetic_tensor("b", 1, s.n, 2, 0.0f, 0.02f);
     // Held as Cpu holds a layer's weights (CpuWeight: on huge pages where granted).
     std::vector<CpuWeight> w;
-    for (int l = 0; l < layers; ++l) w.emplace_back(synthetic_tensor("w", s.n, s.k, 3 + l, 0.0f, 0.02f));
+    std::vector<HostMatrix> row_major;
+    for (int l = 0; l < layers; ++l) {
+      row_major.push_back(synthetic_tensor("w", s.n, s.k, 3 + l, 0.0f, 0.02f));
+      w.emplace_back(row_major.back());
+    }
     HostMatrix y(s.m, s.n), reference(s.m, s.n);
     const double flops = 2.0 * static_cast<double>(s.m * s.n * s.k);
     const int calls = static_cast<int>(std::max(1.0, 2e8 / flops));  // about 0.01 s per round
@@ -120,14 +123,14 @@ int main() {
       SteadyTimer t;
       t.start();
       for (int c = 0; c < calls; ++c) {
-        detail::gemm_nt(x.data(), s.k, w[static_cast<std::size_t>(c % layers)].fp32().data(), s.k, b.data(), y.data(), s.n,
-                        0, s.m, 0, s.n, s.k);
+        detail::gemm_nt(x.data(), s.k, w[static_cast<std::size_t>(c % layers)].fp32_data(), b.data(), y.data(), s.n, 0,
+                        s.m, 0, s.n, s.k);
       }
       ours.push_back(t.stop() / calls);
       t.start();
       for (int c = 0; c < calls; ++c) {
         reference.rowwise() = b.row(0);  // as Cpu::linear's Eigen path: the bias first, the product added
-        reference.noalias() += x * w[static_cast<std::size_t>(c % layers)].fp32().transpose();
+        reference.noalias() += x * row_major[static_cast<std::size_t>(c % layers)].transpose();
       }
       eigen.push_back(t.stop() / calls);
       ratios.push_back(ours.back() / eigen.back());

@@ -133,10 +133,10 @@ class GeneratingOf final : public Generating {
   std::vector<std::int32_t> step_ids_;
 };
 
-/// GFLOP/s of Cpu::linear at [m, k] x [n, k]ᵀ, the median of at least 0.3 s.
+/// GFLOP/s of Cpu::linear at [m, k] x [n, k]ᵀ on a layer's weight, the median of at least 0.3 s.
 double linear_gflops(Cpu& cpu, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
   const HostMatrix x = synthetic_tensor("x", m, k, 1, 0.0f, 1.0f);
-  const HostMatrix w = synthetic_tensor("w", n, k, 2, 0.0f, 0.02f);
+  const Cpu::Weight w(synthetic_tensor("w", n, k, 2, 0.0f, 0.02f));  // as a model's layer holds it: packed once
   const HostMatrix b = synthetic_tensor("b", 1, n, 3, 0.0f, 0.02f);
   HostMatrix y;
   cpu.linear(x, w, b, y);

@@ -1906,6 +1906,13 @@ concept HasHalfWeights = HasWeightPrecision<B> && requires(B& b, Precision p, co
   { b.upload_weight_bits(p, m) } -> std::same_as<typename B::Weight>;
 };
 
+/// Whether B lays its Weight out for its own product, unlike a Tensor
+/// (Cpu's packed panels, CpuWeight::packed): a linear layer given a Tensor
+/// there is packed on every call, so a head tied to the token table is kept
+/// as a Weight copy of it.
+template <class B>
+concept PacksWeights = HasWeightPrecision<B> && requires { requires B::Weight::packed; };
+
 /// The type of a linear layer's weight on B: B::Weight with
 /// HasWeightPrecision, else B::Tensor.
 template <class B>
@@ -2335,7 +2342,7 @@ concept WindowOps = DetectionOps<B> && GenerationOps<B> &&
 // The Cpu backend: Eigen kernels that are both the reference every other
 // backend is verified against and what the CPU is timed with. A linear
 // layer's product is detail::gemm_nt (cpu/gemm.hpp) on AVX2 or AVX-512,
-// reading the weights as loaded, and Eigen's blocked GEMM elsewhere; the
+// on weights packed once at load (Cpu::Weight), and Eigen's GEMM elsewhere; the
 // other products (attention, convolutions) are Eigen's; element-wise work is
 // vectorised Eigen array code over whole rows, split across threads with
 // OpenMP.
@@ -2932,12 +2939,17 @@ inline std::optional<double> sys_khz_as_mhz(const std::filesystem::path& path) {
 // ---- begin accelbench/backend/cpu/weight.hpp ----
 
 // A linear layer's weight on the Cpu backend, stored at a Precision: fp32 as
-// floats, bf16 or fp16 as their 16 bits, row-major [out, in] as in PyTorch.
-// Cpu::linear widens the 16-bit values to float as it reads them
-// (cpu/gemm.hpp), so a product reads half the bytes. The values live on
-// transparent huge pages where the kernel grants them (detail/huge_pages.hpp):
-// a decode step streams every weight once, faster on 2 MiB pages.
+// floats, bf16 or fp16 as their 16 bits. Where Cpu has its own product
+// (ACCELBENCH_CPU_GEMM, cpu/gemm.hpp) the values are packed once, here, into
+// the panels that product reads (detail::pack_panels), and every product
+// reads them as they are; otherwise they stay row-major [out, in], as in
+// PyTorch, for Eigen's product. Cpu::linear widens 16-bit values to float as
+// it reads them, so a product reads half the bytes. The values live on
+// transparent huge pages where the kernel grants them
+// (detail/huge_pages.hpp): a decode step streams every weight once, faster
+// on 2 MiB pages.
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
@@ -3102,6 +3114,352 @@ struct HugePageAllocator {
 
 }  // namespace accelbench::detail
 // ---- end accelbench/detail/huge_pages.hpp ----
+// ---- begin accelbench/backend/cpu/gemm.hpp ----
+
+// The Cpu backend's matrix product for linear layers, y = x wᵀ + b, with x
+// [m, k] and y [m, n] row-major and the weight w [n, k] packed once, when it
+// is loaded, into panels (pack_panels): panel j holds weight rows [j x
+// panel_width, (j + 1) x panel_width) as k rows of panel_width values, the
+// values of one input position side by side. A tile of R rows of x by one
+// panel then keeps R x 2 vector accumulators in registers: each step reads
+// one row of the panel (two vectors of outputs) and broadcasts R values of x
+// against it, so no sum is ever reduced across lanes and the bias is the
+// accumulators' starting value.
+//
+// For more than one row, x is copied a block at a time (gemm_block_rows rows
+// by gemm_depth values of k) into the order the tile reads it, R values per
+// step side by side; one panel's gemm_depth rows (32 KiB at fp32 with
+// AVX-512) then stay in the L1 cache while every tile of the block passes.
+// A single row of x (a decode step) is read as it is, and each panel is
+// streamed once from memory, contiguous: at the speed one core reads.
+//
+// Weights stored as bf16 or fp16 (Precision) are packed in panels of their
+// 16 bits and widened to float in the tile as they are read, so a decode
+// step reads half the bytes; a bf16 panel row interleaves its two halves
+// (even positions the first panel_width / 2 outputs, odd the rest), so that
+// a shift and a mask widen a whole cache line. Products and sums are fp32.
+//
+// Compiled for AVX-512 (16 lanes: panels of 32 outputs, 12 x 2 tiles) or
+// AVX2 with FMA (8 lanes: panels of 16, 6 x 2 tiles); without either,
+// ACCELBENCH_CPU_GEMM is 0, weights stay row-major and Cpu::linear keeps
+// Eigen's product (the portable reference).
+
+#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
+#define ACCELBENCH_CPU_GEMM 1
+#include <immintrin.h>
+#else
+#define ACCELBENCH_CPU_GEMM 0
+#endif
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+
+namespace accelbench::detail {
+
+/// How a weight of precision P is stored: a float, or the 16 bits of a bf16
+/// or fp16 value.
+template <Precision P>
+using weight_element_t = std::conditional_t<P == Precision::fp32, float, std::uint16_t>;
+
+#if ACCELBENCH_CPU_GEMM
+
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+// GCC 12's AVX-512 intrinsics start some results from a self-initialised
+// "undefined" vector, which -Wuninitialized reports once they are inlined
+// here (GCC bug 105593, fixed in GCC 13); the values are never read.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED 1
+#endif
+
+#if defined(__AVX512F__)
+struct GemmSimd {
+  using V = __m512;
+  using I = __m512i;
+  static constexpr int width = 16;
+  static constexpr int rows = 12;  // 24 accumulators, a panel row's 2 vectors and a broadcast: 27 of 32 registers
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  /// The first `count` (< width) floats at p, zeros after; nothing past them is read.
+  static V load_first(const float* p, int count) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1u), p);
+  }
+  /// The first `count` (<= width) lanes of v to p; nothing past them is written.
+  static void store_first(float* p, V v, int count) {
+    if (count == width) return _mm512_storeu_ps(p, v);
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << count) - 1u), v);
+  }
+  static V broadcast(float v) { return _mm512_set1_ps(v); }
+  /// 2 x width 16-bit values at p, as they are.
+  static I load_pairs(const std::uint16_t* p) { return _mm512_loadu_si512(p); }
+  /// The floats of the even-numbered and of the odd-numbered bf16 values of
+  /// a pair load (each 32-bit lane holds one of each): in-lane shifts and
+  /// masks, cheaper than widening the values in order.
+  static V even_bf16(I v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
+  static V odd_bf16(I v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
+  /// `width` fp16 values at p, as floats.
+  static V load_fp16(const std::uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+};
+#else
+struct GemmSimd {
+  using V = __m256;
+  using I = __m256i;
+  static constexpr int width = 8;
+  static constexpr int rows = 6;  // 12 accumulators, a panel row's 2 vectors and a broadcast: 15 of 16 registers
+  static V zero() { return _mm256_setzero_ps(); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static __m256i first_lanes(int count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V load_first(const float* p, int count) { return _mm256_maskload_ps(p, first_lanes(count)); }
+  static void store_first(float* p, V v, int count) {
+    if (count == width) return _mm256_storeu_ps(p, v);
+    _mm256_maskstore_ps(p, first_lanes(count), v);
+  }
+  static V broadcast(float v) { return _mm256_set1_ps(v); }
+  static I load_pairs(const std::uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static V even_bf16(I v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
+  static V odd_bf16(I v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
+  static V load_fp16(const std::uint16_t* p) {
+#if defined(__F16C__)
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+#else
+    alignas(32) float f[width];
+    for (int i = 0; i < width; ++i) f[i] = f16_bits_to_float(p[i]);
+    return _mm256_load_ps(f);
+#endif
+  }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+};
+#endif
+
+/// Outputs (weight rows) per panel: two vectors.
+inline constexpr std::ptrdiff_t panel_width = 2 * GemmSimd::width;
+
+/// Panels holding n outputs.
+[[nodiscard]] constexpr std::ptrdiff_t panel_count(std::ptrdiff_t n) noexcept {
+  return (n + panel_width - 1) / panel_width;
+}
+
+/// Values a packed [n, k] weight holds (the last panel padded with zeros).
+[[nodiscard]] constexpr std::ptrdiff_t packed_size(std::ptrdiff_t n, std::ptrdiff_t k) noexcept {
+  return panel_count(n) * k * panel_width;
+}
+
+/// Where output c (0 <= c < panel_width) of a panel row sits: in order, or
+/// for bf16 the first half at even positions and the second at odd ones.
+template <Precision P>
+[[nodiscard]] constexpr std::ptrdiff_t panel_lane(std::ptrdiff_t c) noexcept {
+  if constexpr (P == Precision::bf16) {
+    constexpr std::ptrdiff_t half = GemmSimd::width;
+    return c < half ? 2 * c : 2 * (c - half) + 1;
+  } else {
+    return c;
+  }
+}
+
+/// w ([n, k] row-major) packed into panels at `out` (packed_size(n, k) values).
+template <Precision P>
+inline void pack_panels(const weight_element_t<P>* w, std::ptrdiff_t n, std::ptrdiff_t k, weight_element_t<P>* out) {
+  std::fill(out, out + packed_size(n, k), weight_element_t<P>{});  // +0 in every format
+  for (std::ptrdiff_t j = 0; j < n; ++j) {
+    weight_element_t<P>* panel = out + (j / panel_width) * k * panel_width + panel_lane<P>(j % panel_width);
+    const weight_element_t<P>* row = w + j * k;
+    for (std::ptrdiff_t p = 0; p < k; ++p) panel[p * panel_width] = row[p];
+  }
+}
+
+/// The row-major [n, k] values of panels packed by pack_panels.
+template <Precision P>
+inline void unpack_panels(const weight_element_t<P>* packed, std::ptrdiff_t n, std::ptrdiff_t k,
+                          weight_element_t<P>* out) {
+  for (std::ptrdiff_t j = 0; j < n; ++j) {
+    const weight_element_t<P>* panel = packed + (j / panel_width) * k * panel_width + panel_lane<P>(j % panel_width);
+    for (std::ptrdiff_t p = 0; p < k; ++p) out[j * k + p] = panel[p * panel_width];
+  }
+}
+
+/// A panel row (panel_width values of precision P) as floats: outputs
+/// [0, width) in lo and [width, 2 width) in hi.
+template <Precision P>
+inline void load_panel_row(const weight_element_t<P>* p, GemmSimd::V& lo, GemmSimd::V& hi) {
+  using S = GemmSimd;
+  if constexpr (P == Precision::bf16) {
+    const S::I pairs = S::load_pairs(p);
+    lo = S::even_bf16(pairs);
+    hi = S::odd_bf16(pairs);
+  } else if constexpr (P == Precision::fp16) {
+    lo = S::load_fp16(p);
+    hi = S::load_fp16(p + S::width);
+  } else {
+    lo = S::load(p);
+    hi = S::load(p + S::width);
+  }
+}
+
+/// How a tile's accumulators start: from y (a later block of k), or from
+/// the bias (zeros without one).
+enum class TileStart { accumulate, bias };
+
+/// Rows of x per tile copy of x (gemm_nt's outer block), and the values of k
+/// per block: a panel's gemm_depth rows stay in the L1 cache while the
+/// block's tiles pass, the copy of x (gemm_block_rows x gemm_depth floats)
+/// in the L2 cache.
+inline constexpr std::ptrdiff_t gemm_depth = 256;
+inline constexpr std::ptrdiff_t gemm_block_rows = 16 * GemmSimd::rows;
+
+/// One tile: R rows of x by one panel, over `depth` values of k. `a` holds
+/// the rows' values step by step (R per step); `b` the panel's rows from
+/// the block's first value of k. `cols` (<= panel_width) outputs are
+/// stored to y, the rest of the panel being padding.
+template <int R, Precision P>
+inline void panel_tile(const float* a, const weight_element_t<P>* b, std::ptrdiff_t depth, float* y, std::ptrdiff_t ldy,
+                       std::ptrdiff_t cols, TileStart start, const float* bias) {
+  using S = GemmSimd;
+  constexpr int W = S::width;
+  const int lo_cols = static_cast<int>(std::min<std::ptrdiff_t>(cols, W));
+  const int hi_cols = static_cast<int>(std::max<std::ptrdiff_t>(cols - W, 0));
+  const auto load = [](const float* at, int count) { return count == W ? S::load(at) : S::load_first(at, count); };
+  typename S::V lo[R], hi[R];
+  if (start == TileStart::accumulate) {
+    for (int i = 0; i < R; ++i) {
+      lo[i] = load(y + i * ldy, lo_cols);
+      hi[i] = hi_cols > 0 ? load(y + i * ldy + W, hi_cols) : S::zero();
+    }
+  } else {
+    const typename S::V b_lo = bias != nullptr ? load(bias, lo_cols) : S::zero();
+    const typename S::V b_hi = bias != nullptr && hi_cols > 0 ? load(bias + W, hi_cols) : S::zero();
+    for (int i = 0; i < R; ++i) {
+      lo[i] = b_lo;
+      hi[i] = b_hi;
+    }
+  }
+  std::ptrdiff_t p = 0;
+  if constexpr (R == 1) {
+    // A single row streams the panel: a second pair of accumulators for the
+    // odd steps keeps two FMA chains per vector in flight.
+    typename S::V lo2 = S::zero(), hi2 = S::zero();
+    for (; p + 2 <= depth; p += 2) {
+      typename S::V w_lo, w_hi, v_lo, v_hi;
+      load_panel_row<P>(b + p * panel_width, w_lo, w_hi);
+      load_panel_row<P>(b + (p + 1) * panel_width, v_lo, v_hi);
+      const typename S::V x0 = S::broadcast(a[p]), x1 = S::broadcast(a[p + 1]);
+      lo[0] = S::fma(x0, w_lo, lo[0]);
+      hi[0] = S::fma(x0, w_hi, hi[0]);
+      lo2 = S::fma(x1, v_lo, lo2);
+      hi2 = S::fma(x1, v_hi, hi2);
+    }
+    lo[0] = S::add(lo[0], lo2);
+    hi[0] = S::add(hi[0], hi2);
+  }
+  for (; p < depth; ++p) {
+    typename S::V w_lo, w_hi;
+    load_panel_row<P>(b + p * panel_width, w_lo, w_hi);
+    for (int i = 0; i < R; ++i) {
+      const typename S::V xi = S::broadcast(a[p * R + i]);
+      lo[i] = S::fma(xi, w_lo, lo[i]);
+      hi[i] = S::fma(xi, w_hi, hi[i]);
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    S::store_first(y + i * ldy, lo[i], lo_cols);
+    if (hi_cols > 0) S::store_first(y + i * ldy + W, hi[i], hi_cols);
+  }
+}
+
+/// Rows [r0, r0 + R) of x, values [p0, p0 + depth), step by step into `a`.
+template <int R>
+inline void copy_tile_rows(const float* x, std::ptrdiff_t ldx, std::ptrdiff_t r0, std::ptrdiff_t p0,
+                           std::ptrdiff_t depth, float* a) {
+  for (int i = 0; i < R; ++i) {
+    const float* row = x + (r0 + i) * ldx + p0;
+    for (std::ptrdiff_t p = 0; p < depth; ++p) a[p * R + i] = row[p];
+  }
+}
+
+template <int R, Precision P>
+inline void rest_tile(int rest, const float* a, const weight_element_t<P>* b, std::ptrdiff_t depth, float* y,
+                      std::ptrdiff_t ldy, std::ptrdiff_t cols, TileStart start, const float* bias) {
+  if constexpr (R > 0) {
+    if (rest == R) return panel_tile<R, P>(a, b, depth, y, ldy, cols, start, bias);
+    rest_tile<R - 1, P>(rest, a, b, depth, y, ldy, cols, start, bias);
+  }
+}
+
+template <int R>
+inline void copy_rest_rows(int rest, const float* x, std::ptrdiff_t ldx, std::ptrdiff_t r0, std::ptrdiff_t p0,
+                           std::ptrdiff_t depth, float* a) {
+  if constexpr (R > 0) {
+    if (rest == R) return copy_tile_rows<R>(x, ldx, r0, p0, depth, a);
+    copy_rest_rows<R - 1>(rest, x, ldx, r0, p0, depth, a);
+  }
+}
+
+/// y[m0:m1, n0:n1] = x[m0:m1] wᵀ (+ bias[n0:n1] when bias is not null), with
+/// w's n x k values of precision P packed in panels (pack_panels) and n0 a
+/// multiple of panel_width; x and y row-major with leading dimensions ldx
+/// and ldy.
+template <Precision P = Precision::fp32>
+inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, const float* bias, float* y,
+                    std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1, std::ptrdiff_t n0, std::ptrdiff_t n1,
+                    std::ptrdiff_t k) {
+  const auto panel = [&](std::ptrdiff_t j) { return w + (j / panel_width) * k * panel_width; };
+  const auto bias_at = [&](std::ptrdiff_t j) { return bias != nullptr ? bias + j : nullptr; };
+  if (m1 - m0 == 1) {
+    // A decode step: x's row as it is (one value per step), each panel
+    // streamed once over all of k.
+    for (std::ptrdiff_t j = n0; j < n1; j += panel_width) {
+      panel_tile<1, P>(x + m0 * ldx, panel(j), k, y + m0 * ldy + j, ldy, std::min(panel_width, n1 - j), TileStart::bias,
+                       bias_at(j));
+    }
+    return;
+  }
+  constexpr int R = GemmSimd::rows;
+  thread_local std::vector<float> copy;
+  copy.resize(static_cast<std::size_t>(gemm_block_rows * gemm_depth));
+  for (std::ptrdiff_t r0 = m0; r0 < m1; r0 += gemm_block_rows) {
+    const std::ptrdiff_t rows = std::min(gemm_block_rows, m1 - r0);
+    const std::ptrdiff_t full = rows / R * R;
+    const int rest = static_cast<int>(rows - full);
+    for (std::ptrdiff_t p0 = 0; p0 == 0 || p0 < k; p0 += gemm_depth) {  // k = 0: the bias alone
+      const std::ptrdiff_t depth = std::min(gemm_depth, k - p0);
+      for (std::ptrdiff_t t = 0; t < full; t += R) copy_tile_rows<R>(x, ldx, r0 + t, p0, depth, copy.data() + t * depth);
+      if (rest > 0) copy_rest_rows<R - 1>(rest, x, ldx, r0 + full, p0, depth, copy.data() + full * depth);
+      const TileStart start = p0 == 0 ? TileStart::bias : TileStart::accumulate;
+      for (std::ptrdiff_t j = n0; j < n1; j += panel_width) {
+        const weight_element_t<P>* b = panel(j) + p0 * panel_width;
+        const std::ptrdiff_t cols = std::min(panel_width, n1 - j);
+        float* yb = y + r0 * ldy + j;
+        for (std::ptrdiff_t t = 0; t < full; t += R) {
+          panel_tile<R, P>(copy.data() + t * depth, b, depth, yb + t * ldy, ldy, cols, start, bias_at(j));
+        }
+        if (rest > 0) {
+          rest_tile<R - 1, P>(rest, copy.data() + full * depth, b, depth, yb + full * ldy, ldy, cols, start, bias_at(j));
+        }
+      }
+    }
+  }
+}
+
+#if defined(ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED)
+#pragma GCC diagnostic pop
+#undef ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED
+#endif
+
+#endif  // ACCELBENCH_CPU_GEMM
+
+}  // namespace accelbench::detail
+// ---- end accelbench/backend/cpu/gemm.hpp ----
 
 namespace accelbench {
 
@@ -3110,6 +3468,10 @@ class CpuWeight {
   using Index = Eigen::Index;
   using Floats = std::vector<float, detail::HugePageAllocator<float>>;
   using Bits = std::vector<std::uint16_t, detail::HugePageAllocator<std::uint16_t>>;
+
+  /// Whether the values are packed in panels (Cpu's own product) rather
+  /// than row-major (Eigen's).
+  static constexpr bool packed = ACCELBENCH_CPU_GEMM != 0;
 
   CpuWeight() = default;
 
@@ -3120,11 +3482,12 @@ class CpuWeight {
   /// nearest (ties to even) for bf16 and fp16.
   CpuWeight(const HostMatrix& m, Precision precision) : precision_(precision), rows_(m.rows()), cols_(m.cols()) {
     if (precision == Precision::fp32) {
-      fp32_.assign(m.data(), m.data() + m.size());
+      store<Precision::fp32>(m.data(), fp32_);
       return;
     }
-    bits_.resize(static_cast<std::size_t>(m.size()));
-    detail::floats_to_half_bits(precision == Precision::bf16, m.data(), bits_.data(), bits_.size());
+    std::vector<std::uint16_t> bits(static_cast<std::size_t>(m.size()));
+    detail::floats_to_half_bits(precision == Precision::bf16, m.data(), bits.data(), bits.size());
+    store_bits(bits.data());
   }
 
   /// A weight already stored in a 16-bit format (a checkpoint's bf16 or fp16
@@ -3142,7 +3505,7 @@ class CpuWeight {
     w.precision_ = precision;
     w.rows_ = rows;
     w.cols_ = cols;
-    w.bits_.assign(bits.begin(), bits.end());
+    w.store_bits(bits.data());
     return w;
   }
 
@@ -3151,31 +3514,80 @@ class CpuWeight {
   [[nodiscard]] Index cols() const noexcept { return cols_; }
   [[nodiscard]] Index size() const noexcept { return rows_ * cols_; }
 
-  /// Bytes of the stored values.
+  /// Bytes of the weight's values (the panels' padding not counted).
   [[nodiscard]] std::uint64_t bytes() const noexcept {
     return static_cast<std::uint64_t>(size()) * static_cast<std::uint64_t>(precision_bytes(precision_));
   }
 
-  /// The fp32 values, [rows, cols] row-major; only for an fp32 weight.
-  [[nodiscard]] Eigen::Map<const HostMatrix> fp32() const {
+  /// The stored fp32 values (in panels where `packed`, else row-major); only
+  /// for an fp32 weight.
+  [[nodiscard]] const float* fp32_data() const {
     if (precision_ != Precision::fp32) {
-      throw std::logic_error("CpuWeight::fp32: the weight is stored as " + std::string(precision_name(precision_)));
+      throw std::logic_error("CpuWeight::fp32_data: the weight is stored as " + std::string(precision_name(precision_)));
     }
-    return Eigen::Map<const HostMatrix>(fp32_.data(), rows_, cols_);
+    return fp32_.data();
   }
 
-  /// The 16-bit values, row-major; empty for an fp32 weight.
-  [[nodiscard]] const Bits& bits() const noexcept { return bits_; }
+  /// The stored 16-bit values (in panels where `packed`, else row-major);
+  /// only for a bf16 or fp16 weight.
+  [[nodiscard]] const std::uint16_t* bits_data() const {
+    if (precision_ == Precision::fp32) throw std::logic_error("CpuWeight::bits_data: the weight is stored as fp32");
+    return bits_.data();
+  }
 
-  /// The stored values as floats (exactly: every bf16 and fp16 value is a float).
+  /// The stored values as floats, [rows, cols] row-major (exactly: every
+  /// bf16 and fp16 value is a float).
   [[nodiscard]] HostMatrix to_float() const {
-    if (precision_ == Precision::fp32) return fp32();
     HostMatrix m(rows_, cols_);
-    detail::half_bits_to_floats(precision_ == Precision::bf16, bits_.data(), m.data(), bits_.size());
+    if (precision_ == Precision::fp32) {
+      unstore<Precision::fp32>(fp32_.data(), m.data());
+      return m;
+    }
+    const HalfBitsMatrix bits = to_bits();
+    detail::half_bits_to_floats(precision_ == Precision::bf16, bits.data(), m.data(), static_cast<std::size_t>(m.size()));
+    return m;
+  }
+
+  /// The stored 16-bit values, [rows, cols] row-major; only for a bf16 or
+  /// fp16 weight.
+  [[nodiscard]] HalfBitsMatrix to_bits() const {
+    HalfBitsMatrix m(rows_, cols_);
+    if (precision_ == Precision::bf16) {
+      unstore<Precision::bf16>(bits_data(), m.data());
+    } else {
+      unstore<Precision::fp16>(bits_data(), m.data());
+    }
     return m;
   }
 
  private:
+  template <Precision P, class Values>
+  void store(const detail::weight_element_t<P>* row_major, Values& out) {
+#if ACCELBENCH_CPU_GEMM
+    out.resize(static_cast<std::size_t>(detail::packed_size(rows_, cols_)));
+    detail::pack_panels<P>(row_major, rows_, cols_, out.data());
+#else
+    out.assign(row_major, row_major + size());
+#endif
+  }
+
+  template <Precision P>
+  void unstore(const detail::weight_element_t<P>* stored, detail::weight_element_t<P>* row_major) const {
+#if ACCELBENCH_CPU_GEMM
+    detail::unpack_panels<P>(stored, rows_, cols_, row_major);
+#else
+    std::copy(stored, stored + size(), row_major);
+#endif
+  }
+
+  void store_bits(const std::uint16_t* row_major) {
+    if (precision_ == Precision::bf16) {
+      store<Precision::bf16>(row_major, bits_);
+    } else {
+      store<Precision::fp16>(row_major, bits_);
+    }
+  }
+
   Precision precision_ = Precision::fp32;
   Index rows_ = 0;
   Index cols_ = 0;
@@ -3392,7 +3804,7 @@ class Cpu {
   void mul(const Tensor& x, Tensor& y);
 
  private:
-  template <class W> void linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y);  // W: Tensor, or a map
+  template <class W> void linear_eigen(const Tensor& x, const W& w, const Tensor& b, Tensor& y);  // W: Tensor, or a map
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
   // Products with fewer input rows split their outputs across threads.
@@ -3658,447 +4070,6 @@ static_assert(WindowOps<Cpu>, "Cpu must provide every windowed vision transforme
 #include <string>
 #include <vector>
 
-// ---- begin accelbench/backend/cpu/gemm.hpp ----
-
-// The Cpu backend's matrix product for linear layers, y = x wᵀ + b, with x
-// [m, k], w [n, k] and y [m, n] row-major: the weights are read as they were
-// loaded, never packed. Each output is a dot product of two k-contiguous rows
-// (a row of x and a row of w), so a tile of `rows` rows of x by four rows of w
-// keeps rows x 4 vector accumulators in registers, each summing a lane-wide
-// slice of k; at the end four accumulators reduce into four adjacent outputs
-// at once and the bias is added as they are stored (no pass of its own).
-// Tiles walk the outputs a block of weight rows at a time, so that block
-// (block_rows x k floats) stays in the L2 cache while every row of x passes.
-//
-// A single row of x (a decode step) meets one weight row at a time where x
-// fits the L1 cache (gemv_row), streaming the weights as fast as one core
-// reads memory.
-//
-// Weights stored as bf16 or fp16 (Precision) are widened to float as they
-// are read: in the tile itself for a few rows of x (a decode step, bound by
-// the bytes of weights it reads, which are halved), and for more rows a
-// block of weight rows at a time into a float copy that every row tile then
-// reads (the conversion is paid once per block, not once per row tile).
-// Products and sums are fp32 either way.
-//
-// Compiled for AVX-512 (16 lanes, 6 x 4 tiles) or AVX2 with FMA (8 lanes,
-// 3 x 4 tiles); without either, ACCELBENCH_CPU_GEMM is 0 and Cpu::linear
-// keeps Eigen's product (the portable reference).
-
-#if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
-#define ACCELBENCH_CPU_GEMM 1
-#include <immintrin.h>
-#else
-#define ACCELBENCH_CPU_GEMM 0
-#endif
-
-#include <algorithm>
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <type_traits>
-#include <vector>
-
-
-namespace accelbench::detail {
-
-/// How a weight of precision P is stored: a float, or the 16 bits of a bf16
-/// or fp16 value.
-template <Precision P>
-using weight_element_t = std::conditional_t<P == Precision::fp32, float, std::uint16_t>;
-
-/// A stored weight as a float (exact: every bf16 and fp16 value is a float).
-template <Precision P>
-[[nodiscard]] constexpr float weight_to_float(weight_element_t<P> v) noexcept {
-  if constexpr (P == Precision::bf16) {
-    return bf16_bits_to_float(v);
-  } else if constexpr (P == Precision::fp16) {
-    return f16_bits_to_float(v);
-  } else {
-    return v;
-  }
-}
-
-#if ACCELBENCH_CPU_GEMM
-
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-// GCC 12's AVX-512 intrinsics start some results from a self-initialised
-// "undefined" vector, which -Wuninitialized reports once they are inlined
-// here (GCC bug 105593, fixed in GCC 13); the values are never read.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#define ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED 1
-#endif
-
-#if defined(__AVX512F__)
-struct GemmSimd {
-  using V = __m512;
-  static constexpr int width = 16;
-  static constexpr int rows = 6;  // 24 accumulators, 6 rows of x and a row of w: 31 of 32 registers
-  using I = __m512i;
-  static V zero() { return _mm512_setzero_ps(); }
-  /// 2 x width bf16 values at p, as they are.
-  static I load_pairs(const std::uint16_t* p) { return _mm512_loadu_si512(p); }
-  /// The floats of the even-numbered and of the odd-numbered bf16 values of
-  /// a pair load (each 32-bit lane holds one of each): in-lane shifts and
-  /// masks, cheaper than widening the values in order.
-  static V even_bf16(I v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
-  static V odd_bf16(I v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
-  /// The floats of the first and of the second width fp16 values of a pair load.
-  static V low_fp16(I v) { return _mm512_cvtph_ps(_mm512_castsi512_si256(v)); }
-  static V high_fp16(I v) { return _mm512_cvtph_ps(_mm512_extracti64x4_epi64(v, 1)); }
-  static V load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
-  /// The first `count` (< width) floats at p, zeros after; nothing past them is read.
-  static V load_first(const float* p, int count) {
-    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << count) - 1u), p);
-  }
-  /// `width` weights of precision P at p, as floats.
-  template <Precision P>
-  static V load_weights(const weight_element_t<P>* p) {
-    if constexpr (P == Precision::bf16) {
-      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-    } else if constexpr (P == Precision::fp16) {
-      return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    } else {
-      return load(p);
-    }
-  }
-  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  /// The sums of a, b, c and d's lanes, in that order.
-  static __m128 sum4(V a, V b, V c, V d) {
-    const V ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
-    const V cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-    const V v = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xEE));
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v),
-                                   _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  }
-};
-#else
-struct GemmSimd {
-  using V = __m256;
-  static constexpr int width = 8;
-  static constexpr int rows = 3;  // 12 accumulators, 3 rows of x and a row of w: all 16 registers
-  using I = __m256i;
-  static V zero() { return _mm256_setzero_ps(); }
-  static I load_pairs(const std::uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static V even_bf16(I v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
-  static V odd_bf16(I v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
-  static V low_fp16(I v) { return fp16_half(v, 0); }
-  static V high_fp16(I v) { return fp16_half(v, width); }
-  static V fp16_half(I v, int first) {
-    alignas(32) std::uint16_t h[2 * width];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(h), v);
-    return load_weights<Precision::fp16>(h + first);
-  }
-  static V load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static V load_first(const float* p, int count) {
-    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lanes));
-  }
-  template <Precision P>
-  static V load_weights(const weight_element_t<P>* p) {
-    if constexpr (P == Precision::bf16) {
-      const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-    } else if constexpr (P == Precision::fp16) {
-#if defined(__F16C__)
-      return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-#else
-      alignas(32) float f[width];
-      for (int i = 0; i < width; ++i) f[i] = f16_bits_to_float(p[i]);
-      return _mm256_load_ps(f);
-#endif
-    } else {
-      return load(p);
-    }
-  }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  static __m128 sum4(V a, V b, V c, V d) {
-    const V v = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-    return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  }
-};
-#endif
-
-/// y[0:C] = the first C of four sums (+ bias[0:C]).
-template <int C>
-inline void gemm_nt_store(__m128 sums, const float* bias, float* y) {
-  if constexpr (C == 4) {
-    if (bias != nullptr) sums = _mm_add_ps(sums, _mm_loadu_ps(bias));
-    _mm_storeu_ps(y, sums);
-  } else {
-    alignas(16) float v[4];
-    _mm_store_ps(v, sums);
-    for (int j = 0; j < C; ++j) y[j] = v[j] + (bias != nullptr ? bias[j] : 0.0f);
-  }
-}
-
-/// The first `count` (< width) weights of precision P at p as floats, zeros
-/// after; nothing past them is read.
-template <Precision P>
-inline GemmSimd::V load_weights_first(const weight_element_t<P>* p, int count) {
-  if constexpr (P == Precision::fp32) {
-    return GemmSimd::load_first(p, count);
-  } else {
-    alignas(64) std::uint16_t h[GemmSimd::width] = {};  // the bits of +0 in both formats
-    std::memcpy(h, p, static_cast<std::size_t>(count) * sizeof(std::uint16_t));
-    return GemmSimd::load_weights<P>(h);
-  }
-}
-
-/// One tile: R rows of x by C (<= 8) rows of w, over all of k.
-template <int R, int C, Precision P>
-inline void gemm_nt_tile(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
-                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t k) {
-  using S = GemmSimd;
-  constexpr int A = C <= 4 ? 4 : 8;  // accumulators per row, reduced four at a time
-  typename S::V acc[R][A];
-  for (int i = 0; i < R; ++i) {
-    for (int j = 0; j < A; ++j) acc[i][j] = S::zero();
-  }
-  std::ptrdiff_t p = 0;
-  if constexpr (P == Precision::bf16) {
-    // x in pair order (bf16_pair_order): each pair load of w multiplies the
-    // even-numbered values of x, then the odd-numbered ones.
-    constexpr int W = S::width;
-    for (; p < k; p += 2 * W) {
-      typename S::V even[R], odd[R];
-      for (int i = 0; i < R; ++i) {
-        even[i] = S::load(x + i * ldx + p);
-        odd[i] = S::load(x + i * ldx + p + W);
-      }
-      for (int j = 0; j < C; ++j) {
-        typename S::I pairs;
-        if (p + 2 * W <= k) {
-          pairs = S::load_pairs(w + j * ldw + p);
-        } else {
-          alignas(64) std::uint16_t rest[2 * W] = {};
-          std::memcpy(rest, w + j * ldw + p, static_cast<std::size_t>(k - p) * sizeof(std::uint16_t));
-          pairs = S::load_pairs(rest);
-        }
-        const typename S::V e = S::even_bf16(pairs), o = S::odd_bf16(pairs);
-        for (int i = 0; i < R; ++i) acc[i][j] = S::fma(odd[i], o, S::fma(even[i], e, acc[i][j]));
-      }
-    }
-  }
-  for (; p + S::width <= k; p += S::width) {
-    typename S::V a[R];
-    for (int i = 0; i < R; ++i) a[i] = S::load(x + i * ldx + p);
-    for (int j = 0; j < C; ++j) {
-      const typename S::V b = S::template load_weights<P>(w + j * ldw + p);
-      for (int i = 0; i < R; ++i) acc[i][j] = S::fma(a[i], b, acc[i][j]);
-    }
-  }
-  if (p < k) {
-    const int rest = static_cast<int>(k - p);
-    typename S::V a[R];
-    for (int i = 0; i < R; ++i) a[i] = S::load_first(x + i * ldx + p, rest);
-    for (int j = 0; j < C; ++j) {
-      const typename S::V b = load_weights_first<P>(w + j * ldw + p, rest);
-      for (int i = 0; i < R; ++i) acc[i][j] = S::fma(a[i], b, acc[i][j]);
-    }
-  }
-  for (int i = 0; i < R; ++i) {
-    gemm_nt_store<(C < 4 ? C : 4)>(S::sum4(acc[i][0], acc[i][1], acc[i][2], acc[i][3]), bias, y + i * ldy);
-    if constexpr (C > 4) {
-      gemm_nt_store<C - 4>(S::sum4(acc[i][4], acc[i][5], acc[i][6], acc[i][7]), bias != nullptr ? bias + 4 : nullptr,
-                           y + i * ldy + 4);
-    }
-  }
-}
-
-/// One row of x against one row of weights, for a single row of x whose k
-/// values sit in the L1 cache (gemm_nt_row_tiles): one weight row streamed
-/// at a time reads memory faster than eight side by side, and four
-/// independent accumulators keep the FMA chains short. x in pair order for
-/// bf16.
-template <Precision P>
-inline float gemv_row(const float* x, const weight_element_t<P>* w, std::ptrdiff_t k) {
-  using S = GemmSimd;
-  constexpr int W = S::width;
-  constexpr int U = 4;
-  // fp16 with AVX-512 as bf16: 2 x width weights per load (a cache line).
-  constexpr bool wide_fp16 = P == Precision::fp16 && W == 16;
-  constexpr std::ptrdiff_t step = P == Precision::bf16 || wide_fp16 ? 2 * W : W;  // weights per accumulator and load
-  typename S::V acc[U];
-  for (auto& a : acc) a = S::zero();
-  const auto add = [&](typename S::V& a, const weight_element_t<P>* wp, const float* xp) {
-    if constexpr (P == Precision::bf16) {
-      const typename S::I pairs = S::load_pairs(wp);
-      a = S::fma(S::load(xp + W), S::odd_bf16(pairs), S::fma(S::load(xp), S::even_bf16(pairs), a));
-    } else if constexpr (wide_fp16) {
-      const typename S::I pairs = S::load_pairs(wp);
-      a = S::fma(S::load(xp + W), S::high_fp16(pairs), S::fma(S::load(xp), S::low_fp16(pairs), a));
-    } else {
-      a = S::fma(S::load(xp), S::template load_weights<P>(wp), a);
-    }
-  };
-  std::ptrdiff_t p = 0;
-  for (; p + U * step <= k; p += U * step) {
-    for (int u = 0; u < U; ++u) add(acc[u], w + p + u * step, x + p + u * step);
-  }
-  for (; p + step <= k; p += step) add(acc[0], w + p, x + p);
-  if constexpr (wide_fp16) {
-    for (; p + W <= k; p += W) acc[2] = S::fma(S::load(x + p), S::template load_weights<P>(w + p), acc[2]);
-  }
-  if (p < k) {
-    if constexpr (P == Precision::bf16) {
-      alignas(64) std::uint16_t rest[2 * W] = {};  // +0 past k: nothing beyond the row is read
-      std::memcpy(rest, w + p, static_cast<std::size_t>(k - p) * sizeof(std::uint16_t));
-      add(acc[1], rest, x + p);
-    } else {
-      const int count = static_cast<int>(k - p);
-      acc[1] = S::fma(S::load_first(x + p, count), load_weights_first<P>(w + p, count), acc[1]);
-    }
-  }
-  alignas(16) float v[4];
-  _mm_store_ps(v, S::sum4(acc[0], acc[1], acc[2], acc[3]));
-  return (v[0] + v[1]) + (v[2] + v[3]);
-}
-
-/// A single row of x with k up to this many values goes one weight row at
-/// a time (gemv_row): x (k floats) stays in a 32 KiB L1 cache beside the
-/// stream. Past it, eight weight rows share each load of x.
-inline constexpr std::ptrdiff_t gemv_max_k = 4096;
-
-/// Outputs [0, n) of R rows of x, four at a time, and the rest in one tile;
-/// a single row (a matrix-vector product, bound by reading w) one weight row
-/// at a time up to gemv_max_k deep, eight side by side past it; w, bias and
-/// y start at the first of the n outputs.
-template <int R, Precision P>
-inline void gemm_nt_row_tiles(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
-                              const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n, std::ptrdiff_t k) {
-  std::ptrdiff_t j = 0;
-  const auto b = [&](std::ptrdiff_t at) { return bias != nullptr ? bias + at : nullptr; };
-  if constexpr (R == 1) {
-    if (k <= gemv_max_k) {
-      for (; j < n; ++j) y[j] = gemv_row<P>(x, w + j * ldw, k) + (bias != nullptr ? bias[j] : 0.0f);
-      return;
-    }
-    for (; j + 8 <= n; j += 8) gemm_nt_tile<1, 8, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
-  }
-  for (; j + 4 <= n; j += 4) gemm_nt_tile<R, 4, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k);
-  switch (n - j) {
-    case 1: gemm_nt_tile<R, 1, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
-    case 2: gemm_nt_tile<R, 2, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
-    case 3: gemm_nt_tile<R, 3, P>(x, ldx, w + j * ldw, ldw, b(j), y + j, ldy, k); break;
-    default: break;
-  }
-}
-
-template <int R, Precision P>
-inline void gemm_nt_rest(int rest, const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w,
-                         std::ptrdiff_t ldw, const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t n,
-                         std::ptrdiff_t k) {
-  if constexpr (R > 0) {
-    if (rest == R) return gemm_nt_row_tiles<R, P>(x, ldx, w, ldw, bias, y, ldy, n, k);
-    gemm_nt_rest<R - 1, P>(rest, x, ldx, w, ldw, bias, y, ldy, n, k);
-  }
-}
-
-/// Weight rows per block: 64 rows of k floats stay in a 256 KiB-or-larger L2
-/// up to k = 1024 and are re-read from L3 beyond, at most once per tile row.
-inline constexpr std::ptrdiff_t gemm_block_rows = 64;
-
-/// Cpu::linear's products of up to this many rows go through gemm_nt. At
-/// BERT-base's shapes on one AVX2 core gemm_nt is 5-15% faster than Eigen's
-/// GEMM from 2 to 512 rows and 2-5% slower at 1024 (8 x 128 tokens), where
-/// Eigen's packing of both operands is spread over enough rows. (Weights at
-/// half precision go through gemm_nt at every size.)
-inline constexpr std::ptrdiff_t gemm_nt_max_rows = 512;
-
-/// Rows [m0, m1) of x in the order a bf16 tile reads them: for each 2 x
-/// width values, the even-numbered ones then the odd-numbered ones, zeros
-/// after k up to a multiple of 2 x width (the row length of `out`).
-inline std::ptrdiff_t bf16_pair_order(const float* x, std::ptrdiff_t ldx, std::ptrdiff_t m0, std::ptrdiff_t m1,
-                                      std::ptrdiff_t k, std::vector<float>& out) {
-  constexpr std::ptrdiff_t W = GemmSimd::width;
-  const std::ptrdiff_t padded = (k + 2 * W - 1) / (2 * W) * (2 * W);
-  out.assign(static_cast<std::size_t>((m1 - m0) * padded), 0.0f);
-  for (std::ptrdiff_t r = m0; r < m1; ++r) {
-    float* dst = out.data() + (r - m0) * padded;
-    for (std::ptrdiff_t p = 0; p < k; ++p) {
-      const std::ptrdiff_t group = p / (2 * W), at = p % (2 * W);
-      dst[group * 2 * W + (at % 2) * W + at / 2] = x[r * ldx + p];
-    }
-  }
-  return padded;
-}
-
-/// The rows of x [m0, m1) against `n` weight rows starting at w.
-template <Precision P>
-inline void gemm_nt_rows(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
-                         const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1,
-                         std::ptrdiff_t n, std::ptrdiff_t k) {
-  constexpr int R = GemmSimd::rows;
-  std::ptrdiff_t m = m0;
-  for (; m + R <= m1; m += R) gemm_nt_row_tiles<R, P>(x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, n, k);
-  if (m < m1) gemm_nt_rest<R - 1, P>(static_cast<int>(m1 - m), x + m * ldx, ldx, w, ldw, bias, y + m * ldy, ldy, n, k);
-}
-
-/// y[m0:m1, n0:n1] = x[m0:m1] w[n0:n1]ᵀ (+ bias[n0:n1] when bias is not null);
-/// x, w and y row-major with leading dimensions ldx, ldw and ldy; w's
-/// elements of precision P (weight_element_t).
-template <Precision P = Precision::fp32>
-inline void gemm_nt(const float* x, std::ptrdiff_t ldx, const weight_element_t<P>* w, std::ptrdiff_t ldw,
-                    const float* bias, float* y, std::ptrdiff_t ldy, std::ptrdiff_t m0, std::ptrdiff_t m1,
-                    std::ptrdiff_t n0, std::ptrdiff_t n1, std::ptrdiff_t k) {
-  if constexpr (P != Precision::fp32) {
-    // More rows than one tile: each block of 16-bit weights is widened once
-    // into a float copy (this thread's), which every row tile then reads.
-    if (m1 - m0 > GemmSimd::rows) {
-      thread_local std::vector<float> widened;
-      widened.resize(static_cast<std::size_t>(gemm_block_rows * k));
-      for (std::ptrdiff_t b0 = n0; b0 < n1; b0 += gemm_block_rows) {
-        const std::ptrdiff_t count = std::min(n1, b0 + gemm_block_rows) - b0;
-        for (std::ptrdiff_t r = 0; r < count; ++r) {
-          const weight_element_t<P>* src = w + (b0 + r) * ldw;
-          float* dst = widened.data() + r * k;
-          std::ptrdiff_t p = 0;
-          for (; p + GemmSimd::width <= k; p += GemmSimd::width) {
-            GemmSimd::store(dst + p, GemmSimd::load_weights<P>(src + p));
-          }
-          for (; p < k; ++p) dst[p] = weight_to_float<P>(src[p]);
-        }
-        gemm_nt_rows<Precision::fp32>(x, ldx, widened.data(), k, bias != nullptr ? bias + b0 : nullptr, y + b0, ldy,
-                                      m0, m1, count, k);
-      }
-      return;
-    }
-  }
-  if constexpr (P == Precision::bf16) {
-    // A tile of rows or fewer: x in pair order (this thread's copy), against
-    // the bf16 weights as stored.
-    thread_local std::vector<float> paired;
-    const std::ptrdiff_t padded = bf16_pair_order(x, ldx, m0, m1, k, paired);
-    x = paired.data();
-    ldx = padded;
-    y += m0 * ldy;
-    m1 -= m0;
-    m0 = 0;
-  }
-  for (std::ptrdiff_t b0 = n0; b0 < n1; b0 += gemm_block_rows) {
-    const std::ptrdiff_t count = std::min(n1, b0 + gemm_block_rows) - b0;
-    gemm_nt_rows<P>(x, ldx, w + b0 * ldw, ldw, bias != nullptr ? bias + b0 : nullptr, y + b0, ldy, m0, m1, count, k);
-  }
-}
-
-#if defined(ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED)
-#pragma GCC diagnostic pop
-#undef ACCELBENCH_GEMM_DIAGNOSTICS_PUSHED
-#endif
-
-#endif  // ACCELBENCH_CPU_GEMM
-
-}  // namespace accelbench::detail
-// ---- end accelbench/backend/cpu/gemm.hpp ----
 
 namespace accelbench {
 
@@ -4115,10 +4086,10 @@ inline void check_linear(const HostMatrix& x, Eigen::Index w_rows, Eigen::Index 
 }
 
 #if ACCELBENCH_CPU_GEMM
-/// Cpu::linear's product through gemm_nt, on weights of precision P ([n, k]
-/// row-major at w), the bias added as each tile is stored. The threads split
-/// the outputs (whole blocks of weight rows, so each reads only its share of
-/// the weights) or, with fewer outputs than blocks to go round, the rows of x.
+/// Cpu::linear's product through gemm_nt, on weights of precision P packed
+/// in panels at w ([n, k]), the bias the tiles' starting value. The threads
+/// split the outputs (whole panels, so each reads only its share of the
+/// weights) or, with fewer panels than to go round, the rows of x.
 template <Precision P>
 inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const HostMatrix& x,
                            const weight_element_t<P>* w, Eigen::Index n, const HostMatrix& b, HostMatrix& y) {
@@ -4126,16 +4097,17 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
   const Index m = x.rows(), k = x.cols();
   const float* bias = b.size() != 0 ? b.data() : nullptr;
   const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
-    gemm_nt<P>(x.data(), k, w, k, bias, y.data(), n, m0, m1, n0, n1, k);
+    gemm_nt<P>(x.data(), k, w, bias, y.data(), n, m0, m1, n0, n1, k);
   };
 #if defined(_OPENMP)
   if (threads > 1 && m * n * k >= parallel_threshold) {
-    const bool split_outputs = n >= Index{threads} * gemm_block_rows || m < Index{threads} * 8;
+    const Index panels = panel_count(n);
+    const bool split_outputs = panels >= Index{threads} * 4 || m < Index{threads} * GemmSimd::rows;
     const Index parts = threads;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (Index p = 0; p < parts; ++p) {
       if (split_outputs) {
-        part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
+        part(0, m, panels * p / parts * panel_width, std::min(n, panels * (p + 1) / parts * panel_width));
       } else {
         part(m * p / parts, m * (p + 1) / parts, 0, n);
       }
@@ -4148,33 +4120,38 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
 #endif
   part(0, m, 0, n);
 }
+
+/// A weight held as a Tensor ([n, k] row-major) from this many rows of x
+/// on is packed for the call (this thread's copy) and goes through gemm_nt,
+/// where the packing (n x k copies) is small beside the product; fewer rows
+/// take Eigen's product. A model's layers hold Cpu::Weight, packed once.
+inline constexpr Eigen::Index pack_per_call_rows = 64;
 #endif
 
 }  // namespace detail
 
-inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) { linear_fp32(x, w, b, y); }
-
-template <class W>
-void Cpu::linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y) {
+inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
   detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
   set_gemm_threads();
-  // Unused where neither the own product nor OpenMP is compiled in.
-  [[maybe_unused]] const Index m = x.rows(), n = w.rows();
 #if ACCELBENCH_CPU_GEMM
-  // detail::gemm_nt on the weights as loaded. A single row (a decode step)
-  // is a matrix-vector product: gemm_nt streams one weight row at a time
-  // where the row of x stays in the L1 cache (detail::gemv_max_k), faster
-  // than Eigen's; past that the two read alike, and it stays Eigen's. From
-  // about a thousand rows on Eigen's packing pays for itself
-  // (bench/gemm_cpu.cpp): Eigen's too.
-  if ((m > 1 || w.cols() <= detail::gemv_max_k) && m <= detail::gemm_nt_max_rows) {
-    detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.data(), n, b, y);
+  if (x.rows() >= detail::pack_per_call_rows) {
+    const Index n = w.rows();
+    thread_local std::vector<float> packed;
+    packed.resize(static_cast<std::size_t>(detail::packed_size(n, w.cols())));
+    detail::pack_panels<Precision::fp32>(w.data(), n, w.cols(), packed.data());
+    detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, packed.data(), n, b, y);
     return;
   }
 #endif
+  linear_eigen(x, w, b, y);
+}
+
+template <class W>
+void Cpu::linear_eigen(const Tensor& x, const W& w, const Tensor& b, Tensor& y) {
   // Eigen's product: the bias is its starting value (y += x wᵀ), so it costs
   // no pass of its own over y.
+  const Index m = x.rows(), n = w.rows();
   const bool biased = b.size() != 0;
   if (biased) {
     parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() = b.row(0); });
@@ -4199,35 +4176,41 @@ void Cpu::linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y) {
     }
     return;
   }
+#else
+  (void)m;
+  (void)n;
 #endif
   product(y, w);
 }
 
 inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) {
-  if (w.precision() == Precision::fp32) return linear_fp32(x, w.fp32(), b, y);
   detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
 #if ACCELBENCH_CPU_GEMM
-  // Every size through gemm_nt, which widens the 16-bit weights as it reads
-  // them (a decode step reads half the bytes of fp32's).
-  const auto run = [&]<Precision P>() {
-    detail::linear_gemm_nt<P>(threads_, parallel_threshold, x, w.bits().data(), w.rows(), b, y);
-  };
-  if (w.precision() == Precision::bf16) {
-    run.template operator()<Precision::bf16>();
-  } else {
-    run.template operator()<Precision::fp16>();
+  // Every size through gemm_nt on the panels packed at load; 16-bit weights
+  // are widened as they are read (a decode step reads half the bytes of
+  // fp32's).
+  switch (w.precision()) {
+    case Precision::fp32:
+      return detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.fp32_data(), w.rows(), b, y);
+    case Precision::bf16:
+      return detail::linear_gemm_nt<Precision::bf16>(threads_, parallel_threshold, x, w.bits_data(), w.rows(), b, y);
+    case Precision::fp16:
+      return detail::linear_gemm_nt<Precision::fp16>(threads_, parallel_threshold, x, w.bits_data(), w.rows(), b, y);
   }
 #else
-  // The portable path: a block of weight rows at a time widened to float,
-  // then Eigen's product.
+  // The portable path: Eigen's product on the row-major values, 16-bit ones
+  // a block of weight rows at a time widened to float.
   set_gemm_threads();
+  if (w.precision() == Precision::fp32) {
+    return linear_eigen(x, Eigen::Map<const HostMatrix>(w.fp32_data(), w.rows(), w.cols()), b, y);
+  }
   constexpr Index block = 256;
   Tensor widened;
   for (Index r0 = 0; r0 < w.rows(); r0 += block) {
     const Index count = std::min(block, w.rows() - r0);
     widened.resize(count, w.cols());
-    detail::half_bits_to_floats(w.precision() == Precision::bf16, w.bits().data() + r0 * w.cols(), widened.data(),
+    detail::half_bits_to_floats(w.precision() == Precision::bf16, w.bits_data() + r0 * w.cols(), widened.data(),
                                 static_cast<std::size_t>(widened.size()));
     auto out = y.middleCols(r0, count);
     out.noalias() = x * widened.transpose();
@@ -7434,19 +7417,19 @@ class Bert {
     for (int l = 0; l < config_.layers; ++l) {
       const auto p = detail::bert_layer_prefix(l);
       Layer& L = layers_[static_cast<std::size_t>(l)];
-      L.q_w = take(p + "attention.self.query.weight", h, h);
+      L.q_w = take.weight(p + "attention.self.query.weight", h, h);
       L.q_b = take(p + "attention.self.query.bias", 1, h);
-      L.k_w = take(p + "attention.self.key.weight", h, h);
+      L.k_w = take.weight(p + "attention.self.key.weight", h, h);
       L.k_b = take(p + "attention.self.key.bias", 1, h);
-      L.v_w = take(p + "attention.self.value.weight", h, h);
+      L.v_w = take.weight(p + "attention.self.value.weight", h, h);
       L.v_b = take(p + "attention.self.value.bias", 1, h);
-      L.o_w = take(p + "attention.output.dense.weight", h, h);
+      L.o_w = take.weight(p + "attention.output.dense.weight", h, h);
       L.o_b = take(p + "attention.output.dense.bias", 1, h);
       L.ln1_g = take(p + "attention.output.LayerNorm.weight", 1, h);
       L.ln1_b = take(p + "attention.output.LayerNorm.bias", 1, h);
-      L.i_w = take(p + "intermediate.dense.weight", i, h);
+      L.i_w = take.weight(p + "intermediate.dense.weight", i, h);
       L.i_b = take(p + "intermediate.dense.bias", 1, i);
-      L.out_w = take(p + "output.dense.weight", h, i);
+      L.out_w = take.weight(p + "output.dense.weight", h, i);
       L.out_b = take(p + "output.dense.bias", 1, h);
       L.ln2_g = take(p + "output.LayerNorm.weight", 1, h);
       L.ln2_b = take(p + "output.LayerNorm.bias", 1, h);
@@ -7512,8 +7495,8 @@ class Bert {
 
  private:
   struct Layer {
-    Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b;
-    Tensor i_w, i_b, out_w, out_b, ln2_g, ln2_b;
+    weight_t<B> q_w, k_w, v_w, o_w, i_w, out_w;  // the linear layers' (packed once, on Cpu)
+    Tensor q_b, k_b, v_b, o_b, ln1_g, ln1_b, i_b, out_b, ln2_g, ln2_b;
   };
 
   BertConfig config_;
@@ -8235,9 +8218,9 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
     HostMatrix embed = take.host("wte.weight", config_.vocab_size, h);
-    // A tied head at a precision other than fp32 is a copy of the table at
-    // it; the lookup keeps the fp32 table.
-    if (config_.tied_embeddings && config_.weight_precision != Precision::fp32) lm_head_ = take.copy_weight(embed);
+    // A tied head is a copy of the table as a Weight unless the table serves
+    // (head_is_table); the lookup keeps the fp32 table.
+    if (config_.tied_embeddings && !head_is_table()) lm_head_ = take.copy_weight(embed);
     embed_ = take.upload(std::move(embed));
     positions_ = take("wpe.weight", config_.max_positions, h);
     layers_.resize(static_cast<std::size_t>(config_.layers));
@@ -8329,9 +8312,16 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     return scale;
   }
 
+  /// Whether the head is the fp32 token table itself: tied, at fp32, on a
+  /// backend that takes a Tensor as a linear layer's weight as it stands
+  /// (not PacksWeights: Cpu reads a decode step's head from packed panels).
+  [[nodiscard]] bool head_is_table() const noexcept {
+    return config_.tied_embeddings && config_.weight_precision == Precision::fp32 && !PacksWeights<B>;
+  }
+
   /// The LM head: the token embedding, or lm_head.weight when untied.
   void head(B& be, const Tensor& hidden, Tensor& logits) const {
-    if (config_.tied_embeddings && config_.weight_precision == Precision::fp32) {
+    if (head_is_table()) {
       be.linear(hidden, embed_, none_, logits);
     } else {
       be.linear(hidden, lm_head_, none_, logits);
@@ -8340,7 +8330,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
 
   GenerativeConfig config_;
   Tensor embed_, positions_, final_g_, final_b_;
-  Weight lm_head_;  // untied, or tied at a precision other than fp32
+  Weight lm_head_;  // untied, or tied where the table does not serve (head_is_table)
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;
@@ -8818,9 +8808,9 @@ class Llama : public DecoderOnly<Llama<B>, B> {
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
     HostMatrix embed = take.host("model.embed_tokens.weight", config_.vocab_size, h);
-    // A tied head at a precision other than fp32 is a copy of the table at
-    // it; the lookup keeps the fp32 table.
-    if (config_.tied_embeddings && config_.weight_precision != Precision::fp32) lm_head_ = take.copy_weight(embed);
+    // A tied head is a copy of the table as a Weight unless the table serves
+    // (head_is_table); the lookup keeps the fp32 table.
+    if (config_.tied_embeddings && !head_is_table()) lm_head_ = take.copy_weight(embed);
     embed_ = take.upload(std::move(embed));
     layers_.resize(static_cast<std::size_t>(config_.layers));
     for (int l = 0; l < config_.layers; ++l) {
@@ -8905,8 +8895,15 @@ class Llama : public DecoderOnly<Llama<B>, B> {
     be.rms_norm(a.x, final_g_, config_.norm_eps, a.h);
   }
 
+  /// Whether the head is the fp32 token table itself: tied, at fp32, on a
+  /// backend that takes a Tensor as a linear layer's weight as it stands
+  /// (not PacksWeights: Cpu reads a decode step's head from packed panels).
+  [[nodiscard]] bool head_is_table() const noexcept {
+    return config_.tied_embeddings && config_.weight_precision == Precision::fp32 && !PacksWeights<B>;
+  }
+
   void head(B& be, const Tensor& hidden, Tensor& logits) const {
-    if (config_.tied_embeddings && config_.weight_precision == Precision::fp32) {
+    if (head_is_table()) {
       be.linear(hidden, embed_, none_, logits);
     } else {
       be.linear(hidden, lm_head_, none_, logits);
@@ -8915,7 +8912,7 @@ class Llama : public DecoderOnly<Llama<B>, B> {
 
   GenerativeConfig config_;
   Tensor embed_, final_g_;
-  Weight lm_head_;  // untied, or tied at a precision other than fp32
+  Weight lm_head_;  // untied, or tied where the table does not serve (head_is_table)
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;
@@ -9721,16 +9718,18 @@ inline void add_pre_norm_layer_shapes(TensorShapes& s, const std::string& p, con
   both(n.fc2, h, i);
 }
 
-/// A pre-norm transformer encoder layer's weights on the backend; q_b, k_b
-/// and v_b are empty where the projections have no bias.
+/// A pre-norm transformer encoder layer's weights on the backend, the
+/// linear layers' as its Weight (packed once, on Cpu); q_b, k_b and v_b are
+/// empty where the projections have no bias.
 template <class B>
 struct PreNormLayer {
-  typename B::Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
-  typename B::Tensor norm2_g, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b;
+  weight_t<B> q_w, k_w, v_w, o_w, fc1_w, fc2_w;
+  typename B::Tensor norm1_g, norm1_b, q_b, k_b, v_b, o_b, norm2_g, norm2_b, fc1_b, fc2_b;
 };
 
-/// Takes a layer's tensors through `take(name, rows, cols)`; no query, key
-/// and value biases unless `qkv_bias`.
+/// Takes a layer's tensors through a WeightUploader (`take(name, rows,
+/// cols)`, `take.weight(...)` for the linear layers); no query, key and
+/// value biases unless `qkv_bias`.
 template <class B, class Take>
 PreNormLayer<B> take_pre_norm_layer(Take&& take, const std::string& p, const PreNormLayerNames& n, Eigen::Index h,
                                     Eigen::Index i, bool qkv_bias = true) {
@@ -9739,21 +9738,21 @@ PreNormLayer<B> take_pre_norm_layer(Take&& take, const std::string& p, const Pre
   PreNormLayer<B> L;
   L.norm1_g = take(w(n.norm1), 1, h);
   L.norm1_b = take(b(n.norm1), 1, h);
-  L.q_w = take(w(n.query), h, h);
-  L.k_w = take(w(n.key), h, h);
-  L.v_w = take(w(n.value), h, h);
+  L.q_w = take.weight(w(n.query), h, h);
+  L.k_w = take.weight(w(n.key), h, h);
+  L.v_w = take.weight(w(n.value), h, h);
   if (qkv_bias) {
     L.q_b = take(b(n.query), 1, h);
     L.k_b = take(b(n.key), 1, h);
     L.v_b = take(b(n.value), 1, h);
   }
-  L.o_w = take(w(n.out), h, h);
+  L.o_w = take.weight(w(n.out), h, h);
   L.o_b = take(b(n.out), 1, h);
   L.norm2_g = take(w(n.norm2), 1, h);
   L.norm2_b = take(b(n.norm2), 1, h);
-  L.fc1_w = take(w(n.fc1), i, h);
+  L.fc1_w = take.weight(w(n.fc1), i, h);
   L.fc1_b = take(b(n.fc1), 1, i);
-  L.fc2_w = take(w(n.fc2), h, i);
+  L.fc2_w = take.weight(w(n.fc2), h, i);
   L.fc2_b = take(b(n.fc2), 1, h);
   return L;
 }

@@ -607,8 +607,7 @@ std::filesystem::path golden_stored_at(const std::string& arch, Precision precis
   for (const auto& t : file.tensors()) {
     REQUIRE(t.dtype == "F32");
     const CpuWeight rounded(file.read_matrix(t.name), precision);
-    writer.add_half(t.name, precision, Eigen::Map<const HalfBitsMatrix>(rounded.bits().data(), rounded.rows(), rounded.cols()),
-                    t.shape);
+    writer.add_half(t.name, precision, rounded.to_bits(), t.shape);
   }
   writer.write(dir / "model.safetensors");
   return dir;

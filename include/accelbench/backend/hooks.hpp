@@ -73,6 +73,13 @@ concept HasHalfWeights = HasWeightPrecision<B> && requires(B& b, Precision p, co
   { b.upload_weight_bits(p, m) } -> std::same_as<typename B::Weight>;
 };
 
+/// Whether B lays its Weight out for its own product, unlike a Tensor
+/// (Cpu's packed panels, CpuWeight::packed): a linear layer given a Tensor
+/// there is packed on every call, so a head tied to the token table is kept
+/// as a Weight copy of it.
+template <class B>
+concept PacksWeights = HasWeightPrecision<B> && requires { requires B::Weight::packed; };
+
 /// The type of a linear layer's weight on B: B::Weight with
 /// HasWeightPrecision, else B::Tensor.
 template <class B>

@@ -304,19 +304,19 @@ class Bert {
     for (int l = 0; l < config_.layers; ++l) {
       const auto p = detail::bert_layer_prefix(l);
       Layer& L = layers_[static_cast<std::size_t>(l)];
-      L.q_w = take(p + "attention.self.query.weight", h, h);
+      L.q_w = take.weight(p + "attention.self.query.weight", h, h);
       L.q_b = take(p + "attention.self.query.bias", 1, h);
-      L.k_w = take(p + "attention.self.key.weight", h, h);
+      L.k_w = take.weight(p + "attention.self.key.weight", h, h);
       L.k_b = take(p + "attention.self.key.bias", 1, h);
-      L.v_w = take(p + "attention.self.value.weight", h, h);
+      L.v_w = take.weight(p + "attention.self.value.weight", h, h);
       L.v_b = take(p + "attention.self.value.bias", 1, h);
-      L.o_w = take(p + "attention.output.dense.weight", h, h);
+      L.o_w = take.weight(p + "attention.output.dense.weight", h, h);
       L.o_b = take(p + "attention.output.dense.bias", 1, h);
       L.ln1_g = take(p + "attention.output.LayerNorm.weight", 1, h);
       L.ln1_b = take(p + "attention.output.LayerNorm.bias", 1, h);
-      L.i_w = take(p + "intermediate.dense.weight", i, h);
+      L.i_w = take.weight(p + "intermediate.dense.weight", i, h);
       L.i_b = take(p + "intermediate.dense.bias", 1, i);
-      L.out_w = take(p + "output.dense.weight", h, i);
+      L.out_w = take.weight(p + "output.dense.weight", h, i);
       L.out_b = take(p + "output.dense.bias", 1, h);
       L.ln2_g = take(p + "output.LayerNorm.weight", 1, h);
       L.ln2_b = take(p + "output.LayerNorm.bias", 1, h);
@@ -382,8 +382,8 @@ class Bert {
 
  private:
   struct Layer {
-    Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b;
-    Tensor i_w, i_b, out_w, out_b, ln2_g, ln2_b;
+    weight_t<B> q_w, k_w, v_w, o_w, i_w, out_w;  // the linear layers' (packed once, on Cpu)
+    Tensor q_b, k_b, v_b, o_b, ln1_g, ln1_b, i_b, out_b, ln2_g, ln2_b;
   };
 
   BertConfig config_;

@@ -188,9 +188,9 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     const Eigen::Index i = config_.intermediate;
     WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
     HostMatrix embed = take.host("wte.weight", config_.vocab_size, h);
-    // A tied head at a precision other than fp32 is a copy of the table at
-    // it; the lookup keeps the fp32 table.
-    if (config_.tied_embeddings && config_.weight_precision != Precision::fp32) lm_head_ = take.copy_weight(embed);
+    // A tied head is a copy of the table as a Weight unless the table serves
+    // (head_is_table); the lookup keeps the fp32 table.
+    if (config_.tied_embeddings && !head_is_table()) lm_head_ = take.copy_weight(embed);
     embed_ = take.upload(std::move(embed));
     positions_ = take("wpe.weight", config_.max_positions, h);
     layers_.resize(static_cast<std::size_t>(config_.layers));
@@ -282,9 +282,16 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
     return scale;
   }
 
+  /// Whether the head is the fp32 token table itself: tied, at fp32, on a
+  /// backend that takes a Tensor as a linear layer's weight as it stands
+  /// (not PacksWeights: Cpu reads a decode step's head from packed panels).
+  [[nodiscard]] bool head_is_table() const noexcept {
+    return config_.tied_embeddings && config_.weight_precision == Precision::fp32 && !PacksWeights<B>;
+  }
+
   /// The LM head: the token embedding, or lm_head.weight when untied.
   void head(B& be, const Tensor& hidden, Tensor& logits) const {
-    if (config_.tied_embeddings && config_.weight_precision == Precision::fp32) {
+    if (head_is_table()) {
       be.linear(hidden, embed_, none_, logits);
     } else {
       be.linear(hidden, lm_head_, none_, logits);
@@ -293,7 +300,7 @@ class Gpt2 : public DecoderOnly<Gpt2<B>, B> {
 
   GenerativeConfig config_;
   Tensor embed_, positions_, final_g_, final_b_;
-  Weight lm_head_;  // untied, or tied at a precision other than fp32
+  Weight lm_head_;  // untied, or tied where the table does not serve (head_is_table)
   Tensor none_;  // an empty tensor: no bias, no mask
   std::vector<Layer> layers_;
   WeightTally tally_;

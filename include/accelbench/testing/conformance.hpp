@@ -52,7 +52,7 @@ void check_linear_at_precisions(B& b, Cpu& cpu, Checker& chk) {
       b.linear(b.upload(x), b.upload_weight(w, p), b.upload(bias), y);
       chk.matches(name, b.download(y), ref);
       if constexpr (HasHalfWeights<B>) {
-        const HalfBitsMatrix bits = Eigen::Map<const HalfBitsMatrix>(rounded.bits().data(), m, k);
+        const HalfBitsMatrix bits = rounded.to_bits();
         cpu.linear(x, rounded, HostMatrix{}, ref);
         b.linear(b.upload(x), b.upload_weight_bits(p, bits), T{}, y);
         chk.matches(name + " given as bits, without bias", b.download(y), ref);

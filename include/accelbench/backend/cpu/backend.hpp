@@ -8,7 +8,7 @@
 // The Cpu backend: Eigen kernels that are both the reference every other
 // backend is verified against and what the CPU is timed with. A linear
 // layer's product is detail::gemm_nt (cpu/gemm.hpp) on AVX2 or AVX-512,
-// reading the weights as loaded, and Eigen's blocked GEMM elsewhere; the
+// on weights packed once at load (Cpu::Weight), and Eigen's GEMM elsewhere; the
 // other products (attention, convolutions) are Eigen's; element-wise work is
 // vectorised Eigen array code over whole rows, split across threads with
 // OpenMP.
@@ -246,7 +246,7 @@ class Cpu {
   void mul(const Tensor& x, Tensor& y);
 
  private:
-  template <class W> void linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y);  // W: Tensor, or a map
+  template <class W> void linear_eigen(const Tensor& x, const W& w, const Tensor& b, Tensor& y);  // W: Tensor, or a map
   // Below this many elements, element-wise work stays on one thread.
   static constexpr Index parallel_threshold = 1 << 15;
   // Products with fewer input rows split their outputs across threads.

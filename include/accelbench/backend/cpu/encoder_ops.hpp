@@ -30,10 +30,10 @@ inline void check_linear(const HostMatrix& x, Eigen::Index w_rows, Eigen::Index 
 }
 
 #if ACCELBENCH_CPU_GEMM
-/// Cpu::linear's product through gemm_nt, on weights of precision P ([n, k]
-/// row-major at w), the bias added as each tile is stored. The threads split
-/// the outputs (whole blocks of weight rows, so each reads only its share of
-/// the weights) or, with fewer outputs than blocks to go round, the rows of x.
+/// Cpu::linear's product through gemm_nt, on weights of precision P packed
+/// in panels at w ([n, k]), the bias the tiles' starting value. The threads
+/// split the outputs (whole panels, so each reads only its share of the
+/// weights) or, with fewer panels than to go round, the rows of x.
 template <Precision P>
 inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const HostMatrix& x,
                            const weight_element_t<P>* w, Eigen::Index n, const HostMatrix& b, HostMatrix& y) {
@@ -41,16 +41,17 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
   const Index m = x.rows(), k = x.cols();
   const float* bias = b.size() != 0 ? b.data() : nullptr;
   const auto part = [&](Index m0, Index m1, Index n0, Index n1) {
-    gemm_nt<P>(x.data(), k, w, k, bias, y.data(), n, m0, m1, n0, n1, k);
+    gemm_nt<P>(x.data(), k, w, bias, y.data(), n, m0, m1, n0, n1, k);
   };
 #if defined(_OPENMP)
   if (threads > 1 && m * n * k >= parallel_threshold) {
-    const bool split_outputs = n >= Index{threads} * gemm_block_rows || m < Index{threads} * 8;
+    const Index panels = panel_count(n);
+    const bool split_outputs = panels >= Index{threads} * 4 || m < Index{threads} * GemmSimd::rows;
     const Index parts = threads;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (Index p = 0; p < parts; ++p) {
       if (split_outputs) {
-        part(0, m, n * p / parts / 4 * 4, p + 1 == parts ? n : n * (p + 1) / parts / 4 * 4);
+        part(0, m, panels * p / parts * panel_width, std::min(n, panels * (p + 1) / parts * panel_width));
       } else {
         part(m * p / parts, m * (p + 1) / parts, 0, n);
       }
@@ -63,33 +64,38 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
 #endif
   part(0, m, 0, n);
 }
+
+/// A weight held as a Tensor ([n, k] row-major) from this many rows of x
+/// on is packed for the call (this thread's copy) and goes through gemm_nt,
+/// where the packing (n x k copies) is small beside the product; fewer rows
+/// take Eigen's product. A model's layers hold Cpu::Weight, packed once.
+inline constexpr Eigen::Index pack_per_call_rows = 64;
 #endif
 
 }  // namespace detail
 
-inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) { linear_fp32(x, w, b, y); }
-
-template <class W>
-void Cpu::linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y) {
+inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tensor& y) {
   detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
   set_gemm_threads();
-  // Unused where neither the own product nor OpenMP is compiled in.
-  [[maybe_unused]] const Index m = x.rows(), n = w.rows();
 #if ACCELBENCH_CPU_GEMM
-  // detail::gemm_nt on the weights as loaded. A single row (a decode step)
-  // is a matrix-vector product: gemm_nt streams one weight row at a time
-  // where the row of x stays in the L1 cache (detail::gemv_max_k), faster
-  // than Eigen's; past that the two read alike, and it stays Eigen's. From
-  // about a thousand rows on Eigen's packing pays for itself
-  // (bench/gemm_cpu.cpp): Eigen's too.
-  if ((m > 1 || w.cols() <= detail::gemv_max_k) && m <= detail::gemm_nt_max_rows) {
-    detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.data(), n, b, y);
+  if (x.rows() >= detail::pack_per_call_rows) {
+    const Index n = w.rows();
+    thread_local std::vector<float> packed;
+    packed.resize(static_cast<std::size_t>(detail::packed_size(n, w.cols())));
+    detail::pack_panels<Precision::fp32>(w.data(), n, w.cols(), packed.data());
+    detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, packed.data(), n, b, y);
     return;
   }
 #endif
+  linear_eigen(x, w, b, y);
+}
+
+template <class W>
+void Cpu::linear_eigen(const Tensor& x, const W& w, const Tensor& b, Tensor& y) {
   // Eigen's product: the bias is its starting value (y += x wᵀ), so it costs
   // no pass of its own over y.
+  const Index m = x.rows(), n = w.rows();
   const bool biased = b.size() != 0;
   if (biased) {
     parallel_rows(y.rows(), y.cols(), [&](Index r0, Index r1) { y.middleRows(r0, r1 - r0).rowwise() = b.row(0); });
@@ -114,35 +120,41 @@ void Cpu::linear_fp32(const Tensor& x, const W& w, const Tensor& b, Tensor& y) {
     }
     return;
   }
+#else
+  (void)m;
+  (void)n;
 #endif
   product(y, w);
 }
 
 inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tensor& y) {
-  if (w.precision() == Precision::fp32) return linear_fp32(x, w.fp32(), b, y);
   detail::check_linear(x, w.rows(), w.cols(), b);
   y.resize(x.rows(), w.rows());
 #if ACCELBENCH_CPU_GEMM
-  // Every size through gemm_nt, which widens the 16-bit weights as it reads
-  // them (a decode step reads half the bytes of fp32's).
-  const auto run = [&]<Precision P>() {
-    detail::linear_gemm_nt<P>(threads_, parallel_threshold, x, w.bits().data(), w.rows(), b, y);
-  };
-  if (w.precision() == Precision::bf16) {
-    run.template operator()<Precision::bf16>();
-  } else {
-    run.template operator()<Precision::fp16>();
+  // Every size through gemm_nt on the panels packed at load; 16-bit weights
+  // are widened as they are read (a decode step reads half the bytes of
+  // fp32's).
+  switch (w.precision()) {
+    case Precision::fp32:
+      return detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.fp32_data(), w.rows(), b, y);
+    case Precision::bf16:
+      return detail::linear_gemm_nt<Precision::bf16>(threads_, parallel_threshold, x, w.bits_data(), w.rows(), b, y);
+    case Precision::fp16:
+      return detail::linear_gemm_nt<Precision::fp16>(threads_, parallel_threshold, x, w.bits_data(), w.rows(), b, y);
   }
 #else
-  // The portable path: a block of weight rows at a time widened to float,
-  // then Eigen's product.
+  // The portable path: Eigen's product on the row-major values, 16-bit ones
+  // a block of weight rows at a time widened to float.
   set_gemm_threads();
+  if (w.precision() == Precision::fp32) {
+    return linear_eigen(x, Eigen::Map<const HostMatrix>(w.fp32_data(), w.rows(), w.cols()), b, y);
+  }
   constexpr Index block = 256;
   Tensor widened;
   for (Index r0 = 0; r0 < w.rows(); r0 += block) {
     const Index count = std::min(block, w.rows() - r0);
     widened.resize(count, w.cols());
-    detail::half_bits_to_floats(w.precision() == Precision::bf16, w.bits().data() + r0 * w.cols(), widened.data(),
+    detail::half_bits_to_floats(w.precision() == Precision::bf16, w.bits_data() + r0 * w.cols(), widened.data(),
                                 static_cast<std::size_t>(widened.size()));
     auto out = y.middleCols(r0, count);
     out.noalias() = x * widened.transpose();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../../backend/concepts.hpp"
+#include "../../backend/hooks.hpp"
 #include "../../core/tensor.hpp"
 #include "activation.hpp"
 #include "weights.hpp"
@@ -50,16 +51,18 @@ inline void add_pre_norm_layer_shapes(TensorShapes& s, const std::string& p, con
   both(n.fc2, h, i);
 }
 
-/// A pre-norm transformer encoder layer's weights on the backend; q_b, k_b
-/// and v_b are empty where the projections have no bias.
+/// A pre-norm transformer encoder layer's weights on the backend, the
+/// linear layers' as its Weight (packed once, on Cpu); q_b, k_b and v_b are
+/// empty where the projections have no bias.
 template <class B>
 struct PreNormLayer {
-  typename B::Tensor norm1_g, norm1_b, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;
-  typename B::Tensor norm2_g, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b;
+  weight_t<B> q_w, k_w, v_w, o_w, fc1_w, fc2_w;
+  typename B::Tensor norm1_g, norm1_b, q_b, k_b, v_b, o_b, norm2_g, norm2_b, fc1_b, fc2_b;
 };
 
-/// Takes a layer's tensors through `take(name, rows, cols)`; no query, key
-/// and value biases unless `qkv_bias`.
+/// Takes a layer's tensors through a WeightUploader (`take(name, rows,
+/// cols)`, `take.weight(...)` for the linear layers); no query, key and
+/// value biases unless `qkv_bias`.
 template <class B, class Take>
 PreNormLayer<B> take_pre_norm_layer(Take&& take, const std::string& p, const PreNormLayerNames& n, Eigen::Index h,
                                     Eigen::Index i, bool qkv_bias = true) {
@@ -68,21 +71,21 @@ PreNormLayer<B> take_pre_norm_layer(Take&& take, const std::string& p, const Pre
   PreNormLayer<B> L;
   L.norm1_g = take(w(n.norm1), 1, h);
   L.norm1_b = take(b(n.norm1), 1, h);
-  L.q_w = take(w(n.query), h, h);
-  L.k_w = take(w(n.key), h, h);
-  L.v_w = take(w(n.value), h, h);
+  L.q_w = take.weight(w(n.query), h, h);
+  L.k_w = take.weight(w(n.key), h, h);
+  L.v_w = take.weight(w(n.value), h, h);
   if (qkv_bias) {
     L.q_b = take(b(n.query), 1, h);
     L.k_b = take(b(n.key), 1, h);
     L.v_b = take(b(n.value), 1, h);
   }
-  L.o_w = take(w(n.out), h, h);
+  L.o_w = take.weight(w(n.out), h, h);
   L.o_b = take(b(n.out), 1, h);
   L.norm2_g = take(w(n.norm2), 1, h);
   L.norm2_b = take(b(n.norm2), 1, h);
-  L.fc1_w = take(w(n.fc1), i, h);
+  L.fc1_w = take.weight(w(n.fc1), i, h);
   L.fc1_b = take(b(n.fc1), 1, i);
-  L.fc2_w = take(w(n.fc2), h, i);
+  L.fc2_w = take.weight(w(n.fc2), h, i);
   L.fc2_b = take(b(n.fc2), 1, h);
   return L;
 }
