@@ -7154,6 +7154,10 @@ struct BertConfig {
   int type_vocab_size = 2;
   float layer_norm_eps = 1e-12f;
   std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
+  /// The linear layers' weights' precision (Config::precision): fp32, or
+  /// bf16 / fp16 on a backend with HasWeightPrecision; the embeddings and
+  /// norms stay fp32.
+  Precision weight_precision = Precision::fp32;
 
   [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
 
@@ -7407,7 +7411,7 @@ class Bert {
     validate_bert_config(config_);
     const Eigen::Index h = config_.hidden;
     const Eigen::Index i = config_.intermediate;
-    WeightUploader<B> take(backend, weights, tally_);
+    WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
     word_ = take("embeddings.word_embeddings.weight", config_.vocab_size, h);
     position_ = take("embeddings.position_embeddings.weight", config_.max_positions, h);
     token_type_ = take("embeddings.token_type_embeddings.weight", config_.type_vocab_size, h);

@@ -156,6 +156,48 @@ TEST_CASE("the same forward pass on the plain-loop backend agrees with Cpu") {
   CHECK((pc - pn).cwiseAbs().maxCoeff() < 1e-4f);
 }
 
+TEST_CASE("linear layers' weights at bf16 and fp16: exactly the model with those layers rounded") {
+  Cpu cpu{Cpu::Options{.threads = 1}};
+  const auto c = small_config();
+  const auto in = make_bert_input(c, 2, 12, 3);
+  const Bert<Cpu> full(cpu, c, synthetic_bert_weights(c, 5));
+  const HostMatrix reference = run_bert(cpu, full, in).first;
+  for (const Precision p : {Precision::bf16, Precision::fp16}) {
+    INFO(precision_name(p));
+    BertConfig at = c;
+    at.weight_precision = p;
+    const Bert<Cpu> model(cpu, at, synthetic_bert_weights(c, 5));
+    // The six products of each layer store half the bytes; the embedding
+    // tables, biases and norms stay fp32.
+    const std::int64_t linear = c.layers * (4 * c.hidden * c.hidden + 2 * c.hidden * c.intermediate);
+    CHECK(model.weight_bytes() == static_cast<std::uint64_t>((c.parameter_count() - linear) * 4 + linear * 2));
+    const HostMatrix hidden = run_bert(cpu, model, in).first;
+    // The fp32 model on weights rounded as those layers' are: the same values
+    // (the products widen each weight exactly and sum in fp32 alike).
+    WeightMap rounded = synthetic_bert_weights(c, 5);
+    for (const std::string& name : rounded.names()) {
+      const bool product = name.ends_with("query.weight") || name.ends_with("key.weight") ||
+                           name.ends_with("value.weight") || name.ends_with("dense.weight");
+      if (!product) continue;
+      HostMatrix r = CpuWeight(rounded.at(name), p).to_float();
+      rounded.erase(name);
+      rounded.insert(name, std::move(r));
+    }
+    const Bert<Cpu> same(cpu, c, std::move(rounded));
+    CHECK((hidden - run_bert(cpu, same, in).first).cwiseAbs().maxCoeff() <= 1e-6f * reference.cwiseAbs().maxCoeff());
+    // Against fp32 weights: within a few units of the precision's roundoff.
+    const float unit = p == Precision::bf16 ? 0x1p-8f : 0x1p-11f;
+    CHECK((hidden - reference).cwiseAbs().maxCoeff() <= 8 * unit * reference.cwiseAbs().maxCoeff());
+    CHECK(hidden != reference);
+  }
+  // A backend that stores weights as fp32 only refuses the precision by name.
+  NaiveBackend naive;
+  BertConfig half = c;
+  half.weight_precision = Precision::bf16;
+  CHECK_THROWS_WITH_AS(Bert<NaiveBackend>(naive, half, synthetic_bert_weights(c, 5)),
+                       doctest::Contains("precision = bf16: backend plain stores weights as fp32 only"), ConfigError);
+}
+
 TEST_CASE("weights with a missing tensor or a wrong shape are rejected by name") {
   Cpu cpu;
   const auto c = small_config();
