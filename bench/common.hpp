@@ -11,13 +11,14 @@
 namespace benchutil {
 
 /// Seconds per Cpu::linear y = x wᵀ for x [128, 768] and w [3072, 768]
-/// (BERT-base's and GPT-2's feed-forward up-projection), on `threads`
-/// threads, sampled for at least `seconds` and 20 times.
+/// (BERT-base's and GPT-2's feed-forward up-projection) on a layer's weight
+/// (Cpu::Weight, packed once), on `threads` threads, sampled for at least
+/// `seconds` and 20 times.
 inline std::vector<double> gemm_samples(int threads, double seconds) {
   using accelbench::HostMatrix;
   accelbench::Cpu cpu{accelbench::Cpu::Options{.threads = threads}};
   const HostMatrix x = accelbench::synthetic_tensor("x", 128, 768, 1, 0.0f, 1.0f);
-  const HostMatrix w = accelbench::synthetic_tensor("w", 3072, 768, 2, 0.0f, 0.02f);
+  const accelbench::Cpu::Weight w(accelbench::synthetic_tensor("w", 3072, 768, 2, 0.0f, 0.02f));
   const HostMatrix none;
   HostMatrix y(128, 3072);
   for (int i = 0; i < 5; ++i) cpu.linear(x, w, none, y);
