@@ -182,6 +182,49 @@ TEST_CASE("CpuWeight: packed once, every value where the product reads it") {
   }
 }
 
+TEST_CASE("HugePageArena: buffers one after the other in 2 MiB-aligned chunks, each freed with its last buffer") {
+  using detail::HugePageArena;
+  HugePageArena arena;
+  const auto at = [](void* p) { return reinterpret_cast<std::uintptr_t>(p); };
+  void* a = arena.allocate(768 * 768 * 4);
+  void* b = arena.allocate(100'000);  // rounded up to a cache line
+  void* c = arena.allocate(1000);
+  CHECK(at(a) % detail::huge_page_bytes == 0);
+  CHECK(at(b) == at(a) + 768 * 768 * 4);
+  CHECK(at(c) == at(b) + 100'032);
+  CHECK(arena.chunks() == 1);
+  // A buffer over half a chunk has one of its own; freed with it.
+  void* big = arena.allocate(HugePageArena::chunk_bytes / 2 + 1);
+  CHECK(at(big) % detail::huge_page_bytes == 0);
+  CHECK(arena.chunks() == 2);
+  arena.deallocate(big);
+  CHECK(arena.chunks() == 1);
+  // The chunk being filled starts over once its buffers are all given back.
+  arena.deallocate(a);
+  arena.deallocate(b);
+  CHECK(arena.allocate(64) == static_cast<void*>(static_cast<std::byte*>(c) + 1024));
+  arena.deallocate(c);
+  void* again = arena.allocate(64);  // one buffer (64 bytes) is still in it
+  CHECK(at(again) == at(c) + 1024 + 64);
+  // A chunk that is full is left for a new one, and freed with its last buffer.
+  void* rest = arena.allocate(HugePageArena::chunk_bytes / 2);
+  void* next = arena.allocate(HugePageArena::chunk_bytes / 2);
+  CHECK(arena.chunks() == 2);
+  CHECK(at(next) % detail::huge_page_bytes == 0);
+  arena.deallocate(again);
+  arena.deallocate(static_cast<std::byte*>(c) + 1024);
+  CHECK(arena.chunks() == 2);
+  arena.deallocate(rest);
+  CHECK(arena.chunks() == 1);
+  arena.deallocate(next);
+  CHECK(arena.chunks() == 1);  // the chunk being filled stays, empty
+  // CpuWeight's values come from the process's arena: two weights of one
+  // model lie one after the other (or the second starts a new chunk).
+  const CpuWeight w1(HostMatrix::Zero(256, 256)), w2(HostMatrix::Zero(256, 256));
+  const std::uintptr_t first = at(const_cast<float*>(w1.fp32_data())), second = at(const_cast<float*>(w2.fp32_data()));
+  CHECK((second == first + 4 * 256 * 256 || second % detail::huge_page_bytes == 0));
+}
+
 TEST_CASE("linear on bf16 and fp16 weights: every tile shape, against the rounded weights and against fp32") {
   // Rows around the tile heights (6 and 12) and the 192 of a block, outputs
   // around the panel widths (16 and 32), depths around the 8 and 16 lanes of
