@@ -150,6 +150,19 @@ def export_gpt2_onnx(folder: str, batch: int, size: int, path: Path) -> None:
     tmp.rename(path)
 
 
+def ort_session(path: str, threads: int):
+    """ONNX Runtime's session for the graph at `path` on `threads` threads:
+    one operator at a time (no inter-op pool), every graph optimisation."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
 class Session:
     """One peer's generative model behind the worker protocol's commands."""
 
@@ -172,14 +185,7 @@ class Session:
             self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).eval()
             self.parameters = sum(p.numel() for p in self.model.parameters())
         elif peer == "onnxruntime":
-            import onnxruntime as ort
-
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            self.ort = ort.InferenceSession(extra, options, providers=["CPUExecutionProvider"])
+            self.ort = ort_session(extra, threads)
             self.parameters = 0
         elif peer == "llamacpp":
             self.gguf = extra

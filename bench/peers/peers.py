@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "accelbench-peers"
@@ -92,18 +93,18 @@ DEFAULT_WORKLOADS = ("bert-base:1,bert-base:8,all-MiniLM-L6-v2:1,all-MiniLM-L6-v
 AGREEMENT = {"fp32": 1e-3, "bf16": 5e-2, "fp16": 5e-2}
 
 
-class Workload(tuple):
-    """(model, phase, batch, size, precision); phase is None for the encoders."""
+class Workload(NamedTuple):
+    """What one row times; phase is None for the encoders."""
 
-    def __new__(cls, model: str, phase: str | None, batch: int, size: int, precision: str):
-        return super().__new__(cls, (model, phase, batch, size, precision))
+    model: str
+    phase: str | None
+    batch: int
+    size: int
+    precision: str
 
-    model = property(lambda w: w[0])
-    phase = property(lambda w: w[1])
-    batch = property(lambda w: w[2])
-    size = property(lambda w: w[3])
-    precision = property(lambda w: w[4])
-    kind = property(lambda w: MODELS[w[0]]["kind"])
+    @property
+    def kind(self) -> str:
+        return MODELS[self.model]["kind"]
 
     @property
     def label(self) -> str:
@@ -350,14 +351,9 @@ def serve_one(peer: str, threads: int, words: list[str], state: dict, np) -> dic
             state["model"] = torch_model(words[2], words[1])
             state["torch"] = torch
             return {"parameters": sum(p.numel() for p in state["model"].parameters())}
-        import onnxruntime as ort
+        import generative
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        state["session"] = ort.InferenceSession(words[3], options, providers=["CPUExecutionProvider"])
+        state["session"] = generative.ort_session(words[3], threads)
         return {"parameters": 0}
     gen = state.get("gen")
     if gen is not None:
