@@ -4252,6 +4252,7 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
     packed.resize(static_cast<std::size_t>(detail::packed_size(n, w.cols())));
     detail::pack_panels<Precision::fp32>(w.data(), n, w.cols(), packed.data());
     detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, packed.data(), n, b, y);
+    if (packed.size() > (std::size_t{4} << 20)) std::vector<float>().swap(packed);  // over 16 MiB: not kept
     return;
   }
 #endif
