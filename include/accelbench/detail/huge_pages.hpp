@@ -70,7 +70,7 @@ class HugePageArena {
   HugePageArena& operator=(const HugePageArena&) = delete;
   /// Frees every chunk, with whatever buffers are still in it.
   ~HugePageArena() {
-    for (auto& [key, c] : chunks_) ::operator delete(c.base, c.size, std::align_val_t{huge_page_bytes});
+    for (auto& [key, c] : chunks_) ::operator delete(c.base, std::align_val_t{huge_page_bytes});
   }
 
   /// Chunks held now.
@@ -106,7 +106,7 @@ class HugePageArena {
     if (it->first == current_) {
       c.used = 0;  // the chunk being filled starts over
     } else {
-      ::operator delete(c.base, c.size, std::align_val_t{huge_page_bytes});
+      ::operator delete(c.base, std::align_val_t{huge_page_bytes});
       chunks_.erase(it);
     }
   }
@@ -142,7 +142,7 @@ class HugePageArena {
   void retire(std::uintptr_t key) noexcept {
     const auto it = chunks_.find(key);
     if (it == chunks_.end() || it->second.live > 0) return;
-    ::operator delete(it->second.base, it->second.size, std::align_val_t{huge_page_bytes});
+    ::operator delete(it->second.base, std::align_val_t{huge_page_bytes});
     chunks_.erase(it);
   }
 
