@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "decode_attention.hpp"
 
 namespace accelbench {
 
@@ -33,41 +34,23 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
   const Index group = d.heads / d.effective_kv_heads();
   const Index stride = d.effective_key_stride();
   if (d.query_len == 1 && !biased) {
-    // A decode step, one query per sequence: each task takes a block of
-    // key-value heads of one sequence and reads the cached keys and values
-    // one position at a time, the block's columns of each row side by side
-    // (a whole row with one task per sequence), where one head at a time
-    // would read its own columns of every row, a row's width apart.
+    // A decode step, one query per sequence (decode_attention.hpp): each
+    // task takes a block of key-value heads of one sequence and reads the
+    // cached keys and values one position at a time, the block's columns of
+    // each row side by side (a whole row with one task per sequence), where
+    // one head at a time would read its own columns of every row, a row's
+    // width apart.
     const Index kv_heads = d.effective_kv_heads();
     const Index blocks = std::min(kv_heads, std::max<Index>(1, (threads_ + d.batch - 1) / d.batch));
-    const Index first = d.first_key(0), end = d.end_key(0), hd = d.head_dim;
     parallel_tasks(static_cast<Index>(d.batch) * blocks, [&](Index task, int thread) {
       const Index b = task / blocks, block = task % blocks;
-      const Index h0 = kv_heads * block / blocks * group, h1 = kv_heads * (block + 1) / blocks * group;
-      const Index n = h1 - h0;
-      Tensor& s = scratch_[static_cast<std::size_t>(thread)];
-      s.resize(2 * n, std::max<Index>(d.key_len, hd));  // each head's scores, then its scaled query
-      for (Index h = h0; h < h1; ++h) s.row(n + h - h0).head(hd) = scale * q.row(b).segment(h * hd, hd);
-      using Vec = Eigen::Map<const Eigen::VectorXf>;
-      using Out = Eigen::Map<Eigen::VectorXf>;
-      for (Index t = first; t < end; ++t) {
-        const float* key = k.data() + (b * stride + t) * k.cols();
-        for (Index h = h0; h < h1; ++h) {
-          s(h - h0, t) = s.row(n + h - h0).head(hd).dot(Eigen::Map<const Eigen::RowVectorXf>(key + (h / group) * hd, hd));
-        }
-      }
-      for (Index h = h0; h < h1; ++h) {
-        auto scores = s.row(h - h0).segment(first, end - first);
-        if (masked) scores += mask_bias_.row(b).segment(first, end - first);
-        softmax_row(scores);
-        Out(out.row(b).data() + h * hd, hd).setZero();
-      }
-      for (Index t = first; t < end; ++t) {
-        const float* value = v.data() + (b * stride + t) * v.cols();
-        for (Index h = h0; h < h1; ++h) {
-          Out(out.row(b).data() + h * hd, hd).noalias() += s(h - h0, t) * Vec(value + (h / group) * hd, hd);
-        }
-      }
+      detail::DecodeTask t{.q = q.row(b).data(), .k = k.data() + b * stride * k.cols(),
+                           .v = v.data() + b * stride * v.cols(), .out = out.row(b).data(),
+                           .mask = masked ? mask_bias_.row(b).data() : nullptr, .width = k.cols(),
+                           .first = d.first_key(0), .end = d.end_key(0),
+                           .h0 = kv_heads * block / blocks * group, .h1 = kv_heads * (block + 1) / blocks * group,
+                           .group = group, .head_dim = d.head_dim, .scale = scale};
+      detail::decode_attention(t, scratch_[static_cast<std::size_t>(thread)], [](auto&& row) { softmax_row(row); });
     });
     return;
   }
