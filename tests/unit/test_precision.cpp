@@ -15,11 +15,17 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <unistd.h>
 #include <vector>
+
+#if defined(__linux__) && defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #if defined(__F16C__)
 #include <immintrin.h>
@@ -224,6 +230,42 @@ TEST_CASE("HugePageArena: buffers one after the other in 2 MiB-aligned chunks, e
   const std::uintptr_t first = at(const_cast<float*>(w1.fp32_data())), second = at(const_cast<float*>(w2.fp32_data()));
   CHECK((second == first + 4 * 256 * 256 || second % detail::huge_page_bytes == 0));
 }
+
+#if defined(__linux__) && defined(__GLIBC__)
+TEST_CASE("HugePageArena: a chunk is a mapping of its own, never heap memory written before") {
+  // Leave the C library a large free stretch of heap, already written (so on
+  // 4 KiB pages), which an aligned operator new of a chunk's size would take.
+  REQUIRE(mallopt(M_MMAP_MAX, 0) == 1);
+  REQUIRE(mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1);
+  const std::size_t heap_bytes = std::size_t{200} << 20;
+  void* used = std::malloc(heap_bytes);
+  REQUIRE(used != nullptr);
+  std::memset(used, 1, heap_bytes);
+  std::free(used);
+  REQUIRE(mallopt(M_MMAP_MAX, 65536) == 1);
+  detail::HugePageArena arena;
+  void* a = arena.allocate(std::size_t{1} << 20);
+  const auto at = reinterpret_cast<std::uintptr_t>(a);
+  CHECK(at % detail::huge_page_bytes == 0);
+  // The mapping that holds it: its own, a whole chunk, not the heap.
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  bool found = false;
+  while (std::getline(maps, line)) {
+    const std::uintptr_t begin = std::stoull(line.substr(0, line.find('-')), nullptr, 16);
+    const std::uintptr_t end = std::stoull(line.substr(line.find('-') + 1), nullptr, 16);
+    if (at < begin || at >= end) continue;
+    found = true;
+    CAPTURE(line);
+    CHECK(line.find("[heap]") == std::string::npos);
+    CHECK(end - at >= detail::HugePageArena::chunk_bytes);
+  }
+  CHECK(found);
+  arena.deallocate(a);
+  REQUIRE(mallopt(M_TRIM_THRESHOLD, 128 * 1024) == 1);
+  (void)malloc_trim(0);
+}
+#endif
 
 TEST_CASE("linear on bf16 and fp16 weights: every tile shape, against the rounded weights and against fp32") {
   // Rows around the tile heights (6 and 12) and the 192 of a block, outputs
