@@ -10270,6 +10270,10 @@ struct ViTConfig {
   float layer_norm_eps = 1e-12f;
   bool qkv_bias = true;  ///< biases on the query, key and value projections (ViTConfig's qkv_bias)
   std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
+  /// The encoder layers' linear weights' precision (Config::precision):
+  /// fp32, or bf16 / fp16 on a backend with HasWeightPrecision; the patch
+  /// embedding, positions and norms stay fp32.
+  Precision weight_precision = Precision::fp32;
 
   [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
   /// Patches per side of a square image of `size` pixels.
@@ -10491,7 +10495,7 @@ class ViT {
     const Eigen::Index i = config_.intermediate;
     const Eigen::Index p = config_.patch_size;
     detail::reshape_conv2d_weight(weights, "embeddings.patch_embeddings.projection.weight", h, config_.channels, p);
-    WeightUploader<B> take(backend, weights, tally_);
+    WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
     cls_ = take("embeddings.cls_token", 1, h);
     position_host_ = take.host("embeddings.position_embeddings", config_.tokens(config_.image_size), h);
     positions_ = backend.upload(position_host_);
@@ -16858,6 +16862,10 @@ struct VisionConfig {
   int heads = 0;
   std::vector<std::string> aliases;
   std::variant<ViTConfig, DetrConfig> model;
+  /// The linear weights' precision (Config::precision): ViT's encoder
+  /// layers at bf16 or fp16 on a backend with HasWeightPrecision; DETR
+  /// refuses any but fp32 by name.
+  Precision weight_precision = Precision::fp32;
 
   VisionConfig() = default;
   explicit VisionConfig(ViTConfig c)
@@ -16947,9 +16955,17 @@ struct Vision {
              .small = {0}}};
   }
 
+  /// DETR's weights are fp32 only: another precision is refused by name.
+  static void refuse_precision(const Preset& preset) {
+    if (preset.is_vit() || preset.weight_precision == Precision::fp32) return;
+    throw ConfigError("precision", std::string(precision_name(preset.weight_precision)),
+                      preset.name + ": DETR stores its weights as fp32 only");
+  }
+
   /// ViT: every image size a multiple of the patch size; DETR: any. No
   /// two sizes (or widths) may be the same once 0 is read as the preset's.
   static void validate(const Config& config, const Preset& preset) {
+    refuse_precision(preset);
     const auto distinct = [&](const char* axis, int own) {
       std::vector<int> seen;
       const std::vector<int> sizes = sweep_of<Vision>(config, axis);
@@ -17054,8 +17070,11 @@ struct Vision {
   /// Builds the model on the backend from host weights.
   template <VisionOps B>
   [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
+    refuse_precision(preset);
     if (preset.is_vit()) {
-      return Model<B>(typename Model<B>::Impl(std::in_place_type<ViT<B>>, backend, preset.vit(), std::move(weights)));
+      ViTConfig vit = preset.vit();
+      vit.weight_precision = preset.weight_precision;
+      return Model<B>(typename Model<B>::Impl(std::in_place_type<ViT<B>>, backend, std::move(vit), std::move(weights)));
     }
     return Model<B>(typename Model<B>::Impl(std::in_place_type<Detr<B>>, backend, preset.detr(), std::move(weights)));
   }

@@ -707,8 +707,8 @@ TEST_CASE("precision: recorded in the results, refused by name where the weights
     CHECK(bert.cells[0].status == CellStatus::ok);
   }
   SUBCASE("a family whose models have no precision setting") {
-    CHECK_THROWS_WITH_AS((void)detail::with_precision<Vision>(Vision::find_preset("vit-tiny"), Precision::bf16),
-                         "precision = bf16: family vision stores its weights as fp32 only", ConfigError);
+    CHECK_THROWS_WITH_AS((void)detail::with_precision<Audio>(Audio::find_preset("whisper-tiny"), Precision::bf16),
+                         "precision = bf16: family audio stores its weights as fp32 only", ConfigError);
   }
   SUBCASE("the suite field and its bad value") {
     CHECK(parse_suite(Json::parse(R"({"family": "text-generation", "precision": "fp16"})")).settings.precision ==

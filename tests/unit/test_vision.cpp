@@ -172,6 +172,70 @@ TEST_CASE("golden: ViT without query, key and value biases (qkv_bias false)") {
   CHECK(synthetic_vit_weights(config, 1).parameter_count() == config.parameter_count());
 }
 
+TEST_CASE("ViT's encoder layers at bf16 and fp16: exactly ViT on weights rounded so; DETR refuses by name") {
+  const auto dir = golden_dir("vit");
+  const ViTConfig config = Vision::checkpoint_preset(dir).vit();
+  Cpu cpu = one_thread();
+  const ImageBatch in = Io("vit").images("pixel_values");
+  const auto run = [&](const ViT<Cpu>& model) {
+    auto ws = model.prepare(cpu, in);
+    model.forward(cpu, ws);
+    return HostMatrix(ws.hidden);
+  };
+  const ViT<Cpu> full(cpu, config, vit_weights_from_checkpoint(dir, config));
+  const HostMatrix reference = run(full);
+  const auto product = [](const std::string& name) {
+    return name.ends_with("query.weight") || name.ends_with("key.weight") || name.ends_with("value.weight") ||
+           name.ends_with("dense.weight");
+  };
+  std::int64_t linear = 0;
+  for (const std::string& name : vit_weights_from_checkpoint(dir, config).names()) {
+    if (product(name)) linear += vit_weights_from_checkpoint(dir, config).at(name).size();
+  }
+  CHECK(linear == std::int64_t{config.layers} * (4 * config.hidden * config.hidden + 2 * config.hidden * config.intermediate));
+  for (const Precision p : {Precision::bf16, Precision::fp16}) {
+    INFO(precision_name(p));
+    ViTConfig at = config;
+    at.weight_precision = p;
+    const ViT<Cpu> model(cpu, at, vit_weights_from_checkpoint(dir, config));
+    // The encoder's products store half the bytes; the rest stays fp32.
+    CHECK(model.weight_bytes() == full.weight_bytes() - static_cast<std::uint64_t>(linear) * 2);
+    const HostMatrix hidden = run(model);
+    WeightMap rounded = vit_weights_from_checkpoint(dir, config);
+    for (const std::string& name : rounded.names()) {
+      if (!product(name)) continue;
+      HostMatrix r = CpuWeight(rounded.at(name), p).to_float();
+      rounded.erase(name);
+      rounded.insert(name, std::move(r));
+    }
+    const ViT<Cpu> same(cpu, config, std::move(rounded));
+    CHECK((hidden - run(same)).cwiseAbs().maxCoeff() <= 1e-6f * reference.cwiseAbs().maxCoeff());
+    const float unit = p == Precision::bf16 ? 0x1p-8f : 0x1p-11f;
+    CHECK((hidden - reference).cwiseAbs().maxCoeff() <= 8 * unit * reference.cwiseAbs().maxCoeff());
+    CHECK(hidden != reference);
+  }
+  // Through the family and the Benchmark: recorded, and DETR refused by name.
+  Config c = quick_config("vit");
+  c.batch_sizes = {1};
+  c.precision = Precision::bf16;
+  const RunResult r = Benchmark<Cpu, Vision>{c, one_thread()}.run();
+  REQUIRE(r.models.size() == 1);
+  CHECK(r.models[0].precision == "bf16");
+  REQUIRE(r.cells.size() == 1);
+  CHECK(r.cells[0].status == CellStatus::ok);
+  const Vision::Preset detr = detail::with_precision<Vision>(Vision::find_preset("detr-tiny"), Precision::fp16);
+  CHECK_THROWS_WITH_AS((void)Vision::load(cpu, detr, 1), "precision = fp16: detr-tiny: DETR stores its weights as fp32 only",
+                       ConfigError);
+  CHECK_THROWS_WITH_AS(Vision::validate(Config{}, detr), "precision = fp16: detr-tiny: DETR stores its weights as fp32 only",
+                       ConfigError);
+  // A backend that stores weights as fp32 only refuses the precision by name.
+  NaiveBackend naive;
+  ViTConfig half = config;
+  half.weight_precision = Precision::bf16;
+  CHECK_THROWS_WITH_AS(ViT<NaiveBackend>(naive, half, vit_weights_from_checkpoint(dir, config)),
+                       doctest::Contains("precision = bf16: backend plain stores weights as fp32 only"), ConfigError);
+}
+
 TEST_CASE("a ViTForImageClassification checkpoint: the vit. prefix is removed, pooler and classifier dropped") {
   // The golden ViTModel's tensors, 4-D and 3-D shapes as stored, under a
   // task model's names, with a classifier, a pooler and a position-id buffer.

@@ -157,7 +157,8 @@ class SuiteFlags {
           [](Suite& s, const std::string&, const std::string& v) { s.settings.accept_config_fields.push_back(v); });
     value(cmd, "--precision", "P",
           "precision of the linear layers' weights: fp32 (default), bf16 or fp16 (text generation with GPT-2 and "
-          "Llama-type models, and the embedding family's BERT, on Cpu, OpenCL and Cuda); recorded in the results",
+          "Llama-type models, the embedding family's BERT and the vision family's ViT, on Cpu, OpenCL and Cuda); "
+          "recorded in the results",
           [](Suite& s, const std::string& f, const std::string& v) { s.settings.precision = parse_precision(v, f); });
     cmd.add_flag("--no-concurrent-loading", no_concurrent_loading_,
                  "skip the sequential vs concurrent model loading benchmark");

@@ -14,6 +14,7 @@
 #include "../backend/concepts.hpp"
 #include "../core/config.hpp"
 #include "../core/error.hpp"
+#include "../core/precision.hpp"
 #include "../model/detr.hpp"
 #include "../model/detr_checkpoint.hpp"
 #include "../model/vit.hpp"
@@ -42,6 +43,10 @@ struct VisionConfig {
   int heads = 0;
   std::vector<std::string> aliases;
   std::variant<ViTConfig, DetrConfig> model;
+  /// The linear weights' precision (Config::precision): ViT's encoder
+  /// layers at bf16 or fp16 on a backend with HasWeightPrecision; DETR
+  /// refuses any but fp32 by name.
+  Precision weight_precision = Precision::fp32;
 
   VisionConfig() = default;
   explicit VisionConfig(ViTConfig c)
@@ -131,9 +136,17 @@ struct Vision {
              .small = {0}}};
   }
 
+  /// DETR's weights are fp32 only: another precision is refused by name.
+  static void refuse_precision(const Preset& preset) {
+    if (preset.is_vit() || preset.weight_precision == Precision::fp32) return;
+    throw ConfigError("precision", std::string(precision_name(preset.weight_precision)),
+                      preset.name + ": DETR stores its weights as fp32 only");
+  }
+
   /// ViT: every image size a multiple of the patch size; DETR: any. No
   /// two sizes (or widths) may be the same once 0 is read as the preset's.
   static void validate(const Config& config, const Preset& preset) {
+    refuse_precision(preset);
     const auto distinct = [&](const char* axis, int own) {
       std::vector<int> seen;
       const std::vector<int> sizes = sweep_of<Vision>(config, axis);
@@ -238,8 +251,11 @@ struct Vision {
   /// Builds the model on the backend from host weights.
   template <VisionOps B>
   [[nodiscard]] static Model<B> load_weights(B& backend, const Preset& preset, WeightMap&& weights) {
+    refuse_precision(preset);
     if (preset.is_vit()) {
-      return Model<B>(typename Model<B>::Impl(std::in_place_type<ViT<B>>, backend, preset.vit(), std::move(weights)));
+      ViTConfig vit = preset.vit();
+      vit.weight_precision = preset.weight_precision;
+      return Model<B>(typename Model<B>::Impl(std::in_place_type<ViT<B>>, backend, std::move(vit), std::move(weights)));
     }
     return Model<B>(typename Model<B>::Impl(std::in_place_type<Detr<B>>, backend, preset.detr(), std::move(weights)));
   }

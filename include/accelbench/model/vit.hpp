@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "../backend/concepts.hpp"
+#include "../core/precision.hpp"
 #include "../core/tensor.hpp"
 #include "../detail/checked_math.hpp"
 #include "common/architecture.hpp"
@@ -50,6 +51,10 @@ struct ViTConfig {
   float layer_norm_eps = 1e-12f;
   bool qkv_bias = true;  ///< biases on the query, key and value projections (ViTConfig's qkv_bias)
   std::vector<std::string> aliases;  ///< other names of the preset, e.g. the Hugging Face id
+  /// The encoder layers' linear weights' precision (Config::precision):
+  /// fp32, or bf16 / fp16 on a backend with HasWeightPrecision; the patch
+  /// embedding, positions and norms stay fp32.
+  Precision weight_precision = Precision::fp32;
 
   [[nodiscard]] int head_dim() const noexcept { return heads > 0 ? hidden / heads : 0; }
   /// Patches per side of a square image of `size` pixels.
@@ -271,7 +276,7 @@ class ViT {
     const Eigen::Index i = config_.intermediate;
     const Eigen::Index p = config_.patch_size;
     detail::reshape_conv2d_weight(weights, "embeddings.patch_embeddings.projection.weight", h, config_.channels, p);
-    WeightUploader<B> take(backend, weights, tally_);
+    WeightUploader<B> take(backend, weights, tally_, config_.weight_precision);
     cls_ = take("embeddings.cls_token", 1, h);
     position_host_ = take.host("embeddings.position_embeddings", config_.tokens(config_.image_size), h);
     positions_ = backend.upload(position_host_);
