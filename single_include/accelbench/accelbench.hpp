@@ -4495,10 +4495,10 @@ inline void keep(float v) noexcept {
   sink.store(v, std::memory_order_relaxed);
 }
 
-/// Where one task of a decode step reads and writes: sequence b's keys and
-/// values (rows [first, end) of k and v from `key_row`, width `width`
-/// floats a row), heads [h0, h1) of `group` query heads per key-value head,
-/// `head_dim` values each.
+/// Where one task of a decode step reads and writes: one sequence's cached
+/// keys and values (rows [first, end) from k and v, `width` floats a row),
+/// heads [h0, h1) of `group` query heads per key-value head, `head_dim`
+/// values each.
 struct DecodeTask {
   const float* q;      ///< the sequence's query row
   const float* k;      ///< the first cached key row of the sequence
