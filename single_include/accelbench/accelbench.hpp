@@ -2341,11 +2341,11 @@ concept WindowOps = DetectionOps<B> && GenerationOps<B> &&
 //
 // The Cpu backend: Eigen kernels that are both the reference every other
 // backend is verified against and what the CPU is timed with. A linear
-// layer's product is detail::gemm_nt (cpu/gemm.hpp) on AVX2 or AVX-512,
-// on weights packed once at load (Cpu::Weight), and Eigen's GEMM elsewhere; the
-// other products (attention, convolutions) are Eigen's; element-wise work is
-// vectorised Eigen array code over whole rows, split across threads with
-// OpenMP.
+// layer's product is detail::gemm_nt (cpu/gemm.hpp) on AVX2 or AVX-512, on
+// weights packed once at load (Cpu::Weight), and Eigen's GEMM elsewhere; the
+// other products are Eigen's; element-wise work is vectorised Eigen array
+// code over whole rows. Work is split across threads with OpenMP where each
+// thread gets enough of it (detail::worth_threads, omp_policy.hpp).
 
 #include <algorithm>
 #include <cmath>
@@ -2496,6 +2496,24 @@ struct BusyCpus {
 namespace accelbench::detail {
 
 inline constexpr const char* omp_wait_policy_variable = "OMP_WAIT_POLICY";
+
+/// Under the passive policy a thread between two parallel regions sleeps,
+/// and each region pays for waking it and, at its end, for waking the thread
+/// that waited for the last one: on a 2-core virtual machine an empty region
+/// of 2 threads takes 50-65 us (0.5 us with the threads spinning). So the
+/// Cpu backend opens a region only for work that keeps each thread busy for
+/// longer than that: reading region_bytes from memory, or region_flops of
+/// arithmetic, per thread (each about 70 us on one core of that machine).
+/// A decode step, whose products and attention are small, then wakes the
+/// threads only for its large products.
+inline constexpr double region_bytes = double(1 << 21);
+inline constexpr double region_flops = double(1 << 23);
+
+/// Whether `threads` threads are worth a region for work that reads `bytes`
+/// from memory and does `flops` in all.
+[[nodiscard]] constexpr bool worth_threads(int threads, double bytes, double flops) noexcept {
+  return threads > 1 && (bytes >= threads * region_bytes || flops >= threads * region_flops);
+}
 
 /// What a result says when OMP_WAIT_POLICY is unset (or empty).
 inline constexpr const char* omp_default_wait_policy = "default (spins before sleeping)";
@@ -3821,9 +3839,7 @@ class Cpu {
   /// machine, from /proc and /sys.
   [[nodiscard]] static DeviceReport describe_devices() { return describe_cpu_devices(); }
 
-  /// Work on the CPU is synchronous: nothing to wait for.
-  void synchronize() noexcept {}
-
+  void synchronize() noexcept {}  // work on the CPU is synchronous
   [[nodiscard]] Tensor upload(const HostMatrix& m) const { return m; }
   [[nodiscard]] Tensor upload(HostMatrix&& m) const noexcept { return std::move(m); }
   [[nodiscard]] IndexTensor upload_indices(std::span<const std::int32_t> ids) const {
@@ -3979,12 +3995,14 @@ class Cpu {
     f(Index{0}, rows);
   }
 
-  /// Calls f(task, thread) for each task, spread over the threads.
+  /// Calls f(task, thread) for each task, spread over the threads (at most
+  /// `threads` of them, when given).
   template <class F>
-  void parallel_tasks(Index tasks, F&& f) const {
+  void parallel_tasks(Index tasks, F&& f, int threads = 0) const {
+    threads = threads > 0 ? std::min(threads, threads_) : threads_;
 #if defined(_OPENMP)
-    if (threads_ > 1 && tasks > 1) {
-#pragma omp parallel for num_threads(threads_) schedule(static)
+    if (threads > 1 && tasks > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
       for (Index t = 0; t < tasks; ++t) f(t, omp_get_thread_num());
       return;
     }
@@ -4227,14 +4245,27 @@ inline void check_linear(const HostMatrix& x, Eigen::Index w_rows, Eigen::Index 
   }
 }
 
+/// The threads a product of m rows by an [n, k] weight (`element_bytes` a
+/// value) runs on: all of them where each gets enough of the weights to
+/// read or of the arithmetic (detail::worth_threads), else one. A decode
+/// step's products of GPT-2's 768 x 768 weights (2.25 MiB) stay on one
+/// thread, its 3072 x 768 ones are split.
+[[nodiscard]] inline int linear_threads(int threads, Eigen::Index m, Eigen::Index n, Eigen::Index k,
+                                        int element_bytes) {
+  return worth_threads(threads, double(n) * double(k) * double(element_bytes), 2.0 * double(m) * double(n) * double(k))
+             ? threads
+             : 1;
+}
+
 #if ACCELBENCH_CPU_GEMM
-/// Cpu::linear's product through gemm_nt, on weights of precision P packed
-/// in panels at w ([n, k]), the bias the tiles' starting value. The threads
-/// split the outputs (whole panels, so each reads only its share of the
-/// weights) or, with fewer panels than to go round, the rows of x.
+/// Cpu::linear's product through gemm_nt on `threads` threads, on weights
+/// of precision P packed in panels at w ([n, k]), the bias the tiles'
+/// starting value. The threads split the outputs (whole panels, so each
+/// reads only its share of the weights) or, with fewer panels than to go
+/// round, the rows of x.
 template <Precision P>
-inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const HostMatrix& x,
-                           const weight_element_t<P>* w, Eigen::Index n, const HostMatrix& b, HostMatrix& y) {
+inline void linear_gemm_nt(int threads, const HostMatrix& x, const weight_element_t<P>* w, Eigen::Index n,
+                           const HostMatrix& b, HostMatrix& y) {
   using Index = Eigen::Index;
   const Index m = x.rows(), k = x.cols();
   const float* bias = b.size() != 0 ? b.data() : nullptr;
@@ -4242,7 +4273,7 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
     gemm_nt<P>(x.data(), k, w, bias, y.data(), n, m0, m1, n0, n1, k);
   };
 #if defined(_OPENMP)
-  if (threads > 1 && m * n * k >= parallel_threshold) {
+  if (threads > 1) {
     const Index panels = panel_count(n);
     const bool split_outputs = panels >= Index{threads} * 4 || m < Index{threads} * GemmSimd::rows;
     const Index parts = threads;
@@ -4258,7 +4289,6 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
   }
 #else
   (void)threads;
-  (void)parallel_threshold;
 #endif
   part(0, m, 0, n);
 }
@@ -4282,7 +4312,8 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
     thread_local std::vector<float> packed;
     packed.resize(static_cast<std::size_t>(detail::packed_size(n, w.cols())));
     detail::pack_panels<Precision::fp32>(w.data(), n, w.cols(), packed.data());
-    detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, packed.data(), n, b, y);
+    detail::linear_gemm_nt<Precision::fp32>(detail::linear_threads(threads_, x.rows(), n, w.cols(), 4), x,
+                                            packed.data(), n, b, y);
     if (packed.size() > (std::size_t{4} << 20)) std::vector<float>().swap(packed);  // over 16 MiB: not kept
     return;
   }
@@ -4309,7 +4340,7 @@ void Cpu::linear_eigen(const Tensor& x, const W& w, const Tensor& b, Tensor& y) 
 #if defined(_OPENMP)
   // A few rows (a decode step) make a matrix-vector product, which Eigen
   // runs on one thread: split the outputs across the threads instead.
-  if (threads_ > 1 && m < few_rows && n >= 4 * threads_ && w.size() >= parallel_threshold) {
+  if (m < few_rows && n >= 4 * threads_ && detail::linear_threads(threads_, m, n, w.cols(), 4) > 1) {
     const Index parts = threads_;
 #pragma omp parallel for num_threads(threads_) schedule(static)
     for (Index p = 0; p < parts; ++p) {
@@ -4333,13 +4364,14 @@ inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tenso
   // Every size through gemm_nt on the panels packed at load; 16-bit weights
   // are widened as they are read (a decode step reads half the bytes of
   // fp32's).
+  const int threads = detail::linear_threads(threads_, x.rows(), w.rows(), w.cols(), precision_bytes(w.precision()));
   switch (w.precision()) {
     case Precision::fp32:
-      return detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.fp32_data(), w.rows(), b, y);
+      return detail::linear_gemm_nt<Precision::fp32>(threads, x, w.fp32_data(), w.rows(), b, y);
     case Precision::bf16:
-      return detail::linear_gemm_nt<Precision::bf16>(threads_, parallel_threshold, x, w.bits_data(), w.rows(), b, y);
+      return detail::linear_gemm_nt<Precision::bf16>(threads, x, w.bits_data(), w.rows(), b, y);
     case Precision::fp16:
-      return detail::linear_gemm_nt<Precision::fp16>(threads_, parallel_threshold, x, w.bits_data(), w.rows(), b, y);
+      return detail::linear_gemm_nt<Precision::fp16>(threads, x, w.bits_data(), w.rows(), b, y);
   }
 #else
   // The portable path: Eigen's product on the row-major values, 16-bit ones
@@ -4586,8 +4618,15 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
     // each row side by side (a whole row with one task per sequence), where
     // one head at a time would read its own columns of every row, a row's
     // width apart.
+    // A short cache (GPT-2's 129 positions: 0.8 MiB a layer) is read on
+    // one thread, where waking a second costs more than it saves.
     const Index kv_heads = d.effective_kv_heads();
-    const Index blocks = std::min(kv_heads, std::max<Index>(1, (threads_ + d.batch - 1) / d.batch));
+    const double keys = double(d.batch) * double(d.end_key(0) - d.first_key(0));
+    const int threads = detail::worth_threads(threads_, keys * double(k.cols() + v.cols()) * sizeof(float),
+                                              keys * double(d.heads) * double(d.head_dim) * 4.0)
+                            ? threads_
+                            : 1;
+    const Index blocks = std::min(kv_heads, std::max<Index>(1, (threads + d.batch - 1) / d.batch));
     parallel_tasks(static_cast<Index>(d.batch) * blocks, [&](Index task, int thread) {
       const Index b = task / blocks, block = task % blocks;
       detail::DecodeTask t{.q = q.row(b).data(), .k = k.data() + b * stride * k.cols(),
@@ -4597,7 +4636,7 @@ inline void Cpu::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
                            .h0 = kv_heads * block / blocks * group, .h1 = kv_heads * (block + 1) / blocks * group,
                            .group = group, .head_dim = d.head_dim, .scale = scale};
       detail::decode_attention(t, scratch_[static_cast<std::size_t>(thread)], [](auto&& row) { softmax_row(row); });
-    });
+    }, threads);
     return;
   }
   const Index tasks = static_cast<Index>(d.batch) * d.heads;

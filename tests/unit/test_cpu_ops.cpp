@@ -70,12 +70,14 @@ TEST_CASE("linear: every tile shape and remainder, against a double-precision pr
         const HostMatrix b = random_matrix(1, n, static_cast<unsigned>(n + 5));
         const Eigen::MatrixXd expected =
             (x.cast<double>() * w.cast<double>().transpose()).rowwise() + b.cast<double>().row(0);
-        HostMatrix y1, y2, y0;
+        HostMatrix y1, y2, y0, y3;
         one.linear(x, w, b, y1);
         two.linear(x, w, b, y2);
         one.linear(x, w, HostMatrix{}, y0);
         INFO("m = " << m << ", n = " << n << ", k = " << k);
         accelbench::test::check_linear_outputs(expected, y1, y2, y0, b, k);
+        accelbench::test::linear_on_two_threads(x, Cpu::upload_weight(w, accelbench::Precision::fp32), b, y3);
+        accelbench::test::check_linear_outputs(expected, y1, y3, y0, b, k);
       }
     }
   }
@@ -253,6 +255,34 @@ TEST_CASE("results do not depend on the thread count") {
   two.linear(x, w, HostMatrix{}, b);
   CHECK(max_abs_diff(a, b) < 1e-4f);
   CHECK_THROWS_AS(Cpu(Cpu::Options{.threads = -1}), std::invalid_argument);
+}
+
+TEST_CASE("a product is split across threads only where each thread gets enough of it") {
+  using accelbench::detail::linear_threads;
+  // A GPT-2 decode step: the 768 x 768 products (2.25 MiB of fp32) stay on
+  // one thread, the 3072 x 768 ones (9 MiB; 4.5 MiB at bf16) are split.
+  CHECK(linear_threads(2, 1, 768, 768, 4) == 1);
+  CHECK(linear_threads(2, 1, 2304, 768, 2) == 1);
+  CHECK(linear_threads(2, 1, 3072, 768, 4) == 2);
+  CHECK(linear_threads(2, 1, 768, 3072, 2) == 2);
+  CHECK(linear_threads(4, 1, 768, 3072, 2) == 1);  // four threads would each read 1.1 MiB
+  // A prompt of 128 tokens: the arithmetic is enough for any weight.
+  CHECK(linear_threads(2, 128, 384, 384, 4) == 2);
+  CHECK(linear_threads(2, 128, 768, 768, 2) == 2);
+  CHECK(linear_threads(1, 128, 3072, 768, 4) == 1);
+  // Cpu::linear on a matrix weight with a few rows splits its outputs
+  // (Eigen's product of a few rows runs on one thread); the split is exact.
+  Cpu one{Cpu::Options{.threads = 1}};
+  Cpu two{Cpu::Options{.threads = 2}};
+  const HostMatrix x = random_matrix(3, 800, 31);
+  const HostMatrix w = random_matrix(3001, 800, 32);
+  const HostMatrix b = random_matrix(1, 3001, 33);
+  HostMatrix y1, y2;
+  one.linear(x, w, b, y1);
+  two.linear(x, w, b, y2);
+  const Eigen::MatrixXd expected = (x.cast<double>() * w.cast<double>().transpose()).rowwise() + b.cast<double>().row(0);
+  CHECK((y1.cast<double>() - expected).cwiseAbs().maxCoeff() <= 800e-5);
+  CHECK((y2.cast<double>() - expected).cwiseAbs().maxCoeff() <= 800e-5);
 }
 
 TEST_CASE("Cpu describes its device") {

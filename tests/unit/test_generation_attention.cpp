@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 #include <stdexcept>
 #include <vector>
 
@@ -372,30 +373,38 @@ TEST_CASE("generation attention rejects inconsistent dimensions") {
 }
 
 TEST_CASE("generation attention: a decode step over a cache of many pages matches the naive loop") {
-  // Rows of 3 KiB and of 1 KiB (grouped heads), 650 cached positions of a
-  // capacity of 700: the step reads ahead of itself across pages, from the
-  // keys into the values, and (on two threads) in a block of heads' columns.
+  // Rows of 3 KiB and of 1 KiB (grouped heads), three sequences of 650
+  // cached positions of a capacity of 700 and one of 2100 of 2200: the step
+  // reads ahead of itself across pages, from the keys into the values. On
+  // two threads the step is split (detail::worth_threads) where it reads 4
+  // MiB or more: by sequence (three sequences, 3 KiB rows), or by blocks of
+  // heads (one sequence of 2100 positions, both widths, no window).
   Backends be;
-  for (const int kv_heads : {12, 4}) {
-    for (const int window : {0, 300}) {
-      CAPTURE(kv_heads);
-      CAPTURE(window);
-      const AttentionDims d{.batch = 3, .query_len = 1, .key_len = 650, .heads = 12, .head_dim = 64,
-                            .kv_heads = kv_heads, .key_stride = 700, .causal = true, .window = window};
-      const HostMatrix q = random_matrix(3, 12 * 64, 81, 2.0f);
-      const long width = long(kv_heads) * 64;
-      const HostMatrix k = cache_with_garbage(3, 650, 700, width, 82, std::numeric_limits<float>::quiet_NaN());
-      const HostMatrix v = cache_with_garbage(3, 650, 700, width, 83, std::numeric_limits<float>::quiet_NaN());
-      HostMatrix mask = HostMatrix::Ones(3, 650);
-      mask.row(1).head(400).setZero();  // the second sequence's prompt padded on the left, into the window
-      const HostMatrix expected = be.attention(q, k, v, HostMatrix{}, HostMatrix{}, d);
-      const HostMatrix expected_masked = be.attention(q, k, v, mask, HostMatrix{}, d);
-      REQUIRE(expected.allFinite());
-      CHECK(max_abs_diff(expected, expected_masked) > 1e-3f);
-      for (Cpu* cpu : be.cpus()) {
-        CAPTURE(cpu->threads());
-        CHECK(max_abs_diff(cpu_attention(*cpu, q, k, v, HostMatrix{}, HostMatrix{}, d), expected) < 1e-5f);
-        CHECK(max_abs_diff(cpu_attention(*cpu, q, k, v, mask, HostMatrix{}, d), expected_masked) < 1e-5f);
+  for (const auto& shape : {std::tuple{3, 650, 700}, std::tuple{1, 2100, 2200}}) {
+    const int batch = std::get<0>(shape), len = std::get<1>(shape), stride = std::get<2>(shape);
+    for (const int kv_heads : {12, 4}) {
+      for (const int window : {0, 300}) {
+        CAPTURE(batch);
+        CAPTURE(kv_heads);
+        CAPTURE(window);
+        const AttentionDims d{.batch = batch, .query_len = 1, .key_len = len, .heads = 12, .head_dim = 64,
+                              .kv_heads = kv_heads, .key_stride = stride, .causal = true, .window = window};
+        const HostMatrix q = random_matrix(batch, 12 * 64, 81, 2.0f);
+        const long width = long(kv_heads) * 64;
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        const HostMatrix k = cache_with_garbage(batch, len, stride, width, 82, nan);
+        const HostMatrix v = cache_with_garbage(batch, len, stride, width, 83, nan);
+        HostMatrix mask = HostMatrix::Ones(batch, len);
+        mask.row(batch - 1).head(len - 250).setZero();  // the last prompt padded on the left, into the window
+        const HostMatrix expected = be.attention(q, k, v, HostMatrix{}, HostMatrix{}, d);
+        const HostMatrix expected_masked = be.attention(q, k, v, mask, HostMatrix{}, d);
+        REQUIRE(expected.allFinite());
+        CHECK(max_abs_diff(expected, expected_masked) > 1e-3f);
+        for (Cpu* cpu : be.cpus()) {
+          CAPTURE(cpu->threads());
+          CHECK(max_abs_diff(cpu_attention(*cpu, q, k, v, HostMatrix{}, HostMatrix{}, d), expected) < 1e-5f);
+          CHECK(max_abs_diff(cpu_attention(*cpu, q, k, v, mask, HostMatrix{}, d), expected_masked) < 1e-5f);
+        }
       }
     }
   }

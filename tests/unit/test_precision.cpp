@@ -278,7 +278,6 @@ TEST_CASE("linear on bf16 and fp16 weights: every tile shape, against the rounde
   // around the panel widths (16 and 32), depths around the 8 and 16 lanes of
   // a vector and the 256 of a block of k.
   Cpu one{Cpu::Options{.threads = 1}};
-  Cpu two{Cpu::Options{.threads = 2}};
   for (const Precision p : {Precision::bf16, Precision::fp16}) {
     for (const long m : {1L, 2L, 5L, 6L, 7L, 11L, 12L, 13L, 40L, 193L, 600L}) {
       for (const long n : {1L, 5L, 15L, 16L, 17L, 31L, 32L, 33L, 131L}) {
@@ -291,7 +290,7 @@ TEST_CASE("linear on bf16 and fp16 weights: every tile shape, against the rounde
           const Eigen::MatrixXd expected = (x.cast<double>() * rounded.transpose()).rowwise() + b.cast<double>().row(0);
           HostMatrix y1, y2, y0, full;
           one.linear(x, stored, b, y1);
-          two.linear(x, stored, b, y2);
+          test::linear_on_two_threads(x, stored, b, y2);
           one.linear(x, stored, HostMatrix{}, y0);
           one.linear(x, w, b, full);
           INFO(precision_name(p) << ": m = " << m << ", n = " << n << ", k = " << k);

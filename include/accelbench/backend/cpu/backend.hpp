@@ -7,11 +7,11 @@
 //
 // The Cpu backend: Eigen kernels that are both the reference every other
 // backend is verified against and what the CPU is timed with. A linear
-// layer's product is detail::gemm_nt (cpu/gemm.hpp) on AVX2 or AVX-512,
-// on weights packed once at load (Cpu::Weight), and Eigen's GEMM elsewhere; the
-// other products (attention, convolutions) are Eigen's; element-wise work is
-// vectorised Eigen array code over whole rows, split across threads with
-// OpenMP.
+// layer's product is detail::gemm_nt (cpu/gemm.hpp) on AVX2 or AVX-512, on
+// weights packed once at load (Cpu::Weight), and Eigen's GEMM elsewhere; the
+// other products are Eigen's; element-wise work is vectorised Eigen array
+// code over whole rows. Work is split across threads with OpenMP where each
+// thread gets enough of it (detail::worth_threads, omp_policy.hpp).
 
 #include <algorithm>
 #include <cmath>
@@ -121,9 +121,7 @@ class Cpu {
   /// machine, from /proc and /sys.
   [[nodiscard]] static DeviceReport describe_devices() { return describe_cpu_devices(); }
 
-  /// Work on the CPU is synchronous: nothing to wait for.
-  void synchronize() noexcept {}
-
+  void synchronize() noexcept {}  // work on the CPU is synchronous
   [[nodiscard]] Tensor upload(const HostMatrix& m) const { return m; }
   [[nodiscard]] Tensor upload(HostMatrix&& m) const noexcept { return std::move(m); }
   [[nodiscard]] IndexTensor upload_indices(std::span<const std::int32_t> ids) const {
@@ -279,12 +277,14 @@ class Cpu {
     f(Index{0}, rows);
   }
 
-  /// Calls f(task, thread) for each task, spread over the threads.
+  /// Calls f(task, thread) for each task, spread over the threads (at most
+  /// `threads` of them, when given).
   template <class F>
-  void parallel_tasks(Index tasks, F&& f) const {
+  void parallel_tasks(Index tasks, F&& f, int threads = 0) const {
+    threads = threads > 0 ? std::min(threads, threads_) : threads_;
 #if defined(_OPENMP)
-    if (threads_ > 1 && tasks > 1) {
-#pragma omp parallel for num_threads(threads_) schedule(static)
+    if (threads > 1 && tasks > 1) {
+#pragma omp parallel for num_threads(threads) schedule(static)
       for (Index t = 0; t < tasks; ++t) f(t, omp_get_thread_num());
       return;
     }

@@ -29,14 +29,27 @@ inline void check_linear(const HostMatrix& x, Eigen::Index w_rows, Eigen::Index 
   }
 }
 
+/// The threads a product of m rows by an [n, k] weight (`element_bytes` a
+/// value) runs on: all of them where each gets enough of the weights to
+/// read or of the arithmetic (detail::worth_threads), else one. A decode
+/// step's products of GPT-2's 768 x 768 weights (2.25 MiB) stay on one
+/// thread, its 3072 x 768 ones are split.
+[[nodiscard]] inline int linear_threads(int threads, Eigen::Index m, Eigen::Index n, Eigen::Index k,
+                                        int element_bytes) {
+  return worth_threads(threads, double(n) * double(k) * double(element_bytes), 2.0 * double(m) * double(n) * double(k))
+             ? threads
+             : 1;
+}
+
 #if ACCELBENCH_CPU_GEMM
-/// Cpu::linear's product through gemm_nt, on weights of precision P packed
-/// in panels at w ([n, k]), the bias the tiles' starting value. The threads
-/// split the outputs (whole panels, so each reads only its share of the
-/// weights) or, with fewer panels than to go round, the rows of x.
+/// Cpu::linear's product through gemm_nt on `threads` threads, on weights
+/// of precision P packed in panels at w ([n, k]), the bias the tiles'
+/// starting value. The threads split the outputs (whole panels, so each
+/// reads only its share of the weights) or, with fewer panels than to go
+/// round, the rows of x.
 template <Precision P>
-inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const HostMatrix& x,
-                           const weight_element_t<P>* w, Eigen::Index n, const HostMatrix& b, HostMatrix& y) {
+inline void linear_gemm_nt(int threads, const HostMatrix& x, const weight_element_t<P>* w, Eigen::Index n,
+                           const HostMatrix& b, HostMatrix& y) {
   using Index = Eigen::Index;
   const Index m = x.rows(), k = x.cols();
   const float* bias = b.size() != 0 ? b.data() : nullptr;
@@ -44,7 +57,7 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
     gemm_nt<P>(x.data(), k, w, bias, y.data(), n, m0, m1, n0, n1, k);
   };
 #if defined(_OPENMP)
-  if (threads > 1 && m * n * k >= parallel_threshold) {
+  if (threads > 1) {
     const Index panels = panel_count(n);
     const bool split_outputs = panels >= Index{threads} * 4 || m < Index{threads} * GemmSimd::rows;
     const Index parts = threads;
@@ -60,7 +73,6 @@ inline void linear_gemm_nt(int threads, Eigen::Index parallel_threshold, const H
   }
 #else
   (void)threads;
-  (void)parallel_threshold;
 #endif
   part(0, m, 0, n);
 }
@@ -84,7 +96,8 @@ inline void Cpu::linear(const Tensor& x, const Tensor& w, const Tensor& b, Tenso
     thread_local std::vector<float> packed;
     packed.resize(static_cast<std::size_t>(detail::packed_size(n, w.cols())));
     detail::pack_panels<Precision::fp32>(w.data(), n, w.cols(), packed.data());
-    detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, packed.data(), n, b, y);
+    detail::linear_gemm_nt<Precision::fp32>(detail::linear_threads(threads_, x.rows(), n, w.cols(), 4), x,
+                                            packed.data(), n, b, y);
     if (packed.size() > (std::size_t{4} << 20)) std::vector<float>().swap(packed);  // over 16 MiB: not kept
     return;
   }
@@ -111,7 +124,7 @@ void Cpu::linear_eigen(const Tensor& x, const W& w, const Tensor& b, Tensor& y) 
 #if defined(_OPENMP)
   // A few rows (a decode step) make a matrix-vector product, which Eigen
   // runs on one thread: split the outputs across the threads instead.
-  if (threads_ > 1 && m < few_rows && n >= 4 * threads_ && w.size() >= parallel_threshold) {
+  if (m < few_rows && n >= 4 * threads_ && detail::linear_threads(threads_, m, n, w.cols(), 4) > 1) {
     const Index parts = threads_;
 #pragma omp parallel for num_threads(threads_) schedule(static)
     for (Index p = 0; p < parts; ++p) {
@@ -135,13 +148,14 @@ inline void Cpu::linear(const Tensor& x, const Weight& w, const Tensor& b, Tenso
   // Every size through gemm_nt on the panels packed at load; 16-bit weights
   // are widened as they are read (a decode step reads half the bytes of
   // fp32's).
+  const int threads = detail::linear_threads(threads_, x.rows(), w.rows(), w.cols(), precision_bytes(w.precision()));
   switch (w.precision()) {
     case Precision::fp32:
-      return detail::linear_gemm_nt<Precision::fp32>(threads_, parallel_threshold, x, w.fp32_data(), w.rows(), b, y);
+      return detail::linear_gemm_nt<Precision::fp32>(threads, x, w.fp32_data(), w.rows(), b, y);
     case Precision::bf16:
-      return detail::linear_gemm_nt<Precision::bf16>(threads_, parallel_threshold, x, w.bits_data(), w.rows(), b, y);
+      return detail::linear_gemm_nt<Precision::bf16>(threads, x, w.bits_data(), w.rows(), b, y);
     case Precision::fp16:
-      return detail::linear_gemm_nt<Precision::fp16>(threads_, parallel_threshold, x, w.bits_data(), w.rows(), b, y);
+      return detail::linear_gemm_nt<Precision::fp16>(threads, x, w.bits_data(), w.rows(), b, y);
   }
 #else
   // The portable path: Eigen's product on the row-major values, 16-bit ones
